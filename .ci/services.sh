@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Start what the tests need from outside Node: a Docker engine (Debian's docker.io, started by
+# hand: no systemd here, and the init script fails on ulimit) and two local registries
+# (127.0.0.1:5000 open, 127.0.0.1:5001 with htpasswd auth), plus a busybox base image since
+# nothing can be pulled. Recipe: shared/reference/containers.md §5.
+#
+#   source .ci/services.sh   # start (idempotent) and export PIXI_CONDOR_TEST_* variables
+#   ci_services_stop         # stop what this script started, each by its PID
+#
+# Needs root. Installs its apt packages when missing.
+set -uo pipefail
+
+CI_WORK=${CI_WORK:-/tmp/pixi-condor-ci}
+mkdir -p "$CI_WORK"
+
+ci_services_install() {
+  local need=()
+  command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
+  command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
+  command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
+  [ -x /bin/busybox ] || need+=(busybox-static)
+  command -v curl >/dev/null 2>&1 || need+=(curl)
+  if [ ${#need[@]} -gt 0 ]; then
+    echo "ci: installing ${need[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  fi
+}
+
+ci_services_start() {
+  ci_services_install || return 1
+  # (a) the engine, without a bridge or iptables rules (no private network on this machine)
+  if ! docker version >/dev/null 2>&1; then
+    dockerd --iptables=false --ip6tables=false --bridge=none >"$CI_WORK/dockerd.log" 2>&1 &
+    echo $! >"$CI_WORK/dockerd.pid"
+    for _ in $(seq 1 150); do docker version >/dev/null 2>&1 && break; sleep 0.2; done
+    docker version >/dev/null 2>&1 || { echo "ci: dockerd did not start:"; tail -20 "$CI_WORK/dockerd.log"; return 1; }
+  fi
+  # (b) registries
+  htpasswd -Bbn ciuser cipass >"$CI_WORK/htpasswd"
+  local kind port
+  for kind in open auth; do
+    port=5000; [ $kind = auth ] && port=5001
+    if curl -s -o /dev/null "http://127.0.0.1:$port/v2/"; then continue; fi
+    {
+      echo "version: 0.1"; echo "log: {level: warn}"
+      echo "storage:"; echo "  filesystem: {rootdirectory: $CI_WORK/registry-$kind}"
+      echo "  delete: {enabled: true}"
+      echo "http: {addr: 127.0.0.1:$port}"
+      if [ $kind = auth ]; then echo "auth:"; echo "  htpasswd: {realm: ci-realm, path: $CI_WORK/htpasswd}"; fi
+    } >"$CI_WORK/registry-$kind.yml"
+    docker-registry serve "$CI_WORK/registry-$kind.yml" >"$CI_WORK/registry-$kind.log" 2>&1 &
+    echo $! >"$CI_WORK/registry-$kind.pid"
+  done
+  local code
+  for port in 5000 5001; do
+    for _ in $(seq 1 50); do
+      code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v2/" || true)
+      { [ "$code" = 200 ] || [ "$code" = 401 ]; } && break
+      sleep 0.1
+    done
+  done
+  # (c) a local busybox base image (nothing can be pulled)
+  if ! docker image inspect localhost/ci-busybox:latest >/dev/null 2>&1; then
+    local ctx="$CI_WORK/busybox"; mkdir -p "$ctx"; cp /bin/busybox "$ctx/"
+    printf 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox","--install","-s","/bin"]\n' >"$ctx/Dockerfile"
+    docker build -q -t localhost/ci-busybox:latest "$ctx" >/dev/null 2>&1 || { echo "ci: busybox base image failed"; return 1; }
+  fi
+  export PIXI_CONDOR_TEST_DOCKER=1
+  export PIXI_CONDOR_TEST_REGISTRY=127.0.0.1:5000
+  export PIXI_CONDOR_TEST_AUTH_REGISTRY=127.0.0.1:5001
+  export PIXI_CONDOR_TEST_AUTH_USER=ciuser
+  export PIXI_CONDOR_TEST_AUTH_PASSWORD=cipass
+  export PIXI_CONDOR_TEST_BUSYBOX=localhost/ci-busybox:latest
+  export PIXI_CONDOR_TEST_REGISTRY_CONFIG_DIR=$CI_WORK
+  echo "ci: dockerd and registries up (127.0.0.1:5000 open, 127.0.0.1:5001 auth)"
+}
+
+ci_services_stop() {
+  local f
+  for f in registry-open registry-auth dockerd; do
+    if [ -f "$CI_WORK/$f.pid" ]; then
+      kill "$(cat "$CI_WORK/$f.pid")" 2>/dev/null || true
+      rm -f "$CI_WORK/$f.pid"
+    fi
+  done
+  sleep 0.5
+  umount /var/run/docker/netns/default 2>/dev/null || true
+}
+
+ci_services_start

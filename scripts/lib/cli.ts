@@ -1,0 +1,100 @@
+// Command-line parsing shared by every script: node's parseArgs, strict, with --help built in
+// and every mistake reported as a UsageError (exit 2) instead of a stack trace.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UsageError } from './errors.ts';
+
+export interface OptionSpec {
+  type: 'boolean' | 'string';
+  short?: string;
+  multiple?: boolean;
+  /** Shown in --help. */
+  description: string;
+  /** Placeholder for the value of a string option in --help, e.g. PATH. */
+  value?: string;
+  default?: string | boolean;
+}
+
+export interface CommandSpec {
+  /** e.g. `pixi run validate` */
+  usage: string;
+  summary: string;
+  options: Record<string, OptionSpec>;
+  /** Names of positional arguments, for --help only; `positionals.max` bounds how many. */
+  positionals?: { names: string; max: number };
+  /** Extra paragraphs at the end of --help (examples, exit codes). */
+  epilog?: string;
+}
+
+export interface ParsedCommand {
+  values: Record<string, string | boolean | string[] | undefined>;
+  positionals: string[];
+  help: boolean;
+}
+
+export function helpText(spec: CommandSpec): string {
+  const rows: [string, string][] = Object.entries(spec.options).map(([name, opt]) => {
+    const flag = `${opt.short ? `-${opt.short}, ` : '    '}--${name}${opt.type === 'string' ? ` ${opt.value ?? 'VALUE'}` : ''}`;
+    return [flag, opt.description];
+  });
+  rows.push(['-h, --help', 'show this help and exit']);
+  const width = Math.max(...rows.map(([flag]) => flag.length));
+  const lines = [
+    `usage: ${spec.usage}`,
+    '',
+    spec.summary,
+    '',
+    'options:',
+    ...rows.map(([flag, text]) => `  ${flag.padEnd(width)}  ${text}`),
+  ];
+  if (spec.epilog) lines.push('', spec.epilog.trimEnd());
+  return lines.join('\n') + '\n';
+}
+
+export function parseCommand(spec: CommandSpec, args: string[]): ParsedCommand {
+  const options: NonNullable<ParseArgsConfig['options']> = { help: { type: 'boolean', short: 'h' } };
+  for (const [name, opt] of Object.entries(spec.options)) {
+    options[name] = {
+      type: opt.type,
+      ...(opt.short ? { short: opt.short } : {}),
+      ...(opt.multiple ? { multiple: true } : {}),
+      ...(opt.default !== undefined ? { default: opt.default } : {}),
+    } as NonNullable<ParseArgsConfig['options']>[string];
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    // node's messages are already one line; drop its "To specify a positional..." tail.
+    const message = error instanceof Error ? error.message.split('. ')[0]! : String(error);
+    throw new UsageError(message.replace(/\.$/, ''));
+  }
+  const values = parsed.values as ParsedCommand['values'];
+  const max = spec.positionals?.max ?? 0;
+  if (!values.help && parsed.positionals.length > max) {
+    throw new UsageError(
+      max === 0
+        ? `unexpected argument '${parsed.positionals[0]}'`
+        : `too many arguments: expected at most ${max} (${spec.positionals?.names})`,
+    );
+  }
+  return { values, positionals: parsed.positionals, help: Boolean(values.help) };
+}
+
+/** Parse, and print help (returning null) when asked for it. */
+export function parseOrHelp(spec: CommandSpec, args: string[]): ParsedCommand | null {
+  const parsed = parseCommand(spec, args);
+  if (parsed.help) {
+    process.stdout.write(helpText(spec));
+    return null;
+  }
+  return parsed;
+}
+
+export function stringOption(parsed: ParsedCommand, name: string): string | undefined {
+  const value = parsed.values[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+export function booleanOption(parsed: ParsedCommand, name: string): boolean {
+  return parsed.values[name] === true;
+}
