@@ -1,0 +1,63 @@
+// .pixi-condor/image.json: what build-image pushed, and what submit pins. Written atomically
+// by build-image; read by submit (and validate) to know the exact digest and whether the
+// image still matches the workspace (contentHash against the current inputs).
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeJsonAtomic } from './atomic-file.ts';
+import { UserError } from './errors.ts';
+import { STATE_DIR } from './workspace.ts';
+
+export const IMAGE_RECORD = join(STATE_DIR, 'image.json');
+
+export interface ImageRecord {
+  /** Format of this file, bumped on incompatible change. */
+  version: 1;
+  /** e.g. ghcr.io/alice/pixi-condor (no tag, no digest). */
+  repository: string;
+  /** The immutable content tag, e.g. default-noble-cuda12.9-0123456789ab. */
+  contentTag: string;
+  /** Every tag pushed for this digest (content tag first, then the moving tag). */
+  tags: string[];
+  /** Manifest digest as the registry reports it: sha256:<64 hex>. */
+  digest: string;
+  /** `${repository}@${digest}`: what submit puts in container_image. */
+  reference: string;
+  /** Full sha256 of the image's inputs (Dockerfile, build args, copied files). */
+  contentHash: string;
+  environment: string;
+  cuda: string;
+  platform: string;
+  /** git commit of the workspace, with -dirty when it had uncommitted changes; null outside git. */
+  gitRevision: string | null;
+  /** ISO time the record was written. */
+  recordedAt: string;
+  /** Compressed size the registry reports for the image's layers, when known. */
+  sizeBytes?: number;
+}
+
+export async function readImageRecord(root: string): Promise<ImageRecord | null> {
+  let text: string;
+  try {
+    text = await readFile(join(root, IMAGE_RECORD), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw new UserError(`${IMAGE_RECORD} is not valid JSON`, { hint: 'run `pixi run build-image` to write it again' });
+  }
+  const record = data as Partial<ImageRecord>;
+  if (record.version !== 1 || typeof record.digest !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(record.digest) || typeof record.repository !== 'string') {
+    throw new UserError(`${IMAGE_RECORD} is not an image record this version understands`, {
+      hint: 'run `pixi run build-image` to write it again',
+    });
+  }
+  return record as ImageRecord;
+}
+
+export async function writeImageRecord(root: string, record: ImageRecord): Promise<void> {
+  await writeJsonAtomic(join(root, IMAGE_RECORD), record);
+}
