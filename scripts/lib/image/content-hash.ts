@@ -1,0 +1,77 @@
+// The content hash behind the immutable tag: a sha256 over exactly what decides the image:
+// the Dockerfile's bytes, the platform, the effective build args, and every context file its
+// COPY/ADD lines take (path, executable bit, content) after .dockerignore. Anything else in
+// the workspace (job/main.py, README.md) can change without changing the image or its tag.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { lstat, readlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readText, type TemplateConfig } from '../workspace.ts';
+import { resolveBuildArgs, type BuildArgs } from './build-args.ts';
+import { filesForSources } from './context-files.ts';
+import { loadDockerignore } from './dockerignore.ts';
+import { readDockerfile, type DockerfileModel } from './dockerfile.ts';
+
+/** Bump when the recipe changes, so old and new hashes never collide. */
+const HASH_FORMAT = 'pixi-condor-content-hash/1';
+
+export interface ImageInputs {
+  dockerfileText: string;
+  model: DockerfileModel;
+  buildArgs: BuildArgs;
+  /** Context-relative paths of the files the Dockerfile copies, sorted. */
+  files: string[];
+}
+
+/** Read the Dockerfile, resolve its build args, and list the context files it copies. */
+export async function readImageInputs(root: string, config: TemplateConfig): Promise<ImageInputs> {
+  const dockerfileText = await readText(join(root, config.dockerfile), config.dockerfile);
+  const declared = readDockerfile(dockerfileText, config.dockerfile).args;
+  const buildArgs = resolveBuildArgs(declared, config, config.dockerfile);
+  const model = readDockerfile(dockerfileText, config.dockerfile, buildArgs.passed);
+  const ignore = await loadDockerignore(root, config.dockerfile);
+  const files = await filesForSources(root, model.copies, ignore, config.dockerfile);
+  return { dockerfileText, model, buildArgs, files };
+}
+
+async function fileDigest(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** sha256 hex of the inputs (see the top of this file). */
+export async function hashImageInputs(root: string, config: TemplateConfig, inputs: ImageInputs): Promise<string> {
+  const hash = createHash('sha256');
+  // Length-prefixed fields: no two different inputs can serialise to the same bytes.
+  const field = (name: string, value: string) => {
+    const bytes = Buffer.from(value, 'utf8');
+    hash.update(`${name} ${bytes.length}\n`);
+    hash.update(bytes);
+    hash.update('\n');
+  };
+  field('format', HASH_FORMAT);
+  field('dockerfile', inputs.dockerfileText);
+  field('platform', config.platform);
+  for (const [name, value] of inputs.buildArgs.effective) field(`arg ${name}`, value);
+  for (const file of inputs.files) {
+    const path = join(root, file);
+    const stats = await lstat(path);
+    if (stats.isSymbolicLink()) {
+      field(`symlink ${file}`, await readlink(path));
+    } else {
+      // Docker keeps the mode bits; git (and so a fork's checkout) keeps only the x bit.
+      field(`file ${file} ${stats.mode & 0o111 ? 'x' : '-'}`, await fileDigest(path));
+    }
+  }
+  return hash.digest('hex');
+}
+
+/**
+ * The content hash of the image the workspace at `root` builds, and the context files that
+ * went into it. `submit` compares it with the recorded image's to tell a stale image.
+ */
+export async function computeContentHash(root: string, config: TemplateConfig): Promise<{ hash: string; files: string[] }> {
+  const inputs = await readImageInputs(root, config);
+  return { hash: await hashImageInputs(root, config, inputs), files: inputs.files };
+}

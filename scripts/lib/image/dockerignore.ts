@@ -1,0 +1,114 @@
+// .dockerignore as Docker reads it (moby/patternmatcher): one pattern per line, `#` comments,
+// `!` re-includes, `**` crosses folders, the last matching pattern wins, and a pattern that
+// matches a folder matches everything under it. The Dockerfile and .dockerignore themselves
+// are always sent (the docker CLI re-includes them), so they are never ignored here.
+import { readFile } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+
+export interface IgnorePattern {
+  /** The cleaned pattern text, without `!`. */
+  text: string;
+  negated: boolean;
+  regex: RegExp;
+}
+
+export function parseDockerignore(text: string): IgnorePattern[] {
+  const patterns: IgnorePattern[] = [];
+  for (const raw of text.split(/\r?\n/)) {
+    let line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    let negated = false;
+    if (line.startsWith('!')) {
+      negated = true;
+      line = line.slice(1).trim();
+    }
+    let cleaned = posix.normalize(line);
+    cleaned = cleaned.replace(/^\/+/, '').replace(/\/+$/, '');
+    if (cleaned === '' || cleaned === '.') continue;
+    patterns.push({ text: cleaned, negated, regex: ignoreRegex(cleaned) });
+  }
+  return patterns;
+}
+
+/** Pattern to anchored regex, the way patternmatcher translates it. */
+function ignoreRegex(pattern: string): RegExp {
+  let out = '^';
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i]!;
+    if (ch === '*') {
+      if (pattern[i + 1] === '*') {
+        i++;
+        if (pattern[i + 1] === '/') i++;
+        out += i + 1 >= pattern.length ? '.*' : '(.*/)?';
+      } else {
+        out += '[^/]*';
+      }
+    } else if (ch === '?') {
+      out += '[^/]';
+    } else if (ch === '[') {
+      const end = pattern.indexOf(']', i + 1);
+      if (end < 0) {
+        out += '\\[';
+      } else {
+        let cls = pattern.slice(i + 1, end);
+        if (cls.startsWith('^') || cls.startsWith('!')) cls = '^' + cls.slice(1);
+        out += `[${cls.replace(/\\/g, '\\\\')}]`;
+        i = end;
+      }
+    } else if (ch === '\\' && i + 1 < pattern.length) {
+      i++;
+      out += escapeRegex(pattern[i]!);
+    } else {
+      out += escapeRegex(ch);
+    }
+  }
+  return new RegExp(out + '$');
+}
+
+function escapeRegex(ch: string): string {
+  return /[.*+?^${}()|[\]\\/]/.test(ch) ? `\\${ch}` : ch;
+}
+
+export class DockerIgnore {
+  readonly patterns: IgnorePattern[];
+  private readonly alwaysKept: Set<string>;
+
+  constructor(patterns: IgnorePattern[], alwaysKept: string[] = []) {
+    this.patterns = patterns;
+    this.alwaysKept = new Set(alwaysKept);
+  }
+
+  /** Is this context-relative path (forward slashes) left out of the build context? */
+  ignores(path: string): boolean {
+    if (this.alwaysKept.has(path)) return false;
+    const parts = path.split('/');
+    let matched = false;
+    for (const pattern of this.patterns) {
+      // An exclusion can only change an unmatched path, an exception only a matched one.
+      if (pattern.negated !== matched) continue;
+      let hit = pattern.regex.test(path);
+      for (let i = 1; !hit && i < parts.length; i++) hit = pattern.regex.test(parts.slice(0, i).join('/'));
+      if (hit) matched = !pattern.negated;
+    }
+    return matched;
+  }
+
+  /**
+   * May a folder that is itself ignored still hold re-included files? Only an exception
+   * that reaches below it (or one with wildcards we cannot rule out) says yes.
+   */
+  mayReincludeUnder(dir: string): boolean {
+    return this.patterns.some((p) => p.negated && (p.text.startsWith(dir + '/') || /[*?[\\]/.test(p.text)));
+  }
+}
+
+/** Read `<root>/.dockerignore` (absent = nothing ignored). */
+export async function loadDockerignore(root: string, dockerfile: string): Promise<DockerIgnore> {
+  let text = '';
+  try {
+    text = await readFile(join(root, '.dockerignore'), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  return new DockerIgnore(parseDockerignore(text), [posix.normalize(dockerfile), '.dockerignore']);
+}
