@@ -6,7 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const pattern = process.argv[2] ?? '\\.test\\.ts$';
+// Only *.test.ts files run; an argument narrows them further (fixtures and helpers never run).
+const filter = process.argv[2];
+const pattern = filter ? `^(?=.*(?:${filter})).*\\.test\\.ts$` : '\\.test\\.ts$';
 const uvu = join(root, 'node_modules', 'uvu', 'bin.js');
 
 const child = spawn(process.execPath, ['--import', 'tsx', uvu, 'test', pattern, '-c', 'false'], {

@@ -39,10 +39,16 @@ export function runCommand(command: string, args: string[], options: RunOptions 
       timedOut = true;
       child.kill('SIGKILL');
     }, options.timeoutMs ?? 30_000);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      resolve({ code: null, signal: null, stdout, stderr: stderr + String(error), timedOut });
+    });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr, timedOut });
     });
+    // A child that exits before reading its input must not crash the test run.
+    child.stdin.on('error', () => {});
     child.stdin.end(options.input ?? '');
   });
 }

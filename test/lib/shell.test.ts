@@ -1,0 +1,87 @@
+// The command gateway: --dry-run prints instead of running, read-only commands still run,
+// secrets never reach argv and are masked in what comes back.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CommandFailed, Shell, onPath, shellQuote } from '../../scripts/lib/shell.ts';
+
+test('dry run prints a changing command and does not run it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pc-shell-'));
+  const logged: string[] = [];
+  try {
+    const shell = new Shell({ dryRun: true, log: (line) => logged.push(line) });
+    const target = join(dir, 'made by touch');
+    const result = await shell.run(['touch', target]);
+    assert.is(result.skipped, true);
+    assert.is(existsSync(target), false, 'the command must not have run');
+    assert.equal(logged, [`would run: touch '${target}'`]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('dry run still runs read-only commands and returns their output', async () => {
+  const shell = new Shell({ dryRun: true, log: () => assert.unreachable('nothing to print') });
+  const result = await shell.run(['echo', 'hello'], { readOnly: true });
+  assert.is(result.skipped, false);
+  assert.is(result.stdout, 'hello\n');
+});
+
+test('a secret in argv is refused before anything runs', async () => {
+  const shell = new Shell();
+  shell.addSecret('s3cr3t-token');
+  try {
+    await shell.run(['echo', '--password=s3cr3t-token']);
+    assert.unreachable('should have thrown');
+  } catch (error) {
+    assert.match((error as Error).message, /refusing to put a secret in argv/);
+    assert.not.match((error as Error).message, /s3cr3t-token/);
+  }
+});
+
+test('secrets go in on stdin and are masked in the output', async () => {
+  const shell = new Shell();
+  shell.addSecret('s3cr3t-token');
+  const result = await shell.run(['cat'], { stdin: 's3cr3t-token\n' });
+  assert.is(result.stdout, '***\n');
+});
+
+test('a failing command throws a one-line CommandFailed with its last stderr line', async () => {
+  const shell = new Shell();
+  try {
+    await shell.run(['sh', '-c', 'echo first >&2; echo "the real reason" >&2; exit 3']);
+    assert.unreachable('should have thrown');
+  } catch (error) {
+    assert.instance(error, CommandFailed);
+    assert.is((error as CommandFailed).exitCode, 1);
+    assert.is((error as CommandFailed).result.exitCode, 3);
+    assert.match((error as Error).message, /exited with 3: the real reason$/);
+  }
+});
+
+test('nothrow returns the failure instead', async () => {
+  const result = await new Shell().run(['sh', '-c', 'exit 4'], { nothrow: true });
+  assert.is(result.exitCode, 4);
+});
+
+test('onLine sees each line as it comes, across chunk boundaries', async () => {
+  const lines: string[] = [];
+  await new Shell().run(['sh', '-c', 'printf "a\\nb"; sleep 0.05; printf "c\\nd\\n"'], { onLine: (line) => lines.push(line) });
+  assert.equal(lines, ['a', 'bc', 'd']);
+});
+
+test('shellQuote leaves plain words alone and quotes the rest', () => {
+  assert.is(shellQuote('docker'), 'docker');
+  assert.is(shellQuote('a b'), `'a b'`);
+  assert.is(shellQuote(`it's`), `'it'\\''s'`);
+  assert.is(shellQuote(''), `''`);
+});
+
+test('onPath finds executables and says null for the rest', async () => {
+  assert.ok(await onPath('sh'));
+  assert.is(await onPath('definitely-not-a-command-xyz'), null);
+});
+
+test.run();
