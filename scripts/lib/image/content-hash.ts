@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { readText, type TemplateConfig } from '../workspace.ts';
 import { resolveBuildArgs, type BuildArgs } from './build-args.ts';
 import { filesForSources } from './context-files.ts';
-import { loadDockerignore } from './dockerignore.ts';
+import { loadDockerignore, type DockerIgnore } from './dockerignore.ts';
 import { readDockerfile, type DockerfileModel } from './dockerfile.ts';
 
 /** Bump when the recipe changes, so old and new hashes never collide. */
@@ -21,6 +21,7 @@ export interface ImageInputs {
   buildArgs: BuildArgs;
   /** Context-relative paths of the files the Dockerfile copies, sorted. */
   files: string[];
+  ignore: DockerIgnore;
 }
 
 /** Read the Dockerfile, resolve its build args, and list the context files it copies. */
@@ -31,7 +32,7 @@ export async function readImageInputs(root: string, config: TemplateConfig): Pro
   const model = readDockerfile(dockerfileText, config.dockerfile, buildArgs.passed);
   const ignore = await loadDockerignore(root, config.dockerfile);
   const files = await filesForSources(root, model.copies, ignore, config.dockerfile);
-  return { dockerfileText, model, buildArgs, files };
+  return { dockerfileText, model, buildArgs, files, ignore };
 }
 
 async function fileDigest(path: string): Promise<string> {

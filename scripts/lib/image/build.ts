@@ -1,0 +1,101 @@
+// `docker build` (or podman) of the workspace's Dockerfile: both tags at once, the platform,
+// the resolved build args and the OCI labels, with build steps shown as they start. The
+// daemon's image id comes back through --iidfile; the context size from the engine's report.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { UserError } from '../errors.ts';
+import type { Shell } from '../shell.ts';
+import type { Engine } from './engine.ts';
+import { formatBytes, parseHumanBytes, StepLog } from './progress.ts';
+
+export interface BuildRequest {
+  root: string;
+  dockerfile: string;
+  platform: string;
+  /** Full references to tag, e.g. ghcr.io/a/b:tag. */
+  tags: string[];
+  buildArgs: Map<string, string>;
+  labels: Record<string, string>;
+  /** --network for RUN steps (e.g. host where the daemon has no bridge). */
+  network?: string;
+  noCache?: boolean;
+}
+
+export interface BuildResult {
+  /** sha256:… image id, null under --dry-run. */
+  imageId: string | null;
+  /** Bytes of build context the engine reported receiving, when it said. */
+  contextBytes: number | null;
+}
+
+const LOCK_STALE = /lock-?file (is )?not up[- ]to[- ]date|lock file is (out of date|not up to date)|--locked.*(out of date|not satisfied)/i;
+
+export function buildArgv(engine: Engine, request: BuildRequest, iidfile: string): string[] {
+  const argv = [engine.bin, 'build', '--platform', request.platform, '--file', join(request.root, request.dockerfile)];
+  for (const tag of request.tags) argv.push('--tag', tag);
+  for (const [name, value] of request.buildArgs) argv.push('--build-arg', `${name}=${value}`);
+  for (const [name, value] of Object.entries(request.labels)) argv.push('--label', `${name}=${value}`);
+  if (engine.builder === 'buildkit') argv.push('--progress', 'plain');
+  if (engine.kind === 'podman') argv.push('--format', 'docker');
+  if (request.network) argv.push('--network', request.network);
+  if (request.noCache) argv.push('--no-cache');
+  argv.push('--iidfile', iidfile, request.root);
+  return argv;
+}
+
+/** Turn one engine output line into a progress line (or nothing), noting the context size. */
+export function buildProgress(line: string, state: { contextBytes: number | null; seen: Set<string> }): string | null {
+  let match = /^Sending build context to Docker daemon\s+(\S+)/.exec(line) ?? /^#\d+ transferring context: ([\d.]+\s*[kMG]?i?B)/.exec(line);
+  if (match) {
+    const bytes = parseHumanBytes(match[1]!);
+    if (bytes !== null) state.contextBytes = bytes;
+    return line.startsWith('Sending') || /done/.test(line) ? `context ${formatBytes(bytes ?? 0)}` : null;
+  }
+  // classic: "Step 3/17 : COPY …"; podman: "STEP 3/17: COPY …"; BuildKit: "#7 [build 2/4] RUN …"
+  match = /^(?:Step|STEP) (\d+\/\d+)\s?: (.*)$/.exec(line);
+  if (match) return `[${match[1]}] ${match[2]}`;
+  match = /^#(\d+) \[([^\]]*\d+\/\d+)\] (.*)$/.exec(line);
+  if (match && !state.seen.has(match[1]!)) {
+    state.seen.add(match[1]!);
+    return `[${match[2]}] ${match[3]}`;
+  }
+  return null;
+}
+
+export async function buildImage(shell: Shell, engine: Engine, request: BuildRequest, log = new StepLog('build')): Promise<BuildResult> {
+  const dir = shell.dryRun ? tmpdir() : await mkdtemp(join(tmpdir(), 'pixi-condor-build-'));
+  const iidfile = join(dir, 'iid');
+  const state = { contextBytes: null as number | null, seen: new Set<string>() };
+  try {
+    const result = await shell.run(buildArgv(engine, request, iidfile), {
+      env: engine.buildEnv,
+      nothrow: true,
+      onLine: (line) => {
+        log.record(line);
+        const shown = buildProgress(line, state);
+        if (shown) log.show(shown);
+      },
+    });
+    if (result.skipped) return { imageId: null, contextBytes: null };
+    if (result.exitCode !== 0) {
+      log.dumpTail();
+      const output = `${result.stdout}\n${result.stderr}`;
+      if (LOCK_STALE.test(output)) {
+        throw new UserError('pixi.lock is out of date with pixi.toml (`pixi install --locked` refused it in the build)', {
+          file: 'pixi.lock',
+          hint: 'run `pixi lock`, commit pixi.lock, and build again',
+        });
+      }
+      if (/Cannot connect to the Docker daemon|Is the docker daemon running/i.test(output)) {
+        throw new UserError('the Docker daemon stopped answering during the build', { hint: 'start Docker and run this again' });
+      }
+      const last = result.stderr.trim().split('\n').filter(Boolean).pop() ?? `exit ${result.exitCode}`;
+      throw new UserError(`the image build failed: ${last}`, { hint: 'the build output above shows the failing step' });
+    }
+    const imageId = (await readFile(iidfile, 'utf8')).trim();
+    return { imageId, contextBytes: state.contextBytes };
+  } finally {
+    if (!shell.dryRun) await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,50 @@
+// Registry credentials: REGISTRY_USER/REGISTRY_TOKEN from the environment or the workspace's
+// .env (the environment wins, as dotenv does), and GITHUB_ACTOR/GITHUB_TOKEN for ghcr.io, which
+// GitHub Actions provides. The token is registered with the Shell as a secret so it is refused
+// in argv and masked in output; it travels to `docker login` on stdin only.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse as parseDotenv } from 'dotenv';
+import { UserError } from '../errors.ts';
+import type { Explain } from './explain.ts';
+
+export interface Credentials {
+  username: string;
+  token: string;
+}
+
+/** Read `<root>/.env` without touching process.env; absent = empty. */
+export async function readDotenv(root: string): Promise<Record<string, string>> {
+  try {
+    return parseDotenv(await readFile(join(root, '.env'), 'utf8'));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new UserError(`cannot read .env: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { exitCode: 2 });
+  }
+}
+
+export function registryCredentials(registry: string, dotenv: Record<string, string>, env: NodeJS.ProcessEnv, explain: Explain): Credentials | null {
+  const lookup = (name: string): { value: string; source: string } | null => {
+    if (env[name]) return { value: env[name]!, source: `$${name}` };
+    if (dotenv[name]) return { value: dotenv[name]!, source: `${name} in .env` };
+    return null;
+  };
+  const pairs: [string, string][] = [['REGISTRY_USER', 'REGISTRY_TOKEN']];
+  if (registry === 'ghcr.io') pairs.push(['GITHUB_ACTOR', 'GITHUB_TOKEN']);
+  for (const [userKey, tokenKey] of pairs) {
+    const user = lookup(userKey);
+    const token = lookup(tokenKey);
+    if (user && token) {
+      explain.note('registry user', user.value, user.source);
+      explain.note('registry token', '(set, not shown)', token.source);
+      return { username: user.value, token: token.value };
+    }
+    if (user || token) {
+      throw new UserError(`${user ? userKey : tokenKey} is set but ${user ? tokenKey : userKey} is not`, {
+        hint: `set both in .env (see .env.example) or the environment`,
+      });
+    }
+  }
+  explain.note('registry credentials', 'none', 'neither REGISTRY_USER/REGISTRY_TOKEN' + (registry === 'ghcr.io' ? ' nor GITHUB_ACTOR/GITHUB_TOKEN' : '') + ' is set');
+  return null;
+}
