@@ -1,0 +1,263 @@
+// Job state from events, as condor_watch_q and HTCondor's own test harness do it: a table of
+// event → state, not branches (htcondor.md §c.4, §g.3). One JobState per cluster.proc; events
+// for procs below 0 (cluster-level events, the 25.x transfer shadow's -1000) carry no job state.
+import type { LogEvent } from './event-log.ts';
+
+export type StateName = 'idle' | 'running' | 'held' | 'suspended' | 'completed' | 'removed';
+/** What a running job is doing, shown in the live view (JobStatus stays Running meanwhile). */
+export type Activity = 'transferring-input' | 'transferring-output' | null;
+
+/** Event number → the state it puts the job in (absent: the event leaves the state alone). */
+export const EVENT_STATE: Readonly<Partial<Record<number, StateName>>> = {
+  0: 'idle', // submit
+  1: 'running', // execute
+  4: 'idle', // evicted: back in the queue
+  5: 'completed', // terminated (return value or signal)
+  7: 'idle', // shadow exception: back in the queue unless a hold follows
+  9: 'removed', // aborted (condor_rm, periodic_remove)
+  10: 'suspended',
+  // Unsuspended: the job resumes on the same slot (JobStatus 2). watch_q says idle; the
+  // schedd says running, and so do we.
+  11: 'running',
+  12: 'held',
+  13: 'idle', // released
+  23: 'running', // reconnected
+  24: 'idle', // reconnect failed: rescheduled
+};
+
+export const TERMINAL: ReadonlySet<StateName> = new Set(['completed', 'removed']);
+
+export interface JobState {
+  /** `C.P` */
+  id: string;
+  cluster: number;
+  proc: number;
+  state: StateName;
+  activity: Activity;
+  /** When the job entered its state (ms; NaN when the log's dates are unreadable). */
+  since: number;
+  submittedAt: number | null;
+  /** Last execute event. */
+  startedAt: number | null;
+  endedAt: number | null;
+  host: string | null;
+  exitCode: number | null;
+  signal: number | null;
+  coreFile: string | null;
+  holdReason: string | null;
+  holdCode: number | null;
+  holdSubcode: number | null;
+  /** 009's reason, or the last eviction / shadow exception message. */
+  lastMessage: string | null;
+  holds: number;
+  starts: number;
+  evictions: number;
+  memoryUsageMb: number | null;
+  memoryRequestMb: number | null;
+  diskUsageKb: number | null;
+  diskRequestKb: number | null;
+  bytesSent: number | null;
+  bytesReceived: number | null;
+}
+
+export interface StateChange {
+  job: JobState;
+  from: StateName | null;
+  event: LogEvent;
+}
+
+function newJob(cluster: number, proc: number, time: number): JobState {
+  return {
+    id: `${cluster}.${proc}`,
+    cluster,
+    proc,
+    state: 'idle',
+    activity: null,
+    since: time,
+    submittedAt: null,
+    startedAt: null,
+    endedAt: null,
+    host: null,
+    exitCode: null,
+    signal: null,
+    coreFile: null,
+    holdReason: null,
+    holdCode: null,
+    holdSubcode: null,
+    lastMessage: null,
+    holds: 0,
+    starts: 0,
+    evictions: 0,
+    memoryUsageMb: null,
+    memoryRequestMb: null,
+    diskUsageKb: null,
+    diskRequestKb: null,
+    bytesSent: null,
+    bytesReceived: null,
+  };
+}
+
+function numberOrNull(text: string | null | undefined): number | null {
+  if (text === null || text === undefined) return null;
+  const value = Number(text);
+  return Number.isFinite(value) ? value : null;
+}
+
+export class JobTable {
+  readonly jobs = new Map<string, JobState>();
+  /** Only these clusters are tracked (all when null). */
+  private readonly clusters: ReadonlySet<number> | null;
+  /** Events seen, including those that changed nothing. */
+  events = 0;
+
+  constructor(clusters: Iterable<number> | null = null) {
+    this.clusters = clusters ? new Set(clusters) : null;
+  }
+
+  /** Create entries for procs known from condor_submit before their submit event is read. */
+  expect(cluster: number, procs: Iterable<number>, time = Date.now()): void {
+    for (const proc of procs) {
+      const id = `${cluster}.${proc}`;
+      if (!this.jobs.has(id)) this.jobs.set(id, newJob(cluster, proc, time));
+    }
+  }
+
+  /** Apply one event; returns the state change it caused, if any. */
+  apply(event: LogEvent): StateChange | null {
+    this.events++;
+    if (event.proc < 0 || (this.clusters && !this.clusters.has(event.cluster))) return null;
+    const id = `${event.cluster}.${event.proc}`;
+    let job = this.jobs.get(id);
+    if (!job || event.code === 0) {
+      // A submit event starts the job afresh; any other first event (a log that begins
+      // mid-way) creates the job, and the table puts it in the state that event implies.
+      job = newJob(event.cluster, event.proc, event.time);
+      this.jobs.set(id, job);
+    }
+    const from = job.state;
+    const terminal = TERMINAL.has(from);
+    this.readDetails(job, event, terminal);
+    // A terminal state is final: a 009 written after a 005 (DAGMan removing a job that
+    // already exited) does not turn a finished job into a removed one.
+    const to = terminal ? undefined : EVENT_STATE[event.code];
+    if (event.code === 40 && !terminal) {
+      job.activity = event.transfer?.stage === 'started' ? (event.transfer.direction === 'input' ? 'transferring-input' : 'transferring-output') : null;
+      if (event.transfer?.stage === 'started' && job.state === 'idle') return this.move(job, 'running', event, from);
+      return null;
+    }
+    if (to === undefined) return null;
+    if (to !== 'running') job.activity = null;
+    if (to === from && event.code !== 0 && event.code !== 1) return null;
+    return this.move(job, to, event, from);
+  }
+
+  private move(job: JobState, to: StateName, event: LogEvent, from: StateName): StateChange {
+    job.state = to;
+    job.since = event.time;
+    return { job, from: event.code === 0 ? null : from, event };
+  }
+
+  private readDetails(job: JobState, event: LogEvent, terminal: boolean): void {
+    switch (event.code) {
+      case 0:
+        job.submittedAt = event.time;
+        break;
+      case 1:
+        job.starts++;
+        job.startedAt = event.time;
+        job.host = event.host ?? job.host;
+        job.holdReason = job.holdCode = job.holdSubcode = null;
+        break;
+      case 4:
+        job.evictions++;
+        if (event.reason) job.lastMessage = event.reason;
+        break;
+      case 5:
+        if (terminal) break;
+        job.endedAt = event.time;
+        job.exitCode = event.returnValue ?? null;
+        job.signal = event.signal ?? null;
+        job.coreFile = event.coreFile ?? null;
+        job.bytesSent = event.bytesSent ?? null;
+        job.bytesReceived = event.bytesReceived ?? null;
+        this.readResources(job, event);
+        break;
+      case 6:
+        if (event.memoryUsageMb !== undefined) job.memoryUsageMb = event.memoryUsageMb;
+        break;
+      case 7:
+        if (event.reason) job.lastMessage = event.reason;
+        break;
+      case 9:
+        if (terminal) break;
+        job.endedAt = event.time;
+        job.lastMessage = event.reason ?? null;
+        break;
+      case 12:
+        job.holds++;
+        job.holdReason = event.reason ?? 'Reason unspecified';
+        job.holdCode = event.holdCode ?? null;
+        job.holdSubcode = event.holdSubcode ?? null;
+        break;
+      case 13:
+        job.holdReason = job.holdCode = job.holdSubcode = null;
+        break;
+      default:
+        break;
+    }
+  }
+
+  private readResources(job: JobState, event: LogEvent): void {
+    const rows = event.resources;
+    if (!rows) return;
+    const memory = rows['Memory (MB)'];
+    const disk = rows['Disk (KB)'];
+    job.memoryUsageMb = numberOrNull(memory?.usage) ?? job.memoryUsageMb;
+    job.memoryRequestMb = numberOrNull(memory?.request);
+    job.diskUsageKb = numberOrNull(disk?.usage);
+    job.diskRequestKb = numberOrNull(disk?.request);
+  }
+
+  /** Jobs in id order (cluster, then proc). */
+  list(): JobState[] {
+    return [...this.jobs.values()].sort((a, b) => a.cluster - b.cluster || a.proc - b.proc);
+  }
+
+  counts(): Record<StateName, number> {
+    const counts: Record<StateName, number> = { idle: 0, running: 0, held: 0, suspended: 0, completed: 0, removed: 0 };
+    for (const job of this.jobs.values()) counts[job.state]++;
+    return counts;
+  }
+
+  /** Every job has ended (completed or removed). False with no jobs at all. */
+  allDone(): boolean {
+    if (this.jobs.size === 0) return false;
+    for (const job of this.jobs.values()) if (!TERMINAL.has(job.state)) return false;
+    return true;
+  }
+}
+
+/** The machine-readable form `status --json` prints (the issue's contract; null when absent). */
+export interface JobJson {
+  id: string;
+  state: StateName;
+  exitCode: number | null;
+  signal: number | null;
+  holdReason: string | null;
+  holdCode: number | null;
+  holdSubcode: number | null;
+  host: string | null;
+}
+
+export function jobJson(job: JobState): JobJson {
+  return {
+    id: job.id,
+    state: job.state,
+    exitCode: job.exitCode,
+    signal: job.signal,
+    holdReason: job.holdReason,
+    holdCode: job.holdCode,
+    holdSubcode: job.holdSubcode,
+    host: job.host,
+  };
+}

@@ -1,0 +1,108 @@
+// .pixi-condor/jobs/<cluster>.json: what was submitted, written (atomically) before tracking
+// starts, so `status` and `cancel` can find the job again after Ctrl-C or a lost connection.
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeJsonAtomic } from '../atomic-file.ts';
+import { UserError } from '../errors.ts';
+import { STATE_DIR } from '../workspace.ts';
+
+export const JOBS_DIR = join(STATE_DIR, 'jobs');
+
+export interface ProcRecord {
+  proc: number;
+  /** Absolute paths (resolved against the proc's initialdir); null when the file sets none. */
+  log: string | null;
+  output: string | null;
+  error: string | null;
+  executable: string | null;
+  arguments: string[];
+  iwd: string;
+  transferInputFiles: string[];
+  /** null: not set (HTCondor brings back every new top-level file). */
+  transferOutputFiles: string[] | null;
+}
+
+export interface JobRecord {
+  version: 1;
+  cluster: number;
+  /** Relative to the workspace root. */
+  submitFile: string;
+  batchName: string;
+  /** ISO time of the submission. */
+  submittedAt: string;
+  image: { reference: string; digest: string } | null;
+  gitRevision: string | null;
+  /** The condor_submit argv that was run. */
+  command: string[];
+  procs: ProcRecord[];
+}
+
+export function jobRecordPath(root: string, cluster: number): string {
+  return join(root, JOBS_DIR, `${cluster}.json`);
+}
+
+export async function writeJobRecord(root: string, record: JobRecord): Promise<string> {
+  const path = jobRecordPath(root, record.cluster);
+  await writeJsonAtomic(path, record);
+  return path;
+}
+
+function checkRecord(data: unknown, file: string): JobRecord {
+  const record = data as Partial<JobRecord>;
+  if (record?.version !== 1 || typeof record.cluster !== 'number' || !Array.isArray(record.procs)) {
+    throw new UserError(`${file} is not a job record this version understands`, { hint: 'delete it, or pass --log PATH to read the event log directly' });
+  }
+  return record as JobRecord;
+}
+
+export async function readJobRecord(root: string, cluster: number): Promise<JobRecord> {
+  const path = jobRecordPath(root, cluster);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new UserError(`no job ${cluster} was submitted from this workspace (${join(JOBS_DIR, `${cluster}.json`)} is missing)`, {
+        hint: 'run `pixi run status` for the latest job, or pass --log PATH to read any event log',
+        exitCode: 2,
+      });
+    }
+    throw error;
+  }
+  try {
+    return checkRecord(JSON.parse(text), join(JOBS_DIR, `${cluster}.json`));
+  } catch (error) {
+    if (error instanceof SyntaxError) throw new UserError(`${join(JOBS_DIR, `${cluster}.json`)} is not valid JSON`, { hint: 'delete it, or pass --log PATH', exitCode: 2 });
+    throw error;
+  }
+}
+
+/** The most recently submitted job (by submittedAt), or null when none was. */
+export async function latestJobRecord(root: string): Promise<JobRecord | null> {
+  let names: string[];
+  try {
+    names = await readdir(join(root, JOBS_DIR));
+  } catch {
+    return null;
+  }
+  let latest: JobRecord | null = null;
+  for (const name of names) {
+    const m = /^(\d+)\.json$/.exec(name);
+    if (!m) continue;
+    let record: JobRecord;
+    try {
+      record = await readJobRecord(root, Number(m[1]));
+    } catch {
+      continue; // an unreadable record does not hide the others
+    }
+    if (!latest || record.submittedAt > latest.submittedAt || (record.submittedAt === latest.submittedAt && record.cluster > latest.cluster)) latest = record;
+  }
+  return latest;
+}
+
+/** Parse a CLUSTER argument: `4242` (or `4242.0`, whose proc part is ignored). */
+export function parseClusterArg(text: string): number {
+  const m = /^(\d+)(?:\.\d+)?$/.exec(text.trim());
+  if (!m) throw new UserError(`'${text}' is not a cluster id`, { hint: 'pass the number condor_submit printed, e.g. `pixi run status 4242`', exitCode: 2 });
+  return Number(m[1]);
+}

@@ -1,0 +1,153 @@
+// What the user watches. In a terminal: a block redrawn in place (a row per proc, or grouped
+// counts with a progress bar when there are more procs than rows). Elsewhere (CI logs, pipes):
+// one plain line per state change, never a cursor escape (libraries.md §8).
+import type { Palette } from '../term.ts';
+import { clock, fit, formatDuration } from './format.ts';
+import { holdHint, IDLE_NOTE_AFTER_MS, idleHint } from './hold-hints.ts';
+import type { JobState, JobTable, StateChange, StateName } from './job-state.ts';
+
+export interface ViewContext {
+  title: string;
+  now: number;
+  width: number;
+  height: number;
+  paint: Palette;
+  /** Lines shown under the title, e.g. "waiting for mnist_gpu_42_0.log.txt to appear". */
+  notes: string[];
+}
+
+const STATE_ORDER: StateName[] = ['held', 'running', 'suspended', 'idle', 'completed', 'removed'];
+
+function stateLabel(job: JobState): string {
+  if (job.activity === 'transferring-input') return 'running (input)';
+  if (job.activity === 'transferring-output') return 'running (output)';
+  return job.state;
+}
+
+function exitLabel(job: JobState): string {
+  if (job.state === 'removed') return 'removed';
+  if (job.signal !== null) return `signal ${job.signal}`;
+  if (job.exitCode !== null) return String(job.exitCode);
+  return '';
+}
+
+function colourFor(paint: Palette, job: JobState): (s: string) => string {
+  if (job.state === 'held' || job.state === 'removed' || (job.state === 'completed' && (job.exitCode !== 0 || job.signal !== null))) return paint.red;
+  if (job.state === 'completed') return paint.green;
+  if (job.state === 'running') return paint.cyan;
+  if (job.state === 'idle' || job.state === 'suspended') return paint.yellow;
+  return (s) => s;
+}
+
+/** `[####====----]`: done, running, the rest. */
+export function progressBar(counts: Record<StateName, number>, width: number): string {
+  const total = STATE_ORDER.reduce((sum, s) => sum + counts[s], 0);
+  if (total === 0 || width < 3) return '';
+  const inner = width - 2;
+  const done = Math.round(((counts.completed + counts.removed) / total) * inner);
+  const running = Math.min(inner - done, Math.round((counts.running / total) * inner));
+  return `[${'#'.repeat(done)}${'='.repeat(running)}${'-'.repeat(inner - done - running)}]`;
+}
+
+export function countsLine(counts: Record<StateName, number>): string {
+  const total = STATE_ORDER.reduce((sum, s) => sum + counts[s], 0);
+  const parts = STATE_ORDER.filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${s}`);
+  return `${total} job${total === 1 ? '' : 's'}: ${parts.join(', ') || 'none yet'}`;
+}
+
+/** Notes under a table: hold reasons with hints, long idle waits. */
+function jobNotes(jobs: JobState[], now: number, limit: number): string[] {
+  const lines: string[] = [];
+  const seenHints = new Set<string>();
+  for (const job of jobs) {
+    if (lines.length >= limit) break;
+    if (job.state === 'held') {
+      lines.push(`${job.id} held: ${job.holdReason ?? 'Reason unspecified'}${job.holdCode !== null ? ` (code ${job.holdCode}, subcode ${job.holdSubcode ?? 0})` : ''}`);
+      const hint = holdHint(job.holdCode, job.holdSubcode, job.holdReason);
+      if (!seenHints.has(hint.hint)) {
+        seenHints.add(hint.hint);
+        lines.push(`  hint (${hint.cause}): ${hint.hint}`);
+      }
+    } else if (job.state === 'idle' && job.starts === 0 && now - job.since > IDLE_NOTE_AFTER_MS) {
+      lines.push(`${job.id} idle for ${formatDuration(now - job.since)}: ${idleHint(job.id)}`);
+    }
+  }
+  return lines;
+}
+
+/** The block drawn in a terminal. Every line fits `width`, so the redraw can count lines. */
+export function renderView(table: JobTable, ctx: ViewContext): string[] {
+  const { paint, width, now } = ctx;
+  const jobs = table.list();
+  const counts = table.counts();
+  const lines: string[] = [paint.bold(fit(ctx.title, width)), ...ctx.notes.map((n) => paint.dim(fit(n, width)))];
+  const notes = jobNotes(
+    jobs.filter((j) => j.state === 'held' || j.state === 'idle'),
+    now,
+    6,
+  ).map((n) => fit(n, width));
+  const header = `${'JOB'.padEnd(12)} ${'STATE'.padEnd(17)} ${'IN STATE'.padStart(8)}  ${'EXIT'.padEnd(9)} HOST`;
+  const room = ctx.height - lines.length - notes.length - 4;
+  if (jobs.length <= Math.max(room, 1)) {
+    lines.push(paint.dim(fit(header, width)));
+    for (const job of jobs) lines.push(colourFor(paint, job)(fit(row(job, now), width)));
+  } else {
+    // Grouped: counts, a bar, then the procs worth looking at (held, failed, running) as room allows.
+    lines.push(fit(countsLine(counts), width));
+    lines.push(fit(progressBar(counts, Math.min(width, 80)), width));
+    const interesting = [
+      ...jobs.filter((j) => j.state === 'held'),
+      ...jobs.filter((j) => j.state === 'completed' && (j.exitCode !== 0 || j.signal !== null)),
+      ...jobs.filter((j) => j.state === 'running' || j.state === 'suspended'),
+    ];
+    const shown = Math.max(0, Math.min(interesting.length, room - 3));
+    if (shown > 0) {
+      lines.push(paint.dim(fit(header, width)));
+      for (const job of interesting.slice(0, shown)) lines.push(colourFor(paint, job)(fit(row(job, now), width)));
+      if (interesting.length > shown) lines.push(paint.dim(`… ${interesting.length - shown} more`));
+    }
+  }
+  if (notes.length > 0) lines.push('', ...notes.map((n) => paint.yellow(n)));
+  return lines;
+}
+
+function row(job: JobState, now: number): string {
+  const inState = job.state === 'completed' || job.state === 'removed' ? '' : formatDuration(now - job.since);
+  return `${job.id.padEnd(12)} ${stateLabel(job).padEnd(17)} ${inState.padStart(8)}  ${exitLabel(job).padEnd(9)} ${job.host ?? ''}`;
+}
+
+/** One line per change, for logs and pipes; a held job gets its reason and hint on more lines. */
+export function describeChange(change: StateChange, paint: Palette): string[] {
+  const { job, from, event } = change;
+  const at = Number.isFinite(event.time) ? clock(event.time) : '--:--:--';
+  let text = `${at} ${job.id} ${from ? `${from} → ` : ''}${job.state}`;
+  if (job.state === 'running' && job.activity === 'transferring-input') text += ' (transferring input)';
+  if (job.state === 'running' && event.code === 1 && job.host) text += ` on ${job.host}`;
+  if (job.state === 'completed') text += job.signal !== null ? `: killed by signal ${job.signal}` : `: exit ${job.exitCode ?? '?'}`;
+  if (job.state === 'removed' && job.lastMessage) text += `: ${job.lastMessage}`;
+  if (job.state === 'idle' && from === 'running' && job.lastMessage && (event.code === 4 || event.code === 7)) text += `: ${job.lastMessage}`;
+  const lines = [colourFor(paint, job)(text)];
+  if (job.state === 'held') {
+    lines.push(`  reason: ${job.holdReason ?? 'Reason unspecified'}${job.holdCode !== null ? ` (code ${job.holdCode}, subcode ${job.holdSubcode ?? 0})` : ''}`);
+    const hint = holdHint(job.holdCode, job.holdSubcode, job.holdReason);
+    lines.push(`  hint (${hint.cause}): ${hint.hint}`);
+  }
+  return lines;
+}
+
+/** Redraws a block in place on a terminal: cursor up over the last block, clear, write. */
+export class BlockWriter {
+  private drawn = 0;
+  constructor(private readonly write: (text: string) => void) {}
+
+  draw(lines: string[]): void {
+    const up = this.drawn > 0 ? `\u001b[${this.drawn}A\r\u001b[0J` : '';
+    this.write(up + lines.join('\n') + '\n');
+    this.drawn = lines.length;
+  }
+
+  /** Leave the last block on screen; later output goes below it. */
+  release(): void {
+    this.drawn = 0;
+  }
+}

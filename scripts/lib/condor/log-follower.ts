@@ -1,0 +1,134 @@
+// Follow one event log as it grows: each poll reads only the bytes past the last offset and
+// feeds them to the parser, which holds back a half-written event until its `...` arrives.
+// A log that does not exist yet is waited for; a truncated or replaced log (new inode, shorter
+// file, different first bytes) is read again from the start after telling the owner to forget
+// what it had. Plain synchronous fs calls: a poll that finds nothing new costs one stat.
+import { closeSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { EventLogParser, type JunkRecord, type LogEvent } from './event-log.ts';
+
+export type ResetReason = 'truncated' | 'replaced';
+
+export interface FollowerOptions {
+  onEvent: (event: LogEvent) => void;
+  onJunk?: (junk: JunkRecord) => void;
+  /** Called before the log is read again from its start. */
+  onReset?: (reason: ResetReason) => void;
+  /** For MM/DD dates: defaults to the log's mtime when first opened. */
+  referenceTime?: number;
+  chunkBytes?: number;
+}
+
+export interface PollResult {
+  /** The log does not exist (yet, or any more). */
+  missing: boolean;
+  /** Bytes read by this poll. */
+  bytes: number;
+  reset: ResetReason | null;
+}
+
+const HEAD_BYTES = 64;
+
+export class LogFollower {
+  readonly path: string;
+  /** Bytes of the log consumed so far. */
+  offset = 0;
+  private fd: number | null = null;
+  private identity: { dev: number; ino: number } | null = null;
+  private head: Buffer = Buffer.alloc(0);
+  private parser: EventLogParser | null = null;
+  private readonly buffer: Buffer;
+  private readonly options: FollowerOptions;
+
+  constructor(path: string, options: FollowerOptions) {
+    this.path = path;
+    this.options = options;
+    this.buffer = Buffer.allocUnsafe(options.chunkBytes ?? 1 << 20);
+  }
+
+  /** Has the log been seen at least once? */
+  get opened(): boolean {
+    return this.fd !== null;
+  }
+
+  /** Events parsed so far (since the last reset). */
+  get events(): number {
+    return this.parser?.events ?? 0;
+  }
+
+  poll(): PollResult {
+    let stats: Stats | undefined;
+    try {
+      stats = statSync(this.path, { throwIfNoEntry: false });
+    } catch {
+      stats = undefined; // unreadable folder: same as not there yet
+    }
+    if (!stats) return { missing: true, bytes: 0, reset: null };
+    let reset: ResetReason | null = null;
+    if (this.fd === null) {
+      this.open(stats);
+    } else if (this.identity && (stats.ino !== this.identity.ino || stats.dev !== this.identity.dev)) {
+      reset = 'replaced';
+    } else if (stats.size < this.offset || !this.headUnchanged(stats.size)) {
+      reset = 'truncated';
+    }
+    if (reset) {
+      this.options.onReset?.(reset);
+      this.close();
+      this.open(stats);
+    }
+    const bytes = this.readTo(stats.size);
+    return { missing: false, bytes, reset };
+  }
+
+  /** End of a one-shot read: accept a final `...` that has no newline. */
+  finish(): void {
+    this.parser?.end();
+  }
+
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+    this.identity = null;
+    this.parser = null;
+    this.offset = 0;
+    this.head = Buffer.alloc(0);
+  }
+
+  private open(stats: Stats): void {
+    this.fd = openSync(this.path, 'r');
+    this.identity = { dev: stats.dev, ino: stats.ino };
+    this.offset = 0;
+    this.head = Buffer.alloc(0);
+    this.parser = new EventLogParser({
+      referenceTime: this.options.referenceTime ?? stats.mtimeMs,
+      onEvent: this.options.onEvent,
+      onJunk: this.options.onJunk,
+    });
+  }
+
+  /** The first bytes are what they were: a log rewritten in place past our offset is caught too. */
+  private headUnchanged(size: number): boolean {
+    if (this.head.length === 0 || this.fd === null) return true;
+    const probe = Buffer.allocUnsafe(this.head.length);
+    const n = readSync(this.fd, probe, 0, this.head.length, 0);
+    return n === this.head.length && probe.equals(this.head) && size >= this.head.length;
+  }
+
+  private readTo(size: number): number {
+    if (this.fd === null || !this.parser) return 0;
+    let total = 0;
+    while (this.offset < size) {
+      const want = Math.min(this.buffer.length, size - this.offset);
+      const n = readSync(this.fd, this.buffer, 0, want, this.offset);
+      if (n <= 0) break;
+      if (this.head.length < HEAD_BYTES && this.offset < HEAD_BYTES) {
+        const end = Math.min(n, HEAD_BYTES - this.offset);
+        this.head = Buffer.concat([this.head, this.buffer.subarray(0, end)]);
+      }
+      this.parser.pushBytes(this.buffer.subarray(0, n));
+      this.offset += n;
+      total += n;
+    }
+    return total;
+  }
+}

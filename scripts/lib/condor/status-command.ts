@@ -1,0 +1,96 @@
+// `pixi run status [CLUSTER]`: re-attach to a submitted job (the latest by default) from its
+// job record, or read any event log with --log PATH (no HTCondor needed).
+import { resolve } from 'node:path';
+import { booleanOption, stringOption, type CommandSpec, type ParsedCommand } from '../cli.ts';
+import { UsageError, UserError } from '../errors.ts';
+import { onPath, Shell } from '../shell.ts';
+import { findWorkspaceRoot } from '../workspace.ts';
+import { parseDuration } from './format.ts';
+import { latestJobRecord, parseClusterArg, readJobRecord } from './job-store.ts';
+import { queueProbe } from './queue-probe.ts';
+import { watchJob } from './watch.ts';
+
+export const WATCH_OPTIONS: CommandSpec['options'] = {
+  json: { type: 'boolean', description: 'print the jobs\' state as JSON (at the end, or now with --once) instead of the live view' },
+  once: { type: 'boolean', description: 'print the current state and exit instead of following' },
+  'held-timeout': { type: 'string', value: 'DURATION', default: '10m', description: 'stop watching when a proc stays held this long (e.g. 30s, 10m, 2h; 0 = at once)' },
+  interval: { type: 'string', value: 'MS', default: '500', description: 'how often to read the event log, in milliseconds' },
+};
+
+export const STATUS_SPEC: CommandSpec = {
+  usage: 'pixi run status [CLUSTER] [options]',
+  summary: 'Follow a submitted job from its event log until it ends (the latest job by default).',
+  positionals: { names: 'CLUSTER', max: 1 },
+  options: {
+    log: { type: 'string', multiple: true, value: 'PATH', description: 'read this event log instead of a submitted job\'s (repeatable; implies --once unless --follow)' },
+    follow: { type: 'boolean', description: 'with --log: keep following the log until its jobs end' },
+    ...WATCH_OPTIONS,
+  },
+  epilog: [
+    'exit codes: 0 every proc completed with return value 0; N the single proc\'s return value',
+    '  (128+signal when killed); 1 several procs and one failed, or not finished (--once);',
+    '  2 held past --held-timeout, or removed; 130 you stopped watching (the job keeps running).',
+    '',
+    'examples:',
+    '  pixi run status                 follow the latest job',
+    '  pixi run status 4242 --once     show job 4242 now',
+    '  pixi run status --log job.log --json',
+  ].join('\n'),
+};
+
+export interface WatchSettings {
+  json: boolean;
+  once: boolean;
+  heldTimeoutMs: number;
+  intervalMs: number;
+}
+
+export function watchSettings(parsed: ParsedCommand): WatchSettings {
+  const held = parseDuration(stringOption(parsed, 'held-timeout') ?? '10m');
+  if (held === null) throw new UsageError(`--held-timeout '${stringOption(parsed, 'held-timeout')}' is not a duration`, 'write it like 30s, 10m or 2h');
+  const interval = Number(stringOption(parsed, 'interval') ?? '500');
+  if (!Number.isFinite(interval) || interval < 10) throw new UsageError(`--interval must be a number of milliseconds (at least 10)`);
+  return { json: booleanOption(parsed, 'json'), once: booleanOption(parsed, 'once'), heldTimeoutMs: held, intervalMs: interval };
+}
+
+export async function runStatus(parsed: ParsedCommand): Promise<number> {
+  const settings = watchSettings(parsed);
+  const logs = (parsed.values.log as string[] | undefined) ?? [];
+  const clusterArg = parsed.positionals[0];
+  const cluster = clusterArg !== undefined ? parseClusterArg(clusterArg) : null;
+
+  if (logs.length > 0) {
+    const paths = logs.map((p) => resolve(p));
+    const follow = booleanOption(parsed, 'follow');
+    return watchJob({
+      root: process.cwd(),
+      logs: paths,
+      cluster,
+      procs: null,
+      ...settings,
+      once: settings.once || !follow,
+      title: `${logs.join(', ')}${cluster !== null ? ` (cluster ${cluster})` : ''}`,
+    });
+  }
+  if (booleanOption(parsed, 'follow')) throw new UsageError('--follow goes with --log (a submitted job is followed by default)');
+
+  const root = findWorkspaceRoot();
+  const record = cluster !== null ? await readJobRecord(root, cluster) : await latestJobRecord(root);
+  if (!record) {
+    throw new UserError('no job has been submitted from this workspace yet', { hint: 'run `pixi run submit`, or pass --log PATH to read an event log' });
+  }
+  const procLogs = record.procs.map((p) => p.log).filter((p): p is string => p !== null);
+  if (procLogs.length === 0) throw new UserError(`job ${record.cluster} has no event log to follow`, { hint: 'add `log = ...` to the submit file' });
+  const shell = new Shell();
+  const probe = (await onPath('condor_q')) ? queueProbe(shell, record.cluster, root) : undefined;
+  return watchJob({
+    root,
+    logs: procLogs,
+    cluster: record.cluster,
+    procs: record.procs,
+    ...settings,
+    title: `job ${record.cluster} (${record.batchName}), ${record.procs.length} proc${record.procs.length === 1 ? '' : 's'}, submitted ${record.submittedAt}`,
+    referenceTime: Date.parse(record.submittedAt),
+    probe,
+  });
+}

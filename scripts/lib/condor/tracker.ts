@@ -1,0 +1,184 @@
+// Follow a job from its event log(s) until every proc has ended, a hold outlasts the held
+// timeout, or the user stops watching. The schedd is not asked while the log is readable;
+// only while a log is missing does a caller-supplied probe (condor_q) say whether the job is
+// still queued.
+import { displayPath } from '../workspace.ts';
+import type { Palette } from '../term.ts';
+import type { LogEvent } from './event-log.ts';
+import { BlockWriter, describeChange, renderView } from './live-view.ts';
+import { LogFollower } from './log-follower.ts';
+import { JobTable, type JobState, type StateChange } from './job-state.ts';
+
+export interface TrackOptions {
+  /** Absolute paths of the event logs to follow (one per proc, or shared). */
+  logs: string[];
+  /** Track only this cluster (null: every job in the logs). */
+  cluster: number | null;
+  /** Procs known from condor_submit, shown before their first event arrives. */
+  procs?: number[];
+  /** Read what is there and stop. */
+  once: boolean;
+  /** How long a hold may last before we stop watching (ms; Infinity: never). */
+  heldTimeoutMs: number;
+  intervalMs: number;
+  /** Where the view goes; null for none (e.g. --json). */
+  view: { write: (text: string) => void; tty: boolean; width: number; height: number; paint: Palette } | null;
+  title: string;
+  /** Workspace root, to show paths relative to it. */
+  root: string;
+  /** Reference time for logs with MM/DD dates (submit time). */
+  referenceTime?: number;
+  /** Asked (at most every probeIntervalMs) while a log is missing: a line to show, or null. */
+  probe?: () => Promise<{ line: string; gone: boolean } | null>;
+  probeIntervalMs?: number;
+  /** Give up when a log has not appeared for this long and the probe says the job is gone. */
+  signal?: AbortSignal;
+  now?: () => number;
+}
+
+export type TrackOutcome = 'done' | 'held-timeout' | 'interrupted' | 'once' | 'vanished';
+
+export interface TrackResult {
+  table: JobTable;
+  outcome: TrackOutcome;
+  /** For held-timeout: the job that was held too long. */
+  held: JobState | null;
+  /** Logs that never appeared. */
+  missing: string[];
+  /** Non-event text found in the logs (count). */
+  junk: number;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+export async function track(options: TrackOptions): Promise<TrackResult> {
+  const now = options.now ?? Date.now;
+  const clusters = options.cluster === null ? null : [options.cluster];
+  let table = newTable();
+  let changes: StateChange[] = [];
+  let junk = 0;
+  let resetPending = false;
+
+  function newTable(): JobTable {
+    const t = new JobTable(clusters);
+    if (options.cluster !== null && options.procs) t.expect(options.cluster, options.procs, now());
+    return t;
+  }
+  const onEvent = (event: LogEvent): void => {
+    const change = table.apply(event);
+    if (change) changes.push(change);
+  };
+  const followers = [...new Set(options.logs)].map(
+    (path) =>
+      new LogFollower(path, {
+        onEvent,
+        onJunk: () => junk++,
+        onReset: () => (resetPending = true),
+        referenceTime: options.referenceTime,
+      }),
+  );
+
+  const view = options.view;
+  const blockWriter = view?.tty ? new BlockWriter(view.write) : null;
+  const announcedMissing = new Set<string>();
+  let probeLine: string | null = null;
+  let lastProbe = 0;
+  let lastDraw = 0;
+  let outcome: TrackOutcome | null = null;
+  let held: JobState | null = null;
+
+  for (;;) {
+    let missing = followers.filter((f) => f.poll().missing);
+    if (resetPending) {
+      // One log was truncated or replaced: start over from every log's first byte.
+      resetPending = false;
+      table = newTable();
+      for (const f of followers) f.close();
+      changes = [];
+      missing = followers.filter((f) => f.poll().missing);
+      if (!blockWriter) view?.write(`${clockNow(now())} a log was truncated or replaced; read it again from the start\n`);
+    }
+    if (options.once) for (const f of followers) f.finish();
+    const block = options.once ? null : blockWriter;
+
+    const notes: string[] = [];
+    for (const f of missing) {
+      const shown = displayPath(options.root, f.path);
+      notes.push(`waiting for ${shown} to appear (HTCondor creates it when the job is queued)`);
+      if (!block && !options.once && !announcedMissing.has(f.path)) view?.write(`waiting for ${shown} to appear\n`);
+      announcedMissing.add(f.path);
+    }
+    if (missing.length > 0 && options.probe && now() - lastProbe >= (options.probeIntervalMs ?? 60_000)) {
+      lastProbe = now();
+      const answer = await options.probe();
+      if (answer) {
+        if (answer.line !== probeLine && !block) view?.write(`${answer.line}\n`);
+        probeLine = answer.line;
+        if (answer.gone && !followers.some((f) => f.opened)) outcome = 'vanished';
+      }
+    }
+    if (probeLine && missing.length > 0) notes.push(probeLine);
+
+    if (view) {
+      if (options.once) {
+        // A snapshot: the current table, not the history of changes.
+        view.write(renderView(table, { title: options.title, now: now(), width: view.width, height: Infinity, paint: view.paint, notes }).join('\n') + '\n');
+      } else if (block) {
+        if (changes.length > 0 || now() - lastDraw >= 1000 || options.once) {
+          block.draw(renderView(table, { title: options.title, now: now(), width: view.width, height: view.height, paint: view.paint, notes }));
+          lastDraw = now();
+        }
+      } else {
+        for (const change of changes) for (const line of describeChange(change, view.paint)) view.write(line + '\n');
+      }
+    }
+    changes = [];
+
+    if (options.once) outcome = 'once';
+    else if (table.allDone() && missing.length === 0) outcome = 'done';
+    else if (!outcome) {
+      held = heldTooLong(table, options.heldTimeoutMs, now());
+      if (held) outcome = 'held-timeout';
+    }
+    if (!outcome && options.signal?.aborted) outcome = 'interrupted';
+    if (outcome) break;
+    await sleep(options.intervalMs, options.signal);
+    if (options.signal?.aborted) outcome = 'interrupted';
+    if (outcome) break;
+  }
+  blockWriter?.release();
+  for (const f of followers) f.close();
+  return {
+    table,
+    outcome,
+    held,
+    missing: followers.filter((f) => !f.opened).map((f) => f.path),
+    junk,
+  };
+}
+
+function clockNow(ms: number): string {
+  return new Date(ms).toTimeString().slice(0, 8);
+}
+
+/** The first held job whose hold has lasted the timeout (the hold's log time, else now). */
+function heldTooLong(table: JobTable, timeoutMs: number, now: number): JobState | null {
+  if (!Number.isFinite(timeoutMs)) return null;
+  for (const job of table.jobs.values()) {
+    if (job.state !== 'held') continue;
+    const since = Number.isFinite(job.since) ? Math.min(job.since, now) : now;
+    if (now - since >= timeoutMs) return job;
+  }
+  return null;
+}

@@ -1,0 +1,83 @@
+// Watching a job to its end, shared by `submit` (after submitting) and `status` (re-attaching):
+// the tracker, Ctrl-C that stops the watching and never the job, the held-timeout message,
+// the summary or the JSON document, and the exit code.
+import { palette, colourEnabled, type Palette } from '../term.ts';
+import { EXIT_INTERRUPTED, exitCodeFor, summaryLines } from './summary.ts';
+import { jobJson } from './job-state.ts';
+import { holdHint } from './hold-hints.ts';
+import { track, type TrackOptions, type TrackResult } from './tracker.ts';
+import type { ProcRecord } from './job-store.ts';
+import { formatDuration } from './format.ts';
+
+export interface WatchOptions {
+  root: string;
+  logs: string[];
+  cluster: number | null;
+  procs: ProcRecord[] | null;
+  once: boolean;
+  json: boolean;
+  heldTimeoutMs: number;
+  intervalMs: number;
+  title: string;
+  referenceTime?: number;
+  probe?: TrackOptions['probe'];
+  /** Where output goes (stdout); its isTTY decides the live view. */
+  out?: NodeJS.WriteStream;
+}
+
+export async function watchJob(options: WatchOptions): Promise<number> {
+  const out = options.out ?? process.stdout;
+  const write = (text: string): void => void out.write(text);
+  const paint: Palette = palette(colourEnabled(out));
+  const abort = new AbortController();
+  const onSigint = (): void => abort.abort();
+  process.on('SIGINT', onSigint);
+  let result: TrackResult;
+  try {
+    result = await track({
+      logs: options.logs,
+      cluster: options.cluster,
+      procs: options.procs?.map((p) => p.proc),
+      once: options.once,
+      heldTimeoutMs: options.heldTimeoutMs,
+      intervalMs: options.intervalMs,
+      view: options.json ? null : { write, tty: Boolean(out.isTTY), width: out.columns || 100, height: out.rows || 40, paint },
+      title: options.title,
+      root: options.root,
+      referenceTime: options.referenceTime,
+      probe: options.probe,
+      signal: abort.signal,
+    });
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+
+  const reattach = options.cluster !== null ? `pixi run status ${options.cluster}` : 'pixi run status --log PATH';
+  if (result.outcome === 'interrupted') {
+    // Ctrl-C: the job keeps going; say how to come back.
+    process.stderr.write(`\nstopped watching; the job is still in the queue.\n  re-attach: ${reattach}\n${options.cluster !== null ? `  remove it: pixi run cancel ${options.cluster}\n` : ''}`);
+    return EXIT_INTERRUPTED;
+  }
+  if (options.json) {
+    const doc = options.cluster !== null ? { cluster: options.cluster, jobs: result.table.list().map(jobJson) } : { jobs: result.table.list().map(jobJson) };
+    write(JSON.stringify(doc, null, 2) + '\n');
+    return exitCodeFor(result);
+  }
+  if (result.outcome === 'vanished') {
+    process.stderr.write(`${paint.red('error:')} the job is no longer in the queue and its log never appeared: ${result.missing.join(', ')}\n`);
+    return exitCodeFor(result);
+  }
+  if (!options.once || result.table.allDone()) {
+    write('\n' + (await summaryLines(result, options.procs, options.root, paint)).join('\n') + '\n');
+  }
+  if (result.outcome === 'held-timeout' && result.held) {
+    const job = result.held;
+    const hint = holdHint(job.holdCode, job.holdSubcode, job.holdReason);
+    process.stderr.write(
+      `${paint.red('error:')} job ${job.id} has been held for ${formatDuration(Date.now() - job.since)}: ${job.holdReason ?? 'Reason unspecified'} (code ${job.holdCode ?? '?'}, subcode ${job.holdSubcode ?? '?'})\n` +
+        `${paint.dim('hint:')} ${hint.hint}\n` +
+        `the job stays in the queue, held: \`condor_release ${job.id}\` after fixing it, or \`pixi run cancel ${job.cluster}\`; re-attach with \`${reattach}\`\n`,
+    );
+  }
+  return exitCodeFor(result);
+}

@@ -1,0 +1,179 @@
+// The event-log parser against every real log in the fixtures, by hand-checked final states,
+// fed in random-size chunks, and fuzzed (fixed seed: no crash, no hang).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { EventLogParser, parseEventLog, type LogEvent } from '../../scripts/lib/condor/event-log.ts';
+import { JobTable, jobJson } from '../../scripts/lib/condor/job-state.ts';
+import { eventLog, eventLogNames } from './fixtures.ts';
+import { randomInt, seeded } from './random.ts';
+
+const REFERENCE = new Date(2026, 5, 1).getTime();
+
+function headerCount(text: string): number {
+  return (text.match(/^[ \t]*\d{3} \(-?\d+\.-?\d+\.-?\d+\)/gm) ?? []).length;
+}
+
+function finalStates(name: string): Record<string, ReturnType<typeof jobJson>> {
+  const table = new JobTable();
+  for (const event of parseEventLog(eventLog(name), { referenceTime: REFERENCE }).events) table.apply(event);
+  return Object.fromEntries(table.list().map((job) => [job.id, jobJson(job)]));
+}
+
+test('every fixture log parses: one event per header, nothing left over, no junk', () => {
+  const names = eventLogNames();
+  assert.ok(names.length >= 25, `expected the fixture logs, found ${names.length}`);
+  for (const name of names) {
+    const text = eventLog(name);
+    const { events, junk, incomplete } = parseEventLog(text, { referenceTime: REFERENCE });
+    assert.is(junk.length, 0, `${name}: junk ${JSON.stringify(junk[0])}`);
+    assert.is(incomplete, '', `${name}: unterminated tail`);
+    assert.is(events.length, headerCount(text), `${name}: events`);
+    for (const event of events) {
+      assert.ok(Number.isFinite(event.time), `${name}: date of ${event.code} (${event.rawTime})`);
+      assert.ok(event.name !== 'unknown', `${name}: event ${event.code} has a name`);
+    }
+  }
+});
+
+test('final states checked by hand', () => {
+  const job = (name: string, id: string) => finalStates(name)[id];
+  assert.equal(job('chtc_hello_gpu_docker_gpu.log', '8949703.0'), {
+    id: '8949703.0', state: 'completed', exitCode: 0, signal: null, holdReason: null, holdCode: null, holdSubcode: null, host: 'gpu2000.chtc.wisc.edu',
+  });
+  assert.is(job('htcanalyze_normal_log.log', '107799.0')?.exitCode, 1);
+  assert.is(job('htcanalyze_abnormal_termination.log', '469.1418')?.signal, 11);
+  assert.is(job('htcanalyze_abnormal_termination.log', '469.1418')?.exitCode, null);
+  const heldThenRemoved = job('htcanalyze_aborted_with_errors.log', '398.440');
+  assert.is(heldThenRemoved?.state, 'removed');
+  assert.is(heldThenRemoved?.holdCode, 34);
+  assert.is(heldThenRemoved?.holdReason, 'Error from slot1_4@cpu1.htc.inm7.de: Job has encountered an out-of-memory event.');
+  assert.is(job('htcanalyze_job_evicted.log', '164275.0')?.state, 'completed');
+  assert.is(job('htcanalyze_job_evicted.log', '164275.0')?.host, '10.0.9.2', 'the host of the last execution');
+  assert.is(job('lsst_ctrl_stats_evicted_then_removed.log', '244585.0')?.state, 'removed');
+  assert.is(job('htcanalyze_running_process.log', '5993.0')?.state, 'running');
+  assert.is(job('htcanalyze_just_submission.log', '398.440')?.state, 'idle');
+  assert.is(job('htcanalyze_aborted_before_submission.log', '393.0')?.state, 'removed');
+  const running = finalStates('lsst_bps_tiny_running.dag.nodes.log');
+  assert.equal(Object.fromEntries(Object.entries(running).map(([id, j]) => [id, j.state])), { '9249.0': 'running', '9250.0': 'completed', '9251.0': 'running' });
+  // A 009 after a 005 (DAGMan abort): the job had already exited by signal 11.
+  const dag = finalStates('htcondor_dagman_gt1957_interleaved_signal_abort.log');
+  assert.is(dag['180158.0']?.state, 'completed');
+  assert.is(dag['180158.0']?.signal, 11);
+  assert.is(dag['180159.0']?.exitCode, 0);
+  // The transfer shadow's proc -1000 is no job of its own.
+  assert.equal(Object.keys(finalStates('htcondor_test_transfer_shadow_proc_minus1000.log')), ['1.0']);
+  const held = job('synthetic_held_transfer_input.log', '4243.0');
+  assert.equal([held?.state, held?.holdCode, held?.holdSubcode], ['held', 13, 2]);
+  assert.is(job('synthetic_held_image_pull_released.log', '4242.0')?.state, 'completed');
+  assert.is(job('synthetic_held_image_pull_released.log', '4242.0')?.holdReason, null, 'release clears the hold');
+});
+
+test('body fields: negative procs, transfers, usage table, 028 attributes, eviction reason', () => {
+  const stress = parseEventLog(eventLog('htcondor_test_condor_all_event_types_stress.log'), { referenceTime: REFERENCE }).events;
+  assert.ok(stress.some((e) => e.cluster === -1 && e.proc === -1 && e.subproc === -1));
+  const shadow = parseEventLog(eventLog('htcondor_test_transfer_shadow_proc_minus1000.log')).events.find((e) => e.code === 4)!;
+  assert.equal([shadow.proc, shadow.reason], [-1000, 'Job not found at execution machine']);
+  const hello = parseEventLog(eventLog('chtc_hello_gpu_docker_gpu.log')).events;
+  assert.equal(hello.filter((e) => e.code === 40).map((e) => e.transfer), [
+    { direction: 'input', stage: 'started' },
+    { direction: 'input', stage: 'finished' },
+    { direction: 'output', stage: 'started' },
+    { direction: 'output', stage: 'finished' },
+  ]);
+  const end = hello.find((e) => e.code === 5)!;
+  assert.equal(end.resources?.Gpus, { usage: null, request: '1', allocated: '1', assigned: '"CUDA1"' });
+  assert.equal(end.resources?.Cpus, { usage: '0.01', request: '1', allocated: '20', assigned: null });
+  assert.equal([end.bytesSent, end.bytesReceived], [1678, 142]);
+  const image = parseEventLog(eventLog('htcanalyze_normal_log.log')).events.find((e) => e.code === 6)!;
+  assert.equal([image.imageSizeKb, typeof image.memoryUsageMb], [448, 'number']);
+  const info = parseEventLog(eventLog('htcondor_pybindings_028_jobad_info.log')).events.find((e) => e.code === 28)!;
+  assert.is(info.attributes?.TriggerEventTypeName, '"ULOG_SUBMIT"');
+  const slot = parseEventLog(eventLog('doc_osg_school_2025_sleep_job_001_006_005_excerpts.log')).events[0]!;
+  assert.equal([slot.slot, slot.host], ['slot1_2@glidein_4082265_33522666@c219.mgmt.hellbender', 'c219.mgmt.hellbender']);
+});
+
+test('dates: ISO with zone, MM/DD with the year inferred and the New Year wrap', () => {
+  const text = [
+    '000 (1.000.000) 12/31 23:59:55 Job submitted from host: <10.0.0.1:9618>',
+    '...',
+    '001 (1.000.000) 01/01 00:00:07 Job executing on host: <10.0.0.2:9618>',
+    '...',
+    '006 (1.000.000) 2025-01-01T00:00:10Z Image size of job updated: 1',
+    '...',
+    '006 (1.000.000) 2025-01-01 02:00:10.250+02:00 Image size of job updated: 1',
+    '...',
+    '',
+  ].join('\n');
+  const events = parseEventLog(text, { referenceTime: new Date(2025, 0, 2).getTime() }).events;
+  assert.is(events[0]!.time, new Date(2024, 11, 31, 23, 59, 55).getTime());
+  assert.is(events[1]!.time, new Date(2025, 0, 1, 0, 0, 7).getTime());
+  assert.is(events[2]!.time, Date.UTC(2025, 0, 1, 0, 0, 10));
+  assert.is(events[3]!.time, Date.UTC(2025, 0, 1, 0, 0, 10, 250));
+});
+
+test('unknown event numbers and non-event text are kept, never fatal', () => {
+  const junk: string[] = [];
+  const events: LogEvent[] = [];
+  const parser = new EventLogParser({ onEvent: (e) => events.push(e), onJunk: (j) => junk.push(j.text) });
+  parser.pushText('105 (7.000.000) 2026-01-01 00:00:00 Some future EP event\n\tdetail\n...\nthis is not an event\n...\n');
+  parser.end();
+  assert.equal(events.map((e) => [e.code, e.name, e.body]), [[105, 'unknown', ['detail']]]);
+  assert.equal(junk, ['this is not an event']);
+});
+
+test('a half-written event is held back until its terminator arrives', () => {
+  const events: LogEvent[] = [];
+  const parser = new EventLogParser({ onEvent: (e) => events.push(e) });
+  parser.pushText('000 (1.000.000) 2026-01-01 00:00:00 Job submitted from host: <10.0.0.1:9618>\n..');
+  assert.is(events.length, 0);
+  parser.pushText('.');
+  assert.is(events.length, 0, '`...` without its newline may still be `....` text');
+  parser.pushText('\n001 (1.000.000) 2026-01-01 00:00:01 Job exec');
+  assert.is(events.length, 1);
+  assert.ok(parser.pendingLength > 0);
+});
+
+test('random-size chunks (mid-line and mid-character cuts) give the same events as the whole file', () => {
+  const rand = seeded(20260301);
+  for (const name of eventLogNames()) {
+    // A multi-byte character in a body line, so byte cuts can split it.
+    const text = eventLog(name).replace('Job submitted from host', 'Job submitted from host ✓');
+    const whole = parseEventLog(text, { referenceTime: REFERENCE }).events;
+    const bytes = Buffer.from(text, 'utf8');
+    for (let round = 0; round < 3; round++) {
+      const events: LogEvent[] = [];
+      const parser = new EventLogParser({ referenceTime: REFERENCE, onEvent: (e) => events.push(e) });
+      for (let at = 0; at < bytes.length; ) {
+        const size = randomInt(rand, 1, round === 0 ? 7 : 300);
+        parser.pushBytes(bytes.subarray(at, at + size));
+        at += size;
+      }
+      parser.end();
+      assert.equal(events, whole, `${name} round ${round}`);
+    }
+  }
+});
+
+test('fuzz (fixed seed): mutated logs never throw and always finish', () => {
+  const rand = seeded(7);
+  const sources = eventLogNames().map(eventLog);
+  const pieces = ['...\n', '\n', '(', ')', '.', '-', '000 (', '012 (1.-1.0) ', '99/99 ', '2026-13-45 ', '\t', '\r\n', 'Code x Subcode', '\u0000', '✓'];
+  const started = Date.now();
+  for (let i = 0; i < 400; i++) {
+    let text = sources[randomInt(rand, 0, sources.length - 1)]!;
+    for (let m = randomInt(rand, 1, 12); m > 0; m--) {
+      const at = randomInt(rand, 0, text.length);
+      const kind = randomInt(rand, 0, 2);
+      if (kind === 0) text = text.slice(0, at) + pieces[randomInt(rand, 0, pieces.length - 1)] + text.slice(at);
+      else if (kind === 1) text = text.slice(0, at) + text.slice(at + randomInt(rand, 1, 40));
+      else text = text.slice(0, at);
+    }
+    const table = new JobTable();
+    const result = parseEventLog(text, { referenceTime: REFERENCE });
+    for (const event of result.events) table.apply(event);
+    assert.ok(result.events.length + result.junk.length >= 0);
+  }
+  assert.ok(Date.now() - started < 20_000, 'fuzzing took too long (a hang in the making)');
+});
+
+test.run();

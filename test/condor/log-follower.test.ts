@@ -1,0 +1,104 @@
+// Following a log that grows, appears late, is truncated or replaced; and `status --log`.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { appendFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { LogEvent } from '../../scripts/lib/condor/event-log.ts';
+import { LogFollower, type ResetReason } from '../../scripts/lib/condor/log-follower.ts';
+import { runScript } from '../helpers/process.ts';
+import { eventLog, eventLogDir } from './fixtures.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'pixi-condor-follow-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+function follower(path: string) {
+  const events: LogEvent[] = [];
+  const resets: ResetReason[] = [];
+  const f = new LogFollower(path, { onEvent: (e) => events.push(e), onReset: (r) => resets.push(r), chunkBytes: 64 });
+  return { f, events, resets };
+}
+
+const SUBMIT = '000 (5.000.000) 2026-01-01 00:00:00 Job submitted from host: <10.0.0.1:9618>\n...\n';
+const EXECUTE = '001 (5.000.000) 2026-01-01 00:00:05 Job executing on host: <10.0.0.2:9618?alias=gpu7&noUDP>\n...\n';
+
+test('waits for a missing log, then reads only new bytes, never half an event', () => {
+  const path = join(dir, 'late.log');
+  const { f, events } = follower(path);
+  assert.equal(f.poll(), { missing: true, bytes: 0, reset: null });
+  writeFileSync(path, SUBMIT);
+  assert.is(f.poll().bytes, SUBMIT.length);
+  assert.is(events.length, 1);
+  assert.is(f.poll().bytes, 0, 'nothing new, nothing read');
+  appendFileSync(path, EXECUTE.slice(0, 40));
+  f.poll();
+  assert.is(events.length, 1, 'half an event is not consumed');
+  appendFileSync(path, EXECUTE.slice(40));
+  assert.is(f.poll().bytes, EXECUTE.length - 40);
+  assert.equal(events.map((e) => [e.code, e.host ?? null]), [[0, null], [1, 'gpu7']]);
+  assert.is(f.offset, SUBMIT.length + EXECUTE.length);
+  f.close();
+});
+
+test('a truncated log and a replaced log are read again from the start', () => {
+  const path = join(dir, 'reset.log');
+  writeFileSync(path, SUBMIT + EXECUTE);
+  const { f, events, resets } = follower(path);
+  f.poll();
+  assert.is(events.length, 2);
+  writeFileSync(path, SUBMIT); // truncated in place
+  f.poll();
+  assert.equal(resets, ['truncated']);
+  assert.is(events.length, 3);
+  const other = join(dir, 'reset.log.new');
+  writeFileSync(other, SUBMIT.replace('5.000', '6.000'));
+  renameSync(other, path); // replaced (new inode)
+  f.poll();
+  assert.equal(resets, ['truncated', 'replaced']);
+  assert.equal(events.map((e) => e.cluster), [5, 5, 5, 6]);
+  f.close();
+});
+
+test('a log rewritten in place past the old offset (same size or larger) is caught by its first bytes', () => {
+  const path = join(dir, 'rewrite.log');
+  writeFileSync(path, SUBMIT);
+  const { f, events, resets } = follower(path);
+  f.poll();
+  writeFileSync(path, SUBMIT.replace('5.000', '7.000') + EXECUTE);
+  f.poll();
+  assert.equal(resets, ['truncated']);
+  assert.equal(events.map((e) => e.cluster), [5, 7, 5]);
+  f.close();
+});
+
+test('status --log PATH --json works on any event log, no HTCondor needed', async () => {
+  const result = await runScript('status.ts', ['--log', join(eventLogDir, 'synthetic_held_transfer_input.log'), '--json'], { timeoutMs: 20_000 });
+  assert.is(result.code, 2, result.stderr);
+  const doc = JSON.parse(result.stdout);
+  assert.equal(doc, {
+    jobs: [
+      {
+        id: '4243.0',
+        state: 'held',
+        exitCode: null,
+        signal: null,
+        holdReason: eventLog('synthetic_held_transfer_input.log').split('\n')[6]!.trim(),
+        holdCode: 13,
+        holdSubcode: 2,
+        host: null,
+      },
+    ],
+  });
+  const ok = await runScript('status.ts', ['--log', join(eventLogDir, 'chtc_pytorch_cnn_docker_gpu.log'), '--json'], { timeoutMs: 20_000 });
+  assert.is(ok.code, 0, ok.stderr);
+  assert.is(JSON.parse(ok.stdout).jobs[0].state, 'completed');
+  const failed = await runScript('status.ts', ['--log', join(eventLogDir, 'htcanalyze_normal_log.log')], { timeoutMs: 20_000 });
+  assert.is(failed.code, 1, 'the single job\'s return value');
+  assert.match(failed.stdout, /107799\.0\s+completed/);
+  assert.match(failed.stdout, /exit 1/);
+  const missing = await runScript('status.ts', ['--log', join(dir, 'nope.log'), '--json'], { timeoutMs: 20_000 });
+  assert.equal(JSON.parse(missing.stdout), { jobs: [] });
+  assert.is(missing.code, 1);
+});
+
+test.run();
