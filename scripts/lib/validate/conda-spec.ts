@@ -1,0 +1,81 @@
+// Does a locked conda package satisfy a manifest spec? With conda's own version semantics from
+// @conda-org/rattler (pre-releases, `.*`, epochs). Its 0.3.5 release has no MatchSpec, so a
+// pixi spec is split here into its version and build parts (libraries.md §3); a bare version
+// ("12.9") is an exact match there, as in rattler.
+import { createRequire } from 'node:module';
+import { isTable } from './text.ts';
+
+export interface CondaRequirement {
+  /** Version spec text; null matches any version. */
+  version: string | null;
+  /** Build string glob; null matches any build. */
+  build: string | null;
+}
+
+/** The requirement a manifest value states, or null for source dependencies (path/git/url) that the lock pins differently. */
+export function condaRequirement(spec: unknown, inherited?: unknown): CondaRequirement | null {
+  if (typeof spec === 'string') return splitSpecString(spec);
+  if (!isTable(spec)) return null;
+  if (spec.workspace === true) return inherited === undefined ? null : condaRequirement(inherited);
+  if (['path', 'git', 'url'].some((key) => key in spec)) return null;
+  const version = typeof spec.version === 'string' ? splitSpecString(spec.version).version : null;
+  const build = typeof spec.build === 'string' ? spec.build : null;
+  return { version, build };
+}
+
+function splitSpecString(text: string): CondaRequirement {
+  const trimmed = text.trim();
+  // "3.12.* *_cpython": version, then a build glob after the space.
+  const match = /^(\S+)\s+(\S+)$/.exec(trimmed);
+  const rawVersion = match ? match[1]! : trimmed;
+  const version = rawVersion === '*' || rawVersion === '' ? null : rawVersion;
+  return { version, build: match ? match[2]! : null };
+}
+
+interface Rattler {
+  Version: new (v: string) => object;
+  VersionSpec: new (s: string, strictness?: 'strict' | 'lenient') => { matches(v: object): boolean };
+}
+
+let rattler: Rattler | null = null;
+
+function loadRattler(): Rattler {
+  // The CommonJS build loads in ~20 ms; the ESM bundle, with its inlined WASM, takes ~50 ms.
+  rattler ??= createRequire(import.meta.url)('@conda-org/rattler') as Rattler;
+  return rattler;
+}
+
+export type SpecCheck = { ok: true } | { ok: false; reason: 'version' | 'build' } | { ok: false; reason: 'invalid-spec'; detail: string };
+
+const specCache = new Map<string, { matches(v: object): boolean } | string>();
+
+export function satisfies(requirement: CondaRequirement, version: string, build: string | null): SpecCheck {
+  if (requirement.version !== null) {
+    const { Version, VersionSpec } = loadRattler();
+    let spec = specCache.get(requirement.version);
+    if (spec === undefined) {
+      try {
+        spec = new VersionSpec(requirement.version, 'lenient');
+      } catch (error) {
+        // rattler throws nom traces, not Error objects: keep the first line.
+        spec = String(error instanceof Error ? error.message : error).split('\n')[0]!;
+      }
+      specCache.set(requirement.version, spec);
+    }
+    if (typeof spec === 'string') return { ok: false, reason: 'invalid-spec', detail: spec };
+    let locked: object;
+    try {
+      locked = new Version(version);
+    } catch {
+      return { ok: false, reason: 'version' };
+    }
+    if (!spec.matches(locked)) return { ok: false, reason: 'version' };
+  }
+  if (requirement.build !== null && build !== null && !globMatch(requirement.build, build)) return { ok: false, reason: 'build' };
+  return { ok: true };
+}
+
+function globMatch(glob: string, text: string): boolean {
+  const pattern = glob.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*');
+  return new RegExp(`^${pattern}$`).test(text);
+}

@@ -1,0 +1,186 @@
+// Is pixi.lock still what pixi would accept for this manifest (pixi.md §c.3)? For every
+// environment and platform in the lock, each direct dependency must be matched by a locked
+// package whose version satisfies the spec, and the manifest's channels must be the lock's.
+// An environment or platform the lock lacks is a warning (pixi locks it on first run), except
+// the image's environment on linux-64: `pixi install --locked` in the image build needs it.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { condaRequirement, satisfies } from './conda-spec.ts';
+import { LockFormatError, lockLine, parseLockFile, type LockFile, type LockedEnvironment, type LockedPackage } from './lock-file.ts';
+import type { EnvironmentView, ManifestModel, PlatformEntry } from './manifest-model.ts';
+import { lenientConfig } from './template-checks.ts';
+import { asTable, isTable } from './text.ts';
+import type { IssueList } from './types.ts';
+
+export const LOCK_FILE = 'pixi.lock';
+const IMAGE_PLATFORM = 'linux-64';
+const RELOCK = 'run `pixi lock` to update pixi.lock (the image build installs with --locked and would fail)';
+
+export interface LockContext {
+  root: string;
+  model: ManifestModel;
+  manifestFile: string;
+  issues: IssueList;
+}
+
+export async function checkLock(context: LockContext): Promise<void> {
+  const { root, issues } = context;
+  let text: string;
+  try {
+    text = await readFile(join(root, LOCK_FILE), 'utf8');
+  } catch {
+    issues.error({ file: LOCK_FILE, pointer: '', line: 0, column: 0, rule: 'lock/missing', message: 'there is no pixi.lock', hint: 'run `pixi lock` and commit pixi.lock: the image is built from it with --locked' });
+    return;
+  }
+  let lock: LockFile;
+  try {
+    lock = await parseLockFile(text);
+  } catch (error) {
+    if (!(error instanceof LockFormatError)) throw error;
+    issues.error({ file: LOCK_FILE, pointer: '', line: error.line, column: error.column, rule: 'lock/unreadable', message: error.message, hint: 'restore pixi.lock from git, or run `pixi lock` to write it again' });
+    return;
+  }
+  checkLockAgainstManifest(context, lock, text);
+}
+
+export function checkLockAgainstManifest(context: LockContext, lock: LockFile, text: string): void {
+  const { model, manifestFile, issues } = context;
+  const imageEnvironment = lenientConfig(model.data).environment;
+  const workspaceDeps = asTable(model.workspace.dependencies);
+  for (const env of model.environments()) {
+    const locked = lock.environments.get(env.name);
+    const isImage = env.name === imageEnvironment;
+    if (!locked) {
+      const finding = {
+        file: LOCK_FILE,
+        pointer: `/environments/${env.name}`,
+        line: lockLine(text),
+        column: 1,
+        rule: 'lock/environment-missing',
+        message: `environment '${env.name}' is not in pixi.lock; pixi will lock it on first run`,
+        hint: isImage ? RELOCK : 'run `pixi lock` to add it now (optional)',
+      };
+      if (isImage) issues.error({ ...finding, message: `environment '${env.name}', the one the image ships, is not in pixi.lock` });
+      else issues.warning(finding);
+      continue;
+    }
+    checkChannels(model, env, locked, lock, text, context);
+    for (const platform of model.environmentPlatforms(env)) {
+      const packages = lockedPlatform(lock, locked, platform);
+      if (!packages) {
+        const needed = isImage && platform.subdir === IMAGE_PLATFORM;
+        const finding = {
+          file: LOCK_FILE,
+          pointer: `/environments/${env.name}/packages/${platform.name}`,
+          line: lockLine(text, env.name),
+          column: 3,
+          rule: 'lock/platform-missing',
+          message: `platform ${platform.name} of environment '${env.name}' is not in pixi.lock; pixi will lock it on first run`,
+          hint: needed ? RELOCK : 'run `pixi lock` to add it now (optional)',
+        };
+        if (needed) issues.error({ ...finding, message: `platform ${platform.name} of environment '${env.name}', which the image is built from, is not in pixi.lock` });
+        else issues.warning(finding);
+        continue;
+      }
+      checkDependencies(model, env, platform, packages, workspaceDeps, manifestFile, issues);
+    }
+  }
+}
+
+function lockedPlatform(lock: LockFile, env: LockedEnvironment, platform: PlatformEntry): LockedPackage[] | null {
+  const direct = env.platforms.get(platform.name);
+  if (direct) return direct;
+  // Rich platforms: pre-v7 locks name the row after the bare subdir; v7 may use an alias.
+  if (platform.subdir) {
+    const bySubdir = env.platforms.get(platform.subdir);
+    if (bySubdir && lock.version < 7) return bySubdir;
+    for (const [name, subdir] of lock.platformSubdirs) {
+      if (subdir === platform.subdir && env.platforms.has(name) && !platform.cuda) return env.platforms.get(name)!;
+    }
+    if (bySubdir) return bySubdir;
+  }
+  return null;
+}
+
+function checkDependencies(
+  model: ManifestModel,
+  env: EnvironmentView,
+  platform: PlatformEntry,
+  packages: LockedPackage[],
+  workspaceDeps: Record<string, unknown>,
+  manifestFile: string,
+  issues: IssueList,
+): void {
+  const conda = new Map<string, LockedPackage>();
+  const pypi = new Map<string, LockedPackage>();
+  for (const pkg of packages) (pkg.kind === 'conda' ? conda : pypi).set(pkg.kind === 'pypi' ? normalizePypiName(pkg.name) : pkg.name, pkg);
+  for (const dependency of model.dependencies(env, platform)) {
+    const where = `environment '${env.name}' on ${platform.name}`;
+    if (dependency.kind === 'pypi') {
+      if (isTable(dependency.spec) && ('path' in dependency.spec || 'git' in dependency.spec || 'url' in dependency.spec)) continue;
+      if (!pypi.has(normalizePypiName(dependency.name)) && !conda.has(dependency.name.toLowerCase())) {
+        issues.error({ file: manifestFile, pointer: dependency.pointer, rule: 'lock/package-missing', message: `PyPI dependency '${dependency.name}' of ${where} is not in pixi.lock`, hint: RELOCK, at: 'key' });
+      }
+      continue;
+    }
+    const requirement = condaRequirement(dependency.spec, workspaceDeps[dependency.name]);
+    if (!requirement) continue;
+    const locked = conda.get(dependency.name);
+    if (!locked) {
+      issues.error({ file: manifestFile, pointer: dependency.pointer, rule: 'lock/package-missing', message: `'${dependency.name}' (${where}) is not in pixi.lock`, hint: RELOCK, at: 'key' });
+      continue;
+    }
+    const result = satisfies(requirement, locked.version, locked.build);
+    if (result.ok) continue;
+    if (result.reason === 'invalid-spec') {
+      issues.error({ file: manifestFile, pointer: dependency.pointer, rule: 'manifest/invalid-spec', message: `'${requirement.version}' is not a valid conda version spec for '${dependency.name}' (${result.detail})`, hint: 'write a spec such as "1.2.*", ">=1.2,<2" or "*"' });
+      continue;
+    }
+    const wanted = result.reason === 'version' ? requirement.version : `build ${requirement.build}`;
+    issues.error({
+      file: manifestFile,
+      pointer: dependency.pointer,
+      rule: 'lock/spec-unsatisfied',
+      message: `pixi.lock has ${dependency.name} ${locked.version}${locked.build ? ` (${locked.build})` : ''} for ${where}, which does not satisfy '${wanted}'`,
+      hint: RELOCK,
+    });
+  }
+}
+
+function normalizePypiName(name: string): string {
+  return name.toLowerCase().replace(/[-_.]+/g, '-');
+}
+
+/** The manifest's channels for an environment, as URLs comparable with the lock's. */
+function checkChannels(model: ManifestModel, env: EnvironmentView, locked: LockedEnvironment, lock: LockFile, text: string, context: LockContext): void {
+  void lock;
+  const lockedUrls = new Set(locked.channels.map(channelKey));
+  const wanted: { name: string; pointer: string }[] = [];
+  const collect = (list: unknown, pointer: string) => {
+    if (!Array.isArray(list)) return;
+    list.forEach((c, i) => {
+      const name = typeof c === 'string' ? c : isTable(c) && typeof c.channel === 'string' ? c.channel : null;
+      if (name) wanted.push({ name, pointer: `${pointer}/${i}` });
+    });
+  };
+  collect(model.workspace.channels, `/${model.workspaceKey ?? 'workspace'}/channels`);
+  for (const feature of model.environmentFeatures(env)) if (feature.name !== 'default') collect(feature.table.channels, `${feature.pointer}/channels`);
+  if (lockedUrls.size === 0) return;
+  for (const channel of wanted) {
+    if (lockedUrls.has(channelKey(channel.name))) continue;
+    context.issues.error({
+      file: context.manifestFile,
+      pointer: channel.pointer,
+      rule: 'lock/channels-mismatch',
+      message: `channel '${channel.name}' of environment '${env.name}' is not among the channels pixi.lock was solved with (line ${lockLine(text, env.name)} of pixi.lock)`,
+      hint: RELOCK,
+    });
+  }
+}
+
+/** conda-forge, https://conda.anaconda.org/conda-forge/ and .../conda-forge compare equal. */
+function channelKey(channel: string): string {
+  const trimmed = channel.trim().replace(/\/+$/, '');
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed)) return trimmed.toLowerCase();
+  return `https://conda.anaconda.org/${trimmed}`.toLowerCase();
+}

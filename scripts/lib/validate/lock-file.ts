@@ -1,0 +1,135 @@
+// pixi.lock (formats v5, v6, v7; pixi.md §c.2) read with js-yaml into one shape: per
+// environment, its channels and, per platform, the packages locked for it.
+
+export interface LockedPackage {
+  kind: 'conda' | 'pypi';
+  name: string;
+  version: string;
+  build: string | null;
+  location: string;
+}
+
+export interface LockedEnvironment {
+  channels: string[];
+  /** Keyed by the platform name the lock uses (a subdir in v5/v6; a name, maybe an alias, in v7). */
+  platforms: Map<string, LockedPackage[]>;
+}
+
+export interface LockFile {
+  version: number;
+  environments: Map<string, LockedEnvironment>;
+  /** v7: platform name -> subdir (the top-level `platforms` list). */
+  platformSubdirs: Map<string, string>;
+}
+
+export class LockFormatError extends Error {
+  constructor(
+    message: string,
+    readonly line: number,
+    readonly column: number,
+  ) {
+    super(message);
+  }
+}
+
+export const SUPPORTED_LOCK_VERSIONS = [5, 6, 7];
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** name, version and build from a conda file name: `<name>-<version>-<build>.conda`. */
+export function parseCondaFileName(location: string): { name: string; version: string; build: string } | null {
+  const file = location.split(/[/\\]/).pop() ?? '';
+  const stem = file.replace(/\.(conda|tar\.bz2)$/, '');
+  if (stem === file) return null;
+  const buildAt = stem.lastIndexOf('-');
+  const versionAt = stem.lastIndexOf('-', buildAt - 1);
+  if (buildAt <= 0 || versionAt <= 0) return null;
+  return { name: stem.slice(0, versionAt), version: stem.slice(versionAt + 1, buildAt), build: stem.slice(buildAt + 1) };
+}
+
+export async function parseLockFile(text: string): Promise<LockFile> {
+  const yaml = await import('js-yaml');
+  let data: unknown;
+  try {
+    data = yaml.load(text);
+  } catch (error) {
+    const mark = (error as { mark?: { line: number; column: number } }).mark;
+    const reason = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+    throw new LockFormatError(`pixi.lock is not valid YAML: ${reason.replace(/ \(\d+:\d+\)$/, '')}`, (mark?.line ?? 0) + 1, (mark?.column ?? 0) + 1);
+  }
+  if (!isObject(data)) throw new LockFormatError('pixi.lock is not a lock file (no top-level mapping)', 1, 1);
+  const version = data.version;
+  if (typeof version !== 'number' || !Number.isInteger(version)) throw new LockFormatError('pixi.lock has no version number', 1, 1);
+  if (!SUPPORTED_LOCK_VERSIONS.includes(version)) {
+    throw new LockFormatError(`pixi.lock has format version ${version}; validate reads versions ${SUPPORTED_LOCK_VERSIONS.join(', ')}`, 1, 1);
+  }
+
+  // The flat package list: the environments refer to its entries by URL (or path).
+  const records = new Map<string, LockedPackage>();
+  for (const entry of Array.isArray(data.packages) ? data.packages : []) {
+    if (!isObject(entry)) continue;
+    const record = packageRecord(entry, version);
+    if (record) records.set(`${record.kind}:${record.location}`, record);
+  }
+
+  const platformSubdirs = new Map<string, string>();
+  for (const entry of Array.isArray(data.platforms) ? data.platforms : []) {
+    if (isObject(entry) && typeof entry.name === 'string') platformSubdirs.set(entry.name, typeof entry.subdir === 'string' ? entry.subdir : entry.name);
+  }
+
+  const environments = new Map<string, LockedEnvironment>();
+  for (const [name, env] of Object.entries(isObject(data.environments) ? data.environments : {})) {
+    if (!isObject(env)) continue;
+    const channels = (Array.isArray(env.channels) ? env.channels : []).flatMap((c) => (isObject(c) && typeof c.url === 'string' ? [c.url] : typeof c === 'string' ? [c] : []));
+    const platforms = new Map<string, LockedPackage[]>();
+    for (const [platform, list] of Object.entries(isObject(env.packages) ? env.packages : {})) {
+      const packages: LockedPackage[] = [];
+      for (const selector of Array.isArray(list) ? list : []) {
+        if (!isObject(selector)) continue;
+        const kind = 'pypi' in selector ? 'pypi' : 'conda';
+        const location = selector[kind] ?? selector.conda_source;
+        if (typeof location !== 'string') continue;
+        const record = records.get(`${kind}:${location}`) ?? packageRecord({ ...selector, [kind]: location }, version);
+        if (record) packages.push(record);
+      }
+      platforms.set(platform, packages);
+    }
+    environments.set(name, { channels, platforms });
+  }
+  return { version, environments, platformSubdirs };
+}
+
+function packageRecord(entry: Json, version: number): LockedPackage | null {
+  const str = (v: unknown) => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
+  if (version === 5 || 'kind' in entry) {
+    const kind = entry.kind === 'pypi' ? 'pypi' : 'conda';
+    const location = str(entry.url) ?? str(entry.path);
+    const name = str(entry.name);
+    const pkgVersion = str(entry.version);
+    if (!location || !name || pkgVersion === undefined) return null;
+    return { kind, name, version: pkgVersion, build: str(entry.build) ?? null, location };
+  }
+  const kind = 'pypi' in entry ? 'pypi' : 'conda';
+  const location = str(entry[kind]) ?? str(entry.conda_source);
+  if (!location) return null;
+  // v6/v7 omit name/version/build when the file name says them.
+  const fromFile = kind === 'conda' ? parseCondaFileName(location) : null;
+  const name = str(entry.name) ?? fromFile?.name;
+  const pkgVersion = str(entry.version) ?? fromFile?.version;
+  if (!name || pkgVersion === undefined) return null;
+  return { kind, name, version: pkgVersion, build: str(entry.build) ?? fromFile?.build ?? null, location };
+}
+
+/** Line of `environments:` or of one environment's key in the lock text, for findings. */
+export function lockLine(text: string, environment?: string): number {
+  const lines = text.split('\n');
+  const start = lines.findIndex((l) => /^environments:\s*$/.test(l));
+  if (start < 0) return 1;
+  if (environment === undefined) return start + 1;
+  for (let i = start + 1; i < lines.length && !/^\S/.test(lines[i]!); i++) {
+    const match = /^ {2}(["']?)(.+)\1:\s*$/.exec(lines[i]!);
+    if (match && match[2] === environment) return i + 1;
+  }
+  return start + 1;
+}

@@ -1,0 +1,239 @@
+// A read-only view of a parsed pixi manifest as pixi composes it: features (the top-level
+// tables are the `default` feature), environments (an implicit `default` when none is named),
+// platforms (plain subdirs and rich platform tables), tasks wherever they are defined, and the
+// dependencies an environment has on one platform. Every accessor tolerates a manifest the
+// schema rejected: wrong types are skipped, never thrown on.
+import { asStringList, asTable, isTable } from './text.ts';
+import { pointerOf } from './toml-positions.ts';
+
+/** conda subdirs pixi knows (pixi.md §b.2). */
+export const CONDA_SUBDIRS = [
+  'emscripten-wasm32', 'linux-32', 'linux-64', 'linux-aarch64', 'linux-armv6l', 'linux-armv7l', 'linux-ppc64',
+  'linux-ppc64le', 'linux-riscv32', 'linux-riscv64', 'linux-s390x', 'noarch', 'osx-64', 'osx-arm64', 'unknown',
+  'wasi-wasm32', 'win-32', 'win-64', 'win-arm64', 'zos-z',
+];
+/** Target selectors that name a family of platforms. */
+export const PLATFORM_FAMILIES = ['linux', 'osx', 'win', 'unix'];
+
+export const DEPENDENCY_KINDS = ['dependencies', 'host-dependencies', 'build-dependencies'] as const;
+
+export interface PlatformEntry {
+  name: string;
+  /** conda subdir the platform solves for (null when the entry names none we know). */
+  subdir: string | null;
+  pointer: string;
+  /** The rich entry's `cuda` (its `driver` for the table form). */
+  cuda?: string;
+}
+
+export interface FeatureView {
+  name: string;
+  /** Pointer of the feature's table ('' for the default feature = the top level). */
+  pointer: string;
+  table: Record<string, unknown>;
+}
+
+export interface EnvironmentView {
+  name: string;
+  /** Pointer of its entry in [environments] ('' for the implicit default environment). */
+  pointer: string;
+  /** Feature names as written, with the pointer of each. */
+  featureRefs: { name: string; pointer: string }[];
+  noDefaultFeature: boolean;
+  /** The environment's own inline content (pixi >= 0.74), treated as one more feature. */
+  inline: FeatureView | null;
+}
+
+export interface TaskView {
+  name: string;
+  pointer: string;
+  definition: unknown;
+  /** Feature (or `env:<name>` for inline environment tasks) the task belongs to. */
+  owner: string;
+}
+
+export interface DependencySpec {
+  name: string;
+  spec: unknown;
+  pointer: string;
+  kind: 'conda' | 'pypi';
+}
+
+export class ManifestModel {
+  readonly data: Record<string, unknown>;
+  /** `workspace` or the legacy `project`. */
+  readonly workspaceKey: 'workspace' | 'project' | null;
+  readonly workspace: Record<string, unknown>;
+
+  constructor(data: Record<string, unknown>) {
+    this.data = data;
+    this.workspaceKey = isTable(data.workspace) ? 'workspace' : isTable(data.project) ? 'project' : null;
+    this.workspace = this.workspaceKey ? asTable(data[this.workspaceKey]) : {};
+  }
+
+  platforms(): PlatformEntry[] {
+    const list = this.workspace.platforms;
+    if (!Array.isArray(list)) return [];
+    const base = ['', this.workspaceKey ?? 'workspace', 'platforms'];
+    return list.flatMap((entry, i): PlatformEntry[] => {
+      const pointer = pointerOf([...base.slice(1), i]);
+      if (typeof entry === 'string') return [{ name: entry, subdir: CONDA_SUBDIRS.includes(entry) ? entry : null, pointer }];
+      if (!isTable(entry)) return [];
+      const platform = typeof entry.platform === 'string' ? entry.platform : null;
+      const cudaValue = entry.cuda;
+      const cuda = typeof cudaValue === 'string' ? cudaValue : isTable(cudaValue) && typeof cudaValue.driver === 'string' ? cudaValue.driver : undefined;
+      const name = typeof entry.name === 'string' ? entry.name : synthesizedPlatformName(entry);
+      if (!name) return [];
+      const subdir = platform && CONDA_SUBDIRS.includes(platform) ? platform : CONDA_SUBDIRS.includes(name) ? name : null;
+      return [{ name, subdir, pointer, ...(cuda !== undefined ? { cuda } : {}) }];
+    });
+  }
+
+  features(): FeatureView[] {
+    const named = Object.entries(asTable(this.data.feature)).map(([name, table]) => ({
+      name,
+      pointer: pointerOf(['feature', name]),
+      table: asTable(table),
+    }));
+    return [{ name: 'default', pointer: '', table: this.data }, ...named];
+  }
+
+  feature(name: string): FeatureView | undefined {
+    return this.features().find((f) => f.name === name);
+  }
+
+  environments(): EnvironmentView[] {
+    const declared = asTable(this.data.environments);
+    const views: EnvironmentView[] = Object.entries(declared).map(([name, value]) => {
+      const pointer = pointerOf(['environments', name]);
+      if (Array.isArray(value)) {
+        return { name, pointer, featureRefs: featureRefs(value, pointer), noDefaultFeature: false, inline: null };
+      }
+      const table = asTable(value);
+      return {
+        name,
+        pointer,
+        featureRefs: featureRefs(table.features, `${pointer}/features`),
+        noDefaultFeature: table['no-default-feature'] === true,
+        inline: { name: `env:${name}`, pointer, table },
+      };
+    });
+    if (!('default' in declared)) views.unshift({ name: 'default', pointer: '', featureRefs: [], noDefaultFeature: false, inline: null });
+    return views;
+  }
+
+  environment(name: string): EnvironmentView | undefined {
+    return this.environments().find((e) => e.name === name);
+  }
+
+  /** The features an environment is made of, in pixi's order (its own first, default last). */
+  environmentFeatures(env: EnvironmentView): FeatureView[] {
+    const byName = new Map(this.features().map((f) => [f.name, f]));
+    const list: FeatureView[] = [];
+    if (env.inline) list.push(env.inline);
+    for (const ref of env.featureRefs) {
+      const feature = byName.get(ref.name);
+      if (feature && !list.includes(feature)) list.push(feature);
+    }
+    if (!env.noDefaultFeature) list.push(byName.get('default')!);
+    return list;
+  }
+
+  /** Platforms of an environment: the workspace's, narrowed by every feature that lists its own. */
+  environmentPlatforms(env: EnvironmentView): PlatformEntry[] {
+    let platforms = this.platforms();
+    for (const feature of this.environmentFeatures(env)) {
+      if (feature.name === 'default' || !Array.isArray(feature.table.platforms)) continue;
+      const allowed = new Set(asStringList(feature.table.platforms));
+      platforms = platforms.filter((p) => allowed.has(p.name) || (p.subdir !== null && p.subdir === p.name && allowed.has(p.subdir)));
+    }
+    return platforms;
+  }
+
+  /** Direct dependencies of an environment on one platform; a target section overrides the plain one. */
+  dependencies(env: EnvironmentView, platform: PlatformEntry): DependencySpec[] {
+    const result = new Map<string, DependencySpec>();
+    // Features listed later have lower priority: walk them last-first so earlier ones win.
+    for (const feature of [...this.environmentFeatures(env)].reverse()) {
+      const sections: { table: Record<string, unknown>; pointer: string }[] = [{ table: feature.table, pointer: feature.pointer }];
+      for (const [selector, target] of Object.entries(asTable(feature.table.target))) {
+        if (targetMatches(selector, platform)) sections.push({ table: asTable(target), pointer: `${feature.pointer}${pointerOf(['target', selector])}` });
+      }
+      for (const section of sections) {
+        for (const kind of DEPENDENCY_KINDS) {
+          for (const [name, spec] of Object.entries(asTable(section.table[kind]))) {
+            result.set(`conda:${name}`, { name, spec, pointer: `${section.pointer}${pointerOf([kind, name])}`, kind: 'conda' });
+          }
+        }
+        for (const [name, spec] of Object.entries(asTable(section.table['pypi-dependencies']))) {
+          result.set(`pypi:${name}`, { name, spec, pointer: `${section.pointer}${pointerOf(['pypi-dependencies', name])}`, kind: 'pypi' });
+        }
+      }
+    }
+    return [...result.values()];
+  }
+
+  /** Every task: top level, per feature, per target, per inline environment. */
+  tasks(): TaskView[] {
+    const tasks: TaskView[] = [];
+    const collect = (table: Record<string, unknown>, pointer: string, owner: string) => {
+      for (const [name, definition] of Object.entries(asTable(table.tasks))) {
+        tasks.push({ name, pointer: `${pointer}${pointerOf(['tasks', name])}`, definition, owner });
+      }
+      for (const [selector, target] of Object.entries(asTable(table.target))) {
+        for (const [name, definition] of Object.entries(asTable(asTable(target).tasks))) {
+          tasks.push({ name, pointer: `${pointer}${pointerOf(['target', selector, 'tasks', name])}`, definition, owner });
+        }
+      }
+    };
+    for (const feature of this.features()) collect(feature.table, feature.pointer, feature.name);
+    for (const env of this.environments()) if (env.inline) collect(env.inline.table, env.pointer, env.inline.name);
+    return tasks;
+  }
+
+  /** The CUDA an environment declares for a platform: rich platform entry, else system-requirements. */
+  declaredCuda(env: EnvironmentView, platform: PlatformEntry | undefined): { value: string; pointer: string } | null {
+    if (platform?.cuda) return { value: platform.cuda, pointer: `${platform.pointer}/cuda` };
+    for (const feature of this.environmentFeatures(env)) {
+      const cuda = asTable(feature.table['system-requirements']).cuda;
+      if (typeof cuda === 'string' || typeof cuda === 'number') {
+        return { value: String(cuda), pointer: `${feature.pointer}${pointerOf(['system-requirements', 'cuda'])}` };
+      }
+    }
+    return null;
+  }
+}
+
+function featureRefs(value: unknown, pointer: string): { name: string; pointer: string }[] {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((name, i) => (typeof name === 'string' ? [{ name, pointer: `${pointer}/${i}` }] : []));
+}
+
+/** pixi names an unnamed rich entry after its platform and virtual packages: linux-64-cuda-12-9. */
+export function synthesizedPlatformName(entry: Record<string, unknown>): string | null {
+  if (typeof entry.platform !== 'string') return null;
+  let name = entry.platform;
+  for (const [key, value] of Object.entries(entry)) {
+    if (key === 'platform' || key === 'name') continue;
+    const text = typeof value === 'string' ? value : isTable(value) && typeof value.driver === 'string' ? value.driver : null;
+    if (text !== null) name += `-${key.replace(/^__/, '')}-${text.replace(/[^A-Za-z0-9]+/g, '-')}`;
+  }
+  return name;
+}
+
+export function targetMatches(selector: string, platform: PlatformEntry): boolean {
+  if (selector === platform.name || selector === platform.subdir) return true;
+  const subdir = platform.subdir ?? '';
+  switch (selector) {
+    case 'linux':
+      return subdir.startsWith('linux-');
+    case 'osx':
+    case 'macos':
+      return subdir.startsWith('osx-');
+    case 'win':
+      return subdir.startsWith('win-');
+    case 'unix':
+      return subdir.startsWith('linux-') || subdir.startsWith('osx-');
+  }
+  return false;
+}

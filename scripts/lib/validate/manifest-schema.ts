@@ -1,0 +1,275 @@
+// The manifest against our JSON schema (schema/pixi-manifest.schema.json, precompiled), with
+// ajv's raw errors turned into one finding per real mistake: anyOf noise folded into
+// "must be X or Y", unknown keys with a did-you-mean, names of TOML tables instead of pointers.
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { ErrorObject } from 'ajv';
+import { closest, describeValue, tomlPath } from './text.ts';
+import { pointerOf } from './toml-positions.ts';
+import type { IssueList } from './types.ts';
+import { COMPILED_VALIDATOR, combinedSchema } from './schema-source.ts';
+
+interface CompiledValidator {
+  (data: unknown): boolean;
+  errors?: ErrorObject[] | null;
+}
+
+let cached: CompiledValidator | null = null;
+
+/** The shipped standalone validator; compiled on the spot (slow) only if it is missing. */
+export async function manifestValidator(): Promise<CompiledValidator> {
+  if (cached) return cached;
+  if (existsSync(COMPILED_VALIDATOR)) {
+    cached = createRequire(import.meta.url)(COMPILED_VALIDATOR) as CompiledValidator;
+  } else {
+    const { Ajv } = await import('ajv');
+    const { AJV_OPTIONS } = await import('./schema-source.ts');
+    cached = new Ajv(AJV_OPTIONS).compile(combinedSchema()) as CompiledValidator;
+  }
+  return cached;
+}
+
+export async function checkManifestSchema(data: unknown, file: string, issues: IssueList): Promise<void> {
+  const validate = await manifestValidator();
+  if (validate(data)) return;
+  const errors = foldErrors(validate.errors ?? [], data);
+  const schema = combinedSchema();
+  const seen = new Set<string>();
+  for (const error of errors) {
+    const issue = describeError(error, data, schema);
+    const dedupe = `${issue.pointer}\u0000${issue.rule}\u0000${issue.message}`;
+    if (seen.has(dedupe)) continue;
+    seen.add(dedupe);
+    issues.error({ file, ...issue });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Folding anyOf: our schema gives every anyOf at most one branch per JSON type, so the branch
+// the value was meant for is the one whose type it has. ajv reports a failed anyOf after the
+// errors of all its branches; those are the errors just before it at or below its path.
+
+interface Folded {
+  instancePath: string;
+  keyword: string;
+  params: Record<string, unknown>;
+  message?: string;
+  /** For a folded anyOf: the types its branches accept. */
+  expected?: string[];
+}
+
+const under = (path: string, base: string) => path === base || path.startsWith(base + '/');
+
+export function foldErrors(raw: ErrorObject[], data: unknown): Folded[] {
+  const out: Folded[] = [];
+  for (const error of raw) {
+    if (error.keyword === 'propertyNames' || error.keyword === 'if') continue; // the inner error says it
+    if (error.keyword !== 'anyOf') {
+      const propertyName = (error as ErrorObject & { propertyName?: string }).propertyName;
+      out.push({
+        instancePath: error.instancePath,
+        keyword: propertyName !== undefined ? 'propertyName' : error.keyword,
+        params: propertyName !== undefined ? { ...error.params, propertyName, inner: error.keyword } : error.params,
+        message: error.message,
+      });
+      continue;
+    }
+    const at = error.instancePath;
+    let first = out.length;
+    while (first > 0 && under(out[first - 1]!.instancePath, at)) first--;
+    const group = out.splice(first);
+    const typeErrors = group.filter((e) => e.instancePath === at && (e.keyword === 'type' || e.keyword === 'const' || e.expected));
+    const rest = group.filter((e) => !typeErrors.includes(e));
+    if (rest.length > 0 && rest.every((e) => e.instancePath === at && e.keyword === 'required')) {
+      // anyOf of `required` alternatives: "needs one of a or b".
+      out.push({ instancePath: at, keyword: 'required', params: { missingProperty: rest.map((e) => e.params.missingProperty as string) } });
+    } else if (rest.length > 0) {
+      out.push(...rest);
+    } else {
+      const expected = typeErrors.flatMap((e) => e.expected ?? (e.keyword === 'const' ? [JSON.stringify(e.params.allowedValue)] : [String(e.params.type)]));
+      out.push({ instancePath: at, keyword: 'type', params: { type: expected.join(',') }, expected: [...new Set(expected)] });
+    }
+  }
+  void data;
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages.
+
+type Json = Record<string, unknown>;
+
+const TYPE_WORDS: Record<string, string> = {
+  object: 'a table',
+  array: 'an array',
+  string: 'a string',
+  integer: 'an integer',
+  number: 'a number',
+  boolean: 'true or false',
+  null: 'nothing',
+};
+
+function segments(pointer: string): string[] {
+  return pointer === '' ? [] : pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+function valueAt(data: unknown, pointer: string): unknown {
+  let node = data;
+  for (const segment of segments(pointer)) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Json)[segment];
+  }
+  return node;
+}
+
+function jsonType(value: unknown): string {
+  if (Array.isArray(value)) return 'array';
+  if (value === null) return 'null';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
+  return typeof value;
+}
+
+/** The schema that applies at `pointer`, following $ref and picking the anyOf branch of the value's type. */
+function schemaAt(root: Json, data: unknown, pointer: string): Json | null {
+  const defs = root.$defs as Json;
+  const deref = (node: Json | null, value: unknown): Json | null => {
+    for (let guard = 0; node && guard < 20; guard++) {
+      if (typeof node.$ref === 'string') {
+        node = { ...(defs[node.$ref.replace('#/$defs/', '')] as Json), ...(node.title ? { title: node.title } : {}) };
+        continue;
+      }
+      const branches = (node.anyOf ?? node.allOf) as Json[] | undefined;
+      if (branches && !node.properties && !node.additionalProperties && !node.items) {
+        const type = jsonType(value);
+        const resolved = branches.map((b) => deref(b, value)).filter((b): b is Json => b !== null);
+        const match = resolved.find((b) => b.type === type || (b.type === 'number' && type === 'integer')) ?? resolved.find((b) => b.properties || b.additionalProperties);
+        if (!match) return node;
+        node = node.title && !match.title ? { ...match, title: node.title } : match;
+        continue;
+      }
+      return node;
+    }
+    return node;
+  };
+  let node = deref(root, data);
+  let value = data;
+  for (const segment of segments(pointer)) {
+    if (!node) return null;
+    const child = value !== null && typeof value === 'object' ? (value as Json)[segment] : undefined;
+    let next: unknown;
+    if (Array.isArray(value)) next = node.items;
+    else next = (node.properties as Json | undefined)?.[segment] ?? patternMatch(node.patternProperties as Json | undefined, segment) ?? node.additionalProperties;
+    node = next && typeof next === 'object' ? deref(next as Json, child) : null;
+    value = child;
+  }
+  return node;
+}
+
+function patternMatch(patterns: Json | undefined, key: string): unknown {
+  if (!patterns) return undefined;
+  for (const [pattern, schema] of Object.entries(patterns)) if (new RegExp(pattern, 'u').test(key)) return schema;
+  return undefined;
+}
+
+function allowedKeys(schema: Json | null): string[] {
+  return schema?.properties ? Object.keys(schema.properties as Json) : [];
+}
+
+function where(pointer: string): string {
+  return pointer === '' ? 'the top level' : `[${tomlPath(segments(pointer))}]`;
+}
+
+const ENV_TABLE_HINT = 'pixi rejects unknown keys; settings of your own belong under [tool.<name>]';
+
+export function describeError(error: Folded, data: unknown, schema: Json): { pointer: string; rule: string; message: string; hint: string; at: 'key' | 'value' } {
+  const path = error.instancePath;
+  const value = valueAt(data, path);
+  const here = schemaAt(schema, data, path);
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      const key = String(error.params.additionalProperty);
+      const allowed = allowedKeys(here);
+      const guess = closest(key, allowed);
+      return {
+        pointer: `${path}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`,
+        rule: 'schema/unknown-key',
+        message: `unknown key '${key}' in ${where(path)}`,
+        hint: guess ? `did you mean '${guess}'?` : path === '' ? ENV_TABLE_HINT : allowed.length ? `allowed keys: ${allowed.join(', ')}` : ENV_TABLE_HINT,
+        at: 'key',
+      };
+    }
+    case 'propertyName': {
+      const name = String(error.params.propertyName);
+      const pointer = pointerOf([...segments(path), name]);
+      const parent = segments(path).pop();
+      if (parent === 'environments') {
+        return { pointer, rule: 'manifest/environment-name', message: `environment name '${name}' is not valid: pixi allows only lower-case letters, digits and '-'`, hint: `rename it, e.g. '${name.toLowerCase().replace(/[^a-z\d-]+/g, '-')}'`, at: 'key' };
+      }
+      if (parent === 'tasks') {
+        return { pointer, rule: 'manifest/task-name', message: `task name '${name}' is not valid: task names cannot contain spaces or '$'`, hint: `rename it, e.g. '${name.replace(/[\s$]+/g, '-')}'`, at: 'key' };
+      }
+      return { pointer, rule: 'schema/key-name', message: `key '${name}' in ${where(path)} is not a valid name`, hint: describeSchemaRule(error.params), at: 'key' };
+    }
+    case 'required': {
+      const missing = ([] as string[]).concat(error.params.missingProperty as string | string[]);
+      if (path === '' && missing.includes('workspace')) {
+        return { pointer: '', rule: 'schema/missing-key', message: 'the manifest has no [workspace] table', hint: 'add [workspace] with `channels = ["conda-forge"]` and your platforms', at: 'key' };
+      }
+      const list = missing.map((m) => `'${m}'`).join(' or ');
+      return { pointer: path, rule: 'schema/missing-key', message: `${where(path)} is missing ${list}`, hint: `add ${missing.length > 1 ? 'one of them' : 'it'}`, at: 'key' };
+    }
+    case 'type': {
+      const expected = error.expected ?? String(error.params.type).split(',');
+      const words = here?.title && error.expected ? String(here.title) : [...new Set(expected.map((t) => TYPE_WORDS[t] ?? t))].join(' or ');
+      return { pointer: path, rule: 'schema/type', message: `${where(path)} must be ${words}, not ${describeValue(value)}`, hint: hintForType(expected), at: 'value' };
+    }
+    case 'minLength':
+      if (typeof value === 'string' && value === '') {
+        const isDependency = /dependencies\/[^/]+$/.test(path);
+        return {
+          pointer: path,
+          rule: 'schema/empty-value',
+          message: `${where(path)} must not be empty`,
+          hint: isDependency ? 'write a version spec such as "*" (any version) or ">=1.2"' : 'give it a value or remove the line',
+          at: 'value',
+        };
+      }
+      break;
+    case 'pattern':
+      return { pointer: path, rule: 'schema/pattern', message: `${JSON.stringify(value)} is not ${here?.title ?? 'valid here'} (${where(path)})`, hint: `it must match ${String(error.params.pattern)}`, at: 'value' };
+    case 'enum': {
+      const allowed = (error.params.allowedValues as unknown[]).map(String);
+      const guess = typeof value === 'string' ? closest(value, allowed) : null;
+      return { pointer: path, rule: 'schema/enum', message: `${where(path)} must be one of ${allowed.join(', ')}, not ${describeValue(value)}`, hint: guess ? `did you mean '${guess}'?` : `use one of: ${allowed.join(', ')}`, at: 'value' };
+    }
+    case 'const':
+      return { pointer: path, rule: 'schema/enum', message: `${where(path)} must be ${JSON.stringify(error.params.allowedValue)}`, hint: `write ${JSON.stringify(error.params.allowedValue)}`, at: 'value' };
+    case 'not':
+      return { pointer: path, rule: 'schema/reserved', message: `${JSON.stringify(value)} is a reserved name (${where(path)})`, hint: 'choose another name', at: 'value' };
+    case 'false schema':
+      return { pointer: path, rule: 'schema/not-allowed', message: `${where(path)} is not allowed here`, hint: '`workspace = true` inherits only in [dependencies] tables of the default feature, features and targets', at: 'key' };
+  }
+  return { pointer: path, rule: `schema/${error.keyword}`, message: `${where(path)} ${error.message ?? 'is not valid'}`, hint: describeSchemaRule(error.params), at: 'value' };
+}
+
+function hintForType(expected: string[]): string {
+  if (expected.includes('string') && expected.includes('object')) return 'quote the value ("1.2.*") or write a table ({ version = "1.2.*" })';
+  if (expected.length === 1 && expected[0] === 'array') return 'write a list in square brackets, e.g. ["a", "b"]';
+  if (expected.length === 1 && expected[0] === 'string') return 'put the value in double quotes';
+  if (expected.length === 1 && expected[0] === 'object') return 'write a table: [name] on its own line, or { key = "value" }';
+  return `expected ${expected.map((t) => TYPE_WORDS[t] ?? t).join(' or ')}`;
+}
+
+function describeSchemaRule(params: Record<string, unknown>): string {
+  if (typeof params.pattern === 'string') return `it must match ${params.pattern}`;
+  return 'see docs/validate.md';
+}
+
+/** For tests: all allowed keys of the table at `pointer` in the data. */
+export function allowedKeysAt(data: unknown, pointer: string): string[] {
+  return allowedKeys(schemaAt(combinedSchema(), data, pointer));
+}
+
+export function readCompiledValidatorText(): string {
+  return readFileSync(COMPILED_VALIDATOR, 'utf8');
+}

@@ -1,0 +1,275 @@
+// What pixi rejects (or warns about) although a JSON schema cannot say it: references between
+// parts of the manifest (features, tasks, platforms, environments), task cycles, task args used
+// but not declared, deprecated spellings. pixi.md §a.5 lists where the official schema is silent.
+import { CONDA_SUBDIRS, ManifestModel, PLATFORM_FAMILIES, type TaskView } from './manifest-model.ts';
+import { asStringList, asTable, closest, isTable } from './text.ts';
+import { pointerOf } from './toml-positions.ts';
+import type { IssueList } from './types.ts';
+
+export function checkManifestSemantics(model: ManifestModel, file: string, issues: IssueList): void {
+  checkWorkspaceTable(model, file, issues);
+  checkPlatforms(model, file, issues);
+  checkFeaturesAndEnvironments(model, file, issues);
+  checkTasks(model, file, issues);
+}
+
+function checkWorkspaceTable(model: ManifestModel, file: string, issues: IssueList): void {
+  const { data } = model;
+  if (isTable(data.workspace) && isTable(data.project)) {
+    issues.error({
+      file,
+      pointer: '/project',
+      rule: 'manifest/workspace-and-project',
+      message: 'the manifest has both [workspace] and the legacy [project]',
+      hint: 'move everything into [workspace] and delete [project]',
+      at: 'key',
+    });
+  } else if (model.workspaceKey === 'project') {
+    issues.warning({
+      file,
+      pointer: '/project',
+      rule: 'manifest/deprecated-key',
+      message: '[project] was renamed [workspace] in pixi 0.43; pixi warns about it since 0.57',
+      hint: 'rename the table to [workspace] (and set requires-pixi = ">=0.43")',
+      at: 'key',
+    });
+  }
+  for (const key of ['host-dependencies', 'build-dependencies']) {
+    if (isTable(data[key]) && !isTable(data.package)) {
+      issues.warning({ file, pointer: `/${key}`, rule: 'manifest/deprecated-key', message: `top-level [${key}] is deprecated since pixi 0.57`, hint: 'move these into [dependencies]', at: 'key' });
+    }
+  }
+  const build = asTable(asTable(data.package).build);
+  if ('configuration' in build) {
+    issues.warning({ file, pointer: '/package/build/configuration', rule: 'manifest/deprecated-key', message: '[package.build.configuration] was renamed [package.build.config] in pixi 0.53', hint: 'rename it to config', at: 'key' });
+  }
+}
+
+function checkPlatforms(model: ManifestModel, file: string, issues: IssueList): void {
+  const declared = model.platforms();
+  const names = new Set(declared.map((p) => p.name));
+  const wsPointer = `/${model.workspaceKey ?? 'workspace'}/platforms`;
+  const list = model.workspace.platforms;
+  if (Array.isArray(list)) {
+    list.forEach((entry, i) => {
+      const platform = typeof entry === 'string' ? entry : isTable(entry) && typeof entry.platform === 'string' ? entry.platform : null;
+      const pointer = typeof entry === 'string' ? `${wsPointer}/${i}` : `${wsPointer}/${i}/platform`;
+      if (platform !== null && !CONDA_SUBDIRS.includes(platform)) unknownPlatform(platform, pointer, CONDA_SUBDIRS, file, issues, 'is not a conda platform');
+    });
+  }
+  const known = [...names, ...CONDA_SUBDIRS.filter((s) => names.has(s))];
+  const checkNames = (value: unknown, pointer: string) => {
+    if (!Array.isArray(value)) return;
+    value.forEach((name, i) => {
+      if (typeof name === 'string' && !names.has(name)) {
+        unknownPlatform(name, `${pointer}/${i}`, known, file, issues, CONDA_SUBDIRS.includes(name) ? 'is not one of the workspace platforms' : 'is not a platform of this workspace');
+      }
+    });
+  };
+  const checkTargets = (table: Record<string, unknown>, pointer: string) => {
+    for (const selector of Object.keys(asTable(table.target))) {
+      if (CONDA_SUBDIRS.includes(selector) || PLATFORM_FAMILIES.includes(selector) || names.has(selector)) continue;
+      const guess = closest(selector, [...CONDA_SUBDIRS, ...PLATFORM_FAMILIES, ...names]);
+      issues.error({
+        file,
+        pointer: `${pointer}${pointerOf(['target', selector])}`,
+        rule: 'manifest/unknown-platform',
+        message: `target '${selector}' is neither a platform nor one of linux, osx, win, unix`,
+        hint: guess ? `did you mean '${guess}'?` : `use a platform such as linux-64, or a family: ${PLATFORM_FAMILIES.join(', ')}`,
+        at: 'key',
+      });
+    }
+  };
+  for (const feature of model.features()) {
+    if (feature.name !== 'default') checkNames(feature.table.platforms, `${feature.pointer}/platforms`);
+    checkTargets(feature.table, feature.pointer);
+  }
+  for (const env of model.environments()) {
+    if (!env.inline) continue;
+    checkNames(env.inline.table.platforms, `${env.pointer}/platforms`);
+    checkTargets(env.inline.table, env.pointer);
+  }
+}
+
+function unknownPlatform(name: string, pointer: string, candidates: string[], file: string, issues: IssueList, what: string): void {
+  const guess = closest(name, candidates);
+  issues.error({
+    file,
+    pointer,
+    rule: 'manifest/unknown-platform',
+    message: `platform '${name}' ${what}`,
+    hint: guess ? `did you mean '${guess}'?` : `use one of: ${candidates.slice(0, 8).join(', ')}${candidates.length > 8 ? ', ...' : ''}`,
+  });
+}
+
+function checkFeaturesAndEnvironments(model: ManifestModel, file: string, issues: IssueList): void {
+  const features = model.features().map((f) => f.name);
+  if (isTable(asTable(model.data.feature).default)) {
+    issues.error({ file, pointer: '/feature/default', rule: 'manifest/reserved-feature', message: "the feature name 'default' is reserved for the top-level tables", hint: 'rename the feature, or move its tables to the top level', at: 'key' });
+  }
+  for (const env of model.environments()) {
+    for (const ref of env.featureRefs) {
+      if (features.includes(ref.name) && ref.name !== 'default') continue;
+      if (ref.name === 'default') continue;
+      const guess = closest(ref.name, features.filter((f) => f !== 'default'));
+      issues.error({
+        file,
+        pointer: ref.pointer,
+        rule: 'manifest/undefined-feature',
+        message: `environment '${env.name}' uses feature '${ref.name}', which is not defined`,
+        hint: guess ? `did you mean '${guess}'? (or add [feature.${ref.name}])` : `add a [feature.${ref.name}] table or remove it from the list`,
+      });
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tasks.
+
+interface DependencyRef {
+  task: string;
+  environment?: string;
+  pointer: string;
+}
+
+function dependsOn(task: TaskView): { refs: DependencyRef[]; deprecated: boolean } {
+  const refs: DependencyRef[] = [];
+  const add = (value: unknown, pointer: string) => {
+    if (typeof value === 'string') refs.push({ task: value, pointer });
+    else if (isTable(value) && typeof value.task === 'string') {
+      refs.push({ task: value.task, pointer: `${pointer}/task`, ...(typeof value.environment === 'string' ? { environment: value.environment } : {}) });
+    }
+  };
+  const addAll = (value: unknown, pointer: string) => {
+    if (Array.isArray(value)) value.forEach((v, i) => add(v, `${pointer}/${i}`));
+    else add(value, pointer);
+  };
+  const def = task.definition;
+  let deprecated = false;
+  if (Array.isArray(def)) addAll(def, task.pointer);
+  else if (isTable(def)) {
+    addAll(def['depends-on'], `${task.pointer}/depends-on`);
+    if ('depends_on' in def) {
+      deprecated = true;
+      addAll(def.depends_on, `${task.pointer}/depends_on`);
+    }
+  }
+  return { refs, deprecated };
+}
+
+const TEMPLATE_VARIABLE = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)/g;
+
+function checkTasks(model: ManifestModel, file: string, issues: IssueList): void {
+  const tasks = model.tasks();
+  const names = new Set(tasks.map((t) => t.name));
+  const environments = new Set(model.environments().map((e) => e.name));
+  const graph = new Map<string, { to: string; pointer: string }[]>();
+
+  for (const task of tasks) {
+    const { refs, deprecated } = dependsOn(task);
+    if (deprecated) {
+      issues.warning({ file, pointer: `${task.pointer}/depends_on`, rule: 'manifest/deprecated-key', message: `task '${task.name}' uses depends_on, deprecated since pixi 0.21`, hint: 'write depends-on', at: 'key' });
+    }
+    const edges = graph.get(task.name) ?? [];
+    for (const ref of refs) {
+      if (!names.has(ref.task)) {
+        const guess = closest(ref.task, names);
+        issues.error({
+          file,
+          pointer: ref.pointer,
+          rule: 'manifest/missing-task',
+          message: `task '${task.name}' depends on '${ref.task}', which is not defined`,
+          hint: guess ? `did you mean '${guess}'?` : `define a task '${ref.task}' or remove the dependency`,
+        });
+      } else {
+        edges.push({ to: ref.task, pointer: ref.pointer });
+      }
+      if (ref.environment !== undefined && !environments.has(ref.environment)) {
+        issues.error({ file, pointer: ref.pointer.replace(/\/task$/, '/environment'), rule: 'manifest/undefined-environment', message: `task '${task.name}' runs '${ref.task}' in environment '${ref.environment}', which is not defined`, hint: closestHint(ref.environment, environments) });
+      }
+    }
+    graph.set(task.name, edges);
+
+    if (isTable(task.definition)) {
+      const defaultEnv = task.definition['default-environment'];
+      if (typeof defaultEnv === 'string' && !environments.has(defaultEnv)) {
+        issues.error({ file, pointer: `${task.pointer}/default-environment`, rule: 'manifest/undefined-environment', message: `task '${task.name}' has default-environment '${defaultEnv}', which is not defined`, hint: closestHint(defaultEnv, environments) });
+      }
+    }
+    checkTaskArgs(task, file, issues);
+  }
+  checkCycles(graph, file, issues);
+}
+
+function closestHint(name: string, candidates: Iterable<string>): string {
+  const guess = closest(name, candidates);
+  return guess ? `did you mean '${guess}'?` : `environments: ${[...candidates].join(', ')}`;
+}
+
+function checkTaskArgs(task: TaskView, file: string, issues: IssueList): void {
+  const def = task.definition;
+  const declared = new Set<string>();
+  const places: { text: string; pointer: string }[] = [];
+  if (typeof def === 'string') places.push({ text: def, pointer: task.pointer });
+  else if (isTable(def)) {
+    if (Array.isArray(def.args)) {
+      for (const arg of def.args) {
+        if (typeof arg === 'string') declared.add(arg);
+        else if (isTable(arg) && typeof arg.arg === 'string') declared.add(arg.arg);
+      }
+    }
+    const cmd = def.cmd;
+    if (typeof cmd === 'string') places.push({ text: cmd, pointer: `${task.pointer}/cmd` });
+    else asStringList(cmd).forEach((text, i) => places.push({ text, pointer: `${task.pointer}/cmd/${i}` }));
+    for (const key of ['inputs', 'outputs']) asStringList(def[key]).forEach((text, i) => places.push({ text, pointer: `${task.pointer}/${key}/${i}` }));
+    for (const [name, value] of Object.entries(asTable(def.env))) if (typeof value === 'string') places.push({ text: value, pointer: `${task.pointer}${pointerOf(['env', name])}` });
+  }
+  const reported = new Set<string>();
+  for (const place of places) {
+    for (const match of place.text.matchAll(TEMPLATE_VARIABLE)) {
+      const name = match[1]!;
+      if (name === 'pixi' || declared.has(name) || reported.has(name)) continue;
+      reported.add(name);
+      issues.error({
+        file,
+        pointer: place.pointer,
+        rule: 'manifest/undeclared-task-arg',
+        message: `task '${task.name}' uses {{ ${name} }} but declares no argument '${name}'`,
+        hint: typeof def === 'string' ? `make it a table: { cmd = "...", args = ["${name}"] }` : `add "${name}" to its args (args = ["${name}"] or { arg = "${name}", default = "..." })`,
+      });
+    }
+  }
+}
+
+function checkCycles(graph: Map<string, { to: string; pointer: string }[]>, file: string, issues: IssueList): void {
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const reported = new Set<string>();
+  const visit = (name: string): void => {
+    state.set(name, 'visiting');
+    stack.push(name);
+    for (const edge of graph.get(name) ?? []) {
+      const seen = state.get(edge.to);
+      if (seen === 'visiting') {
+        const cycle = [...stack.slice(stack.indexOf(edge.to)), edge.to];
+        const key = [...cycle].slice(0, -1).sort().join('>');
+        if (!reported.has(key)) {
+          reported.add(key);
+          issues.error({
+            file,
+            pointer: edge.pointer,
+            rule: 'manifest/task-cycle',
+            message: `tasks depend on each other in a cycle: ${cycle.join(' -> ')}`,
+            hint: `remove one of these depends-on entries (pixi cannot order them)`,
+          });
+        }
+      } else if (seen === undefined) {
+        visit(edge.to);
+      }
+    }
+    stack.pop();
+    state.set(name, 'done');
+  };
+  // Iterative enough for real manifests; depth is bounded by the number of task names.
+  for (const name of graph.keys()) if (!state.has(name)) visit(name);
+}

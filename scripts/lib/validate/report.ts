@@ -1,0 +1,73 @@
+// Printing a ValidationReport: for people, findings grouped by file with the source line and a
+// caret under the column; for programs, the report as JSON. Colour only where term.ts allows.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Palette } from '../term.ts';
+import type { Finding, ValidationReport } from './types.ts';
+
+export function reportJson(report: ValidationReport): string {
+  return JSON.stringify(report, null, 2) + '\n';
+}
+
+export interface HumanOptions {
+  /** Where relative file names are read from, to show the source line. */
+  root: string;
+  paint: Palette;
+  /** Files already in memory (the manifest), by the name findings use. */
+  sources?: Map<string, string>;
+}
+
+export function reportHuman(report: ValidationReport, options: HumanOptions): string {
+  const { paint } = options;
+  const out: string[] = [];
+  const all = [
+    ...report.errors.map((f) => ({ ...f, severity: 'error' as const })),
+    ...report.warnings.map((f) => ({ ...f, severity: 'warning' as const })),
+  ].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
+  const lineCache = new Map<string, string[] | null>();
+  const sourceLines = (file: string): string[] | null => {
+    if (!lineCache.has(file)) {
+      let text = options.sources?.get(file) ?? null;
+      if (text === null) {
+        try {
+          text = readFileSync(resolve(options.root, file), 'utf8');
+        } catch {
+          text = null;
+        }
+      }
+      lineCache.set(file, text === null ? null : text.split(/\r?\n/));
+    }
+    return lineCache.get(file)!;
+  };
+
+  let currentFile: string | null = null;
+  for (const finding of all) {
+    if (finding.file !== currentFile) {
+      if (currentFile !== null) out.push('');
+      out.push(paint.bold(finding.file));
+      currentFile = finding.file;
+    }
+    const label = finding.severity === 'error' ? paint.red('error') : paint.yellow('warning');
+    const where = finding.line > 0 ? `${finding.line}:${finding.column}` : '-';
+    out.push(`  ${where.padEnd(7)} ${label} ${finding.message}  ${paint.dim(`[${finding.rule}]`)}`);
+    const lines = finding.line > 0 ? sourceLines(finding.file) : null;
+    const source = lines?.[finding.line - 1];
+    if (source !== undefined) out.push(...codeFrame(source, finding, paint));
+    if (finding.hint) out.push(`          ${paint.cyan('hint:')} ${finding.hint}`);
+  }
+  if (all.length > 0) out.push('');
+  for (const skipped of report.skipped) out.push(paint.dim(`skipped ${skipped.rule}: ${skipped.reason}`));
+  const counts = `${report.errors.length} error${report.errors.length === 1 ? '' : 's'}, ${report.warnings.length} warning${report.warnings.length === 1 ? '' : 's'}`;
+  out.push(report.ok ? paint.green(`valid (${counts})`) : paint.red(`invalid (${counts})`));
+  return out.join('\n') + '\n';
+}
+
+function codeFrame(source: string, finding: Finding, paint: Palette): string[] {
+  // Tabs would shift the caret; long lines are cut around the column.
+  const line = source.replace(/\t/g, ' ');
+  const column = Math.max(1, finding.column);
+  const start = column > 80 ? column - 40 : 0;
+  const shown = line.slice(start, start + 120);
+  const gutter = String(finding.line).padStart(5);
+  return [`  ${paint.dim(gutter + ' |')} ${shown}`, `  ${paint.dim(' '.repeat(5) + ' |')} ${' '.repeat(column - 1 - start)}${paint.red('^')}`];
+}

@@ -1,0 +1,284 @@
+// The template's own invariants across files: the image environment exists and solves for
+// linux-64; one CUDA version in [system-requirements] (or the rich platform), the cuda-version
+// pin, the Dockerfile's CUDA_VERSION and the submit file's driver requirement; the submit file
+// asks for a GPU, a minimum capability, and transfers files that exist (or a task makes).
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, join, normalize, resolve } from 'node:path';
+import { CONFIG_DEFAULTS, displayPath, templateConfig, type TemplateConfig } from '../workspace.ts';
+import { globalArgs, type DockerArg } from './dockerfile-args.ts';
+import type { EnvironmentView, ManifestModel, PlatformEntry } from './manifest-model.ts';
+import { imageRepository, readSubmitFile, splitFileList, type SubmitCommands } from './submit-file.ts';
+import { asStringList, isTable } from './text.ts';
+import type { IssueList } from './types.ts';
+
+export interface TemplateContext {
+  root: string;
+  model: ManifestModel;
+  manifestFile: string;
+  issues: IssueList;
+}
+
+const CONFIG_POINTER = '/tool/pixi-condor';
+const IMAGE_PLATFORM = 'linux-64';
+
+/** [tool.pixi-condor] with defaults; values of the wrong type (the schema reports them) fall back to defaults. */
+export function lenientConfig(data: Record<string, unknown>): TemplateConfig {
+  try {
+    return templateConfig(data);
+  } catch {
+    return { ...CONFIG_DEFAULTS, buildArgs: {} };
+  }
+}
+
+export async function checkTemplate(context: TemplateContext): Promise<void> {
+  const { model, manifestFile, issues } = context;
+  const config = lenientConfig(model.data);
+  const env = model.environment(config.environment);
+  const envPointer = isTable(model.data.tool) ? `${CONFIG_POINTER}/environment` : '';
+  let platform: PlatformEntry | undefined;
+  if (!env) {
+    issues.error({
+      file: manifestFile,
+      pointer: envPointer,
+      rule: 'template/environment-missing',
+      message: `the image environment '${config.environment}' is not defined in [environments]`,
+      hint: `set [tool.pixi-condor] environment to one of: ${model.environments().map((e) => e.name).join(', ')}`,
+    });
+  } else {
+    platform = model.environmentPlatforms(env).find((p) => p.subdir === IMAGE_PLATFORM);
+    if (!platform) {
+      issues.error({
+        file: manifestFile,
+        pointer: model.workspaceKey ? `/${model.workspaceKey}/platforms` : '',
+        rule: 'template/image-platform',
+        message: `the image environment '${env.name}' is not solved for ${IMAGE_PLATFORM}, the platform the image is built for`,
+        hint: `add "${IMAGE_PLATFORM}" to [workspace] platforms (and to the platforms of every feature of '${env.name}' that lists its own)`,
+      });
+    }
+  }
+
+  const dockerfile = await readOptional(context.root, config.dockerfile);
+  const dockerfileName = displayPath(context.root, resolve(context.root, config.dockerfile));
+  if (dockerfile === null) {
+    issues.error({ file: manifestFile, pointer: `${CONFIG_POINTER}/dockerfile`, rule: 'template/dockerfile-missing', message: `the Dockerfile '${config.dockerfile}' does not exist`, hint: 'restore it from the template, or point [tool.pixi-condor] dockerfile at yours' });
+  }
+  const submitText = await readOptional(context.root, config.submitFile);
+  const submitName = displayPath(context.root, resolve(context.root, config.submitFile));
+  if (submitText === null) {
+    issues.error({ file: manifestFile, pointer: `${CONFIG_POINTER}/submit-file`, rule: 'template/submit-file-missing', message: `the submit file '${config.submitFile}' does not exist`, hint: 'restore it from the template, or point [tool.pixi-condor] submit-file at yours' });
+  }
+  const submit = submitText === null ? null : readSubmitFile(submitText);
+
+  if (env) {
+    checkCuda({
+      ...context,
+      env,
+      platform,
+      config,
+      dockerArgs: dockerfile === null ? null : globalArgs(dockerfile),
+      dockerfileName,
+      submit,
+      submitName,
+    });
+  }
+  if (submit) await checkSubmitFile(context, config, submit, submitName);
+}
+
+async function readOptional(root: string, path: string): Promise<string | null> {
+  try {
+    return await readFile(resolve(root, path), 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// CUDA agreement.
+
+interface CudaContext extends TemplateContext {
+  env: EnvironmentView;
+  platform: PlatformEntry | undefined;
+  config: TemplateConfig;
+  dockerArgs: Map<string, DockerArg> | null;
+  dockerfileName: string;
+  submit: SubmitCommands | null;
+  submitName: string;
+}
+
+/** "12.9", "12.9.*", ">=12.9,<13", "==12.9.1" -> { major: 12, minor: 9 }; "12" -> minor null. */
+export function cudaMajorMinor(text: string): { major: number; minor: number | null } | null {
+  const match = /^\s*(?:==|>=|=|~=)?\s*(\d+)(?:\.(\d+))?/.exec(text);
+  if (!match) return null;
+  return { major: Number(match[1]), minor: match[2] === undefined ? null : Number(match[2]) };
+}
+
+const formatCuda = (v: { major: number; minor: number | null }) => (v.minor === null ? `${v.major}` : `${v.major}.${v.minor}`);
+
+function sameCuda(a: { major: number; minor: number | null }, b: { major: number; minor: number | null }): boolean {
+  return a.major === b.major && (a.minor === null || b.minor === null || a.minor === b.minor);
+}
+
+function checkCuda(c: CudaContext): void {
+  const { model, env, manifestFile, issues } = c;
+  const declared = model.declaredCuda(env, c.platform);
+  const pinDependency = c.platform ? model.dependencies(env, c.platform).find((d) => d.kind === 'conda' && d.name === 'cuda-version') : undefined;
+  const pinText = typeof pinDependency?.spec === 'string' ? pinDependency.spec : isTable(pinDependency?.spec) && typeof pinDependency.spec.version === 'string' ? pinDependency.spec.version : null;
+  const pin = pinText === null ? null : cudaMajorMinor(pinText);
+
+  if (!declared) {
+    if (pinDependency) {
+      issues.error({ file: manifestFile, pointer: pinDependency.pointer, rule: 'cuda/undeclared', message: `environment '${env.name}' pins cuda-version but declares no CUDA for the solver`, hint: `add [system-requirements] cuda = "${pin ? formatCuda(pin) : '12.9'}" (or cuda = "..." on the linux-64 platform entry)` });
+    } else {
+      issues.warning({ file: manifestFile, pointer: '', rule: 'cuda/undeclared', message: `the image environment '${env.name}' declares no CUDA: pixi will solve CPU-only builds`, hint: 'add [system-requirements] cuda = "12.9" and a cuda-version pin for a GPU image' });
+    }
+    return;
+  }
+  const cuda = cudaMajorMinor(declared.value);
+  if (!cuda) {
+    issues.error({ file: manifestFile, pointer: declared.pointer, rule: 'cuda/invalid-version', message: `CUDA version '${declared.value}' is not a version`, hint: 'write it as major.minor, e.g. "12.9"' });
+    return;
+  }
+  if (pinDependency && pin && !sameCuda(cuda, pin)) {
+    issues.error({
+      file: manifestFile,
+      pointer: pinDependency.pointer,
+      rule: 'cuda/pin-mismatch',
+      message: `cuda-version '${pinText}' does not match the declared CUDA ${formatCuda(cuda)} (${declared.pointer.split('/').slice(-2).join('.')})`,
+      hint: `pin cuda-version = "${formatCuda(cuda)}.*", or change the declared CUDA to ${formatCuda(pin)}`,
+    });
+  } else if (!pinDependency && c.platform) {
+    issues.warning({ file: manifestFile, pointer: declared.pointer, rule: 'cuda/pin-missing', message: `environment '${env.name}' declares CUDA ${formatCuda(cuda)} but does not pin cuda-version`, hint: `add cuda-version = "${formatCuda(cuda)}.*" to [target.linux-64.dependencies] so the CUDA libraries match` });
+  }
+
+  // The Dockerfile's CUDA_VERSION (or its [tool.pixi-condor] build-args override) sets CONDA_OVERRIDE_CUDA.
+  const override = c.config.buildArgs.CUDA_VERSION;
+  const dockerArg = c.dockerArgs?.get('CUDA_VERSION');
+  if (override !== undefined) {
+    const value = cudaMajorMinor(override);
+    if (!value || !sameCuda(cuda, value) || value.minor !== cuda.minor) {
+      issues.error({ file: manifestFile, pointer: `${CONFIG_POINTER}/build-args/CUDA_VERSION`, rule: 'cuda/dockerfile-mismatch', message: `build-args CUDA_VERSION '${override}' does not match the declared CUDA ${formatCuda(cuda)}`, hint: `set it to "${formatCuda(cuda)}" (it becomes CONDA_OVERRIDE_CUDA in the image build)` });
+    }
+  } else if (c.dockerArgs) {
+    if (!dockerArg || dockerArg.value === null) {
+      issues.warning({ file: c.dockerfileName, pointer: '', line: 1, column: 1, rule: 'cuda/dockerfile-arg-missing', message: 'the Dockerfile has no ARG CUDA_VERSION default before its first FROM', hint: `add ARG CUDA_VERSION="${formatCuda(cuda)}" and ENV CONDA_OVERRIDE_CUDA=\${CUDA_VERSION} in the build stage` });
+    } else {
+      const value = cudaMajorMinor(dockerArg.value);
+      if (!value || value.major !== cuda.major || value.minor !== cuda.minor) {
+        issues.error({ file: c.dockerfileName, pointer: '', line: dockerArg.line, column: dockerArg.column, rule: 'cuda/dockerfile-mismatch', message: `ARG CUDA_VERSION="${dockerArg.value}" does not match the CUDA ${formatCuda(cuda)} pixi.toml declares`, hint: `set ARG CUDA_VERSION="${formatCuda(cuda)}" (it becomes CONDA_OVERRIDE_CUDA, the CUDA the solver may assume)` });
+      }
+    }
+  }
+
+  if (c.submit) checkDriverRequirement(c, cuda);
+}
+
+const DRIVER_TERM = /(?:TARGET\.|MY\.)?(GPUs_DriverVersion|CUDADriverVersion)\s*(>=|>|==)\s*(\d+(?:\.\d+)?)/i;
+
+function checkDriverRequirement(c: CudaContext, cuda: { major: number; minor: number | null }): void {
+  const requirements = c.submit!.get('requirements');
+  const match = requirements ? DRIVER_TERM.exec(requirements.value) : null;
+  if (!requirements || !match) {
+    c.issues.error({
+      file: c.submitName,
+      pointer: '',
+      line: requirements?.line ?? 1,
+      column: requirements?.column ?? 1,
+      rule: 'cuda/driver-requirement',
+      message: `the submit file does not require a GPU driver for CUDA ${cuda.major} (no GPUs_DriverVersion in requirements)`,
+      hint: `add requirements = (GPUs_DriverVersion >= ${cuda.major}.0) so the job only lands where the driver runs CUDA ${formatCuda(cuda)}`,
+    });
+    return;
+  }
+  const bound = cudaMajorMinor(match[3]!)!;
+  const column = requirements.column + match.index + match[0].length - match[3]!.length;
+  const term = `${match[1]} ${match[2]} ${match[3]}`;
+  if (bound.major < cuda.major) {
+    c.issues.error({ file: c.submitName, pointer: '', line: requirements.line, column, rule: 'cuda/driver-requirement', message: `${term} admits drivers older than CUDA ${cuda.major}, which cannot run this CUDA ${formatCuda(cuda)} environment`, hint: `require ${match[1]} >= ${cuda.major}.0` });
+  } else if (bound.major > cuda.major) {
+    c.issues.error({ file: c.submitName, pointer: '', line: requirements.line, column, rule: 'cuda/driver-requirement', message: `${term} does not admit CUDA ${cuda.major} drivers, which this CUDA ${formatCuda(cuda)} environment is built for`, hint: `require ${match[1]} >= ${cuda.major}.0 (or move the environment to CUDA ${bound.major})` });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Submit file.
+
+async function checkSubmitFile(context: TemplateContext, config: TemplateConfig, submit: SubmitCommands, submitName: string): Promise<void> {
+  const { root, model, issues } = context;
+  const universe = submit.get('universe')?.value.toLowerCase();
+  const image = submit.get('container_image') ?? submit.get('docker_image');
+  const containerJob = universe === 'container' || universe === 'docker' || image !== undefined;
+  const gpus = submit.get('request_gpus');
+  const at = (entry: { line: number; column: number } | undefined) => ({ line: entry?.line ?? 1, column: entry?.column ?? 1 });
+
+  if (containerJob && (!gpus || /^0+$/.test(gpus.value.trim()))) {
+    issues.error({ file: submitName, pointer: '', ...at(gpus ?? submit.get('universe')), rule: 'submit/request-gpus', message: gpus ? 'request_gpus is 0 for a container GPU job' : 'the container job does not request a GPU (no request_gpus)', hint: 'add request_gpus = 1' });
+  }
+  if (!submit.has('gpus_minimum_capability') && !/\bCapability\b/.test(submit.get('require_gpus')?.value ?? '')) {
+    issues.error({ file: submitName, pointer: '', ...at(gpus), rule: 'submit/gpus-minimum-capability', message: 'gpus_minimum_capability is not set', hint: 'add gpus_minimum_capability = 7.0: cuDNN >= 9.11 can crash on older GPUs, and this PyTorch build starts at sm_70' });
+  }
+
+  const submitDir = dirname(resolve(root, config.submitFile));
+  const tasksMaking = taskOutputs(model);
+  const executable = submit.get('executable');
+  const transferExecutable = submit.get('transfer_executable')?.value.toLowerCase();
+  if (executable && transferExecutable !== 'false' && !isRemote(executable.value)) {
+    checkLocalPath(executable.value, { ...executable }, 'submit/missing-executable', 'the executable');
+  } else if (!executable && universe !== 'container') {
+    issues.error({ file: submitName, pointer: '', line: 1, column: 1, rule: 'submit/missing-executable', message: 'the submit file has no executable', hint: 'add executable = job/mnist_gpu.sh' });
+  }
+  const inputs = submit.get('transfer_input_files');
+  if (inputs) {
+    for (const item of splitFileList(inputs)) {
+      if (isRemote(item.path)) continue;
+      checkLocalPath(item.path, { line: inputs.line, column: item.column }, 'submit/missing-input', 'the input file');
+    }
+  }
+
+  if (image) {
+    const found = imageRepository(image.value);
+    const expected = config.repository;
+    const pattern = new RegExp(`^${expected.split('{owner}').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[^/]+')}$`, 'i');
+    if (found !== null && /^docker:\/\//i.test(image.value.trim()) && !pattern.test(found)) {
+      issues.error({
+        file: submitName,
+        pointer: '',
+        line: image.line,
+        column: image.column,
+        rule: 'submit/image-repository',
+        message: `container_image repository '${found}' is not the image repository '${expected}' of [tool.pixi-condor]`,
+        hint: `use docker://${expected.replace('{owner}', '<owner>')}:<tag> (or change [tool.pixi-condor] repository)`,
+      });
+    }
+  }
+
+  function checkLocalPath(path: string, where: { line: number; column: number }, rule: string, what: string): void {
+    if (path.includes('$(') || path.includes('$$(')) return; // macros are expanded at submit time
+    const absolute = resolve(submitDir, path.replace(/\/$/, ''));
+    if (existsSync(absolute)) return;
+    const relativePath = normalize(displayPath(root, absolute));
+    const maker = tasksMaking.get(relativePath);
+    if (maker) {
+      issues.warning({ file: submitName, pointer: '', ...where, rule: 'submit/input-not-made', message: `${what} '${path}' does not exist yet; task '${maker}' makes it`, hint: `run \`pixi run ${maker}\` before submitting` });
+    } else {
+      issues.error({ file: submitName, pointer: '', ...where, rule, message: `${what} '${path}' does not exist (relative to ${displayPath(root, submitDir) || '.'})`, hint: 'fix the path, or add a pixi task with this file in its outputs that makes it' });
+    }
+  }
+}
+
+function isRemote(path: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(path.trim());
+}
+
+/** Files that a task lists in its `outputs` (normalized, relative to the workspace) -> task name. */
+function taskOutputs(model: ManifestModel): Map<string, string> {
+  const outputs = new Map<string, string>();
+  for (const task of model.tasks()) {
+    if (!isTable(task.definition)) continue;
+    for (const output of asStringList(task.definition.outputs)) {
+      if (!/[*?[{]/.test(output)) outputs.set(normalize(join('.', output)), task.name);
+    }
+  }
+  return outputs;
+}
+
