@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import type { Shell } from '../shell.ts';
 import type { Engine } from './engine.ts';
-import { formatBytes, parseHumanBytes, StepLog } from './progress.ts';
+import { formatBytes, parseHumanBytes, StepLog, stripAnsi } from './progress.ts';
 
 export interface BuildRequest {
   root: string;
@@ -63,6 +63,22 @@ export function buildProgress(line: string, state: { contextBytes: number | null
   return null;
 }
 
+/** The one-line error for a failed build, from what the engine printed. */
+export function buildFailure(output: string, exitCode: number): UserError {
+  const plain = stripAnsi(output);
+  if (LOCK_STALE.test(plain)) {
+    return new UserError('pixi.lock is out of date with pixi.toml (`pixi install --locked` refused it in the build)', {
+      file: 'pixi.lock',
+      hint: 'run `pixi lock`, commit pixi.lock, and build again',
+    });
+  }
+  if (/Cannot connect to the Docker daemon|Is the docker daemon running/i.test(plain)) {
+    return new UserError('the Docker daemon stopped answering during the build', { hint: 'start Docker and run this again' });
+  }
+  const last = plain.trim().split('\n').map((l) => l.trim()).filter(Boolean).pop() ?? `exit ${exitCode}`;
+  return new UserError(`the image build failed: ${last}`, { hint: 'the build output above shows the failing step' });
+}
+
 export async function buildImage(shell: Shell, engine: Engine, request: BuildRequest, log = new StepLog('build')): Promise<BuildResult> {
   const dir = shell.dryRun ? tmpdir() : await mkdtemp(join(tmpdir(), 'pixi-condor-build-'));
   const iidfile = join(dir, 'iid');
@@ -80,18 +96,7 @@ export async function buildImage(shell: Shell, engine: Engine, request: BuildReq
     if (result.skipped) return { imageId: null, contextBytes: null };
     if (result.exitCode !== 0) {
       log.dumpTail();
-      const output = `${result.stdout}\n${result.stderr}`;
-      if (LOCK_STALE.test(output)) {
-        throw new UserError('pixi.lock is out of date with pixi.toml (`pixi install --locked` refused it in the build)', {
-          file: 'pixi.lock',
-          hint: 'run `pixi lock`, commit pixi.lock, and build again',
-        });
-      }
-      if (/Cannot connect to the Docker daemon|Is the docker daemon running/i.test(output)) {
-        throw new UserError('the Docker daemon stopped answering during the build', { hint: 'start Docker and run this again' });
-      }
-      const last = result.stderr.trim().split('\n').filter(Boolean).pop() ?? `exit ${result.exitCode}`;
-      throw new UserError(`the image build failed: ${last}`, { hint: 'the build output above shows the failing step' });
+      throw buildFailure(`${result.stdout}\n${result.stderr}`, result.exitCode);
     }
     const imageId = (await readFile(iidfile, 'utf8')).trim();
     return { imageId, contextBytes: state.contextBytes };

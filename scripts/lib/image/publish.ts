@@ -239,6 +239,7 @@ export async function publishImage(options: PublishOptions): Promise<number> {
     const pushed = await pushImage(shell, engine, contentRef, plan.ref.registry, auth?.env ?? {});
     await pushImage(shell, engine, movingRef, plan.ref.registry, auth?.env ?? {});
     if (shell.dryRun) {
+      options.err(`would write ${IMAGE_RECORD}`);
       options.out(`would build and push ${contentRef} and ${movingRef}, then record the digest in ${IMAGE_RECORD}`);
       return 0;
     }

@@ -1,0 +1,77 @@
+// build-image's command line and the errors it gives before any engine or registry is asked:
+// usage, no engine on PATH, where values come from (--explain), and a context that would carry
+// .env. No Docker needed.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { makeWorkspace, type TestWorkspace } from './workspace.ts';
+
+let ws: TestWorkspace;
+let gitOnly: string;
+
+test.before(() => {
+  // A PATH with git and the shell zx runs commands through, and nothing else: no docker, no podman.
+  gitOnly = mkdtempSync(join(tmpdir(), 'pixi-condor-path-'));
+  for (const tool of ['git', 'bash']) symlinkSync(execFileSync('sh', ['-c', `command -v ${tool}`]).toString().trim(), join(gitOnly, tool));
+});
+test.after(() => rmSync(gitOnly, { recursive: true, force: true }));
+test.before.each(() => {
+  ws = makeWorkspace('ghcr.io/{owner}/pixi-condor');
+});
+test.after.each(() => ws.remove());
+
+test('--help describes the options and exits 0', async () => {
+  const result = await ws.buildImage(['--help']);
+  assert.is(result.code, 0);
+  for (const flag of ['--dry-run', '--no-push', '--force', '--explain', '--engine', '--build-arg']) assert.ok(result.stdout.includes(flag), flag);
+});
+
+test('usage mistakes exit 2 with one line', async () => {
+  const bad = await ws.buildImage(['--build-arg', 'NOEQUALS']);
+  assert.is(bad.code, 2);
+  assert.match(bad.stderr, /^error: --build-arg expects NAME=VALUE, got 'NOEQUALS'$/m);
+  const unknown = await ws.buildImage(['--frobnicate']);
+  assert.is(unknown.code, 2);
+});
+
+test('no engine on PATH: one line and a hint, exit 1', async () => {
+  const result = await ws.buildImage(['--no-push'], { env: { PATH: gitOnly } });
+  assert.is(result.code, 1, result.stderr);
+  assert.match(result.stderr, /^error: no container engine on PATH \(looked for docker and podman\)$/m);
+  assert.match(result.stderr, /^hint: install Docker/m);
+});
+
+test('--explain says where the owner, credentials and tags come from, never the token', async () => {
+  const token = 'ghp_explainTestTokenValue1234';
+  const result = await ws.buildImage(['--explain', '--no-push'], {
+    env: { PATH: gitOnly, GITHUB_ACTOR: 'test-owner', GITHUB_TOKEN: token },
+  });
+  assert.match(result.stderr, /owner\s+test-owner\s+\(the git remote origin \(https:\/\/github\.com\/Test-Owner\/pixi-condor-fork\.git\)\)/);
+  assert.match(result.stderr, /repository\s+ghcr\.io\/test-owner\/pixi-condor/);
+  assert.match(result.stderr, /registry user\s+test-owner\s+\(\$GITHUB_ACTOR\)/);
+  assert.match(result.stderr, /registry token\s+\(set, not shown\)\s+\(\$GITHUB_TOKEN\)/);
+  assert.match(result.stderr, /content tag\s+default-noble-cuda12\.9-[0-9a-f]{12}/);
+  assert.match(result.stderr, /content hash\s+[0-9a-f]{64}\s+\(Dockerfile, build args, platform, pixi\.lock, pixi\.toml\)/);
+  assert.not.ok(result.stderr.includes(token) || result.stdout.includes(token));
+});
+
+test('half the credentials is an error naming the missing one', async () => {
+  ws.write('.env', 'REGISTRY_USER=alice\n');
+  const result = await ws.buildImage(['--no-push'], { env: { PATH: gitOnly } });
+  assert.is(result.code, 1);
+  assert.match(result.stderr, /^error: REGISTRY_USER is set but REGISTRY_TOKEN is not$/m);
+});
+
+test('a .dockerignore that would send .env is refused before anything runs', async () => {
+  ws.write('.dockerignore', 'node_modules\n');
+  ws.write('.env', 'REGISTRY_USER=a\nREGISTRY_TOKEN=secret-value-1234\n');
+  const result = await ws.buildImage(['--no-push'], { env: { PATH: gitOnly } });
+  assert.is(result.code, 1);
+  assert.match(result.stderr, /^error: \.dockerignore: \.env would be sent to the image build/m);
+  assert.not.ok(result.stderr.includes('secret-value-1234'));
+});
+
+test.run();

@@ -1,0 +1,48 @@
+// What build-image shows from the engines' output, and how it names a failed build. The lines
+// are the engines' own formats (classic builder, BuildKit plain progress, podman, docker push).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { buildFailure, buildProgress } from '../../scripts/lib/image/build.ts';
+import { formatBytes, parseHumanBytes, stripAnsi } from '../../scripts/lib/image/progress.ts';
+import { pushProgress } from '../../scripts/lib/image/push.ts';
+
+test('build steps from the classic builder, BuildKit and podman; the context size', () => {
+  const state = { contextBytes: null as number | null, seen: new Set<string>() };
+  assert.is(buildProgress('Sending build context to Docker daemon  74.24kB', state), 'context 72.5 KiB');
+  assert.is(state.contextBytes, 74240);
+  assert.is(buildProgress('Step 11/28 : RUN pixi install --locked', state), '[11/28] RUN pixi install --locked');
+  assert.is(buildProgress(' ---> Running in dca89ef50c14', state), null);
+  assert.is(buildProgress('STEP 3/9: COPY pixi.toml pixi.lock ./', state), '[3/9] COPY pixi.toml pixi.lock ./');
+  assert.is(buildProgress('#7 [build 2/5] RUN pixi install --locked', state), '[build 2/5] RUN pixi install --locked');
+  assert.is(buildProgress('#7 0.154 stand-in pixi: installed', state), null);
+  assert.is(buildProgress('#7 [build 2/5] RUN pixi install --locked', state), null, 'each BuildKit step once');
+  assert.is(buildProgress('#5 transferring context: 75.10kB 0.0s done', state), 'context 73.3 KiB');
+});
+
+test('pushed layers are counted', () => {
+  const layers = { total: new Set<string>(), done: new Set<string>() };
+  assert.is(pushProgress('e542aa5ad771: Preparing', layers), null);
+  assert.is(pushProgress('949a5e9dde88: Preparing', layers), null);
+  assert.is(pushProgress('e542aa5ad771: Pushed', layers), 'layer e542aa5ad771 pushed (1/2)');
+  assert.is(pushProgress('949a5e9dde88: Layer already exists', layers), 'layer 949a5e9dde88 layer already exists (2/2)');
+  assert.is(pushProgress('latest: digest: sha256:abc size: 524', layers), null);
+});
+
+test('a build that pixi refused for a stale lock points at `pixi lock`; others quote the engine', () => {
+  const stale = buildFailure('Step 11/28 : RUN pixi install --locked\n\u001b[91mError:   × lock-file not up-to-date with the workspace\n', 1);
+  assert.match(stale.message, /pixi\.lock is out of date/);
+  assert.match(stale.hint ?? '', /pixi lock/);
+  const other = buildFailure("Step 5/9 : FROM nowhere/base\npull access denied for nowhere/base, repository does not exist\n", 1);
+  assert.is(other.message, 'the image build failed: pull access denied for nowhere/base, repository does not exist');
+});
+
+test('sizes', () => {
+  assert.is(parseHumanBytes('3.072kB'), 3072);
+  assert.is(parseHumanBytes('1.5MB'), 1_500_000);
+  assert.is(parseHumanBytes('12B'), 12);
+  assert.is(parseHumanBytes('lots'), null);
+  assert.is(formatBytes(1024 * 1024 * 3.5), '3.5 MiB');
+  assert.is(stripAnsi('\u001b[91mError\u001b[0m'), 'Error');
+});
+
+test.run();
