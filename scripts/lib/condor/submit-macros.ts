@@ -1,0 +1,222 @@
+// Macro expansion of the submit language (htcondor.md §b.2): `$(name)`, `$(name:default)`,
+// `$(DOLLAR)`, the function macros `$ENV`, `$INT`, `$REAL`, `$F[fpdnxbqauw]`, `$DIRNAME`,
+// `$BASENAME`, `$CHOICE`, `$SUBSTR`. `$$(...)` is left for match time. Values are expanded
+// when used, recursively; random choices are refused (we could not know what HTCondor picks).
+import { dirname, isAbsolute, resolve } from 'node:path';
+
+export class MacroError extends Error {}
+
+export interface MacroScope {
+  /** A macro's raw value (case-insensitive name), or undefined. */
+  lookup(name: string): string | undefined;
+  /** Built-in values ($(Cluster), $(Process)...), used as they are, never expanded again. */
+  builtin?(name: string): string | undefined;
+  /** Directory relative paths are made full against ($Ff...): condor_submit's cwd. */
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+}
+
+const MAX_DEPTH = 40;
+
+/** Index of the `)` closing the `(` at `open`, or -1. */
+function closing(text: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < text.length; i++) {
+    const c = text[i];
+    if (c === '(') depth++;
+    else if (c === ')' && --depth === 0) return i;
+  }
+  return -1;
+}
+
+export function expandMacros(text: string, scope: MacroScope, depth = 0): string {
+  if (depth > MAX_DEPTH) throw new MacroError('macros refer to each other in a loop');
+  if (!text.includes('$')) return text;
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const dollar = text.indexOf('$', i);
+    if (dollar < 0) {
+      out += text.slice(i);
+      break;
+    }
+    out += text.slice(i, dollar);
+    // `$$(Attr)`: expanded at match time from the machine ad; keep it as written.
+    if (text[dollar + 1] === '$') {
+      const open = text[dollar + 2] === '(' ? dollar + 2 : -1;
+      const end = open >= 0 ? closing(text, open) : -1;
+      const stop = end >= 0 ? end + 1 : dollar + 2;
+      out += text.slice(dollar, stop);
+      i = stop;
+      continue;
+    }
+    const fn = /^\$([A-Za-z_]+)\(/.exec(text.slice(dollar, dollar + 40));
+    const open = fn ? dollar + fn[1]!.length + 1 : text[dollar + 1] === '(' ? dollar + 1 : -1;
+    if (open < 0) {
+      out += '$'; // a lone `$` is text (e.g. `$CondorVersion: ...$` in DAGMan arguments)
+      i = dollar + 1;
+      continue;
+    }
+    const end = closing(text, open);
+    if (end < 0) throw new MacroError(`unclosed '${text.slice(dollar, open + 1)}'`);
+    const inner = text.slice(open + 1, end);
+    out += fn ? callFunction(fn[1]!, inner, scope, depth) : macro(inner, scope, depth);
+    i = end + 1;
+  }
+  return out;
+}
+
+function macro(inner: string, scope: MacroScope, depth: number): string {
+  const colon = inner.indexOf(':');
+  const name = (colon >= 0 ? inner.slice(0, colon) : inner).trim();
+  if (name.toUpperCase() === 'DOLLAR') return '$';
+  const fixed = scope.builtin?.(name);
+  if (fixed !== undefined) return fixed;
+  const value = scope.lookup(name);
+  if (value !== undefined) return expandMacros(value, scope, depth + 1);
+  if (colon >= 0) return expandMacros(inner.slice(colon + 1), scope, depth + 1);
+  return ''; // undefined macros expand to nothing, as in condor_submit
+}
+
+function args(inner: string, scope: MacroScope, depth: number): string[] {
+  return expandMacros(inner, scope, depth + 1)
+    .split(',')
+    .map((a) => a.trim());
+}
+
+/** The value of a macro named by a function's argument (or the argument itself). */
+function named(arg: string, scope: MacroScope, depth: number): string {
+  const value = scope.lookup(arg);
+  return value === undefined ? arg : expandMacros(value, scope, depth + 1);
+}
+
+function callFunction(name: string, inner: string, scope: MacroScope, depth: number): string {
+  if (/^F[fpdnxbqauw]*$/.test(name)) return fileFunction(name.slice(1), named(inner.trim(), scope, depth), scope);
+  switch (name) {
+    case 'ENV': {
+      const colon = inner.indexOf(':');
+      const variable = (colon >= 0 ? inner.slice(0, colon) : inner).trim();
+      const value = scope.env[variable];
+      return value !== undefined ? value : colon >= 0 ? expandMacros(inner.slice(colon + 1), scope, depth + 1) : '';
+    }
+    case 'INT':
+    case 'REAL': {
+      const [what = '', format] = args(inner, scope, depth);
+      const value = evaluateArithmetic(named(what, scope, depth));
+      if (name === 'INT') return formatInt(Math.trunc(value), format);
+      return format ? formatReal(value, format) : String(value);
+    }
+    case 'DIRNAME':
+      return fileFunction('p', named(inner.trim(), scope, depth), scope);
+    case 'BASENAME':
+      return fileFunction('nx', named(inner.trim(), scope, depth), scope);
+    case 'CHOICE': {
+      const [index = '', ...list] = args(inner, scope, depth);
+      const items = list.length === 1 ? named(list[0]!, scope, depth).split(',').map((s) => s.trim()) : list;
+      const at = evaluateArithmetic(index);
+      if (!Number.isInteger(at) || at < 0 || at >= items.length) throw new MacroError(`$CHOICE index ${index} is out of range`);
+      return items[at]!;
+    }
+    case 'SUBSTR': {
+      const [what = '', start = '0', length] = args(inner, scope, depth);
+      const value = named(what, scope, depth);
+      let from = Number(start);
+      if (from < 0) from = Math.max(0, value.length + from);
+      if (length === undefined) return value.slice(from);
+      const n = Number(length);
+      return n < 0 ? value.slice(from, Math.max(from, value.length + n)) : value.slice(from, from + n);
+    }
+    case 'RANDOM_CHOICE':
+    case 'RANDOM_INTEGER':
+      throw new MacroError(`$${name}() picks at random when condor_submit runs, so pixi-condor cannot know the value`);
+    default:
+      throw new MacroError(`unknown function macro $${name}()`);
+  }
+}
+
+/** `$F` letters: f full path, p directory, d last directory, n name, x extension, b bare, q/a quotes, u/w slashes. */
+function fileFunction(letters: string, path: string, scope: MacroScope): string {
+  let value = path;
+  if (letters.includes('f') && value && !isAbsolute(value)) value = resolve(scope.cwd, value);
+  const slash = value.lastIndexOf('/');
+  const dir = slash >= 0 ? value.slice(0, slash + 1) : '';
+  const base = slash >= 0 ? value.slice(slash + 1) : value;
+  const dot = base.lastIndexOf('.');
+  const stem = dot > 0 ? base.slice(0, dot) : base;
+  const ext = dot > 0 ? base.slice(dot) : '';
+  const wantDir = letters.includes('p') || letters.includes('d');
+  const wantName = letters.includes('n') || letters.includes('x');
+  if (wantDir || wantName) {
+    let result = '';
+    if (letters.includes('p')) result += dir;
+    else if (letters.includes('d')) {
+      const parent = dirname(dir.replace(/\/$/, '') || '.');
+      const last = dir.replace(/\/$/, '').slice(parent === '.' ? 0 : parent.length + 1);
+      result += last ? (letters.includes('b') ? last : `${last}/`) : '';
+    }
+    if (letters.includes('n')) result += stem;
+    if (letters.includes('x')) result += letters.includes('b') && !letters.includes('n') ? ext.slice(1) : ext;
+    value = result;
+  }
+  if (letters.includes('w')) value = value.replace(/\//g, '\\');
+  if (letters.includes('q')) value = letters.includes('a') ? `'${value}'` : `"${value}"`;
+  return value;
+}
+
+function formatInt(value: number, format: string | undefined): string {
+  if (!format) return String(value);
+  const m = /^%(0?)(\d*)d$/.exec(format);
+  if (!m) throw new MacroError(`unsupported $INT format '${format}' (use %d or %0Nd)`);
+  const text = String(Math.abs(value)).padStart(m[2] ? Number(m[2]) - (value < 0 ? 1 : 0) : 0, m[1] ? '0' : ' ');
+  return value < 0 ? `-${text}` : text;
+}
+
+function formatReal(value: number, format: string): string {
+  const m = /^%\.?(\d*)f$/.exec(format);
+  if (!m) throw new MacroError(`unsupported $REAL format '${format}' (use %f or %.Nf)`);
+  return value.toFixed(m[1] ? Number(m[1]) : 6);
+}
+
+/** + - * / % and parentheses over numbers: what $INT/$REAL and `queue <expr>` need. */
+export function evaluateArithmetic(text: string): number {
+  const tokens = text.match(/\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|[-+*/%()]|\S+/g) ?? [];
+  let at = 0;
+  const peek = (): string | undefined => tokens[at];
+  const fail = (): never => {
+    throw new MacroError(`'${text}' is not an arithmetic expression pixi-condor can evaluate`);
+  };
+  function primary(): number {
+    const token = tokens[at++];
+    if (token === undefined) return fail();
+    if (token === '(') {
+      const value = sum();
+      if (tokens[at++] !== ')') fail();
+      return value;
+    }
+    if (token === '-') return -primary();
+    if (token === '+') return primary();
+    const value = Number(token);
+    return Number.isFinite(value) ? value : fail();
+  }
+  function product(): number {
+    let value = primary();
+    while (peek() === '*' || peek() === '/' || peek() === '%') {
+      const op = tokens[at++];
+      const right = primary();
+      value = op === '*' ? value * right : op === '/' ? value / right : value % right;
+    }
+    return value;
+  }
+  function sum(): number {
+    let value = product();
+    while (peek() === '+' || peek() === '-') {
+      const op = tokens[at++];
+      const right = product();
+      value = op === '+' ? value + right : value - right;
+    }
+    return value;
+  }
+  const value = sum();
+  if (at !== tokens.length) fail();
+  return value;
+}

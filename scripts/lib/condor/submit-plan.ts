@@ -1,0 +1,358 @@
+// From submit statements to the procs condor_submit will queue: walks the file in order
+// (assignments, include, if/else, -append lines just before the first queue), and at each
+// queue statement expands every command per proc, so the log, output, error, executable,
+// arguments and transfer files are known before submitting. `classAd` holds the job-ad
+// attributes we model, written as condor_submit -dry-run writes them (the regress_dry oracle
+// in the tests compares them).
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { UserError } from '../errors.ts';
+import type { ProcRecord } from './job-store.ts';
+import { ArgumentsError, readArguments } from './submit-args.ts';
+import { parseSubmitText, submitError, type Statement } from './submit-file.ts';
+import { expandMacros, MacroError, type MacroScope } from './submit-macros.ts';
+import { parseQueueArgs, queueRows } from './submit-queue.ts';
+
+export interface ProcSpec extends ProcRecord {
+  universe: string;
+  batchName: string | null;
+  containerImage: string | null;
+  /** Job-ad attributes as condor_submit writes them (values in ClassAd syntax). */
+  classAd: Record<string, string>;
+}
+
+export interface PlanOptions {
+  /** The submit file as passed to condor_submit (relative to cwd, or absolute). */
+  submitFile: string;
+  /** condor_submit's working directory. */
+  cwd: string;
+  /** The cluster id; null before submitting (then $(Cluster) reads as `$(Cluster)`). */
+  cluster: number | null;
+  /** `-append` lines, read just before the first queue statement. */
+  append?: string[];
+  /** `name=value` command-line definitions, read before the file. */
+  defines?: Record<string, string>;
+  /** -batch-name */
+  batchName?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Refuse more procs than this (a runaway `queue N`). */
+  maxProcs?: number;
+}
+
+export interface SubmitPlan {
+  procs: ProcSpec[];
+  universe: string;
+}
+
+const SUPPORTED_UNIVERSES = new Set(['vanilla', 'container', 'docker']);
+
+/** Commands and the other names condor_submit accepts for them (job-ad attribute names too). */
+const ALIASES: Record<string, string[]> = {
+  executable: ['executable'],
+  arguments: ['arguments', 'args'],
+  arguments2: ['arguments2'],
+  initialdir: ['initialdir', 'initial_dir', 'iwd'],
+  log: ['log', 'userlog'],
+  output: ['output', 'out'],
+  error: ['error', 'err'],
+  transfer_input_files: ['transfer_input_files', 'transferinput'],
+  transfer_output_files: ['transfer_output_files', 'transferoutput'],
+  transfer_executable: ['transfer_executable', 'transferexecutable'],
+  should_transfer_files: ['should_transfer_files', 'shouldtransferfiles'],
+  stream_output: ['stream_output', 'streamout'],
+  stream_error: ['stream_error', 'streamerr'],
+  universe: ['universe'],
+  container_image: ['container_image', 'containerimage'],
+  docker_image: ['docker_image', 'dockerimage'],
+  batch_name: ['batch_name', 'jobbatchname'],
+  request_cpus: ['request_cpus', 'requestcpus'],
+  request_memory: ['request_memory', 'requestmemory'],
+  request_disk: ['request_disk', 'requestdisk'],
+  request_gpus: ['request_gpus', 'requestgpus'],
+  hold: ['hold'],
+};
+
+interface Assignment {
+  key: string;
+  value: string;
+  seq: number;
+  /** Where it was written, for errors found when it is expanded. */
+  source: string;
+  line: number | undefined;
+}
+
+function quote(text: string): string {
+  return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+function truthy(value: string | undefined): boolean {
+  return value !== undefined && /^(true|yes|1|t)$/i.test(value.trim());
+}
+
+/** `2GB` → MiB (memory) or KiB (disk); a bare number is MB (memory) / KB (disk). */
+export function sizeIn(value: string, unitKb: 1 | 1024): number | null {
+  const first = value.split(',')[0]!.trim();
+  const m = /^(\d+(?:\.\d+)?)\s*([KMGT])?B?$/i.exec(first);
+  if (!m) return null;
+  const factorKb: Record<string, number> = { K: 1, M: 1024, G: 1024 ** 2, T: 1024 ** 3 };
+  const kb = Number(m[1]) * (m[2] ? factorKb[m[2].toUpperCase()]! : unitKb);
+  return Math.ceil(kb / unitKb);
+}
+
+function splitFileList(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '' && s !== '""');
+}
+
+export function readSubmitStatements(path: string, display: string): Statement[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new UserError(`the submit file ${display} does not exist or cannot be read`, { hint: 'check [tool.pixi-condor] submit-file in pixi.toml', exitCode: 2 });
+  }
+  return parseSubmitText(text, display);
+}
+
+export function planSubmit(statements: Statement[], options: PlanOptions): SubmitPlan {
+  const file = options.submitFile;
+  const env = options.env ?? process.env;
+  const table = new Map<string, Assignment>();
+  let seq = 0;
+  const assign = (key: string, value: string, source = file, line?: number): void => {
+    const lower = key.toLowerCase();
+    const previous = table.get(lower)?.value ?? '';
+    // `X = $(X) more`: a self-reference means the previous value, not a loop.
+    const escaped = key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const resolved = value.replace(new RegExp(`\\$\\(\\s*${escaped}\\s*(?::([^)]*))?\\)`, 'gi'), (_m, def: string | undefined) => (table.has(lower) ? previous : (def ?? '')));
+    table.set(lower, { key, value: resolved, seq: seq++, source, line });
+  };
+  for (const [key, value] of Object.entries(options.defines ?? {})) assign(key, value);
+
+  const procs: ProcSpec[] = [];
+  let lastQueueSeq: number | null = null;
+  let appended = false;
+  const maxProcs = options.maxProcs ?? 100_000;
+
+  const baseLookup = (lower: string): string | undefined => {
+    const hit = table.get(lower);
+    if (hit) return hit.value;
+    if (lower === 'submit_file') return options.submitFile;
+    if (lower === 'opsys') return 'LINUX';
+    if (lower === 'arch') return 'X86_64';
+    return undefined;
+  };
+  const staticScope: MacroScope = { cwd: options.cwd, env, lookup: (name) => baseLookup(name.toLowerCase()) };
+
+  // Conditionals: a stack of [taking this branch, some branch already taken].
+  const conditions: { active: boolean; taken: boolean; line: number }[] = [];
+  const active = (): boolean => conditions.every((c) => c.active);
+  const evaluate = (condition: string, line: number): boolean => {
+    let text = condition.trim();
+    let negate = false;
+    if (text.startsWith('!')) {
+      negate = true;
+      text = text.slice(1).trim();
+    }
+    let result: boolean;
+    const defined = /^defined\s+(\S+)$/i.exec(text);
+    if (defined) result = baseLookup(defined[1]!.toLowerCase()) !== undefined;
+    else {
+      if (/^version\b/i.test(text)) throw submitError('`if version ...` depends on the HTCondor version at submit time; pixi-condor cannot evaluate it', file, line);
+      const value = expandMacros(text, staticScope).trim();
+      if (/^(true|yes|1)$/i.test(value)) result = true;
+      else if (/^(false|no|0|)$/i.test(value)) result = false;
+      else throw submitError(`cannot evaluate the condition '${condition}'`, file, line, 'use `defined NAME`, true/false, or $(NAME) holding a boolean');
+    }
+    return negate ? !result : result;
+  };
+
+  const walk = (list: Statement[], source: string, depth: number): void => {
+    for (const statement of list) {
+      try {
+        if (statement.kind === 'if') {
+          const on = active() && evaluate(statement.condition, statement.line);
+          conditions.push({ active: on, taken: on, line: statement.line });
+          continue;
+        }
+        if (statement.kind === 'elif' || statement.kind === 'else' || statement.kind === 'endif') {
+          const top = conditions[conditions.length - 1];
+          if (!top) throw submitError(`\`${statement.kind}\` without \`if\``, source, statement.line);
+          if (statement.kind === 'endif') conditions.pop();
+          else {
+            const parentActive = conditions.slice(0, -1).every((c) => c.active);
+            const on = parentActive && !top.taken && (statement.kind === 'else' || evaluate(statement.condition, statement.line));
+            top.active = on;
+            top.taken ||= on;
+          }
+          continue;
+        }
+        if (!active()) continue;
+        if (statement.kind === 'include') {
+          const target = expandMacros(statement.target, staticScope);
+          if (target.endsWith('|')) throw submitError('`include : command |` runs a command when submitting; pixi-condor cannot read its output', source, statement.line);
+          if (depth > 10) throw submitError('includes nested too deep', source, statement.line);
+          const path = isAbsolute(target) ? target : resolve(options.cwd, target);
+          walk(readSubmitStatements(path, target), target, depth + 1);
+          continue;
+        }
+        if (statement.kind === 'assign') {
+          assign(statement.key, statement.value, source, statement.line);
+          continue;
+        }
+        if (statement.kind !== 'queue') continue;
+        if (!appended) {
+          appended = true;
+          for (const line of options.append ?? []) {
+            const m = /^\s*(\+?[A-Za-z0-9_.]+)\s*=\s*(.*)$/.exec(line);
+            if (!m) throw new UserError(`-append '${line}' is not a \`key = value\` line`, { exitCode: 2 });
+            assign(m[1]!.startsWith('+') ? `MY.${m[1]!.slice(1)}` : m[1]!, m[2]!.trim());
+          }
+        }
+        queue(statement.args, statement.listLines, source, statement.line);
+      } catch (error) {
+        if (error instanceof MacroError || error instanceof ArgumentsError) throw submitError(error.message, source, statement.line);
+        throw error;
+      }
+    }
+  };
+
+  const queue = (args: string, listLines: string[] | null, source: string, line: number): void => {
+    // An executable assigned after an earlier queue statement starts another cluster.
+    const exeSeq = table.get('executable')?.seq ?? -1;
+    if (lastQueueSeq !== null && exeSeq >= lastQueueSeq) {
+      throw submitError('this queue statement follows a new executable, which makes a second cluster; pixi-condor tracks one cluster per submission', source, line, 'split the submit file in two');
+    }
+    lastQueueSeq = seq;
+    const spec = parseQueueArgs(args, listLines);
+    const { count, rows } = queueRows(spec, (text) => expandMacros(text, staticScope), options.cwd);
+    for (const row of rows) {
+      for (let step = 0; step < count; step++) {
+        if (procs.length >= maxProcs) throw submitError(`more than ${maxProcs} procs: pixi-condor tracks at most that many per submission`, source, line);
+        const proc = procs.length;
+        const vars = new Map(Object.entries(row.values).map(([k, v]) => [k.toLowerCase(), v]));
+        const builtin = (name: string): string | undefined => {
+          const lower = name.toLowerCase();
+          // Before submitting the cluster is unknown: it reads as `$(Cluster)` in the preview.
+          if (lower === 'cluster' || lower === 'clusterid') return options.cluster === null ? '$(Cluster)' : String(options.cluster);
+          if (lower === 'process' || lower === 'procid') return String(proc);
+          if (lower === 'jobid') return `${options.cluster ?? '$(Cluster)'}.${proc}`;
+          if (lower === 'step') return String(step);
+          if (lower === 'itemindex') return String(row.itemIndex);
+          if (lower === 'row') return String(row.row);
+          return undefined;
+        };
+        const lookup = (name: string): string | undefined => vars.get(name.toLowerCase()) ?? baseLookup(name.toLowerCase());
+        const scope: MacroScope = { cwd: options.cwd, env, lookup, builtin };
+        const command = (name: string): string | undefined => {
+          let best: Assignment | undefined;
+          for (const alias of ALIASES[name] ?? [name]) {
+            if (vars.has(alias)) return expandMacros(vars.get(alias)!, scope).trim();
+            const hit = table.get(alias);
+            if (hit && (!best || hit.seq > best.seq)) best = hit;
+          }
+          if (best === undefined) return undefined;
+          try {
+            return expandMacros(best.value, scope).trim();
+          } catch (error) {
+            if (error instanceof MacroError && best.line !== undefined) throw submitError(`${best.key}: ${error.message}`, best.source, best.line);
+            throw error;
+          }
+        };
+        const spec = procSpec(proc, command, table, scope, options);
+        if (!SUPPORTED_UNIVERSES.has(spec.universe)) {
+          throw submitError(`universe '${spec.universe}' is not supported: pixi-condor submits vanilla, container and docker universe jobs`, source, line);
+        }
+        procs.push(spec);
+      }
+    }
+  };
+
+  walk(statements, file, 0);
+  if (conditions.length > 0) throw submitError('`if` without `endif`', file, conditions[conditions.length - 1]!.line);
+  if (!appended) throw new UserError(`${file} has no queue statement: nothing would be submitted`, { file, hint: 'end the submit file with `queue` (or `queue N`)', exitCode: 2 });
+  if (procs.length === 0) throw new UserError(`${file} queues no jobs (an empty queue statement)`, { file, hint: 'check the queue statement\'s count and items', exitCode: 2 });
+  return { procs, universe: procs[0]!.universe };
+}
+
+function procSpec(proc: number, command: (name: string) => string | undefined, table: Map<string, Assignment>, scope: MacroScope, options: PlanOptions): ProcSpec {
+  const ad: Record<string, string> = {};
+  const universe = (command('universe') ?? (command('container_image') ? 'container' : 'vanilla')).toLowerCase();
+  const iwdRaw = command('initialdir');
+  const iwd = iwdRaw ? resolve(options.cwd, iwdRaw) : options.cwd;
+  ad.ClusterId = options.cluster === null ? '$(Cluster)' : String(options.cluster);
+  ad.ProcId = String(proc);
+  ad.Iwd = quote(iwd);
+  ad.JobStatus = truthy(command('hold')) ? '5' : '1';
+
+  const transferExecutable = !/^(false|no|0)$/i.test(command('transfer_executable') ?? 'true');
+  const exeRaw = command('executable');
+  const executable = exeRaw ? (transferExecutable && !isAbsolute(exeRaw) ? resolve(options.cwd, exeRaw) : exeRaw) : null;
+  ad.Cmd = quote(executable ?? '');
+
+  const args = readArguments(command('arguments'), command('arguments2'));
+  ad[args.attribute] = quote(args.text);
+
+  const fromIwd = (value: string | undefined): string | null => (value && value !== '/dev/null' ? resolve(iwd, value) : null);
+  const log = command('log');
+  if (log) ad.UserLog = quote(resolve(iwd, log));
+  const output = command('output');
+  const error = command('error');
+  if (output) ad.Out = quote(output);
+  if (error) ad.Err = quote(error);
+
+  const inputs = splitFileList(command('transfer_input_files'));
+  const outputsRaw = command('transfer_output_files');
+  const outputs = outputsRaw === undefined ? null : splitFileList(outputsRaw);
+  if (inputs.length > 0) ad.TransferInput = quote(inputs.join(','));
+  if (outputs && outputs.length > 0) ad.TransferOutput = quote(outputs.join(','));
+  const stf = command('should_transfer_files');
+  if (stf) ad.ShouldTransferFiles = quote(stf.toUpperCase());
+  ad.StreamOut = truthy(command('stream_output')) ? 'true' : 'false';
+  ad.StreamErr = truthy(command('stream_error')) ? 'true' : 'false';
+
+  const containerImage = command('container_image') ?? null;
+  if (containerImage) ad.ContainerImage = quote(containerImage);
+  const dockerImage = command('docker_image');
+  if (dockerImage) ad.DockerImage = quote(dockerImage);
+  const batchName = options.batchName ?? command('batch_name')?.replace(/^"(.*)"$/, '$1') ?? null;
+  if (batchName) ad.JobBatchName = quote(batchName);
+
+  const memory = command('request_memory');
+  const disk = command('request_disk');
+  const gpus = command('request_gpus');
+  const cpus = command('request_cpus');
+  if (memory && sizeIn(memory, 1024) !== null) ad.RequestMemory = String(sizeIn(memory, 1024));
+  if (disk && sizeIn(disk, 1) !== null) ad.RequestDisk = String(sizeIn(disk, 1));
+  if (gpus && /^\d+$/.test(gpus)) ad.RequestGPUs = gpus;
+  if (cpus && /^\d+$/.test(cpus)) ad.RequestCpus = cpus;
+
+  // +Attr / MY.Attr go into the ad as written.
+  for (const { key, value } of table.values()) {
+    if (/^my\./i.test(key)) ad[key.slice(3)] = expandMacros(value, scope).trim();
+  }
+
+  return {
+    proc,
+    universe,
+    log: log ? resolve(iwd, log) : null,
+    output: fromIwd(output),
+    error: fromIwd(error),
+    executable,
+    arguments: args.argv,
+    iwd,
+    transferInputFiles: inputs,
+    transferOutputFiles: outputs,
+    batchName,
+    containerImage,
+    classAd: ad,
+  };
+}
+
+/** The stored form of a proc (job record). */
+export function procRecord(spec: ProcSpec): ProcRecord {
+  const { proc, log, output, error, executable, arguments: argv, iwd, transferInputFiles, transferOutputFiles } = spec;
+  return { proc, log, output, error, executable, arguments: argv, iwd, transferInputFiles, transferOutputFiles };
+}
