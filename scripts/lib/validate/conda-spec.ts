@@ -49,30 +49,47 @@ export type SpecCheck = { ok: true } | { ok: false; reason: 'version' | 'build' 
 
 const specCache = new Map<string, { matches(v: object): boolean } | string>();
 
-export function satisfies(requirement: CondaRequirement, version: string, build: string | null): SpecCheck {
+/** Remembers rattler's answers between runs (see lock-cache.ts). */
+export interface SpecAnswers {
+  spec(spec: string, version: string): string | undefined;
+  storeSpec(spec: string, version: string, answer: string): void;
+}
+
+export function satisfies(requirement: CondaRequirement, version: string, build: string | null, answers?: SpecAnswers): SpecCheck {
   if (requirement.version !== null) {
-    const { Version, VersionSpec } = loadRattler();
-    let spec = specCache.get(requirement.version);
-    if (spec === undefined) {
-      try {
-        spec = new VersionSpec(requirement.version, 'lenient');
-      } catch (error) {
-        // rattler throws nom traces, not Error objects: keep the first line.
-        spec = String(error instanceof Error ? error.message : error).split('\n')[0]!;
-      }
-      specCache.set(requirement.version, spec);
+    let answer = answers?.spec(requirement.version, version);
+    if (answer === undefined) {
+      answer = versionAnswer(requirement.version, version);
+      answers?.storeSpec(requirement.version, version, answer);
     }
-    if (typeof spec === 'string') return { ok: false, reason: 'invalid-spec', detail: spec };
-    let locked: object;
-    try {
-      locked = new Version(version);
-    } catch {
-      return { ok: false, reason: 'version' };
-    }
-    if (!spec.matches(locked)) return { ok: false, reason: 'version' };
+    if (answer.startsWith('invalid:')) return { ok: false, reason: 'invalid-spec', detail: answer.slice('invalid:'.length) };
+    if (answer !== 'ok') return { ok: false, reason: 'version' };
   }
   if (requirement.build !== null && build !== null && !globMatch(requirement.build, build)) return { ok: false, reason: 'build' };
   return { ok: true };
+}
+
+/** 'ok', 'version' (does not match) or 'invalid:<why>' (the spec does not parse). */
+function versionAnswer(specText: string, version: string): string {
+  const { Version, VersionSpec } = loadRattler();
+  let spec = specCache.get(specText);
+  if (spec === undefined) {
+    try {
+      spec = new VersionSpec(specText, 'lenient');
+    } catch (error) {
+      // rattler throws nom traces, not Error objects: keep the first line.
+      spec = String(error instanceof Error ? error.message : error).split('\n')[0]!;
+    }
+    specCache.set(specText, spec);
+  }
+  if (typeof spec === 'string') return `invalid:${spec}`;
+  let locked: object;
+  try {
+    locked = new Version(version);
+  } catch {
+    return 'version';
+  }
+  return spec.matches(locked) ? 'ok' : 'version';
 }
 
 function globMatch(glob: string, text: string): boolean {

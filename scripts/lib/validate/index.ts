@@ -56,6 +56,17 @@ export async function validateWorkspace(options: ValidateOptions): Promise<Valid
   return buildReport(issues, new Map([[manifestFile, text]]));
 }
 
+/** Validate manifest text alone, in memory (schema and pixi's rules; no other files). */
+export async function validateManifestSource(text: string, file = MANIFEST): Promise<ValidationReport> {
+  const issues = new IssueList();
+  const data = parseManifestText(text, file, issues);
+  if (data) {
+    await checkManifestSchema(data, file, issues);
+    checkManifestSemantics(new ManifestModel(data), file, issues);
+  }
+  return buildReport(issues, new Map([[file, text]]));
+}
+
 const CROSS_FILE_CHECKS: [string, string][] = [
   ['template', 'Dockerfile, submit file and [tool.pixi-condor] checks'],
   ['cuda', 'CUDA agreement between manifest, Dockerfile and submit file'],

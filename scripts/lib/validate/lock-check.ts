@@ -5,7 +5,8 @@
 // the image's environment on linux-64: `pixi install --locked` in the image build needs it.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { condaRequirement, satisfies } from './conda-spec.ts';
+import { condaRequirement, satisfies, type SpecAnswers } from './conda-spec.ts';
+import { LockCache } from './lock-cache.ts';
 import { LockFormatError, lockLine, parseLockFile, type LockFile, type LockedEnvironment, type LockedPackage } from './lock-file.ts';
 import type { EnvironmentView, ManifestModel, PlatformEntry } from './manifest-model.ts';
 import { lenientConfig } from './template-checks.ts';
@@ -32,18 +33,24 @@ export async function checkLock(context: LockContext): Promise<void> {
     issues.error({ file: LOCK_FILE, pointer: '', line: 0, column: 0, rule: 'lock/missing', message: 'there is no pixi.lock', hint: 'run `pixi lock` and commit pixi.lock: the image is built from it with --locked' });
     return;
   }
-  let lock: LockFile;
-  try {
-    lock = await parseLockFile(text);
-  } catch (error) {
-    if (!(error instanceof LockFormatError)) throw error;
-    issues.error({ file: LOCK_FILE, pointer: '', line: error.line, column: error.column, rule: 'lock/unreadable', message: error.message, hint: 'restore pixi.lock from git, or run `pixi lock` to write it again' });
-    return;
+  const cache = LockCache.open(root);
+  const hash = LockCache.hash(text);
+  let lock = cache.lock(hash);
+  if (!lock) {
+    try {
+      lock = await parseLockFile(text);
+    } catch (error) {
+      if (!(error instanceof LockFormatError)) throw error;
+      issues.error({ file: LOCK_FILE, pointer: '', line: error.line, column: error.column, rule: 'lock/unreadable', message: error.message, hint: 'restore pixi.lock from git, or run `pixi lock` to write it again' });
+      return;
+    }
+    cache.storeLock(hash, lock);
   }
-  checkLockAgainstManifest(context, lock, text);
+  checkLockAgainstManifest(context, lock, text, cache);
+  await cache.save();
 }
 
-export function checkLockAgainstManifest(context: LockContext, lock: LockFile, text: string): void {
+export function checkLockAgainstManifest(context: LockContext, lock: LockFile, text: string, answers?: SpecAnswers): void {
   const { model, manifestFile, issues } = context;
   const imageEnvironment = lenientConfig(model.data).environment;
   const workspaceDeps = asTable(model.workspace.dependencies);
@@ -82,7 +89,7 @@ export function checkLockAgainstManifest(context: LockContext, lock: LockFile, t
         else issues.warning(finding);
         continue;
       }
-      checkDependencies(model, env, platform, packages, workspaceDeps, manifestFile, issues);
+      checkDependencies(model, env, platform, packages, workspaceDeps, manifestFile, issues, answers);
     }
   }
 }
@@ -110,6 +117,7 @@ function checkDependencies(
   workspaceDeps: Record<string, unknown>,
   manifestFile: string,
   issues: IssueList,
+  answers: SpecAnswers | undefined,
 ): void {
   const conda = new Map<string, LockedPackage>();
   const pypi = new Map<string, LockedPackage>();
@@ -130,7 +138,7 @@ function checkDependencies(
       issues.error({ file: manifestFile, pointer: dependency.pointer, rule: 'lock/package-missing', message: `'${dependency.name}' (${where}) is not in pixi.lock`, hint: RELOCK, at: 'key' });
       continue;
     }
-    const result = satisfies(requirement, locked.version, locked.build);
+    const result = satisfies(requirement, locked.version, locked.build, answers);
     if (result.ok) continue;
     if (result.reason === 'invalid-spec') {
       issues.error({ file: manifestFile, pointer: dependency.pointer, rule: 'manifest/invalid-spec', message: `'${requirement.version}' is not a valid conda version spec for '${dependency.name}' (${result.detail})`, hint: 'write a spec such as "1.2.*", ">=1.2,<2" or "*"' });

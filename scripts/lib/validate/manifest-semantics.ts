@@ -2,6 +2,7 @@
 // parts of the manifest (features, tasks, platforms, environments), task cycles, task args used
 // but not declared, deprecated spellings. pixi.md §a.5 lists where the official schema is silent.
 import { CONDA_SUBDIRS, ManifestModel, PLATFORM_FAMILIES, type TaskView } from './manifest-model.ts';
+import { cudaMajorMinor, formatCuda, sameCuda } from './cuda-version.ts';
 import { asStringList, asTable, closest, isTable } from './text.ts';
 import { pointerOf } from './toml-positions.ts';
 import type { IssueList } from './types.ts';
@@ -11,6 +12,32 @@ export function checkManifestSemantics(model: ManifestModel, file: string, issue
   checkPlatforms(model, file, issues);
   checkFeaturesAndEnvironments(model, file, issues);
   checkTasks(model, file, issues);
+  checkCudaPins(model, file, issues);
+}
+
+/** The declared CUDA (system-requirements or rich platform) must match the cuda-version pin's major.minor. */
+function checkCudaPins(model: ManifestModel, file: string, issues: IssueList): void {
+  const reported = new Set<string>();
+  for (const env of model.environments()) {
+    for (const platform of model.environmentPlatforms(env)) {
+      const declared = model.declaredCuda(env, platform);
+      if (!declared) continue;
+      const pin = model.dependencies(env, platform).find((d) => d.kind === 'conda' && d.name === 'cuda-version');
+      const pinText = typeof pin?.spec === 'string' ? pin.spec : isTable(pin?.spec) && typeof pin.spec.version === 'string' ? pin.spec.version : null;
+      if (!pin || pinText === null || reported.has(pin.pointer)) continue;
+      const cuda = cudaMajorMinor(declared.value);
+      const pinned = cudaMajorMinor(pinText);
+      if (!cuda || !pinned || sameCuda(cuda, pinned)) continue;
+      reported.add(pin.pointer);
+      issues.error({
+        file,
+        pointer: pin.pointer,
+        rule: 'cuda/pin-mismatch',
+        message: `cuda-version '${pinText}' does not match CUDA ${formatCuda(cuda)} declared for environment '${env.name}' on ${platform.name}`,
+        hint: `pin cuda-version = "${formatCuda(cuda)}.*", or declare CUDA ${formatCuda(pinned)} instead`,
+      });
+    }
+  }
 }
 
 function checkWorkspaceTable(model: ManifestModel, file: string, issues: IssueList): void {

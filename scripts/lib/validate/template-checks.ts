@@ -9,6 +9,7 @@ import { CONFIG_DEFAULTS, displayPath, templateConfig, type TemplateConfig } fro
 import { globalArgs, type DockerArg } from './dockerfile-args.ts';
 import type { EnvironmentView, ManifestModel, PlatformEntry } from './manifest-model.ts';
 import { imageRepository, readSubmitFile, splitFileList, type SubmitCommands } from './submit-file.ts';
+import { cudaMajorMinor, formatCuda, sameCuda } from './cuda-version.ts';
 import { asStringList, isTable } from './text.ts';
 import type { IssueList } from './types.ts';
 
@@ -106,19 +107,6 @@ interface CudaContext extends TemplateContext {
   submitName: string;
 }
 
-/** "12.9", "12.9.*", ">=12.9,<13", "==12.9.1" -> { major: 12, minor: 9 }; "12" -> minor null. */
-export function cudaMajorMinor(text: string): { major: number; minor: number | null } | null {
-  const match = /^\s*(?:==|>=|=|~=)?\s*(\d+)(?:\.(\d+))?/.exec(text);
-  if (!match) return null;
-  return { major: Number(match[1]), minor: match[2] === undefined ? null : Number(match[2]) };
-}
-
-const formatCuda = (v: { major: number; minor: number | null }) => (v.minor === null ? `${v.major}` : `${v.major}.${v.minor}`);
-
-function sameCuda(a: { major: number; minor: number | null }, b: { major: number; minor: number | null }): boolean {
-  return a.major === b.major && (a.minor === null || b.minor === null || a.minor === b.minor);
-}
-
 function checkCuda(c: CudaContext): void {
   const { model, env, manifestFile, issues } = c;
   const declared = model.declaredCuda(env, c.platform);
@@ -139,15 +127,8 @@ function checkCuda(c: CudaContext): void {
     issues.error({ file: manifestFile, pointer: declared.pointer, rule: 'cuda/invalid-version', message: `CUDA version '${declared.value}' is not a version`, hint: 'write it as major.minor, e.g. "12.9"' });
     return;
   }
-  if (pinDependency && pin && !sameCuda(cuda, pin)) {
-    issues.error({
-      file: manifestFile,
-      pointer: pinDependency.pointer,
-      rule: 'cuda/pin-mismatch',
-      message: `cuda-version '${pinText}' does not match the declared CUDA ${formatCuda(cuda)} (${declared.pointer.split('/').slice(-2).join('.')})`,
-      hint: `pin cuda-version = "${formatCuda(cuda)}.*", or change the declared CUDA to ${formatCuda(pin)}`,
-    });
-  } else if (!pinDependency && c.platform) {
+  // A pin that disagrees is reported by the manifest checks (cuda/pin-mismatch) for every environment.
+  if (!pinDependency && c.platform) {
     issues.warning({ file: manifestFile, pointer: declared.pointer, rule: 'cuda/pin-missing', message: `environment '${env.name}' declares CUDA ${formatCuda(cuda)} but does not pin cuda-version`, hint: `add cuda-version = "${formatCuda(cuda)}.*" to [target.linux-64.dependencies] so the CUDA libraries match` });
   }
 

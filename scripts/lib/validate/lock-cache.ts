@@ -1,0 +1,102 @@
+// A cache of what is slow in the lock check: the parsed lock (js-yaml, ~30 ms on a 1,600-line
+// lock) keyed by the lock's sha256, and rattler's spec/version answers (loading its WASM costs
+// ~20 ms). With both cached, `validate` neither loads js-yaml nor rattler. The cache lives in
+// .pixi-condor/ (git-ignored); a missing, stale or unwritable cache only costs time.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeJsonAtomic } from '../atomic-file.ts';
+import { STATE_DIR } from '../workspace.ts';
+import type { LockFile, LockedPackage } from './lock-file.ts';
+
+export const CACHE_FILE = join(STATE_DIR, 'validate-cache.json');
+const FORMAT = 2;
+
+type PackageRow = [kind: 'conda' | 'pypi', name: string, version: string, build: string | null, location: string];
+
+interface CacheData {
+  format: number;
+  lockHash: string;
+  lock: {
+    version: number;
+    platformSubdirs: [string, string][];
+    environments: [string, { channels: string[]; platforms: [string, PackageRow[]][] }][];
+  };
+  /** `${spec}\u0000${version}` -> 'ok' | 'version' | 'invalid:<detail>' */
+  specs: Record<string, string>;
+}
+
+export class LockCache {
+  private data: CacheData | null;
+  private dirty = false;
+
+  private constructor(
+    private readonly path: string,
+    data: CacheData | null,
+  ) {
+    this.data = data;
+  }
+
+  static open(root: string): LockCache {
+    const path = join(root, CACHE_FILE);
+    let data: CacheData | null = null;
+    try {
+      const parsed = JSON.parse(readFileSync(path, 'utf8')) as CacheData;
+      if (parsed.format === FORMAT && typeof parsed.lockHash === 'string' && parsed.specs && parsed.lock) data = parsed;
+    } catch {
+      data = null;
+    }
+    return new LockCache(path, data);
+  }
+
+  static hash(text: string): string {
+    return createHash('sha256').update(text).digest('hex');
+  }
+
+  lock(hash: string): LockFile | null {
+    if (!this.data || this.data.lockHash !== hash) return null;
+    const toPackage = ([kind, name, version, build, location]: PackageRow): LockedPackage => ({ kind, name, version, build, location });
+    return {
+      version: this.data.lock.version,
+      platformSubdirs: new Map(this.data.lock.platformSubdirs),
+      environments: new Map(
+        this.data.lock.environments.map(([name, env]) => [name, { channels: env.channels, platforms: new Map(env.platforms.map(([p, rows]) => [p, rows.map(toPackage)])) }]),
+      ),
+    };
+  }
+
+  storeLock(hash: string, lock: LockFile): void {
+    const row = (p: LockedPackage): PackageRow => [p.kind, p.name, p.version, p.build, p.location];
+    this.data = {
+      format: FORMAT,
+      lockHash: hash,
+      lock: {
+        version: lock.version,
+        platformSubdirs: [...lock.platformSubdirs],
+        environments: [...lock.environments].map(([name, env]) => [name, { channels: env.channels, platforms: [...env.platforms].map(([p, list]) => [p, list.map(row)]) }]),
+      },
+      specs: this.data?.specs ?? {},
+    };
+    this.dirty = true;
+  }
+
+  spec(spec: string, version: string): string | undefined {
+    return this.data?.specs[`${spec}\u0000${version}`];
+  }
+
+  storeSpec(spec: string, version: string, answer: string): void {
+    if (!this.data) return;
+    this.data.specs[`${spec}\u0000${version}`] = answer;
+    this.dirty = true;
+  }
+
+  async save(): Promise<void> {
+    if (!this.dirty || !this.data) return;
+    try {
+      await writeJsonAtomic(this.path, this.data);
+    } catch {
+      // read-only checkout, full disk: the next run just recomputes
+    }
+    this.dirty = false;
+  }
+}
