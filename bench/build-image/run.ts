@@ -1,0 +1,103 @@
+// build-image figures, each against a baseline measured in the same run:
+//  1. a no-op run (content tag already in the registry), whole process, against `docker version`
+//     (target <= 4x), with the bare `node --import tsx` start as the floor;
+//  2. the build-context bytes the template sends (target <= 1 MiB);
+//  3. the environment's size against the image's: from pixi.lock (the real CUDA env) and from a
+//     real build of the template on the busybox test base (what the final stage adds).
+// The Docker parts need .ci/services.sh (PIXI_CONDOR_TEST_*); without them they say so and skip.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { load } from 'js-yaml';
+import { walkContext } from '../../scripts/lib/image/context-files.ts';
+import { loadDockerignore } from '../../scripts/lib/image/dockerignore.ts';
+import { formatBytes } from '../../scripts/lib/image/progress.ts';
+import { repoRoot } from '../../test/helpers/paths.ts';
+import { baseImageArgs, buildTestBaseImage, dockerSkipReason, TEST_BASE_IMAGE } from '../../test/image/services.ts';
+import { makeWorkspace, uniqueName } from '../../test/image/workspace.ts';
+
+const ROUNDS = 7;
+
+function timeMs(command: string, args: string[], env: NodeJS.ProcessEnv = process.env, cwd = repoRoot): number {
+  const start = process.hrtime.bigint();
+  const result = spawnSync(command, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr}`);
+  return ms;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/** Interleave the measured commands so drift affects all alike; the first round warms caches. */
+function measure(commands: Record<string, () => number>): Record<string, number> {
+  const samples: Record<string, number[]> = Object.fromEntries(Object.keys(commands).map((k) => [k, []]));
+  for (let round = 0; round <= ROUNDS; round++) {
+    for (const [name, run] of Object.entries(commands)) {
+      const ms = run();
+      if (round > 0) samples[name]!.push(ms);
+    }
+  }
+  return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+}
+
+// 2. build context of the template itself
+const ignore = await loadDockerignore(repoRoot, 'Dockerfile');
+const contextFiles = await walkContext(repoRoot, '.', ignore);
+const contextBytes = contextFiles.reduce((sum, file) => sum + statSync(join(repoRoot, file)).size, 0);
+console.log(`build context (template): ${formatBytes(contextBytes)} in ${contextFiles.length} files (${contextFiles.join(', ')}); ` +
+  `ratio to the 1 MiB target: ${(contextBytes / 2 ** 20).toFixed(3)}`);
+
+// 3a. the real environment, from the lock: download (compressed) size of default/linux-64
+interface Lock { environments: Record<string, { packages: Record<string, { conda?: string }[]> }>; packages: { conda?: string; size?: number }[] }
+const lock = load(readFileSync(join(repoRoot, 'pixi.lock'), 'utf8')) as Lock;
+const urls = new Set((lock.environments.default?.packages['linux-64'] ?? []).map((p) => p.conda).filter(Boolean));
+const envBytes = lock.packages.filter((p) => p.conda && urls.has(p.conda)).reduce((sum, p) => sum + (p.size ?? 0), 0);
+console.log(`environment default/linux-64 (pixi.lock): ${urls.size} packages, ${formatBytes(envBytes)} compressed`);
+
+const skip = await dockerSkipReason();
+if (skip) {
+  console.log(`docker figures skipped: ${skip}`);
+  process.exit(0);
+}
+
+await buildTestBaseImage();
+const ws = makeWorkspace(`${process.env.PIXI_CONDOR_TEST_REGISTRY}/pixi-condor-bench/${uniqueName('noop')}`);
+const dockerConfig = mkdtempSync(join(tmpdir(), 'pixi-condor-bench-docker-'));
+try {
+  const env = { ...process.env, PIXI_PROJECT_ROOT: ws.root, DOCKER_CONFIG: dockerConfig, NO_COLOR: '1' };
+  const script = [process.execPath, '--import', 'tsx', join(repoRoot, 'scripts/build-image.ts'), ...baseImageArgs];
+  const first = spawnSync(script[0]!, script.slice(1), { env, cwd: repoRoot, encoding: 'utf8', timeout: 300_000 });
+  if (first.status !== 0) throw new Error(`first build failed:\n${first.stderr}`);
+  const sent = /^build context (.*)$/m.exec(first.stderr)?.[1] ?? 'unknown';
+  console.log(`build context the engine reported receiving: ${sent}`);
+
+  const empty = join(dockerConfig, 'empty.ts');
+  writeFileSync(empty, 'export {};\n');
+  const times = measure({
+    noop: () => timeMs(script[0]!, script.slice(1), env),
+    docker: () => timeMs('docker', ['version'], env),
+    floor: () => timeMs(process.execPath, ['--import', 'tsx', empty], env),
+  });
+  const ratio = times.noop! / times.docker!;
+  console.log(`no-op run (content tag already pushed): ${times.noop!.toFixed(0)} ms, docker version: ${times.docker!.toFixed(0)} ms -> ` +
+    `ratio ${ratio.toFixed(1)}x (target <= 4x${ratio <= 4 ? ', met' : ', NOT met'})`);
+  console.log(`  floor, node --import tsx of an empty script: ${times.floor!.toFixed(0)} ms -> ratio ${(times.floor! / times.docker!).toFixed(1)}x; ` +
+    `build-image's own work: ${(times.noop! - times.floor!).toFixed(0)} ms`);
+
+  // 3b. what the final stage adds over its base, measured on the test build
+  const record = JSON.parse(ws.read('.pixi-condor/image.json')) as { repository: string; contentTag: string };
+  const size = (ref: string) => Number(spawnSync('docker', ['image', 'inspect', '--format', '{{.Size}}', ref], { encoding: 'utf8' }).stdout.trim());
+  const base = size(TEST_BASE_IMAGE);
+  const final = size(`${record.repository}:${record.contentTag}`);
+  console.log(`test image: base ${formatBytes(base)}, final ${formatBytes(final)}, final stage adds ${formatBytes(final - base)} ` +
+    `(stand-in env + pixi.toml/pixi.lock + entrypoint)`);
+  console.log(`real image estimate: final = pixi base + env; env ${formatBytes(envBytes)} compressed is the bulk, ` +
+    `the stage's own files ${formatBytes(final - base)} besides it`);
+} finally {
+  ws.remove();
+  rmSync(dockerConfig, { recursive: true, force: true });
+}
