@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Finding, ValidationReport } from '../../scripts/lib/validate/index.ts';
 import { repoRoot } from '../helpers/paths.ts';
+import { runCommand, type RunOptions, type RunResult } from '../helpers/process.ts';
+import { pathToFileURL } from 'node:url';
 
 const TEMPLATE_FILES = ['pixi.toml', 'pixi.lock', 'Dockerfile', 'mnist_gpu_docker.sub', 'job', '.env.example'];
 
@@ -53,4 +55,14 @@ export function lineOf(text: string, needle: string): number {
 
 export function summary(report: ValidationReport): string {
   return findings(report).map((f) => `${f.rule}@${f.file}:${f.line}:${f.column} ${f.message}`).join('\n');
+}
+
+/**
+ * Run scripts/validate.ts from any folder. test/helpers' runScript passes `--import tsx`, which
+ * node resolves from the child's cwd, so it fails in a workspace outside the repository; the
+ * loader's absolute URL works from anywhere.
+ */
+export function runValidate(args: string[], options: RunOptions = {}): Promise<RunResult> {
+  const loader = pathToFileURL(join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+  return runCommand(process.execPath, ['--import', loader, join(repoRoot, 'scripts', 'validate.ts'), ...args], { timeoutMs: 30_000, ...options });
 }

@@ -20,7 +20,10 @@ const KNOWN_DIFFERENCES: Record<string, { official: boolean; ours: boolean; reas
   },
 };
 
-const addFormats = (addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule;
+// ajv-formats is CommonJS: under NodeNext its default import is module.exports, whose .default is the plugin.
+type AddFormats = (ajv: Ajv) => Ajv;
+const formatsExport = addFormatsModule as unknown as AddFormats | { default: AddFormats };
+const addFormats: AddFormats = typeof formatsExport === 'function' ? formatsExport : formatsExport.default;
 
 function corpus(): { name: string; path: string }[] {
   const manifests = join(sharedFixtures, 'pixi', 'manifests');

@@ -1,0 +1,23 @@
+// A fixed-seed, small fuzz run (bench/validate runs 10,000 cases): no crash, no hang, and every
+// finding is a clean error with a rule and a position. Runs in a child process so a hang is a
+// bounded failure, not a stuck test run.
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { repoRoot } from '../helpers/paths.ts';
+import { runCommand } from '../helpers/process.ts';
+import type { FuzzResult } from './fuzz.ts';
+
+test('300 random mutations of real manifests: no crash, no hang, clean findings', async () => {
+  const run = await runCommand(process.execPath, ['--import', 'tsx', join(repoRoot, 'test', 'validate', 'fuzz.ts'), '20260825', '300'], { timeoutMs: 60_000 });
+  assert.is(run.timedOut, false, 'the fuzz run hung');
+  assert.is(run.code, 0, run.stderr);
+  const result = JSON.parse(run.stdout) as FuzzResult;
+  assert.is(result.cases, 300);
+  assert.equal(result.crashes, []);
+  assert.equal(result.badFindings, []);
+  assert.is(result.prototypePolluted, false);
+  assert.ok(result.invalid > 30, `only ${result.invalid} of 300 mutants were invalid: the mutations are too gentle`);
+});
+
+test.run();

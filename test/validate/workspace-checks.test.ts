@@ -1,0 +1,167 @@
+// Cross-file checks on a copy of the template: each rule fires on its mistake, at its line,
+// and the real template validates clean.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { validateWorkspace } from '../../scripts/lib/validate/index.ts';
+import { repoRoot } from '../helpers/paths.ts';
+import { byRule, findings, lineOf, summary, tempWorkspace, type TempWorkspace } from './helpers.ts';
+
+let ws: TempWorkspace;
+test.before.each(() => {
+  ws = tempWorkspace();
+});
+test.after.each(() => ws.remove());
+
+test('the template validates clean; the lock may lack tools and other platforms (warnings)', async () => {
+  const report = await validateWorkspace({ root: repoRoot });
+  assert.is(report.ok, true, summary(report));
+  for (const w of report.warnings) assert.ok(['lock/environment-missing', 'lock/platform-missing', 'submit/input-not-made', 'env/unknown-key'].includes(w.rule), summary(report));
+  assert.ok(report.errors.length === 0);
+});
+
+test('cuda/pin-mismatch: system-requirements cuda disagrees with the cuda-version pin', async () => {
+  ws.edit('pixi.toml', 'cuda-version = "12.9.*"', 'cuda-version = "12.8.*"');
+  const report = await validateWorkspace({ root: ws.root });
+  const [hit] = byRule(report, 'cuda/pin-mismatch');
+  assert.ok(hit, summary(report));
+  assert.is(hit.line, lineOf(ws.read('pixi.toml'), 'cuda-version = "12.8.*"'));
+  assert.is(report.ok, false);
+});
+
+test('cuda/dockerfile-mismatch: the Dockerfile CUDA_VERSION default disagrees', async () => {
+  ws.edit('Dockerfile', 'ARG CUDA_VERSION="12.9"', 'ARG CUDA_VERSION="12.4"');
+  const report = await validateWorkspace({ root: ws.root });
+  const [hit] = byRule(report, 'cuda/dockerfile-mismatch');
+  assert.ok(hit, summary(report));
+  assert.is(hit.file, 'Dockerfile');
+  assert.is(hit.line, lineOf(ws.read('Dockerfile'), 'ARG CUDA_VERSION='));
+  assert.is(hit.column, 'ARG CUDA_VERSION="'.length + 1);
+});
+
+test('cuda/dockerfile-mismatch: a build-args override in [tool.pixi-condor] is what counts', async () => {
+  ws.edit('pixi.toml', 'submit-file = "mnist_gpu_docker.sub"', 'submit-file = "mnist_gpu_docker.sub"\nbuild-args = { CUDA_VERSION = "13.0" }');
+  const report = await validateWorkspace({ root: ws.root });
+  assert.is(byRule(report, 'cuda/dockerfile-mismatch')[0]?.file, 'pixi.toml', summary(report));
+});
+
+test('cuda/driver-requirement: the submit file requires a driver of another CUDA major', async () => {
+  ws.edit('mnist_gpu_docker.sub', 'requirements = (GPUs_DriverVersion >= 12.0)', 'requirements = (GPUs_DriverVersion >= 11.0)');
+  let report = await validateWorkspace({ root: ws.root });
+  let [hit] = byRule(report, 'cuda/driver-requirement');
+  assert.ok(hit, summary(report));
+  assert.is(hit.line, lineOf(ws.read('mnist_gpu_docker.sub'), 'requirements ='));
+  assert.is(hit.column, 'requirements = (GPUs_DriverVersion >= '.length + 1);
+  ws.edit('mnist_gpu_docker.sub', 'GPUs_DriverVersion >= 11.0', 'GPUs_DriverVersion >= 13.0');
+  report = await validateWorkspace({ root: ws.root });
+  assert.ok(byRule(report, 'cuda/driver-requirement')[0], summary(report));
+  ws.edit('mnist_gpu_docker.sub', /^requirements = .*$/m, '# no requirements');
+  report = await validateWorkspace({ root: ws.root });
+  [hit] = byRule(report, 'cuda/driver-requirement');
+  assert.ok(hit?.message.includes('no GPUs_DriverVersion'), summary(report));
+});
+
+test('submit/request-gpus and submit/gpus-minimum-capability', async () => {
+  ws.edit('mnist_gpu_docker.sub', /^request_gpus = 1$/m, '');
+  ws.edit('mnist_gpu_docker.sub', /^gpus_minimum_capability = 7.0$/m, '');
+  const report = await validateWorkspace({ root: ws.root });
+  assert.ok(byRule(report, 'submit/request-gpus')[0], summary(report));
+  assert.ok(byRule(report, 'submit/gpus-minimum-capability')[0], summary(report));
+});
+
+test('submit/missing-input and submit/missing-executable name the path; a task output is only a warning', async () => {
+  ws.edit('mnist_gpu_docker.sub', 'transfer_input_files = job/main.py, MNIST_data.tar.gz', 'transfer_input_files = job/mian.py, MNIST_data.tar.gz');
+  ws.edit('mnist_gpu_docker.sub', 'executable = job/mnist_gpu.sh', 'executable = job/missing.sh');
+  const report = await validateWorkspace({ root: ws.root });
+  const [input] = byRule(report, 'submit/missing-input');
+  assert.ok(input?.message.includes('job/mian.py'), summary(report));
+  assert.is(input!.column, 'transfer_input_files = '.length + 1);
+  assert.ok(byRule(report, 'submit/missing-executable')[0]?.message.includes('job/missing.sh'));
+  const [made] = byRule(report, 'submit/input-not-made');
+  assert.ok(made?.message.includes("'prepare-data'"), summary(report));
+});
+
+test('submit/image-repository: only compared when the submit file has a container_image line', async () => {
+  let report = await validateWorkspace({ root: ws.root });
+  assert.is(byRule(report, 'submit/image-repository').length, 0);
+  ws.write('mnist_gpu_docker.sub', ws.read('mnist_gpu_docker.sub').replace('queue 1', 'container_image = docker://ghcr.io/alice/pixi-condor:default-noble-cuda12.9\nqueue 1'));
+  report = await validateWorkspace({ root: ws.root });
+  assert.is(byRule(report, 'submit/image-repository').length, 0, '{owner} matches any owner');
+  ws.edit('mnist_gpu_docker.sub', 'ghcr.io/alice/pixi-condor', 'docker.io/alice/other-image');
+  report = await validateWorkspace({ root: ws.root });
+  assert.ok(byRule(report, 'submit/image-repository')[0], summary(report));
+});
+
+test('template/environment-missing and template/image-platform', async () => {
+  ws.edit('pixi.toml', 'environment = "default"', 'environment = "gpu"');
+  let report = await validateWorkspace({ root: ws.root });
+  assert.is(byRule(report, 'template/environment-missing')[0]?.line, lineOf(ws.read('pixi.toml'), 'environment = "gpu"'));
+  ws.edit('pixi.toml', 'environment = "gpu"', 'environment = "default"');
+  ws.edit('pixi.toml', 'platforms = ["linux-64", "linux-aarch64", "osx-arm64", "osx-64"]', 'platforms = ["linux-aarch64", "osx-arm64", "osx-64"]');
+  report = await validateWorkspace({ root: ws.root });
+  assert.ok(byRule(report, 'template/image-platform')[0], summary(report));
+});
+
+test('template/dockerfile-missing and template/submit-file-missing', async () => {
+  rmSync(join(ws.root, 'Dockerfile'));
+  rmSync(join(ws.root, 'mnist_gpu_docker.sub'));
+  const report = await validateWorkspace({ root: ws.root });
+  assert.ok(byRule(report, 'template/dockerfile-missing')[0]);
+  assert.ok(byRule(report, 'template/submit-file-missing')[0]);
+});
+
+test('lock/spec-unsatisfied: a spec the lock violates is an error on the manifest line', async () => {
+  ws.edit('pixi.toml', 'pytorch-gpu = ">=2.9.1,<3"', 'pytorch-gpu = ">=2.10"');
+  const report = await validateWorkspace({ root: ws.root });
+  const [hit] = byRule(report, 'lock/spec-unsatisfied');
+  assert.ok(hit?.message.includes('pytorch-gpu 2.9.1'), summary(report));
+  assert.is(hit!.line, lineOf(ws.read('pixi.toml'), 'pytorch-gpu = ">=2.10"'));
+  assert.match(hit!.hint, /pixi lock/);
+});
+
+test('lock/package-missing and lock/channels-mismatch', async () => {
+  ws.edit('pixi.toml', 'cuda-version = "12.9.*"', 'cuda-version = "12.9.*"\nscipy = "*"');
+  ws.edit('pixi.toml', 'channels = ["conda-forge"]', 'channels = ["conda-forge", "nvidia"]');
+  const report = await validateWorkspace({ root: ws.root });
+  assert.ok(byRule(report, 'lock/package-missing')[0]?.message.includes("'scipy'"), summary(report));
+  assert.ok(byRule(report, 'lock/channels-mismatch')[0]?.message.includes("'nvidia'"), summary(report));
+});
+
+test('lock/environment-missing is an error for the image environment, lock/missing without a lock', async () => {
+  ws.edit('pixi.lock', /^ {2}default:$/m, '  other:');
+  let report = await validateWorkspace({ root: ws.root });
+  const missing = byRule(report, 'lock/environment-missing');
+  assert.ok(report.errors.some((e) => e.rule === 'lock/environment-missing' && e.message.includes("'default'")), summary(report));
+  assert.ok(missing.every((f) => f.file === 'pixi.lock'));
+  rmSync(join(ws.root, 'pixi.lock'));
+  report = await validateWorkspace({ root: ws.root });
+  assert.ok(byRule(report, 'lock/missing')[0]);
+});
+
+test('lock/unreadable: broken YAML is reported with its line', async () => {
+  ws.write('pixi.lock', 'version: 6\nenvironments:\n  default: [\n');
+  const report = await validateWorkspace({ root: ws.root });
+  const [hit] = byRule(report, 'lock/unreadable');
+  assert.ok(hit && hit.line >= 3, summary(report));
+});
+
+test('env/unknown-key warns without printing the value', async () => {
+  ws.write('.env', 'REGISTRY_USER=alice\nREGISTY_TOKEN=s3cr3t-value-123\nnot a line\n');
+  const report = await validateWorkspace({ root: ws.root });
+  const [hit] = byRule(report, 'env/unknown-key');
+  assert.is(hit?.line, 2, summary(report));
+  assert.match(hit!.hint, /REGISTRY_TOKEN/);
+  assert.is(byRule(report, 'env/malformed-line')[0]?.line, 3);
+  assert.not.ok(JSON.stringify(report).includes('s3cr3t'), 'a value leaked into the report');
+  assert.is(report.ok, true, 'warnings only');
+});
+
+test('--manifest alone skips the cross-file checks and says so', async () => {
+  const report = await validateWorkspace({ root: ws.root, manifestPath: 'pixi.toml' });
+  assert.is(report.ok, true, summary(report));
+  assert.equal(report.skipped.map((s) => s.rule).sort(), ['cuda', 'lock', 'template']);
+  assert.is(findings(report).filter((f) => f.file !== 'pixi.toml' && !f.file.endsWith('pixi.toml')).length, 0);
+});
+
+test.run();
