@@ -120,6 +120,7 @@ dockerTest('a second run with only job/main.py changed builds and pushes nothing
   assert.match(result.stdout, /^up to date: /m);
   assert.not.match(result.stderr, /^build /m, 'no build');
   assert.not.match(result.stderr, /^push /m, 'no push');
+  assert.not.match(result.stderr, /^pointed /m, 'the moving tag already matches');
   const after = record(ws);
   assert.is(after.digest, before.digest);
   assert.is(after.contentTag, before.contentTag);
@@ -139,6 +140,19 @@ dockerTest('a changed pixi.lock builds and pushes a new content tag', async () =
   assert.is(await registryDigest(OPEN, path, after.contentTag), after.digest);
   assert.is(await registryDigest(OPEN, path, before.contentTag), before.digest, 'the old content tag is untouched');
   assert.is(await registryDigest(OPEN, path, 'default-busybox-cuda12.9'), after.digest, 'the moving tag moved');
+});
+
+dockerTest('reverting pixi.lock builds nothing and points the moving tag back at the old image', async () => {
+  assert.ok(first, 'needs the first build');
+  const { ws, path, record: original } = first!;
+  ws.write('pixi.lock', ws.read('pixi.lock').replace(/# re-locked\n$/, ''));
+  const result = await run(ws);
+  assertOk(result);
+  assert.match(result.stdout, /^up to date: /m);
+  assert.not.match(result.stderr, /^build /m);
+  assert.match(result.stderr, /^pointed .*:default-busybox-cuda12\.9 at sha256:/m);
+  assert.is(record(ws).digest, original.digest);
+  assert.is(await registryDigest(OPEN, path, 'default-busybox-cuda12.9'), original.digest, 'moving tag back on the old manifest');
 });
 
 dockerTest('logs in with the .env token on stdin; the token is in no output, layer or build context', async () => {

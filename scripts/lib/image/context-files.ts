@@ -7,6 +7,7 @@ import { join, posix } from 'node:path';
 import { UserError } from '../errors.ts';
 import type { CopySource } from './dockerfile.ts';
 import type { DockerIgnore } from './dockerignore.ts';
+import { globRegex } from './glob.ts';
 
 const WILDCARD = /[*?[]/;
 
@@ -21,29 +22,6 @@ function cleanSource(source: string, copy: CopySource, dockerfile: string): stri
     });
   }
   return cleaned;
-}
-
-/** Go's filepath.Match as an anchored regex over `/`-separated paths. */
-function matchRegex(pattern: string): RegExp {
-  let out = '^';
-  for (let i = 0; i < pattern.length; i++) {
-    const ch = pattern[i]!;
-    if (ch === '*') out += '[^/]*';
-    else if (ch === '?') out += '[^/]';
-    else if (ch === '[') {
-      const end = pattern.indexOf(']', i + 1);
-      if (end < 0) {
-        out += '\\[';
-        continue;
-      }
-      let cls = pattern.slice(i + 1, end);
-      if (cls.startsWith('^')) cls = '^' + cls.slice(1);
-      out += `[${cls}]`;
-      i = end;
-    } else if (ch === '\\' && i + 1 < pattern.length) out += `\\${pattern[++i]}`;
-    else out += /[.+^${}()|\]\\/]/.test(ch) ? `\\${ch}` : ch;
-  }
-  return new RegExp(out + '$');
 }
 
 /**
@@ -89,7 +67,7 @@ export async function filesForSources(root: string, copies: CopySource[], ignore
         // Walk from the folder before the first wildcard; a matching folder counts whole.
         const parts = cleaned.split('/');
         const fixed = parts.slice(0, parts.findIndex((p) => WILDCARD.test(p))).join('/') || '.';
-        const regex = matchRegex(cleaned);
+        const regex = globRegex(cleaned, { doubleStar: false });
         const dirs: string[] = [];
         matched = [];
         const all = await walkContext(root, fixed, ignore, (path, isDir) => {

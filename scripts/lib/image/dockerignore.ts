@@ -4,6 +4,7 @@
 // are always sent (the docker CLI re-includes them), so they are never ignored here.
 import { readFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
+import { globRegex } from './glob.ts';
 
 export interface IgnorePattern {
   /** The cleaned pattern text, without `!`. */
@@ -25,48 +26,9 @@ export function parseDockerignore(text: string): IgnorePattern[] {
     let cleaned = posix.normalize(line);
     cleaned = cleaned.replace(/^\/+/, '').replace(/\/+$/, '');
     if (cleaned === '' || cleaned === '.') continue;
-    patterns.push({ text: cleaned, negated, regex: ignoreRegex(cleaned) });
+    patterns.push({ text: cleaned, negated, regex: globRegex(cleaned, { doubleStar: true }) });
   }
   return patterns;
-}
-
-/** Pattern to anchored regex, the way patternmatcher translates it. */
-function ignoreRegex(pattern: string): RegExp {
-  let out = '^';
-  for (let i = 0; i < pattern.length; i++) {
-    const ch = pattern[i]!;
-    if (ch === '*') {
-      if (pattern[i + 1] === '*') {
-        i++;
-        if (pattern[i + 1] === '/') i++;
-        out += i + 1 >= pattern.length ? '.*' : '(.*/)?';
-      } else {
-        out += '[^/]*';
-      }
-    } else if (ch === '?') {
-      out += '[^/]';
-    } else if (ch === '[') {
-      const end = pattern.indexOf(']', i + 1);
-      if (end < 0) {
-        out += '\\[';
-      } else {
-        let cls = pattern.slice(i + 1, end);
-        if (cls.startsWith('^') || cls.startsWith('!')) cls = '^' + cls.slice(1);
-        out += `[${cls.replace(/\\/g, '\\\\')}]`;
-        i = end;
-      }
-    } else if (ch === '\\' && i + 1 < pattern.length) {
-      i++;
-      out += escapeRegex(pattern[i]!);
-    } else {
-      out += escapeRegex(ch);
-    }
-  }
-  return new RegExp(out + '$');
-}
-
-function escapeRegex(ch: string): string {
-  return /[.*+?^${}()|[\]\\/]/.test(ch) ? `\\${ch}` : ch;
 }
 
 export class DockerIgnore {

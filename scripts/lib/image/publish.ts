@@ -175,6 +175,18 @@ async function record(plan: Plan, registry: RegistryClient, digest: string, opti
   return result;
 }
 
+/** After a revert the content tag exists but the moving tag may name a newer image: point it back. */
+async function pointMovingTag(plan: Plan, registry: RegistryClient, digest: string, options: PublishOptions): Promise<void> {
+  const moving = await registry.lookupTag(plan.movingTag);
+  if (moving.state === 'found' && moving.manifest.digest === digest) return;
+  if (options.shell.dryRun) {
+    options.err(`would point ${plan.repository}:${plan.movingTag} at ${digest}`);
+    return;
+  }
+  await registry.retag(digest, plan.movingTag);
+  options.err(`pointed ${plan.repository}:${plan.movingTag} at ${digest}`);
+}
+
 function summary(options: PublishOptions, result: ImageRecord, how: string, localSize?: number): void {
   const sizes = [result.sizeBytes !== undefined ? `${formatBytes(result.sizeBytes)} compressed in the registry` : null, localSize ? `${formatBytes(localSize)} unpacked` : null].filter(Boolean);
   options.out(`${how}`);
@@ -197,6 +209,7 @@ export async function publishImage(options: PublishOptions): Promise<number> {
     const found = await lookup(registry, plan.contentTag, options);
     if (found?.state === 'found') {
       options.err(`${contentRef} is already in the registry: nothing to build or push`);
+      await pointMovingTag(plan, registry, found.manifest.digest, options);
       const result = await record(plan, registry, found.manifest.digest, options);
       summary(options, result, `up to date: ${result.reference}`);
       return 0;

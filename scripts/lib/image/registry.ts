@@ -100,16 +100,17 @@ export class RegistryClient {
   }
 
   /** A request with auth handled; null when the registry wants credentials that are not configured. */
-  private async request(method: 'GET' | 'HEAD', path: string): Promise<Response | null> {
+  private async request(method: 'GET' | 'HEAD' | 'PUT', path: string, upload?: { body: Buffer; type: string }): Promise<Response | null> {
     const url = `${this.base}/v2/${this.ref.path}/${path}`;
-    const headers: Record<string, string> = { accept: MANIFEST_TYPES.join(', ') };
+    const headers: Record<string, string> = upload ? { 'content-type': upload.type } : { accept: MANIFEST_TYPES.join(', ') };
     if (this.authorization) headers.authorization = this.authorization;
-    let response = await this.send(url, { method, headers });
+    const body = upload ? { body: new Uint8Array(upload.body) } : {};
+    let response = await this.send(url, { method, headers, ...body });
     if (response.status === 401) {
       const authorization = await this.answer(parseChallenge(response.headers.get('www-authenticate')));
       if (!authorization) return null;
       this.authorization = authorization;
-      response = await this.send(url, { method, headers: { ...headers, authorization } });
+      response = await this.send(url, { method, headers: { ...headers, authorization }, ...body });
       if (response.status === 401) {
         if (this.credentials) throw this.rejected();
         return null;
@@ -157,6 +158,24 @@ export class RegistryClient {
     }
     if (!body.layers) return undefined;
     return (body.config?.size ?? 0) + body.layers.reduce((sum, layer) => sum + (layer.size ?? 0), 0);
+  }
+
+  /**
+   * Point `tag` at the manifest `digest` already in this repository, the way `docker tag` plus
+   * `docker push` would but without an engine or any layer transfer: the manifest's exact bytes
+   * are read and put under the new tag, so the digest stays the same.
+   */
+  async retag(digest: string, tag: string): Promise<void> {
+    const source = await this.request('GET', `manifests/${digest}`);
+    if (!source?.ok) throw new UserError(`registry ${this.ref.registry} did not return manifest ${digest}`, { hint: 'run build-image with --force' });
+    const upload = { body: Buffer.from(await source.arrayBuffer()), type: source.headers.get('content-type') ?? MANIFEST_TYPES[3]! };
+    const response = await this.request('PUT', `manifests/${tag}`, upload);
+    if (!response) throw new UserError(`registry ${this.ref.registry} needs credentials to move the tag ${tag}`, { hint: 'set REGISTRY_USER and REGISTRY_TOKEN in .env' });
+    if (!response.ok) {
+      throw new UserError(`registry ${this.ref.registry} refused the tag ${this.ref.path}:${tag} (${response.status})`, {
+        hint: 'check that the token may write this repository (ghcr.io: write:packages) and that the registry allows this tag',
+      });
+    }
   }
 
   /** Does the registry want credentials at all? (The answer to an anonymous /v2/.) */
