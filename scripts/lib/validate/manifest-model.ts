@@ -89,7 +89,17 @@ export class ManifestModel {
     });
   }
 
+  private featureCache: FeatureView[] | null = null;
+  private featureIndex: Map<string, FeatureView> | null = null;
+  private environmentCache: EnvironmentView[] | null = null;
+
+  /** The default feature first, then [feature.*] in order (computed once: checks ask often). */
   features(): FeatureView[] {
+    this.featureCache ??= this.readFeatures();
+    return this.featureCache;
+  }
+
+  private readFeatures(): FeatureView[] {
     const named = Object.entries(asTable(this.data.feature)).map(([name, table]) => ({
       name,
       pointer: pointerOf(['feature', name]),
@@ -99,10 +109,16 @@ export class ManifestModel {
   }
 
   feature(name: string): FeatureView | undefined {
-    return this.features().find((f) => f.name === name);
+    this.featureIndex ??= new Map(this.features().map((f) => [f.name, f]));
+    return this.featureIndex.get(name);
   }
 
   environments(): EnvironmentView[] {
+    this.environmentCache ??= this.readEnvironments();
+    return this.environmentCache;
+  }
+
+  private readEnvironments(): EnvironmentView[] {
     const declared = asTable(this.data.environments);
     const views: EnvironmentView[] = Object.entries(declared).map(([name, value]) => {
       const pointer = pointerOf(['environments', name]);
@@ -128,14 +144,13 @@ export class ManifestModel {
 
   /** The features an environment is made of, in pixi's order (its own first, default last). */
   environmentFeatures(env: EnvironmentView): FeatureView[] {
-    const byName = new Map(this.features().map((f) => [f.name, f]));
     const list: FeatureView[] = [];
     if (env.inline) list.push(env.inline);
     for (const ref of env.featureRefs) {
-      const feature = byName.get(ref.name);
+      const feature = this.feature(ref.name);
       if (feature && !list.includes(feature)) list.push(feature);
     }
-    if (!env.noDefaultFeature) list.push(byName.get('default')!);
+    if (!env.noDefaultFeature) list.push(this.feature('default')!);
     return list;
   }
 

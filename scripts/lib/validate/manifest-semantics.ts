@@ -270,33 +270,43 @@ function checkTaskArgs(task: TaskView, file: string, issues: IssueList): void {
 
 function checkCycles(graph: Map<string, { to: string; pointer: string }[]>, file: string, issues: IssueList): void {
   const state = new Map<string, 'visiting' | 'done'>();
-  const stack: string[] = [];
   const reported = new Set<string>();
-  const visit = (name: string): void => {
-    state.set(name, 'visiting');
-    stack.push(name);
-    for (const edge of graph.get(name) ?? []) {
+  // Depth-first with an explicit stack: a long depends-on chain must not overflow the call stack.
+  for (const startName of graph.keys()) {
+    if (state.has(startName)) continue;
+    const path: string[] = [startName];
+    const next: number[] = [0];
+    state.set(startName, 'visiting');
+    while (path.length > 0) {
+      const name = path[path.length - 1]!;
+      const edges = graph.get(name) ?? [];
+      const i = next[next.length - 1]!;
+      if (i >= edges.length) {
+        state.set(name, 'done');
+        path.pop();
+        next.pop();
+        continue;
+      }
+      next[next.length - 1] = i + 1;
+      const edge = edges[i]!;
       const seen = state.get(edge.to);
-      if (seen === 'visiting') {
-        const cycle = [...stack.slice(stack.indexOf(edge.to)), edge.to];
-        const key = [...cycle].slice(0, -1).sort().join('>');
-        if (!reported.has(key)) {
-          reported.add(key);
-          issues.error({
-            file,
-            pointer: edge.pointer,
-            rule: 'manifest/task-cycle',
-            message: `tasks depend on each other in a cycle: ${cycle.join(' -> ')}`,
-            hint: `remove one of these depends-on entries (pixi cannot order them)`,
-          });
-        }
-      } else if (seen === undefined) {
-        visit(edge.to);
+      if (seen === undefined) {
+        state.set(edge.to, 'visiting');
+        path.push(edge.to);
+        next.push(0);
+      } else if (seen === 'visiting') {
+        const cycle = [...path.slice(path.indexOf(edge.to)), edge.to];
+        const key = cycle.slice(0, -1).sort().join('>');
+        if (reported.has(key)) continue;
+        reported.add(key);
+        issues.error({
+          file,
+          pointer: edge.pointer,
+          rule: 'manifest/task-cycle',
+          message: `tasks depend on each other in a cycle: ${cycle.join(' -> ')}`,
+          hint: 'remove one of these depends-on entries (pixi cannot order them)',
+        });
       }
     }
-    stack.pop();
-    state.set(name, 'done');
-  };
-  // Iterative enough for real manifests; depth is bounded by the number of task names.
-  for (const name of graph.keys()) if (!state.has(name)) visit(name);
+  }
 }
