@@ -7,18 +7,8 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'smol-toml';
 import { validateManifestSource } from '../../scripts/lib/validate/index.ts';
+import { seeded } from '../condor/random.ts';
 import { hasShared, repoRoot, sharedFixtures, testFixtures } from '../helpers/paths.ts';
-
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SIGNIFICANT = ['[', ']', '{', '}', '=', '"', "'", ',', '.', '\n', '#', '\\', ' ', '\t', '"""', '[[', ']]', '0', '-', 'x', '\u0000', '\u00e9', '__proto__'];
 
@@ -112,7 +102,7 @@ export interface FuzzResult {
 }
 
 export async function fuzz(seed: number, count: number): Promise<FuzzResult> {
-  const r = rng(seed);
+  const r = seeded(seed);
   const texts = corpus();
   const result: FuzzResult = { cases: 0, invalid: 0, crashes: [], badFindings: [], slowestMs: 0, prototypePolluted: false };
   for (let i = 0; i < count; i++) {
