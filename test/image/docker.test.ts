@@ -65,6 +65,10 @@ test.before(async () => {
 });
 
 test.after(async () => {
+  // Remove the images these tests built (the registries are CI's scratch space).
+  const images = await docker('image', 'ls', '--format', '{{.Repository}}:{{.Tag}}');
+  const ours = images.stdout.split('\n').filter((ref) => /\/pixi-condor-test\/img-/.test(ref) && ref.includes(`-${process.pid}-`));
+  if (ours.length > 0) await docker('image', 'rm', '--force', ...ours);
   for (const ws of workspaces) ws.remove();
   for (const extra of extras) await extra.remove();
   rmSync(dockerConfig, { recursive: true, force: true });

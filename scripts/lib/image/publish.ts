@@ -221,7 +221,7 @@ export async function publishImage(options: PublishOptions): Promise<number> {
     }
   }
 
-  await checkLock(options.root, options.err);
+  await checkLock(options.root);
   const engine: Engine = await detectEngine(shell, options.engine, options.env, plan.explain);
   if (options.explain) options.err(`  engine: ${engine.bin} (${engine.kind} ${engine.serverVersion}, builder ${engine.builder})`);
   const built = await buildImage(shell, engine, {
