@@ -2,6 +2,7 @@
 // limit: uvu has no per-test timeout, so every wait in a test must bound itself.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { repoRoot } from './paths.ts';
 
 export interface RunResult {
@@ -19,8 +20,14 @@ export interface RunOptions {
   timeoutMs?: number;
 }
 
+/**
+ * tsx's loader by absolute URL: a bare `--import tsx` resolves from the child's cwd, which
+ * fails when a test runs a script inside a temporary workspace outside the checkout.
+ */
+export const tsxLoader = pathToFileURL(join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+
 export function runScript(script: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
-  return runCommand(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts', script), ...args], options);
+  return runCommand(process.execPath, ['--import', tsxLoader, join(repoRoot, 'scripts', script), ...args], options);
 }
 
 export function runCommand(command: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
