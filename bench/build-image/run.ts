@@ -98,6 +98,9 @@ try {
   console.log(`real image estimate: final = pixi base + env; env ${formatBytes(envBytes)} compressed is the bulk, ` +
     `the stage's own files ${formatBytes(final - base)} besides it`);
 } finally {
+  const images = spawnSync('docker', ['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}'], { encoding: 'utf8' }).stdout.split('\n');
+  const ours = images.filter((ref) => ref.includes('/pixi-condor-bench/noop-'));
+  if (ours.length > 0) spawnSync('docker', ['image', 'rm', '--force', ...ours], { stdio: 'ignore', timeout: 60_000 });
   ws.remove();
   rmSync(dockerConfig, { recursive: true, force: true });
 }
