@@ -50,6 +50,10 @@ export async function checkLock(context: LockContext): Promise<void> {
   await cache.save();
 }
 
+// `pixi run` fills these in by itself, but the image build's `pixi install --locked` checks
+// the whole lock, so the gap matters before build-image.
+const PARTIAL_LOCK_HINT = 'run `pixi lock` and commit pixi.lock before `pixi run build-image` (the image build installs with --locked)';
+
 export function checkLockAgainstManifest(context: LockContext, lock: LockFile, text: string, answers?: SpecAnswers): void {
   const { model, manifestFile, issues } = context;
   const imageEnvironment = lenientConfig(model.data).environment;
@@ -65,7 +69,7 @@ export function checkLockAgainstManifest(context: LockContext, lock: LockFile, t
         column: 1,
         rule: 'lock/environment-missing',
         message: `environment '${env.name}' is not in pixi.lock; pixi will lock it on first run`,
-        hint: isImage ? RELOCK : 'run `pixi lock` to add it now (optional)',
+        hint: isImage ? RELOCK : PARTIAL_LOCK_HINT,
       };
       if (isImage) issues.error({ ...finding, message: `environment '${env.name}', the one the image ships, is not in pixi.lock` });
       else issues.warning(finding);
@@ -83,7 +87,7 @@ export function checkLockAgainstManifest(context: LockContext, lock: LockFile, t
           column: 3,
           rule: 'lock/platform-missing',
           message: `platform ${platform.name} of environment '${env.name}' is not in pixi.lock; pixi will lock it on first run`,
-          hint: needed ? RELOCK : 'run `pixi lock` to add it now (optional)',
+          hint: needed ? RELOCK : PARTIAL_LOCK_HINT,
         };
         if (needed) issues.error({ ...finding, message: `platform ${platform.name} of environment '${env.name}', which the image is built from, is not in pixi.lock` });
         else issues.warning(finding);
