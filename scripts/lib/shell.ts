@@ -3,7 +3,7 @@
 // git rev-parse, a registry lookup) runs either way so the dry run can show real decisions.
 // Secrets reach tools only on stdin: any argv holding a registered secret is refused, and
 // secrets are masked in everything this module prints or returns in an error.
-import { $, type ProcessPromise } from 'zx';
+import type { ProcessPromise } from 'zx';
 import { UserError } from './errors.ts';
 
 export interface CommandOptions {
@@ -98,6 +98,8 @@ export class Shell {
     }
     if (this.echo) this.log(`$ ${display}`);
 
+    // zx costs ~100 ms to load: only pay for it when a command really runs.
+    const { $ } = await import('zx');
     const process$ = $({
       cwd: options.cwd,
       env: { ...process.env, ...options.env } as NodeJS.ProcessEnv,
