@@ -62,7 +62,11 @@ export interface JobState {
 
 export interface StateChange {
   job: JobState;
+  /** null for a submit event (a new job). */
   from: StateName | null;
+  /** The state and activity right after the event (the job object moves on). */
+  to: StateName;
+  activity: Activity;
   event: LogEvent;
 }
 
@@ -142,7 +146,8 @@ export class JobTable {
     const to = terminal ? undefined : EVENT_STATE[event.code];
     if (event.code === 40 && !terminal) {
       job.activity = event.transfer?.stage === 'started' ? (event.transfer.direction === 'input' ? 'transferring-input' : 'transferring-output') : null;
-      if (event.transfer?.stage === 'started' && job.state === 'idle') return this.move(job, 'running', event, from);
+      // A transfer starting is worth a line; its end is not (the next event says what follows).
+      if (event.transfer?.stage === 'started') return this.move(job, job.state === 'idle' ? 'running' : job.state, event, from);
       return null;
     }
     if (to === undefined) return null;
@@ -152,9 +157,9 @@ export class JobTable {
   }
 
   private move(job: JobState, to: StateName, event: LogEvent, from: StateName): StateChange {
+    if (job.state !== to || event.code === 0) job.since = event.time;
     job.state = to;
-    job.since = event.time;
-    return { job, from: event.code === 0 ? null : from, event };
+    return { job, from: event.code === 0 ? null : from, to, activity: job.activity, event };
   }
 
   private readDetails(job: JobState, event: LogEvent, terminal: boolean): void {

@@ -116,18 +116,39 @@ function row(job: JobState, now: number): string {
   return `${job.id.padEnd(12)} ${stateLabel(job).padEnd(17)} ${inState.padStart(8)}  ${exitLabel(job).padEnd(9)} ${job.host ?? ''}`;
 }
 
+/** What an event did, in words, for the line-per-change output. */
+function changeText(change: StateChange): string {
+  const { job, from, to, event } = change;
+  switch (event.code) {
+    case 0:
+      return 'submitted (idle)';
+    case 1:
+      return `running on ${job.host ?? 'an execute point'}`;
+    case 4:
+      return `evicted, back to idle${event.reason ? `: ${event.reason}` : ''}`;
+    case 5:
+      return job.signal !== null ? `completed: killed by signal ${job.signal}` : `completed: exit ${job.exitCode ?? '?'}`;
+    case 7:
+      return `shadow exception, back to idle${event.reason ? `: ${event.reason}` : ''}`;
+    case 9:
+      return `removed${job.lastMessage ? `: ${job.lastMessage}` : ''}`;
+    case 12:
+      return 'held';
+    case 13:
+      return 'released, idle again';
+    case 40:
+      return change.activity === 'transferring-input' ? 'transferring input files' : 'transferring output files';
+    default:
+      return from ? `${from} → ${to}` : to;
+  }
+}
+
 /** One line per change, for logs and pipes; a held job gets its reason and hint on more lines. */
 export function describeChange(change: StateChange, paint: Palette): string[] {
-  const { job, from, event } = change;
+  const { job, event } = change;
   const at = Number.isFinite(event.time) ? clock(event.time) : '--:--:--';
-  let text = `${at} ${job.id} ${from ? `${from} → ` : ''}${job.state}`;
-  if (job.state === 'running' && job.activity === 'transferring-input') text += ' (transferring input)';
-  if (job.state === 'running' && event.code === 1 && job.host) text += ` on ${job.host}`;
-  if (job.state === 'completed') text += job.signal !== null ? `: killed by signal ${job.signal}` : `: exit ${job.exitCode ?? '?'}`;
-  if (job.state === 'removed' && job.lastMessage) text += `: ${job.lastMessage}`;
-  if (job.state === 'idle' && from === 'running' && job.lastMessage && (event.code === 4 || event.code === 7)) text += `: ${job.lastMessage}`;
-  const lines = [colourFor(paint, job)(text)];
-  if (job.state === 'held') {
+  const lines = [colourFor(paint, { ...job, state: change.to })(`${at} ${job.id} ${changeText(change)}`)];
+  if (change.to === 'held') {
     lines.push(`  reason: ${job.holdReason ?? 'Reason unspecified'}${job.holdCode !== null ? ` (code ${job.holdCode}, subcode ${job.holdSubcode ?? 0})` : ''}`);
     const hint = holdHint(job.holdCode, job.holdSubcode, job.holdReason);
     lines.push(`  hint (${hint.cause}): ${hint.hint}`);

@@ -125,7 +125,11 @@ export async function track(options: TrackOptions): Promise<TrackResult> {
       if (answer) {
         if (answer.line !== probeLine && !block) view?.write(`${answer.line}\n`);
         probeLine = answer.line;
-        if (answer.gone && !followers.some((f) => f.opened)) outcome = 'vanished';
+        // The log may have appeared while condor_q was asked: look once more before giving up.
+        if (answer.gone && !followers.some((f) => f.opened)) {
+          missing = followers.filter((f) => f.poll().missing);
+          if (!followers.some((f) => f.opened)) outcome = 'vanished';
+        }
       }
     }
     if (probeLine && missing.length > 0) notes.push(probeLine);

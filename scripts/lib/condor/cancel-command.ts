@@ -1,0 +1,37 @@
+// `pixi run cancel [CLUSTER]`: say what will be removed, then condor_rm it (the latest job by
+// default). Removal is asynchronous: the 009 event in the log confirms it.
+import { booleanOption, type CommandSpec, type ParsedCommand } from '../cli.ts';
+import { UserError } from '../errors.ts';
+import { Shell } from '../shell.ts';
+import { findWorkspaceRoot } from '../workspace.ts';
+import { latestJobRecord, parseClusterArg, readJobRecord } from './job-store.ts';
+
+export const CANCEL_SPEC: CommandSpec = {
+  usage: 'pixi run cancel [CLUSTER] [options]',
+  summary: 'Remove a submitted job from the queue with condor_rm (the latest job by default).',
+  positionals: { names: 'CLUSTER', max: 1 },
+  options: {
+    'dry-run': { type: 'boolean', description: 'say what would be removed and the condor_rm command; remove nothing' },
+  },
+  epilog: 'exit codes: 0 removal requested; 1 condor_rm failed (e.g. the job already left the queue).',
+};
+
+export async function runCancel(parsed: ParsedCommand): Promise<number> {
+  const root = findWorkspaceRoot();
+  const arg = parsed.positionals[0];
+  const record = arg !== undefined ? await readJobRecord(root, parseClusterArg(arg)) : await latestJobRecord(root);
+  if (!record) throw new UserError('no job has been submitted from this workspace yet', { hint: 'name the cluster: `pixi run cancel 4242`' });
+  const procs = record.procs.length;
+  process.stdout.write(`removing job ${record.cluster} (${record.batchName}, ${procs} proc${procs === 1 ? '' : 's'}, submitted ${record.submittedAt} from ${record.submitFile})\n`);
+  const shell = new Shell({ dryRun: booleanOption(parsed, 'dry-run'), log: (line) => process.stdout.write(line + '\n') });
+  const result = await shell.run(['condor_rm', String(record.cluster)], { cwd: root, nothrow: true, timeoutMs: 120_000 });
+  if (result.skipped) return 0;
+  if (result.stdout.trim()) process.stdout.write(result.stdout.trim() + '\n');
+  if (result.exitCode !== 0) {
+    throw new UserError(`condor_rm ${record.cluster} failed: ${result.stderr.trim().split('\n').filter(Boolean).pop() ?? `exit ${result.exitCode}`}`, {
+      hint: `the job may have left the queue already: \`pixi run status ${record.cluster} --once\` shows how it ended`,
+    });
+  }
+  process.stdout.write(`the log confirms the removal: \`pixi run status ${record.cluster}\`\n`);
+  return 0;
+}

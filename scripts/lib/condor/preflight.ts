@@ -1,0 +1,136 @@
+// The checklist before submitting (peers.md §2.6.5): the workspace validates, the image
+// record exists and was built from the current lock and Dockerfile, every input file is
+// there, every proc has an event log to follow, and condor_submit is on PATH. Every check
+// runs (so the user sees all problems at once); none of them changes anything.
+import { access, constants, stat } from 'node:fs/promises';
+import { isAbsolute, join } from 'node:path';
+import type { Palette } from '../term.ts';
+import { IMAGE_RECORD, type ImageRecord } from '../image-record.ts';
+import { onPath } from '../shell.ts';
+import { displayPath, type TemplateConfig } from '../workspace.ts';
+import { validateWorkspace } from '../validate/index.ts';
+import { computeContentHash } from '../image/content-hash.ts';
+import type { ProcSpec } from './submit-plan.ts';
+
+export interface CheckResult {
+  title: string;
+  status: 'ok' | 'fail' | 'warn';
+  /** What was found (shown after the title). */
+  detail?: string;
+  hint?: string;
+}
+
+export interface PreflightInput {
+  root: string;
+  config: TemplateConfig;
+  record: ImageRecord | null;
+  procs: ProcSpec[];
+  env?: NodeJS.ProcessEnv;
+}
+
+async function checkValidate(root: string): Promise<CheckResult> {
+  const title = 'workspace validates (pixi run validate)';
+  const report = await validateWorkspace({ root });
+  if (report.ok) return { title, status: report.warnings.length > 0 ? 'warn' : 'ok', detail: report.warnings.length > 0 ? `${report.warnings.length} warning(s)` : undefined };
+  const first = report.errors[0]!;
+  return {
+    title,
+    status: 'fail',
+    detail: `${report.errors.length} error(s); first: ${first.file}${first.line ? `:${first.line}` : ''}: ${first.message}`,
+    hint: 'run `pixi run validate` to see every problem and how to fix it',
+  };
+}
+
+/** Whether the recorded image was built from the workspace as it is now (content hash of its inputs). */
+async function checkImageCurrent(root: string, config: TemplateConfig, record: ImageRecord): Promise<CheckResult> {
+  const title = 'image built from the current lock and Dockerfile';
+  const current = await computeContentHash(root, config);
+  if (current.hash === record.contentHash) return { title, status: 'ok', detail: record.contentTag };
+  return {
+    title,
+    status: 'fail',
+    detail: `${IMAGE_RECORD} records ${record.contentTag}, but ${current.files.slice(0, 3).join(', ')}${current.files.length > 3 ? ', ...' : ''} changed since`,
+    hint: 'run `pixi run build-image`',
+  };
+}
+
+function isUrl(entry: string): boolean {
+  return /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(entry);
+}
+
+async function checkInputs(root: string, procs: ProcSpec[]): Promise<CheckResult> {
+  const title = 'input files present';
+  const wanted = new Map<string, string>(); // absolute path → how the submit file names it
+  for (const proc of procs) {
+    if (proc.executable && isAbsolute(proc.executable) && !proc.executable.includes('$(')) wanted.set(proc.executable, 'executable');
+    for (const entry of proc.transferInputFiles) {
+      if (isUrl(entry) || entry.includes('$(')) continue;
+      const path = isAbsolute(entry) ? entry : join(proc.iwd, entry);
+      wanted.set(path.replace(/\/$/, ''), entry);
+    }
+  }
+  const missing: string[] = [];
+  for (const path of wanted.keys()) {
+    try {
+      await stat(path);
+    } catch {
+      missing.push(displayPath(root, path));
+    }
+  }
+  if (missing.length === 0) return { title, status: 'ok', detail: `${wanted.size} file(s)` };
+  const hint = missing.some((m) => m.endsWith('MNIST_data.tar.gz')) ? 'run `pixi run prepare-data` to make MNIST_data.tar.gz' : 'create them, or fix executable / transfer_input_files in the submit file';
+  return { title, status: 'fail', detail: `missing: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` (+${missing.length - 5})` : ''}`, hint };
+}
+
+async function checkExecutableBit(procs: ProcSpec[], root: string): Promise<CheckResult | null> {
+  const exe = procs[0]?.executable;
+  if (!exe || !isAbsolute(exe)) return null;
+  try {
+    await access(exe, constants.X_OK);
+    return null;
+  } catch {
+    try {
+      await stat(exe);
+    } catch {
+      return null; // reported as missing above
+    }
+    return { title: 'executable is executable', status: 'fail', detail: displayPath(root, exe), hint: `run \`chmod +x ${displayPath(root, exe)}\` and commit it` };
+  }
+}
+
+export async function runPreflight(input: PreflightInput): Promise<CheckResult[]> {
+  const { root, config, record, procs } = input;
+  const results: CheckResult[] = [await checkValidate(root)];
+  if (!record) {
+    results.push({ title: `image record ${IMAGE_RECORD}`, status: 'fail', detail: 'not found', hint: 'run `pixi run build-image`' });
+  } else {
+    results.push({ title: `image record ${IMAGE_RECORD}`, status: 'ok', detail: record.reference });
+    results.push(await checkImageCurrent(root, config, record));
+  }
+  results.push(await checkInputs(root, procs));
+  const exeBit = await checkExecutableBit(procs, root);
+  if (exeBit) results.push(exeBit);
+  const noLog = procs.filter((p) => !p.log);
+  results.push(
+    noLog.length === 0
+      ? { title: 'every proc has an event log', status: 'ok' }
+      : { title: 'every proc has an event log', status: 'fail', detail: `no \`log =\` for proc ${noLog[0]!.proc}`, hint: 'add `log = job_$(Cluster)_$(Process).log` to the submit file: the job is followed through it' },
+  );
+  const submitPath = await onPath('condor_submit', input.env);
+  results.push(
+    submitPath
+      ? { title: 'condor_submit on PATH', status: 'ok', detail: submitPath }
+      : { title: 'condor_submit on PATH', status: 'fail', detail: 'not found', hint: 'run this on an HTCondor access point (where `condor_q` works)' },
+  );
+  return results;
+}
+
+export function formatChecklist(results: CheckResult[], paint: Palette): string[] {
+  const lines = [paint.bold('preflight')];
+  for (const r of results) {
+    const mark = r.status === 'ok' ? paint.green('✓') : r.status === 'warn' ? paint.yellow('!') : paint.red('✗');
+    lines.push(`  ${mark} ${r.title}${r.detail ? paint.dim(` — ${r.detail}`) : ''}`);
+    if (r.hint && r.status !== 'ok') lines.push(`      ${paint.dim('hint:')} ${r.hint}`);
+  }
+  return lines;
+}

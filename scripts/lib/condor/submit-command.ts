@@ -1,0 +1,151 @@
+// `pixi run submit`: preflight, condor_submit with the image pinned by digest, the job record,
+// then follow the job to its end (unless --no-wait). --dry-run shows the checklist, the exact
+// command and every proc's files, and submits nothing.
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
+import { booleanOption, stringOption, type CommandSpec, type ParsedCommand } from '../cli.ts';
+import { UserError } from '../errors.ts';
+import { gitInfo } from '../git.ts';
+import { readImageRecord } from '../image-record.ts';
+import { queueProbe } from './queue-probe.ts';
+import { Shell, shellQuote } from '../shell.ts';
+import { palette, colourEnabled } from '../term.ts';
+import { displayPath, findWorkspaceRoot, readManifest, templateConfig } from '../workspace.ts';
+import { writeJobRecord, jobRecordPath, type JobRecord } from './job-store.ts';
+import { formatChecklist, runPreflight } from './preflight.ts';
+import { WATCH_OPTIONS, watchSettings } from './status-command.ts';
+import { parseSubmitOutput, submitFailureHint } from './submit-output.ts';
+import { planSubmit, procRecord, readSubmitStatements, type ProcSpec } from './submit-plan.ts';
+import { watchJob } from './watch.ts';
+
+export const SUBMIT_SPEC: CommandSpec = {
+  usage: 'pixi run submit [SUBMIT_FILE] [options]',
+  summary: 'Submit the job with the image build-image recorded (pinned by digest) and follow it until it ends.',
+  positionals: { names: 'SUBMIT_FILE', max: 1 },
+  options: {
+    'dry-run': { type: 'boolean', description: 'show the checklist, the condor_submit command and each proc\'s files; submit nothing' },
+    'no-wait': { type: 'boolean', description: 'submit, record the job and exit without following it' },
+    'batch-name': { type: 'string', value: 'NAME', description: 'the batch name condor_q groups the job under (default: <submit file>-<image digest>)' },
+    ...WATCH_OPTIONS,
+  },
+  epilog: [
+    'SUBMIT_FILE defaults to [tool.pixi-condor] submit-file in pixi.toml.',
+    '',
+    'exit codes: 0 every proc completed with return value 0; N the single proc\'s return value',
+    '  (128+signal when killed); 1 several procs and one failed, or a preflight check or',
+    '  condor_submit failed; 2 held past --held-timeout, or removed; 130 you stopped watching',
+    '  with Ctrl-C (the job keeps running: `pixi run status` re-attaches).',
+  ].join('\n'),
+};
+
+export async function runSubmit(parsed: ParsedCommand): Promise<number> {
+  const settings = watchSettings(parsed);
+  const dryRun = booleanOption(parsed, 'dry-run');
+  const out = process.stdout;
+  const paint = palette(colourEnabled(out));
+  const say = (line = ''): void => void out.write(line + '\n');
+
+  const root = findWorkspaceRoot();
+  const config = templateConfig((await readManifest(root)).data);
+  const submitArg = parsed.positionals[0] ?? config.submitFile;
+  const submitPath = resolve(isAbsolute(submitArg) ? submitArg : join(process.env.PIXI_PROJECT_ROOT ? root : process.cwd(), submitArg));
+  // condor_submit runs in the workspace root, so paths in the submit file are relative to it.
+  const submitFile = relative(root, submitPath) || submitPath;
+  const record = await readImageRecord(root);
+  const imageLine = record ? `container_image = docker://${record.reference}` : null;
+  const batchName = stringOption(parsed, 'batch-name') ?? `${basename(submitFile).replace(/\.[^.]*$/, '')}-${record ? record.digest.slice(7, 19) : 'unbuilt'}`;
+
+  const statements = readSubmitStatements(submitPath, submitFile);
+  const plan = (cluster: number | null) => planSubmit(statements, { submitFile, cwd: root, cluster, append: imageLine ? [imageLine] : [], batchName });
+  const preview = plan(null);
+
+  const checks = await runPreflight({ root, config, record, procs: preview.procs });
+  for (const line of formatChecklist(checks, paint)) say(line);
+  const failed = checks.filter((c) => c.status === 'fail');
+
+  const argv = ['condor_submit', submitFile, ...(imageLine ? ['-append', imageLine] : []), '-batch-name', batchName];
+  if (dryRun) {
+    say();
+    say(paint.bold('command'));
+    say(`  ${argv.map(shellQuote).join(' ')}`);
+    say();
+    say(paint.bold(`procs (${preview.procs.length})`));
+    for (const line of procLines(preview.procs, root)) say(line);
+    say();
+    say(failed.length === 0 ? 'dry run: nothing was submitted' : `dry run: nothing was submitted; ${failed.length} check(s) would stop a real submit`);
+    return failed.length === 0 ? 0 : 1;
+  }
+  if (failed.length > 0) {
+    const first = failed[0]!;
+    throw new UserError(`preflight failed: ${first.title}${first.detail ? ` (${first.detail})` : ''}`, { hint: first.hint });
+  }
+
+  const shell = new Shell();
+  say();
+  say(`$ ${argv.map(shellQuote).join(' ')}`);
+  const result = await shell.run(argv, { cwd: root, nothrow: true, timeoutMs: 300_000 });
+  const parsedOutput = parseSubmitOutput(result.stdout, result.stderr);
+  for (const warning of parsedOutput.warnings) process.stderr.write(`${paint.yellow(warning)}\n`);
+  const cluster = parsedOutput.clusters[0];
+  if (result.exitCode !== 0 || !cluster) {
+    const message = parsedOutput.errors.length > 0 ? parsedOutput.errors.join(' ') : result.stderr.trim().split('\n').pop() || `exit ${result.exitCode}`;
+    throw new UserError(`condor_submit failed: ${message}`, { hint: submitFailureHint(parsedOutput.errors) });
+  }
+
+  const submitted = plan(cluster.cluster);
+  if (submitted.procs.length !== cluster.count) {
+    process.stderr.write(`${paint.yellow('warning:')} condor_submit queued ${cluster.count} proc(s), the submit file reads as ${submitted.procs.length}; following what the log shows\n`);
+  }
+  const git = await gitInfo(shell, root);
+  const jobRecord: JobRecord = {
+    version: 1,
+    cluster: cluster.cluster,
+    submitFile,
+    batchName,
+    submittedAt: new Date().toISOString(),
+    image: record ? { reference: record.reference, digest: record.digest } : null,
+    gitRevision: git.revision,
+    command: argv,
+    procs: submitted.procs.map(procRecord),
+  };
+  try {
+    await writeJobRecord(root, jobRecord);
+  } catch (error) {
+    // The job is queued whatever happens here: say how to find it again.
+    throw new UserError(`job ${cluster.cluster} was submitted, but ${displayPath(root, jobRecordPath(root, cluster.cluster))} could not be written: ${(error as Error).message}`, {
+      hint: `follow it with \`pixi run status --log ${submitted.procs[0]?.log ? displayPath(root, submitted.procs[0].log) : 'LOG'} --follow\`, or remove it with \`condor_rm ${cluster.cluster}\``,
+    });
+  }
+  say(`submitted job ${cluster.cluster} (${cluster.count} proc${cluster.count === 1 ? '' : 's'}), image ${record?.reference ?? 'from the submit file'}`);
+  if (booleanOption(parsed, 'no-wait')) {
+    say(`follow it with \`pixi run status ${cluster.cluster}\`; remove it with \`pixi run cancel ${cluster.cluster}\``);
+    return 0;
+  }
+  say();
+  return watchJob({
+    root,
+    logs: jobRecord.procs.map((p) => p.log).filter((p): p is string => p !== null),
+    cluster: cluster.cluster,
+    procs: jobRecord.procs,
+    ...settings,
+    title: `job ${cluster.cluster} (${batchName})`,
+    referenceTime: Date.now(),
+    probe: queueProbe(shell, cluster.cluster, root),
+  });
+}
+
+function procLines(procs: ProcSpec[], root: string): string[] {
+  const lines: string[] = [];
+  const shown = procs.length > 20 ? [...procs.slice(0, 10), ...procs.slice(-5)] : procs;
+  for (const [i, p] of shown.entries()) {
+    if (procs.length > 20 && i === 10) lines.push(`  ... ${procs.length - 15} more`);
+    lines.push(`  proc ${p.proc}`);
+    lines.push(`    log        ${p.log ? displayPath(root, p.log) : '(none)'}`);
+    lines.push(`    output     ${p.output ? displayPath(root, p.output) : '/dev/null'}`);
+    lines.push(`    error      ${p.error ? displayPath(root, p.error) : '/dev/null'}`);
+    lines.push(`    executable ${p.executable ? displayPath(root, p.executable) : '(none)'}`);
+    lines.push(`    arguments  ${p.arguments.map(shellQuote).join(' ')}`);
+    if (p.transferInputFiles.length > 0) lines.push(`    inputs     ${p.transferInputFiles.join(', ')}`);
+    if (p.transferOutputFiles) lines.push(`    outputs    ${p.transferOutputFiles.join(', ') || '(none)'}`);
+  }
+  return lines;
+}

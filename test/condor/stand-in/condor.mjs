@@ -1,0 +1,142 @@
+// TEST DOUBLE — not HTCondor. Stand-in condor_submit / condor_q / condor_rm for pixi-condor's
+// end-to-end tests (HTCondor cannot be installed here). Each prints the real output formats
+// of ../shared/reference/htcondor.md byte for byte:
+//   condor_submit  `Submitting job(s)` + one `.` per proc, `N job(s) submitted to cluster C.`,
+//                  the 25.13+ `To monitor your job(s), run: condor_watch_q -clusters C` on stderr,
+//                  or on rejection `ERROR: Failed to commit job submission into the queue.` (§a.1, §a.4)
+//   condor_q       `condor_q C -af:j JobStatus` lines `C.P S`; nothing when not queued (§d.1)
+//   condor_rm      `All jobs in cluster C have been marked for removal` (§d.4)
+// After a successful submit it starts a detached "replayer" that writes a fixture event log,
+// event by event, into the submit file's log path(s): the fixture's events keep their text,
+// only the job id and the date are rewritten (to the new cluster/proc and the current time).
+//
+// Driven by files in $STANDIN_CONDOR_DIR (the test writes scenario.json):
+//   scenario.json  { mode: "ok" | "reject", log: <fixture path>, delayMs, startDelayMs }
+//   calls.jsonl    one line per invocation: {tool, argv, cwd}      (written here)
+//   next-cluster   the cluster id the next submit gets (default 4242)
+//   jobs/<C>.json  {procs, removed, done[]}                         (written here)
+//   pids           pids of replayers started (the tests stop them)
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const [tool, ...argv] = process.argv.slice(2);
+const dir = process.env.STANDIN_CONDOR_DIR;
+if (!dir) {
+  process.stderr.write(`${tool} (stand-in): STANDIN_CONDOR_DIR is not set\n`);
+  process.exit(1);
+}
+mkdirSync(join(dir, 'jobs'), { recursive: true });
+if (tool !== 'replay') appendFileSync(join(dir, 'calls.jsonl'), JSON.stringify({ tool, argv, cwd: process.cwd() }) + '\n');
+const scenario = existsSync(join(dir, 'scenario.json')) ? JSON.parse(readFileSync(join(dir, 'scenario.json'), 'utf8')) : { mode: 'ok' };
+
+const jobFile = (cluster) => join(dir, 'jobs', `${cluster}.json`);
+const readJob = (cluster) => (existsSync(jobFile(cluster)) ? JSON.parse(readFileSync(jobFile(cluster), 'utf8')) : null);
+const writeJob = (cluster, job) => writeFileSync(jobFile(cluster), JSON.stringify(job));
+
+function submit() {
+  const file = argv.find((a, i) => !a.startsWith('-') && !['-append', '-a', '-batch-name'].includes(argv[i - 1] ?? ''));
+  if (!file || !existsSync(file)) {
+    process.stderr.write(`\nERROR: Failed to open command file (${file}) (No such file or directory)\n`);
+    process.exit(1);
+  }
+  if (scenario.mode === 'reject') {
+    process.stdout.write('Submitting job(s).\n');
+    process.stderr.write('ERROR: Failed to commit job submission into the queue.\nERROR: This pool does not accept standard universe jobs.\n');
+    process.exit(1);
+  }
+  // Just enough of the submit language for the test files: `log =` and the last `queue [N]`.
+  const text = readFileSync(file, 'utf8');
+  const log = [...text.matchAll(/^\s*log\s*=\s*(.+?)\s*$/gim)].pop()?.[1];
+  const queue = [...text.matchAll(/^\s*queue(?:\s+(\d+))?\s*$/gim)].pop();
+  const count = queue ? Number(queue[1] ?? 1) : 1;
+  const clusterFile = join(dir, 'next-cluster');
+  const cluster = existsSync(clusterFile) ? Number(readFileSync(clusterFile, 'utf8')) : 4242;
+  writeFileSync(clusterFile, String(cluster + 1));
+  const logs = Array.from({ length: count }, (_, proc) =>
+    log ? resolve(log.replace(/\$\((Cluster|ClusterId)\)/gi, String(cluster)).replace(/\$\((Process|ProcId)\)/gi, String(proc))) : null,
+  );
+  const outputs = ([...text.matchAll(/^\s*transfer_output_files\s*=\s*(.+?)\s*$/gim)].pop()?.[1] ?? '').split(',').map((f) => f.trim()).filter(Boolean);
+  writeJob(cluster, { procs: count, removed: false, done: [], logs, outputs: outputs.map((f) => resolve(f)) });
+  process.stdout.write(`Submitting job(s)${'.'.repeat(count)}\n${count} job(s) submitted to cluster ${cluster}.\n`);
+  process.stderr.write(`To monitor your job(s), run: condor_watch_q -clusters ${cluster}\n`);
+  if (scenario.log && log) {
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), 'replay', String(cluster)], { detached: true, stdio: 'ignore', env: process.env });
+    appendFileSync(join(dir, 'pids'), `${child.pid}\n`);
+    child.unref();
+  }
+}
+
+/** The fixture's events for its first job id, as texts without the `...` line. */
+function fixtureEvents(path) {
+  const text = readFileSync(path, 'utf8');
+  const events = text.split(/^\.\.\.\r?\n?/m).map((e) => e.replace(/^\s+/, '')).filter((e) => /^\d{3} \(/.test(e));
+  const first = /^\d{3} \(([-\d.]+)\)/.exec(events[0])[1];
+  return events.filter((e) => e.startsWith(`${e.slice(0, 3)} (${first})`));
+}
+
+function now() {
+  const d = new Date();
+  const p = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
+function header(code, cluster, proc) {
+  const pad = (n) => String(n).padStart(3, '0');
+  return `${code} (${pad(cluster)}.${pad(proc)}.000) ${now()} `;
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function replay(cluster) {
+  const job = readJob(cluster);
+  const events = fixtureEvents(scenario.log);
+  await sleep(scenario.startDelayMs ?? 0);
+  for (let i = 0; i < events.length; i++) {
+    for (let proc = 0; proc < job.procs; proc++) {
+      if (readJob(cluster).removed) {
+        // condor_rm: the schedd writes the abort event (≥ 8.9.4 text).
+        for (let p = 0; p < job.procs; p++) appendFileSync(job.logs[p], `${header('009', cluster, p)}Job was aborted.\n\tvia condor_rm (by user tester)\n...\n`);
+        writeJob(cluster, { ...readJob(cluster), done: [...Array(job.procs).keys()] });
+        return;
+      }
+      const event = events[i];
+      const body = event.replace(/^(\d{3}) \([-\d.]+\) \S+ \S+ /, '');
+      mkdirSync(dirname(job.logs[proc]), { recursive: true });
+      // Output files arrive before the terminate event is written (as HTCondor transfers them).
+      if (event.startsWith('005') && /return value 0\)/.test(event)) for (const file of job.outputs) writeFileSync(file, `stand-in output of ${cluster}.${proc}\n`);
+      appendFileSync(job.logs[proc], `${header(event.slice(0, 3), cluster, proc)}${body.endsWith('\n') ? body : body + '\n'}...\n`);
+    }
+    await sleep(scenario.delayMs ?? 100);
+  }
+  // The job leaves the queue only when it ended (005 or 009); a held job stays.
+  if (/^00[59]/.test(events[events.length - 1])) writeJob(cluster, { ...readJob(cluster), done: [...Array(job.procs).keys()] });
+}
+
+function queueStatus() {
+  const cluster = Number(argv[0]);
+  const job = readJob(cluster);
+  if (!job || job.done.length === job.procs) return; // not in the queue: empty output
+  for (let proc = 0; proc < job.procs; proc++) if (!job.done.includes(proc)) process.stdout.write(`${cluster}.${proc} ${job.removed ? 3 : 1}\n`);
+}
+
+function remove() {
+  const cluster = Number(argv[0]);
+  const job = readJob(cluster);
+  if (!job || job.done.length === job.procs) {
+    process.stderr.write(`Couldn't find/remove all jobs in cluster ${cluster}\n`);
+    process.exit(1);
+  }
+  writeJob(cluster, { ...job, removed: true });
+  process.stdout.write(`All jobs in cluster ${cluster} have been marked for removal\n`);
+}
+
+if (tool === 'condor_submit') submit();
+else if (tool === 'condor_q') queueStatus();
+else if (tool === 'condor_rm') remove();
+else if (tool === 'replay') await replay(Number(argv[0]));
+else {
+  process.stderr.write(`stand-in: unknown tool ${tool}\n`);
+  process.exit(1);
+}

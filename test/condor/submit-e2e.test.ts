@@ -1,0 +1,157 @@
+// `submit`, `status` and `cancel` end to end against the stand-in condor_* tools (test/condor/bin,
+// test doubles that print HTCondor's real formats and replay fixture event logs into the job's
+// log). A temp copy of the workspace with a matching .pixi-condor/image.json is used each time.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runScript } from '../helpers/process.ts';
+import { eventLogDir } from './fixtures.ts';
+import { makeWorkspace, startScript, type TestWorkspace } from './workspace.ts';
+
+const FAST = ['--interval', '40'];
+const fixture = (name: string): string => join(eventLogDir, name);
+let ws: TestWorkspace;
+
+test.before.each(async () => {
+  ws = await makeWorkspace();
+});
+test.after.each(() => ws.cleanup());
+
+function jobRecord(cluster: number) {
+  return JSON.parse(readFileSync(join(ws.root, '.pixi-condor', 'jobs', `${cluster}.json`), 'utf8'));
+}
+
+test('success: the image pinned by digest, the job recorded, followed to exit 0 with outputs listed', async () => {
+  ws.scenario({ mode: 'ok', log: fixture('chtc_hello_gpu_docker_gpu.log'), delayMs: 30 });
+  const r = await runScript('submit.ts', FAST, { env: ws.env, timeoutMs: 30_000 });
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  const [call] = ws.calls();
+  assert.equal(call!.argv.slice(0, 3), ['mnist_gpu_docker.sub', '-append', `container_image = docker://ghcr.io/tester/pixi-condor@sha256:${'ab'.repeat(32)}`]);
+  assert.equal(call!.argv.slice(3), ['-batch-name', 'mnist_gpu_docker-abababababab']);
+  assert.match(r.stdout, /submitted job 4242 \(1 proc\)/);
+  assert.match(r.stdout, /4242\.0 running on gpu2000\.chtc\.wisc\.edu/);
+  assert.match(r.stdout, /4242\.0 completed: exit 0/);
+  assert.match(r.stdout, /mnist_cnn\.pt {2}\d+ B/);
+  const record = jobRecord(4242);
+  assert.equal([record.cluster, record.procs.length, record.image.digest, record.submitFile], [4242, 1, `sha256:${'ab'.repeat(32)}`, 'mnist_gpu_docker.sub']);
+  assert.is(record.procs[0].log, join(ws.root, 'mnist_gpu_4242_0.log.txt'));
+  assert.equal(record.procs[0].transferOutputFiles, ['mnist_cnn.pt']);
+});
+
+test('failure: the single job\'s return value is the exit code; the end of its error file is shown', async () => {
+  ws.scenario({ mode: 'ok', log: fixture('htcanalyze_normal_log.log'), delayMs: 20 });
+  writeFileSync(join(ws.root, 'mnist_gpu_4242_0.err.txt'), 'Traceback (most recent call last):\nRuntimeError: CUDA error: out of memory\n');
+  const r = await runScript('submit.ts', FAST, { env: ws.env, timeoutMs: 30_000 });
+  assert.is(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /completed: exit 1/);
+  assert.match(r.stdout, /last lines of mnist_gpu_4242_0\.err\.txt:\n\s+Traceback[^\n]*\n\s+RuntimeError: CUDA error: out of memory/);
+});
+
+test('held: reason, code and hint, then exit 2 when the hold outlasts --held-timeout', async () => {
+  ws.scenario({ mode: 'ok', log: fixture('synthetic_held_transfer_input.log'), delayMs: 20 });
+  const r = await runScript('submit.ts', [...FAST, '--held-timeout', '1s'], { env: ws.env, timeoutMs: 30_000 });
+  assert.is(r.code, 2, r.stdout + r.stderr);
+  assert.match(r.stdout + r.stderr, /4242\.0 held\n\s+reason: Transfer input files failure .*No such file or directory \(code 13, subcode 2\)\n\s+hint \(input transfer\)/, r.stdout + r.stderr);
+  assert.match(r.stderr, /job 4242\.0 has been held for \d+s/);
+  assert.match(r.stderr, /condor_release 4242\.0/);
+});
+
+test('removed: `cancel` says what it removes, condor_rm runs, submit ends with exit 2', async () => {
+  ws.scenario({ mode: 'ok', log: fixture('chtc_pytorch_cnn_docker_gpu.log'), delayMs: 300 });
+  const submit = startScript('submit.ts', FAST, ws.env);
+  await submit.waitFor(/running on/);
+  const cancel = await runScript('cancel.ts', [], { env: ws.env, timeoutMs: 20_000 });
+  assert.is(cancel.code, 0, cancel.stdout + cancel.stderr);
+  assert.match(cancel.stdout, /removing job 4242 \(mnist_gpu_docker-abababababab, 1 proc/);
+  assert.match(cancel.stdout, /All jobs in cluster 4242 have been marked for removal/);
+  const r = await submit.done;
+  assert.is(r.code, 2, r.stdout + r.stderr);
+  assert.match(r.stdout, /4242\.0 removed: via condor_rm \(by user tester\)/);
+  assert.ok(ws.calls().some((c) => c.tool === 'condor_rm' && c.argv[0] === '4242'));
+});
+
+test('queue 3: three procs, three logs, all followed to the end', async () => {
+  const text = readFileSync(join(ws.root, 'mnist_gpu_docker.sub'), 'utf8').replace(/^queue 1$/m, 'queue 3');
+  writeFileSync(join(ws.root, 'three.sub'), text);
+  ws.scenario({ mode: 'ok', log: fixture('chtc_tensorflow_docker_gpu.log'), delayMs: 20 });
+  const r = await runScript('submit.ts', ['three.sub', ...FAST], { env: ws.env, timeoutMs: 30_000 });
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  for (const proc of [0, 1, 2]) {
+    assert.match(r.stdout, new RegExp(`4242\\.${proc} completed: exit 0`));
+    assert.ok(existsSync(join(ws.root, `mnist_gpu_4242_${proc}.log.txt`)));
+  }
+  assert.is(jobRecord(4242).procs.length, 3);
+});
+
+test('Ctrl-C stops watching, never the job; `status` re-attaches and follows it to the end', async () => {
+  ws.scenario({ mode: 'ok', log: fixture('chtc_pytorch_cnn_docker_gpu.log'), delayMs: 250 });
+  const submit = startScript('submit.ts', FAST, ws.env);
+  await submit.waitFor(/running on/);
+  submit.child.kill('SIGINT');
+  const first = await submit.done;
+  assert.is(first.code, 130, first.stdout + first.stderr);
+  assert.match(first.stderr, /stopped watching; the job is still in the queue\.\n\s+re-attach: pixi run status 4242/);
+  assert.not.ok(ws.calls().some((c) => c.tool === 'condor_rm'), 'Ctrl-C never removes the job');
+  const again = await runScript('status.ts', FAST, { env: ws.env, timeoutMs: 30_000 });
+  assert.is(again.code, 0, again.stdout + again.stderr);
+  assert.match(again.stdout, /4242\.0 completed: exit 0/);
+});
+
+test('a log that appears late: wait and say so, ask condor_q once, then follow', async () => {
+  ws.scenario({ mode: 'ok', log: fixture('chtc_hello_gpu_docker_gpu.log'), delayMs: 20, startDelayMs: 1200 });
+  const r = await runScript('submit.ts', FAST, { env: ws.env, timeoutMs: 30_000 });
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /waiting for mnist_gpu_4242_0\.log\.txt to appear/);
+  assert.match(r.stdout, /condor_q: 1 idle/);
+  assert.ok(r.stdout.indexOf('waiting for') < r.stdout.indexOf('submitted (idle)'));
+});
+
+test('condor_submit refuses: its ERROR line and a hint, exit 1, no job record', async () => {
+  ws.scenario({ mode: 'reject' });
+  const r = await runScript('submit.ts', FAST, { env: ws.env, timeoutMs: 30_000 });
+  assert.is(r.code, 1);
+  assert.match(r.stderr, /error: condor_submit failed: ERROR: Failed to commit job submission into the queue\. ERROR: This pool does not accept standard universe jobs\./);
+  assert.match(r.stderr, /hint: the pool refused the job/);
+  assert.not.match(r.stderr, /at \w+ \(/, 'no stack trace');
+  assert.not.ok(existsSync(join(ws.root, '.pixi-condor', 'jobs')));
+});
+
+test('--dry-run: checklist, the exact command, each proc\'s files; nothing submitted', async () => {
+  const r = await runScript('submit.ts', ['--dry-run'], { env: ws.env, timeoutMs: 30_000 });
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /✓ image built from the current lock and Dockerfile/);
+  assert.match(r.stdout, /condor_submit mnist_gpu_docker\.sub -append 'container_image = docker:\/\/ghcr\.io\/tester\/pixi-condor@sha256:(ab){32}' -batch-name/);
+  assert.match(r.stdout, /log {8}mnist_gpu_\$\(Cluster\)_0\.log\.txt/);
+  assert.match(r.stdout, /arguments {2}0/);
+  assert.equal(ws.calls(), []);
+});
+
+test('preflight: a stale image or a missing input stops the submit with the fix', async () => {
+  appendFileSync(join(ws.root, 'pixi.toml'), '\n# edited after the image was built\n');
+  writeFileSync(join(ws.root, 'job', 'main.py'), readFileSync(join(ws.root, 'job', 'main.py'), 'utf8'));
+  const stale = await runScript('submit.ts', [], { env: ws.env, timeoutMs: 30_000 });
+  assert.is(stale.code, 1, stale.stdout + stale.stderr);
+  assert.match(stale.stdout, /✗ image built from the current lock and Dockerfile/);
+  assert.match(stale.stderr, /hint: run `pixi run build-image`/);
+  assert.equal(ws.calls(), []);
+});
+
+test('--no-wait records the job and exits; status --once and --json read it back', async () => {
+  ws.scenario({ mode: 'ok', log: fixture('chtc_hello_gpu_docker_gpu.log'), delayMs: 10 });
+  const r = await runScript('submit.ts', ['--no-wait'], { env: ws.env, timeoutMs: 30_000 });
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /follow it with `pixi run status 4242`/);
+  const done = await runScript('status.ts', ['4242', ...FAST], { env: ws.env, timeoutMs: 30_000 });
+  assert.is(done.code, 0, done.stdout + done.stderr);
+  const json = await runScript('status.ts', ['--once', '--json'], { env: ws.env, timeoutMs: 30_000 });
+  assert.equal(JSON.parse(json.stdout), {
+    cluster: 4242,
+    jobs: [{ id: '4242.0', state: 'completed', exitCode: 0, signal: null, holdReason: null, holdCode: null, holdSubcode: null, host: 'gpu2000.chtc.wisc.edu' }],
+  });
+  const unknown = await runScript('status.ts', ['999'], { env: ws.env, timeoutMs: 30_000 });
+  assert.is(unknown.code, 2);
+  assert.match(unknown.stderr, /no job 999 was submitted from this workspace/);
+});
+
+test.run();
