@@ -35,7 +35,7 @@ test('waits for a missing log, then reads only new bytes, never half an event', 
   assert.is(events.length, 1, 'half an event is not consumed');
   appendFileSync(path, EXECUTE.slice(40));
   assert.is(f.poll().bytes, EXECUTE.length - 40);
-  assert.equal(events.map((e) => [e.code, e.host ?? null]), [[0, null], [1, 'gpu7']]);
+  assert.equal(events.map((e) => [e.code, e.details.host ?? null]), [[0, null], [1, 'gpu7']]);
   assert.is(f.offset, SUBMIT.length + EXECUTE.length);
   f.close();
 });

@@ -2,6 +2,9 @@
 // event → state, not branches (htcondor.md §c.4, §g.3). One JobState per cluster.proc; events
 // for procs below 0 (cluster-level events, the 25.x transfer shadow's -1000) carry no job state.
 import type { LogEvent } from './event-log.ts';
+import { resourceRows } from './event-fields.ts';
+
+const USAGE_ROWS: ReadonlySet<string> = new Set(['Memory (MB)', 'Disk (KB)']);
 
 export type StateName = 'idle' | 'running' | 'held' | 'suspended' | 'completed' | 'removed';
 /** What a running job is doing, shown in the live view (JobStatus stays Running meanwhile). */
@@ -24,6 +27,9 @@ export const EVENT_STATE: Readonly<Partial<Record<number, StateName>>> = {
   23: 'running', // reconnected
   24: 'idle', // reconnect failed: rescheduled
 };
+
+/** Events whose details the table reads although they set no state. */
+const DETAIL_EVENTS: ReadonlySet<number> = new Set([40]);
 
 export const TERMINAL: ReadonlySet<StateName> = new Set(['completed', 'removed']);
 
@@ -52,6 +58,7 @@ export interface JobState {
   holds: number;
   starts: number;
   evictions: number;
+  /** From the terminate event's usage table (006 image-size events are not read, for speed). */
   memoryUsageMb: number | null;
   memoryRequestMb: number | null;
   diskUsageKb: number | null;
@@ -118,36 +125,66 @@ export class JobTable {
     this.clusters = clusters ? new Set(clusters) : null;
   }
 
+  /** Jobs by cluster, then proc: numeric keys, no id string per event. */
+  private readonly byCluster = new Map<number, Map<number, JobState>>();
+
   /** Create entries for procs known from condor_submit before their submit event is read. */
   expect(cluster: number, procs: Iterable<number>, time = Date.now()): void {
-    for (const proc of procs) {
-      const id = `${cluster}.${proc}`;
-      if (!this.jobs.has(id)) this.jobs.set(id, newJob(cluster, proc, time));
+    for (const proc of procs) if (!this.find(cluster, proc)) this.put(newJob(cluster, proc, time));
+  }
+
+  private lastCluster = NaN;
+  private lastProcs: Map<number, JobState> | undefined;
+
+  private find(cluster: number, proc: number): JobState | undefined {
+    if (cluster !== this.lastCluster) {
+      this.lastCluster = cluster;
+      this.lastProcs = this.byCluster.get(cluster);
     }
+    return this.lastProcs?.get(proc);
+  }
+
+  private create(event: LogEvent): JobState {
+    return this.put(newJob(event.cluster, event.proc, event.time));
+  }
+
+  private put(job: JobState): JobState {
+    let procs = this.byCluster.get(job.cluster);
+    if (!procs) {
+      this.byCluster.set(job.cluster, (procs = new Map()));
+      this.lastCluster = NaN;
+    }
+    procs.set(job.proc, job);
+    this.jobs.set(job.id, job);
+    return job;
   }
 
   /** Apply one event; returns the state change it caused, if any. */
   apply(event: LogEvent): StateChange | null {
     this.events++;
     if (event.proc < 0 || (this.clusters && !this.clusters.has(event.cluster))) return null;
-    const id = `${event.cluster}.${event.proc}`;
-    let job = this.jobs.get(id);
-    if (!job || event.code === 0) {
+    // Most events (006 image size) change nothing: return before any other work.
+    const code = event.code;
+    if (code !== 0 && EVENT_STATE[code] === undefined && !DETAIL_EVENTS.has(code)) {
+      if (!this.find(event.cluster, event.proc)) this.create(event);
+      return null;
+    }
+    let job = this.find(event.cluster, event.proc);
+    if (!job || code === 0) {
       // A submit event starts the job afresh; any other first event (a log that begins
       // mid-way) creates the job, and the table puts it in the state that event implies.
-      job = newJob(event.cluster, event.proc, event.time);
-      this.jobs.set(id, job);
+      job = this.create(event);
     }
     const from = job.state;
     const terminal = TERMINAL.has(from);
     this.readDetails(job, event, terminal);
     // A terminal state is final: a 009 written after a 005 (DAGMan removing a job that
     // already exited) does not turn a finished job into a removed one.
-    const to = terminal ? undefined : EVENT_STATE[event.code];
-    if (event.code === 40 && !terminal) {
-      job.activity = event.transfer?.stage === 'started' ? (event.transfer.direction === 'input' ? 'transferring-input' : 'transferring-output') : null;
+    const to = terminal ? undefined : EVENT_STATE[code];
+    if (code === 40 && !terminal) {
+      job.activity = event.details.transfer?.stage === 'started' ? (event.details.transfer.direction === 'input' ? 'transferring-input' : 'transferring-output') : null;
       // A transfer starting is worth a line; its end is not (the next event says what follows).
-      if (event.transfer?.stage === 'started') return this.move(job, job.state === 'idle' ? 'running' : job.state, event, from);
+      if (event.details.transfer?.stage === 'started') return this.move(job, job.state === 'idle' ? 'running' : job.state, event, from);
       return null;
     }
     if (to === undefined) return null;
@@ -170,39 +207,36 @@ export class JobTable {
       case 1:
         job.starts++;
         job.startedAt = event.time;
-        job.host = event.host ?? job.host;
+        job.host = event.details.host ?? job.host;
         job.holdReason = job.holdCode = job.holdSubcode = null;
         break;
       case 4:
         job.evictions++;
-        if (event.reason) job.lastMessage = event.reason;
+        if (event.details.reason) job.lastMessage = event.details.reason;
         break;
       case 5:
         if (terminal) break;
         job.endedAt = event.time;
-        job.exitCode = event.returnValue ?? null;
-        job.signal = event.signal ?? null;
-        job.coreFile = event.coreFile ?? null;
-        job.bytesSent = event.bytesSent ?? null;
-        job.bytesReceived = event.bytesReceived ?? null;
+        job.exitCode = event.details.returnValue ?? null;
+        job.signal = event.details.signal ?? null;
+        job.coreFile = event.details.coreFile ?? null;
+        job.bytesSent = event.details.bytesSent ?? null;
+        job.bytesReceived = event.details.bytesReceived ?? null;
         this.readResources(job, event);
         break;
-      case 6:
-        if (event.memoryUsageMb !== undefined) job.memoryUsageMb = event.memoryUsageMb;
-        break;
       case 7:
-        if (event.reason) job.lastMessage = event.reason;
+        if (event.details.reason) job.lastMessage = event.details.reason;
         break;
       case 9:
         if (terminal) break;
         job.endedAt = event.time;
-        job.lastMessage = event.reason ?? null;
+        job.lastMessage = event.details.reason ?? null;
         break;
       case 12:
         job.holds++;
-        job.holdReason = event.reason ?? 'Reason unspecified';
-        job.holdCode = event.holdCode ?? null;
-        job.holdSubcode = event.holdSubcode ?? null;
+        job.holdReason = event.details.reason ?? 'Reason unspecified';
+        job.holdCode = event.details.holdCode ?? null;
+        job.holdSubcode = event.details.holdSubcode ?? null;
         break;
       case 13:
         job.holdReason = job.holdCode = job.holdSubcode = null;
@@ -213,7 +247,7 @@ export class JobTable {
   }
 
   private readResources(job: JobState, event: LogEvent): void {
-    const rows = event.resources;
+    const rows = resourceRows(event.body, USAGE_ROWS);
     if (!rows) return;
     const memory = rows['Memory (MB)'];
     const disk = rows['Disk (KB)'];

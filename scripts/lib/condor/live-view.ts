@@ -125,11 +125,11 @@ function changeText(change: StateChange): string {
     case 1:
       return `running on ${job.host ?? 'an execute point'}`;
     case 4:
-      return `evicted, back to idle${event.reason ? `: ${event.reason}` : ''}`;
+      return `evicted, back to idle${event.details.reason ? `: ${event.details.reason}` : ''}`;
     case 5:
       return job.signal !== null ? `completed: killed by signal ${job.signal}` : `completed: exit ${job.exitCode ?? '?'}`;
     case 7:
-      return `shadow exception, back to idle${event.reason ? `: ${event.reason}` : ''}`;
+      return `shadow exception, back to idle${event.details.reason ? `: ${event.details.reason}` : ''}`;
     case 9:
       return `removed${job.lastMessage ? `: ${job.lastMessage}` : ''}`;
     case 12:

@@ -36,13 +36,13 @@ export class LogFollower {
   private identity: { dev: number; ino: number } | null = null;
   private head: Buffer = Buffer.alloc(0);
   private parser: EventLogParser | null = null;
-  private readonly buffer: Buffer;
+  private readonly chunkBytes: number;
   private readonly options: FollowerOptions;
 
   constructor(path: string, options: FollowerOptions) {
     this.path = path;
     this.options = options;
-    this.buffer = Buffer.allocUnsafe(options.chunkBytes ?? 1 << 20);
+    this.chunkBytes = options.chunkBytes ?? 1 << 20;
   }
 
   /** Has the log been seen at least once? */
@@ -118,14 +118,14 @@ export class LogFollower {
     if (this.fd === null || !this.parser) return 0;
     let total = 0;
     while (this.offset < size) {
-      const want = Math.min(this.buffer.length, size - this.offset);
-      const n = readSync(this.fd, this.buffer, 0, want, this.offset);
+      // A fresh buffer each read: parsed events keep references into it.
+      const buffer = Buffer.allocUnsafe(Math.min(this.chunkBytes, size - this.offset));
+      const n = readSync(this.fd, buffer, 0, buffer.length, this.offset);
       if (n <= 0) break;
       if (this.head.length < HEAD_BYTES && this.offset < HEAD_BYTES) {
-        const end = Math.min(n, HEAD_BYTES - this.offset);
-        this.head = Buffer.concat([this.head, this.buffer.subarray(0, end)]);
+        this.head = Buffer.concat([this.head, buffer.subarray(0, Math.min(n, HEAD_BYTES - this.offset))]);
       }
-      this.parser.pushBytes(this.buffer.subarray(0, n));
+      this.parser.pushBytes(n === buffer.length ? buffer : buffer.subarray(0, n));
       this.offset += n;
       total += n;
     }
