@@ -1,0 +1,58 @@
+// Fuzzing the two parsers (shared by the tests' fixed-seed runs in spirit, run here at full
+// size): mutated real inputs must never crash the event-log parser, and the submit-file
+// parser may only fail with a UserError. Each case is bounded in size, so a hang shows as time.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../../test/helpers/paths.ts';
+import { seeded, randomInt } from '../../test/condor/random.ts';
+import { parseEventLog } from '../../scripts/lib/condor/event-log.ts';
+import { JobTable } from '../../scripts/lib/condor/job-state.ts';
+import { parseSubmitText } from '../../scripts/lib/condor/submit-file.ts';
+import { planSubmit } from '../../scripts/lib/condor/submit-plan.ts';
+import { UserError } from '../../scripts/lib/errors.ts';
+
+const fixtures = join(repoRoot, 'test', 'fixtures', 'condor');
+
+function mutate(rand: () => number, text: string, pieces: string[], edits: number): string {
+  let out = text;
+  for (let m = randomInt(rand, 1, edits); m > 0; m--) {
+    const at = randomInt(rand, 0, out.length);
+    const kind = randomInt(rand, 0, 2);
+    if (kind === 0) out = out.slice(0, at) + pieces[randomInt(rand, 0, pieces.length - 1)] + out.slice(at);
+    else if (kind === 1) out = out.slice(0, at) + out.slice(at + randomInt(rand, 1, 40));
+    else out = out.slice(0, at);
+  }
+  return out;
+}
+
+export function fuzzEventLog(seed: number, cases: number): number {
+  const rand = seeded(seed);
+  const dir = join(fixtures, 'event-logs');
+  const sources = readdirSync(dir).filter((n) => n.endsWith('.log')).map((n) => readFileSync(join(dir, n), 'utf8'));
+  const pieces = ['...\n', '\n', '(', ')', '.', '-', '000 (', '012 (1.-1.0) ', '99/99 ', '2026-13-45 ', '\t', '\r\n', 'Code x Subcode', '\u0000', '✓', ' ...', '....'];
+  for (let i = 0; i < cases; i++) {
+    const text = mutate(rand, sources[randomInt(rand, 0, sources.length - 1)]!, pieces, 20);
+    const table = new JobTable();
+    for (const event of parseEventLog(text).events) {
+      table.apply(event);
+      void event.toJSON();
+    }
+  }
+  return cases;
+}
+
+export function fuzzSubmitFile(seed: number, cases: number): number {
+  const rand = seeded(seed);
+  const dir = join(fixtures, 'submit-files');
+  const sources = readdirSync(dir).filter((n) => !n.endsWith('.subs')).map((n) => readFileSync(join(dir, n), 'utf8'));
+  const pieces = ['$(', ')', '\\\n', '\n', 'queue ', ' in (', ' from ', '@=x\n', '$INT(', '$(Process)', '#', '=', '"', "'", 'if ', 'endif\n', '[1:', '999999999 ', '$Fpq(', 'include : x\n'];
+  for (let i = 0; i < cases; i++) {
+    const text = mutate(rand, sources[randomInt(rand, 0, sources.length - 1)]!, pieces, 8);
+    try {
+      planSubmit(parseSubmitText(text, 'fuzz.sub'), { submitFile: 'fuzz.sub', cwd: fixtures, cluster: 1, maxProcs: 1000 });
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+    }
+  }
+  return cases;
+}

@@ -1,0 +1,12 @@
+// Run by bench/track/run.ts in its own process: track a whole event log (parser + follower +
+// state table, as `status` does) and print the peak resident set size in KiB.
+import { JobTable } from '../../scripts/lib/condor/job-state.ts';
+import { LogFollower } from '../../scripts/lib/condor/log-follower.ts';
+
+const path = process.argv[2]!;
+const table = new JobTable();
+const follower = new LogFollower(path, { onEvent: (e) => table.apply(e) });
+follower.poll();
+follower.finish();
+if (table.jobs.size === 0) throw new Error('no jobs tracked');
+process.stdout.write(`${table.jobs.size} jobs\n${process.resourceUsage().maxRSS}\n`);
