@@ -74,6 +74,9 @@ export interface StateChange {
   /** The state and activity right after the event (the job object moves on). */
   to: StateName;
   activity: Activity;
+  /** As they were right after the event: a later release or execute overwrites the job's. */
+  host: string | null;
+  hold: { reason: string | null; code: number | null; subcode: number | null } | null;
   event: LogEvent;
 }
 
@@ -196,7 +199,15 @@ export class JobTable {
   private move(job: JobState, to: StateName, event: LogEvent, from: StateName): StateChange {
     if (job.state !== to || event.code === 0) job.since = event.time;
     job.state = to;
-    return { job, from: event.code === 0 ? null : from, to, activity: job.activity, event };
+    return {
+      job,
+      from: event.code === 0 ? null : from,
+      to,
+      activity: job.activity,
+      host: job.host,
+      hold: to === 'held' ? { reason: job.holdReason, code: job.holdCode, subcode: job.holdSubcode } : null,
+      event,
+    };
   }
 
   private readDetails(job: JobState, event: LogEvent, terminal: boolean): void {

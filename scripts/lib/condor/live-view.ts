@@ -123,7 +123,7 @@ function changeText(change: StateChange): string {
     case 0:
       return 'submitted (idle)';
     case 1:
-      return `running on ${job.host ?? 'an execute point'}`;
+      return `running on ${change.host ?? 'an execute point'}`;
     case 4:
       return `evicted, back to idle${event.details.reason ? `: ${event.details.reason}` : ''}`;
     case 5:
@@ -148,9 +148,10 @@ export function describeChange(change: StateChange, paint: Palette): string[] {
   const { job, event } = change;
   const at = Number.isFinite(event.time) ? clock(event.time) : '--:--:--';
   const lines = [colourFor(paint, { ...job, state: change.to })(`${at} ${job.id} ${changeText(change)}`)];
-  if (change.to === 'held') {
-    lines.push(`  reason: ${job.holdReason ?? 'Reason unspecified'}${job.holdCode !== null ? ` (code ${job.holdCode}, subcode ${job.holdSubcode ?? 0})` : ''}`);
-    const hint = holdHint(job.holdCode, job.holdSubcode, job.holdReason);
+  if (change.hold) {
+    const { reason, code, subcode } = change.hold;
+    lines.push(`  reason: ${reason ?? 'Reason unspecified'}${code !== null ? ` (code ${code}, subcode ${subcode ?? 0})` : ''}`);
+    const hint = holdHint(code, subcode, reason);
     lines.push(`  hint (${hint.cause}): ${hint.hint}`);
   }
   return lines;
