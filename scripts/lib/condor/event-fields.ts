@@ -69,7 +69,7 @@ export function readDetails(text: EventText): EventDetails {
       break;
     case 5:
       readTermination(text, out, text.body);
-          break;
+      break;
     case 6: {
       out.imageSizeKb = firstInt(text.headline);
       for (const line of text.body) {

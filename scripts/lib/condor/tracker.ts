@@ -31,7 +31,7 @@ export interface TrackOptions {
   /** Asked (at most every probeIntervalMs) while a log is missing: a line to show, or null. */
   probe?: () => Promise<{ line: string; gone: boolean } | null>;
   probeIntervalMs?: number;
-  /** Give up when a log has not appeared for this long and the probe says the job is gone. */
+  /** Aborted on Ctrl-C: stop watching (never the job). */
   signal?: AbortSignal;
   now?: () => number;
 }
