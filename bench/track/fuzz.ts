@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../../test/helpers/paths.ts';
-import { seeded, randomInt } from '../../test/condor/random.ts';
+import { seeded, randomInt } from '../../test/helpers/random.ts';
 import { parseEventLog } from '../../scripts/lib/condor/event-log.ts';
 import { JobTable } from '../../scripts/lib/condor/job-state.ts';
 import { parseSubmitText } from '../../scripts/lib/condor/submit-file.ts';

@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { EventLogParser, parseEventLog, type LogEvent } from '../../scripts/lib/condor/event-log.ts';
 import { JobTable, jobJson } from '../../scripts/lib/condor/job-state.ts';
 import { eventLog, eventLogNames } from './fixtures.ts';
-import { randomInt, seeded } from './random.ts';
+import { randomInt, seeded } from '../helpers/random.ts';
 
 const REFERENCE = new Date(2026, 5, 1).getTime();
 

@@ -10,7 +10,7 @@ import { UserError } from '../../scripts/lib/errors.ts';
 import { parseSubmitText } from '../../scripts/lib/condor/submit-file.ts';
 import { planSubmit, type PlanOptions } from '../../scripts/lib/condor/submit-plan.ts';
 import { condorFixtures } from './fixtures.ts';
-import { randomInt, seeded } from './random.ts';
+import { randomInt, seeded } from '../helpers/random.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'pixi-condor-subs-'));
 test.after(() => rmSync(work, { recursive: true, force: true }));

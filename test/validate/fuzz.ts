@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'smol-toml';
 import { validateManifestSource } from '../../scripts/lib/validate/index.ts';
-import { seeded } from '../condor/random.ts';
+import { seeded } from '../helpers/random.ts';
 import { hasShared, repoRoot, sharedFixtures, testFixtures } from '../helpers/paths.ts';
 
 const SIGNIFICANT = ['[', ']', '{', '}', '=', '"', "'", ',', '.', '\n', '#', '\\', ' ', '\t', '"""', '[[', ']]', '0', '-', 'x', '\u0000', '\u00e9', '__proto__'];
