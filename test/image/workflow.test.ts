@@ -69,18 +69,28 @@ test('least privilege: nothing at the top, packages: write only where it pushes'
   }
 });
 
-test('setup-pixi does not run its --locked install, and the committed lock is what gets built', () => {
+test('setup-pixi does not run its --locked install; an incomplete lock is completed and flagged, then kept', () => {
   for (const [name, job] of jobs) {
+    const checkout = job.steps.find((s) => s.uses?.startsWith('actions/checkout@'));
+    assert.is(checkout?.with?.['persist-credentials'], false, `${name}: checkout keeps no git token`);
     const setup = job.steps.find((s) => s.uses?.startsWith('prefix-dev/setup-pixi@'));
     assert.ok(setup, `${name} uses prefix-dev/setup-pixi`);
     assert.is(setup!.with?.['run-install'], false, `${name}: run-install false (locked defaults to true)`);
-    const install = job.steps.find((s) => s.run?.includes('pixi install --environment tools'));
+    assert.is.not(setup!.with?.locked, true, `${name}: no --locked install by the action`);
+    // `pixi install` (not --locked/--frozen, not `pixi lock`, which rewrites a v6 lock as v7)
+    // adds what the lock lacks, as `pixi run` does on a laptop, so the image's --locked install works.
+    const install = job.steps.find((s) => /pixi install --environment tools\b/.test(s.run ?? ''));
     assert.ok(install, `${name} installs the tools environment`);
-    const lines = install!.run!.trim().split('\n');
-    assert.match(lines[0]!, /cp pixi\.lock /, 'saves the committed lock first');
-    assert.match(lines[lines.length - 1]!, /cp .* pixi\.lock$/, 'and puts it back');
+    const commands = install!.run!.split('\n').map((line) => line.trim()).filter((line) => /^(pixi|cp|mv|git checkout) /.test(line));
+    for (const command of commands) assert.not.match(command, /--locked|--frozen|^pixi lock|pixi\.lock/, `${name}: the lock may be completed and is not swapped back (${command})`);
+    assert.match(install!.run!, /git diff --quiet -- pixi\.lock/, `${name}: notices a completed lock`);
+    assert.match(install!.run!, /::warning file=pixi\.lock::/, `${name}: and says to commit it`);
+    const order = job.steps.indexOf(install!);
     const runs = job.steps.filter((s) => s.run?.includes('pixi run'));
-    assert.ok(runs.every((s) => s.run!.includes('--as-is')), `${name}: pixi run --as-is leaves the lock alone`);
+    for (const step of runs) {
+      assert.ok(job.steps.indexOf(step) > order, `${name}: the task runs after the lock is complete`);
+      assert.match(step.run!, /pixi run --locked /, `${name}: the task itself never changes the lock it hashes`);
+    }
   }
 });
 
