@@ -117,6 +117,38 @@ test('condor_submit refuses: its ERROR line and a hint, exit 1, no job record', 
   assert.not.ok(existsSync(join(ws.root, '.pixi-condor', 'jobs')));
 });
 
+test('Ctrl-C while condor_submit runs: it finishes, the job is recorded, then we stop (exit 130)', async () => {
+  ws.scenario({ mode: 'ok', log: fixture('chtc_hello_gpu_docker_gpu.log'), delayMs: 20, submitDelayMs: 1500 });
+  const submit = startScript('submit.ts', FAST, ws.env);
+  await submit.waitFor(/\$ condor_submit/);
+  // Wait until the stand-in has been started (it logs its call), then interrupt us, not it.
+  const started = Date.now();
+  while (ws.calls().length === 0 && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 20));
+  submit.child.kill('SIGINT');
+  const r = await submit.done;
+  assert.is(r.code, 130, r.stdout + r.stderr);
+  assert.match(r.stdout, /submitted job 4242 \(1 proc\), recorded in \.pixi-condor\/jobs\/4242\.json/);
+  assert.match(r.stderr, /stopped before watching \(SIGINT\); the job is in the queue\.\n\s+re-attach: pixi run status 4242/);
+  assert.is(jobRecord(4242).cluster, 4242);
+  const again = await runScript('status.ts', FAST, { env: ws.env, timeoutMs: 30_000 });
+  assert.is(again.code, 0, again.stdout + again.stderr);
+});
+
+test('condor_submit without its cluster line: the cluster comes from its condor_watch_q hint', async () => {
+  ws.scenario({ mode: 'ok', log: fixture('chtc_hello_gpu_docker_gpu.log'), delayMs: 10, output: 'monitor-hint-only' });
+  const r = await runScript('submit.ts', ['--no-wait'], { env: ws.env, timeoutMs: 30_000 });
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  assert.is(jobRecord(4242).procs.length, 1);
+});
+
+test('condor_submit exits 0 but names no cluster: an error that says a job may be queued, exit 1', async () => {
+  ws.scenario({ mode: 'ok', output: 'none' });
+  const r = await runScript('submit.ts', FAST, { env: ws.env, timeoutMs: 30_000 });
+  assert.is(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stderr, /error: condor_submit exited 0 but printed no cluster id/);
+  assert.match(r.stderr, /hint: a job may be queued without a record here: find it with `condor_q -nobatch`/);
+});
+
 test('--dry-run: checklist, the exact command, each proc\'s files; nothing submitted', async () => {
   const r = await runScript('submit.ts', ['--dry-run'], { env: ws.env, timeoutMs: 30_000 });
   assert.is(r.code, 0, r.stdout + r.stderr);

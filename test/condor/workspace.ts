@@ -20,6 +20,10 @@ export interface Scenario {
   log?: string;
   delayMs?: number;
   startDelayMs?: number;
+  /** condor_submit takes this long after queueing the job. */
+  submitDelayMs?: number;
+  /** What condor_submit prints after queueing (default: its usual lines). */
+  output?: 'standard' | 'monitor-hint-only' | 'none';
 }
 
 export interface TestWorkspace {

@@ -13,7 +13,9 @@ import { displayPath, findWorkspaceRoot, readManifest, templateConfig } from '..
 import { writeJobRecord, jobRecordPath, type JobRecord } from './job-store.ts';
 import { formatChecklist, runPreflight } from './preflight.ts';
 import { WATCH_OPTIONS, watchSettings } from './status-command.ts';
-import { parseSubmitOutput, submitFailureHint } from './submit-output.ts';
+import { deferSignals, runCondorSubmit } from './condor-submit.ts';
+import type { SubmittedCluster } from './submit-output.ts';
+import { EXIT_INTERRUPTED } from './summary.ts';
 import { planSubmit, procRecord, readSubmitStatements, type ProcSpec } from './submit-plan.ts';
 import { watchJob } from './watch.ts';
 
@@ -80,42 +82,27 @@ export async function runSubmit(parsed: ParsedCommand): Promise<number> {
   }
 
   const shell = new Shell();
+  // Everything the record needs that does not depend on the cluster, gathered before
+  // submitting: once condor_submit has queued the job, the record is the next thing written.
+  const git = await gitInfo(shell, root);
   say();
   say(`$ ${argv.map(shellQuote).join(' ')}`);
-  const result = await shell.run(argv, { cwd: root, nothrow: true, timeoutMs: 300_000 });
-  const parsedOutput = parseSubmitOutput(result.stdout, result.stderr);
-  for (const warning of parsedOutput.warnings) process.stderr.write(`${paint.yellow(warning)}\n`);
-  const cluster = parsedOutput.clusters[0];
-  if (result.exitCode !== 0 || !cluster) {
-    const message = parsedOutput.errors.length > 0 ? parsedOutput.errors.join(' ') : result.stderr.trim().split('\n').pop() || `exit ${result.exitCode}`;
-    throw new UserError(`condor_submit failed: ${message}`, { hint: submitFailureHint(parsedOutput.errors) });
-  }
-
-  const submitted = plan(cluster.cluster);
-  if (submitted.procs.length !== cluster.count) {
-    process.stderr.write(`${paint.yellow('warning:')} condor_submit queued ${cluster.count} proc(s), the submit file reads as ${submitted.procs.length}; following what the log shows\n`);
-  }
-  const git = await gitInfo(shell, root);
-  const jobRecord: JobRecord = {
-    version: 1,
-    cluster: cluster.cluster,
-    submitFile,
-    batchName,
-    submittedAt: new Date().toISOString(),
-    image: record ? { reference: record.reference, digest: record.digest } : null,
-    gitRevision: git.revision,
-    command: argv,
-    procs: submitted.procs.map(procRecord),
-  };
+  const signals = deferSignals();
+  const warn = (line: string): void => void process.stderr.write(`${paint.yellow(line)}\n`);
+  let cluster: SubmittedCluster;
+  let jobRecord: JobRecord;
   try {
-    await writeJobRecord(root, jobRecord);
-  } catch (error) {
-    // The job is queued whatever happens here: say how to find it again.
-    throw new UserError(`job ${cluster.cluster} was submitted, but ${displayPath(root, jobRecordPath(root, cluster.cluster))} could not be written: ${(error as Error).message}`, {
-      hint: `follow it with \`pixi run status --log ${submitted.procs[0]?.log ? displayPath(root, submitted.procs[0].log) : 'LOG'} --follow\`, or remove it with \`condor_rm ${cluster.cluster}\``,
-    });
+    cluster = await runCondorSubmit(shell, argv, root, signals, warn);
+    const draft = { submitFile, batchName, image: record ? { reference: record.reference, digest: record.digest } : null, gitRevision: git.revision, command: argv };
+    jobRecord = await recordJob(root, cluster, draft, () => plan(cluster.cluster).procs, preview.procs, warn);
+  } finally {
+    signals.restore();
   }
-  say(`submitted job ${cluster.cluster} (${cluster.count} proc${cluster.count === 1 ? '' : 's'}), image ${record?.reference ?? 'from the submit file'}`);
+  say(`submitted job ${cluster.cluster} (${cluster.count} proc${cluster.count === 1 ? '' : 's'}), recorded in ${displayPath(root, jobRecordPath(root, cluster.cluster))}`);
+  if (signals.received) {
+    process.stderr.write(`stopped before watching (${signals.received}); the job is in the queue.\n  re-attach: pixi run status ${cluster.cluster}\n  remove it: pixi run cancel ${cluster.cluster}\n`);
+    return EXIT_INTERRUPTED;
+  }
   if (booleanOption(parsed, 'no-wait')) {
     say(`follow it with \`pixi run status ${cluster.cluster}\`; remove it with \`pixi run cancel ${cluster.cluster}\``);
     return 0;
@@ -131,6 +118,39 @@ export async function runSubmit(parsed: ParsedCommand): Promise<number> {
     referenceTime: Date.now(),
     probe: queueProbe(shell, cluster.cluster, root),
   });
+}
+
+/**
+ * Write .pixi-condor/jobs/<cluster>.json for a job condor_submit has queued. The procs come
+ * from the submit file read with the real cluster id; should that fail, from the preview.
+ */
+async function recordJob(
+  root: string,
+  cluster: SubmittedCluster,
+  draft: Pick<JobRecord, 'submitFile' | 'batchName' | 'image' | 'gitRevision' | 'command'>,
+  planProcs: () => ProcSpec[],
+  previewProcs: ProcSpec[],
+  warn: (line: string) => void,
+): Promise<JobRecord> {
+  let procs: ProcSpec[];
+  let planProblem: string | null = null;
+  try {
+    procs = planProcs();
+  } catch (error) {
+    procs = previewProcs;
+    planProblem = error instanceof Error ? error.message : String(error);
+  }
+  const jobRecord: JobRecord = { version: 1, cluster: cluster.cluster, ...draft, submittedAt: new Date().toISOString(), procs: procs.map(procRecord) };
+  try {
+    await writeJobRecord(root, jobRecord);
+  } catch (error) {
+    throw new UserError(`job ${cluster.cluster} was submitted, but ${displayPath(root, jobRecordPath(root, cluster.cluster))} could not be written: ${(error as Error).message}`, {
+      hint: `follow it with \`pixi run status --log ${procs[0]?.log ? displayPath(root, procs[0].log) : 'LOG'} --follow\`, or remove it with \`condor_rm ${cluster.cluster}\``,
+    });
+  }
+  if (planProblem) warn(`warning: the submit file could not be read again for cluster ${cluster.cluster} (${planProblem}); the record keeps the previewed paths`);
+  if (procs.length !== cluster.count) warn(`warning: condor_submit queued ${cluster.count} proc(s), the submit file reads as ${procs.length}; following what the log shows`);
+  return jobRecord;
 }
 
 function procLines(procs: ProcSpec[], root: string): string[] {

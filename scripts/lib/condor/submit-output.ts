@@ -1,6 +1,7 @@
 // What condor_submit prints (htcondor.md §a.1–a.4, §g.1): `N job(s) submitted to cluster C.`
 // per cluster (or `C.P - C.Q` with -terse), `ERROR:` and `WARNING:` lines on stderr, and since
-// 25.13 a `To monitor your job(s)` hint on stderr, which we drop.
+// 25.13 a `To monitor your job(s), run: condor_watch_q -clusters C` hint on stderr, which names
+// the cluster too (a fallback when the usual line is missing).
 
 export interface SubmittedCluster {
   cluster: number;
@@ -12,6 +13,8 @@ export interface SubmitOutput {
   clusters: SubmittedCluster[];
   errors: string[];
   warnings: string[];
+  /** The `has only empty "queue" commands -- no jobs queued` warning (condor_submit exits 0). */
+  noJobs: string | null;
 }
 
 export function parseSubmitOutput(stdout: string, stderr: string): SubmitOutput {
@@ -22,6 +25,12 @@ export function parseSubmitOutput(stdout: string, stderr: string): SubmitOutput 
   for (const m of stdout.matchAll(/^(\d+)\.(\d+) - (\d+)\.(\d+)\s*$/gm)) {
     clusters.push({ cluster: Number(m[1]), firstProc: Number(m[2]), count: Number(m[4]) - Number(m[2]) + 1 });
   }
+  if (clusters.length === 0) {
+    const watch = /condor_watch_q -clusters (\d+)/.exec(stderr);
+    // `Submitting job(s)` prints one dot per proc queued.
+    const dots = /^Submitting job\(s\)(\.*)/m.exec(stdout)?.[1]?.length ?? 0;
+    if (watch) clusters.push({ cluster: Number(watch[1]), firstProc: 0, count: dots });
+  }
   const errors: string[] = [];
   const warnings: string[] = [];
   for (const raw of `${stdout}\n${stderr}`.split('\n')) {
@@ -29,7 +38,8 @@ export function parseSubmitOutput(stdout: string, stderr: string): SubmitOutput 
     if (/^ERROR\b/.test(line)) errors.push(line);
     else if (/^WARNING\b/i.test(line)) warnings.push(line);
   }
-  return { clusters, errors, warnings };
+  const noJobs = warnings.find((w) => /no jobs queued/.test(w)) ?? null;
+  return { clusters, errors, warnings, noJobs };
 }
 
 /** What to do about a condor_submit failure, from its ERROR lines. */

@@ -11,7 +11,9 @@
 // only the job id and the date are rewritten (to the new cluster/proc and the current time).
 //
 // Driven by files in $STANDIN_CONDOR_DIR (the test writes scenario.json):
-//   scenario.json  { mode: "ok" | "reject", log: <fixture path>, delayMs, startDelayMs }
+//   scenario.json  { mode: "ok" | "reject", log: <fixture path>, delayMs, startDelayMs,
+//                    submitDelayMs (condor_submit takes this long after queueing the job),
+//                    output: "standard" | "monitor-hint-only" | "none" (what it prints then) }
 //   calls.jsonl    one line per invocation: {tool, argv, cwd}      (written here)
 //   next-cluster   the cluster id the next submit gets (default 4242)
 //   jobs/<C>.json  {procs, removed, done[]}                         (written here)
@@ -59,8 +61,11 @@ function submit() {
   );
   const outputs = ([...text.matchAll(/^\s*transfer_output_files\s*=\s*(.+?)\s*$/gim)].pop()?.[1] ?? '').split(',').map((f) => f.trim()).filter(Boolean);
   writeJob(cluster, { procs: count, removed: false, done: [], logs, outputs: outputs.map((f) => resolve(f)) });
-  process.stdout.write(`Submitting job(s)${'.'.repeat(count)}\n${count} job(s) submitted to cluster ${cluster}.\n`);
-  process.stderr.write(`To monitor your job(s), run: condor_watch_q -clusters ${cluster}\n`);
+  if (scenario.submitDelayMs) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, scenario.submitDelayMs);
+  const output = scenario.output ?? 'standard';
+  if (output !== 'none') process.stdout.write(`Submitting job(s)${'.'.repeat(count)}\n`);
+  if (output === 'standard') process.stdout.write(`${count} job(s) submitted to cluster ${cluster}.\n`);
+  if (output !== 'none') process.stderr.write(`To monitor your job(s), run: condor_watch_q -clusters ${cluster}\n`);
   if (scenario.log && log) {
     const child = spawn(process.execPath, [fileURLToPath(import.meta.url), 'replay', String(cluster)], { detached: true, stdio: 'ignore', env: process.env });
     appendFileSync(join(dir, 'pids'), `${child.pid}\n`);
