@@ -10,7 +10,7 @@ import { readText, type TemplateConfig } from '../workspace.ts';
 import { resolveBuildArgs, type BuildArgs } from './build-args.ts';
 import { filesForSources } from './context-files.ts';
 import { loadDockerignore, type DockerIgnore } from './dockerignore.ts';
-import { readDockerfile, type DockerfileModel } from './dockerfile.ts';
+import { parseDockerfile, readDockerfile, type DockerfileModel } from './dockerfile.ts';
 
 /** Bump when the recipe changes, so old and new hashes never collide. */
 const HASH_FORMAT = 'pixi-condor-content-hash/1';
@@ -27,9 +27,11 @@ export interface ImageInputs {
 /** Read the Dockerfile, resolve its build args, and list the context files it copies. */
 export async function readImageInputs(root: string, config: TemplateConfig): Promise<ImageInputs> {
   const dockerfileText = await readText(join(root, config.dockerfile), config.dockerfile);
-  const declared = readDockerfile(dockerfileText, config.dockerfile).args;
+  // The declared ARGs decide which build args apply; the model is then read with them.
+  const instructions = parseDockerfile(dockerfileText);
+  const declared = readDockerfile(instructions, config.dockerfile).args;
   const buildArgs = resolveBuildArgs(declared, config, config.dockerfile);
-  const model = readDockerfile(dockerfileText, config.dockerfile, buildArgs.passed);
+  const model = readDockerfile(instructions, config.dockerfile, buildArgs.passed);
   const ignore = await loadDockerignore(root, config.dockerfile);
   const files = await filesForSources(root, model.copies, ignore, config.dockerfile);
   return { dockerfileText, model, buildArgs, files, ignore };

@@ -48,12 +48,17 @@ function line(instruction: Instruction): number {
   return instruction.getRange().start.line + 1;
 }
 
+/** The Dockerfile's instructions, parsed once and resolved as often as needed. */
+export function parseDockerfile(text: string): Instruction[] {
+  return DockerfileParser.parse(text).getInstructions();
+}
+
 /**
- * Parse `text` (the Dockerfile at `file`) and resolve it against the effective build args
- * (Dockerfile defaults overridden by what the build passes).
+ * Resolve a Dockerfile (its text, or its parsed instructions; `file` names it in messages)
+ * against the effective build args (Dockerfile defaults overridden by what the build passes).
  */
-export function readDockerfile(text: string, file: string, buildArgs: Map<string, string> = new Map()): DockerfileModel {
-  const parsed = DockerfileParser.parse(text);
+export function readDockerfile(source: string | Instruction[], file: string, buildArgs: Map<string, string> = new Map()): DockerfileModel {
+  const instructions = typeof source === 'string' ? parseDockerfile(source) : source;
   const args = new Map<string, string | null>();
   const copies: CopySource[] = [];
   // Global ARGs (before the first FROM) are visible to FROM lines, and to a stage only once
@@ -62,7 +67,7 @@ export function readDockerfile(text: string, file: string, buildArgs: Map<string
   let stage: Map<string, string> | null = null;
   let finalImage: string | null = null;
 
-  for (const instruction of parsed.getInstructions()) {
+  for (const instruction of instructions) {
     const keyword = instruction.getKeyword();
     if (keyword === 'ARG') {
       const property = (instruction as unknown as { getProperty(): { getName(): string; getValue(): string | null } | null }).getProperty();

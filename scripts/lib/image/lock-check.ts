@@ -4,7 +4,15 @@
 // Loaded on demand: the no-op path (tag already pushed) never pays for the validator.
 import { UserError } from '../errors.ts';
 
-export async function checkLock(root: string): Promise<void> {
+/** validate's warnings for a lock that lacks an environment or platform of pixi.toml. */
+const INCOMPLETE = new Set(['lock/environment-missing', 'lock/platform-missing']);
+
+/**
+ * Throw for a stale lock. Returns a warning when the lock is only incomplete: `pixi run`
+ * completes it before the task starts, but run any other way the build's
+ * `pixi install --locked`, which checks every environment and platform, refuses it.
+ */
+export async function checkLock(root: string): Promise<string | null> {
   const { validateWorkspace } = await import('../validate/index.ts');
   const report = await validateWorkspace({ root });
   const stale = report.errors.find((finding) => finding.rule.startsWith('lock/'));
@@ -15,4 +23,10 @@ export async function checkLock(root: string): Promise<void> {
       hint: 'run `pixi lock` (then commit pixi.lock) and build again',
     });
   }
+  const gaps = report.warnings.filter((finding) => INCOMPLETE.has(finding.rule));
+  if (gaps.length === 0) return null;
+  const first = gaps[0]!.message.replace(/; pixi will lock it on first run$/, '');
+  return `pixi.lock is incomplete (${first}${gaps.length > 1 ? `, and ${gaps.length - 1} more` : ''}); ` +
+    'the image build installs with --locked, which refuses an incomplete lock: run `pixi lock` and commit pixi.lock ' +
+    '(`pixi run build-image` completes it by itself)';
 }

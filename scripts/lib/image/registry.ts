@@ -23,7 +23,8 @@ export interface ManifestInfo {
 
 /** How the registry answered a tag lookup. */
 export type TagLookup =
-  | { state: 'found'; manifest: ManifestInfo }
+  /** sizeBytes: the compressed image size, when the lookup asked for it and the registry said. */
+  | { state: 'found'; manifest: ManifestInfo; sizeBytes?: number }
   | { state: 'missing' }
   /** The registry wants credentials and none are configured. */
   | { state: 'needs-credentials' };
@@ -45,8 +46,17 @@ function parseChallenge(header: string | null): { scheme: string; params: Record
   return { scheme: match[1]!.toLowerCase(), params };
 }
 
+interface ManifestBody {
+  mediaType?: string;
+  manifests?: { digest: string; platform?: { os?: string; architecture?: string; variant?: string } }[];
+  config?: { size?: number };
+  layers?: { size?: number }[];
+}
+
 export class RegistryClient {
   private authorization: string | null = null;
+  /** 401 challenges being answered, by challenge text: lookups sent together share one token request. */
+  private readonly answers = new Map<string, Promise<string | null>>();
   private readonly base: string;
 
   constructor(
@@ -107,7 +117,14 @@ export class RegistryClient {
     const body = upload ? { body: new Uint8Array(upload.body) } : {};
     let response = await this.send(url, { method, headers, ...body });
     if (response.status === 401) {
-      const authorization = await this.answer(parseChallenge(response.headers.get('www-authenticate')));
+      const challenge = response.headers.get('www-authenticate') ?? '';
+      let answering = this.answers.get(challenge);
+      if (!answering) {
+        // Shared only while in flight: a later 401 (an expired token after a long push) asks anew.
+        answering = this.answer(parseChallenge(challenge)).finally(() => this.answers.delete(challenge));
+        this.answers.set(challenge, answering);
+      }
+      const authorization = await answering;
       if (!authorization) return null;
       this.authorization = authorization;
       response = await this.send(url, { method, headers: { ...headers, authorization }, ...body });
@@ -119,9 +136,12 @@ export class RegistryClient {
     return response;
   }
 
-  /** Does `tag` exist, and with what manifest digest? */
-  async lookupTag(tag: string): Promise<TagLookup> {
-    const response = await this.request('HEAD', `manifests/${tag}`);
+  /**
+   * Does `tag` exist, and with what manifest digest? Given a platform, the lookup is a GET that
+   * also reads the image's compressed size from the manifest (one request instead of two).
+   */
+  async lookupTag(tag: string, sizeFor?: string): Promise<TagLookup> {
+    const response = await this.request(sizeFor ? 'GET' : 'HEAD', `manifests/${tag}`);
     if (!response) return { state: 'needs-credentials' };
     // ghcr.io answers 403 for a package it does not know (or the token may not read).
     if (response.status === 404 || (response.status === 403 && !this.credentials)) return { state: 'missing' };
@@ -137,24 +157,22 @@ export class RegistryClient {
     if (!digest || !/^sha256:[0-9a-f]{64}$/.test(digest)) {
       throw new UserError(`registry ${this.ref.registry} gave no manifest digest for ${this.ref.path}:${tag}`, { hint: 'this registry does not follow the distribution API' });
     }
-    return { state: 'found', manifest: { digest, mediaType: response.headers.get('content-type') ?? '' } };
+    const manifest = { digest, mediaType: response.headers.get('content-type') ?? '' };
+    if (!sizeFor) return { state: 'found', manifest };
+    const sizeBytes = await this.sizeOf(response, sizeFor).catch(() => undefined);
+    return { state: 'found', manifest, ...(sizeBytes !== undefined ? { sizeBytes } : {}) };
   }
 
-  /** Compressed size of the image for `platform` (config + layers), when the registry says. */
-  async imageSize(reference: string, platform: string): Promise<number | undefined> {
-    const response = await this.request('GET', `manifests/${reference}`);
-    if (!response?.ok) return undefined;
-    const body = (await response.json()) as {
-      mediaType?: string;
-      manifests?: { digest: string; platform?: { os?: string; architecture?: string; variant?: string } }[];
-      config?: { size?: number };
-      layers?: { size?: number }[];
-    };
+  /** Compressed size (config + layers) of the image for `platform` in a manifest GET's answer. */
+  private async sizeOf(response: Response, platform: string): Promise<number | undefined> {
+    const body = (await response.json()) as ManifestBody;
     const type = body.mediaType ?? response.headers.get('content-type') ?? '';
     if (INDEX_TYPES.has(type) || body.manifests) {
       const [os, architecture, variant] = platform.split('/');
       const entry = body.manifests?.find((m) => m.platform?.os === os && m.platform?.architecture === architecture && (!variant || m.platform?.variant === variant));
-      return entry ? this.imageSize(entry.digest, platform) : undefined;
+      if (!entry) return undefined;
+      const found = await this.lookupTag(entry.digest, platform);
+      return found.state === 'found' ? found.sizeBytes : undefined;
     }
     if (!body.layers) return undefined;
     return (body.config?.size ?? 0) + body.layers.reduce((sum, layer) => sum + (layer.size ?? 0), 0);

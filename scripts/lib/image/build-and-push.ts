@@ -1,0 +1,93 @@
+// The path that moves bytes, taken when the registry lacks the content tag (or on --force,
+// --no-push): check the lock, pick the engine, build with the OCI labels, then log in (only
+// when the registry asks), push both tags, read the digest back from the registry, record it.
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UserError } from '../errors.ts';
+import { githubRepoFromRemote } from '../git.ts';
+import { IMAGE_RECORD } from '../image-record.ts';
+import { buildImage } from './build.ts';
+import { detectEngine } from './engine.ts';
+import { finish } from './finish.ts';
+import { checkLock } from './lock-check.ts';
+import { login, type RegistryAuth } from './login.ts';
+import type { Plan } from './plan.ts';
+import { formatBytes } from './progress.ts';
+import type { PublishOptions } from './publish.ts';
+import { pushImage } from './push.ts';
+import type { RegistryClient } from './registry.ts';
+
+async function labelsFor(plan: Plan, root: string): Promise<Record<string, string>> {
+  const github = githubRepoFromRemote(plan.git.remoteUrl);
+  const lock = await readFile(join(root, 'pixi.lock')).catch(() => null);
+  const labels: Record<string, string> = {
+    'org.opencontainers.image.source': github ? `https://github.com/${github.owner}/${github.name}` : `https://${plan.repository}`,
+    'org.opencontainers.image.revision': plan.git.revision ?? 'unknown',
+    'org.opencontainers.image.created': new Date().toISOString(),
+    'org.opencontainers.image.title': `${plan.ref.path.split('/').pop()} (${plan.config.environment}, CUDA ${plan.cuda})`,
+    'io.pixi-condor.content-hash': plan.contentHash,
+  };
+  if (lock) labels['io.pixi-condor.pixi-lock.sha256'] = createHash('sha256').update(lock).digest('hex');
+  return labels;
+}
+
+export async function buildAndPush(plan: Plan, registry: RegistryClient, options: PublishOptions): Promise<number> {
+  const { shell } = options;
+  const contentRef = `${plan.repository}:${plan.contentTag}`;
+  const movingRef = `${plan.repository}:${plan.movingTag}`;
+  const incomplete = await checkLock(options.root);
+  if (incomplete) options.err(`warning: ${incomplete}`);
+  const engine = await detectEngine(shell, options.engine, options.env, plan.explain);
+  if (options.explain) options.err(`  engine: ${engine.bin} (${engine.kind} ${engine.serverVersion}, builder ${engine.builder})`);
+  const built = await buildImage(shell, engine, {
+    root: options.root,
+    dockerfile: plan.config.dockerfile,
+    platform: plan.config.platform,
+    tags: [contentRef, movingRef],
+    buildArgs: plan.inputs.buildArgs.passed,
+    labels: await labelsFor(plan, options.root),
+    ...(options.network ? { network: options.network } : {}),
+    noCache: options.force,
+  });
+  let localSize: number | undefined;
+  if (built.imageId) {
+    const inspect = await shell.run([engine.bin, 'image', 'inspect', '--format', '{{.Size}}', built.imageId], { readOnly: true, nothrow: true });
+    localSize = Number(inspect.stdout.trim()) || undefined;
+  }
+  if (!options.push) {
+    options.out(`built ${contentRef}${built.imageId ? ` (${built.imageId.slice(0, 19)}${localSize ? `, ${formatBytes(localSize)}` : ''})` : ''}; not pushed (--no-push), ${IMAGE_RECORD} unchanged`);
+    return 0;
+  }
+
+  // Log in only when the registry asks for credentials and we have them.
+  let auth: RegistryAuth | null = null;
+  const needsLogin = plan.credentials !== null && (await registry.requiresAuth().catch((error) => (shell.dryRun ? true : Promise.reject(error))));
+  try {
+    if (needsLogin) auth = await login(shell, engine, plan.ref.registry, plan.credentials!);
+    const pushed = await pushImage(shell, engine, contentRef, plan.ref.registry, auth?.env ?? {});
+    await pushImage(shell, engine, movingRef, plan.ref.registry, auth?.env ?? {});
+    if (shell.dryRun) {
+      options.err(`would write ${IMAGE_RECORD}`);
+      options.out(`would build and push ${contentRef} and ${movingRef}, then record the digest in ${IMAGE_RECORD}`);
+      return 0;
+    }
+    // The registry's own answer is what a pull of the tag resolves to: record that.
+    const found = await registry.lookupTag(plan.contentTag, plan.config.platform);
+    if (found.state !== 'found') {
+      throw new UserError(`the registry does not show ${contentRef} after the push`, { hint: 'the registry may be eventually consistent: run build-image again' });
+    }
+    if (pushed.digest && pushed.digest !== found.manifest.digest) {
+      options.err(`note: the engine reported ${pushed.digest}, the registry serves ${found.manifest.digest}; recording the registry's`);
+    }
+    await finish(plan, found.manifest.digest, found.sizeBytes, `built and pushed ${contentRef} and ${movingRef}`, {
+      root: options.root,
+      dryRun: false,
+      out: options.out,
+      err: options.err,
+    }, localSize);
+    return 0;
+  } finally {
+    await auth?.dispose();
+  }
+}

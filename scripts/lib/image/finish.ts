@@ -1,0 +1,51 @@
+// The end of every run that has a digest (up to date or pushed): write .pixi-condor/image.json
+// (atomically; only printed under --dry-run) and print the summary with the pinned reference.
+import { IMAGE_RECORD, writeImageRecord, type ImageRecord } from '../image-record.ts';
+import type { Plan } from './plan.ts';
+import { formatBytes } from './progress.ts';
+
+export interface FinishOptions {
+  root: string;
+  dryRun: boolean;
+  /** Summary lines (stdout). */
+  out: (line: string) => void;
+  /** Notes (stderr). */
+  err: (line: string) => void;
+}
+
+export function recordFor(plan: Plan, digest: string, sizeBytes: number | undefined): ImageRecord {
+  return {
+    version: 1,
+    repository: plan.repository,
+    contentTag: plan.contentTag,
+    tags: [plan.contentTag, plan.movingTag],
+    digest,
+    reference: `${plan.repository}@${digest}`,
+    contentHash: plan.contentHash,
+    environment: plan.config.environment,
+    cuda: plan.cuda,
+    platform: plan.config.platform,
+    gitRevision: plan.git.revision,
+    recordedAt: new Date().toISOString(),
+    ...(sizeBytes !== undefined ? { sizeBytes } : {}),
+  };
+}
+
+/**
+ * Record `digest` for submit and print the summary. `outcome` is the first line (what
+ * happened); `localSize` is the unpacked size when this run built the image.
+ */
+export async function finish(plan: Plan, digest: string, sizeBytes: number | undefined, outcome: string, options: FinishOptions, localSize?: number): Promise<void> {
+  const result = recordFor(plan, digest, sizeBytes);
+  if (options.dryRun) options.err(`would write ${IMAGE_RECORD}`);
+  else await writeImageRecord(options.root, result);
+  const sizes = [
+    result.sizeBytes !== undefined ? `${formatBytes(result.sizeBytes)} compressed in the registry` : null,
+    localSize ? `${formatBytes(localSize)} unpacked` : null,
+  ].filter(Boolean);
+  options.out(outcome);
+  options.out(`  image   ${result.reference}`);
+  options.out(`  tags    ${result.tags.join(', ')}`);
+  if (sizes.length > 0) options.out(`  size    ${sizes.join(', ')}`);
+  options.out(`  record  ${IMAGE_RECORD}${options.dryRun ? ' (not written: dry run)' : ''}`);
+}
