@@ -3,11 +3,11 @@
 // 1,000 manifest lines; and the full-size fuzz (10,000 mutations).
 // Targets (issue 4): validate <= 6x a bare node start; <= 1 ms per extra 1,000 lines.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { fuzz } from '../../test/validate/fuzz.ts';
+import { benchWorkspace, type Mix } from './workspaces.ts';
 
 const repo = resolve(fileURLToPath(import.meta.url), '..', '..', '..');
 const loader = pathToFileURL(join(repo, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
@@ -27,55 +27,44 @@ function time(args: string[], cwd: string, before?: () => void): number {
   return ms;
 }
 
-function workspace(extraLines: number): string {
-  const root = mkdtempSync(join(tmpdir(), 'bench-validate-'));
-  for (const file of ['pixi.toml', 'pixi.lock', 'Dockerfile', 'mnist_gpu_docker.sub', 'job', '.env.example']) cpSync(join(repo, file), join(root, file), { recursive: true });
-  if (extraLines > 0) writeFileSync(join(root, 'pixi.toml'), readFileSync(join(root, 'pixi.toml'), 'utf8') + generatedLines(extraLines));
-  return root;
-}
-
-/** Realistic extra content: features with dependencies, tasks with args and depends-on, comments. */
-function generatedLines(count: number): string {
-  const out: string[] = [];
-  for (let i = 0; out.length < count; i++) {
-    out.push(
-      '',
-      `# extra feature ${i}: a tool environment of its own`,
-      `[feature.extra-${i}.dependencies]`,
-      `extra-a-${i} = ">=1.${i % 50},<2"`,
-      `extra-b-${i} = { version = "2.*", channel = "conda-forge" }`,
-      '',
-      `[feature.extra-${i}.tasks.extra-task-${i}]`,
-      `cmd = "echo {{ name }} ${i}"`,
-      `args = [{ arg = "name", default = "x" }]`,
-      `depends-on = ["${i === 0 ? 'train' : `extra-task-${i - 1}`}"]`,
-    );
-  }
-  return out.slice(0, count).join('\n') + '\n';
-}
-
 const validateArgs = ['--import', loader, join(repo, 'scripts', 'validate.ts')];
-const sizes = [0, 10_000, 50_000];
-const roots = new Map(sizes.map((n) => [n, workspace(n)]));
+const phaseArgs = ['--import', loader, join(repo, 'bench', 'validate', 'phases.ts')];
+const SIZES = [10_000, 50_000];
+const series: { label: string; lines: number; mix: Mix }[] = [
+  { label: 'template', lines: 0, mix: 'corpus' },
+  ...(['corpus', 'dense'] as const).flatMap((mix) => SIZES.map((lines) => ({ label: `+${lines} ${mix}`, lines, mix }))),
+];
+const roots = new Map(series.map((s) => [s.label, benchWorkspace(s.lines, s.mix)]));
 try {
   const bare: number[] = [];
-  const warm = new Map<number, number[]>(sizes.map((n) => [n, []]));
+  const warm = new Map<string, number[]>(series.map((s) => [s.label, []]));
   const cold: number[] = [];
-  for (const n of sizes) time(validateArgs, roots.get(n)!); // fill the cache and tsx's transform cache
+  for (const s of series) time(validateArgs, roots.get(s.label)!); // fill the cache and tsx's transform cache
   for (let i = 0; i < RUNS; i++) {
     // Interleaved, so machine noise hits every series alike.
     bare.push(time(['-e', ''], repo));
-    for (const n of sizes) warm.get(n)!.push(time(validateArgs, roots.get(n)!));
-    cold.push(time(validateArgs, roots.get(0)!, () => rmSync(join(roots.get(0)!, '.pixi-condor'), { recursive: true, force: true })));
+    for (const s of series) warm.get(s.label)!.push(time(validateArgs, roots.get(s.label)!));
+    cold.push(time(validateArgs, roots.get('template')!, () => rmSync(join(roots.get('template')!, '.pixi-condor'), { recursive: true, force: true })));
   }
   const node = median(bare);
-  const template = median(warm.get(0)!);
+  const template = median(warm.get('template')!);
   console.log(`node -e '' (baseline)            ${node.toFixed(0)} ms`);
   console.log(`validate, template (warm cache)  ${template.toFixed(0)} ms = ${(template / node).toFixed(2)}x bare node (target <= 6x)`);
   console.log(`validate, template (cold cache)  ${median(cold).toFixed(0)} ms = ${(median(cold) / node).toFixed(2)}x bare node (first run after a lock change)`);
-  for (const n of sizes.slice(1)) {
-    const t = median(warm.get(n)!);
-    console.log(`validate, +${n} manifest lines  ${t.toFixed(0)} ms: ${(((t - template) / n) * 1000).toFixed(2)} ms per extra 1,000 lines (target <= 1)`);
+  console.log('per extra 1,000 manifest lines (target <= 1 ms); corpus = the shared manifests\' mix of lines, dense = tasks and features only:');
+  for (const s of series.slice(1)) {
+    const t = median(warm.get(s.label)!);
+    console.log(`  ${s.label.padEnd(14)} ${t.toFixed(0).padStart(5)} ms: ${(((t - template) / s.lines) * 1000).toFixed(2)} ms per 1,000 lines`);
+  }
+  // Where the time goes, per 1,000 lines: each phase timed once in a fresh process (as a real run is).
+  const phases = (label: string) => JSON.parse(spawnSync(process.execPath, [...phaseArgs, roots.get(label)!], { encoding: 'utf8' }).stdout) as Record<string, number>;
+  const samples = (label: string) => Array.from({ length: 3 }, () => phases(label));
+  const base = samples('template');
+  for (const s of series.filter((x) => x.lines === SIZES[SIZES.length - 1])) {
+    const big = samples(s.label);
+    const names = Object.keys(big[0]!);
+    const perK = names.map((name) => `${name} ${(((median(big.map((b) => b[name]!)) - median(base.map((b) => b[name]!))) / s.lines) * 1000).toFixed(2)}`);
+    console.log(`  where, ${s.label}: ${perK.join(', ')} ms per 1,000 lines`);
   }
 
   const count = Number(process.env.BENCH_FUZZ ?? 10_000);

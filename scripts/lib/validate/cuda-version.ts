@@ -1,5 +1,6 @@
 // CUDA versions as the template compares them: major.minor, where a bare major ("12") agrees
 // with any minor of that major.
+import { isTable } from './text.ts';
 
 export interface CudaVersion {
   major: number;
@@ -17,4 +18,10 @@ export const formatCuda = (v: CudaVersion): string => (v.minor === null ? `${v.m
 
 export function sameCuda(a: CudaVersion, b: CudaVersion): boolean {
   return a.major === b.major && (a.minor === null || b.minor === null || a.minor === b.minor);
+}
+
+/** The version text of a `cuda-version` dependency: `"12.9.*"` or `{ version = "12.9.*" }`; null otherwise. */
+export function pinVersionText(spec: unknown): string | null {
+  if (typeof spec === 'string') return spec;
+  return isTable(spec) && typeof spec.version === 'string' ? spec.version : null;
 }

@@ -5,14 +5,14 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeJsonAtomic } from '../atomic-file.ts';
+import { writeFileAtomic } from '../atomic-file.ts';
 import { STATE_DIR } from '../workspace.ts';
 import type { LockFile, LockedPackage } from './lock-file.ts';
 
 export const CACHE_FILE = join(STATE_DIR, 'validate-cache.json');
-const FORMAT = 2;
+const FORMAT = 3;
 
-type PackageRow = [kind: 'conda' | 'pypi', name: string, version: string, build: string | null, location: string];
+type PackageRow = [kind: 'conda' | 'pypi', name: string, version: string, build: string | null];
 
 interface CacheData {
   format: number;
@@ -20,7 +20,10 @@ interface CacheData {
   lock: {
     version: number;
     platformSubdirs: [string, string][];
-    environments: [string, { channels: string[]; platforms: [string, PackageRow[]][] }][];
+    /** Each distinct package once: environments share most of theirs. */
+    packages: PackageRow[];
+    /** name, channels, and per platform the indexes of its packages. */
+    environments: [name: string, channels: string[], platforms: [string, number[]][]][];
   };
   /** `${spec}\u0000${version}` -> 'ok' | 'version' | 'invalid:<detail>' */
   specs: Record<string, string>;
@@ -55,25 +58,35 @@ export class LockCache {
 
   lock(hash: string): LockFile | null {
     if (!this.data || this.data.lockHash !== hash) return null;
-    const toPackage = ([kind, name, version, build, location]: PackageRow): LockedPackage => ({ kind, name, version, build, location });
+    const { lock } = this.data;
+    const packages = lock.packages.map(([kind, name, version, build]): LockedPackage => ({ kind, name, version, build }));
     return {
-      version: this.data.lock.version,
-      platformSubdirs: new Map(this.data.lock.platformSubdirs),
-      environments: new Map(
-        this.data.lock.environments.map(([name, env]) => [name, { channels: env.channels, platforms: new Map(env.platforms.map(([p, rows]) => [p, rows.map(toPackage)])) }]),
-      ),
+      version: lock.version,
+      platformSubdirs: new Map(lock.platformSubdirs),
+      environments: new Map(lock.environments.map(([name, channels, platforms]) => [name, { channels, platforms: new Map(platforms.map(([p, rows]) => [p, rows.map((i) => packages[i]!)])) }])),
     };
   }
 
   storeLock(hash: string, lock: LockFile): void {
-    const row = (p: LockedPackage): PackageRow => [p.kind, p.name, p.version, p.build, p.location];
+    const packages: PackageRow[] = [];
+    const indexes = new Map<string, number>();
+    const indexOf = (p: LockedPackage): number => {
+      const key = `${p.kind}\u0000${p.name}\u0000${p.version}\u0000${p.build ?? ''}`;
+      let index = indexes.get(key);
+      if (index === undefined) {
+        index = packages.push([p.kind, p.name, p.version, p.build]) - 1;
+        indexes.set(key, index);
+      }
+      return index;
+    };
     this.data = {
       format: FORMAT,
       lockHash: hash,
       lock: {
         version: lock.version,
         platformSubdirs: [...lock.platformSubdirs],
-        environments: [...lock.environments].map(([name, env]) => [name, { channels: env.channels, platforms: [...env.platforms].map(([p, list]) => [p, list.map(row)]) }]),
+        environments: [...lock.environments].map(([name, env]) => [name, env.channels, [...env.platforms].map(([p, list]) => [p, list.map(indexOf)])]),
+        packages,
       },
       specs: this.data?.specs ?? {},
     };
@@ -93,7 +106,8 @@ export class LockCache {
   async save(): Promise<void> {
     if (!this.dirty || !this.data) return;
     try {
-      await writeJsonAtomic(this.path, this.data);
+      // Compact: a lock with many environments makes a large cache, read on every run.
+      await writeFileAtomic(this.path, JSON.stringify(this.data));
     } catch {
       // read-only checkout, full disk: the next run just recomputes
     }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { condaRequirement, satisfies, type SpecAnswers } from './conda-spec.ts';
 import { LockCache } from './lock-cache.ts';
 import { LockFormatError, lockLine, parseLockFile, type LockFile, type LockedEnvironment, type LockedPackage } from './lock-file.ts';
-import type { EnvironmentView, ManifestModel, PlatformEntry } from './manifest-model.ts';
+import type { EnvironmentView, FeatureView, ManifestModel, PlatformEntry } from './manifest-model.ts';
 import { lenientConfig } from './template-checks.ts';
 import { asTable, isTable } from './text.ts';
 import type { IssueList } from './types.ts';
@@ -58,6 +58,7 @@ export function checkLockAgainstManifest(context: LockContext, lock: LockFile, t
   const { model, manifestFile, issues } = context;
   const imageEnvironment = lenientConfig(model.data).environment;
   const workspaceDeps = asTable(model.workspace.dependencies);
+  const channels = new ManifestChannels(model);
   for (const env of model.environments()) {
     const locked = lock.environments.get(env.name);
     const isImage = env.name === imageEnvironment;
@@ -75,7 +76,7 @@ export function checkLockAgainstManifest(context: LockContext, lock: LockFile, t
       else issues.warning(finding);
       continue;
     }
-    checkChannels(model, env, locked, lock, text, context);
+    checkChannels(model, channels, env, locked, text, context);
     for (const platform of model.environmentPlatforms(env)) {
       const packages = lockedPlatform(lock, locked, platform);
       if (!packages) {
@@ -163,23 +164,44 @@ function normalizePypiName(name: string): string {
   return name.toLowerCase().replace(/[-_.]+/g, '-');
 }
 
-/** The manifest's channels for an environment, as URLs comparable with the lock's. */
-function checkChannels(model: ManifestModel, env: EnvironmentView, locked: LockedEnvironment, lock: LockFile, text: string, context: LockContext): void {
-  void lock;
-  const lockedUrls = new Set(locked.channels.map(channelKey));
-  const wanted: { name: string; pointer: string }[] = [];
-  const collect = (list: unknown, pointer: string) => {
-    if (!Array.isArray(list)) return;
-    list.forEach((c, i) => {
+interface ManifestChannel {
+  name: string;
+  key: string;
+  pointer: string;
+}
+
+/** The channels the workspace and each feature list, read once: every environment asks. */
+class ManifestChannels {
+  private readonly byFeature = new Map<FeatureView, ManifestChannel[]>();
+  readonly workspace: ManifestChannel[];
+
+  constructor(model: ManifestModel) {
+    this.workspace = ManifestChannels.read(model.workspace.channels, `/${model.workspaceKey ?? 'workspace'}/channels`);
+  }
+
+  of(feature: FeatureView): ManifestChannel[] {
+    let list = this.byFeature.get(feature);
+    if (!list) this.byFeature.set(feature, (list = ManifestChannels.read(feature.table.channels, `${feature.pointer}/channels`)));
+    return list;
+  }
+
+  private static read(list: unknown, pointer: string): ManifestChannel[] {
+    if (!Array.isArray(list)) return [];
+    return list.flatMap((c, i) => {
       const name = typeof c === 'string' ? c : isTable(c) && typeof c.channel === 'string' ? c.channel : null;
-      if (name) wanted.push({ name, pointer: `${pointer}/${i}` });
+      return name ? [{ name, key: channelKey(name), pointer: `${pointer}/${i}` }] : [];
     });
-  };
-  collect(model.workspace.channels, `/${model.workspaceKey ?? 'workspace'}/channels`);
-  for (const feature of model.environmentFeatures(env)) if (feature.name !== 'default') collect(feature.table.channels, `${feature.pointer}/channels`);
-  if (lockedUrls.size === 0) return;
+  }
+}
+
+/** Every channel of the environment in the manifest must be one the lock was solved with. */
+function checkChannels(model: ManifestModel, channels: ManifestChannels, env: EnvironmentView, locked: LockedEnvironment, text: string, context: LockContext): void {
+  if (locked.channels.length === 0) return;
+  const lockedKeys = new Set(locked.channels.map(channelKey));
+  const wanted = [...channels.workspace];
+  for (const feature of model.environmentFeatures(env)) if (feature.name !== 'default') wanted.push(...channels.of(feature));
   for (const channel of wanted) {
-    if (lockedUrls.has(channelKey(channel.name))) continue;
+    if (lockedKeys.has(channel.key)) continue;
     context.issues.error({
       file: context.manifestFile,
       pointer: channel.pointer,

@@ -6,7 +6,6 @@ export interface LockedPackage {
   name: string;
   version: string;
   build: string | null;
-  location: string;
 }
 
 export interface LockedEnvironment {
@@ -69,8 +68,8 @@ export async function parseLockFile(text: string): Promise<LockFile> {
   const records = new Map<string, LockedPackage>();
   for (const entry of Array.isArray(data.packages) ? data.packages : []) {
     if (!isObject(entry)) continue;
-    const record = packageRecord(entry, version);
-    if (record) records.set(`${record.kind}:${record.location}`, record);
+    const found = packageRecord(entry, version);
+    if (found) records.set(`${found.record.kind}:${found.location}`, found.record);
   }
 
   const platformSubdirs = new Map<string, string>();
@@ -90,7 +89,7 @@ export async function parseLockFile(text: string): Promise<LockFile> {
         const kind = 'pypi' in selector ? 'pypi' : 'conda';
         const location = selector[kind] ?? selector.conda_source;
         if (typeof location !== 'string') continue;
-        const record = records.get(`${kind}:${location}`) ?? packageRecord({ ...selector, [kind]: location }, version);
+        const record = records.get(`${kind}:${location}`) ?? packageRecord({ ...selector, [kind]: location }, version)?.record;
         if (record) packages.push(record);
       }
       platforms.set(platform, packages);
@@ -100,7 +99,8 @@ export async function parseLockFile(text: string): Promise<LockFile> {
   return { version, environments, platformSubdirs };
 }
 
-function packageRecord(entry: Json, version: number): LockedPackage | null {
+/** The package an entry of the lock describes, and the URL or path the environments refer to it by. */
+function packageRecord(entry: Json, version: number): { record: LockedPackage; location: string } | null {
   const str = (v: unknown) => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
   if (version === 5 || 'kind' in entry) {
     const kind = entry.kind === 'pypi' ? 'pypi' : 'conda';
@@ -108,7 +108,7 @@ function packageRecord(entry: Json, version: number): LockedPackage | null {
     const name = str(entry.name);
     const pkgVersion = str(entry.version);
     if (!location || !name || pkgVersion === undefined) return null;
-    return { kind, name, version: pkgVersion, build: str(entry.build) ?? null, location };
+    return { record: { kind, name, version: pkgVersion, build: str(entry.build) ?? null }, location };
   }
   const kind = 'pypi' in entry ? 'pypi' : 'conda';
   const location = str(entry[kind]) ?? str(entry.conda_source);
@@ -118,7 +118,7 @@ function packageRecord(entry: Json, version: number): LockedPackage | null {
   const name = str(entry.name) ?? fromFile?.name;
   const pkgVersion = str(entry.version) ?? fromFile?.version;
   if (!name || pkgVersion === undefined) return null;
-  return { kind, name, version: pkgVersion, build: str(entry.build) ?? fromFile?.build ?? null, location };
+  return { record: { kind, name, version: pkgVersion, build: str(entry.build) ?? fromFile?.build ?? null }, location };
 }
 
 /** Line of `environments:` or of one environment's key in the lock text, for findings. */

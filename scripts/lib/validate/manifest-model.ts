@@ -4,7 +4,7 @@
 // dependencies an environment has on one platform. Every accessor tolerates a manifest the
 // schema rejected: wrong types are skipped, never thrown on.
 import { asStringList, asTable, isTable } from './text.ts';
-import { pointerOf } from './toml-positions.ts';
+import { escapePointer, pointerOf } from './json-pointer.ts';
 
 /** conda subdirs pixi knows (pixi.md §b.2). */
 export const CONDA_SUBDIRS = [
@@ -59,6 +59,12 @@ export interface DependencySpec {
   kind: 'conda' | 'pypi';
 }
 
+/** A table that may hold dependencies: a feature's own, or one of its `target.<selector>` tables. */
+interface Section {
+  table: Record<string, unknown>;
+  pointer: string;
+}
+
 export class ManifestModel {
   readonly data: Record<string, unknown>;
   /** `workspace` or the legacy `project`. */
@@ -71,7 +77,13 @@ export class ManifestModel {
     this.workspace = this.workspaceKey ? asTable(data[this.workspaceKey]) : {};
   }
 
+  /** The workspace's platforms (computed once: every environment asks). */
   platforms(): PlatformEntry[] {
+    this.platformCache ??= this.readPlatforms();
+    return this.platformCache;
+  }
+
+  private readPlatforms(): PlatformEntry[] {
     const list = this.workspace.platforms;
     if (!Array.isArray(list)) return [];
     const base = ['', this.workspaceKey ?? 'workspace', 'platforms'];
@@ -89,11 +101,19 @@ export class ManifestModel {
     });
   }
 
+  // Checks ask for the same views once per environment and platform: compute each once.
+  private platformCache: PlatformEntry[] | null = null;
   private featureCache: FeatureView[] | null = null;
   private featureIndex: Map<string, FeatureView> | null = null;
   private environmentCache: EnvironmentView[] | null = null;
+  private environmentIndex: Map<string, EnvironmentView> | null = null;
+  private taskCache: TaskView[] | null = null;
+  private readonly environmentFeatureCache = new Map<EnvironmentView, FeatureView[]>();
+  private readonly environmentPlatformCache = new Map<EnvironmentView, PlatformEntry[]>();
+  private readonly featurePlatformCache = new Map<FeatureView, Set<string>>();
+  private readonly sectionCache = new Map<FeatureView, Map<PlatformEntry, Section[]>>();
 
-  /** The default feature first, then [feature.*] in order (computed once: checks ask often). */
+  /** The default feature first, then [feature.*] in order. */
   features(): FeatureView[] {
     this.featureCache ??= this.readFeatures();
     return this.featureCache;
@@ -102,7 +122,7 @@ export class ManifestModel {
   private readFeatures(): FeatureView[] {
     const named = Object.entries(asTable(this.data.feature)).map(([name, table]) => ({
       name,
-      pointer: pointerOf(['feature', name]),
+      pointer: `/feature/${escapePointer(name)}`,
       table: asTable(table),
     }));
     return [{ name: 'default', pointer: '', table: this.data }, ...named];
@@ -121,7 +141,7 @@ export class ManifestModel {
   private readEnvironments(): EnvironmentView[] {
     const declared = asTable(this.data.environments);
     const views: EnvironmentView[] = Object.entries(declared).map(([name, value]) => {
-      const pointer = pointerOf(['environments', name]);
+      const pointer = `/environments/${escapePointer(name)}`;
       if (Array.isArray(value)) {
         return { name, pointer, featureRefs: featureRefs(value, pointer), noDefaultFeature: false, inline: null };
       }
@@ -139,65 +159,113 @@ export class ManifestModel {
   }
 
   environment(name: string): EnvironmentView | undefined {
-    return this.environments().find((e) => e.name === name);
+    this.environmentIndex ??= new Map(this.environments().map((e) => [e.name, e]));
+    return this.environmentIndex.get(name);
   }
 
   /** The features an environment is made of, in pixi's order (its own first, default last). */
   environmentFeatures(env: EnvironmentView): FeatureView[] {
-    const list: FeatureView[] = [];
+    let list = this.environmentFeatureCache.get(env);
+    if (list) return list;
+    list = [];
     if (env.inline) list.push(env.inline);
     for (const ref of env.featureRefs) {
       const feature = this.feature(ref.name);
       if (feature && !list.includes(feature)) list.push(feature);
     }
     if (!env.noDefaultFeature) list.push(this.feature('default')!);
+    this.environmentFeatureCache.set(env, list);
     return list;
   }
 
   /** Platforms of an environment: the workspace's, narrowed by every feature that lists its own. */
   environmentPlatforms(env: EnvironmentView): PlatformEntry[] {
+    const known = this.environmentPlatformCache.get(env);
+    if (known) return known;
     let platforms = this.platforms();
     for (const feature of this.environmentFeatures(env)) {
       if (feature.name === 'default' || !Array.isArray(feature.table.platforms)) continue;
-      const allowed = new Set(asStringList(feature.table.platforms));
+      let allowed = this.featurePlatformCache.get(feature);
+      if (!allowed) this.featurePlatformCache.set(feature, (allowed = new Set(asStringList(feature.table.platforms))));
       platforms = platforms.filter((p) => allowed.has(p.name) || (p.subdir !== null && p.subdir === p.name && allowed.has(p.subdir)));
     }
+    this.environmentPlatformCache.set(env, platforms);
     return platforms;
   }
 
-  /** Direct dependencies of an environment on one platform; a target section overrides the plain one. */
+  /**
+   * Direct dependencies of an environment on one platform, by priority: an earlier feature over
+   * a later one, a matching target section over the feature's plain one.
+   */
   dependencies(env: EnvironmentView, platform: PlatformEntry): DependencySpec[] {
     const result = new Map<string, DependencySpec>();
-    // Features listed later have lower priority: walk them last-first so earlier ones win.
-    for (const feature of [...this.environmentFeatures(env)].reverse()) {
-      const sections: { table: Record<string, unknown>; pointer: string }[] = [{ table: feature.table, pointer: feature.pointer }];
-      for (const [selector, target] of Object.entries(asTable(feature.table.target))) {
-        if (targetMatches(selector, platform)) sections.push({ table: asTable(target), pointer: `${feature.pointer}${pointerOf(['target', selector])}` });
-      }
-      for (const section of sections) {
+    // Lowest priority first, so that what matters more overwrites it.
+    const features = this.environmentFeatures(env);
+    for (let f = features.length - 1; f >= 0; f--) {
+      for (const section of this.sections(features[f]!, platform)) {
         for (const kind of DEPENDENCY_KINDS) {
           for (const [name, spec] of Object.entries(asTable(section.table[kind]))) {
-            result.set(`conda:${name}`, { name, spec, pointer: `${section.pointer}${pointerOf([kind, name])}`, kind: 'conda' });
+            result.set(`conda:${name}`, { name, spec, pointer: `${section.pointer}/${kind}/${escapePointer(name)}`, kind: 'conda' });
           }
         }
         for (const [name, spec] of Object.entries(asTable(section.table['pypi-dependencies']))) {
-          result.set(`pypi:${name}`, { name, spec, pointer: `${section.pointer}${pointerOf(['pypi-dependencies', name])}`, kind: 'pypi' });
+          result.set(`pypi:${name}`, { name, spec, pointer: `${section.pointer}/pypi-dependencies/${escapePointer(name)}`, kind: 'pypi' });
         }
       }
     }
     return [...result.values()];
   }
 
+  /** The one conda dependency `name` of an environment on a platform (what dependencies() would list). */
+  condaDependency(env: EnvironmentView, platform: PlatformEntry, name: string): DependencySpec | undefined {
+    // Highest priority first: the first one found wins.
+    for (const feature of this.environmentFeatures(env)) {
+      const sections = this.sections(feature, platform);
+      for (let s = sections.length - 1; s >= 0; s--) {
+        const section = sections[s]!;
+        for (let k = DEPENDENCY_KINDS.length - 1; k >= 0; k--) {
+          const kind = DEPENDENCY_KINDS[k]!;
+          const table = section.table[kind];
+          if (isTable(table) && Object.hasOwn(table, name)) return { name, spec: table[name], pointer: `${section.pointer}/${kind}/${escapePointer(name)}`, kind: 'conda' };
+        }
+      }
+    }
+    return undefined;
+  }
+
+  /** A feature's plain table, then its target tables that apply to `platform`, in order. */
+  private sections(feature: FeatureView, platform: PlatformEntry): Section[] {
+    let byPlatform = this.sectionCache.get(feature);
+    if (!byPlatform) this.sectionCache.set(feature, (byPlatform = new Map()));
+    let sections = byPlatform.get(platform);
+    if (sections) return sections;
+    sections = [{ table: feature.table, pointer: feature.pointer }];
+    if (isTable(feature.table.target)) {
+      for (const [selector, target] of Object.entries(feature.table.target)) {
+        if (targetMatches(selector, platform)) sections.push({ table: asTable(target), pointer: `${feature.pointer}/target/${escapePointer(selector)}` });
+      }
+    }
+    byPlatform.set(platform, sections);
+    return sections;
+  }
+
   /** Every task: top level, per feature, per target, per inline environment. */
   tasks(): TaskView[] {
+    this.taskCache ??= this.readTasks();
+    return this.taskCache;
+  }
+
+  private readTasks(): TaskView[] {
     const tasks: TaskView[] = [];
     const collect = (table: Record<string, unknown>, pointer: string, owner: string) => {
-      for (const [name, definition] of Object.entries(asTable(table.tasks))) {
-        tasks.push({ name, pointer: `${pointer}${pointerOf(['tasks', name])}`, definition, owner });
+      if (isTable(table.tasks)) {
+        for (const [name, definition] of Object.entries(table.tasks)) tasks.push({ name, pointer: `${pointer}/tasks/${escapePointer(name)}`, definition, owner });
       }
-      for (const [selector, target] of Object.entries(asTable(table.target))) {
-        for (const [name, definition] of Object.entries(asTable(asTable(target).tasks))) {
-          tasks.push({ name, pointer: `${pointer}${pointerOf(['target', selector, 'tasks', name])}`, definition, owner });
+      if (!isTable(table.target)) return;
+      for (const [selector, target] of Object.entries(table.target)) {
+        if (!isTable(target) || !isTable(target.tasks)) continue;
+        for (const [name, definition] of Object.entries(target.tasks)) {
+          tasks.push({ name, pointer: `${pointer}/target/${escapePointer(selector)}/tasks/${escapePointer(name)}`, definition, owner });
         }
       }
     };
@@ -220,8 +288,10 @@ export class ManifestModel {
 }
 
 function featureRefs(value: unknown, pointer: string): { name: string; pointer: string }[] {
-  if (!Array.isArray(value)) return [];
-  return value.flatMap((name, i) => (typeof name === 'string' ? [{ name, pointer: `${pointer}/${i}` }] : []));
+  const refs: { name: string; pointer: string }[] = [];
+  if (!Array.isArray(value)) return refs;
+  for (let i = 0; i < value.length; i++) if (typeof value[i] === 'string') refs.push({ name: value[i] as string, pointer: `${pointer}/${i}` });
+  return refs;
 }
 
 /** pixi names an unnamed rich entry after its platform and virtual packages: linux-64-cuda-12-9. */

@@ -1,11 +1,11 @@
 // The manifest against our JSON schema (schema/pixi-manifest.schema.json, precompiled), with
 // ajv's raw errors turned into one finding per real mistake: anyOf noise folded into
 // "must be X or Y", unknown keys with a did-you-mean, names of TOML tables instead of pointers.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { ErrorObject } from 'ajv';
 import { closest, describeValue, tomlPath } from './text.ts';
-import { pointerOf } from './toml-positions.ts';
+import { escapePointer, pointerOf, splitPointer } from './json-pointer.ts';
 import type { IssueList } from './types.ts';
 import { COMPILED_VALIDATOR, combinedSchema } from './schema-source.ts';
 
@@ -32,7 +32,7 @@ export async function manifestValidator(): Promise<CompiledValidator> {
 export async function checkManifestSchema(data: unknown, file: string, issues: IssueList): Promise<void> {
   const validate = await manifestValidator();
   if (validate(data)) return;
-  const errors = foldErrors(validate.errors ?? [], data);
+  const errors = foldErrors(validate.errors ?? []);
   const schema = combinedSchema();
   const seen = new Set<string>();
   for (const error of errors) {
@@ -60,7 +60,7 @@ interface Folded {
 
 const under = (path: string, base: string) => path === base || path.startsWith(base + '/');
 
-export function foldErrors(raw: ErrorObject[], data: unknown): Folded[] {
+export function foldErrors(raw: ErrorObject[]): Folded[] {
   const out: Folded[] = [];
   for (const error of raw) {
     if (error.keyword === 'propertyNames' || error.keyword === 'if') continue; // the inner error says it
@@ -90,7 +90,6 @@ export function foldErrors(raw: ErrorObject[], data: unknown): Folded[] {
       out.push({ instancePath: at, keyword: 'type', params: { type: expected.join(',') }, expected: [...new Set(expected)] });
     }
   }
-  void data;
   return out;
 }
 
@@ -109,13 +108,9 @@ const TYPE_WORDS: Record<string, string> = {
   null: 'nothing',
 };
 
-function segments(pointer: string): string[] {
-  return pointer === '' ? [] : pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
-}
-
 function valueAt(data: unknown, pointer: string): unknown {
   let node = data;
-  for (const segment of segments(pointer)) {
+  for (const segment of splitPointer(pointer)) {
     if (node === null || typeof node !== 'object') return undefined;
     node = (node as Json)[segment];
   }
@@ -153,7 +148,7 @@ function schemaAt(root: Json, data: unknown, pointer: string): Json | null {
   };
   let node = deref(root, data);
   let value = data;
-  for (const segment of segments(pointer)) {
+  for (const segment of splitPointer(pointer)) {
     if (!node) return null;
     const child = value !== null && typeof value === 'object' ? (value as Json)[segment] : undefined;
     let next: unknown;
@@ -176,7 +171,7 @@ function allowedKeys(schema: Json | null): string[] {
 }
 
 function where(pointer: string): string {
-  return pointer === '' ? 'the top level' : `[${tomlPath(segments(pointer))}]`;
+  return pointer === '' ? 'the top level' : `[${tomlPath(splitPointer(pointer))}]`;
 }
 
 const ENV_TABLE_HINT = 'pixi rejects unknown keys; settings of your own belong under [tool.<name>]';
@@ -191,7 +186,7 @@ export function describeError(error: Folded, data: unknown, schema: Json): { poi
       const allowed = allowedKeys(here);
       const guess = closest(key, allowed);
       return {
-        pointer: `${path}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`,
+        pointer: `${path}/${escapePointer(key)}`,
         rule: 'schema/unknown-key',
         message: `unknown key '${key}' in ${where(path)}`,
         hint: guess ? `did you mean '${guess}'?` : path === '' ? ENV_TABLE_HINT : allowed.length ? `allowed keys: ${allowed.join(', ')}` : ENV_TABLE_HINT,
@@ -200,8 +195,8 @@ export function describeError(error: Folded, data: unknown, schema: Json): { poi
     }
     case 'propertyName': {
       const name = String(error.params.propertyName);
-      const pointer = pointerOf([...segments(path), name]);
-      const parent = segments(path).pop();
+      const pointer = pointerOf([...splitPointer(path), name]);
+      const parent = splitPointer(path).pop();
       if (parent === 'environments') {
         return { pointer, rule: 'manifest/environment-name', message: `environment name '${name}' is not valid: pixi allows only lower-case letters, digits and '-'`, hint: `rename it, e.g. '${name.toLowerCase().replace(/[^a-z\d-]+/g, '-')}'`, at: 'key' };
       }
@@ -263,13 +258,4 @@ function hintForType(expected: string[]): string {
 function describeSchemaRule(params: Record<string, unknown>): string {
   if (typeof params.pattern === 'string') return `it must match ${params.pattern}`;
   return 'see docs/validate.md';
-}
-
-/** For tests: all allowed keys of the table at `pointer` in the data. */
-export function allowedKeysAt(data: unknown, pointer: string): string[] {
-  return allowedKeys(schemaAt(combinedSchema(), data, pointer));
-}
-
-export function readCompiledValidatorText(): string {
-  return readFileSync(COMPILED_VALIDATOR, 'utf8');
 }

@@ -2,9 +2,9 @@
 // parts of the manifest (features, tasks, platforms, environments), task cycles, task args used
 // but not declared, deprecated spellings. pixi.md §a.5 lists where the official schema is silent.
 import { CONDA_SUBDIRS, ManifestModel, PLATFORM_FAMILIES, type TaskView } from './manifest-model.ts';
-import { cudaMajorMinor, formatCuda, sameCuda } from './cuda-version.ts';
+import { cudaMajorMinor, formatCuda, pinVersionText, sameCuda } from './cuda-version.ts';
 import { asStringList, asTable, closest, isTable } from './text.ts';
-import { pointerOf } from './toml-positions.ts';
+import { escapePointer, pointerOf } from './json-pointer.ts';
 import type { IssueList } from './types.ts';
 
 export function checkManifestSemantics(model: ManifestModel, file: string, issues: IssueList): void {
@@ -22,8 +22,8 @@ function checkCudaPins(model: ManifestModel, file: string, issues: IssueList): v
     for (const platform of model.environmentPlatforms(env)) {
       const declared = model.declaredCuda(env, platform);
       if (!declared) continue;
-      const pin = model.dependencies(env, platform).find((d) => d.kind === 'conda' && d.name === 'cuda-version');
-      const pinText = typeof pin?.spec === 'string' ? pin.spec : isTable(pin?.spec) && typeof pin.spec.version === 'string' ? pin.spec.version : null;
+      const pin = model.condaDependency(env, platform, 'cuda-version');
+      const pinText = pin ? pinVersionText(pin.spec) : null;
       if (!pin || pinText === null || reported.has(pin.pointer)) continue;
       const cuda = cudaMajorMinor(declared.value);
       const pinned = cudaMajorMinor(pinText);
@@ -130,15 +130,13 @@ function unknownPlatform(name: string, pointer: string, candidates: string[], fi
 }
 
 function checkFeaturesAndEnvironments(model: ManifestModel, file: string, issues: IssueList): void {
-  const features = model.features().map((f) => f.name);
   if (isTable(asTable(model.data.feature).default)) {
     issues.error({ file, pointer: '/feature/default', rule: 'manifest/reserved-feature', message: "the feature name 'default' is reserved for the top-level tables", hint: 'rename the feature, or move its tables to the top level', at: 'key' });
   }
   for (const env of model.environments()) {
     for (const ref of env.featureRefs) {
-      if (features.includes(ref.name) && ref.name !== 'default') continue;
-      if (ref.name === 'default') continue;
-      const guess = closest(ref.name, features.filter((f) => f !== 'default'));
+      if (ref.name === 'default' || model.feature(ref.name)) continue;
+      const guess = closest(ref.name, model.features().filter((f) => f.name !== 'default').map((f) => f.name));
       issues.error({
         file,
         pointer: ref.pointer,
@@ -159,26 +157,30 @@ interface DependencyRef {
   pointer: string;
 }
 
+// Module-level helpers rather than closures: these run for every task, and tsx wraps each
+// closure it creates in a naming call.
+function addDependencyRef(refs: DependencyRef[], value: unknown, pointer: string): void {
+  if (typeof value === 'string') refs.push({ task: value, pointer });
+  else if (isTable(value) && typeof value.task === 'string') {
+    refs.push({ task: value.task, pointer: `${pointer}/task`, ...(typeof value.environment === 'string' ? { environment: value.environment } : {}) });
+  }
+}
+
+function addDependencyRefs(refs: DependencyRef[], value: unknown, pointer: string): void {
+  if (Array.isArray(value)) value.forEach((v, i) => addDependencyRef(refs, v, `${pointer}/${i}`));
+  else addDependencyRef(refs, value, pointer);
+}
+
 function dependsOn(task: TaskView): { refs: DependencyRef[]; deprecated: boolean } {
   const refs: DependencyRef[] = [];
-  const add = (value: unknown, pointer: string) => {
-    if (typeof value === 'string') refs.push({ task: value, pointer });
-    else if (isTable(value) && typeof value.task === 'string') {
-      refs.push({ task: value.task, pointer: `${pointer}/task`, ...(typeof value.environment === 'string' ? { environment: value.environment } : {}) });
-    }
-  };
-  const addAll = (value: unknown, pointer: string) => {
-    if (Array.isArray(value)) value.forEach((v, i) => add(v, `${pointer}/${i}`));
-    else add(value, pointer);
-  };
   const def = task.definition;
   let deprecated = false;
-  if (Array.isArray(def)) addAll(def, task.pointer);
+  if (Array.isArray(def)) addDependencyRefs(refs, def, task.pointer);
   else if (isTable(def)) {
-    addAll(def['depends-on'], `${task.pointer}/depends-on`);
+    addDependencyRefs(refs, def['depends-on'], `${task.pointer}/depends-on`);
     if ('depends_on' in def) {
       deprecated = true;
-      addAll(def.depends_on, `${task.pointer}/depends_on`);
+      addDependencyRefs(refs, def.depends_on, `${task.pointer}/depends_on`);
     }
   }
   return { refs, deprecated };
@@ -235,36 +237,60 @@ function closestHint(name: string, candidates: Iterable<string>): string {
 
 function checkTaskArgs(task: TaskView, file: string, issues: IssueList): void {
   const def = task.definition;
-  const declared = new Set<string>();
-  const places: { text: string; pointer: string }[] = [];
-  if (typeof def === 'string') places.push({ text: def, pointer: task.pointer });
-  else if (isTable(def)) {
-    if (Array.isArray(def.args)) {
-      for (const arg of def.args) {
-        if (typeof arg === 'string') declared.add(arg);
-        else if (isTable(arg) && typeof arg.arg === 'string') declared.add(arg.arg);
+  if (typeof def === 'string') {
+    if (def.includes('{{')) scanTaskArgs(task, declaredArgs(def), def, task.pointer, file, issues);
+    return;
+  }
+  if (!isTable(def)) return;
+  // Most tasks use no {{ }} at all: look at their args only when one does.
+  let declared: Set<string> | null = null;
+  for (const key of TEMPLATED_KEYS) {
+    const value = def[key];
+    if (typeof value === 'string') {
+      if (value.includes('{{')) scanTaskArgs(task, (declared ??= declaredArgs(def)), value, `${task.pointer}/${key}`, file, issues);
+    } else if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const text = value[i];
+        if (typeof text === 'string' && text.includes('{{')) scanTaskArgs(task, (declared ??= declaredArgs(def)), text, `${task.pointer}/${key}/${i}`, file, issues);
       }
     }
-    const cmd = def.cmd;
-    if (typeof cmd === 'string') places.push({ text: cmd, pointer: `${task.pointer}/cmd` });
-    else asStringList(cmd).forEach((text, i) => places.push({ text, pointer: `${task.pointer}/cmd/${i}` }));
-    for (const key of ['inputs', 'outputs']) asStringList(def[key]).forEach((text, i) => places.push({ text, pointer: `${task.pointer}/${key}/${i}` }));
-    for (const [name, value] of Object.entries(asTable(def.env))) if (typeof value === 'string') places.push({ text: value, pointer: `${task.pointer}${pointerOf(['env', name])}` });
   }
-  const reported = new Set<string>();
-  for (const place of places) {
-    for (const match of place.text.matchAll(TEMPLATE_VARIABLE)) {
-      const name = match[1]!;
-      if (name === 'pixi' || declared.has(name) || reported.has(name)) continue;
-      reported.add(name);
-      issues.error({
-        file,
-        pointer: place.pointer,
-        rule: 'manifest/undeclared-task-arg',
-        message: `task '${task.name}' uses {{ ${name} }} but declares no argument '${name}'`,
-        hint: typeof def === 'string' ? `make it a table: { cmd = "...", args = ["${name}"] }` : `add "${name}" to its args (args = ["${name}"] or { arg = "${name}", default = "..." })`,
-      });
+  if (isTable(def.env)) {
+    for (const [name, value] of Object.entries(def.env)) {
+      if (typeof value === 'string' && value.includes('{{')) scanTaskArgs(task, (declared ??= declaredArgs(def)), value, `${task.pointer}/env/${escapePointer(name)}`, file, issues);
     }
+  }
+}
+
+const TEMPLATED_KEYS = ['cmd', 'inputs', 'outputs'];
+
+/** The names a task may use in {{ }}: its args, and pixi's own variables. */
+function declaredArgs(def: unknown): Set<string> {
+  const declared = new Set<string>();
+  declared.add('pixi');
+  if (isTable(def) && Array.isArray(def.args)) {
+    for (const arg of def.args) {
+      if (typeof arg === 'string') declared.add(arg);
+      else if (isTable(arg) && typeof arg.arg === 'string') declared.add(arg.arg);
+    }
+  }
+  return declared;
+}
+
+/** Report each {{ name }} in `text` that the task does not declare (once per name: it joins `declared`). */
+function scanTaskArgs(task: TaskView, declared: Set<string>, text: string, pointer: string, file: string, issues: IssueList): void {
+  TEMPLATE_VARIABLE.lastIndex = 0;
+  for (let match = TEMPLATE_VARIABLE.exec(text); match !== null; match = TEMPLATE_VARIABLE.exec(text)) {
+    const name = match[1]!;
+    if (declared.has(name)) continue;
+    declared.add(name);
+    issues.error({
+      file,
+      pointer,
+      rule: 'manifest/undeclared-task-arg',
+      message: `task '${task.name}' uses {{ ${name} }} but declares no argument '${name}'`,
+      hint: typeof task.definition === 'string' ? `make it a table: { cmd = "...", args = ["${name}"] }` : `add "${name}" to its args (args = ["${name}"] or { arg = "${name}", default = "..." })`,
+    });
   }
 }
 

@@ -9,7 +9,7 @@ import { CONFIG_DEFAULTS, displayPath, templateConfig, type TemplateConfig } fro
 import { globalArgs, type DockerArg } from './dockerfile-args.ts';
 import type { EnvironmentView, ManifestModel, PlatformEntry } from './manifest-model.ts';
 import { imageRepository, readSubmitFile, splitFileList, type SubmitCommands } from './submit-file.ts';
-import { cudaMajorMinor, formatCuda, sameCuda } from './cuda-version.ts';
+import { cudaMajorMinor, formatCuda, pinVersionText, sameCuda } from './cuda-version.ts';
 import { asStringList, isTable } from './text.ts';
 import type { IssueList } from './types.ts';
 
@@ -110,8 +110,8 @@ interface CudaContext extends TemplateContext {
 function checkCuda(c: CudaContext): void {
   const { model, env, manifestFile, issues } = c;
   const declared = model.declaredCuda(env, c.platform);
-  const pinDependency = c.platform ? model.dependencies(env, c.platform).find((d) => d.kind === 'conda' && d.name === 'cuda-version') : undefined;
-  const pinText = typeof pinDependency?.spec === 'string' ? pinDependency.spec : isTable(pinDependency?.spec) && typeof pinDependency.spec.version === 'string' ? pinDependency.spec.version : null;
+  const pinDependency = c.platform ? model.condaDependency(env, c.platform, 'cuda-version') : undefined;
+  const pinText = pinDependency ? pinVersionText(pinDependency.spec) : null;
   const pin = pinText === null ? null : cudaMajorMinor(pinText);
 
   if (!declared) {

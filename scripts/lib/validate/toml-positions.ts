@@ -3,6 +3,7 @@
 // pollutes Object.prototype on `__proto__` keys). The tree costs ~10 ms per 1,000 lines, so it
 // is built only when a finding in the manifest has to be reported.
 import type { AST } from 'toml-eslint-parser';
+import { pointerOf, splitPointer } from './json-pointer.ts';
 
 export interface Position {
   line: number;
@@ -12,23 +13,6 @@ export interface Position {
 interface Entry {
   key: Position;
   value: Position;
-}
-
-/** Escape one pointer segment (RFC 6901). */
-export function escapePointer(segment: string | number): string {
-  return String(segment).replace(/~/g, '~0').replace(/\//g, '~1');
-}
-
-export function pointerOf(segments: (string | number)[]): string {
-  return segments.map((s) => '/' + escapePointer(s)).join('');
-}
-
-function splitPointer(pointer: string): string[] {
-  if (pointer === '') return [];
-  return pointer
-    .slice(1)
-    .split('/')
-    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 const start = (node: { loc: { start: { line: number; column: number } } }): Position => ({
