@@ -159,6 +159,41 @@ dockerTest('reverting pixi.lock builds nothing and points the moving tag back at
   assert.is(await registryDigest(OPEN, path, 'default-busybox-cuda12.9'), original.digest, 'moving tag back on the old manifest');
 });
 
+dockerTest('--force rebuilds without cache and pushes although the content tag exists', async () => {
+  assert.ok(first, 'needs the first build');
+  const { ws, path, record: before } = first!;
+  const result = await run(ws, ['--force']);
+  assertOk(result);
+  assert.match(result.stderr, /^build \[/m, 'built');
+  assert.match(result.stderr, /^push /m, 'pushed');
+  const after = record(ws);
+  assert.is(after.contentTag, before.contentTag, 'same inputs, same content tag');
+  assert.is(after.digest, await registryDigest(OPEN, path, after.contentTag), 'the record follows the registry');
+});
+
+dockerTest('--no-push builds locally only: no login, no push, the record left alone', async () => {
+  const { ws, path } = workspace(AUTH);
+  ws.write('.env', `REGISTRY_USER=${AUTH_USER}\nREGISTRY_TOKEN=${AUTH_PASSWORD}\n`);
+  const result = await run(ws, ['--no-push']);
+  assertOk(result);
+  assert.match(result.stderr, /^build \[\d+\/\d+\] RUN pixi install --locked/m);
+  assert.not.match(result.stderr, /^push /m);
+  const tag = /:(default-busybox-cuda12\.9-[0-9a-f]{12})$/m.exec(result.stderr)![1]!;
+  assert.match(result.stdout, new RegExp(`^built ${AUTH.replace(/\./g, '\\.')}/${path}:${tag} \\(sha256:[0-9a-f]{12}, [\\d.]+ [KM]iB\\); not pushed`, 'm'));
+  assert.not.ok(existsSync(join(ws.root, '.pixi-condor', 'image.json')), 'no record');
+  assert.is(await registryDigest(AUTH, path, tag, { user: AUTH_USER, password: AUTH_PASSWORD }), null, 'nothing pushed');
+  assert.is((await docker('image', 'inspect', `${AUTH}/${path}:${tag}`)).code, 0, 'the image is in the engine');
+});
+
+dockerTest('credentials alone do not log in: an open registry gets no `docker login`', async () => {
+  const { ws } = workspace(OPEN);
+  ws.write('.env', `REGISTRY_USER=${AUTH_USER}\nREGISTRY_TOKEN=${AUTH_PASSWORD}\n`);
+  const result = await run(ws, ['--dry-run']);
+  assertOk(result);
+  assert.equal(result.stderr.match(/^would run: docker push /gm)?.length, 2);
+  assert.not.match(result.stderr, /docker login/);
+});
+
 dockerTest('logs in with the .env token on stdin; the token is in no output, layer or build context', async () => {
   const { ws, path } = workspace(AUTH);
   ws.write('.env', `REGISTRY_USER=${AUTH_USER}\nREGISTRY_TOKEN=${AUTH_PASSWORD}\n`);

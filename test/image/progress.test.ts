@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildFailure, buildProgress } from '../../scripts/lib/image/build.ts';
 import { formatBytes, parseHumanBytes, stripAnsi } from '../../scripts/lib/image/progress.ts';
-import { pushProgress } from '../../scripts/lib/image/push.ts';
+import { pushProgress, pushSummary, type LayerCount } from '../../scripts/lib/image/push.ts';
 
 test('build steps from the classic builder, BuildKit and podman; the context size', () => {
   const state = { contextBytes: null as number | null, seen: new Set<string>() };
@@ -19,13 +19,26 @@ test('build steps from the classic builder, BuildKit and podman; the context siz
   assert.is(buildProgress('#5 transferring context: 75.10kB 0.0s done', state), 'context 73.3 KiB');
 });
 
-test('pushed layers are counted', () => {
-  const layers = { total: new Set<string>(), done: new Set<string>() };
+test('a long step is one line; the labels build-image adds are not steps worth showing', () => {
+  const state = { contextBytes: null as number | null, seen: new Set<string>() };
+  const long = buildProgress(`Step 12/28 : RUN echo '#!/usr/bin/env bash' > /app/entrypoint.sh &&     pixi shell-hook --environment "\${ENVIRONMENT}" --shell bash >> /app/entrypoint.sh`, state)!;
+  assert.ok(long.length <= 100 + '[12/28] '.length, long);
+  assert.match(long, /^\[12\/28\] RUN echo '#!\/usr\/bin\/env bash' > \/app\/entrypoint\.sh && pixi shell-hook .*…$/);
+  assert.is(buildProgress('Step 23/28 : LABEL io.pixi-condor.content-hash=64f76fb3871c', state), null);
+  assert.is(buildProgress('Step 25/28 : LABEL org.opencontainers.image.created=2026-11-25T15:48:33.189Z', state), null);
+  assert.is(buildProgress('Step 7/9 : LABEL maintainer=me', state), '[7/9] LABEL maintainer=me', "the Dockerfile's own labels stay");
+});
+
+test('pushed layers are counted; layers the registry has are counted, not listed', () => {
+  const layers: LayerCount = { total: new Set(), done: new Set(), existing: new Set() };
   assert.is(pushProgress('e542aa5ad771: Preparing', layers), null);
   assert.is(pushProgress('949a5e9dde88: Preparing', layers), null);
-  assert.is(pushProgress('e542aa5ad771: Pushed', layers), 'layer e542aa5ad771 pushed (1/2)');
-  assert.is(pushProgress('949a5e9dde88: Layer already exists', layers), 'layer 949a5e9dde88 layer already exists (2/2)');
+  assert.is(pushProgress('5f14caf973cc: Preparing', layers), null);
+  assert.is(pushProgress('e542aa5ad771: Pushed', layers), 'layer e542aa5ad771 pushed (1/3)');
+  assert.is(pushProgress('949a5e9dde88: Layer already exists', layers), null);
+  assert.is(pushProgress('5f14caf973cc: Mounted from other/repo', layers), 'layer 5f14caf973cc mounted from other/repo (3/3)');
   assert.is(pushProgress('latest: digest: sha256:abc size: 524', layers), null);
+  assert.is(pushSummary(layers), '3 layers, 1 of them already in the registry');
 });
 
 test('a build that pixi refused for a stale lock points at `pixi lock`; others quote the engine', () => {

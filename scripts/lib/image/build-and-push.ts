@@ -37,7 +37,7 @@ export async function buildAndPush(plan: Plan, registry: RegistryClient, options
   const contentRef = `${plan.repository}:${plan.contentTag}`;
   const movingRef = `${plan.repository}:${plan.movingTag}`;
   const incomplete = await checkLock(options.root);
-  if (incomplete) options.err(`warning: ${incomplete}`);
+  if (incomplete) options.err(`warning: ${incomplete.warning}\nhint: ${incomplete.hint}`);
   const engine = await detectEngine(shell, options.engine, options.env, plan.explain);
   if (options.explain) options.err(`  engine: ${engine.bin} (${engine.kind} ${engine.serverVersion}, builder ${engine.builder})`);
   const built = await buildImage(shell, engine, {
@@ -80,7 +80,7 @@ export async function buildAndPush(plan: Plan, registry: RegistryClient, options
     if (pushed.digest && pushed.digest !== found.manifest.digest) {
       options.err(`note: the engine reported ${pushed.digest}, the registry serves ${found.manifest.digest}; recording the registry's`);
     }
-    await finish(plan, found.manifest.digest, found.sizeBytes, `built and pushed ${contentRef} and ${movingRef}`, {
+    await finish(plan, found.manifest.digest, found.sizeBytes, 'built and pushed', {
       root: options.root,
       dryRun: false,
       out: options.out,

@@ -44,6 +44,17 @@ export function buildArgv(engine: Engine, request: BuildRequest, iidfile: string
   return argv;
 }
 
+/** The labels build-image adds; the classic builder lists each as a step of its own. */
+const OUR_LABEL_STEP = /^LABEL (org\.opencontainers\.image|io\.pixi-condor)\./;
+const STEP_WIDTH = 100;
+
+/** A step as one short line: a RUN with continuation lines is long and full of spaces. */
+function stepLine(counter: string, instruction: string): string | null {
+  if (OUR_LABEL_STEP.test(instruction)) return null;
+  const text = instruction.replace(/\s+/g, ' ').trim();
+  return `[${counter}] ${text.length > STEP_WIDTH ? `${text.slice(0, STEP_WIDTH - 1)}…` : text}`;
+}
+
 /** Turn one engine output line into a progress line (or nothing), noting the context size. */
 export function buildProgress(line: string, state: { contextBytes: number | null; seen: Set<string> }): string | null {
   let match = /^Sending build context to Docker daemon\s+(\S+)/.exec(line) ?? /^#\d+ transferring context: ([\d.]+\s*[kMG]?i?B)/.exec(line);
@@ -54,11 +65,11 @@ export function buildProgress(line: string, state: { contextBytes: number | null
   }
   // classic: "Step 3/17 : COPY …"; podman: "STEP 3/17: COPY …"; BuildKit: "#7 [build 2/4] RUN …"
   match = /^(?:Step|STEP) (\d+\/\d+)\s?: (.*)$/.exec(line);
-  if (match) return `[${match[1]}] ${match[2]}`;
+  if (match) return stepLine(match[1]!, match[2]!);
   match = /^#(\d+) \[([^\]]*\d+\/\d+)\] (.*)$/.exec(line);
   if (match && !state.seen.has(match[1]!)) {
     state.seen.add(match[1]!);
-    return `[${match[2]}] ${match[3]}`;
+    return stepLine(match[2]!, match[3]!);
   }
   return null;
 }

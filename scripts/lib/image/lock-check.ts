@@ -8,11 +8,11 @@ import { UserError } from '../errors.ts';
 const INCOMPLETE = new Set(['lock/environment-missing', 'lock/platform-missing']);
 
 /**
- * Throw for a stale lock. Returns a warning when the lock is only incomplete: `pixi run`
- * completes it before the task starts, but run any other way the build's
+ * Throw for a stale lock. Returns a warning (and its hint) when the lock is only incomplete:
+ * `pixi run` completes it before the task starts, but run any other way the build's
  * `pixi install --locked`, which checks every environment and platform, refuses it.
  */
-export async function checkLock(root: string): Promise<string | null> {
+export async function checkLock(root: string): Promise<{ warning: string; hint: string } | null> {
   const { validateWorkspace } = await import('../validate/index.ts');
   const report = await validateWorkspace({ root });
   const stale = report.errors.find((finding) => finding.rule.startsWith('lock/'));
@@ -26,7 +26,8 @@ export async function checkLock(root: string): Promise<string | null> {
   const gaps = report.warnings.filter((finding) => INCOMPLETE.has(finding.rule));
   if (gaps.length === 0) return null;
   const first = gaps[0]!.message.replace(/; pixi will lock it on first run$/, '');
-  return `pixi.lock is incomplete (${first}${gaps.length > 1 ? `, and ${gaps.length - 1} more` : ''}); ` +
-    'the image build installs with --locked, which refuses an incomplete lock: run `pixi lock` and commit pixi.lock ' +
-    '(`pixi run build-image` completes it by itself)';
+  return {
+    warning: `pixi.lock is incomplete: ${first}${gaps.length > 1 ? ` (and ${gaps.length - 1} more environment or platform${gaps.length > 2 ? 's' : ''})` : ''}`,
+    hint: 'the build\'s `pixi install --locked` refuses an incomplete lock: run `pixi lock` and commit pixi.lock',
+  };
 }

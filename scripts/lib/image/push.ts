@@ -17,8 +17,15 @@ export interface PushResult {
 const REFUSED = /denied|unauthorized|forbidden|authentication required|tag invalid|immutable|not allowed|unsupported/i;
 const UNREACHABLE = /connection refused|no such host|i\/o timeout|dial tcp|network is unreachable|connection reset/i;
 
+export interface LayerCount {
+  total: Set<string>;
+  done: Set<string>;
+  /** Layers the registry already had: counted, not listed (the moving tag's push is all of these). */
+  existing: Set<string>;
+}
+
 /** Turn one push output line into a progress line, counting layers. */
-export function pushProgress(line: string, layers: { total: Set<string>; done: Set<string> }): string | null {
+export function pushProgress(line: string, layers: LayerCount): string | null {
   let match = /^([0-9a-f]{12}): (Preparing|Waiting)$/.exec(line) ?? /^Copying (?:blob|config) (?:sha256:)?([0-9a-f]{12})/.exec(line);
   if (match) {
     layers.total.add(match[1]!);
@@ -30,9 +37,18 @@ export function pushProgress(line: string, layers: { total: Set<string>; done: S
   if (match) {
     layers.total.add(match[1]!);
     layers.done.add(match[1]!);
+    if (match[2] === 'Layer already exists') {
+      layers.existing.add(match[1]!);
+      return null;
+    }
     return `layer ${match[1]} ${match[2]!.toLowerCase()} (${layers.done.size}/${layers.total.size})`;
   }
   return null;
+}
+
+/** The line that closes a push: how many layers, and how many of them the registry had. */
+export function pushSummary(layers: LayerCount): string {
+  return `${layers.done.size} layers, ${layers.existing.size} of them already in the registry`;
 }
 
 export async function pushImage(
@@ -45,11 +61,11 @@ export async function pushImage(
 ): Promise<PushResult> {
   const dir = shell.dryRun || engine.kind !== 'podman' ? null : await mkdtemp(join(tmpdir(), 'pixi-condor-push-'));
   const digestFile = dir ? join(dir, 'digest') : null;
-  const layers = { total: new Set<string>(), done: new Set<string>() };
+  const layers: LayerCount = { total: new Set(), done: new Set(), existing: new Set() };
   let digest: string | null = null;
   try {
     const argv = [engine.bin, 'push', ...tlsFlags(engine, registry), ...(engine.kind === 'podman' ? ['--format', 'docker'] : []), ...(digestFile ? ['--digestfile', digestFile] : []), reference];
-    log.show(reference);
+    if (!shell.dryRun) log.show(reference);
     const result = await shell.run(argv, {
       env,
       nothrow: true,
@@ -77,6 +93,7 @@ export async function pushImage(
       throw new UserError(`the push of ${reference} failed: ${last}`, { hint: 'the push output above shows why' });
     }
     if (digestFile) digest = (await readFile(digestFile, 'utf8')).trim() || digest;
+    if (layers.done.size > 0) log.show(`done: ${pushSummary(layers)}`);
     return { digest };
   } finally {
     if (dir) await rm(dir, { recursive: true, force: true });
