@@ -4,7 +4,9 @@ import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { validateManifestSource } from '../../scripts/lib/validate/index.ts';
-import { COMPILED_VALIDATOR, compiledHash, schemaHash, TOOL_SCHEMA } from '../../scripts/lib/validate/schema-source.ts';
+import { parse } from 'smol-toml';
+import { manifestValidator } from '../../scripts/lib/validate/manifest-schema.ts';
+import { COMPILED_VALIDATOR, compiledHash, compileValidator, schemaHash, TOOL_SCHEMA } from '../../scripts/lib/validate/schema-source.ts';
 import { CONFIG_DEFAULTS, templateConfig } from '../../scripts/lib/workspace.ts';
 
 test('schema/manifest-validator.cjs was compiled from the current schema files', () => {
@@ -55,6 +57,25 @@ test('anyOf noise folds into one message per mistake, in TOML words', async () =
   assert.equal(missing.errors.map((e) => [e.rule, e.line]), [['schema/missing-key', 1]]);
   const none = await validateManifestSource('[tasks]\na = "b"\n');
   assert.match(none.errors[0]!.message, /no \[workspace\] table/);
+});
+
+test('homepage, repository and documentation must be URLs (pixi parses them as URLs; ajv-formats checks)', async () => {
+  const base = '[workspace]\nchannels = ["conda-forge"]\nplatforms = ["linux-64"]\n';
+  const bad = await validateManifestSource(`${base}repository = "https://github.com/a/b"\nhomepage = "my project page"\n`);
+  assert.equal(bad.errors.map((e) => [e.rule, e.line, e.column]), [['schema/format', 5, 12]]);
+  assert.match(bad.errors[0]!.message, /\[workspace\.homepage\] must be a URL, not the string "my project page"/);
+  const good = await validateManifestSource(`${base}homepage = "https://example.org/x"\ndocumentation = "https://example.org/docs"\n`);
+  assert.is(good.ok, true, JSON.stringify(good.errors));
+});
+
+test('compiling the schema on the spot (no shipped validator) gives the shipped validator\'s answers', async () => {
+  const shipped = await manifestValidator();
+  const compiled = await compileValidator();
+  const base = '[workspace]\nchannels = ["conda-forge"]\nplatforms = ["linux-64"]\n';
+  for (const text of [base, `${base}homepage = "not a url"\n`, `${base}[dependencies]\nnumpy = 3\n`, readFileSync('pixi.toml', 'utf8')]) {
+    const data = parse(text);
+    assert.is(compiled(data), shipped(data), text);
+  }
 });
 
 test.run();

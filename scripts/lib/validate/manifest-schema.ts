@@ -7,7 +7,7 @@ import type { ErrorObject } from 'ajv';
 import { closest, describeValue, tomlPath } from './text.ts';
 import { escapePointer, pointerOf, splitPointer } from './json-pointer.ts';
 import type { IssueList } from './types.ts';
-import { COMPILED_VALIDATOR, combinedSchema } from './schema-source.ts';
+import { COMPILED_VALIDATOR, combinedSchema, compileValidator } from './schema-source.ts';
 
 interface CompiledValidator {
   (data: unknown): boolean;
@@ -22,9 +22,7 @@ export async function manifestValidator(): Promise<CompiledValidator> {
   if (existsSync(COMPILED_VALIDATOR)) {
     cached = createRequire(import.meta.url)(COMPILED_VALIDATOR) as CompiledValidator;
   } else {
-    const { Ajv } = await import('ajv');
-    const { AJV_OPTIONS } = await import('./schema-source.ts');
-    cached = new Ajv(AJV_OPTIONS).compile(combinedSchema()) as CompiledValidator;
+    cached = (await compileValidator()) as CompiledValidator;
   }
   return cached;
 }
@@ -239,6 +237,8 @@ export function describeError(error: Folded, data: unknown, schema: Json): { poi
     }
     case 'const':
       return { pointer: path, rule: 'schema/enum', message: `${where(path)} must be ${JSON.stringify(error.params.allowedValue)}`, hint: `write ${JSON.stringify(error.params.allowedValue)}`, at: 'value' };
+    case 'format':
+      return { pointer: path, rule: 'schema/format', message: `${where(path)} must be ${here?.title ?? `a ${String(error.params.format)}`}, not ${describeValue(value)}`, hint: 'write the full address, e.g. "https://github.com/you/project"', at: 'value' };
     case 'not':
       return { pointer: path, rule: 'schema/reserved', message: `${JSON.stringify(value)} is a reserved name (${where(path)})`, hint: 'choose another name', at: 'value' };
     case 'false schema':
