@@ -1,10 +1,11 @@
 // Cross-file checks on a copy of the template: each rule fires on its mistake, at its line,
 // and the real template validates clean.
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { validateWorkspace } from '../../scripts/lib/validate/index.ts';
+import { CACHE_FILE } from '../../scripts/lib/validate/lock-cache.ts';
 import { repoRoot } from '../helpers/paths.ts';
 import { byRule, findings, lineOf, summary, tempWorkspace, type TempWorkspace } from './helpers.ts';
 
@@ -137,6 +138,28 @@ test('lock/environment-missing is an error for the image environment, lock/missi
   rmSync(join(ws.root, 'pixi.lock'));
   report = await validateWorkspace({ root: ws.root });
   assert.ok(byRule(report, 'lock/missing')[0]);
+});
+
+test('the lock cache is used while pixi.lock is unchanged, and dropped when it changes or is garbage', async () => {
+  const cachePath = join(ws.root, CACHE_FILE);
+  assert.is((await validateWorkspace({ root: ws.root })).ok, true);
+  const cached = readFileSync(cachePath, 'utf8');
+  assert.not.match(cached, /\.conda"/, 'the cache keeps no package URLs');
+  assert.not.match(cached, /\n/, 'the cache is compact JSON');
+  // Tamper with the cached pytorch-gpu version: a run that reports it has read the cache, not the lock.
+  const tampered = cached.replace(/\["conda","pytorch-gpu","2\.9\.1"/, '["conda","pytorch-gpu","2.8.0"');
+  assert.ok(tampered !== cached, 'pytorch-gpu 2.9.1 is in the cache');
+  writeFileSync(cachePath, tampered);
+  let report = await validateWorkspace({ root: ws.root });
+  assert.ok(byRule(report, 'lock/spec-unsatisfied')[0]?.message.includes('pytorch-gpu 2.8.0'), summary(report));
+  // Any change to pixi.lock changes its hash: the lock is read again.
+  ws.write('pixi.lock', ws.read('pixi.lock') + '\n');
+  report = await validateWorkspace({ root: ws.root });
+  assert.is(report.ok, true, summary(report));
+  writeFileSync(cachePath, '{"format": 3, "lockHash": ');
+  report = await validateWorkspace({ root: ws.root });
+  assert.is(report.ok, true, summary(report));
+  assert.match(readFileSync(cachePath, 'utf8'), /^\{"format":3,/);
 });
 
 test('lock/unreadable: broken YAML is reported with its line', async () => {
