@@ -6,6 +6,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { validateWorkspace } from '../../scripts/lib/validate/index.ts';
 import { CACHE_FILE } from '../../scripts/lib/validate/lock-cache.ts';
+import { reportHuman } from '../../scripts/lib/validate/report.ts';
+import { palette } from '../../scripts/lib/term.ts';
 import { repoRoot } from '../helpers/paths.ts';
 import { byRule, findings, lineOf, summary, tempWorkspace, type TempWorkspace } from './helpers.ts';
 
@@ -177,6 +179,9 @@ test('env/unknown-key warns without printing the value', async () => {
   assert.match(hit!.hint, /REGISTRY_TOKEN/);
   assert.is(byRule(report, 'env/malformed-line')[0]?.line, 3);
   assert.not.ok(JSON.stringify(report).includes('s3cr3t'), 'a value leaked into the report');
+  const human = reportHuman(report, { root: ws.root, paint: palette(false) });
+  assert.ok(human.includes('REGISTY_TOKEN is not a setting'), human);
+  assert.not.ok(human.includes('s3cr3t'), 'the human report shows the .env line with its value');
   assert.is(report.ok, true, 'warnings only');
 });
 

@@ -3,7 +3,11 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Palette } from '../term.ts';
+import { ENV_FILE } from './env-file.ts';
 import type { Finding, ValidationReport } from './types.ts';
+
+/** Files whose lines are never shown: their values are secrets (the finding names the key and line). */
+const SECRET_FILES = new Set([ENV_FILE]);
 
 export function reportJson(report: ValidationReport): string {
   return JSON.stringify(report, null, 2) + '\n';
@@ -50,7 +54,7 @@ export function reportHuman(report: ValidationReport, options: HumanOptions): st
     const label = finding.severity === 'error' ? paint.red('error') : paint.yellow('warning');
     const where = finding.line > 0 ? `${finding.line}:${finding.column}` : '-';
     out.push(`  ${where.padEnd(7)} ${label} ${finding.message}  ${paint.dim(`[${finding.rule}]`)}`);
-    const lines = finding.line > 0 ? sourceLines(finding.file) : null;
+    const lines = finding.line > 0 && !SECRET_FILES.has(finding.file) ? sourceLines(finding.file) : null;
     const source = lines?.[finding.line - 1];
     if (source !== undefined) out.push(...codeFrame(source, finding, paint));
     if (finding.hint) out.push(`          ${paint.cyan('hint:')} ${finding.hint}`);
