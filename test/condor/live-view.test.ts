@@ -51,11 +51,21 @@ test('many procs: grouped counts, a progress bar, held procs with their hint fir
   const { table } = tableOf(manyProcs(300));
   const lines = renderView(table, { title: 'job 77', now: Date.parse('2026-03-01T11:00:00'), width: 100, height: 24, paint: plain, notes: [] });
   assert.ok(lines.length <= 24, `${lines.length} lines`);
-  assert.match(lines[1]!, /^300 jobs: 30 held, 90 running, 90 idle, 90 completed$/);
-  assert.match(lines[2]!, /^\[#+=+-+\]$/);
+  assert.match(lines[1]!, /^300 procs: 30 held, 90 running, 90 idle, 90 completed$/);
+  assert.match(lines[2]!, /^\[#+=+-+\] 90 of 300 ended {2}\(# ended, = running, - waiting\)$/);
   assert.ok(lines.some((l) => /^77\.0\s+held/.test(l)));
   assert.ok(lines.some((l) => /hint \(memory\): .*request_memory/.test(l)), lines.join('\n'));
   assert.equal(progressBar({ idle: 1, running: 1, held: 0, suspended: 0, completed: 2, removed: 0 }, 10), '[####==--]');
+});
+
+test('a held job in the terminal view: the whole reason, wrapped to the width, and its hint with the job id', () => {
+  const { table } = tableOf(eventLog('synthetic_held_transfer_input.log'));
+  const lines = renderView(table, { title: 'job 4243', now: Date.parse('2026-03-02T12:00:00'), width: 60, height: 30, paint: plain, notes: [] });
+  for (const line of lines) assert.ok([...line].length <= 60, `too wide: ${line}`);
+  const text = lines.join(' ').replace(/\s+/g, ' ');
+  assert.match(text, /4243\.0 held: Transfer input files failure .* \(errno 2\) No such file or directory \(code 13, subcode 2\)/);
+  assert.match(text, /hint \(input transfer\): .*then `condor_release 4243\.0`/);
+  assert.ok(lines.some((l) => /^4243\.0\s+held\s+\S+\s+gpu2000/.test(l)), 'the execute point from the input transfer event');
 });
 
 test('redraw in place on a terminal: cursor up over the last block, clear, write', () => {

@@ -85,7 +85,8 @@ test('status --log PATH --json works on any event log, no HTCondor needed', asyn
         holdReason: eventLog('synthetic_held_transfer_input.log').split('\n')[6]!.trim(),
         holdCode: 13,
         holdSubcode: 2,
-        host: null,
+        // Held while its inputs were sent: the 040's `Transferring to host:` names the execute point.
+        host: 'gpu2000.chtc.wisc.edu',
       },
     ],
   });

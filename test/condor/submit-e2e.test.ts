@@ -128,7 +128,7 @@ test('Ctrl-C while condor_submit runs: it finishes, the job is recorded, then we
   const r = await submit.done;
   assert.is(r.code, 130, r.stdout + r.stderr);
   assert.match(r.stdout, /submitted job 4242 \(1 proc\), recorded in \.pixi-condor\/jobs\/4242\.json/);
-  assert.match(r.stderr, /stopped before watching \(SIGINT\); the job is in the queue\.\n\s+re-attach: pixi run status 4242/);
+  assert.match(r.stderr, /stopped before watching \(SIGINT\); the job is still in the queue\.\n\s+re-attach: pixi run status 4242/);
   assert.is(jobRecord(4242).cluster, 4242);
   const again = await runScript('status.ts', FAST, { env: ws.env, timeoutMs: 30_000 });
   assert.is(again.code, 0, again.stdout + again.stderr);

@@ -16,7 +16,7 @@ export interface TransferStep {
 }
 
 export interface EventDetails {
-  /** 001: the execute host (SlotName host, else the sinful string's alias, else its address). */
+  /** 001 (and 040 input transfer start): the execute host (SlotName host, else the sinful string's alias, else its address). */
   host?: string;
   slot?: string;
   /** 005, and 004 when the job was requeued after exiting. */
@@ -130,15 +130,19 @@ export function hostOfSinful(text: string): string | undefined {
   return address?.[1];
 }
 
-function readTermination(text: EventText, out: EventDetails, lines: string[]): void {
+/** How a job ended, from a termination's lines: `(1) Normal termination (return value N)`, or a signal and its core file. */
+export function readExit(lines: string[], out: Pick<EventDetails, 'returnValue' | 'signal' | 'coreFile'>): void {
   for (const line of lines) {
-    if (line.startsWith('(1) Normal termination (return value ')) {
-      out.returnValue = firstInt(line.slice(36));
-    } else if (line.startsWith('(0) Abnormal termination (signal ')) {
-      out.signal = firstInt(line.slice(32));
-    } else if (line.startsWith('(1) Corefile in: ')) {
-      out.coreFile = line.slice(17);
-    } else if (line.endsWith('Total Bytes Sent By Job') || (text.code === 4 && line.endsWith('Run Bytes Sent By Job'))) {
+    if (line.startsWith('(1) Normal termination (return value ')) out.returnValue = firstInt(line.slice(36));
+    else if (line.startsWith('(0) Abnormal termination (signal ')) out.signal = firstInt(line.slice(32));
+    else if (line.startsWith('(1) Corefile in: ')) out.coreFile = line.slice(17);
+  }
+}
+
+function readTermination(text: EventText, out: EventDetails, lines: string[]): void {
+  readExit(lines, out);
+  for (const line of lines) {
+    if (line.endsWith('Total Bytes Sent By Job') || (text.code === 4 && line.endsWith('Run Bytes Sent By Job'))) {
       out.bytesSent = firstInt(line);
     } else if (line.endsWith('Total Bytes Received By Job') || (text.code === 4 && line.endsWith('Run Bytes Received By Job'))) {
       out.bytesReceived = firstInt(line);
@@ -190,6 +194,11 @@ function readTransfer(text: EventText, out: EventDetails): void {
     direction: m[2] as 'input' | 'output',
     stage: m[1]!.startsWith('Entered') ? 'queued' : m[1]!.startsWith('Started') ? 'started' : 'finished',
   };
+  // The execute point is known from here on, before its 001 arrives.
+  if (out.transfer.direction === 'input' && out.transfer.stage === 'started') {
+    const line = text.body.find((l) => l.startsWith('Transferring to host:'));
+    if (line) out.host = hostOfSinful(line);
+  }
 }
 
 /**

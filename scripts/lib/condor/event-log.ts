@@ -77,6 +77,31 @@ export class LogEvent {
     return this.bodyLines;
   }
 
+  /**
+   * The first `count` body lines (trimmed, empty ones skipped), decoding no more of the event
+   * than that: the tracker reads a 005's return value from its first lines this way.
+   */
+  leadingBody(count: number): string[] {
+    if (this.bodyLines !== undefined) return this.bodyLines.slice(0, count);
+    const lines: string[] = [];
+    let at = this.lineEnd + 1;
+    while (lines.length < count && at < this.end) {
+      let nl = this.source.indexOf(NL, at);
+      if (nl < 0 || nl > this.end) nl = this.end;
+      const line = this.source.toString('utf8', at, nl).trim();
+      if (line) lines.push(line);
+      at = nl + 1;
+    }
+    return lines;
+  }
+
+  /** The same event on its own copy of its bytes: keeping it does not keep the chunk it came from. */
+  detach(): LogEvent {
+    const from = this.dateStart;
+    const copy = Buffer.from(this.source.subarray(from, this.end));
+    return new LogEvent(this.code, this.cluster, this.proc, this.subproc, this.time, copy, 0, this.headlineStart - from, this.lineEnd - from, this.end - from);
+  }
+
   /** The body fields that matter for tracking (read on first use). */
   get details(): EventDetails {
     return (this.detailsValue ??= readDetails(this));

@@ -38,6 +38,29 @@ export function fit(text: string, width: number): string {
   return chars.length <= width ? text : chars.slice(0, Math.max(0, width - 1)).join('') + '…';
 }
 
+/**
+ * Break `text` into lines of at most `width` columns at spaces (a word longer than a line is
+ * cut), continuation lines indented by `indent`; at most `maxLines`, the last marked when cut.
+ */
+export function wrap(text: string, width: number, indent = '', maxLines = Infinity): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    const prefix = lines.length === 0 && line === '' ? '' : line === '' ? indent : `${line} `;
+    if ([...prefix].length + [...word].length <= width || line === '' && [...indent].length >= width) {
+      line = prefix + word;
+      continue;
+    }
+    if (line !== '') lines.push(line);
+    line = fit((lines.length === 0 ? '' : indent) + word, width);
+  }
+  if (line !== '') lines.push(line);
+  if (lines.length <= maxLines) return lines;
+  const kept = lines.slice(0, maxLines);
+  kept[maxLines - 1] = fit(kept[maxLines - 1]! + ' …', width);
+  return kept;
+}
+
 /** Parse `90s`, `10m`, `2h`, `1d`, `0`; a bare number means minutes. Null when unreadable. */
 export function parseDuration(text: string): number | null {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/i.exec(text);

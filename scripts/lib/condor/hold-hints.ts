@@ -61,7 +61,18 @@ const BY_CODE: Record<number, HoldHint> = {
   47: { cause: 'execute duration', hint: 'the job ran longer than allowed_execute_duration: raise it or checkpoint' },
 };
 
-export function holdHint(code: number | null, subcode: number | null, reason: string | null): HoldHint {
+/** `reason (code C, subcode S)`, as HTCondor words a hold. */
+export function holdText(reason: string | null, code: number | null, subcode: number | null): string {
+  return `${reason ?? 'Reason unspecified'}${code !== null ? ` (code ${code}, subcode ${subcode ?? 0})` : ''}`;
+}
+
+/** The hint for a hold; `id` (e.g. `4242.0`) replaces `<id>` in the commands it names. */
+export function holdHint(code: number | null, subcode: number | null, reason: string | null, id?: string): HoldHint {
+  const hint = lookUp(code, subcode, reason);
+  return id === undefined ? hint : { cause: hint.cause, hint: hint.hint.replaceAll('<id>', id) };
+}
+
+function lookUp(code: number | null, subcode: number | null, reason: string | null): HoldHint {
   if (reason) {
     for (const entry of BY_REASON) {
       // Memory by reason only when the code does not say disk.

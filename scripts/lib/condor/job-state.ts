@@ -2,9 +2,10 @@
 // event → state, not branches (htcondor.md §c.4, §g.3). One JobState per cluster.proc; events
 // for procs below 0 (cluster-level events, the 25.x transfer shadow's -1000) carry no job state.
 import type { LogEvent } from './event-log.ts';
-import { resourceRows } from './event-fields.ts';
+import { readExit, resourceRows } from './event-fields.ts';
 
-const USAGE_ROWS: ReadonlySet<string> = new Set(['Memory (MB)', 'Disk (KB)']);
+const MEMORY_ROW = 'Memory (MB)';
+const MEMORY_ROWS: ReadonlySet<string> = new Set([MEMORY_ROW]);
 
 export type StateName = 'idle' | 'running' | 'held' | 'suspended' | 'completed' | 'removed';
 /** What a running job is doing, shown in the live view (JobStatus stays Running meanwhile). */
@@ -31,6 +32,10 @@ export const EVENT_STATE: Readonly<Partial<Record<number, StateName>>> = {
 /** Events whose details the table reads although they set no state. */
 const DETAIL_EVENTS: ReadonlySet<number> = new Set([40]);
 
+/** 1 for the event numbers the table looks into; a typed array, as this is asked per event. */
+const READS = new Uint8Array(1000);
+for (const code of [0, ...Object.keys(EVENT_STATE).map(Number), ...DETAIL_EVENTS]) READS[code] = 1;
+
 export const TERMINAL: ReadonlySet<StateName> = new Set(['completed', 'removed']);
 
 export interface JobState {
@@ -42,14 +47,12 @@ export interface JobState {
   activity: Activity;
   /** When the job entered its state (ms; NaN when the log's dates are unreadable). */
   since: number;
-  submittedAt: number | null;
   /** Last execute event. */
   startedAt: number | null;
   endedAt: number | null;
   host: string | null;
   exitCode: number | null;
   signal: number | null;
-  coreFile: string | null;
   holdReason: string | null;
   holdCode: number | null;
   holdSubcode: number | null;
@@ -58,13 +61,11 @@ export interface JobState {
   holds: number;
   starts: number;
   evictions: number;
-  /** From the terminate event's usage table (006 image-size events are not read, for speed). */
-  memoryUsageMb: number | null;
-  memoryRequestMb: number | null;
-  diskUsageKb: number | null;
-  diskRequestKb: number | null;
-  bytesSent: number | null;
-  bytesReceived: number | null;
+  /**
+   * The terminate event, on its own bytes: its usage table is read only when the summary
+   * asks (memoryUse), not for each of 10,000 procs while the log is read.
+   */
+  ending: LogEvent | null;
 }
 
 export interface StateChange {
@@ -88,13 +89,11 @@ function newJob(cluster: number, proc: number, time: number): JobState {
     state: 'idle',
     activity: null,
     since: time,
-    submittedAt: null,
     startedAt: null,
     endedAt: null,
     host: null,
     exitCode: null,
     signal: null,
-    coreFile: null,
     holdReason: null,
     holdCode: null,
     holdSubcode: null,
@@ -102,12 +101,7 @@ function newJob(cluster: number, proc: number, time: number): JobState {
     holds: 0,
     starts: 0,
     evictions: 0,
-    memoryUsageMb: null,
-    memoryRequestMb: null,
-    diskUsageKb: null,
-    diskRequestKb: null,
-    bytesSent: null,
-    bytesReceived: null,
+    ending: null,
   };
 }
 
@@ -128,8 +122,8 @@ export class JobTable {
     this.clusters = clusters ? new Set(clusters) : null;
   }
 
-  /** Jobs by cluster, then proc: numeric keys, no id string per event. */
-  private readonly byCluster = new Map<number, Map<number, JobState>>();
+  /** Jobs by cluster, then proc (an array: procs are small dense numbers): no id string per event. */
+  private readonly byCluster = new Map<number, JobState[]>();
 
   /** Create entries for procs known from condor_submit before their submit event is read. */
   expect(cluster: number, procs: Iterable<number>, time = Date.now()): void {
@@ -137,14 +131,14 @@ export class JobTable {
   }
 
   private lastCluster = NaN;
-  private lastProcs: Map<number, JobState> | undefined;
+  private lastProcs: JobState[] | undefined;
 
   private find(cluster: number, proc: number): JobState | undefined {
     if (cluster !== this.lastCluster) {
       this.lastCluster = cluster;
       this.lastProcs = this.byCluster.get(cluster);
     }
-    return this.lastProcs?.get(proc);
+    return this.lastProcs?.[proc];
   }
 
   private create(event: LogEvent): JobState {
@@ -154,10 +148,10 @@ export class JobTable {
   private put(job: JobState): JobState {
     let procs = this.byCluster.get(job.cluster);
     if (!procs) {
-      this.byCluster.set(job.cluster, (procs = new Map()));
+      this.byCluster.set(job.cluster, (procs = []));
       this.lastCluster = NaN;
     }
-    procs.set(job.proc, job);
+    procs[job.proc] = job;
     this.jobs.set(job.id, job);
     return job;
   }
@@ -168,7 +162,7 @@ export class JobTable {
     if (event.proc < 0 || (this.clusters && !this.clusters.has(event.cluster))) return null;
     // Most events (006 image size) change nothing: return before any other work.
     const code = event.code;
-    if (code !== 0 && EVENT_STATE[code] === undefined && !DETAIL_EVENTS.has(code)) {
+    if (READS[code] === 0) {
       if (!this.find(event.cluster, event.proc)) this.create(event);
       return null;
     }
@@ -185,9 +179,11 @@ export class JobTable {
     // already exited) does not turn a finished job into a removed one.
     const to = terminal ? undefined : EVENT_STATE[code];
     if (code === 40 && !terminal) {
-      job.activity = event.details.transfer?.stage === 'started' ? (event.details.transfer.direction === 'input' ? 'transferring-input' : 'transferring-output') : null;
+      const { transfer, host } = event.details;
+      job.activity = transfer?.stage === 'started' ? (transfer.direction === 'input' ? 'transferring-input' : 'transferring-output') : null;
+      if (host) job.host = host;
       // A transfer starting is worth a line; its end is not (the next event says what follows).
-      if (event.details.transfer?.stage === 'started') return this.move(job, job.state === 'idle' ? 'running' : job.state, event, from);
+      if (transfer?.stage === 'started') return this.move(job, job.state === 'idle' ? 'running' : job.state, event, from);
       return null;
     }
     if (to === undefined) return null;
@@ -212,9 +208,6 @@ export class JobTable {
 
   private readDetails(job: JobState, event: LogEvent, terminal: boolean): void {
     switch (event.code) {
-      case 0:
-        job.submittedAt = event.time;
-        break;
       case 1:
         job.starts++;
         job.startedAt = event.time;
@@ -225,16 +218,17 @@ export class JobTable {
         job.evictions++;
         if (event.details.reason) job.lastMessage = event.details.reason;
         break;
-      case 5:
+      case 5: {
         if (terminal) break;
+        // The exit is on the first body lines: decode those, keep the rest for later.
+        const exit: { returnValue?: number; signal?: number } = {};
+        readExit(event.leadingBody(2), exit);
         job.endedAt = event.time;
-        job.exitCode = event.details.returnValue ?? null;
-        job.signal = event.details.signal ?? null;
-        job.coreFile = event.details.coreFile ?? null;
-        job.bytesSent = event.details.bytesSent ?? null;
-        job.bytesReceived = event.details.bytesReceived ?? null;
-        this.readResources(job, event);
+        job.exitCode = exit.returnValue ?? null;
+        job.signal = exit.signal ?? null;
+        job.ending = event.detach();
         break;
+      }
       case 7:
         if (event.details.reason) job.lastMessage = event.details.reason;
         break;
@@ -257,17 +251,6 @@ export class JobTable {
     }
   }
 
-  private readResources(job: JobState, event: LogEvent): void {
-    const rows = resourceRows(event.body, USAGE_ROWS);
-    if (!rows) return;
-    const memory = rows['Memory (MB)'];
-    const disk = rows['Disk (KB)'];
-    job.memoryUsageMb = numberOrNull(memory?.usage) ?? job.memoryUsageMb;
-    job.memoryRequestMb = numberOrNull(memory?.request);
-    job.diskUsageKb = numberOrNull(disk?.usage);
-    job.diskRequestKb = numberOrNull(disk?.request);
-  }
-
   /** Jobs in id order (cluster, then proc). */
   list(): JobState[] {
     return [...this.jobs.values()].sort((a, b) => a.cluster - b.cluster || a.proc - b.proc);
@@ -285,6 +268,12 @@ export class JobTable {
     for (const job of this.jobs.values()) if (!TERMINAL.has(job.state)) return false;
     return true;
   }
+}
+
+/** Memory used and requested (MB), from the terminate event's usage table; null when it has none. */
+export function memoryUse(job: JobState): { usedMb: number | null; requestedMb: number | null } | null {
+  const row = job.ending ? resourceRows(job.ending.body, MEMORY_ROWS)?.[MEMORY_ROW] : undefined;
+  return row ? { usedMb: numberOrNull(row.usage), requestedMb: numberOrNull(row.request) } : null;
 }
 
 /** The machine-readable form `status --json` prints (the issue's contract; null when absent). */

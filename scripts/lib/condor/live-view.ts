@@ -2,8 +2,8 @@
 // counts with a progress bar when there are more procs than rows). Elsewhere (CI logs, pipes):
 // one plain line per state change, never a cursor escape (libraries.md §8).
 import type { Palette } from '../term.ts';
-import { clock, fit, formatDuration } from './format.ts';
-import { holdHint, IDLE_NOTE_AFTER_MS, idleHint } from './hold-hints.ts';
+import { clock, fit, formatDuration, wrap } from './format.ts';
+import { holdHint, holdText, IDLE_NOTE_AFTER_MS, idleHint } from './hold-hints.ts';
 import type { JobState, JobTable, StateChange, StateName } from './job-state.ts';
 
 export interface ViewContext {
@@ -17,10 +17,12 @@ export interface ViewContext {
 }
 
 const STATE_ORDER: StateName[] = ['held', 'running', 'suspended', 'idle', 'completed', 'removed'];
+/** Fits `output transfer`. */
+const STATE_WIDTH = 17;
 
 function stateLabel(job: JobState): string {
-  if (job.activity === 'transferring-input') return 'running (input)';
-  if (job.activity === 'transferring-output') return 'running (output)';
+  if (job.activity === 'transferring-input') return 'input transfer';
+  if (job.activity === 'transferring-output') return 'output transfer';
   return job.state;
 }
 
@@ -39,37 +41,51 @@ function colourFor(paint: Palette, job: JobState): (s: string) => string {
   return (s) => s;
 }
 
-/** `[####====----]`: done, running, the rest. */
-export function progressBar(counts: Record<StateName, number>, width: number): string {
+/** `[####====----]`: ended (#), running (=), waiting (-); coloured the same way as the rows. */
+export function progressBar(counts: Record<StateName, number>, width: number, paint?: Palette): string {
   const total = STATE_ORDER.reduce((sum, s) => sum + counts[s], 0);
   if (total === 0 || width < 3) return '';
   const inner = width - 2;
   const done = Math.round(((counts.completed + counts.removed) / total) * inner);
   const running = Math.min(inner - done, Math.round((counts.running / total) * inner));
-  return `[${'#'.repeat(done)}${'='.repeat(running)}${'-'.repeat(inner - done - running)}]`;
+  const plain = (t: string): string => t;
+  return `[${(paint?.green ?? plain)('#'.repeat(done))}${(paint?.cyan ?? plain)('='.repeat(running))}${'-'.repeat(inner - done - running)}]`;
+}
+
+/** `12 of 60 ended (# ended, = running, - waiting)`: what the bar shows, in words. */
+function progressText(counts: Record<StateName, number>): string {
+  const total = STATE_ORDER.reduce((sum, s) => sum + counts[s], 0);
+  return `${counts.completed + counts.removed} of ${total} ended  (# ended, = running, - waiting)`;
 }
 
 export function countsLine(counts: Record<StateName, number>): string {
   const total = STATE_ORDER.reduce((sum, s) => sum + counts[s], 0);
   const parts = STATE_ORDER.filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${s}`);
-  return `${total} job${total === 1 ? '' : 's'}: ${parts.join(', ') || 'none yet'}`;
+  return `${total} proc${total === 1 ? '' : 's'}: ${parts.join(', ') || 'none yet'}`;
 }
 
-/** Notes under a table: hold reasons with hints, long idle waits. */
-function jobNotes(jobs: JobState[], now: number, limit: number): string[] {
+/**
+ * Notes under a table: hold reasons with hints, long idle waits, wrapped to the width (a
+ * hold reason's end, e.g. `No such file or directory`, is what the user needs) and kept
+ * within `limit` lines. One hint per distinct cause.
+ */
+function jobNotes(jobs: JobState[], now: number, width: number, limit: number): string[] {
   const lines: string[] = [];
   const seenHints = new Set<string>();
+  const add = (text: string, indent: string, maxLines: number): void => {
+    lines.push(...wrap(text, width, indent, Math.min(maxLines, limit - lines.length)));
+  };
   for (const job of jobs) {
     if (lines.length >= limit) break;
     if (job.state === 'held') {
-      lines.push(`${job.id} held: ${job.holdReason ?? 'Reason unspecified'}${job.holdCode !== null ? ` (code ${job.holdCode}, subcode ${job.holdSubcode ?? 0})` : ''}`);
-      const hint = holdHint(job.holdCode, job.holdSubcode, job.holdReason);
-      if (!seenHints.has(hint.hint)) {
-        seenHints.add(hint.hint);
-        lines.push(`  hint (${hint.cause}): ${hint.hint}`);
+      add(`${job.id} held: ${holdText(job.holdReason, job.holdCode, job.holdSubcode)}`, '    ', 6);
+      const hint = holdHint(job.holdCode, job.holdSubcode, job.holdReason, job.id);
+      if (!seenHints.has(hint.cause) && lines.length < limit) {
+        seenHints.add(hint.cause);
+        lines.push(...wrap(`hint (${hint.cause}): ${hint.hint}`, width - 2, '  ', Math.min(4, limit - lines.length)).map((l) => `  ${l}`));
       }
     } else if (job.state === 'idle' && job.starts === 0 && now - job.since > IDLE_NOTE_AFTER_MS) {
-      lines.push(`${job.id} idle for ${formatDuration(now - job.since)}: ${idleHint(job.id)}`);
+      add(`${job.id} idle for ${formatDuration(now - job.since)}: ${idleHint(job.id)}`, '    ', 3);
     }
   }
   return lines;
@@ -84,9 +100,10 @@ export function renderView(table: JobTable, ctx: ViewContext): string[] {
   const notes = jobNotes(
     jobs.filter((j) => j.state === 'held' || j.state === 'idle'),
     now,
-    6,
-  ).map((n) => fit(n, width));
-  const header = `${'JOB'.padEnd(12)} ${'STATE'.padEnd(17)} ${'IN STATE'.padStart(8)}  ${'EXIT'.padEnd(9)} HOST`;
+    width,
+    Math.max(6, Math.min(14, Math.floor(ctx.height / 2))),
+  );
+  const header = `${'JOB'.padEnd(12)} ${'STATE'.padEnd(STATE_WIDTH)} ${'IN STATE'.padStart(8)}  ${'EXIT'.padEnd(9)} HOST`;
   const room = ctx.height - lines.length - notes.length - 4;
   if (jobs.length <= Math.max(room, 1)) {
     lines.push(paint.dim(fit(header, width)));
@@ -94,7 +111,8 @@ export function renderView(table: JobTable, ctx: ViewContext): string[] {
   } else {
     // Grouped: counts, a bar, then the procs worth looking at (held, failed, running) as room allows.
     lines.push(fit(countsLine(counts), width));
-    lines.push(fit(progressBar(counts, Math.min(width, 80)), width));
+    const barWidth = Math.max(3, Math.min(width, 100) - 50);
+    lines.push(progressBar(counts, barWidth, paint) + ' ' + fit(progressText(counts), width - barWidth - 1));
     const interesting = [
       ...jobs.filter((j) => j.state === 'held'),
       ...jobs.filter((j) => j.state === 'completed' && (j.exitCode !== 0 || j.signal !== null)),
@@ -113,7 +131,7 @@ export function renderView(table: JobTable, ctx: ViewContext): string[] {
 
 function row(job: JobState, now: number): string {
   const inState = job.state === 'completed' || job.state === 'removed' ? '' : formatDuration(now - job.since);
-  return `${job.id.padEnd(12)} ${stateLabel(job).padEnd(17)} ${inState.padStart(8)}  ${exitLabel(job).padEnd(9)} ${job.host ?? ''}`;
+  return `${job.id.padEnd(12)} ${stateLabel(job).padEnd(STATE_WIDTH)} ${inState.padStart(8)}  ${exitLabel(job).padEnd(9)} ${job.host ?? ''}`;
 }
 
 /** What an event did, in words, for the line-per-change output. */
@@ -150,8 +168,8 @@ export function describeChange(change: StateChange, paint: Palette): string[] {
   const lines = [colourFor(paint, { ...job, state: change.to })(`${at} ${job.id} ${changeText(change)}`)];
   if (change.hold) {
     const { reason, code, subcode } = change.hold;
-    lines.push(`  reason: ${reason ?? 'Reason unspecified'}${code !== null ? ` (code ${code}, subcode ${subcode ?? 0})` : ''}`);
-    const hint = holdHint(code, subcode, reason);
+    lines.push(`  reason: ${holdText(reason, code, subcode)}`);
+    const hint = holdHint(code, subcode, reason, job.id);
     lines.push(`  hint (${hint.cause}): ${hint.hint}`);
   }
   return lines;

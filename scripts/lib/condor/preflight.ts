@@ -9,6 +9,7 @@ import { IMAGE_RECORD, type ImageRecord } from '../image-record.ts';
 import { onPath } from '../shell.ts';
 import { displayPath, type TemplateConfig } from '../workspace.ts';
 import { validateWorkspace } from '../validate/index.ts';
+import type { Finding } from '../validate/types.ts';
 import { computeContentHash } from '../image/content-hash.ts';
 import type { ProcSpec } from './submit-plan.ts';
 
@@ -31,14 +32,14 @@ export interface PreflightInput {
 async function checkValidate(root: string): Promise<CheckResult> {
   const title = 'workspace validates (pixi run validate)';
   const report = await validateWorkspace({ root });
-  if (report.ok) return { title, status: report.warnings.length > 0 ? 'warn' : 'ok', detail: report.warnings.length > 0 ? `${report.warnings.length} warning(s)` : undefined };
-  const first = report.errors[0]!;
-  return {
-    title,
-    status: 'fail',
-    detail: `${report.errors.length} error(s); first: ${first.file}${first.line ? `:${first.line}` : ''}: ${first.message}`,
-    hint: 'run `pixi run validate` to see every problem and how to fix it',
+  const hint = 'run `pixi run validate` to see every problem and how to fix it';
+  const firstOf = (findings: Finding[], kind: string): string => {
+    const first = findings[0]!;
+    return `${findings.length} ${kind}(s); first: ${first.file}${first.line ? `:${first.line}` : ''}: ${first.message}`;
   };
+  if (!report.ok) return { title, status: 'fail', detail: firstOf(report.errors, 'error'), hint };
+  if (report.warnings.length > 0) return { title, status: 'warn', detail: firstOf(report.warnings, 'warning'), hint: hint.replace('problem', 'warning') };
+  return { title, status: 'ok' };
 }
 
 /** Whether the recorded image was built from the workspace as it is now (content hash of its inputs). */
@@ -104,7 +105,8 @@ export async function runPreflight(input: PreflightInput): Promise<CheckResult[]
   if (!record) {
     results.push({ title: `image record ${IMAGE_RECORD}`, status: 'fail', detail: 'not found', hint: 'run `pixi run build-image`' });
   } else {
-    results.push({ title: `image record ${IMAGE_RECORD}`, status: 'ok', detail: record.reference });
+    // The full digest is in the condor_submit command below; a prefix identifies it here.
+    results.push({ title: `image record ${IMAGE_RECORD}`, status: 'ok', detail: record.reference.replace(/(@sha256:[0-9a-f]{12})[0-9a-f]+$/, '$1…') });
     results.push(await checkImageCurrent(root, config, record));
   }
   results.push(await checkInputs(root, procs));

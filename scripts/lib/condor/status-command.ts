@@ -8,7 +8,7 @@ import { findWorkspaceRoot } from '../workspace.ts';
 import { parseDuration } from './format.ts';
 import { latestJobRecord, parseClusterArg, readJobRecord } from './job-store.ts';
 import { queueProbe } from './queue-probe.ts';
-import { watchJob } from './watch.ts';
+import { jobTitle, watchJob } from './watch.ts';
 
 export const WATCH_OPTIONS: CommandSpec['options'] = {
   json: { type: 'boolean', description: 'print the jobs\' state as JSON (at the end, or now with --once) instead of the live view' },
@@ -89,7 +89,7 @@ export async function runStatus(parsed: ParsedCommand): Promise<number> {
     cluster: record.cluster,
     procs: record.procs,
     ...settings,
-    title: `job ${record.cluster} (${record.batchName}), ${record.procs.length} proc${record.procs.length === 1 ? '' : 's'}, submitted ${record.submittedAt}`,
+    title: jobTitle(record),
     referenceTime: Date.parse(record.submittedAt),
     probe,
   });

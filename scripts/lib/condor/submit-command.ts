@@ -17,7 +17,7 @@ import { deferSignals, runCondorSubmit } from './condor-submit.ts';
 import type { SubmittedCluster } from './submit-output.ts';
 import { EXIT_INTERRUPTED } from './summary.ts';
 import { planSubmit, procRecord, readSubmitStatements, type ProcSpec } from './submit-plan.ts';
-import { watchJob } from './watch.ts';
+import { jobTitle, stillQueued, watchJob } from './watch.ts';
 
 export const SUBMIT_SPEC: CommandSpec = {
   usage: 'pixi run submit [SUBMIT_FILE] [options]',
@@ -100,7 +100,7 @@ export async function runSubmit(parsed: ParsedCommand): Promise<number> {
   }
   say(`submitted job ${cluster.cluster} (${cluster.count} proc${cluster.count === 1 ? '' : 's'}), recorded in ${displayPath(root, jobRecordPath(root, cluster.cluster))}`);
   if (signals.received) {
-    process.stderr.write(`stopped before watching (${signals.received}); the job is in the queue.\n  re-attach: pixi run status ${cluster.cluster}\n  remove it: pixi run cancel ${cluster.cluster}\n`);
+    process.stderr.write(stillQueued(`stopped before watching (${signals.received})`, cluster.cluster));
     return EXIT_INTERRUPTED;
   }
   if (booleanOption(parsed, 'no-wait')) {
@@ -114,7 +114,7 @@ export async function runSubmit(parsed: ParsedCommand): Promise<number> {
     cluster: cluster.cluster,
     procs: jobRecord.procs,
     ...settings,
-    title: `job ${cluster.cluster} (${batchName})`,
+    title: jobTitle(jobRecord),
     referenceTime: Date.now(),
     probe: queueProbe(shell, cluster.cluster, root),
   });

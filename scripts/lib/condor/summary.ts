@@ -5,8 +5,8 @@ import { isAbsolute, join } from 'node:path';
 import type { Palette } from '../term.ts';
 import { displayPath } from '../workspace.ts';
 import { formatBytes, formatDuration } from './format.ts';
+import { memoryUse, type JobState } from './job-state.ts';
 import { holdHint } from './hold-hints.ts';
-import type { JobState } from './job-state.ts';
 import type { TrackResult } from './tracker.ts';
 import type { ProcRecord } from './job-store.ts';
 
@@ -64,44 +64,104 @@ async function sizeOf(path: string): Promise<number | null> {
   }
 }
 
+/** Procs listed one by one up to this many; beyond it, only those that did not succeed. */
+const LISTED_PROCS = 20;
+const LISTED_OUTPUTS = 10;
+
+function verdict(job: JobState): string {
+  if (job.state === 'completed') return job.signal !== null ? `killed by signal ${job.signal}` : `exit ${job.exitCode ?? '?'}`;
+  if (job.state === 'removed') return `removed${job.lastMessage ? ` (${job.lastMessage})` : ''}`;
+  // The reason was shown as the hold happened (the view, or its change line): name the cause here.
+  if (job.state === 'held') return `held (${holdHint(job.holdCode, job.holdSubcode, job.holdReason).cause}, code ${job.holdCode ?? '?'} subcode ${job.holdSubcode ?? '?'})`;
+  return job.state;
+}
+
+/** `4242.0  exit 0  wall 5m12s  gpu2000  memory 1707 MB of 1024 requested`. */
+function procLine(job: JobState, paint: Palette): string {
+  const parts = [job.id.padEnd(10), verdict(job)];
+  if (job.startedAt !== null && job.endedAt !== null) parts.push(`wall ${formatDuration(job.endedAt - job.startedAt)}`);
+  if (job.host) parts.push(job.host);
+  const memory = memoryUse(job);
+  if (memory?.usedMb != null && memory.requestedMb != null) {
+    const over = memory.usedMb > memory.requestedMb;
+    parts.push((over ? paint.yellow : paint.dim)(`memory ${memory.usedMb} MB of ${memory.requestedMb} requested${over ? ' (over the request)' : ''}`));
+  }
+  if (job.evictions > 0) parts.push(paint.dim(`evicted ${job.evictions}×`));
+  if (job.holds > 0 && job.state !== 'held') parts.push(paint.dim(`held ${job.holds}×`));
+  const colour = failed(job) || job.state === 'removed' || job.state === 'held' ? paint.red : job.state === 'completed' ? paint.green : (t: string) => t;
+  return colour(`  ${parts.join('  ')}`);
+}
+
+/** One line for many procs: how many ended how, and the spread of wall times. */
+function countsSummary(jobs: JobState[]): string {
+  const ok = jobs.filter((j) => j.state === 'completed' && !failed(j)).length;
+  const parts = [`${ok} exit 0`];
+  const failures = jobs.filter(failed).length;
+  if (failures > 0) parts.push(`${failures} failed`);
+  for (const state of ['removed', 'held', 'running', 'idle', 'suspended'] as const) {
+    const n = jobs.filter((j) => j.state === state).length;
+    if (n > 0) parts.push(`${n} ${state}`);
+  }
+  const walls = jobs.filter((j) => j.startedAt !== null && j.endedAt !== null).map((j) => j.endedAt! - j.startedAt!).sort((x, y) => x - y);
+  const spread = walls.length > 0 ? `; wall ${formatDuration(walls[0]!)} to ${formatDuration(walls[walls.length - 1]!)}, median ${formatDuration(walls[Math.floor(walls.length / 2)]!)}` : '';
+  return `${jobs.length} procs: ${parts.join(', ')}${spread}`;
+}
+
+/**
+ * Each transfer_output_files path once, with its size. Procs that name the same path (no
+ * $(Process) in it) overwrite each other's copy on the access point: say so.
+ */
+async function outputLines(jobs: JobState[], byProc: Map<number, ProcRecord>, root: string, paint: Palette): Promise<string[]> {
+  const writers = new Map<string, number>();
+  for (const job of jobs) {
+    const proc = byProc.get(job.proc);
+    if (job.state !== 'completed' || !proc) continue;
+    for (const file of proc.transferOutputFiles ?? []) {
+      const path = isAbsolute(file) ? file : join(proc.iwd, file);
+      writers.set(path, (writers.get(path) ?? 0) + 1);
+    }
+  }
+  if (writers.size === 0) return [];
+  const lines = [paint.bold('outputs')];
+  let missing = 0;
+  let shown = 0;
+  for (const [path, count] of writers) {
+    const size = await sizeOf(path);
+    if (size === null) missing++;
+    if (shown >= LISTED_OUTPUTS) continue;
+    shown++;
+    const shared = count > 1 ? paint.yellow(`  (named by ${count} procs: each copy replaced the last; put $(Process) in the name to keep them all)`) : '';
+    lines.push(`  ${displayPath(root, path)}  ${size === null ? paint.yellow('not found') : formatBytes(size)}${shared}`);
+  }
+  if (writers.size > shown) lines.push(paint.dim(`  … ${writers.size - shown} more files${missing > 0 ? `, ${missing} not found` : ''}`));
+  return lines;
+}
+
+/**
+ * The closing summary: a line per proc (exit or signal, wall time, host, memory against the
+ * request), only the unsuccessful ones when there are many; the end of `error` for failed and
+ * held procs; then each output file once, with its size. Hold hints are not repeated here:
+ * the held-timeout message carries the hint.
+ */
 export async function summaryLines(result: TrackResult, procs: ProcRecord[] | null, root: string, paint: Palette): Promise<string[]> {
-  const lines: string[] = [];
-  const byProc = new Map((procs ?? []).map((p) => [p.proc, p]));
   const jobs = result.table.list();
   if (jobs.length === 0) return ['no jobs in the log yet'];
-  lines.push(paint.bold('summary'));
-  for (const job of jobs) {
-    const wall = job.startedAt !== null && job.endedAt !== null ? formatDuration(job.endedAt - job.startedAt) : '-';
-    let verdict: string;
-    if (job.state === 'completed') verdict = job.signal !== null ? `killed by signal ${job.signal}` : `exit ${job.exitCode ?? '?'}`;
-    else if (job.state === 'removed') verdict = `removed${job.lastMessage ? ` (${job.lastMessage})` : ''}`;
-    else if (job.state === 'held') verdict = `held: ${job.holdReason ?? 'Reason unspecified'}`;
-    else verdict = job.state;
-    const colour = failed(job) || job.state === 'removed' || job.state === 'held' ? paint.red : job.state === 'completed' ? paint.green : (s: string) => s;
-    lines.push(colour(`  ${job.id.padEnd(12)} ${verdict}  wall ${wall}${job.host ? `  on ${job.host}` : ''}`));
-    if (job.state === 'held') {
-      const hint = holdHint(job.holdCode, job.holdSubcode, job.holdReason);
-      lines.push(`    code ${job.holdCode ?? '?'} subcode ${job.holdSubcode ?? '?'}; hint (${hint.cause}): ${hint.hint}`);
-    }
-    if (job.memoryUsageMb !== null && job.memoryRequestMb !== null) {
-      lines.push(paint.dim(`    memory ${job.memoryUsageMb} of ${job.memoryRequestMb} MB requested`));
-    }
+  const byProc = new Map((procs ?? []).map((p) => [p.proc, p]));
+  const many = jobs.length > LISTED_PROCS;
+  const lines = [paint.bold(many ? `summary: ${countsSummary(jobs)}` : 'summary')];
+  const listed = many ? jobs.filter((j) => j.state !== 'completed' || failed(j)) : jobs;
+  for (const job of listed.slice(0, LISTED_PROCS)) {
+    lines.push(procLine(job, paint));
     const proc = byProc.get(job.proc);
-    if (!proc) continue;
-    if (job.state === 'completed') {
-      for (const file of proc.transferOutputFiles ?? []) {
-        const path = isAbsolute(file) ? file : join(proc.iwd, file);
-        const size = await sizeOf(path);
-        lines.push(`    ${displayPath(root, path)}  ${size === null ? paint.yellow('not found') : formatBytes(size)}`);
-      }
-    }
-    if ((failed(job) || job.state === 'held') && proc.error) {
-      const tail = await lastLines(proc.error, 10);
+    if ((failed(job) || job.state === 'held') && proc?.error) {
+      const tail = await lastLines(proc.error, many ? 3 : 10);
       if (tail && tail.length > 0) {
         lines.push(paint.dim(`    last lines of ${displayPath(root, proc.error)}:`));
         for (const line of tail) lines.push(`      ${line}`);
       }
     }
   }
+  if (listed.length > LISTED_PROCS) lines.push(paint.dim(`  … ${listed.length - LISTED_PROCS} more; \`pixi run status ${jobs[0]!.cluster} --once --json\` lists every proc`));
+  lines.push(...(await outputLines(jobs, byProc, root, paint)));
   return lines;
 }

@@ -6,8 +6,9 @@ import { EXIT_INTERRUPTED, exitCodeFor, summaryLines } from './summary.ts';
 import { jobJson } from './job-state.ts';
 import { holdHint } from './hold-hints.ts';
 import { track, type TrackOptions, type TrackResult } from './tracker.ts';
-import type { ProcRecord } from './job-store.ts';
-import { formatDuration } from './format.ts';
+import type { JobRecord, ProcRecord } from './job-store.ts';
+import { clock, formatDuration } from './format.ts';
+import { displayPath } from '../workspace.ts';
 
 export interface WatchOptions {
   root: string;
@@ -52,10 +53,10 @@ export async function watchJob(options: WatchOptions): Promise<number> {
     process.off('SIGINT', onSigint);
   }
 
-  const reattach = options.cluster !== null ? `pixi run status ${options.cluster}` : 'pixi run status --log PATH';
+  const reattach = options.cluster !== null ? `pixi run status ${options.cluster}` : `pixi run status ${options.logs.map((l) => `--log ${displayPath(options.root, l)}`).join(' ')} --follow`;
   if (result.outcome === 'interrupted') {
     // Ctrl-C: the job keeps going; say how to come back.
-    process.stderr.write(`\nstopped watching; the job is still in the queue.\n  re-attach: ${reattach}\n${options.cluster !== null ? `  remove it: pixi run cancel ${options.cluster}\n` : ''}`);
+    process.stderr.write(`\n${stillQueued('stopped watching', options.cluster, reattach)}`);
     return EXIT_INTERRUPTED;
   }
   if (options.json) {
@@ -71,13 +72,27 @@ export async function watchJob(options: WatchOptions): Promise<number> {
     write('\n' + (await summaryLines(result, options.procs, options.root, paint)).join('\n') + '\n');
   }
   if (result.outcome === 'held-timeout' && result.held) {
+    // The summary above gave the reason; this says what it means and what to do.
     const job = result.held;
-    const hint = holdHint(job.holdCode, job.holdSubcode, job.holdReason);
+    const hint = holdHint(job.holdCode, job.holdSubcode, job.holdReason, job.id);
     process.stderr.write(
-      `${paint.red('error:')} job ${job.id} has been held for ${formatDuration(Date.now() - job.since)}: ${job.holdReason ?? 'Reason unspecified'} (code ${job.holdCode ?? '?'}, subcode ${job.holdSubcode ?? '?'})\n` +
-        `${paint.dim('hint:')} ${hint.hint}\n` +
-        `the job stays in the queue, held: \`condor_release ${job.id}\` after fixing it, or \`pixi run cancel ${job.cluster}\`; re-attach with \`${reattach}\`\n`,
+      `${paint.red('error:')} job ${job.id} has been held for ${formatDuration(Date.now() - job.since)} (${hint.cause}); stopped watching, the job stays in the queue, held\n` +
+        `${paint.dim('hint:')} ${hint.hint}; re-attach with \`${reattach}\`\n`,
     );
   }
   return exitCodeFor(result);
+}
+
+/** What to say when we stop following a job that is still queued: how to come back, how to remove it. */
+export function stillQueued(what: string, cluster: number | null, reattach = `pixi run status ${cluster}`): string {
+  return `${what}; the job is still in the queue.\n  re-attach: ${reattach}\n${cluster !== null ? `  remove it: pixi run cancel ${cluster}\n` : ''}`;
+}
+
+/** `job 4242 · mnist_gpu_docker-0f1e2d3c4b5a · 3 procs · submitted 14:02:11`: the live view's first line. */
+export function jobTitle(record: Pick<JobRecord, 'cluster' | 'batchName' | 'procs' | 'submittedAt'>, now = Date.now()): string {
+  const at = Date.parse(record.submittedAt);
+  const sameDay = new Date(at).toDateString() === new Date(now).toDateString();
+  const when = Number.isNaN(at) ? record.submittedAt : sameDay ? clock(at) : `${new Date(at).toDateString().slice(4, 10)} ${clock(at)}`;
+  const procs = record.procs.length;
+  return `job ${record.cluster} · ${record.batchName} · ${procs} proc${procs === 1 ? '' : 's'} · submitted ${when}`;
 }
