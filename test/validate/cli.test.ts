@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { ValidationReport } from '../../scripts/lib/validate/index.ts';
+import { validateManifestSource, type ValidationReport } from '../../scripts/lib/validate/index.ts';
 import { runValidate, tempWorkspace, type TempWorkspace } from './helpers.ts';
 
 let ws: TempWorkspace;
@@ -58,6 +58,17 @@ test('a TOML syntax error: exit 1, file:line:col, no stack trace', async () => {
   assert.ok(report.errors[0]!.line >= 2);
   assert.not.match(run.stderr, /at .*\.ts:\d+/);
   assert.ok(report.skipped.length > 0, 'cross-file checks are skipped, not crashed');
+});
+
+test('a string left open at the end of its line is named as such (LF and CRLF), other control characters as they are', async () => {
+  for (const eol of ['\n', '\r\n']) {
+    const report = await validateManifestSource(['[workspace]', 'name = "x', 'channels = []', ''].join(eol));
+    assert.equal(report.errors.map((e) => [e.rule, e.line, e.column]), [['toml/syntax', 2, 10]]);
+    assert.match(report.errors[0]!.message, /string is not closed before the end of the line/);
+    assert.match(report.errors[0]!.hint, /closing quote/);
+  }
+  const control = await validateManifestSource('[workspace]\nname = "x\u0001b"\n');
+  assert.match(control.errors[0]!.message, /control characters/);
 });
 
 test('--manifest PATH validates one manifest alone; a missing file is exit 2', async () => {
