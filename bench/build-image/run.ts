@@ -81,12 +81,13 @@ try {
     noop: () => timeMs(script[0]!, script.slice(1), env),
     docker: () => timeMs('docker', ['version'], env),
     floor: () => timeMs(process.execPath, ['--import', 'tsx', empty], env),
+    node: () => timeMs(process.execPath, ['-e', '0'], env),
   });
   const ratio = times.noop! / times.docker!;
   console.log(`no-op run (content tag already pushed): ${times.noop!.toFixed(0)} ms, docker version: ${times.docker!.toFixed(0)} ms -> ` +
     `ratio ${ratio.toFixed(1)}x (target <= 4x${ratio <= 4 ? ', met' : ', NOT met'})`);
-  console.log(`  floor, node --import tsx of an empty script: ${times.floor!.toFixed(0)} ms -> ratio ${(times.floor! / times.docker!).toFixed(1)}x; ` +
-    `build-image's own work: ${(times.noop! - times.floor!).toFixed(0)} ms`);
+  console.log(`  floor, node --import tsx of an empty script: ${times.floor!.toFixed(0)} ms -> ratio ${(times.floor! / times.docker!).toFixed(1)}x ` +
+    `(bare node ${times.node!.toFixed(0)} ms, ${(times.node! / times.docker!).toFixed(1)}x); build-image's own work: ${(times.noop! - times.floor!).toFixed(0)} ms`);
 
   // 3b. what the final stage adds over its base, measured on the test build
   const record = JSON.parse(ws.read('.pixi-condor/image.json')) as { repository: string; contentTag: string };
