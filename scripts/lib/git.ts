@@ -11,14 +11,15 @@ export interface GitInfo {
 }
 
 export async function gitInfo(shell: Shell, cwd: string): Promise<GitInfo> {
-  const head = await shell.run(['git', 'rev-parse', 'HEAD'], { readOnly: true, nothrow: true, cwd });
+  // Three independent questions: ask them at once (outside git each fails harmlessly).
+  const ask = (argv: string[]) => shell.run(argv, { readOnly: true, nothrow: true, cwd });
+  const [head, status, remote] = await Promise.all([
+    ask(['git', 'rev-parse', 'HEAD']),
+    ask(['git', 'status', '--porcelain', '--untracked-files=no']),
+    ask(['git', 'remote', 'get-url', 'origin']),
+  ]);
   const commit = head.exitCode === 0 ? head.stdout.trim() : null;
-  let dirty = false;
-  if (commit) {
-    const status = await shell.run(['git', 'status', '--porcelain', '--untracked-files=no'], { readOnly: true, nothrow: true, cwd });
-    dirty = status.exitCode === 0 && status.stdout.trim() !== '';
-  }
-  const remote = await shell.run(['git', 'remote', 'get-url', 'origin'], { readOnly: true, nothrow: true, cwd });
+  const dirty = commit !== null && status.exitCode === 0 && status.stdout.trim() !== '';
   return {
     commit,
     dirty,

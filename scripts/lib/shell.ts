@@ -3,7 +3,7 @@
 // git rev-parse, a registry lookup) runs either way so the dry run can show real decisions.
 // Secrets reach tools only on stdin: any argv holding a registered secret is refused, and
 // secrets are masked in everything this module prints or returns in an error.
-import type { ProcessPromise } from 'zx';
+import type { ProcessPromise } from 'zx/core';
 import { UserError } from './errors.ts';
 
 export interface CommandOptions {
@@ -98,8 +98,9 @@ export class Shell {
     }
     if (this.echo) this.log(`$ ${display}`);
 
-    // zx costs ~100 ms to load: only pay for it when a command really runs.
-    const { $ } = await import('zx');
+    // zx costs time to load: only pay for it when a command really runs, and take its core
+    // alone (about 25 ms instead of 70 ms for the whole package).
+    const { $ } = await import('zx/core');
     const process$ = $({
       cwd: options.cwd,
       env: { ...process.env, ...options.env } as NodeJS.ProcessEnv,
