@@ -9,12 +9,11 @@ import { condaRequirement, satisfies, type SpecAnswers } from './conda-spec.ts';
 import { LockCache } from './lock-cache.ts';
 import { LockFormatError, lockLine, parseLockFile, type LockFile, type LockedEnvironment, type LockedPackage } from './lock-file.ts';
 import type { EnvironmentView, FeatureView, ManifestModel, PlatformEntry } from './manifest-model.ts';
-import { lenientConfig } from './template-checks.ts';
+import { IMAGE_PLATFORM, lenientConfig } from './template-checks.ts';
 import { asTable, isTable } from './text.ts';
 import type { IssueList } from './types.ts';
 
 export const LOCK_FILE = 'pixi.lock';
-const IMAGE_PLATFORM = 'linux-64';
 const RELOCK = 'run `pixi lock` to update pixi.lock (the image build installs with --locked and would fail)';
 
 export interface LockContext {

@@ -21,7 +21,8 @@ export interface TemplateContext {
 }
 
 const CONFIG_POINTER = '/tool/pixi-condor';
-const IMAGE_PLATFORM = 'linux-64';
+/** The conda platform the image is built for (the Dockerfile's linux/amd64). */
+export const IMAGE_PLATFORM = 'linux-64';
 
 /** [tool.pixi-condor] with defaults; values of the wrong type (the schema reports them) fall back to defaults. */
 export function lenientConfig(data: Record<string, unknown>): TemplateConfig {
