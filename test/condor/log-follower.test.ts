@@ -97,9 +97,13 @@ test('status --log PATH --json works on any event log, no HTCondor needed', asyn
   assert.is(failed.code, 1, 'the single job\'s return value');
   assert.match(failed.stdout, /107799\.0\s+completed/);
   assert.match(failed.stdout, /exit 1/);
-  const missing = await runScript('status.ts', ['--log', join(dir, 'nope.log'), '--json'], { timeoutMs: 20_000 });
-  assert.equal(JSON.parse(missing.stdout), { jobs: [] });
-  assert.is(missing.code, 1);
+});
+
+test('status --log on a log that is not there: an error naming it, exit 2 (waiting is for --follow)', async () => {
+  const result = await runScript('status.ts', ['--log', join(eventLogDir, 'no-such.log'), '--json'], { timeoutMs: 20_000 });
+  assert.is(result.code, 2, result.stdout + result.stderr);
+  assert.match(result.stderr, /error: event log .*no-such\.log does not exist\nhint: .*--follow/);
+  assert.is(result.stdout, '');
 });
 
 test.run();

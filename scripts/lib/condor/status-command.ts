@@ -1,5 +1,6 @@
 // `pixi run status [CLUSTER]`: re-attach to a submitted job (the latest by default) from its
 // job record, or read any event log with --log PATH (no HTCondor needed).
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { booleanOption, stringOption, type CommandSpec, type ParsedCommand } from '../cli.ts';
 import { UsageError, UserError } from '../errors.ts';
@@ -62,6 +63,11 @@ export async function runStatus(parsed: ParsedCommand): Promise<number> {
   if (logs.length > 0) {
     const paths = logs.map((p) => resolve(p));
     const follow = booleanOption(parsed, 'follow');
+    // Reading a log now: one that is not there is a mistake, not something to wait for.
+    const absent = follow ? undefined : logs.find((_, i) => !existsSync(paths[i]!));
+    if (absent !== undefined) {
+      throw new UserError(`event log ${absent} does not exist`, { hint: 'pass the path the submit file\'s `log =` names; add --follow to wait for it to appear', exitCode: 2 });
+    }
     return watchJob({
       root: process.cwd(),
       logs: paths,

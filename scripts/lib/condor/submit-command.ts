@@ -56,7 +56,7 @@ export async function runSubmit(parsed: ParsedCommand): Promise<number> {
   const imageLine = record ? `container_image = docker://${record.reference}` : null;
   const batchName = stringOption(parsed, 'batch-name') ?? `${basename(submitFile).replace(/\.[^.]*$/, '')}-${record ? record.digest.slice(7, 19) : 'unbuilt'}`;
 
-  const statements = readSubmitStatements(submitPath, submitFile);
+  const statements = readSubmitStatements(submitPath, submitFile, parsed.positionals[0] === undefined);
   const plan = (cluster: number | null) => planSubmit(statements, { submitFile, cwd: root, cluster, append: imageLine ? [imageLine] : [], batchName });
   const preview = plan(null);
 

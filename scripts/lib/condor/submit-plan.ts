@@ -106,12 +106,16 @@ function splitFileList(value: string | undefined): string[] {
     .filter((s) => s !== '' && s !== '""');
 }
 
-export function readSubmitStatements(path: string, display: string): Statement[] {
+/** `fromConfig`: the path came from pixi.toml rather than the command line (the hint says where to fix it). */
+export function readSubmitStatements(path: string, display: string, fromConfig = true): Statement[] {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch {
-    throw new UserError(`the submit file ${display} does not exist or cannot be read`, { hint: 'check [tool.pixi-condor] submit-file in pixi.toml', exitCode: 2 });
+    throw new UserError(`the submit file ${display} does not exist or cannot be read`, {
+      hint: fromConfig ? 'check [tool.pixi-condor] submit-file in pixi.toml' : 'name a submit file that exists, or leave it out to use the one pixi.toml names',
+      exitCode: 2,
+    });
   }
   return parseSubmitText(text, display);
 }
