@@ -14,6 +14,13 @@ export function formatUserError(error: { located: string; hint?: string | undefi
  * `main` returns the exit code (or nothing for 0).
  */
 export async function runMain(main: (args: string[]) => Promise<number | void>, args = process.argv.slice(2)): Promise<void> {
+  // `pixi run submit --dry-run | head`: a reader that went away is not an error of ours.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw error;
+    });
+  }
   try {
     const code = await main(args);
     process.exitCode = code ?? 0;

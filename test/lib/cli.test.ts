@@ -78,6 +78,21 @@ test('runMain: user error -> one line and its exit code; bug -> stack and 70', a
   }
 });
 
+test('runMain: a reader that stops early (| head) ends the script quietly', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pc-epipe-'));
+  try {
+    const script = join(dir, 's.mts');
+    const lib = join(process.cwd(), 'scripts', 'lib');
+    writeFileSync(script, `import { runMain } from '${lib}/main.ts';\n` +
+      `await runMain(async () => { for (let i = 0; i < 20000; i++) process.stdout.write('line ' + i + '\\n'); await new Promise((r) => setTimeout(r, 200)); return 0; });\n`);
+    const result = await runCommand('bash', ['-c', `set -o pipefail; "${process.execPath}" --import tsx "${script}" | head -n 1`], { timeoutMs: 20_000 });
+    assert.is(result.stdout, 'line 0\n');
+    assert.is(result.stderr, '', 'no stack trace for a closed pipe');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('writeJsonAtomic leaves the whole document and no temp file', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'pc-atomic-'));
   try {
