@@ -3,7 +3,7 @@
 // .env. No Docker needed.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -42,6 +42,19 @@ test('no engine on PATH: one line and a hint, exit 1', async () => {
   assert.is(result.code, 1, result.stderr);
   assert.match(result.stderr, /^error: no container engine on PATH \(looked for docker and podman\)$/m);
   assert.match(result.stderr, /^hint: install Docker/m);
+});
+
+test('--dry-run with no engine and no registry still shows every command, and writes nothing', async () => {
+  ws.remove();
+  ws = makeWorkspace('127.0.0.1:9/pixi-condor-test/dry'); // nothing listens on the discard port
+  const result = await ws.buildImage(['--dry-run'], { env: { PATH: gitOnly } });
+  assert.is(result.code, 0, result.stderr);
+  assert.match(result.stderr, /^note: could not check the registry/m);
+  assert.is(result.stderr.match(/could not check the registry/g)?.length, 1, 'the note is said once');
+  assert.match(result.stderr, /^note: no container engine on PATH .*; showing the commands a docker engine would get$/m);
+  assert.match(result.stderr, /^would run: docker build --platform linux\/amd64 /m);
+  assert.match(result.stderr, /^would run: docker push 127\.0\.0\.1:9\/pixi-condor-test\/dry:default-[\w.-]+-[0-9a-f]{12}$/m);
+  assert.is(existsSync(join(ws.root, '.pixi-condor', 'image.json')), false);
 });
 
 test('--explain says where the owner, credentials and tags come from, never the token', async () => {

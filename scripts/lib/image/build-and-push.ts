@@ -8,7 +8,7 @@ import { UserError } from '../errors.ts';
 import { githubRepoFromRemote } from '../git.ts';
 import { IMAGE_RECORD } from '../image-record.ts';
 import { buildImage } from './build.ts';
-import { detectEngine } from './engine.ts';
+import { detectEngine, type Engine } from './engine.ts';
 import { finish } from './finish.ts';
 import { checkLock } from './lock-check.ts';
 import { login, type RegistryAuth } from './login.ts';
@@ -17,6 +17,7 @@ import { formatBytes } from './progress.ts';
 import type { PublishOptions } from './publish.ts';
 import { pushImage } from './push.ts';
 import type { RegistryClient } from './registry.ts';
+import type { Shell } from '../shell.ts';
 
 async function labelsFor(plan: Plan, root: string): Promise<Record<string, string>> {
   const github = githubRepoFromRemote(plan.git.remoteUrl);
@@ -32,13 +33,28 @@ async function labelsFor(plan: Plan, root: string): Promise<Record<string, strin
   return labels;
 }
 
+/**
+ * The engine; under --dry-run a missing engine or daemon is a note, not the end: the user
+ * still sees every command the real run would give (as the docker CLI's classic builder).
+ */
+async function engineOrDryRunStandIn(shell: Shell, plan: Plan, options: PublishOptions): Promise<Engine> {
+  try {
+    return await detectEngine(shell, options.engine, options.env, plan.explain);
+  } catch (error) {
+    if (!shell.dryRun || !(error instanceof UserError)) throw error;
+    options.err(`note: ${error.message}; showing the commands a docker engine would get`);
+    const bin = options.engine ?? 'docker';
+    return { kind: 'docker', bin, builder: 'classic', clientVersion: 'unknown', serverVersion: 'unknown', buildEnv: { DOCKER_BUILDKIT: '0' } };
+  }
+}
+
 export async function buildAndPush(plan: Plan, registry: RegistryClient, options: PublishOptions): Promise<number> {
   const { shell } = options;
   const contentRef = `${plan.repository}:${plan.contentTag}`;
   const movingRef = `${plan.repository}:${plan.movingTag}`;
   const incomplete = await checkLock(options.root);
   if (incomplete) options.err(`warning: ${incomplete.warning}\nhint: ${incomplete.hint}`);
-  const engine = await detectEngine(shell, options.engine, options.env, plan.explain);
+  const engine = await engineOrDryRunStandIn(shell, plan, options);
   if (options.explain) options.err(`  engine: ${engine.bin} (${engine.kind} ${engine.serverVersion}, builder ${engine.builder})`);
   const built = await buildImage(shell, engine, {
     root: options.root,

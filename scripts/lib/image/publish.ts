@@ -23,17 +23,27 @@ export interface PublishOptions extends PlanOptions {
   err: (line: string) => void;
 }
 
-async function lookup(registry: RegistryClient, tag: string, options: PublishOptions, sizeFor?: string): Promise<TagLookup | null> {
+async function lookup(registry: RegistryClient, tag: string, options: PublishOptions, note: (line: string) => void, sizeFor?: string): Promise<TagLookup | null> {
   try {
     return await registry.lookupTag(tag, sizeFor);
   } catch (error) {
     // A dry run still shows its plan when the registry cannot be asked.
     if (options.shell.dryRun && error instanceof UserError) {
-      options.err(`note: could not check the registry (${error.message}); showing a full build`);
+      note(`note: could not check the registry (${error.message}); showing a full build`);
       return null;
     }
     throw error;
   }
+}
+
+/** `print` that says each distinct line once (both tag lookups fail the same way). */
+function once(print: (line: string) => void): (line: string) => void {
+  const said = new Set<string>();
+  return (line) => {
+    if (said.has(line)) return;
+    said.add(line);
+    print(line);
+  };
 }
 
 /** After a revert the content tag exists but the moving tag may name a newer image: point it back. */
@@ -56,9 +66,10 @@ export async function publishImage(options: PublishOptions): Promise<number> {
 
   if (options.push && !options.force) {
     // Both tags at once: one round trip to the registry on the no-op path, size included.
+    const note = once(options.err);
     const [found, moving] = await Promise.all([
-      lookup(registry, plan.contentTag, options, plan.config.platform),
-      lookup(registry, plan.movingTag, options),
+      lookup(registry, plan.contentTag, options, note, plan.config.platform),
+      lookup(registry, plan.movingTag, options, note),
     ]);
     if (found?.state === 'found') {
       await pointMovingTag(plan, registry, found.manifest.digest, moving, shell, options.err);
