@@ -31,6 +31,12 @@ ci_services_start() {
   ci_services_install || return 1
   # (a) the engine, without a bridge or iptables rules (no private network on this machine)
   if ! docker version >/dev/null 2>&1; then
+    # A daemon killed without its shutdown (a session that ended hard) leaves pid files that
+    # make the next dockerd refuse to start: drop them when their process is gone.
+    local pidfile
+    for pidfile in /var/run/docker.pid /var/run/docker/containerd/containerd.pid; do
+      if [ -f "$pidfile" ] && ! kill -0 "$(cat "$pidfile" 2>/dev/null)" 2>/dev/null; then rm -f "$pidfile"; fi
+    done
     dockerd --iptables=false --ip6tables=false --bridge=none >"$CI_WORK/dockerd.log" 2>&1 &
     echo $! >"$CI_WORK/dockerd.pid"
     for _ in $(seq 1 150); do docker version >/dev/null 2>&1 && break; sleep 0.2; done
@@ -77,14 +83,16 @@ ci_services_start() {
 }
 
 ci_services_stop() {
-  local f
+  local f pid
   for f in registry-open registry-auth dockerd; do
     if [ -f "$CI_WORK/$f.pid" ]; then
-      kill "$(cat "$CI_WORK/$f.pid")" 2>/dev/null || true
+      pid=$(cat "$CI_WORK/$f.pid")
+      kill "$pid" 2>/dev/null || true
+      # Wait (bounded) for a clean shutdown, so no pid file or mount is left for the next start.
+      for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
       rm -f "$CI_WORK/$f.pid"
     fi
   done
-  sleep 0.5
   umount /var/run/docker/netns/default 2>/dev/null || true
 }
 
