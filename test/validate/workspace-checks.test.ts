@@ -49,6 +49,17 @@ test('cuda/dockerfile-mismatch: a build-args override in [tool.pixi-condor] is w
   assert.is(byRule(report, 'cuda/dockerfile-mismatch')[0]?.file, 'pixi.toml', summary(report));
 });
 
+test('submit/syntax: a line the submit language does not allow is one finding at its line', async () => {
+  ws.edit('mnist_gpu_docker.sub', 'request_cpus = 1', 'request_cpus = 1\nthis is not a command');
+  const report = await validateWorkspace({ root: ws.root });
+  const [hit] = byRule(report, 'submit/syntax');
+  assert.ok(hit, summary(report));
+  assert.is(hit.file, 'mnist_gpu_docker.sub');
+  assert.is(hit.line, lineOf(ws.read('mnist_gpu_docker.sub'), 'this is not a command'));
+  assert.match(hit.message, /cannot read this line/);
+  assert.is(report.ok, false);
+});
+
 test('cuda/driver-requirement: the submit file requires a driver of another CUDA major', async () => {
   ws.edit('mnist_gpu_docker.sub', 'requirements = (GPUs_DriverVersion >= 12.0)', 'requirements = (GPUs_DriverVersion >= 11.0)');
   let report = await validateWorkspace({ root: ws.root });

@@ -1,7 +1,8 @@
-// Just enough of the HTCondor submit language (htcondor.md §b.1) to read the few commands
-// validate checks: case-insensitive keys, `#` comment lines, backslash continuation (a comment
-// right after a continued line is skipped), `+Attr`/`MY.Attr`, `name @=tag ... @tag` values,
-// and the last assignment of a key winning. queue/include/if lines are not assignments.
+// The few submit-file commands validate checks, read with the one submit-language parser
+// (scripts/lib/condor/submit-file.ts): the last assignment of a key wins, keys are
+// case-insensitive, `+Attr` and `MY.Attr` are one key. Columns are found on the statement's
+// first physical line, where the value starts.
+import { parseSubmitText } from '../condor/submit-file.ts';
 
 export interface SubmitEntry {
   /** Lower-cased key; `+Attr` and `MY.Attr` are both `+attr`. */
@@ -14,41 +15,17 @@ export interface SubmitEntry {
 
 export type SubmitCommands = Map<string, SubmitEntry>;
 
-const STATEMENT = /^(include|queue|if|elif|else|endif|error|warning)\b/i;
-
-export function readSubmitFile(text: string): SubmitCommands {
-  const lines = text.split(/\r?\n/);
+/** Throws the parser's UserError (file and line) for a line the submit language does not allow. */
+export function readSubmitFile(text: string, file: string): SubmitCommands {
+  const physical = text.split(/\r?\n/);
   const commands: SubmitCommands = new Map();
-  for (let i = 0; i < lines.length; i++) {
-    const first = lines[i]!;
-    if (/^\s*(#|$)/.test(first)) continue;
-    const startLine = i + 1;
-    let logical = first;
-    // Backslash continuation joins lines; a comment line inside the run is skipped.
-    while (/\\\s*$/.test(logical) && i + 1 < lines.length) {
-      logical = logical.replace(/\\\s*$/, ' ');
-      i++;
-      if (/^\s*#/.test(lines[i]!)) {
-        if (/\\\s*$/.test(lines[i]!)) logical += '\\';
-        continue;
-      }
-      logical += lines[i]!.trimStart();
-    }
-    const match = /^\s*([+A-Za-z_][A-Za-z0-9_.+-]*)\s*(@?=)\s*/.exec(logical);
-    if (!match || STATEMENT.test(logical.trimStart()) && !match[2]) continue;
-    let key = match[1]!.toLowerCase();
-    if (key.startsWith('my.')) key = '+' + key.slice(3);
-    let value = logical.slice(match[0].length).trimEnd();
-    const column = match[0].length + 1;
-    if (match[2] === '@=') {
-      // name @=tag ... @tag : the lines in between are the value.
-      const tag = value.trim();
-      const body: string[] = [];
-      while (i + 1 < lines.length && lines[i + 1]!.trim() !== `@${tag}`) body.push(lines[++i]!);
-      i++;
-      value = body.join('\n');
-    }
-    commands.set(key, { key, value, line: startLine, column });
+  for (const statement of parseSubmitText(text, file)) {
+    if (statement.kind !== 'assign') continue;
+    const lower = statement.key.toLowerCase();
+    const key = lower.startsWith('my.') ? '+' + lower.slice(3) : lower;
+    const first = physical[statement.line - 1] ?? '';
+    const assign = /^\s*[^=\s]+\s*@?=\s*/.exec(first);
+    commands.set(key, { key, value: statement.value, line: statement.line, column: (assign?.[0].length ?? 0) + 1 });
   }
   return commands;
 }

@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, normalize, resolve } from 'node:path';
+import { UserError } from '../errors.ts';
 import { CONFIG_DEFAULTS, displayPath, templateConfig, type TemplateConfig } from '../workspace.ts';
 import { globalArgs, type DockerArg } from './dockerfile-args.ts';
 import type { EnvironmentView, ManifestModel, PlatformEntry } from './manifest-model.ts';
@@ -70,7 +71,7 @@ export async function checkTemplate(context: TemplateContext): Promise<void> {
   if (submitText === null) {
     issues.error({ file: manifestFile, pointer: `${CONFIG_POINTER}/submit-file`, rule: 'template/submit-file-missing', message: `the submit file '${config.submitFile}' does not exist`, hint: 'restore it from the template, or point [tool.pixi-condor] submit-file at yours' });
   }
-  const submit = submitText === null ? null : readSubmitFile(submitText);
+  const submit = submitText === null ? null : readSubmitCommands(submitText, submitName, issues);
 
   if (env) {
     checkCuda({
@@ -85,6 +86,17 @@ export async function checkTemplate(context: TemplateContext): Promise<void> {
     });
   }
   if (submit) await checkSubmitFile(context, config, submit, submitName);
+}
+
+/** The submit file's commands, or null (with the parser's error as a finding) when it cannot be read. */
+function readSubmitCommands(text: string, file: string, issues: IssueList): SubmitCommands | null {
+  try {
+    return readSubmitFile(text, file);
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    issues.error({ file, line: error.line ?? 1, column: 1, pointer: '', rule: 'submit/syntax', message: error.message, hint: error.hint ?? 'fix the submit file at that line' });
+    return null;
+  }
 }
 
 async function readOptional(root: string, path: string): Promise<string | null> {
