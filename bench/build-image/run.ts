@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { load } from 'js-yaml';
 import { walkContext } from '../../scripts/lib/image/context-files.ts';
 import { loadDockerignore } from '../../scripts/lib/image/dockerignore.ts';
-import { formatBytes } from '../../scripts/lib/image/progress.ts';
+import { formatBytes } from '../../scripts/lib/format.ts';
 import { repoRoot } from '../../test/helpers/paths.ts';
 import { baseImageArgs, buildTestBaseImage, dockerSkipReason, TEST_BASE_IMAGE } from '../../test/image/services.ts';
 import { makeWorkspace, uniqueName } from '../../test/image/workspace.ts';

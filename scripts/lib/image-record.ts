@@ -33,6 +33,13 @@ export interface ImageRecord {
   recordedAt: string;
   /** Compressed size the registry reports for the image's layers, when known. */
   sizeBytes?: number;
+  /**
+   * `--build-arg` overrides given on build-image's command line. They are part of contentHash,
+   * so whoever recomputes the hash to compare (submit's preflight) must apply them too.
+   */
+  buildArgOverrides?: Record<string, string>;
+  /** sha256 of each file the hash covers (the Dockerfile, the files it copies), to name what changed. */
+  inputDigests?: Record<string, string>;
 }
 
 export async function readImageRecord(root: string): Promise<ImageRecord | null> {

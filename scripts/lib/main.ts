@@ -18,7 +18,13 @@ export async function runMain(main: (args: string[]) => Promise<number | void>, 
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-      throw error;
+      // Any other write failure (a full disk behind a redirect): one line, not a stack.
+      try {
+        process.stderr.write(`error: cannot write output: ${error.code ?? error.message}\n`);
+      } catch {
+        // stderr itself is gone: the exit code has to say it
+      }
+      process.exit(1);
     });
   }
   try {

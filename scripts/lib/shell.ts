@@ -3,6 +3,7 @@
 // git rev-parse, a registry lookup) runs either way so the dry run can show real decisions.
 // Secrets reach tools only on stdin: any argv holding a registered secret is refused, and
 // secrets are masked in everything this module prints or returns in an error.
+import { constants as osConstants } from 'node:os';
 import type { ProcessPromise } from 'zx/core';
 import { UserError } from './errors.ts';
 
@@ -20,6 +21,12 @@ export interface CommandOptions {
   timeoutMs?: number;
   /** Called for each complete line the tool prints, e.g. to show build progress. */
   onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /**
+   * Start the tool in a process group of its own, so a terminal's Ctrl-C (sent to our whole
+   * group) reaches only us: for a step that must not be cut off half-way (condor_submit, whose
+   * job must end up recorded).
+   */
+  ownProcessGroup?: boolean;
 }
 
 export interface CommandResult {
@@ -27,15 +34,23 @@ export interface CommandResult {
   stdout: string;
   stderr: string;
   exitCode: number;
+  /** The signal that killed the tool, if one did. */
+  signal?: NodeJS.Signals | null;
   /** True when the command was only printed (dry run). */
   skipped: boolean;
+}
+
+/** The last non-empty line of a tool's output: usually the one that says what went wrong. */
+export function lastLine(text: string): string {
+  return text.trim().split('\n').filter((line) => line.trim() !== '').pop()?.trim() ?? '';
 }
 
 export class CommandFailed extends UserError {
   readonly result: CommandResult;
   constructor(result: CommandResult, display: string) {
-    const lastLine = result.stderr.trim().split('\n').filter(Boolean).pop() ?? '';
-    super(`\`${display}\` exited with ${result.exitCode}${lastLine ? `: ${lastLine}` : ''}`);
+    const reason = lastLine(result.stderr);
+    const how = result.signal ? `was killed by ${result.signal}` : `exited with ${result.exitCode}`;
+    super(`\`${display}\` ${how}${reason ? `: ${reason}` : ''}`);
     this.result = result;
   }
 }
@@ -108,6 +123,7 @@ export class Shell {
       nothrow: true,
       quiet: true,
       timeout: options.timeoutMs,
+      ...(options.ownProcessGroup ? { detached: true } : {}),
     })`${argv}` as ProcessPromise;
     if (options.onLine) attachLineListener(process$, options.onLine, (s) => this.mask(s));
 
@@ -122,7 +138,9 @@ export class Shell {
       argv,
       stdout: this.mask(output.stdout),
       stderr: this.mask(output.stderr),
-      exitCode: output.exitCode ?? (output.signal ? 128 : 1),
+      // A tool killed by a signal exits as a shell reports it: 128 + the signal's number.
+      exitCode: output.exitCode ?? (output.signal ? 128 + (osConstants.signals[output.signal as NodeJS.Signals] ?? 0) : 1),
+      signal: (output.signal as NodeJS.Signals | null) ?? null,
       skipped: false,
     };
     if (result.exitCode !== 0 && !options.nothrow) throw new CommandFailed(result, display);

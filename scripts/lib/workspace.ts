@@ -41,7 +41,8 @@ export function parseTomlText(text: string, file: string): TomlTable {
         line: error.line,
         column: error.column,
         hint: 'fix the TOML syntax at that position (pixi reads TOML 1.1)',
-        exitCode: 2,
+        // The file was read; it is invalid: exit 1, as `validate` reports it.
+        exitCode: 1,
       });
     }
     throw error;

@@ -3,7 +3,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildFailure, buildProgress } from '../../scripts/lib/image/build.ts';
-import { formatBytes, parseHumanBytes, stripAnsi } from '../../scripts/lib/image/progress.ts';
+import { formatBytes } from '../../scripts/lib/format.ts';
+import { parseHumanBytes, stripAnsi } from '../../scripts/lib/image/progress.ts';
 import { pushProgress, pushSummary, type LayerCount } from '../../scripts/lib/image/push.ts';
 
 test('build steps from the classic builder, BuildKit and podman; the context size', () => {

@@ -17,6 +17,7 @@ test('a TOML syntax error is a UserError with line and column', () => {
     assert.instance(error, UserError);
     const e = error as UserError;
     assert.is(e.file, 'pixi.toml');
+    assert.is(e.exitCode, 1, 'invalid input, as validate exits for it');
     assert.is(e.line, 4);
     assert.type(e.column, 'number');
     assert.match(e.located, /^pixi\.toml:4:\d+: TOML syntax error/);

@@ -2,7 +2,7 @@
 // default). Removal is asynchronous: the 009 event in the log confirms it.
 import { booleanOption, type CommandSpec, type ParsedCommand } from '../cli.ts';
 import { UserError } from '../errors.ts';
-import { Shell } from '../shell.ts';
+import { lastLine, Shell } from '../shell.ts';
 import { findWorkspaceRoot } from '../workspace.ts';
 import { latestJobRecord, parseClusterArg, readJobRecord } from './job-store.ts';
 
@@ -28,7 +28,7 @@ export async function runCancel(parsed: ParsedCommand): Promise<number> {
   if (result.skipped) return 0;
   if (result.stdout.trim()) process.stdout.write(result.stdout.trim() + '\n');
   if (result.exitCode !== 0) {
-    throw new UserError(`condor_rm ${record.cluster} failed: ${result.stderr.trim().split('\n').filter(Boolean).pop() ?? `exit ${result.exitCode}`}`, {
+    throw new UserError(`condor_rm ${record.cluster} failed: ${(lastLine(result.stderr) || `exit ${result.exitCode}`)}`, {
       hint: `the job may have left the queue already: \`pixi run status ${record.cluster} --once\` shows how it ended`,
     });
   }

@@ -3,7 +3,7 @@
 // (condor_submit gets the terminal's Ctrl-C itself and decides), so its output is always read
 // and the cluster recorded before the signal is acted on.
 import { UserError } from '../errors.ts';
-import type { Shell } from '../shell.ts';
+import { lastLine, type Shell } from '../shell.ts';
 import { parseSubmitOutput, submitFailureHint, type SubmittedCluster } from './submit-output.ts';
 
 const DEFERRED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -61,6 +61,3 @@ export async function runCondorSubmit(shell: Shell, argv: string[], cwd: string,
   throw new UserError(`condor_submit failed: ${message}`, { hint: submitFailureHint(output.errors) });
 }
 
-function lastLine(text: string): string {
-  return text.trim().split('\n').filter((l) => l.trim() !== '').pop()?.trim() ?? '';
-}

@@ -13,7 +13,7 @@ import { finish } from './finish.ts';
 import { checkLock } from './lock-check.ts';
 import { login, type RegistryAuth } from './login.ts';
 import type { Plan } from './plan.ts';
-import { formatBytes } from './progress.ts';
+import { formatBytes } from '../format.ts';
 import type { PublishOptions } from './publish.ts';
 import { pushImage } from './push.ts';
 import type { RegistryClient } from './registry.ts';

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import type { Shell } from '../shell.ts';
 import type { Engine } from './engine.ts';
-import { formatBytes, parseHumanBytes, StepLog, stripAnsi } from './progress.ts';
+import { formatBytes } from '../format.ts';
+import { parseHumanBytes, StepLog, stripAnsi } from './progress.ts';
 
 export interface BuildRequest {
   root: string;

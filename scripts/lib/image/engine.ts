@@ -4,7 +4,7 @@
 // builder, which the template's Dockerfile also supports (no BuildKit-only syntax).
 import { basename } from 'node:path';
 import { UserError } from '../errors.ts';
-import { onPath, type Shell } from '../shell.ts';
+import { lastLine, onPath, type Shell } from '../shell.ts';
 import type { Explain } from './explain.ts';
 
 export type EngineKind = 'docker' | 'podman';
@@ -53,7 +53,7 @@ export async function detectEngine(shell: Shell, requested: string | undefined, 
   const kind = engineKind(bin);
   const version = await shell.run([bin, 'version', '--format', '{{json .}}'], { readOnly: true, nothrow: true, timeoutMs: 20_000 });
   if (version.exitCode !== 0) {
-    const reason = version.stderr.trim().split('\n').filter(Boolean).pop() ?? `exit ${version.exitCode}`;
+    const reason = lastLine(version.stderr) || `exit ${version.exitCode}`;
     if (kind === 'docker' && DAEMON_DOWN.test(version.stderr)) {
       throw new UserError(`the Docker daemon is not running (${env.DOCKER_HOST ? `DOCKER_HOST=${env.DOCKER_HOST}` : 'default socket'})`, {
         hint: 'start Docker (Docker Desktop, or `sudo systemctl start docker`) and run this again',

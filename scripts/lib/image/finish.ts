@@ -2,7 +2,7 @@
 // (atomically; only printed under --dry-run) and print the summary with the pinned reference.
 import { IMAGE_RECORD, writeImageRecord, type ImageRecord } from '../image-record.ts';
 import type { Plan } from './plan.ts';
-import { formatBytes } from './progress.ts';
+import { formatBytes } from '../format.ts';
 
 export interface FinishOptions {
   root: string;

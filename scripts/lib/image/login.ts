@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
-import type { Shell } from '../shell.ts';
+import { lastLine, type Shell } from '../shell.ts';
 import type { Credentials } from './credentials.ts';
 import type { Engine } from './engine.ts';
 import { registryBaseUrl } from './registry.ts';
@@ -39,7 +39,7 @@ export async function login(shell: Shell, engine: Engine, registry: string, cred
   );
   if (result.exitCode !== 0) {
     await dispose();
-    const last = result.stderr.trim().split('\n').filter(Boolean).pop() ?? `exit ${result.exitCode}`;
+    const last = lastLine(result.stderr) || `exit ${result.exitCode}`;
     if (UNREACHABLE.test(result.stderr)) {
       throw new UserError(`registry ${registry} is unreachable: ${last}`, { hint: 'check the network and the registry host in [tool.pixi-condor] repository' });
     }

@@ -28,17 +28,6 @@ export class StepLog {
   }
 }
 
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
-}
-
 /** Parse docker's human sizes ("3.072kB", "1.2MB", "512B") into bytes. */
 export function parseHumanBytes(text: string): number | null {
   const match = /^([\d.]+)\s*([kMGT]?i?B)$/.exec(text.trim());

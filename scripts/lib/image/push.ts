@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
-import type { Shell } from '../shell.ts';
+import { lastLine, type Shell } from '../shell.ts';
 import type { Engine } from './engine.ts';
 import { tlsFlags } from './login.ts';
 import { StepLog } from './progress.ts';
@@ -81,7 +81,7 @@ export async function pushImage(
     if (result.skipped) return { digest: null };
     if (result.exitCode !== 0) {
       log.dumpTail();
-      const last = result.stderr.trim().split('\n').filter(Boolean).pop() ?? `exit ${result.exitCode}`;
+      const last = lastLine(result.stderr) || `exit ${result.exitCode}`;
       if (UNREACHABLE.test(result.stderr)) {
         throw new UserError(`registry ${registry} is unreachable: ${last}`, { hint: 'check the network and the registry host in [tool.pixi-condor] repository' });
       }
