@@ -1,6 +1,6 @@
 // Cross-file checks on a copy of the template: each rule fires on its mistake, at its line,
 // and the real template validates clean.
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -173,6 +173,25 @@ test('the lock cache is used while pixi.lock is unchanged, and dropped when it c
   report = await validateWorkspace({ root: ws.root });
   assert.is(report.ok, true, summary(report));
   assert.match(readFileSync(cachePath, 'utf8'), /^\{"format":3,/);
+});
+
+test('saveCache: false (dry runs) reads the cache but writes nothing: no .pixi-condor is created', async () => {
+  const stateDir = join(ws.root, '.pixi-condor');
+  let report = await validateWorkspace({ root: ws.root, saveCache: false });
+  assert.is(report.ok, true, summary(report));
+  assert.is(existsSync(stateDir), false, 'a dry run created .pixi-condor');
+  // With a cache present, saveCache: false still reads it (the tampered version is reported)...
+  await validateWorkspace({ root: ws.root });
+  const cachePath = join(ws.root, CACHE_FILE);
+  const tampered = readFileSync(cachePath, 'utf8').replace(/\["conda","pytorch-gpu","2\.9\.1"/, '["conda","pytorch-gpu","2.8.0"');
+  writeFileSync(cachePath, tampered);
+  report = await validateWorkspace({ root: ws.root, saveCache: false });
+  assert.ok(byRule(report, 'lock/spec-unsatisfied')[0], summary(report));
+  // ...and does not rewrite it when the lock changed.
+  ws.write('pixi.lock', ws.read('pixi.lock') + '\n');
+  report = await validateWorkspace({ root: ws.root, saveCache: false });
+  assert.is(report.ok, true, summary(report));
+  assert.is(readFileSync(cachePath, 'utf8'), tampered, 'the cache was rewritten');
 });
 
 test('lock/unreadable: broken YAML is reported with its line', async () => {

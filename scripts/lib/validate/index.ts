@@ -24,6 +24,12 @@ export interface ValidateOptions {
    * (lock, Dockerfile, submit file, .env) are skipped and listed in `skipped`.
    */
   manifestPath?: string;
+  /**
+   * Write .pixi-condor/validate-cache.json when the lock check computed something new (default
+   * true). `false` still reads the cache but writes nothing: `--dry-run` steps must not touch
+   * the workspace.
+   */
+  saveCache?: boolean;
 }
 
 /**
@@ -47,7 +53,7 @@ export async function validateWorkspace(options: ValidateOptions): Promise<Valid
       for (const [rule, reason] of CROSS_FILE_CHECKS) issues.skip(rule, `${reason}: --manifest validates the manifest alone`);
     } else {
       await checkTemplate({ root, model, manifestFile, issues });
-      await checkLock({ root, model, manifestFile, issues });
+      await checkLock({ root, model, manifestFile, issues, saveCache: options.saveCache ?? true });
     }
   } else {
     for (const [rule, reason] of CROSS_FILE_CHECKS) issues.skip(rule, `${reason}: ${manifestFile} does not parse`);

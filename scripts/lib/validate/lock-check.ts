@@ -21,6 +21,8 @@ export interface LockContext {
   model: ManifestModel;
   manifestFile: string;
   issues: IssueList;
+  /** Write the cache of parsed lock and spec answers (false: read it only). */
+  saveCache?: boolean;
 }
 
 export async function checkLock(context: LockContext): Promise<void> {
@@ -46,7 +48,7 @@ export async function checkLock(context: LockContext): Promise<void> {
     cache.storeLock(hash, lock);
   }
   checkLockAgainstManifest(context, lock, text, cache);
-  await cache.save();
+  if (context.saveCache !== false) await cache.save();
 }
 
 // `pixi run` fills these in by itself, but the image build's `pixi install --locked` checks
