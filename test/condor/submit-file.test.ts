@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../../scripts/lib/errors.ts';
 import { parseSubmitText } from '../../scripts/lib/condor/submit-file.ts';
-import { planSubmit, type PlanOptions } from '../../scripts/lib/condor/submit-plan.ts';
+import { localInputs, planSubmit, type PlanOptions } from '../../scripts/lib/condor/submit-plan.ts';
 import { condorFixtures } from './fixtures.ts';
 import { randomInt, seeded } from '../helpers/random.ts';
 
@@ -98,6 +98,27 @@ test('the template\'s own submit file: one proc, paths known before submitting',
   const after = plan(text, { append: ['container_image = docker://ghcr.io/a/b@sha256:' + 'a'.repeat(64)] });
   assert.match(after.procs[0]!.log!, /_42_0\.log\.txt$/);
   assert.ok(after.procs[0]!.containerImage!.startsWith('docker://ghcr.io/a/b@sha256:'), 'the -append line overrides the file');
+});
+
+test('localInputs: executable against cwd, inputs against initialdir, URLs and transfer_executable=false left out, one entry per path', () => {
+  const text = [
+    'executable = bin/run.sh',
+    'initialdir = run$(Process)',
+    'transfer_input_files = data.tar.gz, ../shared/, https://example.org/x.tgz, out_$(Cluster).txt',
+    'queue 2',
+  ].join('\n');
+  const inputs = localInputs(plan(text, { cluster: null }));
+  assert.equal(
+    inputs.map((i) => [i.command, i.path, i.proc]),
+    [
+      ['executable', join(work, 'bin/run.sh'), 0],
+      ['transfer_input_files', join(work, 'run0/data.tar.gz'), 0],
+      ['transfer_input_files', join(work, 'shared'), 0],
+      ['transfer_input_files', join(work, 'run1/data.tar.gz'), 1],
+    ],
+  );
+  const remote = localInputs(plan('executable = /opt/tool\ntransfer_executable = false\nqueue', { cluster: null }));
+  assert.equal(remote, []);
 });
 
 test('lexical rules: case-insensitive keys, comments, continuation, +Attr, @= values, last assignment wins', () => {

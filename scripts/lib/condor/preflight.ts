@@ -3,7 +3,7 @@
 // there, every proc has an event log to follow, and condor_submit is on PATH. Every check
 // runs (so the user sees all problems at once); none of them changes anything.
 import { access, constants, stat } from 'node:fs/promises';
-import { isAbsolute, join } from 'node:path';
+import { isAbsolute } from 'node:path';
 import type { Palette } from '../term.ts';
 import { IMAGE_RECORD, type ImageRecord } from '../image-record.ts';
 import { onPath } from '../shell.ts';
@@ -11,7 +11,7 @@ import { displayPath, type TemplateConfig } from '../workspace.ts';
 import { validateWorkspace } from '../validate/index.ts';
 import type { Finding } from '../validate/types.ts';
 import { computeContentHash } from '../image/content-hash.ts';
-import type { ProcSpec } from './submit-plan.ts';
+import { localInputs, type ProcSpec } from './submit-plan.ts';
 
 export interface CheckResult {
   title: string;
@@ -55,36 +55,24 @@ async function checkImageCurrent(root: string, config: TemplateConfig, record: I
   };
 }
 
-function isUrl(entry: string): boolean {
-  return /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(entry);
-}
-
 async function checkInputs(root: string, procs: ProcSpec[]): Promise<CheckResult> {
   const title = 'input files present';
-  const wanted = new Map<string, string>(); // absolute path → how the submit file names it
-  for (const proc of procs) {
-    if (proc.executable && isAbsolute(proc.executable) && !proc.executable.includes('$(')) wanted.set(proc.executable, 'executable');
-    for (const entry of proc.transferInputFiles) {
-      if (isUrl(entry) || entry.includes('$(')) continue;
-      const path = isAbsolute(entry) ? entry : join(proc.iwd, entry);
-      wanted.set(path.replace(/\/$/, ''), entry);
-    }
-  }
+  const wanted = localInputs({ procs });
   const missing: string[] = [];
-  for (const path of wanted.keys()) {
+  for (const { path } of wanted) {
     try {
       await stat(path);
     } catch {
       missing.push(displayPath(root, path));
     }
   }
-  if (missing.length === 0) return { title, status: 'ok', detail: `${wanted.size} file(s)` };
+  if (missing.length === 0) return { title, status: 'ok', detail: `${wanted.length} file(s)` };
   const hint = missing.some((m) => m.endsWith('MNIST_data.tar.gz')) ? 'run `pixi run prepare-data` to make MNIST_data.tar.gz' : 'create them, or fix executable / transfer_input_files in the submit file';
   return { title, status: 'fail', detail: `missing: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` (+${missing.length - 5})` : ''}`, hint };
 }
 
 async function checkExecutableBit(procs: ProcSpec[], root: string): Promise<CheckResult | null> {
-  const exe = procs[0]?.executable;
+  const exe = procs[0]?.transferExecutable ? procs[0].executable : null;
   if (!exe || !isAbsolute(exe)) return null;
   try {
     await access(exe, constants.X_OK);

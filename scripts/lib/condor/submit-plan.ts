@@ -17,6 +17,8 @@ export interface ProcSpec extends ProcRecord {
   universe: string;
   batchName: string | null;
   containerImage: string | null;
+  /** false: `transfer_executable = false`, the executable is a path on the execute machine. */
+  transferExecutable: boolean;
   /** Job-ad attributes as condor_submit writes them (values in ClassAd syntax). */
   classAd: Record<string, string>;
 }
@@ -351,8 +353,46 @@ function procSpec(proc: number, command: (name: string) => string | undefined, t
     transferOutputFiles: outputs,
     batchName,
     containerImage,
+    transferExecutable,
     classAd: ad,
   };
+}
+
+/** A local file condor_submit will read or transfer for a proc, as it resolves the path. */
+export interface LocalInput {
+  /** Absolute path: the executable against condor_submit's cwd, inputs against the proc's initialdir. */
+  path: string;
+  /** A transfer_input_files item as written (macros expanded); the executable's resolved path. */
+  entry: string;
+  command: 'executable' | 'transfer_input_files';
+  /** The first proc that names it. */
+  proc: number;
+}
+
+/** `scheme://...` entries are fetched by a plugin on the execute side, not read here. */
+export function isUrl(entry: string): boolean {
+  return /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(entry.trim());
+}
+
+/**
+ * The local files the plan's procs need present before submitting, one entry per path (first
+ * proc wins): the executable when it is transferred, and every transfer_input_files entry that
+ * is not a URL. Paths still holding a macro known only at submit time ($(Cluster)) are left out.
+ */
+export function localInputs(plan: Pick<SubmitPlan, 'procs'>): LocalInput[] {
+  const found = new Map<string, LocalInput>();
+  const add = (path: string, entry: string, command: LocalInput['command'], proc: number): void => {
+    if (entry.includes('$(') || found.has(path)) return;
+    found.set(path, { path, entry, command, proc });
+  };
+  for (const proc of plan.procs) {
+    if (proc.executable && proc.transferExecutable && !isUrl(proc.executable)) add(resolve(proc.executable), proc.executable, 'executable', proc.proc);
+    for (const entry of proc.transferInputFiles) {
+      if (isUrl(entry)) continue;
+      add(resolve(proc.iwd, entry.replace(/(.)\/+$/, '$1')), entry, 'transfer_input_files', proc.proc);
+    }
+  }
+  return [...found.values()];
 }
 
 /** The stored form of a proc (job record). */
