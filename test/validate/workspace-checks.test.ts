@@ -1,6 +1,6 @@
 // Cross-file checks on a copy of the template: each rule fires on its mistake, at its line,
 // and the real template validates clean.
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -94,6 +94,58 @@ test('submit/missing-input and submit/missing-executable name the path; a task o
   assert.ok(byRule(report, 'submit/missing-executable')[0]?.message.includes('job/missing.sh'));
   const [made] = byRule(report, 'submit/input-not-made');
   assert.ok(made?.message.includes("'prepare-data'"), summary(report));
+});
+
+test('a submit file in a subfolder: executable and inputs are relative to the workspace root, where condor_submit runs', async () => {
+  mkdirSync(join(ws.root, 'condor'));
+  renameSync(join(ws.root, 'mnist_gpu_docker.sub'), join(ws.root, 'condor', 'job.sub'));
+  ws.edit('pixi.toml', 'submit-file = "mnist_gpu_docker.sub"', 'submit-file = "condor/job.sub"');
+  const report = await validateWorkspace({ root: ws.root });
+  assert.is(report.ok, true, summary(report));
+  assert.equal(byRule(report, 'submit/input-not-made').map((f) => f.message.includes('MNIST_data.tar.gz')), [true], summary(report));
+  // A path written relative to the submit file's folder is what condor_submit would not find.
+  ws.edit('condor/job.sub', 'executable = job/mnist_gpu.sh', 'executable = ../job/mnist_gpu.sh');
+  const [hit] = byRule(await validateWorkspace({ root: ws.root }), 'submit/missing-executable');
+  assert.ok(hit?.message.includes('relative to the workspace root'), hit?.message);
+  assert.is(hit!.file, 'condor/job.sub');
+  assert.is(hit!.line, lineOf(ws.read('condor/job.sub'), 'executable = ../job'));
+  assert.is(hit!.column, 'executable = '.length + 1);
+});
+
+test('initialdir: transfer_input_files are relative to it; a missing one is named with it', async () => {
+  mkdirSync(join(ws.root, 'run'));
+  writeFileSync(join(ws.root, 'run', 'main.py'), '');
+  ws.edit('mnist_gpu_docker.sub', 'transfer_input_files = job/main.py, MNIST_data.tar.gz', 'initialdir = run\ntransfer_input_files = main.py');
+  let report = await validateWorkspace({ root: ws.root });
+  assert.is(report.ok, true, summary(report));
+  ws.edit('mnist_gpu_docker.sub', 'transfer_input_files = main.py', 'transfer_input_files = main.py, job/main.py');
+  report = await validateWorkspace({ root: ws.root });
+  const missing = byRule(report, 'submit/missing-input');
+  assert.is(missing.length, 1, summary(report));
+  assert.match(missing[0]!.message, /'job\/main\.py' does not exist \(relative to initialdir run\)/);
+  assert.is(missing[0]!.column, 'transfer_input_files = main.py, '.length + 1);
+});
+
+test('submit/missing-input on a continued line, or made by a macro, is placed on its line', async () => {
+  ws.edit('mnist_gpu_docker.sub', 'transfer_input_files = job/main.py, MNIST_data.tar.gz', 'transfer_input_files = job/main.py, \\\n# a comment inside\n    job/absent.py, $(extra)\nextra = job/made_by_macro.py');
+  const text = ws.read('mnist_gpu_docker.sub');
+  const report = await validateWorkspace({ root: ws.root });
+  const missing = byRule(report, 'submit/missing-input');
+  const absent = missing.find((f) => f.message.includes("'job/absent.py'"));
+  const macro = missing.find((f) => f.message.includes("'job/made_by_macro.py'"));
+  assert.ok(absent && macro && missing.length === 2, summary(report));
+  assert.is(absent.line, lineOf(text, '    job/absent.py'));
+  assert.is(absent.column, 5);
+  // The expanded name is not written anywhere: the finding points at the command's value.
+  assert.is(macro.line, lineOf(text, 'transfer_input_files ='));
+  assert.is(macro.column, 'transfer_input_files = '.length + 1);
+});
+
+test('submit/plan: a submit file submit cannot plan is one finding', async () => {
+  ws.edit('mnist_gpu_docker.sub', /^queue 1$/m, '');
+  const report = await validateWorkspace({ root: ws.root });
+  assert.match(byRule(report, 'submit/plan')[0]?.message ?? '', /no queue statement/, summary(report));
+  assert.is(report.ok, false);
 });
 
 test('submit/image-repository: only compared when the submit file has a container_image line', async () => {

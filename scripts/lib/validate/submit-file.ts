@@ -1,8 +1,9 @@
-// The few submit-file commands validate checks, read with the one submit-language parser
-// (scripts/lib/condor/submit-file.ts): the last assignment of a key wins, keys are
-// case-insensitive, `+Attr` and `MY.Attr` are one key. Columns are found on the statement's
-// first physical line, where the value starts.
-import { parseSubmitText } from '../condor/submit-file.ts';
+// The submit file as validate reads it, with the one submit-language parser
+// (scripts/lib/condor/submit-file.ts): its statements (for the planner, which knows where
+// condor_submit looks for files) and the few commands validate checks by value. The last
+// assignment of a key wins, keys are case-insensitive, `+Attr` and `MY.Attr` are one key.
+// Columns are found on the physical line where a value or entry is written.
+import { parseSubmitText, type AssignStatement, type Statement } from '../condor/submit-file.ts';
 
 export interface SubmitEntry {
   /** Lower-cased key; `+Attr` and `MY.Attr` are both `+attr`. */
@@ -15,29 +16,56 @@ export interface SubmitEntry {
 
 export type SubmitCommands = Map<string, SubmitEntry>;
 
+export interface SubmitSource {
+  statements: Statement[];
+  commands: SubmitCommands;
+  /** The file's physical lines, to place findings. */
+  lines: string[];
+}
+
 /** Throws the parser's UserError (file and line) for a line the submit language does not allow. */
-export function readSubmitFile(text: string, file: string): SubmitCommands {
-  const physical = text.split(/\r?\n/);
+export function readSubmitFile(text: string, file: string): SubmitSource {
+  const lines = text.split(/\r?\n/);
+  const statements = parseSubmitText(text, file);
   const commands: SubmitCommands = new Map();
-  for (const statement of parseSubmitText(text, file)) {
+  for (const statement of statements) {
     if (statement.kind !== 'assign') continue;
     const lower = statement.key.toLowerCase();
     const key = lower.startsWith('my.') ? '+' + lower.slice(3) : lower;
-    const first = physical[statement.line - 1] ?? '';
-    const assign = /^\s*[^=\s]+\s*@?=\s*/.exec(first);
-    commands.set(key, { key, value: statement.value, line: statement.line, column: (assign?.[0].length ?? 0) + 1 });
+    commands.set(key, { key, value: statement.value, line: statement.line, column: valueColumn(lines, statement) });
   }
-  return commands;
+  return { statements, commands, lines };
 }
 
-/** `transfer_input_files` and friends: a comma (or space) separated list, with each item's column. */
-export function splitFileList(entry: SubmitEntry): { path: string; column: number }[] {
-  const items: { path: string; column: number }[] = [];
-  const pattern = /[^,\s]+/g;
-  for (const match of entry.value.matchAll(pattern)) {
-    items.push({ path: match[0], column: entry.column + match.index! });
+function valueColumn(lines: string[], statement: AssignStatement): number {
+  const assign = /^\s*[^=\s]+\s*@?=\s*/.exec(lines[statement.line - 1] ?? '');
+  return (assign?.[0].length ?? 0) + 1;
+}
+
+/**
+ * Where the file writes `entry` as a value of one of `keys` (lower case): the last assignment
+ * that contains it, searched on each physical line of a continued statement; the value's start
+ * when no assignment shows it literally (a macro made it); null when no key is assigned here.
+ */
+export function locateEntry(source: SubmitSource, keys: string[], entry: string | null): { line: number; column: number } | null {
+  const assignments = source.statements.filter((s): s is AssignStatement => s.kind === 'assign' && keys.includes(s.key.toLowerCase()));
+  if (assignments.length === 0) return null;
+  if (entry !== null) {
+    const pattern = new RegExp(`(^|[=,\\s])(${entry.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')})(?=$|[,\\s\\\\])`);
+    for (const assignment of [...assignments].reverse()) {
+      for (let index = assignment.line - 1; index < source.lines.length; index++) {
+        const text = source.lines[index]!;
+        // The parser skips a comment line inside a continued statement; so does the search.
+        if (index > assignment.line - 1 && /^\s*#/.test(text)) continue;
+        const from = index === assignment.line - 1 ? valueColumn(source.lines, assignment) - 1 : 0;
+        const match = pattern.exec(text.slice(from));
+        if (match) return { line: index + 1, column: from + match.index + match[1]!.length + 1 };
+        if (!/\\\s*$/.test(text)) break;
+      }
+    }
   }
-  return items;
+  const last = assignments[assignments.length - 1]!;
+  return { line: last.line, column: valueColumn(source.lines, last) };
 }
 
 /** `docker://ghcr.io/a/b:tag@sha256:...` -> repository `ghcr.io/a/b`; null when not a docker image. */

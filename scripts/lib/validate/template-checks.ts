@@ -4,12 +4,13 @@
 // asks for a GPU, a minimum capability, and transfers files that exist (or a task makes).
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, join, normalize, resolve } from 'node:path';
+import { isAbsolute, join, normalize, resolve } from 'node:path';
+import { localInputs, planSubmit, type SubmitPlan } from '../condor/submit-plan.ts';
 import { UserError } from '../errors.ts';
 import { CONFIG_DEFAULTS, displayPath, templateConfig, type TemplateConfig } from '../workspace.ts';
 import { globalArgs, type DockerArg } from './dockerfile-args.ts';
 import type { EnvironmentView, ManifestModel, PlatformEntry } from './manifest-model.ts';
-import { imageRepository, readSubmitFile, splitFileList, type SubmitCommands } from './submit-file.ts';
+import { imageRepository, locateEntry, readSubmitFile, type SubmitCommands, type SubmitSource } from './submit-file.ts';
 import { cudaMajorMinor, formatCuda, pinVersionText, sameCuda } from './cuda-version.ts';
 import { asStringList, isTable } from './text.ts';
 import type { IssueList } from './types.ts';
@@ -81,7 +82,7 @@ export async function checkTemplate(context: TemplateContext): Promise<void> {
       config,
       dockerArgs: dockerfile === null ? null : globalArgs(dockerfile),
       dockerfileName,
-      submit,
+      submit: submit?.commands ?? null,
       submitName,
     });
   }
@@ -89,7 +90,7 @@ export async function checkTemplate(context: TemplateContext): Promise<void> {
 }
 
 /** The submit file's commands, or null (with the parser's error as a finding) when it cannot be read. */
-function readSubmitCommands(text: string, file: string, issues: IssueList): SubmitCommands | null {
+function readSubmitCommands(text: string, file: string, issues: IssueList): SubmitSource | null {
   try {
     return readSubmitFile(text, file);
   } catch (error) {
@@ -197,8 +198,9 @@ function checkDriverRequirement(c: CudaContext, cuda: { major: number; minor: nu
 // ---------------------------------------------------------------------------------------------
 // Submit file.
 
-async function checkSubmitFile(context: TemplateContext, config: TemplateConfig, submit: SubmitCommands, submitName: string): Promise<void> {
-  const { root, model, issues } = context;
+async function checkSubmitFile(context: TemplateContext, config: TemplateConfig, source: SubmitSource, submitName: string): Promise<void> {
+  const { issues } = context;
+  const submit = source.commands;
   const universe = submit.get('universe')?.value.toLowerCase();
   const image = submit.get('container_image') ?? submit.get('docker_image');
   const containerJob = universe === 'container' || universe === 'docker' || image !== undefined;
@@ -212,22 +214,7 @@ async function checkSubmitFile(context: TemplateContext, config: TemplateConfig,
     issues.error({ file: submitName, pointer: '', ...at(gpus), rule: 'submit/gpus-minimum-capability', message: 'gpus_minimum_capability is not set', hint: 'add gpus_minimum_capability = 7.0: cuDNN >= 9.11 can crash on older GPUs, and this PyTorch build starts at sm_70' });
   }
 
-  const submitDir = dirname(resolve(root, config.submitFile));
-  const tasksMaking = taskOutputs(model);
-  const executable = submit.get('executable');
-  const transferExecutable = submit.get('transfer_executable')?.value.toLowerCase();
-  if (executable && transferExecutable !== 'false' && !isRemote(executable.value)) {
-    checkLocalPath(executable.value, { ...executable }, 'submit/missing-executable', 'the executable');
-  } else if (!executable && universe !== 'container') {
-    issues.error({ file: submitName, pointer: '', line: 1, column: 1, rule: 'submit/missing-executable', message: 'the submit file has no executable', hint: 'add executable = job/mnist_gpu.sh' });
-  }
-  const inputs = submit.get('transfer_input_files');
-  if (inputs) {
-    for (const item of splitFileList(inputs)) {
-      if (isRemote(item.path)) continue;
-      checkLocalPath(item.path, { line: inputs.line, column: item.column }, 'submit/missing-input', 'the input file');
-    }
-  }
+  checkLocalInputs(context, source, submitName, universe);
 
   if (image) {
     const found = imageRepository(image.value);
@@ -245,23 +232,44 @@ async function checkSubmitFile(context: TemplateContext, config: TemplateConfig,
       });
     }
   }
-
-  function checkLocalPath(path: string, where: { line: number; column: number }, rule: string, what: string): void {
-    if (path.includes('$(') || path.includes('$$(')) return; // macros are expanded at submit time
-    const absolute = resolve(submitDir, path.replace(/\/$/, ''));
-    if (existsSync(absolute)) return;
-    const relativePath = normalize(displayPath(root, absolute));
-    const maker = tasksMaking.get(relativePath);
-    if (maker) {
-      issues.warning({ file: submitName, pointer: '', ...where, rule: 'submit/input-not-made', message: `${what} '${path}' does not exist yet; task '${maker}' makes it`, hint: `run \`pixi run ${maker}\` before submitting` });
-    } else {
-      issues.error({ file: submitName, pointer: '', ...where, rule, message: `${what} '${path}' does not exist (relative to ${displayPath(root, submitDir) || '.'})`, hint: 'fix the path, or add a pixi task with this file in its outputs that makes it' });
-    }
-  }
 }
 
-function isRemote(path: string): boolean {
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(path.trim());
+// The planner (the one condor_submit model submit uses) says which local files condor_submit
+// reads: the executable against its cwd (the workspace root), transfer_input_files against the
+// proc's initialdir (or the root), with macros and every queue form expanded.
+const EXECUTABLE_KEYS = ['executable'];
+const INPUT_KEYS = ['transfer_input_files', 'transferinput'];
+
+function checkLocalInputs(context: TemplateContext, submit: SubmitSource, submitName: string, universe: string | undefined): void {
+  const { root, model, issues } = context;
+  let plan: SubmitPlan;
+  try {
+    plan = planSubmit(submit.statements, { submitFile: submitName, cwd: root, cluster: null });
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    issues.error({ file: error.file ?? submitName, pointer: '', line: error.line ?? 1, column: 1, rule: 'submit/plan', message: error.message, hint: error.hint ?? 'fix the submit file so `pixi run submit` can plan its jobs' });
+    return;
+  }
+  if (universe !== 'container' && plan.procs.every((proc) => !proc.executable)) {
+    issues.error({ file: submitName, pointer: '', line: 1, column: 1, rule: 'submit/missing-executable', message: 'the submit file has no executable', hint: 'add executable = job/mnist_gpu.sh' });
+  }
+  const tasksMaking = taskOutputs(model);
+  for (const input of localInputs(plan)) {
+    if (existsSync(input.path)) continue;
+    const executable = input.command === 'executable';
+    const where = locateEntry(submit, executable ? EXECUTABLE_KEYS : INPUT_KEYS, executable ? null : input.entry) ?? { line: 1, column: 1 };
+    const base = executable ? root : plan.procs[input.proc]!.iwd;
+    const shown = executable ? displayPath(root, input.path) : input.entry;
+    const what = executable ? 'the executable' : 'the input file';
+    const maker = tasksMaking.get(normalize(displayPath(root, input.path)));
+    if (maker) {
+      issues.warning({ file: submitName, pointer: '', ...where, rule: 'submit/input-not-made', message: `${what} '${shown}' does not exist yet; task '${maker}' makes it`, hint: `run \`pixi run ${maker}\` before submitting` });
+    } else {
+      const written = executable ? (submit.commands.get('executable')?.value ?? '') : input.entry;
+      const relativeTo = isAbsolute(written) ? '' : ` (relative to ${base === root ? 'the workspace root, where condor_submit runs' : `initialdir ${displayPath(root, base)}`})`;
+      issues.error({ file: submitName, pointer: '', ...where, rule: executable ? 'submit/missing-executable' : 'submit/missing-input', message: `${what} '${shown}' does not exist${relativeTo}`, hint: 'fix the path, or add a pixi task with this file in its outputs that makes it' });
+    }
+  }
 }
 
 /** Files that a task lists in its `outputs` (normalized, relative to the workspace) -> task name. */
