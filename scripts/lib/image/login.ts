@@ -1,7 +1,8 @@
 // `docker login` / `podman login` with the token on stdin (--password-stdin), into a private,
 // temporary credentials folder used only for the push: the token is never in argv, never in
-// the user's ~/.docker/config.json after the run, and never near the build.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+// the user's ~/.docker/config.json after the run (nor after a Ctrl-C), and never near the build.
+import { mkdtempSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
@@ -9,6 +10,7 @@ import { lastLine, type Shell } from '../shell.ts';
 import type { Credentials } from './credentials.ts';
 import type { Engine } from './engine.ts';
 import { registryBaseUrl } from './registry.ts';
+import { removeOnExit } from './remove-on-exit.ts';
 
 const REJECTED = /unauthorized|401|invalid username\/password|incorrect username or password|denied/i;
 const UNREACHABLE = /connection refused|no such host|i\/o timeout|dial tcp|network is unreachable|timeout exceeded/i;
@@ -28,11 +30,17 @@ export interface RegistryAuth {
 /** Log in to `registry` in a fresh credentials folder (dry run: print the command only). */
 export async function login(shell: Shell, engine: Engine, registry: string, credentials: Credentials): Promise<RegistryAuth> {
   shell.addSecret(credentials.token);
-  const dir = shell.dryRun ? join(tmpdir(), 'pixi-condor-auth-XXXXXX') : await mkdtemp(join(tmpdir(), 'pixi-condor-auth-'));
+  // Created and guarded in one synchronous step: no signal can be handled in between.
+  const dir = shell.dryRun ? join(tmpdir(), 'pixi-condor-auth-XXXXXX') : mkdtempSync(join(tmpdir(), 'pixi-condor-auth-'));
+  const release = shell.dryRun ? () => {} : removeOnExit(dir);
   const env: Record<string, string> = engine.kind === 'podman' ? { REGISTRY_AUTH_FILE: join(dir, 'auth.json') } : { DOCKER_CONFIG: dir };
   // podman refuses to push with an auth file that does not exist yet.
   if (engine.kind === 'podman' && !shell.dryRun) await writeFile(join(dir, 'auth.json'), '{"auths":{}}\n', { mode: 0o600 });
-  const dispose = () => (shell.dryRun ? Promise.resolve() : rm(dir, { recursive: true, force: true }));
+  const dispose = async () => {
+    if (shell.dryRun) return;
+    await rm(dir, { recursive: true, force: true });
+    release();
+  };
   const result = await shell.run(
     [engine.bin, 'login', '--username', credentials.username, '--password-stdin', ...tlsFlags(engine, registry), registry],
     { stdin: credentials.token, env, nothrow: true, timeoutMs: 60_000 },
