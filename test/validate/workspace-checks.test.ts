@@ -43,6 +43,31 @@ test('cuda/dockerfile-mismatch: the Dockerfile CUDA_VERSION default disagrees', 
   assert.is(hit.column, 'ARG CUDA_VERSION="'.length + 1);
 });
 
+test('cuda/dockerfile-*: a CUDA_VERSION default declared only in a stage counts, as in build-image', async () => {
+  ws.edit('Dockerfile', /^ARG CUDA_VERSION="12\.9"\n/m, '');
+  ws.edit('Dockerfile', /^ARG CUDA_VERSION$/m, 'ARG CUDA_VERSION="12.9"');
+  let report = await validateWorkspace({ root: ws.root });
+  assert.is(byRule(report, 'cuda/dockerfile-arg-missing').length, 0, summary(report));
+  assert.is(byRule(report, 'cuda/dockerfile-mismatch').length, 0, summary(report));
+  ws.edit('Dockerfile', 'ARG CUDA_VERSION="12.9"', 'ARG CUDA_VERSION="12.4"');
+  report = await validateWorkspace({ root: ws.root });
+  const [hit] = byRule(report, 'cuda/dockerfile-mismatch');
+  assert.is(hit?.line, lineOf(ws.read('Dockerfile'), 'ARG CUDA_VERSION="12.4"'), summary(report));
+  ws.edit('Dockerfile', 'ARG CUDA_VERSION="12.4"', 'ARG CUDA_VERSION');
+  report = await validateWorkspace({ root: ws.root });
+  assert.ok(byRule(report, 'cuda/dockerfile-arg-missing')[0], summary(report));
+});
+
+test('cuda/dockerfile-mismatch: an ARG continued over lines is read, the default placed on its line', async () => {
+  ws.edit('Dockerfile', 'ARG CUDA_VERSION="12.9"', 'ARG \\\n    CUDA_VERSION="12.4"');
+  const report = await validateWorkspace({ root: ws.root });
+  const [hit] = byRule(report, 'cuda/dockerfile-mismatch');
+  assert.ok(hit, summary(report));
+  assert.is(hit.line, lineOf(ws.read('Dockerfile'), '    CUDA_VERSION="12.4"'));
+  assert.is(hit.column, '    CUDA_VERSION="'.length + 1);
+  assert.is(byRule(report, 'cuda/dockerfile-arg-missing').length, 0);
+});
+
 test('cuda/dockerfile-mismatch: a build-args override in [tool.pixi-condor] is what counts', async () => {
   ws.edit('pixi.toml', 'submit-file = "mnist_gpu_docker.sub"', 'submit-file = "mnist_gpu_docker.sub"\nbuild-args = { CUDA_VERSION = "13.0" }');
   const report = await validateWorkspace({ root: ws.root });

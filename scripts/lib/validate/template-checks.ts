@@ -8,7 +8,7 @@ import { isAbsolute, join, normalize, resolve } from 'node:path';
 import { localInputs, planSubmit, type SubmitPlan } from '../condor/submit-plan.ts';
 import { UserError } from '../errors.ts';
 import { CONFIG_DEFAULTS, displayPath, templateConfig, type TemplateConfig } from '../workspace.ts';
-import { globalArgs, type DockerArg } from './dockerfile-args.ts';
+import { dockerfileArgs, type DockerArg } from './dockerfile-args.ts';
 import type { EnvironmentView, ManifestModel, PlatformEntry } from './manifest-model.ts';
 import { imageRepository, locateEntry, readSubmitFile, type SubmitCommands, type SubmitSource } from './submit-file.ts';
 import { cudaMajorMinor, formatCuda, pinVersionText, sameCuda } from './cuda-version.ts';
@@ -80,7 +80,7 @@ export async function checkTemplate(context: TemplateContext): Promise<void> {
       env,
       platform,
       config,
-      dockerArgs: dockerfile === null ? null : globalArgs(dockerfile),
+      dockerArgs: dockerfile === null ? null : dockerfileArgs(dockerfile),
       dockerfileName,
       submit: submit?.commands ?? null,
       submitName,
@@ -156,7 +156,7 @@ function checkCuda(c: CudaContext): void {
     }
   } else if (c.dockerArgs) {
     if (!dockerArg || dockerArg.value === null) {
-      issues.warning({ file: c.dockerfileName, pointer: '', line: 1, column: 1, rule: 'cuda/dockerfile-arg-missing', message: 'the Dockerfile has no ARG CUDA_VERSION default before its first FROM', hint: `add ARG CUDA_VERSION="${formatCuda(cuda)}" and ENV CONDA_OVERRIDE_CUDA=\${CUDA_VERSION} in the build stage` });
+      issues.warning({ file: c.dockerfileName, pointer: '', line: 1, column: 1, rule: 'cuda/dockerfile-arg-missing', message: 'the Dockerfile declares no ARG CUDA_VERSION with a default (globally or in a stage)', hint: `add ARG CUDA_VERSION="${formatCuda(cuda)}" and ENV CONDA_OVERRIDE_CUDA=\${CUDA_VERSION} in the build stage` });
     } else {
       const value = cudaMajorMinor(dockerArg.value);
       if (!value || value.major !== cuda.major || value.minor !== cuda.minor) {
