@@ -12,7 +12,9 @@ import { loadDockerignore } from '../../scripts/lib/image/dockerignore.ts';
 import { walkContext } from '../../scripts/lib/image/context-files.ts';
 import type { ImageRecord } from '../../scripts/lib/image-record.ts';
 import { runCommand, type RunResult } from '../helpers/process.ts';
-import { baseImageArgs, buildTestBaseImage, dockerSkipReason, ExtraRegistry, registryDigest } from './services.ts';
+import { planImage } from '../../scripts/lib/image/plan.ts';
+import { Shell } from '../../scripts/lib/shell.ts';
+import { baseImageArgs, buildTestBaseImage, dockerSkipReason, ExtraRegistry, PublicReadProxy, putTestImage, registryDigest } from './services.ts';
 import { makeWorkspace, uniqueName, type TestWorkspace } from './workspace.ts';
 
 const skipReason = await dockerSkipReason();
@@ -157,6 +159,30 @@ dockerTest('reverting pixi.lock builds nothing and points the moving tag back at
   assert.match(result.stderr, /^pointed .*:default-busybox-cuda12\.9 at sha256:/m);
   assert.is(record(ws).digest, original.digest);
   assert.is(await registryDigest(OPEN, path, 'default-busybox-cuda12.9'), original.digest, 'moving tag back on the old manifest');
+});
+
+dockerTest('up to date on a registry anyone may read: a moving tag it cannot move is a warning; the record is written', async () => {
+  const auth = { user: AUTH_USER, password: AUTH_PASSWORD };
+  const proxy = new PublicReadProxy(AUTH, auth);
+  await proxy.start();
+  try {
+    const { ws, path } = workspace(proxy.address);
+    const plan = await planImage({ root: ws.root, shell: new Shell(), env: {}, buildArgs: {} });
+    // The content tag is there; the moving tag names another image (a later build, say).
+    const digest = await putTestImage(AUTH, path, plan.contentTag, 'content', auth);
+    const other = await putTestImage(AUTH, path, plan.movingTag, 'newer', auth);
+    const result = await ws.buildImage([], { env: { DOCKER_CONFIG: dockerConfig }, timeoutMs: 60_000 });
+    assertOk(result);
+    assert.match(result.stdout, /^up to date: /m);
+    assert.match(result.stderr, new RegExp(`^warning: .*:${plan.movingTag} still names another image: registry .* needs credentials to move the tag`, 'm'));
+    assert.match(result.stderr, /^hint: submit pins sha256:[0-9a-f]{64} and is not affected; .*set REGISTRY_USER and REGISTRY_TOKEN in \.env/m);
+    const saved = record(ws);
+    assert.is(saved.digest, digest);
+    assert.equal(saved.tags, [plan.contentTag], 'the record lists only the tag that names this image');
+    assert.is(await registryDigest(AUTH, path, plan.movingTag, auth), other, 'the moving tag is where it was');
+  } finally {
+    await proxy.stop();
+  }
 });
 
 dockerTest('--force rebuilds without cache and pushes although the content tag exists', async () => {

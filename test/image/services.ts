@@ -2,8 +2,10 @@
 // test base image (busybox + stand-in pixi), and extra registry instances a test may start and
 // stop itself. Every wait here is bounded.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer as createHttpServer, request as httpRequest, type Server } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../helpers/paths.ts';
@@ -100,5 +102,85 @@ export class ExtraRegistry {
   async remove(): Promise<void> {
     await this.stop();
     rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+type BasicAuth = { user: string; password: string };
+
+const basicHeader = (auth: BasicAuth) => `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString('base64')}`;
+
+/**
+ * Put a small image (one config blob, one layer blob; `seed` makes it unique) under `tag`
+ * through the distribution API, without an engine. Returns the manifest digest.
+ */
+export async function putTestImage(registry: string, path: string, tag: string, seed: string, auth?: BasicAuth): Promise<string> {
+  const headers: Record<string, string> = auth ? { authorization: basicHeader(auth) } : {};
+  const sha = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  const upload = async (bytes: Buffer): Promise<{ digest: string; size: number }> => {
+    const digest = sha(bytes);
+    const start = await fetch(`http://${registry}/v2/${path}/blobs/uploads/`, { method: 'POST', headers, signal: AbortSignal.timeout(10_000) });
+    if (start.status !== 202) throw new Error(`blob upload start: ${start.status}`);
+    const location = new URL(start.headers.get('location')!, `http://${registry}`);
+    location.searchParams.set('digest', digest);
+    const put = await fetch(location, { method: 'PUT', headers: { ...headers, 'content-type': 'application/octet-stream' }, body: new Uint8Array(bytes), signal: AbortSignal.timeout(10_000) });
+    if (put.status !== 201) throw new Error(`blob upload: ${put.status}`);
+    return { digest, size: bytes.length };
+  };
+  const layer = await upload(Buffer.from(`layer ${seed}`));
+  const config = await upload(Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [layer.digest] }, config: { Labels: { seed } } })));
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+      config: { mediaType: 'application/vnd.docker.container.image.v1+json', ...config },
+      layers: [{ mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', ...layer }],
+    }),
+  );
+  const response = await fetch(`http://${registry}/v2/${path}/manifests/${tag}`, {
+    method: 'PUT',
+    headers: { ...headers, 'content-type': 'application/vnd.docker.distribution.manifest.v2+json' },
+    body: new Uint8Array(manifest),
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (response.status !== 201) throw new Error(`manifest upload: ${response.status} ${await response.text()}`);
+  return sha(manifest);
+}
+
+/**
+ * A registry anyone may read but only credentials may write, as a public ghcr.io package is:
+ * a loopback proxy in front of the htpasswd registry that adds the credentials to reads
+ * (GET, HEAD) that come without any, and passes everything else through as it came.
+ */
+export class PublicReadProxy {
+  private server: Server | null = null;
+  address = '';
+
+  constructor(
+    private readonly upstream: string,
+    private readonly auth: BasicAuth,
+  ) {}
+
+  async start(): Promise<void> {
+    const [host, port] = [this.upstream.replace(/:\d+$/, ''), Number(this.upstream.split(':').pop())];
+    this.server = createHttpServer((req, res) => {
+      const headers = { ...req.headers, host: this.upstream };
+      if ((req.method === 'GET' || req.method === 'HEAD') && !headers.authorization) headers.authorization = basicHeader(this.auth);
+      const forward = httpRequest({ host, port, method: req.method, path: req.url, headers, timeout: 10_000 }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      forward.on('error', () => res.writeHead(502).end());
+      req.pipe(forward);
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.address = `127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }

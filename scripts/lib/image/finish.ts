@@ -13,12 +13,13 @@ export interface FinishOptions {
   err: (line: string) => void;
 }
 
-export function recordFor(plan: Plan, digest: string, sizeBytes: number | undefined): ImageRecord {
+/** The record for `digest`; `tags` are the tags that name it (default: the content and moving tag). */
+export function recordFor(plan: Plan, digest: string, sizeBytes: number | undefined, tags = [plan.contentTag, plan.movingTag]): ImageRecord {
   return {
     version: 1,
     repository: plan.repository,
     contentTag: plan.contentTag,
-    tags: [plan.contentTag, plan.movingTag],
+    tags,
     digest,
     reference: `${plan.repository}@${digest}`,
     contentHash: plan.contentHash,
@@ -31,14 +32,14 @@ export function recordFor(plan: Plan, digest: string, sizeBytes: number | undefi
   };
 }
 
-/**
- * Record `digest` for submit and print the summary. `outcome` is the first line (what
- * happened); `localSize` is the unpacked size when this run built the image.
- */
-export async function finish(plan: Plan, digest: string, sizeBytes: number | undefined, outcome: string, options: FinishOptions, localSize?: number): Promise<void> {
-  const result = recordFor(plan, digest, sizeBytes);
+/** Write the record for submit (under --dry-run: say it would). */
+export async function saveRecord(record: ImageRecord, options: FinishOptions): Promise<void> {
   if (options.dryRun) options.err(`would write ${IMAGE_RECORD}`);
-  else await writeImageRecord(options.root, result);
+  else await writeImageRecord(options.root, record);
+}
+
+/** The summary: `outcome` first (what happened); `localSize` is the unpacked size when this run built the image. */
+export function printSummary(result: ImageRecord, outcome: string, options: FinishOptions, localSize?: number): void {
   const sizes = [
     result.sizeBytes !== undefined ? `${formatBytes(result.sizeBytes)} compressed in the registry` : null,
     localSize ? `${formatBytes(localSize)} unpacked` : null,
@@ -48,4 +49,11 @@ export async function finish(plan: Plan, digest: string, sizeBytes: number | und
   options.out(`  tags    ${result.tags.join(', ')}`);
   if (sizes.length > 0) options.out(`  size    ${sizes.join(', ')}`);
   options.out(`  record  ${IMAGE_RECORD}${options.dryRun ? ' (not written: dry run)' : ''}`);
+}
+
+/** Record `digest` for submit, then print the summary. */
+export async function finish(plan: Plan, digest: string, sizeBytes: number | undefined, outcome: string, options: FinishOptions, localSize?: number): Promise<void> {
+  const result = recordFor(plan, digest, sizeBytes);
+  await saveRecord(result, options);
+  printSummary(result, outcome, options, localSize);
 }

@@ -3,7 +3,7 @@
 // build and push modules load only when something is built); else build, push and record.
 import { UserError } from '../errors.ts';
 import type { Shell } from '../shell.ts';
-import { finish } from './finish.ts';
+import { printSummary, recordFor, saveRecord } from './finish.ts';
 import { planImage, type Plan, type PlanOptions } from './plan.ts';
 import { RegistryClient, type TagLookup } from './registry.ts';
 
@@ -46,15 +46,30 @@ function once(print: (line: string) => void): (line: string) => void {
   };
 }
 
-/** After a revert the content tag exists but the moving tag may name a newer image: point it back. */
-async function pointMovingTag(plan: Plan, registry: RegistryClient, digest: string, moving: TagLookup | null, shell: Shell, err: PublishOptions['err']): Promise<void> {
-  if (moving?.state === 'found' && moving.manifest.digest === digest) return;
+/**
+ * After a revert the content tag exists but the moving tag may name a newer image: point it
+ * back. Best effort: submit pins the digest, so a moving tag that cannot be moved (no
+ * credentials for a registry that lets anyone read) is a warning. True when it now points here.
+ */
+async function pointMovingTag(plan: Plan, registry: RegistryClient, digest: string, shell: Shell, err: PublishOptions['err']): Promise<boolean> {
+  const moving = `${plan.repository}:${plan.movingTag}`;
   if (shell.dryRun) {
-    err(`would point ${plan.repository}:${plan.movingTag} at ${digest}`);
-    return;
+    err(`would point ${moving} at ${digest}`);
+    return true;
   }
-  await registry.retag(digest, plan.movingTag);
-  err(`pointed ${plan.repository}:${plan.movingTag} at ${digest}`);
+  try {
+    await registry.retag(digest, plan.movingTag);
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    err(`warning: ${moving} still names another image: ${error.message}`);
+    err(
+      `hint: submit pins ${digest} and is not affected; to move the tag too, ` +
+        (plan.credentials ? 'check that the token may write this repository, then run build-image again' : 'set REGISTRY_USER and REGISTRY_TOKEN in .env and run build-image again'),
+    );
+    return false;
+  }
+  err(`pointed ${moving} at ${digest}`);
+  return true;
 }
 
 export async function publishImage(options: PublishOptions): Promise<number> {
@@ -72,13 +87,17 @@ export async function publishImage(options: PublishOptions): Promise<number> {
       lookup(registry, plan.movingTag, options, note),
     ]);
     if (found?.state === 'found') {
-      await pointMovingTag(plan, registry, found.manifest.digest, moving, shell, options.err);
-      await finish(plan, found.manifest.digest, found.sizeBytes, 'up to date: the registry already has this content tag; nothing built or pushed', {
-        root: options.root,
-        dryRun: shell.dryRun,
-        out: options.out,
-        err: options.err,
-      });
+      const digest = found.manifest.digest;
+      const finishing = { root: options.root, dryRun: shell.dryRun, out: options.out, err: options.err };
+      const movingHere = moving?.state === 'found' && moving.manifest.digest === digest;
+      // The record first: all submit needs is the digest, whatever becomes of the moving tag.
+      const record = recordFor(plan, digest, found.sizeBytes, movingHere ? undefined : [plan.contentTag]);
+      await saveRecord(record, finishing);
+      if (!movingHere && (await pointMovingTag(plan, registry, digest, shell, options.err))) {
+        record.tags = [plan.contentTag, plan.movingTag];
+        if (!shell.dryRun) await saveRecord(record, finishing);
+      }
+      printSummary(record, 'up to date: the registry already has this content tag; nothing built or pushed', finishing);
       return 0;
     }
     if (found?.state === 'needs-credentials') {
