@@ -28,7 +28,9 @@ test('success: the image pinned by digest, the job recorded, followed to exit 0 
   assert.is(r.code, 0, r.stdout + r.stderr);
   const [call] = ws.calls();
   assert.equal(call!.argv.slice(0, 3), ['mnist_gpu_docker.sub', '-append', `container_image = docker://ghcr.io/tester/pixi-condor@sha256:${'ab'.repeat(32)}`]);
-  assert.equal(call!.argv.slice(3), ['-batch-name', 'mnist_gpu_docker-abababababab']);
+  assert.is(call!.argv[3], '-append');
+  assert.match(call!.argv[4]!, /^\+PixiCondorSubmitId = "[0-9a-f-]{36}"$/);
+  assert.equal(call!.argv.slice(5), ['-batch-name', 'mnist_gpu_docker-abababababab']);
   assert.match(r.stdout, /submitted job 4242 \(1 proc\)/);
   assert.match(r.stdout, /4242\.0 running on gpu2000\.chtc\.wisc\.edu/);
   assert.match(r.stdout, /4242\.0 completed: exit 0/);
@@ -117,19 +119,21 @@ test('condor_submit refuses: its ERROR line and a hint, exit 1, no job record', 
   assert.not.ok(existsSync(join(ws.root, '.pixi-condor', 'jobs')));
 });
 
-test('Ctrl-C while condor_submit runs: it finishes, the job is recorded, then we stop (exit 130)', async () => {
+test('terminal Ctrl-C (SIGINT to the whole process group) while condor_submit runs: it finishes, the job is recorded, then we stop (exit 130)', async () => {
   ws.scenario({ mode: 'ok', log: fixture('chtc_hello_gpu_docker_gpu.log'), delayMs: 20, submitDelayMs: 1500 });
-  const submit = startScript('submit.ts', FAST, ws.env);
+  const submit = startScript('submit.ts', FAST, ws.env, 30_000, { detached: true });
   await submit.waitFor(/\$ condor_submit/);
-  // Wait until the stand-in has been started (it logs its call), then interrupt us, not it.
+  // Wait until the stand-in has been started (it logs its call), then Ctrl-C as a terminal
+  // sends it: to every process of the foreground group, condor_submit included unless it has its own.
   const started = Date.now();
   while (ws.calls().length === 0 && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 20));
-  submit.child.kill('SIGINT');
+  process.kill(-submit.child.pid!, 'SIGINT');
   const r = await submit.done;
   assert.is(r.code, 130, r.stdout + r.stderr);
   assert.match(r.stdout, /submitted job 4242 \(1 proc\), recorded in \.pixi-condor\/jobs\/4242\.json/);
   assert.match(r.stderr, /stopped before watching \(SIGINT\); the job is still in the queue\.\n\s+re-attach: pixi run status 4242/);
   assert.is(jobRecord(4242).cluster, 4242);
+  assert.not.match(r.stderr, /condor_submit was stopped/, 'condor_submit has a process group of its own: the Ctrl-C never reached it');
   const again = await runScript('status.ts', FAST, { env: ws.env, timeoutMs: 30_000 });
   assert.is(again.code, 0, again.stdout + again.stderr);
 });
@@ -141,19 +145,55 @@ test('condor_submit without its cluster line: the cluster comes from its condor_
   assert.is(jobRecord(4242).procs.length, 1);
 });
 
-test('condor_submit exits 0 but names no cluster: an error that says a job may be queued, exit 1', async () => {
+test('condor_submit exits 0 but names no cluster: condor_q finds it by the submission\'s tag, and it is recorded', async () => {
   ws.scenario({ mode: 'ok', output: 'none' });
-  const r = await runScript('submit.ts', FAST, { env: ws.env, timeoutMs: 30_000 });
+  const r = await runScript('submit.ts', ['--no-wait'], { env: ws.env, timeoutMs: 30_000 });
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stderr, /condor_submit printed no cluster id; condor_q finds this submission as cluster 4242/);
+  const id = /^\+PixiCondorSubmitId = "(.+)"$/.exec(ws.calls()[0]!.argv[4]!)![1];
+  assert.ok(ws.calls().some((c) => c.tool === 'condor_q' && c.argv.join(' ') === `-constraint PixiCondorSubmitId == "${id}" -af ClusterId ProcId`));
+  assert.is(jobRecord(4242).cluster, 4242);
+});
+
+test('condor_submit killed after queueing the job: condor_q finds it by its tag, the record is written', async () => {
+  // The replay starts late: the job is still in the queue when condor_q is asked.
+  ws.scenario({ mode: 'ok', log: fixture('chtc_hello_gpu_docker_gpu.log'), delayMs: 10, startDelayMs: 3000, output: 'killed' });
+  const r = await runScript('submit.ts', ['--no-wait'], { env: ws.env, timeoutMs: 30_000 });
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stderr, /condor_submit was stopped \(SIGTERM\) after queueing the job: condor_q finds it as cluster 4242/);
+  assert.match(r.stdout, /submitted job 4242 \(1 proc\), recorded in \.pixi-condor\/jobs\/4242\.json/);
+  assert.is(jobRecord(4242).procs.length, 1);
+});
+
+test('condor_submit stopped before queueing: the error says nothing was queued (condor_q finds no job by its tag)', async () => {
+  ws.scenario({ mode: 'ok', output: 'killed-before-queue' });
+  const r = await runScript('submit.ts', ['--no-wait'], { env: ws.env, timeoutMs: 30_000 });
   assert.is(r.code, 1, r.stdout + r.stderr);
-  assert.match(r.stderr, /error: condor_submit exited 0 but printed no cluster id/);
-  assert.match(r.stderr, /hint: a job may be queued without a record here: find it with `condor_q -nobatch`/);
+  assert.match(r.stderr, /error: condor_submit was stopped before it finished \(SIGTERM\)/);
+  assert.match(r.stderr, /finds no job from this submission in the queue, so most likely nothing was queued/);
+  assert.not.ok(existsSync(join(ws.root, '.pixi-condor', 'jobs')));
+});
+
+test('--json: stdout is one JSON document (the checklist and progress go to stderr)', async () => {
+  ws.scenario({ mode: 'ok', log: fixture('chtc_hello_gpu_docker_gpu.log'), delayMs: 10 });
+  const r = await runScript('submit.ts', ['--json', ...FAST], { env: ws.env, timeoutMs: 30_000 });
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  const doc = JSON.parse(r.stdout);
+  assert.is(doc.cluster, 4242);
+  assert.equal(doc.jobs.map((j: { id: string; state: string }) => [j.id, j.state]), [['4242.0', 'completed']]);
+  assert.match(r.stderr, /preflight[\s\S]*\$ condor_submit[\s\S]*submitted job 4242/);
+  const noWait = await runScript('submit.ts', ['--json', '--no-wait'], { env: ws.env, timeoutMs: 30_000 });
+  assert.equal(JSON.parse(noWait.stdout), { cluster: 4243, procs: 1, record: '.pixi-condor/jobs/4243.json', watching: false });
+  const dry = await runScript('submit.ts', ['--json', '--dry-run'], { env: ws.env, timeoutMs: 30_000 });
+  const plan = JSON.parse(dry.stdout);
+  assert.equal([plan.dryRun, plan.command[0], plan.procs.length], [true, 'condor_submit', 1]);
 });
 
 test('--dry-run: checklist, the exact command, each proc\'s files; nothing submitted', async () => {
   const r = await runScript('submit.ts', ['--dry-run'], { env: ws.env, timeoutMs: 30_000 });
   assert.is(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /✓ image built from the current lock and Dockerfile/);
-  assert.match(r.stdout, /condor_submit mnist_gpu_docker\.sub -append 'container_image = docker:\/\/ghcr\.io\/tester\/pixi-condor@sha256:(ab){32}' -batch-name/);
+  assert.match(r.stdout, /condor_submit mnist_gpu_docker\.sub -append 'container_image = docker:\/\/ghcr\.io\/tester\/pixi-condor@sha256:(ab){32}' -append '\+PixiCondorSubmitId = "[0-9a-f-]{36}"' -batch-name/);
   assert.match(r.stdout, /log {8}mnist_gpu_\$\(Cluster\)_0\.log\.txt/);
   assert.match(r.stdout, /arguments {2}0/);
   assert.equal(ws.calls(), []);

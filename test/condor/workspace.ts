@@ -23,7 +23,7 @@ export interface Scenario {
   /** condor_submit takes this long after queueing the job. */
   submitDelayMs?: number;
   /** What condor_submit prints after queueing (default: its usual lines). */
-  output?: 'standard' | 'monitor-hint-only' | 'none';
+  output?: 'standard' | 'monitor-hint-only' | 'none' | 'killed' | 'killed-before-queue';
 }
 
 export interface TestWorkspace {
@@ -98,9 +98,12 @@ export interface Running {
 }
 
 /** Start a script (like runScript) but keep hold of it, to signal it mid-run. Always bounded. */
-export function startScript(script: string, args: string[], env: Record<string, string>, timeoutMs = 30_000): Running {
+export function startScript(script: string, args: string[], env: Record<string, string>, timeoutMs = 30_000, options: { detached?: boolean } = {}): Running {
   const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts', script), ...args], {
     cwd: repoRoot,
+    // detached: the script leads a process group of its own, as a shell job in a terminal does,
+    // so the test can send the terminal's Ctrl-C to the whole group with process.kill(-pid).
+    detached: options.detached ?? false,
     env: { ...process.env, NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

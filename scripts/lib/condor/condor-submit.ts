@@ -1,10 +1,44 @@
 // Running condor_submit itself. Once it has queued a job, nothing may lose track of it: Ctrl-C,
-// a closed terminal or `kill` while it runs (and while the job record is written) are held back
-// (condor_submit gets the terminal's Ctrl-C itself and decides), so its output is always read
-// and the cluster recorded before the signal is acted on.
+// a closed terminal or `kill` while it runs (and while the job record is written) are held back,
+// and condor_submit runs in its own process group, so a terminal's Ctrl-C reaches only us and
+// it always finishes: its output is read and the cluster recorded before the signal is acted
+// on. Should it still stop early, or say nothing about the cluster, the job is found again by
+// a unique attribute the submission carries (`+PixiCondorSubmitId`).
+import { randomUUID } from 'node:crypto';
 import { UserError } from '../errors.ts';
 import { lastLine, type Shell } from '../shell.ts';
 import { parseSubmitOutput, submitFailureHint, type SubmittedCluster } from './submit-output.ts';
+
+/** The job-ad attribute that tags one submission, so its cluster can be found without its output. */
+export const SUBMIT_ID_ATTRIBUTE = 'PixiCondorSubmitId';
+
+export function newSubmitId(): string {
+  return randomUUID();
+}
+
+/** The `-append` line that tags the submission. */
+export function submitIdLine(submitId: string): string {
+  return `+${SUBMIT_ID_ATTRIBUTE} = "${submitId}"`;
+}
+
+/**
+ * The cluster a tagged submission queued, from `condor_q -constraint ... -af ClusterId ProcId`
+ * (one `C P` line per proc still queued); null when none is queued or condor_q cannot be asked.
+ */
+export async function findSubmittedCluster(shell: Shell, submitId: string, cwd: string): Promise<SubmittedCluster | null> {
+  const argv = ['condor_q', '-constraint', `${SUBMIT_ID_ATTRIBUTE} == "${submitId}"`, '-af', 'ClusterId', 'ProcId'];
+  const result = await shell.run(argv, { cwd, readOnly: true, nothrow: true, timeoutMs: 60_000, ownProcessGroup: true });
+  if (result.exitCode !== 0) return null;
+  const procs = new Map<number, number[]>();
+  for (const line of result.stdout.split('\n')) {
+    const m = /^(\d+)\s+(\d+)\s*$/.exec(line.trim());
+    if (m) procs.set(Number(m[1]), [...(procs.get(Number(m[1])) ?? []), Number(m[2])]);
+  }
+  const [first] = procs;
+  if (!first) return null;
+  const [cluster, ids] = first;
+  return { cluster, firstProc: Math.min(...ids), count: ids.length };
+}
 
 const DEFERRED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
@@ -33,28 +67,41 @@ export function deferSignals(): DeferredSignals {
  * Run condor_submit; return the cluster it queued, or throw a UserError with its ERROR lines
  * and a hint. A run that may have queued a job without saying which says so.
  */
-export async function runCondorSubmit(shell: Shell, argv: string[], cwd: string, signals: DeferredSignals, warn: (line: string) => void): Promise<SubmittedCluster> {
-  const result = await shell.run(argv, { cwd, nothrow: true, timeoutMs: 300_000 });
+export async function runCondorSubmit(shell: Shell, argv: string[], cwd: string, submitId: string, signals: DeferredSignals, warn: (line: string) => void): Promise<SubmittedCluster> {
+  const result = await shell.run(argv, { cwd, nothrow: true, timeoutMs: 300_000, ownProcessGroup: true });
   const output = parseSubmitOutput(result.stdout, result.stderr);
   for (const warning of output.warnings) warn(warning);
   const cluster = output.clusters[0];
   if (cluster) return cluster;
   const interrupted = signals.received;
+  const lookup = `condor_q -constraint '${SUBMIT_ID_ATTRIBUTE} == "${submitId}"'`;
 
-  const stopped = interrupted !== null || result.exitCode >= 128;
+  const stopped = interrupted !== null || result.signal != null || result.exitCode >= 128;
   if (result.exitCode === 0 && !stopped) {
     if (output.noJobs) {
       throw new UserError(`condor_submit queued no jobs: ${output.noJobs}`, { hint: 'the queue statement expands to nothing: check `queue N` and its item list (`pixi run submit --dry-run` lists the procs)' });
     }
-    // It says it succeeded but not where: the job may be queued, so point at it, never guess.
-    throw new UserError(`condor_submit exited 0 but printed no cluster id (${lastLine(result.stdout) || 'no output'})`, {
-      hint: 'a job may be queued without a record here: find it with `condor_q -nobatch`, follow it with `pixi run status --log LOG --follow`, remove it with `condor_rm CLUSTER`',
+    // It says it succeeded but not where: ask the schedd for the submission's tag.
+    const found = await findSubmittedCluster(shell, submitId, cwd);
+    if (found) {
+      warn(`condor_submit printed no cluster id; condor_q finds this submission as cluster ${found.cluster}`);
+      return found;
+    }
+    throw new UserError(`condor_submit exited 0 but printed no cluster id (${lastLine(result.stdout) || 'no output'}), and \`${lookup}\` finds no job`, {
+      hint: `if a job was queued and has already left the queue, \`condor_history -constraint '${SUBMIT_ID_ATTRIBUTE} == "${submitId}"'\` shows it`,
     });
   }
   const message = output.errors.length > 0 ? output.errors.join(' ') : lastLine(result.stderr) || `exit ${result.exitCode}`;
   if (stopped) {
-    throw new UserError(`condor_submit was stopped before it finished (${interrupted ?? `exit ${result.exitCode}`}): ${message}`, {
-      hint: 'it normally queues nothing then; `condor_q -nobatch` shows whether a job was queued',
+    const how = result.signal ?? interrupted ?? `exit ${result.exitCode}`;
+    // Stopped part way, it may have queued the job before it could say so.
+    const found = await findSubmittedCluster(shell, submitId, cwd);
+    if (found) {
+      warn(`condor_submit was stopped (${how}) after queueing the job: condor_q finds it as cluster ${found.cluster}`);
+      return found;
+    }
+    throw new UserError(`condor_submit was stopped before it finished (${how}): ${message}`, {
+      hint: `\`${lookup}\` finds no job from this submission in the queue, so most likely nothing was queued: run \`pixi run submit\` again (\`condor_history -constraint '${SUBMIT_ID_ATTRIBUTE} == "${submitId}"'\` shows one that already finished)`,
       exitCode: interrupted === 'SIGINT' ? 130 : 1,
     });
   }

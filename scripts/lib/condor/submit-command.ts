@@ -13,7 +13,7 @@ import { displayPath, findWorkspaceRoot, readManifest, templateConfig } from '..
 import { writeJobRecord, jobRecordPath, type JobRecord } from './job-store.ts';
 import { formatChecklist, runPreflight } from './preflight.ts';
 import { WATCH_OPTIONS, watchSettings } from './status-command.ts';
-import { deferSignals, runCondorSubmit } from './condor-submit.ts';
+import { deferSignals, newSubmitId, runCondorSubmit, submitIdLine } from './condor-submit.ts';
 import type { SubmittedCluster } from './submit-output.ts';
 import { EXIT_INTERRUPTED } from './summary.ts';
 import { planSubmit, procRecord, readSubmitStatements, type ProcSpec } from './submit-plan.ts';
@@ -42,9 +42,11 @@ export const SUBMIT_SPEC: CommandSpec = {
 export async function runSubmit(parsed: ParsedCommand): Promise<number> {
   const settings = watchSettings(parsed);
   const dryRun = booleanOption(parsed, 'dry-run');
-  const out = process.stdout;
+  // With --json, stdout carries only the JSON document; what a person reads goes to stderr.
+  const out = settings.json ? process.stderr : process.stdout;
   const paint = palette(colourEnabled(out));
   const say = (line = ''): void => void out.write(line + '\n');
+  const printJson = (doc: unknown): void => void process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
 
   const root = findWorkspaceRoot();
   const config = templateConfig((await readManifest(root)).data);
@@ -57,14 +59,17 @@ export async function runSubmit(parsed: ParsedCommand): Promise<number> {
   const batchName = stringOption(parsed, 'batch-name') ?? `${basename(submitFile).replace(/\.[^.]*$/, '')}-${record ? record.digest.slice(7, 19) : 'unbuilt'}`;
 
   const statements = readSubmitStatements(submitPath, submitFile, parsed.positionals[0] === undefined);
-  const plan = (cluster: number | null) => planSubmit(statements, { submitFile, cwd: root, cluster, append: imageLine ? [imageLine] : [], batchName });
+  // A tag unique to this submission: the job can be found by it if condor_submit never says its cluster.
+  const submitId = newSubmitId();
+  const appendLines = [...(imageLine ? [imageLine] : []), submitIdLine(submitId)];
+  const plan = (cluster: number | null) => planSubmit(statements, { submitFile, cwd: root, cluster, append: appendLines, batchName });
   const preview = plan(null);
 
   const checks = await runPreflight({ root, config, record, procs: preview.procs });
   for (const line of formatChecklist(checks, paint)) say(line);
   const failed = checks.filter((c) => c.status === 'fail');
 
-  const argv = ['condor_submit', submitFile, ...(imageLine ? ['-append', imageLine] : []), '-batch-name', batchName];
+  const argv = ['condor_submit', submitFile, ...appendLines.flatMap((line) => ['-append', line]), '-batch-name', batchName];
   if (dryRun) {
     say();
     say(paint.bold('command'));
@@ -74,6 +79,7 @@ export async function runSubmit(parsed: ParsedCommand): Promise<number> {
     for (const line of procLines(preview.procs, root)) say(line);
     say();
     say(failed.length === 0 ? 'dry run: nothing was submitted' : `dry run: nothing was submitted; ${failed.length} check(s) would stop a real submit`);
+    if (settings.json) printJson({ dryRun: true, checks, command: argv, procs: preview.procs.map(procRecord) });
     return failed.length === 0 ? 0 : 1;
   }
   if (failed.length > 0) {
@@ -92,18 +98,21 @@ export async function runSubmit(parsed: ParsedCommand): Promise<number> {
   let cluster: SubmittedCluster;
   let jobRecord: JobRecord;
   try {
-    cluster = await runCondorSubmit(shell, argv, root, signals, warn);
+    cluster = await runCondorSubmit(shell, argv, root, submitId, signals, warn);
     const draft = { submitFile, batchName, image: record ? { reference: record.reference, digest: record.digest } : null, gitRevision: git.revision, command: argv };
     jobRecord = await recordJob(root, cluster, draft, () => plan(cluster.cluster).procs, preview.procs, warn);
   } finally {
     signals.restore();
   }
   say(`submitted job ${cluster.cluster} (${cluster.count} proc${cluster.count === 1 ? '' : 's'}), recorded in ${displayPath(root, jobRecordPath(root, cluster.cluster))}`);
+  const submitted = { cluster: cluster.cluster, procs: cluster.count, record: displayPath(root, jobRecordPath(root, cluster.cluster)) };
   if (signals.received) {
+    if (settings.json) printJson({ ...submitted, watching: false });
     process.stderr.write(stillQueued(`stopped before watching (${signals.received})`, cluster.cluster));
     return EXIT_INTERRUPTED;
   }
   if (booleanOption(parsed, 'no-wait')) {
+    if (settings.json) printJson({ ...submitted, watching: false });
     say(`follow it with \`pixi run status ${cluster.cluster}\`; remove it with \`pixi run cancel ${cluster.cluster}\``);
     return 0;
   }

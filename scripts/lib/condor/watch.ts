@@ -54,14 +54,18 @@ export async function watchJob(options: WatchOptions): Promise<number> {
   }
 
   const reattach = options.cluster !== null ? `pixi run status ${options.cluster}` : `pixi run status ${options.logs.map((l) => `--log ${displayPath(options.root, l)}`).join(' ')} --follow`;
+  const writeJson = (): void => {
+    const doc = options.cluster !== null ? { cluster: options.cluster, jobs: result.table.list().map(jobJson) } : { jobs: result.table.list().map(jobJson) };
+    write(JSON.stringify(doc, null, 2) + '\n');
+  };
   if (result.outcome === 'interrupted') {
-    // Ctrl-C: the job keeps going; say how to come back.
+    // Ctrl-C: the job keeps going; say how to come back (--json: with the state so far).
+    if (options.json) writeJson();
     process.stderr.write(`\n${stillQueued('stopped watching', options.cluster, reattach)}`);
     return EXIT_INTERRUPTED;
   }
   if (options.json) {
-    const doc = options.cluster !== null ? { cluster: options.cluster, jobs: result.table.list().map(jobJson) } : { jobs: result.table.list().map(jobJson) };
-    write(JSON.stringify(doc, null, 2) + '\n');
+    writeJson();
     return exitCodeFor(result);
   }
   if (result.outcome === 'vanished') {

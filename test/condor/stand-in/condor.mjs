@@ -4,7 +4,9 @@
 //   condor_submit  `Submitting job(s)` + one `.` per proc, `N job(s) submitted to cluster C.`,
 //                  the 25.13+ `To monitor your job(s), run: condor_watch_q -clusters C` on stderr,
 //                  or on rejection `ERROR: Failed to commit job submission into the queue.` (§a.1, §a.4)
-//   condor_q       `condor_q C -af:j JobStatus` lines `C.P S`; nothing when not queued (§d.1)
+//   condor_q       `condor_q C -af:j JobStatus` lines `C.P S`; nothing when not queued (§d.1);
+//                  `condor_q -constraint 'Attr == "v"' -af A B` one line per queued proc, the
+//                  values space-separated (only `==` on a string attribute the submit appended)
 //   condor_rm      `All jobs in cluster C have been marked for removal` (§d.4)
 // After a successful submit it starts a detached "replayer" that writes a fixture event log,
 // event by event, into the submit file's log path(s): the fixture's events keep their text,
@@ -13,12 +15,14 @@
 // Driven by files in $STANDIN_CONDOR_DIR (the test writes scenario.json):
 //   scenario.json  { mode: "ok" | "reject", log: <fixture path>, delayMs, startDelayMs,
 //                    submitDelayMs (condor_submit takes this long after queueing the job),
-//                    output: "standard" | "monitor-hint-only" | "none" (what it prints then) }
+//                    output: "standard" | "monitor-hint-only" | "none" (what it prints then)
+//                            | "killed" (queues the job, then dies by SIGTERM printing nothing)
+//                            | "killed-before-queue" (dies by SIGTERM before queueing anything) }
 //   calls.jsonl    one line per invocation: {tool, argv, cwd}      (written here)
 //   next-cluster   the cluster id the next submit gets (default 4242)
 //   jobs/<C>.json  {procs, removed, done[]}                         (written here)
 //   pids           pids of replayers started (the tests stop them)
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,17 +64,36 @@ function submit() {
     log ? resolve(log.replace(/\$\((Cluster|ClusterId)\)/gi, String(cluster)).replace(/\$\((Process|ProcId)\)/gi, String(proc))) : null,
   );
   const outputs = ([...text.matchAll(/^\s*transfer_output_files\s*=\s*(.+?)\s*$/gim)].pop()?.[1] ?? '').split(',').map((f) => f.trim()).filter(Boolean);
-  writeJob(cluster, { procs: count, removed: false, done: [], logs, outputs: outputs.map((f) => resolve(f)) });
+  if (scenario.output === 'killed-before-queue') dieBySignal();
+  // `-append '+Attr = "value"'` lines become job attributes condor_q -constraint can match.
+  const attributes = {};
+  for (const [i, a] of argv.entries()) {
+    const m = ['-append', '-a'].includes(a) ? /^\s*(?:\+|MY\.)(\w+)\s*=\s*"(.*)"\s*$/i.exec(argv[i + 1] ?? '') : null;
+    if (m) attributes[m[1]] = m[2];
+  }
+  writeJob(cluster, { procs: count, removed: false, done: [], logs, outputs: outputs.map((f) => resolve(f)), attributes });
   if (scenario.submitDelayMs) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, scenario.submitDelayMs);
   const output = scenario.output ?? 'standard';
+  if (output === 'killed') {
+    startReplay(cluster, log);
+    dieBySignal();
+  }
   if (output !== 'none') process.stdout.write(`Submitting job(s)${'.'.repeat(count)}\n`);
   if (output === 'standard') process.stdout.write(`${count} job(s) submitted to cluster ${cluster}.\n`);
   if (output !== 'none') process.stderr.write(`To monitor your job(s), run: condor_watch_q -clusters ${cluster}\n`);
-  if (scenario.log && log) {
-    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), 'replay', String(cluster)], { detached: true, stdio: 'ignore', env: process.env });
-    appendFileSync(join(dir, 'pids'), `${child.pid}\n`);
-    child.unref();
-  }
+  startReplay(cluster, log);
+}
+
+function dieBySignal() {
+  process.kill(process.pid, 'SIGTERM');
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5000);
+}
+
+function startReplay(cluster, log) {
+  if (!scenario.log || !log) return;
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), 'replay', String(cluster)], { detached: true, stdio: 'ignore', env: process.env });
+  appendFileSync(join(dir, 'pids'), `${child.pid}\n`);
+  child.unref();
 }
 
 /** The fixture's events for its first job id, as texts without the `...` line. */
@@ -120,10 +143,32 @@ async function replay(cluster) {
 }
 
 function queueStatus() {
+  const constraint = argv[argv.indexOf('-constraint') + 1];
+  if (argv.includes('-constraint')) return queueByConstraint(constraint);
   const cluster = Number(argv[0]);
   const job = readJob(cluster);
   if (!job || job.done.length === job.procs) return; // not in the queue: empty output
   for (let proc = 0; proc < job.procs; proc++) if (!job.done.includes(proc)) process.stdout.write(`${cluster}.${proc} ${job.removed ? 3 : 1}\n`);
+}
+
+function queueByConstraint(constraint) {
+  const m = /^\s*(\w+)\s*==\s*"(.*)"\s*$/.exec(constraint ?? '');
+  const af = argv.indexOf('-af');
+  if (!m || af < 0) {
+    process.stderr.write(`condor_q (stand-in): only -constraint 'Attr == "value"' -af ATTRS is modelled\n`);
+    process.exit(1);
+  }
+  const attrs = argv.slice(af + 1);
+  for (const name of readdirSync(join(dir, 'jobs')).filter((n) => n.endsWith('.json')).sort()) {
+    const cluster = Number(name.replace('.json', ''));
+    const job = readJob(cluster);
+    if (job.attributes?.[m[1]] !== m[2]) continue;
+    for (let proc = 0; proc < job.procs; proc++) {
+      if (job.done.includes(proc)) continue;
+      const values = { ClusterId: cluster, ProcId: proc, JobStatus: job.removed ? 3 : 1 };
+      process.stdout.write(attrs.map((a) => values[a] ?? 'undefined').join(' ') + '\n');
+    }
+  }
 }
 
 function remove() {
