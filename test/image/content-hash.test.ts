@@ -2,7 +2,8 @@
 // and the context files its COPY/ADD lines take after .dockerignore, and nothing else.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { computeContentHash } from '../../scripts/lib/image/content-hash.ts';
 import { UserError } from '../../scripts/lib/errors.ts';
@@ -34,6 +35,17 @@ test('the template image depends on pixi.toml and pixi.lock only', async () => {
   assert.match(hash, /^[0-9a-f]{64}$/);
   assert.equal(files, ['pixi.lock', 'pixi.toml']);
   assert.is((await computeContentHash(ws.root, config())).hash, hash, 'same inputs, same hash');
+});
+
+test('each input file has its sha256: the Dockerfile and the copied files, nothing else', async () => {
+  const sha = (file: string) => `sha256:${createHash('sha256').update(readFileSync(join(ws.root, file))).digest('hex')}`;
+  const { digests } = await computeContentHash(ws.root, config());
+  assert.equal(digests, { Dockerfile: sha('Dockerfile'), 'pixi.lock': sha('pixi.lock'), 'pixi.toml': sha('pixi.toml') });
+  ws.write('pixi.toml', ws.read('pixi.toml') + '\n# touched\n');
+  const after = (await computeContentHash(ws.root, config())).digests;
+  assert.is(after['pixi.toml'], sha('pixi.toml'));
+  assert.is.not(after['pixi.toml'], digests['pixi.toml']);
+  assert.is(after['pixi.lock'], digests['pixi.lock']);
 });
 
 test('job code, README and .env do not change it', async () => {

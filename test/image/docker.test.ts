@@ -14,7 +14,7 @@ import type { ImageRecord } from '../../scripts/lib/image-record.ts';
 import { runCommand, type RunResult } from '../helpers/process.ts';
 import { planImage } from '../../scripts/lib/image/plan.ts';
 import { Shell } from '../../scripts/lib/shell.ts';
-import { baseImageArgs, buildTestBaseImage, dockerSkipReason, ExtraRegistry, PublicReadProxy, putTestImage, registryDigest } from './services.ts';
+import { baseImageArgs, buildTestBaseImage, dockerSkipReason, ExtraRegistry, PublicReadProxy, putTestImage, registryDigest, TEST_BASE_IMAGE } from './services.ts';
 import { makeWorkspace, uniqueName, type TestWorkspace } from './workspace.ts';
 
 const skipReason = await dockerSkipReason();
@@ -92,6 +92,8 @@ dockerTest('builds the template Dockerfile, pushes both tags and records the reg
   const head = (await runCommand('git', ['rev-parse', 'HEAD'], { cwd: ws.root })).stdout.trim();
   assert.is(saved.gitRevision, head);
   assert.ok(saved.sizeBytes && saved.sizeBytes > 0);
+  assert.equal(saved.buildArgOverrides, { BUILD_IMAGE: TEST_BASE_IMAGE, FINAL_IMAGE: TEST_BASE_IMAGE });
+  assert.equal(Object.keys(saved.inputDigests ?? {}).sort(), ['Dockerfile', 'pixi.lock', 'pixi.toml']);
   // Progress and summary
   assert.match(result.stderr, /^build \[\d+\/\d+\] RUN pixi install --locked/m);
   assert.match(result.stderr, /^push layer [0-9a-f]{12} pushed/m);

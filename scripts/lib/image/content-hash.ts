@@ -43,8 +43,22 @@ async function fileDigest(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/** sha256 hex of the inputs (see the top of this file). */
-export async function hashImageInputs(root: string, config: TemplateConfig, inputs: ImageInputs): Promise<string> {
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+export interface ContentHash {
+  /** sha256 hex of all the inputs (see the top of this file). */
+  hash: string;
+  /**
+   * `sha256:<hex>` of each file the hash covers, by workspace-relative path: the Dockerfile and
+   * every copied file (for a symbolic link, of its target path). Recorded so that a later
+   * mismatch can name the file that changed.
+   */
+  digests: Record<string, string>;
+}
+
+/** The content hash of the inputs, with the digest of each file in it. */
+export async function hashImageInputs(root: string, config: TemplateConfig, inputs: ImageInputs): Promise<ContentHash> {
+  const digests: Record<string, string> = { [config.dockerfile]: `sha256:${sha256(inputs.dockerfileText)}` };
   const hash = createHash('sha256');
   // Length-prefixed fields: no two different inputs can serialise to the same bytes.
   const field = (name: string, value: string) => {
@@ -61,20 +75,26 @@ export async function hashImageInputs(root: string, config: TemplateConfig, inpu
     const path = join(root, file);
     const stats = await lstat(path);
     if (stats.isSymbolicLink()) {
-      field(`symlink ${file}`, await readlink(path));
+      const target = await readlink(path);
+      field(`symlink ${file}`, target);
+      digests[file] = `sha256:${sha256(target)}`;
     } else {
+      const digest = await fileDigest(path);
       // Docker keeps the mode bits; git (and so a fork's checkout) keeps only the x bit.
-      field(`file ${file} ${stats.mode & 0o111 ? 'x' : '-'}`, await fileDigest(path));
+      field(`file ${file} ${stats.mode & 0o111 ? 'x' : '-'}`, digest);
+      digests[file] = `sha256:${digest}`;
     }
   }
-  return hash.digest('hex');
+  return { hash: hash.digest('hex'), digests };
 }
 
 /**
- * The content hash of the image the workspace at `root` builds, and the context files that
- * went into it. `submit` compares it with the recorded image's to tell a stale image.
+ * The content hash of the image the workspace at `root` builds, the context files that went
+ * into it and each file's digest. `submit` compares the hash with the recorded image's to tell
+ * a stale image, and the digests with the record's `inputDigests` to say which file changed.
+ * Pass the record's `buildArgOverrides` in `config.buildArgs`: they are part of the hash.
  */
-export async function computeContentHash(root: string, config: TemplateConfig): Promise<{ hash: string; files: string[] }> {
+export async function computeContentHash(root: string, config: TemplateConfig): Promise<ContentHash & { files: string[] }> {
   const inputs = await readImageInputs(root, config);
-  return { hash: await hashImageInputs(root, config, inputs), files: inputs.files };
+  return { ...(await hashImageInputs(root, config, inputs)), files: inputs.files };
 }

@@ -23,6 +23,8 @@ export function recordFor(plan: Plan, digest: string, sizeBytes: number | undefi
     digest,
     reference: `${plan.repository}@${digest}`,
     contentHash: plan.contentHash,
+    buildArgOverrides: plan.buildArgOverrides,
+    inputDigests: plan.inputDigests,
     environment: plan.config.environment,
     cuda: plan.cuda,
     platform: plan.config.platform,

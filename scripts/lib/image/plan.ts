@@ -24,6 +24,10 @@ export interface Plan {
   config: TemplateConfig;
   inputs: ImageInputs;
   contentHash: string;
+  /** `sha256:<hex>` of each file in the content hash (see ContentHash). */
+  inputDigests: Record<string, string>;
+  /** The --build-arg overrides (part of the hash: submit's recomputation needs them). */
+  buildArgOverrides: Record<string, string>;
   repository: string;
   ref: ImageRef;
   contentTag: string;
@@ -62,7 +66,7 @@ export async function planImage(options: PlanOptions): Promise<Plan> {
       });
     }
   }
-  const contentHash = await hashImageInputs(root, config, inputs);
+  const { hash: contentHash, digests: inputDigests } = await hashImageInputs(root, config, inputs);
   explain.note('content hash', contentHash, `${config.dockerfile}, build args, platform, ${inputs.files.join(', ') || 'no copied files'}`);
 
   const git = await gitPromise;
@@ -95,5 +99,5 @@ export async function planImage(options: PlanOptions): Promise<Plan> {
 
   const credentials = registryCredentials(ref.registry, await dotenvPromise, env, explain);
   if (credentials) shell.addSecret(credentials.token);
-  return { config, inputs, contentHash, repository, ref, contentTag, movingTag, cuda, git, credentials, explain };
+  return { config, inputs, contentHash, inputDigests, buildArgOverrides: { ...options.buildArgs }, repository, ref, contentTag, movingTag, cuda, git, credentials, explain };
 }
