@@ -3,9 +3,13 @@
 // log). A temp copy of the workspace with a matching .pixi-condor/image.json is used each time.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runScript } from '../helpers/process.ts';
+import { computeContentHash } from '../../scripts/lib/image/content-hash.ts';
+import { readImageRecord, writeImageRecord, type ImageRecord } from '../../scripts/lib/image-record.ts';
+import { readManifest, templateConfig, type TemplateConfig } from '../../scripts/lib/workspace.ts';
 import { eventLogDir } from './fixtures.ts';
 import { makeWorkspace, startScript, type TestWorkspace } from './workspace.ts';
 
@@ -207,6 +211,41 @@ test('preflight: a stale image or a missing input stops the submit with the fix'
   assert.match(stale.stdout, /✗ image built from the current lock and Dockerfile/);
   assert.match(stale.stderr, /hint: run `pixi run build-image`/);
   assert.equal(ws.calls(), []);
+});
+
+async function rewriteImageRecord(change: (record: ImageRecord, config: TemplateConfig) => Promise<ImageRecord>): Promise<void> {
+  const config = templateConfig((await readManifest(ws.root)).data);
+  await writeImageRecord(ws.root, await change((await readImageRecord(ws.root))!, config));
+}
+
+test('preflight: the image\'s --build-arg overrides (from the record) are part of the hash it is compared with', async () => {
+  await rewriteImageRecord(async (record, config) => {
+    const overrides = { CUDA_VERSION: '12.8' };
+    const { hash } = await computeContentHash(ws.root, { ...config, buildArgs: { ...config.buildArgs, ...overrides } });
+    return { ...record, contentHash: hash, buildArgOverrides: overrides };
+  });
+  const r = await runScript('submit.ts', ['--dry-run'], { env: ws.env, timeoutMs: 30_000 });
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /✓ image built from the current lock and Dockerfile/);
+});
+
+test('preflight: a stale image names only the inputs whose digest differs from the record\'s', async () => {
+  await rewriteImageRecord(async (record, config) => {
+    const { files } = await computeContentHash(ws.root, config);
+    const digest = (file: string) => createHash('sha256').update(readFileSync(join(ws.root, file))).digest('hex');
+    return { ...record, inputDigests: Object.fromEntries([config.dockerfile, ...files].map((f) => [f, `sha256:${digest(f)}`])) };
+  });
+  writeFileSync(join(ws.root, 'pixi.lock'), readFileSync(join(ws.root, 'pixi.lock'), 'utf8') + '\n');
+  const r = await runScript('submit.ts', ['--dry-run'], { env: ws.env, timeoutMs: 30_000 });
+  assert.is(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /✗ image built from the current lock and Dockerfile — \.pixi-condor\/image\.json records \S+, but pixi\.lock changed since/);
+});
+
+test('preflight: no image record says to run build-image on the access point, and why that is cheap', async () => {
+  rmSync(join(ws.root, '.pixi-condor', 'image.json'));
+  const r = await runScript('submit.ts', ['--dry-run'], { env: ws.env, timeoutMs: 30_000 });
+  assert.is(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /✗ image record \.pixi-condor\/image\.json — not found\n\s+hint: on the access point, run `pixi run build-image` \(with unchanged inputs it only looks up the registry and writes the record; \.pixi-condor is not in git\)/);
 });
 
 test('--no-wait records the job and exits; status --once and --json read it back', async () => {

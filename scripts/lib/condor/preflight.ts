@@ -2,12 +2,13 @@
 // record exists and was built from the current lock and Dockerfile, every input file is
 // there, every proc has an event log to follow, and condor_submit is on PATH. Every check
 // runs (so the user sees all problems at once); none of them changes anything.
-import { access, constants, stat } from 'node:fs/promises';
-import { isAbsolute } from 'node:path';
+import { createHash } from 'node:crypto';
+import { access, constants, lstat, readFile, readlink, stat } from 'node:fs/promises';
+import { isAbsolute, join } from 'node:path';
 import type { Palette } from '../term.ts';
 import { IMAGE_RECORD, type ImageRecord } from '../image-record.ts';
 import { onPath } from '../shell.ts';
-import { displayPath, type TemplateConfig } from '../workspace.ts';
+import { displayPath, STATE_DIR, type TemplateConfig } from '../workspace.ts';
 import { validateWorkspace } from '../validate/index.ts';
 import type { Finding } from '../validate/types.ts';
 import { computeContentHash } from '../image/content-hash.ts';
@@ -42,17 +43,52 @@ async function checkValidate(root: string): Promise<CheckResult> {
   return { title, status: 'ok' };
 }
 
-/** Whether the recorded image was built from the workspace as it is now (content hash of its inputs). */
+/** sha256 hex of a file as the content hash sees it (a symlink by its target); null when it is gone. */
+async function inputDigest(path: string): Promise<string | null> {
+  try {
+    const stats = await lstat(path);
+    return createHash('sha256').update(stats.isSymbolicLink() ? await readlink(path) : await readFile(path)).digest('hex');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The inputs whose digest differs from the record's (changed, added or gone), by the paths the
+ * record keys them with: the Dockerfile and the context files it copies.
+ */
+export async function changedInputs(root: string, current: string[], recorded: Record<string, string>): Promise<string[]> {
+  const changed: string[] = [];
+  const norm = (digest: string): string => digest.replace(/^sha256:/, '');
+  for (const file of [...new Set([...current, ...Object.keys(recorded)])].sort()) {
+    const now = current.includes(file) ? await inputDigest(join(root, file)) : null;
+    const then = recorded[file];
+    if (then === undefined) changed.push(`${file} (new)`);
+    else if (now === null) changed.push(`${file} (gone)`);
+    else if (norm(then) !== now) changed.push(file);
+  }
+  return changed;
+}
+
+/**
+ * Whether the recorded image was built from the workspace as it is now: the content hash of
+ * its inputs, recomputed with the build args build-image was given on its command line.
+ */
 async function checkImageCurrent(root: string, config: TemplateConfig, record: ImageRecord): Promise<CheckResult> {
   const title = 'image built from the current lock and Dockerfile';
-  const current = await computeContentHash(root, config);
+  // Older records carry no overrides: none were recorded, so none are applied.
+  const built = record.buildArgOverrides ? { ...config, buildArgs: { ...config.buildArgs, ...record.buildArgOverrides } } : config;
+  const current = await computeContentHash(root, built);
   if (current.hash === record.contentHash) return { title, status: 'ok', detail: record.contentTag };
-  return {
-    title,
-    status: 'fail',
-    detail: `${IMAGE_RECORD} records ${record.contentTag}, but ${current.files.slice(0, 3).join(', ')}${current.files.length > 3 ? ', ...' : ''} changed since`,
-    hint: 'run `pixi run build-image`',
-  };
+  let what: string;
+  if (record.inputDigests) {
+    const changed = await changedInputs(root, [config.dockerfile, ...current.files], record.inputDigests);
+    what = changed.length === 0 ? 'the build args or platform changed since' : `${changed.slice(0, 3).join(', ')}${changed.length > 3 ? ` (+${changed.length - 3})` : ''} changed since`;
+  } else {
+    what = `${config.dockerfile}, its build args or one of the ${current.files.length} file(s) it copies changed since`;
+  }
+  const overrides = record.buildArgOverrides && Object.keys(record.buildArgOverrides).length > 0 ? ` ${Object.entries(record.buildArgOverrides).map(([k, v]) => `--build-arg ${k}=${v}`).join(' ')}` : '';
+  return { title, status: 'fail', detail: `${IMAGE_RECORD} records ${record.contentTag}, but ${what}`, hint: `run \`pixi run build-image${overrides}\`` };
 }
 
 async function checkInputs(root: string, procs: ProcSpec[]): Promise<CheckResult> {
@@ -91,7 +127,12 @@ export async function runPreflight(input: PreflightInput): Promise<CheckResult[]
   const { root, config, record, procs } = input;
   const results: CheckResult[] = [await checkValidate(root)];
   if (!record) {
-    results.push({ title: `image record ${IMAGE_RECORD}`, status: 'fail', detail: 'not found', hint: 'run `pixi run build-image`' });
+    results.push({
+      title: `image record ${IMAGE_RECORD}`,
+      status: 'fail',
+      detail: 'not found',
+      hint: `on the access point, run \`pixi run build-image\` (with unchanged inputs it only looks up the registry and writes the record; ${STATE_DIR} is not in git)`,
+    });
   } else {
     // The full digest is in the condor_submit command below; a prefix identifies it here.
     results.push({ title: `image record ${IMAGE_RECORD}`, status: 'ok', detail: record.reference.replace(/(@sha256:[0-9a-f]{12})[0-9a-f]+$/, '$1…') });
