@@ -54,7 +54,16 @@ test('--dry-run with no engine and no registry still shows every command, and wr
   assert.match(result.stderr, /^note: no container engine on PATH .*; showing the commands a docker engine would get$/m);
   assert.match(result.stderr, /^would run: docker build --platform linux\/amd64 /m);
   assert.match(result.stderr, /^would run: docker push 127\.0\.0\.1:9\/pixi-condor-test\/dry:default-[\w.-]+-[0-9a-f]{12}$/m);
-  assert.is(existsSync(join(ws.root, '.pixi-condor', 'image.json')), false);
+  assert.match(result.stderr, /^warning: pixi\.lock is incomplete/m, 'the lock check ran');
+  assert.is(existsSync(join(ws.root, '.pixi-condor')), false, 'no state folder: no record, no validate cache');
+});
+
+test('a missing pixi.lock is named, with `pixi lock` to write it', async () => {
+  rmSync(join(ws.root, 'pixi.lock'));
+  const result = await ws.buildImage(['--dry-run'], { env: { PATH: gitOnly } });
+  assert.is(result.code, 1, result.stderr);
+  assert.match(result.stderr, /^error: Dockerfile:\d+: COPY source 'pixi\.lock' matches no file in the build context$/m);
+  assert.match(result.stderr, /^hint: run `pixi lock` to write pixi\.lock/m);
 });
 
 test('--explain says where the owner, credentials and tags come from, never the token', async () => {

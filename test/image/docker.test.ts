@@ -300,7 +300,7 @@ dockerTest('--dry-run prints the tag and every command, and writes nothing', asy
   assert.equal(result.stderr.match(/^would run: docker push /gm)?.length, 2);
   assert.match(result.stderr, /^would write \.pixi-condor\/image\.json$/m);
   assert.not.ok(all.includes(AUTH_PASSWORD));
-  assert.not.ok(existsSync(join(ws.root, '.pixi-condor', 'image.json')), 'no record written');
+  assert.not.ok(existsSync(join(ws.root, '.pixi-condor')), 'no state folder: no record, no validate cache');
   const tag = /:(default-busybox-cuda12\.9-[0-9a-f]{12})$/m.exec(result.stderr)![1]!;
   assert.is(await registryDigest(AUTH, path, tag, { user: AUTH_USER, password: AUTH_PASSWORD }), null, 'nothing pushed');
   const inspect = await docker('image', 'inspect', `${AUTH}/${path}:${tag}`);

@@ -10,7 +10,7 @@ import { IMAGE_RECORD } from '../image-record.ts';
 import { buildImage } from './build.ts';
 import { detectEngine, type Engine } from './engine.ts';
 import { finish } from './finish.ts';
-import { checkLock } from './lock-check.ts';
+import { checkLockFreshness } from './lock-freshness.ts';
 import { login, type RegistryAuth } from './login.ts';
 import type { Plan } from './plan.ts';
 import { formatBytes } from '../format.ts';
@@ -52,7 +52,7 @@ export async function buildAndPush(plan: Plan, registry: RegistryClient, options
   const { shell } = options;
   const contentRef = `${plan.repository}:${plan.contentTag}`;
   const movingRef = `${plan.repository}:${plan.movingTag}`;
-  const incomplete = await checkLock(options.root);
+  const incomplete = await checkLockFreshness(options.root, { saveCache: !shell.dryRun });
   if (incomplete) options.err(`warning: ${incomplete.warning}\nhint: ${incomplete.hint}`);
   const engine = await engineOrDryRunStandIn(shell, plan, options);
   if (options.explain) options.err(`  engine: ${engine.bin} (${engine.kind} ${engine.serverVersion}, builder ${engine.builder})`);

@@ -11,6 +11,12 @@ import { globRegex } from './glob.ts';
 
 const WILDCARD = /[*?[]/;
 
+/** A missing COPY source: pixi writes the lock (the template copies it); anything else is the user's. */
+function missingSourceHint(source: string, keyword: string): string {
+  if (source === 'pixi.lock') return 'run `pixi lock` to write pixi.lock (then commit it) and build again';
+  return `create ${source} or remove it from the ${keyword} line`;
+}
+
 /** Clean a COPY source to a context-relative path; `.` is the whole context. */
 function cleanSource(source: string, copy: CopySource, dockerfile: string): string {
   const cleaned = posix.normalize(source.replace(/^\/+/, '')).replace(/\/+$/, '') || '.';
@@ -91,7 +97,7 @@ export async function filesForSources(root: string, copies: CopySource[], ignore
         throw new UserError(`${copy.keyword} source '${source}' ${excluded ? 'is excluded by .dockerignore' : 'matches no file in the build context'}`, {
           file: dockerfile,
           line: copy.line,
-          hint: excluded ? `add \`!${cleaned}\` to .dockerignore` : `create ${cleaned} or remove it from the ${copy.keyword} line`,
+          hint: excluded ? `add \`!${cleaned}\` to .dockerignore` : missingSourceHint(cleaned, copy.keyword),
         });
       }
       for (const file of matched) found.add(file);
