@@ -2,6 +2,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { appendFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import fs from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LogEvent } from '../../scripts/lib/condor/event-log.ts';
@@ -68,6 +70,32 @@ test('a log rewritten in place past the old offset (same size or larger) is caug
   f.poll();
   assert.equal(resets, ['truncated']);
   assert.equal(events.map((e) => e.cluster), [5, 7, 5]);
+  f.close();
+});
+
+test('a quiet poll costs one stat: the first bytes are read again only when size or mtime changed', () => {
+  const path = join(dir, 'quiet.log');
+  writeFileSync(path, SUBMIT);
+  const { f, events } = follower(path);
+  f.poll();
+  const original = fs.readSync;
+  let reads = 0;
+  fs.readSync = ((...args: Parameters<typeof fs.readSync>) => {
+    reads++;
+    return original(...args);
+  }) as typeof fs.readSync;
+  syncBuiltinESMExports();
+  try {
+    for (let i = 0; i < 5; i++) assert.is(f.poll().bytes, 0);
+    assert.is(reads, 0, 'no read while the log is unchanged');
+    appendFileSync(path, EXECUTE);
+    f.poll();
+    assert.ok(reads >= 2, 'a grown log: its first bytes are checked and the new bytes read');
+  } finally {
+    fs.readSync = original;
+    syncBuiltinESMExports();
+  }
+  assert.is(events.length, 2);
   f.close();
 });
 

@@ -2,7 +2,8 @@
 // feeds them to the parser, which holds back a half-written event until its `...` arrives.
 // A log that does not exist yet is waited for; a truncated or replaced log (new inode, shorter
 // file, different first bytes) is read again from the start after telling the owner to forget
-// what it had. Plain synchronous fs calls: a poll that finds nothing new costs one stat.
+// what it had. Plain synchronous fs calls: a poll that finds nothing new (same size and mtime)
+// costs one stat; the first bytes are read again only when one of them changed.
 import { closeSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { EventLogParser, type JunkRecord, type LogEvent } from './event-log.ts';
 
@@ -35,6 +36,8 @@ export class LogFollower {
   private fd: number | null = null;
   private identity: { dev: number; ino: number } | null = null;
   private head: Buffer = Buffer.alloc(0);
+  /** Size and mtime at the last poll: unchanged means nothing to read or check. */
+  private seen: { size: number; mtimeMs: number } | null = null;
   private parser: EventLogParser | null = null;
   private readonly chunkBytes: number;
   private readonly options: FollowerOptions;
@@ -68,6 +71,8 @@ export class LogFollower {
       this.open(stats);
     } else if (this.identity && (stats.ino !== this.identity.ino || stats.dev !== this.identity.dev)) {
       reset = 'replaced';
+    } else if (this.seen && stats.size === this.seen.size && stats.mtimeMs === this.seen.mtimeMs) {
+      return { missing: false, bytes: 0, reset: null };
     } else if (stats.size < this.offset || !this.headUnchanged(stats.size)) {
       reset = 'truncated';
     }
@@ -77,6 +82,7 @@ export class LogFollower {
       this.open(stats);
     }
     const bytes = this.readTo(stats.size);
+    this.seen = { size: stats.size, mtimeMs: stats.mtimeMs };
     return { missing: false, bytes, reset };
   }
 
@@ -92,6 +98,7 @@ export class LogFollower {
     this.parser = null;
     this.offset = 0;
     this.head = Buffer.alloc(0);
+    this.seen = null;
   }
 
   private open(stats: Stats): void {
