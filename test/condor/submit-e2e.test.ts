@@ -201,6 +201,9 @@ test('--dry-run: checklist, the exact command, each proc\'s files; nothing submi
   assert.match(r.stdout, /log {8}mnist_gpu_\$\(Cluster\)_0\.log\.txt/);
   assert.match(r.stdout, /arguments {2}0/);
   assert.equal(ws.calls(), []);
+  // A dry run writes nothing: no job record, and not even validate's cache.
+  assert.equal(existsSync(join(ws.root, '.pixi-condor', 'jobs')), false);
+  assert.equal(existsSync(join(ws.root, '.pixi-condor', 'validate-cache.json')), false);
 });
 
 test('preflight: a stale image or a missing input stops the submit with the fix', async () => {

@@ -28,11 +28,13 @@ export interface PreflightInput {
   record: ImageRecord | null;
   procs: ProcSpec[];
   env?: NodeJS.ProcessEnv;
+  /** A dry run writes nothing, not even validate's cache. */
+  dryRun?: boolean;
 }
 
-async function checkValidate(root: string): Promise<CheckResult> {
+async function checkValidate(root: string, dryRun: boolean): Promise<CheckResult> {
   const title = 'workspace validates (pixi run validate)';
-  const report = await validateWorkspace({ root });
+  const report = await validateWorkspace({ root, saveCache: !dryRun });
   const hint = 'run `pixi run validate` to see every problem and how to fix it';
   const firstOf = (findings: Finding[], kind: string): string => {
     const first = findings[0]!;
@@ -125,7 +127,7 @@ async function checkExecutableBit(procs: ProcSpec[], root: string): Promise<Chec
 
 export async function runPreflight(input: PreflightInput): Promise<CheckResult[]> {
   const { root, config, record, procs } = input;
-  const results: CheckResult[] = [await checkValidate(root)];
+  const results: CheckResult[] = [await checkValidate(root, input.dryRun ?? false)];
   if (!record) {
     results.push({
       title: `image record ${IMAGE_RECORD}`,

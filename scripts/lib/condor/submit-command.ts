@@ -65,7 +65,7 @@ export async function runSubmit(parsed: ParsedCommand): Promise<number> {
   const plan = (cluster: number | null) => planSubmit(statements, { submitFile, cwd: root, cluster, append: appendLines, batchName });
   const preview = plan(null);
 
-  const checks = await runPreflight({ root, config, record, procs: preview.procs });
+  const checks = await runPreflight({ root, config, record, procs: preview.procs, dryRun });
   for (const line of formatChecklist(checks, paint)) say(line);
   const failed = checks.filter((c) => c.status === 'fail');
 
