@@ -23,6 +23,7 @@ const AGREEING: [string, string][] = [
   ['single quotes, lower-case keyword, escaped quote', "arg CUDA_VERSION='12.3'\nARG Q=\"a\\\"b\"\nFROM x\n"],
   ['a heredoc body is not an instruction', 'FROM x\nRUN <<EOF\nARG CUDA_VERSION=9.9\nEOF\nARG CUDA_VERSION=12.1\n'],
   ['no ARG at all', 'FROM x\nRUN echo ARG CUDA_VERSION=1\n'],
+  ['several names in one ARG', 'ARG A=1 CUDA_VERSION=12.5\nFROM x\n'],
 ];
 
 for (const [name, text] of AGREEING) {

@@ -70,15 +70,17 @@ export function readDockerfile(source: string | Instruction[], file: string, bui
   for (const instruction of instructions) {
     const keyword = instruction.getKeyword();
     if (keyword === 'ARG') {
-      const property = (instruction as unknown as { getProperty(): { getName(): string; getValue(): string | null } | null }).getProperty();
-      if (!property) continue;
-      const name = property.getName();
-      const declared = property.getValue();
-      if (!args.has(name) || (args.get(name) === null && declared !== null)) args.set(name, declared === null ? null : unquote(declared));
-      const scope = stage ?? globals;
-      const fromDefault = declared === null ? (stage ? globals.get(name) : undefined) : expandVariables(unquote(declared), scope);
-      const value = buildArgs.get(name) ?? fromDefault;
-      if (value !== undefined) scope.set(name, value);
+      // `ARG A=1 B=2` declares both, as Docker does.
+      const properties = (instruction as unknown as { getProperties(): { getName(): string; getValue(): string | null }[] }).getProperties();
+      for (const property of properties) {
+        const name = property.getName();
+        const declared = property.getValue();
+        if (!args.has(name) || (args.get(name) === null && declared !== null)) args.set(name, declared === null ? null : unquote(declared));
+        const scope = stage ?? globals;
+        const fromDefault = declared === null ? (stage ? globals.get(name) : undefined) : expandVariables(unquote(declared), scope);
+        const value = buildArgs.get(name) ?? fromDefault;
+        if (value !== undefined) scope.set(name, value);
+      }
     } else if (keyword === 'ENV' && stage) {
       const properties = (instruction as unknown as { getProperties(): { getName(): string; getValue(): string | null }[] }).getProperties();
       for (const property of properties) stage.set(property.getName(), expandVariables(unquote(property.getValue() ?? ''), stage));
