@@ -2,8 +2,7 @@
 // record exists and was built from the current lock and Dockerfile, every input file is
 // there, every proc has an event log to follow, and condor_submit is on PATH. Every check
 // runs (so the user sees all problems at once); none of them changes anything.
-import { createHash } from 'node:crypto';
-import { access, constants, lstat, readFile, readlink, stat } from 'node:fs/promises';
+import { access, constants, stat } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import type { Palette } from '../term.ts';
 import { IMAGE_RECORD, type ImageRecord } from '../image-record.ts';
@@ -45,29 +44,19 @@ async function checkValidate(root: string, dryRun: boolean): Promise<CheckResult
   return { title, status: 'ok' };
 }
 
-/** sha256 hex of a file as the content hash sees it (a symlink by its target); null when it is gone. */
-async function inputDigest(path: string): Promise<string | null> {
-  try {
-    const stats = await lstat(path);
-    return createHash('sha256').update(stats.isSymbolicLink() ? await readlink(path) : await readFile(path)).digest('hex');
-  } catch {
-    return null;
-  }
-}
-
 /**
  * The inputs whose digest differs from the record's (changed, added or gone), by the paths the
- * record keys them with: the Dockerfile and the context files it copies.
+ * content hash keys them with: the Dockerfile and the context files it copies.
  */
-export async function changedInputs(root: string, current: string[], recorded: Record<string, string>): Promise<string[]> {
-  const changed: string[] = [];
+export function changedInputs(current: Record<string, string>, recorded: Record<string, string>): string[] {
   const norm = (digest: string): string => digest.replace(/^sha256:/, '');
-  for (const file of [...new Set([...current, ...Object.keys(recorded)])].sort()) {
-    const now = current.includes(file) ? await inputDigest(join(root, file)) : null;
+  const changed: string[] = [];
+  for (const file of [...new Set([...Object.keys(current), ...Object.keys(recorded)])].sort()) {
+    const now = current[file];
     const then = recorded[file];
     if (then === undefined) changed.push(`${file} (new)`);
-    else if (now === null) changed.push(`${file} (gone)`);
-    else if (norm(then) !== now) changed.push(file);
+    else if (now === undefined) changed.push(`${file} (gone)`);
+    else if (norm(then) !== norm(now)) changed.push(file);
   }
   return changed;
 }
@@ -84,7 +73,7 @@ async function checkImageCurrent(root: string, config: TemplateConfig, record: I
   if (current.hash === record.contentHash) return { title, status: 'ok', detail: record.contentTag };
   let what: string;
   if (record.inputDigests) {
-    const changed = await changedInputs(root, [config.dockerfile, ...current.files], record.inputDigests);
+    const changed = changedInputs(current.digests, record.inputDigests);
     what = changed.length === 0 ? 'the build args or platform changed since' : `${changed.slice(0, 3).join(', ')}${changed.length > 3 ? ` (+${changed.length - 3})` : ''} changed since`;
   } else {
     what = `${config.dockerfile}, its build args or one of the ${current.files.length} file(s) it copies changed since`;
