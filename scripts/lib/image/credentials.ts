@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
+import { GITHUB_CREDENTIALS, REGISTRY_CREDENTIALS } from '../env-keys.ts';
 import { UserError } from '../errors.ts';
 import type { Explain } from './explain.ts';
 
@@ -29,8 +30,8 @@ export function registryCredentials(registry: string, dotenv: Record<string, str
     if (dotenv[name]) return { value: dotenv[name]!, source: `${name} in .env` };
     return null;
   };
-  const pairs: [string, string][] = [['REGISTRY_USER', 'REGISTRY_TOKEN']];
-  if (registry === 'ghcr.io') pairs.push(['GITHUB_ACTOR', 'GITHUB_TOKEN']);
+  const pairs: (readonly [string, string])[] = [REGISTRY_CREDENTIALS];
+  if (registry === 'ghcr.io') pairs.push(GITHUB_CREDENTIALS);
   for (const [userKey, tokenKey] of pairs) {
     const user = lookup(userKey);
     const token = lookup(tokenKey);

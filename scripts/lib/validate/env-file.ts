@@ -5,15 +5,10 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { closest } from './text.ts';
 import type { IssueList } from './types.ts';
+import { KNOWN_ENV_KEYS } from '../env-keys.ts';
 
 export const ENV_FILE = '.env';
 const EXAMPLE_FILE = '.env.example';
-
-/** Keys the scripts read (besides those listed in .env.example). */
-export const KNOWN_ENV_KEYS = [
-  'REGISTRY_USER', 'REGISTRY_TOKEN', 'GITHUB_ACTOR', 'GITHUB_TOKEN', 'GITHUB_REPOSITORY_OWNER',
-  'DOCKER_HOST', 'DOCKER_BUILDKIT', 'DOCKER_CONFIG', 'PIXI_CONDOR_ENGINE', 'NO_COLOR', 'FORCE_COLOR',
-];
 
 /** Keys of a dotenv text, with the line each is on; lines that are not `KEY=value` are reported. */
 export function envKeys(text: string): { keys: { key: string; line: number }[]; malformed: number[] } {
