@@ -12,13 +12,34 @@ const spec: CommandSpec = {
     'Build the image from the Dockerfile, tag it by the hash of its inputs, push it and write its digest to\n' +
     '.pixi-condor/image.json for submit. When the registry already has the content tag, nothing is built or pushed.',
   options: {
-    'dry-run': { type: 'boolean', short: 'n', description: 'print the tag and every command that would run; change nothing' },
+    'dry-run': {
+      type: 'boolean',
+      short: 'n',
+      description: 'print the tag and every command that would run; change nothing',
+    },
     'no-push': { type: 'boolean', description: 'build only: no login, no push, no record' },
-    force: { type: 'boolean', short: 'f', description: 'build (without cache) and push even if the content tag exists' },
+    force: {
+      type: 'boolean',
+      short: 'f',
+      description: 'build (without cache) and push even if the content tag exists',
+    },
     explain: { type: 'boolean', description: 'say where each value (repository, owner, credentials, tags) came from' },
-    engine: { type: 'string', value: 'ENGINE', description: 'docker, podman or a path (default: $PIXI_CONDOR_ENGINE, docker, podman)' },
-    network: { type: 'string', value: 'MODE', description: 'network for RUN steps, e.g. host (docker build --network)' },
-    'build-arg': { type: 'string', multiple: true, value: 'NAME=VALUE', description: 'override a Dockerfile ARG (part of the content hash)' },
+    engine: {
+      type: 'string',
+      value: 'ENGINE',
+      description: 'docker, podman or a path (default: $PIXI_CONDOR_ENGINE, docker, podman)',
+    },
+    network: {
+      type: 'string',
+      value: 'MODE',
+      description: 'network for RUN steps, e.g. host (docker build --network)',
+    },
+    'build-arg': {
+      type: 'string',
+      multiple: true,
+      value: 'NAME=VALUE',
+      description: 'override a Dockerfile ARG (part of the content hash)',
+    },
   },
   epilog:
     'Credentials: REGISTRY_USER and REGISTRY_TOKEN from .env or the environment (GITHUB_ACTOR and\n' +

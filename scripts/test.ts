@@ -11,7 +11,8 @@ const spec: CommandSpec = {
   summary: 'Run the test suite (uvu). PATTERN is a regex on test file paths, e.g. `validate/`.',
   options: {},
   positionals: { names: 'PATTERN', max: 1 },
-  epilog: 'Tests that need Docker run when PIXI_CONDOR_TEST_DOCKER=1 (set by `source .ci/services.sh`) and\nprint why they skip otherwise. Exit status: 0 all passed, 1 a test failed.',
+  epilog:
+    'Tests that need Docker run when PIXI_CONDOR_TEST_DOCKER=1 (set by `source .ci/services.sh`) and\nprint why they skip otherwise. Exit status: 0 all passed, 1 a test failed.',
 };
 
 await runMain(async (args) => {

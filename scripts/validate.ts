@@ -9,12 +9,18 @@ import { reportHuman, reportJson } from './lib/validate/report.ts';
 
 const spec: CommandSpec = {
   usage: 'pixi run validate [--manifest PATH] [--json]',
-  summary: 'Validate the workspace: pixi.toml against the schema and pixi\'s rules, and its agreement with pixi.lock, the Dockerfile, the submit file and .env.',
+  summary:
+    "Validate the workspace: pixi.toml against the schema and pixi's rules, and its agreement with pixi.lock, the Dockerfile, the submit file and .env.",
   options: {
-    manifest: { type: 'string', value: 'PATH', description: 'validate this manifest alone (checks that need other files are skipped)' },
+    manifest: {
+      type: 'string',
+      value: 'PATH',
+      description: 'validate this manifest alone (checks that need other files are skipped)',
+    },
     json: { type: 'boolean', description: 'print {ok, errors, warnings, skipped} as JSON' },
   },
-  epilog: 'exit status: 0 valid (warnings allowed), 1 invalid, 2 usage error or unreadable file\nrules and their fixes: docs/validate.md',
+  epilog:
+    'exit status: 0 valid (warnings allowed), 1 invalid, 2 usage error or unreadable file\nrules and their fixes: docs/validate.md',
 };
 
 await runMain(async (args) => {
@@ -23,6 +29,10 @@ await runMain(async (args) => {
   const manifestPath = stringOption(parsed, 'manifest');
   const root = manifestPath !== undefined ? process.cwd() : findWorkspaceRoot();
   const report = await validateWorkspace({ root, ...(manifestPath !== undefined ? { manifestPath } : {}) });
-  process.stdout.write(booleanOption(parsed, 'json') ? reportJson(report) : reportHuman(report, { root: manifestPath !== undefined ? process.cwd() : root, paint: stdoutPalette() }));
+  process.stdout.write(
+    booleanOption(parsed, 'json')
+      ? reportJson(report)
+      : reportHuman(report, { root: manifestPath !== undefined ? process.cwd() : root, paint: stdoutPalette() }),
+  );
   return report.ok ? 0 : 1;
 });

@@ -48,11 +48,16 @@ function measure(commands: Record<string, () => number>): Record<string, number>
 const ignore = await loadDockerignore(repoRoot, 'Dockerfile');
 const contextFiles = await walkContext(repoRoot, '.', ignore);
 const contextBytes = contextFiles.reduce((sum, file) => sum + statSync(join(repoRoot, file)).size, 0);
-console.log(`build context (template): ${formatBytes(contextBytes)} in ${contextFiles.length} files (${contextFiles.join(', ')}); ` +
-  `ratio to the 1 MiB target: ${(contextBytes / 2 ** 20).toFixed(3)}`);
+console.log(
+  `build context (template): ${formatBytes(contextBytes)} in ${contextFiles.length} files (${contextFiles.join(', ')}); ` +
+    `ratio to the 1 MiB target: ${(contextBytes / 2 ** 20).toFixed(3)}`,
+);
 
 // 3a. the real environment, from the lock: download (compressed) size of default/linux-64
-interface Lock { environments: Record<string, { packages: Record<string, { conda?: string }[]> }>; packages: { conda?: string; size?: number }[] }
+interface Lock {
+  environments: Record<string, { packages: Record<string, { conda?: string }[]> }>;
+  packages: { conda?: string; size?: number }[];
+}
 const lock = load(readFileSync(join(repoRoot, 'pixi.lock'), 'utf8')) as Lock;
 const urls = new Set((lock.environments.default?.packages['linux-64'] ?? []).map((p) => p.conda).filter(Boolean));
 const envBytes = lock.packages.filter((p) => p.conda && urls.has(p.conda)).reduce((sum, p) => sum + (p.size ?? 0), 0);
@@ -84,22 +89,33 @@ try {
     node: () => timeMs(process.execPath, ['-e', '0'], env),
   });
   const ratio = times.noop! / times.docker!;
-  console.log(`no-op run (content tag already pushed): ${times.noop!.toFixed(0)} ms, docker version: ${times.docker!.toFixed(0)} ms -> ` +
-    `ratio ${ratio.toFixed(1)}x (target <= 4x${ratio <= 4 ? ', met' : ', NOT met'})`);
-  console.log(`  floor, node --import tsx of an empty script: ${times.floor!.toFixed(0)} ms -> ratio ${(times.floor! / times.docker!).toFixed(1)}x ` +
-    `(bare node ${times.node!.toFixed(0)} ms, ${(times.node! / times.docker!).toFixed(1)}x); build-image's own work: ${(times.noop! - times.floor!).toFixed(0)} ms`);
+  console.log(
+    `no-op run (content tag already pushed): ${times.noop!.toFixed(0)} ms, docker version: ${times.docker!.toFixed(0)} ms -> ` +
+      `ratio ${ratio.toFixed(1)}x (target <= 4x${ratio <= 4 ? ', met' : ', NOT met'})`,
+  );
+  console.log(
+    `  floor, node --import tsx of an empty script: ${times.floor!.toFixed(0)} ms -> ratio ${(times.floor! / times.docker!).toFixed(1)}x ` +
+      `(bare node ${times.node!.toFixed(0)} ms, ${(times.node! / times.docker!).toFixed(1)}x); build-image's own work: ${(times.noop! - times.floor!).toFixed(0)} ms`,
+  );
 
   // 3b. what the final stage adds over its base, measured on the test build
   const record = JSON.parse(ws.read('.pixi-condor/image.json')) as { repository: string; contentTag: string };
-  const size = (ref: string) => Number(spawnSync('docker', ['image', 'inspect', '--format', '{{.Size}}', ref], { encoding: 'utf8' }).stdout.trim());
+  const size = (ref: string) =>
+    Number(spawnSync('docker', ['image', 'inspect', '--format', '{{.Size}}', ref], { encoding: 'utf8' }).stdout.trim());
   const base = size(TEST_BASE_IMAGE);
   const final = size(`${record.repository}:${record.contentTag}`);
-  console.log(`test image: base ${formatBytes(base)}, final ${formatBytes(final)}, final stage adds ${formatBytes(final - base)} ` +
-    `(stand-in env + pixi.toml/pixi.lock + entrypoint)`);
-  console.log(`real image estimate: final = pixi base + env; env ${formatBytes(envBytes)} compressed is the bulk, ` +
-    `the stage's own files ${formatBytes(final - base)} besides it`);
+  console.log(
+    `test image: base ${formatBytes(base)}, final ${formatBytes(final)}, final stage adds ${formatBytes(final - base)} ` +
+      `(stand-in env + pixi.toml/pixi.lock + entrypoint)`,
+  );
+  console.log(
+    `real image estimate: final = pixi base + env; env ${formatBytes(envBytes)} compressed is the bulk, ` +
+      `the stage's own files ${formatBytes(final - base)} besides it`,
+  );
 } finally {
-  const images = spawnSync('docker', ['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}'], { encoding: 'utf8' }).stdout.split('\n');
+  const images = spawnSync('docker', ['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}'], {
+    encoding: 'utf8',
+  }).stdout.split('\n');
   const ours = images.filter((ref) => ref.includes('/pixi-condor-bench/noop-'));
   if (ours.length > 0) spawnSync('docker', ['image', 'rm', '--force', ...ours], { stdio: 'ignore', timeout: 60_000 });
   ws.remove();

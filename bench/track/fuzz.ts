@@ -28,8 +28,28 @@ function mutate(rand: () => number, text: string, pieces: string[], edits: numbe
 export function fuzzEventLog(seed: number, cases: number): number {
   const rand = seeded(seed);
   const dir = join(fixtures, 'event-logs');
-  const sources = readdirSync(dir).filter((n) => n.endsWith('.log')).map((n) => readFileSync(join(dir, n), 'utf8'));
-  const pieces = ['...\n', '\n', '(', ')', '.', '-', '000 (', '012 (1.-1.0) ', '99/99 ', '2026-13-45 ', '\t', '\r\n', 'Code x Subcode', '\u0000', '✓', ' ...', '....'];
+  const sources = readdirSync(dir)
+    .filter((n) => n.endsWith('.log'))
+    .map((n) => readFileSync(join(dir, n), 'utf8'));
+  const pieces = [
+    '...\n',
+    '\n',
+    '(',
+    ')',
+    '.',
+    '-',
+    '000 (',
+    '012 (1.-1.0) ',
+    '99/99 ',
+    '2026-13-45 ',
+    '\t',
+    '\r\n',
+    'Code x Subcode',
+    '\u0000',
+    '✓',
+    ' ...',
+    '....',
+  ];
   for (let i = 0; i < cases; i++) {
     const text = mutate(rand, sources[randomInt(rand, 0, sources.length - 1)]!, pieces, 20);
     const table = new JobTable();
@@ -44,12 +64,40 @@ export function fuzzEventLog(seed: number, cases: number): number {
 export function fuzzSubmitFile(seed: number, cases: number): number {
   const rand = seeded(seed);
   const dir = join(fixtures, 'submit-files');
-  const sources = readdirSync(dir).filter((n) => !n.endsWith('.subs')).map((n) => readFileSync(join(dir, n), 'utf8'));
-  const pieces = ['$(', ')', '\\\n', '\n', 'queue ', ' in (', ' from ', '@=x\n', '$INT(', '$(Process)', '#', '=', '"', "'", 'if ', 'endif\n', '[1:', '999999999 ', '$Fpq(', 'include : x\n'];
+  const sources = readdirSync(dir)
+    .filter((n) => !n.endsWith('.subs'))
+    .map((n) => readFileSync(join(dir, n), 'utf8'));
+  const pieces = [
+    '$(',
+    ')',
+    '\\\n',
+    '\n',
+    'queue ',
+    ' in (',
+    ' from ',
+    '@=x\n',
+    '$INT(',
+    '$(Process)',
+    '#',
+    '=',
+    '"',
+    "'",
+    'if ',
+    'endif\n',
+    '[1:',
+    '999999999 ',
+    '$Fpq(',
+    'include : x\n',
+  ];
   for (let i = 0; i < cases; i++) {
     const text = mutate(rand, sources[randomInt(rand, 0, sources.length - 1)]!, pieces, 8);
     try {
-      planSubmit(parseSubmitText(text, 'fuzz.sub'), { submitFile: 'fuzz.sub', cwd: fixtures, cluster: 1, maxProcs: 1000 });
+      planSubmit(parseSubmitText(text, 'fuzz.sub'), {
+        submitFile: 'fuzz.sub',
+        cwd: fixtures,
+        cluster: 1,
+        maxProcs: 1000,
+      });
     } catch (error) {
       if (!(error instanceof UserError)) throw error;
     }

@@ -90,7 +90,9 @@ function time<T>(fn: () => T): [number, T] {
 
 const started = performance.now();
 const made = makeLog(logPath, PROCS, TARGET_MB * 1e6);
-console.log(`log: ${(made.bytes / 1e6).toFixed(1)} MB, ${made.events} events, ${PROCS} procs (built in ${((performance.now() - started) / 1000).toFixed(1)} s)`);
+console.log(
+  `log: ${(made.bytes / 1e6).toFixed(1)} MB, ${made.events} events, ${PROCS} procs (built in ${((performance.now() - started) / 1000).toFixed(1)} s)`,
+);
 
 const baseline: number[] = [];
 const parse: number[] = [];
@@ -109,7 +111,10 @@ for (let round = 0; round < ROUNDS; round++) {
 if (events !== made.events) throw new Error(`parsed ${events} events, wrote ${made.events}`);
 console.log(`baseline: ${lines} lines`);
 const results: boolean[] = [];
-for (const [name, times] of [['parse', parse], ['track', tracked]] as const) {
+for (const [name, times] of [
+  ['parse', parse],
+  ['track', tracked],
+] as const) {
   const [line, ok] = pairedLine(name, times, baseline, 3);
   results.push(ok);
   console.log(line);
@@ -129,12 +134,20 @@ appendTimes.sort((a, b) => a - b);
 const appendMedian = appendTimes[Math.floor(appendTimes.length / 2)]!;
 const appendOk = appendMedian <= best(parse) / 1000;
 results.push(appendOk);
-console.log(ratioLine('append', appendMedian, best(parse), '≤ 1/1000', appendOk) + `  (median of 200; ${statSync(logPath).size - made.bytes} bytes appended)`);
+console.log(
+  ratioLine('append', appendMedian, best(parse), '≤ 1/1000', appendOk) +
+    `  (median of 200; ${statSync(logPath).size - made.bytes} bytes appended)`,
+);
 
 // Redraw: the grouped view of 10,000 procs (a 120×40 terminal).
 const paint = palette(true);
 const redraws: number[] = [];
-for (let n = 0; n < 20; n++) redraws.push(time(() => renderView(table, { title: 'job 5000000', now: Date.now(), width: 120, height: 40, paint, notes: [] }))[0]);
+for (let n = 0; n < 20; n++)
+  redraws.push(
+    time(() =>
+      renderView(table, { title: 'job 5000000', now: Date.now(), width: 120, height: 40, paint, notes: [] }),
+    )[0],
+  );
 const redraw = best(redraws);
 const redrawOk = redraw <= 50;
 results.push(redrawOk);
@@ -156,6 +169,8 @@ console.log(ratioLine('memory', tracking / 1024, bare / 1024, '≤ 5×', memoryO
 // Fuzz at full size: many more mutations than the tests' fixed-seed run.
 const fuzzLog = time(() => fuzzEventLog(20260301, 20_000));
 const fuzzSub = time(() => fuzzSubmitFile(20260302, 5_000));
-console.log(`fuzz     event log: ${fuzzLog[1]} cases, ${(fuzzLog[0] / 1000).toFixed(1)} s, no crash; submit file: ${fuzzSub[1]} cases, ${(fuzzSub[0] / 1000).toFixed(1)} s, only UserErrors`);
+console.log(
+  `fuzz     event log: ${fuzzLog[1]} cases, ${(fuzzLog[0] / 1000).toFixed(1)} s, no crash; submit file: ${fuzzSub[1]} cases, ${(fuzzSub[0] / 1000).toFixed(1)} s, only UserErrors`,
+);
 
 process.exit(results.every(Boolean) ? 0 : 1);

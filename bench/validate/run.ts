@@ -24,7 +24,11 @@ const fastest = (values: number[]): number => Math.min(...values);
 function time(args: string[], cwd: string, before?: () => void): number {
   before?.();
   const started = process.hrtime.bigint();
-  const result = spawnSync(process.execPath, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  const result = spawnSync(process.execPath, args, {
+    cwd,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   if (result.status !== 0) throw new Error(`${args.join(' ')} exited ${result.status}: ${result.stderr}`);
   return ms;
@@ -47,28 +51,48 @@ try {
     // Interleaved, so machine noise hits every series alike.
     bare.push(time(['-e', ''], repo));
     for (const s of series) warm.get(s.label)!.push(time(validateArgs, roots.get(s.label)!));
-    cold.push(time(validateArgs, roots.get('template')!, () => rmSync(join(roots.get('template')!, '.pixi-condor'), { recursive: true, force: true })));
+    cold.push(
+      time(validateArgs, roots.get('template')!, () =>
+        rmSync(join(roots.get('template')!, '.pixi-condor'), { recursive: true, force: true }),
+      ),
+    );
   }
   const node = median(bare);
   const template = median(warm.get('template')!);
-  const ratio = (series: number[], base: number[]) => `${(median(series) / median(base)).toFixed(2)}x (fastest runs: ${(fastest(series) / fastest(base)).toFixed(2)}x)`;
+  const ratio = (series: number[], base: number[]) =>
+    `${(median(series) / median(base)).toFixed(2)}x (fastest runs: ${(fastest(series) / fastest(base)).toFixed(2)}x)`;
   console.log(`node -e '' (baseline)            ${node.toFixed(0)} ms (fastest ${fastest(bare).toFixed(0)} ms)`);
-  console.log(`validate, template (warm cache)  ${template.toFixed(0)} ms = ${ratio(warm.get('template')!, bare)} bare node (target <= 6x)`);
-  console.log(`validate, template (cold cache)  ${median(cold).toFixed(0)} ms = ${ratio(cold, bare)} bare node (first run after a lock change)`);
-  console.log('per extra 1,000 manifest lines (target <= 1 ms); corpus = the shared manifests\' mix of lines, dense = tasks and features only:');
+  console.log(
+    `validate, template (warm cache)  ${template.toFixed(0)} ms = ${ratio(warm.get('template')!, bare)} bare node (target <= 6x)`,
+  );
+  console.log(
+    `validate, template (cold cache)  ${median(cold).toFixed(0)} ms = ${ratio(cold, bare)} bare node (first run after a lock change)`,
+  );
+  console.log(
+    "per extra 1,000 manifest lines (target <= 1 ms); corpus = the shared manifests' mix of lines, dense = tasks and features only:",
+  );
   const perThousand = (t: number, base: number, lines: number) => (((t - base) / lines) * 1000).toFixed(2);
   for (const s of series.slice(1)) {
     const times = warm.get(s.label)!;
-    console.log(`  ${s.label.padEnd(14)} ${median(times).toFixed(0).padStart(5)} ms: ${perThousand(median(times), template, s.lines)} ms per 1,000 lines (fastest runs: ${perThousand(fastest(times), fastest(warm.get('template')!), s.lines)})`);
+    console.log(
+      `  ${s.label.padEnd(14)} ${median(times).toFixed(0).padStart(5)} ms: ${perThousand(median(times), template, s.lines)} ms per 1,000 lines (fastest runs: ${perThousand(fastest(times), fastest(warm.get('template')!), s.lines)})`,
+    );
   }
   // Where the time goes, per 1,000 lines: each phase timed in fresh processes (as a real run is), fastest of 5.
-  const phases = (label: string) => JSON.parse(spawnSync(process.execPath, [...phaseArgs, roots.get(label)!], { encoding: 'utf8' }).stdout) as Record<string, number>;
+  const phases = (label: string) =>
+    JSON.parse(spawnSync(process.execPath, [...phaseArgs, roots.get(label)!], { encoding: 'utf8' }).stdout) as Record<
+      string,
+      number
+    >;
   const samples = (label: string) => Array.from({ length: 5 }, () => phases(label));
   const base = samples('template');
   for (const s of series.filter((x) => x.lines === SIZES[SIZES.length - 1])) {
     const big = samples(s.label);
     const names = Object.keys(big[0]!);
-    const perK = names.map((name) => `${name} ${perThousand(fastest(big.map((b) => b[name]!)), fastest(base.map((b) => b[name]!)), s.lines)}`);
+    const perK = names.map(
+      (name) =>
+        `${name} ${perThousand(fastest(big.map((b) => b[name]!)), fastest(base.map((b) => b[name]!)), s.lines)}`,
+    );
     console.log(`  where, ${s.label}: ${perK.join(', ')} ms per 1,000 lines`);
   }
 
@@ -76,7 +100,9 @@ try {
   const started = performance.now();
   const result = await fuzz(1, count);
   const seconds = (performance.now() - started) / 1000;
-  console.log(`fuzz: ${result.cases}/${count} mutants validated in ${seconds.toFixed(1)} s (${result.invalid} invalid), ${result.crashes.length} crashes, ${result.badFindings.length} malformed findings, slowest ${result.slowestMs.toFixed(0)} ms`);
+  console.log(
+    `fuzz: ${result.cases}/${count} mutants validated in ${seconds.toFixed(1)} s (${result.invalid} invalid), ${result.crashes.length} crashes, ${result.badFindings.length} malformed findings, slowest ${result.slowestMs.toFixed(0)} ms`,
+  );
   if (result.crashes.length > 0 || result.badFindings.length > 0 || result.prototypePolluted) {
     console.log([...result.crashes, ...result.badFindings].slice(0, 10).join('\n'));
     process.exitCode = 1;

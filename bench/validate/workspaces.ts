@@ -13,7 +13,8 @@ export type Mix = 'corpus' | 'dense';
 /** A copy of the template workspace in a temp folder, its manifest grown by `extraLines` lines. */
 export function benchWorkspace(extraLines: number, mix: Mix): string {
   const root = mkdtempSync(join(tmpdir(), 'bench-validate-'));
-  for (const file of ['pixi.toml', 'pixi.lock', 'Dockerfile', 'mnist_gpu_docker.sub', 'job', '.env.example']) cpSync(join(repo, file), join(root, file), { recursive: true });
+  for (const file of ['pixi.toml', 'pixi.lock', 'Dockerfile', 'mnist_gpu_docker.sub', 'job', '.env.example'])
+    cpSync(join(repo, file), join(root, file), { recursive: true });
   if (extraLines > 0) {
     const extra = mix === 'corpus' ? corpusLikeLines(extraLines) : denseLines(extraLines);
     writeFileSync(join(root, 'pixi.toml'), readFileSync(join(root, 'pixi.toml'), 'utf8') + extra.manifest);
@@ -34,10 +35,25 @@ interface ExtraContent {
 
 // Packages the template's lock has for linux-64 (conda-forge URLs): what the generated
 // environments depend on, so each one is locked with versions that satisfy its specs.
-const LOCKED = ['linux-64/pytorch-gpu-2.9.1-cuda129_mkl_h0d04637_301', 'linux-64/torchvision-0.24.1-cuda129_py313_h295fd69_0', 'noarch/cuda-version-12.9-h4f385c5_3', 'linux-64/numpy-2.3.5-py313hf6604e3_0', 'noarch/jinja2-3.1.6-pyhcf101f3_1', 'noarch/filelock-3.20.0-pyhd8ed1ab_0', 'noarch/fsspec-2025.10.0-pyhd8ed1ab_0'];
+const LOCKED = [
+  'linux-64/pytorch-gpu-2.9.1-cuda129_mkl_h0d04637_301',
+  'linux-64/torchvision-0.24.1-cuda129_py313_h295fd69_0',
+  'noarch/cuda-version-12.9-h4f385c5_3',
+  'linux-64/numpy-2.3.5-py313hf6604e3_0',
+  'noarch/jinja2-3.1.6-pyhcf101f3_1',
+  'noarch/filelock-3.20.0-pyhd8ed1ab_0',
+  'noarch/fsspec-2025.10.0-pyhd8ed1ab_0',
+];
 
 function lockedEnvironment(name: string): string[] {
-  return [`  ${name}:`, '    channels:', '    - url: https://conda.anaconda.org/conda-forge/', '    packages:', '      linux-64:', ...LOCKED.map((p) => `      - conda: https://conda.anaconda.org/conda-forge/${p}.conda`)];
+  return [
+    `  ${name}:`,
+    '    channels:',
+    '    - url: https://conda.anaconda.org/conda-forge/',
+    '    packages:',
+    '      linux-64:',
+    ...LOCKED.map((p) => `      - conda: https://conda.anaconda.org/conda-forge/${p}.conda`),
+  ];
 }
 
 /**

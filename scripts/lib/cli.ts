@@ -60,7 +60,7 @@ export function parseCommand(spec: CommandSpec, args: string[]): ParsedCommand {
       ...(opt.default !== undefined ? { default: opt.default } : {}),
     } as NonNullable<ParseArgsConfig['options']>[string];
   }
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {

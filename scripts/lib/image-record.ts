@@ -57,7 +57,12 @@ export async function readImageRecord(root: string): Promise<ImageRecord | null>
     throw new UserError(`${IMAGE_RECORD} is not valid JSON`, { hint: 'run `pixi run build-image` to write it again' });
   }
   const record = data as Partial<ImageRecord>;
-  if (record.version !== 1 || typeof record.digest !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(record.digest) || typeof record.repository !== 'string') {
+  if (
+    record.version !== 1 ||
+    typeof record.digest !== 'string' ||
+    !/^sha256:[0-9a-f]{64}$/.test(record.digest) ||
+    typeof record.repository !== 'string'
+  ) {
     throw new UserError(`${IMAGE_RECORD} is not an image record this version understands`, {
       hint: 'run `pixi run build-image` to write it again',
     });

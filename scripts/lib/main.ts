@@ -3,7 +3,10 @@
 import { isUserError } from './errors.ts';
 import { stderrPalette } from './term.ts';
 
-export function formatUserError(error: { located: string; hint?: string | undefined }, paint = stderrPalette()): string {
+export function formatUserError(
+  error: { located: string; hint?: string | undefined },
+  paint = stderrPalette(),
+): string {
   const lines = [`${paint.red('error:')} ${error.located}`];
   if (error.hint) lines.push(`${paint.dim('hint:')} ${error.hint}`);
   return lines.join('\n');
@@ -13,7 +16,10 @@ export function formatUserError(error: { located: string; hint?: string | undefi
  * Run a script's main function and turn its outcome into an exit code.
  * `main` returns the exit code (or nothing for 0).
  */
-export async function runMain(main: (args: string[]) => Promise<number | void>, args = process.argv.slice(2)): Promise<void> {
+export async function runMain(
+  main: (args: string[]) => Promise<number | undefined>,
+  args = process.argv.slice(2),
+): Promise<void> {
   // `pixi run submit --dry-run | head`: a reader that went away is not an error of ours.
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (error: NodeJS.ErrnoException) => {

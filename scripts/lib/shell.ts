@@ -42,7 +42,14 @@ export interface CommandResult {
 
 /** The last non-empty line of a tool's output: usually the one that says what went wrong. */
 export function lastLine(text: string): string {
-  return text.trim().split('\n').filter((line) => line.trim() !== '').pop()?.trim() ?? '';
+  return (
+    text
+      .trim()
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .pop()
+      ?.trim() ?? ''
+  );
 }
 
 export class CommandFailed extends UserError {
@@ -127,7 +134,7 @@ export class Shell {
     })`${argv}` as ProcessPromise;
     if (options.onLine) attachLineListener(process$, options.onLine, (s) => this.mask(s));
 
-    let output;
+    let output: Awaited<ProcessPromise>;
     try {
       output = await process$;
     } catch (error) {
@@ -139,7 +146,8 @@ export class Shell {
       stdout: this.mask(output.stdout),
       stderr: this.mask(output.stderr),
       // A tool killed by a signal exits as a shell reports it: 128 + the signal's number.
-      exitCode: output.exitCode ?? (output.signal ? 128 + (osConstants.signals[output.signal as NodeJS.Signals] ?? 0) : 1),
+      exitCode:
+        output.exitCode ?? (output.signal ? 128 + (osConstants.signals[output.signal as NodeJS.Signals] ?? 0) : 1),
       signal: (output.signal as NodeJS.Signals | null) ?? null,
       skipped: false,
     };
@@ -158,7 +166,7 @@ function attachLineListener(
     const source = child[stream];
     source.on('data', (chunk: Buffer | string) => {
       pending += chunk.toString();
-      let newline;
+      let newline: number;
       while ((newline = pending.search(/[\r\n]/)) >= 0) {
         const line = pending.slice(0, newline);
         pending = pending.slice(newline + 1);

@@ -54,9 +54,12 @@ export async function readText(path: string, displayPath = path): Promise<string
     return await readFile(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new UserError(code === 'ENOENT' ? `${displayPath} does not exist` : `cannot read ${displayPath}: ${code ?? String(error)}`, {
-      exitCode: 2,
-    });
+    throw new UserError(
+      code === 'ENOENT' ? `${displayPath} does not exist` : `cannot read ${displayPath}: ${code ?? String(error)}`,
+      {
+        exitCode: 2,
+      },
+    );
   }
 }
 
@@ -130,7 +133,12 @@ export function templateConfig(manifest: TomlTable): TemplateConfig {
       });
     }
     if (field === 'buildArgs') {
-      if (typeof value !== 'object' || value === null || Array.isArray(value) || Object.values(value).some((v) => typeof v !== 'string')) {
+      if (
+        typeof value !== 'object' ||
+        value === null ||
+        Array.isArray(value) ||
+        Object.values(value).some((v) => typeof v !== 'string')
+      ) {
         throw new UserError(`[tool.pixi-condor] build-args must be a table of strings`, { file: MANIFEST });
       }
       config.buildArgs = { ...(value as Record<string, string>) };

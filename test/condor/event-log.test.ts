@@ -38,7 +38,14 @@ test('every fixture log parses: one event per header, nothing left over, no junk
 test('final states checked by hand', () => {
   const job = (name: string, id: string) => finalStates(name)[id];
   assert.equal(job('chtc_hello_gpu_docker_gpu.log', '8949703.0'), {
-    id: '8949703.0', state: 'completed', exitCode: 0, signal: null, holdReason: null, holdCode: null, holdSubcode: null, host: 'gpu2000.chtc.wisc.edu',
+    id: '8949703.0',
+    state: 'completed',
+    exitCode: 0,
+    signal: null,
+    holdReason: null,
+    holdCode: null,
+    holdSubcode: null,
+    host: 'gpu2000.chtc.wisc.edu',
   });
   assert.is(job('htcanalyze_normal_log.log', '107799.0')?.exitCode, 1);
   assert.is(job('htcanalyze_abnormal_termination.log', '469.1418')?.signal, 11);
@@ -46,7 +53,10 @@ test('final states checked by hand', () => {
   const heldThenRemoved = job('htcanalyze_aborted_with_errors.log', '398.440');
   assert.is(heldThenRemoved?.state, 'removed');
   assert.is(heldThenRemoved?.holdCode, 34);
-  assert.is(heldThenRemoved?.holdReason, 'Error from slot1_4@cpu1.htc.inm7.de: Job has encountered an out-of-memory event.');
+  assert.is(
+    heldThenRemoved?.holdReason,
+    'Error from slot1_4@cpu1.htc.inm7.de: Job has encountered an out-of-memory event.',
+  );
   assert.is(job('htcanalyze_job_evicted.log', '164275.0')?.state, 'completed');
   assert.is(job('htcanalyze_job_evicted.log', '164275.0')?.host, '10.0.9.2', 'the host of the last execution');
   assert.is(job('lsst_ctrl_stats_evicted_then_removed.log', '244585.0')?.state, 'removed');
@@ -54,7 +64,11 @@ test('final states checked by hand', () => {
   assert.is(job('htcanalyze_just_submission.log', '398.440')?.state, 'idle');
   assert.is(job('htcanalyze_aborted_before_submission.log', '393.0')?.state, 'removed');
   const running = finalStates('lsst_bps_tiny_running.dag.nodes.log');
-  assert.equal(Object.fromEntries(Object.entries(running).map(([id, j]) => [id, j.state])), { '9249.0': 'running', '9250.0': 'completed', '9251.0': 'running' });
+  assert.equal(Object.fromEntries(Object.entries(running).map(([id, j]) => [id, j.state])), {
+    '9249.0': 'running',
+    '9250.0': 'completed',
+    '9251.0': 'running',
+  });
   // A 009 after a 005 (DAGMan abort): the job had already exited by signal 11.
   const dag = finalStates('htcondor_dagman_gt1957_interleaved_signal_abort.log');
   assert.is(dag['180158.0']?.state, 'completed');
@@ -69,17 +83,24 @@ test('final states checked by hand', () => {
 });
 
 test('body fields: negative procs, transfers, usage table, 028 attributes, eviction reason', () => {
-  const stress = parseEventLog(eventLog('htcondor_test_condor_all_event_types_stress.log'), { referenceTime: REFERENCE }).events;
+  const stress = parseEventLog(eventLog('htcondor_test_condor_all_event_types_stress.log'), {
+    referenceTime: REFERENCE,
+  }).events;
   assert.ok(stress.some((e) => e.cluster === -1 && e.proc === -1 && e.subproc === -1));
-  const shadow = parseEventLog(eventLog('htcondor_test_transfer_shadow_proc_minus1000.log')).events.find((e) => e.code === 4)!;
+  const shadow = parseEventLog(eventLog('htcondor_test_transfer_shadow_proc_minus1000.log')).events.find(
+    (e) => e.code === 4,
+  )!;
   assert.equal([shadow.proc, shadow.details.reason], [-1000, 'Job not found at execution machine']);
   const hello = parseEventLog(eventLog('chtc_hello_gpu_docker_gpu.log')).events;
-  assert.equal(hello.filter((e) => e.code === 40).map((e) => e.details.transfer), [
-    { direction: 'input', stage: 'started' },
-    { direction: 'input', stage: 'finished' },
-    { direction: 'output', stage: 'started' },
-    { direction: 'output', stage: 'finished' },
-  ]);
+  assert.equal(
+    hello.filter((e) => e.code === 40).map((e) => e.details.transfer),
+    [
+      { direction: 'input', stage: 'started' },
+      { direction: 'input', stage: 'finished' },
+      { direction: 'output', stage: 'started' },
+      { direction: 'output', stage: 'finished' },
+    ],
+  );
   const end = hello.find((e) => e.code === 5)!;
   assert.equal(end.resources()?.Gpus, { usage: null, request: '1', allocated: '1', assigned: '"CUDA1"' });
   assert.equal(end.resources()?.Cpus, { usage: '0.01', request: '1', allocated: '20', assigned: null });
@@ -89,7 +110,10 @@ test('body fields: negative procs, transfers, usage table, 028 attributes, evict
   const info = parseEventLog(eventLog('htcondor_pybindings_028_jobad_info.log')).events.find((e) => e.code === 28)!;
   assert.is(info.details.attributes?.TriggerEventTypeName, '"ULOG_SUBMIT"');
   const slot = parseEventLog(eventLog('doc_osg_school_2025_sleep_job_001_006_005_excerpts.log')).events[0]!;
-  assert.equal([slot.details.slot, slot.details.host], ['slot1_2@glidein_4082265_33522666@c219.mgmt.hellbender', 'c219.mgmt.hellbender']);
+  assert.equal(
+    [slot.details.slot, slot.details.host],
+    ['slot1_2@glidein_4082265_33522666@c219.mgmt.hellbender', 'c219.mgmt.hellbender'],
+  );
 });
 
 test('dates: ISO with zone, MM/DD with the year inferred and the New Year wrap', () => {
@@ -115,9 +139,14 @@ test('unknown event numbers and non-event text are kept, never fatal', () => {
   const junk: string[] = [];
   const events: LogEvent[] = [];
   const parser = new EventLogParser({ onEvent: (e) => events.push(e), onJunk: (j) => junk.push(j.text) });
-  parser.pushText('105 (7.000.000) 2026-01-01 00:00:00 Some future EP event\n\tdetail\n...\nthis is not an event\n...\n');
+  parser.pushText(
+    '105 (7.000.000) 2026-01-01 00:00:00 Some future EP event\n\tdetail\n...\nthis is not an event\n...\n',
+  );
   parser.end();
-  assert.equal(events.map((e) => [e.code, e.name, e.body]), [[105, 'unknown', ['detail']]]);
+  assert.equal(
+    events.map((e) => [e.code, e.name, e.body]),
+    [[105, 'unknown', ['detail']]],
+  );
   assert.equal(junk, ['this is not an event']);
 });
 
@@ -149,7 +178,11 @@ test('random-size chunks (mid-line and mid-character cuts) give the same events 
         at += size;
       }
       parser.end();
-      assert.equal(events.map((e) => e.toJSON()), whole.map((e) => e.toJSON()), `${name} round ${round}`);
+      assert.equal(
+        events.map((e) => e.toJSON()),
+        whole.map((e) => e.toJSON()),
+        `${name} round ${round}`,
+      );
     }
   }
 });
@@ -157,7 +190,23 @@ test('random-size chunks (mid-line and mid-character cuts) give the same events 
 test('fuzz (fixed seed): mutated logs never throw and always finish', () => {
   const rand = seeded(7);
   const sources = eventLogNames().map(eventLog);
-  const pieces = ['...\n', '\n', '(', ')', '.', '-', '000 (', '012 (1.-1.0) ', '99/99 ', '2026-13-45 ', '\t', '\r\n', 'Code x Subcode', '\u0000', '✓'];
+  const pieces = [
+    '...\n',
+    '\n',
+    '(',
+    ')',
+    '.',
+    '-',
+    '000 (',
+    '012 (1.-1.0) ',
+    '99/99 ',
+    '2026-13-45 ',
+    '\t',
+    '\r\n',
+    'Code x Subcode',
+    '\u0000',
+    '✓',
+  ];
   const started = Date.now();
   for (let i = 0; i < 400; i++) {
     let text = sources[randomInt(rand, 0, sources.length - 1)]!;

@@ -7,7 +7,9 @@ export const condorFixtures = join(testFixtures, 'condor');
 export const eventLogDir = join(condorFixtures, 'event-logs');
 
 export function eventLogNames(): string[] {
-  return readdirSync(eventLogDir).filter((name) => name.endsWith('.log')).sort();
+  return readdirSync(eventLogDir)
+    .filter((name) => name.endsWith('.log'))
+    .sort();
 }
 
 export function eventLog(name: string): string {

@@ -30,42 +30,78 @@ function manyProcs(n: number): string {
   for (let p = 0; p < n; p++) {
     const id = `77.${String(p).padStart(3, '0')}.000`;
     text += `000 (${id}) 2026-03-01 10:00:00 Job submitted from host: <10.0.0.1:9618>\n...\n`;
-    if (p % 10 === 0) text += `012 (${id}) 2026-03-01 10:01:00 Job was held.\n\tError from slot1@gpu: Job has gone over cgroup memory limit of 2048 megabytes.\n\tCode 34 Subcode 102\n...\n`;
-    else if (p % 3 === 0) text += `001 (${id}) 2026-03-01 10:01:00 Job executing on host: <10.0.0.2:9618?alias=gpu${p}&noUDP>\n...\n`;
-    else if (p % 3 === 1) text += `005 (${id}) 2026-03-01 10:02:00 Job terminated.\n\t(1) Normal termination (return value ${p % 7 === 0 ? 1 : 0})\n...\n`;
+    if (p % 10 === 0)
+      text += `012 (${id}) 2026-03-01 10:01:00 Job was held.\n\tError from slot1@gpu: Job has gone over cgroup memory limit of 2048 megabytes.\n\tCode 34 Subcode 102\n...\n`;
+    else if (p % 3 === 0)
+      text += `001 (${id}) 2026-03-01 10:01:00 Job executing on host: <10.0.0.2:9618?alias=gpu${p}&noUDP>\n...\n`;
+    else if (p % 3 === 1)
+      text += `005 (${id}) 2026-03-01 10:02:00 Job terminated.\n\t(1) Normal termination (return value ${p % 7 === 0 ? 1 : 0})\n...\n`;
   }
   return text;
 }
 
 test('few procs: a row each with state, time in state, exit and host, within the width', () => {
   const { table } = tableOf(eventLog('chtc_hello_gpu_docker_gpu.log') + eventLog('htcanalyze_normal_log.log'));
-  const lines = renderView(table, { title: 'job', now: Date.parse('2026-01-01'), width: 60, height: 30, paint: plain, notes: ['waiting for x.log to appear'] });
+  const lines = renderView(table, {
+    title: 'job',
+    now: Date.parse('2026-01-01'),
+    width: 60,
+    height: 30,
+    paint: plain,
+    notes: ['waiting for x.log to appear'],
+  });
   assert.match(lines[0]!, /^job/);
   assert.match(lines[1]!, /waiting for x\.log/);
-  assert.ok(lines.some((l) => /^8949703\.0\s+completed\s+0\s+gpu2000/.test(l)), lines.join('\n'));
+  assert.ok(
+    lines.some((l) => /^8949703\.0\s+completed\s+0\s+gpu2000/.test(l)),
+    lines.join('\n'),
+  );
   assert.ok(lines.some((l) => /^107799\.0\s+completed\s+1/.test(l)));
   for (const line of lines) assert.ok([...line].length <= 60, `too wide: ${line}`);
 });
 
 test('many procs: grouped counts, a progress bar, held procs with their hint first', () => {
   const { table } = tableOf(manyProcs(300));
-  const lines = renderView(table, { title: 'job 77', now: Date.parse('2026-03-01T11:00:00'), width: 100, height: 24, paint: plain, notes: [] });
+  const lines = renderView(table, {
+    title: 'job 77',
+    now: Date.parse('2026-03-01T11:00:00'),
+    width: 100,
+    height: 24,
+    paint: plain,
+    notes: [],
+  });
   assert.ok(lines.length <= 24, `${lines.length} lines`);
   assert.match(lines[1]!, /^300 procs: 30 held, 90 running, 90 idle, 90 completed$/);
   assert.match(lines[2]!, /^\[#+=+-+\] 90 of 300 ended {2}\(# ended, = running, - waiting\)$/);
   assert.ok(lines.some((l) => /^77\.0\s+held/.test(l)));
-  assert.ok(lines.some((l) => /hint \(memory\): .*request_memory/.test(l)), lines.join('\n'));
+  assert.ok(
+    lines.some((l) => /hint \(memory\): .*request_memory/.test(l)),
+    lines.join('\n'),
+  );
   assert.equal(progressBar({ idle: 1, running: 1, held: 0, suspended: 0, completed: 2, removed: 0 }, 10), '[####==--]');
 });
 
 test('a held job in the terminal view: the whole reason, wrapped to the width, and its hint with the job id', () => {
   const { table } = tableOf(eventLog('synthetic_held_transfer_input.log'));
-  const lines = renderView(table, { title: 'job 4243', now: Date.parse('2026-03-02T12:00:00'), width: 60, height: 30, paint: plain, notes: [] });
+  const lines = renderView(table, {
+    title: 'job 4243',
+    now: Date.parse('2026-03-02T12:00:00'),
+    width: 60,
+    height: 30,
+    paint: plain,
+    notes: [],
+  });
   for (const line of lines) assert.ok([...line].length <= 60, `too wide: ${line}`);
   const text = lines.join(' ').replace(/\s+/g, ' ');
-  assert.match(text, /4243\.0 held: Transfer input files failure .* \(errno 2\) No such file or directory \(code 13, subcode 2\)/);
+  assert.match(
+    text,
+    /4243\.0 held: Transfer input files failure .* \(errno 2\) No such file or directory \(code 13, subcode 2\)/,
+  );
   assert.match(text, /hint \(input transfer\): .*then `condor_release 4243\.0`/);
-  assert.ok(lines.some((l) => /^4243\.0\s+held\s+\S+\s+gpu2000/.test(l)), 'the execute point from the input transfer event');
+  assert.ok(
+    lines.some((l) => /^4243\.0\s+held\s+\S+\s+gpu2000/.test(l)),
+    'the execute point from the input transfer event',
+  );
 });
 
 test('redraw in place on a terminal: cursor up over the last block, clear, write', () => {
@@ -86,23 +122,39 @@ test('outside a terminal: one plain line per change, held ones with reason and h
     lines[3]!,
   ]);
   assert.match(lines[3]!, /^ {2}hint \(image pull\): /);
-  assert.equal(lines.slice(4), ['4242.0 released, idle again', '4242.0 running on gpu2000.chtc.wisc.edu', '4242.0 completed: exit 0']);
+  assert.equal(lines.slice(4), [
+    '4242.0 released, idle again',
+    '4242.0 running on gpu2000.chtc.wisc.edu',
+    '4242.0 completed: exit 0',
+  ]);
   for (const line of lines) assert.not.match(line, /\u001b/);
 });
 
 test('hold hints: by reason first, then by code and subcode', () => {
-  assert.is(holdHint(6, 0, 'Error running docker job: could not select device driver "" with capabilities: [[gpu]]').cause, 'GPU not available');
+  assert.is(
+    holdHint(6, 0, 'Error running docker job: could not select device driver "" with capabilities: [[gpu]]').cause,
+    'GPU not available',
+  );
   assert.is(holdHint(34, 104, 'Job has gone over its disk').cause, 'disk');
   assert.is(holdHint(34, 102, null).cause, 'memory');
   assert.is(holdHint(13, 2, 'Transfer input files failure').cause, 'input transfer');
   assert.is(holdHint(12, 2, null).cause, 'output transfer');
   assert.is(holdHint(26, 0, 'SYSTEM_PERIODIC_HOLD').cause, 'pool policy');
-  assert.is(holdHint(35, 0, 'DockerProc::StartJob(): Image Architecture arm64 not compatible with this machine.').cause, 'image architecture');
+  assert.is(
+    holdHint(35, 0, 'DockerProc::StartJob(): Image Architecture arm64 not compatible with this machine.').cause,
+    'image architecture',
+  );
   assert.is(holdHint(999, 0, 'something new').cause, 'unknown');
 });
 
 test('exit codes: 0 all ok; the single return value; 128+signal; 1 for several; 2 held or removed', () => {
-  const result = (text: string, outcome: TrackResult['outcome'] = 'done'): TrackResult => ({ table: tableOf(text).table, outcome, held: null, missing: [], junk: 0 });
+  const result = (text: string, outcome: TrackResult['outcome'] = 'done'): TrackResult => ({
+    table: tableOf(text).table,
+    outcome,
+    held: null,
+    missing: [],
+    junk: 0,
+  });
   assert.is(exitCodeFor(result(eventLog('chtc_hello_gpu_docker_gpu.log'))), 0);
   assert.is(exitCodeFor(result(eventLog('htcanalyze_normal_log.log'))), 1);
   assert.is(exitCodeFor(result(eventLog('htcanalyze_abnormal_termination.log'))), 139);

@@ -37,7 +37,13 @@ test('waits for a missing log, then reads only new bytes, never half an event', 
   assert.is(events.length, 1, 'half an event is not consumed');
   appendFileSync(path, EXECUTE.slice(40));
   assert.is(f.poll().bytes, EXECUTE.length - 40);
-  assert.equal(events.map((e) => [e.code, e.details.host ?? null]), [[0, null], [1, 'gpu7']]);
+  assert.equal(
+    events.map((e) => [e.code, e.details.host ?? null]),
+    [
+      [0, null],
+      [1, 'gpu7'],
+    ],
+  );
   assert.is(f.offset, SUBMIT.length + EXECUTE.length);
   f.close();
 });
@@ -57,7 +63,10 @@ test('a truncated log and a replaced log are read again from the start', () => {
   renameSync(other, path); // replaced (new inode)
   f.poll();
   assert.equal(resets, ['truncated', 'replaced']);
-  assert.equal(events.map((e) => e.cluster), [5, 5, 5, 6]);
+  assert.equal(
+    events.map((e) => e.cluster),
+    [5, 5, 5, 6],
+  );
   f.close();
 });
 
@@ -69,7 +78,10 @@ test('a log rewritten in place past the old offset (same size or larger) is caug
   writeFileSync(path, SUBMIT.replace('5.000', '7.000') + EXECUTE);
   f.poll();
   assert.equal(resets, ['truncated']);
-  assert.equal(events.map((e) => e.cluster), [5, 7, 5]);
+  assert.equal(
+    events.map((e) => e.cluster),
+    [5, 7, 5],
+  );
   f.close();
 });
 
@@ -100,7 +112,11 @@ test('a quiet poll costs one stat: the first bytes are read again only when size
 });
 
 test('status --log PATH --json works on any event log, no HTCondor needed', async () => {
-  const result = await runScript('status.ts', ['--log', join(eventLogDir, 'synthetic_held_transfer_input.log'), '--json'], { timeoutMs: 20_000 });
+  const result = await runScript(
+    'status.ts',
+    ['--log', join(eventLogDir, 'synthetic_held_transfer_input.log'), '--json'],
+    { timeoutMs: 20_000 },
+  );
   assert.is(result.code, 2, result.stderr);
   const doc = JSON.parse(result.stdout);
   assert.equal(doc, {
@@ -118,17 +134,23 @@ test('status --log PATH --json works on any event log, no HTCondor needed', asyn
       },
     ],
   });
-  const ok = await runScript('status.ts', ['--log', join(eventLogDir, 'chtc_pytorch_cnn_docker_gpu.log'), '--json'], { timeoutMs: 20_000 });
+  const ok = await runScript('status.ts', ['--log', join(eventLogDir, 'chtc_pytorch_cnn_docker_gpu.log'), '--json'], {
+    timeoutMs: 20_000,
+  });
   assert.is(ok.code, 0, ok.stderr);
   assert.is(JSON.parse(ok.stdout).jobs[0].state, 'completed');
-  const failed = await runScript('status.ts', ['--log', join(eventLogDir, 'htcanalyze_normal_log.log')], { timeoutMs: 20_000 });
-  assert.is(failed.code, 1, 'the single job\'s return value');
+  const failed = await runScript('status.ts', ['--log', join(eventLogDir, 'htcanalyze_normal_log.log')], {
+    timeoutMs: 20_000,
+  });
+  assert.is(failed.code, 1, "the single job's return value");
   assert.match(failed.stdout, /107799\.0\s+completed/);
   assert.match(failed.stdout, /exit 1/);
 });
 
 test('status --log on a log that is not there: an error naming it, exit 2 (waiting is for --follow)', async () => {
-  const result = await runScript('status.ts', ['--log', join(eventLogDir, 'no-such.log'), '--json'], { timeoutMs: 20_000 });
+  const result = await runScript('status.ts', ['--log', join(eventLogDir, 'no-such.log'), '--json'], {
+    timeoutMs: 20_000,
+  });
   assert.is(result.code, 2, result.stdout + result.stderr);
   assert.match(result.stderr, /error: event log .*no-such\.log does not exist\nhint: .*--follow/);
   assert.is(result.stdout, '');

@@ -31,7 +31,11 @@ test('success: the image pinned by digest, the job recorded, followed to exit 0 
   const r = await runScript('submit.ts', FAST, { env: ws.env, timeoutMs: 30_000 });
   assert.is(r.code, 0, r.stdout + r.stderr);
   const [call] = ws.calls();
-  assert.equal(call!.argv.slice(0, 3), ['mnist_gpu_docker.sub', '-append', `container_image = docker://ghcr.io/tester/pixi-condor@sha256:${'ab'.repeat(32)}`]);
+  assert.equal(call!.argv.slice(0, 3), [
+    'mnist_gpu_docker.sub',
+    '-append',
+    `container_image = docker://ghcr.io/tester/pixi-condor@sha256:${'ab'.repeat(32)}`,
+  ]);
   assert.is(call!.argv[3], '-append');
   assert.match(call!.argv[4]!, /^\+PixiCondorSubmitId = "[0-9a-f-]{36}"$/);
   assert.equal(call!.argv.slice(5), ['-batch-name', 'mnist_gpu_docker-abababababab']);
@@ -40,25 +44,38 @@ test('success: the image pinned by digest, the job recorded, followed to exit 0 
   assert.match(r.stdout, /4242\.0 completed: exit 0/);
   assert.match(r.stdout, /mnist_cnn\.pt {2}\d+ B/);
   const record = jobRecord(4242);
-  assert.equal([record.cluster, record.procs.length, record.image.digest, record.submitFile], [4242, 1, `sha256:${'ab'.repeat(32)}`, 'mnist_gpu_docker.sub']);
+  assert.equal(
+    [record.cluster, record.procs.length, record.image.digest, record.submitFile],
+    [4242, 1, `sha256:${'ab'.repeat(32)}`, 'mnist_gpu_docker.sub'],
+  );
   assert.is(record.procs[0].log, join(ws.root, 'mnist_gpu_4242_0.log.txt'));
   assert.equal(record.procs[0].transferOutputFiles, ['mnist_cnn.pt']);
 });
 
-test('failure: the single job\'s return value is the exit code; the end of its error file is shown', async () => {
+test("failure: the single job's return value is the exit code; the end of its error file is shown", async () => {
   ws.scenario({ mode: 'ok', log: fixture('htcanalyze_normal_log.log'), delayMs: 20 });
-  writeFileSync(join(ws.root, 'mnist_gpu_4242_0.err.txt'), 'Traceback (most recent call last):\nRuntimeError: CUDA error: out of memory\n');
+  writeFileSync(
+    join(ws.root, 'mnist_gpu_4242_0.err.txt'),
+    'Traceback (most recent call last):\nRuntimeError: CUDA error: out of memory\n',
+  );
   const r = await runScript('submit.ts', FAST, { env: ws.env, timeoutMs: 30_000 });
   assert.is(r.code, 1, r.stdout + r.stderr);
   assert.match(r.stdout, /completed: exit 1/);
-  assert.match(r.stdout, /last lines of mnist_gpu_4242_0\.err\.txt:\n\s+Traceback[^\n]*\n\s+RuntimeError: CUDA error: out of memory/);
+  assert.match(
+    r.stdout,
+    /last lines of mnist_gpu_4242_0\.err\.txt:\n\s+Traceback[^\n]*\n\s+RuntimeError: CUDA error: out of memory/,
+  );
 });
 
 test('held: reason, code and hint, then exit 2 when the hold outlasts --held-timeout', async () => {
   ws.scenario({ mode: 'ok', log: fixture('synthetic_held_transfer_input.log'), delayMs: 20 });
   const r = await runScript('submit.ts', [...FAST, '--held-timeout', '1s'], { env: ws.env, timeoutMs: 30_000 });
   assert.is(r.code, 2, r.stdout + r.stderr);
-  assert.match(r.stdout + r.stderr, /4242\.0 held\n\s+reason: Transfer input files failure .*No such file or directory \(code 13, subcode 2\)\n\s+hint \(input transfer\)/, r.stdout + r.stderr);
+  assert.match(
+    r.stdout + r.stderr,
+    /4242\.0 held\n\s+reason: Transfer input files failure .*No such file or directory \(code 13, subcode 2\)\n\s+hint \(input transfer\)/,
+    r.stdout + r.stderr,
+  );
   assert.match(r.stderr, /job 4242\.0 has been held for \d+s/);
   assert.match(r.stderr, /condor_release 4242\.0/);
 });
@@ -98,7 +115,10 @@ test('Ctrl-C stops watching, never the job; `status` re-attaches and follows it 
   const first = await submit.done;
   assert.is(first.code, 130, first.stdout + first.stderr);
   assert.match(first.stderr, /stopped watching; the job is still in the queue\.\n\s+re-attach: pixi run status 4242/);
-  assert.not.ok(ws.calls().some((c) => c.tool === 'condor_rm'), 'Ctrl-C never removes the job');
+  assert.not.ok(
+    ws.calls().some((c) => c.tool === 'condor_rm'),
+    'Ctrl-C never removes the job',
+  );
   const again = await runScript('status.ts', FAST, { env: ws.env, timeoutMs: 30_000 });
   assert.is(again.code, 0, again.stdout + again.stderr);
   assert.match(again.stdout, /4242\.0 completed: exit 0/);
@@ -117,7 +137,10 @@ test('condor_submit refuses: its ERROR line and a hint, exit 1, no job record', 
   ws.scenario({ mode: 'reject' });
   const r = await runScript('submit.ts', FAST, { env: ws.env, timeoutMs: 30_000 });
   assert.is(r.code, 1);
-  assert.match(r.stderr, /error: condor_submit failed: ERROR: Failed to commit job submission into the queue\. ERROR: This pool does not accept standard universe jobs\./);
+  assert.match(
+    r.stderr,
+    /error: condor_submit failed: ERROR: Failed to commit job submission into the queue\. ERROR: This pool does not accept standard universe jobs\./,
+  );
   assert.match(r.stderr, /hint: the pool refused the job/);
   assert.not.match(r.stderr, /at \w+ \(/, 'no stack trace');
   assert.not.ok(existsSync(join(ws.root, '.pixi-condor', 'jobs')));
@@ -135,9 +158,16 @@ test('terminal Ctrl-C (SIGINT to the whole process group) while condor_submit ru
   const r = await submit.done;
   assert.is(r.code, 130, r.stdout + r.stderr);
   assert.match(r.stdout, /submitted job 4242 \(1 proc\), recorded in \.pixi-condor\/jobs\/4242\.json/);
-  assert.match(r.stderr, /stopped before watching \(SIGINT\); the job is still in the queue\.\n\s+re-attach: pixi run status 4242/);
+  assert.match(
+    r.stderr,
+    /stopped before watching \(SIGINT\); the job is still in the queue\.\n\s+re-attach: pixi run status 4242/,
+  );
   assert.is(jobRecord(4242).cluster, 4242);
-  assert.not.match(r.stderr, /condor_submit was stopped/, 'condor_submit has a process group of its own: the Ctrl-C never reached it');
+  assert.not.match(
+    r.stderr,
+    /condor_submit was stopped/,
+    'condor_submit has a process group of its own: the Ctrl-C never reached it',
+  );
   const again = await runScript('status.ts', FAST, { env: ws.env, timeoutMs: 30_000 });
   assert.is(again.code, 0, again.stdout + again.stderr);
 });
@@ -149,22 +179,39 @@ test('condor_submit without its cluster line: the cluster comes from its condor_
   assert.is(jobRecord(4242).procs.length, 1);
 });
 
-test('condor_submit exits 0 but names no cluster: condor_q finds it by the submission\'s tag, and it is recorded', async () => {
+test("condor_submit exits 0 but names no cluster: condor_q finds it by the submission's tag, and it is recorded", async () => {
   ws.scenario({ mode: 'ok', output: 'none' });
   const r = await runScript('submit.ts', ['--no-wait'], { env: ws.env, timeoutMs: 30_000 });
   assert.is(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stderr, /condor_submit printed no cluster id; condor_q finds this submission as cluster 4242/);
   const id = /^\+PixiCondorSubmitId = "(.+)"$/.exec(ws.calls()[0]!.argv[4]!)![1];
-  assert.ok(ws.calls().some((c) => c.tool === 'condor_q' && c.argv.join(' ') === `-constraint PixiCondorSubmitId == "${id}" -af ClusterId ProcId`));
+  assert.ok(
+    ws
+      .calls()
+      .some(
+        (c) =>
+          c.tool === 'condor_q' &&
+          c.argv.join(' ') === `-constraint PixiCondorSubmitId == "${id}" -af ClusterId ProcId`,
+      ),
+  );
   assert.is(jobRecord(4242).cluster, 4242);
 });
 
 test('condor_submit killed after queueing the job: condor_q finds it by its tag, the record is written', async () => {
   // The replay starts late: the job is still in the queue when condor_q is asked.
-  ws.scenario({ mode: 'ok', log: fixture('chtc_hello_gpu_docker_gpu.log'), delayMs: 10, startDelayMs: 3000, output: 'killed' });
+  ws.scenario({
+    mode: 'ok',
+    log: fixture('chtc_hello_gpu_docker_gpu.log'),
+    delayMs: 10,
+    startDelayMs: 3000,
+    output: 'killed',
+  });
   const r = await runScript('submit.ts', ['--no-wait'], { env: ws.env, timeoutMs: 30_000 });
   assert.is(r.code, 0, r.stdout + r.stderr);
-  assert.match(r.stderr, /condor_submit was stopped \(SIGTERM\) after queueing the job: condor_q finds it as cluster 4242/);
+  assert.match(
+    r.stderr,
+    /condor_submit was stopped \(SIGTERM\) after queueing the job: condor_q finds it as cluster 4242/,
+  );
   assert.match(r.stdout, /submitted job 4242 \(1 proc\), recorded in \.pixi-condor\/jobs\/4242\.json/);
   assert.is(jobRecord(4242).procs.length, 1);
 });
@@ -184,20 +231,31 @@ test('--json: stdout is one JSON document (the checklist and progress go to stde
   assert.is(r.code, 0, r.stdout + r.stderr);
   const doc = JSON.parse(r.stdout);
   assert.is(doc.cluster, 4242);
-  assert.equal(doc.jobs.map((j: { id: string; state: string }) => [j.id, j.state]), [['4242.0', 'completed']]);
+  assert.equal(
+    doc.jobs.map((j: { id: string; state: string }) => [j.id, j.state]),
+    [['4242.0', 'completed']],
+  );
   assert.match(r.stderr, /preflight[\s\S]*\$ condor_submit[\s\S]*submitted job 4242/);
   const noWait = await runScript('submit.ts', ['--json', '--no-wait'], { env: ws.env, timeoutMs: 30_000 });
-  assert.equal(JSON.parse(noWait.stdout), { cluster: 4243, procs: 1, record: '.pixi-condor/jobs/4243.json', watching: false });
+  assert.equal(JSON.parse(noWait.stdout), {
+    cluster: 4243,
+    procs: 1,
+    record: '.pixi-condor/jobs/4243.json',
+    watching: false,
+  });
   const dry = await runScript('submit.ts', ['--json', '--dry-run'], { env: ws.env, timeoutMs: 30_000 });
   const plan = JSON.parse(dry.stdout);
   assert.equal([plan.dryRun, plan.command[0], plan.procs.length], [true, 'condor_submit', 1]);
 });
 
-test('--dry-run: checklist, the exact command, each proc\'s files; nothing submitted', async () => {
+test("--dry-run: checklist, the exact command, each proc's files; nothing submitted", async () => {
   const r = await runScript('submit.ts', ['--dry-run'], { env: ws.env, timeoutMs: 30_000 });
   assert.is(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /✓ image built from the current lock and Dockerfile/);
-  assert.match(r.stdout, /condor_submit mnist_gpu_docker\.sub -append 'container_image = docker:\/\/ghcr\.io\/tester\/pixi-condor@sha256:(ab){32}' -append '\+PixiCondorSubmitId = "[0-9a-f-]{36}"' -batch-name/);
+  assert.match(
+    r.stdout,
+    /condor_submit mnist_gpu_docker\.sub -append 'container_image = docker:\/\/ghcr\.io\/tester\/pixi-condor@sha256:(ab){32}' -append '\+PixiCondorSubmitId = "[0-9a-f-]{36}"' -batch-name/,
+  );
   assert.match(r.stdout, /log {8}mnist_gpu_\$\(Cluster\)_0\.log\.txt/);
   assert.match(r.stdout, /arguments {2}0/);
   assert.equal(ws.calls(), []);
@@ -216,12 +274,14 @@ test('preflight: a stale image or a missing input stops the submit with the fix'
   assert.equal(ws.calls(), []);
 });
 
-async function rewriteImageRecord(change: (record: ImageRecord, config: TemplateConfig) => Promise<ImageRecord>): Promise<void> {
+async function rewriteImageRecord(
+  change: (record: ImageRecord, config: TemplateConfig) => Promise<ImageRecord>,
+): Promise<void> {
   const config = templateConfig((await readManifest(ws.root)).data);
   await writeImageRecord(ws.root, await change((await readImageRecord(ws.root))!, config));
 }
 
-test('preflight: the image\'s --build-arg overrides (from the record) are part of the hash it is compared with', async () => {
+test("preflight: the image's --build-arg overrides (from the record) are part of the hash it is compared with", async () => {
   await rewriteImageRecord(async (record, config) => {
     const overrides = { CUDA_VERSION: '12.8' };
     const { hash } = await computeContentHash(ws.root, { ...config, buildArgs: { ...config.buildArgs, ...overrides } });
@@ -232,23 +292,35 @@ test('preflight: the image\'s --build-arg overrides (from the record) are part o
   assert.match(r.stdout, /✓ image built from the current lock and Dockerfile/);
 });
 
-test('preflight: a stale image names only the inputs whose digest differs from the record\'s', async () => {
+test("preflight: a stale image names only the inputs whose digest differs from the record's", async () => {
   await rewriteImageRecord(async (record, config) => {
     const { files } = await computeContentHash(ws.root, config);
-    const digest = (file: string) => createHash('sha256').update(readFileSync(join(ws.root, file))).digest('hex');
-    return { ...record, inputDigests: Object.fromEntries([config.dockerfile, ...files].map((f) => [f, `sha256:${digest(f)}`])) };
+    const digest = (file: string) =>
+      createHash('sha256')
+        .update(readFileSync(join(ws.root, file)))
+        .digest('hex');
+    return {
+      ...record,
+      inputDigests: Object.fromEntries([config.dockerfile, ...files].map((f) => [f, `sha256:${digest(f)}`])),
+    };
   });
   writeFileSync(join(ws.root, 'pixi.lock'), readFileSync(join(ws.root, 'pixi.lock'), 'utf8') + '\n');
   const r = await runScript('submit.ts', ['--dry-run'], { env: ws.env, timeoutMs: 30_000 });
   assert.is(r.code, 1, r.stdout + r.stderr);
-  assert.match(r.stdout, /✗ image built from the current lock and Dockerfile — \.pixi-condor\/image\.json records \S+, but pixi\.lock changed since/);
+  assert.match(
+    r.stdout,
+    /✗ image built from the current lock and Dockerfile — \.pixi-condor\/image\.json records \S+, but pixi\.lock changed since/,
+  );
 });
 
 test('preflight: no image record says to run build-image on the access point, and why that is cheap', async () => {
   rmSync(join(ws.root, '.pixi-condor', 'image.json'));
   const r = await runScript('submit.ts', ['--dry-run'], { env: ws.env, timeoutMs: 30_000 });
   assert.is(r.code, 1, r.stdout + r.stderr);
-  assert.match(r.stdout, /✗ image record \.pixi-condor\/image\.json — not found\n\s+hint: on the access point, run `pixi run build-image` \(with unchanged inputs it only looks up the registry and writes the record; \.pixi-condor is not in git\)/);
+  assert.match(
+    r.stdout,
+    /✗ image record \.pixi-condor\/image\.json — not found\n\s+hint: on the access point, run `pixi run build-image` \(with unchanged inputs it only looks up the registry and writes the record; \.pixi-condor is not in git\)/,
+  );
 });
 
 test('--no-wait records the job and exits; status --once and --json read it back', async () => {
@@ -261,7 +333,18 @@ test('--no-wait records the job and exits; status --once and --json read it back
   const json = await runScript('status.ts', ['--once', '--json'], { env: ws.env, timeoutMs: 30_000 });
   assert.equal(JSON.parse(json.stdout), {
     cluster: 4242,
-    jobs: [{ id: '4242.0', state: 'completed', exitCode: 0, signal: null, holdReason: null, holdCode: null, holdSubcode: null, host: 'gpu2000.chtc.wisc.edu' }],
+    jobs: [
+      {
+        id: '4242.0',
+        state: 'completed',
+        exitCode: 0,
+        signal: null,
+        holdReason: null,
+        holdCode: null,
+        holdSubcode: null,
+        host: 'gpu2000.chtc.wisc.edu',
+      },
+    ],
   });
   const unknown = await runScript('status.ts', ['999'], { env: ws.env, timeoutMs: 30_000 });
   assert.is(unknown.code, 2);

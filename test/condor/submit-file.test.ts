@@ -38,19 +38,50 @@ function expectations(text: string): Map<string, Record<string, string>[]> {
         procs[procs.length - 1]![line.slice(0, eq)] = line.slice(eq + 1);
       }
     }
-    if (procs.length > 1 && Object.keys(procs[procs.length - 1]!).every((k) => procs[procs.length - 2]![k] === procs[procs.length - 1]![k])) procs.pop();
+    if (
+      procs.length > 1 &&
+      Object.keys(procs[procs.length - 1]!).every((k) => procs[procs.length - 2]![k] === procs[procs.length - 1]![k])
+    )
+      procs.pop();
     map.set(name, procs);
   }
   return map;
 }
 
 const MODELLED = new Set([
-  'ClusterId', 'ProcId', 'JobStatus', 'Cmd', 'Args', 'Arguments', 'Out', 'Err', 'UserLog', 'Iwd', 'TransferInput', 'TransferOutput',
-  'ShouldTransferFiles', 'StreamOut', 'StreamErr', 'JobBatchName', 'RequestMemory', 'RequestDisk', 'RequestGPUs', 'DockerImage',
-  'CustomString', 'CustomInt', 'CustomReal',
+  'ClusterId',
+  'ProcId',
+  'JobStatus',
+  'Cmd',
+  'Args',
+  'Arguments',
+  'Out',
+  'Err',
+  'UserLog',
+  'Iwd',
+  'TransferInput',
+  'TransferOutput',
+  'ShouldTransferFiles',
+  'StreamOut',
+  'StreamErr',
+  'JobBatchName',
+  'RequestMemory',
+  'RequestDisk',
+  'RequestGPUs',
+  'DockerImage',
+  'CustomString',
+  'CustomInt',
+  'CustomReal',
 ]);
 /** Universes pixi-condor refuses (it submits vanilla/container/docker jobs): a clear error instead. */
-const UNSUPPORTED = new Set(['grid_azure.sub', 'grid_condorc.sub', 'grid_ec2.sub', 'grid_gce.sub', 'kvm.sub', 'parallel.sub']);
+const UNSUPPORTED = new Set([
+  'grid_azure.sub',
+  'grid_condorc.sub',
+  'grid_ec2.sub',
+  'grid_gce.sub',
+  'kvm.sub',
+  'parallel.sub',
+]);
 
 function matches(expected: string, actual: string): boolean {
   const regex = /^\/(.*)\/$/.exec(expected);
@@ -58,8 +89,12 @@ function matches(expected: string, actual: string): boolean {
 }
 
 test('regress_dry oracle: every modelled attribute of every proc matches condor_submit -dry-run', () => {
-  const subs = blocks(readFileSync(join(condorFixtures, 'submit-files', 'htcondor_cmd_submit_regress_dry.subs'), 'utf8'));
-  const expected = expectations(readFileSync(join(condorFixtures, 'condor_submit', 'htcondor_cmd_submit_regress_dry_expected_ads.expect'), 'utf8'));
+  const subs = blocks(
+    readFileSync(join(condorFixtures, 'submit-files', 'htcondor_cmd_submit_regress_dry.subs'), 'utf8'),
+  );
+  const expected = expectations(
+    readFileSync(join(condorFixtures, 'condor_submit', 'htcondor_cmd_submit_regress_dry_expected_ads.expect'), 'utf8'),
+  );
   assert.ok(subs.length >= 50);
   let compared = 0;
   for (const [index, { name, body }] of subs.entries()) {
@@ -67,18 +102,29 @@ test('regress_dry oracle: every modelled attribute of every proc matches condor_
     writeFileSync(join(work, submitFile), body);
     const options: PlanOptions = { submitFile, cwd: work, cluster: index + 1 };
     if (UNSUPPORTED.has(name)) {
-      assert.throws(() => planSubmit(parseSubmitText(body, submitFile), options), (e: unknown) => e instanceof UserError && /universe '\w+' is not supported/.test(e.message) && e.line !== undefined, name);
+      assert.throws(
+        () => planSubmit(parseSubmitText(body, submitFile), options),
+        (e: unknown) =>
+          e instanceof UserError && /universe '\w+' is not supported/.test(e.message) && e.line !== undefined,
+        name,
+      );
       continue;
     }
     const plan = planSubmit(parseSubmitText(body, submitFile), options);
     const procs = expected.get(name);
     if (!procs) continue; // hold.sub has no expectations
-    assert.ok(plan.procs.length >= procs.length, `${name}: ${plan.procs.length} procs, expected at least ${procs.length}`);
+    assert.ok(
+      plan.procs.length >= procs.length,
+      `${name}: ${plan.procs.length} procs, expected at least ${procs.length}`,
+    );
     for (const [p, attrs] of procs.entries()) {
       for (const [attr, value] of Object.entries(attrs)) {
         if (!MODELLED.has(attr)) continue;
         const actual = plan.procs[p]!.classAd[attr];
-        assert.ok(actual !== undefined && matches(value, actual), `${name} proc ${p}: ${attr} is ${actual}, expected ${value}`);
+        assert.ok(
+          actual !== undefined && matches(value, actual),
+          `${name} proc ${p}: ${attr} is ${actual}, expected ${value}`,
+        );
         compared++;
       }
     }
@@ -90,14 +136,17 @@ function plan(text: string, extra: Partial<PlanOptions> = {}) {
   return planSubmit(parseSubmitText(text, 'job.sub'), { submitFile: 'job.sub', cwd: work, cluster: 42, ...extra });
 }
 
-test('the template\'s own submit file: one proc, paths known before submitting', () => {
+test("the template's own submit file: one proc, paths known before submitting", () => {
   const text = readFileSync(join(condorFixtures, 'submit-files', 'chtc_container_universe_docker_gpu.sub'), 'utf8');
   const before = plan(text, { cluster: null });
   assert.is(before.procs.length, 1);
   assert.is(before.universe, 'container');
   const after = plan(text, { append: ['container_image = docker://ghcr.io/a/b@sha256:' + 'a'.repeat(64)] });
   assert.match(after.procs[0]!.log!, /_42_0\.log\.txt$/);
-  assert.ok(after.procs[0]!.containerImage!.startsWith('docker://ghcr.io/a/b@sha256:'), 'the -append line overrides the file');
+  assert.ok(
+    after.procs[0]!.containerImage!.startsWith('docker://ghcr.io/a/b@sha256:'),
+    'the -append line overrides the file',
+  );
 });
 
 test('localInputs: executable against cwd, inputs against initialdir, URLs and transfer_executable=false left out, one entry per path', () => {
@@ -159,12 +208,15 @@ test('macros: $(X:default), Cluster/Process/Item/ItemIndex/Step, nested, $INT/$F
       'queue 2 in (A, B)',
     ].join('\n'),
   );
-  assert.equal(procs.map((p) => p.arguments.join(' ')), [
-    'run-001 def A 0 0 42.0 job none $$(Memory)',
-    'run-002 def A 0 1 42.1 job none $$(Memory)',
-    'run-003 def B 1 0 42.2 job none $$(Memory)',
-    'run-004 def B 1 1 42.3 job none $$(Memory)',
-  ]);
+  assert.equal(
+    procs.map((p) => p.arguments.join(' ')),
+    [
+      'run-001 def A 0 0 42.0 job none $$(Memory)',
+      'run-002 def A 0 1 42.1 job none $$(Memory)',
+      'run-003 def B 1 0 42.2 job none $$(Memory)',
+      'run-004 def B 1 1 42.3 job none $$(Memory)',
+    ],
+  );
   assert.ok(procs[3]!.output!.endsWith('out_42_3.txt'));
 });
 
@@ -174,22 +226,60 @@ test('queue forms: N, in (one line and multi-line), from file and inline list wi
   writeFileSync(join(work, 'items.txt'), 'x1, -a 1\n# comment\n\nx2, -b 2\n');
   const exe = 'executable = /bin/true\narguments = $(Item)\n';
   assert.is(plan(exe + 'queue 3').procs.length, 3);
-  assert.equal(plan(exe + 'queue in a b, c').procs.map((p) => p.arguments[0]), ['a', 'b', 'c']);
-  assert.equal(plan(exe + 'queue in (\n  a\n  b\n)').procs.map((p) => p.arguments[0]), ['a', 'b']);
-  assert.equal(plan('executable = /bin/true\narguments = $(x) $(y)\nqueue x, y from items.txt').procs.map((p) => p.arguments), [['x1', '-a', '1'], ['x2', '-b', '2']]);
-  assert.equal(plan('executable = /bin/true\narguments = "$(y)"\nqueue x, y from (\n  x1, -a 1\n  x2 -b 2\n)').procs.map((p) => p.arguments), [['-a', '1'], ['-b', '2']]);
-  assert.equal(plan(exe + 'queue matching files inputs/*.dat').procs.map((p) => p.arguments[0]), ['inputs/a.dat', 'inputs/b.dat']);
-  assert.equal(plan(exe + 'queue in [1:3] (a, b, c, d)').procs.map((p) => p.arguments[0]), ['b', 'c']);
-  const continued = readFileSync(join(condorFixtures, 'submit-files', 'htcondor_queue_in_list_backslash_continuation.cmd'), 'utf8');
+  assert.equal(
+    plan(exe + 'queue in a b, c').procs.map((p) => p.arguments[0]),
+    ['a', 'b', 'c'],
+  );
+  assert.equal(
+    plan(exe + 'queue in (\n  a\n  b\n)').procs.map((p) => p.arguments[0]),
+    ['a', 'b'],
+  );
+  assert.equal(
+    plan('executable = /bin/true\narguments = $(x) $(y)\nqueue x, y from items.txt').procs.map((p) => p.arguments),
+    [
+      ['x1', '-a', '1'],
+      ['x2', '-b', '2'],
+    ],
+  );
+  assert.equal(
+    plan('executable = /bin/true\narguments = "$(y)"\nqueue x, y from (\n  x1, -a 1\n  x2 -b 2\n)').procs.map(
+      (p) => p.arguments,
+    ),
+    [
+      ['-a', '1'],
+      ['-b', '2'],
+    ],
+  );
+  assert.equal(
+    plan(exe + 'queue matching files inputs/*.dat').procs.map((p) => p.arguments[0]),
+    ['inputs/a.dat', 'inputs/b.dat'],
+  );
+  assert.equal(
+    plan(exe + 'queue in [1:3] (a, b, c, d)').procs.map((p) => p.arguments[0]),
+    ['b', 'c'],
+  );
+  const continued = readFileSync(
+    join(condorFixtures, 'submit-files', 'htcondor_queue_in_list_backslash_continuation.cmd'),
+    'utf8',
+  );
   assert.is(plan(continued).procs.length, 3);
 });
 
 test('every real submit file in the fixtures plans without error', () => {
-  for (const name of ['chtc_container_universe_docker_gpu.sub', 'chtc_container_universe_oras_apptainer_gpu.sub', 'chtc_docker_universe_hello_gpu.sub', 'chtc_docker_universe_require_gpus.sub', 'chtc_docker_vllm_jobbatchname_attr_alias.sub', 'chtc_vanilla_cudacapability_requirement.sub']) {
+  for (const name of [
+    'chtc_container_universe_docker_gpu.sub',
+    'chtc_container_universe_oras_apptainer_gpu.sub',
+    'chtc_docker_universe_hello_gpu.sub',
+    'chtc_docker_universe_require_gpus.sub',
+    'chtc_docker_vllm_jobbatchname_attr_alias.sub',
+    'chtc_vanilla_cudacapability_requirement.sub',
+  ]) {
     const text = readFileSync(join(condorFixtures, 'submit-files', name), 'utf8');
     assert.ok(plan(text).procs.length >= 1, name);
   }
-  const vllm = plan(readFileSync(join(condorFixtures, 'submit-files', 'chtc_docker_vllm_jobbatchname_attr_alias.sub'), 'utf8'));
+  const vllm = plan(
+    readFileSync(join(condorFixtures, 'submit-files', 'chtc_docker_vllm_jobbatchname_attr_alias.sub'), 'utf8'),
+  );
   assert.ok(vllm.procs[0]!.batchName, 'JobBatchName is an alias of batch_name');
 });
 
@@ -205,31 +295,67 @@ test('what we do not support is a clear error naming the line', () => {
     ['executable = /bin/true\narguments = $(', /unclosed/, 2],
   ];
   for (const [text, message, line] of cases) {
-    assert.throws(() => plan(text.includes('queue') ? text : text + '\nqueue'), (e: unknown) => e instanceof UserError && message.test(e.message) && e.line === line, text);
+    assert.throws(
+      () => plan(text.includes('queue') ? text : text + '\nqueue'),
+      (e: unknown) => e instanceof UserError && message.test(e.message) && e.line === line,
+      text,
+    );
   }
-  assert.throws(() => plan('executable = /bin/true\n'), (e: unknown) => e instanceof UserError && /no queue statement/.test(e.message));
+  assert.throws(
+    () => plan('executable = /bin/true\n'),
+    (e: unknown) => e instanceof UserError && /no queue statement/.test(e.message),
+  );
 });
 
 test('include and if/elif/else', () => {
   writeFileSync(join(work, 'common.inc'), 'request_gpus = 1\n');
-  const { procs } = plan('executable = /bin/true\ninclude : common.inc\nif defined FAST\n arguments = fast\nelif true\n arguments = slow\nelse\n arguments = never\nendif\nqueue', {});
+  const { procs } = plan(
+    'executable = /bin/true\ninclude : common.inc\nif defined FAST\n arguments = fast\nelif true\n arguments = slow\nelse\n arguments = never\nendif\nqueue',
+    {},
+  );
   assert.equal([procs[0]!.arguments, procs[0]!.classAd.RequestGPUs], [['slow'], '1']);
-  const fast = plan('executable = /bin/true\nif defined FAST\n arguments = fast\nendif\nqueue', { defines: { FAST: '1' } });
+  const fast = plan('executable = /bin/true\nif defined FAST\n arguments = fast\nendif\nqueue', {
+    defines: { FAST: '1' },
+  });
   assert.equal(fast.procs[0]!.arguments, ['fast']);
 });
 
 test('fuzz (fixed seed): mutated submit files never crash with anything but a UserError, never hang', () => {
   const rand = seeded(11);
-  const sources = ['chtc_container_universe_docker_gpu.sub', 'osg_school_2025_generated_simple.dag.condor.sub', 'htcondor_queue_in_list_backslash_continuation.cmd'].map((n) =>
-    readFileSync(join(condorFixtures, 'submit-files', n), 'utf8'),
-  );
-  const pieces = ['$(', ')', '\\\n', '\n', 'queue ', ' in (', ' from ', '@=x\n', '$INT(', '$(Process)', '#', '=', '"', "'", 'if ', 'endif\n', '[1:', '999999999 '];
+  const sources = [
+    'chtc_container_universe_docker_gpu.sub',
+    'osg_school_2025_generated_simple.dag.condor.sub',
+    'htcondor_queue_in_list_backslash_continuation.cmd',
+  ].map((n) => readFileSync(join(condorFixtures, 'submit-files', n), 'utf8'));
+  const pieces = [
+    '$(',
+    ')',
+    '\\\n',
+    '\n',
+    'queue ',
+    ' in (',
+    ' from ',
+    '@=x\n',
+    '$INT(',
+    '$(Process)',
+    '#',
+    '=',
+    '"',
+    "'",
+    'if ',
+    'endif\n',
+    '[1:',
+    '999999999 ',
+  ];
   const started = Date.now();
   for (let i = 0; i < 300; i++) {
     let text = sources[randomInt(rand, 0, sources.length - 1)]!;
     for (let m = randomInt(rand, 1, 6); m > 0; m--) {
       const at = randomInt(rand, 0, text.length);
-      text = rand() < 0.6 ? text.slice(0, at) + pieces[randomInt(rand, 0, pieces.length - 1)] + text.slice(at) : text.slice(0, at) + text.slice(at + randomInt(rand, 1, 30));
+      text =
+        rand() < 0.6
+          ? text.slice(0, at) + pieces[randomInt(rand, 0, pieces.length - 1)] + text.slice(at)
+          : text.slice(0, at) + text.slice(at + randomInt(rand, 1, 30));
     }
     try {
       plan(text, { maxProcs: 1000 });

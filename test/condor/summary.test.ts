@@ -23,7 +23,17 @@ function resultOf(text: string): TrackResult {
 }
 
 function proc(n: number, dir: string, output: string, error: string | null = null): ProcRecord {
-  return { proc: n, log: null, output: null, error, executable: null, arguments: [], iwd: dir, transferInputFiles: [], transferOutputFiles: [output] };
+  return {
+    proc: n,
+    log: null,
+    output: null,
+    error,
+    executable: null,
+    arguments: [],
+    iwd: dir,
+    transferInputFiles: [],
+    transferOutputFiles: [output],
+  };
 }
 
 /** `n` procs of cluster 9 that ran and exited (proc 3 with 2, the rest with 0). */
@@ -45,7 +55,10 @@ test('one job: exit, wall time, host, memory used against requested, its output 
     const job = result.table.list()[0]!;
     assert.equal(memoryUse(job), { usedMb: 1707, requestedMb: 1024 });
     const lines = await summaryLines(result, [proc(0, dir, 'mnist_cnn.pt')], dir, plain);
-    assert.match(lines[1]!, /^ {2}8960248\.0 +exit 0 {2}wall 4m41s {2}gpu2000\.chtc\.wisc\.edu {2}memory 1707 MB of 1024 requested \(over the request\)$/);
+    assert.match(
+      lines[1]!,
+      /^ {2}8960248\.0 +exit 0 {2}wall 4m41s {2}gpu2000\.chtc\.wisc\.edu {2}memory 1707 MB of 1024 requested \(over the request\)$/,
+    );
     assert.equal(lines.slice(2), ['outputs', '  mnist_cnn.pt  2.0 KiB']);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -62,7 +75,10 @@ test('many procs: one counts line, only the failed ones listed with their error 
     assert.is(lines[0], 'summary: 40 procs: 39 exit 0, 1 failed; wall 30s to 4m30s, median 2m30s');
     assert.match(lines[1]!, /^ {2}9\.3 +exit 2 /);
     assert.equal(lines.slice(2, 5), ['    last lines of err.3:', '      Traceback', '      ValueError: bad input']);
-    assert.equal(lines.slice(5), ['outputs', '  model.pt  7 B  (named by 40 procs: each copy replaced the last; put $(Process) in the name to keep them all)']);
+    assert.equal(lines.slice(5), [
+      'outputs',
+      '  model.pt  7 B  (named by 40 procs: each copy replaced the last; put $(Process) in the name to keep them all)',
+    ]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

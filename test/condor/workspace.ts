@@ -41,7 +41,8 @@ export async function makeWorkspace(): Promise<TestWorkspace> {
   const condorDir = join(base, 'condor');
   mkdirSync(root);
   mkdirSync(condorDir);
-  for (const name of COPIED) if (existsSync(join(repoRoot, name))) cpSync(join(repoRoot, name), join(root, name), { recursive: true });
+  for (const name of COPIED)
+    if (existsSync(join(repoRoot, name))) cpSync(join(repoRoot, name), join(root, name), { recursive: true });
   writeFileSync(join(root, 'MNIST_data.tar.gz'), 'stand-in archive');
   const config = templateConfig((await readManifest(root)).data);
   const { hash } = await computeContentHash(root, config);
@@ -72,11 +73,16 @@ export async function makeWorkspace(): Promise<TestWorkspace> {
     scenario: (s) => writeFileSync(join(condorDir, 'scenario.json'), JSON.stringify(s)),
     calls: () =>
       existsSync(join(condorDir, 'calls.jsonl'))
-        ? readFileSync(join(condorDir, 'calls.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+        ? readFileSync(join(condorDir, 'calls.jsonl'), 'utf8')
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l))
         : [],
     cleanup: () => {
       // Stop the replayers the stand-in started for this workspace (by pid, nothing else).
-      const pids = existsSync(join(condorDir, 'pids')) ? readFileSync(join(condorDir, 'pids'), 'utf8').split('\n').filter(Boolean).map(Number) : [];
+      const pids = existsSync(join(condorDir, 'pids'))
+        ? readFileSync(join(condorDir, 'pids'), 'utf8').split('\n').filter(Boolean).map(Number)
+        : [];
       for (const pid of pids) {
         try {
           process.kill(pid);
@@ -98,7 +104,13 @@ export interface Running {
 }
 
 /** Start a script (like runScript) but keep hold of it, to signal it mid-run. Always bounded. */
-export function startScript(script: string, args: string[], env: Record<string, string>, timeoutMs = 30_000, options: { detached?: boolean } = {}): Running {
+export function startScript(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = 30_000,
+  options: { detached?: boolean } = {},
+): Running {
   const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts', script), ...args], {
     cwd: repoRoot,
     // detached: the script leads a process group of its own, as a shell job in a terminal does,
@@ -130,8 +142,14 @@ export function startScript(script: string, args: string[], env: Record<string, 
       new Promise((resolve, reject) => {
         const started = Date.now();
         const check = (): void => {
-          if (pattern.test(stdout + stderr)) return resolve();
-          if (Date.now() - started > wait || child.exitCode !== null) return reject(new Error(`never saw ${pattern}; output:\n${stdout}\n${stderr}`));
+          if (pattern.test(stdout + stderr)) {
+            resolve();
+            return;
+          }
+          if (Date.now() - started > wait || child.exitCode !== null) {
+            reject(new Error(`never saw ${pattern}; output:\n${stdout}\n${stderr}`));
+            return;
+          }
           setTimeout(check, 25);
         };
         check();

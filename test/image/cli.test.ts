@@ -15,7 +15,13 @@ let gitOnly: string;
 test.before(() => {
   // A PATH with git and the shell zx runs commands through, and nothing else: no docker, no podman.
   gitOnly = mkdtempSync(join(tmpdir(), 'pixi-condor-path-'));
-  for (const tool of ['git', 'bash']) symlinkSync(execFileSync('sh', ['-c', `command -v ${tool}`]).toString().trim(), join(gitOnly, tool));
+  for (const tool of ['git', 'bash'])
+    symlinkSync(
+      execFileSync('sh', ['-c', `command -v ${tool}`])
+        .toString()
+        .trim(),
+      join(gitOnly, tool),
+    );
 });
 test.after(() => rmSync(gitOnly, { recursive: true, force: true }));
 test.before.each(() => {
@@ -26,7 +32,8 @@ test.after.each(() => ws.remove());
 test('--help describes the options and exits 0', async () => {
   const result = await ws.buildImage(['--help']);
   assert.is(result.code, 0);
-  for (const flag of ['--dry-run', '--no-push', '--force', '--explain', '--engine', '--build-arg']) assert.ok(result.stdout.includes(flag), flag);
+  for (const flag of ['--dry-run', '--no-push', '--force', '--explain', '--engine', '--build-arg'])
+    assert.ok(result.stdout.includes(flag), flag);
 });
 
 test('usage mistakes exit 2 with one line', async () => {
@@ -51,9 +58,15 @@ test('--dry-run with no engine and no registry still shows every command, and wr
   assert.is(result.code, 0, result.stderr);
   assert.match(result.stderr, /^note: could not check the registry/m);
   assert.is(result.stderr.match(/could not check the registry/g)?.length, 1, 'the note is said once');
-  assert.match(result.stderr, /^note: no container engine on PATH .*; showing the commands a docker engine would get$/m);
+  assert.match(
+    result.stderr,
+    /^note: no container engine on PATH .*; showing the commands a docker engine would get$/m,
+  );
   assert.match(result.stderr, /^would run: docker build --platform linux\/amd64 /m);
-  assert.match(result.stderr, /^would run: docker push 127\.0\.0\.1:9\/pixi-condor-test\/dry:default-[\w.-]+-[0-9a-f]{12}$/m);
+  assert.match(
+    result.stderr,
+    /^would run: docker push 127\.0\.0\.1:9\/pixi-condor-test\/dry:default-[\w.-]+-[0-9a-f]{12}$/m,
+  );
   assert.match(result.stderr, /^warning: pixi\.lock is incomplete/m, 'the lock check ran');
   assert.is(existsSync(join(ws.root, '.pixi-condor')), false, 'no state folder: no record, no validate cache');
 });
@@ -62,7 +75,10 @@ test('a missing pixi.lock is named, with `pixi lock` to write it', async () => {
   rmSync(join(ws.root, 'pixi.lock'));
   const result = await ws.buildImage(['--dry-run'], { env: { PATH: gitOnly } });
   assert.is(result.code, 1, result.stderr);
-  assert.match(result.stderr, /^error: Dockerfile:\d+: COPY source 'pixi\.lock' matches no file in the build context$/m);
+  assert.match(
+    result.stderr,
+    /^error: Dockerfile:\d+: COPY source 'pixi\.lock' matches no file in the build context$/m,
+  );
   assert.match(result.stderr, /^hint: run `pixi lock` to write pixi\.lock/m);
 });
 
@@ -71,12 +87,18 @@ test('--explain says where the owner, credentials and tags come from, never the 
   const result = await ws.buildImage(['--explain', '--no-push'], {
     env: { PATH: gitOnly, GITHUB_ACTOR: 'test-owner', GITHUB_TOKEN: token },
   });
-  assert.match(result.stderr, /owner\s+test-owner\s+\(the git remote origin \(https:\/\/github\.com\/Test-Owner\/pixi-condor-fork\.git\)\)/);
+  assert.match(
+    result.stderr,
+    /owner\s+test-owner\s+\(the git remote origin \(https:\/\/github\.com\/Test-Owner\/pixi-condor-fork\.git\)\)/,
+  );
   assert.match(result.stderr, /repository\s+ghcr\.io\/test-owner\/pixi-condor/);
   assert.match(result.stderr, /registry user\s+test-owner\s+\(\$GITHUB_ACTOR\)/);
   assert.match(result.stderr, /registry token\s+\(set, not shown\)\s+\(\$GITHUB_TOKEN\)/);
   assert.match(result.stderr, /content tag\s+default-noble-cuda12\.9-[0-9a-f]{12}/);
-  assert.match(result.stderr, /content hash\s+[0-9a-f]{64}\s+\(Dockerfile, build args, platform, pixi\.lock, pixi\.toml\)/);
+  assert.match(
+    result.stderr,
+    /content hash\s+[0-9a-f]{64}\s+\(Dockerfile, build args, platform, pixi\.lock, pixi\.toml\)/,
+  );
   assert.not.ok(result.stderr.includes(token) || result.stdout.includes(token));
 });
 

@@ -38,9 +38,16 @@ test('the template image depends on pixi.toml and pixi.lock only', async () => {
 });
 
 test('each input file has its sha256: the Dockerfile and the copied files, nothing else', async () => {
-  const sha = (file: string) => `sha256:${createHash('sha256').update(readFileSync(join(ws.root, file))).digest('hex')}`;
+  const sha = (file: string) =>
+    `sha256:${createHash('sha256')
+      .update(readFileSync(join(ws.root, file)))
+      .digest('hex')}`;
   const { digests } = await computeContentHash(ws.root, config());
-  assert.equal(digests, { Dockerfile: sha('Dockerfile'), 'pixi.lock': sha('pixi.lock'), 'pixi.toml': sha('pixi.toml') });
+  assert.equal(digests, {
+    Dockerfile: sha('Dockerfile'),
+    'pixi.lock': sha('pixi.lock'),
+    'pixi.toml': sha('pixi.toml'),
+  });
   ws.write('pixi.toml', ws.read('pixi.toml') + '\n# touched\n');
   const after = (await computeContentHash(ws.root, config())).digests;
   assert.is(after['pixi.toml'], sha('pixi.toml'));
@@ -84,9 +91,19 @@ test('the executable bit of a copied file counts', async () => {
 });
 
 test('a missing COPY source is a one-line error at its Dockerfile line', async () => {
-  ws.write('Dockerfile', ws.read('Dockerfile').replace('COPY pixi.toml pixi.lock ./', 'COPY pixi.toml pixi.lock environment.yml ./'));
-  const line = ws.read('Dockerfile').split('\n').findIndex((l) => l.includes('environment.yml')) + 1;
-  const error = await expectUserError(computeContentHash(ws.root, config()), /COPY source 'environment.yml' matches no file in the build context/);
+  ws.write(
+    'Dockerfile',
+    ws.read('Dockerfile').replace('COPY pixi.toml pixi.lock ./', 'COPY pixi.toml pixi.lock environment.yml ./'),
+  );
+  const line =
+    ws
+      .read('Dockerfile')
+      .split('\n')
+      .findIndex((l) => l.includes('environment.yml')) + 1;
+  const error = await expectUserError(
+    computeContentHash(ws.root, config()),
+    /COPY source 'environment.yml' matches no file in the build context/,
+  );
   assert.is(error.file, 'Dockerfile');
   assert.is(error.line, line);
   assert.match(error.hint ?? '', /environment\.yml/);
@@ -94,7 +111,10 @@ test('a missing COPY source is a one-line error at its Dockerfile line', async (
 
 test('a source .dockerignore leaves out is named as such', async () => {
   ws.write('Dockerfile', ws.read('Dockerfile') + '\nCOPY job/main.py /app/job/main.py\n');
-  const error = await expectUserError(computeContentHash(ws.root, config()), /'job\/main.py' is excluded by \.dockerignore/);
+  const error = await expectUserError(
+    computeContentHash(ws.root, config()),
+    /'job\/main.py' is excluded by \.dockerignore/,
+  );
   assert.match(error.hint ?? '', /!job\/main\.py/);
   ws.write('.dockerignore', ws.read('.dockerignore') + '!job/main.py\n');
   const { files } = await computeContentHash(ws.root, config());
@@ -109,26 +129,35 @@ test('folders, wildcards and ARG references in sources; --from, heredocs and URL
   writeFileSync(join(ws.root, 'extra-1.txt'), '1');
   writeFileSync(join(ws.root, 'extra-2.txt'), '2');
   writeFileSync(join(ws.root, '.dockerignore'), '.env\n**/*.tmp\n');
-  ws.write('Dockerfile', [
-    'ARG CONF_DIR=conf',
-    'FROM scratch AS one',
-    'ARG CONF_DIR',
-    'COPY ${CONF_DIR} /conf',
-    'COPY extra-?.txt /',
-    'ADD https://example.org/x.tar.gz /x',
-    'COPY <<EOF /hello',
-    'hi',
-    'EOF',
-    'FROM scratch',
-    'COPY --from=one /conf /conf',
-  ].join('\n'));
+  ws.write(
+    'Dockerfile',
+    [
+      'ARG CONF_DIR=conf',
+      'FROM scratch AS one',
+      'ARG CONF_DIR',
+      'COPY ${CONF_DIR} /conf',
+      'COPY extra-?.txt /',
+      'ADD https://example.org/x.tar.gz /x',
+      'COPY <<EOF /hello',
+      'hi',
+      'EOF',
+      'FROM scratch',
+      'COPY --from=one /conf /conf',
+    ].join('\n'),
+  );
   const { files } = await computeContentHash(ws.root, config());
   assert.equal(files, ['conf/a.yml', 'conf/sub/b.yml', 'extra-1.txt', 'extra-2.txt']);
-  await expectUserError(computeContentHash(ws.root, config({ buildArgs: { CONF_DIR: 'nowhere' } })), /'nowhere' matches no file/);
+  await expectUserError(
+    computeContentHash(ws.root, config({ buildArgs: { CONF_DIR: 'nowhere' } })),
+    /'nowhere' matches no file/,
+  );
 });
 
 test('a build arg the Dockerfile does not declare, and a source outside the context, are refused', async () => {
-  await expectUserError(computeContentHash(ws.root, config({ buildArgs: { BASE_IMAGE: 'x' } })), /build arg BASE_IMAGE is not an ARG in Dockerfile/);
+  await expectUserError(
+    computeContentHash(ws.root, config({ buildArgs: { BASE_IMAGE: 'x' } })),
+    /build arg BASE_IMAGE is not an ARG in Dockerfile/,
+  );
   ws.write('Dockerfile', 'FROM scratch\nCOPY ../secret /x\n');
   await expectUserError(computeContentHash(ws.root, config()), /outside the build context/);
 });

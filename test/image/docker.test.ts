@@ -14,7 +14,16 @@ import type { ImageRecord } from '../../scripts/lib/image-record.ts';
 import { runCommand, type RunResult } from '../helpers/process.ts';
 import { planImage } from '../../scripts/lib/image/plan.ts';
 import { Shell } from '../../scripts/lib/shell.ts';
-import { baseImageArgs, buildTestBaseImage, dockerSkipReason, ExtraRegistry, PublicReadProxy, putTestImage, registryDigest, TEST_BASE_IMAGE } from './services.ts';
+import {
+  baseImageArgs,
+  buildTestBaseImage,
+  dockerSkipReason,
+  ExtraRegistry,
+  PublicReadProxy,
+  putTestImage,
+  registryDigest,
+  TEST_BASE_IMAGE,
+} from './services.ts';
 import { makeWorkspace, uniqueName, type TestWorkspace } from './workspace.ts';
 
 const skipReason = await dockerSkipReason();
@@ -69,7 +78,9 @@ test.before(async () => {
 test.after(async () => {
   // Remove the images these tests built (the registries are CI's scratch space).
   const images = await docker('image', 'ls', '--format', '{{.Repository}}:{{.Tag}}');
-  const ours = images.stdout.split('\n').filter((ref) => /\/pixi-condor-test\/img-/.test(ref) && ref.includes(`-${process.pid}-`));
+  const ours = images.stdout
+    .split('\n')
+    .filter((ref) => /\/pixi-condor-test\/img-/.test(ref) && ref.includes(`-${process.pid}-`));
   if (ours.length > 0) await docker('image', 'rm', '--force', ...ours);
   for (const ws of workspaces) ws.remove();
   for (const extra of extras) await extra.remove();
@@ -87,8 +98,16 @@ dockerTest('builds the template Dockerfile, pushes both tags and records the reg
   assert.equal(saved.tags, [saved.contentTag, 'default-busybox-cuda12.9']);
   assert.is(saved.repository, `${OPEN}/${path}`);
   assert.is(saved.reference, `${OPEN}/${path}@${saved.digest}`);
-  assert.is(saved.digest, await registryDigest(OPEN, path, saved.contentTag), 'recorded digest = the registry manifest digest');
-  assert.is(await registryDigest(OPEN, path, 'default-busybox-cuda12.9'), saved.digest, 'moving tag points at the same manifest');
+  assert.is(
+    saved.digest,
+    await registryDigest(OPEN, path, saved.contentTag),
+    'recorded digest = the registry manifest digest',
+  );
+  assert.is(
+    await registryDigest(OPEN, path, 'default-busybox-cuda12.9'),
+    saved.digest,
+    'moving tag points at the same manifest',
+  );
   const head = (await runCommand('git', ['rev-parse', 'HEAD'], { cwd: ws.root })).stdout.trim();
   assert.is(saved.gitRevision, head);
   assert.ok(saved.sizeBytes && saved.sizeBytes > 0);
@@ -105,15 +124,33 @@ dockerTest('builds the template Dockerfile, pushes both tags and records the reg
 dockerTest('sets the OCI labels and the lock hash label; the RUN lines really ran', async () => {
   assert.ok(first, 'needs the first build');
   const { ws, record: saved } = first!;
-  const inspect = await docker('image', 'inspect', '--format', '{{json .Config.Labels}}', `${saved.repository}:${saved.contentTag}`);
+  const inspect = await docker(
+    'image',
+    'inspect',
+    '--format',
+    '{{json .Config.Labels}}',
+    `${saved.repository}:${saved.contentTag}`,
+  );
   const labels = JSON.parse(inspect.stdout) as Record<string, string>;
   assert.is(labels['org.opencontainers.image.source'], 'https://github.com/Test-Owner/pixi-condor-fork');
   assert.is(labels['org.opencontainers.image.revision'], saved.gitRevision);
   assert.ok(!Number.isNaN(Date.parse(labels['org.opencontainers.image.created'] ?? '')), 'created is a date');
   assert.match(labels['org.opencontainers.image.title'] ?? '', /default, CUDA 12\.9/);
-  assert.is(labels['io.pixi-condor.pixi-lock.sha256'], createHash('sha256').update(readFileSync(join(ws.root, 'pixi.lock'))).digest('hex'));
+  assert.is(
+    labels['io.pixi-condor.pixi-lock.sha256'],
+    createHash('sha256')
+      .update(readFileSync(join(ws.root, 'pixi.lock')))
+      .digest('hex'),
+  );
   assert.is(labels['io.pixi-condor.content-hash'], saved.contentHash);
-  const entry = await docker('run', '--rm', '--entrypoint', 'cat', `${saved.repository}@${saved.digest}`, '/app/entrypoint.sh');
+  const entry = await docker(
+    'run',
+    '--rm',
+    '--entrypoint',
+    'cat',
+    `${saved.repository}@${saved.digest}`,
+    '/app/entrypoint.sh',
+  );
   assert.is(entry.code, 0, entry.stderr);
   assert.match(entry.stdout, /export PATH="\/app\/\.pixi\/envs\/default\/bin:\$PATH"/);
   assert.match(entry.stdout, /exec "\$@"/);
@@ -160,32 +197,48 @@ dockerTest('reverting pixi.lock builds nothing and points the moving tag back at
   assert.not.match(result.stderr, /^build /m);
   assert.match(result.stderr, /^pointed .*:default-busybox-cuda12\.9 at sha256:/m);
   assert.is(record(ws).digest, original.digest);
-  assert.is(await registryDigest(OPEN, path, 'default-busybox-cuda12.9'), original.digest, 'moving tag back on the old manifest');
+  assert.is(
+    await registryDigest(OPEN, path, 'default-busybox-cuda12.9'),
+    original.digest,
+    'moving tag back on the old manifest',
+  );
 });
 
-dockerTest('up to date on a registry anyone may read: a moving tag it cannot move is a warning; the record is written', async () => {
-  const auth = { user: AUTH_USER, password: AUTH_PASSWORD };
-  const proxy = new PublicReadProxy(AUTH, auth);
-  await proxy.start();
-  try {
-    const { ws, path } = workspace(proxy.address);
-    const plan = await planImage({ root: ws.root, shell: new Shell(), env: {}, buildArgs: {} });
-    // The content tag is there; the moving tag names another image (a later build, say).
-    const digest = await putTestImage(AUTH, path, plan.contentTag, 'content', auth);
-    const other = await putTestImage(AUTH, path, plan.movingTag, 'newer', auth);
-    const result = await ws.buildImage([], { env: { DOCKER_CONFIG: dockerConfig }, timeoutMs: 60_000 });
-    assertOk(result);
-    assert.match(result.stdout, /^up to date: /m);
-    assert.match(result.stderr, new RegExp(`^warning: .*:${plan.movingTag} still names another image: registry .* needs credentials to move the tag`, 'm'));
-    assert.match(result.stderr, /^hint: submit pins sha256:[0-9a-f]{64} and is not affected; .*set REGISTRY_USER and REGISTRY_TOKEN in \.env/m);
-    const saved = record(ws);
-    assert.is(saved.digest, digest);
-    assert.equal(saved.tags, [plan.contentTag], 'the record lists only the tag that names this image');
-    assert.is(await registryDigest(AUTH, path, plan.movingTag, auth), other, 'the moving tag is where it was');
-  } finally {
-    await proxy.stop();
-  }
-});
+dockerTest(
+  'up to date on a registry anyone may read: a moving tag it cannot move is a warning; the record is written',
+  async () => {
+    const auth = { user: AUTH_USER, password: AUTH_PASSWORD };
+    const proxy = new PublicReadProxy(AUTH, auth);
+    await proxy.start();
+    try {
+      const { ws, path } = workspace(proxy.address);
+      const plan = await planImage({ root: ws.root, shell: new Shell(), env: {}, buildArgs: {} });
+      // The content tag is there; the moving tag names another image (a later build, say).
+      const digest = await putTestImage(AUTH, path, plan.contentTag, 'content', auth);
+      const other = await putTestImage(AUTH, path, plan.movingTag, 'newer', auth);
+      const result = await ws.buildImage([], { env: { DOCKER_CONFIG: dockerConfig }, timeoutMs: 60_000 });
+      assertOk(result);
+      assert.match(result.stdout, /^up to date: /m);
+      assert.match(
+        result.stderr,
+        new RegExp(
+          `^warning: .*:${plan.movingTag} still names another image: registry .* needs credentials to move the tag`,
+          'm',
+        ),
+      );
+      assert.match(
+        result.stderr,
+        /^hint: submit pins sha256:[0-9a-f]{64} and is not affected; .*set REGISTRY_USER and REGISTRY_TOKEN in \.env/m,
+      );
+      const saved = record(ws);
+      assert.is(saved.digest, digest);
+      assert.equal(saved.tags, [plan.contentTag], 'the record lists only the tag that names this image');
+      assert.is(await registryDigest(AUTH, path, plan.movingTag, auth), other, 'the moving tag is where it was');
+    } finally {
+      await proxy.stop();
+    }
+  },
+);
 
 dockerTest('--force rebuilds without cache and pushes although the content tag exists', async () => {
   assert.ok(first, 'needs the first build');
@@ -207,9 +260,19 @@ dockerTest('--no-push builds locally only: no login, no push, the record left al
   assert.match(result.stderr, /^build \[\d+\/\d+\] RUN pixi install --locked/m);
   assert.not.match(result.stderr, /^push /m);
   const tag = /:(default-busybox-cuda12\.9-[0-9a-f]{12})$/m.exec(result.stderr)![1]!;
-  assert.match(result.stdout, new RegExp(`^built ${AUTH.replace(/\./g, '\\.')}/${path}:${tag} \\(sha256:[0-9a-f]{12}, [\\d.]+ [KM]iB\\); not pushed`, 'm'));
+  assert.match(
+    result.stdout,
+    new RegExp(
+      `^built ${AUTH.replace(/\./g, '\\.')}/${path}:${tag} \\(sha256:[0-9a-f]{12}, [\\d.]+ [KM]iB\\); not pushed`,
+      'm',
+    ),
+  );
   assert.not.ok(existsSync(join(ws.root, '.pixi-condor', 'image.json')), 'no record');
-  assert.is(await registryDigest(AUTH, path, tag, { user: AUTH_USER, password: AUTH_PASSWORD }), null, 'nothing pushed');
+  assert.is(
+    await registryDigest(AUTH, path, tag, { user: AUTH_USER, password: AUTH_PASSWORD }),
+    null,
+    'nothing pushed',
+  );
   assert.is((await docker('image', 'inspect', `${AUTH}/${path}:${tag}`)).code, 0, 'the image is in the engine');
 });
 
@@ -229,7 +292,10 @@ dockerTest('logs in with the .env token on stdin; the token is in no output, lay
   assertOk(result);
   assert.not.ok(`${result.stdout}${result.stderr}`.includes(AUTH_PASSWORD), 'token printed');
   const saved = record(ws);
-  assert.is(saved.digest, await registryDigest(AUTH, path, saved.contentTag, { user: AUTH_USER, password: AUTH_PASSWORD }));
+  assert.is(
+    saved.digest,
+    await registryDigest(AUTH, path, saved.contentTag, { user: AUTH_USER, password: AUTH_PASSWORD }),
+  );
   // Not in any layer or the config: docker save holds both, uncompressed.
   const out = join(ws.root, 'image.tar');
   const save = await docker('save', '-o', out, `${saved.repository}:${saved.contentTag}`);
@@ -240,8 +306,13 @@ dockerTest('logs in with the .env token on stdin; the token is in no output, lay
   const ignore = await loadDockerignore(ws.root, 'Dockerfile');
   const context = await walkContext(ws.root, '.', ignore);
   assert.not.ok(context.includes('.env'));
-  for (const file of context) assert.not.ok(readFileSync(join(ws.root, file)).includes(Buffer.from(AUTH_PASSWORD)), file);
-  assert.not.ok(existsSync(join(dockerConfig, 'config.json')) && readFileSync(join(dockerConfig, 'config.json'), 'utf8').includes(AUTH), 'login left in the user config');
+  for (const file of context)
+    assert.not.ok(readFileSync(join(ws.root, file)).includes(Buffer.from(AUTH_PASSWORD)), file);
+  assert.not.ok(
+    existsSync(join(dockerConfig, 'config.json')) &&
+      readFileSync(join(dockerConfig, 'config.json'), 'utf8').includes(AUTH),
+    'login left in the user config',
+  );
 });
 
 dockerTest('a wrong password is one line: login rejected, exit 1', async () => {
@@ -268,7 +339,10 @@ dockerTest('a registry that refuses the push is one line: tag refused, exit 1', 
   await extra.start({ readOnly: true });
   const { ws } = workspace(extra.address);
   const result = await run(ws);
-  assertUserError(result, /refused the tag 127\.0\.0\.1:\d+\/pixi-condor-test\/img-.*:default-busybox-cuda12\.9-[0-9a-f]{12}/);
+  assertUserError(
+    result,
+    /refused the tag 127\.0\.0\.1:\d+\/pixi-condor-test\/img-.*:default-busybox-cuda12\.9-[0-9a-f]{12}/,
+  );
   await extra.stop();
 });
 
@@ -282,7 +356,12 @@ dockerTest('a stopped daemon is one line: daemon not running, exit 1', async () 
 
 dockerTest('a lock out of date with pixi.toml is one line pointing at `pixi lock`', async () => {
   const { ws } = workspace(OPEN);
-  ws.write('pixi.toml', ws.read('pixi.toml').replace('[target.linux-64.dependencies]\n', '[target.linux-64.dependencies]\nscipy = ">=1.14"\n'));
+  ws.write(
+    'pixi.toml',
+    ws
+      .read('pixi.toml')
+      .replace('[target.linux-64.dependencies]\n', '[target.linux-64.dependencies]\nscipy = ">=1.14"\n'),
+  );
   const result = await run(ws, ['--no-push']);
   assertUserError(result, /pixi\.lock.*out of date/);
   assert.match(result.stderr, /hint: run `pixi lock`/);
@@ -294,32 +373,46 @@ dockerTest('--dry-run prints the tag and every command, and writes nothing', asy
   const result = await run(ws, ['--dry-run']);
   assertOk(result);
   const all = `${result.stdout}${result.stderr}`;
-  assert.match(result.stderr, /^content tag: 127\.0\.0\.1:\d+\/pixi-condor-test\/img-\S+:default-busybox-cuda12\.9-[0-9a-f]{12}$/m);
+  assert.match(
+    result.stderr,
+    /^content tag: 127\.0\.0\.1:\d+\/pixi-condor-test\/img-\S+:default-busybox-cuda12\.9-[0-9a-f]{12}$/m,
+  );
   assert.match(result.stderr, /^would run: docker build --platform linux\/amd64 /m);
-  assert.match(result.stderr, /^would run: docker login --username ciuser --password-stdin 127\.0\.0\.1:\d+ \(with input on stdin\)$/m);
+  assert.match(
+    result.stderr,
+    /^would run: docker login --username ciuser --password-stdin 127\.0\.0\.1:\d+ \(with input on stdin\)$/m,
+  );
   assert.equal(result.stderr.match(/^would run: docker push /gm)?.length, 2);
   assert.match(result.stderr, /^would write \.pixi-condor\/image\.json$/m);
   assert.not.ok(all.includes(AUTH_PASSWORD));
   assert.not.ok(existsSync(join(ws.root, '.pixi-condor')), 'no state folder: no record, no validate cache');
   const tag = /:(default-busybox-cuda12\.9-[0-9a-f]{12})$/m.exec(result.stderr)![1]!;
-  assert.is(await registryDigest(AUTH, path, tag, { user: AUTH_USER, password: AUTH_PASSWORD }), null, 'nothing pushed');
+  assert.is(
+    await registryDigest(AUTH, path, tag, { user: AUTH_USER, password: AUTH_PASSWORD }),
+    null,
+    'nothing pushed',
+  );
   const inspect = await docker('image', 'inspect', `${AUTH}/${path}:${tag}`);
   assert.is.not(inspect.code, 0, 'nothing built');
 });
 
 // The BuildKit path needs the Debian 20.10 CLI at /usr/bin/docker (it drives BuildKit with
 // DOCKER_BUILDKIT=1); elsewhere the test is skipped, saying why.
-const buildkitSkip = skipReason ?? (existsSync('/usr/bin/docker') ? null : 'no /usr/bin/docker (the Debian 20.10 CLI) here');
+const buildkitSkip =
+  skipReason ?? (existsSync('/usr/bin/docker') ? null : 'no /usr/bin/docker (the Debian 20.10 CLI) here');
 if (buildkitSkip && !skipReason) console.log(`image/docker.test.ts: skipping the BuildKit test: ${buildkitSkip}`);
 
-(buildkitSkip ? test.skip : test)('BuildKit: the 20.10 CLI with DOCKER_BUILDKIT builds with --network host and plain progress', async () => {
-  const { ws, path } = workspace(OPEN);
-  const result = await run(ws, ['--engine', '/usr/bin/docker', '--network', 'host', '--explain']);
-  assertOk(result);
-  assert.match(result.stderr, /builder\s+buildkit/);
-  assert.match(result.stderr, /^build \[build \d+\/\d+\] RUN pixi install --locked/m);
-  const saved = record(ws);
-  assert.is(saved.digest, await registryDigest(OPEN, path, saved.contentTag));
-});
+(buildkitSkip ? test.skip : test)(
+  'BuildKit: the 20.10 CLI with DOCKER_BUILDKIT builds with --network host and plain progress',
+  async () => {
+    const { ws, path } = workspace(OPEN);
+    const result = await run(ws, ['--engine', '/usr/bin/docker', '--network', 'host', '--explain']);
+    assertOk(result);
+    assert.match(result.stderr, /builder\s+buildkit/);
+    assert.match(result.stderr, /^build \[build \d+\/\d+\] RUN pixi install --locked/m);
+    const saved = record(ws);
+    assert.is(saved.digest, await registryDigest(OPEN, path, saved.contentTag));
+  },
+);
 
 test.run();

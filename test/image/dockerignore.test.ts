@@ -11,8 +11,16 @@ const matcher = (text: string, kept: string[] = []) => new DockerIgnore(parseDoc
 
 test('the template allow-list keeps only pixi.toml and pixi.lock (and the build files)', () => {
   const ignore = matcher(readFileSync(join(repoRoot, '.dockerignore'), 'utf8'), ['Dockerfile', '.dockerignore']);
-  for (const path of ['pixi.toml', 'pixi.lock', 'Dockerfile', '.dockerignore']) assert.not.ok(ignore.ignores(path), path);
-  for (const path of ['.env', 'job/main.py', 'node_modules/zx/package.json', '.pixi/envs/default/bin/python', 'data/MNIST.tar.gz', '.git/config']) {
+  for (const path of ['pixi.toml', 'pixi.lock', 'Dockerfile', '.dockerignore'])
+    assert.not.ok(ignore.ignores(path), path);
+  for (const path of [
+    '.env',
+    'job/main.py',
+    'node_modules/zx/package.json',
+    '.pixi/envs/default/bin/python',
+    'data/MNIST.tar.gz',
+    '.git/config',
+  ]) {
     assert.ok(ignore.ignores(path), path);
   }
 });

@@ -46,13 +46,18 @@ test('an unreadable pixi.lock says so, not "out of date"', async () => {
 });
 
 test('a lock behind pixi.toml is out of date, with `pixi lock` in the hint', async () => {
-  ws.write('pixi.toml', ws.read('pixi.toml').replace('[target.linux-64.dependencies]\n', '[target.linux-64.dependencies]\nscipy = ">=1.14"\n'));
+  ws.write(
+    'pixi.toml',
+    ws
+      .read('pixi.toml')
+      .replace('[target.linux-64.dependencies]\n', '[target.linux-64.dependencies]\nscipy = ">=1.14"\n'),
+  );
   const error = await lockError();
   assert.match(error.message, /^pixi\.lock is out of date: /);
   assert.match(error.hint ?? '', /^run `pixi lock`/);
 });
 
-test('saveCache: false leaves the workspace untouched; true writes validate\'s lock cache', async () => {
+test("saveCache: false leaves the workspace untouched; true writes validate's lock cache", async () => {
   const state = join(ws.root, '.pixi-condor');
   await checkLockFreshness(ws.root, { saveCache: false });
   assert.not.ok(existsSync(state), '.pixi-condor created under saveCache: false');

@@ -13,7 +13,10 @@ test('{owner} comes from $GITHUB_REPOSITORY_OWNER, else the GitHub remote, in lo
   assert.is(resolveRepository(config, 'git@github.com:Alice/fork.git', {}, explain), 'ghcr.io/alice/pixi-condor');
   assert.match(explain.format(), /owner\s+alice\s+\(the git remote origin \(git@github.com:Alice\/fork.git\)\)/);
   const fromEnv = new Explain();
-  assert.is(resolveRepository(config, 'https://github.com/Alice/fork', { GITHUB_REPOSITORY_OWNER: 'OrgX' }, fromEnv), 'ghcr.io/orgx/pixi-condor');
+  assert.is(
+    resolveRepository(config, 'https://github.com/Alice/fork', { GITHUB_REPOSITORY_OWNER: 'OrgX' }, fromEnv),
+    'ghcr.io/orgx/pixi-condor',
+  );
   assert.match(fromEnv.format(), /\$GITHUB_REPOSITORY_OWNER/);
 });
 

@@ -22,12 +22,19 @@ test('build steps from the classic builder, BuildKit and podman; the context siz
 
 test('a long step is one line; the labels build-image adds are not steps worth showing', () => {
   const state = { contextBytes: null as number | null, seen: new Set<string>() };
-  const long = buildProgress(`Step 12/28 : RUN echo '#!/usr/bin/env bash' > /app/entrypoint.sh &&     pixi shell-hook --environment "\${ENVIRONMENT}" --shell bash >> /app/entrypoint.sh`, state)!;
+  const long = buildProgress(
+    `Step 12/28 : RUN echo '#!/usr/bin/env bash' > /app/entrypoint.sh &&     pixi shell-hook --environment "\${ENVIRONMENT}" --shell bash >> /app/entrypoint.sh`,
+    state,
+  )!;
   assert.ok(long.length <= 100 + '[12/28] '.length, long);
   assert.match(long, /^\[12\/28\] RUN echo '#!\/usr\/bin\/env bash' > \/app\/entrypoint\.sh && pixi shell-hook .*…$/);
   assert.is(buildProgress('Step 23/28 : LABEL io.pixi-condor.content-hash=64f76fb3871c', state), null);
   assert.is(buildProgress('Step 25/28 : LABEL org.opencontainers.image.created=2026-11-25T15:48:33.189Z', state), null);
-  assert.is(buildProgress('Step 7/9 : LABEL maintainer=me', state), '[7/9] LABEL maintainer=me', "the Dockerfile's own labels stay");
+  assert.is(
+    buildProgress('Step 7/9 : LABEL maintainer=me', state),
+    '[7/9] LABEL maintainer=me',
+    "the Dockerfile's own labels stay",
+  );
 });
 
 test('pushed layers are counted; layers the registry has are counted, not listed', () => {
@@ -37,16 +44,25 @@ test('pushed layers are counted; layers the registry has are counted, not listed
   assert.is(pushProgress('5f14caf973cc: Preparing', layers), null);
   assert.is(pushProgress('e542aa5ad771: Pushed', layers), 'layer e542aa5ad771 pushed (1/3)');
   assert.is(pushProgress('949a5e9dde88: Layer already exists', layers), null);
-  assert.is(pushProgress('5f14caf973cc: Mounted from other/repo', layers), 'layer 5f14caf973cc mounted from other/repo (3/3)');
+  assert.is(
+    pushProgress('5f14caf973cc: Mounted from other/repo', layers),
+    'layer 5f14caf973cc mounted from other/repo (3/3)',
+  );
   assert.is(pushProgress('latest: digest: sha256:abc size: 524', layers), null);
   assert.is(pushSummary(layers), '3 layers, 1 of them already in the registry');
 });
 
 test('a build that pixi refused for a stale lock points at `pixi lock`; others quote the engine', () => {
-  const stale = buildFailure('Step 11/28 : RUN pixi install --locked\n\u001b[91mError:   × lock-file not up-to-date with the workspace\n', 1);
+  const stale = buildFailure(
+    'Step 11/28 : RUN pixi install --locked\n\u001b[91mError:   × lock-file not up-to-date with the workspace\n',
+    1,
+  );
   assert.match(stale.message, /pixi\.lock is out of date/);
   assert.match(stale.hint ?? '', /pixi lock/);
-  const other = buildFailure("Step 5/9 : FROM nowhere/base\npull access denied for nowhere/base, repository does not exist\n", 1);
+  const other = buildFailure(
+    'Step 5/9 : FROM nowhere/base\npull access denied for nowhere/base, repository does not exist\n',
+    1,
+  );
   assert.is(other.message, 'the image build failed: pull access denied for nowhere/base, repository does not exist');
 });
 

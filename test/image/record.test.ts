@@ -23,7 +23,12 @@ test.before(async () => {
   registry = createServer((req, res) => {
     if (!/\/manifests\//.test(req.url ?? '')) return res.writeHead(404).end();
     const body = JSON.stringify({ schemaVersion: 2, config: { size: 100 }, layers: [{ size: 900 }] });
-    res.writeHead(200, { 'docker-content-digest': DIGEST, 'content-type': 'application/vnd.docker.distribution.manifest.v2+json' }).end(req.method === 'HEAD' ? undefined : body);
+    res
+      .writeHead(200, {
+        'docker-content-digest': DIGEST,
+        'content-type': 'application/vnd.docker.distribution.manifest.v2+json',
+      })
+      .end(req.method === 'HEAD' ? undefined : body);
   });
   await new Promise<void>((resolve) => registry.listen(0, '127.0.0.1', resolve));
   address = `127.0.0.1:${(registry.address() as AddressInfo).port}`;
@@ -44,7 +49,12 @@ async function recordAfter(args: string[]): Promise<ImageRecord> {
 }
 
 test('the record holds the --build-arg overrides and the digest of every input file', async () => {
-  const saved = await recordAfter(['--build-arg', 'CUDA_VERSION=12.4', '--build-arg', 'FINAL_IMAGE=example.org/base:noble']);
+  const saved = await recordAfter([
+    '--build-arg',
+    'CUDA_VERSION=12.4',
+    '--build-arg',
+    'FINAL_IMAGE=example.org/base:noble',
+  ]);
   assert.is(saved.digest, DIGEST);
   assert.equal(saved.buildArgOverrides, { CUDA_VERSION: '12.4', FINAL_IMAGE: 'example.org/base:noble' });
   assert.equal(saved.inputDigests, {
@@ -54,7 +64,10 @@ test('the record holds the --build-arg overrides and the digest of every input f
   });
   // With the overrides applied over pixi.toml's config (as submit does), the hash is the recorded one.
   const config = templateConfig((await readManifest(ws.root)).data);
-  const again = await computeContentHash(ws.root, { ...config, buildArgs: { ...config.buildArgs, ...saved.buildArgOverrides } });
+  const again = await computeContentHash(ws.root, {
+    ...config,
+    buildArgs: { ...config.buildArgs, ...saved.buildArgOverrides },
+  });
   assert.is(again.hash, saved.contentHash);
   assert.equal(again.digests, saved.inputDigests);
 });
@@ -64,7 +77,9 @@ test('no overrides is an empty object; a changed input changes its digest only',
   assert.equal(before.buildArgOverrides, {});
   ws.write('pixi.lock', ws.read('pixi.lock') + '# re-locked\n');
   const after = await recordAfter([]);
-  const changed = Object.keys(after.inputDigests!).filter((file) => after.inputDigests![file] !== before.inputDigests![file]);
+  const changed = Object.keys(after.inputDigests!).filter(
+    (file) => after.inputDigests![file] !== before.inputDigests![file],
+  );
   assert.equal(changed, ['pixi.lock']);
 });
 

@@ -16,15 +16,25 @@ const seen: { accept?: string; authorization?: string; scope?: string }[] = [];
 test.before(async () => {
   server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', `http://127.0.0.1`);
-    seen.push({ accept: req.headers.accept, authorization: req.headers.authorization, scope: url.searchParams.get('scope') ?? undefined });
+    seen.push({
+      accept: req.headers.accept,
+      authorization: req.headers.authorization,
+      scope: url.searchParams.get('scope') ?? undefined,
+    });
     if (url.pathname === '/token') {
       const ok = req.headers.authorization === `Basic ${Buffer.from('me:right').toString('base64')}`;
       const anonymous = !req.headers.authorization;
       if (!ok && !anonymous) return res.writeHead(401).end();
-      return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: ok ? 'pushy' : 'anon' }));
+      return res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ token: ok ? 'pushy' : 'anon' }));
     }
     if (req.headers.authorization !== 'Bearer pushy' && req.headers.authorization !== 'Bearer anon') {
-      return res.writeHead(401, { 'www-authenticate': `Bearer realm="http://127.0.0.1:${port}/token",service="test",scope="repository:me/img:pull"` }).end();
+      return res
+        .writeHead(401, {
+          'www-authenticate': `Bearer realm="http://127.0.0.1:${port}/token",service="test",scope="repository:me/img:pull"`,
+        })
+        .end();
     }
     if (url.pathname === '/v2/me/img/manifests/there' && req.headers.authorization === 'Bearer pushy') {
       return res.writeHead(200, { 'docker-content-digest': DIGEST, 'content-type': MANIFEST_TYPES[3]! }).end();

@@ -15,7 +15,8 @@ export const TEST_BASE_IMAGE = 'localhost/pixi-condor-test-pixi:busybox';
 
 /** Why the Docker tests cannot run here, or null when they can. */
 export async function dockerSkipReason(): Promise<string | null> {
-  if (!process.env.PIXI_CONDOR_TEST_DOCKER) return 'PIXI_CONDOR_TEST_DOCKER is not set (source .ci/services.sh to run them)';
+  if (!process.env.PIXI_CONDOR_TEST_DOCKER)
+    return 'PIXI_CONDOR_TEST_DOCKER is not set (source .ci/services.sh to run them)';
   const version = await runCommand('docker', ['version', '--format', '{{.Server.Version}}'], { timeoutMs: 20_000 });
   if (version.code !== 0) return `docker is unreachable: ${version.stderr.trim().split('\n').pop() ?? version.code}`;
   for (const name of ['PIXI_CONDOR_TEST_REGISTRY', 'PIXI_CONDOR_TEST_AUTH_REGISTRY', 'PIXI_CONDOR_TEST_BUSYBOX']) {
@@ -28,13 +29,26 @@ export async function dockerSkipReason(): Promise<string | null> {
 export async function buildTestBaseImage(): Promise<void> {
   const result = await runCommand(
     'docker',
-    ['build', '-q', '--build-arg', `BUSYBOX=${process.env.PIXI_CONDOR_TEST_BUSYBOX}`, '-t', TEST_BASE_IMAGE, join(repoRoot, 'test/image/base-image')],
+    [
+      'build',
+      '-q',
+      '--build-arg',
+      `BUSYBOX=${process.env.PIXI_CONDOR_TEST_BUSYBOX}`,
+      '-t',
+      TEST_BASE_IMAGE,
+      join(repoRoot, 'test/image/base-image'),
+    ],
     { timeoutMs: 60_000 },
   );
   if (result.code !== 0) throw new Error(`test base image build failed: ${result.stderr}`);
 }
 
-export const baseImageArgs = ['--build-arg', `BUILD_IMAGE=${TEST_BASE_IMAGE}`, '--build-arg', `FINAL_IMAGE=${TEST_BASE_IMAGE}`];
+export const baseImageArgs = [
+  '--build-arg',
+  `BUILD_IMAGE=${TEST_BASE_IMAGE}`,
+  '--build-arg',
+  `FINAL_IMAGE=${TEST_BASE_IMAGE}`,
+];
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -48,12 +62,22 @@ export async function freePort(): Promise<number> {
 }
 
 /** Manifest digest of `repo:tag` as the registry serves it (HEAD with the v2/OCI Accept types), or null. */
-export async function registryDigest(registry: string, path: string, tag: string, auth?: { user: string; password: string }): Promise<string | null> {
+export async function registryDigest(
+  registry: string,
+  path: string,
+  tag: string,
+  auth?: { user: string; password: string },
+): Promise<string | null> {
   const headers: Record<string, string> = {
-    accept: 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json',
+    accept:
+      'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json',
   };
   if (auth) headers.authorization = `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString('base64')}`;
-  const response = await fetch(`http://${registry}/v2/${path}/manifests/${tag}`, { method: 'HEAD', headers, signal: AbortSignal.timeout(10_000) });
+  const response = await fetch(`http://${registry}/v2/${path}/manifests/${tag}`, {
+    method: 'HEAD',
+    headers,
+    signal: AbortSignal.timeout(10_000),
+  });
   return response.ok ? response.headers.get('docker-content-digest') : null;
 }
 
@@ -78,7 +102,10 @@ export class ExtraRegistry {
     this.child = spawn('docker-registry', ['serve', join(this.dir, 'config.yml')], { stdio: 'ignore' });
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {
-      const ok = await fetch(`http://${this.address}/v2/`, { signal: AbortSignal.timeout(1000) }).then((r) => r.status === 200, () => false);
+      const ok = await fetch(`http://${this.address}/v2/`, { signal: AbortSignal.timeout(1000) }).then(
+        (r) => r.status === 200,
+        () => false,
+      );
       if (ok) return;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -113,21 +140,45 @@ const basicHeader = (auth: BasicAuth) => `Basic ${Buffer.from(`${auth.user}:${au
  * Put a small image (one config blob, one layer blob; `seed` makes it unique) under `tag`
  * through the distribution API, without an engine. Returns the manifest digest.
  */
-export async function putTestImage(registry: string, path: string, tag: string, seed: string, auth?: BasicAuth): Promise<string> {
+export async function putTestImage(
+  registry: string,
+  path: string,
+  tag: string,
+  seed: string,
+  auth?: BasicAuth,
+): Promise<string> {
   const headers: Record<string, string> = auth ? { authorization: basicHeader(auth) } : {};
   const sha = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
   const upload = async (bytes: Buffer): Promise<{ digest: string; size: number }> => {
     const digest = sha(bytes);
-    const start = await fetch(`http://${registry}/v2/${path}/blobs/uploads/`, { method: 'POST', headers, signal: AbortSignal.timeout(10_000) });
+    const start = await fetch(`http://${registry}/v2/${path}/blobs/uploads/`, {
+      method: 'POST',
+      headers,
+      signal: AbortSignal.timeout(10_000),
+    });
     if (start.status !== 202) throw new Error(`blob upload start: ${start.status}`);
     const location = new URL(start.headers.get('location')!, `http://${registry}`);
     location.searchParams.set('digest', digest);
-    const put = await fetch(location, { method: 'PUT', headers: { ...headers, 'content-type': 'application/octet-stream' }, body: new Uint8Array(bytes), signal: AbortSignal.timeout(10_000) });
+    const put = await fetch(location, {
+      method: 'PUT',
+      headers: { ...headers, 'content-type': 'application/octet-stream' },
+      body: new Uint8Array(bytes),
+      signal: AbortSignal.timeout(10_000),
+    });
     if (put.status !== 201) throw new Error(`blob upload: ${put.status}`);
     return { digest, size: bytes.length };
   };
   const layer = await upload(Buffer.from(`layer ${seed}`));
-  const config = await upload(Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [layer.digest] }, config: { Labels: { seed } } })));
+  const config = await upload(
+    Buffer.from(
+      JSON.stringify({
+        architecture: 'amd64',
+        os: 'linux',
+        rootfs: { type: 'layers', diff_ids: [layer.digest] },
+        config: { Labels: { seed } },
+      }),
+    ),
+  );
   const manifest = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
@@ -164,11 +215,15 @@ export class PublicReadProxy {
     const [host, port] = [this.upstream.replace(/:\d+$/, ''), Number(this.upstream.split(':').pop())];
     this.server = createHttpServer((req, res) => {
       const headers = { ...req.headers, host: this.upstream };
-      if ((req.method === 'GET' || req.method === 'HEAD') && !headers.authorization) headers.authorization = basicHeader(this.auth);
-      const forward = httpRequest({ host, port, method: req.method, path: req.url, headers, timeout: 10_000 }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
+      if ((req.method === 'GET' || req.method === 'HEAD') && !headers.authorization)
+        headers.authorization = basicHeader(this.auth);
+      const forward = httpRequest(
+        { host, port, method: req.method, path: req.url, headers, timeout: 10_000 },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
       forward.on('error', () => res.writeHead(502).end());
       req.pipe(forward);
     });

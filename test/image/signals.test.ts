@@ -6,7 +6,17 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { constants, tmpdir } from 'node:os';
@@ -56,7 +66,9 @@ test.after(() => new Promise<void>((resolve) => registry.close(() => resolve()))
 
 /** Every file under `dir`, recursively (what the run left in its temporary folder). */
 function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((name) => join(dir, name)).filter((path) => statSync(path, { throwIfNoEntry: false })?.isFile());
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .map((name) => join(dir, name))
+    .filter((path) => statSync(path, { throwIfNoEntry: false })?.isFile());
 }
 
 async function waitFor<T>(what: string, probe: () => T | null, timeoutMs: number): Promise<T> {
@@ -89,14 +101,26 @@ async function interruptPush(signal: NodeJS.Signals, to: 'group' | 'process') {
   const child = spawn(process.execPath, ['--import', tsxLoader, join(repoRoot, 'scripts', 'build-image.ts')], {
     cwd: repoRoot,
     // A private TMPDIR: everything the run creates in "/tmp" lands here, to be searched after.
-    env: { ...process.env, NO_COLOR: '1', PIXI_PROJECT_ROOT: ws.root, TMPDIR: runTmp, PATH: `${bin}:${process.env.PATH}`, STAND_IN_MARKER: marker, REGISTRY_USER: '', REGISTRY_TOKEN: '', PIXI_CONDOR_ENGINE: '' },
+    env: {
+      ...process.env,
+      NO_COLOR: '1',
+      PIXI_PROJECT_ROOT: ws.root,
+      TMPDIR: runTmp,
+      PATH: `${bin}:${process.env.PATH}`,
+      STAND_IN_MARKER: marker,
+      REGISTRY_USER: '',
+      REGISTRY_TOKEN: '',
+      PIXI_CONDOR_ENGINE: '',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
   let output = '';
   child.stdout.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, sig) => resolve({ code, signal: sig })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, sig) => resolve({ code, signal: sig })),
+  );
   let status: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   void exited.then((s) => (status = s));
   try {
@@ -134,7 +158,11 @@ async function interruptPush(signal: NodeJS.Signals, to: 'group' | 'process') {
   }
 }
 
-for (const [signal, to] of [['SIGINT', 'group'], ['SIGTERM', 'process'], ['SIGHUP', 'process']] as const) {
+for (const [signal, to] of [
+  ['SIGINT', 'group'],
+  ['SIGTERM', 'process'],
+  ['SIGHUP', 'process'],
+] as const) {
   test(`${signal} to the ${to === 'group' ? 'process group (Ctrl-C)' : 'build-image process'} during the push removes the login, exit ${128 + constants.signals[signal]}`, async () => {
     const run = await interruptPush(signal, to);
     assert.is(run.code, 128 + constants.signals[signal], `exit code; output:\n${run.output}`);

@@ -8,9 +8,22 @@ import { load } from 'js-yaml';
 import { parse } from 'smol-toml';
 import { repoRoot } from '../helpers/paths.ts';
 
-interface Step { uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string> }
-interface Job { if?: string; permissions?: Record<string, string>; steps: Step[] }
-interface Workflow { on: Record<string, { paths?: string[]; branches?: string[] } | null>; permissions: unknown; jobs: Record<string, Job> }
+interface Step {
+  uses?: string;
+  run?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, string>;
+}
+interface Job {
+  if?: string;
+  permissions?: Record<string, string>;
+  steps: Step[];
+}
+interface Workflow {
+  on: Record<string, { paths?: string[]; branches?: string[] } | null>;
+  permissions: unknown;
+  jobs: Record<string, Job>;
+}
 
 const workflow = load(readFileSync(join(repoRoot, '.github/workflows/build-image.yml'), 'utf8')) as Workflow;
 const manifest = parse(readFileSync(join(repoRoot, 'pixi.toml'), 'utf8')) as {
@@ -19,7 +32,9 @@ const manifest = parse(readFileSync(join(repoRoot, 'pixi.toml'), 'utf8')) as {
   environments?: Record<string, { features?: string[] }>;
 };
 const jobs = Object.entries(workflow.jobs);
-const pixiRuns = jobs.flatMap(([name, job]) => job.steps.filter((s) => s.run?.includes('pixi run')).map((s) => ({ name, job, step: s })));
+const pixiRuns = jobs.flatMap(([name, job]) =>
+  job.steps.filter((s) => s.run?.includes('pixi run')).map((s) => ({ name, job, step: s })),
+);
 
 test('every `pixi run` calls a task that exists in pixi.toml, in the environment it names', () => {
   assert.ok(pixiRuns.length >= 2, 'a build step for pull requests and one for main');
@@ -53,7 +68,8 @@ test('pull requests build without pushing; main builds and pushes', () => {
   }
   assert.equal(workflow.on.push?.branches, ['main']);
   for (const trigger of ['pull_request', 'push'] as const) {
-    for (const path of ['pixi.toml', 'pixi.lock', 'Dockerfile']) assert.ok(workflow.on[trigger]?.paths?.includes(path), `${trigger} on ${path}`);
+    for (const path of ['pixi.toml', 'pixi.lock', 'Dockerfile'])
+      assert.ok(workflow.on[trigger]?.paths?.includes(path), `${trigger} on ${path}`);
   }
 });
 
@@ -81,8 +97,16 @@ test('setup-pixi does not run its --locked install; an incomplete lock is comple
     // adds what the lock lacks, as `pixi run` does on a laptop, so the image's --locked install works.
     const install = job.steps.find((s) => /pixi install --environment tools\b/.test(s.run ?? ''));
     assert.ok(install, `${name} installs the tools environment`);
-    const commands = install!.run!.split('\n').map((line) => line.trim()).filter((line) => /^(pixi|cp|mv|git checkout) /.test(line));
-    for (const command of commands) assert.not.match(command, /--locked|--frozen|^pixi lock|pixi\.lock/, `${name}: the lock may be completed and is not swapped back (${command})`);
+    const commands = install!
+      .run!.split('\n')
+      .map((line) => line.trim())
+      .filter((line) => /^(pixi|cp|mv|git checkout) /.test(line));
+    for (const command of commands)
+      assert.not.match(
+        command,
+        /--locked|--frozen|^pixi lock|pixi\.lock/,
+        `${name}: the lock may be completed and is not swapped back (${command})`,
+      );
     assert.match(install!.run!, /git diff --quiet -- pixi\.lock/, `${name}: notices a completed lock`);
     assert.match(install!.run!, /::warning file=pixi\.lock::/, `${name}: and says to commit it`);
     const order = job.steps.indexOf(install!);

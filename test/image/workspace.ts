@@ -15,19 +15,26 @@ export interface TestWorkspace {
   write(path: string, text: string): void;
   read(path: string): string;
   /** Run build-image on this workspace (as pixi would: PIXI_PROJECT_ROOT), time-bounded. */
-  buildImage(args: string[], options?: { env?: Record<string, string | undefined>; timeoutMs?: number }): Promise<RunResult>;
+  buildImage(
+    args: string[],
+    options?: { env?: Record<string, string | undefined>; timeoutMs?: number },
+  ): Promise<RunResult>;
   remove(): void;
 }
 
 function git(root: string, ...args: string[]): void {
-  execFileSync('git', ['-c', 'user.email=test@example.invalid', '-c', 'user.name=test', ...args], { cwd: root, stdio: 'ignore' });
+  execFileSync('git', ['-c', 'user.email=test@example.invalid', '-c', 'user.name=test', ...args], {
+    cwd: root,
+    stdio: 'ignore',
+  });
 }
 
 export function makeWorkspace(repository: string, options: { git?: boolean } = {}): TestWorkspace {
   const root = mkdtempSync(join(tmpdir(), 'pixi-condor-image-'));
   for (const file of TEMPLATE_FILES) cpSync(join(repoRoot, file), join(root, file), { recursive: true });
   const manifest = readFileSync(join(root, 'pixi.toml'), 'utf8');
-  if (!/^repository = ".*"$/m.test(manifest)) throw new Error('template pixi.toml has no [tool.pixi-condor] repository line');
+  if (!/^repository = ".*"$/m.test(manifest))
+    throw new Error('template pixi.toml has no [tool.pixi-condor] repository line');
   writeFileSync(join(root, 'pixi.toml'), manifest.replace(/^repository = ".*"$/m, `repository = "${repository}"`));
   if (options.git !== false) {
     git(root, 'init', '-q');
@@ -42,7 +49,16 @@ export function makeWorkspace(repository: string, options: { git?: boolean } = {
     buildImage: (args, opts = {}) =>
       runScript('build-image.ts', args, {
         cwd: repoRoot,
-        env: { PIXI_PROJECT_ROOT: root, REGISTRY_USER: undefined, REGISTRY_TOKEN: undefined, GITHUB_ACTOR: undefined, GITHUB_TOKEN: undefined, GITHUB_REPOSITORY_OWNER: undefined, PIXI_CONDOR_ENGINE: undefined, ...opts.env },
+        env: {
+          PIXI_PROJECT_ROOT: root,
+          REGISTRY_USER: undefined,
+          REGISTRY_TOKEN: undefined,
+          GITHUB_ACTOR: undefined,
+          GITHUB_TOKEN: undefined,
+          GITHUB_REPOSITORY_OWNER: undefined,
+          PIXI_CONDOR_ENGINE: undefined,
+          ...opts.env,
+        },
         timeoutMs: opts.timeoutMs ?? 60_000,
       }),
     remove: () => rmSync(root, { recursive: true, force: true }),

@@ -41,7 +41,10 @@ test('an unknown option is a UsageError (exit 2)', () => {
 });
 
 test('too many positionals is a UsageError', () => {
-  assert.throws(() => parseCommand(spec, ['a', 'b']), (e: unknown) => e instanceof UsageError && /at most 1/.test((e as Error).message));
+  assert.throws(
+    () => parseCommand(spec, ['a', 'b']),
+    (e: unknown) => e instanceof UsageError && /at most 1/.test((e as Error).message),
+  );
 });
 
 test('help lists every option', () => {
@@ -62,8 +65,11 @@ test('runMain: user error -> one line and its exit code; bug -> stack and 70', a
   try {
     const script = join(dir, 's.mts'); // outside the package: .mts makes it ESM
     const lib = join(process.cwd(), 'scripts', 'lib');
-    writeFileSync(script, `import { runMain } from '${lib}/main.ts';\nimport { UserError } from '${lib}/errors.ts';\n` +
-      `await runMain(async (args) => { if (args[0] === 'user') throw new UserError('no such file', { hint: 'create it' }); if (args[0] === 'bug') throw new TypeError('oops'); return 5; });\n`);
+    writeFileSync(
+      script,
+      `import { runMain } from '${lib}/main.ts';\nimport { UserError } from '${lib}/errors.ts';\n` +
+        `await runMain(async (args) => { if (args[0] === 'user') throw new UserError('no such file', { hint: 'create it' }); if (args[0] === 'bug') throw new TypeError('oops'); return 5; });\n`,
+    );
     const user = await runCommand(process.execPath, ['--import', 'tsx', script, 'user'], { timeoutMs: 20_000 });
     assert.is(user.code, 1);
     assert.is(user.stderr, 'error: no such file\nhint: create it\n');
@@ -83,9 +89,16 @@ test('runMain: a reader that stops early (| head) ends the script quietly', asyn
   try {
     const script = join(dir, 's.mts');
     const lib = join(process.cwd(), 'scripts', 'lib');
-    writeFileSync(script, `import { runMain } from '${lib}/main.ts';\n` +
-      `await runMain(async () => { for (let i = 0; i < 20000; i++) process.stdout.write('line ' + i + '\\n'); await new Promise((r) => setTimeout(r, 200)); return 0; });\n`);
-    const result = await runCommand('bash', ['-c', `set -o pipefail; "${process.execPath}" --import tsx "${script}" | head -n 1`], { timeoutMs: 20_000 });
+    writeFileSync(
+      script,
+      `import { runMain } from '${lib}/main.ts';\n` +
+        `await runMain(async () => { for (let i = 0; i < 20000; i++) process.stdout.write('line ' + i + '\\n'); await new Promise((r) => setTimeout(r, 200)); return 0; });\n`,
+    );
+    const result = await runCommand(
+      'bash',
+      ['-c', `set -o pipefail; "${process.execPath}" --import tsx "${script}" | head -n 1`],
+      { timeoutMs: 20_000 },
+    );
     assert.is(result.stdout, 'line 0\n');
     assert.is(result.stderr, '', 'no stack trace for a closed pipe');
   } finally {

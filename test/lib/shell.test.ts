@@ -68,7 +68,9 @@ test('nothrow returns the failure instead', async () => {
 
 test('onLine sees each line as it comes, across chunk boundaries', async () => {
   const lines: string[] = [];
-  await new Shell().run(['sh', '-c', 'printf "a\\nb"; sleep 0.05; printf "c\\nd\\n"'], { onLine: (line) => lines.push(line) });
+  await new Shell().run(['sh', '-c', 'printf "a\\nb"; sleep 0.05; printf "c\\nd\\n"'], {
+    onLine: (line) => lines.push(line),
+  });
   assert.equal(lines, ['a', 'bc', 'd']);
 });
 

@@ -30,7 +30,11 @@ test('TOML 1.1 (multi-line inline table with trailing comma), as pixi accepts', 
 });
 
 test('templateConfig fills defaults and maps keys', () => {
-  const config = templateConfig({ tool: { 'pixi-condor': { repository: 'ghcr.io/a/b', 'submit-file': 'x.sub', 'build-args': { CUDA_VERSION: '12.9' } } } });
+  const config = templateConfig({
+    tool: {
+      'pixi-condor': { repository: 'ghcr.io/a/b', 'submit-file': 'x.sub', 'build-args': { CUDA_VERSION: '12.9' } },
+    },
+  });
   assert.is(config.repository, 'ghcr.io/a/b');
   assert.is(config.submitFile, 'x.sub');
   assert.equal(config.buildArgs, { CUDA_VERSION: '12.9' });
@@ -40,7 +44,10 @@ test('templateConfig fills defaults and maps keys', () => {
 
 test('templateConfig rejects an unknown key and a wrong type', () => {
   assert.throws(() => templateConfig({ tool: { 'pixi-condor': { repo: 'x' } } }), /unknown key 'repo'/);
-  assert.throws(() => templateConfig({ tool: { 'pixi-condor': { platform: 3 } } }), /platform must be a non-empty string/);
+  assert.throws(
+    () => templateConfig({ tool: { 'pixi-condor': { platform: 3 } } }),
+    /platform must be a non-empty string/,
+  );
 });
 
 test('findWorkspaceRoot walks up to pixi.toml, or says where it looked', () => {

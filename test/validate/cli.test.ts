@@ -63,7 +63,10 @@ test('a TOML syntax error: exit 1, file:line:col, no stack trace', async () => {
 test('a string left open at the end of its line is named as such (LF and CRLF), other control characters as they are', async () => {
   for (const eol of ['\n', '\r\n']) {
     const report = await validateManifestSource(['[workspace]', 'name = "x', 'channels = []', ''].join(eol));
-    assert.equal(report.errors.map((e) => [e.rule, e.line, e.column]), [['toml/syntax', 2, 10]]);
+    assert.equal(
+      report.errors.map((e) => [e.rule, e.line, e.column]),
+      [['toml/syntax', 2, 10]],
+    );
     assert.match(report.errors[0]!.message, /string is not closed before the end of the line/);
     assert.match(report.errors[0]!.hint, /closing quote/);
   }
@@ -74,7 +77,11 @@ test('a string left open at the end of its line is named as such (LF and CRLF), 
 test('--manifest PATH validates one manifest alone; a missing file is exit 2', async () => {
   let run = await runValidate(['--manifest', join(ws.root, 'pixi.toml'), '--json'], {});
   assert.is(run.code, 0, run.stdout + run.stderr);
-  assert.equal((JSON.parse(run.stdout) as ValidationReport).skipped.map((s) => s.rule).sort(), ['cuda', 'lock', 'template']);
+  assert.equal((JSON.parse(run.stdout) as ValidationReport).skipped.map((s) => s.rule).sort(), [
+    'cuda',
+    'lock',
+    'template',
+  ]);
   run = await runValidate(['--manifest', join(ws.root, 'nope.toml')], {});
   assert.is(run.code, 2);
   assert.match(run.stderr, /nope\.toml does not exist/);

@@ -20,7 +20,7 @@ const AGREEING: [string, string][] = [
   ['continuations around the name and value', 'ARG \\\n  CUDA_VERSION=\\\n12.7\nFROM x\n'],
   ['a continuation inside a quoted value', 'ARG CUDA_VERSION="12\\\n.6"\nFROM x\n'],
   ['a comment line inside a continuation', 'ARG \\\n# the CUDA of the image\n    CUDA_VERSION=12.5\nFROM x\n'],
-  ['single quotes, lower-case keyword, escaped quote', "arg CUDA_VERSION='12.3'\nARG Q=\"a\\\"b\"\nFROM x\n"],
+  ['single quotes, lower-case keyword, escaped quote', 'arg CUDA_VERSION=\'12.3\'\nARG Q="a\\"b"\nFROM x\n'],
   ['a heredoc body is not an instruction', 'FROM x\nRUN <<EOF\nARG CUDA_VERSION=9.9\nEOF\nARG CUDA_VERSION=12.1\n'],
   ['no ARG at all', 'FROM x\nRUN echo ARG CUDA_VERSION=1\n'],
   ['several names in one ARG', 'ARG A=1 CUDA_VERSION=12.5\nFROM x\n'],
@@ -39,14 +39,24 @@ test('a stage-only CUDA_VERSION default is found, at its line and column', () =>
 
 test('a default after a line continuation is placed on the line it is written on', () => {
   const args = dockerfileArgs('ARG BASE=ubuntu \\\n    CUDA_VERSION=12.9 \\\n  ENVIRONMENT\nFROM x\n');
-  assert.equal(args.get('CUDA_VERSION'), { name: 'CUDA_VERSION', value: '12.9', line: 2, column: '    CUDA_VERSION='.length + 1 });
+  assert.equal(args.get('CUDA_VERSION'), {
+    name: 'CUDA_VERSION',
+    value: '12.9',
+    line: 2,
+    column: '    CUDA_VERSION='.length + 1,
+  });
   assert.equal(args.get('ENVIRONMENT'), { name: 'ENVIRONMENT', value: null, line: 3, column: 3 });
   assert.is(args.get('BASE')?.value, 'ubuntu');
 });
 
 test('the `# escape=` directive changes the continuation character', () => {
   const args = dockerfileArgs('# escape=`\nARG BASE=ubuntu `\n  CUDA_VERSION=12.0\nFROM x\n');
-  assert.equal(args.get('CUDA_VERSION'), { name: 'CUDA_VERSION', value: '12.0', line: 3, column: '  CUDA_VERSION='.length + 1 });
+  assert.equal(args.get('CUDA_VERSION'), {
+    name: 'CUDA_VERSION',
+    value: '12.0',
+    line: 3,
+    column: '  CUDA_VERSION='.length + 1,
+  });
 });
 
 test.run();

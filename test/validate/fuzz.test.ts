@@ -9,7 +9,11 @@ import { runCommand } from '../helpers/process.ts';
 import type { FuzzResult } from './fuzz.ts';
 
 test('300 random mutations of real manifests: no crash, no hang, clean findings', async () => {
-  const run = await runCommand(process.execPath, ['--import', 'tsx', join(repoRoot, 'test', 'validate', 'fuzz.ts'), '20260825', '300'], { timeoutMs: 60_000 });
+  const run = await runCommand(
+    process.execPath,
+    ['--import', 'tsx', join(repoRoot, 'test', 'validate', 'fuzz.ts'), '20260825', '300'],
+    { timeoutMs: 60_000 },
+  );
   assert.is(run.timedOut, false, 'the fuzz run hung');
   assert.is(run.code, 0, run.stderr);
   const result = JSON.parse(run.stdout) as FuzzResult;

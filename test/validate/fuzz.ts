@@ -10,7 +10,31 @@ import { validateManifestSource } from '../../scripts/lib/validate/index.ts';
 import { seeded } from '../helpers/random.ts';
 import { hasShared, repoRoot, sharedFixtures, testFixtures } from '../helpers/paths.ts';
 
-const SIGNIFICANT = ['[', ']', '{', '}', '=', '"', "'", ',', '.', '\n', '#', '\\', ' ', '\t', '"""', '[[', ']]', '0', '-', 'x', '\u0000', '\u00e9', '__proto__'];
+const SIGNIFICANT = [
+  '[',
+  ']',
+  '{',
+  '}',
+  '=',
+  '"',
+  "'",
+  ',',
+  '.',
+  '\n',
+  '#',
+  '\\',
+  ' ',
+  '\t',
+  '"""',
+  '[[',
+  ']]',
+  '0',
+  '-',
+  'x',
+  '\u0000',
+  '\u00e9',
+  '__proto__',
+];
 
 type Rand = () => number;
 const pick = <T>(r: Rand, list: T[]): T => list[Math.floor(r() * list.length)]!;
@@ -42,7 +66,24 @@ function byteMutation(r: Rand, text: string): string {
   }
 }
 
-const STRANGE_VALUES: unknown[] = [0, -1, 1.5, true, '', 'x', ' ', [], [1, 'a'], {}, { a: 1 }, { workspace: true }, ['linux-64'], '{{ x }}', '__proto__', 'linux-65'];
+const STRANGE_VALUES: unknown[] = [
+  0,
+  -1,
+  1.5,
+  true,
+  '',
+  'x',
+  ' ',
+  [],
+  [1, 'a'],
+  {},
+  { a: 1 },
+  { workspace: true },
+  ['linux-64'],
+  '{{ x }}',
+  '__proto__',
+  'linux-65',
+];
 
 function structureMutation(r: Rand, text: string): string | null {
   let data: Record<string, unknown>;
@@ -54,7 +95,9 @@ function structureMutation(r: Rand, text: string): string | null {
   // Walk to a random table and change one entry.
   let node: Record<string, unknown> = data;
   for (let depth = 0; depth < 4; depth++) {
-    const tables = Object.entries(node).filter(([, v]) => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date));
+    const tables = Object.entries(node).filter(
+      ([, v]) => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date),
+    );
     if (tables.length === 0 || r() < 0.3) break;
     node = pick(r, tables)[1] as Record<string, unknown>;
   }
@@ -87,7 +130,8 @@ export function corpus(): string[] {
   for (const f of readdirSync(local)) texts.push(readFileSync(join(local, f), 'utf8'));
   if (hasShared) {
     const shared = join(sharedFixtures, 'pixi', 'manifests');
-    for (const f of readdirSync(shared).filter((f) => f.endsWith('.toml'))) texts.push(readFileSync(join(shared, f), 'utf8'));
+    for (const f of readdirSync(shared).filter((f) => f.endsWith('.toml')))
+      texts.push(readFileSync(join(shared, f), 'utf8'));
   }
   return texts;
 }
@@ -104,7 +148,14 @@ export interface FuzzResult {
 export async function fuzz(seed: number, count: number): Promise<FuzzResult> {
   const r = seeded(seed);
   const texts = corpus();
-  const result: FuzzResult = { cases: 0, invalid: 0, crashes: [], badFindings: [], slowestMs: 0, prototypePolluted: false };
+  const result: FuzzResult = {
+    cases: 0,
+    invalid: 0,
+    crashes: [],
+    badFindings: [],
+    slowestMs: 0,
+    prototypePolluted: false,
+  };
   for (let i = 0; i < count; i++) {
     let text = pick(r, texts);
     const rounds = 1 + Math.floor(r() * 3);
@@ -115,16 +166,25 @@ export async function fuzz(seed: number, count: number): Promise<FuzzResult> {
       result.cases++;
       if (!report.ok) result.invalid++;
       for (const f of [...report.errors, ...report.warnings]) {
-        if (!/^[a-z]+\/[a-z0-9-]+$/.test(f.rule) || !f.message || f.line < 1 || f.column < 1 || typeof f.hint !== 'string') {
+        if (
+          !/^[a-z]+\/[a-z0-9-]+$/.test(f.rule) ||
+          !f.message ||
+          f.line < 1 ||
+          f.column < 1 ||
+          typeof f.hint !== 'string'
+        ) {
           result.badFindings.push(`case ${i}: ${JSON.stringify(f)}`);
         }
       }
     } catch (error) {
-      result.crashes.push(`case ${i} (seed ${seed}): ${error instanceof Error ? (error.stack ?? error.message).split('\n').slice(0, 3).join(' | ') : String(error)}`);
+      result.crashes.push(
+        `case ${i} (seed ${seed}): ${error instanceof Error ? (error.stack ?? error.message).split('\n').slice(0, 3).join(' | ') : String(error)}`,
+      );
     }
     result.slowestMs = Math.max(result.slowestMs, performance.now() - started);
   }
-  result.prototypePolluted = ({} as Record<string, unknown>).polluted !== undefined || Object.keys(Object.prototype).length > 0;
+  result.prototypePolluted =
+    ({} as Record<string, unknown>).polluted !== undefined || Object.keys(Object.prototype).length > 0;
   return result;
 }
 

@@ -54,7 +54,9 @@ export function lineOf(text: string, needle: string): number {
 }
 
 export function summary(report: ValidationReport): string {
-  return findings(report).map((f) => `${f.rule}@${f.file}:${f.line}:${f.column} ${f.message}`).join('\n');
+  return findings(report)
+    .map((f) => `${f.rule}@${f.file}:${f.line}:${f.column} ${f.message}`)
+    .join('\n');
 }
 
 /**
@@ -64,5 +66,8 @@ export function summary(report: ValidationReport): string {
  */
 export function runValidate(args: string[], options: RunOptions = {}): Promise<RunResult> {
   const loader = pathToFileURL(join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
-  return runCommand(process.execPath, ['--import', loader, join(repoRoot, 'scripts', 'validate.ts'), ...args], { timeoutMs: 30_000, ...options });
+  return runCommand(process.execPath, ['--import', loader, join(repoRoot, 'scripts', 'validate.ts'), ...args], {
+    timeoutMs: 30_000,
+    ...options,
+  });
 }

@@ -17,7 +17,9 @@ const pairs = (): { name: string; dir: string }[] => {
   const list = readdirSync(LOCAL).map((d) => ({ name: d, dir: join(LOCAL, d) }));
   if (hasShared) {
     const shared = join(sharedFixtures, 'pixi', 'locks');
-    for (const d of readdirSync(shared)) if (existsSync(join(shared, d, 'pixi.lock')) && !list.some((p) => p.name === d)) list.push({ name: d, dir: join(shared, d) });
+    for (const d of readdirSync(shared))
+      if (existsSync(join(shared, d, 'pixi.lock')) && !list.some((p) => p.name === d))
+        list.push({ name: d, dir: join(shared, d) });
   } else {
     console.log('lock tests: ../shared/fixtures is absent; using the three copied lock pairs (v5, v6, v7)');
   }
@@ -32,22 +34,47 @@ function copyPair(dir: string): string {
 }
 
 test('the three formats parse into environments, platforms and packages', async () => {
-  const v6 = await parseLockFile(readFileSync(join(LOCAL, 'CHTC__templates-GPUs__containers_pixi', 'pixi.lock'), 'utf8'));
+  const v6 = await parseLockFile(
+    readFileSync(join(LOCAL, 'CHTC__templates-GPUs__containers_pixi', 'pixi.lock'), 'utf8'),
+  );
   assert.is(v6.version, 6);
-  const torch = v6.environments.get('default')!.platforms.get('linux-64')!.find((p) => p.name === 'pytorch-gpu');
+  const torch = v6.environments
+    .get('default')!
+    .platforms.get('linux-64')!
+    .find((p) => p.name === 'pytorch-gpu');
   assert.equal([torch?.version], ['2.9.1']);
-  const v5 = await parseLockFile(readFileSync(join(LOCAL, 'pavelzw__pixi-docker-example__4-prod-environment', 'pixi.lock'), 'utf8'));
+  const v5 = await parseLockFile(
+    readFileSync(join(LOCAL, 'pavelzw__pixi-docker-example__4-prod-environment', 'pixi.lock'), 'utf8'),
+  );
   assert.is(v5.version, 5);
-  assert.ok(v5.environments.get('prod')!.platforms.get('linux-64')!.some((p) => p.name === 'python'));
+  assert.ok(
+    v5.environments
+      .get('prod')!
+      .platforms.get('linux-64')!
+      .some((p) => p.name === 'python'),
+  );
   const v7 = await parseLockFile(readFileSync(join(LOCAL, '2003cy__specml', 'pixi.lock'), 'utf8'));
   assert.is(v7.version, 7);
   assert.ok(v7.platformSubdirs.has('osx-arm64'));
-  assert.ok(v7.environments.get('default')!.platforms.get('linux-64')!.some((p) => p.kind === 'pypi'));
+  assert.ok(
+    v7.environments
+      .get('default')!
+      .platforms.get('linux-64')!
+      .some((p) => p.kind === 'pypi'),
+  );
 });
 
 test('file names give name, version and build', () => {
-  assert.equal(parseCondaFileName('https://x/linux-64/cuda-version-12.9-h4f385c5_3.conda'), { name: 'cuda-version', version: '12.9', build: 'h4f385c5_3' });
-  assert.equal(parseCondaFileName('https://x/noarch/_openmp_mutex-4.5-2_gnu.tar.bz2'), { name: '_openmp_mutex', version: '4.5', build: '2_gnu' });
+  assert.equal(parseCondaFileName('https://x/linux-64/cuda-version-12.9-h4f385c5_3.conda'), {
+    name: 'cuda-version',
+    version: '12.9',
+    build: 'h4f385c5_3',
+  });
+  assert.equal(parseCondaFileName('https://x/noarch/_openmp_mutex-4.5-2_gnu.tar.bz2'), {
+    name: '_openmp_mutex',
+    version: '4.5',
+    build: '2_gnu',
+  });
   assert.is(parseCondaFileName('https://x/wheel.whl'), null);
 });
 
@@ -70,11 +97,15 @@ test('a spec the lock violates is lock/spec-unsatisfied in every format', async 
     try {
       const text = readFileSync(join(root, 'pixi.toml'), 'utf8');
       const deps = (parse(text) as { dependencies?: Record<string, unknown> }).dependencies ?? {};
-      const name = Object.keys(deps).find((n) => typeof deps[n] === 'string' && new RegExp(`^${n}\\s*=`, 'm').test(text));
+      const name = Object.keys(deps).find(
+        (n) => typeof deps[n] === 'string' && new RegExp(`^${n}\\s*=`, 'm').test(text),
+      );
       if (!name) continue;
       writeFileSync(join(root, 'pixi.toml'), text.replace(new RegExp(`^${name}\\s*=.*$`, 'm'), `${name} = ">=9999"`));
       const report = await validateWorkspace({ root });
-      const hit = report.errors.find((e) => e.rule === 'lock/spec-unsatisfied' && e.message.startsWith(`pixi.lock has ${name} `));
+      const hit = report.errors.find(
+        (e) => e.rule === 'lock/spec-unsatisfied' && e.message.startsWith(`pixi.lock has ${name} `),
+      );
       assert.ok(hit, `${pair.name} (${name}): ${summary(report)}`);
     } finally {
       rmSync(root, { recursive: true, force: true });
@@ -83,7 +114,8 @@ test('a spec the lock violates is lock/spec-unsatisfied in every format', async 
 });
 
 test('conda version semantics (rattler): .*, ranges, pre-releases, exact bare versions, build globs', () => {
-  const check = (spec: string, version: string, build: string | null = null) => satisfies(condaRequirement(spec)!, version, build).ok;
+  const check = (spec: string, version: string, build: string | null = null) =>
+    satisfies(condaRequirement(spec)!, version, build).ok;
   assert.is(check('12.9.*', '12.9.79'), true);
   assert.is(check('12.9.*', '12.10.1'), false);
   assert.is(check('>=2.9.1,<3', '2.10.0'), true);

@@ -34,11 +34,20 @@ function workspaceRange(lines: string[]): [number, number] {
 }
 
 const MUTATIONS: Record<string, (text: string) => Mutant | null> = {
-  'unknown top-level key': (text) => ({ text: appendTable(text, '[foobar]\nmutant = 1'), rule: 'schema/unknown-key', marker: '[foobar]' }),
+  'unknown top-level key': (text) => ({
+    text: appendTable(text, '[foobar]\nmutant = 1'),
+    rule: 'schema/unknown-key',
+    marker: '[foobar]',
+  }),
   'typo in a task field': (text) => {
     const lines = text.split('\n');
     const at = lines.findIndex((l) => /(^|[{,]\s*)cmd\s*=/.test(l));
-    if (at < 0) return { text: appendTable(text, '[tasks.mutant-typo]\ncmdd = "echo"'), rule: 'schema/unknown-key', marker: 'cmdd =' };
+    if (at < 0)
+      return {
+        text: appendTable(text, '[tasks.mutant-typo]\ncmdd = "echo"'),
+        rule: 'schema/unknown-key',
+        marker: 'cmdd =',
+      };
     lines[at] = lines[at]!.replace(/(^|[{,]\s*)cmd(\s*=)/, '$1cmnd$2');
     return { text: lines.join('\n'), rule: 'schema/unknown-key', marker: lines[at]! };
   },
@@ -54,22 +63,72 @@ const MUTATIONS: Record<string, (text: string) => Mutant | null> = {
     }
     return null;
   },
-  'undefined feature': (text) => ({ text: appendTable(text, '[environments.mutant-env]\nfeatures = ["no-such-feature"]'), rule: 'manifest/undefined-feature', marker: 'features = ["no-such-feature"]' }),
-  'missing depends-on target': (text) => ({ text: appendTable(text, '[tasks.mutant-dep]\ncmd = "echo"\ndepends-on = ["no-such-task"]'), rule: 'manifest/missing-task', marker: 'depends-on = ["no-such-task"]' }),
-  'empty dependency spec': (text) => ({ text: insertInto(text, '[dependencies]', 'mutant-empty = ""'), rule: 'schema/empty-value', marker: 'mutant-empty = ""' }),
-  'wrong type': (text) => ({ text: insertInto(text, '[dependencies]', 'mutant-int = 3'), rule: 'schema/type', marker: 'mutant-int = 3' }),
+  'undefined feature': (text) => ({
+    text: appendTable(text, '[environments.mutant-env]\nfeatures = ["no-such-feature"]'),
+    rule: 'manifest/undefined-feature',
+    marker: 'features = ["no-such-feature"]',
+  }),
+  'missing depends-on target': (text) => ({
+    text: appendTable(text, '[tasks.mutant-dep]\ncmd = "echo"\ndepends-on = ["no-such-task"]'),
+    rule: 'manifest/missing-task',
+    marker: 'depends-on = ["no-such-task"]',
+  }),
+  'empty dependency spec': (text) => ({
+    text: insertInto(text, '[dependencies]', 'mutant-empty = ""'),
+    rule: 'schema/empty-value',
+    marker: 'mutant-empty = ""',
+  }),
+  'wrong type': (text) => ({
+    text: insertInto(text, '[dependencies]', 'mutant-int = 3'),
+    rule: 'schema/type',
+    marker: 'mutant-int = 3',
+  }),
   'CUDA mismatch': (text) => ({
-    text: appendTable(text, '[feature.mutant-cuda.system-requirements]\ncuda = "12.9"\n\n[feature.mutant-cuda.dependencies]\ncuda-version = "11.8.*"\n\n[environments.mutant-cuda]\nfeatures = ["mutant-cuda"]'),
+    text: appendTable(
+      text,
+      '[feature.mutant-cuda.system-requirements]\ncuda = "12.9"\n\n[feature.mutant-cuda.dependencies]\ncuda-version = "11.8.*"\n\n[environments.mutant-cuda]\nfeatures = ["mutant-cuda"]',
+    ),
     rule: 'cuda/pin-mismatch',
     marker: 'cuda-version = "11.8.*"',
   }),
-  'TOML syntax error': (text) => ({ text: appendTable(text, '[mutant-syntax]\nbroken = = 1'), rule: 'toml/syntax', marker: 'broken = = 1' }),
-  'bad environment name': (text) => ({ text: appendTable(text, '[environments.Mutant_Env]\nfeatures = []'), rule: 'manifest/environment-name', marker: '[environments.Mutant_Env]' }),
-  'bad task name': (text) => ({ text: appendTable(text, '[tasks."mutant task"]\ncmd = "echo"'), rule: 'manifest/task-name', marker: '[tasks."mutant task"]' }),
-  'task cycle': (text) => ({ text: appendTable(text, '[tasks.mutant-a]\ncmd = "echo"\ndepends-on = ["mutant-b"]\n\n[tasks.mutant-b]\ncmd = "echo"\ndepends-on = ["mutant-a"]'), rule: 'manifest/task-cycle', marker: 'depends-on = ["mutant-a"]' }),
-  'undeclared task argument': (text) => ({ text: appendTable(text, '[tasks.mutant-arg]\ncmd = "echo {{ who }}"'), rule: 'manifest/undeclared-task-arg', marker: 'cmd = "echo {{ who }}"' }),
-  'unknown [tool.pixi-condor] key': (text) => ({ text: insertInto(text, '[tool.pixi-condor]', 'repo = "ghcr.io/x/y"'), rule: 'schema/unknown-key', marker: 'repo = "ghcr.io/x/y"' }),
-  'unknown target platform': (text) => ({ text: appendTable(text, '[target.linux-65.dependencies]\nmutant = "*"'), rule: 'manifest/unknown-platform', marker: '[target.linux-65.dependencies]' }),
+  'TOML syntax error': (text) => ({
+    text: appendTable(text, '[mutant-syntax]\nbroken = = 1'),
+    rule: 'toml/syntax',
+    marker: 'broken = = 1',
+  }),
+  'bad environment name': (text) => ({
+    text: appendTable(text, '[environments.Mutant_Env]\nfeatures = []'),
+    rule: 'manifest/environment-name',
+    marker: '[environments.Mutant_Env]',
+  }),
+  'bad task name': (text) => ({
+    text: appendTable(text, '[tasks."mutant task"]\ncmd = "echo"'),
+    rule: 'manifest/task-name',
+    marker: '[tasks."mutant task"]',
+  }),
+  'task cycle': (text) => ({
+    text: appendTable(
+      text,
+      '[tasks.mutant-a]\ncmd = "echo"\ndepends-on = ["mutant-b"]\n\n[tasks.mutant-b]\ncmd = "echo"\ndepends-on = ["mutant-a"]',
+    ),
+    rule: 'manifest/task-cycle',
+    marker: 'depends-on = ["mutant-a"]',
+  }),
+  'undeclared task argument': (text) => ({
+    text: appendTable(text, '[tasks.mutant-arg]\ncmd = "echo {{ who }}"'),
+    rule: 'manifest/undeclared-task-arg',
+    marker: 'cmd = "echo {{ who }}"',
+  }),
+  'unknown [tool.pixi-condor] key': (text) => ({
+    text: insertInto(text, '[tool.pixi-condor]', 'repo = "ghcr.io/x/y"'),
+    rule: 'schema/unknown-key',
+    marker: 'repo = "ghcr.io/x/y"',
+  }),
+  'unknown target platform': (text) => ({
+    text: appendTable(text, '[target.linux-65.dependencies]\nmutant = "*"'),
+    rule: 'manifest/unknown-platform',
+    marker: '[target.linux-65.dependencies]',
+  }),
   'wrong type for channels': (text) => {
     const lines = text.split('\n');
     const [start, end] = workspaceRange(lines);
@@ -89,9 +148,12 @@ function manifests(): { name: string; text: string }[] {
   for (const f of readdirSync(local)) list.push({ name: `fixtures/${f}`, text: readFileSync(join(local, f), 'utf8') });
   if (hasShared) {
     const shared = join(sharedFixtures, 'pixi', 'manifests');
-    for (const f of readdirSync(shared).filter((f) => f.endsWith('.toml'))) list.push({ name: `shared/${f}`, text: readFileSync(join(shared, f), 'utf8') });
+    for (const f of readdirSync(shared).filter((f) => f.endsWith('.toml')))
+      list.push({ name: `shared/${f}`, text: readFileSync(join(shared, f), 'utf8') });
     const locks = join(sharedFixtures, 'pixi', 'locks');
-    for (const d of readdirSync(locks)) if (existsSync(join(locks, d, 'pixi.toml'))) list.push({ name: `shared/locks/${d}`, text: readFileSync(join(locks, d, 'pixi.toml'), 'utf8') });
+    for (const d of readdirSync(locks))
+      if (existsSync(join(locks, d, 'pixi.toml')))
+        list.push({ name: `shared/locks/${d}`, text: readFileSync(join(locks, d, 'pixi.toml'), 'utf8') });
   } else {
     console.log('mutations: ../shared/fixtures is absent; mutating the template and the copied fixtures only');
   }
@@ -114,9 +176,13 @@ test('every kind of mistake is detected in every manifest, with the right rule a
       applied++;
       const expectedLine = mutant.text.split('\n').findIndex((l) => l.includes(mutant.marker)) + 1;
       const report = await validateManifestSource(mutant.text);
-      const hit = report.errors.find((e) => e.rule === mutant.rule && e.line === expectedLine && !beforeRules.has(`${e.rule}@${e.line}`));
+      const hit = report.errors.find(
+        (e) => e.rule === mutant.rule && e.line === expectedLine && !beforeRules.has(`${e.rule}@${e.line}`),
+      );
       if (!hit) {
-        failures.push(`${manifest.name} / ${kind}: expected ${mutant.rule} on line ${expectedLine}, got ${JSON.stringify(report.errors.map((e) => `${e.rule}@${e.line}`))}`);
+        failures.push(
+          `${manifest.name} / ${kind}: expected ${mutant.rule} on line ${expectedLine}, got ${JSON.stringify(report.errors.map((e) => `${e.rule}@${e.line}`))}`,
+        );
       }
     }
   }

@@ -16,7 +16,8 @@ const KNOWN_DIFFERENCES: Record<string, { official: boolean; ours: boolean; reas
   'manifests/rerun-io__rerun__pixi.toml': {
     official: false,
     ours: true,
-    reason: 'activation.env value "" (EXECUTABLE_EXTENSION): pixi accepts empty values, the official schema demands minLength 1 (pixi.md §a.5)',
+    reason:
+      'activation.env value "" (EXECUTABLE_EXTENSION): pixi accepts empty values, the official schema demands minLength 1 (pixi.md §a.5)',
   },
 };
 
@@ -29,7 +30,9 @@ function corpus(): { name: string; path: string }[] {
   const manifests = join(sharedFixtures, 'pixi', 'manifests');
   const locks = join(sharedFixtures, 'pixi', 'locks');
   return [
-    ...readdirSync(manifests).filter((f) => f.endsWith('.toml')).map((f) => ({ name: `manifests/${f}`, path: join(manifests, f) })),
+    ...readdirSync(manifests)
+      .filter((f) => f.endsWith('.toml'))
+      .map((f) => ({ name: `manifests/${f}`, path: join(manifests, f) })),
     ...readdirSync(locks)
       .filter((d) => existsSync(join(locks, d, 'pixi.toml')))
       .map((d) => ({ name: `locks/${d}/pixi.toml`, path: join(locks, d, 'pixi.toml') })),
@@ -54,12 +57,18 @@ if (!hasShared) {
       const ours = await validateManifestSource(text, file.name);
       const known = KNOWN_DIFFERENCES[file.name];
       if (known) {
-        assert.is(officialOk, known.official, `${file.name}: the official schema changed its mind; update KNOWN_DIFFERENCES`);
+        assert.is(
+          officialOk,
+          known.official,
+          `${file.name}: the official schema changed its mind; update KNOWN_DIFFERENCES`,
+        );
         assert.is(ours.ok, known.ours, `${file.name}: ${ours.errors.map((e) => e.message).join('; ')}`);
         continue;
       }
       if (officialOk !== ours.ok) {
-        disagreements.push(`${file.name}: official ${officialOk ? 'valid' : 'invalid'}, ours ${ours.ok ? 'valid' : `invalid (${ours.errors.map((e) => `${e.rule} ${e.message}`).join('; ')})`}`);
+        disagreements.push(
+          `${file.name}: official ${officialOk ? 'valid' : 'invalid'}, ours ${ours.ok ? 'valid' : `invalid (${ours.errors.map((e) => `${e.rule} ${e.message}`).join('; ')})`}`,
+        );
       }
     }
     assert.equal(disagreements, []);
@@ -73,20 +82,69 @@ if (!hasShared) {
     const base = '[workspace]\nchannels = ["conda-forge"]\nplatforms = ["linux-64"]\n';
     // officialAccepts records what pixi.md §a.5 measured; pixiAccepts is what pixi does and we must do.
     const cases: { name: string; toml: string; pixiAccepts: boolean; officialAccepts: boolean; rule?: string }[] = [
-      { name: 'unknown platform', toml: base.replace('"linux-64"', '"linux-65"'), pixiAccepts: false, officialAccepts: true, rule: 'manifest/unknown-platform' },
-      { name: 'environment name with capitals', toml: `${base}[feature.a]\n[environments]\nMyEnv = ["a"]\n`, pixiAccepts: false, officialAccepts: true, rule: 'manifest/environment-name' },
-      { name: 'task name with a space', toml: `${base}[tasks]\n"bad name" = "echo"\n`, pixiAccepts: false, officialAccepts: true, rule: 'manifest/task-name' },
-      { name: 'undefined feature', toml: `${base}[environments]\nfoo = ["nope"]\n`, pixiAccepts: false, officialAccepts: true, rule: 'manifest/undefined-feature' },
-      { name: 'depends-on a missing task', toml: `${base}[tasks]\na = { cmd = "echo", depends-on = ["nope"] }\n`, pixiAccepts: false, officialAccepts: true, rule: 'manifest/missing-task' },
-      { name: 'empty activation env value', toml: `${base}[activation.env]\nEMPTY = ""\n`, pixiAccepts: true, officialAccepts: false },
-      { name: 'deprecated depends_on (warning only)', toml: `${base}[tasks]\nb = "echo"\na = { cmd = "echo", depends_on = ["b"] }\n`, pixiAccepts: true, officialAccepts: true, rule: 'manifest/deprecated-key' },
+      {
+        name: 'unknown platform',
+        toml: base.replace('"linux-64"', '"linux-65"'),
+        pixiAccepts: false,
+        officialAccepts: true,
+        rule: 'manifest/unknown-platform',
+      },
+      {
+        name: 'environment name with capitals',
+        toml: `${base}[feature.a]\n[environments]\nMyEnv = ["a"]\n`,
+        pixiAccepts: false,
+        officialAccepts: true,
+        rule: 'manifest/environment-name',
+      },
+      {
+        name: 'task name with a space',
+        toml: `${base}[tasks]\n"bad name" = "echo"\n`,
+        pixiAccepts: false,
+        officialAccepts: true,
+        rule: 'manifest/task-name',
+      },
+      {
+        name: 'undefined feature',
+        toml: `${base}[environments]\nfoo = ["nope"]\n`,
+        pixiAccepts: false,
+        officialAccepts: true,
+        rule: 'manifest/undefined-feature',
+      },
+      {
+        name: 'depends-on a missing task',
+        toml: `${base}[tasks]\na = { cmd = "echo", depends-on = ["nope"] }\n`,
+        pixiAccepts: false,
+        officialAccepts: true,
+        rule: 'manifest/missing-task',
+      },
+      {
+        name: 'empty activation env value',
+        toml: `${base}[activation.env]\nEMPTY = ""\n`,
+        pixiAccepts: true,
+        officialAccepts: false,
+      },
+      {
+        name: 'deprecated depends_on (warning only)',
+        toml: `${base}[tasks]\nb = "echo"\na = { cmd = "echo", depends_on = ["b"] }\n`,
+        pixiAccepts: true,
+        officialAccepts: true,
+        rule: 'manifest/deprecated-key',
+      },
     ];
     for (const c of cases) {
       const data = parse(c.toml);
       const ours = await validateManifestSource(c.toml);
       assert.is(ours.ok, c.pixiAccepts, `${c.name}: ours ${JSON.stringify(ours.errors)}`);
-      assert.is(validateOfficial(data) as boolean, c.officialAccepts, `${c.name}: the official schema's answer changed`);
-      if (c.rule) assert.ok([...ours.errors, ...ours.warnings].some((f) => f.rule === c.rule), `${c.name}: expected ${c.rule}, got ${JSON.stringify([...ours.errors, ...ours.warnings].map((f) => f.rule))}`);
+      assert.is(
+        validateOfficial(data) as boolean,
+        c.officialAccepts,
+        `${c.name}: the official schema's answer changed`,
+      );
+      if (c.rule)
+        assert.ok(
+          [...ours.errors, ...ours.warnings].some((f) => f.rule === c.rule),
+          `${c.name}: expected ${c.rule}, got ${JSON.stringify([...ours.errors, ...ours.warnings].map((f) => f.rule))}`,
+        );
     }
   });
 }

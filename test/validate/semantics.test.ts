@@ -3,7 +3,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { validateManifestSource } from '../../scripts/lib/validate/index.ts';
 
-const BASE = '[workspace]\nchannels = ["conda-forge"]\nplatforms = ["linux-64", "osx-arm64", { platform = "linux-64", cuda = "12.9" }]\n';
+const BASE =
+  '[workspace]\nchannels = ["conda-forge"]\nplatforms = ["linux-64", "osx-arm64", { platform = "linux-64", cuda = "12.9" }]\n';
 const rules = async (toml: string) => {
   const report = await validateManifestSource(BASE + toml);
   return [...report.errors.map((e) => `E ${e.rule}@${e.line}`), ...report.warnings.map((w) => `W ${w.rule}@${w.line}`)];
@@ -17,18 +18,31 @@ test('a 20,000-task depends-on chain is fine; closing it into a cycle is one err
 });
 
 test('rich platform names (synthesized and explicit) are usable by features; targets accept families', async () => {
-  assert.equal(await rules('[feature.gpu]\nplatforms = ["linux-64-cuda-12-9"]\n[environments]\ngpu = ["gpu"]\n[target.unix.dependencies]\nx = "*"\n[target.linux-64-cuda-12-9.dependencies]\ny = "*"\n'), []);
+  assert.equal(
+    await rules(
+      '[feature.gpu]\nplatforms = ["linux-64-cuda-12-9"]\n[environments]\ngpu = ["gpu"]\n[target.unix.dependencies]\nx = "*"\n[target.linux-64-cuda-12-9.dependencies]\ny = "*"\n',
+    ),
+    [],
+  );
   assert.equal(await rules('[feature.gpu]\nplatforms = ["win-64"]\n'), ['E manifest/unknown-platform@5']);
 });
 
 test('environments referenced by tasks must exist', async () => {
-  assert.equal(await rules('[tasks]\na = { cmd = "x", default-environment = "gpu" }\nb = { depends-on = [{ task = "a", environment = "cpu" }] }\n'), ['E manifest/undefined-environment@5', 'E manifest/undefined-environment@6']);
+  assert.equal(
+    await rules(
+      '[tasks]\na = { cmd = "x", default-environment = "gpu" }\nb = { depends-on = [{ task = "a", environment = "cpu" }] }\n',
+    ),
+    ['E manifest/undefined-environment@5', 'E manifest/undefined-environment@6'],
+  );
 });
 
 test('[project] is a deprecation warning; with [workspace] as well it is an error; feature "default" is reserved', async () => {
   const project = await validateManifestSource('[project]\nchannels = ["conda-forge"]\nplatforms = ["linux-64"]\n');
   assert.is(project.ok, true);
-  assert.equal(project.warnings.map((w) => w.rule), ['manifest/deprecated-key']);
+  assert.equal(
+    project.warnings.map((w) => w.rule),
+    ['manifest/deprecated-key'],
+  );
   assert.equal(await rules('[project]\nchannels = ["conda-forge"]\n'), ['E manifest/workspace-and-project@4']);
   assert.equal(await rules('[feature.default.dependencies]\nx = "*"\n'), ['E manifest/reserved-feature@4']);
 });

@@ -20,7 +20,13 @@ test.after.each(() => ws.remove());
 test('the template validates clean; the lock may lack tools and other platforms (warnings)', async () => {
   const report = await validateWorkspace({ root: repoRoot });
   assert.is(report.ok, true, summary(report));
-  for (const w of report.warnings) assert.ok(['lock/environment-missing', 'lock/platform-missing', 'submit/input-not-made', 'env/unknown-key'].includes(w.rule), summary(report));
+  for (const w of report.warnings)
+    assert.ok(
+      ['lock/environment-missing', 'lock/platform-missing', 'submit/input-not-made', 'env/unknown-key'].includes(
+        w.rule,
+      ),
+      summary(report),
+    );
   assert.ok(report.errors.length === 0);
 });
 
@@ -69,7 +75,11 @@ test('cuda/dockerfile-mismatch: an ARG continued over lines is read, the default
 });
 
 test('cuda/dockerfile-mismatch: a build-args override in [tool.pixi-condor] is what counts', async () => {
-  ws.edit('pixi.toml', 'submit-file = "mnist_gpu_docker.sub"', 'submit-file = "mnist_gpu_docker.sub"\nbuild-args = { CUDA_VERSION = "13.0" }');
+  ws.edit(
+    'pixi.toml',
+    'submit-file = "mnist_gpu_docker.sub"',
+    'submit-file = "mnist_gpu_docker.sub"\nbuild-args = { CUDA_VERSION = "13.0" }',
+  );
   const report = await validateWorkspace({ root: ws.root });
   assert.is(byRule(report, 'cuda/dockerfile-mismatch')[0]?.file, 'pixi.toml', summary(report));
 });
@@ -86,7 +96,11 @@ test('submit/syntax: a line the submit language does not allow is one finding at
 });
 
 test('cuda/driver-requirement: the submit file requires a driver of another CUDA major', async () => {
-  ws.edit('mnist_gpu_docker.sub', 'requirements = (GPUs_DriverVersion >= 12.0)', 'requirements = (GPUs_DriverVersion >= 11.0)');
+  ws.edit(
+    'mnist_gpu_docker.sub',
+    'requirements = (GPUs_DriverVersion >= 12.0)',
+    'requirements = (GPUs_DriverVersion >= 11.0)',
+  );
   let report = await validateWorkspace({ root: ws.root });
   let [hit] = byRule(report, 'cuda/driver-requirement');
   assert.ok(hit, summary(report));
@@ -110,7 +124,11 @@ test('submit/request-gpus and submit/gpus-minimum-capability', async () => {
 });
 
 test('submit/missing-input and submit/missing-executable name the path; a task output is only a warning', async () => {
-  ws.edit('mnist_gpu_docker.sub', 'transfer_input_files = job/main.py, MNIST_data.tar.gz', 'transfer_input_files = job/mian.py, MNIST_data.tar.gz');
+  ws.edit(
+    'mnist_gpu_docker.sub',
+    'transfer_input_files = job/main.py, MNIST_data.tar.gz',
+    'transfer_input_files = job/mian.py, MNIST_data.tar.gz',
+  );
   ws.edit('mnist_gpu_docker.sub', 'executable = job/mnist_gpu.sh', 'executable = job/missing.sh');
   const report = await validateWorkspace({ root: ws.root });
   const [input] = byRule(report, 'submit/missing-input');
@@ -127,7 +145,11 @@ test('a submit file in a subfolder: executable and inputs are relative to the wo
   ws.edit('pixi.toml', 'submit-file = "mnist_gpu_docker.sub"', 'submit-file = "condor/job.sub"');
   const report = await validateWorkspace({ root: ws.root });
   assert.is(report.ok, true, summary(report));
-  assert.equal(byRule(report, 'submit/input-not-made').map((f) => f.message.includes('MNIST_data.tar.gz')), [true], summary(report));
+  assert.equal(
+    byRule(report, 'submit/input-not-made').map((f) => f.message.includes('MNIST_data.tar.gz')),
+    [true],
+    summary(report),
+  );
   // A path written relative to the submit file's folder is what condor_submit would not find.
   ws.edit('condor/job.sub', 'executable = job/mnist_gpu.sh', 'executable = ../job/mnist_gpu.sh');
   const [hit] = byRule(await validateWorkspace({ root: ws.root }), 'submit/missing-executable');
@@ -140,7 +162,11 @@ test('a submit file in a subfolder: executable and inputs are relative to the wo
 test('initialdir: transfer_input_files are relative to it; a missing one is named with it', async () => {
   mkdirSync(join(ws.root, 'run'));
   writeFileSync(join(ws.root, 'run', 'main.py'), '');
-  ws.edit('mnist_gpu_docker.sub', 'transfer_input_files = job/main.py, MNIST_data.tar.gz', 'initialdir = run\ntransfer_input_files = main.py');
+  ws.edit(
+    'mnist_gpu_docker.sub',
+    'transfer_input_files = job/main.py, MNIST_data.tar.gz',
+    'initialdir = run\ntransfer_input_files = main.py',
+  );
   let report = await validateWorkspace({ root: ws.root });
   assert.is(report.ok, true, summary(report));
   ws.edit('mnist_gpu_docker.sub', 'transfer_input_files = main.py', 'transfer_input_files = main.py, job/main.py');
@@ -152,7 +178,11 @@ test('initialdir: transfer_input_files are relative to it; a missing one is name
 });
 
 test('submit/missing-input on a continued line, or made by a macro, is placed on its line', async () => {
-  ws.edit('mnist_gpu_docker.sub', 'transfer_input_files = job/main.py, MNIST_data.tar.gz', 'transfer_input_files = job/main.py, \\\n# a comment inside\n    job/absent.py, $(extra)\nextra = job/made_by_macro.py');
+  ws.edit(
+    'mnist_gpu_docker.sub',
+    'transfer_input_files = job/main.py, MNIST_data.tar.gz',
+    'transfer_input_files = job/main.py, \\\n# a comment inside\n    job/absent.py, $(extra)\nextra = job/made_by_macro.py',
+  );
   const text = ws.read('mnist_gpu_docker.sub');
   const report = await validateWorkspace({ root: ws.root });
   const missing = byRule(report, 'submit/missing-input');
@@ -176,7 +206,12 @@ test('submit/plan: a submit file submit cannot plan is one finding', async () =>
 test('submit/image-repository: only compared when the submit file has a container_image line', async () => {
   let report = await validateWorkspace({ root: ws.root });
   assert.is(byRule(report, 'submit/image-repository').length, 0);
-  ws.write('mnist_gpu_docker.sub', ws.read('mnist_gpu_docker.sub').replace('queue 1', 'container_image = docker://ghcr.io/alice/pixi-condor:default-noble-cuda12.9\nqueue 1'));
+  ws.write(
+    'mnist_gpu_docker.sub',
+    ws
+      .read('mnist_gpu_docker.sub')
+      .replace('queue 1', 'container_image = docker://ghcr.io/alice/pixi-condor:default-noble-cuda12.9\nqueue 1'),
+  );
   report = await validateWorkspace({ root: ws.root });
   assert.is(byRule(report, 'submit/image-repository').length, 0, '{owner} matches any owner');
   ws.edit('mnist_gpu_docker.sub', 'ghcr.io/alice/pixi-condor', 'docker.io/alice/other-image');
@@ -187,9 +222,16 @@ test('submit/image-repository: only compared when the submit file has a containe
 test('template/environment-missing and template/image-platform', async () => {
   ws.edit('pixi.toml', 'environment = "default"', 'environment = "gpu"');
   let report = await validateWorkspace({ root: ws.root });
-  assert.is(byRule(report, 'template/environment-missing')[0]?.line, lineOf(ws.read('pixi.toml'), 'environment = "gpu"'));
+  assert.is(
+    byRule(report, 'template/environment-missing')[0]?.line,
+    lineOf(ws.read('pixi.toml'), 'environment = "gpu"'),
+  );
   ws.edit('pixi.toml', 'environment = "gpu"', 'environment = "default"');
-  ws.edit('pixi.toml', 'platforms = ["linux-64", "linux-aarch64", "osx-arm64", "osx-64"]', 'platforms = ["linux-aarch64", "osx-arm64", "osx-64"]');
+  ws.edit(
+    'pixi.toml',
+    'platforms = ["linux-64", "linux-aarch64", "osx-arm64", "osx-64"]',
+    'platforms = ["linux-aarch64", "osx-arm64", "osx-64"]',
+  );
   report = await validateWorkspace({ root: ws.root });
   assert.ok(byRule(report, 'template/image-platform')[0], summary(report));
 });
@@ -223,7 +265,10 @@ test('lock/environment-missing is an error for the image environment, lock/missi
   ws.edit('pixi.lock', /^ {2}default:$/m, '  other:');
   let report = await validateWorkspace({ root: ws.root });
   const missing = byRule(report, 'lock/environment-missing');
-  assert.ok(report.errors.some((e) => e.rule === 'lock/environment-missing' && e.message.includes("'default'")), summary(report));
+  assert.ok(
+    report.errors.some((e) => e.rule === 'lock/environment-missing' && e.message.includes("'default'")),
+    summary(report),
+  );
   assert.ok(missing.every((f) => f.file === 'pixi.lock'));
   rmSync(join(ws.root, 'pixi.lock'));
   report = await validateWorkspace({ root: ws.root });
@@ -260,7 +305,10 @@ test('saveCache: false (dry runs) reads the cache but writes nothing: no .pixi-c
   // With a cache present, saveCache: false still reads it (the tampered version is reported)...
   await validateWorkspace({ root: ws.root });
   const cachePath = join(ws.root, CACHE_FILE);
-  const tampered = readFileSync(cachePath, 'utf8').replace(/\["conda","pytorch-gpu","2\.9\.1"/, '["conda","pytorch-gpu","2.8.0"');
+  const tampered = readFileSync(cachePath, 'utf8').replace(
+    /\["conda","pytorch-gpu","2\.9\.1"/,
+    '["conda","pytorch-gpu","2.8.0"',
+  );
   writeFileSync(cachePath, tampered);
   report = await validateWorkspace({ root: ws.root, saveCache: false });
   assert.ok(byRule(report, 'lock/spec-unsatisfied')[0], summary(report));

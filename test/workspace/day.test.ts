@@ -16,7 +16,8 @@ import { eventLogDir } from '../condor/fixtures.ts';
 import { standInBin } from '../condor/workspace.ts';
 
 const skipReason = await dockerSkipReason();
-if (skipReason) console.log(`workspace/day.test.ts: skipping the chained day (validate -> build-image -> submit): ${skipReason}`);
+if (skipReason)
+  console.log(`workspace/day.test.ts: skipping the chained day (validate -> build-image -> submit): ${skipReason}`);
 const dayTest = skipReason ? test.skip : test;
 
 let ws: TestWorkspace;
@@ -33,12 +34,17 @@ test.before(async () => {
   writeFileSync(join(ws.root, 'MNIST_data.tar.gz'), 'stand-in archive');
   condorDir = mkdtempSync(join(tmpdir(), 'pixi-condor-day-condor-'));
   dockerConfig = mkdtempSync(join(tmpdir(), 'pixi-condor-day-docker-'));
-  writeFileSync(join(condorDir, 'scenario.json'), JSON.stringify({ mode: 'ok', log: join(eventLogDir, 'chtc_pytorch_cnn_docker_gpu.log'), delayMs: 10 }));
+  writeFileSync(
+    join(condorDir, 'scenario.json'),
+    JSON.stringify({ mode: 'ok', log: join(eventLogDir, 'chtc_pytorch_cnn_docker_gpu.log'), delayMs: 10 }),
+  );
 });
 
 test.after(() => {
   if (skipReason) return;
-  for (const pid of readFileSync(join(condorDir, 'pids'), { encoding: 'utf8', flag: 'a+' }).split('\n').filter(Boolean)) {
+  for (const pid of readFileSync(join(condorDir, 'pids'), { encoding: 'utf8', flag: 'a+' })
+    .split('\n')
+    .filter(Boolean)) {
     try {
       process.kill(Number(pid));
     } catch {
@@ -65,13 +71,23 @@ dayTest('validate -> build-image -> submit -> status: one digest from the regist
   assert.is(build.code, 0, build.stdout + build.stderr);
   const image = JSON.parse(ws.read('.pixi-condor/image.json'));
   const [, path, tag] = /^[^/]+\/(.+):([^:]+)$/.exec(`${image.repository}:${image.contentTag}`)!;
-  assert.is(await registryDigest(process.env.PIXI_CONDOR_TEST_REGISTRY!, path!, tag!), image.digest, 'the registry serves the recorded digest');
+  assert.is(
+    await registryDigest(process.env.PIXI_CONDOR_TEST_REGISTRY!, path!, tag!),
+    image.digest,
+    'the registry serves the recorded digest',
+  );
 
   const submit = await runScript('submit.ts', ['--interval', '40'], { env: condorEnv(), timeoutMs: 60_000 });
   assert.is(submit.code, 0, submit.stdout + submit.stderr);
-  const calls = readFileSync(join(condorDir, 'calls.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+  const calls = readFileSync(join(condorDir, 'calls.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
   const submitCall = calls.find((call) => call.tool === 'condor_submit');
-  assert.ok(submitCall.argv.includes(`container_image = docker://${image.repository}@${image.digest}`), 'submit pins the recorded digest');
+  assert.ok(
+    submitCall.argv.includes(`container_image = docker://${image.repository}@${image.digest}`),
+    'submit pins the recorded digest',
+  );
   assert.match(submit.stdout, /completed: exit 0/);
 
   const job = JSON.parse(readFileSync(join(ws.root, '.pixi-condor', 'jobs', '4242.json'), 'utf8'));
@@ -80,7 +96,10 @@ dayTest('validate -> build-image -> submit -> status: one digest from the regist
   const status = await runScript('status.ts', ['--once', '--json'], { env: condorEnv(), timeoutMs: 30_000 });
   assert.is(status.code, 0, status.stdout + status.stderr);
   const state = JSON.parse(status.stdout);
-  assert.equal(state.jobs.map((j: { id: string; state: string; exitCode: number }) => [j.id, j.state, j.exitCode]), [['4242.0', 'completed', 0]]);
+  assert.equal(
+    state.jobs.map((j: { id: string; state: string; exitCode: number }) => [j.id, j.state, j.exitCode]),
+    [['4242.0', 'completed', 0]],
+  );
 });
 
 test.run();

@@ -36,14 +36,19 @@ test('both base images, CUDA_VERSION and ENVIRONMENT are build args with pinned 
 });
 
 test('pixi.toml and pixi.lock are copied before anything else, and nothing else is copied from the context', () => {
-  const contextCopies = instructions.filter((i) => (i.keyword === 'COPY' || i.keyword === 'ADD') && !i.flags.includes('from'));
-  assert.equal(contextCopies.map((i) => i.args), ['pixi.toml pixi.lock ./']);
+  const contextCopies = instructions.filter(
+    (i) => (i.keyword === 'COPY' || i.keyword === 'ADD') && !i.flags.includes('from'),
+  );
+  assert.equal(
+    contextCopies.map((i) => i.args),
+    ['pixi.toml pixi.lock ./'],
+  );
   const firstRun = instructions.findIndex((i) => i.keyword === 'RUN');
   const copy = instructions.findIndex((i) => i.keyword === 'COPY');
   assert.ok(copy < firstRun, 'the COPY of the manifest comes before the first RUN');
 });
 
-test('the seed\'s recipe: CONDA_OVERRIDE_CUDA, pixi install --locked, shell-hook entrypoint', () => {
+test("the seed's recipe: CONDA_OVERRIDE_CUDA, pixi install --locked, shell-hook entrypoint", () => {
   assert.match(text, /^ENV CONDA_OVERRIDE_CUDA=\$\{CUDA_VERSION\}$/m);
   assert.match(text, /^RUN pixi install --locked --environment "\$\{ENVIRONMENT\}"$/m);
   assert.match(text, /pixi shell-hook --environment "\$\{ENVIRONMENT\}" --shell bash >> \/app\/entrypoint\.sh/);
@@ -52,7 +57,10 @@ test('the seed\'s recipe: CONDA_OVERRIDE_CUDA, pixi install --locked, shell-hook
 });
 
 test('the final stage keeps the environment at the same prefix', () => {
-  assert.match(text, /^COPY --from=build \/app\/\.pixi\/envs\/\$\{ENVIRONMENT\} \/app\/\.pixi\/envs\/\$\{ENVIRONMENT\}$/m);
+  assert.match(
+    text,
+    /^COPY --from=build \/app\/\.pixi\/envs\/\$\{ENVIRONMENT\} \/app\/\.pixi\/envs\/\$\{ENVIRONMENT\}$/m,
+  );
 });
 
 test('no "# syntax=" line (BuildKit would try to pull a frontend image)', () => {
@@ -60,7 +68,10 @@ test('no "# syntax=" line (BuildKit would try to pull a frontend image)', () => 
 });
 
 test('.dockerignore lets in pixi.toml and pixi.lock only', () => {
-  const lines = readFileSync(join(repoRoot, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const lines = readFileSync(join(repoRoot, '.dockerignore'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   assert.equal(lines, ['*', '!pixi.toml', '!pixi.lock']);
 });
 

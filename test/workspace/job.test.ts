@@ -50,7 +50,7 @@ test('main.py rejects a non-positive epoch count', async () => {
   assert.match(result.stderr, /--epochs must be at least 1/);
 });
 
-test('mnist_gpu.sh: valid bash, strips the entrypoint\'s exec line, fails clearly without the archive', async () => {
+test("mnist_gpu.sh: valid bash, strips the entrypoint's exec line, fails clearly without the archive", async () => {
   const script = readFileSync(join(repoRoot, 'job', 'mnist_gpu.sh'), 'utf8');
   assert.match(script, /\. <\(sed '\$d' "\$ENTRYPOINT"\)/);
   const syntax = await runCommand('bash', ['-n', 'job/mnist_gpu.sh'], { timeoutMs: 10_000 });

@@ -21,17 +21,19 @@ const seed = readLock(join(testFixtures, 'workspace', 'chtc-containers-pixi.lock
 function defaultLinuxPackages(lock: Lock): Map<string, string> {
   const byUrl = new Map(lock.packages.map((p) => [p.conda ?? p.pypi ?? '', `${p.sha256} ${p.md5 ?? ''}`]));
   const selected = lock.environments.default?.packages['linux-64'] ?? [];
-  return new Map(selected.map((s) => {
-    const url = s.conda ?? s.pypi ?? '';
-    return [url, byUrl.get(url) ?? 'MISSING FROM packages:'];
-  }));
+  return new Map(
+    selected.map((s) => {
+      const url = s.conda ?? s.pypi ?? '';
+      return [url, byUrl.get(url) ?? 'MISSING FROM packages:'];
+    }),
+  );
 }
 
 test('the lock is format v6', () => {
   assert.is(template.version, 6);
 });
 
-test('default/linux-64 locks exactly the seed\'s packages, with the same hashes', () => {
+test("default/linux-64 locks exactly the seed's packages, with the same hashes", () => {
   const mine = defaultLinuxPackages(template);
   const theirs = defaultLinuxPackages(seed);
   assert.ok(theirs.size > 100, `the seed lock should have >100 packages, has ${theirs.size}`);
@@ -55,9 +57,18 @@ test('every package an environment selects is described in packages:', () => {
 
 test('the locked CUDA stack matches the manifest: pytorch CUDA 12.9 build, cuda-version 12.9', () => {
   const urls = [...defaultLinuxPackages(template).keys()];
-  assert.ok(urls.some((u) => /\/pytorch-2\.9\.\d+-cuda129_/.test(u)), 'a pytorch 2.9 cuda129 build');
-  assert.ok(urls.some((u) => /\/cuda-version-12\.9-/.test(u)), 'cuda-version 12.9');
-  assert.ok(urls.some((u) => /\/torchvision-0\.24\.\d+-/.test(u)), 'torchvision 0.24');
+  assert.ok(
+    urls.some((u) => /\/pytorch-2\.9\.\d+-cuda129_/.test(u)),
+    'a pytorch 2.9 cuda129 build',
+  );
+  assert.ok(
+    urls.some((u) => /\/cuda-version-12\.9-/.test(u)),
+    'cuda-version 12.9',
+  );
+  assert.ok(
+    urls.some((u) => /\/torchvision-0\.24\.\d+-/.test(u)),
+    'torchvision 0.24',
+  );
 });
 
 test.run();

@@ -8,6 +8,7 @@ import { parse } from 'smol-toml';
 import { repoRoot } from '../helpers/paths.ts';
 import { runScript } from '../helpers/process.ts';
 
+// biome-ignore lint/suspicious/noExplicitAny: a TOML table read for assertions, any shape
 type Table = Record<string, any>;
 const manifestText = readFileSync(join(repoRoot, 'pixi.toml'), 'utf8');
 // smol-toml builds null-prototype tables; a JSON round trip gives plain objects for deep equality.
@@ -16,7 +17,8 @@ const manifest = JSON.parse(JSON.stringify(parse(manifestText))) as Table;
 /** Every task of the manifest with where it is defined: [tasks] and [feature.X.tasks]. */
 function allTasks(): { where: string; name: string; task: Table | string }[] {
   const found: { where: string; name: string; task: Table | string }[] = [];
-  for (const [name, task] of Object.entries((manifest.tasks ?? {}) as Table)) found.push({ where: 'tasks', name, task });
+  for (const [name, task] of Object.entries((manifest.tasks ?? {}) as Table))
+    found.push({ where: 'tasks', name, task });
   for (const [feature, body] of Object.entries((manifest.feature ?? {}) as Table)) {
     for (const [name, task] of Object.entries(((body as Table).tasks ?? {}) as Table)) {
       found.push({ where: `feature.${feature}.tasks`, name, task });
@@ -36,12 +38,19 @@ test('the manifest starts with the #:schema directive editors read', () => {
 });
 
 test('every task has a description', () => {
-  const missing = allTasks().filter(({ task }) => typeof task === 'string' || typeof task.description !== 'string' || task.description === '');
-  assert.equal(missing.map(({ where, name }) => `${where}.${name}`), []);
+  const missing = allTasks().filter(
+    ({ task }) => typeof task === 'string' || typeof task.description !== 'string' || task.description === '',
+  );
+  assert.equal(
+    missing.map(({ where, name }) => `${where}.${name}`),
+    [],
+  );
 });
 
 test('every task that runs a script points at a script that exists', () => {
-  const scripts = allTasks().map(({ task }) => scriptOf(task)).filter((s): s is string => s !== null);
+  const scripts = allTasks()
+    .map(({ task }) => scriptOf(task))
+    .filter((s): s is string => s !== null);
   assert.ok(scripts.length >= 6, `expected the tool tasks to run scripts, found ${scripts.length}`);
   const missing = scripts.filter((script) => !existsSync(join(repoRoot, script)));
   assert.equal(missing, [], `tasks point at missing scripts: ${missing.join(', ')}`);
@@ -68,7 +77,7 @@ test('script tasks run their npm install first, which runs only when the lock ch
   assert.ok((tasks._install.outputs as string[]).length > 0);
 });
 
-test('the training environment is the seed\'s: CUDA 12.9 pins on linux-64', () => {
+test("the training environment is the seed's: CUDA 12.9 pins on linux-64", () => {
   assert.equal(manifest['system-requirements'], { cuda: '12.9' });
   assert.equal(manifest.target['linux-64'].dependencies, {
     'pytorch-gpu': '>=2.9.1,<3',

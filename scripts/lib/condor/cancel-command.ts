@@ -20,15 +20,27 @@ export async function runCancel(parsed: ParsedCommand): Promise<number> {
   const root = findWorkspaceRoot();
   const arg = parsed.positionals[0];
   const record = arg !== undefined ? await readJobRecord(root, parseClusterArg(arg)) : await latestJobRecord(root);
-  if (!record) throw new UserError('no job has been submitted from this workspace yet', { hint: 'name the cluster: `pixi run cancel 4242`' });
+  if (!record)
+    throw new UserError('no job has been submitted from this workspace yet', {
+      hint: 'name the cluster: `pixi run cancel 4242`',
+    });
   const procs = record.procs.length;
-  process.stdout.write(`removing job ${record.cluster} (${record.batchName}, ${procs} proc${procs === 1 ? '' : 's'}, submitted ${record.submittedAt} from ${record.submitFile})\n`);
-  const shell = new Shell({ dryRun: booleanOption(parsed, 'dry-run'), log: (line) => process.stdout.write(line + '\n') });
-  const result = await shell.run(['condor_rm', String(record.cluster)], { cwd: root, nothrow: true, timeoutMs: 120_000 });
+  process.stdout.write(
+    `removing job ${record.cluster} (${record.batchName}, ${procs} proc${procs === 1 ? '' : 's'}, submitted ${record.submittedAt} from ${record.submitFile})\n`,
+  );
+  const shell = new Shell({
+    dryRun: booleanOption(parsed, 'dry-run'),
+    log: (line) => process.stdout.write(line + '\n'),
+  });
+  const result = await shell.run(['condor_rm', String(record.cluster)], {
+    cwd: root,
+    nothrow: true,
+    timeoutMs: 120_000,
+  });
   if (result.skipped) return 0;
   if (result.stdout.trim()) process.stdout.write(result.stdout.trim() + '\n');
   if (result.exitCode !== 0) {
-    throw new UserError(`condor_rm ${record.cluster} failed: ${(lastLine(result.stderr) || `exit ${result.exitCode}`)}`, {
+    throw new UserError(`condor_rm ${record.cluster} failed: ${lastLine(result.stderr) || `exit ${result.exitCode}`}`, {
       hint: `the job may have left the queue already: \`pixi run status ${record.cluster} --once\` shows how it ended`,
     });
   }

@@ -25,9 +25,19 @@ export function submitIdLine(submitId: string): string {
  * The cluster a tagged submission queued, from `condor_q -constraint ... -af ClusterId ProcId`
  * (one `C P` line per proc still queued); null when none is queued or condor_q cannot be asked.
  */
-export async function findSubmittedCluster(shell: Shell, submitId: string, cwd: string): Promise<SubmittedCluster | null> {
+export async function findSubmittedCluster(
+  shell: Shell,
+  submitId: string,
+  cwd: string,
+): Promise<SubmittedCluster | null> {
   const argv = ['condor_q', '-constraint', `${SUBMIT_ID_ATTRIBUTE} == "${submitId}"`, '-af', 'ClusterId', 'ProcId'];
-  const result = await shell.run(argv, { cwd, readOnly: true, nothrow: true, timeoutMs: 60_000, ownProcessGroup: true });
+  const result = await shell.run(argv, {
+    cwd,
+    readOnly: true,
+    nothrow: true,
+    timeoutMs: 60_000,
+    ownProcessGroup: true,
+  });
   if (result.exitCode !== 0) return null;
   const procs = new Map<number, number[]>();
   for (const line of result.stdout.split('\n')) {
@@ -67,7 +77,14 @@ export function deferSignals(): DeferredSignals {
  * Run condor_submit; return the cluster it queued, or throw a UserError with its ERROR lines
  * and a hint. A run that may have queued a job without saying which says so.
  */
-export async function runCondorSubmit(shell: Shell, argv: string[], cwd: string, submitId: string, signals: DeferredSignals, warn: (line: string) => void): Promise<SubmittedCluster> {
+export async function runCondorSubmit(
+  shell: Shell,
+  argv: string[],
+  cwd: string,
+  submitId: string,
+  signals: DeferredSignals,
+  warn: (line: string) => void,
+): Promise<SubmittedCluster> {
   const result = await shell.run(argv, { cwd, nothrow: true, timeoutMs: 300_000, ownProcessGroup: true });
   const output = parseSubmitOutput(result.stdout, result.stderr);
   for (const warning of output.warnings) warn(warning);
@@ -79,7 +96,9 @@ export async function runCondorSubmit(shell: Shell, argv: string[], cwd: string,
   const stopped = interrupted !== null || result.signal != null || result.exitCode >= 128;
   if (result.exitCode === 0 && !stopped) {
     if (output.noJobs) {
-      throw new UserError(`condor_submit queued no jobs: ${output.noJobs}`, { hint: 'the queue statement expands to nothing: check `queue N` and its item list (`pixi run submit --dry-run` lists the procs)' });
+      throw new UserError(`condor_submit queued no jobs: ${output.noJobs}`, {
+        hint: 'the queue statement expands to nothing: check `queue N` and its item list (`pixi run submit --dry-run` lists the procs)',
+      });
     }
     // It says it succeeded but not where: ask the schedd for the submission's tag.
     const found = await findSubmittedCluster(shell, submitId, cwd);
@@ -87,11 +106,15 @@ export async function runCondorSubmit(shell: Shell, argv: string[], cwd: string,
       warn(`condor_submit printed no cluster id; condor_q finds this submission as cluster ${found.cluster}`);
       return found;
     }
-    throw new UserError(`condor_submit exited 0 but printed no cluster id (${lastLine(result.stdout) || 'no output'}), and \`${lookup}\` finds no job`, {
-      hint: `if a job was queued and has already left the queue, \`condor_history -constraint '${SUBMIT_ID_ATTRIBUTE} == "${submitId}"'\` shows it`,
-    });
+    throw new UserError(
+      `condor_submit exited 0 but printed no cluster id (${lastLine(result.stdout) || 'no output'}), and \`${lookup}\` finds no job`,
+      {
+        hint: `if a job was queued and has already left the queue, \`condor_history -constraint '${SUBMIT_ID_ATTRIBUTE} == "${submitId}"'\` shows it`,
+      },
+    );
   }
-  const message = output.errors.length > 0 ? output.errors.join(' ') : lastLine(result.stderr) || `exit ${result.exitCode}`;
+  const message =
+    output.errors.length > 0 ? output.errors.join(' ') : lastLine(result.stderr) || `exit ${result.exitCode}`;
   if (stopped) {
     const how = result.signal ?? interrupted ?? `exit ${result.exitCode}`;
     // Stopped part way, it may have queued the job before it could say so.
@@ -107,4 +130,3 @@ export async function runCondorSubmit(shell: Shell, argv: string[], cwd: string,
   }
   throw new UserError(`condor_submit failed: ${message}`, { hint: submitFailureHint(output.errors) });
 }
-

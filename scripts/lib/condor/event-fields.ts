@@ -144,7 +144,10 @@ function readTermination(text: EventText, out: EventDetails, lines: string[]): v
   for (const line of lines) {
     if (line.endsWith('Total Bytes Sent By Job') || (text.code === 4 && line.endsWith('Run Bytes Sent By Job'))) {
       out.bytesSent = firstInt(line);
-    } else if (line.endsWith('Total Bytes Received By Job') || (text.code === 4 && line.endsWith('Run Bytes Received By Job'))) {
+    } else if (
+      line.endsWith('Total Bytes Received By Job') ||
+      (text.code === 4 && line.endsWith('Run Bytes Received By Job'))
+    ) {
       out.bytesReceived = firstInt(line);
     }
   }
@@ -188,7 +191,9 @@ function readRemoteError(text: EventText, out: EventDetails): void {
 }
 
 function readTransfer(text: EventText, out: EventDetails): void {
-  const m = /^(Entered queue to transfer|Started transferring|Finished transferring) (input|output) files/.exec(text.headline);
+  const m = /^(Entered queue to transfer|Started transferring|Finished transferring) (input|output) files/.exec(
+    text.headline,
+  );
   if (!m) return;
   out.transfer = {
     direction: m[2] as 'input' | 'output',
@@ -227,7 +232,8 @@ export function resourceRows(lines: string[], only?: ReadonlySet<string>): Recor
       if (labels.length > 3 && cell.start > labels[2]!.end) key = 'assigned';
       else {
         let best = labels[0];
-        for (const label of labels) if (Math.abs(label.end - cell.end) < Math.abs((best?.end ?? 0) - cell.end)) best = label;
+        for (const label of labels)
+          if (Math.abs(label.end - cell.end) < Math.abs((best?.end ?? 0) - cell.end)) best = label;
         key = best?.text.toLowerCase();
       }
       if (key === 'usage' || key === 'request' || key === 'allocated' || key === 'assigned') row[key] = cell.text;

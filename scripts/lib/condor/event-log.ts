@@ -13,18 +13,54 @@ export type { EventDetails, ResourceRow, TransferStep } from './event-fields.ts'
 
 /** Names of the event numbers in htcondor.md §c.3 (ULOG_* without the prefix, lower case). */
 export const EVENT_NAMES: Readonly<Record<number, string>> = {
-  0: 'submit', 1: 'execute', 2: 'executable_error', 3: 'checkpointed', 4: 'job_evicted',
-  5: 'job_terminated', 6: 'image_size', 7: 'shadow_exception', 8: 'generic', 9: 'job_aborted',
-  10: 'job_suspended', 11: 'job_unsuspended', 12: 'job_held', 13: 'job_released',
-  14: 'node_execute', 15: 'node_terminated', 16: 'post_script_terminated', 17: 'globus_submit',
-  18: 'globus_submit_failed', 19: 'globus_resource_up', 20: 'globus_resource_down',
-  21: 'remote_error', 22: 'job_disconnected', 23: 'job_reconnected', 24: 'job_reconnect_failed',
-  25: 'grid_resource_up', 26: 'grid_resource_down', 27: 'grid_submit', 28: 'job_ad_information',
-  29: 'job_status_unknown', 30: 'job_status_known', 31: 'job_stage_in', 32: 'job_stage_out',
-  33: 'attribute_update', 34: 'presskip', 35: 'cluster_submit', 36: 'cluster_remove',
-  37: 'factory_paused', 38: 'factory_resumed', 39: 'none', 40: 'file_transfer',
-  41: 'reserve_space', 42: 'release_space', 43: 'file_complete', 44: 'file_used',
-  45: 'file_removed', 46: 'dataflow_job_skipped', 47: 'common_files',
+  0: 'submit',
+  1: 'execute',
+  2: 'executable_error',
+  3: 'checkpointed',
+  4: 'job_evicted',
+  5: 'job_terminated',
+  6: 'image_size',
+  7: 'shadow_exception',
+  8: 'generic',
+  9: 'job_aborted',
+  10: 'job_suspended',
+  11: 'job_unsuspended',
+  12: 'job_held',
+  13: 'job_released',
+  14: 'node_execute',
+  15: 'node_terminated',
+  16: 'post_script_terminated',
+  17: 'globus_submit',
+  18: 'globus_submit_failed',
+  19: 'globus_resource_up',
+  20: 'globus_resource_down',
+  21: 'remote_error',
+  22: 'job_disconnected',
+  23: 'job_reconnected',
+  24: 'job_reconnect_failed',
+  25: 'grid_resource_up',
+  26: 'grid_resource_down',
+  27: 'grid_submit',
+  28: 'job_ad_information',
+  29: 'job_status_unknown',
+  30: 'job_status_known',
+  31: 'job_stage_in',
+  32: 'job_stage_out',
+  33: 'attribute_update',
+  34: 'presskip',
+  35: 'cluster_submit',
+  36: 'cluster_remove',
+  37: 'factory_paused',
+  38: 'factory_resumed',
+  39: 'none',
+  40: 'file_transfer',
+  41: 'reserve_space',
+  42: 'release_space',
+  43: 'file_complete',
+  44: 'file_used',
+  45: 'file_removed',
+  46: 'dataflow_job_skipped',
+  47: 'common_files',
 };
 
 export class LogEvent {
@@ -99,7 +135,18 @@ export class LogEvent {
   detach(): LogEvent {
     const from = this.dateStart;
     const copy = Buffer.from(this.source.subarray(from, this.end));
-    return new LogEvent(this.code, this.cluster, this.proc, this.subproc, this.time, copy, 0, this.headlineStart - from, this.lineEnd - from, this.end - from);
+    return new LogEvent(
+      this.code,
+      this.cluster,
+      this.proc,
+      this.subproc,
+      this.time,
+      copy,
+      0,
+      this.headlineStart - from,
+      this.lineEnd - from,
+      this.end - from,
+    );
   }
 
   /** The body fields that matter for tracking (read on first use). */
@@ -116,8 +163,17 @@ export class LogEvent {
   toJSON(): Record<string, unknown> {
     const resources = this.resources();
     return {
-      code: this.code, name: this.name, cluster: this.cluster, proc: this.proc, subproc: this.subproc, time: this.time,
-      rawTime: this.rawTime, headline: this.headline, body: this.body, ...this.details, ...(resources ? { resources } : {}),
+      code: this.code,
+      name: this.name,
+      cluster: this.cluster,
+      proc: this.proc,
+      subproc: this.subproc,
+      time: this.time,
+      rawTime: this.rawTime,
+      headline: this.headline,
+      body: this.body,
+      ...this.details,
+      ...(resources ? { resources } : {}),
     };
   }
 }
@@ -243,7 +299,9 @@ export class EventLogParser {
     for (;;) {
       const nl = chunk.indexOf(NL, lineStart);
       if (nl < 0) return -1;
-      const isEnd = head ? isTerminator(Buffer.concat([head, chunk.subarray(0, nl)]), 0, head.length + nl) : isTerminator(chunk, lineStart, nl);
+      const isEnd = head
+        ? isTerminator(Buffer.concat([head, chunk.subarray(0, nl)]), 0, head.length + nl)
+        : isTerminator(chunk, lineStart, nl);
       head = null;
       if (isEnd) return nl + 1;
       lineStart = nl + 1;
@@ -299,7 +357,14 @@ export class EventLogParser {
   /** `NNN (C.P.S) DATE TIME text`, read byte by byte; null when it is not a header. */
   private header(data: Buffer, from: number, lineEnd: number, to: number): LogEvent | null {
     let i = from;
-    if (!isDigit(data[i]) || !isDigit(data[i + 1]) || !isDigit(data[i + 2]) || data[i + 3] !== SPACE || data[i + 4] !== 0x28 /* ( */) return null;
+    if (
+      !isDigit(data[i]) ||
+      !isDigit(data[i + 1]) ||
+      !isDigit(data[i + 2]) ||
+      data[i + 3] !== SPACE ||
+      data[i + 4] !== 0x28 /* ( */
+    )
+      return null;
     const code = (data[i]! - 48) * 100 + (data[i + 1]! - 48) * 10 + (data[i + 2]! - 48);
     i += 5;
     let cluster = 0;
@@ -326,7 +391,10 @@ export class EventLogParser {
 }
 
 /** Parse a whole log held in memory (tests, one-shot reads). */
-export function parseEventLog(text: string | Buffer, options: Omit<ParserOptions, 'onEvent'> = {}): { events: LogEvent[]; junk: JunkRecord[]; incomplete: string } {
+export function parseEventLog(
+  text: string | Buffer,
+  options: Omit<ParserOptions, 'onEvent'> = {},
+): { events: LogEvent[]; junk: JunkRecord[]; incomplete: string } {
   const events: LogEvent[] = [];
   const junk: JunkRecord[] = [];
   const parser = new EventLogParser({ ...options, onEvent: (e) => events.push(e), onJunk: (j) => junk.push(j) });

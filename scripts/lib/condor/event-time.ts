@@ -52,7 +52,15 @@ function digits(data: Uint8Array, from: number, count: number): number {
 let cachedHour = NaN;
 let cachedHourMs = 0;
 
-function localMs(year: number, month: number, day: number, hour: number, minute: number, second: number, ms: number): number {
+function localMs(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number,
+  ms: number,
+): number {
   const key = ((year * 13 + month) * 32 + day) * 24 + hour;
   if (key !== cachedHour) {
     cachedHour = key;
@@ -88,7 +96,13 @@ export function eventTime(data: Uint8Array, from: number, lineEnd: number, years
   }
   const ms = readEventTime(data, from, lineEnd, years);
   // Remember plain local ISO `YYYY-MM-DD HH:` prefixes (no sub-seconds, no zone) for the fast path.
-  if (ms !== null && !Number.isNaN(ms) && years.textStart === from + 20 && data[from + 4] === 0x2d && data[from + 10] === 0x20) {
+  if (
+    ms !== null &&
+    !Number.isNaN(ms) &&
+    years.textStart === from + 20 &&
+    data[from + 4] === 0x2d &&
+    data[from + 10] === 0x20
+  ) {
     years.lastPrefix = Uint8Array.prototype.slice.call(data, from, from + 13);
     years.lastHourMs = ms - digits(data, from + 14, 2) * 60_000 - digits(data, from + 17, 2) * 1000;
   } else {
@@ -121,7 +135,8 @@ function readEventTime(data: Uint8Array, from: number, lineEnd: number, years: Y
   const hour = digits(data, i, 2);
   const minute = digits(data, i + 3, 2);
   const second = digits(data, i + 6, 2);
-  if (Number.isNaN(hour) || Number.isNaN(minute) || Number.isNaN(second) || Number.isNaN(month) || Number.isNaN(day)) return null;
+  if (Number.isNaN(hour) || Number.isNaN(minute) || Number.isNaN(second) || Number.isNaN(month) || Number.isNaN(day))
+    return null;
   i += 8;
   let ms = 0;
   if (data[i] === 0x2e /* . */) {
@@ -149,5 +164,7 @@ function readEventTime(data: Uint8Array, from: number, lineEnd: number, years: Y
   years.textStart = i < lineEnd && data[i] === 0x20 ? i + 1 : i;
   if (!(month >= 1 && month <= 12 && day >= 1 && day <= 31)) return NaN;
   if (legacy) year = years.yearOf(month, day);
-  return offsetMinutes === null ? localMs(year, month, day, hour, minute, second, ms) : Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMinutes * 60_000;
+  return offsetMinutes === null
+    ? localMs(year, month, day, hour, minute, second, ms)
+    : Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMinutes * 60_000;
 }

@@ -34,7 +34,7 @@ export function wrap(text: string, width: number, indent = '', maxLines = Infini
   let line = '';
   for (const word of text.split(/\s+/).filter(Boolean)) {
     const prefix = lines.length === 0 && line === '' ? '' : line === '' ? indent : `${line} `;
-    if ([...prefix].length + [...word].length <= width || line === '' && [...indent].length >= width) {
+    if ([...prefix].length + [...word].length <= width || (line === '' && [...indent].length >= width)) {
       line = prefix + word;
       continue;
     }
@@ -54,6 +54,7 @@ export function parseDuration(text: string): number | null {
   if (!m) return null;
   const value = Number(m[1]);
   const unit = (m[2] ?? 'm').toLowerCase();
-  const factor = unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : unit === 'h' ? 3_600_000 : 86_400_000;
+  const factor =
+    unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : unit === 'h' ? 3_600_000 : 86_400_000;
   return value * factor;
 }

@@ -11,10 +11,11 @@ const RELEASE = 'then `condor_release <id>` (or `pixi run cancel` and submit aga
 
 const BY_REASON: { pattern: RegExp; hint: HoldHint }[] = [
   {
-    pattern: /could not select device driver|nvidia-container|no CUDA-capable device|CUDA driver version is insufficient|GPUs? (?:not|unavailable)/i,
+    pattern:
+      /could not select device driver|nvidia-container|no CUDA-capable device|CUDA driver version is insufficient|GPUs? (?:not|unavailable)/i,
     hint: {
       cause: 'GPU not available',
-      hint: 'the container did not get a usable GPU: keep request_gpus = 1 and the GPUs_DriverVersion requirement matching the environment\'s CUDA (`pixi run validate` checks it)',
+      hint: "the container did not get a usable GPU: keep request_gpus = 1 and the GPUs_DriverVersion requirement matching the environment's CUDA (`pixi run validate` checks it)",
     },
   },
   {
@@ -33,31 +34,73 @@ const BY_REASON: { pattern: RegExp; hint: HoldHint }[] = [
   },
   {
     pattern: /out-of-memory|memory limit|MemoryUsage/i,
-    hint: { cause: 'memory', hint: `the job used more memory than it asked for: raise request_memory in the submit file, ${RELEASE}` },
+    hint: {
+      cause: 'memory',
+      hint: `the job used more memory than it asked for: raise request_memory in the submit file, ${RELEASE}`,
+    },
   },
 ];
 
 const BY_CODE: Record<number, HoldHint> = {
   1: { cause: 'held by a user', hint: 'someone ran condor_hold: `condor_release <id>` when it should run again' },
-  3: { cause: 'job policy', hint: 'the submit file\'s periodic_hold/on_exit_hold expression held it: read the reason, fix the job or the expression' },
-  6: { cause: 'job start', hint: 'the job could not start (executable, container runtime): check `executable` runs in the image, e.g. `docker run --rm <image> <executable>`' },
-  7: { cause: 'output file', hint: 'the execute point could not open the job\'s output: check output/error paths and their directories exist and are writable' },
-  8: { cause: 'input file', hint: 'an input file could not be opened: check transfer_input_files and executable exist' },
-  12: { cause: 'output transfer', hint: `a file in transfer_output_files was missing or could not be sent back: make the job write it (or drop it from the list), ${RELEASE}` },
-  13: { cause: 'input transfer', hint: `a file in transfer_input_files is missing or unreadable (subcode 2 = no such file): check the paths (\`pixi run prepare-data\` makes MNIST_data.tar.gz), ${RELEASE}` },
-  14: { cause: 'initialdir', hint: 'initialdir is not accessible on the access point: fix the path in the submit file' },
+  3: {
+    cause: 'job policy',
+    hint: "the submit file's periodic_hold/on_exit_hold expression held it: read the reason, fix the job or the expression",
+  },
+  6: {
+    cause: 'job start',
+    hint: 'the job could not start (executable, container runtime): check `executable` runs in the image, e.g. `docker run --rm <image> <executable>`',
+  },
+  7: {
+    cause: 'output file',
+    hint: "the execute point could not open the job's output: check output/error paths and their directories exist and are writable",
+  },
+  8: {
+    cause: 'input file',
+    hint: 'an input file could not be opened: check transfer_input_files and executable exist',
+  },
+  12: {
+    cause: 'output transfer',
+    hint: `a file in transfer_output_files was missing or could not be sent back: make the job write it (or drop it from the list), ${RELEASE}`,
+  },
+  13: {
+    cause: 'input transfer',
+    hint: `a file in transfer_input_files is missing or unreadable (subcode 2 = no such file): check the paths (\`pixi run prepare-data\` makes MNIST_data.tar.gz), ${RELEASE}`,
+  },
+  14: {
+    cause: 'initialdir',
+    hint: 'initialdir is not accessible on the access point: fix the path in the submit file',
+  },
   15: { cause: 'submitted on hold', hint: 'the submit file says `hold = true`: `condor_release <id>` to let it run' },
-  22: { cause: 'log file', hint: 'the event log could not be written: make sure the log path\'s folder exists and is writable' },
-  26: { cause: 'pool policy', hint: 'the pool\'s policy held the job (e.g. a runtime or resource limit): read the reason, adjust the request (+GPUJobLength, request_*), then submit again' },
-  27: { cause: 'pool policy', hint: 'the pool\'s policy held the job: read the reason, or ask the pool administrators' },
-  32: { cause: 'input size', hint: 'the inputs exceed the pool\'s transfer limit: shrink transfer_input_files or stage data elsewhere (e.g. OSDF)' },
-  33: { cause: 'output size', hint: 'the outputs exceed the pool\'s transfer limit: bring back less (transfer_output_files)' },
-  34: { cause: 'memory or disk', hint: `the job outgrew its request: raise request_memory (subcode 102) or request_disk (subcode 104), ${RELEASE}` },
+  22: {
+    cause: 'log file',
+    hint: "the event log could not be written: make sure the log path's folder exists and is writable",
+  },
+  26: {
+    cause: 'pool policy',
+    hint: "the pool's policy held the job (e.g. a runtime or resource limit): read the reason, adjust the request (+GPUJobLength, request_*), then submit again",
+  },
+  27: { cause: 'pool policy', hint: "the pool's policy held the job: read the reason, or ask the pool administrators" },
+  32: {
+    cause: 'input size',
+    hint: "the inputs exceed the pool's transfer limit: shrink transfer_input_files or stage data elsewhere (e.g. OSDF)",
+  },
+  33: {
+    cause: 'output size',
+    hint: "the outputs exceed the pool's transfer limit: bring back less (transfer_output_files)",
+  },
+  34: {
+    cause: 'memory or disk',
+    hint: `the job outgrew its request: raise request_memory (subcode 102) or request_disk (subcode 104), ${RELEASE}`,
+  },
   35: {
     cause: 'image pull',
     hint: 'the execute point could not pull or start the image: make the package public (or give the pool credentials), check the architecture is linux/amd64, rebuild with `pixi run build-image`',
   },
-  46: { cause: 'job duration', hint: 'the job ran longer than allowed_job_duration (or the pool\'s limit): ask for a longer class (+GPUJobLength) or checkpoint' },
+  46: {
+    cause: 'job duration',
+    hint: "the job ran longer than allowed_job_duration (or the pool's limit): ask for a longer class (+GPUJobLength) or checkpoint",
+  },
   47: { cause: 'execute duration', hint: 'the job ran longer than allowed_execute_duration: raise it or checkpoint' },
 };
 
@@ -79,10 +122,14 @@ function lookUp(code: number | null, subcode: number | null, reason: string | nu
       if (entry.pattern.test(reason) && !(code === 34 && subcode === 104)) return entry.hint;
     }
   }
-  if (code === 34 && subcode === 104) return { cause: 'disk', hint: `the job used more disk than it asked for: raise request_disk, ${RELEASE}` };
+  if (code === 34 && subcode === 104)
+    return { cause: 'disk', hint: `the job used more disk than it asked for: raise request_disk, ${RELEASE}` };
   if (code === 34 && subcode === 102) return BY_REASON[3]!.hint;
   if (code !== null && BY_CODE[code]) return BY_CODE[code]!;
-  return { cause: 'unknown', hint: 'read the reason above; `condor_q -hold <id>` shows it too, and `condor_release <id>` runs the job again' };
+  return {
+    cause: 'unknown',
+    hint: 'read the reason above; `condor_q -hold <id>` shows it too, and `condor_release <id>` runs the job again',
+  };
 }
 
 /** A job idle this long probably matches no machine. */

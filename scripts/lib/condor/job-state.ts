@@ -180,10 +180,16 @@ export class JobTable {
     const to = terminal ? undefined : EVENT_STATE[code];
     if (code === 40 && !terminal) {
       const { transfer, host } = event.details;
-      job.activity = transfer?.stage === 'started' ? (transfer.direction === 'input' ? 'transferring-input' : 'transferring-output') : null;
+      job.activity =
+        transfer?.stage === 'started'
+          ? transfer.direction === 'input'
+            ? 'transferring-input'
+            : 'transferring-output'
+          : null;
       if (host) job.host = host;
       // A transfer starting is worth a line; its end is not (the next event says what follows).
-      if (transfer?.stage === 'started') return this.move(job, job.state === 'idle' ? 'running' : job.state, event, from);
+      if (transfer?.stage === 'started')
+        return this.move(job, job.state === 'idle' ? 'running' : job.state, event, from);
       return null;
     }
     if (to === undefined) return null;

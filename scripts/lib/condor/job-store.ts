@@ -50,7 +50,9 @@ export async function writeJobRecord(root: string, record: JobRecord): Promise<s
 function checkRecord(data: unknown, file: string): JobRecord {
   const record = data as Partial<JobRecord>;
   if (record?.version !== 1 || typeof record.cluster !== 'number' || !Array.isArray(record.procs)) {
-    throw new UserError(`${file} is not a job record this version understands`, { hint: 'delete it, or pass --log PATH to read the event log directly' });
+    throw new UserError(`${file} is not a job record this version understands`, {
+      hint: 'delete it, or pass --log PATH to read the event log directly',
+    });
   }
   return record as JobRecord;
 }
@@ -62,17 +64,24 @@ export async function readJobRecord(root: string, cluster: number): Promise<JobR
     text = await readFile(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new UserError(`no job ${cluster} was submitted from this workspace (${join(JOBS_DIR, `${cluster}.json`)} is missing)`, {
-        hint: 'run `pixi run status` for the latest job, or pass --log PATH to read any event log',
-        exitCode: 2,
-      });
+      throw new UserError(
+        `no job ${cluster} was submitted from this workspace (${join(JOBS_DIR, `${cluster}.json`)} is missing)`,
+        {
+          hint: 'run `pixi run status` for the latest job, or pass --log PATH to read any event log',
+          exitCode: 2,
+        },
+      );
     }
     throw error;
   }
   try {
     return checkRecord(JSON.parse(text), join(JOBS_DIR, `${cluster}.json`));
   } catch (error) {
-    if (error instanceof SyntaxError) throw new UserError(`${join(JOBS_DIR, `${cluster}.json`)} is not valid JSON`, { hint: 'delete it, or pass --log PATH', exitCode: 2 });
+    if (error instanceof SyntaxError)
+      throw new UserError(`${join(JOBS_DIR, `${cluster}.json`)} is not valid JSON`, {
+        hint: 'delete it, or pass --log PATH',
+        exitCode: 2,
+      });
     throw error;
   }
 }
@@ -95,7 +104,12 @@ export async function latestJobRecord(root: string): Promise<JobRecord | null> {
     } catch {
       continue; // an unreadable record does not hide the others
     }
-    if (!latest || record.submittedAt > latest.submittedAt || (record.submittedAt === latest.submittedAt && record.cluster > latest.cluster)) latest = record;
+    if (
+      !latest ||
+      record.submittedAt > latest.submittedAt ||
+      (record.submittedAt === latest.submittedAt && record.cluster > latest.cluster)
+    )
+      latest = record;
   }
   return latest;
 }
@@ -103,6 +117,10 @@ export async function latestJobRecord(root: string): Promise<JobRecord | null> {
 /** Parse a CLUSTER argument: `4242` (or `4242.0`, whose proc part is ignored). */
 export function parseClusterArg(text: string): number {
   const m = /^(\d+)(?:\.\d+)?$/.exec(text.trim());
-  if (!m) throw new UserError(`'${text}' is not a cluster id`, { hint: 'pass the number condor_submit printed, e.g. `pixi run status 4242`', exitCode: 2 });
+  if (!m)
+    throw new UserError(`'${text}' is not a cluster id`, {
+      hint: 'pass the number condor_submit printed, e.g. `pixi run status 4242`',
+      exitCode: 2,
+    });
   return Number(m[1]);
 }

@@ -34,7 +34,12 @@ function exitLabel(job: JobState): string {
 }
 
 function colourFor(paint: Palette, job: JobState): (s: string) => string {
-  if (job.state === 'held' || job.state === 'removed' || (job.state === 'completed' && (job.exitCode !== 0 || job.signal !== null))) return paint.red;
+  if (
+    job.state === 'held' ||
+    job.state === 'removed' ||
+    (job.state === 'completed' && (job.exitCode !== 0 || job.signal !== null))
+  )
+    return paint.red;
   if (job.state === 'completed') return paint.green;
   if (job.state === 'running') return paint.cyan;
   if (job.state === 'idle' || job.state === 'suspended') return paint.yellow;
@@ -82,7 +87,11 @@ function jobNotes(jobs: JobState[], now: number, width: number, limit: number): 
       const hint = holdHint(job.holdCode, job.holdSubcode, job.holdReason, job.id);
       if (!seenHints.has(hint.cause) && lines.length < limit) {
         seenHints.add(hint.cause);
-        lines.push(...wrap(`hint (${hint.cause}): ${hint.hint}`, width - 2, '  ', Math.min(4, limit - lines.length)).map((l) => `  ${l}`));
+        lines.push(
+          ...wrap(`hint (${hint.cause}): ${hint.hint}`, width - 2, '  ', Math.min(4, limit - lines.length)).map(
+            (l) => `  ${l}`,
+          ),
+        );
       }
     } else if (job.state === 'idle' && job.starts === 0 && now - job.since > IDLE_NOTE_AFTER_MS) {
       add(`${job.id} idle for ${formatDuration(now - job.since)}: ${idleHint(job.id)}`, '    ', 3);
@@ -145,7 +154,9 @@ function changeText(change: StateChange): string {
     case 4:
       return `evicted, back to idle${event.details.reason ? `: ${event.details.reason}` : ''}`;
     case 5:
-      return job.signal !== null ? `completed: killed by signal ${job.signal}` : `completed: exit ${job.exitCode ?? '?'}`;
+      return job.signal !== null
+        ? `completed: killed by signal ${job.signal}`
+        : `completed: exit ${job.exitCode ?? '?'}`;
     case 7:
       return `shadow exception, back to idle${event.details.reason ? `: ${event.details.reason}` : ''}`;
     case 9:

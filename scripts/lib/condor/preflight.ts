@@ -3,7 +3,7 @@
 // there, every proc has an event log to follow, and condor_submit is on PATH. Every check
 // runs (so the user sees all problems at once); none of them changes anything.
 import { access, constants, stat } from 'node:fs/promises';
-import { isAbsolute, join } from 'node:path';
+import { isAbsolute } from 'node:path';
 import type { Palette } from '../term.ts';
 import { IMAGE_RECORD, type ImageRecord } from '../image-record.ts';
 import { onPath } from '../shell.ts';
@@ -40,7 +40,13 @@ async function checkValidate(root: string, dryRun: boolean): Promise<CheckResult
     return `${findings.length} ${kind}(s); first: ${first.file}${first.line ? `:${first.line}` : ''}: ${first.message}`;
   };
   if (!report.ok) return { title, status: 'fail', detail: firstOf(report.errors, 'error'), hint };
-  if (report.warnings.length > 0) return { title, status: 'warn', detail: firstOf(report.warnings, 'warning'), hint: hint.replace('problem', 'warning') };
+  if (report.warnings.length > 0)
+    return {
+      title,
+      status: 'warn',
+      detail: firstOf(report.warnings, 'warning'),
+      hint: hint.replace('problem', 'warning'),
+    };
   return { title, status: 'ok' };
 }
 
@@ -68,18 +74,33 @@ export function changedInputs(current: Record<string, string>, recorded: Record<
 async function checkImageCurrent(root: string, config: TemplateConfig, record: ImageRecord): Promise<CheckResult> {
   const title = 'image built from the current lock and Dockerfile';
   // Older records carry no overrides: none were recorded, so none are applied.
-  const built = record.buildArgOverrides ? { ...config, buildArgs: { ...config.buildArgs, ...record.buildArgOverrides } } : config;
+  const built = record.buildArgOverrides
+    ? { ...config, buildArgs: { ...config.buildArgs, ...record.buildArgOverrides } }
+    : config;
   const current = await computeContentHash(root, built);
   if (current.hash === record.contentHash) return { title, status: 'ok', detail: record.contentTag };
   let what: string;
   if (record.inputDigests) {
     const changed = changedInputs(current.digests, record.inputDigests);
-    what = changed.length === 0 ? 'the build args or platform changed since' : `${changed.slice(0, 3).join(', ')}${changed.length > 3 ? ` (+${changed.length - 3})` : ''} changed since`;
+    what =
+      changed.length === 0
+        ? 'the build args or platform changed since'
+        : `${changed.slice(0, 3).join(', ')}${changed.length > 3 ? ` (+${changed.length - 3})` : ''} changed since`;
   } else {
     what = `${config.dockerfile}, its build args or one of the ${current.files.length} file(s) it copies changed since`;
   }
-  const overrides = record.buildArgOverrides && Object.keys(record.buildArgOverrides).length > 0 ? ` ${Object.entries(record.buildArgOverrides).map(([k, v]) => `--build-arg ${k}=${v}`).join(' ')}` : '';
-  return { title, status: 'fail', detail: `${IMAGE_RECORD} records ${record.contentTag}, but ${what}`, hint: `run \`pixi run build-image${overrides}\`` };
+  const overrides =
+    record.buildArgOverrides && Object.keys(record.buildArgOverrides).length > 0
+      ? ` ${Object.entries(record.buildArgOverrides)
+          .map(([k, v]) => `--build-arg ${k}=${v}`)
+          .join(' ')}`
+      : '';
+  return {
+    title,
+    status: 'fail',
+    detail: `${IMAGE_RECORD} records ${record.contentTag}, but ${what}`,
+    hint: `run \`pixi run build-image${overrides}\``,
+  };
 }
 
 async function checkInputs(root: string, procs: ProcSpec[]): Promise<CheckResult> {
@@ -94,8 +115,15 @@ async function checkInputs(root: string, procs: ProcSpec[]): Promise<CheckResult
     }
   }
   if (missing.length === 0) return { title, status: 'ok', detail: `${wanted.length} file(s)` };
-  const hint = missing.some((m) => m.endsWith('MNIST_data.tar.gz')) ? 'run `pixi run prepare-data` to make MNIST_data.tar.gz' : 'create them, or fix executable / transfer_input_files in the submit file';
-  return { title, status: 'fail', detail: `missing: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` (+${missing.length - 5})` : ''}`, hint };
+  const hint = missing.some((m) => m.endsWith('MNIST_data.tar.gz'))
+    ? 'run `pixi run prepare-data` to make MNIST_data.tar.gz'
+    : 'create them, or fix executable / transfer_input_files in the submit file';
+  return {
+    title,
+    status: 'fail',
+    detail: `missing: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` (+${missing.length - 5})` : ''}`,
+    hint,
+  };
 }
 
 async function checkExecutableBit(procs: ProcSpec[], root: string): Promise<CheckResult | null> {
@@ -110,7 +138,12 @@ async function checkExecutableBit(procs: ProcSpec[], root: string): Promise<Chec
     } catch {
       return null; // reported as missing above
     }
-    return { title: 'executable is executable', status: 'fail', detail: displayPath(root, exe), hint: `run \`chmod +x ${displayPath(root, exe)}\` and commit it` };
+    return {
+      title: 'executable is executable',
+      status: 'fail',
+      detail: displayPath(root, exe),
+      hint: `run \`chmod +x ${displayPath(root, exe)}\` and commit it`,
+    };
   }
 }
 
@@ -126,7 +159,11 @@ export async function runPreflight(input: PreflightInput): Promise<CheckResult[]
     });
   } else {
     // The full digest is in the condor_submit command below; a prefix identifies it here.
-    results.push({ title: `image record ${IMAGE_RECORD}`, status: 'ok', detail: record.reference.replace(/(@sha256:[0-9a-f]{12})[0-9a-f]+$/, '$1…') });
+    results.push({
+      title: `image record ${IMAGE_RECORD}`,
+      status: 'ok',
+      detail: record.reference.replace(/(@sha256:[0-9a-f]{12})[0-9a-f]+$/, '$1…'),
+    });
     results.push(await checkImageCurrent(root, config, record));
   }
   results.push(await checkInputs(root, procs));
@@ -136,13 +173,23 @@ export async function runPreflight(input: PreflightInput): Promise<CheckResult[]
   results.push(
     noLog.length === 0
       ? { title: 'every proc has an event log', status: 'ok' }
-      : { title: 'every proc has an event log', status: 'fail', detail: `no \`log =\` for proc ${noLog[0]!.proc}`, hint: 'add `log = job_$(Cluster)_$(Process).log` to the submit file: the job is followed through it' },
+      : {
+          title: 'every proc has an event log',
+          status: 'fail',
+          detail: `no \`log =\` for proc ${noLog[0]!.proc}`,
+          hint: 'add `log = job_$(Cluster)_$(Process).log` to the submit file: the job is followed through it',
+        },
   );
   const submitPath = await onPath('condor_submit', input.env);
   results.push(
     submitPath
       ? { title: 'condor_submit on PATH', status: 'ok', detail: submitPath }
-      : { title: 'condor_submit on PATH', status: 'fail', detail: 'not found', hint: 'run this on an HTCondor access point (where `condor_q` works)' },
+      : {
+          title: 'condor_submit on PATH',
+          status: 'fail',
+          detail: 'not found',
+          hint: 'run this on an HTCondor access point (where `condor_q` works)',
+        },
   );
   return results;
 }

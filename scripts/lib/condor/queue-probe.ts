@@ -2,7 +2,15 @@
 // `condor_q <C> -af:j JobStatus` (read-only); empty output means the job is not in the queue.
 import type { Shell } from '../shell.ts';
 
-const STATUS_NAMES: Record<string, string> = { '1': 'idle', '2': 'running', '3': 'removed', '4': 'completed', '5': 'held', '6': 'transferring output', '7': 'suspended' };
+const STATUS_NAMES: Record<string, string> = {
+  '1': 'idle',
+  '2': 'running',
+  '3': 'removed',
+  '4': 'completed',
+  '5': 'held',
+  '6': 'transferring output',
+  '7': 'suspended',
+};
 
 export interface QueueAnswer {
   line: string;
@@ -22,8 +30,14 @@ export function parseQueueStatus(stdout: string): Map<string, string> {
 
 export function queueProbe(shell: Shell, cluster: number, cwd: string): () => Promise<QueueAnswer | null> {
   return async () => {
-    const result = await shell.run(['condor_q', String(cluster), '-af:j', 'JobStatus'], { readOnly: true, nothrow: true, cwd, timeoutMs: 30_000 });
-    if (result.exitCode !== 0) return { line: `condor_q could not be asked (exit ${result.exitCode}); still waiting`, gone: false };
+    const result = await shell.run(['condor_q', String(cluster), '-af:j', 'JobStatus'], {
+      readOnly: true,
+      nothrow: true,
+      cwd,
+      timeoutMs: 30_000,
+    });
+    if (result.exitCode !== 0)
+      return { line: `condor_q could not be asked (exit ${result.exitCode}); still waiting`, gone: false };
     const states = parseQueueStatus(result.stdout);
     if (states.size === 0) return { line: `condor_q: cluster ${cluster} is not in the queue`, gone: true };
     const counts = new Map<string, number>();

@@ -12,10 +12,23 @@ import { queueProbe } from './queue-probe.ts';
 import { jobTitle, watchJob } from './watch.ts';
 
 export const WATCH_OPTIONS: CommandSpec['options'] = {
-  json: { type: 'boolean', description: 'print the jobs\' state as JSON (at the end, or now with --once) instead of the live view' },
+  json: {
+    type: 'boolean',
+    description: "print the jobs' state as JSON (at the end, or now with --once) instead of the live view",
+  },
   once: { type: 'boolean', description: 'print the current state and exit instead of following' },
-  'held-timeout': { type: 'string', value: 'DURATION', default: '10m', description: 'stop watching when a proc stays held this long (e.g. 30s, 10m, 2h; 0 = at once)' },
-  interval: { type: 'string', value: 'MS', default: '500', description: 'how often to read the event log, in milliseconds' },
+  'held-timeout': {
+    type: 'string',
+    value: 'DURATION',
+    default: '10m',
+    description: 'stop watching when a proc stays held this long (e.g. 30s, 10m, 2h; 0 = at once)',
+  },
+  interval: {
+    type: 'string',
+    value: 'MS',
+    default: '500',
+    description: 'how often to read the event log, in milliseconds',
+  },
 };
 
 export const STATUS_SPEC: CommandSpec = {
@@ -23,12 +36,17 @@ export const STATUS_SPEC: CommandSpec = {
   summary: 'Follow a submitted job from its event log until it ends (the latest job by default).',
   positionals: { names: 'CLUSTER', max: 1 },
   options: {
-    log: { type: 'string', multiple: true, value: 'PATH', description: 'read this event log instead of a submitted job\'s (repeatable; implies --once unless --follow)' },
+    log: {
+      type: 'string',
+      multiple: true,
+      value: 'PATH',
+      description: "read this event log instead of a submitted job's (repeatable; implies --once unless --follow)",
+    },
     follow: { type: 'boolean', description: 'with --log: keep following the log until its jobs end' },
     ...WATCH_OPTIONS,
   },
   epilog: [
-    'exit codes: 0 every proc completed with return value 0; N the single proc\'s return value',
+    "exit codes: 0 every proc completed with return value 0; N the single proc's return value",
     '  (128+signal when killed); 1 several procs and one failed, or not finished (--once);',
     '  2 held past --held-timeout, or removed; 130 you stopped watching (the job keeps running).',
     '',
@@ -48,10 +66,20 @@ export interface WatchSettings {
 
 export function watchSettings(parsed: ParsedCommand): WatchSettings {
   const held = parseDuration(stringOption(parsed, 'held-timeout') ?? '10m');
-  if (held === null) throw new UsageError(`--held-timeout '${stringOption(parsed, 'held-timeout')}' is not a duration`, 'write it like 30s, 10m or 2h');
+  if (held === null)
+    throw new UsageError(
+      `--held-timeout '${stringOption(parsed, 'held-timeout')}' is not a duration`,
+      'write it like 30s, 10m or 2h',
+    );
   const interval = Number(stringOption(parsed, 'interval') ?? '500');
-  if (!Number.isFinite(interval) || interval < 10) throw new UsageError(`--interval must be a number of milliseconds (at least 10)`);
-  return { json: booleanOption(parsed, 'json'), once: booleanOption(parsed, 'once'), heldTimeoutMs: held, intervalMs: interval };
+  if (!Number.isFinite(interval) || interval < 10)
+    throw new UsageError(`--interval must be a number of milliseconds (at least 10)`);
+  return {
+    json: booleanOption(parsed, 'json'),
+    once: booleanOption(parsed, 'once'),
+    heldTimeoutMs: held,
+    intervalMs: interval,
+  };
 }
 
 export async function runStatus(parsed: ParsedCommand): Promise<number> {
@@ -66,7 +94,10 @@ export async function runStatus(parsed: ParsedCommand): Promise<number> {
     // Reading a log now: one that is not there is a mistake, not something to wait for.
     const absent = follow ? undefined : logs.find((_, i) => !existsSync(paths[i]!));
     if (absent !== undefined) {
-      throw new UserError(`event log ${absent} does not exist`, { hint: 'pass the path the submit file\'s `log =` names; add --follow to wait for it to appear', exitCode: 2 });
+      throw new UserError(`event log ${absent} does not exist`, {
+        hint: "pass the path the submit file's `log =` names; add --follow to wait for it to appear",
+        exitCode: 2,
+      });
     }
     return watchJob({
       root: process.cwd(),
@@ -78,15 +109,21 @@ export async function runStatus(parsed: ParsedCommand): Promise<number> {
       title: `${logs.join(', ')}${cluster !== null ? ` (cluster ${cluster})` : ''}`,
     });
   }
-  if (booleanOption(parsed, 'follow')) throw new UsageError('--follow goes with --log (a submitted job is followed by default)');
+  if (booleanOption(parsed, 'follow'))
+    throw new UsageError('--follow goes with --log (a submitted job is followed by default)');
 
   const root = findWorkspaceRoot();
   const record = cluster !== null ? await readJobRecord(root, cluster) : await latestJobRecord(root);
   if (!record) {
-    throw new UserError('no job has been submitted from this workspace yet', { hint: 'run `pixi run submit`, or pass --log PATH to read an event log' });
+    throw new UserError('no job has been submitted from this workspace yet', {
+      hint: 'run `pixi run submit`, or pass --log PATH to read an event log',
+    });
   }
   const procLogs = record.procs.map((p) => p.log).filter((p): p is string => p !== null);
-  if (procLogs.length === 0) throw new UserError(`job ${record.cluster} has no event log to follow`, { hint: 'add `log = ...` to the submit file' });
+  if (procLogs.length === 0)
+    throw new UserError(`job ${record.cluster} has no event log to follow`, {
+      hint: 'add `log = ...` to the submit file',
+    });
   const shell = new Shell();
   const probe = (await onPath('condor_q')) ? queueProbe(shell, record.cluster, root) : undefined;
   return watchJob({

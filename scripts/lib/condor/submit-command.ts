@@ -24,15 +24,22 @@ export const SUBMIT_SPEC: CommandSpec = {
   summary: 'Submit the job with the image build-image recorded (pinned by digest) and follow it until it ends.',
   positionals: { names: 'SUBMIT_FILE', max: 1 },
   options: {
-    'dry-run': { type: 'boolean', description: 'show the checklist, the condor_submit command and each proc\'s files; submit nothing' },
+    'dry-run': {
+      type: 'boolean',
+      description: "show the checklist, the condor_submit command and each proc's files; submit nothing",
+    },
     'no-wait': { type: 'boolean', description: 'submit, record the job and exit without following it' },
-    'batch-name': { type: 'string', value: 'NAME', description: 'the batch name condor_q groups the job under (default: <submit file>-<image digest>)' },
+    'batch-name': {
+      type: 'string',
+      value: 'NAME',
+      description: 'the batch name condor_q groups the job under (default: <submit file>-<image digest>)',
+    },
     ...WATCH_OPTIONS,
   },
   epilog: [
     'SUBMIT_FILE defaults to [tool.pixi-condor] submit-file in pixi.toml.',
     '',
-    'exit codes: 0 every proc completed with return value 0; N the single proc\'s return value',
+    "exit codes: 0 every proc completed with return value 0; N the single proc's return value",
     '  (128+signal when killed); 1 several procs and one failed, or a preflight check or',
     '  condor_submit failed; 2 held past --held-timeout, or removed; 130 you stopped watching',
     '  with Ctrl-C (the job keeps running: `pixi run status` re-attaches).',
@@ -51,25 +58,36 @@ export async function runSubmit(parsed: ParsedCommand): Promise<number> {
   const root = findWorkspaceRoot();
   const config = templateConfig((await readManifest(root)).data);
   const submitArg = parsed.positionals[0] ?? config.submitFile;
-  const submitPath = resolve(isAbsolute(submitArg) ? submitArg : join(process.env.PIXI_PROJECT_ROOT ? root : process.cwd(), submitArg));
+  const submitPath = resolve(
+    isAbsolute(submitArg) ? submitArg : join(process.env.PIXI_PROJECT_ROOT ? root : process.cwd(), submitArg),
+  );
   // condor_submit runs in the workspace root, so paths in the submit file are relative to it.
   const submitFile = relative(root, submitPath) || submitPath;
   const record = await readImageRecord(root);
   const imageLine = record ? `container_image = docker://${record.reference}` : null;
-  const batchName = stringOption(parsed, 'batch-name') ?? `${basename(submitFile).replace(/\.[^.]*$/, '')}-${record ? record.digest.slice(7, 19) : 'unbuilt'}`;
+  const batchName =
+    stringOption(parsed, 'batch-name') ??
+    `${basename(submitFile).replace(/\.[^.]*$/, '')}-${record ? record.digest.slice(7, 19) : 'unbuilt'}`;
 
   const statements = readSubmitStatements(submitPath, submitFile, parsed.positionals[0] === undefined);
   // A tag unique to this submission: the job can be found by it if condor_submit never says its cluster.
   const submitId = newSubmitId();
   const appendLines = [...(imageLine ? [imageLine] : []), submitIdLine(submitId)];
-  const plan = (cluster: number | null) => planSubmit(statements, { submitFile, cwd: root, cluster, append: appendLines, batchName });
+  const plan = (cluster: number | null) =>
+    planSubmit(statements, { submitFile, cwd: root, cluster, append: appendLines, batchName });
   const preview = plan(null);
 
   const checks = await runPreflight({ root, config, record, procs: preview.procs, dryRun });
   for (const line of formatChecklist(checks, paint)) say(line);
   const failed = checks.filter((c) => c.status === 'fail');
 
-  const argv = ['condor_submit', submitFile, ...appendLines.flatMap((line) => ['-append', line]), '-batch-name', batchName];
+  const argv = [
+    'condor_submit',
+    submitFile,
+    ...appendLines.flatMap((line) => ['-append', line]),
+    '-batch-name',
+    batchName,
+  ];
   if (dryRun) {
     say();
     say(paint.bold('command'));
@@ -78,13 +96,19 @@ export async function runSubmit(parsed: ParsedCommand): Promise<number> {
     say(paint.bold(`procs (${preview.procs.length})`));
     for (const line of procLines(preview.procs, root)) say(line);
     say();
-    say(failed.length === 0 ? 'dry run: nothing was submitted' : `dry run: nothing was submitted; ${failed.length} check(s) would stop a real submit`);
+    say(
+      failed.length === 0
+        ? 'dry run: nothing was submitted'
+        : `dry run: nothing was submitted; ${failed.length} check(s) would stop a real submit`,
+    );
     if (settings.json) printJson({ dryRun: true, checks, command: argv, procs: preview.procs.map(procRecord) });
     return failed.length === 0 ? 0 : 1;
   }
   if (failed.length > 0) {
     const first = failed[0]!;
-    throw new UserError(`preflight failed: ${first.title}${first.detail ? ` (${first.detail})` : ''}`, { hint: first.hint });
+    throw new UserError(`preflight failed: ${first.title}${first.detail ? ` (${first.detail})` : ''}`, {
+      hint: first.hint,
+    });
   }
 
   const shell = new Shell();
@@ -99,13 +123,25 @@ export async function runSubmit(parsed: ParsedCommand): Promise<number> {
   let jobRecord: JobRecord;
   try {
     cluster = await runCondorSubmit(shell, argv, root, submitId, signals, warn);
-    const draft = { submitFile, batchName, image: record ? { reference: record.reference, digest: record.digest } : null, gitRevision: git.revision, command: argv };
+    const draft = {
+      submitFile,
+      batchName,
+      image: record ? { reference: record.reference, digest: record.digest } : null,
+      gitRevision: git.revision,
+      command: argv,
+    };
     jobRecord = await recordJob(root, cluster, draft, () => plan(cluster.cluster).procs, preview.procs, warn);
   } finally {
     signals.restore();
   }
-  say(`submitted job ${cluster.cluster} (${cluster.count} proc${cluster.count === 1 ? '' : 's'}), recorded in ${displayPath(root, jobRecordPath(root, cluster.cluster))}`);
-  const submitted = { cluster: cluster.cluster, procs: cluster.count, record: displayPath(root, jobRecordPath(root, cluster.cluster)) };
+  say(
+    `submitted job ${cluster.cluster} (${cluster.count} proc${cluster.count === 1 ? '' : 's'}), recorded in ${displayPath(root, jobRecordPath(root, cluster.cluster))}`,
+  );
+  const submitted = {
+    cluster: cluster.cluster,
+    procs: cluster.count,
+    record: displayPath(root, jobRecordPath(root, cluster.cluster)),
+  };
   if (signals.received) {
     if (settings.json) printJson({ ...submitted, watching: false });
     process.stderr.write(stillQueued(`stopped before watching (${signals.received})`, cluster.cluster));
@@ -149,16 +185,31 @@ async function recordJob(
     procs = previewProcs;
     planProblem = error instanceof Error ? error.message : String(error);
   }
-  const jobRecord: JobRecord = { version: 1, cluster: cluster.cluster, ...draft, submittedAt: new Date().toISOString(), procs: procs.map(procRecord) };
+  const jobRecord: JobRecord = {
+    version: 1,
+    cluster: cluster.cluster,
+    ...draft,
+    submittedAt: new Date().toISOString(),
+    procs: procs.map(procRecord),
+  };
   try {
     await writeJobRecord(root, jobRecord);
   } catch (error) {
-    throw new UserError(`job ${cluster.cluster} was submitted, but ${displayPath(root, jobRecordPath(root, cluster.cluster))} could not be written: ${(error as Error).message}`, {
-      hint: `follow it with \`pixi run status --log ${procs[0]?.log ? displayPath(root, procs[0].log) : 'LOG'} --follow\`, or remove it with \`condor_rm ${cluster.cluster}\``,
-    });
+    throw new UserError(
+      `job ${cluster.cluster} was submitted, but ${displayPath(root, jobRecordPath(root, cluster.cluster))} could not be written: ${(error as Error).message}`,
+      {
+        hint: `follow it with \`pixi run status --log ${procs[0]?.log ? displayPath(root, procs[0].log) : 'LOG'} --follow\`, or remove it with \`condor_rm ${cluster.cluster}\``,
+      },
+    );
   }
-  if (planProblem) warn(`warning: the submit file could not be read again for cluster ${cluster.cluster} (${planProblem}); the record keeps the previewed paths`);
-  if (procs.length !== cluster.count) warn(`warning: condor_submit queued ${cluster.count} proc(s), the submit file reads as ${procs.length}; following what the log shows`);
+  if (planProblem)
+    warn(
+      `warning: the submit file could not be read again for cluster ${cluster.cluster} (${planProblem}); the record keeps the previewed paths`,
+    );
+  if (procs.length !== cluster.count)
+    warn(
+      `warning: condor_submit queued ${cluster.count} proc(s), the submit file reads as ${procs.length}; following what the log shows`,
+    );
   return jobRecord;
 }
 

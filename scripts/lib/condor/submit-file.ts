@@ -37,7 +37,12 @@ export interface IncludeStatement {
 export type Statement = AssignStatement | QueueStatement | ControlStatement | IncludeStatement;
 
 export function submitError(message: string, file: string, line: number, hint?: string): UserError {
-  return new UserError(message, { file, line, hint: hint ?? 'see docs/submit.md for the submit-file features pixi-condor reads', exitCode: 2 });
+  return new UserError(message, {
+    file,
+    line,
+    hint: hint ?? 'see docs/submit.md for the submit-file features pixi-condor reads',
+    exitCode: 2,
+  });
 }
 
 /** Physical lines → logical lines with their first line number. */
@@ -97,7 +102,13 @@ export function parseSubmitText(text: string, file: string): Statement[] {
           }
           if (item !== '' && !item.startsWith('#')) listLines.push(item);
         }
-        if (!closed) throw submitError('the queue statement\'s item list has no closing `)`', file, line, 'end the list with a line that starts with `)`');
+        if (!closed)
+          throw submitError(
+            "the queue statement's item list has no closing `)`",
+            file,
+            line,
+            'end the list with a line that starts with `)`',
+          );
       }
       statements.push({ kind: 'queue', args, listLines, line });
     } else if ((m = CONTROL.exec(trimmed)) && !/^\w+\s*=/.test(trimmed)) {
@@ -125,7 +136,12 @@ export function parseSubmitText(text: string, file: string): Statement[] {
       }
       statements.push({ kind: 'assign', key, value, line });
     } else {
-      throw submitError(`cannot read this line: '${trimmed.length > 60 ? trimmed.slice(0, 57) + '...' : trimmed}'`, file, line, 'submit-file lines are `key = value`, `queue ...`, `include : file`, if/else/endif, or `#` comments');
+      throw submitError(
+        `cannot read this line: '${trimmed.length > 60 ? trimmed.slice(0, 57) + '...' : trimmed}'`,
+        file,
+        line,
+        'submit-file lines are `key = value`, `queue ...`, `include : file`, if/else/endif, or `#` comments',
+      );
     }
   }
   return statements;

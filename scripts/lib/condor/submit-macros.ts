@@ -112,9 +112,15 @@ function callFunction(name: string, inner: string, scope: MacroScope, depth: num
       return fileFunction('nx', named(inner.trim(), scope, depth), scope);
     case 'CHOICE': {
       const [index = '', ...list] = args(inner, scope, depth);
-      const items = list.length === 1 ? named(list[0]!, scope, depth).split(',').map((s) => s.trim()) : list;
+      const items =
+        list.length === 1
+          ? named(list[0]!, scope, depth)
+              .split(',')
+              .map((s) => s.trim())
+          : list;
       const at = evaluateArithmetic(index);
-      if (!Number.isInteger(at) || at < 0 || at >= items.length) throw new MacroError(`$CHOICE index ${index} is out of range`);
+      if (!Number.isInteger(at) || at < 0 || at >= items.length)
+        throw new MacroError(`$CHOICE index ${index} is out of range`);
       return items[at]!;
     }
     case 'SUBSTR': {

@@ -48,9 +48,13 @@ export function submitFailureHint(errors: string[]): string {
   if (/Can't find address of local schedd|Failed to connect to local queue manager/.test(text)) {
     return 'run `pixi run submit` on the HTCondor access point (where `condor_q` works), or check the schedd is up';
   }
-  if (/Failed to commit job submission/.test(text)) return 'the pool refused the job (its submit requirements): the ERROR line after this one says why';
-  if (/Can't open|Can't access executable|has zero length/.test(text)) return 'a file the submit file names is missing or unreadable: check executable, log, output, error and transfer_input_files';
-  if (/not a valid container image|container_image/.test(text)) return 'the container image reference is wrong: run `pixi run build-image` to record it again';
-  if (/on Line \d+|Failed to parse command file/.test(text)) return 'fix the submit file at the line condor_submit names (`pixi run validate` checks it too)';
-  return 'read condor_submit\'s message above; `condor_submit -dry-run - FILE` shows what it reads';
+  if (/Failed to commit job submission/.test(text))
+    return 'the pool refused the job (its submit requirements): the ERROR line after this one says why';
+  if (/Can't open|Can't access executable|has zero length/.test(text))
+    return 'a file the submit file names is missing or unreadable: check executable, log, output, error and transfer_input_files';
+  if (/not a valid container image|container_image/.test(text))
+    return 'the container image reference is wrong: run `pixi run build-image` to record it again';
+  if (/on Line \d+|Failed to parse command file/.test(text))
+    return 'fix the submit file at the line condor_submit names (`pixi run validate` checks it too)';
+  return "read condor_submit's message above; `condor_submit -dry-run - FILE` shows what it reads";
 }

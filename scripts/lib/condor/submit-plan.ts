@@ -115,7 +115,9 @@ export function readSubmitStatements(path: string, display: string, fromConfig =
     text = readFileSync(path, 'utf8');
   } catch {
     throw new UserError(`the submit file ${display} does not exist or cannot be read`, {
-      hint: fromConfig ? 'check [tool.pixi-condor] submit-file in pixi.toml' : 'name a submit file that exists, or leave it out to use the one pixi.toml names',
+      hint: fromConfig
+        ? 'check [tool.pixi-condor] submit-file in pixi.toml'
+        : 'name a submit file that exists, or leave it out to use the one pixi.toml names',
       exitCode: 2,
     });
   }
@@ -132,7 +134,10 @@ export function planSubmit(statements: Statement[], options: PlanOptions): Submi
     const previous = table.get(lower)?.value ?? '';
     // `X = $(X) more`: a self-reference means the previous value, not a loop.
     const escaped = key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    const resolved = value.replace(new RegExp(`\\$\\(\\s*${escaped}\\s*(?::([^)]*))?\\)`, 'gi'), (_m, def: string | undefined) => (table.has(lower) ? previous : (def ?? '')));
+    const resolved = value.replace(
+      new RegExp(`\\$\\(\\s*${escaped}\\s*(?::([^)]*))?\\)`, 'gi'),
+      (_m, def: string | undefined) => (table.has(lower) ? previous : (def ?? '')),
+    );
     table.set(lower, { key, value: resolved, seq: seq++, source, line });
   };
   for (const [key, value] of Object.entries(options.defines ?? {})) assign(key, value);
@@ -166,11 +171,22 @@ export function planSubmit(statements: Statement[], options: PlanOptions): Submi
     const defined = /^defined\s+(\S+)$/i.exec(text);
     if (defined) result = baseLookup(defined[1]!.toLowerCase()) !== undefined;
     else {
-      if (/^version\b/i.test(text)) throw submitError('`if version ...` depends on the HTCondor version at submit time; pixi-condor cannot evaluate it', file, line);
+      if (/^version\b/i.test(text))
+        throw submitError(
+          '`if version ...` depends on the HTCondor version at submit time; pixi-condor cannot evaluate it',
+          file,
+          line,
+        );
       const value = expandMacros(text, staticScope).trim();
       if (/^(true|yes|1)$/i.test(value)) result = true;
       else if (/^(false|no|0|)$/i.test(value)) result = false;
-      else throw submitError(`cannot evaluate the condition '${condition}'`, file, line, 'use `defined NAME`, true/false, or $(NAME) holding a boolean');
+      else
+        throw submitError(
+          `cannot evaluate the condition '${condition}'`,
+          file,
+          line,
+          'use `defined NAME`, true/false, or $(NAME) holding a boolean',
+        );
     }
     return negate ? !result : result;
   };
@@ -189,7 +205,10 @@ export function planSubmit(statements: Statement[], options: PlanOptions): Submi
           if (statement.kind === 'endif') conditions.pop();
           else {
             const parentActive = conditions.slice(0, -1).every((c) => c.active);
-            const on = parentActive && !top.taken && (statement.kind === 'else' || evaluate(statement.condition, statement.line));
+            const on =
+              parentActive &&
+              !top.taken &&
+              (statement.kind === 'else' || evaluate(statement.condition, statement.line));
             top.active = on;
             top.taken ||= on;
           }
@@ -198,7 +217,12 @@ export function planSubmit(statements: Statement[], options: PlanOptions): Submi
         if (!active()) continue;
         if (statement.kind === 'include') {
           const target = expandMacros(statement.target, staticScope);
-          if (target.endsWith('|')) throw submitError('`include : command |` runs a command when submitting; pixi-condor cannot read its output', source, statement.line);
+          if (target.endsWith('|'))
+            throw submitError(
+              '`include : command |` runs a command when submitting; pixi-condor cannot read its output',
+              source,
+              statement.line,
+            );
           if (depth > 10) throw submitError('includes nested too deep', source, statement.line);
           const path = isAbsolute(target) ? target : resolve(options.cwd, target);
           walk(readSubmitStatements(path, target), target, depth + 1);
@@ -219,7 +243,8 @@ export function planSubmit(statements: Statement[], options: PlanOptions): Submi
         }
         queue(statement.args, statement.listLines, source, statement.line);
       } catch (error) {
-        if (error instanceof MacroError || error instanceof ArgumentsError) throw submitError(error.message, source, statement.line);
+        if (error instanceof MacroError || error instanceof ArgumentsError)
+          throw submitError(error.message, source, statement.line);
         throw error;
       }
     }
@@ -229,20 +254,31 @@ export function planSubmit(statements: Statement[], options: PlanOptions): Submi
     // An executable assigned after an earlier queue statement starts another cluster.
     const exeSeq = table.get('executable')?.seq ?? -1;
     if (lastQueueSeq !== null && exeSeq >= lastQueueSeq) {
-      throw submitError('this queue statement follows a new executable, which makes a second cluster; pixi-condor tracks one cluster per submission', source, line, 'split the submit file in two');
+      throw submitError(
+        'this queue statement follows a new executable, which makes a second cluster; pixi-condor tracks one cluster per submission',
+        source,
+        line,
+        'split the submit file in two',
+      );
     }
     lastQueueSeq = seq;
     const spec = parseQueueArgs(args, listLines);
     const { count, rows } = queueRows(spec, (text) => expandMacros(text, staticScope), options.cwd);
     for (const row of rows) {
       for (let step = 0; step < count; step++) {
-        if (procs.length >= maxProcs) throw submitError(`more than ${maxProcs} procs: pixi-condor tracks at most that many per submission`, source, line);
+        if (procs.length >= maxProcs)
+          throw submitError(
+            `more than ${maxProcs} procs: pixi-condor tracks at most that many per submission`,
+            source,
+            line,
+          );
         const proc = procs.length;
         const vars = new Map(Object.entries(row.values).map(([k, v]) => [k.toLowerCase(), v]));
         const builtin = (name: string): string | undefined => {
           const lower = name.toLowerCase();
           // Before submitting the cluster is unknown: it reads as `$(Cluster)` in the preview.
-          if (lower === 'cluster' || lower === 'clusterid') return options.cluster === null ? '$(Cluster)' : String(options.cluster);
+          if (lower === 'cluster' || lower === 'clusterid')
+            return options.cluster === null ? '$(Cluster)' : String(options.cluster);
           if (lower === 'process' || lower === 'procid') return String(proc);
           if (lower === 'jobid') return `${options.cluster ?? '$(Cluster)'}.${proc}`;
           if (lower === 'step') return String(step);
@@ -250,7 +286,8 @@ export function planSubmit(statements: Statement[], options: PlanOptions): Submi
           if (lower === 'row') return String(row.row);
           return undefined;
         };
-        const lookup = (name: string): string | undefined => vars.get(name.toLowerCase()) ?? baseLookup(name.toLowerCase());
+        const lookup = (name: string): string | undefined =>
+          vars.get(name.toLowerCase()) ?? baseLookup(name.toLowerCase());
         const scope: MacroScope = { cwd: options.cwd, env, lookup, builtin };
         const command = (name: string): string | undefined => {
           let best: Assignment | undefined;
@@ -263,13 +300,18 @@ export function planSubmit(statements: Statement[], options: PlanOptions): Submi
           try {
             return expandMacros(best.value, scope).trim();
           } catch (error) {
-            if (error instanceof MacroError && best.line !== undefined) throw submitError(`${best.key}: ${error.message}`, best.source, best.line);
+            if (error instanceof MacroError && best.line !== undefined)
+              throw submitError(`${best.key}: ${error.message}`, best.source, best.line);
             throw error;
           }
         };
         const spec = procSpec(proc, command, table, scope, options);
         if (!SUPPORTED_UNIVERSES.has(spec.universe)) {
-          throw submitError(`universe '${spec.universe}' is not supported: pixi-condor submits vanilla, container and docker universe jobs`, source, line);
+          throw submitError(
+            `universe '${spec.universe}' is not supported: pixi-condor submits vanilla, container and docker universe jobs`,
+            source,
+            line,
+          );
         }
         procs.push(spec);
       }
@@ -278,12 +320,28 @@ export function planSubmit(statements: Statement[], options: PlanOptions): Submi
 
   walk(statements, file, 0);
   if (conditions.length > 0) throw submitError('`if` without `endif`', file, conditions[conditions.length - 1]!.line);
-  if (!appended) throw new UserError(`${file} has no queue statement: nothing would be submitted`, { file, hint: 'end the submit file with `queue` (or `queue N`)', exitCode: 2 });
-  if (procs.length === 0) throw new UserError(`${file} queues no jobs (an empty queue statement)`, { file, hint: 'check the queue statement\'s count and items', exitCode: 2 });
+  if (!appended)
+    throw new UserError(`${file} has no queue statement: nothing would be submitted`, {
+      file,
+      hint: 'end the submit file with `queue` (or `queue N`)',
+      exitCode: 2,
+    });
+  if (procs.length === 0)
+    throw new UserError(`${file} queues no jobs (an empty queue statement)`, {
+      file,
+      hint: "check the queue statement's count and items",
+      exitCode: 2,
+    });
   return { procs, universe: procs[0]!.universe };
 }
 
-function procSpec(proc: number, command: (name: string) => string | undefined, table: Map<string, Assignment>, scope: MacroScope, options: PlanOptions): ProcSpec {
+function procSpec(
+  proc: number,
+  command: (name: string) => string | undefined,
+  table: Map<string, Assignment>,
+  scope: MacroScope,
+  options: PlanOptions,
+): ProcSpec {
   const ad: Record<string, string> = {};
   const universe = (command('universe') ?? (command('container_image') ? 'container' : 'vanilla')).toLowerCase();
   const iwdRaw = command('initialdir');
@@ -295,13 +353,18 @@ function procSpec(proc: number, command: (name: string) => string | undefined, t
 
   const transferExecutable = !/^(false|no|0)$/i.test(command('transfer_executable') ?? 'true');
   const exeRaw = command('executable');
-  const executable = exeRaw ? (transferExecutable && !isAbsolute(exeRaw) ? resolve(options.cwd, exeRaw) : exeRaw) : null;
+  const executable = exeRaw
+    ? transferExecutable && !isAbsolute(exeRaw)
+      ? resolve(options.cwd, exeRaw)
+      : exeRaw
+    : null;
   ad.Cmd = quote(executable ?? '');
 
   const args = readArguments(command('arguments'), command('arguments2'));
   ad[args.attribute] = quote(args.text);
 
-  const fromIwd = (value: string | undefined): string | null => (value && value !== '/dev/null' ? resolve(iwd, value) : null);
+  const fromIwd = (value: string | undefined): string | null =>
+    value && value !== '/dev/null' ? resolve(iwd, value) : null;
   const log = command('log');
   if (log) ad.UserLog = quote(resolve(iwd, log));
   const output = command('output');
@@ -386,7 +449,8 @@ export function localInputs(plan: Pick<SubmitPlan, 'procs'>): LocalInput[] {
     found.set(path, { path, entry, command, proc });
   };
   for (const proc of plan.procs) {
-    if (proc.executable && proc.transferExecutable && !isUrl(proc.executable)) add(resolve(proc.executable), proc.executable, 'executable', proc.proc);
+    if (proc.executable && proc.transferExecutable && !isUrl(proc.executable))
+      add(resolve(proc.executable), proc.executable, 'executable', proc.proc);
     for (const entry of proc.transferInputFiles) {
       if (isUrl(entry)) continue;
       add(resolve(proc.iwd, entry.replace(/(.)\/+$/, '$1')), entry, 'transfer_input_files', proc.proc);

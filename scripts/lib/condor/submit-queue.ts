@@ -29,7 +29,15 @@ const KEYWORD = /(?:^|\s)(in|from|matching)(?=\s|\(|\[|$)/i;
 const IDENTS = /^[A-Za-z_][\w.]*(?:\s*[,\s]\s*[A-Za-z_][\w.]*)*$/;
 
 export function parseQueueArgs(args: string, listLines: string[] | null): QueueSpec {
-  const spec: QueueSpec = { count: '1', vars: ['Item'], mode: 'count', matchKind: 'any', slice: null, inline: null, listLines };
+  const spec: QueueSpec = {
+    count: '1',
+    vars: ['Item'],
+    mode: 'count',
+    matchKind: 'any',
+    slice: null,
+    inline: null,
+    listLines,
+  };
   const keyword = KEYWORD.exec(args);
   const head = (keyword ? args.slice(0, keyword.index) : args).trim();
   if (head) {
@@ -63,7 +71,9 @@ export function parseQueueArgs(args: string, listLines: string[] | null): QueueS
     rest = rest.slice(slice[0].length);
   }
   if (spec.mode === 'from' && rest.endsWith('|')) {
-    throw new MacroError('`queue ... from <command> |` runs a command when submitting; pixi-condor cannot know its items. Write the items into a file and use `queue ... from FILE`');
+    throw new MacroError(
+      '`queue ... from <command> |` runs a command when submitting; pixi-condor cannot know its items. Write the items into a file and use `queue ... from FILE`',
+    );
   }
   if (rest === '()' || rest === '( )') rest = '';
   else if (rest.startsWith('(') && rest.endsWith(')') && !listLines) {
@@ -71,7 +81,8 @@ export function parseQueueArgs(args: string, listLines: string[] | null): QueueS
     rest = '';
   }
   spec.inline = rest || null;
-  if (spec.listLines === null && spec.inline === null && spec.mode !== 'count') throw new MacroError(`\`queue ... ${spec.mode}\` has no items`);
+  if (spec.listLines === null && spec.inline === null && spec.mode !== 'count')
+    throw new MacroError(`\`queue ... ${spec.mode}\` has no items`);
   return spec;
 }
 
@@ -110,7 +121,10 @@ function segmentRegex(segment: string): RegExp {
       const end = segment.indexOf(']', i + 1);
       if (end < 0) source += '\\[';
       else {
-        source += `[${segment.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
+        source += `[${segment
+          .slice(i + 1, end)
+          .replace(/^!/, '^')
+          .replace(/\\/g, '\\\\')}]`;
         i = end;
       }
     } else source += c.replace(/[.+^${}()|\\]/g, '\\$&');
@@ -137,7 +151,9 @@ function glob(pattern: string, cwd: string, kind: QueueSpec['matchKind']): strin
         continue;
       }
       const re = segmentRegex(segment);
-      for (const name of names.sort()) if (re.test(name) && !(name.startsWith('.') && !segment.startsWith('.'))) next.push(base ? join(base, name) : name);
+      for (const name of names.sort())
+        if (re.test(name) && !(name.startsWith('.') && !segment.startsWith('.')))
+          next.push(base ? join(base, name) : name);
     }
     candidates = next;
   }
@@ -155,9 +171,14 @@ function glob(pattern: string, cwd: string, kind: QueueSpec['matchKind']): strin
  * The item rows of a queue statement, after macro expansion of its text by the caller.
  * `cwd` is condor_submit's working directory (files and globs are relative to it).
  */
-export function queueRows(spec: QueueSpec, expand: (text: string) => string, cwd: string): { count: number; rows: QueueRow[] } {
+export function queueRows(
+  spec: QueueSpec,
+  expand: (text: string) => string,
+  cwd: string,
+): { count: number; rows: QueueRow[] } {
   const countValue = evaluateArithmetic(expand(spec.count));
-  if (!Number.isInteger(countValue) || countValue < 0) throw new MacroError(`the queue count '${spec.count}' is not a whole number`);
+  if (!Number.isInteger(countValue) || countValue < 0)
+    throw new MacroError(`the queue count '${spec.count}' is not a whole number`);
   if (spec.mode === 'count') return { count: countValue, rows: [{ values: {}, itemIndex: 0, row: 0 }] };
 
   // Items: one per line of a `( ... )` list; on one line, comma and/or space separated.
@@ -166,7 +187,10 @@ export function queueRows(spec: QueueSpec, expand: (text: string) => string, cwd
   else if (spec.mode === 'from') {
     const file = resolve(cwd, expand(spec.inline!));
     try {
-      lines = readFileSync(file, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+      lines = readFileSync(file, 'utf8')
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter((l) => l !== '' && !l.startsWith('#'));
     } catch {
       throw new MacroError(`the queue item file ${spec.inline} cannot be read`);
     }
@@ -174,8 +198,12 @@ export function queueRows(spec: QueueSpec, expand: (text: string) => string, cwd
 
   let items: { text: string; row: number }[];
   if (spec.mode === 'from') items = lines.map((text, row) => ({ text, row }));
-  else if (spec.mode === 'in') items = lines.flatMap((line, row) => splitList(line).map((text) => ({ text, row: spec.listLines ? row : -1 })));
-  else items = lines.flatMap((line) => splitList(line)).flatMap((pattern) => glob(pattern, cwd, spec.matchKind).map((text) => ({ text, row: -1 })));
+  else if (spec.mode === 'in')
+    items = lines.flatMap((line, row) => splitList(line).map((text) => ({ text, row: spec.listLines ? row : -1 })));
+  else
+    items = lines
+      .flatMap((line) => splitList(line))
+      .flatMap((pattern) => glob(pattern, cwd, spec.matchKind).map((text) => ({ text, row: -1 })));
 
   const rows: QueueRow[] = [];
   for (const { item, index } of applySlice(items, spec.slice)) {

@@ -47,7 +47,11 @@ async function lastLines(path: string, count: number): Promise<string[] | null> 
       const length = Math.min(size, 64 * 1024);
       const buffer = Buffer.alloc(length);
       await handle.read(buffer, 0, length, size - length);
-      return buffer.toString('utf8').split('\n').filter((l) => l.trim() !== '').slice(-count);
+      return buffer
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .slice(-count);
     } finally {
       await handle.close();
     }
@@ -70,10 +74,12 @@ const LISTED_PROCS = 20;
 const LISTED_OUTPUTS = 10;
 
 function verdict(job: JobState): string {
-  if (job.state === 'completed') return job.signal !== null ? `killed by signal ${job.signal}` : `exit ${job.exitCode ?? '?'}`;
+  if (job.state === 'completed')
+    return job.signal !== null ? `killed by signal ${job.signal}` : `exit ${job.exitCode ?? '?'}`;
   if (job.state === 'removed') return `removed${job.lastMessage ? ` (${job.lastMessage})` : ''}`;
   // The reason was shown as the hold happened (the view, or its change line): name the cause here.
-  if (job.state === 'held') return `held (${holdHint(job.holdCode, job.holdSubcode, job.holdReason).cause}, code ${job.holdCode ?? '?'} subcode ${job.holdSubcode ?? '?'})`;
+  if (job.state === 'held')
+    return `held (${holdHint(job.holdCode, job.holdSubcode, job.holdReason).cause}, code ${job.holdCode ?? '?'} subcode ${job.holdSubcode ?? '?'})`;
   return job.state;
 }
 
@@ -85,11 +91,20 @@ function procLine(job: JobState, paint: Palette): string {
   const memory = memoryUse(job);
   if (memory?.usedMb != null && memory.requestedMb != null) {
     const over = memory.usedMb > memory.requestedMb;
-    parts.push((over ? paint.yellow : paint.dim)(`memory ${memory.usedMb} MB of ${memory.requestedMb} requested${over ? ' (over the request)' : ''}`));
+    parts.push(
+      (over ? paint.yellow : paint.dim)(
+        `memory ${memory.usedMb} MB of ${memory.requestedMb} requested${over ? ' (over the request)' : ''}`,
+      ),
+    );
   }
   if (job.evictions > 0) parts.push(paint.dim(`evicted ${job.evictions}×`));
   if (job.holds > 0 && job.state !== 'held') parts.push(paint.dim(`held ${job.holds}×`));
-  const colour = failed(job) || job.state === 'removed' || job.state === 'held' ? paint.red : job.state === 'completed' ? paint.green : (t: string) => t;
+  const colour =
+    failed(job) || job.state === 'removed' || job.state === 'held'
+      ? paint.red
+      : job.state === 'completed'
+        ? paint.green
+        : (t: string) => t;
   return colour(`  ${parts.join('  ')}`);
 }
 
@@ -103,8 +118,14 @@ function countsSummary(jobs: JobState[]): string {
     const n = jobs.filter((j) => j.state === state).length;
     if (n > 0) parts.push(`${n} ${state}`);
   }
-  const walls = jobs.filter((j) => j.startedAt !== null && j.endedAt !== null).map((j) => j.endedAt! - j.startedAt!).sort((x, y) => x - y);
-  const spread = walls.length > 0 ? `; wall ${formatDuration(walls[0]!)} to ${formatDuration(walls[walls.length - 1]!)}, median ${formatDuration(walls[Math.floor(walls.length / 2)]!)}` : '';
+  const walls = jobs
+    .filter((j) => j.startedAt !== null && j.endedAt !== null)
+    .map((j) => j.endedAt! - j.startedAt!)
+    .sort((x, y) => x - y);
+  const spread =
+    walls.length > 0
+      ? `; wall ${formatDuration(walls[0]!)} to ${formatDuration(walls[walls.length - 1]!)}, median ${formatDuration(walls[Math.floor(walls.length / 2)]!)}`
+      : '';
   return `${jobs.length} procs: ${parts.join(', ')}${spread}`;
 }
 
@@ -112,7 +133,12 @@ function countsSummary(jobs: JobState[]): string {
  * Each transfer_output_files path once, with its size. Procs that name the same path (no
  * $(Process) in it) overwrite each other's copy on the access point: say so.
  */
-async function outputLines(jobs: JobState[], byProc: Map<number, ProcRecord>, root: string, paint: Palette): Promise<string[]> {
+async function outputLines(
+  jobs: JobState[],
+  byProc: Map<number, ProcRecord>,
+  root: string,
+  paint: Palette,
+): Promise<string[]> {
   const writers = new Map<string, number>();
   for (const job of jobs) {
     const proc = byProc.get(job.proc);
@@ -131,10 +157,18 @@ async function outputLines(jobs: JobState[], byProc: Map<number, ProcRecord>, ro
     if (size === null) missing++;
     if (shown >= LISTED_OUTPUTS) continue;
     shown++;
-    const shared = count > 1 ? paint.yellow(`  (named by ${count} procs: each copy replaced the last; put $(Process) in the name to keep them all)`) : '';
-    lines.push(`  ${displayPath(root, path)}  ${size === null ? paint.yellow('not found') : formatBytes(size)}${shared}`);
+    const shared =
+      count > 1
+        ? paint.yellow(
+            `  (named by ${count} procs: each copy replaced the last; put $(Process) in the name to keep them all)`,
+          )
+        : '';
+    lines.push(
+      `  ${displayPath(root, path)}  ${size === null ? paint.yellow('not found') : formatBytes(size)}${shared}`,
+    );
   }
-  if (writers.size > shown) lines.push(paint.dim(`  … ${writers.size - shown} more files${missing > 0 ? `, ${missing} not found` : ''}`));
+  if (writers.size > shown)
+    lines.push(paint.dim(`  … ${writers.size - shown} more files${missing > 0 ? `, ${missing} not found` : ''}`));
   return lines;
 }
 
@@ -144,7 +178,12 @@ async function outputLines(jobs: JobState[], byProc: Map<number, ProcRecord>, ro
  * held procs; then each output file once, with its size. Hold hints are not repeated here:
  * the held-timeout message carries the hint.
  */
-export async function summaryLines(result: TrackResult, procs: ProcRecord[] | null, root: string, paint: Palette): Promise<string[]> {
+export async function summaryLines(
+  result: TrackResult,
+  procs: ProcRecord[] | null,
+  root: string,
+  paint: Palette,
+): Promise<string[]> {
   const jobs = result.table.list();
   if (jobs.length === 0) return ['no jobs in the log yet'];
   const byProc = new Map((procs ?? []).map((p) => [p.proc, p]));
@@ -162,7 +201,12 @@ export async function summaryLines(result: TrackResult, procs: ProcRecord[] | nu
       }
     }
   }
-  if (listed.length > LISTED_PROCS) lines.push(paint.dim(`  … ${listed.length - LISTED_PROCS} more; \`pixi run status ${jobs[0]!.cluster} --once --json\` lists every proc`));
+  if (listed.length > LISTED_PROCS)
+    lines.push(
+      paint.dim(
+        `  … ${listed.length - LISTED_PROCS} more; \`pixi run status ${jobs[0]!.cluster} --once --json\` lists every proc`,
+      ),
+    );
   lines.push(...(await outputLines(jobs, byProc, root, paint)));
   return lines;
 }

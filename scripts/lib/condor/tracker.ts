@@ -107,7 +107,8 @@ export async function track(options: TrackOptions): Promise<TrackResult> {
       for (const f of followers) f.close();
       changes = [];
       missing = followers.filter((f) => f.poll().missing);
-      if (!blockWriter) view?.write(`${clockNow(now())} a log was truncated or replaced; read it again from the start\n`);
+      if (!blockWriter)
+        view?.write(`${clockNow(now())} a log was truncated or replaced; read it again from the start\n`);
     }
     if (options.once) for (const f of followers) f.finish();
     const block = options.once ? null : blockWriter;
@@ -137,10 +138,28 @@ export async function track(options: TrackOptions): Promise<TrackResult> {
     if (view) {
       if (options.once) {
         // A snapshot: the current table, not the history of changes.
-        view.write(renderView(table, { title: options.title, now: now(), width: view.width, height: Infinity, paint: view.paint, notes }).join('\n') + '\n');
+        view.write(
+          renderView(table, {
+            title: options.title,
+            now: now(),
+            width: view.width,
+            height: Infinity,
+            paint: view.paint,
+            notes,
+          }).join('\n') + '\n',
+        );
       } else if (block) {
         if (changes.length > 0 || now() - lastDraw >= 1000 || options.once) {
-          block.draw(renderView(table, { title: options.title, now: now(), width: view.width, height: view.height, paint: view.paint, notes }));
+          block.draw(
+            renderView(table, {
+              title: options.title,
+              now: now(),
+              width: view.width,
+              height: view.height,
+              paint: view.paint,
+              notes,
+            }),
+          );
           lastDraw = now();
         }
       } else {

@@ -42,7 +42,9 @@ export async function watchJob(options: WatchOptions): Promise<number> {
       once: options.once,
       heldTimeoutMs: options.heldTimeoutMs,
       intervalMs: options.intervalMs,
-      view: options.json ? null : { write, tty: Boolean(out.isTTY), width: out.columns || 100, height: out.rows || 40, paint },
+      view: options.json
+        ? null
+        : { write, tty: Boolean(out.isTTY), width: out.columns || 100, height: out.rows || 40, paint },
       title: options.title,
       root: options.root,
       referenceTime: options.referenceTime,
@@ -53,9 +55,15 @@ export async function watchJob(options: WatchOptions): Promise<number> {
     process.off('SIGINT', onSigint);
   }
 
-  const reattach = options.cluster !== null ? `pixi run status ${options.cluster}` : `pixi run status ${options.logs.map((l) => `--log ${displayPath(options.root, l)}`).join(' ')} --follow`;
+  const reattach =
+    options.cluster !== null
+      ? `pixi run status ${options.cluster}`
+      : `pixi run status ${options.logs.map((l) => `--log ${displayPath(options.root, l)}`).join(' ')} --follow`;
   const writeJson = (): void => {
-    const doc = options.cluster !== null ? { cluster: options.cluster, jobs: result.table.list().map(jobJson) } : { jobs: result.table.list().map(jobJson) };
+    const doc =
+      options.cluster !== null
+        ? { cluster: options.cluster, jobs: result.table.list().map(jobJson) }
+        : { jobs: result.table.list().map(jobJson) };
     write(JSON.stringify(doc, null, 2) + '\n');
   };
   if (result.outcome === 'interrupted') {
@@ -69,7 +77,9 @@ export async function watchJob(options: WatchOptions): Promise<number> {
     return exitCodeFor(result);
   }
   if (result.outcome === 'vanished') {
-    process.stderr.write(`${paint.red('error:')} the job is no longer in the queue and its log never appeared: ${result.missing.join(', ')}\n`);
+    process.stderr.write(
+      `${paint.red('error:')} the job is no longer in the queue and its log never appeared: ${result.missing.join(', ')}\n`,
+    );
     return exitCodeFor(result);
   }
   if (!options.once || result.table.allDone()) {
@@ -93,10 +103,17 @@ export function stillQueued(what: string, cluster: number | null, reattach = `pi
 }
 
 /** `job 4242 · mnist_gpu_docker-0f1e2d3c4b5a · 3 procs · submitted 14:02:11`: the live view's first line. */
-export function jobTitle(record: Pick<JobRecord, 'cluster' | 'batchName' | 'procs' | 'submittedAt'>, now = Date.now()): string {
+export function jobTitle(
+  record: Pick<JobRecord, 'cluster' | 'batchName' | 'procs' | 'submittedAt'>,
+  now = Date.now(),
+): string {
   const at = Date.parse(record.submittedAt);
   const sameDay = new Date(at).toDateString() === new Date(now).toDateString();
-  const when = Number.isNaN(at) ? record.submittedAt : sameDay ? clock(at) : `${new Date(at).toDateString().slice(4, 10)} ${clock(at)}`;
+  const when = Number.isNaN(at)
+    ? record.submittedAt
+    : sameDay
+      ? clock(at)
+      : `${new Date(at).toDateString().slice(4, 10)} ${clock(at)}`;
   const procs = record.procs.length;
   return `job ${record.cluster} · ${record.batchName} · ${procs} proc${procs === 1 ? '' : 's'} · submitted ${when}`;
 }

@@ -23,7 +23,9 @@ async function labelsFor(plan: Plan, root: string): Promise<Record<string, strin
   const github = githubRepoFromRemote(plan.git.remoteUrl);
   const lock = await readFile(join(root, 'pixi.lock')).catch(() => null);
   const labels: Record<string, string> = {
-    'org.opencontainers.image.source': github ? `https://github.com/${github.owner}/${github.name}` : `https://${plan.repository}`,
+    'org.opencontainers.image.source': github
+      ? `https://github.com/${github.owner}/${github.name}`
+      : `https://${plan.repository}`,
     'org.opencontainers.image.revision': plan.git.revision ?? 'unknown',
     'org.opencontainers.image.created': new Date().toISOString(),
     'org.opencontainers.image.title': `${plan.ref.path.split('/').pop()} (${plan.config.environment}, CUDA ${plan.cuda})`,
@@ -44,7 +46,14 @@ async function engineOrDryRunStandIn(shell: Shell, plan: Plan, options: PublishO
     if (!shell.dryRun || !(error instanceof UserError)) throw error;
     options.err(`note: ${error.message}; showing the commands a docker engine would get`);
     const bin = options.engine ?? 'docker';
-    return { kind: 'docker', bin, builder: 'classic', clientVersion: 'unknown', serverVersion: 'unknown', buildEnv: { DOCKER_BUILDKIT: '0' } };
+    return {
+      kind: 'docker',
+      bin,
+      builder: 'classic',
+      clientVersion: 'unknown',
+      serverVersion: 'unknown',
+      buildEnv: { DOCKER_BUILDKIT: '0' },
+    };
   }
 }
 
@@ -55,7 +64,8 @@ export async function buildAndPush(plan: Plan, registry: RegistryClient, options
   const incomplete = await checkLockFreshness(options.root, { saveCache: !shell.dryRun });
   if (incomplete) options.err(`warning: ${incomplete.warning}\nhint: ${incomplete.hint}`);
   const engine = await engineOrDryRunStandIn(shell, plan, options);
-  if (options.explain) options.err(`  engine: ${engine.bin} (${engine.kind} ${engine.serverVersion}, builder ${engine.builder})`);
+  if (options.explain)
+    options.err(`  engine: ${engine.bin} (${engine.kind} ${engine.serverVersion}, builder ${engine.builder})`);
   const built = await buildImage(shell, engine, {
     root: options.root,
     dockerfile: plan.config.dockerfile,
@@ -68,17 +78,24 @@ export async function buildAndPush(plan: Plan, registry: RegistryClient, options
   });
   let localSize: number | undefined;
   if (built.imageId) {
-    const inspect = await shell.run([engine.bin, 'image', 'inspect', '--format', '{{.Size}}', built.imageId], { readOnly: true, nothrow: true });
+    const inspect = await shell.run([engine.bin, 'image', 'inspect', '--format', '{{.Size}}', built.imageId], {
+      readOnly: true,
+      nothrow: true,
+    });
     localSize = Number(inspect.stdout.trim()) || undefined;
   }
   if (!options.push) {
-    options.out(`built ${contentRef}${built.imageId ? ` (${built.imageId.slice(0, 19)}${localSize ? `, ${formatBytes(localSize)}` : ''})` : ''}; not pushed (--no-push), ${IMAGE_RECORD} unchanged`);
+    options.out(
+      `built ${contentRef}${built.imageId ? ` (${built.imageId.slice(0, 19)}${localSize ? `, ${formatBytes(localSize)}` : ''})` : ''}; not pushed (--no-push), ${IMAGE_RECORD} unchanged`,
+    );
     return 0;
   }
 
   // Log in only when the registry asks for credentials and we have them.
   let auth: RegistryAuth | null = null;
-  const needsLogin = plan.credentials !== null && (await registry.requiresAuth().catch((error) => (shell.dryRun ? true : Promise.reject(error))));
+  const needsLogin =
+    plan.credentials !== null &&
+    (await registry.requiresAuth().catch((error) => (shell.dryRun ? true : Promise.reject(error))));
   try {
     if (needsLogin) auth = await login(shell, engine, plan.ref.registry, plan.credentials!);
     const pushed = await pushImage(shell, engine, contentRef, plan.ref.registry, auth?.env ?? {});
@@ -91,17 +108,28 @@ export async function buildAndPush(plan: Plan, registry: RegistryClient, options
     // The registry's own answer is what a pull of the tag resolves to: record that.
     const found = await registry.lookupTag(plan.contentTag, plan.config.platform);
     if (found.state !== 'found') {
-      throw new UserError(`the registry does not show ${contentRef} after the push`, { hint: 'the registry may be eventually consistent: run build-image again' });
+      throw new UserError(`the registry does not show ${contentRef} after the push`, {
+        hint: 'the registry may be eventually consistent: run build-image again',
+      });
     }
     if (pushed.digest && pushed.digest !== found.manifest.digest) {
-      options.err(`note: the engine reported ${pushed.digest}, the registry serves ${found.manifest.digest}; recording the registry's`);
+      options.err(
+        `note: the engine reported ${pushed.digest}, the registry serves ${found.manifest.digest}; recording the registry's`,
+      );
     }
-    await finish(plan, found.manifest.digest, found.sizeBytes, 'built and pushed', {
-      root: options.root,
-      dryRun: false,
-      out: options.out,
-      err: options.err,
-    }, localSize);
+    await finish(
+      plan,
+      found.manifest.digest,
+      found.sizeBytes,
+      'built and pushed',
+      {
+        root: options.root,
+        dryRun: false,
+        out: options.out,
+        err: options.err,
+      },
+      localSize,
+    );
     return 0;
   } finally {
     await auth?.dispose();

@@ -12,7 +12,11 @@ export interface BuildArgs {
   effective: Map<string, string>;
 }
 
-export function resolveBuildArgs(declared: Map<string, string | null>, config: TemplateConfig, dockerfile: string): BuildArgs {
+export function resolveBuildArgs(
+  declared: Map<string, string | null>,
+  config: TemplateConfig,
+  dockerfile: string,
+): BuildArgs {
   const passed = new Map<string, string>();
   // The Dockerfile names the environment it installs ENVIRONMENT; keep it equal to the config's.
   if (declared.has('ENVIRONMENT')) passed.set('ENVIRONMENT', config.environment);

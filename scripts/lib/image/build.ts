@@ -30,7 +30,8 @@ export interface BuildResult {
   contextBytes: number | null;
 }
 
-const LOCK_STALE = /lock-?file (is )?not up[- ]to[- ]date|lock file is (out of date|not up to date)|--locked.*(out of date|not satisfied)/i;
+const LOCK_STALE =
+  /lock-?file (is )?not up[- ]to[- ]date|lock file is (out of date|not up to date)|--locked.*(out of date|not satisfied)/i;
 
 export function buildArgv(engine: Engine, request: BuildRequest, iidfile: string): string[] {
   const argv = [engine.bin, 'build', '--platform', request.platform, '--file', join(request.root, request.dockerfile)];
@@ -58,7 +59,9 @@ function stepLine(counter: string, instruction: string): string | null {
 
 /** Turn one engine output line into a progress line (or nothing), noting the context size. */
 export function buildProgress(line: string, state: { contextBytes: number | null; seen: Set<string> }): string | null {
-  let match = /^Sending build context to Docker daemon\s+(\S+)/.exec(line) ?? /^#\d+ transferring context: ([\d.]+\s*[kMG]?i?B)/.exec(line);
+  let match =
+    /^Sending build context to Docker daemon\s+(\S+)/.exec(line) ??
+    /^#\d+ transferring context: ([\d.]+\s*[kMG]?i?B)/.exec(line);
   if (match) {
     const bytes = parseHumanBytes(match[1]!);
     if (bytes !== null) state.contextBytes = bytes;
@@ -85,13 +88,26 @@ export function buildFailure(output: string, exitCode: number): UserError {
     });
   }
   if (/Cannot connect to the Docker daemon|Is the docker daemon running/i.test(plain)) {
-    return new UserError('the Docker daemon stopped answering during the build', { hint: 'start Docker and run this again' });
+    return new UserError('the Docker daemon stopped answering during the build', {
+      hint: 'start Docker and run this again',
+    });
   }
-  const last = plain.trim().split('\n').map((l) => l.trim()).filter(Boolean).pop() ?? `exit ${exitCode}`;
+  const last =
+    plain
+      .trim()
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .pop() ?? `exit ${exitCode}`;
   return new UserError(`the image build failed: ${last}`, { hint: 'the build output above shows the failing step' });
 }
 
-export async function buildImage(shell: Shell, engine: Engine, request: BuildRequest, log = new StepLog('build')): Promise<BuildResult> {
+export async function buildImage(
+  shell: Shell,
+  engine: Engine,
+  request: BuildRequest,
+  log = new StepLog('build'),
+): Promise<BuildResult> {
   const dir = shell.dryRun ? tmpdir() : await mkdtemp(join(tmpdir(), 'pixi-condor-build-'));
   const iidfile = join(dir, 'iid');
   const state = { contextBytes: null as number | null, seen: new Set<string>() };

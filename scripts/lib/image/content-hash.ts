@@ -94,7 +94,10 @@ export async function hashImageInputs(root: string, config: TemplateConfig, inpu
  * a stale image, and the digests with the record's `inputDigests` to say which file changed.
  * Pass the record's `buildArgOverrides` in `config.buildArgs`: they are part of the hash.
  */
-export async function computeContentHash(root: string, config: TemplateConfig): Promise<ContentHash & { files: string[] }> {
+export async function computeContentHash(
+  root: string,
+  config: TemplateConfig,
+): Promise<ContentHash & { files: string[] }> {
   const inputs = await readImageInputs(root, config);
   return { ...(await hashImageInputs(root, config, inputs)), files: inputs.files };
 }

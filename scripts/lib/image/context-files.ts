@@ -34,7 +34,12 @@ function cleanSource(source: string, copy: CopySource, dockerfile: string): stri
  * Every non-ignored file (or symlink) under `dir` (context-relative, `.` for the root),
  * pruning ignored folders that no exception can reach into.
  */
-export async function walkContext(root: string, dir: string, ignore: DockerIgnore, visit?: (path: string, isDir: boolean) => void): Promise<string[]> {
+export async function walkContext(
+  root: string,
+  dir: string,
+  ignore: DockerIgnore,
+  visit?: (path: string, isDir: boolean) => void,
+): Promise<string[]> {
   const files: string[] = [];
   const walk = async (rel: string): Promise<void> => {
     let entries: Dirent[];
@@ -61,7 +66,12 @@ export async function walkContext(root: string, dir: string, ignore: DockerIgnor
 }
 
 /** The context files that the given COPY/ADD sources take, sorted and unique. */
-export async function filesForSources(root: string, copies: CopySource[], ignore: DockerIgnore, dockerfile: string): Promise<string[]> {
+export async function filesForSources(
+  root: string,
+  copies: CopySource[],
+  ignore: DockerIgnore,
+  dockerfile: string,
+): Promise<string[]> {
   const found = new Set<string>();
   for (const copy of copies) {
     for (const source of copy.sources) {
@@ -72,7 +82,13 @@ export async function filesForSources(root: string, copies: CopySource[], ignore
       if (WILDCARD.test(cleaned)) {
         // Walk from the folder before the first wildcard; a matching folder counts whole.
         const parts = cleaned.split('/');
-        const fixed = parts.slice(0, parts.findIndex((p) => WILDCARD.test(p))).join('/') || '.';
+        const fixed =
+          parts
+            .slice(
+              0,
+              parts.findIndex((p) => WILDCARD.test(p)),
+            )
+            .join('/') || '.';
         const regex = globRegex(cleaned, { doubleStar: false });
         const dirs: string[] = [];
         matched = [];
@@ -94,11 +110,14 @@ export async function filesForSources(root: string, copies: CopySource[], ignore
       }
       if (matched.length === 0 && !isFolder) {
         const excluded = !WILDCARD.test(cleaned) && (await lstat(join(root, cleaned)).catch(() => null)) !== null;
-        throw new UserError(`${copy.keyword} source '${source}' ${excluded ? 'is excluded by .dockerignore' : 'matches no file in the build context'}`, {
-          file: dockerfile,
-          line: copy.line,
-          hint: excluded ? `add \`!${cleaned}\` to .dockerignore` : missingSourceHint(cleaned, copy.keyword),
-        });
+        throw new UserError(
+          `${copy.keyword} source '${source}' ${excluded ? 'is excluded by .dockerignore' : 'matches no file in the build context'}`,
+          {
+            file: dockerfile,
+            line: copy.line,
+            hint: excluded ? `add \`!${cleaned}\` to .dockerignore` : missingSourceHint(cleaned, copy.keyword),
+          },
+        );
       }
       for (const file of matched) found.add(file);
     }

@@ -24,7 +24,12 @@ export async function readDotenv(root: string): Promise<Record<string, string>> 
   }
 }
 
-export function registryCredentials(registry: string, dotenv: Record<string, string>, env: NodeJS.ProcessEnv, explain: Explain): Credentials | null {
+export function registryCredentials(
+  registry: string,
+  dotenv: Record<string, string>,
+  env: NodeJS.ProcessEnv,
+  explain: Explain,
+): Credentials | null {
   const lookup = (name: string): { value: string; source: string } | null => {
     if (env[name]) return { value: env[name]!, source: `$${name}` };
     if (dotenv[name]) return { value: dotenv[name]!, source: `${name} in .env` };
@@ -46,6 +51,12 @@ export function registryCredentials(registry: string, dotenv: Record<string, str
       });
     }
   }
-  explain.note('registry credentials', 'none', 'neither REGISTRY_USER/REGISTRY_TOKEN' + (registry === 'ghcr.io' ? ' nor GITHUB_ACTOR/GITHUB_TOKEN' : '') + ' is set');
+  explain.note(
+    'registry credentials',
+    'none',
+    'neither REGISTRY_USER/REGISTRY_TOKEN' +
+      (registry === 'ghcr.io' ? ' nor GITHUB_ACTOR/GITHUB_TOKEN' : '') +
+      ' is set',
+  );
   return null;
 }

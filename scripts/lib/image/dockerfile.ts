@@ -22,7 +22,16 @@ export interface DockerfileModel {
 
 /** Build args Docker knows without an ARG line (proxies); passing them never warns. */
 export const PREDEFINED_ARGS = new Set([
-  'HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy',
+  'HTTP_PROXY',
+  'http_proxy',
+  'HTTPS_PROXY',
+  'https_proxy',
+  'FTP_PROXY',
+  'ftp_proxy',
+  'NO_PROXY',
+  'no_proxy',
+  'ALL_PROXY',
+  'all_proxy',
 ]);
 
 /**
@@ -30,14 +39,17 @@ export const PREDEFINED_ARGS = new Set([
  * FROM; unknown names become empty.
  */
 export function expandVariables(text: string, vars: Map<string, string>): string {
-  return text.replace(/\\\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([-+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (match, braced, op, word, bare) => {
-    if (match === '\\$') return '$';
-    const name = (braced ?? bare) as string;
-    const value = vars.get(name);
-    if (op === '-') return value ? value : (word as string);
-    if (op === '+') return value ? (word as string) : '';
-    return value ?? '';
-  });
+  return text.replace(
+    /\\\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([-+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    (match, braced, op, word, bare) => {
+      if (match === '\\$') return '$';
+      const name = (braced ?? bare) as string;
+      const value = vars.get(name);
+      if (op === '-') return value ? value : (word as string);
+      if (op === '+') return value ? (word as string) : '';
+      return value ?? '';
+    },
+  );
 }
 
 function unquote(value: string): string {
@@ -57,7 +69,11 @@ export function parseDockerfile(text: string): Instruction[] {
  * Resolve a Dockerfile (its text, or its parsed instructions; `file` names it in messages)
  * against the effective build args (Dockerfile defaults overridden by what the build passes).
  */
-export function readDockerfile(source: string | Instruction[], file: string, buildArgs: Map<string, string> = new Map()): DockerfileModel {
+export function readDockerfile(
+  source: string | Instruction[],
+  file: string,
+  buildArgs: Map<string, string> = new Map(),
+): DockerfileModel {
   const instructions = typeof source === 'string' ? parseDockerfile(source) : source;
   const args = new Map<string, string | null>();
   const copies: CopySource[] = [];
@@ -71,21 +87,31 @@ export function readDockerfile(source: string | Instruction[], file: string, bui
     const keyword = instruction.getKeyword();
     if (keyword === 'ARG') {
       // `ARG A=1 B=2` declares both, as Docker does.
-      const properties = (instruction as unknown as { getProperties(): { getName(): string; getValue(): string | null }[] }).getProperties();
+      const properties = (
+        instruction as unknown as { getProperties(): { getName(): string; getValue(): string | null }[] }
+      ).getProperties();
       for (const property of properties) {
         const name = property.getName();
         const declared = property.getValue();
-        if (!args.has(name) || (args.get(name) === null && declared !== null)) args.set(name, declared === null ? null : unquote(declared));
+        if (!args.has(name) || (args.get(name) === null && declared !== null))
+          args.set(name, declared === null ? null : unquote(declared));
         const scope = stage ?? globals;
-        const fromDefault = declared === null ? (stage ? globals.get(name) : undefined) : expandVariables(unquote(declared), scope);
+        const fromDefault =
+          declared === null ? (stage ? globals.get(name) : undefined) : expandVariables(unquote(declared), scope);
         const value = buildArgs.get(name) ?? fromDefault;
         if (value !== undefined) scope.set(name, value);
       }
     } else if (keyword === 'ENV' && stage) {
-      const properties = (instruction as unknown as { getProperties(): { getName(): string; getValue(): string | null }[] }).getProperties();
-      for (const property of properties) stage.set(property.getName(), expandVariables(unquote(property.getValue() ?? ''), stage));
+      const properties = (
+        instruction as unknown as { getProperties(): { getName(): string; getValue(): string | null }[] }
+      ).getProperties();
+      for (const property of properties)
+        stage.set(property.getName(), expandVariables(unquote(property.getValue() ?? ''), stage));
     } else if (keyword === 'FROM') {
-      const image = instruction.getArguments().map((a) => a.getValue()).find((v) => !v.startsWith('--'));
+      const image = instruction
+        .getArguments()
+        .map((a) => a.getValue())
+        .find((v) => !v.startsWith('--'));
       finalImage = image ? expandVariables(image, globals) : null;
       stage = new Map();
     } else if (keyword === 'COPY' || keyword === 'ADD') {
@@ -95,9 +121,14 @@ export function readDockerfile(source: string | Instruction[], file: string, bui
       };
       if (copy.getFlags().some((flag) => flag.getName() === 'from')) continue;
       const json = copy.getJSONStrings();
-      const operands = json.length > 0 ? json.map((s) => s.getJSONValue()) : instruction.getArguments().map((a) => a.getValue());
+      const operands =
+        json.length > 0 ? json.map((s) => s.getJSONValue()) : instruction.getArguments().map((a) => a.getValue());
       if (operands.length < 2) {
-        throw new UserError(`${keyword} needs at least one source and a destination`, { file, line: line(instruction), exitCode: 2 });
+        throw new UserError(`${keyword} needs at least one source and a destination`, {
+          file,
+          line: line(instruction),
+          exitCode: 2,
+        });
       }
       // A heredoc's content is in the Dockerfile itself, which the hash covers already.
       if (operands[0]!.startsWith('<<')) continue;

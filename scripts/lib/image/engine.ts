@@ -21,7 +21,8 @@ export interface Engine {
   buildEnv: Record<string, string>;
 }
 
-const DAEMON_DOWN = /Cannot connect to the Docker daemon|Is the docker daemon running|error during connect|connect: no such file or directory|connection refused|dial unix/i;
+const DAEMON_DOWN =
+  /Cannot connect to the Docker daemon|Is the docker daemon running|error during connect|connect: no such file or directory|connection refused|dial unix/i;
 
 export function engineKind(bin: string): EngineKind {
   return basename(bin).includes('podman') ? 'podman' : 'docker';
@@ -32,7 +33,9 @@ async function chooseBinary(requested: string | undefined, env: NodeJS.ProcessEn
   if (wanted) {
     const found = await onPath(wanted, env);
     if (!found) {
-      throw new UserError(`container engine '${wanted}' is not on PATH`, { hint: 'install it, or pass --engine docker|podman|PATH' });
+      throw new UserError(`container engine '${wanted}' is not on PATH`, {
+        hint: 'install it, or pass --engine docker|podman|PATH',
+      });
     }
     explain.note('engine', wanted, requested ? '--engine' : '$PIXI_CONDOR_ENGINE');
     return wanted;
@@ -48,18 +51,32 @@ async function chooseBinary(requested: string | undefined, env: NodeJS.ProcessEn
   });
 }
 
-export async function detectEngine(shell: Shell, requested: string | undefined, env: NodeJS.ProcessEnv, explain: Explain): Promise<Engine> {
+export async function detectEngine(
+  shell: Shell,
+  requested: string | undefined,
+  env: NodeJS.ProcessEnv,
+  explain: Explain,
+): Promise<Engine> {
   const bin = await chooseBinary(requested, env, explain);
   const kind = engineKind(bin);
-  const version = await shell.run([bin, 'version', '--format', '{{json .}}'], { readOnly: true, nothrow: true, timeoutMs: 20_000 });
+  const version = await shell.run([bin, 'version', '--format', '{{json .}}'], {
+    readOnly: true,
+    nothrow: true,
+    timeoutMs: 20_000,
+  });
   if (version.exitCode !== 0) {
     const reason = lastLine(version.stderr) || `exit ${version.exitCode}`;
     if (kind === 'docker' && DAEMON_DOWN.test(version.stderr)) {
-      throw new UserError(`the Docker daemon is not running (${env.DOCKER_HOST ? `DOCKER_HOST=${env.DOCKER_HOST}` : 'default socket'})`, {
-        hint: 'start Docker (Docker Desktop, or `sudo systemctl start docker`) and run this again',
-      });
+      throw new UserError(
+        `the Docker daemon is not running (${env.DOCKER_HOST ? `DOCKER_HOST=${env.DOCKER_HOST}` : 'default socket'})`,
+        {
+          hint: 'start Docker (Docker Desktop, or `sudo systemctl start docker`) and run this again',
+        },
+      );
     }
-    throw new UserError(`\`${bin} version\` failed: ${reason}`, { hint: `check that ${kind} works: run \`${bin} info\`` });
+    throw new UserError(`\`${bin} version\` failed: ${reason}`, {
+      hint: `check that ${kind} works: run \`${bin} info\``,
+    });
   }
   let data: { Client?: { Version?: string }; Server?: { Version?: string } | null; Version?: string } = {};
   try {
@@ -87,5 +104,12 @@ export async function detectEngine(shell: Shell, requested: string | undefined, 
     why = buildx.exitCode === 0 ? 'buildx plugin found' : `docker CLI ${clientVersion} has no buildx plugin`;
   }
   explain.note('builder', builder, why);
-  return { kind, bin, builder, clientVersion, serverVersion, buildEnv: { DOCKER_BUILDKIT: builder === 'buildkit' ? '1' : '0' } };
+  return {
+    kind,
+    bin,
+    builder,
+    clientVersion,
+    serverVersion,
+    buildEnv: { DOCKER_BUILDKIT: builder === 'buildkit' ? '1' : '0' },
+  };
 }

@@ -14,7 +14,12 @@ export interface FinishOptions {
 }
 
 /** The record for `digest`; `tags` are the tags that name it (default: the content and moving tag). */
-export function recordFor(plan: Plan, digest: string, sizeBytes: number | undefined, tags = [plan.contentTag, plan.movingTag]): ImageRecord {
+export function recordFor(
+  plan: Plan,
+  digest: string,
+  sizeBytes: number | undefined,
+  tags = [plan.contentTag, plan.movingTag],
+): ImageRecord {
   return {
     version: 1,
     repository: plan.repository,
@@ -54,7 +59,14 @@ export function printSummary(result: ImageRecord, outcome: string, options: Fini
 }
 
 /** Record `digest` for submit, then print the summary. */
-export async function finish(plan: Plan, digest: string, sizeBytes: number | undefined, outcome: string, options: FinishOptions, localSize?: number): Promise<void> {
+export async function finish(
+  plan: Plan,
+  digest: string,
+  sizeBytes: number | undefined,
+  outcome: string,
+  options: FinishOptions,
+  localSize?: number,
+): Promise<void> {
   const result = recordFor(plan, digest, sizeBytes);
   await saveRecord(result, options);
   printSummary(result, outcome, options, localSize);

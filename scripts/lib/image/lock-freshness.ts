@@ -18,7 +18,10 @@ export interface LockFreshnessOptions {
  * is only incomplete: `pixi run` completes it before the task starts, but run any other way the
  * build's `pixi install --locked`, which checks every environment and platform, refuses it.
  */
-export async function checkLockFreshness(root: string, options: LockFreshnessOptions): Promise<{ warning: string; hint: string } | null> {
+export async function checkLockFreshness(
+  root: string,
+  options: LockFreshnessOptions,
+): Promise<{ warning: string; hint: string } | null> {
   const { validateWorkspace } = await import('../validate/index.ts');
   const report = await validateWorkspace({ root, saveCache: options.saveCache });
   const problem = report.errors.find((finding) => finding.rule.startsWith('lock/'));
@@ -33,7 +36,9 @@ export async function checkLockFreshness(root: string, options: LockFreshnessOpt
     throw new UserError(`pixi.lock ${unreadable ? 'cannot be read' : 'is out of date'}: ${problem.message}`, {
       file: problem.file,
       ...(problem.line > 0 ? { line: problem.line, column: problem.column } : {}),
-      hint: unreadable ? 'restore pixi.lock from git, or run `pixi lock` to write it again' : 'run `pixi lock` (then commit pixi.lock) and build again',
+      hint: unreadable
+        ? 'restore pixi.lock from git, or run `pixi lock` to write it again'
+        : 'run `pixi lock` (then commit pixi.lock) and build again',
     });
   }
   const gaps = report.warnings.filter((finding) => INCOMPLETE.has(finding.rule));
@@ -41,6 +46,6 @@ export async function checkLockFreshness(root: string, options: LockFreshnessOpt
   const first = gaps[0]!.message.replace(/; pixi will lock it on first run$/, '');
   return {
     warning: `pixi.lock is incomplete: ${first}${gaps.length > 1 ? ` (and ${gaps.length - 1} more environment or platform${gaps.length > 2 ? 's' : ''})` : ''}`,
-    hint: 'the build\'s `pixi install --locked` refuses an incomplete lock: run `pixi lock` and commit pixi.lock',
+    hint: "the build's `pixi install --locked` refuses an incomplete lock: run `pixi lock` and commit pixi.lock",
   };
 }

@@ -28,35 +28,56 @@ export interface RegistryAuth {
 }
 
 /** Log in to `registry` in a fresh credentials folder (dry run: print the command only). */
-export async function login(shell: Shell, engine: Engine, registry: string, credentials: Credentials): Promise<RegistryAuth> {
+export async function login(
+  shell: Shell,
+  engine: Engine,
+  registry: string,
+  credentials: Credentials,
+): Promise<RegistryAuth> {
   shell.addSecret(credentials.token);
   // Created and guarded in one synchronous step: no signal can be handled in between.
-  const dir = shell.dryRun ? join(tmpdir(), 'pixi-condor-auth-XXXXXX') : mkdtempSync(join(tmpdir(), 'pixi-condor-auth-'));
+  const dir = shell.dryRun
+    ? join(tmpdir(), 'pixi-condor-auth-XXXXXX')
+    : mkdtempSync(join(tmpdir(), 'pixi-condor-auth-'));
   const release = shell.dryRun ? () => {} : removeOnExit(dir);
-  const env: Record<string, string> = engine.kind === 'podman' ? { REGISTRY_AUTH_FILE: join(dir, 'auth.json') } : { DOCKER_CONFIG: dir };
+  const env: Record<string, string> =
+    engine.kind === 'podman' ? { REGISTRY_AUTH_FILE: join(dir, 'auth.json') } : { DOCKER_CONFIG: dir };
   // podman refuses to push with an auth file that does not exist yet.
-  if (engine.kind === 'podman' && !shell.dryRun) await writeFile(join(dir, 'auth.json'), '{"auths":{}}\n', { mode: 0o600 });
+  if (engine.kind === 'podman' && !shell.dryRun)
+    await writeFile(join(dir, 'auth.json'), '{"auths":{}}\n', { mode: 0o600 });
   const dispose = async () => {
     if (shell.dryRun) return;
     await rm(dir, { recursive: true, force: true });
     release();
   };
   const result = await shell.run(
-    [engine.bin, 'login', '--username', credentials.username, '--password-stdin', ...tlsFlags(engine, registry), registry],
+    [
+      engine.bin,
+      'login',
+      '--username',
+      credentials.username,
+      '--password-stdin',
+      ...tlsFlags(engine, registry),
+      registry,
+    ],
     { stdin: credentials.token, env, nothrow: true, timeoutMs: 60_000 },
   );
   if (result.exitCode !== 0) {
     await dispose();
     const last = lastLine(result.stderr) || `exit ${result.exitCode}`;
     if (UNREACHABLE.test(result.stderr)) {
-      throw new UserError(`registry ${registry} is unreachable: ${last}`, { hint: 'check the network and the registry host in [tool.pixi-condor] repository' });
+      throw new UserError(`registry ${registry} is unreachable: ${last}`, {
+        hint: 'check the network and the registry host in [tool.pixi-condor] repository',
+      });
     }
     if (REJECTED.test(result.stderr)) {
       throw new UserError(`registry ${registry} rejected the login of '${credentials.username}'`, {
         hint: 'check REGISTRY_USER and REGISTRY_TOKEN in .env (for ghcr.io: a token with write:packages)',
       });
     }
-    throw new UserError(`\`${engine.bin} login\` failed: ${last}`, { hint: `try \`${engine.bin} login ${registry}\` by hand to see why` });
+    throw new UserError(`\`${engine.bin} login\` failed: ${last}`, {
+      hint: `try \`${engine.bin} login ${registry}\` by hand to see why`,
+    });
   }
   return { env, dispose };
 }

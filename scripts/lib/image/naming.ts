@@ -26,7 +26,9 @@ export function parseRepository(repository: string): ImageRef {
   const slash = repository.indexOf('/');
   const first = slash < 0 ? '' : repository.slice(0, slash);
   const isHost = first.includes('.') || first.includes(':') || first === 'localhost';
-  const ref = isHost ? { registry: first, path: repository.slice(slash + 1) } : { registry: 'docker.io', path: repository.includes('/') ? repository : `library/${repository}` };
+  const ref = isHost
+    ? { registry: first, path: repository.slice(slash + 1) }
+    : { registry: 'docker.io', path: repository.includes('/') ? repository : `library/${repository}` };
   if (!/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/.test(ref.path)) {
     throw new UserError(`image repository '${repository}' is not a valid repository name`, {
       file: 'pixi.toml',
@@ -40,7 +42,12 @@ export function parseRepository(repository: string): ImageRef {
  * Fill `{owner}` in the configured repository: $GITHUB_REPOSITORY_OWNER (set in Actions),
  * else the owner of the GitHub `origin` remote. Registries want lower case.
  */
-export function resolveRepository(config: TemplateConfig, remoteUrl: string | null, env: NodeJS.ProcessEnv, explain: Explain): string {
+export function resolveRepository(
+  config: TemplateConfig,
+  remoteUrl: string | null,
+  env: NodeJS.ProcessEnv,
+  explain: Explain,
+): string {
   let repository = config.repository;
   explain.note('repository template', repository, '[tool.pixi-condor] repository in pixi.toml');
   if (repository.includes('{owner}')) {
@@ -73,7 +80,14 @@ export function codenameOf(image: string | null): string {
   if (!tag) return 'latest';
   const parts = tag.toLowerCase().split(/[-_.]/);
   const known = CODENAMES.find((name) => parts.includes(name));
-  return known ?? (tag.toLowerCase().replace(/[^a-z0-9.]+/g, '-').replace(/^[.-]+|[.-]+$/g, '') || 'latest');
+  return (
+    known ??
+    (tag
+      .toLowerCase()
+      .replace(/[^a-z0-9.]+/g, '-')
+      .replace(/^[.-]+|[.-]+$/g, '') ||
+      'latest')
+  );
 }
 
 export interface TagValues {
@@ -88,7 +102,9 @@ export const HASH_CHARS = 12;
 
 /** Expand a tag template; the result must be a valid docker tag. */
 export function expandTag(template: string, values: TagValues, key: string): string {
-  const tag = template.replace(/\{(environment|codename|cuda|hash)\}/g, (_, name: keyof TagValues) => (name === 'hash' ? values.hash.slice(0, HASH_CHARS) : values[name]));
+  const tag = template.replace(/\{(environment|codename|cuda|hash)\}/g, (_, name: keyof TagValues) =>
+    name === 'hash' ? values.hash.slice(0, HASH_CHARS) : values[name],
+  );
   const unknown = /\{[^}]*\}/.exec(tag);
   if (unknown) {
     throw new UserError(`[tool.pixi-condor] ${key} uses unknown placeholder ${unknown[0]}`, {

@@ -50,15 +50,20 @@ export async function planImage(options: PlanOptions): Promise<Plan> {
   const manifest = await readManifest(root);
   const base = templateConfig(manifest.data);
   const config: TemplateConfig = { ...base, buildArgs: { ...base.buildArgs, ...options.buildArgs } };
-  for (const name of Object.keys(base.buildArgs)) explain.note(`build arg ${name}`, config.buildArgs[name]!, '[tool.pixi-condor.build-args] in pixi.toml');
-  for (const [name, value] of Object.entries(options.buildArgs)) explain.note(`build arg ${name}`, value, '--build-arg');
+  for (const name of Object.keys(base.buildArgs))
+    explain.note(`build arg ${name}`, config.buildArgs[name]!, '[tool.pixi-condor.build-args] in pixi.toml');
+  for (const [name, value] of Object.entries(options.buildArgs))
+    explain.note(`build arg ${name}`, value, '--build-arg');
   explain.note('environment', config.environment, '[tool.pixi-condor] environment (default: default)');
   explain.note('platform', config.platform, '[tool.pixi-condor] platform (default: linux/amd64)');
 
   const inputs = await readImageInputs(root, config);
   // The allow-list .dockerignore keeps .env out; refuse a context that would carry it.
   if (!inputs.ignore.ignores('.env')) {
-    const hasEnv = await readFile(join(root, '.env')).then(() => true, () => false);
+    const hasEnv = await readFile(join(root, '.env')).then(
+      () => true,
+      () => false,
+    );
     if (hasEnv) {
       throw new UserError('.env would be sent to the image build (it holds the registry token)', {
         file: '.dockerignore',
@@ -67,7 +72,11 @@ export async function planImage(options: PlanOptions): Promise<Plan> {
     }
   }
   const { hash: contentHash, digests: inputDigests } = await hashImageInputs(root, config, inputs);
-  explain.note('content hash', contentHash, `${config.dockerfile}, build args, platform, ${inputs.files.join(', ') || 'no copied files'}`);
+  explain.note(
+    'content hash',
+    contentHash,
+    `${config.dockerfile}, build args, platform, ${inputs.files.join(', ') || 'no copied files'}`,
+  );
 
   const git = await gitPromise;
   const repository = resolveRepository(config, git.remoteUrl, env, explain);
@@ -77,10 +86,13 @@ export async function planImage(options: PlanOptions): Promise<Plan> {
   const cudaManifest = (manifest.data['system-requirements'] as { cuda?: unknown } | undefined)?.cuda;
   const cuda = cudaArg ?? (typeof cudaManifest === 'string' ? cudaManifest : undefined);
   if (!cuda) {
-    throw new UserError(`no CUDA version for the tag: ${config.dockerfile} has no CUDA_VERSION arg and pixi.toml no [system-requirements] cuda`, {
-      file: config.dockerfile,
-      hint: 'add `ARG CUDA_VERSION="12.9"` to the Dockerfile',
-    });
+    throw new UserError(
+      `no CUDA version for the tag: ${config.dockerfile} has no CUDA_VERSION arg and pixi.toml no [system-requirements] cuda`,
+      {
+        file: config.dockerfile,
+        hint: 'add `ARG CUDA_VERSION="12.9"` to the Dockerfile',
+      },
+    );
   }
   explain.note('cuda', cuda, cudaArg ? `build arg CUDA_VERSION` : '[system-requirements] cuda in pixi.toml');
   const codename = codenameOf(inputs.model.finalImage);
@@ -99,5 +111,19 @@ export async function planImage(options: PlanOptions): Promise<Plan> {
 
   const credentials = registryCredentials(ref.registry, await dotenvPromise, env, explain);
   if (credentials) shell.addSecret(credentials.token);
-  return { config, inputs, contentHash, inputDigests, buildArgOverrides: { ...options.buildArgs }, repository, ref, contentTag, movingTag, cuda, git, credentials, explain };
+  return {
+    config,
+    inputs,
+    contentHash,
+    inputDigests,
+    buildArgOverrides: { ...options.buildArgs },
+    repository,
+    ref,
+    contentTag,
+    movingTag,
+    cuda,
+    git,
+    credentials,
+    explain,
+  };
 }

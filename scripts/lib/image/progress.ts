@@ -32,7 +32,18 @@ export class StepLog {
 export function parseHumanBytes(text: string): number | null {
   const match = /^([\d.]+)\s*([kMGT]?i?B)$/.exec(text.trim());
   if (!match) return null;
-  const factor: Record<string, number> = { B: 1, kB: 1e3, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, TiB: 1024 ** 4 };
+  const factor: Record<string, number> = {
+    B: 1,
+    kB: 1e3,
+    KB: 1e3,
+    MB: 1e6,
+    GB: 1e9,
+    TB: 1e12,
+    KiB: 1024,
+    MiB: 1024 ** 2,
+    GiB: 1024 ** 3,
+    TiB: 1024 ** 4,
+  };
   const unit = factor[match[2]!];
   return unit === undefined ? null : Math.round(Number(match[1]) * unit);
 }

@@ -23,7 +23,13 @@ export interface PublishOptions extends PlanOptions {
   err: (line: string) => void;
 }
 
-async function lookup(registry: RegistryClient, tag: string, options: PublishOptions, note: (line: string) => void, sizeFor?: string): Promise<TagLookup | null> {
+async function lookup(
+  registry: RegistryClient,
+  tag: string,
+  options: PublishOptions,
+  note: (line: string) => void,
+  sizeFor?: string,
+): Promise<TagLookup | null> {
   try {
     return await registry.lookupTag(tag, sizeFor);
   } catch (error) {
@@ -51,7 +57,13 @@ function once(print: (line: string) => void): (line: string) => void {
  * back. Best effort: submit pins the digest, so a moving tag that cannot be moved (no
  * credentials for a registry that lets anyone read) is a warning. True when it now points here.
  */
-async function pointMovingTag(plan: Plan, registry: RegistryClient, digest: string, shell: Shell, err: PublishOptions['err']): Promise<boolean> {
+async function pointMovingTag(
+  plan: Plan,
+  registry: RegistryClient,
+  digest: string,
+  shell: Shell,
+  err: PublishOptions['err'],
+): Promise<boolean> {
   const moving = `${plan.repository}:${plan.movingTag}`;
   if (shell.dryRun) {
     err(`would point ${moving} at ${digest}`);
@@ -64,7 +76,9 @@ async function pointMovingTag(plan: Plan, registry: RegistryClient, digest: stri
     err(`warning: ${moving} still names another image: ${error.message}`);
     err(
       `hint: submit pins ${digest} and is not affected; to move the tag too, ` +
-        (plan.credentials ? 'check that the token may write this repository, then run build-image again' : 'set REGISTRY_USER and REGISTRY_TOKEN in .env and run build-image again'),
+        (plan.credentials
+          ? 'check that the token may write this repository, then run build-image again'
+          : 'set REGISTRY_USER and REGISTRY_TOKEN in .env and run build-image again'),
     );
     return false;
   }
@@ -102,7 +116,9 @@ export async function publishImage(options: PublishOptions): Promise<number> {
     }
     if (found?.state === 'needs-credentials') {
       throw new UserError(`registry ${plan.ref.registry} needs credentials to check and push ${plan.repository}`, {
-        hint: 'set REGISTRY_USER and REGISTRY_TOKEN in .env (see .env.example)' + (plan.ref.registry === 'ghcr.io' ? ', or GITHUB_ACTOR/GITHUB_TOKEN' : ''),
+        hint:
+          'set REGISTRY_USER and REGISTRY_TOKEN in .env (see .env.example)' +
+          (plan.ref.registry === 'ghcr.io' ? ', or GITHUB_ACTOR/GITHUB_TOKEN' : ''),
       });
     }
   }

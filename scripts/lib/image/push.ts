@@ -26,7 +26,9 @@ export interface LayerCount {
 
 /** Turn one push output line into a progress line, counting layers. */
 export function pushProgress(line: string, layers: LayerCount): string | null {
-  let match = /^([0-9a-f]{12}): (Preparing|Waiting)$/.exec(line) ?? /^Copying (?:blob|config) (?:sha256:)?([0-9a-f]{12})/.exec(line);
+  let match =
+    /^([0-9a-f]{12}): (Preparing|Waiting)$/.exec(line) ??
+    /^Copying (?:blob|config) (?:sha256:)?([0-9a-f]{12})/.exec(line);
   if (match) {
     layers.total.add(match[1]!);
     if (!line.startsWith('Copying')) return null;
@@ -64,7 +66,14 @@ export async function pushImage(
   const layers: LayerCount = { total: new Set(), done: new Set(), existing: new Set() };
   let digest: string | null = null;
   try {
-    const argv = [engine.bin, 'push', ...tlsFlags(engine, registry), ...(engine.kind === 'podman' ? ['--format', 'docker'] : []), ...(digestFile ? ['--digestfile', digestFile] : []), reference];
+    const argv = [
+      engine.bin,
+      'push',
+      ...tlsFlags(engine, registry),
+      ...(engine.kind === 'podman' ? ['--format', 'docker'] : []),
+      ...(digestFile ? ['--digestfile', digestFile] : []),
+      reference,
+    ];
     if (!shell.dryRun) log.show(reference);
     const result = await shell.run(argv, {
       env,
@@ -83,7 +92,9 @@ export async function pushImage(
       log.dumpTail();
       const last = lastLine(result.stderr) || `exit ${result.exitCode}`;
       if (UNREACHABLE.test(result.stderr)) {
-        throw new UserError(`registry ${registry} is unreachable: ${last}`, { hint: 'check the network and the registry host in [tool.pixi-condor] repository' });
+        throw new UserError(`registry ${registry} is unreachable: ${last}`, {
+          hint: 'check the network and the registry host in [tool.pixi-condor] repository',
+        });
       }
       if (REFUSED.test(result.stderr)) {
         throw new UserError(`registry ${registry} refused the tag ${reference}: ${last}`, {

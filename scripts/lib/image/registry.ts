@@ -42,7 +42,8 @@ function parseChallenge(header: string | null): { scheme: string; params: Record
   const match = /^(\w+)\s*(.*)$/s.exec(header.trim());
   if (!match) return null;
   const params: Record<string, string> = {};
-  for (const [, key, quoted, bare] of match[2]!.matchAll(/(\w+)=(?:"([^"]*)"|([^,\s]*))/g)) params[key!.toLowerCase()] = quoted ?? bare ?? '';
+  for (const [, key, quoted, bare] of match[2]!.matchAll(/(\w+)=(?:"([^"]*)"|([^,\s]*))/g))
+    params[key!.toLowerCase()] = quoted ?? bare ?? '';
   return { scheme: match[1]!.toLowerCase(), params };
 }
 
@@ -69,9 +70,12 @@ export class RegistryClient {
 
   private unreachable(cause: unknown): UserError {
     const code = (cause as { cause?: { code?: string } })?.cause?.code ?? (cause as Error)?.name;
-    return new UserError(`registry ${this.ref.registry} is unreachable (${code === 'TimeoutError' ? `no answer in ${this.timeoutMs / 1000} s` : (code ?? String(cause))})`, {
-      hint: `check the network and the registry host in [tool.pixi-condor] repository (${this.base})`,
-    });
+    return new UserError(
+      `registry ${this.ref.registry} is unreachable (${code === 'TimeoutError' ? `no answer in ${this.timeoutMs / 1000} s` : (code ?? String(cause))})`,
+      {
+        hint: `check the network and the registry host in [tool.pixi-condor] repository (${this.base})`,
+      },
+    );
   }
 
   private rejected(): UserError {
@@ -90,7 +94,9 @@ export class RegistryClient {
 
   /** Turn a 401 challenge into an Authorization header; null when no credentials can answer it. */
   private async answer(challenge: ReturnType<typeof parseChallenge>): Promise<string | null> {
-    const basic = this.credentials ? `Basic ${Buffer.from(`${this.credentials.username}:${this.credentials.token}`).toString('base64')}` : null;
+    const basic = this.credentials
+      ? `Basic ${Buffer.from(`${this.credentials.username}:${this.credentials.token}`).toString('base64')}`
+      : null;
     if (challenge?.scheme === 'basic') return basic;
     if (challenge?.scheme === 'bearer' && challenge.params.realm) {
       const url = new URL(challenge.params.realm);
@@ -101,7 +107,10 @@ export class RegistryClient {
         if (this.credentials) throw this.rejected();
         return null;
       }
-      if (!response.ok) throw new UserError(`registry ${this.ref.registry} token service answered ${response.status}`, { hint: 'retry later' });
+      if (!response.ok)
+        throw new UserError(`registry ${this.ref.registry} token service answered ${response.status}`, {
+          hint: 'retry later',
+        });
       const body = (await response.json()) as { token?: string; access_token?: string };
       const token = body.token ?? body.access_token;
       return token ? `Bearer ${token}` : null;
@@ -110,9 +119,15 @@ export class RegistryClient {
   }
 
   /** A request with auth handled; null when the registry wants credentials that are not configured. */
-  private async request(method: 'GET' | 'HEAD' | 'PUT', path: string, upload?: { body: Buffer; type: string }): Promise<Response | null> {
+  private async request(
+    method: 'GET' | 'HEAD' | 'PUT',
+    path: string,
+    upload?: { body: Buffer; type: string },
+  ): Promise<Response | null> {
     const url = `${this.base}/v2/${this.ref.path}/${path}`;
-    const headers: Record<string, string> = upload ? { 'content-type': upload.type } : { accept: MANIFEST_TYPES.join(', ') };
+    const headers: Record<string, string> = upload
+      ? { 'content-type': upload.type }
+      : { accept: MANIFEST_TYPES.join(', ') };
     if (this.authorization) headers.authorization = this.authorization;
     const body = upload ? { body: new Uint8Array(upload.body) } : {};
     let response = await this.send(url, { method, headers, ...body });
@@ -146,16 +161,23 @@ export class RegistryClient {
     // ghcr.io answers 403 for a package it does not know (or the token may not read).
     if (response.status === 404 || (response.status === 403 && !this.credentials)) return { state: 'missing' };
     if (response.status === 403) {
-      throw new UserError(`registry ${this.ref.registry} denied '${this.credentials?.username}' access to ${this.ref.path}`, {
-        hint: 'the token needs read and write access to this repository (for ghcr.io: write:packages)',
-      });
+      throw new UserError(
+        `registry ${this.ref.registry} denied '${this.credentials?.username}' access to ${this.ref.path}`,
+        {
+          hint: 'the token needs read and write access to this repository (for ghcr.io: write:packages)',
+        },
+      );
     }
     if (!response.ok) {
-      throw new UserError(`registry ${this.ref.registry} answered ${response.status} for ${this.ref.path}:${tag}`, { hint: 'retry later, or check the repository name' });
+      throw new UserError(`registry ${this.ref.registry} answered ${response.status} for ${this.ref.path}:${tag}`, {
+        hint: 'retry later, or check the repository name',
+      });
     }
     const digest = response.headers.get('docker-content-digest');
     if (!digest || !/^sha256:[0-9a-f]{64}$/.test(digest)) {
-      throw new UserError(`registry ${this.ref.registry} gave no manifest digest for ${this.ref.path}:${tag}`, { hint: 'this registry does not follow the distribution API' });
+      throw new UserError(`registry ${this.ref.registry} gave no manifest digest for ${this.ref.path}:${tag}`, {
+        hint: 'this registry does not follow the distribution API',
+      });
     }
     const manifest = { digest, mediaType: response.headers.get('content-type') ?? '' };
     if (!sizeFor) return { state: 'found', manifest };
@@ -169,7 +191,12 @@ export class RegistryClient {
     const type = body.mediaType ?? response.headers.get('content-type') ?? '';
     if (INDEX_TYPES.has(type) || body.manifests) {
       const [os, architecture, variant] = platform.split('/');
-      const entry = body.manifests?.find((m) => m.platform?.os === os && m.platform?.architecture === architecture && (!variant || m.platform?.variant === variant));
+      const entry = body.manifests?.find(
+        (m) =>
+          m.platform?.os === os &&
+          m.platform?.architecture === architecture &&
+          (!variant || m.platform?.variant === variant),
+      );
       if (!entry) return undefined;
       const found = await this.lookupTag(entry.digest, platform);
       return found.state === 'found' ? found.sizeBytes : undefined;
@@ -185,14 +212,26 @@ export class RegistryClient {
    */
   async retag(digest: string, tag: string): Promise<void> {
     const source = await this.request('GET', `manifests/${digest}`);
-    if (!source?.ok) throw new UserError(`registry ${this.ref.registry} did not return manifest ${digest}`, { hint: 'run build-image with --force' });
-    const upload = { body: Buffer.from(await source.arrayBuffer()), type: source.headers.get('content-type') ?? MANIFEST_TYPES[3]! };
-    const response = await this.request('PUT', `manifests/${tag}`, upload);
-    if (!response) throw new UserError(`registry ${this.ref.registry} needs credentials to move the tag ${tag}`, { hint: 'set REGISTRY_USER and REGISTRY_TOKEN in .env' });
-    if (!response.ok) {
-      throw new UserError(`registry ${this.ref.registry} refused the tag ${this.ref.path}:${tag} (${response.status})`, {
-        hint: 'check that the token may write this repository (ghcr.io: write:packages) and that the registry allows this tag',
+    if (!source?.ok)
+      throw new UserError(`registry ${this.ref.registry} did not return manifest ${digest}`, {
+        hint: 'run build-image with --force',
       });
+    const upload = {
+      body: Buffer.from(await source.arrayBuffer()),
+      type: source.headers.get('content-type') ?? MANIFEST_TYPES[3]!,
+    };
+    const response = await this.request('PUT', `manifests/${tag}`, upload);
+    if (!response)
+      throw new UserError(`registry ${this.ref.registry} needs credentials to move the tag ${tag}`, {
+        hint: 'set REGISTRY_USER and REGISTRY_TOKEN in .env',
+      });
+    if (!response.ok) {
+      throw new UserError(
+        `registry ${this.ref.registry} refused the tag ${this.ref.path}:${tag} (${response.status})`,
+        {
+          hint: 'check that the token may write this repository (ghcr.io: write:packages) and that the registry allows this tag',
+        },
+      );
     }
   }
 

@@ -45,7 +45,10 @@ function loadRattler(): Rattler {
   return rattler;
 }
 
-export type SpecCheck = { ok: true } | { ok: false; reason: 'version' | 'build' } | { ok: false; reason: 'invalid-spec'; detail: string };
+export type SpecCheck =
+  | { ok: true }
+  | { ok: false; reason: 'version' | 'build' }
+  | { ok: false; reason: 'invalid-spec'; detail: string };
 
 const specCache = new Map<string, { matches(v: object): boolean } | string>();
 
@@ -55,17 +58,24 @@ export interface SpecAnswers {
   storeSpec(spec: string, version: string, answer: string): void;
 }
 
-export function satisfies(requirement: CondaRequirement, version: string, build: string | null, answers?: SpecAnswers): SpecCheck {
+export function satisfies(
+  requirement: CondaRequirement,
+  version: string,
+  build: string | null,
+  answers?: SpecAnswers,
+): SpecCheck {
   if (requirement.version !== null) {
     let answer = answers?.spec(requirement.version, version);
     if (answer === undefined) {
       answer = versionAnswer(requirement.version, version);
       answers?.storeSpec(requirement.version, version, answer);
     }
-    if (answer.startsWith('invalid:')) return { ok: false, reason: 'invalid-spec', detail: answer.slice('invalid:'.length) };
+    if (answer.startsWith('invalid:'))
+      return { ok: false, reason: 'invalid-spec', detail: answer.slice('invalid:'.length) };
     if (answer !== 'ok') return { ok: false, reason: 'version' };
   }
-  if (requirement.build !== null && build !== null && !globMatch(requirement.build, build)) return { ok: false, reason: 'build' };
+  if (requirement.build !== null && build !== null && !globMatch(requirement.build, build))
+    return { ok: false, reason: 'build' };
   return { ok: true };
 }
 
@@ -93,6 +103,9 @@ function versionAnswer(specText: string, version: string): string {
 }
 
 function globMatch(glob: string, text: string): boolean {
-  const pattern = glob.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*');
+  const pattern = glob
+    .split('*')
+    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.*');
   return new RegExp(`^${pattern}$`).test(text);
 }

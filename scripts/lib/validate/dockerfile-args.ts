@@ -43,8 +43,8 @@ export function dockerfileArgs(text: string): Map<string, DockerArg> {
 
 function instructions(text: string): Instruction[] {
   const lines = text.split(/\r?\n/);
-  const escape = escapeCharacter(lines);
-  const continued = new RegExp(`${escape === '\\' ? '\\\\' : '`'}\\s*$`);
+  const escapeChar = escapeCharacter(lines);
+  const continued = new RegExp(`${escapeChar === '\\' ? '\\\\' : '`'}\\s*$`);
   const result: Instruction[] = [];
   let current: Instruction | null = null;
   let heredocs: { word: string; dash: boolean }[] = [];
@@ -80,7 +80,8 @@ function escapeCharacter(lines: string[]): string {
   for (const line of lines) {
     const directive = /^\s*#\s*([a-z]+)\s*=\s*(\S+)\s*$/i.exec(line);
     if (!directive) break;
-    if (directive[1]!.toLowerCase() === 'escape' && (directive[2] === '`' || directive[2] === '\\')) return directive[2];
+    if (directive[1]!.toLowerCase() === 'escape' && (directive[2] === '`' || directive[2] === '\\'))
+      return directive[2];
   }
   return '\\';
 }
@@ -88,7 +89,10 @@ function escapeCharacter(lines: string[]): string {
 /** `RUN <<EOF` / `COPY <<-"EOT" dest`: bodies to skip, in order. */
 function heredocsOf(instruction: string): { word: string; dash: boolean }[] {
   if (!/^\s*(RUN|COPY|ADD)\b/i.test(instruction)) return [];
-  return [...instruction.matchAll(/<<(-?)(["']?)([A-Za-z_][A-Za-z0-9_]*)\2/g)].map((m) => ({ word: m[3]!, dash: m[1] === '-' }));
+  return [...instruction.matchAll(/<<(-?)(["']?)([A-Za-z_][A-Za-z0-9_]*)\2/g)].map((m) => ({
+    word: m[3]!,
+    dash: m[1] === '-',
+  }));
 }
 
 function position(instruction: Instruction, offset: number): { line: number; column: number } {

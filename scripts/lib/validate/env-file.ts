@@ -69,6 +69,14 @@ export async function checkEnvFile(root: string, issues: IssueList): Promise<voi
     });
   }
   for (const line of malformed) {
-    issues.warning({ file: ENV_FILE, pointer: '', line, column: 1, rule: 'env/malformed-line', message: 'this line is not KEY=value and is ignored', hint: 'write KEY=value, or start the line with # to make it a comment' });
+    issues.warning({
+      file: ENV_FILE,
+      pointer: '',
+      line,
+      column: 1,
+      rule: 'env/malformed-line',
+      message: 'this line is not KEY=value and is ignored',
+      hint: 'write KEY=value, or start the line with # to make it a comment',
+    });
   }
 }

@@ -50,7 +50,8 @@ export async function validateWorkspace(options: ValidateOptions): Promise<Valid
     const model = new ManifestModel(data);
     checkManifestSemantics(model, manifestFile, issues);
     if (alone) {
-      for (const [rule, reason] of CROSS_FILE_CHECKS) issues.skip(rule, `${reason}: --manifest validates the manifest alone`);
+      for (const [rule, reason] of CROSS_FILE_CHECKS)
+        issues.skip(rule, `${reason}: --manifest validates the manifest alone`);
     } else {
       await checkTemplate({ root, model, manifestFile, issues });
       await checkLock({ root, model, manifestFile, issues, saveCache: options.saveCache ?? true });
@@ -88,13 +89,19 @@ export function parseManifestText(text: string, file: string, issues: IssueList)
     if (!(error instanceof TomlError)) throw error;
     const reason = error.message.split('\n')[0]!.replace(/^Invalid TOML document: /, '');
     // smol-toml reports a string that runs into the end of its line as a control character in it.
-    const unclosed = reason.includes('control characters are not allowed in strings') && (text.split('\n')[error.line - 1] ?? '').replace(/\r$/, '').length < error.column;
+    const unclosed =
+      reason.includes('control characters are not allowed in strings') &&
+      (text.split('\n')[error.line - 1] ?? '').replace(/\r$/, '').length < error.column;
     issues.error({
       file,
       pointer: '',
       rule: 'toml/syntax',
-      message: unclosed ? 'TOML syntax error: the string is not closed before the end of the line' : `TOML syntax error: ${reason}`,
-      hint: unclosed ? 'add the closing quote (a string over several lines needs """triple quotes""")' : 'fix the TOML at that position (pixi reads TOML 1.1)',
+      message: unclosed
+        ? 'TOML syntax error: the string is not closed before the end of the line'
+        : `TOML syntax error: ${reason}`,
+      hint: unclosed
+        ? 'add the closing quote (a string over several lines needs """triple quotes""")'
+        : 'fix the TOML at that position (pixi reads TOML 1.1)',
       line: error.line,
       column: error.column,
     });

@@ -59,11 +59,18 @@ export class LockCache {
   lock(hash: string): LockFile | null {
     if (!this.data || this.data.lockHash !== hash) return null;
     const { lock } = this.data;
-    const packages = lock.packages.map(([kind, name, version, build]): LockedPackage => ({ kind, name, version, build }));
+    const packages = lock.packages.map(
+      ([kind, name, version, build]): LockedPackage => ({ kind, name, version, build }),
+    );
     return {
       version: lock.version,
       platformSubdirs: new Map(lock.platformSubdirs),
-      environments: new Map(lock.environments.map(([name, channels, platforms]) => [name, { channels, platforms: new Map(platforms.map(([p, rows]) => [p, rows.map((i) => packages[i]!)])) }])),
+      environments: new Map(
+        lock.environments.map(([name, channels, platforms]) => [
+          name,
+          { channels, platforms: new Map(platforms.map(([p, rows]) => [p, rows.map((i) => packages[i]!)])) },
+        ]),
+      ),
     };
   }
 
@@ -85,7 +92,11 @@ export class LockCache {
       lock: {
         version: lock.version,
         platformSubdirs: [...lock.platformSubdirs],
-        environments: [...lock.environments].map(([name, env]) => [name, env.channels, [...env.platforms].map(([p, list]) => [p, list.map(indexOf)])]),
+        environments: [...lock.environments].map(([name, env]) => [
+          name,
+          env.channels,
+          [...env.platforms].map(([p, list]) => [p, list.map(indexOf)]),
+        ]),
         packages,
       },
       specs: this.data?.specs ?? {},

@@ -7,7 +7,14 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { condaRequirement, satisfies, type SpecAnswers } from './conda-spec.ts';
 import { LockCache } from './lock-cache.ts';
-import { LockFormatError, lockLine, parseLockFile, type LockFile, type LockedEnvironment, type LockedPackage } from './lock-file.ts';
+import {
+  LockFormatError,
+  lockLine,
+  parseLockFile,
+  type LockFile,
+  type LockedEnvironment,
+  type LockedPackage,
+} from './lock-file.ts';
 import type { EnvironmentView, FeatureView, ManifestModel, PlatformEntry } from './manifest-model.ts';
 import { IMAGE_PLATFORM, lenientConfig } from './template-checks.ts';
 import { asTable, isTable } from './text.ts';
@@ -31,7 +38,15 @@ export async function checkLock(context: LockContext): Promise<void> {
   try {
     text = await readFile(join(root, LOCK_FILE), 'utf8');
   } catch {
-    issues.error({ file: LOCK_FILE, pointer: '', line: 0, column: 0, rule: 'lock/missing', message: 'there is no pixi.lock', hint: 'run `pixi lock` and commit pixi.lock: the image is built from it with --locked' });
+    issues.error({
+      file: LOCK_FILE,
+      pointer: '',
+      line: 0,
+      column: 0,
+      rule: 'lock/missing',
+      message: 'there is no pixi.lock',
+      hint: 'run `pixi lock` and commit pixi.lock: the image is built from it with --locked',
+    });
     return;
   }
   const cache = LockCache.open(root);
@@ -42,7 +57,15 @@ export async function checkLock(context: LockContext): Promise<void> {
       lock = await parseLockFile(text);
     } catch (error) {
       if (!(error instanceof LockFormatError)) throw error;
-      issues.error({ file: LOCK_FILE, pointer: '', line: error.line, column: error.column, rule: 'lock/unreadable', message: error.message, hint: 'restore pixi.lock from git, or run `pixi lock` to write it again' });
+      issues.error({
+        file: LOCK_FILE,
+        pointer: '',
+        line: error.line,
+        column: error.column,
+        rule: 'lock/unreadable',
+        message: error.message,
+        hint: 'restore pixi.lock from git, or run `pixi lock` to write it again',
+      });
       return;
     }
     cache.storeLock(hash, lock);
@@ -53,9 +76,15 @@ export async function checkLock(context: LockContext): Promise<void> {
 
 // `pixi run` fills these in by itself, but the image build's `pixi install --locked` checks
 // the whole lock, so the gap matters before build-image.
-const PARTIAL_LOCK_HINT = 'run `pixi lock` and commit pixi.lock before `pixi run build-image` (the image build installs with --locked)';
+const PARTIAL_LOCK_HINT =
+  'run `pixi lock` and commit pixi.lock before `pixi run build-image` (the image build installs with --locked)';
 
-export function checkLockAgainstManifest(context: LockContext, lock: LockFile, text: string, answers?: SpecAnswers): void {
+export function checkLockAgainstManifest(
+  context: LockContext,
+  lock: LockFile,
+  text: string,
+  answers?: SpecAnswers,
+): void {
   const { model, manifestFile, issues } = context;
   const imageEnvironment = lenientConfig(model.data).environment;
   const workspaceDeps = asTable(model.workspace.dependencies);
@@ -73,7 +102,11 @@ export function checkLockAgainstManifest(context: LockContext, lock: LockFile, t
         message: `environment '${env.name}' is not in pixi.lock; pixi will lock it on first run`,
         hint: isImage ? RELOCK : PARTIAL_LOCK_HINT,
       };
-      if (isImage) issues.error({ ...finding, message: `environment '${env.name}', the one the image ships, is not in pixi.lock` });
+      if (isImage)
+        issues.error({
+          ...finding,
+          message: `environment '${env.name}', the one the image ships, is not in pixi.lock`,
+        });
       else issues.warning(finding);
       continue;
     }
@@ -91,7 +124,11 @@ export function checkLockAgainstManifest(context: LockContext, lock: LockFile, t
           message: `platform ${platform.name} of environment '${env.name}' is not in pixi.lock; pixi will lock it on first run`,
           hint: needed ? RELOCK : PARTIAL_LOCK_HINT,
         };
-        if (needed) issues.error({ ...finding, message: `platform ${platform.name} of environment '${env.name}', which the image is built from, is not in pixi.lock` });
+        if (needed)
+          issues.error({
+            ...finding,
+            message: `platform ${platform.name} of environment '${env.name}', which the image is built from, is not in pixi.lock`,
+          });
         else issues.warning(finding);
         continue;
       }
@@ -127,13 +164,25 @@ function checkDependencies(
 ): void {
   const conda = new Map<string, LockedPackage>();
   const pypi = new Map<string, LockedPackage>();
-  for (const pkg of packages) (pkg.kind === 'conda' ? conda : pypi).set(pkg.kind === 'pypi' ? normalizePypiName(pkg.name) : pkg.name, pkg);
+  for (const pkg of packages)
+    (pkg.kind === 'conda' ? conda : pypi).set(pkg.kind === 'pypi' ? normalizePypiName(pkg.name) : pkg.name, pkg);
   for (const dependency of model.dependencies(env, platform)) {
     const where = `environment '${env.name}' on ${platform.name}`;
     if (dependency.kind === 'pypi') {
-      if (isTable(dependency.spec) && ('path' in dependency.spec || 'git' in dependency.spec || 'url' in dependency.spec)) continue;
+      if (
+        isTable(dependency.spec) &&
+        ('path' in dependency.spec || 'git' in dependency.spec || 'url' in dependency.spec)
+      )
+        continue;
       if (!pypi.has(normalizePypiName(dependency.name)) && !conda.has(dependency.name.toLowerCase())) {
-        issues.error({ file: manifestFile, pointer: dependency.pointer, rule: 'lock/package-missing', message: `PyPI dependency '${dependency.name}' of ${where} is not in pixi.lock`, hint: RELOCK, at: 'key' });
+        issues.error({
+          file: manifestFile,
+          pointer: dependency.pointer,
+          rule: 'lock/package-missing',
+          message: `PyPI dependency '${dependency.name}' of ${where} is not in pixi.lock`,
+          hint: RELOCK,
+          at: 'key',
+        });
       }
       continue;
     }
@@ -141,13 +190,26 @@ function checkDependencies(
     if (!requirement) continue;
     const locked = conda.get(dependency.name);
     if (!locked) {
-      issues.error({ file: manifestFile, pointer: dependency.pointer, rule: 'lock/package-missing', message: `'${dependency.name}' (${where}) is not in pixi.lock`, hint: RELOCK, at: 'key' });
+      issues.error({
+        file: manifestFile,
+        pointer: dependency.pointer,
+        rule: 'lock/package-missing',
+        message: `'${dependency.name}' (${where}) is not in pixi.lock`,
+        hint: RELOCK,
+        at: 'key',
+      });
       continue;
     }
     const result = satisfies(requirement, locked.version, locked.build, answers);
     if (result.ok) continue;
     if (result.reason === 'invalid-spec') {
-      issues.error({ file: manifestFile, pointer: dependency.pointer, rule: 'manifest/invalid-spec', message: `'${requirement.version}' is not a valid conda version spec for '${dependency.name}' (${result.detail})`, hint: 'write a spec such as "1.2.*", ">=1.2,<2" or "*"' });
+      issues.error({
+        file: manifestFile,
+        pointer: dependency.pointer,
+        rule: 'manifest/invalid-spec',
+        message: `'${requirement.version}' is not a valid conda version spec for '${dependency.name}' (${result.detail})`,
+        hint: 'write a spec such as "1.2.*", ">=1.2,<2" or "*"',
+      });
       continue;
     }
     const wanted = result.reason === 'version' ? requirement.version : `build ${requirement.build}`;
@@ -182,7 +244,11 @@ class ManifestChannels {
 
   of(feature: FeatureView): ManifestChannel[] {
     let list = this.byFeature.get(feature);
-    if (!list) this.byFeature.set(feature, (list = ManifestChannels.read(feature.table.channels, `${feature.pointer}/channels`)));
+    if (!list)
+      this.byFeature.set(
+        feature,
+        (list = ManifestChannels.read(feature.table.channels, `${feature.pointer}/channels`)),
+      );
     return list;
   }
 
@@ -196,11 +262,19 @@ class ManifestChannels {
 }
 
 /** Every channel of the environment in the manifest must be one the lock was solved with. */
-function checkChannels(model: ManifestModel, channels: ManifestChannels, env: EnvironmentView, locked: LockedEnvironment, text: string, context: LockContext): void {
+function checkChannels(
+  model: ManifestModel,
+  channels: ManifestChannels,
+  env: EnvironmentView,
+  locked: LockedEnvironment,
+  text: string,
+  context: LockContext,
+): void {
   if (locked.channels.length === 0) return;
   const lockedKeys = new Set(locked.channels.map(channelKey));
   const wanted = [...channels.workspace];
-  for (const feature of model.environmentFeatures(env)) if (feature.name !== 'default') wanted.push(...channels.of(feature));
+  for (const feature of model.environmentFeatures(env))
+    if (feature.name !== 'default') wanted.push(...channels.of(feature));
   for (const channel of wanted) {
     if (lockedKeys.has(channel.key)) continue;
     context.issues.error({

@@ -44,7 +44,11 @@ export function parseCondaFileName(location: string): { name: string; version: s
   const buildAt = stem.lastIndexOf('-');
   const versionAt = stem.lastIndexOf('-', buildAt - 1);
   if (buildAt <= 0 || versionAt <= 0) return null;
-  return { name: stem.slice(0, versionAt), version: stem.slice(versionAt + 1, buildAt), build: stem.slice(buildAt + 1) };
+  return {
+    name: stem.slice(0, versionAt),
+    version: stem.slice(versionAt + 1, buildAt),
+    build: stem.slice(buildAt + 1),
+  };
 }
 
 export async function parseLockFile(text: string): Promise<LockFile> {
@@ -55,13 +59,22 @@ export async function parseLockFile(text: string): Promise<LockFile> {
   } catch (error) {
     const mark = (error as { mark?: { line: number; column: number } }).mark;
     const reason = error instanceof Error ? error.message.split('\n')[0]! : String(error);
-    throw new LockFormatError(`pixi.lock is not valid YAML: ${reason.replace(/ \(\d+:\d+\)$/, '')}`, (mark?.line ?? 0) + 1, (mark?.column ?? 0) + 1);
+    throw new LockFormatError(
+      `pixi.lock is not valid YAML: ${reason.replace(/ \(\d+:\d+\)$/, '')}`,
+      (mark?.line ?? 0) + 1,
+      (mark?.column ?? 0) + 1,
+    );
   }
   if (!isObject(data)) throw new LockFormatError('pixi.lock is not a lock file (no top-level mapping)', 1, 1);
   const version = data.version;
-  if (typeof version !== 'number' || !Number.isInteger(version)) throw new LockFormatError('pixi.lock has no version number', 1, 1);
+  if (typeof version !== 'number' || !Number.isInteger(version))
+    throw new LockFormatError('pixi.lock has no version number', 1, 1);
   if (!SUPPORTED_LOCK_VERSIONS.includes(version)) {
-    throw new LockFormatError(`pixi.lock has format version ${version}; validate reads versions ${SUPPORTED_LOCK_VERSIONS.join(', ')}`, 1, 1);
+    throw new LockFormatError(
+      `pixi.lock has format version ${version}; validate reads versions ${SUPPORTED_LOCK_VERSIONS.join(', ')}`,
+      1,
+      1,
+    );
   }
 
   // The flat package list: the environments refer to its entries by URL (or path).
@@ -74,13 +87,16 @@ export async function parseLockFile(text: string): Promise<LockFile> {
 
   const platformSubdirs = new Map<string, string>();
   for (const entry of Array.isArray(data.platforms) ? data.platforms : []) {
-    if (isObject(entry) && typeof entry.name === 'string') platformSubdirs.set(entry.name, typeof entry.subdir === 'string' ? entry.subdir : entry.name);
+    if (isObject(entry) && typeof entry.name === 'string')
+      platformSubdirs.set(entry.name, typeof entry.subdir === 'string' ? entry.subdir : entry.name);
   }
 
   const environments = new Map<string, LockedEnvironment>();
   for (const [name, env] of Object.entries(isObject(data.environments) ? data.environments : {})) {
     if (!isObject(env)) continue;
-    const channels = (Array.isArray(env.channels) ? env.channels : []).flatMap((c) => (isObject(c) && typeof c.url === 'string' ? [c.url] : typeof c === 'string' ? [c] : []));
+    const channels = (Array.isArray(env.channels) ? env.channels : []).flatMap((c) =>
+      isObject(c) && typeof c.url === 'string' ? [c.url] : typeof c === 'string' ? [c] : [],
+    );
     const platforms = new Map<string, LockedPackage[]>();
     for (const [platform, list] of Object.entries(isObject(env.packages) ? env.packages : {})) {
       const packages: LockedPackage[] = [];
@@ -89,7 +105,8 @@ export async function parseLockFile(text: string): Promise<LockFile> {
         const kind = 'pypi' in selector ? 'pypi' : 'conda';
         const location = selector[kind] ?? selector.conda_source;
         if (typeof location !== 'string') continue;
-        const record = records.get(`${kind}:${location}`) ?? packageRecord({ ...selector, [kind]: location }, version)?.record;
+        const record =
+          records.get(`${kind}:${location}`) ?? packageRecord({ ...selector, [kind]: location }, version)?.record;
         if (record) packages.push(record);
       }
       platforms.set(platform, packages);

@@ -8,9 +8,26 @@ import { escapePointer, pointerOf } from './json-pointer.ts';
 
 /** conda subdirs pixi knows (pixi.md §b.2). */
 export const CONDA_SUBDIRS = [
-  'emscripten-wasm32', 'linux-32', 'linux-64', 'linux-aarch64', 'linux-armv6l', 'linux-armv7l', 'linux-ppc64',
-  'linux-ppc64le', 'linux-riscv32', 'linux-riscv64', 'linux-s390x', 'noarch', 'osx-64', 'osx-arm64', 'unknown',
-  'wasi-wasm32', 'win-32', 'win-64', 'win-arm64', 'zos-z',
+  'emscripten-wasm32',
+  'linux-32',
+  'linux-64',
+  'linux-aarch64',
+  'linux-armv6l',
+  'linux-armv7l',
+  'linux-ppc64',
+  'linux-ppc64le',
+  'linux-riscv32',
+  'linux-riscv64',
+  'linux-s390x',
+  'noarch',
+  'osx-64',
+  'osx-arm64',
+  'unknown',
+  'wasi-wasm32',
+  'win-32',
+  'win-64',
+  'win-arm64',
+  'zos-z',
 ];
 /** Target selectors that name a family of platforms. */
 export const PLATFORM_FAMILIES = ['linux', 'osx', 'win', 'unix'];
@@ -89,14 +106,21 @@ export class ManifestModel {
     const base = ['', this.workspaceKey ?? 'workspace', 'platforms'];
     return list.flatMap((entry, i): PlatformEntry[] => {
       const pointer = pointerOf([...base.slice(1), i]);
-      if (typeof entry === 'string') return [{ name: entry, subdir: CONDA_SUBDIRS.includes(entry) ? entry : null, pointer }];
+      if (typeof entry === 'string')
+        return [{ name: entry, subdir: CONDA_SUBDIRS.includes(entry) ? entry : null, pointer }];
       if (!isTable(entry)) return [];
       const platform = typeof entry.platform === 'string' ? entry.platform : null;
       const cudaValue = entry.cuda;
-      const cuda = typeof cudaValue === 'string' ? cudaValue : isTable(cudaValue) && typeof cudaValue.driver === 'string' ? cudaValue.driver : undefined;
+      const cuda =
+        typeof cudaValue === 'string'
+          ? cudaValue
+          : isTable(cudaValue) && typeof cudaValue.driver === 'string'
+            ? cudaValue.driver
+            : undefined;
       const name = typeof entry.name === 'string' ? entry.name : synthesizedPlatformName(entry);
       if (!name) return [];
-      const subdir = platform && CONDA_SUBDIRS.includes(platform) ? platform : CONDA_SUBDIRS.includes(name) ? name : null;
+      const subdir =
+        platform && CONDA_SUBDIRS.includes(platform) ? platform : CONDA_SUBDIRS.includes(name) ? name : null;
       return [{ name, subdir, pointer, ...(cuda !== undefined ? { cuda } : {}) }];
     });
   }
@@ -154,7 +178,8 @@ export class ManifestModel {
         inline: { name: `env:${name}`, pointer, table },
       };
     });
-    if (!('default' in declared)) views.unshift({ name: 'default', pointer: '', featureRefs: [], noDefaultFeature: false, inline: null });
+    if (!('default' in declared))
+      views.unshift({ name: 'default', pointer: '', featureRefs: [], noDefaultFeature: false, inline: null });
     return views;
   }
 
@@ -187,7 +212,9 @@ export class ManifestModel {
       if (feature.name === 'default' || !Array.isArray(feature.table.platforms)) continue;
       let allowed = this.featurePlatformCache.get(feature);
       if (!allowed) this.featurePlatformCache.set(feature, (allowed = new Set(asStringList(feature.table.platforms))));
-      platforms = platforms.filter((p) => allowed.has(p.name) || (p.subdir !== null && p.subdir === p.name && allowed.has(p.subdir)));
+      platforms = platforms.filter(
+        (p) => allowed.has(p.name) || (p.subdir !== null && p.subdir === p.name && allowed.has(p.subdir)),
+      );
     }
     this.environmentPlatformCache.set(env, platforms);
     return platforms;
@@ -205,11 +232,21 @@ export class ManifestModel {
       for (const section of this.sections(features[f]!, platform)) {
         for (const kind of DEPENDENCY_KINDS) {
           for (const [name, spec] of Object.entries(asTable(section.table[kind]))) {
-            result.set(`conda:${name}`, { name, spec, pointer: `${section.pointer}/${kind}/${escapePointer(name)}`, kind: 'conda' });
+            result.set(`conda:${name}`, {
+              name,
+              spec,
+              pointer: `${section.pointer}/${kind}/${escapePointer(name)}`,
+              kind: 'conda',
+            });
           }
         }
         for (const [name, spec] of Object.entries(asTable(section.table['pypi-dependencies']))) {
-          result.set(`pypi:${name}`, { name, spec, pointer: `${section.pointer}/pypi-dependencies/${escapePointer(name)}`, kind: 'pypi' });
+          result.set(`pypi:${name}`, {
+            name,
+            spec,
+            pointer: `${section.pointer}/pypi-dependencies/${escapePointer(name)}`,
+            kind: 'pypi',
+          });
         }
       }
     }
@@ -226,7 +263,13 @@ export class ManifestModel {
         for (let k = DEPENDENCY_KINDS.length - 1; k >= 0; k--) {
           const kind = DEPENDENCY_KINDS[k]!;
           const table = section.table[kind];
-          if (isTable(table) && Object.hasOwn(table, name)) return { name, spec: table[name], pointer: `${section.pointer}/${kind}/${escapePointer(name)}`, kind: 'conda' };
+          if (isTable(table) && Object.hasOwn(table, name))
+            return {
+              name,
+              spec: table[name],
+              pointer: `${section.pointer}/${kind}/${escapePointer(name)}`,
+              kind: 'conda',
+            };
         }
       }
     }
@@ -242,7 +285,8 @@ export class ManifestModel {
     sections = [{ table: feature.table, pointer: feature.pointer }];
     if (isTable(feature.table.target)) {
       for (const [selector, target] of Object.entries(feature.table.target)) {
-        if (targetMatches(selector, platform)) sections.push({ table: asTable(target), pointer: `${feature.pointer}/target/${escapePointer(selector)}` });
+        if (targetMatches(selector, platform))
+          sections.push({ table: asTable(target), pointer: `${feature.pointer}/target/${escapePointer(selector)}` });
       }
     }
     byPlatform.set(platform, sections);
@@ -259,13 +303,19 @@ export class ManifestModel {
     const tasks: TaskView[] = [];
     const collect = (table: Record<string, unknown>, pointer: string, owner: string) => {
       if (isTable(table.tasks)) {
-        for (const [name, definition] of Object.entries(table.tasks)) tasks.push({ name, pointer: `${pointer}/tasks/${escapePointer(name)}`, definition, owner });
+        for (const [name, definition] of Object.entries(table.tasks))
+          tasks.push({ name, pointer: `${pointer}/tasks/${escapePointer(name)}`, definition, owner });
       }
       if (!isTable(table.target)) return;
       for (const [selector, target] of Object.entries(table.target)) {
         if (!isTable(target) || !isTable(target.tasks)) continue;
         for (const [name, definition] of Object.entries(target.tasks)) {
-          tasks.push({ name, pointer: `${pointer}/target/${escapePointer(selector)}/tasks/${escapePointer(name)}`, definition, owner });
+          tasks.push({
+            name,
+            pointer: `${pointer}/target/${escapePointer(selector)}/tasks/${escapePointer(name)}`,
+            definition,
+            owner,
+          });
         }
       }
     };
@@ -290,7 +340,8 @@ export class ManifestModel {
 function featureRefs(value: unknown, pointer: string): { name: string; pointer: string }[] {
   const refs: { name: string; pointer: string }[] = [];
   if (!Array.isArray(value)) return refs;
-  for (let i = 0; i < value.length; i++) if (typeof value[i] === 'string') refs.push({ name: value[i] as string, pointer: `${pointer}/${i}` });
+  for (let i = 0; i < value.length; i++)
+    if (typeof value[i] === 'string') refs.push({ name: value[i] as string, pointer: `${pointer}/${i}` });
   return refs;
 }
 
@@ -300,7 +351,8 @@ export function synthesizedPlatformName(entry: Record<string, unknown>): string 
   let name = entry.platform;
   for (const [key, value] of Object.entries(entry)) {
     if (key === 'platform' || key === 'name') continue;
-    const text = typeof value === 'string' ? value : isTable(value) && typeof value.driver === 'string' ? value.driver : null;
+    const text =
+      typeof value === 'string' ? value : isTable(value) && typeof value.driver === 'string' ? value.driver : null;
     if (text !== null) name += `-${key.replace(/^__/, '')}-${text.replace(/[^A-Za-z0-9]+/g, '-')}`;
   }
   return name;

@@ -76,16 +76,30 @@ export function foldErrors(raw: ErrorObject[]): Folded[] {
     let first = out.length;
     while (first > 0 && under(out[first - 1]!.instancePath, at)) first--;
     const group = out.splice(first);
-    const typeErrors = group.filter((e) => e.instancePath === at && (e.keyword === 'type' || e.keyword === 'const' || e.expected));
+    const typeErrors = group.filter(
+      (e) => e.instancePath === at && (e.keyword === 'type' || e.keyword === 'const' || e.expected),
+    );
     const rest = group.filter((e) => !typeErrors.includes(e));
     if (rest.length > 0 && rest.every((e) => e.instancePath === at && e.keyword === 'required')) {
       // anyOf of `required` alternatives: "needs one of a or b".
-      out.push({ instancePath: at, keyword: 'required', params: { missingProperty: rest.map((e) => e.params.missingProperty as string) } });
+      out.push({
+        instancePath: at,
+        keyword: 'required',
+        params: { missingProperty: rest.map((e) => e.params.missingProperty as string) },
+      });
     } else if (rest.length > 0) {
       out.push(...rest);
     } else {
-      const expected = typeErrors.flatMap((e) => e.expected ?? (e.keyword === 'const' ? [JSON.stringify(e.params.allowedValue)] : [String(e.params.type)]));
-      out.push({ instancePath: at, keyword: 'type', params: { type: expected.join(',') }, expected: [...new Set(expected)] });
+      const expected = typeErrors.flatMap(
+        (e) =>
+          e.expected ?? (e.keyword === 'const' ? [JSON.stringify(e.params.allowedValue)] : [String(e.params.type)]),
+      );
+      out.push({
+        instancePath: at,
+        keyword: 'type',
+        params: { type: expected.join(',') },
+        expected: [...new Set(expected)],
+      });
     }
   }
   return out;
@@ -135,7 +149,9 @@ function schemaAt(root: Json, data: unknown, pointer: string): Json | null {
       if (branches && !node.properties && !node.additionalProperties && !node.items) {
         const type = jsonType(value);
         const resolved = branches.map((b) => deref(b, value)).filter((b): b is Json => b !== null);
-        const match = resolved.find((b) => b.type === type || (b.type === 'number' && type === 'integer')) ?? resolved.find((b) => b.properties || b.additionalProperties);
+        const match =
+          resolved.find((b) => b.type === type || (b.type === 'number' && type === 'integer')) ??
+          resolved.find((b) => b.properties || b.additionalProperties);
         if (!match) return node;
         node = node.title && !match.title ? { ...match, title: node.title } : match;
         continue;
@@ -151,7 +167,11 @@ function schemaAt(root: Json, data: unknown, pointer: string): Json | null {
     const child = value !== null && typeof value === 'object' ? (value as Json)[segment] : undefined;
     let next: unknown;
     if (Array.isArray(value)) next = node.items;
-    else next = (node.properties as Json | undefined)?.[segment] ?? patternMatch(node.patternProperties as Json | undefined, segment) ?? node.additionalProperties;
+    else
+      next =
+        (node.properties as Json | undefined)?.[segment] ??
+        patternMatch(node.patternProperties as Json | undefined, segment) ??
+        node.additionalProperties;
     node = next && typeof next === 'object' ? deref(next as Json, child) : null;
     value = child;
   }
@@ -174,7 +194,11 @@ function where(pointer: string): string {
 
 const ENV_TABLE_HINT = 'pixi rejects unknown keys; settings of your own belong under [tool.<name>]';
 
-export function describeError(error: Folded, data: unknown, schema: Json): { pointer: string; rule: string; message: string; hint: string; at: 'key' | 'value' } {
+export function describeError(
+  error: Folded,
+  data: unknown,
+  schema: Json,
+): { pointer: string; rule: string; message: string; hint: string; at: 'key' | 'value' } {
   const path = error.instancePath;
   const value = valueAt(data, path);
   const here = schemaAt(schema, data, path);
@@ -187,7 +211,13 @@ export function describeError(error: Folded, data: unknown, schema: Json): { poi
         pointer: `${path}/${escapePointer(key)}`,
         rule: 'schema/unknown-key',
         message: `unknown key '${key}' in ${where(path)}`,
-        hint: guess ? `did you mean '${guess}'?` : path === '' ? ENV_TABLE_HINT : allowed.length ? `allowed keys: ${allowed.join(', ')}` : ENV_TABLE_HINT,
+        hint: guess
+          ? `did you mean '${guess}'?`
+          : path === ''
+            ? ENV_TABLE_HINT
+            : allowed.length
+              ? `allowed keys: ${allowed.join(', ')}`
+              : ENV_TABLE_HINT,
         at: 'key',
       };
     }
@@ -196,25 +226,64 @@ export function describeError(error: Folded, data: unknown, schema: Json): { poi
       const pointer = pointerOf([...splitPointer(path), name]);
       const parent = splitPointer(path).pop();
       if (parent === 'environments') {
-        return { pointer, rule: 'manifest/environment-name', message: `environment name '${name}' is not valid: pixi allows only lower-case letters, digits and '-'`, hint: `rename it, e.g. '${name.toLowerCase().replace(/[^a-z\d-]+/g, '-')}'`, at: 'key' };
+        return {
+          pointer,
+          rule: 'manifest/environment-name',
+          message: `environment name '${name}' is not valid: pixi allows only lower-case letters, digits and '-'`,
+          hint: `rename it, e.g. '${name.toLowerCase().replace(/[^a-z\d-]+/g, '-')}'`,
+          at: 'key',
+        };
       }
       if (parent === 'tasks') {
-        return { pointer, rule: 'manifest/task-name', message: `task name '${name}' is not valid: task names cannot contain spaces or '$'`, hint: `rename it, e.g. '${name.replace(/[\s$]+/g, '-')}'`, at: 'key' };
+        return {
+          pointer,
+          rule: 'manifest/task-name',
+          message: `task name '${name}' is not valid: task names cannot contain spaces or '$'`,
+          hint: `rename it, e.g. '${name.replace(/[\s$]+/g, '-')}'`,
+          at: 'key',
+        };
       }
-      return { pointer, rule: 'schema/key-name', message: `key '${name}' in ${where(path)} is not a valid name`, hint: describeSchemaRule(error.params), at: 'key' };
+      return {
+        pointer,
+        rule: 'schema/key-name',
+        message: `key '${name}' in ${where(path)} is not a valid name`,
+        hint: describeSchemaRule(error.params),
+        at: 'key',
+      };
     }
     case 'required': {
       const missing = ([] as string[]).concat(error.params.missingProperty as string | string[]);
       if (path === '' && missing.includes('workspace')) {
-        return { pointer: '', rule: 'schema/missing-key', message: 'the manifest has no [workspace] table', hint: 'add [workspace] with `channels = ["conda-forge"]` and your platforms', at: 'key' };
+        return {
+          pointer: '',
+          rule: 'schema/missing-key',
+          message: 'the manifest has no [workspace] table',
+          hint: 'add [workspace] with `channels = ["conda-forge"]` and your platforms',
+          at: 'key',
+        };
       }
       const list = missing.map((m) => `'${m}'`).join(' or ');
-      return { pointer: path, rule: 'schema/missing-key', message: `${where(path)} is missing ${list}`, hint: `add ${missing.length > 1 ? 'one of them' : 'it'}`, at: 'key' };
+      return {
+        pointer: path,
+        rule: 'schema/missing-key',
+        message: `${where(path)} is missing ${list}`,
+        hint: `add ${missing.length > 1 ? 'one of them' : 'it'}`,
+        at: 'key',
+      };
     }
     case 'type': {
       const expected = error.expected ?? String(error.params.type).split(',');
-      const words = here?.title && error.expected ? String(here.title) : [...new Set(expected.map((t) => TYPE_WORDS[t] ?? t))].join(' or ');
-      return { pointer: path, rule: 'schema/type', message: `${where(path)} must be ${words}, not ${describeValue(value)}`, hint: hintForType(expected), at: 'value' };
+      const words =
+        here?.title && error.expected
+          ? String(here.title)
+          : [...new Set(expected.map((t) => TYPE_WORDS[t] ?? t))].join(' or ');
+      return {
+        pointer: path,
+        rule: 'schema/type',
+        message: `${where(path)} must be ${words}, not ${describeValue(value)}`,
+        hint: hintForType(expected),
+        at: 'value',
+      };
     }
     case 'minLength':
       if (typeof value === 'string' && value === '') {
@@ -223,35 +292,81 @@ export function describeError(error: Folded, data: unknown, schema: Json): { poi
           pointer: path,
           rule: 'schema/empty-value',
           message: `${where(path)} must not be empty`,
-          hint: isDependency ? 'write a version spec such as "*" (any version) or ">=1.2"' : 'give it a value or remove the line',
+          hint: isDependency
+            ? 'write a version spec such as "*" (any version) or ">=1.2"'
+            : 'give it a value or remove the line',
           at: 'value',
         };
       }
       break;
     case 'pattern':
-      return { pointer: path, rule: 'schema/pattern', message: `${JSON.stringify(value)} is not ${here?.title ?? 'valid here'} (${where(path)})`, hint: `it must match ${String(error.params.pattern)}`, at: 'value' };
+      return {
+        pointer: path,
+        rule: 'schema/pattern',
+        message: `${JSON.stringify(value)} is not ${here?.title ?? 'valid here'} (${where(path)})`,
+        hint: `it must match ${String(error.params.pattern)}`,
+        at: 'value',
+      };
     case 'enum': {
       const allowed = (error.params.allowedValues as unknown[]).map(String);
       const guess = typeof value === 'string' ? closest(value, allowed) : null;
-      return { pointer: path, rule: 'schema/enum', message: `${where(path)} must be one of ${allowed.join(', ')}, not ${describeValue(value)}`, hint: guess ? `did you mean '${guess}'?` : `use one of: ${allowed.join(', ')}`, at: 'value' };
+      return {
+        pointer: path,
+        rule: 'schema/enum',
+        message: `${where(path)} must be one of ${allowed.join(', ')}, not ${describeValue(value)}`,
+        hint: guess ? `did you mean '${guess}'?` : `use one of: ${allowed.join(', ')}`,
+        at: 'value',
+      };
     }
     case 'const':
-      return { pointer: path, rule: 'schema/enum', message: `${where(path)} must be ${JSON.stringify(error.params.allowedValue)}`, hint: `write ${JSON.stringify(error.params.allowedValue)}`, at: 'value' };
+      return {
+        pointer: path,
+        rule: 'schema/enum',
+        message: `${where(path)} must be ${JSON.stringify(error.params.allowedValue)}`,
+        hint: `write ${JSON.stringify(error.params.allowedValue)}`,
+        at: 'value',
+      };
     case 'format':
-      return { pointer: path, rule: 'schema/format', message: `${where(path)} must be ${here?.title ?? `a ${String(error.params.format)}`}, not ${describeValue(value)}`, hint: 'write the full address, e.g. "https://github.com/you/project"', at: 'value' };
+      return {
+        pointer: path,
+        rule: 'schema/format',
+        message: `${where(path)} must be ${here?.title ?? `a ${String(error.params.format)}`}, not ${describeValue(value)}`,
+        hint: 'write the full address, e.g. "https://github.com/you/project"',
+        at: 'value',
+      };
     case 'not':
-      return { pointer: path, rule: 'schema/reserved', message: `${JSON.stringify(value)} is a reserved name (${where(path)})`, hint: 'choose another name', at: 'value' };
+      return {
+        pointer: path,
+        rule: 'schema/reserved',
+        message: `${JSON.stringify(value)} is a reserved name (${where(path)})`,
+        hint: 'choose another name',
+        at: 'value',
+      };
     case 'false schema':
-      return { pointer: path, rule: 'schema/not-allowed', message: `${where(path)} is not allowed here`, hint: '`workspace = true` inherits only in [dependencies] tables of the default feature, features and targets', at: 'key' };
+      return {
+        pointer: path,
+        rule: 'schema/not-allowed',
+        message: `${where(path)} is not allowed here`,
+        hint: '`workspace = true` inherits only in [dependencies] tables of the default feature, features and targets',
+        at: 'key',
+      };
   }
-  return { pointer: path, rule: `schema/${error.keyword}`, message: `${where(path)} ${error.message ?? 'is not valid'}`, hint: describeSchemaRule(error.params), at: 'value' };
+  return {
+    pointer: path,
+    rule: `schema/${error.keyword}`,
+    message: `${where(path)} ${error.message ?? 'is not valid'}`,
+    hint: describeSchemaRule(error.params),
+    at: 'value',
+  };
 }
 
 function hintForType(expected: string[]): string {
-  if (expected.includes('string') && expected.includes('object')) return 'quote the value ("1.2.*") or write a table ({ version = "1.2.*" })';
+  if (expected.includes('string') && expected.includes('object'))
+    return 'quote the value ("1.2.*") or write a table ({ version = "1.2.*" })';
   if (expected.length === 1 && expected[0] === 'array') return 'write a list in square brackets, e.g. ["a", "b"]';
   if (expected.length === 1 && expected[0] === 'string') return 'put the value in double quotes';
-  if (expected.length === 1 && expected[0] === 'object') return 'write a table: [name] on its own line, or { key = "value" }';
+  if (expected.length === 1 && expected[0] === 'object')
+    return 'write a table: [name] on its own line, or { key = "value" }';
   return `expected ${expected.map((t) => TYPE_WORDS[t] ?? t).join(' or ')}`;
 }
 

@@ -1,9 +1,9 @@
 // What pixi rejects (or warns about) although a JSON schema cannot say it: references between
 // parts of the manifest (features, tasks, platforms, environments), task cycles, task args used
 // but not declared, deprecated spellings. pixi.md §a.5 lists where the official schema is silent.
-import { CONDA_SUBDIRS, ManifestModel, PLATFORM_FAMILIES, type TaskView } from './manifest-model.ts';
+import { CONDA_SUBDIRS, type ManifestModel, PLATFORM_FAMILIES, type TaskView } from './manifest-model.ts';
 import { cudaMajorMinor, formatCuda, pinVersionText, sameCuda } from './cuda-version.ts';
-import { asStringList, asTable, closest, isTable } from './text.ts';
+import { asTable, closest, isTable } from './text.ts';
 import { escapePointer, pointerOf } from './json-pointer.ts';
 import type { IssueList } from './types.ts';
 
@@ -63,12 +63,26 @@ function checkWorkspaceTable(model: ManifestModel, file: string, issues: IssueLi
   }
   for (const key of ['host-dependencies', 'build-dependencies']) {
     if (isTable(data[key]) && !isTable(data.package)) {
-      issues.warning({ file, pointer: `/${key}`, rule: 'manifest/deprecated-key', message: `top-level [${key}] is deprecated since pixi 0.57`, hint: 'move these into [dependencies]', at: 'key' });
+      issues.warning({
+        file,
+        pointer: `/${key}`,
+        rule: 'manifest/deprecated-key',
+        message: `top-level [${key}] is deprecated since pixi 0.57`,
+        hint: 'move these into [dependencies]',
+        at: 'key',
+      });
     }
   }
   const build = asTable(asTable(data.package).build);
   if ('configuration' in build) {
-    issues.warning({ file, pointer: '/package/build/configuration', rule: 'manifest/deprecated-key', message: '[package.build.configuration] was renamed [package.build.config] in pixi 0.53', hint: 'rename it to config', at: 'key' });
+    issues.warning({
+      file,
+      pointer: '/package/build/configuration',
+      rule: 'manifest/deprecated-key',
+      message: '[package.build.configuration] was renamed [package.build.config] in pixi 0.53',
+      hint: 'rename it to config',
+      at: 'key',
+    });
   }
 }
 
@@ -79,9 +93,15 @@ function checkPlatforms(model: ManifestModel, file: string, issues: IssueList): 
   const list = model.workspace.platforms;
   if (Array.isArray(list)) {
     list.forEach((entry, i) => {
-      const platform = typeof entry === 'string' ? entry : isTable(entry) && typeof entry.platform === 'string' ? entry.platform : null;
+      const platform =
+        typeof entry === 'string'
+          ? entry
+          : isTable(entry) && typeof entry.platform === 'string'
+            ? entry.platform
+            : null;
       const pointer = typeof entry === 'string' ? `${wsPointer}/${i}` : `${wsPointer}/${i}/platform`;
-      if (platform !== null && !CONDA_SUBDIRS.includes(platform)) unknownPlatform(platform, pointer, CONDA_SUBDIRS, file, issues, 'is not a conda platform');
+      if (platform !== null && !CONDA_SUBDIRS.includes(platform))
+        unknownPlatform(platform, pointer, CONDA_SUBDIRS, file, issues, 'is not a conda platform');
     });
   }
   const known = [...names, ...CONDA_SUBDIRS.filter((s) => names.has(s))];
@@ -89,7 +109,16 @@ function checkPlatforms(model: ManifestModel, file: string, issues: IssueList): 
     if (!Array.isArray(value)) return;
     value.forEach((name, i) => {
       if (typeof name === 'string' && !names.has(name)) {
-        unknownPlatform(name, `${pointer}/${i}`, known, file, issues, CONDA_SUBDIRS.includes(name) ? 'is not one of the workspace platforms' : 'is not a platform of this workspace');
+        unknownPlatform(
+          name,
+          `${pointer}/${i}`,
+          known,
+          file,
+          issues,
+          CONDA_SUBDIRS.includes(name)
+            ? 'is not one of the workspace platforms'
+            : 'is not a platform of this workspace',
+        );
       }
     });
   };
@@ -102,7 +131,9 @@ function checkPlatforms(model: ManifestModel, file: string, issues: IssueList): 
         pointer: `${pointer}${pointerOf(['target', selector])}`,
         rule: 'manifest/unknown-platform',
         message: `target '${selector}' is neither a platform nor one of linux, osx, win, unix`,
-        hint: guess ? `did you mean '${guess}'?` : `use a platform such as linux-64, or a family: ${PLATFORM_FAMILIES.join(', ')}`,
+        hint: guess
+          ? `did you mean '${guess}'?`
+          : `use a platform such as linux-64, or a family: ${PLATFORM_FAMILIES.join(', ')}`,
         at: 'key',
       });
     }
@@ -118,31 +149,55 @@ function checkPlatforms(model: ManifestModel, file: string, issues: IssueList): 
   }
 }
 
-function unknownPlatform(name: string, pointer: string, candidates: string[], file: string, issues: IssueList, what: string): void {
+function unknownPlatform(
+  name: string,
+  pointer: string,
+  candidates: string[],
+  file: string,
+  issues: IssueList,
+  what: string,
+): void {
   const guess = closest(name, candidates);
   issues.error({
     file,
     pointer,
     rule: 'manifest/unknown-platform',
     message: `platform '${name}' ${what}`,
-    hint: guess ? `did you mean '${guess}'?` : `use one of: ${candidates.slice(0, 8).join(', ')}${candidates.length > 8 ? ', ...' : ''}`,
+    hint: guess
+      ? `did you mean '${guess}'?`
+      : `use one of: ${candidates.slice(0, 8).join(', ')}${candidates.length > 8 ? ', ...' : ''}`,
   });
 }
 
 function checkFeaturesAndEnvironments(model: ManifestModel, file: string, issues: IssueList): void {
   if (isTable(asTable(model.data.feature).default)) {
-    issues.error({ file, pointer: '/feature/default', rule: 'manifest/reserved-feature', message: "the feature name 'default' is reserved for the top-level tables", hint: 'rename the feature, or move its tables to the top level', at: 'key' });
+    issues.error({
+      file,
+      pointer: '/feature/default',
+      rule: 'manifest/reserved-feature',
+      message: "the feature name 'default' is reserved for the top-level tables",
+      hint: 'rename the feature, or move its tables to the top level',
+      at: 'key',
+    });
   }
   for (const env of model.environments()) {
     for (const ref of env.featureRefs) {
       if (ref.name === 'default' || model.feature(ref.name)) continue;
-      const guess = closest(ref.name, model.features().filter((f) => f.name !== 'default').map((f) => f.name));
+      const guess = closest(
+        ref.name,
+        model
+          .features()
+          .filter((f) => f.name !== 'default')
+          .map((f) => f.name),
+      );
       issues.error({
         file,
         pointer: ref.pointer,
         rule: 'manifest/undefined-feature',
         message: `environment '${env.name}' uses feature '${ref.name}', which is not defined`,
-        hint: guess ? `did you mean '${guess}'? (or add [feature.${ref.name}])` : `add a [feature.${ref.name}] table or remove it from the list`,
+        hint: guess
+          ? `did you mean '${guess}'? (or add [feature.${ref.name}])`
+          : `add a [feature.${ref.name}] table or remove it from the list`,
       });
     }
   }
@@ -162,13 +217,18 @@ interface DependencyRef {
 function addDependencyRef(refs: DependencyRef[], value: unknown, pointer: string): void {
   if (typeof value === 'string') refs.push({ task: value, pointer });
   else if (isTable(value) && typeof value.task === 'string') {
-    refs.push({ task: value.task, pointer: `${pointer}/task`, ...(typeof value.environment === 'string' ? { environment: value.environment } : {}) });
+    refs.push({
+      task: value.task,
+      pointer: `${pointer}/task`,
+      ...(typeof value.environment === 'string' ? { environment: value.environment } : {}),
+    });
   }
 }
 
 function addDependencyRefs(refs: DependencyRef[], value: unknown, pointer: string): void {
-  if (Array.isArray(value)) value.forEach((v, i) => addDependencyRef(refs, v, `${pointer}/${i}`));
-  else addDependencyRef(refs, value, pointer);
+  if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) addDependencyRef(refs, v, `${pointer}/${i}`);
+  } else addDependencyRef(refs, value, pointer);
 }
 
 function dependsOn(task: TaskView): { refs: DependencyRef[]; deprecated: boolean } {
@@ -197,7 +257,14 @@ function checkTasks(model: ManifestModel, file: string, issues: IssueList): void
   for (const task of tasks) {
     const { refs, deprecated } = dependsOn(task);
     if (deprecated) {
-      issues.warning({ file, pointer: `${task.pointer}/depends_on`, rule: 'manifest/deprecated-key', message: `task '${task.name}' uses depends_on, deprecated since pixi 0.21`, hint: 'write depends-on', at: 'key' });
+      issues.warning({
+        file,
+        pointer: `${task.pointer}/depends_on`,
+        rule: 'manifest/deprecated-key',
+        message: `task '${task.name}' uses depends_on, deprecated since pixi 0.21`,
+        hint: 'write depends-on',
+        at: 'key',
+      });
     }
     const edges = graph.get(task.name) ?? [];
     for (const ref of refs) {
@@ -214,7 +281,13 @@ function checkTasks(model: ManifestModel, file: string, issues: IssueList): void
         edges.push({ to: ref.task, pointer: ref.pointer });
       }
       if (ref.environment !== undefined && !environments.has(ref.environment)) {
-        issues.error({ file, pointer: ref.pointer.replace(/\/task$/, '/environment'), rule: 'manifest/undefined-environment', message: `task '${task.name}' runs '${ref.task}' in environment '${ref.environment}', which is not defined`, hint: closestHint(ref.environment, environments) });
+        issues.error({
+          file,
+          pointer: ref.pointer.replace(/\/task$/, '/environment'),
+          rule: 'manifest/undefined-environment',
+          message: `task '${task.name}' runs '${ref.task}' in environment '${ref.environment}', which is not defined`,
+          hint: closestHint(ref.environment, environments),
+        });
       }
     }
     graph.set(task.name, edges);
@@ -222,7 +295,13 @@ function checkTasks(model: ManifestModel, file: string, issues: IssueList): void
     if (isTable(task.definition)) {
       const defaultEnv = task.definition['default-environment'];
       if (typeof defaultEnv === 'string' && !environments.has(defaultEnv)) {
-        issues.error({ file, pointer: `${task.pointer}/default-environment`, rule: 'manifest/undefined-environment', message: `task '${task.name}' has default-environment '${defaultEnv}', which is not defined`, hint: closestHint(defaultEnv, environments) });
+        issues.error({
+          file,
+          pointer: `${task.pointer}/default-environment`,
+          rule: 'manifest/undefined-environment',
+          message: `task '${task.name}' has default-environment '${defaultEnv}', which is not defined`,
+          hint: closestHint(defaultEnv, environments),
+        });
       }
     }
     checkTaskArgs(task, file, issues);
@@ -247,17 +326,27 @@ function checkTaskArgs(task: TaskView, file: string, issues: IssueList): void {
   for (const key of TEMPLATED_KEYS) {
     const value = def[key];
     if (typeof value === 'string') {
-      if (value.includes('{{')) scanTaskArgs(task, (declared ??= declaredArgs(def)), value, `${task.pointer}/${key}`, file, issues);
+      if (value.includes('{{'))
+        scanTaskArgs(task, (declared ??= declaredArgs(def)), value, `${task.pointer}/${key}`, file, issues);
     } else if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i++) {
         const text = value[i];
-        if (typeof text === 'string' && text.includes('{{')) scanTaskArgs(task, (declared ??= declaredArgs(def)), text, `${task.pointer}/${key}/${i}`, file, issues);
+        if (typeof text === 'string' && text.includes('{{'))
+          scanTaskArgs(task, (declared ??= declaredArgs(def)), text, `${task.pointer}/${key}/${i}`, file, issues);
       }
     }
   }
   if (isTable(def.env)) {
     for (const [name, value] of Object.entries(def.env)) {
-      if (typeof value === 'string' && value.includes('{{')) scanTaskArgs(task, (declared ??= declaredArgs(def)), value, `${task.pointer}/env/${escapePointer(name)}`, file, issues);
+      if (typeof value === 'string' && value.includes('{{'))
+        scanTaskArgs(
+          task,
+          (declared ??= declaredArgs(def)),
+          value,
+          `${task.pointer}/env/${escapePointer(name)}`,
+          file,
+          issues,
+        );
     }
   }
 }
@@ -278,7 +367,14 @@ function declaredArgs(def: unknown): Set<string> {
 }
 
 /** Report each {{ name }} in `text` that the task does not declare (once per name: it joins `declared`). */
-function scanTaskArgs(task: TaskView, declared: Set<string>, text: string, pointer: string, file: string, issues: IssueList): void {
+function scanTaskArgs(
+  task: TaskView,
+  declared: Set<string>,
+  text: string,
+  pointer: string,
+  file: string,
+  issues: IssueList,
+): void {
   TEMPLATE_VARIABLE.lastIndex = 0;
   for (let match = TEMPLATE_VARIABLE.exec(text); match !== null; match = TEMPLATE_VARIABLE.exec(text)) {
     const name = match[1]!;
@@ -289,7 +385,10 @@ function scanTaskArgs(task: TaskView, declared: Set<string>, text: string, point
       pointer,
       rule: 'manifest/undeclared-task-arg',
       message: `task '${task.name}' uses {{ ${name} }} but declares no argument '${name}'`,
-      hint: typeof task.definition === 'string' ? `make it a table: { cmd = "...", args = ["${name}"] }` : `add "${name}" to its args (args = ["${name}"] or { arg = "${name}", default = "..." })`,
+      hint:
+        typeof task.definition === 'string'
+          ? `make it a table: { cmd = "...", args = ["${name}"] }`
+          : `add "${name}" to its args (args = ["${name}"] or { arg = "${name}", default = "..." })`,
     });
   }
 }

@@ -73,5 +73,8 @@ function codeFrame(source: string, finding: Finding, paint: Palette): string[] {
   const start = column > 80 ? column - 40 : 0;
   const shown = line.slice(start, start + 120);
   const gutter = String(finding.line).padStart(5);
-  return [`  ${paint.dim(gutter + ' |')} ${shown}`, `  ${paint.dim(' '.repeat(5) + ' |')} ${' '.repeat(column - 1 - start)}${paint.red('^')}`];
+  return [
+    `  ${paint.dim(gutter + ' |')} ${shown}`,
+    `  ${paint.dim(' '.repeat(5) + ' |')} ${' '.repeat(column - 1 - start)}${paint.red('^')}`,
+  ];
 }

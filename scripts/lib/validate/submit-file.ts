@@ -47,8 +47,14 @@ function valueColumn(lines: string[], statement: AssignStatement): number {
  * that contains it, searched on each physical line of a continued statement; the value's start
  * when no assignment shows it literally (a macro made it); null when no key is assigned here.
  */
-export function locateEntry(source: SubmitSource, keys: string[], entry: string | null): { line: number; column: number } | null {
-  const assignments = source.statements.filter((s): s is AssignStatement => s.kind === 'assign' && keys.includes(s.key.toLowerCase()));
+export function locateEntry(
+  source: SubmitSource,
+  keys: string[],
+  entry: string | null,
+): { line: number; column: number } | null {
+  const assignments = source.statements.filter(
+    (s): s is AssignStatement => s.kind === 'assign' && keys.includes(s.key.toLowerCase()),
+  );
   if (assignments.length === 0) return null;
   if (entry !== null) {
     const pattern = new RegExp(`(^|[=,\\s])(${entry.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')})(?=$|[,\\s\\\\])`);
@@ -70,7 +76,9 @@ export function locateEntry(source: SubmitSource, keys: string[], entry: string 
 
 /** `docker://ghcr.io/a/b:tag@sha256:...` -> repository `ghcr.io/a/b`; null when not a docker image. */
 export function imageRepository(containerImage: string): string | null {
-  const match = /^(?:docker:\/\/)?([^\s@:]+(?::\d+)?(?:\/[^\s@:]+)*)(?::[^\s@/]+)?(?:@sha256:[0-9a-f]+)?$/i.exec(containerImage.trim().replace(/^"|"$/g, ''));
+  const match = /^(?:docker:\/\/)?([^\s@:]+(?::\d+)?(?:\/[^\s@:]+)*)(?::[^\s@/]+)?(?:@sha256:[0-9a-f]+)?$/i.exec(
+    containerImage.trim().replace(/^"|"$/g, ''),
+  );
   if (!match) return null;
   if (/^[a-z]+:\/\//i.test(containerImage.trim()) && !/^docker:\/\//i.test(containerImage.trim())) return null;
   return match[1]!;

@@ -47,7 +47,10 @@ export async function checkTemplate(context: TemplateContext): Promise<void> {
       pointer: envPointer,
       rule: 'template/environment-missing',
       message: `the image environment '${config.environment}' is not defined in [environments]`,
-      hint: `set [tool.pixi-condor] environment to one of: ${model.environments().map((e) => e.name).join(', ')}`,
+      hint: `set [tool.pixi-condor] environment to one of: ${model
+        .environments()
+        .map((e) => e.name)
+        .join(', ')}`,
     });
   } else {
     platform = model.environmentPlatforms(env).find((p) => p.subdir === IMAGE_PLATFORM);
@@ -65,12 +68,24 @@ export async function checkTemplate(context: TemplateContext): Promise<void> {
   const dockerfile = await readOptional(context.root, config.dockerfile);
   const dockerfileName = displayPath(context.root, resolve(context.root, config.dockerfile));
   if (dockerfile === null) {
-    issues.error({ file: manifestFile, pointer: `${CONFIG_POINTER}/dockerfile`, rule: 'template/dockerfile-missing', message: `the Dockerfile '${config.dockerfile}' does not exist`, hint: 'restore it from the template, or point [tool.pixi-condor] dockerfile at yours' });
+    issues.error({
+      file: manifestFile,
+      pointer: `${CONFIG_POINTER}/dockerfile`,
+      rule: 'template/dockerfile-missing',
+      message: `the Dockerfile '${config.dockerfile}' does not exist`,
+      hint: 'restore it from the template, or point [tool.pixi-condor] dockerfile at yours',
+    });
   }
   const submitText = await readOptional(context.root, config.submitFile);
   const submitName = displayPath(context.root, resolve(context.root, config.submitFile));
   if (submitText === null) {
-    issues.error({ file: manifestFile, pointer: `${CONFIG_POINTER}/submit-file`, rule: 'template/submit-file-missing', message: `the submit file '${config.submitFile}' does not exist`, hint: 'restore it from the template, or point [tool.pixi-condor] submit-file at yours' });
+    issues.error({
+      file: manifestFile,
+      pointer: `${CONFIG_POINTER}/submit-file`,
+      rule: 'template/submit-file-missing',
+      message: `the submit file '${config.submitFile}' does not exist`,
+      hint: 'restore it from the template, or point [tool.pixi-condor] submit-file at yours',
+    });
   }
   const submit = submitText === null ? null : readSubmitCommands(submitText, submitName, issues);
 
@@ -95,7 +110,15 @@ function readSubmitCommands(text: string, file: string, issues: IssueList): Subm
     return readSubmitFile(text, file);
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
-    issues.error({ file, line: error.line ?? 1, column: 1, pointer: '', rule: 'submit/syntax', message: error.message, hint: error.hint ?? 'fix the submit file at that line' });
+    issues.error({
+      file,
+      line: error.line ?? 1,
+      column: 1,
+      pointer: '',
+      rule: 'submit/syntax',
+      message: error.message,
+      hint: error.hint ?? 'fix the submit file at that line',
+    });
     return null;
   }
 }
@@ -130,20 +153,44 @@ function checkCuda(c: CudaContext): void {
 
   if (!declared) {
     if (pinDependency) {
-      issues.error({ file: manifestFile, pointer: pinDependency.pointer, rule: 'cuda/undeclared', message: `environment '${env.name}' pins cuda-version but declares no CUDA for the solver`, hint: `add [system-requirements] cuda = "${pin ? formatCuda(pin) : '12.9'}" (or cuda = "..." on the linux-64 platform entry)` });
+      issues.error({
+        file: manifestFile,
+        pointer: pinDependency.pointer,
+        rule: 'cuda/undeclared',
+        message: `environment '${env.name}' pins cuda-version but declares no CUDA for the solver`,
+        hint: `add [system-requirements] cuda = "${pin ? formatCuda(pin) : '12.9'}" (or cuda = "..." on the linux-64 platform entry)`,
+      });
     } else {
-      issues.warning({ file: manifestFile, pointer: '', rule: 'cuda/undeclared', message: `the image environment '${env.name}' declares no CUDA: pixi will solve CPU-only builds`, hint: 'add [system-requirements] cuda = "12.9" and a cuda-version pin for a GPU image' });
+      issues.warning({
+        file: manifestFile,
+        pointer: '',
+        rule: 'cuda/undeclared',
+        message: `the image environment '${env.name}' declares no CUDA: pixi will solve CPU-only builds`,
+        hint: 'add [system-requirements] cuda = "12.9" and a cuda-version pin for a GPU image',
+      });
     }
     return;
   }
   const cuda = cudaMajorMinor(declared.value);
   if (!cuda) {
-    issues.error({ file: manifestFile, pointer: declared.pointer, rule: 'cuda/invalid-version', message: `CUDA version '${declared.value}' is not a version`, hint: 'write it as major.minor, e.g. "12.9"' });
+    issues.error({
+      file: manifestFile,
+      pointer: declared.pointer,
+      rule: 'cuda/invalid-version',
+      message: `CUDA version '${declared.value}' is not a version`,
+      hint: 'write it as major.minor, e.g. "12.9"',
+    });
     return;
   }
   // A pin that disagrees is reported by the manifest checks (cuda/pin-mismatch) for every environment.
   if (!pinDependency && c.platform) {
-    issues.warning({ file: manifestFile, pointer: declared.pointer, rule: 'cuda/pin-missing', message: `environment '${env.name}' declares CUDA ${formatCuda(cuda)} but does not pin cuda-version`, hint: `add cuda-version = "${formatCuda(cuda)}.*" to [target.linux-64.dependencies] so the CUDA libraries match` });
+    issues.warning({
+      file: manifestFile,
+      pointer: declared.pointer,
+      rule: 'cuda/pin-missing',
+      message: `environment '${env.name}' declares CUDA ${formatCuda(cuda)} but does not pin cuda-version`,
+      hint: `add cuda-version = "${formatCuda(cuda)}.*" to [target.linux-64.dependencies] so the CUDA libraries match`,
+    });
   }
 
   // The Dockerfile's CUDA_VERSION (or its [tool.pixi-condor] build-args override) sets CONDA_OVERRIDE_CUDA.
@@ -152,15 +199,37 @@ function checkCuda(c: CudaContext): void {
   if (override !== undefined) {
     const value = cudaMajorMinor(override);
     if (!value || !sameCuda(cuda, value) || value.minor !== cuda.minor) {
-      issues.error({ file: manifestFile, pointer: `${CONFIG_POINTER}/build-args/CUDA_VERSION`, rule: 'cuda/dockerfile-mismatch', message: `build-args CUDA_VERSION '${override}' does not match the declared CUDA ${formatCuda(cuda)}`, hint: `set it to "${formatCuda(cuda)}" (it becomes CONDA_OVERRIDE_CUDA in the image build)` });
+      issues.error({
+        file: manifestFile,
+        pointer: `${CONFIG_POINTER}/build-args/CUDA_VERSION`,
+        rule: 'cuda/dockerfile-mismatch',
+        message: `build-args CUDA_VERSION '${override}' does not match the declared CUDA ${formatCuda(cuda)}`,
+        hint: `set it to "${formatCuda(cuda)}" (it becomes CONDA_OVERRIDE_CUDA in the image build)`,
+      });
     }
   } else if (c.dockerArgs) {
     if (!dockerArg || dockerArg.value === null) {
-      issues.warning({ file: c.dockerfileName, pointer: '', line: 1, column: 1, rule: 'cuda/dockerfile-arg-missing', message: 'the Dockerfile declares no ARG CUDA_VERSION with a default (globally or in a stage)', hint: `add ARG CUDA_VERSION="${formatCuda(cuda)}" and ENV CONDA_OVERRIDE_CUDA=\${CUDA_VERSION} in the build stage` });
+      issues.warning({
+        file: c.dockerfileName,
+        pointer: '',
+        line: 1,
+        column: 1,
+        rule: 'cuda/dockerfile-arg-missing',
+        message: 'the Dockerfile declares no ARG CUDA_VERSION with a default (globally or in a stage)',
+        hint: `add ARG CUDA_VERSION="${formatCuda(cuda)}" and ENV CONDA_OVERRIDE_CUDA=\${CUDA_VERSION} in the build stage`,
+      });
     } else {
       const value = cudaMajorMinor(dockerArg.value);
       if (!value || value.major !== cuda.major || value.minor !== cuda.minor) {
-        issues.error({ file: c.dockerfileName, pointer: '', line: dockerArg.line, column: dockerArg.column, rule: 'cuda/dockerfile-mismatch', message: `ARG CUDA_VERSION="${dockerArg.value}" does not match the CUDA ${formatCuda(cuda)} pixi.toml declares`, hint: `set ARG CUDA_VERSION="${formatCuda(cuda)}" (it becomes CONDA_OVERRIDE_CUDA, the CUDA the solver may assume)` });
+        issues.error({
+          file: c.dockerfileName,
+          pointer: '',
+          line: dockerArg.line,
+          column: dockerArg.column,
+          rule: 'cuda/dockerfile-mismatch',
+          message: `ARG CUDA_VERSION="${dockerArg.value}" does not match the CUDA ${formatCuda(cuda)} pixi.toml declares`,
+          hint: `set ARG CUDA_VERSION="${formatCuda(cuda)}" (it becomes CONDA_OVERRIDE_CUDA, the CUDA the solver may assume)`,
+        });
       }
     }
   }
@@ -189,29 +258,69 @@ function checkDriverRequirement(c: CudaContext, cuda: { major: number; minor: nu
   const column = requirements.column + match.index + match[0].length - match[3]!.length;
   const term = `${match[1]} ${match[2]} ${match[3]}`;
   if (bound.major < cuda.major) {
-    c.issues.error({ file: c.submitName, pointer: '', line: requirements.line, column, rule: 'cuda/driver-requirement', message: `${term} admits drivers older than CUDA ${cuda.major}, which cannot run this CUDA ${formatCuda(cuda)} environment`, hint: `require ${match[1]} >= ${cuda.major}.0` });
+    c.issues.error({
+      file: c.submitName,
+      pointer: '',
+      line: requirements.line,
+      column,
+      rule: 'cuda/driver-requirement',
+      message: `${term} admits drivers older than CUDA ${cuda.major}, which cannot run this CUDA ${formatCuda(cuda)} environment`,
+      hint: `require ${match[1]} >= ${cuda.major}.0`,
+    });
   } else if (bound.major > cuda.major) {
-    c.issues.error({ file: c.submitName, pointer: '', line: requirements.line, column, rule: 'cuda/driver-requirement', message: `${term} does not admit CUDA ${cuda.major} drivers, which this CUDA ${formatCuda(cuda)} environment is built for`, hint: `require ${match[1]} >= ${cuda.major}.0 (or move the environment to CUDA ${bound.major})` });
+    c.issues.error({
+      file: c.submitName,
+      pointer: '',
+      line: requirements.line,
+      column,
+      rule: 'cuda/driver-requirement',
+      message: `${term} does not admit CUDA ${cuda.major} drivers, which this CUDA ${formatCuda(cuda)} environment is built for`,
+      hint: `require ${match[1]} >= ${cuda.major}.0 (or move the environment to CUDA ${bound.major})`,
+    });
   }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Submit file.
 
-async function checkSubmitFile(context: TemplateContext, config: TemplateConfig, source: SubmitSource, submitName: string): Promise<void> {
+async function checkSubmitFile(
+  context: TemplateContext,
+  config: TemplateConfig,
+  source: SubmitSource,
+  submitName: string,
+): Promise<void> {
   const { issues } = context;
   const submit = source.commands;
   const universe = submit.get('universe')?.value.toLowerCase();
   const image = submit.get('container_image') ?? submit.get('docker_image');
   const containerJob = universe === 'container' || universe === 'docker' || image !== undefined;
   const gpus = submit.get('request_gpus');
-  const at = (entry: { line: number; column: number } | undefined) => ({ line: entry?.line ?? 1, column: entry?.column ?? 1 });
+  const at = (entry: { line: number; column: number } | undefined) => ({
+    line: entry?.line ?? 1,
+    column: entry?.column ?? 1,
+  });
 
   if (containerJob && (!gpus || /^0+$/.test(gpus.value.trim()))) {
-    issues.error({ file: submitName, pointer: '', ...at(gpus ?? submit.get('universe')), rule: 'submit/request-gpus', message: gpus ? 'request_gpus is 0 for a container GPU job' : 'the container job does not request a GPU (no request_gpus)', hint: 'add request_gpus = 1' });
+    issues.error({
+      file: submitName,
+      pointer: '',
+      ...at(gpus ?? submit.get('universe')),
+      rule: 'submit/request-gpus',
+      message: gpus
+        ? 'request_gpus is 0 for a container GPU job'
+        : 'the container job does not request a GPU (no request_gpus)',
+      hint: 'add request_gpus = 1',
+    });
   }
   if (!submit.has('gpus_minimum_capability') && !/\bCapability\b/.test(submit.get('require_gpus')?.value ?? '')) {
-    issues.error({ file: submitName, pointer: '', ...at(gpus), rule: 'submit/gpus-minimum-capability', message: 'gpus_minimum_capability is not set', hint: 'add gpus_minimum_capability = 7.0: cuDNN >= 9.11 can crash on older GPUs, and this PyTorch build starts at sm_70' });
+    issues.error({
+      file: submitName,
+      pointer: '',
+      ...at(gpus),
+      rule: 'submit/gpus-minimum-capability',
+      message: 'gpus_minimum_capability is not set',
+      hint: 'add gpus_minimum_capability = 7.0: cuDNN >= 9.11 can crash on older GPUs, and this PyTorch build starts at sm_70',
+    });
   }
 
   checkLocalInputs(context, source, submitName, universe);
@@ -219,7 +328,13 @@ async function checkSubmitFile(context: TemplateContext, config: TemplateConfig,
   if (image) {
     const found = imageRepository(image.value);
     const expected = config.repository;
-    const pattern = new RegExp(`^${expected.split('{owner}').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[^/]+')}$`, 'i');
+    const pattern = new RegExp(
+      `^${expected
+        .split('{owner}')
+        .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+        .join('[^/]+')}$`,
+      'i',
+    );
     if (found !== null && /^docker:\/\//i.test(image.value.trim()) && !pattern.test(found)) {
       issues.error({
         file: submitName,
@@ -240,34 +355,74 @@ async function checkSubmitFile(context: TemplateContext, config: TemplateConfig,
 const EXECUTABLE_KEYS = ['executable'];
 const INPUT_KEYS = ['transfer_input_files', 'transferinput'];
 
-function checkLocalInputs(context: TemplateContext, submit: SubmitSource, submitName: string, universe: string | undefined): void {
+function checkLocalInputs(
+  context: TemplateContext,
+  submit: SubmitSource,
+  submitName: string,
+  universe: string | undefined,
+): void {
   const { root, model, issues } = context;
   let plan: SubmitPlan;
   try {
     plan = planSubmit(submit.statements, { submitFile: submitName, cwd: root, cluster: null });
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
-    issues.error({ file: error.file ?? submitName, pointer: '', line: error.line ?? 1, column: 1, rule: 'submit/plan', message: error.message, hint: error.hint ?? 'fix the submit file so `pixi run submit` can plan its jobs' });
+    issues.error({
+      file: error.file ?? submitName,
+      pointer: '',
+      line: error.line ?? 1,
+      column: 1,
+      rule: 'submit/plan',
+      message: error.message,
+      hint: error.hint ?? 'fix the submit file so `pixi run submit` can plan its jobs',
+    });
     return;
   }
   if (universe !== 'container' && plan.procs.every((proc) => !proc.executable)) {
-    issues.error({ file: submitName, pointer: '', line: 1, column: 1, rule: 'submit/missing-executable', message: 'the submit file has no executable', hint: 'add executable = job/mnist_gpu.sh' });
+    issues.error({
+      file: submitName,
+      pointer: '',
+      line: 1,
+      column: 1,
+      rule: 'submit/missing-executable',
+      message: 'the submit file has no executable',
+      hint: 'add executable = job/mnist_gpu.sh',
+    });
   }
   const tasksMaking = taskOutputs(model);
   for (const input of localInputs(plan)) {
     if (existsSync(input.path)) continue;
     const executable = input.command === 'executable';
-    const where = locateEntry(submit, executable ? EXECUTABLE_KEYS : INPUT_KEYS, executable ? null : input.entry) ?? { line: 1, column: 1 };
+    const where = locateEntry(submit, executable ? EXECUTABLE_KEYS : INPUT_KEYS, executable ? null : input.entry) ?? {
+      line: 1,
+      column: 1,
+    };
     const base = executable ? root : plan.procs[input.proc]!.iwd;
     const shown = executable ? displayPath(root, input.path) : input.entry;
     const what = executable ? 'the executable' : 'the input file';
     const maker = tasksMaking.get(normalize(displayPath(root, input.path)));
     if (maker) {
-      issues.warning({ file: submitName, pointer: '', ...where, rule: 'submit/input-not-made', message: `${what} '${shown}' does not exist yet; task '${maker}' makes it`, hint: `run \`pixi run ${maker}\` before submitting` });
+      issues.warning({
+        file: submitName,
+        pointer: '',
+        ...where,
+        rule: 'submit/input-not-made',
+        message: `${what} '${shown}' does not exist yet; task '${maker}' makes it`,
+        hint: `run \`pixi run ${maker}\` before submitting`,
+      });
     } else {
       const written = executable ? (submit.commands.get('executable')?.value ?? '') : input.entry;
-      const relativeTo = isAbsolute(written) ? '' : ` (relative to ${base === root ? 'the workspace root, where condor_submit runs' : `initialdir ${displayPath(root, base)}`})`;
-      issues.error({ file: submitName, pointer: '', ...where, rule: executable ? 'submit/missing-executable' : 'submit/missing-input', message: `${what} '${shown}' does not exist${relativeTo}`, hint: 'fix the path, or add a pixi task with this file in its outputs that makes it' });
+      const relativeTo = isAbsolute(written)
+        ? ''
+        : ` (relative to ${base === root ? 'the workspace root, where condor_submit runs' : `initialdir ${displayPath(root, base)}`})`;
+      issues.error({
+        file: submitName,
+        pointer: '',
+        ...where,
+        rule: executable ? 'submit/missing-executable' : 'submit/missing-input',
+        message: `${what} '${shown}' does not exist${relativeTo}`,
+        hint: 'fix the path, or add a pixi task with this file in its outputs that makes it',
+      });
     }
   }
 }
@@ -283,4 +438,3 @@ function taskOutputs(model: ManifestModel): Map<string, string> {
   }
   return outputs;
 }
-

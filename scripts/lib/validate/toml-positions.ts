@@ -40,7 +40,9 @@ export class TomlPositions {
       if (item.type === 'TOMLTable') {
         const path = item.resolvedKey.map(String);
         // [a.b.c] also opens a and a.b: point at the header for those (unless seen earlier).
-        for (let i = 1; i < path.length; i++) if (typeof item.resolvedKey[i - 1] === 'string') index.set(path.slice(0, i), start(item.key), start(item.key));
+        for (let i = 1; i < path.length; i++)
+          if (typeof item.resolvedKey[i - 1] === 'string')
+            index.set(path.slice(0, i), start(item.key), start(item.key));
         index.set(path, start(item.key), start(item));
         for (const kv of item.body) index.keyValue(path, kv);
       } else {

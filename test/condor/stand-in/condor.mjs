@@ -34,8 +34,11 @@ if (!dir) {
   process.exit(1);
 }
 mkdirSync(join(dir, 'jobs'), { recursive: true });
-if (tool !== 'replay') appendFileSync(join(dir, 'calls.jsonl'), JSON.stringify({ tool, argv, cwd: process.cwd() }) + '\n');
-const scenario = existsSync(join(dir, 'scenario.json')) ? JSON.parse(readFileSync(join(dir, 'scenario.json'), 'utf8')) : { mode: 'ok' };
+if (tool !== 'replay')
+  appendFileSync(join(dir, 'calls.jsonl'), JSON.stringify({ tool, argv, cwd: process.cwd() }) + '\n');
+const scenario = existsSync(join(dir, 'scenario.json'))
+  ? JSON.parse(readFileSync(join(dir, 'scenario.json'), 'utf8'))
+  : { mode: 'ok' };
 
 const jobFile = (cluster) => join(dir, 'jobs', `${cluster}.json`);
 const readJob = (cluster) => (existsSync(jobFile(cluster)) ? JSON.parse(readFileSync(jobFile(cluster), 'utf8')) : null);
@@ -49,7 +52,9 @@ function submit() {
   }
   if (scenario.mode === 'reject') {
     process.stdout.write('Submitting job(s).\n');
-    process.stderr.write('ERROR: Failed to commit job submission into the queue.\nERROR: This pool does not accept standard universe jobs.\n');
+    process.stderr.write(
+      'ERROR: Failed to commit job submission into the queue.\nERROR: This pool does not accept standard universe jobs.\n',
+    );
     process.exit(1);
   }
   // Just enough of the submit language for the test files: `log =` and the last `queue [N]`.
@@ -61,9 +66,16 @@ function submit() {
   const cluster = existsSync(clusterFile) ? Number(readFileSync(clusterFile, 'utf8')) : 4242;
   writeFileSync(clusterFile, String(cluster + 1));
   const logs = Array.from({ length: count }, (_, proc) =>
-    log ? resolve(log.replace(/\$\((Cluster|ClusterId)\)/gi, String(cluster)).replace(/\$\((Process|ProcId)\)/gi, String(proc))) : null,
+    log
+      ? resolve(
+          log.replace(/\$\((Cluster|ClusterId)\)/gi, String(cluster)).replace(/\$\((Process|ProcId)\)/gi, String(proc)),
+        )
+      : null,
   );
-  const outputs = ([...text.matchAll(/^\s*transfer_output_files\s*=\s*(.+?)\s*$/gim)].pop()?.[1] ?? '').split(',').map((f) => f.trim()).filter(Boolean);
+  const outputs = ([...text.matchAll(/^\s*transfer_output_files\s*=\s*(.+?)\s*$/gim)].pop()?.[1] ?? '')
+    .split(',')
+    .map((f) => f.trim())
+    .filter(Boolean);
   if (scenario.output === 'killed-before-queue') dieBySignal();
   // `-append '+Attr = "value"'` lines become job attributes condor_q -constraint can match.
   const attributes = {};
@@ -71,7 +83,14 @@ function submit() {
     const m = ['-append', '-a'].includes(a) ? /^\s*(?:\+|MY\.)(\w+)\s*=\s*"(.*)"\s*$/i.exec(argv[i + 1] ?? '') : null;
     if (m) attributes[m[1]] = m[2];
   }
-  writeJob(cluster, { procs: count, removed: false, done: [], logs, outputs: outputs.map((f) => resolve(f)), attributes });
+  writeJob(cluster, {
+    procs: count,
+    removed: false,
+    done: [],
+    logs,
+    outputs: outputs.map((f) => resolve(f)),
+    attributes,
+  });
   if (scenario.submitDelayMs) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, scenario.submitDelayMs);
   const output = scenario.output ?? 'standard';
   if (output === 'killed') {
@@ -91,7 +110,11 @@ function dieBySignal() {
 
 function startReplay(cluster, log) {
   if (!scenario.log || !log) return;
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), 'replay', String(cluster)], { detached: true, stdio: 'ignore', env: process.env });
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), 'replay', String(cluster)], {
+    detached: true,
+    stdio: 'ignore',
+    env: process.env,
+  });
   appendFileSync(join(dir, 'pids'), `${child.pid}\n`);
   child.unref();
 }
@@ -99,7 +122,10 @@ function startReplay(cluster, log) {
 /** The fixture's events for its first job id, as texts without the `...` line. */
 function fixtureEvents(path) {
   const text = readFileSync(path, 'utf8');
-  const events = text.split(/^\.\.\.\r?\n?/m).map((e) => e.replace(/^\s+/, '')).filter((e) => /^\d{3} \(/.test(e));
+  const events = text
+    .split(/^\.\.\.\r?\n?/m)
+    .map((e) => e.replace(/^\s+/, ''))
+    .filter((e) => /^\d{3} \(/.test(e));
   const first = /^\d{3} \(([-\d.]+)\)/.exec(events[0])[1];
   return events.filter((e) => e.startsWith(`${e.slice(0, 3)} (${first})`));
 }
@@ -125,7 +151,11 @@ async function replay(cluster) {
     for (let proc = 0; proc < job.procs; proc++) {
       if (readJob(cluster).removed) {
         // condor_rm: the schedd writes the abort event (≥ 8.9.4 text).
-        for (let p = 0; p < job.procs; p++) appendFileSync(job.logs[p], `${header('009', cluster, p)}Job was aborted.\n\tvia condor_rm (by user tester)\n...\n`);
+        for (let p = 0; p < job.procs; p++)
+          appendFileSync(
+            job.logs[p],
+            `${header('009', cluster, p)}Job was aborted.\n\tvia condor_rm (by user tester)\n...\n`,
+          );
         writeJob(cluster, { ...readJob(cluster), done: [...Array(job.procs).keys()] });
         return;
       }
@@ -133,13 +163,18 @@ async function replay(cluster) {
       const body = event.replace(/^(\d{3}) \([-\d.]+\) \S+ \S+ /, '');
       mkdirSync(dirname(job.logs[proc]), { recursive: true });
       // Output files arrive before the terminate event is written (as HTCondor transfers them).
-      if (event.startsWith('005') && /return value 0\)/.test(event)) for (const file of job.outputs) writeFileSync(file, `stand-in output of ${cluster}.${proc}\n`);
-      appendFileSync(job.logs[proc], `${header(event.slice(0, 3), cluster, proc)}${body.endsWith('\n') ? body : body + '\n'}...\n`);
+      if (event.startsWith('005') && /return value 0\)/.test(event))
+        for (const file of job.outputs) writeFileSync(file, `stand-in output of ${cluster}.${proc}\n`);
+      appendFileSync(
+        job.logs[proc],
+        `${header(event.slice(0, 3), cluster, proc)}${body.endsWith('\n') ? body : body + '\n'}...\n`,
+      );
     }
     await sleep(scenario.delayMs ?? 100);
   }
   // The job leaves the queue only when it ended (005 or 009); a held job stays.
-  if (/^00[59]/.test(events[events.length - 1])) writeJob(cluster, { ...readJob(cluster), done: [...Array(job.procs).keys()] });
+  if (/^00[59]/.test(events[events.length - 1]))
+    writeJob(cluster, { ...readJob(cluster), done: [...Array(job.procs).keys()] });
 }
 
 function queueStatus() {
@@ -148,7 +183,8 @@ function queueStatus() {
   const cluster = Number(argv[0]);
   const job = readJob(cluster);
   if (!job || job.done.length === job.procs) return; // not in the queue: empty output
-  for (let proc = 0; proc < job.procs; proc++) if (!job.done.includes(proc)) process.stdout.write(`${cluster}.${proc} ${job.removed ? 3 : 1}\n`);
+  for (let proc = 0; proc < job.procs; proc++)
+    if (!job.done.includes(proc)) process.stdout.write(`${cluster}.${proc} ${job.removed ? 3 : 1}\n`);
 }
 
 function queueByConstraint(constraint) {
@@ -159,7 +195,9 @@ function queueByConstraint(constraint) {
     process.exit(1);
   }
   const attrs = argv.slice(af + 1);
-  for (const name of readdirSync(join(dir, 'jobs')).filter((n) => n.endsWith('.json')).sort()) {
+  for (const name of readdirSync(join(dir, 'jobs'))
+    .filter((n) => n.endsWith('.json'))
+    .sort()) {
     const cluster = Number(name.replace('.json', ''));
     const job = readJob(cluster);
     if (job.attributes?.[m[1]] !== m[2]) continue;
