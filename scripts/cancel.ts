@@ -2,7 +2,7 @@
 // after saying what will be removed. See docs/submit.md.
 import { parseOrHelp } from './lib/cli.ts';
 import { runMain } from './lib/main.ts';
-import { CANCEL_SPEC, runCancel } from './lib/condor/cancel-command.ts';
+import { CANCEL_SPEC, runCancel } from './lib/jobs/cancel-command.ts';
 
 await runMain(async (args) => {
   const parsed = parseOrHelp(CANCEL_SPEC, args);

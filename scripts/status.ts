@@ -2,7 +2,7 @@
 // log, or read any event log with --log PATH. See docs/submit.md.
 import { parseOrHelp } from './lib/cli.ts';
 import { runMain } from './lib/main.ts';
-import { runStatus, STATUS_SPEC } from './lib/condor/status-command.ts';
+import { runStatus, STATUS_SPEC } from './lib/jobs/status-command.ts';
 
 await runMain(async (args) => {
   const parsed = parseOrHelp(STATUS_SPEC, args);

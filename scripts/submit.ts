@@ -2,7 +2,7 @@
 // and follow it from its event log until it ends. See docs/submit.md.
 import { parseOrHelp } from './lib/cli.ts';
 import { runMain } from './lib/main.ts';
-import { runSubmit, SUBMIT_SPEC } from './lib/condor/submit-command.ts';
+import { runSubmit, SUBMIT_SPEC } from './lib/submit/submit-command.ts';
 
 await runMain(async (args) => {
   const parsed = parseOrHelp(SUBMIT_SPEC, args);

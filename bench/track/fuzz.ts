@@ -5,10 +5,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../../test/helpers/paths.ts';
 import { seeded, randomInt } from '../../test/helpers/random.ts';
-import { parseEventLog } from '../../scripts/lib/condor/event-log.ts';
-import { JobTable } from '../../scripts/lib/condor/job-state.ts';
-import { parseSubmitText } from '../../scripts/lib/condor/submit-file.ts';
-import { planSubmit } from '../../scripts/lib/condor/submit-plan.ts';
+import { parseEventLog } from '../../scripts/lib/event-log/event-log.ts';
+import { JobTable } from '../../scripts/lib/jobs/job-state.ts';
+import { parseSubmitText } from '../../scripts/lib/submit-language/submit-file.ts';
+import { planSubmit } from '../../scripts/lib/submit-language/submit-plan.ts';
 import { UserError } from '../../scripts/lib/errors.ts';
 
 const fixtures = join(repoRoot, 'test', 'fixtures', 'condor');

@@ -1,7 +1,7 @@
 // Run by bench/track/run.ts in its own process: track a whole event log (parser + follower +
 // state table, as `status` does) and print the peak resident set size in KiB.
-import { JobTable } from '../../scripts/lib/condor/job-state.ts';
-import { LogFollower } from '../../scripts/lib/condor/log-follower.ts';
+import { JobTable } from '../../scripts/lib/jobs/job-state.ts';
+import { LogFollower } from '../../scripts/lib/event-log/log-follower.ts';
 
 const path = process.argv[2]!;
 const table = new JobTable();

@@ -1,9 +1,9 @@
 // The submit file as validate reads it, with the one submit-language parser
-// (scripts/lib/condor/submit-file.ts): its statements (for the planner, which knows where
+// (scripts/lib/submit-language/submit-file.ts): its statements (for the planner, which knows where
 // condor_submit looks for files) and the few commands validate checks by value. The last
 // assignment of a key wins, keys are case-insensitive, `+Attr` and `MY.Attr` are one key.
 // Columns are found on the physical line where a value or entry is written.
-import { parseSubmitText, type AssignStatement, type Statement } from '../condor/submit-file.ts';
+import { parseSubmitText, type AssignStatement, type Statement } from '../submit-language/submit-file.ts';
 
 export interface SubmitEntry {
   /** Lower-cased key; `+Attr` and `MY.Attr` are both `+attr`. */

@@ -11,7 +11,7 @@ import { displayPath, STATE_DIR, type TemplateConfig } from '../workspace.ts';
 import { validateWorkspace } from '../validate/index.ts';
 import type { Finding } from '../validate/types.ts';
 import { computeContentHash } from '../image/content-hash.ts';
-import { localInputs, type ProcSpec } from './submit-plan.ts';
+import { localInputs, type ProcSpec } from '../submit-language/submit-plan.ts';
 
 export interface CheckResult {
   title: string;

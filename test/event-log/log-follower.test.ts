@@ -6,10 +6,10 @@ import fs from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { LogEvent } from '../../scripts/lib/condor/event-log.ts';
-import { LogFollower, type ResetReason } from '../../scripts/lib/condor/log-follower.ts';
+import type { LogEvent } from '../../scripts/lib/event-log/event-log.ts';
+import { LogFollower, type ResetReason } from '../../scripts/lib/event-log/log-follower.ts';
 import { runScript } from '../helpers/process.ts';
-import { eventLog, eventLogDir } from './fixtures.ts';
+import { eventLog, eventLogDir } from '../condor/fixtures.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'pixi-condor-follow-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
-import type { ProcRecord } from './job-store.ts';
+import type { ProcRecord } from '../jobs/job-store.ts';
 import { ArgumentsError, readArguments } from './submit-args.ts';
 import { parseSubmitText, submitError, type Statement } from './submit-file.ts';
 import { expandMacros, MacroError, type MacroScope } from './submit-macros.ts';

@@ -10,8 +10,8 @@ import { runScript } from '../helpers/process.ts';
 import { computeContentHash } from '../../scripts/lib/image/content-hash.ts';
 import { readImageRecord, writeImageRecord, type ImageRecord } from '../../scripts/lib/image-record.ts';
 import { readManifest, templateConfig, type TemplateConfig } from '../../scripts/lib/workspace.ts';
-import { eventLogDir } from './fixtures.ts';
-import { makeWorkspace, startScript, type TestWorkspace } from './workspace.ts';
+import { eventLogDir } from '../condor/fixtures.ts';
+import { makeWorkspace, startScript, type TestWorkspace } from '../condor/workspace.ts';
 
 const FAST = ['--interval', '40'];
 const fixture = (name: string): string => join(eventLogDir, name);

@@ -6,18 +6,18 @@ import { booleanOption, stringOption, type CommandSpec, type ParsedCommand } fro
 import { UserError } from '../errors.ts';
 import { gitInfo } from '../git.ts';
 import { readImageRecord } from '../image-record.ts';
-import { queueProbe } from './queue-probe.ts';
+import { queueProbe } from '../jobs/queue-probe.ts';
 import { Shell, shellQuote } from '../shell.ts';
 import { palette, colourEnabled } from '../term.ts';
 import { displayPath, findWorkspaceRoot, readManifest, templateConfig } from '../workspace.ts';
-import { writeJobRecord, jobRecordPath, type JobRecord } from './job-store.ts';
+import { writeJobRecord, jobRecordPath, type JobRecord } from '../jobs/job-store.ts';
 import { formatChecklist, runPreflight } from './preflight.ts';
-import { WATCH_OPTIONS, watchSettings } from './status-command.ts';
+import { WATCH_OPTIONS, watchSettings } from '../jobs/status-command.ts';
 import { deferSignals, newSubmitId, runCondorSubmit, submitIdLine } from './condor-submit.ts';
 import type { SubmittedCluster } from './submit-output.ts';
-import { EXIT_INTERRUPTED } from './summary.ts';
-import { planSubmit, procRecord, readSubmitStatements, type ProcSpec } from './submit-plan.ts';
-import { jobTitle, stillQueued, watchJob } from './watch.ts';
+import { EXIT_INTERRUPTED } from '../jobs/summary.ts';
+import { planSubmit, procRecord, readSubmitStatements, type ProcSpec } from '../submit-language/submit-plan.ts';
+import { jobTitle, stillQueued, watchJob } from '../jobs/watch.ts';
 
 export const SUBMIT_SPEC: CommandSpec = {
   usage: 'pixi run submit [SUBMIT_FILE] [options]',

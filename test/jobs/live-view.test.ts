@@ -3,14 +3,14 @@
 // the exit-code rules.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseEventLog } from '../../scripts/lib/condor/event-log.ts';
-import { holdHint } from '../../scripts/lib/condor/hold-hints.ts';
-import { JobTable, type StateChange } from '../../scripts/lib/condor/job-state.ts';
-import { BlockWriter, describeChange, progressBar, renderView } from '../../scripts/lib/condor/live-view.ts';
-import { exitCodeFor } from '../../scripts/lib/condor/summary.ts';
-import type { TrackResult } from '../../scripts/lib/condor/tracker.ts';
+import { parseEventLog } from '../../scripts/lib/event-log/event-log.ts';
+import { holdHint } from '../../scripts/lib/jobs/hold-hints.ts';
+import { JobTable, type StateChange } from '../../scripts/lib/jobs/job-state.ts';
+import { BlockWriter, describeChange, progressBar, renderView } from '../../scripts/lib/jobs/live-view.ts';
+import { exitCodeFor } from '../../scripts/lib/jobs/summary.ts';
+import type { TrackResult } from '../../scripts/lib/jobs/tracker.ts';
 import { palette } from '../../scripts/lib/term.ts';
-import { eventLog } from './fixtures.ts';
+import { eventLog } from '../condor/fixtures.ts';
 
 const plain = palette(false);
 

@@ -6,13 +6,13 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseEventLog } from '../../scripts/lib/condor/event-log.ts';
-import { JobTable, memoryUse } from '../../scripts/lib/condor/job-state.ts';
-import type { ProcRecord } from '../../scripts/lib/condor/job-store.ts';
-import { summaryLines } from '../../scripts/lib/condor/summary.ts';
-import type { TrackResult } from '../../scripts/lib/condor/tracker.ts';
+import { parseEventLog } from '../../scripts/lib/event-log/event-log.ts';
+import { JobTable, memoryUse } from '../../scripts/lib/jobs/job-state.ts';
+import type { ProcRecord } from '../../scripts/lib/jobs/job-store.ts';
+import { summaryLines } from '../../scripts/lib/jobs/summary.ts';
+import type { TrackResult } from '../../scripts/lib/jobs/tracker.ts';
 import { palette } from '../../scripts/lib/term.ts';
-import { eventLog } from './fixtures.ts';
+import { eventLog } from '../condor/fixtures.ts';
 
 const plain = palette(false);
 

@@ -4,8 +4,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseSubmitOutput, submitFailureHint } from '../../scripts/lib/condor/submit-output.ts';
-import { condorFixtures } from './fixtures.ts';
+import { parseSubmitOutput, submitFailureHint } from '../../scripts/lib/submit/submit-output.ts';
+import { condorFixtures } from '../condor/fixtures.ts';
 
 const sample = (name: string): string => readFileSync(join(condorFixtures, 'condor_submit', name), 'utf8');
 

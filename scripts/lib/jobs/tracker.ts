@@ -4,9 +4,9 @@
 // still queued.
 import { displayPath } from '../workspace.ts';
 import type { Palette } from '../term.ts';
-import type { LogEvent } from './event-log.ts';
+import type { LogEvent } from '../event-log/event-log.ts';
 import { BlockWriter, describeChange, renderView } from './live-view.ts';
-import { LogFollower } from './log-follower.ts';
+import { LogFollower } from '../event-log/log-follower.ts';
 import { JobTable, type JobState, type StateChange } from './job-state.ts';
 
 export interface TrackOptions {

@@ -2,9 +2,9 @@
 // fed in random-size chunks, and fuzzed (fixed seed: no crash, no hang).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { EventLogParser, parseEventLog, type LogEvent } from '../../scripts/lib/condor/event-log.ts';
-import { JobTable, jobJson } from '../../scripts/lib/condor/job-state.ts';
-import { eventLog, eventLogNames } from './fixtures.ts';
+import { EventLogParser, parseEventLog, type LogEvent } from '../../scripts/lib/event-log/event-log.ts';
+import { JobTable, jobJson } from '../../scripts/lib/jobs/job-state.ts';
+import { eventLog, eventLogNames } from '../condor/fixtures.ts';
 import { randomInt, seeded } from '../helpers/random.ts';
 
 const REFERENCE = new Date(2026, 5, 1).getTime();

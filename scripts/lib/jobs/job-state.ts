@@ -1,8 +1,8 @@
 // Job state from events, as condor_watch_q and HTCondor's own test harness do it: a table of
 // event → state, not branches (htcondor.md §c.4, §g.3). One JobState per cluster.proc; events
 // for procs below 0 (cluster-level events, the 25.x transfer shadow's -1000) carry no job state.
-import type { LogEvent } from './event-log.ts';
-import { readExit, resourceRows } from './event-fields.ts';
+import type { LogEvent } from '../event-log/event-log.ts';
+import { readExit, resourceRows } from '../event-log/event-fields.ts';
 
 const MEMORY_ROW = 'Memory (MB)';
 const MEMORY_ROWS: ReadonlySet<string> = new Set([MEMORY_ROW]);

@@ -7,9 +7,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../../scripts/lib/errors.ts';
-import { parseSubmitText } from '../../scripts/lib/condor/submit-file.ts';
-import { localInputs, planSubmit, type PlanOptions } from '../../scripts/lib/condor/submit-plan.ts';
-import { condorFixtures } from './fixtures.ts';
+import { parseSubmitText } from '../../scripts/lib/submit-language/submit-file.ts';
+import { localInputs, planSubmit, type PlanOptions } from '../../scripts/lib/submit-language/submit-plan.ts';
+import { condorFixtures } from '../condor/fixtures.ts';
 import { randomInt, seeded } from '../helpers/random.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'pixi-condor-subs-'));
