@@ -12,6 +12,8 @@ export interface OptionSpec {
   /** Placeholder for the value of a string option in --help, e.g. PATH. */
   value?: string;
   default?: string | boolean;
+  /** A string option whose value may be left out (`--tail` or `--tail 50`): this value stands in. */
+  implicitValue?: string;
 }
 
 export interface CommandSpec {
@@ -59,6 +61,14 @@ export function parseCommand(spec: CommandSpec, args: string[]): ParsedCommand {
       ...(opt.multiple ? { multiple: true } : {}),
       ...(opt.default !== undefined ? { default: opt.default } : {}),
     } as NonNullable<ParseArgsConfig['options']>[string];
+  }
+  // `--tail` with no number after it gets its implicit value (a bare integer after it is the value).
+  const implicit = Object.entries(spec.options).filter(([, opt]) => opt.implicitValue !== undefined);
+  if (implicit.length > 0) {
+    args = args.flatMap((arg, i) => {
+      const opt = implicit.find(([name]) => arg === `--${name}`)?.[1];
+      return opt && !/^\d+$/.test(args[i + 1] ?? '') ? [arg, opt.implicitValue!] : [arg];
+    });
   }
   let parsed: ReturnType<typeof parseArgs>;
   try {

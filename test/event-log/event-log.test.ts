@@ -46,6 +46,9 @@ test('final states checked by hand', () => {
     holdCode: null,
     holdSubcode: null,
     host: 'gpu2000.chtc.wisc.edu',
+    checkpoints: 0,
+    starts: 1,
+    progress: null,
   });
   assert.is(job('htcanalyze_normal_log.log', '107799.0')?.exitCode, 1);
   assert.is(job('htcanalyze_abnormal_termination.log', '469.1418')?.signal, 11);

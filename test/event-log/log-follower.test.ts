@@ -131,8 +131,14 @@ test('status --log PATH --json works on any event log, no HTCondor needed', asyn
         holdSubcode: 2,
         // Held while its inputs were sent: the 040's `Transferring to host:` names the execute point.
         host: 'gpu2000.chtc.wisc.edu',
+        checkpoints: 0,
+        starts: 0,
+        progress: null,
+        vars: null,
       },
     ],
+    usage: null,
+    unreadableEvents: 0,
   });
   const ok = await runScript('status.ts', ['--log', join(eventLogDir, 'chtc_pytorch_cnn_docker_gpu.log'), '--json'], {
     timeoutMs: 20_000,

@@ -75,7 +75,8 @@ test('many procs: grouped counts, a progress bar, held procs with their hint fir
   assert.match(lines[2]!, /^\[#+=+-+\] 90 of 300 ended {2}\(# ended, = running, - waiting\)$/);
   assert.ok(lines.some((l) => /^77\.0\s+held/.test(l)));
   assert.ok(
-    lines.some((l) => /hint \(memory\): .*request_memory/.test(l)),
+    // Editing the submit file would not change the queued job: the hint names `release` (condor_qedit).
+    lines.some((l) => /hint \(memory\): .*`pixi run release 77\.0` raises the/.test(l)),
     lines.join('\n'),
   );
   assert.equal(progressBar({ idle: 1, running: 1, held: 0, suspended: 0, completed: 2, removed: 0 }, 10), '[####==--]');

@@ -59,7 +59,15 @@ test('one job: exit, wall time, host, memory used against requested, its output 
       lines[1]!,
       /^ {2}8960248\.0 +exit 0 {2}wall 4m41s {2}gpu2000\.chtc\.wisc\.edu {2}memory 1707 MB of 1024 requested \(over the request\)$/,
     );
-    assert.equal(lines.slice(2), ['outputs', '  mnist_cnn.pt  2.0 KiB']);
+    // Usage against request, from the 005's usage lines and resource table (4m41s on 1 GPU;
+    // Usr 1:23:39 + Sys 0:05:10 CPU; Memory 1707 of 1024 MB; Disk 35809 of 512000 KB).
+    assert.equal(lines.slice(2), [
+      '  used: 0.08 GPU-hours (wall × GPUs over 1 proc), 1.5 CPU-hours',
+      '  peak memory 1707 MB of 1024 requested (over), peak disk 35 MB of 500 requested',
+      '  next time: request_memory = 2.5GB, request_disk = 128MB',
+      'outputs',
+      '  mnist_cnn.pt  2.0 KiB',
+    ]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

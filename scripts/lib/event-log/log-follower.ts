@@ -2,12 +2,16 @@
 // feeds them to the parser, which holds back a half-written event until its `...` arrives.
 // A log that does not exist yet is waited for; a truncated or replaced log (new inode, shorter
 // file, different first bytes) is read again from the start after telling the owner to forget
-// what it had. Plain synchronous fs calls: a poll that finds nothing new (same size and mtime)
-// costs one stat; the first bytes are read again only when one of them changed.
+// what it had. Plain synchronous fs calls: a poll that finds nothing new (same size, mtime and
+// ctime) costs one stat; the first bytes are read again only when one of them changed. A
+// same-size rewrite whose mtime was put back still moves ctime (no user can set it): then the
+// first and last bytes read are compared, and a difference reads the log again from the start.
+// Only regular files are followed: a FIFO would block the open, a folder fails the read.
 import { closeSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { UserError } from '../errors.ts';
 import { EventLogParser, type JunkRecord, type LogEvent } from './event-log.ts';
 
-export type ResetReason = 'truncated' | 'replaced';
+export type ResetReason = 'truncated' | 'replaced' | 'rewritten';
 
 export interface FollowerOptions {
   onEvent: (event: LogEvent) => void;
@@ -28,6 +32,7 @@ export interface PollResult {
 }
 
 const HEAD_BYTES = 64;
+const TAIL_BYTES = 64;
 
 export class LogFollower {
   readonly path: string;
@@ -36,8 +41,10 @@ export class LogFollower {
   private fd: number | null = null;
   private identity: { dev: number; ino: number } | null = null;
   private head: Buffer = Buffer.alloc(0);
-  /** Size and mtime at the last poll: unchanged means nothing to read or check. */
-  private seen: { size: number; mtimeMs: number } | null = null;
+  /** The last bytes consumed (up to TAIL_BYTES, ending at `offset`): a rewrite of the end shows here. */
+  private tail: Buffer = Buffer.alloc(0);
+  /** Size, mtime and ctime at the last poll: unchanged means nothing to read or check. */
+  private seen: { size: number; mtimeMs: number; ctimeMs: number } | null = null;
   private parser: EventLogParser | null = null;
   private readonly chunkBytes: number;
   private readonly options: FollowerOptions;
@@ -66,13 +73,26 @@ export class LogFollower {
       stats = undefined; // unreadable folder: same as not there yet
     }
     if (!stats) return { missing: true, bytes: 0, reset: null };
+    if (!stats.isFile()) {
+      throw new UserError(
+        `${this.path} is ${stats.isDirectory() ? 'a folder' : 'not a regular file (a FIFO, socket or device)'}, not an event log`,
+        { hint: "pass the file the submit file's `log =` names", exitCode: 2 },
+      );
+    }
     let reset: ResetReason | null = null;
     if (this.fd === null) {
       this.open(stats);
     } else if (this.identity && (stats.ino !== this.identity.ino || stats.dev !== this.identity.dev)) {
       reset = 'replaced';
     } else if (this.seen && stats.size === this.seen.size && stats.mtimeMs === this.seen.mtimeMs) {
-      return { missing: false, bytes: 0, reset: null };
+      if (stats.ctimeMs === this.seen.ctimeMs) return { missing: false, bytes: 0, reset: null };
+      // Same size and mtime, yet the inode changed: a rewrite with its mtime put back, or only
+      // a chmod. The first and last bytes read tell which.
+      if (this.headUnchanged(stats.size) && this.tailUnchanged()) {
+        this.seen = { size: stats.size, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs };
+        return { missing: false, bytes: 0, reset: null };
+      }
+      reset = 'rewritten';
     } else if (stats.size < this.offset || !this.headUnchanged(stats.size)) {
       reset = 'truncated';
     }
@@ -82,7 +102,7 @@ export class LogFollower {
       this.open(stats);
     }
     const bytes = this.readTo(stats.size);
-    this.seen = { size: stats.size, mtimeMs: stats.mtimeMs };
+    this.seen = { size: stats.size, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs };
     return { missing: false, bytes, reset };
   }
 
@@ -98,6 +118,7 @@ export class LogFollower {
     this.parser = null;
     this.offset = 0;
     this.head = Buffer.alloc(0);
+    this.tail = Buffer.alloc(0);
     this.seen = null;
   }
 
@@ -106,6 +127,7 @@ export class LogFollower {
     this.identity = { dev: stats.dev, ino: stats.ino };
     this.offset = 0;
     this.head = Buffer.alloc(0);
+    this.tail = Buffer.alloc(0);
     this.parser = new EventLogParser({
       referenceTime: this.options.referenceTime ?? stats.mtimeMs,
       onEvent: this.options.onEvent,
@@ -119,6 +141,14 @@ export class LogFollower {
     const probe = Buffer.allocUnsafe(this.head.length);
     const n = readSync(this.fd, probe, 0, this.head.length, 0);
     return n === this.head.length && probe.equals(this.head) && size >= this.head.length;
+  }
+
+  /** The last bytes consumed are still what they were. */
+  private tailUnchanged(): boolean {
+    if (this.tail.length === 0 || this.fd === null) return true;
+    const probe = Buffer.allocUnsafe(this.tail.length);
+    const n = readSync(this.fd, probe, 0, this.tail.length, this.offset - this.tail.length);
+    return n === this.tail.length && probe.equals(this.tail);
   }
 
   private readTo(size: number): number {
@@ -135,6 +165,10 @@ export class LogFollower {
       this.parser.pushBytes(n === buffer.length ? buffer : buffer.subarray(0, n));
       this.offset += n;
       total += n;
+      this.tail =
+        n >= TAIL_BYTES
+          ? Buffer.from(buffer.subarray(n - TAIL_BYTES, n))
+          : Buffer.concat([this.tail, buffer.subarray(0, n)]).subarray(-TAIL_BYTES);
     }
     return total;
   }

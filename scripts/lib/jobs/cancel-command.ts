@@ -4,7 +4,8 @@ import { booleanOption, type CommandSpec, type ParsedCommand } from '../cli.ts';
 import { UserError } from '../errors.ts';
 import { lastLine, Shell } from '../shell.ts';
 import { findWorkspaceRoot } from '../workspace.ts';
-import { latestJobRecord, parseClusterArg, readJobRecord } from './job-store.ts';
+import { latestJobRecord, parseClusterArg, readJobRecord, type JobRecord } from './job-store.ts';
+import { track } from './tracker.ts';
 
 export const CANCEL_SPEC: CommandSpec = {
   usage: 'pixi run cancel [CLUSTER] [options]',
@@ -13,7 +14,8 @@ export const CANCEL_SPEC: CommandSpec = {
   options: {
     'dry-run': { type: 'boolean', description: 'say what would be removed and the condor_rm command; remove nothing' },
   },
-  epilog: 'exit codes: 0 removal requested; 1 condor_rm failed (e.g. the job already left the queue).',
+  epilog:
+    'exit codes: 0 removal requested, or the job had already ended (its log says so); 1 condor_rm failed (e.g. the job already left the queue).',
 };
 
 export async function runCancel(parsed: ParsedCommand): Promise<number> {
@@ -25,11 +27,20 @@ export async function runCancel(parsed: ParsedCommand): Promise<number> {
       hint: 'name the cluster: `pixi run cancel 4242`',
     });
   const procs = record.procs.length;
+  const dryRun = booleanOption(parsed, 'dry-run');
+  // The log may already say how it ended: then there is nothing to remove, and condor_rm would fail.
+  const ended = await endedPerLog(record, root);
+  if (ended) {
+    process.stdout.write(
+      `job ${record.cluster} has already ended (${ended}); nothing to remove. \`pixi run status ${record.cluster} --once\` shows how\n`,
+    );
+    return 0;
+  }
   process.stdout.write(
-    `removing job ${record.cluster} (${record.batchName}, ${procs} proc${procs === 1 ? '' : 's'}, submitted ${record.submittedAt} from ${record.submitFile})\n`,
+    `${dryRun ? 'would remove' : 'removing'} job ${record.cluster} (${record.batchName}, ${procs} proc${procs === 1 ? '' : 's'}, submitted ${record.submittedAt} from ${record.submitFile})\n`,
   );
   const shell = new Shell({
-    dryRun: booleanOption(parsed, 'dry-run'),
+    dryRun,
     log: (line) => process.stdout.write(line + '\n'),
   });
   const result = await shell.run(['condor_rm', String(record.cluster)], {
@@ -46,4 +57,33 @@ export async function runCancel(parsed: ParsedCommand): Promise<number> {
   }
   process.stdout.write(`the log confirms the removal: \`pixi run status ${record.cluster}\`\n`);
   return 0;
+}
+
+/** `3 completed, 1 removed` when the job's logs show every proc ended; null otherwise (or unreadable). */
+async function endedPerLog(record: JobRecord, root: string): Promise<string | null> {
+  const logs = record.procs.map((p) => p.log).filter((p): p is string => p !== null);
+  if (logs.length === 0) return null;
+  try {
+    const result = await track({
+      logs,
+      cluster: record.cluster,
+      procs: record.procs.map((p) => p.proc),
+      once: true,
+      heldTimeoutMs: Infinity,
+      intervalMs: 0,
+      view: null,
+      title: '',
+      root,
+    });
+    if (!result.table.allDone()) return null;
+    const counts = result.table.counts();
+    return [
+      counts.completed > 0 ? `${counts.completed} completed` : null,
+      counts.removed > 0 ? `${counts.removed} removed` : null,
+    ]
+      .filter(Boolean)
+      .join(', ');
+  } catch {
+    return null; // an unreadable log does not stop a removal
+  }
 }

@@ -8,6 +8,9 @@ export interface HoldHint {
 }
 
 const RELEASE = 'then `condor_release <id>` (or `pixi run cancel` and submit again)';
+/** Editing the submit file changes only the next submission; the queued job's request needs condor_qedit. */
+const RAISE =
+  '`pixi run release <id>` raises the request in the queued job (condor_qedit) and releases it (add --memory/--disk SIZE to choose; editing the submit file changes only the next submission)';
 
 const BY_REASON: { pattern: RegExp; hint: HoldHint }[] = [
   {
@@ -36,7 +39,7 @@ const BY_REASON: { pattern: RegExp; hint: HoldHint }[] = [
     pattern: /out-of-memory|memory limit|MemoryUsage/i,
     hint: {
       cause: 'memory',
-      hint: `the job used more memory than it asked for: raise request_memory in the submit file, ${RELEASE}`,
+      hint: `the job used more memory than it asked for: ${RAISE}`,
     },
   },
 ];
@@ -91,7 +94,7 @@ const BY_CODE: Record<number, HoldHint> = {
   },
   34: {
     cause: 'memory or disk',
-    hint: `the job outgrew its request: raise request_memory (subcode 102) or request_disk (subcode 104), ${RELEASE}`,
+    hint: `the job outgrew its request (subcode 102 memory, 104 disk): ${RAISE}`,
   },
   35: {
     cause: 'image pull',
@@ -123,7 +126,7 @@ function lookUp(code: number | null, subcode: number | null, reason: string | nu
     }
   }
   if (code === 34 && subcode === 104)
-    return { cause: 'disk', hint: `the job used more disk than it asked for: raise request_disk, ${RELEASE}` };
+    return { cause: 'disk', hint: `the job used more disk than it asked for: ${RAISE}` };
   if (code === 34 && subcode === 102) return BY_REASON[3]!.hint;
   if (code !== null && BY_CODE[code]) return BY_CODE[code]!;
   return {

@@ -29,12 +29,19 @@ export const EVENT_STATE: Readonly<Partial<Record<number, StateName>>> = {
   24: 'idle', // reconnect failed: rescheduled
 };
 
-/** Events whose details the table reads although they set no state. */
-const DETAIL_EVENTS: ReadonlySet<number> = new Set([40]);
+/** Events whose details the table reads although they set no state (003 checkpointed, 040 transfers). */
+const DETAIL_EVENTS: ReadonlySet<number> = new Set([3, 40]);
 
 /** 1 for the event numbers the table looks into; a typed array, as this is asked per event. */
 const READS = new Uint8Array(1000);
 for (const code of [0, ...Object.keys(EVENT_STATE).map(Number), ...DETAIL_EVENTS]) READS[code] = 1;
+
+/** After an output transfer, these mean the files were the job's end (exit, shadow exception, removal, hold), not a checkpoint. */
+const NOT_A_CHECKPOINT = new Uint8Array(1000);
+for (const code of [5, 7, 9, 12]) NOT_A_CHECKPOINT[code] = 1;
+
+const RUN_ENDS = new Uint8Array(1000);
+for (const code of [1, 4, 5, 7, 9, 12, 24]) RUN_ENDS[code] = 1;
 
 export const TERMINAL: ReadonlySet<StateName> = new Set(['completed', 'removed']);
 
@@ -61,6 +68,19 @@ export interface JobState {
   holds: number;
   starts: number;
   evictions: number;
+  /**
+   * Checkpoints saved: 003 events, and output transfers the job did not end after (a
+   * self-checkpointing job's `checkpoint_exit_code` exit: its files go to the access point and
+   * it restarts without a 005).
+   */
+  checkpoints: number;
+  /** An output transfer finished; the next event says whether it was the job's end or a checkpoint. */
+  uploadPending: boolean;
+  /** Time spent executing over every run that ended (ms), and when the current run began. */
+  runMs: number;
+  runStart: number | null;
+  /** The last progress line of the proc's streamed output (set by the tracker, not by events). */
+  progress: Record<string, unknown> | null;
   /**
    * The terminate event, on its own bytes: its usage table is read only when the summary
    * asks (memoryUse), not for each of 10,000 procs while the log is read.
@@ -101,6 +121,11 @@ function newJob(cluster: number, proc: number, time: number): JobState {
     holds: 0,
     starts: 0,
     evictions: 0,
+    checkpoints: 0,
+    uploadPending: false,
+    runMs: 0,
+    runStart: null,
+    progress: null,
     ending: null,
   };
 }
@@ -117,6 +142,11 @@ export class JobTable {
   private readonly clusters: ReadonlySet<number> | null;
   /** Events seen, including those that changed nothing. */
   events = 0;
+  /** Events of the tracked clusters (all jobs' events when every cluster is tracked). */
+  ownEvents = 0;
+  /** Events of clusters not tracked, by cluster (a few clusters named, all counted). */
+  readonly otherClusters = new Map<number, number>();
+  otherEvents = 0;
 
   constructor(clusters: Iterable<number> | null = null) {
     this.clusters = clusters ? new Set(clusters) : null;
@@ -159,11 +189,20 @@ export class JobTable {
   /** Apply one event; returns the state change it caused, if any. */
   apply(event: LogEvent): StateChange | null {
     this.events++;
-    if (event.proc < 0 || (this.clusters && !this.clusters.has(event.cluster))) return null;
+    if (this.clusters && !this.clusters.has(event.cluster)) {
+      // Said when the log holds nothing of ours: the wrong log, or another submission's.
+      this.otherEvents++;
+      const seen = this.otherClusters.get(event.cluster);
+      if (seen !== undefined || this.otherClusters.size < 5) this.otherClusters.set(event.cluster, (seen ?? 0) + 1);
+      return null;
+    }
+    this.ownEvents++;
+    if (event.proc < 0) return null;
     // Most events (006 image size) change nothing: return before any other work.
     const code = event.code;
     if (READS[code] === 0) {
-      if (!this.find(event.cluster, event.proc)) this.create(event);
+      const known = this.find(event.cluster, event.proc) ?? this.create(event);
+      if (known.uploadPending) this.checkpointed(known);
       return null;
     }
     let job = this.find(event.cluster, event.proc);
@@ -172,14 +211,27 @@ export class JobTable {
       // mid-way) creates the job, and the table puts it in the state that event implies.
       job = this.create(event);
     }
+    // After an output transfer, anything but the job's end means the files were a checkpoint.
+    if (job.uploadPending && NOT_A_CHECKPOINT[code] === 0 && !(code === 40 && event.details.transfer?.direction === 'output'))
+      this.checkpointed(job);
+    else if (job.uploadPending && NOT_A_CHECKPOINT[code] === 1) job.uploadPending = false;
     const from = job.state;
     const terminal = TERMINAL.has(from);
     this.readDetails(job, event, terminal);
     // A terminal state is final: a 009 written after a 005 (DAGMan removing a job that
     // already exited) does not turn a finished job into a removed one.
     const to = terminal ? undefined : EVENT_STATE[code];
+    if (code === 3) {
+      if (!terminal) {
+        job.checkpoints++;
+        job.uploadPending = false;
+      }
+      return null;
+    }
     if (code === 40 && !terminal) {
       const { transfer, host } = event.details;
+      if (transfer?.direction === 'output' && transfer.stage === 'finished' && job.state === 'running')
+        job.uploadPending = true;
       job.activity =
         transfer?.stage === 'started'
           ? transfer.direction === 'input'
@@ -198,6 +250,11 @@ export class JobTable {
     return this.move(job, to, event, from);
   }
 
+  private checkpointed(job: JobState): void {
+    job.checkpoints++;
+    job.uploadPending = false;
+  }
+
   private move(job: JobState, to: StateName, event: LogEvent, from: StateName): StateChange {
     if (job.state !== to || event.code === 0) job.since = event.time;
     job.state = to;
@@ -213,10 +270,17 @@ export class JobTable {
   }
 
   private readDetails(job: JobState, event: LogEvent, terminal: boolean): void {
+    // A run ends with its proc's eviction, exit, removal, hold, shadow exception or lost reconnect.
+    if (job.runStart !== null && RUN_ENDS[event.code] === 1 && !terminal) {
+      const ran = event.time - job.runStart;
+      if (Number.isFinite(ran) && ran > 0) job.runMs += ran;
+      job.runStart = null;
+    }
     switch (event.code) {
       case 1:
         job.starts++;
         job.startedAt = event.time;
+        job.runStart = event.time;
         job.host = event.details.host ?? job.host;
         job.holdReason = job.holdCode = job.holdSubcode = null;
         break;
@@ -227,6 +291,7 @@ export class JobTable {
       case 5: {
         if (terminal) break;
         // The exit is on the first body lines: decode those, keep the rest for later.
+        job.uploadPending = false;
         const exit: { returnValue?: number; signal?: number } = {};
         readExit(event.leadingBody(2), exit);
         job.endedAt = event.time;
@@ -292,10 +357,18 @@ export interface JobJson {
   holdCode: number | null;
   holdSubcode: number | null;
   host: string | null;
+  /** Checkpoints saved and runs started (a restart is every run after the first). */
+  checkpoints: number;
+  starts: number;
+  /** The last progress line of a running proc's output (null when none was seen). */
+  progress: Record<string, unknown> | null;
 }
 
 export function jobJson(job: JobState): JobJson {
   return {
+    checkpoints: job.checkpoints,
+    starts: job.starts,
+    progress: job.progress,
     id: job.id,
     state: job.state,
     exitCode: job.exitCode,

@@ -20,6 +20,15 @@ export interface ProcRecord {
   transferInputFiles: string[];
   /** null: not set (HTCondor brings back every new top-level file). */
   transferOutputFiles: string[] | null;
+  /** The proc's `queue ... from/in/matching` variables, names as the queue statement wrote them. */
+  vars?: Record<string, string>;
+  /** `transfer_output_remaps` as pairs (name in the sandbox → path on the access point, as written). */
+  outputRemaps?: Record<string, string>;
+  /** `output_destination` (a URL or path outputs go to instead of initialdir), expanded. */
+  outputDestination?: string | null;
+  /** request_memory (MB) and request_disk (KB) as condor_submit sets RequestMemory / RequestDisk. */
+  requestMemoryMb?: number | null;
+  requestDiskKb?: number | null;
 }
 
 export interface JobRecord {
@@ -35,6 +44,10 @@ export interface JobRecord {
   /** The condor_submit argv that was run. */
   command: string[];
   procs: ProcRecord[];
+  /** Ran on this machine by `submit --local` (no schedd). */
+  local?: boolean;
+  /** Set by `resubmit`: the cluster these procs ran in first, and which of its procs each one is. */
+  resubmitOf?: { cluster: number; procs: number[] };
 }
 
 export function jobRecordPath(root: string, cluster: number): string {
@@ -52,6 +65,7 @@ function checkRecord(data: unknown, file: string): JobRecord {
   if (record?.version !== 1 || typeof record.cluster !== 'number' || !Array.isArray(record.procs)) {
     throw new UserError(`${file} is not a job record this version understands`, {
       hint: 'delete it, or pass --log PATH to read the event log directly',
+      exitCode: 2,
     });
   }
   return record as JobRecord;
@@ -72,10 +86,21 @@ export async function readJobRecord(root: string, cluster: number): Promise<JobR
         },
       );
     }
-    throw error;
+    // A folder in its place, no permission, an I/O error: one line naming the file.
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UserError(
+      `${join(JOBS_DIR, `${cluster}.json`)} cannot be read (${code === 'EISDIR' ? 'it is a folder' : (code ?? (error as Error).message)})`,
+      { hint: 'fix or delete it, or pass --log PATH to read the event log directly', exitCode: 2 },
+    );
   }
   try {
-    return checkRecord(JSON.parse(text), join(JOBS_DIR, `${cluster}.json`));
+    const record = checkRecord(JSON.parse(text), join(JOBS_DIR, `${cluster}.json`));
+    if (record.cluster !== cluster)
+      throw new UserError(`${join(JOBS_DIR, `${cluster}.json`)} records job ${record.cluster}, not ${cluster}`, {
+        hint: 'delete it, or pass --log PATH',
+        exitCode: 2,
+      });
+    return record;
   } catch (error) {
     if (error instanceof SyntaxError)
       throw new UserError(`${join(JOBS_DIR, `${cluster}.json`)} is not valid JSON`, {

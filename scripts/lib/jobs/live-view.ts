@@ -5,6 +5,7 @@ import type { Palette } from '../term.ts';
 import { clock, fit, formatDuration, wrap } from './format.ts';
 import { holdHint, holdText, IDLE_NOTE_AFTER_MS, idleHint } from './hold-hints.ts';
 import type { JobState, JobTable, StateChange, StateName } from './job-state.ts';
+import { progressText as progressWords } from './progress.ts';
 
 export interface ViewContext {
   title: string;
@@ -14,6 +15,8 @@ export interface ViewContext {
   paint: Palette;
   /** Lines shown under the title, e.g. "waiting for mnist_gpu_42_0.log.txt to appear". */
   notes: string[];
+  /** Each proc's queue variables (a sweep's row), shown next to its progress. */
+  procVars?: Map<number, Record<string, string> | null>;
 }
 
 const STATE_ORDER: StateName[] = ['held', 'running', 'suspended', 'idle', 'completed', 'removed'];
@@ -116,7 +119,7 @@ export function renderView(table: JobTable, ctx: ViewContext): string[] {
   const room = ctx.height - lines.length - notes.length - 4;
   if (jobs.length <= Math.max(room, 1)) {
     lines.push(paint.dim(fit(header, width)));
-    for (const job of jobs) lines.push(colourFor(paint, job)(fit(row(job, now), width)));
+    for (const job of jobs) lines.push(colourFor(paint, job)(fit(row(job, now, ctx.procVars), width)));
   } else {
     // Grouped: counts, a bar, then the procs worth looking at (held, failed, running) as room allows.
     lines.push(fit(countsLine(counts), width));
@@ -130,7 +133,8 @@ export function renderView(table: JobTable, ctx: ViewContext): string[] {
     const shown = Math.max(0, Math.min(interesting.length, room - 3));
     if (shown > 0) {
       lines.push(paint.dim(fit(header, width)));
-      for (const job of interesting.slice(0, shown)) lines.push(colourFor(paint, job)(fit(row(job, now), width)));
+      for (const job of interesting.slice(0, shown))
+        lines.push(colourFor(paint, job)(fit(row(job, now, ctx.procVars), width)));
       if (interesting.length > shown) lines.push(paint.dim(`… ${interesting.length - shown} more`));
     }
   }
@@ -138,9 +142,25 @@ export function renderView(table: JobTable, ctx: ViewContext): string[] {
   return lines;
 }
 
-function row(job: JobState, now: number): string {
+function row(job: JobState, now: number, procVars?: Map<number, Record<string, string> | null>): string {
   const inState = job.state === 'completed' || job.state === 'removed' ? '' : formatDuration(now - job.since);
-  return `${job.id.padEnd(12)} ${stateLabel(job).padEnd(STATE_WIDTH)} ${inState.padStart(8)}  ${exitLabel(job).padEnd(9)} ${job.host ?? ''}`;
+  const base = `${job.id.padEnd(12)} ${stateLabel(job).padEnd(STATE_WIDTH)} ${inState.padStart(8)}  ${exitLabel(job).padEnd(9)} ${job.host ?? ''}`;
+  const extra = rowExtras(job, procVars?.get(job.proc) ?? null);
+  return extra ? `${base}  ${extra}` : base;
+}
+
+/** `lr=0.01 seed=1 · epoch 3/20 loss 0.41 · 2 checkpoints`: a proc's row values, progress, checkpoints. */
+export function rowExtras(job: JobState, vars: Record<string, string> | null): string {
+  const parts: string[] = [];
+  if (vars && Object.keys(vars).length > 0)
+    parts.push(
+      Object.entries(vars)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' '),
+    );
+  if (job.state === 'running' && job.progress) parts.push(progressWords(job.progress));
+  if (job.checkpoints > 0) parts.push(`${job.checkpoints} checkpoint${job.checkpoints === 1 ? '' : 's'}`);
+  return parts.join(' · ');
 }
 
 /** What an event did, in words, for the line-per-change output. */

@@ -1,13 +1,14 @@
 // `pixi run status [CLUSTER]`: re-attach to a submitted job (the latest by default) from its
 // job record, or read any event log with --log PATH (no HTCondor needed).
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { booleanOption, stringOption, type CommandSpec, type ParsedCommand } from '../cli.ts';
 import { UsageError, UserError } from '../errors.ts';
 import { onPath, Shell } from '../shell.ts';
-import { findWorkspaceRoot } from '../workspace.ts';
+import { displayPath, findWorkspaceRoot } from '../workspace.ts';
+import { tailLines } from './progress.ts';
 import { parseDuration } from './format.ts';
-import { latestJobRecord, parseClusterArg, readJobRecord } from './job-store.ts';
+import { latestJobRecord, parseClusterArg, readJobRecord, type JobRecord } from './job-store.ts';
 import { queueProbe } from './queue-probe.ts';
 import { jobTitle, watchJob } from './watch.ts';
 
@@ -32,9 +33,9 @@ export const WATCH_OPTIONS: CommandSpec['options'] = {
 };
 
 export const STATUS_SPEC: CommandSpec = {
-  usage: 'pixi run status [CLUSTER] [options]',
+  usage: 'pixi run status [CLUSTER[.PROC]] [options]',
   summary: 'Follow a submitted job from its event log until it ends (the latest job by default).',
-  positionals: { names: 'CLUSTER', max: 1 },
+  positionals: { names: 'CLUSTER[.PROC]', max: 1 },
   options: {
     log: {
       type: 'string',
@@ -43,6 +44,13 @@ export const STATUS_SPEC: CommandSpec = {
       description: "read this event log instead of a submitted job's (repeatable; implies --once unless --follow)",
     },
     follow: { type: 'boolean', description: 'with --log: keep following the log until its jobs end' },
+    tail: {
+      type: 'string',
+      value: '[N]',
+      implicitValue: '20',
+      description:
+        "print the last N lines (default 20) of each proc's output and error, as condor_tail would (CLUSTER.PROC: one proc)",
+    },
     ...WATCH_OPTIONS,
   },
   epilog: [
@@ -88,7 +96,9 @@ export async function runStatus(parsed: ParsedCommand): Promise<number> {
   const clusterArg = parsed.positionals[0];
   const cluster = clusterArg !== undefined ? parseClusterArg(clusterArg) : null;
 
+  const tail = stringOption(parsed, 'tail');
   if (logs.length > 0) {
+    if (tail !== undefined) throw new UsageError('--tail reads a submitted job\'s output files; it does not go with --log');
     const paths = logs.map((p) => resolve(p));
     const follow = booleanOption(parsed, 'follow');
     // Reading a log now: one that is not there is a mistake, not something to wait for.
@@ -98,6 +108,15 @@ export async function runStatus(parsed: ParsedCommand): Promise<number> {
         hint: "pass the path the submit file's `log =` names; add --follow to wait for it to appear",
         exitCode: 2,
       });
+    }
+    // A folder fails the read, a FIFO blocks the open forever: only regular files are logs.
+    for (const [i, path] of paths.entries()) {
+      const kind = fileKind(path);
+      if (kind !== 'file' && kind !== 'missing')
+        throw new UserError(`${logs[i]} is ${kind}, not an event log`, {
+          hint: "pass the file the submit file's `log =` names",
+          exitCode: 2,
+        });
     }
     return watchJob({
       root: process.cwd(),
@@ -119,6 +138,7 @@ export async function runStatus(parsed: ParsedCommand): Promise<number> {
       hint: 'run `pixi run submit`, or pass --log PATH to read an event log',
     });
   }
+  if (tail !== undefined) return printTails(record, clusterArg, tail, root);
   const procLogs = record.procs.map((p) => p.log).filter((p): p is string => p !== null);
   if (procLogs.length === 0)
     throw new UserError(`job ${record.cluster} has no event log to follow`, {
@@ -136,4 +156,45 @@ export async function runStatus(parsed: ParsedCommand): Promise<number> {
     referenceTime: Date.parse(record.submittedAt),
     probe,
   });
+}
+
+function fileKind(path: string): 'file' | 'missing' | 'a folder' | 'not a regular file (a FIFO, socket or device)' {
+  try {
+    const stats = statSync(path);
+    return stats.isFile() ? 'file' : stats.isDirectory() ? 'a folder' : 'not a regular file (a FIFO, socket or device)';
+  } catch {
+    return 'missing';
+  }
+}
+
+/** `status --tail [N]`: the end of each proc's output and error (one proc with CLUSTER.PROC). */
+function printTails(record: JobRecord, idArg: string | undefined, countText: string, root: string): number {
+  const count = Number(countText);
+  if (!Number.isInteger(count) || count < 1) throw new UsageError(`--tail ${countText}: give a number of lines (1 or more)`);
+  const proc = idArg?.includes('.') ? Number(idArg.split('.')[1]) : null;
+  const procs = proc === null ? record.procs : record.procs.filter((p) => p.proc === proc);
+  if (procs.length === 0)
+    throw new UserError(`job ${record.cluster} has no proc ${proc}`, {
+      hint: `its procs are ${record.cluster}.0 to ${record.cluster}.${record.procs.length - 1}`,
+      exitCode: 2,
+    });
+  for (const p of procs) {
+    for (const [label, path] of [
+      ['output', p.output],
+      ['error', p.error],
+    ] as const) {
+      const head = `== ${record.cluster}.${p.proc} ${label}`;
+      if (!path) {
+        process.stdout.write(`${head}: none (the submit file sets no ${label})\n`);
+        continue;
+      }
+      const lines = tailLines(path, count);
+      process.stdout.write(
+        lines === null
+          ? `${head}: ${displayPath(root, path)} is not there yet (stream_${label} = true brings it back while the job runs)\n`
+          : `${head} (${displayPath(root, path)}, last ${lines.length} line${lines.length === 1 ? '' : 's'}) ==\n${lines.map((l) => `${l}\n`).join('')}`,
+      );
+    }
+  }
+  return 0;
 }

@@ -8,6 +8,7 @@ import { formatBytes } from '../format.ts';
 import { formatDuration } from './format.ts';
 import { memoryUse, type JobState } from './job-state.ts';
 import { holdHint } from './hold-hints.ts';
+import { summarizeUsage, usageLines } from './usage.ts';
 import type { TrackResult } from './tracker.ts';
 import type { ProcRecord } from './job-store.ts';
 
@@ -97,6 +98,8 @@ function procLine(job: JobState, paint: Palette): string {
       ),
     );
   }
+  if (job.checkpoints > 0) parts.push(paint.dim(`${job.checkpoints} checkpoint${job.checkpoints === 1 ? '' : 's'}`));
+  if (job.starts > 1) parts.push(paint.dim(`${job.starts - 1} restart${job.starts === 2 ? '' : 's'}`));
   if (job.evictions > 0) parts.push(paint.dim(`evicted ${job.evictions}×`));
   if (job.holds > 0 && job.state !== 'held') parts.push(paint.dim(`held ${job.holds}×`));
   const colour =
@@ -205,6 +208,14 @@ export async function summaryLines(
     lines.push(
       paint.dim(
         `  … ${listed.length - LISTED_PROCS} more; \`pixi run status ${jobs[0]!.cluster} --once --json\` lists every proc`,
+      ),
+    );
+  const usage = summarizeUsage(jobs);
+  if (usage) lines.push(...usageLines(usage));
+  if (result.junk > 0)
+    lines.push(
+      paint.yellow(
+        `  ${result.junk} unreadable event${result.junk === 1 ? '' : 's'} skipped (not in HTCondor's format)${result.junkSamples?.[0] ? `, e.g. ${result.junkSamples[0]}` : ''}`,
       ),
     );
   lines.push(...(await outputLines(jobs, byProc, root, paint)));

@@ -5,9 +5,16 @@
 import { displayPath } from '../workspace.ts';
 import type { Palette } from '../term.ts';
 import type { LogEvent } from '../event-log/event-log.ts';
-import { BlockWriter, describeChange, renderView } from './live-view.ts';
+import { BlockWriter, describeChange, renderView, rowExtras } from './live-view.ts';
 import { LogFollower } from '../event-log/log-follower.ts';
 import { JobTable, type JobState, type StateChange } from './job-state.ts';
+import { ProgressReader } from './progress.ts';
+
+/** What the record knows of a proc that the view shows: its streamed output and its queue row. */
+export interface ProcInfo {
+  output: string | null;
+  vars: Record<string, string> | null;
+}
 
 export interface TrackOptions {
   /** Absolute paths of the event logs to follow (one per proc, or shared). */
@@ -16,6 +23,8 @@ export interface TrackOptions {
   cluster: number | null;
   /** Procs known from condor_submit, shown before their first event arrives. */
   procs?: number[];
+  /** Per proc: where its progress lines stream to, and its queue variables (for the view). */
+  procInfo?: Map<number, ProcInfo>;
   /** Read what is there and stop. */
   once: boolean;
   /** How long a hold may last before we stop watching (ms; Infinity: never). */
@@ -45,9 +54,15 @@ export interface TrackResult {
   held: JobState | null;
   /** Logs that never appeared. */
   missing: string[];
-  /** Non-event text found in the logs (count). */
+  /** Non-event text found in the logs (count), and the first few, cut short. */
   junk: number;
+  junkSamples?: string[];
 }
+
+/** How many unreadable records are quoted (all are counted). */
+const JUNK_SAMPLES = 3;
+/** Progress files are looked at no more often than this while following. */
+const PROGRESS_EVERY_MS = 1000;
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -68,7 +83,14 @@ export async function track(options: TrackOptions): Promise<TrackResult> {
   let table = newTable();
   let changes: StateChange[] = [];
   let junk = 0;
+  const junkSamples: string[] = [];
+  let junkShown = 0;
   let resetPending = false;
+  /** When the tracker first saw each proc's current hold (the hold's own date may be long past). */
+  const heldSeen = new Map<string, number>();
+  const progressReader = options.procInfo ? new ProgressReader() : null;
+  let lastProgressLook = -Infinity;
+  let otherClustersSaid = false;
 
   function newTable(): JobTable {
     const t = new JobTable(clusters);
@@ -77,19 +99,26 @@ export async function track(options: TrackOptions): Promise<TrackResult> {
   }
   const onEvent = (event: LogEvent): void => {
     const change = table.apply(event);
-    if (change) changes.push(change);
+    if (change) {
+      changes.push(change);
+      if (change.to === 'held') heldSeen.set(change.job.id, now());
+    }
   };
   const followers = [...new Set(options.logs)].map(
     (path) =>
       new LogFollower(path, {
         onEvent,
-        onJunk: () => junk++,
+        onJunk: (record) => {
+          junk++;
+          if (junkSamples.length < JUNK_SAMPLES) junkSamples.push(`${displayPath(options.root, path)}: ${oneLine(record.text)}`);
+        },
         onReset: () => (resetPending = true),
         referenceTime: options.referenceTime,
       }),
   );
 
   const view = options.view;
+  const procVars = new Map([...(options.procInfo ?? new Map<number, ProcInfo>())].map(([proc, info]) => [proc, info.vars]));
   const blockWriter = view?.tty ? new BlockWriter(view.write) : null;
   const announcedMissing = new Set<string>();
   let probeLine: string | null = null;
@@ -134,6 +163,34 @@ export async function track(options: TrackOptions): Promise<TrackResult> {
       }
     }
     if (probeLine && missing.length > 0) notes.push(probeLine);
+    if (junk > 0) {
+      const note = `${junk} unreadable event${junk === 1 ? '' : 's'} skipped (not in HTCondor's format): ${junkSamples[0]}`;
+      notes.push(note);
+      if (!block && !options.once && junk > junkShown) {
+        for (const sample of junkSamples.slice(junkShown)) view?.write(`unreadable event skipped: ${sample}\n`);
+        junkShown = junkSamples.length;
+      }
+    }
+    if (table.ownEvents === 0 && table.otherEvents > 0 && options.cluster !== null) {
+      const others = [...table.otherClusters.keys()].join(', ');
+      const note = `the log has ${table.otherEvents} event${table.otherEvents === 1 ? '' : 's'} of other clusters (${others}${table.otherClusters.size >= 5 ? ', …' : ''}) and none of cluster ${options.cluster} yet`;
+      notes.push(note);
+      if (!block && !options.once && !otherClustersSaid) view?.write(`${note}\n`);
+      otherClustersSaid = true;
+    }
+    if (progressReader && (options.once || now() - lastProgressLook >= PROGRESS_EVERY_MS)) {
+      lastProgressLook = now();
+      for (const job of table.jobs.values()) {
+        const output = job.state === 'running' ? options.procInfo?.get(job.proc)?.output : null;
+        if (!output) continue;
+        const progress = progressReader.read(output);
+        if (!progress || progress === job.progress) continue;
+        job.progress = progress;
+        // In logs and pipes, each new progress line is a line of ours too.
+        if (view && !block && !options.once)
+          view.write(`${clockNow(now())} ${job.id} ${rowExtras(job, options.procInfo?.get(job.proc)?.vars ?? null)}\n`);
+      }
+    }
 
     if (view) {
       if (options.once) {
@@ -146,6 +203,7 @@ export async function track(options: TrackOptions): Promise<TrackResult> {
             height: Infinity,
             paint: view.paint,
             notes,
+            procVars,
           }).join('\n') + '\n',
         );
       } else if (block) {
@@ -158,6 +216,7 @@ export async function track(options: TrackOptions): Promise<TrackResult> {
               height: view.height,
               paint: view.paint,
               notes,
+              procVars,
             }),
           );
           lastDraw = now();
@@ -171,7 +230,7 @@ export async function track(options: TrackOptions): Promise<TrackResult> {
     if (options.once) outcome = 'once';
     else if (table.allDone() && missing.length === 0) outcome = 'done';
     else if (!outcome) {
-      held = heldTooLong(table, options.heldTimeoutMs, now());
+      held = heldTooLong(table, heldSeen, options.heldTimeoutMs, now());
       if (held) outcome = 'held-timeout';
     }
     if (!outcome && options.signal?.aborted) outcome = 'interrupted';
@@ -188,19 +247,29 @@ export async function track(options: TrackOptions): Promise<TrackResult> {
     held,
     missing: followers.filter((f) => !f.opened).map((f) => f.path),
     junk,
+    junkSamples,
   };
+}
+
+function oneLine(text: string): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > 80 ? `${line.slice(0, 79)}…` : line;
 }
 
 function clockNow(ms: number): string {
   return new Date(ms).toTimeString().slice(0, 8);
 }
 
-/** The first held job whose hold has lasted the timeout (the hold's log time, else now). */
-function heldTooLong(table: JobTable, timeoutMs: number, now: number): JobState | null {
+/**
+ * The first held job whose hold has lasted the timeout, counted from when the tracker saw the
+ * hold: a hold dated an hour back (re-attaching, a copied log) still gets its full timeout.
+ */
+function heldTooLong(table: JobTable, heldSeen: Map<string, number>, timeoutMs: number, now: number): JobState | null {
   if (!Number.isFinite(timeoutMs)) return null;
   for (const job of table.jobs.values()) {
     if (job.state !== 'held') continue;
-    const since = Number.isFinite(job.since) ? Math.min(job.since, now) : now;
+    const since = heldSeen.get(job.id) ?? now;
+    if (!heldSeen.has(job.id)) heldSeen.set(job.id, now);
     if (now - since >= timeoutMs) return job;
   }
   return null;

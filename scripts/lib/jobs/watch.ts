@@ -8,6 +8,7 @@ import { holdHint } from './hold-hints.ts';
 import { track, type TrackOptions, type TrackResult } from './tracker.ts';
 import type { JobRecord, ProcRecord } from './job-store.ts';
 import { clock, formatDuration } from './format.ts';
+import { summarizeUsage } from './usage.ts';
 import { displayPath } from '../workspace.ts';
 
 export interface WatchOptions {
@@ -26,19 +27,32 @@ export interface WatchOptions {
   out?: NodeJS.WriteStream;
 }
 
+/** Signals that stop the watching (never the job), and the exit code each gives (128 + its number). */
+const STOP_SIGNALS: Record<'SIGINT' | 'SIGTERM' | 'SIGHUP', number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
+
 export async function watchJob(options: WatchOptions): Promise<number> {
   const out = options.out ?? process.stdout;
   const write = (text: string): void => void out.write(text);
   const paint: Palette = palette(colourEnabled(out));
   const abort = new AbortController();
-  const onSigint = (): void => abort.abort();
-  process.on('SIGINT', onSigint);
+  // Ctrl-C, a closed terminal or `kill`: each stops the watching the same way, with the re-attach hint.
+  let stoppedBy: keyof typeof STOP_SIGNALS | null = null;
+  const handlers = (Object.keys(STOP_SIGNALS) as (keyof typeof STOP_SIGNALS)[]).map((name) => {
+    const handler = (): void => {
+      stoppedBy ??= name;
+      abort.abort();
+    };
+    process.on(name, handler);
+    return [name, handler] as const;
+  });
+  const procInfo = new Map((options.procs ?? []).map((p) => [p.proc, { output: p.output, vars: p.vars ?? null }]));
   let result: TrackResult;
   try {
     result = await track({
       logs: options.logs,
       cluster: options.cluster,
       procs: options.procs?.map((p) => p.proc),
+      procInfo,
       once: options.once,
       heldTimeoutMs: options.heldTimeoutMs,
       intervalMs: options.intervalMs,
@@ -52,7 +66,7 @@ export async function watchJob(options: WatchOptions): Promise<number> {
       signal: abort.signal,
     });
   } finally {
-    process.off('SIGINT', onSigint);
+    for (const [name, handler] of handlers) process.off(name, handler);
   }
 
   const reattach =
@@ -60,17 +74,21 @@ export async function watchJob(options: WatchOptions): Promise<number> {
       ? `pixi run status ${options.cluster}`
       : `pixi run status ${options.logs.map((l) => `--log ${displayPath(options.root, l)}`).join(' ')} --follow`;
   const writeJson = (): void => {
-    const doc =
-      options.cluster !== null
-        ? { cluster: options.cluster, jobs: result.table.list().map(jobJson) }
-        : { jobs: result.table.list().map(jobJson) };
+    const jobs = result.table.list();
+    const doc = {
+      ...(options.cluster !== null ? { cluster: options.cluster } : {}),
+      jobs: jobs.map((job) => ({ ...jobJson(job), vars: procInfo.get(job.proc)?.vars ?? null })),
+      usage: summarizeUsage(jobs),
+      unreadableEvents: result.junk,
+    };
     write(JSON.stringify(doc, null, 2) + '\n');
   };
   if (result.outcome === 'interrupted') {
-    // Ctrl-C: the job keeps going; say how to come back (--json: with the state so far).
+    // Ctrl-C (or SIGTERM/SIGHUP): the job keeps going; say how to come back (--json: with the state so far).
     if (options.json) writeJson();
-    process.stderr.write(`\n${stillQueued('stopped watching', options.cluster, reattach)}`);
-    return EXIT_INTERRUPTED;
+    const how = stoppedBy && stoppedBy !== 'SIGINT' ? ` (${stoppedBy})` : '';
+    process.stderr.write(`\n${stillQueued(`stopped watching${how}`, options.cluster, reattach)}`);
+    return stoppedBy ? STOP_SIGNALS[stoppedBy] : EXIT_INTERRUPTED;
   }
   if (options.json) {
     writeJson();

@@ -72,6 +72,8 @@ const ALIASES: Record<string, string[]> = {
   request_disk: ['request_disk', 'requestdisk'],
   request_gpus: ['request_gpus', 'requestgpus'],
   hold: ['hold'],
+  transfer_output_remaps: ['transfer_output_remaps', 'transferoutputremaps'],
+  output_destination: ['output_destination', 'outputdestination'],
 };
 
 interface Assignment {
@@ -306,6 +308,8 @@ export function planSubmit(statements: Statement[], options: PlanOptions): Submi
           }
         };
         const spec = procSpec(proc, command, table, scope, options);
+        // The row's values as the queue statement named them: `results` and `resubmit` use them.
+        if (Object.keys(row.values).length > 0) spec.vars = { ...row.values };
         if (!SUPPORTED_UNIVERSES.has(spec.universe)) {
           throw submitError(
             `universe '${spec.universe}' is not supported: pixi-condor submits vanilla, container and docker universe jobs`,
@@ -403,9 +407,14 @@ function procSpec(
     if (/^my\./i.test(key)) ad[key.slice(3)] = expandMacros(value, scope).trim();
   }
 
+  const remaps = readRemaps(command('transfer_output_remaps'));
   return {
     proc,
     universe,
+    ...(remaps ? { outputRemaps: remaps } : {}),
+    outputDestination: command('output_destination') ?? null,
+    requestMemoryMb: memory ? sizeIn(memory, 1024) : null,
+    requestDiskKb: disk ? sizeIn(disk, 1) : null,
     log: log ? resolve(iwd, log) : null,
     output: fromIwd(output),
     error: fromIwd(error),
@@ -459,8 +468,39 @@ export function localInputs(plan: Pick<SubmitPlan, 'procs'>): LocalInput[] {
   return [...found.values()];
 }
 
+/** `"a = b; c=d"` → {a: 'b', c: 'd'} (condor_submit's transfer_output_remaps; `\;` keeps a `;`). */
+function readRemaps(value: string | undefined): Record<string, string> | null {
+  if (!value) return null;
+  const text = value.trim().replace(/^"(.*)"$/s, '$1');
+  const pairs: Record<string, string> = {};
+  for (const part of text.split(/(?<!\\);/)) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    const from = part.slice(0, eq).trim().replace(/\\;/g, ';');
+    const to = part.slice(eq + 1).trim().replace(/\\;/g, ';');
+    if (from) pairs[from] = to;
+  }
+  return Object.keys(pairs).length > 0 ? pairs : null;
+}
+
 /** The stored form of a proc (job record). */
 export function procRecord(spec: ProcSpec): ProcRecord {
   const { proc, log, output, error, executable, arguments: argv, iwd, transferInputFiles, transferOutputFiles } = spec;
-  return { proc, log, output, error, executable, arguments: argv, iwd, transferInputFiles, transferOutputFiles };
+  const { vars, outputRemaps, outputDestination, requestMemoryMb, requestDiskKb } = spec;
+  return {
+    proc,
+    log,
+    output,
+    error,
+    executable,
+    arguments: argv,
+    iwd,
+    transferInputFiles,
+    transferOutputFiles,
+    ...(vars ? { vars } : {}),
+    ...(outputRemaps ? { outputRemaps } : {}),
+    ...(outputDestination ? { outputDestination } : {}),
+    ...(requestMemoryMb != null ? { requestMemoryMb } : {}),
+    ...(requestDiskKb != null ? { requestDiskKb } : {}),
+  };
 }

@@ -1,0 +1,99 @@
+// A running proc's progress, from its streamed output (`stream_output = true` brings stdout
+// back while the job runs): the last `PIXI_CONDOR_PROGRESS {json}` line job/main.py prints per
+// epoch. Only the file's last bytes are read, and a file is read again only when its size or
+// mtime moved, so watching thousands of procs costs a stat each per look.
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+
+export const PROGRESS_MARKER = 'PIXI_CONDOR_PROGRESS ';
+/** How far back from the end a progress line is looked for (an epoch prints far less). */
+const TAIL_BYTES = 16 * 1024;
+
+export type Progress = Record<string, unknown>;
+
+/** The object of the last well-formed progress line in `text`, or null. */
+export function lastProgress(text: string): Progress | null {
+  let at = text.lastIndexOf(PROGRESS_MARKER);
+  while (at >= 0) {
+    const end = text.indexOf('\n', at);
+    const json = text.slice(at + PROGRESS_MARKER.length, end < 0 ? undefined : end).trim();
+    // A line still being written (no newline yet) may be cut: an older complete one is better.
+    if (end >= 0 || json.endsWith('}')) {
+      try {
+        const value: unknown = JSON.parse(json);
+        if (value && typeof value === 'object' && !Array.isArray(value)) return value as Progress;
+      } catch {
+        // not JSON: look further back
+      }
+    }
+    at = at === 0 ? -1 : text.lastIndexOf(PROGRESS_MARKER, at - 1);
+  }
+  return null;
+}
+
+/** The last `bytes` of a regular file, decoded; null when it cannot be read. */
+export function readTail(path: string, bytes: number): string | null {
+  let fd: number | null = null;
+  try {
+    const stats = statSync(path);
+    if (!stats.isFile()) return null;
+    fd = openSync(path, 'r');
+    const length = Math.min(stats.size, bytes);
+    const buffer = Buffer.alloc(length);
+    const n = readSync(fd, buffer, 0, length, stats.size - length);
+    return buffer.toString('utf8', 0, n);
+  } catch {
+    return null;
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
+}
+
+/** The last `count` lines of a file (as `condor_tail -maxbytes` shows the end of a job's output). */
+export function tailLines(path: string, count: number): string[] | null {
+  const text = readTail(path, Math.max(4096, count * 512));
+  if (text === null) return null;
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  // The first line may be cut by the byte window: drop it unless the file was read whole.
+  return lines.slice(-count);
+}
+
+/** Remembers each output file's size and mtime, and re-reads only files that moved. */
+export class ProgressReader {
+  private readonly seen = new Map<string, { size: number; mtimeMs: number; progress: Progress | null }>();
+
+  read(path: string): Progress | null {
+    let stats: { size: number; mtimeMs: number; isFile(): boolean } | undefined;
+    try {
+      stats = statSync(path, { throwIfNoEntry: false });
+    } catch {
+      stats = undefined;
+    }
+    if (!stats || !stats.isFile()) return null;
+    const last = this.seen.get(path);
+    if (last && last.size === stats.size && last.mtimeMs === stats.mtimeMs) return last.progress;
+    const text = readTail(path, TAIL_BYTES);
+    const progress = text === null ? (last?.progress ?? null) : (lastProgress(text) ?? last?.progress ?? null);
+    this.seen.set(path, { size: stats.size, mtimeMs: stats.mtimeMs, progress });
+    return progress;
+  }
+}
+
+/** `epoch 3/20 loss 0.412 acc 0.871 1520 img/s`: a progress object in a few words. */
+export function progressText(progress: Progress | null): string {
+  if (!progress) return '';
+  const parts: string[] = [];
+  const { epoch, epochs, loss, accuracy, images_per_s: rate } = progress as Record<string, unknown>;
+  if (typeof epoch === 'number') parts.push(`epoch ${epoch}${typeof epochs === 'number' ? `/${epochs}` : ''}`);
+  if (typeof loss === 'number') parts.push(`loss ${round(loss)}`);
+  if (typeof accuracy === 'number') parts.push(`acc ${round(accuracy)}`);
+  if (typeof rate === 'number') parts.push(`${Math.round(rate)} img/s`);
+  if (parts.length === 0)
+    for (const [key, value] of Object.entries(progress).slice(0, 4))
+      parts.push(`${key} ${typeof value === 'number' ? round(value) : String(value)}`);
+  return parts.join(' ');
+}
+
+function round(value: number): string {
+  return Number.isInteger(value) ? String(value) : value.toPrecision(3);
+}
