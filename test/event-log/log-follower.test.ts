@@ -1,6 +1,7 @@
 // Following a log that grows, appears late, is truncated or replaced; and `status --log`.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import fs from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
@@ -109,6 +110,85 @@ test('a quiet poll costs one stat: the first bytes are read again only when size
   }
   assert.is(events.length, 2);
   f.close();
+});
+
+const TERMINATED = (value: number) =>
+  `005 (5.000.000) 2026-01-01 00:01:00 Job terminated.\n\t(1) Normal termination (return value ${value})\n...\n`;
+
+test('a same-size rewrite in place with its mtime put back is caught (ctime moved; first/last bytes differ)', async () => {
+  const path = join(dir, 'same-size.log');
+  writeFileSync(path, SUBMIT + EXECUTE + TERMINATED(0));
+  fs.utimesSync(path, 1_700_000_000, 1_700_000_000); // whole seconds: put back exactly below
+  const { f, events, resets } = follower(path);
+  f.poll();
+  const before = fs.statSync(path);
+  // Past the clock tick that stamped the first write, so ctime can move.
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  writeFileSync(path, SUBMIT + EXECUTE + TERMINATED(1));
+  fs.utimesSync(path, 1_700_000_000, 1_700_000_000);
+  const after = fs.statSync(path);
+  assert.equal([after.size, after.mtimeMs], [before.size, before.mtimeMs], 'the rewrite hides in size and mtime');
+  f.poll();
+  assert.equal(resets, ['rewritten']);
+  assert.equal(
+    events.filter((e) => e.code === 5).map((e) => e.details.returnValue),
+    [0, 1],
+  );
+  f.close();
+});
+
+test('even with ctime unchanged, every 8th quiet poll compares the first and last bytes (two small reads)', () => {
+  const path = join(dir, 'fingerprint.log');
+  writeFileSync(path, SUBMIT + EXECUTE);
+  const { f } = follower(path);
+  f.poll();
+  const original = fs.readSync;
+  const sizes: number[] = [];
+  fs.readSync = ((...args: Parameters<typeof fs.readSync>) => {
+    sizes.push((args as unknown[])[3] as number);
+    return original(...args);
+  }) as typeof fs.readSync;
+  syncBuiltinESMExports();
+  try {
+    for (let i = 0; i < 16; i++) f.poll();
+  } finally {
+    fs.readSync = original;
+    syncBuiltinESMExports();
+  }
+  assert.equal(sizes, [64, 64, 64, 64], 'two 64-byte reads on the 8th and the 16th quiet poll, nothing else');
+  f.close();
+});
+
+test('a folder or a FIFO is refused with one line (a FIFO would block the open forever)', async () => {
+  const folder = join(dir, 'a-folder.log');
+  fs.mkdirSync(folder);
+  const asFolder = await runScript('status.ts', ['--log', folder], { timeoutMs: 20_000 });
+  assert.is(asFolder.code, 2, asFolder.stdout + asFolder.stderr);
+  assert.match(asFolder.stderr, /^error: .*a-folder\.log is a folder, not an event log\nhint: /);
+  assert.not.match(asFolder.stderr, /at |internal error/);
+  const fifo = join(dir, 'a-fifo.log');
+  execFileSync('mkfifo', [fifo]);
+  const asFifo = await runScript('status.ts', ['--log', fifo, '--once'], { timeoutMs: 20_000 });
+  assert.not.ok(asFifo.timedOut, 'status --log FIFO --once must not block');
+  assert.is(asFifo.code, 2, asFifo.stdout + asFifo.stderr);
+  assert.match(asFifo.stderr, /a-fifo\.log is not a regular file \(a FIFO, socket or device\), not an event log/);
+  // --follow on a path that turns out to be a FIFO: the follower refuses it too.
+  const followed = new LogFollower(fifo, { onEvent: () => {} });
+  assert.throws(() => followed.poll(), /not a regular file/);
+});
+
+test('an event whose date cannot be read (a 5-digit year) is reported, not dropped silently', async () => {
+  const path = join(dir, 'year.log');
+  writeFileSync(
+    path,
+    `${SUBMIT}${EXECUTE}005 (5.000.000) 20260-01-01 00:01:00 Job terminated.\n\t(1) Normal termination (return value 0)\n...\n`,
+  );
+  const plain = await runScript('status.ts', ['--log', path], { timeoutMs: 20_000 });
+  assert.match(plain.stdout, /skipped 1 unreadable event: `005 \(5\.000\.000\) 20260-01-01 .*` in year\.log/);
+  const json = await runScript('status.ts', ['--log', path, '--json'], { timeoutMs: 20_000 });
+  const doc = JSON.parse(json.stdout);
+  assert.is(doc.unreadableEvents, 1);
+  assert.is(doc.jobs[0].state, 'running', 'the terminate event was not read');
 });
 
 test('status --log PATH --json works on any event log, no HTCondor needed', async () => {

@@ -212,7 +212,11 @@ export class JobTable {
       job = this.create(event);
     }
     // After an output transfer, anything but the job's end means the files were a checkpoint.
-    if (job.uploadPending && NOT_A_CHECKPOINT[code] === 0 && !(code === 40 && event.details.transfer?.direction === 'output'))
+    if (
+      job.uploadPending &&
+      NOT_A_CHECKPOINT[code] === 0 &&
+      !(code === 40 && event.details.transfer?.direction === 'output')
+    )
       this.checkpointed(job);
     else if (job.uploadPending && NOT_A_CHECKPOINT[code] === 1) job.uploadPending = false;
     const from = job.state;

@@ -69,7 +69,7 @@ export class ProgressReader {
     } catch {
       stats = undefined;
     }
-    if (!stats || !stats.isFile()) return null;
+    if (!stats?.isFile()) return null;
     const last = this.seen.get(path);
     if (last && last.size === stats.size && last.mtimeMs === stats.mtimeMs) return last.progress;
     const text = readTail(path, TAIL_BYTES);

@@ -98,7 +98,8 @@ export async function runStatus(parsed: ParsedCommand): Promise<number> {
 
   const tail = stringOption(parsed, 'tail');
   if (logs.length > 0) {
-    if (tail !== undefined) throw new UsageError('--tail reads a submitted job\'s output files; it does not go with --log');
+    if (tail !== undefined)
+      throw new UsageError("--tail reads a submitted job's output files; it does not go with --log");
     const paths = logs.map((p) => resolve(p));
     const follow = booleanOption(parsed, 'follow');
     // Reading a log now: one that is not there is a mistake, not something to wait for.
@@ -170,7 +171,8 @@ function fileKind(path: string): 'file' | 'missing' | 'a folder' | 'not a regula
 /** `status --tail [N]`: the end of each proc's output and error (one proc with CLUSTER.PROC). */
 function printTails(record: JobRecord, idArg: string | undefined, countText: string, root: string): number {
   const count = Number(countText);
-  if (!Number.isInteger(count) || count < 1) throw new UsageError(`--tail ${countText}: give a number of lines (1 or more)`);
+  if (!Number.isInteger(count) || count < 1)
+    throw new UsageError(`--tail ${countText}: give a number of lines (1 or more)`);
   const proc = idArg?.includes('.') ? Number(idArg.split('.')[1]) : null;
   const procs = proc === null ? record.procs : record.procs.filter((p) => p.proc === proc);
   if (procs.length === 0)

@@ -215,7 +215,7 @@ export async function summaryLines(
   if (result.junk > 0)
     lines.push(
       paint.yellow(
-        `  ${result.junk} unreadable event${result.junk === 1 ? '' : 's'} skipped (not in HTCondor's format)${result.junkSamples?.[0] ? `, e.g. ${result.junkSamples[0]}` : ''}`,
+        `  skipped ${result.junk} unreadable event${result.junk === 1 ? '' : 's'} (not HTCondor's format)${result.junkSamples?.[0] ? `, e.g. ${result.junkSamples[0]}` : ''}`,
       ),
     );
   lines.push(...(await outputLines(jobs, byProc, root, paint)));

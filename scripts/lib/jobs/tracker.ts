@@ -2,6 +2,7 @@
 // timeout, or the user stops watching. The schedd is not asked while the log is readable;
 // only while a log is missing does a caller-supplied probe (condor_q) say whether the job is
 // still queued.
+import { basename } from 'node:path';
 import { displayPath } from '../workspace.ts';
 import type { Palette } from '../term.ts';
 import type { LogEvent } from '../event-log/event-log.ts';
@@ -110,7 +111,7 @@ export async function track(options: TrackOptions): Promise<TrackResult> {
         onEvent,
         onJunk: (record) => {
           junk++;
-          if (junkSamples.length < JUNK_SAMPLES) junkSamples.push(`${displayPath(options.root, path)}: ${oneLine(record.text)}`);
+          if (junkSamples.length < JUNK_SAMPLES) junkSamples.push(`\`${oneLine(record.text)}\` in ${basename(path)}`);
         },
         onReset: () => (resetPending = true),
         referenceTime: options.referenceTime,
@@ -118,7 +119,9 @@ export async function track(options: TrackOptions): Promise<TrackResult> {
   );
 
   const view = options.view;
-  const procVars = new Map([...(options.procInfo ?? new Map<number, ProcInfo>())].map(([proc, info]) => [proc, info.vars]));
+  const procVars = new Map(
+    [...(options.procInfo ?? new Map<number, ProcInfo>())].map(([proc, info]) => [proc, info.vars]),
+  );
   const blockWriter = view?.tty ? new BlockWriter(view.write) : null;
   const announcedMissing = new Set<string>();
   let probeLine: string | null = null;
@@ -164,7 +167,7 @@ export async function track(options: TrackOptions): Promise<TrackResult> {
     }
     if (probeLine && missing.length > 0) notes.push(probeLine);
     if (junk > 0) {
-      const note = `${junk} unreadable event${junk === 1 ? '' : 's'} skipped (not in HTCondor's format): ${junkSamples[0]}`;
+      const note = `skipped ${junk} unreadable event${junk === 1 ? '' : 's'}: ${junkSamples[0]}`;
       notes.push(note);
       if (!block && !options.once && junk > junkShown) {
         for (const sample of junkSamples.slice(junkShown)) view?.write(`unreadable event skipped: ${sample}\n`);
@@ -253,7 +256,7 @@ export async function track(options: TrackOptions): Promise<TrackResult> {
 
 function oneLine(text: string): string {
   const line = text.replace(/\s+/g, ' ').trim();
-  return line.length > 80 ? `${line.slice(0, 79)}…` : line;
+  return line.length > 40 ? `${line.slice(0, 39)}…` : line;
 }
 
 function clockNow(ms: number): string {

@@ -477,7 +477,10 @@ function readRemaps(value: string | undefined): Record<string, string> | null {
     const eq = part.indexOf('=');
     if (eq < 0) continue;
     const from = part.slice(0, eq).trim().replace(/\\;/g, ';');
-    const to = part.slice(eq + 1).trim().replace(/\\;/g, ';');
+    const to = part
+      .slice(eq + 1)
+      .trim()
+      .replace(/\\;/g, ';');
     if (from) pairs[from] = to;
   }
   return Object.keys(pairs).length > 0 ? pairs : null;
