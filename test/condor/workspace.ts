@@ -22,6 +22,10 @@ export interface Scenario {
   startDelayMs?: number;
   /** condor_submit takes this long after queueing the job. */
   submitDelayMs?: number;
+  /** Stop replaying after the first hold (012): the job stays held until condor_release. */
+  untilHold?: boolean;
+  /** After condor_release: the fixture whose events (past its first 013) the job goes on with. */
+  afterRelease?: string;
   /** What condor_submit prints after queueing (default: its usual lines). */
   output?: 'standard' | 'monitor-hint-only' | 'none' | 'killed' | 'killed-before-queue';
 }

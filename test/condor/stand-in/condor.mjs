@@ -8,12 +8,21 @@
 //                  `condor_q -constraint 'Attr == "v"' -af A B` one line per queued proc, the
 //                  values space-separated (only `==` on a string attribute the submit appended)
 //   condor_rm      `All jobs in cluster C have been marked for removal` (§d.4)
+//   condor_qedit   `Set attribute "A" for 1 matching jobs.` for `C.P A V` (`... for all matching jobs.`
+//                  for a whole cluster); `Failed to set attribute "A" for job C.P.` + `Queue
+//                  transaction failed.  No attributes were set.` and exit 1 when the job is not
+//                  queued (htcondor/htcondor src/condor_tools/qedit.cpp, the printf after SetAttribute)
+//   condor_release `Job C.P released` / `All jobs in cluster C have been released`; `Job C.P not
+//                  held to be released` (stderr, exit 1) when it is not held (§d.4)
 // After a successful submit it starts a detached "replayer" that writes a fixture event log,
 // event by event, into the submit file's log path(s): the fixture's events keep their text,
 // only the job id and the date are rewritten (to the new cluster/proc and the current time).
 //
 // Driven by files in $STANDIN_CONDOR_DIR (the test writes scenario.json):
 //   scenario.json  { mode: "ok" | "reject", log: <fixture path>, delayMs, startDelayMs,
+//                    untilHold (stop replaying after the first 012: the job stays held),
+//                    afterRelease: <fixture> (condor_release writes 013, then replays this
+//                            fixture's events after its first 013, else from its first 001),
 //                    submitDelayMs (condor_submit takes this long after queueing the job),
 //                    output: "standard" | "monitor-hint-only" | "none" (what it prints then)
 //                            | "killed" (queues the job, then dies by SIGTERM printing nothing)
@@ -143,12 +152,28 @@ function header(code, cluster, proc) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function replay(cluster) {
+async function replay(cluster, only = null) {
   const job = readJob(cluster);
-  const events = fixtureEvents(scenario.log);
-  await sleep(scenario.startDelayMs ?? 0);
+  let events = fixtureEvents(only === null ? scenario.log : scenario.afterRelease);
+  if (only !== null) {
+    // After a release: what the job did next in the fixture.
+    const released = events.findIndex((e) => e.startsWith('013'));
+    events = events.slice(
+      released >= 0
+        ? released + 1
+        : Math.max(
+            0,
+            events.findIndex((e) => e.startsWith('001')),
+          ),
+    );
+  } else if (scenario.untilHold) {
+    const hold = events.findIndex((e) => e.startsWith('012'));
+    if (hold >= 0) events = events.slice(0, hold + 1);
+  }
+  await sleep(only === null ? (scenario.startDelayMs ?? 0) : 0);
   for (let i = 0; i < events.length; i++) {
     for (let proc = 0; proc < job.procs; proc++) {
+      if (only !== null && proc !== only) continue;
       if (readJob(cluster).removed) {
         // condor_rm: the schedd writes the abort event (≥ 8.9.4 text).
         for (let p = 0; p < job.procs; p++)
@@ -173,8 +198,69 @@ async function replay(cluster) {
     await sleep(scenario.delayMs ?? 100);
   }
   // The job leaves the queue only when it ended (005 or 009); a held job stays.
-  if (/^00[59]/.test(events[events.length - 1]))
-    writeJob(cluster, { ...readJob(cluster), done: [...Array(job.procs).keys()] });
+  const last = events[events.length - 1] ?? '';
+  const procs = only === null ? [...Array(job.procs).keys()] : [only];
+  const now = readJob(cluster);
+  if (/^00[59]/.test(last)) writeJob(cluster, { ...now, done: [...new Set([...now.done, ...procs])] });
+  else if (last.startsWith('012')) writeJob(cluster, { ...now, held: [...new Set([...(now.held ?? []), ...procs])] });
+}
+
+/** `C.P` or `C` → the procs of a queued job it names; null when none is queued. */
+function queuedProcs(id) {
+  const [cluster, proc] = id.split('.').map(Number);
+  const job = readJob(cluster);
+  if (!job) return null;
+  const procs = proc === undefined || Number.isNaN(proc) ? [...Array(job.procs).keys()] : [proc];
+  const queued = procs.filter((p) => p < job.procs && !job.done.includes(p));
+  return queued.length > 0 ? { cluster, job, procs: queued, whole: proc === undefined } : null;
+}
+
+function qedit() {
+  const [id, attr, value] = argv;
+  const found = queuedProcs(id);
+  if (!found) {
+    process.stderr.write(
+      `Failed to set attribute "${attr}" for job ${id}.\nQueue transaction failed.  No attributes were set.\n`,
+    );
+    process.exit(1);
+  }
+  const edits = found.job.edits ?? {};
+  for (const p of found.procs) edits[p] = { ...(edits[p] ?? {}), [attr]: value };
+  writeJob(found.cluster, { ...found.job, edits });
+  process.stdout.write(`Set attribute "${attr}" for ${found.whole ? 'all' : found.procs.length} matching jobs.\n`);
+}
+
+function release() {
+  const id = argv[0];
+  const found = queuedProcs(id);
+  const held = found ? found.procs.filter((p) => (found.job.held ?? []).includes(p)) : [];
+  if (!found || held.length === 0) {
+    process.stderr.write(found ? `Job ${id} not held to be released\n` : `Job ${id} not found\n`);
+    process.exit(1);
+  }
+  writeJob(found.cluster, { ...found.job, held: (found.job.held ?? []).filter((p) => !held.includes(p)) });
+  for (const p of held)
+    appendFileSync(
+      found.job.logs[p],
+      `${header('013', found.cluster, p)}Job was released.\n\tvia condor_release (by user tester)\n...\n`,
+    );
+  process.stdout.write(
+    found.whole ? `All jobs in cluster ${found.cluster} have been released\n` : `Job ${id} released\n`,
+  );
+  if (!scenario.afterRelease) return;
+  for (const p of held) {
+    const child = spawn(
+      process.execPath,
+      [fileURLToPath(import.meta.url), 'replay', String(found.cluster), String(p)],
+      {
+        detached: true,
+        stdio: 'ignore',
+        env: process.env,
+      },
+    );
+    appendFileSync(join(dir, 'pids'), `${child.pid}\n`);
+    child.unref();
+  }
 }
 
 function queueStatus() {
@@ -223,7 +309,9 @@ function remove() {
 if (tool === 'condor_submit') submit();
 else if (tool === 'condor_q') queueStatus();
 else if (tool === 'condor_rm') remove();
-else if (tool === 'replay') await replay(Number(argv[0]));
+else if (tool === 'condor_qedit') qedit();
+else if (tool === 'condor_release') release();
+else if (tool === 'replay') await replay(Number(argv[0]), argv[1] === undefined ? null : Number(argv[1]));
 else {
   process.stderr.write(`stand-in: unknown tool ${tool}\n`);
   process.exit(1);
