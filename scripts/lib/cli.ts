@@ -14,6 +14,8 @@ export interface OptionSpec {
   default?: string | boolean;
   /** A string option whose value may be left out (`--tail` or `--tail 50`): this value stands in. */
   implicitValue?: string;
+  /** A string option whose value may begin with `-` (`--best -loss`). */
+  dashValue?: boolean;
 }
 
 export interface CommandSpec {
@@ -62,13 +64,22 @@ export function parseCommand(spec: CommandSpec, args: string[]): ParsedCommand {
       ...(opt.default !== undefined ? { default: opt.default } : {}),
     } as NonNullable<ParseArgsConfig['options']>[string];
   }
-  // `--tail` with no number after it gets its implicit value (a bare integer after it is the value).
-  const implicit = Object.entries(spec.options).filter(([, opt]) => opt.implicitValue !== undefined);
-  if (implicit.length > 0) {
-    args = args.flatMap((arg, i) => {
-      const opt = implicit.find(([name]) => arg === `--${name}`)?.[1];
-      return opt && !/^\d+$/.test(args[i + 1] ?? '') ? [arg, opt.implicitValue!] : [arg];
-    });
+  // `--tail` with no number after it gets its implicit value (a bare integer after it is the value);
+  // `--best -loss` is read as `--best=-loss` (parseArgs calls a value starting with - ambiguous).
+  const special = Object.entries(spec.options).filter(([, opt]) => opt.implicitValue !== undefined || opt.dashValue);
+  if (special.length > 0) {
+    const given = args;
+    args = [];
+    for (let i = 0; i < given.length; i++) {
+      const arg = given[i]!;
+      const opt = special.find(([name]) => arg === `--${name}`)?.[1];
+      const next = given[i + 1];
+      if (opt?.dashValue && next !== undefined && next.startsWith('-') && next !== '--') {
+        args.push(`${arg}=${next}`);
+        i++;
+      } else if (opt?.implicitValue !== undefined && !/^\d+$/.test(next ?? '')) args.push(arg, opt.implicitValue);
+      else args.push(arg);
+    }
   }
   let parsed: ReturnType<typeof parseArgs>;
   try {

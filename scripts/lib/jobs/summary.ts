@@ -1,7 +1,6 @@
 // How it went: the exit code of `submit`/`status`, and the closing summary (each proc's exit,
 // wall time, its transfer_output_files with sizes, the end of `error` for failed procs).
 import { open, stat } from 'node:fs/promises';
-import { isAbsolute, join } from 'node:path';
 import type { Palette } from '../term.ts';
 import { displayPath } from '../workspace.ts';
 import { formatBytes } from '../format.ts';
@@ -9,6 +8,7 @@ import { formatDuration } from './format.ts';
 import { memoryUse, type JobState } from './job-state.ts';
 import { holdHint } from './hold-hints.ts';
 import { summarizeUsage, usageLines } from './usage.ts';
+import { outputPlace } from './results.ts';
 import type { TrackResult } from './tracker.ts';
 import type { ProcRecord } from './job-store.ts';
 
@@ -147,7 +147,8 @@ async function outputLines(
     const proc = byProc.get(job.proc);
     if (job.state !== 'completed' || !proc) continue;
     for (const file of proc.transferOutputFiles ?? []) {
-      const path = isAbsolute(file) ? file : join(proc.iwd, file);
+      const path = outputPlace(proc, file);
+      if (path === null) continue; // sent to a URL (output_destination): not on this machine
       writers.set(path, (writers.get(path) ?? 0) + 1);
     }
   }

@@ -20,6 +20,11 @@
 //
 // Driven by files in $STANDIN_CONDOR_DIR (the test writes scenario.json):
 //   scenario.json  { mode: "ok" | "reject", log: <fixture path>, delayMs, startDelayMs,
+//                    procLogs: {"<proc>": <fixture>} (that proc replays another fixture),
+//                    outputs: {"<path with $(Cluster)/$(Process)>": "<content, $(Process) too>"}
+//                            (written when a proc terminates with return value 0),
+//                    progress: true (a `PIXI_CONDOR_PROGRESS {json}` line per event after
+//                            001 into the proc's `output =` file, as job/main.py prints per epoch),
 //                    untilHold (stop replaying after the first 012: the job stays held),
 //                    afterRelease: <fixture> (condor_release writes 013, then replays this
 //                            fixture's events after its first 013, else from its first 001),
@@ -70,7 +75,16 @@ function submit() {
   const text = readFileSync(file, 'utf8');
   const log = [...text.matchAll(/^\s*log\s*=\s*(.+?)\s*$/gim)].pop()?.[1];
   const queue = [...text.matchAll(/^\s*queue(?:\s+(\d+))?\s*$/gim)].pop();
-  const count = queue ? Number(queue[1] ?? 1) : 1;
+  // `queue v1, v2 from FILE`: one proc per non-blank, non-comment line of the table.
+  const table = /^\s*queue\s+[\w\s,]+\s+from\s+(\S+)\s*$/im.exec(text)?.[1];
+  const count = table
+    ? readFileSync(table, 'utf8')
+        .split(/\r?\n/)
+        .filter((l) => l.trim() !== '' && !l.trim().startsWith('#')).length
+    : queue
+      ? Number(queue[1] ?? 1)
+      : 1;
+  const outputPath = [...text.matchAll(/^\s*output\s*=\s*(.+?)\s*$/gim)].pop()?.[1];
   const clusterFile = join(dir, 'next-cluster');
   const cluster = existsSync(clusterFile) ? Number(readFileSync(clusterFile, 'utf8')) : 4242;
   writeFileSync(clusterFile, String(cluster + 1));
@@ -96,6 +110,10 @@ function submit() {
     procs: count,
     removed: false,
     done: [],
+    outs: Array.from({ length: count }, (_, proc) =>
+      outputPath ? resolve(expandId(outputPath, cluster, proc)) : null,
+    ),
+    cwd: process.cwd(),
     logs,
     outputs: outputs.map((f) => resolve(f)),
     attributes,
@@ -145,6 +163,12 @@ function now() {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
+function expandId(template, cluster, proc) {
+  return template
+    .replace(/\$\((Cluster|ClusterId)\)/gi, String(cluster))
+    .replace(/\$\((Process|ProcId)\)/gi, String(proc));
+}
+
 function header(code, cluster, proc) {
   const pad = (n) => String(n).padStart(3, '0');
   return `${code} (${pad(cluster)}.${pad(proc)}.000) ${now()} `;
@@ -154,26 +178,33 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function replay(cluster, only = null) {
   const job = readJob(cluster);
-  let events = fixtureEvents(only === null ? scenario.log : scenario.afterRelease);
-  if (only !== null) {
-    // After a release: what the job did next in the fixture.
-    const released = events.findIndex((e) => e.startsWith('013'));
-    events = events.slice(
-      released >= 0
-        ? released + 1
-        : Math.max(
-            0,
-            events.findIndex((e) => e.startsWith('001')),
-          ),
-    );
-  } else if (scenario.untilHold) {
-    const hold = events.findIndex((e) => e.startsWith('012'));
-    if (hold >= 0) events = events.slice(0, hold + 1);
-  }
+  const eventsOf = (proc) => {
+    let events = fixtureEvents(only === null ? (scenario.procLogs?.[proc] ?? scenario.log) : scenario.afterRelease);
+    if (only !== null) {
+      // After a release: what the job did next in the fixture.
+      const released = events.findIndex((e) => e.startsWith('013'));
+      events = events.slice(
+        released >= 0
+          ? released + 1
+          : Math.max(
+              0,
+              events.findIndex((e) => e.startsWith('001')),
+            ),
+      );
+    } else if (scenario.untilHold) {
+      const hold = events.findIndex((e) => e.startsWith('012'));
+      if (hold >= 0) events = events.slice(0, hold + 1);
+    }
+    return events;
+  };
+  const perProc = Array.from({ length: job.procs }, (_, proc) => eventsOf(proc));
+  const events = perProc[only ?? 0];
+  const length = Math.max(...perProc.map((e) => e.length));
   await sleep(only === null ? (scenario.startDelayMs ?? 0) : 0);
-  for (let i = 0; i < events.length; i++) {
+  for (let i = 0; i < length; i++) {
     for (let proc = 0; proc < job.procs; proc++) {
       if (only !== null && proc !== only) continue;
+      if (i >= perProc[proc].length) continue;
       if (readJob(cluster).removed) {
         // condor_rm: the schedd writes the abort event (≥ 8.9.4 text).
         for (let p = 0; p < job.procs; p++)
@@ -184,12 +215,27 @@ async function replay(cluster, only = null) {
         writeJob(cluster, { ...readJob(cluster), done: [...Array(job.procs).keys()] });
         return;
       }
-      const event = events[i];
+      const event = perProc[proc][i];
       const body = event.replace(/^(\d{3}) \([-\d.]+\) \S+ \S+ /, '');
       mkdirSync(dirname(job.logs[proc]), { recursive: true });
       // Output files arrive before the terminate event is written (as HTCondor transfers them).
-      if (event.startsWith('005') && /return value 0\)/.test(event))
+      if (event.startsWith('005') && /return value 0\)/.test(event)) {
         for (const file of job.outputs) writeFileSync(file, `stand-in output of ${cluster}.${proc}\n`);
+        for (const [template, content] of Object.entries(scenario.outputs ?? {})) {
+          const path = resolve(job.cwd, expandId(template, cluster, proc));
+          mkdirSync(dirname(path), { recursive: true });
+          writeFileSync(path, expandId(content, cluster, proc));
+        }
+      }
+      // Streamed stdout: a progress line per event once the job runs.
+      const out = job.outs?.[proc];
+      const started = perProc[proc].findIndex((e) => e.startsWith('001'));
+      if (scenario.progress && out && started >= 0 && i > started && !/^00[59]/.test(event)) {
+        mkdirSync(dirname(out), { recursive: true });
+        const epoch = i - started;
+        const line = { epoch, epochs: 20, loss: 1 / (epoch + 1), accuracy: 0.9 + epoch / 1000, images_per_s: 1500 };
+        appendFileSync(out, `epoch ${epoch} done\nPIXI_CONDOR_PROGRESS ${JSON.stringify(line)}\n`);
+      }
       appendFileSync(
         job.logs[proc],
         `${header(event.slice(0, 3), cluster, proc)}${body.endsWith('\n') ? body : body + '\n'}...\n`,

@@ -1,0 +1,306 @@
+// `pixi run resubmit [CLUSTER] --failed | --held | --procs 3,7`: submit again exactly the procs
+// of a submission that did not complete with return value 0 (by their newest outcome), with
+// the same queue-variable values and the same pinned image, as a new cluster whose record
+// points back at the first (resubmitOf). The submit file is the original up to its queue
+// statement, then `queue <vars> from <table of those rows>` (`queue N` when it has no
+// variables), written under .pixi-condor/resubmit/; condor_submit still runs in the workspace
+// root, so every relative path in it means what it meant the first time.
+import { mkdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { writeFileAtomic } from '../atomic-file.ts';
+import { booleanOption, stringOption, type CommandSpec, type ParsedCommand } from '../cli.ts';
+import { UsageError, UserError } from '../errors.ts';
+import { gitInfo } from '../git.ts';
+import { Shell, shellQuote } from '../shell.ts';
+import { deferSignals, newSubmitId, runCondorSubmit, submitIdLine } from '../submit/condor-submit.ts';
+import { planSubmit, procRecord, readSubmitStatements } from '../submit-language/submit-plan.ts';
+import { readFileSync } from 'node:fs';
+import { STATE_DIR, displayPath, findWorkspaceRoot } from '../workspace.ts';
+import { latestJobRecord, parseClusterArg, readJobRecord, writeJobRecord, type JobRecord } from './job-store.ts';
+import { queueProbe } from './queue-probe.ts';
+import { collectResults, type ResultRow } from './results.ts';
+import { WATCH_OPTIONS, watchSettings } from './status-command.ts';
+import { EXIT_INTERRUPTED } from './summary.ts';
+import { jobTitle, stillQueued, watchJob } from './watch.ts';
+
+export const RESUBMIT_SPEC: CommandSpec = {
+  usage: 'pixi run resubmit [CLUSTER] (--failed | --held | --procs LIST) [options]',
+  summary:
+    'Submit again exactly the procs of a submission (the latest by default) that failed or were held, with the same queue-variable values and the same pinned image, as a new cluster.',
+  positionals: { names: 'CLUSTER', max: 1 },
+  options: {
+    failed: {
+      type: 'boolean',
+      description: 'the procs that exited non-zero, were killed by a signal, or were removed',
+    },
+    held: {
+      type: 'boolean',
+      description: 'the procs that are held (they stay in the queue: remove them with condor_rm)',
+    },
+    procs: { type: 'string', value: 'LIST', description: 'these procs of the first submission, e.g. 3,7' },
+    local: { type: 'boolean', description: 'run them on this machine (as submit --local) instead of the pool' },
+    'dry-run': { type: 'boolean', description: 'print the submit file, the rows and the command; submit nothing' },
+    'no-wait': { type: 'boolean', description: 'submit, record the job and exit without following it' },
+    ...WATCH_OPTIONS,
+  },
+  epilog: [
+    'A proc counts by its newest outcome: one that succeeded on a resubmission is not submitted again.',
+    '`pixi run results CLUSTER` then shows the newest outcome of every row.',
+    '',
+    'exit codes: as `pixi run submit` (0 every resubmitted proc completed with return value 0);',
+    '  0 also when no proc needs it; 2 bad command line or unreadable record.',
+  ].join('\n'),
+};
+
+/** Which rows to submit again. Exported for tests. */
+export function selectRows(
+  rows: ResultRow[],
+  which: { failed: boolean; held: boolean; procs: number[] | null },
+): ResultRow[] {
+  if (which.procs) {
+    const unknown = which.procs.filter((p) => !rows.some((r) => r.proc === p));
+    if (unknown.length > 0)
+      throw new UsageError(`--procs ${unknown.join(',')}: no such proc (the procs are 0 to ${rows.length - 1})`);
+    return rows.filter((r) => which.procs!.includes(r.proc));
+  }
+  return rows.filter(
+    (r) =>
+      (which.failed && (r.outcome === 'failed' || r.outcome === 'removed')) || (which.held && r.outcome === 'held'),
+  );
+}
+
+/** Table lines as condor_submit reads `queue a, b from file`: the last variable takes the rest of the line. */
+export function tableText(names: string[], rows: Record<string, string>[]): string {
+  return rows
+    .map((vars) =>
+      names
+        .map((name, i) => {
+          const value = vars[name] ?? '';
+          if (i < names.length - 1 && /[\s,]/.test(value))
+            throw new UserError(
+              `the value '${value}' of ${name} has a comma or space: only the last queue variable can hold one in a table`,
+              { hint: `put ${name} last in the queue statement, or pick the procs by hand with condor_submit` },
+            );
+          return value;
+        })
+        .join(', '),
+    )
+    .join('\n')
+    .concat('\n');
+}
+
+/** The original submit file up to its (only) queue statement, then the new queue line. */
+export function resubmitFileText(text: string, queueLine: number, queue: string, note: string): string {
+  const lines = text.split(/\r?\n/).slice(0, queueLine - 1);
+  return `${lines.join('\n')}\n# ${note}\n${queue}\n`;
+}
+
+export async function runResubmit(parsed: ParsedCommand): Promise<number> {
+  const settings = watchSettings(parsed);
+  const dryRun = booleanOption(parsed, 'dry-run');
+  const procsText = stringOption(parsed, 'procs');
+  const which = {
+    failed: booleanOption(parsed, 'failed'),
+    held: booleanOption(parsed, 'held'),
+    procs: procsText !== undefined ? parseProcs(procsText) : null,
+  };
+  if (!which.failed && !which.held && !which.procs)
+    throw new UsageError('say which procs to submit again: --failed, --held or --procs 3,7');
+  if (booleanOption(parsed, 'local'))
+    throw new UsageError(
+      '--local needs `submit --local`, which this version does not have yet',
+      'resubmit to the pool',
+    );
+  const out = settings.json ? process.stderr : process.stdout;
+  const say = (line = ''): void => void out.write(`${line}\n`);
+
+  const root = findWorkspaceRoot();
+  const arg = parsed.positionals[0];
+  const named = arg !== undefined ? await readJobRecord(root, parseClusterArg(arg)) : await latestJobRecord(root);
+  if (!named)
+    throw new UserError('no job has been submitted from this workspace yet', { hint: 'run `pixi run submit` first' });
+  const first = named.resubmitOf ? await readJobRecord(root, named.resubmitOf.cluster) : named;
+  const { rows } = await collectResults(root, first, (p) => displayPath(root, p));
+  const chosen = selectRows(rows, which);
+  if (chosen.length === 0) {
+    say(
+      `nothing to resubmit: no proc of job ${first.cluster} is ${[which.failed ? 'failed or removed' : null, which.held ? 'held' : null].filter(Boolean).join(' or ')} (by its newest outcome)`,
+    );
+    return 0;
+  }
+  const running = chosen.filter((r) => r.outcome === 'running' || r.outcome === 'idle');
+  if (running.length > 0)
+    throw new UserError(
+      `proc ${running.map((r) => r.proc).join(', ')} of job ${first.cluster} has not ended (${running[0]!.outcome})`,
+      {
+        hint: `wait for it (\`pixi run status ${first.cluster}\`) or remove it first`,
+      },
+    );
+
+  // The original file, up to its queue statement.
+  const submitPath = join(root, first.submitFile);
+  const statements = readSubmitStatements(submitPath, first.submitFile, false);
+  const queues = statements.filter((s) => s.kind === 'queue');
+  if (queues.length !== 1)
+    throw new UserError(`${first.submitFile} has ${queues.length} queue statements; resubmit needs exactly one`, {
+      hint: 'submit the procs again by hand with condor_submit',
+    });
+  const queue = queues[0]!;
+  if (statements.some((s) => s.line > queue.line))
+    throw new UserError(
+      `${first.submitFile} has commands after its queue statement; resubmit needs the queue statement last`,
+      {
+        file: first.submitFile,
+        line: queue.line,
+      },
+    );
+  const originals = chosen.map((r) => first.procs.find((p) => p.proc === r.proc)!);
+  const names = [...new Set(originals.flatMap((p) => Object.keys(p.vars ?? {})))];
+  const stateDir = join(root, STATE_DIR, 'resubmit');
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const tablePath = join(stateDir, `${first.cluster}-${stamp}.rows`);
+  const submitFile = join(stateDir, `${first.cluster}-${stamp}.sub`);
+  const table =
+    names.length > 0
+      ? tableText(
+          names,
+          originals.map((p) => p.vars ?? {}),
+        )
+      : null;
+  const queueText = table ? `queue ${names.join(', ')} from ${tablePath}` : `queue ${originals.length}`;
+  const procList = chosen.map((r) => r.proc).join(',');
+  const text = resubmitFileText(
+    readFileSync(submitPath, 'utf8'),
+    queue.line,
+    queueText,
+    `pixi run resubmit: procs ${procList} of job ${first.cluster} (${first.submitFile}), same values, same image`,
+  );
+  const relSubmit = relative(root, submitFile);
+  const submitId = newSubmitId();
+  const appendLines = [
+    ...(first.image ? [`container_image = docker://${first.image.reference}`] : []),
+    submitIdLine(submitId),
+  ];
+  const batchName = `${first.batchName}-again`;
+  const argv = ['condor_submit', relSubmit, ...appendLines.flatMap((l) => ['-append', l]), '-batch-name', batchName];
+
+  say(
+    `resubmitting ${chosen.length} proc${chosen.length === 1 ? '' : 's'} of job ${first.cluster}: ${chosen
+      .map(
+        (r) =>
+          `${r.proc} (${r.outcome}${
+            Object.keys(r.vars).length
+              ? `; ${Object.entries(r.vars)
+                  .map(([k, v]) => `${k}=${v}`)
+                  .join(' ')}`
+              : ''
+          })`,
+      )
+      .join(', ')}`,
+  );
+  if (first.image) say(`  image: ${first.image.reference} (as the first submission)`);
+  if (dryRun) {
+    say();
+    say(`${relSubmit} would end with:`);
+    say(`  ${queueText.replace(tablePath, relative(root, tablePath))}`);
+    if (table) for (const line of table.trimEnd().split('\n')) say(`    ${line}`);
+    say(`command: ${argv.map(shellQuote).join(' ')}`);
+    say('dry run: nothing was submitted');
+    return 0;
+  }
+  mkdirSync(stateDir, { recursive: true });
+  if (table) await writeFileAtomic(tablePath, table);
+  await writeFileAtomic(submitFile, text);
+  const plan = (cluster: number | null) =>
+    planSubmit(readSubmitStatements(submitFile, relSubmit, false), {
+      submitFile: relSubmit,
+      cwd: root,
+      cluster,
+      append: appendLines,
+      batchName,
+    });
+  const preview = plan(null);
+  if (preview.procs.length !== chosen.length)
+    throw new UserError(`the resubmit file reads as ${preview.procs.length} procs, not ${chosen.length}`, {
+      file: relSubmit,
+    });
+
+  const shell = new Shell();
+  const git = await gitInfo(shell, root);
+  say(`$ ${argv.map(shellQuote).join(' ')}`);
+  const signals = deferSignals();
+  let record: JobRecord;
+  try {
+    const submitted = await runCondorSubmit(
+      shell,
+      argv,
+      root,
+      submitId,
+      signals,
+      (l) => void process.stderr.write(`${l}\n`),
+    );
+    let procs = preview.procs;
+    try {
+      procs = plan(submitted.cluster).procs;
+    } catch {
+      // the preview's paths, with $(Cluster) unexpanded, are better than no record
+    }
+    record = {
+      version: 1,
+      cluster: submitted.cluster,
+      submitFile: relSubmit,
+      batchName,
+      submittedAt: new Date().toISOString(),
+      image: first.image,
+      gitRevision: git.revision,
+      command: argv,
+      procs: procs.map(procRecord),
+      resubmitOf: { cluster: first.cluster, procs: chosen.map((r) => r.proc) },
+    };
+    await writeJobRecord(root, record);
+  } finally {
+    signals.restore();
+  }
+  say(
+    `submitted job ${record.cluster} (${record.procs.length} proc${record.procs.length === 1 ? '' : 's'}), resubmitting procs ${procList} of job ${first.cluster}`,
+  );
+  if (which.held && chosen.some((r) => r.outcome === 'held'))
+    say(
+      `the held procs are still in the queue as ${chosen
+        .filter((r) => r.outcome === 'held')
+        .map((r) => r.ranAs)
+        .join(' ')}: \`condor_rm\` them when you no longer need them`,
+    );
+  if (signals.received) {
+    process.stderr.write(stillQueued(`stopped before watching (${signals.received})`, record.cluster));
+    return EXIT_INTERRUPTED;
+  }
+  if (booleanOption(parsed, 'no-wait')) {
+    if (settings.json)
+      process.stdout.write(
+        `${JSON.stringify({ cluster: record.cluster, resubmitOf: record.resubmitOf, watching: false }, null, 2)}\n`,
+      );
+    say(
+      `follow it with \`pixi run status ${record.cluster}\`; \`pixi run results ${first.cluster}\` shows every row's newest outcome`,
+    );
+    return 0;
+  }
+  say();
+  return watchJob({
+    root,
+    logs: record.procs.map((p) => p.log).filter((p): p is string => p !== null),
+    cluster: record.cluster,
+    procs: record.procs,
+    ...settings,
+    title: jobTitle(record),
+    referenceTime: Date.now(),
+    probe: queueProbe(shell, record.cluster, root),
+  });
+}
+
+function parseProcs(text: string): number[] {
+  const procs = text.split(',').map((p) => p.trim());
+  if (procs.some((p) => !/^\d+$/.test(p)))
+    throw new UsageError(`--procs ${text}: give proc numbers separated by commas, e.g. 3,7`);
+  return [...new Set(procs.map(Number))];
+}

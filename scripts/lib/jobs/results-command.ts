@@ -1,0 +1,139 @@
+// `pixi run results [CLUSTER]`: the results table of a submission (the latest by default): one
+// row per proc with its queue variables, outcome, exit code, wall time and metrics.json; printed,
+// written to results/<cluster>/results.csv (atomically), or as JSON; the best run by a metric;
+// the procs without metrics and why.
+import { join } from 'node:path';
+import { writeFileAtomic } from '../atomic-file.ts';
+import { booleanOption, stringOption, type CommandSpec, type ParsedCommand } from '../cli.ts';
+import { UsageError, UserError } from '../errors.ts';
+import { palette, colourEnabled } from '../term.ts';
+import { displayPath, findWorkspaceRoot } from '../workspace.ts';
+import { fit } from './format.ts';
+import { latestJobRecord, parseClusterArg, readJobRecord } from './job-store.ts';
+import { bestRow, collectResults, columnsOf, resultsCsv, type ResultRow } from './results.ts';
+
+export const RESULTS_SPEC: CommandSpec = {
+  usage: 'pixi run results [CLUSTER] [options]',
+  summary:
+    'One row per proc of a submission (the latest by default): its queue variables, outcome, exit code, wall time and every key of its metrics.json; written to results/<cluster>/results.csv.',
+  positionals: { names: 'CLUSTER', max: 1 },
+  options: {
+    best: {
+      type: 'string',
+      value: 'METRIC',
+      dashValue: true,
+      description: 'name the best run by this metrics.json key: largest, or smallest with a leading - (e.g. -loss)',
+    },
+    json: { type: 'boolean', description: 'print the rows as JSON instead of the table (the CSV is still written)' },
+    'dry-run': { type: 'boolean', description: 'print the table; do not write results/<cluster>/results.csv' },
+  },
+  epilog: [
+    'A proc that was submitted again with `pixi run resubmit` shows its newest outcome.',
+    '',
+    'exit codes: 0 every proc has metrics; 1 some procs have none (the table says why);',
+    '  2 bad command line, unknown job, or --best names no metric any proc has.',
+  ].join('\n'),
+};
+
+function formatValue(value: unknown): string {
+  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(5)));
+  return value === null || value === undefined ? '' : String(value);
+}
+
+function tableLines(rows: ResultRow[], best: ResultRow | null, width: number, cluster: number): string[] {
+  const { vars, metrics } = columnsOf(rows);
+  const header = ['PROC', ...vars, 'OUTCOME', 'EXIT', 'WALL', ...metrics];
+  const cells = rows.map((row) => [
+    row.ranAs === `${cluster}.${row.proc}` ? String(row.proc) : `${row.proc} (as ${row.ranAs})`,
+    ...vars.map((v) => row.vars[v] ?? ''),
+    row.outcome,
+    row.signal !== null ? `sig ${row.signal}` : formatValue(row.exitCode),
+    row.wallSeconds !== null ? `${row.wallSeconds}s` : '',
+    ...metrics.map((m) => formatValue(row.metrics?.[m])),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const line = (c: string[]): string =>
+    c
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  return [
+    fit(line(header), width),
+    ...cells.map((c, i) => fit(`${line(c)}${rows[i] === best ? '  ← best' : ''}`, width)),
+  ];
+}
+
+export async function runResults(parsed: ParsedCommand): Promise<number> {
+  const root = findWorkspaceRoot();
+  const arg = parsed.positionals[0];
+  const record = arg !== undefined ? await readJobRecord(root, parseClusterArg(arg)) : await latestJobRecord(root);
+  if (!record)
+    throw new UserError('no job has been submitted from this workspace yet', {
+      hint: 'run `pixi run submit` (or `submit --local`) first',
+    });
+  // A resubmission's results are its first submission's rows.
+  const first = record.resubmitOf && arg === undefined ? await readJobRecord(root, record.resubmitOf.cluster) : record;
+  const show = (path: string): string => displayPath(root, path);
+  const { rows, resubmissions } = await collectResults(root, first, show);
+  const bestSpec = stringOption(parsed, 'best');
+  const best = bestSpec ? bestRow(rows, bestSpec) : null;
+  if (bestSpec && !best) {
+    const { metrics } = columnsOf(rows);
+    throw new UsageError(
+      `no proc has a number for '${bestSpec.replace(/^[-+]/, '')}' in its metrics.json`,
+      metrics.length > 0 ? `the metrics are: ${metrics.join(', ')}` : 'no proc has a metrics.json yet',
+    );
+  }
+  const csvPath = join(root, 'results', String(first.cluster), 'results.csv');
+  const dryRun = booleanOption(parsed, 'dry-run');
+  if (!dryRun) await writeFileAtomic(csvPath, resultsCsv(rows));
+  const missing = rows.filter((r) => r.missing);
+
+  if (booleanOption(parsed, 'json')) {
+    const doc = {
+      cluster: first.cluster,
+      resubmissions: resubmissions.map((r) => r.cluster),
+      csv: dryRun ? null : show(csvPath),
+      columns: columnsOf(rows),
+      rows,
+      best: best && bestSpec ? { metric: bestSpec, proc: best.proc, ranAs: best.ranAs } : null,
+    };
+    process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    return missing.length > 0 ? 1 : 0;
+  }
+  const out = process.stdout;
+  const paint = palette(colourEnabled(out));
+  const say = (line = ''): void => void out.write(`${line}\n`);
+  const again =
+    resubmissions.length > 0
+      ? ` (newest outcome of each row; resubmitted as ${resubmissions.map((r) => r.cluster).join(', ')})`
+      : '';
+  say(paint.bold(`results of job ${first.cluster}: ${rows.length} proc${rows.length === 1 ? '' : 's'}${again}`));
+  for (const line of tableLines(rows, best, Math.max(out.columns || 160, 60), first.cluster)) say(line);
+  if (best && bestSpec) {
+    const key = bestSpec.replace(/^[-+]/, '');
+    const values = Object.entries(best.vars)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
+    say();
+    say(
+      paint.green(
+        `best by ${bestSpec.startsWith('-') ? 'lowest' : 'highest'} ${key}: proc ${best.proc}${values ? ` (${values})` : ''}, ${key} ${formatValue(best.metrics?.[key])}${best.ranAs !== `${first.cluster}.${best.proc}` ? `, ran as ${best.ranAs}` : ''}`,
+      ),
+    );
+  }
+  if (missing.length > 0) {
+    say();
+    say(paint.yellow(`${missing.length} proc${missing.length === 1 ? ' has' : 's have'} no metrics:`));
+    for (const row of missing) say(`  ${row.proc} (${row.ranAs}): ${row.missing}`);
+    const failed = missing.filter((r) => r.outcome === 'failed' || r.outcome === 'held' || r.outcome === 'removed');
+    if (failed.length > 0)
+      say(
+        paint.dim(
+          `  run them again: pixi run resubmit ${first.cluster} --failed${failed.some((r) => r.outcome === 'held') ? ' --held' : ''}`,
+        ),
+      );
+  }
+  say(dryRun ? paint.dim('dry run: results.csv not written') : `written: ${show(csvPath)}`);
+  return missing.length > 0 ? 1 : 0;
+}

@@ -1,0 +1,286 @@
+// One row per proc of a submission: its queue variables, how it ended, its wall time and every
+// key of its metrics.json, found where the submit file sent that proc's outputs (the record's
+// per-proc data from the planner: transfer_output_remaps, output_destination, initialdir).
+// Procs submitted again by `resubmit` show their newest outcome, from the newest record.
+import { readdirSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, isAbsolute, join, resolve } from 'node:path';
+import { JOBS_DIR, readJobRecord, type JobRecord, type ProcRecord } from './job-store.ts';
+import type { JobState } from './job-state.ts';
+import { holdHint } from './hold-hints.ts';
+import { track } from './tracker.ts';
+
+export const METRICS_FILE = 'metrics.json';
+/** A metrics.json larger than this is not a flat table of numbers: it is not read. */
+const METRICS_MAX_BYTES = 1 << 20;
+
+export type Outcome = 'completed' | 'failed' | 'held' | 'removed' | 'running' | 'idle' | 'suspended' | 'unknown';
+
+export interface ResultRow {
+  /** The proc number in the first submission. */
+  proc: number;
+  /** Where its newest outcome ran: `C.P` (another cluster after a resubmit). */
+  ranAs: string;
+  vars: Record<string, string>;
+  outcome: Outcome;
+  exitCode: number | null;
+  signal: number | null;
+  wallSeconds: number | null;
+  metrics: Record<string, string | number | boolean | null> | null;
+  /** Where metrics.json was looked for (the first candidate). */
+  metricsPath: string | null;
+  /** Why there are no metrics (null when there are). */
+  missing: string | null;
+}
+
+/** Every record in this workspace that resubmitted procs of `cluster` (oldest first). */
+export async function resubmissionsOf(root: string, cluster: number): Promise<JobRecord[]> {
+  let names: string[];
+  try {
+    names = readdirSync(join(root, JOBS_DIR));
+  } catch {
+    return [];
+  }
+  const found: JobRecord[] = [];
+  for (const name of names) {
+    const m = /^(\d+)\.json$/.exec(name);
+    if (!m || Number(m[1]) === cluster) continue;
+    try {
+      const record = await readJobRecord(root, Number(m[1]));
+      if (record.resubmitOf?.cluster === cluster) found.push(record);
+    } catch {
+      // an unreadable record does not hide the others
+    }
+  }
+  return found.sort((a, b) => a.submittedAt.localeCompare(b.submittedAt) || a.cluster - b.cluster);
+}
+
+/**
+ * Where the file a proc's sandbox names `name` (a transfer_output_files entry) lands on the
+ * access point, as HTCondor places outputs: its transfer_output_remaps target if it has one,
+ * relative to output_destination (a local path or file:// URL) or else the proc's initialdir;
+ * null when output_destination is a URL of another scheme (not on this machine).
+ */
+export function outputPlace(proc: ProcRecord, name: string): string | null {
+  const dir = outputDir(proc);
+  if (dir === null) return null;
+  const clean = name.replace(/\/+$/, '');
+  const target = proc.outputRemaps?.[clean] ?? basename(clean);
+  return isAbsolute(target) ? target : join(dir, target);
+}
+
+function outputDir(proc: ProcRecord): string | null {
+  const base = proc.outputDestination ?? null;
+  if (!base) return proc.iwd;
+  if (/^file:\/\//i.test(base)) return base.replace(/^file:\/\//i, '');
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(base)) return null;
+  return resolve(proc.iwd, base);
+}
+
+/** Where a proc's metrics.json may be: as a file brought back itself, or inside a folder brought back. */
+export function metricsCandidates(proc: ProcRecord): { paths: string[]; unreachable: string | null } {
+  if (outputDir(proc) === null)
+    return { paths: [], unreachable: `output_destination ${proc.outputDestination} is not on this machine` };
+  const names = proc.transferOutputFiles ?? [METRICS_FILE];
+  const paths: string[] = [];
+  const add = (path: string | null): void => {
+    if (path && !paths.includes(path)) paths.push(path);
+  };
+  // A remap of metrics.json itself wins, whatever the list says.
+  if (proc.outputRemaps?.[METRICS_FILE]) add(outputPlace(proc, METRICS_FILE));
+  for (const name of names) {
+    const clean = name.replace(/\/+$/, '');
+    if (basename(clean) === METRICS_FILE) add(outputPlace(proc, clean));
+    else if (!/\.[A-Za-z0-9]+$/.test(clean)) {
+      // A folder brought back whole (e.g. `outputs`): its metrics.json inside it.
+      const place = outputPlace(proc, clean);
+      if (place) add(join(place, METRICS_FILE));
+    }
+  }
+  // Nothing listed (every new file comes back): the sandbox's metrics.json.
+  if (paths.length === 0 && proc.transferOutputFiles === null) add(outputPlace(proc, METRICS_FILE));
+  return { paths, unreachable: null };
+}
+
+async function readMetrics(path: string): Promise<Record<string, string | number | boolean | null> | 'bad' | null> {
+  try {
+    const stats = statSync(path);
+    if (!stats.isFile() || stats.size > METRICS_MAX_BYTES) return 'bad';
+    const value: unknown = JSON.parse(await readFile(path, 'utf8'));
+    if (!value || typeof value !== 'object' || Array.isArray(value)) return 'bad';
+    const flat: Record<string, string | number | boolean | null> = {};
+    for (const [key, v] of Object.entries(value)) {
+      flat[key] =
+        v === null || typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean' ? v : JSON.stringify(v);
+    }
+    return flat;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? null : 'bad';
+  }
+}
+
+function outcomeOf(job: JobState | undefined): Outcome {
+  if (!job) return 'unknown';
+  if (job.state === 'completed') return job.exitCode === 0 && job.signal === null ? 'completed' : 'failed';
+  return job.state;
+}
+
+function whyMissing(outcome: Outcome, job: JobState | undefined, where: string | null): string {
+  switch (outcome) {
+    case 'held':
+      return `held (${holdHint(job?.holdCode ?? null, job?.holdSubcode ?? null, job?.holdReason ?? null).cause})`;
+    case 'failed':
+      return job?.signal != null ? `failed (killed by signal ${job.signal})` : `failed (exit ${job?.exitCode ?? '?'})`;
+    case 'removed':
+      return 'removed';
+    case 'running':
+    case 'suspended':
+      return 'still running';
+    case 'idle':
+      return 'not started yet';
+    case 'unknown':
+      return 'no event in its log yet';
+    default:
+      return where
+        ? `completed, but no ${METRICS_FILE} at ${where}`
+        : `completed, but its ${METRICS_FILE} is not brought back`;
+  }
+}
+
+/** The job's state per proc, from its logs, read once. */
+async function statesOf(record: JobRecord, root: string): Promise<Map<number, JobState>> {
+  const logs = record.procs.map((p) => p.log).filter((p): p is string => p !== null);
+  if (logs.length === 0) return new Map();
+  const { table } = await track({
+    logs,
+    cluster: record.cluster,
+    procs: record.procs.map((p) => p.proc),
+    once: true,
+    heldTimeoutMs: Infinity,
+    intervalMs: 0,
+    view: null,
+    title: '',
+    root,
+  });
+  const states = new Map<number, JobState>();
+  for (const job of table.list()) states.set(job.proc, job);
+  return states;
+}
+
+async function rowFor(
+  original: ProcRecord,
+  ranAs: { record: JobRecord; proc: ProcRecord },
+  job: JobState | undefined,
+  displayPath: (path: string) => string,
+): Promise<ResultRow> {
+  const outcome = outcomeOf(job);
+  const { paths, unreachable } = metricsCandidates(ranAs.proc);
+  let metrics: ResultRow['metrics'] = null;
+  let problem: string | null = null;
+  for (const path of paths) {
+    const read = await readMetrics(path);
+    if (read === 'bad') problem = `${displayPath(path)} is not a JSON object of values`;
+    else if (read) {
+      metrics = read;
+      break;
+    }
+  }
+  const wall =
+    job && job.startedAt !== null && job.endedAt !== null
+      ? (job.runMs + (job.runStart !== null ? job.endedAt - job.runStart : 0)) / 1000
+      : null;
+  return {
+    proc: original.proc,
+    ranAs: `${ranAs.record.cluster}.${ranAs.proc.proc}`,
+    vars: original.vars ?? ranAs.proc.vars ?? {},
+    outcome,
+    exitCode: job?.exitCode ?? null,
+    signal: job?.signal ?? null,
+    wallSeconds: wall !== null && Number.isFinite(wall) ? Math.round(wall) : null,
+    metrics,
+    metricsPath: paths[0] ?? null,
+    missing: metrics
+      ? null
+      : (unreachable ?? problem ?? whyMissing(outcome, job, paths[0] ? displayPath(paths[0]) : null)),
+  };
+}
+
+/** The rows of `record`, each with its newest outcome (a resubmission's, when there is one). */
+export async function collectResults(
+  root: string,
+  record: JobRecord,
+  displayPath: (path: string) => string,
+): Promise<{ rows: ResultRow[]; resubmissions: JobRecord[] }> {
+  const resubmissions = await resubmissionsOf(root, record.cluster);
+  const newest = new Map<number, { record: JobRecord; proc: ProcRecord }>();
+  for (const proc of record.procs) newest.set(proc.proc, { record, proc });
+  for (const again of resubmissions) {
+    const origins = again.resubmitOf?.procs ?? [];
+    for (const [i, proc] of again.procs.entries()) {
+      const origin = origins[i];
+      if (origin !== undefined && newest.has(origin)) newest.set(origin, { record: again, proc });
+    }
+  }
+  const states = new Map<number, Map<number, JobState>>();
+  for (const r of [record, ...resubmissions]) states.set(r.cluster, await statesOf(r, root));
+  const rows: ResultRow[] = [];
+  for (const proc of record.procs) {
+    const ranAs = newest.get(proc.proc)!;
+    rows.push(await rowFor(proc, ranAs, states.get(ranAs.record.cluster)?.get(ranAs.proc.proc), displayPath));
+  }
+  return { rows, resubmissions };
+}
+
+/** `accuracy` → the row with the largest; `-loss` → the smallest. Null when no row has it as a number. */
+export function bestRow(rows: ResultRow[], spec: string): ResultRow | null {
+  const lowest = spec.startsWith('-');
+  const key = spec.replace(/^[-+]/, '');
+  let best: ResultRow | null = null;
+  for (const row of rows) {
+    const value = row.metrics?.[key];
+    if (typeof value !== 'number' || !Number.isFinite(value)) continue;
+    const current = best?.metrics?.[key] as number | undefined;
+    if (current === undefined || (lowest ? value < current : value > current)) best = row;
+  }
+  return best;
+}
+
+/** The table's columns: proc, ran as, the queue variables, outcome, exit, wall, then every metric key seen. */
+export function columnsOf(rows: ResultRow[]): { vars: string[]; metrics: string[] } {
+  const vars: string[] = [];
+  const metrics: string[] = [];
+  for (const row of rows) {
+    for (const key of Object.keys(row.vars)) if (!vars.includes(key)) vars.push(key);
+    for (const key of Object.keys(row.metrics ?? {})) if (!metrics.includes(key)) metrics.push(key);
+  }
+  return { vars, metrics };
+}
+
+function csvField(value: unknown): string {
+  const text = value === null || value === undefined ? '' : String(value);
+  return /[",\r\n]|^\s|\s$/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** RFC 4180 CSV: one header line, one line per proc. */
+export function resultsCsv(rows: ResultRow[]): string {
+  const { vars, metrics } = columnsOf(rows);
+  const header = ['proc', 'ran_as', ...vars, 'outcome', 'exit_code', 'wall_s', ...metrics, 'note'];
+  const lines = [header.map(csvField).join(',')];
+  for (const row of rows) {
+    lines.push(
+      [
+        row.proc,
+        row.ranAs,
+        ...vars.map((v) => row.vars[v] ?? ''),
+        row.outcome,
+        row.signal !== null ? `signal ${row.signal}` : row.exitCode,
+        row.wallSeconds,
+        ...metrics.map((m) => row.metrics?.[m] ?? ''),
+        row.missing ?? '',
+      ]
+        .map(csvField)
+        .join(','),
+    );
+  }
+  return `${lines.join('\r\n')}\r\n`;
+}

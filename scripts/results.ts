@@ -1,0 +1,11 @@
+// `pixi run results [CLUSTER]`: one row per proc with its queue variables, outcome and
+// metrics.json; results/<cluster>/results.csv; the best run. See docs/results.md.
+import { parseOrHelp } from './lib/cli.ts';
+import { runMain } from './lib/main.ts';
+import { RESULTS_SPEC, runResults } from './lib/jobs/results-command.ts';
+
+await runMain(async (args) => {
+  const parsed = parseOrHelp(RESULTS_SPEC, args);
+  if (!parsed) return 0;
+  return runResults(parsed);
+});

@@ -1,0 +1,144 @@
+// A four-row sweep through the stand-in condor (real fixture event logs replayed per proc; one
+// row made to fail with a real `return value 1` log): the live lines carry each proc's row
+// values and progress, `results` finds every metrics.json where transfer_output_remaps sent it,
+// marks the failed row and names the best run, `resubmit --failed` submits only that row again
+// with the same values and the same pinned image, and `results` then shows all four complete.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runScript } from '../helpers/process.ts';
+import { eventLogDir } from '../condor/fixtures.ts';
+import { makeWorkspace, type Scenario, type TestWorkspace } from '../condor/workspace.ts';
+
+const FAST = ['--interval', '40'];
+const fixture = (name: string): string => join(eventLogDir, name);
+let ws: TestWorkspace;
+
+const SWEEP_SUB = `# a sweep: one proc per row of sweep.csv, each proc's outputs in results/<cluster>/<proc>/
+universe = vanilla
+executable = job/mnist_gpu.sh
+arguments = --lr $(lr) --seed $(seed)
+log = sweep_$(Cluster)_$(Process).log
+output = results/$(Cluster)/$(Process)/out.txt
+error = results/$(Cluster)/$(Process)/err.txt
+transfer_input_files = job/main.py, MNIST_data.tar.gz
+should_transfer_files = YES
+transfer_output_files = metrics.json
+transfer_output_remaps = "metrics.json = results/$(Cluster)/$(Process)/metrics.json"
+request_memory = 2GB
+queue lr, seed from sweep.csv
+`;
+
+const outputs = {
+  'results/$(Cluster)/$(Process)/metrics.json': '{"accuracy": 0.9$(Process), "loss": 0.$(Process)1, "device": "cuda"}',
+};
+
+function scenario(extra: Partial<Scenario> & Record<string, unknown> = {}): void {
+  ws.scenario({ mode: 'ok', log: fixture('chtc_hello_gpu_docker_gpu.log'), delayMs: 20, ...extra } as Scenario);
+}
+
+test.before.each(async () => {
+  ws = await makeWorkspace();
+  writeFileSync(join(ws.root, 'sweep.sub'), SWEEP_SUB);
+  writeFileSync(join(ws.root, 'sweep.csv'), '0.1, 1\n0.01, 1\n0.1, 2\n0.01, 2\n');
+});
+test.after.each(() => ws.cleanup());
+
+test('the sweep: row values and progress live, results with the failed row marked, resubmit --failed, all four complete', async () => {
+  // Row 2 replays a real log whose job exits 1 (htcanalyze_normal_log.log).
+  scenario({ procLogs: { 2: fixture('htcanalyze_normal_log.log') }, outputs, progress: true, delayMs: 250 });
+  const submit = await runScript('submit.ts', ['sweep.sub', ...FAST], { env: ws.env, timeoutMs: 60_000 });
+  assert.is(submit.code, 1, submit.stdout + submit.stderr);
+  assert.match(submit.stdout, /4242\.1 lr=0\.01 seed=1 · epoch \d+\/20 loss [\d.]+ acc [\d.]+ 1500 img\/s/);
+  assert.match(submit.stdout, /4242\.2 completed: exit 1/);
+  const record = JSON.parse(readFileSync(join(ws.root, '.pixi-condor', 'jobs', '4242.json'), 'utf8'));
+  assert.equal(record.procs[3].vars, { lr: '0.01', seed: '2' });
+  assert.equal(record.procs[3].outputRemaps, { 'metrics.json': 'results/4242/3/metrics.json' });
+  for (const proc of [0, 1, 3]) assert.ok(existsSync(join(ws.root, 'results', '4242', String(proc), 'metrics.json')));
+
+  const results = await runScript('results.ts', ['--best', 'accuracy'], { env: ws.env, timeoutMs: 30_000 });
+  assert.is(results.code, 1, 'one proc has no metrics');
+  const lines = results.stdout.split('\n');
+  assert.match(lines[1]!, /^PROC\s+lr\s+seed\s+OUTCOME\s+EXIT\s+WALL\s+accuracy\s+loss\s+device$/);
+  assert.match(lines[3]!, /^1\s+0\.01\s+1\s+completed\s+0\s+\d+s\s+0\.91\s+0\.11\s+cuda$/);
+  assert.match(lines[4]!, /^2\s+0\.1\s+2\s+failed\s+1\s+\d+s$/);
+  assert.match(lines[5]!, /^3 .*0\.93 .*← best$/);
+  assert.match(results.stdout, /best by highest accuracy: proc 3 \(lr=0\.01 seed=2\), accuracy 0\.93/);
+  assert.match(results.stdout, /1 proc has no metrics:\n {2}2 \(4242\.2\): failed \(exit 1\)/);
+  assert.match(results.stdout, /pixi run resubmit 4242 --failed/);
+  const csv = readFileSync(join(ws.root, 'results', '4242', 'results.csv'), 'utf8');
+  assert.is(csv.split('\r\n')[0], 'proc,ran_as,lr,seed,outcome,exit_code,wall_s,accuracy,loss,device,note');
+  assert.match(csv, /\r\n2,4242\.2,0\.1,2,failed,1,\d+,,,,failed \(exit 1\)\r\n/);
+  const lowest = await runScript('results.ts', ['--best', '-loss', '--json'], { env: ws.env, timeoutMs: 30_000 });
+  const doc = JSON.parse(lowest.stdout);
+  assert.equal(doc.best, { metric: '-loss', proc: 0, ranAs: '4242.0' });
+  assert.equal(
+    doc.rows.map((r: { outcome: string }) => r.outcome),
+    ['completed', 'completed', 'failed', 'completed'],
+  );
+
+  // --dry-run: the rows and the command, nothing submitted.
+  const dry = await runScript('resubmit.ts', ['--failed', '--dry-run'], { env: ws.env, timeoutMs: 30_000 });
+  assert.is(dry.code, 0, dry.stdout + dry.stderr);
+  assert.match(dry.stdout, /resubmitting 1 proc of job 4242: 2 \(failed; lr=0\.1 seed=2\)/);
+  assert.match(dry.stdout, /queue lr, seed from \.pixi-condor\/resubmit\/4242-.*\.rows\n {4}0\.1, 2\n/);
+  assert.is(ws.calls().filter((c) => c.tool === 'condor_submit').length, 1);
+
+  // Only that row again, now succeeding; the same pinned image.
+  scenario({ outputs });
+  const again = await runScript('resubmit.ts', ['--failed', ...FAST], { env: ws.env, timeoutMs: 60_000 });
+  assert.is(again.code, 0, again.stdout + again.stderr);
+  const submits = ws.calls().filter((c) => c.tool === 'condor_submit');
+  assert.is(submits.length, 2);
+  const [first, second] = submits.map((c) => c.argv);
+  const image = (argv: string[]) => argv.find((a) => a.startsWith('container_image = '));
+  assert.is(image(second!), image(first!), 'the same pinned image');
+  assert.match(second![0]!, /^\.pixi-condor\/resubmit\/4242-.*\.sub$/);
+  const resubmitted = JSON.parse(readFileSync(join(ws.root, '.pixi-condor', 'jobs', '4243.json'), 'utf8'));
+  assert.equal(resubmitted.resubmitOf, { cluster: 4242, procs: [2] });
+  assert.equal(
+    resubmitted.procs.map((p: { vars: unknown }) => p.vars),
+    [{ lr: '0.1', seed: '2' }],
+  );
+  const table = readdirSync(join(ws.root, '.pixi-condor', 'resubmit')).find((n) => n.endsWith('.rows'))!;
+  assert.is(readFileSync(join(ws.root, '.pixi-condor', 'resubmit', table), 'utf8'), '0.1, 2\n');
+
+  const after = await runScript('results.ts', ['4242', '--json'], { env: ws.env, timeoutMs: 30_000 });
+  assert.is(after.code, 0, after.stdout + after.stderr);
+  const final = JSON.parse(after.stdout);
+  assert.equal(
+    final.rows.map((r: { proc: number; ranAs: string; outcome: string; metrics: { accuracy: number } }) => [
+      r.proc,
+      r.ranAs,
+      r.outcome,
+      r.metrics.accuracy,
+    ]),
+    [
+      [0, '4242.0', 'completed', 0.9],
+      [1, '4242.1', 'completed', 0.91],
+      [2, '4243.0', 'completed', 0.9],
+      [3, '4242.3', 'completed', 0.93],
+    ],
+  );
+  assert.equal(final.resubmissions, [4243]);
+  const nothing = await runScript('resubmit.ts', ['4242', '--failed'], { env: ws.env, timeoutMs: 30_000 });
+  assert.match(nothing.stdout, /nothing to resubmit: no proc of job 4242 is failed or removed/);
+});
+
+test('results before the end: running and idle procs are said to be so; --best of an unknown metric is a usage error', async () => {
+  scenario({ delayMs: 5000, outputs });
+  const submit = await runScript('submit.ts', ['sweep.sub', '--no-wait'], { env: ws.env, timeoutMs: 30_000 });
+  assert.is(submit.code, 0, submit.stdout + submit.stderr);
+  const early = await runScript('results.ts', ['--json'], { env: ws.env, timeoutMs: 30_000 });
+  const doc = JSON.parse(early.stdout);
+  for (const row of doc.rows) assert.match(row.missing, /not started yet|still running|no event in its log yet/);
+  const bad = await runScript('results.ts', ['--best', 'f1'], { env: ws.env, timeoutMs: 30_000 });
+  assert.is(bad.code, 2);
+  assert.match(bad.stderr, /no proc has a number for 'f1' in its metrics\.json/);
+  const usage = await runScript('resubmit.ts', [], { env: ws.env, timeoutMs: 30_000 });
+  assert.is(usage.code, 2);
+  assert.match(usage.stderr, /--failed, --held or --procs/);
+});
+
+test.run();
