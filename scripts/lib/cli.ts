@@ -74,7 +74,7 @@ export function parseCommand(spec: CommandSpec, args: string[]): ParsedCommand {
       const arg = given[i]!;
       const opt = special.find(([name]) => arg === `--${name}`)?.[1];
       const next = given[i + 1];
-      if (opt?.dashValue && next !== undefined && next.startsWith('-') && next !== '--') {
+      if (opt?.dashValue && next?.startsWith('-') && next !== '--') {
         args.push(`${arg}=${next}`);
         i++;
       } else if (opt?.implicitValue !== undefined && !/^\d+$/.test(next ?? '')) args.push(arg, opt.implicitValue);
