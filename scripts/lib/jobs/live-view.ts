@@ -96,9 +96,20 @@ function jobNotes(jobs: JobState[], now: number, width: number, limit: number): 
           ),
         );
       }
-    } else if (job.state === 'idle' && job.starts === 0 && now - job.since > IDLE_NOTE_AFTER_MS) {
-      add(`${job.id} idle for ${formatDuration(now - job.since)}: ${idleHint(job.id)}`, '    ', 3);
     }
+  }
+  // Long idle waits: one note for them all (a sweep's queued procs would otherwise fill the view).
+  const waiting = jobs.filter((j) => j.state === 'idle' && j.starts === 0 && now - j.since > IDLE_NOTE_AFTER_MS);
+  if (waiting.length === 1 && lines.length < limit) {
+    const job = waiting[0]!;
+    add(`${job.id} idle for ${formatDuration(now - job.since)}: ${idleHint(job.id)}`, '    ', 3);
+  } else if (waiting.length > 1 && lines.length < limit) {
+    const longest = Math.max(...waiting.map((j) => now - j.since));
+    add(
+      `${waiting.length} procs idle for up to ${formatDuration(longest)} (${waiting[0]!.id} … ${waiting[waiting.length - 1]!.id}): ${idleHint(waiting[0]!.id)}`,
+      '    ',
+      3,
+    );
   }
   return lines;
 }
