@@ -153,8 +153,8 @@ def progress_line(epoch: int, epochs: int, loss: float, accuracy: float, images_
         "epoch": epoch,
         "epochs": epochs,
         "loss": finite_or_none(round(loss, 6)),
-        "accuracy": round(accuracy, 6),
-        "images_per_s": round(images_per_s, 1),
+        "accuracy": round(float(accuracy), 6),
+        "images_per_s": round(float(images_per_s), 1),
     }
     return f"{PROGRESS_MARKER} {json.dumps(fields, separators=(',', ':'), allow_nan=False)}"
 
