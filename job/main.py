@@ -332,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
             "resumes": resumes,
             "last": last,
             "device": device.type,
-            "torch": torch.__version__,
+            "torch": str(torch.__version__),  # a plain str: TorchVersion is no weights_only type
         }
         write_atomically(args.checkpoint, lambda handle: torch.save(state, handle))
 
@@ -408,7 +408,7 @@ def main(argv: list[str] | None = None) -> int:
         "wall_time_s": round(earlier_wall_s + time.monotonic() - started, 3),
         "resumes": resumes,
         "device": device.type,
-        "torch": torch.__version__,
+        "torch": str(torch.__version__),  # a plain str: TorchVersion is no weights_only type
         "train_images": len(train_set),
         "test_images": len(test_set),
         **hparams,

@@ -82,6 +82,7 @@ torchTest('an uninterrupted run trains, prints one progress line per epoch and w
   assert.is(result.code, 0, result.stdout + result.stderr);
   assert.match(result.stdout, /^# device: cpu /m);
   assert.not.match(result.stdout, /resumed/);
+  assert.match(result.stdout, /^# checkpoint: epoch 1 saved to a-ck\.pt$/m);
   const lines = progressLines(result.stdout);
   assert.is(lines.length, 2, result.stdout);
   lines.forEach((line, index) => {
@@ -120,16 +121,18 @@ torchTest('an uninterrupted run trains, prints one progress line per epoch and w
 });
 
 torchTest('a run that exits with the checkpoint code resumes and ends with the same weights', async () => {
+  // As HTCondor runs it: the same command line both times, the code from checkpoint_exit_code;
+  // saved by the clock, as the template does (--checkpoint-every-minutes), after epoch 1.
   const args = [...train, '--model-path', 'b.pt', '--metrics', 'b.json', '--checkpoint', 'b-ck.pt'];
-  // As HTCondor runs it: the same command line both times, the code from checkpoint_exit_code.
-  const first = await inImage([...args, '--checkpoint-exit', '85'], { PIXI_CONDOR_ALLOW_CPU: '1' });
+  args.push('--checkpoint-every-minutes', '0.0001', '--checkpoint-exit', '85');
+  const first = await inImage(args, { PIXI_CONDOR_ALLOW_CPU: '1' });
   assert.is(first.code, 85, first.stdout + first.stderr);
   assert.is(progressLines(first.stdout).length, 1, first.stdout);
   assert.ok(existsSync(join(work, 'b-ck.pt')), 'the checkpoint was written');
   assert.not.ok(existsSync(join(work, 'b.pt')), 'no model before the last epoch');
   copyFileSync(join(work, 'b-ck.pt'), join(work, 'b-epoch1.pt'));
 
-  const second = await inImage([...args, '--checkpoint-exit', '85'], { PIXI_CONDOR_ALLOW_CPU: '1' });
+  const second = await inImage(args, { PIXI_CONDOR_ALLOW_CPU: '1' });
   assert.is(second.code, 0, second.stdout + second.stderr);
   assert.match(second.stdout, /^# resumed from b-ck\.pt: 1 of 2 epochs done/m);
   const lines = progressLines(second.stdout);
@@ -144,10 +147,18 @@ torchTest('a run that exits with the checkpoint code resumes and ends with the s
     "assert sorted(a) == sorted(b) == sorted(e1), 'different tensor names'",
     "print('same' if all(torch.equal(a[k], b[k]) for k in a) else 'differ')",
     "print('epoch 2 changed the weights' if not all(torch.equal(a[k], e1[k]) for k in a) else 'epoch 2 changed nothing')",
+    // torch >= 2.6 loads with weights_only=True: every global in the pickle must be one it allows
+    // (a TorchVersion object slipped in once; this image's torch 1.13 would not have noticed).
+    'import pickletools, zipfile',
+    "z = zipfile.ZipFile('b-epoch1.pt')",
+    "pkl = z.read(next(n for n in z.namelist() if n.endswith('data.pkl')))",
+    "found = {arg for op, arg, _ in pickletools.genops(pkl) if op.name in ('GLOBAL', 'STACK_GLOBAL', 'INST')}",
+    "allowed = lambda g: g in ('collections OrderedDict', 'torch._utils _rebuild_tensor_v2') or (g.startswith('torch ') and g.endswith('Storage'))",
+    "print('globals: ' + (', '.join(sorted(g for g in found if not allowed(g))) or 'all allowed'))",
   ].join('\n');
   const compared = await inImage(['-c', compare], {}, 60_000);
   assert.is(compared.code, 0, compared.stdout + compared.stderr);
-  assert.equal(compared.stdout.trim().split('\n'), ['same', 'epoch 2 changed the weights']);
+  assert.equal(compared.stdout.trim().split('\n'), ['same', 'epoch 2 changed the weights', 'globals: all allowed']);
 });
 
 torchTest('a checkpoint of another run (another --lr) is refused with exit 2, not resumed', async () => {
