@@ -31,21 +31,19 @@ const work = mkdtempSync(join(tmpdir(), 'pc-train-'));
 let runs = 0;
 
 /** `python ARGS` in the torch image with `work` as /w, as this user, offline, within `timeoutMs`. */
-async function inImage(args: string[], env: Record<string, string> = {}, timeoutMs = 180_000): Promise<RunResult> {
+function inImage(args: string[], env: Record<string, string> = {}, timeoutMs = 180_000): Promise<RunResult> {
+  return commandInImage(['python', ...args], env, timeoutMs);
+}
+
+async function commandInImage(command: string[], env: Record<string, string>, timeoutMs: number): Promise<RunResult> {
   const name = `pc-job-train-${runId}-${++runs}`;
   const user = `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`;
   const envArgs = Object.entries({ HOME: '/tmp', ...env }).flatMap(([key, value]) => ['-e', `${key}=${value}`]);
   const result = await runCommand(
     'docker',
-    ['run', '--rm', '--name', name, '--label', label, '--network', 'none', '-u', user, ...envArgs].concat([
-      '-v',
-      `${work}:/w`,
-      '-w',
-      '/w',
-      image as string,
-      'python',
-      ...args,
-    ]),
+    ['run', '--rm', '--name', name, '--label', label, '--network', 'none', '-u', user, ...envArgs]
+      .concat(['-v', `${work}:/w`, '-w', '/w', image as string])
+      .concat(command),
     { timeoutMs },
   );
   // Killing the docker CLI at the time limit leaves its container running: remove it by name.
@@ -184,5 +182,29 @@ torchTest('without CUDA and without --allow-cpu it exits 3 with a hint', async (
   assert.not.match(result.stderr, /Traceback/);
   assert.not.ok(existsSync(join(work, 'd.pt')));
 });
+
+torchTest(
+  "job/mnist_gpu.sh in the image: unpacks the archive, trains with the submit file's flags, exits 0",
+  async () => {
+    // The job as HTCondor starts it, in a sandbox holding only what transfer_input_files sends;
+    // a stand-in for the entrypoint build-image writes (pixi's shell hook, then `exec "$@"`).
+    const script = [
+      'set -e',
+      'mkdir sandbox && cp main.py sandbox/ && tar -czf sandbox/MNIST_data.tar.gz data',
+      'printf \'export PIXI_CONDOR_ACTIVATED=1\\nexec "$@"\\n\' > entrypoint.sh',
+      'cd sandbox',
+      'PIXI_CONDOR_ENTRYPOINT=/w/entrypoint.sh bash /w/mnist_gpu.sh 0 --epochs 1 --batch-size 32 --checkpoint-every-minutes 60 --checkpoint-exit 85',
+    ].join('\n');
+    copyFileSync(join(repoRoot, 'job', 'mnist_gpu.sh'), join(work, 'mnist_gpu.sh'));
+    const result = await commandInImage(['bash', '-c', script], { PIXI_CONDOR_ALLOW_CPU: '1' }, 180_000);
+    assert.is(result.code, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /^# Job 0 running on /m);
+    assert.match(result.stdout, /^# Unpacking MNIST_data\.tar\.gz$/m);
+    assert.is(progressLines(result.stdout).length, 1, result.stdout);
+    for (const output of ['mnist_cnn.pt', 'metrics.json']) {
+      assert.ok(existsSync(join(work, 'sandbox', output)), `${output} in the sandbox (transfer_output_files)`);
+    }
+  },
+);
 
 test.run();
