@@ -81,7 +81,8 @@ test('held: reason, code and hint, then exit 2 when the hold outlasts --held-tim
 });
 
 test('removed: `cancel` says what it removes, condor_rm runs, submit ends with exit 2', async () => {
-  ws.scenario({ mode: 'ok', log: fixture('chtc_pytorch_cnn_docker_gpu.log'), delayMs: 300 });
+  // cancel reads the log first (an ended job is not removed): the job runs long enough for it to start.
+  ws.scenario({ mode: 'ok', log: fixture('chtc_pytorch_cnn_docker_gpu.log'), delayMs: 1000 });
   const submit = startScript('submit.ts', FAST, ws.env);
   await submit.waitFor(/running on/);
   const cancel = await runScript('cancel.ts', [], { env: ws.env, timeoutMs: 20_000 });
