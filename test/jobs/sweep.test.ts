@@ -5,8 +5,9 @@
 // with the same values and the same pinned image, and `results` then shows all four complete.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { repoRoot } from '../helpers/paths.ts';
 import { runScript } from '../helpers/process.ts';
 import { eventLogDir } from '../condor/fixtures.ts';
 import { makeWorkspace, type Scenario, type TestWorkspace } from '../condor/workspace.ts';
@@ -124,6 +125,30 @@ test('the sweep: row values and progress live, results with the failed row marke
   assert.equal(final.resubmissions, [4243]);
   const nothing = await runScript('resubmit.ts', ['4242', '--failed'], { env: ws.env, timeoutMs: 30_000 });
   assert.match(nothing.stdout, /nothing to resubmit: no proc of job 4242 is failed or removed/);
+});
+
+test("the template's own sweep (mnist_sweep.sub, sweep.csv) unchanged: six rows, each proc's outputs in results/<cluster>/<proc>/", async () => {
+  for (const name of ['mnist_sweep.sub', 'sweep.csv']) copyFileSync(join(repoRoot, name), join(ws.root, name));
+  scenario({ procLogs: { 4: fixture('htcanalyze_abnormal_termination.log') }, outputs });
+  const submit = await runScript('submit.ts', ['mnist_sweep.sub', ...FAST], { env: ws.env, timeoutMs: 60_000 });
+  assert.is(submit.code, 1, submit.stdout + submit.stderr);
+  const results = await runScript('results.ts', ['--best', '-loss', '--json'], { env: ws.env, timeoutMs: 30_000 });
+  const doc = JSON.parse(results.stdout);
+  assert.equal(doc.columns.vars, ['lr', 'seed']);
+  assert.equal(
+    doc.rows.map((r: { vars: Record<string, string>; outcome: string }) => [r.vars.lr, r.vars.seed, r.outcome]),
+    [
+      ['0.5', '1', 'completed'],
+      ['0.5', '2', 'completed'],
+      ['1.0', '1', 'completed'],
+      ['1.0', '2', 'completed'],
+      ['2.0', '1', 'failed'],
+      ['2.0', '2', 'completed'],
+    ],
+  );
+  assert.match(doc.rows[4].missing, /failed \(killed by signal 11\)/);
+  assert.is(doc.rows[5].metricsPath, join(ws.root, 'results', '4242', '5', 'metrics.json'));
+  assert.equal(doc.best, { metric: '-loss', proc: 0, ranAs: '4242.0' });
 });
 
 test('results before the end: running and idle procs are said to be so; --best of an unknown metric is a usage error', async () => {
