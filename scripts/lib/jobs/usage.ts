@@ -154,11 +154,11 @@ export function usageLines(summary: UsageSummary): string[] {
   const parts: string[] = [];
   if (summary.peakMemoryMb !== null)
     parts.push(
-      `peak memory ${summary.peakMemoryMb} MB of ${summary.memoryRequestMb ?? '?'} requested${summary.memoryRequestMb !== null && summary.peakMemoryMb > summary.memoryRequestMb ? ' (over)' : ''}`,
+      `peak memory ${summary.peakMemoryMb} MB${summary.memoryRequestMb !== null ? ` of ${summary.memoryRequestMb} requested${summary.peakMemoryMb > summary.memoryRequestMb ? ' (over)' : ''}` : ''}`,
     );
   if (summary.peakDiskKb !== null)
     parts.push(
-      `peak disk ${Math.ceil(summary.peakDiskKb / 1024)} MB of ${summary.diskRequestKb !== null ? Math.ceil(summary.diskRequestKb / 1024) : '?'} requested`,
+      `peak disk ${Math.ceil(summary.peakDiskKb / 1024)} MB${summary.diskRequestKb !== null ? ` of ${Math.ceil(summary.diskRequestKb / 1024)} requested` : ''}`,
     );
   if (parts.length > 0) lines.push(`  ${parts.join(', ')}`);
   const { requestMemory, requestDisk } = summary.suggest;
