@@ -5,7 +5,7 @@
 // statement, then `queue <vars> from <table of those rows>` (`queue N` when it has no
 // variables), written under .pixi-condor/resubmit/; condor_submit still runs in the workspace
 // root, so every relative path in it means what it meant the first time.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { writeFileAtomic } from '../atomic-file.ts';
 import { booleanOption, stringOption, type CommandSpec, type ParsedCommand } from '../cli.ts';
@@ -14,7 +14,6 @@ import { gitInfo } from '../git.ts';
 import { Shell, shellQuote } from '../shell.ts';
 import { deferSignals, newSubmitId, runCondorSubmit, submitIdLine } from '../submit/condor-submit.ts';
 import { planSubmit, procRecord, readSubmitStatements } from '../submit-language/submit-plan.ts';
-import { readFileSync } from 'node:fs';
 import { STATE_DIR, displayPath, findWorkspaceRoot } from '../workspace.ts';
 import { latestJobRecord, parseClusterArg, readJobRecord, writeJobRecord, type JobRecord } from './job-store.ts';
 import { queueProbe } from './queue-probe.ts';
