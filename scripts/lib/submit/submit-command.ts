@@ -76,6 +76,9 @@ export async function runSubmit(parsed: ParsedCommand): Promise<number> {
   const plan = (cluster: number | null) =>
     planSubmit(statements, { submitFile, cwd: root, cluster, append: appendLines, batchName });
   const preview = plan(null);
+  // What condor_submit would warn about, and the file's own `warning :` lines (sublang).
+  for (const w of preview.warnings)
+    say(paint.yellow(`${w.file}${w.line === undefined ? '' : `:${w.line}`}: warning: ${w.message}`));
 
   const checks = await runPreflight({ root, config, record, procs: preview.procs, dryRun });
   for (const line of formatChecklist(checks, paint)) say(line);

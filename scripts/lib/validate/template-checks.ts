@@ -10,7 +10,14 @@ import { UserError } from '../errors.ts';
 import { CONFIG_DEFAULTS, displayPath, templateConfig, type TemplateConfig } from '../workspace.ts';
 import { dockerfileArgs, type DockerArg } from './dockerfile-args.ts';
 import type { EnvironmentView, ManifestModel, PlatformEntry } from './manifest-model.ts';
-import { imageRepository, locateEntry, readSubmitFile, type SubmitCommands, type SubmitSource } from './submit-file.ts';
+import {
+  checkJobLength,
+  imageRepository,
+  locateEntry,
+  readSubmitFile,
+  type SubmitCommands,
+  type SubmitSource,
+} from './submit-file.ts';
 import { cudaMajorMinor, formatCuda, pinVersionText, sameCuda } from './cuda-version.ts';
 import { asStringList, isTable } from './text.ts';
 import type { IssueList } from './types.ts';
@@ -324,6 +331,8 @@ async function checkSubmitFile(
   }
 
   checkLocalInputs(context, source, submitName, universe);
+  const jobLength = checkJobLength(source);
+  if (jobLength) issues.warning({ file: submitName, pointer: '', ...jobLength });
 
   if (image) {
     const found = imageRepository(image.value);
@@ -377,6 +386,18 @@ function checkLocalInputs(
       hint: error.hint ?? 'fix the submit file so `pixi run submit` can plan its jobs',
     });
     return;
+  }
+  // What condor_submit would warn about, and the file's own `warning :` statements (sublang).
+  for (const warning of plan.warnings) {
+    issues.warning({
+      file: warning.file,
+      pointer: '',
+      line: warning.line ?? 1,
+      column: 1,
+      rule: warning.rule,
+      message: warning.message,
+      hint: warning.hint ?? 'condor_submit reads the file this way; see docs/submit.md',
+    });
   }
   if (universe !== 'container' && plan.procs.every((proc) => !proc.executable)) {
     issues.error({
