@@ -100,7 +100,6 @@ test('shell = command: /bin/sh -c in place of executable/arguments, not transfer
     ['/bin/sh', ['-c', 'python train.py --lr 0.01 | tee log.txt'], false, 'python train.py --lr 0.01 | tee log.txt'],
   );
   assert.equal([p.classAd.Cmd, p.classAd.TransferExecutable], ['"/bin/sh"', 'false']);
-  assert.equal(p.queueVars, { lr: '0.01' });
   assert.equal(localInputs(planned), [], 'the shell runs on the execute point; nothing local to check');
   assert.equal(
     planned.warnings.filter((w) => w.rule === 'submit/unused-line').map((w) => w.line),

@@ -29,8 +29,6 @@ export interface ProcSpec extends ProcRecord {
    * not transferred, and `arguments` is `['-c', command]`.
    */
   shell: string | null;
-  /** The queue variables of this proc's item (`queue lr, seed from sweep.csv`), as condor_submit sets them. */
-  queueVars: Record<string, string>;
   /** Job-ad attributes as condor_submit writes them (values in ClassAd syntax). */
   classAd: Record<string, string>;
 }
@@ -73,6 +71,7 @@ const SUPPORTED_UNIVERSES = new Set(['vanilla', 'container', 'docker']);
 /** Commands and the other names condor_submit accepts for them (job-ad attribute names too). */
 const ALIASES: Record<string, string[]> = {
   executable: ['executable'],
+  shell: ['shell'],
   arguments: ['arguments', 'args'],
   arguments2: ['arguments2'],
   initialdir: ['initialdir', 'initial_dir', 'iwd'],
@@ -94,7 +93,6 @@ const ALIASES: Record<string, string[]> = {
   request_disk: ['request_disk', 'requestdisk'],
   request_gpus: ['request_gpus', 'requestgpus'],
   hold: ['hold'],
-  shell: ['shell'],
 };
 
 interface Assignment {
@@ -494,7 +492,6 @@ function planStatements(
           }
         };
         const spec = procSpec(proc, command, table, scope, options);
-        spec.queueVars = { ...row.values };
         if (!SUPPORTED_UNIVERSES.has(spec.universe)) {
           throw submitError(
             `universe '${shownText(spec.universe)}' is not supported: pixi-condor submits vanilla, container and docker universe jobs`,
@@ -648,7 +645,6 @@ function procSpec(
     containerImage,
     transferExecutable,
     shell,
-    queueVars: {},
     classAd: ad,
   };
 }
