@@ -70,7 +70,7 @@ test("error : stops with the author's own message (macros expanded), also inside
   assert.is(stopped.line, 3);
   // The branch not taken is not read.
   assert.is(plan(`${exe}if !defined DATA\n  error : needed\nendif\nqueue`, { defines: { DATA: 'x' } }).procs.length, 1);
-  const warned = plan(`${exe}warning : this file is for testing only\nerror 3 : \nqueue`.replace('error 3 : \n', ''));
+  const warned = plan(`${exe}warning : this file is for testing only\nqueue`);
   assert.equal(
     warned.warnings.map((w) => [w.rule, w.message, w.line]),
     [['submit/warning-statement', 'this file is for testing only', 2]],
@@ -105,6 +105,16 @@ test('shell = command: /bin/sh -c in place of executable/arguments, not transfer
     planned.warnings.filter((w) => w.rule === 'submit/unused-line').map((w) => w.line),
     [1, 2],
   );
+});
+
+test('HTCondor\'s own shell job (test_clean_output_failure.py): /bin/sh -c "cat input.txt", input.txt still a local input', () => {
+  const planned = plan(readFileSync(fixture('htcondor_test_clean_output_failure_shell.sub'), 'utf8'));
+  assert.equal([planned.procs[0]!.executable, planned.procs[0]!.arguments], ['/bin/sh', ['-c', 'cat input.txt']]);
+  assert.equal(
+    localInputs(planned).map((i) => [i.command, i.entry]),
+    [['transfer_input_files', 'input.txt']],
+  );
+  assert.equal(planned.warnings, [], 'LeaveJobInQueue is an attribute alias condor_submit reads');
 });
 
 test('a command condor_submit does not know is reported as its "unused line" warning; known commands, +attrs and used macros are not', () => {
