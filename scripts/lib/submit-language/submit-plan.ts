@@ -250,6 +250,8 @@ function planStatements(
   const table = new Map<string, Assignment>();
   const warnings: SubmitWarning[] = [];
   const warnedCredentials = new Set<string>();
+  // The statement being read (or the assignment being expanded), for warnings raised inside macros.
+  const at: { file: string; line: number | undefined } = { file, line: undefined };
   let seq = 0;
   const assign = (key: string, raw: string, source = file, line?: number, append = '', remove = false): void => {
     const lower = key.toLowerCase();
@@ -284,7 +286,8 @@ function planStatements(
       warnings.push({
         rule: 'submit/credential-in-job',
         message: `${written} puts a credential into the job: condor_submit writes it into the job ad, which everyone who can run condor_q may read`,
-        file,
+        file: at.file,
+        line: at.line,
         hint: 'do not pass registry tokens to jobs; pixi-condor shows it as ' + MASK,
       });
     }
@@ -338,6 +341,8 @@ function planStatements(
 
   const walk = (list: Statement[], source: string, depth: number): void => {
     for (const statement of list) {
+      at.file = source;
+      at.line = statement.line;
       try {
         if (statement.kind === 'if') {
           const on = active() && evaluate(statement.condition, source, statement.line);
@@ -483,6 +488,8 @@ function planStatements(
             if (hit && (!best || hit.seq > best.seq)) best = hit;
           }
           if (best === undefined) return undefined;
+          at.file = best.source;
+          at.line = best.line;
           try {
             return expandMacros(best.value, scope).trim();
           } catch (error) {
