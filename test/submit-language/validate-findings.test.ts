@@ -63,4 +63,20 @@ test('submit/job-length: a GPU job without +GPUJobLength, +JobDurationCategory o
   }
 });
 
+test('submit-file naming /dev/zero or a directory is one finding, found without reading it', async () => {
+  const ws = tempWorkspace();
+  try {
+    for (const target of ['/dev/zero', 'job']) {
+      ws.edit('pixi.toml', /submit-file = "[^"]*"/, `submit-file = "${target}"`);
+      const started = Date.now();
+      const report = await validateWorkspace({ root: ws.root, saveCache: false });
+      const [hit] = byRule(report, 'template/submit-file-missing');
+      assert.match(hit?.message ?? '', /not a regular file|directory/, summary(report));
+      assert.ok(Date.now() - started < 10_000);
+    }
+  } finally {
+    ws.remove();
+  }
+});
+
 test.run();

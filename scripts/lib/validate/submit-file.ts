@@ -4,6 +4,7 @@
 // assignment of a key wins, keys are case-insensitive, `+Attr` and `MY.Attr` are one key.
 // Columns are found on the physical line where a value or entry is written.
 import { parseSubmitText, type AssignStatement, type Statement } from '../submit-language/submit-file.ts';
+import { BoundedReadError, MAX_SUBMIT_FILE_BYTES, readBoundedText } from '../submit-language/submit-source.ts';
 
 export interface SubmitEntry {
   /** Lower-cased key; `+Attr` and `MY.Attr` are both `+attr`. */
@@ -21,6 +22,19 @@ export interface SubmitSource {
   commands: SubmitCommands;
   /** The file's physical lines, to place findings. */
   lines: string[];
+}
+
+/**
+ * The submit file's text, bounded as the submit reader bounds it (a regular file of at most
+ * 4 MiB: `submit-file = "/dev/zero"` must not hang validate); null when it does not exist.
+ */
+export function readSubmitFileText(path: string): { text: string } | { missing: true } | { problem: string } {
+  try {
+    return { text: readBoundedText(path, MAX_SUBMIT_FILE_BYTES) };
+  } catch (error) {
+    if (!(error instanceof BoundedReadError)) throw error;
+    return error.problem === 'missing' ? { missing: true } : { problem: error.message };
+  }
 }
 
 /** Throws the parser's UserError (file and line) for a line the submit language does not allow. */

@@ -15,6 +15,7 @@ import {
   imageRepository,
   locateEntry,
   readSubmitFile,
+  readSubmitFileText,
   type SubmitCommands,
   type SubmitSource,
 } from './submit-file.ts';
@@ -83,9 +84,19 @@ export async function checkTemplate(context: TemplateContext): Promise<void> {
       hint: 'restore it from the template, or point [tool.pixi-condor] dockerfile at yours',
     });
   }
-  const submitText = await readOptional(context.root, config.submitFile);
+  // Bounded like the submit reader: a FIFO, device or huge file is refused, never read (sublang).
+  const submitRead = readSubmitFileText(resolve(context.root, config.submitFile));
+  const submitText = 'text' in submitRead ? submitRead.text : null;
   const submitName = displayPath(context.root, resolve(context.root, config.submitFile));
-  if (submitText === null) {
+  if ('problem' in submitRead) {
+    issues.error({
+      file: manifestFile,
+      pointer: `${CONFIG_POINTER}/submit-file`,
+      rule: 'template/submit-file-missing',
+      message: `the submit file '${config.submitFile}' ${submitRead.problem}`,
+      hint: 'point [tool.pixi-condor] submit-file at a submit file',
+    });
+  } else if (submitText === null) {
     issues.error({
       file: manifestFile,
       pointer: `${CONFIG_POINTER}/submit-file`,
