@@ -17,8 +17,8 @@ test('submit --dry-run shows warning : lines and masks $ENV(REGISTRY_TOKEN) and 
     writeFileSync(
       sub,
       readFileSync(sub, 'utf8').replace(
-        'arguments = $(Process)',
-        'include : creds.env\nwarning : a test of the warning statement\narguments = $(Process) --token $ENV(REGISTRY_TOKEN) $(REGISTRY_TOKEN)',
+        /\nqueue 1\s*$/,
+        '\ninclude : creds.env\nwarning : a test of the warning statement\narguments = $(Process) --token $ENV(REGISTRY_TOKEN) $(REGISTRY_TOKEN)\nqueue 1\n',
       ),
     );
     const env = { ...ws.env, REGISTRY_TOKEN: TOKEN };

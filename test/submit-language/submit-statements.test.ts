@@ -200,6 +200,22 @@ test('HTCondor\'s own queueitemfrom tests: a file and an inline list give "Eat F
   }
 });
 
+test("the template's sweep (mnist_sweep.sub, sweep.csv) reads one proc per row with its values and no warning", () => {
+  const planned = planSubmit(readSubmitStatements(join(repoRoot, 'mnist_sweep.sub'), 'mnist_sweep.sub'), {
+    submitFile: 'mnist_sweep.sub',
+    cwd: repoRoot,
+    cluster: 9,
+  });
+  const rows = readFileSync(join(repoRoot, 'sweep.csv'), 'utf8').trim().split(/\r?\n/);
+  assert.is(planned.procs.length, rows.length);
+  assert.equal(planned.warnings, []);
+  for (const [i, row] of rows.entries()) {
+    const [lr, seed] = row.split(',').map((v) => v.trim());
+    const args = planned.procs[i]!.arguments;
+    assert.equal([args[args.indexOf('--lr') + 1], args[args.indexOf('--seed') + 1]], [lr, seed], row);
+  }
+});
+
 test('split_item: first comma/space/tab, whitespace trimmed, the last variable takes the rest, quotes mean nothing, US wins', () => {
   assert.equal(splitItem('x1, -a 1', 2), ['x1', '-a 1']);
   assert.equal(splitItem('  a  b c ', 2), ['a', 'b c']);

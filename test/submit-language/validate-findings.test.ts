@@ -47,7 +47,10 @@ test('warning : and an unknown command are warnings at their line; error : is an
 test('submit/job-length: a GPU job without +GPUJobLength, +JobDurationCategory or checkpoint_exit_code', async () => {
   const ws = tempWorkspace();
   try {
+    // The template declares all three; take them out (its arguments still name the checkpoint code).
     ws.edit(SUB, '+GPUJobLength = "short"', '');
+    ws.edit(SUB, '+JobDurationCategory = "Medium"', '');
+    ws.edit(SUB, /^checkpoint_exit_code = 85$/m, '');
     const report = await validateWorkspace({ root: ws.root, saveCache: false });
     const [hit] = byRule(report, 'submit/job-length');
     assert.ok(hit, summary(report));
