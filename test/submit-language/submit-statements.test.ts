@@ -170,6 +170,13 @@ test('the template submit file and every command the job helper may add read wit
   );
 });
 
+test("function macros: only HTCondor's names are functions; $Other(…) is text as condor_submit leaves it; $STRING/$EVAL refused", () => {
+  const p = plan(`${exe}x = 1\narguments = $HOME(a) $(x) $FN(SUBMIT_FILE) $Fn(SUBMIT_FILE)\nqueue`).procs[0]!;
+  assert.equal(p.arguments, ['$HOME(a)', '1', 'job', 'job']);
+  assert.match(failure(() => plan(`${exe}arguments = $STRING(x)\nqueue`)).message, /ClassAd/);
+  assert.match(failure(() => plan(`${exe}arguments = $EVAL(1+1)\nqueue`)).message, /ClassAd/);
+});
+
 test('include forms: ifexist, a missing file, a command, a non-regular file; use is refused; -Attr removes; += appends', () => {
   assert.is(plan(`${exe}include ifexist : nowhere.inc\nqueue`).procs.length, 1);
   assert.match(failure(() => plan(`${exe}include : nowhere.inc\nqueue`)).message, /nowhere\.inc does not exist/);

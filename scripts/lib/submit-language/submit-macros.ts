@@ -36,6 +36,24 @@ interface Budget {
   lookups: number;
 }
 
+const FUNCTIONS = new Set([
+  'ENV',
+  'RANDOM_CHOICE',
+  'RANDOM_INTEGER',
+  'CHOICE',
+  'SUBSTR',
+  'INT',
+  'REAL',
+  'STRING',
+  'EVAL',
+  'BASENAME',
+  'DIRNAME',
+]);
+
+function isFunctionName(name: string): boolean {
+  return FUNCTIONS.has(name) || /^F[fpdnxbqauwFPDNXBQAUW]*$/.test(name);
+}
+
 /** Index of the `)` closing the `(` at `open`, or -1. */
 function closing(text: string, open: number): number {
   let depth = 0;
@@ -72,7 +90,10 @@ export function expandMacros(text: string, scope: MacroScope, depth = 0, budget:
       i = stop;
       continue;
     }
-    const fn = /^\$([A-Za-z_]+)\(/.exec(text.slice(dollar, dollar + 40));
+    // Only HTCondor's own function names are functions (config.cpp is_special_config_macro ~2691);
+    // any other `$Name(` is text, as condor_submit leaves it.
+    const candidate = /^\$([A-Za-z_]+)\(/.exec(text.slice(dollar, dollar + 40));
+    const fn = candidate && isFunctionName(candidate[1]!) ? candidate : null;
     const open = fn ? dollar + fn[1]!.length + 1 : text[dollar + 1] === '(' ? dollar + 1 : -1;
     if (open < 0) {
       out += '$'; // a lone `$` is text (e.g. `$CondorVersion: ...$` in DAGMan arguments)
@@ -119,8 +140,8 @@ function named(arg: string, scope: MacroScope, depth: number, budget: Budget): s
 }
 
 function callFunction(name: string, inner: string, scope: MacroScope, depth: number, budget: Budget): string {
-  if (/^F[fpdnxbqauw]*$/.test(name))
-    return fileFunction(name.slice(1), named(inner.trim(), scope, depth, budget), scope);
+  if (/^F[fpdnxbqauwFPDNXBQAUW]*$/.test(name))
+    return fileFunction(name.slice(1).toLowerCase(), named(inner.trim(), scope, depth, budget), scope);
   switch (name) {
     case 'ENV': {
       const colon = inner.indexOf(':');
@@ -162,6 +183,11 @@ function callFunction(name: string, inner: string, scope: MacroScope, depth: num
       const n = Number(length);
       return n < 0 ? value.slice(from, Math.max(from, value.length + n)) : value.slice(from, from + n);
     }
+    case 'STRING':
+    case 'EVAL':
+      throw new MacroError(
+        `$${name}() evaluates a ClassAd expression when condor_submit runs; pixi-condor does not evaluate ClassAds`,
+      );
     case 'RANDOM_CHOICE':
     case 'RANDOM_INTEGER':
       throw new MacroError(`$${name}() picks at random when condor_submit runs, so pixi-condor cannot know the value`);
