@@ -19,7 +19,7 @@ test('180 generated submit files (30 per class): no crash, no hang, no credentia
   assert.is(run.code, 0, run.stderr.slice(0, 2000));
   const result = JSON.parse(run.stdout) as FuzzResult;
   console.log(
-    `  submit-language fuzz: ${result.cases} cases (${CLASSES.map((c) => `${c} ${result.byClass[c]}`).join(', ')}); ${result.plans} planned, ${result.userErrors} refused, slowest ${result.slowestMs} ms`,
+    `  submit-language fuzz: ${result.cases} cases (${CLASSES.map((c) => `${c} ${result.byClass[c]}`).join(', ')}); ${result.plans} planned, ${result.userErrors} refused, slowest ${result.slowestMs} ms (${result.slowestClass})`,
   );
   assert.is(result.cases, 180);
   assert.equal(result.crashes, []);

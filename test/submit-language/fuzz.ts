@@ -28,10 +28,11 @@ export interface FuzzResult {
   crashes: string[];
   leaks: string[];
   slowestMs: number;
+  slowestClass: FuzzClass | null;
 }
 
 const TOKEN = `ghp_${'Q7'.repeat(18)}`;
-const SLOW_MS = 3000;
+const SLOW_MS = 10_000;
 
 type Rand = () => number;
 const pick = <T>(r: Rand, list: readonly T[]): T => list[randomInt(r, 0, list.length - 1)]!;
@@ -166,6 +167,7 @@ export function fuzzSubmitLanguage(seed: number, cases: number): FuzzResult {
     crashes: [],
     leaks: [],
     slowestMs: 0,
+    slowestClass: null,
   };
   try {
     mkdirSync(join(dir, 'sub'), { recursive: true });
@@ -200,7 +202,10 @@ export function fuzzSubmitLanguage(seed: number, cases: number): FuzzResult {
         } else result.crashes.push(`case ${i} (${kind}): ${(error as Error).stack?.slice(0, 400)}`);
       }
       const ms = Date.now() - started;
-      result.slowestMs = Math.max(result.slowestMs, ms);
+      if (ms > result.slowestMs) {
+        result.slowestMs = ms;
+        result.slowestClass = kind;
+      }
       if (ms > SLOW_MS) result.crashes.push(`case ${i} (${kind}) took ${ms} ms`);
       if (shown.includes(TOKEN) || shown.includes(TOKEN.slice(0, 12))) result.leaks.push(`case ${i} (${kind})`);
     }
