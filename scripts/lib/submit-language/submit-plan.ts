@@ -14,7 +14,7 @@ import { isSubmitCommand } from './submit-commands.ts';
 import { parseSubmitText, shownKey, submitError, type Statement } from './submit-file.ts';
 import { expandMacros, MacroError, shownText, type MacroScope } from './submit-macros.ts';
 import { parseQueueArgs, queueRows, type QueueNotice } from './submit-queue.ts';
-import { isCredentialKey, MASK, SecretMask } from './submit-secrets.ts';
+import { isCredentialKey, isTokenKey, MASK, SecretMask } from './submit-secrets.ts';
 import { BoundedReadError, MAX_SUBMIT_FILE_BYTES, readBoundedText } from './submit-source.ts';
 
 export interface ProcSpec extends ProcRecord {
@@ -259,7 +259,7 @@ function planStatements(
     // `X += more` appends to a non-empty value (config.cpp Parse_macros, the '+' operator).
     const value = append && previous ? `${previous}${append}${raw}` : raw;
     const resolved = replaceSelfReferences(value, key, previous);
-    if (isCredentialKey(key)) secrets.add(resolved);
+    if (isTokenKey(key)) secrets.add(resolved);
     table.set(lower, { key, value: resolved, remove, seq: seq++, source, line });
   };
   for (const [key, value] of Object.entries(options.defines ?? {})) assign(key, value);

@@ -5,18 +5,29 @@
 import { GITHUB_CREDENTIALS, REGISTRY_CREDENTIALS } from '../env-keys.ts';
 
 export const CREDENTIAL_KEYS: readonly string[] = [...REGISTRY_CREDENTIALS, ...GITHUB_CREDENTIALS];
+/** The secret half of each pair: searched for in free text (a user name is not, it may be in paths). */
+const TOKEN_KEYS: readonly string[] = [REGISTRY_CREDENTIALS[1], GITHUB_CREDENTIALS[1]];
 export const MASK = '********';
 
+function bare(name: string): string {
+  return name.trim().toUpperCase().replace(/^MY\./, '');
+}
+
+/** A credential key: its value is never expanded into the plan ($ENV(…), $(…), +Attr). */
 export function isCredentialKey(name: string): boolean {
-  const upper = name.trim().toUpperCase();
-  return CREDENTIAL_KEYS.includes(upper) || CREDENTIAL_KEYS.includes(upper.replace(/^MY\./, ''));
+  return CREDENTIAL_KEYS.includes(bare(name));
+}
+
+/** A token key: its value is also masked wherever it appears in a message. */
+export function isTokenKey(name: string): boolean {
+  return TOKEN_KEYS.includes(bare(name));
 }
 
 export class SecretMask {
   private readonly values = new Set<string>();
 
   constructor(env: NodeJS.ProcessEnv) {
-    for (const key of CREDENTIAL_KEYS) this.add(env[key]);
+    for (const key of TOKEN_KEYS) this.add(env[key]);
   }
 
   add(value: string | undefined): void {
