@@ -13,7 +13,7 @@ import type { Shell } from '../shell.ts';
 import { UserError } from '../errors.ts';
 import { displayPath, STATE_DIR } from '../workspace.ts';
 import { lookupSubmission, SUBMIT_ID_ATTRIBUTE } from './condor-submit.ts';
-import { procsOfCluster, recordDisplayPath, writeClusterRecord, type JobDraft } from './record-job.ts';
+import type { JobDraft } from './record-job.ts';
 
 export interface PendingSubmission extends JobDraft {
   version: 1;
@@ -153,6 +153,8 @@ export async function adoptPendingSubmissions(root: string, shell: Shell, say: (
       continue;
     }
     const { cluster } = found;
+    // The submit-file planner loads only when there is a job to record (status stays quick).
+    const { procsOfCluster, recordDisplayPath, writeClusterRecord } = await import('./record-job.ts');
     const { procs } = procsOfCluster(root, pending, pending.append, cluster.cluster, pending.procs);
     const draft: JobDraft = {
       submitFile: pending.submitFile,
