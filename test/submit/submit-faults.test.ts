@@ -4,7 +4,16 @@
 // pixi.lock, every failed preflight check in one report, and registry tokens in the output.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { runCommand, runScript, tsxLoader, type RunResult } from '../helpers/process.ts';
 import { repoRoot } from '../helpers/paths.ts';
@@ -111,6 +120,24 @@ test('SIGKILL of submit while condor_submit runs: the tag on disk lets `status` 
   assert.match(queried?.argv[1] ?? '', /^PixiCondorSubmitId == "[0-9a-f-]{36}"$/);
 });
 
+test('a record that cannot be written after condor_submit: the error says so, the tag stays, `status` records the job later', async () => {
+  ws.scenario({ mode: 'ok', log: fixture('chtc_hello_gpu_docker_gpu.log'), delayMs: 10, startDelayMs: 3000 });
+  // A folder where the record goes: the tag can be written, the record cannot.
+  mkdirSync(join(ws.root, '.pixi-condor', 'jobs', '4242.json'), { recursive: true });
+  const r = await runScript('submit.ts', ['--no-wait'], { env: ws.env, timeoutMs: 30_000 });
+  assert.is(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stderr, /error: job 4242 was submitted, but \.pixi-condor\/jobs\/4242\.json could not be written/);
+  assert.match(r.stderr, /hint: `pixi run status` records and follows it once \.pixi-condor takes the record/);
+  assert.ok(
+    jobFiles().some((f) => f.startsWith('pending-')),
+    `the tag stays: ${jobFiles()}`,
+  );
+  rmSync(join(ws.root, '.pixi-condor', 'jobs', '4242.json'), { recursive: true });
+  const status = await runScript('status.ts', ['--once'], { env: ws.env, timeoutMs: 30_000 });
+  assert.match(status.stderr, /condor_q finds it as job 4242: recorded in \.pixi-condor\/jobs\/4242\.json/);
+  assert.equal(jobFiles(), ['4242.json']);
+});
+
 test('an interrupted submission condor_q does not find is set aside with a note on how to look for it', async () => {
   ws.scenario({ mode: 'ok' });
   const jobs = join(ws.root, '.pixi-condor', 'jobs');
@@ -196,7 +223,7 @@ test('a submit file named -x.sub reaches condor_submit as ./-x.sub, never as an 
 test('a failed preflight names every failed check with its fix, in the error and in --json', async () => {
   writeFileSync(join(ws.root, 'pixi.toml'), readFileSync(join(ws.root, 'pixi.toml'), 'utf8') + '\n# edited\n');
   writeFileSync(join(ws.root, 'mnist_gpu_docker.sub'), readFileSync(join(ws.root, 'mnist_gpu_docker.sub'), 'utf8'));
-  await import('node:fs').then((fs) => fs.rmSync(join(ws.root, 'MNIST_data.tar.gz')));
+  rmSync(join(ws.root, 'MNIST_data.tar.gz'));
   const r = await runScript('submit.ts', [], { env: ws.env, timeoutMs: 30_000 });
   assert.is(r.code, 1, r.stdout + r.stderr);
   const error = r.stderr.split('\n').find((l) => l.startsWith('error:')) ?? '';
