@@ -253,6 +253,7 @@ function checkTasks(model: ManifestModel, file: string, issues: IssueList): void
   const names = new Set(tasks.map((t) => t.name));
   const environments = new Set(model.environments().map((e) => e.name));
   const graph = new Map<string, { to: string; pointer: string }[]>();
+  const missing: { task: string; ref: DependencyRef }[] = [];
 
   for (const task of tasks) {
     const { refs, deprecated } = dependsOn(task);
@@ -269,14 +270,7 @@ function checkTasks(model: ManifestModel, file: string, issues: IssueList): void
     const edges = graph.get(task.name) ?? [];
     for (const ref of refs) {
       if (!names.has(ref.task)) {
-        const guess = closest(ref.task, names);
-        issues.error({
-          file,
-          pointer: ref.pointer,
-          rule: 'manifest/missing-task',
-          message: `task '${task.name}' depends on '${ref.task}', which is not defined`,
-          hint: guess ? `did you mean '${guess}'?` : `define a task '${ref.task}' or remove the dependency`,
-        });
+        missing.push({ task: task.name, ref });
       } else {
         edges.push({ to: ref.task, pointer: ref.pointer });
       }
@@ -306,7 +300,42 @@ function checkTasks(model: ManifestModel, file: string, issues: IssueList): void
     }
     checkTaskArgs(task, file, issues);
   }
+  // pixi loads a manifest whose depends-on names no task; `pixi run` fails when it builds that
+  // task's graph (pixi_task/src/task_graph.rs:485-486: MissingTaskError "could not find the task").
+  for (const { task, ref } of missing) {
+    const guess = closest(ref.task, names);
+    issues.warning({
+      file,
+      pointer: ref.pointer,
+      rule: 'manifest/missing-task',
+      message: `task '${task}' depends on '${ref.task}', which is not defined: ${failingRuns(graph, task)} (pixi: could not find the task '${ref.task}')`,
+      hint: guess ? `did you mean '${guess}'?` : `define a task '${ref.task}' or remove the dependency`,
+    });
+  }
   checkCycles(graph, file, issues);
+}
+
+/** "`pixi run a` fails (so do `pixi run b`, `pixi run c`, which depend on it)": every task whose graph reaches `task`. */
+function failingRuns(graph: Map<string, { to: string }[]>, task: string): string {
+  const dependents = new Map<string, string[]>();
+  for (const [from, edges] of graph)
+    for (const edge of edges) {
+      const list = dependents.get(edge.to) ?? [];
+      list.push(from);
+      dependents.set(edge.to, list);
+    }
+  const seen = new Set([task]);
+  const queue = [task];
+  for (let i = 0; i < queue.length; i++)
+    for (const from of dependents.get(queue[i]!) ?? [])
+      if (!seen.has(from)) {
+        seen.add(from);
+        queue.push(from);
+      }
+  const others = queue.slice(1);
+  const shown = others.slice(0, 3).map((t) => `\`pixi run ${t}\``);
+  if (others.length > 3) shown.push(`${others.length - 3} more`);
+  return `\`pixi run ${task}\` will fail${shown.length ? ` (so will ${shown.join(', ')}, which depend on it)` : ''}`;
 }
 
 function closestHint(name: string, candidates: Iterable<string>): string {
@@ -424,12 +453,15 @@ function checkCycles(graph: Map<string, { to: string; pointer: string }[]>, file
         const key = cycle.slice(0, -1).sort().join('>');
         if (reported.has(key)) continue;
         reported.add(key);
-        issues.error({
+        // pixi does not refuse a cycle: its topological order skips a task it has visited
+        // (pixi_task/src/task_graph.rs:663-690; test_cycle_ordered_commands, :944), so `pixi run`
+        // runs each task once and one of them before a task it depends on.
+        issues.warning({
           file,
           pointer: edge.pointer,
           rule: 'manifest/task-cycle',
-          message: `tasks depend on each other in a cycle: ${cycle.join(' -> ')}`,
-          hint: 'remove one of these depends-on entries (pixi cannot order them)',
+          message: `tasks depend on each other in a cycle: ${cycle.join(' -> ')}; \`pixi run ${cycle[0]}\` runs each once, one of them before a task it depends on`,
+          hint: 'remove one of these depends-on entries so pixi can order them',
         });
       }
     }
