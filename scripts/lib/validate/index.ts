@@ -20,7 +20,8 @@ import { checkManifestSchema } from './manifest-schema.ts';
 import { checkManifestSemantics } from './manifest-semantics.ts';
 import { type ManifestView, pixiTomlView, pyprojectView } from './pyproject.ts';
 import { checkTemplate } from './template-checks.ts';
-import { isTable } from './text.ts';
+import { splitPointer } from './json-pointer.ts';
+import { isTable, tomlPath } from './text.ts';
 import { TomlPositions } from './toml-positions.ts';
 import { IssueList, type Finding, type Issue, type ValidationReport } from './types.ts';
 
@@ -110,8 +111,19 @@ function toSource(issues: IssueList, file: string, view: ManifestView): void {
   if (view.prefix === '') return;
   for (const issue of issues.issues) {
     if (issue.file !== file || issue.line !== undefined) continue;
+    const segments = splitPointer(issue.pointer);
     issue.pointer = view.sourcePointer(issue.pointer);
-    issue.message = issue.message.replace(/\bthe top level\b/, `[${view.prefix}]`);
+    if (!issue.pointer.startsWith(`/${view.prefix.replace(/\./g, '/')}`)) continue;
+    // Name tables as they are written there: [dependencies.numpy] -> [tool.pixi.dependencies.numpy].
+    let message = issue.message.replace(/\bthe top level\b/, `[${view.prefix}]`);
+    for (let n = segments.length; n > 0; n--) {
+      const name = `[${tomlPath(segments.slice(0, n))}]`;
+      if (message.includes(name)) {
+        message = message.replace(name, `[${view.prefix}.${name.slice(1)}`);
+        break;
+      }
+    }
+    issue.message = message;
   }
 }
 

@@ -13,6 +13,7 @@ export function checkManifestSemantics(model: ManifestModel, file: string, issue
   checkFeaturesAndEnvironments(model, file, issues);
   checkTasks(model, file, issues);
   checkCudaPins(model, file, issues);
+  checkSystemRequirements(model, file, issues);
 }
 
 /** The declared CUDA (system-requirements or rich platform) must match the cuda-version pin's major.minor. */
@@ -29,14 +30,79 @@ function checkCudaPins(model: ManifestModel, file: string, issues: IssueList): v
       const pinned = cudaMajorMinor(pinText);
       if (!cuda || !pinned || sameCuda(cuda, pinned)) continue;
       reported.add(pin.pointer);
-      issues.error({
+      // cuda-version X.Y constrains `__cuda >=X` only (its record in pixi.lock): another major
+      // cannot be solved (`pixi install` and the image build fail); another minor solves.
+      const report = cuda.major === pinned.major ? issues.warning.bind(issues) : issues.error.bind(issues);
+      report({
         file,
         pointer: pin.pointer,
         rule: 'cuda/pin-mismatch',
-        message: `cuda-version '${pinText}' does not match CUDA ${formatCuda(cuda)} declared for environment '${env.name}' on ${platform.name}`,
+        message:
+          cuda.major === pinned.major
+            ? `cuda-version '${pinText}' differs from CUDA ${formatCuda(cuda)} declared for environment '${env.name}' on ${platform.name} (pixi solves it; the image's CONDA_OVERRIDE_CUDA should match one of them)`
+            : `cuda-version '${pinText}' does not match CUDA ${formatCuda(cuda)} declared for environment '${env.name}' on ${platform.name}: cuda-version ${pinned.major} needs __cuda >=${pinned.major}, so \`pixi install\` cannot solve it`,
         hint: `pin cuda-version = "${formatCuda(cuda)}.*", or declare CUDA ${formatCuda(pinned)} instead`,
       });
     }
+  }
+}
+
+/** Does a requires-pixi spec admit some pixi >= `version`? (>=, >, <, <=, ==, =, bare and .* versions; `,` and `|`.) */
+export function admitsAtLeast(spec: string, version: string): boolean {
+  const parse = (v: string) =>
+    v
+      .replace(/\.\*$/, '')
+      .split('.')
+      .map((n) => Number.parseInt(n, 10) || 0);
+  const compare = (a: number[], b: number[]) => {
+    for (let i = 0; i < Math.max(a.length, b.length); i++)
+      if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) - (b[i] ?? 0);
+    return 0;
+  };
+  const floor = parse(version);
+  return spec.split('|').some((branch) =>
+    branch.split(',').every((raw) => {
+      const match = /^\s*(>=|<=|==|!=|~=|>|<|=)?\s*v?([0-9][0-9.]*(?:\.\*)?)\s*$/.exec(raw);
+      if (!match) return true; // not understood: do not claim it excludes new pixi
+      const [, op = '==', text] = match;
+      const bound = parse(text!);
+      const wildcard = text!.endsWith('.*');
+      switch (op) {
+        case '<':
+          return compare(bound, floor) > 0;
+        case '<=':
+          return compare(bound, floor) >= 0;
+        case '==':
+        case '=':
+          // `0.7.*` admits 0.71 only if the prefix allows a later version
+          return wildcard ? compare(bound, floor.slice(0, bound.length)) >= 0 : compare(bound, floor) >= 0;
+        default:
+          return true; // lower bounds, != and ~= leave newer versions admitted
+      }
+    }),
+  );
+}
+
+/** pixi 0.71 made [system-requirements] a deprecation warning (pixi_manifest toml/manifest.rs:278, warning/deprecation.rs:29-50). */
+function checkSystemRequirements(model: ManifestModel, file: string, issues: IssueList): void {
+  const requires = model.workspace['requires-pixi'];
+  if (typeof requires === 'string' && !admitsAtLeast(requires, '0.71')) return;
+  for (const feature of model.features()) {
+    const table = feature.table['system-requirements'];
+    if (!isTable(table) || Object.keys(table).length === 0) continue;
+    const cuda = typeof table.cuda === 'string' || typeof table.cuda === 'number' ? String(table.cuda) : null;
+    const platforms = model.platforms().map((p) => p.name);
+    const entries = (platforms.length ? platforms : ['linux-64']).map((name) =>
+      cuda && /^(linux|win)-/.test(name) ? `{ platform = "${name}", cuda = "${cuda}" }` : `"${name}"`,
+    );
+    issues.warning({
+      file,
+      pointer: `${feature.pointer}/system-requirements`,
+      rule: 'manifest/deprecated-key',
+      message: `the \`[system-requirements]\` table is deprecated in favor of virtual packages on \`platforms\` (pixi >= 0.71 warns on every run${typeof requires === 'string' ? `; requires-pixi "${requires}" admits it` : ''})`,
+      hint: `e.g. platforms = [${entries.join(', ')}], with requires-pixi = ">=0.71"`,
+      at: 'key',
+    });
   }
 }
 
