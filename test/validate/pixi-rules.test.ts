@@ -4,7 +4,10 @@
 // warning that names the `pixi run` that will fail.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { validateManifestSource } from '../../scripts/lib/validate/index.ts';
+import { testFixtures } from '../helpers/paths.ts';
 import { templateConfig } from '../../scripts/lib/workspace.ts';
 
 const BASE = '[workspace]\nchannels = ["conda-forge"]\nplatforms = ["linux-64"]\n';
@@ -38,6 +41,25 @@ test('a task cycle: pixi runs it, each task once, misordered (task_graph.rs:663-
   assert.match(list[0]!.message, /a -> b -> a; `pixi run a` runs each once/);
 });
 
+test("pixi's own cycle test manifest (task_graph.rs:946-955, run in order by pixi) is valid with one warning", async () => {
+  const text = readFileSync(
+    join(
+      testFixtures,
+      'validate',
+      'classes',
+      'prefix-dev__pixi__crates_pixi_task_src_task_graph_rs_L946-955__cycle.pixi.toml',
+    ),
+    'utf8',
+  );
+  const report = await validateManifestSource(text);
+  assert.is(report.ok, true, JSON.stringify(report.errors));
+  assert.equal(
+    report.warnings.map((w) => w.rule),
+    ['manifest/task-cycle'],
+  );
+  assert.match(report.warnings[0]!.message, /root -> task1 -> root/);
+});
+
 test('task env values may be empty (toml/task.rs:243 reads a map of strings)', async () => {
   assert.equal(await found('[tasks.t]\ncmd = "echo $X"\nenv = { X = "" }\n'), []);
 });
@@ -68,6 +90,15 @@ test('an image repository beginning with "-" is refused (it would reach docker a
   }
   assert.throws(() => templateConfig({ tool: { 'pixi-condor': { repository: '--help' } } }), /must not begin with '-'/);
   assert.equal(await found('[tool.pixi-condor]\nrepository = "ghcr.io/{owner}/pixi-condor"\n'), []);
+});
+
+test('`foo` and `Foo` in one dependency table: pixi refuses it (utils/package_map.rs:244-258, its test at :404)', async () => {
+  const list = await found('[dependencies]\nfoo = "1.0"\nbar = "2.0"\nFoo = "1.0"\n');
+  assert.equal(
+    list.map((f) => [f.severity, f.rule, f.line, f.column]),
+    [['error', 'toml/duplicate-key', 7, 1]],
+  );
+  assert.match(list[0]!.message, /^duplicate key `Foo` in table `dependencies`/);
 });
 
 test.run();

@@ -1,7 +1,13 @@
 // What pixi rejects (or warns about) although a JSON schema cannot say it: references between
 // parts of the manifest (features, tasks, platforms, environments), task cycles, task args used
 // but not declared, deprecated spellings. pixi.md §a.5 lists where the official schema is silent.
-import { CONDA_SUBDIRS, type ManifestModel, PLATFORM_FAMILIES, type TaskView } from './manifest-model.ts';
+import {
+  CONDA_SUBDIRS,
+  DEPENDENCY_KINDS,
+  type ManifestModel,
+  PLATFORM_FAMILIES,
+  type TaskView,
+} from './manifest-model.ts';
 import { cudaMajorMinor, formatCuda, pinVersionText, sameCuda } from './cuda-version.ts';
 import { asTable, closest, isTable } from './text.ts';
 import { escapePointer, pointerOf } from './json-pointer.ts';
@@ -14,6 +20,46 @@ export function checkManifestSemantics(model: ManifestModel, file: string, issue
   checkTasks(model, file, issues);
   checkCudaPins(model, file, issues);
   checkSystemRequirements(model, file, issues);
+  checkDuplicatePackages(model, file, issues);
+}
+
+/**
+ * conda names are case-insensitive: pixi refuses `foo` and `Foo` in one dependency table
+ * (pixi_manifest/src/utils/package_map.rs:244-258, toml_span's DuplicateKey "duplicate key: `Foo`").
+ */
+function checkDuplicatePackages(model: ManifestModel, file: string, issues: IssueList): void {
+  const tables: { table: unknown; pointer: string; name: string }[] = [];
+  const collect = (owner: Record<string, unknown>, pointer: string) => {
+    for (const kind of DEPENDENCY_KINDS) tables.push({ table: owner[kind], pointer: `${pointer}/${kind}`, name: kind });
+    for (const [selector, target] of Object.entries(asTable(owner.target)))
+      for (const kind of DEPENDENCY_KINDS)
+        tables.push({
+          table: asTable(target)[kind],
+          pointer: `${pointer}/target/${escapePointer(selector)}/${kind}`,
+          name: `target.${selector}.${kind}`,
+        });
+  };
+  for (const feature of model.features()) collect(feature.table, feature.pointer);
+  for (const { table, pointer, name } of tables) {
+    if (!isTable(table)) continue;
+    const seen = new Map<string, string>();
+    for (const key of Object.keys(table)) {
+      const normal = key.toLowerCase();
+      const first = seen.get(normal);
+      if (first === undefined) {
+        seen.set(normal, key);
+        continue;
+      }
+      issues.error({
+        file,
+        pointer: `${pointer}/${escapePointer(key)}`,
+        rule: 'toml/duplicate-key',
+        message: `duplicate key \`${key}\` in table \`${name}\`: conda names ignore case, so it is \`${first}\` again`,
+        hint: `keep one of '${first}' and '${key}' (lower case, as conda names are written)`,
+        at: 'key',
+      });
+    }
+  }
 }
 
 /** The declared CUDA (system-requirements or rich platform) must match the cuda-version pin's major.minor. */
