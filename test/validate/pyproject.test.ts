@@ -78,6 +78,13 @@ test('findings point into pyproject.toml and name its tables; extras and groups 
     summary(report),
   );
   assert.match(report.errors[1]!.message, /^\[tool\.pixi\.dependencies\.numpy\] must be/);
+  const unnamed = await validateManifestSource(text.replace('name = "x"\n', ''), 'pyproject.toml');
+  assert.equal(
+    unnamed.errors.map((e) => `${e.rule}@${e.line}`),
+    ['schema/missing-key@1', 'manifest/undefined-feature@14', 'schema/type@16'],
+    summary(unnamed),
+  );
+  assert.match(unnamed.errors[0]!.message, /missing field `name`/);
   // The same text as pixi.toml is wrong everywhere: [project] is pixi's old table there.
   assert.ok((await validateManifestSource(text, 'pixi.toml')).errors.length > 2);
 });

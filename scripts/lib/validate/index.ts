@@ -125,6 +125,8 @@ function toSource(issues: IssueList, file: string, view: ManifestView): void {
     }
     issue.message = message;
   }
+  // Places in the source file already: added after the mapping.
+  for (const problem of view.problems) issues.error({ file, rule: 'schema/missing-key', at: 'key', ...problem });
 }
 
 /** smol-toml reads TOML 1.1 as pixi does; a syntax error becomes a finding with its position. */

@@ -17,10 +17,12 @@ export interface ManifestView {
   sourcePointer(pointer: string): string;
   /** Where a table of `data` is named in the source, for messages: `tool.pixi.feature.x`. */
   prefix: string;
+  /** What pixi refuses in the file outside the manifest it makes (pyproject's [project]). */
+  problems: { pointer: string; message: string; hint: string }[];
 }
 
 export function pixiTomlView(data: Table): ManifestView {
-  return { data, sourcePointer: (pointer) => pointer, prefix: '' };
+  return { data, sourcePointer: (pointer) => pointer, prefix: '', problems: [] };
 }
 
 /** PEP 508: the distribution name at the start of a requirement string. */
@@ -106,5 +108,16 @@ export function pyprojectView(document: Table): ManifestView {
       return 'requires-python' in project ? '/project/requires-python' : '/project';
     return `/tool/pixi${pointer}`;
   };
-  return { data, sourcePointer, prefix: 'tool.pixi' };
+  // toml/pyproject.rs:276: pixi reads [project] (PEP 621) with a required name.
+  const problems =
+    isTable(document.project) && typeof project.name !== 'string'
+      ? [
+          {
+            pointer: '/project',
+            message: "[project] is missing 'name' (pixi: missing field `name`)",
+            hint: 'add name = "your-project" to [project] (PEP 621 requires it)',
+          },
+        ]
+      : [];
+  return { data, sourcePointer, prefix: 'tool.pixi', problems };
 }
