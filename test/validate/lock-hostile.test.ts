@@ -96,7 +96,7 @@ test('a pixi.lock that is a folder or a FIFO is unreadable, not missing, and rea
       assert.equal(byRule(report, 'lock/missing'), [], summary(report));
       const [finding] = byRule(report, 'lock/unreadable');
       assert.ok(finding, summary(report));
-      assert.match(finding!.message, /pixi\.lock cannot be read \(not a regular file\)/);
+      assert.match(finding!.message, /^pixi\.lock is not a regular file/);
     } finally {
       ws.remove();
     }

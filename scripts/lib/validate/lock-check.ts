@@ -54,7 +54,12 @@ export async function checkLock(context: LockContext): Promise<void> {
         line: 0,
         column: 0,
         rule: 'lock/unreadable',
-        message: `pixi.lock cannot be read (${read.problem})`,
+        message:
+          read.problem === 'not a regular file'
+            ? 'pixi.lock is not a regular file (a folder, FIFO or device)'
+            : /^[A-Z]+$/.test(read.problem)
+              ? `pixi.lock is unreadable (${read.problem})`
+              : `pixi.lock is ${read.problem}`,
         hint:
           read.problem === 'EACCES' || read.problem === 'EPERM'
             ? 'give yourself read permission (chmod u+r pixi.lock)'
