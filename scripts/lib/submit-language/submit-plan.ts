@@ -21,6 +21,8 @@ export interface ProcSpec extends ProcRecord {
   transferExecutable: boolean;
   /** Job-ad attributes as condor_submit writes them (values in ClassAd syntax). */
   classAd: Record<string, string>;
+  /** The commands named in PlanOptions.expand that the file sets, expanded for this proc (keys lower case). */
+  expanded?: Record<string, string>;
 }
 
 export interface PlanOptions {
@@ -39,6 +41,8 @@ export interface PlanOptions {
   env?: NodeJS.ProcessEnv;
   /** Refuse more procs than this (a runaway `queue N`). */
   maxProcs?: number;
+  /** Further commands to expand per proc into ProcSpec.expanded (the local runner's `environment`, policies...). */
+  expand?: readonly string[];
 }
 
 export interface SubmitPlan {
@@ -306,6 +310,13 @@ export function planSubmit(statements: Statement[], options: PlanOptions): Submi
           }
         };
         const spec = procSpec(proc, command, table, scope, options);
+        if (options.expand) {
+          spec.expanded = {};
+          for (const name of options.expand) {
+            const value = command(name.toLowerCase());
+            if (value !== undefined) spec.expanded[name.toLowerCase()] = value;
+          }
+        }
         if (!SUPPORTED_UNIVERSES.has(spec.universe)) {
           throw submitError(
             `universe '${spec.universe}' is not supported: pixi-condor submits vanilla, container and docker universe jobs`,

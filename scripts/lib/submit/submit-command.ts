@@ -3,7 +3,7 @@
 // command and every proc's files, and submits nothing.
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { booleanOption, stringOption, type CommandSpec, type ParsedCommand } from '../cli.ts';
-import { UserError } from '../errors.ts';
+import { UsageError, UserError } from '../errors.ts';
 import { gitInfo } from '../git.ts';
 import { readImageRecord } from '../image-record.ts';
 import { queueProbe } from '../jobs/queue-probe.ts';
@@ -18,12 +18,33 @@ import type { SubmittedCluster } from './submit-output.ts';
 import { EXIT_INTERRUPTED } from '../jobs/summary.ts';
 import { planSubmit, procRecord, readSubmitStatements, type ProcSpec } from '../submit-language/submit-plan.ts';
 import { jobTitle, stillQueued, watchJob } from '../jobs/watch.ts';
+import { parseJobs, runLocalSubmit } from '../local/local-submit.ts';
 
 export const SUBMIT_SPEC: CommandSpec = {
   usage: 'pixi run submit [SUBMIT_FILE] [options]',
   summary: 'Submit the job with the image build-image recorded (pinned by digest) and follow it until it ends.',
-  positionals: { names: 'SUBMIT_FILE', max: 1 },
+  positionals: { names: 'SUBMIT_FILE] [NAME=VALUE ...', max: 64 },
   options: {
+    local: {
+      type: 'boolean',
+      description: 'run the job on this machine as HTCondor would (Docker for container jobs), no pool needed',
+    },
+    'allow-cpu': {
+      type: 'boolean',
+      description: 'with --local: run a job that asks for GPUs without one (it gets PIXI_CONDOR_ALLOW_CPU=1)',
+    },
+    jobs: {
+      type: 'string',
+      value: 'N',
+      description: 'with --local: run N procs at once (default: one per free GPU, else 1)',
+    },
+    append: {
+      type: 'string',
+      short: 'a',
+      multiple: true,
+      value: 'LINE',
+      description: "a submit-file line read just before `queue`, as condor_submit's -append (repeatable)",
+    },
     'dry-run': {
       type: 'boolean',
       description: "show the checklist, the condor_submit command and each proc's files; submit nothing",
@@ -37,7 +58,9 @@ export const SUBMIT_SPEC: CommandSpec = {
     ...WATCH_OPTIONS,
   },
   epilog: [
-    'SUBMIT_FILE defaults to [tool.pixi-condor] submit-file in pixi.toml.',
+    'SUBMIT_FILE defaults to [tool.pixi-condor] submit-file in pixi.toml. NAME=VALUE defines a',
+    'macro before the file is read, as `condor_submit NAME=VALUE file` does.',
+    'Without a pool, `--local` runs the job here: see docs/local.md.',
     '',
     "exit codes: 0 every proc completed with return value 0; N the single proc's return value",
     '  (128+signal when killed); 1 several procs and one failed, or a preflight check or',
@@ -57,7 +80,20 @@ export async function runSubmit(parsed: ParsedCommand): Promise<number> {
 
   const root = findWorkspaceRoot();
   const config = templateConfig((await readManifest(root)).data);
-  const submitArg = parsed.positionals[0] ?? config.submitFile;
+  // condor_submit's command line: `NAME=VALUE` defines a macro, anything else is the submit file.
+  const defines: Record<string, string> = {};
+  const files: string[] = [];
+  for (const arg of parsed.positionals) {
+    const m = /^([A-Za-z_][A-Za-z0-9_.]*)=(.*)$/s.exec(arg);
+    if (m) defines[m[1]!] = m[2]!;
+    else files.push(arg);
+  }
+  if (files.length > 1) throw new UsageError(`more than one submit file: ${files.join(', ')}`);
+  const userAppend = (parsed.values.append as string[] | undefined) ?? [];
+  const local = booleanOption(parsed, 'local');
+  if (!local && (booleanOption(parsed, 'allow-cpu') || stringOption(parsed, 'jobs') !== undefined))
+    throw new UsageError('--allow-cpu and --jobs go with --local');
+  const submitArg = files[0] ?? config.submitFile;
   const submitPath = resolve(
     isAbsolute(submitArg) ? submitArg : join(process.env.PIXI_PROJECT_ROOT ? root : process.cwd(), submitArg),
   );
@@ -69,12 +105,34 @@ export async function runSubmit(parsed: ParsedCommand): Promise<number> {
     stringOption(parsed, 'batch-name') ??
     `${basename(submitFile).replace(/\.[^.]*$/, '')}-${record ? record.digest.slice(7, 19) : 'unbuilt'}`;
 
-  const statements = readSubmitStatements(submitPath, submitFile, parsed.positionals[0] === undefined);
+  const statements = readSubmitStatements(submitPath, submitFile, files[0] === undefined);
+  if (local)
+    return runLocalSubmit({
+      root,
+      submitFile,
+      statements,
+      // The recorded image first, so a user's -append can still override it, as on a pool.
+      append: [...(imageLine ? [imageLine] : []), ...userAppend],
+      defines,
+      batchName,
+      record,
+      gitRevision: async () => (await gitInfo(new Shell(), root)).revision,
+      preflight: (procs) => runPreflight({ root, config, record, procs, dryRun }),
+      formatChecklist: (checks) => formatChecklist(checks, paint),
+      allowCpu: booleanOption(parsed, 'allow-cpu'),
+      jobs: parseJobs(stringOption(parsed, 'jobs')),
+      dryRun,
+      json: settings.json,
+      intervalMs: settings.intervalMs,
+      argv: ['pixi', 'run', 'submit', ...process.argv.slice(2)],
+      say,
+      printJson,
+    });
   // A tag unique to this submission: the job can be found by it if condor_submit never says its cluster.
   const submitId = newSubmitId();
-  const appendLines = [...(imageLine ? [imageLine] : []), submitIdLine(submitId)];
+  const appendLines = [...(imageLine ? [imageLine] : []), ...userAppend, submitIdLine(submitId)];
   const plan = (cluster: number | null) =>
-    planSubmit(statements, { submitFile, cwd: root, cluster, append: appendLines, batchName });
+    planSubmit(statements, { submitFile, cwd: root, cluster, append: appendLines, defines, batchName });
   const preview = plan(null);
 
   const checks = await runPreflight({ root, config, record, procs: preview.procs, dryRun });
@@ -83,6 +141,7 @@ export async function runSubmit(parsed: ParsedCommand): Promise<number> {
 
   const argv = [
     'condor_submit',
+    ...Object.entries(defines).map(([k, v]) => `${k}=${v}`),
     submitFile,
     ...appendLines.flatMap((line) => ['-append', line]),
     '-batch-name',

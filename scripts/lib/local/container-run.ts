@@ -1,0 +1,122 @@
+// `universe = container`/`docker`: `docker run` of the job's image the way HTCondor's Docker
+// support creates the container (docker-api.cpp DockerAPI::createContainer): the sandbox
+// mounted at its own path and used as the working directory, the invoking user's uid:gid (so
+// files come back owned by the user), the request as limits (--memory, here --cpus rather than
+// --cpu-shares so a laptop stays usable), --init, the image's entrypoint kept and the
+// executable as its command. Every container carries our labels, so Ctrl-C and tests can find
+// exactly the ones this run started. Environment values never go in argv: `-e NAME` makes
+// docker take each value from its own environment.
+import type { Shell } from '../shell.ts';
+import { startChild, type RunningChild } from './process-run.ts';
+
+export const LOCAL_LABEL = 'org.pixi-condor.local';
+export const JOB_LABEL = 'org.pixi-condor.job';
+
+export interface ContainerLaunch {
+  image: string;
+  name: string;
+  /** Value of LOCAL_LABEL: one per runner. */
+  runId: string;
+  jobId: string;
+  executable: string;
+  args: string[];
+  sandbox: string;
+  env: Map<string, string>;
+  user: string;
+  memoryMb: number | null;
+  cpus: number | null;
+  gpus: string[];
+  /** --network: none where the engine has no bridge network. */
+  network: string | null;
+  stdoutPath: string | null;
+  stderrPath: string | null;
+  append: boolean;
+}
+
+/** `docker://repo@sha256:…` → `repo@sha256:…`; null for images docker cannot run (.sif, directories). */
+export function dockerImageName(image: string): string | null {
+  const trimmed = image.trim().replace(/^"(.*)"$/, '$1');
+  if (/^docker:\/\//.test(trimmed)) return trimmed.slice('docker://'.length);
+  if (/^[a-z]+:\/\//i.test(trimmed) || trimmed.endsWith('.sif') || trimmed.endsWith('/') || trimmed.startsWith('/'))
+    return null;
+  return trimmed;
+}
+
+export function dockerRunArgv(launch: ContainerLaunch): string[] {
+  const argv = [
+    'docker',
+    'run',
+    '--name',
+    launch.name,
+    '--label',
+    `${LOCAL_LABEL}=${launch.runId}`,
+    '--label',
+    `${JOB_LABEL}=${launch.jobId}`,
+    '--init',
+    '--user',
+    launch.user,
+    '--volume',
+    `${launch.sandbox}:${launch.sandbox}`,
+    '--workdir',
+    launch.sandbox,
+  ];
+  if (launch.network) argv.push('--network', launch.network);
+  if (launch.memoryMb !== null) argv.push(`--memory=${launch.memoryMb}m`);
+  if (launch.cpus !== null) argv.push(`--cpus=${launch.cpus}`);
+  if (launch.gpus.length > 0) argv.push('--gpus', `"device=${launch.gpus.join(',')}"`);
+  for (const name of [...launch.env.keys()].sort()) argv.push('-e', name);
+  argv.push(launch.image, launch.executable, ...launch.args);
+  return argv;
+}
+
+export function startContainer(launch: ContainerLaunch): RunningChild {
+  const argv = dockerRunArgv(launch);
+  return startChild(
+    {
+      command: argv[0]!,
+      args: argv.slice(1),
+      cwd: launch.sandbox,
+      env: { ...process.env, ...Object.fromEntries(launch.env) },
+      stdoutPath: launch.stdoutPath,
+      stderrPath: launch.stderrPath,
+      append: launch.append,
+    },
+    false,
+  );
+}
+
+/** After the container exited: was it killed for exceeding its memory limit? */
+export async function oomKilled(shell: Shell, name: string): Promise<boolean> {
+  const r = await shell.run(['docker', 'inspect', '--format', '{{.State.OOMKilled}}', name], {
+    nothrow: true,
+    readOnly: true,
+    timeoutMs: 30_000,
+  });
+  return r.exitCode === 0 && r.stdout.trim() === 'true';
+}
+
+/** Remove the container (stopping it first if it still runs). */
+export async function removeContainer(shell: Shell, name: string): Promise<void> {
+  await shell.run(['docker', 'rm', '-f', name], { nothrow: true, timeoutMs: 60_000 });
+}
+
+/** The network to give containers: the engine's default bridge when it has one, else none. */
+export async function containerNetwork(shell: Shell): Promise<string | null> {
+  const r = await shell.run(['docker', 'network', 'ls', '--format', '{{.Name}}'], {
+    nothrow: true,
+    readOnly: true,
+    timeoutMs: 30_000,
+  });
+  if (r.exitCode !== 0) return 'none';
+  return r.stdout.split('\n').some((l) => l.trim() === 'bridge') ? null : 'none';
+}
+
+/** Does the engine have this image already (nothing is pulled to find out)? */
+export async function imagePresent(shell: Shell, image: string): Promise<boolean> {
+  const r = await shell.run(['docker', 'image', 'inspect', '--format', '{{.Id}}', image], {
+    nothrow: true,
+    readOnly: true,
+    timeoutMs: 30_000,
+  });
+  return r.exitCode === 0;
+}
