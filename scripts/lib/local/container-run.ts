@@ -7,6 +7,7 @@
 // exactly the ones this run started. Environment values never go in argv: `-e NAME` makes
 // docker take each value from its own environment.
 import type { Shell } from '../shell.ts';
+import { engineCall, engineSocket } from './docker-engine.ts';
 import { startChild, type RunningChild } from './process-run.ts';
 
 export const LOCAL_LABEL = 'org.pixi-condor.local';
@@ -87,6 +88,17 @@ export function startContainer(launch: ContainerLaunch): RunningChild {
 
 /** After the container exited: was it killed for exceeding its memory limit? */
 export async function oomKilled(shell: Shell, name: string): Promise<boolean> {
+  const socket = engineSocket();
+  if (socket) {
+    const answer = await engineCall(socket, 'GET', `/containers/${encodeURIComponent(name)}/json`);
+    if (answer?.status === 200) {
+      try {
+        return JSON.parse(answer.body)?.State?.OOMKilled === true;
+      } catch {
+        // fall back to the CLI
+      }
+    }
+  }
   const r = await shell.run(['docker', 'inspect', '--format', '{{.State.OOMKilled}}', name], {
     nothrow: true,
     readOnly: true,
@@ -97,11 +109,28 @@ export async function oomKilled(shell: Shell, name: string): Promise<boolean> {
 
 /** Remove the container (stopping it first if it still runs). */
 export async function removeContainer(shell: Shell, name: string): Promise<void> {
+  const socket = engineSocket();
+  if (socket && !shell.dryRun) {
+    const answer = await engineCall(socket, 'DELETE', `/containers/${encodeURIComponent(name)}?force=true&v=true`);
+    if (answer && (answer.status === 204 || answer.status === 404)) return;
+  }
   await shell.run(['docker', 'rm', '-f', name], { nothrow: true, timeoutMs: 60_000 });
 }
 
 /** The network to give containers: the engine's default bridge when it has one, else none. */
 export async function containerNetwork(shell: Shell): Promise<string | null> {
+  const socket = engineSocket();
+  if (socket) {
+    const answer = await engineCall(socket, 'GET', '/networks');
+    if (answer?.status === 200) {
+      try {
+        const names = (JSON.parse(answer.body) as { Name?: string }[]).map((n) => n.Name);
+        return names.includes('bridge') ? null : 'none';
+      } catch {
+        // fall back to the CLI
+      }
+    }
+  }
   const r = await shell.run(['docker', 'network', 'ls', '--format', '{{.Name}}'], {
     nothrow: true,
     readOnly: true,

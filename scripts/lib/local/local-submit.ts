@@ -103,6 +103,8 @@ export async function runLocalSubmit(input: LocalSubmitInput): Promise<number> {
       expand,
     }).procs;
   const preview = plan(null);
+  // git is asked while the preflight runs: a run that exits at once notices every spawn.
+  const gitRevision = input.dryRun ? Promise.resolve(null) : input.gitRevision().catch(() => null);
   const checks = localChecks(await input.preflight(preview), preview, input.record);
   for (const line of input.formatChecklist(checks)) say(line);
   const failed = checks.filter((c) => c.status === 'fail');
@@ -194,7 +196,6 @@ export async function runLocalSubmit(input: LocalSubmitInput): Promise<number> {
     });
   }
 
-  const gitRevision = await input.gitRevision();
   const cluster = await claimLocalCluster(root);
   const procs = plan(cluster);
   const record: JobRecord = {
@@ -204,7 +205,7 @@ export async function runLocalSubmit(input: LocalSubmitInput): Promise<number> {
     batchName: input.batchName,
     submittedAt: new Date().toISOString(),
     image: input.record ? { reference: input.record.reference, digest: input.record.digest } : null,
-    gitRevision,
+    gitRevision: await gitRevision,
     command: input.argv,
     procs: procs.map(procRecord),
     local: { pid: process.pid, host: hostname(), runId },

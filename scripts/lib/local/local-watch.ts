@@ -33,7 +33,7 @@ export async function watchLocal(options: LocalWatchOptions): Promise<number> {
   let failure: unknown = null;
   // Once the runner is done every event is in the logs: give the view a few reads to show the
   // last of them, then stop (held procs would otherwise be waited on forever).
-  const settle = (): void => void setTimeout(() => stop.abort(), Math.max(3 * options.intervalMs, 200));
+  const settle = (): void => void setTimeout(() => stop.abort(), options.intervalMs + 50);
   const runnerDone = options.runnerDone.then(
     (wasInterrupted) => {
       interrupted = wasInterrupted;

@@ -123,7 +123,10 @@ export async function runSubmit(parsed: ParsedCommand): Promise<number> {
       jobs: parseJobs(stringOption(parsed, 'jobs')),
       dryRun,
       json: settings.json,
-      intervalMs: settings.intervalMs,
+      // The log is a local file the runner writes: read it every 100 ms unless --interval says otherwise.
+      intervalMs: process.argv.some((a) => a === '--interval' || a.startsWith('--interval='))
+        ? settings.intervalMs
+        : 100,
       argv: ['pixi', 'run', 'submit', ...process.argv.slice(2)],
       say,
       printJson,
