@@ -93,6 +93,24 @@ dockerTest('a memory hog under a small request_memory is held with the memory co
   assert.equal(await ourContainers(runIdOf(1)), []);
 });
 
+dockerTest('an image docker cannot find holds the proc with code 35 (InvalidDockerImage)', async () => {
+  lw.file('job.sh', '#!/bin/sh\ntrue\n', true);
+  lw.file(
+    'j.sub',
+    containerSubmit('transfer_output_files = ""').replace(
+      `docker://${TEST_BASE_IMAGE}`,
+      `docker://localhost/pixi-condor-no-such-image-${process.pid}:missing`,
+    ),
+  );
+  const r = await lw.submit(['j.sub', '--local'], 120_000);
+  assert.is(r.code, 2, r.stdout + r.stderr);
+  assert.match(
+    r.stdout,
+    /Cannot pull image localhost\/pixi-condor-no-such-image-\d+:missing[^\n]*\(code 35, subcode 0\)/,
+  );
+  assert.match(lw.read('job_1_0.err'), /docker: /);
+});
+
 dockerTest('Ctrl-C removes the job (009 logged), stops its container and leaves none behind', async () => {
   lw.file('job.sh', '#!/bin/sh\necho started\nsleep 120\n', true);
   lw.file('j.sub', containerSubmit('transfer_output_files = ""'));

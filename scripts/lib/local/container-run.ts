@@ -86,25 +86,42 @@ export function startContainer(launch: ContainerLaunch): RunningChild {
   );
 }
 
-/** After the container exited: was it killed for exceeding its memory limit? */
-export async function oomKilled(shell: Shell, name: string): Promise<boolean> {
+export interface ContainerOutcome {
+  /** false: docker never created it (the image could not be found or pulled, a bad option). */
+  exists: boolean;
+  /** The kernel killed it for exceeding its memory limit. */
+  oomKilled: boolean;
+  /** Docker could not start the command (OCI runtime errors), else ''. */
+  error: string;
+}
+
+/** After the container exited: did it run, and was it killed for its memory (docker_proc.cpp JobReaper)? */
+export async function containerOutcome(shell: Shell, name: string): Promise<ContainerOutcome> {
   const socket = engineSocket();
   if (socket) {
     const answer = await engineCall(socket, 'GET', `/containers/${encodeURIComponent(name)}/json`);
+    if (answer?.status === 404) return { exists: false, oomKilled: false, error: '' };
     if (answer?.status === 200) {
       try {
-        return JSON.parse(answer.body)?.State?.OOMKilled === true;
+        const state = JSON.parse(answer.body)?.State ?? {};
+        return { exists: true, oomKilled: state.OOMKilled === true, error: String(state.Error ?? '') };
       } catch {
         // fall back to the CLI
       }
     }
   }
-  const r = await shell.run(['docker', 'inspect', '--format', '{{.State.OOMKilled}}', name], {
+  const r = await shell.run(['docker', 'inspect', '--format', '{{json .State}}', name], {
     nothrow: true,
     readOnly: true,
     timeoutMs: 30_000,
   });
-  return r.exitCode === 0 && r.stdout.trim() === 'true';
+  if (r.exitCode !== 0) return { exists: false, oomKilled: false, error: '' };
+  try {
+    const state = JSON.parse(r.stdout);
+    return { exists: true, oomKilled: state.OOMKilled === true, error: String(state.Error ?? '') };
+  } catch {
+    return { exists: true, oomKilled: false, error: '' };
+  }
 }
 
 /** Remove the container (stopping it first if it still runs). */

@@ -10,7 +10,7 @@ import type { Exit, EventLogWriter, ResourceUse, WritableEvent } from '../event-
 import { sinful } from '../event-log/writer.ts';
 import type { Shell } from '../shell.ts';
 import type { ProcSpec } from '../submit-language/submit-plan.ts';
-import { oomKilled, removeContainer, startContainer } from './container-run.ts';
+import { containerOutcome, removeContainer, startContainer, type ContainerOutcome } from './container-run.ts';
 import { startHost } from './host-run.ts';
 import { writeAds } from './job-ad.ts';
 import { jobEnvironment } from './job-env.ts';
@@ -221,9 +221,9 @@ export async function runProc(ctx: ProcContext): Promise<ProcEnd> {
         const { exit } = await child.done;
         ctx.onChild(null, null);
         const wallSeconds = Math.round((Date.now() - started) / 1000);
-        let oom = false;
+        let outcome: ContainerOutcome | null = null;
         if (containerName) {
-          oom = await oomKilled(ctx.shell, containerName);
+          outcome = await containerOutcome(ctx.shell, containerName);
           await removeContainer(ctx.shell, containerName);
         }
         if (ctx.removing()) return 'removed';
@@ -236,7 +236,26 @@ export async function runProc(ctx: ProcContext): Promise<ProcEnd> {
             residentSetKb: peakKb,
           });
         firstInSandbox = false;
-        if (oom) {
+        if (outcome && !outcome.exists) {
+          // docker run gave up before creating the container; its message is in the error file.
+          await write({
+            code: 12,
+            reason: `Error from ${slot}: Cannot pull image ${ctx.image}${proc.error ? ` (docker's message is in ${proc.error})` : ''}`,
+            holdCode: 35,
+            holdSubcode: 0,
+          });
+          return 'held';
+        }
+        if (outcome?.error) {
+          await write({
+            code: 12,
+            reason: `Error from ${slot}: Error running docker job: ${outcome.error}`,
+            holdCode: 6,
+            holdSubcode: 0,
+          });
+          return 'held';
+        }
+        if (outcome?.oomKilled) {
           await write({
             code: 12,
             reason: `Error from ${slot}: Docker job has gone over memory limit of ${req.memoryMb} Mb`,

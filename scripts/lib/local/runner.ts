@@ -91,9 +91,25 @@ export class LocalRun {
         this.ends.set(proc.proc, end);
       }
     });
-    this.finished = Promise.all(workers).then(() => {});
+    // A worker that fails (a bug, a full disk) takes the run down cleanly: the others are
+    // stopped, their procs logged as removed, no container left; then the error is reported.
+    let failure: unknown = null;
+    this.finished = Promise.all(
+      workers.map((w) =>
+        w.catch(async (error: unknown) => {
+          failure ??= error;
+          await this.remove(
+            `pixi-condor after an internal error (${error instanceof Error ? error.message : String(error)})`,
+          );
+        }),
+      ),
+    ).then(() => {});
     await this.finished;
     if (this.removing) await this.recordRemovals();
+    if (failure) {
+      await options.writer.flush();
+      throw failure;
+    }
     await options.writer.flush();
     return { ends: this.ends, removedBy: this.removedBy };
   }
