@@ -6,6 +6,7 @@
 // executable as its command. Every container carries our labels, so Ctrl-C and tests can find
 // exactly the ones this run started. Environment values never go in argv: `-e NAME` makes
 // docker take each value from its own environment.
+import type { CpuTimes } from '../event-log/writer.ts';
 import type { Shell } from '../shell.ts';
 import { engineCall, engineSocket } from './docker-engine.ts';
 import { startChild, type RunningChild } from './process-run.ts';
@@ -72,7 +73,7 @@ export function dockerRunArgv(launch: ContainerLaunch): string[] {
 
 export function startContainer(launch: ContainerLaunch): RunningChild {
   const argv = dockerRunArgv(launch);
-  return startChild(
+  const child = startChild(
     {
       command: argv[0]!,
       args: argv.slice(1),
@@ -84,6 +85,43 @@ export function startContainer(launch: ContainerLaunch): RunningChild {
     },
     false,
   );
+  // The container's cgroup, as the starter reads it: peak memory and CPU time, sampled through
+  // the engine's stats (one-shot, API 1.41+) about once a second while it runs.
+  const socket = engineSocket();
+  let peakKb = 0;
+  let cpu: CpuTimes | null = null;
+  let asking = false;
+  const sample = async (): Promise<void> => {
+    if (!socket || asking) return;
+    asking = true;
+    const answer = await engineCall(
+      socket,
+      'GET',
+      `/containers/${encodeURIComponent(launch.name)}/stats?stream=false&one-shot=true`,
+      5000,
+    );
+    asking = false;
+    if (answer?.status !== 200) return;
+    try {
+      const stats = JSON.parse(answer.body);
+      const bytes = Number(stats?.memory_stats?.max_usage ?? stats?.memory_stats?.usage ?? 0);
+      if (bytes > 0) peakKb = Math.max(peakKb, Math.ceil(bytes / 1024));
+      const usage = stats?.cpu_stats?.cpu_usage;
+      if (usage?.usage_in_usermode !== undefined)
+        cpu = {
+          userSeconds: Number(usage.usage_in_usermode) / 1e9,
+          systemSeconds: Number(usage.usage_in_kernelmode ?? 0) / 1e9,
+        };
+    } catch {
+      // a stats document we do not understand: no figures
+    }
+  };
+  const timer = socket ? setInterval(() => void sample(), 1000) : null;
+  timer?.unref();
+  void child.done.then(() => {
+    if (timer) clearInterval(timer);
+  });
+  return { ...child, peakRssKb: () => peakKb, cpuTimes: () => cpu };
 }
 
 export interface ContainerOutcome {

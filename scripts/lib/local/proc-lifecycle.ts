@@ -331,9 +331,11 @@ export async function runProc(ctx: ProcContext): Promise<ProcEnd> {
           await write({ code: 4, requeued: exit, bytesSent: result.bytes, bytesReceived: received });
           break; // a fresh sandbox, a fresh start
         }
+        const cpu = child.cpuTimes?.() ?? undefined;
         await write({
           code: 5,
           exit,
+          runRemote: cpu,
           bytesSent: result.bytes,
           bytesReceived: received,
           totalBytesSent: totalSent,

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import type { Exit } from '../event-log/writer.ts';
+import type { CpuTimes, Exit } from '../event-log/writer.ts';
 
 export interface ChildSpec {
   command: string;
@@ -30,6 +30,8 @@ export interface RunningChild {
   stop(graceMs?: number): void;
   /** Peak resident memory of the process group so far (KiB), sampled about once a second. */
   peakRssKb(): number;
+  /** CPU time used, where it can be measured (a container's cgroup), else null. */
+  cpuTimes?: () => CpuTimes | null;
 }
 
 const PAGE_KB = 4;
