@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runScript } from '../helpers/process.ts';
+import { runCommand, runScript } from '../helpers/process.ts';
 import { startScript } from '../condor/workspace.ts';
 import { localWorkspace, vanillaSubmit, type LocalWorkspace } from './local-workspace.ts';
 
@@ -74,8 +74,18 @@ test('a declared output the job did not make holds it with code 12 subcode 2 and
 test('queue 3 with $(Process): three procs, three distinct outputs', async () => {
   lw.file('job.sh', '#!/bin/sh\necho "proc $1" > "out_$1.txt"\n', true);
   lw.file('j.sub', vanillaSubmit('arguments = $(Process)\ntransfer_output_files = out_$(Process).txt', 'queue 3'));
-  const r = await lw.submit(['j.sub', '--local', '--jobs', '2']);
+  const r = await lw.submit(['j.sub', '--local', '--jobs', '2', '--json']);
   assert.is(r.code, 0, r.stdout + r.stderr);
+  // --json: stdout holds only the document.
+  const doc = JSON.parse(r.stdout);
+  assert.equal(
+    doc.jobs.map((j: { id: string; state: string }) => [j.id, j.state]),
+    [
+      ['1.0', 'completed'],
+      ['1.1', 'completed'],
+      ['1.2', 'completed'],
+    ],
+  );
   for (const p of [0, 1, 2]) {
     assert.is(lw.read(`out_${p}.txt`), `proc ${p}\n`);
     assert.equal(lw.codes(`job_1_${p}.log`).at(-1), 5);
@@ -128,6 +138,26 @@ test('max_retries: a failing job is requeued (004) and run again until it succee
   assert.equal(lw.codes('job_1_0.log'), [0, 40, 40, 1, 40, 40, 4, 40, 40, 1, 40, 40, 5]);
 });
 
+test('request_gpus without a GPU: stops before starting; --allow-cpu runs it with PIXI_CONDOR_ALLOW_CPU=1', async () => {
+  const smi = await runCommand('nvidia-smi', ['-L'], { timeoutMs: 20_000 });
+  if (smi.code === 0 && /GPU \d/.test(smi.stdout)) {
+    console.log('  (skipped: this machine has a GPU, so the no-GPU path cannot be seen)');
+    return;
+  }
+  lw.file('job.sh', '#!/bin/sh\necho "allow=$PIXI_CONDOR_ALLOW_CPU cuda=${CUDA_VISIBLE_DEVICES:-none}"\n', true);
+  lw.file('j.sub', vanillaSubmit('request_gpus = 1\ntransfer_output_files = ""'));
+  const refused = await lw.submit(['j.sub', '--local']);
+  assert.is(refused.code, 1, refused.stdout + refused.stderr);
+  assert.match(
+    refused.stderr,
+    /asks for 1 GPU\(s\) \(request_gpus\) and no GPU is visible here.*nothing was started\nhint: .*--allow-cpu/,
+  );
+  assert.not.ok(existsSync(join(lw.root, '.pixi-condor', 'jobs')));
+  const allowed = await lw.submit(['j.sub', '--local', '--allow-cpu']);
+  assert.is(allowed.code, 0, allowed.stdout + allowed.stderr);
+  assert.is(lw.read('job_1_0.out'), 'allow=1 cuda=none\n');
+});
+
 test('--dry-run prints the host command and changes nothing', async () => {
   lw.file('job.sh', '#!/bin/sh\ntrue\n', true);
   lw.file('j.sub', vanillaSubmit('arguments = "a \'b c\'"'));
@@ -136,6 +166,16 @@ test('--dry-run prints the host command and changes nothing', async () => {
   assert.match(r.stdout, /proc 0: SANDBOX\/job\.sh a 'b c'/);
   assert.match(r.stdout, /dry run: nothing was run/);
   assert.not.ok(existsSync(join(lw.root, '.pixi-condor', 'jobs')));
+});
+
+test('usage errors: --jobs 0, --allow-cpu without --local, --no-wait with --local (exit 2)', async () => {
+  lw.file('job.sh', '#!/bin/sh\ntrue\n', true);
+  lw.file('j.sub', vanillaSubmit(''));
+  for (const args of [['--local', '--jobs', '0'], ['--allow-cpu'], ['--local', '--no-wait']]) {
+    const r = await lw.submit(['j.sub', ...args]);
+    assert.is(r.code, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+    assert.not.match(r.stderr, /at .*\.ts:\d+/);
+  }
 });
 
 test('without condor_submit, plain submit says so and names --local', async () => {

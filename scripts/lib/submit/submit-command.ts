@@ -93,6 +93,8 @@ export async function runSubmit(parsed: ParsedCommand): Promise<number> {
   const local = booleanOption(parsed, 'local');
   if (!local && (booleanOption(parsed, 'allow-cpu') || stringOption(parsed, 'jobs') !== undefined))
     throw new UsageError('--allow-cpu and --jobs go with --local');
+  if (local && (booleanOption(parsed, 'no-wait') || settings.once))
+    throw new UsageError('--no-wait and --once do not go with --local: the job runs in this process until it ends');
   const submitArg = files[0] ?? config.submitFile;
   const submitPath = resolve(
     isAbsolute(submitArg) ? submitArg : join(process.env.PIXI_PROJECT_ROOT ? root : process.cwd(), submitArg),
