@@ -158,6 +158,15 @@ test('request_gpus without a GPU: stops before starting; --allow-cpu runs it wit
   assert.is(lw.read('job_1_0.out'), 'allow=1 cuda=none\n');
 });
 
+test('should_transfer_files = NO: the job runs in initialdir, nothing is transferred, no 040 events', async () => {
+  lw.file('job.sh', '#!/bin/sh\necho "$PWD $_CONDOR_JOB_IWD" > here.txt\n', true);
+  lw.file('j.sub', vanillaSubmit('should_transfer_files = NO').replace('should_transfer_files = YES\n', ''));
+  const r = await lw.submit(['j.sub', '--local']);
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  assert.is(lw.read('here.txt'), `${lw.root} ${lw.root}\n`);
+  assert.equal(lw.codes('job_1_0.log'), [0, 1, 5]);
+});
+
 test('--dry-run prints the host command and changes nothing', async () => {
   lw.file('job.sh', '#!/bin/sh\ntrue\n', true);
   lw.file('j.sub', vanillaSubmit('arguments = "a \'b c\'"'));

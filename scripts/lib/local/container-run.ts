@@ -23,6 +23,8 @@ export interface ContainerLaunch {
   executable: string;
   args: string[];
   sandbox: string;
+  /** The working directory: the sandbox, or initialdir (mounted too) with should_transfer_files = NO. */
+  workdir: string;
   env: Map<string, string>;
   user: string;
   memoryMb: number | null;
@@ -59,8 +61,9 @@ export function dockerRunArgv(launch: ContainerLaunch): string[] {
     launch.user,
     '--volume',
     `${launch.sandbox}:${launch.sandbox}`,
+    ...(launch.workdir !== launch.sandbox ? ['--volume', `${launch.workdir}:${launch.workdir}`] : []),
     '--workdir',
-    launch.sandbox,
+    launch.workdir,
   ];
   if (launch.network) argv.push('--network', launch.network);
   if (launch.memoryMb !== null) argv.push(`--memory=${launch.memoryMb}m`);

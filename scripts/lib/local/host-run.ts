@@ -6,6 +6,8 @@ export interface HostLaunch {
   executable: string;
   args: string[];
   sandbox: string;
+  /** Where it runs: the sandbox, or initialdir with should_transfer_files = NO. */
+  workdir: string;
   env: Map<string, string>;
   stdoutPath: string | null;
   stderrPath: string | null;
@@ -22,7 +24,7 @@ export function startHost(launch: HostLaunch): RunningChild {
     {
       command: launch.executable,
       args: launch.args,
-      cwd: launch.sandbox,
+      cwd: launch.workdir,
       env: Object.fromEntries(launch.env),
       stdoutPath: launch.stdoutPath,
       stderrPath: launch.stderrPath,

@@ -96,6 +96,7 @@ export interface JobEnvInput {
   /** The sandbox as the job sees it. */
   scratchDir: string;
   slot: string;
+  /** Where the job runs (_CONDOR_JOB_IWD): the sandbox, or initialdir without file transfer. */
   iwd: string;
   cpus: number;
   /** UUIDs (GPU-…) of the GPUs the job may use, as CUDA_VISIBLE_DEVICES names them; empty for none. */
@@ -111,7 +112,7 @@ export function jobEnvironment(input: JobEnvInput): Map<string, string> {
   env.set('_CONDOR_SLOT', input.slot);
   env.set('_CONDOR_JOB_AD', `${scratch}/.job.ad`);
   env.set('_CONDOR_MACHINE_AD', `${scratch}/.machine.ad`);
-  env.set('_CONDOR_JOB_IWD', scratch);
+  env.set('_CONDOR_JOB_IWD', input.iwd);
   env.set('BATCH_SYSTEM', 'HTCondor');
   for (const name of ['TMPDIR', 'TEMP', 'TMP']) env.set(name, scratch);
   for (const name of THREAD_VARIABLES) if (!env.has(name)) env.set(name, String(input.cpus));

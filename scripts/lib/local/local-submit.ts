@@ -164,6 +164,7 @@ export async function runLocalSubmit(input: LocalSubmitInput): Promise<number> {
             executable: exe,
             args: proc.arguments,
             sandbox: 'SANDBOX',
+            workdir: proc.classAd.ShouldTransferFiles === '"NO"' ? proc.iwd : 'SANDBOX',
             env: new Map([['_CONDOR_SCRATCH_DIR', 'SANDBOX']]),
             user: `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`,
             memoryMb: proc.classAd.RequestMemory ? requests(proc).memoryMb : null,

@@ -91,6 +91,9 @@ export async function runProc(ctx: ProcContext): Promise<ProcEnd> {
         .filter(Boolean)
     : null;
 
+  // should_transfer_files = NO: a shared filesystem; the job runs in initialdir and nothing is
+  // transferred either way (its scratch directory still holds the ads).
+  const shared = proc.classAd.ShouldTransferFiles === '"NO"';
   let starts = 0;
   let totalSent = 0;
   let totalReceived = 0;
@@ -98,17 +101,18 @@ export async function runProc(ctx: ProcContext): Promise<ProcEnd> {
     // A fresh sandbox for every placement (a requeued job starts over, as on a new slot).
     const sandbox = await mkdtemp(join(tmpdir(), `pixi-condor-${cluster}.${proc.proc}-`));
     try {
-      await write({ code: 40, what: 'input', stage: 'started', host: startd });
-      let received: number;
+      if (!shared) await write({ code: 40, what: 'input', stage: 'started', host: startd });
+      let received = 0;
       try {
-        received = await transferInputs(
-          {
-            iwd: proc.iwd,
-            inputs: proc.transferInputFiles,
-            executable: proc.transferExecutable ? proc.executable : null,
-          },
-          sandbox,
-        );
+        if (!shared)
+          received = await transferInputs(
+            {
+              iwd: proc.iwd,
+              inputs: proc.transferInputFiles,
+              executable: proc.transferExecutable ? proc.executable : null,
+            },
+            sandbox,
+          );
       } catch (error) {
         if (!(error instanceof TransferError)) throw error;
         await write({
@@ -120,10 +124,10 @@ export async function runProc(ctx: ProcContext): Promise<ProcEnd> {
         return 'held';
       }
       totalReceived += received;
-      await write({ code: 40, what: 'input', stage: 'finished' });
+      if (!shared) await write({ code: 40, what: 'input', stage: 'finished' });
       const before = await snapshotTopLevel(sandbox);
       const executable = proc.executable
-        ? proc.transferExecutable
+        ? proc.transferExecutable && !shared
           ? join(sandbox, basename(proc.executable))
           : proc.executable
         : null;
@@ -164,7 +168,7 @@ export async function runProc(ctx: ProcContext): Promise<ProcEnd> {
           submitEnv: process.env,
           scratchDir: sandbox,
           slot: `slot1_${ctx.slotIndex}`,
-          iwd: proc.iwd,
+          iwd: shared ? proc.iwd : sandbox,
           cpus: req.cpus,
           gpus: ctx.gpus,
           allowCpu: ctx.allowCpu,
@@ -184,6 +188,7 @@ export async function runProc(ctx: ProcContext): Promise<ProcEnd> {
               executable,
               args: proc.arguments,
               sandbox,
+              workdir: shared ? proc.iwd : sandbox,
               env,
               user: `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`,
               memoryMb: proc.classAd.RequestMemory ? req.memoryMb : null,
@@ -199,6 +204,7 @@ export async function runProc(ctx: ProcContext): Promise<ProcEnd> {
               executable,
               args: proc.arguments,
               sandbox,
+              workdir: shared ? proc.iwd : sandbox,
               env,
               stdoutPath: proc.output,
               stderrPath: proc.error,
@@ -288,25 +294,27 @@ export async function runProc(ctx: ProcContext): Promise<ProcEnd> {
           continue;
         }
 
-        await write({ code: 40, what: 'output', stage: 'started', host: startd });
+        if (!shared) await write({ code: 40, what: 'output', stage: 'started', host: startd });
         const diskKb = Math.ceil((await treeSize(sandbox)) / 1024);
-        const result = await transferOutputs(
-          {
-            iwd: proc.iwd,
-            outputs: proc.transferOutputFiles,
-            remaps,
-            exclude,
-            before,
-            tag: `${cluster}.${proc.proc}`,
-          },
-          sandbox,
-        );
+        const result = shared
+          ? { bytes: 0, written: [], kept: [], failure: null }
+          : await transferOutputs(
+              {
+                iwd: proc.iwd,
+                outputs: proc.transferOutputFiles,
+                remaps,
+                exclude,
+                before,
+                tag: `${cluster}.${proc.proc}`,
+              },
+              sandbox,
+            );
         totalSent += result.bytes;
         for (const kept of result.kept)
           ctx.note(
             `${cluster}.${proc.proc}: ${kept.existing} already existed and was kept; the new one is ${kept.newPath}`,
           );
-        await write({ code: 40, what: 'output', stage: 'finished' });
+        if (!shared) await write({ code: 40, what: 'output', stage: 'finished' });
         if (result.failure) {
           await write({
             code: 12,
