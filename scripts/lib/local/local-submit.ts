@@ -22,7 +22,7 @@ import { watchLocal } from './local-watch.ts';
 import { PolicyError, readPolicy, type ExitPolicy } from './policy.ts';
 import { requests } from './proc-lifecycle.ts';
 import { LocalRun } from './runner.ts';
-import { EnvironmentError, parseEnvironment } from './job-env.ts';
+import { EnvironmentError, jobEnvironment, parseEnvironment } from './job-env.ts';
 
 /** Commands the runner reads beyond what the planner models. */
 export const LOCAL_COMMANDS = [
@@ -165,7 +165,18 @@ export async function runLocalSubmit(input: LocalSubmitInput): Promise<number> {
             args: proc.arguments,
             sandbox: 'SANDBOX',
             workdir: proc.classAd.ShouldTransferFiles === '"NO"' ? proc.iwd : 'SANDBOX',
-            env: new Map([['_CONDOR_SCRATCH_DIR', 'SANDBOX']]),
+            // The names only: docker reads each value from its own environment, so none is printed.
+            env: jobEnvironment({
+              getenv: proc.expanded?.getenv,
+              environment: proc.expanded?.environment,
+              submitEnv: process.env,
+              scratchDir: 'SANDBOX',
+              slot: 'slot1_1',
+              iwd: 'SANDBOX',
+              cpus: requests(proc).cpus,
+              gpus: usableGpus.slice(0, gpusPerProc),
+              allowCpu: input.allowCpu,
+            }),
             user: `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`,
             memoryMb: proc.classAd.RequestMemory ? requests(proc).memoryMb : null,
             cpus: proc.classAd.RequestCpus ? requests(proc).cpus : null,

@@ -21,7 +21,7 @@ import { jobTitle, stillQueued, watchJob } from '../jobs/watch.ts';
 import { parseJobs, runLocalSubmit } from '../local/local-submit.ts';
 
 export const SUBMIT_SPEC: CommandSpec = {
-  usage: 'pixi run submit [SUBMIT_FILE] [options]',
+  usage: 'pixi run submit [SUBMIT_FILE] [NAME=VALUE ...] [options]',
   summary: 'Submit the job with the image build-image recorded (pinned by digest) and follow it until it ends.',
   positionals: { names: 'SUBMIT_FILE] [NAME=VALUE ...', max: 64 },
   options: {
