@@ -18,9 +18,15 @@ import { buildTestBaseImage, dockerSkipReason, TEST_BASE_IMAGE } from '../image/
 import { makeWorkspace, uniqueName, type TestWorkspace } from '../image/workspace.ts';
 
 const torchImage = process.env.PIXI_CONDOR_TEST_TORCH_IMAGE;
+// --allow-cpu reaches job/main.py as PIXI_CONDOR_ALLOW_CPU=1 (the interface between the runner
+// and the template job); a main.py from before that would refuse the CPU.
+const mainReadsAllowCpu = readFileSync(join(repoRoot, 'job', 'main.py'), 'utf8').includes('PIXI_CONDOR_ALLOW_CPU');
 const skip =
   (await dockerSkipReason()) ??
-  (torchImage ? null : 'PIXI_CONDOR_TEST_TORCH_IMAGE is not set (.ci/services.sh builds the Debian PyTorch image)');
+  (torchImage ? null : 'PIXI_CONDOR_TEST_TORCH_IMAGE is not set (.ci/services.sh builds the Debian PyTorch image)') ??
+  (mainReadsAllowCpu
+    ? null
+    : 'job/main.py does not read PIXI_CONDOR_ALLOW_CPU yet, so it would refuse to train on the CPU');
 if (skip) console.log(`local/local-torch.test.ts: skipping the real PyTorch run: ${skip}`);
 const torchTest = skip ? test.skip : test;
 
