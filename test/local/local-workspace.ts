@@ -12,7 +12,7 @@ export interface LocalWorkspace {
   env: Record<string, string>;
   file(name: string, text: string, executable?: boolean): string;
   submit(args: string[], timeoutMs?: number): Promise<RunResult>;
-  /** Event codes of proc `proc` in `log`. */
+  /** Event codes of proc `proc` in `log`, without 006 (informational: how many depends on how long the job ran). */
   codes(log: string, proc?: number): number[];
   read(name: string): string;
 }
@@ -33,7 +33,7 @@ export async function localWorkspace(): Promise<LocalWorkspace> {
     submit: (args, timeoutMs = 60_000) => runScript('submit.ts', [...args, '--interval', '40'], { env, timeoutMs }),
     codes(log, proc) {
       const { events } = parseEventLog(readFileSync(join(ws.root, log)));
-      return events.filter((e) => proc === undefined || e.proc === proc).map((e) => e.code);
+      return events.filter((e) => (proc === undefined || e.proc === proc) && e.code !== 6).map((e) => e.code);
     },
     read: (name) => readFileSync(join(ws.root, name), 'utf8'),
   };
