@@ -109,8 +109,18 @@ export async function runLocalSubmit(input: LocalSubmitInput): Promise<number> {
   for (const line of input.formatChecklist(checks)) say(line);
   const failed = checks.filter((c) => c.status === 'fail');
 
-  // Everything that could refuse the run, before it starts.
-  const images = preview.map(imageOf);
+  // Everything that could refuse the run, before it starts. A missing image is reported after
+  // the checklist (which usually says why: no image record), and a dry run still shows the rest.
+  let imageProblem: UserError | null = null;
+  const images = preview.map((proc) => {
+    try {
+      return imageOf(proc);
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      imageProblem ??= error;
+      return 'IMAGE';
+    }
+  });
   let policies: ExitPolicy[];
   try {
     policies = preview.map((p) => readPolicy(p.expanded ?? {}));
@@ -207,6 +217,7 @@ export async function runLocalSubmit(input: LocalSubmitInput): Promise<number> {
       hint: first.hint,
     });
   }
+  if (imageProblem) throw imageProblem;
 
   const cluster = await claimLocalCluster(root);
   const procs = plan(cluster);
