@@ -252,7 +252,11 @@ export function sinful(host: string, sock: string): string {
  */
 export class EventLogWriter {
   private readonly queues = new Map<string, Promise<void>>();
-  constructor(private readonly now: () => number = Date.now) {}
+  private readonly now: () => number;
+
+  constructor(now: () => number = Date.now) {
+    this.now = now;
+  }
 
   write(path: string, id: JobId, event: WritableEvent): Promise<void> {
     const text = formatEvent(event, id, this.now());

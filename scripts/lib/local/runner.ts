@@ -42,7 +42,11 @@ export class LocalRun {
   private readonly ends = new Map<number, ProcEnd>();
   private finished: Promise<void> | null = null;
 
-  constructor(private readonly options: LocalRunOptions) {}
+  private readonly options: LocalRunOptions;
+
+  constructor(options: LocalRunOptions) {
+    this.options = options;
+  }
 
   /** Queue every proc: its submit event (000), as condor_submit leaves it in the log. */
   async queue(): Promise<void> {

@@ -10,13 +10,14 @@ import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path
 import { isUrl } from '../submit-language/submit-plan.ts';
 
 export class TransferError extends Error {
-  constructor(
-    message: string,
-    /** errno of the failure (HTCondor's hold subcode): 2 for a missing file. */
-    readonly errno: number,
-    readonly path: string,
-  ) {
+  /** errno of the failure (HTCondor's hold subcode): 2 for a missing file. */
+  readonly errno: number;
+  readonly path: string;
+
+  constructor(message: string, errno: number, path: string) {
     super(message);
+    this.errno = errno;
+    this.path = path;
   }
 }
 
