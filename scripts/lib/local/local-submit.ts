@@ -144,9 +144,16 @@ export async function runLocalSubmit(input: LocalSubmitInput): Promise<number> {
     );
   }
   const usableGpus = gpus.length >= gpusPerProc ? gpus : [];
-  const jobs =
-    input.jobs ??
-    (gpusPerProc > 0 && usableGpus.length > 0 ? Math.max(1, Math.floor(usableGpus.length / gpusPerProc)) : 1);
+  // With GPUs, as many procs at a time as the GPUs fit (each gets its own); never more.
+  const fit =
+    gpusPerProc > 0 && usableGpus.length > 0 ? Math.max(1, Math.floor(usableGpus.length / gpusPerProc)) : null;
+  let jobs = input.jobs ?? fit ?? 1;
+  if (fit !== null && jobs > fit) {
+    process.stderr.write(
+      `note: --jobs ${jobs}: ${fit} proc(s) at a time fit the ${usableGpus.length} GPU(s) here (request_gpus = ${gpusPerProc})\n`,
+    );
+    jobs = fit;
+  }
   const network = anyContainer ? await containerNetwork(shell) : null;
   const networkFor = (proc: ProcSpec): string | null => {
     const wanted = proc.expanded?.docker_network_type?.trim();
