@@ -60,15 +60,20 @@ export interface LocalSubmitInput {
   argv: string[];
   say: (line?: string) => void;
   printJson: (doc: unknown) => void;
+  /** A warning line (the planner's, as submit shows them). */
+  warn: (line: string) => void;
 }
 
-/** Pool-only checks a local run does without: condor_submit, and an image record when no proc needs it. */
+/**
+ * Pool-only checks a local run does without: condor_submit, the anonymous pull execute points
+ * make, and an image record when no proc needs it.
+ */
 export function localChecks(checks: CheckResult[], procs: ProcSpec[], record: ImageRecord | null): CheckResult[] {
   const needsRecord = procs.some(
     (p) => (p.universe === 'container' || p.universe === 'docker') && !p.containerImage && !p.classAd.DockerImage,
   );
   return checks.filter((c) => {
-    if (c.title === 'condor_submit on PATH') return false;
+    if (c.title === 'condor_submit on PATH' || c.title === 'image can be pulled without credentials') return false;
     if (!record && !needsRecord && c.title.startsWith('image record')) return false;
     return true;
   });
@@ -92,7 +97,7 @@ function imageOf(proc: ProcSpec): string | null {
 export async function runLocalSubmit(input: LocalSubmitInput): Promise<number> {
   const { root, say } = input;
   const expand = [...LOCAL_COMMANDS];
-  const plan = (cluster: number | null) =>
+  const fullPlan = (cluster: number | null) =>
     planSubmit(input.statements, {
       submitFile: input.submitFile,
       cwd: root,
@@ -101,8 +106,13 @@ export async function runLocalSubmit(input: LocalSubmitInput): Promise<number> {
       defines: input.defines,
       batchName: input.batchName,
       expand,
-    }).procs;
-  const preview = plan(null);
+    });
+  const plan = (cluster: number | null) => fullPlan(cluster).procs;
+  const previewPlan = fullPlan(null);
+  // What condor_submit would warn about, and the file's own `warning :` lines.
+  for (const w of previewPlan.warnings)
+    input.warn(`${w.file}${w.line === undefined ? '' : `:${w.line}`}: warning: ${w.message}`);
+  const preview = previewPlan.procs;
   // git is asked while the preflight runs: a run that exits at once notices every spawn.
   const gitRevision = input.dryRun ? Promise.resolve(null) : input.gitRevision().catch(() => null);
   const checks = localChecks(await input.preflight(preview), preview, input.record);
