@@ -339,7 +339,7 @@ test('credentials never appear: a token line in an included .env, $ENV(REGISTRY_
   });
   const everything = JSON.stringify(leaked);
   assert.not.ok(everything.includes(token), 'the plan (what submit --dry-run prints) holds the token');
-  assert.equal(leaked.procs[0]!.arguments, ['--token', '********', '********']);
+  assert.equal(leaked.procs[0]!.arguments, ['--token', '***', '***']);
   assert.ok(leaked.warnings.some((w) => w.rule === 'submit/credential-in-job'));
 
   for (const text of [

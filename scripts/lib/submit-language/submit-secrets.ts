@@ -7,7 +7,7 @@ import { GITHUB_CREDENTIALS, REGISTRY_CREDENTIALS } from '../env-keys.ts';
 export const CREDENTIAL_KEYS: readonly string[] = [...REGISTRY_CREDENTIALS, ...GITHUB_CREDENTIALS];
 /** The secret half of each pair: searched for in free text (a user name is not, it may be in paths). */
 const TOKEN_KEYS: readonly string[] = [REGISTRY_CREDENTIALS[1], GITHUB_CREDENTIALS[1]];
-export const MASK = '********';
+export const MASK = '***'; // the same mask the command gateway (shell.ts) and submit's own printing use
 
 function bare(name: string): string {
   return name.trim().toUpperCase().replace(/^MY\./, '');
