@@ -4,6 +4,7 @@ import { booleanOption, type CommandSpec, type ParsedCommand } from '../cli.ts';
 import { UserError } from '../errors.ts';
 import { lastLine, Shell } from '../shell.ts';
 import { findWorkspaceRoot } from '../workspace.ts';
+import { cancelLocal } from '../local/local-cancel.ts';
 import { latestJobRecord, parseClusterArg, readJobRecord, type JobRecord } from './job-store.ts';
 import { adoptPendingSubmissions } from '../submit/pending-submission.ts';
 import { track } from './tracker.ts';
@@ -43,6 +44,7 @@ export async function runCancel(parsed: ParsedCommand): Promise<number> {
   process.stdout.write(
     `${dryRun ? 'would remove' : 'removing'} job ${record.cluster} (${record.batchName}, ${procs} proc${procs === 1 ? '' : 's'}, submitted ${record.submittedAt} from ${record.submitFile})\n`,
   );
+  if (record.local) return cancelLocal(record.cluster, record.local, dryRun);
   const shell = new Shell({
     dryRun,
     log: (line) => process.stdout.write(line + '\n'),

@@ -44,10 +44,18 @@ export interface JobRecord {
   /** The condor_submit argv that was run. */
   command: string[];
   procs: ProcRecord[];
-  /** Ran on this machine by `submit --local` (no schedd). */
-  local?: boolean;
+  /** Set for `submit --local`: the job runs in that process on that machine, not in a pool. */
+  local?: LocalRunRecord;
   /** Set by `resubmit`: the cluster these procs ran in first, and which of its procs each one is. */
   resubmitOf?: { cluster: number; procs: number[] };
+}
+
+export interface LocalRunRecord {
+  /** The runner (`submit --local`) process, which `cancel` signals. */
+  pid: number;
+  host: string;
+  /** Label value on the containers it starts (org.pixi-condor.local). */
+  runId: string;
 }
 
 export function jobRecordPath(root: string, cluster: number): string {

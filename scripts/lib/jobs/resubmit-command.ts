@@ -16,6 +16,7 @@ import { deferSignals, newSubmitId, runCondorSubmit, submitIdLine } from '../sub
 import { planSubmit, procRecord, readSubmitStatements } from '../submit-language/submit-plan.ts';
 import { STATE_DIR, displayPath, findWorkspaceRoot } from '../workspace.ts';
 import { latestJobRecord, parseClusterArg, readJobRecord, writeJobRecord, type JobRecord } from './job-store.ts';
+import { runLocalSubmit } from '../local/local-submit.ts';
 import { queueProbe } from './queue-probe.ts';
 import { collectResults, type ResultRow } from './results.ts';
 import { WATCH_OPTIONS, watchSettings } from './status-command.ts';
@@ -38,6 +39,10 @@ export const RESUBMIT_SPEC: CommandSpec = {
     },
     procs: { type: 'string', value: 'LIST', description: 'these procs of the first submission, e.g. 3,7' },
     local: { type: 'boolean', description: 'run them on this machine (as submit --local) instead of the pool' },
+    'allow-cpu': {
+      type: 'boolean',
+      description: 'with --local: run procs that ask for GPUs without one (they get PIXI_CONDOR_ALLOW_CPU=1)',
+    },
     'dry-run': { type: 'boolean', description: 'print the submit file, the rows and the command; submit nothing' },
     'no-wait': { type: 'boolean', description: 'submit, record the job and exit without following it' },
     ...WATCH_OPTIONS,
@@ -105,11 +110,10 @@ export async function runResubmit(parsed: ParsedCommand): Promise<number> {
   };
   if (!which.failed && !which.held && !which.procs)
     throw new UsageError('say which procs to submit again: --failed, --held or --procs 3,7');
-  if (booleanOption(parsed, 'local'))
-    throw new UsageError(
-      '--local needs `submit --local`, which this version does not have yet',
-      'resubmit to the pool',
-    );
+  const local = booleanOption(parsed, 'local');
+  if (!local && booleanOption(parsed, 'allow-cpu')) throw new UsageError('--allow-cpu goes with --local');
+  if (local && (booleanOption(parsed, 'no-wait') || settings.once))
+    throw new UsageError('--no-wait and --once do not go with --local: the procs run in this process until they end');
   const out = settings.json ? process.stderr : process.stdout;
   const say = (line = ''): void => void out.write(`${line}\n`);
 
@@ -210,6 +214,33 @@ export async function runResubmit(parsed: ParsedCommand): Promise<number> {
   mkdirSync(stateDir, { recursive: true });
   if (table) await writeFileAtomic(tablePath, table);
   await writeFileAtomic(submitFile, text);
+  const resubmitOf = { cluster: first.cluster, procs: chosen.map((r) => r.proc) };
+  if (local) {
+    // As `submit --local` runs a submit file, with the first run's image and a record pointing back.
+    return runLocalSubmit({
+      root,
+      submitFile: relSubmit,
+      statements: readSubmitStatements(submitFile, relSubmit, false),
+      append: first.image ? [`container_image = docker://${first.image.reference}`] : [],
+      defines: {},
+      batchName,
+      record: null,
+      gitRevision: async () => (await gitInfo(new Shell(), root)).revision,
+      // The first submission passed preflight; this one runs what it ran.
+      preflight: async () => [],
+      formatChecklist: () => [],
+      allowCpu: booleanOption(parsed, 'allow-cpu'),
+      jobs: null,
+      dryRun: false,
+      json: settings.json,
+      intervalMs: settings.intervalMs,
+      argv: ['pixi', 'run', 'resubmit', ...process.argv.slice(2)],
+      say,
+      printJson: (doc) => void process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`),
+      warn: (line) => void process.stderr.write(`${line}\n`),
+      recordExtra: { image: first.image, resubmitOf },
+    });
+  }
   const plan = (cluster: number | null) =>
     planSubmit(readSubmitStatements(submitFile, relSubmit, false), {
       submitFile: relSubmit,
@@ -254,7 +285,7 @@ export async function runResubmit(parsed: ParsedCommand): Promise<number> {
       gitRevision: git.revision,
       command: argv,
       procs: procs.map(procRecord),
-      resubmitOf: { cluster: first.cluster, procs: chosen.map((r) => r.proc) },
+      resubmitOf,
     };
     await writeJobRecord(root, record);
   } finally {
