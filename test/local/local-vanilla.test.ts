@@ -208,4 +208,30 @@ test('cancel signals the runner: the proc is removed (009), the process stopped,
   assert.match(readFileSync(join(lw.root, 'job_1_0.log'), 'utf8'), /Job was aborted\.\n\tvia .* \(by user /);
 });
 
+test('a runner killed outright (SIGKILL): status says the local run ended, never waits forever (exit 2)', async () => {
+  // The job writes its pid so the test can end it: nothing else would (its runner is gone).
+  lw.file('job.sh', '#!/bin/sh\necho $$ > "$PIDFILE"\necho started\nsleep 30\n', true);
+  const pidFile = join(lw.root, 'job.pid');
+  lw.file('j.sub', vanillaSubmit(`transfer_output_files = ""\nenvironment = "PIDFILE=${pidFile}"`));
+  const running = startScript('submit.ts', ['j.sub', '--local', '--interval', '40'], lw.env, 60_000);
+  await running.waitFor(/1\.0 running/, 30_000);
+  running.child.kill('SIGKILL');
+  await running.done;
+  try {
+    const s = await runScript('status.ts', ['1', '--interval', '40'], { env: lw.env, timeoutMs: 30_000 });
+    assert.not.ok(s.timedOut, 'status returned by itself');
+    assert.is(s.code, 2, s.stdout + s.stderr);
+    assert.match(s.stderr, /the local run of job 1 \(submit --local, pid \d+\) has ended without finishing it/);
+    assert.match(s.stderr, /pixi run resubmit 1 --procs LIST --local/);
+  } finally {
+    if (existsSync(pidFile)) {
+      try {
+        process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+});
+
 test.run();

@@ -1,6 +1,7 @@
 // `pixi run status [CLUSTER]`: re-attach to a submitted job (the latest by default) from its
 // job record, or read any event log with --log PATH (no HTCondor needed).
 import { existsSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { booleanOption, stringOption, type CommandSpec, type ParsedCommand } from '../cli.ts';
 import { UsageError, UserError } from '../errors.ts';
@@ -8,7 +9,7 @@ import { onPath, Shell } from '../shell.ts';
 import { displayPath, findWorkspaceRoot } from '../workspace.ts';
 import { tailLines } from './progress.ts';
 import { parseDuration } from './format.ts';
-import { latestJobRecord, parseClusterArg, readJobRecord, type JobRecord } from './job-store.ts';
+import { latestJobRecord, parseClusterArg, readJobRecord, type JobRecord, type LocalRunRecord } from './job-store.ts';
 import { queueProbe } from './queue-probe.ts';
 import { jobTitle, watchJob } from './watch.ts';
 import { adoptPendingSubmissions } from '../submit/pending-submission.ts';
@@ -160,7 +161,26 @@ export async function runStatus(parsed: ParsedCommand): Promise<number> {
     title: jobTitle(record),
     referenceTime: Date.parse(record.submittedAt),
     probe,
+    ...(record.local ? { runnerGone: () => localRunnerGone(record.cluster, record.local!) } : {}),
   });
+}
+
+/**
+ * A local job lives only as long as its `submit --local` process: one killed outright (SIGKILL,
+ * a crash, a reboot) writes no more events, so its unfinished procs never end. Only a runner of
+ * this host can be checked; elsewhere nothing is claimed.
+ */
+export function localRunnerGone(cluster: number, local: LocalRunRecord): string | null {
+  if (local.host !== hostname()) return null;
+  try {
+    process.kill(local.pid, 0);
+    return null;
+  } catch (error) {
+    // EPERM: a process of another user holds that pid, so ours is gone too.
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH' && (error as NodeJS.ErrnoException).code !== 'EPERM')
+      return null;
+    return `the local run of job ${cluster} (submit --local, pid ${local.pid}) has ended without finishing it: its unfinished procs will not go on (run them again with \`pixi run resubmit ${cluster} --procs LIST --local\`)`;
+  }
 }
 
 function fileKind(path: string): 'file' | 'missing' | 'a folder' | 'not a regular file (a FIFO, socket or device)' {

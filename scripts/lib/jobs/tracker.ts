@@ -41,6 +41,10 @@ export interface TrackOptions {
   /** Asked (at most every probeIntervalMs) while a log is missing: a line to show, or null. */
   probe?: () => Promise<{ line: string; gone: boolean } | null>;
   probeIntervalMs?: number;
+  /** For a job run by a process of this machine (submit --local): why that process is gone, or
+   *  null while it lives. Once it is gone and the log has been read to its end, unfinished procs
+   *  will never finish: watching ends as 'vanished' instead of waiting forever. */
+  runnerGone?: () => string | null;
   /** Aborted on Ctrl-C: stop watching (never the job). */
   signal?: AbortSignal;
   now?: () => number;
@@ -58,6 +62,8 @@ export interface TrackResult {
   /** Non-event text found in the logs (count), and the first few, cut short. */
   junk: number;
   junkSamples?: string[];
+  /** For 'vanished' because the runner ended (runnerGone): its reason. */
+  goneReason?: string;
 }
 
 /** How many unreadable records are quoted (all are counted). */
@@ -129,6 +135,9 @@ export async function track(options: TrackOptions): Promise<TrackResult> {
   let lastDraw = 0;
   let outcome: TrackOutcome | null = null;
   let held: JobState | null = null;
+  // The runner's end is acted on one poll after it was seen, so events it wrote last are read.
+  let runnerGoneSeen: string | null = null;
+  let goneReason: string | undefined;
 
   for (;;) {
     let missing = followers.filter((f) => f.poll().missing);
@@ -235,6 +244,10 @@ export async function track(options: TrackOptions): Promise<TrackResult> {
     else if (!outcome) {
       held = heldTooLong(table, heldSeen, options.heldTimeoutMs, now());
       if (held) outcome = 'held-timeout';
+      else if (runnerGoneSeen) {
+        goneReason = runnerGoneSeen;
+        outcome = 'vanished';
+      } else if (options.runnerGone) runnerGoneSeen = options.runnerGone();
     }
     if (!outcome && options.signal?.aborted) outcome = 'interrupted';
     if (outcome) break;
@@ -251,6 +264,7 @@ export async function track(options: TrackOptions): Promise<TrackResult> {
     missing: followers.filter((f) => !f.opened).map((f) => f.path),
     junk,
     junkSamples,
+    ...(goneReason ? { goneReason } : {}),
   };
 }
 

@@ -23,6 +23,7 @@ export interface WatchOptions {
   title: string;
   referenceTime?: number;
   probe?: TrackOptions['probe'];
+  runnerGone?: TrackOptions['runnerGone'];
   /** Where output goes (stdout); its isTTY decides the live view. */
   out?: NodeJS.WriteStream;
 }
@@ -63,6 +64,7 @@ export async function watchJob(options: WatchOptions): Promise<number> {
       root: options.root,
       referenceTime: options.referenceTime,
       probe: options.probe,
+      runnerGone: options.runnerGone,
       signal: abort.signal,
     });
   } finally {
@@ -92,6 +94,10 @@ export async function watchJob(options: WatchOptions): Promise<number> {
   }
   if (options.json) {
     writeJson();
+    return exitCodeFor(result);
+  }
+  if (result.outcome === 'vanished' && result.goneReason) {
+    process.stderr.write(`${paint.red('error:')} ${result.goneReason}\n`);
     return exitCodeFor(result);
   }
   if (result.outcome === 'vanished') {
