@@ -59,12 +59,14 @@ export class RegistryClient {
   /** 401 challenges being answered, by challenge text: lookups sent together share one token request. */
   private readonly answers = new Map<string, Promise<string | null>>();
   private readonly base: string;
+  readonly ref: ImageRef;
+  private readonly credentials: Credentials | null;
+  private readonly timeoutMs: number;
 
-  constructor(
-    readonly ref: ImageRef,
-    private readonly credentials: Credentials | null,
-    private readonly timeoutMs = 15_000,
-  ) {
+  constructor(ref: ImageRef, credentials: Credentials | null, timeoutMs = 15_000) {
+    this.ref = ref;
+    this.credentials = credentials;
+    this.timeoutMs = timeoutMs;
     this.base = registryBaseUrl(ref.registry);
   }
 
