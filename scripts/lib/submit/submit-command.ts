@@ -36,14 +36,15 @@ export const SUBMIT_SPEC: CommandSpec = {
     },
     ...WATCH_OPTIONS,
   },
-  epilog: [
-    'SUBMIT_FILE defaults to [tool.pixi-condor] submit-file in pixi.toml.',
-    '',
-    "exit codes: 0 every proc completed with return value 0; N the single proc's return value",
-    '  (128+signal when killed); 1 several procs and one failed, or a preflight check or',
-    '  condor_submit failed; 2 held past --held-timeout, or removed; 130 you stopped watching',
-    '  with Ctrl-C (the job keeps running: `pixi run status` re-attaches).',
-  ].join('\n'),
+  epilog: 'SUBMIT_FILE defaults to [tool.pixi-condor] submit-file in pixi.toml.',
+  exitCodes: [
+    ['0', 'every proc completed with return value 0'],
+    ['N', "the single proc's return value (128 + signal when killed)"],
+    ['1', 'several procs and one failed, or a preflight check or condor_submit failed'],
+    ['2', 'held past --held-timeout, or removed; or a usage error'],
+    ['130', 'you stopped watching with Ctrl-C (the job keeps running: `pixi run status` re-attaches)'],
+  ],
+  docs: 'docs/submit.md',
 };
 
 export async function runSubmit(parsed: ParsedCommand): Promise<number> {
