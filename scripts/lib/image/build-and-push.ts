@@ -16,7 +16,7 @@ import type { Plan } from './plan.ts';
 import { formatBytes } from '../format.ts';
 import type { PublishOptions } from './publish.ts';
 import { pushImage } from './push.ts';
-import type { RegistryClient } from './registry.ts';
+import { checkAnonymousPull, type RegistryClient } from './registry.ts';
 import type { Shell } from '../shell.ts';
 
 async function labelsFor(plan: Plan, root: string): Promise<Record<string, string>> {
@@ -61,7 +61,7 @@ export async function buildAndPush(plan: Plan, registry: RegistryClient, options
   const { shell } = options;
   const contentRef = `${plan.repository}:${plan.contentTag}`;
   const movingRef = `${plan.repository}:${plan.movingTag}`;
-  const incomplete = await checkLockFreshness(options.root, { saveCache: !shell.dryRun });
+  const incomplete = await checkLockFreshness(options.root, { saveCache: !shell.dryRun, err: options.err });
   if (incomplete) options.err(`warning: ${incomplete.warning}\nhint: ${incomplete.hint}`);
   const engine = await engineOrDryRunStandIn(shell, plan, options);
   if (options.explain)
@@ -117,6 +117,11 @@ export async function buildAndPush(plan: Plan, registry: RegistryClient, options
         `note: the engine reported ${pushed.digest}, the registry serves ${found.manifest.digest}; recording the registry's`,
       );
     }
+    // Execute points pull without credentials: say now if they cannot (ghcr.io's new packages are private).
+    const pull = await checkAnonymousPull(`${plan.repository}@${found.manifest.digest}`);
+    if (pull.pullable === false) options.err(`warning: ${pull.reason}\nhint: ${pull.hint}`);
+    else if (pull.pullable === null)
+      options.err(`note: could not check that the image can be pulled anonymously: ${pull.reason}`);
     await finish(
       plan,
       found.manifest.digest,

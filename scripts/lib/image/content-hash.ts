@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { UserError } from '../errors.ts';
 import { readText, type TemplateConfig } from '../workspace.ts';
 import { resolveBuildArgs, type BuildArgs } from './build-args.ts';
 import { filesForSources } from './context-files.ts';
@@ -25,21 +26,38 @@ export interface ImageInputs {
 }
 
 /** Read the Dockerfile, resolve its build args, and list the context files it copies. */
-export async function readImageInputs(root: string, config: TemplateConfig): Promise<ImageInputs> {
+export async function readImageInputs(
+  root: string,
+  config: TemplateConfig,
+  fromCommandLine: ReadonlySet<string> = new Set(),
+): Promise<ImageInputs> {
   const dockerfileText = await readText(join(root, config.dockerfile), config.dockerfile);
   // The declared ARGs decide which build args apply; the model is then read with them.
   const instructions = parseDockerfile(dockerfileText);
   const declared = readDockerfile(instructions, config.dockerfile).args;
-  const buildArgs = resolveBuildArgs(declared, config, config.dockerfile);
+  const buildArgs = resolveBuildArgs(declared, config, config.dockerfile, fromCommandLine);
   const model = readDockerfile(instructions, config.dockerfile, buildArgs.passed);
   const ignore = await loadDockerignore(root, config.dockerfile);
   const files = await filesForSources(root, model.copies, ignore, config.dockerfile);
   return { dockerfileText, model, buildArgs, files, ignore };
 }
 
-async function fileDigest(path: string): Promise<string> {
+/** sha256 of a context file; one that cannot be read is a one-line error naming it. */
+async function fileDigest(path: string, file: string): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  try {
+    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new UserError(`cannot read ${file}, which the image copies: ${code}`, {
+      file,
+      hint:
+        file === 'pixi.lock'
+          ? 'restore pixi.lock from git, or run `pixi lock` to write it again'
+          : `check the permissions of ${file}`,
+      exitCode: 2,
+    });
+  }
   return hash.digest('hex');
 }
 
@@ -79,7 +97,7 @@ export async function hashImageInputs(root: string, config: TemplateConfig, inpu
       field(`symlink ${file}`, target);
       digests[file] = `sha256:${sha256(target)}`;
     } else {
-      const digest = await fileDigest(path);
+      const digest = await fileDigest(path, file);
       // Docker keeps the mode bits; git (and so a fork's checkout) keeps only the x bit.
       field(`file ${file} ${stats.mode & 0o111 ? 'x' : '-'}`, digest);
       digests[file] = `sha256:${digest}`;

@@ -57,7 +57,7 @@ export async function planImage(options: PlanOptions): Promise<Plan> {
   explain.note('environment', config.environment, '[tool.pixi-condor] environment (default: default)');
   explain.note('platform', config.platform, '[tool.pixi-condor] platform (default: linux/amd64)');
 
-  const inputs = await readImageInputs(root, config);
+  const inputs = await readImageInputs(root, config, new Set(Object.keys(options.buildArgs)));
   // The allow-list .dockerignore keeps .env out; refuse a context that would carry it.
   if (!inputs.ignore.ignores('.env')) {
     const hasEnv = await readFile(join(root, '.env')).then(

@@ -244,3 +244,47 @@ export class RegistryClient {
     return response.status === 401;
   }
 }
+
+/** Can anyone pull the image? (Execute points pull container images without credentials.) */
+export type AnonymousPull =
+  | { pullable: true }
+  | { pullable: false; reason: string; hint: string }
+  /** The registry could not be asked (network, timeout): nothing is known either way. */
+  | { pullable: null; reason: string };
+
+/**
+ * Ask the registry, without credentials, for the manifest of `reference` (`repo@sha256:…` or
+ * `repo:tag`), as an execute point's pull would. ghcr.io makes a new package private: its
+ * first job would be held with a pull error. build-image calls this after a push; submit's
+ * preflight may call it too (it needs no engine, one HEAD request and maybe a token GET).
+ */
+export async function checkAnonymousPull(reference: string, timeoutMs = 10_000): Promise<AnonymousPull> {
+  const { parseRepository } = await import('./naming.ts');
+  const at = reference.lastIndexOf('@');
+  const colon = reference.lastIndexOf(':');
+  const [repository, target] =
+    at >= 0
+      ? [reference.slice(0, at), reference.slice(at + 1)]
+      : colon > reference.lastIndexOf('/')
+        ? [reference.slice(0, colon), reference.slice(colon + 1)]
+        : [reference, 'latest'];
+  const ref = parseRepository(repository);
+  let found: TagLookup;
+  try {
+    found = await new RegistryClient(ref, null, timeoutMs).lookupTag(target);
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    return { pullable: null, reason: error.message };
+  }
+  if (found.state === 'found') return { pullable: true };
+  const owner = ref.path.split('/')[0]!;
+  const name = ref.path.split('/').slice(1).join('/');
+  return {
+    pullable: false,
+    reason: `${reference} cannot be pulled without credentials (${found.state === 'missing' ? 'the registry says it does not exist' : 'the registry asks for credentials'}); execute points pull anonymously, so a job would be held`,
+    hint:
+      ref.registry === 'ghcr.io'
+        ? `ghcr.io makes a new package private: make it public at https://github.com/${owner}?tab=packages → ${name} → Package settings → Change visibility → Public`
+        : `make ${ref.path} readable without credentials in ${ref.registry}'s settings`,
+  };
+}
