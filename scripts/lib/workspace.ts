@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
-import { parse as parseToml, TomlError } from 'smol-toml';
+import { createRequire } from 'node:module';
 import { UserError } from './errors.ts';
 
 export const MANIFEST = 'pixi.toml';
@@ -31,6 +31,9 @@ export type TomlTable = Record<string, unknown>;
 
 /** Parse TOML text; a syntax error becomes a UserError with file, line and column. */
 export function parseTomlText(text: string, file: string): TomlTable {
+  // Loaded on first use, and as its one-file CommonJS build: `status` and `cancel` find the
+  // workspace root without parsing TOML, and one file loads faster than the ESM build's nine.
+  const { parse: parseToml, TomlError } = createRequire(import.meta.url)('smol-toml') as typeof import('smol-toml');
   try {
     return parseToml(text) as TomlTable;
   } catch (error) {

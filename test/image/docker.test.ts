@@ -240,17 +240,26 @@ dockerTest(
   },
 );
 
-dockerTest('--force rebuilds without cache and pushes although the content tag exists', async () => {
-  assert.ok(first, 'needs the first build');
-  const { ws, path, record: before } = first!;
-  const result = await run(ws, ['--force']);
-  assertOk(result);
-  assert.match(result.stderr, /^build \[/m, 'built');
-  assert.match(result.stderr, /^push /m, 'pushed');
-  const after = record(ws);
-  assert.is(after.contentTag, before.contentTag, 'same inputs, same content tag');
-  assert.is(after.digest, await registryDigest(OPEN, path, after.contentTag), 'the record follows the registry');
-});
+dockerTest(
+  '--force never moves the content tag: refused while the registry has it; --force --no-push rebuilds',
+  async () => {
+    assert.ok(first, 'needs the first build');
+    const { ws, path, record: before } = first!;
+    const refused = await run(ws, ['--force']);
+    assert.is(refused.code, 1, refused.stderr);
+    assert.match(
+      refused.stderr,
+      /^error: --force would point \S+ at a new build, and a content tag names one image forever/m,
+    );
+    assert.not.match(refused.stderr, /^(build|push) /m, 'nothing built or pushed');
+    assert.is(await registryDigest(OPEN, path, before.contentTag), before.digest, 'the tag names the same image');
+    const rebuilt = await run(ws, ['--force', '--no-push']);
+    assertOk(rebuilt);
+    assert.match(rebuilt.stderr, /^build \[/m, 'built');
+    assert.not.match(rebuilt.stderr, /^push /m);
+    assert.is(await registryDigest(OPEN, path, before.contentTag), before.digest, 'still the same image');
+  },
+);
 
 dockerTest('--no-push builds locally only: no login, no push, the record left alone', async () => {
   const { ws, path } = workspace(AUTH);
