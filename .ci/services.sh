@@ -2,7 +2,8 @@
 # Start what the tests need from outside Node: a Docker engine (Debian's docker.io, started by
 # hand: no systemd here, and the init script fails on ulimit) and two local registries
 # (127.0.0.1:5000 open, 127.0.0.1:5001 with htpasswd auth), plus a busybox base image since
-# nothing can be pulled. Recipe: shared/reference/containers.md §5.
+# nothing can be pulled (recipe: shared/reference/containers.md §5), and a Debian 12 image with
+# Debian's CPU PyTorch for the real training tests (containers.md §9).
 #
 #   source .ci/services.sh   # start (idempotent) and export PIXI_CONDOR_TEST_* variables
 #   ci_services_stop         # stop what this script started, each by its PID
@@ -72,6 +73,8 @@ ci_services_start() {
     printf 'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox","--install","-s","/bin"]\n' >"$ctx/Dockerfile"
     docker build -q -t localhost/ci-busybox:latest "$ctx" >/dev/null 2>&1 || { echo "ci: busybox base image failed"; return 1; }
   fi
+  # (d) Debian's PyTorch (CPU) from scratch: the job's real training tests run in it
+  ci_services_torch_image || return 1
   export PIXI_CONDOR_TEST_DOCKER=1
   export PIXI_CONDOR_TEST_REGISTRY=127.0.0.1:5000
   export PIXI_CONDOR_TEST_AUTH_REGISTRY=127.0.0.1:5001
@@ -80,6 +83,43 @@ ci_services_start() {
   export PIXI_CONDOR_TEST_BUSYBOX=localhost/ci-busybox:latest
   export PIXI_CONDOR_TEST_REGISTRY_CONFIG_DIR=$CI_WORK
   echo "ci: dockerd and registries up (127.0.0.1:5000 open, 127.0.0.1:5001 auth)"
+}
+
+# Debian 12 with python3-torch 1.13.1 and python3-torchvision 0.14.1, made with mmdebstrap and
+# `docker import` because nothing can be pulled (about 60 s + 10 s on a fresh machine). The
+# tarball lives in $CI_WORK, never in the repository, and is removed once imported. A failed
+# build fails CI loudly: the real-PyTorch run is part of what CI proves.
+CI_TORCH_IMAGE=${CI_TORCH_IMAGE:-localhost/debian-torch:bookworm}
+ci_services_torch_image() {
+  if docker image inspect "$CI_TORCH_IMAGE" >/dev/null 2>&1; then
+    echo "ci: $CI_TORCH_IMAGE present, not rebuilt"
+  else
+    local tarball="$CI_WORK/debian-torch-$$.tar" log="$CI_WORK/debian-torch.log" started=$SECONDS
+    if ! command -v mmdebstrap >/dev/null 2>&1; then
+      echo "ci: installing mmdebstrap"
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mmdebstrap >"$log" 2>&1 ||
+        { apt-get update -qq >>"$log" 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mmdebstrap >>"$log" 2>&1; } ||
+        { echo "ci: could not install mmdebstrap:"; tail -25 "$log"; return 1; }
+    fi
+    echo "ci: building $CI_TORCH_IMAGE with mmdebstrap (about a minute)"
+    rm -f "$tarball"
+    if ! timeout 900 mmdebstrap --variant=apt --mode=root --include=python3-torch,python3-torchvision,python-is-python3 \
+      bookworm "$tarball" >"$log" 2>&1; then
+      echo "ci: mmdebstrap failed building $CI_TORCH_IMAGE; the last lines of $log:"
+      tail -25 "$log"
+      rm -f "$tarball"
+      return 1
+    fi
+    if ! docker import "$tarball" "$CI_TORCH_IMAGE" >>"$log" 2>&1; then
+      echo "ci: docker import of $tarball failed; the last lines of $log:"
+      tail -25 "$log"
+      rm -f "$tarball"
+      return 1
+    fi
+    rm -f "$tarball"
+    echo "ci: built $CI_TORCH_IMAGE in $((SECONDS - started)) s"
+  fi
+  export PIXI_CONDOR_TEST_TORCH_IMAGE=$CI_TORCH_IMAGE
 }
 
 ci_services_stop() {

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # The job's executable: activate the image's pixi environment, report where we run and on
-# which GPU, unpack the data HTCondor transferred, and train. Arguments: $1 = $(Process).
+# which GPU, unpack the data HTCondor transferred, and train.
+# Arguments: $1 = $(Process); the rest go to main.py (--epochs, --lr, --checkpoint-exit ...).
+# HTCondor restarts this script with the same arguments after each checkpoint exit; main.py
+# finds checkpoint.pt in the sandbox and resumes.
 set -euo pipefail
 
-echo "# Job ${1:-?} running on $(hostname)"
+PROC=${1:-?}
+shift || true
+echo "# Job $PROC running on $(hostname)"
 echo "# GPUs assigned: ${CUDA_VISIBLE_DEVICES:-none}"
 
 # The image's entrypoint ends with 'exec "$@"'. Sourcing it whole would exec this script's
@@ -32,7 +37,8 @@ fi
 echo "# Unpacking $ARCHIVE"
 tar -xzf "$ARCHIVE"
 
-echo "# Training"
+echo "# Training: main.py $*"
 # main.py arrives through transfer_input_files, so it sits in the sandbox, not beside
-# /app/pixi.toml: run it directly rather than through the pixi task.
-time python ./main.py --data-dir data --epochs "${EPOCHS:-20}" --save-model
+# /app/pixi.toml: run it directly rather than through the pixi task. exec: HTCondor's signals
+# (eviction, condor_rm) reach python, and its exit code (85 = checkpoint) is the job's.
+exec python ./main.py --data-dir data --save-model "$@"

@@ -49,7 +49,7 @@ test('success: the image pinned by digest, the job recorded, followed to exit 0 
     [4242, 1, `sha256:${'ab'.repeat(32)}`, 'mnist_gpu_docker.sub'],
   );
   assert.is(record.procs[0].log, join(ws.root, 'mnist_gpu_4242_0.log.txt'));
-  assert.equal(record.procs[0].transferOutputFiles, ['mnist_cnn.pt']);
+  assert.equal(record.procs[0].transferOutputFiles, ['mnist_cnn.pt', 'metrics.json']);
 });
 
 test("failure: the single job's return value is the exit code; the end of its error file is shown", async () => {
