@@ -35,9 +35,10 @@ module.enableCompileCache?.();
 
 /** npm packages the scripts import and Node could not find: `npm ci` was not run here. */
 function missingPackage(error) {
-  const match =
-    error?.code === 'ERR_MODULE_NOT_FOUND' ? /Cannot find package '([^']+)'/.exec(String(error.message)) : null;
-  return match ? match[1] : null;
+  const message = String(error?.message);
+  if (error?.code === 'ERR_MODULE_NOT_FOUND') return /Cannot find package '([^']+)'/.exec(message)?.[1] ?? null;
+  if (error?.code === 'MODULE_NOT_FOUND') return /Cannot find module '([^'./][^']*)'/.exec(message)?.[1] ?? null;
+  return null;
 }
 
 try {

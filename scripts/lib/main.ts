@@ -19,8 +19,12 @@ export function formatUserError(
  * null. scripts/run.mjs says the same for the imports it makes itself.
  */
 export function missingPackage(error: unknown): string | null {
-  if ((error as NodeJS.ErrnoException | null)?.code !== 'ERR_MODULE_NOT_FOUND') return null;
-  return /Cannot find package '([^']+)'/.exec(String((error as Error).message))?.[1] ?? null;
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  const message = String((error as Error | null)?.message);
+  // import: ERR_MODULE_NOT_FOUND "Cannot find package 'x'"; require: MODULE_NOT_FOUND "Cannot find module 'x'".
+  if (code === 'ERR_MODULE_NOT_FOUND') return /Cannot find package '([^']+)'/.exec(message)?.[1] ?? null;
+  if (code === 'MODULE_NOT_FOUND') return /Cannot find module '([^'./][^']*)'/.exec(message)?.[1] ?? null;
+  return null;
 }
 
 /**

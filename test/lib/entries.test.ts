@@ -74,7 +74,7 @@ test('a checkout without its npm packages: one line naming the package and `npm 
   try {
     cpSync(join(repoRoot, 'scripts'), join(bare, 'scripts'), { recursive: true });
     cpSync(join(repoRoot, 'pixi.toml'), join(bare, 'pixi.toml'));
-    for (const name of ['validate', 'status']) {
+    for (const name of ['validate', 'build-image']) {
       const result = await runCommand(process.execPath, [join(bare, 'scripts', 'run.mjs'), name], {
         cwd: bare,
         env: { PIXI_PROJECT_ROOT: undefined },
