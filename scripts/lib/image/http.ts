@@ -53,7 +53,10 @@ export async function httpRequest(url: string, request: HttpRequest): Promise<Ht
 }
 
 async function once(url: URL, request: HttpRequest, deadline: number): Promise<HttpResponse> {
-  const { request: send } = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
+  // getBuiltinModule, not import(): an ESM import of node:http reads every export, and its lazy
+  // WebSocket getter loads undici (the cost this module exists to avoid).
+  const { request: send } =
+    url.protocol === 'https:' ? process.getBuiltinModule('node:https') : process.getBuiltinModule('node:http');
   const maxBytes = request.maxBytes ?? 16 * 2 ** 20;
   return new Promise((resolve, reject) => {
     const req = send(url, { method: request.method ?? 'GET', headers: request.headers }, (res) => {
