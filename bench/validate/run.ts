@@ -41,6 +41,8 @@ function time(args: string[], cwd: string, before?: () => void): number {
 const validateArgs = [join(repo, 'scripts', 'run.mjs'), 'validate'];
 const phaseArgs = [...typeScript, join(repo, 'bench', 'validate', 'phases.ts')];
 const SIZES = [10_000, 50_000];
+const tsxArgs = ['--import', loader, join(repo, 'scripts', 'validate.ts')];
+const BEFORE = ['template', '+50000 dense'];
 const series: { label: string; lines: number; mix: Mix }[] = [
   { label: 'template', lines: 0, mix: 'corpus' },
   ...(['corpus', 'dense'] as const).flatMap((mix) => SIZES.map((lines) => ({ label: `+${lines} ${mix}`, lines, mix }))),
@@ -50,11 +52,15 @@ try {
   const bare: number[] = [];
   const warm = new Map<string, number[]>(series.map((s) => [s.label, []]));
   const cold: number[] = [];
+  const before = new Map<string, number[]>(BEFORE.map((label) => [label, []]));
   for (const s of series) time(validateArgs, roots.get(s.label)!); // fill the cache and tsx's transform cache
   for (let i = 0; i < RUNS; i++) {
     // Interleaved, so machine noise hits every series alike.
     bare.push(time(['-e', ''], repo));
     for (const s of series) warm.get(s.label)!.push(time(validateArgs, roots.get(s.label)!));
+    // The command before issue 14 (tsx's loader), on the smallest and largest dense workspaces,
+    // in the same rounds: what "per 1,000 lines no worse than before" is measured against.
+    for (const label of BEFORE) before.get(label)!.push(time(tsxArgs, roots.get(label)!));
     cold.push(
       time(validateArgs, roots.get('template')!, () =>
         rmSync(join(roots.get('template')!, '.pixi-condor'), { recursive: true, force: true }),
@@ -91,6 +97,14 @@ try {
     'tsx',
     'undici',
   ]);
+  const [small, large] = BEFORE.map((label) => median(before.get(label)!));
+  const nowPerK = ((median(warm.get('+50000 dense')!) - template) / 50_000) * 1000;
+  const beforePerK = ((large! - small!) / 50_000) * 1000;
+  console.log(
+    `  +50000 dense, before (node --import tsx scripts/validate.ts, same rounds): ${beforePerK.toFixed(2)} ms per 1,000 lines; ` +
+      `now ${nowPerK.toFixed(2)} -> ratio ${(nowPerK / beforePerK).toFixed(2)} (target: no worse than before, 5% noise allowed; ${nowPerK <= beforePerK * 1.05 ? 'met' : 'NOT met'}); ` +
+      `template before ${small!.toFixed(0)} ms = ${(small! / node).toFixed(2)}x bare node`,
+  );
   // Where the time goes, per 1,000 lines: each phase timed in fresh processes (as a real run is), fastest of 5.
   const phases = (label: string) =>
     JSON.parse(spawnSync(process.execPath, [...phaseArgs, roots.get(label)!], { encoding: 'utf8' }).stdout) as Record<
