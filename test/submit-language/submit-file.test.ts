@@ -223,7 +223,7 @@ test('macros: $(X:default), Cluster/Process/Item/ItemIndex/Step, nested, $INT/$F
 test('queue forms: N, in (one line and multi-line), from file and inline list with several vars, matching, slice', () => {
   mkdirSync(join(work, 'inputs'), { recursive: true });
   for (const f of ['b.dat', 'a.dat', 'c.txt']) writeFileSync(join(work, 'inputs', f), 'x');
-  writeFileSync(join(work, 'items.txt'), 'x1, -a 1\n# comment\n\nx2, -b 2\n');
+  writeFileSync(join(work, 'items.txt'), 'x1, -a 1\nx2, -b 2\n');
   const exe = 'executable = /bin/true\narguments = $(Item)\n';
   assert.is(plan(exe + 'queue 3').procs.length, 3);
   assert.equal(

@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runScript } from '../helpers/process.ts';
 import { computeContentHash } from '../../scripts/lib/image/content-hash.ts';
@@ -12,6 +12,7 @@ import { readImageRecord, writeImageRecord, type ImageRecord } from '../../scrip
 import { readManifest, templateConfig, type TemplateConfig } from '../../scripts/lib/workspace.ts';
 import { eventLogDir } from '../condor/fixtures.ts';
 import { makeWorkspace, startScript, type TestWorkspace } from '../condor/workspace.ts';
+import { CLOSED_REGISTRY, pointImageAt } from './helpers.ts';
 
 const FAST = ['--interval', '40'];
 const fixture = (name: string): string => join(eventLogDir, name);
@@ -19,8 +20,16 @@ let ws: TestWorkspace;
 
 test.before.each(async () => {
   ws = await makeWorkspace();
+  // The pull check must never reach the internet from a test: a closed loopback registry.
+  await pointImageAt(ws);
 });
 test.after.each(() => ws.cleanup());
+
+/** The files in .pixi-condor/jobs (records and submission tags). */
+function jobFiles(): string[] {
+  const dir = join(ws.root, '.pixi-condor', 'jobs');
+  return existsSync(dir) ? readdirSync(dir).sort() : [];
+}
 
 function jobRecord(cluster: number) {
   return JSON.parse(readFileSync(join(ws.root, '.pixi-condor', 'jobs', `${cluster}.json`), 'utf8'));
@@ -34,7 +43,7 @@ test('success: the image pinned by digest, the job recorded, followed to exit 0 
   assert.equal(call!.argv.slice(0, 3), [
     'mnist_gpu_docker.sub',
     '-append',
-    `container_image = docker://ghcr.io/tester/pixi-condor@sha256:${'ab'.repeat(32)}`,
+    `container_image = docker://${CLOSED_REGISTRY}/tester/pixi-condor@sha256:${'ab'.repeat(32)}`,
   ]);
   assert.is(call!.argv[3], '-append');
   assert.match(call!.argv[4]!, /^\+PixiCondorSubmitId = "[0-9a-f-]{36}"$/);
@@ -81,9 +90,10 @@ test('held: reason, code and hint, then exit 2 when the hold outlasts --held-tim
 });
 
 test('removed: `cancel` says what it removes, condor_rm runs, submit ends with exit 2', async () => {
-  ws.scenario({ mode: 'ok', log: fixture('chtc_pytorch_cnn_docker_gpu.log'), delayMs: 300 });
+  // Slow enough that the job is still running when cancel (a node process of its own) gets to it.
+  ws.scenario({ mode: 'ok', log: fixture('chtc_pytorch_cnn_docker_gpu.log'), delayMs: 2500 });
   const submit = startScript('submit.ts', FAST, ws.env);
-  await submit.waitFor(/running on/);
+  await submit.waitFor(/running on/, 30_000);
   const cancel = await runScript('cancel.ts', [], { env: ws.env, timeoutMs: 20_000 });
   assert.is(cancel.code, 0, cancel.stdout + cancel.stderr);
   assert.match(cancel.stdout, /removing job 4242 \(mnist_gpu_docker-abababababab, 1 proc/);
@@ -110,7 +120,7 @@ test('queue 3: three procs, three logs, all followed to the end', async () => {
 test('Ctrl-C stops watching, never the job; `status` re-attaches and follows it to the end', async () => {
   ws.scenario({ mode: 'ok', log: fixture('chtc_pytorch_cnn_docker_gpu.log'), delayMs: 250 });
   const submit = startScript('submit.ts', FAST, ws.env);
-  await submit.waitFor(/running on/);
+  await submit.waitFor(/running on/, 30_000);
   submit.child.kill('SIGINT');
   const first = await submit.done;
   assert.is(first.code, 130, first.stdout + first.stderr);
@@ -143,13 +153,13 @@ test('condor_submit refuses: its ERROR line and a hint, exit 1, no job record', 
   );
   assert.match(r.stderr, /hint: the pool refused the job/);
   assert.not.match(r.stderr, /at \w+ \(/, 'no stack trace');
-  assert.not.ok(existsSync(join(ws.root, '.pixi-condor', 'jobs')));
+  assert.equal(jobFiles(), [], 'no job record, and no submission tag left behind');
 });
 
 test('terminal Ctrl-C (SIGINT to the whole process group) while condor_submit runs: it finishes, the job is recorded, then we stop (exit 130)', async () => {
   ws.scenario({ mode: 'ok', log: fixture('chtc_hello_gpu_docker_gpu.log'), delayMs: 20, submitDelayMs: 1500 });
   const submit = startScript('submit.ts', FAST, ws.env, 30_000, { detached: true });
-  await submit.waitFor(/\$ condor_submit/);
+  await submit.waitFor(/\$ condor_submit/, 30_000);
   // Wait until the stand-in has been started (it logs its call), then Ctrl-C as a terminal
   // sends it: to every process of the foreground group, condor_submit included unless it has its own.
   const started = Date.now();
@@ -222,7 +232,7 @@ test('condor_submit stopped before queueing: the error says nothing was queued (
   assert.is(r.code, 1, r.stdout + r.stderr);
   assert.match(r.stderr, /error: condor_submit was stopped before it finished \(SIGTERM\)/);
   assert.match(r.stderr, /finds no job from this submission in the queue, so most likely nothing was queued/);
-  assert.not.ok(existsSync(join(ws.root, '.pixi-condor', 'jobs')));
+  assert.equal(jobFiles(), [], 'no job record, and no submission tag left behind');
 });
 
 test('--json: stdout is one JSON document (the checklist and progress go to stderr)', async () => {
@@ -254,7 +264,7 @@ test("--dry-run: checklist, the exact command, each proc's files; nothing submit
   assert.match(r.stdout, /✓ image built from the current lock and Dockerfile/);
   assert.match(
     r.stdout,
-    /condor_submit mnist_gpu_docker\.sub -append 'container_image = docker:\/\/ghcr\.io\/tester\/pixi-condor@sha256:(ab){32}' -append '\+PixiCondorSubmitId = "[0-9a-f-]{36}"' -batch-name/,
+    /condor_submit mnist_gpu_docker\.sub -append 'container_image = docker:\/\/127\.0\.0\.1:9\/tester\/pixi-condor@sha256:(ab){32}' -append '\+PixiCondorSubmitId = "[0-9a-f-]{36}"' -batch-name/,
   );
   assert.match(r.stdout, /log {8}mnist_gpu_\$\(Cluster\)_0\.log\.txt/);
   assert.match(r.stdout, /arguments {2}0/);

@@ -5,6 +5,7 @@ import { UserError } from '../errors.ts';
 import { lastLine, Shell } from '../shell.ts';
 import { findWorkspaceRoot } from '../workspace.ts';
 import { latestJobRecord, parseClusterArg, readJobRecord } from './job-store.ts';
+import { adoptPendingSubmissions } from '../submit/pending-submission.ts';
 
 export const CANCEL_SPEC: CommandSpec = {
   usage: 'pixi run cancel [CLUSTER] [options]',
@@ -23,6 +24,9 @@ export const CANCEL_SPEC: CommandSpec = {
 
 export async function runCancel(parsed: ParsedCommand): Promise<number> {
   const root = findWorkspaceRoot();
+  // A submission cut off before its record was written (submit killed): record it first.
+  if (!booleanOption(parsed, 'dry-run'))
+    await adoptPendingSubmissions(root, new Shell(), (line) => void process.stderr.write(`${line}\n`));
   const arg = parsed.positionals[0];
   const record = arg !== undefined ? await readJobRecord(root, parseClusterArg(arg)) : await latestJobRecord(root);
   if (!record)

@@ -10,6 +10,7 @@ import { parseDuration } from './format.ts';
 import { latestJobRecord, parseClusterArg, readJobRecord } from './job-store.ts';
 import { queueProbe } from './queue-probe.ts';
 import { jobTitle, watchJob } from './watch.ts';
+import { adoptPendingSubmissions } from '../submit/pending-submission.ts';
 
 export const WATCH_OPTIONS: CommandSpec['options'] = {
   json: {
@@ -117,6 +118,8 @@ export async function runStatus(parsed: ParsedCommand): Promise<number> {
     throw new UsageError('--follow goes with --log (a submitted job is followed by default)');
 
   const root = findWorkspaceRoot();
+  // A submission cut off before its record was written (submit killed): record it first.
+  await adoptPendingSubmissions(root, new Shell(), (line) => void process.stderr.write(`${line}\n`));
   const record = cluster !== null ? await readJobRecord(root, cluster) : await latestJobRecord(root);
   if (!record) {
     throw new UserError('no job has been submitted from this workspace yet', {

@@ -2,9 +2,16 @@
 // `$(DOLLAR)`, the function macros `$ENV`, `$INT`, `$REAL`, `$F[fpdnxbqauw]`, `$DIRNAME`,
 // `$BASENAME`, `$CHOICE`, `$SUBSTR`. `$$(...)` is left for match time. Values are expanded
 // when used, recursively; random choices are refused (we could not know what HTCondor picks).
+// Every expansion is bounded by depth, by its size and by the number of macros it looks up, so
+// macros that double at each level (`M0 = $(M1)$(M1)` …) end in an error, not a hang.
 import { dirname, isAbsolute, resolve } from 'node:path';
 
 export class MacroError extends Error {}
+
+/** Submit-file text as a message may quote it: short (the file may not be a submit file at all). */
+export function shownText(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 32)}…` : text;
+}
 
 export interface MacroScope {
   /** A macro's raw value (case-insensitive name), or undefined. */
@@ -14,9 +21,38 @@ export interface MacroScope {
   /** Directory relative paths are made full against ($Ff...): condor_submit's cwd. */
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /** `$ENV(NAME)` of a credential: the value the plan shows instead (it never enters the plan). */
+  maskEnv?(name: string): string | undefined;
+  /** Called with every macro name looked up (for condor_submit's "unused line" warning). */
+  referenced?(name: string): void;
 }
 
 const MAX_DEPTH = 40;
+/** condor_submit has no such bound; a submit value larger than this is a mistake, not a job. */
+export const MAX_EXPANDED_CHARS = 1 << 20;
+const MAX_LOOKUPS = 100_000;
+
+interface Budget {
+  lookups: number;
+}
+
+const FUNCTIONS = new Set([
+  'ENV',
+  'RANDOM_CHOICE',
+  'RANDOM_INTEGER',
+  'CHOICE',
+  'SUBSTR',
+  'INT',
+  'REAL',
+  'STRING',
+  'EVAL',
+  'BASENAME',
+  'DIRNAME',
+]);
+
+function isFunctionName(name: string): boolean {
+  return FUNCTIONS.has(name) || /^F[fpdnxbqauwFPDNXBQAUW]*$/.test(name);
+}
 
 /** Index of the `)` closing the `(` at `open`, or -1. */
 function closing(text: string, open: number): number {
@@ -29,9 +65,13 @@ function closing(text: string, open: number): number {
   return -1;
 }
 
-export function expandMacros(text: string, scope: MacroScope, depth = 0): string {
+export function expandMacros(text: string, scope: MacroScope, depth = 0, budget: Budget = { lookups: 0 }): string {
   if (depth > MAX_DEPTH) throw new MacroError('macros refer to each other in a loop');
   if (!text.includes('$')) return text;
+  if (++budget.lookups > MAX_LOOKUPS)
+    throw new MacroError(
+      `expanding this value looks up more than ${MAX_LOOKUPS} macros (macros that repeat each other?)`,
+    );
   let out = '';
   let i = 0;
   while (i < text.length) {
@@ -50,7 +90,10 @@ export function expandMacros(text: string, scope: MacroScope, depth = 0): string
       i = stop;
       continue;
     }
-    const fn = /^\$([A-Za-z_]+)\(/.exec(text.slice(dollar, dollar + 40));
+    // Only HTCondor's own function names are functions (config.cpp is_special_config_macro ~2691);
+    // any other `$Name(` is text, as condor_submit leaves it.
+    const candidate = /^\$([A-Za-z_]+)\(/.exec(text.slice(dollar, dollar + 40));
+    const fn = candidate && isFunctionName(candidate[1]!) ? candidate : null;
     const open = fn ? dollar + fn[1]!.length + 1 : text[dollar + 1] === '(' ? dollar + 1 : -1;
     if (open < 0) {
       out += '$'; // a lone `$` is text (e.g. `$CondorVersion: ...$` in DAGMan arguments)
@@ -58,85 +101,98 @@ export function expandMacros(text: string, scope: MacroScope, depth = 0): string
       continue;
     }
     const end = closing(text, open);
-    if (end < 0) throw new MacroError(`unclosed '${text.slice(dollar, open + 1)}'`);
+    if (end < 0) throw new MacroError(`unclosed '${shownText(text.slice(dollar, open + 1))}'`);
     const inner = text.slice(open + 1, end);
-    out += fn ? callFunction(fn[1]!, inner, scope, depth) : macro(inner, scope, depth);
+    out += fn ? callFunction(fn[1]!, inner, scope, depth, budget) : macro(inner, scope, depth, budget);
+    if (out.length > MAX_EXPANDED_CHARS)
+      throw new MacroError(
+        `this value expands to more than ${MAX_EXPANDED_CHARS} characters (macros that repeat each other at every level?)`,
+      );
     i = end + 1;
   }
   return out;
 }
 
-function macro(inner: string, scope: MacroScope, depth: number): string {
+function macro(inner: string, scope: MacroScope, depth: number, budget: Budget): string {
   const colon = inner.indexOf(':');
   const name = (colon >= 0 ? inner.slice(0, colon) : inner).trim();
   if (name.toUpperCase() === 'DOLLAR') return '$';
+  scope.referenced?.(name);
   const fixed = scope.builtin?.(name);
   if (fixed !== undefined) return fixed;
   const value = scope.lookup(name);
-  if (value !== undefined) return expandMacros(value, scope, depth + 1);
-  if (colon >= 0) return expandMacros(inner.slice(colon + 1), scope, depth + 1);
+  if (value !== undefined) return expandMacros(value, scope, depth + 1, budget);
+  if (colon >= 0) return expandMacros(inner.slice(colon + 1), scope, depth + 1, budget);
   return ''; // undefined macros expand to nothing, as in condor_submit
 }
 
-function args(inner: string, scope: MacroScope, depth: number): string[] {
-  return expandMacros(inner, scope, depth + 1)
+function args(inner: string, scope: MacroScope, depth: number, budget: Budget): string[] {
+  return expandMacros(inner, scope, depth + 1, budget)
     .split(',')
     .map((a) => a.trim());
 }
 
 /** The value of a macro named by a function's argument (or the argument itself). */
-function named(arg: string, scope: MacroScope, depth: number): string {
+function named(arg: string, scope: MacroScope, depth: number, budget: Budget): string {
+  scope.referenced?.(arg);
   const value = scope.lookup(arg);
-  return value === undefined ? arg : expandMacros(value, scope, depth + 1);
+  return value === undefined ? arg : expandMacros(value, scope, depth + 1, budget);
 }
 
-function callFunction(name: string, inner: string, scope: MacroScope, depth: number): string {
-  if (/^F[fpdnxbqauw]*$/.test(name)) return fileFunction(name.slice(1), named(inner.trim(), scope, depth), scope);
+function callFunction(name: string, inner: string, scope: MacroScope, depth: number, budget: Budget): string {
+  if (/^F[fpdnxbqauwFPDNXBQAUW]*$/.test(name))
+    return fileFunction(name.slice(1).toLowerCase(), named(inner.trim(), scope, depth, budget), scope);
   switch (name) {
     case 'ENV': {
       const colon = inner.indexOf(':');
       const variable = (colon >= 0 ? inner.slice(0, colon) : inner).trim();
       const value = scope.env[variable];
-      return value !== undefined ? value : colon >= 0 ? expandMacros(inner.slice(colon + 1), scope, depth + 1) : '';
+      if (value !== undefined) return scope.maskEnv?.(variable) ?? value;
+      return colon >= 0 ? expandMacros(inner.slice(colon + 1), scope, depth + 1, budget) : '';
     }
     case 'INT':
     case 'REAL': {
-      const [what = '', format] = args(inner, scope, depth);
-      const value = evaluateArithmetic(named(what, scope, depth));
+      const [what = '', format] = args(inner, scope, depth, budget);
+      const value = evaluateArithmetic(named(what, scope, depth, budget));
       if (name === 'INT') return formatInt(Math.trunc(value), format);
       return format ? formatReal(value, format) : String(value);
     }
     case 'DIRNAME':
-      return fileFunction('p', named(inner.trim(), scope, depth), scope);
+      return fileFunction('p', named(inner.trim(), scope, depth, budget), scope);
     case 'BASENAME':
-      return fileFunction('nx', named(inner.trim(), scope, depth), scope);
+      return fileFunction('nx', named(inner.trim(), scope, depth, budget), scope);
     case 'CHOICE': {
-      const [index = '', ...list] = args(inner, scope, depth);
+      const [index = '', ...list] = args(inner, scope, depth, budget);
       const items =
         list.length === 1
-          ? named(list[0]!, scope, depth)
+          ? named(list[0]!, scope, depth, budget)
               .split(',')
               .map((s) => s.trim())
           : list;
       const at = evaluateArithmetic(index);
       if (!Number.isInteger(at) || at < 0 || at >= items.length)
-        throw new MacroError(`$CHOICE index ${index} is out of range`);
+        throw new MacroError(`$CHOICE index ${shownText(index)} is out of range`);
       return items[at]!;
     }
     case 'SUBSTR': {
-      const [what = '', start = '0', length] = args(inner, scope, depth);
-      const value = named(what, scope, depth);
+      const [what = '', start = '0', length] = args(inner, scope, depth, budget);
+      const value = named(what, scope, depth, budget);
       let from = Number(start);
       if (from < 0) from = Math.max(0, value.length + from);
       if (length === undefined) return value.slice(from);
       const n = Number(length);
       return n < 0 ? value.slice(from, Math.max(from, value.length + n)) : value.slice(from, from + n);
     }
+    case 'STRING':
+    case 'EVAL':
+      throw new MacroError(
+        `$${name}() evaluates a ClassAd expression when condor_submit runs; pixi-condor does not evaluate ClassAds`,
+      );
     case 'RANDOM_CHOICE':
     case 'RANDOM_INTEGER':
       throw new MacroError(`$${name}() picks at random when condor_submit runs, so pixi-condor cannot know the value`);
     default:
-      throw new MacroError(`unknown function macro $${name}()`);
+      throw new MacroError(`unknown function macro $${name.slice(0, 30)}()`);
   }
 }
 
@@ -172,14 +228,14 @@ function fileFunction(letters: string, path: string, scope: MacroScope): string 
 function formatInt(value: number, format: string | undefined): string {
   if (!format) return String(value);
   const m = /^%(0?)(\d*)d$/.exec(format);
-  if (!m) throw new MacroError(`unsupported $INT format '${format}' (use %d or %0Nd)`);
+  if (!m) throw new MacroError(`unsupported $INT format '${shownText(format)}' (use %d or %0Nd)`);
   const text = String(Math.abs(value)).padStart(m[2] ? Number(m[2]) - (value < 0 ? 1 : 0) : 0, m[1] ? '0' : ' ');
   return value < 0 ? `-${text}` : text;
 }
 
 function formatReal(value: number, format: string): string {
   const m = /^%\.?(\d*)f$/.exec(format);
-  if (!m) throw new MacroError(`unsupported $REAL format '${format}' (use %f or %.Nf)`);
+  if (!m) throw new MacroError(`unsupported $REAL format '${shownText(format)}' (use %f or %.Nf)`);
   return value.toFixed(m[1] ? Number(m[1]) : 6);
 }
 
@@ -189,7 +245,7 @@ export function evaluateArithmetic(text: string): number {
   let at = 0;
   const peek = (): string | undefined => tokens[at];
   const fail = (): never => {
-    throw new MacroError(`'${text}' is not an arithmetic expression pixi-condor can evaluate`);
+    throw new MacroError(`'${shownText(text)}' is not an arithmetic expression pixi-condor can evaluate`);
   };
   function primary(): number {
     const token = tokens[at++];

@@ -3,15 +3,19 @@
 // queue statement expands every command per proc, so the log, output, error, executable,
 // arguments and transfer files are known before submitting. `classAd` holds the job-ad
 // attributes we model, written as condor_submit -dry-run writes them (the regress_dry oracle
-// in the tests compares them).
-import { readFileSync } from 'node:fs';
+// in the tests compares them). Nothing read is dropped silently: `error :` stops the plan with the
+// author's message, `warning :` and what condor_submit would warn about (an unused line, a surprise
+// in the queue items) are `warnings`; credentials are masked in everything the plan holds.
 import { isAbsolute, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
 import type { ProcRecord } from '../jobs/job-store.ts';
-import { ArgumentsError, readArguments } from './submit-args.ts';
-import { parseSubmitText, submitError, type Statement } from './submit-file.ts';
-import { expandMacros, MacroError, type MacroScope } from './submit-macros.ts';
-import { parseQueueArgs, queueRows } from './submit-queue.ts';
+import { ArgumentsError, readArguments, renderV2 } from './submit-args.ts';
+import { isSubmitCommand } from './submit-commands.ts';
+import { parseSubmitText, shownKey, submitError, type Statement } from './submit-file.ts';
+import { expandMacros, MacroError, shownText, type MacroScope } from './submit-macros.ts';
+import { parseQueueArgs, queueRows, type QueueNotice } from './submit-queue.ts';
+import { isCredentialKey, isTokenKey, MASK, SecretMask } from './submit-secrets.ts';
+import { BoundedReadError, MAX_SUBMIT_FILE_BYTES, readBoundedText } from './submit-source.ts';
 
 export interface ProcSpec extends ProcRecord {
   universe: string;
@@ -19,6 +23,12 @@ export interface ProcSpec extends ProcRecord {
   containerImage: string | null;
   /** false: `transfer_executable = false`, the executable is a path on the execute machine. */
   transferExecutable: boolean;
+  /**
+   * `shell = command`: run as `/bin/sh -c command` in place of executable/arguments
+   * (submit_utils.cpp SetExecutable ~4459, SetArguments ~3653); `executable` is then `/bin/sh`,
+   * not transferred, and `arguments` is `['-c', command]`.
+   */
+  shell: string | null;
   /** Job-ad attributes as condor_submit writes them (values in ClassAd syntax). */
   classAd: Record<string, string>;
 }
@@ -41,9 +51,19 @@ export interface PlanOptions {
   maxProcs?: number;
 }
 
+/** What condor_submit would warn about, or the file's own `warning :` statements. */
+export interface SubmitWarning {
+  rule: 'submit/warning-statement' | 'submit/unused-line' | 'submit/queue-items' | 'submit/credential-in-job';
+  message: string;
+  file: string;
+  line?: number;
+  hint?: string;
+}
+
 export interface SubmitPlan {
   procs: ProcSpec[];
   universe: string;
+  warnings: SubmitWarning[];
 }
 
 const SUPPORTED_UNIVERSES = new Set(['vanilla', 'container', 'docker']);
@@ -51,6 +71,7 @@ const SUPPORTED_UNIVERSES = new Set(['vanilla', 'container', 'docker']);
 /** Commands and the other names condor_submit accepts for them (job-ad attribute names too). */
 const ALIASES: Record<string, string[]> = {
   executable: ['executable'],
+  shell: ['shell'],
   arguments: ['arguments', 'args'],
   arguments2: ['arguments2'],
   initialdir: ['initialdir', 'initial_dir', 'iwd'],
@@ -77,6 +98,8 @@ const ALIASES: Record<string, string[]> = {
 interface Assignment {
   key: string;
   value: string;
+  /** `-Attr =`: the attribute is taken out of the job ad. */
+  remove: boolean;
   seq: number;
   /** Where it was written, for errors found when it is expanded. */
   source: string;
@@ -108,13 +131,43 @@ function splitFileList(value: string | undefined): string[] {
     .filter((s) => s !== '' && s !== '""');
 }
 
+/**
+ * `$(KEY)` / `$(KEY:default)` in a value assigned to KEY means KEY's previous value (config.cpp
+ * expand_self_macro): replaced when assigned. A scan, not a regular expression built from the key
+ * (a 64 KiB key made one too large to compile).
+ */
+export function replaceSelfReferences(value: string, key: string, previous: string | undefined): string {
+  if (!value.includes('$(')) return value;
+  const lower = key.toLowerCase();
+  let out = '';
+  let i = 0;
+  for (;;) {
+    const at = value.indexOf('$(', i);
+    if (at < 0) return out + value.slice(i);
+    let j = at + 2;
+    while (value[j] === ' ' || value[j] === '\t') j++;
+    const close = value.indexOf(')', j);
+    const candidate = close < 0 ? '' : value.slice(j, close);
+    const colon = candidate.indexOf(':');
+    const name = (colon >= 0 ? candidate.slice(0, colon) : candidate).trimEnd();
+    if (close >= 0 && name.length === lower.length && name.toLowerCase() === lower) {
+      out += value.slice(i, at) + (previous ?? (colon >= 0 ? candidate.slice(colon + 1) : ''));
+      i = close + 1;
+    } else {
+      out += value.slice(i, at + 2);
+      i = at + 2;
+    }
+  }
+}
+
 /** `fromConfig`: the path came from pixi.toml rather than the command line (the hint says where to fix it). */
 export function readSubmitStatements(path: string, display: string, fromConfig = true): Statement[] {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new UserError(`the submit file ${display} does not exist or cannot be read`, {
+    text = readBoundedText(path, MAX_SUBMIT_FILE_BYTES);
+  } catch (error) {
+    if (!(error instanceof BoundedReadError)) throw error;
+    throw new UserError(`the submit file ${shownText(display)} ${error.message}`, {
       hint: fromConfig
         ? 'check [tool.pixi-condor] submit-file in pixi.toml'
         : 'name a submit file that exists, or leave it out to use the one pixi.toml names',
@@ -124,21 +177,90 @@ export function readSubmitStatements(path: string, display: string, fromConfig =
   return parseSubmitText(text, display);
 }
 
+function readIncludedStatements(path: string, display: string, from: string, line: number): Statement[] | null {
+  let text: string;
+  try {
+    text = readBoundedText(path, MAX_SUBMIT_FILE_BYTES);
+  } catch (error) {
+    if (!(error instanceof BoundedReadError)) throw error;
+    if (error.problem === 'missing') return null;
+    throw submitError(`the included file ${shownText(display)} ${error.message}`, from, line);
+  }
+  return parseSubmitText(text, display);
+}
+
 export function planSubmit(statements: Statement[], options: PlanOptions): SubmitPlan {
-  const file = options.submitFile;
   const env = options.env ?? process.env;
+  const secrets = new SecretMask(env);
+  try {
+    const plan = planStatements(statements, options, env, secrets);
+    for (const warning of plan.warnings) {
+      warning.message = secrets.mask(warning.message);
+      if (warning.hint) warning.hint = secrets.mask(warning.hint);
+    }
+    return plan;
+  } catch (error) {
+    // Every message leaves masked: a credential may have reached it through $ENV or an include.
+    if (error instanceof UserError) {
+      const masked = new UserError(secrets.mask(error.message), {
+        hint: error.hint === undefined ? undefined : secrets.mask(error.hint),
+        exitCode: error.exitCode,
+        file: error.file,
+        line: error.line,
+        column: error.column,
+      });
+      throw masked;
+    }
+    throw error;
+  }
+}
+
+function statementText(statement: Statement): string {
+  switch (statement.kind) {
+    case 'assign':
+      return statement.value;
+    case 'queue':
+      return [statement.args, ...(statement.listLines ?? [])].join('\n');
+    case 'include':
+      return statement.target;
+    case 'error':
+    case 'warning':
+    case 'use':
+      return statement.text;
+    default:
+      return statement.condition;
+  }
+}
+
+/** Names a text refers to as macros: `$(NAME…` and the identifiers inside `$FN(…)`. */
+function referencedNames(text: string, into: Set<string>): void {
+  if (!text.includes('$')) return;
+  for (const m of text.matchAll(/\$\(\s*([A-Za-z_][\w.]*)/g)) into.add(m[1]!.toLowerCase());
+  for (const m of text.matchAll(/\$[A-Za-z_]+\(([^()]*)/g))
+    for (const word of m[1]!.matchAll(/[A-Za-z_][\w.]*/g)) into.add(word[0].toLowerCase());
+}
+
+function planStatements(
+  statements: Statement[],
+  options: PlanOptions,
+  env: NodeJS.ProcessEnv,
+  secrets: SecretMask,
+): SubmitPlan {
+  const file = options.submitFile;
   const table = new Map<string, Assignment>();
+  const warnings: SubmitWarning[] = [];
+  const warnedCredentials = new Set<string>();
+  // The statement being read (or the assignment being expanded), for warnings raised inside macros.
+  const at: { file: string; line: number | undefined } = { file, line: undefined };
   let seq = 0;
-  const assign = (key: string, value: string, source = file, line?: number): void => {
+  const assign = (key: string, raw: string, source = file, line?: number, append = '', remove = false): void => {
     const lower = key.toLowerCase();
-    const previous = table.get(lower)?.value ?? '';
-    // `X = $(X) more`: a self-reference means the previous value, not a loop.
-    const escaped = key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    const resolved = value.replace(
-      new RegExp(`\\$\\(\\s*${escaped}\\s*(?::([^)]*))?\\)`, 'gi'),
-      (_m, def: string | undefined) => (table.has(lower) ? previous : (def ?? '')),
-    );
-    table.set(lower, { key, value: resolved, seq: seq++, source, line });
+    const previous = table.get(lower)?.value;
+    // `X += more` appends to a non-empty value (config.cpp Parse_macros, the '+' operator).
+    const value = append && previous ? `${previous}${append}${raw}` : raw;
+    const resolved = replaceSelfReferences(value, key, previous);
+    if (isTokenKey(key)) secrets.add(resolved);
+    table.set(lower, { key, value: resolved, remove, seq: seq++, source, line });
   };
   for (const [key, value] of Object.entries(options.defines ?? {})) assign(key, value);
 
@@ -146,6 +268,7 @@ export function planSubmit(statements: Statement[], options: PlanOptions): Submi
   let lastQueueSeq: number | null = null;
   let appended = false;
   const maxProcs = options.maxProcs ?? 100_000;
+  const referenced = new Set<string>();
 
   const baseLookup = (lower: string): string | undefined => {
     const hit = table.get(lower);
@@ -155,12 +278,37 @@ export function planSubmit(statements: Statement[], options: PlanOptions): Submi
     if (lower === 'arch') return 'X86_64';
     return undefined;
   };
-  const staticScope: MacroScope = { cwd: options.cwd, env, lookup: (name) => baseLookup(name.toLowerCase()) };
+  // $ENV(REGISTRY_TOKEN) would put a credential into the job ad: the plan holds a mask instead.
+  const maskEnv = (name: string, written = `$ENV(${name.trim()})`): string | undefined => {
+    if (!isCredentialKey(name)) return undefined;
+    if (!warnedCredentials.has(written.toUpperCase())) {
+      warnedCredentials.add(written.toUpperCase());
+      warnings.push({
+        rule: 'submit/credential-in-job',
+        message: `${written} puts a credential into the job: condor_submit writes it into the job ad, which everyone who can run condor_q may read`,
+        file: at.file,
+        line: at.line,
+        hint: 'do not pass registry tokens to jobs; pixi-condor shows it as ' + MASK,
+      });
+    }
+    return MASK;
+  };
+  // A macro named like a credential (an included .env) is masked the same way.
+  const macroValue = (lower: string): string | undefined => {
+    const value = baseLookup(lower);
+    return value !== undefined && isCredentialKey(lower) ? maskEnv(lower, `$(${lower.toUpperCase()})`) : value;
+  };
+  const staticScope: MacroScope = {
+    cwd: options.cwd,
+    env,
+    maskEnv,
+    lookup: (name) => macroValue(name.toLowerCase()),
+  };
 
   // Conditionals: a stack of [taking this branch, some branch already taken].
   const conditions: { active: boolean; taken: boolean; line: number }[] = [];
   const active = (): boolean => conditions.every((c) => c.active);
-  const evaluate = (condition: string, line: number): boolean => {
+  const evaluate = (condition: string, source: string, line: number): boolean => {
     let text = condition.trim();
     let negate = false;
     if (text.startsWith('!')) {
@@ -174,7 +322,7 @@ export function planSubmit(statements: Statement[], options: PlanOptions): Submi
       if (/^version\b/i.test(text))
         throw submitError(
           '`if version ...` depends on the HTCondor version at submit time; pixi-condor cannot evaluate it',
-          file,
+          source,
           line,
         );
       const value = expandMacros(text, staticScope).trim();
@@ -182,8 +330,8 @@ export function planSubmit(statements: Statement[], options: PlanOptions): Submi
       else if (/^(false|no|0|)$/i.test(value)) result = false;
       else
         throw submitError(
-          `cannot evaluate the condition '${condition}'`,
-          file,
+          `cannot evaluate the condition '${shownText(condition)}'`,
+          source,
           line,
           'use `defined NAME`, true/false, or $(NAME) holding a boolean',
         );
@@ -193,9 +341,11 @@ export function planSubmit(statements: Statement[], options: PlanOptions): Submi
 
   const walk = (list: Statement[], source: string, depth: number): void => {
     for (const statement of list) {
+      at.file = source;
+      at.line = statement.line;
       try {
         if (statement.kind === 'if') {
-          const on = active() && evaluate(statement.condition, statement.line);
+          const on = active() && evaluate(statement.condition, source, statement.line);
           conditions.push({ active: on, taken: on, line: statement.line });
           continue;
         }
@@ -208,40 +358,73 @@ export function planSubmit(statements: Statement[], options: PlanOptions): Submi
             const on =
               parentActive &&
               !top.taken &&
-              (statement.kind === 'else' || evaluate(statement.condition, statement.line));
+              (statement.kind === 'else' || evaluate(statement.condition, source, statement.line));
             top.active = on;
             top.taken ||= on;
           }
           continue;
         }
         if (!active()) continue;
-        if (statement.kind === 'include') {
-          const target = expandMacros(statement.target, staticScope);
-          if (target.endsWith('|'))
+        referencedNames(statementText(statement), referenced);
+        if (statement.kind === 'error' || statement.kind === 'warning') {
+          // config.cpp ~1674: the message is macro-expanded; `error` stops reading, `warning` goes on.
+          const message = expandMacros(statement.text, staticScope).trim();
+          if (statement.kind === 'error')
             throw submitError(
-              '`include : command |` runs a command when submitting; pixi-condor cannot read its output',
+              message || '(an `error :` statement with no message)',
               source,
               statement.line,
+              'the submit file stops itself here with `error :`, as condor_submit would; see the condition that leads to it',
+            );
+          warnings.push({
+            rule: 'submit/warning-statement',
+            message: message || '(a `warning :` statement with no message)',
+            file: source,
+            line: statement.line,
+          });
+          continue;
+        }
+        if (statement.kind === 'use') {
+          throw submitError(
+            "`use …` applies a configuration template of the access point's HTCondor; pixi-condor cannot see those templates",
+            source,
+            statement.line,
+            'write the commands the template would set into the submit file',
+          );
+        }
+        if (statement.kind === 'include') {
+          const target = expandMacros(statement.target, staticScope).trim();
+          if (statement.command || statement.into !== null || target.endsWith('|'))
+            throw submitError(
+              '`include command : …` (or `include : … |`) runs a command when submitting; pixi-condor does not run it and cannot read its output',
+              source,
+              statement.line,
+              'write the commands it prints into a file and `include :` that file',
             );
           if (depth > 10) throw submitError('includes nested too deep', source, statement.line);
+          if (target === '') throw submitError('`include :` names no file', source, statement.line);
           const path = isAbsolute(target) ? target : resolve(options.cwd, target);
-          walk(readSubmitStatements(path, target), target, depth + 1);
+          const included = readIncludedStatements(path, target, source, statement.line);
+          if (included === null) {
+            if (statement.ifExists) continue;
+            throw submitError(`the included file ${shownText(target)} does not exist`, source, statement.line);
+          }
+          walk(included, target, depth + 1);
           continue;
         }
         if (statement.kind === 'assign') {
-          assign(statement.key, statement.value, source, statement.line);
+          assign(statement.key, statement.value, source, statement.line, statement.append, statement.remove);
           continue;
         }
-        if (statement.kind !== 'queue') continue;
         if (!appended) {
           appended = true;
           for (const line of options.append ?? []) {
             const m = /^\s*(\+?[A-Za-z0-9_.]+)\s*=\s*(.*)$/.exec(line);
-            if (!m) throw new UserError(`-append '${line}' is not a \`key = value\` line`, { exitCode: 2 });
+            if (!m) throw new UserError(`-append '${shownText(line)}' is not a \`key = value\` line`, { exitCode: 2 });
             assign(m[1]!.startsWith('+') ? `MY.${m[1]!.slice(1)}` : m[1]!, m[2]!.trim());
           }
         }
-        queue(statement.args, statement.listLines, source, statement.line);
+        if (statement.kind === 'queue') queue(statement.args, statement.listLines, source, statement.line);
       } catch (error) {
         if (error instanceof MacroError || error instanceof ArgumentsError)
           throw submitError(error.message, source, statement.line);
@@ -263,7 +446,15 @@ export function planSubmit(statements: Statement[], options: PlanOptions): Submi
     }
     lastQueueSeq = seq;
     const spec = parseQueueArgs(args, listLines);
-    const { count, rows } = queueRows(spec, (text) => expandMacros(text, staticScope), options.cwd);
+    const notices: QueueNotice[] = [];
+    const { count, rows } = queueRows(spec, (text) => expandMacros(text, staticScope), options.cwd, notices);
+    for (const notice of notices)
+      warnings.push({
+        rule: 'submit/queue-items',
+        message: notice.message,
+        file: notice.file ?? source,
+        line: notice.line ?? line,
+      });
     for (const row of rows) {
       for (let step = 0; step < count; step++) {
         if (procs.length >= maxProcs)
@@ -287,8 +478,8 @@ export function planSubmit(statements: Statement[], options: PlanOptions): Submi
           return undefined;
         };
         const lookup = (name: string): string | undefined =>
-          vars.get(name.toLowerCase()) ?? baseLookup(name.toLowerCase());
-        const scope: MacroScope = { cwd: options.cwd, env, lookup, builtin };
+          vars.get(name.toLowerCase()) ?? macroValue(name.toLowerCase());
+        const scope: MacroScope = { cwd: options.cwd, env, lookup, builtin, maskEnv };
         const command = (name: string): string | undefined => {
           let best: Assignment | undefined;
           for (const alias of ALIASES[name] ?? [name]) {
@@ -297,18 +488,20 @@ export function planSubmit(statements: Statement[], options: PlanOptions): Submi
             if (hit && (!best || hit.seq > best.seq)) best = hit;
           }
           if (best === undefined) return undefined;
+          at.file = best.source;
+          at.line = best.line;
           try {
             return expandMacros(best.value, scope).trim();
           } catch (error) {
             if (error instanceof MacroError && best.line !== undefined)
-              throw submitError(`${best.key}: ${error.message}`, best.source, best.line);
+              throw submitError(`${shownKey(best.key)}: ${error.message}`, best.source, best.line);
             throw error;
           }
         };
         const spec = procSpec(proc, command, table, scope, options);
         if (!SUPPORTED_UNIVERSES.has(spec.universe)) {
           throw submitError(
-            `universe '${spec.universe}' is not supported: pixi-condor submits vanilla, container and docker universe jobs`,
+            `universe '${shownText(spec.universe)}' is not supported: pixi-condor submits vanilla, container and docker universe jobs`,
             source,
             line,
           );
@@ -332,7 +525,36 @@ export function planSubmit(statements: Statement[], options: PlanOptions): Submi
       hint: "check the queue statement's count and items",
       exitCode: 2,
     });
-  return { procs, universe: procs[0]!.universe };
+  warnings.push(...unusedLines(table, referenced, procs[0]!));
+  return { procs, universe: procs[0]!.universe, warnings };
+}
+
+/**
+ * condor_submit's "the line 'KEY = VALUE' was unused by condor_submit. Is it a typo?"
+ * (submit_utils.cpp SubmitHash::warn_unused ~9942): a key that is no submit command, no `+`/dotted
+ * attribute and that no macro refers to. The value is not repeated (it may be a credential).
+ * With `shell`, condor_submit never reads executable and arguments either.
+ */
+function unusedLines(table: Map<string, Assignment>, referenced: Set<string>, first: ProcSpec): SubmitWarning[] {
+  const out: SubmitWarning[] = [];
+  for (const [lower, assignment] of table) {
+    if (assignment.line === undefined) continue; // -append lines and command-line definitions
+    if (lower.includes('.') || referenced.has(lower)) continue;
+    const shellIgnores = first.shell !== null && ['executable', 'arguments', 'args', 'arguments2'].includes(lower);
+    if (isSubmitCommand(lower) && !shellIgnores) continue;
+    out.push({
+      rule: 'submit/unused-line',
+      message: shellIgnores
+        ? `${assignment.key} is ignored: \`shell\` runs its command under /bin/sh in place of executable and arguments`
+        : `the line '${shownKey(assignment.key)} = …' is no submit command and no macro refers to it; condor_submit warns "was unused by condor_submit. Is it a typo?"`,
+      file: assignment.source,
+      line: assignment.line,
+      hint: shellIgnores
+        ? `remove ${assignment.key}, or remove shell`
+        : 'check the spelling against the htcondor-jdl manual page, or remove the line',
+    });
+  }
+  return out;
 }
 
 function procSpec(
@@ -351,17 +573,27 @@ function procSpec(
   ad.Iwd = quote(iwd);
   ad.JobStatus = truthy(command('hold')) ? '5' : '1';
 
-  const transferExecutable = !/^(false|no|0)$/i.test(command('transfer_executable') ?? 'true');
-  const exeRaw = command('executable');
-  const executable = exeRaw
-    ? transferExecutable && !isAbsolute(exeRaw)
-      ? resolve(options.cwd, exeRaw)
-      : exeRaw
-    : null;
-  ad.Cmd = quote(executable ?? '');
-
-  const args = readArguments(command('arguments'), command('arguments2'));
-  ad[args.attribute] = quote(args.text);
+  const shell = command('shell') ?? null;
+  let transferExecutable: boolean;
+  let executable: string | null;
+  let argv: string[];
+  if (shell !== null) {
+    // SetExecutable: Cmd = "/bin/sh", TransferExecutable = false; SetArguments: V2 `-c <shell>`.
+    transferExecutable = false;
+    executable = '/bin/sh';
+    argv = ['-c', shell];
+    ad.Cmd = quote(executable);
+    ad.TransferExecutable = 'false';
+    ad.Arguments = quote(renderV2(argv));
+  } else {
+    transferExecutable = !/^(false|no|0)$/i.test(command('transfer_executable') ?? 'true');
+    const exeRaw = command('executable');
+    executable = exeRaw ? (transferExecutable && !isAbsolute(exeRaw) ? resolve(options.cwd, exeRaw) : exeRaw) : null;
+    ad.Cmd = quote(executable ?? '');
+    const args = readArguments(command('arguments'), command('arguments2'));
+    ad[args.attribute] = quote(args.text);
+    argv = args.argv;
+  }
 
   const fromIwd = (value: string | undefined): string | null =>
     value && value !== '/dev/null' ? resolve(iwd, value) : null;
@@ -398,9 +630,11 @@ function procSpec(
   if (gpus && /^\d+$/.test(gpus)) ad.RequestGPUs = gpus;
   if (cpus && /^\d+$/.test(cpus)) ad.RequestCpus = cpus;
 
-  // +Attr / MY.Attr go into the ad as written.
-  for (const { key, value } of table.values()) {
-    if (/^my\./i.test(key)) ad[key.slice(3)] = expandMacros(value, scope).trim();
+  // +Attr / MY.Attr go into the ad as written; -Attr takes one out.
+  for (const { key, value, remove } of table.values()) {
+    if (!/^my\./i.test(key)) continue;
+    if (remove) delete ad[key.slice(3)];
+    else ad[key.slice(3)] = isCredentialKey(key) ? quote(MASK) : expandMacros(value, scope).trim();
   }
 
   return {
@@ -410,13 +644,14 @@ function procSpec(
     output: fromIwd(output),
     error: fromIwd(error),
     executable,
-    arguments: args.argv,
+    arguments: argv,
     iwd,
     transferInputFiles: inputs,
     transferOutputFiles: outputs,
     batchName,
     containerImage,
     transferExecutable,
+    shell,
     classAd: ad,
   };
 }

@@ -1,10 +1,18 @@
 // The queue statement (htcondor.md §b.3): `queue [N]`, `queue [N] [var] in [slice] list`,
-// `queue [N] [vars] from [slice] file|(list)`, `queue [N] [var] matching [files|dirs] [slice]
+// `queue [N] [vars] from [slice] file|(list)`, `queue [N] [var] matching [files|dirs|any] [slice]
 // globs`. Each item row gives the queue variables for `N` procs ($(Step) 0..N-1).
-// `queue ... from cmd |` runs a command at submit time: refused, not guessed.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+// Items of `from` are read and split exactly as condor_submit does (submit_utils.cpp
+// SubmitForeachArgs::parse_queue_args ~9132, split_item ~9324, load_external_q_foreach_items ~9600;
+// submit_utils.h SubmitStepFromQArgs::select_rowdata): every line of a file is an item after
+// trimming (blank lines and `#` lines included; only an inline `( … )` list skips `#` lines); an
+// item is split on the first comma, space or tab (or on US, 0x1F, when the item has one) until each
+// variable but the last has a value, the last takes the rest; quotes mean nothing; a blank item
+// queues its procs with the previous item's values. What surprises people is reported as a warning.
+// `queue ... from cmd |` and `from -` read a command or stdin at submit time: refused, not guessed.
+import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { evaluateArithmetic, MacroError } from './submit-macros.ts';
+import { evaluateArithmetic, MacroError, shownText } from './submit-macros.ts';
+import { BoundedReadError, MAX_ITEMS_FILE_BYTES, readBoundedText } from './submit-source.ts';
 
 export interface QueueSpec {
   /** The count expression (macros not yet expanded); '1' when absent. */
@@ -47,7 +55,7 @@ export function parseQueueArgs(args: string, listLines: string[] | null): QueueS
     else {
       spec.count = first[1]!;
       if (first[2]) {
-        if (!IDENTS.test(first[2])) throw new MacroError(`cannot read the queue variables '${first[2]}'`);
+        if (!IDENTS.test(first[2])) throw new MacroError(`cannot read the queue variables '${shownText(first[2])}'`);
         spec.vars = first[2].split(/[\s,]+/).filter(Boolean);
       }
     }
@@ -58,26 +66,43 @@ export function parseQueueArgs(args: string, listLines: string[] | null): QueueS
   }
   spec.mode = keyword[1]!.toLowerCase() as QueueSpec['mode'];
   let rest = args.slice(keyword.index + keyword[0].length).trim();
-  if (spec.mode === 'matching') {
-    const kind = /^(files|dirs)\b\s*/i.exec(rest);
-    if (kind) {
-      spec.matchKind = kind[1]!.toLowerCase() as 'files' | 'dirs';
-      rest = rest.slice(kind[0].length);
+  // Qualifiers after the keyword, in any order (parse_queue_args ~9160): files|dirs|any after
+  // matching, table after from, and a [slice].
+  for (;;) {
+    const qualifier = /^(files|dirs|any|table)(?=\s|\(|\[|$)\s*/i.exec(rest);
+    if (qualifier) {
+      const word = qualifier[1]!.toLowerCase();
+      if (word === 'table') {
+        if (spec.mode !== 'from')
+          throw new MacroError('`table` belongs after `from` (condor_submit: "Queue keyword conflict")');
+        throw new MacroError(
+          '`queue ... from table` (a header row naming the variables) is not documented by HTCondor and pixi-condor does not read it; name the variables in the queue statement and drop the header row',
+        );
+      }
+      if (spec.mode !== 'matching')
+        throw new MacroError(`\`${word}\` belongs after \`matching\` (condor_submit: "Queue keyword conflict")`);
+      spec.matchKind = word as QueueSpec['matchKind'];
+      rest = rest.slice(qualifier[0].length);
+      continue;
     }
-  }
-  const slice = /^\[([^\]]*)\]\s*/.exec(rest);
-  if (slice) {
-    spec.slice = slice[1]!;
-    rest = rest.slice(slice[0].length);
+    const slice = /^\[([^\]]*)\]\s*/.exec(rest);
+    if (slice && spec.slice === null) {
+      spec.slice = slice[1]!;
+      rest = rest.slice(slice[0].length);
+      continue;
+    }
+    break;
   }
   if (spec.mode === 'from' && rest.endsWith('|')) {
     throw new MacroError(
-      '`queue ... from <command> |` runs a command when submitting; pixi-condor cannot know its items. Write the items into a file and use `queue ... from FILE`',
+      '`queue ... from <command> |` runs a command when submitting; pixi-condor does not run it and cannot know its items. Write the items into a file and use `queue ... from FILE`',
     );
   }
+  if (spec.mode === 'from' && rest === '-')
+    throw new MacroError('`queue ... from -` reads the items from standard input; write them into a file instead');
   if (rest === '()' || rest === '( )') rest = '';
   else if (rest.startsWith('(') && rest.endsWith(')') && !listLines) {
-    spec.listLines = [rest.slice(1, -1)];
+    spec.listLines = [rest.slice(1, -1).trim()];
     rest = '';
   }
   spec.inline = rest || null;
@@ -86,23 +111,80 @@ export function parseQueueArgs(args: string, listLines: string[] | null): QueueS
   return spec;
 }
 
-/** Python-style slice over a list (no negative step, as HTCondor). */
+/**
+ * condor_submit's slice (submit_utils.cpp qslice::set/translate ~8782): `[start]`, `[start:end]`,
+ * `[start:end:step]`, each part optional, negative start/end count from the end; a step must be
+ * positive (condor_submit ASSERTs on a negative one).
+ */
 function applySlice<T>(items: T[], slice: string | null): { item: T; index: number }[] {
   const all = items.map((item, index) => ({ item, index }));
   if (slice === null) return all;
   const parts = slice.split(':').map((p) => p.trim());
-  if (parts.length < 2 || parts.length > 3) throw new MacroError(`cannot read the slice [${slice}]`);
-  const n = items.length;
-  const bound = (text: string | undefined, fallback: number): number => {
-    if (!text) return fallback;
-    const value = Number(text);
-    if (!Number.isInteger(value)) throw new MacroError(`cannot read the slice [${slice}]`);
-    return value < 0 ? Math.max(0, n + value) : Math.min(n, value);
+  const bad = (): never => {
+    throw new MacroError(`cannot read the slice [${shownText(slice)}]`);
   };
-  const step = parts[2] ? Number(parts[2]) : 1;
-  if (!Number.isInteger(step) || step <= 0) throw new MacroError(`the slice [${slice}] needs a positive step`);
+  if (parts.length > 3) bad();
+  const n = items.length;
+  const number = (text: string | undefined): number | null => {
+    if (!text) return null;
+    if (!/^[+-]?\d+$/.test(text)) bad();
+    return Number(text);
+  };
+  const start = number(parts[0]);
+  const end = number(parts[1]);
+  const step = number(parts[2]) ?? 1;
+  if (step <= 0) throw new MacroError(`the slice [${shownText(slice)}] needs a positive step`);
+  const from = start === null ? 0 : start < 0 ? start + n : start;
+  const to = Math.min(n, end === null ? n : end < 0 ? end + n : end);
   const out: { item: T; index: number }[] = [];
-  for (let i = bound(parts[0], 0); i < bound(parts[1], n); i += step) out.push(all[i]!);
+  for (let i = Math.max(0, from); i < to; i += step) out.push(all[i]!);
+  return out;
+}
+
+/**
+ * One item split into `count` values (split_item, legacy options): on the first `,`/space/tab
+ * (or US when the item holds one), whitespace trimmed around each split; the last value keeps the
+ * rest; missing values are ''. null for an empty item (its procs keep the previous values).
+ */
+export function splitItem(item: string, count: number): string[] | null {
+  const trim = (s: string): string => s.replace(/^[ \t]+|[ \t]+$/g, '');
+  const text = trim(item.replace(/\r?\n$/, '').replace(/\r$/, ''));
+  if (text === '') return null;
+  const seps = text.includes('\x1f') ? /\x1f/ : /[, \t]/;
+  const values = [text];
+  while (values.length < count) {
+    const last = values[values.length - 1]!;
+    const at = last.search(seps);
+    if (at < 0) values.push('');
+    else {
+      values[values.length - 1] = last.slice(0, at).replace(/[ \t]+$/, '');
+      values.push(last.slice(at + 1).replace(/^[ \t]+/, ''));
+    }
+  }
+  return values;
+}
+
+/**
+ * The lines of an items file as condor_submit's getline_trim returns them: trimmed, `\`
+ * continuations joined, blank and `#` lines kept (they are items), no item after a final newline.
+ */
+export function itemFileLines(text: string): { text: string; line: number }[] {
+  const raw = text.split('\n');
+  if (raw.length > 0 && raw[raw.length - 1] === '') raw.pop();
+  const out: { text: string; line: number }[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    const start = i + 1;
+    let line = raw[i]!.trim();
+    const comment = line.startsWith('#');
+    while (!comment && line.endsWith('\\') && i + 1 < raw.length) {
+      line = line.slice(0, -1);
+      i++;
+      const next = raw[i]!.trim();
+      // A comment line inside a continuation counts as blank, keeping a trailing `\`.
+      line += next.startsWith('#') ? (next.endsWith('\\') ? '\\' : '') : next;
+    }
+    out.push({ text: line, line: start });
+  }
   return out;
 }
 
@@ -167,6 +249,14 @@ function glob(pattern: string, cwd: string, kind: QueueSpec['matchKind']): strin
   });
 }
 
+/** Something condor_submit does with the items that the author may not expect. */
+export interface QueueNotice {
+  message: string;
+  /** The items file and its line, when the notice is about one. */
+  file?: string;
+  line?: number;
+}
+
 /**
  * The item rows of a queue statement, after macro expansion of its text by the caller.
  * `cwd` is condor_submit's working directory (files and globs are relative to it).
@@ -175,54 +265,67 @@ export function queueRows(
   spec: QueueSpec,
   expand: (text: string) => string,
   cwd: string,
+  notices: QueueNotice[] = [],
 ): { count: number; rows: QueueRow[] } {
   const countValue = evaluateArithmetic(expand(spec.count));
   if (!Number.isInteger(countValue) || countValue < 0)
-    throw new MacroError(`the queue count '${spec.count}' is not a whole number`);
+    throw new MacroError(`the queue count '${shownText(spec.count)}' is not a whole number`);
   if (spec.mode === 'count') return { count: countValue, rows: [{ values: {}, itemIndex: 0, row: 0 }] };
 
-  // Items: one per line of a `( ... )` list; on one line, comma and/or space separated.
-  let lines: string[];
-  if (spec.listLines) lines = spec.listLines.map(expand);
-  else if (spec.mode === 'from') {
-    const file = resolve(cwd, expand(spec.inline!));
-    try {
-      lines = readFileSync(file, 'utf8')
-        .split(/\r?\n/)
-        .map((l) => l.trim())
-        .filter((l) => l !== '' && !l.startsWith('#'));
-    } catch {
-      throw new MacroError(`the queue item file ${spec.inline} cannot be read`);
+  // Items with where they were written (for the notices).
+  let items: { text: string; file?: string; line?: number }[];
+  if (spec.mode === 'from') {
+    if (spec.listLines) items = spec.listLines.map((text) => ({ text: expand(text) }));
+    else {
+      const name = expand(spec.inline!);
+      const path = resolve(cwd, name);
+      let text: string;
+      try {
+        text = readBoundedText(path, MAX_ITEMS_FILE_BYTES);
+      } catch (error) {
+        if (!(error instanceof BoundedReadError)) throw error;
+        throw new MacroError(`the queue item file ${shownText(name)} ${error.message}`);
+      }
+      items = itemFileLines(text).map(({ text, line }) => ({ text, file: name, line }));
     }
-  } else lines = [expand(spec.inline!)];
-
-  let items: { text: string; row: number }[];
-  if (spec.mode === 'from') items = lines.map((text, row) => ({ text, row }));
-  else if (spec.mode === 'in')
-    items = lines.flatMap((line, row) => splitList(line).map((text) => ({ text, row: spec.listLines ? row : -1 })));
-  else
-    items = lines
-      .flatMap((line) => splitList(line))
-      .flatMap((pattern) => glob(pattern, cwd, spec.matchKind).map((text) => ({ text, row: -1 })));
+  } else {
+    const lines = spec.listLines ? spec.listLines.map(expand) : [expand(spec.inline!)];
+    items = lines.flatMap((line) => splitList(line)).map((text) => ({ text }));
+    if (spec.mode === 'matching')
+      items = items.flatMap(({ text }) => glob(text, cwd, spec.matchKind).map((path) => ({ text: path })));
+  }
 
   const rows: QueueRow[] = [];
+  // The live values start empty and an empty item leaves them as they were (select_rowdata).
+  const live: Record<string, string> = Object.fromEntries(spec.vars.map((name) => [name, '']));
+  let quoted = false;
   for (const { item, index } of applySlice(items, spec.slice)) {
-    const values: Record<string, string> = {};
-    if (spec.vars.length === 1) values[spec.vars[0]!] = item.text;
-    else {
-      // Several variables: split on commas and/or spaces; the last one takes the rest.
-      let rest = item.text;
-      spec.vars.forEach((name, v) => {
-        if (v === spec.vars.length - 1) {
-          values[name] = rest.trim();
-          return;
-        }
-        const m = /^\s*([^,\s]*)\s*[,\s]?\s*/.exec(rest)!;
-        values[name] = m[1]!;
-        rest = rest.slice(m[0].length);
+    const values = splitItem(item.text, spec.vars.length);
+    if (values === null) {
+      notices.push({
+        message: `item ${index} is blank: condor_submit queues its proc(s) anyway, with the values of the item before it`,
+        ...(item.file ? { file: item.file, line: item.line } : {}),
       });
+    } else {
+      spec.vars.forEach((name, v) => {
+        live[name] = values[v] ?? '';
+      });
+      if (item.file && item.text.startsWith('#'))
+        notices.push({
+          message: `condor_submit reads this '#' line of ${shownText(item.file)} as an item (only an inline ( … ) list skips comments)`,
+          file: item.file,
+          line: item.line,
+        });
+      if (!quoted && spec.mode === 'from' && spec.vars.length > 1 && /["']/.test(item.text)) {
+        quoted = true;
+        notices.push({
+          message:
+            'condor_submit does not treat quotes in queue items specially: an item is split at the first comma, space or tab whatever the quotes',
+          ...(item.file ? { file: item.file, line: item.line } : {}),
+        });
+      }
     }
-    rows.push({ values, itemIndex: index, row: item.row >= 0 ? item.row : index });
+    rows.push({ values: { ...live }, itemIndex: index, row: index });
   }
   return { count: countValue, rows };
 }

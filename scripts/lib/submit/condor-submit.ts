@@ -22,32 +22,71 @@ export function submitIdLine(submitId: string): string {
 }
 
 /**
- * The cluster a tagged submission queued, from `condor_q -constraint ... -af ClusterId ProcId`
- * (one `C P` line per proc still queued); null when none is queued or condor_q cannot be asked.
+ * The submit file as an argument condor_submit reads as its command file. condor_submit takes
+ * any argument starting with `-` as an option (an unknown one prints its usage and exits 1) and
+ * any other argument containing `=` as a `name=value` definition; only what is left is the file
+ * (src/condor_submit.V6/submit.cpp, main(): `if( ptr[0][0] == '-' )` ... `else if
+ * (strchr(ptr[0],'='))` ... `else { cmd_file = *ptr; }`). `./-x.sub` is no longer an option;
+ * a name with `=` goes after `-file`, which takes the next argument as the file whatever it is
+ * (`is_dash_arg_prefix(ptr[0], "file", 2)` ... `cmd_file = *ptr;`).
  */
-export async function findSubmittedCluster(
-  shell: Shell,
-  submitId: string,
-  cwd: string,
-): Promise<SubmittedCluster | null> {
+export function submitFileArgs(submitFile: string): string[] {
+  const path = submitFile.startsWith('-') ? `./${submitFile}` : submitFile;
+  return path.includes('=') ? ['-file', path] : [path];
+}
+
+/** The condor_submit command line: the file, the `-append` lines, the batch name. */
+export function condorSubmitArgv(submitFile: string, appendLines: string[], batchName: string): string[] {
+  return [
+    'condor_submit',
+    ...submitFileArgs(submitFile),
+    ...appendLines.flatMap((line) => ['-append', line]),
+    '-batch-name',
+    batchName,
+  ];
+}
+
+/** What condor_q says about a tagged submission. */
+export type SubmissionLookup =
+  | { state: 'found'; cluster: SubmittedCluster }
+  /** condor_q answered: no proc with this tag is in the queue. */
+  | { state: 'none' }
+  /** condor_q could not be asked (not on PATH, schedd down). */
+  | { state: 'unavailable'; reason: string };
+
+/**
+ * The cluster a tagged submission queued, from `condor_q -constraint ... -af ClusterId ProcId`
+ * (one `C P` line per proc still queued).
+ */
+export async function lookupSubmission(shell: Shell, submitId: string, cwd: string): Promise<SubmissionLookup> {
   const argv = ['condor_q', '-constraint', `${SUBMIT_ID_ATTRIBUTE} == "${submitId}"`, '-af', 'ClusterId', 'ProcId'];
-  const result = await shell.run(argv, {
-    cwd,
-    readOnly: true,
-    nothrow: true,
-    timeoutMs: 60_000,
-    ownProcessGroup: true,
-  });
-  if (result.exitCode !== 0) return null;
+  let result: Awaited<ReturnType<Shell['run']>>;
+  try {
+    result = await shell.run(argv, { cwd, readOnly: true, nothrow: true, timeoutMs: 60_000, ownProcessGroup: true });
+  } catch (error) {
+    return { state: 'unavailable', reason: error instanceof Error ? error.message : String(error) };
+  }
+  if (result.exitCode !== 0)
+    return { state: 'unavailable', reason: `condor_q exited ${result.exitCode}: ${lastLine(result.stderr)}` };
   const procs = new Map<number, number[]>();
   for (const line of result.stdout.split('\n')) {
     const m = /^(\d+)\s+(\d+)\s*$/.exec(line.trim());
     if (m) procs.set(Number(m[1]), [...(procs.get(Number(m[1])) ?? []), Number(m[2])]);
   }
   const [first] = procs;
-  if (!first) return null;
+  if (!first) return { state: 'none' };
   const [cluster, ids] = first;
-  return { cluster, firstProc: Math.min(...ids), count: ids.length };
+  return { state: 'found', cluster: { cluster, firstProc: Math.min(...ids), count: ids.length } };
+}
+
+/** The cluster a tagged submission queued; null when none is queued or condor_q cannot be asked. */
+export async function findSubmittedCluster(
+  shell: Shell,
+  submitId: string,
+  cwd: string,
+): Promise<SubmittedCluster | null> {
+  const found = await lookupSubmission(shell, submitId, cwd);
+  return found.state === 'found' ? found.cluster : null;
 }
 
 const DEFERRED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;

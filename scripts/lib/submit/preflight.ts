@@ -1,7 +1,8 @@
 // The checklist before submitting (peers.md §2.6.5): the workspace validates, the image
-// record exists and was built from the current lock and Dockerfile, every input file is
-// there, every proc has an event log to follow, and condor_submit is on PATH. Every check
-// runs (so the user sees all problems at once); none of them changes anything.
+// record exists and was built from the current lock and Dockerfile, the image can be pulled
+// without credentials, every input file is there, every proc has an event log to follow, the
+// job record can be written, and condor_submit is on PATH. Every check runs (so the user sees
+// all problems at once); none of them changes anything.
 import { access, constants, stat } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import type { Palette } from '../term.ts';
@@ -11,7 +12,12 @@ import { displayPath, STATE_DIR, type TemplateConfig } from '../workspace.ts';
 import { validateWorkspace } from '../validate/index.ts';
 import type { Finding } from '../validate/types.ts';
 import { computeContentHash } from '../image/content-hash.ts';
-import { localInputs, type ProcSpec } from '../submit-language/submit-plan.ts';
+import { localInputs, procRecord, type ProcSpec } from '../submit-language/submit-plan.ts';
+import { JOBS_DIR } from '../jobs/job-store.ts';
+import { UserError } from '../errors.ts';
+import { makePublicHint, probeAnonymousPull, type AnonymousPullProbe } from './anonymous-pull.ts';
+import { fileProblem } from './file-problem.ts';
+import { jobsFolderProblem } from './pending-submission.ts';
 
 export interface CheckResult {
   title: string;
@@ -29,6 +35,8 @@ export interface PreflightInput {
   env?: NodeJS.ProcessEnv;
   /** A dry run writes nothing, not even validate's cache. */
   dryRun?: boolean;
+  /** Asks whether an image can be pulled without credentials (default: an anonymous manifest HEAD). */
+  pullProbe?: AnonymousPullProbe;
 }
 
 async function checkValidate(root: string, dryRun: boolean): Promise<CheckResult> {
@@ -77,7 +85,15 @@ async function checkImageCurrent(root: string, config: TemplateConfig, record: I
   const built = record.buildArgOverrides
     ? { ...config, buildArgs: { ...config.buildArgs, ...record.buildArgOverrides } }
     : config;
-  const current = await computeContentHash(root, built);
+  let current: Awaited<ReturnType<typeof computeContentHash>>;
+  try {
+    current = await computeContentHash(root, built);
+  } catch (error) {
+    // An input that cannot be read (an unreadable pixi.lock): name it, never a stack trace.
+    const problem = fileProblem(error, root);
+    if (!problem) throw error;
+    return { title, status: 'fail', detail: `cannot read ${problem.file}: ${problem.reason}`, hint: problem.hint };
+  }
   if (current.hash === record.contentHash) return { title, status: 'ok', detail: record.contentTag };
   let what: string;
   if (record.inputDigests) {
@@ -147,8 +163,40 @@ async function checkExecutableBit(procs: ProcSpec[], root: string): Promise<Chec
   }
 }
 
+/** The job record must be writable: a job queued without one could not be followed. */
+async function checkJobsFolder(root: string, procs: ProcSpec[]): Promise<CheckResult> {
+  const title = `job record can be written (${JOBS_DIR})`;
+  // About the size of the record: its procs, plus the rest of it.
+  const bytes = Buffer.byteLength(JSON.stringify(procs.map(procRecord), null, 2)) + 2048;
+  const problem = await jobsFolderProblem(root, bytes);
+  if (!problem) return { title, status: 'ok' };
+  return {
+    title,
+    status: 'fail',
+    detail: problem,
+    hint: `free some space or make ${STATE_DIR} writable: a job whose record cannot be written could not be followed`,
+  };
+}
+
+async function checkAnonymousPull(reference: string, probe: AnonymousPullProbe): Promise<CheckResult> {
+  const title = 'image can be pulled without credentials';
+  const answer = await probe(reference);
+  if (answer.state === 'pullable') return { title, status: 'ok' };
+  if (answer.state === 'not-pullable')
+    return { title, status: 'fail', detail: answer.reason, hint: makePublicHint(reference) };
+  return {
+    title,
+    status: 'warn',
+    detail: `could not ask the registry (${answer.reason})`,
+    hint: `execute points pull the image without credentials; if it is private, ${makePublicHint(reference).replace(/; execute points.*$/, '')}`,
+  };
+}
+
 export async function runPreflight(input: PreflightInput): Promise<CheckResult[]> {
   const { root, config, record, procs } = input;
+  // The registry is asked first and answers while the local checks run.
+  const pull = record ? checkAnonymousPull(record.reference, input.pullProbe ?? probeAnonymousPull) : null;
+  pull?.catch(() => {});
   const results: CheckResult[] = [await checkValidate(root, input.dryRun ?? false)];
   if (!record) {
     results.push({
@@ -165,6 +213,7 @@ export async function runPreflight(input: PreflightInput): Promise<CheckResult[]
       detail: record.reference.replace(/(@sha256:[0-9a-f]{12})[0-9a-f]+$/, '$1…'),
     });
     results.push(await checkImageCurrent(root, config, record));
+    if (pull) results.push(await pull);
   }
   results.push(await checkInputs(root, procs));
   const exeBit = await checkExecutableBit(procs, root);
@@ -180,6 +229,7 @@ export async function runPreflight(input: PreflightInput): Promise<CheckResult[]
           hint: 'add `log = job_$(Cluster)_$(Process).log` to the submit file: the job is followed through it',
         },
   );
+  results.push(await checkJobsFolder(root, procs));
   const submitPath = await onPath('condor_submit', input.env);
   results.push(
     submitPath
@@ -202,4 +252,17 @@ export function formatChecklist(results: CheckResult[], paint: Palette): string[
     if (r.hint && r.status !== 'ok') lines.push(`      ${paint.dim('hint:')} ${r.hint}`);
   }
   return lines;
+}
+
+/**
+ * Every failed check in one error: each title with what was found, and each fix (the
+ * checklist above it shows them one per line; this is the summary a log or a script keeps).
+ */
+export function preflightFailure(failed: CheckResult[]): UserError {
+  const what = failed.map((c) => `${c.title}${c.detail ? ` (${c.detail})` : ''}`).join('; ');
+  const hints = [...new Set(failed.map((c) => c.hint).filter((h): h is string => Boolean(h)))];
+  return new UserError(
+    `preflight failed: ${failed.length === 1 ? '1 check' : `${failed.length} checks`}: ${what}`,
+    hints.length > 0 ? { hint: hints.join('; ') } : {},
+  );
 }

@@ -1,7 +1,8 @@
 // `pixi run submit`: preflight, condor_submit with the image pinned by digest, the job record,
 // then follow the job to its end (unless --no-wait). --dry-run shows the checklist, the exact
 // command and every proc's files, and submits nothing.
-import { basename, isAbsolute, join, relative, resolve } from 'node:path';
+import { hostname } from 'node:os';
+import { basename, relative, resolve } from 'node:path';
 import { booleanOption, stringOption, type CommandSpec, type ParsedCommand } from '../cli.ts';
 import { UserError } from '../errors.ts';
 import { gitInfo } from '../git.ts';
@@ -9,11 +10,16 @@ import { readImageRecord } from '../image-record.ts';
 import { queueProbe } from '../jobs/queue-probe.ts';
 import { Shell, shellQuote } from '../shell.ts';
 import { palette, colourEnabled } from '../term.ts';
-import { displayPath, findWorkspaceRoot, readManifest, templateConfig } from '../workspace.ts';
-import { writeJobRecord, jobRecordPath, type JobRecord } from '../jobs/job-store.ts';
-import { formatChecklist, runPreflight } from './preflight.ts';
+import { displayPath, findWorkspaceRoot, readManifest, STATE_DIR, templateConfig } from '../workspace.ts';
+import { jobRecordPath, type JobRecord } from '../jobs/job-store.ts';
+import { formatChecklist, preflightFailure, runPreflight } from './preflight.ts';
 import { WATCH_OPTIONS, watchSettings } from '../jobs/status-command.ts';
-import { deferSignals, newSubmitId, runCondorSubmit, submitIdLine } from './condor-submit.ts';
+import { condorSubmitArgv, deferSignals, newSubmitId, runCondorSubmit, submitIdLine } from './condor-submit.ts';
+import { asFileError } from './file-problem.ts';
+import { removePendingSubmission, writePendingSubmission } from './pending-submission.ts';
+import { procsOfCluster, writeClusterRecord, type JobDraft } from './record-job.ts';
+import { secretMask, type SecretMask } from './secret-mask.ts';
+import { resolveSubmitArg } from './submit-path.ts';
 import type { SubmittedCluster } from './submit-output.ts';
 import { EXIT_INTERRUPTED } from '../jobs/summary.ts';
 import { planSubmit, procRecord, readSubmitStatements, type ProcSpec } from '../submit-language/submit-plan.ts';
@@ -48,20 +54,30 @@ export const SUBMIT_SPEC: CommandSpec = {
 };
 
 export async function runSubmit(parsed: ParsedCommand): Promise<number> {
+  const root = findWorkspaceRoot();
+  // A registry token ($ENV(REGISTRY_TOKEN) in the submit file) never reaches what we print.
+  const secrets = secretMask(root);
+  try {
+    return await submit(parsed, root, secrets);
+  } catch (error) {
+    throw secrets.maskError(asFileError(error, root));
+  }
+}
+
+async function submit(parsed: ParsedCommand, root: string, secrets: SecretMask): Promise<number> {
   const settings = watchSettings(parsed);
   const dryRun = booleanOption(parsed, 'dry-run');
   // With --json, stdout carries only the JSON document; what a person reads goes to stderr.
   const out = settings.json ? process.stderr : process.stdout;
   const paint = palette(colourEnabled(out));
-  const say = (line = ''): void => void out.write(line + '\n');
-  const printJson = (doc: unknown): void => void process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+  const say = (line = ''): void => void out.write(secrets.mask(line) + '\n');
+  const printJson = (doc: unknown): void =>
+    void process.stdout.write(secrets.mask(JSON.stringify(doc, null, 2)) + '\n');
 
-  const root = findWorkspaceRoot();
   const config = templateConfig((await readManifest(root)).data);
-  const submitArg = parsed.positionals[0] ?? config.submitFile;
-  const submitPath = resolve(
-    isAbsolute(submitArg) ? submitArg : join(process.env.PIXI_PROJECT_ROOT ? root : process.cwd(), submitArg),
-  );
+  const submitArg = parsed.positionals[0];
+  // From the command line: where the user typed it, else the workspace root; from pixi.toml: the root.
+  const submitPath = submitArg !== undefined ? resolveSubmitArg(submitArg, root) : resolve(root, config.submitFile);
   // condor_submit runs in the workspace root, so paths in the submit file are relative to it.
   const submitFile = relative(root, submitPath) || submitPath;
   const record = await readImageRecord(root);
@@ -77,18 +93,15 @@ export async function runSubmit(parsed: ParsedCommand): Promise<number> {
   const plan = (cluster: number | null) =>
     planSubmit(statements, { submitFile, cwd: root, cluster, append: appendLines, batchName });
   const preview = plan(null);
+  // What condor_submit would warn about, and the file's own `warning :` lines (sublang).
+  for (const w of preview.warnings)
+    say(paint.yellow(`${w.file}${w.line === undefined ? '' : `:${w.line}`}: warning: ${w.message}`));
 
   const checks = await runPreflight({ root, config, record, procs: preview.procs, dryRun });
   for (const line of formatChecklist(checks, paint)) say(line);
   const failed = checks.filter((c) => c.status === 'fail');
 
-  const argv = [
-    'condor_submit',
-    submitFile,
-    ...appendLines.flatMap((line) => ['-append', line]),
-    '-batch-name',
-    batchName,
-  ];
+  const argv = condorSubmitArgv(submitFile, appendLines, batchName);
   if (dryRun) {
     say();
     say(paint.bold('command'));
@@ -106,32 +119,52 @@ export async function runSubmit(parsed: ParsedCommand): Promise<number> {
     return failed.length === 0 ? 0 : 1;
   }
   if (failed.length > 0) {
-    const first = failed[0]!;
-    throw new UserError(`preflight failed: ${first.title}${first.detail ? ` (${first.detail})` : ''}`, {
-      hint: first.hint,
-    });
+    if (settings.json) printJson({ dryRun: false, submitted: false, checks });
+    throw preflightFailure(failed);
   }
 
   const shell = new Shell();
+  for (const secret of secrets.secrets) shell.addSecret(secret);
   // Everything the record needs that does not depend on the cluster, gathered before
   // submitting: once condor_submit has queued the job, the record is the next thing written.
   const git = await gitInfo(shell, root);
-  say();
-  say(`$ ${argv.map(shellQuote).join(' ')}`);
+  const draft: JobDraft = {
+    submitFile,
+    batchName,
+    image: record ? { reference: record.reference, digest: record.digest } : null,
+    gitRevision: git.revision,
+    command: argv,
+  };
   const signals = deferSignals();
-  const warn = (line: string): void => void process.stderr.write(`${paint.yellow(line)}\n`);
+  const warn = (line: string): void => void process.stderr.write(`${paint.yellow(secrets.mask(line))}\n`);
   let cluster: SubmittedCluster;
   let jobRecord: JobRecord;
   try {
-    cluster = await runCondorSubmit(shell, argv, root, submitId, signals, warn);
-    const draft = {
-      submitFile,
-      batchName,
-      image: record ? { reference: record.reference, digest: record.digest } : null,
-      gitRevision: git.revision,
-      command: argv,
-    };
-    jobRecord = await recordJob(root, cluster, draft, () => plan(cluster.cluster).procs, preview.procs, warn);
+    // The submission's tag goes to disk first: even a SIGKILL while condor_submit runs leaves
+    // what `status` needs to find the job (by its tag), and a folder that cannot take the
+    // record stops us here, before anything is queued.
+    const startedAt = new Date().toISOString();
+    await writePendingSubmission(root, {
+      version: 1,
+      submitId,
+      startedAt,
+      pid: process.pid,
+      host: hostname(),
+      ...draft,
+      append: appendLines,
+      procs: preview.procs.map(procRecord),
+    });
+    say();
+    say(`$ ${argv.map(shellQuote).join(' ')}`);
+    try {
+      cluster = await runCondorSubmit(shell, argv, root, submitId, signals, warn);
+    } catch (error) {
+      // Nothing was queued (or condor_q cannot find it by its tag; the error says how to look).
+      await removePendingSubmission(root, submitId);
+      throw error;
+    }
+    jobRecord = await recordJob(root, cluster, draft, appendLines, startedAt, preview.procs, warn);
+    await removePendingSubmission(root, submitId);
   } finally {
     signals.restore();
   }
@@ -169,43 +202,32 @@ export async function runSubmit(parsed: ParsedCommand): Promise<number> {
 /**
  * Write .pixi-condor/jobs/<cluster>.json for a job condor_submit has queued. The procs come
  * from the submit file read with the real cluster id; should that fail, from the preview.
+ * Should the record not be written, the submission's tag stays: `status` finds the job by it.
  */
 async function recordJob(
   root: string,
   cluster: SubmittedCluster,
-  draft: Pick<JobRecord, 'submitFile' | 'batchName' | 'image' | 'gitRevision' | 'command'>,
-  planProcs: () => ProcSpec[],
+  draft: JobDraft,
+  append: string[],
+  submittedAt: string,
   previewProcs: ProcSpec[],
   warn: (line: string) => void,
 ): Promise<JobRecord> {
-  let procs: ProcSpec[];
-  let planProblem: string | null = null;
+  const { procs, problem } = procsOfCluster(root, draft, append, cluster.cluster, previewProcs.map(procRecord));
+  let jobRecord: JobRecord;
   try {
-    procs = planProcs();
-  } catch (error) {
-    procs = previewProcs;
-    planProblem = error instanceof Error ? error.message : String(error);
-  }
-  const jobRecord: JobRecord = {
-    version: 1,
-    cluster: cluster.cluster,
-    ...draft,
-    submittedAt: new Date().toISOString(),
-    procs: procs.map(procRecord),
-  };
-  try {
-    await writeJobRecord(root, jobRecord);
+    jobRecord = await writeClusterRecord(root, cluster, draft, submittedAt, procs);
   } catch (error) {
     throw new UserError(
       `job ${cluster.cluster} was submitted, but ${displayPath(root, jobRecordPath(root, cluster.cluster))} could not be written: ${(error as Error).message}`,
       {
-        hint: `follow it with \`pixi run status --log ${procs[0]?.log ? displayPath(root, procs[0].log) : 'LOG'} --follow\`, or remove it with \`condor_rm ${cluster.cluster}\``,
+        hint: `\`pixi run status\` records and follows it once ${STATE_DIR} takes the record (it finds the job by its submission tag); or follow it with \`pixi run status --log ${procs[0]?.log ? displayPath(root, procs[0].log) : 'LOG'} --follow\`, or remove it with \`condor_rm ${cluster.cluster}\``,
       },
     );
   }
-  if (planProblem)
+  if (problem)
     warn(
-      `warning: the submit file could not be read again for cluster ${cluster.cluster} (${planProblem}); the record keeps the previewed paths`,
+      `warning: the submit file could not be read again for cluster ${cluster.cluster} (${problem}); the record keeps the previewed paths`,
     );
   if (procs.length !== cluster.count)
     warn(

@@ -10,7 +10,15 @@ import { UserError } from '../errors.ts';
 import { CONFIG_DEFAULTS, displayPath, templateConfig, type TemplateConfig } from '../workspace.ts';
 import { dockerfileArgs, type DockerArg } from './dockerfile-args.ts';
 import type { EnvironmentView, ManifestModel, PlatformEntry } from './manifest-model.ts';
-import { imageRepository, locateEntry, readSubmitFile, type SubmitCommands, type SubmitSource } from './submit-file.ts';
+import {
+  checkJobLength,
+  imageRepository,
+  locateEntry,
+  readSubmitFile,
+  readSubmitFileText,
+  type SubmitCommands,
+  type SubmitSource,
+} from './submit-file.ts';
 import { cudaMajorMinor, formatCuda, pinVersionText, sameCuda } from './cuda-version.ts';
 import { asStringList, isTable } from './text.ts';
 import type { IssueList } from './types.ts';
@@ -76,9 +84,19 @@ export async function checkTemplate(context: TemplateContext): Promise<void> {
       hint: 'restore it from the template, or point [tool.pixi-condor] dockerfile at yours',
     });
   }
-  const submitText = await readOptional(context.root, config.submitFile);
+  // Bounded like the submit reader: a FIFO, device or huge file is refused, never read (sublang).
+  const submitRead = readSubmitFileText(resolve(context.root, config.submitFile));
+  const submitText = 'text' in submitRead ? submitRead.text : null;
   const submitName = displayPath(context.root, resolve(context.root, config.submitFile));
-  if (submitText === null) {
+  if ('problem' in submitRead) {
+    issues.error({
+      file: manifestFile,
+      pointer: `${CONFIG_POINTER}/submit-file`,
+      rule: 'template/submit-file-missing',
+      message: `the submit file '${config.submitFile}' ${submitRead.problem}`,
+      hint: 'point [tool.pixi-condor] submit-file at a submit file',
+    });
+  } else if (submitText === null) {
     issues.error({
       file: manifestFile,
       pointer: `${CONFIG_POINTER}/submit-file`,
@@ -324,6 +342,8 @@ async function checkSubmitFile(
   }
 
   checkLocalInputs(context, source, submitName, universe);
+  const jobLength = checkJobLength(source);
+  if (jobLength) issues.warning({ file: submitName, pointer: '', ...jobLength });
 
   if (image) {
     const found = imageRepository(image.value);
@@ -377,6 +397,18 @@ function checkLocalInputs(
       hint: error.hint ?? 'fix the submit file so `pixi run submit` can plan its jobs',
     });
     return;
+  }
+  // What condor_submit would warn about, and the file's own `warning :` statements (sublang).
+  for (const warning of plan.warnings) {
+    issues.warning({
+      file: warning.file,
+      pointer: '',
+      line: warning.line ?? 1,
+      column: 1,
+      rule: warning.rule,
+      message: warning.message,
+      hint: warning.hint ?? 'condor_submit reads the file this way; see docs/submit.md',
+    });
   }
   if (universe !== 'container' && plan.procs.every((proc) => !proc.executable)) {
     issues.error({
