@@ -93,6 +93,7 @@ dockerTest('builds the template Dockerfile, pushes both tags and records the reg
   const { ws, path } = workspace(OPEN);
   const result = await run(ws);
   assertOk(result);
+  assert.not.match(result.stderr, /execute points cannot pull/, 'the open registry serves anyone');
   const saved = record(ws);
   assert.match(saved.contentTag, /^default-busybox-cuda12\.9-[0-9a-f]{12}$/);
   assert.equal(saved.tags, [saved.contentTag, 'default-busybox-cuda12.9']);
@@ -300,6 +301,9 @@ dockerTest('logs in with the .env token on stdin; the token is in no output, lay
   const result = await run(ws);
   assertOk(result);
   assert.not.ok(`${result.stdout}${result.stderr}`.includes(AUTH_PASSWORD), 'token printed');
+  // The htpasswd registry lets no one read anonymously: execute points could not pull it.
+  assert.match(result.stderr, /^warning: execute points cannot pull \S+@sha256:[0-9a-f]{64} without credentials: /m);
+  assert.match(result.stderr, /^hint: make \S+ readable without credentials/m);
   const saved = record(ws);
   assert.is(
     saved.digest,

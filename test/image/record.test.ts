@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import { computeContentHash } from '../../scripts/lib/image/content-hash.ts';
 import { readImageRecord, type ImageRecord } from '../../scripts/lib/image-record.ts';
 import { UserError } from '../../scripts/lib/errors.ts';
-import { checkAnonymousPull } from '../../scripts/lib/image/registry.ts';
 import { readManifest, templateConfig } from '../../scripts/lib/workspace.ts';
 import { makeWorkspace, type TestWorkspace } from './workspace.ts';
 
@@ -115,24 +114,6 @@ test('.pixi-condor/image.json a folder: reading and writing it are one-line erro
   assert.is(result.code, 1, result.stderr);
   assert.match(result.stderr, /^error: \.pixi-condor\/image\.json is a folder, not a file\nhint: remove the folder/m);
   assert.not.match(result.stderr, /\n\s+at /);
-});
-
-test('checkAnonymousPull: pullable, needs credentials (with the hint), or unknown when unreachable', async () => {
-  assert.equal(await checkAnonymousPull(`${address}/test/record@${DIGEST}`), { pullable: true });
-  const locked = createServer((_req, res) => res.writeHead(401, { 'www-authenticate': 'Basic realm="x"' }).end());
-  await new Promise<void>((resolve) => locked.listen(0, '127.0.0.1', resolve));
-  try {
-    const where = `127.0.0.1:${(locked.address() as AddressInfo).port}`;
-    const answer = await checkAnonymousPull(`${where}/team/img@${DIGEST}`);
-    assert.is(answer.pullable, false);
-    if (answer.pullable !== false) return;
-    assert.match(answer.reason, /cannot be pulled without credentials \(the registry asks for credentials\)/);
-    assert.match(answer.hint, /make team\/img readable without credentials/);
-  } finally {
-    await new Promise<void>((resolve) => locked.close(() => resolve()));
-  }
-  const nowhere = await checkAnonymousPull(`127.0.0.1:9/team/img:latest`, 2_000);
-  assert.is(nowhere.pullable, null);
 });
 
 test.run();

@@ -16,7 +16,7 @@ import type { Plan } from './plan.ts';
 import { formatBytes } from '../format.ts';
 import type { PublishOptions } from './publish.ts';
 import { pushImage } from './push.ts';
-import { checkAnonymousPull, type RegistryClient } from './registry.ts';
+import type { RegistryClient } from './registry.ts';
 import type { Shell } from '../shell.ts';
 
 async function labelsFor(plan: Plan, root: string): Promise<Record<string, string>> {
@@ -117,11 +117,17 @@ export async function buildAndPush(plan: Plan, registry: RegistryClient, options
         `note: the engine reported ${pushed.digest}, the registry serves ${found.manifest.digest}; recording the registry's`,
       );
     }
-    // Execute points pull without credentials: say now if they cannot (ghcr.io's new packages are private).
-    const pull = await checkAnonymousPull(`${plan.repository}@${found.manifest.digest}`);
-    if (pull.pullable === false) options.err(`warning: ${pull.reason}\nhint: ${pull.hint}`);
-    else if (pull.pullable === null)
-      options.err(`note: could not check that the image can be pulled anonymously: ${pull.reason}`);
+    // Execute points pull without credentials: say now if they cannot (ghcr.io's new packages
+    // are private). The same check as submit's preflight (one implementation).
+    const pinned = `${plan.repository}@${found.manifest.digest}`;
+    const { makePublicHint, probeAnonymousPull } = await import('../submit/anonymous-pull.ts');
+    const pull = await probeAnonymousPull(pinned);
+    if (pull.state === 'not-pullable') {
+      options.err(`warning: execute points cannot pull ${pinned} without credentials: ${pull.reason}`);
+      options.err(`hint: ${makePublicHint(pinned)}`);
+    } else if (pull.state === 'unknown') {
+      options.err(`note: could not check that execute points can pull the image without credentials: ${pull.reason}`);
+    }
     await finish(
       plan,
       found.manifest.digest,
