@@ -6,7 +6,6 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UserError } from '../errors.ts';
 import { readText, type TemplateConfig } from '../workspace.ts';
 import { resolveBuildArgs, type BuildArgs } from './build-args.ts';
 import { filesForSources } from './context-files.ts';
@@ -42,22 +41,11 @@ export async function readImageInputs(
   return { dockerfileText, model, buildArgs, files, ignore };
 }
 
-/** sha256 of a context file; one that cannot be read is a one-line error naming it. */
-async function fileDigest(path: string, file: string): Promise<string> {
+/** sha256 of a context file. A file that cannot be read throws fs's error (with its path): the
+ * caller says it in its own words (submit's preflight: a failed check; build-image: one line). */
+async function fileDigest(path: string): Promise<string> {
   const hash = createHash('sha256');
-  try {
-    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? String(error);
-    throw new UserError(`cannot read ${file}, which the image copies: ${code}`, {
-      file,
-      hint:
-        file === 'pixi.lock'
-          ? 'restore pixi.lock from git, or run `pixi lock` to write it again'
-          : `check the permissions of ${file}`,
-      exitCode: 2,
-    });
-  }
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
 
@@ -97,7 +85,7 @@ export async function hashImageInputs(root: string, config: TemplateConfig, inpu
       field(`symlink ${file}`, target);
       digests[file] = `sha256:${sha256(target)}`;
     } else {
-      const digest = await fileDigest(path, file);
+      const digest = await fileDigest(path);
       // Docker keeps the mode bits; git (and so a fork's checkout) keeps only the x bit.
       field(`file ${file} ${stats.mode & 0o111 ? 'x' : '-'}`, digest);
       digests[file] = `sha256:${digest}`;
