@@ -3,7 +3,7 @@
 // Node's compile cache before the first TypeScript file loads, so a run after the first skips
 // both the type stripping (cached from Node 23.7 on) and V8's compile of every unchanged module;
 // an edited file is stripped again on its next run (the cache is keyed by content). Stripping
-// one file uncached costs ~80 ms (Node loads its TypeScript parser); see bench/startup.
+// one file uncached costs ~80 ms (Node loads its TypeScript parser); `npm run bench` measures it.
 // Node >= 22.18 runs the TypeScript itself; an older Node (the tests on Node 20) gets tsx's loader.
 import { existsSync } from 'node:fs';
 import module from 'node:module';
