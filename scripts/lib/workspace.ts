@@ -1,27 +1,63 @@
-// Where the workspace is and what it says: the pixi manifest (parsed with smol-toml, which
-// reads TOML 1.1 as pixi does) and the template's own [tool.pixi-condor] settings with defaults.
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+// Where the workspace is and what it says: the pixi manifest (pixi.toml, or pyproject.toml with
+// a [tool.pixi] table, found as pixi finds it), read by one reader whose errors read the same in
+// every script (validate reports them as findings, the others throw them), and the template's
+// own [tool.pixi-condor] settings with defaults.
+import { existsSync, readFileSync } from 'node:fs';
+import { open, readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { createRequire } from 'node:module';
+import type { TomlError } from 'smol-toml';
 import { UserError } from './errors.ts';
+import { type ManifestView, pixiTomlView, pyprojectView } from './validate/pyproject.ts';
 
 export const MANIFEST = 'pixi.toml';
+export const PYPROJECT = 'pyproject.toml';
 export const STATE_DIR = '.pixi-condor';
+/** A manifest is a few KB (the largest real one seen: 935 lines); refuse what no manifest is. */
+export const MAX_MANIFEST_BYTES = 8 * 1024 * 1024;
 
-/** pixi sets PIXI_PROJECT_ROOT for tasks; elsewhere walk up from cwd to the nearest pixi.toml. */
+export type ManifestKind = 'pixi' | 'pyproject';
+
+/**
+ * The manifest file of `dir` as pixi discovers it (pixi_manifest/src/discovery.rs: pixi.toml
+ * first, else a pyproject.toml whose text contains `[tool.pixi`), or null.
+ */
+export function manifestFileIn(dir: string): string | null {
+  if (existsSync(join(dir, MANIFEST))) return MANIFEST;
+  const pyproject = join(dir, PYPROJECT);
+  if (!existsSync(pyproject)) return null;
+  try {
+    return isPixiPyproject(readFileSync(pyproject, 'utf8')) ? PYPROJECT : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A pyproject.toml is a pixi manifest when it has a [tool.pixi...] table (or a tool.pixi dotted key). */
+export function isPixiPyproject(text: string): boolean {
+  return text.includes('[tool.pixi') || /^\s*tool\s*\.\s*pixi\s*[.=]/m.test(text);
+}
+
+export function manifestKind(file: string): ManifestKind {
+  return file.endsWith(PYPROJECT) ? 'pyproject' : 'pixi';
+}
+
+/** pixi sets PIXI_PROJECT_ROOT for tasks; elsewhere walk up from cwd to the nearest manifest. */
 export function findWorkspaceRoot(start = process.cwd(), env: NodeJS.ProcessEnv = process.env): string {
   const fromPixi = env.PIXI_PROJECT_ROOT;
-  if (fromPixi && existsSync(join(fromPixi, MANIFEST))) return resolve(fromPixi);
+  if (fromPixi && manifestFileIn(fromPixi)) return resolve(fromPixi);
   let dir = resolve(start);
   for (;;) {
-    if (existsSync(join(dir, MANIFEST))) return dir;
+    if (manifestFileIn(dir)) return dir;
     const parent = dirname(dir);
     if (parent === dir) {
-      throw new UserError(`no ${MANIFEST} in ${resolve(start)} or any folder above it`, {
-        hint: 'run this from inside your pixi-condor workspace',
-        exitCode: 2,
-      });
+      throw new UserError(
+        `no ${MANIFEST} in ${resolve(start)} or any folder above it (nor a ${PYPROJECT} with [tool.pixi])`,
+        {
+          hint: 'run this from inside your pixi-condor workspace',
+          exitCode: 2,
+        },
+      );
     }
     dir = parent;
   }
@@ -29,54 +65,243 @@ export function findWorkspaceRoot(start = process.cwd(), env: NodeJS.ProcessEnv 
 
 export type TomlTable = Record<string, unknown>;
 
-/** Parse TOML text; a syntax error becomes a UserError with file, line and column. */
-export function parseTomlText(text: string, file: string): TomlTable {
+/** A manifest that pixi refuses to load as TOML: where, what, and the fix. */
+export interface TomlProblem {
+  rule: 'toml/syntax' | 'toml/encoding' | 'toml/duplicate-key';
+  message: string;
+  hint: string;
+  line: number;
+  column: number;
+}
+
+/** TOML is UTF-8 (toml.io: "A TOML file must be a valid UTF-8 encoded Unicode document"). */
+export function decodeToml(bytes: Uint8Array): { text: string } | { problem: TomlProblem } {
+  try {
+    return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
+  } catch {
+    // The longest prefix that decodes (a streaming decode keeps a cut-off character pending).
+    let good = 0;
+    let bad = bytes.length;
+    while (bad - good > 1) {
+      const mid = (good + bad) >>> 1;
+      try {
+        new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, mid), { stream: true });
+        good = mid;
+      } catch {
+        bad = mid;
+      }
+    }
+    // A lead byte whose sequence the next byte breaks is where the error is: back up over it.
+    for (let back = 0; back < 3 && good > 0; back++) {
+      try {
+        new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, good));
+        break;
+      } catch {
+        good--;
+      }
+    }
+    const before = new TextDecoder('utf-8').decode(bytes.subarray(0, good));
+    const lines = before.split('\n');
+    const byte = bytes[good] ?? 0;
+    return {
+      problem: {
+        rule: 'toml/encoding',
+        message: `the file is not valid UTF-8 (byte 0x${byte.toString(16).padStart(2, '0')}): TOML must be UTF-8, and pixi refuses it`,
+        hint: 'save the file as UTF-8 (an editor or `iconv -f latin1 -t utf-8` converts it)',
+        line: lines.length,
+        column: lines[lines.length - 1]!.length + 1,
+      },
+    };
+  }
+}
+
+/** Parse TOML text (TOML 1.1, as pixi >= 0.73 reads it); a refusal becomes a TomlProblem. */
+export function parseTomlSource(text: string): { data: TomlTable } | { problem: TomlProblem } {
   // Loaded on first use, and as its one-file CommonJS build: `status` and `cancel` find the
   // workspace root without parsing TOML, and one file loads faster than the ESM build's nine.
   const { parse: parseToml, TomlError } = createRequire(import.meta.url)('smol-toml') as typeof import('smol-toml');
   try {
-    return parseToml(text) as TomlTable;
+    return { data: parseToml(text) as TomlTable };
   } catch (error) {
-    if (error instanceof TomlError) {
-      const reason = error.message.split('\n')[0]!.replace(/^Invalid TOML document: /, '');
-      throw new UserError(`TOML syntax error: ${reason}`, {
-        file,
-        line: error.line,
-        column: error.column,
-        hint: 'fix the TOML syntax at that position (pixi reads TOML 1.1)',
-        // The file was read; it is invalid: exit 1, as `validate` reports it.
-        exitCode: 1,
-      });
-    }
-    throw error;
+    if (!(error instanceof TomlError)) throw error;
+    return { problem: tomlProblem(error, text) };
   }
 }
 
+function tomlProblem(error: TomlError, text: string): TomlProblem {
+  const reason = error.message.split('\n')[0]!.replace(/^Invalid TOML document: /, '');
+  const sourceLine = (text.split('\n')[error.line - 1] ?? '').replace(/\r$/, '');
+  const at = { line: error.line, column: error.column };
+  if (reason.includes('redefine an already defined')) {
+    const duplicate = duplicateKey(text, error.line, error.column);
+    if (duplicate) {
+      const where = duplicate.table.length ? `table \`${duplicate.table.join('.')}\`` : 'document root';
+      return {
+        rule: 'toml/duplicate-key',
+        message: `duplicate key \`${duplicate.key}\` in ${where}`,
+        hint: 'keep one of them: TOML allows each key (and table) once',
+        ...at,
+      };
+    }
+  }
+  // smol-toml reports a string that runs into the end of its line as a control character in it.
+  if (reason.includes('control characters are not allowed in strings') && sourceLine.length < error.column) {
+    return {
+      rule: 'toml/syntax',
+      message: 'TOML syntax error: the string is not closed before the end of the line',
+      hint: 'add the closing quote (a string over several lines needs """triple quotes""")',
+      ...at,
+    };
+  }
+  return {
+    rule: 'toml/syntax',
+    message: `TOML syntax error: ${reason}`,
+    hint: 'fix the TOML at that position (pixi reads TOML 1.1)',
+    ...at,
+  };
+}
+
+const KEY_PART = /^\s*(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|([A-Za-z0-9_-]+))\s*/;
+
+/** The dotted key written at the start of `text`, part by part. */
+function readDottedKey(text: string): string[] {
+  const parts: string[] = [];
+  let rest = text;
+  for (let guard = 0; guard < 1000; guard++) {
+    const match = KEY_PART.exec(rest);
+    if (!match) break;
+    parts.push(match[1] ?? match[2] ?? match[3]!);
+    rest = rest.slice(match[0].length);
+    if (!rest.startsWith('.')) break;
+    rest = rest.slice(1);
+  }
+  return parts;
+}
+
+const HEADER = /^\s*\[\[?([^\]]*)\]\]?/;
+
+/** Which key (and in which table) smol-toml found defined twice, read from the source around it. */
+function duplicateKey(text: string, line: number, column: number): { key: string; table: string[] } | null {
+  const lines = text.split('\n');
+  const current = lines[line - 1] ?? '';
+  const header = HEADER.exec(current);
+  if (header) {
+    const parts = readDottedKey(header[1]!);
+    if (parts.length === 0) return null;
+    return { key: parts[parts.length - 1]!, table: parts.slice(0, -1) };
+  }
+  const parts = readDottedKey(current.slice(Math.max(0, column - 1)));
+  if (parts.length === 0) return null;
+  let table: string[] = [];
+  for (let i = line - 2; i >= 0; i--) {
+    const above = HEADER.exec(lines[i]!);
+    if (above) {
+      table = readDottedKey(above[1]!);
+      break;
+    }
+  }
+  return { key: parts[parts.length - 1]!, table: [...table, ...parts.slice(0, -1)] };
+}
+
+/** The UserError a TomlProblem is in scripts that stop on it (exit 1: the file was read and is invalid). */
+export function tomlUserError(problem: TomlProblem, file: string): UserError {
+  return new UserError(problem.message, {
+    file,
+    line: problem.line,
+    column: problem.column,
+    hint: problem.hint,
+    exitCode: 1,
+  });
+}
+
+/** Parse TOML text; a syntax error becomes a UserError with file, line and column. */
+export function parseTomlText(text: string, file: string): TomlTable {
+  const parsed = parseTomlSource(text);
+  if ('problem' in parsed) throw tomlUserError(parsed.problem, file);
+  return parsed.data;
+}
+
+/** Read a file as text (UTF-8, replacing bad bytes: for files whose format allows any bytes). */
 export async function readText(path: string, displayPath = path): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UserError(
-      code === 'ENOENT' ? `${displayPath} does not exist` : `cannot read ${displayPath}: ${code ?? String(error)}`,
-      {
-        exitCode: 2,
-      },
-    );
+    throw readError(error, displayPath);
+  }
+}
+
+function readError(error: unknown, displayPath: string): UserError {
+  const code = (error as NodeJS.ErrnoException).code;
+  return new UserError(
+    code === 'ENOENT' ? `${displayPath} does not exist` : `cannot read ${displayPath}: ${code ?? String(error)}`,
+    { exitCode: 2 },
+  );
+}
+
+/** The bytes of a manifest, at most MAX_MANIFEST_BYTES; a FIFO, a device or a huge file is refused. */
+export async function readManifestBytes(path: string, displayPath = path): Promise<Uint8Array> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    throw readError(error, displayPath);
+  }
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw new UserError(`cannot read ${displayPath}: not a regular file`, { exitCode: 2 });
+    if (stat.size > MAX_MANIFEST_BYTES)
+      throw new UserError(
+        `${displayPath} is ${stat.size} bytes; a pixi manifest is far smaller (limit ${MAX_MANIFEST_BYTES})`,
+        { exitCode: 2 },
+      );
+    const buffer = Buffer.alloc(stat.size);
+    let filled = 0;
+    while (filled < stat.size) {
+      const { bytesRead } = await handle.read(buffer, filled, stat.size - filled, filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return buffer.subarray(0, filled);
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    throw readError(error, displayPath);
+  } finally {
+    await handle.close();
   }
 }
 
 export interface Manifest {
-  /** Absolute path of pixi.toml. */
+  /** Absolute path of the manifest file. */
   path: string;
+  /** Its name for messages: pixi.toml or pyproject.toml. */
+  file: string;
+  kind: ManifestKind;
   text: string;
+  /** The manifest as pixi composes it, in pixi.toml's shape (for pyproject.toml: [tool.pixi] and more). */
   data: TomlTable;
+  view: ManifestView;
 }
 
+/** Decode and parse manifest bytes: the one reader every script uses. */
+export function readManifestSource(
+  bytes: Uint8Array,
+  kind: ManifestKind,
+): { text: string; view: ManifestView } | { text: string | null; problem: TomlProblem } {
+  const decoded = decodeToml(bytes);
+  if ('problem' in decoded) return { text: null, problem: decoded.problem };
+  const parsed = parseTomlSource(decoded.text);
+  if ('problem' in parsed) return { text: decoded.text, problem: parsed.problem };
+  return { text: decoded.text, view: kind === 'pyproject' ? pyprojectView(parsed.data) : pixiTomlView(parsed.data) };
+}
+
+/** The workspace's manifest; a file pixi would refuse is a UserError with its position. */
 export async function readManifest(root: string): Promise<Manifest> {
-  const path = join(root, MANIFEST);
-  const text = await readText(path, MANIFEST);
-  return { path, text, data: parseTomlText(text, MANIFEST) };
+  const file = manifestFileIn(root) ?? MANIFEST;
+  const path = join(root, file);
+  const kind = manifestKind(file);
+  const read = readManifestSource(await readManifestBytes(path, file), kind);
+  if ('problem' in read) throw tomlUserError(read.problem, file);
+  return { path, file, kind, text: read.text, data: read.view.data, view: read.view };
 }
 
 /** The template's settings, [tool.pixi-condor], with every default filled in. */
@@ -123,7 +348,7 @@ const CONFIG_KEYS: Record<string, keyof TemplateConfig> = {
  * Read [tool.pixi-condor] leniently: validate (schema/) reports every mistake with its
  * position; here a wrong type is one clear error so the other scripts never guess.
  */
-export function templateConfig(manifest: TomlTable): TemplateConfig {
+export function templateConfig(manifest: TomlTable, file = MANIFEST): TemplateConfig {
   const tool = (manifest.tool as TomlTable | undefined)?.['pixi-condor'] as TomlTable | undefined;
   const config: TemplateConfig = { ...CONFIG_DEFAULTS, buildArgs: {} };
   if (!tool) return config;
@@ -131,7 +356,7 @@ export function templateConfig(manifest: TomlTable): TemplateConfig {
     const field = CONFIG_KEYS[key];
     if (!field) {
       throw new UserError(`unknown key '${key}' in [tool.pixi-condor]`, {
-        file: MANIFEST,
+        file,
         hint: `known keys: ${Object.keys(CONFIG_KEYS).join(', ')} (run \`pixi run validate\` for positions)`,
       });
     }
@@ -142,12 +367,19 @@ export function templateConfig(manifest: TomlTable): TemplateConfig {
         Array.isArray(value) ||
         Object.values(value).some((v) => typeof v !== 'string')
       ) {
-        throw new UserError(`[tool.pixi-condor] build-args must be a table of strings`, { file: MANIFEST });
+        throw new UserError(`[tool.pixi-condor] build-args must be a table of strings`, { file });
       }
       config.buildArgs = { ...(value as Record<string, string>) };
     } else {
       if (typeof value !== 'string' || value === '') {
-        throw new UserError(`[tool.pixi-condor] ${key} must be a non-empty string`, { file: MANIFEST });
+        throw new UserError(`[tool.pixi-condor] ${key} must be a non-empty string`, { file });
+      }
+      // These reach docker and condor_submit command lines: a leading '-' would read as an option.
+      if (value.startsWith('-') && field !== 'submitFile' && field !== 'dockerfile') {
+        throw new UserError(`[tool.pixi-condor] ${key} must not begin with '-'`, {
+          file,
+          hint: `write a ${key} such as ${JSON.stringify(CONFIG_DEFAULTS[field])}`,
+        });
       }
       config[field] = value;
     }

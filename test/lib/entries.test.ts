@@ -62,7 +62,7 @@ test('from outside any workspace, every task says so in one line (exit 2)', asyn
         timeoutMs: 20_000,
       });
       assert.is(result.code, 2, `${name}: ${result.stderr}`);
-      assert.match(result.stderr, /^error: no pixi\.toml in \S+ or any folder above it\nhint: .+\n$/, name);
+      assert.match(result.stderr, /^error: no pixi\.toml in \S+ or any folder above it[^\n]*\nhint: .+\n$/, name);
     }
   } finally {
     rmSync(outside, { recursive: true, force: true });

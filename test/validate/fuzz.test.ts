@@ -17,6 +17,9 @@ test('300 random mutations of real manifests: no crash, no hang, clean findings'
   assert.is(run.timedOut, false, 'the fuzz run hung');
   assert.is(run.code, 0, run.stderr);
   const result = JSON.parse(run.stdout) as FuzzResult;
+  console.log(
+    `manifest fuzz: ${result.cases} cases, ${result.invalid} invalid, slowest ${result.slowestMs.toFixed(0)} ms`,
+  );
   assert.is(result.cases, 300);
   assert.equal(result.crashes, []);
   assert.equal(result.badFindings, []);

@@ -12,6 +12,8 @@ interface Mutant {
   rule: string;
   /** The line the finding must be on: the first line containing this marker. */
   marker: string;
+  /** The rule is a warning: pixi loads the manifest and fails only when a task runs. */
+  warning?: boolean;
 }
 
 const appendTable = (text: string, table: string) => `${text.replace(/\n*$/, '\n')}\n${table}\n`;
@@ -72,6 +74,7 @@ const MUTATIONS: Record<string, (text: string) => Mutant | null> = {
     text: appendTable(text, '[tasks.mutant-dep]\ncmd = "echo"\ndepends-on = ["no-such-task"]'),
     rule: 'manifest/missing-task',
     marker: 'depends-on = ["no-such-task"]',
+    warning: true,
   }),
   'empty dependency spec': (text) => ({
     text: insertInto(text, '[dependencies]', 'mutant-empty = ""'),
@@ -113,6 +116,7 @@ const MUTATIONS: Record<string, (text: string) => Mutant | null> = {
     ),
     rule: 'manifest/task-cycle',
     marker: 'depends-on = ["mutant-a"]',
+    warning: true,
   }),
   'undeclared task argument': (text) => ({
     text: appendTable(text, '[tasks.mutant-arg]\ncmd = "echo {{ who }}"'),
@@ -176,7 +180,8 @@ test('every kind of mistake is detected in every manifest, with the right rule a
       applied++;
       const expectedLine = mutant.text.split('\n').findIndex((l) => l.includes(mutant.marker)) + 1;
       const report = await validateManifestSource(mutant.text);
-      const hit = report.errors.find(
+      // pixi loads a manifest with these and fails (or misorders) only at `pixi run`: warnings.
+      const hit = (mutant.warning ? report.warnings : report.errors).find(
         (e) => e.rule === mutant.rule && e.line === expectedLine && !beforeRules.has(`${e.rule}@${e.line}`),
       );
       if (!hit) {

@@ -10,11 +10,11 @@ const rules = async (toml: string) => {
   return [...report.errors.map((e) => `E ${e.rule}@${e.line}`), ...report.warnings.map((w) => `W ${w.rule}@${w.line}`)];
 };
 
-test('a 20,000-task depends-on chain is fine; closing it into a cycle is one error', async () => {
+test('a 20,000-task depends-on chain is fine; closing it into a cycle is one warning (pixi runs it, misordered)', async () => {
   const tasks = Array.from({ length: 20_000 }, (_, i) => `t${i} = { cmd = "echo", depends-on = ["t${i + 1}"] }`);
   assert.equal(await rules(`[tasks]\n${tasks.join('\n')}\nt20000 = "echo"\n`), []);
   const cyclic = await rules(`[tasks]\n${tasks.join('\n')}\nt20000 = { cmd = "echo", depends-on = ["t0"] }\n`);
-  assert.equal(cyclic, [`E manifest/task-cycle@${20_000 + 5}`]);
+  assert.equal(cyclic, [`W manifest/task-cycle@${20_000 + 5}`]);
 });
 
 test('rich platform names (synthesized and explicit) are usable by features; targets accept families', async () => {

@@ -4,6 +4,7 @@ import { booleanOption, type CommandSpec, type ParsedCommand } from '../cli.ts';
 import { UserError } from '../errors.ts';
 import { lastLine, Shell } from '../shell.ts';
 import { findWorkspaceRoot } from '../workspace.ts';
+import { cancelLocal } from '../local/local-cancel.ts';
 import { latestJobRecord, parseClusterArg, readJobRecord } from './job-store.ts';
 import { adoptPendingSubmissions } from '../submit/pending-submission.ts';
 
@@ -37,6 +38,7 @@ export async function runCancel(parsed: ParsedCommand): Promise<number> {
   process.stdout.write(
     `removing job ${record.cluster} (${record.batchName}, ${procs} proc${procs === 1 ? '' : 's'}, submitted ${record.submittedAt} from ${record.submitFile})\n`,
   );
+  if (record.local) return cancelLocal(record.cluster, record.local, booleanOption(parsed, 'dry-run'));
   const shell = new Shell({
     dryRun: booleanOption(parsed, 'dry-run'),
     log: (line) => process.stdout.write(line + '\n'),

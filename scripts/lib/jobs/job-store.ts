@@ -35,6 +35,16 @@ export interface JobRecord {
   /** The condor_submit argv that was run. */
   command: string[];
   procs: ProcRecord[];
+  /** Set for `submit --local`: the job runs in that process on that machine, not in a pool. */
+  local?: LocalRunRecord;
+}
+
+export interface LocalRunRecord {
+  /** The runner (`submit --local`) process, which `cancel` signals. */
+  pid: number;
+  host: string;
+  /** Label value on the containers it starts (org.pixi-condor.local). */
+  runId: string;
 }
 
 export function jobRecordPath(root: string, cluster: number): string {

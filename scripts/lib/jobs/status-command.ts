@@ -132,7 +132,8 @@ export async function runStatus(parsed: ParsedCommand): Promise<number> {
       hint: 'add `log = ...` to the submit file',
     });
   const shell = new Shell();
-  const probe = (await onPath('condor_q')) ? queueProbe(shell, record.cluster, root) : undefined;
+  // A local job (submit --local) is in no schedd's queue: its log is all there is.
+  const probe = !record.local && (await onPath('condor_q')) ? queueProbe(shell, record.cluster, root) : undefined;
   return watchJob({
     root,
     logs: procLogs,

@@ -31,6 +31,8 @@ export interface ProcSpec extends ProcRecord {
   shell: string | null;
   /** Job-ad attributes as condor_submit writes them (values in ClassAd syntax). */
   classAd: Record<string, string>;
+  /** The commands named in PlanOptions.expand that the file sets, expanded for this proc (keys lower case). */
+  expanded?: Record<string, string>;
 }
 
 export interface PlanOptions {
@@ -49,6 +51,8 @@ export interface PlanOptions {
   env?: NodeJS.ProcessEnv;
   /** Refuse more procs than this (a runaway `queue N`). */
   maxProcs?: number;
+  /** Further commands to expand per proc into ProcSpec.expanded (the local runner's `environment`, policies...). */
+  expand?: readonly string[];
 }
 
 /** What condor_submit would warn about, or the file's own `warning :` statements. */
@@ -499,6 +503,13 @@ function planStatements(
           }
         };
         const spec = procSpec(proc, command, table, scope, options);
+        if (options.expand) {
+          spec.expanded = {};
+          for (const name of options.expand) {
+            const value = command(name.toLowerCase());
+            if (value !== undefined) spec.expanded[name.toLowerCase()] = value;
+          }
+        }
         if (!SUPPORTED_UNIVERSES.has(spec.universe)) {
           throw submitError(
             `universe '${shownText(spec.universe)}' is not supported: pixi-condor submits vanilla, container and docker universe jobs`,

@@ -238,7 +238,7 @@ export async function runPreflight(input: PreflightInput): Promise<CheckResult[]
           title: 'condor_submit on PATH',
           status: 'fail',
           detail: 'not found',
-          hint: 'run this on an HTCondor access point (where `condor_q` works)',
+          hint: 'run this on an HTCondor access point (where `condor_q` works), or run the job on this machine with `pixi run submit --local`',
         },
   );
   return results;

@@ -4,7 +4,7 @@
 import { hostname } from 'node:os';
 import { basename, relative, resolve } from 'node:path';
 import { booleanOption, stringOption, type CommandSpec, type ParsedCommand } from '../cli.ts';
-import { UserError } from '../errors.ts';
+import { UsageError, UserError } from '../errors.ts';
 import { gitInfo } from '../git.ts';
 import { readImageRecord } from '../image-record.ts';
 import { queueProbe } from '../jobs/queue-probe.ts';
@@ -24,12 +24,32 @@ import type { SubmittedCluster } from './submit-output.ts';
 import { EXIT_INTERRUPTED } from '../jobs/summary.ts';
 import { planSubmit, procRecord, readSubmitStatements, type ProcSpec } from '../submit-language/submit-plan.ts';
 import { jobTitle, stillQueued, watchJob } from '../jobs/watch.ts';
+import { parseJobs, runLocalSubmit } from '../local/local-submit.ts';
 
 export const SUBMIT_SPEC: CommandSpec = {
-  usage: 'pixi run submit [SUBMIT_FILE] [options]',
+  usage: 'pixi run submit [SUBMIT_FILE] [NAME=VALUE ...] [options]',
   summary: 'Submit the job with the image build-image recorded (pinned by digest) and follow it until it ends.',
-  positionals: { names: 'SUBMIT_FILE', max: 1 },
+  positionals: { names: 'SUBMIT_FILE] [NAME=VALUE ...', max: 64 },
   options: {
+    local: {
+      type: 'boolean',
+      description: 'run the job on this machine as HTCondor would (Docker for container jobs), no pool needed',
+    },
+    'allow-cpu': {
+      type: 'boolean',
+      description: 'with --local: run a job that asks for GPUs without one (it gets PIXI_CONDOR_ALLOW_CPU=1)',
+    },
+    jobs: {
+      type: 'string',
+      value: 'N',
+      description: 'with --local: run N procs at once (default: one per free GPU, else 1)',
+    },
+    append: {
+      type: 'string',
+      multiple: true,
+      value: 'LINE',
+      description: "a submit-file line read just before `queue`, as condor_submit's -append (repeatable)",
+    },
     'dry-run': {
       type: 'boolean',
       description: "show the checklist, the condor_submit command and each proc's files; submit nothing",
@@ -42,7 +62,11 @@ export const SUBMIT_SPEC: CommandSpec = {
     },
     ...WATCH_OPTIONS,
   },
-  epilog: 'SUBMIT_FILE defaults to [tool.pixi-condor] submit-file in pixi.toml.',
+  epilog: [
+    'SUBMIT_FILE defaults to [tool.pixi-condor] submit-file in pixi.toml. NAME=VALUE defines a',
+    'macro before the file is read, as `condor_submit NAME=VALUE file` does.',
+    'Without a pool, `--local` runs the job here: see docs/local.md.',
+  ].join('\n'),
   exitCodes: [
     ['0', 'every proc completed with return value 0'],
     ['N', "the single proc's return value (128 + signal when killed)"],
@@ -75,7 +99,22 @@ async function submit(parsed: ParsedCommand, root: string, secrets: SecretMask):
     void process.stdout.write(secrets.mask(JSON.stringify(doc, null, 2)) + '\n');
 
   const config = templateConfig((await readManifest(root)).data);
-  const submitArg = parsed.positionals[0];
+  // condor_submit's command line: `NAME=VALUE` defines a macro, anything else is the submit file.
+  const defines: Record<string, string> = {};
+  const files: string[] = [];
+  for (const arg of parsed.positionals) {
+    const m = /^([A-Za-z_][A-Za-z0-9_.]*)=(.*)$/s.exec(arg);
+    if (m) defines[m[1]!] = m[2]!;
+    else files.push(arg);
+  }
+  if (files.length > 1) throw new UsageError(`more than one submit file: ${files.join(', ')}`);
+  const userAppend = (parsed.values.append as string[] | undefined) ?? [];
+  const local = booleanOption(parsed, 'local');
+  if (!local && (booleanOption(parsed, 'allow-cpu') || stringOption(parsed, 'jobs') !== undefined))
+    throw new UsageError('--allow-cpu and --jobs go with --local');
+  if (local && (booleanOption(parsed, 'no-wait') || settings.once))
+    throw new UsageError('--no-wait and --once do not go with --local: the job runs in this process until it ends');
+  const submitArg = files[0];
   // From the command line: where the user typed it, else the workspace root; from pixi.toml: the root.
   const submitPath = submitArg !== undefined ? resolveSubmitArg(submitArg, root) : resolve(root, config.submitFile);
   // condor_submit runs in the workspace root, so paths in the submit file are relative to it.
@@ -86,12 +125,40 @@ async function submit(parsed: ParsedCommand, root: string, secrets: SecretMask):
     stringOption(parsed, 'batch-name') ??
     `${basename(submitFile).replace(/\.[^.]*$/, '')}-${record ? record.digest.slice(7, 19) : 'unbuilt'}`;
 
-  const statements = readSubmitStatements(submitPath, submitFile, parsed.positionals[0] === undefined);
+  const statements = readSubmitStatements(submitPath, submitFile, submitArg === undefined);
+  if (local)
+    return runLocalSubmit({
+      root,
+      submitFile,
+      statements,
+      // The recorded image first, so a user's -append can still override it, as on a pool.
+      append: [...(imageLine ? [imageLine] : []), ...userAppend],
+      defines,
+      batchName,
+      record,
+      gitRevision: async () => (await gitInfo(new Shell(), root)).revision,
+      // Execute points pull anonymously; a local run uses this machine's engine and its logins.
+      preflight: (procs) =>
+        runPreflight({ root, config, record, procs, dryRun, pullProbe: async () => ({ state: 'pullable' }) }),
+      formatChecklist: (checks) => formatChecklist(checks, paint),
+      allowCpu: booleanOption(parsed, 'allow-cpu'),
+      jobs: parseJobs(stringOption(parsed, 'jobs')),
+      dryRun,
+      json: settings.json,
+      // The log is a local file the runner writes: read it every 100 ms unless --interval says otherwise.
+      intervalMs: process.argv.some((a) => a === '--interval' || a.startsWith('--interval='))
+        ? settings.intervalMs
+        : 100,
+      argv: ['pixi', 'run', 'submit', ...process.argv.slice(2)],
+      say,
+      printJson,
+      warn: (line) => say(paint.yellow(line)),
+    });
   // A tag unique to this submission: the job can be found by it if condor_submit never says its cluster.
   const submitId = newSubmitId();
-  const appendLines = [...(imageLine ? [imageLine] : []), submitIdLine(submitId)];
+  const appendLines = [...(imageLine ? [imageLine] : []), ...userAppend, submitIdLine(submitId)];
   const plan = (cluster: number | null) =>
-    planSubmit(statements, { submitFile, cwd: root, cluster, append: appendLines, batchName });
+    planSubmit(statements, { submitFile, cwd: root, cluster, append: appendLines, defines, batchName });
   const preview = plan(null);
   // What condor_submit would warn about, and the file's own `warning :` lines (sublang).
   for (const w of preview.warnings)
@@ -101,7 +168,9 @@ async function submit(parsed: ParsedCommand, root: string, secrets: SecretMask):
   for (const line of formatChecklist(checks, paint)) say(line);
   const failed = checks.filter((c) => c.status === 'fail');
 
-  const argv = condorSubmitArgv(submitFile, appendLines, batchName);
+  // `condor_submit NAME=VALUE file ...`: the definitions come before the file.
+  const [tool, ...rest] = condorSubmitArgv(submitFile, appendLines, batchName);
+  const argv = [tool!, ...Object.entries(defines).map(([k, v]) => `${k}=${v}`), ...rest];
   if (dryRun) {
     say();
     say(paint.bold('command'));

@@ -1,27 +1,34 @@
 // `validate`: the workspace's manifest against our schema and pixi's own rules, then every
 // cross-file check (Dockerfile, submit file, CUDA agreement, pixi.lock, .env). Used by
 // scripts/validate.ts, by submit's preflight and by build-image (which refuses `lock/*` errors).
-import { resolve } from 'node:path';
-import { createRequire } from 'node:module';
-import { displayPath, MANIFEST, readText } from '../workspace.ts';
+import { basename, resolve } from 'node:path';
+import {
+  displayPath,
+  MANIFEST,
+  manifestFileIn,
+  manifestKind,
+  type ManifestKind,
+  parseTomlSource,
+  readManifestBytes,
+  readManifestSource,
+  type TomlProblem,
+} from '../workspace.ts';
 import { checkEnvFile } from './env-file.ts';
 import { checkLock } from './lock-check.ts';
 import { ManifestModel } from './manifest-model.ts';
 import { checkManifestSchema } from './manifest-schema.ts';
 import { checkManifestSemantics } from './manifest-semantics.ts';
+import { type ManifestView, pixiTomlView, pyprojectView } from './pyproject.ts';
 import { checkTemplate } from './template-checks.ts';
-import { isTable } from './text.ts';
+import { splitPointer } from './json-pointer.ts';
+import { isTable, tomlPath } from './text.ts';
 import { TomlPositions } from './toml-positions.ts';
 import { IssueList, type Finding, type Issue, type ValidationReport } from './types.ts';
-
-// smol-toml's one-file CommonJS build: loads faster than its ESM build's nine files (start-up is
-// most of a validate run), and is the same build workspace.ts reads TOML with.
-const { TomlError, parse: parseToml } = createRequire(import.meta.url)('smol-toml') as typeof import('smol-toml');
 
 export type { Finding, ValidationReport } from './types.ts';
 
 export interface ValidateOptions {
-  /** The workspace root (the folder of pixi.toml). */
+  /** The workspace root (the folder of the manifest). */
   root: string;
   /**
    * Validate this manifest alone (relative to `root` or absolute): checks that need other files
@@ -38,20 +45,21 @@ export interface ValidateOptions {
 
 /**
  * Validate the workspace. Throws a UserError (exit 2) only when the manifest cannot be read;
- * everything else, TOML syntax errors included, is a finding in the report.
+ * everything else, TOML syntax and encoding errors included, is a finding in the report.
  */
 export async function validateWorkspace(options: ValidateOptions): Promise<ValidationReport> {
   const root = resolve(options.root);
   const alone = options.manifestPath !== undefined;
-  const manifestAbsolute = resolve(root, options.manifestPath ?? MANIFEST);
+  const manifestAbsolute = resolve(root, options.manifestPath ?? manifestFileIn(root) ?? MANIFEST);
   const manifestFile = displayPath(alone ? process.cwd() : root, manifestAbsolute);
-  const text = await readText(manifestAbsolute, manifestFile);
+  const kind = manifestKind(basename(manifestAbsolute));
+  const read = readManifestSource(await readManifestBytes(manifestAbsolute, manifestFile), kind);
   const issues = new IssueList();
 
-  const data = parseManifestText(text, manifestFile, issues);
-  if (data) {
-    await checkManifestSchema(data, manifestFile, issues);
-    const model = new ManifestModel(data);
+  if ('view' in read) {
+    const { view } = read;
+    await checkManifestSchema(view.data, manifestFile, issues);
+    const model = new ManifestModel(view.data);
     checkManifestSemantics(model, manifestFile, issues);
     if (alone) {
       for (const [rule, reason] of CROSS_FILE_CHECKS)
@@ -60,20 +68,30 @@ export async function validateWorkspace(options: ValidateOptions): Promise<Valid
       await checkTemplate({ root, model, manifestFile, issues });
       await checkLock({ root, model, manifestFile, issues, saveCache: options.saveCache ?? true });
     }
+    toSource(issues, manifestFile, view);
   } else {
+    reportProblem(read.problem, manifestFile, issues);
     for (const [rule, reason] of CROSS_FILE_CHECKS) issues.skip(rule, `${reason}: ${manifestFile} does not parse`);
   }
   if (!alone) await checkEnvFile(root, issues);
-  return buildReport(issues, new Map([[manifestFile, text]]));
+  return buildReport(issues, new Map(read.text === null ? [] : [[manifestFile, read.text]]));
 }
 
 /** Validate manifest text alone, in memory (schema and pixi's rules; no other files). */
-export async function validateManifestSource(text: string, file = MANIFEST): Promise<ValidationReport> {
+export async function validateManifestSource(
+  text: string,
+  file = MANIFEST,
+  kind: ManifestKind = manifestKind(file),
+): Promise<ValidationReport> {
   const issues = new IssueList();
-  const data = parseManifestText(text, file, issues);
-  if (data) {
-    await checkManifestSchema(data, file, issues);
-    checkManifestSemantics(new ManifestModel(data), file, issues);
+  const parsed = parseTomlSource(text);
+  if ('data' in parsed) {
+    const view = kind === 'pyproject' ? pyprojectView(parsed.data) : pixiTomlView(parsed.data);
+    await checkManifestSchema(view.data, file, issues);
+    checkManifestSemantics(new ManifestModel(view.data), file, issues);
+    toSource(issues, file, view);
+  } else {
+    reportProblem(parsed.problem, file, issues);
   }
   return buildReport(issues, new Map([[file, text]]));
 }
@@ -84,33 +102,41 @@ const CROSS_FILE_CHECKS: [string, string][] = [
   ['lock', 'pixi.lock against the manifest'],
 ];
 
+function reportProblem(problem: TomlProblem, file: string, issues: IssueList): void {
+  issues.error({ file, pointer: '', ...problem });
+}
+
+/** Findings on a pyproject.toml's view point at the place in pyproject.toml and name its tables. */
+function toSource(issues: IssueList, file: string, view: ManifestView): void {
+  if (view.prefix === '') return;
+  for (const issue of issues.issues) {
+    if (issue.file !== file || issue.line !== undefined) continue;
+    const segments = splitPointer(issue.pointer);
+    issue.pointer = view.sourcePointer(issue.pointer);
+    if (!issue.pointer.startsWith(`/${view.prefix.replace(/\./g, '/')}`)) continue;
+    // Name tables as they are written there: [dependencies.numpy] -> [tool.pixi.dependencies.numpy].
+    let message = issue.message.replace(/\bthe top level\b/, `[${view.prefix}]`);
+    for (let n = segments.length; n > 0; n--) {
+      const name = `[${tomlPath(segments.slice(0, n))}]`;
+      if (message.includes(name)) {
+        message = message.replace(name, `[${view.prefix}.${name.slice(1)}`);
+        break;
+      }
+    }
+    issue.message = message;
+  }
+  // Places in the source file already: added after the mapping.
+  for (const problem of view.problems) issues.error({ file, rule: 'schema/missing-key', at: 'key', ...problem });
+}
+
 /** smol-toml reads TOML 1.1 as pixi does; a syntax error becomes a finding with its position. */
 export function parseManifestText(text: string, file: string, issues: IssueList): Record<string, unknown> | null {
-  try {
-    const data = parseToml(text);
-    return isTable(data) ? data : null;
-  } catch (error) {
-    if (!(error instanceof TomlError)) throw error;
-    const reason = error.message.split('\n')[0]!.replace(/^Invalid TOML document: /, '');
-    // smol-toml reports a string that runs into the end of its line as a control character in it.
-    const unclosed =
-      reason.includes('control characters are not allowed in strings') &&
-      (text.split('\n')[error.line - 1] ?? '').replace(/\r$/, '').length < error.column;
-    issues.error({
-      file,
-      pointer: '',
-      rule: 'toml/syntax',
-      message: unclosed
-        ? 'TOML syntax error: the string is not closed before the end of the line'
-        : `TOML syntax error: ${reason}`,
-      hint: unclosed
-        ? 'add the closing quote (a string over several lines needs """triple quotes""")'
-        : 'fix the TOML at that position (pixi reads TOML 1.1)',
-      line: error.line,
-      column: error.column,
-    });
+  const parsed = parseTomlSource(text);
+  if ('problem' in parsed) {
+    reportProblem(parsed.problem, file, issues);
     return null;
   }
+  return isTable(parsed.data) ? parsed.data : null;
 }
 
 /** Resolve positions (building a TOML position index only for files that have findings) and sort. */

@@ -29,6 +29,56 @@ interface CacheData {
   specs: Record<string, string>;
 }
 
+const isString = (v: unknown): v is string => typeof v === 'string';
+const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every(isString);
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Is this what storeLock writes? A cache with the right format number but another shape (edited,
+ * cut short, written by a buggy build) is ignored and rebuilt, never trusted into a TypeError.
+ */
+export function isCacheData(value: unknown): value is CacheData {
+  if (!isRecord(value) || value.format !== FORMAT || !isString(value.lockHash)) return false;
+  if (!isRecord(value.specs) || !Object.values(value.specs).every(isString)) return false;
+  const lock = value.lock;
+  if (!isRecord(lock) || typeof lock.version !== 'number') return false;
+  const { platformSubdirs, packages, environments } = lock;
+  if (!Array.isArray(platformSubdirs) || !platformSubdirs.every((p) => isStringList(p) && p.length === 2)) return false;
+  if (
+    !Array.isArray(packages) ||
+    !packages.every(
+      (row) =>
+        Array.isArray(row) &&
+        row.length === 4 &&
+        (row[0] === 'conda' || row[0] === 'pypi') &&
+        isString(row[1]) &&
+        isString(row[2]) &&
+        (row[3] === null || isString(row[3])),
+    )
+  )
+    return false;
+  const count = packages.length;
+  return (
+    Array.isArray(environments) &&
+    environments.every(
+      (env) =>
+        Array.isArray(env) &&
+        env.length === 3 &&
+        isString(env[0]) &&
+        isStringList(env[1]) &&
+        Array.isArray(env[2]) &&
+        env[2].every(
+          (platform: unknown) =>
+            Array.isArray(platform) &&
+            platform.length === 2 &&
+            isString(platform[0]) &&
+            Array.isArray(platform[1]) &&
+            platform[1].every((i: unknown) => Number.isInteger(i) && (i as number) >= 0 && (i as number) < count),
+        ),
+    )
+  );
+}
+
 export class LockCache {
   private data: CacheData | null;
   private dirty = false;
@@ -44,8 +94,8 @@ export class LockCache {
     const path = join(root, CACHE_FILE);
     let data: CacheData | null = null;
     try {
-      const parsed = JSON.parse(readFileSync(path, 'utf8')) as CacheData;
-      if (parsed.format === FORMAT && typeof parsed.lockHash === 'string' && parsed.specs && parsed.lock) data = parsed;
+      const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
+      if (isCacheData(parsed)) data = parsed;
     } catch {
       data = null;
     }

@@ -3,7 +3,8 @@
 // package whose version satisfies the spec, and the manifest's channels must be the lock's.
 // An environment or platform the lock lacks is a warning (pixi locks it on first run), except
 // the image's environment on linux-64: `pixi install --locked` in the image build needs it.
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { condaRequirement, satisfies, type SpecAnswers } from './conda-spec.ts';
 import { LockCache } from './lock-cache.ts';
@@ -34,21 +35,40 @@ export interface LockContext {
 
 export async function checkLock(context: LockContext): Promise<void> {
   const { root, issues } = context;
-  let text: string;
-  try {
-    text = await readFile(join(root, LOCK_FILE), 'utf8');
-  } catch {
-    issues.error({
-      file: LOCK_FILE,
-      pointer: '',
-      line: 0,
-      column: 0,
-      rule: 'lock/missing',
-      message: 'there is no pixi.lock',
-      hint: 'run `pixi lock` and commit pixi.lock: the image is built from it with --locked',
-    });
+  const read = await readLockText(join(root, LOCK_FILE));
+  if ('problem' in read) {
+    if (read.problem === 'ENOENT') {
+      issues.error({
+        file: LOCK_FILE,
+        pointer: '',
+        line: 0,
+        column: 0,
+        rule: 'lock/missing',
+        message: 'there is no pixi.lock',
+        hint: 'run `pixi lock` and commit pixi.lock: the image is built from it with --locked',
+      });
+    } else {
+      issues.error({
+        file: LOCK_FILE,
+        pointer: '',
+        line: 0,
+        column: 0,
+        rule: 'lock/unreadable',
+        message:
+          read.problem === 'not a regular file'
+            ? 'pixi.lock is not a regular file (a folder, FIFO or device)'
+            : /^[A-Z]+$/.test(read.problem)
+              ? `pixi.lock is unreadable (${read.problem})`
+              : `pixi.lock is ${read.problem}`,
+        hint:
+          read.problem === 'EACCES' || read.problem === 'EPERM'
+            ? 'give yourself read permission (chmod u+r pixi.lock)'
+            : 'pixi.lock must be a regular file: restore it from git, or run `pixi lock`',
+      });
+    }
     return;
   }
+  const { text } = read;
   const cache = LockCache.open(root);
   const hash = LockCache.hash(text);
   let lock = cache.lock(hash);
@@ -72,6 +92,29 @@ export async function checkLock(context: LockContext): Promise<void> {
   }
   checkLockAgainstManifest(context, lock, text, cache);
   if (context.saveCache !== false) await cache.save();
+}
+
+/** A lock is a few MB at most; refuse what no lock is (and FIFOs, devices, folders) before reading. */
+export const MAX_LOCK_BYTES = 64 * 1024 * 1024;
+
+/** The lock's text, or why it cannot be read: an errno code, 'not a regular file' or 'too large'. */
+export async function readLockText(path: string): Promise<{ text: string } | { problem: string }> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    return { problem: (error as NodeJS.ErrnoException).code ?? 'unreadable' };
+  }
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) return { problem: 'not a regular file' };
+    if (stat.size > MAX_LOCK_BYTES) return { problem: `${stat.size} bytes, over the ${MAX_LOCK_BYTES}-byte limit` };
+    return { text: await handle.readFile('utf8') };
+  } catch (error) {
+    return { problem: (error as NodeJS.ErrnoException).code ?? 'unreadable' };
+  } finally {
+    await handle.close();
+  }
 }
 
 // `pixi run` fills these in by itself, but the image build's `pixi install --locked` checks

@@ -36,6 +36,53 @@ export const SUPPORTED_LOCK_VERSIONS = [5, 6, 7];
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/**
+ * pixi reads the lock with serde_yaml 0.9, which refuses a document whose aliases are followed
+ * more than 100 times its event count ("repetition limit exceeded", its billion-laughs guard).
+ * js-yaml shares an aliased node instead of copying it, so loading is cheap, but every walk of the
+ * data (environments x platforms x packages) pays for each repetition: count them first, in time
+ * linear in the distinct nodes, and refuse as pixi does.
+ */
+export const ALIAS_REPETITION_LIMIT = 100;
+
+function checkAliasExpansion(root: Json): void {
+  const visits = new Map<object, number>();
+  const open = new Set<object>();
+  let events = 0;
+  // Post-order over distinct nodes with an explicit stack: visits(node) = 1 + sum over child nodes.
+  const stack: [object, boolean][] = [[root, false]];
+  while (stack.length > 0) {
+    const [node, expanded] = stack.pop()!;
+    if (visits.has(node)) continue;
+    const children = Array.isArray(node) ? node : Object.values(node);
+    if (!expanded) {
+      // A node met again before it is finished contains itself (`&a [*a]`): no end to expanding it.
+      if (open.has(node)) throw new LockFormatError("pixi.lock's YAML aliases refer to themselves", 1, 1);
+      open.add(node);
+      stack.push([node, true]);
+      for (const child of children)
+        if (typeof child === 'object' && child !== null && !visits.has(child)) stack.push([child, false]);
+      continue;
+    }
+    let total = 1;
+    events += 2 + (Array.isArray(node) ? 0 : children.length);
+    for (const child of children) {
+      if (typeof child === 'object' && child !== null) total += visits.get(child) ?? 1;
+      else events += 1;
+    }
+    visits.set(node, total);
+    open.delete(node);
+  }
+  const repetitions = (visits.get(root) ?? 1) - visits.size;
+  if (repetitions > ALIAS_REPETITION_LIMIT * events) {
+    throw new LockFormatError(
+      `pixi.lock's YAML aliases repeat nodes ${repetitions > 1e15 ? 'more than 10^15' : repetitions} times, more than ${ALIAS_REPETITION_LIMIT} times the ${events} it writes: pixi refuses it ("repetition limit exceeded")`,
+      1,
+      1,
+    );
+  }
+}
+
 /** name, version and build from a conda file name: `<name>-<version>-<build>.conda`. */
 export function parseCondaFileName(location: string): { name: string; version: string; build: string } | null {
   const file = location.split(/[/\\]/).pop() ?? '';
@@ -66,6 +113,7 @@ export async function parseLockFile(text: string): Promise<LockFile> {
     );
   }
   if (!isObject(data)) throw new LockFormatError('pixi.lock is not a lock file (no top-level mapping)', 1, 1);
+  checkAliasExpansion(data);
   const version = data.version;
   if (typeof version !== 'number' || !Number.isInteger(version))
     throw new LockFormatError('pixi.lock has no version number', 1, 1);
@@ -94,6 +142,14 @@ export async function parseLockFile(text: string): Promise<LockFile> {
   const environments = new Map<string, LockedEnvironment>();
   for (const [name, env] of Object.entries(isObject(data.environments) ? data.environments : {})) {
     if (!isObject(env)) continue;
+    // rattler_lock/src/parse/deserialize.rs:167-188: `channels` and `packages` have no default.
+    for (const field of ['channels', 'packages'])
+      if (!(field in env))
+        throw new LockFormatError(
+          `pixi.lock is not readable: environment '${name}' has no \`${field}\` (missing field \`${field}\`): the file is cut short or was edited`,
+          lockLine(text, name),
+          3,
+        );
     const channels = (Array.isArray(env.channels) ? env.channels : []).flatMap((c) =>
       isObject(c) && typeof c.url === 'string' ? [c.url] : typeof c === 'string' ? [c] : [],
     );
@@ -105,9 +161,19 @@ export async function parseLockFile(text: string): Promise<LockFile> {
         const kind = 'pypi' in selector ? 'pypi' : 'conda';
         const location = selector[kind] ?? selector.conda_source;
         if (typeof location !== 'string') continue;
-        const record =
-          records.get(`${kind}:${location}`) ?? packageRecord({ ...selector, [kind]: location }, version)?.record;
+        const record = records.get(`${kind}:${location}`);
+        // rattler_lock/src/parse/mod.rs:32-39 (MissingPackage): pixi refuses such a lock.
+        if (!record && typeof selector[kind] === 'string')
+          throw new LockFormatError(
+            `pixi.lock is not readable: environment ${name} and platform ${platform} refers to a package that does not exist: ${location} (the file is cut short or was edited)`,
+            lockLine(text, name),
+            3,
+          );
         if (record) packages.push(record);
+        else {
+          const inline = packageRecord({ ...selector, [kind]: location }, version)?.record;
+          if (inline) packages.push(inline);
+        }
       }
       platforms.set(platform, packages);
     }

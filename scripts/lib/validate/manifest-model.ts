@@ -41,6 +41,8 @@ export interface PlatformEntry {
   pointer: string;
   /** The rich entry's `cuda` (its `driver` for the table form). */
   cuda?: string;
+  /** The GPU compute capability it declares: `cuda = { driver, arch }` or a raw `__cuda_arch`. */
+  cudaArch?: { value: string; pointer: string };
 }
 
 export interface FeatureView {
@@ -121,7 +123,22 @@ export class ManifestModel {
       if (!name) return [];
       const subdir =
         platform && CONDA_SUBDIRS.includes(platform) ? platform : CONDA_SUBDIRS.includes(name) ? name : null;
-      return [{ name, subdir, pointer, ...(cuda !== undefined ? { cuda } : {}) }];
+      // pixi_manifest/src/toml/platform.rs take_cuda_entry: `arch` declares __cuda_arch beside __cuda.
+      const arch =
+        isTable(cudaValue) && typeof cudaValue.arch === 'string'
+          ? { value: cudaValue.arch, pointer: `${pointer}/cuda/arch` }
+          : typeof entry.__cuda_arch === 'string'
+            ? { value: entry.__cuda_arch, pointer: `${pointer}/__cuda_arch` }
+            : undefined;
+      return [
+        {
+          name,
+          subdir,
+          pointer,
+          ...(cuda !== undefined ? { cuda } : {}),
+          ...(arch !== undefined ? { cudaArch: arch } : {}),
+        },
+      ];
     });
   }
 

@@ -266,7 +266,8 @@ export function describeError(
       return {
         pointer: path,
         rule: 'schema/missing-key',
-        message: `${where(path)} is missing ${list}`,
+        // pixi's TOML readers (toml_span's TableHelper::required) say "missing field `x`".
+        message: `${where(path)} is missing ${list}${missing.length === 1 ? ` (pixi: missing field \`${missing[0]}\`)` : ''}`,
         hint: `add ${missing.length > 1 ? 'one of them' : 'it'}`,
         at: 'key',
       };

@@ -1,7 +1,13 @@
 // What pixi rejects (or warns about) although a JSON schema cannot say it: references between
 // parts of the manifest (features, tasks, platforms, environments), task cycles, task args used
 // but not declared, deprecated spellings. pixi.md §a.5 lists where the official schema is silent.
-import { CONDA_SUBDIRS, type ManifestModel, PLATFORM_FAMILIES, type TaskView } from './manifest-model.ts';
+import {
+  CONDA_SUBDIRS,
+  DEPENDENCY_KINDS,
+  type ManifestModel,
+  PLATFORM_FAMILIES,
+  type TaskView,
+} from './manifest-model.ts';
 import { cudaMajorMinor, formatCuda, pinVersionText, sameCuda } from './cuda-version.ts';
 import { asTable, closest, isTable } from './text.ts';
 import { escapePointer, pointerOf } from './json-pointer.ts';
@@ -13,6 +19,47 @@ export function checkManifestSemantics(model: ManifestModel, file: string, issue
   checkFeaturesAndEnvironments(model, file, issues);
   checkTasks(model, file, issues);
   checkCudaPins(model, file, issues);
+  checkSystemRequirements(model, file, issues);
+  checkDuplicatePackages(model, file, issues);
+}
+
+/**
+ * conda names are case-insensitive: pixi refuses `foo` and `Foo` in one dependency table
+ * (pixi_manifest/src/utils/package_map.rs:244-258, toml_span's DuplicateKey "duplicate key: `Foo`").
+ */
+function checkDuplicatePackages(model: ManifestModel, file: string, issues: IssueList): void {
+  const tables: { table: unknown; pointer: string; name: string }[] = [];
+  const collect = (owner: Record<string, unknown>, pointer: string) => {
+    for (const kind of DEPENDENCY_KINDS) tables.push({ table: owner[kind], pointer: `${pointer}/${kind}`, name: kind });
+    for (const [selector, target] of Object.entries(asTable(owner.target)))
+      for (const kind of DEPENDENCY_KINDS)
+        tables.push({
+          table: asTable(target)[kind],
+          pointer: `${pointer}/target/${escapePointer(selector)}/${kind}`,
+          name: `target.${selector}.${kind}`,
+        });
+  };
+  for (const feature of model.features()) collect(feature.table, feature.pointer);
+  for (const { table, pointer, name } of tables) {
+    if (!isTable(table)) continue;
+    const seen = new Map<string, string>();
+    for (const key of Object.keys(table)) {
+      const normal = key.toLowerCase();
+      const first = seen.get(normal);
+      if (first === undefined) {
+        seen.set(normal, key);
+        continue;
+      }
+      issues.error({
+        file,
+        pointer: `${pointer}/${escapePointer(key)}`,
+        rule: 'toml/duplicate-key',
+        message: `duplicate key \`${key}\` in table \`${name}\`: conda names ignore case, so it is \`${first}\` again`,
+        hint: `keep one of '${first}' and '${key}' (lower case, as conda names are written)`,
+        at: 'key',
+      });
+    }
+  }
 }
 
 /** The declared CUDA (system-requirements or rich platform) must match the cuda-version pin's major.minor. */
@@ -29,14 +76,79 @@ function checkCudaPins(model: ManifestModel, file: string, issues: IssueList): v
       const pinned = cudaMajorMinor(pinText);
       if (!cuda || !pinned || sameCuda(cuda, pinned)) continue;
       reported.add(pin.pointer);
-      issues.error({
+      // cuda-version X.Y constrains `__cuda >=X` only (its record in pixi.lock): another major
+      // cannot be solved (`pixi install` and the image build fail); another minor solves.
+      const report = cuda.major === pinned.major ? issues.warning.bind(issues) : issues.error.bind(issues);
+      report({
         file,
         pointer: pin.pointer,
         rule: 'cuda/pin-mismatch',
-        message: `cuda-version '${pinText}' does not match CUDA ${formatCuda(cuda)} declared for environment '${env.name}' on ${platform.name}`,
+        message:
+          cuda.major === pinned.major
+            ? `cuda-version '${pinText}' differs from CUDA ${formatCuda(cuda)} declared for environment '${env.name}' on ${platform.name} (pixi solves it; the image's CONDA_OVERRIDE_CUDA should match one of them)`
+            : `cuda-version '${pinText}' does not match CUDA ${formatCuda(cuda)} declared for environment '${env.name}' on ${platform.name}: cuda-version ${pinned.major} needs __cuda >=${pinned.major}, so \`pixi install\` cannot solve it`,
         hint: `pin cuda-version = "${formatCuda(cuda)}.*", or declare CUDA ${formatCuda(pinned)} instead`,
       });
     }
+  }
+}
+
+/** Does a requires-pixi spec admit some pixi >= `version`? (>=, >, <, <=, ==, =, bare and .* versions; `,` and `|`.) */
+export function admitsAtLeast(spec: string, version: string): boolean {
+  const parse = (v: string) =>
+    v
+      .replace(/\.\*$/, '')
+      .split('.')
+      .map((n) => Number.parseInt(n, 10) || 0);
+  const compare = (a: number[], b: number[]) => {
+    for (let i = 0; i < Math.max(a.length, b.length); i++)
+      if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) - (b[i] ?? 0);
+    return 0;
+  };
+  const floor = parse(version);
+  return spec.split('|').some((branch) =>
+    branch.split(',').every((raw) => {
+      const match = /^\s*(>=|<=|==|!=|~=|>|<|=)?\s*v?([0-9][0-9.]*(?:\.\*)?)\s*$/.exec(raw);
+      if (!match) return true; // not understood: do not claim it excludes new pixi
+      const [, op = '==', text] = match;
+      const bound = parse(text!);
+      const wildcard = text!.endsWith('.*');
+      switch (op) {
+        case '<':
+          return compare(bound, floor) > 0;
+        case '<=':
+          return compare(bound, floor) >= 0;
+        case '==':
+        case '=':
+          // `0.7.*` admits 0.71 only if the prefix allows a later version
+          return wildcard ? compare(bound, floor.slice(0, bound.length)) >= 0 : compare(bound, floor) >= 0;
+        default:
+          return true; // lower bounds, != and ~= leave newer versions admitted
+      }
+    }),
+  );
+}
+
+/** pixi 0.71 made [system-requirements] a deprecation warning (pixi_manifest toml/manifest.rs:278, warning/deprecation.rs:29-50). */
+function checkSystemRequirements(model: ManifestModel, file: string, issues: IssueList): void {
+  const requires = model.workspace['requires-pixi'];
+  if (typeof requires === 'string' && !admitsAtLeast(requires, '0.71')) return;
+  for (const feature of model.features()) {
+    const table = feature.table['system-requirements'];
+    if (!isTable(table) || Object.keys(table).length === 0) continue;
+    const cuda = typeof table.cuda === 'string' || typeof table.cuda === 'number' ? String(table.cuda) : null;
+    const platforms = model.platforms().map((p) => p.name);
+    const entries = (platforms.length ? platforms : ['linux-64']).map((name) =>
+      cuda && /^(linux|win)-/.test(name) ? `{ platform = "${name}", cuda = "${cuda}" }` : `"${name}"`,
+    );
+    issues.warning({
+      file,
+      pointer: `${feature.pointer}/system-requirements`,
+      rule: 'manifest/deprecated-key',
+      message: `the \`[system-requirements]\` table is deprecated in favor of virtual packages on \`platforms\` (pixi >= 0.71 warns on every run${typeof requires === 'string' ? `; requires-pixi "${requires}" admits it` : ''})`,
+      hint: `e.g. platforms = [${entries.join(', ')}], with requires-pixi = ">=0.71"`,
+      at: 'key',
+    });
   }
 }
 
@@ -253,6 +365,7 @@ function checkTasks(model: ManifestModel, file: string, issues: IssueList): void
   const names = new Set(tasks.map((t) => t.name));
   const environments = new Set(model.environments().map((e) => e.name));
   const graph = new Map<string, { to: string; pointer: string }[]>();
+  const missing: { task: string; ref: DependencyRef }[] = [];
 
   for (const task of tasks) {
     const { refs, deprecated } = dependsOn(task);
@@ -269,14 +382,7 @@ function checkTasks(model: ManifestModel, file: string, issues: IssueList): void
     const edges = graph.get(task.name) ?? [];
     for (const ref of refs) {
       if (!names.has(ref.task)) {
-        const guess = closest(ref.task, names);
-        issues.error({
-          file,
-          pointer: ref.pointer,
-          rule: 'manifest/missing-task',
-          message: `task '${task.name}' depends on '${ref.task}', which is not defined`,
-          hint: guess ? `did you mean '${guess}'?` : `define a task '${ref.task}' or remove the dependency`,
-        });
+        missing.push({ task: task.name, ref });
       } else {
         edges.push({ to: ref.task, pointer: ref.pointer });
       }
@@ -306,7 +412,42 @@ function checkTasks(model: ManifestModel, file: string, issues: IssueList): void
     }
     checkTaskArgs(task, file, issues);
   }
+  // pixi loads a manifest whose depends-on names no task; `pixi run` fails when it builds that
+  // task's graph (pixi_task/src/task_graph.rs:485-486: MissingTaskError "could not find the task").
+  for (const { task, ref } of missing) {
+    const guess = closest(ref.task, names);
+    issues.warning({
+      file,
+      pointer: ref.pointer,
+      rule: 'manifest/missing-task',
+      message: `task '${task}' depends on '${ref.task}', which is not defined: ${failingRuns(graph, task)} (pixi: could not find the task '${ref.task}')`,
+      hint: guess ? `did you mean '${guess}'?` : `define a task '${ref.task}' or remove the dependency`,
+    });
+  }
   checkCycles(graph, file, issues);
+}
+
+/** "`pixi run a` fails (so do `pixi run b`, `pixi run c`, which depend on it)": every task whose graph reaches `task`. */
+function failingRuns(graph: Map<string, { to: string }[]>, task: string): string {
+  const dependents = new Map<string, string[]>();
+  for (const [from, edges] of graph)
+    for (const edge of edges) {
+      const list = dependents.get(edge.to) ?? [];
+      list.push(from);
+      dependents.set(edge.to, list);
+    }
+  const seen = new Set([task]);
+  const queue = [task];
+  for (let i = 0; i < queue.length; i++)
+    for (const from of dependents.get(queue[i]!) ?? [])
+      if (!seen.has(from)) {
+        seen.add(from);
+        queue.push(from);
+      }
+  const others = queue.slice(1);
+  const shown = others.slice(0, 3).map((t) => `\`pixi run ${t}\``);
+  if (others.length > 3) shown.push(`${others.length - 3} more`);
+  return `\`pixi run ${task}\` will fail${shown.length ? ` (so will ${shown.join(', ')}, which depend on it)` : ''}`;
 }
 
 function closestHint(name: string, candidates: Iterable<string>): string {
@@ -424,12 +565,15 @@ function checkCycles(graph: Map<string, { to: string; pointer: string }[]>, file
         const key = cycle.slice(0, -1).sort().join('>');
         if (reported.has(key)) continue;
         reported.add(key);
-        issues.error({
+        // pixi does not refuse a cycle: its topological order skips a task it has visited
+        // (pixi_task/src/task_graph.rs:663-690; test_cycle_ordered_commands, :944), so `pixi run`
+        // runs each task once and one of them before a task it depends on.
+        issues.warning({
           file,
           pointer: edge.pointer,
           rule: 'manifest/task-cycle',
-          message: `tasks depend on each other in a cycle: ${cycle.join(' -> ')}`,
-          hint: 'remove one of these depends-on entries (pixi cannot order them)',
+          message: `tasks depend on each other in a cycle: ${cycle.join(' -> ')}; \`pixi run ${cycle[0]}\` runs each once, one of them before a task it depends on`,
+          hint: 'remove one of these depends-on entries so pixi can order them',
         });
       }
     }

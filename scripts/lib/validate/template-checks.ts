@@ -253,6 +253,48 @@ function checkCuda(c: CudaContext): void {
   }
 
   if (c.submit) checkDriverRequirement(c, cuda);
+  if (c.submit && c.platform?.cudaArch) checkCapability(c, c.platform.cudaArch);
+}
+
+/** "8.9" -> [8, 9]; null when not major.minor. */
+function capabilityOf(text: string): [number, number] | null {
+  const match = /^\s*(?:>=|=|==)?\s*(\d+)(?:\.(\d+))?\s*$/.exec(text.replace(/^"|"$/g, ''));
+  return match ? [Number(match[1]), Number(match[2] ?? 0)] : null;
+}
+
+/**
+ * The image environment's platform declares __cuda_arch (pixi >= 0.71, CEP-0046): the GPU compute
+ * capability its packages are built for. A job on an older GPU cannot run them, so the submit
+ * file's gpus_minimum_capability must be at least that.
+ */
+function checkCapability(c: CudaContext, arch: { value: string; pointer: string }): void {
+  const declared = capabilityOf(arch.value);
+  const entry = c.submit!.get('gpus_minimum_capability');
+  if (!declared) return;
+  const shown = `${declared[0]}.${declared[1]}`;
+  if (!entry) {
+    c.issues.error({
+      file: c.manifestFile,
+      pointer: arch.pointer,
+      rule: 'cuda/capability-mismatch',
+      message: `environment '${c.env.name}' is built for GPUs of capability ${shown} (__cuda_arch), but ${c.submitName} sets no gpus_minimum_capability`,
+      hint: `add gpus_minimum_capability = ${shown} to ${c.submitName}`,
+    });
+    return;
+  }
+  const minimum = capabilityOf(entry.value);
+  if (!minimum) return; // a macro or expression: the planner's value is not a plain number
+  if (minimum[0] < declared[0] || (minimum[0] === declared[0] && minimum[1] < declared[1])) {
+    c.issues.error({
+      file: c.submitName,
+      pointer: '',
+      line: entry.line,
+      column: entry.column,
+      rule: 'cuda/capability-mismatch',
+      message: `gpus_minimum_capability = ${entry.value.trim()} admits GPUs older than capability ${shown}, the __cuda_arch environment '${c.env.name}' is built for`,
+      hint: `set gpus_minimum_capability = ${shown} (or lower __cuda_arch in the platform entry)`,
+    });
+  }
 }
 
 const DRIVER_TERM = /(?:TARGET\.|MY\.)?(GPUs_DriverVersion|CUDADriverVersion)\s*(>=|>|==)\s*(\d+(?:\.\d+)?)/i;

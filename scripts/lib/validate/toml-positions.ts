@@ -3,7 +3,7 @@
 // pollutes Object.prototype on `__proto__` keys). The tree costs ~10 ms per 1,000 lines, so it
 // is built only when a finding in the manifest has to be reported.
 import type { AST } from 'toml-eslint-parser';
-import { pointerOf, splitPointer } from './json-pointer.ts';
+import { splitPointer } from './json-pointer.ts';
 
 export interface Position {
   line: number;
@@ -20,8 +20,28 @@ const start = (node: { loc: { start: { line: number; column: number } } }): Posi
   column: node.loc.start.column + 1,
 });
 
+/** One place in the TOML tree; children by key (or array index). A trie, so a dotted key of n parts costs O(n). */
+interface PositionNode {
+  entry: Entry | null;
+  children: Map<string, PositionNode> | null;
+}
+
+const newNode = (): PositionNode => ({ entry: null, children: null });
+
+function child(node: PositionNode, segment: string): PositionNode {
+  node.children ??= new Map();
+  let next = node.children.get(segment);
+  if (!next) node.children.set(segment, (next = newNode()));
+  return next;
+}
+
+/** A dotted key or table header seen first keeps its position (e.g. [a.b] before [a.b.c]). */
+function mark(node: PositionNode, key: Position, value: Position): void {
+  node.entry ??= { key, value };
+}
+
 export class TomlPositions {
-  private readonly entries = new Map<string, Entry>();
+  private readonly root = newNode();
 
   private constructor() {}
 
@@ -38,57 +58,65 @@ export class TomlPositions {
     // Arrays of tables: resolvedKey already carries the element index.
     for (const item of program.body[0].body) {
       if (item.type === 'TOMLTable') {
-        const path = item.resolvedKey.map(String);
         // [a.b.c] also opens a and a.b: point at the header for those (unless seen earlier).
-        for (let i = 1; i < path.length; i++)
-          if (typeof item.resolvedKey[i - 1] === 'string')
-            index.set(path.slice(0, i), start(item.key), start(item.key));
-        index.set(path, start(item.key), start(item));
-        for (const kv of item.body) index.keyValue(path, kv);
+        let node = index.root;
+        const header = start(item.key);
+        for (const segment of item.resolvedKey) {
+          node = child(node, String(segment));
+          if (typeof segment === 'string') mark(node, header, header);
+        }
+        mark(node, header, start(item));
+        for (const kv of item.body) index.keyValue(node, kv);
       } else {
-        index.keyValue([], item);
+        index.keyValue(index.root, item);
       }
     }
     return index;
   }
 
-  private set(path: string[], key: Position, value: Position): void {
-    const pointer = pointerOf(path);
-    // A dotted key or table header seen first keeps its position (e.g. [a.b] before [a.b.c]).
-    if (!this.entries.has(pointer)) this.entries.set(pointer, { key, value });
-  }
-
-  private keyValue(base: string[], kv: AST.TOMLKeyValue): void {
-    const names = kv.key.keys.map((k) => (k.type === 'TOMLBare' ? k.name : k.value));
+  private keyValue(base: PositionNode, kv: AST.TOMLKeyValue): void {
+    const parts = kv.key.keys;
+    let node = base;
     // Every prefix of a dotted key is a table that starts at that key part.
-    for (let i = 0; i < names.length - 1; i++) {
-      const part = kv.key.keys[i]!;
-      this.set([...base, ...names.slice(0, i + 1)], start(part), start(part));
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i]!;
+      node = child(node, part.type === 'TOMLBare' ? part.name : part.value);
+      if (i < parts.length - 1) mark(node, start(part), start(part));
+      else mark(node, start(part), start(kv.value));
     }
-    const path = [...base, ...names];
-    this.set(path, start(kv.key.keys[names.length - 1]!), start(kv.value));
-    this.content(path, kv.value);
+    this.content(node, kv.value);
   }
 
-  private content(path: string[], node: AST.TOMLContentNode): void {
-    if (node.type === 'TOMLInlineTable') {
-      for (const kv of node.body) this.keyValue(path, kv);
-    } else if (node.type === 'TOMLArray') {
-      node.elements.forEach((element, i) => {
-        const elementPath = [...path, String(i)];
-        this.set(elementPath, start(element), start(element));
-        this.content(elementPath, element);
-      });
+  private content(node: PositionNode, value: AST.TOMLContentNode): void {
+    // An explicit stack: deeply nested arrays and inline tables must not overflow the call stack.
+    const stack: [PositionNode, AST.TOMLContentNode][] = [[node, value]];
+    while (stack.length > 0) {
+      const [target, content] = stack.pop()!;
+      if (content.type === 'TOMLInlineTable') {
+        for (const kv of content.body) this.keyValue(target, kv);
+      } else if (content.type === 'TOMLArray') {
+        content.elements.forEach((element, i) => {
+          const elementNode = child(target, String(i));
+          mark(elementNode, start(element), start(element));
+          stack.push([elementNode, element]);
+        });
+      }
     }
   }
 
   /** The position of `pointer`, or of its nearest ancestor that exists in the source. */
   locate(pointer: string, at: 'key' | 'value' = 'value'): Position {
     const segments = splitPointer(pointer);
-    for (let n = segments.length; n > 0; n--) {
-      const entry = this.entries.get(pointerOf(segments.slice(0, n)));
-      if (entry) return n === segments.length ? entry[at] : entry.key;
+    let node: PositionNode | undefined = this.root;
+    let found: Entry | null = null;
+    let depth = 0;
+    for (const segment of segments) {
+      node = node.children?.get(segment);
+      if (!node) break;
+      depth++;
+      if (node.entry) found = node.entry;
     }
-    return { line: 1, column: 1 };
+    if (!found) return { line: 1, column: 1 };
+    return depth === segments.length && node?.entry === found ? found[at] : found.key;
   }
 }

@@ -1,0 +1,209 @@
+// `universe = container`/`docker`: `docker run` of the job's image the way HTCondor's Docker
+// support creates the container (docker-api.cpp DockerAPI::createContainer): the sandbox
+// mounted at its own path and used as the working directory, the invoking user's uid:gid (so
+// files come back owned by the user), the request as limits (--memory, here --cpus rather than
+// --cpu-shares so a laptop stays usable), --init, the image's entrypoint kept and the
+// executable as its command. Every container carries our labels, so Ctrl-C and tests can find
+// exactly the ones this run started. Environment values never go in argv: `-e NAME` makes
+// docker take each value from its own environment.
+import type { CpuTimes } from '../event-log/writer.ts';
+import type { Shell } from '../shell.ts';
+import { engineCall, engineSocket } from './docker-engine.ts';
+import { startChild, type RunningChild } from './process-run.ts';
+
+export const LOCAL_LABEL = 'org.pixi-condor.local';
+export const JOB_LABEL = 'org.pixi-condor.job';
+
+export interface ContainerLaunch {
+  image: string;
+  name: string;
+  /** Value of LOCAL_LABEL: one per runner. */
+  runId: string;
+  jobId: string;
+  executable: string;
+  args: string[];
+  sandbox: string;
+  /** The working directory: the sandbox, or initialdir (mounted too) with should_transfer_files = NO. */
+  workdir: string;
+  env: Map<string, string>;
+  user: string;
+  memoryMb: number | null;
+  cpus: number | null;
+  gpus: string[];
+  /** --network: none where the engine has no bridge network. */
+  network: string | null;
+  stdoutPath: string | null;
+  stderrPath: string | null;
+  append: boolean;
+}
+
+/** `docker://repo@sha256:…` → `repo@sha256:…`; null for images docker cannot run (.sif, directories). */
+export function dockerImageName(image: string): string | null {
+  const trimmed = image.trim().replace(/^"(.*)"$/, '$1');
+  if (/^docker:\/\//.test(trimmed)) return trimmed.slice('docker://'.length);
+  if (/^[a-z]+:\/\//i.test(trimmed) || trimmed.endsWith('.sif') || trimmed.endsWith('/') || trimmed.startsWith('/'))
+    return null;
+  return trimmed;
+}
+
+export function dockerRunArgv(launch: ContainerLaunch): string[] {
+  const argv = [
+    'docker',
+    'run',
+    '--name',
+    launch.name,
+    '--label',
+    `${LOCAL_LABEL}=${launch.runId}`,
+    '--label',
+    `${JOB_LABEL}=${launch.jobId}`,
+    '--init',
+    '--user',
+    launch.user,
+    '--volume',
+    `${launch.sandbox}:${launch.sandbox}`,
+    ...(launch.workdir !== launch.sandbox ? ['--volume', `${launch.workdir}:${launch.workdir}`] : []),
+    '--workdir',
+    launch.workdir,
+  ];
+  if (launch.network) argv.push('--network', launch.network);
+  if (launch.memoryMb !== null) argv.push(`--memory=${launch.memoryMb}m`);
+  if (launch.cpus !== null) argv.push(`--cpus=${launch.cpus}`);
+  if (launch.gpus.length > 0) argv.push('--gpus', `"device=${launch.gpus.join(',')}"`);
+  for (const name of [...launch.env.keys()].sort()) argv.push('-e', name);
+  argv.push(launch.image, launch.executable, ...launch.args);
+  return argv;
+}
+
+export function startContainer(launch: ContainerLaunch): RunningChild {
+  const argv = dockerRunArgv(launch);
+  const child = startChild(
+    {
+      command: argv[0]!,
+      args: argv.slice(1),
+      cwd: launch.sandbox,
+      env: { ...process.env, ...Object.fromEntries(launch.env) },
+      stdoutPath: launch.stdoutPath,
+      stderrPath: launch.stderrPath,
+      append: launch.append,
+    },
+    false,
+  );
+  // The container's cgroup, as the starter reads it: peak memory and CPU time, sampled through
+  // the engine's stats (one-shot, API 1.41+) about once a second while it runs.
+  const socket = engineSocket();
+  let peakKb = 0;
+  let cpu: CpuTimes | null = null;
+  let asking = false;
+  const sample = async (): Promise<void> => {
+    if (!socket || asking) return;
+    asking = true;
+    const answer = await engineCall(
+      socket,
+      'GET',
+      `/containers/${encodeURIComponent(launch.name)}/stats?stream=false&one-shot=true`,
+      5000,
+    );
+    asking = false;
+    if (answer?.status !== 200) return;
+    try {
+      const stats = JSON.parse(answer.body);
+      const bytes = Number(stats?.memory_stats?.max_usage ?? stats?.memory_stats?.usage ?? 0);
+      if (bytes > 0) peakKb = Math.max(peakKb, Math.ceil(bytes / 1024));
+      const usage = stats?.cpu_stats?.cpu_usage;
+      if (usage?.usage_in_usermode !== undefined)
+        cpu = {
+          userSeconds: Number(usage.usage_in_usermode) / 1e9,
+          systemSeconds: Number(usage.usage_in_kernelmode ?? 0) / 1e9,
+        };
+    } catch {
+      // a stats document we do not understand: no figures
+    }
+  };
+  const timer = socket ? setInterval(() => void sample(), 1000) : null;
+  timer?.unref();
+  void child.done.then(() => {
+    if (timer) clearInterval(timer);
+  });
+  return { ...child, peakRssKb: () => peakKb, cpuTimes: () => cpu };
+}
+
+export interface ContainerOutcome {
+  /** false: docker never created it (the image could not be found or pulled, a bad option). */
+  exists: boolean;
+  /** The kernel killed it for exceeding its memory limit. */
+  oomKilled: boolean;
+  /** Docker could not start the command (OCI runtime errors), else ''. */
+  error: string;
+}
+
+/** After the container exited: did it run, and was it killed for its memory (docker_proc.cpp JobReaper)? */
+export async function containerOutcome(shell: Shell, name: string): Promise<ContainerOutcome> {
+  const socket = engineSocket();
+  if (socket) {
+    const answer = await engineCall(socket, 'GET', `/containers/${encodeURIComponent(name)}/json`);
+    if (answer?.status === 404) return { exists: false, oomKilled: false, error: '' };
+    if (answer?.status === 200) {
+      try {
+        const state = JSON.parse(answer.body)?.State ?? {};
+        return { exists: true, oomKilled: state.OOMKilled === true, error: String(state.Error ?? '') };
+      } catch {
+        // fall back to the CLI
+      }
+    }
+  }
+  const r = await shell.run(['docker', 'inspect', '--format', '{{json .State}}', name], {
+    nothrow: true,
+    readOnly: true,
+    timeoutMs: 30_000,
+  });
+  if (r.exitCode !== 0) return { exists: false, oomKilled: false, error: '' };
+  try {
+    const state = JSON.parse(r.stdout);
+    return { exists: true, oomKilled: state.OOMKilled === true, error: String(state.Error ?? '') };
+  } catch {
+    return { exists: true, oomKilled: false, error: '' };
+  }
+}
+
+/** Remove the container (stopping it first if it still runs). */
+export async function removeContainer(shell: Shell, name: string): Promise<void> {
+  const socket = engineSocket();
+  if (socket && !shell.dryRun) {
+    const answer = await engineCall(socket, 'DELETE', `/containers/${encodeURIComponent(name)}?force=true&v=true`);
+    if (answer && (answer.status === 204 || answer.status === 404)) return;
+  }
+  await shell.run(['docker', 'rm', '-f', name], { nothrow: true, timeoutMs: 60_000 });
+}
+
+/** The network to give containers: the engine's default bridge when it has one, else none. */
+export async function containerNetwork(shell: Shell): Promise<string | null> {
+  const socket = engineSocket();
+  if (socket) {
+    const answer = await engineCall(socket, 'GET', '/networks');
+    if (answer?.status === 200) {
+      try {
+        const names = (JSON.parse(answer.body) as { Name?: string }[]).map((n) => n.Name);
+        return names.includes('bridge') ? null : 'none';
+      } catch {
+        // fall back to the CLI
+      }
+    }
+  }
+  const r = await shell.run(['docker', 'network', 'ls', '--format', '{{.Name}}'], {
+    nothrow: true,
+    readOnly: true,
+    timeoutMs: 30_000,
+  });
+  if (r.exitCode !== 0) return 'none';
+  return r.stdout.split('\n').some((l) => l.trim() === 'bridge') ? null : 'none';
+}
+
+/** Does the engine have this image already (nothing is pulled to find out)? */
+export async function imagePresent(shell: Shell, image: string): Promise<boolean> {
+  const r = await shell.run(['docker', 'image', 'inspect', '--format', '{{.Id}}', image], {
+    nothrow: true,
+    readOnly: true,
+    timeoutMs: 30_000,
+  });
+  return r.exitCode === 0;
+}

@@ -1,0 +1,309 @@
+// `pixi run submit --local`: the submit file run on this machine as HTCondor would run it. The
+// same reader, planner and preflight as a pool submit (less condor_submit on PATH), a job record
+// marked local and written before anything runs, the runner writing the real event log, and the
+// same live view, summary and exit code. --dry-run prints the docker/host commands.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { writeJobRecord, jobRecordPath, type JobRecord } from '../jobs/job-store.ts';
+import { EventLogWriter } from '../event-log/writer.ts';
+import { UsageError, UserError } from '../errors.ts';
+import type { ImageRecord } from '../image-record.ts';
+import { Shell, shellQuote } from '../shell.ts';
+import type { Statement } from '../submit-language/submit-file.ts';
+import { planSubmit, procRecord, type ProcSpec } from '../submit-language/submit-plan.ts';
+import type { CheckResult } from '../submit/preflight.ts';
+import { displayPath } from '../workspace.ts';
+import { jobTitle } from '../jobs/watch.ts';
+import { claimLocalCluster } from './cluster-counter.ts';
+import { containerNetwork, dockerImageName, dockerRunArgv } from './container-run.ts';
+import { visibleGpus } from './gpus.ts';
+import { hostArgv } from './host-run.ts';
+import { watchLocal } from './local-watch.ts';
+import { PolicyError, readPolicy, type ExitPolicy } from './policy.ts';
+import { requests } from './proc-lifecycle.ts';
+import { LocalRun } from './runner.ts';
+import { EnvironmentError, jobEnvironment, parseEnvironment } from './job-env.ts';
+
+/** Commands the runner reads beyond what the planner models. */
+export const LOCAL_COMMANDS = [
+  'environment',
+  'getenv',
+  'transfer_output_remaps',
+  'transfer_checkpoint_files',
+  'checkpoint_exit_code',
+  'on_exit_remove',
+  'on_exit_hold',
+  'on_exit_hold_reason',
+  'on_exit_hold_subcode',
+  'max_retries',
+  'success_exit_code',
+  'docker_network_type',
+] as const;
+
+export interface LocalSubmitInput {
+  root: string;
+  submitFile: string;
+  statements: Statement[];
+  append: string[];
+  defines: Record<string, string>;
+  batchName: string;
+  record: ImageRecord | null;
+  gitRevision: () => Promise<string | null>;
+  preflight: (procs: ProcSpec[]) => Promise<CheckResult[]>;
+  formatChecklist: (checks: CheckResult[]) => string[];
+  allowCpu: boolean;
+  jobs: number | null;
+  dryRun: boolean;
+  json: boolean;
+  intervalMs: number;
+  /** The command line, for the record. */
+  argv: string[];
+  say: (line?: string) => void;
+  printJson: (doc: unknown) => void;
+  /** A warning line (the planner's, as submit shows them). */
+  warn: (line: string) => void;
+}
+
+/**
+ * Pool-only checks a local run does without: condor_submit, the anonymous pull execute points
+ * make, and an image record when no proc needs it.
+ */
+export function localChecks(checks: CheckResult[], procs: ProcSpec[], record: ImageRecord | null): CheckResult[] {
+  const needsRecord = procs.some(
+    (p) => (p.universe === 'container' || p.universe === 'docker') && !p.containerImage && !p.classAd.DockerImage,
+  );
+  return checks.filter((c) => {
+    if (c.title === 'condor_submit on PATH' || c.title === 'image can be pulled without credentials') return false;
+    if (!record && !needsRecord && c.title.startsWith('image record')) return false;
+    return true;
+  });
+}
+
+function imageOf(proc: ProcSpec): string | null {
+  if (proc.universe === 'vanilla') return null;
+  const raw = proc.containerImage ?? proc.classAd.DockerImage?.replace(/^"(.*)"$/, '$1') ?? null;
+  if (!raw)
+    throw new UserError(`proc ${proc.proc} is a ${proc.universe} universe job without an image`, {
+      hint: 'run `pixi run build-image` (submit pins the image it records), or set container_image in the submit file',
+    });
+  const name = dockerImageName(raw);
+  if (!name)
+    throw new UserError(`container_image = ${raw}: a local run needs a Docker image (docker://...)`, {
+      hint: 'Apptainer images (.sif) and sandbox directories run only on a pool',
+    });
+  return name;
+}
+
+export async function runLocalSubmit(input: LocalSubmitInput): Promise<number> {
+  const { root, say } = input;
+  const expand = [...LOCAL_COMMANDS];
+  const fullPlan = (cluster: number | null) =>
+    planSubmit(input.statements, {
+      submitFile: input.submitFile,
+      cwd: root,
+      cluster,
+      append: input.append,
+      defines: input.defines,
+      batchName: input.batchName,
+      expand,
+    });
+  const plan = (cluster: number | null) => fullPlan(cluster).procs;
+  const previewPlan = fullPlan(null);
+  // What condor_submit would warn about, and the file's own `warning :` lines.
+  for (const w of previewPlan.warnings)
+    input.warn(`${w.file}${w.line === undefined ? '' : `:${w.line}`}: warning: ${w.message}`);
+  const preview = previewPlan.procs;
+  // git is asked while the preflight runs: a run that exits at once notices every spawn.
+  const gitRevision = input.dryRun ? Promise.resolve(null) : input.gitRevision().catch(() => null);
+  const checks = localChecks(await input.preflight(preview), preview, input.record);
+  for (const line of input.formatChecklist(checks)) say(line);
+  const failed = checks.filter((c) => c.status === 'fail');
+
+  // Everything that could refuse the run, before it starts. A missing image is reported after
+  // the checklist (which usually says why: no image record), and a dry run still shows the rest.
+  let imageProblem: UserError | null = null;
+  const images = preview.map((proc) => {
+    try {
+      return imageOf(proc);
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      imageProblem ??= error;
+      return 'IMAGE';
+    }
+  });
+  let policies: ExitPolicy[];
+  try {
+    policies = preview.map((p) => readPolicy(p.expanded ?? {}));
+    for (const p of preview) parseEnvironment(p.expanded?.environment);
+  } catch (error) {
+    if (error instanceof PolicyError || error instanceof EnvironmentError)
+      throw new UserError(`${input.submitFile}: ${error.message}`, {
+        hint: 'a local run judges on_exit_remove/on_exit_hold from the exit code and signal only',
+        exitCode: 2,
+      });
+    throw error;
+  }
+  const shell = new Shell({ dryRun: input.dryRun });
+  const anyContainer = images.some((i) => i !== null);
+  const gpusPerProc = Math.max(...preview.map((p) => requests(p).gpus));
+  const gpus = gpusPerProc > 0 ? await visibleGpus(shell) : [];
+  if (gpusPerProc > 0 && gpus.length < gpusPerProc && !input.allowCpu) {
+    throw new UserError(
+      `the job asks for ${gpusPerProc} GPU(s) (request_gpus) and ${gpus.length === 0 ? 'no GPU is visible here (nvidia-smi lists none)' : `only ${gpus.length} is visible here`}; nothing was started`,
+      { hint: 'run it on a GPU machine, or add --allow-cpu to run it without (the job gets PIXI_CONDOR_ALLOW_CPU=1)' },
+    );
+  }
+  const usableGpus = gpus.length >= gpusPerProc ? gpus : [];
+  // With GPUs, as many procs at a time as the GPUs fit (each gets its own); never more.
+  const fit =
+    gpusPerProc > 0 && usableGpus.length > 0 ? Math.max(1, Math.floor(usableGpus.length / gpusPerProc)) : null;
+  let jobs = input.jobs ?? fit ?? 1;
+  if (fit !== null && jobs > fit) {
+    process.stderr.write(
+      `note: --jobs ${jobs}: ${fit} proc(s) at a time fit the ${usableGpus.length} GPU(s) here (request_gpus = ${gpusPerProc})\n`,
+    );
+    jobs = fit;
+  }
+  const network = anyContainer ? await containerNetwork(shell) : null;
+  const networkFor = (proc: ProcSpec): string | null => {
+    const wanted = proc.expanded?.docker_network_type?.trim();
+    return wanted ? wanted : network;
+  };
+  const runId = randomBytes(6).toString('hex');
+
+  if (input.dryRun) {
+    say();
+    say(
+      `commands (${preview.length} proc${preview.length === 1 ? '' : 's'}, ${jobs} at a time; SANDBOX is a fresh scratch folder per proc)`,
+    );
+    for (const [i, proc] of preview.entries()) {
+      const exe = proc.executable
+        ? proc.transferExecutable
+          ? `SANDBOX/${proc.executable.split('/').pop()}`
+          : proc.executable
+        : '?';
+      const argv = images[i]
+        ? dockerRunArgv({
+            image: images[i]!,
+            name: `pixi-condor-${runId}-CLUSTER.${proc.proc}-1`,
+            runId,
+            jobId: `CLUSTER.${proc.proc}`,
+            executable: exe,
+            args: proc.arguments,
+            sandbox: 'SANDBOX',
+            workdir: proc.classAd.ShouldTransferFiles === '"NO"' ? proc.iwd : 'SANDBOX',
+            // The names only: docker reads each value from its own environment, so none is printed.
+            env: jobEnvironment({
+              getenv: proc.expanded?.getenv,
+              environment: proc.expanded?.environment,
+              submitEnv: process.env,
+              scratchDir: 'SANDBOX',
+              slot: 'slot1_1',
+              iwd: 'SANDBOX',
+              cpus: requests(proc).cpus,
+              gpus: usableGpus.slice(0, gpusPerProc),
+              allowCpu: input.allowCpu,
+            }),
+            user: `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`,
+            memoryMb: proc.classAd.RequestMemory ? requests(proc).memoryMb : null,
+            cpus: proc.classAd.RequestCpus ? requests(proc).cpus : null,
+            gpus: usableGpus.slice(0, gpusPerProc),
+            network: networkFor(proc),
+            stdoutPath: null,
+            stderrPath: null,
+            append: false,
+          })
+        : hostArgv({ executable: exe, args: proc.arguments });
+      say(`  proc ${proc.proc}: ${argv.map(shellQuote).join(' ')}`);
+      if (proc.transferInputFiles.length > 0) say(`    inputs  ${proc.transferInputFiles.join(', ')}`);
+      if (proc.transferOutputFiles) say(`    outputs ${proc.transferOutputFiles.join(', ') || '(none)'}`);
+      if (proc.log) say(`    log     ${displayPath(root, proc.log)}`);
+    }
+    say();
+    say(
+      failed.length === 0
+        ? 'dry run: nothing was run'
+        : `dry run: nothing was run; ${failed.length} check(s) would stop a real run`,
+    );
+    if (input.json) input.printJson({ dryRun: true, local: true, checks, procs: preview.map(procRecord) });
+    return failed.length === 0 ? 0 : 1;
+  }
+  if (failed.length > 0) {
+    const first = failed[0]!;
+    throw new UserError(`preflight failed: ${first.title}${first.detail ? ` (${first.detail})` : ''}`, {
+      hint: first.hint,
+    });
+  }
+  if (imageProblem) throw imageProblem;
+
+  const cluster = await claimLocalCluster(root);
+  const procs = plan(cluster);
+  const record: JobRecord = {
+    version: 1,
+    cluster,
+    submitFile: input.submitFile,
+    batchName: input.batchName,
+    submittedAt: new Date().toISOString(),
+    image: input.record ? { reference: input.record.reference, digest: input.record.digest } : null,
+    gitRevision: await gitRevision,
+    command: input.argv,
+    procs: procs.map(procRecord),
+    local: { pid: process.pid, host: hostname(), runId },
+  };
+  await writeJobRecord(root, record);
+  say(
+    `running job ${cluster} here (${procs.length} proc${procs.length === 1 ? '' : 's'}, ${jobs} at a time${gpusPerProc > 0 && usableGpus.length === 0 ? ', no GPU: --allow-cpu' : ''}), recorded in ${displayPath(root, jobRecordPath(root, cluster))}`,
+  );
+  say();
+
+  const run = new LocalRun({
+    cluster,
+    procs,
+    images,
+    policies,
+    jobs,
+    gpus: usableGpus,
+    gpusPerProc,
+    allowCpu: input.allowCpu,
+    network: procs.length > 0 ? networkFor(procs[0]!) : network,
+    runId,
+    writer: new EventLogWriter(),
+    shell: new Shell(),
+    note: (line) => process.stderr.write(`${line}\n`),
+  });
+  const onSignal = (signal: NodeJS.Signals): void => {
+    process.stderr.write(
+      `\n${signal === 'SIGINT' ? 'Ctrl-C' : signal}: removing job ${cluster} (stopping what it started)\n`,
+    );
+    void run.remove(signal === 'SIGTERM' ? 'pixi run cancel or SIGTERM' : `pixi run submit --local, ${signal}`);
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const s of signals) process.on(s, onSignal);
+  try {
+    await run.queue();
+    const runnerDone = run.run();
+    const code = await watchLocal({
+      root,
+      cluster,
+      procs: record.procs,
+      logs: [...new Set(procs.map((p) => p.log).filter((p): p is string => p !== null))],
+      json: input.json,
+      intervalMs: input.intervalMs,
+      title: `${jobTitle(record)} · local`,
+      referenceTime: Date.parse(record.submittedAt),
+      runnerDone: runnerDone.then((r) => r.removedBy !== null),
+    });
+    await runnerDone;
+    return code;
+  } finally {
+    for (const s of signals) process.off(s, onSignal);
+  }
+}
+
+/** `--jobs N`: a whole number ≥ 1. */
+export function parseJobs(text: string | undefined): number | null {
+  if (text === undefined) return null;
+  if (!/^\d+$/.test(text) || Number(text) < 1)
+    throw new UsageError(`--jobs '${text}' is not a whole number of at least 1`);
+  return Number(text);
+}

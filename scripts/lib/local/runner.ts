@@ -1,0 +1,157 @@
+// The local "schedd": queues every proc of the cluster (000), runs them N at a time, each in a
+// slot of its own (slot1_1, slot1_2, ...; GPUs split between them), and removes what is left
+// (009) when asked to stop: Ctrl-C, SIGTERM, or `pixi run cancel` signalling this process.
+import { userInfo } from 'node:os';
+import { hostname } from 'node:os';
+import { type EventLogWriter, sinful } from '../event-log/writer.ts';
+import type { Shell } from '../shell.ts';
+import type { ProcSpec } from '../submit-language/submit-plan.ts';
+import { removeContainer } from './container-run.ts';
+import type { ExitPolicy } from './policy.ts';
+import { type ProcEnd, runProc } from './proc-lifecycle.ts';
+import type { RunningChild } from './process-run.ts';
+
+export interface LocalRunOptions {
+  cluster: number;
+  procs: ProcSpec[];
+  /** Per proc: the docker image, or null to run on the host. */
+  images: (string | null)[];
+  policies: ExitPolicy[];
+  jobs: number;
+  /** GPU UUIDs to share out, request_gpus per proc. */
+  gpus: string[];
+  gpusPerProc: number;
+  allowCpu: boolean;
+  network: string | null;
+  runId: string;
+  writer: EventLogWriter;
+  shell: Shell;
+  note: (line: string) => void;
+}
+
+export interface LocalRunResult {
+  ends: Map<number, ProcEnd>;
+  /** Why it was stopped early, if it was. */
+  removedBy: string | null;
+}
+
+export class LocalRun {
+  private removing = false;
+  private removedBy: string | null = null;
+  private readonly running = new Map<number, { child: RunningChild; container: string | null }>();
+  private readonly ends = new Map<number, ProcEnd>();
+  private finished: Promise<void> | null = null;
+
+  private readonly options: LocalRunOptions;
+
+  constructor(options: LocalRunOptions) {
+    this.options = options;
+  }
+
+  /** Queue every proc: its submit event (000), as condor_submit leaves it in the log. */
+  async queue(): Promise<void> {
+    const { options } = this;
+    const schedd = sinful(hostname(), `schedd_${process.pid}_local`);
+    for (const proc of options.procs)
+      if (proc.log)
+        await options.writer.write(
+          proc.log,
+          { cluster: options.cluster, proc: proc.proc },
+          { code: 0, submitHost: schedd },
+        );
+  }
+
+  /** Run the queued procs; resolves when each has completed, been held or removed. */
+  async run(): Promise<LocalRunResult> {
+    const { options } = this;
+    const queue = [...options.procs];
+    const workers = Array.from({ length: Math.max(1, Math.min(options.jobs, queue.length)) }, async (_, w) => {
+      const gpus =
+        options.gpusPerProc > 0 ? options.gpus.slice(w * options.gpusPerProc, (w + 1) * options.gpusPerProc) : [];
+      for (;;) {
+        if (this.removing) return;
+        const proc = queue.shift();
+        if (!proc) return;
+        const index = options.procs.indexOf(proc);
+        const end = await runProc({
+          cluster: options.cluster,
+          proc,
+          image: options.images[index] ?? null,
+          policy: options.policies[index]!,
+          slotIndex: w + 1,
+          gpus,
+          allowCpu: options.allowCpu,
+          network: options.network,
+          runId: options.runId,
+          writer: options.writer,
+          shell: options.shell,
+          removing: () => this.removing,
+          onChild: (child, container) => {
+            if (child) this.running.set(proc.proc, { child, container });
+            else this.running.delete(proc.proc);
+          },
+          note: options.note,
+        });
+        this.ends.set(proc.proc, end);
+      }
+    });
+    // A worker that fails (a bug, a full disk) takes the run down cleanly: the others are
+    // stopped, their procs logged as removed, no container left; then the error is reported.
+    let failure: unknown = null;
+    this.finished = Promise.all(
+      workers.map((w) =>
+        w.catch(async (error: unknown) => {
+          failure ??= error;
+          await this.remove(
+            `pixi-condor after an internal error (${error instanceof Error ? error.message : String(error)})`,
+          );
+        }),
+      ),
+    ).then(() => {});
+    await this.finished;
+    if (this.removing) await this.recordRemovals();
+    if (failure) {
+      await options.writer.flush();
+      throw failure;
+    }
+    await options.writer.flush();
+    return { ends: this.ends, removedBy: this.removedBy };
+  }
+
+  /**
+   * Stop every container and process this run started, and (once they are gone) log 009 for
+   * each proc that had not ended. Safe to call more than once.
+   */
+  async remove(why: string): Promise<void> {
+    if (this.removing) return;
+    this.removing = true;
+    this.removedBy = why;
+    await Promise.all(
+      [...this.running.values()].map(async ({ child, container }) => {
+        if (container) await removeContainer(this.options.shell, container);
+        child.stop(3000);
+      }),
+    );
+  }
+
+  private async recordRemovals(): Promise<void> {
+    const { options } = this;
+    let user = 'unknown';
+    try {
+      user = userInfo().username;
+    } catch {
+      // no passwd entry
+    }
+    for (const proc of options.procs) {
+      const end = this.ends.get(proc.proc);
+      if (end === 'completed') continue;
+      if (proc.log)
+        await options.writer.write(
+          proc.log,
+          { cluster: options.cluster, proc: proc.proc },
+          { code: 9, reason: `via ${this.removedBy ?? 'condor_rm'} (by user ${user})` },
+        );
+      this.ends.set(proc.proc, 'removed');
+    }
+  }
+}

@@ -1,0 +1,149 @@
+// The template's own job, trained for real: the template Dockerfile built by build-image with
+// BUILD_IMAGE = the busybox + stand-in pixi test base and FINAL_IMAGE = a Debian image holding
+// Debian's CPU PyTorch ($PIXI_CONDOR_TEST_TORCH_IMAGE, .ci/services.sh), pushed to the local
+// registry; a small synthetic MNIST packed as prepare-data packs it; then
+// `submit --local --allow-cpu` of mnist_gpu_docker.sub for one epoch. What ran: Debian's
+// PyTorch on the CPU. What did not: conda-forge's CUDA build (the stand-in pixi installs no
+// packages) and a GPU.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseEventLog } from '../../scripts/lib/event-log/event-log.ts';
+import { JobTable } from '../../scripts/lib/jobs/job-state.ts';
+import { repoRoot } from '../helpers/paths.ts';
+import { runCommand, runScript } from '../helpers/process.ts';
+import { buildTestBaseImage, dockerSkipReason, TEST_BASE_IMAGE } from '../image/services.ts';
+import { makeWorkspace, uniqueName, type TestWorkspace } from '../image/workspace.ts';
+
+const torchImage = process.env.PIXI_CONDOR_TEST_TORCH_IMAGE;
+// --allow-cpu reaches job/main.py as PIXI_CONDOR_ALLOW_CPU=1 (the interface between the runner
+// and the template job); a main.py from before that would refuse the CPU.
+const mainReadsAllowCpu = readFileSync(join(repoRoot, 'job', 'main.py'), 'utf8').includes('PIXI_CONDOR_ALLOW_CPU');
+const skip =
+  (await dockerSkipReason()) ??
+  (torchImage ? null : 'PIXI_CONDOR_TEST_TORCH_IMAGE is not set (.ci/services.sh builds the Debian PyTorch image)') ??
+  (mainReadsAllowCpu
+    ? null
+    : 'job/main.py does not read PIXI_CONDOR_ALLOW_CPU yet, so it would refuse to train on the CPU');
+if (skip) console.log(`local/local-torch.test.ts: skipping the real PyTorch run: ${skip}`);
+const torchTest = skip ? test.skip : test;
+
+// The stand-in pixi puts a fake `python` in the environment's bin, which the entrypoint puts
+// first on PATH: a build base whose stand-in leaves it out lets Debian's python3 run the job.
+const buildBase = `localhost/pixi-condor-local-torch-base:${uniqueName('b').toLowerCase()}`;
+let ws: TestWorkspace;
+let dockerConfig: string;
+
+test.before(async () => {
+  if (skip) return;
+  await buildTestBaseImage();
+  const context = mkdtempSync(join(tmpdir(), 'pixi-condor-torch-base-'));
+  writeFileSync(
+    join(context, 'Dockerfile'),
+    `FROM ${TEST_BASE_IMAGE}\nRUN sed -i '/bin\\/python/d' /usr/local/bin/pixi\n`,
+  );
+  const built = await runCommand('docker', ['build', '-q', '-t', buildBase, context], { timeoutMs: 120_000 });
+  rmSync(context, { recursive: true, force: true });
+  assert.is(built.code, 0, built.stderr);
+  ws = makeWorkspace(`${process.env.PIXI_CONDOR_TEST_REGISTRY}/${uniqueName('torch')}`);
+  cpSync(join(repoRoot, 'mnist_gpu_docker.sub'), join(ws.root, 'mnist_gpu_docker.sub'));
+  writeFileSync(
+    join(ws.root, 'pixi.toml'),
+    `${ws.read('pixi.toml').trimEnd()}\nbuild-args = { BUILD_IMAGE = "${buildBase}", FINAL_IMAGE = "${torchImage}" }\n`,
+  );
+  dockerConfig = mkdtempSync(join(tmpdir(), 'pixi-condor-torch-docker-'));
+});
+
+test.after(async () => {
+  if (skip) return;
+  ws?.remove();
+  rmSync(dockerConfig, { recursive: true, force: true });
+  await runCommand('docker', ['rmi', buildBase], { timeoutMs: 60_000 });
+});
+
+torchTest('the template job trains one epoch on CPU PyTorch; mnist_cnn.pt comes back and loads', async () => {
+  const build = await ws.buildImage([], { env: { DOCKER_CONFIG: dockerConfig }, timeoutMs: 300_000 });
+  assert.is(build.code, 0, build.stdout + build.stderr);
+  const image = JSON.parse(ws.read('.pixi-condor/image.json'));
+
+  // Synthetic MNIST, packed as prepare-data packs it (data/MNIST/raw/* in MNIST_data.tar.gz).
+  const user = `${process.getuid!()}:${process.getgid!()}`;
+  const made = await runCommand(
+    'docker',
+    [
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      '--user',
+      user,
+      '-v',
+      `${ws.root}:/w`,
+      '-v',
+      `${join(repoRoot, 'test', 'job')}:/tools:ro`,
+      '-w',
+      '/w',
+      torchImage!,
+      'python3',
+      '/tools/make_synthetic_mnist.py',
+      'data',
+      '600',
+      '200',
+    ],
+    { timeoutMs: 120_000 },
+  );
+  assert.is(made.code, 0, made.stderr);
+  const packed = await runCommand('tar', ['-czf', 'MNIST_data.tar.gz', 'data/MNIST/raw'], { cwd: ws.root });
+  assert.is(packed.code, 0, packed.stderr);
+  rmSync(join(ws.root, 'data'), { recursive: true, force: true });
+
+  // One epoch, as `condor_submit -append 'epochs = 1'` sets it: the submit file's `epochs` macro.
+  const submit = await runScript(
+    'submit.ts',
+    ['--local', '--allow-cpu', '--append', 'epochs = 1', '--interval', '100'],
+    {
+      env: { PIXI_PROJECT_ROOT: ws.root },
+      timeoutMs: 600_000,
+    },
+  );
+  const cluster = /running job (\d+) here/.exec(submit.stdout)?.[1];
+  const out = cluster ? readFileSync(join(ws.root, `mnist_gpu_${cluster}_0.out.txt`), 'utf8') : '';
+  const err = cluster ? readFileSync(join(ws.root, `mnist_gpu_${cluster}_0.err.txt`), 'utf8') : '';
+  assert.is(submit.code, 0, `${submit.stdout}${submit.stderr}\n--- job stdout\n${out}\n--- job stderr\n${err}`);
+  assert.match(out, /# device: cpu/);
+
+  const record = JSON.parse(ws.read(`.pixi-condor/jobs/${cluster}.json`));
+  assert.is(record.image.digest, image.digest);
+  assert.ok(record.local);
+  const { events } = parseEventLog(readFileSync(join(ws.root, `mnist_gpu_${cluster}_0.log.txt`)));
+  const table = new JobTable([Number(cluster)]);
+  for (const e of events) table.apply(e);
+  assert.equal(
+    table.list().map((j) => [j.state, j.exitCode]),
+    [['completed', 0]],
+  );
+
+  // The model loads (Debian's python in the torch image).
+  const load = await runCommand(
+    'docker',
+    [
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      '-v',
+      `${ws.root}:/w:ro`,
+      torchImage!,
+      'python3',
+      '-c',
+      "import torch; s = torch.load('/w/mnist_cnn.pt', map_location='cpu'); print('tensors', len(s))",
+    ],
+    { timeoutMs: 120_000 },
+  );
+  assert.is(load.code, 0, load.stderr);
+  assert.match(load.stdout, /tensors \d+/);
+});
+
+test.run();

@@ -1,0 +1,211 @@
+// `submit --local` end to end with vanilla-universe jobs (no Docker needed): inputs in and
+// outputs back, exit codes, holds with HTCondor's codes, queue N, checkpoint restarts, remaps,
+// no overwriting, the job record, status and cancel.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCommand, runScript } from '../helpers/process.ts';
+import { startScript } from '../condor/workspace.ts';
+import { localWorkspace, vanillaSubmit, type LocalWorkspace } from './local-workspace.ts';
+
+let lw: LocalWorkspace;
+test.before.each(async () => {
+  lw = await localWorkspace();
+});
+test.after.each(() => lw.ws.cleanup());
+
+test('inputs in (file, dir, dir/), the output back, the real event log, a local job record, exit 0', async () => {
+  mkdirSync(join(lw.root, 'data', 'sub'), { recursive: true });
+  writeFileSync(join(lw.root, 'data', 'a.txt'), 'A');
+  writeFileSync(join(lw.root, 'data', 'sub', 'b.txt'), 'B');
+  lw.file('in.txt', 'IN');
+  lw.file(
+    'job.sh',
+    '#!/bin/sh\nset -e\ncat in.txt a.txt sub/b.txt data/a.txt > result.txt\necho "scratch=$_CONDOR_SCRATCH_DIR pwd=$PWD ad=$(grep -c ClusterId "$_CONDOR_JOB_AD") hello=$HELLO"\n',
+    true,
+  );
+  lw.file(
+    'j.sub',
+    vanillaSubmit(
+      'transfer_input_files = in.txt, data/, data\ntransfer_output_files = result.txt\nenvironment = "HELLO=\'big world\'"',
+    ),
+  );
+  const r = await lw.submit(['j.sub', '--local']);
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  assert.is(lw.read('result.txt'), 'INABA');
+  const out = lw.read('job_1_0.out');
+  assert.match(out, /scratch=(\S+) pwd=\1 ad=1 hello=big world/);
+  assert.equal(lw.codes('job_1_0.log'), [0, 40, 40, 1, 40, 40, 5]);
+  assert.match(r.stdout, /1\.0 completed: exit 0/);
+  const record = JSON.parse(lw.read('.pixi-condor/jobs/1.json'));
+  assert.is(record.cluster, 1);
+  assert.ok(record.local && typeof record.local.pid === 'number');
+  // status reads the same log back.
+  const s = await runScript('status.ts', ['1', '--once', '--json'], { env: lw.env, timeoutMs: 30_000 });
+  assert.is(s.code, 0, s.stdout + s.stderr);
+  assert.equal(JSON.parse(s.stdout).jobs[0].state, 'completed');
+});
+
+test("exit 3 gives exit 3; the next run's cluster id is new", async () => {
+  lw.file('job.sh', '#!/bin/sh\necho failing >&2\nexit 3\n', true);
+  lw.file('j.sub', vanillaSubmit('transfer_output_files = ""'));
+  const first = await lw.submit(['j.sub', '--local']);
+  assert.is(first.code, 3, first.stdout + first.stderr);
+  assert.match(first.stdout, /1\.0 completed: exit 3/);
+  const second = await lw.submit(['j.sub', '--local']);
+  assert.is(second.code, 3);
+  assert.match(second.stdout, /2\.0 completed: exit 3/);
+  assert.ok(existsSync(join(lw.root, 'job_2_0.log')));
+});
+
+test('a declared output the job did not make holds it with code 12 subcode 2 and the transfer reason; exit 2', async () => {
+  lw.file('job.sh', '#!/bin/sh\necho no model\n', true);
+  lw.file('j.sub', vanillaSubmit('transfer_output_files = model.pt'));
+  const r = await lw.submit(['j.sub', '--local']);
+  assert.is(r.code, 2, r.stdout + r.stderr);
+  assert.match(
+    r.stdout,
+    /Transfer output files failure at execution point slot1_1@\S+ while sending files to access point \S+\. Details: reading from file \S+\/model\.pt: \(errno 2\) No such file or directory \(code 12, subcode 2\)/,
+  );
+  assert.equal(lw.codes('job_1_0.log').slice(-1), [12]);
+});
+
+test('queue 3 with $(Process): three procs, three distinct outputs', async () => {
+  lw.file('job.sh', '#!/bin/sh\necho "proc $1" > "out_$1.txt"\n', true);
+  lw.file('j.sub', vanillaSubmit('arguments = $(Process)\ntransfer_output_files = out_$(Process).txt', 'queue 3'));
+  const r = await lw.submit(['j.sub', '--local', '--jobs', '2', '--json']);
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  // --json: stdout holds only the document.
+  const doc = JSON.parse(r.stdout);
+  assert.equal(
+    doc.jobs.map((j: { id: string; state: string }) => [j.id, j.state]),
+    [
+      ['1.0', 'completed'],
+      ['1.1', 'completed'],
+      ['1.2', 'completed'],
+    ],
+  );
+  for (const p of [0, 1, 2]) {
+    assert.is(lw.read(`out_${p}.txt`), `proc ${p}\n`);
+    assert.equal(lw.codes(`job_1_${p}.log`).at(-1), 5);
+  }
+});
+
+test('a checkpointing job restarted twice completes, its checkpoint file carried across (040 + 001 per restart)', async () => {
+  lw.file(
+    'job.sh',
+    '#!/bin/sh\nn=$(cat ckpt.txt 2>/dev/null || echo 0)\nn=$((n+1))\necho $n > ckpt.txt\necho "run $n"\nif [ $n -lt 3 ]; then exit 85; fi\necho "done after $n" > final.txt\n',
+    true,
+  );
+  lw.file(
+    'j.sub',
+    vanillaSubmit('checkpoint_exit_code = 85\ntransfer_checkpoint_files = ckpt.txt\ntransfer_output_files = final.txt'),
+  );
+  const r = await lw.submit(['j.sub', '--local']);
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  assert.is(lw.read('final.txt'), 'done after 3\n');
+  assert.is(lw.read('job_1_0.out'), 'run 1\nrun 2\nrun 3\n');
+  assert.equal(lw.codes('job_1_0.log'), [0, 40, 40, 1, 40, 40, 1, 40, 40, 1, 40, 40, 5]);
+});
+
+test('transfer_output_remaps, and an existing file is kept with the new one written beside it', async () => {
+  lw.file('job.sh', '#!/bin/sh\necho new > model.pt\necho m > metrics.json\n', true);
+  lw.file('model.pt', 'old\n');
+  mkdirSync(join(lw.root, 'results'));
+  lw.file(
+    'j.sub',
+    vanillaSubmit(
+      'transfer_output_files = model.pt, metrics.json\ntransfer_output_remaps = "metrics.json = results/$(Cluster)/metrics.json"',
+    ),
+  );
+  const r = await lw.submit(['j.sub', '--local']);
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  assert.is(lw.read('model.pt'), 'old\n');
+  assert.is(lw.read('model.1.0.pt'), 'new\n');
+  assert.match(r.stderr, /model\.pt already existed and was kept; the new one is \S+model\.1\.0\.pt/);
+  assert.is(lw.read('results/1/metrics.json'), 'm\n');
+});
+
+test('max_retries: a failing job is requeued (004) and run again until it succeeds', async () => {
+  lw.file('job.sh', '#!/bin/sh\nif [ -f "$HOME_MARK" ]; then exit 0; fi\ntouch "$HOME_MARK"\nexit 1\n', true);
+  lw.file(
+    'j.sub',
+    vanillaSubmit(`max_retries = 2\nenvironment = "HOME_MARK=${join(lw.root, 'mark')}"\ntransfer_output_files = ""`),
+  );
+  const r = await lw.submit(['j.sub', '--local']);
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  assert.equal(lw.codes('job_1_0.log'), [0, 40, 40, 1, 40, 40, 4, 40, 40, 1, 40, 40, 5]);
+});
+
+test('request_gpus without a GPU: stops before starting; --allow-cpu runs it with PIXI_CONDOR_ALLOW_CPU=1', async () => {
+  const smi = await runCommand('nvidia-smi', ['-L'], { timeoutMs: 20_000 });
+  if (smi.code === 0 && /GPU \d/.test(smi.stdout)) {
+    console.log('  (skipped: this machine has a GPU, so the no-GPU path cannot be seen)');
+    return;
+  }
+  lw.file('job.sh', '#!/bin/sh\necho "allow=$PIXI_CONDOR_ALLOW_CPU cuda=${CUDA_VISIBLE_DEVICES:-none}"\n', true);
+  lw.file('j.sub', vanillaSubmit('request_gpus = 1\ntransfer_output_files = ""'));
+  const refused = await lw.submit(['j.sub', '--local']);
+  assert.is(refused.code, 1, refused.stdout + refused.stderr);
+  assert.match(
+    refused.stderr,
+    /asks for 1 GPU\(s\) \(request_gpus\) and no GPU is visible here.*nothing was started\nhint: .*--allow-cpu/,
+  );
+  assert.not.ok(existsSync(join(lw.root, '.pixi-condor', 'jobs')));
+  const allowed = await lw.submit(['j.sub', '--local', '--allow-cpu']);
+  assert.is(allowed.code, 0, allowed.stdout + allowed.stderr);
+  assert.is(lw.read('job_1_0.out'), 'allow=1 cuda=none\n');
+});
+
+test('should_transfer_files = NO: the job runs in initialdir, nothing is transferred, no 040 events', async () => {
+  lw.file('job.sh', '#!/bin/sh\necho "$PWD $_CONDOR_JOB_IWD" > here.txt\n', true);
+  lw.file('j.sub', vanillaSubmit('should_transfer_files = NO').replace('should_transfer_files = YES\n', ''));
+  const r = await lw.submit(['j.sub', '--local']);
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  assert.is(lw.read('here.txt'), `${lw.root} ${lw.root}\n`);
+  assert.equal(lw.codes('job_1_0.log'), [0, 1, 5]);
+});
+
+test('--dry-run prints the host command and changes nothing', async () => {
+  lw.file('job.sh', '#!/bin/sh\ntrue\n', true);
+  lw.file('j.sub', vanillaSubmit('arguments = "a \'b c\'"'));
+  const r = await lw.submit(['j.sub', '--local', '--dry-run']);
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /proc 0: SANDBOX\/job\.sh a 'b c'/);
+  assert.match(r.stdout, /dry run: nothing was run/);
+  assert.not.ok(existsSync(join(lw.root, '.pixi-condor', 'jobs')));
+});
+
+test('usage errors: --jobs 0, --allow-cpu without --local, --no-wait with --local (exit 2)', async () => {
+  lw.file('job.sh', '#!/bin/sh\ntrue\n', true);
+  lw.file('j.sub', vanillaSubmit(''));
+  for (const args of [['--local', '--jobs', '0'], ['--allow-cpu'], ['--local', '--no-wait']]) {
+    const r = await lw.submit(['j.sub', ...args]);
+    assert.is(r.code, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+    assert.not.match(r.stderr, /at .*\.ts:\d+/);
+  }
+});
+
+test('without condor_submit, plain submit says so and names --local', async () => {
+  lw.file('job.sh', '#!/bin/sh\ntrue\n', true);
+  lw.file('j.sub', vanillaSubmit(''));
+  const r = await lw.submit(['j.sub', '--dry-run']);
+  assert.match(r.stdout, /condor_submit on PATH — not found\n\s+hint: .*pixi run submit --local/);
+});
+
+test('cancel signals the runner: the proc is removed (009), the process stopped, submit exits 130', async () => {
+  lw.file('job.sh', '#!/bin/sh\necho started\nsleep 60\n', true);
+  lw.file('j.sub', vanillaSubmit('transfer_output_files = ""'));
+  const running = startScript('submit.ts', ['j.sub', '--local', '--interval', '40'], lw.env, 60_000);
+  await running.waitFor(/1\.0 running/, 30_000);
+  const c = await runScript('cancel.ts', ['1'], { env: lw.env, timeoutMs: 30_000 });
+  assert.is(c.code, 0, c.stdout + c.stderr);
+  const r = await running.done;
+  assert.is(r.code, 130, r.stdout + r.stderr);
+  assert.match(r.stdout, /1\.0 removed/);
+  assert.equal(lw.codes('job_1_0.log').at(-1), 9);
+  assert.match(readFileSync(join(lw.root, 'job_1_0.log'), 'utf8'), /Job was aborted\.\n\tvia .* \(by user /);
+});
+
+test.run();

@@ -1,0 +1,55 @@
+// A throwaway template workspace for `submit --local` tests, plus a job script and a submit
+// file written per test. No HTCondor stand-in on PATH: a local run needs none.
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseEventLog } from '../../scripts/lib/event-log/event-log.ts';
+import { runScript, type RunResult } from '../helpers/process.ts';
+import { makeWorkspace, type TestWorkspace } from '../condor/workspace.ts';
+
+export interface LocalWorkspace {
+  ws: TestWorkspace;
+  root: string;
+  env: Record<string, string>;
+  file(name: string, text: string, executable?: boolean): string;
+  submit(args: string[], timeoutMs?: number): Promise<RunResult>;
+  /** Event codes of proc `proc` in `log`, without 006 (informational: how many depends on how long the job ran). */
+  codes(log: string, proc?: number): number[];
+  read(name: string): string;
+}
+
+export async function localWorkspace(): Promise<LocalWorkspace> {
+  const ws = await makeWorkspace();
+  const env = { PIXI_PROJECT_ROOT: ws.root, PATH: process.env.PATH ?? '' };
+  return {
+    ws,
+    root: ws.root,
+    env,
+    file(name, text, executable = false) {
+      const path = join(ws.root, name);
+      writeFileSync(path, text);
+      if (executable) chmodSync(path, 0o755);
+      return path;
+    },
+    submit: (args, timeoutMs = 60_000) => runScript('submit.ts', [...args, '--interval', '40'], { env, timeoutMs }),
+    codes(log, proc) {
+      const { events } = parseEventLog(readFileSync(join(ws.root, log)));
+      return events.filter((e) => (proc === undefined || e.proc === proc) && e.code !== 6).map((e) => e.code);
+    },
+    read: (name) => readFileSync(join(ws.root, name), 'utf8'),
+  };
+}
+
+/** A vanilla submit file around `job.sh`, with extra lines before `queue`. */
+export function vanillaSubmit(extra: string, queue = 'queue'): string {
+  return [
+    'universe = vanilla',
+    'executable = job.sh',
+    'log = job_$(Cluster)_$(Process).log',
+    'output = job_$(Cluster)_$(Process).out',
+    'error = job_$(Cluster)_$(Process).err',
+    'should_transfer_files = YES',
+    extra,
+    queue,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,31 @@
+// A fixed-seed run of the hostile-file fuzzer (fuzz-hostile.ts) in a child process with a time
+// limit: YAML aliases, long and dotted keys, odd files. No crash, no hang, no secret shown.
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { repoRoot } from '../helpers/paths.ts';
+import { runCommand } from '../helpers/process.ts';
+import type { HostileResult } from './fuzz-hostile.ts';
+
+test('90 hostile workspaces (aliases, long/dotted keys, odd files): bounded, clean findings, no secret shown', async () => {
+  const run = await runCommand(
+    process.execPath,
+    ['--import', 'tsx', join(repoRoot, 'test', 'validate', 'fuzz-hostile.ts'), '20261130', '90'],
+    { timeoutMs: 240_000 },
+  );
+  assert.is(run.timedOut, false, 'the hostile fuzz run hung');
+  assert.is(run.code, 0, run.stderr);
+  const result = JSON.parse(run.stdout) as HostileResult;
+  console.log(
+    `hostile fuzz: ${result.cases} cases (${Object.entries(result.byClass)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}); slowest ${result.slowestMs.toFixed(0)} ms, ${result.slowest}`,
+  );
+  assert.is(result.cases, 90);
+  assert.equal(result.byClass, { aliases: 30, keys: 30, 'odd-files': 30 });
+  assert.equal(result.crashes, []);
+  assert.equal(result.badFindings, []);
+  assert.equal(result.leaks, []);
+});
+
+test.run();

@@ -1,0 +1,104 @@
+// Each rule where validate follows pixi rather than the official JSON schema, settled by reading
+// pixi's source (prefix-dev/pixi @ 2b25fc76, Aug 2026; crates pixi_manifest and pixi_task). An
+// error is what pixi refuses when it loads the manifest; what fails only when a task runs is a
+// warning that names the `pixi run` that will fail.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { validateManifestSource } from '../../scripts/lib/validate/index.ts';
+import { testFixtures } from '../helpers/paths.ts';
+import { templateConfig } from '../../scripts/lib/workspace.ts';
+
+const BASE = '[workspace]\nchannels = ["conda-forge"]\nplatforms = ["linux-64"]\n';
+const found = async (toml: string) => {
+  const report = await validateManifestSource(BASE + toml);
+  return [
+    ...report.errors.map((e) => ({ severity: 'error', ...e })),
+    ...report.warnings.map((w) => ({ severity: 'warning', ...w })),
+  ];
+};
+
+test('depends-on naming no task: pixi loads it, `pixi run` fails (pixi_task task_graph.rs:485): a warning naming the runs', async () => {
+  const list = await found(
+    '[tasks]\nbuild = { cmd = "make", depends-on = ["configur"] }\ntest = { cmd = "ctest", depends-on = ["build"] }\nconfigure = "cmake"\n',
+  );
+  assert.is(list.length, 1, JSON.stringify(list));
+  const [hit] = list;
+  assert.equal([hit!.severity, hit!.rule, hit!.line], ['warning', 'manifest/missing-task', 5]);
+  assert.match(hit!.message, /`pixi run build` will fail \(so will `pixi run test`, which depend on it\)/);
+  assert.match(hit!.hint, /did you mean 'configure'\?/);
+});
+
+test('a task cycle: pixi runs it, each task once, misordered (task_graph.rs:663-690): a warning', async () => {
+  const list = await found(
+    '[tasks]\na = { cmd = "echo a", depends-on = ["b"] }\nb = { cmd = "echo b", depends-on = ["a"] }\n',
+  );
+  assert.equal(
+    list.map((f) => [f.severity, f.rule]),
+    [['warning', 'manifest/task-cycle']],
+  );
+  assert.match(list[0]!.message, /a -> b -> a; `pixi run a` runs each once/);
+});
+
+test("pixi's own cycle test manifest (task_graph.rs:946-955, run in order by pixi) is valid with one warning", async () => {
+  const text = readFileSync(
+    join(
+      testFixtures,
+      'validate',
+      'classes',
+      'prefix-dev__pixi__crates_pixi_task_src_task_graph_rs_L946-955__cycle.pixi.toml',
+    ),
+    'utf8',
+  );
+  const report = await validateManifestSource(text);
+  assert.is(report.ok, true, JSON.stringify(report.errors));
+  assert.equal(
+    report.warnings.map((w) => w.rule),
+    ['manifest/task-cycle'],
+  );
+  assert.match(report.warnings[0]!.message, /root -> task1 -> root/);
+});
+
+test('task env values may be empty (toml/task.rs:243 reads a map of strings)', async () => {
+  assert.equal(await found('[tasks.t]\ncmd = "echo $X"\nenv = { X = "" }\n'), []);
+});
+
+test('[package] needs build (toml/package.rs:203) and its backend a name (toml/build_backend.rs:186)', async () => {
+  const preview = '[package]\nname = "x"\nversion = "1.0"\n';
+  const noBuild = await found(preview);
+  assert.equal(
+    noBuild.map((f) => [f.severity, f.rule, f.line]),
+    [['error', 'schema/missing-key', 4]],
+  );
+  assert.match(noBuild[0]!.message, /\[package\] is missing 'build' \(pixi: missing field `build`\)/);
+  const noName = await found(`${preview}[package.build]\nbackend = { version = "*" }\n`);
+  assert.ok(
+    noName.some((f) => f.rule === 'schema/missing-key' && /missing field `name`/.test(f.message)),
+    JSON.stringify(noName),
+  );
+  assert.equal(await found(`${preview}[package.build]\nbackend = { name = "pixi-build-python", version = "*" }\n`), []);
+});
+
+test('an image repository beginning with "-" is refused (it would reach docker as an option)', async () => {
+  for (const repository of ['--insecure/pixi-condor', '-x/pixi-condor', '--x.io/y']) {
+    const list = await found(`[tool.pixi-condor]\nrepository = "${repository}"\n`);
+    assert.ok(
+      list.some((f) => f.rule === 'schema/pattern' && f.severity === 'error'),
+      `${repository}: ${JSON.stringify(list)}`,
+    );
+  }
+  assert.throws(() => templateConfig({ tool: { 'pixi-condor': { repository: '--help' } } }), /must not begin with '-'/);
+  assert.equal(await found('[tool.pixi-condor]\nrepository = "ghcr.io/{owner}/pixi-condor"\n'), []);
+});
+
+test('`foo` and `Foo` in one dependency table: pixi refuses it (utils/package_map.rs:244-258, its test at :404)', async () => {
+  const list = await found('[dependencies]\nfoo = "1.0"\nbar = "2.0"\nFoo = "1.0"\n');
+  assert.equal(
+    list.map((f) => [f.severity, f.rule, f.line, f.column]),
+    [['error', 'toml/duplicate-key', 7, 1]],
+  );
+  assert.match(list[0]!.message, /^duplicate key `Foo` in table `dependencies`/);
+});
+
+test.run();
