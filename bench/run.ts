@@ -1,5 +1,7 @@
 // Runs every benchmark (bench/<name>/run.ts), or those named: npm run bench -- validate track
-// Each prints its figures as ratios against a baseline measured in the same run.
+// Each prints its figures as ratios against a baseline measured in the same run. Run it on the
+// Node the tasks run on (>= 24.3: pixi's tools environment, .ci/run's): the start-up figures
+// measure Node's type stripping and its compile cache, which an older Node lacks.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -16,10 +18,17 @@ if (unknown.length > 0) {
   console.error(`error: no benchmark named ${unknown.join(', ')} (have: ${all.join(', ')})`);
   process.exit(2);
 }
+if (!process.features.typescript) {
+  console.log(
+    `note: ${process.version} has no type stripping: the tasks start through tsx, slower than with Node >= 24.3`,
+  );
+}
 let failed = 0;
 for (const name of wanted.length > 0 ? wanted : all) {
   console.log(`\n== bench/${name}`);
-  const result = spawnSync(process.execPath, ['--import', 'tsx', join(benchDir, name, 'run.ts')], { stdio: 'inherit' });
+  // Node >= 22.18 runs the TypeScript itself; an older one (20) through tsx.
+  const loader = process.features.typescript ? [] : ['--import', 'tsx'];
+  const result = spawnSync(process.execPath, [...loader, join(benchDir, name, 'run.ts')], { stdio: 'inherit' });
   if (result.status !== 0) failed++;
 }
 process.exit(failed > 0 ? 1 : 0);

@@ -1,10 +1,8 @@
 // pixi run build-image: build the training image, tag it by content, push it, record its digest.
+// The work loads only after the command line parsed (--help and usage errors stay instant).
 import { booleanOption, parseOrHelp, stringOption, type CommandSpec } from './lib/cli.ts';
 import { UsageError } from './lib/errors.ts';
-import { publishImage } from './lib/image/publish.ts';
 import { runMain } from './lib/main.ts';
-import { Shell } from './lib/shell.ts';
-import { findWorkspaceRoot } from './lib/workspace.ts';
 
 const spec: CommandSpec = {
   usage: 'pixi run build-image [options]',
@@ -14,14 +12,12 @@ const spec: CommandSpec = {
   options: {
     'dry-run': {
       type: 'boolean',
-      short: 'n',
       description: 'print the tag and every command that would run; change nothing',
     },
     'no-push': { type: 'boolean', description: 'build only: no login, no push, no record' },
     force: {
       type: 'boolean',
-      short: 'f',
-      description: 'build (without cache) and push even if the content tag exists',
+      description: 'rebuild (without cache) and push the same content under its tag; never moves a content tag',
     },
     explain: { type: 'boolean', description: 'say where each value (repository, owner, credentials, tags) came from' },
     engine: {
@@ -43,8 +39,14 @@ const spec: CommandSpec = {
   },
   epilog:
     'Credentials: REGISTRY_USER and REGISTRY_TOKEN from .env or the environment (GITHUB_ACTOR and\n' +
-    'GITHUB_TOKEN for ghcr.io). The token goes to `docker login --password-stdin` only.\n\n' +
-    'Exit codes: 0 done, 1 a step failed (message and hint on stderr), 2 bad usage or input.',
+    'GITHUB_TOKEN for ghcr.io). The token goes to `docker login --password-stdin` only.',
+  exitCodes: [
+    ['0', 'done (built and pushed, or already in the registry)'],
+    ['1', 'a step failed (message and hint on stderr), or validate found errors'],
+    ['2', 'usage error or unreadable input'],
+    ['130', 'interrupted (Ctrl-C; 128 + the signal for SIGTERM, SIGHUP)'],
+  ],
+  docs: 'docs/build-image.md',
 };
 
 function parseBuildArgs(values: string[] | undefined): Record<string, string> {
@@ -60,6 +62,12 @@ function parseBuildArgs(values: string[] | undefined): Record<string, string> {
 await runMain(async (args) => {
   const parsed = parseOrHelp(spec, args);
   if (!parsed) return 0;
+  const buildArgs = parseBuildArgs(parsed.values['build-arg'] as string[] | undefined);
+  const [{ publishImage }, { Shell }, { findWorkspaceRoot }] = await Promise.all([
+    import('./lib/image/publish.ts'),
+    import('./lib/shell.ts'),
+    import('./lib/workspace.ts'),
+  ]);
   const engine = stringOption(parsed, 'engine');
   const network = stringOption(parsed, 'network');
   return publishImage({
@@ -71,7 +79,7 @@ await runMain(async (args) => {
     force: booleanOption(parsed, 'force'),
     push: !booleanOption(parsed, 'no-push'),
     explain: booleanOption(parsed, 'explain'),
-    buildArgs: parseBuildArgs(parsed.values['build-arg'] as string[] | undefined),
+    buildArgs,
     out: (line) => process.stdout.write(line + '\n'),
     err: (line) => process.stderr.write(line + '\n'),
   });

@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { helpText, parseCommand, type CommandSpec } from './lib/cli.ts';
+import { parseOrHelp, type CommandSpec } from './lib/cli.ts';
 import { runMain } from './lib/main.ts';
 
 const spec: CommandSpec = {
@@ -12,17 +12,22 @@ const spec: CommandSpec = {
   options: {},
   positionals: { names: 'PATTERN', max: 1 },
   epilog:
-    'Tests that need Docker run when PIXI_CONDOR_TEST_DOCKER=1 (set by `source .ci/services.sh`) and\nprint why they skip otherwise. Exit status: 0 all passed, 1 a test failed.',
+    'Tests that need Docker run when PIXI_CONDOR_TEST_DOCKER=1 (set by `source .ci/services.sh`) and\nprint why they skip otherwise.',
+  exitCodes: [
+    ['0', 'every test passed'],
+    ['1', 'a test failed, or none ran'],
+    ['2', 'usage error'],
+  ],
+  docs: 'README.md (Development)',
 };
 
 await runMain(async (args) => {
-  const parsed = parseCommand(spec, args);
-  if (parsed.help) {
-    process.stdout.write(helpText(spec));
-    return 0;
-  }
+  const parsed = parseOrHelp(spec, args);
+  if (!parsed) return 0;
   const root = dirname(dirname(fileURLToPath(import.meta.url)));
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test', 'run.ts'), ...parsed.positionals], {
+  // Node >= 22.18 runs TypeScript itself; an older one (20) through tsx.
+  const loader = process.features.typescript ? [] : ['--import', 'tsx'];
+  const child = spawn(process.execPath, [...loader, join(root, 'test', 'run.ts'), ...parsed.positionals], {
     cwd: root,
     stdio: 'inherit',
   });

@@ -1,11 +1,8 @@
 // pixi run validate [--manifest PATH] [--json]: check pixi.toml, pixi.lock, the Dockerfile,
 // the submit file and .env before anything slow (a docker build, a queue wait) finds out.
-import { parseOrHelp, booleanOption, stringOption, type CommandSpec } from './lib/cli.ts';
+// The checks load only after the command line parsed (--help and usage errors stay instant).
+import { booleanOption, parseOrHelp, stringOption, type CommandSpec } from './lib/cli.ts';
 import { runMain } from './lib/main.ts';
-import { stdoutPalette } from './lib/term.ts';
-import { findWorkspaceRoot } from './lib/workspace.ts';
-import { validateWorkspace } from './lib/validate/index.ts';
-import { reportHuman, reportJson } from './lib/validate/report.ts';
 
 const spec: CommandSpec = {
   usage: 'pixi run validate [--manifest PATH] [--json]',
@@ -19,13 +16,24 @@ const spec: CommandSpec = {
     },
     json: { type: 'boolean', description: 'print {ok, errors, warnings, skipped} as JSON' },
   },
-  epilog:
-    'exit status: 0 valid (warnings allowed), 1 invalid, 2 usage error or unreadable file\nrules and their fixes: docs/validate.md',
+  exitCodes: [
+    ['0', 'valid (warnings allowed)'],
+    ['1', 'invalid'],
+    ['2', 'usage error or unreadable file'],
+  ],
+  docs: 'docs/validate.md (every rule and its fix)',
 };
 
 await runMain(async (args) => {
   const parsed = parseOrHelp(spec, args);
   if (!parsed) return 0;
+  const [{ findWorkspaceRoot }, { validateWorkspace }, { reportHuman, reportJson }, { stdoutPalette }] =
+    await Promise.all([
+      import('./lib/workspace.ts'),
+      import('./lib/validate/index.ts'),
+      import('./lib/validate/report.ts'),
+      import('./lib/term.ts'),
+    ]);
   const manifestPath = stringOption(parsed, 'manifest');
   const root = manifestPath !== undefined ? process.cwd() : findWorkspaceRoot();
   const report = await validateWorkspace({ root, ...(manifestPath !== undefined ? { manifestPath } : {}) });

@@ -11,7 +11,9 @@ const filter = process.argv[2];
 const pattern = filter ? `^(?=.*(?:${filter})).*\\.test\\.ts$` : '\\.test\\.ts$';
 const uvu = join(root, 'node_modules', 'uvu', 'bin.js');
 
-const child = spawn(process.execPath, ['--import', 'tsx', uvu, 'test', pattern, '-c', 'false'], {
+// Node >= 22.18 runs the TypeScript test files itself; an older one (20) through tsx.
+const loader = process.features.typescript ? [] : ['--import', 'tsx'];
+const child = spawn(process.execPath, [...loader, uvu, 'test', pattern, '-c', 'false'], {
   cwd: root,
   stdio: ['ignore', 'pipe', 'inherit'],
   env: { ...process.env, FORCE_COLOR: '0' },

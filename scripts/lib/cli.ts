@@ -5,7 +5,6 @@ import { UsageError } from './errors.ts';
 
 export interface OptionSpec {
   type: 'boolean' | 'string';
-  short?: string;
   multiple?: boolean;
   /** Shown in --help. */
   description: string;
@@ -25,8 +24,15 @@ export interface CommandSpec {
   options: Record<string, OptionSpec>;
   /** Names of positional arguments, for --help only; `positionals.max` bounds how many. */
   positionals?: { names: string; max: number };
-  /** Extra paragraphs at the end of --help (examples, exit codes). */
+  /** Extra paragraphs after the options (notes, examples); exit codes and docs have fields of their own. */
   epilog?: string;
+  /**
+   * What each exit status means, in order. Every script lists 0 and 2 (usage error) at least;
+   * `N` stands for a number the script passes through (e.g. the job's own return value).
+   */
+  exitCodes: [code: string, meaning: string][];
+  /** The page that documents the task, e.g. docs/validate.md. */
+  docs: string;
 }
 
 export interface ParsedCommand {
@@ -35,22 +41,23 @@ export interface ParsedCommand {
   help: boolean;
 }
 
+/**
+ * --help, in one shape for every script: usage, summary, options (long names only, plus -h),
+ * the epilog, `exit codes:` one per line, and the docs page.
+ */
 export function helpText(spec: CommandSpec): string {
-  const rows: [string, string][] = Object.entries(spec.options).map(([name, opt]) => {
-    const flag = `${opt.short ? `-${opt.short}, ` : '    '}--${name}${opt.type === 'string' ? ` ${opt.value ?? 'VALUE'}` : ''}`;
-    return [flag, opt.description];
-  });
+  const rows: [string, string][] = Object.entries(spec.options).map(([name, opt]) => [
+    `--${name}${opt.type === 'string' ? ` ${opt.value ?? 'VALUE'}` : ''}`,
+    opt.description,
+  ]);
   rows.push(['-h, --help', 'show this help and exit']);
-  const width = Math.max(...rows.map(([flag]) => flag.length));
-  const lines = [
-    `usage: ${spec.usage}`,
-    '',
-    spec.summary,
-    '',
-    'options:',
-    ...rows.map(([flag, text]) => `  ${flag.padEnd(width)}  ${text}`),
-  ];
+  const table = (items: [string, string][]) => {
+    const width = Math.max(...items.map(([left]) => left.length));
+    return items.map(([left, text]) => `  ${left.padEnd(width)}  ${text}`);
+  };
+  const lines = [`usage: ${spec.usage}`, '', spec.summary, '', 'options:', ...table(rows)];
   if (spec.epilog) lines.push('', spec.epilog.trimEnd());
+  lines.push('', 'exit codes:', ...table(spec.exitCodes), '', `docs: ${spec.docs}`);
   return lines.join('\n') + '\n';
 }
 
@@ -59,7 +66,6 @@ export function parseCommand(spec: CommandSpec, args: string[]): ParsedCommand {
   for (const [name, opt] of Object.entries(spec.options)) {
     options[name] = {
       type: opt.type,
-      ...(opt.short ? { short: opt.short } : {}),
       ...(opt.multiple ? { multiple: true } : {}),
       ...(opt.default !== undefined ? { default: opt.default } : {}),
     } as NonNullable<ParseArgsConfig['options']>[string];

@@ -1,7 +1,7 @@
 // .pixi-condor/image.json: what build-image pushed, and what submit pins. Written atomically
 // by build-image; read by submit (and validate) to know the exact digest and whether the
 // image still matches the workspace (contentHash against the current inputs).
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeJsonAtomic } from './atomic-file.ts';
 import { UserError } from './errors.ts';
@@ -42,19 +42,47 @@ export interface ImageRecord {
   inputDigests?: Record<string, string>;
 }
 
+/** A record is a few hundred bytes; anything much larger is not one (and is not read whole). */
+const MAX_RECORD_BYTES = 1 << 20;
+const REWRITE_HINT = 'run `pixi run build-image` to write it again';
+
+function unusable(error: unknown, doing: 'read' | 'write'): UserError {
+  const code = (error as NodeJS.ErrnoException).code ?? String(error);
+  return new UserError(
+    code === 'EISDIR' ? `${IMAGE_RECORD} is a folder, not a file` : `cannot ${doing} ${IMAGE_RECORD}: ${code}`,
+    {
+      hint:
+        code === 'EISDIR'
+          ? `remove the folder ${IMAGE_RECORD} and ${REWRITE_HINT}`
+          : `check the permissions of ${IMAGE_RECORD} and its folder, then ${REWRITE_HINT}`,
+      exitCode: doing === 'read' ? 2 : 1,
+    },
+  );
+}
+
 export async function readImageRecord(root: string): Promise<ImageRecord | null> {
   let text: string;
   try {
-    text = await readFile(join(root, IMAGE_RECORD), 'utf8');
+    const path = join(root, IMAGE_RECORD);
+    const info = await stat(path);
+    if (info.isDirectory()) throw Object.assign(new Error('a folder'), { code: 'EISDIR' });
+    if (!info.isFile() || info.size > MAX_RECORD_BYTES) {
+      throw new UserError(`${IMAGE_RECORD} is not an image record (not a regular file of at most 1 MiB)`, {
+        hint: REWRITE_HINT,
+        exitCode: 2,
+      });
+    }
+    text = await readFile(path, 'utf8');
   } catch (error) {
+    if (error instanceof UserError) throw error;
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
+    throw unusable(error, 'read');
   }
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch {
-    throw new UserError(`${IMAGE_RECORD} is not valid JSON`, { hint: 'run `pixi run build-image` to write it again' });
+    throw new UserError(`${IMAGE_RECORD} is not valid JSON`, { hint: REWRITE_HINT });
   }
   const record = data as Partial<ImageRecord>;
   if (
@@ -71,5 +99,9 @@ export async function readImageRecord(root: string): Promise<ImageRecord | null>
 }
 
 export async function writeImageRecord(root: string, record: ImageRecord): Promise<void> {
-  await writeJsonAtomic(join(root, IMAGE_RECORD), record);
+  try {
+    await writeJsonAtomic(join(root, IMAGE_RECORD), record);
+  } catch (error) {
+    throw unusable(error, 'write');
+  }
 }

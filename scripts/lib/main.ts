@@ -1,5 +1,7 @@
 // The one top-level handler every script entry uses: a user error is one line (plus a hint)
 // and its exit code; anything else is a bug and keeps its stack.
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { isUserError } from './errors.ts';
 import { stderrPalette } from './term.ts';
 
@@ -10,6 +12,19 @@ export function formatUserError(
   const lines = [`${paint.red('error:')} ${error.located}`];
   if (error.hint) lines.push(`${paint.dim('hint:')} ${error.hint}`);
   return lines.join('\n');
+}
+
+/**
+ * The npm package a failed import could not find (`npm ci` was not run in this checkout), or
+ * null. scripts/run.mjs says the same for the imports it makes itself.
+ */
+export function missingPackage(error: unknown): string | null {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  const message = String((error as Error | null)?.message);
+  // import: ERR_MODULE_NOT_FOUND "Cannot find package 'x'"; require: MODULE_NOT_FOUND "Cannot find module 'x'".
+  if (code === 'ERR_MODULE_NOT_FOUND') return /Cannot find package '([^']+)'/.exec(message)?.[1] ?? null;
+  if (code === 'MODULE_NOT_FOUND') return /Cannot find module '([^'./][^']*)'/.exec(message)?.[1] ?? null;
+  return null;
 }
 
 /**
@@ -40,6 +55,18 @@ export async function runMain(
     if (isUserError(error)) {
       process.stderr.write(formatUserError(error) + '\n');
       process.exitCode = error.exitCode;
+      return;
+    }
+    const missing = missingPackage(error);
+    if (missing) {
+      const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+      process.stderr.write(
+        formatUserError({
+          located: `the npm package '${missing}' that the scripts need is not installed in ${join(root, 'node_modules')}`,
+          hint: `run \`npm ci\` in ${root} (\`pixi run\` does it through the _install task)`,
+        }) + '\n',
+      );
+      process.exitCode = 1;
       return;
     }
     process.stderr.write(`internal error (a bug in pixi-condor, please report it):\n`);

@@ -9,7 +9,7 @@ import { computeContentHash } from '../../scripts/lib/image/content-hash.ts';
 import { writeImageRecord } from '../../scripts/lib/image-record.ts';
 import { readManifest, templateConfig } from '../../scripts/lib/workspace.ts';
 import { repoRoot } from '../helpers/paths.ts';
-import type { RunResult } from '../helpers/process.ts';
+import { taskCommand, type RunResult } from '../helpers/process.ts';
 
 export const standInBin = join(repoRoot, 'test', 'condor', 'bin');
 const COPIED = ['pixi.toml', 'pixi.lock', 'Dockerfile', '.dockerignore', 'mnist_gpu_docker.sub', 'job', 'schema'];
@@ -115,7 +115,8 @@ export function startScript(
   timeoutMs = 30_000,
   options: { detached?: boolean } = {},
 ): Running {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts', script), ...args], {
+  const [command, argv] = taskCommand(script.replace(/\.ts$/, ''));
+  const child = spawn(command, [...argv, ...args], {
     cwd: repoRoot,
     // detached: the script leads a process group of its own, as a shell job in a terminal does,
     // so the test can send the terminal's Ctrl-C to the whole group with process.kill(-pid).

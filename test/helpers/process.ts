@@ -1,5 +1,6 @@
-// Run a script the way a pixi task does (node --import tsx scripts/X.ts), always with a time
-// limit: uvu has no per-test timeout, so every wait in a test must bound itself.
+// Run a script the way a pixi task does (`node scripts/run.mjs <task>`, the command every task in
+// pixi.toml runs; test/workspace/tasks.test.ts holds the two together), always with a time limit:
+// uvu has no per-test timeout, so every wait in a test must bound itself.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -26,8 +27,21 @@ export interface RunOptions {
  */
 export const tsxLoader = pathToFileURL(join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
 
+/**
+ * Node options to run a TypeScript file other than a task (a test's own child script): none
+ * where Node strips types itself (>= 22.18), tsx's loader on an older Node (20).
+ */
+export const typeScriptNodeArgs: string[] = process.features.typescript ? [] : ['--import', tsxLoader];
+
+/** The command a pixi task runs, `node scripts/run.mjs <task>`, with this test's node. */
+export function taskCommand(task: string): [string, string[]] {
+  return [process.execPath, [join(repoRoot, 'scripts', 'run.mjs'), task]];
+}
+
+/** Run the task whose script is scripts/<script> (e.g. 'validate.ts') exactly as pixi runs it. */
 export function runScript(script: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
-  return runCommand(process.execPath, ['--import', tsxLoader, join(repoRoot, 'scripts', script), ...args], options);
+  const [command, argv] = taskCommand(script.replace(/\.ts$/, ''));
+  return runCommand(command, [...argv, ...args], options);
 }
 
 export function runCommand(command: string, args: string[], options: RunOptions = {}): Promise<RunResult> {

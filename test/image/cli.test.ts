@@ -3,17 +3,18 @@
 // .env. No Docker needed.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { runCommand, taskCommand } from '../helpers/process.ts';
 import { makeWorkspace, type TestWorkspace } from './workspace.ts';
 
 let ws: TestWorkspace;
 let gitOnly: string;
 
 test.before(() => {
-  // A PATH with git and the shell zx runs commands through, and nothing else: no docker, no podman.
+  // A PATH with git and bash, and nothing else: no docker, no podman.
   gitOnly = mkdtempSync(join(tmpdir(), 'pixi-condor-path-'));
   for (const tool of ['git', 'bash'])
     symlinkSync(
@@ -116,6 +117,46 @@ test('a .dockerignore that would send .env is refused before anything runs', asy
   assert.is(result.code, 1);
   assert.match(result.stderr, /^error: \.dockerignore: \.env would be sent to the image build/m);
   assert.not.ok(result.stderr.includes('secret-value-1234'));
+});
+
+test('a --build-arg the Dockerfile does not declare is a usage error naming the argument (exit 2)', async () => {
+  const result = await ws.buildImage(['--no-push', '--build-arg', 'CUDA_VERSOIN=12.4'], { env: { PATH: gitOnly } });
+  assert.is(result.code, 2, result.stderr);
+  assert.match(result.stderr, /^error: --build-arg CUDA_VERSOIN=…: Dockerfile declares no ARG CUDA_VERSOIN$/m);
+  assert.match(result.stderr, /^hint: the Dockerfile's ARGs: BUILD_IMAGE, CUDA_VERSION, ENVIRONMENT, FINAL_IMAGE/m);
+  assert.not.match(result.stderr, /pixi\.toml/);
+});
+
+test("validate's errors stop the build before any engine is asked (a CUDA version that disagrees)", async () => {
+  ws.write('Dockerfile', ws.read('Dockerfile').replace('ARG CUDA_VERSION="12.9"', 'ARG CUDA_VERSION="12.4"'));
+  const result = await ws.buildImage(['--no-push'], { env: { PATH: gitOnly } });
+  assert.is(result.code, 1, result.stderr);
+  assert.match(result.stderr, /^Dockerfile:\d+:\d+: .*12\.4.* \[cuda\/[\w-]+\]$/m);
+  assert.match(result.stderr, /^error: validate found \d+ errors? \(listed above\); nothing was built$/m);
+  assert.not.match(result.stderr, /no container engine/, 'stopped before looking for an engine');
+});
+
+test('an unreadable pixi.lock under --dry-run: one line naming it, no stack (exit 2)', async () => {
+  // Root reads any file: run the script as nobody then (setpriv), else chmod is enough.
+  const asRoot = process.getuid?.() === 0;
+  const setpriv = asRoot ? execFileSync('sh', ['-c', 'command -v setpriv || true']).toString().trim() : '';
+  if (asRoot && !setpriv) {
+    console.log('  skipped: running as root without setpriv, a file cannot be made unreadable');
+    return;
+  }
+  chmodSync(ws.root, 0o755);
+  chmodSync(join(ws.root, 'pixi.lock'), 0o000);
+  const [node, task] = taskCommand('build-image');
+  const argv = [...task, '--dry-run'];
+  const result = await runCommand(
+    asRoot ? setpriv : node,
+    asRoot ? ['--reuid=65534', '--regid=65534', '--clear-groups', node, ...argv] : argv,
+    { env: { PIXI_PROJECT_ROOT: ws.root, PATH: gitOnly, TMPDIR: tmpdir() }, timeoutMs: 60_000 },
+  );
+  assert.is(result.code, 2, result.stderr);
+  assert.match(result.stderr, /^error: cannot read pixi\.lock: permission denied$/m);
+  assert.match(result.stderr, /^hint: make it readable \(`chmod u\+r pixi\.lock`\)$/m);
+  assert.not.match(result.stderr, /\n\s+at /);
 });
 
 test.run();

@@ -93,6 +93,7 @@ dockerTest('builds the template Dockerfile, pushes both tags and records the reg
   const { ws, path } = workspace(OPEN);
   const result = await run(ws);
   assertOk(result);
+  assert.not.match(result.stderr, /execute points cannot pull/, 'the open registry serves anyone');
   const saved = record(ws);
   assert.match(saved.contentTag, /^default-busybox-cuda12\.9-[0-9a-f]{12}$/);
   assert.equal(saved.tags, [saved.contentTag, 'default-busybox-cuda12.9']);
@@ -240,17 +241,26 @@ dockerTest(
   },
 );
 
-dockerTest('--force rebuilds without cache and pushes although the content tag exists', async () => {
-  assert.ok(first, 'needs the first build');
-  const { ws, path, record: before } = first!;
-  const result = await run(ws, ['--force']);
-  assertOk(result);
-  assert.match(result.stderr, /^build \[/m, 'built');
-  assert.match(result.stderr, /^push /m, 'pushed');
-  const after = record(ws);
-  assert.is(after.contentTag, before.contentTag, 'same inputs, same content tag');
-  assert.is(after.digest, await registryDigest(OPEN, path, after.contentTag), 'the record follows the registry');
-});
+dockerTest(
+  '--force never moves the content tag: refused while the registry has it; --force --no-push rebuilds',
+  async () => {
+    assert.ok(first, 'needs the first build');
+    const { ws, path, record: before } = first!;
+    const refused = await run(ws, ['--force']);
+    assert.is(refused.code, 1, refused.stderr);
+    assert.match(
+      refused.stderr,
+      /^error: --force would point \S+ at a new build, and a content tag names one image forever/m,
+    );
+    assert.not.match(refused.stderr, /^(build|push) /m, 'nothing built or pushed');
+    assert.is(await registryDigest(OPEN, path, before.contentTag), before.digest, 'the tag names the same image');
+    const rebuilt = await run(ws, ['--force', '--no-push']);
+    assertOk(rebuilt);
+    assert.match(rebuilt.stderr, /^build \[/m, 'built');
+    assert.not.match(rebuilt.stderr, /^push /m);
+    assert.is(await registryDigest(OPEN, path, before.contentTag), before.digest, 'still the same image');
+  },
+);
 
 dockerTest('--no-push builds locally only: no login, no push, the record left alone', async () => {
   const { ws, path } = workspace(AUTH);
@@ -291,6 +301,9 @@ dockerTest('logs in with the .env token on stdin; the token is in no output, lay
   const result = await run(ws);
   assertOk(result);
   assert.not.ok(`${result.stdout}${result.stderr}`.includes(AUTH_PASSWORD), 'token printed');
+  // The htpasswd registry lets no one read anonymously: execute points could not pull it.
+  assert.match(result.stderr, /^warning: execute points cannot pull \S+@sha256:[0-9a-f]{64} without credentials: /m);
+  assert.match(result.stderr, /^hint: make \S+ readable without credentials/m);
   const saved = record(ws);
   assert.is(
     saved.digest,

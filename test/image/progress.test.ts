@@ -20,7 +20,7 @@ test('build steps from the classic builder, BuildKit and podman; the context siz
   assert.is(buildProgress('#5 transferring context: 75.10kB 0.0s done', state), 'context 73.3 KiB');
 });
 
-test('a long step is one line; the labels build-image adds are not steps worth showing', () => {
+test('a long step is one line; the labels build-image adds are shown by name, so the count reaches its end', () => {
   const state = { contextBytes: null as number | null, seen: new Set<string>() };
   const long = buildProgress(
     `Step 12/28 : RUN echo '#!/usr/bin/env bash' > /app/entrypoint.sh &&     pixi shell-hook --environment "\${ENVIRONMENT}" --shell bash >> /app/entrypoint.sh`,
@@ -28,8 +28,14 @@ test('a long step is one line; the labels build-image adds are not steps worth s
   )!;
   assert.ok(long.length <= 100 + '[12/28] '.length, long);
   assert.match(long, /^\[12\/28\] RUN echo '#!\/usr\/bin\/env bash' > \/app\/entrypoint\.sh && pixi shell-hook .*…$/);
-  assert.is(buildProgress('Step 23/28 : LABEL io.pixi-condor.content-hash=64f76fb3871c', state), null);
-  assert.is(buildProgress('Step 25/28 : LABEL org.opencontainers.image.created=2026-11-25T15:48:33.189Z', state), null);
+  assert.is(
+    buildProgress('Step 23/28 : LABEL io.pixi-condor.content-hash=64f76fb3871c', state),
+    "[23/28] LABEL io.pixi-condor.content-hash (build-image's)",
+  );
+  assert.is(
+    buildProgress('Step 28/28 : LABEL org.opencontainers.image.created=2026-11-25T15:48:33.189Z', state),
+    "[28/28] LABEL org.opencontainers.image.created (build-image's)",
+  );
   assert.is(
     buildProgress('Step 7/9 : LABEL maintainer=me', state),
     '[7/9] LABEL maintainer=me',

@@ -5,12 +5,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { computeContentHash } from '../../scripts/lib/image/content-hash.ts';
-import type { ImageRecord } from '../../scripts/lib/image-record.ts';
+import { readImageRecord, type ImageRecord } from '../../scripts/lib/image-record.ts';
+import { UserError } from '../../scripts/lib/errors.ts';
 import { readManifest, templateConfig } from '../../scripts/lib/workspace.ts';
 import { makeWorkspace, type TestWorkspace } from './workspace.ts';
 
@@ -81,6 +82,38 @@ test('no overrides is an empty object; a changed input changes its digest only',
     (file) => after.inputDigests![file] !== before.inputDigests![file],
   );
   assert.equal(changed, ['pixi.lock']);
+});
+
+test('--force never moves a content tag the registry has: it refuses, builds and pushes nothing', async () => {
+  const before = await recordAfter([]);
+  const result = await ws.buildImage(['--force']);
+  assert.is(result.code, 1, result.stderr);
+  assert.match(
+    result.stderr,
+    new RegExp(
+      `^error: --force would point ${address.replace(/\./g, '\\.')}/test/record:${before.contentTag} at a new build, and a content tag names one image forever \\(it names ${DIGEST}\\)$`,
+      'm',
+    ),
+  );
+  assert.match(result.stderr, /^hint: .*--force --no-push/m);
+  assert.not.match(result.stderr, /^(build|push) /m, 'nothing built or pushed');
+  assert.equal(JSON.parse(ws.read('.pixi-condor/image.json')).digest, before.digest);
+});
+
+test('.pixi-condor/image.json a folder: reading and writing it are one-line errors', async () => {
+  mkdirSync(join(ws.root, '.pixi-condor', 'image.json'), { recursive: true });
+  try {
+    await readImageRecord(ws.root);
+    assert.unreachable('should have thrown');
+  } catch (error) {
+    assert.instance(error, UserError);
+    assert.is((error as UserError).message, '.pixi-condor/image.json is a folder, not a file');
+    assert.is((error as UserError).exitCode, 2);
+  }
+  const result = await ws.buildImage([]);
+  assert.is(result.code, 1, result.stderr);
+  assert.match(result.stderr, /^error: \.pixi-condor\/image\.json is a folder, not a file\nhint: remove the folder/m);
+  assert.not.match(result.stderr, /\n\s+at /);
 });
 
 test.run();

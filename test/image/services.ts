@@ -206,10 +206,13 @@ export class PublicReadProxy {
   private server: Server | null = null;
   address = '';
 
-  constructor(
-    private readonly upstream: string,
-    private readonly auth: BasicAuth,
-  ) {}
+  private readonly upstream: string;
+  private readonly auth: BasicAuth;
+
+  constructor(upstream: string, auth: BasicAuth) {
+    this.upstream = upstream;
+    this.auth = auth;
+  }
 
   async start(): Promise<void> {
     const [host, port] = [this.upstream.replace(/:\d+$/, ''), Number(this.upstream.split(':').pop())];

@@ -22,7 +22,7 @@ import type { AddressInfo } from 'node:net';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../helpers/paths.ts';
-import { tsxLoader } from '../helpers/process.ts';
+import { taskCommand } from '../helpers/process.ts';
 import { makeWorkspace, type TestWorkspace } from './workspace.ts';
 
 const USER = 'signal-user';
@@ -98,7 +98,8 @@ async function interruptPush(signal: NodeJS.Signals, to: 'group' | 'process') {
   const token = `tok-${process.pid}-${Math.random().toString(36).slice(2)}`;
   ws.write('.env', `REGISTRY_USER=${USER}\nREGISTRY_TOKEN=${token}\n`);
 
-  const child = spawn(process.execPath, ['--import', tsxLoader, join(repoRoot, 'scripts', 'build-image.ts')], {
+  const [node, task] = taskCommand('build-image');
+  const child = spawn(node, task, {
     cwd: repoRoot,
     // A private TMPDIR: everything the run creates in "/tmp" lands here, to be searched after.
     env: {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { repoRoot } from '../helpers/paths.ts';
 import { runScript, type RunResult } from '../helpers/process.ts';
 
-export const TEMPLATE_FILES = ['Dockerfile', '.dockerignore', 'pixi.toml', 'pixi.lock', 'job'];
+export const TEMPLATE_FILES = ['Dockerfile', '.dockerignore', 'pixi.toml', 'pixi.lock', 'job', 'mnist_gpu_docker.sub'];
 
 export interface TestWorkspace {
   root: string;

@@ -20,6 +20,11 @@ const spec: CommandSpec = {
     manifest: { type: 'string', value: 'PATH', description: 'the manifest' },
   },
   positionals: { names: 'FILE', max: 1 },
+  exitCodes: [
+    ['0', 'done'],
+    ['2', 'usage error'],
+  ],
+  docs: 'docs/x.md',
 };
 
 test('options and positionals parse', () => {

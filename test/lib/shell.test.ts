@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { UserError } from '../../scripts/lib/errors.ts';
 import { CommandFailed, Shell, onPath, shellQuote } from '../../scripts/lib/shell.ts';
 
 test('dry run prints a changing command and does not run it', async () => {
@@ -72,6 +73,32 @@ test('onLine sees each line as it comes, across chunk boundaries', async () => {
     onLine: (line) => lines.push(line),
   });
   assert.equal(lines, ['a', 'bc', 'd']);
+});
+
+test('an argument with a NUL byte is refused (exit 2), not cut short at the NUL', async () => {
+  const shell = new Shell();
+  try {
+    await shell.run(['echo', 'before\0after']);
+    assert.unreachable('should have thrown');
+  } catch (error) {
+    assert.instance(error, UserError);
+    assert.is((error as UserError).exitCode, 2);
+    assert.match((error as Error).message, /^argument 1 of `echo` contains a NUL byte: before…$/);
+  }
+});
+
+test('a tool that is not on PATH exits 127 as a shell would say it', async () => {
+  const result = await new Shell().run(['pixi-condor-no-such-tool'], { nothrow: true });
+  assert.is(result.exitCode, 127);
+  assert.match(result.stderr, /command not found/);
+});
+
+test('timeoutMs ends a tool that runs too long (SIGTERM: 143)', async () => {
+  const started = Date.now();
+  const result = await new Shell().run(['sleep', '10'], { nothrow: true, timeoutMs: 100 });
+  assert.is(result.signal, 'SIGTERM');
+  assert.is(result.exitCode, 143);
+  assert.ok(Date.now() - started < 5_000);
 });
 
 test('shellQuote leaves plain words alone and quotes the rest', () => {

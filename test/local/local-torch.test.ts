@@ -100,10 +100,14 @@ torchTest('the template job trains one epoch on CPU PyTorch; mnist_cnn.pt comes 
   rmSync(join(ws.root, 'data'), { recursive: true, force: true });
 
   // One epoch, as `condor_submit -append 'epochs = 1'` sets it: the submit file's `epochs` macro.
-  const submit = await runScript('submit.ts', ['--local', '--allow-cpu', '-a', 'epochs = 1', '--interval', '100'], {
-    env: { PIXI_PROJECT_ROOT: ws.root },
-    timeoutMs: 600_000,
-  });
+  const submit = await runScript(
+    'submit.ts',
+    ['--local', '--allow-cpu', '--append', 'epochs = 1', '--interval', '100'],
+    {
+      env: { PIXI_PROJECT_ROOT: ws.root },
+      timeoutMs: 600_000,
+    },
+  );
   const cluster = /running job (\d+) here/.exec(submit.stdout)?.[1];
   const out = cluster ? readFileSync(join(ws.root, `mnist_gpu_${cluster}_0.out.txt`), 'utf8') : '';
   const err = cluster ? readFileSync(join(ws.root, `mnist_gpu_${cluster}_0.err.txt`), 'utf8') : '';

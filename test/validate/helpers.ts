@@ -5,8 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Finding, ValidationReport } from '../../scripts/lib/validate/index.ts';
 import { repoRoot } from '../helpers/paths.ts';
-import { runCommand, type RunOptions, type RunResult } from '../helpers/process.ts';
-import { pathToFileURL } from 'node:url';
+import { runScript, type RunOptions, type RunResult } from '../helpers/process.ts';
 
 const TEMPLATE_FILES = ['pixi.toml', 'pixi.lock', 'Dockerfile', 'mnist_gpu_docker.sub', 'job', '.env.example'];
 
@@ -59,15 +58,7 @@ export function summary(report: ValidationReport): string {
     .join('\n');
 }
 
-/**
- * Run scripts/validate.ts from any folder. test/helpers' runScript passes `--import tsx`, which
- * node resolves from the child's cwd, so it fails in a workspace outside the repository; the
- * loader's absolute URL works from anywhere.
- */
+/** Run the validate task (`node scripts/run.mjs validate`, as pixi does) from any folder. */
 export function runValidate(args: string[], options: RunOptions = {}): Promise<RunResult> {
-  const loader = pathToFileURL(join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
-  return runCommand(process.execPath, ['--import', loader, join(repoRoot, 'scripts', 'validate.ts'), ...args], {
-    timeoutMs: 30_000,
-    ...options,
-  });
+  return runScript('validate.ts', args, { timeoutMs: 30_000, ...options });
 }

@@ -29,8 +29,9 @@ function allTasks(): { where: string; name: string; task: Table | string }[] {
 
 const scriptOf = (task: Table | string): string | null => {
   const cmd = typeof task === 'string' ? task : task.cmd;
-  const match = typeof cmd === 'string' ? /node --import tsx (scripts\/[\w.-]+\.ts)/.exec(cmd) : null;
-  return match ? match[1]! : null;
+  // `node scripts/run.mjs <task>` runs scripts/<task>.ts (see scripts/run.mjs).
+  const match = typeof cmd === 'string' ? /^node scripts\/run\.mjs ([\w-]+)$/.exec(cmd) : null;
+  return match ? `scripts/${match[1]}.ts` : null;
 };
 
 test('the manifest starts with the #:schema directive editors read', () => {
@@ -64,7 +65,7 @@ test('the tools environment has the tool tasks and no default feature (no CUDA o
   for (const name of ['validate', 'build-image', 'submit', 'status', 'test', '_install']) {
     assert.ok(toolTasks.includes(name), `tools feature lacks task ${name}`);
   }
-  assert.equal(manifest.feature.tools.dependencies, { nodejs: '>=20' });
+  assert.equal(manifest.feature.tools.dependencies, { nodejs: '>=24.3' });
 });
 
 test('script tasks run their npm install first, which runs only when the lock changes', () => {

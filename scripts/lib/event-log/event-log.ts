@@ -68,21 +68,43 @@ export class LogEvent {
   private bodyLines: string[] | undefined;
   private detailsValue: EventDetails | undefined;
 
+  /** Event number (000–999). */
+  readonly code: number;
+  readonly cluster: number;
+  readonly proc: number;
+  readonly subproc: number;
+  /** Epoch milliseconds; NaN when the date cannot be read. */
+  readonly time: number;
+  private readonly source: Buffer;
+  /** Where the date starts, the header line ends, and the event ends, in `source`. */
+  private readonly dateStart: number;
+  private readonly headlineStart: number;
+  private readonly lineEnd: number;
+  private readonly end: number;
+
   constructor(
-    /** Event number (000–999). */
-    readonly code: number,
-    readonly cluster: number,
-    readonly proc: number,
-    readonly subproc: number,
-    /** Epoch milliseconds; NaN when the date cannot be read. */
-    readonly time: number,
-    private readonly source: Buffer,
-    /** Where the date starts, the header line ends, and the event ends, in `source`. */
-    private readonly dateStart: number,
-    private readonly headlineStart: number,
-    private readonly lineEnd: number,
-    private readonly end: number,
-  ) {}
+    code: number,
+    cluster: number,
+    proc: number,
+    subproc: number,
+    time: number,
+    source: Buffer,
+    dateStart: number,
+    headlineStart: number,
+    lineEnd: number,
+    end: number,
+  ) {
+    this.code = code;
+    this.cluster = cluster;
+    this.proc = proc;
+    this.subproc = subproc;
+    this.time = time;
+    this.source = source;
+    this.dateStart = dateStart;
+    this.headlineStart = headlineStart;
+    this.lineEnd = lineEnd;
+    this.end = end;
+  }
 
   /** From EVENT_NAMES, or `unknown` (kept, never fatal). */
   get name(): string {

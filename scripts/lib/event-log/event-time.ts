@@ -13,7 +13,10 @@ export class YearInference {
   lastHourMs = 0;
   private year: number | null = null;
   private lastMonth = 0;
-  constructor(private readonly referenceTime: number) {}
+  private readonly referenceTime: number;
+  constructor(referenceTime: number) {
+    this.referenceTime = referenceTime;
+  }
 
   reset(): void {
     this.year = null;

@@ -61,7 +61,7 @@ export async function buildAndPush(plan: Plan, registry: RegistryClient, options
   const { shell } = options;
   const contentRef = `${plan.repository}:${plan.contentTag}`;
   const movingRef = `${plan.repository}:${plan.movingTag}`;
-  const incomplete = await checkLockFreshness(options.root, { saveCache: !shell.dryRun });
+  const incomplete = await checkLockFreshness(options.root, { saveCache: !shell.dryRun, err: options.err });
   if (incomplete) options.err(`warning: ${incomplete.warning}\nhint: ${incomplete.hint}`);
   const engine = await engineOrDryRunStandIn(shell, plan, options);
   if (options.explain)
@@ -116,6 +116,17 @@ export async function buildAndPush(plan: Plan, registry: RegistryClient, options
       options.err(
         `note: the engine reported ${pushed.digest}, the registry serves ${found.manifest.digest}; recording the registry's`,
       );
+    }
+    // Execute points pull without credentials: say now if they cannot (ghcr.io's new packages
+    // are private). The same check as submit's preflight (one implementation).
+    const pinned = `${plan.repository}@${found.manifest.digest}`;
+    const { makePublicHint, probeAnonymousPull } = await import('../submit/anonymous-pull.ts');
+    const pull = await probeAnonymousPull(pinned);
+    if (pull.state === 'not-pullable') {
+      options.err(`warning: execute points cannot pull ${pinned} without credentials: ${pull.reason}`);
+      options.err(`hint: ${makePublicHint(pinned)}`);
+    } else if (pull.state === 'unknown') {
+      options.err(`note: could not check that execute points can pull the image without credentials: ${pull.reason}`);
     }
     await finish(
       plan,

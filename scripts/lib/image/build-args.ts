@@ -1,7 +1,7 @@
 // The build args an image is built with: the Dockerfile's ARG defaults, the environment the
 // config ships, and the [tool.pixi-condor] build-args (or --build-arg) overrides. The same map
 // is hashed into the content tag and passed to `docker build`, so the two cannot drift.
-import { UserError } from '../errors.ts';
+import { UsageError, UserError } from '../errors.ts';
 import type { TemplateConfig } from '../workspace.ts';
 import { PREDEFINED_ARGS } from './dockerfile.ts';
 
@@ -12,16 +12,28 @@ export interface BuildArgs {
   effective: Map<string, string>;
 }
 
+/**
+ * `fromCommandLine`: the names given with --build-arg; one the Dockerfile does not declare is a
+ * usage error (exit 2) naming the argument, not a mistake in pixi.toml.
+ */
 export function resolveBuildArgs(
   declared: Map<string, string | null>,
   config: TemplateConfig,
   dockerfile: string,
+  fromCommandLine: ReadonlySet<string> = new Set(),
 ): BuildArgs {
   const passed = new Map<string, string>();
   // The Dockerfile names the environment it installs ENVIRONMENT; keep it equal to the config's.
   if (declared.has('ENVIRONMENT')) passed.set('ENVIRONMENT', config.environment);
   for (const [name, value] of Object.entries(config.buildArgs)) {
     if (!declared.has(name) && !PREDEFINED_ARGS.has(name)) {
+      if (fromCommandLine.has(name)) {
+        const known = [...declared.keys()].sort().join(', ') || 'none';
+        throw new UsageError(
+          `--build-arg ${name}=…: ${dockerfile} declares no ARG ${name}`,
+          `the Dockerfile's ARGs: ${known}; or declare \`ARG ${name}\` in ${dockerfile}`,
+        );
+      }
       throw new UserError(`build arg ${name} is not an ARG in ${dockerfile}`, {
         file: 'pixi.toml',
         hint: `declare \`ARG ${name}\` in ${dockerfile} or remove it from [tool.pixi-condor.build-args]`,

@@ -46,13 +46,17 @@ export function buildArgv(engine: Engine, request: BuildRequest, iidfile: string
   return argv;
 }
 
-/** The labels build-image adds; the classic builder lists each as a step of its own. */
-const OUR_LABEL_STEP = /^LABEL (org\.opencontainers\.image|io\.pixi-condor)\./;
+/**
+ * The labels build-image adds; the classic builder lists each as a step of its own (the last
+ * steps of the count). Shown by name: their values (a hash, a date) say nothing new there.
+ */
+const OUR_LABEL_STEP = /^LABEL ((?:org\.opencontainers\.image|io\.pixi-condor)\.[\w.-]+)=/;
 const STEP_WIDTH = 100;
 
 /** A step as one short line: a RUN with continuation lines is long and full of spaces. */
-function stepLine(counter: string, instruction: string): string | null {
-  if (OUR_LABEL_STEP.test(instruction)) return null;
+function stepLine(counter: string, instruction: string): string {
+  const ours = OUR_LABEL_STEP.exec(instruction);
+  if (ours) return `[${counter}] LABEL ${ours[1]} (build-image's)`;
   const text = instruction.replace(/\s+/g, ' ').trim();
   return `[${counter}] ${text.length > STEP_WIDTH ? `${text.slice(0, STEP_WIDTH - 1)}…` : text}`;
 }

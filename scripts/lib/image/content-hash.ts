@@ -25,18 +25,24 @@ export interface ImageInputs {
 }
 
 /** Read the Dockerfile, resolve its build args, and list the context files it copies. */
-export async function readImageInputs(root: string, config: TemplateConfig): Promise<ImageInputs> {
+export async function readImageInputs(
+  root: string,
+  config: TemplateConfig,
+  fromCommandLine: ReadonlySet<string> = new Set(),
+): Promise<ImageInputs> {
   const dockerfileText = await readText(join(root, config.dockerfile), config.dockerfile);
   // The declared ARGs decide which build args apply; the model is then read with them.
   const instructions = parseDockerfile(dockerfileText);
   const declared = readDockerfile(instructions, config.dockerfile).args;
-  const buildArgs = resolveBuildArgs(declared, config, config.dockerfile);
+  const buildArgs = resolveBuildArgs(declared, config, config.dockerfile, fromCommandLine);
   const model = readDockerfile(instructions, config.dockerfile, buildArgs.passed);
   const ignore = await loadDockerignore(root, config.dockerfile);
   const files = await filesForSources(root, model.copies, ignore, config.dockerfile);
   return { dockerfileText, model, buildArgs, files, ignore };
 }
 
+/** sha256 of a context file. A file that cannot be read throws fs's error (with its path): the
+ * caller says it in its own words (submit's preflight: a failed check; build-image: one line). */
 async function fileDigest(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);

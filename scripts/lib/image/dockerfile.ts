@@ -1,8 +1,12 @@
-// What build-image needs to know from the Dockerfile, read with dockerfile-ast: the ARGs it
-// declares (with defaults), the context sources of every COPY/ADD (not `--from`, not URLs, not
-// heredocs) with ARG/ENV references expanded, and the final stage's base image.
-import { DockerfileParser, type Instruction } from 'dockerfile-ast';
+// What build-image needs to know from the Dockerfile: the ARGs it declares (with defaults), the
+// context sources of every COPY/ADD (not `--from`, not URLs, not heredocs) with ARG/ENV
+// references expanded, and the final stage's base image. The instructions come from a light
+// reader of the plain forms (dockerfile-lines.ts); a Dockerfile using anything else (heredocs,
+// `# escape=`, quoted or escaped operands) is read with dockerfile-ast, which is loaded only
+// then (~35 modules, ~40 ms). test/image/dockerfile.test.ts checks both readers agree.
+import { createRequire } from 'node:module';
 import { UserError } from '../errors.ts';
+import { readPlainInstructions, type DockerInstruction } from './dockerfile-lines.ts';
 
 export interface CopySource {
   /** 1-based Dockerfile line, for messages. */
@@ -56,13 +60,38 @@ function unquote(value: string): string {
   return value.length >= 2 && /^(["']).*\1$/s.test(value) ? value.slice(1, -1) : value;
 }
 
-function line(instruction: Instruction): number {
-  return instruction.getRange().start.line + 1;
+/** The Dockerfile's instructions, read once and resolved as often as needed. */
+export function parseDockerfile(text: string): DockerInstruction[] {
+  return readPlainInstructions(text) ?? parseWithDockerfileAst(text);
 }
 
-/** The Dockerfile's instructions, parsed once and resolved as often as needed. */
-export function parseDockerfile(text: string): Instruction[] {
-  return DockerfileParser.parse(text).getInstructions();
+/** dockerfile-ast's reading, in the same shape (CommonJS: a synchronous require, only when needed). */
+export function parseWithDockerfileAst(text: string): DockerInstruction[] {
+  const { DockerfileParser } = createRequire(import.meta.url)('dockerfile-ast') as typeof import('dockerfile-ast');
+  type Property = { getName(): string; getValue(): string | null };
+  type WithExtras = {
+    getProperties?(): Property[];
+    getFlags?(): { getName(): string }[];
+    getJSONStrings?(): { getJSONValue(): string }[];
+  };
+  return DockerfileParser.parse(text)
+    .getInstructions()
+    .map((instruction) => {
+      const extra = instruction as unknown as WithExtras;
+      const keyword = instruction.getKeyword();
+      const json = extra.getJSONStrings?.() ?? [];
+      return {
+        keyword,
+        line: instruction.getRange().start.line + 1,
+        arguments: instruction.getArguments().map((a) => a.getValue()),
+        properties:
+          keyword === 'ARG' || keyword === 'ENV'
+            ? (extra.getProperties?.() ?? []).map((p) => ({ name: p.getName(), value: p.getValue() }))
+            : [],
+        flags: (extra.getFlags?.() ?? []).map((flag) => flag.getName()),
+        json: json.length > 0 ? json.map((j) => j.getJSONValue()) : null,
+      };
+    });
 }
 
 /**
@@ -70,7 +99,7 @@ export function parseDockerfile(text: string): Instruction[] {
  * against the effective build args (Dockerfile defaults overridden by what the build passes).
  */
 export function readDockerfile(
-  source: string | Instruction[],
+  source: string | DockerInstruction[],
   file: string,
   buildArgs: Map<string, string> = new Map(),
 ): DockerfileModel {
@@ -84,15 +113,10 @@ export function readDockerfile(
   let finalImage: string | null = null;
 
   for (const instruction of instructions) {
-    const keyword = instruction.getKeyword();
+    const { keyword } = instruction;
     if (keyword === 'ARG') {
       // `ARG A=1 B=2` declares both, as Docker does.
-      const properties = (
-        instruction as unknown as { getProperties(): { getName(): string; getValue(): string | null }[] }
-      ).getProperties();
-      for (const property of properties) {
-        const name = property.getName();
-        const declared = property.getValue();
+      for (const { name, value: declared } of instruction.properties) {
         if (!args.has(name) || (args.get(name) === null && declared !== null))
           args.set(name, declared === null ? null : unquote(declared));
         const scope = stage ?? globals;
@@ -102,31 +126,19 @@ export function readDockerfile(
         if (value !== undefined) scope.set(name, value);
       }
     } else if (keyword === 'ENV' && stage) {
-      const properties = (
-        instruction as unknown as { getProperties(): { getName(): string; getValue(): string | null }[] }
-      ).getProperties();
-      for (const property of properties)
-        stage.set(property.getName(), expandVariables(unquote(property.getValue() ?? ''), stage));
+      for (const { name, value } of instruction.properties)
+        stage.set(name, expandVariables(unquote(value ?? ''), stage));
     } else if (keyword === 'FROM') {
-      const image = instruction
-        .getArguments()
-        .map((a) => a.getValue())
-        .find((v) => !v.startsWith('--'));
+      const image = instruction.arguments.find((v) => !v.startsWith('--'));
       finalImage = image ? expandVariables(image, globals) : null;
       stage = new Map();
     } else if (keyword === 'COPY' || keyword === 'ADD') {
-      const copy = instruction as unknown as {
-        getFlags(): { getName(): string }[];
-        getJSONStrings(): { getJSONValue(): string }[];
-      };
-      if (copy.getFlags().some((flag) => flag.getName() === 'from')) continue;
-      const json = copy.getJSONStrings();
-      const operands =
-        json.length > 0 ? json.map((s) => s.getJSONValue()) : instruction.getArguments().map((a) => a.getValue());
+      if (instruction.flags.includes('from')) continue;
+      const operands = instruction.json ?? instruction.arguments;
       if (operands.length < 2) {
         throw new UserError(`${keyword} needs at least one source and a destination`, {
           file,
-          line: line(instruction),
+          line: instruction.line,
           exitCode: 2,
         });
       }
@@ -138,7 +150,7 @@ export function readDockerfile(
         .map((source) => expandVariables(source, vars))
         // ADD may fetch URLs and git repositories: not context files.
         .filter((source) => !(keyword === 'ADD' && /^(https?:\/\/|git@|git:\/\/)/.test(source)));
-      if (sources.length > 0) copies.push({ line: line(instruction), keyword, sources });
+      if (sources.length > 0) copies.push({ line: instruction.line, keyword, sources });
     }
   }
   return { args, copies, finalImage };

@@ -1,8 +1,9 @@
-// Before a long build: is pixi.lock there and still in step with pixi.toml? validate's `lock/*`
-// rules answer that in a second; `pixi install --locked` in the build would refuse a stale lock
-// too, but only minutes later and deep in the engine's log. Other findings are validate's to
-// report. (Not validate's own lock-check.ts: this only turns its lock findings into one error.)
-// Loaded on demand: the no-op path (tag already pushed) never pays for the validator.
+// Before a long build: does validate pass? Above all, is pixi.lock there and still in step with
+// pixi.toml? validate's `lock/*` rules answer that in a second; `pixi install --locked` in the
+// build would refuse a stale lock too, but only minutes later and deep in the engine's log. Any
+// other validate error (a CUDA version that disagrees between the files, …) stops the build too:
+// an image submit would refuse is not worth building or pushing. Each error is listed, then one
+// UserError. Loaded on demand: the no-op path (tag already pushed) never pays for the validator.
 import { UserError } from '../errors.ts';
 
 /** validate's warnings for a lock that lacks an environment or platform of pixi.toml. */
@@ -11,6 +12,8 @@ const INCOMPLETE = new Set(['lock/environment-missing', 'lock/platform-missing']
 export interface LockFreshnessOptions {
   /** false under --dry-run: validate's lock cache (.pixi-condor/validate-cache.json) is not written. */
   saveCache: boolean;
+  /** Where the errors other than the lock's are listed, one line each (default: stderr). */
+  err?: (line: string) => void;
 }
 
 /**
@@ -39,6 +42,15 @@ export async function checkLockFreshness(
       hint: unreadable
         ? 'restore pixi.lock from git, or run `pixi lock` to write it again'
         : 'run `pixi lock` (then commit pixi.lock) and build again',
+    });
+  }
+  if (report.errors.length > 0) {
+    const err = options.err ?? ((line: string) => process.stderr.write(line + '\n'));
+    for (const f of report.errors)
+      err(`${f.file}${f.line > 0 ? `:${f.line}:${f.column}` : ''}: ${f.message} [${f.rule}]`);
+    const count = report.errors.length;
+    throw new UserError(`validate found ${count} error${count > 1 ? 's' : ''} (listed above); nothing was built`, {
+      hint: 'fix them (`pixi run validate` shows each with its fix) and run build-image again',
     });
   }
   const gaps = report.warnings.filter((finding) => INCOMPLETE.has(finding.rule));

@@ -41,7 +41,7 @@ export interface Plan {
 export async function planImage(options: PlanOptions): Promise<Plan> {
   const { root, shell, env } = options;
   const explain = new Explain();
-  // git (a process, and zx's load before it) and .env run while pixi.toml and the inputs are
+  // git (one process) and .env run while pixi.toml and the inputs are
   // read and hashed; awaited below, so never an unhandled rejection if reading fails first.
   const gitPromise = gitInfo(shell, root);
   gitPromise.catch(() => {});
@@ -57,7 +57,7 @@ export async function planImage(options: PlanOptions): Promise<Plan> {
   explain.note('environment', config.environment, '[tool.pixi-condor] environment (default: default)');
   explain.note('platform', config.platform, '[tool.pixi-condor] platform (default: linux/amd64)');
 
-  const inputs = await readImageInputs(root, config);
+  const inputs = await readImageInputs(root, config, new Set(Object.keys(options.buildArgs)));
   // The allow-list .dockerignore keeps .env out; refuse a context that would carry it.
   if (!inputs.ignore.ignores('.env')) {
     const hasEnv = await readFile(join(root, '.env')).then(
@@ -71,7 +71,13 @@ export async function planImage(options: PlanOptions): Promise<Plan> {
       });
     }
   }
-  const { hash: contentHash, digests: inputDigests } = await hashImageInputs(root, config, inputs);
+  // A copied file that cannot be read (an unreadable pixi.lock): one line, as submit's preflight says it.
+  const { hash: contentHash, digests: inputDigests } = await hashImageInputs(root, config, inputs).catch(
+    async (error: unknown) => {
+      const { asFileError } = await import('../submit/file-problem.ts');
+      throw asFileError(error, root);
+    },
+  );
   explain.note(
     'content hash',
     contentHash,

@@ -6,11 +6,15 @@ export class StepLog {
   private readonly tail: string[] = [];
   private readonly paint = stderrPalette();
 
-  constructor(
-    private readonly label: string,
-    private readonly write: (line: string) => void = (line) => process.stderr.write(line + '\n'),
-    private readonly keep = 30,
-  ) {}
+  private readonly label: string;
+  private readonly write: (line: string) => void;
+  private readonly keep: number;
+
+  constructor(label: string, write: (line: string) => void = (line) => process.stderr.write(line + '\n'), keep = 30) {
+    this.label = label;
+    this.write = write;
+    this.keep = keep;
+  }
 
   /** Remember an engine output line (for a failure report). */
   record(line: string): void {

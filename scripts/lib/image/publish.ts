@@ -10,7 +10,10 @@ import { RegistryClient, type TagLookup } from './registry.ts';
 export interface PublishOptions extends PlanOptions {
   /** --engine: docker, podman or a path. */
   engine?: string;
-  /** Build and push even when the content tag exists. */
+  /**
+   * Rebuild without the engine's cache. Never moves a content tag: when the registry has it
+   * already, --force refuses (a rebuild is a new image with a new digest under the same name).
+   */
   force: boolean;
   /** false for --no-push: build only. */
   push: boolean;
@@ -93,13 +96,23 @@ export async function publishImage(options: PublishOptions): Promise<number> {
   options.err(`content tag: ${plan.repository}:${plan.contentTag}`);
   const registry = new RegistryClient(plan.ref, plan.credentials);
 
-  if (options.push && !options.force) {
+  if (options.push) {
     // Both tags at once: one round trip to the registry on the no-op path, size included.
     const note = once(options.err);
     const [found, moving] = await Promise.all([
       lookup(registry, plan.contentTag, options, note, plan.config.platform),
       lookup(registry, plan.movingTag, options, note),
     ]);
+    if (found?.state === 'found' && options.force) {
+      throw new UserError(
+        `--force would point ${plan.repository}:${plan.contentTag} at a new build, and a content tag names one image forever (it names ${found.manifest.digest})`,
+        {
+          hint:
+            'the registry has this image already, and submit pins that digest; to rebuild without cache ' +
+            'locally, use --force --no-push; to publish another image, change one of its inputs (its tag changes with it)',
+        },
+      );
+    }
     if (found?.state === 'found') {
       const digest = found.manifest.digest;
       const finishing = { root: options.root, dryRun: shell.dryRun, out: options.out, err: options.err };

@@ -5,6 +5,7 @@
 // registry's WWW-Authenticate asks.
 import { UserError } from '../errors.ts';
 import type { Credentials } from './credentials.ts';
+import { HttpError, httpRequest, type HttpRequest, type HttpResponse } from './http.ts';
 import type { ImageRef } from './naming.ts';
 
 export const MANIFEST_TYPES = [
@@ -59,19 +60,21 @@ export class RegistryClient {
   /** 401 challenges being answered, by challenge text: lookups sent together share one token request. */
   private readonly answers = new Map<string, Promise<string | null>>();
   private readonly base: string;
+  readonly ref: ImageRef;
+  private readonly credentials: Credentials | null;
+  private readonly timeoutMs: number;
 
-  constructor(
-    readonly ref: ImageRef,
-    private readonly credentials: Credentials | null,
-    private readonly timeoutMs = 15_000,
-  ) {
+  constructor(ref: ImageRef, credentials: Credentials | null, timeoutMs = 15_000) {
+    this.ref = ref;
+    this.credentials = credentials;
+    this.timeoutMs = timeoutMs;
     this.base = registryBaseUrl(ref.registry);
   }
 
   private unreachable(cause: unknown): UserError {
-    const code = (cause as { cause?: { code?: string } })?.cause?.code ?? (cause as Error)?.name;
+    const code = cause instanceof HttpError ? cause.code : String(cause);
     return new UserError(
-      `registry ${this.ref.registry} is unreachable (${code === 'TimeoutError' ? `no answer in ${this.timeoutMs / 1000} s` : (code ?? String(cause))})`,
+      `registry ${this.ref.registry} is unreachable (${code === 'TimeoutError' ? `no answer in ${this.timeoutMs / 1000} s` : code})`,
       {
         hint: `check the network and the registry host in [tool.pixi-condor] repository (${this.base})`,
       },
@@ -84,9 +87,9 @@ export class RegistryClient {
     });
   }
 
-  private async send(url: string, init: RequestInit): Promise<Response> {
+  private async send(url: string, init: Omit<HttpRequest, 'timeoutMs'>): Promise<HttpResponse> {
     try {
-      return await fetch(url, { ...init, redirect: 'follow', signal: AbortSignal.timeout(this.timeoutMs) });
+      return await httpRequest(url, { ...init, timeoutMs: this.timeoutMs });
     } catch (error) {
       throw this.unreachable(error);
     }
@@ -111,7 +114,7 @@ export class RegistryClient {
         throw new UserError(`registry ${this.ref.registry} token service answered ${response.status}`, {
           hint: 'retry later',
         });
-      const body = (await response.json()) as { token?: string; access_token?: string };
+      const body = response.json() as { token?: string; access_token?: string };
       const token = body.token ?? body.access_token;
       return token ? `Bearer ${token}` : null;
     }
@@ -123,13 +126,13 @@ export class RegistryClient {
     method: 'GET' | 'HEAD' | 'PUT',
     path: string,
     upload?: { body: Buffer; type: string },
-  ): Promise<Response | null> {
+  ): Promise<HttpResponse | null> {
     const url = `${this.base}/v2/${this.ref.path}/${path}`;
     const headers: Record<string, string> = upload
       ? { 'content-type': upload.type }
       : { accept: MANIFEST_TYPES.join(', ') };
     if (this.authorization) headers.authorization = this.authorization;
-    const body = upload ? { body: new Uint8Array(upload.body) } : {};
+    const body = upload ? { body: upload.body } : {};
     let response = await this.send(url, { method, headers, ...body });
     if (response.status === 401) {
       const challenge = response.headers.get('www-authenticate') ?? '';
@@ -186,8 +189,8 @@ export class RegistryClient {
   }
 
   /** Compressed size (config + layers) of the image for `platform` in a manifest GET's answer. */
-  private async sizeOf(response: Response, platform: string): Promise<number | undefined> {
-    const body = (await response.json()) as ManifestBody;
+  private async sizeOf(response: HttpResponse, platform: string): Promise<number | undefined> {
+    const body = response.json() as ManifestBody;
     const type = body.mediaType ?? response.headers.get('content-type') ?? '';
     if (INDEX_TYPES.has(type) || body.manifests) {
       const [os, architecture, variant] = platform.split('/');
@@ -217,7 +220,7 @@ export class RegistryClient {
         hint: 'run build-image with --force',
       });
     const upload = {
-      body: Buffer.from(await source.arrayBuffer()),
+      body: source.body,
       type: source.headers.get('content-type') ?? MANIFEST_TYPES[3]!,
     };
     const response = await this.request('PUT', `manifests/${tag}`, upload);

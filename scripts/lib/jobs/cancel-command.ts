@@ -16,8 +16,12 @@ export const CANCEL_SPEC: CommandSpec = {
   options: {
     'dry-run': { type: 'boolean', description: 'say what would be removed and the condor_rm command; remove nothing' },
   },
-  epilog:
-    'exit codes: 0 removal requested, or the job had already ended (its log says so); 1 condor_rm failed (e.g. the job already left the queue).',
+  exitCodes: [
+    ['0', 'removal requested, or the job had already ended (its log says so)'],
+    ['1', 'condor_rm failed (e.g. the job already left the queue)'],
+    ['2', 'usage error'],
+  ],
+  docs: 'docs/submit.md',
 };
 
 export async function runCancel(parsed: ParsedCommand): Promise<number> {

@@ -220,7 +220,10 @@ export function describeChange(change: StateChange, paint: Palette): string[] {
 /** Redraws a block in place on a terminal: cursor up over the last block, clear, write. */
 export class BlockWriter {
   private drawn = 0;
-  constructor(private readonly write: (text: string) => void) {}
+  private readonly write: (text: string) => void;
+  constructor(write: (text: string) => void) {
+    this.write = write;
+  }
 
   draw(lines: string[]): void {
     const up = this.drawn > 0 ? `\u001b[${this.drawn}A\r\u001b[0J` : '';

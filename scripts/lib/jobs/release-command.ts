@@ -36,10 +36,13 @@ export const RELEASE_SPEC: CommandSpec = {
   epilog: [
     'Only held procs are touched. A proc held for another cause (image pull, input files, ...) is',
     'released only when --memory or --disk is given; otherwise its hint says what to fix first.',
-    '',
-    'exit codes: 0 released (or nothing held); 1 condor_qedit or condor_release failed, or a held',
-    '  proc needs another fix; 2 bad command line or unreadable job record.',
   ].join('\n'),
+  exitCodes: [
+    ['0', 'released (or nothing held)'],
+    ['1', 'condor_qedit or condor_release failed, or a held proc needs another fix'],
+    ['2', 'usage error, or an unreadable job record'],
+  ],
+  docs: 'docs/long-runs.md',
 };
 
 export interface ReleasePlan {

@@ -50,10 +50,16 @@ export const RESUBMIT_SPEC: CommandSpec = {
   epilog: [
     'A proc counts by its newest outcome: one that succeeded on a resubmission is not submitted again.',
     '`pixi run results CLUSTER` then shows the newest outcome of every row.',
-    '',
-    'exit codes: as `pixi run submit` (0 every resubmitted proc completed with return value 0);',
-    '  0 also when no proc needs it; 2 bad command line or unreadable record.',
   ].join('\n'),
+  exitCodes: [
+    ['0', 'every resubmitted proc completed with return value 0, or no proc needed it'],
+    [
+      'N',
+      "otherwise as `pixi run submit` (the single proc's return value, 1 one of several failed, 2 held or removed, 130 Ctrl-C)",
+    ],
+    ['2', 'usage error, or an unreadable job record'],
+  ],
+  docs: 'docs/results.md',
 };
 
 /** Which rows to submit again. Exported for tests. */

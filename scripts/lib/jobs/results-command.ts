@@ -27,12 +27,13 @@ export const RESULTS_SPEC: CommandSpec = {
     json: { type: 'boolean', description: 'print the rows as JSON instead of the table (the CSV is still written)' },
     'dry-run': { type: 'boolean', description: 'print the table; do not write results/<cluster>/results.csv' },
   },
-  epilog: [
-    'A proc that was submitted again with `pixi run resubmit` shows its newest outcome.',
-    '',
-    'exit codes: 0 every proc has metrics; 1 some procs have none (the table says why);',
-    '  2 bad command line, unknown job, or --best names no metric any proc has.',
-  ].join('\n'),
+  epilog: ['A proc that was submitted again with `pixi run resubmit` shows its newest outcome.'].join('\n'),
+  exitCodes: [
+    ['0', 'every proc has metrics'],
+    ['1', 'some procs have none (the table says why)'],
+    ['2', 'usage error, unknown job, or --best names no metric any proc has'],
+  ],
+  docs: 'docs/results.md',
 };
 
 function formatValue(value: unknown): string {

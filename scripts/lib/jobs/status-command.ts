@@ -56,15 +56,19 @@ export const STATUS_SPEC: CommandSpec = {
     ...WATCH_OPTIONS,
   },
   epilog: [
-    "exit codes: 0 every proc completed with return value 0; N the single proc's return value",
-    '  (128+signal when killed); 1 several procs and one failed, or not finished (--once);',
-    '  2 held past --held-timeout, or removed; 130 you stopped watching (the job keeps running).',
-    '',
     'examples:',
     '  pixi run status                 follow the latest job',
     '  pixi run status 4242 --once     show job 4242 now',
     '  pixi run status --log job.log --json',
   ].join('\n'),
+  exitCodes: [
+    ['0', 'every proc completed with return value 0'],
+    ['N', "the single proc's return value (128 + signal when killed)"],
+    ['1', 'several procs and one failed, or not finished (--once)'],
+    ['2', 'held past --held-timeout, or removed; or a usage error'],
+    ['130', 'you stopped watching (the job keeps running)'],
+  ],
+  docs: 'docs/submit.md',
 };
 
 export interface WatchSettings {

@@ -46,7 +46,6 @@ export const SUBMIT_SPEC: CommandSpec = {
     },
     append: {
       type: 'string',
-      short: 'a',
       multiple: true,
       value: 'LINE',
       description: "a submit-file line read just before `queue`, as condor_submit's -append (repeatable)",
@@ -67,12 +66,15 @@ export const SUBMIT_SPEC: CommandSpec = {
     'SUBMIT_FILE defaults to [tool.pixi-condor] submit-file in pixi.toml. NAME=VALUE defines a',
     'macro before the file is read, as `condor_submit NAME=VALUE file` does.',
     'Without a pool, `--local` runs the job here: see docs/local.md.',
-    '',
-    "exit codes: 0 every proc completed with return value 0; N the single proc's return value",
-    '  (128+signal when killed); 1 several procs and one failed, or a preflight check or',
-    '  condor_submit failed; 2 held past --held-timeout, or removed; 130 you stopped watching',
-    '  with Ctrl-C (the job keeps running: `pixi run status` re-attaches).',
   ].join('\n'),
+  exitCodes: [
+    ['0', 'every proc completed with return value 0'],
+    ['N', "the single proc's return value (128 + signal when killed)"],
+    ['1', 'several procs and one failed, or a preflight check or condor_submit failed'],
+    ['2', 'held past --held-timeout, or removed; or a usage error'],
+    ['130', 'you stopped watching with Ctrl-C (the job keeps running: `pixi run status` re-attaches)'],
+  ],
+  docs: 'docs/submit.md',
 };
 
 export async function runSubmit(parsed: ParsedCommand): Promise<number> {

@@ -164,7 +164,8 @@ export async function buildReport(issues: IssueList, tomlSources: Map<string, st
       hint: issue.hint,
     });
   }
-  findings.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
+  // Code-unit order, not localeCompare: its first call loads ICU's collator (~14 ms of a ~100 ms run).
+  findings.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) || a.line - b.line || a.column - b.column);
   const strip = ({ severity: _severity, ...finding }: Finding & { severity: string }): Finding => finding;
   const errors = findings.filter((f) => f.severity === 'error').map(strip);
   const warnings = findings.filter((f) => f.severity === 'warning').map(strip);

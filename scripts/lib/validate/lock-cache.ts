@@ -83,10 +83,10 @@ export class LockCache {
   private data: CacheData | null;
   private dirty = false;
 
-  private constructor(
-    private readonly path: string,
-    data: CacheData | null,
-  ) {
+  private readonly path: string;
+
+  private constructor(path: string, data: CacheData | null) {
+    this.path = path;
     this.data = data;
   }
 

@@ -27,7 +27,7 @@ export function reportHuman(report: ValidationReport, options: HumanOptions): st
   const all = [
     ...report.errors.map((f) => ({ ...f, severity: 'error' as const })),
     ...report.warnings.map((f) => ({ ...f, severity: 'warning' as const })),
-  ].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
+  ].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) || a.line - b.line || a.column - b.column);
   const lineCache = new Map<string, string[] | null>();
   const sourceLines = (file: string): string[] | null => {
     if (!lineCache.has(file)) {

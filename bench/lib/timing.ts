@@ -1,0 +1,100 @@
+// Whole-process timing for the start-up benchmarks: commands measured in paired rounds (one run
+// of each per round, in turn, so a busy machine slows all alike), medians reported; and a
+// module trace of one run, to show what a task loads.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '../../test/helpers/paths.ts';
+
+export interface Command {
+  argv: string[];
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+/** The command a pixi task runs (`node scripts/run.mjs <task> …`), with this node. */
+export function task(name: string, args: string[] = [], env: NodeJS.ProcessEnv = {}, cwd?: string): Command {
+  return {
+    argv: [process.execPath, join(repoRoot, 'scripts', 'run.mjs'), name, ...args],
+    env,
+    ...(cwd ? { cwd } : {}),
+  };
+}
+
+export const bareNode: Command = { argv: [process.execPath, '-e', ''] };
+
+function once(command: Command): number {
+  const started = process.hrtime.bigint();
+  const result = spawnSync(command.argv[0]!, command.argv.slice(1), {
+    cwd: command.cwd ?? repoRoot,
+    env: { ...process.env, NO_COLOR: '1', ...command.env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+    timeout: 120_000,
+  });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  if (result.status !== 0) throw new Error(`${command.argv.join(' ')} exited ${result.status}: ${result.stderr}`);
+  return ms;
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/** Median ms of each command over `rounds` paired rounds, after one warm-up round. */
+export function pairedMedians<K extends string>(commands: Record<K, Command>, rounds: number): Record<K, number> {
+  const names = Object.keys(commands) as K[];
+  const samples = Object.fromEntries(names.map((name) => [name, [] as number[]])) as Record<K, number[]>;
+  for (let round = 0; round <= rounds; round++) {
+    for (const name of names) {
+      const ms = once(commands[name]);
+      if (round > 0) samples[name].push(ms);
+    }
+  }
+  return Object.fromEntries(names.map((name) => [name, median(samples[name])])) as Record<K, number>;
+}
+
+/** `value/base` against `target`, as one line: `2.14x (target <= 2.5x, met)`. */
+export function ratioLine(label: string, value: number, base: number, baseLabel: string, target: number): string {
+  const ratio = value / base;
+  return `${label}: ${value.toFixed(0)} ms / ${baseLabel} ${base.toFixed(0)} ms = ${ratio.toFixed(2)}x (target <= ${target}x, ${ratio <= target ? 'met' : 'NOT met'})`;
+}
+
+/** The modules one run of `command` loads (needs Node >= 22.15 for module.registerHooks; else null). */
+export function moduleTrace(command: Command): string[] | null {
+  if (!('registerHooks' in (globalThis.process.getBuiltinModule?.('node:module') ?? {}))) return null;
+  const dir = mkdtempSync(join(tmpdir(), 'pixi-condor-trace-'));
+  try {
+    const out = join(dir, 'modules.json');
+    const [node, ...rest] = command.argv;
+    once({
+      ...command,
+      argv: [node!, '--import', join(repoRoot, 'bench', 'lib', 'module-trace.mjs'), ...rest],
+      env: { ...command.env, BENCH_MODULE_TRACE: out },
+    });
+    return JSON.parse(readFileSync(out, 'utf8')) as string[];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * One line saying which of the `heavy` packages (or internal modules) a run loaded: the proof
+ * that a fast path stays light. Returns false when one it must not load was loaded.
+ */
+export function reportTrace(label: string, command: Command, heavy: string[]): boolean {
+  const modules = moduleTrace(command);
+  if (!modules) {
+    console.log(`  modules (${label}): not traced (this Node has no module.registerHooks)`);
+    return true;
+  }
+  const ours = modules.filter((url) => url.startsWith('file:'));
+  const packages = [...new Set(ours.map((url) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1]).filter(Boolean))];
+  const found = heavy.filter((name) => packages.includes(name) || modules.some((m) => m.includes(name)));
+  console.log(
+    `  modules (${label}): ${ours.length} files; packages: ${packages.join(', ') || 'none'}; ` +
+      `of ${heavy.join(', ')}: ${found.length === 0 ? 'none loaded' : `LOADED ${found.join(', ')}`}`,
+  );
+  return found.length === 0;
+}
