@@ -70,7 +70,7 @@ test('every event reads back with the fields it was written with', () => {
   assert.equal([done.details.returnValue, done.details.bytesSent, done.details.bytesReceived], [3, 10, 20]);
   const rows = done.resources()!;
   assert.equal(rows['Memory (MB)'], { usage: '12', request: '2048', allocated: '2048', assigned: null });
-  assert.equal(rows['Cpus'], { usage: '0.25', request: '1', allocated: '1', assigned: null });
+  assert.equal(rows.Cpus, { usage: '0.25', request: '1', allocated: '1', assigned: null });
   assert.equal(rows['Gpus (Average)']!.assigned, '"GPU-1234"');
   const killed = one({ code: 5, exit: { signal: 9 } });
   assert.equal([killed.details.signal, killed.details.returnValue], [9, undefined]);

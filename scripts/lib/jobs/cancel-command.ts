@@ -7,7 +7,7 @@ import { findWorkspaceRoot } from '../workspace.ts';
 import { cancelLocal } from '../local/local-cancel.ts';
 import { latestJobRecord, parseClusterArg, readJobRecord, type JobRecord } from './job-store.ts';
 import { adoptPendingSubmissions } from '../submit/pending-submission.ts';
-import { track } from './tracker.ts';
+import { readJobOnce } from './tracker.ts';
 
 export const CANCEL_SPEC: CommandSpec = {
   usage: 'pixi run cancel [CLUSTER] [options]',
@@ -74,17 +74,7 @@ async function endedPerLog(record: JobRecord, root: string): Promise<string | nu
   const logs = record.procs.map((p) => p.log).filter((p): p is string => p !== null);
   if (logs.length === 0) return null;
   try {
-    const result = await track({
-      logs,
-      cluster: record.cluster,
-      procs: record.procs.map((p) => p.proc),
-      once: true,
-      heldTimeoutMs: Infinity,
-      intervalMs: 0,
-      view: null,
-      title: '',
-      root,
-    });
+    const result = await readJobOnce(record, root);
     if (!result.table.allDone()) return null;
     const counts = result.table.counts();
     return [

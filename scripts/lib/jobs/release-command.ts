@@ -11,7 +11,7 @@ import { findWorkspaceRoot } from '../workspace.ts';
 import { holdHint } from './hold-hints.ts';
 import type { JobState } from './job-state.ts';
 import { latestJobRecord, parseClusterArg, readJobRecord, type JobRecord } from './job-store.ts';
-import { track } from './tracker.ts';
+import { readJobOnce } from './tracker.ts';
 import { heldFor, suggestAfterHold, type HeldResource } from './usage.ts';
 
 export const RELEASE_SPEC: CommandSpec = {
@@ -115,18 +115,7 @@ export async function runRelease(parsed: ParsedCommand): Promise<number> {
       hint: `resubmit it: \`pixi run resubmit --held ${record.cluster} --local\``,
     });
   const onlyProc = arg?.includes('.') ? Number(arg.split('.')[1]) : null;
-  const logs = record.procs.map((p) => p.log).filter((p): p is string => p !== null);
-  const { table } = await track({
-    logs,
-    cluster: record.cluster,
-    procs: record.procs.map((p) => p.proc),
-    once: true,
-    heldTimeoutMs: Infinity,
-    intervalMs: 0,
-    view: null,
-    title: '',
-    root,
-  });
+  const { table } = await readJobOnce(record, root);
   const held = table.list().filter((j) => j.state === 'held' && (onlyProc === null || j.proc === onlyProc));
   const say = (line: string): void => void (json ? process.stderr : process.stdout).write(`${line}\n`);
   if (held.length === 0) {

@@ -8,7 +8,7 @@ import { basename, isAbsolute, join, resolve } from 'node:path';
 import { JOBS_DIR, readJobRecord, type JobRecord, type ProcRecord } from './job-store.ts';
 import type { JobState } from './job-state.ts';
 import { holdHint } from './hold-hints.ts';
-import { track } from './tracker.ts';
+import { readJobOnce } from './tracker.ts';
 
 export const METRICS_FILE = 'metrics.json';
 /** A metrics.json larger than this is not a flat table of numbers: it is not read. */
@@ -151,17 +151,7 @@ function whyMissing(outcome: Outcome, job: JobState | undefined, where: string |
 async function statesOf(record: JobRecord, root: string): Promise<Map<number, JobState>> {
   const logs = record.procs.map((p) => p.log).filter((p): p is string => p !== null);
   if (logs.length === 0) return new Map();
-  const { table } = await track({
-    logs,
-    cluster: record.cluster,
-    procs: record.procs.map((p) => p.proc),
-    once: true,
-    heldTimeoutMs: Infinity,
-    intervalMs: 0,
-    view: null,
-    title: '',
-    root,
-  });
+  const { table } = await readJobOnce(record, root);
   const states = new Map<number, JobState>();
   for (const job of table.list()) states.set(job.proc, job);
   return states;
