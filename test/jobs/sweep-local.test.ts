@@ -61,6 +61,12 @@ test('submit --local of a four-row sweep, results, resubmit --failed --local, re
   for (const proc of [0, 1, 3])
     assert.ok(existsSync(join(ws.root, 'results', String(cluster), String(proc), 'metrics.json')));
   assert.not.ok(existsSync(join(ws.root, 'results', String(cluster), '2', 'metrics.json')));
+  // One command: the sweep's own submit ends with the results table, results.csv and the best run.
+  assert.match(submit.stdout, /results of job 1: 4 procs/);
+  assert.match(submit.stdout, /best by highest accuracy: proc 3 \(lr=0\.01 seed=4\), accuracy 0\.94/);
+  assert.match(submit.stdout, /run them again: pixi run resubmit 1 --failed/);
+  assert.match(submit.stdout, /written: results\/1\/results\.csv/);
+  assert.ok(existsSync(join(ws.root, 'results', '1', 'results.csv')));
 
   const first = await runScript('results.ts', ['--json'], { env, timeoutMs: 30_000 });
   assert.is(first.code, 1, first.stdout + first.stderr);
@@ -81,6 +87,8 @@ test('submit --local of a four-row sweep, results, resubmit --failed --local, re
     timeoutMs: 120_000,
   });
   assert.is(again.code, 0, again.stdout + again.stderr);
+  // The resubmission's own end shows the first submission's rows, each at its newest outcome.
+  assert.match(again.stdout, /results of job 1: 4 procs \(newest outcome of each row; resubmitted as 2\)/);
   const second = JSON.parse(readFileSync(join(ws.root, '.pixi-condor', 'jobs', '2.json'), 'utf8'));
   assert.equal(second.resubmitOf, { cluster, procs: [2] });
   assert.equal(

@@ -106,6 +106,8 @@ export function resubmitFileText(text: string, queueLine: number, queue: string,
 }
 
 export async function runResubmit(parsed: ParsedCommand): Promise<number> {
+  // Outside a workspace that is the first thing to say, as every task does.
+  const root = findWorkspaceRoot();
   const settings = watchSettings(parsed);
   const dryRun = booleanOption(parsed, 'dry-run');
   const procsText = stringOption(parsed, 'procs');
@@ -123,7 +125,6 @@ export async function runResubmit(parsed: ParsedCommand): Promise<number> {
   const out = settings.json ? process.stderr : process.stdout;
   const say = (line = ''): void => void out.write(`${line}\n`);
 
-  const root = findWorkspaceRoot();
   const arg = parsed.positionals[0];
   const named = arg !== undefined ? await readJobRecord(root, parseClusterArg(arg)) : await latestJobRecord(root);
   if (!named)

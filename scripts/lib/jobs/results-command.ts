@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic-file.ts';
 import { booleanOption, stringOption, type CommandSpec, type ParsedCommand } from '../cli.ts';
 import { UsageError, UserError } from '../errors.ts';
-import { palette, colourEnabled } from '../term.ts';
+import { palette, colourEnabled, type Palette } from '../term.ts';
 import { displayPath, findWorkspaceRoot } from '../workspace.ts';
 import { fit } from './format.ts';
 import { latestJobRecord, parseClusterArg, readJobRecord } from './job-store.ts';
@@ -103,14 +103,44 @@ export async function runResults(parsed: ParsedCommand): Promise<number> {
     return missing.length > 0 ? 1 : 0;
   }
   const out = process.stdout;
-  const paint = palette(colourEnabled(out));
-  const say = (line = ''): void => void out.write(`${line}\n`);
+  for (const line of resultLines({
+    rows,
+    resubmissions: resubmissions.map((r) => r.cluster),
+    cluster: first.cluster,
+    best,
+    bestSpec,
+    written: dryRun ? null : show(csvPath),
+    paint: palette(colourEnabled(out)),
+    width: Math.max(out.columns || 160, 60),
+  }))
+    out.write(`${line}\n`);
+  return missing.length > 0 ? 1 : 0;
+}
+
+interface ResultView {
+  rows: ResultRow[];
+  resubmissions: number[];
+  cluster: number;
+  best: ResultRow | null;
+  bestSpec: string | null | undefined;
+  /** Where results.csv was written (null: a dry run). */
+  written: string | null;
+  paint: Palette;
+  width: number;
+}
+
+/** The table, the best run, the procs without metrics and why, and where the CSV went. */
+function resultLines(view: ResultView): string[] {
+  const { rows, best, bestSpec, paint } = view;
+  const lines: string[] = [];
+  const say = (line = ''): void => void lines.push(line);
+  const missing = rows.filter((r) => r.missing);
   const again =
-    resubmissions.length > 0
-      ? ` (newest outcome of each row; resubmitted as ${resubmissions.map((r) => r.cluster).join(', ')})`
+    view.resubmissions.length > 0
+      ? ` (newest outcome of each row; resubmitted as ${view.resubmissions.join(', ')})`
       : '';
-  say(paint.bold(`results of job ${first.cluster}: ${rows.length} proc${rows.length === 1 ? '' : 's'}${again}`));
-  for (const line of tableLines(rows, best, Math.max(out.columns || 160, 60), first.cluster)) say(line);
+  say(paint.bold(`results of job ${view.cluster}: ${rows.length} proc${rows.length === 1 ? '' : 's'}${again}`));
+  for (const line of tableLines(rows, best, view.width, view.cluster)) say(line);
   if (best && bestSpec) {
     const key = bestSpec.replace(/^[-+]/, '');
     const values = Object.entries(best.vars)
@@ -119,7 +149,7 @@ export async function runResults(parsed: ParsedCommand): Promise<number> {
     say();
     say(
       paint.green(
-        `best by ${bestSpec.startsWith('-') ? 'lowest' : 'highest'} ${key}: proc ${best.proc}${values ? ` (${values})` : ''}, ${key} ${formatValue(best.metrics?.[key])}${best.ranAs !== `${first.cluster}.${best.proc}` ? `, ran as ${best.ranAs}` : ''}`,
+        `best by ${bestSpec.startsWith('-') ? 'lowest' : 'highest'} ${key}: proc ${best.proc}${values ? ` (${values})` : ''}, ${key} ${formatValue(best.metrics?.[key])}${best.ranAs !== `${view.cluster}.${best.proc}` ? `, ran as ${best.ranAs}` : ''}`,
       ),
     );
   }
@@ -131,10 +161,58 @@ export async function runResults(parsed: ParsedCommand): Promise<number> {
     if (failed.length > 0)
       say(
         paint.dim(
-          `  run them again: pixi run resubmit ${first.cluster} --failed${failed.some((r) => r.outcome === 'held') ? ' --held' : ''}`,
+          `  run them again: pixi run resubmit ${view.cluster} --failed${failed.some((r) => r.outcome === 'held') ? ' --held' : ''}`,
         ),
       );
   }
-  say(dryRun ? paint.dim('dry run: results.csv not written') : `written: ${show(csvPath)}`);
-  return missing.length > 0 ? 1 : 0;
+  say(view.written === null ? paint.dim('dry run: results.csv not written') : `written: ${view.written}`);
+  return lines;
+}
+
+/** The metric a sweep's closing table names the best run by, when its metrics.json has it
+ *  (the template's job writes it); `pixi run results --best KEY` picks any other. */
+export const SWEEP_BEST_METRIC = 'accuracy';
+
+/**
+ * The closing results table of a sweep, printed by `submit` (and `status`, `resubmit`) when the
+ * job has ended, so one command gives the table, results.csv and the best run. Nothing for a
+ * job of one proc (not a resubmission) or without queue variables; a problem reading the results only costs the
+ * table (the job's own summary and exit code stand), so it becomes one line.
+ */
+export async function sweepResultLines(
+  root: string,
+  cluster: number,
+  paint: Palette,
+  width: number,
+): Promise<string[]> {
+  try {
+    const record = await readJobRecord(root, cluster);
+    if (!record?.procs.some((p) => p.vars && Object.keys(p.vars).length > 0)) return [];
+    // One proc of its own is no sweep, unless it is a resubmission of some of a sweep's rows.
+    if (record.procs.length < 2 && !record.resubmitOf) return [];
+    const first = record.resubmitOf ? ((await readJobRecord(root, record.resubmitOf.cluster)) ?? record) : record;
+    const show = (path: string): string => displayPath(root, path);
+    const { rows, resubmissions } = await collectResults(root, first, show);
+    const best = bestRow(rows, SWEEP_BEST_METRIC);
+    const csvPath = join(root, 'results', String(first.cluster), 'results.csv');
+    await writeFileAtomic(csvPath, resultsCsv(rows));
+    return [
+      '',
+      ...resultLines({
+        rows,
+        resubmissions: resubmissions.map((r) => r.cluster),
+        cluster: first.cluster,
+        best,
+        bestSpec: best ? SWEEP_BEST_METRIC : null,
+        written: show(csvPath),
+        paint,
+        width,
+      }),
+    ];
+  } catch (error) {
+    return [
+      '',
+      `results table not made: ${error instanceof Error ? error.message : String(error)} (try \`pixi run results ${cluster}\`)`,
+    ];
+  }
 }

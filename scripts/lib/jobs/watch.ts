@@ -109,6 +109,14 @@ export async function watchJob(options: WatchOptions): Promise<number> {
   if (!options.once || result.table.allDone()) {
     write('\n' + (await summaryLines(result, options.procs, options.root, paint)).join('\n') + '\n');
   }
+  // A sweep that has ended: its results table, results.csv and the best run, as `pixi run results`.
+  const procs = options.procs ?? [];
+  const sweep = procs.some((p) => p.vars && Object.keys(p.vars).length > 0);
+  if (sweep && options.cluster !== null && result.table.allDone()) {
+    const { sweepResultLines } = await import('./results-command.ts');
+    const lines = await sweepResultLines(options.root, options.cluster, paint, Math.max(out.columns || 160, 60));
+    if (lines.length > 0) write(`${lines.join('\n')}\n`);
+  }
   if (result.outcome === 'held-timeout' && result.held) {
     // The summary above gave the reason; this says what it means and what to do.
     const job = result.held;

@@ -72,6 +72,11 @@ export async function watchLocal(options: LocalWatchOptions): Promise<number> {
     write(`${JSON.stringify({ cluster: options.cluster, jobs: result.table.list().map(jobJson) }, null, 2)}\n`);
   } else {
     write(`\n${(await summaryLines(result, options.procs, options.root, paint)).join('\n')}\n`);
+    if (!interrupted && isSweep(options.procs)) {
+      const { sweepResultLines } = await import('../jobs/results-command.ts');
+      const lines = await sweepResultLines(options.root, options.cluster, paint, Math.max(out.columns || 160, 60));
+      if (lines.length > 0) write(`${lines.join('\n')}\n`);
+    }
     if (held) {
       const hint = holdHint(held.holdCode, held.holdSubcode, held.holdReason, held.id);
       process.stderr.write(
@@ -82,4 +87,9 @@ export async function watchLocal(options: LocalWatchOptions): Promise<number> {
   }
   if (interrupted) return EXIT_INTERRUPTED;
   return exitCodeFor(result);
+}
+
+/** Procs with queue variables: maybe a sweep (or a resubmission of its rows), which ends with its results table. */
+function isSweep(procs: readonly { vars?: Record<string, string> | null }[]): boolean {
+  return procs.some((p) => p.vars && Object.keys(p.vars).length > 0);
 }
