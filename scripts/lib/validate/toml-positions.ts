@@ -120,3 +120,34 @@ export class TomlPositions {
     return depth === segments.length && node?.entry === found ? found[at] : found.key;
   }
 }
+
+/**
+ * The position TomlPositions.locate gives a one-segment pointer naming a top-level table, when
+ * the first line that could define that table is its plain `[name]` header; null when anything
+ * might define it earlier (a dotted key, an inline table, a quoted name, a multi-line string),
+ * so the caller builds the whole index instead. Reads lines only: no syntax tree.
+ */
+export function locateTableHeader(text: string, pointer: string): Position | null {
+  const segments = splitPointer(pointer);
+  if (segments.length !== 1) return null;
+  const name = segments[0]!;
+  if (!/^[A-Za-z0-9_-]+$/.test(name)) return null;
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    // A multi-line string could hide or fake any line after it.
+    if (line.includes('"""') || line.includes("'''")) return null;
+    const header = /^(\s*)\[\s*([A-Za-z0-9_-]+)\s*\]\s*(#.*)?\r?$/.exec(line);
+    if (header) {
+      if (header[2] !== name) continue;
+      // The index points at the header's key for the table, as key and as value alike.
+      return { line: i + 1, column: line.indexOf(name, header[1]!.length) + 1 };
+    }
+    // Anything else mentioning the name may define the table first ([name.x], name.x = 1, "name" = …).
+    if (line.includes(name)) {
+      const trimmed = line.trimStart();
+      if (!trimmed.startsWith('#')) return null;
+    }
+  }
+  return null;
+}
