@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../../test/helpers/paths.ts';
-import { seeded, randomInt } from '../../test/helpers/random.ts';
+import { mutate, randomInt, SUBMIT_MUTATION_PIECES, seeded } from '../../test/helpers/random.ts';
 import { parseEventLog } from '../../scripts/lib/event-log/event-log.ts';
 import { JobTable } from '../../scripts/lib/jobs/job-state.ts';
 import { parseSubmitText } from '../../scripts/lib/submit-language/submit-file.ts';
@@ -12,18 +12,6 @@ import { planSubmit } from '../../scripts/lib/submit-language/submit-plan.ts';
 import { UserError } from '../../scripts/lib/errors.ts';
 
 const fixtures = join(repoRoot, 'test', 'fixtures', 'condor');
-
-function mutate(rand: () => number, text: string, pieces: string[], edits: number): string {
-  let out = text;
-  for (let m = randomInt(rand, 1, edits); m > 0; m--) {
-    const at = randomInt(rand, 0, out.length);
-    const kind = randomInt(rand, 0, 2);
-    if (kind === 0) out = out.slice(0, at) + pieces[randomInt(rand, 0, pieces.length - 1)] + out.slice(at);
-    else if (kind === 1) out = out.slice(0, at) + out.slice(at + randomInt(rand, 1, 40));
-    else out = out.slice(0, at);
-  }
-  return out;
-}
 
 export function fuzzEventLog(seed: number, cases: number): number {
   const rand = seeded(seed);
@@ -67,28 +55,7 @@ export function fuzzSubmitFile(seed: number, cases: number): number {
   const sources = readdirSync(dir)
     .filter((n) => !n.endsWith('.subs'))
     .map((n) => readFileSync(join(dir, n), 'utf8'));
-  const pieces = [
-    '$(',
-    ')',
-    '\\\n',
-    '\n',
-    'queue ',
-    ' in (',
-    ' from ',
-    '@=x\n',
-    '$INT(',
-    '$(Process)',
-    '#',
-    '=',
-    '"',
-    "'",
-    'if ',
-    'endif\n',
-    '[1:',
-    '999999999 ',
-    '$Fpq(',
-    'include : x\n',
-  ];
+  const pieces = [...SUBMIT_MUTATION_PIECES, '$Fpq(', 'include : x\n'];
   for (let i = 0; i < cases; i++) {
     const text = mutate(rand, sources[randomInt(rand, 0, sources.length - 1)]!, pieces, 8);
     try {

@@ -6,6 +6,9 @@ export const REGISTRY_CREDENTIALS: readonly [string, string] = ['REGISTRY_USER',
 /** Set by GitHub Actions; accepted for ghcr.io only. */
 export const GITHUB_CREDENTIALS: readonly [string, string] = ['GITHUB_ACTOR', 'GITHUB_TOKEN'];
 
+/** The secret half of each credential pair: its value is masked wherever it could appear. */
+export const TOKEN_KEYS: readonly string[] = [REGISTRY_CREDENTIALS[1], GITHUB_CREDENTIALS[1]];
+
 export const KNOWN_ENV_KEYS: readonly string[] = [
   ...REGISTRY_CREDENTIALS,
   ...GITHUB_CREDENTIALS,

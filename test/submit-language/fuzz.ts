@@ -15,7 +15,7 @@ import { UserError } from '../../scripts/lib/errors.ts';
 import { parseSubmitText } from '../../scripts/lib/submit-language/submit-file.ts';
 import { planSubmit } from '../../scripts/lib/submit-language/submit-plan.ts';
 import { repoRoot } from '../helpers/paths.ts';
-import { randomInt, seeded } from '../helpers/random.ts';
+import { mutate, randomInt, SUBMIT_MUTATION_PIECES, seeded } from '../helpers/random.ts';
 
 export const CLASSES = ['mutated', 'growing-macros', 'long-keys', 'odd-files', 'tables', 'secrets'] as const;
 type FuzzClass = (typeof CLASSES)[number];
@@ -37,37 +37,8 @@ const SLOW_MS = 10_000;
 type Rand = () => number;
 const pick = <T>(r: Rand, list: readonly T[]): T => list[randomInt(r, 0, list.length - 1)]!;
 
-function mutate(r: Rand, text: string, pieces: readonly string[]): string {
-  let out = text;
-  for (let m = randomInt(r, 1, 6); m > 0; m--) {
-    const at = randomInt(r, 0, out.length);
-    const kind = randomInt(r, 0, 2);
-    if (kind === 0) out = out.slice(0, at) + pick(r, pieces) + out.slice(at);
-    else if (kind === 1) out = out.slice(0, at) + out.slice(at + randomInt(r, 1, 40));
-    else out = out.slice(0, at);
-  }
-  return out;
-}
-
 const PIECES = [
-  '$(',
-  ')',
-  '\\\n',
-  '\n',
-  'queue ',
-  ' in (',
-  ' from ',
-  '@=x\n',
-  '$INT(',
-  '$(Process)',
-  '#',
-  '=',
-  '"',
-  "'",
-  'if ',
-  'endif\n',
-  '[1:',
-  '999999999 ',
+  ...SUBMIT_MUTATION_PIECES,
   'error : stop\n',
   'warning : note\n',
   'shell = echo hi\n',
@@ -85,7 +56,7 @@ function generate(r: Rand, kind: FuzzClass, dir: string, sources: string[]): str
   const exe = 'executable = /bin/true\n';
   switch (kind) {
     case 'mutated':
-      return mutate(r, pick(r, sources), PIECES);
+      return mutate(r, pick(r, sources), PIECES, 6);
     case 'growing-macros': {
       const levels = randomInt(r, 10, 40);
       const fanout = randomInt(r, 2, 4);

@@ -10,7 +10,7 @@ import { UserError } from '../../scripts/lib/errors.ts';
 import { parseSubmitText } from '../../scripts/lib/submit-language/submit-file.ts';
 import { localInputs, planSubmit, type PlanOptions } from '../../scripts/lib/submit-language/submit-plan.ts';
 import { condorFixtures } from '../condor/fixtures.ts';
-import { randomInt, seeded } from '../helpers/random.ts';
+import { randomInt, SUBMIT_MUTATION_PIECES, seeded } from '../helpers/random.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'pixi-condor-subs-'));
 test.after(() => rmSync(work, { recursive: true, force: true }));
@@ -327,26 +327,7 @@ test('fuzz (fixed seed): mutated submit files never crash with anything but a Us
     'osg_school_2025_generated_simple.dag.condor.sub',
     'htcondor_queue_in_list_backslash_continuation.cmd',
   ].map((n) => readFileSync(join(condorFixtures, 'submit-files', n), 'utf8'));
-  const pieces = [
-    '$(',
-    ')',
-    '\\\n',
-    '\n',
-    'queue ',
-    ' in (',
-    ' from ',
-    '@=x\n',
-    '$INT(',
-    '$(Process)',
-    '#',
-    '=',
-    '"',
-    "'",
-    'if ',
-    'endif\n',
-    '[1:',
-    '999999999 ',
-  ];
+  const pieces = SUBMIT_MUTATION_PIECES;
   const started = Date.now();
   for (let i = 0; i < 300; i++) {
     let text = sources[randomInt(rand, 0, sources.length - 1)]!;

@@ -2,9 +2,6 @@
 // .env (the environment wins, as dotenv does), and GITHUB_ACTOR/GITHUB_TOKEN for ghcr.io, which
 // GitHub Actions provides. The token is registered with the Shell as a secret so it is refused
 // in argv and masked in output; it travels to `docker login` on stdin only.
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { parse as parseDotenv } from 'dotenv';
 import { GITHUB_CREDENTIALS, REGISTRY_CREDENTIALS } from '../env-keys.ts';
 import { UserError } from '../errors.ts';
 import type { Explain } from './explain.ts';
@@ -14,15 +11,8 @@ export interface Credentials {
   token: string;
 }
 
-/** Read `<root>/.env` without touching process.env; absent = empty. */
-export async function readDotenv(root: string): Promise<Record<string, string>> {
-  try {
-    return parseDotenv(await readFile(join(root, '.env'), 'utf8'));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw new UserError(`cannot read .env: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { exitCode: 2 });
-  }
-}
+/** `<root>/.env` without touching process.env; absent = empty. Read within validate's bounds (one reader). */
+export { readEnvValues as readDotenv } from '../validate/env-file.ts';
 
 export function registryCredentials(
   registry: string,

@@ -2,11 +2,9 @@
 // (scripts/lib/env-keys.ts), from the environment or assigned in a submit file (an
 // `include : .env` turns `REGISTRY_TOKEN=…` into a submit macro), are replaced by a mask in every
 // message, warning and planned value the reader produces.
-import { GITHUB_CREDENTIALS, REGISTRY_CREDENTIALS } from '../env-keys.ts';
+import { GITHUB_CREDENTIALS, REGISTRY_CREDENTIALS, TOKEN_KEYS } from '../env-keys.ts';
 
 export const CREDENTIAL_KEYS: readonly string[] = [...REGISTRY_CREDENTIALS, ...GITHUB_CREDENTIALS];
-/** The secret half of each pair: searched for in free text (a user name is not, it may be in paths). */
-const TOKEN_KEYS: readonly string[] = [REGISTRY_CREDENTIALS[1], GITHUB_CREDENTIALS[1]];
 export const MASK = '***'; // the same mask the command gateway (shell.ts) and submit's own printing use
 
 function bare(name: string): string {

@@ -3,19 +3,12 @@
 // keys, from the environment and from .env, is replaced by `***` in the checklist, the dry-run
 // command and procs, --json and errors. The user halves (REGISTRY_USER, GITHUB_ACTOR) are not
 // secret and often are the image's owner: masking them would garble the image reference.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse as parseDotenv } from 'dotenv';
-import { GITHUB_CREDENTIALS, REGISTRY_CREDENTIALS } from '../env-keys.ts';
+import { TOKEN_KEYS } from '../env-keys.ts';
 import { UserError } from '../errors.ts';
-
-/** The keys whose values are secret: the token of each credential pair. */
-export const SECRET_KEYS: readonly string[] = [REGISTRY_CREDENTIALS[1], GITHUB_CREDENTIALS[1]];
+import { readEnvFile } from '../validate/env-file.ts';
 
 /** Shorter values are not masked (as the Shell's): too many false hits, too little to hide. */
 const MIN_SECRET_LENGTH = 4;
-/** .env is read for its token only; a larger one is not a .env (validate says what it is). */
-const MAX_DOTENV_BYTES = 1024 * 1024;
 
 export class SecretMask {
   private readonly values: string[];
@@ -68,24 +61,15 @@ export class SecretMask {
   }
 }
 
-/** The token values in the environment and in `<root>/.env`. */
-export function secretMask(root: string, env: NodeJS.ProcessEnv = process.env): SecretMask {
+/** The token values in the environment and in `<root>/.env` (read by the one bounded reader). */
+export async function secretMask(root: string, env: NodeJS.ProcessEnv = process.env): Promise<SecretMask> {
   const values: string[] = [];
-  for (const key of SECRET_KEYS) if (env[key]) values.push(env[key]!);
-  try {
-    const text = readFileSync(join(root, '.env'));
-    if (text.length <= MAX_DOTENV_BYTES) {
-      // Only the token lines go to dotenv, one at a time: the rest of the file is not ours to
-      // read (and an odd line elsewhere cannot cost dotenv's regular expression its stack).
-      for (const line of text.toString('utf8').split(/\r?\n/)) {
-        const m = /^\s*(?:export\s+)?([A-Z_]+)\s*[=:]/.exec(line);
-        if (!m || !SECRET_KEYS.includes(m[1]!) || line.length > 64 * 1024) continue;
-        const value = parseDotenv(line)[m[1]!];
-        if (value) values.push(value);
-      }
-    }
-  } catch {
-    // no .env, or one that cannot be read or parsed: validate reports it
+  // A .env that cannot be read or parsed gives no values here: validate (in the preflight) reports it.
+  const dotenv = await readEnvFile(root);
+  const fromFile = dotenv && 'values' in dotenv ? dotenv.values : {};
+  for (const key of TOKEN_KEYS) {
+    if (env[key]) values.push(env[key]!);
+    if (fromFile[key]) values.push(fromFile[key]!);
   }
   return new SecretMask(values);
 }

@@ -80,7 +80,7 @@ export const SUBMIT_SPEC: CommandSpec = {
 export async function runSubmit(parsed: ParsedCommand): Promise<number> {
   const root = findWorkspaceRoot();
   // A registry token ($ENV(REGISTRY_TOKEN) in the submit file) never reaches what we print.
-  const secrets = secretMask(root);
+  const secrets = await secretMask(root);
   try {
     return await submit(parsed, root, secrets);
   } catch (error) {
