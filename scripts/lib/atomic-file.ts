@@ -1,26 +1,32 @@
 // State files are written whole or not at all: a temp file beside the target, fsync, rename.
-// A crash or a full disk leaves the previous version, never half a JSON document.
-import { mkdir, open, rename, rm } from 'node:fs/promises';
-import { dirname, basename, join } from 'node:path';
+// A crash or a full disk leaves the previous version, never half a JSON document. Synchronous
+// (node:fs alone): these are small files, and fs/promises costs a fast task its start-up.
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 
 export async function writeFileAtomic(path: string, data: string): Promise<void> {
   const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true });
   const temp = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-  const handle = await open(temp, 'w', 0o644);
+  const fd = openSync(temp, 'w', 0o644);
   try {
-    await handle.writeFile(data, 'utf8');
-    await handle.sync();
+    const bytes = Buffer.from(data, 'utf8');
+    for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
+    fsyncSync(fd);
+    closeSync(fd);
   } catch (error) {
-    await handle.close().catch(() => {});
-    await rm(temp, { force: true });
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed
+    }
+    rmSync(temp, { force: true });
     throw error;
   }
-  await handle.close();
   try {
-    await rename(temp, path);
+    renameSync(temp, path);
   } catch (error) {
-    await rm(temp, { force: true });
+    rmSync(temp, { force: true });
     throw error;
   }
 }

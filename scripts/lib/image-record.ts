@@ -1,7 +1,7 @@
 // .pixi-condor/image.json: what build-image pushed, and what submit pins. Written atomically
 // by build-image; read by submit (and validate) to know the exact digest and whether the
 // image still matches the workspace (contentHash against the current inputs).
-import { readFile, stat } from 'node:fs/promises';
+import { BoundedReadError, readBoundedText } from './bounded-read.ts';
 import { join } from 'node:path';
 import { writeJsonAtomic } from './atomic-file.ts';
 import { UserError } from './errors.ts';
@@ -63,20 +63,15 @@ function unusable(error: unknown, doing: 'read' | 'write'): UserError {
 export async function readImageRecord(root: string): Promise<ImageRecord | null> {
   let text: string;
   try {
-    const path = join(root, IMAGE_RECORD);
-    const info = await stat(path);
-    if (info.isDirectory()) throw Object.assign(new Error('a folder'), { code: 'EISDIR' });
-    if (!info.isFile() || info.size > MAX_RECORD_BYTES) {
-      throw new UserError(`${IMAGE_RECORD} is not an image record (not a regular file of at most 1 MiB)`, {
-        hint: REWRITE_HINT,
-        exitCode: 2,
-      });
-    }
-    text = await readFile(path, 'utf8');
+    text = readBoundedText(join(root, IMAGE_RECORD), MAX_RECORD_BYTES);
   } catch (error) {
-    if (error instanceof UserError) throw error;
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw unusable(error, 'read');
+    if (!(error instanceof BoundedReadError)) throw error;
+    if (error.problem === 'missing') return null;
+    if (error.isDirectory || error.problem === 'unreadable') throw unusable(error, 'read');
+    throw new UserError(`${IMAGE_RECORD} is not an image record (not a regular file of at most 1 MiB)`, {
+      hint: REWRITE_HINT,
+      exitCode: 2,
+    });
   }
   let data: unknown;
   try {

@@ -2,11 +2,11 @@
 // a [tool.pixi] table, found as pixi finds it), read by one reader whose errors read the same in
 // every script (validate reports them as findings, the others throw them), and the template's
 // own [tool.pixi-condor] settings with defaults.
-import { existsSync, readFileSync } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import type { TomlError } from 'smol-toml';
+import { BoundedReadError, readBounded, readBoundedText } from './bounded-read.ts';
 import { UserError } from './errors.ts';
 import { type ManifestView, pixiTomlView, pyprojectView } from './validate/pyproject.ts';
 
@@ -27,9 +27,9 @@ export function manifestFileIn(dir: string): string | null {
   const pyproject = join(dir, PYPROJECT);
   if (!existsSync(pyproject)) return null;
   try {
-    return isPixiPyproject(readFileSync(pyproject, 'utf8')) ? PYPROJECT : null;
+    return isPixiPyproject(readBoundedText(pyproject, MAX_MANIFEST_BYTES)) ? PYPROJECT : null;
   } catch {
-    return null;
+    return null; // unreadable, not a regular file or too large: not taken for a manifest, as before
   }
 }
 
@@ -221,52 +221,39 @@ export function parseTomlText(text: string, file: string): TomlTable {
   return parsed.data;
 }
 
-/** Read a file as text (UTF-8, replacing bad bytes: for files whose format allows any bytes). */
-export async function readText(path: string, displayPath = path): Promise<string> {
+/** A text file the scripts read whole besides the manifest (the Dockerfile): far smaller than this. */
+export const MAX_TEXT_BYTES = 8 * 1024 * 1024;
+
+/** Read a file as text (UTF-8, replacing bad bytes: for files whose format allows any bytes), bounded. */
+export async function readText(path: string, displayPath = path, limit = MAX_TEXT_BYTES): Promise<string> {
   try {
-    return await readFile(path, 'utf8');
+    return readBoundedText(path, limit);
   } catch (error) {
-    throw readError(error, displayPath);
+    throw readError(error, displayPath, limit);
   }
 }
 
-function readError(error: unknown, displayPath: string): UserError {
+function readError(error: unknown, displayPath: string, limit: number, what = 'file'): UserError {
+  if (error instanceof BoundedReadError) {
+    if (error.problem === 'missing') return new UserError(`${displayPath} does not exist`, { exitCode: 2 });
+    if (error.problem === 'not-a-file')
+      return new UserError(`cannot read ${displayPath}: not a regular file`, { exitCode: 2 });
+    if (error.problem === 'too-large')
+      return new UserError(`${displayPath} is ${error.size} bytes; a ${what} is far smaller (limit ${limit})`, {
+        exitCode: 2,
+      });
+    return new UserError(`cannot read ${displayPath}: ${error.code ?? 'unreadable'}`, { exitCode: 2 });
+  }
   const code = (error as NodeJS.ErrnoException).code;
-  return new UserError(
-    code === 'ENOENT' ? `${displayPath} does not exist` : `cannot read ${displayPath}: ${code ?? String(error)}`,
-    { exitCode: 2 },
-  );
+  return new UserError(`cannot read ${displayPath}: ${code ?? String(error)}`, { exitCode: 2 });
 }
 
 /** The bytes of a manifest, at most MAX_MANIFEST_BYTES; a FIFO, a device or a huge file is refused. */
 export async function readManifestBytes(path: string, displayPath = path): Promise<Uint8Array> {
-  let handle: Awaited<ReturnType<typeof open>>;
   try {
-    handle = await open(path, 'r');
+    return readBounded(path, MAX_MANIFEST_BYTES);
   } catch (error) {
-    throw readError(error, displayPath);
-  }
-  try {
-    const stat = await handle.stat();
-    if (!stat.isFile()) throw new UserError(`cannot read ${displayPath}: not a regular file`, { exitCode: 2 });
-    if (stat.size > MAX_MANIFEST_BYTES)
-      throw new UserError(
-        `${displayPath} is ${stat.size} bytes; a pixi manifest is far smaller (limit ${MAX_MANIFEST_BYTES})`,
-        { exitCode: 2 },
-      );
-    const buffer = Buffer.alloc(stat.size);
-    let filled = 0;
-    while (filled < stat.size) {
-      const { bytesRead } = await handle.read(buffer, filled, stat.size - filled, filled);
-      if (bytesRead === 0) break;
-      filled += bytesRead;
-    }
-    return buffer.subarray(0, filled);
-  } catch (error) {
-    if (error instanceof UserError) throw error;
-    throw readError(error, displayPath);
-  } finally {
-    await handle.close();
+    throw readError(error, displayPath, MAX_MANIFEST_BYTES, 'pixi manifest');
   }
 }
 

@@ -84,8 +84,8 @@ function oddFiles(r: Rand, template: string): Case['files'] {
       return {
         '.pixi-condor/validate-cache.json': JSON.stringify(
           pickOne(r, [
-            { format: 3, lockHash: 'x', specs: {}, lock: { packages: 'nope' } },
-            { format: 3, lockHash: 'x', specs: [], lock: {} },
+            { format: 4, lockText: 'x', specs: {}, lock: { packages: 'nope' } },
+            { format: 4, lockText: 'x', specs: [], lock: {} },
             [],
             'x',
             { format: 3 },

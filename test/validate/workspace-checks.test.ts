@@ -289,7 +289,9 @@ test('the lock cache is used while pixi.lock is unchanged, and dropped when it c
   const cachePath = join(ws.root, CACHE_FILE);
   assert.is((await validateWorkspace({ root: ws.root })).ok, true);
   const cached = readFileSync(cachePath, 'utf8');
-  assert.not.match(cached, /\.conda"/, 'the cache keeps no package URLs');
+  const { lockText, ...parsed } = JSON.parse(cached) as { lockText: string };
+  assert.is(lockText, ws.read('pixi.lock'), 'the cache keeps the text it was parsed from');
+  assert.not.match(JSON.stringify(parsed), /\.conda"/, 'the parsed lock keeps no package URLs');
   assert.not.match(cached, /\n/, 'the cache is compact JSON');
   // Tamper with the cached pytorch-gpu version: a run that reports it has read the cache, not the lock.
   const tampered = cached.replace(/\["conda","pytorch-gpu","2\.9\.1"/, '["conda","pytorch-gpu","2.8.0"');
@@ -297,14 +299,21 @@ test('the lock cache is used while pixi.lock is unchanged, and dropped when it c
   writeFileSync(cachePath, tampered);
   let report = await validateWorkspace({ root: ws.root });
   assert.ok(byRule(report, 'lock/spec-unsatisfied')[0]?.message.includes('pytorch-gpu 2.8.0'), summary(report));
-  // Any change to pixi.lock changes its hash: the lock is read again.
+  // Any change to pixi.lock, even one of the same length, and the lock is read again.
+  writeFileSync(cachePath, tampered);
+  const lockBefore = ws.read('pixi.lock');
+  const sameLength = lockBefore.replace(/(\n {2}md5: )[0-9a-f]/, (_, head: string) => `${head}x`);
+  assert.ok(sameLength !== lockBefore && sameLength.length === lockBefore.length, 'a one-byte edit');
+  ws.write('pixi.lock', sameLength);
+  report = await validateWorkspace({ root: ws.root });
+  assert.is(report.ok, true, summary(report));
   ws.write('pixi.lock', ws.read('pixi.lock') + '\n');
   report = await validateWorkspace({ root: ws.root });
   assert.is(report.ok, true, summary(report));
-  writeFileSync(cachePath, '{"format": 3, "lockHash": ');
+  writeFileSync(cachePath, '{"format": 4, "lockText": ');
   report = await validateWorkspace({ root: ws.root });
   assert.is(report.ok, true, summary(report));
-  assert.match(readFileSync(cachePath, 'utf8'), /^\{"format":3,/);
+  assert.match(readFileSync(cachePath, 'utf8'), /^\{"format":4,/);
 });
 
 test('saveCache: false (dry runs) reads the cache but writes nothing: no .pixi-condor is created', async () => {

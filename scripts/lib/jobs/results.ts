@@ -2,8 +2,8 @@
 // key of its metrics.json, found where the submit file sent that proc's outputs (the record's
 // per-proc data from the planner: transfer_output_remaps, output_destination, initialdir).
 // Procs submitted again by `resubmit` show their newest outcome, from the newest record.
-import { readdirSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
+import { BoundedReadError, readBoundedText } from '../bounded-read.ts';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { JOBS_DIR, readJobRecord, type JobRecord, type ProcRecord } from './job-store.ts';
 import type { JobState } from './job-state.ts';
@@ -104,9 +104,7 @@ export function metricsCandidates(proc: ProcRecord): { paths: string[]; unreacha
 
 async function readMetrics(path: string): Promise<Record<string, string | number | boolean | null> | 'bad' | null> {
   try {
-    const stats = statSync(path);
-    if (!stats.isFile() || stats.size > METRICS_MAX_BYTES) return 'bad';
-    const value: unknown = JSON.parse(await readFile(path, 'utf8'));
+    const value: unknown = JSON.parse(readBoundedText(path, METRICS_MAX_BYTES));
     if (!value || typeof value !== 'object' || Array.isArray(value)) return 'bad';
     const flat: Record<string, string | number | boolean | null> = {};
     for (const [key, v] of Object.entries(value)) {
@@ -115,7 +113,7 @@ async function readMetrics(path: string): Promise<Record<string, string | number
     }
     return flat;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? null : 'bad';
+    return error instanceof BoundedReadError && error.problem === 'missing' ? null : 'bad';
   }
 }
 

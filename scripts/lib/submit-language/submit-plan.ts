@@ -15,7 +15,8 @@ import { parseSubmitText, shownKey, submitError, type Statement } from './submit
 import { expandMacros, MacroError, shownText, type MacroScope } from './submit-macros.ts';
 import { parseQueueArgs, queueRows, type QueueNotice } from './submit-queue.ts';
 import { isCredentialKey, isTokenKey, MASK, SecretMask } from './submit-secrets.ts';
-import { BoundedReadError, MAX_SUBMIT_FILE_BYTES, readBoundedText } from './submit-source.ts';
+import { BoundedReadError, readBoundedText } from '../bounded-read.ts';
+import { MAX_SUBMIT_FILE_BYTES } from './submit-source.ts';
 
 export interface ProcSpec extends ProcRecord {
   universe: string;

@@ -12,7 +12,8 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { evaluateArithmetic, MacroError, shownText } from './submit-macros.ts';
-import { BoundedReadError, MAX_ITEMS_FILE_BYTES, readBoundedText } from './submit-source.ts';
+import { BoundedReadError, readBoundedText } from '../bounded-read.ts';
+import { MAX_ITEMS_FILE_BYTES } from './submit-source.ts';
 
 export interface QueueSpec {
   /** The count expression (macros not yet expanded); '1' when absent. */

@@ -3,9 +3,9 @@
 // they are never printed, not even in a finding, and neither is a line that may be one (a token
 // pasted on its own line, `dGhp...==`, reads as a key): findings name the line number, and a key
 // only when it is a near miss of a known one.
-import { readFile } from 'node:fs/promises';
+import { BoundedReadError, readBounded, readBoundedText } from '../bounded-read.ts';
 import { join } from 'node:path';
-import { parse as parseDotenv } from 'dotenv';
+import { createRequire } from 'node:module';
 import { UserError } from '../errors.ts';
 import { closest } from './text.ts';
 import type { IssueList } from './types.ts';
@@ -26,20 +26,24 @@ export type EnvRead = { text: string; values: Record<string, string> } | { probl
  * never a value) when it cannot be read or parsed. build-image's credentials should read it here.
  */
 export async function readEnvFile(root: string): Promise<EnvRead> {
-  let bytes: Buffer;
+  let text: string;
   try {
-    bytes = await readFile(join(root, ENV_FILE));
+    text = readBounded(join(root, ENV_FILE), MAX_ENV_BYTES).toString('utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return code === 'ENOENT' ? null : { problem: `cannot read ${ENV_FILE}: ${code ?? 'unreadable'}` };
+    if (!(error instanceof BoundedReadError)) throw error;
+    if (error.problem === 'missing') return null;
+    if (error.problem === 'too-large')
+      return {
+        problem: `${ENV_FILE} is ${error.size} bytes, over the ${MAX_ENV_BYTES}-byte limit for a file of settings`,
+      };
+    if (error.problem === 'not-a-file' && !error.isDirectory)
+      return { problem: `cannot read ${ENV_FILE}: not a regular file (a FIFO or device is not read)` };
+    return { problem: `cannot read ${ENV_FILE}: ${error.code ?? 'unreadable'}` };
   }
-  if (bytes.length > MAX_ENV_BYTES)
-    return {
-      problem: `${ENV_FILE} is ${bytes.length} bytes, over the ${MAX_ENV_BYTES}-byte limit for a file of settings`,
-    };
-  const text = bytes.toString('utf8');
   try {
-    return { text, values: parseDotenv(text) };
+    // dotenv loads only when there is a .env to parse (the template has none).
+    const { parse } = createRequire(import.meta.url)('dotenv') as typeof import('dotenv');
+    return { text, values: parse(text) };
   } catch (error) {
     // Never the error's text: a parser's message may quote the value it choked on.
     return { problem: `${ENV_FILE} cannot be parsed (${error instanceof Error ? error.name : 'error'})` };
@@ -111,7 +115,7 @@ export async function checkEnvFile(root: string, issues: IssueList): Promise<voi
   let exampleKeys: string[] = [];
   try {
     // Commented-out keys in the example (`# GITHUB_TOKEN=`) are documented settings too.
-    const example = await readFile(join(root, EXAMPLE_FILE), 'utf8');
+    const example = readBoundedText(join(root, EXAMPLE_FILE), MAX_ENV_BYTES);
     exampleKeys = [...example.matchAll(/^[ \t]*#?[ \t]*(?:export[ \t]+)?([A-Z_][A-Z0-9_]*)=/gm)].map((m) => m[1]!);
   } catch {
     // no example file: the built-in list alone

@@ -1,8 +1,7 @@
 // A cache of what is slow in the lock check: the parsed lock (js-yaml, ~30 ms on a 1,600-line
-// lock) keyed by the lock's sha256, and rattler's spec/version answers (loading its WASM costs
+// lock) kept with the very text it was parsed from, and rattler's spec/version answers (loading its WASM costs
 // ~20 ms). With both cached, `validate` neither loads js-yaml nor rattler. The cache lives in
 // .pixi-condor/ (git-ignored); a missing, stale or unwritable cache only costs time.
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic-file.ts';
@@ -10,13 +9,18 @@ import { STATE_DIR } from '../workspace.ts';
 import type { LockFile, LockedPackage } from './lock-file.ts';
 
 export const CACHE_FILE = join(STATE_DIR, 'validate-cache.json');
-const FORMAT = 3;
+const FORMAT = 4;
 
 type PackageRow = [kind: 'conda' | 'pypi', name: string, version: string, build: string | null];
 
 interface CacheData {
   format: number;
-  lockHash: string;
+  /**
+   * The lock text the entry was parsed from, compared whole (a native string compare: ~0.05 ms
+   * for the template's lock). Not a hash: sha256 would load node:crypto (~10 ms, a tenth of a
+   * whole validate), and a hash in JavaScript runs interpreted on this one call (~2 ms per 64 KB).
+   */
+  lockText: string;
   lock: {
     version: number;
     platformSubdirs: [string, string][];
@@ -38,7 +42,7 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  * cut short, written by a buggy build) is ignored and rebuilt, never trusted into a TypeError.
  */
 export function isCacheData(value: unknown): value is CacheData {
-  if (!isRecord(value) || value.format !== FORMAT || !isString(value.lockHash)) return false;
+  if (!isRecord(value) || value.format !== FORMAT || !isString(value.lockText)) return false;
   if (!isRecord(value.specs) || !Object.values(value.specs).every(isString)) return false;
   const lock = value.lock;
   if (!isRecord(lock) || typeof lock.version !== 'number') return false;
@@ -102,12 +106,9 @@ export class LockCache {
     return new LockCache(path, data);
   }
 
-  static hash(text: string): string {
-    return createHash('sha256').update(text).digest('hex');
-  }
-
-  lock(hash: string): LockFile | null {
-    if (!this.data || this.data.lockHash !== hash) return null;
+  /** The parsed lock cached for exactly this text, or null. */
+  lock(text: string): LockFile | null {
+    if (!this.data || this.data.lockText !== text) return null;
     const { lock } = this.data;
     const packages = lock.packages.map(
       ([kind, name, version, build]): LockedPackage => ({ kind, name, version, build }),
@@ -124,7 +125,7 @@ export class LockCache {
     };
   }
 
-  storeLock(hash: string, lock: LockFile): void {
+  storeLock(text: string, lock: LockFile): void {
     const packages: PackageRow[] = [];
     const indexes = new Map<string, number>();
     const indexOf = (p: LockedPackage): number => {
@@ -138,7 +139,7 @@ export class LockCache {
     };
     this.data = {
       format: FORMAT,
-      lockHash: hash,
+      lockText: text,
       lock: {
         version: lock.version,
         platformSubdirs: [...lock.platformSubdirs],

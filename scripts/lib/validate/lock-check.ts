@@ -3,8 +3,7 @@
 // package whose version satisfies the spec, and the manifest's channels must be the lock's.
 // An environment or platform the lock lacks is a warning (pixi locks it on first run), except
 // the image's environment on linux-64: `pixi install --locked` in the image build needs it.
-import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { BoundedReadError, readBoundedText } from '../bounded-read.ts';
 import { join } from 'node:path';
 import { condaRequirement, satisfies, type SpecAnswers } from './conda-spec.ts';
 import { LockCache } from './lock-cache.ts';
@@ -70,8 +69,7 @@ export async function checkLock(context: LockContext): Promise<void> {
   }
   const { text } = read;
   const cache = LockCache.open(root);
-  const hash = LockCache.hash(text);
-  let lock = cache.lock(hash);
+  let lock = cache.lock(text);
   if (!lock) {
     try {
       lock = await parseLockFile(text);
@@ -88,7 +86,7 @@ export async function checkLock(context: LockContext): Promise<void> {
       });
       return;
     }
-    cache.storeLock(hash, lock);
+    cache.storeLock(text, lock);
   }
   checkLockAgainstManifest(context, lock, text, cache);
   if (context.saveCache !== false) await cache.save();
@@ -99,21 +97,13 @@ export const MAX_LOCK_BYTES = 64 * 1024 * 1024;
 
 /** The lock's text, or why it cannot be read: an errno code, 'not a regular file' or 'too large'. */
 export async function readLockText(path: string): Promise<{ text: string } | { problem: string }> {
-  let handle: Awaited<ReturnType<typeof open>>;
   try {
-    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    return { text: readBoundedText(path, MAX_LOCK_BYTES) };
   } catch (error) {
-    return { problem: (error as NodeJS.ErrnoException).code ?? 'unreadable' };
-  }
-  try {
-    const stat = await handle.stat();
-    if (!stat.isFile()) return { problem: 'not a regular file' };
-    if (stat.size > MAX_LOCK_BYTES) return { problem: `${stat.size} bytes, over the ${MAX_LOCK_BYTES}-byte limit` };
-    return { text: await handle.readFile('utf8') };
-  } catch (error) {
-    return { problem: (error as NodeJS.ErrnoException).code ?? 'unreadable' };
-  } finally {
-    await handle.close();
+    if (!(error instanceof BoundedReadError)) throw error;
+    if (error.problem === 'not-a-file') return { problem: 'not a regular file' };
+    if (error.problem === 'too-large') return { problem: `${error.size} bytes, over the ${MAX_LOCK_BYTES}-byte limit` };
+    return { problem: error.code ?? 'unreadable' };
   }
 }
 

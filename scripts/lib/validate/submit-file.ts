@@ -4,7 +4,8 @@
 // assignment of a key wins, keys are case-insensitive, `+Attr` and `MY.Attr` are one key.
 // Columns are found on the physical line where a value or entry is written.
 import { parseSubmitText, type AssignStatement, type Statement } from '../submit-language/submit-file.ts';
-import { BoundedReadError, MAX_SUBMIT_FILE_BYTES, readBoundedText } from '../submit-language/submit-source.ts';
+import { BoundedReadError, readBoundedText } from '../bounded-read.ts';
+import { MAX_SUBMIT_FILE_BYTES } from '../submit-language/submit-source.ts';
 
 export interface SubmitEntry {
   /** Lower-cased key; `+Attr` and `MY.Attr` are both `+attr`. */

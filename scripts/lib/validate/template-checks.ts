@@ -3,11 +3,11 @@
 // pin, the Dockerfile's CUDA_VERSION and the submit file's driver requirement; the submit file
 // asks for a GPU, a minimum capability, and transfers files that exist (or a task makes).
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { BoundedReadError, readBoundedText } from '../bounded-read.ts';
 import { isAbsolute, join, normalize, resolve } from 'node:path';
 import { localInputs, planSubmit, type SubmitPlan } from '../submit-language/submit-plan.ts';
 import { UserError } from '../errors.ts';
-import { CONFIG_DEFAULTS, displayPath, templateConfig, type TemplateConfig } from '../workspace.ts';
+import { CONFIG_DEFAULTS, displayPath, MAX_TEXT_BYTES, templateConfig, type TemplateConfig } from '../workspace.ts';
 import { dockerfileArgs, type DockerArg } from './dockerfile-args.ts';
 import type { EnvironmentView, ManifestModel, PlatformEntry } from './manifest-model.ts';
 import {
@@ -73,14 +73,15 @@ export async function checkTemplate(context: TemplateContext): Promise<void> {
     }
   }
 
-  const dockerfile = await readOptional(context.root, config.dockerfile);
+  const dockerfileRead = readDockerfile(resolve(context.root, config.dockerfile));
+  const dockerfile = 'text' in dockerfileRead ? dockerfileRead.text : null;
   const dockerfileName = displayPath(context.root, resolve(context.root, config.dockerfile));
-  if (dockerfile === null) {
+  if ('problem' in dockerfileRead) {
     issues.error({
       file: manifestFile,
       pointer: `${CONFIG_POINTER}/dockerfile`,
       rule: 'template/dockerfile-missing',
-      message: `the Dockerfile '${config.dockerfile}' does not exist`,
+      message: `the Dockerfile '${config.dockerfile}' ${dockerfileRead.problem}`,
       hint: 'restore it from the template, or point [tool.pixi-condor] dockerfile at yours',
     });
   }
@@ -141,11 +142,13 @@ function readSubmitCommands(text: string, file: string, issues: IssueList): Subm
   }
 }
 
-async function readOptional(root: string, path: string): Promise<string | null> {
+/** The Dockerfile's text, or what is wrong with it ("does not exist", "is a directory, not a file", …). */
+function readDockerfile(path: string): { text: string } | { problem: string } {
   try {
-    return await readFile(resolve(root, path), 'utf8');
-  } catch {
-    return null;
+    return { text: readBoundedText(path, MAX_TEXT_BYTES) };
+  } catch (error) {
+    if (!(error instanceof BoundedReadError)) throw error;
+    return { problem: error.message };
   }
 }
 

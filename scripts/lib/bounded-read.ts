@@ -1,0 +1,75 @@
+// The one way the scripts read a file a user (or a hostile checkout) controls: only a regular
+// file (a FIFO, /dev/zero or a folder is refused before a byte is read, and opening never
+// blocks), never more than a fixed size (a file that grows while it is read is still cut at
+// the limit), synchronously (node:fs alone: the fs/promises module costs a fast task its
+// start-up). Callers word their own messages from `problem`, `code` and `size`.
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+
+export type ReadProblem = 'missing' | 'not-a-file' | 'too-large' | 'unreadable';
+
+export class BoundedReadError extends Error {
+  readonly problem: ReadProblem;
+  /** The errno code when a system call failed (ENOENT, EACCES, EISDIR, …). */
+  readonly code: string | undefined;
+  /** The file's size when it is too large (at least limit + 1). */
+  readonly size: number | undefined;
+  /** Is the path a folder (for 'not-a-file')? */
+  readonly isDirectory: boolean;
+  constructor(
+    problem: ReadProblem,
+    detail: string,
+    extra: { code?: string; size?: number; isDirectory?: boolean } = {},
+  ) {
+    super(detail);
+    this.problem = problem;
+    this.code = extra.code;
+    this.size = extra.size;
+    this.isDirectory = extra.isDirectory ?? false;
+  }
+}
+
+const mib = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MiB`;
+
+/** The bytes of a regular file of at most `limit` bytes, or a BoundedReadError saying why not. */
+export function readBounded(path: string, limit: number): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new BoundedReadError('missing', 'does not exist', { code });
+    if (code === 'EISDIR')
+      throw new BoundedReadError('not-a-file', 'is a directory, not a file', { code, isDirectory: true });
+    throw new BoundedReadError('unreadable', 'cannot be read (no permission?)', code ? { code } : {});
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (stat.isDirectory())
+      throw new BoundedReadError('not-a-file', 'is a directory, not a file', { code: 'EISDIR', isDirectory: true });
+    if (!stat.isFile())
+      throw new BoundedReadError('not-a-file', 'is not a regular file (a device, FIFO or socket is not read)');
+    if (stat.size > limit)
+      throw new BoundedReadError('too-large', `is larger than ${mib(limit)} (${stat.size} bytes)`, { size: stat.size });
+    // Read at most limit + 1 bytes: a file that grows while it is read is still bounded.
+    const buffer = Buffer.alloc(Math.min(limit + 1, Math.max(stat.size, 0) + 65536));
+    let length = 0;
+    while (length < buffer.length) {
+      const n = readSync(fd, buffer, length, buffer.length - length, null);
+      if (n === 0) break;
+      length += n;
+    }
+    if (length > limit) throw new BoundedReadError('too-large', `is larger than ${mib(limit)}`, { size: length });
+    return buffer.subarray(0, length);
+  } catch (error) {
+    if (error instanceof BoundedReadError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new BoundedReadError('unreadable', 'cannot be read', code ? { code } : {});
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** readBounded as UTF-8 text (a bad byte becomes U+FFFD, as Node's readFile does). */
+export function readBoundedText(path: string, limit: number): string {
+  return readBounded(path, limit).toString('utf8');
+}
