@@ -1,8 +1,8 @@
 // The one top-level handler every script entry uses: a user error is one line (plus a hint)
 // and its exit code; anything else is a bug and keeps its stack.
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { isUserError } from './errors.ts';
+import { REPO_ROOT } from './repo-root.ts';
 import { stderrPalette } from './term.ts';
 
 export function formatUserError(
@@ -59,7 +59,7 @@ export async function runMain(
     }
     const missing = missingPackage(error);
     if (missing) {
-      const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+      const root = REPO_ROOT;
       process.stderr.write(
         formatUserError({
           located: `the npm package '${missing}' that the scripts need is not installed in ${join(root, 'node_modules')}`,

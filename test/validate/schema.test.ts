@@ -19,7 +19,7 @@ test('schema/manifest-validator.cjs was compiled from the current schema files',
   assert.is(
     compiledHash(readFileSync(COMPILED_VALIDATOR, 'utf8')),
     schemaHash(),
-    'run: node --import tsx scripts/lib/validate/schema-source.ts',
+    'run: node scripts/run.mjs compile-schema',
   );
 });
 
