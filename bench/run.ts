@@ -23,6 +23,12 @@ if (!process.features.typescript) {
     `note: ${process.version} has no type stripping: the tasks start through tsx, slower than with Node >= 24.3`,
   );
 }
+// The tasks run from their bundles, as under pixi (whose _install task builds them): build them
+// from these sources first, as `npm test` does.
+const bundled = spawnSync(process.execPath, [join(benchDir, '..', 'scripts', 'run.mjs'), 'bundle'], {
+  stdio: 'inherit',
+});
+if (bundled.status !== 0) process.exit(1);
 let failed = 0;
 for (const name of wanted.length > 0 ? wanted : all) {
   console.log(`\n== bench/${name}`);

@@ -59,7 +59,7 @@ function parseBuildArgs(values: string[] | undefined): Record<string, string> {
   return out;
 }
 
-await runMain(async (args) => {
+void runMain(async (args) => {
   const parsed = parseOrHelp(spec, args);
   if (!parsed) return 0;
   const buildArgs = parseBuildArgs(parsed.values['build-arg'] as string[] | undefined);

@@ -4,7 +4,7 @@ import { parseOrHelp } from './lib/cli.ts';
 import { runMain } from './lib/main.ts';
 import { CANCEL_SPEC, runCancel } from './lib/jobs/cancel-command.ts';
 
-await runMain(async (args) => {
+void runMain(async (args) => {
   const parsed = parseOrHelp(CANCEL_SPEC, args);
   if (!parsed) return 0;
   return runCancel(parsed);

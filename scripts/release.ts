@@ -4,7 +4,7 @@ import { parseOrHelp } from './lib/cli.ts';
 import { runMain } from './lib/main.ts';
 import { RELEASE_SPEC, runRelease } from './lib/jobs/release-command.ts';
 
-await runMain(async (args) => {
+void runMain(async (args) => {
   const parsed = parseOrHelp(RELEASE_SPEC, args);
   if (!parsed) return 0;
   return runRelease(parsed);

@@ -4,7 +4,7 @@ import { parseOrHelp } from './lib/cli.ts';
 import { runMain } from './lib/main.ts';
 import { RESUBMIT_SPEC, runResubmit } from './lib/jobs/resubmit-command.ts';
 
-await runMain(async (args) => {
+void runMain(async (args) => {
   const parsed = parseOrHelp(RESUBMIT_SPEC, args);
   if (!parsed) return 0;
   return runResubmit(parsed);

@@ -4,7 +4,7 @@ import { parseOrHelp } from './lib/cli.ts';
 import { runMain } from './lib/main.ts';
 import { RESULTS_SPEC, runResults } from './lib/jobs/results-command.ts';
 
-await runMain(async (args) => {
+void runMain(async (args) => {
   const parsed = parseOrHelp(RESULTS_SPEC, args);
   if (!parsed) return 0;
   return runResults(parsed);

@@ -1,14 +1,22 @@
 // Starts a task's script: `node scripts/run.mjs <task> [args]` runs scripts/<task>.ts, and every
 // pixi task is this command (the tests run it too). Plain JavaScript on purpose: it turns on
-// Node's compile cache before the first TypeScript file loads, so a run after the first skips
-// both the type stripping (cached from Node 23.7 on) and V8's compile of every unchanged module;
-// an edited file is stripped again on its next run (the cache is keyed by content). Stripping
-// one file uncached costs ~80 ms (Node loads its TypeScript parser); `npm run bench` measures it.
-// Node >= 22.18 runs the TypeScript itself; an older Node (the tests on Node 20) gets tsx's loader.
-import { existsSync } from 'node:fs';
+// Node's compile cache before the first module loads, then runs one of:
+// - the task's bundle, .build/bundles/<task>.cjs (scripts/lib/bundles.ts builds them; pixi's
+//   `_install` task does it whenever a script changed), but only while every file it was built
+//   from still has the size and mtime that .build/bundles/inputs.json records. It runs as a
+//   vm.Script with a V8 code cache written after its first full run, beside it: one module and
+//   no compiling, which is most of a fast task's start-up (`npm run bench` measures it);
+// - otherwise the TypeScript source, which Node >= 22.18 runs itself (cached stripping from
+//   23.7 on), and an older Node (the tests on Node 20) through tsx's loader.
+// So an edited script is what runs next, bundled or not. PIXI_CONDOR_FROM_SOURCE=1 always runs
+// the source (stack traces then name the sources' lines).
 import module from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+
+// getBuiltinModule, not `import … from 'node:fs'`: an ESM import of node:fs evaluates every lazy
+// export (fs/promises, the streams: ~30 internal modules) that a fast task never uses.
+const { existsSync, readFileSync, renameSync, statSync, writeFileSync } = process.getBuiltinModule('node:fs');
 
 const scriptsDir = dirname(fileURLToPath(import.meta.url));
 const root = dirname(scriptsDir);
@@ -33,6 +41,69 @@ process.argv.splice(1, 2, script);
 
 module.enableCompileCache?.();
 
+/**
+ * The task's bundle and its stat while it matches its sources, else null. Reads what
+ * scripts/lib/bundles.ts writes: {format: 2, tasks: {<task>: [[path from the root, size, mtimeMs], ...]}}.
+ * Bundles need require() of ES modules (toml-eslint-parser): Node >= 22.12.
+ */
+function freshBundle() {
+  if (process.env.PIXI_CONDOR_FROM_SOURCE === '1' || !process.features.require_module) return null;
+  const dir = join(root, '.build', 'bundles');
+  let inputs;
+  try {
+    inputs = JSON.parse(readFileSync(join(dir, 'inputs.json'), 'utf8'));
+  } catch {
+    return null; // never built (or esbuild is not installed): the source runs
+  }
+  const files = inputs?.format === 2 ? inputs.tasks?.[task] : undefined;
+  if (!Array.isArray(files) || files.length === 0) return null;
+  for (const [path, size, mtimeMs] of files) {
+    const stat = statSync(join(root, path), { throwIfNoEntry: false });
+    if (!stat || stat.size !== size || stat.mtimeMs !== mtimeMs) return null;
+  }
+  const path = join(dir, `${task}.cjs`);
+  const stat = statSync(path, { throwIfNoEntry: false });
+  return stat ? { path, stat } : null;
+}
+
+/**
+ * Run a bundle as CommonJS through a vm.Script, with a V8 code cache that V8 makes after a run
+ * (so it holds every function that ran, not only the top level as Node's compile cache does).
+ * The cache's name carries the bundle's size and mtime: a rebuilt bundle never meets an old
+ * cache (V8 itself checks only the source's length). It is written, whole or not at all, when
+ * missing or refused (another Node), by a run that did its work: not by --help or a usage error
+ * (exit 2), which compile too little to be worth caching.
+ */
+function runBundle({ path, stat }) {
+  const vm = process.getBuiltinModule('node:vm');
+  const cachePath = `${path}.${stat.size}-${stat.mtimeMs}.v8cache`;
+  let cachedData;
+  try {
+    cachedData = readFileSync(cachePath);
+  } catch {
+    cachedData = undefined;
+  }
+  const source = readFileSync(path, 'utf8');
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+    filename: path,
+    cachedData,
+  });
+  if (cachedData === undefined || script.cachedDataRejected) {
+    process.once('exit', (code) => {
+      if ((code !== 0 && code !== 1) || process.argv.includes('--help') || process.argv.includes('-h')) return;
+      const temp = `${cachePath}.${process.pid}.tmp`;
+      try {
+        writeFileSync(temp, script.createCachedData());
+        renameSync(temp, cachePath);
+      } catch {
+        // a read-only checkout: every run compiles, as from source
+      }
+    });
+  }
+  const bundleModule = { exports: {} };
+  script.runInThisContext()(bundleModule.exports, module.createRequire(path), bundleModule, path, dirname(path));
+}
+
 /** npm packages the scripts import and Node could not find: `npm ci` was not run here. */
 function missingPackage(error) {
   const message = String(error?.message);
@@ -42,11 +113,16 @@ function missingPackage(error) {
 }
 
 try {
-  if (!process.features.typescript) {
-    const { register } = await import('tsx/esm/api');
-    register();
+  const bundle = freshBundle();
+  if (bundle) {
+    runBundle(bundle);
+  } else {
+    if (!process.features.typescript) {
+      const { register } = await import('tsx/esm/api');
+      register();
+    }
+    await import(pathToFileURL(script).href);
   }
-  await import(pathToFileURL(script).href);
 } catch (error) {
   const name = missingPackage(error);
   if (!name) throw error;

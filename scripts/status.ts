@@ -4,7 +4,7 @@ import { parseOrHelp } from './lib/cli.ts';
 import { runMain } from './lib/main.ts';
 import { runStatus, STATUS_SPEC } from './lib/jobs/status-command.ts';
 
-await runMain(async (args) => {
+void runMain(async (args) => {
   const parsed = parseOrHelp(STATUS_SPEC, args);
   if (!parsed) return 0;
   return runStatus(parsed);

@@ -4,7 +4,7 @@ import { parseOrHelp } from './lib/cli.ts';
 import { runMain } from './lib/main.ts';
 import { runSubmit, SUBMIT_SPEC } from './lib/submit/submit-command.ts';
 
-await runMain(async (args) => {
+void runMain(async (args) => {
   const parsed = parseOrHelp(SUBMIT_SPEC, args);
   if (!parsed) return 0;
   return runSubmit(parsed);

@@ -1,10 +1,10 @@
 // `pixi run test`: the test suite, exactly as CI runs it (test/run.ts, which closes with the
 // "N passed, N failed" line). Extra arguments: a regex on test file paths, e.g. `condor/`.
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { parseOrHelp, type CommandSpec } from './lib/cli.ts';
 import { runMain } from './lib/main.ts';
+import { REPO_ROOT } from './lib/repo-root.ts';
 
 const spec: CommandSpec = {
   usage: 'pixi run test [PATTERN]',
@@ -21,10 +21,28 @@ const spec: CommandSpec = {
   docs: 'README.md (Development)',
 };
 
-await runMain(async (args) => {
+void runMain(async (args) => {
   const parsed = parseOrHelp(spec, args);
   if (!parsed) return 0;
-  const root = dirname(dirname(fileURLToPath(import.meta.url)));
+  const root = REPO_ROOT;
+  // The tests run the tasks as pixi does (`node scripts/run.mjs <task>`), so from the bundles
+  // `_install` builds: build them first, from these sources.
+  const { buildBundles, BUNDLE_DIR } = await import('./lib/bundles.ts');
+  const started = performance.now();
+  let bundled: Awaited<ReturnType<typeof buildBundles>>;
+  try {
+    bundled = await buildBundles(root);
+  } catch (error) {
+    process.stderr.write(
+      `error: could not bundle the task scripts\n${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    return 1;
+  }
+  process.stdout.write(
+    bundled
+      ? `bundled ${bundled.tasks.length} task scripts into ${BUNDLE_DIR}/ in ${((performance.now() - started) / 1000).toFixed(1)} s\n`
+      : 'esbuild is not installed: the tasks run from source\n',
+  );
   // Node >= 22.18 runs TypeScript itself; an older one (20) through tsx.
   const loader = process.features.typescript ? [] : ['--import', 'tsx'];
   const child = spawn(process.execPath, [...loader, join(root, 'test', 'run.ts'), ...parsed.positionals], {

@@ -24,7 +24,7 @@ const spec: CommandSpec = {
   docs: 'docs/validate.md (every rule and its fix)',
 };
 
-await runMain(async (args) => {
+void runMain(async (args) => {
   const parsed = parseOrHelp(spec, args);
   if (!parsed) return 0;
   const [{ findWorkspaceRoot }, { validateWorkspace }, { reportHuman, reportJson }, { stdoutPalette }] =

@@ -22,6 +22,11 @@ export function task(name: string, args: string[] = [], env: NodeJS.ProcessEnv =
   };
 }
 
+/** The same command run from the TypeScript source, not the task's bundle (what an edited, not yet bundled script costs). */
+export function fromSource(command: Command): Command {
+  return { ...command, env: { ...command.env, PIXI_CONDOR_FROM_SOURCE: '1' } };
+}
+
 export const bareNode: Command = { argv: [process.execPath, '-e', ''] };
 
 function once(command: Command): number {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { eventLogDir } from '../../test/condor/fixtures.ts';
 import { makeWorkspace } from '../../test/condor/workspace.ts';
 import { runScript } from '../../test/helpers/process.ts';
-import { bareNode, pairedMedians, ratioLine, reportTrace, task } from '../lib/timing.ts';
+import { bareNode, fromSource, pairedMedians, ratioLine, reportTrace, task } from '../lib/timing.ts';
 
 const ROUNDS = Number(process.env.BENCH_RUNS ?? 11);
 const ws = await makeWorkspace();
@@ -15,8 +15,11 @@ try {
   const submitted = await runScript('submit.ts', ['--interval', '40'], { env: ws.env, timeoutMs: 60_000 });
   if (submitted.code !== 0) throw new Error(`submit failed:\n${submitted.stdout}${submitted.stderr}`);
   const status = task('status', ['--once'], ws.env);
-  const times = pairedMedians({ node: bareNode, status }, ROUNDS);
+  const times = pairedMedians({ node: bareNode, status, source: fromSource(status) }, ROUNDS);
   console.log(ratioLine('status --once, finished 1-proc job', times.status, times.node, "node -e ''", 2.5));
+  console.log(
+    `  from source (PIXI_CONDOR_FROM_SOURCE=1, an edited script before _install bundles it): ${(times.source / times.node).toFixed(2)}x`,
+  );
   reportTrace('status --once', status, ['zx', 'dockerfile-ast', 'js-yaml', 'smol-toml', 'ajv', 'tsx', 'undici']);
 } finally {
   ws.cleanup();

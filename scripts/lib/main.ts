@@ -29,7 +29,8 @@ export function missingPackage(error: unknown): string | null {
 
 /**
  * Run a script's main function and turn its outcome into an exit code.
- * `main` returns the exit code (or nothing for 0).
+ * `main` returns the exit code (or nothing for 0). Entries call it as `void runMain(…)`, not with
+ * a top-level await: their bundles are CommonJS (scripts/lib/bundles.ts), and this never rejects.
  */
 export async function runMain(
   main: (args: string[]) => Promise<number | undefined>,

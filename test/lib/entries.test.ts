@@ -3,7 +3,7 @@
 // or from a checkout without its npm packages ends in one line, not Node's module-not-found trace.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'smol-toml';
@@ -27,13 +27,24 @@ test('every tools task is `node scripts/run.mjs <task>`, the command the tests r
   }
 });
 
-for (const [name] of tasks) {
+/** Entries that are no pixi task of their own (`_install` runs `bundle`; `compile-schema` is for schema edits). */
+const devEntries = ['bundle', 'compile-schema'];
+
+test('every scripts/*.ts is a pixi task or a listed development entry', () => {
+  const entries = readdirSync(join(repoRoot, 'scripts'))
+    .filter((name) => name.endsWith('.ts'))
+    .map((name) => name.slice(0, -3));
+  assert.equal(entries.sort(), [...tasks.map(([name]) => name), ...devEntries].sort());
+});
+
+for (const name of [...tasks.map(([task]) => task), ...devEntries]) {
   test(`${name} --help has the one shape`, async () => {
     const result = await runScript(`${name}.ts`, ['--help'], { timeoutMs: 20_000 });
     assert.is(result.code, 0, result.stderr);
     assert.is(result.stderr, '');
     const text = result.stdout;
-    assert.match(text, new RegExp(`^usage: pixi run ${name}[ \\n]`));
+    const command = devEntries.includes(name) ? `node scripts/run.mjs ${name}` : `pixi run ${name}`;
+    assert.match(text, new RegExp(`^usage: ${command}[ \\n]`));
     assert.match(text, /\n\noptions:\n( {2}.+\n)+/);
     assert.match(text, /\n {2}-h, --help +show this help and exit\n/);
     // Long options only: no script has short flags of its own.

@@ -68,14 +68,19 @@ test('the tools environment has the tool tasks and no default feature (no CUDA o
   assert.equal(manifest.feature.tools.dependencies, { nodejs: '>=24.3' });
 });
 
-test('script tasks run their npm install first, which runs only when the lock changes', () => {
+test('script tasks run _install first: npm ci when the lock changed, the bundles when a script did', () => {
   const tasks = manifest.feature.tools.tasks as Table;
   for (const [name, task] of Object.entries(tasks)) {
-    if (name === '_install') continue;
+    if (name.startsWith('_')) continue;
     assert.equal((task as Table)['depends-on'], ['_install'], `${name} must depend on _install`);
   }
-  assert.equal(tasks._install.inputs, ['package.json', 'package-lock.json']);
-  assert.ok((tasks._install.outputs as string[]).length > 0);
+  assert.equal(tasks['_npm-ci'].inputs, ['package.json', 'package-lock.json']);
+  assert.ok((tasks['_npm-ci'].outputs as string[]).length > 0);
+  assert.equal(tasks._install['depends-on'], ['_npm-ci']);
+  assert.is(tasks._install.cmd, 'node scripts/run.mjs bundle');
+  // pixi reruns a task whose inputs changed: every file a bundle is built from is among them.
+  assert.ok((tasks._install.inputs as string[]).includes('scripts/**/*.ts'));
+  assert.equal(tasks._install.outputs, ['.build/bundles/inputs.json']);
 });
 
 test("the training environment is the seed's: CUDA 12.9 pins on linux-64", () => {

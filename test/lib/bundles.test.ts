@@ -1,0 +1,159 @@
+// The task bundles (scripts/lib/bundles.ts) and how scripts/run.mjs picks between a bundle and
+// the source: in a copy of the checkout, a fresh bundle runs (no scripts/*.ts loads) and says
+// what the source says; an edit to any file it was built from sends the next run to the source;
+// the V8 code cache is written by a full run only, is tied to one bundle, and a corrupt one is
+// refused and written again; the bundle finds the checkout's files (schema/) from its place.
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { BUNDLE_DIR, buildBundles, INPUTS_FILE, type BundleInputs } from '../../scripts/lib/bundles.ts';
+import { repoRoot } from '../helpers/paths.ts';
+import { runCommand } from '../helpers/process.ts';
+import { tempWorkspace } from '../validate/helpers.ts';
+
+const bundlesRun = Boolean(process.features.require_module);
+const checkout = mkdtempSync(join(tmpdir(), 'pixi-condor-bundles-'));
+for (const path of ['scripts', 'schema', 'package.json'])
+  cpSync(join(repoRoot, path), join(checkout, path), { recursive: true });
+symlinkSync(join(repoRoot, 'node_modules'), join(checkout, 'node_modules'));
+const ws = tempWorkspace();
+const trace = join(checkout, 'trace.json');
+test.after(() => {
+  rmSync(checkout, { recursive: true, force: true });
+  ws.remove();
+});
+
+const bundleDir = join(checkout, BUNDLE_DIR);
+const caches = () =>
+  readdirSync(bundleDir).filter((name) => name.startsWith('validate.cjs.') && name.endsWith('.v8cache'));
+
+/** `node scripts/run.mjs validate ARGS` of the copy, in the template workspace, with the modules it loaded. */
+async function validate(args: string[], env: Record<string, string> = {}) {
+  const result = await runCommand(
+    process.execPath,
+    [
+      '--import',
+      join(repoRoot, 'bench', 'lib', 'module-trace.mjs'),
+      join(checkout, 'scripts', 'run.mjs'),
+      'validate',
+      ...args,
+    ],
+    {
+      cwd: ws.root,
+      env: { BENCH_MODULE_TRACE: trace, PIXI_PROJECT_ROOT: undefined as unknown as string, ...env },
+      timeoutMs: 30_000,
+    },
+  );
+  const loaded = JSON.parse(readFileSync(trace, 'utf8')) as string[];
+  const fromSource = loaded.some((url) => url.endsWith('/scripts/validate.ts'));
+  return { ...result, fromSource };
+}
+
+test('every task script is bundled, with the size and mtime of each file it was built from', async () => {
+  const result = await buildBundles(checkout);
+  assert.ok(result, 'esbuild is a dev dependency');
+  assert.ok(result!.tasks.includes('validate') && result!.tasks.includes('submit'), result!.tasks.join(', '));
+  assert.not.ok(result!.tasks.includes('bundle'), 'the bundler is not bundled');
+  const inputs = JSON.parse(readFileSync(join(bundleDir, INPUTS_FILE), 'utf8')) as BundleInputs;
+  const files = inputs.tasks.validate!;
+  assert.ok(files.some(([path]) => path === 'scripts/validate.ts'));
+  assert.ok(
+    files.some(([path]) => path === 'schema/manifest-validator.cjs'),
+    'the validator is inlined',
+  );
+  for (const [path, size, mtimeMs] of files) {
+    const stat = statSync(join(checkout, path));
+    assert.equal([stat.size, stat.mtimeMs], [size, mtimeMs], path);
+  }
+  assert.ok(existsSync(join(bundleDir, 'validate.cjs')));
+  assert.is(readdirSync(join(checkout, '.build')).length, 1, 'no temporary folder is left');
+});
+
+test('a fresh bundle runs, and prints exactly what the source prints', async () => {
+  if (!bundlesRun) {
+    console.log(`  skipped: Node ${process.version} has no require() of ES modules, so run.mjs runs the source`);
+    return;
+  }
+  const bundled = await validate(['--json']);
+  assert.is(bundled.code, 0, bundled.stderr);
+  assert.not.ok(bundled.fromSource, 'the bundle ran');
+  const source = await validate(['--json'], { PIXI_CONDOR_FROM_SOURCE: '1' });
+  assert.ok(source.fromSource);
+  assert.is(bundled.stdout, source.stdout);
+  assert.is(bundled.stderr, source.stderr);
+});
+
+test('the code cache: written by a full run, not by --help, tied to its bundle, rewritten when corrupt', async () => {
+  if (!bundlesRun) return;
+  for (const name of caches()) rmSync(join(bundleDir, name));
+  const help = await validate(['--help']);
+  assert.is(help.code, 0);
+  assert.equal(caches(), [], '--help compiles too little to be cached');
+  await validate([]);
+  const [cache] = caches();
+  const { size, mtimeMs } = statSync(join(bundleDir, 'validate.cjs'));
+  assert.is(cache, `validate.cjs.${size}-${mtimeMs}.v8cache`);
+  writeFileSync(join(bundleDir, cache!), 'not a code cache');
+  const again = await validate(['--json']);
+  assert.is(again.code, 0, again.stderr);
+  assert.not.ok(again.fromSource);
+  assert.ok(statSync(join(bundleDir, cache!)).size > 1000, 'V8 refused the garbage and the run wrote a cache');
+});
+
+test("an invalid manifest through the bundle: the schema files are found from the bundle's place", async () => {
+  if (!bundlesRun) return;
+  const bad = tempWorkspace();
+  try {
+    bad.edit('pixi.toml', '[workspace]', '[workspace]\nchanels = ["conda-forge"]');
+    const result = await runCommand(process.execPath, [join(checkout, 'scripts', 'run.mjs'), 'validate'], {
+      cwd: bad.root,
+      timeoutMs: 30_000,
+    });
+    assert.is(result.code, 1, result.stderr);
+    assert.match(result.stdout, /unknown key 'chanels'.*\n.*\n.*\n.*did you mean 'channels'\?/);
+  } finally {
+    bad.remove();
+  }
+});
+
+test('an edit to any file a bundle was built from sends the next run to the source', async () => {
+  if (!bundlesRun) return;
+  const validator = join(checkout, 'schema', 'manifest-validator.cjs');
+  const validatorMtime = statSync(validator).mtimeMs;
+  const text = join(checkout, 'scripts', 'lib', 'validate', 'text.ts');
+  writeFileSync(text, `${readFileSync(text, 'utf8')}// edited\n`);
+  const edited = await validate([]);
+  assert.is(edited.code, 0, edited.stderr);
+  assert.ok(edited.fromSource, 'a stale bundle must not run');
+  assert.is(statSync(validator).mtimeMs, validatorMtime, 'running validate never rewrites the compiled validator');
+  await buildBundles(checkout);
+  assert.not.ok((await validate([])).fromSource, 'bundled again');
+});
+
+test('`bundle --dry-run` writes nothing', async () => {
+  rmSync(join(checkout, '.build'), { recursive: true, force: true });
+  const dry = await runCommand(
+    process.execPath,
+    [join(checkout, 'scripts', 'run.mjs'), 'bundle', '--dry-run', '--json'],
+    {
+      timeoutMs: 30_000,
+    },
+  );
+  assert.is(dry.code, 0, dry.stderr);
+  assert.is(JSON.parse(dry.stdout).dryRun, true);
+  assert.not.ok(existsSync(join(checkout, '.build')));
+});
+
+test.run();
