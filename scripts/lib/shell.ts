@@ -3,6 +3,7 @@
 // git rev-parse, a registry lookup) runs either way so the dry run can show real decisions.
 // Secrets reach tools only on stdin: any argv holding a registered secret is refused, and
 // secrets are masked in everything this module prints or returns in an error.
+import { SecretMask } from './secret-mask.ts';
 import { constants as osConstants } from 'node:os';
 import { UserError } from './errors.ts';
 
@@ -80,7 +81,7 @@ export class Shell {
   readonly dryRun: boolean;
   private readonly log: (line: string) => void;
   private readonly echo: boolean;
-  private readonly secrets = new Set<string>();
+  private readonly secrets = new SecretMask();
 
   constructor(options: ShellOptions = {}) {
     this.dryRun = options.dryRun ?? false;
@@ -90,14 +91,12 @@ export class Shell {
 
   /** Register a value that must never appear in argv or output. Short values are ignored (too many false hits). */
   addSecret(value: string | undefined): void {
-    if (value && value.length >= 4) this.secrets.add(value);
+    this.secrets.add(value);
   }
 
   /** Replace every registered secret in `text` by `***`. */
   mask(text: string): string {
-    let out = text;
-    for (const secret of this.secrets) out = out.split(secret).join('***');
-    return out;
+    return this.secrets.mask(text);
   }
 
   display(argv: string[]): string {
@@ -118,10 +117,8 @@ export class Shell {
       );
     }
     for (const arg of argv) {
-      for (const secret of this.secrets) {
-        // A programming error, not a user one: refuse before anything is spawned.
-        if (arg.includes(secret)) throw new Error(`refusing to put a secret in argv of \`${argv[0]}\``);
-      }
+      // A programming error, not a user one: refuse before anything is spawned.
+      if (this.secrets.foundIn(arg)) throw new Error(`refusing to put a secret in argv of \`${argv[0]}\``);
     }
     const display = this.display(argv);
     if (this.dryRun && !options.readOnly) {

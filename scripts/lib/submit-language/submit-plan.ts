@@ -14,7 +14,8 @@ import { isSubmitCommand } from './submit-commands.ts';
 import { parseSubmitText, shownKey, submitError, type Statement } from './submit-file.ts';
 import { expandMacros, MacroError, shownText, type MacroScope } from './submit-macros.ts';
 import { parseQueueArgs, queueRows, type QueueNotice } from './submit-queue.ts';
-import { isCredentialKey, isTokenKey, MASK, SecretMask } from './submit-secrets.ts';
+import { MASK, SecretMask, tokenValues } from '../secret-mask.ts';
+import { isCredentialKey, isTokenKey } from './submit-secrets.ts';
 import { BoundedReadError, readBoundedText } from '../bounded-read.ts';
 import { MAX_SUBMIT_FILE_BYTES } from './submit-source.ts';
 
@@ -198,7 +199,7 @@ function readIncludedStatements(path: string, display: string, from: string, lin
 
 export function planSubmit(statements: Statement[], options: PlanOptions): SubmitPlan {
   const env = options.env ?? process.env;
-  const secrets = new SecretMask(env);
+  const secrets = new SecretMask(tokenValues(env));
   try {
     const plan = planStatements(statements, options, env, secrets);
     for (const warning of plan.warnings) {

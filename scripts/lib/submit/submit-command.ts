@@ -18,7 +18,7 @@ import { condorSubmitArgv, deferSignals, newSubmitId, runCondorSubmit, submitIdL
 import { asFileError } from './file-problem.ts';
 import { removePendingSubmission, writePendingSubmission } from './pending-submission.ts';
 import { procsOfCluster, writeClusterRecord, type JobDraft } from './record-job.ts';
-import { secretMask, type SecretMask } from './secret-mask.ts';
+import { secretMask, type SecretMask } from '../secret-mask.ts';
 import { resolveSubmitArg } from './submit-path.ts';
 import type { SubmittedCluster } from './submit-output.ts';
 import { EXIT_INTERRUPTED } from '../jobs/summary.ts';

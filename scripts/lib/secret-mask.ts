@@ -1,0 +1,97 @@
+// The one mask for secrets (registry and GitHub tokens) in everything the scripts print: the
+// command gateway's display of argv and tool output (shell.ts), the submit-file reader's
+// messages and planned values (a `$ENV(REGISTRY_TOKEN)` or an `include : .env` brings a token
+// into them), and submit's checklist, dry-run command, --json and errors. The user halves
+// (REGISTRY_USER, GITHUB_ACTOR) are not secret and often are the image's owner: masking them
+// would garble the image reference, so only the token keys' values are added.
+import { TOKEN_KEYS } from './env-keys.ts';
+import { UserError } from './errors.ts';
+import { readEnvFile } from './validate/env-file.ts';
+
+export const MASK = '***';
+/** Shorter values are not masked: too many false hits, too little to hide. */
+const MIN_SECRET_LENGTH = 4;
+
+export class SecretMask {
+  private readonly values = new Set<string>();
+  /** Longest first, so a secret that contains another is masked whole; null: rebuild on next use. */
+  private pattern: RegExp | null = null;
+
+  constructor(values: Iterable<string | undefined> = []) {
+    for (const value of values) this.add(value);
+  }
+
+  /**
+   * A secret, as given and as a submit file or .env may quote it (`"tok"`, spaces around), each
+   * also as it appears inside a JSON string (--json) when it holds quotes or backslashes.
+   */
+  add(value: string | undefined): void {
+    if (!value) return;
+    for (const form of new Set([value, value.trim().replace(/^"(.*)"$/s, '$1')])) {
+      if (form.length < MIN_SECRET_LENGTH) continue;
+      this.values.add(form);
+      this.values.add(JSON.stringify(form).slice(1, -1));
+    }
+    this.pattern = null;
+  }
+
+  get secrets(): readonly string[] {
+    return [...this.values].sort((a, b) => b.length - a.length);
+  }
+
+  /** Does `text` hold a secret (as mask() would find it)? */
+  foundIn(text: string): boolean {
+    const pattern = this.regex();
+    if (!pattern) return false;
+    pattern.lastIndex = 0;
+    return pattern.test(text);
+  }
+
+  mask(text: string): string {
+    const pattern = this.regex();
+    return pattern ? text.replace(pattern, MASK) : text;
+  }
+
+  /** The same error with every secret masked (a UserError keeps its hint, location and exit code). */
+  maskError(error: unknown): unknown {
+    if (this.values.size === 0) return error;
+    if (error instanceof UserError) {
+      const masked = new UserError(this.mask(error.message), {
+        ...(error.hint !== undefined ? { hint: this.mask(error.hint) } : {}),
+        exitCode: error.exitCode,
+        ...(error.file !== undefined ? { file: this.mask(error.file) } : {}),
+        ...(error.line !== undefined ? { line: error.line } : {}),
+        ...(error.column !== undefined ? { column: error.column } : {}),
+      });
+      masked.name = error.name;
+      return masked;
+    }
+    if (error instanceof Error) {
+      error.message = this.mask(error.message);
+      if (error.stack) error.stack = this.mask(error.stack);
+    }
+    return error;
+  }
+
+  private regex(): RegExp | null {
+    if (this.pattern === null && this.values.size > 0) {
+      // Case-insensitive: the submit language lower-cases some values it quotes (a universe).
+      const escaped = this.secrets.map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+      this.pattern = new RegExp(escaped.join('|'), 'gi');
+    }
+    return this.pattern;
+  }
+}
+
+/** The token keys' values in an environment. */
+export function tokenValues(env: NodeJS.ProcessEnv): (string | undefined)[] {
+  return TOKEN_KEYS.map((key) => env[key]);
+}
+
+/** A mask of the token values in the environment and in `<root>/.env` (read by the one bounded reader). */
+export async function secretMask(root: string, env: NodeJS.ProcessEnv = process.env): Promise<SecretMask> {
+  // A .env that cannot be read or parsed gives no values here: validate (in the preflight) reports it.
+  const dotenv = await readEnvFile(root);
+  const fromFile = dotenv && 'values' in dotenv ? dotenv.values : {};
+  return new SecretMask([...tokenValues(env), ...tokenValues(fromFile)]);
+}
