@@ -16,7 +16,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 // getBuiltinModule, not `import … from 'node:fs'`: an ESM import of node:fs evaluates every lazy
 // export (fs/promises, the streams: ~30 internal modules) that a fast task never uses.
-const { existsSync, readFileSync, renameSync, statSync, writeFileSync } = process.getBuiltinModule('node:fs');
+const { closeSync, existsSync, fstatSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } =
+  process.getBuiltinModule('node:fs');
 
 const scriptsDir = dirname(fileURLToPath(import.meta.url));
 const root = dirname(scriptsDir);
@@ -42,7 +43,7 @@ process.argv.splice(1, 2, script);
 module.enableCompileCache?.();
 
 /**
- * The task's bundle and its stat while it matches its sources, else null. Reads what
+ * The task's bundle while it matches its sources, else null. Reads what
  * scripts/lib/bundles.ts writes: {format: 2, tasks: {<task>: [[path from the root, size, mtimeMs], ...]}}.
  * Bundles need require() of ES modules (toml-eslint-parser): Node >= 22.12.
  */
@@ -62,8 +63,7 @@ function freshBundle() {
     if (!stat || stat.size !== size || stat.mtimeMs !== mtimeMs) return null;
   }
   const path = join(dir, `${task}.cjs`);
-  const stat = statSync(path, { throwIfNoEntry: false });
-  return stat ? { path, stat } : null;
+  return existsSync(path) ? path : null;
 }
 
 /**
@@ -74,8 +74,18 @@ function freshBundle() {
  * missing or refused (another Node), by a run that did its work: not by --help or a usage error
  * (exit 2), which compile too little to be worth caching.
  */
-function runBundle({ path, stat }) {
+function runBundle(path) {
   const vm = process.getBuiltinModule('node:vm');
+  // Its size, mtime and text from one open file: a bundle swapped in meanwhile cannot pair one's text with the other's cache.
+  const fd = openSync(path, 'r');
+  let stat;
+  let source;
+  try {
+    stat = fstatSync(fd);
+    source = readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
   const cachePath = `${path}.${stat.size}-${stat.mtimeMs}.v8cache`;
   let cachedData;
   try {
@@ -83,7 +93,6 @@ function runBundle({ path, stat }) {
   } catch {
     cachedData = undefined;
   }
-  const source = readFileSync(path, 'utf8');
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
     filename: path,
     cachedData,
@@ -96,7 +105,12 @@ function runBundle({ path, stat }) {
         writeFileSync(temp, script.createCachedData());
         renameSync(temp, cachePath);
       } catch {
-        // a read-only checkout: every run compiles, as from source
+        // a read-only checkout or a full disk: every run compiles, as from source
+        try {
+          rmSync(temp, { force: true });
+        } catch {
+          // nothing was written
+        }
       }
     });
   }

@@ -14,7 +14,7 @@ import { benchWorkspace, type Mix } from './workspaces.ts';
 const repo = resolve(fileURLToPath(import.meta.url), '..', '..', '..');
 const loader = pathToFileURL(join(repo, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
 const typeScript = process.features.typescript ? [] : ['--import', loader];
-const RUNS = Number(process.env.BENCH_RUNS ?? 9);
+const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
