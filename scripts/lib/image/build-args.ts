@@ -2,7 +2,7 @@
 // config ships, and the [tool.pixi-condor] build-args (or --build-arg) overrides. The same map
 // is hashed into the content tag and passed to `docker build`, so the two cannot drift.
 import { UsageError, UserError } from '../errors.ts';
-import type { TemplateConfig } from '../workspace.ts';
+import { MANIFEST, type TemplateConfig } from '../workspace.ts';
 import { PREDEFINED_ARGS } from './dockerfile.ts';
 
 export interface BuildArgs {
@@ -14,13 +14,15 @@ export interface BuildArgs {
 
 /**
  * `fromCommandLine`: the names given with --build-arg; one the Dockerfile does not declare is a
- * usage error (exit 2) naming the argument, not a mistake in pixi.toml.
+ * usage error (exit 2) naming the argument, not a mistake in the manifest (`manifestFile`:
+ * pixi.toml or pyproject.toml, for messages).
  */
 export function resolveBuildArgs(
   declared: Map<string, string | null>,
   config: TemplateConfig,
   dockerfile: string,
   fromCommandLine: ReadonlySet<string> = new Set(),
+  manifestFile = MANIFEST,
 ): BuildArgs {
   const passed = new Map<string, string>();
   // The Dockerfile names the environment it installs ENVIRONMENT; keep it equal to the config's.
@@ -35,7 +37,7 @@ export function resolveBuildArgs(
         );
       }
       throw new UserError(`build arg ${name} is not an ARG in ${dockerfile}`, {
-        file: 'pixi.toml',
+        file: manifestFile,
         hint: `declare \`ARG ${name}\` in ${dockerfile} or remove it from [tool.pixi-condor.build-args]`,
       });
     }

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readText, type TemplateConfig } from '../workspace.ts';
+import { MANIFEST, readText, type TemplateConfig } from '../workspace.ts';
 import { resolveBuildArgs, type BuildArgs } from './build-args.ts';
 import { filesForSources } from './context-files.ts';
 import { loadDockerignore, type DockerIgnore } from './dockerignore.ts';
@@ -29,12 +29,13 @@ export async function readImageInputs(
   root: string,
   config: TemplateConfig,
   fromCommandLine: ReadonlySet<string> = new Set(),
+  manifestFile = MANIFEST,
 ): Promise<ImageInputs> {
   const dockerfileText = await readText(join(root, config.dockerfile), config.dockerfile);
   // The declared ARGs decide which build args apply; the model is then read with them.
   const instructions = parseDockerfile(dockerfileText);
   const declared = readDockerfile(instructions, config.dockerfile).args;
-  const buildArgs = resolveBuildArgs(declared, config, config.dockerfile, fromCommandLine);
+  const buildArgs = resolveBuildArgs(declared, config, config.dockerfile, fromCommandLine, manifestFile);
   const model = readDockerfile(instructions, config.dockerfile, buildArgs.passed);
   const ignore = await loadDockerignore(root, config.dockerfile);
   const files = await filesForSources(root, model.copies, ignore, config.dockerfile);

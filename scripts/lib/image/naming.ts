@@ -2,7 +2,7 @@
 // seed-style moving tag, and parsing a reference into registry host and repository path.
 import { UserError } from '../errors.ts';
 import { githubRepoFromRemote } from '../git.ts';
-import type { TemplateConfig } from '../workspace.ts';
+import { MANIFEST, type TemplateConfig } from '../workspace.ts';
 import type { Explain } from './explain.ts';
 
 /** Ubuntu and Debian release names, as the prefix-dev/pixi image tags carry them. */
@@ -16,10 +16,11 @@ export interface ImageRef {
 }
 
 /** Split `host[:port]/path` like docker does: the first part is a host only if it looks like one. */
-export function parseRepository(repository: string): ImageRef {
+/** `manifestFile`: where the repository was configured, for messages (pixi.toml or pyproject.toml). */
+export function parseRepository(repository: string, manifestFile = MANIFEST): ImageRef {
   if (/[:@]/.test(repository.split('/').pop() ?? '') && !repository.split('/')[0]!.includes(':')) {
     throw new UserError(`image repository '${repository}' must not carry a tag or digest`, {
-      file: 'pixi.toml',
+      file: manifestFile,
       hint: 'set [tool.pixi-condor] repository to e.g. ghcr.io/<owner>/<name>: build-image chooses the tags',
     });
   }
@@ -31,7 +32,7 @@ export function parseRepository(repository: string): ImageRef {
     : { registry: 'docker.io', path: repository.includes('/') ? repository : `library/${repository}` };
   if (!/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/.test(ref.path)) {
     throw new UserError(`image repository '${repository}' is not a valid repository name`, {
-      file: 'pixi.toml',
+      file: manifestFile,
       hint: 'use lower-case letters, digits, and . _ - separators, e.g. ghcr.io/alice/pixi-condor',
     });
   }
@@ -47,9 +48,10 @@ export function resolveRepository(
   remoteUrl: string | null,
   env: NodeJS.ProcessEnv,
   explain: Explain,
+  manifestFile = MANIFEST,
 ): string {
   let repository = config.repository;
-  explain.note('repository template', repository, '[tool.pixi-condor] repository in pixi.toml');
+  explain.note('repository template', repository, `[tool.pixi-condor] repository in ${manifestFile}`);
   if (repository.includes('{owner}')) {
     let owner = env.GITHUB_REPOSITORY_OWNER;
     let source = '$GITHUB_REPOSITORY_OWNER';
@@ -59,14 +61,14 @@ export function resolveRepository(
     }
     if (!owner) {
       throw new UserError(`cannot fill {owner} in the image repository '${repository}': no GitHub remote`, {
-        file: 'pixi.toml',
+        file: manifestFile,
         hint: 'set [tool.pixi-condor] repository to the full name, e.g. ghcr.io/alice/pixi-condor, or add a GitHub `origin` remote',
       });
     }
     explain.note('owner', owner.toLowerCase(), source);
     repository = repository.replaceAll('{owner}', owner.toLowerCase());
   }
-  parseRepository(repository);
+  parseRepository(repository, manifestFile);
   explain.note('repository', repository, 'resolved');
   return repository;
 }
@@ -101,20 +103,20 @@ export interface TagValues {
 export const HASH_CHARS = 12;
 
 /** Expand a tag template; the result must be a valid docker tag. */
-export function expandTag(template: string, values: TagValues, key: string): string {
+export function expandTag(template: string, values: TagValues, key: string, manifestFile = MANIFEST): string {
   const tag = template.replace(/\{(environment|codename|cuda|hash)\}/g, (_, name: keyof TagValues) =>
     name === 'hash' ? values.hash.slice(0, HASH_CHARS) : values[name],
   );
   const unknown = /\{[^}]*\}/.exec(tag);
   if (unknown) {
     throw new UserError(`[tool.pixi-condor] ${key} uses unknown placeholder ${unknown[0]}`, {
-      file: 'pixi.toml',
+      file: manifestFile,
       hint: 'placeholders: {environment} {codename} {cuda} {hash}',
     });
   }
   if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) {
     throw new UserError(`[tool.pixi-condor] ${key} gives '${tag}', not a valid image tag`, {
-      file: 'pixi.toml',
+      file: manifestFile,
       hint: 'a tag is up to 128 letters, digits, _ . - and must not start with . or -',
     });
   }

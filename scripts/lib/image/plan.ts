@@ -51,13 +51,13 @@ export async function planImage(options: PlanOptions): Promise<Plan> {
   const base = templateConfig(manifest.data);
   const config: TemplateConfig = { ...base, buildArgs: { ...base.buildArgs, ...options.buildArgs } };
   for (const name of Object.keys(base.buildArgs))
-    explain.note(`build arg ${name}`, config.buildArgs[name]!, '[tool.pixi-condor.build-args] in pixi.toml');
+    explain.note(`build arg ${name}`, config.buildArgs[name]!, `[tool.pixi-condor.build-args] in ${manifest.file}`);
   for (const [name, value] of Object.entries(options.buildArgs))
     explain.note(`build arg ${name}`, value, '--build-arg');
   explain.note('environment', config.environment, '[tool.pixi-condor] environment (default: default)');
   explain.note('platform', config.platform, '[tool.pixi-condor] platform (default: linux/amd64)');
 
-  const inputs = await readImageInputs(root, config, new Set(Object.keys(options.buildArgs)));
+  const inputs = await readImageInputs(root, config, new Set(Object.keys(options.buildArgs)), manifest.file);
   // The allow-list .dockerignore keeps .env out; refuse a context that would carry it.
   if (!inputs.ignore.ignores('.env')) {
     const hasEnv = await readFile(join(root, '.env')).then(
@@ -85,30 +85,31 @@ export async function planImage(options: PlanOptions): Promise<Plan> {
   );
 
   const git = await gitPromise;
-  const repository = resolveRepository(config, git.remoteUrl, env, explain);
-  const ref = parseRepository(repository);
+  const repository = resolveRepository(config, git.remoteUrl, env, explain, manifest.file);
+  const ref = parseRepository(repository, manifest.file);
 
   const cudaArg = inputs.buildArgs.effective.get('CUDA_VERSION');
   const cudaManifest = (manifest.data['system-requirements'] as { cuda?: unknown } | undefined)?.cuda;
   const cuda = cudaArg ?? (typeof cudaManifest === 'string' ? cudaManifest : undefined);
+  const requirementsTable = manifest.kind === 'pyproject' ? '[tool.pixi.system-requirements]' : '[system-requirements]';
   if (!cuda) {
     throw new UserError(
-      `no CUDA version for the tag: ${config.dockerfile} has no CUDA_VERSION arg and pixi.toml no [system-requirements] cuda`,
+      `no CUDA version for the tag: ${config.dockerfile} has no CUDA_VERSION arg and ${manifest.file} no ${requirementsTable} cuda`,
       {
         file: config.dockerfile,
         hint: 'add `ARG CUDA_VERSION="12.9"` to the Dockerfile',
       },
     );
   }
-  explain.note('cuda', cuda, cudaArg ? `build arg CUDA_VERSION` : '[system-requirements] cuda in pixi.toml');
+  explain.note('cuda', cuda, cudaArg ? `build arg CUDA_VERSION` : `${requirementsTable} cuda in ${manifest.file}`);
   const codename = codenameOf(inputs.model.finalImage);
   explain.note('codename', codename, `tag of the final base image ${inputs.model.finalImage ?? '(none)'}`);
   const values = { environment: config.environment, codename, cuda, hash: contentHash };
-  const contentTag = expandTag(config.tag, values, 'tag');
-  const movingTag = expandTag(config.movingTag, values, 'moving-tag');
+  const contentTag = expandTag(config.tag, values, 'tag', manifest.file);
+  const movingTag = expandTag(config.movingTag, values, 'moving-tag', manifest.file);
   if (contentTag === movingTag || !config.tag.includes('{hash}')) {
     throw new UserError('[tool.pixi-condor] tag must contain {hash} and differ from moving-tag', {
-      file: 'pixi.toml',
+      file: manifest.file,
       hint: 'execute points cache images by tag: only a content tag is safe to reuse; keep the default tag template',
     });
   }
