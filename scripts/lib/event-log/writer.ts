@@ -253,9 +253,12 @@ export function sinful(host: string, sock: string): string {
 export class EventLogWriter {
   private readonly queues = new Map<string, Promise<void>>();
   private readonly now: () => number;
+  private readonly onWritten: (() => void) | undefined;
 
-  constructor(now: () => number = Date.now) {
+  /** `onWritten`: called after each event is on disk (submit --local wakes its watcher with it). */
+  constructor(now: () => number = Date.now, onWritten?: () => void) {
     this.now = now;
+    this.onWritten = onWritten;
   }
 
   write(path: string, id: JobId, event: WritableEvent): Promise<void> {
@@ -264,6 +267,7 @@ export class EventLogWriter {
     const next = previous.then(async () => {
       await mkdir(dirname(path), { recursive: true });
       await appendFile(path, text, 'utf8');
+      this.onWritten?.();
     });
     // A failed write must not block the events after it; the caller sees the failure.
     this.queues.set(

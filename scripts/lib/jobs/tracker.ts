@@ -48,6 +48,8 @@ export interface TrackOptions {
   runnerGone?: () => string | null;
   /** Aborted on Ctrl-C: stop watching (never the job). */
   signal?: AbortSignal;
+  /** Read now instead of at the next interval (submit --local: its runner just wrote an event). */
+  wake?: Wake;
   now?: () => number;
 }
 
@@ -72,13 +74,44 @@ const JUNK_SAMPLES = 3;
 /** Progress files are looked at no more often than this while following. */
 const PROGRESS_EVERY_MS = 1000;
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+/**
+ * A nudge for a follower that lives in the process writing the log: wake() ends the follower's
+ * current wait, or its next one when it is reading (so an event written mid-read is not left to
+ * the next interval).
+ */
+export class Wake {
+  private pending = false;
+  private waiter: (() => void) | null = null;
+
+  wake(): void {
+    if (this.waiter) this.waiter();
+    else this.pending = true;
+  }
+
+  /** Resolves after `ms`, on abort, or on wake(), whichever is first. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    if (this.pending) {
+      this.pending = false;
+      return Promise.resolve();
+    }
+    return sleep(ms, signal, (done) => {
+      this.waiter = done;
+      return () => {
+        this.waiter = null;
+      };
+    });
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal, onWake?: (done: () => void) => () => void): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
     const timer = setTimeout(done, ms);
+    const release = onWake?.(done);
     function done(): void {
       clearTimeout(timer);
       signal?.removeEventListener('abort', done);
+      release?.();
       resolve();
     }
     signal?.addEventListener('abort', done, { once: true });
@@ -252,7 +285,9 @@ export async function track(options: TrackOptions): Promise<TrackResult> {
     }
     if (!outcome && options.signal?.aborted) outcome = 'interrupted';
     if (outcome) break;
-    await sleep(options.intervalMs, options.signal);
+    await (options.wake
+      ? options.wake.sleep(options.intervalMs, options.signal)
+      : sleep(options.intervalMs, options.signal));
     if (options.signal?.aborted) outcome = 'interrupted';
     if (outcome) break;
   }

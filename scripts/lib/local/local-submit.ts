@@ -14,6 +14,7 @@ import { planSubmit, procRecord, type ProcSpec } from '../submit-language/submit
 import type { CheckResult } from '../submit/preflight.ts';
 import { displayPath } from '../workspace.ts';
 import { jobTitle } from '../jobs/watch.ts';
+import { Wake } from '../jobs/tracker.ts';
 import { claimLocalCluster } from './cluster-counter.ts';
 import { containerNetwork, dockerImageName, dockerRunArgv } from './container-run.ts';
 import { visibleGpus } from './gpus.ts';
@@ -259,6 +260,8 @@ export async function runLocalSubmit(input: LocalSubmitInput): Promise<number> {
   );
   say();
 
+  // The runner nudges the watcher after each event it logs: the view and the end come at once.
+  const wake = new Wake();
   const run = new LocalRun({
     cluster,
     procs,
@@ -270,7 +273,7 @@ export async function runLocalSubmit(input: LocalSubmitInput): Promise<number> {
     allowCpu: input.allowCpu,
     network: procs.length > 0 ? networkFor(procs[0]!) : network,
     runId,
-    writer: new EventLogWriter(),
+    writer: new EventLogWriter(Date.now, () => wake.wake()),
     shell: new Shell(),
     note: (line) => process.stderr.write(`${line}\n`),
   });
@@ -286,6 +289,7 @@ export async function runLocalSubmit(input: LocalSubmitInput): Promise<number> {
     await run.queue();
     const runnerDone = run.run();
     const code = await watchLocal({
+      wake,
       root,
       cluster,
       procs: record.procs,

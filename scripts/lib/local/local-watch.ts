@@ -7,7 +7,7 @@ import { jobJson } from '../jobs/job-state.ts';
 import type { ProcRecord } from '../jobs/job-store.ts';
 import { holdHint } from '../jobs/hold-hints.ts';
 import { EXIT_INTERRUPTED, exitCodeFor, summaryLines } from '../jobs/summary.ts';
-import { track, type TrackResult } from '../jobs/tracker.ts';
+import { track, type TrackResult, type Wake } from '../jobs/tracker.ts';
 import { colourEnabled, palette } from '../term.ts';
 
 export interface LocalWatchOptions {
@@ -21,6 +21,8 @@ export interface LocalWatchOptions {
   referenceTime: number;
   /** Resolves when the runner is done; true when it was interrupted (Ctrl-C, cancel). */
   runnerDone: Promise<boolean>;
+  /** Woken by the runner after each event it writes: the view reads it at once, not at the next interval. */
+  wake?: Wake;
   out?: NodeJS.WriteStream;
 }
 
@@ -33,7 +35,11 @@ export async function watchLocal(options: LocalWatchOptions): Promise<number> {
   let failure: unknown = null;
   // Once the runner is done every event is in the logs: give the view a few reads to show the
   // last of them, then stop (held procs would otherwise be waited on forever).
-  const settle = (): void => void setTimeout(() => stop.abort(), options.intervalMs + 50);
+  // unref: a watch that ended by itself ('done') must not keep the process alive for it.
+  const settle = (): void => {
+    options.wake?.wake();
+    setTimeout(() => stop.abort(), options.intervalMs + 50).unref();
+  };
   const runnerDone = options.runnerDone.then(
     (wasInterrupted) => {
       interrupted = wasInterrupted;
@@ -61,6 +67,7 @@ export async function watchLocal(options: LocalWatchOptions): Promise<number> {
       ? null
       : { write, tty: Boolean(out.isTTY), width: out.columns || 100, height: out.rows || 40, paint },
     signal: stop.signal,
+    ...(options.wake ? { wake: options.wake } : {}),
   });
   await runnerDone;
   if (failure) throw failure;

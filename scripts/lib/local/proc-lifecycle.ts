@@ -100,6 +100,9 @@ export async function runProc(ctx: ProcContext): Promise<ProcEnd> {
   for (;;) {
     // A fresh sandbox for every placement (a requeued job starts over, as on a new slot).
     const sandbox = await mkdtemp(join(tmpdir(), `pixi-condor-${cluster}.${proc.proc}-`));
+    // Containers being removed: the removal runs while the proc's end is logged and its outputs
+    // come back (~50 ms the watcher need not wait for), and is awaited before the sandbox goes.
+    const removals: Promise<void>[] = [];
     try {
       if (!shared) await write({ code: 40, what: 'input', stage: 'started', host: startd });
       let received = 0;
@@ -230,7 +233,7 @@ export async function runProc(ctx: ProcContext): Promise<ProcEnd> {
         let outcome: ContainerOutcome | null = null;
         if (containerName) {
           outcome = await containerOutcome(ctx.shell, containerName);
-          await removeContainer(ctx.shell, containerName);
+          removals.push(removeContainer(ctx.shell, containerName).catch(() => {}));
         }
         if (ctx.removing()) return 'removed';
         const peakKb = child.peakRssKb();
@@ -353,6 +356,7 @@ export async function runProc(ctx: ProcContext): Promise<ProcEnd> {
         return 'completed';
       }
     } finally {
+      await Promise.all(removals);
       await rm(sandbox, { recursive: true, force: true });
     }
   }
