@@ -11,7 +11,7 @@
 // of that file) runs the TypeScript source instead as soon as one of them differs. So an edited
 // script is used on its next run, bundled or not, and `pixi run` rebuilds the bundles through the
 // `_install` task (whose inputs are the scripts).
-import { existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { REPO_ROOT } from './repo-root.ts';
 
@@ -119,7 +119,7 @@ export async function buildBundles(root = REPO_ROOT): Promise<BundleResult | nul
   }
 }
 
-/** size and mtime of every file under scripts/, by path from the root (as esbuild's metafile names them). */
+/** size and mtime of every file under scripts/ and schema/ (the validator is inlined), by path from the root (as esbuild's metafile names them). */
 function statScripts(root: string): Map<string, { size: number; mtimeMs: number }> {
   const stats = new Map<string, { size: number; mtimeMs: number }>();
   const walk = (dir: string) => {
@@ -130,10 +130,6 @@ function statScripts(root: string): Map<string, { size: number; mtimeMs: number 
     }
   };
   walk(join(root, 'scripts'));
+  walk(join(root, 'schema'));
   return stats;
-}
-
-/** The bundles' folder exists and has its inputs file: what `--dry-run` reports as "built before". */
-export function bundlesPresent(root = REPO_ROOT): boolean {
-  return existsSync(join(root, BUNDLE_DIR, INPUTS_FILE));
 }

@@ -16,6 +16,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse } from 'smol-toml';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BUNDLE_DIR, buildBundles, INPUTS_FILE, type BundleInputs } from '../../scripts/lib/bundles.ts';
@@ -88,6 +89,28 @@ test('every task script is bundled, with the size and mtime of each file it was 
   }
   assert.ok(existsSync(join(bundleDir, 'validate.cjs')));
   assert.is(readdirSync(join(checkout, '.build')).length, 1, 'no temporary folder is left');
+});
+
+test("pixi's _install task reruns when any file a bundle was built from changes: its inputs cover them all", () => {
+  const manifest = parse(readFileSync(join(repoRoot, 'pixi.toml'), 'utf8')) as {
+    feature: { tools: { tasks: { _install: { inputs: string[] } } } };
+  };
+  // pixi's globs here: `**` any folders, `*` any name part.
+  const globs = manifest.feature.tools.tasks._install.inputs.map(
+    (glob) =>
+      new RegExp(
+        `^${glob
+          .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+          .replace(/\*\*\//g, '\u0000')
+          .replace(/\*/g, '[^/]*')
+          .replaceAll('\u0000', '(?:.+/)?')}$`,
+      ),
+  );
+  const inputs = JSON.parse(readFileSync(join(bundleDir, INPUTS_FILE), 'utf8')) as BundleInputs;
+  const uncovered = [...new Set(Object.values(inputs.tasks).flatMap((files) => files.map(([path]) => path)))].filter(
+    (path) => !globs.some((glob) => glob.test(path)),
+  );
+  assert.equal(uncovered, []);
 });
 
 test('a fresh bundle runs, and prints exactly what the source prints', async () => {
