@@ -5,17 +5,22 @@ import { booleanOption, parseOrHelp, type CommandSpec } from './lib/cli.ts';
 import { runMain } from './lib/main.ts';
 
 const spec: CommandSpec = {
-  usage: 'node scripts/run.mjs bundle [--dry-run] [--json]',
+  usage: 'node scripts/run.mjs bundle [--best-effort] [--dry-run] [--json]',
   summary:
     'Bundle each task script (scripts/<task>.ts) into .build/bundles/<task>.cjs, so a task starts about as fast as plain Node. ' +
     'scripts/run.mjs runs a bundle only while every file it was built from is unchanged, and the source otherwise.',
   options: {
+    'best-effort': {
+      type: 'boolean',
+      description:
+        "a script esbuild cannot build is a warning, exit 0 (pixi's _install: every task depends on it, and runs from source meanwhile)",
+    },
     'dry-run': { type: 'boolean', description: 'name the tasks that would be bundled and write nothing' },
     json: { type: 'boolean', description: 'print {built, tasks, inputs, bytes, dir} as JSON' },
   },
   exitCodes: [
     ['0', 'bundled (or esbuild is not installed: the tasks run from source, and this says so)'],
-    ['1', 'esbuild failed on a script'],
+    ['1', 'esbuild failed on a script (without --best-effort)'],
     ['2', 'usage error'],
   ],
   docs: 'README.md (Development)',
@@ -40,10 +45,14 @@ void runMain(async (args) => {
   try {
     result = await buildBundles();
   } catch (error) {
-    // esbuild's own report names the file, line and column of what it could not read.
+    // esbuild's own report names the file, line and column of what it could not read. The
+    // bundles built before stay: run.mjs runs each only while its own sources are unchanged.
     const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`error: could not bundle the task scripts; they run from source meanwhile\n${message}\n`);
-    return 1;
+    const bestEffort = booleanOption(parsed, 'best-effort');
+    process.stderr.write(
+      `${bestEffort ? 'warning' : 'error'}: could not bundle the task scripts; tasks whose scripts changed run from source\n${message}\n`,
+    );
+    return bestEffort ? 0 : 1;
   }
   if (!result) {
     const note = 'esbuild is not installed (npm ci --omit=dev?): the tasks run from source, a little slower to start';

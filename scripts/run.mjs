@@ -16,8 +16,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 // getBuiltinModule, not `import … from 'node:fs'`: an ESM import of node:fs evaluates every lazy
 // export (fs/promises, the streams: ~30 internal modules) that a fast task never uses.
+// (Node 22.0-22.2 lacks getBuiltinModule: the import then, so --help and the errors still work.)
 const { closeSync, existsSync, fstatSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } =
-  process.getBuiltinModule('node:fs');
+  process.getBuiltinModule?.('node:fs') ?? (await import('node:fs'));
 
 const scriptsDir = dirname(fileURLToPath(import.meta.url));
 const root = dirname(scriptsDir);
@@ -43,12 +44,21 @@ process.argv.splice(1, 2, script);
 module.enableCompileCache?.();
 
 /**
+ * Can this Node run a bundle: require() of an ES module (toml-eslint-parser), without the
+ * "experimental" warning some releases print for it (22.12, 23.0-23.4)?
+ */
+function quietRequireOfEsm() {
+  if (!process.features.require_module) return false;
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  return major >= 24 || (major === 23 && minor >= 5) || (major === 22 && minor >= 13) || (major === 20 && minor >= 19);
+}
+
+/**
  * The task's bundle while it matches its sources, else null. Reads what
  * scripts/lib/bundles.ts writes: {format: 2, tasks: {<task>: [[path from the root, size, mtimeMs], ...]}}.
- * Bundles need require() of ES modules (toml-eslint-parser): Node >= 22.12.
  */
 function freshBundle() {
-  if (process.env.PIXI_CONDOR_FROM_SOURCE === '1' || !process.features.require_module) return null;
+  if (process.env.PIXI_CONDOR_FROM_SOURCE === '1' || !quietRequireOfEsm()) return null;
   const dir = join(root, '.build', 'bundles');
   let inputs;
   try {
@@ -67,14 +77,14 @@ function freshBundle() {
 }
 
 /**
- * Run a bundle as CommonJS through a vm.Script, with a V8 code cache that V8 makes after a run
+ * Load a bundle as CommonJS through a vm.Script, with a V8 code cache that V8 makes after a run
  * (so it holds every function that ran, not only the top level as Node's compile cache does).
  * The cache's name carries the bundle's size and mtime: a rebuilt bundle never meets an old
  * cache (V8 itself checks only the source's length). It is written, whole or not at all, when
  * missing or refused (another Node), by a run that did its work: not by --help or a usage error
  * (exit 2), which compile too little to be worth caching.
  */
-function runBundle(path) {
+function loadBundle(path) {
   const vm = process.getBuiltinModule('node:vm');
   // Its size, mtime and text from one open file: a bundle swapped in meanwhile cannot pair one's text with the other's cache.
   const fd = openSync(path, 'r');
@@ -102,6 +112,9 @@ function runBundle(path) {
       if ((code !== 0 && code !== 1) || process.argv.includes('--help') || process.argv.includes('-h')) return;
       const temp = `${cachePath}.${process.pid}.tmp`;
       try {
+        // Rebuilt while this ran (the test task rebuilds the bundles): its cache would match nothing.
+        const now = statSync(path);
+        if (now.size !== stat.size || now.mtimeMs !== stat.mtimeMs) return;
         writeFileSync(temp, script.createCachedData());
         renameSync(temp, cachePath);
       } catch {
@@ -115,7 +128,18 @@ function runBundle(path) {
     });
   }
   const bundleModule = { exports: {} };
-  script.runInThisContext()(bundleModule.exports, module.createRequire(path), bundleModule, path, dirname(path));
+  return () =>
+    script.runInThisContext()(bundleModule.exports, module.createRequire(path), bundleModule, path, dirname(path));
+}
+
+/** The task's fresh bundle, ready to run, or null: any trouble reading it (a build swapping the folder in that instant, an odd inputs.json) means the source runs. */
+function bundleToRun() {
+  try {
+    const path = freshBundle();
+    return path ? loadBundle(path) : null;
+  } catch {
+    return null;
+  }
 }
 
 /** npm packages the scripts import and Node could not find: `npm ci` was not run here. */
@@ -127,9 +151,10 @@ function missingPackage(error) {
 }
 
 try {
-  const bundle = freshBundle();
-  if (bundle) {
-    runBundle(bundle);
+  // Only finding and compiling the bundle fall back to the source: once it runs, its errors are the task's.
+  const runBundle = bundleToRun();
+  if (runBundle) {
+    runBundle();
   } else {
     if (!process.features.typescript) {
       const { register } = await import('tsx/esm/api');

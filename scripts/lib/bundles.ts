@@ -12,7 +12,8 @@
 // script is used on its next run, bundled or not, and `pixi run` rebuilds the bundles through the
 // `_install` task (whose inputs are the scripts).
 import { readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
+import { missingPackage } from './main.ts';
 import { REPO_ROOT } from './repo-root.ts';
 
 /** Where the bundles go: two folders below the root, as scripts/lib/ is (see repo-root.ts). */
@@ -52,9 +53,60 @@ async function loadEsbuild(): Promise<typeof import('esbuild') | null> {
   try {
     return await import('esbuild');
   } catch (error) {
-    if ((error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') return null;
+    // import() from source, require() inside a bundle: either way, named by missingPackage.
+    if (missingPackage(error) === 'esbuild') return null;
     throw error;
   }
+}
+
+/** Is a process with this pid alive (a build folder of a killed build is litter)? */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Remove the temporary folders of builds that were killed (`.build/bundles.<pid>.tmp`, `….old`). */
+function removeLitter(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dirname(dir));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = new RegExp(`^${basename(dir)}\\.(\\d+)\\.(?:tmp|old)$`).exec(name)?.[1];
+    if (pid && !alive(Number(pid))) rmSync(join(dirname(dir), name), { recursive: true, force: true });
+  }
+}
+
+/**
+ * Put the new folder in the old one's place: the old one is renamed aside first, so a run
+ * finds either set whole (or, for an instant, none: it then runs from source). Two builds at
+ * once (two terminals after one edit) both succeed: the second swaps in its own set.
+ */
+function swapIn(temp: string, dir: string): void {
+  const aside = `${temp.replace(/\.tmp$/, '')}.old`;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      renameSync(dir, aside);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    try {
+      renameSync(temp, dir);
+      break;
+    } catch (error) {
+      // Another build put its folder in between: move that one aside too, a few times at most.
+      const code = (error as NodeJS.ErrnoException).code;
+      if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || attempt >= 5) throw error;
+      rmSync(aside, { recursive: true, force: true });
+    }
+  }
+  rmSync(aside, { recursive: true, force: true });
 }
 
 /**
@@ -69,6 +121,7 @@ export async function buildBundles(root = REPO_ROOT): Promise<BundleResult | nul
   const before = statScripts(root);
   const dir = join(root, BUNDLE_DIR);
   const temp = `${dir}.${process.pid}.tmp`;
+  removeLitter(dir);
   rmSync(temp, { recursive: true, force: true });
   try {
     const result = await esbuild.build({
@@ -110,8 +163,7 @@ export async function buildBundles(root = REPO_ROOT): Promise<BundleResult | nul
     }
     // Written last: a folder without it is never taken for fresh bundles.
     writeFileSync(join(temp, INPUTS_FILE), JSON.stringify(inputs) + '\n');
-    rmSync(dir, { recursive: true, force: true });
-    renameSync(temp, dir);
+    swapIn(temp, dir);
     return { tasks, inputs: seen.size, bytes, dir };
   } catch (error) {
     rmSync(temp, { recursive: true, force: true });

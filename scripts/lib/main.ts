@@ -49,6 +49,15 @@ export async function runMain(
       process.exit(1);
     });
   }
+  // Without a top-level await, a main whose promise never settles would end the process with
+  // exit 0 once nothing else is pending: 'beforeExit' (not fired by process.exit) says so instead.
+  const unsettled = (): void => {
+    process.stderr.write(
+      'internal error (a bug in pixi-condor, please report it): the task ended while still waiting (a promise that never settled)\n',
+    );
+    process.exitCode = 70;
+  };
+  process.once('beforeExit', unsettled);
   try {
     const code = await main(args);
     process.exitCode = code ?? 0;
@@ -73,5 +82,7 @@ export async function runMain(
     process.stderr.write(`internal error (a bug in pixi-condor, please report it):\n`);
     process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exitCode = 70;
+  } finally {
+    process.off('beforeExit', unsettled);
   }
 }

@@ -2,7 +2,7 @@
 // a regular file within its limit is read; a missing file, a folder, a FIFO, /dev/zero and a
 // file over the limit are each refused with their own problem, at once (a FIFO's open would
 // block a plain reader forever), and the callers that used to read on their own (.env, the
-// Dockerfile) now refuse a FIFO instead of waiting on it.
+// Dockerfile) now refuse a FIFO instead of waiting on it (validate used to hang on either).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BoundedReadError, readBounded, readBoundedText } from '../../scripts/lib/bounded-read.ts';
-import { readEnvFile } from '../../scripts/lib/validate/env-file.ts';
-import { validateWorkspace } from '../../scripts/lib/validate/index.ts';
-import { byRule, summary, tempWorkspace } from '../validate/helpers.ts';
+import { repoRoot } from '../helpers/paths.ts';
+import { runCommand, runScript, typeScriptNodeArgs } from '../helpers/process.ts';
+import { tempWorkspace } from '../validate/helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'pixi-condor-bounded-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -34,7 +34,7 @@ test('a regular file within the limit is read whole, bad UTF-8 as U+FFFD', () =>
   assert.is(readBounded(path, 8).length, 8, 'exactly at the limit');
 });
 
-test('missing, a folder, a FIFO, /dev/zero and too large: each refused with its problem', () => {
+test('missing, a folder, /dev/zero and too large: each refused with its problem', () => {
   assert.is(problemOf(join(dir, 'nope'), 10).problem, 'missing');
   assert.is(problemOf(join(dir, 'nope', 'deeper'), 10).code, 'ENOENT');
   const folder = join(dir, 'folder');
@@ -42,11 +42,6 @@ test('missing, a folder, a FIFO, /dev/zero and too large: each refused with its 
   const asFolder = problemOf(folder, 10);
   assert.is(asFolder.problem, 'not-a-file');
   assert.ok(asFolder.isDirectory);
-  const fifo = join(dir, 'fifo');
-  execFileSync('mkfifo', [fifo]);
-  const asFifo = problemOf(fifo, 10);
-  assert.is(asFifo.problem, 'not-a-file');
-  assert.not.ok(asFifo.isDirectory);
   assert.is(problemOf('/dev/zero', 1 << 20).problem, 'not-a-file');
   const big = join(dir, 'big');
   writeFileSync(big, 'x'.repeat(101));
@@ -55,24 +50,46 @@ test('missing, a folder, a FIFO, /dev/zero and too large: each refused with its 
   assert.is(tooLarge.size, 101);
 });
 
-test('.env as a FIFO is a one-line problem, not a wait for a writer', async () => {
-  const root = join(dir, 'env-fifo');
-  mkdirSync(root);
-  execFileSync('mkfifo', [join(root, '.env')]);
-  const read = await readEnvFile(root);
-  assert.ok(read && 'problem' in read, JSON.stringify(read));
-  assert.match((read as { problem: string }).problem, /^cannot read \.env: not a regular file/);
+// The FIFO cases run in child processes with a time limit: a reader that regressed to a
+// blocking open would hang there, and the test fails instead of hanging the suite.
+test('a FIFO is refused at once, not waited on', async () => {
+  const fifo = join(dir, 'fifo');
+  execFileSync('mkfifo', [fifo]);
+  const probe = join(dir, 'probe.ts');
+  writeFileSync(
+    probe,
+    [
+      `import { BoundedReadError, readBounded } from ${JSON.stringify(join(repoRoot, 'scripts', 'lib', 'bounded-read.ts'))};`,
+      'try {',
+      '  readBounded(process.argv[2]!, 10);',
+      "  console.log('read');",
+      '} catch (error) {',
+      '  const e = error as BoundedReadError;',
+      '  console.log(`${e.problem} ${e.isDirectory}`);',
+      '}',
+      '',
+    ].join('\n'),
+  );
+  const result = await runCommand(process.execPath, [...typeScriptNodeArgs, probe, fifo], { timeoutMs: 20_000 });
+  assert.not.ok(result.timedOut, 'the open blocked on the FIFO');
+  assert.is(result.stdout.trim(), 'not-a-file false', result.stderr);
 });
 
-test('a Dockerfile that is a FIFO is named as such by validate, which does not wait on it', async () => {
+test('validate names a FIFO .env and a FIFO Dockerfile, and does not wait on either', async () => {
   const ws = tempWorkspace();
   try {
     rmSync(join(ws.root, 'Dockerfile'));
     execFileSync('mkfifo', [join(ws.root, 'Dockerfile')]);
-    const report = await validateWorkspace({ root: ws.root });
-    const [finding] = byRule(report, 'template/dockerfile-missing');
-    assert.ok(finding, summary(report));
-    assert.match(finding!.message, /the Dockerfile 'Dockerfile' is not a regular file/);
+    execFileSync('mkfifo', [join(ws.root, '.env')]);
+    const result = await runScript('validate.ts', [], {
+      cwd: ws.root,
+      env: { PIXI_PROJECT_ROOT: undefined },
+      timeoutMs: 30_000,
+    });
+    assert.not.ok(result.timedOut, 'validate waited on a FIFO');
+    assert.is(result.code, 1, result.stderr);
+    assert.match(result.stdout, /the Dockerfile 'Dockerfile' is not a regular file/);
+    assert.match(result.stdout, /cannot read \.env: not a regular file/);
   } finally {
     ws.remove();
   }

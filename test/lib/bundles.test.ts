@@ -24,7 +24,12 @@ import { repoRoot } from '../helpers/paths.ts';
 import { runCommand } from '../helpers/process.ts';
 import { tempWorkspace } from '../validate/helpers.ts';
 
-const bundlesRun = Boolean(process.features.require_module);
+/** As scripts/run.mjs decides: require() of ES modules without a warning (Node 20.19+, 22.13+, 23.5+). */
+const bundlesRun = (() => {
+  if (!process.features.require_module) return false;
+  const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
+  return major >= 24 || (major === 23 && minor >= 5) || (major === 22 && minor >= 13) || (major === 20 && minor >= 19);
+})();
 const checkout = mkdtempSync(join(tmpdir(), 'pixi-condor-bundles-'));
 for (const path of ['scripts', 'schema', 'package.json'])
   cpSync(join(repoRoot, path), join(checkout, path), { recursive: true });
@@ -179,6 +184,41 @@ test('an edit to any file a bundle was built from sends the next run to the sour
   await buildBundles(checkout);
   await validate([]);
   assert.is(caches().length, 1, 'bundled again, the bundle runs');
+});
+
+test('a script esbuild cannot build: an error, or with --best-effort (pixi) a warning; the other bundles still run', async () => {
+  if (!bundlesRun) return;
+  await buildBundles(checkout);
+  const cancel = join(checkout, 'scripts', 'cancel.ts');
+  const before = readFileSync(cancel, 'utf8');
+  writeFileSync(cancel, `${before}\nconst broken = ;\n`);
+  try {
+    const bundle = (args: string[]) =>
+      runCommand(process.execPath, [join(checkout, 'scripts', 'run.mjs'), 'bundle', ...args], { timeoutMs: 60_000 });
+    const strict = await bundle([]);
+    assert.is(strict.code, 1);
+    assert.match(strict.stderr, /^error: could not bundle the task scripts[^\n]*\n[\s\S]*scripts\/cancel\.ts:\d+:\d+/);
+    const lenient = await bundle(['--best-effort']);
+    assert.is(lenient.code, 0, lenient.stderr);
+    assert.match(lenient.stderr, /^warning: could not bundle/);
+    clearCaches();
+    assert.is((await validate([])).code, 0);
+    assert.is(caches().length, 1, "validate's bundle, built before, still runs: none of its sources changed");
+  } finally {
+    writeFileSync(cancel, before);
+  }
+});
+
+test('builds at once (two terminals after one edit) all succeed, and leave one whole set', async () => {
+  const runs = await Promise.all(
+    [1, 2, 3, 4, 5, 6].map(() =>
+      runCommand(process.execPath, [join(checkout, 'scripts', 'run.mjs'), 'bundle', '--json'], { timeoutMs: 120_000 }),
+    ),
+  );
+  for (const run of runs) assert.is(run.code, 0, run.stderr);
+  assert.equal(readdirSync(join(checkout, '.build')), ['bundles'], 'no temporary or set-aside folder is left');
+  const inputs = JSON.parse(readFileSync(join(bundleDir, INPUTS_FILE), 'utf8')) as BundleInputs;
+  assert.ok(inputs.tasks.validate && existsSync(join(bundleDir, 'validate.cjs')));
 });
 
 test('`bundle --dry-run` writes nothing', async () => {

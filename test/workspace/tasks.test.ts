@@ -77,7 +77,8 @@ test('script tasks run _install first: npm ci when the lock changed, the bundles
   assert.equal(tasks['_npm-ci'].inputs, ['package.json', 'package-lock.json']);
   assert.ok((tasks['_npm-ci'].outputs as string[]).length > 0);
   assert.equal(tasks._install['depends-on'], ['_npm-ci']);
-  assert.is(tasks._install.cmd, 'node scripts/run.mjs bundle');
+  // --best-effort: a script esbuild cannot build must not stop every task (they run from source).
+  assert.is(tasks._install.cmd, 'node scripts/run.mjs bundle --best-effort');
   // pixi reruns a task whose inputs changed: every file a bundle is built from is among them.
   for (const input of ['scripts/**/*.ts', 'schema/manifest-validator.cjs'])
     assert.ok((tasks._install.inputs as string[]).includes(input), input);

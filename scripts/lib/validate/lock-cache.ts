@@ -2,7 +2,7 @@
 // lock) kept with the very text it was parsed from, and rattler's spec/version answers (loading its WASM costs
 // ~20 ms). With both cached, `validate` neither loads js-yaml nor rattler. The cache lives in
 // .pixi-condor/ (git-ignored); a missing, stale or unwritable cache only costs time.
-import { readFileSync } from 'node:fs';
+import { readBoundedText } from '../bounded-read.ts';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic-file.ts';
 import { STATE_DIR } from '../workspace.ts';
@@ -10,6 +10,8 @@ import type { LockFile, LockedPackage } from './lock-file.ts';
 
 export const CACHE_FILE = join(STATE_DIR, 'validate-cache.json');
 const FORMAT = 4;
+/** The cache holds the lock's text (at most 64 MiB, lock-check.ts) and its parse: never read past this. */
+const MAX_CACHE_BYTES = 256 << 20;
 
 type PackageRow = [kind: 'conda' | 'pypi', name: string, version: string, build: string | null];
 
@@ -98,7 +100,7 @@ export class LockCache {
     const path = join(root, CACHE_FILE);
     let data: CacheData | null = null;
     try {
-      const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
+      const parsed: unknown = JSON.parse(readBoundedText(path, MAX_CACHE_BYTES));
       if (isCacheData(parsed)) data = parsed;
     } catch {
       data = null;
