@@ -14,6 +14,7 @@
 import { readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { missingPackage } from './main.ts';
+import { processAlive } from './process-alive.ts';
 import { REPO_ROOT } from './repo-root.ts';
 
 /** Where the bundles go: two folders below the root, as scripts/lib/ is (see repo-root.ts). */
@@ -59,16 +60,6 @@ async function loadEsbuild(): Promise<typeof import('esbuild') | null> {
   }
 }
 
-/** Is a process with this pid alive (a build folder of a killed build is litter)? */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Remove the temporary folders of builds that were killed (`.build/bundles.<pid>.tmp`, `….old`). */
 function removeLitter(dir: string): void {
   let names: string[];
@@ -79,7 +70,7 @@ function removeLitter(dir: string): void {
   }
   for (const name of names) {
     const pid = new RegExp(`^${basename(dir)}\\.(\\d+)\\.(?:tmp|old)$`).exec(name)?.[1];
-    if (pid && !alive(Number(pid))) rmSync(join(dirname(dir), name), { recursive: true, force: true });
+    if (pid && !processAlive(Number(pid))) rmSync(join(dirname(dir), name), { recursive: true, force: true });
   }
 }
 

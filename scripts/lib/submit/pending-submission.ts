@@ -4,6 +4,7 @@
 // read-only, not full), so nothing is queued that could not be recorded. Should submit be
 // killed outright (SIGKILL, a lost machine) while condor_submit runs, `status` and `cancel`
 // adopt the tag: condor_q -constraint finds its cluster, and the record is written then.
+import { processAlive } from '../process-alive.ts';
 import { mkdir, readdir, readFile, rename, rm, statfs, access, constants } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -98,15 +99,6 @@ export async function removePendingSubmission(root: string, submitId: string): P
   await rm(pendingPath(root, submitId), { force: true });
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 async function readPending(path: string): Promise<PendingSubmission | null> {
   try {
     const data = JSON.parse(await readFile(path, 'utf8')) as Partial<PendingSubmission>;
@@ -136,7 +128,7 @@ export async function adoptPendingSubmissions(root: string, shell: Shell, say: (
     const path = join(root, JOBS_DIR, name);
     const pending = await readPending(path);
     if (!pending) continue;
-    if (pending.host === hostname() && pending.pid !== process.pid && isAlive(pending.pid)) continue;
+    if (pending.host === hostname() && pending.pid !== process.pid && processAlive(pending.pid)) continue;
     const what = `the submission of ${pending.submitFile} started ${pending.startedAt} was interrupted before its job was recorded`;
     const found = await lookupSubmission(shell, pending.submitId, root);
     if (found.state === 'unavailable') {
