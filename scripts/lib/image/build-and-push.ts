@@ -2,7 +2,8 @@
 // --no-push): check the lock, pick the engine, build with the OCI labels, then log in (only
 // when the registry asks), push both tags, read the digest back from the registry, record it.
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readBounded } from '../bounded-read.ts';
+import { MAX_LOCK_BYTES } from '../validate/lock-check.ts';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import { githubRepoFromRemote } from '../git.ts';
@@ -21,7 +22,12 @@ import type { Shell } from '../shell.ts';
 
 async function labelsFor(plan: Plan, root: string): Promise<Record<string, string>> {
   const github = githubRepoFromRemote(plan.git.remoteUrl);
-  const lock = await readFile(join(root, 'pixi.lock')).catch(() => null);
+  let lock: Buffer | null;
+  try {
+    lock = readBounded(join(root, 'pixi.lock'), MAX_LOCK_BYTES);
+  } catch {
+    lock = null; // no label: the build itself says what is wrong with the lock
+  }
   const labels: Record<string, string> = {
     'org.opencontainers.image.source': github
       ? `https://github.com/${github.owner}/${github.name}`

@@ -2,7 +2,8 @@
 // `!` re-includes, `**` crosses folders, the last matching pattern wins, and a pattern that
 // matches a folder matches everything under it. The Dockerfile and .dockerignore themselves
 // are always sent (the docker CLI re-includes them), so they are never ignored here.
-import { readFile } from 'node:fs/promises';
+import { BoundedReadError, readBoundedText } from '../bounded-read.ts';
+import { UserError } from '../errors.ts';
 import { join, posix } from 'node:path';
 import { globRegex } from './glob.ts';
 
@@ -68,9 +69,15 @@ export class DockerIgnore {
 export async function loadDockerignore(root: string, dockerfile: string): Promise<DockerIgnore> {
   let text = '';
   try {
-    text = await readFile(join(root, '.dockerignore'), 'utf8');
+    // A .dockerignore is a few lines; 1 MiB is far past any real one (and a FIFO is never waited on).
+    text = readBoundedText(join(root, '.dockerignore'), 1 << 20);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    if (!(error instanceof BoundedReadError)) throw error;
+    if (error.problem !== 'missing')
+      throw new UserError(`.dockerignore ${error.message}`, {
+        hint: 'make .dockerignore a readable text file (the template lists what goes into the build context)',
+        exitCode: 2,
+      });
   }
   return new DockerIgnore(parseDockerignore(text), [posix.normalize(dockerfile), '.dockerignore']);
 }

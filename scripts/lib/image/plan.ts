@@ -1,7 +1,7 @@
 // What build-image decides before any engine or registry is asked: the config, the image's
 // inputs and their content hash, the repository (with its owner), both tags, the git revision
 // and the registry credentials, each noted for --explain with where it came from.
-import { readFile } from 'node:fs/promises';
+import { accessSync, constants, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import { gitInfo, type GitInfo } from '../git.ts';
@@ -60,10 +60,18 @@ export async function planImage(options: PlanOptions): Promise<Plan> {
   const inputs = await readImageInputs(root, config, new Set(Object.keys(options.buildArgs)), manifest.file);
   // The allow-list .dockerignore keeps .env out; refuse a context that would carry it.
   if (!inputs.ignore.ignores('.env')) {
-    const hasEnv = await readFile(join(root, '.env')).then(
-      () => true,
-      () => false,
-    );
+    // A readable regular file (never read: a FIFO is not waited on).
+    const envPath = join(root, '.env');
+    const hasEnv =
+      statSync(envPath, { throwIfNoEntry: false })?.isFile() === true &&
+      (() => {
+        try {
+          accessSync(envPath, constants.R_OK);
+          return true;
+        } catch {
+          return false;
+        }
+      })();
     if (hasEnv) {
       throw new UserError('.env would be sent to the image build (it holds the registry token)', {
         file: '.dockerignore',

@@ -5,7 +5,7 @@ import { UserError } from '../errors.ts';
 import { lastLine, Shell } from '../shell.ts';
 import { findWorkspaceRoot } from '../workspace.ts';
 import { cancelLocal } from '../local/local-cancel.ts';
-import { latestJobRecord, parseClusterArg, readJobRecord, type JobRecord } from './job-store.ts';
+import { latestJobRecord, parseClusterArg, readJobRecord, recordLogs, type JobRecord } from './job-store.ts';
 import { adoptPendingSubmissions } from '../submit/pending-submission.ts';
 import { readJobOnce } from './tracker.ts';
 
@@ -71,7 +71,7 @@ export async function runCancel(parsed: ParsedCommand): Promise<number> {
 
 /** `3 completed, 1 removed` when the job's logs show every proc ended; null otherwise (or unreadable). */
 async function endedPerLog(record: JobRecord, root: string): Promise<string | null> {
-  const logs = record.procs.map((p) => p.log).filter((p): p is string => p !== null);
+  const logs = recordLogs(record);
   if (logs.length === 0) return null;
   try {
     const result = await readJobOnce(record, root);

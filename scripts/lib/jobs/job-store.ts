@@ -58,6 +58,11 @@ export interface LocalRunRecord {
   runId: string;
 }
 
+/** The event logs a record's procs write, in proc order (procs that share a log name it each time). */
+export function recordLogs(record: { procs: readonly { log: string | null }[] }): string[] {
+  return record.procs.map((p) => p.log).filter((p): p is string => p !== null);
+}
+
 export function jobRecordPath(root: string, cluster: number): string {
   return join(root, JOBS_DIR, `${cluster}.json`);
 }

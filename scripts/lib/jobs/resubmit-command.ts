@@ -5,7 +5,7 @@
 // statement, then `queue <vars> from <table of those rows>` (`queue N` when it has no
 // variables), written under .pixi-condor/resubmit/; condor_submit still runs in the workspace
 // root, so every relative path in it means what it meant the first time.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { writeFileAtomic } from '../atomic-file.ts';
 import { booleanOption, stringOption, type CommandSpec, type ParsedCommand } from '../cli.ts';
@@ -13,9 +13,17 @@ import { UsageError, UserError } from '../errors.ts';
 import { gitInfo } from '../git.ts';
 import { Shell, shellQuote } from '../shell.ts';
 import { deferSignals, newSubmitId, runCondorSubmit, submitIdLine } from '../submit/condor-submit.ts';
-import { planSubmit, procRecord, readSubmitStatements } from '../submit-language/submit-plan.ts';
+import { planSubmit, procRecord, readSubmitSource, readSubmitStatements } from '../submit-language/submit-plan.ts';
+import { parseSubmitText } from '../submit-language/submit-file.ts';
 import { STATE_DIR, displayPath, findWorkspaceRoot } from '../workspace.ts';
-import { latestJobRecord, parseClusterArg, readJobRecord, writeJobRecord, type JobRecord } from './job-store.ts';
+import {
+  latestJobRecord,
+  parseClusterArg,
+  readJobRecord,
+  recordLogs,
+  writeJobRecord,
+  type JobRecord,
+} from './job-store.ts';
 import { runLocalSubmit } from '../local/local-submit.ts';
 import { queueProbe } from './queue-probe.ts';
 import { collectResults, type ResultRow } from './results.ts';
@@ -149,7 +157,8 @@ export async function runResubmit(parsed: ParsedCommand): Promise<number> {
 
   // The original file, up to its queue statement.
   const submitPath = join(root, first.submitFile);
-  const statements = readSubmitStatements(submitPath, first.submitFile, false);
+  const source = readSubmitSource(submitPath, first.submitFile, false);
+  const statements = parseSubmitText(source, first.submitFile);
   const queues = statements.filter((s) => s.kind === 'queue');
   if (queues.length !== 1)
     throw new UserError(`${first.submitFile} has ${queues.length} queue statements; resubmit needs exactly one`, {
@@ -180,7 +189,7 @@ export async function runResubmit(parsed: ParsedCommand): Promise<number> {
   const queueText = table ? `queue ${names.join(', ')} from ${tablePath}` : `queue ${originals.length}`;
   const procList = chosen.map((r) => r.proc).join(',');
   const text = resubmitFileText(
-    readFileSync(submitPath, 'utf8'),
+    source,
     queue.line,
     queueText,
     `pixi run resubmit: procs ${procList} of job ${first.cluster} (${first.submitFile}), same values, same image`,
@@ -325,7 +334,7 @@ export async function runResubmit(parsed: ParsedCommand): Promise<number> {
   say();
   return watchJob({
     root,
-    logs: record.procs.map((p) => p.log).filter((p): p is string => p !== null),
+    logs: recordLogs(record),
     cluster: record.cluster,
     procs: record.procs,
     ...settings,

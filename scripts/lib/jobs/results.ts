@@ -5,7 +5,7 @@
 import { readdirSync } from 'node:fs';
 import { BoundedReadError, readBoundedText } from '../bounded-read.ts';
 import { basename, isAbsolute, join, resolve } from 'node:path';
-import { JOBS_DIR, readJobRecord, type JobRecord, type ProcRecord } from './job-store.ts';
+import { JOBS_DIR, readJobRecord, recordLogs, type JobRecord, type ProcRecord } from './job-store.ts';
 import type { JobState } from './job-state.ts';
 import { holdHint } from './hold-hints.ts';
 import { readJobOnce } from './tracker.ts';
@@ -147,7 +147,7 @@ function whyMissing(outcome: Outcome, job: JobState | undefined, where: string |
 
 /** The job's state per proc, from its logs, read once. */
 async function statesOf(record: JobRecord, root: string): Promise<Map<number, JobState>> {
-  const logs = record.procs.map((p) => p.log).filter((p): p is string => p !== null);
+  const logs = recordLogs(record);
   if (logs.length === 0) return new Map();
   const { table } = await readJobOnce(record, root);
   const states = new Map<number, JobState>();

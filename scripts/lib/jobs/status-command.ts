@@ -9,7 +9,14 @@ import { onPath, Shell } from '../shell.ts';
 import { displayPath, findWorkspaceRoot } from '../workspace.ts';
 import { tailLines } from './progress.ts';
 import { parseDuration } from './format.ts';
-import { latestJobRecord, parseClusterArg, readJobRecord, type JobRecord, type LocalRunRecord } from './job-store.ts';
+import {
+  latestJobRecord,
+  parseClusterArg,
+  readJobRecord,
+  recordLogs,
+  type JobRecord,
+  type LocalRunRecord,
+} from './job-store.ts';
 import { queueProbe } from './queue-probe.ts';
 import { jobTitle, watchJob } from './watch.ts';
 import { adoptPendingSubmissions } from '../submit/pending-submission.ts';
@@ -148,7 +155,7 @@ export async function runStatus(parsed: ParsedCommand): Promise<number> {
     });
   }
   if (tail !== undefined) return printTails(record, clusterArg, tail, root);
-  const procLogs = record.procs.map((p) => p.log).filter((p): p is string => p !== null);
+  const procLogs = recordLogs(record);
   if (procLogs.length === 0)
     throw new UserError(`job ${record.cluster} has no event log to follow`, {
       hint: 'add `log = ...` to the submit file',

@@ -10,7 +10,7 @@ import { BlockWriter, describeChange, renderView, rowExtras } from './live-view.
 import { LogFollower } from '../event-log/log-follower.ts';
 import { JobTable, type JobState, type StateChange } from './job-state.ts';
 import { ProgressReader } from './progress.ts';
-import type { JobRecord } from './job-store.ts';
+import { recordLogs, type JobRecord } from './job-store.ts';
 
 /** What the record knows of a proc that the view shows: its streamed output and its queue row. */
 export interface ProcInfo {
@@ -331,7 +331,7 @@ function heldTooLong(table: JobTable, heldSeen: Map<string, number>, timeoutMs: 
 /** A recorded job's state table from its logs as they are now: read once, no view, no waiting. */
 export function readJobOnce(record: Pick<JobRecord, 'cluster' | 'procs'>, root: string): Promise<TrackResult> {
   return track({
-    logs: record.procs.map((p) => p.log).filter((p): p is string => p !== null),
+    logs: recordLogs(record),
     cluster: record.cluster,
     procs: record.procs.map((p) => p.proc),
     once: true,

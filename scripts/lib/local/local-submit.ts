@@ -4,7 +4,7 @@
 // same live view, summary and exit code. --dry-run prints the docker/host commands.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { writeJobRecord, jobRecordPath, type JobRecord } from '../jobs/job-store.ts';
+import { writeJobRecord, jobRecordPath, recordLogs, type JobRecord } from '../jobs/job-store.ts';
 import { EventLogWriter } from '../event-log/writer.ts';
 import { UsageError, UserError } from '../errors.ts';
 import type { ImageRecord } from '../image-record.ts';
@@ -293,7 +293,7 @@ export async function runLocalSubmit(input: LocalSubmitInput): Promise<number> {
       root,
       cluster,
       procs: record.procs,
-      logs: [...new Set(procs.map((p) => p.log).filter((p): p is string => p !== null))],
+      logs: [...new Set(recordLogs({ procs }))],
       json: input.json,
       intervalMs: input.intervalMs,
       title: `${jobTitle(record)} · local`,

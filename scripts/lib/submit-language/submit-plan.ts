@@ -170,9 +170,13 @@ export function replaceSelfReferences(value: string, key: string, previous: stri
 
 /** `fromConfig`: the path came from pixi.toml rather than the command line (the hint says where to fix it). */
 export function readSubmitStatements(path: string, display: string, fromConfig = true): Statement[] {
-  let text: string;
+  return parseSubmitText(readSubmitSource(path, display, fromConfig), display);
+}
+
+/** A submit file's text, bounded; a file that cannot be read is a UserError (exit 2) naming it. */
+export function readSubmitSource(path: string, display: string, fromConfig = true): string {
   try {
-    text = readBoundedText(path, MAX_SUBMIT_FILE_BYTES);
+    return readBoundedText(path, MAX_SUBMIT_FILE_BYTES);
   } catch (error) {
     if (!(error instanceof BoundedReadError)) throw error;
     throw new UserError(`the submit file ${shownText(display)} ${error.message}`, {
@@ -182,7 +186,6 @@ export function readSubmitStatements(path: string, display: string, fromConfig =
       exitCode: 2,
     });
   }
-  return parseSubmitText(text, display);
 }
 
 function readIncludedStatements(path: string, display: string, from: string, line: number): Statement[] | null {

@@ -11,7 +11,7 @@ import { queueProbe } from '../jobs/queue-probe.ts';
 import { Shell, shellQuote } from '../shell.ts';
 import { palette, colourEnabled } from '../term.ts';
 import { displayPath, findWorkspaceRoot, readManifest, STATE_DIR, templateConfig } from '../workspace.ts';
-import { jobRecordPath, type JobRecord } from '../jobs/job-store.ts';
+import { jobRecordPath, recordLogs, type JobRecord } from '../jobs/job-store.ts';
 import { formatChecklist, preflightFailure, runPreflight } from './preflight.ts';
 import { WATCH_OPTIONS, watchSettings } from '../jobs/status-command.ts';
 import { condorSubmitArgv, deferSignals, newSubmitId, runCondorSubmit, submitIdLine } from './condor-submit.ts';
@@ -258,7 +258,7 @@ async function submit(parsed: ParsedCommand, root: string, secrets: SecretMask):
   say();
   return watchJob({
     root,
-    logs: jobRecord.procs.map((p) => p.log).filter((p): p is string => p !== null),
+    logs: recordLogs(jobRecord),
     cluster: cluster.cluster,
     procs: jobRecord.procs,
     ...settings,

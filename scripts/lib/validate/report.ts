@@ -1,6 +1,7 @@
 // Printing a ValidationReport: for people, findings grouped by file with the source line and a
 // caret under the column; for programs, the report as JSON. Colour only where term.ts allows.
-import { readFileSync } from 'node:fs';
+import { readBoundedText } from '../bounded-read.ts';
+import { MAX_LOCK_BYTES } from './lock-check.ts';
 import { resolve } from 'node:path';
 import type { Palette } from '../term.ts';
 import { ENV_FILE } from './env-file.ts';
@@ -34,7 +35,8 @@ export function reportHuman(report: ValidationReport, options: HumanOptions): st
       let text = options.sources?.get(file) ?? null;
       if (text === null) {
         try {
-          text = readFileSync(resolve(options.root, file), 'utf8');
+          // Through the one bounded reader: the file a finding names may be anything by now.
+          text = readBoundedText(resolve(options.root, file), MAX_LOCK_BYTES); // the largest file validate reads
         } catch {
           text = null;
         }

@@ -320,27 +320,26 @@ function checkDriverRequirement(c: CudaContext, cuda: { major: number; minor: nu
   const bound = cudaMajorMinor(match[3]!)!;
   const column = requirements.column + match.index + match[0].length - match[3]!.length;
   const term = `${match[1]} ${match[2]} ${match[3]}`;
-  if (bound.major < cuda.major) {
-    c.issues.error({
-      file: c.submitName,
-      pointer: '',
-      line: requirements.line,
-      column,
-      rule: 'cuda/driver-requirement',
-      message: `${term} admits drivers older than CUDA ${cuda.major}, which cannot run this CUDA ${formatCuda(cuda)} environment`,
-      hint: `require ${match[1]} >= ${cuda.major}.0`,
-    });
-  } else if (bound.major > cuda.major) {
-    c.issues.error({
-      file: c.submitName,
-      pointer: '',
-      line: requirements.line,
-      column,
-      rule: 'cuda/driver-requirement',
-      message: `${term} does not admit CUDA ${cuda.major} drivers, which this CUDA ${formatCuda(cuda)} environment is built for`,
-      hint: `require ${match[1]} >= ${cuda.major}.0 (or move the environment to CUDA ${bound.major})`,
-    });
-  }
+  if (bound.major === cuda.major) return;
+  const [message, hint] =
+    bound.major < cuda.major
+      ? [
+          `${term} admits drivers older than CUDA ${cuda.major}, which cannot run this CUDA ${formatCuda(cuda)} environment`,
+          `require ${match[1]} >= ${cuda.major}.0`,
+        ]
+      : [
+          `${term} does not admit CUDA ${cuda.major} drivers, which this CUDA ${formatCuda(cuda)} environment is built for`,
+          `require ${match[1]} >= ${cuda.major}.0 (or move the environment to CUDA ${bound.major})`,
+        ];
+  c.issues.error({
+    file: c.submitName,
+    pointer: '',
+    line: requirements.line,
+    column,
+    rule: 'cuda/driver-requirement',
+    message,
+    hint,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
