@@ -4,7 +4,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../../test/helpers/paths.ts';
-import { mutate, randomInt, SUBMIT_MUTATION_PIECES, seeded } from '../../test/helpers/random.ts';
+import {
+  EVENT_LOG_MUTATION_PIECES,
+  mutate,
+  randomInt,
+  SUBMIT_MUTATION_PIECES,
+  seeded,
+} from '../../test/helpers/random.ts';
 import { parseEventLog } from '../../scripts/lib/event-log/event-log.ts';
 import { JobTable } from '../../scripts/lib/jobs/job-state.ts';
 import { parseSubmitText } from '../../scripts/lib/submit-language/submit-file.ts';
@@ -19,25 +25,7 @@ export function fuzzEventLog(seed: number, cases: number): number {
   const sources = readdirSync(dir)
     .filter((n) => n.endsWith('.log'))
     .map((n) => readFileSync(join(dir, n), 'utf8'));
-  const pieces = [
-    '...\n',
-    '\n',
-    '(',
-    ')',
-    '.',
-    '-',
-    '000 (',
-    '012 (1.-1.0) ',
-    '99/99 ',
-    '2026-13-45 ',
-    '\t',
-    '\r\n',
-    'Code x Subcode',
-    '\u0000',
-    '✓',
-    ' ...',
-    '....',
-  ];
+  const pieces = [...EVENT_LOG_MUTATION_PIECES, ' ...', '....'];
   for (let i = 0; i < cases; i++) {
     const text = mutate(rand, sources[randomInt(rand, 0, sources.length - 1)]!, pieces, 20);
     const table = new JobTable();

@@ -15,3 +15,8 @@ export function eventLogNames(): string[] {
 export function eventLog(name: string): string {
   return readFileSync(join(eventLogDir, name), 'utf8');
 }
+
+/** The path of one fixture event log (what the stand-in condor replays into a job's log). */
+export function eventLogPath(name: string): string {
+  return join(eventLogDir, name);
+}

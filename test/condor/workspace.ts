@@ -2,7 +2,7 @@
 // reads, a stand-in MNIST_data.tar.gz, and a .pixi-condor/image.json whose content hash
 // matches (as build-image would have written it). PATH gets the stand-in condor_* tools.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { computeContentHash } from '../../scripts/lib/image/content-hash.ts';
@@ -36,8 +36,13 @@ export interface TestWorkspace {
   env: Record<string, string>;
   scenario(s: Scenario): void;
   calls(): { tool: string; argv: string[] }[];
+  /** The files in .pixi-condor/jobs (records and submission tags), sorted. */
+  jobFiles(): string[];
   cleanup(): void;
 }
+
+/** Follow the stand-in's replay every 40 ms (`--interval 40`): the tests' jobs end in a second. */
+export const FOLLOW_FAST = ['--interval', '40'];
 
 export async function makeWorkspace(): Promise<TestWorkspace> {
   const base = mkdtempSync(join(tmpdir(), 'pixi-condor-e2e-'));
@@ -75,6 +80,10 @@ export async function makeWorkspace(): Promise<TestWorkspace> {
       STANDIN_NODE: process.execPath,
     },
     scenario: (s) => writeFileSync(join(condorDir, 'scenario.json'), JSON.stringify(s)),
+    jobFiles: () => {
+      const dir = join(root, '.pixi-condor', 'jobs');
+      return existsSync(dir) ? readdirSync(dir).sort() : [];
+    },
     calls: () =>
       existsSync(join(condorDir, 'calls.jsonl'))
         ? readFileSync(join(condorDir, 'calls.jsonl'), 'utf8')

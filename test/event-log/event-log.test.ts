@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { EventLogParser, parseEventLog, type LogEvent } from '../../scripts/lib/event-log/event-log.ts';
 import { JobTable, jobJson } from '../../scripts/lib/jobs/job-state.ts';
 import { eventLog, eventLogNames } from '../condor/fixtures.ts';
-import { randomInt, seeded } from '../helpers/random.ts';
+import { EVENT_LOG_MUTATION_PIECES, mutate, randomInt, seeded } from '../helpers/random.ts';
 
 const REFERENCE = new Date(2026, 5, 1).getTime();
 
@@ -193,33 +193,9 @@ test('random-size chunks (mid-line and mid-character cuts) give the same events 
 test('fuzz (fixed seed): mutated logs never throw and always finish', () => {
   const rand = seeded(7);
   const sources = eventLogNames().map(eventLog);
-  const pieces = [
-    '...\n',
-    '\n',
-    '(',
-    ')',
-    '.',
-    '-',
-    '000 (',
-    '012 (1.-1.0) ',
-    '99/99 ',
-    '2026-13-45 ',
-    '\t',
-    '\r\n',
-    'Code x Subcode',
-    '\u0000',
-    '✓',
-  ];
   const started = Date.now();
   for (let i = 0; i < 400; i++) {
-    let text = sources[randomInt(rand, 0, sources.length - 1)]!;
-    for (let m = randomInt(rand, 1, 12); m > 0; m--) {
-      const at = randomInt(rand, 0, text.length);
-      const kind = randomInt(rand, 0, 2);
-      if (kind === 0) text = text.slice(0, at) + pieces[randomInt(rand, 0, pieces.length - 1)] + text.slice(at);
-      else if (kind === 1) text = text.slice(0, at) + text.slice(at + randomInt(rand, 1, 40));
-      else text = text.slice(0, at);
-    }
+    const text = mutate(rand, sources[randomInt(rand, 0, sources.length - 1)]!, EVENT_LOG_MUTATION_PIECES, 12);
     const table = new JobTable();
     const result = parseEventLog(text, { referenceTime: REFERENCE });
     for (const event of result.events) table.apply(event);

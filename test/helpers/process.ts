@@ -1,7 +1,10 @@
 // Run a script the way a pixi task does (`node scripts/run.mjs <task>`, the command every task in
 // pixi.toml runs; test/workspace/tasks.test.ts holds the two together), always with a time limit:
 // uvu has no per-test timeout, so every wait in a test must bound itself.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { repoRoot } from './paths.ts';
@@ -72,4 +75,28 @@ export function runCommand(command: string, args: string[], options: RunOptions 
     child.stdin.on('error', () => {});
     child.stdin.end(options.input ?? '');
   });
+}
+
+/**
+ * Run a TypeScript fuzz driver (or any script printing one JSON result) in a child process with
+ * a time limit, so a hang is a bounded failure; asserts it neither hung nor failed.
+ */
+export async function runJsonScript<T>(file: string, args: string[], timeoutMs: number, what: string): Promise<T> {
+  const run = await runCommand(process.execPath, [...typeScriptNodeArgs, file, ...args], { timeoutMs });
+  assert.is(run.timedOut, false, `the ${what} run hung`);
+  assert.is(run.code, 0, run.stderr.slice(0, 2000));
+  return JSON.parse(run.stdout) as T;
+}
+
+/** A temp folder holding links to these tools only (e.g. git and bash: no docker, no podman), for PATH. */
+export function pathWithOnly(tools: string[]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'pixi-condor-path-'));
+  for (const tool of tools)
+    symlinkSync(
+      execFileSync('sh', ['-c', `command -v ${tool}`])
+        .toString()
+        .trim(),
+      join(dir, tool),
+    );
+  return dir;
 }

@@ -28,6 +28,25 @@ export function mutate(rand: () => number, text: string, pieces: readonly string
   return out;
 }
 
+/** Fragments of HTCondor's event-log format the event-log fuzzers insert (each may add its own after these). */
+export const EVENT_LOG_MUTATION_PIECES: readonly string[] = [
+  '...\n',
+  '\n',
+  '(',
+  ')',
+  '.',
+  '-',
+  '000 (',
+  '012 (1.-1.0) ',
+  '99/99 ',
+  '2026-13-45 ',
+  '\t',
+  '\r\n',
+  'Code x Subcode',
+  '\u0000',
+  '✓',
+];
+
 /** Fragments of the submit language the submit-file fuzzers insert (each fuzzer may add its own after these). */
 export const SUBMIT_MUTATION_PIECES: readonly string[] = [
   '$(',

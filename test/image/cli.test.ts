@@ -3,11 +3,11 @@
 // .env. No Docker needed.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { runCommand, taskCommand } from '../helpers/process.ts';
+import { pathWithOnly, runCommand, taskCommand } from '../helpers/process.ts';
 import { makeWorkspace, type TestWorkspace } from './workspace.ts';
 
 let ws: TestWorkspace;
@@ -15,14 +15,7 @@ let gitOnly: string;
 
 test.before(() => {
   // A PATH with git and bash, and nothing else: no docker, no podman.
-  gitOnly = mkdtempSync(join(tmpdir(), 'pixi-condor-path-'));
-  for (const tool of ['git', 'bash'])
-    symlinkSync(
-      execFileSync('sh', ['-c', `command -v ${tool}`])
-        .toString()
-        .trim(),
-      join(gitOnly, tool),
-    );
+  gitOnly = pathWithOnly(['git', 'bash']);
 });
 test.after(() => rmSync(gitOnly, { recursive: true, force: true }));
 test.before.each(() => {

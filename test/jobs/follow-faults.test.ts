@@ -8,12 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { track } from '../../scripts/lib/jobs/tracker.ts';
 import { runScript } from '../helpers/process.ts';
-import { eventLogDir } from '../condor/fixtures.ts';
+import { eventLogPath } from '../condor/fixtures.ts';
 import { makeWorkspace, startScript } from '../condor/workspace.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'pixi-condor-faults-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
-const fixture = (name: string): string => join(eventLogDir, name);
 
 for (const [signal, code] of [
   ['SIGTERM', 143],
@@ -21,7 +20,7 @@ for (const [signal, code] of [
 ] as const) {
   test(`${signal} while following: stops watching with the re-attach hint, as Ctrl-C does (exit ${code})`, async () => {
     const log = join(dir, `running-${signal}.log`);
-    copyFileSync(fixture('htcanalyze_running_process.log'), log);
+    copyFileSync(eventLogPath('htcanalyze_running_process.log'), log);
     const status = startScript('status.ts', ['--log', log, '--follow', '--interval', '40'], {});
     await status.waitFor(/5993\.0/);
     status.child.kill(signal);
@@ -38,7 +37,7 @@ for (const [signal, code] of [
 
 test("a log with only another cluster's events: it says what it sees instead of waiting silently", async () => {
   const log = join(dir, 'other-cluster.log');
-  copyFileSync(fixture('chtc_hello_gpu_docker_gpu.log'), log);
+  copyFileSync(eventLogPath('chtc_hello_gpu_docker_gpu.log'), log);
   const status = startScript('status.ts', ['4242', '--log', log, '--follow', '--interval', '40'], {});
   await status.waitFor(/the log has \d+ events of other clusters \(8949703\) and none of cluster 4242 yet/);
   status.child.kill('SIGINT');
@@ -47,7 +46,7 @@ test("a log with only another cluster's events: it says what it sees instead of 
 });
 
 test('a hold dated an hour back gets the whole --held-timeout, counted from when the tracker saw it', async () => {
-  const logs = [fixture('synthetic_held_transfer_input.log')];
+  const logs = [eventLogPath('synthetic_held_transfer_input.log')];
   const common = { logs, cluster: null, once: false, intervalMs: 5, view: null, title: '', root: dir };
   // Real time: the hold is a year old by its date, the timeout 10 minutes: watching goes on.
   const abort = new AbortController();
@@ -82,7 +81,7 @@ test('a job record that is a folder: one line naming it, exit 2, no stack trace'
 test('cancel of a job its log shows ended: says so, and runs no condor_rm', async () => {
   const ws = await makeWorkspace();
   try {
-    ws.scenario({ mode: 'ok', log: fixture('chtc_hello_gpu_docker_gpu.log'), delayMs: 5 });
+    ws.scenario({ mode: 'ok', log: eventLogPath('chtc_hello_gpu_docker_gpu.log'), delayMs: 5 });
     const submit = await runScript('submit.ts', ['--interval', '40'], { env: ws.env, timeoutMs: 30_000 });
     assert.is(submit.code, 0, submit.stdout + submit.stderr);
     const cancel = await runScript('cancel.ts', [], { env: ws.env, timeoutMs: 20_000 });
@@ -100,7 +99,7 @@ test('cancel of a job its log shows ended: says so, and runs no condor_rm', asyn
 test('cancel --dry-run says what it would do, not "removing"', async () => {
   const ws = await makeWorkspace();
   try {
-    ws.scenario({ mode: 'ok', log: fixture('chtc_pytorch_cnn_docker_gpu.log'), delayMs: 5000 });
+    ws.scenario({ mode: 'ok', log: eventLogPath('chtc_pytorch_cnn_docker_gpu.log'), delayMs: 5000 });
     const submit = await runScript('submit.ts', ['--no-wait'], { env: ws.env, timeoutMs: 30_000 });
     assert.is(submit.code, 0, submit.stdout + submit.stderr);
     const cancel = await runScript('cancel.ts', ['--dry-run'], { env: ws.env, timeoutMs: 20_000 });

@@ -4,17 +4,13 @@
 // condor_qedit's and condor_release's real output.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { join } from 'node:path';
 import { parseEventLog } from '../../scripts/lib/event-log/event-log.ts';
 import { JobTable } from '../../scripts/lib/jobs/job-state.ts';
 import { planRelease } from '../../scripts/lib/jobs/release-command.ts';
 import { heldFor, suggestAfterHold } from '../../scripts/lib/jobs/usage.ts';
 import { runScript } from '../helpers/process.ts';
-import { eventLog, eventLogDir } from '../condor/fixtures.ts';
-import { makeWorkspace, type TestWorkspace } from '../condor/workspace.ts';
-
-const fixture = (name: string): string => join(eventLogDir, name);
-const FAST = ['--interval', '40'];
+import { eventLog, eventLogPath } from '../condor/fixtures.ts';
+import { makeWorkspace, type TestWorkspace, FOLLOW_FAST } from '../condor/workspace.ts';
 
 test('the suggestion: from the limit and usage a hold reason names, else twice the request', () => {
   // htcondor.md §d.3, code 34: HTCondor's own wording of a cgroup memory hold.
@@ -63,15 +59,18 @@ test.after.each(() => ws.cleanup());
 async function heldJob(): Promise<void> {
   ws.scenario({
     mode: 'ok',
-    log: fixture('htcanalyze_aborted_with_errors.log'),
+    log: eventLogPath('htcanalyze_aborted_with_errors.log'),
     untilHold: true,
-    afterRelease: fixture('synthetic_held_image_pull_released.log'),
+    afterRelease: eventLogPath('synthetic_held_image_pull_released.log'),
     delayMs: 5,
   });
   const submit = await runScript('submit.ts', ['--no-wait'], { env: ws.env, timeoutMs: 30_000 });
   assert.is(submit.code, 0, submit.stdout + submit.stderr);
   // status stops at the hold (--held-timeout 0) once the replay has written it.
-  const status = await runScript('status.ts', ['--held-timeout', '0', ...FAST], { env: ws.env, timeoutMs: 30_000 });
+  const status = await runScript('status.ts', ['--held-timeout', '0', ...FOLLOW_FAST], {
+    env: ws.env,
+    timeoutMs: 30_000,
+  });
   assert.is(status.code, 2, status.stdout + status.stderr);
   assert.match(
     status.stderr,
@@ -103,7 +102,7 @@ test('release: condor_qedit the request, condor_release, and the job runs to the
       ['condor_release', '4242.0'],
     ],
   );
-  const after = await runScript('status.ts', FAST, { env: ws.env, timeoutMs: 30_000 });
+  const after = await runScript('status.ts', FOLLOW_FAST, { env: ws.env, timeoutMs: 30_000 });
   assert.is(after.code, 0, after.stdout + after.stderr);
   assert.match(after.stdout, /4242\.0 +exit 0 .*held 1×/);
   const again = await runScript('release.ts', [], { env: ws.env, timeoutMs: 20_000 });

@@ -9,11 +9,9 @@ import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } fr
 import { join } from 'node:path';
 import { repoRoot } from '../helpers/paths.ts';
 import { runScript } from '../helpers/process.ts';
-import { eventLogDir } from '../condor/fixtures.ts';
-import { makeWorkspace, type Scenario, type TestWorkspace } from '../condor/workspace.ts';
+import { eventLogPath } from '../condor/fixtures.ts';
+import { makeWorkspace, type Scenario, type TestWorkspace, FOLLOW_FAST } from '../condor/workspace.ts';
 
-const FAST = ['--interval', '40'];
-const fixture = (name: string): string => join(eventLogDir, name);
 let ws: TestWorkspace;
 
 const SWEEP_SUB = `# a sweep: one proc per row of sweep.csv, each proc's outputs in results/<cluster>/<proc>/
@@ -36,7 +34,7 @@ const outputs = {
 };
 
 function scenario(extra: Partial<Scenario> & Record<string, unknown> = {}): void {
-  ws.scenario({ mode: 'ok', log: fixture('chtc_hello_gpu_docker_gpu.log'), delayMs: 20, ...extra } as Scenario);
+  ws.scenario({ mode: 'ok', log: eventLogPath('chtc_hello_gpu_docker_gpu.log'), delayMs: 20, ...extra } as Scenario);
 }
 
 test.before.each(async () => {
@@ -48,8 +46,8 @@ test.after.each(() => ws.cleanup());
 
 test('the sweep: row values and progress live, results with the failed row marked, resubmit --failed, all four complete', async () => {
   // Row 2 replays a real log whose job exits 1 (htcanalyze_normal_log.log).
-  scenario({ procLogs: { 2: fixture('htcanalyze_normal_log.log') }, outputs, progress: true, delayMs: 250 });
-  const submit = await runScript('submit.ts', ['sweep.sub', ...FAST], { env: ws.env, timeoutMs: 60_000 });
+  scenario({ procLogs: { 2: eventLogPath('htcanalyze_normal_log.log') }, outputs, progress: true, delayMs: 250 });
+  const submit = await runScript('submit.ts', ['sweep.sub', ...FOLLOW_FAST], { env: ws.env, timeoutMs: 60_000 });
   assert.is(submit.code, 1, submit.stdout + submit.stderr);
   assert.match(submit.stdout, /4242\.1 lr=0\.01 seed=1 · epoch \d+\/20 loss [\d.]+ acc [\d.]+ 1500 img\/s/);
   assert.match(submit.stdout, /4242\.2 completed: exit 1/);
@@ -88,7 +86,7 @@ test('the sweep: row values and progress live, results with the failed row marke
 
   // Only that row again, now succeeding; the same pinned image.
   scenario({ outputs });
-  const again = await runScript('resubmit.ts', ['--failed', ...FAST], { env: ws.env, timeoutMs: 60_000 });
+  const again = await runScript('resubmit.ts', ['--failed', ...FOLLOW_FAST], { env: ws.env, timeoutMs: 60_000 });
   assert.is(again.code, 0, again.stdout + again.stderr);
   const submits = ws.calls().filter((c) => c.tool === 'condor_submit');
   assert.is(submits.length, 2);
@@ -129,8 +127,8 @@ test('the sweep: row values and progress live, results with the failed row marke
 
 test("the template's own sweep (mnist_sweep.sub, sweep.csv) unchanged: six rows, each proc's outputs in results/<cluster>/<proc>/", async () => {
   for (const name of ['mnist_sweep.sub', 'sweep.csv']) copyFileSync(join(repoRoot, name), join(ws.root, name));
-  scenario({ procLogs: { 4: fixture('htcanalyze_abnormal_termination.log') }, outputs });
-  const submit = await runScript('submit.ts', ['mnist_sweep.sub', ...FAST], { env: ws.env, timeoutMs: 60_000 });
+  scenario({ procLogs: { 4: eventLogPath('htcanalyze_abnormal_termination.log') }, outputs });
+  const submit = await runScript('submit.ts', ['mnist_sweep.sub', ...FOLLOW_FAST], { env: ws.env, timeoutMs: 60_000 });
   assert.is(submit.code, 1, submit.stdout + submit.stderr);
   const results = await runScript('results.ts', ['--best', '-loss', '--json'], { env: ws.env, timeoutMs: 30_000 });
   const doc = JSON.parse(results.stdout);

@@ -6,18 +6,16 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { repoRoot } from '../helpers/paths.ts';
-import { runCommand, tsxLoader } from '../helpers/process.ts';
+import { runJsonScript } from '../helpers/process.ts';
 import { CLASSES, type FuzzResult } from './fuzz.ts';
 
 test('180 generated submit files (30 per class): no crash, no hang, no credential shown', async () => {
-  const run = await runCommand(
-    process.execPath,
-    ['--import', tsxLoader, join(repoRoot, 'test', 'submit-language', 'fuzz.ts'), '20261130', '180'],
-    { timeoutMs: 150_000 },
+  const result = await runJsonScript<FuzzResult>(
+    join(repoRoot, 'test', 'submit-language', 'fuzz.ts'),
+    ['20261130', '180'],
+    150_000,
+    'fuzz',
   );
-  assert.is(run.timedOut, false, 'the fuzz run hung');
-  assert.is(run.code, 0, run.stderr.slice(0, 2000));
-  const result = JSON.parse(run.stdout) as FuzzResult;
   console.log(
     `  submit-language fuzz: ${result.cases} cases (${CLASSES.map((c) => `${c} ${result.byClass[c]}`).join(', ')}); ${result.plans} planned, ${result.userErrors} refused, slowest ${result.slowestMs} ms (${result.slowestClass})`,
   );

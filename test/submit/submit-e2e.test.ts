@@ -4,18 +4,16 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runScript } from '../helpers/process.ts';
 import { computeContentHash } from '../../scripts/lib/image/content-hash.ts';
 import { readImageRecord, writeImageRecord, type ImageRecord } from '../../scripts/lib/image-record.ts';
 import { readManifest, templateConfig, type TemplateConfig } from '../../scripts/lib/workspace.ts';
-import { eventLogDir } from '../condor/fixtures.ts';
-import { makeWorkspace, startScript, type TestWorkspace } from '../condor/workspace.ts';
+import { eventLogPath } from '../condor/fixtures.ts';
+import { makeWorkspace, startScript, type TestWorkspace, FOLLOW_FAST } from '../condor/workspace.ts';
 import { CLOSED_REGISTRY, pointImageAt } from './helpers.ts';
 
-const FAST = ['--interval', '40'];
-const fixture = (name: string): string => join(eventLogDir, name);
 let ws: TestWorkspace;
 
 test.before.each(async () => {
@@ -25,19 +23,13 @@ test.before.each(async () => {
 });
 test.after.each(() => ws.cleanup());
 
-/** The files in .pixi-condor/jobs (records and submission tags). */
-function jobFiles(): string[] {
-  const dir = join(ws.root, '.pixi-condor', 'jobs');
-  return existsSync(dir) ? readdirSync(dir).sort() : [];
-}
-
 function jobRecord(cluster: number) {
   return JSON.parse(readFileSync(join(ws.root, '.pixi-condor', 'jobs', `${cluster}.json`), 'utf8'));
 }
 
 test('success: the image pinned by digest, the job recorded, followed to exit 0 with outputs listed', async () => {
-  ws.scenario({ mode: 'ok', log: fixture('chtc_hello_gpu_docker_gpu.log'), delayMs: 30 });
-  const r = await runScript('submit.ts', FAST, { env: ws.env, timeoutMs: 30_000 });
+  ws.scenario({ mode: 'ok', log: eventLogPath('chtc_hello_gpu_docker_gpu.log'), delayMs: 30 });
+  const r = await runScript('submit.ts', FOLLOW_FAST, { env: ws.env, timeoutMs: 30_000 });
   assert.is(r.code, 0, r.stdout + r.stderr);
   const [call] = ws.calls();
   assert.equal(call!.argv.slice(0, 3), [
@@ -62,12 +54,12 @@ test('success: the image pinned by digest, the job recorded, followed to exit 0 
 });
 
 test("failure: the single job's return value is the exit code; the end of its error file is shown", async () => {
-  ws.scenario({ mode: 'ok', log: fixture('htcanalyze_normal_log.log'), delayMs: 20 });
+  ws.scenario({ mode: 'ok', log: eventLogPath('htcanalyze_normal_log.log'), delayMs: 20 });
   writeFileSync(
     join(ws.root, 'mnist_gpu_4242_0.err.txt'),
     'Traceback (most recent call last):\nRuntimeError: CUDA error: out of memory\n',
   );
-  const r = await runScript('submit.ts', FAST, { env: ws.env, timeoutMs: 30_000 });
+  const r = await runScript('submit.ts', FOLLOW_FAST, { env: ws.env, timeoutMs: 30_000 });
   assert.is(r.code, 1, r.stdout + r.stderr);
   assert.match(r.stdout, /completed: exit 1/);
   assert.match(
@@ -77,8 +69,8 @@ test("failure: the single job's return value is the exit code; the end of its er
 });
 
 test('held: reason, code and hint, then exit 2 when the hold outlasts --held-timeout', async () => {
-  ws.scenario({ mode: 'ok', log: fixture('synthetic_held_transfer_input.log'), delayMs: 20 });
-  const r = await runScript('submit.ts', [...FAST, '--held-timeout', '1s'], { env: ws.env, timeoutMs: 30_000 });
+  ws.scenario({ mode: 'ok', log: eventLogPath('synthetic_held_transfer_input.log'), delayMs: 20 });
+  const r = await runScript('submit.ts', [...FOLLOW_FAST, '--held-timeout', '1s'], { env: ws.env, timeoutMs: 30_000 });
   assert.is(r.code, 2, r.stdout + r.stderr);
   assert.match(
     r.stdout + r.stderr,
@@ -91,8 +83,8 @@ test('held: reason, code and hint, then exit 2 when the hold outlasts --held-tim
 
 test('removed: `cancel` says what it removes, condor_rm runs, submit ends with exit 2', async () => {
   // Slow enough that the job is still running when cancel (a node process of its own) gets to it.
-  ws.scenario({ mode: 'ok', log: fixture('chtc_pytorch_cnn_docker_gpu.log'), delayMs: 2500 });
-  const submit = startScript('submit.ts', FAST, ws.env);
+  ws.scenario({ mode: 'ok', log: eventLogPath('chtc_pytorch_cnn_docker_gpu.log'), delayMs: 2500 });
+  const submit = startScript('submit.ts', FOLLOW_FAST, ws.env);
   await submit.waitFor(/running on/, 30_000);
   const cancel = await runScript('cancel.ts', [], { env: ws.env, timeoutMs: 20_000 });
   assert.is(cancel.code, 0, cancel.stdout + cancel.stderr);
@@ -107,8 +99,8 @@ test('removed: `cancel` says what it removes, condor_rm runs, submit ends with e
 test('queue 3: three procs, three logs, all followed to the end', async () => {
   const text = readFileSync(join(ws.root, 'mnist_gpu_docker.sub'), 'utf8').replace(/^queue 1$/m, 'queue 3');
   writeFileSync(join(ws.root, 'three.sub'), text);
-  ws.scenario({ mode: 'ok', log: fixture('chtc_tensorflow_docker_gpu.log'), delayMs: 20 });
-  const r = await runScript('submit.ts', ['three.sub', ...FAST], { env: ws.env, timeoutMs: 30_000 });
+  ws.scenario({ mode: 'ok', log: eventLogPath('chtc_tensorflow_docker_gpu.log'), delayMs: 20 });
+  const r = await runScript('submit.ts', ['three.sub', ...FOLLOW_FAST], { env: ws.env, timeoutMs: 30_000 });
   assert.is(r.code, 0, r.stdout + r.stderr);
   for (const proc of [0, 1, 2]) {
     assert.match(r.stdout, new RegExp(`4242\\.${proc} completed: exit 0`));
@@ -118,8 +110,8 @@ test('queue 3: three procs, three logs, all followed to the end', async () => {
 });
 
 test('Ctrl-C stops watching, never the job; `status` re-attaches and follows it to the end', async () => {
-  ws.scenario({ mode: 'ok', log: fixture('chtc_pytorch_cnn_docker_gpu.log'), delayMs: 250 });
-  const submit = startScript('submit.ts', FAST, ws.env);
+  ws.scenario({ mode: 'ok', log: eventLogPath('chtc_pytorch_cnn_docker_gpu.log'), delayMs: 250 });
+  const submit = startScript('submit.ts', FOLLOW_FAST, ws.env);
   await submit.waitFor(/running on/, 30_000);
   submit.child.kill('SIGINT');
   const first = await submit.done;
@@ -129,14 +121,14 @@ test('Ctrl-C stops watching, never the job; `status` re-attaches and follows it 
     ws.calls().some((c) => c.tool === 'condor_rm'),
     'Ctrl-C never removes the job',
   );
-  const again = await runScript('status.ts', FAST, { env: ws.env, timeoutMs: 30_000 });
+  const again = await runScript('status.ts', FOLLOW_FAST, { env: ws.env, timeoutMs: 30_000 });
   assert.is(again.code, 0, again.stdout + again.stderr);
   assert.match(again.stdout, /4242\.0 completed: exit 0/);
 });
 
 test('a log that appears late: wait and say so, ask condor_q once, then follow', async () => {
-  ws.scenario({ mode: 'ok', log: fixture('chtc_hello_gpu_docker_gpu.log'), delayMs: 20, startDelayMs: 1200 });
-  const r = await runScript('submit.ts', FAST, { env: ws.env, timeoutMs: 30_000 });
+  ws.scenario({ mode: 'ok', log: eventLogPath('chtc_hello_gpu_docker_gpu.log'), delayMs: 20, startDelayMs: 1200 });
+  const r = await runScript('submit.ts', FOLLOW_FAST, { env: ws.env, timeoutMs: 30_000 });
   assert.is(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /waiting for mnist_gpu_4242_0\.log\.txt to appear/);
   assert.match(r.stdout, /condor_q: 1 idle/);
@@ -145,7 +137,7 @@ test('a log that appears late: wait and say so, ask condor_q once, then follow',
 
 test('condor_submit refuses: its ERROR line and a hint, exit 1, no job record', async () => {
   ws.scenario({ mode: 'reject' });
-  const r = await runScript('submit.ts', FAST, { env: ws.env, timeoutMs: 30_000 });
+  const r = await runScript('submit.ts', FOLLOW_FAST, { env: ws.env, timeoutMs: 30_000 });
   assert.is(r.code, 1);
   assert.match(
     r.stderr,
@@ -153,12 +145,12 @@ test('condor_submit refuses: its ERROR line and a hint, exit 1, no job record', 
   );
   assert.match(r.stderr, /hint: the pool refused the job/);
   assert.not.match(r.stderr, /at \w+ \(/, 'no stack trace');
-  assert.equal(jobFiles(), [], 'no job record, and no submission tag left behind');
+  assert.equal(ws.jobFiles(), [], 'no job record, and no submission tag left behind');
 });
 
 test('terminal Ctrl-C (SIGINT to the whole process group) while condor_submit runs: it finishes, the job is recorded, then we stop (exit 130)', async () => {
-  ws.scenario({ mode: 'ok', log: fixture('chtc_hello_gpu_docker_gpu.log'), delayMs: 20, submitDelayMs: 1500 });
-  const submit = startScript('submit.ts', FAST, ws.env, 30_000, { detached: true });
+  ws.scenario({ mode: 'ok', log: eventLogPath('chtc_hello_gpu_docker_gpu.log'), delayMs: 20, submitDelayMs: 1500 });
+  const submit = startScript('submit.ts', FOLLOW_FAST, ws.env, 30_000, { detached: true });
   await submit.waitFor(/\$ condor_submit/, 30_000);
   // Wait until the stand-in has been started (it logs its call), then Ctrl-C as a terminal
   // sends it: to every process of the foreground group, condor_submit included unless it has its own.
@@ -178,12 +170,17 @@ test('terminal Ctrl-C (SIGINT to the whole process group) while condor_submit ru
     /condor_submit was stopped/,
     'condor_submit has a process group of its own: the Ctrl-C never reached it',
   );
-  const again = await runScript('status.ts', FAST, { env: ws.env, timeoutMs: 30_000 });
+  const again = await runScript('status.ts', FOLLOW_FAST, { env: ws.env, timeoutMs: 30_000 });
   assert.is(again.code, 0, again.stdout + again.stderr);
 });
 
 test('condor_submit without its cluster line: the cluster comes from its condor_watch_q hint', async () => {
-  ws.scenario({ mode: 'ok', log: fixture('chtc_hello_gpu_docker_gpu.log'), delayMs: 10, output: 'monitor-hint-only' });
+  ws.scenario({
+    mode: 'ok',
+    log: eventLogPath('chtc_hello_gpu_docker_gpu.log'),
+    delayMs: 10,
+    output: 'monitor-hint-only',
+  });
   const r = await runScript('submit.ts', ['--no-wait'], { env: ws.env, timeoutMs: 30_000 });
   assert.is(r.code, 0, r.stdout + r.stderr);
   assert.is(jobRecord(4242).procs.length, 1);
@@ -211,7 +208,7 @@ test('condor_submit killed after queueing the job: condor_q finds it by its tag,
   // The replay starts late: the job is still in the queue when condor_q is asked.
   ws.scenario({
     mode: 'ok',
-    log: fixture('chtc_hello_gpu_docker_gpu.log'),
+    log: eventLogPath('chtc_hello_gpu_docker_gpu.log'),
     delayMs: 10,
     startDelayMs: 3000,
     output: 'killed',
@@ -232,12 +229,12 @@ test('condor_submit stopped before queueing: the error says nothing was queued (
   assert.is(r.code, 1, r.stdout + r.stderr);
   assert.match(r.stderr, /error: condor_submit was stopped before it finished \(SIGTERM\)/);
   assert.match(r.stderr, /finds no job from this submission in the queue, so most likely nothing was queued/);
-  assert.equal(jobFiles(), [], 'no job record, and no submission tag left behind');
+  assert.equal(ws.jobFiles(), [], 'no job record, and no submission tag left behind');
 });
 
 test('--json: stdout is one JSON document (the checklist and progress go to stderr)', async () => {
-  ws.scenario({ mode: 'ok', log: fixture('chtc_hello_gpu_docker_gpu.log'), delayMs: 10 });
-  const r = await runScript('submit.ts', ['--json', ...FAST], { env: ws.env, timeoutMs: 30_000 });
+  ws.scenario({ mode: 'ok', log: eventLogPath('chtc_hello_gpu_docker_gpu.log'), delayMs: 10 });
+  const r = await runScript('submit.ts', ['--json', ...FOLLOW_FAST], { env: ws.env, timeoutMs: 30_000 });
   assert.is(r.code, 0, r.stdout + r.stderr);
   const doc = JSON.parse(r.stdout);
   assert.is(doc.cluster, 4242);
@@ -334,11 +331,11 @@ test('preflight: no image record says to run build-image on the access point, an
 });
 
 test('--no-wait records the job and exits; status --once and --json read it back', async () => {
-  ws.scenario({ mode: 'ok', log: fixture('chtc_hello_gpu_docker_gpu.log'), delayMs: 10 });
+  ws.scenario({ mode: 'ok', log: eventLogPath('chtc_hello_gpu_docker_gpu.log'), delayMs: 10 });
   const r = await runScript('submit.ts', ['--no-wait'], { env: ws.env, timeoutMs: 30_000 });
   assert.is(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /follow it with `pixi run status 4242`/);
-  const done = await runScript('status.ts', ['4242', ...FAST], { env: ws.env, timeoutMs: 30_000 });
+  const done = await runScript('status.ts', ['4242', ...FOLLOW_FAST], { env: ws.env, timeoutMs: 30_000 });
   assert.is(done.code, 0, done.stdout + done.stderr);
   const json = await runScript('status.ts', ['--once', '--json'], { env: ws.env, timeoutMs: 30_000 });
   // The fields this test is about; progress, checkpoints, vars and usage are test/jobs' (track).

@@ -4,25 +4,14 @@
 // pixi.lock, every failed preflight check in one report, and registry tokens in the output.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import {
-  chmodSync,
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCommand, runScript, tsxLoader, type RunResult } from '../helpers/process.ts';
 import { repoRoot } from '../helpers/paths.ts';
-import { eventLogDir } from '../condor/fixtures.ts';
-import { makeWorkspace, startScript, type TestWorkspace } from '../condor/workspace.ts';
+import { eventLogDir, eventLogPath } from '../condor/fixtures.ts';
+import { makeWorkspace, startScript, type TestWorkspace, FOLLOW_FAST } from '../condor/workspace.ts';
 import { namespaceSkipReason, pointImageAt, runWithStateDir } from './helpers.ts';
 
-const FAST = ['--interval', '40'];
-const fixture = (name: string): string => join(eventLogDir, name);
 let ws: TestWorkspace;
 
 test.before.each(async () => {
@@ -30,11 +19,6 @@ test.before.each(async () => {
   await pointImageAt(ws);
 });
 test.after.each(() => ws.cleanup());
-
-function jobFiles(): string[] {
-  const dir = join(ws.root, '.pixi-condor', 'jobs');
-  return existsSync(dir) ? readdirSync(dir).sort() : [];
-}
 
 const submitCalls = () => ws.calls().filter((c) => c.tool === 'condor_submit');
 
@@ -53,7 +37,7 @@ if (nsSkip) console.log(`submit/submit-faults.test.ts: skipping the read-only an
 const nsTest = nsSkip ? test.skip : test;
 
 nsTest('a read-only .pixi-condor stops the submit in preflight: condor_submit never runs', async () => {
-  ws.scenario({ mode: 'ok', log: fixture('chtc_hello_gpu_docker_gpu.log'), delayMs: 10 });
+  ws.scenario({ mode: 'ok', log: eventLogPath('chtc_hello_gpu_docker_gpu.log'), delayMs: 10 });
   const r = await runWithStateDir(ws, 'readonly', 'submit.ts', ['--no-wait']);
   assert.is(r.code, 1, r.stdout + r.stderr);
   assert.match(
@@ -66,7 +50,7 @@ nsTest('a read-only .pixi-condor stops the submit in preflight: condor_submit ne
 });
 
 nsTest('a full .pixi-condor stops the submit in preflight: condor_submit never runs', async () => {
-  ws.scenario({ mode: 'ok', log: fixture('chtc_hello_gpu_docker_gpu.log'), delayMs: 10 });
+  ws.scenario({ mode: 'ok', log: eventLogPath('chtc_hello_gpu_docker_gpu.log'), delayMs: 10 });
   const r = await runWithStateDir(ws, 'full', 'submit.ts', ['--no-wait']);
   assert.is(r.code, 1, r.stdout + r.stderr);
   assert.match(
@@ -87,7 +71,7 @@ test('SIGKILL of submit while condor_submit runs: the tag on disk lets `status` 
   // condor_submit queues the job, then takes 2 s before it would print anything (it prints nothing).
   ws.scenario({
     mode: 'ok',
-    log: fixture('chtc_hello_gpu_docker_gpu.log'),
+    log: eventLogPath('chtc_hello_gpu_docker_gpu.log'),
     delayMs: 20,
     startDelayMs: 2500,
     submitDelayMs: 2000,
@@ -99,21 +83,21 @@ test('SIGKILL of submit while condor_submit runs: the tag on disk lets `status` 
   submit.child.kill('SIGKILL');
   const killed = await submit.done;
   assert.is(killed.signal, 'SIGKILL');
-  const [tag] = jobFiles();
-  assert.match(tag ?? '', /^pending-[0-9a-f-]{36}\.json$/, `the submission tag is on disk: ${jobFiles()}`);
+  const [tag] = ws.jobFiles();
+  assert.match(tag ?? '', /^pending-[0-9a-f-]{36}\.json$/, `the submission tag is on disk: ${ws.jobFiles()}`);
   assert.is(
     JSON.parse(readFileSync(join(ws.root, '.pixi-condor', 'jobs', tag!), 'utf8')).submitFile,
     'mnist_gpu_docker.sub',
   );
 
-  const status = await runScript('status.ts', FAST, { env: ws.env, timeoutMs: 45_000 });
+  const status = await runScript('status.ts', FOLLOW_FAST, { env: ws.env, timeoutMs: 45_000 });
   assert.is(status.code, 0, status.stdout + status.stderr);
   assert.match(
     status.stderr,
     /was interrupted before its job was recorded; condor_q finds it as job 4242: recorded in \.pixi-condor\/jobs\/4242\.json/,
   );
   assert.match(status.stdout, /4242\.0 completed: exit 0/);
-  assert.equal(jobFiles(), ['4242.json'], 'the tag became the record');
+  assert.equal(ws.jobFiles(), ['4242.json'], 'the tag became the record');
   const record = JSON.parse(readFileSync(join(ws.root, '.pixi-condor', 'jobs', '4242.json'), 'utf8'));
   assert.is(record.procs[0].log, join(ws.root, 'mnist_gpu_4242_0.log.txt'), 'the record names the real log');
   const queried = ws.calls().find((c) => c.tool === 'condor_q' && c.argv[0] === '-constraint');
@@ -121,7 +105,7 @@ test('SIGKILL of submit while condor_submit runs: the tag on disk lets `status` 
 });
 
 test('a record that cannot be written after condor_submit: the error says so, the tag stays, `status` records the job later', async () => {
-  ws.scenario({ mode: 'ok', log: fixture('chtc_hello_gpu_docker_gpu.log'), delayMs: 10, startDelayMs: 3000 });
+  ws.scenario({ mode: 'ok', log: eventLogPath('chtc_hello_gpu_docker_gpu.log'), delayMs: 10, startDelayMs: 3000 });
   // A folder where the record goes: the tag can be written, the record cannot.
   mkdirSync(join(ws.root, '.pixi-condor', 'jobs', '4242.json'), { recursive: true });
   const r = await runScript('submit.ts', ['--no-wait'], { env: ws.env, timeoutMs: 30_000 });
@@ -129,13 +113,13 @@ test('a record that cannot be written after condor_submit: the error says so, th
   assert.match(r.stderr, /error: job 4242 was submitted, but \.pixi-condor\/jobs\/4242\.json could not be written/);
   assert.match(r.stderr, /hint: `pixi run status` records and follows it once \.pixi-condor takes the record/);
   assert.ok(
-    jobFiles().some((f) => f.startsWith('pending-')),
-    `the tag stays: ${jobFiles()}`,
+    ws.jobFiles().some((f) => f.startsWith('pending-')),
+    `the tag stays: ${ws.jobFiles()}`,
   );
   rmSync(join(ws.root, '.pixi-condor', 'jobs', '4242.json'), { recursive: true });
   const status = await runScript('status.ts', ['--once'], { env: ws.env, timeoutMs: 30_000 });
   assert.match(status.stderr, /condor_q finds it as job 4242: recorded in \.pixi-condor\/jobs\/4242\.json/);
-  assert.equal(jobFiles(), ['4242.json']);
+  assert.equal(ws.jobFiles(), ['4242.json']);
 });
 
 test('an interrupted submission condor_q does not find is set aside with a note on how to look for it', async () => {
@@ -163,7 +147,7 @@ test('an interrupted submission condor_q does not find is set aside with a note 
   const r = await runScript('status.ts', ['--once'], { env: ws.env, timeoutMs: 30_000 });
   assert.match(r.stderr, /condor_q finds no job with its tag/);
   assert.match(r.stderr, new RegExp(`condor_history -constraint 'PixiCondorSubmitId == "${id}"'`));
-  assert.equal(jobFiles(), [`unresolved-${id}.json`]);
+  assert.equal(ws.jobFiles(), [`unresolved-${id}.json`]);
 });
 
 // ---- where the submit file is ---------------------------------------------------------------
@@ -211,7 +195,7 @@ test('a SUBMIT_FILE in the folder the user typed it in wins (pixi: INIT_CWD; wit
 
 test('a submit file named -x.sub reaches condor_submit as ./-x.sub, never as an option', async () => {
   copyFileSync(join(ws.root, 'mnist_gpu_docker.sub'), join(ws.root, '-x.sub'));
-  ws.scenario({ mode: 'ok', log: fixture('chtc_hello_gpu_docker_gpu.log'), delayMs: 10 });
+  ws.scenario({ mode: 'ok', log: eventLogPath('chtc_hello_gpu_docker_gpu.log'), delayMs: 10 });
   const r = await runScript('submit.ts', ['--no-wait', '--', '-x.sub'], { env: ws.env, timeoutMs: 30_000 });
   assert.is(r.code, 0, r.stdout + r.stderr);
   assert.is(submitCalls()[0]!.argv[0], './-x.sub');

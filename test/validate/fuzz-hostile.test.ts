@@ -4,18 +4,16 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { repoRoot } from '../helpers/paths.ts';
-import { runCommand } from '../helpers/process.ts';
+import { runJsonScript } from '../helpers/process.ts';
 import type { HostileResult } from './fuzz-hostile.ts';
 
 test('90 hostile workspaces (aliases, long/dotted keys, odd files): bounded, clean findings, no secret shown', async () => {
-  const run = await runCommand(
-    process.execPath,
-    ['--import', 'tsx', join(repoRoot, 'test', 'validate', 'fuzz-hostile.ts'), '20261130', '90'],
-    { timeoutMs: 240_000 },
+  const result = await runJsonScript<HostileResult>(
+    join(repoRoot, 'test', 'validate', 'fuzz-hostile.ts'),
+    ['20261130', '90'],
+    240_000,
+    'hostile fuzz',
   );
-  assert.is(run.timedOut, false, 'the hostile fuzz run hung');
-  assert.is(run.code, 0, run.stderr);
-  const result = JSON.parse(run.stdout) as HostileResult;
   console.log(
     `hostile fuzz: ${result.cases} cases (${Object.entries(result.byClass)
       .map(([k, v]) => `${k} ${v}`)

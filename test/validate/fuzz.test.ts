@@ -5,18 +5,16 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { repoRoot } from '../helpers/paths.ts';
-import { runCommand } from '../helpers/process.ts';
+import { runJsonScript } from '../helpers/process.ts';
 import type { FuzzResult } from './fuzz.ts';
 
 test('300 random mutations of real manifests: no crash, no hang, clean findings', async () => {
-  const run = await runCommand(
-    process.execPath,
-    ['--import', 'tsx', join(repoRoot, 'test', 'validate', 'fuzz.ts'), '20260825', '300'],
-    { timeoutMs: 60_000 },
+  const result = await runJsonScript<FuzzResult>(
+    join(repoRoot, 'test', 'validate', 'fuzz.ts'),
+    ['20260825', '300'],
+    60_000,
+    'fuzz',
   );
-  assert.is(run.timedOut, false, 'the fuzz run hung');
-  assert.is(run.code, 0, run.stderr);
-  const result = JSON.parse(run.stdout) as FuzzResult;
   console.log(
     `manifest fuzz: ${result.cases} cases, ${result.invalid} invalid, slowest ${result.slowestMs.toFixed(0)} ms`,
   );

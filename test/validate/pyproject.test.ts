@@ -3,7 +3,7 @@
 // positions in pyproject.toml, and a workspace whose manifest is pyproject.toml validates,
 // builds (--dry-run) and submits (--dry-run, stand-in condor) like the template's pixi.toml.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -14,7 +14,7 @@ import { readImageRecord, writeImageRecord } from '../../scripts/lib/image-recor
 import { findWorkspaceRoot, readManifest, templateConfig } from '../../scripts/lib/workspace.ts';
 import { makeWorkspace as makeSubmitWorkspace } from '../condor/workspace.ts';
 import { testFixtures } from '../helpers/paths.ts';
-import { runScript } from '../helpers/process.ts';
+import { pathWithOnly, runScript } from '../helpers/process.ts';
 import { makeWorkspace as makeImageWorkspace } from '../image/workspace.ts';
 import { summary } from './helpers.ts';
 
@@ -121,14 +121,7 @@ test('a workspace with pyproject.toml validates like the template, and every scr
 });
 
 test('build-image --dry-run and submit --dry-run run on a pyproject.toml workspace', async () => {
-  const gitOnly = mkdtempSync(join(tmpdir(), 'pixi-condor-path-'));
-  for (const tool of ['git', 'bash'])
-    symlinkSync(
-      execFileSync('sh', ['-c', `command -v ${tool}`])
-        .toString()
-        .trim(),
-      join(gitOnly, tool),
-    );
+  const gitOnly = pathWithOnly(['git', 'bash']);
   const image = makeImageWorkspace('127.0.0.1:9/pixi-condor-test/pyproject', { git: false });
   try {
     convert(image.root);
