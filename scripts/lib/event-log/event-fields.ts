@@ -255,3 +255,206 @@ function cells(line: string, from: number): { text: string; start: number; end: 
   }
   return out;
 }
+
+/**
+ * What a terminate event says the job used, as numbers (null when absent): kept per proc
+ * instead of the event itself, so 100,000 finished procs cost a few numbers each.
+ */
+export interface EndUsage {
+  /** User + system CPU seconds, `Total Remote Usage`. */
+  cpuSeconds: number | null;
+  /** The `Memory (MB)` row is there (its cells may still be blank). */
+  memoryRow: boolean;
+  memoryMb: number | null;
+  memoryRequestMb: number | null;
+  diskKb: number | null;
+  diskRequestKb: number | null;
+  /** GPUs allocated, else requested. */
+  gpus: number | null;
+}
+
+/** `Usr 0 01:23:39, Sys 0 00:05:10` → seconds. */
+export function usageSeconds(line: string): number | null {
+  const m = /Usr (\d+) (\d+):(\d+):(\d+), Sys (\d+) (\d+):(\d+):(\d+)/.exec(line);
+  if (!m) return null;
+  const n = m.slice(1).map(Number);
+  return n[0]! * 86400 + n[1]! * 3600 + n[2]! * 60 + n[3]! + n[4]! * 86400 + n[5]! * 3600 + n[6]! * 60 + n[7]!;
+}
+
+const TOTAL_REMOTE = Buffer.from('Total Remote Usage');
+const RESOURCES = Buffer.from('Partitionable Resources');
+const USR = Buffer.from('Usr ');
+const JOB_TERMINATED = Buffer.from('Job terminated');
+/** The table rows the summary reads, by name. */
+const USAGE_ROWS = ['Cpus', 'Disk (KB)', 'Gpus', 'GPUs', 'Memory (MB)'].map((name) => Buffer.from(name));
+const [, DISK_ROW, GPUS_ROW, GPUS_ROW_UPPER, MEMORY_ROW] = [0, 1, 2, 3, 4];
+const NL = 0x0a;
+
+function isBlank(c: number | undefined): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0d;
+}
+
+/** The number data[from, to) spells, as Number() reads it (null when it is none). */
+function numberAt(data: Buffer, from: number, to: number): number | null {
+  let value = 0;
+  let i = from;
+  for (; i < to; i++) {
+    const c = data[i]! - 48;
+    if (c < 0 || c > 9) break;
+    value = value * 10 + c;
+  }
+  if (i === to && to > from) return value;
+  const number = Number(data.toString('latin1', from, to));
+  return Number.isFinite(number) ? number : null;
+}
+
+/** `Usr 0 01:23:39, Sys 0 00:05:10` in data[from, to) → seconds (the few bytes read in place). */
+function usageSecondsAt(data: Buffer, from: number, to: number): number | null {
+  const usr = data.indexOf(USR, from);
+  if (usr < 0 || usr >= to) return null;
+  const fields: number[] = [];
+  let i = usr + 4;
+  // d hh:mm:ss, Sys d hh:mm:ss: eight numbers, each ended by the byte the format puts next.
+  const ends = [0x20, 0x3a, 0x3a, 0x2c, 0x20, 0x3a, 0x3a];
+  for (let k = 0; k < 8; k++) {
+    const start = i;
+    let value = 0;
+    while (i < to && data[i]! >= 48 && data[i]! <= 57) value = value * 10 + data[i++]! - 48;
+    if (i === start) return usageSeconds(data.toString('latin1', from, to));
+    fields.push(value);
+    if (k === 3) {
+      if (data.toString('latin1', i, i + 6) !== ', Sys ') return usageSeconds(data.toString('latin1', from, to));
+      i += 6;
+    } else if (k < 7) {
+      if (data[i] !== ends[k]) return usageSeconds(data.toString('latin1', from, to));
+      i++;
+    }
+  }
+  const n = fields;
+  return n[0]! * 86400 + n[1]! * 3600 + n[2]! * 60 + n[3]! + n[4]! * 86400 + n[5]! * 3600 + n[6]! * 60 + n[7]!;
+}
+
+const LABELS = ['usage', 'request', 'allocated', 'assigned'].map((word) => Buffer.from(word));
+
+/** Do data[from, to) spell `word` (lower case), in any case? A loop: Buffer.compare costs more for a few bytes. */
+function spells(data: Buffer, from: number, to: number, word: Buffer): boolean {
+  if (to - from !== word.length) return false;
+  for (let k = 0; k < word.length; k++) if ((data[from + k]! | 0x20) !== word[k]) return false;
+  return true;
+}
+
+/** Exactly `word`? */
+function isWord(data: Buffer, from: number, to: number, word: Buffer): boolean {
+  if (to - from !== word.length) return false;
+  for (let k = 0; k < word.length; k++) if (data[from + k] !== word[k]) return false;
+  return true;
+}
+
+/** Scratch for usageRowsAt (no object per cell): each label's column and end, and each row's three values. */
+const labelKey = new Int32Array(8);
+const labelEnd = new Int32Array(8);
+const rowSeen = new Uint8Array(USAGE_ROWS.length);
+const rowValues = new Float64Array(USAGE_ROWS.length * 3);
+/** A blank value in rowValues (a cell that is not a number reads as null too). */
+const BLANK = Number.NEGATIVE_INFINITY;
+
+/** Which column (0 usage, 1 request, 2 allocated, 3 assigned, -1 none) a cell ending at `end` is under, as resourceRows decides. */
+function columnOf(start: number, end: number, labels: number): number {
+  if (labels > 3 && start > labelEnd[2]!) return 3;
+  let best = 0;
+  for (let k = 1; k < labels; k++) if (Math.abs(labelEnd[k]! - end) < Math.abs(labelEnd[best]! - end)) best = k;
+  return labels > 0 ? labelKey[best]! : -1;
+}
+
+/** The header's labels after its colon, into labelKey/labelEnd; returns how many. */
+function readLabels(data: Buffer, from: number, to: number): number {
+  let labels = 0;
+  for (let i = from; i < to && labels < labelKey.length; ) {
+    while (i < to && isBlank(data[i])) i++;
+    const start = i;
+    while (i < to && !isBlank(data[i])) i++;
+    if (i === start) continue;
+    labelKey[labels] = LABELS.findIndex((word) => spells(data, start, i, word));
+    labelEnd[labels++] = i - from;
+  }
+  return labels;
+}
+
+/** One row's cells after its colon, into rowValues at `row`. */
+function readRow(data: Buffer, from: number, to: number, row: number, labels: number): void {
+  rowSeen[row] = 1;
+  rowValues.fill(BLANK, row * 3, row * 3 + 3);
+  for (let i = from; i < to; ) {
+    while (i < to && isBlank(data[i])) i++;
+    const start = i;
+    while (i < to && !isBlank(data[i])) i++;
+    if (i === start) continue;
+    const column = columnOf(start - from, i - from, labels);
+    if (column >= 0 && column < 3) rowValues[row * 3 + column] = numberAt(data, start, i) ?? BLANK;
+  }
+}
+
+/**
+ * The `Partitionable Resources` table from data[table, to), read in place: the same cells
+ * resourceRows finds (values under the nearest label end), only for the rows usage needs,
+ * into rowSeen/rowValues.
+ */
+function usageRowsAt(data: Buffer, table: number, to: number): void {
+  rowSeen.fill(0);
+  let headerEnd = data.indexOf(NL, table);
+  if (headerEnd < 0 || headerEnd > to) headerEnd = to;
+  const headerColon = data.indexOf(0x3a, table);
+  if (headerColon < 0 || headerColon >= headerEnd) return;
+  const labels = readLabels(data, headerColon + 1, headerEnd);
+  for (let at = headerEnd + 1; at < to; ) {
+    let lineEnd = data.indexOf(NL, at);
+    if (lineEnd < 0 || lineEnd > to) lineEnd = to;
+    let start = at;
+    at = lineEnd + 1;
+    while (start < lineEnd && isBlank(data[start])) start++;
+    if (start === lineEnd) continue;
+    const colon = data.indexOf(0x3a, start);
+    if (colon < 0 || colon >= lineEnd) break;
+    if (isWord(data, start, Math.min(start + JOB_TERMINATED.length, lineEnd), JOB_TERMINATED)) break;
+    let nameEnd = colon;
+    while (nameEnd > start && isBlank(data[nameEnd - 1])) nameEnd--;
+    for (let row = 0; row < USAGE_ROWS.length; row++) {
+      if (isWord(data, start, nameEnd, USAGE_ROWS[row]!)) {
+        readRow(data, colon + 1, lineEnd, row, labels);
+        break;
+      }
+    }
+  }
+}
+
+/** Row `row`'s value in column `column` (0 usage, 1 request, 2 allocated), null when blank or absent. */
+function cell(row: number, column: number): number | null {
+  if (rowSeen[row] === 0) return null;
+  const value = rowValues[row * 3 + column]!;
+  return value === BLANK ? null : value;
+}
+
+/**
+ * The usage of a terminate event's body, data[from, to), read in place: the `Total Remote
+ * Usage` line and the `Partitionable Resources` table (the same figures resourceRows gives).
+ */
+export function readEndUsage(data: Buffer, from: number, to: number): EndUsage {
+  let cpuSeconds: number | null = null;
+  const total = data.indexOf(TOTAL_REMOTE, from);
+  if (total >= 0 && total < to)
+    cpuSeconds = usageSecondsAt(data, Math.max(data.lastIndexOf(NL, total) + 1, from), total);
+  let table = to - RESOURCES.length >= from ? data.lastIndexOf(RESOURCES, to - RESOURCES.length) : -1;
+  if (table < from) table = -1;
+  if (table >= 0) usageRowsAt(data, table, to);
+  else rowSeen.fill(0);
+  const gpuRow = rowSeen[GPUS_ROW] === 1 ? GPUS_ROW : GPUS_ROW_UPPER;
+  return {
+    cpuSeconds,
+    memoryRow: rowSeen[MEMORY_ROW] === 1,
+    memoryMb: cell(MEMORY_ROW, 0),
+    memoryRequestMb: cell(MEMORY_ROW, 1),
+    diskKb: cell(DISK_ROW, 0),
+    diskRequestKb: cell(DISK_ROW, 1),
+    gpus: cell(gpuRow, 2) ?? cell(gpuRow, 1),
+  };
+}

@@ -6,10 +6,17 @@
 // Speed matters (a 100 MB log of 10,000 procs is read at start): the parser works on bytes,
 // reads only the header of each event eagerly, and decodes an event's text only when someone
 // asks for it. Events therefore keep a reference to the bytes they came from.
-import { readDetails, resourceRows, type EventDetails, type ResourceRow } from './event-fields.ts';
+import {
+  readDetails,
+  readEndUsage,
+  resourceRows,
+  type EndUsage,
+  type EventDetails,
+  type ResourceRow,
+} from './event-fields.ts';
 import { YearInference, eventTime } from './event-time.ts';
 
-export type { EventDetails, ResourceRow, TransferStep } from './event-fields.ts';
+export type { EndUsage, EventDetails, ResourceRow, TransferStep } from './event-fields.ts';
 
 /** Names of the event numbers in htcondor.md §c.3 (ULOG_* without the prefix, lower case). */
 export const EVENT_NAMES: Readonly<Record<number, string>> = {
@@ -68,19 +75,21 @@ export class LogEvent {
   private bodyLines: string[] | undefined;
   private detailsValue: EventDetails | undefined;
 
+  // Written only by the constructor and by the parser's reuse of one event (ParserOptions.reuse):
+  // read-only to everyone else.
   /** Event number (000–999). */
-  readonly code: number;
-  readonly cluster: number;
-  readonly proc: number;
-  readonly subproc: number;
+  code = 0;
+  cluster = 0;
+  proc = 0;
+  subproc = 0;
   /** Epoch milliseconds; NaN when the date cannot be read. */
-  readonly time: number;
-  private readonly source: Buffer;
+  time = Number.NaN;
+  private source: Buffer = EMPTY;
   /** Where the date starts, the header line ends, and the event ends, in `source`. */
-  private readonly dateStart: number;
-  private readonly headlineStart: number;
-  private readonly lineEnd: number;
-  private readonly end: number;
+  private dateStart = 0;
+  private headlineStart = 0;
+  private lineEnd = 0;
+  private end = 0;
 
   constructor(
     code: number,
@@ -94,6 +103,22 @@ export class LogEvent {
     lineEnd: number,
     end: number,
   ) {
+    this.set(code, cluster, proc, subproc, time, source, dateStart, headlineStart, lineEnd, end);
+  }
+
+  /** Point this object at another event (the parser's reused event): what was decoded is forgotten. */
+  set(
+    code: number,
+    cluster: number,
+    proc: number,
+    subproc: number,
+    time: number,
+    source: Buffer,
+    dateStart: number,
+    headlineStart: number,
+    lineEnd: number,
+    end: number,
+  ): void {
     this.code = code;
     this.cluster = cluster;
     this.proc = proc;
@@ -104,6 +129,9 @@ export class LogEvent {
     this.headlineStart = headlineStart;
     this.lineEnd = lineEnd;
     this.end = end;
+    this.headlineText = undefined;
+    this.bodyLines = undefined;
+    this.detailsValue = undefined;
   }
 
   /** From EVENT_NAMES, or `unknown` (kept, never fatal). */
@@ -176,6 +204,11 @@ export class LogEvent {
     return (this.detailsValue ??= readDetails(this));
   }
 
+  /** A 005's usage lines and resource table as numbers, decoding only those lines. */
+  endUsage(): EndUsage {
+    return readEndUsage(this.source, Math.min(this.lineEnd + 1, this.end), this.end);
+  }
+
   /** 005/004 `Partitionable Resources` table, keyed by row name (`Cpus`, `Disk (KB)`, ...). */
   resources(): Record<string, ResourceRow> | undefined {
     return this.code === 4 || this.code === 5 ? resourceRows(this.body) : undefined;
@@ -210,6 +243,11 @@ export interface ParserOptions {
   referenceTime?: number;
   onEvent: (event: LogEvent) => void;
   onJunk?: (junk: JunkRecord) => void;
+  /**
+   * Hand every event out on one reused LogEvent, valid only during onEvent (detach() keeps one):
+   * a tracker of 100,000 procs then makes no object per event.
+   */
+  reuse?: boolean;
 }
 
 const DOT = 0x2e;
@@ -248,6 +286,7 @@ export class EventLogParser {
   private readonly years: YearInference;
   private readonly onEvent: (event: LogEvent) => void;
   private readonly onJunk: (junk: JunkRecord) => void;
+  private readonly reused: LogEvent | null;
   /** Count of complete events handed out. */
   events = 0;
   junk = 0;
@@ -256,6 +295,7 @@ export class EventLogParser {
     this.years = new YearInference(options.referenceTime ?? Date.now());
     this.onEvent = options.onEvent;
     this.onJunk = options.onJunk ?? (() => {});
+    this.reused = options.reuse ? new LogEvent(0, 0, 0, 0, Number.NaN, EMPTY, 0, 0, 0, 0) : null;
   }
 
   /** Bytes of a partial event waiting for its terminator. */
@@ -408,6 +448,10 @@ export class EventLogParser {
     const dateStart = i;
     const ms = eventTime(data, i, lineEnd, this.years);
     if (ms === null) return null;
+    if (this.reused) {
+      this.reused.set(code, cluster, proc, subproc, ms, data, dateStart, this.years.textStart, lineEnd, to);
+      return this.reused;
+    }
     return new LogEvent(code, cluster, proc, subproc, ms, data, dateStart, this.years.textStart, lineEnd, to);
   }
 }

@@ -21,6 +21,8 @@ export interface FollowerOptions {
   /** For MM/DD dates: defaults to the log's mtime when first opened. */
   referenceTime?: number;
   chunkBytes?: number;
+  /** One reused event object (ParserOptions.reuse): onEvent must not keep it. */
+  reuse?: boolean;
 }
 
 export interface PollResult {
@@ -138,6 +140,7 @@ export class LogFollower {
       referenceTime: this.options.referenceTime ?? stats.mtimeMs,
       onEvent: this.options.onEvent,
       onJunk: this.options.onJunk,
+      reuse: this.options.reuse,
     });
   }
 
@@ -157,12 +160,22 @@ export class LogFollower {
     return n === this.tail.length && probe.equals(this.tail);
   }
 
+  private scratchBuffer: Buffer | null = null;
+
+  private scratch(length: number): Buffer {
+    if (!this.scratchBuffer || this.scratchBuffer.length < length)
+      this.scratchBuffer = Buffer.allocUnsafe(Math.max(length, Math.min(this.chunkBytes, 1 << 16)));
+    return this.scratchBuffer.subarray(0, length);
+  }
+
   private readTo(size: number): number {
     if (this.fd === null || !this.parser) return 0;
     let total = 0;
     while (this.offset < size) {
-      // A fresh buffer each read: parsed events keep references into it.
-      const buffer = Buffer.allocUnsafe(Math.min(this.chunkBytes, size - this.offset));
+      // A fresh buffer each read (parsed events keep references into it), unless the events are
+      // one reused object that nobody keeps: then one buffer serves every read.
+      const length = Math.min(this.chunkBytes, size - this.offset);
+      const buffer = this.options.reuse ? this.scratch(length) : Buffer.allocUnsafe(length);
       const n = readSync(this.fd, buffer, 0, buffer.length, this.offset);
       if (n <= 0) break;
       if (this.head.length < HEAD_BYTES && this.offset < HEAD_BYTES) {

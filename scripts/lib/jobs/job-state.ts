@@ -1,11 +1,9 @@
 // Job state from events, as condor_watch_q and HTCondor's own test harness do it: a table of
 // event → state, not branches (htcondor.md §c.4, §g.3). One JobState per cluster.proc; events
 // for procs below 0 (cluster-level events, the 25.x transfer shadow's -1000) carry no job state.
-import type { LogEvent } from '../event-log/event-log.ts';
-import { readExit, resourceRows } from '../event-log/event-fields.ts';
-
-const MEMORY_ROW = 'Memory (MB)';
-const MEMORY_ROWS: ReadonlySet<string> = new Set([MEMORY_ROW]);
+import type { EndUsage, LogEvent } from '../event-log/event-log.ts';
+import { readExit } from '../event-log/event-fields.ts';
+import { NONE, ProcColumns } from './proc-columns.ts';
 
 export type StateName = 'idle' | 'running' | 'held' | 'suspended' | 'completed' | 'removed';
 /** What a running job is doing, shown in the live view (JobStatus stays Running meanwhile). */
@@ -82,10 +80,141 @@ export interface JobState {
   /** The last progress line of the proc's streamed output (set by the tracker, not by events). */
   progress: Record<string, unknown> | null;
   /**
-   * The terminate event, on its own bytes: its usage table is read only when the summary
-   * asks (memoryUse), not for each of 10,000 procs while the log is read.
+   * What the terminate event says the job used, read as the log is read: a few numbers per
+   * proc, not the event (null until a 005).
    */
-  ending: LogEvent | null;
+  usage: EndUsage | null;
+}
+
+const STATE_NAMES: readonly StateName[] = ['idle', 'running', 'held', 'suspended', 'completed', 'removed'];
+const STATE_CODE: Readonly<Record<StateName, number>> = {
+  idle: 0,
+  running: 1,
+  held: 2,
+  suspended: 3,
+  completed: 4,
+  removed: 5,
+};
+const IDLE = 0;
+const RUNNING = 1;
+const HELD = 2;
+const SUSPENDED = 3;
+const COMPLETED = 4;
+const REMOVED = 5;
+/** Not a state: a completed proc that exited non-zero or by a signal (a group of its own for the view). */
+const FAILED = 6;
+const ACTIVITIES: readonly Activity[] = [null, 'transferring-input', 'transferring-output'];
+
+/** Event number → state code (255: the event leaves the state alone). */
+const EVENT_STATE_CODE = new Uint8Array(1000).fill(255);
+for (const [code, state] of Object.entries(EVENT_STATE)) EVENT_STATE_CODE[Number(code)] = STATE_CODE[state!];
+
+/** The groups the live view draws from: each proc in one of them, kept up to date as events come. */
+export type JobGroup = 'held' | 'failed' | 'running' | 'idle';
+const GROUP_OF: readonly (JobGroup | null)[] = ['idle', 'running', 'held', 'running', null, null, 'failed'];
+
+/**
+ * One proc of the table, read from its columns: a live view (as the old per-proc objects were,
+ * it moves on with later events), and only made when someone asks for the proc.
+ */
+class JobView implements JobState {
+  readonly id: string;
+  readonly cluster: number;
+  readonly proc: number;
+  private readonly table: JobTable;
+  private readonly cols: ProcColumns;
+  readonly slot: number;
+  constructor(table: JobTable, cols: ProcColumns, slot: number) {
+    this.table = table;
+    this.cols = cols;
+    this.slot = slot;
+    this.cluster = cols.n.cluster[slot]!;
+    this.proc = cols.n.proc[slot]!;
+    this.id = `${this.cluster}.${this.proc}`;
+  }
+  get state(): StateName {
+    return STATE_NAMES[this.cols.c.state[this.slot]!]!;
+  }
+  get activity(): Activity {
+    return ACTIVITIES[this.cols.c.activity[this.slot]!]!;
+  }
+  get since(): number {
+    return this.cols.n.since[this.slot]!;
+  }
+  get startedAt(): number | null {
+    return this.cols.get('startedAt', this.slot);
+  }
+  get endedAt(): number | null {
+    return this.cols.get('endedAt', this.slot);
+  }
+  get host(): string | null {
+    return this.cols.text('host', this.slot);
+  }
+  get exitCode(): number | null {
+    return this.cols.get('exitCode', this.slot);
+  }
+  get signal(): number | null {
+    return this.cols.get('signal', this.slot);
+  }
+  get holdReason(): string | null {
+    return this.cols.text('holdReason', this.slot);
+  }
+  get holdCode(): number | null {
+    return this.cols.get('holdCode', this.slot);
+  }
+  get holdSubcode(): number | null {
+    return this.cols.get('holdSubcode', this.slot);
+  }
+  get lastMessage(): string | null {
+    return this.cols.text('lastMessage', this.slot);
+  }
+  get holds(): number {
+    return this.cols.c.holds[this.slot]!;
+  }
+  get starts(): number {
+    return this.cols.c.starts[this.slot]!;
+  }
+  get evictions(): number {
+    return this.cols.c.evictions[this.slot]!;
+  }
+  get checkpoints(): number {
+    return this.cols.c.checkpoints[this.slot]!;
+  }
+  get uploadPending(): boolean {
+    return this.cols.c.uploadPending[this.slot] === 1;
+  }
+  get runMs(): number {
+    return this.cols.n.runMs[this.slot]!;
+  }
+  get runStart(): number | null {
+    return this.cols.get('runStart', this.slot);
+  }
+  get progress(): Record<string, unknown> | null {
+    return this.table.progressOf(this.slot);
+  }
+  set progress(value: Record<string, unknown> | null) {
+    this.table.setProgress(this.slot, value);
+  }
+  get usage(): EndUsage | null {
+    const { cols, slot } = this;
+    if (cols.c.ended[slot] === 0) return null;
+    return {
+      cpuSeconds: cols.get('cpuSeconds', slot),
+      memoryRow: cols.c.memoryRow[slot] === 1,
+      memoryMb: cols.get('memoryMb', slot),
+      memoryRequestMb: cols.get('memoryRequestMb', slot),
+      diskKb: cols.get('diskKb', slot),
+      diskRequestKb: cols.get('diskRequestKb', slot),
+      gpus: cols.get('gpus', slot),
+    };
+  }
+  /** Its fields as plain data (a JobView itself holds the table). */
+  toJSON(): JobState {
+    const plain = { id: this.id, cluster: this.cluster, proc: this.proc } as Record<string, unknown>;
+    for (const key of Object.getOwnPropertyNames(JobView.prototype))
+      if (key !== 'constructor' && key !== 'toJSON') plain[key] = this[key as keyof JobState];
+    return plain as unknown as JobState;
+  }
 }
 
 export interface StateChange {
@@ -101,45 +230,24 @@ export interface StateChange {
   event: LogEvent;
 }
 
-function newJob(cluster: number, proc: number, time: number): JobState {
-  return {
-    id: `${cluster}.${proc}`,
-    cluster,
-    proc,
-    state: 'idle',
-    activity: null,
-    since: time,
-    startedAt: null,
-    endedAt: null,
-    host: null,
-    exitCode: null,
-    signal: null,
-    holdReason: null,
-    holdCode: null,
-    holdSubcode: null,
-    lastMessage: null,
-    holds: 0,
-    starts: 0,
-    evictions: 0,
-    checkpoints: 0,
-    uploadPending: false,
-    runMs: 0,
-    runStart: null,
-    progress: null,
-    ending: null,
-  };
+export interface JobTableOptions {
+  /**
+   * Return a StateChange from apply() (the default). Off for a reader that draws the table,
+   * not its history: then apply() makes no object per event, and may be fed the parser's
+   * reused event (ParserOptions.reuse).
+   */
+  changes?: boolean;
 }
 
-function numberOrNull(text: string | null | undefined): number | null {
-  if (text === null || text === undefined) return null;
-  const value = Number(text);
-  return Number.isFinite(value) ? value : null;
-}
-
+/**
+ * Every proc's state from the events applied so far, as columns (proc-columns.ts), with the
+ * counts per state and the live view's groups kept as the events come: a frame of a
+ * 100,000-proc view reads those, never every proc.
+ */
 export class JobTable {
-  readonly jobs = new Map<string, JobState>();
   /** Only these clusters are tracked (all when null). */
   private readonly clusters: ReadonlySet<number> | null;
+  private readonly recordChanges: boolean;
   /** Events seen, including those that changed nothing. */
   events = 0;
   /** Events of the tracked clusters (all jobs' events when every cluster is tracked). */
@@ -148,45 +256,123 @@ export class JobTable {
   readonly otherClusters = new Map<number, number>();
   otherEvents = 0;
 
-  constructor(clusters: Iterable<number> | null = null) {
+  private readonly cols = new ProcColumns();
+  /** Slot + 1 by cluster, then proc (an array: procs are small dense numbers): no id string per event. */
+  private readonly byCluster = new Map<number, number[]>();
+  private lastCluster = Number.NaN;
+  private lastProcs: number[] | undefined;
+  private readonly views: (JobView | undefined)[] = [];
+  private readonly progress = new Map<number, Record<string, unknown>>();
+  /** Procs per state code, and FAILED. */
+  private readonly stateCounts = new Float64Array(7);
+  /** The procs of each view group, in the order they entered it. */
+  private readonly groups: Record<JobGroup, Set<number>> = {
+    held: new Set(),
+    failed: new Set(),
+    running: new Set(),
+    idle: new Set(),
+  };
+  /** Slots in id order, while no proc has been added since it was sorted. */
+  private sorted: Int32Array | null = null;
+
+  constructor(clusters: Iterable<number> | null = null, options: JobTableOptions = {}) {
     this.clusters = clusters ? new Set(clusters) : null;
+    this.recordChanges = options.changes ?? true;
   }
 
-  /** Jobs by cluster, then proc (an array: procs are small dense numbers): no id string per event. */
-  private readonly byCluster = new Map<number, JobState[]>();
+  /** How many procs the table has. */
+  get size(): number {
+    return this.cols.size;
+  }
+
+  /** Every proc by `C.P` (made on each call: for small tables and tests; list() and pick() otherwise). */
+  get jobs(): Map<string, JobState> {
+    return new Map(this.list().map((job) => [job.id, job]));
+  }
 
   /** Create entries for procs known from condor_submit before their submit event is read. */
   expect(cluster: number, procs: Iterable<number>, time = Date.now()): void {
-    for (const proc of procs) if (!this.find(cluster, proc)) this.put(newJob(cluster, proc, time));
+    for (const proc of procs) if (this.find(cluster, proc) < 0) this.create(cluster, proc, time);
   }
 
-  private lastCluster = NaN;
-  private lastProcs: JobState[] | undefined;
+  /** The proc's view, or undefined. */
+  get(cluster: number, proc: number): JobState | undefined {
+    const slot = this.find(cluster, proc);
+    return slot < 0 ? undefined : this.view(slot);
+  }
 
-  private find(cluster: number, proc: number): JobState | undefined {
+  progressOf(slot: number): Record<string, unknown> | null {
+    return this.progress.get(slot) ?? null;
+  }
+
+  setProgress(slot: number, value: Record<string, unknown> | null): void {
+    if (value) this.progress.set(slot, value);
+    else this.progress.delete(slot);
+  }
+
+  private find(cluster: number, proc: number): number {
     if (cluster !== this.lastCluster) {
       this.lastCluster = cluster;
       this.lastProcs = this.byCluster.get(cluster);
     }
-    return this.lastProcs?.[proc];
+    return (this.lastProcs?.[proc] ?? 0) - 1;
   }
 
-  private create(event: LogEvent): JobState {
-    return this.put(newJob(event.cluster, event.proc, event.time));
+  private view(slot: number): JobView {
+    let view = this.views[slot];
+    if (!view) this.views[slot] = view = new JobView(this, this.cols, slot);
+    return view;
   }
 
-  private put(job: JobState): JobState {
-    let procs = this.byCluster.get(job.cluster);
+  private create(cluster: number, proc: number, time: number): number {
+    let procs = this.byCluster.get(cluster);
     if (!procs) {
-      this.byCluster.set(job.cluster, (procs = []));
-      this.lastCluster = NaN;
+      this.byCluster.set(cluster, (procs = []));
+      this.lastCluster = Number.NaN;
     }
-    procs[job.proc] = job;
-    this.jobs.set(job.id, job);
-    return job;
+    const known = procs[proc];
+    let slot: number;
+    if (known !== undefined) {
+      // A second submit event: the proc starts afresh in its slot.
+      slot = known - 1;
+      this.setState(slot, IDLE);
+      this.cols.clear(slot);
+      this.progress.delete(slot);
+    } else {
+      slot = this.cols.add();
+      procs[proc] = slot + 1;
+      this.sorted = null;
+      this.stateCounts[IDLE]!++;
+      this.groups.idle.add(slot);
+    }
+    this.cols.n.cluster[slot] = cluster;
+    this.cols.n.proc[slot] = proc;
+    this.cols.n.since[slot] = time;
+    return slot;
   }
 
-  /** Apply one event; returns the state change it caused, if any. */
+  /** Move a proc to `to` (a state code), keeping the counts and groups. */
+  private setState(slot: number, to: number): void {
+    const from = this.groupCode(slot);
+    this.cols.c.state[slot] = to;
+    const now = this.groupCode(slot);
+    if (from === now) return;
+    this.stateCounts[from]!--;
+    this.stateCounts[now]!++;
+    const left = GROUP_OF[from];
+    const entered = GROUP_OF[now];
+    if (left) this.groups[left].delete(slot);
+    if (entered) this.groups[entered].add(slot);
+  }
+
+  /** The state code, FAILED for a completed proc that did not exit 0. */
+  private groupCode(slot: number): number {
+    const state = this.cols.c.state[slot]!;
+    if (state !== COMPLETED) return state;
+    return this.cols.n.exitCode[slot] !== 0 || this.cols.n.signal[slot] !== NONE ? FAILED : COMPLETED;
+  }
+
+  /** Apply one event; returns the state change it caused, if any (and only if the table records changes). */
   apply(event: LogEvent): StateChange | null {
     this.events++;
     if (this.clusters && !this.clusters.has(event.cluster)) {
@@ -198,157 +384,229 @@ export class JobTable {
     }
     this.ownEvents++;
     if (event.proc < 0) return null;
+    const cols = this.cols;
+    const pending = cols.c.uploadPending;
     // Most events (006 image size) change nothing: return before any other work.
     const code = event.code;
     if (READS[code] === 0) {
-      const known = this.find(event.cluster, event.proc) ?? this.create(event);
-      if (known.uploadPending) this.checkpointed(known);
+      let known = this.find(event.cluster, event.proc);
+      if (known < 0) known = this.create(event.cluster, event.proc, event.time);
+      if (pending[known] === 1) this.checkpointed(known);
       return null;
     }
-    let job = this.find(event.cluster, event.proc);
-    if (!job || code === 0) {
-      // A submit event starts the job afresh; any other first event (a log that begins
-      // mid-way) creates the job, and the table puts it in the state that event implies.
-      job = this.create(event);
-    }
+    let slot = this.find(event.cluster, event.proc);
+    // A submit event starts the job afresh; any other first event (a log that begins mid-way)
+    // creates the job, and the table puts it in the state that event implies.
+    if (slot < 0 || code === 0) slot = this.create(event.cluster, event.proc, event.time);
     // After an output transfer, anything but the job's end means the files were a checkpoint.
-    if (
-      job.uploadPending &&
-      NOT_A_CHECKPOINT[code] === 0 &&
-      !(code === 40 && event.details.transfer?.direction === 'output')
-    )
-      this.checkpointed(job);
-    else if (job.uploadPending && NOT_A_CHECKPOINT[code] === 1) job.uploadPending = false;
-    const from = job.state;
-    const terminal = TERMINAL.has(from);
-    this.readDetails(job, event, terminal);
+    if (pending[slot] === 1) {
+      if (NOT_A_CHECKPOINT[code] === 1) pending[slot] = 0;
+      else if (!(code === 40 && event.details.transfer?.direction === 'output')) this.checkpointed(slot);
+    }
+    const from = cols.c.state[slot]!;
+    const terminal = from === COMPLETED || from === REMOVED;
+    this.readDetails(slot, event, terminal);
+    if (code === 3) {
+      if (!terminal) this.checkpointed(slot);
+      return null;
+    }
+    if (code === 40 && !terminal) return this.transferred(slot, event, from);
     // A terminal state is final: a 009 written after a 005 (DAGMan removing a job that
     // already exited) does not turn a finished job into a removed one.
-    const to = terminal ? undefined : EVENT_STATE[code];
-    if (code === 3) {
-      if (!terminal) {
-        job.checkpoints++;
-        job.uploadPending = false;
-      }
-      return null;
-    }
-    if (code === 40 && !terminal) {
-      const { transfer, host } = event.details;
-      if (transfer?.direction === 'output' && transfer.stage === 'finished' && job.state === 'running')
-        job.uploadPending = true;
-      job.activity =
-        transfer?.stage === 'started'
-          ? transfer.direction === 'input'
-            ? 'transferring-input'
-            : 'transferring-output'
-          : null;
-      if (host) job.host = host;
-      // A transfer starting is worth a line; its end is not (the next event says what follows).
-      if (transfer?.stage === 'started')
-        return this.move(job, job.state === 'idle' ? 'running' : job.state, event, from);
-      return null;
-    }
-    if (to === undefined) return null;
-    if (to !== 'running') job.activity = null;
-    if (to === from && event.code !== 0 && event.code !== 1) return null;
-    return this.move(job, to, event, from);
+    const to = terminal ? 255 : EVENT_STATE_CODE[code]!;
+    if (to === 255) return null;
+    if (to !== RUNNING) cols.c.activity[slot] = 0;
+    if (to === from && code !== 0 && code !== 1) return null;
+    return this.move(slot, to, event, from);
   }
 
-  private checkpointed(job: JobState): void {
-    job.checkpoints++;
-    job.uploadPending = false;
+  private transferred(slot: number, event: LogEvent, from: number): StateChange | null {
+    const { transfer, host } = event.details;
+    const cols = this.cols;
+    if (transfer?.direction === 'output' && transfer.stage === 'finished' && from === RUNNING)
+      cols.c.uploadPending[slot] = 1;
+    cols.c.activity[slot] = transfer?.stage === 'started' ? (transfer.direction === 'input' ? 1 : 2) : 0;
+    if (host) cols.setText('host', slot, host);
+    // A transfer starting is worth a line; its end is not (the next event says what follows).
+    if (transfer?.stage === 'started') return this.move(slot, from === IDLE ? RUNNING : from, event, from);
+    return null;
   }
 
-  private move(job: JobState, to: StateName, event: LogEvent, from: StateName): StateChange {
-    if (job.state !== to || event.code === 0) job.since = event.time;
-    job.state = to;
+  private checkpointed(slot: number): void {
+    this.cols.c.checkpoints[slot]!++;
+    this.cols.c.uploadPending[slot] = 0;
+  }
+
+  private move(slot: number, to: number, event: LogEvent, from: number): StateChange | null {
+    const cols = this.cols;
+    if (from !== to || event.code === 0) cols.n.since[slot] = event.time;
+    this.setState(slot, to);
+    if (!this.recordChanges) return null;
+    const state = STATE_NAMES[to]!;
     return {
-      job,
-      from: event.code === 0 ? null : from,
-      to,
-      activity: job.activity,
-      host: job.host,
-      hold: to === 'held' ? { reason: job.holdReason, code: job.holdCode, subcode: job.holdSubcode } : null,
+      job: this.view(slot),
+      from: event.code === 0 ? null : STATE_NAMES[from]!,
+      to: state,
+      activity: ACTIVITIES[cols.c.activity[slot]!]!,
+      host: cols.text('host', slot),
+      hold:
+        to === HELD
+          ? {
+              reason: cols.text('holdReason', slot),
+              code: cols.get('holdCode', slot),
+              subcode: cols.get('holdSubcode', slot),
+            }
+          : null,
       event,
     };
   }
 
-  private readDetails(job: JobState, event: LogEvent, terminal: boolean): void {
+  private readDetails(slot: number, event: LogEvent, terminal: boolean): void {
+    const { n, c } = this.cols;
     // A run ends with its proc's eviction, exit, removal, hold, shadow exception or lost reconnect.
-    if (job.runStart !== null && RUN_ENDS[event.code] === 1 && !terminal) {
-      const ran = event.time - job.runStart;
-      if (Number.isFinite(ran) && ran > 0) job.runMs += ran;
-      job.runStart = null;
+    if (n.runStart[slot] !== NONE && RUN_ENDS[event.code] === 1 && !terminal) {
+      const ran = event.time - n.runStart[slot]!;
+      if (Number.isFinite(ran) && ran > 0) n.runMs[slot]! += ran;
+      n.runStart[slot] = NONE;
     }
     switch (event.code) {
       case 1:
-        job.starts++;
-        job.startedAt = event.time;
-        job.runStart = event.time;
-        job.host = event.details.host ?? job.host;
-        job.holdReason = job.holdCode = job.holdSubcode = null;
+        c.starts[slot]!++;
+        n.startedAt[slot] = event.time;
+        n.runStart[slot] = event.time;
+        if (event.details.host) this.cols.setText('host', slot, event.details.host);
+        this.cols.t.holdReason[slot] = -1;
+        n.holdCode[slot] = n.holdSubcode[slot] = NONE;
         break;
       case 4:
-        job.evictions++;
-        if (event.details.reason) job.lastMessage = event.details.reason;
+        c.evictions[slot]!++;
+        if (event.details.reason) this.cols.setText('lastMessage', slot, event.details.reason);
         break;
-      case 5: {
-        if (terminal) break;
-        // The exit is on the first body lines: decode those, keep the rest for later.
-        job.uploadPending = false;
-        const exit: { returnValue?: number; signal?: number } = {};
-        readExit(event.leadingBody(2), exit);
-        job.endedAt = event.time;
-        job.exitCode = exit.returnValue ?? null;
-        job.signal = exit.signal ?? null;
-        job.ending = event.detach();
+      case 5:
+        if (!terminal) this.ended(slot, event);
         break;
-      }
       case 7:
-        if (event.details.reason) job.lastMessage = event.details.reason;
+        if (event.details.reason) this.cols.setText('lastMessage', slot, event.details.reason);
         break;
       case 9:
         if (terminal) break;
-        job.endedAt = event.time;
-        job.lastMessage = event.details.reason ?? null;
+        n.endedAt[slot] = event.time;
+        this.cols.setText('lastMessage', slot, event.details.reason ?? null);
         break;
       case 12:
-        job.holds++;
-        job.holdReason = event.details.reason ?? 'Reason unspecified';
-        job.holdCode = event.details.holdCode ?? null;
-        job.holdSubcode = event.details.holdSubcode ?? null;
+        c.holds[slot]!++;
+        this.cols.setText('holdReason', slot, event.details.reason ?? 'Reason unspecified');
+        n.holdCode[slot] = event.details.holdCode ?? NONE;
+        n.holdSubcode[slot] = event.details.holdSubcode ?? NONE;
         break;
       case 13:
-        job.holdReason = job.holdCode = job.holdSubcode = null;
+        this.cols.t.holdReason[slot] = -1;
+        n.holdCode[slot] = n.holdSubcode[slot] = NONE;
         break;
       default:
         break;
     }
   }
 
+  /** A 005: the exit from its first body lines, and the usage figures (not the event: it is not kept). */
+  private ended(slot: number, event: LogEvent): void {
+    const { n, c } = this.cols;
+    c.uploadPending[slot] = 0;
+    const exit: { returnValue?: number; signal?: number } = {};
+    readExit(event.leadingBody(2), exit);
+    n.endedAt[slot] = event.time;
+    n.exitCode[slot] = exit.returnValue ?? NONE;
+    n.signal[slot] = exit.signal ?? NONE;
+    const usage = event.endUsage();
+    c.ended[slot] = 1;
+    c.memoryRow[slot] = usage.memoryRow ? 1 : 0;
+    n.cpuSeconds[slot] = usage.cpuSeconds ?? NONE;
+    n.memoryMb[slot] = usage.memoryMb ?? NONE;
+    n.memoryRequestMb[slot] = usage.memoryRequestMb ?? NONE;
+    n.diskKb[slot] = usage.diskKb ?? NONE;
+    n.diskRequestKb[slot] = usage.diskRequestKb ?? NONE;
+    n.gpus[slot] = usage.gpus ?? NONE;
+  }
+
   /** Jobs in id order (cluster, then proc). */
   list(): JobState[] {
-    return [...this.jobs.values()].sort((a, b) => a.cluster - b.cluster || a.proc - b.proc);
+    const order = this.order();
+    const jobs: JobState[] = new Array(order.length);
+    for (let i = 0; i < order.length; i++) jobs[i] = this.view(order[i]!);
+    return jobs;
+  }
+
+  /** Slots in id order: sorted once, again only after a proc was added (most logs come sorted). */
+  private order(): Int32Array {
+    if (this.sorted) return this.sorted;
+    const { cluster, proc } = this.cols.n;
+    const slots = new Int32Array(this.cols.size);
+    let inOrder = true;
+    for (let i = 0; i < slots.length; i++) {
+      slots[i] = i;
+      if (i > 0 && (cluster[i - 1]! > cluster[i]! || (cluster[i - 1] === cluster[i] && proc[i - 1]! > proc[i]!)))
+        inOrder = false;
+    }
+    if (!inOrder) slots.sort((a, b) => cluster[a]! - cluster[b]! || proc[a]! - proc[b]!);
+    this.sorted = slots;
+    return slots;
   }
 
   counts(): Record<StateName, number> {
-    const counts: Record<StateName, number> = { idle: 0, running: 0, held: 0, suspended: 0, completed: 0, removed: 0 };
-    for (const job of this.jobs.values()) counts[job.state]++;
-    return counts;
+    const n = this.stateCounts;
+    return {
+      idle: n[IDLE]!,
+      running: n[RUNNING]!,
+      held: n[HELD]!,
+      suspended: n[SUSPENDED]!,
+      completed: n[COMPLETED]! + n[FAILED]!,
+      removed: n[REMOVED]!,
+    };
+  }
+
+  /** Completed procs that exited non-zero or by a signal. */
+  get failed(): number {
+    return this.stateCounts[FAILED]!;
   }
 
   /** Every job has ended (completed or removed). False with no jobs at all. */
   allDone(): boolean {
-    if (this.jobs.size === 0) return false;
-    for (const job of this.jobs.values()) if (!TERMINAL.has(job.state)) return false;
-    return true;
+    const n = this.stateCounts;
+    return this.size > 0 && n[COMPLETED]! + n[FAILED]! + n[REMOVED]! === this.size;
+  }
+
+  /** How many procs a view group has (running: running and suspended). */
+  groupSize(group: JobGroup): number {
+    return this.groups[group].size;
+  }
+
+  /**
+   * Up to `limit` procs of a group, in id order among those taken: a small group whole, a
+   * large one by the order its procs entered it (the longest there first). Costs the procs
+   * taken, not the table.
+   */
+  pick(group: JobGroup, limit: number): JobState[] {
+    const members = this.groups[group];
+    const slots: number[] = [];
+    for (const slot of members) {
+      if (slots.length >= limit) break;
+      slots.push(slot);
+    }
+    const { cluster, proc } = this.cols.n;
+    slots.sort((a, b) => cluster[a]! - cluster[b]! || proc[a]! - proc[b]!);
+    return slots.map((slot) => this.view(slot));
+  }
+
+  /** Each proc of a group, as (slot-reading) views; for a walk a caller cannot avoid. */
+  *members(group: JobGroup): IterableIterator<JobState> {
+    for (const slot of this.groups[group]) yield this.view(slot);
   }
 }
 
 /** Memory used and requested (MB), from the terminate event's usage table; null when it has none. */
 export function memoryUse(job: JobState): { usedMb: number | null; requestedMb: number | null } | null {
-  const row = job.ending ? resourceRows(job.ending.body, MEMORY_ROWS)?.[MEMORY_ROW] : undefined;
-  return row ? { usedMb: numberOrNull(row.usage), requestedMb: numberOrNull(row.request) } : null;
+  const usage = job.usage;
+  return usage?.memoryRow ? { usedMb: usage.memoryMb, requestedMb: usage.memoryRequestMb } : null;
 }
 
 /** The machine-readable form `status --json` prints (the issue's contract; null when absent). */

@@ -36,7 +36,7 @@ function exitLabel(job: JobState): string {
   return '';
 }
 
-function colourFor(paint: Palette, job: JobState): (s: string) => string {
+function colourFor(paint: Palette, job: Pick<JobState, 'state' | 'exitCode' | 'signal'>): (s: string) => string {
   if (
     job.state === 'held' ||
     job.state === 'removed' ||
@@ -77,36 +77,32 @@ export function countsLine(counts: Record<StateName, number>): string {
  * hold reason's end, e.g. `No such file or directory`, is what the user needs) and kept
  * within `limit` lines. One hint per distinct cause.
  */
-function jobNotes(jobs: JobState[], now: number, width: number, limit: number): string[] {
+function jobNotes(held: JobState[], waiting: IdleWait, now: number, width: number, limit: number): string[] {
   const lines: string[] = [];
   const seenHints = new Set<string>();
   const add = (text: string, indent: string, maxLines: number): void => {
     lines.push(...wrap(text, width, indent, Math.min(maxLines, limit - lines.length)));
   };
-  for (const job of jobs) {
+  for (const job of held) {
     if (lines.length >= limit) break;
-    if (job.state === 'held') {
-      add(`${job.id} held: ${holdText(job.holdReason, job.holdCode, job.holdSubcode)}`, '    ', 6);
-      const hint = holdHint(job.holdCode, job.holdSubcode, job.holdReason, job.id);
-      if (!seenHints.has(hint.cause) && lines.length < limit) {
-        seenHints.add(hint.cause);
-        lines.push(
-          ...wrap(`hint (${hint.cause}): ${hint.hint}`, width - 2, '  ', Math.min(4, limit - lines.length)).map(
-            (l) => `  ${l}`,
-          ),
-        );
-      }
+    add(`${job.id} held: ${holdText(job.holdReason, job.holdCode, job.holdSubcode)}`, '    ', 6);
+    const hint = holdHint(job.holdCode, job.holdSubcode, job.holdReason, job.id);
+    if (!seenHints.has(hint.cause) && lines.length < limit) {
+      seenHints.add(hint.cause);
+      lines.push(
+        ...wrap(`hint (${hint.cause}): ${hint.hint}`, width - 2, '  ', Math.min(4, limit - lines.length)).map(
+          (l) => `  ${l}`,
+        ),
+      );
     }
   }
   // Long idle waits: one note for them all (a sweep's queued procs would otherwise fill the view).
-  const waiting = jobs.filter((j) => j.state === 'idle' && j.starts === 0 && now - j.since > IDLE_NOTE_AFTER_MS);
-  if (waiting.length === 1 && lines.length < limit) {
-    const job = waiting[0]!;
+  if (waiting.count === 1 && lines.length < limit) {
+    const job = waiting.first!;
     add(`${job.id} idle for ${formatDuration(now - job.since)}: ${idleHint(job.id)}`, '    ', 3);
-  } else if (waiting.length > 1 && lines.length < limit) {
-    const longest = Math.max(...waiting.map((j) => now - j.since));
+  } else if (waiting.count > 1 && lines.length < limit) {
     add(
-      `${waiting.length} procs idle for up to ${formatDuration(longest)} (${waiting[0]!.id} … ${waiting[waiting.length - 1]!.id}): ${idleHint(waiting[0]!.id)}`,
+      `${waiting.count} procs idle for up to ${formatDuration(waiting.longestMs)} (${waiting.first!.id} … ${waiting.last!.id}): ${idleHint(waiting.first!.id)}`,
       '    ',
       3,
     );
@@ -114,43 +110,79 @@ function jobNotes(jobs: JobState[], now: number, width: number, limit: number): 
   return lines;
 }
 
-/** The block drawn in a terminal. Every line fits `width`, so the redraw can count lines. */
+/** Grouped rows: at most this many of each group are looked at per frame (the rest only counted). */
+const GROUP_ROWS = 200;
+
+/**
+ * The block drawn in a terminal. Every line fits `width`, so the redraw can count lines. A job
+ * of more procs than rows is drawn from the table's counts and groups (held, failed, running),
+ * never by walking every proc: a frame of 100,000 procs costs what one of a hundred does.
+ */
 export function renderView(table: JobTable, ctx: ViewContext): string[] {
   const { paint, width, now } = ctx;
-  const jobs = table.list();
   const counts = table.counts();
   const lines: string[] = [paint.bold(fit(ctx.title, width)), ...ctx.notes.map((n) => paint.dim(fit(n, width)))];
-  const notes = jobNotes(
-    jobs.filter((j) => j.state === 'held' || j.state === 'idle'),
-    now,
-    width,
-    Math.max(6, Math.min(14, Math.floor(ctx.height / 2))),
-  );
+  const noteLimit = Math.max(6, Math.min(14, Math.floor(ctx.height / 2)));
+  const notes = jobNotes(table.pick('held', noteLimit), idleWait(table, now), now, width, noteLimit);
   const header = `${'JOB'.padEnd(12)} ${'STATE'.padEnd(STATE_WIDTH)} ${'IN STATE'.padStart(8)}  ${'EXIT'.padEnd(9)} HOST`;
   const room = ctx.height - lines.length - notes.length - 4;
-  if (jobs.length <= Math.max(room, 1)) {
+  if (table.size <= Math.max(room, 1)) {
     lines.push(paint.dim(fit(header, width)));
-    for (const job of jobs) lines.push(colourFor(paint, job)(fit(row(job, now, ctx.procVars), width)));
+    for (const job of table.list()) lines.push(colourFor(paint, job)(fit(row(job, now, ctx.procVars), width)));
   } else {
     // Grouped: counts, a bar, then the procs worth looking at (held, failed, running) as room allows.
     lines.push(fit(countsLine(counts), width));
     const barWidth = Math.max(3, Math.min(width, 100) - 50);
     lines.push(progressBar(counts, barWidth, paint) + ' ' + fit(progressText(counts), width - barWidth - 1));
-    const interesting = [
-      ...jobs.filter((j) => j.state === 'held'),
-      ...jobs.filter((j) => j.state === 'completed' && (j.exitCode !== 0 || j.signal !== null)),
-      ...jobs.filter((j) => j.state === 'running' || j.state === 'suspended'),
-    ];
-    const shown = Math.max(0, Math.min(interesting.length, room - 3));
+    const total = table.groupSize('held') + table.groupSize('failed') + table.groupSize('running');
+    const shown = Math.max(0, Math.min(total, room - 3));
     if (shown > 0) {
+      const interesting: JobState[] = [];
+      for (const group of ['held', 'failed', 'running'] as const)
+        if (interesting.length < shown)
+          interesting.push(...table.pick(group, Math.min(shown - interesting.length, GROUP_ROWS)));
       lines.push(paint.dim(fit(header, width)));
       for (const job of interesting.slice(0, shown))
         lines.push(colourFor(paint, job)(fit(row(job, now, ctx.procVars), width)));
-      if (interesting.length > shown) lines.push(paint.dim(`… ${interesting.length - shown} more`));
+      if (total > shown) lines.push(paint.dim(`… ${total - shown} more`));
     }
   }
   if (notes.length > 0) lines.push('', ...notes.map((n) => paint.yellow(n)));
   return lines;
+}
+
+/** Procs idle for long without ever starting: how many, the longest wait, the first and last. */
+interface IdleWait {
+  count: number;
+  longestMs: number;
+  first: JobState | null;
+  last: JobState | null;
+}
+
+/**
+ * From the idle group (procs that are idle now), reading only its members' columns; the
+ * first and last by id among them.
+ */
+function idleWait(table: JobTable, now: number): IdleWait {
+  const wait: IdleWait = { count: 0, longestMs: 0, first: null, last: null };
+  for (const job of table.members('idle')) {
+    if (job.starts !== 0 || !(now - job.since > IDLE_NOTE_AFTER_MS)) continue;
+    wait.count++;
+    wait.longestMs = Math.max(wait.longestMs, now - job.since);
+    if (
+      !wait.first ||
+      job.cluster < wait.first.cluster ||
+      (job.cluster === wait.first.cluster && job.proc < wait.first.proc)
+    )
+      wait.first = job;
+    if (
+      !wait.last ||
+      job.cluster > wait.last.cluster ||
+      (job.cluster === wait.last.cluster && job.proc > wait.last.proc)
+    )
+      wait.last = job;
+  }
+  return wait;
 }
 
 function row(job: JobState, now: number, procVars?: Map<number, Record<string, string> | null>): string {
@@ -207,7 +239,11 @@ function changeText(change: StateChange): string {
 export function describeChange(change: StateChange, paint: Palette): string[] {
   const { job, event } = change;
   const at = Number.isFinite(event.time) ? clock(event.time) : '--:--:--';
-  const lines = [colourFor(paint, { ...job, state: change.to })(`${at} ${job.id} ${changeText(change)}`)];
+  const lines = [
+    colourFor(paint, { state: change.to, exitCode: job.exitCode, signal: job.signal })(
+      `${at} ${job.id} ${changeText(change)}`,
+    ),
+  ];
   if (change.hold) {
     const { reason, code, subcode } = change.hold;
     lines.push(`  reason: ${holdText(reason, code, subcode)}`);

@@ -2,15 +2,13 @@
 // timeout, or the user stops watching. The schedd is not asked while the log is readable;
 // only while a log is missing does a caller-supplied probe (condor_q) say whether the job is
 // still queued.
-import { basename } from 'node:path';
 import { displayPath } from '../workspace.ts';
-import type { Palette } from '../term.ts';
-import type { LogEvent } from '../event-log/event-log.ts';
-import { BlockWriter, describeChange, renderView, rowExtras } from './live-view.ts';
-import { LogFollower } from '../event-log/log-follower.ts';
-import { JobTable, type JobState, type StateChange } from './job-state.ts';
+import type { JobState, JobTable } from './job-state.ts';
 import { ProgressReader } from './progress.ts';
 import { recordLogs, type JobRecord } from './job-store.ts';
+import { LogSet } from './log-set.ts';
+import type { LogFollower } from '../event-log/log-follower.ts';
+import { makeRenderer, viewMode, type Said, type TrackView } from './track-view.ts';
 
 /** What the record knows of a proc that the view shows: its streamed output and its queue row. */
 export interface ProcInfo {
@@ -33,7 +31,7 @@ export interface TrackOptions {
   heldTimeoutMs: number;
   intervalMs: number;
   /** Where the view goes; null for none (e.g. --json). */
-  view: { write: (text: string) => void; tty: boolean; width: number; height: number; paint: Palette } | null;
+  view: TrackView | null;
   title: string;
   /** Workspace root, to show paths relative to it. */
   root: string;
@@ -69,8 +67,6 @@ export interface TrackResult {
   goneReason?: string;
 }
 
-/** How many unreadable records are quoted (all are counted). */
-const JUNK_SAMPLES = 3;
 /** Progress files are looked at no more often than this while following. */
 const PROGRESS_EVERY_MS = 1000;
 
@@ -118,212 +114,222 @@ function sleep(ms: number, signal?: AbortSignal, onWake?: (done: () => void) => 
   });
 }
 
+/**
+ * Follow the logs until an outcome, as condor_watch_q does: each poll reads (LogSet), derives
+ * the notes (deriveNotes, and the queue's answer while a log is missing), refreshes progress,
+ * renders through the one renderer chosen at the start, then decides (OUTCOME_RULES).
+ */
 export async function track(options: TrackOptions): Promise<TrackResult> {
   const now = options.now ?? Date.now;
-  const clusters = options.cluster === null ? null : [options.cluster];
-  let table = newTable();
-  let changes: StateChange[] = [];
-  let junk = 0;
-  const junkSamples: string[] = [];
-  let junkShown = 0;
-  let resetPending = false;
-  /** When the tracker first saw each proc's current hold (the hold's own date may be long past). */
-  const heldSeen = new Map<string, number>();
-  const progressReader = options.procInfo ? new ProgressReader() : null;
-  let lastProgressLook = -Infinity;
-  let otherClustersSaid = false;
-
-  function newTable(): JobTable {
-    const t = new JobTable(clusters);
-    if (options.cluster !== null && options.procs) t.expect(options.cluster, options.procs, now());
-    return t;
-  }
-  const onEvent = (event: LogEvent): void => {
-    const change = table.apply(event);
-    if (change) {
-      changes.push(change);
-      if (change.to === 'held') heldSeen.set(change.job.id, now());
-    }
-  };
-  const followers = [...new Set(options.logs)].map(
-    (path) =>
-      new LogFollower(path, {
-        onEvent,
-        onJunk: (record) => {
-          junk++;
-          if (junkSamples.length < JUNK_SAMPLES) junkSamples.push(`\`${oneLine(record.text)}\` in ${basename(path)}`);
-        },
-        onReset: () => (resetPending = true),
-        referenceTime: options.referenceTime,
-      }),
-  );
-
-  const view = options.view;
-  const procVars = new Map(
-    [...(options.procInfo ?? new Map<number, ProcInfo>())].map(([proc, info]) => [proc, info.vars]),
-  );
-  const blockWriter = view?.tty ? new BlockWriter(view.write) : null;
-  const announcedMissing = new Set<string>();
-  let probeLine: string | null = null;
-  let lastProbe = 0;
-  let lastDraw = 0;
+  const mode = viewMode(options.view, options.once);
+  const logs = new LogSet({
+    logs: options.logs,
+    cluster: options.cluster,
+    procs: options.procs,
+    referenceTime: options.referenceTime,
+    changes: mode === 'lines',
+    now,
+  });
+  const procVars = new Map([...(options.procInfo ?? new Map<number, ProcInfo>())].map(([p, info]) => [p, info.vars]));
+  const renderer = makeRenderer(options.view, mode, { title: options.title, procVars });
+  const noted = newNoteMemory();
+  const progress = options.procInfo ? { reader: new ProgressReader(), lastLook: Number.NEGATIVE_INFINITY } : null;
+  const facts: WatchFacts = { heldSeen: new Map(), runnerGoneSeen: null, goneReason: undefined, vanished: false };
   let outcome: TrackOutcome | null = null;
   let held: JobState | null = null;
-  // The runner's end is acted on one poll after it was seen, so events it wrote last are read.
-  let runnerGoneSeen: string | null = null;
-  let goneReason: string | undefined;
-
   for (;;) {
-    let missing = followers.filter((f) => f.poll().missing);
-    if (resetPending) {
-      // One log was truncated or replaced: start over from every log's first byte.
-      resetPending = false;
-      table = newTable();
-      for (const f of followers) f.close();
-      changes = [];
-      missing = followers.filter((f) => f.poll().missing);
-      if (!blockWriter)
-        view?.write(`${clockNow(now())} a log was truncated or replaced; read it again from the start\n`);
-    }
-    if (options.once) for (const f of followers) f.finish();
-    const block = options.once ? null : blockWriter;
-
-    const notes: string[] = [];
-    for (const f of missing) {
-      const shown = displayPath(options.root, f.path);
-      notes.push(`waiting for ${shown} to appear (HTCondor creates it when the job is queued)`);
-      if (!block && !options.once && !announcedMissing.has(f.path)) view?.write(`waiting for ${shown} to appear\n`);
-      announcedMissing.add(f.path);
-    }
-    if (missing.length > 0 && options.probe && now() - lastProbe >= (options.probeIntervalMs ?? 60_000)) {
-      lastProbe = now();
-      const answer = await options.probe();
-      if (answer) {
-        if (answer.line !== probeLine && !block) view?.write(`${answer.line}\n`);
-        probeLine = answer.line;
-        // The log may have appeared while condor_q was asked: look once more before giving up.
-        if (answer.gone && !followers.some((f) => f.opened)) {
-          missing = followers.filter((f) => f.poll().missing);
-          if (!followers.some((f) => f.opened)) outcome = 'vanished';
-        }
-      }
-    }
-    if (probeLine && missing.length > 0) notes.push(probeLine);
-    if (junk > 0) {
-      const note = `skipped ${junk} unreadable event${junk === 1 ? '' : 's'}: ${junkSamples[0]}`;
-      notes.push(note);
-      if (!block && !options.once && junk > junkShown) {
-        for (const sample of junkSamples.slice(junkShown)) view?.write(`unreadable event skipped: ${sample}\n`);
-        junkShown = junkSamples.length;
-      }
-    }
-    if (table.ownEvents === 0 && table.otherEvents > 0 && options.cluster !== null) {
-      const others = [...table.otherClusters.keys()].join(', ');
-      const note = `the log has ${table.otherEvents} event${table.otherEvents === 1 ? '' : 's'} of other clusters (${others}${table.otherClusters.size >= 5 ? ', …' : ''}) and none of cluster ${options.cluster} yet`;
-      notes.push(note);
-      if (!block && !options.once && !otherClustersSaid) view?.write(`${note}\n`);
-      otherClustersSaid = true;
-    }
-    if (progressReader && (options.once || now() - lastProgressLook >= PROGRESS_EVERY_MS)) {
-      lastProgressLook = now();
-      for (const job of table.jobs.values()) {
-        const output = job.state === 'running' ? options.procInfo?.get(job.proc)?.output : null;
-        if (!output) continue;
-        const progress = progressReader.read(output);
-        if (!progress || progress === job.progress) continue;
-        job.progress = progress;
-        // In logs and pipes, each new progress line is a line of ours too.
-        if (view && !block && !options.once)
-          view.write(`${clockNow(now())} ${job.id} ${rowExtras(job, options.procInfo?.get(job.proc)?.vars ?? null)}\n`);
-      }
-    }
-
-    if (view) {
-      if (options.once) {
-        // A snapshot: the current table, not the history of changes.
-        view.write(
-          renderView(table, {
-            title: options.title,
-            now: now(),
-            width: view.width,
-            height: Infinity,
-            paint: view.paint,
-            notes,
-            procVars,
-          }).join('\n') + '\n',
-        );
-      } else if (block) {
-        if (changes.length > 0 || now() - lastDraw >= 1000 || options.once) {
-          block.draw(
-            renderView(table, {
-              title: options.title,
-              now: now(),
-              width: view.width,
-              height: view.height,
-              paint: view.paint,
-              notes,
-              procVars,
-            }),
-          );
-          lastDraw = now();
-        }
-      } else {
-        for (const change of changes) for (const line of describeChange(change, view.paint)) view.write(line + '\n');
-      }
-    }
-    changes = [];
-
-    if (options.once) outcome = 'once';
-    else if (table.allDone() && missing.length === 0) outcome = 'done';
-    else if (!outcome) {
-      held = heldTooLong(table, heldSeen, options.heldTimeoutMs, now());
-      if (held) outcome = 'held-timeout';
-      else if (runnerGoneSeen) {
-        goneReason = runnerGoneSeen;
-        outcome = 'vanished';
-      } else if (options.runnerGone) runnerGoneSeen = options.runnerGone();
-    }
-    if (!outcome && options.signal?.aborted) outcome = 'interrupted';
+    const read = logs.poll(options.once);
+    if (read.reset) renderer.restarted(now());
+    const missing = read.missing.length > 0 ? await askQueue(options, logs, read.missing, noted, facts, now) : [];
+    const { notes, said } = deriveNotes(options, logs, missing, noted);
+    const progressed = progress ? refreshProgress(logs.table, options, progress, now()) : [];
+    renderer.frame({ table: logs.table, now: now(), notes, said, changes: logs.takeChanges(), progressed });
+    held = options.once ? null : heldTooLong(logs.table, facts.heldSeen, options.heldTimeoutMs, now());
+    if (!options.once && !held) noteRunner(options, facts);
+    outcome = decideOutcome({ options, table: logs.table, missing: missing.length, held, facts });
     if (outcome) break;
     await (options.wake
       ? options.wake.sleep(options.intervalMs, options.signal)
       : sleep(options.intervalMs, options.signal));
-    if (options.signal?.aborted) outcome = 'interrupted';
-    if (outcome) break;
+    if (options.signal?.aborted) {
+      outcome = 'interrupted';
+      break;
+    }
   }
-  blockWriter?.release();
-  for (const f of followers) f.close();
+  renderer.release();
+  logs.close();
   return {
-    table,
+    table: logs.table,
     outcome,
-    held,
-    missing: followers.filter((f) => !f.opened).map((f) => f.path),
-    junk,
-    junkSamples,
-    ...(goneReason ? { goneReason } : {}),
+    held: outcome === 'held-timeout' ? held : null,
+    missing: logs.neverOpened(),
+    junk: logs.junk,
+    junkSamples: logs.junkSamples,
+    ...(outcome === 'vanished' && facts.goneReason ? { goneReason: facts.goneReason } : {}),
   };
 }
 
-function oneLine(text: string): string {
-  const line = text.replace(/\s+/g, ' ').trim();
-  return line.length > 40 ? `${line.slice(0, 39)}…` : line;
+/** What the tracker has learned across polls that the decision reads. */
+interface WatchFacts {
+  /** When the tracker first saw each proc's current hold (by slot: holds count, time seen). */
+  heldSeen: Map<string, { holds: number; at: number }>;
+  /** The runner's end is acted on one poll after it was seen, so events it wrote last are read. */
+  runnerGoneSeen: string | null;
+  goneReason: string | undefined;
+  /** The queue says the job is gone and its log never appeared. */
+  vanished: boolean;
 }
 
-function clockNow(ms: number): string {
-  return new Date(ms).toTimeString().slice(0, 8);
+interface DecisionInput {
+  options: TrackOptions;
+  table: JobTable;
+  missing: number;
+  held: JobState | null;
+  facts: WatchFacts;
+}
+
+/** The end conditions, in order: the first that holds is the outcome (condor_watch_q's exit checks). */
+const OUTCOME_RULES: [(input: DecisionInput) => boolean, TrackOutcome][] = [
+  [({ options }) => options.once, 'once'],
+  [({ table, missing }) => table.allDone() && missing === 0, 'done'],
+  [({ facts }) => facts.vanished, 'vanished'],
+  [({ held }) => held !== null, 'held-timeout'],
+  [({ facts }) => facts.goneReason !== undefined, 'vanished'],
+  [({ options }) => options.signal?.aborted === true, 'interrupted'],
+];
+
+export function decideOutcome(input: DecisionInput): TrackOutcome | null {
+  for (const [holds, outcome] of OUTCOME_RULES) if (holds(input)) return outcome;
+  return null;
+}
+
+/** A runner seen gone at the last poll is gone now (its last events have been read since). */
+function noteRunner(options: TrackOptions, facts: WatchFacts): void {
+  if (facts.runnerGoneSeen) facts.goneReason = facts.runnerGoneSeen;
+  else if (options.runnerGone) facts.runnerGoneSeen = options.runnerGone();
+}
+
+/** What the notes stage remembers between polls: what was said already. */
+interface NoteMemory {
+  announcedMissing: Set<string>;
+  probeLine: string | null;
+  probeChanged: boolean;
+  lastProbe: number;
+  junkShown: number;
+  otherClustersSaid: boolean;
+}
+
+function newNoteMemory(): NoteMemory {
+  return {
+    announcedMissing: new Set(),
+    probeLine: null,
+    probeChanged: false,
+    lastProbe: 0,
+    junkShown: 0,
+    otherClustersSaid: false,
+  };
+}
+
+/**
+ * While a log is missing, ask the queue (at most every probeIntervalMs). Returns the logs still
+ * missing: looked for once more when the queue says the job is gone, before believing it.
+ */
+async function askQueue(
+  options: TrackOptions,
+  logs: LogSet,
+  missing: LogFollower[],
+  noted: NoteMemory,
+  facts: WatchFacts,
+  now: () => number,
+): Promise<LogFollower[]> {
+  if (!options.probe || now() - noted.lastProbe < (options.probeIntervalMs ?? 60_000)) return missing;
+  noted.lastProbe = now();
+  const answer = await options.probe();
+  if (!answer) return missing;
+  noted.probeChanged = answer.line !== noted.probeLine;
+  noted.probeLine = answer.line;
+  if (!answer.gone || logs.followers.some((f) => f.opened)) return missing;
+  // The log may have appeared while condor_q was asked: look once more before giving up.
+  if (!logs.anyOpened()) facts.vanished = true;
+  return logs.followers.filter((f) => !f.opened);
+}
+
+/** The notes under the title, and the lines said once (for logs and pipes), from what was read. */
+function deriveNotes(
+  options: TrackOptions,
+  logs: LogSet,
+  missing: { path: string }[],
+  noted: NoteMemory,
+): { notes: string[]; said: Said[] } {
+  const notes: string[] = [];
+  const said: Said[] = [];
+  const following = !options.once;
+  for (const f of missing) {
+    const shown = displayPath(options.root, f.path);
+    notes.push(`waiting for ${shown} to appear (HTCondor creates it when the job is queued)`);
+    if (following && !noted.announcedMissing.has(f.path))
+      said.push({ text: `waiting for ${shown} to appear`, inSnapshot: false });
+    noted.announcedMissing.add(f.path);
+  }
+  if (noted.probeChanged && noted.probeLine) said.push({ text: noted.probeLine, inSnapshot: true });
+  noted.probeChanged = false;
+  if (noted.probeLine && missing.length > 0) notes.push(noted.probeLine);
+  if (logs.junk > 0) {
+    notes.push(`skipped ${logs.junk} unreadable event${logs.junk === 1 ? '' : 's'}: ${logs.junkSamples[0]}`);
+    if (following && logs.junkSamples.length > noted.junkShown) {
+      for (const sample of logs.junkSamples.slice(noted.junkShown))
+        said.push({ text: `unreadable event skipped: ${sample}`, inSnapshot: false });
+      noted.junkShown = logs.junkSamples.length;
+    }
+  }
+  const table = logs.table;
+  if (table.ownEvents === 0 && table.otherEvents > 0 && options.cluster !== null) {
+    const others = [...table.otherClusters.keys()].join(', ');
+    const note = `the log has ${table.otherEvents} event${table.otherEvents === 1 ? '' : 's'} of other clusters (${others}${table.otherClusters.size >= 5 ? ', …' : ''}) and none of cluster ${options.cluster} yet`;
+    notes.push(note);
+    if (following && !noted.otherClustersSaid) said.push({ text: note, inSnapshot: false });
+    noted.otherClustersSaid = true;
+  }
+  return { notes, said };
+}
+
+/** The running procs whose last progress line changed (read at most every PROGRESS_EVERY_MS while following). */
+function refreshProgress(
+  table: JobTable,
+  options: TrackOptions,
+  progress: { reader: ProgressReader; lastLook: number },
+  now: number,
+): JobState[] {
+  if (!options.once && now - progress.lastLook < PROGRESS_EVERY_MS) return [];
+  progress.lastLook = now;
+  const changed: JobState[] = [];
+  for (const job of table.members('running')) {
+    const output = job.state === 'running' ? options.procInfo?.get(job.proc)?.output : null;
+    if (!output) continue;
+    const line = progress.reader.read(output);
+    if (!line || line === job.progress) continue;
+    job.progress = line;
+    changed.push(job);
+  }
+  return changed;
 }
 
 /**
  * The first held job whose hold has lasted the timeout, counted from when the tracker saw the
  * hold: a hold dated an hour back (re-attaching, a copied log) still gets its full timeout.
+ * A proc held again after a release starts a new count (its holds went up).
  */
-function heldTooLong(table: JobTable, heldSeen: Map<string, number>, timeoutMs: number, now: number): JobState | null {
+function heldTooLong(
+  table: JobTable,
+  heldSeen: Map<string, { holds: number; at: number }>,
+  timeoutMs: number,
+  now: number,
+): JobState | null {
   if (!Number.isFinite(timeoutMs)) return null;
-  for (const job of table.jobs.values()) {
-    if (job.state !== 'held') continue;
-    const since = heldSeen.get(job.id) ?? now;
-    if (!heldSeen.has(job.id)) heldSeen.set(job.id, now);
-    if (now - since >= timeoutMs) return job;
+  for (const job of table.members('held')) {
+    let seen = heldSeen.get(job.id);
+    if (!seen || seen.holds !== job.holds) heldSeen.set(job.id, (seen = { holds: job.holds, at: now }));
+    if (now - seen.at >= timeoutMs) return job;
   }
   return null;
 }

@@ -3,7 +3,7 @@
 // and disk against request_memory / request_disk, and what to ask for next time. A held proc
 // has no such table: its suggestion comes from the hold reason (HTCondor names the limit and the
 // last measured usage) or, failing that, from doubling the request.
-import { resourceRows } from '../event-log/event-fields.ts';
+import { usageSeconds } from '../event-log/event-fields.ts';
 import type { JobState } from './job-state.ts';
 
 export interface ProcUsage {
@@ -33,37 +33,20 @@ export interface UsageSummary {
   suggest: { requestMemory: string | null; requestDisk: string | null };
 }
 
-const ROWS: ReadonlySet<string> = new Set(['Cpus', 'Disk (KB)', 'Gpus', 'GPUs', 'Memory (MB)']);
-
-function numberOf(text: string | null | undefined): number | null {
-  if (text === null || text === undefined || text === '') return null;
-  const value = Number(text);
-  return Number.isFinite(value) ? value : null;
-}
-
-/** `Usr 0 01:23:39, Sys 0 00:05:10` → seconds. */
-export function usageSeconds(line: string): number | null {
-  const m = /Usr (\d+) (\d+):(\d+):(\d+), Sys (\d+) (\d+):(\d+):(\d+)/.exec(line);
-  if (!m) return null;
-  const n = m.slice(1).map(Number);
-  return n[0]! * 86400 + n[1]! * 3600 + n[2]! * 60 + n[3]! + n[4]! * 86400 + n[5]! * 3600 + n[6]! * 60 + n[7]!;
-}
+export { usageSeconds };
 
 export function procUsage(job: JobState): ProcUsage {
-  const body = job.ending?.body ?? [];
-  const rows = job.ending ? resourceRows(body, ROWS) : undefined;
-  const gpuRow = rows?.Gpus ?? rows?.GPUs;
-  const totalLine = body.find((l) => l.endsWith('Total Remote Usage'));
+  const usage = job.usage;
   const ranMs = job.runMs + (job.runStart !== null && job.endedAt !== null ? job.endedAt - job.runStart : 0);
   return {
     id: job.id,
     wallMs: ranMs > 0 ? ranMs : null,
-    gpus: numberOf(gpuRow?.allocated) ?? numberOf(gpuRow?.request),
-    cpuSeconds: totalLine ? usageSeconds(totalLine) : null,
-    memoryMb: numberOf(rows?.['Memory (MB)']?.usage),
-    memoryRequestMb: numberOf(rows?.['Memory (MB)']?.request),
-    diskKb: numberOf(rows?.['Disk (KB)']?.usage),
-    diskRequestKb: numberOf(rows?.['Disk (KB)']?.request),
+    gpus: usage?.gpus ?? null,
+    cpuSeconds: usage?.cpuSeconds ?? null,
+    memoryMb: usage?.memoryMb ?? null,
+    memoryRequestMb: usage?.memoryRequestMb ?? null,
+    diskKb: usage?.diskKb ?? null,
+    diskRequestKb: usage?.diskRequestKb ?? null,
   };
 }
 
@@ -87,7 +70,7 @@ export function suggestFromPeak(peakMb: number): string {
 export function summarizeUsage(jobs: JobState[]): UsageSummary | null {
   // Only terminate events that carry usage lines or a resource table count (old logs have neither).
   const usages = jobs
-    .filter((j) => j.ending)
+    .filter((j) => j.usage)
     .map(procUsage)
     .filter((u) => u.cpuSeconds !== null || u.memoryMb !== null || u.diskKb !== null || u.gpus !== null);
   if (usages.length === 0) return null;
