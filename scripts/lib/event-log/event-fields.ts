@@ -310,8 +310,9 @@ function numberAt(data: Buffer, from: number, to: number): number | null {
 
 /** `Usr 0 01:23:39, Sys 0 00:05:10` in data[from, to) → seconds (the few bytes read in place). */
 function usageSecondsAt(data: Buffer, from: number, to: number): number | null {
-  const usr = data.indexOf(USR, from);
-  if (usr < 0 || usr >= to) return null;
+  let usr = from;
+  while (usr + USR.length <= to && !isWord(data, usr, usr + USR.length, USR)) usr++;
+  if (usr + USR.length > to) return null;
   const fields: number[] = [];
   let i = usr + 4;
   // d hh:mm:ss, Sys d hh:mm:ss: eight numbers, each ended by the byte the format puts next.
@@ -439,12 +440,35 @@ function cell(row: number, column: number): number | null {
  * Usage` line and the `Partitionable Resources` table (the same figures resourceRows gives).
  */
 export function readEndUsage(data: Buffer, from: number, to: number): EndUsage {
+  // Lines are looked at only where each text is: the usage lines near the body's start, the
+  // table at its end (HTCondor writes it last), so a 005 costs a few lines, not its whole body.
   let cpuSeconds: number | null = null;
-  const total = data.indexOf(TOTAL_REMOTE, from);
-  if (total >= 0 && total < to)
-    cpuSeconds = usageSecondsAt(data, Math.max(data.lastIndexOf(NL, total) + 1, from), total);
-  let table = to - RESOURCES.length >= from ? data.lastIndexOf(RESOURCES, to - RESOURCES.length) : -1;
-  if (table < from) table = -1;
+  for (let at = from, k = 0; at < to && k < 12; k++) {
+    let lineEnd = at;
+    while (lineEnd < to && data[lineEnd] !== NL) lineEnd++;
+    let start = at;
+    let end = lineEnd;
+    at = lineEnd + 1;
+    while (start < end && isBlank(data[start])) start++;
+    while (end > start && isBlank(data[end - 1])) end--;
+    if (endsWith(data, start, end, TOTAL_REMOTE)) {
+      cpuSeconds = usageSecondsAt(data, start, end - TOTAL_REMOTE.length);
+      break;
+    }
+  }
+  let table = -1;
+  for (let lineEnd = to, k = 0; lineEnd > from && k < 16; k++) {
+    let start = lineEnd - 1;
+    while (start >= from && data[start] !== NL) start--;
+    const next = start;
+    start++;
+    while (start < lineEnd && isBlank(data[start])) start++;
+    if (isWord(data, start, Math.min(start + RESOURCES.length, lineEnd), RESOURCES)) {
+      table = start;
+      break;
+    }
+    lineEnd = next;
+  }
   if (table >= 0) usageRowsAt(data, table, to);
   else rowSeen.fill(0);
   const gpuRow = rowSeen[GPUS_ROW] === 1 ? GPUS_ROW : GPUS_ROW_UPPER;
@@ -457,4 +481,105 @@ export function readEndUsage(data: Buffer, from: number, to: number): EndUsage {
     diskRequestKb: cell(DISK_ROW, 1),
     gpus: cell(gpuRow, 2) ?? cell(gpuRow, 1),
   };
+}
+
+function endsWith(data: Buffer, from: number, to: number, word: Buffer): boolean {
+  return to - from >= word.length && isWord(data, to - word.length, to, word);
+}
+
+// The few fields the tracker reads from every proc's events, read in place from the bytes (the
+// same answers as readDetails, which decodes the whole event): a 040's step, the execute host,
+// a 005's exit. 100,000 procs bring ten events each; decoding each body costs more than the rest.
+
+const TRANSFER_STEPS: Record<string, TransferStep> = {};
+for (const direction of ['input', 'output'] as const)
+  for (const stage of ['queued', 'started', 'finished'] as const)
+    TRANSFER_STEPS[`${stage} ${direction}`] = Object.freeze({ direction, stage });
+const STEP_WORDS: [Buffer, TransferStep['stage']][] = [
+  [Buffer.from('Entered queue to transfer '), 'queued'],
+  [Buffer.from('Started transferring '), 'started'],
+  [Buffer.from('Finished transferring '), 'finished'],
+];
+const INPUT_FILES = Buffer.from('input files');
+const OUTPUT_FILES = Buffer.from('output files');
+const TRANSFERRING_TO = Buffer.from('Transferring to host:');
+const SLOT_NAME = Buffer.from('SlotName:');
+const NORMAL = Buffer.from('(1) Normal termination (return value ');
+const ABNORMAL = Buffer.from('(0) Abnormal termination (signal ');
+
+function startsWithAt(data: Buffer, at: number, to: number, word: Buffer): boolean {
+  return to - at >= word.length && isWord(data, at, at + word.length, word);
+}
+
+/** A 040's step from its headline, data[from, to) (readTransfer's regex, on bytes); shared frozen objects. */
+export function transferStepAt(data: Buffer, from: number, to: number): TransferStep | undefined {
+  for (const [words, stage] of STEP_WORDS) {
+    if (!startsWithAt(data, from, to, words)) continue;
+    const at = from + words.length;
+    if (startsWithAt(data, at, to, INPUT_FILES)) return TRANSFER_STEPS[`${stage} input`];
+    if (startsWithAt(data, at, to, OUTPUT_FILES)) return TRANSFER_STEPS[`${stage} output`];
+    return undefined;
+  }
+  return undefined;
+}
+
+/** The first trimmed body line of data[from, to) that starts with `word`: its text, or null. */
+function lineStartingWith(data: Buffer, from: number, to: number, word: Buffer): string | null {
+  for (let at = from; at < to; ) {
+    let lineEnd = data.indexOf(NL, at);
+    if (lineEnd < 0 || lineEnd > to) lineEnd = to;
+    let start = at;
+    at = lineEnd + 1;
+    while (start < lineEnd && isBlank(data[start])) start++;
+    if (startsWithAt(data, start, lineEnd, word)) return data.toString('utf8', start, lineEnd).trim();
+  }
+  return null;
+}
+
+/** A 040 input transfer's execute point: its `Transferring to host:` line (readTransfer's host). */
+export function transferHostAt(data: Buffer, from: number, to: number): string | undefined {
+  const line = lineStartingWith(data, from, to, TRANSFERRING_TO);
+  return line === null ? undefined : hostOfSinful(line);
+}
+
+/** A 001's execute host: its SlotName's host, else the headline's sinful string (readExecuteHost). */
+export function executeHostAt(data: Buffer, headline: () => string, from: number, to: number): string | undefined {
+  const line = lineStartingWith(data, from, to, SLOT_NAME);
+  if (line === null) return hostOfSinful(headline());
+  const slot = line.slice(9).trim();
+  const at = slot.lastIndexOf('@');
+  return at >= 0 ? slot.slice(at + 1) : slot;
+}
+
+/** The first integer (-?\d+) in data[from, to), as firstInt reads it. */
+function firstIntAt(data: Buffer, from: number, to: number): number | undefined {
+  for (let i = from; i < to; i++) {
+    const c = data[i]!;
+    if (c >= 48 && c <= 57) {
+      const negative = i > from && data[i - 1] === 0x2d;
+      let value = 0;
+      while (i < to && data[i]! >= 48 && data[i]! <= 57) value = value * 10 + data[i++]! - 48;
+      return negative ? -value : value;
+    }
+  }
+  return undefined;
+}
+
+/** A 005's return value or signal from its first two body lines (readExit on leadingBody(2)). */
+export function exitAt(data: Buffer, from: number, to: number): { returnValue?: number; signal?: number } {
+  const out: { returnValue?: number; signal?: number } = {};
+  for (let at = from, seen = 0; at < to && seen < 2; ) {
+    let lineEnd = data.indexOf(NL, at);
+    if (lineEnd < 0 || lineEnd > to) lineEnd = to;
+    let start = at;
+    let end = lineEnd;
+    at = lineEnd + 1;
+    while (start < end && isBlank(data[start])) start++;
+    while (end > start && isBlank(data[end - 1])) end--;
+    if (start === end) continue;
+    seen++;
+    if (startsWithAt(data, start, end, NORMAL)) out.returnValue = firstIntAt(data, start + NORMAL.length - 1, end);
+    else if (startsWithAt(data, start, end, ABNORMAL)) out.signal = firstIntAt(data, start + ABNORMAL.length - 1, end);
+  }
+  return out;
 }

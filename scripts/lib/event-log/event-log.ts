@@ -7,12 +7,17 @@
 // reads only the header of each event eagerly, and decodes an event's text only when someone
 // asks for it. Events therefore keep a reference to the bytes they came from.
 import {
+  executeHostAt,
+  exitAt,
   readDetails,
   readEndUsage,
+  transferHostAt,
+  transferStepAt,
   resourceRows,
   type EndUsage,
   type EventDetails,
   type ResourceRow,
+  type TransferStep,
 } from './event-fields.ts';
 import { YearInference, eventTime } from './event-time.ts';
 
@@ -204,6 +209,31 @@ export class LogEvent {
     return (this.detailsValue ??= readDetails(this));
   }
 
+  // What the tracker reads of each proc's events, from the bytes: the same as `details` gives,
+  // without decoding the event (see event-fields.ts).
+
+  /** details.transfer */
+  transferStep(): TransferStep | undefined {
+    return this.detailsValue
+      ? this.detailsValue.transfer
+      : transferStepAt(this.source, this.headlineStart, this.lineEnd);
+  }
+
+  /** details.host of a 040 input transfer start (its `Transferring to host:` line). */
+  transferHost(): string | undefined {
+    return transferHostAt(this.source, this.lineEnd + 1, this.end);
+  }
+
+  /** details.host of a 001. */
+  executeHost(): string | undefined {
+    return executeHostAt(this.source, () => this.headline, this.lineEnd + 1, this.end);
+  }
+
+  /** A 005's return value or signal (readExit on its first two body lines). */
+  exitStatus(): { returnValue?: number; signal?: number } {
+    return exitAt(this.source, this.lineEnd + 1, this.end);
+  }
+
   /** A 005's usage lines and resource table as numbers, decoding only those lines. */
   endUsage(): EndUsage {
     return readEndUsage(this.source, Math.min(this.lineEnd + 1, this.end), this.end);
@@ -256,6 +286,7 @@ const CR = 0x0d;
 const SPACE = 0x20;
 const TAB = 0x09;
 const EMPTY = Buffer.alloc(0);
+const DOTS = Buffer.from('...');
 
 function isBlank(c: number | undefined): boolean {
   return c === SPACE || c === TAB;
@@ -372,33 +403,29 @@ export class EventLogParser {
 
   /**
    * Hand out every complete event in `data` from `start`; return where the unconsumed rest
-   * begins. Lines are found with indexOf('\n') (the cheapest scan there is); a line that is
-   * `...` (HTCondor writes it bare; logs pasted from docs may indent it; \r\n allowed) ends
-   * the event. At the very end of the input a final `...` needs no newline.
+   * begins. The search is for the terminator itself (indexOf('...'), then a look at the bytes
+   * around it: a line that is `...`, blanks around it and \r allowed, as HTCondor writes it bare
+   * and logs pasted from docs indent it), not line by line: an event costs two searches,
+   * whatever its number of lines. At the very end of the input a final `...` needs no newline.
    */
   private scan(data: Buffer, start: number, atEnd: boolean): number {
-    let lineStart = start;
-    /** End of the event's first line (its header), once seen. */
-    let headerEnd = -1;
     const length = data.length;
-    while (lineStart < length) {
-      let nl = data.indexOf(NL, lineStart);
-      if (nl < 0) {
-        if (!atEnd) return start;
-        nl = length;
-      }
-      // Fast reject: most lines start with a digit (headers) or a tab (bodies).
-      const first = data[lineStart];
-      if ((first === DOT || first === SPACE || first === TAB) && isTerminator(data, lineStart, nl)) {
-        if (lineStart > start) this.record(data, start, lineStart - 1, headerEnd);
-        start = Math.min(nl + 1, length);
-        headerEnd = -1;
-      } else if (headerEnd < 0 && nl > lineStart && !(nl === lineStart + 1 && first === CR)) {
-        headerEnd = nl;
-      }
-      lineStart = nl + 1;
+    let from = start;
+    for (;;) {
+      const dots = data.indexOf(DOTS, from);
+      if (dots < 0) return start;
+      from = dots + 1;
+      let lineStart = dots;
+      while (lineStart > start && isBlank(data[lineStart - 1])) lineStart--;
+      if (lineStart > start && data[lineStart - 1] !== NL) continue; // `...` inside a line of text
+      let after = dots + 3;
+      while (after < length && (isBlank(data[after]) || data[after] === CR)) after++;
+      if (after < length && data[after] !== NL) continue; // `....`, or `...` before more text
+      if (after === length && !atEnd) return start; // the line may go on in the next piece
+      if (lineStart > start) this.record(data, start, lineStart - 1, -1);
+      start = Math.min(after + 1, length);
+      from = start;
     }
-    return start;
   }
 
   private record(data: Buffer, from: number, to: number, headerEnd: number): void {

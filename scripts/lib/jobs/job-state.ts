@@ -2,7 +2,6 @@
 // event → state, not branches (htcondor.md §c.4, §g.3). One JobState per cluster.proc; events
 // for procs below 0 (cluster-level events, the 25.x transfer shadow's -1000) carry no job state.
 import type { EndUsage, LogEvent } from '../event-log/event-log.ts';
-import { readExit } from '../event-log/event-fields.ts';
 import { NONE, ProcColumns } from './proc-columns.ts';
 
 export type StateName = 'idle' | 'running' | 'held' | 'suspended' | 'completed' | 'removed';
@@ -401,7 +400,7 @@ export class JobTable {
     // After an output transfer, anything but the job's end means the files were a checkpoint.
     if (pending[slot] === 1) {
       if (NOT_A_CHECKPOINT[code] === 1) pending[slot] = 0;
-      else if (!(code === 40 && event.details.transfer?.direction === 'output')) this.checkpointed(slot);
+      else if (!(code === 40 && event.transferStep()?.direction === 'output')) this.checkpointed(slot);
     }
     const from = cols.c.state[slot]!;
     const terminal = from === COMPLETED || from === REMOVED;
@@ -421,15 +420,21 @@ export class JobTable {
   }
 
   private transferred(slot: number, event: LogEvent, from: number): StateChange | null {
-    const { transfer, host } = event.details;
+    const transfer = event.transferStep();
+    const host = transfer?.direction === 'input' && transfer.stage === 'started' ? event.transferHost() : undefined;
     const cols = this.cols;
     if (transfer?.direction === 'output' && transfer.stage === 'finished' && from === RUNNING)
       cols.c.uploadPending[slot] = 1;
     cols.c.activity[slot] = transfer?.stage === 'started' ? (transfer.direction === 'input' ? 1 : 2) : 0;
-    if (host) cols.setText('host', slot, host);
+    this.setHost(slot, host);
     // A transfer starting is worth a line; its end is not (the next event says what follows).
     if (transfer?.stage === 'started') return this.move(slot, from === IDLE ? RUNNING : from, event, from);
     return null;
+  }
+
+  /** A host seen (none: keep the last), interned: a pool's few hundred hosts, not one string per event. */
+  private setHost(slot: number, host: string | undefined): void {
+    if (host) this.cols.setText('host', slot, host);
   }
 
   private checkpointed(slot: number): void {
@@ -474,7 +479,7 @@ export class JobTable {
         c.starts[slot]!++;
         n.startedAt[slot] = event.time;
         n.runStart[slot] = event.time;
-        if (event.details.host) this.cols.setText('host', slot, event.details.host);
+        this.setHost(slot, event.executeHost());
         this.cols.t.holdReason[slot] = -1;
         n.holdCode[slot] = n.holdSubcode[slot] = NONE;
         break;
@@ -512,8 +517,7 @@ export class JobTable {
   private ended(slot: number, event: LogEvent): void {
     const { n, c } = this.cols;
     c.uploadPending[slot] = 0;
-    const exit: { returnValue?: number; signal?: number } = {};
-    readExit(event.leadingBody(2), exit);
+    const exit = event.exitStatus();
     n.endedAt[slot] = event.time;
     n.exitCode[slot] = exit.returnValue ?? NONE;
     n.signal[slot] = exit.signal ?? NONE;
