@@ -21,6 +21,7 @@ export function clock(ms: number): string {
 /** Cut a line to `width` columns (code points), marking the cut. */
 export function fit(text: string, width: number): string {
   if (width <= 0) return '';
+  if (text.length <= width) return text; // no more code points than UTF-16 units: it fits
   const chars = [...text];
   return chars.length <= width ? text : chars.slice(0, Math.max(0, width - 1)).join('') + '…';
 }

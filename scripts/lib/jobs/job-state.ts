@@ -568,6 +568,45 @@ export class JobTable {
     };
   }
 
+  /**
+   * Each ended proc's usage (a 005 read): its execute time over every run (ms, 0 when none) and
+   * the figures, on one reused object: the summary of 100,000 procs makes no object per proc.
+   */
+  eachUsage(visit: (wallMs: number, usage: EndUsage) => void): void {
+    const { n, c } = this.cols;
+    const usage: EndUsage = {
+      cpuSeconds: null,
+      memoryRow: false,
+      memoryMb: null,
+      memoryRequestMb: null,
+      diskKb: null,
+      diskRequestKb: null,
+      gpus: null,
+    };
+    for (let slot = 0; slot < this.cols.size; slot++) {
+      if (c.ended[slot] === 0) continue;
+      usage.cpuSeconds = this.cols.get('cpuSeconds', slot);
+      usage.memoryRow = c.memoryRow[slot] === 1;
+      usage.memoryMb = this.cols.get('memoryMb', slot);
+      usage.memoryRequestMb = this.cols.get('memoryRequestMb', slot);
+      usage.diskKb = this.cols.get('diskKb', slot);
+      usage.diskRequestKb = this.cols.get('diskRequestKb', slot);
+      usage.gpus = this.cols.get('gpus', slot);
+      const runStart = n.runStart[slot]!;
+      const endedAt = n.endedAt[slot]!;
+      visit(n.runMs[slot]! + (runStart !== NONE && endedAt !== NONE ? endedAt - runStart : 0), usage);
+    }
+  }
+
+  /** Wall time (end − last start, ms) of every proc that has both, ascending. */
+  wallTimes(): Float64Array {
+    const { n } = this.cols;
+    const walls: number[] = [];
+    for (let slot = 0; slot < this.cols.size; slot++)
+      if (n.startedAt[slot] !== NONE && n.endedAt[slot] !== NONE) walls.push(n.endedAt[slot]! - n.startedAt[slot]!);
+    return Float64Array.from(walls).sort();
+  }
+
   /** Completed procs that exited non-zero or by a signal. */
   get failed(): number {
     return this.stateCounts[FAILED]!;

@@ -5,7 +5,7 @@ import type { Palette } from '../term.ts';
 import { displayPath } from '../workspace.ts';
 import { formatBytes } from '../format.ts';
 import { formatDuration } from './format.ts';
-import { memoryUse, type JobState } from './job-state.ts';
+import { memoryUse, type JobState, type JobTable } from './job-state.ts';
 import { holdHint } from './hold-hints.ts';
 import { summarizeUsage, usageLines } from './usage.ts';
 import { outputPlace } from './results.ts';
@@ -27,14 +27,15 @@ function failed(job: JobState): boolean {
 export function exitCodeFor(result: TrackResult): number {
   if (result.outcome === 'interrupted') return EXIT_INTERRUPTED;
   if (result.outcome === 'held-timeout' || result.outcome === 'vanished') return EXIT_HELD_OR_REMOVED;
-  const jobs = result.table.list();
-  if (jobs.length === 0) return 1;
-  if (jobs.some((j) => j.state === 'removed' || j.state === 'held')) return EXIT_HELD_OR_REMOVED;
-  if (!jobs.every((j) => j.state === 'completed')) return 1; // --once on unfinished jobs: not a success yet
-  const failures = jobs.filter(failed);
-  if (failures.length === 0) return 0;
-  if (jobs.length === 1) {
-    const job = jobs[0]!;
+  // From the table's counts: no walk over the procs.
+  const table = result.table;
+  const counts = table.counts();
+  if (table.size === 0) return 1;
+  if (counts.removed > 0 || counts.held > 0) return EXIT_HELD_OR_REMOVED;
+  if (counts.completed !== table.size) return 1; // --once on unfinished jobs: not a success yet
+  if (table.failed === 0) return 0;
+  if (table.size === 1) {
+    const job = table.list()[0]!;
     return job.signal !== null ? 128 + job.signal : job.exitCode || 1;
   }
   return 1;
@@ -111,25 +112,19 @@ function procLine(job: JobState, paint: Palette): string {
   return colour(`  ${parts.join('  ')}`);
 }
 
-/** One line for many procs: how many ended how, and the spread of wall times. */
-function countsSummary(jobs: JobState[]): string {
-  const ok = jobs.filter((j) => j.state === 'completed' && !failed(j)).length;
-  const parts = [`${ok} exit 0`];
-  const failures = jobs.filter(failed).length;
-  if (failures > 0) parts.push(`${failures} failed`);
-  for (const state of ['removed', 'held', 'running', 'idle', 'suspended'] as const) {
-    const n = jobs.filter((j) => j.state === state).length;
-    if (n > 0) parts.push(`${n} ${state}`);
-  }
-  const walls = jobs
-    .filter((j) => j.startedAt !== null && j.endedAt !== null)
-    .map((j) => j.endedAt! - j.startedAt!)
-    .sort((x, y) => x - y);
+/** One line for many procs: how many ended how, and the spread of wall times (from the table's counts and columns). */
+function countsSummary(table: JobTable): string {
+  const counts = table.counts();
+  const parts = [`${counts.completed - table.failed} exit 0`];
+  if (table.failed > 0) parts.push(`${table.failed} failed`);
+  for (const state of ['removed', 'held', 'running', 'idle', 'suspended'] as const)
+    if (counts[state] > 0) parts.push(`${counts[state]} ${state}`);
+  const walls = table.wallTimes();
   const spread =
     walls.length > 0
       ? `; wall ${formatDuration(walls[0]!)} to ${formatDuration(walls[walls.length - 1]!)}, median ${formatDuration(walls[Math.floor(walls.length / 2)]!)}`
       : '';
-  return `${jobs.length} procs: ${parts.join(', ')}${spread}`;
+  return `${table.size} procs: ${parts.join(', ')}${spread}`;
 }
 
 /**
@@ -192,7 +187,7 @@ export async function summaryLines(
   if (jobs.length === 0) return ['no jobs in the log yet'];
   const byProc = new Map((procs ?? []).map((p) => [p.proc, p]));
   const many = jobs.length > LISTED_PROCS;
-  const lines = [paint.bold(many ? `summary: ${countsSummary(jobs)}` : 'summary')];
+  const lines = [paint.bold(many ? `summary: ${countsSummary(result.table)}` : 'summary')];
   const listed = many ? jobs.filter((j) => j.state !== 'completed' || failed(j)) : jobs;
   for (const job of listed.slice(0, LISTED_PROCS)) {
     lines.push(procLine(job, paint));
@@ -211,7 +206,7 @@ export async function summaryLines(
         `  … ${listed.length - LISTED_PROCS} more; \`pixi run status ${jobs[0]!.cluster} --once --json\` lists every proc`,
       ),
     );
-  const usage = summarizeUsage(jobs);
+  const usage = summarizeUsage(result.table);
   if (usage) lines.push(...usageLines(usage));
   if (result.junk > 0)
     lines.push(

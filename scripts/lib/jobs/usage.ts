@@ -4,7 +4,8 @@
 // has no such table: its suggestion comes from the hold reason (HTCondor names the limit and the
 // last measured usage) or, failing that, from doubling the request.
 import { usageSeconds } from '../event-log/event-fields.ts';
-import type { JobState } from './job-state.ts';
+import type { EndUsage } from '../event-log/event-fields.ts';
+import type { JobState, JobTable } from './job-state.ts';
 
 export interface ProcUsage {
   id: string;
@@ -50,10 +51,8 @@ export function procUsage(job: JobState): ProcUsage {
   };
 }
 
-function max(values: (number | null)[]): number | null {
-  let best: number | null = null;
-  for (const v of values) if (v !== null && (best === null || v > best)) best = v;
-  return best;
+function max(best: number | null, value: number | null): number | null {
+  return value !== null && (best === null || value > best) ? value : best;
 }
 
 /** A size in the submit language, rounded up to a tidy step: `1536MB`, `3GB`. */
@@ -67,38 +66,60 @@ export function suggestFromPeak(peakMb: number): string {
   return sizeText(peakMb * 1.25);
 }
 
-export function summarizeUsage(jobs: JobState[]): UsageSummary | null {
-  // Only terminate events that carry usage lines or a resource table count (old logs have neither).
-  const usages = jobs
-    .filter((j) => j.usage)
-    .map(procUsage)
-    .filter((u) => u.cpuSeconds !== null || u.memoryMb !== null || u.diskKb !== null || u.gpus !== null);
-  if (usages.length === 0) return null;
-  let gpuHours = 0;
-  let wallHours = 0;
-  let cpuHours = 0;
-  for (const u of usages) {
-    const hours = (u.wallMs ?? 0) / 3_600_000;
-    wallHours += hours;
-    gpuHours += hours * (u.gpus ?? 0);
-    cpuHours += (u.cpuSeconds ?? 0) / 3600;
+/** The usage of a job: from its table's columns (no object per proc), or from a list of procs. */
+export function summarizeUsage(jobs: JobState[] | JobTable): UsageSummary | null {
+  const total = new UsageTotals();
+  if (Array.isArray(jobs)) {
+    for (const job of jobs) {
+      const usage = job.usage;
+      if (usage) total.add(procUsage(job).wallMs ?? 0, usage);
+    }
+  } else jobs.eachUsage((wallMs, usage) => total.add(wallMs > 0 ? wallMs : 0, usage));
+  return total.summary();
+}
+
+/** Sums and peaks over the procs whose terminate event carried usage lines or a resource table (old logs have neither). */
+class UsageTotals {
+  procs = 0;
+  gpuHours = 0;
+  wallHours = 0;
+  cpuHours = 0;
+  peakMemoryMb: number | null = null;
+  memoryRequestMb: number | null = null;
+  peakDiskKb: number | null = null;
+  diskRequestKb: number | null = null;
+
+  add(wallMs: number, u: EndUsage): void {
+    if (u.cpuSeconds === null && u.memoryMb === null && u.diskKb === null && u.gpus === null) return;
+    this.procs++;
+    const hours = wallMs / 3_600_000;
+    this.wallHours += hours;
+    this.gpuHours += hours * (u.gpus ?? 0);
+    this.cpuHours += (u.cpuSeconds ?? 0) / 3600;
+    this.peakMemoryMb = max(this.peakMemoryMb, u.memoryMb);
+    this.memoryRequestMb = max(this.memoryRequestMb, u.memoryRequestMb);
+    this.peakDiskKb = max(this.peakDiskKb, u.diskKb);
+    this.diskRequestKb = max(this.diskRequestKb, u.diskRequestKb);
   }
-  const peakMemoryMb = max(usages.map((u) => u.memoryMb));
-  const peakDiskKb = max(usages.map((u) => u.diskKb));
-  return {
-    procs: usages.length,
-    gpuHours,
-    wallHours,
-    cpuHours,
-    peakMemoryMb,
-    memoryRequestMb: max(usages.map((u) => u.memoryRequestMb)),
-    peakDiskKb,
-    diskRequestKb: max(usages.map((u) => u.diskRequestKb)),
-    suggest: {
-      requestMemory: peakMemoryMb !== null ? suggestFromPeak(peakMemoryMb) : null,
-      requestDisk: peakDiskKb !== null ? suggestFromPeak(peakDiskKb / 1024) : null,
-    },
-  };
+
+  summary(): UsageSummary | null {
+    if (this.procs === 0) return null;
+    const { procs, gpuHours, wallHours, cpuHours, peakMemoryMb, memoryRequestMb, peakDiskKb, diskRequestKb } = this;
+    return {
+      procs,
+      gpuHours,
+      wallHours,
+      cpuHours,
+      peakMemoryMb,
+      memoryRequestMb,
+      peakDiskKb,
+      diskRequestKb,
+      suggest: {
+        requestMemory: peakMemoryMb !== null ? suggestFromPeak(peakMemoryMb) : null,
+        requestDisk: peakDiskKb !== null ? suggestFromPeak(peakDiskKb / 1024) : null,
+      },
+    };
+  }
 }
 
 export type HeldResource = 'memory' | 'disk';

@@ -3,7 +3,7 @@
 // the summary or the JSON document, and the exit code.
 import { palette, colourEnabled, type Palette } from '../term.ts';
 import { EXIT_INTERRUPTED, exitCodeFor, summaryLines } from './summary.ts';
-import { jobJson } from './job-state.ts';
+import { jobJson, type JobState } from './job-state.ts';
 import { holdHint } from './hold-hints.ts';
 import { track, type TrackOptions, type TrackResult } from './tracker.ts';
 import type { JobRecord, ProcRecord } from './job-store.ts';
@@ -75,16 +75,14 @@ export async function watchJob(options: WatchOptions): Promise<number> {
     options.cluster !== null
       ? `pixi run status ${options.cluster}`
       : `pixi run status ${options.logs.map((l) => `--log ${displayPath(options.root, l)}`).join(' ')} --follow`;
-  const writeJson = (): void => {
-    const jobs = result.table.list();
-    const doc = {
+  const writeJson = (): void =>
+    writeJobsJson(write, {
       ...(options.cluster !== null ? { cluster: options.cluster } : {}),
-      jobs: jobs.map((job) => ({ ...jobJson(job), vars: procInfo.get(job.proc)?.vars ?? null })),
-      usage: summarizeUsage(jobs),
+      jobs: result.table.list(),
+      vars: (job) => procInfo.get(job.proc)?.vars ?? null,
+      usage: summarizeUsage(result.table),
       unreadableEvents: result.junk,
-    };
-    write(JSON.stringify(doc, null, 2) + '\n');
-  };
+    });
   if (result.outcome === 'interrupted') {
     // Ctrl-C (or SIGTERM/SIGHUP): the job keeps going; say how to come back (--json: with the state so far).
     if (options.json) writeJson();
@@ -148,4 +146,40 @@ export function jobTitle(
       : `${new Date(at).toDateString().slice(4, 10)} ${clock(at)}`;
   const procs = record.procs.length;
   return `job ${record.cluster} · ${record.batchName} · ${procs} proc${procs === 1 ? '' : 's'} · submitted ${when}`;
+}
+
+/** How many procs' JSON goes out in one write. */
+const JSON_BATCH = 1000;
+
+/**
+ * `status --json`'s document, exactly as JSON.stringify(doc, null, 2) writes it, written a
+ * batch of procs at a time: 100,000 procs never become one string (stdout to a file or a pipe
+ * is written synchronously on Linux, so each batch is gone before the next is made).
+ */
+export function writeJobsJson(
+  write: (text: string) => void,
+  doc: {
+    cluster?: number;
+    jobs: JobState[];
+    vars: (job: JobState) => Record<string, string> | null;
+    usage: unknown;
+    unreadableEvents: number;
+  },
+): void {
+  const indent = (text: string, by: string): string => text.replace(/\n/g, `\n${by}`);
+  let text = `{\n${doc.cluster !== undefined ? `  "cluster": ${JSON.stringify(doc.cluster)},\n` : ''}  "jobs": [`;
+  for (let i = 0; i < doc.jobs.length; i++) {
+    const job = doc.jobs[i]!;
+    const json = JSON.stringify({ ...jobJson(job), vars: doc.vars(job) }, null, 2);
+    text += `${i === 0 ? '' : ','}\n    ${indent(json, '    ')}`;
+    if ((i + 1) % JSON_BATCH === 0) {
+      write(text);
+      text = '';
+    }
+  }
+  text += doc.jobs.length > 0 ? '\n  ],\n' : '],\n';
+  // JSON.stringify leaves out a key whose value is undefined; usage is an object or null.
+  text += `  "usage": ${indent(JSON.stringify(doc.usage ?? null, null, 2), '  ')},\n`;
+  text += `  "unreadableEvents": ${JSON.stringify(doc.unreadableEvents)}\n}\n`;
+  write(text);
 }
