@@ -375,7 +375,9 @@ function readLabels(data: Buffer, from: number, to: number): number {
     const start = i;
     while (i < to && !isBlank(data[i])) i++;
     if (i === start) continue;
-    labelKey[labels] = LABELS.findIndex((word) => spells(data, start, i, word));
+    let key = -1;
+    for (let k = 0; k < LABELS.length && key < 0; k++) if (spells(data, start, i, LABELS[k]!)) key = k;
+    labelKey[labels] = key;
     labelEnd[labels++] = i - from;
   }
   return labels;
@@ -491,15 +493,13 @@ function endsWith(data: Buffer, from: number, to: number, word: Buffer): boolean
 // same answers as readDetails, which decodes the whole event): a 040's step, the execute host,
 // a 005's exit. 100,000 procs bring ten events each; decoding each body costs more than the rest.
 
-const TRANSFER_STEPS: Record<string, TransferStep> = {};
-for (const direction of ['input', 'output'] as const)
-  for (const stage of ['queued', 'started', 'finished'] as const)
-    TRANSFER_STEPS[`${stage} ${direction}`] = Object.freeze({ direction, stage });
-const STEP_WORDS: [Buffer, TransferStep['stage']][] = [
-  [Buffer.from('Entered queue to transfer '), 'queued'],
-  [Buffer.from('Started transferring '), 'started'],
-  [Buffer.from('Finished transferring '), 'finished'],
-];
+/** Every step, made once: [stage][0 input, 1 output]. */
+const TRANSFER_STEPS = (['queued', 'started', 'finished'] as const).map((stage) =>
+  (['input', 'output'] as const).map((direction) => Object.freeze<TransferStep>({ direction, stage })),
+);
+const STEP_WORDS = ['Entered queue to transfer ', 'Started transferring ', 'Finished transferring '].map((words) =>
+  Buffer.from(words),
+);
 const INPUT_FILES = Buffer.from('input files');
 const OUTPUT_FILES = Buffer.from('output files');
 const TRANSFERRING_TO = Buffer.from('Transferring to host:');
@@ -513,11 +513,12 @@ function startsWithAt(data: Buffer, at: number, to: number, word: Buffer): boole
 
 /** A 040's step from its headline, data[from, to) (readTransfer's regex, on bytes); shared frozen objects. */
 export function transferStepAt(data: Buffer, from: number, to: number): TransferStep | undefined {
-  for (const [words, stage] of STEP_WORDS) {
+  for (let stage = 0; stage < STEP_WORDS.length; stage++) {
+    const words = STEP_WORDS[stage]!;
     if (!startsWithAt(data, from, to, words)) continue;
     const at = from + words.length;
-    if (startsWithAt(data, at, to, INPUT_FILES)) return TRANSFER_STEPS[`${stage} input`];
-    if (startsWithAt(data, at, to, OUTPUT_FILES)) return TRANSFER_STEPS[`${stage} output`];
+    if (startsWithAt(data, at, to, INPUT_FILES)) return TRANSFER_STEPS[stage]![0];
+    if (startsWithAt(data, at, to, OUTPUT_FILES)) return TRANSFER_STEPS[stage]![1];
     return undefined;
   }
   return undefined;

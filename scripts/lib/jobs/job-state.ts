@@ -132,10 +132,10 @@ class JobView implements JobState {
     this.id = `${this.cluster}.${this.proc}`;
   }
   get state(): StateName {
-    return STATE_NAMES[this.cols.c.state[this.slot]!]!;
+    return STATE_NAMES[this.cols.f.state[this.slot]!]!;
   }
   get activity(): Activity {
-    return ACTIVITIES[this.cols.c.activity[this.slot]!]!;
+    return ACTIVITIES[this.cols.f.activity[this.slot]!]!;
   }
   get since(): number {
     return this.cols.n.since[this.slot]!;
@@ -180,7 +180,7 @@ class JobView implements JobState {
     return this.cols.c.checkpoints[this.slot]!;
   }
   get uploadPending(): boolean {
-    return this.cols.c.uploadPending[this.slot] === 1;
+    return this.cols.f.uploadPending[this.slot] === 1;
   }
   get runMs(): number {
     return this.cols.n.runMs[this.slot]!;
@@ -196,10 +196,10 @@ class JobView implements JobState {
   }
   get usage(): EndUsage | null {
     const { cols, slot } = this;
-    if (cols.c.ended[slot] === 0) return null;
+    if (cols.f.ended[slot] === 0) return null;
     return {
       cpuSeconds: cols.get('cpuSeconds', slot),
-      memoryRow: cols.c.memoryRow[slot] === 1,
+      memoryRow: cols.f.memoryRow[slot] === 1,
       memoryMb: cols.get('memoryMb', slot),
       memoryRequestMb: cols.get('memoryRequestMb', slot),
       diskKb: cols.get('diskKb', slot),
@@ -264,13 +264,11 @@ export class JobTable {
   private readonly progress = new Map<number, Record<string, unknown>>();
   /** Procs per state code, and FAILED. */
   private readonly stateCounts = new Float64Array(7);
-  /** The procs of each view group, in the order they entered it. */
-  private readonly groups: Record<JobGroup, Set<number>> = {
-    held: new Set(),
-    failed: new Set(),
-    running: new Set(),
-    idle: new Set(),
-  };
+  /**
+   * The procs of each view group, in the order they entered it: made when first asked (a
+   * one-shot read never pays for them), kept up to date from then on.
+   */
+  private groupSets: Record<JobGroup, Set<number>> | null = null;
   /** Slots in id order, while no proc has been added since it was sorted. */
   private sorted: Int32Array | null = null;
 
@@ -342,7 +340,7 @@ export class JobTable {
       procs[proc] = slot + 1;
       this.sorted = null;
       this.stateCounts[IDLE]!++;
-      this.groups.idle.add(slot);
+      this.groupSets?.idle.add(slot);
     }
     this.cols.n.cluster[slot] = cluster;
     this.cols.n.proc[slot] = proc;
@@ -353,20 +351,38 @@ export class JobTable {
   /** Move a proc to `to` (a state code), keeping the counts and groups. */
   private setState(slot: number, to: number): void {
     const from = this.groupCode(slot);
-    this.cols.c.state[slot] = to;
+    this.cols.f.state[slot] = to;
     const now = this.groupCode(slot);
     if (from === now) return;
     this.stateCounts[from]!--;
     this.stateCounts[now]!++;
+    if (!this.groupSets) return;
     const left = GROUP_OF[from];
     const entered = GROUP_OF[now];
-    if (left) this.groups[left].delete(slot);
-    if (entered) this.groups[entered].add(slot);
+    if (left) this.groupSets[left].delete(slot);
+    if (entered) this.groupSets[entered].add(slot);
+  }
+
+  private get groups(): Record<JobGroup, Set<number>> {
+    if (!this.groupSets) {
+      const sets: Record<JobGroup, Set<number>> = {
+        held: new Set(),
+        failed: new Set(),
+        running: new Set(),
+        idle: new Set(),
+      };
+      for (let slot = 0; slot < this.cols.size; slot++) {
+        const group = GROUP_OF[this.groupCode(slot)];
+        if (group) sets[group].add(slot);
+      }
+      this.groupSets = sets;
+    }
+    return this.groupSets;
   }
 
   /** The state code, FAILED for a completed proc that did not exit 0. */
   private groupCode(slot: number): number {
-    const state = this.cols.c.state[slot]!;
+    const state = this.cols.f.state[slot]!;
     if (state !== COMPLETED) return state;
     return this.cols.n.exitCode[slot] !== 0 || this.cols.n.signal[slot] !== NONE ? FAILED : COMPLETED;
   }
@@ -384,7 +400,7 @@ export class JobTable {
     this.ownEvents++;
     if (event.proc < 0) return null;
     const cols = this.cols;
-    const pending = cols.c.uploadPending;
+    const pending = cols.f.uploadPending;
     // Most events (006 image size) change nothing: return before any other work.
     const code = event.code;
     if (READS[code] === 0) {
@@ -402,7 +418,7 @@ export class JobTable {
       if (NOT_A_CHECKPOINT[code] === 1) pending[slot] = 0;
       else if (!(code === 40 && event.transferStep()?.direction === 'output')) this.checkpointed(slot);
     }
-    const from = cols.c.state[slot]!;
+    const from = cols.f.state[slot]!;
     const terminal = from === COMPLETED || from === REMOVED;
     this.readDetails(slot, event, terminal);
     if (code === 3) {
@@ -414,7 +430,7 @@ export class JobTable {
     // already exited) does not turn a finished job into a removed one.
     const to = terminal ? 255 : EVENT_STATE_CODE[code]!;
     if (to === 255) return null;
-    if (to !== RUNNING) cols.c.activity[slot] = 0;
+    if (to !== RUNNING) cols.f.activity[slot] = 0;
     if (to === from && code !== 0 && code !== 1) return null;
     return this.move(slot, to, event, from);
   }
@@ -424,8 +440,8 @@ export class JobTable {
     const host = transfer?.direction === 'input' && transfer.stage === 'started' ? event.transferHost() : undefined;
     const cols = this.cols;
     if (transfer?.direction === 'output' && transfer.stage === 'finished' && from === RUNNING)
-      cols.c.uploadPending[slot] = 1;
-    cols.c.activity[slot] = transfer?.stage === 'started' ? (transfer.direction === 'input' ? 1 : 2) : 0;
+      cols.f.uploadPending[slot] = 1;
+    cols.f.activity[slot] = transfer?.stage === 'started' ? (transfer.direction === 'input' ? 1 : 2) : 0;
     this.setHost(slot, host);
     // A transfer starting is worth a line; its end is not (the next event says what follows).
     if (transfer?.stage === 'started') return this.move(slot, from === IDLE ? RUNNING : from, event, from);
@@ -439,7 +455,7 @@ export class JobTable {
 
   private checkpointed(slot: number): void {
     this.cols.c.checkpoints[slot]!++;
-    this.cols.c.uploadPending[slot] = 0;
+    this.cols.f.uploadPending[slot] = 0;
   }
 
   private move(slot: number, to: number, event: LogEvent, from: number): StateChange | null {
@@ -452,7 +468,7 @@ export class JobTable {
       job: this.view(slot),
       from: event.code === 0 ? null : STATE_NAMES[from]!,
       to: state,
-      activity: ACTIVITIES[cols.c.activity[slot]!]!,
+      activity: ACTIVITIES[cols.f.activity[slot]!]!,
       host: cols.text('host', slot),
       hold:
         to === HELD
@@ -515,15 +531,15 @@ export class JobTable {
 
   /** A 005: the exit from its first body lines, and the usage figures (not the event: it is not kept). */
   private ended(slot: number, event: LogEvent): void {
-    const { n, c } = this.cols;
-    c.uploadPending[slot] = 0;
+    const { n, f } = this.cols;
+    f.uploadPending[slot] = 0;
     const exit = event.exitStatus();
     n.endedAt[slot] = event.time;
     n.exitCode[slot] = exit.returnValue ?? NONE;
     n.signal[slot] = exit.signal ?? NONE;
     const usage = event.endUsage();
-    c.ended[slot] = 1;
-    c.memoryRow[slot] = usage.memoryRow ? 1 : 0;
+    f.ended[slot] = 1;
+    f.memoryRow[slot] = usage.memoryRow ? 1 : 0;
     n.cpuSeconds[slot] = usage.cpuSeconds ?? NONE;
     n.memoryMb[slot] = usage.memoryMb ?? NONE;
     n.memoryRequestMb[slot] = usage.memoryRequestMb ?? NONE;
@@ -573,7 +589,7 @@ export class JobTable {
    * the figures, on one reused object: the summary of 100,000 procs makes no object per proc.
    */
   eachUsage(visit: (wallMs: number, usage: EndUsage) => void): void {
-    const { n, c } = this.cols;
+    const { n, f } = this.cols;
     const usage: EndUsage = {
       cpuSeconds: null,
       memoryRow: false,
@@ -584,9 +600,9 @@ export class JobTable {
       gpus: null,
     };
     for (let slot = 0; slot < this.cols.size; slot++) {
-      if (c.ended[slot] === 0) continue;
+      if (f.ended[slot] === 0) continue;
       usage.cpuSeconds = this.cols.get('cpuSeconds', slot);
-      usage.memoryRow = c.memoryRow[slot] === 1;
+      usage.memoryRow = f.memoryRow[slot] === 1;
       usage.memoryMb = this.cols.get('memoryMb', slot);
       usage.memoryRequestMb = this.cols.get('memoryRequestMb', slot);
       usage.diskKb = this.cols.get('diskKb', slot);

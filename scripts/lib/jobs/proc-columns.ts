@@ -26,22 +26,15 @@ const NUMBERS = [
   'diskRequestKb',
   'gpus',
 ] as const;
-/** Small counts and flags, each a Uint32Array. */
-const COUNTS = [
-  'state',
-  'activity',
-  'uploadPending',
-  'ended',
-  'memoryRow',
-  'holds',
-  'starts',
-  'evictions',
-  'checkpoints',
-] as const;
+/** Codes and flags, each a Uint8Array. */
+const FLAGS = ['state', 'activity', 'uploadPending', 'ended', 'memoryRow'] as const;
+/** Counts, each a Uint32Array. */
+const COUNTS = ['holds', 'starts', 'evictions', 'checkpoints'] as const;
 /** Interned text ids (-1: none), each an Int32Array. */
 const TEXTS = ['host', 'holdReason', 'lastMessage'] as const;
 
 export type NumberColumn = (typeof NUMBERS)[number];
+export type FlagColumn = (typeof FLAGS)[number];
 export type CountColumn = (typeof COUNTS)[number];
 export type TextColumn = (typeof TEXTS)[number];
 
@@ -49,6 +42,7 @@ export class ProcColumns {
   size = 0;
   private capacity = 0;
   n = {} as Record<NumberColumn, Float64Array>;
+  f = {} as Record<FlagColumn, Uint8Array>;
   c = {} as Record<CountColumn, Uint32Array>;
   t = {} as Record<TextColumn, Int32Array>;
   private readonly strings: string[] = [];
@@ -69,6 +63,7 @@ export class ProcColumns {
   clear(slot: number): void {
     for (const name of NUMBERS) this.n[name][slot] = NONE;
     this.n.runMs[slot] = 0;
+    for (const name of FLAGS) this.f[name][slot] = 0;
     for (const name of COUNTS) this.c[name][slot] = 0;
     for (const name of TEXTS) this.t[name][slot] = -1;
   }
@@ -100,13 +95,14 @@ export class ProcColumns {
 
   private grow(capacity: number): void {
     for (const name of NUMBERS) this.n[name] = copied(new Float64Array(capacity), this.n[name]);
+    for (const name of FLAGS) this.f[name] = copied(new Uint8Array(capacity), this.f[name]);
     for (const name of COUNTS) this.c[name] = copied(new Uint32Array(capacity), this.c[name]);
     for (const name of TEXTS) this.t[name] = copied(new Int32Array(capacity), this.t[name]);
     this.capacity = capacity;
   }
 }
 
-function copied<T extends Float64Array | Uint32Array | Int32Array>(into: T, from: T | undefined): T {
+function copied<T extends Float64Array | Uint32Array | Int32Array | Uint8Array>(into: T, from: T | undefined): T {
   if (from) into.set(from);
   return into;
 }
