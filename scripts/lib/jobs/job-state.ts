@@ -556,6 +556,30 @@ export class JobTable {
     return jobs;
   }
 
+  /**
+   * Each proc in id order, on views made for the call and not kept (list() keeps them): a
+   * 100,000-row snapshot or summary leaves nothing behind. Stops when `visit` returns false.
+   */
+  forEachJob(visit: (job: JobState) => unknown): void {
+    const order = this.order();
+    for (let i = 0; i < order.length; i++) {
+      const slot = order[i]!;
+      if (visit(this.views[slot] ?? new JobView(this, this.cols, slot)) === false) return;
+    }
+  }
+
+  /** The first `limit` procs (id order) that did not complete with exit 0, and how many there are. */
+  unsuccessful(limit: number): { jobs: JobState[]; total: number } {
+    const jobs: JobState[] = [];
+    const total = this.size - this.stateCounts[COMPLETED]!;
+    if (total > 0 && limit > 0)
+      this.forEachJob((job) => {
+        if (job.state !== 'completed' || job.exitCode !== 0 || job.signal !== null) jobs.push(job);
+        return jobs.length < limit;
+      });
+    return { jobs, total };
+  }
+
   /** Slots in id order: sorted once, again only after a proc was added (most logs come sorted). */
   private order(): Int32Array {
     if (this.sorted) return this.sorted;

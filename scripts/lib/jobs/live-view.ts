@@ -17,7 +17,15 @@ export interface ViewContext {
   notes: string[];
   /** Each proc's queue variables (a sweep's row), shown next to its progress. */
   procVars?: Map<number, Record<string, string> | null>;
+  /**
+   * Takes the lines so far and the rows a batch at a time (a --once snapshot of 100,000 rows is
+   * written as it is made, never held whole); renderView then returns only the lines after them.
+   */
+  sink?: (lines: string[]) => void;
 }
+
+/** Rows handed to ViewContext.sink at a time. */
+const SINK_ROWS = 1000;
 
 const STATE_ORDER: StateName[] = ['held', 'running', 'suspended', 'idle', 'completed', 'removed'];
 /** Fits `output transfer`. */
@@ -128,7 +136,11 @@ export function renderView(table: JobTable, ctx: ViewContext): string[] {
   const room = ctx.height - lines.length - notes.length - 4;
   if (table.size <= Math.max(room, 1)) {
     lines.push(paint.dim(fit(header, width)));
-    for (const job of table.list()) lines.push(colourFor(paint, job)(fit(row(job, now, ctx.procVars), width)));
+    table.forEachJob((job) => {
+      lines.push(colourFor(paint, job)(fit(row(job, now, ctx.procVars), width)));
+      if (ctx.sink && lines.length >= SINK_ROWS) ctx.sink(lines.splice(0));
+    });
+    if (ctx.sink) ctx.sink(lines.splice(0));
   } else {
     // Grouped: counts, a bar, then the procs worth looking at (held, failed, running) as room allows.
     lines.push(fit(countsLine(counts), width));

@@ -132,21 +132,22 @@ function countsSummary(table: JobTable): string {
  * $(Process) in it) overwrite each other's copy on the access point: say so.
  */
 async function outputLines(
-  jobs: JobState[],
+  table: JobTable,
   byProc: Map<number, ProcRecord>,
   root: string,
   paint: Palette,
 ): Promise<string[]> {
   const writers = new Map<string, number>();
-  for (const job of jobs) {
-    const proc = byProc.get(job.proc);
-    if (job.state !== 'completed' || !proc) continue;
-    for (const file of proc.transferOutputFiles ?? []) {
-      const path = outputPlace(proc, file);
-      if (path === null) continue; // sent to a URL (output_destination): not on this machine
-      writers.set(path, (writers.get(path) ?? 0) + 1);
-    }
-  }
+  if (byProc.size > 0)
+    table.forEachJob((job) => {
+      const proc = byProc.get(job.proc);
+      if (job.state !== 'completed' || !proc) return;
+      for (const file of proc.transferOutputFiles ?? []) {
+        const path = outputPlace(proc, file);
+        if (path === null) continue; // sent to a URL (output_destination): not on this machine
+        writers.set(path, (writers.get(path) ?? 0) + 1);
+      }
+    });
   if (writers.size === 0) return [];
   const lines = [paint.bold('outputs')];
   let missing = 0;
@@ -183,13 +184,14 @@ export async function summaryLines(
   root: string,
   paint: Palette,
 ): Promise<string[]> {
-  const jobs = result.table.list();
-  if (jobs.length === 0) return ['no jobs in the log yet'];
+  const table = result.table;
+  if (table.size === 0) return ['no jobs in the log yet'];
   const byProc = new Map((procs ?? []).map((p) => [p.proc, p]));
-  const many = jobs.length > LISTED_PROCS;
-  const lines = [paint.bold(many ? `summary: ${countsSummary(result.table)}` : 'summary')];
-  const listed = many ? jobs.filter((j) => j.state !== 'completed' || failed(j)) : jobs;
-  for (const job of listed.slice(0, LISTED_PROCS)) {
+  const many = table.size > LISTED_PROCS;
+  const lines = [paint.bold(many ? `summary: ${countsSummary(table)}` : 'summary')];
+  // Many procs: only those that did not succeed, found without keeping a view of every proc.
+  const listed = many ? table.unsuccessful(LISTED_PROCS) : { jobs: table.list(), total: table.size };
+  for (const job of listed.jobs.slice(0, LISTED_PROCS)) {
     lines.push(procLine(job, paint));
     const proc = byProc.get(job.proc);
     if ((failed(job) || job.state === 'held') && proc?.error) {
@@ -200,12 +202,18 @@ export async function summaryLines(
       }
     }
   }
-  if (listed.length > LISTED_PROCS)
+  if (listed.total > LISTED_PROCS) {
+    let cluster = 0;
+    table.forEachJob((job) => {
+      cluster = job.cluster;
+      return false;
+    });
     lines.push(
       paint.dim(
-        `  … ${listed.length - LISTED_PROCS} more; \`pixi run status ${jobs[0]!.cluster} --once --json\` lists every proc`,
+        `  … ${listed.total - LISTED_PROCS} more; \`pixi run status ${cluster} --once --json\` lists every proc`,
       ),
     );
+  }
   const usage = summarizeUsage(result.table);
   if (usage) lines.push(...usageLines(usage));
   if (result.junk > 0)
@@ -214,6 +222,6 @@ export async function summaryLines(
         `  skipped ${result.junk} unreadable event${result.junk === 1 ? '' : 's'} (not HTCondor's format)${result.junkSamples?.[0] ? `, e.g. ${result.junkSamples[0]}` : ''}`,
       ),
     );
-  lines.push(...(await outputLines(jobs, byProc, root, paint)));
+  lines.push(...(await outputLines(table, byProc, root, paint)));
   return lines;
 }

@@ -65,15 +65,13 @@ const RENDERERS: Record<ViewMode, (view: TrackView, settings: RenderSettings) =>
     frame: ({ table, now, notes, said }) => {
       for (const line of said) if (line.inSnapshot) view.write(`${line.text}\n`);
       // A snapshot: the current table, not the history of changes.
-      const lines = renderView(table, {
-        ...settings,
-        now,
-        width: view.width,
-        height: Infinity,
-        paint: view.paint,
-        notes,
-      });
-      view.write(`${lines.join('\n')}\n`);
+      // Written a thousand rows at a time as they are made (renderView's sink).
+      const sink = (lines: string[]): void => {
+        if (lines.length > 0) view.write(`${lines.join('\n')}\n`);
+      };
+      sink(
+        renderView(table, { ...settings, now, width: view.width, height: Infinity, paint: view.paint, notes, sink }),
+      );
     },
     restarted: (now) => view.write(`${clockNow(now)} a log was truncated or replaced; read it again from the start\n`),
     release: () => {},
