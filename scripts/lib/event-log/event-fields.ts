@@ -284,10 +284,11 @@ export function usageSeconds(line: string): number | null {
 const TOTAL_REMOTE = Buffer.from('Total Remote Usage');
 const RESOURCES = Buffer.from('Partitionable Resources');
 const USR = Buffer.from('Usr ');
+const SYS = Buffer.from(', Sys ');
 const JOB_TERMINATED = Buffer.from('Job terminated');
 /** The table rows the summary reads, by name. */
-const USAGE_ROWS = ['Cpus', 'Disk (KB)', 'Gpus', 'GPUs', 'Memory (MB)'].map((name) => Buffer.from(name));
-const [, DISK_ROW, GPUS_ROW, GPUS_ROW_UPPER, MEMORY_ROW] = [0, 1, 2, 3, 4];
+const USAGE_ROWS = ['Disk (KB)', 'Gpus', 'GPUs', 'Memory (MB)'].map((name) => Buffer.from(name));
+const [DISK_ROW, GPUS_ROW, GPUS_ROW_UPPER, MEMORY_ROW] = [0, 1, 2, 3];
 const NL = 0x0a;
 
 function isBlank(c: number | undefined): boolean {
@@ -324,7 +325,7 @@ function usageSecondsAt(data: Buffer, from: number, to: number): number | null {
     if (i === start) return usageSeconds(data.toString('latin1', from, to));
     fields.push(value);
     if (k === 3) {
-      if (data.toString('latin1', i, i + 6) !== ', Sys ') return usageSeconds(data.toString('latin1', from, to));
+      if (!isWord(data, i, i + SYS.length, SYS)) return usageSeconds(data.toString('latin1', from, to));
       i += 6;
     } else if (k < 7) {
       if (data[i] !== ends[k]) return usageSeconds(data.toString('latin1', from, to));
@@ -416,8 +417,9 @@ function usageRowsAt(data: Buffer, table: number, to: number): void {
     at = lineEnd + 1;
     while (start < lineEnd && isBlank(data[start])) start++;
     if (start === lineEnd) continue;
-    const colon = data.indexOf(0x3a, start);
-    if (colon < 0 || colon >= lineEnd) break;
+    let colon = start;
+    while (colon < lineEnd && data[colon] !== 0x3a) colon++;
+    if (colon >= lineEnd) break;
     if (isWord(data, start, Math.min(start + JOB_TERMINATED.length, lineEnd), JOB_TERMINATED)) break;
     let nameEnd = colon;
     while (nameEnd > start && isBlank(data[nameEnd - 1])) nameEnd--;
@@ -442,34 +444,23 @@ function cell(row: number, column: number): number | null {
  * Usage` line and the `Partitionable Resources` table (the same figures resourceRows gives).
  */
 export function readEndUsage(data: Buffer, from: number, to: number): EndUsage {
-  // Lines are looked at only where each text is: the usage lines near the body's start, the
-  // table at its end (HTCondor writes it last), so a 005 costs a few lines, not its whole body.
+  // Two native searches within the body (a view of it: a search must not run past the event):
+  // the `Total Remote Usage` line and the last `Partitionable Resources` line.
+  const body = data.subarray(from, to);
   let cpuSeconds: number | null = null;
-  for (let at = from, k = 0; at < to && k < 12; k++) {
-    let lineEnd = at;
-    while (lineEnd < to && data[lineEnd] !== NL) lineEnd++;
-    let start = at;
-    let end = lineEnd;
-    at = lineEnd + 1;
-    while (start < end && isBlank(data[start])) start++;
-    while (end > start && isBlank(data[end - 1])) end--;
-    if (endsWith(data, start, end, TOTAL_REMOTE)) {
-      cpuSeconds = usageSecondsAt(data, start, end - TOTAL_REMOTE.length);
-      break;
-    }
+  const total = body.indexOf(TOTAL_REMOTE);
+  if (total >= 0) {
+    let end = total + TOTAL_REMOTE.length;
+    while (end < body.length && isBlank(body[end])) end++;
+    // The line must end there (`…  -  Total Remote Usage`): its start is after the last newline.
+    if (end >= body.length || body[end] === NL)
+      cpuSeconds = usageSecondsAt(data, from + body.lastIndexOf(NL, total) + 1, from + total);
   }
-  let table = -1;
-  for (let lineEnd = to, k = 0; lineEnd > from && k < 16; k++) {
-    let start = lineEnd - 1;
-    while (start >= from && data[start] !== NL) start--;
-    const next = start;
-    start++;
-    while (start < lineEnd && isBlank(data[start])) start++;
-    if (isWord(data, start, Math.min(start + RESOURCES.length, lineEnd), RESOURCES)) {
-      table = start;
-      break;
-    }
-    lineEnd = next;
+  let table = body.lastIndexOf(RESOURCES);
+  if (table >= 0) {
+    let start = table;
+    while (start > 0 && isBlank(body[start - 1])) start--;
+    table = start === 0 || body[start - 1] === NL ? from + table : -1;
   }
   if (table >= 0) usageRowsAt(data, table, to);
   else rowSeen.fill(0);
