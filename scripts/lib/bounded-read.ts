@@ -50,13 +50,21 @@ export function readBounded(path: string, limit: number): Buffer {
       throw new BoundedReadError('not-a-file', 'is not a regular file (a device, FIFO or socket is not read)');
     if (stat.size > limit)
       throw new BoundedReadError('too-large', `is larger than ${mib(limit)} (${stat.size} bytes)`, { size: stat.size });
-    // Read at most limit + 1 bytes: a file that grows while it is read is still bounded.
-    const buffer = Buffer.alloc(Math.min(limit + 1, Math.max(stat.size, 0) + 65536));
+    // Read at most limit + 1 bytes: a file that grows while it is read is still bounded. The
+    // buffer starts at the size (plus one byte, to see growth) and grows only if the file did:
+    // 10,000 small files must not cost a large buffer each.
+    let buffer = Buffer.allocUnsafe(Math.min(limit + 1, Math.max(stat.size, 0) + 1));
     let length = 0;
-    while (length < buffer.length) {
+    for (;;) {
       const n = readSync(fd, buffer, length, buffer.length - length, null);
       if (n === 0) break;
       length += n;
+      if (length === buffer.length) {
+        if (buffer.length > limit) break;
+        const grown = Buffer.allocUnsafe(Math.min(limit + 1, buffer.length * 2 + 65536));
+        buffer.copy(grown, 0, 0, length);
+        buffer = grown;
+      }
     }
     if (length > limit) throw new BoundedReadError('too-large', `is larger than ${mib(limit)}`, { size: length });
     return buffer.subarray(0, length);
