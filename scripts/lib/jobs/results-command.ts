@@ -3,14 +3,14 @@
 // written to results/<cluster>/results.csv (atomically), or as JSON; the best run by a metric;
 // the procs without metrics and why.
 import { join } from 'node:path';
-import { writeFileAtomic } from '../atomic-file.ts';
+import { writeChunksAtomic } from '../atomic-file.ts';
 import { booleanOption, stringOption, type CommandSpec, type ParsedCommand } from '../cli.ts';
 import { UsageError, UserError } from '../errors.ts';
 import { palette, colourEnabled, type Palette } from '../term.ts';
 import { displayPath, findWorkspaceRoot } from '../workspace.ts';
 import { fit } from './format.ts';
 import { latestJobRecord, parseClusterArg, readJobRecord } from './job-store.ts';
-import { bestRow, collectResults, columnsOf, resultsCsv, type ResultRow } from './results.ts';
+import { bestRow, collectResults, columnsOf, resultsCsvChunks, type ResultRow } from './results.ts';
 
 export const RESULTS_SPEC: CommandSpec = {
   usage: 'pixi run results [CLUSTER] [options]',
@@ -87,7 +87,7 @@ export async function runResults(parsed: ParsedCommand): Promise<number> {
   }
   const csvPath = join(root, 'results', String(first.cluster), 'results.csv');
   const dryRun = booleanOption(parsed, 'dry-run');
-  if (!dryRun) await writeFileAtomic(csvPath, resultsCsv(rows));
+  if (!dryRun) writeChunksAtomic(csvPath, resultsCsvChunks(rows));
   const missing = rows.filter((r) => r.missing);
 
   if (booleanOption(parsed, 'json')) {
@@ -195,7 +195,7 @@ export async function sweepResultLines(
     const { rows, resubmissions } = await collectResults(root, first, show);
     const best = bestRow(rows, SWEEP_BEST_METRIC);
     const csvPath = join(root, 'results', String(first.cluster), 'results.csv');
-    await writeFileAtomic(csvPath, resultsCsv(rows));
+    writeChunksAtomic(csvPath, resultsCsvChunks(rows));
     return [
       '',
       ...resultLines({

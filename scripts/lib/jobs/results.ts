@@ -6,7 +6,7 @@ import { readdirSync } from 'node:fs';
 import { BoundedReadError, readBoundedText } from '../bounded-read.ts';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { JOBS_DIR, readJobRecord, recordLogs, type JobRecord, type ProcRecord } from './job-store.ts';
-import type { JobState } from './job-state.ts';
+import type { JobState, JobTable } from './job-state.ts';
 import { holdHint } from './hold-hints.ts';
 import { readJobOnce } from './tracker.ts';
 
@@ -102,7 +102,7 @@ export function metricsCandidates(proc: ProcRecord): { paths: string[]; unreacha
   return { paths, unreachable: null };
 }
 
-async function readMetrics(path: string): Promise<Record<string, string | number | boolean | null> | 'bad' | null> {
+function readMetrics(path: string): Record<string, string | number | boolean | null> | 'bad' | null {
   try {
     const value: unknown = JSON.parse(readBoundedText(path, METRICS_MAX_BYTES));
     if (!value || typeof value !== 'object' || Array.isArray(value)) return 'bad';
@@ -145,28 +145,24 @@ function whyMissing(outcome: Outcome, job: JobState | undefined, where: string |
   }
 }
 
-/** The job's state per proc, from its logs, read once. */
-async function statesOf(record: JobRecord, root: string): Promise<Map<number, JobState>> {
-  const logs = recordLogs(record);
-  if (logs.length === 0) return new Map();
-  const { table } = await readJobOnce(record, root);
-  const states = new Map<number, JobState>();
-  for (const job of table.list()) states.set(job.proc, job);
-  return states;
+/** The job's state table, from its logs, read once (null: it has no log). */
+async function stateTable(record: JobRecord, root: string): Promise<JobTable | null> {
+  if (recordLogs(record).length === 0) return null;
+  return (await readJobOnce(record, root)).table;
 }
 
-async function rowFor(
+function rowFor(
   original: ProcRecord,
   ranAs: { record: JobRecord; proc: ProcRecord },
   job: JobState | undefined,
   displayPath: (path: string) => string,
-): Promise<ResultRow> {
+): ResultRow {
   const outcome = outcomeOf(job);
   const { paths, unreachable } = metricsCandidates(ranAs.proc);
   let metrics: ResultRow['metrics'] = null;
   let problem: string | null = null;
   for (const path of paths) {
-    const read = await readMetrics(path);
+    const read = readMetrics(path);
     if (read === 'bad') problem = `${displayPath(path)} is not a JSON object of values`;
     else if (read) {
       metrics = read;
@@ -209,12 +205,16 @@ export async function collectResults(
       if (origin !== undefined && newest.has(origin)) newest.set(origin, { record: again, proc });
     }
   }
-  const states = new Map<number, Map<number, JobState>>();
-  for (const r of [record, ...resubmissions]) states.set(r.cluster, await statesOf(r, root));
-  const rows: ResultRow[] = [];
-  for (const proc of record.procs) {
+  // Each log read once into its table; each proc's files read once, in proc order. (Reads are
+  // synchronous: on this 2-core machine 16 reads at a time through fs/promises cost 5-8x the
+  // CPU and wall time of reading 10,000 small files one after another.)
+  const tables = new Map<number, JobTable | null>();
+  for (const r of [record, ...resubmissions]) tables.set(r.cluster, await stateTable(r, root));
+  const rows: ResultRow[] = new Array(record.procs.length);
+  for (const [i, proc] of record.procs.entries()) {
     const ranAs = newest.get(proc.proc)!;
-    rows.push(await rowFor(proc, ranAs, states.get(ranAs.record.cluster)?.get(ranAs.proc.proc), displayPath));
+    const job = tables.get(ranAs.record.cluster)?.get(ranAs.record.cluster, ranAs.proc.proc);
+    rows[i] = rowFor(proc, ranAs, job, displayPath);
   }
   return { rows, resubmissions };
 }
@@ -245,30 +245,42 @@ export function columnsOf(rows: ResultRow[]): { vars: string[]; metrics: string[
 }
 
 function csvField(value: unknown): string {
+  if (typeof value === 'number') return String(value); // digits, '.', '-', 'e': nothing to quote
   const text = value === null || value === undefined ? '' : String(value);
   return /[",\r\n]|^\s|\s$/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 /** RFC 4180 CSV: one header line, one line per proc. */
 export function resultsCsv(rows: ResultRow[]): string {
+  return [...resultsCsvChunks(rows)].join('');
+}
+
+/** Lines of results.csv per chunk. */
+const CSV_CHUNK_ROWS = 1000;
+
+/** results.csv a thousand rows at a time, for writeChunksAtomic: the file is never one string. */
+export function* resultsCsvChunks(rows: ResultRow[]): Generator<string> {
   const { vars, metrics } = columnsOf(rows);
   const header = ['proc', 'ran_as', ...vars, 'outcome', 'exit_code', 'wall_s', ...metrics, 'note'];
-  const lines = [header.map(csvField).join(',')];
-  for (const row of rows) {
-    lines.push(
-      [
-        row.proc,
-        row.ranAs,
-        ...vars.map((v) => row.vars[v] ?? ''),
-        row.outcome,
-        row.signal !== null ? `signal ${row.signal}` : row.exitCode,
-        row.wallSeconds,
-        ...metrics.map((m) => row.metrics?.[m] ?? ''),
-        row.missing ?? '',
-      ]
-        .map(csvField)
-        .join(','),
-    );
+  let chunk = `${header.map(csvField).join(',')}\r\n`;
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    chunk += `${[
+      row.proc,
+      row.ranAs,
+      ...vars.map((v) => row.vars[v] ?? ''),
+      row.outcome,
+      row.signal !== null ? `signal ${row.signal}` : row.exitCode,
+      row.wallSeconds,
+      ...metrics.map((m) => row.metrics?.[m] ?? ''),
+      row.missing ?? '',
+    ]
+      .map(csvField)
+      .join(',')}\r\n`;
+    if ((i + 1) % CSV_CHUNK_ROWS === 0) {
+      yield chunk;
+      chunk = '';
+    }
   }
-  return `${lines.join('\r\n')}\r\n`;
+  if (chunk) yield chunk;
 }
