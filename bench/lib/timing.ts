@@ -3,7 +3,7 @@
 // module trace of one run, to show what a task loads.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../../test/helpers/paths.ts';
 
@@ -102,4 +102,60 @@ export function reportTrace(label: string, command: Command, heavy: string[]): b
       `of ${heavy.join(', ')}: ${found.length === 0 ? 'none loaded' : `LOADED ${found.join(', ')}`}`,
   );
   return found.length === 0;
+}
+
+/** One run's wall time (ms) and peak resident set (KiB), measured by bench/lib/peak-rss.mjs. */
+export function timeAndPeak(command: Command): { ms: number; peakKb: number } {
+  const dir = mkdtempSync(join(tmpdir(), 'pixi-condor-peak-'));
+  try {
+    const out = join(dir, 'peak');
+    const [node, ...rest] = command.argv;
+    const ms = once({
+      ...command,
+      argv: [node!, '--import', join(repoRoot, 'bench', 'lib', 'peak-rss.mjs'), ...rest],
+      env: { ...command.env, BENCH_PEAK_RSS: out },
+    });
+    return { ms, peakKb: Number(readFileSync(out, 'utf8')) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Paired rounds of a command against its baseline (each round runs both, in turn; one warm-up
+ * round first): the median of the rounds' time ratios, and the median peak memory of each.
+ */
+export function pairedRatio(
+  command: Command,
+  baseline: Command,
+  rounds: number,
+): { ratio: number; ms: number; baseMs: number; peakKb: number; basePeakKb: number } {
+  const ratios: number[] = [];
+  const times: number[] = [];
+  const baseTimes: number[] = [];
+  const peaks: number[] = [];
+  const basePeaks: number[] = [];
+  for (let round = 0; round <= rounds; round++) {
+    const base = timeAndPeak(baseline);
+    const run = timeAndPeak(command);
+    if (round === 0) continue;
+    ratios.push(run.ms / base.ms);
+    times.push(run.ms);
+    baseTimes.push(base.ms);
+    peaks.push(run.peakKb);
+    basePeaks.push(base.peakKb);
+  }
+  return {
+    ratio: median(ratios),
+    ms: median(times),
+    baseMs: median(baseTimes),
+    peakKb: median(peaks),
+    basePeakKb: median(basePeaks),
+  };
+}
+
+/** The load average now, to print beside figures measured on a shared machine. */
+export function loadLine(): string {
+  const [one, five] = loadavg();
+  return `load average ${one!.toFixed(2)} (1 min), ${five!.toFixed(2)} (5 min) on ${cpus().length} CPUs`;
 }

@@ -4,9 +4,9 @@ import { JobTable } from '../../scripts/lib/jobs/job-state.ts';
 import { LogFollower } from '../../scripts/lib/event-log/log-follower.ts';
 
 const path = process.argv[2]!;
-const table = new JobTable();
-const follower = new LogFollower(path, { onEvent: (e) => table.apply(e) });
+const table = new JobTable(null, { changes: false });
+const follower = new LogFollower(path, { reuse: true, onEvent: (e) => table.apply(e) });
 follower.poll();
 follower.finish();
-if (table.jobs.size === 0) throw new Error('no jobs tracked');
-process.stdout.write(`${table.jobs.size} jobs\n${process.resourceUsage().maxRSS}\n`);
+if (table.size === 0) throw new Error('no jobs tracked');
+process.stdout.write(`${table.size} jobs\n${process.resourceUsage().maxRSS}\n`);

@@ -5,6 +5,9 @@
 //   append         one appended event: poll + update   vs  the full parse (≤ 1/1000)
 //   memory         peak RSS tracking 10,000 procs      vs  a bare `node` process (≤ 5×)
 //   redraw         one render of the grouped view      vs  the 50 ms budget (≤ 1)
+//   big jobs       `status --log` on 10k × 10 and 100k × 9 events (and the log above), whole
+//                  process: time vs a plain read + line count of the file (≤ 3×), peak memory
+//                  vs a bare `node -e ''` (≤ 5×); one frame of the 100k view (≤ 50 ms)
 //   fuzz           the parsers on mutated input, full size: no crash, no hang
 // The machine is shared, so its speed drifts between rounds: each round times the baseline,
 // parse and track back to back, and a ratio is the median of the rounds' ratios (the times shown
@@ -20,6 +23,7 @@ import { renderView } from '../../scripts/lib/jobs/live-view.ts';
 import { palette } from '../../scripts/lib/term.ts';
 import { extraEvent, makeLog } from './make-log.ts';
 import { fuzzEventLog, fuzzSubmitFile } from './fuzz.ts';
+import { bareNode, loadLine, pairedRatio, task, timeAndPeak } from '../lib/timing.ts';
 
 const PROCS = 10_000;
 const TARGET_MB = Number(process.env.TRACK_BENCH_MB ?? 100);
@@ -68,7 +72,7 @@ function readAndCountLines(path: string): number {
 
 function parseOnly(path: string): number {
   let events = 0;
-  const follower = new LogFollower(path, { onEvent: () => events++ });
+  const follower = new LogFollower(path, { reuse: true, onEvent: () => events++ });
   follower.poll();
   follower.finish();
   follower.close();
@@ -76,8 +80,9 @@ function parseOnly(path: string): number {
 }
 
 function track(path: string): { table: JobTable; follower: LogFollower } {
-  const table = new JobTable();
-  const follower = new LogFollower(path, { onEvent: (e) => table.apply(e) });
+  // As status and results track: one reused event, no state-change objects.
+  const table = new JobTable(null, { changes: false });
+  const follower = new LogFollower(path, { reuse: true, onEvent: (e) => table.apply(e) });
   follower.poll();
   return { table, follower };
 }
@@ -165,6 +170,64 @@ const tracking = rss(['--import', 'tsx', join(repoRoot, 'bench', 'track', 'memor
 const memoryOk = tracking <= 5 * bare;
 results.push(memoryOk);
 console.log(ratioLine('memory', tracking / 1024, bare / 1024, '≤ 5×', memoryOk, 'MB'));
+
+// Big jobs, whole process, as a user runs it: `status --log FILE` (read, the --once snapshot of
+// every proc, the summary) against the fastest plain Node read + line count of the same file
+// (bench/lib/plain-read.mjs), in paired rounds; peak memory against a bare `node -e ''`.
+const BIG_ROUNDS = Number(process.env.TRACK_BENCH_BIG_ROUNDS ?? 5);
+const bigProcs = Number(process.env.TRACK_BENCH_BIG_PROCS ?? 100_000);
+const bigCases = [
+  { name: `${PROCS / 1000}k × ${Math.round(made.events / PROCS)} (kept)`, path: logPath, procs: PROCS, bytes: 0 },
+  { name: '10k × 10', path: join(outDir, 'events-10k.log'), procs: 10_000, bytes: 22e6 },
+  {
+    name: `${bigProcs / 1000}k × 9`,
+    path: join(outDir, `events-${bigProcs / 1000}k.log`),
+    procs: bigProcs,
+    bytes: bigProcs * 2200,
+  },
+];
+const barePeaks = [1, 2, 3].map(() => timeAndPeak(bareNode).peakKb).sort((a, b) => a - b);
+const barePeak = barePeaks[1]!;
+console.log(
+  `\nbig jobs, whole process (${loadLine()}): status --log FILE vs plain read + line count; peak memory vs node -e '' (${(barePeak / 1024).toFixed(0)} MB)`,
+);
+for (const big of bigCases) {
+  const log = big.bytes > 0 ? makeLog(big.path, big.procs, big.bytes) : made;
+  const status = task('status', ['--log', big.path]);
+  const plain = { argv: [process.execPath, join(repoRoot, 'bench', 'lib', 'plain-read.mjs'), big.path] };
+  const r = pairedRatio(status, plain, BIG_ROUNDS);
+  const timeOk = r.ratio <= 3;
+  const memoryRatio = r.peakKb / barePeak;
+  const bigMemoryOk = memoryRatio <= 5;
+  results.push(timeOk, bigMemoryOk);
+  console.log(
+    `${big.name.padEnd(16)} ${(log.bytes / 1e6).toFixed(0)} MB, ${log.events} events: ${r.ms.toFixed(0)} ms / ${r.baseMs.toFixed(0)} ms = ${r.ratio.toFixed(2)}× (target ≤ 3×, ${timeOk ? 'met' : 'NOT met'}); ` +
+      `peak ${(r.peakKb / 1024).toFixed(0)} MB = ${memoryRatio.toFixed(2)}× bare node (target ≤ 5×, ${bigMemoryOk ? 'met' : 'NOT met'}) [median of ${BIG_ROUNDS} paired rounds]`,
+  );
+}
+
+// One frame of the live view of the biggest job: drawn from the table's counts and groups.
+{
+  const big = bigCases[bigCases.length - 1]!;
+  const bigTable = new JobTable(null, { changes: false });
+  const bigFollower = new LogFollower(big.path, { reuse: true, onEvent: (e) => bigTable.apply(e) });
+  bigFollower.poll();
+  bigFollower.close();
+  const frames: number[] = [];
+  for (let n = 0; n < 20; n++)
+    frames.push(
+      time(() =>
+        renderView(bigTable, { title: 'job 5000000', now: Date.now(), width: 120, height: 40, paint, notes: [] }),
+      )[0],
+    );
+  const frame = median(frames);
+  const frameOk = frame <= 50;
+  results.push(frameOk);
+  console.log(
+    ratioLine('frame', frame, 50, '≤ 1 (50 ms)', frameOk) +
+      `  (one redraw of the ${bigTable.size}-proc view, median of 20; the first, which builds the groups: ${frames[0]!.toFixed(1)} ms)`,
+  );
+}
 
 // Fuzz at full size: many more mutations than the tests' fixed-seed run.
 const fuzzLog = time(() => fuzzEventLog(20260301, 20_000));
