@@ -236,6 +236,12 @@ export interface JobTableOptions {
    * reused event (ParserOptions.reuse).
    */
   changes?: boolean;
+  /**
+   * Read each 005's usage lines and resource table (the default): the summary's figures. Off
+   * for a reader that needs only states and exits (results, cancel, release): a 005 then costs
+   * its first two lines.
+   */
+  usage?: boolean;
 }
 
 /**
@@ -247,6 +253,7 @@ export class JobTable {
   /** Only these clusters are tracked (all when null). */
   private readonly clusters: ReadonlySet<number> | null;
   private readonly recordChanges: boolean;
+  private readonly readUsage: boolean;
   /** Events seen, including those that changed nothing. */
   events = 0;
   /** Events of the tracked clusters (all jobs' events when every cluster is tracked). */
@@ -275,6 +282,7 @@ export class JobTable {
   constructor(clusters: Iterable<number> | null = null, options: JobTableOptions = {}) {
     this.clusters = clusters ? new Set(clusters) : null;
     this.recordChanges = options.changes ?? true;
+    this.readUsage = options.usage ?? true;
   }
 
   /** How many procs the table has. */
@@ -537,6 +545,7 @@ export class JobTable {
     n.endedAt[slot] = event.time;
     n.exitCode[slot] = exit.returnValue ?? NONE;
     n.signal[slot] = exit.signal ?? NONE;
+    if (!this.readUsage) return;
     const usage = event.endUsage();
     f.ended[slot] = 1;
     f.memoryRow[slot] = usage.memoryRow ? 1 : 0;

@@ -19,6 +19,8 @@ export interface LogSetOptions {
    * parser hands out one reused event and the table makes no object per event.
    */
   changes: boolean;
+  /** Read each terminate event's usage (JobTableOptions.usage). */
+  usage: boolean;
   now: () => number;
 }
 
@@ -62,8 +64,8 @@ export class LogSet {
   }
 
   private newTable(): JobTable {
-    const { cluster, procs, changes, now } = this.options;
-    const table = new JobTable(cluster === null ? null : [cluster], { changes });
+    const { cluster, procs, changes, usage, now } = this.options;
+    const table = new JobTable(cluster === null ? null : [cluster], { changes, usage });
     if (cluster !== null && procs) table.expect(cluster, procs, now());
     return table;
   }

@@ -44,6 +44,8 @@ export interface TrackOptions {
    *  null while it lives. Once it is gone and the log has been read to its end, unfinished procs
    *  will never finish: watching ends as 'vanished' instead of waiting forever. */
   runnerGone?: () => string | null;
+  /** Read what each proc used from its terminate event (default true): only the summary needs it. */
+  usage?: boolean;
   /** Aborted on Ctrl-C: stop watching (never the job). */
   signal?: AbortSignal;
   /** Read now instead of at the next interval (submit --local: its runner just wrote an event). */
@@ -128,6 +130,7 @@ export async function track(options: TrackOptions): Promise<TrackResult> {
     procs: options.procs,
     referenceTime: options.referenceTime,
     changes: mode === 'lines',
+    usage: options.usage ?? true,
     now,
   });
   const procVars = new Map([...(options.procInfo ?? new Map<number, ProcInfo>())].map(([p, info]) => [p, info.vars]));
@@ -346,5 +349,6 @@ export function readJobOnce(record: Pick<JobRecord, 'cluster' | 'procs'>, root: 
     view: null,
     title: '',
     root,
+    usage: false,
   });
 }
