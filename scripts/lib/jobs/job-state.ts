@@ -632,7 +632,10 @@ export class JobTable {
       diskRequestKb: null,
       gpus: null,
     };
-    for (let slot = 0; slot < this.cols.size; slot++) {
+    // In id order, as a walk over list() would sum them (the same floating-point sums).
+    const order = this.order();
+    for (let i = 0; i < order.length; i++) {
+      const slot = order[i]!;
       if (f.ended[slot] === 0) continue;
       usage.cpuSeconds = this.cols.get('cpuSeconds', slot);
       usage.memoryRow = f.memoryRow[slot] === 1;

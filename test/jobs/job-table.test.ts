@@ -1,0 +1,86 @@
+// The table's columns against the events: one reused event (how status and results read) gives
+// the same states as an object per event; the counts, groups and usage sums kept as events come
+// agree with a walk over every proc; pick() costs the procs it takes, not the table.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { EventLogParser, parseEventLog } from '../../scripts/lib/event-log/event-log.ts';
+import { JobTable, jobJson, type JobState } from '../../scripts/lib/jobs/job-state.ts';
+import { procUsage, summarizeUsage } from '../../scripts/lib/jobs/usage.ts';
+import { eventLog, eventLogNames } from '../condor/fixtures.ts';
+
+const REFERENCE = new Date(2026, 5, 1).getTime();
+
+function tableOf(text: string, reuse: boolean): JobTable {
+  const table = new JobTable(null, { changes: !reuse });
+  const parser = new EventLogParser({ referenceTime: REFERENCE, reuse, onEvent: (e) => table.apply(e) });
+  parser.pushText(text);
+  parser.end();
+  return table;
+}
+
+function failed(job: JobState): boolean {
+  return job.state === 'completed' && (job.exitCode !== 0 || job.signal !== null);
+}
+
+test('a reused event gives every fixture log the same table as an object per event', () => {
+  for (const name of eventLogNames()) {
+    const text = eventLog(name);
+    const fresh = tableOf(text, false).list();
+    const reused = tableOf(text, true).list();
+    assert.equal(reused.map(jobJson), fresh.map(jobJson), name);
+    assert.equal(
+      reused.map((j) => [j.usage, j.runMs, j.startedAt, j.endedAt, j.lastMessage]),
+      fresh.map((j) => [j.usage, j.runMs, j.startedAt, j.endedAt, j.lastMessage]),
+      name,
+    );
+  }
+});
+
+test('counts, groups and usage kept as events come agree with a walk over every proc', () => {
+  const text = eventLogNames().map(eventLog).join('');
+  const table = new JobTable();
+  // The groups exist from the first frame on: they are then kept up to date event by event.
+  table.pick('held', 1);
+  for (const event of parseEventLog(text, { referenceTime: REFERENCE }).events) table.apply(event);
+  const jobs = table.list();
+  assert.ok(jobs.length >= 25, `${jobs.length} procs`);
+  const walk = { idle: 0, running: 0, held: 0, suspended: 0, completed: 0, removed: 0 };
+  for (const job of jobs) walk[job.state]++;
+  assert.equal(table.counts(), walk);
+  assert.is(table.failed, jobs.filter(failed).length);
+  assert.is(
+    table.allDone(),
+    jobs.every((j) => j.state === 'completed' || j.state === 'removed'),
+  );
+  const ids = (list: JobState[]) => list.map((j) => j.id).sort();
+  assert.equal(ids(table.pick('held', Infinity)), ids(jobs.filter((j) => j.state === 'held')));
+  assert.equal(ids(table.pick('failed', Infinity)), ids(jobs.filter(failed)));
+  assert.equal(
+    ids(table.pick('running', Infinity)),
+    ids(jobs.filter((j) => j.state === 'running' || j.state === 'suspended')),
+  );
+  assert.equal(ids(table.pick('idle', Infinity)), ids(jobs.filter((j) => j.state === 'idle')));
+  assert.is(table.pick('running', 2).length, Math.min(2, table.groupSize('running')));
+  // The summary's sums from the columns are the sums over the procs.
+  assert.equal(summarizeUsage(table), summarizeUsage(jobs));
+  assert.ok(
+    jobs.some((j) => procUsage(j).memoryMb !== null),
+    'some fixture reports its memory',
+  );
+});
+
+test('a second submit event starts its proc afresh, in the counts too', () => {
+  const id = '3.000.000';
+  const table = new JobTable();
+  for (const event of parseEventLog(
+    `000 (${id}) 2026-03-01 10:00:00 Job submitted from host: <10.0.0.1:9618>\n...\n` +
+      `005 (${id}) 2026-03-01 10:05:00 Job terminated.\n\t(1) Normal termination (return value 3)\n...\n` +
+      `000 (${id}) 2026-03-01 11:00:00 Job submitted from host: <10.0.0.1:9618>\n...\n`,
+  ).events)
+    table.apply(event);
+  assert.equal(table.counts(), { idle: 1, running: 0, held: 0, suspended: 0, completed: 0, removed: 0 });
+  assert.is(table.failed, 0);
+  assert.equal([table.list()[0]!.state, table.list()[0]!.exitCode, table.list()[0]!.usage], ['idle', null, null]);
+});
+
+test.run();
