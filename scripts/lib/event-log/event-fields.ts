@@ -384,51 +384,53 @@ function readLabels(data: Buffer, from: number, to: number): number {
   return labels;
 }
 
-/** One row's cells after its colon, into rowValues at `row`. */
-function readRow(data: Buffer, from: number, to: number, row: number, labels: number): void {
-  rowSeen[row] = 1;
-  rowValues.fill(BLANK, row * 3, row * 3 + 3);
-  for (let i = from; i < to; ) {
+/** One row's cells after its colon, from `from` to its line's end, into rowValues at `row` (-1: skip); returns the line's end. */
+function readRow(data: Buffer, from: number, to: number, row: number, labels: number): number {
+  if (row >= 0) {
+    rowSeen[row] = 1;
+    rowValues.fill(BLANK, row * 3, row * 3 + 3);
+  }
+  let i = from;
+  while (i < to && data[i] !== NL) {
     while (i < to && isBlank(data[i])) i++;
     const start = i;
-    while (i < to && !isBlank(data[i])) i++;
-    if (i === start) continue;
+    while (i < to && data[i] !== NL && !isBlank(data[i])) i++;
+    if (i === start || row < 0) continue;
     const column = columnOf(start - from, i - from, labels);
     if (column >= 0 && column < 3) rowValues[row * 3 + column] = numberAt(data, start, i) ?? BLANK;
   }
+  return i;
 }
 
 /**
- * The `Partitionable Resources` table from data[table, to), read in place: the same cells
- * resourceRows finds (values under the nearest label end), only for the rows usage needs,
- * into rowSeen/rowValues.
+ * The `Partitionable Resources` table from data[table, to), read in place in one pass over its
+ * bytes: the same cells resourceRows finds (values under the nearest label end), only for the
+ * rows usage needs, into rowSeen/rowValues.
  */
 function usageRowsAt(data: Buffer, table: number, to: number): void {
   rowSeen.fill(0);
-  let headerEnd = data.indexOf(NL, table);
-  if (headerEnd < 0 || headerEnd > to) headerEnd = to;
-  const headerColon = data.indexOf(0x3a, table);
-  if (headerColon < 0 || headerColon >= headerEnd) return;
+  let headerColon = table;
+  while (headerColon < to && data[headerColon] !== 0x3a && data[headerColon] !== NL) headerColon++;
+  if (headerColon >= to || data[headerColon] !== 0x3a) return;
+  let headerEnd = headerColon;
+  while (headerEnd < to && data[headerEnd] !== NL) headerEnd++;
   const labels = readLabels(data, headerColon + 1, headerEnd);
   for (let at = headerEnd + 1; at < to; ) {
-    let lineEnd = data.indexOf(NL, at);
-    if (lineEnd < 0 || lineEnd > to) lineEnd = to;
     let start = at;
-    at = lineEnd + 1;
-    while (start < lineEnd && isBlank(data[start])) start++;
-    if (start === lineEnd) continue;
+    while (start < to && isBlank(data[start])) start++;
     let colon = start;
-    while (colon < lineEnd && data[colon] !== 0x3a) colon++;
-    if (colon >= lineEnd) break;
-    if (isWord(data, start, Math.min(start + JOB_TERMINATED.length, lineEnd), JOB_TERMINATED)) break;
+    while (colon < to && data[colon] !== 0x3a && data[colon] !== NL) colon++;
+    if (colon >= to || data[colon] === NL) {
+      if (colon > start) break; // a line that is not `Name : values` ends the table
+      at = colon + 1; // an empty line
+      continue;
+    }
+    if (isWord(data, start, Math.min(start + JOB_TERMINATED.length, colon), JOB_TERMINATED)) break;
     let nameEnd = colon;
     while (nameEnd > start && isBlank(data[nameEnd - 1])) nameEnd--;
-    for (let row = 0; row < USAGE_ROWS.length; row++) {
-      if (isWord(data, start, nameEnd, USAGE_ROWS[row]!)) {
-        readRow(data, colon + 1, lineEnd, row, labels);
-        break;
-      }
-    }
+    let row = -1;
+    for (let k = 0; k < USAGE_ROWS.length && row < 0; k++) if (isWord(data, start, nameEnd, USAGE_ROWS[k]!)) row = k;
+    at = readRow(data, colon + 1, to, row, labels) + 1;
   }
 }
 
