@@ -461,7 +461,10 @@ export function readEndUsage(data: Buffer, from: number, to: number): EndUsage {
     if (end >= body.length || body.charCodeAt(end) === NL)
       cpuSeconds = usageSecondsAt(data, from + body.lastIndexOf('\n', total) + 1, from + total);
   }
-  let table = body.lastIndexOf(RESOURCES_TEXT);
+  // The last table (lastIndexOf on a string is V8's slow path: forward searches instead; a body
+  // has one table, so the second search ends it).
+  let table = body.indexOf(RESOURCES_TEXT);
+  for (let next = table; next >= 0; next = body.indexOf(RESOURCES_TEXT, next + 1)) table = next;
   if (table >= 0) {
     let start = table;
     while (start > 0 && isBlank(body.charCodeAt(start - 1))) start--;
