@@ -410,9 +410,14 @@ export class EventLogParser {
    */
   private scan(data: Buffer, start: number, atEnd: boolean): number {
     const length = data.length;
+    // The searches run on the bytes decoded once as latin1 (a char per byte, so offsets agree):
+    // a string search is a builtin, a Buffer search a call into C++ with its checks, per event.
+    const base = start;
+    const text = data.toString('latin1', base);
     let from = start;
     for (;;) {
-      const dots = data.indexOf(DOTS, from);
+      const found = text.indexOf('...', from - base);
+      const dots = found < 0 ? -1 : found + base;
       if (dots < 0) return start;
       from = dots + 1;
       let lineStart = dots;
@@ -422,7 +427,7 @@ export class EventLogParser {
       while (after < length && (isBlank(data[after]) || data[after] === CR)) after++;
       if (after < length && data[after] !== NL) continue; // `....`, or `...` before more text
       if (after === length && !atEnd) return start; // the line may go on in the next piece
-      if (lineStart > start) this.record(data, start, lineStart - 1, -1);
+      if (lineStart > start) this.record(data, start, lineStart - 1, text.indexOf('\n', start - base) + base);
       start = Math.min(after + 1, length);
       from = start;
     }
