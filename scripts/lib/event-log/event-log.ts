@@ -306,6 +306,45 @@ function isDigit(c: number | undefined): boolean {
   return c !== undefined && c >= 48 && c <= 57;
 }
 
+/** Bytes decoded per TextWindow step. */
+const WINDOW = 1 << 16;
+
+/** A Buffer's bytes as latin1 text, decoded a window at a time as a search moves forward. */
+class TextWindow {
+  private from = 0;
+  private text = '';
+  private readonly data: Buffer;
+  constructor(data: Buffer) {
+    this.data = data;
+  }
+
+  /** Where `needle` (ASCII) first occurs at or after `at`, or -1. */
+  indexOf(needle: string, at: number): number {
+    for (;;) {
+      if (at < this.from || at >= this.from + this.text.length) this.move(at);
+      const found = this.text.indexOf(needle, at - this.from);
+      if (found >= 0) return found + this.from;
+      const end = this.from + this.text.length;
+      if (end >= this.data.length) return -1;
+      // On into the next window, overlapping by the needle less a char (it may straddle).
+      at = Math.max(at, end - needle.length + 1);
+      this.move(at);
+    }
+  }
+
+  /** The first newline in [from, before) when the window holds `from`, else -1 (the caller searches). */
+  lineEnd(from: number, before: number): number {
+    if (from < this.from || from >= this.from + this.text.length) return -1;
+    const nl = this.text.indexOf('\n', from - this.from);
+    return nl >= 0 && nl + this.from < before ? nl + this.from : -1;
+  }
+
+  private move(at: number): void {
+    this.from = at;
+    this.text = this.data.toString('latin1', at, Math.min(this.data.length, at + WINDOW));
+  }
+}
+
 /**
  * Incremental parser: push bytes as they arrive; each complete event (its `...` line seen) is
  * handed to onEvent. A partial last event stays buffered until its terminator comes, so a
@@ -410,14 +449,13 @@ export class EventLogParser {
    */
   private scan(data: Buffer, start: number, atEnd: boolean): number {
     const length = data.length;
-    // The searches run on the bytes decoded once as latin1 (a char per byte, so offsets agree):
-    // a string search is a builtin, a Buffer search a call into C++ with its checks, per event.
-    const base = start;
-    const text = data.toString('latin1', base);
+    // The searches run on the bytes decoded as latin1 (a char per byte, so offsets agree), a
+    // window at a time: a string search is a builtin, a Buffer search a call into C++ with its
+    // checks, per event; small windows stay short-lived strings (a 1 MiB one would not).
+    const text = new TextWindow(data);
     let from = start;
     for (;;) {
-      const found = text.indexOf('...', from - base);
-      const dots = found < 0 ? -1 : found + base;
+      const dots = text.indexOf('...', from);
       if (dots < 0) return start;
       from = dots + 1;
       let lineStart = dots;
@@ -427,7 +465,7 @@ export class EventLogParser {
       while (after < length && (isBlank(data[after]) || data[after] === CR)) after++;
       if (after < length && data[after] !== NL) continue; // `....`, or `...` before more text
       if (after === length && !atEnd) return start; // the line may go on in the next piece
-      if (lineStart > start) this.record(data, start, lineStart - 1, text.indexOf('\n', start - base) + base);
+      if (lineStart > start) this.record(data, start, lineStart - 1, text.lineEnd(start, lineStart));
       start = Math.min(after + 1, length);
       from = start;
     }
