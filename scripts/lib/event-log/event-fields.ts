@@ -388,7 +388,7 @@ function readLabels(data: Buffer, from: number, to: number): number {
 function readRow(data: Buffer, from: number, to: number, row: number, labels: number): number {
   if (row >= 0) {
     rowSeen[row] = 1;
-    rowValues.fill(BLANK, row * 3, row * 3 + 3);
+    rowValues[row * 3] = rowValues[row * 3 + 1] = rowValues[row * 3 + 2] = BLANK;
   }
   let i = from;
   while (i < to && data[i] !== NL) {
@@ -408,7 +408,7 @@ function readRow(data: Buffer, from: number, to: number, row: number, labels: nu
  * rows usage needs, into rowSeen/rowValues.
  */
 function usageRowsAt(data: Buffer, table: number, to: number): void {
-  rowSeen.fill(0);
+  clearRows();
   let headerColon = table;
   while (headerColon < to && data[headerColon] !== 0x3a && data[headerColon] !== NL) headerColon++;
   if (headerColon >= to || data[headerColon] !== 0x3a) return;
@@ -432,6 +432,11 @@ function usageRowsAt(data: Buffer, table: number, to: number): void {
     for (let k = 0; k < USAGE_ROWS.length && row < 0; k++) if (isWord(data, start, nameEnd, USAGE_ROWS[k]!)) row = k;
     at = readRow(data, colon + 1, to, row, labels) + 1;
   }
+}
+
+/** No row seen (a loop: fill() is a builtin call, dearer for four bytes). */
+function clearRows(): void {
+  for (let k = 0; k < rowSeen.length; k++) rowSeen[k] = 0;
 }
 
 /** Row `row`'s value in column `column` (0 usage, 1 request, 2 allocated), null when blank or absent. */
@@ -471,7 +476,7 @@ export function readEndUsage(data: Buffer, from: number, to: number): EndUsage {
     table = start === 0 || body.charCodeAt(start - 1) === NL ? from + table : -1;
   }
   if (table >= 0) usageRowsAt(data, table, to);
-  else rowSeen.fill(0);
+  else clearRows();
   const gpuRow = rowSeen[GPUS_ROW] === 1 ? GPUS_ROW : GPUS_ROW_UPPER;
   return {
     cpuSeconds,
