@@ -59,6 +59,8 @@ export function readBounded(path: string, limit: number): Buffer {
       const n = readSync(fd, buffer, length, buffer.length - length, null);
       if (n === 0) break;
       length += n;
+      // A regular file's read comes back short only at its end: no second read to hear it.
+      if (length < buffer.length) break;
       if (length === buffer.length) {
         if (buffer.length > limit) break;
         const grown = Buffer.allocUnsafe(Math.min(limit + 1, buffer.length * 2 + 65536));
