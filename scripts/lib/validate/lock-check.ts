@@ -3,7 +3,9 @@
 // package whose version satisfies the spec, and the manifest's channels must be the lock's.
 // An environment or platform the lock lacks is a warning (pixi locks it on first run), except
 // the image's environment on linux-64: `pixi install --locked` in the image build needs it.
-import { BoundedReadError, readBoundedText } from '../bounded-read.ts';
+import { isUtf8 } from 'node:buffer';
+import { BoundedReadError, readBounded } from '../bounded-read.ts';
+import { firstInvalidUtf8, positionOfByte } from '../utf8.ts';
 import { join } from 'node:path';
 import { condaRequirement, satisfies, type SpecAnswers } from './conda-spec.ts';
 import { LockCache } from './lock-cache.ts';
@@ -35,6 +37,18 @@ export interface LockContext {
 export async function checkLock(context: LockContext): Promise<void> {
   const { root, issues } = context;
   const read = await readLockText(join(root, LOCK_FILE));
+  if ('encoding' in read) {
+    issues.error({
+      file: LOCK_FILE,
+      pointer: '',
+      line: read.encoding.line,
+      column: read.encoding.column,
+      rule: 'lock/encoding',
+      message: read.encoding.message,
+      hint: 'restore pixi.lock from git, or run `pixi lock` to write it again',
+    });
+    return;
+  }
   if ('problem' in read) {
     if (read.problem === 'ENOENT') {
       issues.error({
@@ -95,16 +109,64 @@ export async function checkLock(context: LockContext): Promise<void> {
 /** A lock is a few MB at most; refuse what no lock is (and FIFOs, devices, folders) before reading. */
 export const MAX_LOCK_BYTES = 64 * 1024 * 1024;
 
-/** The lock's text, or why it cannot be read: an errno code, 'not a regular file' or 'too large'. */
-export async function readLockText(path: string): Promise<{ text: string } | { problem: string }> {
+/** A character pixi cannot read in its lock, where it is. */
+export interface LockEncodingProblem {
+  message: string;
+  offset: number;
+  line: number;
+  column: number;
+}
+
+/**
+ * What libyaml (serde_yaml's reader, pixi's lock parser) refuses before parsing: any character
+ * outside YAML's printable set (yaml_parser_update_buffer in libyaml's reader.c: "control
+ * characters are not allowed"). js-yaml stops at a NUL as at the end of input, so it cannot be
+ * left to the parser.
+ */
+const NOT_YAML_PRINTABLE = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x84\x86-\x9F\uFFFE\uFFFF]/;
+
+/** Invalid UTF-8 or a character YAML does not allow, as pixi refuses it; null when the text is fine. */
+export function lockEncodingProblem(bytes: Uint8Array, text: string | null): LockEncodingProblem | null {
+  const bad = firstInvalidUtf8(bytes);
+  if (bad !== null) {
+    const byte = bytes[bad] ?? 0;
+    return {
+      message: `pixi.lock is not valid UTF-8 (byte 0x${byte.toString(16).padStart(2, '0')} at offset ${bad}): pixi refuses it`,
+      offset: bad,
+      ...positionOfByte(bytes, bad),
+    };
+  }
+  const decoded = text ?? new TextDecoder('utf-8').decode(bytes);
+  const at = NOT_YAML_PRINTABLE.exec(decoded);
+  if (!at) return null;
+  const offset = Buffer.byteLength(decoded.slice(0, at.index));
+  const code = at[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+  return {
+    message: `pixi.lock holds the control character U+${code} at byte offset ${offset}: YAML does not allow it, and pixi refuses the lock`,
+    offset,
+    ...positionOfByte(bytes, offset),
+  };
+}
+
+/**
+ * The lock's text, or why it cannot be read: an errno code, 'not a regular file' or 'too large',
+ * or the first byte pixi would refuse (invalid UTF-8, a control character).
+ */
+export async function readLockText(
+  path: string,
+): Promise<{ text: string } | { problem: string } | { encoding: LockEncodingProblem }> {
+  let bytes: Buffer;
   try {
-    return { text: readBoundedText(path, MAX_LOCK_BYTES) };
+    bytes = readBounded(path, MAX_LOCK_BYTES);
   } catch (error) {
     if (!(error instanceof BoundedReadError)) throw error;
     if (error.problem === 'not-a-file') return { problem: 'not a regular file' };
     if (error.problem === 'too-large') return { problem: `${error.size} bytes, over the ${MAX_LOCK_BYTES}-byte limit` };
     return { problem: error.code ?? 'unreadable' };
   }
+  const text = isUtf8(bytes) ? bytes.toString('utf8') : null;
+  const encoding = lockEncodingProblem(bytes, text);
+  return encoding ? { encoding } : { text: text! };
 }
 
 // `pixi run` fills these in by itself, but the image build's `pixi install --locked` checks
