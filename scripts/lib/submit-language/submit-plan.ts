@@ -17,6 +17,7 @@ import { parseQueueArgs, queueRows, type QueueNotice } from './submit-queue.ts';
 import { MASK, SecretMask, tokenValues } from '../secret-mask.ts';
 import { isCredentialKey, isTokenKey } from './submit-secrets.ts';
 import { BoundedReadError, readBoundedText } from '../bounded-read.ts';
+import { MAX_SIZE_TEXT, readSize, sizeIn } from '../sizes.ts';
 import { MAX_SUBMIT_FILE_BYTES } from './submit-source.ts';
 
 export interface ProcSpec extends ProcRecord {
@@ -122,14 +123,34 @@ function truthy(value: string | undefined): boolean {
   return value !== undefined && /^(true|yes|1|t)$/i.test(value.trim());
 }
 
-/** `2GB` → MiB (memory) or KiB (disk); a bare number is MB (memory) / KB (disk). */
-export function sizeIn(value: string, unitKb: 1 | 1024): number | null {
-  const first = value.split(',')[0]!.trim();
-  const m = /^(\d+(?:\.\d+)?)\s*([KMGT])?B?$/i.exec(first);
-  if (!m) return null;
-  const factorKb: Record<string, number> = { K: 1, M: 1024, G: 1024 ** 2, T: 1024 ** 3 };
-  const kb = Number(m[1]) * (m[2] ? factorKb[m[2].toUpperCase()]! : unitKb);
-  return Math.ceil(kb / unitKb);
+// Sizes follow one rule for the submit file and `release` (sizes.ts).
+export { sizeIn };
+
+/**
+ * request_memory / request_disk by the one size rule: null when absent or not a size (left to
+ * condor_submit's own reading, as before); above the maximum, refused at the line that set it.
+ */
+function requestSize(
+  name: 'request_memory' | 'request_disk',
+  text: string | undefined,
+  table: Map<string, Assignment>,
+  submitFile: string,
+): number | null {
+  if (!text) return null;
+  const read = readSize(text, name === 'request_memory' ? 1024 : 1);
+  if ('value' in read) return read.value;
+  if (read.problem === 'not-a-size') return null;
+  let at: Assignment | undefined;
+  for (const alias of ALIASES[name] ?? [name]) {
+    const hit = table.get(alias);
+    if (hit && (!at || hit.seq > at.seq)) at = hit;
+  }
+  throw submitError(
+    `${name} = ${shownText(text)} is more than ${MAX_SIZE_TEXT}, more than any execute point has: the job would never run`,
+    at?.source ?? submitFile,
+    at?.line ?? 0,
+    `ask for what the job needs, e.g. ${name} = ${name === 'request_memory' ? '16GB' : '20GB'}`,
+  );
 }
 
 function splitFileList(value: string | undefined): string[] {
@@ -466,6 +487,14 @@ function planStatements(
         file: notice.file ?? source,
         line: notice.line ?? line,
       });
+    // The limit before the work: `queue 4294967296` planned 100,000 procs (11 s, 715 MB) first.
+    if (procs.length + rows.length * count > maxProcs)
+      throw submitError(
+        `this queue statement makes ${rows.length * count} procs, more than ${maxProcs}: pixi-condor tracks at most that many per submission`,
+        source,
+        line,
+        'split the sweep into several submissions',
+      );
     for (const row of rows) {
       for (let step = 0; step < count; step++) {
         if (procs.length >= maxProcs)
@@ -645,8 +674,10 @@ function procSpec(
   const disk = command('request_disk');
   const gpus = command('request_gpus');
   const cpus = command('request_cpus');
-  if (memory && sizeIn(memory, 1024) !== null) ad.RequestMemory = String(sizeIn(memory, 1024));
-  if (disk && sizeIn(disk, 1) !== null) ad.RequestDisk = String(sizeIn(disk, 1));
+  const memoryMb = requestSize('request_memory', memory, table, options.submitFile);
+  const diskKb = requestSize('request_disk', disk, table, options.submitFile);
+  if (memoryMb !== null) ad.RequestMemory = String(memoryMb);
+  if (diskKb !== null) ad.RequestDisk = String(diskKb);
   if (gpus && /^\d+$/.test(gpus)) ad.RequestGPUs = gpus;
   if (cpus && /^\d+$/.test(cpus)) ad.RequestCpus = cpus;
 
@@ -663,8 +694,8 @@ function procSpec(
     universe,
     ...(remaps ? { outputRemaps: remaps } : {}),
     outputDestination: command('output_destination') ?? null,
-    requestMemoryMb: memory ? sizeIn(memory, 1024) : null,
-    requestDiskKb: disk ? sizeIn(disk, 1) : null,
+    requestMemoryMb: memoryMb,
+    requestDiskKb: diskKb,
     log: log ? resolve(iwd, log) : null,
     output: fromIwd(output),
     error: fromIwd(error),
