@@ -83,7 +83,41 @@ export interface SubmitPlan {
   warnings: SubmitWarning[];
 }
 
-const SUPPORTED_UNIVERSES = new Set(['vanilla', 'container', 'docker']);
+/** scheduler: the job runs on the access point's schedd (condor_submit_dag writes it for DAGMan). */
+const SUPPORTED_UNIVERSES = new Set(['vanilla', 'container', 'docker', 'scheduler']);
+
+/** condor_utils/condor_universe.cpp: the JobUniverse numbers condor_submit writes. */
+const UNIVERSE_NUMBER: Record<string, string> = { vanilla: '5', container: '5', docker: '5', scheduler: '7' };
+
+/**
+ * The universe as SetUniverse decides it (submit_utils.cpp:4590-4715): docker and container are
+ * vanilla toppings; in vanilla (or no universe) an image makes a container job (WantContainer,
+ * and WantDockerImage for docker_image); docker_image beside container_image, container_image in
+ * docker universe, and an instance://, library:// or shub:// image (check_container_image,
+ * :4354-4372) are refused.
+ */
+function readUniverse(command: (name: string) => string | undefined, ad: Record<string, string>): string {
+  const stated = command('universe')?.toLowerCase();
+  const containerImage = command('container_image');
+  const dockerImage = command('docker_image');
+  if (containerImage && /^(instance|library|shub):\/\//.test(containerImage.replace(/^"|"$/g, '')))
+    throw new MacroError(`'${shownText(containerImage)}' is not a valid container image (condor_submit refuses it)`);
+  // A stated `vanilla` stays the universe here (submit --local runs it on the host, as it always
+  // has, though the pinned image makes condor_submit write WantContainer): the ad says what condor does.
+  const universe = stated ?? (dockerImage || containerImage ? 'container' : 'vanilla');
+  if (universe === 'docker') {
+    if (containerImage) throw new MacroError('docker universe does not allow use of container_image (condor_submit)');
+    ad.WantDocker = 'true';
+  } else if (universe === 'vanilla' || universe === 'container') {
+    if (dockerImage && containerImage)
+      throw new MacroError('cannot declare both docker_image and container_image (condor_submit)');
+    if (universe === 'container' || dockerImage || containerImage) ad.WantContainer = 'true';
+    if (dockerImage) ad.WantDockerImage = 'true';
+  }
+  const number = UNIVERSE_NUMBER[universe];
+  if (number) ad.JobUniverse = number;
+  return universe;
+}
 
 /** Commands and the other names condor_submit accepts for them (job-ad attribute names too). */
 const ALIASES: Record<string, string[]> = {
@@ -401,10 +435,11 @@ function expandQueue(statement: QueueStatement, source: string, ctx: PlanContext
     );
   }
   ctx.lastQueueSeq = macros.seq;
-  const spec = parseQueueArgs(statement.args, statement.listLines);
+  // The queue line is expanded whole before it is read (parse_q_args, submit_utils.cpp:9503), so
+  // `queue 2 $(names) from list` works; the lines of a `( … )` list are not (see queueRows).
+  const spec = parseQueueArgs(expandMacros(statement.args, macros.staticScope), statement.listLines);
   const notices: QueueNotice[] = [];
-  const expandStatic = (text: string) => expandMacros(text, macros.staticScope);
-  const { count, rows } = queueRows(spec, expandStatic, options.cwd, notices);
+  const { count, rows } = queueRows(spec, (text) => text, options.cwd, notices);
   for (const notice of notices)
     ctx.warnings.push({
       rule: 'submit/queue-items',
@@ -437,7 +472,7 @@ function expandQueue(statement: QueueStatement, source: string, ctx: PlanContext
       }
       if (!SUPPORTED_UNIVERSES.has(spec.universe)) {
         throw submitError(
-          `universe '${shownText(spec.universe)}' is not supported: pixi-condor submits vanilla, container and docker universe jobs`,
+          `universe '${shownText(spec.universe)}' is not supported: pixi-condor submits vanilla, container, docker and scheduler universe jobs`,
           source,
           line,
         );
@@ -551,7 +586,7 @@ function procSpec(
   options: PlanOptions,
 ): ProcSpec {
   const ad: Record<string, string> = {};
-  const universe = (command('universe') ?? (command('container_image') ? 'container' : 'vanilla')).toLowerCase();
+  const universe = readUniverse(command, ad);
   const iwdRaw = command('initialdir');
   const iwd = iwdRaw ? resolve(options.cwd, iwdRaw) : options.cwd;
   ad.ClusterId = options.cluster === null ? '$(Cluster)' : String(options.cluster);
