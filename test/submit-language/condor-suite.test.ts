@@ -73,9 +73,8 @@ test(`HTCondor's submit tests (${suite.cases.length} cases, htcondor/htcondor ${
       for (const ad of ads)
         assert.match(ad[attr] ?? '', new RegExp(pattern.replaceAll('@ROOT@', root)), `${where}: ${attr}`);
     for (const [attr, parts] of Object.entries(expect.attrContains ?? {}))
-      parts.forEach((part, i) =>
-        assert.ok(ads[i]?.[attr]?.includes(part), `${where}: ${attr} of proc ${i} holds ${part}`),
-      );
+      for (const [i, part] of parts.entries())
+        assert.ok(ads[i]?.[attr]?.includes(part), `${where}: ${attr} of proc ${i} holds ${part}`);
     if (expect.vars)
       assert.equal(
         plan.procs.map((p) => p.vars),
