@@ -65,11 +65,19 @@ test('task env values may be empty (toml/task.rs:243 reads a map of strings)', a
 });
 
 test('[package] needs build (toml/package.rs:203) and its backend a name (toml/build_backend.rs:186)', async () => {
-  const preview = '[package]\nname = "x"\nversion = "1.0"\n';
+  // [package] needs the pixi-build preview (toml/manifest.rs test_package_without_build_section).
+  const gated = await found(
+    '[package]\nname = "x"\nversion = "1.0"\n[package.build]\nbackend = { name = "b", version = "*" }\n',
+  );
+  assert.equal(
+    gated.map((f) => [f.severity, f.rule, f.line]),
+    [['error', 'manifest/pixi-build-preview', 4]],
+  );
+  const preview = 'preview = ["pixi-build"]\n[package]\nname = "x"\nversion = "1.0"\n';
   const noBuild = await found(preview);
   assert.equal(
     noBuild.map((f) => [f.severity, f.rule, f.line]),
-    [['error', 'schema/missing-key', 4]],
+    [['error', 'schema/missing-key', 5]],
   );
   assert.match(noBuild[0]!.message, /\[package\] is missing 'build' \(pixi: missing field `build`\)/);
   const noName = await found(`${preview}[package.build]\nbackend = { version = "*" }\n`);
