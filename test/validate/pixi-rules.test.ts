@@ -109,4 +109,45 @@ test('`foo` and `Foo` in one dependency table: pixi refuses it (utils/package_ma
   assert.match(list[0]!.message, /^duplicate key `Foo` in table `dependencies`/);
 });
 
+
+test('value checks pixi makes on load: SPDX license (toml/workspace.rs ~552), two platforms of one name, an empty conda-pypi-map entry (toml/conda_pypi_map.rs ~77)', async () => {
+  const rules = async (toml: string) =>
+    (await found(toml)).map((f) => `${f.severity === 'error' ? 'E' : 'W'} ${f.rule}@${f.line}`);
+  const license = (text: string) =>
+    validateManifestSource(`[workspace]\nchannels = []\nplatforms = []\nlicense = "${text}"\n`);
+  for (const good of [
+    'MIT',
+    'MIT OR Apache-2.0',
+    '(MIT AND BSD-3-Clause) OR GPL-2.0-or-later WITH Classpath-exception-2.0',
+  ])
+    assert.equal((await license(good)).errors, [], good);
+  for (const bad of ['MIT OR', 'MIT Apache-2.0', '(MIT', 'MIT/Apache'])
+    assert.equal(
+      (await license(bad)).errors.map((e) => e.rule),
+      ['manifest/license'],
+      bad,
+    );
+  const twice = await validateManifestSource(
+    '[workspace]\nchannels = []\nplatforms = [{ name = "gpu", platform = "linux-64", cuda = "12" },\n { name = "gpu", platform = "linux-64", cuda = "13" }]\n',
+  );
+  assert.equal(
+    twice.errors.map((e) => `${e.rule}@${e.line}`),
+    ['manifest/duplicate-platform@4'],
+  );
+  assert.equal(await rules('[workspace.conda-pypi-map]\nconda-forge = {}\nbioconda = false\n'), [
+    'E manifest/empty-conda-pypi-map@5',
+  ]);
+});
+
+test('{ workspace = true } may override build and channel but not version or the source (build_backend.rs ~204-221)', async () => {
+  const pool = '[workspace.dependencies]\nnumpy = "1.*"\n[dependencies]\n';
+  assert.equal(await found(`${pool}numpy = { workspace = true, build = "py311*" }\n`), []);
+  const owned = await found(`${pool}numpy = { workspace = true, version = "2.*", path = "x" }\n`);
+  assert.equal(
+    owned.map((f) => f.rule),
+    ['manifest/workspace-inheritance', 'manifest/workspace-inheritance'],
+  );
+  assert.match(owned[0]!.message, /`version` is mutually exclusive with `workspace`/);
+});
+
 test.run();
