@@ -109,7 +109,6 @@ test('`foo` and `Foo` in one dependency table: pixi refuses it (utils/package_ma
   assert.match(list[0]!.message, /^duplicate key `Foo` in table `dependencies`/);
 });
 
-
 test('value checks pixi makes on load: SPDX license (toml/workspace.rs ~552), two platforms of one name, an empty conda-pypi-map entry (toml/conda_pypi_map.rs ~77)', async () => {
   const rules = async (toml: string) =>
     (await found(toml)).map((f) => `${f.severity === 'error' ? 'E' : 'W'} ${f.rule}@${f.line}`);
