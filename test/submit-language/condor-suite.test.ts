@@ -103,6 +103,18 @@ test('three real LING573 files: every proc gets its own row in "--job $(job) …
   ]);
 });
 
+test('a quote kept whole in the last value is no surprise; a quote the split cuts through is reported', () => {
+  const warnings = (items: string) =>
+    planSubmit(parseSubmitText(`executable = /bin/true\narguments = $(b)\nqueue a, b from (\n${items}\n)\n`, 'q.sub'), {
+      submitFile: 'q.sub',
+      cwd: work,
+      cluster: 1,
+      env: {},
+    }).warnings.filter((w) => w.rule === 'submit/queue-items');
+  assert.equal(warnings('x, "--job $(a) --dim 2"'), []);
+  assert.is(warnings('"x y", z').length, 1);
+});
+
 test('universe = scheduler is planned as condor_submit plans it (JobUniverse 7, no container)', () => {
   const plan = planSubmit(parseSubmitText('universe = scheduler\nexecutable = /bin/true\nqueue\n', 's.sub'), {
     submitFile: 's.sub',
