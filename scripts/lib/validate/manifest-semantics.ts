@@ -241,6 +241,18 @@ function checkPlatforms(model: ManifestModel, file: string, issues: IssueList): 
         });
         return;
       }
+      // `linux-64` beside `{ platform = "linux-64", cuda = "12.9" }`: that entry's name is derived.
+      const entry = declared.find((p) => p.subdir === name);
+      if (entry) {
+        issues.error({
+          file,
+          pointer: `${pointer}/${i}`,
+          rule: 'manifest/unknown-platform',
+          message: `${owner} references platform '${name}' which is not declared in the workspace: the ${name} entry there is named '${entry.name}'`,
+          hint: `write '${entry.name}' here, or give the entry its own name (name = "${name}")`,
+        });
+        return;
+      }
       unknownPlatform(
         name,
         `${pointer}/${i}`,
