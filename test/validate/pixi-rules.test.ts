@@ -149,4 +149,16 @@ test('{ workspace = true } may override build and channel but not version or the
   assert.match(owned[0]!.message, /`version` is mutually exclusive with `workspace`/);
 });
 
+test("a feature's 'linux-64' beside a rich linux-64 entry: an error naming the entry's derived name (toml/manifest.rs undeclared_platform_error)", async () => {
+  const report = await validateManifestSource(
+    '[workspace]\nchannels = []\nplatforms = [{ platform = "linux-64", cuda = "12.9" }]\n[feature.a]\nplatforms = ["linux-64"]\n[environments]\na = ["a"]\n',
+  );
+  assert.equal(
+    report.errors.map((e) => `${e.rule}@${e.line}`),
+    ['manifest/unknown-platform@5'],
+  );
+  assert.match(report.errors[0]!.message, /named 'linux-64-cuda-12-9'/);
+  assert.match(report.errors[0]!.hint, /name = "linux-64"/);
+});
+
 test.run();
