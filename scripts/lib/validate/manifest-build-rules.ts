@@ -130,8 +130,8 @@ function checkHostBuildPlacement(deps: DependencyTable, preview: boolean, file: 
     issues.warning({
       file,
       pointer: deps.pointer,
-      rule: 'manifest/deprecated',
-      message: `The \`${deps.kind}\` field is deprecated. Use \`dependencies\` instead.`,
+      rule: 'manifest/deprecated-key',
+      message: `The \`${deps.kind}\` field is deprecated (pixi 0.57). Use \`dependencies\` instead.`,
       hint: 'move these packages to [dependencies] (pixi treats them alike outside a package)',
       at: 'key',
     });

@@ -178,18 +178,7 @@ function checkWorkspaceTable(model: ManifestModel, file: string, issues: IssueLi
       at: 'key',
     });
   }
-  for (const key of ['host-dependencies', 'build-dependencies']) {
-    if (isTable(data[key]) && !isTable(data.package)) {
-      issues.warning({
-        file,
-        pointer: `/${key}`,
-        rule: 'manifest/deprecated-key',
-        message: `top-level [${key}] is deprecated since pixi 0.57`,
-        hint: 'move these into [dependencies]',
-        at: 'key',
-      });
-    }
-  }
+  // Host/build dependencies outside [package]: manifest-build-rules.ts (deprecated, or an error with pixi-build).
   const build = asTable(asTable(data.package).build);
   if ('configuration' in build) {
     issues.warning({
