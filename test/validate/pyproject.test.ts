@@ -109,12 +109,14 @@ test('a workspace with pyproject.toml validates like the template, and every scr
     const rules = (r: typeof before) => [...r.errors, ...r.warnings].map((f) => f.rule).sort();
     assert.is(after.ok, true, summary(after));
     assert.equal(rules(after), rules(before), `${summary(before)}\n---\n${summary(after)}`);
-    const deprecated = after.warnings.find((w) => w.rule === 'manifest/deprecated-key');
-    assert.is(deprecated?.file, 'pyproject.toml');
-    assert.is(
-      readFileSync(join(root, 'pyproject.toml'), 'utf8').split('\n')[deprecated!.line - 1],
-      '[tool.pixi.system-requirements]',
+    // A manifest finding points into pyproject.toml at its [tool.pixi.…] header.
+    const pyproject = join(root, 'pyproject.toml');
+    writeFileSync(pyproject, `${readFileSync(pyproject, 'utf8')}\n[tool.pixi.system-requirements]\nlibc = "2.28"\n`);
+    const clash = (await validateWorkspace({ root, saveCache: false })).errors.find(
+      (e) => e.rule === 'manifest/system-requirements-with-platforms',
     );
+    assert.is(clash?.file, 'pyproject.toml');
+    assert.is(readFileSync(pyproject, 'utf8').split('\n')[clash!.line - 1], '[tool.pixi.system-requirements]');
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -116,6 +116,14 @@ export async function runLocalSubmit(input: LocalSubmitInput): Promise<number> {
   for (const w of previewPlan.warnings)
     input.warn(`${w.file}${w.line === undefined ? '' : `:${w.line}`}: warning: ${w.message}`);
   const preview = previewPlan.procs;
+  if (previewPlan.universe === 'scheduler')
+    throw new UserError(
+      `${input.submitFile}: universe = scheduler runs the job on the access point's schedd (as DAGMan does); submit --local cannot run it`,
+      {
+        hint: 'submit it on the access point with `pixi run submit`, or use universe = vanilla to try the job here',
+        exitCode: 2,
+      },
+    );
   // git is asked while the preflight runs: a run that exits at once notices every spawn.
   const gitRevision = input.dryRun ? Promise.resolve(null) : input.gitRevision().catch(() => null);
   const checks = localChecks(await input.preflight(preview), preview, input.record);

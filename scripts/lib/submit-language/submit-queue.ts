@@ -277,7 +277,11 @@ export interface QueueNotice {
 }
 
 /**
- * The item rows of a queue statement, after macro expansion of its text by the caller.
+ * The item rows of a queue statement. The queue line itself is macro-expanded (parse_q_args,
+ * submit_utils.cpp:9503); the lines of a `( … )` list after it are kept as written
+ * (load_inline_q_foreach_items, submit_utils.cpp:9532-9565, no expand_macro), and their macros
+ * expand per proc when the item is used: expand_macro re-scans the text it substituted
+ * (config.cpp:3906-3925), so `"--job $(a)"` gives that row's `a`.
  * `cwd` is condor_submit's working directory (files and globs are relative to it).
  */
 export function queueRows(
@@ -294,7 +298,7 @@ export function queueRows(
   // Items with where they were written (for the notices).
   let items: { text: string; file?: string; line?: number }[];
   if (spec.mode === 'from') {
-    if (spec.listLines) items = spec.listLines.map((text) => ({ text: expand(text) }));
+    if (spec.listLines) items = spec.listLines.map((text) => ({ text }));
     else {
       const name = expand(spec.inline!);
       const path = resolve(cwd, name);
@@ -308,7 +312,7 @@ export function queueRows(
       items = itemFileLines(text).map(({ text, line }) => ({ text, file: name, line }));
     }
   } else {
-    const lines = spec.listLines ? spec.listLines.map(expand) : [expand(spec.inline!)];
+    const lines = spec.listLines ?? [expand(spec.inline!)];
     items = lines.flatMap((line) => splitList(line)).map((text) => ({ text }));
     if (spec.mode === 'matching')
       items = items.flatMap(({ text }) => glob(text, cwd, spec.matchKind).map((path) => ({ text: path })));
@@ -335,7 +339,8 @@ export function queueRows(
           file: item.file,
           line: item.line,
         });
-      if (!quoted && spec.mode === 'from' && spec.vars.length > 1 && /["']/.test(item.text)) {
+      // A quote in the last value is kept whole (the V2 `arguments` of many sweeps); one before it was split.
+      if (!quoted && spec.mode === 'from' && values.slice(0, -1).some((value) => /["']/.test(value))) {
         quoted = true;
         notices.push({
           message:
