@@ -18,7 +18,8 @@ import { condorSubmitArgv, deferSignals, newSubmitId, runCondorSubmit, submitIdL
 import { asFileError } from './file-problem.ts';
 import { removePendingSubmission, writePendingSubmission } from './pending-submission.ts';
 import { procsOfCluster, writeClusterRecord, type JobDraft } from './record-job.ts';
-import { secretMask, type SecretMask } from '../secret-mask.ts';
+import { secretEnvironment, secretMask, type SecretMask } from '../secret-mask.ts';
+import { getenvSecretMessage, getenvSecrets } from '../submit-language/getenv.ts';
 import { resolveSubmitArg } from './submit-path.ts';
 import type { SubmittedCluster } from './submit-output.ts';
 import { EXIT_INTERRUPTED } from '../jobs/summary.ts';
@@ -126,6 +127,13 @@ async function submit(parsed: ParsedCommand, root: string, secrets: SecretMask):
     `${basename(submitFile).replace(/\.[^.]*$/, '')}-${record ? record.digest.slice(7, 19) : 'unbuilt'}`;
 
   const statements = readSubmitStatements(submitPath, submitFile, submitArg === undefined);
+  // getenv would hand the job a secret: withheld (job-env.ts, condor-submit.ts), and said here.
+  const getenv = getenvSecrets(statements, userAppend, process.env, await secretEnvironment(root));
+  if (getenv) {
+    const { message, hint } = getenvSecretMessage(getenv);
+    say(paint.yellow(`${submitFile}${getenv.line === null ? ' (-append)' : `:${getenv.line}`}: warning: ${message}`));
+    say(`  hint: ${hint}`);
+  }
   if (local)
     return runLocalSubmit({
       root,
