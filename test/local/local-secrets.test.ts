@@ -127,4 +127,32 @@ test('a pool submit runs condor_submit without the secrets in its environment (g
   }
 });
 
+test('a token the job prints itself is masked, and its escape sequences never reach the terminal raw (summary, status --tail, results)', async () => {
+  // The job was given no token; it prints one it found itself, and tries to recolour and clear the terminal.
+  lw.file(
+    'job.sh',
+    `#!/bin/sh\nprintf 'token ${REGISTRY_TOKEN}\\033[31m red \\033]0;title\\007 \\233 csi\\n' >&2\ncat > metrics.json <<'EOF'\n{"acc\\u001b[2J": "\\u001b[31m0.9", "loss": 0.1}\nEOF\nexit 1\n`,
+    true,
+  );
+  lw.file('j.sub', vanillaSubmit('transfer_output_files = metrics.json'));
+  const r = await lw.submit(['j.sub', '--local']);
+  assert.is(r.code, 1, r.stdout + r.stderr);
+  // The raw bytes are in the error file (the job's own file is not ours to change)...
+  assert.ok(lw.read('job_1_0.err').includes('\u001b[31m'));
+  // ...but not on the terminal.
+  const printed = (text: string): void => {
+    assert.not.ok(text.includes(REGISTRY_TOKEN), 'the token was printed');
+    assert.not.ok(/[\u001b\u0007\u009b]/.test(text), 'a raw control character was printed');
+  };
+  printed(r.stdout + r.stderr);
+  assert.match(r.stdout, /token \*\*\*\\x1b\[31m red \\x1b\]0;title\\x07/);
+  const tail = await runScript('status.ts', ['1', '--tail', '5'], { env: lw.env, timeoutMs: 30_000 });
+  assert.is(tail.code, 0, tail.stdout + tail.stderr);
+  printed(tail.stdout + tail.stderr);
+  assert.match(tail.stdout, /token \*\*\*\\x1b\[31m/);
+  const results = await runScript('results.ts', ['1'], { env: lw.env, timeoutMs: 30_000 });
+  printed(results.stdout + results.stderr);
+  assert.match(results.stdout, /acc\\x1b\[2J/);
+});
+
 test.run();
