@@ -26,6 +26,7 @@ import { EXIT_INTERRUPTED } from '../jobs/summary.ts';
 import { planSubmit, procRecord, readSubmitStatements, type ProcSpec } from '../submit-language/submit-plan.ts';
 import { jobTitle, stillQueued, watchJob } from '../jobs/watch.ts';
 import { parseJobs, runLocalSubmit } from '../local/local-submit.ts';
+import { localImageFor } from './local-image.ts';
 
 export const SUBMIT_SPEC: CommandSpec = {
   usage: 'pixi run submit [SUBMIT_FILE] [NAME=VALUE ...] [options]',
@@ -134,13 +135,27 @@ async function submit(parsed: ParsedCommand, root: string, secrets: SecretMask):
     say(paint.yellow(`${submitFile}${getenv.line === null ? ' (-append)' : `:${getenv.line}`}: warning: ${message}`));
     say(`  hint: ${hint}`);
   }
-  if (local)
+  if (local) {
+    // No image record: the image is built here and pinned by its ID (no registry, no push).
+    const built = record
+      ? null
+      : await localImageFor({
+          root,
+          statements,
+          submitFile,
+          append: userAppend,
+          defines,
+          batchName,
+          shell: new Shell({ dryRun }),
+          say,
+        });
+    const pinned = imageLine ?? built?.line;
     return runLocalSubmit({
       root,
       submitFile,
       statements,
       // The recorded image first, so a user's -append can still override it, as on a pool.
-      append: [...(imageLine ? [imageLine] : []), ...userAppend],
+      append: [...(pinned ? [pinned] : []), ...userAppend],
       defines,
       batchName,
       record,
@@ -161,7 +176,9 @@ async function submit(parsed: ParsedCommand, root: string, secrets: SecretMask):
       say,
       printJson,
       warn: (line) => say(paint.yellow(line)),
+      ...(built ? { recordExtra: { image: built.image } } : {}),
     });
+  }
   // A tag unique to this submission: the job can be found by it if condor_submit never says its cluster.
   const submitId = newSubmitId();
   const appendLines = [...(imageLine ? [imageLine] : []), ...userAppend, submitIdLine(submitId)];
