@@ -68,11 +68,12 @@ function add(env: Map<string, string>, word: string): void {
 export function inheritedEnvironment(
   getenv: string | undefined,
   from: NodeJS.ProcessEnv,
-  secrets: SecretEnvironment = defaultSecrets(from),
+  given?: SecretEnvironment,
 ): Map<string, string> {
   const out = new Map<string, string>();
   const copied = getenvMatcher(getenv);
   if (!copied) return out;
+  const secrets = given ?? defaultSecrets(from);
   for (const [name, v] of Object.entries(from)) {
     if (v === undefined || !copied(name) || isSecretVariable(secrets, name, v)) continue;
     out.set(name, v);

@@ -172,7 +172,8 @@ export async function copyFileSafely(from: string, to: string, mode: number, exc
       constants.O_CREAT |
       constants.O_NOFOLLOW |
       (exclusive ? constants.O_EXCL : constants.O_TRUNC);
-    const target = await open(to, flags, mode & 0o777 ? mode & 0o777 : 0o644);
+    const perms = mode & 0o777 || 0o644;
+    const target = await open(to, flags, perms);
     try {
       const buffer = Buffer.allocUnsafe(1 << 20);
       let total = 0;
@@ -183,7 +184,7 @@ export async function copyFileSafely(from: string, to: string, mode: number, exc
           written += (await target.write(buffer, written, bytesRead - written)).bytesWritten;
         total += bytesRead;
       }
-      await target.chmod(mode & 0o777);
+      await target.chmod(perms); // the umask may have narrowed the creation mode
       return total;
     } finally {
       await target.close();
