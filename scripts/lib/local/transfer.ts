@@ -13,6 +13,7 @@ import {
   type PlannedItem,
   planEntry,
   sandboxPath,
+  shown,
   TransferError,
 } from './sandbox-wall.ts';
 
@@ -122,7 +123,7 @@ export interface OutputResult {
   bytes: number;
   /** Where each output went. */
   written: string[];
-  /** Outputs whose destination existed: kept, and the new one written beside it. */
+  /** Outputs whose destination existed: kept, and the new one written beside it (as shown: a job chose the names). */
   kept: { existing: string; newPath: string }[];
   /** The first declared output the job did not make. */
   failure: TransferError | null;
@@ -219,7 +220,7 @@ export async function transferOutputs(spec: OutputTransfer, sandbox: string): Pr
         let dest = to;
         if (await exists(to)) {
           dest = await besideName(to, spec.tag);
-          result.kept.push({ existing: to, newPath: dest });
+          result.kept.push({ existing: shown(to), newPath: shown(dest) });
         }
         await mkdir(dirname(dest), { recursive: true });
         result.bytes += await copyPlanned(group, dest, true);
