@@ -194,6 +194,17 @@ for (const universe of ['vanilla', 'container'] as const) {
   });
 }
 
+test('a link deep inside a named output folder that leads out of the sandbox holds the proc; the folder does not come back half', async () => {
+  lw.file('job.sh', `#!/bin/sh\nmkdir -p out/deep\necho ok > out/ok.txt\nln -s ${victim} out/deep/leak.txt\n`, true);
+  lw.file('j.sub', vanillaSubmit('transfer_output_files = out'));
+  const r = await lw.submit(['j.sub', '--local']);
+  assert.is(r.code, 2, r.stdout + r.stderr);
+  assert.match(r.stdout, /a symlink to \S+result\.txt, outside the sandbox/);
+  assert.match(r.stdout, held(12, 1));
+  assert.not.ok(existsSync(join(lw.root, 'out')), 'an entry refused is not written at all');
+  victimIntact();
+});
+
 test('a remap through a symlink a job made in initialdir writes nothing through it; an absolute remap still works', async () => {
   // should_transfer_files = NO runs the job in initialdir, where it can leave a link.
   lw.file('maker.sh', `#!/bin/sh\nln -s ${join(host, 'dir')} outlink\n`, true);

@@ -106,8 +106,9 @@ export type PlannedItem = PlannedFile | PlannedDir;
 /**
  * What one entry brings, without moving anything: a file, a directory tree, or (`contentsOnly`)
  * a directory's contents. `path` is the entry as named; every symlink met is resolved and must
- * stay inside `wall` (a real path); `named` entries may be a symlink themselves (the submit
- * file's author named it: an input), otherwise the entry must resolve inside `wall` too.
+ * stay inside `wall` (a real path). With `trustNamed` (an input: the submit file's author named
+ * it) the entry itself is read where it points, and its own tree is then the wall; otherwise
+ * (an output) the entry must resolve inside `wall` too.
  */
 export async function planEntry(
   path: string,
@@ -126,16 +127,22 @@ export async function planEntry(
     throw refused(path, `it resolves to ${shown(real)}, outside the sandbox`);
   if (info.isDirectory()) {
     const items: PlannedItem[] = options.contentsOnly ? [] : [{ kind: 'dir', to: '' }];
-    // A named input resolves where its author pointed it, and its own tree is then the wall.
-    await planTree(path, real, options.trustNamed ? real : wall, '', items);
+    const tree = options.trustNamed ? { root: real, name: 'the folder named' } : { root: wall, name: 'the sandbox' };
+    await planTree(path, real, tree, '', items);
     return items;
   }
   if (!info.isFile()) return []; // a FIFO, socket or device: left out, as HTCondor leaves them
   return [{ kind: 'file', from: real, to: '', size: info.size, mode: info.mode & 0o7777 }];
 }
 
-/** Every file and folder below `real` (the directory `shownPath` names), each resolved inside `wall`. */
-async function planTree(shownPath: string, real: string, wall: string, prefix: string, items: PlannedItem[]) {
+/** Every file and folder below `real` (the directory `shownPath` names), each resolved inside `wall.root`. */
+async function planTree(
+  shownPath: string,
+  real: string,
+  wall: { root: string; name: string },
+  prefix: string,
+  items: PlannedItem[],
+): Promise<void> {
   for (const name of (await readdir(real)).sort()) {
     const path = join(shownPath, name);
     const at = join(real, name);
@@ -144,7 +151,7 @@ async function planTree(shownPath: string, real: string, wall: string, prefix: s
     if (link.isSymbolicLink()) {
       const target = await realpath(at).catch(() => null);
       if (target === null) throw missing(path);
-      if (!within(wall, target)) throw refused(path, `a symlink to ${shown(target)}, outside the folder named`);
+      if (!within(wall.root, target)) throw refused(path, `a symlink to ${shown(target)}, outside ${wall.name}`);
       const info = await stat(target);
       if (info.isDirectory()) throw directoryLink(path);
       if (info.isFile()) items.push({ kind: 'file', from: target, to, size: info.size, mode: info.mode & 0o7777 });
