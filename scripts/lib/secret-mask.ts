@@ -103,12 +103,19 @@ export async function secretMask(root: string, env: NodeJS.ProcessEnv = process.
  */
 export interface SecretEnvironment {
   names: ReadonlySet<string>;
+  /** The tokens: a variable whose value holds one anywhere is a secret. */
   mask: SecretMask;
+  /** `.env`'s values of 8 characters or more: a variable whose whole value is one is a secret. */
+  values: ReadonlySet<string>;
 }
+
+/** Shorter `.env` values (`1`, `true`, a user name) match too many harmless variables to withhold them. */
+const MIN_DOTENV_VALUE = 8;
 
 export function secretEnvironmentOf(env: NodeJS.ProcessEnv, dotenv: Record<string, string> = {}): SecretEnvironment {
   const names = new Set([...TOKEN_KEYS, ...Object.keys(dotenv)].map((n) => n.toUpperCase()));
-  return { names, mask: new SecretMask([...tokenValues(env), ...tokenValues(dotenv)]) };
+  const values = new Set(Object.values(dotenv).filter((v) => v.length >= MIN_DOTENV_VALUE));
+  return { names, mask: new SecretMask([...tokenValues(env), ...tokenValues(dotenv)]), values };
 }
 
 /** secretEnvironmentOf with `<root>/.env` (read by the one bounded reader; unreadable: none of its keys). */
@@ -121,7 +128,8 @@ export async function secretEnvironment(
 }
 
 export function isSecretVariable(secrets: SecretEnvironment, name: string, value: string | undefined): boolean {
-  return secrets.names.has(name.toUpperCase()) || (value !== undefined && secrets.mask.foundIn(value));
+  if (secrets.names.has(name.toUpperCase())) return true;
+  return value !== undefined && (secrets.values.has(value) || secrets.mask.foundIn(value));
 }
 
 /** The names of the secret variables set in `env`, sorted. */

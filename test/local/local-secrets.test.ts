@@ -31,6 +31,8 @@ test.before.each(async () => {
     // A copy of a token under another name, and a .env key the shell exported too.
     COPIED_VALUE: `prefix-${REGISTRY_TOKEN}`,
     WANDB_API_KEY: DOTENV_VALUE,
+    // A .env value under another name.
+    RENAMED_KEY: DOTENV_VALUE,
     HARMLESS_SETTING: 'kept',
   });
   lw.file('.env', `REGISTRY_TOKEN=${REGISTRY_TOKEN}\nWANDB_API_KEY=${DOTENV_VALUE}\n`);
@@ -55,7 +57,7 @@ function submitFile(universe: 'vanilla' | 'container', extra: string): string {
 for (const universe of ['vanilla', 'container'] as const) {
   const secretTest = universe === 'container' && skip ? test.skip : test;
   const timeout = universe === 'container' ? 120_000 : 60_000;
-  for (const getenv of ['true', '*TOKEN*, WANDB*, COPIED*, HARMLESS*']) {
+  for (const getenv of ['true', '*TOKEN*, WANDB*, COPIED*, RENAMED*, HARMLESS*']) {
     secretTest(`${universe}: getenv = ${getenv} gives the job no secret, and submit warns at the line`, async () => {
       lw.file('job.sh', '#!/bin/sh\nenv > env.txt\n', true);
       lw.file('j.sub', submitFile(universe, `getenv = ${getenv}\ntransfer_output_files = env.txt`));
@@ -64,7 +66,7 @@ for (const universe of ['vanilla', 'container'] as const) {
       const seen = lw.read('env.txt');
       for (const secret of [REGISTRY_TOKEN, GITHUB_TOKEN, DOTENV_VALUE])
         assert.not.ok(seen.includes(secret), `the job saw a secret (${universe}, getenv = ${getenv})`);
-      assert.not.match(seen, /^(REGISTRY_TOKEN|GITHUB_TOKEN|WANDB_API_KEY|COPIED_VALUE)=/m);
+      assert.not.match(seen, /^(REGISTRY_TOKEN|GITHUB_TOKEN|WANDB_API_KEY|COPIED_VALUE|RENAMED_KEY)=/m);
       // What getenv asked for and is no secret still arrives.
       assert.match(seen, /^HARMLESS_SETTING=kept$/m);
       // Line 7 in both files: the first line after the fixed head.
