@@ -205,6 +205,22 @@ test('a link deep inside a named output folder that leads out of the sandbox hol
   victimIntact();
 });
 
+test("a job-made link at the output file's name is not written through: held as an output that cannot be opened (7)", async () => {
+  lw.file('maker.sh', `#!/bin/sh\nln -s ${victim} next.out\n`, true);
+  lw.file(
+    'maker.sub',
+    vanillaSubmit('should_transfer_files = NO').replace('executable = job.sh', 'executable = maker.sh'),
+  );
+  const made = await lw.submit(['maker.sub', '--local']);
+  assert.is(made.code, 0, made.stdout + made.stderr);
+  lw.file('job.sh', '#!/bin/sh\necho overwritten\n', true);
+  lw.file('j.sub', vanillaSubmit('transfer_output_files = ""').replace(/^output = .*$/m, 'output = next.out'));
+  const r = await lw.submit(['j.sub', '--local']);
+  assert.is(r.code, 2, r.stdout + r.stderr);
+  assert.match(r.stdout, /\(code 7, subcode 40\)/);
+  victimIntact();
+});
+
 test('a remap through a symlink a job made in initialdir writes nothing through it; an absolute remap still works', async () => {
   // should_transfer_files = NO runs the job in initialdir, where it can leave a link.
   lw.file('maker.sh', `#!/bin/sh\nln -s ${join(host, 'dir')} outlink\n`, true);

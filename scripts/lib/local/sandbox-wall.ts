@@ -19,7 +19,7 @@
 // - FIFOs and sockets are left out (file_transfer.cpp:8204-8220).
 // - Files are copied: opened without following a final symlink, written with O_EXCL, so nothing
 //   is moved out of its folder and nothing is written through a link.
-import { constants } from 'node:fs';
+import { constants, openSync } from 'node:fs';
 import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { visibleControls } from '../job-text.ts';
@@ -230,4 +230,18 @@ export async function checkDestination(iwd: string, dest: string): Promise<void>
     if (!info.isDirectory())
       throw new TransferError(`writing to ${shown(dest)}: (errno 20) Not a directory: ${shown(at)}`, 20, dest, true);
   }
+}
+
+/**
+ * Open a job's `output`/`error` file for writing, never through a symlink at its name: a job
+ * with `should_transfer_files = NO` runs in initialdir and may have left one there (HTCondor
+ * brings these files back as remapped outputs, file_transfer.cpp:2684-2691). ELOOP then holds
+ * the proc as a file that cannot be opened (code 7).
+ */
+export function openJobOutput(path: string, append: boolean): number {
+  return openSync(
+    path,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | (append ? constants.O_APPEND : constants.O_TRUNC),
+    0o666, // as 'w' and 'a' create it: the umask decides
+  );
 }
