@@ -19,7 +19,11 @@ const spec: CommandSpec = {
       type: 'boolean',
       description: 'rebuild (without cache) and push the same content under its tag; never moves a content tag',
     },
-    explain: { type: 'boolean', description: 'say where each value (repository, owner, credentials, tags) came from' },
+    explain: {
+      type: 'boolean',
+      description:
+        'say where each value (repository, owner, credentials, tags, engine) comes from, then stop: nothing is built or pushed',
+    },
     engine: {
       type: 'string',
       value: 'ENGINE',

@@ -89,10 +89,29 @@ async function pointMovingTag(
   return true;
 }
 
+/**
+ * --explain: where each value comes from, the engine that would build, and the tags; then stop
+ * (issue 18: it used to go on and build and push). Nothing is built, pushed, logged in to or
+ * recorded; the registry is not asked.
+ */
+async function explainOnly(plan: Plan, options: PublishOptions): Promise<number> {
+  const { detectEngine } = await import('./engine.ts');
+  try {
+    await detectEngine(options.shell, options.engine, options.env, plan.explain);
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    plan.explain.note('engine', '(none usable)', error.message);
+  }
+  options.err(`where each value comes from:\n${plan.explain.format()}`);
+  options.err(`content tag: ${plan.repository}:${plan.contentTag}`);
+  options.out('explained only: nothing was built, pushed or recorded (run build-image without --explain to build)');
+  return 0;
+}
+
 export async function publishImage(options: PublishOptions): Promise<number> {
   const { shell } = options;
   const plan = await planImage(options);
-  if (options.explain) options.err(`where each value comes from:\n${plan.explain.format()}`);
+  if (options.explain) return explainOnly(plan, options);
   options.err(`content tag: ${plan.repository}:${plan.contentTag}`);
   const registry = new RegistryClient(plan.ref, plan.credentials);
 

@@ -3,6 +3,7 @@
 // written to results/<cluster>/results.csv (atomically), or as JSON; the best run by a metric;
 // the procs without metrics and why.
 import { join } from 'node:path';
+import { jobTextFor } from '../job-text.ts';
 import { writeFileAtomic } from '../atomic-file.ts';
 import { booleanOption, stringOption, type CommandSpec, type ParsedCommand } from '../cli.ts';
 import { UsageError, UserError } from '../errors.ts';
@@ -39,6 +40,18 @@ export const RESULTS_SPEC: CommandSpec = {
 function formatValue(value: unknown): string {
   if (typeof value === 'number') return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(5)));
   return value === null || value === undefined ? '' : String(value);
+}
+
+/** A row as a terminal may show it: every string the job (or sweep.csv) wrote passed through `text`. */
+function shownRow(row: ResultRow, text: (s: string) => string): ResultRow {
+  const strings = <T>(record: Record<string, T>): Record<string, T | string> =>
+    Object.fromEntries(Object.entries(record).map(([k, v]) => [text(k), typeof v === 'string' ? text(v) : v]));
+  return {
+    ...row,
+    vars: strings(row.vars) as Record<string, string>,
+    metrics: row.metrics ? (strings(row.metrics) as ResultRow['metrics']) : null,
+    missing: row.missing === null ? null : text(row.missing),
+  };
 }
 
 function tableLines(rows: ResultRow[], best: ResultRow | null, width: number, cluster: number): string[] {
@@ -103,11 +116,14 @@ export async function runResults(parsed: ParsedCommand): Promise<number> {
     return missing.length > 0 ? 1 : 0;
   }
   const out = process.stdout;
+  // metrics.json and the error files are the job's words: tokens masked, escapes shown.
+  const jobText = await jobTextFor(root);
+  const shown = rows.map((row) => shownRow(row, jobText));
   for (const line of resultLines({
-    rows,
+    rows: shown,
     resubmissions: resubmissions.map((r) => r.cluster),
     cluster: first.cluster,
-    best,
+    best: best ? (shown[rows.indexOf(best)] ?? null) : null,
     bestSpec,
     written: dryRun ? null : show(csvPath),
     paint: palette(colourEnabled(out)),

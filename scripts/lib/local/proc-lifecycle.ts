@@ -67,8 +67,11 @@ export function requests(proc: ProcSpec): { memoryMb: number; cpus: number; disk
 }
 
 function transferHoldReason(direction: 'input' | 'output', slot: string, error: TransferError): string {
-  return direction === 'input'
-    ? `Transfer input files failure at access point ${HOST} while sending files to execution point ${slot}. Details: ${error.message}`
+  if (direction === 'input')
+    return `Transfer input files failure at access point ${HOST} while sending files to execution point ${slot}. Details: ${error.message}`;
+  // Where a pool would have failed (baseshadow.cpp:645-660): writing at the access point, else reading at the execution point.
+  return error.atAccessPoint
+    ? `Transfer output files failure at access point ${HOST} while receiving files from execution point ${slot}. Details: ${error.message}`
     : `Transfer output files failure at execution point ${slot} while sending files to access point ${HOST}. Details: ${error.message}`;
 }
 

@@ -18,13 +18,15 @@ import { condorSubmitArgv, deferSignals, newSubmitId, runCondorSubmit, submitIdL
 import { asFileError } from './file-problem.ts';
 import { removePendingSubmission, writePendingSubmission } from './pending-submission.ts';
 import { procsOfCluster, writeClusterRecord, type JobDraft } from './record-job.ts';
-import { secretMask, type SecretMask } from '../secret-mask.ts';
+import { secretEnvironment, secretMask, type SecretMask } from '../secret-mask.ts';
+import { getenvSecretMessage, getenvSecrets } from '../submit-language/getenv.ts';
 import { resolveSubmitArg } from './submit-path.ts';
 import type { SubmittedCluster } from './submit-output.ts';
 import { EXIT_INTERRUPTED } from '../jobs/summary.ts';
 import { planSubmit, procRecord, readSubmitStatements, type ProcSpec } from '../submit-language/submit-plan.ts';
 import { jobTitle, stillQueued, watchJob } from '../jobs/watch.ts';
 import { parseJobs, runLocalSubmit } from '../local/local-submit.ts';
+import { localImageFor } from './local-image.ts';
 
 export const SUBMIT_SPEC: CommandSpec = {
   usage: 'pixi run submit [SUBMIT_FILE] [NAME=VALUE ...] [options]',
@@ -126,13 +128,34 @@ async function submit(parsed: ParsedCommand, root: string, secrets: SecretMask):
     `${basename(submitFile).replace(/\.[^.]*$/, '')}-${record ? record.digest.slice(7, 19) : 'unbuilt'}`;
 
   const statements = readSubmitStatements(submitPath, submitFile, submitArg === undefined);
-  if (local)
+  // getenv would hand the job a secret: withheld (job-env.ts, condor-submit.ts), and said here.
+  const getenv = getenvSecrets(statements, userAppend, process.env, await secretEnvironment(root));
+  if (getenv) {
+    const { message, hint } = getenvSecretMessage(getenv);
+    say(paint.yellow(`${submitFile}${getenv.line === null ? ' (-append)' : `:${getenv.line}`}: warning: ${message}`));
+    say(`  hint: ${hint}`);
+  }
+  if (local) {
+    // No image record: the image is built here and pinned by its ID (no registry, no push).
+    const built = record
+      ? null
+      : await localImageFor({
+          root,
+          statements,
+          submitFile,
+          append: userAppend,
+          defines,
+          batchName,
+          shell: new Shell({ dryRun }),
+          say,
+        });
+    const pinned = imageLine ?? built?.line;
     return runLocalSubmit({
       root,
       submitFile,
       statements,
       // The recorded image first, so a user's -append can still override it, as on a pool.
-      append: [...(imageLine ? [imageLine] : []), ...userAppend],
+      append: [...(pinned ? [pinned] : []), ...userAppend],
       defines,
       batchName,
       record,
@@ -153,7 +176,9 @@ async function submit(parsed: ParsedCommand, root: string, secrets: SecretMask):
       say,
       printJson,
       warn: (line) => say(paint.yellow(line)),
+      ...(built ? { recordExtra: { image: built.image } } : {}),
     });
+  }
   // A tag unique to this submission: the job can be found by it if condor_submit never says its cluster.
   const submitId = newSubmitId();
   const appendLines = [...(imageLine ? [imageLine] : []), ...userAppend, submitIdLine(submitId)];

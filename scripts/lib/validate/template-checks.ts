@@ -7,10 +7,12 @@ import { BoundedReadError, readBoundedText } from '../bounded-read.ts';
 import { isAbsolute, join, normalize, resolve } from 'node:path';
 import { localInputs, planSubmit, type SubmitPlan } from '../submit-language/submit-plan.ts';
 import { UserError } from '../errors.ts';
+import { secretEnvironment } from '../secret-mask.ts';
 import { CONFIG_DEFAULTS, displayPath, MAX_TEXT_BYTES, templateConfig, type TemplateConfig } from '../workspace.ts';
 import { dockerfileArgs, type DockerArg } from './dockerfile-args.ts';
 import type { EnvironmentView, ManifestModel, PlatformEntry } from './manifest-model.ts';
 import {
+  checkGetenvSecrets,
   checkJobLength,
   imageRepository,
   locateEntry,
@@ -388,6 +390,8 @@ async function checkSubmitFile(
   checkLocalInputs(context, source, submitName, universe);
   const jobLength = checkJobLength(source);
   if (jobLength) issues.warning({ file: submitName, pointer: '', ...jobLength });
+  const getenv = checkGetenvSecrets(source, await secretEnvironment(context.root), process.env);
+  if (getenv) issues.warning({ file: submitName, pointer: '', ...getenv });
 
   if (image) {
     const found = imageRepository(image.value);
