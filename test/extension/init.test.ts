@@ -231,12 +231,34 @@ test('a manifest that cannot take the table (an inline tool table): refused, not
   }
 });
 
-test('--input outside the workspace is a usage error', async () => {
+test('--input or --submit-file outside the workspace is a usage error, and nothing is written', async () => {
   const ws = pixiWorkspace();
   try {
-    const result = await run(ws, 'init.ts', ['--input', '../secret']);
-    assert.is(result.code, 2);
-    assert.match(result.stderr, /^error: --input '\.\.\/secret' is not a path inside the workspace\n/);
+    const before = snapshot(ws.root);
+    const input = await run(ws, 'init.ts', ['--input', '../secret']);
+    assert.is(input.code, 2);
+    assert.match(input.stderr, /^error: --input '\.\.\/secret' is not a path inside the workspace\n/);
+    const submit = await run(ws, 'init.ts', ['--submit-file', '/etc/job.sub']);
+    assert.is(submit.code, 2);
+    assert.match(submit.stderr, /^error: --submit-file '\/etc\/job\.sub' is not a path inside the workspace\n/);
+    assert.equal(snapshot(ws.root), before);
+  } finally {
+    ws.remove();
+  }
+});
+
+test('under `pixi run init` (a fork) the next step is spelled `pixi run`', async () => {
+  const ws = pixiWorkspace();
+  try {
+    const result = await runScript('init.ts', ['--dry-run'], {
+      cwd: ws.root,
+      env: { ...env, PIXI_CONDOR_COMMAND: undefined },
+    });
+    assert.is(result.code, 0, result.stderr);
+    assert.match(
+      result.stdout,
+      /\nnext: pixi run validate, then pixi run build-image and pixi run submit --local --allow-cpu\n/,
+    );
   } finally {
     ws.remove();
   }

@@ -107,8 +107,11 @@ export async function planInit(facts: WorkspaceFacts, options: PlanOptions = {})
     : inputsFromCommand(root, task.cmd, facts.manifestFile);
   const outputs = options.outputs?.length ? options.outputs.map((p) => checkTransferPath(p, 'output')) : task.outputs;
   const submitFile =
-    options.submitFile ??
-    (facts.hasToolTable ? facts.config.submitFile : `${task.name.replace(/[^A-Za-z0-9_.-]/g, '_')}.sub`);
+    options.submitFile !== undefined
+      ? checkTransferPath(options.submitFile, 'submit-file')
+      : facts.hasToolTable
+        ? facts.config.submitFile
+        : `${task.name.replace(/[^A-Za-z0-9_.-]/g, '_')}.sub`;
   const repository = facts.hasToolTable
     ? facts.config.repository
     : await imageRepository(facts, options.env ?? process.env);

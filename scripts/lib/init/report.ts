@@ -5,9 +5,11 @@ import type { InitPlan } from './plan.ts';
 const VERBS = { add: 'added', append: 'appended', keep: 'kept' } as const;
 const DRY_VERBS = { add: 'would add', append: 'would append', keep: 'kept' } as const;
 
-/** The step after init: check, then build and try the job here. */
-export const NEXT_COMMAND =
-  'pixi condor validate, then pixi condor build-image and pixi condor submit --local --allow-cpu';
+/** The step after init: check, then build and try the job here (spelled as init was invoked). */
+export function nextCommand(env: NodeJS.ProcessEnv = process.env): string {
+  const run = env.PIXI_CONDOR_COMMAND === 'pixi condor' ? 'pixi condor' : 'pixi run';
+  return `${run} validate, then ${run} build-image and ${run} submit --local --allow-cpu`;
+}
 
 export function reportInitHuman(plan: InitPlan, options: { dryRun: boolean }): string {
   const verbs = options.dryRun ? DRY_VERBS : VERBS;
@@ -38,7 +40,7 @@ export function reportInitHuman(plan: InitPlan, options: { dryRun: boolean }): s
   } else if (plan.files.every((f) => f.action === 'keep')) {
     lines.push('nothing to add: the workspace has every file');
   }
-  lines.push(`next: ${NEXT_COMMAND}`);
+  lines.push(`next: ${nextCommand()}`);
   return lines.join('\n') + '\n';
 }
 
@@ -60,6 +62,6 @@ export function reportInitJson(plan: InitPlan, options: { dryRun: boolean }): st
       ...(options.dryRun && f.text !== null ? { text: f.text } : {}),
     })),
     notes: plan.notes,
-    next: NEXT_COMMAND,
+    next: nextCommand(),
   })}\n`;
 }
