@@ -82,7 +82,7 @@ export function renderSubmitFile(facts: WorkspaceFacts, choices: SubmitChoices):
     'docker_pull_policy = missing',
     '# `pixi condor submit` appends `container_image = docker://<repository>@sha256:<digest>` from',
     '# .pixi-condor/image.json (written by `pixi condor build-image`). To submit by hand, name it:',
-    `# container_image = docker://${facts.config.repository}:${environment}`,
+    `# container_image = docker://${facts.config.repository}:${environment}-noble-cuda${facts.cuda ?? FALLBACK_CUDA}`,
     '',
     '# One event log, stdout and stderr per job; the log is what `pixi condor status` reads.',
     `log = ${stem}_$(Cluster)_$(Process).log.txt`,
