@@ -5,7 +5,7 @@
 // workspace's own task in its image. The image record is the one build-image would write (its
 // content hash computed here: no image is built, see test/workspace/day.test.ts for that).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { suite } from 'uvu';
@@ -168,6 +168,45 @@ installed(
       assert.match(submit.stdout, /\n {4}inputs +hello\.py\n/);
       assert.match(submit.stdout, /\n {4}outputs +result\.txt\n/);
       assert.match(submit.stdout, /\ndry run: nothing was run/);
+    } finally {
+      ws.remove();
+    }
+  },
+);
+
+installed(
+  'installed where the user cannot write (a root prefix, another user): runs, and writes no code cache',
+  async () => {
+    if (skip) return;
+    // Another user: root here (CI), setpriv to nobody; a user cannot drop to another one otherwise.
+    const asNobody = ['--reuid=65534', '--regid=65534', '--clear-groups'];
+    const probe =
+      process.getuid?.() === 0
+        ? spawnSync('setpriv', [...asNobody, process.execPath, '-e', ''], { timeout: 30_000 })
+        : null;
+    if (probe?.status !== 0) {
+      console.log(
+        'extension/installed.test.ts: skipping the read-only install: needs root, setpriv, and a node nobody can run',
+      );
+      return;
+    }
+    const bundles = join(prefix, 'lib', 'node_modules', 'pixi-condor', '.build', 'bundles');
+    const caches = () => readdirSync(bundles).filter((name) => name.endsWith('.v8cache'));
+    for (const name of caches()) rmSync(join(bundles, name));
+    const ws = pixiWorkspace();
+    try {
+      // nobody may read the prefix (root's, not writable to it) and work in the workspace.
+      chmodSync(work, 0o755);
+      for (const path of [ws.root, join(ws.root, 'pixi.toml'), join(ws.root, 'pixi.lock'), join(ws.root, 'hello.py')])
+        chmodSync(path, 0o777);
+      const result = await runCommand('setpriv', [...asNobody, bin, 'init'], {
+        cwd: ws.root,
+        env: { ...userEnv, HOME: ws.root },
+        timeoutMs: 60_000,
+      });
+      assert.is(result.code, 0, result.stdout + result.stderr);
+      assert.match(result.stdout, /\n {2}added +hello\.sub /);
+      assert.equal(caches(), [], 'no code cache written into the read-only package');
     } finally {
       ws.remove();
     }
