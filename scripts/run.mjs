@@ -167,6 +167,13 @@ try {
   const runBundle = bundleToRun();
   if (runBundle) {
     runBundle();
+  } else if (installed) {
+    // No source fallback there: Node strips no types under node_modules, and tsx is a dev dependency.
+    fail(
+      `the installed pixi-condor in ${root} has no usable bundle for '${task}' (.build/bundles/${task}.cjs)`,
+      'reinstall it from a package made by `npm pack`, whose prepack step builds the bundles',
+      1,
+    );
   } else {
     if (!process.features.typescript) {
       const { register } = await import('tsx/esm/api');
@@ -175,13 +182,6 @@ try {
     await import(pathToFileURL(script).href);
   }
 } catch (error) {
-  if (installed && error?.code === 'ERR_UNSUPPORTED_NODE_MODULES_TYPE_STRIPPING') {
-    fail(
-      `the installed pixi-condor in ${root} has no usable bundle for '${task}' (.build/bundles/${task}.cjs)`,
-      'reinstall it from a package made by `npm pack`, whose prepack step builds the bundles',
-      1,
-    );
-  }
   const name = missingPackage(error);
   if (!name) throw error;
   fail(

@@ -5,7 +5,7 @@
 // workspace's own task in its image. The image record is the one build-image would write (its
 // content hash computed here: no image is built, see test/workspace/day.test.ts for that).
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { suite } from 'uvu';
@@ -212,5 +212,19 @@ installed(
     }
   },
 );
+
+installed('an installed package whose bundle no longer matches its sources says so in one line', async () => {
+  if (skip) return;
+  // An edit inside the installed package (its size changes): no source fallback there.
+  const source = join(prefix, 'lib', 'node_modules', 'pixi-condor', 'scripts', 'cancel.ts');
+  writeFileSync(source, `${readFileSync(source, 'utf8')}\n// edited\n`);
+  const result = await pixiCondor(['cancel'], work);
+  assert.is(result.code, 1, result.stdout + result.stderr);
+  assert.match(
+    result.stderr,
+    /^error: the installed pixi-condor in \S+ has no usable bundle for 'cancel' \(\.build\/bundles\/cancel\.cjs\)\nhint: reinstall it /,
+  );
+  assert.not.match(result.stderr, /\n\s+at /, 'no stack trace');
+});
 
 installed.run();
