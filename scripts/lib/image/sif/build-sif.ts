@@ -52,6 +52,8 @@ export interface BuiltSif {
   fileName: string;
   sha256: string;
   size: number;
+  /** The image's creation time: the SIF's timestamps and its oras manifest's created annotation. */
+  created: string;
 }
 
 export const SQUASHFS_HINT =
@@ -154,7 +156,7 @@ export async function buildSif(options: SifBuildOptions): Promise<BuiltSif | nul
     const sha256 = await sha256File(partial);
     const size = statSync(partial).size;
     renameSync(partial, target);
-    return { path: target, fileName: options.fileName, sha256, size };
+    return { path: target, fileName: options.fileName, sha256, size, created: config.created };
   } finally {
     rmSync(partial, { force: true });
     release();
