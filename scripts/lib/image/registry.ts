@@ -137,7 +137,10 @@ export class RegistryClient {
   ): Promise<HttpResponse | null> {
     const url = /^https?:/.test(path) ? path : `${this.base}/v2/${this.ref.path}/${path}`;
     const headers: Record<string, string> = upload
-      ? { 'content-type': upload.type, ...(upload.length !== undefined ? { 'content-length': String(upload.length) } : {}) }
+      ? {
+          'content-type': upload.type,
+          ...(upload.length !== undefined ? { 'content-length': String(upload.length) } : {}),
+        }
       : { accept: MANIFEST_TYPES.join(', ') };
     if (this.authorization) headers.authorization = this.authorization;
     const body = !upload ? {} : Buffer.isBuffer(upload.body) ? { body: upload.body } : { stream: upload.body };

@@ -6,6 +6,7 @@ import { basename, relative, resolve } from 'node:path';
 import { booleanOption, stringOption, type CommandSpec, type ParsedCommand } from '../cli.ts';
 import { UsageError, UserError } from '../errors.ts';
 import { gitInfo } from '../git.ts';
+import { pinnedImageLine } from './image-pin.ts';
 import { readImageRecord } from '../image-record.ts';
 import { queueProbe } from '../jobs/queue-probe.ts';
 import { Shell, shellQuote } from '../shell.ts';
@@ -120,12 +121,12 @@ async function submit(parsed: ParsedCommand, root: string, secrets: SecretMask):
   // condor_submit runs in the workspace root, so paths in the submit file are relative to it.
   const submitFile = relative(root, submitPath) || submitPath;
   const record = await readImageRecord(root);
-  const imageLine = record ? `container_image = docker://${record.reference}` : null;
   const batchName =
     stringOption(parsed, 'batch-name') ??
     `${basename(submitFile).replace(/\.[^.]*$/, '')}-${record ? record.digest.slice(7, 19) : 'unbuilt'}`;
 
   const statements = readSubmitStatements(submitPath, submitFile, submitArg === undefined);
+  const imageLine = pinnedImageLine(record, statements, submitFile);
   if (local)
     return runLocalSubmit({
       root,

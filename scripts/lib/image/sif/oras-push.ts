@@ -71,7 +71,11 @@ async function pushBlob(
   body: Buffer | (() => NodeJS.ReadableStream),
 ): Promise<boolean> {
   if (await hasBlob(registry, digest)) return false;
-  const start = await registry.request('POST', 'blobs/uploads/', { body: Buffer.alloc(0), type: 'application/octet-stream', length: 0 });
+  const start = await registry.request('POST', 'blobs/uploads/', {
+    body: Buffer.alloc(0),
+    type: 'application/octet-stream',
+    length: 0,
+  });
   if (!start) throw needsCredentials(registry, 'push to');
   const location = start.headers.get('location');
   if (start.status !== 202 || !location) throw refused(registry, 'a blob upload', start.status);
@@ -84,7 +88,12 @@ async function pushBlob(
 }
 
 /** Push the SIF under `tag`; returns the manifest digest the registry serves. */
-export async function pushSif(registry: RegistryClient, tag: string, sif: SifFile, created: string): Promise<{ digest: string; uploaded: boolean }> {
+export async function pushSif(
+  registry: RegistryClient,
+  tag: string,
+  sif: SifFile,
+  created: string,
+): Promise<{ digest: string; uploaded: boolean }> {
   await pushBlob(registry, EMPTY_CONFIG_DIGEST, EMPTY_CONFIG.length, EMPTY_CONFIG);
   const uploaded = await pushBlob(registry, `sha256:${sif.sha256}`, sif.size, () => createReadStream(sif.path));
   const manifest = sifManifest(sif, created);
@@ -115,7 +124,10 @@ export async function lookupSif(registry: RegistryClient, tag: string): Promise<
   if (response.status === 404 || response.status === 403) return { state: 'missing' };
   if (!response.ok) throw refused(registry, `the manifest ${tag}`, response.status);
   const digest = `sha256:${createHash('sha256').update(response.body).digest('hex')}`;
-  let body: { config?: { mediaType?: string }; layers?: { mediaType?: string; digest?: string; size?: number; annotations?: Record<string, string> }[] };
+  let body: {
+    config?: { mediaType?: string };
+    layers?: { mediaType?: string; digest?: string; size?: number; annotations?: Record<string, string> }[];
+  };
   try {
     body = response.json() as typeof body;
   } catch {

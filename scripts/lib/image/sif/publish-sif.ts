@@ -28,13 +28,17 @@ export function sifNames(plan: Plan): { fileName: string; tag: string; prefix: s
 /** Keep only the current SIF in .pixi-condor/sif (each is about half the image). */
 function pruneLocal(root: string, keep: string): void {
   const dir = join(root, SIF_DIR);
-  for (const name of readdirSync(dir)) if (name !== keep && name.endsWith('.sif')) rmSync(join(dir, name), { force: true });
+  for (const name of readdirSync(dir))
+    if (name !== keep && name.endsWith('.sif')) rmSync(join(dir, name), { force: true });
 }
 
 async function saveSif(root: string, sif: SifRecord, options: PublishOptions): Promise<void> {
   if (options.shell.dryRun || !options.push) return;
   const record = await readImageRecord(root);
-  if (!record) throw new UserError(`${IMAGE_RECORD} is missing after the image was recorded`, { hint: 'run build-image --sif again' });
+  if (!record)
+    throw new UserError(`${IMAGE_RECORD} is missing after the image was recorded`, {
+      hint: 'run build-image --sif again',
+    });
   await writeImageRecord(root, { ...record, sif });
 }
 
@@ -54,13 +58,17 @@ async function convert(plan: Plan, options: PublishOptions, digest: string | nul
   });
   const local = `${plan.repository}:${plan.contentTag}`;
   const pinned = digest ? `${plan.repository}@${digest}` : null;
-  const have = await shell.run([engine.bin, 'image', 'inspect', '--format', '{{.Id}}', local], { readOnly: true, nothrow: true });
+  const have = await shell.run([engine.bin, 'image', 'inspect', '--format', '{{.Id}}', local], {
+    readOnly: true,
+    nothrow: true,
+  });
   let image = local;
   if (have.exitCode !== 0 && pinned && !shell.dryRun) {
     // On an access point or a fresh CI runner the image is in the registry only.
     let auth: RegistryAuth | null = null;
     try {
-      if (plan.credentials && 'clientVersion' in engine) auth = await login(shell, engine, plan.ref.registry, plan.credentials);
+      if (plan.credentials && 'clientVersion' in engine)
+        auth = await login(shell, engine, plan.ref.registry, plan.credentials);
       options.err(`pulling ${pinned} to convert it`);
       await shell.run([engine.bin, 'pull', pinned], { env: auth?.env ?? {} });
       image = pinned;
@@ -118,7 +126,11 @@ export async function publishSif(plan: Plan, registry: RegistryClient, options: 
   }
   const built = await convert(plan, options, record?.digest ?? null);
   if (!built) {
-    options.err(options.stage ? `would stage the SIF in ${options.stage}` : `would push it as oras://${plan.repository}:${tag} and record it`);
+    options.err(
+      options.stage
+        ? `would stage the SIF in ${options.stage}`
+        : `would push it as oras://${plan.repository}:${tag} and record it`,
+    );
     return 0;
   }
   pruneLocal(root, fileName);
@@ -149,6 +161,10 @@ export async function publishSif(plan: Plan, registry: RegistryClient, options: 
     options.err(`hint: ${makePublicHint(`${plan.repository}@${pushed.digest}`)}`);
   }
   await saveSif(root, sif, options);
-  printSif(sif, pushed.uploaded ? 'built and pushed the SIF' : 'built the SIF; the registry had its bytes already', options);
+  printSif(
+    sif,
+    pushed.uploaded ? 'built and pushed the SIF' : 'built the SIF; the registry had its bytes already',
+    options,
+  );
   return 0;
 }

@@ -24,7 +24,8 @@ export interface StageOptions {
 export function stagedReference(path: string, size: number, env: NodeJS.ProcessEnv): string {
   if (size > OSDF_MAX_BYTES) return `file://${path}`;
   const staging = env.STAGING;
-  if (staging && !relative(staging, path).startsWith('..')) return `osdf:///chtc$ENV(STAGING)/${relative(staging, path)}`;
+  if (staging && !relative(staging, path).startsWith('..'))
+    return `osdf:///chtc$ENV(STAGING)/${relative(staging, path)}`;
   if (path.startsWith('/staging/')) return `osdf:///chtc${path}`;
   return `osdf:///chtc$ENV(STAGING)/${basename(path)}`;
 }
@@ -52,7 +53,9 @@ export function stageSif(source: string, fileName: string, size: number, options
     });
   }
   if (preLetterStagingPath(dir))
-    options.err(`warning: ${dir} is the pre-2026 staging layout; CHTC's is /staging/<letter>/<netid> since 2026-08-01 (echo $STAGING)`);
+    options.err(
+      `warning: ${dir} is the pre-2026 staging layout; CHTC's is /staging/<letter>/<netid> since 2026-08-01 (echo $STAGING)`,
+    );
   const target = join(dir, fileName);
   const present = statSync(target, { throwIfNoEntry: false });
   if (present?.isFile() && present.size === size) options.err(`staged: ${target} is there already (named by content)`);
@@ -64,7 +67,8 @@ export function stageSif(source: string, fileName: string, size: number, options
       renameSync(partial, target);
     } catch (error) {
       rmSync(partial, { force: true });
-      if ((error as NodeJS.ErrnoException).code === 'ENOSPC' || (error as NodeJS.ErrnoException).code === 'EDQUOT') throw noSpace(dir);
+      if ((error as NodeJS.ErrnoException).code === 'ENOSPC' || (error as NodeJS.ErrnoException).code === 'EDQUOT')
+        throw noSpace(dir);
       throw new UserError(`cannot write ${target}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
         hint: `check that ${dir} is yours and writable`,
       });
