@@ -21,6 +21,7 @@ import {
 } from './submit-file.ts';
 import { cudaMajorMinor, formatCuda, pinVersionText, sameCuda } from './cuda-version.ts';
 import { asStringList, isTable } from './text.ts';
+import { checkApptainerSubmit } from './apptainer-checks.ts';
 import type { IssueList } from './types.ts';
 
 export interface TemplateContext {
@@ -388,6 +389,8 @@ async function checkSubmitFile(
   checkLocalInputs(context, source, submitName, universe);
   const jobLength = checkJobLength(source);
   if (jobLength) issues.warning({ file: submitName, pointer: '', ...jobLength });
+  for (const { severity, ...finding } of checkApptainerSubmit(source))
+    issues[severity === 'error' ? 'error' : 'warning']({ file: submitName, pointer: '', ...finding });
 
   if (image) {
     const found = imageRepository(image.value);
