@@ -125,6 +125,10 @@ export async function publishSif(plan: Plan, registry: RegistryClient, options: 
     }
   }
   const built = await convert(plan, options, record?.digest ?? null);
+  if (!built && options.stage) {
+    stageSif(null, fileName, 0, { dir: options.stage, prefix, env: options.env, dryRun: true, err: options.err });
+    return 0;
+  }
   if (!built) {
     options.err(
       options.stage

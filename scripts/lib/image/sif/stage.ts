@@ -42,8 +42,11 @@ function noSpace(dir: string): UserError {
   });
 }
 
-/** Copy `source` into the staging folder under `fileName` (whole or not at all); prune the older ones. */
-export function stageSif(source: string, fileName: string, size: number, options: StageOptions): string {
+/**
+ * Copy `source` into the staging folder under `fileName` (whole or not at all); prune the older
+ * ones. A dry run (source null: the SIF is not built) says what would be copied and removed.
+ */
+export function stageSif(source: string | null, fileName: string, size: number, options: StageOptions): string {
   const dir = resolve(options.dir);
   const info = statSync(dir, { throwIfNoEntry: false });
   if (!info?.isDirectory()) {
@@ -59,7 +62,7 @@ export function stageSif(source: string, fileName: string, size: number, options
   const target = join(dir, fileName);
   const present = statSync(target, { throwIfNoEntry: false });
   if (present?.isFile() && present.size === size) options.err(`staged: ${target} is there already (named by content)`);
-  else if (options.dryRun) options.err(`would copy the SIF to ${target}`);
+  else if (options.dryRun || source === null) options.err(`would copy the SIF to ${target}`);
   else {
     const partial = join(dir, `.${fileName}.${process.pid}.partial`);
     try {
