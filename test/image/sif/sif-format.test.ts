@@ -30,6 +30,9 @@ import { parseSubmitText } from '../../../scripts/lib/submit-language/submit-fil
 import { checkApptainerSubmit, diskKib } from '../../../scripts/lib/validate/apptainer-checks.ts';
 import { readSubmitFile } from '../../../scripts/lib/validate/submit-file.ts';
 import type { ImageRecord } from '../../../scripts/lib/image-record.ts';
+import { readFileSync } from 'node:fs';
+import { load } from 'js-yaml';
+import { repoRoot } from '../../helpers/paths.ts';
 
 const inspect = (env: string[] | null) =>
   JSON.stringify([
@@ -254,6 +257,18 @@ test('validate: the container_image form, the pre-2026 staging path and request_
   assert.is(diskKib('7GB'), 7 * 1024 * 1024);
   assert.is(diskKib('2000000'), 2000000);
   assert.is(diskKib('$(x)'), null);
+});
+
+test('the workflow installs squashfs-tools before each build-image step when pixi.toml says sif = true', () => {
+  const workflow = load(readFileSync(join(repoRoot, '.github/workflows/build-image.yml'), 'utf8')) as {
+    jobs: Record<string, { steps: { run?: string }[] }>;
+  };
+  for (const [name, job] of Object.entries(workflow.jobs)) {
+    const install = job.steps.findIndex((s) => /apt-get install .*squashfs-tools/.test(s.run ?? ''));
+    const build = job.steps.findIndex((s) => /pixi run .*build-image/.test(s.run ?? ''));
+    assert.ok(install >= 0 && install < build, name);
+    assert.match(job.steps[install]!.run!, /grep -Eq .*sif.*true.* pixi\.toml/);
+  }
 });
 
 test.run();
