@@ -7,6 +7,7 @@ import { booleanOption, stringOption, type CommandSpec, type ParsedCommand } fro
 import { UsageError, UserError } from '../errors.ts';
 import { gitInfo } from '../git.ts';
 import { pinnedImageLine } from './image-pin.ts';
+import { localImageLine } from './local-image.ts';
 import { readImageRecord } from '../image-record.ts';
 import { queueProbe } from '../jobs/queue-probe.ts';
 import { Shell, shellQuote } from '../shell.ts';
@@ -127,13 +128,14 @@ async function submit(parsed: ParsedCommand, root: string, secrets: SecretMask):
 
   const statements = readSubmitStatements(submitPath, submitFile, submitArg === undefined);
   const imageLine = pinnedImageLine(record, statements, submitFile);
+  const localLine = local ? await localImageLine(record, imageLine, (line) => say(line)) : null;
   if (local)
     return runLocalSubmit({
       root,
       submitFile,
       statements,
       // The recorded image first, so a user's -append can still override it, as on a pool.
-      append: [...(imageLine ? [imageLine] : []), ...userAppend],
+      append: [...(localLine ? [localLine] : []), ...userAppend],
       defines,
       batchName,
       record,

@@ -244,6 +244,19 @@ sifTest(
       timeoutMs: 60_000,
     });
     assert.ok((docker.stdout + docker.stderr).includes(`'container_image = docker://${saved.reference}'`));
+
+    // --local without apptainer on PATH: the Docker image the SIF was made from, said so.
+    const local = await runScript('submit.ts', ['mnist_gpu_apptainer.sub', '--local', '--allow-cpu', '--dry-run'], {
+      cwd: ws.root,
+      env: { PIXI_PROJECT_ROOT: ws.root },
+      timeoutMs: 60_000,
+    });
+    const localOutput = local.stdout + local.stderr;
+    assert.ok(
+      localOutput.includes(`here it runs in the Docker image that SIF was made from, ${saved.reference}`),
+      localOutput,
+    );
+    assert.ok(localOutput.includes(`${saved.reference} SANDBOX/mnist_gpu.sh`), localOutput);
   },
 );
 
