@@ -271,4 +271,30 @@ test('the workflow installs squashfs-tools before each build-image step when pix
   }
 });
 
+test('the record reader: a record without sif stays valid; a sif it cannot read is dropped, the rest kept', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'pixi-condor-sif-record-'));
+  try {
+    const { mkdirSync } = await import('node:fs');
+    const { readImageRecord } = await import('../../../scripts/lib/image-record.ts');
+    mkdirSync(join(root, '.pixi-condor'));
+    const write = (value: unknown) => writeFileSync(join(root, '.pixi-condor/image.json'), JSON.stringify(value));
+    write(record);
+    assert.is((await readImageRecord(root))!.sif, undefined);
+    const sif = {
+      reference: `oras://r.example/x@sha256:${'b'.repeat(64)}`,
+      sha256: 'c'.repeat(64),
+      size: 5,
+      file: null,
+    };
+    write({ ...record, sif });
+    assert.equal((await readImageRecord(root))!.sif, sif);
+    write({ ...record, sif: { ...sif, reference: 'docker://nope' } });
+    const read = (await readImageRecord(root))!;
+    assert.is(read.sif, undefined);
+    assert.is(read.digest, record.digest);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
 test.run();

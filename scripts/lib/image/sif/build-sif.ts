@@ -88,10 +88,11 @@ function writeAll(path: string, prefix: Buffer): void {
 
 export async function buildSif(options: SifBuildOptions): Promise<BuiltSif | null> {
   const { shell, engineBin, image } = options;
-  if (!(await onPath('sqfstar')))
-    throw new UserError('sqfstar is not on PATH: build-image --sif needs it to write the SIF filesystem', {
-      hint: SQUASHFS_HINT,
-    });
+  if (!(await onPath('sqfstar'))) {
+    const problem = 'sqfstar is not on PATH: build-image --sif needs it to write the SIF filesystem';
+    if (!shell.dryRun) throw new UserError(problem, { hint: SQUASHFS_HINT });
+    options.err(`note: ${problem} (${SQUASHFS_HINT})`);
+  }
   const inspect = await shell.run([engineBin, 'image', 'inspect', image], { readOnly: true, nothrow: true });
   if (inspect.exitCode !== 0) {
     if (shell.dryRun) {
