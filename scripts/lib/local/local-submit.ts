@@ -17,6 +17,7 @@ import { jobTitle } from '../jobs/watch.ts';
 import { Wake } from '../jobs/tracker.ts';
 import { claimLocalCluster } from './cluster-counter.ts';
 import { containerNetwork, dockerImageName, dockerRunArgv } from './container-run.ts';
+import { APPTAINER_PREFIX, apptainerArgv, apptainerOnPath, isApptainerImage } from './apptainer-run.ts';
 import { visibleGpus } from './gpus.ts';
 import { hostArgv } from './host-run.ts';
 import { watchLocal } from './local-watch.ts';
@@ -90,6 +91,7 @@ function imageOf(proc: ProcSpec): string | null {
       hint: 'run `pixi run build-image` (submit pins the image it records), or set container_image in the submit file',
     });
   const name = dockerImageName(raw);
+  if (!name && isApptainerImage(raw) && apptainerOnPath()) return `${APPTAINER_PREFIX}${raw}`;
   if (!name)
     throw new UserError(`container_image = ${raw}: a local run needs a Docker image (docker://...)`, {
       hint: 'Apptainer images (.sif) and sandbox directories run only on a pool',
@@ -185,38 +187,47 @@ export async function runLocalSubmit(input: LocalSubmitInput): Promise<number> {
           ? `SANDBOX/${proc.executable.split('/').pop()}`
           : proc.executable
         : '?';
-      const argv = images[i]
-        ? dockerRunArgv({
-            image: images[i]!,
-            name: `pixi-condor-${runId}-CLUSTER.${proc.proc}-1`,
-            runId,
-            jobId: `CLUSTER.${proc.proc}`,
+      const argv = images[i]?.startsWith(APPTAINER_PREFIX)
+        ? apptainerArgv({
+            image: images[i]!.slice(APPTAINER_PREFIX.length),
             executable: exe,
             args: proc.arguments,
             sandbox: 'SANDBOX',
-            workdir: proc.classAd.ShouldTransferFiles === '"NO"' ? proc.iwd : 'SANDBOX',
-            // The names only: docker reads each value from its own environment, so none is printed.
-            env: jobEnvironment({
-              getenv: proc.expanded?.getenv,
-              environment: proc.expanded?.environment,
-              submitEnv: process.env,
-              scratchDir: 'SANDBOX',
-              slot: 'slot1_1',
-              iwd: 'SANDBOX',
-              cpus: requests(proc).cpus,
-              gpus: usableGpus.slice(0, gpusPerProc),
-              allowCpu: input.allowCpu,
-            }),
-            user: `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`,
-            memoryMb: proc.classAd.RequestMemory ? requests(proc).memoryMb : null,
-            cpus: proc.classAd.RequestCpus ? requests(proc).cpus : null,
+            workdir: 'SANDBOX',
             gpus: usableGpus.slice(0, gpusPerProc),
-            network: networkFor(proc),
-            stdoutPath: null,
-            stderrPath: null,
-            append: false,
           })
-        : hostArgv({ executable: exe, args: proc.arguments });
+        : images[i]
+          ? dockerRunArgv({
+              image: images[i]!,
+              name: `pixi-condor-${runId}-CLUSTER.${proc.proc}-1`,
+              runId,
+              jobId: `CLUSTER.${proc.proc}`,
+              executable: exe,
+              args: proc.arguments,
+              sandbox: 'SANDBOX',
+              workdir: proc.classAd.ShouldTransferFiles === '"NO"' ? proc.iwd : 'SANDBOX',
+              // The names only: docker reads each value from its own environment, so none is printed.
+              env: jobEnvironment({
+                getenv: proc.expanded?.getenv,
+                environment: proc.expanded?.environment,
+                submitEnv: process.env,
+                scratchDir: 'SANDBOX',
+                slot: 'slot1_1',
+                iwd: 'SANDBOX',
+                cpus: requests(proc).cpus,
+                gpus: usableGpus.slice(0, gpusPerProc),
+                allowCpu: input.allowCpu,
+              }),
+              user: `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`,
+              memoryMb: proc.classAd.RequestMemory ? requests(proc).memoryMb : null,
+              cpus: proc.classAd.RequestCpus ? requests(proc).cpus : null,
+              gpus: usableGpus.slice(0, gpusPerProc),
+              network: networkFor(proc),
+              stdoutPath: null,
+              stderrPath: null,
+              append: false,
+            })
+          : hostArgv({ executable: exe, args: proc.arguments });
       say(`  proc ${proc.proc}: ${argv.map(shellQuote).join(' ')}`);
       if (proc.transferInputFiles.length > 0) say(`    inputs  ${proc.transferInputFiles.join(', ')}`);
       if (proc.transferOutputFiles) say(`    outputs ${proc.transferOutputFiles.join(', ') || '(none)'}`);

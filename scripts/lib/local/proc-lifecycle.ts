@@ -12,6 +12,7 @@ import type { Shell } from '../shell.ts';
 import type { ProcSpec } from '../submit-language/submit-plan.ts';
 import { containerOutcome, removeContainer, startContainer, type ContainerOutcome } from './container-run.ts';
 import { startHost } from './host-run.ts';
+import { APPTAINER_PREFIX, apptainerArgv, apptainerOnPath } from './apptainer-run.ts';
 import { writeAds } from './job-ad.ts';
 import { jobEnvironment } from './job-env.ts';
 import { judgeExit, type ExitPolicy } from './policy.ts';
@@ -180,8 +181,29 @@ export async function runProc(ctx: ProcContext): Promise<ProcEnd> {
         const started = Date.now();
         let child: RunningChild;
         let containerName: string | null = null;
+        const hostLaunch = {
+          executable,
+          args: proc.arguments,
+          sandbox,
+          workdir: shared ? proc.iwd : sandbox,
+          env,
+          stdoutPath: proc.output,
+          stderrPath: proc.error,
+          append,
+        };
         try {
-          if (ctx.image) {
+          if (ctx.image?.startsWith(APPTAINER_PREFIX)) {
+            const [command, ...args] = apptainerArgv({
+              image: ctx.image.slice(APPTAINER_PREFIX.length),
+              executable,
+              args: proc.arguments,
+              sandbox,
+              workdir: shared ? proc.iwd : sandbox,
+              gpus: ctx.gpus,
+            });
+            // By its full path: the job's environment is HTCondor's, not this shell's PATH.
+            child = startHost({ ...hostLaunch, executable: apptainerOnPath() ?? command!, args });
+          } else if (ctx.image) {
             containerName = `pixi-condor-${ctx.runId}-${cluster}.${proc.proc}-${starts}`;
             child = startContainer({
               image: ctx.image,
@@ -203,16 +225,7 @@ export async function runProc(ctx: ProcContext): Promise<ProcEnd> {
               append,
             });
           } else {
-            child = startHost({
-              executable,
-              args: proc.arguments,
-              sandbox,
-              workdir: shared ? proc.iwd : sandbox,
-              env,
-              stdoutPath: proc.output,
-              stderrPath: proc.error,
-              append,
-            });
+            child = startHost(hostLaunch);
           }
         } catch (error) {
           // The output or error file cannot be opened (its folder is missing): the starter holds

@@ -128,7 +128,7 @@ async function submit(parsed: ParsedCommand, root: string, secrets: SecretMask):
 
   const statements = readSubmitStatements(submitPath, submitFile, submitArg === undefined);
   const imageLine = pinnedImageLine(record, statements, submitFile);
-  const localLine = local ? await localImageLine(record, imageLine, (line) => say(line)) : null;
+  const localLine = local ? await localImageLine(root, record, imageLine, (line) => say(line)) : null;
   if (local)
     return runLocalSubmit({
       root,

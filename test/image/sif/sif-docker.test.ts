@@ -261,6 +261,42 @@ sifTest(
 );
 
 sifTest(
+  'submit --local with apptainer on PATH runs the job with `apptainer exec` of the local SIF, as HTCondor does',
+  async () => {
+    assert.ok(first, 'needs the first test');
+    const { ws, file } = first!;
+    const bin = join(scratch, 'bin-apptainer');
+    mkdirSync(bin);
+    const log = join(scratch, 'apptainer-argv.log');
+    // A stand-in (Apptainer cannot be installed here): it records its argv and runs the command in --pwd.
+    writeFileSync(
+      join(bin, 'apptainer'),
+      `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\nshift\nwhile [ $# -gt 0 ]; do case "$1" in --contain|--nv) shift;; --bind) shift 2;; --pwd) cd "$2"; shift 2;; *) break;; esac; done\nshift\nexec "$@"\n`,
+      { mode: 0o755 },
+    );
+    writeFileSync(join(ws.root, 'hello.sh'), '#!/bin/sh\necho "from $0" > out.txt\n', { mode: 0o755 });
+    writeFileSync(
+      join(ws.root, 'hello.sub'),
+      'universe = container\ncontainer_image = oras://example.invalid/x:t-sif\nexecutable = hello.sh\n' +
+        'should_transfer_files = YES\ntransfer_output_files = out.txt\nlog = hello.log\noutput = hello.out\nerror = hello.err\nqueue\n',
+    );
+    const result = await runScript('submit.ts', ['hello.sub', '--local'], {
+      cwd: ws.root,
+      env: { PIXI_PROJECT_ROOT: ws.root, PATH: `${bin}:${process.env.PATH}` },
+      timeoutMs: 120_000,
+    });
+    const output = result.stdout + result.stderr;
+    assert.is(result.code, 0, output);
+    assert.match(output, /runs the SIF with .*apptainer exec, as HTCondor does/);
+    const argv = readFileSync(log, 'utf8').trim().split(' ');
+    assert.equal(argv.slice(0, 3), ['exec', '--contain', '--bind']);
+    assert.ok(argv.includes(file), `the local SIF: ${argv.join(' ')}`);
+    assert.match(argv[argv.length - 1]!, /\/hello\.sh$/);
+    assert.match(ws.read('out.txt'), /^from .*\/hello\.sh$/m);
+  },
+);
+
+sifTest(
   'the htpasswd registry: pushed with the credentials (never printed), pulled back by digest with them only',
   async () => {
     const { ws, path } = workspace(AUTH);
