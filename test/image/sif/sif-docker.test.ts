@@ -351,6 +351,11 @@ sifTest(
     assert.is(sif.reference, `osdf:///chtc$ENV(STAGING)/${name}`);
     assert.is(sha256(join(stage, name)), sif.sha256);
     assert.equal(readdirSync(stage).sort(), [`${prefix}old-3.sif`, name, 'someone-else.sif'].sort());
+    const again = await run(ws, ['--stage', stage], { STAGING: stage });
+    assertOk(again);
+    assert.match(again.stdout, /up to date: .* is there already \(named by content\); no SIF built/);
+    assert.not.match(again.stderr, /converting/);
+    assert.equal(record(ws).sif, sif);
     const submit = await runScript('submit.ts', ['mnist_gpu_apptainer.sub', '--dry-run'], {
       cwd: ws.root,
       env: { PIXI_PROJECT_ROOT: ws.root },

@@ -3,8 +3,8 @@
 // record it and stop, as the Docker no-op does (no engine needed); else convert the exact image
 // to .pixi-condor/sif/<name>.sif, push it as an oras:// artifact (or copy it to --stage DIR),
 // and add `sif` to .pixi-condor/image.json. The record is written last, whole.
-import { readdirSync, rmSync } from 'node:fs';
-import { basename, join, relative } from 'node:path';
+import { readdirSync, rmSync, statSync } from 'node:fs';
+import { basename, join, relative, resolve } from 'node:path';
 import { UserError } from '../../errors.ts';
 import { formatBytes } from '../../format.ts';
 import { IMAGE_RECORD, readImageRecord, writeImageRecord, type SifRecord } from '../../image-record.ts';
@@ -14,7 +14,7 @@ import { login, type RegistryAuth } from '../login.ts';
 import type { Plan } from '../plan.ts';
 import type { PublishOptions } from '../publish.ts';
 import type { RegistryClient } from '../registry.ts';
-import { buildSif, type BuiltSif } from './build-sif.ts';
+import { buildSif, sha256File, type BuiltSif } from './build-sif.ts';
 import { lookupSif, pushSif } from './oras-push.ts';
 import { stageSif } from './stage.ts';
 
@@ -90,6 +90,22 @@ async function convert(plan: Plan, options: PublishOptions, digest: string | nul
   });
 }
 
+/** The staging folder has this content name already: record it (and prune) without converting. */
+async function recordStaged(plan: Plan, options: PublishOptions): Promise<boolean> {
+  const { fileName, prefix } = sifNames(plan);
+  const staged = join(resolve(options.stage!), fileName);
+  const size = statSync(staged, { throwIfNoEntry: false })?.isFile() ? statSync(staged).size : null;
+  if (size === null) return false;
+  const sha256 = await sha256File(staged);
+  const stage = { dir: options.stage!, prefix, env: options.env, dryRun: false, err: options.err };
+  const local = join(SIF_DIR, fileName);
+  const file = statSync(join(options.root, local), { throwIfNoEntry: false })?.size === size ? local : null;
+  const sif: SifRecord = { reference: stageSif(staged, fileName, size, stage), sha256, size, file };
+  await saveSif(options.root, sif, options);
+  printSif(sif, `up to date: ${staged} is there already (named by content); no SIF built`, options);
+  return true;
+}
+
 export async function publishSif(plan: Plan, registry: RegistryClient, options: PublishOptions): Promise<number> {
   const { shell, root } = options;
   const { fileName, tag, prefix } = sifNames(plan);
@@ -113,17 +129,13 @@ export async function publishSif(plan: Plan, registry: RegistryClient, options: 
     if (found.state === 'found') {
       const local = join(SIF_DIR, found.fileName || fileName);
       const sif: SifRecord = { reference: oras(found.digest), sha256: found.sha256, size: found.size, file: null };
-      try {
-        const { statSync } = await import('node:fs');
-        if (statSync(join(root, local)).size === found.size) sif.file = local;
-      } catch {
-        // no local copy: the registry's is the one
-      }
+      if (statSync(join(root, local), { throwIfNoEntry: false })?.size === found.size) sif.file = local;
       await saveSif(root, sif, options);
       printSif(sif, `up to date: the registry already has ${plan.repository}:${tag}; no SIF built or pushed`, options);
       return 0;
     }
   }
+  if (options.stage && !shell.dryRun && (await recordStaged(plan, options))) return 0;
   const built = await convert(plan, options, record?.digest ?? null);
   if (!built && options.stage) {
     stageSif(null, fileName, 0, { dir: options.stage, prefix, env: options.env, dryRun: true, err: options.err });
