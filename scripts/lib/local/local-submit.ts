@@ -187,7 +187,39 @@ export async function runLocalSubmit(input: LocalSubmitInput): Promise<number> {
           ? `SANDBOX/${proc.executable.split('/').pop()}`
           : proc.executable
         : '?';
-      const argv = images[i]?.startsWith(APPTAINER_PREFIX)
+      const argv = images[i]
+        ? dockerRunArgv({
+            image: images[i]!,
+            name: `pixi-condor-${runId}-CLUSTER.${proc.proc}-1`,
+            runId,
+            jobId: `CLUSTER.${proc.proc}`,
+            executable: exe,
+            args: proc.arguments,
+            sandbox: 'SANDBOX',
+            workdir: proc.classAd.ShouldTransferFiles === '"NO"' ? proc.iwd : 'SANDBOX',
+            // The names only: docker reads each value from its own environment, so none is printed.
+            env: jobEnvironment({
+              getenv: proc.expanded?.getenv,
+              environment: proc.expanded?.environment,
+              submitEnv: process.env,
+              scratchDir: 'SANDBOX',
+              slot: 'slot1_1',
+              iwd: 'SANDBOX',
+              cpus: requests(proc).cpus,
+              gpus: usableGpus.slice(0, gpusPerProc),
+              allowCpu: input.allowCpu,
+            }),
+            user: `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`,
+            memoryMb: proc.classAd.RequestMemory ? requests(proc).memoryMb : null,
+            cpus: proc.classAd.RequestCpus ? requests(proc).cpus : null,
+            gpus: usableGpus.slice(0, gpusPerProc),
+            network: networkFor(proc),
+            stdoutPath: null,
+            stderrPath: null,
+            append: false,
+          })
+        : hostArgv({ executable: exe, args: proc.arguments });
+      const shown = images[i]?.startsWith(APPTAINER_PREFIX)
         ? apptainerArgv({
             image: images[i]!.slice(APPTAINER_PREFIX.length),
             executable: exe,
@@ -196,39 +228,8 @@ export async function runLocalSubmit(input: LocalSubmitInput): Promise<number> {
             workdir: 'SANDBOX',
             gpus: usableGpus.slice(0, gpusPerProc),
           })
-        : images[i]
-          ? dockerRunArgv({
-              image: images[i]!,
-              name: `pixi-condor-${runId}-CLUSTER.${proc.proc}-1`,
-              runId,
-              jobId: `CLUSTER.${proc.proc}`,
-              executable: exe,
-              args: proc.arguments,
-              sandbox: 'SANDBOX',
-              workdir: proc.classAd.ShouldTransferFiles === '"NO"' ? proc.iwd : 'SANDBOX',
-              // The names only: docker reads each value from its own environment, so none is printed.
-              env: jobEnvironment({
-                getenv: proc.expanded?.getenv,
-                environment: proc.expanded?.environment,
-                submitEnv: process.env,
-                scratchDir: 'SANDBOX',
-                slot: 'slot1_1',
-                iwd: 'SANDBOX',
-                cpus: requests(proc).cpus,
-                gpus: usableGpus.slice(0, gpusPerProc),
-                allowCpu: input.allowCpu,
-              }),
-              user: `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`,
-              memoryMb: proc.classAd.RequestMemory ? requests(proc).memoryMb : null,
-              cpus: proc.classAd.RequestCpus ? requests(proc).cpus : null,
-              gpus: usableGpus.slice(0, gpusPerProc),
-              network: networkFor(proc),
-              stdoutPath: null,
-              stderrPath: null,
-              append: false,
-            })
-          : hostArgv({ executable: exe, args: proc.arguments });
-      say(`  proc ${proc.proc}: ${argv.map(shellQuote).join(' ')}`);
+        : argv;
+      say(`  proc ${proc.proc}: ${shown.map(shellQuote).join(' ')}`);
       if (proc.transferInputFiles.length > 0) say(`    inputs  ${proc.transferInputFiles.join(', ')}`);
       if (proc.transferOutputFiles) say(`    outputs ${proc.transferOutputFiles.join(', ') || '(none)'}`);
       if (proc.log) say(`    log     ${displayPath(root, proc.log)}`);

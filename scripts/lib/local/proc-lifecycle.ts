@@ -181,28 +181,29 @@ export async function runProc(ctx: ProcContext): Promise<ProcEnd> {
         const started = Date.now();
         let child: RunningChild;
         let containerName: string | null = null;
-        const hostLaunch = {
-          executable,
-          args: proc.arguments,
-          sandbox,
-          workdir: shared ? proc.iwd : sandbox,
-          env,
-          stdoutPath: proc.output,
-          stderrPath: proc.error,
-          append,
-        };
         try {
           if (ctx.image?.startsWith(APPTAINER_PREFIX)) {
+            const workdir = shared ? proc.iwd : sandbox;
             const [command, ...args] = apptainerArgv({
               image: ctx.image.slice(APPTAINER_PREFIX.length),
               executable,
               args: proc.arguments,
               sandbox,
-              workdir: shared ? proc.iwd : sandbox,
+              workdir,
               gpus: ctx.gpus,
             });
             // By its full path: the job's environment is HTCondor's, not this shell's PATH.
-            child = startHost({ ...hostLaunch, executable: apptainerOnPath() ?? command!, args });
+            const apptainer = apptainerOnPath() ?? command!;
+            child = startHost({
+              executable: apptainer,
+              args,
+              sandbox,
+              workdir,
+              env,
+              stdoutPath: proc.output,
+              stderrPath: proc.error,
+              append,
+            });
           } else if (ctx.image) {
             containerName = `pixi-condor-${ctx.runId}-${cluster}.${proc.proc}-${starts}`;
             child = startContainer({
@@ -225,7 +226,16 @@ export async function runProc(ctx: ProcContext): Promise<ProcEnd> {
               append,
             });
           } else {
-            child = startHost(hostLaunch);
+            child = startHost({
+              executable,
+              args: proc.arguments,
+              sandbox,
+              workdir: shared ? proc.iwd : sandbox,
+              env,
+              stdoutPath: proc.output,
+              stderrPath: proc.error,
+              append,
+            });
           }
         } catch (error) {
           // The output or error file cannot be opened (its folder is missing): the starter holds
