@@ -3,8 +3,10 @@
 // `docker import`, which sets none, and a SIF without an environment is refused). Figures against
 // baselines measured in the same run:
 //  1. conversion time against streaming the same root filesystem (`docker export > /dev/null`):
-//     what squashfs compression adds over reading the image (target <= 40x on 2 cores);
-//  2. SIF size against the image's unpacked size (target <= 0.5x: gzip squashfs);
+//     what squashfs compression adds over reading the image (target <= 10x; 5.5x measured on 2
+//     heavily loaded cores: 604 s against 110 s);
+//  2. SIF size against the image's unpacked size (target <= 0.5x: gzip squashfs; 0.34x measured,
+//     454,959,104 B);
 //  3. work disk: the SIF file only (no unpacked tree, no OCI layout), checked by the partial file's
 //     absence; and with --twice, a second build's sha256 against the first (must be equal).
 // Minutes, not seconds: not part of npm test. Needs the CI services; otherwise it says why and skips.
@@ -76,7 +78,7 @@ try {
   console.log(`image ${torch} + ENV PATH: ${formatBytes(unpacked)} unpacked`);
   console.log(
     `SIF: ${(ms / 1000).toFixed(1)} s, docker export alone: ${(exportMs / 1000).toFixed(1)} s -> ratio ${timeRatio.toFixed(1)}x ` +
-      `(target <= 40x${timeRatio <= 40 ? ', met' : ', NOT met'})`,
+      `(target <= 10x${timeRatio <= 10 ? ', met' : ', NOT met'})`,
   );
   console.log(
     `SIF size ${formatBytes(size)} (${size} B), sha256 ${sha256}: ${sizeRatio.toFixed(2)}x the unpacked image ` +
