@@ -6,6 +6,7 @@
 // timestamp (files, the superblock) a function of the image, so the same image gives the same
 // bytes. The SIF header and descriptors then go in front. Work happens in a partial file beside
 // the target, renamed into place only when complete: a failure leaves nothing half-written.
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
   createReadStream,
@@ -131,11 +132,15 @@ export async function buildSif(options: SifBuildOptions): Promise<BuiltSif | nul
   }
   mkdirSync(options.outDir, { recursive: true });
   rmSync(partial, { force: true });
+  const dropContainer = () => spawnSync(engineBin, ['rm', '--force', container], { stdio: 'ignore', timeout: 30_000 });
   const release = removeOnExit(partial, 'the partial SIF');
   let created = false;
   try {
     await shell.run([engineBin, 'create', '--name', container, image, '/bin/true']);
     created = true;
+    // Ctrl-C: removeOnExit's handler exits the process, which runs this (finally blocks do not run;
+    // an exit handler cannot wait, hence the one synchronous spawn outside the Shell gateway).
+    process.on('exit', dropContainer);
     try {
       await shell.pipe([engineBin, 'export', container], tar(), sqfstarArgv(partial, partitionOffset), {
         env: { SOURCE_DATE_EPOCH: String(epoch) },
@@ -161,6 +166,7 @@ export async function buildSif(options: SifBuildOptions): Promise<BuiltSif | nul
   } finally {
     rmSync(partial, { force: true });
     release();
+    process.off('exit', dropContainer);
     if (created) await shell.run([engineBin, 'rm', '--force', container], { nothrow: true });
   }
 }
