@@ -77,7 +77,8 @@ async function convert(plan: Plan, options: PublishOptions, digest: string | nul
     }
   }
   const { fileName } = sifNames(plan);
-  options.err(`converting ${image} to a SIF (squashfs of its root filesystem; minutes for a CUDA image)`);
+  if (!shell.dryRun)
+    options.err(`converting ${image} to a SIF (squashfs of its root filesystem; minutes for a CUDA image)`);
   return buildSif({
     shell,
     engineBin: engine.bin,
