@@ -53,6 +53,35 @@ export interface ImageRecord {
   buildArgOverrides?: Record<string, string>;
   /** sha256 of each file the hash covers (the Dockerfile, the files it copies), to name what changed. */
   inputDigests?: Record<string, string>;
+  /** The SIF made from this image by `build-image --sif` (absent in records written without it). */
+  sif?: SifRecord;
+}
+
+export interface SifRecord {
+  /**
+   * What submit puts in an Apptainer submit file's container_image: `oras://<repository>@sha256:<manifest
+   * digest>`, or the staged file (`osdf:///chtc$ENV(STAGING)/<name>.sif`, `file:///staging/…`).
+   */
+  reference: string;
+  /** sha256 of the SIF file (hex): the oras layer's digest. */
+  sha256: string;
+  size: number;
+  /** The local copy, relative to the workspace (.pixi-condor/sif/<name>.sif), when there is one. */
+  file: string | null;
+}
+
+/** A `sif` entry as this version writes it; anything else is ignored (the Docker record stays usable). */
+function validSif(value: unknown): value is SifRecord {
+  const sif = value as Partial<SifRecord> | null;
+  return (
+    typeof sif === 'object' &&
+    sif !== null &&
+    typeof sif.reference === 'string' &&
+    /^(?:oras:\/\/[^\s@]+@sha256:[0-9a-f]{64}|osdf:\/\/\/\S+\.sif|file:\/\/\/\S+\.sif)$/.test(sif.reference) &&
+    typeof sif.sha256 === 'string' &&
+    /^[0-9a-f]{64}$/.test(sif.sha256) &&
+    typeof sif.size === 'number'
+  );
 }
 
 /** A record is a few hundred bytes; anything much larger is not one (and is not read whole). */
@@ -92,7 +121,7 @@ export async function readImageRecord(root: string): Promise<ImageRecord | null>
   } catch {
     throw new UserError(`${IMAGE_RECORD} is not valid JSON`, { hint: REWRITE_HINT, exitCode: 2 });
   }
-  return checkImageRecord(data);
+  return withUsableSif(checkImageRecord(data));
 }
 
 const DIGEST = matching(/^sha256:[0-9a-f]{64}$/, 'a digest sha256:<64 hex digits>');
@@ -126,6 +155,12 @@ export function checkImageRecord(data: unknown): ImageRecord {
         : `is not a usable image record: ${error.message}`;
     throw new UserError(`${IMAGE_RECORD} ${what}`, { hint: REWRITE_HINT, exitCode: 2 });
   }
+}
+
+/** The checked record, its `sif` dropped when this version cannot use it (the Docker record stays usable). */
+function withUsableSif(record: ImageRecord): ImageRecord {
+  if (record.sif !== undefined && !validSif(record.sif)) delete record.sif;
+  return record;
 }
 
 export async function writeImageRecord(root: string, record: ImageRecord): Promise<void> {

@@ -287,6 +287,8 @@ export interface TemplateConfig {
   movingTag: string;
   /** Overrides of Dockerfile ARG defaults (e.g. the base images). */
   buildArgs: Record<string, string>;
+  /** build-image also makes (and pushes) a SIF of the image for Apptainer (build-image --sif). */
+  sif: boolean;
 }
 
 export const CONFIG_DEFAULTS: TemplateConfig = {
@@ -298,6 +300,7 @@ export const CONFIG_DEFAULTS: TemplateConfig = {
   tag: '{environment}-{codename}-cuda{cuda}-{hash}',
   movingTag: '{environment}-{codename}-cuda{cuda}',
   buildArgs: {},
+  sif: false,
 };
 
 const CONFIG_KEYS: Record<string, keyof TemplateConfig> = {
@@ -309,6 +312,7 @@ const CONFIG_KEYS: Record<string, keyof TemplateConfig> = {
   tag: 'tag',
   'moving-tag': 'movingTag',
   'build-args': 'buildArgs',
+  sif: 'sif',
 };
 
 /**
@@ -337,6 +341,9 @@ export function templateConfig(manifest: TomlTable, file = MANIFEST): TemplateCo
         throw new UserError(`[tool.pixi-condor] build-args must be a table of strings`, { file });
       }
       config.buildArgs = { ...(value as Record<string, string>) };
+    } else if (field === 'sif') {
+      if (typeof value !== 'boolean') throw new UserError('[tool.pixi-condor] sif must be true or false', { file });
+      config.sif = value;
     } else {
       if (typeof value !== 'string' || value === '') {
         throw new UserError(`[tool.pixi-condor] ${key} must be a non-empty string`, { file });

@@ -20,6 +20,10 @@ export interface PublishOptions extends PlanOptions {
   explain: boolean;
   /** --network for RUN steps. */
   network?: string;
+  /** --sif (or [tool.pixi-condor] sif = true): also make, push and record a SIF for Apptainer. */
+  sif?: boolean;
+  /** --stage DIR: put the SIF in this staging folder instead of the registry. */
+  stage?: string;
   /** Summary lines (stdout). */
   out: (line: string) => void;
   /** Progress and notes (stderr). */
@@ -144,7 +148,7 @@ export async function publishImage(options: PublishOptions): Promise<number> {
         if (!shell.dryRun) await saveRecord(record, finishing);
       }
       printSummary(record, 'up to date: the registry already has this content tag; nothing built or pushed', finishing);
-      return 0;
+      return withSif(plan, registry, options, 0);
     }
     if (found?.state === 'needs-credentials') {
       throw new UserError(`registry ${plan.ref.registry} needs credentials to check and push ${plan.repository}`, {
@@ -156,5 +160,12 @@ export async function publishImage(options: PublishOptions): Promise<number> {
   }
 
   const { buildAndPush } = await import('./build-and-push.ts');
-  return buildAndPush(plan, registry, options);
+  return withSif(plan, registry, options, await buildAndPush(plan, registry, options));
+}
+
+/** The SIF step, when asked for (it loads only then), after a Docker step that succeeded. */
+async function withSif(plan: Plan, registry: RegistryClient, options: PublishOptions, code: number): Promise<number> {
+  if (code !== 0 || !(options.sif || options.stage !== undefined || plan.config.sif)) return code;
+  const { publishSif } = await import('./sif/publish-sif.ts');
+  return publishSif(plan, registry, options);
 }

@@ -6,6 +6,8 @@ import { basename, relative, resolve } from 'node:path';
 import { booleanOption, stringOption, type CommandSpec, type ParsedCommand } from '../cli.ts';
 import { UsageError, UserError } from '../errors.ts';
 import { gitInfo } from '../git.ts';
+import { pinnedImageLine } from './image-pin.ts';
+import { localImageLine } from './local-sif.ts';
 import { readImageRecord } from '../image-record.ts';
 import { queueProbe } from '../jobs/queue-probe.ts';
 import { Shell, shellQuote } from '../shell.ts';
@@ -122,7 +124,6 @@ async function submit(parsed: ParsedCommand, root: string, secrets: SecretMask):
   // condor_submit runs in the workspace root, so paths in the submit file are relative to it.
   const submitFile = relative(root, submitPath) || submitPath;
   const record = await readImageRecord(root);
-  const imageLine = record ? `container_image = docker://${record.reference}` : null;
   const batchName =
     stringOption(parsed, 'batch-name') ??
     `${basename(submitFile).replace(/\.[^.]*$/, '')}-${record ? record.digest.slice(7, 19) : 'unbuilt'}`;
@@ -135,7 +136,10 @@ async function submit(parsed: ParsedCommand, root: string, secrets: SecretMask):
     say(paint.yellow(`${submitFile}${getenv.line === null ? ' (-append)' : `:${getenv.line}`}: warning: ${message}`));
     say(`  hint: ${hint}`);
   }
+  const imageLine = pinnedImageLine(record, statements, submitFile);
   if (local) {
+    // A file pinned to a SIF runs with apptainer, or in the Docker image the SIF was made from.
+    const localLine = await localImageLine(root, record, imageLine, (line) => say(line));
     // No image record: the image is built here and pinned by its ID (no registry, no push).
     const built = record
       ? null
@@ -149,7 +153,7 @@ async function submit(parsed: ParsedCommand, root: string, secrets: SecretMask):
           shell: new Shell({ dryRun }),
           say,
         });
-    const pinned = imageLine ?? built?.line;
+    const pinned = localLine ?? built?.line;
     return runLocalSubmit({
       root,
       submitFile,

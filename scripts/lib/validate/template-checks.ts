@@ -23,6 +23,7 @@ import {
 } from './submit-file.ts';
 import { cudaMajorMinor, formatCuda, pinVersionText, sameCuda } from './cuda-version.ts';
 import { asStringList, isTable } from './text.ts';
+import { checkApptainerSubmit } from './apptainer-checks.ts';
 import type { IssueList } from './types.ts';
 
 export interface TemplateContext {
@@ -392,6 +393,8 @@ async function checkSubmitFile(
   if (jobLength) issues.warning({ file: submitName, pointer: '', ...jobLength });
   const getenv = checkGetenvSecrets(source, await secretEnvironment(context.root), process.env);
   if (getenv) issues.warning({ file: submitName, pointer: '', ...getenv });
+  for (const { severity, ...finding } of checkApptainerSubmit(source))
+    issues[severity === 'error' ? 'error' : 'warning']({ file: submitName, pointer: '', ...finding });
 
   if (image) {
     const found = imageRepository(image.value);
