@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic-file.ts';
 import { UsageError } from '../errors.ts';
+import { fit } from '../jobs/format.ts';
 import { holdHint, holdText } from '../jobs/hold-hints.ts';
 import type { JobState } from '../jobs/job-state.ts';
 import type { JobRecord } from '../jobs/job-store.ts';
@@ -29,9 +30,9 @@ export interface ViewInput {
 /** The best run when `results` names none: the highest metrics.json accuracy, as the sweep's closing table. */
 const DEFAULT_BEST = 'accuracy';
 function namedBest(input: ViewInput): { row: ResultRow; why: string } | null {
-  if (input.best) return { row: input.best, why: `by ${input.bestSpec ?? 'the --best metric'} in metrics.json` };
+  if (input.best) return { row: input.best, why: `--best ${input.bestSpec ?? 'METRIC'}` };
   const row = bestRow(input.rows, DEFAULT_BEST);
-  return row ? { row, why: `highest ${DEFAULT_BEST} in metrics.json` } : null;
+  return row ? { row, why: `highest ${DEFAULT_BEST}` } : null;
 }
 
 /** Per-run notes shown at most, the rest counted. */
@@ -74,7 +75,7 @@ export function plotLines(
     if (lines.length > 0) lines.push('');
     lines.push(...plotField(curves, { field, width: options.width, height: 12, fancy: options.fancy, best }));
   }
-  const notes = curveNotes(curves);
+  const notes = curveNotes(curves).map((note) => fit(note, options.width));
   if (notes.length > 0) lines.push('', ...notes);
   return lines;
 }

@@ -4,6 +4,7 @@
 // which. The best run is drawn last (on top), in bold green or as `*`, and named in the legend.
 // Our own ~200 lines, not asciichart: that draws one character per point (no fitting to a width,
 // no resampling), one glyph set (box drawing), and no legend; see the commit for the comparison.
+import { fit } from '../jobs/format.ts';
 import { type Curves, higherIsBetter, lastValue, type RunCurve } from './curves.ts';
 
 export interface PlotOptions {
@@ -153,7 +154,11 @@ export function plotField(curves: Curves, options: PlotOptions): string[] {
   const drawn = runs.filter((r) => lastValue(r, field) !== null).length;
   const scale = scaleOf(runs, field);
   const title = `${field} per epoch: ${drawn} of ${runs.length} run${runs.length === 1 ? '' : 's'}${scale?.log ? ' (log scale)' : ''}`;
-  if (!scale) return [title, `  no run has a number for '${field}' in its progress lines`];
+  if (!scale)
+    return [
+      fit(title, options.width),
+      fit(`  no run has a number for '${field}' in its progress lines`, options.width),
+    ];
   const labelWidth = Math.max(
     ...[0, options.height - 1].map((r) => shortNumber(rowValue(scale, r, options.height)).length),
     4,
@@ -174,7 +179,7 @@ export function plotField(curves: Curves, options: PlotOptions): string[] {
   const marks = marksOf(runs.length, best, fancy);
   const paint = (text: string, colour: string): string =>
     fancy && colour ? `\u001b[${colour}m${text}\u001b[0m` : text;
-  const lines = [title];
+  const lines = [fit(title, options.width)];
   for (let row = 0; row < grid.lines; row++) {
     const labelled = row === 0 || row === grid.lines - 1 || row === Math.floor((grid.lines - 1) / 2);
     const label = labelled ? shortNumber(rowValue(scale, row, grid.lines)) : '';
@@ -224,17 +229,19 @@ function legend(
   };
   const lines: string[] = [];
   const swatch = (i: number): string => paint(fancy ? '━━' : marks[i]!.letter.padEnd(2), marks[i]!.colour);
+  // Two spaces, the swatch (two columns), a space: the rest of the width is the text's.
+  const room = options.width - 5;
   const best = options.best;
   if (best && curves.runs[best.index])
-    lines.push(`  ${swatch(best.index)} best: ${describe(curves.runs[best.index]!)} (${best.why})`);
+    lines.push(`  ${swatch(best.index)} ${fit(`best: ${describe(curves.runs[best.index]!)} (${best.why})`, room)}`);
   const others = curves.runs.map((run, i) => ({ run, i })).filter(({ i }) => i !== best?.index);
   const limit = options.legendLimit ?? 12;
   const shared = fancy ? others.length > RUN_COLOURS.length : others.length > LETTERS.length;
   if (shared) {
-    lines.push(`  ${swatch(others[0]!.i)} the other ${others.length} runs`);
+    lines.push(`  ${swatch(others[0]!.i)} ${fit(`the other ${others.length} runs`, room)}`);
     return lines;
   }
-  for (const { run, i } of others.slice(0, limit)) lines.push(`  ${swatch(i)} ${describe(run)}`);
+  for (const { run, i } of others.slice(0, limit)) lines.push(`  ${swatch(i)} ${fit(describe(run), room)}`);
   if (others.length > limit) lines.push(`  … ${others.length - limit} more`);
   return lines;
 }
