@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Curves, progressLines, seriesOf } from '../../scripts/lib/results-view/curves.ts';
 import { plotField } from '../../scripts/lib/results-view/terminal-plot.ts';
+import { tiedWith } from '../../scripts/lib/results-view/results-view.ts';
+import type { ResultRow } from '../../scripts/lib/jobs/results.ts';
 import { type ReportData, reportHtml, scriptJson } from '../../scripts/lib/results-view/report-html.ts';
 import { lossTrend, trendOf, withProgress } from '../../scripts/lib/jobs/loss-trend.ts';
 import type { JobState } from '../../scripts/lib/jobs/job-state.ts';
@@ -88,6 +90,65 @@ test('terminal chart: every line fits the width, colour only when asked, 10,000 
   assert.match(many[0]!, /loss per epoch: 10000 of 10000 runs \(log scale\)/);
   assert.ok(many.some((l) => /^ {2}\. {2}the other 9999 runs$/.test(l)));
   assert.ok(many.length < 20);
+});
+
+test('terminal chart: a run wholly under later runs is said to be; the best line wraps its reason', () => {
+  // Runs 0 and 1 have the same curve: run 1, drawn later, covers every cell of run 0 (as close
+  // runs do at 12 rows on the template's sweep); run 2 differs and shows.
+  const curves = curvesOf(3, 5);
+  curves.runs[0]!.series.loss = [...curves.runs[1]!.series.loss!];
+  for (const fancy of [false, true]) {
+    const lines = plotField(curves, { field: 'loss', width: 80, height: 12, fancy, best: { index: 2, why: 'x' } });
+    const legend = lines.filter((l) => /\(proc \d\)/.test(l)).join('\n');
+    assert.match(legend, /lr=0 \(proc 0\): loss 0\.1 at epoch 5, its line under the others/);
+    assert.not.match(legend, /proc 1\).*under/);
+    assert.not.match(legend, /proc 2\).*under/);
+  }
+  const why = 'highest accuracy, tied with procs 3, 4, 5';
+  const wrapped = plotField(curvesOf(3, 5), {
+    field: 'loss',
+    width: 60,
+    height: 6,
+    fancy: false,
+    best: { index: 0, why },
+  });
+  const at = wrapped.findIndex((l) => l.includes('best: lr=0 (proc 0)'));
+  assert.is(wrapped[at], '  *  best: lr=0 (proc 0): loss 0.2 at epoch 5');
+  assert.is(wrapped[at + 1], `       (${why})`);
+  for (const line of wrapped) assert.ok(line.length <= 60, line);
+  const oneLine = plotField(curvesOf(3, 5), {
+    field: 'loss',
+    width: 80,
+    height: 6,
+    fancy: false,
+    best: { index: 0, why: 'x' },
+  });
+  assert.ok(oneLine.includes('  *  best: lr=0 (proc 0): loss 0.2 at epoch 5 (x)'), oneLine.join('\n'));
+});
+
+test('the best named by a metric says which rows tie with it (the first of equals is kept)', () => {
+  const row = (proc: number, metrics: ResultRow['metrics']): ResultRow => ({
+    proc,
+    ranAs: `3.${proc}`,
+    vars: {},
+    outcome: 'completed',
+    exitCode: 0,
+    signal: null,
+    wallSeconds: 1,
+    metrics,
+    metricsPath: null,
+    missing: null,
+  });
+  // The template's sweep run on CPU: procs 0, 3 and 4 all reached accuracy 0.91.
+  const rows = [0.91, 0.905, 0.905, 0.91, 0.91, 0.905].map((accuracy, p) =>
+    row(p, { accuracy, loss: p === 4 ? 0.2 : 0.3 }),
+  );
+  assert.is(tiedWith(rows, rows[0]!, 'accuracy'), ', tied with procs 3, 4');
+  assert.is(tiedWith(rows, rows[4]!, '-loss'), '');
+  assert.is(tiedWith(rows, rows[1]!, '-loss'), ', tied with procs 0, 2, 3, 5');
+  const many = Array.from({ length: 9 }, (_, p) => row(p, { accuracy: 1 }));
+  assert.is(tiedWith(many, many[0]!, 'accuracy'), ', tied with procs 1, 2, 3, 4, 5 and 3 more');
+  assert.is(tiedWith([row(0, null), row(1, null)], row(0, null), 'accuracy'), '');
 });
 
 test('the page data cannot end its script element or open a comment', () => {

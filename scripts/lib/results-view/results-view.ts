@@ -30,9 +30,30 @@ export interface ViewInput {
 /** The best run when `results` names none: the highest metrics.json accuracy, as the sweep's closing table. */
 const DEFAULT_BEST = 'accuracy';
 function namedBest(input: ViewInput): { row: ResultRow; why: string } | null {
-  if (input.best) return { row: input.best, why: `--best ${input.bestSpec ?? 'METRIC'}` };
+  if (input.best) {
+    const spec = input.bestSpec ?? 'METRIC';
+    return { row: input.best, why: `--best ${spec}${tiedWith(input.rows, input.best, spec)}` };
+  }
   const row = bestRow(input.rows, DEFAULT_BEST);
-  return row ? { row, why: `highest ${DEFAULT_BEST}` } : null;
+  return row ? { row, why: `highest ${DEFAULT_BEST}${tiedWith(input.rows, row, DEFAULT_BEST)}` } : null;
+}
+
+/** Ties named at most; the rest counted. */
+const TIE_LIMIT = 5;
+
+/**
+ * `, tied with procs 3, 4`: the other rows with the same best value (bestRow keeps the first),
+ * so a reader does not take the first of equals for a winner; '' when none ties.
+ */
+export function tiedWith(rows: readonly ResultRow[], best: ResultRow, spec: string): string {
+  const key = spec.replace(/^[-+]/, '');
+  const value = best.metrics?.[key];
+  if (typeof value !== 'number') return '';
+  const ties = rows.filter((r) => r !== best && r.metrics?.[key] === value).map((r) => r.proc);
+  if (ties.length === 0) return '';
+  const named = ties.slice(0, TIE_LIMIT).join(', ');
+  const more = ties.length > TIE_LIMIT ? ` and ${ties.length - TIE_LIMIT} more` : '';
+  return `, tied with proc${ties.length === 1 ? '' : 's'} ${named}${more}`;
 }
 
 /** Per-run notes shown at most, the rest counted. */

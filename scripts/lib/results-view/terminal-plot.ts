@@ -203,8 +203,16 @@ export function plotField(curves: Curves, options: PlotOptions): string[] {
   }
   lines.push(`${' '.repeat(labelWidth)} ${fancy ? '└' : '+'}${(fancy ? '─' : '-').repeat(cells)}`);
   lines.push(epochAxis(labelWidth + 2, cells, firstEpoch, lastEpoch));
-  lines.push(...legend(curves, options, marks, paint));
+  lines.push(...legend(curves, options, marks, paint, hiddenRuns(grid, runs, field)));
   return lines;
+}
+
+/** Runs with points that own no cell: every dot of theirs was drawn over by a later run. */
+function hiddenRuns(grid: DotGrid, runs: readonly RunCurve[], field: string): Set<number> {
+  const shown = new Set<number>(grid.owner);
+  const hidden = new Set<number>();
+  for (const [i, run] of runs.entries()) if (lastValue(run, field) !== null && !shown.has(i)) hidden.add(i);
+  return hidden;
 }
 
 /** `epoch 1 … 20` under the axis: the first epoch at the left, the last at the right. */
@@ -220,20 +228,27 @@ function legend(
   options: PlotOptions,
   marks: { letter: string; colour: string }[],
   paint: (text: string, colour: string) => string,
+  hidden: ReadonlySet<number>,
 ): string[] {
   const { field, fancy } = options;
-  const describe = (run: RunCurve): string => {
+  const describe = (run: RunCurve, i: number): string => {
     const last = lastValue(run, field);
     const where = run.label === `proc ${run.proc}` ? '' : ` (proc ${run.proc})`;
-    return `${run.label}${where}: ${last ? `${field} ${shortNumber(last.value)} at epoch ${last.epoch}` : `no ${field}`}`;
+    // A run whose line lies wholly under others' (close runs at 12 rows) is said to be there.
+    const under = hidden.has(i) ? ', its line under the others' : '';
+    return `${run.label}${where}: ${last ? `${field} ${shortNumber(last.value)} at epoch ${last.epoch}${under}` : `no ${field}`}`;
   };
   const lines: string[] = [];
   const swatch = (i: number): string => paint(fancy ? '━━' : marks[i]!.letter.padEnd(2), marks[i]!.colour);
   // Two spaces, the swatch (two columns), a space: the rest of the width is the text's.
   const room = options.width - 5;
   const best = options.best;
-  if (best && curves.runs[best.index])
-    lines.push(`  ${swatch(best.index)} ${fit(`best: ${describe(curves.runs[best.index]!)} (${best.why})`, room)}`);
+  if (best && curves.runs[best.index]) {
+    const text = `best: ${describe(curves.runs[best.index]!, best.index)}`;
+    // Why it is best (and what ties with it) on a line of its own when both do not fit.
+    if (text.length + best.why.length + 3 <= room) lines.push(`  ${swatch(best.index)} ${text} (${best.why})`);
+    else lines.push(`  ${swatch(best.index)} ${fit(text, room)}`, `       ${fit(`(${best.why})`, room - 2)}`);
+  }
   const others = curves.runs.map((run, i) => ({ run, i })).filter(({ i }) => i !== best?.index);
   const limit = options.legendLimit ?? 12;
   const shared = fancy ? others.length > RUN_COLOURS.length : others.length > LETTERS.length;
@@ -241,7 +256,7 @@ function legend(
     lines.push(`  ${swatch(others[0]!.i)} ${fit(`the other ${others.length} runs`, room)}`);
     return lines;
   }
-  for (const { run, i } of others.slice(0, limit)) lines.push(`  ${swatch(i)} ${fit(describe(run), room)}`);
+  for (const { run, i } of others.slice(0, limit)) lines.push(`  ${swatch(i)} ${fit(describe(run, i), room)}`);
   if (others.length > limit) lines.push(`  … ${others.length - limit} more`);
   return lines;
 }
