@@ -25,6 +25,8 @@ ci_services_install() {
   # unsquashfs and cross-check the container with siftool (sylabs' own reader).
   command -v sqfstar >/dev/null 2>&1 || need+=(squashfs-tools)
   command -v siftool >/dev/null 2>&1 || need+=(siftool)
+  # results --html's report is opened in a real headless browser (test/results-view/).
+  command -v chromium >/dev/null 2>&1 || need+=(chromium fonts-dejavu-core)
   if [ ${#need[@]} -gt 0 ]; then
     echo "ci: installing ${need[*]}"
     export DEBIAN_FRONTEND=noninteractive

@@ -27,6 +27,15 @@ export const RESULTS_SPEC: CommandSpec = {
     },
     json: { type: 'boolean', description: 'print the rows as JSON instead of the table (the CSV is still written)' },
     'dry-run': { type: 'boolean', description: 'print the table; do not write results/<cluster>/results.csv' },
+    plot: {
+      type: 'boolean',
+      description: "draw each run's loss and accuracy per epoch in the terminal (from its PIXI_CONDOR_PROGRESS lines)",
+    },
+    html: {
+      type: 'boolean',
+      description: 'write results/<cluster>/report.html: the curves, the table, usage, holds and failures, in one file',
+    },
+    metric: { type: 'string', value: 'NAME', description: 'with --plot: draw this progress field instead' },
   },
   epilog: ['A proc that was submitted again with `pixi run resubmit` shows its newest outcome.'].join('\n'),
   exitCodes: [
@@ -77,7 +86,16 @@ function tableLines(rows: ResultRow[], best: ResultRow | null, width: number, cl
   ];
 }
 
-export async function runResults(parsed: ParsedCommand): Promise<number> {
+/** The --plot/--html module, passed in by scripts/results.ts so no other task's bundle holds it. */
+export type LoadViews = () => Promise<typeof import('../results-view/results-view.ts')>;
+
+export async function runResults(parsed: ParsedCommand, loadViews?: LoadViews): Promise<number> {
+  const plot = booleanOption(parsed, 'plot');
+  const html = booleanOption(parsed, 'html');
+  const metric = stringOption(parsed, 'metric') ?? null;
+  if ((plot || html) && booleanOption(parsed, 'json'))
+    throw new UsageError('--json prints rows: leave out --plot/--html');
+  if (metric !== null && !plot && !html) throw new UsageError('--metric goes with --plot or --html');
   const root = findWorkspaceRoot();
   const arg = parsed.positionals[0];
   const record = arg !== undefined ? await readJobRecord(root, parseClusterArg(arg)) : await latestJobRecord(root);
@@ -102,6 +120,36 @@ export async function runResults(parsed: ParsedCommand): Promise<number> {
   const dryRun = booleanOption(parsed, 'dry-run');
   if (!dryRun) await writeFileAtomic(csvPath, resultsCsv(rows));
   const missing = rows.filter((r) => r.missing);
+  if ((plot || html) && loadViews) {
+    const views = await loadViews();
+    const input = { root, record: first, resubmissions, rows, best, bestSpec, show };
+    const out = process.stdout;
+    if (plot) {
+      const fancy = colourEnabled(out);
+      for (const line of views.plotLines(input, { metric, width: Math.max(out.columns || 80, 40), fancy }))
+        out.write(`${line}\n`);
+    }
+    if (html) {
+      const report = await views.writeReport(input, { dryRun, metric });
+      if (plot) out.write('\n');
+      else
+        for (const line of resultLines({
+          rows,
+          resubmissions: resubmissions.map((r) => r.cluster),
+          cluster: first.cluster,
+          best,
+          bestSpec,
+          written: dryRun ? null : show(csvPath),
+          paint: palette(colourEnabled(out)),
+          width: Math.max(out.columns || 160, 60),
+        }))
+          out.write(`${line}\n`);
+      out.write(
+        `${dryRun ? 'dry run: not written' : 'report'}: ${show(report.path)} (${report.drawn} of ${report.runs} runs with curves)\n`,
+      );
+    } else out.write(`${dryRun ? 'dry run: results.csv not written' : `written: ${show(csvPath)}`}\n`);
+    return missing.length > 0 ? 1 : 0;
+  }
 
   if (booleanOption(parsed, 'json')) {
     const doc = {
