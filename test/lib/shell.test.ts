@@ -2,7 +2,7 @@
 // secrets never reach argv and are masked in what comes back.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../../scripts/lib/errors.ts';
@@ -90,7 +90,41 @@ test('an argument with a NUL byte is refused (exit 2), not cut short at the NUL'
 test('a tool that is not on PATH exits 127 as a shell would say it', async () => {
   const result = await new Shell().run(['pixi-condor-no-such-tool'], { nothrow: true });
   assert.is(result.exitCode, 127);
-  assert.match(result.stderr, /command not found/);
+  assert.is(result.stderr, 'pixi-condor-no-such-tool: command not found\n');
+});
+
+test('every value reaches the tool as one argument, whatever it holds (zx quotes each)', async () => {
+  const values = ['a b', `it's`, '$(touch pwned)', '*', 'line\nbreak\ttab', '', '--x=$HOME', '\\', 'naïve ✓', '"q"'];
+  const result = await new Shell().run([
+    process.execPath,
+    '-e',
+    'process.stdout.write(JSON.stringify(process.argv.slice(1)))',
+    ...values,
+  ]);
+  assert.equal(JSON.parse(result.stdout), values);
+});
+
+test('a tool reading stdin gets an empty, closed stdin when there is no input', async () => {
+  const result = await new Shell().run(['cat'], { timeoutMs: 60_000 });
+  assert.is(result.exitCode, 0);
+  assert.is(result.stdout, '');
+});
+
+test('ownProcessGroup starts the tool in a process group of its own', async () => {
+  const ours = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ')[2];
+  // `$$` is the tool itself (sh); field 5 of /proc/PID/stat is its process group.
+  const script = 'cut -d" " -f5 /proc/$$/stat';
+  const own = await new Shell().run(['sh', '-c', script], { ownProcessGroup: true });
+  const shared = await new Shell().run(['sh', '-c', script]);
+  assert.is(shared.stdout.trim(), ours);
+  assert.is.not(own.stdout.trim(), ours);
+});
+
+test('echo prints each command as it starts, in the masked display form', async () => {
+  const logged: string[] = [];
+  const shell = new Shell({ echo: true, log: (line) => logged.push(line) });
+  await shell.run(['echo', 'a b']);
+  assert.equal(logged, [`$ echo 'a b'`]);
 });
 
 test('timeoutMs ends a tool that runs too long (SIGTERM: 143)', async () => {
