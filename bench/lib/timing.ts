@@ -98,7 +98,9 @@ export function reportTrace(label: string, command: Command, heavy: string[], us
   }
   const ours = modules.filter((url) => url.startsWith('file:'));
   const packages = [...new Set(ours.map((url) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1]).filter(Boolean))];
-  const found = heavy.filter((name) => packages.includes(name) || modules.some((m) => m.includes(name)));
+  // A package by its node_modules folder; an internal module (undici) by name among Node's own.
+  const internal = modules.filter((url) => !url.startsWith('file:'));
+  const found = heavy.filter((name) => packages.includes(name) || internal.some((m) => m.includes(name)));
   const missing = used.filter((name) => !packages.includes(name));
   const usedNote =
     used.length === 0
