@@ -105,6 +105,23 @@ export class Shell {
     return this.mask(argv.map(shellQuote).join(' '));
   }
 
+  /**
+   * zx's tagged-template form of `run`, for a task of your own (README, "A task of your own"):
+   * shell.$`tar -czf ${archive} ${dir}`, or with options shell.$({ readOnly: true })`git status`.
+   * The template's own text is split on whitespace; each interpolated value is one argument
+   * (an array: one per item) and is glued to text it touches (`--name=${v}`). Nothing is
+   * interpreted as shell: quotes, globs, pipes or `$` in the text are refused, pass them in `${}`.
+   */
+  $(pieces: TemplateStringsArray, ...values: unknown[]): Promise<CommandResult>;
+  $(options: CommandOptions): (pieces: TemplateStringsArray, ...values: unknown[]) => Promise<CommandResult>;
+  $(
+    first: TemplateStringsArray | CommandOptions,
+    ...values: unknown[]
+  ): Promise<CommandResult> | ((pieces: TemplateStringsArray, ...values: unknown[]) => Promise<CommandResult>) {
+    if (isTemplate(first)) return this.run(templateArgv(first, values));
+    return (pieces, ...rest) => this.run(templateArgv(pieces, rest), first);
+  }
+
   async run(argv: string[], options: CommandOptions = {}): Promise<CommandResult> {
     if (argv.length === 0) throw new Error('Shell.run: empty argv');
     const cut = argv.findIndex((arg) => arg.includes('\0'));
@@ -144,6 +161,42 @@ export class Shell {
     if (result.exitCode !== 0 && !options.nothrow) throw new CommandFailed(result, display);
     return result;
   }
+}
+
+function isTemplate(value: unknown): value is TemplateStringsArray {
+  return Array.isArray(value) && 'raw' in value;
+}
+
+/** argv from a template: its text split on whitespace, each value one argument (see Shell.$). */
+export function templateArgv(pieces: TemplateStringsArray, values: unknown[]): string[] {
+  const argv: string[] = [];
+  let word: string | null = null;
+  const flush = (): void => {
+    if (word !== null) argv.push(word);
+    word = null;
+  };
+  for (const [i, piece] of pieces.entries()) {
+    const shellish = /["'`$|&;<>()*?\\[\]{}~#]/.exec(piece);
+    if (shellish)
+      throw new Error(
+        `Shell.$: \`${shellish[0]}\` in the command's text means nothing here (no shell reads it): pass such values in \${}`,
+      );
+    for (const part of piece.split(/(\s+)/)) {
+      if (part === '') continue;
+      if (/^\s+$/.test(part)) flush();
+      else word = (word ?? '') + part;
+    }
+    if (i >= values.length) continue;
+    const value = values[i];
+    const items = Array.isArray(value) ? value : [value];
+    for (const [k, item] of items.entries()) {
+      if (k > 0) flush();
+      word = (word ?? '') + String(item);
+    }
+  }
+  flush();
+  if (argv.length === 0) throw new Error('Shell.$: empty command');
+  return argv;
 }
 
 type ToolOutput = Pick<CommandResult, 'stdout' | 'stderr' | 'exitCode' | 'signal'>;

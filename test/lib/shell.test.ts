@@ -6,7 +6,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../../scripts/lib/errors.ts';
-import { CommandFailed, Shell, onPath, shellQuote } from '../../scripts/lib/shell.ts';
+import { CommandFailed, Shell, onPath, shellQuote, templateArgv } from '../../scripts/lib/shell.ts';
+
+const argvOf = (pieces: TemplateStringsArray, ...values: unknown[]): string[] => templateArgv(pieces, values);
 
 test('dry run prints a changing command and does not run it', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'pc-shell-'));
@@ -133,6 +135,34 @@ test('timeoutMs ends a tool that runs too long (SIGTERM: 143)', async () => {
   assert.is(result.signal, 'SIGTERM');
   assert.is(result.exitCode, 143);
   assert.ok(Date.now() - started < 5_000);
+});
+
+test('shell.$ (zx style): the text split on spaces, each value one argument, glued to text it touches', () => {
+  const name = 'a b';
+  const files = ['x y', 'z'];
+  assert.equal(argvOf`tar  -czf ${name}.tgz --label=${''} ${files} ${[]}end`, [
+    'tar',
+    '-czf',
+    'a b.tgz',
+    '--label=',
+    'x y',
+    'z',
+    'end',
+  ]);
+  assert.equal(argvOf`echo ${''}`, ['echo', '']);
+  assert.throws(() => argvOf`ls *.txt`, /`\*` in the command's text means nothing here/);
+  assert.throws(() => argvOf`echo "a b"`, /pass such values in \$\{\}/);
+});
+
+test('shell.$ runs through the gateway: dry run, options, output', async () => {
+  const logged: string[] = [];
+  const shell = new Shell({ dryRun: true, log: (line) => logged.push(line) });
+  const file = 'with space';
+  const skipped = await shell.$`touch ${file}`;
+  assert.is(skipped.skipped, true);
+  assert.equal(logged, [`would run: touch 'with space'`]);
+  const read = await shell.$({ readOnly: true })`echo ${file}`;
+  assert.is(read.stdout, 'with space\n');
 });
 
 test('shellQuote leaves plain words alone and quotes the rest', () => {
