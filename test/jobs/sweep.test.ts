@@ -162,7 +162,8 @@ test("the template's own sweep (mnist_sweep.sub, sweep.csv) unchanged: six rows,
 });
 
 test('results before the end: running and idle procs are said to be so; --best of an unknown metric is a usage error', async () => {
-  scenario({ delayMs: 5000, outputs });
+  // No proc ends before results looks (their ends wait on a gate no one opens).
+  scenario({ delayMs: 20, outputs, endGate: 'never' });
   const submit = await runScript('submit.ts', ['sweep.sub', '--no-wait'], { env: ws.env, timeoutMs: 30_000 });
   assert.is(submit.code, 0, submit.stdout + submit.stderr);
   const early = await runScript('results.ts', ['--json'], { env: ws.env, timeoutMs: 30_000 });

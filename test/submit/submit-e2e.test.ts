@@ -216,12 +216,12 @@ test("condor_submit exits 0 but names no cluster: condor_q finds it by the submi
 });
 
 test('condor_submit killed after queueing the job: condor_q finds it by its tag, the record is written', async () => {
-  // The replay starts late: the job is still in the queue when condor_q is asked.
+  // The replay never starts (a gate no one opens): the job is still in the queue when condor_q is asked.
   ws.scenario({
     mode: 'ok',
     log: eventLogPath('chtc_hello_gpu_docker_gpu.log'),
     delayMs: 10,
-    startDelayMs: 3000,
+    startGate: 'never',
     output: 'killed',
   });
   const r = await runScript('submit.ts', ['--no-wait'], { env: ws.env, timeoutMs: 30_000 });
