@@ -224,7 +224,14 @@ async function spawnTool(
   options: CommandOptions,
   hooks: { mask: (s: string) => string; onStart: () => void },
 ): Promise<ToolOutput> {
-  const { $, within } = await loadZx();
+  const { $, within, quote } = await loadZx();
+  // zx found bash on PATH when it loaded; where it did not, say so rather than fall back to sh,
+  // which reads neither zx's `$'…'` quoting nor its `set -o pipefail`.
+  const bash = typeof $.shell === 'string' ? $.shell : await onPath('bash');
+  if (!bash)
+    throw new UserError(`could not run \`${argv[0]}\`: bash is not on PATH (the gateway runs tools through it)`, {
+      hint: 'install bash or put it on PATH',
+    });
   const lines = options.onLine
     ? {
         stdout: lineSplitter((line) => options.onLine!(line, 'stdout'), hooks.mask),
@@ -241,7 +248,11 @@ async function spawnTool(
       signalTool(Number(pid), signal ?? 'SIGTERM', detached);
     $.kill = kill;
     return $({
-      cwd: options.cwd,
+      shell: bash,
+      prefix: 'set -euo pipefail;',
+      quote,
+      // zx's default is the folder it was loaded in; a tool runs where we are now.
+      cwd: options.cwd ?? process.cwd(),
       env: { ...process.env, ...options.env },
       // Always a stdin that ends (an empty Buffer still counts as input for zx): a tool that
       // reads stdin must never wait on our terminal. A secret, when there is one, travels only here.

@@ -41,7 +41,7 @@
 //   next-cluster   the cluster id the next submit gets (default 4242)
 //   jobs/<C>.json  {procs, removed, done[]}                         (written here)
 //   pids           pids of replayers started (the tests stop them)
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,7 +61,12 @@ const scenario = existsSync(join(dir, 'scenario.json'))
 
 const jobFile = (cluster) => join(dir, 'jobs', `${cluster}.json`);
 const readJob = (cluster) => (existsSync(jobFile(cluster)) ? JSON.parse(readFileSync(jobFile(cluster), 'utf8')) : null);
-const writeJob = (cluster, job) => writeFileSync(jobFile(cluster), JSON.stringify(job));
+// Written whole (a temp file renamed over it): the replayer reads it while condor_rm writes it.
+const writeJob = (cluster, job) => {
+  const temp = `${jobFile(cluster)}.${process.pid}.tmp`;
+  writeFileSync(temp, JSON.stringify(job));
+  renameSync(temp, jobFile(cluster));
+};
 
 function submit() {
   const file = argv.find((a, i) => !a.startsWith('-') && !['-append', '-a', '-batch-name'].includes(argv[i - 1] ?? ''));
