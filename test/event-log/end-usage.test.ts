@@ -20,7 +20,7 @@ test('readEndUsage agrees with the decoded body on every terminate event of the 
     for (const event of parseEventLog(eventLog(name)).events) {
       if (event.code !== 5) continue;
       const rows = resourceRows(event.body);
-      const gpu = rows?.Gpus ?? rows?.GPUs;
+      const gpu = rows?.Gpus ?? rows?.GPUs ?? rows?.['Gpus (Average)'];
       const total = event.body.find((line) => line.endsWith('Total Remote Usage'));
       const expected = {
         cpuSeconds: total ? usageSeconds(total) : null,

@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCommand } from '../helpers/process.ts';
+import { runCommand, bound } from '../helpers/process.ts';
 import { buildTestBaseImage, dockerSkipReason, TEST_BASE_IMAGE } from '../image/services.ts';
 import { startScript } from '../condor/workspace.ts';
 import { localWorkspace, type LocalWorkspace } from './local-workspace.ts';
@@ -120,7 +120,7 @@ dockerTest('Ctrl-C removes the job (009 logged), stops its container and leaves 
   await running.waitFor(/1\.0 running/, 60_000);
   const runId = runIdOf(1);
   // The container is there while the job runs...
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + bound(20_000);
   while ((await ourContainers(runId)).length === 0 && Date.now() < deadline)
     await new Promise((r) => setTimeout(r, 200));
   assert.is((await ourContainers(runId)).length, 1);

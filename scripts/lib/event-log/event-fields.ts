@@ -287,8 +287,9 @@ const USR = Buffer.from('Usr ');
 const SYS = Buffer.from(', Sys ');
 const JOB_TERMINATED = Buffer.from('Job terminated');
 /** The table rows the summary reads, by name. */
-const USAGE_ROWS = ['Disk (KB)', 'Gpus', 'GPUs', 'Memory (MB)'].map((name) => Buffer.from(name));
-const [DISK_ROW, GPUS_ROW, GPUS_ROW_UPPER, MEMORY_ROW] = [0, 1, 2, 3];
+// `Gpus (Average)` where the startd monitors GPU usage (htcondor.md §f; what submit --local writes).
+const USAGE_ROWS = ['Disk (KB)', 'Gpus', 'GPUs', 'Memory (MB)', 'Gpus (Average)'].map((name) => Buffer.from(name));
+const [DISK_ROW, GPUS_ROW, GPUS_ROW_UPPER, MEMORY_ROW, GPUS_AVERAGE_ROW] = [0, 1, 2, 3, 4];
 const NL = 0x0a;
 
 function isBlank(c: number | undefined): boolean {
@@ -477,7 +478,7 @@ export function readEndUsage(data: Buffer, from: number, to: number): EndUsage {
   }
   if (table >= 0) usageRowsAt(data, table, to);
   else clearRows();
-  const gpuRow = rowSeen[GPUS_ROW] === 1 ? GPUS_ROW : GPUS_ROW_UPPER;
+  const gpuRow = rowSeen[GPUS_ROW] === 1 ? GPUS_ROW : rowSeen[GPUS_ROW_UPPER] === 1 ? GPUS_ROW_UPPER : GPUS_AVERAGE_ROW;
   return {
     cpuSeconds,
     memoryRow: rowSeen[MEMORY_ROW] === 1,
@@ -487,10 +488,6 @@ export function readEndUsage(data: Buffer, from: number, to: number): EndUsage {
     diskRequestKb: cell(DISK_ROW, 1),
     gpus: cell(gpuRow, 2) ?? cell(gpuRow, 1),
   };
-}
-
-function endsWith(data: Buffer, from: number, to: number, word: Buffer): boolean {
-  return to - from >= word.length && isWord(data, to - word.length, to, word);
 }
 
 // The few fields the tracker reads from every proc's events, read in place from the bytes (the

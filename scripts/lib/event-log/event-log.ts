@@ -286,7 +286,6 @@ const CR = 0x0d;
 const SPACE = 0x20;
 const TAB = 0x09;
 const EMPTY = Buffer.alloc(0);
-const DOTS = Buffer.from('...');
 
 function isBlank(c: number | undefined): boolean {
   return c === SPACE || c === TAB;

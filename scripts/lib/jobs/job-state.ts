@@ -571,9 +571,12 @@ export class JobTable {
    */
   forEachJob(visit: (job: JobState) => unknown): void {
     const order = this.order();
+    const state = this.cols.f.state;
     for (let i = 0; i < order.length; i++) {
       const slot = order[i]!;
-      if (visit(this.views[slot] ?? new JobView(this, this.cols, slot)) === false) return;
+      // A running proc's view is kept: the live view remembers its loss trend by it (loss-trend.ts).
+      const job = this.views[slot] ?? (state[slot] === RUNNING ? this.view(slot) : new JobView(this, this.cols, slot));
+      if (visit(job) === false) return;
     }
   }
 

@@ -1,6 +1,7 @@
 // How it went: the exit code of `submit`/`status`, and the closing summary (each proc's exit,
 // wall time, its transfer_output_files with sizes, the end of `error` for failed procs).
 import { open, stat } from 'node:fs/promises';
+import { jobTextFor } from '../job-text.ts';
 import type { Palette } from '../term.ts';
 import { displayPath } from '../workspace.ts';
 import { formatBytes } from '../format.ts';
@@ -189,6 +190,8 @@ export async function summaryLines(
   const byProc = new Map((procs ?? []).map((p) => [p.proc, p]));
   const many = table.size > LISTED_PROCS;
   const lines = [paint.bold(many ? `summary: ${countsSummary(table)}` : 'summary')];
+  // The job wrote its error file: tokens masked, escape sequences shown, never sent raw.
+  const jobText = await jobTextFor(root);
   // Many procs: only those that did not succeed, found without keeping a view of every proc.
   const listed = many ? table.unsuccessful(LISTED_PROCS) : { jobs: table.list(), total: table.size };
   for (const job of listed.jobs.slice(0, LISTED_PROCS)) {
@@ -198,7 +201,7 @@ export async function summaryLines(
       const tail = await lastLines(proc.error, many ? 3 : 10);
       if (tail && tail.length > 0) {
         lines.push(paint.dim(`    last lines of ${displayPath(root, proc.error)}:`));
-        for (const line of tail) lines.push(`      ${line}`);
+        for (const line of tail) lines.push(`      ${jobText(line)}`);
       }
     }
   }

@@ -74,8 +74,13 @@ export function summarizeUsage(jobs: JobState[] | JobTable): UsageSummary | null
       const usage = job.usage;
       if (usage) total.add(procUsage(job).wallMs ?? 0, usage);
     }
-  } else jobs.eachUsage((wallMs, usage) => total.add(wallMs > 0 ? wallMs : 0, usage));
+  } else jobs.eachUsage((wallMs, usage) => total.add(positive(wallMs), usage));
   return total.summary();
+}
+
+/** `ms` when above 0, else 0 (a NaN, from unreadable dates, too: Math.max would keep it). */
+function positive(ms: number): number {
+  return Number.isFinite(ms) && ms > 0 ? ms : 0;
 }
 
 /** Sums and peaks over the procs whose terminate event carried usage lines or a resource table (old logs have neither). */

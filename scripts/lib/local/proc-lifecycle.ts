@@ -12,6 +12,7 @@ import type { Shell } from '../shell.ts';
 import type { ProcSpec } from '../submit-language/submit-plan.ts';
 import { containerOutcome, removeContainer, startContainer, type ContainerOutcome } from './container-run.ts';
 import { startHost } from './host-run.ts';
+import { APPTAINER_PREFIX, apptainerArgv, apptainerOnPath } from './apptainer-run.ts';
 import { writeAds } from './job-ad.ts';
 import { jobEnvironment } from './job-env.ts';
 import { judgeExit, type ExitPolicy } from './policy.ts';
@@ -67,8 +68,11 @@ export function requests(proc: ProcSpec): { memoryMb: number; cpus: number; disk
 }
 
 function transferHoldReason(direction: 'input' | 'output', slot: string, error: TransferError): string {
-  return direction === 'input'
-    ? `Transfer input files failure at access point ${HOST} while sending files to execution point ${slot}. Details: ${error.message}`
+  if (direction === 'input')
+    return `Transfer input files failure at access point ${HOST} while sending files to execution point ${slot}. Details: ${error.message}`;
+  // Where a pool would have failed (baseshadow.cpp:645-660): writing at the access point, else reading at the execution point.
+  return error.atAccessPoint
+    ? `Transfer output files failure at access point ${HOST} while receiving files from execution point ${slot}. Details: ${error.message}`
     : `Transfer output files failure at execution point ${slot} while sending files to access point ${HOST}. Details: ${error.message}`;
 }
 
@@ -181,7 +185,29 @@ export async function runProc(ctx: ProcContext): Promise<ProcEnd> {
         let child: RunningChild;
         let containerName: string | null = null;
         try {
-          if (ctx.image) {
+          if (ctx.image?.startsWith(APPTAINER_PREFIX)) {
+            const workdir = shared ? proc.iwd : sandbox;
+            const [command, ...args] = apptainerArgv({
+              image: ctx.image.slice(APPTAINER_PREFIX.length),
+              executable,
+              args: proc.arguments,
+              sandbox,
+              workdir,
+              gpus: ctx.gpus,
+            });
+            // By its full path: the job's environment is HTCondor's, not this shell's PATH.
+            const apptainer = apptainerOnPath() ?? command!;
+            child = startHost({
+              executable: apptainer,
+              args,
+              sandbox,
+              workdir,
+              env,
+              stdoutPath: proc.output,
+              stderrPath: proc.error,
+              append,
+            });
+          } else if (ctx.image) {
             containerName = `pixi-condor-${ctx.runId}-${cluster}.${proc.proc}-${starts}`;
             child = startContainer({
               image: ctx.image,
