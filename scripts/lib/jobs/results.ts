@@ -148,7 +148,7 @@ function whyMissing(outcome: Outcome, job: JobState | undefined, where: string |
 /** The job's state table, from its logs, read once (null: it has no log). */
 async function stateTable(record: JobRecord, root: string): Promise<JobTable | null> {
   if (recordLogs(record).length === 0) return null;
-  return (await readJobOnce(record, root)).table;
+  return (await readJobOnce(record, root, { usage: false })).table;
 }
 
 function rowFor(

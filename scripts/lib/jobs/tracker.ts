@@ -337,8 +337,15 @@ function heldTooLong(
   return null;
 }
 
-/** A recorded job's state table from its logs as they are now: read once, no view, no waiting. */
-export function readJobOnce(record: Pick<JobRecord, 'cluster' | 'procs'>, root: string): Promise<TrackResult> {
+/**
+ * A recorded job's state table from its logs as they are now: read once, no view, no waiting.
+ * `usage: false` skips what each proc used (a reader of states and exits only, such as results).
+ */
+export function readJobOnce(
+  record: Pick<JobRecord, 'cluster' | 'procs'>,
+  root: string,
+  { usage = true }: { usage?: boolean } = {},
+): Promise<TrackResult> {
   return track({
     logs: recordLogs(record),
     cluster: record.cluster,
@@ -349,6 +356,6 @@ export function readJobOnce(record: Pick<JobRecord, 'cluster' | 'procs'>, root: 
     view: null,
     title: '',
     root,
-    usage: false,
+    usage,
   });
 }
