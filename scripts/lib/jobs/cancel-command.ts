@@ -48,7 +48,7 @@ export async function runCancel(parsed: ParsedCommand): Promise<number> {
   process.stdout.write(
     `${dryRun ? 'would remove' : 'removing'} job ${record.cluster} (${record.batchName}, ${procs} proc${procs === 1 ? '' : 's'}, submitted ${record.submittedAt} from ${record.submitFile})\n`,
   );
-  if (record.local) return cancelLocal(record.cluster, record.local, dryRun);
+  if (record.local) return cancelLocal(root, record, dryRun);
   const shell = new Shell({
     dryRun,
     log: (line) => process.stdout.write(line + '\n'),

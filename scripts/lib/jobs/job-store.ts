@@ -51,8 +51,10 @@ export interface JobRecord {
 }
 
 export interface LocalRunRecord {
-  /** The runner (`submit --local`) process, which `cancel` signals. */
+  /** The runner process (scripts/local-runner.ts, started detached by `submit --local`), which `cancel` signals. */
   pid: number;
+  /** Its start time (/proc/PID/stat, clock ticks since boot): with pid, it names the runner (a reused pid is not it). */
+  startTime?: number | null;
   host: string;
   /** Label value on the containers it starts (org.pixi-condor.local). */
   runId: string;

@@ -1,0 +1,235 @@
+// Who owns a local job (issue 18): the detached runner, never the watcher. Ctrl-C and kill -9 of
+// `submit --local` leave the job running and `status` re-attaches; kill -9 of the runner is
+// found by the next status/cancel/resubmit, which ends what the job left running, logs the lost
+// run as HTCondor does (022, 024; then 009 since no schedd is left to requeue it) and keeps the
+// last checkpoint, from which `resubmit --failed --local` resumes. A job's background children
+// end with it. Every wait is on an event (a line, a file), bounded by the helper's time limit.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runScript } from '../helpers/process.ts';
+import { startScript } from '../condor/workspace.ts';
+import { localWorkspace, vanillaSubmit, type LocalWorkspace } from './local-workspace.ts';
+
+let lw: LocalWorkspace;
+let pids: number[] = [];
+test.before.each(async () => {
+  lw = await localWorkspace();
+  pids = [];
+});
+test.after.each(() => {
+  // Whatever a failed test left running: the runner and the job's processes.
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+  lw.ws.cleanup();
+});
+
+/** Alive and not a zombie (an ended child of a dead parent may wait for its reaper). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
+  } catch {
+    return false;
+  }
+}
+
+function record(cluster = 1): { local: { pid: number; startTime: number | null } } {
+  return JSON.parse(lw.read(`.pixi-condor/jobs/${cluster}.json`));
+}
+
+/** Bounded wait for a file the job writes (its own "I am here" event). */
+async function waitForFile(path: string, timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!existsSync(path)) {
+    if (Date.now() > until) throw new Error(`${path} did not appear within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** A job that says it started, then waits for the test's GO file (or 60 s). */
+function waitingJob(): { go: string; here: string } {
+  const go = join(lw.root, 'GO');
+  const here = join(lw.root, 'HERE');
+  lw.file(
+    'job.sh',
+    `#!/bin/sh\necho $$ > '${here}.pid'\ntouch '${here}'\ni=0\nwhile [ ! -e '${go}' ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done\necho finished\n`,
+    true,
+  );
+  lw.file('j.sub', vanillaSubmit('transfer_output_files = ""'));
+  return { go, here };
+}
+
+for (const signal of ['SIGINT', 'SIGKILL'] as const) {
+  test(`${signal} to submit --local stops the watching only: the job goes on, status re-attaches to its end`, async () => {
+    const { go, here } = waitingJob();
+    const running = startScript('submit.ts', ['j.sub', '--local', '--interval', '40'], lw.env, 60_000, {
+      detached: true,
+    });
+    await running.waitFor(/1\.0 running/, 30_000);
+    await waitForFile(here);
+    pids.push(record().local.pid, Number(lw.read('HERE.pid')));
+    // The terminal's Ctrl-C goes to the whole process group of the command; kill -9 to the watcher.
+    if (signal === 'SIGINT') process.kill(-running.child.pid!, 'SIGINT');
+    else running.child.kill('SIGKILL');
+    const r = await running.done;
+    if (signal === 'SIGINT') {
+      assert.is(r.code, 130, r.stdout + r.stderr);
+      assert.match(
+        r.stderr,
+        /stopped watching; the local runner goes on with the job[\s\S]*re-attach: pixi run status 1/,
+      );
+    }
+    assert.ok(alive(record().local.pid), 'the runner is still running');
+    assert.ok(alive(Number(lw.read('HERE.pid'))), 'the job is still running');
+    assert.not.match(lw.read('job_1_0.log'), /^009 /m);
+    writeFileSync(go, '');
+    const s = await runScript('status.ts', ['1', '--interval', '40'], { env: lw.env, timeoutMs: 60_000 });
+    assert.is(s.code, 0, s.stdout + s.stderr);
+    assert.match(s.stdout, /1\.0 completed: exit 0/);
+    assert.equal(lw.codes('job_1_0.log'), [0, 40, 40, 1, 40, 40, 5]);
+    assert.is(lw.read('job_1_0.out'), 'finished\n');
+  });
+}
+
+test('SIGKILL of the runner: status finds it (022, 024, 009), ends the job, keeps the checkpoint; resubmit --failed resumes from it', async () => {
+  const go = join(lw.root, 'GO');
+  const here = join(lw.root, 'HERE');
+  // Run 1 checkpoints (exit 85, ckpt.txt = 1); run 2 starts a background child and waits.
+  // Resumed from the checkpoint, a run sees ckpt.txt = 1 and (with GO) finishes at once.
+  lw.file(
+    'job.sh',
+    [
+      '#!/bin/sh',
+      'n=$(cat ckpt.txt 2>/dev/null || echo 0); n=$((n+1)); echo $n > ckpt.txt',
+      'if [ $n -eq 1 ]; then exit 85; fi',
+      `if [ -e '${go}' ]; then echo "resumed at $n" > final.txt; exit 0; fi`,
+      `sleep 300 & echo $! > '${here}.bg'`,
+      `echo $$ > '${here}.pid'; touch '${here}'`,
+      'sleep 300',
+      '',
+    ].join('\n'),
+    true,
+  );
+  lw.file(
+    'j.sub',
+    vanillaSubmit('checkpoint_exit_code = 85\ntransfer_checkpoint_files = ckpt.txt\ntransfer_output_files = final.txt'),
+  );
+  const running = startScript('submit.ts', ['j.sub', '--local', '--interval', '40'], lw.env, 60_000);
+  await waitForFile(here);
+  const job = Number(lw.read('HERE.pid'));
+  const bg = Number(lw.read('HERE.bg'));
+  const runner = record().local.pid;
+  pids.push(runner, job, bg);
+  process.kill(runner, 'SIGKILL');
+  const watched = await running.done;
+  assert.is(watched.code, 2, watched.stdout + watched.stderr);
+  const s = await runScript('status.ts', ['1', '--once'], { env: lw.env, timeoutMs: 30_000 });
+  assert.is(s.code, 2, s.stdout + s.stderr);
+  assert.not.ok(alive(job), 'the job process was ended');
+  assert.not.ok(alive(bg), 'its background child was ended');
+  assert.equal(lw.codes('job_1_0.log').slice(-3), [22, 24, 9]);
+  assert.match(lw.read('job_1_0.log'), /Job reconnection failed\n {4}Job not found at execution machine\n/);
+  assert.is(lw.read('.pixi-condor/local/spool/1.0/ckpt.txt'), '1\n');
+  // cancel now: nothing left (the recovery already wrote the end).
+  const c = await runScript('cancel.ts', ['1'], { env: lw.env, timeoutMs: 30_000 });
+  assert.is(c.code, 0, c.stdout + c.stderr);
+  writeFileSync(go, '');
+  const again = await runScript('resubmit.ts', ['1', '--failed', '--local', '--interval', '40'], {
+    env: lw.env,
+    timeoutMs: 60_000,
+  });
+  assert.is(again.code, 0, again.stdout + again.stderr);
+  // Resumed: ckpt.txt came back as 1, so the first start of the resubmission already finished.
+  assert.is(lw.read('final.txt'), 'resumed at 2\n');
+  assert.equal(lw.codes('job_2_0.log'), [0, 40, 40, 1, 40, 40, 5]);
+  assert.not.ok(existsSync(join(lw.root, '.pixi-condor/local/spool/1.0')), 'the spool goes when the row completes');
+});
+
+test('cancel of a job whose runner was killed: ends what it left and logs the lost run', async () => {
+  const { here } = waitingJob();
+  const running = startScript('submit.ts', ['j.sub', '--local', '--interval', '40'], lw.env, 60_000);
+  await waitForFile(here);
+  const job = Number(lw.read('HERE.pid'));
+  pids.push(record().local.pid, job);
+  // No watcher left (it would find the dead runner itself): then the runner dies.
+  running.child.kill('SIGKILL');
+  await running.done;
+  process.kill(record().local.pid, 'SIGKILL');
+  const c = await runScript('cancel.ts', ['1'], { env: lw.env, timeoutMs: 30_000 });
+  assert.is(c.code, 0, c.stdout + c.stderr);
+  assert.match(c.stdout, /local runner \(pid \d+\) had died: ended what it left running/);
+  assert.not.ok(alive(job));
+  assert.equal(lw.codes('job_1_0.log').slice(-3), [22, 24, 9]);
+});
+
+test('a vanilla job that exits 0 leaves nothing running: `cmd &`, `setsid cmd &`, a child ignoring TERM', async () => {
+  const dir = lw.root;
+  lw.file(
+    'job.sh',
+    [
+      '#!/bin/sh',
+      `sleep 300 & echo $! > '${dir}/bg1'`,
+      `setsid sleep 300 & echo $! > '${dir}/bg2'`,
+      `sh -c 'trap "" TERM; sleep 300' & echo $! > '${dir}/bg3'`,
+      'echo done',
+      '',
+    ].join('\n'),
+    true,
+  );
+  lw.file('j.sub', vanillaSubmit('transfer_output_files = ""'));
+  const r = await lw.submit(['j.sub', '--local']);
+  const children = ['bg1', 'bg2', 'bg3'].map((f) => Number(lw.read(f)));
+  pids.push(...children);
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  for (const [i, pid] of children.entries())
+    assert.not.ok(alive(pid), `bg${i + 1} (pid ${pid}) was ended with the job`);
+});
+
+test('a sweep row that exits non-zero with success_exit_code set: 005 with its return value, picked up by resubmit --failed', async () => {
+  const flag = join(lw.root, 'fail-once');
+  writeFileSync(flag, '');
+  lw.file(
+    'train.sh',
+    `#!/bin/sh\nif [ "$1" = 2 ] && [ -e '${flag}' ]; then rm -f '${flag}'; echo diverged >&2; exit 3; fi\necho "{\\"seed\\": $1}" > metrics.json\n`,
+    true,
+  );
+  lw.file('rows.csv', '1\n2\n3\n');
+  lw.file(
+    's.sub',
+    [
+      'universe = vanilla',
+      'executable = train.sh',
+      'arguments = $(seed)',
+      'log = s_$(Cluster)_$(Process).log',
+      'output = s_$(Cluster)_$(Process).out',
+      'error = s_$(Cluster)_$(Process).err',
+      'transfer_output_files = metrics.json',
+      'transfer_output_remaps = "metrics.json = results/$(Cluster)/$(Process)/metrics.json"',
+      'success_exit_code = 0',
+      'max_retries = 0',
+      'queue seed from rows.csv',
+      '',
+    ].join('\n'),
+  );
+  const r = await runScript('submit.ts', ['s.sub', '--local', '--interval', '40'], { env: lw.env, timeoutMs: 60_000 });
+  assert.is(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /1\.1 completed: exit 3/);
+  assert.not.match(r.stdout, /held/);
+  assert.equal(lw.codes('s_1_1.log').at(-1), 5);
+  const again = await runScript('resubmit.ts', ['1', '--failed', '--local', '--interval', '40'], {
+    env: lw.env,
+    timeoutMs: 60_000,
+  });
+  assert.is(again.code, 0, again.stdout + again.stderr);
+  assert.match(again.stdout, /resubmitting 1 proc of job 1: 1 \(failed; seed=2\)/);
+  assert.is(lw.read('results/2/0/metrics.json'), '{"seed": 2}\n');
+});
+
+test.run();
