@@ -6,7 +6,7 @@
 // end with it. Every wait is on an event (a line, a file), bounded by the helper's time limit.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runScript } from '../helpers/process.ts';
 import { startScript } from '../condor/workspace.ts';
@@ -230,6 +230,49 @@ test('a sweep row that exits non-zero with success_exit_code set: 005 with its r
   assert.is(again.code, 0, again.stdout + again.stderr);
   assert.match(again.stdout, /resubmitting 1 proc of job 1: 1 \(failed; seed=2\)/);
   assert.is(lw.read('results/2/0/metrics.json'), '{"seed": 2}\n');
+});
+
+test('the Docker engine lost mid-run: held as engine loss (not an image pull), the container left for later removal', async () => {
+  // A stand-in for the docker CLI with its engine gone: `docker run` starts, then loses the
+  // connection (the message the real CLI prints), and every later call cannot connect. DOCKER_HOST
+  // names a dead socket, so the runner asks the CLI, not the default socket.
+  const bin = join(lw.root, 'standin-bin');
+  mkdirSync(bin);
+  writeFileSync(
+    join(bin, 'docker'),
+    [
+      '#!/bin/sh',
+      'case "$1" in',
+      '  run) echo "job output"; echo \'error during connect: Post "http://%2Fvar%2Frun%2Fdocker.sock/v1.47/containers/x/wait": unexpected EOF\' >&2; exit 125;;',
+      '  network) echo bridge; exit 0;;',
+      '  *) echo "Cannot connect to the Docker daemon at unix:///nonexistent/docker.sock. Is the docker daemon running?" >&2; exit 1;;',
+      'esac',
+      '',
+    ].join('\n'),
+  );
+  chmodSync(join(bin, 'docker'), 0o755);
+  lw.file('job.sh', '#!/bin/sh\ntrue\n', true);
+  lw.file(
+    'c.sub',
+    vanillaSubmit('transfer_output_files = ""')
+      .replace('universe = vanilla', 'universe = container')
+      .replace(
+        'executable = job.sh',
+        'executable = job.sh\ncontainer_image = docker://busybox:pixi-condor-local-runner-standin',
+      ),
+  );
+  const env = { ...lw.env, PATH: `${bin}:${lw.env.PATH}`, DOCKER_HOST: 'unix:///nonexistent/docker.sock' };
+  const r = await runScript('submit.ts', ['c.sub', '--local', '--interval', '40'], { env, timeoutMs: 60_000 });
+  assert.is(r.code, 2, r.stdout + r.stderr);
+  const log = lw.read('job_1_0.log');
+  assert.match(log, /Cannot inspect exited container: the Docker engine went away while the job ran/);
+  assert.match(log, /Code 1021 Subcode 0/);
+  assert.not.match(log, /Cannot pull image/);
+  assert.match(r.stderr, /held \(Docker engine lost\)[^\n]*\nhint: the Docker engine stopped answering/);
+  assert.not.match(r.stderr, /make the package public|condor_release/);
+  assert.match(r.stderr, /pixi run resubmit --held 1 --local/);
+  // Not removable now: recorded, and the next local run removes it once the engine is back.
+  assert.match(lw.read('.pixi-condor/local/leftover-containers.txt'), /^pixi-condor-[0-9a-f]+-1\.0-1$/m);
 });
 
 test.run();

@@ -95,7 +95,7 @@ test('queue 3 with $(Process): three procs, three distinct outputs', async () =>
 test('a checkpointing job restarted twice completes, its checkpoint file carried across (040 + 001 per restart)', async () => {
   lw.file(
     'job.sh',
-    '#!/bin/sh\nn=$(cat ckpt.txt 2>/dev/null || echo 0)\nn=$((n+1))\necho $n > ckpt.txt\necho "run $n"\nif [ $n -lt 3 ]; then exit 85; fi\necho "done after $n" > final.txt\n',
+    '#!/bin/sh\nn=$(cat ckpt.txt 2>/dev/null || echo 0)\nn=$((n+1))\necho $n > ckpt.txt\necho "run $n"\nsleep 1\nif [ $n -lt 3 ]; then exit 85; fi\necho "done after $n" > final.txt\n',
     true,
   );
   lw.file(
@@ -107,6 +107,9 @@ test('a checkpointing job restarted twice completes, its checkpoint file carried
   assert.is(lw.read('final.txt'), 'done after 3\n');
   assert.is(lw.read('job_1_0.out'), 'run 1\nrun 2\nrun 3\n');
   assert.equal(lw.codes('job_1_0.log'), [0, 40, 40, 1, 40, 40, 1, 40, 40, 1, 40, 40, 5]);
+  // Wall time is every run's, summed (each slept 1 s), not the last run's alone.
+  const wall = /1\.0\s+exit 0\s+wall (\d+)s/.exec(r.stdout);
+  assert.ok(wall && Number(wall[1]) >= 3, r.stdout);
 });
 
 test('transfer_output_remaps, and an existing file is kept with the new one written beside it', async () => {
