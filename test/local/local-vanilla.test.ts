@@ -69,6 +69,13 @@ test('a declared output the job did not make holds it with code 12 subcode 2 and
     /Transfer output files failure at execution point slot1_1@\S+ while sending files to access point \S+\. Details: reading from file \S+\/model\.pt: \(errno 2\) No such file or directory \(code 12, subcode 2\)/,
   );
   assert.equal(lw.codes('job_1_0.log').slice(-1), [12]);
+  // A local hold names the local command, never condor_release (no queue holds it).
+  assert.match(r.stdout + r.stderr, /pixi run resubmit --held 1 --local/);
+  assert.not.match(r.stdout + r.stderr, /condor_release/);
+  const s = await runScript('status.ts', ['1', '--once'], { env: lw.env, timeoutMs: 30_000 });
+  assert.not.match(s.stdout + s.stderr, /condor_release/);
+  const rel = await runScript('release.ts', ['1'], { env: lw.env, timeoutMs: 30_000 });
+  assert.match(rel.stderr, /pixi run resubmit 1 --held --local/);
 });
 
 test('queue 3 with $(Process): three procs, three distinct outputs', async () => {

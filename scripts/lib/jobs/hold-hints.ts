@@ -14,13 +14,6 @@ const RAISE =
 
 const BY_REASON: { pattern: RegExp; hint: HoldHint }[] = [
   {
-    pattern: /Docker engine went away|Cannot inspect exited container/i,
-    hint: {
-      cause: 'Docker engine lost',
-      hint: 'the Docker engine stopped answering while the job ran (not a problem of the image or the job): start it again and check it with `docker info`, then run the proc again',
-    },
-  },
-  {
     pattern:
       /could not select device driver|nvidia-container|no CUDA-capable device|CUDA driver version is insufficient|GPUs? (?:not|unavailable)/i,
     hint: {
@@ -47,6 +40,13 @@ const BY_REASON: { pattern: RegExp; hint: HoldHint }[] = [
     hint: {
       cause: 'memory',
       hint: `the job used more memory than it asked for: ${RAISE}`,
+    },
+  },
+  {
+    pattern: /Docker engine went away|Cannot inspect exited container/i,
+    hint: {
+      cause: 'Docker engine lost',
+      hint: 'the Docker engine stopped answering while the job ran (not a problem of the image or the job): start it again and check it with `docker info`, then run the proc again',
     },
   },
 ];

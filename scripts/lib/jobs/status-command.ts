@@ -188,6 +188,7 @@ async function statusOfLocal(root: string, record: JobRecord, settings: WatchSet
     ...settings,
     title: `${jobTitle(record)} · local`,
     referenceTime: Date.parse(record.submittedAt),
+    local: { cluster: record.resubmitOf?.cluster ?? record.cluster },
   });
 }
 

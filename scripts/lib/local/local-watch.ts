@@ -83,6 +83,7 @@ export async function watchLocal(options: LocalWatchOptions): Promise<number> {
     title: `${jobTitle(record)} · local`,
     root,
     referenceTime: Date.parse(record.submittedAt),
+    local: { cluster: record.resubmitOf?.cluster ?? record.cluster },
   };
   let end: RunEnd | null = null;
   try {
