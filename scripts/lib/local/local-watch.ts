@@ -4,17 +4,18 @@
 // things differ because the runner is the schedd. Its end (end.json) is final: a held proc is
 // not waited on for --held-timeout, since nothing is left to release it. And a runner found dead
 // is recovered on the spot (runner-recovery.ts), so no watch waits forever on a lost job.
+import { type FSWatcher, watch } from 'node:fs';
 import { jobJson } from '../jobs/job-state.ts';
 import type { JobRecord } from '../jobs/job-store.ts';
 import { recordLogs } from '../jobs/job-store.ts';
 import { holdHint } from '../jobs/hold-hints.ts';
 import { outputPlace } from '../jobs/results.ts';
 import { exitCodeFor, summaryLines } from '../jobs/summary.ts';
-import { track, type TrackResult } from '../jobs/tracker.ts';
+import { track, Wake, type TrackResult } from '../jobs/tracker.ts';
 import { jobTitle, stillQueued } from '../jobs/watch.ts';
 import { colourEnabled, palette, type Palette } from '../term.ts';
 import { displayPath } from '../workspace.ts';
-import { readRunEnd, readRunNotes, type RunEnd } from './run-files.ts';
+import { readRunEnd, readRunNotes, runDir, type RunEnd } from './run-files.ts';
 import { recoverIfRunnerLost, runnerState } from './runner-recovery.ts';
 
 export interface LocalWatchOptions {
@@ -28,22 +29,8 @@ export interface LocalWatchOptions {
 const STOP_SIGNALS = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
 type StopSignal = keyof typeof STOP_SIGNALS;
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
-  });
-}
-
 /** Resolves with the runner's end: when it writes end.json, or (found dead) once it is recovered. */
-async function runEnd(options: LocalWatchOptions, signal: AbortSignal): Promise<RunEnd | null> {
+async function runEnd(options: LocalWatchOptions, signal: AbortSignal, wake: Wake): Promise<RunEnd | null> {
   const { root, record } = options;
   for (;;) {
     const end = readRunEnd(root, record.cluster);
@@ -56,7 +43,7 @@ async function runEnd(options: LocalWatchOptions, signal: AbortSignal): Promise<
       if (recovered) return recovered;
     }
     if (signal.aborted) return null;
-    await sleep(options.intervalMs, signal);
+    await wake.sleep(options.intervalMs, signal);
   }
 }
 
@@ -86,11 +73,28 @@ export async function watchLocal(options: LocalWatchOptions): Promise<number> {
     local: { cluster: record.resubmitOf?.cluster ?? record.cluster },
   };
   let end: RunEnd | null = null;
+  // The runner touches a file in its folder after each event and writes end.json there: both
+  // wake the tracker and the end check at once instead of at the next interval.
+  const trackWake = new Wake();
+  const endWake = new Wake();
+  let folder: FSWatcher | null = null;
+  try {
+    folder = watch(runDir(root, record.cluster), () => {
+      trackWake.wake();
+      endWake.wake();
+    });
+    folder.on('error', () => {});
+  } catch {
+    // no inotify (or the folder is gone): the interval still reads
+  }
   try {
     // Once the runner is done every event is in the logs: one more read shows the last of them.
-    const ended = runEnd(options, stop.signal).then((e) => {
+    const ended = runEnd(options, stop.signal, endWake).then((e) => {
       end = e;
-      if (e) setTimeout(() => stop.abort(), options.intervalMs + 50).unref();
+      if (e) {
+        trackWake.wake();
+        setTimeout(() => stop.abort(), Math.min(options.intervalMs, 100) + 50).unref();
+      }
     });
     await track({
       ...base,
@@ -99,9 +103,11 @@ export async function watchLocal(options: LocalWatchOptions): Promise<number> {
         ? null
         : { write, tty: Boolean(out.isTTY), width: out.columns || 100, height: out.rows || 40, paint },
       signal: stop.signal,
+      wake: trackWake,
     });
     if (!stoppedBy) await ended;
   } finally {
+    folder?.close();
     for (const [name, handler] of handlers) process.off(name, handler);
   }
   if (stoppedBy) {

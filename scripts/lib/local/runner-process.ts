@@ -4,8 +4,8 @@
 // the procs, writes the event logs and, when done, end.json. `submit` and `status` only watch.
 // SIGTERM (`pixi run cancel`) removes the job: every proc's family and container end, 009 each.
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { readFile, rm, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic-file.ts';
 import type { CommandSpec, ParsedCommand } from '../cli.ts';
@@ -87,10 +87,17 @@ export async function runRunner(parsed: ParsedCommand): Promise<number> {
     });
   const shell = new Shell();
   await removeLeftoverContainers(root, shell).catch(() => {});
+  // Touched after each event it logs: a watcher's fs.watch on the run folder reads at once.
+  const tick = join(runDir(root, cluster), 'tick');
+  writeFileSync(tick, '');
+  const touch = (): void => {
+    const now = new Date();
+    utimes(tick, now, now).catch(() => {});
+  };
   const run = new LocalRun({
     ...spec,
     spools: spec.spoolKeys.map((key) => spoolDir(root, key)),
-    writer: new EventLogWriter(Date.now),
+    writer: new EventLogWriter(Date.now, touch),
     shell,
     onKept: (proc, kept) =>
       void appendRunNote(root, cluster, { kind: 'kept', proc, existing: kept.existing, newPath: kept.newPath }),
