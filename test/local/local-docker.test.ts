@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { runCommand, runScript } from '../helpers/process.ts';
 import { buildTestBaseImage, dockerSkipReason, TEST_BASE_IMAGE } from '../image/services.ts';
 import { startScript } from '../condor/workspace.ts';
-import { localWorkspace, type LocalWorkspace } from './local-workspace.ts';
+import { localWorkspace, type LocalWorkspace, stopLocalRunners } from './local-workspace.ts';
 
 const skip = await dockerSkipReason();
 if (skip) console.log(`skipping the local Docker tests: ${skip}`);
@@ -21,7 +21,10 @@ test.before.each(async () => {
   // No image record: the submit file's own container_image is what runs.
   rmSync(join(lw.root, '.pixi-condor', 'image.json'), { force: true });
 });
-test.after.each(() => lw.ws.cleanup());
+test.after.each(() => {
+  stopLocalRunners(lw.root);
+  lw.ws.cleanup();
+});
 
 function containerSubmit(extra: string): string {
   return [

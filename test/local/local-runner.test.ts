@@ -10,7 +10,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { runScript } from '../helpers/process.ts';
 import { startScript } from '../condor/workspace.ts';
-import { localWorkspace, vanillaSubmit, type LocalWorkspace } from './local-workspace.ts';
+import { localWorkspace, vanillaSubmit, type LocalWorkspace, stopLocalRunners } from './local-workspace.ts';
 
 let lw: LocalWorkspace;
 let pids: number[] = [];
@@ -27,6 +27,7 @@ test.after.each(() => {
       // gone
     }
   }
+  stopLocalRunners(lw.root);
   lw.ws.cleanup();
 });
 

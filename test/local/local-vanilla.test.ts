@@ -7,13 +7,16 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCommand, runScript } from '../helpers/process.ts';
 import { startScript } from '../condor/workspace.ts';
-import { localWorkspace, vanillaSubmit, type LocalWorkspace } from './local-workspace.ts';
+import { localWorkspace, vanillaSubmit, type LocalWorkspace, stopLocalRunners } from './local-workspace.ts';
 
 let lw: LocalWorkspace;
 test.before.each(async () => {
   lw = await localWorkspace();
 });
-test.after.each(() => lw.ws.cleanup());
+test.after.each(() => {
+  stopLocalRunners(lw.root);
+  lw.ws.cleanup();
+});
 
 test('inputs in (file, dir, dir/), the output back, the real event log, a local job record, exit 0', async () => {
   mkdirSync(join(lw.root, 'data', 'sub'), { recursive: true });

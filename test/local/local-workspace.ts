@@ -1,6 +1,6 @@
 // A throwaway template workspace for `submit --local` tests, plus a job script and a submit
 // file written per test. No HTCondor stand-in on PATH: a local run needs none.
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEventLog } from '../../scripts/lib/event-log/event-log.ts';
 import { runScript, type RunResult } from '../helpers/process.ts';
@@ -52,4 +52,26 @@ export function vanillaSubmit(extra: string, queue = 'queue'): string {
     queue,
     '',
   ].join('\n');
+}
+
+/**
+ * Stop every local runner a test started in `root` (named by the job records), so a test that
+ * failed half-way leaves no runner behind: SIGTERM, on which it removes its job (containers and
+ * process families included).
+ */
+export function stopLocalRunners(root: string): void {
+  let names: string[] = [];
+  try {
+    names = readdirSync(join(root, '.pixi-condor', 'jobs'));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    try {
+      const record = JSON.parse(readFileSync(join(root, '.pixi-condor', 'jobs', name), 'utf8'));
+      if (typeof record.local?.pid === 'number') process.kill(record.local.pid, 'SIGTERM');
+    } catch {
+      // not a local job, or its runner has ended
+    }
+  }
 }
