@@ -68,7 +68,9 @@ test('submit --local of a four-row sweep, results, resubmit --failed --local, re
   assert.match(submit.stdout, /written: results\/1\/results\.csv/);
   assert.ok(existsSync(join(ws.root, 'results', '1', 'results.csv')));
   // metrics.json echoes lr: the column is there once, as the queue variable.
-  const header = readFileSync(join(ws.root, 'results', '1', 'results.csv'), 'utf8').split('\r\n')[0]!.split(',');
+  const header = readFileSync(join(ws.root, 'results', '1', 'results.csv'), 'utf8')
+    .split('\r\n')[0]!
+    .split(',');
   assert.is(header.filter((h) => h === 'lr').length, 1, header.join(','));
 
   const first = await runScript('results.ts', ['--json'], { env, timeoutMs: 30_000 });

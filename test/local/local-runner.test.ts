@@ -193,12 +193,11 @@ test('a vanilla job that exits 0 leaves nothing running: `cmd &`, `setsid cmd &`
     assert.not.ok(alive(pid), `bg${i + 1} (pid ${pid}) was ended with the job`);
 });
 
-test('a sweep row that exits non-zero with success_exit_code set: 005 with its return value, picked up by resubmit --failed', async () => {
-  const flag = join(lw.root, 'fail-once');
-  writeFileSync(flag, '');
+test('a sweep row that exits non-zero with success_exit_code set: 005 with its return value; resubmit --failed --edited-values runs it with the corrected row', async () => {
+  // seed 2 is a bad value: it always fails; the corrected table says 5.
   lw.file(
     'train.sh',
-    `#!/bin/sh\nif [ "$1" = 2 ] && [ -e '${flag}' ]; then rm -f '${flag}'; echo diverged >&2; exit 3; fi\necho "{\\"seed\\": $1}" > metrics.json\n`,
+    `#!/bin/sh\nif [ "$1" = 2 ]; then echo diverged >&2; exit 3; fi\necho "{\\"seed\\": $1}" > metrics.json\n`,
     true,
   );
   lw.file('rows.csv', '1\n2\n3\n');
@@ -224,13 +223,23 @@ test('a sweep row that exits non-zero with success_exit_code set: 005 with its r
   assert.match(r.stdout, /1\.1 completed: exit 3/);
   assert.not.match(r.stdout, /held/);
   assert.equal(lw.codes('s_1_1.log').at(-1), 5);
-  const again = await runScript('resubmit.ts', ['1', '--failed', '--local', '--interval', '40'], {
+  // The same values again fail again; a line added to the table cannot be matched and is refused.
+  lw.file('rows.csv', '1\n5\n3\n4\n');
+  const refused = await runScript('resubmit.ts', ['1', '--failed', '--local', '--edited-values'], {
+    env: lw.env,
+    timeoutMs: 60_000,
+  });
+  assert.is(refused.code, 1, refused.stdout + refused.stderr);
+  assert.match(refused.stderr, /now queues 4 procs, job 1 had 3: rows are matched by line/);
+  lw.file('rows.csv', '1\n5\n3\n');
+  const again = await runScript('resubmit.ts', ['1', '--failed', '--local', '--edited-values', '--interval', '40'], {
     env: lw.env,
     timeoutMs: 60_000,
   });
   assert.is(again.code, 0, again.stdout + again.stderr);
   assert.match(again.stdout, /resubmitting 1 proc of job 1: 1 \(failed; seed=2\)/);
-  assert.is(lw.read('results/2/0/metrics.json'), '{"seed": 2}\n');
+  assert.match(again.stdout, /proc 1: seed 2 → 5/);
+  assert.is(lw.read('results/2/0/metrics.json'), '{"seed": 5}\n');
 });
 
 test('the Docker engine lost mid-run: held as engine loss (not an image pull), the container left for later removal', async () => {

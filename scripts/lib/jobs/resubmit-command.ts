@@ -23,6 +23,7 @@ import {
   recordLogs,
   writeJobRecord,
   type JobRecord,
+  type ProcRecord,
 } from './job-store.ts';
 import { runLocalSubmit } from '../local/local-submit.ts';
 import { recoverIfRunnerLost } from '../local/runner-recovery.ts';
@@ -47,6 +48,11 @@ export const RESUBMIT_SPEC: CommandSpec = {
       description: 'the procs that are held (they stay in the queue: remove them with condor_rm)',
     },
     procs: { type: 'string', value: 'LIST', description: 'these procs of the first submission, e.g. 3,7' },
+    'edited-values': {
+      type: 'boolean',
+      description:
+        "take the chosen rows' values from the queue table as it is now (a corrected sweep.csv), matched by line: proc N is row N",
+    },
     local: { type: 'boolean', description: 'run them on this machine (as submit --local) instead of the pool' },
     'allow-cpu': {
       type: 'boolean',
@@ -58,6 +64,9 @@ export const RESUBMIT_SPEC: CommandSpec = {
   },
   epilog: [
     'A proc counts by its newest outcome: one that succeeded on a resubmission is not submitted again.',
+    'Corrected values: fix the rows in the table the queue statement reads (e.g. sweep.csv), keeping',
+    'one line per proc in the same order, then add --edited-values: each chosen proc takes its row as',
+    'it is now (every change is printed). Without it, the values the procs ran with are used.',
     '`pixi run results CLUSTER` then shows the newest outcome of every row.',
   ].join('\n'),
   exitCodes: [
@@ -120,6 +129,7 @@ interface ResubmitRequest {
   settings: ReturnType<typeof watchSettings>;
   dryRun: boolean;
   local: boolean;
+  editedValues: boolean;
   which: { failed: boolean; held: boolean; procs: number[] | null };
   say: (line?: string) => void;
 }
@@ -159,7 +169,7 @@ export async function runResubmit(parsed: ParsedCommand): Promise<number> {
       `proc ${running.map((r) => r.proc).join(', ')} of job ${first.cluster} has not ended (${running[0]!.outcome})`,
       { hint: `wait for it (\`pixi run status ${first.cluster}\`) or remove it first` },
     );
-  const file = resubmitFile(root, first, chosen);
+  const file = resubmitFile(root, first, chosen, request.editedValues ? say : null);
   const submitId = newSubmitId();
   const appendLines = [
     ...(first.image ? [`container_image = docker://${first.image.reference}`] : []),
@@ -216,6 +226,7 @@ function readRequest(parsed: ParsedCommand): ResubmitRequest {
     settings,
     dryRun: booleanOption(parsed, 'dry-run'),
     local,
+    editedValues: booleanOption(parsed, 'edited-values'),
     which,
     say: (line = ''): void => void out.write(`${line}\n`),
   };
@@ -248,7 +259,12 @@ function describeRows(chosen: ResultRow[]): string {
     .join(', ');
 }
 
-function resubmitFile(root: string, first: JobRecord, chosen: ResultRow[]): ResubmitFile {
+function resubmitFile(
+  root: string,
+  first: JobRecord,
+  chosen: ResultRow[],
+  editedValues: ((line: string) => void) | null,
+): ResubmitFile {
   const submitPath = join(root, first.submitFile);
   const source = readSubmitSource(submitPath, first.submitFile, false);
   const statements = parseSubmitText(source, first.submitFile);
@@ -263,7 +279,8 @@ function resubmitFile(root: string, first: JobRecord, chosen: ResultRow[]): Resu
       `${first.submitFile} has commands after its queue statement; resubmit needs the queue statement last`,
       { file: first.submitFile, line: queue.line },
     );
-  const originals = chosen.map((r) => first.procs.find((p) => p.proc === r.proc)!);
+  const ran = chosen.map((r) => first.procs.find((p) => p.proc === r.proc)!);
+  const originals = editedValues ? withEditedValues(root, first, statements, ran, editedValues) : ran;
   const names = [...new Set(originals.flatMap((p) => Object.keys(p.vars ?? {})))];
   const stateDir = join(root, STATE_DIR, 'resubmit');
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
@@ -295,6 +312,34 @@ function resubmitFile(root: string, first: JobRecord, chosen: ResultRow[]): Resu
     text,
     procList,
   };
+}
+
+/**
+ * --edited-values: the chosen procs with their rows as the queue table holds them now. condor_submit
+ * numbers `queue ... from FILE` procs by line, so proc N is row N; a table whose row count changed
+ * cannot be matched and is refused.
+ */
+function withEditedValues(
+  root: string,
+  first: JobRecord,
+  statements: ReturnType<typeof parseSubmitText>,
+  ran: ProcRecord[],
+  say: (line: string) => void,
+): ProcRecord[] {
+  const now = planSubmit(statements, { submitFile: first.submitFile, cwd: root, cluster: null }).procs;
+  if (now.length !== first.procs.length)
+    throw new UserError(
+      `${first.submitFile} now queues ${now.length} procs, job ${first.cluster} had ${first.procs.length}: rows are matched by line, so the table must keep one line per proc`,
+      { hint: 'correct the values in place (no lines added or removed), or leave out --edited-values' },
+    );
+  return ran.map((proc) => {
+    const vars = now[proc.proc]?.vars ?? proc.vars ?? {};
+    const changes = Object.entries(vars)
+      .filter(([k, v]) => (proc.vars ?? {})[k] !== v)
+      .map(([k, v]) => `${k} ${(proc.vars ?? {})[k] ?? '(unset)'} → ${v}`);
+    say(`  proc ${proc.proc}: ${changes.length > 0 ? changes.join(', ') : 'no value changed'}`);
+    return { ...proc, vars };
+  });
 }
 
 /** As `submit --local` runs a submit file, with the first run's image and a record pointing back. */

@@ -248,7 +248,9 @@ export function columnsOf(rows: ResultRow[]): { vars: string[]; metrics: string[
     rows.every((row) => {
       const metric = row.metrics?.[key];
       const asked = row.vars[key];
-      return metric === undefined || (asked !== undefined && (String(metric) === asked || Number(metric) === Number(asked)));
+      return (
+        metric === undefined || (asked !== undefined && (String(metric) === asked || Number(metric) === Number(asked)))
+      );
     });
   return { vars, metrics: metrics.filter((key) => !echoes(key)) };
 }
