@@ -66,12 +66,32 @@ export function stopLocalRunners(root: string): void {
   } catch {
     return;
   }
+  const stopping: number[] = [];
   for (const name of names) {
     try {
       const record = JSON.parse(readFileSync(join(root, '.pixi-condor', 'jobs', name), 'utf8'));
-      if (typeof record.local?.pid === 'number') process.kill(record.local.pid, 'SIGTERM');
+      if (typeof record.local?.pid === 'number') {
+        process.kill(record.local.pid, 'SIGTERM');
+        stopping.push(record.local.pid);
+      }
     } catch {
       // not a local job, or its runner has ended
     }
+  }
+  // Bounded: it removes its job (a TERM-ignoring child gets SIGKILL after 3 s), then exits; a
+  // workspace deleted under a running runner would be written into again.
+  const until = Date.now() + 10_000;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  while (stopping.some(alive) && Date.now() < until) Atomics.wait(pause, 0, 0, 20);
+  for (const pid of stopping.filter(alive)) process.kill(pid, 'SIGKILL');
+}
+
+/** Running (a zombie waiting for its reaper has ended). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
+  } catch {
+    return false;
   }
 }

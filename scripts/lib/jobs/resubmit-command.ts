@@ -334,9 +334,10 @@ function withEditedValues(
     );
   return ran.map((proc) => {
     const vars = now[proc.proc]?.vars ?? proc.vars ?? {};
+    const before: Record<string, string> = proc.vars ?? {};
     const changes = Object.entries(vars)
-      .filter(([k, v]) => (proc.vars ?? {})[k] !== v)
-      .map(([k, v]) => `${k} ${(proc.vars ?? {})[k] ?? '(unset)'} → ${v}`);
+      .filter(([k, v]) => before[k] !== v)
+      .map(([k, v]) => `${k} ${before[k] ?? '(unset)'} → ${v}`);
     say(`  proc ${proc.proc}: ${changes.length > 0 ? changes.join(', ') : 'no value changed'}`);
     return { ...proc, vars };
   });

@@ -23,7 +23,7 @@ import { watchLocal } from './local-watch.ts';
 import { PolicyError, readPolicy, type ExitPolicy } from './policy.ts';
 import { requests } from './proc-lifecycle.ts';
 import { writeRunSpec } from './run-files.ts';
-import { startRunner } from './runner-process.ts';
+import { startRunner, type StartingRunner } from './runner-process.ts';
 import { EnvironmentError, jobEnvironment, parseEnvironment } from './job-env.ts';
 
 /** Commands the runner reads beyond what the planner models. */
@@ -127,6 +127,16 @@ function planFor(input: LocalSubmitInput, cluster: number | null) {
  * watch it as a pool job is watched: Ctrl-C stops the watching, never the job.
  */
 export async function runLocalSubmit(input: LocalSubmitInput): Promise<number> {
+  // The runner starts now and waits for its job: its start-up overlaps the checks below.
+  const runner = input.dryRun ? null : startRunner(input.root);
+  try {
+    return await checkAndHandOff(input, runner);
+  } finally {
+    runner?.release(); // a no-op once the job was handed over
+  }
+}
+
+async function checkAndHandOff(input: LocalSubmitInput, runner: StartingRunner | null): Promise<number> {
   const previewPlan = planFor(input, null);
   // What condor_submit would warn about, and the file's own `warning :` lines.
   for (const w of previewPlan.warnings)
@@ -138,7 +148,7 @@ export async function runLocalSubmit(input: LocalSubmitInput): Promise<number> {
   for (const line of input.formatChecklist(checks)) input.say(line);
   const failed = checks.filter((c) => c.status === 'fail');
   const setup = await setUpRun(input, preview);
-  if (input.dryRun) return printDryRun(input, preview, setup, checks);
+  if (input.dryRun || !runner) return printDryRun(input, preview, setup, checks);
   if (failed.length > 0) {
     const first = failed[0]!;
     throw new UserError(`preflight failed: ${first.title}${first.detail ? ` (${first.detail})` : ''}`, {
@@ -146,7 +156,7 @@ export async function runLocalSubmit(input: LocalSubmitInput): Promise<number> {
     });
   }
   if (setup.imageProblem) throw setup.imageProblem;
-  const record = await handOff(input, setup, await gitRevision);
+  const record = await handOff(input, setup, await gitRevision, runner);
   return watchLocal({ root: input.root, record, json: input.json, intervalMs: input.intervalMs });
 }
 
@@ -268,7 +278,12 @@ function printDryRun(input: LocalSubmitInput, preview: ProcSpec[], setup: RunSet
  * Claim a cluster id, write the run's spec, start its runner (detached), then the job record
  * naming that runner by pid and start time: from here on the runner owns the job.
  */
-async function handOff(input: LocalSubmitInput, setup: RunSetup, gitRevision: string | null): Promise<JobRecord> {
+async function handOff(
+  input: LocalSubmitInput,
+  setup: RunSetup,
+  gitRevision: string | null,
+  runner: StartingRunner,
+): Promise<JobRecord> {
   const { root } = input;
   const cluster = await claimLocalCluster(root);
   const procs = planFor(input, cluster).procs;
@@ -291,7 +306,6 @@ async function handOff(input: LocalSubmitInput, setup: RunSetup, gitRevision: st
     ),
     scratch,
   });
-  const runner = startRunner(root, cluster);
   const record: JobRecord = {
     version: 1,
     cluster,
@@ -306,6 +320,7 @@ async function handOff(input: LocalSubmitInput, setup: RunSetup, gitRevision: st
     ...input.recordExtra,
   };
   await writeJobRecord(root, record);
+  runner.hand(cluster);
   input.say(
     `running job ${cluster} here (${procs.length} proc${procs.length === 1 ? '' : 's'}, ${setup.jobs} at a time${setup.gpusPerProc > 0 && setup.gpus.length === 0 ? ', no GPU: --allow-cpu' : ''}), recorded in ${displayPath(root, jobRecordPath(root, cluster))}; Ctrl-C stops watching, never the job`,
   );

@@ -57,8 +57,9 @@ export async function readRunSpec(root: string, cluster: number): Promise<RunSpe
   }
 }
 
+/** end.json, into the run folder that exists since submit (never re-creating a workspace deleted meanwhile). */
 export async function writeRunEnd(root: string, cluster: number, end: RunEnd): Promise<void> {
-  await mkdir(runDir(root, cluster), { recursive: true });
+  if (!existsSync(runDir(root, cluster))) return;
   await writeJsonAtomic(join(runDir(root, cluster), 'end.json'), end);
 }
 

@@ -5,10 +5,10 @@
 // SIGTERM (`pixi run cancel`) removes the job: every proc's family and container end, 009 each.
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
-import { readFile, rm, utimes } from 'node:fs/promises';
+import { readFile, rename, rm, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic-file.ts';
-import type { CommandSpec, ParsedCommand } from '../cli.ts';
+import { stringOption, type CommandSpec, type ParsedCommand } from '../cli.ts';
 import { UsageError, UserError } from '../errors.ts';
 import { EventLogWriter } from '../event-log/writer.ts';
 import { REPO_ROOT } from '../repo-root.ts';
@@ -20,11 +20,19 @@ import { processStartTime } from './process-family.ts';
 import { LocalRun } from './runner.ts';
 
 export const RUNNER_SPEC: CommandSpec = {
-  usage: 'node scripts/run.mjs local-runner ROOT CLUSTER',
+  usage: 'node scripts/run.mjs local-runner ROOT [CLUSTER]',
   summary:
     'The process that owns a `submit --local` job (started by submit, detached): runs its procs and writes its event logs. Not for running by hand.',
-  positionals: { names: 'ROOT CLUSTER', max: 2 },
-  options: {},
+  positionals: { names: 'ROOT [CLUSTER]', max: 2 },
+  options: {
+    log: {
+      type: 'string',
+      value: 'PATH',
+      description: 'its own output goes there (moved into the run folder once the cluster is known)',
+    },
+  },
+  epilog:
+    'Without CLUSTER it starts at once and reads the cluster from its stdin (submit starts it while the preflight runs); end of input without one: it exits.',
   exitCodes: [
     ['0', 'the job ran to its end (or was removed)'],
     ['2', 'usage error, or no run spec for that job'],
@@ -32,26 +40,55 @@ export const RUNNER_SPEC: CommandSpec = {
   docs: 'docs/local.md',
 };
 
-/** Start the runner for `cluster`, detached; its pid and start time name it from now on. */
-export function startRunner(root: string, cluster: number): { pid: number; startTime: number | null } {
-  const dir = runDir(root, cluster);
+export interface StartingRunner {
+  pid: number;
+  startTime: number | null;
+  /** Give it its job: from here on it owns it. */
+  hand(cluster: number): void;
+  /** No job after all (a refused preflight): it exits. */
+  release(): void;
+}
+
+/**
+ * Start a runner now, detached (setsid: no terminal, no process group of the watcher's), while
+ * submit still checks and plans: its start-up (node, the modules) overlaps the preflight. It
+ * waits on its stdin for the cluster id. Its pid and start time name it from now on.
+ */
+export function startRunner(root: string): StartingRunner {
+  const dir = join(root, LOCAL_DIR, 'runs');
   mkdirSync(dir, { recursive: true });
-  const log = openSync(join(dir, 'runner.log'), 'a');
+  const logPath = join(dir, `runner-${process.pid}-${Date.now()}.log`);
+  const log = openSync(logPath, 'a');
   const child = spawn(
     process.execPath,
-    [join(REPO_ROOT, 'scripts', 'run.mjs'), 'local-runner', root, String(cluster)],
-    {
-      cwd: root,
-      detached: true, // setsid(): no terminal, no process group of the watcher's
-      stdio: ['ignore', log, log],
-      env: process.env,
-    },
+    [join(REPO_ROOT, 'scripts', 'run.mjs'), 'local-runner', root, '--log', logPath],
+    { cwd: root, detached: true, stdio: ['pipe', log, log], env: process.env },
   );
   closeSync(log);
   child.unref();
-  if (child.pid === undefined)
-    throw new UserError('the local runner could not be started', { hint: `see ${join(dir, 'runner.log')}` });
-  return { pid: child.pid, startTime: processStartTime(child.pid) };
+  child.stdin!.on('error', () => {}); // a runner that already exited
+  if (child.pid === undefined) throw new UserError('the local runner could not be started', { hint: `see ${logPath}` });
+  const pid = child.pid;
+  return {
+    pid,
+    startTime: processStartTime(pid),
+    hand: (cluster) => {
+      child.stdin!.end(`${cluster}\n`);
+      (child.stdin as unknown as { unref?: () => void }).unref?.();
+    },
+    release: () => child.stdin!.end(),
+  };
+}
+
+/** The cluster id submit hands over on stdin; null at end of input without one. */
+async function clusterFromStdin(): Promise<number | null> {
+  let text = '';
+  for await (const chunk of process.stdin) {
+    text += String(chunk);
+    if (text.includes('\n')) break;
+  }
+  const line = text.split('\n')[0]?.trim() ?? '';
+  return /^\d+$/.test(line) ? Number(line) : null;
 }
 
 const LEFTOVERS = 'leftover-containers.txt';
@@ -77,8 +114,16 @@ export async function noteLeftoverContainer(root: string, name: string): Promise
 
 export async function runRunner(parsed: ParsedCommand): Promise<number> {
   const [root, clusterText] = parsed.positionals;
-  const cluster = Number(clusterText);
-  if (root === undefined || !Number.isInteger(cluster)) throw new UsageError(`'${clusterText}' is not a cluster id`);
+  if (root === undefined) throw new UsageError('name the workspace root');
+  const cluster = clusterText !== undefined ? Number(clusterText) : await clusterFromStdin();
+  const logPath = stringOption(parsed, 'log');
+  if (cluster === null) {
+    // submit stopped before handing a job over: nothing to run, nothing to keep.
+    if (logPath) await rm(logPath, { force: true });
+    return 0;
+  }
+  if (!Number.isInteger(cluster)) throw new UsageError(`'${clusterText}' is not a cluster id`);
+  if (logPath) await rename(logPath, join(runDir(root, cluster), 'runner.log')).catch(() => {});
   const spec = await readRunSpec(root, cluster);
   if (!spec)
     throw new UserError(`no local run spec for job ${cluster} in ${runDir(root, cluster)}`, {
