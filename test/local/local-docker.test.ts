@@ -141,7 +141,11 @@ dockerTest(
     assert.is(s.code, 2, s.stdout + s.stderr);
     assert.match(s.stdout, /1\.0 removed/);
     assert.equal(lw.codes('job_1_0.log').at(-1), 9);
-    assert.equal(await ourContainers(runId), []);
+    assert.equal(
+      await ourContainers(runId),
+      [],
+      lw.read('job_1_0.log') + lw.read('.pixi-condor/local/runs/1/runner.log'),
+    );
   },
 );
 

@@ -190,9 +190,24 @@ export async function removeContainer(shell: Shell, name: string): Promise<boole
   if (socket && !shell.dryRun) {
     const answer = await engineCall(socket, 'DELETE', `/containers/${encodeURIComponent(name)}?force=true&v=true`);
     if (answer && (answer.status === 204 || answer.status === 404)) return true;
+    // 409: another removal of it is under way (a cancel while the proc ends): done when it is gone.
+    if (answer?.status === 409) return gone(shell, name);
   }
   const r = await shell.run(['docker', 'rm', '-f', name], { nothrow: true, timeoutMs: 60_000 });
+  if (/already in progress/i.test(r.stderr)) return gone(shell, name);
   return r.exitCode === 0 || /No such container/i.test(r.stderr);
+}
+
+/** Wait (bounded: 30 s, every 50 ms) until the engine no longer knows the container. */
+async function gone(shell: Shell, name: string): Promise<boolean> {
+  const until = Date.now() + 30_000;
+  while (Date.now() < until) {
+    const outcome = await containerOutcome(shell, name);
+    if (outcome.engineLost) return false;
+    if (!outcome.exists) return true;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return false;
 }
 
 /** Names of the containers carrying LOCAL_LABEL=runId (a run's, found after its runner died); null: no engine. */
