@@ -170,6 +170,32 @@ test('cancel of a job whose runner was killed: ends what it left and logs the lo
   assert.equal(lw.codes('job_1_0.log').slice(-3), [22, 24, 9]);
 });
 
+test('after a reboot the recorded pid names nothing of that run: status finds the runner lost by the boot id', async () => {
+  const { here } = waitingJob();
+  const running = startScript('submit.ts', ['j.sub', '--local', '--interval', '40'], lw.env, 60_000);
+  await waitForFile(here);
+  const job = Number(lw.read('HERE.pid'));
+  pids.push(record().local.pid, job);
+  running.child.kill('SIGKILL');
+  await running.done;
+  process.kill(record().local.pid, 'SIGKILL');
+  // As after a reboot: the recorded pid (and start time) now name a live process of this boot,
+  // this test's own, which is not the runner.
+  const path = join(lw.root, '.pixi-condor', 'jobs', '1.json');
+  const edited = JSON.parse(readFileSync(path, 'utf8'));
+  const stat = readFileSync(`/proc/${process.pid}/stat`, 'utf8');
+  edited.local.pid = process.pid;
+  edited.local.startTime = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+  edited.local.bootId = 'an-earlier-boot';
+  writeFileSync(path, JSON.stringify(edited));
+  const s = await runScript('status.ts', ['1', '--once'], { env: lw.env, timeoutMs: 30_000 });
+  // The record names the dead runner again (the clean-up signals the pid it names).
+  writeFileSync(path, JSON.stringify({ ...edited, local: { ...edited.local, pid: pids[0] } }));
+  assert.is(s.code, 2, s.stdout + s.stderr);
+  assert.equal(lw.codes('job_1_0.log').slice(-3), [22, 24, 9]);
+  assert.not.ok(alive(job));
+});
+
 test('a vanilla job that exits 0 leaves nothing running: `cmd &`, `setsid cmd &`, a child ignoring TERM', async () => {
   const dir = lw.root;
   lw.file(
@@ -240,6 +266,21 @@ test('a sweep row that exits non-zero with success_exit_code set: 005 with its r
   assert.match(again.stdout, /resubmitting 1 proc of job 1: 1 \(failed; seed=2\)/);
   assert.match(again.stdout, /proc 1: seed 2 → 5/);
   assert.is(lw.read('results/2/0/metrics.json'), '{"seed": 5}\n');
+});
+
+test('a proc that exits non-zero before writing its declared output: held with code 12 as on a pool, and the note says the exit', async () => {
+  lw.file('job.sh', '#!/bin/sh\necho diverged >&2\nexit 3\n', true);
+  lw.file('j.sub', vanillaSubmit('transfer_output_files = model.pt'));
+  const r = await lw.submit(['j.sub', '--local']);
+  assert.is(r.code, 2, r.stdout + r.stderr);
+  assert.equal(lw.codes('job_1_0.log').slice(-1), [12]);
+  assert.match(
+    r.stderr,
+    /1\.0 exited with return value 3 and did not write \S*model\.pt: HTCondor holds such a job \(code 12\)/,
+  );
+  assert.match(r.stderr, /success_exit_code = 0/);
+  const again = await runScript('resubmit.ts', ['1', '--failed', '--local'], { env: lw.env, timeoutMs: 30_000 });
+  assert.match(again.stdout, /nothing to resubmit: .*1 is held: `pixi run resubmit 1 --held --local`/);
 });
 
 test('the Docker engine lost mid-run: held as engine loss (not an image pull), the container left for later removal', async () => {

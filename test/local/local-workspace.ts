@@ -70,7 +70,8 @@ export function stopLocalRunners(root: string): void {
   for (const name of names) {
     try {
       const record = JSON.parse(readFileSync(join(root, '.pixi-condor', 'jobs', name), 'utf8'));
-      if (typeof record.local?.pid === 'number') {
+      // Only the runner itself: the pid with the start time recorded (a dead runner's pid may be reused).
+      if (typeof record.local?.pid === 'number' && startTimeOf(record.local.pid) === record.local.startTime) {
         process.kill(record.local.pid, 'SIGTERM');
         stopping.push(record.local.pid);
       }
@@ -84,6 +85,15 @@ export function stopLocalRunners(root: string): void {
   const pause = new Int32Array(new SharedArrayBuffer(4));
   while (stopping.some(alive) && Date.now() < until) Atomics.wait(pause, 0, 0, 20);
   for (const pid of stopping.filter(alive)) process.kill(pid, 'SIGKILL');
+}
+
+function startTimeOf(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+  } catch {
+    return null;
+  }
 }
 
 /** Running (a zombie waiting for its reaper has ended). */

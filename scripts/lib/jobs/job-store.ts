@@ -55,6 +55,8 @@ export interface LocalRunRecord {
   pid: number;
   /** Its start time (/proc/PID/stat, clock ticks since boot): with pid, it names the runner (a reused pid is not it). */
   startTime?: number | null;
+  /** /proc/sys/kernel/random/boot_id when it started: after a reboot no pid names it. */
+  bootId?: string | null;
   host: string;
   /** Label value on the containers it starts (org.pixi-condor.local). */
   runId: string;

@@ -22,6 +22,7 @@ import { hostArgv } from './host-run.ts';
 import { watchLocal } from './local-watch.ts';
 import { PolicyError, readPolicy, type ExitPolicy } from './policy.ts';
 import { requests } from './proc-lifecycle.ts';
+import { bootId } from './process-family.ts';
 import { writeRunSpec } from './run-files.ts';
 import { startRunner, type StartingRunner } from './runner-process.ts';
 import { EnvironmentError, jobEnvironment, parseEnvironment } from './job-env.ts';
@@ -316,7 +317,7 @@ async function handOff(
     gitRevision,
     command: input.argv,
     procs: procs.map(procRecord),
-    local: { pid: runner.pid, startTime: runner.startTime, host: hostname(), runId: setup.runId },
+    local: { pid: runner.pid, startTime: runner.startTime, bootId: bootId(), host: hostname(), runId: setup.runId },
     ...input.recordExtra,
   };
   await writeJobRecord(root, record);

@@ -169,11 +169,17 @@ async function finish(
 function withKeptOutputs(record: JobRecord, root: string): JobRecord['procs'] {
   const notes = readRunNotes(root, record.cluster);
   if (notes.length === 0) return record.procs;
+  for (const note of notes)
+    if (note.kind === 'failed-before-output')
+      process.stderr.write(
+        `${record.cluster}.${note.proc} exited with ${note.exit} and did not write ${displayPath(root, note.path)}: HTCondor holds such a job (code 12), on a pool as here. With \`success_exit_code = 0\` in the submit file a failed exit ends the proc as failed (005 with its return value) and \`resubmit --failed\` picks it up\n`,
+      );
   return record.procs.map((proc) => {
     const mine = notes.filter((n) => n.kind === 'kept' && n.proc === proc.proc);
     if (mine.length === 0) return proc;
     const remaps = { ...proc.outputRemaps };
     for (const note of mine) {
+      if (note.kind !== 'kept') continue;
       process.stderr.write(
         `${record.cluster}.${proc.proc}: ${displayPath(root, note.existing)} already existed and was kept; the new one is ${displayPath(root, note.newPath)}\n`,
       );

@@ -56,6 +56,8 @@ export interface ProcContext {
   onChild: (child: RunningChild | null, containerName: string | null) => void;
   /** An output whose destination existed: kept, the new one written beside it. */
   onKept: (kept: { existing: string; newPath: string }) => void;
+  /** A declared output missing after a non-zero exit (`exit` in words): the hold's likely cause. */
+  onFailedBeforeOutput: (exit: string, path: string) => void;
   /** A container that could not be removed (the engine is gone): removed later. */
   onLeftover: (containerName: string) => void;
 }
@@ -475,7 +477,12 @@ class ProcRun {
     this.totalSent += sent.bytes;
     for (const kept of sent.kept) ctx.onKept(kept);
     if (!this.shared) await this.write({ code: 40, what: 'output', stage: 'finished' });
-    if (sent.failure) return this.hold(transferHoldReason('output', this.slot, sent.failure), 12, sent.failure.errno);
+    if (sent.failure) {
+      const exit = result.exit;
+      if (!('returnValue' in exit) || exit.returnValue !== 0)
+        ctx.onFailedBeforeOutput(describeExit(exit), sent.failure.path);
+      return this.hold(transferHoldReason('output', this.slot, sent.failure), 12, sent.failure.errno);
+    }
     if (then === 'hold-policy')
       return this.hold(
         policy.onExitHoldReason ?? `The job attribute OnExitHold expression '${policy.onExitHold}' evaluated to TRUE`,

@@ -15,6 +15,15 @@ export function familyMarker(runId: string, cluster: number, proc: number): stri
   return `${runId}/${cluster}.${proc}`;
 }
 
+/** This boot's id (Linux), null elsewhere: start times count from boot, so a pid + start time is one boot's. */
+export function bootId(): string | null {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return null;
+  }
+}
+
 /** Start time of `pid` in clock ticks since boot (/proc/PID/stat field 22); null without /proc or when gone. */
 export function processStartTime(pid: number): number | null {
   try {

@@ -38,7 +38,10 @@ export interface RunEnd {
   error?: string;
 }
 
-export type RunNote = { kind: 'kept'; proc: number; existing: string; newPath: string };
+export type RunNote =
+  | { kind: 'kept'; proc: number; existing: string; newPath: string }
+  /** A declared output missing after a failed exit: held (code 12) as on a pool; the exit says why. */
+  | { kind: 'failed-before-output'; proc: number; exit: string; path: string };
 
 export function runDir(root: string, cluster: number): string {
   return join(root, LOCAL_DIR, 'runs', String(cluster));

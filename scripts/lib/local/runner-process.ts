@@ -146,6 +146,8 @@ export async function runRunner(parsed: ParsedCommand): Promise<number> {
     shell,
     onKept: (proc, kept) =>
       void appendRunNote(root, cluster, { kind: 'kept', proc, existing: kept.existing, newPath: kept.newPath }),
+    onFailedBeforeOutput: (proc, exit, path) =>
+      void appendRunNote(root, cluster, { kind: 'failed-before-output', proc, exit, path }),
     onLeftover: (name) => void noteLeftoverContainer(root, name),
   });
   // cancel sends SIGTERM; SIGINT and SIGHUP cannot come from a terminal (no controlling one), only from a kill.

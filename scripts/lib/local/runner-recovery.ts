@@ -17,7 +17,7 @@ import type { JobRecord } from '../jobs/job-store.ts';
 import { readJobOnce } from '../jobs/tracker.ts';
 import { Shell } from '../shell.ts';
 import { labelledContainers, removeContainer } from './container-run.ts';
-import { endFamily, sameProcessAlive } from './process-family.ts';
+import { bootId, endFamily, sameProcessAlive } from './process-family.ts';
 import { readRunEnd, readRunSpec, runDir, writeRunEnd } from './run-files.ts';
 import { noteLeftoverContainer } from './runner-process.ts';
 
@@ -28,6 +28,8 @@ export function runnerState(root: string, record: JobRecord): RunnerState {
   const local = record.local!;
   if (readRunEnd(root, record.cluster)) return 'ended';
   if (local.host !== hostname()) return 'elsewhere';
+  // A reboot since: every process of that boot is gone, whatever a pid now names.
+  if (local.bootId && bootId() !== null && bootId() !== local.bootId) return 'lost';
   return sameProcessAlive(local.pid, local.startTime ?? null) ? 'running' : 'lost';
 }
 

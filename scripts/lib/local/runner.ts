@@ -33,6 +33,7 @@ export interface LocalRunOptions {
   writer: EventLogWriter;
   shell: Shell;
   onKept: (proc: number, kept: { existing: string; newPath: string }) => void;
+  onFailedBeforeOutput: (proc: number, exit: string, path: string) => void;
   onLeftover: (containerName: string) => void;
 }
 
@@ -101,6 +102,7 @@ export class LocalRun {
             else this.running.delete(proc.proc);
           },
           onKept: (kept) => options.onKept(proc.proc, kept),
+          onFailedBeforeOutput: (exit, path) => options.onFailedBeforeOutput(proc.proc, exit, path),
           onLeftover: options.onLeftover,
         });
         this.ends.set(proc.proc, end);
