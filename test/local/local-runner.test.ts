@@ -219,6 +219,25 @@ test('a vanilla job that exits 0 leaves nothing running: `cmd &`, `setsid cmd &`
     assert.not.ok(alive(pid), `bg${i + 1} (pid ${pid}) was ended with the job`);
 });
 
+test('where a cgroup can be made, a child that cleared its marker ends with the job too', async () => {
+  const dir = lw.root;
+  lw.file(
+    'job.sh',
+    `#!/bin/sh\ncat /proc/self/cgroup > '${dir}/cg.txt'\nenv -u PIXI_CONDOR_FAMILY sleep 300 & echo $! > '${dir}/bg'\necho done\n`,
+    true,
+  );
+  lw.file('j.sub', vanillaSubmit('transfer_output_files = ""'));
+  const r = await lw.submit(['j.sub', '--local']);
+  const bg = Number(lw.read('bg'));
+  pids.push(bg);
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  if (!/pixi-condor-/.test(lw.read('cg.txt'))) {
+    console.log('  (cgroup part skipped: no writable cgroup v2 hierarchy here; the marker scan is the tracking)');
+    return;
+  }
+  assert.not.ok(alive(bg), 'the child without the marker was ended through the cgroup');
+});
+
 test('a sweep row that exits non-zero with success_exit_code set: 005 with its return value; resubmit --failed --edited-values runs it with the corrected row', async () => {
   // seed 2 is a bad value: it always fails; the corrected table says 5.
   lw.file(

@@ -17,6 +17,7 @@ import { startHost } from './host-run.ts';
 import { writeAds } from './job-ad.ts';
 import { jobEnvironment } from './job-env.ts';
 import { judgeExit, type ExitPolicy, type Verdict } from './policy.ts';
+import { procCgroup, type ProcCgroup } from './proc-cgroup.ts';
 import { endFamily } from './process-family.ts';
 import type { RunningChild } from './process-run.ts';
 import {
@@ -171,6 +172,13 @@ interface Placement {
   removals: Promise<void>[];
 }
 
+interface Started {
+  child: RunningChild;
+  containerName: string | null;
+  at: number;
+  cgroup: ProcCgroup | null;
+}
+
 interface StartResult {
   child: RunningChild;
   containerName: string | null;
@@ -299,9 +307,7 @@ class ProcRun {
   }
 
   /** Ads, the execute event (001), the environment, and the job started: as a child or a container. */
-  private async spawnJob(
-    p: Placement,
-  ): Promise<{ child: RunningChild; containerName: string | null; at: number } | 'held'> {
+  private async spawnJob(p: Placement): Promise<Started | 'held'> {
     const { ctx, req } = this;
     const { proc, cluster } = ctx;
     this.starts++;
@@ -353,7 +359,13 @@ class ProcRun {
     };
     const at = Date.now();
     try {
-      if (!ctx.image) return { child: startHost(common), containerName: null, at };
+      if (!ctx.image) {
+        // Its own cgroup where one can be made (a container has the engine's).
+        const cgroup = procCgroup(ctx.familyMarker);
+        const child = startHost(common);
+        if (cgroup && child.pid !== undefined) cgroup.adopt(child.pid);
+        return { child, containerName: null, at, cgroup };
+      }
       const containerName = `pixi-condor-${ctx.runId}-${cluster}.${proc.proc}-${this.starts}`;
       const child = startContainer({
         ...common,
@@ -367,7 +379,7 @@ class ProcRun {
         gpus: ctx.gpus,
         network: ctx.network,
       });
-      return { child, containerName, at };
+      return { child, containerName, at, cgroup: null };
     } catch (error) {
       // The output or error file cannot be opened (its folder is missing): the starter holds
       // such a job with UnableToOpenOutput (7) and the errno.
@@ -384,10 +396,7 @@ class ProcRun {
    * Wait for the job's exit, then end what it left: every process carrying its family marker
    * (also those that left its process group), and its container (after reading how it ended).
    */
-  private async reap(
-    p: Placement,
-    started: { child: RunningChild; containerName: string | null; at: number },
-  ): Promise<StartResult> {
+  private async reap(p: Placement, started: Started): Promise<StartResult> {
     const { ctx } = this;
     const { child, containerName } = started;
     ctx.onChild(child, containerName);
@@ -396,6 +405,7 @@ class ProcRun {
     const wallMs = Date.now() - started.at;
     this.wallMs += wallMs;
     await endFamily(ctx.familyMarker);
+    await started.cgroup?.end();
     let outcome: ContainerOutcome | null = null;
     if (containerName) {
       outcome = await containerOutcome(ctx.shell, containerName);
