@@ -99,6 +99,18 @@ for (const signal of ['SIGINT', 'SIGKILL'] as const) {
   });
 }
 
+test('submit --local --no-wait hands the job over and returns; status follows it to its end', async () => {
+  const { go } = waitingJob();
+  const r = await lw.submit(['j.sub', '--local', '--no-wait']);
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /follow it with `pixi run status 1`/);
+  pids.push(record().local.pid);
+  writeFileSync(go, '');
+  const s = await runScript('status.ts', ['1', '--interval', '40'], { env: lw.env, timeoutMs: 60_000 });
+  assert.is(s.code, 0, s.stdout + s.stderr);
+  assert.equal(lw.codes('job_1_0.log'), [0, 40, 40, 1, 40, 40, 5]);
+});
+
 test('SIGKILL of the runner: status finds it (022, 024, 009), ends the job, keeps the checkpoint; resubmit --failed resumes from it', async () => {
   const go = join(lw.root, 'GO');
   const here = join(lw.root, 'HERE');

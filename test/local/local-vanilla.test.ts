@@ -192,10 +192,10 @@ test('--dry-run prints the host command and changes nothing', async () => {
   assert.not.ok(existsSync(join(lw.root, '.pixi-condor', 'jobs')));
 });
 
-test('usage errors: --jobs 0, --allow-cpu without --local, --no-wait with --local (exit 2)', async () => {
+test('usage errors: --jobs 0, --allow-cpu without --local, --once with --local (exit 2)', async () => {
   lw.file('job.sh', '#!/bin/sh\ntrue\n', true);
   lw.file('j.sub', vanillaSubmit(''));
-  for (const args of [['--local', '--jobs', '0'], ['--allow-cpu'], ['--local', '--no-wait']]) {
+  for (const args of [['--local', '--jobs', '0'], ['--allow-cpu'], ['--local', '--once']]) {
     const r = await lw.submit(['j.sub', ...args]);
     assert.is(r.code, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
     assert.not.match(r.stderr, /at .*\.ts:\d+/);

@@ -217,8 +217,8 @@ function readRequest(parsed: ParsedCommand): ResubmitRequest {
     throw new UsageError('say which procs to submit again: --failed, --held or --procs 3,7');
   const local = booleanOption(parsed, 'local');
   if (!local && booleanOption(parsed, 'allow-cpu')) throw new UsageError('--allow-cpu goes with --local');
-  if (local && (booleanOption(parsed, 'no-wait') || settings.once))
-    throw new UsageError('--no-wait and --once do not go with --local: use `pixi run status` to follow it');
+  if (local && settings.once)
+    throw new UsageError('--once does not go with --local: use --no-wait, then `pixi run status --once`');
   const out = settings.json ? process.stderr : process.stdout;
   return {
     root,
@@ -364,6 +364,7 @@ function resubmitLocally(request: ResubmitRequest, file: ResubmitFile, batchName
     dryRun: false,
     json: settings.json,
     intervalMs: settings.intervalMs,
+    noWait: booleanOption(parsed, 'no-wait'),
     argv: ['pixi', 'run', 'resubmit', ...process.argv.slice(2)],
     say,
     printJson: (doc) => void process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`),

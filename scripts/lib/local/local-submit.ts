@@ -59,6 +59,8 @@ export interface LocalSubmitInput {
   dryRun: boolean;
   json: boolean;
   intervalMs: number;
+  /** Hand the job to its runner and return: `status` follows it. */
+  noWait?: boolean;
   /** The command line, for the record. */
   argv: string[];
   say: (line?: string) => void;
@@ -158,6 +160,13 @@ async function checkAndHandOff(input: LocalSubmitInput, runner: StartingRunner |
   }
   if (setup.imageProblem) throw setup.imageProblem;
   const record = await handOff(input, setup, await gitRevision, runner);
+  if (input.noWait) {
+    if (input.json) input.printJson({ cluster: record.cluster, local: true, watching: false });
+    input.say(
+      `follow it with \`pixi run status ${record.cluster}\`; remove it with \`pixi run cancel ${record.cluster}\``,
+    );
+    return 0;
+  }
   return watchLocal({ root: input.root, record, json: input.json, intervalMs: input.intervalMs });
 }
 
