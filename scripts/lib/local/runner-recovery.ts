@@ -9,7 +9,7 @@
 // it again, so after 022 and 024 the job is removed (009, saying why) and `resubmit --failed`
 // (removed counts) starts the row again from the checkpoint kept in .pixi-condor/local/spool/.
 // Whatever the job left running ends first: its process family (marker scan) and containers.
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { EventLogWriter, sinful } from '../event-log/writer.ts';
@@ -17,7 +17,7 @@ import type { JobRecord } from '../jobs/job-store.ts';
 import { readJobOnce } from '../jobs/tracker.ts';
 import { Shell } from '../shell.ts';
 import { labelledContainers, removeContainer } from './container-run.ts';
-import { bootId, endFamily, sameProcessAlive } from './process-family.ts';
+import { bootId, endFamily, processStartTime, sameProcessAlive } from './process-family.ts';
 import { readRunEnd, readRunSpec, runDir, writeRunEnd } from './run-files.ts';
 import { noteLeftoverContainer } from './runner-process.ts';
 
@@ -47,15 +47,7 @@ function user(): string {
  */
 export async function recoverIfRunnerLost(root: string, record: JobRecord): Promise<boolean> {
   if (!record.local || runnerState(root, record) !== 'lost') return false;
-  // One recoverer: mkdir is atomic, a second `status` at the same moment leaves it to the first.
-  try {
-    await mkdir(join(runDir(root, record.cluster), 'recovering'), { recursive: false });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    await mkdir(runDir(root, record.cluster), { recursive: true });
-    await mkdir(join(runDir(root, record.cluster), 'recovering'));
-  }
+  if (!(await takeRecovery(root, record.cluster))) return false;
   const { runId, pid } = record.local;
   await endFamily(`${runId}/`, { prefix: true, graceMs: 3000 });
   const shell = new Shell();
@@ -66,6 +58,30 @@ export async function recoverIfRunnerLost(root: string, record: JobRecord): Prom
   if (spec) await rm(spec.scratch, { recursive: true, force: true });
   await writeRunEnd(root, record.cluster, { removedBy: `pixi-condor: the local runner (pid ${pid}) died`, lost: true });
   return true;
+}
+
+/**
+ * One recoverer at a time: mkdir is atomic, and the folder names its owner's pid. A recoverer
+ * that died half-way (its pid gone) leaves the job to the next one instead of to no one.
+ */
+async function takeRecovery(root: string, cluster: number): Promise<boolean> {
+  const lock = join(runDir(root, cluster), 'recovering');
+  await mkdir(runDir(root, cluster), { recursive: true });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await mkdir(lock);
+      await writeFile(join(lock, 'pid'), `${process.pid} ${processStartTime(process.pid) ?? ''}\n`);
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const [pidText, startText] = (await readFile(join(lock, 'pid'), 'utf8').catch(() => '')).trim().split(' ');
+    const owner = Number(pidText);
+    // Being written this very moment, or its owner still at work: leave it to them.
+    if (!owner || sameProcessAlive(owner, startText ? Number(startText) : null)) return false;
+    await rm(lock, { recursive: true, force: true });
+  }
+  return false;
 }
 
 async function logLostExecution(root: string, record: JobRecord, pid: number): Promise<void> {
