@@ -4,7 +4,7 @@
 // is done or was found dead). A watcher (`submit --local`, `status`) needs nothing else: the
 // job's own event logs carry its state, as on a pool.
 import { existsSync } from 'node:fs';
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { appendFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../atomic-file.ts';
 import { readBoundedText } from '../bounded-read.ts';
@@ -54,7 +54,8 @@ export async function writeRunSpec(root: string, spec: RunSpec): Promise<void> {
 
 export async function readRunSpec(root: string, cluster: number): Promise<RunSpec | null> {
   try {
-    return JSON.parse(await readFile(join(runDir(root, cluster), 'spec.json'), 'utf8')) as RunSpec;
+    // Bounded: a spec holds every proc's plan, a big sweep's included.
+    return JSON.parse(readBoundedText(join(runDir(root, cluster), 'spec.json'), 256 * 1024 * 1024)) as RunSpec;
   } catch {
     return null;
   }

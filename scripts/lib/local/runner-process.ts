@@ -5,7 +5,8 @@
 // SIGTERM (`pixi run cancel`) removes the job: every proc's family and container end, 009 each.
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
-import { readFile, rename, rm, utimes } from 'node:fs/promises';
+import { rename, rm, utimes } from 'node:fs/promises';
+import { readBoundedText } from '../bounded-read.ts';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic-file.ts';
 import { stringOption, type CommandSpec, type ParsedCommand } from '../cli.ts';
@@ -93,10 +94,19 @@ async function clusterFromStdin(): Promise<number | null> {
 
 const LEFTOVERS = 'leftover-containers.txt';
 
+/** A small state file's text ('' when absent or unreadable), bounded. */
+function readSmall(path: string): string {
+  try {
+    return readBoundedText(path, 1024 * 1024);
+  } catch {
+    return '';
+  }
+}
+
 /** Containers a run could not remove (its engine was gone): try again; keep the ones that still fail. */
 export async function removeLeftoverContainers(root: string, shell: Shell): Promise<void> {
   const path = join(root, LOCAL_DIR, LEFTOVERS);
-  const names = (await readFile(path, 'utf8').catch(() => ''))
+  const names = readSmall(path)
     .split('\n')
     .map((l) => l.trim())
     .filter(Boolean);
@@ -108,7 +118,7 @@ export async function removeLeftoverContainers(root: string, shell: Shell): Prom
 
 export async function noteLeftoverContainer(root: string, name: string): Promise<void> {
   const path = join(root, LOCAL_DIR, LEFTOVERS);
-  const text = await readFile(path, 'utf8').catch(() => '');
+  const text = readSmall(path);
   await writeFileAtomic(path, `${text}${name}\n`);
 }
 

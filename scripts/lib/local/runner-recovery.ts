@@ -9,7 +9,8 @@
 // it again, so after 022 and 024 the job is removed (009, saying why) and `resubmit --failed`
 // (removed counts) starts the row again from the checkpoint kept in .pixi-condor/local/spool/.
 // Whatever the job left running ends first: its process family (marker scan) and containers.
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { readBoundedText } from '../bounded-read.ts';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { EventLogWriter, sinful } from '../event-log/writer.ts';
@@ -75,7 +76,13 @@ async function takeRecovery(root: string, cluster: number): Promise<boolean> {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    const [pidText, startText] = (await readFile(join(lock, 'pid'), 'utf8').catch(() => '')).trim().split(' ');
+    let ownerText = '';
+    try {
+      ownerText = readBoundedText(join(lock, 'pid'), 4096);
+    } catch {
+      // being written, or gone
+    }
+    const [pidText, startText] = ownerText.trim().split(' ');
     const owner = Number(pidText);
     // Being written this very moment, or its owner still at work: leave it to them.
     if (!owner || sameProcessAlive(owner, startText ? Number(startText) : null)) return false;
