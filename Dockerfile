@@ -10,7 +10,7 @@
 ARG BUILD_IMAGE="ghcr.io/prefix-dev/pixi:0.76.1-noble"
 # The final stage keeps pixi, so `pixi run` works inside the job too.
 ARG FINAL_IMAGE="ghcr.io/prefix-dev/pixi:0.76.1-noble"
-# Must equal [system-requirements] cuda in pixi.toml (pixi run validate checks it).
+# Must equal the cuda of pixi.toml's linux-64 platform entry (pixi run validate checks it).
 ARG CUDA_VERSION="12.9"
 ARG ENVIRONMENT="default"
 

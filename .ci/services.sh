@@ -21,6 +21,12 @@ ci_services_install() {
   command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
   [ -x /bin/busybox ] || need+=(busybox-static)
   command -v curl >/dev/null 2>&1 || need+=(curl)
+  # build-image --sif writes the SIF's squashfs with sqfstar; the SIF tests read it back with
+  # unsquashfs and cross-check the container with siftool (sylabs' own reader).
+  command -v sqfstar >/dev/null 2>&1 || need+=(squashfs-tools)
+  command -v siftool >/dev/null 2>&1 || need+=(siftool)
+  # results --html's report is opened in a real headless browser (test/results-view/).
+  command -v chromium >/dev/null 2>&1 || need+=(chromium fonts-dejavu-core)
   if [ ${#need[@]} -gt 0 ]; then
     echo "ci: installing ${need[*]}"
     export DEBIAN_FRONTEND=noninteractive

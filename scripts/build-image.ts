@@ -19,7 +19,11 @@ const spec: CommandSpec = {
       type: 'boolean',
       description: 'rebuild (without cache) and push the same content under its tag; never moves a content tag',
     },
-    explain: { type: 'boolean', description: 'say where each value (repository, owner, credentials, tags) came from' },
+    explain: {
+      type: 'boolean',
+      description:
+        'say where each value (repository, owner, credentials, tags, engine) comes from, then stop: nothing is built or pushed',
+    },
     engine: {
       type: 'string',
       value: 'ENGINE',
@@ -29,6 +33,15 @@ const spec: CommandSpec = {
       type: 'string',
       value: 'MODE',
       description: 'network for RUN steps, e.g. host (docker build --network)',
+    },
+    sif: {
+      type: 'boolean',
+      description: 'also make a SIF of the image for Apptainer, push it as oras://…:<content tag>-sif and record it',
+    },
+    stage: {
+      type: 'string',
+      value: 'DIR',
+      description: 'with --sif: copy the SIF to this staging folder (CHTC: $STAGING) instead of the registry',
     },
     'build-arg': {
       type: 'string',
@@ -70,6 +83,7 @@ void runMain(async (args) => {
   ]);
   const engine = stringOption(parsed, 'engine');
   const network = stringOption(parsed, 'network');
+  const stage = stringOption(parsed, 'stage');
   return publishImage({
     root: findWorkspaceRoot(),
     shell: new Shell({ dryRun: booleanOption(parsed, 'dry-run') }),
@@ -79,6 +93,8 @@ void runMain(async (args) => {
     force: booleanOption(parsed, 'force'),
     push: !booleanOption(parsed, 'no-push'),
     explain: booleanOption(parsed, 'explain'),
+    sif: booleanOption(parsed, 'sif') || stage !== undefined,
+    ...(stage !== undefined ? { stage } : {}),
     buildArgs,
     out: (line) => process.stdout.write(line + '\n'),
     err: (line) => process.stderr.write(line + '\n'),

@@ -7,5 +7,6 @@ import { RESULTS_SPEC, runResults } from './lib/jobs/results-command.ts';
 void runMain(async (args) => {
   const parsed = parseOrHelp(RESULTS_SPEC, args);
   if (!parsed) return 0;
-  return runResults(parsed);
+  // --plot/--html's module, imported only on that path and only in this task's bundle.
+  return runResults(parsed, () => import('./lib/results-view/results-view.ts'));
 });

@@ -11,7 +11,7 @@
 // So an edited script is what runs next, bundled or not. PIXI_CONDOR_FROM_SOURCE=1 always runs
 // the source (stack traces then name the sources' lines).
 import module from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 // getBuiltinModule, not `import … from 'node:fs'`: an ESM import of node:fs evaluates every lazy
@@ -22,6 +22,10 @@ const { closeSync, existsSync, fstatSync, openSync, readFileSync, renameSync, rm
 
 const scriptsDir = dirname(fileURLToPath(import.meta.url));
 const root = dirname(scriptsDir);
+// Installed as an npm package (`npm install -g`, the conda package: scripts/pixi-condor.mjs):
+// Node strips no types under node_modules, so the bundles shipped with it are what runs, and
+// the installer sets every file's mtime, so a bundle is matched to its sources by size alone.
+const installed = root.split(sep).includes('node_modules');
 
 /** One line and an exit code: a setup problem is the user's to fix, not a stack trace. */
 function fail(message, hint, code) {
@@ -58,7 +62,15 @@ function quietRequireOfEsm() {
  * scripts/lib/bundles.ts writes: {format: 2, tasks: {<task>: [[path from the root, size, mtimeMs], ...]}}.
  */
 function freshBundle() {
-  if (process.env.PIXI_CONDOR_FROM_SOURCE === '1' || !quietRequireOfEsm()) return null;
+  if (installed) {
+    if (!process.features.require_module) {
+      fail(
+        `pixi-condor needs a Node.js that can require() ES modules (>= 20.19 or >= 22.12); this is ${process.version}`,
+        'install a newer Node.js (`pixi global install pixi-condor` brings its own)',
+        1,
+      );
+    }
+  } else if (process.env.PIXI_CONDOR_FROM_SOURCE === '1' || !quietRequireOfEsm()) return null;
   const dir = join(root, '.build', 'bundles');
   let inputs;
   try {
@@ -70,7 +82,7 @@ function freshBundle() {
   if (!Array.isArray(files) || files.length === 0) return null;
   for (const [path, size, mtimeMs] of files) {
     const stat = statSync(join(root, path), { throwIfNoEntry: false });
-    if (!stat || stat.size !== size || stat.mtimeMs !== mtimeMs) return null;
+    if (!stat || stat.size !== size || (!installed && stat.mtimeMs !== mtimeMs)) return null;
   }
   const path = join(dir, `${task}.cjs`);
   return existsSync(path) ? path : null;
@@ -155,6 +167,13 @@ try {
   const runBundle = bundleToRun();
   if (runBundle) {
     runBundle();
+  } else if (installed) {
+    // No source fallback there: Node strips no types under node_modules, and tsx is a dev dependency.
+    fail(
+      `the installed pixi-condor in ${root} has no usable bundle for '${task}' (.build/bundles/${task}.cjs)`,
+      'reinstall it from a package made by `npm pack`, whose prepack step builds the bundles',
+      1,
+    );
   } else {
     if (!process.features.typescript) {
       const { register } = await import('tsx/esm/api');

@@ -7,6 +7,12 @@ import { fileURLToPath } from 'node:url';
 
 const repo = resolve(fileURLToPath(import.meta.url), '..', '..', '..');
 
+/**
+ * The name of the template's linux-64 entry, `{ platform = "linux-64", cuda = "12.9" }`: pixi
+ * derives it from the entry, and a feature names the platform by it (toml/manifest.rs).
+ */
+const IMAGE_PLATFORM = 'linux-64-cuda-12-9';
+
 /** Which extra lines a bench workspace gets: see the two generators below. */
 export type Mix = 'corpus' | 'dense';
 
@@ -72,7 +78,7 @@ function corpusLikeLines(count: number): ExtraContent {
       `# Feature ${i}: one more entry of the test matrix, on the image platform only.`,
       '# Its tasks run in the environment below.',
       `[feature.extra-${i}]`,
-      'platforms = ["linux-64"]',
+      `platforms = ["${IMAGE_PLATFORM}"]`,
       '',
       `[feature.extra-${i}.dependencies]`,
       'numpy = ">=2"',

@@ -1,7 +1,7 @@
 // State files are written whole or not at all: a temp file beside the target, fsync, rename.
 // A crash or a full disk leaves the previous version, never half a JSON document. Synchronous
 // (node:fs alone): these are small files, and fs/promises costs a fast task its start-up.
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, fsyncSync, linkSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 export async function writeFileAtomic(path: string, data: string): Promise<void> {
@@ -33,4 +33,29 @@ export async function writeFileAtomic(path: string, data: string): Promise<void>
 
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   await writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
+}
+
+/**
+ * Write a file that must not exist yet, whole or not at all: the temp file is linked into place,
+ * which fails with EEXIST instead of replacing a file that appeared meanwhile (`pixi condor init`
+ * never overwrites the user's files).
+ */
+export function writeNewFileAtomic(path: string, data: string, mode = 0o644): void {
+  const dir = dirname(path);
+  mkdirSync(dir, { recursive: true });
+  const temp = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  const fd = openSync(temp, 'wx', mode);
+  try {
+    const bytes = Buffer.from(data, 'utf8');
+    for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    chmodSync(temp, mode); // openSync's mode is filtered by the umask; an executable must stay one
+    linkSync(temp, path);
+  } finally {
+    rmSync(temp, { force: true });
+  }
 }

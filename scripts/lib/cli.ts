@@ -107,11 +107,21 @@ export function parseCommand(spec: CommandSpec, args: string[]): ParsedCommand {
   return { values, positionals: parsed.positionals, help: Boolean(values.help) };
 }
 
+/**
+ * The spec as this run was invoked: through the extension (`pixi condor submit`, which
+ * scripts/pixi-condor.mjs marks with PIXI_CONDOR_COMMAND) the usage names that command, not
+ * `pixi run submit`.
+ */
+export function asInvoked(spec: CommandSpec, env: NodeJS.ProcessEnv = process.env): CommandSpec {
+  if (env.PIXI_CONDOR_COMMAND !== 'pixi condor') return spec;
+  return { ...spec, usage: spec.usage.replace(/^pixi run /, 'pixi condor ') };
+}
+
 /** Parse, and print help (returning null) when asked for it. */
 export function parseOrHelp(spec: CommandSpec, args: string[]): ParsedCommand | null {
   const parsed = parseCommand(spec, args);
   if (parsed.help) {
-    process.stdout.write(helpText(spec));
+    process.stdout.write(helpText(asInvoked(spec)));
     return null;
   }
   return parsed;

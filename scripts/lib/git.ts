@@ -52,7 +52,7 @@ async function commonGitDir(start: string): Promise<string | null> {
 }
 
 /** `url` of `[remote "origin"]` in the repository's config file (the last one set wins, as in git). */
-async function originUrl(cwd: string): Promise<string | null> {
+export async function originUrl(cwd: string): Promise<string | null> {
   const gitDir = await commonGitDir(cwd);
   if (!gitDir) return null;
   const config = await readFile(join(gitDir, 'config'), 'utf8');

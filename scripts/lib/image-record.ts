@@ -5,6 +5,19 @@ import { BoundedReadError, readBoundedText } from './bounded-read.ts';
 import { join } from 'node:path';
 import { writeJsonAtomic } from './atomic-file.ts';
 import { UserError } from './errors.ts';
+import {
+  finiteNumber,
+  listOf,
+  literal,
+  mapOf,
+  matching,
+  nonEmptyText,
+  nullable,
+  object,
+  optional,
+  ShapeError,
+  text,
+} from './record-shape.ts';
 import { STATE_DIR } from './workspace.ts';
 
 export const IMAGE_RECORD = join(STATE_DIR, 'image.json');
@@ -40,6 +53,35 @@ export interface ImageRecord {
   buildArgOverrides?: Record<string, string>;
   /** sha256 of each file the hash covers (the Dockerfile, the files it copies), to name what changed. */
   inputDigests?: Record<string, string>;
+  /** The SIF made from this image by `build-image --sif` (absent in records written without it). */
+  sif?: SifRecord;
+}
+
+export interface SifRecord {
+  /**
+   * What submit puts in an Apptainer submit file's container_image: `oras://<repository>@sha256:<manifest
+   * digest>`, or the staged file (`osdf:///chtc$ENV(STAGING)/<name>.sif`, `file:///staging/…`).
+   */
+  reference: string;
+  /** sha256 of the SIF file (hex): the oras layer's digest. */
+  sha256: string;
+  size: number;
+  /** The local copy, relative to the workspace (.pixi-condor/sif/<name>.sif), when there is one. */
+  file: string | null;
+}
+
+/** A `sif` entry as this version writes it; anything else is ignored (the Docker record stays usable). */
+function validSif(value: unknown): value is SifRecord {
+  const sif = value as Partial<SifRecord> | null;
+  return (
+    typeof sif === 'object' &&
+    sif !== null &&
+    typeof sif.reference === 'string' &&
+    /^(?:oras:\/\/[^\s@]+@sha256:[0-9a-f]{64}|osdf:\/\/\/\S+\.sif|file:\/\/\/\S+\.sif)$/.test(sif.reference) &&
+    typeof sif.sha256 === 'string' &&
+    /^[0-9a-f]{64}$/.test(sif.sha256) &&
+    typeof sif.size === 'number'
+  );
 }
 
 /** A record is a few hundred bytes; anything much larger is not one (and is not read whole). */
@@ -61,9 +103,9 @@ function unusable(error: unknown, doing: 'read' | 'write'): UserError {
 }
 
 export async function readImageRecord(root: string): Promise<ImageRecord | null> {
-  let text: string;
+  let body: string;
   try {
-    text = readBoundedText(join(root, IMAGE_RECORD), MAX_RECORD_BYTES);
+    body = readBoundedText(join(root, IMAGE_RECORD), MAX_RECORD_BYTES);
   } catch (error) {
     if (!(error instanceof BoundedReadError)) throw error;
     if (error.problem === 'missing') return null;
@@ -75,22 +117,50 @@ export async function readImageRecord(root: string): Promise<ImageRecord | null>
   }
   let data: unknown;
   try {
-    data = JSON.parse(text);
+    data = JSON.parse(body);
   } catch {
-    throw new UserError(`${IMAGE_RECORD} is not valid JSON`, { hint: REWRITE_HINT });
+    throw new UserError(`${IMAGE_RECORD} is not valid JSON`, { hint: REWRITE_HINT, exitCode: 2 });
   }
-  const record = data as Partial<ImageRecord>;
-  if (
-    record.version !== 1 ||
-    typeof record.digest !== 'string' ||
-    !/^sha256:[0-9a-f]{64}$/.test(record.digest) ||
-    typeof record.repository !== 'string'
-  ) {
-    throw new UserError(`${IMAGE_RECORD} is not an image record this version understands`, {
-      hint: 'run `pixi run build-image` to write it again',
-    });
+  return withUsableSif(checkImageRecord(data));
+}
+
+const DIGEST = matching(/^sha256:[0-9a-f]{64}$/, 'a digest sha256:<64 hex digits>');
+const IMAGE_RECORD_SHAPE = object({
+  version: literal(1),
+  repository: nonEmptyText,
+  contentTag: nonEmptyText,
+  tags: listOf(text),
+  digest: DIGEST,
+  reference: matching(/^[^\s@]+@sha256:[0-9a-f]{64}$/, 'a reference <repository>@sha256:<64 hex digits>'),
+  contentHash: nonEmptyText,
+  environment: text,
+  cuda: text,
+  platform: text,
+  gitRevision: nullable(text),
+  recordedAt: text,
+  sizeBytes: optional(finiteNumber),
+  buildArgOverrides: optional(mapOf(text)),
+  inputDigests: optional(mapOf(text)),
+});
+
+/** The record's shape checked once, where it is read: a bad field is one line naming it (exit 2). */
+export function checkImageRecord(data: unknown): ImageRecord {
+  try {
+    return IMAGE_RECORD_SHAPE(data, '') as ImageRecord;
+  } catch (error) {
+    if (!(error instanceof ShapeError)) throw error;
+    const what =
+      error.field === 'version'
+        ? 'is not an image record this version understands'
+        : `is not a usable image record: ${error.message}`;
+    throw new UserError(`${IMAGE_RECORD} ${what}`, { hint: REWRITE_HINT, exitCode: 2 });
   }
-  return record as ImageRecord;
+}
+
+/** The checked record, its `sif` dropped when this version cannot use it (the Docker record stays usable). */
+function withUsableSif(record: ImageRecord): ImageRecord {
+  if (record.sif !== undefined && !validSif(record.sif)) delete record.sif;
+  return record;
 }
 
 export async function writeImageRecord(root: string, record: ImageRecord): Promise<void> {

@@ -95,3 +95,46 @@ export async function secretMask(root: string, env: NodeJS.ProcessEnv = process.
   const fromFile = dotenv && 'values' in dotenv ? dotenv.values : {};
   return new SecretMask([...tokenValues(env), ...tokenValues(fromFile)]);
 }
+
+/**
+ * The variables no job may be given (issue 18): the token keys, every key `.env` sets (its
+ * values are secrets, and a shell that sourced it exports them), and any variable whose value
+ * holds a token (`MY_TOKEN=$REGISTRY_TOKEN`). Names compare case-insensitively, as getenv's do.
+ */
+export interface SecretEnvironment {
+  names: ReadonlySet<string>;
+  /** The tokens: a variable whose value holds one anywhere is a secret. */
+  mask: SecretMask;
+  /** `.env`'s values of 8 characters or more: a variable whose whole value is one is a secret. */
+  values: ReadonlySet<string>;
+}
+
+/** Shorter `.env` values (`1`, `true`, a user name) match too many harmless variables to withhold them. */
+const MIN_DOTENV_VALUE = 8;
+
+export function secretEnvironmentOf(env: NodeJS.ProcessEnv, dotenv: Record<string, string> = {}): SecretEnvironment {
+  const names = new Set([...TOKEN_KEYS, ...Object.keys(dotenv)].map((n) => n.toUpperCase()));
+  const values = new Set(Object.values(dotenv).filter((v) => v.length >= MIN_DOTENV_VALUE));
+  return { names, mask: new SecretMask([...tokenValues(env), ...tokenValues(dotenv)]), values };
+}
+
+/** secretEnvironmentOf with `<root>/.env` (read by the one bounded reader; unreadable: none of its keys). */
+export async function secretEnvironment(
+  root: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<SecretEnvironment> {
+  const dotenv = await readEnvFile(root);
+  return secretEnvironmentOf(env, dotenv && 'values' in dotenv ? dotenv.values : {});
+}
+
+export function isSecretVariable(secrets: SecretEnvironment, name: string, value: string | undefined): boolean {
+  if (secrets.names.has(name.toUpperCase())) return true;
+  return value !== undefined && (secrets.values.has(value) || secrets.mask.foundIn(value));
+}
+
+/** The names of the secret variables set in `env`, sorted. */
+export function secretVariablesIn(env: NodeJS.ProcessEnv, secrets: SecretEnvironment): string[] {
+  return Object.keys(env)
+    .filter((name) => env[name] !== undefined && isSecretVariable(secrets, name, env[name]))
+    .sort();
+}

@@ -138,6 +138,63 @@ export class Shell {
     if (result.exitCode !== 0 && !options.nothrow) throw new CommandFailed(result, display);
     return result;
   }
+  /**
+   * `source | through | sink` without a shell: the source's stdout goes through a Node stream
+   * (e.g. a tar filter) into the sink's stdin, so a large stream is never held or written to disk.
+   * Both tools' failures are reported (the source's first: a sink fails when its input is cut).
+   */
+  async pipe(
+    source: string[],
+    through: import('node:stream').Transform,
+    sink: string[],
+    options: Pick<CommandOptions, 'env' | 'cwd'> = {},
+  ): Promise<void> {
+    for (const arg of [...source, ...sink]) {
+      if (this.secrets.foundIn(arg) || arg.includes('\0')) throw new Error('refusing a secret or NUL in a pipe argv');
+    }
+    const display = `${this.display(source)} | ${this.display(sink)}`;
+    if (this.dryRun) {
+      this.log(`would run: ${display}`);
+      return;
+    }
+    if (this.echo) this.log(`$ ${display}`);
+    const { spawn } = await import('node:child_process');
+    const start = (argv: string[], stdio: ('pipe' | 'ignore')[]) =>
+      spawn(argv[0]!, argv.slice(1), { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio });
+    const from = start(source, ['ignore', 'pipe', 'pipe']);
+    const to = start(sink, ['pipe', 'pipe', 'pipe']);
+    const ended = (child: ReturnType<typeof start>, argv: string[]) =>
+      new Promise<CommandResult>((resolve) => {
+        const err: string[] = [];
+        child.stderr?.setEncoding('utf8').on('data', (c: string) => err.push(c));
+        child.stdout?.on('data', () => {}); // the sink's stdout is not ours to keep
+        child.on('error', (e: NodeJS.ErrnoException) =>
+          resolve({
+            argv,
+            stdout: '',
+            stderr: e.code === 'ENOENT' ? `${argv[0]}: command not found` : e.message,
+            exitCode: 127,
+            skipped: false,
+          }),
+        );
+        child.on('close', (code, signal) =>
+          resolve({ argv, stdout: '', stderr: this.mask(err.join('')), exitCode: code ?? 128, signal, skipped: false }),
+        );
+      });
+    const results = Promise.all([ended(from, source), ended(to, sink)]);
+    let sinkFailed = false;
+    // A sink that fails (a full disk) stops reading: end the source too, or it blocks on a full pipe.
+    to.on('close', (code) => {
+      sinkFailed = code !== 0;
+      if (sinkFailed && from.exitCode === null) from.kill('SIGTERM');
+    });
+    to.stdin?.on('error', () => {}); // a sink that stops reading fails by its own exit status
+    through.on('error', () => to.stdin?.destroy());
+    from.stdout?.pipe(through).pipe(to.stdin!);
+    const [a, b] = await results;
+    if (sinkFailed) throw new CommandFailed(b, this.display(sink));
+    if (a.exitCode !== 0) throw new CommandFailed(a, this.display(source));
+  }
 }
 
 type ToolOutput = Pick<CommandResult, 'stdout' | 'stderr' | 'exitCode' | 'signal'>;

@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import type { TomlError } from 'smol-toml';
 import { BoundedReadError, readBounded, readBoundedText } from './bounded-read.ts';
 import { UserError } from './errors.ts';
+import { firstInvalidUtf8, positionOfByte } from './utf8.ts';
 import { type ManifestView, pixiTomlView, pyprojectView } from './validate/pyproject.ts';
 
 export const MANIFEST = 'pixi.toml';
@@ -79,37 +80,16 @@ export function decodeToml(bytes: Uint8Array): { text: string } | { problem: Tom
   try {
     return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
   } catch {
-    // The longest prefix that decodes (a streaming decode keeps a cut-off character pending).
-    let good = 0;
-    let bad = bytes.length;
-    while (bad - good > 1) {
-      const mid = (good + bad) >>> 1;
-      try {
-        new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, mid), { stream: true });
-        good = mid;
-      } catch {
-        bad = mid;
-      }
-    }
-    // A lead byte whose sequence the next byte breaks is where the error is: back up over it.
-    for (let back = 0; back < 3 && good > 0; back++) {
-      try {
-        new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, good));
-        break;
-      } catch {
-        good--;
-      }
-    }
-    const before = new TextDecoder('utf-8').decode(bytes.subarray(0, good));
-    const lines = before.split('\n');
+    const good = firstInvalidUtf8(bytes) ?? bytes.length;
+    const { line, column } = positionOfByte(bytes, good);
     const byte = bytes[good] ?? 0;
     return {
       problem: {
         rule: 'toml/encoding',
         message: `the file is not valid UTF-8 (byte 0x${byte.toString(16).padStart(2, '0')}): TOML must be UTF-8, and pixi refuses it`,
         hint: 'save the file as UTF-8 (an editor or `iconv -f latin1 -t utf-8` converts it)',
-        line: lines.length,
-        column: lines[lines.length - 1]!.length + 1,
+        line,
+        column,
       },
     };
   }
@@ -307,6 +287,8 @@ export interface TemplateConfig {
   movingTag: string;
   /** Overrides of Dockerfile ARG defaults (e.g. the base images). */
   buildArgs: Record<string, string>;
+  /** build-image also makes (and pushes) a SIF of the image for Apptainer (build-image --sif). */
+  sif: boolean;
 }
 
 export const CONFIG_DEFAULTS: TemplateConfig = {
@@ -318,6 +300,7 @@ export const CONFIG_DEFAULTS: TemplateConfig = {
   tag: '{environment}-{codename}-cuda{cuda}-{hash}',
   movingTag: '{environment}-{codename}-cuda{cuda}',
   buildArgs: {},
+  sif: false,
 };
 
 const CONFIG_KEYS: Record<string, keyof TemplateConfig> = {
@@ -329,6 +312,7 @@ const CONFIG_KEYS: Record<string, keyof TemplateConfig> = {
   tag: 'tag',
   'moving-tag': 'movingTag',
   'build-args': 'buildArgs',
+  sif: 'sif',
 };
 
 /**
@@ -357,6 +341,9 @@ export function templateConfig(manifest: TomlTable, file = MANIFEST): TemplateCo
         throw new UserError(`[tool.pixi-condor] build-args must be a table of strings`, { file });
       }
       config.buildArgs = { ...(value as Record<string, string>) };
+    } else if (field === 'sif') {
+      if (typeof value !== 'boolean') throw new UserError('[tool.pixi-condor] sif must be true or false', { file });
+      config.sif = value;
     } else {
       if (typeof value !== 'string' || value === '') {
         throw new UserError(`[tool.pixi-condor] ${key} must be a non-empty string`, { file });

@@ -35,7 +35,8 @@ export interface TestWorkspace {
   condorDir: string;
   env: Record<string, string>;
   scenario(s: Scenario): void;
-  calls(): { tool: string; argv: string[] }[];
+  /** Each stand-in call; condor_submit's also carries the names of its environment. */
+  calls(): { tool: string; argv: string[]; envNames?: string[] }[];
   /** The files in .pixi-condor/jobs (records and submission tags), sorted. */
   jobFiles(): string[];
   cleanup(): void;

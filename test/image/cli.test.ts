@@ -76,11 +76,16 @@ test('a missing pixi.lock is named, with `pixi lock` to write it', async () => {
   assert.match(result.stderr, /^hint: run `pixi lock` to write pixi\.lock/m);
 });
 
-test('--explain says where the owner, credentials and tags come from, never the token', async () => {
+test('--explain says where the owner, credentials and tags come from, never the token, and stops', async () => {
   const token = 'ghp_explainTestTokenValue1234';
-  const result = await ws.buildImage(['--explain', '--no-push'], {
+  // No engine on PATH and a registry never asked: --explain explains and stops (issue 18), exit 0.
+  const result = await ws.buildImage(['--explain'], {
     env: { PATH: gitOnly, GITHUB_ACTOR: 'test-owner', GITHUB_TOKEN: token },
   });
+  assert.is(result.code, 0, result.stdout + result.stderr);
+  assert.match(result.stdout, /explained only: nothing was built, pushed or recorded/);
+  assert.match(result.stderr, /engine\s+\(none usable\)/);
+  assert.not.ok(existsSync(join(ws.root, '.pixi-condor', 'image.json')), 'nothing was recorded');
   assert.match(
     result.stderr,
     /owner\s+test-owner\s+\(the git remote origin \(https:\/\/github\.com\/Test-Owner\/pixi-condor-fork\.git\)\)/,

@@ -32,21 +32,27 @@ test('every tools task is `node scripts/run.mjs <task>`, the command the tests r
  * schema edits; `submit --local` starts `local-runner`, the process that owns a local job).
  */
 const devEntries = ['bundle', 'compile-schema', 'local-runner'];
+/** `pixi condor` itself (scripts/pixi-condor.mjs runs it for --help and --version). */
+const extensionEntries = ['extension'];
 
 test('every scripts/*.ts is a pixi task or a listed development entry', () => {
   const entries = readdirSync(join(repoRoot, 'scripts'))
     .filter((name) => name.endsWith('.ts'))
     .map((name) => name.slice(0, -3));
-  assert.equal(entries.sort(), [...tasks.map(([name]) => name), ...devEntries].sort());
+  assert.equal(entries.sort(), [...tasks.map(([name]) => name), ...devEntries, ...extensionEntries].sort());
 });
 
-for (const name of [...tasks.map(([task]) => task), ...devEntries]) {
+for (const name of [...tasks.map(([task]) => task), ...devEntries, ...extensionEntries]) {
   test(`${name} --help has the one shape`, async () => {
     const result = await runScript(`${name}.ts`, ['--help'], { timeoutMs: 20_000 });
     assert.is(result.code, 0, result.stderr);
     assert.is(result.stderr, '');
     const text = result.stdout;
-    const command = devEntries.includes(name) ? `node scripts/run.mjs ${name}` : `pixi run ${name}`;
+    const command = devEntries.includes(name)
+      ? `node scripts/run.mjs ${name}`
+      : extensionEntries.includes(name)
+        ? 'pixi condor'
+        : `pixi run ${name}`;
     assert.match(text, new RegExp(`^usage: ${command}[ \\n]`));
     assert.match(text, /\n\noptions:\n( {2}.+\n)+/);
     assert.match(text, /\n {2}-h, --help +show this help and exit\n/);

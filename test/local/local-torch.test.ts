@@ -7,7 +7,7 @@
 // packages) and a GPU.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEventLog } from '../../scripts/lib/event-log/event-log.ts';
@@ -60,6 +60,7 @@ test.after(async () => {
   if (skip) return;
   ws?.remove();
   rmSync(dockerConfig, { recursive: true, force: true });
+  if (freshImage) await runCommand('docker', ['rmi', freshImage], { timeoutMs: 60_000 });
   await runCommand('docker', ['rmi', buildBase], { timeoutMs: 60_000 });
 });
 
@@ -145,5 +146,81 @@ torchTest('the template job trains one epoch on CPU PyTorch; mnist_cnn.pt comes 
   assert.is(load.code, 0, load.stderr);
   assert.match(load.stdout, /tensors \d+/);
 });
+
+// The README's one command on a fresh machine (issue 18, item 6): a fresh copy of the template,
+// no .pixi-condor/image.json, no registry, no login, no network for the data: `prepare-data
+// --synthetic` (job/prepare_data.py, run by the torch image's python as pixi would run it), then
+// `submit --local --allow-cpu`, which builds the image here and pins the job to its image ID.
+let freshImage: string | null = null;
+torchTest(
+  'a fresh copy with no image record: submit --local --allow-cpu builds the image here and trains',
+  async () => {
+    const fresh = makeWorkspace('ghcr.io/{owner}/pixi-condor');
+    try {
+      writeFileSync(
+        join(fresh.root, 'pixi.toml'),
+        `${fresh.read('pixi.toml').trimEnd()}\nbuild-args = { BUILD_IMAGE = "${buildBase}", FINAL_IMAGE = "${torchImage}" }\n`,
+      );
+      assert.not.ok(existsSync(join(fresh.root, '.pixi-condor', 'image.json')));
+      const data = await runCommand(
+        'docker',
+        [
+          'run',
+          '--rm',
+          '--network',
+          'none',
+          '--user',
+          `${process.getuid!()}:${process.getgid!()}`,
+          '-v',
+          `${fresh.root}:/w`,
+          '-w',
+          '/w',
+          torchImage!,
+          'python3',
+          'job/prepare_data.py',
+          '--data-dir',
+          'data',
+          '--archive',
+          'MNIST_data.tar.gz',
+          '--synthetic',
+          '--train-count',
+          '600',
+          '--test-count',
+          '200',
+        ],
+        { timeoutMs: 120_000 },
+      );
+      assert.is(data.code, 0, data.stdout + data.stderr);
+      assert.ok(existsSync(join(fresh.root, 'MNIST_data.tar.gz')));
+      rmSync(join(fresh.root, 'data'), { recursive: true, force: true });
+
+      const submit = await runScript(
+        'submit.ts',
+        ['--local', '--allow-cpu', '--append', 'epochs = 1', '--interval', '100'],
+        {
+          env: { PIXI_PROJECT_ROOT: fresh.root, REGISTRY_TOKEN: undefined, GITHUB_TOKEN: undefined },
+          timeoutMs: 600_000,
+        },
+      );
+      const cluster = /running job (\d+) here/.exec(submit.stdout)?.[1];
+      const err = cluster ? readFileSync(join(fresh.root, `mnist_gpu_${cluster}_0.err.txt`), 'utf8') : '';
+      assert.is(submit.code, 0, `${submit.stdout}${submit.stderr}\n--- job stderr\n${err}`);
+      assert.match(
+        submit.stdout + submit.stderr,
+        /no image record \(\.pixi-condor\/image\.json\): building the image here/,
+      );
+      // Built here, never recorded as a pushed image; the job ran the image ID it was pinned to.
+      assert.not.ok(existsSync(join(fresh.root, '.pixi-condor', 'image.json')));
+      const local = JSON.parse(fresh.read('.pixi-condor/local-image.json'));
+      freshImage = local.reference;
+      assert.match(local.imageId, /^sha256:[0-9a-f]{64}$/);
+      const record = JSON.parse(fresh.read(`.pixi-condor/jobs/${cluster}.json`));
+      assert.is(record.image.digest, local.imageId);
+      assert.ok(existsSync(join(fresh.root, 'mnist_cnn.pt')));
+    } finally {
+      fresh.remove();
+    }
+  },
+);
 
 test.run();

@@ -202,6 +202,15 @@ test('usage errors: --jobs 0, --allow-cpu without --local, --once with --local (
   }
 });
 
+test('universe = scheduler: submit --local says plainly it cannot run it (exit 2, nothing recorded)', async () => {
+  lw.file('job.sh', '#!/bin/sh\ntrue\n', true);
+  lw.file('j.sub', vanillaSubmit('').replace('universe = vanilla', 'universe = scheduler'));
+  const r = await lw.submit(['j.sub', '--local']);
+  assert.is(r.code, 2, r.stdout + r.stderr);
+  assert.match(r.stderr, /universe = scheduler .*submit --local cannot run it/);
+  assert.not.match(r.stderr, /at .*\.ts:\d+/);
+});
+
 test('without condor_submit, plain submit says so and names --local', async () => {
   lw.file('job.sh', '#!/bin/sh\ntrue\n', true);
   lw.file('j.sub', vanillaSubmit(''));

@@ -21,7 +21,7 @@ test('the template: exit 0, "valid", no colour codes when not a TTY', async () =
 });
 
 test('--json prints the report; exit 1 on an invalid workspace; findings carry file, line, column, pointer, rule, hint', async () => {
-  ws.edit('pixi.toml', '[system-requirements]', '[system-requirments]');
+  ws.edit('pixi.toml', '[target.linux-64.dependencies]', '[targt.linux-64.dependencies]');
   const run = await runValidate(['--json'], { cwd: ws.root });
   assert.is(run.code, 1, run.stderr);
   const report = JSON.parse(run.stdout) as ValidationReport;
@@ -29,10 +29,10 @@ test('--json prints the report; exit 1 on an invalid workspace; findings carry f
   const [hit] = report.errors.filter((e) => e.rule === 'schema/unknown-key');
   assert.equal(Object.keys(hit!).sort(), ['column', 'file', 'hint', 'line', 'message', 'pointer', 'rule']);
   assert.is(hit!.file, 'pixi.toml');
-  assert.is(hit!.pointer, '/system-requirments');
-  assert.is(hit!.line, ws.read('pixi.toml').split('\n').indexOf('[system-requirments]') + 1);
+  assert.is(hit!.pointer, '/targt');
+  assert.is(hit!.line, ws.read('pixi.toml').split('\n').indexOf('[targt.linux-64.dependencies]') + 1);
   assert.is(hit!.column, 2);
-  assert.match(hit!.hint, /system-requirements/);
+  assert.match(hit!.hint, /target/);
   assert.ok(Array.isArray(report.warnings) && Array.isArray(report.skipped));
 });
 

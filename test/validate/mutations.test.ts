@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { validateManifestSource } from '../../scripts/lib/validate/index.ts';
+import { admitsBelow } from '../../scripts/lib/validate/manifest-semantics.ts';
 import { hasShared, repoRoot, sharedFixtures, testFixtures } from '../helpers/paths.ts';
 
 interface Mutant {
@@ -128,11 +129,17 @@ const MUTATIONS: Record<string, (text: string) => Mutant | null> = {
     rule: 'schema/unknown-key',
     marker: 'repo = "ghcr.io/x/y"',
   }),
-  'unknown target platform': (text) => ({
-    text: appendTable(text, '[target.linux-65.dependencies]\nmutant = "*"'),
-    rule: 'manifest/unknown-platform',
-    marker: '[target.linux-65.dependencies]',
-  }),
+  // pixi >= 0.71 loads it with a warning (the selector matches no platform); older pixi refuses it.
+  'unknown target platform': (text) => {
+    const requires = /^\s*requires-pixi\s*=\s*"([^"]*)"/m.exec(text)?.[1];
+    const old = requires !== undefined && admitsBelow(requires, '0.71');
+    return {
+      text: appendTable(text, '[target.linux-65.dependencies]\nmutant = "*"'),
+      rule: old ? 'manifest/unknown-platform' : 'manifest/target-no-platform',
+      marker: '[target.linux-65.dependencies]',
+      warning: !old,
+    };
+  },
   'wrong type for channels': (text) => {
     const lines = text.split('\n');
     const [start, end] = workspaceRange(lines);

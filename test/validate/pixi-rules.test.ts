@@ -65,11 +65,19 @@ test('task env values may be empty (toml/task.rs:243 reads a map of strings)', a
 });
 
 test('[package] needs build (toml/package.rs:203) and its backend a name (toml/build_backend.rs:186)', async () => {
-  const preview = '[package]\nname = "x"\nversion = "1.0"\n';
+  // [package] needs the pixi-build preview (toml/manifest.rs test_package_without_build_section).
+  const gated = await found(
+    '[package]\nname = "x"\nversion = "1.0"\n[package.build]\nbackend = { name = "b", version = "*" }\n',
+  );
+  assert.equal(
+    gated.map((f) => [f.severity, f.rule, f.line]),
+    [['error', 'manifest/pixi-build-preview', 4]],
+  );
+  const preview = 'preview = ["pixi-build"]\n[package]\nname = "x"\nversion = "1.0"\n';
   const noBuild = await found(preview);
   assert.equal(
     noBuild.map((f) => [f.severity, f.rule, f.line]),
-    [['error', 'schema/missing-key', 4]],
+    [['error', 'schema/missing-key', 5]],
   );
   assert.match(noBuild[0]!.message, /\[package\] is missing 'build' \(pixi: missing field `build`\)/);
   const noName = await found(`${preview}[package.build]\nbackend = { version = "*" }\n`);
@@ -99,6 +107,58 @@ test('`foo` and `Foo` in one dependency table: pixi refuses it (utils/package_ma
     [['error', 'toml/duplicate-key', 7, 1]],
   );
   assert.match(list[0]!.message, /^duplicate key `Foo` in table `dependencies`/);
+});
+
+test('value checks pixi makes on load: SPDX license (toml/workspace.rs ~552), two platforms of one name, an empty conda-pypi-map entry (toml/conda_pypi_map.rs ~77)', async () => {
+  const rules = async (toml: string) =>
+    (await found(toml)).map((f) => `${f.severity === 'error' ? 'E' : 'W'} ${f.rule}@${f.line}`);
+  const license = (text: string) =>
+    validateManifestSource(`[workspace]\nchannels = []\nplatforms = []\nlicense = "${text}"\n`);
+  for (const good of [
+    'MIT',
+    'MIT OR Apache-2.0',
+    '(MIT AND BSD-3-Clause) OR GPL-2.0-or-later WITH Classpath-exception-2.0',
+  ])
+    assert.equal((await license(good)).errors, [], good);
+  for (const bad of ['MIT OR', 'MIT Apache-2.0', '(MIT', 'MIT/Apache'])
+    assert.equal(
+      (await license(bad)).errors.map((e) => e.rule),
+      ['manifest/license'],
+      bad,
+    );
+  const twice = await validateManifestSource(
+    '[workspace]\nchannels = []\nplatforms = [{ name = "gpu", platform = "linux-64", cuda = "12" },\n { name = "gpu", platform = "linux-64", cuda = "13" }]\n',
+  );
+  assert.equal(
+    twice.errors.map((e) => `${e.rule}@${e.line}`),
+    ['manifest/duplicate-platform@4'],
+  );
+  assert.equal(await rules('[workspace.conda-pypi-map]\nconda-forge = {}\nbioconda = false\n'), [
+    'E manifest/empty-conda-pypi-map@5',
+  ]);
+});
+
+test('{ workspace = true } may override build and channel but not version or the source (build_backend.rs ~204-221)', async () => {
+  const pool = '[workspace.dependencies]\nnumpy = "1.*"\n[dependencies]\n';
+  assert.equal(await found(`${pool}numpy = { workspace = true, build = "py311*" }\n`), []);
+  const owned = await found(`${pool}numpy = { workspace = true, version = "2.*", path = "x" }\n`);
+  assert.equal(
+    owned.map((f) => f.rule),
+    ['manifest/workspace-inheritance', 'manifest/workspace-inheritance'],
+  );
+  assert.match(owned[0]!.message, /`version` is mutually exclusive with `workspace`/);
+});
+
+test("a feature's 'linux-64' beside a rich linux-64 entry: an error naming the entry's derived name (toml/manifest.rs undeclared_platform_error)", async () => {
+  const report = await validateManifestSource(
+    '[workspace]\nchannels = []\nplatforms = [{ platform = "linux-64", cuda = "12.9" }]\n[feature.a]\nplatforms = ["linux-64"]\n[environments]\na = ["a"]\n',
+  );
+  assert.equal(
+    report.errors.map((e) => `${e.rule}@${e.line}`),
+    ['manifest/unknown-platform@5'],
+  );
+  assert.match(report.errors[0]!.message, /named 'linux-64-cuda-12-9'/);
+  assert.match(report.errors[0]!.hint, /name = "linux-64"/);
 });
 
 test.run();

@@ -9,18 +9,25 @@ import { validateWorkspace } from '../../scripts/lib/validate/index.ts';
 import { admitsAtLeast } from '../../scripts/lib/validate/manifest-semantics.ts';
 import { byRule, lineOf, summary, tempWorkspace, type TempWorkspace } from './helpers.ts';
 
-const PLATFORMS = 'platforms = ["linux-64", "linux-aarch64", "osx-arm64", "osx-64"]';
+const RICH = 'platforms = [{ platform = "linux-64", cuda = "12.9" }, "linux-aarch64", "osx-arm64", "osx-64"]';
 
-/** The template moved to the rich-platform form, as CHTC/templates-GPUs#43 moved its seed. */
+/** The template as it ships: rich platforms, as CHTC/templates-GPUs#43 moved its seed. */
 function richTemplate(cuda = '"12.9"'): TempWorkspace {
   const ws = tempWorkspace();
+  if (cuda !== '"12.9"') ws.edit('pixi.toml', RICH, RICH.replace('"12.9"', cuda));
+  return ws;
+}
+
+/** The template in its earlier form: [system-requirements] and requires-pixi ">=0.43". */
+function systemRequirementsTemplate(): TempWorkspace {
+  const ws = tempWorkspace();
+  ws.edit('pixi.toml', RICH, 'platforms = ["linux-64", "linux-aarch64", "osx-arm64", "osx-64"]');
+  ws.edit('pixi.toml', 'requires-pixi = ">=0.71"', 'requires-pixi = ">=0.43"');
   ws.edit(
     'pixi.toml',
-    PLATFORMS,
-    `platforms = [{ platform = "linux-64", cuda = ${cuda} }, "linux-aarch64", "osx-arm64", "osx-64"]`,
+    '[target.linux-64.dependencies]',
+    '[system-requirements]\ncuda = "12.9"\n\n[target.linux-64.dependencies]',
   );
-  ws.edit('pixi.toml', /\[system-requirements\]\n(#.*\n)*cuda = "12\.9"\n/, '');
-  ws.edit('pixi.toml', 'requires-pixi = ">=0.43"', 'requires-pixi = ">=0.71"');
   return ws;
 }
 
@@ -31,8 +38,8 @@ test('requires-pixi ranges: which admit a pixi >= 0.71', () => {
     assert.not.ok(admitsAtLeast(spec, '0.71'), spec);
 });
 
-test('the template warns that [system-requirements] is deprecated, with the rich form; not when requires-pixi excludes >= 0.71', async () => {
-  const ws = tempWorkspace();
+test('[system-requirements] is reported deprecated, with the rich form; not when requires-pixi excludes >= 0.71', async () => {
+  const ws = systemRequirementsTemplate();
   try {
     const report = await validateWorkspace({ root: ws.root, saveCache: false });
     const [hit] = byRule(report, 'manifest/deprecated-key');

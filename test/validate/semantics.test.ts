@@ -24,7 +24,10 @@ test('rich platform names (synthesized and explicit) are usable by features; tar
     ),
     [],
   );
-  assert.equal(await rules('[feature.gpu]\nplatforms = ["win-64"]\n'), ['E manifest/unknown-platform@5']);
+  // With rich entries a feature's platform must be declared (toml/manifest.rs undeclared_platform_error).
+  assert.equal(await rules('[feature.gpu]\nplatforms = ["win-64"]\n[environments]\ngpu = ["gpu"]\n'), [
+    'E manifest/unknown-platform@5',
+  ]);
 });
 
 test('environments referenced by tasks must exist', async () => {

@@ -254,7 +254,8 @@ test('mnist_gpu_docker.sub: settings reach main.py through arguments; -append an
     '--checkpoint-exit': '85',
   });
   assert.equal(proc.transferOutputFiles, ['mnist_cnn.pt', 'metrics.json']);
-  assert.is(proc.classAd.WantGPULab, 'true');
+  // CHTC's GPU guide stopped asking for +WantGPULab on 2026-05-07 (field-2026.md §6).
+  assert.is(proc.classAd.WantGPULab, undefined);
   assert.is(proc.classAd.GPUJobLength, '"short"');
   assert.is(proc.classAd.is_resumable, 'true');
   assert.is(proc.classAd.JobDurationCategory, undefined);

@@ -86,13 +86,20 @@ test('script tasks run _install first: npm ci when the lock changed, the bundles
 });
 
 test("the training environment is the seed's: CUDA 12.9 pins on linux-64", () => {
-  assert.equal(manifest['system-requirements'], { cuda: '12.9' });
+  // The CUDA is on the linux-64 platform entry, as the seed has it since templates-GPUs#43.
+  assert.equal(manifest['system-requirements'], undefined);
+  assert.is(manifest.workspace['requires-pixi'], '>=0.71');
   assert.equal(manifest.target['linux-64'].dependencies, {
     'pytorch-gpu': '>=2.9.1,<3',
     torchvision: '>=0.24.1,<0.25',
     'cuda-version': '12.9.*',
   });
-  assert.equal(manifest.workspace.platforms, ['linux-64', 'linux-aarch64', 'osx-arm64', 'osx-64']);
+  assert.equal(manifest.workspace.platforms, [
+    { platform: 'linux-64', cuda: '12.9' },
+    'linux-aarch64',
+    'osx-arm64',
+    'osx-64',
+  ]);
   assert.equal(manifest.workspace.channels, ['conda-forge']);
 });
 

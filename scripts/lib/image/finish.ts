@@ -1,6 +1,6 @@
 // The end of every run that has a digest (up to date or pushed): write .pixi-condor/image.json
 // (atomically; only printed under --dry-run) and print the summary with the pinned reference.
-import { IMAGE_RECORD, writeImageRecord, type ImageRecord } from '../image-record.ts';
+import { IMAGE_RECORD, readImageRecord, writeImageRecord, type ImageRecord } from '../image-record.ts';
 import type { Plan } from './plan.ts';
 import { formatBytes } from '../format.ts';
 
@@ -42,7 +42,12 @@ export function recordFor(
 /** Write the record for submit (under --dry-run: say it would). */
 export async function saveRecord(record: ImageRecord, options: FinishOptions): Promise<void> {
   if (options.dryRun) options.err(`would write ${IMAGE_RECORD}`);
-  else await writeImageRecord(options.root, record);
+  else {
+    // A SIF made from this same content tag stays valid: keep it (build-image without --sif).
+    const previous = await readImageRecord(options.root).catch(() => null);
+    if (!record.sif && previous?.sif && previous.contentTag === record.contentTag) record.sif = previous.sif;
+    await writeImageRecord(options.root, record);
+  }
 }
 
 /** The summary: `outcome` first (what happened); `localSize` is the unpacked size when this run built the image. */

@@ -14,9 +14,11 @@ export interface HttpResponse {
 }
 
 export interface HttpRequest {
-  method?: 'GET' | 'HEAD' | 'PUT';
+  method?: 'GET' | 'HEAD' | 'PUT' | 'POST';
   headers?: Record<string, string>;
   body?: Buffer;
+  /** A body too large to hold (a SIF blob): opened anew for each attempt, streamed. */
+  stream?: () => NodeJS.ReadableStream;
   timeoutMs: number;
   /** Largest body read (default 16 MiB: a manifest or an index is a few KiB). */
   maxBytes?: number;
@@ -41,7 +43,7 @@ export async function httpRequest(url: string, request: HttpRequest): Promise<Ht
     const response = await once(target, { ...request, headers }, deadline);
     const location = response.headers.get('location');
     const method = request.method ?? 'GET';
-    if (!REDIRECTS.has(response.status) || !location || method === 'PUT') return response;
+    if (!REDIRECTS.has(response.status) || !location || method === 'PUT' || method === 'POST') return response;
     const next = new URL(location, target);
     if (next.origin !== target.origin) {
       const { authorization: _dropped, ...rest } = headers;
@@ -103,6 +105,10 @@ async function once(url: URL, request: HttpRequest, deadline: number): Promise<H
       Math.max(0, deadline - Date.now()),
     );
     req.on('error', fail);
-    req.end(request.body);
+    if (request.stream) {
+      const body = request.stream();
+      body.on('error', (error: Error) => req.destroy(error));
+      body.pipe(req);
+    } else req.end(request.body);
   });
 }

@@ -20,6 +20,10 @@ export interface PublishOptions extends PlanOptions {
   explain: boolean;
   /** --network for RUN steps. */
   network?: string;
+  /** --sif (or [tool.pixi-condor] sif = true): also make, push and record a SIF for Apptainer. */
+  sif?: boolean;
+  /** --stage DIR: put the SIF in this staging folder instead of the registry. */
+  stage?: string;
   /** Summary lines (stdout). */
   out: (line: string) => void;
   /** Progress and notes (stderr). */
@@ -89,10 +93,29 @@ async function pointMovingTag(
   return true;
 }
 
+/**
+ * --explain: where each value comes from, the engine that would build, and the tags; then stop
+ * (issue 18: it used to go on and build and push). Nothing is built, pushed, logged in to or
+ * recorded; the registry is not asked.
+ */
+async function explainOnly(plan: Plan, options: PublishOptions): Promise<number> {
+  const { detectEngine } = await import('./engine.ts');
+  try {
+    await detectEngine(options.shell, options.engine, options.env, plan.explain);
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    plan.explain.note('engine', '(none usable)', error.message);
+  }
+  options.err(`where each value comes from:\n${plan.explain.format()}`);
+  options.err(`content tag: ${plan.repository}:${plan.contentTag}`);
+  options.out('explained only: nothing was built, pushed or recorded (run build-image without --explain to build)');
+  return 0;
+}
+
 export async function publishImage(options: PublishOptions): Promise<number> {
   const { shell } = options;
   const plan = await planImage(options);
-  if (options.explain) options.err(`where each value comes from:\n${plan.explain.format()}`);
+  if (options.explain) return explainOnly(plan, options);
   options.err(`content tag: ${plan.repository}:${plan.contentTag}`);
   const registry = new RegistryClient(plan.ref, plan.credentials);
 
@@ -125,7 +148,7 @@ export async function publishImage(options: PublishOptions): Promise<number> {
         if (!shell.dryRun) await saveRecord(record, finishing);
       }
       printSummary(record, 'up to date: the registry already has this content tag; nothing built or pushed', finishing);
-      return 0;
+      return withSif(plan, registry, options, 0);
     }
     if (found?.state === 'needs-credentials') {
       throw new UserError(`registry ${plan.ref.registry} needs credentials to check and push ${plan.repository}`, {
@@ -137,5 +160,12 @@ export async function publishImage(options: PublishOptions): Promise<number> {
   }
 
   const { buildAndPush } = await import('./build-and-push.ts');
-  return buildAndPush(plan, registry, options);
+  return withSif(plan, registry, options, await buildAndPush(plan, registry, options));
+}
+
+/** The SIF step, when asked for (it loads only then), after a Docker step that succeeded. */
+async function withSif(plan: Plan, registry: RegistryClient, options: PublishOptions, code: number): Promise<number> {
+  if (code !== 0 || !(options.sif || options.stage !== undefined || plan.config.sif)) return code;
+  const { publishSif } = await import('./sif/publish-sif.ts');
+  return publishSif(plan, registry, options);
 }

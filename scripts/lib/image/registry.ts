@@ -61,6 +61,10 @@ export class RegistryClient {
   private readonly answers = new Map<string, Promise<string | null>>();
   private readonly base: string;
   readonly ref: ImageRef;
+  /** http(s)://host[:port] of the registry. */
+  get baseUrl(): string {
+    return this.base;
+  }
   private readonly credentials: Credentials | null;
   private readonly timeoutMs: number;
 
@@ -89,7 +93,8 @@ export class RegistryClient {
 
   private async send(url: string, init: Omit<HttpRequest, 'timeoutMs'>): Promise<HttpResponse> {
     try {
-      return await httpRequest(url, { ...init, timeoutMs: this.timeoutMs });
+      // A streamed upload (a SIF of gigabytes) gets an hour, not a manifest's seconds.
+      return await httpRequest(url, { ...init, timeoutMs: init.stream ? 3_600_000 : this.timeoutMs });
     } catch (error) {
       throw this.unreachable(error);
     }
@@ -121,18 +126,24 @@ export class RegistryClient {
     return null;
   }
 
-  /** A request with auth handled; null when the registry wants credentials that are not configured. */
-  private async request(
-    method: 'GET' | 'HEAD' | 'PUT',
+  /**
+   * A request with auth handled; null when the registry wants credentials that are not configured.
+   * `path` is under /v2/<repository>/, or a full URL (an upload's Location).
+   */
+  async request(
+    method: 'GET' | 'HEAD' | 'PUT' | 'POST',
     path: string,
-    upload?: { body: Buffer; type: string },
+    upload?: { body: Buffer | (() => NodeJS.ReadableStream); type: string; length?: number },
   ): Promise<HttpResponse | null> {
-    const url = `${this.base}/v2/${this.ref.path}/${path}`;
+    const url = /^https?:/.test(path) ? path : `${this.base}/v2/${this.ref.path}/${path}`;
     const headers: Record<string, string> = upload
-      ? { 'content-type': upload.type }
+      ? {
+          'content-type': upload.type,
+          ...(upload.length !== undefined ? { 'content-length': String(upload.length) } : {}),
+        }
       : { accept: MANIFEST_TYPES.join(', ') };
     if (this.authorization) headers.authorization = this.authorization;
-    const body = upload ? { body: upload.body } : {};
+    const body = !upload ? {} : Buffer.isBuffer(upload.body) ? { body: upload.body } : { stream: upload.body };
     let response = await this.send(url, { method, headers, ...body });
     if (response.status === 401) {
       const challenge = response.headers.get('www-authenticate') ?? '';

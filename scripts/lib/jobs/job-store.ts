@@ -1,9 +1,23 @@
 // .pixi-condor/jobs/<cluster>.json: what was submitted, written (atomically) before tracking
 // starts, so `status` and `cancel` can find the job again after Ctrl-C or a lost connection.
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../atomic-file.ts';
 import { UserError } from '../errors.ts';
+import {
+  absolutePath,
+  count,
+  finiteNumber,
+  listOf,
+  literal,
+  mapOf,
+  nonEmptyText,
+  nullable,
+  object,
+  optional,
+  ShapeError,
+  text,
+} from '../record-shape.ts';
 import { STATE_DIR } from '../workspace.ts';
 
 export const JOBS_DIR = join(STATE_DIR, 'jobs');
@@ -77,59 +91,120 @@ export async function writeJobRecord(root: string, record: JobRecord): Promise<s
   return path;
 }
 
-function checkRecord(data: unknown, file: string): JobRecord {
-  const record = data as Partial<JobRecord>;
-  if (record?.version !== 1 || typeof record.cluster !== 'number' || !Array.isArray(record.procs)) {
-    throw new UserError(`${file} is not a job record this version understands`, {
-      hint: 'delete it, or pass --log PATH to read the event log directly',
-      exitCode: 2,
-    });
+const PROC_SHAPE = object({
+  proc: count,
+  log: nullable(absolutePath),
+  output: nullable(absolutePath),
+  error: nullable(absolutePath),
+  executable: nullable(text),
+  arguments: listOf(text),
+  iwd: absolutePath,
+  transferInputFiles: listOf(text),
+  transferOutputFiles: nullable(listOf(text)),
+  vars: optional(mapOf(text)),
+  outputRemaps: optional(mapOf(text)),
+  outputDestination: optional(nullable(text)),
+  requestMemoryMb: optional(nullable(finiteNumber)),
+  requestDiskKb: optional(nullable(finiteNumber)),
+});
+
+const JOB_RECORD_SHAPE = object({
+  version: literal(1),
+  cluster: count,
+  submitFile: nonEmptyText,
+  batchName: text,
+  submittedAt: text,
+  image: nullable(object({ reference: nonEmptyText, digest: text })),
+  gitRevision: nullable(text),
+  command: listOf(text),
+  procs: listOf(PROC_SHAPE),
+  local: optional(
+    object({
+      pid: count,
+      host: text,
+      runId: nonEmptyText,
+      startTime: optional(nullable(count)),
+      bootId: optional(nullable(text)),
+    }),
+  ),
+  resubmitOf: optional(object({ cluster: count, procs: listOf(count) })),
+});
+
+/** Records are written by pixi-condor; one larger than this is not one (100,000 procs is ~60 MB). */
+const MAX_RECORD_BYTES = 256 * 1024 * 1024;
+const RECORD_HINT =
+  'the record was edited or cut short: delete it (the job and its event log are untouched), or pass --log PATH to read the event log directly';
+
+/** The record's shape checked once, here: a bad field is one line naming it (exit 2). */
+export function checkJobRecord(data: unknown, file: string): JobRecord {
+  try {
+    return JOB_RECORD_SHAPE(data, '') as JobRecord;
+  } catch (error) {
+    if (!(error instanceof ShapeError)) throw error;
+    const what =
+      error.field === 'version'
+        ? 'is not a job record this version understands'
+        : `is not a usable job record: ${error.message}`;
+    throw new UserError(`${file} ${what}`, { hint: RECORD_HINT, exitCode: 2 });
   }
-  return record as JobRecord;
+}
+
+function unreadable(file: string, error: unknown): UserError {
+  // A folder in its place, no permission, an I/O error: one line naming the file.
+  const code = (error as NodeJS.ErrnoException).code;
+  return new UserError(
+    `${file} cannot be read (${code === 'EISDIR' ? 'it is a folder' : (code ?? (error as Error).message)})`,
+    { hint: 'fix or delete it, or pass --log PATH to read the event log directly', exitCode: 2 },
+  );
 }
 
 export async function readJobRecord(root: string, cluster: number): Promise<JobRecord> {
   const path = jobRecordPath(root, cluster);
-  let text: string;
+  const file = join(JOBS_DIR, `${cluster}.json`);
+  let body: string;
   try {
-    text = await readFile(path, 'utf8');
+    const info = await stat(path);
+    if (info.isFile() && info.size > MAX_RECORD_BYTES)
+      throw new UserError(`${file} is ${info.size} bytes, larger than any job record pixi-condor writes`, {
+        hint: RECORD_HINT,
+        exitCode: 2,
+      });
+    body = await readFile(path, 'utf8');
   } catch (error) {
+    if (error instanceof UserError) throw error;
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new UserError(
-        `no job ${cluster} was submitted from this workspace (${join(JOBS_DIR, `${cluster}.json`)} is missing)`,
-        {
-          hint: 'run `pixi run status` for the latest job, or pass --log PATH to read any event log',
-          exitCode: 2,
-        },
-      );
+      throw new UserError(`no job ${cluster} was submitted from this workspace (${file} is missing)`, {
+        hint: 'run `pixi run status` for the latest job, or pass --log PATH to read any event log',
+        exitCode: 2,
+      });
     }
-    // A folder in its place, no permission, an I/O error: one line naming the file.
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UserError(
-      `${join(JOBS_DIR, `${cluster}.json`)} cannot be read (${code === 'EISDIR' ? 'it is a folder' : (code ?? (error as Error).message)})`,
-      { hint: 'fix or delete it, or pass --log PATH to read the event log directly', exitCode: 2 },
-    );
+    throw unreadable(file, error);
   }
+  let data: unknown;
   try {
-    const record = checkRecord(JSON.parse(text), join(JOBS_DIR, `${cluster}.json`));
-    if (record.cluster !== cluster)
-      throw new UserError(`${join(JOBS_DIR, `${cluster}.json`)} records job ${record.cluster}, not ${cluster}`, {
-        hint: 'delete it, or pass --log PATH',
-        exitCode: 2,
-      });
-    return record;
-  } catch (error) {
-    if (error instanceof SyntaxError)
-      throw new UserError(`${join(JOBS_DIR, `${cluster}.json`)} is not valid JSON`, {
-        hint: 'delete it, or pass --log PATH',
-        exitCode: 2,
-      });
-    throw error;
+    data = JSON.parse(body);
+  } catch {
+    throw new UserError(`${file} is not valid JSON`, { hint: RECORD_HINT, exitCode: 2 });
   }
+  const record = checkJobRecord(data, file);
+  if (record.cluster !== cluster)
+    throw new UserError(`${file} records job ${record.cluster}, not ${cluster}`, { hint: RECORD_HINT, exitCode: 2 });
+  return record;
 }
 
-/** The most recently submitted job (by submittedAt), or null when none was. */
-export async function latestJobRecord(root: string): Promise<JobRecord | null> {
+/** Says a record that was passed over, on stderr, so a bad one never silently hides the newest job. */
+function warnSkipped(problem: UserError): void {
+  process.stderr.write(`warning: skipped ${problem.message}${problem.hint ? `\nhint: ${problem.hint}` : ''}\n`);
+}
+
+/**
+ * The most recently submitted job (by submittedAt), or null when none was. A record that cannot
+ * be read is passed to `skipped` (by default one warning line) and the others still count.
+ */
+export async function latestJobRecord(
+  root: string,
+  skipped: (problem: UserError) => void = warnSkipped,
+): Promise<JobRecord | null> {
   let names: string[];
   try {
     names = await readdir(join(root, JOBS_DIR));
@@ -143,8 +218,10 @@ export async function latestJobRecord(root: string): Promise<JobRecord | null> {
     let record: JobRecord;
     try {
       record = await readJobRecord(root, Number(m[1]));
-    } catch {
-      continue; // an unreadable record does not hide the others
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      skipped(error); // an unreadable record does not hide the others
+      continue;
     }
     if (
       !latest ||

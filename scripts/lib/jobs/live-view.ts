@@ -6,6 +6,7 @@ import { clock, fit, formatDuration, wrap } from './format.ts';
 import { holdHint, holdText, IDLE_NOTE_AFTER_MS, idleHint } from './hold-hints.ts';
 import type { JobState, JobTable, StateChange, StateName } from './job-state.ts';
 import { progressText as progressWords } from './progress.ts';
+import { trendOf } from './loss-trend.ts';
 
 export interface ViewContext {
   title: string;
@@ -172,7 +173,7 @@ export function rowExtras(job: JobState, vars: Record<string, string> | null): s
         .map(([k, v]) => `${k}=${v}`)
         .join(' '),
     );
-  if (job.state === 'running' && job.progress) parts.push(progressWords(job.progress));
+  if (job.state === 'running' && job.progress) parts.push(progressWords(job.progress) + trendOf(job));
   if (job.checkpoints > 0) parts.push(`${job.checkpoints} checkpoint${job.checkpoints === 1 ? '' : 's'}`);
   return parts.join(' · ');
 }

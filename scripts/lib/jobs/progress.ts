@@ -3,6 +3,11 @@
 // epoch. Only the file's last bytes are read, and a file is read again only when its size or
 // mtime moved, so watching thousands of procs costs a stat each per look.
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { jobTextFilter } from '../job-text.ts';
+import { SecretMask, tokenValues } from '../secret-mask.ts';
+
+/** The progress line's filter: the tokens of this process's environment (no workspace at hand here). */
+const environmentText = jobTextFilter(new SecretMask(tokenValues(process.env)));
 
 export const PROGRESS_MARKER = 'PIXI_CONDOR_PROGRESS ';
 /** How far back from the end a progress line is looked for (an epoch prints far less). */
@@ -91,7 +96,8 @@ export function progressText(progress: Progress | null): string {
   if (parts.length === 0)
     for (const [key, value] of Object.entries(progress).slice(0, 4))
       parts.push(`${key} ${typeof value === 'number' ? round(value) : String(value)}`);
-  return parts.join(' ');
+  // The job printed these values: its tokens masked, control characters shown, never raw.
+  return environmentText(parts.join(' '));
 }
 
 function round(value: number): string {

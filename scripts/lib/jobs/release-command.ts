@@ -12,6 +12,7 @@ import { holdHint } from './hold-hints.ts';
 import type { JobState } from './job-state.ts';
 import { latestJobRecord, parseClusterArg, readJobRecord, type JobRecord } from './job-store.ts';
 import { readJobOnce } from './tracker.ts';
+import { MAX_SIZE_TEXT, readSize } from '../sizes.ts';
 import { heldFor, suggestAfterHold, type HeldResource } from './usage.ts';
 
 export const RELEASE_SPEC: CommandSpec = {
@@ -55,10 +56,15 @@ export interface ReleasePlan {
 }
 
 function parseSize(text: string, option: string, unitKb: 1 | 1024): number {
-  const value = sizeIn(text, unitKb);
-  if (value === null || value <= 0)
+  const read = readSize(text, unitKb);
+  if ('problem' in read && read.problem === 'too-large')
+    throw new UsageError(
+      `--${option} ${text} is more than ${MAX_SIZE_TEXT}, more than any execute point has`,
+      `ask for what the job needs, e.g. --${option} ${option === 'memory' ? '16GB' : '20GB'}`,
+    );
+  if ('problem' in read || read.value <= 0)
     throw new UsageError(`--${option} ${text} is not a size`, 'write it like 4GB, 1536MB or a plain number');
-  return value;
+  return read.value;
 }
 
 /** What to do for each held proc. Exported for tests. */

@@ -3,6 +3,7 @@
 // written to results/<cluster>/results.csv (atomically), or as JSON; the best run by a metric;
 // the procs without metrics and why.
 import { join } from 'node:path';
+import { jobTextFor } from '../job-text.ts';
 import { writeFileAtomic } from '../atomic-file.ts';
 import { booleanOption, stringOption, type CommandSpec, type ParsedCommand } from '../cli.ts';
 import { UsageError, UserError } from '../errors.ts';
@@ -26,6 +27,15 @@ export const RESULTS_SPEC: CommandSpec = {
     },
     json: { type: 'boolean', description: 'print the rows as JSON instead of the table (the CSV is still written)' },
     'dry-run': { type: 'boolean', description: 'print the table; do not write results/<cluster>/results.csv' },
+    plot: {
+      type: 'boolean',
+      description: "draw each run's loss and accuracy per epoch in the terminal (from its PIXI_CONDOR_PROGRESS lines)",
+    },
+    html: {
+      type: 'boolean',
+      description: 'write results/<cluster>/report.html: the curves, the table, usage, holds and failures, in one file',
+    },
+    metric: { type: 'string', value: 'NAME', description: 'with --plot: draw this progress field instead' },
   },
   epilog: ['A proc that was submitted again with `pixi run resubmit` shows its newest outcome.'].join('\n'),
   exitCodes: [
@@ -39,6 +49,18 @@ export const RESULTS_SPEC: CommandSpec = {
 function formatValue(value: unknown): string {
   if (typeof value === 'number') return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(5)));
   return value === null || value === undefined ? '' : String(value);
+}
+
+/** A row as a terminal may show it: every string the job (or sweep.csv) wrote passed through `text`. */
+function shownRow(row: ResultRow, text: (s: string) => string): ResultRow {
+  const strings = <T>(record: Record<string, T>): Record<string, T | string> =>
+    Object.fromEntries(Object.entries(record).map(([k, v]) => [text(k), typeof v === 'string' ? text(v) : v]));
+  return {
+    ...row,
+    vars: strings(row.vars) as Record<string, string>,
+    metrics: row.metrics ? (strings(row.metrics) as ResultRow['metrics']) : null,
+    missing: row.missing === null ? null : text(row.missing),
+  };
 }
 
 function tableLines(rows: ResultRow[], best: ResultRow | null, width: number, cluster: number): string[] {
@@ -64,7 +86,16 @@ function tableLines(rows: ResultRow[], best: ResultRow | null, width: number, cl
   ];
 }
 
-export async function runResults(parsed: ParsedCommand): Promise<number> {
+/** The --plot/--html module, passed in by scripts/results.ts so no other task's bundle holds it. */
+export type LoadViews = () => Promise<typeof import('../results-view/results-view.ts')>;
+
+export async function runResults(parsed: ParsedCommand, loadViews?: LoadViews): Promise<number> {
+  const plot = booleanOption(parsed, 'plot');
+  const html = booleanOption(parsed, 'html');
+  const metric = stringOption(parsed, 'metric') ?? null;
+  if ((plot || html) && booleanOption(parsed, 'json'))
+    throw new UsageError('--json prints rows: leave out --plot/--html');
+  if (metric !== null && !plot && !html) throw new UsageError('--metric goes with --plot or --html');
   const root = findWorkspaceRoot();
   const arg = parsed.positionals[0];
   const record = arg !== undefined ? await readJobRecord(root, parseClusterArg(arg)) : await latestJobRecord(root);
@@ -89,6 +120,36 @@ export async function runResults(parsed: ParsedCommand): Promise<number> {
   const dryRun = booleanOption(parsed, 'dry-run');
   if (!dryRun) await writeFileAtomic(csvPath, resultsCsv(rows));
   const missing = rows.filter((r) => r.missing);
+  if ((plot || html) && loadViews) {
+    const views = await loadViews();
+    const input = { root, record: first, resubmissions, rows, best, bestSpec, show };
+    const out = process.stdout;
+    if (plot) {
+      const fancy = colourEnabled(out);
+      for (const line of views.plotLines(input, { metric, width: Math.max(out.columns || 80, 40), fancy }))
+        out.write(`${line}\n`);
+    }
+    if (html) {
+      const report = await views.writeReport(input, { dryRun, metric });
+      if (plot) out.write('\n');
+      else
+        for (const line of resultLines({
+          rows,
+          resubmissions: resubmissions.map((r) => r.cluster),
+          cluster: first.cluster,
+          best,
+          bestSpec,
+          written: dryRun ? null : show(csvPath),
+          paint: palette(colourEnabled(out)),
+          width: Math.max(out.columns || 160, 60),
+        }))
+          out.write(`${line}\n`);
+      out.write(
+        `${dryRun ? 'dry run: not written' : 'report'}: ${show(report.path)} (${report.drawn} of ${report.runs} runs with curves)\n`,
+      );
+    } else out.write(`${dryRun ? 'dry run: results.csv not written' : `written: ${show(csvPath)}`}\n`);
+    return missing.length > 0 ? 1 : 0;
+  }
 
   if (booleanOption(parsed, 'json')) {
     const doc = {
@@ -103,12 +164,15 @@ export async function runResults(parsed: ParsedCommand): Promise<number> {
     return missing.length > 0 ? 1 : 0;
   }
   const out = process.stdout;
+  // metrics.json and the error files are the job's words: tokens masked, escapes shown.
+  const jobText = await jobTextFor(root);
+  const shown = rows.map((row) => shownRow(row, jobText));
   for (const line of resultLines({
-    rows,
+    rows: shown,
     resubmissions: resubmissions.map((r) => r.cluster),
     cluster: first.cluster,
     local: Boolean(first.local),
-    best,
+    best: best ? (shown[rows.indexOf(best)] ?? null) : null,
     bestSpec,
     written: dryRun ? null : show(csvPath),
     paint: palette(colourEnabled(out)),

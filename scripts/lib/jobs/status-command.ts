@@ -1,6 +1,7 @@
 // `pixi run status [CLUSTER]`: re-attach to a submitted job (the latest by default) from its
 // job record, or read any event log with --log PATH (no HTCondor needed).
 import { existsSync, statSync } from 'node:fs';
+import { jobTextFor } from '../job-text.ts';
 import { resolve } from 'node:path';
 import { booleanOption, stringOption, type CommandSpec, type ParsedCommand } from '../cli.ts';
 import { UsageError, UserError } from '../errors.ts';
@@ -202,7 +203,12 @@ function fileKind(path: string): 'file' | 'missing' | 'a folder' | 'not a regula
 }
 
 /** `status --tail [N]`: the end of each proc's output and error (one proc with CLUSTER.PROC). */
-function printTails(record: JobRecord, idArg: string | undefined, countText: string, root: string): number {
+async function printTails(
+  record: JobRecord,
+  idArg: string | undefined,
+  countText: string,
+  root: string,
+): Promise<number> {
   const count = Number(countText);
   if (!Number.isInteger(count) || count < 1)
     throw new UsageError(`--tail ${countText}: give a number of lines (1 or more)`);
@@ -213,6 +219,8 @@ function printTails(record: JobRecord, idArg: string | undefined, countText: str
       hint: `its procs are ${record.cluster}.0 to ${record.cluster}.${record.procs.length - 1}`,
       exitCode: 2,
     });
+  // The job wrote these files: tokens masked, escape sequences shown, never sent raw.
+  const jobText = await jobTextFor(root);
   for (const p of procs) {
     for (const [label, path] of [
       ['output', p.output],
@@ -227,7 +235,7 @@ function printTails(record: JobRecord, idArg: string | undefined, countText: str
       process.stdout.write(
         lines === null
           ? `${head}: ${displayPath(root, path)} is not there yet (stream_${label} = true brings it back while the job runs)\n`
-          : `${head} (${displayPath(root, path)}, last ${lines.length} line${lines.length === 1 ? '' : 's'}) ==\n${lines.map((l) => `${l}\n`).join('')}`,
+          : `${head} (${displayPath(root, path)}, last ${lines.length} line${lines.length === 1 ? '' : 's'}) ==\n${lines.map((l) => `${jobText(l)}\n`).join('')}`,
       );
     }
   }

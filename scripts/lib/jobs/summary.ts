@@ -1,6 +1,7 @@
 // How it went: the exit code of `submit`/`status`, and the closing summary (each proc's exit,
 // wall time, its transfer_output_files with sizes, the end of `error` for failed procs).
 import { open, stat } from 'node:fs/promises';
+import { jobTextFor } from '../job-text.ts';
 import type { Palette } from '../term.ts';
 import { displayPath } from '../workspace.ts';
 import { formatBytes } from '../format.ts';
@@ -195,6 +196,8 @@ export async function summaryLines(
   const byProc = new Map((procs ?? []).map((p) => [p.proc, p]));
   const many = jobs.length > LISTED_PROCS;
   const lines = [paint.bold(many ? `summary: ${countsSummary(jobs)}` : 'summary')];
+  // The job wrote its error file: tokens masked, escape sequences shown, never sent raw.
+  const jobText = await jobTextFor(root);
   const listed = many ? jobs.filter((j) => j.state !== 'completed' || failed(j)) : jobs;
   for (const job of listed.slice(0, LISTED_PROCS)) {
     lines.push(procLine(job, paint));
@@ -203,7 +206,7 @@ export async function summaryLines(
       const tail = await lastLines(proc.error, many ? 3 : 10);
       if (tail && tail.length > 0) {
         lines.push(paint.dim(`    last lines of ${displayPath(root, proc.error)}:`));
-        for (const line of tail) lines.push(`      ${line}`);
+        for (const line of tail) lines.push(`      ${jobText(line)}`);
       }
     }
   }

@@ -33,7 +33,8 @@ export interface UsageSummary {
   suggest: { requestMemory: string | null; requestDisk: string | null };
 }
 
-const ROWS: ReadonlySet<string> = new Set(['Cpus', 'Disk (KB)', 'Gpus', 'GPUs', 'Memory (MB)']);
+// `Gpus (Average)` where the startd monitors GPU usage (htcondor.md §f; what submit --local writes).
+const ROWS: ReadonlySet<string> = new Set(['Cpus', 'Disk (KB)', 'Gpus', 'GPUs', 'Gpus (Average)', 'Memory (MB)']);
 
 function numberOf(text: string | null | undefined): number | null {
   if (text === null || text === undefined || text === '') return null;
@@ -52,7 +53,7 @@ export function usageSeconds(line: string): number | null {
 export function procUsage(job: JobState): ProcUsage {
   const body = job.ending?.body ?? [];
   const rows = job.ending ? resourceRows(body, ROWS) : undefined;
-  const gpuRow = rows?.Gpus ?? rows?.GPUs;
+  const gpuRow = rows?.Gpus ?? rows?.GPUs ?? rows?.['Gpus (Average)'];
   const totalLine = body.find((l) => l.endsWith('Total Remote Usage'));
   const ranMs = job.runMs + (job.runStart !== null && job.endedAt !== null ? job.endedAt - job.runStart : 0);
   return {

@@ -4,6 +4,11 @@
 // _CONDOR_MACHINE_AD, _CONDOR_SLOT, _CONDOR_JOB_IWD, BATCH_SYSTEM, TMPDIR/TEMP/TMP and the
 // thread-count variables (STARTER_NUM_THREADS_ENV_VARS) set to the request's CPUs.
 
+import { isSecretVariable, type SecretEnvironment, secretEnvironmentOf } from '../secret-mask.ts';
+import { getenvMatcher } from '../submit-language/getenv.ts';
+import { readEnvFileSync } from '../validate/env-file.ts';
+import { findWorkspaceRoot } from '../workspace.ts';
+
 export class EnvironmentError extends Error {}
 
 /**
@@ -55,23 +60,47 @@ function add(env: Map<string, string>, word: string): void {
   env.set(word.slice(0, eq), word.slice(eq + 1));
 }
 
-/** `getenv = true` (everything), false, or a list of names and globs (`getenv = PATH, CUDA*`). */
-export function inheritedEnvironment(getenv: string | undefined, from: NodeJS.ProcessEnv): Map<string, string> {
+/**
+ * `getenv = true` (everything), false, or a list of names and globs (`getenv = PATH, CUDA*`,
+ * `!NAME` to keep one out), less every secret (issue 18): a pool would copy them into the job
+ * ad, readable by every user of the pool (`condor_q -l`); a local job never gets them.
+ */
+export function inheritedEnvironment(
+  getenv: string | undefined,
+  from: NodeJS.ProcessEnv,
+  given?: SecretEnvironment,
+): Map<string, string> {
   const out = new Map<string, string>();
-  const value = getenv?.trim() ?? '';
-  if (!value || /^(false|no|0)$/i.test(value)) return out;
-  const all = /^(true|yes|1)$/i.test(value);
-  const patterns = all
-    ? []
-    : value
-        .split(/[\s,]+/)
-        .filter(Boolean)
-        .map((p) => new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i'));
+  const copied = getenvMatcher(getenv);
+  if (!copied) return out;
+  const secrets = given ?? defaultSecrets(from);
   for (const [name, v] of Object.entries(from)) {
-    if (v === undefined) continue;
-    if (all || patterns.some((p) => p.test(name))) out.set(name, v);
+    if (v === undefined || !copied(name) || isSecretVariable(secrets, name, v)) continue;
+    out.set(name, v);
   }
   return out;
+}
+
+const dotenvKeys = new Map<string, Record<string, string>>();
+
+/**
+ * The secrets of the workspace this process runs for (pixi's PIXI_PROJECT_ROOT, else the folder
+ * it runs in): the submitter's tokens and the keys of its `.env`, read once per workspace.
+ */
+function defaultSecrets(env: NodeJS.ProcessEnv): SecretEnvironment {
+  let root: string | null = null;
+  try {
+    root = findWorkspaceRoot(process.cwd(), env);
+  } catch {
+    // not inside a workspace: the tokens alone
+  }
+  let dotenv = root === null ? {} : dotenvKeys.get(root);
+  if (dotenv === undefined && root !== null) {
+    const read = readEnvFileSync(root);
+    dotenv = read && 'values' in read ? read.values : {};
+    dotenvKeys.set(root, dotenv);
+  }
+  return secretEnvironmentOf(env, dotenv);
 }
 
 const THREAD_VARIABLES = [
@@ -102,10 +131,12 @@ export interface JobEnvInput {
   /** UUIDs (GPU-…) of the GPUs the job may use, as CUDA_VISIBLE_DEVICES names them; empty for none. */
   gpus: string[];
   allowCpu: boolean;
+  /** What getenv never passes (default: the submitter's tokens and the workspace's .env keys). */
+  secrets?: SecretEnvironment;
 }
 
 export function jobEnvironment(input: JobEnvInput): Map<string, string> {
-  const env = inheritedEnvironment(input.getenv, input.submitEnv);
+  const env = inheritedEnvironment(input.getenv, input.submitEnv, input.secrets);
   for (const [k, v] of parseEnvironment(input.environment)) env.set(k, v);
   const scratch = input.scratchDir;
   env.set('_CONDOR_SCRATCH_DIR', scratch);

@@ -17,6 +17,7 @@ import type { CheckResult } from '../submit/preflight.ts';
 import { displayPath } from '../workspace.ts';
 import { claimLocalCluster } from './cluster-counter.ts';
 import { containerNetwork, dockerImageName, dockerRunArgv } from './container-run.ts';
+import { APPTAINER_PREFIX, apptainerArgv, apptainerOnPath, isApptainerImage } from './apptainer-run.ts';
 import { visibleGpus } from './gpus.ts';
 import { hostArgv } from './host-run.ts';
 import { watchLocal } from './local-watch.ts';
@@ -94,6 +95,7 @@ function imageOf(proc: ProcSpec): string | null {
       hint: 'run `pixi run build-image` (submit pins the image it records), or set container_image in the submit file',
     });
   const name = dockerImageName(raw);
+  if (!name && isApptainerImage(raw) && apptainerOnPath()) return `${APPTAINER_PREFIX}${raw}`;
   if (!name)
     throw new UserError(`container_image = ${raw}: a local run needs a Docker image (docker://...)`, {
       hint: 'Apptainer images (.sif) and sandbox directories run only on a pool',
@@ -145,6 +147,14 @@ async function checkAndHandOff(input: LocalSubmitInput, runner: StartingRunner |
   for (const w of previewPlan.warnings)
     input.warn(`${w.file}${w.line === undefined ? '' : `:${w.line}`}: warning: ${w.message}`);
   const preview = previewPlan.procs;
+  if (previewPlan.universe === 'scheduler')
+    throw new UserError(
+      `${input.submitFile}: universe = scheduler runs the job on the access point's schedd (as DAGMan does); submit --local cannot run it`,
+      {
+        hint: 'submit it on the access point with `pixi run submit`, or use universe = vanilla to try the job here',
+        exitCode: 2,
+      },
+    );
   // git is asked while the preflight runs: a run that exits at once notices every spawn.
   const gitRevision = input.dryRun ? Promise.resolve(null) : input.gitRevision().catch(() => null);
   const checks = localChecks(await input.preflight(preview), preview, input.record);
@@ -269,7 +279,17 @@ function printDryRun(input: LocalSubmitInput, preview: ProcSpec[], setup: RunSet
           append: false,
         })
       : hostArgv({ executable: exe, args: proc.arguments });
-    say(`  proc ${proc.proc}: ${argv.map(shellQuote).join(' ')}`);
+    const shown = setup.images[i]?.startsWith(APPTAINER_PREFIX)
+      ? apptainerArgv({
+          image: setup.images[i]!.slice(APPTAINER_PREFIX.length),
+          executable: exe,
+          args: proc.arguments,
+          sandbox: 'SANDBOX',
+          workdir: 'SANDBOX',
+          gpus,
+        })
+      : argv;
+    say(`  proc ${proc.proc}: ${shown.map(shellQuote).join(' ')}`);
     if (proc.transferInputFiles.length > 0) say(`    inputs  ${proc.transferInputFiles.join(', ')}`);
     if (proc.transferOutputFiles) say(`    outputs ${proc.transferOutputFiles.join(', ') || '(none)'}`);
     if (proc.log) say(`    log     ${displayPath(root, proc.log)}`);

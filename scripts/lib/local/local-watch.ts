@@ -16,6 +16,7 @@ import { jobTitle, stillQueued } from '../jobs/watch.ts';
 import { colourEnabled, palette, type Palette } from '../term.ts';
 import { displayPath } from '../workspace.ts';
 import { readRunEnd, readRunNotes, runDir, type RunEnd } from './run-files.ts';
+import { shown } from './sandbox-wall.ts';
 import { recoverIfRunnerLost, runnerState } from './runner-recovery.ts';
 
 export interface LocalWatchOptions {
@@ -172,7 +173,7 @@ function withKeptOutputs(record: JobRecord, root: string): JobRecord['procs'] {
   for (const note of notes)
     if (note.kind === 'failed-before-output')
       process.stderr.write(
-        `${record.cluster}.${note.proc} exited with ${note.exit} and did not write ${displayPath(root, note.path)}: HTCondor holds such a job (code 12), on a pool as here. With \`success_exit_code = 0\` in the submit file a failed exit ends the proc as failed (005 with its return value) and \`resubmit --failed\` picks it up\n`,
+        `${record.cluster}.${note.proc} exited with ${note.exit} and did not write ${shown(displayPath(root, note.path))}: HTCondor holds such a job (code 12), on a pool as here. With \`success_exit_code = 0\` in the submit file a failed exit ends the proc as failed (005 with its return value) and \`resubmit --failed\` picks it up\n`,
       );
   return record.procs.map((proc) => {
     const mine = notes.filter((n) => n.kind === 'kept' && n.proc === proc.proc);

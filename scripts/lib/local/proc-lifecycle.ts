@@ -14,6 +14,7 @@ import type { ProcSpec } from '../submit-language/submit-plan.ts';
 import { dropCheckpoint, restoreCheckpoint, spoolCheckpoint } from './checkpoint-spool.ts';
 import { containerOutcome, removeContainer, startContainer, type ContainerOutcome } from './container-run.ts';
 import { startHost } from './host-run.ts';
+import { APPTAINER_PREFIX, apptainerArgv, apptainerOnPath } from './apptainer-run.ts';
 import { writeAds } from './job-ad.ts';
 import { jobEnvironment } from './job-env.ts';
 import { judgeExit, type ExitPolicy, type Verdict } from './policy.ts';
@@ -77,8 +78,11 @@ export function requests(proc: ProcSpec): { memoryMb: number; cpus: number; disk
 }
 
 function transferHoldReason(direction: 'input' | 'output', slot: string, error: TransferError): string {
-  return direction === 'input'
-    ? `Transfer input files failure at access point ${HOST} while sending files to execution point ${slot}. Details: ${error.message}`
+  if (direction === 'input')
+    return `Transfer input files failure at access point ${HOST} while sending files to execution point ${slot}. Details: ${error.message}`;
+  // Where a pool would have failed (baseshadow.cpp:645-660): writing at the access point, else reading at the execution point.
+  return error.atAccessPoint
+    ? `Transfer output files failure at access point ${HOST} while receiving files from execution point ${slot}. Details: ${error.message}`
     : `Transfer output files failure at execution point ${slot} while sending files to access point ${HOST}. Details: ${error.message}`;
 }
 
@@ -359,10 +363,10 @@ class ProcRun {
     };
     const at = Date.now();
     try {
-      if (!ctx.image) {
-        // Its own cgroup where one can be made (a container has the engine's).
+      if (!ctx.image || ctx.image.startsWith(APPTAINER_PREFIX)) {
+        // Its own cgroup where one can be made (a Docker container has the engine's).
         const cgroup = procCgroup(ctx.familyMarker);
-        const child = startHost(common);
+        const child = startHost(ctx.image ? this.apptainerLaunch(common, ctx.image) : common);
         if (cgroup && child.pid !== undefined) cgroup.adopt(child.pid);
         return { child, containerName: null, at, cgroup };
       }
@@ -390,6 +394,23 @@ class ProcRun {
         typeof e.errno === 'number' ? Math.abs(e.errno) : 0,
       );
     }
+  }
+
+  /** An Apptainer image: `apptainer exec` of it runs as a host process (its family tracked the same way). */
+  private apptainerLaunch<T extends { executable: string; args: string[]; sandbox: string; workdir: string }>(
+    common: T,
+    image: string,
+  ): T {
+    const [command, ...args] = apptainerArgv({
+      image: image.slice(APPTAINER_PREFIX.length),
+      executable: common.executable,
+      args: common.args,
+      sandbox: common.sandbox,
+      workdir: common.workdir,
+      gpus: this.ctx.gpus,
+    });
+    // By its full path: the job's environment is HTCondor's, not this shell's PATH.
+    return { ...common, executable: apptainerOnPath() ?? command!, args };
   }
 
   /**

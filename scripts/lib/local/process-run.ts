@@ -3,7 +3,8 @@
 // stopped, and whose memory is sampled. Spawned with node:child_process rather than the Shell
 // gateway: the gateway buffers output and cannot hand a child file descriptors or stop it.
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, readdirSync, readFileSync } from 'node:fs';
+import { openJobOutput } from './sandbox-wall.ts';
 import { constants as osConstants } from 'node:os';
 import type { CpuTimes, Exit } from '../event-log/writer.ts';
 import { FAMILY_VAR } from './process-family.ts';
@@ -63,13 +64,12 @@ export function groupRssKb(pgid: number): number {
 }
 
 export function startChild(spec: ChildSpec, sampleMemory: boolean): RunningChild {
-  const flags = spec.append ? 'a' : 'w';
-  const out = spec.stdoutPath ? openSync(spec.stdoutPath, flags) : 'ignore';
+  const out = spec.stdoutPath ? openJobOutput(spec.stdoutPath, spec.append) : 'ignore';
   const err =
     spec.stderrPath && spec.stderrPath === spec.stdoutPath
       ? out
       : spec.stderrPath
-        ? openSync(spec.stderrPath, flags)
+        ? openJobOutput(spec.stderrPath, spec.append)
         : 'ignore';
   // Its own process group: a terminal's Ctrl-C reaches the runner, which stops the job itself
   // (and records it), and stop() reaches every process the job started.

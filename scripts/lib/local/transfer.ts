@@ -4,43 +4,44 @@
 // flat in initialdir under their base name unless remapped; an unset transfer_output_files
 // brings back every new or changed top-level file. Unlike HTCondor, an existing file at the
 // destination is never replaced: it is kept and the new one is written beside it.
-import { existsSync } from 'node:fs';
-import { cp, lstat, mkdir, readdir, rename, stat } from 'node:fs/promises';
+import { lstat, mkdir, readdir, realpath } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { isUrl } from '../submit-language/submit-plan.ts';
+import {
+  checkDestination,
+  copyFileSafely,
+  type PlannedItem,
+  planEntry,
+  sandboxPath,
+  shown,
+  TransferError,
+} from './sandbox-wall.ts';
 
-export class TransferError extends Error {
-  /** errno of the failure (HTCondor's hold subcode): 2 for a missing file. */
-  readonly errno: number;
-  readonly path: string;
+export { TransferError } from './sandbox-wall.ts';
 
-  constructor(message: string, errno: number, path: string) {
-    super(message);
-    this.errno = errno;
-    this.path = path;
+/** Copy planned items below `dest` (a file's own path, or a directory made fresh); the bytes copied. */
+async function copyPlanned(items: PlannedItem[], dest: string, exclusive: boolean): Promise<number> {
+  let bytes = 0;
+  for (const item of items) {
+    const to = item.to ? join(dest, item.to) : dest;
+    if (item.kind === 'dir') await mkdir(to, { recursive: true });
+    else {
+      await mkdir(dirname(to), { recursive: true });
+      bytes += await copyFileSafely(item.from, to, item.mode, exclusive);
+    }
   }
+  return bytes;
 }
 
-/** `reading from file X: (errno 2) No such file or directory`, as file_transfer.cpp words it. */
-function missing(path: string): TransferError {
-  return new TransferError(`reading from file ${path}: (errno 2) No such file or directory`, 2, path);
-}
-
-/** Copy one entry into `dir`: a file by its base name, `d` as d/, `d/` as its contents. Returns the bytes copied. */
-async function copyEntry(source: string, dir: string, contentsOnly: boolean): Promise<number> {
-  let info: Awaited<ReturnType<typeof stat>>;
-  try {
-    info = await stat(source);
-  } catch {
-    throw missing(source);
-  }
-  if (info.isDirectory()) {
-    const target = contentsOnly ? dir : join(dir, basename(source));
-    await cp(source, target, { recursive: true, force: true });
-    return treeSize(target);
-  }
-  await cp(source, join(dir, basename(source)), { force: true });
-  return info.size;
+/**
+ * Copy one input into `dir`: a file by its base name, `d` as d/, `d/` as its contents. The
+ * submit file named it, so it is read where it points (as the shadow reads it), but inside a
+ * named folder only what resolves inside that folder is read. Returns the bytes copied.
+ */
+async function copyInput(source: string, dir: string, contentsOnly: boolean): Promise<number> {
+  const items = await planEntry(source, dir, { contentsOnly, trustNamed: true });
+  const dest = contentsOnly ? dir : join(dir, basename(source));
+  return copyPlanned(items, dest, false);
 }
 
 export async function treeSize(path: string): Promise<number> {
@@ -63,7 +64,7 @@ export interface InputTransfer {
 export async function transferInputs(spec: InputTransfer, sandbox: string): Promise<number> {
   let bytes = 0;
   if (spec.executable) {
-    bytes += await copyEntry(spec.executable, sandbox, false);
+    bytes += await copyInput(spec.executable, sandbox, false);
   }
   for (const entry of spec.inputs) {
     if (isUrl(entry)) {
@@ -75,7 +76,7 @@ export async function transferInputs(spec: InputTransfer, sandbox: string): Prom
     }
     const contentsOnly = /.\/+$/.test(entry);
     const path = resolve(spec.iwd, entry.replace(/(.)\/+$/, '$1'));
-    bytes += await copyEntry(path, sandbox, contentsOnly);
+    bytes += await copyInput(path, sandbox, contentsOnly);
   }
   return bytes;
 }
@@ -122,73 +123,112 @@ export interface OutputResult {
   bytes: number;
   /** Where each output went. */
   written: string[];
-  /** Outputs whose destination existed: kept, and the new one written beside it. */
+  /** Outputs whose destination existed: kept, and the new one written beside it (as shown: a job chose the names). */
   kept: { existing: string; newPath: string }[];
   /** The first declared output the job did not make. */
   failure: TransferError | null;
 }
 
-/** `name.ext` → `name.<tag>.ext` (a free name beside an existing file). */
-export function besideName(path: string, tag: string): string {
+const exists = async (path: string): Promise<boolean> => (await lstat(path).catch(() => null)) !== null;
+
+/** `name.ext` → `name.<tag>.ext` (a free name beside an existing file, link or folder). */
+export async function besideName(path: string, tag: string): Promise<string> {
   const ext = extname(path);
   const stem = ext && ext !== path ? path.slice(0, -ext.length) : path;
   let candidate = `${stem}.${tag}${ext}`;
-  for (let n = 2; existsSync(candidate); n++) candidate = `${stem}.${tag}-${n}${ext}`;
+  for (let n = 2; await exists(candidate); n++) candidate = `${stem}.${tag}-${n}${ext}`;
   return candidate;
 }
 
-/** Bring outputs back to initialdir (or their remapped paths). */
-export async function transferOutputs(spec: OutputTransfer, sandbox: string): Promise<OutputResult> {
-  const result: OutputResult = { bytes: 0, written: [], kept: [], failure: null };
-  let entries: { source: string; name: string; contentsOnly: boolean }[];
-  if (spec.outputs === null) {
-    entries = [];
-    for (const name of await readdir(sandbox)) {
-      if (spec.exclude.has(name)) continue;
-      const info = await lstat(join(sandbox, name));
-      // Only top-level files, new or changed: directories come back only when named.
-      if (info.isDirectory()) continue;
-      const then = spec.before.get(name);
-      if (then !== undefined && then === info.mtimeMs) continue;
-      entries.push({ source: join(sandbox, name), name, contentsOnly: false });
-    }
-  } else {
-    entries = spec.outputs.map((entry) => {
+interface OutputEntry {
+  /** The entry's path in the sandbox. */
+  source: string;
+  name: string;
+  contentsOnly: boolean;
+}
+
+/** The entries to bring back: those named, or every new or changed top-level file. */
+async function outputEntries(spec: OutputTransfer, sandbox: string): Promise<(OutputEntry | TransferError)[]> {
+  if (spec.outputs !== null)
+    return spec.outputs.map((entry) => {
       const contentsOnly = /.\/+$/.test(entry);
       const clean = entry.replace(/(.)\/+$/, '$1');
-      return { source: resolve(sandbox, clean), name: basename(clean), contentsOnly };
+      try {
+        return { source: sandboxPath(sandbox, clean), name: basename(clean), contentsOnly };
+      } catch (error) {
+        if (error instanceof TransferError) return error;
+        throw error;
+      }
     });
+  const entries: OutputEntry[] = [];
+  for (const name of (await readdir(sandbox)).sort()) {
+    if (spec.exclude.has(name)) continue;
+    const source = join(sandbox, name);
+    const info = await lstat(source);
+    // Only top-level files, new or changed: folders (and links to folders, which
+    // FindChangedFiles' Directory::IsDirectory follows, file_transfer.cpp:1302) only when named.
+    if (info.isDirectory()) continue;
+    if (info.isSymbolicLink()) {
+      const target = await realpath(source).catch(() => null);
+      if (target !== null && (await lstat(target)).isDirectory()) continue;
+    }
+    const then = spec.before.get(name);
+    if (then !== undefined && then === info.mtimeMs) continue;
+    entries.push({ source, name, contentsOnly: false });
   }
-  for (const entry of entries) {
-    const info = await stat(entry.source).catch(() => null);
-    if (!info) {
-      result.failure ??= missing(entry.source);
+  return entries;
+}
+
+/** Items planned below the sandbox, grouped as the places they go: one, or (`dir/`) one per child. */
+function destinations(
+  spec: OutputTransfer,
+  entry: OutputEntry,
+  items: PlannedItem[],
+): { to: string; items: PlannedItem[] }[] {
+  if (!entry.contentsOnly) {
+    const remapped = spec.remaps.get(entry.name);
+    const to = remapped ? (isAbsolute(remapped) ? remapped : resolve(spec.iwd, remapped)) : join(spec.iwd, entry.name);
+    return [{ to, items }];
+  }
+  const groups = new Map<string, PlannedItem[]>();
+  for (const item of items) {
+    const [head, ...rest] = item.to.split('/');
+    const group = groups.get(head!) ?? [];
+    group.push({ ...item, to: rest.join('/') });
+    groups.set(head!, group);
+  }
+  return [...groups].map(([name, group]) => ({ to: join(spec.iwd, name), items: group }));
+}
+
+/**
+ * Bring outputs back to initialdir (or their remapped paths): copied out of the sandbox, each
+ * entry planned whole first (sandbox-wall.ts) so a refused one writes nothing. As HTCondor
+ * does, the other entries still come back and the first failure holds the proc.
+ */
+export async function transferOutputs(spec: OutputTransfer, sandbox: string): Promise<OutputResult> {
+  const result: OutputResult = { bytes: 0, written: [], kept: [], failure: null };
+  const wall = await realpath(sandbox);
+  for (const entry of await outputEntries(spec, sandbox)) {
+    if (entry instanceof TransferError) {
+      result.failure ??= entry;
       continue;
     }
-    const remapped = spec.remaps.get(entry.name);
-    const targets: { from: string; to: string }[] = [];
-    if (info.isDirectory() && entry.contentsOnly) {
-      for (const name of await readdir(entry.source))
-        targets.push({ from: join(entry.source, name), to: join(spec.iwd, name) });
-    } else {
-      const to = remapped
-        ? isAbsolute(remapped)
-          ? remapped
-          : resolve(spec.iwd, remapped)
-        : join(spec.iwd, entry.name);
-      targets.push({ from: entry.source, to });
-    }
-    for (const { from, to } of targets) {
-      let dest = to;
-      if (existsSync(to)) {
-        dest = besideName(to, spec.tag);
-        result.kept.push({ existing: to, newPath: dest });
+    try {
+      const items = await planEntry(entry.source, wall, { contentsOnly: entry.contentsOnly, trustNamed: false });
+      for (const { to, items: group } of destinations(spec, entry, items)) {
+        await checkDestination(spec.iwd, to);
+        let dest = to;
+        if (await exists(to)) {
+          dest = await besideName(to, spec.tag);
+          result.kept.push({ existing: shown(to), newPath: shown(dest) });
+        }
+        await mkdir(dirname(dest), { recursive: true });
+        result.bytes += await copyPlanned(group, dest, true);
+        result.written.push(dest);
       }
-      await mkdir(dirname(dest), { recursive: true });
-      // Same filesystem: a rename is instant; else a copy.
-      await rename(from, dest).catch(() => cp(from, dest, { recursive: true }));
-      result.bytes += await treeSize(dest);
-      result.written.push(dest);
+    } catch (error) {
+      if (!(error instanceof TransferError)) throw error;
+      result.failure ??= error;
     }
   }
   return result;
@@ -197,8 +237,8 @@ export async function transferOutputs(spec: OutputTransfer, sandbox: string): Pr
 /**
  * A checkpoint exit: HTCondor uploads transfer_checkpoint_files (every top-level file when
  * unset) to the access point, then restarts the job in the same sandbox. Locally the files stay
- * where they are; this checks the named ones exist (a missing one fails the transfer, as on a
- * pool) and counts the bytes a pool would have moved.
+ * where they are; this checks the named ones exist inside the sandbox (a missing one, or one
+ * that leads out of it, fails the transfer) and counts the bytes a pool would have moved.
  */
 export async function checkpointBytes(
   sandbox: string,
@@ -206,11 +246,13 @@ export async function checkpointBytes(
   exclude: ReadonlySet<string>,
 ): Promise<number> {
   let bytes = 0;
+  const wall = await realpath(sandbox);
   const names = files ?? (await readdir(sandbox)).filter((n) => !exclude.has(n));
   for (const name of names) {
-    const source = resolve(sandbox, name.replace(/(.)\/+$/, '$1'));
-    if (!existsSync(source)) throw missing(source);
-    bytes += await treeSize(source);
+    const contentsOnly = /.\/+$/.test(name);
+    const source = sandboxPath(sandbox, name.replace(/(.)\/+$/, '$1'));
+    const items = await planEntry(source, wall, { contentsOnly, trustNamed: false });
+    for (const item of items) if (item.kind === 'file') bytes += item.size;
   }
   return bytes;
 }

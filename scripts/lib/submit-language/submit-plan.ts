@@ -11,12 +11,24 @@ import { UserError } from '../errors.ts';
 import type { ProcRecord } from '../jobs/job-store.ts';
 import { ArgumentsError, readArguments, renderV2 } from './submit-args.ts';
 import { isSubmitCommand } from './submit-commands.ts';
-import { parseSubmitText, shownKey, submitError, type Statement } from './submit-file.ts';
+import {
+  parseSubmitText,
+  shownKey,
+  submitError,
+  type IncludeStatement,
+  type MessageStatement,
+  type QueueStatement,
+  type Statement,
+  type UseStatement,
+} from './submit-file.ts';
 import { expandMacros, MacroError, shownText, type MacroScope } from './submit-macros.ts';
-import { parseQueueArgs, queueRows, type QueueNotice } from './submit-queue.ts';
+import { parseQueueArgs, queueRows, type QueueNotice, type QueueRow } from './submit-queue.ts';
 import { MASK, SecretMask, tokenValues } from '../secret-mask.ts';
-import { isCredentialKey, isTokenKey } from './submit-secrets.ts';
+import { isCredentialKey } from './submit-secrets.ts';
+import { ConditionStack, evaluateCondition } from './submit-conditions.ts';
+import { type Assignment, MacroTable, type ReadingAt } from './submit-macro-table.ts';
 import { BoundedReadError, readBoundedText } from '../bounded-read.ts';
+import { MAX_SIZE_TEXT, readSize, sizeIn } from '../sizes.ts';
 import { MAX_SUBMIT_FILE_BYTES } from './submit-source.ts';
 
 export interface ProcSpec extends ProcRecord {
@@ -72,7 +84,41 @@ export interface SubmitPlan {
   warnings: SubmitWarning[];
 }
 
-const SUPPORTED_UNIVERSES = new Set(['vanilla', 'container', 'docker']);
+/** scheduler: the job runs on the access point's schedd (condor_submit_dag writes it for DAGMan). */
+const SUPPORTED_UNIVERSES = new Set(['vanilla', 'container', 'docker', 'scheduler']);
+
+/** condor_utils/condor_universe.cpp: the JobUniverse numbers condor_submit writes. */
+const UNIVERSE_NUMBER: Record<string, string> = { vanilla: '5', container: '5', docker: '5', scheduler: '7' };
+
+/**
+ * The universe as SetUniverse decides it (submit_utils.cpp:4590-4715): docker and container are
+ * vanilla toppings; in vanilla (or no universe) an image makes a container job (WantContainer,
+ * and WantDockerImage for docker_image); docker_image beside container_image, container_image in
+ * docker universe, and an instance://, library:// or shub:// image (check_container_image,
+ * :4354-4372) are refused.
+ */
+function readUniverse(command: (name: string) => string | undefined, ad: Record<string, string>): string {
+  const stated = command('universe')?.toLowerCase();
+  const containerImage = command('container_image');
+  const dockerImage = command('docker_image');
+  if (containerImage && /^(instance|library|shub):\/\//.test(containerImage.replace(/^"|"$/g, '')))
+    throw new MacroError(`'${shownText(containerImage)}' is not a valid container image (condor_submit refuses it)`);
+  // A stated `vanilla` stays the universe here (submit --local runs it on the host, as it always
+  // has, though the pinned image makes condor_submit write WantContainer): the ad says what condor does.
+  const universe = stated ?? (dockerImage || containerImage ? 'container' : 'vanilla');
+  if (universe === 'docker') {
+    if (containerImage) throw new MacroError('docker universe does not allow use of container_image (condor_submit)');
+    ad.WantDocker = 'true';
+  } else if (universe === 'vanilla' || universe === 'container') {
+    if (dockerImage && containerImage)
+      throw new MacroError('cannot declare both docker_image and container_image (condor_submit)');
+    if (universe === 'container' || dockerImage || containerImage) ad.WantContainer = 'true';
+    if (dockerImage) ad.WantDockerImage = 'true';
+  }
+  const number = UNIVERSE_NUMBER[universe];
+  if (number) ad.JobUniverse = number;
+  return universe;
+}
 
 /** Commands and the other names condor_submit accepts for them (job-ad attribute names too). */
 const ALIASES: Record<string, string[]> = {
@@ -103,17 +149,6 @@ const ALIASES: Record<string, string[]> = {
   output_destination: ['output_destination', 'outputdestination'],
 };
 
-interface Assignment {
-  key: string;
-  value: string;
-  /** `-Attr =`: the attribute is taken out of the job ad. */
-  remove: boolean;
-  seq: number;
-  /** Where it was written, for errors found when it is expanded. */
-  source: string;
-  line: number | undefined;
-}
-
 function quote(text: string): string {
   return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
@@ -122,14 +157,34 @@ function truthy(value: string | undefined): boolean {
   return value !== undefined && /^(true|yes|1|t)$/i.test(value.trim());
 }
 
-/** `2GB` → MiB (memory) or KiB (disk); a bare number is MB (memory) / KB (disk). */
-export function sizeIn(value: string, unitKb: 1 | 1024): number | null {
-  const first = value.split(',')[0]!.trim();
-  const m = /^(\d+(?:\.\d+)?)\s*([KMGT])?B?$/i.exec(first);
-  if (!m) return null;
-  const factorKb: Record<string, number> = { K: 1, M: 1024, G: 1024 ** 2, T: 1024 ** 3 };
-  const kb = Number(m[1]) * (m[2] ? factorKb[m[2].toUpperCase()]! : unitKb);
-  return Math.ceil(kb / unitKb);
+// Sizes follow one rule for the submit file and `release` (sizes.ts).
+export { sizeIn };
+
+/**
+ * request_memory / request_disk by the one size rule: null when absent or not a size (left to
+ * condor_submit's own reading, as before); above the maximum, refused at the line that set it.
+ */
+function requestSize(
+  name: 'request_memory' | 'request_disk',
+  text: string | undefined,
+  table: Map<string, Assignment>,
+  submitFile: string,
+): number | null {
+  if (!text) return null;
+  const read = readSize(text, name === 'request_memory' ? 1024 : 1);
+  if ('value' in read) return read.value;
+  if (read.problem === 'not-a-size') return null;
+  let at: Assignment | undefined;
+  for (const alias of ALIASES[name] ?? [name]) {
+    const hit = table.get(alias);
+    if (hit && (!at || hit.seq > at.seq)) at = hit;
+  }
+  throw submitError(
+    `${name} = ${shownText(text)} is more than ${MAX_SIZE_TEXT}, more than any execute point has: the job would never run`,
+    at?.source ?? submitFile,
+    at?.line ?? 0,
+    `ask for what the job needs, e.g. ${name} = ${name === 'request_memory' ? '16GB' : '20GB'}`,
+  );
 }
 
 function splitFileList(value: string | undefined): string[] {
@@ -137,35 +192,6 @@ function splitFileList(value: string | undefined): string[] {
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '' && s !== '""');
-}
-
-/**
- * `$(KEY)` / `$(KEY:default)` in a value assigned to KEY means KEY's previous value (config.cpp
- * expand_self_macro): replaced when assigned. A scan, not a regular expression built from the key
- * (a 64 KiB key made one too large to compile).
- */
-export function replaceSelfReferences(value: string, key: string, previous: string | undefined): string {
-  if (!value.includes('$(')) return value;
-  const lower = key.toLowerCase();
-  let out = '';
-  let i = 0;
-  for (;;) {
-    const at = value.indexOf('$(', i);
-    if (at < 0) return out + value.slice(i);
-    let j = at + 2;
-    while (value[j] === ' ' || value[j] === '\t') j++;
-    const close = value.indexOf(')', j);
-    const candidate = close < 0 ? '' : value.slice(j, close);
-    const colon = candidate.indexOf(':');
-    const name = (colon >= 0 ? candidate.slice(0, colon) : candidate).trimEnd();
-    if (close >= 0 && name.length === lower.length && name.toLowerCase() === lower) {
-      out += value.slice(i, at) + (previous ?? (colon >= 0 ? candidate.slice(colon + 1) : ''));
-      i = close + 1;
-    } else {
-      out += value.slice(i, at + 2);
-      i = at + 2;
-    }
-  }
 }
 
 /** `fromConfig`: the path came from pixi.toml rather than the command line (the hint says where to fix it). */
@@ -251,6 +277,25 @@ function referencedNames(text: string, into: Set<string>): void {
     for (const word of m[1]!.matchAll(/[A-Za-z_][\w.]*/g)) into.add(word[0].toLowerCase());
 }
 
+/** One plan's state, shared by its steps (the statement handlers, the queue expander, finishPlan). */
+interface PlanContext {
+  options: PlanOptions;
+  env: NodeJS.ProcessEnv;
+  file: string;
+  macros: MacroTable;
+  conditions: ConditionStack;
+  procs: ProcSpec[];
+  warnings: SubmitWarning[];
+  /** Every macro name the file's read statements refer to (condor_submit's unused-line check). */
+  referenced: Set<string>;
+  at: ReadingAt;
+  /** The macro table's seq at the last queue statement. */
+  lastQueueSeq: number | null;
+  /** The -append lines were read (at the first queue statement). */
+  appended: boolean;
+  maxProcs: number;
+}
+
 function planStatements(
   statements: Statement[],
   options: PlanOptions,
@@ -258,282 +303,267 @@ function planStatements(
   secrets: SecretMask,
 ): SubmitPlan {
   const file = options.submitFile;
-  const table = new Map<string, Assignment>();
   const warnings: SubmitWarning[] = [];
-  const warnedCredentials = new Set<string>();
-  // The statement being read (or the assignment being expanded), for warnings raised inside macros.
-  const at: { file: string; line: number | undefined } = { file, line: undefined };
-  let seq = 0;
-  const assign = (key: string, raw: string, source = file, line?: number, append = '', remove = false): void => {
-    const lower = key.toLowerCase();
-    const previous = table.get(lower)?.value;
-    // `X += more` appends to a non-empty value (config.cpp Parse_macros, the '+' operator).
-    const value = append && previous ? `${previous}${append}${raw}` : raw;
-    const resolved = replaceSelfReferences(value, key, previous);
-    if (isTokenKey(key)) secrets.add(resolved);
-    table.set(lower, { key, value: resolved, remove, seq: seq++, source, line });
+  const at: ReadingAt = { file, line: undefined };
+  const macros = new MacroTable(file, options.cwd, env, secrets, warnings, at);
+  for (const [key, value] of Object.entries(options.defines ?? {})) macros.assign(key, value);
+  const ctx: PlanContext = {
+    options,
+    env,
+    file,
+    macros,
+    conditions: new ConditionStack(),
+    procs: [],
+    warnings,
+    referenced: new Set(),
+    at,
+    lastQueueSeq: null,
+    appended: false,
+    maxProcs: options.maxProcs ?? 100_000,
   };
-  for (const [key, value] of Object.entries(options.defines ?? {})) assign(key, value);
+  walk(statements, file, 0, ctx);
+  return finishPlan(ctx);
+}
 
-  const procs: ProcSpec[] = [];
-  let lastQueueSeq: number | null = null;
-  let appended = false;
-  const maxProcs = options.maxProcs ?? 100_000;
-  const referenced = new Set<string>();
+type Handled = Exclude<Statement['kind'], 'if' | 'elif' | 'else' | 'endif'>;
+type Handler<K extends Handled> = (
+  statement: Extract<Statement, { kind: K }>,
+  source: string,
+  depth: number,
+  ctx: PlanContext,
+) => void;
 
-  const baseLookup = (lower: string): string | undefined => {
-    const hit = table.get(lower);
-    if (hit) return hit.value;
-    if (lower === 'submit_file') return options.submitFile;
-    if (lower === 'opsys') return 'LINUX';
-    if (lower === 'arch') return 'X86_64';
+/** The statements read in order; MacroError and ArgumentsError become a submit error at the statement once, here. */
+function walk(list: Statement[], source: string, depth: number, ctx: PlanContext): void {
+  for (const statement of list) {
+    ctx.at.file = source;
+    ctx.at.line = statement.line;
+    try {
+      if (readCondition(statement, source, ctx)) continue;
+      if (!ctx.conditions.active()) continue;
+      referencedNames(statementText(statement), ctx.referenced);
+      const handler = STATEMENT_HANDLERS[statement.kind as Handled] as Handler<Handled>;
+      handler(statement as Extract<Statement, { kind: Handled }>, source, depth, ctx);
+    } catch (error) {
+      if (error instanceof MacroError || error instanceof ArgumentsError)
+        throw submitError(error.message, source, statement.line);
+      throw error;
+    }
+  }
+}
+
+/** if/elif/else/endif move the condition stack; true when the statement was one of them. */
+function readCondition(statement: Statement, source: string, ctx: PlanContext): boolean {
+  const evaluate = (condition: string) => () => evaluateCondition(condition, source, statement.line, ctx.macros);
+  switch (statement.kind) {
+    case 'if':
+      ctx.conditions.enter(evaluate(statement.condition), statement.line);
+      return true;
+    case 'elif':
+    case 'else':
+      ctx.conditions.branch(statement.kind, evaluate(statement.condition), source, statement.line);
+      return true;
+    case 'endif':
+      ctx.conditions.close(source, statement.line);
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** config.cpp ~1674: the message is macro-expanded; `error` stops reading, `warning` goes on. */
+function readMessage(statement: MessageStatement, source: string, _depth: number, ctx: PlanContext): void {
+  const message = expandMacros(statement.text, ctx.macros.staticScope).trim();
+  if (statement.kind === 'error')
+    throw submitError(
+      message || '(an `error :` statement with no message)',
+      source,
+      statement.line,
+      'the submit file stops itself here with `error :`, as condor_submit would; see the condition that leads to it',
+    );
+  ctx.warnings.push({
+    rule: 'submit/warning-statement',
+    message: message || '(a `warning :` statement with no message)',
+    file: source,
+    line: statement.line,
+  });
+}
+
+function refuseUse(statement: UseStatement, source: string): void {
+  throw submitError(
+    "`use …` applies a configuration template of the access point's HTCondor; pixi-condor cannot see those templates",
+    source,
+    statement.line,
+    'write the commands the template would set into the submit file',
+  );
+}
+
+function readInclude(statement: IncludeStatement, source: string, depth: number, ctx: PlanContext): void {
+  const target = expandMacros(statement.target, ctx.macros.staticScope).trim();
+  if (statement.command || statement.into !== null || target.endsWith('|'))
+    throw submitError(
+      '`include command : …` (or `include : … |`) runs a command when submitting; pixi-condor does not run it and cannot read its output',
+      source,
+      statement.line,
+      'write the commands it prints into a file and `include :` that file',
+    );
+  if (depth > 10) throw submitError('includes nested too deep', source, statement.line);
+  if (target === '') throw submitError('`include :` names no file', source, statement.line);
+  const path = isAbsolute(target) ? target : resolve(ctx.options.cwd, target);
+  const included = readIncludedStatements(path, target, source, statement.line);
+  if (included === null) {
+    if (statement.ifExists) return;
+    throw submitError(`the included file ${shownText(target)} does not exist`, source, statement.line);
+  }
+  walk(included, target, depth + 1, ctx);
+}
+
+/** The -append lines are read once, just before the first queue statement (condor_submit -append). */
+function applyAppendOnce(ctx: PlanContext): void {
+  if (ctx.appended) return;
+  ctx.appended = true;
+  for (const line of ctx.options.append ?? []) {
+    const m = /^\s*(\+?[A-Za-z0-9_.]+)\s*=\s*(.*)$/.exec(line);
+    if (!m) throw new UserError(`-append '${shownText(line)}' is not a \`key = value\` line`, { exitCode: 2 });
+    ctx.macros.assign(m[1]!.startsWith('+') ? `MY.${m[1]!.slice(1)}` : m[1]!, m[2]!.trim());
+  }
+}
+
+const STATEMENT_HANDLERS: { [K in Handled]: Handler<K> } = {
+  error: readMessage,
+  warning: readMessage,
+  use: refuseUse,
+  include: readInclude,
+  assign: (s, source, _depth, ctx) => ctx.macros.assign(s.key, s.value, source, s.line, s.append, s.remove),
+  queue: (s, source, _depth, ctx) => {
+    applyAppendOnce(ctx);
+    ctx.procs.push(...expandQueue(s, source, ctx));
+  },
+};
+
+/** A queue statement's procs: one per item row and step, every command expanded in that proc's scope. */
+function expandQueue(statement: QueueStatement, source: string, ctx: PlanContext): ProcSpec[] {
+  const { options, macros } = ctx;
+  const line = statement.line;
+  // An executable assigned after an earlier queue statement starts another cluster.
+  const exeSeq = macros.table.get('executable')?.seq ?? -1;
+  if (ctx.lastQueueSeq !== null && exeSeq >= ctx.lastQueueSeq) {
+    throw submitError(
+      'this queue statement follows a new executable, which makes a second cluster; pixi-condor tracks one cluster per submission',
+      source,
+      line,
+      'split the submit file in two',
+    );
+  }
+  ctx.lastQueueSeq = macros.seq;
+  // The queue line is expanded whole before it is read (parse_q_args, submit_utils.cpp:9503), so
+  // `queue 2 $(names) from list` works; the lines of a `( … )` list are not (see queueRows).
+  const spec = parseQueueArgs(expandMacros(statement.args, macros.staticScope), statement.listLines);
+  const notices: QueueNotice[] = [];
+  const { count, rows } = queueRows(spec, (text) => text, options.cwd, notices);
+  for (const notice of notices)
+    ctx.warnings.push({
+      rule: 'submit/queue-items',
+      message: notice.message,
+      file: notice.file ?? source,
+      line: notice.line ?? line,
+    });
+  // The limit before the work: `queue 4294967296` planned 100,000 procs (11 s, 715 MB) first.
+  if (ctx.procs.length + rows.length * count > ctx.maxProcs)
+    throw submitError(
+      `this queue statement makes ${rows.length * count} procs, more than ${ctx.maxProcs}: pixi-condor tracks at most that many per submission`,
+      source,
+      line,
+      'split the sweep into several submissions',
+    );
+  const out: ProcSpec[] = [];
+  for (const row of rows) {
+    for (let step = 0; step < count; step++) {
+      const proc = ctx.procs.length + out.length;
+      if (proc >= ctx.maxProcs)
+        throw submitError(
+          `more than ${ctx.maxProcs} procs: pixi-condor tracks at most that many per submission`,
+          source,
+          line,
+        );
+      const vars = new Map(Object.entries(row.values).map(([k, v]) => [k.toLowerCase(), v]));
+      const scope = procScope(row, step, proc, vars, ctx);
+      const command = commandReader(macros.table, vars, scope, ctx.at);
+      const spec = procSpec(proc, command, macros.table, scope, options);
+      // The row's values as the queue statement named them: `results` and `resubmit` use them.
+      if (Object.keys(row.values).length > 0) spec.vars = { ...row.values };
+      if (options.expand) {
+        spec.expanded = {};
+        for (const name of options.expand) {
+          const value = command(name.toLowerCase());
+          if (value !== undefined) spec.expanded[name.toLowerCase()] = value;
+        }
+      }
+      if (!SUPPORTED_UNIVERSES.has(spec.universe)) {
+        throw submitError(
+          `universe '${shownText(spec.universe)}' is not supported: pixi-condor submits vanilla, container, docker and scheduler universe jobs`,
+          source,
+          line,
+        );
+      }
+      out.push(spec);
+    }
+  }
+  return out;
+}
+
+/** The scope a proc's commands expand in: its row's variables, then the table; $(Process) and friends built in. */
+function procScope(row: QueueRow, step: number, proc: number, vars: Map<string, string>, ctx: PlanContext): MacroScope {
+  const { options, macros } = ctx;
+  const builtin = (name: string): string | undefined => {
+    const lower = name.toLowerCase();
+    // Before submitting the cluster is unknown: it reads as `$(Cluster)` in the preview.
+    if (lower === 'cluster' || lower === 'clusterid')
+      return options.cluster === null ? '$(Cluster)' : String(options.cluster);
+    if (lower === 'process' || lower === 'procid') return String(proc);
+    if (lower === 'jobid') return `${options.cluster ?? '$(Cluster)'}.${proc}`;
+    if (lower === 'step') return String(step);
+    if (lower === 'itemindex') return String(row.itemIndex);
+    if (lower === 'row') return String(row.row);
     return undefined;
   };
-  // $ENV(REGISTRY_TOKEN) would put a credential into the job ad: the plan holds a mask instead.
-  const maskEnv = (name: string, written = `$ENV(${name.trim()})`): string | undefined => {
-    if (!isCredentialKey(name)) return undefined;
-    if (!warnedCredentials.has(written.toUpperCase())) {
-      warnedCredentials.add(written.toUpperCase());
-      warnings.push({
-        rule: 'submit/credential-in-job',
-        message: `${written} puts a credential into the job: condor_submit writes it into the job ad, which everyone who can run condor_q may read`,
-        file: at.file,
-        line: at.line,
-        hint: 'do not pass registry tokens to jobs; pixi-condor shows it as ' + MASK,
-      });
-    }
-    return MASK;
-  };
-  // A macro named like a credential (an included .env) is masked the same way.
-  const macroValue = (lower: string): string | undefined => {
-    const value = baseLookup(lower);
-    return value !== undefined && isCredentialKey(lower) ? maskEnv(lower, `$(${lower.toUpperCase()})`) : value;
-  };
-  const staticScope: MacroScope = {
-    cwd: options.cwd,
-    env,
-    maskEnv,
-    lookup: (name) => macroValue(name.toLowerCase()),
-  };
+  const lookup = (name: string): string | undefined =>
+    vars.get(name.toLowerCase()) ?? macros.macroValue(name.toLowerCase());
+  return { cwd: options.cwd, env: ctx.env, lookup, builtin, maskEnv: (name) => macros.maskEnv(name) };
+}
 
-  // Conditionals: a stack of [taking this branch, some branch already taken].
-  const conditions: { active: boolean; taken: boolean; line: number }[] = [];
-  const active = (): boolean => conditions.every((c) => c.active);
-  const evaluate = (condition: string, source: string, line: number): boolean => {
-    let text = condition.trim();
-    let negate = false;
-    if (text.startsWith('!')) {
-      negate = true;
-      text = text.slice(1).trim();
+/** A command's value for one proc: the row's variable or the latest assignment among its aliases, expanded. */
+function commandReader(
+  table: Map<string, Assignment>,
+  vars: Map<string, string>,
+  scope: MacroScope,
+  at: ReadingAt,
+): (name: string) => string | undefined {
+  return (name) => {
+    let best: Assignment | undefined;
+    for (const alias of ALIASES[name] ?? [name]) {
+      if (vars.has(alias)) return expandMacros(vars.get(alias)!, scope).trim();
+      const hit = table.get(alias);
+      if (hit && (!best || hit.seq > best.seq)) best = hit;
     }
-    let result: boolean;
-    const defined = /^defined\s+(\S+)$/i.exec(text);
-    if (defined) result = baseLookup(defined[1]!.toLowerCase()) !== undefined;
-    else {
-      if (/^version\b/i.test(text))
-        throw submitError(
-          '`if version ...` depends on the HTCondor version at submit time; pixi-condor cannot evaluate it',
-          source,
-          line,
-        );
-      const value = expandMacros(text, staticScope).trim();
-      if (/^(true|yes|1)$/i.test(value)) result = true;
-      else if (/^(false|no|0|)$/i.test(value)) result = false;
-      else
-        throw submitError(
-          `cannot evaluate the condition '${shownText(condition)}'`,
-          source,
-          line,
-          'use `defined NAME`, true/false, or $(NAME) holding a boolean',
-        );
-    }
-    return negate ? !result : result;
-  };
-
-  const walk = (list: Statement[], source: string, depth: number): void => {
-    for (const statement of list) {
-      at.file = source;
-      at.line = statement.line;
-      try {
-        if (statement.kind === 'if') {
-          const on = active() && evaluate(statement.condition, source, statement.line);
-          conditions.push({ active: on, taken: on, line: statement.line });
-          continue;
-        }
-        if (statement.kind === 'elif' || statement.kind === 'else' || statement.kind === 'endif') {
-          const top = conditions[conditions.length - 1];
-          if (!top) throw submitError(`\`${statement.kind}\` without \`if\``, source, statement.line);
-          if (statement.kind === 'endif') conditions.pop();
-          else {
-            const parentActive = conditions.slice(0, -1).every((c) => c.active);
-            const on =
-              parentActive &&
-              !top.taken &&
-              (statement.kind === 'else' || evaluate(statement.condition, source, statement.line));
-            top.active = on;
-            top.taken ||= on;
-          }
-          continue;
-        }
-        if (!active()) continue;
-        referencedNames(statementText(statement), referenced);
-        if (statement.kind === 'error' || statement.kind === 'warning') {
-          // config.cpp ~1674: the message is macro-expanded; `error` stops reading, `warning` goes on.
-          const message = expandMacros(statement.text, staticScope).trim();
-          if (statement.kind === 'error')
-            throw submitError(
-              message || '(an `error :` statement with no message)',
-              source,
-              statement.line,
-              'the submit file stops itself here with `error :`, as condor_submit would; see the condition that leads to it',
-            );
-          warnings.push({
-            rule: 'submit/warning-statement',
-            message: message || '(a `warning :` statement with no message)',
-            file: source,
-            line: statement.line,
-          });
-          continue;
-        }
-        if (statement.kind === 'use') {
-          throw submitError(
-            "`use …` applies a configuration template of the access point's HTCondor; pixi-condor cannot see those templates",
-            source,
-            statement.line,
-            'write the commands the template would set into the submit file',
-          );
-        }
-        if (statement.kind === 'include') {
-          const target = expandMacros(statement.target, staticScope).trim();
-          if (statement.command || statement.into !== null || target.endsWith('|'))
-            throw submitError(
-              '`include command : …` (or `include : … |`) runs a command when submitting; pixi-condor does not run it and cannot read its output',
-              source,
-              statement.line,
-              'write the commands it prints into a file and `include :` that file',
-            );
-          if (depth > 10) throw submitError('includes nested too deep', source, statement.line);
-          if (target === '') throw submitError('`include :` names no file', source, statement.line);
-          const path = isAbsolute(target) ? target : resolve(options.cwd, target);
-          const included = readIncludedStatements(path, target, source, statement.line);
-          if (included === null) {
-            if (statement.ifExists) continue;
-            throw submitError(`the included file ${shownText(target)} does not exist`, source, statement.line);
-          }
-          walk(included, target, depth + 1);
-          continue;
-        }
-        if (statement.kind === 'assign') {
-          assign(statement.key, statement.value, source, statement.line, statement.append, statement.remove);
-          continue;
-        }
-        if (!appended) {
-          appended = true;
-          for (const line of options.append ?? []) {
-            const m = /^\s*(\+?[A-Za-z0-9_.]+)\s*=\s*(.*)$/.exec(line);
-            if (!m) throw new UserError(`-append '${shownText(line)}' is not a \`key = value\` line`, { exitCode: 2 });
-            assign(m[1]!.startsWith('+') ? `MY.${m[1]!.slice(1)}` : m[1]!, m[2]!.trim());
-          }
-        }
-        if (statement.kind === 'queue') queue(statement.args, statement.listLines, source, statement.line);
-      } catch (error) {
-        if (error instanceof MacroError || error instanceof ArgumentsError)
-          throw submitError(error.message, source, statement.line);
-        throw error;
-      }
+    if (best === undefined) return undefined;
+    at.file = best.source;
+    at.line = best.line;
+    try {
+      return expandMacros(best.value, scope).trim();
+    } catch (error) {
+      if (error instanceof MacroError && best.line !== undefined)
+        throw submitError(`${shownKey(best.key)}: ${error.message}`, best.source, best.line);
+      throw error;
     }
   };
+}
 
-  const queue = (args: string, listLines: string[] | null, source: string, line: number): void => {
-    // An executable assigned after an earlier queue statement starts another cluster.
-    const exeSeq = table.get('executable')?.seq ?? -1;
-    if (lastQueueSeq !== null && exeSeq >= lastQueueSeq) {
-      throw submitError(
-        'this queue statement follows a new executable, which makes a second cluster; pixi-condor tracks one cluster per submission',
-        source,
-        line,
-        'split the submit file in two',
-      );
-    }
-    lastQueueSeq = seq;
-    const spec = parseQueueArgs(args, listLines);
-    const notices: QueueNotice[] = [];
-    const { count, rows } = queueRows(spec, (text) => expandMacros(text, staticScope), options.cwd, notices);
-    for (const notice of notices)
-      warnings.push({
-        rule: 'submit/queue-items',
-        message: notice.message,
-        file: notice.file ?? source,
-        line: notice.line ?? line,
-      });
-    for (const row of rows) {
-      for (let step = 0; step < count; step++) {
-        if (procs.length >= maxProcs)
-          throw submitError(
-            `more than ${maxProcs} procs: pixi-condor tracks at most that many per submission`,
-            source,
-            line,
-          );
-        const proc = procs.length;
-        const vars = new Map(Object.entries(row.values).map(([k, v]) => [k.toLowerCase(), v]));
-        const builtin = (name: string): string | undefined => {
-          const lower = name.toLowerCase();
-          // Before submitting the cluster is unknown: it reads as `$(Cluster)` in the preview.
-          if (lower === 'cluster' || lower === 'clusterid')
-            return options.cluster === null ? '$(Cluster)' : String(options.cluster);
-          if (lower === 'process' || lower === 'procid') return String(proc);
-          if (lower === 'jobid') return `${options.cluster ?? '$(Cluster)'}.${proc}`;
-          if (lower === 'step') return String(step);
-          if (lower === 'itemindex') return String(row.itemIndex);
-          if (lower === 'row') return String(row.row);
-          return undefined;
-        };
-        const lookup = (name: string): string | undefined =>
-          vars.get(name.toLowerCase()) ?? macroValue(name.toLowerCase());
-        const scope: MacroScope = { cwd: options.cwd, env, lookup, builtin, maskEnv };
-        const command = (name: string): string | undefined => {
-          let best: Assignment | undefined;
-          for (const alias of ALIASES[name] ?? [name]) {
-            if (vars.has(alias)) return expandMacros(vars.get(alias)!, scope).trim();
-            const hit = table.get(alias);
-            if (hit && (!best || hit.seq > best.seq)) best = hit;
-          }
-          if (best === undefined) return undefined;
-          at.file = best.source;
-          at.line = best.line;
-          try {
-            return expandMacros(best.value, scope).trim();
-          } catch (error) {
-            if (error instanceof MacroError && best.line !== undefined)
-              throw submitError(`${shownKey(best.key)}: ${error.message}`, best.source, best.line);
-            throw error;
-          }
-        };
-        const spec = procSpec(proc, command, table, scope, options);
-        // The row's values as the queue statement named them: `results` and `resubmit` use them.
-        if (Object.keys(row.values).length > 0) spec.vars = { ...row.values };
-        if (options.expand) {
-          spec.expanded = {};
-          for (const name of options.expand) {
-            const value = command(name.toLowerCase());
-            if (value !== undefined) spec.expanded[name.toLowerCase()] = value;
-          }
-        }
-        if (!SUPPORTED_UNIVERSES.has(spec.universe)) {
-          throw submitError(
-            `universe '${shownText(spec.universe)}' is not supported: pixi-condor submits vanilla, container and docker universe jobs`,
-            source,
-            line,
-          );
-        }
-        procs.push(spec);
-      }
-    }
-  };
-
-  walk(statements, file, 0);
-  if (conditions.length > 0) throw submitError('`if` without `endif`', file, conditions[conditions.length - 1]!.line);
-  if (!appended)
+/** The end of the file: no open `if`, a queue statement that queued something, and the unused lines. */
+function finishPlan(ctx: PlanContext): SubmitPlan {
+  const { file, procs } = ctx;
+  ctx.conditions.assertClosed(file);
+  if (!ctx.appended)
     throw new UserError(`${file} has no queue statement: nothing would be submitted`, {
       file,
       hint: 'end the submit file with `queue` (or `queue N`)',
@@ -545,8 +575,8 @@ function planStatements(
       hint: "check the queue statement's count and items",
       exitCode: 2,
     });
-  warnings.push(...unusedLines(table, referenced, procs[0]!));
-  return { procs, universe: procs[0]!.universe, warnings };
+  ctx.warnings.push(...unusedLines(ctx.macros.table, ctx.referenced, procs[0]!));
+  return { procs, universe: procs[0]!.universe, warnings: ctx.warnings };
 }
 
 /**
@@ -585,7 +615,7 @@ function procSpec(
   options: PlanOptions,
 ): ProcSpec {
   const ad: Record<string, string> = {};
-  const universe = (command('universe') ?? (command('container_image') ? 'container' : 'vanilla')).toLowerCase();
+  const universe = readUniverse(command, ad);
   const iwdRaw = command('initialdir');
   const iwd = iwdRaw ? resolve(options.cwd, iwdRaw) : options.cwd;
   ad.ClusterId = options.cluster === null ? '$(Cluster)' : String(options.cluster);
@@ -645,8 +675,10 @@ function procSpec(
   const disk = command('request_disk');
   const gpus = command('request_gpus');
   const cpus = command('request_cpus');
-  if (memory && sizeIn(memory, 1024) !== null) ad.RequestMemory = String(sizeIn(memory, 1024));
-  if (disk && sizeIn(disk, 1) !== null) ad.RequestDisk = String(sizeIn(disk, 1));
+  const memoryMb = requestSize('request_memory', memory, table, options.submitFile);
+  const diskKb = requestSize('request_disk', disk, table, options.submitFile);
+  if (memoryMb !== null) ad.RequestMemory = String(memoryMb);
+  if (diskKb !== null) ad.RequestDisk = String(diskKb);
   if (gpus && /^\d+$/.test(gpus)) ad.RequestGPUs = gpus;
   if (cpus && /^\d+$/.test(cpus)) ad.RequestCpus = cpus;
 
@@ -663,8 +695,8 @@ function procSpec(
     universe,
     ...(remaps ? { outputRemaps: remaps } : {}),
     outputDestination: command('output_destination') ?? null,
-    requestMemoryMb: memory ? sizeIn(memory, 1024) : null,
-    requestDiskKb: disk ? sizeIn(disk, 1) : null,
+    requestMemoryMb: memoryMb,
+    requestDiskKb: diskKb,
     log: log ? resolve(iwd, log) : null,
     output: fromIwd(output),
     error: fromIwd(error),

@@ -148,21 +148,39 @@ function applySlice<T>(items: T[], slice: string | null): { item: T; index: numb
  * rest; missing values are ''. null for an empty item (its procs keep the previous values).
  */
 export function splitItem(item: string, count: number): string[] | null {
-  const trim = (s: string): string => s.replace(/^[ \t]+|[ \t]+$/g, '');
-  const text = trim(item.replace(/\r?\n$/, '').replace(/\r$/, ''));
-  if (text === '') return null;
-  const seps = text.includes('\x1f') ? /\x1f/ : /[, \t]/;
-  const values = [text];
-  while (values.length < count) {
-    const last = values[values.length - 1]!;
-    const at = last.search(seps);
-    if (at < 0) values.push('');
-    else {
-      values[values.length - 1] = last.slice(0, at).replace(/[ \t]+$/, '');
-      values.push(last.slice(at + 1).replace(/^[ \t]+/, ''));
-    }
+  // Indices, not regex trims: `[ \t]+$` retried at every blank is quadratic in a long run of blanks
+  // (issue 25: 64 Ki blanks took 9 s), and an items file may be 32 MiB.
+  let end = item.length;
+  if (item.charCodeAt(end - 1) === LF) end -= item.charCodeAt(end - 2) === CR ? 2 : 1;
+  if (item.charCodeAt(end - 1) === CR) end--;
+  let start = 0;
+  while (start < end && isBlank(item.charCodeAt(start))) start++;
+  while (end > start && isBlank(item.charCodeAt(end - 1))) end--;
+  if (start === end) return null;
+  const unitSeparated = item.slice(start, end).includes('\x1f');
+  const isSeparator = (c: number): boolean => (unitSeparated ? c === 0x1f : c === 44 || isBlank(c));
+  const values: string[] = [];
+  let pos = start;
+  while (values.length < count - 1) {
+    let at = pos;
+    while (at < end && !isSeparator(item.charCodeAt(at))) at++;
+    if (at >= end) break;
+    let valueEnd = at;
+    while (valueEnd > pos && isBlank(item.charCodeAt(valueEnd - 1))) valueEnd--;
+    values.push(item.slice(pos, valueEnd));
+    pos = at + 1;
+    while (pos < end && isBlank(item.charCodeAt(pos))) pos++;
   }
+  values.push(item.slice(pos, end));
+  while (values.length < count) values.push('');
   return values;
+}
+
+const LF = 10;
+const CR = 13;
+/** A blank as condor_submit's item splitting sees one: space or tab. */
+function isBlank(code: number): boolean {
+  return code === 32 || code === 9;
 }
 
 /**
@@ -259,7 +277,11 @@ export interface QueueNotice {
 }
 
 /**
- * The item rows of a queue statement, after macro expansion of its text by the caller.
+ * The item rows of a queue statement. The queue line itself is macro-expanded (parse_q_args,
+ * submit_utils.cpp:9503); the lines of a `( … )` list after it are kept as written
+ * (load_inline_q_foreach_items, submit_utils.cpp:9532-9565, no expand_macro), and their macros
+ * expand per proc when the item is used: expand_macro re-scans the text it substituted
+ * (config.cpp:3906-3925), so `"--job $(a)"` gives that row's `a`.
  * `cwd` is condor_submit's working directory (files and globs are relative to it).
  */
 export function queueRows(
@@ -276,7 +298,7 @@ export function queueRows(
   // Items with where they were written (for the notices).
   let items: { text: string; file?: string; line?: number }[];
   if (spec.mode === 'from') {
-    if (spec.listLines) items = spec.listLines.map((text) => ({ text: expand(text) }));
+    if (spec.listLines) items = spec.listLines.map((text) => ({ text }));
     else {
       const name = expand(spec.inline!);
       const path = resolve(cwd, name);
@@ -290,7 +312,7 @@ export function queueRows(
       items = itemFileLines(text).map(({ text, line }) => ({ text, file: name, line }));
     }
   } else {
-    const lines = spec.listLines ? spec.listLines.map(expand) : [expand(spec.inline!)];
+    const lines = spec.listLines ?? [expand(spec.inline!)];
     items = lines.flatMap((line) => splitList(line)).map((text) => ({ text }));
     if (spec.mode === 'matching')
       items = items.flatMap(({ text }) => glob(text, cwd, spec.matchKind).map((path) => ({ text: path })));
@@ -317,7 +339,8 @@ export function queueRows(
           file: item.file,
           line: item.line,
         });
-      if (!quoted && spec.mode === 'from' && spec.vars.length > 1 && /["']/.test(item.text)) {
+      // A quote in the last value is kept whole (the V2 `arguments` of many sweeps); one before it was split.
+      if (!quoted && spec.mode === 'from' && values.slice(0, -1).some((value) => /["']/.test(value))) {
         quoted = true;
         notices.push({
           message:

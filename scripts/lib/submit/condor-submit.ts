@@ -6,6 +6,7 @@
 // a unique attribute the submission carries (`+PixiCondorSubmitId`).
 import { randomUUID } from 'node:crypto';
 import { UserError } from '../errors.ts';
+import { secretEnvironment, secretVariablesIn } from '../secret-mask.ts';
 import { lastLine, type Shell } from '../shell.ts';
 import { parseSubmitOutput, submitFailureHint, type SubmittedCluster } from './submit-output.ts';
 
@@ -89,6 +90,20 @@ export async function findSubmittedCluster(
   return found.state === 'found' ? found.cluster : null;
 }
 
+/**
+ * The environment condor_submit runs in, less every secret (issue 18): `getenv` copies
+ * condor_submit's own environment into the job ad (submit_utils.cpp:1820-1840, Env::Import),
+ * where every user of the pool can read it with `condor_q -l`. Each secret variable is unset
+ * (undefined: spawn leaves it out of the child's environment).
+ */
+export async function condorSubmitEnvironment(
+  root: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Record<string, undefined>> {
+  const secrets = await secretEnvironment(root, env);
+  return Object.fromEntries(secretVariablesIn(env, secrets).map((name) => [name, undefined]));
+}
+
 const DEFERRED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 export interface DeferredSignals {
@@ -124,7 +139,13 @@ export async function runCondorSubmit(
   signals: DeferredSignals,
   warn: (line: string) => void,
 ): Promise<SubmittedCluster> {
-  const result = await shell.run(argv, { cwd, nothrow: true, timeoutMs: 300_000, ownProcessGroup: true });
+  const result = await shell.run(argv, {
+    cwd,
+    nothrow: true,
+    timeoutMs: 300_000,
+    ownProcessGroup: true,
+    env: await condorSubmitEnvironment(cwd),
+  });
   const output = parseSubmitOutput(result.stdout, result.stderr);
   for (const warning of output.warnings) warn(warning);
   const cluster = output.clusters[0];

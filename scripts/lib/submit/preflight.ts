@@ -178,8 +178,11 @@ async function checkJobsFolder(root: string, procs: ProcSpec[]): Promise<CheckRe
   };
 }
 
-async function checkAnonymousPull(reference: string, probe: AnonymousPullProbe): Promise<CheckResult> {
-  const title = 'image can be pulled without credentials';
+async function checkAnonymousPull(
+  reference: string,
+  probe: AnonymousPullProbe,
+  title = 'image can be pulled without credentials',
+): Promise<CheckResult> {
   const answer = await probe(reference);
   if (answer.state === 'pullable') return { title, status: 'ok' };
   if (answer.state === 'not-pullable')
@@ -195,7 +198,15 @@ async function checkAnonymousPull(reference: string, probe: AnonymousPullProbe):
 export async function runPreflight(input: PreflightInput): Promise<CheckResult[]> {
   const { root, config, record, procs } = input;
   // The registry is asked first and answers while the local checks run.
-  const pull = record ? checkAnonymousPull(record.reference, input.pullProbe ?? probeAnonymousPull) : null;
+  // An Apptainer job pulls the pinned SIF artifact (an oras:// manifest), not the Docker image.
+  const sif = procs.find((p) => /^oras:\/\//.test(p.containerImage ?? ''))?.containerImage?.slice('oras://'.length);
+  const pull = record
+    ? checkAnonymousPull(
+        sif ?? record.reference,
+        input.pullProbe ?? probeAnonymousPull,
+        sif ? 'SIF can be pulled without credentials' : undefined,
+      )
+    : null;
   pull?.catch(() => {});
   const results: CheckResult[] = [await checkValidate(root, input.dryRun ?? false)];
   if (!record) {

@@ -6,6 +6,8 @@ import { basename, relative, resolve } from 'node:path';
 import { booleanOption, stringOption, type CommandSpec, type ParsedCommand } from '../cli.ts';
 import { UsageError, UserError } from '../errors.ts';
 import { gitInfo } from '../git.ts';
+import { pinnedImageLine } from './image-pin.ts';
+import { localImageLine } from './local-sif.ts';
 import { readImageRecord } from '../image-record.ts';
 import { queueProbe } from '../jobs/queue-probe.ts';
 import { Shell, shellQuote } from '../shell.ts';
@@ -18,13 +20,15 @@ import { condorSubmitArgv, deferSignals, newSubmitId, runCondorSubmit, submitIdL
 import { asFileError } from './file-problem.ts';
 import { removePendingSubmission, writePendingSubmission } from './pending-submission.ts';
 import { procsOfCluster, writeClusterRecord, type JobDraft } from './record-job.ts';
-import { secretMask, type SecretMask } from '../secret-mask.ts';
+import { secretEnvironment, secretMask, type SecretMask } from '../secret-mask.ts';
+import { getenvSecretMessage, getenvSecrets } from '../submit-language/getenv.ts';
 import { resolveSubmitArg } from './submit-path.ts';
 import type { SubmittedCluster } from './submit-output.ts';
 import { EXIT_INTERRUPTED } from '../jobs/summary.ts';
 import { planSubmit, procRecord, readSubmitStatements, type ProcSpec } from '../submit-language/submit-plan.ts';
 import { jobTitle, stillQueued, watchJob } from '../jobs/watch.ts';
 import { parseJobs, runLocalSubmit } from '../local/local-submit.ts';
+import { localImageFor } from './local-image.ts';
 
 export const SUBMIT_SPEC: CommandSpec = {
   usage: 'pixi run submit [SUBMIT_FILE] [NAME=VALUE ...] [options]',
@@ -120,19 +124,42 @@ async function submit(parsed: ParsedCommand, root: string, secrets: SecretMask):
   // condor_submit runs in the workspace root, so paths in the submit file are relative to it.
   const submitFile = relative(root, submitPath) || submitPath;
   const record = await readImageRecord(root);
-  const imageLine = record ? `container_image = docker://${record.reference}` : null;
   const batchName =
     stringOption(parsed, 'batch-name') ??
     `${basename(submitFile).replace(/\.[^.]*$/, '')}-${record ? record.digest.slice(7, 19) : 'unbuilt'}`;
 
   const statements = readSubmitStatements(submitPath, submitFile, submitArg === undefined);
-  if (local)
+  // getenv would hand the job a secret: withheld (job-env.ts, condor-submit.ts), and said here.
+  const getenv = getenvSecrets(statements, userAppend, process.env, await secretEnvironment(root));
+  if (getenv) {
+    const { message, hint } = getenvSecretMessage(getenv);
+    say(paint.yellow(`${submitFile}${getenv.line === null ? ' (-append)' : `:${getenv.line}`}: warning: ${message}`));
+    say(`  hint: ${hint}`);
+  }
+  const imageLine = pinnedImageLine(record, statements, submitFile);
+  if (local) {
+    // A file pinned to a SIF runs with apptainer, or in the Docker image the SIF was made from.
+    const localLine = await localImageLine(root, record, imageLine, (line) => say(line));
+    // No image record: the image is built here and pinned by its ID (no registry, no push).
+    const built = record
+      ? null
+      : await localImageFor({
+          root,
+          statements,
+          submitFile,
+          append: userAppend,
+          defines,
+          batchName,
+          shell: new Shell({ dryRun }),
+          say,
+        });
+    const pinned = localLine ?? built?.line;
     return runLocalSubmit({
       root,
       submitFile,
       statements,
       // The recorded image first, so a user's -append can still override it, as on a pool.
-      append: [...(imageLine ? [imageLine] : []), ...userAppend],
+      append: [...(pinned ? [pinned] : []), ...userAppend],
       defines,
       batchName,
       record,
@@ -154,7 +181,9 @@ async function submit(parsed: ParsedCommand, root: string, secrets: SecretMask):
       printJson,
       warn: (line) => say(paint.yellow(line)),
       noWait: booleanOption(parsed, 'no-wait'),
+      ...(built ? { recordExtra: { image: built.image } } : {}),
     });
+  }
   // A tag unique to this submission: the job can be found by it if condor_submit never says its cluster.
   const submitId = newSubmitId();
   const appendLines = [...(imageLine ? [imageLine] : []), ...userAppend, submitIdLine(submitId)];

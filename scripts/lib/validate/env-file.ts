@@ -26,6 +26,11 @@ export type EnvRead = { text: string; values: Record<string, string> } | { probl
  * never a value) when it cannot be read or parsed. build-image's credentials should read it here.
  */
 export async function readEnvFile(root: string): Promise<EnvRead> {
+  return readEnvFileSync(root);
+}
+
+/** readEnvFile for a caller that cannot wait (a job's environment is built in one step). */
+export function readEnvFileSync(root: string): EnvRead {
   let text: string;
   try {
     text = readBounded(join(root, ENV_FILE), MAX_ENV_BYTES).toString('utf8');

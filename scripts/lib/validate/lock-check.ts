@@ -3,7 +3,8 @@
 // package whose version satisfies the spec, and the manifest's channels must be the lock's.
 // An environment or platform the lock lacks is a warning (pixi locks it on first run), except
 // the image's environment on linux-64: `pixi install --locked` in the image build needs it.
-import { BoundedReadError, readBoundedText } from '../bounded-read.ts';
+import { BoundedReadError, readBounded } from '../bounded-read.ts';
+import { firstInvalidUtf8, positionOfByte } from '../utf8.ts';
 import { join } from 'node:path';
 import { condaRequirement, satisfies, type SpecAnswers } from './conda-spec.ts';
 import { LockCache } from './lock-cache.ts';
@@ -35,6 +36,18 @@ export interface LockContext {
 export async function checkLock(context: LockContext): Promise<void> {
   const { root, issues } = context;
   const read = await readLockText(join(root, LOCK_FILE));
+  if ('encoding' in read) {
+    issues.error({
+      file: LOCK_FILE,
+      pointer: '',
+      line: read.encoding.line,
+      column: read.encoding.column,
+      rule: 'lock/encoding',
+      message: read.encoding.message,
+      hint: 'restore pixi.lock from git, or run `pixi lock` to write it again',
+    });
+    return;
+  }
   if ('problem' in read) {
     if (read.problem === 'ENOENT') {
       issues.error({
@@ -67,7 +80,24 @@ export async function checkLock(context: LockContext): Promise<void> {
     }
     return;
   }
+  if ('tooLarge' in read) {
+    issues.warning({
+      file: LOCK_FILE,
+      pointer: '',
+      line: 0,
+      column: 0,
+      rule: 'lock/not-checked',
+      message: `pixi.lock (${read.tooLarge} bytes) is larger than validate reads (${MAX_LOCK_BYTES} bytes): it is not checked`,
+      hint: '`pixi install --locked` in `pixi run build-image` checks it',
+    });
+    return;
+  }
   const { text } = read;
+  const tooLarge = lockTooLargeToCheck(text);
+  if (tooLarge) {
+    issues.warning({ file: LOCK_FILE, pointer: '', line: 0, column: 0, rule: 'lock/not-checked', ...tooLarge });
+    return;
+  }
   const cache = LockCache.open(root);
   let lock = cache.lock(text);
   if (!lock) {
@@ -95,16 +125,101 @@ export async function checkLock(context: LockContext): Promise<void> {
 /** A lock is a few MB at most; refuse what no lock is (and FIFOs, devices, folders) before reading. */
 export const MAX_LOCK_BYTES = 64 * 1024 * 1024;
 
-/** The lock's text, or why it cannot be read: an errno code, 'not a regular file' or 'too large'. */
-export async function readLockText(path: string): Promise<{ text: string } | { problem: string }> {
+/**
+ * The largest lock validate parses and checks against the manifest: parsing costs about 0.25 s
+ * and 35 MB per MB of lock (bench/limits). pixi itself reads any size (rattler_lock has no limit
+ * but serde_yaml's alias guard), so a larger lock is not an error; the largest real lock we hold
+ * is 0.3 MB with 1,100 package records.
+ */
+export const MAX_CHECKED_LOCK_BYTES = 16 * 1024 * 1024;
+export const MAX_CHECKED_LOCK_PACKAGES = 20_000;
+
+/** Why the lock is too large to check, counted before any parsing (its package records by a scan). */
+export function lockTooLargeToCheck(text: string): { message: string; hint: string } | null {
+  const packagesAt = text.indexOf('\npackages:');
+  let records = 0;
+  if (packagesAt >= 0)
+    for (let i = text.indexOf('\n- ', packagesAt); i >= 0; i = text.indexOf('\n- ', i + 3)) records++;
+  if (text.length <= MAX_CHECKED_LOCK_BYTES && records <= MAX_CHECKED_LOCK_PACKAGES) return null;
+  const mb = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  return {
+    message: `pixi.lock (${mb(text.length)}, ${records} package records) is larger than validate checks (${mb(MAX_CHECKED_LOCK_BYTES)}, ${MAX_CHECKED_LOCK_PACKAGES} records): its fit to the manifest is not checked`,
+    hint: '`pixi install --locked` in `pixi run build-image` checks it; `pixi lock` rewrites it if it no longer fits',
+  };
+}
+
+/** A character pixi cannot read in its lock, where it is. */
+export interface LockEncodingProblem {
+  message: string;
+  offset: number;
+  line: number;
+  column: number;
+}
+
+/**
+ * Invalid UTF-8, or a character outside YAML's printable set, as pixi refuses them; null when the
+ * bytes are fine. rattler_lock parses a UTF-8 `str` with serde_yaml, whose libyaml reader refuses
+ * control characters (yaml_parser_update_buffer in reader.c: "control characters are not
+ * allowed"); js-yaml stops at a NUL as at the end of input, so it cannot be left to the parser.
+ */
+export function lockEncodingProblem(bytes: Uint8Array): LockEncodingProblem | null {
+  const bad = firstInvalidUtf8(bytes);
+  if (bad !== null) {
+    const byte = bytes[bad] ?? 0;
+    return {
+      message: `pixi.lock is not valid UTF-8 (byte 0x${byte.toString(16).padStart(2, '0')} at offset ${bad}): pixi refuses it`,
+      offset: bad,
+      ...positionOfByte(bytes, bad),
+    };
+  }
+  const at = firstControlCharacter(bytes);
+  if (at === null) return null;
+  const code = at.code.toString(16).toUpperCase().padStart(4, '0');
+  return {
+    message: `pixi.lock holds the control character U+${code} at byte offset ${at.offset}: YAML does not allow it, and pixi refuses the lock`,
+    offset: at.offset,
+    ...positionOfByte(bytes, at.offset),
+  };
+}
+
+/**
+ * The first character of valid UTF-8 outside YAML's printable set: C0 controls but tab, LF and
+ * CR; DEL; C1 controls but NEL (U+0085, bytes C2 80..9F); U+FFFE and U+FFFF (EF BF BE/BF). A
+ * byte loop: about ten times faster than a regular expression over the decoded text.
+ */
+function firstControlCharacter(bytes: Uint8Array): { offset: number; code: number } | null {
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (b < 0x20) {
+      if (b !== 0x09 && b !== 0x0a && b !== 0x0d) return { offset: i, code: b };
+    } else if (b === 0x7f) return { offset: i, code: b };
+    else if (b === 0xc2) {
+      const next = bytes[i + 1]!;
+      if (next >= 0x80 && next <= 0x9f && next !== 0x85) return { offset: i, code: next };
+    } else if (b === 0xef && bytes[i + 1] === 0xbf && (bytes[i + 2] === 0xbe || bytes[i + 2] === 0xbf))
+      return { offset: i, code: 0xfffe + bytes[i + 2]! - 0xbe };
+  }
+  return null;
+}
+
+/**
+ * The lock's text, or why it cannot be read: an errno code or 'not a regular file'; its size when
+ * it is over the read limit; or the first byte pixi would refuse (invalid UTF-8, a control character).
+ */
+export async function readLockText(
+  path: string,
+): Promise<{ text: string } | { problem: string } | { encoding: LockEncodingProblem } | { tooLarge: number }> {
+  let bytes: Buffer;
   try {
-    return { text: readBoundedText(path, MAX_LOCK_BYTES) };
+    bytes = readBounded(path, MAX_LOCK_BYTES);
   } catch (error) {
     if (!(error instanceof BoundedReadError)) throw error;
     if (error.problem === 'not-a-file') return { problem: 'not a regular file' };
-    if (error.problem === 'too-large') return { problem: `${error.size} bytes, over the ${MAX_LOCK_BYTES}-byte limit` };
+    if (error.problem === 'too-large') return { tooLarge: error.size ?? MAX_LOCK_BYTES + 1 };
     return { problem: error.code ?? 'unreadable' };
   }
+  const encoding = lockEncodingProblem(bytes);
+  return encoding ? { encoding } : { text: bytes.toString('utf8') };
 }
 
 // `pixi run` fills these in by itself, but the image build's `pixi install --locked` checks

@@ -7,11 +7,14 @@ import {
   type ManifestModel,
   PLATFORM_FAMILIES,
   type TaskView,
+  targetMatches,
 } from './manifest-model.ts';
 import { cudaMajorMinor, formatCuda, pinVersionText, sameCuda } from './cuda-version.ts';
 import { asTable, closest, isTable } from './text.ts';
 import { escapePointer, pointerOf } from './json-pointer.ts';
 import type { IssueList } from './types.ts';
+import { checkBuildRules } from './manifest-build-rules.ts';
+import { checkEnvironmentRules } from './manifest-environment-rules.ts';
 
 export function checkManifestSemantics(model: ManifestModel, file: string, issues: IssueList): void {
   checkWorkspaceTable(model, file, issues);
@@ -21,6 +24,8 @@ export function checkManifestSemantics(model: ManifestModel, file: string, issue
   checkCudaPins(model, file, issues);
   checkSystemRequirements(model, file, issues);
   checkDuplicatePackages(model, file, issues);
+  checkBuildRules(model, file, issues);
+  checkEnvironmentRules(model, file, issues);
 }
 
 /**
@@ -173,18 +178,7 @@ function checkWorkspaceTable(model: ManifestModel, file: string, issues: IssueLi
       at: 'key',
     });
   }
-  for (const key of ['host-dependencies', 'build-dependencies']) {
-    if (isTable(data[key]) && !isTable(data.package)) {
-      issues.warning({
-        file,
-        pointer: `/${key}`,
-        rule: 'manifest/deprecated-key',
-        message: `top-level [${key}] is deprecated since pixi 0.57`,
-        hint: 'move these into [dependencies]',
-        at: 'key',
-      });
-    }
-  }
+  // Host/build dependencies outside [package]: manifest-build-rules.ts (deprecated, or an error with pixi-build).
   const build = asTable(asTable(data.package).build);
   if ('configuration' in build) {
     issues.warning({
@@ -217,48 +211,149 @@ function checkPlatforms(model: ManifestModel, file: string, issues: IssueList): 
     });
   }
   const known = [...names, ...CONDA_SUBDIRS.filter((s) => names.has(s))];
-  const checkNames = (value: unknown, pointer: string) => {
+  // A conda subdir a feature lists beside plain-subdir workspace platforms is loaded: pixi >= 0.71.2
+  // adds it to the workspace's (toml/manifest.rs extend_originals_with_referenced_subdirs), older
+  // pixi left the list as it was (workspace.rs test_remove_platforms, both). With rich entries it
+  // must be declared.
+  const plainWorkspace = !Array.isArray(list) || list.every((entry) => typeof entry === 'string');
+  const checkNames = (value: unknown, pointer: string, owner: string) => {
     if (!Array.isArray(value)) return;
     value.forEach((name, i) => {
-      if (typeof name === 'string' && !names.has(name)) {
-        unknownPlatform(
-          name,
-          `${pointer}/${i}`,
-          known,
+      if (typeof name !== 'string' || names.has(name)) return;
+      if (CONDA_SUBDIRS.includes(name) && plainWorkspace) {
+        issues.warning({
           file,
-          issues,
-          CONDA_SUBDIRS.includes(name)
-            ? 'is not one of the workspace platforms'
-            : 'is not a platform of this workspace',
-        );
+          pointer: `${pointer}/${i}`,
+          rule: 'manifest/feature-platform',
+          message: `${owner} lists platform '${name}', which the workspace platforms do not: pixi >= 0.71.2 adds it to them, older pixi does not`,
+          hint: `add '${name}' to the workspace platforms, or remove it here`,
+        });
+        return;
       }
+      // `linux-64` beside `{ platform = "linux-64", cuda = "12.9" }`: that entry's name is derived.
+      const entry = declared.find((p) => p.subdir === name);
+      if (entry) {
+        issues.error({
+          file,
+          pointer: `${pointer}/${i}`,
+          rule: 'manifest/unknown-platform',
+          message: `${owner} references platform '${name}' which is not declared in the workspace: the ${name} entry there is named '${entry.name}'`,
+          hint: `write '${entry.name}' here, or give the entry its own name (name = "${name}")`,
+        });
+        return;
+      }
+      unknownPlatform(
+        name,
+        `${pointer}/${i}`,
+        known,
+        file,
+        issues,
+        CONDA_SUBDIRS.includes(name)
+          ? `is listed by ${owner} but not declared in the workspace`
+          : 'is not a platform of this workspace',
+      );
     });
   };
-  const checkTargets = (table: Record<string, unknown>, pointer: string) => {
-    for (const selector of Object.keys(asTable(table.target))) {
-      if (CONDA_SUBDIRS.includes(selector) || PLATFORM_FAMILIES.includes(selector) || names.has(selector)) continue;
-      const guess = closest(selector, [...CONDA_SUBDIRS, ...PLATFORM_FAMILIES, ...names]);
+  const checkTargets = (table: Record<string, unknown>, pointer: string) =>
+    checkTargetSelectors(model, table, pointer, file, issues);
+  for (const feature of model.features()) {
+    if (feature.name !== 'default')
+      checkNames(feature.table.platforms, `${feature.pointer}/platforms`, `feature '${feature.name}'`);
+    checkTargets(feature.table, feature.pointer);
+  }
+  for (const env of model.environments()) {
+    if (!env.inline) continue;
+    checkNames(env.inline.table.platforms, `${env.pointer}/platforms`, `environment '${env.name}'`);
+    checkTargets(env.inline.table, env.pointer);
+  }
+}
+
+/** `cuda-*`: a glob over platform names (pixi >= 0.71 `TargetSelector::Glob`). */
+function globMatcher(selector: string): RegExp | null {
+  if (!/[*?[]/.test(selector)) return null;
+  const body = selector
+    .replace(/[.+^${}()|\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
+  return new RegExp(`^${body}$`);
+}
+
+/**
+ * A `[target.X]` selector: a subdir, a family (linux, osx, win, unix) or a platform name, and since
+ * pixi 0.71 a glob. One that matches none of the platforms is a warning in pixi >= 0.71 (toml/mod.rs
+ * ~151); an unknown name is an error where requires-pixi admits older pixi, whose TargetSelector
+ * only parsed subdirs and families (target.rs at v0.70.0 ~489).
+ */
+function checkTargetSelectors(
+  model: ManifestModel,
+  table: Record<string, unknown>,
+  pointer: string,
+  file: string,
+  issues: IssueList,
+): void {
+  const platforms = model.platforms();
+  const requires = model.workspace['requires-pixi'];
+  const oldPixi = typeof requires === 'string' && admitsBelow(requires, '0.71');
+  for (const selector of Object.keys(asTable(table.target))) {
+    const glob = globMatcher(selector);
+    const known =
+      CONDA_SUBDIRS.includes(selector) ||
+      PLATFORM_FAMILIES.includes(selector) ||
+      platforms.some((p) => p.name === selector);
+    const where = `${pointer}${pointerOf(['target', selector])}`;
+    if (selector.startsWith('if(')) {
       issues.error({
         file,
-        pointer: `${pointer}${pointerOf(['target', selector])}`,
+        pointer: where,
         rule: 'manifest/unknown-platform',
-        message: `target '${selector}' is neither a platform nor one of linux, osx, win, unix`,
+        message: `\`${selector}\` is not a valid target selector: expression selectors (\`if(...)\`) are only supported inside the \`[package]\` dependency tables`,
+        hint: '`[target.*]` accepts platform names, families and globs only',
+        at: 'key',
+      });
+      continue;
+    }
+    if (!known && !glob && oldPixi) {
+      const guess = closest(selector, [...CONDA_SUBDIRS, ...PLATFORM_FAMILIES, ...platforms.map((p) => p.name)]);
+      issues.error({
+        file,
+        pointer: where,
+        rule: 'manifest/unknown-platform',
+        message: `target '${selector}' is neither a platform nor one of linux, osx, win, unix (pixi before 0.71, which requires-pixi "${requires}" admits, refuses it)`,
         hint: guess
           ? `did you mean '${guess}'?`
           : `use a platform such as linux-64, or a family: ${PLATFORM_FAMILIES.join(', ')}`,
         at: 'key',
       });
+      continue;
     }
-  };
-  for (const feature of model.features()) {
-    if (feature.name !== 'default') checkNames(feature.table.platforms, `${feature.pointer}/platforms`);
-    checkTargets(feature.table, feature.pointer);
+    const matches = platforms.some((p) => (glob ? glob.test(p.name) : targetMatches(selector, p)));
+    if (matches || platforms.length === 0) continue;
+    issues.warning({
+      file,
+      pointer: where,
+      rule: 'manifest/target-no-platform',
+      message: `The target selector '${selector}' does not match any of the platforms supported by the workspace: pixi ignores this table`,
+      hint: glob
+        ? `declare a platform whose name matches '${selector}'`
+        : 'add the platform to the workspace platforms, or remove the table',
+      at: 'key',
+    });
   }
-  for (const env of model.environments()) {
-    if (!env.inline) continue;
-    checkNames(env.inline.table.platforms, `${env.pointer}/platforms`);
-    checkTargets(env.inline.table, env.pointer);
-  }
+}
+
+/** Does a requires-pixi spec admit some pixi older than `version`? (`<`, `<=`, `!=` always do.) */
+export function admitsBelow(spec: string, version: string): boolean {
+  const floor = version.split('.').map(Number);
+  return spec.split('|').some((branch) =>
+    branch.split(',').every((raw) => {
+      const match = /^\s*(>=|==|~=|>|=)?\s*v?([0-9][0-9.]*)(?:\.\*)?\s*$/.exec(raw);
+      if (!match) return true;
+      const bound = match[2]!.split('.').map(Number);
+      for (let i = 0; i < Math.max(bound.length, floor.length); i++)
+        if ((bound[i] ?? 0) !== (floor[i] ?? 0)) return (bound[i] ?? 0) < (floor[i] ?? 0);
+      return false;
+    }),
+  );
 }
 
 function unknownPlatform(

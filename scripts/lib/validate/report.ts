@@ -68,9 +68,16 @@ export function reportHuman(report: ValidationReport, options: HumanOptions): st
   return out.join('\n') + '\n';
 }
 
+/** U+2400..U+241F (␀, ␛, ...) for C0 controls, ␡ for DEL, and � for C1 controls. */
+function controlPicture(c: string): string {
+  const code = c.charCodeAt(0);
+  return code < 0x20 ? String.fromCharCode(0x2400 + code) : code === 0x7f ? '\u2421' : '\ufffd';
+}
+
 function codeFrame(source: string, finding: Finding, paint: Palette): string[] {
-  // Tabs would shift the caret; long lines are cut around the column.
-  const line = source.replace(/\t/g, ' ');
+  // Tabs would shift the caret; long lines are cut around the column. Control characters (an
+  // ESC in a hostile file) never reach the terminal raw: each shows as its one-column picture.
+  const line = source.replace(/\t/g, ' ').replace(/[\x00-\x1f\x7f-\x9f]/g, controlPicture);
   const column = Math.max(1, finding.column);
   const start = column > 80 ? column - 40 : 0;
   const shown = line.slice(start, start + 120);

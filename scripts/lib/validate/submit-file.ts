@@ -6,6 +6,8 @@
 import { parseSubmitText, type AssignStatement, type Statement } from '../submit-language/submit-file.ts';
 import { BoundedReadError, readBoundedText } from '../bounded-read.ts';
 import { MAX_SUBMIT_FILE_BYTES } from '../submit-language/submit-source.ts';
+import { getenvSecretMessage, getenvSecrets } from '../submit-language/getenv.ts';
+import type { SecretEnvironment } from '../secret-mask.ts';
 
 export interface SubmitEntry {
   /** Lower-cased key; `+Attr` and `MY.Attr` are both `+attr`. */
@@ -144,5 +146,26 @@ export function checkJobLength(source: SubmitSource): SubmitFinding | null {
     hint: 'add +GPUJobLength = "short" (CHTC) or +JobDurationCategory = "Medium" (OSPool), and checkpoint_exit_code with transfer_checkpoint_files for runs that may be longer (docs/long-runs.md)',
     line: gpus.line,
     column: gpus.column,
+  };
+}
+
+/**
+ * `getenv` that would copy a secret into the job (issue 18): the token keys, the keys of
+ * `.env`, or a variable whose value holds a token. On a pool condor_submit puts what getenv
+ * copies in the job ad (submit_utils.cpp:1820-1840), readable by every pool user.
+ */
+export function checkGetenvSecrets(
+  source: SubmitSource,
+  secrets: SecretEnvironment,
+  env: NodeJS.ProcessEnv,
+): SubmitFinding | null {
+  const found = getenvSecrets(source.statements, [], env, secrets);
+  if (!found) return null;
+  const at = source.commands.get('getenv');
+  return {
+    rule: 'submit/getenv-secret',
+    ...getenvSecretMessage(found),
+    line: at?.line ?? found.line ?? 1,
+    column: at?.column ?? 1,
   };
 }

@@ -7,10 +7,12 @@ import { BoundedReadError, readBoundedText } from '../bounded-read.ts';
 import { isAbsolute, join, normalize, resolve } from 'node:path';
 import { localInputs, planSubmit, type SubmitPlan } from '../submit-language/submit-plan.ts';
 import { UserError } from '../errors.ts';
+import { secretEnvironment } from '../secret-mask.ts';
 import { CONFIG_DEFAULTS, displayPath, MAX_TEXT_BYTES, templateConfig, type TemplateConfig } from '../workspace.ts';
 import { dockerfileArgs, type DockerArg } from './dockerfile-args.ts';
 import type { EnvironmentView, ManifestModel, PlatformEntry } from './manifest-model.ts';
 import {
+  checkGetenvSecrets,
   checkJobLength,
   imageRepository,
   locateEntry,
@@ -21,6 +23,7 @@ import {
 } from './submit-file.ts';
 import { cudaMajorMinor, formatCuda, pinVersionText, sameCuda } from './cuda-version.ts';
 import { asStringList, isTable } from './text.ts';
+import { checkApptainerSubmit } from './apptainer-checks.ts';
 import type { IssueList } from './types.ts';
 
 export interface TemplateContext {
@@ -388,6 +391,10 @@ async function checkSubmitFile(
   checkLocalInputs(context, source, submitName, universe);
   const jobLength = checkJobLength(source);
   if (jobLength) issues.warning({ file: submitName, pointer: '', ...jobLength });
+  const getenv = checkGetenvSecrets(source, await secretEnvironment(context.root), process.env);
+  if (getenv) issues.warning({ file: submitName, pointer: '', ...getenv });
+  for (const { severity, ...finding } of checkApptainerSubmit(source))
+    issues[severity === 'error' ? 'error' : 'warning']({ file: submitName, pointer: '', ...finding });
 
   if (image) {
     const found = imageRepository(image.value);

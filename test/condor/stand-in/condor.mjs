@@ -49,7 +49,16 @@ if (!dir) {
 }
 mkdirSync(join(dir, 'jobs'), { recursive: true });
 if (tool !== 'replay')
-  appendFileSync(join(dir, 'calls.jsonl'), JSON.stringify({ tool, argv, cwd: process.cwd() }) + '\n');
+  appendFileSync(
+    join(dir, 'calls.jsonl'),
+    // condor_submit's environment names: what `getenv` would copy into the job ad.
+    JSON.stringify({
+      tool,
+      argv,
+      cwd: process.cwd(),
+      ...(tool === 'condor_submit' ? { envNames: Object.keys(process.env).sort() } : {}),
+    }) + '\n',
+  );
 const scenario = existsSync(join(dir, 'scenario.json'))
   ? JSON.parse(readFileSync(join(dir, 'scenario.json'), 'utf8'))
   : { mode: 'ok' };

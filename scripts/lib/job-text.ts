@@ -1,0 +1,30 @@
+// Text a job wrote (its output and error, its progress lines, its metrics.json, the names of
+// files it made) on its way to a terminal: the workspace's secrets masked (a job that prints a
+// token it was never given still must not show it), and every control character shown as an
+// escape (`\x1b`), so a job cannot move the cursor, recolour, retitle or clear the terminal.
+// Tabs stay; a line is one line.
+import { type SecretMask, secretMask } from './secret-mask.ts';
+
+/** C0 controls but tab, DEL, and the C1 range (0x80-0x9f: CSI is 0x9b), as `\xNN`. */
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g;
+
+export function visibleControls(text: string): string {
+  return text.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** A job's text as it may be shown: secrets masked first (a token split by an escape is still one), then controls made visible. */
+export function jobTextFilter(mask: SecretMask | null): (text: string) => string {
+  return (text) => visibleControls(mask ? mask.mask(text) : text);
+}
+
+const filters = new Map<string, Promise<(text: string) => string>>();
+
+/** The filter for a workspace (its environment's and .env's tokens), read once per process. */
+export function jobTextFor(root: string): Promise<(text: string) => string> {
+  let filter = filters.get(root);
+  if (!filter) {
+    filter = secretMask(root).then(jobTextFilter, () => jobTextFilter(null));
+    filters.set(root, filter);
+  }
+  return filter;
+}

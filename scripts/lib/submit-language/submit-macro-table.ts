@@ -1,0 +1,129 @@
+// The submit file's macro table as condor_submit builds it while reading (config.cpp
+// Parse_macros): assignments in order (`+=`, self references, -append lines, -defines), the
+// names condor_submit knows without an assignment ($(SUBMIT_FILE), $(OpSys), $(Arch)), and the
+// masking of credentials a macro or $ENV() would put into the job (with one warning each).
+import { MASK, type SecretMask } from '../secret-mask.ts';
+import type { MacroScope } from './submit-macros.ts';
+import type { SubmitWarning } from './submit-plan.ts';
+import { isCredentialKey, isTokenKey } from './submit-secrets.ts';
+
+export interface Assignment {
+  key: string;
+  value: string;
+  /** `-Attr =`: the attribute is taken out of the job ad. */
+  remove: boolean;
+  seq: number;
+  /** Where it was written, for errors found when it is expanded. */
+  source: string;
+  line: number | undefined;
+}
+
+/** The statement being read (or the assignment being expanded), for warnings raised inside macros. */
+export interface ReadingAt {
+  file: string;
+  line: number | undefined;
+}
+
+/**
+ * `$(KEY)` / `$(KEY:default)` in a value assigned to KEY means KEY's previous value (config.cpp
+ * expand_self_macro): replaced when assigned. A scan, not a regular expression built from the key
+ * (a 64 KiB key made one too large to compile).
+ */
+export function replaceSelfReferences(value: string, key: string, previous: string | undefined): string {
+  if (!value.includes('$(')) return value;
+  const lower = key.toLowerCase();
+  let out = '';
+  let i = 0;
+  for (;;) {
+    const at = value.indexOf('$(', i);
+    if (at < 0) return out + value.slice(i);
+    let j = at + 2;
+    while (value[j] === ' ' || value[j] === '\t') j++;
+    const close = value.indexOf(')', j);
+    const candidate = close < 0 ? '' : value.slice(j, close);
+    const colon = candidate.indexOf(':');
+    const name = (colon >= 0 ? candidate.slice(0, colon) : candidate).trimEnd();
+    if (close >= 0 && name.length === lower.length && name.toLowerCase() === lower) {
+      out += value.slice(i, at) + (previous ?? (colon >= 0 ? candidate.slice(colon + 1) : ''));
+      i = close + 1;
+    } else {
+      out += value.slice(i, at + 2);
+      i = at + 2;
+    }
+  }
+}
+
+export class MacroTable {
+  readonly table = new Map<string, Assignment>();
+  /** The next assignment's sequence number (a later assignment wins among aliases). */
+  seq = 0;
+  /** The scope statements outside a queue expand in (no queue variables, no $(Process)). */
+  readonly staticScope: MacroScope;
+  private readonly warnedCredentials = new Set<string>();
+  private readonly submitFile: string;
+  private readonly secrets: SecretMask;
+  private readonly warnings: SubmitWarning[];
+  private readonly at: ReadingAt;
+
+  constructor(
+    submitFile: string,
+    cwd: string,
+    env: NodeJS.ProcessEnv,
+    secrets: SecretMask,
+    warnings: SubmitWarning[],
+    at: ReadingAt,
+  ) {
+    this.submitFile = submitFile;
+    this.secrets = secrets;
+    this.warnings = warnings;
+    this.at = at;
+    this.staticScope = {
+      cwd,
+      env,
+      maskEnv: (name) => this.maskEnv(name),
+      lookup: (name) => this.macroValue(name.toLowerCase()),
+    };
+  }
+
+  assign(key: string, raw: string, source = this.submitFile, line?: number, append = '', remove = false): void {
+    const lower = key.toLowerCase();
+    const previous = this.table.get(lower)?.value;
+    // `X += more` appends to a non-empty value (config.cpp Parse_macros, the '+' operator).
+    const value = append && previous ? `${previous}${append}${raw}` : raw;
+    const resolved = replaceSelfReferences(value, key, previous);
+    if (isTokenKey(key)) this.secrets.add(resolved);
+    this.table.set(lower, { key, value: resolved, remove, seq: this.seq++, source, line });
+  }
+
+  /** A macro's value unmasked, or what condor_submit knows without an assignment. */
+  baseLookup(lower: string): string | undefined {
+    const hit = this.table.get(lower);
+    if (hit) return hit.value;
+    if (lower === 'submit_file') return this.submitFile;
+    if (lower === 'opsys') return 'LINUX';
+    if (lower === 'arch') return 'X86_64';
+    return undefined;
+  }
+
+  /** $ENV(REGISTRY_TOKEN) would put a credential into the job ad: the plan holds a mask instead. */
+  maskEnv(name: string, written = `$ENV(${name.trim()})`): string | undefined {
+    if (!isCredentialKey(name)) return undefined;
+    if (!this.warnedCredentials.has(written.toUpperCase())) {
+      this.warnedCredentials.add(written.toUpperCase());
+      this.warnings.push({
+        rule: 'submit/credential-in-job',
+        message: `${written} puts a credential into the job: condor_submit writes it into the job ad, which everyone who can run condor_q may read`,
+        file: this.at.file,
+        line: this.at.line,
+        hint: 'do not pass registry tokens to jobs; pixi-condor shows it as ' + MASK,
+      });
+    }
+    return MASK;
+  }
+
+  /** A macro named like a credential (an included .env) is masked the same way. */
+  macroValue(lower: string): string | undefined {
+    const value = this.baseLookup(lower);
+    return value !== undefined && isCredentialKey(lower) ? this.maskEnv(lower, `$(${lower.toUpperCase()})`) : value;
+  }
+}
