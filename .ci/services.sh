@@ -92,14 +92,38 @@ ci_services_start() {
 }
 
 # Debian 12 with python3-torch 1.13.1 and python3-torchvision 0.14.1, made with mmdebstrap and
-# `docker import` because nothing can be pulled (about 60 s + 10 s on a fresh machine). The
-# tarball lives in $CI_WORK, never in the repository, and is removed once imported. A failed
-# build fails CI loudly: the real-PyTorch run is part of what CI proves.
+# `docker import` because nothing can be pulled (about 60 s + 10 s on a fresh machine with a
+# fast mirror; 14 min seen on a busy one, mostly downloads). The tarball lives in $CI_WORK, never
+# in the repository, and is removed once imported. A failed build fails CI loudly: the
+# real-PyTorch run is part of what CI proves.
+# Cached across CI runs on one machine: the image itself while its recipe label matches the
+# recipe below (a changed recipe rebuilds it), and the .deb files mmdebstrap downloaded, in
+# $CI_APT_CACHE (synced into the chroot's apt cache before, out after: mmdebstrap's own recipe,
+# man mmdebstrap, "sync-in"), so a rebuild downloads only what changed in the archive.
 CI_TORCH_IMAGE=${CI_TORCH_IMAGE:-localhost/debian-torch:bookworm}
+CI_APT_CACHE=${CI_APT_CACHE:-/var/cache/pixi-condor-ci/debian-torch-debs}
+CI_TORCH_PACKAGES=python3-torch,python3-torchvision,python-is-python3
+CI_TORCH_RECIPE="mmdebstrap --variant=apt --include=$CI_TORCH_PACKAGES bookworm"
+ci_services_torch_recipe_id() { printf '%s' "$CI_TORCH_RECIPE" | sha256sum | cut -c1-16; }
+# Add the recipe label to the image in place (docker commit of a created, never started container: no pull, no build).
+ci_services_torch_label() {
+  local cid ok=0
+  cid=$(docker create "$CI_TORCH_IMAGE" true 2>/dev/null) || return 1
+  docker commit --change "LABEL org.pixi-condor.recipe=$1" "$cid" "$CI_TORCH_IMAGE" >/dev/null 2>&1 || ok=1
+  docker rm "$cid" >/dev/null 2>&1
+  return $ok
+}
 ci_services_torch_image() {
-  if docker image inspect "$CI_TORCH_IMAGE" >/dev/null 2>&1; then
-    echo "ci: $CI_TORCH_IMAGE present, not rebuilt"
+  local recipe have
+  recipe=$(ci_services_torch_recipe_id)
+  have=$(docker image inspect -f '{{index .Config.Labels "org.pixi-condor.recipe"}}' "$CI_TORCH_IMAGE" 2>/dev/null || true)
+  if [ "$have" = "$recipe" ]; then
+    echo "ci: $CI_TORCH_IMAGE present and current (recipe $recipe), not rebuilt"
+  elif [ -z "$have" ] && docker image inspect "$CI_TORCH_IMAGE" >/dev/null 2>&1 && ci_services_torch_label "$recipe"; then
+    # Made before the label existed, by this same recipe (unchanged since c2159d7): labelled, not rebuilt.
+    echo "ci: $CI_TORCH_IMAGE present (made before recipe labels), labelled with recipe $recipe, not rebuilt"
   else
+    [ -n "$have" ] && echo "ci: $CI_TORCH_IMAGE was made by another recipe ($have): rebuilding it"
     local tarball="$CI_WORK/debian-torch-$$.tar" log="$CI_WORK/debian-torch.log" started=$SECONDS
     if ! command -v mmdebstrap >/dev/null 2>&1; then
       echo "ci: installing mmdebstrap"
@@ -107,16 +131,22 @@ ci_services_torch_image() {
         { apt-get update -qq >>"$log" 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mmdebstrap >>"$log" 2>&1; } ||
         { echo "ci: could not install mmdebstrap:"; tail -25 "$log"; return 1; }
     fi
-    echo "ci: building $CI_TORCH_IMAGE with mmdebstrap (about a minute)"
+    mkdir -p "$CI_APT_CACHE"
+    echo "ci: building $CI_TORCH_IMAGE with mmdebstrap ($(find "$CI_APT_CACHE" -name '*.deb' | wc -l) packages cached in $CI_APT_CACHE)"
     rm -f "$tarball"
-    if ! timeout 900 mmdebstrap --variant=apt --mode=root --include=python3-torch,python3-torchvision,python-is-python3 \
+    # essential/unlink: keep the essential packages' .debs too, so sync-out saves them.
+    if ! timeout 1800 mmdebstrap --variant=apt --mode=root --include="$CI_TORCH_PACKAGES" \
+      --skip=essential/unlink \
+      --setup-hook="mkdir -p \"\$1\"/var/cache/apt/archives/" \
+      --setup-hook="sync-in $CI_APT_CACHE /var/cache/apt/archives/" \
+      --customize-hook="sync-out /var/cache/apt/archives $CI_APT_CACHE" \
       bookworm "$tarball" >"$log" 2>&1; then
       echo "ci: mmdebstrap failed building $CI_TORCH_IMAGE; the last lines of $log:"
       tail -25 "$log"
       rm -f "$tarball"
       return 1
     fi
-    if ! docker import "$tarball" "$CI_TORCH_IMAGE" >>"$log" 2>&1; then
+    if ! docker import --change "LABEL org.pixi-condor.recipe=$recipe" "$tarball" "$CI_TORCH_IMAGE" >>"$log" 2>&1; then
       echo "ci: docker import of $tarball failed; the last lines of $log:"
       tail -25 "$log"
       rm -f "$tarball"

@@ -96,7 +96,8 @@ try {
     `  floor, bare node: ${times.node!.toFixed(0)} ms (${(times.node! / times.docker!).toFixed(2)}x docker version); ` +
       `build-image's own work: ${(times.noop! - times.node!).toFixed(0)} ms`,
   );
-  reportTrace('no-op build-image', { argv: script, env }, ['zx', 'dockerfile-ast', 'js-yaml', 'undici', 'tsx']);
+  // zx loads here (the gateway runs `docker` through it); the rest must not.
+  reportTrace('no-op build-image', { argv: script, env }, ['dockerfile-ast', 'js-yaml', 'undici', 'tsx'], ['zx']);
 
   // 3b. what the final stage adds over its base, measured on the test build
   const record = JSON.parse(ws.read('.pixi-condor/image.json')) as { repository: string; contentTag: string };

@@ -86,9 +86,11 @@ export function moduleTrace(command: Command): string[] | null {
 
 /**
  * One line saying which of the `heavy` packages (or internal modules) a run loaded: the proof
- * that a fast path stays light. Returns false when one it must not load was loaded.
+ * that a fast path stays light; and that each of `used` (packages the run needs, e.g. zx where
+ * it runs a tool) did load, from outside the bundle. Returns false when one it must not load
+ * was loaded, or one it must load was not.
  */
-export function reportTrace(label: string, command: Command, heavy: string[]): boolean {
+export function reportTrace(label: string, command: Command, heavy: string[], used: string[] = []): boolean {
   const modules = moduleTrace(command);
   if (!modules) {
     console.log(`  modules (${label}): not traced (this Node has no module.registerHooks)`);
@@ -96,10 +98,17 @@ export function reportTrace(label: string, command: Command, heavy: string[]): b
   }
   const ours = modules.filter((url) => url.startsWith('file:'));
   const packages = [...new Set(ours.map((url) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1]).filter(Boolean))];
-  const found = heavy.filter((name) => packages.includes(name) || modules.some((m) => m.includes(name)));
+  // A package by its node_modules folder; an internal module (undici) by name among Node's own.
+  const internal = modules.filter((url) => !url.startsWith('file:'));
+  const found = heavy.filter((name) => packages.includes(name) || internal.some((m) => m.includes(name)));
+  const missing = used.filter((name) => !packages.includes(name));
+  const usedNote =
+    used.length === 0
+      ? ''
+      : `; used here: ${used.map((name) => `${name} ${missing.includes(name) ? 'NOT loaded' : 'loaded'}`).join(', ')}`;
   console.log(
     `  modules (${label}): ${ours.length} files; packages: ${packages.join(', ') || 'none'}; ` +
-      `of ${heavy.join(', ')}: ${found.length === 0 ? 'none loaded' : `LOADED ${found.join(', ')}`}`,
+      `of ${heavy.join(', ')}: ${found.length === 0 ? 'none loaded' : `LOADED ${found.join(', ')}`}${usedNote}`,
   );
-  return found.length === 0;
+  return found.length === 0 && missing.length === 0;
 }

@@ -3,6 +3,8 @@
 // git rev-parse, a registry lookup) runs either way so the dry run can show real decisions.
 // Secrets reach tools only on stdin: any argv holding a registered secret is refused, and
 // secrets are masked in everything this module prints or returns in an error.
+// Shell is the policy (dry run, secrets, NUL bytes, masking, clear errors); zx's `$` is the
+// spawner (quoting, nothrow, quiet, timeout, input on stdin, process groups), loaded lazily.
 import { SecretMask } from './secret-mask.ts';
 import { constants as osConstants } from 'node:os';
 import { UserError } from './errors.ts';
@@ -103,6 +105,23 @@ export class Shell {
     return this.mask(argv.map(shellQuote).join(' '));
   }
 
+  /**
+   * zx's tagged-template form of `run`, for a task of your own (README, "A task of your own"):
+   * shell.$`tar -czf ${archive} ${dir}`, or with options shell.$({ readOnly: true })`git status`.
+   * The template's own text is split on whitespace; each interpolated value is one argument
+   * (an array: one per item) and is glued to text it touches (`--name=${v}`). Nothing is
+   * interpreted as shell: quotes, globs, pipes or `$` in the text are refused, pass them in `${}`.
+   */
+  $(pieces: TemplateStringsArray, ...values: unknown[]): Promise<CommandResult>;
+  $(options: CommandOptions): (pieces: TemplateStringsArray, ...values: unknown[]) => Promise<CommandResult>;
+  $(
+    first: TemplateStringsArray | CommandOptions,
+    ...values: unknown[]
+  ): Promise<CommandResult> | ((pieces: TemplateStringsArray, ...values: unknown[]) => Promise<CommandResult>) {
+    if (isTemplate(first)) return this.run(templateArgv(first, values));
+    return (pieces, ...rest) => this.run(templateArgv(pieces, rest), first);
+  }
+
   async run(argv: string[], options: CommandOptions = {}): Promise<CommandResult> {
     if (argv.length === 0) throw new Error('Shell.run: empty argv');
     const cut = argv.findIndex((arg) => arg.includes('\0'));
@@ -125,9 +144,13 @@ export class Shell {
       this.log(`would run: ${display}${options.stdin !== undefined ? ' (with input on stdin)' : ''}`);
       return { argv, stdout: '', stderr: '', exitCode: 0, skipped: true };
     }
-    if (this.echo) this.log(`$ ${display}`);
-
-    const output = await spawnTool(argv, options, (text) => this.mask(text));
+    const output = await spawnTool(argv, options, {
+      mask: (text) => this.mask(text),
+      // zx's log hook reports the spawn: the echo shows our masked form of the command, never zx's.
+      onStart: () => {
+        if (this.echo) this.log(`$ ${display}`);
+      },
+    });
     const result: CommandResult = {
       argv,
       ...output,
@@ -197,78 +220,177 @@ export class Shell {
   }
 }
 
+function isTemplate(value: unknown): value is TemplateStringsArray {
+  return Array.isArray(value) && 'raw' in value;
+}
+
+/** argv from a template: its text split on whitespace, each value one argument (see Shell.$). */
+export function templateArgv(pieces: TemplateStringsArray, values: unknown[]): string[] {
+  const argv: string[] = [];
+  let word: string | null = null;
+  const flush = (): void => {
+    if (word !== null) argv.push(word);
+    word = null;
+  };
+  for (const [i, piece] of pieces.entries()) {
+    const shellish = /["'`$|&;<>()*?\\[\]{}~#]/.exec(piece);
+    if (shellish)
+      throw new Error(
+        `Shell.$: \`${shellish[0]}\` in the command's text means nothing here (no shell reads it): pass such values in \${}`,
+      );
+    for (const part of piece.split(/(\s+)/)) {
+      if (part === '') continue;
+      if (/^\s+$/.test(part)) flush();
+      else word = (word ?? '') + part;
+    }
+    if (i >= values.length) continue;
+    const value = values[i];
+    const items = Array.isArray(value) ? value : [value];
+    for (const [k, item] of items.entries()) {
+      if (k > 0) flush();
+      word = (word ?? '') + String(item);
+    }
+  }
+  flush();
+  if (argv.length === 0) throw new Error('Shell.$: empty command');
+  return argv;
+}
+
 type ToolOutput = Pick<CommandResult, 'stdout' | 'stderr' | 'exitCode' | 'signal'>;
 
 /**
- * Run argv directly (no shell between us and the tool: nothing to quote, nothing to inject),
- * with Node's own child_process: zx took ~40 ms to load for what this needs. A tool that is
- * not on PATH ends as a shell would report it: exit 127, "command not found".
+ * zx's process layer (`zx/core`: `$`, without the globbing/YAML/fetch extras of `zx`), loaded on
+ * the first command: a task that runs no tool (validate, status on a finished job) never loads it.
+ * Inside a bundle this import() is a require() of the external package, made on the same path.
  */
-async function spawnTool(argv: string[], options: CommandOptions, mask: (s: string) => string): Promise<ToolOutput> {
-  const { spawn } = await import('node:child_process');
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), {
-      cwd: options.cwd,
-      env: { ...process.env, ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-      detached: options.ownProcessGroup ?? false,
-    });
-    const stdout: string[] = [];
-    const stderr: string[] = [];
-    for (const [stream, sink, name] of [
-      [child.stdout, stdout, 'stdout'],
-      [child.stderr, stderr, 'stderr'],
-    ] as const) {
-      stream.setEncoding('utf8');
-      stream.on('data', (chunk: string) => sink.push(chunk));
-      if (options.onLine) attachLineListener(stream, (line) => options.onLine!(line, name), mask);
-    }
-    // A tool that exits before reading its input must not crash us (EPIPE on its stdin).
-    child.stdin.on('error', () => {});
-    child.stdin.end(options.stdin ?? '');
-    const timer =
-      options.timeoutMs !== undefined ? setTimeout(() => child.kill('SIGTERM'), options.timeoutMs) : undefined;
-    child.on('error', (error: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      if (error.code === 'ENOENT') {
-        resolve({ stdout: '', stderr: `${argv[0]}: command not found\n`, exitCode: 127, signal: null });
-      } else {
-        reject(new UserError(`could not run \`${argv[0]}\`: ${error.message}`));
-      }
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({
-        stdout: stdout.join(''),
-        stderr: stderr.join(''),
-        // A tool killed by a signal exits as a shell reports it: 128 + the signal's number.
-        exitCode: code ?? (signal ? 128 + (osConstants.signals[signal] ?? 0) : 1),
-        signal: signal ?? null,
-      });
-    });
-  });
+let zxCore: Promise<typeof import('zx/core')> | undefined;
+function loadZx(): Promise<typeof import('zx/core')> {
+  zxCore ??= import('zx/core');
+  return zxCore;
 }
 
-/** Call `onLine` for each complete line of `stream` (CR or LF ends a line), masked. */
-function attachLineListener(
-  stream: NodeJS.ReadableStream,
+/**
+ * Run argv through zx's `$`: the array in `${argv}` is quoted item by item (zx's `quote`), so
+ * every value arrives as one argument, whatever it holds. zx puts bash between us and the tool
+ * (`set -euo pipefail;` + the quoted command); bash execs a command that ends the script, so
+ * the tool's own exit status and signal come back. Policy stays in Shell: zx only spawns. A
+ * tool that is not on PATH ends as bash reports it: exit 127, "command not found".
+ */
+async function spawnTool(
+  argv: string[],
+  options: CommandOptions,
+  hooks: { mask: (s: string) => string; onStart: () => void },
+): Promise<ToolOutput> {
+  const { $, within, quote } = await loadZx();
+  // zx found bash on PATH when it loaded; where it did not, say so rather than fall back to sh,
+  // which reads neither zx's `$'…'` quoting nor its `set -o pipefail`.
+  const bash = typeof $.shell === 'string' ? $.shell : await onPath('bash');
+  if (!bash)
+    throw new UserError(`could not run \`${argv[0]}\`: bash is not on PATH (the gateway runs tools through it)`, {
+      hint: 'install bash or put it on PATH',
+    });
+  const lines = options.onLine
+    ? {
+        stdout: lineSplitter((line) => options.onLine!(line, 'stdout'), hooks.mask),
+        stderr: lineSplitter((line) => options.onLine!(line, 'stderr'), hooks.mask),
+      }
+    : null;
+  const detached = options.ownProcessGroup ?? false;
+  // zx's default kill (used by `timeout`) walks the process tree with `ps`, which is not on
+  // every machine and spawns through a shell; bash has exec'd the tool, so its pid (or, in a
+  // group of its own, the group) is the one to signal. A ProcessPromise kills through `$.kill`
+  // of the context it runs in: `within` scopes that to this one call.
+  const child = within(() => {
+    const kill = async (pid: string | number, signal?: NodeJS.Signals): Promise<void> =>
+      signalTool(Number(pid), signal ?? 'SIGTERM', detached);
+    $.kill = kill;
+    return $({
+      shell: bash,
+      prefix: 'set -euo pipefail;',
+      quote,
+      // zx's default is the folder it was loaded in; a tool runs where we are now.
+      cwd: options.cwd ?? process.cwd(),
+      env: { ...process.env, ...options.env },
+      // Always a stdin that ends (an empty Buffer still counts as input for zx): a tool that
+      // reads stdin must never wait on our terminal. A secret, when there is one, travels only here.
+      input: Buffer.from(options.stdin ?? ''),
+      stdio: ['pipe', 'pipe', 'pipe'],
+      nothrow: true,
+      // None of zx's own printing: the gateway prints (masked) what it prints. `log` is zx's
+      // hook for the spawn and for every chunk the tool writes, which feeds the line callbacks.
+      quiet: true,
+      verbose: false,
+      preferLocal: false,
+      detached,
+      log: (entry) => {
+        if (entry.kind === 'cmd') hooks.onStart();
+        else if ((entry.kind === 'stdout' || entry.kind === 'stderr') && lines) lines[entry.kind].push(entry.data);
+      },
+      kill,
+      ...(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : {}),
+    })`${argv}`;
+  });
+  // A tool that exits before reading its input must not crash us (EPIPE on its stdin).
+  child.stdin?.on('error', () => {});
+  const output = await child;
+  lines?.stdout.end();
+  lines?.stderr.end();
+  if (output.cause) throw new UserError(`could not run \`${argv[0]}\`: ${hooks.mask(output.cause.message)}`);
+  const signal = output.signal ?? null;
+  return {
+    stdout: output.stdout,
+    stderr: withoutShellPrefix(output.stderr, output.exitCode),
+    // A tool killed by a signal exits as a shell reports it: 128 + the signal's number.
+    exitCode: output.exitCode ?? (signal ? 128 + (osConstants.signals[signal] ?? 0) : 1),
+    signal,
+  };
+}
+
+/**
+ * bash's own complaint about the command ("/usr/bin/bash: line 1: docker: command not found",
+ * exit 127; 126 for "Permission denied") names bash and a line of a script the user never wrote:
+ * say it as the tool's, as a terminal would.
+ */
+function withoutShellPrefix(stderr: string, exitCode: number | null): string {
+  if (exitCode !== 127 && exitCode !== 126) return stderr;
+  return stderr.replace(/^\S*bash: line \d+: /gm, '');
+}
+
+function signalTool(pid: number, signal: NodeJS.Signals, group: boolean): void {
+  try {
+    process.kill(group ? -pid : pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** Feed it chunks; it calls `onLine` for each complete line (CR or LF ends a line), masked. */
+function lineSplitter(
   onLine: (line: string) => void,
   mask: (s: string) => string,
-): void {
+): { push: (chunk: string | Buffer) => void; end: () => void } {
+  const decoder = new TextDecoder();
   let pending = '';
-  stream.on('data', (chunk: string) => {
-    pending += chunk;
+  const emit = (): void => {
     let newline: number;
     while ((newline = pending.search(/[\r\n]/)) >= 0) {
       const line = pending.slice(0, newline);
       pending = pending.slice(newline + 1);
       if (line) onLine(mask(line));
     }
-  });
-  stream.on('end', () => {
-    if (pending) onLine(mask(pending));
-    pending = '';
-  });
+  };
+  return {
+    push(chunk) {
+      pending += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+      emit();
+    },
+    end() {
+      pending += decoder.decode();
+      emit();
+      if (pending) onLine(mask(pending));
+      pending = '';
+    },
+  };
 }
 
 /** Is `name` an executable on PATH? (Read-only; no shell involved.) */

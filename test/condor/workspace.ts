@@ -9,7 +9,7 @@ import { computeContentHash } from '../../scripts/lib/image/content-hash.ts';
 import { writeImageRecord } from '../../scripts/lib/image-record.ts';
 import { readManifest, templateConfig } from '../../scripts/lib/workspace.ts';
 import { repoRoot } from '../helpers/paths.ts';
-import { taskCommand, type RunResult } from '../helpers/process.ts';
+import { bound, taskCommand, type RunResult } from '../helpers/process.ts';
 
 export const standInBin = join(repoRoot, 'test', 'condor', 'bin');
 const COPIED = ['pixi.toml', 'pixi.lock', 'Dockerfile', '.dockerignore', 'mnist_gpu_docker.sub', 'job', 'schema'];
@@ -26,6 +26,15 @@ export interface Scenario {
   untilHold?: boolean;
   /** After condor_release: the fixture whose events (past its first 013) the job goes on with. */
   afterRelease?: string;
+  /**
+   * Gates the test opens with `ws.open(name)` once it has seen what it waits for: condor_submit
+   * waits after queueing (submitGate), the replay before its first event (startGate), each proc
+   * before its end, 005 or 009 (endGate; condor_rm opens it too). Events, not delays: a busy
+   * machine cannot make the job end, or its log appear, before the test looks.
+   */
+  submitGate?: string;
+  startGate?: string;
+  endGate?: string;
   /** What condor_submit prints after queueing (default: its usual lines). */
   output?: 'standard' | 'monitor-hint-only' | 'none' | 'killed' | 'killed-before-queue';
 }
@@ -35,6 +44,8 @@ export interface TestWorkspace {
   condorDir: string;
   env: Record<string, string>;
   scenario(s: Scenario): void;
+  /** Open a gate the scenario names (see Scenario.submitGate). */
+  open(gate: string): void;
   /** Each stand-in call; condor_submit's also carries the names of its environment. */
   calls(): { tool: string; argv: string[]; envNames?: string[] }[];
   /** The files in .pixi-condor/jobs (records and submission tags), sorted. */
@@ -81,6 +92,7 @@ export async function makeWorkspace(): Promise<TestWorkspace> {
       STANDIN_NODE: process.execPath,
     },
     scenario: (s) => writeFileSync(join(condorDir, 'scenario.json'), JSON.stringify(s)),
+    open: (gate) => writeFileSync(join(condorDir, gate), ''),
     jobFiles: () => {
       const dir = join(root, '.pixi-condor', 'jobs');
       return existsSync(dir) ? readdirSync(dir).sort() : [];
@@ -112,7 +124,7 @@ export async function makeWorkspace(): Promise<TestWorkspace> {
 export interface Running {
   child: ChildProcess;
   output(): string;
-  /** Resolves when stdout+stderr match, rejects after timeoutMs. */
+  /** Resolves when stdout+stderr match, rejects after timeoutMs (stretched by SLACK) or when the script ends. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
   done: Promise<RunResult>;
 }
@@ -142,7 +154,7 @@ export function startScript(
   const timer = setTimeout(() => {
     timedOut = true;
     child.kill('SIGKILL');
-  }, timeoutMs);
+  }, bound(timeoutMs));
   const done = new Promise<RunResult>((resolve) => {
     child.on('close', (code, signal) => {
       clearTimeout(timer);
@@ -161,7 +173,7 @@ export function startScript(
             resolve();
             return;
           }
-          if (Date.now() - started > wait || child.exitCode !== null) {
+          if (Date.now() - started > bound(wait) || child.exitCode !== null) {
             reject(new Error(`never saw ${pattern}; output:\n${stdout}\n${stderr}`));
             return;
           }

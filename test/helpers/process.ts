@@ -9,6 +9,26 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { repoRoot } from './paths.ts';
 
+/**
+ * A test's time limits bound a hang; they never check speed. A shared CI runner or a laptop
+ * building an image can be several times slower than a quiet machine (load 8 on 2 cores), so
+ * every limit the helpers enforce is stretched by this factor (PIXI_CONDOR_TEST_SLACK, default
+ * 4): a hung run still fails, only later.
+ */
+export const SLACK = Math.max(1, Number(process.env.PIXI_CONDOR_TEST_SLACK) || 4);
+
+/** A time limit `ms` as the helpers enforce it (see SLACK). */
+export const bound = (ms: number): number => ms * SLACK;
+
+/** Resolve once `check()` holds (looked at every 20 ms); throw after `timeoutMs` (stretched by SLACK). */
+export async function waitUntil(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + bound(timeoutMs);
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${bound(timeoutMs)} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 export interface RunResult {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -59,10 +79,13 @@ export function runCommand(command: string, args: string[], options: RunOptions 
     let timedOut = false;
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, options.timeoutMs ?? 30_000);
+    const timer = setTimeout(
+      () => {
+        timedOut = true;
+        child.kill('SIGKILL');
+      },
+      bound(options.timeoutMs ?? 30_000),
+    );
     child.on('error', (error) => {
       clearTimeout(timer);
       resolve({ code: null, signal: null, stdout, stderr: stderr + String(error), timedOut });

@@ -22,7 +22,7 @@ import type { AddressInfo } from 'node:net';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../helpers/paths.ts';
-import { taskCommand } from '../helpers/process.ts';
+import { taskCommand, bound } from '../helpers/process.ts';
 import { makeWorkspace, type TestWorkspace } from './workspace.ts';
 
 const USER = 'signal-user';
@@ -72,11 +72,11 @@ function filesUnder(dir: string): string[] {
 }
 
 async function waitFor<T>(what: string, probe: () => T | null, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + bound(timeoutMs);
   for (;;) {
     const value = probe();
     if (value !== null) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${bound(timeoutMs)} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -99,7 +99,8 @@ test('cancel of a job its log shows ended: says so, and runs no condor_rm', asyn
 test('cancel --dry-run says what it would do, not "removing"', async () => {
   const ws = await makeWorkspace();
   try {
-    ws.scenario({ mode: 'ok', log: eventLogPath('chtc_pytorch_cnn_docker_gpu.log'), delayMs: 5000 });
+    // The job cannot end before cancel looks (its end waits on a gate no one opens).
+    ws.scenario({ mode: 'ok', log: eventLogPath('chtc_pytorch_cnn_docker_gpu.log'), delayMs: 20, endGate: 'never' });
     const submit = await runScript('submit.ts', ['--no-wait'], { env: ws.env, timeoutMs: 30_000 });
     assert.is(submit.code, 0, submit.stdout + submit.stderr);
     const cancel = await runScript('cancel.ts', ['--dry-run'], { env: ws.env, timeoutMs: 20_000 });

@@ -12,7 +12,7 @@ import { renderView } from '../../scripts/lib/jobs/live-view.ts';
 import { lastProgress, ProgressReader, tailLines } from '../../scripts/lib/jobs/progress.ts';
 import { summaryLines } from '../../scripts/lib/jobs/summary.ts';
 import { palette } from '../../scripts/lib/term.ts';
-import { runScript } from '../helpers/process.ts';
+import { runScript, waitUntil } from '../helpers/process.ts';
 import { eventLog, eventLogDir } from '../condor/fixtures.ts';
 import { makeWorkspace } from '../condor/workspace.ts';
 
@@ -132,16 +132,15 @@ test('the grouped live view: counts, then the rows that need attention, each run
 test("status --json carries each running proc's progress; status --tail N prints the end of its output and error", async () => {
   const ws = await makeWorkspace();
   try {
-    ws.scenario({ mode: 'ok', log: join(eventLogDir, HELLO), delayMs: 1500, progress: true } as never);
+    // The job stays running (its end waits on a gate no one opens) however long status takes to look.
+    ws.scenario({ mode: 'ok', log: join(eventLogDir, HELLO), delayMs: 20, progress: true, endGate: 'never' } as never);
     const submit = await runScript('submit.ts', ['--no-wait'], { env: ws.env, timeoutMs: 30_000 });
     assert.is(submit.code, 0, submit.stdout + submit.stderr);
     const out = join(ws.root, 'mnist_gpu_4242_0.out.txt');
-    const started = Date.now();
-    while (
-      !(existsSync(out) && readFileSync(out, 'utf8').includes('PIXI_CONDOR_PROGRESS')) &&
-      Date.now() - started < 20_000
-    )
-      await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitUntil(
+      () => existsSync(out) && readFileSync(out, 'utf8').includes('PIXI_CONDOR_PROGRESS'),
+      'a progress line',
+    );
     const now = await runScript('status.ts', ['--once', '--json'], { env: ws.env, timeoutMs: 30_000 });
     const job = JSON.parse(now.stdout).jobs[0];
     assert.is(job.state, 'running', now.stdout);

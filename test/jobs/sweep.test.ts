@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { repoRoot } from '../helpers/paths.ts';
 import { runScript } from '../helpers/process.ts';
 import { eventLogPath } from '../condor/fixtures.ts';
-import { makeWorkspace, type Scenario, type TestWorkspace, FOLLOW_FAST } from '../condor/workspace.ts';
+import { makeWorkspace, startScript, type Scenario, type TestWorkspace, FOLLOW_FAST } from '../condor/workspace.ts';
 
 let ws: TestWorkspace;
 
@@ -46,10 +46,22 @@ test.after.each(() => ws.cleanup());
 
 test('the sweep: row values and progress live, results with the failed row marked, resubmit --failed, all four complete', async () => {
   // Row 2 replays a real log whose job exits 1 (htcanalyze_normal_log.log).
-  scenario({ procLogs: { 2: eventLogPath('htcanalyze_normal_log.log') }, outputs, progress: true, delayMs: 250 });
-  const submit = await runScript('submit.ts', ['sweep.sub', ...FOLLOW_FAST], { env: ws.env, timeoutMs: 60_000 });
+  // The procs end only when the test opens the gate, once it has seen a live progress line:
+  // progress is read while a proc runs, and a busy machine must not let the job end first.
+  const live = /4242\.1 lr=0\.01 seed=1 · epoch \d+\/20 loss [\d.]+ acc [\d.]+ 1500 img\/s/;
+  scenario({
+    procLogs: { 2: eventLogPath('htcanalyze_normal_log.log') },
+    outputs,
+    progress: true,
+    delayMs: 20,
+    endGate: 'end',
+  });
+  const running = startScript('submit.ts', ['sweep.sub', ...FOLLOW_FAST], ws.env, 60_000);
+  await running.waitFor(live, 60_000);
+  ws.open('end');
+  const submit = await running.done;
   assert.is(submit.code, 1, submit.stdout + submit.stderr);
-  assert.match(submit.stdout, /4242\.1 lr=0\.01 seed=1 · epoch \d+\/20 loss [\d.]+ acc [\d.]+ 1500 img\/s/);
+  assert.match(submit.stdout, live);
   assert.match(submit.stdout, /4242\.2 completed: exit 1/);
   const record = JSON.parse(readFileSync(join(ws.root, '.pixi-condor', 'jobs', '4242.json'), 'utf8'));
   assert.equal(record.procs[3].vars, { lr: '0.01', seed: '2' });
@@ -150,7 +162,8 @@ test("the template's own sweep (mnist_sweep.sub, sweep.csv) unchanged: six rows,
 });
 
 test('results before the end: running and idle procs are said to be so; --best of an unknown metric is a usage error', async () => {
-  scenario({ delayMs: 5000, outputs });
+  // No proc ends before results looks (their ends wait on a gate no one opens).
+  scenario({ delayMs: 20, outputs, endGate: 'never' });
   const submit = await runScript('submit.ts', ['sweep.sub', '--no-wait'], { env: ws.env, timeoutMs: 30_000 });
   assert.is(submit.code, 0, submit.stdout + submit.stderr);
   const early = await runScript('results.ts', ['--json'], { env: ws.env, timeoutMs: 30_000 });

@@ -2,11 +2,13 @@
 // secrets never reach argv and are masked in what comes back.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../../scripts/lib/errors.ts';
-import { CommandFailed, Shell, onPath, shellQuote } from '../../scripts/lib/shell.ts';
+import { CommandFailed, Shell, onPath, shellQuote, templateArgv } from '../../scripts/lib/shell.ts';
+
+const argvOf = (pieces: TemplateStringsArray, ...values: unknown[]): string[] => templateArgv(pieces, values);
 
 test('dry run prints a changing command and does not run it', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'pc-shell-'));
@@ -90,7 +92,41 @@ test('an argument with a NUL byte is refused (exit 2), not cut short at the NUL'
 test('a tool that is not on PATH exits 127 as a shell would say it', async () => {
   const result = await new Shell().run(['pixi-condor-no-such-tool'], { nothrow: true });
   assert.is(result.exitCode, 127);
-  assert.match(result.stderr, /command not found/);
+  assert.is(result.stderr, 'pixi-condor-no-such-tool: command not found\n');
+});
+
+test('every value reaches the tool as one argument, whatever it holds (zx quotes each)', async () => {
+  const values = ['a b', `it's`, '$(touch pwned)', '*', 'line\nbreak\ttab', '', '--x=$HOME', '\\', 'naïve ✓', '"q"'];
+  const result = await new Shell().run([
+    process.execPath,
+    '-e',
+    'process.stdout.write(JSON.stringify(process.argv.slice(1)))',
+    ...values,
+  ]);
+  assert.equal(JSON.parse(result.stdout), values);
+});
+
+test('a tool reading stdin gets an empty, closed stdin when there is no input', async () => {
+  const result = await new Shell().run(['cat'], { timeoutMs: 60_000 });
+  assert.is(result.exitCode, 0);
+  assert.is(result.stdout, '');
+});
+
+test('ownProcessGroup starts the tool in a process group of its own', async () => {
+  const ours = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ')[2];
+  // `$$` is the tool itself (sh); field 5 of /proc/PID/stat is its process group.
+  const script = 'cut -d" " -f5 /proc/$$/stat';
+  const own = await new Shell().run(['sh', '-c', script], { ownProcessGroup: true });
+  const shared = await new Shell().run(['sh', '-c', script]);
+  assert.is(shared.stdout.trim(), ours);
+  assert.is.not(own.stdout.trim(), ours);
+});
+
+test('echo prints each command as it starts, in the masked display form', async () => {
+  const logged: string[] = [];
+  const shell = new Shell({ echo: true, log: (line) => logged.push(line) });
+  await shell.run(['echo', 'a b']);
+  assert.equal(logged, [`$ echo 'a b'`]);
 });
 
 test('timeoutMs ends a tool that runs too long (SIGTERM: 143)', async () => {
@@ -98,7 +134,36 @@ test('timeoutMs ends a tool that runs too long (SIGTERM: 143)', async () => {
   const result = await new Shell().run(['sleep', '10'], { nothrow: true, timeoutMs: 100 });
   assert.is(result.signal, 'SIGTERM');
   assert.is(result.exitCode, 143);
-  assert.ok(Date.now() - started < 5_000);
+  // sleep 10 would take 10 s: ending well before shows the timeout fired, on a busy machine too.
+  assert.ok(Date.now() - started < 9_000);
+});
+
+test('shell.$ (zx style): the text split on spaces, each value one argument, glued to text it touches', () => {
+  const name = 'a b';
+  const files = ['x y', 'z'];
+  assert.equal(argvOf`tar  -czf ${name}.tgz --label=${''} ${files} ${[]}end`, [
+    'tar',
+    '-czf',
+    'a b.tgz',
+    '--label=',
+    'x y',
+    'z',
+    'end',
+  ]);
+  assert.equal(argvOf`echo ${''}`, ['echo', '']);
+  assert.throws(() => argvOf`ls *.txt`, /`\*` in the command's text means nothing here/);
+  assert.throws(() => argvOf`echo "a b"`, /pass such values in \$\{\}/);
+});
+
+test('shell.$ runs through the gateway: dry run, options, output', async () => {
+  const logged: string[] = [];
+  const shell = new Shell({ dryRun: true, log: (line) => logged.push(line) });
+  const file = 'with space';
+  const skipped = await shell.$`touch ${file}`;
+  assert.is(skipped.skipped, true);
+  assert.equal(logged, [`would run: touch 'with space'`]);
+  const read = await shell.$({ readOnly: true })`echo ${file}`;
+  assert.is(read.stdout, 'with space\n');
 });
 
 test('shellQuote leaves plain words alone and quotes the rest', () => {

@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCommand, runScript } from '../helpers/process.ts';
+import { bound, runCommand, runScript } from '../helpers/process.ts';
 import { buildTestBaseImage, dockerSkipReason, TEST_BASE_IMAGE } from '../image/services.ts';
 import { startScript } from '../condor/workspace.ts';
 import { localWorkspace, type LocalWorkspace, stopLocalRunners } from './local-workspace.ts';
@@ -125,7 +125,7 @@ dockerTest(
     await running.waitFor(/1\.0 running/, 60_000);
     const runId = runIdOf(1);
     // The container is there while the job runs...
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + bound(20_000);
     while ((await ourContainers(runId)).length === 0 && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 200));
     assert.is((await ourContainers(runId)).length, 1);
@@ -155,7 +155,8 @@ dockerTest('kill -9 of the runner: status removes the container by its label and
   const running = startScript('submit.ts', ['j.sub', '--local', '--interval', '40'], lw.env, 120_000);
   await running.waitFor(/1\.0 running/, 60_000);
   const runId = runIdOf(1);
-  const deadline = Date.now() + 20_000;
+  // The container is there while the job runs...
+  const deadline = Date.now() + bound(20_000);
   while ((await ourContainers(runId)).length === 0 && Date.now() < deadline)
     await new Promise((r) => setTimeout(r, 200));
   running.child.kill('SIGKILL');

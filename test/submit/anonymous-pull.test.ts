@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { makePublicHint, probeAnonymousPull, splitReference } from '../../scripts/lib/submit/anonymous-pull.ts';
-import { runScript } from '../helpers/process.ts';
+import { runScript, bound } from '../helpers/process.ts';
 import { makeWorkspace } from '../condor/workspace.ts';
 import { putTestImage } from '../image/services.ts';
 import { CLOSED_REGISTRY, pointImageAt } from './helpers.ts';
@@ -49,7 +49,8 @@ test('a closed port is "unknown", within the timeout', async () => {
   const started = Date.now();
   const answer = await probeAnonymousPull(`${CLOSED_REGISTRY}/a/b@sha256:${'0'.repeat(64)}`, 2000);
   assert.is(answer.state, 'unknown');
-  assert.ok(Date.now() - started < 5000);
+  // The probe's own 2 s limit holds (a closed port answers at once): stretched on a busy machine.
+  assert.ok(Date.now() - started < bound(5000));
 });
 
 /** A ghcr.io-like registry: Bearer auth; the token service refuses anonymous readers (or the manifest does). */

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runScript } from '../helpers/process.ts';
+import { runScript, waitUntil } from '../helpers/process.ts';
 import { computeContentHash } from '../../scripts/lib/image/content-hash.ts';
 import { readImageRecord, writeImageRecord, type ImageRecord } from '../../scripts/lib/image-record.ts';
 import { readManifest, templateConfig, type TemplateConfig } from '../../scripts/lib/workspace.ts';
@@ -82,8 +82,9 @@ test('held: reason, code and hint, then exit 2 when the hold outlasts --held-tim
 });
 
 test('removed: `cancel` says what it removes, condor_rm runs, submit ends with exit 2', async () => {
-  // Slow enough that the job is still running when cancel (a node process of its own) gets to it.
-  ws.scenario({ mode: 'ok', log: eventLogPath('chtc_pytorch_cnn_docker_gpu.log'), delayMs: 2500 });
+  // The job cannot end by itself (its end waits on a gate no one opens): it is still running
+  // when cancel (a node process of its own) gets to it, however busy the machine; condor_rm ends it.
+  ws.scenario({ mode: 'ok', log: eventLogPath('chtc_pytorch_cnn_docker_gpu.log'), delayMs: 20, endGate: 'end' });
   const submit = startScript('submit.ts', FOLLOW_FAST, ws.env);
   await submit.waitFor(/running on/, 30_000);
   const cancel = await runScript('cancel.ts', [], { env: ws.env, timeoutMs: 20_000 });
@@ -110,7 +111,9 @@ test('queue 3: three procs, three logs, all followed to the end', async () => {
 });
 
 test('Ctrl-C stops watching, never the job; `status` re-attaches and follows it to the end', async () => {
-  ws.scenario({ mode: 'ok', log: eventLogPath('chtc_pytorch_cnn_docker_gpu.log'), delayMs: 250 });
+  // The job's end waits on a gate the test opens after the Ctrl-C: it is still running when
+  // the signal comes, however busy the machine.
+  ws.scenario({ mode: 'ok', log: eventLogPath('chtc_pytorch_cnn_docker_gpu.log'), delayMs: 20, endGate: 'end' });
   const submit = startScript('submit.ts', FOLLOW_FAST, ws.env);
   await submit.waitFor(/running on/, 30_000);
   submit.child.kill('SIGINT');
@@ -121,14 +124,20 @@ test('Ctrl-C stops watching, never the job; `status` re-attaches and follows it 
     ws.calls().some((c) => c.tool === 'condor_rm'),
     'Ctrl-C never removes the job',
   );
+  ws.open('end');
   const again = await runScript('status.ts', FOLLOW_FAST, { env: ws.env, timeoutMs: 30_000 });
   assert.is(again.code, 0, again.stdout + again.stderr);
   assert.match(again.stdout, /4242\.0 completed: exit 0/);
 });
 
 test('a log that appears late: wait and say so, ask condor_q once, then follow', async () => {
-  ws.scenario({ mode: 'ok', log: eventLogPath('chtc_hello_gpu_docker_gpu.log'), delayMs: 20, startDelayMs: 1200 });
-  const r = await runScript('submit.ts', FOLLOW_FAST, { env: ws.env, timeoutMs: 30_000 });
+  // The log appears when the test opens the gate, once submit has said it waits and asked
+  // condor_q: not after a delay a busy machine could outlast before submit looks.
+  ws.scenario({ mode: 'ok', log: eventLogPath('chtc_hello_gpu_docker_gpu.log'), delayMs: 20, startGate: 'log' });
+  const submit = startScript('submit.ts', FOLLOW_FAST, ws.env);
+  await submit.waitFor(/condor_q: 1 idle/, 30_000);
+  ws.open('log');
+  const r = await submit.done;
   assert.is(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /waiting for mnist_gpu_4242_0\.log\.txt to appear/);
   assert.match(r.stdout, /condor_q: 1 idle/);
@@ -149,14 +158,16 @@ test('condor_submit refuses: its ERROR line and a hint, exit 1, no job record', 
 });
 
 test('terminal Ctrl-C (SIGINT to the whole process group) while condor_submit runs: it finishes, the job is recorded, then we stop (exit 130)', async () => {
-  ws.scenario({ mode: 'ok', log: eventLogPath('chtc_hello_gpu_docker_gpu.log'), delayMs: 20, submitDelayMs: 1500 });
+  // condor_submit, once it has queued the job, waits on a gate the test opens after the Ctrl-C:
+  // the signal always comes while it runs, however busy the machine.
+  ws.scenario({ mode: 'ok', log: eventLogPath('chtc_hello_gpu_docker_gpu.log'), delayMs: 20, submitGate: 'submitted' });
   const submit = startScript('submit.ts', FOLLOW_FAST, ws.env, 30_000, { detached: true });
   await submit.waitFor(/\$ condor_submit/, 30_000);
   // Wait until the stand-in has been started (it logs its call), then Ctrl-C as a terminal
   // sends it: to every process of the foreground group, condor_submit included unless it has its own.
-  const started = Date.now();
-  while (ws.calls().length === 0 && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 20));
+  await waitUntil(() => ws.calls().length > 0, 'condor_submit to start');
   process.kill(-submit.child.pid!, 'SIGINT');
+  ws.open('submitted');
   const r = await submit.done;
   assert.is(r.code, 130, r.stdout + r.stderr);
   assert.match(r.stdout, /submitted job 4242 \(1 proc\), recorded in \.pixi-condor\/jobs\/4242\.json/);
@@ -205,12 +216,12 @@ test("condor_submit exits 0 but names no cluster: condor_q finds it by the submi
 });
 
 test('condor_submit killed after queueing the job: condor_q finds it by its tag, the record is written', async () => {
-  // The replay starts late: the job is still in the queue when condor_q is asked.
+  // The replay never starts (a gate no one opens): the job is still in the queue when condor_q is asked.
   ws.scenario({
     mode: 'ok',
     log: eventLogPath('chtc_hello_gpu_docker_gpu.log'),
     delayMs: 10,
-    startDelayMs: 3000,
+    startGate: 'never',
     output: 'killed',
   });
   const r = await runScript('submit.ts', ['--no-wait'], { env: ws.env, timeoutMs: 30_000 });

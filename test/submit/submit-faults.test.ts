@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCommand, runScript, tsxLoader, type RunResult } from '../helpers/process.ts';
+import { runCommand, runScript, tsxLoader, waitUntil, type RunResult } from '../helpers/process.ts';
 import { repoRoot } from '../helpers/paths.ts';
 import { eventLogDir, eventLogPath } from '../condor/fixtures.ts';
 import { makeWorkspace, startScript, type TestWorkspace, FOLLOW_FAST } from '../condor/workspace.ts';
@@ -21,14 +21,6 @@ test.before.each(async () => {
 test.after.each(() => ws.cleanup());
 
 const submitCalls = () => ws.calls().filter((c) => c.tool === 'condor_submit');
-
-async function waitUntil(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const started = Date.now();
-  while (!check()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 // ---- no lost work -------------------------------------------------------------------------
 
@@ -68,13 +60,14 @@ nsTest('--dry-run names a read-only .pixi-condor too, and writes nothing', async
 });
 
 test('SIGKILL of submit while condor_submit runs: the tag on disk lets `status` find, record and follow the job', async () => {
-  // condor_submit queues the job, then takes 2 s before it would print anything (it prints nothing).
+  // condor_submit queues the job, then waits (it prints nothing) until the test has killed
+  // submit; the replay waits until status has found the job in the queue: gates, not delays.
   ws.scenario({
     mode: 'ok',
     log: eventLogPath('chtc_hello_gpu_docker_gpu.log'),
     delayMs: 20,
-    startDelayMs: 2500,
-    submitDelayMs: 2000,
+    submitGate: 'submitted',
+    startGate: 'start',
     output: 'none',
   });
   const submit = startScript('submit.ts', ['--no-wait'], ws.env, 30_000);
@@ -82,6 +75,7 @@ test('SIGKILL of submit while condor_submit runs: the tag on disk lets `status` 
   await waitUntil(() => existsSync(join(ws.condorDir, 'jobs', '4242.json')), 'the stand-in to queue the job');
   submit.child.kill('SIGKILL');
   const killed = await submit.done;
+  ws.open('submitted');
   assert.is(killed.signal, 'SIGKILL');
   const [tag] = ws.jobFiles();
   assert.match(tag ?? '', /^pending-[0-9a-f-]{36}\.json$/, `the submission tag is on disk: ${ws.jobFiles()}`);
@@ -90,7 +84,10 @@ test('SIGKILL of submit while condor_submit runs: the tag on disk lets `status` 
     'mnist_gpu_docker.sub',
   );
 
-  const status = await runScript('status.ts', FOLLOW_FAST, { env: ws.env, timeoutMs: 45_000 });
+  const following = startScript('status.ts', FOLLOW_FAST, ws.env, 45_000);
+  await following.waitFor(/condor_q finds it as job 4242/, 45_000);
+  ws.open('start');
+  const status = await following.done;
   assert.is(status.code, 0, status.stdout + status.stderr);
   assert.match(
     status.stderr,
@@ -105,7 +102,8 @@ test('SIGKILL of submit while condor_submit runs: the tag on disk lets `status` 
 });
 
 test('a record that cannot be written after condor_submit: the error says so, the tag stays, `status` records the job later', async () => {
-  ws.scenario({ mode: 'ok', log: eventLogPath('chtc_hello_gpu_docker_gpu.log'), delayMs: 10, startDelayMs: 3000 });
+  // The replay never starts (a gate no one opens): the job is still in the queue when status asks.
+  ws.scenario({ mode: 'ok', log: eventLogPath('chtc_hello_gpu_docker_gpu.log'), delayMs: 10, startGate: 'never' });
   // A folder where the record goes: the tag can be written, the record cannot.
   mkdirSync(join(ws.root, '.pixi-condor', 'jobs', '4242.json'), { recursive: true });
   const r = await runScript('submit.ts', ['--no-wait'], { env: ws.env, timeoutMs: 30_000 });

@@ -3,7 +3,10 @@
 // It reads the data from the page's JSON script tag and builds everything with textContent, never
 // innerHTML: a metrics or progress value is text, whatever it contains. Charts are one canvas per
 // field; each run is one path, the best run on top; hovering names the nearest run and value.
-(() => {
+// A strict-mode block, not a wrapping function, keeps every name off the page's global scope.
+// biome-ignore lint/suspicious/noRedundantUseStrict: the page runs this as a classic script, not a module
+'use strict';
+{
   const data = JSON.parse(document.getElementById('report-data').textContent);
   const COLOURS = ['#1f77b4', '#ff7f0e', '#9467bd', '#d62728', '#8c564b', '#e377c2', '#17becf', '#bcbd22'];
   const BEST = '#2ca02c';
@@ -386,4 +389,4 @@
     }, 100);
   });
   build();
-})();
+}

@@ -1,32 +1,26 @@
 // `pixi run submit`: preflight, condor_submit with the image pinned by digest, the job record,
 // then follow the job to its end (unless --no-wait). --dry-run shows the checklist, the exact
 // command and every proc's files, and submits nothing.
-import { hostname } from 'node:os';
 import { basename, relative, resolve } from 'node:path';
 import { booleanOption, stringOption, type CommandSpec, type ParsedCommand } from '../cli.ts';
-import { UsageError, UserError } from '../errors.ts';
+import { UsageError } from '../errors.ts';
 import { gitInfo } from '../git.ts';
 import { pinnedImageLine } from './image-pin.ts';
 import { localImageLine } from './local-sif.ts';
 import { readImageRecord } from '../image-record.ts';
-import { queueProbe } from '../jobs/queue-probe.ts';
 import { Shell, shellQuote } from '../shell.ts';
 import { palette, colourEnabled } from '../term.ts';
-import { displayPath, findWorkspaceRoot, readManifest, STATE_DIR, templateConfig } from '../workspace.ts';
-import { jobRecordPath, recordLogs, type JobRecord } from '../jobs/job-store.ts';
+import { displayPath, findWorkspaceRoot, readManifest, templateConfig } from '../workspace.ts';
 import { formatChecklist, preflightFailure, runPreflight } from './preflight.ts';
-import { WATCH_OPTIONS, watchSettings } from '../jobs/status-command.ts';
-import { condorSubmitArgv, deferSignals, newSubmitId, runCondorSubmit, submitIdLine } from './condor-submit.ts';
+import { WATCH_OPTIONS, watchSettings, type WatchSettings } from '../jobs/status-command.ts';
+import { condorSubmitArgv, newSubmitId, submitIdLine } from './condor-submit.ts';
 import { asFileError } from './file-problem.ts';
-import { removePendingSubmission, writePendingSubmission } from './pending-submission.ts';
-import { procsOfCluster, writeClusterRecord, type JobDraft } from './record-job.ts';
+import type { JobDraft } from './record-job.ts';
 import { secretEnvironment, secretMask, type SecretMask } from '../secret-mask.ts';
 import { getenvSecretMessage, getenvSecrets } from '../submit-language/getenv.ts';
 import { resolveSubmitArg } from './submit-path.ts';
-import type { SubmittedCluster } from './submit-output.ts';
-import { EXIT_INTERRUPTED } from '../jobs/summary.ts';
+import { afterSubmit, submitAndRecord } from './submit-and-follow.ts';
 import { planSubmit, procRecord, readSubmitStatements, type ProcSpec } from '../submit-language/submit-plan.ts';
-import { jobTitle, stillQueued, watchJob } from '../jobs/watch.ts';
 import { parseJobs, runLocalSubmit } from '../local/local-submit.ts';
 import { localImageFor } from './local-image.ts';
 
@@ -92,16 +86,46 @@ export async function runSubmit(parsed: ParsedCommand): Promise<number> {
   }
 }
 
-async function submit(parsed: ParsedCommand, root: string, secrets: SecretMask): Promise<number> {
-  const settings = watchSettings(parsed);
-  const dryRun = booleanOption(parsed, 'dry-run');
-  // With --json, stdout carries only the JSON document; what a person reads goes to stderr.
-  const out = settings.json ? process.stderr : process.stdout;
-  const paint = palette(colourEnabled(out));
-  const say = (line = ''): void => void out.write(secrets.mask(line) + '\n');
-  const printJson = (doc: unknown): void =>
-    void process.stdout.write(secrets.mask(JSON.stringify(doc, null, 2)) + '\n');
+/** What the command line and the workspace ask for, read and checked before anything runs. */
+interface SubmitRequest {
+  root: string;
+  settings: WatchSettings;
+  dryRun: boolean;
+  local: boolean;
+  config: ReturnType<typeof templateConfig>;
+  /** `NAME=VALUE` arguments: macros defined before the file is read. */
+  defines: Record<string, string>;
+  /** --append lines. */
+  userAppend: string[];
+  /** The submit file as typed, or undefined when it comes from pixi.toml. */
+  submitArg: string | undefined;
+  /** Relative to the root (condor_submit runs there). */
+  submitFile: string;
+  record: Awaited<ReturnType<typeof readImageRecord>>;
+  /** `container_image = docker://…` of the recorded image, or null before build-image. */
+  imageLine: string | null;
+  batchName: string;
+  statements: ReturnType<typeof readSubmitStatements>;
+}
 
+/** How this command prints: to stdout, or to stderr under --json (stdout then carries only JSON). */
+interface Printer {
+  paint: ReturnType<typeof palette>;
+  say: (line?: string) => void;
+  printJson: (doc: unknown) => void;
+}
+
+function printer(settings: WatchSettings, secrets: SecretMask): Printer {
+  const out = settings.json ? process.stderr : process.stdout;
+  return {
+    paint: palette(colourEnabled(out)),
+    say: (line = '') => void out.write(secrets.mask(line) + '\n'),
+    printJson: (doc) => void process.stdout.write(secrets.mask(JSON.stringify(doc, null, 2)) + '\n'),
+  };
+}
+
+async function readSubmitRequest(parsed: ParsedCommand, root: string, settings: WatchSettings): Promise<SubmitRequest> {
+  const dryRun = booleanOption(parsed, 'dry-run');
   const config = templateConfig((await readManifest(root)).data);
   // condor_submit's command line: `NAME=VALUE` defines a macro, anything else is the submit file.
   const defines: Record<string, string> = {};
@@ -127,98 +151,172 @@ async function submit(parsed: ParsedCommand, root: string, secrets: SecretMask):
   const batchName =
     stringOption(parsed, 'batch-name') ??
     `${basename(submitFile).replace(/\.[^.]*$/, '')}-${record ? record.digest.slice(7, 19) : 'unbuilt'}`;
-
   const statements = readSubmitStatements(submitPath, submitFile, submitArg === undefined);
-  // getenv would hand the job a secret: withheld (job-env.ts, condor-submit.ts), and said here.
-  const getenv = getenvSecrets(statements, userAppend, process.env, await secretEnvironment(root));
-  if (getenv) {
-    const { message, hint } = getenvSecretMessage(getenv);
-    say(paint.yellow(`${submitFile}${getenv.line === null ? ' (-append)' : `:${getenv.line}`}: warning: ${message}`));
-    say(`  hint: ${hint}`);
-  }
   const imageLine = pinnedImageLine(record, statements, submitFile);
-  if (local) {
-    // A file pinned to a SIF runs with apptainer, or in the Docker image the SIF was made from.
-    const localLine = await localImageLine(root, record, imageLine, (line) => say(line));
-    // No image record: the image is built here and pinned by its ID (no registry, no push).
-    const built = record
-      ? null
-      : await localImageFor({
-          root,
-          statements,
-          submitFile,
-          append: userAppend,
-          defines,
-          batchName,
-          shell: new Shell({ dryRun }),
-          say,
-        });
-    const pinned = localLine ?? built?.line;
-    return runLocalSubmit({
-      root,
-      submitFile,
-      statements,
-      // The recorded image first, so a user's -append can still override it, as on a pool.
-      append: [...(pinned ? [pinned] : []), ...userAppend],
-      defines,
-      batchName,
-      record,
-      gitRevision: async () => (await gitInfo(new Shell(), root)).revision,
-      // Execute points pull anonymously; a local run uses this machine's engine and its logins.
-      preflight: (procs) =>
-        runPreflight({ root, config, record, procs, dryRun, pullProbe: async () => ({ state: 'pullable' }) }),
-      formatChecklist: (checks) => formatChecklist(checks, paint),
-      allowCpu: booleanOption(parsed, 'allow-cpu'),
-      jobs: parseJobs(stringOption(parsed, 'jobs')),
-      dryRun,
-      json: settings.json,
-      // The log is a local file the runner writes: read it every 100 ms unless --interval says otherwise.
-      intervalMs: process.argv.some((a) => a === '--interval' || a.startsWith('--interval='))
-        ? settings.intervalMs
-        : 100,
-      argv: ['pixi', 'run', 'submit', ...process.argv.slice(2)],
-      say,
-      printJson,
-      warn: (line) => say(paint.yellow(line)),
-      noWait: booleanOption(parsed, 'no-wait'),
-      ...(built ? { recordExtra: { image: built.image } } : {}),
-    });
-  }
+  return {
+    root,
+    settings,
+    dryRun,
+    local,
+    config,
+    defines,
+    userAppend,
+    submitArg,
+    submitFile,
+    record,
+    imageLine,
+    batchName,
+    statements,
+  };
+}
+
+/** `submit --local`: the same request, run on this machine (docs/local.md). */
+async function submitLocally(request: SubmitRequest, parsed: ParsedCommand, print: Printer): Promise<number> {
+  const { root, config, record, dryRun, settings } = request;
+  const { paint, say } = print;
+  // A file pinned to a SIF runs with apptainer, or in the Docker image the SIF was made from.
+  const localLine = await localImageLine(root, record, request.imageLine, (line) => say(line));
+  // No image record: the image is built here and pinned by its ID (no registry, no push).
+  const built = record
+    ? null
+    : await localImageFor({
+        root,
+        statements: request.statements,
+        submitFile: request.submitFile,
+        append: request.userAppend,
+        defines: request.defines,
+        batchName: request.batchName,
+        shell: new Shell({ dryRun }),
+        say,
+      });
+  const pinned = localLine ?? built?.line;
+  return runLocalSubmit({
+    root,
+    submitFile: request.submitFile,
+    statements: request.statements,
+    // The recorded image first, so a user's -append can still override it, as on a pool.
+    append: [...(pinned ? [pinned] : []), ...request.userAppend],
+    defines: request.defines,
+    batchName: request.batchName,
+    record,
+    gitRevision: async () => (await gitInfo(new Shell(), root)).revision,
+    // Execute points pull anonymously; a local run uses this machine's engine and its logins.
+    preflight: (procs) =>
+      runPreflight({ root, config, record, procs, dryRun, pullProbe: async () => ({ state: 'pullable' }) }),
+    formatChecklist: (checks) => formatChecklist(checks, paint),
+    allowCpu: booleanOption(parsed, 'allow-cpu'),
+    jobs: parseJobs(stringOption(parsed, 'jobs')),
+    dryRun,
+    json: settings.json,
+    // The log is a local file the runner writes: read it every 100 ms unless --interval says otherwise.
+    intervalMs: process.argv.some((a) => a === '--interval' || a.startsWith('--interval=')) ? settings.intervalMs : 100,
+    argv: ['pixi', 'run', 'submit', ...process.argv.slice(2)],
+    say,
+    printJson: print.printJson,
+    warn: (line) => say(paint.yellow(line)),
+    noWait: booleanOption(parsed, 'no-wait'),
+    ...(built ? { recordExtra: { image: built.image } } : {}),
+  });
+}
+
+/** getenv would hand the job a secret: withheld (job-env.ts, condor-submit.ts), and said here. */
+async function warnGetenvSecrets(request: SubmitRequest, print: Printer): Promise<void> {
+  const getenv = getenvSecrets(
+    request.statements,
+    request.userAppend,
+    process.env,
+    await secretEnvironment(request.root),
+  );
+  if (!getenv) return;
+  const { message, hint } = getenvSecretMessage(getenv);
+  const where = getenv.line === null ? ' (-append)' : `:${getenv.line}`;
+  print.say(print.paint.yellow(`${request.submitFile}${where}: warning: ${message}`));
+  print.say(`  hint: ${hint}`);
+}
+
+/** The planned submission: procs read with no cluster yet, the preflight checks, the exact argv. */
+interface SubmitPreview {
+  submitId: string;
+  appendLines: string[];
+  procs: ProcSpec[];
+  checks: Awaited<ReturnType<typeof runPreflight>>;
+  argv: string[];
+}
+
+async function previewSubmission(request: SubmitRequest, print: Printer): Promise<SubmitPreview> {
+  const { root, submitFile, defines, batchName } = request;
+  const { paint, say } = print;
   // A tag unique to this submission: the job can be found by it if condor_submit never says its cluster.
   const submitId = newSubmitId();
-  const appendLines = [...(imageLine ? [imageLine] : []), ...userAppend, submitIdLine(submitId)];
-  const plan = (cluster: number | null) =>
-    planSubmit(statements, { submitFile, cwd: root, cluster, append: appendLines, defines, batchName });
-  const preview = plan(null);
+  const appendLines = [
+    ...(request.imageLine ? [request.imageLine] : []),
+    ...request.userAppend,
+    submitIdLine(submitId),
+  ];
+  const preview = planSubmit(request.statements, {
+    submitFile,
+    cwd: root,
+    cluster: null,
+    append: appendLines,
+    defines,
+    batchName,
+  });
   // What condor_submit would warn about, and the file's own `warning :` lines (sublang).
   for (const w of preview.warnings)
     say(paint.yellow(`${w.file}${w.line === undefined ? '' : `:${w.line}`}: warning: ${w.message}`));
 
-  const checks = await runPreflight({ root, config, record, procs: preview.procs, dryRun });
+  const checks = await runPreflight({
+    root,
+    config: request.config,
+    record: request.record,
+    procs: preview.procs,
+    dryRun: request.dryRun,
+  });
   for (const line of formatChecklist(checks, paint)) say(line);
-  const failed = checks.filter((c) => c.status === 'fail');
-
   // `condor_submit NAME=VALUE file ...`: the definitions come before the file.
   const [tool, ...rest] = condorSubmitArgv(submitFile, appendLines, batchName);
   const argv = [tool!, ...Object.entries(defines).map(([k, v]) => `${k}=${v}`), ...rest];
-  if (dryRun) {
-    say();
-    say(paint.bold('command'));
-    say(`  ${argv.map(shellQuote).join(' ')}`);
-    say();
-    say(paint.bold(`procs (${preview.procs.length})`));
-    for (const line of procLines(preview.procs, root)) say(line);
-    say();
-    say(
-      failed.length === 0
-        ? 'dry run: nothing was submitted'
-        : `dry run: nothing was submitted; ${failed.length} check(s) would stop a real submit`,
-    );
-    if (settings.json) printJson({ dryRun: true, checks, command: argv, procs: preview.procs.map(procRecord) });
-    return failed.length === 0 ? 0 : 1;
-  }
+  return { submitId, appendLines, procs: preview.procs, checks, argv };
+}
+
+/** --dry-run: the command and each proc's files; exit 1 when a check would stop a real submit. */
+function reportDryRun(preview: SubmitPreview, request: SubmitRequest, print: Printer): number {
+  const { say, paint } = print;
+  const failed = preview.checks.filter((c) => c.status === 'fail');
+  say();
+  say(paint.bold('command'));
+  say(`  ${preview.argv.map(shellQuote).join(' ')}`);
+  say();
+  say(paint.bold(`procs (${preview.procs.length})`));
+  for (const line of procLines(preview.procs, request.root)) say(line);
+  say();
+  say(
+    failed.length === 0
+      ? 'dry run: nothing was submitted'
+      : `dry run: nothing was submitted; ${failed.length} check(s) would stop a real submit`,
+  );
+  if (request.settings.json)
+    print.printJson({
+      dryRun: true,
+      checks: preview.checks,
+      command: preview.argv,
+      procs: preview.procs.map(procRecord),
+    });
+  return failed.length === 0 ? 0 : 1;
+}
+
+async function submit(parsed: ParsedCommand, root: string, secrets: SecretMask): Promise<number> {
+  const settings = watchSettings(parsed);
+  const print = printer(settings, secrets);
+  const request = await readSubmitRequest(parsed, root, settings);
+  await warnGetenvSecrets(request, print);
+  if (request.local) return submitLocally(request, parsed, print);
+
+  const preview = await previewSubmission(request, print);
+  if (request.dryRun) return reportDryRun(preview, request, print);
+  const failed = preview.checks.filter((c) => c.status === 'fail');
   if (failed.length > 0) {
-    if (settings.json) printJson({ dryRun: false, submitted: false, checks });
+    if (settings.json) print.printJson({ dryRun: false, submitted: false, checks: preview.checks });
     throw preflightFailure(failed);
   }
 
@@ -227,112 +325,29 @@ async function submit(parsed: ParsedCommand, root: string, secrets: SecretMask):
   // Everything the record needs that does not depend on the cluster, gathered before
   // submitting: once condor_submit has queued the job, the record is the next thing written.
   const git = await gitInfo(shell, root);
-  const draft: JobDraft = {
-    submitFile,
-    batchName,
+  const { record } = request;
+  const job: JobDraft = {
+    submitFile: request.submitFile,
+    batchName: request.batchName,
     image: record ? { reference: record.reference, digest: record.digest } : null,
     gitRevision: git.revision,
-    command: argv,
+    command: preview.argv,
   };
-  const signals = deferSignals();
-  const warn = (line: string): void => void process.stderr.write(`${paint.yellow(secrets.mask(line))}\n`);
-  let cluster: SubmittedCluster;
-  let jobRecord: JobRecord;
-  try {
-    // The submission's tag goes to disk first: even a SIGKILL while condor_submit runs leaves
-    // what `status` needs to find the job (by its tag), and a folder that cannot take the
-    // record stops us here, before anything is queued.
-    const startedAt = new Date().toISOString();
-    await writePendingSubmission(root, {
-      version: 1,
-      submitId,
-      startedAt,
-      pid: process.pid,
-      host: hostname(),
-      ...draft,
-      append: appendLines,
-      procs: preview.procs.map(procRecord),
-    });
-    say();
-    say(`$ ${argv.map(shellQuote).join(' ')}`);
-    try {
-      cluster = await runCondorSubmit(shell, argv, root, submitId, signals, warn);
-    } catch (error) {
-      // Nothing was queued (or condor_q cannot find it by its tag; the error says how to look).
-      await removePendingSubmission(root, submitId);
-      throw error;
-    }
-    jobRecord = await recordJob(root, cluster, draft, appendLines, startedAt, preview.procs, warn);
-    await removePendingSubmission(root, submitId);
-  } finally {
-    signals.restore();
-  }
-  say(
-    `submitted job ${cluster.cluster} (${cluster.count} proc${cluster.count === 1 ? '' : 's'}), recorded in ${displayPath(root, jobRecordPath(root, cluster.cluster))}`,
+  const warn = (line: string): void => void process.stderr.write(`${print.paint.yellow(secrets.mask(line))}\n`);
+  const submitted = await submitAndRecord(
+    shell,
+    { root, submitId: preview.submitId, job, append: preview.appendLines, previewProcs: preview.procs },
+    print.say,
+    warn,
   );
-  const submitted = {
-    cluster: cluster.cluster,
-    procs: cluster.count,
-    record: displayPath(root, jobRecordPath(root, cluster.cluster)),
-  };
-  if (signals.received) {
-    if (settings.json) printJson({ ...submitted, watching: false });
-    process.stderr.write(stillQueued(`stopped before watching (${signals.received})`, cluster.cluster));
-    return EXIT_INTERRUPTED;
-  }
-  if (booleanOption(parsed, 'no-wait')) {
-    if (settings.json) printJson({ ...submitted, watching: false });
-    say(`follow it with \`pixi run status ${cluster.cluster}\`; remove it with \`pixi run cancel ${cluster.cluster}\``);
-    return 0;
-  }
-  say();
-  return watchJob({
+  return afterSubmit(submitted, {
     root,
-    logs: recordLogs(jobRecord),
-    cluster: cluster.cluster,
-    procs: jobRecord.procs,
-    ...settings,
-    title: jobTitle(jobRecord),
-    referenceTime: Date.now(),
-    probe: queueProbe(shell, cluster.cluster, root),
+    shell,
+    settings,
+    noWait: booleanOption(parsed, 'no-wait'),
+    say: print.say,
+    printJson: print.printJson,
   });
-}
-
-/**
- * Write .pixi-condor/jobs/<cluster>.json for a job condor_submit has queued. The procs come
- * from the submit file read with the real cluster id; should that fail, from the preview.
- * Should the record not be written, the submission's tag stays: `status` finds the job by it.
- */
-async function recordJob(
-  root: string,
-  cluster: SubmittedCluster,
-  draft: JobDraft,
-  append: string[],
-  submittedAt: string,
-  previewProcs: ProcSpec[],
-  warn: (line: string) => void,
-): Promise<JobRecord> {
-  const { procs, problem } = procsOfCluster(root, draft, append, cluster.cluster, previewProcs.map(procRecord));
-  let jobRecord: JobRecord;
-  try {
-    jobRecord = await writeClusterRecord(root, cluster, draft, submittedAt, procs);
-  } catch (error) {
-    throw new UserError(
-      `job ${cluster.cluster} was submitted, but ${displayPath(root, jobRecordPath(root, cluster.cluster))} could not be written: ${(error as Error).message}`,
-      {
-        hint: `\`pixi run status\` records and follows it once ${STATE_DIR} takes the record (it finds the job by its submission tag); or follow it with \`pixi run status --log ${procs[0]?.log ? displayPath(root, procs[0].log) : 'LOG'} --follow\`, or remove it with \`condor_rm ${cluster.cluster}\``,
-      },
-    );
-  }
-  if (problem)
-    warn(
-      `warning: the submit file could not be read again for cluster ${cluster.cluster} (${problem}); the record keeps the previewed paths`,
-    );
-  if (procs.length !== cluster.count)
-    warn(
-      `warning: condor_submit queued ${cluster.count} proc(s), the submit file reads as ${procs.length}; following what the log shows`,
-    );
-  return jobRecord;
 }
 
 function procLines(procs: ProcSpec[], root: string): string[] {

@@ -197,171 +197,204 @@ function where(pointer: string): string {
 
 const ENV_TABLE_HINT = 'pixi rejects unknown keys; settings of your own belong under [tool.<name>]';
 
-export function describeError(
-  error: Folded,
-  data: unknown,
-  schema: Json,
-): { pointer: string; rule: string; message: string; hint: string; at: 'key' | 'value' } {
-  const path = error.instancePath;
-  const value = valueAt(data, path);
-  const here = schemaAt(schema, data, path);
-  switch (error.keyword) {
-    case 'additionalProperties': {
-      const key = String(error.params.additionalProperty);
-      const allowed = allowedKeys(here);
-      const guess = closest(key, allowed);
-      return {
-        pointer: `${path}/${escapePointer(key)}`,
-        rule: 'schema/unknown-key',
-        message: `unknown key '${key}' in ${where(path)}`,
-        hint: guess
-          ? `did you mean '${guess}'?`
-          : path === ''
-            ? ENV_TABLE_HINT
-            : allowed.length
-              ? `allowed keys: ${allowed.join(', ')}`
-              : ENV_TABLE_HINT,
-        at: 'key',
-      };
-    }
-    case 'propertyName': {
-      const name = String(error.params.propertyName);
-      const pointer = pointerOf([...splitPointer(path), name]);
-      const parent = splitPointer(path).pop();
-      if (parent === 'environments') {
-        return {
-          pointer,
-          rule: 'manifest/environment-name',
-          message: `environment name '${name}' is not valid: pixi allows only lower-case letters, digits and '-'`,
-          hint: `rename it, e.g. '${name.toLowerCase().replace(/[^a-z\d-]+/g, '-')}'`,
-          at: 'key',
-        };
-      }
-      if (parent === 'tasks') {
-        return {
-          pointer,
-          rule: 'manifest/task-name',
-          message: `task name '${name}' is not valid: task names cannot contain spaces or '$'`,
-          hint: `rename it, e.g. '${name.replace(/[\s$]+/g, '-')}'`,
-          at: 'key',
-        };
-      }
-      return {
-        pointer,
-        rule: 'schema/key-name',
-        message: `key '${name}' in ${where(path)} is not a valid name`,
-        hint: describeSchemaRule(error.params),
-        at: 'key',
-      };
-    }
-    case 'required': {
-      const missing = ([] as string[]).concat(error.params.missingProperty as string | string[]);
-      if (path === '' && missing.includes('workspace')) {
-        return {
-          pointer: '',
-          rule: 'schema/missing-key',
-          message: 'the manifest has no [workspace] table',
-          hint: 'add [workspace] with `channels = ["conda-forge"]` and your platforms',
-          at: 'key',
-        };
-      }
-      const list = missing.map((m) => `'${m}'`).join(' or ');
-      return {
-        pointer: path,
-        rule: 'schema/missing-key',
-        // pixi's TOML readers (toml_span's TableHelper::required) say "missing field `x`".
-        message: `${where(path)} is missing ${list}${missing.length === 1 ? ` (pixi: missing field \`${missing[0]}\`)` : ''}`,
-        hint: `add ${missing.length > 1 ? 'one of them' : 'it'}`,
-        at: 'key',
-      };
-    }
-    case 'type': {
-      const expected = error.expected ?? String(error.params.type).split(',');
-      const words =
-        here?.title && error.expected
-          ? String(here.title)
-          : [...new Set(expected.map((t) => TYPE_WORDS[t] ?? t))].join(' or ');
-      return {
-        pointer: path,
-        rule: 'schema/type',
-        message: `${where(path)} must be ${words}, not ${describeValue(value)}`,
-        hint: hintForType(expected),
-        at: 'value',
-      };
-    }
-    case 'minLength':
-      if (typeof value === 'string' && value === '') {
-        const isDependency = /dependencies\/[^/]+$/.test(path);
-        return {
-          pointer: path,
-          rule: 'schema/empty-value',
-          message: `${where(path)} must not be empty`,
-          hint: isDependency
-            ? 'write a version spec such as "*" (any version) or ">=1.2"'
-            : 'give it a value or remove the line',
-          at: 'value',
-        };
-      }
-      break;
-    case 'pattern':
-      return {
-        pointer: path,
-        rule: 'schema/pattern',
-        message: `${JSON.stringify(value)} is not ${here?.title ?? 'valid here'} (${where(path)})`,
-        hint: `it must match ${String(error.params.pattern)}`,
-        at: 'value',
-      };
-    case 'enum': {
-      const allowed = (error.params.allowedValues as unknown[]).map(String);
-      const guess = typeof value === 'string' ? closest(value, allowed) : null;
-      return {
-        pointer: path,
-        rule: 'schema/enum',
-        message: `${where(path)} must be one of ${allowed.join(', ')}, not ${describeValue(value)}`,
-        hint: guess ? `did you mean '${guess}'?` : `use one of: ${allowed.join(', ')}`,
-        at: 'value',
-      };
-    }
-    case 'const':
-      return {
-        pointer: path,
-        rule: 'schema/enum',
-        message: `${where(path)} must be ${JSON.stringify(error.params.allowedValue)}`,
-        hint: `write ${JSON.stringify(error.params.allowedValue)}`,
-        at: 'value',
-      };
-    case 'format':
-      return {
-        pointer: path,
-        rule: 'schema/format',
-        message: `${where(path)} must be ${here?.title ?? `a ${String(error.params.format)}`}, not ${describeValue(value)}`,
-        hint: 'write the full address, e.g. "https://github.com/you/project"',
-        at: 'value',
-      };
-    case 'not':
-      return {
-        pointer: path,
-        rule: 'schema/reserved',
-        message: `${JSON.stringify(value)} is a reserved name (${where(path)})`,
-        hint: 'choose another name',
-        at: 'value',
-      };
-    case 'false schema':
-      return {
-        pointer: path,
-        rule: 'schema/not-allowed',
-        message: `${where(path)} is not allowed here`,
-        hint: '`workspace = true` inherits only in [dependencies] tables of the default feature, features and targets',
-        at: 'key',
-      };
+/** What a schema error says: where (the key or the value), which rule, the message and the fix. */
+export interface Description {
+  pointer: string;
+  rule: string;
+  message: string;
+  hint: string;
+  at: 'key' | 'value';
+}
+
+/** One schema error with what every describer reads, worked out once. */
+interface ErrorContext {
+  error: Folded;
+  /** The error's JSON pointer. */
+  path: string;
+  /** The manifest's value there. */
+  value: unknown;
+  /** The schema node for that place, when it can be found. */
+  here: Json | null;
+}
+
+type Describer = (c: ErrorContext) => Description | null;
+
+/** A problem with the value at the error's own place (the usual case). */
+const atValue = (c: ErrorContext, rule: string, message: string, hint: string): Description => ({
+  pointer: c.path,
+  rule,
+  message,
+  hint,
+  at: 'value',
+});
+
+/** Key names pixi checks itself, by the table they are keys of. */
+const KEY_NAME_RULES: Record<string, (name: string) => Pick<Description, 'rule' | 'message' | 'hint'>> = {
+  environments: (name) => ({
+    rule: 'manifest/environment-name',
+    message: `environment name '${name}' is not valid: pixi allows only lower-case letters, digits and '-'`,
+    hint: `rename it, e.g. '${name.toLowerCase().replace(/[^a-z\d-]+/g, '-')}'`,
+  }),
+  tasks: (name) => ({
+    rule: 'manifest/task-name',
+    message: `task name '${name}' is not valid: task names cannot contain spaces or '$'`,
+    hint: `rename it, e.g. '${name.replace(/[\s$]+/g, '-')}'`,
+  }),
+};
+
+function unknownKey({ error, path, here }: ErrorContext): Description {
+  const key = String(error.params.additionalProperty);
+  const allowed = allowedKeys(here);
+  const guess = closest(key, allowed);
+  return {
+    pointer: `${path}/${escapePointer(key)}`,
+    rule: 'schema/unknown-key',
+    message: `unknown key '${key}' in ${where(path)}`,
+    hint: guess
+      ? `did you mean '${guess}'?`
+      : path === ''
+        ? ENV_TABLE_HINT
+        : allowed.length
+          ? `allowed keys: ${allowed.join(', ')}`
+          : ENV_TABLE_HINT,
+    at: 'key',
+  };
+}
+
+function badKeyName({ error, path }: ErrorContext): Description {
+  const name = String(error.params.propertyName);
+  const pointer = pointerOf([...splitPointer(path), name]);
+  const byParent = KEY_NAME_RULES[splitPointer(path).pop() ?? ''];
+  if (byParent) return { pointer, ...byParent(name), at: 'key' };
+  return {
+    pointer,
+    rule: 'schema/key-name',
+    message: `key '${name}' in ${where(path)} is not a valid name`,
+    hint: describeSchemaRule(error.params),
+    at: 'key',
+  };
+}
+
+function missingKey({ error, path }: ErrorContext): Description {
+  const missing = ([] as string[]).concat(error.params.missingProperty as string | string[]);
+  if (path === '' && missing.includes('workspace')) {
+    return {
+      pointer: '',
+      rule: 'schema/missing-key',
+      message: 'the manifest has no [workspace] table',
+      hint: 'add [workspace] with `channels = ["conda-forge"]` and your platforms',
+      at: 'key',
+    };
   }
+  const list = missing.map((m) => `'${m}'`).join(' or ');
   return {
     pointer: path,
-    rule: `schema/${error.keyword}`,
-    message: `${where(path)} ${error.message ?? 'is not valid'}`,
-    hint: describeSchemaRule(error.params),
-    at: 'value',
+    rule: 'schema/missing-key',
+    // pixi's TOML readers (toml_span's TableHelper::required) say "missing field `x`".
+    message: `${where(path)} is missing ${list}${missing.length === 1 ? ` (pixi: missing field \`${missing[0]}\`)` : ''}`,
+    hint: `add ${missing.length > 1 ? 'one of them' : 'it'}`,
+    at: 'key',
   };
+}
+
+function wrongType(c: ErrorContext): Description {
+  const { error, here } = c;
+  const expected = error.expected ?? String(error.params.type).split(',');
+  const words =
+    here?.title && error.expected
+      ? String(here.title)
+      : [...new Set(expected.map((t) => TYPE_WORDS[t] ?? t))].join(' or ');
+  return atValue(
+    c,
+    'schema/type',
+    `${where(c.path)} must be ${words}, not ${describeValue(c.value)}`,
+    hintForType(expected),
+  );
+}
+
+/** Only an empty string has words of its own; any other too-short value falls back. */
+function emptyValue(c: ErrorContext): Description | null {
+  if (c.value !== '') return null;
+  const isDependency = /dependencies\/[^/]+$/.test(c.path);
+  return atValue(
+    c,
+    'schema/empty-value',
+    `${where(c.path)} must not be empty`,
+    isDependency ? 'write a version spec such as "*" (any version) or ">=1.2"' : 'give it a value or remove the line',
+  );
+}
+
+function notInEnum(c: ErrorContext): Description {
+  const allowed = (c.error.params.allowedValues as unknown[]).map(String);
+  const guess = typeof c.value === 'string' ? closest(c.value, allowed) : null;
+  return atValue(
+    c,
+    'schema/enum',
+    `${where(c.path)} must be one of ${allowed.join(', ')}, not ${describeValue(c.value)}`,
+    guess ? `did you mean '${guess}'?` : `use one of: ${allowed.join(', ')}`,
+  );
+}
+
+/** One describer per ajv keyword (zx's LogFormatters shape); a keyword not here gets `fallback`. */
+const DESCRIBERS: Partial<Record<string, Describer>> = {
+  additionalProperties: unknownKey,
+  propertyName: badKeyName,
+  required: missingKey,
+  type: wrongType,
+  minLength: emptyValue,
+  pattern: (c) =>
+    atValue(
+      c,
+      'schema/pattern',
+      `${JSON.stringify(c.value)} is not ${c.here?.title ?? 'valid here'} (${where(c.path)})`,
+      `it must match ${String(c.error.params.pattern)}`,
+    ),
+  enum: notInEnum,
+  const: (c) =>
+    atValue(
+      c,
+      'schema/enum',
+      `${where(c.path)} must be ${JSON.stringify(c.error.params.allowedValue)}`,
+      `write ${JSON.stringify(c.error.params.allowedValue)}`,
+    ),
+  format: (c) =>
+    atValue(
+      c,
+      'schema/format',
+      `${where(c.path)} must be ${c.here?.title ?? `a ${String(c.error.params.format)}`}, not ${describeValue(c.value)}`,
+      'write the full address, e.g. "https://github.com/you/project"',
+    ),
+  not: (c) =>
+    atValue(
+      c,
+      'schema/reserved',
+      `${JSON.stringify(c.value)} is a reserved name (${where(c.path)})`,
+      'choose another name',
+    ),
+  'false schema': (c) => ({
+    ...atValue(
+      c,
+      'schema/not-allowed',
+      `${where(c.path)} is not allowed here`,
+      '`workspace = true` inherits only in [dependencies] tables of the default feature, features and targets',
+    ),
+    at: 'key',
+  }),
+};
+
+function fallback(c: ErrorContext): Description {
+  return atValue(
+    c,
+    `schema/${c.error.keyword}`,
+    `${where(c.path)} ${c.error.message ?? 'is not valid'}`,
+    describeSchemaRule(c.error.params),
+  );
+}
+
+export function describeError(error: Folded, data: unknown, schema: Json): Description {
+  const path = error.instancePath;
+  const context: ErrorContext = { error, path, value: valueAt(data, path), here: schemaAt(schema, data, path) };
+  return DESCRIBERS[error.keyword]?.(context) ?? fallback(context);
 }
 
 function hintForType(expected: string[]): string {

@@ -29,6 +29,11 @@
 //                    afterRelease: <fixture> (condor_release writes 013, then replays this
 //                            fixture's events after its first 013, else from its first 001),
 //                    submitDelayMs (condor_submit takes this long after queueing the job),
+//                    submitGate / startGate / endGate: <name> (condor_submit waits after
+//                            queueing, the replay before its first event, each proc before
+//                            its 005/009, until the file $STANDIN_CONDOR_DIR/<name> exists:
+//                            the test opens the gate when it has seen what it waits for, so
+//                            a busy machine cannot make the job end before the test looks),
 //                    output: "standard" | "monitor-hint-only" | "none" (what it prints then)
 //                            | "killed" (queues the job, then dies by SIGTERM printing nothing)
 //                            | "killed-before-queue" (dies by SIGTERM before queueing anything) }
@@ -36,7 +41,7 @@
 //   next-cluster   the cluster id the next submit gets (default 4242)
 //   jobs/<C>.json  {procs, removed, done[]}                         (written here)
 //   pids           pids of replayers started (the tests stop them)
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,7 +70,12 @@ const scenario = existsSync(join(dir, 'scenario.json'))
 
 const jobFile = (cluster) => join(dir, 'jobs', `${cluster}.json`);
 const readJob = (cluster) => (existsSync(jobFile(cluster)) ? JSON.parse(readFileSync(jobFile(cluster), 'utf8')) : null);
-const writeJob = (cluster, job) => writeFileSync(jobFile(cluster), JSON.stringify(job));
+// Written whole (a temp file renamed over it): the replayer reads it while condor_rm writes it.
+const writeJob = (cluster, job) => {
+  const temp = `${jobFile(cluster)}.${process.pid}.tmp`;
+  writeFileSync(temp, JSON.stringify(job));
+  renameSync(temp, jobFile(cluster));
+};
 
 function submit() {
   const file = argv.find((a, i) => !a.startsWith('-') && !['-append', '-a', '-batch-name'].includes(argv[i - 1] ?? ''));
@@ -128,6 +138,11 @@ function submit() {
     attributes,
   });
   if (scenario.submitDelayMs) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, scenario.submitDelayMs);
+  if (scenario.submitGate) {
+    const until = Date.now() + GATE_LIMIT_MS;
+    while (!existsSync(join(dir, scenario.submitGate)) && Date.now() < until)
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+  }
   const output = scenario.output ?? 'standard';
   if (output === 'killed') {
     startReplay(cluster, log);
@@ -185,6 +200,15 @@ function header(code, cluster, proc) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** A gate the test never opens (it failed first) must not keep a replayer alive for ever. */
+const GATE_LIMIT_MS = 10 * 60_000;
+
+/** Wait until the test opens gate `name` (creates the file), or the job is removed. */
+async function gate(name, cluster) {
+  const until = Date.now() + GATE_LIMIT_MS;
+  while (!existsSync(join(dir, name)) && !readJob(cluster)?.removed && Date.now() < until) await sleep(20);
+}
+
 async function replay(cluster, only = null) {
   const job = readJob(cluster);
   const eventsOf = (proc) => {
@@ -210,10 +234,12 @@ async function replay(cluster, only = null) {
   const events = perProc[only ?? 0];
   const length = Math.max(...perProc.map((e) => e.length));
   await sleep(only === null ? (scenario.startDelayMs ?? 0) : 0);
+  if (only === null && scenario.startGate) await gate(scenario.startGate, cluster);
   for (let i = 0; i < length; i++) {
     for (let proc = 0; proc < job.procs; proc++) {
       if (only !== null && proc !== only) continue;
       if (i >= perProc[proc].length) continue;
+      if (scenario.endGate && /^00[59]/.test(perProc[proc][i])) await gate(scenario.endGate, cluster);
       if (readJob(cluster).removed) {
         // condor_rm: the schedd writes the abort event (≥ 8.9.4 text).
         for (let p = 0; p < job.procs; p++)
