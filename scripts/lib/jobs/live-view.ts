@@ -18,6 +18,8 @@ export interface ViewContext {
   notes: string[];
   /** Each proc's queue variables (a sweep's row), shown next to its progress. */
   procVars?: Map<number, Record<string, string> | null>;
+  /** A `submit --local` job: hold hints name the local commands. */
+  local?: { cluster: number } | undefined;
 }
 
 const STATE_ORDER: StateName[] = ['held', 'running', 'suspended', 'idle', 'completed', 'removed'];
@@ -78,7 +80,7 @@ export function countsLine(counts: Record<StateName, number>): string {
  * hold reason's end, e.g. `No such file or directory`, is what the user needs) and kept
  * within `limit` lines. One hint per distinct cause.
  */
-function jobNotes(jobs: JobState[], now: number, width: number, limit: number): string[] {
+function jobNotes(jobs: JobState[], now: number, width: number, limit: number, local?: { cluster: number }): string[] {
   const lines: string[] = [];
   const seenHints = new Set<string>();
   const add = (text: string, indent: string, maxLines: number): void => {
@@ -88,7 +90,7 @@ function jobNotes(jobs: JobState[], now: number, width: number, limit: number): 
     if (lines.length >= limit) break;
     if (job.state === 'held') {
       add(`${job.id} held: ${holdText(job.holdReason, job.holdCode, job.holdSubcode)}`, '    ', 6);
-      const hint = holdHint(job.holdCode, job.holdSubcode, job.holdReason, job.id);
+      const hint = holdHint(job.holdCode, job.holdSubcode, job.holdReason, job.id, local);
       if (!seenHints.has(hint.cause) && lines.length < limit) {
         seenHints.add(hint.cause);
         lines.push(
@@ -126,6 +128,7 @@ export function renderView(table: JobTable, ctx: ViewContext): string[] {
     now,
     width,
     Math.max(6, Math.min(14, Math.floor(ctx.height / 2))),
+    ctx.local,
   );
   const header = `${'JOB'.padEnd(12)} ${'STATE'.padEnd(STATE_WIDTH)} ${'IN STATE'.padStart(8)}  ${'EXIT'.padEnd(9)} HOST`;
   const room = ctx.height - lines.length - notes.length - 4;
@@ -205,14 +208,14 @@ function changeText(change: StateChange): string {
 }
 
 /** One line per change, for logs and pipes; a held job gets its reason and hint on more lines. */
-export function describeChange(change: StateChange, paint: Palette): string[] {
+export function describeChange(change: StateChange, paint: Palette, local?: { cluster: number }): string[] {
   const { job, event } = change;
   const at = Number.isFinite(event.time) ? clock(event.time) : '--:--:--';
   const lines = [colourFor(paint, { ...job, state: change.to })(`${at} ${job.id} ${changeText(change)}`)];
   if (change.hold) {
     const { reason, code, subcode } = change.hold;
     lines.push(`  reason: ${holdText(reason, code, subcode)}`);
-    const hint = holdHint(code, subcode, reason, job.id);
+    const hint = holdHint(code, subcode, reason, job.id, local);
     lines.push(`  hint (${hint.cause}): ${hint.hint}`);
   }
   return lines;

@@ -48,6 +48,8 @@ export interface TrackOptions {
   runnerGone?: () => string | null;
   /** Aborted on Ctrl-C: stop watching (never the job). */
   signal?: AbortSignal;
+  /** A `submit --local` job (cluster of its first run): hold hints name the local commands. */
+  local?: { cluster: number };
   /** Read now instead of at the next interval (submit --local: its runner just wrote an event). */
   wake?: Wake;
   now?: () => number;
@@ -250,6 +252,7 @@ export async function track(options: TrackOptions): Promise<TrackResult> {
             paint: view.paint,
             notes,
             procVars,
+            local: options.local,
           }).join('\n') + '\n',
         );
       } else if (block) {
@@ -263,12 +266,14 @@ export async function track(options: TrackOptions): Promise<TrackResult> {
               paint: view.paint,
               notes,
               procVars,
+              local: options.local,
             }),
           );
           lastDraw = now();
         }
       } else {
-        for (const change of changes) for (const line of describeChange(change, view.paint)) view.write(line + '\n');
+        for (const change of changes)
+          for (const line of describeChange(change, view.paint, options.local)) view.write(line + '\n');
       }
     }
     changes = [];
