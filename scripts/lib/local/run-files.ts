@@ -8,6 +8,18 @@ import { appendFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../atomic-file.ts';
 import { readBoundedText } from '../bounded-read.ts';
+import {
+  absolutePath,
+  bool,
+  count,
+  listOf,
+  nonEmptyText,
+  nullable,
+  object,
+  optional,
+  type Shape,
+  text,
+} from '../record-shape.ts';
 import type { ProcSpec } from '../submit-language/submit-plan.ts';
 import { LOCAL_DIR } from './cluster-counter.ts';
 import type { ExitPolicy } from './policy.ts';
@@ -43,6 +55,37 @@ export type RunNote =
   /** A declared output missing after a failed exit: held (code 12) as on a pool; the exit says why. */
   | { kind: 'failed-before-output'; proc: number; exit: string; path: string };
 
+// Each file's shape is checked where it is read (issue 25): a hand-edited or cut-short one reads
+// as absent (spec: the runner says there is none; end: the runner is asked after, and a lost
+// one's end is written again; a note line: left out), never as a TypeError further on.
+const RUN_SPEC_SHAPE = object({
+  cluster: count,
+  procs: listOf(object({ proc: count })),
+  images: listOf(nullable(text)),
+  policies: listOf(object({})),
+  jobs: count,
+  gpus: listOf(text),
+  gpusPerProc: count,
+  allowCpu: bool,
+  network: nullable(text),
+  runId: nonEmptyText,
+  spoolKeys: listOf(text),
+  scratch: absolutePath,
+});
+const RUN_END_SHAPE = object({ removedBy: nullable(text), lost: optional(bool), error: optional(text) });
+const RUN_NOTE_SHAPE = object({ kind: text, proc: count });
+
+/** `text` parsed and checked against `shape`, or null when it is not JSON of that shape. */
+function parsedAs<T>(body: string, shape: Shape<unknown>): T | null {
+  try {
+    const data: unknown = JSON.parse(body);
+    shape(data, '');
+    return data as T;
+  } catch {
+    return null;
+  }
+}
+
 export function runDir(root: string, cluster: number): string {
   return join(root, LOCAL_DIR, 'runs', String(cluster));
 }
@@ -55,7 +98,10 @@ export async function writeRunSpec(root: string, spec: RunSpec): Promise<void> {
 export async function readRunSpec(root: string, cluster: number): Promise<RunSpec | null> {
   try {
     // Bounded: a spec holds every proc's plan, a big sweep's included.
-    return JSON.parse(readBoundedText(join(runDir(root, cluster), 'spec.json'), 256 * 1024 * 1024)) as RunSpec;
+    return parsedAs<RunSpec>(
+      readBoundedText(join(runDir(root, cluster), 'spec.json'), 256 * 1024 * 1024),
+      RUN_SPEC_SHAPE,
+    );
   } catch {
     return null;
   }
@@ -72,7 +118,7 @@ export function readRunEnd(root: string, cluster: number): RunEnd | null {
   const path = join(runDir(root, cluster), 'end.json');
   if (!existsSync(path)) return null;
   try {
-    return JSON.parse(readBoundedText(path, 1_000_000)) as RunEnd;
+    return parsedAs<RunEnd>(readBoundedText(path, 1_000_000), RUN_END_SHAPE);
   } catch {
     return null;
   }
@@ -87,7 +133,8 @@ export function readRunNotes(root: string, cluster: number): RunNote[] {
     return readBoundedText(join(runDir(root, cluster), 'notes.jsonl'), 10_000_000)
       .split('\n')
       .filter(Boolean)
-      .map((line) => JSON.parse(line) as RunNote);
+      .map((line) => parsedAs<RunNote>(line, RUN_NOTE_SHAPE))
+      .filter((note): note is RunNote => note !== null);
   } catch {
     return [];
   }
