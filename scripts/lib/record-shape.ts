@@ -46,6 +46,8 @@ export const absolutePath: Shape<string> = (v, path) =>
 export const count: Shape<number> = (v, path) =>
   typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : fail(path, 'a whole number ≥ 0', v);
 
+export const bool: Shape<boolean> = (v, path) => (typeof v === 'boolean' ? v : fail(path, 'true or false', v));
+
 export const finiteNumber: Shape<number> = (v, path) =>
   typeof v === 'number' && Number.isFinite(v) ? v : fail(path, 'a number', v);
 

@@ -64,9 +64,14 @@ test('submit --local of a four-row sweep, results, resubmit --failed --local, re
   // One command: the sweep's own submit ends with the results table, results.csv and the best run.
   assert.match(submit.stdout, /results of job 1: 4 procs/);
   assert.match(submit.stdout, /best by highest accuracy: proc 3 \(lr=0\.01 seed=4\), accuracy 0\.94/);
-  assert.match(submit.stdout, /run them again: pixi run resubmit 1 --failed/);
+  assert.match(submit.stdout, /run them again: pixi run resubmit 1 --failed --local\n/);
   assert.match(submit.stdout, /written: results\/1\/results\.csv/);
   assert.ok(existsSync(join(ws.root, 'results', '1', 'results.csv')));
+  // metrics.json echoes lr: the column is there once, as the queue variable.
+  const header = readFileSync(join(ws.root, 'results', '1', 'results.csv'), 'utf8')
+    .split('\r\n')[0]!
+    .split(',');
+  assert.is(header.filter((h) => h === 'lr').length, 1, header.join(','));
 
   const first = await runScript('results.ts', ['--json'], { env, timeoutMs: 30_000 });
   assert.is(first.code, 1, first.stdout + first.stderr);

@@ -27,8 +27,11 @@ test('every tools task is `node scripts/run.mjs <task>`, the command the tests r
   }
 });
 
-/** Entries that are no pixi task of their own (`_install` runs `bundle`; `compile-schema` is for schema edits). */
-const devEntries = ['bundle', 'compile-schema'];
+/**
+ * Entries that are no pixi task of their own (`_install` runs `bundle`; `compile-schema` is for
+ * schema edits; `submit --local` starts `local-runner`, the process that owns a local job).
+ */
+const devEntries = ['bundle', 'compile-schema', 'local-runner'];
 /** `pixi condor` itself (scripts/pixi-condor.mjs runs it for --help and --version). */
 const extensionEntries = ['extension'];
 

@@ -6,10 +6,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCommand, bound } from '../helpers/process.ts';
+import { bound, runCommand, runScript } from '../helpers/process.ts';
 import { buildTestBaseImage, dockerSkipReason, TEST_BASE_IMAGE } from '../image/services.ts';
 import { startScript } from '../condor/workspace.ts';
-import { localWorkspace, type LocalWorkspace } from './local-workspace.ts';
+import { localWorkspace, type LocalWorkspace, stopLocalRunners } from './local-workspace.ts';
 
 const skip = await dockerSkipReason();
 if (skip) console.log(`skipping the local Docker tests: ${skip}`);
@@ -21,7 +21,10 @@ test.before.each(async () => {
   // No image record: the submit file's own container_image is what runs.
   rmSync(join(lw.root, '.pixi-condor', 'image.json'), { force: true });
 });
-test.after.each(() => lw.ws.cleanup());
+test.after.each(() => {
+  stopLocalRunners(lw.root);
+  lw.ws.cleanup();
+});
 
 function containerSubmit(extra: string): string {
   return [
@@ -111,25 +114,58 @@ dockerTest('an image docker cannot find holds the proc with code 35 (InvalidDock
   assert.match(lw.read('job_1_0.err'), /docker: /);
 });
 
-dockerTest('Ctrl-C removes the job (009 logged), stops its container and leaves none behind', async () => {
+dockerTest(
+  'Ctrl-C stops the watching, the container runs on; cancel removes the job (009) and its container',
+  async () => {
+    lw.file('job.sh', '#!/bin/sh\necho started\nsleep 120\n', true);
+    lw.file('j.sub', containerSubmit('transfer_output_files = ""'));
+    const running = startScript('submit.ts', ['j.sub', '--local', '--interval', '40'], lw.env, 120_000, {
+      detached: true,
+    });
+    await running.waitFor(/1\.0 running/, 60_000);
+    const runId = runIdOf(1);
+    // The container is there while the job runs...
+    const deadline = Date.now() + bound(20_000);
+    while ((await ourContainers(runId)).length === 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 200));
+    assert.is((await ourContainers(runId)).length, 1);
+    // ...a terminal's Ctrl-C goes to the whole process group, and stops only the watching...
+    process.kill(-running.child.pid!, 'SIGINT');
+    const r = await running.done;
+    assert.is(r.code, 130, r.stdout + r.stderr);
+    assert.is((await ourContainers(runId)).length, 1);
+    // ...and cancel removes the job: 009, and no container of this run is left.
+    const c = await runScript('cancel.ts', ['1'], { env: lw.env, timeoutMs: 60_000 });
+    assert.is(c.code, 0, c.stdout + c.stderr);
+    const s = await runScript('status.ts', ['1', '--interval', '40'], { env: lw.env, timeoutMs: 60_000 });
+    assert.is(s.code, 2, s.stdout + s.stderr);
+    assert.match(s.stdout, /1\.0 removed/);
+    assert.equal(lw.codes('job_1_0.log').at(-1), 9);
+    assert.equal(
+      await ourContainers(runId),
+      [],
+      lw.read('job_1_0.log') + lw.read('.pixi-condor/local/runs/1/runner.log'),
+    );
+  },
+);
+
+dockerTest('kill -9 of the runner: status removes the container by its label and logs the lost run', async () => {
   lw.file('job.sh', '#!/bin/sh\necho started\nsleep 120\n', true);
   lw.file('j.sub', containerSubmit('transfer_output_files = ""'));
-  const running = startScript('submit.ts', ['j.sub', '--local', '--interval', '40'], lw.env, 120_000, {
-    detached: true,
-  });
+  const running = startScript('submit.ts', ['j.sub', '--local', '--interval', '40'], lw.env, 120_000);
   await running.waitFor(/1\.0 running/, 60_000);
   const runId = runIdOf(1);
   // The container is there while the job runs...
   const deadline = Date.now() + bound(20_000);
   while ((await ourContainers(runId)).length === 0 && Date.now() < deadline)
     await new Promise((r) => setTimeout(r, 200));
-  assert.is((await ourContainers(runId)).length, 1);
-  // ...and a terminal's Ctrl-C goes to the whole process group.
-  process.kill(-running.child.pid!, 'SIGINT');
-  const r = await running.done;
-  assert.is(r.code, 130, r.stdout + r.stderr);
-  assert.match(r.stdout, /1\.0 removed/);
-  assert.equal(lw.codes('job_1_0.log').at(-1), 9);
+  running.child.kill('SIGKILL');
+  await running.done;
+  const runner = JSON.parse(lw.read('.pixi-condor/jobs/1.json')).local.pid as number;
+  process.kill(runner, 'SIGKILL');
+  const s = await runScript('status.ts', ['1', '--once'], { env: lw.env, timeoutMs: 60_000 });
+  assert.is(s.code, 2, s.stdout + s.stderr);
+  assert.equal(lw.codes('job_1_0.log').slice(-3), [22, 24, 9]);
   assert.equal(await ourContainers(runId), []);
 });
 

@@ -1,6 +1,6 @@
 // A throwaway template workspace for `submit --local` tests, plus a job script and a submit
 // file written per test. No HTCondor stand-in on PATH: a local run needs none.
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEventLog } from '../../scripts/lib/event-log/event-log.ts';
 import { runScript, type RunResult } from '../helpers/process.ts';
@@ -52,4 +52,56 @@ export function vanillaSubmit(extra: string, queue = 'queue'): string {
     queue,
     '',
   ].join('\n');
+}
+
+/**
+ * Stop every local runner a test started in `root` (named by the job records), so a test that
+ * failed half-way leaves no runner behind: SIGTERM, on which it removes its job (containers and
+ * process families included).
+ */
+export function stopLocalRunners(root: string): void {
+  let names: string[] = [];
+  try {
+    names = readdirSync(join(root, '.pixi-condor', 'jobs'));
+  } catch {
+    return;
+  }
+  const stopping: number[] = [];
+  for (const name of names) {
+    try {
+      const record = JSON.parse(readFileSync(join(root, '.pixi-condor', 'jobs', name), 'utf8'));
+      // Only the runner itself: the pid with the start time recorded (a dead runner's pid may be reused).
+      if (typeof record.local?.pid === 'number' && startTimeOf(record.local.pid) === record.local.startTime) {
+        process.kill(record.local.pid, 'SIGTERM');
+        stopping.push(record.local.pid);
+      }
+    } catch {
+      // not a local job, or its runner has ended
+    }
+  }
+  // Bounded: it removes its job (a TERM-ignoring child gets SIGKILL after 3 s), then exits; a
+  // workspace deleted under a running runner would be written into again.
+  const until = Date.now() + 10_000;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  while (stopping.some(alive) && Date.now() < until) Atomics.wait(pause, 0, 0, 20);
+  for (const pid of stopping.filter(alive)) process.kill(pid, 'SIGKILL');
+}
+
+function startTimeOf(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+  } catch {
+    return null;
+  }
+}
+
+/** Running (a zombie waiting for its reaper has ended). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
+  } catch {
+    return false;
+  }
 }

@@ -68,7 +68,10 @@ export type WritableEvent =
     }
   | { code: 12; reason: string; holdCode: number; holdSubcode: number }
   | { code: 13; reason?: string }
-  | { code: 9; reason?: string };
+  | { code: 9; reason?: string }
+  /** JobDisconnectedEvent / JobReconnectFailedEvent (condor_event.cpp:4275, 4555). */
+  | { code: 22; reason: string; startdName: string; startdAddr: string }
+  | { code: 24; reason: string; startdName: string };
 
 const TRANSFER_LINES: Record<'queued' | 'started' | 'finished', string> = {
   queued: 'Entered queue to transfer',
@@ -222,6 +225,10 @@ function formatBody(event: WritableEvent): string {
       return `Job was released.\n${event.reason ? `\t${oneLine(event.reason)}\n` : ''}`;
     case 9:
       return `Job was aborted.\n${event.reason ? `\t${oneLine(event.reason)}\n` : ''}`;
+    case 22:
+      return `Job disconnected, attempting to reconnect\n    ${oneLine(event.reason)}\n    Trying to reconnect to ${event.startdName} ${event.startdAddr}\n`;
+    case 24:
+      return `Job reconnection failed\n    ${oneLine(event.reason)}\n    Can not reconnect to ${event.startdName}, rescheduling job\n`;
   }
 }
 

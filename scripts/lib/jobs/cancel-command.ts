@@ -16,6 +16,11 @@ export const CANCEL_SPEC: CommandSpec = {
   options: {
     'dry-run': { type: 'boolean', description: 'say what would be removed and the condor_rm command; remove nothing' },
   },
+  epilog: [
+    'A local job (submit --local): its runner is asked to remove it (SIGTERM); a runner that died is',
+    'found, what it left running is ended and the lost run logged (022, 024, 009), its last checkpoint',
+    'kept for `pixi run resubmit --failed --local`.',
+  ].join('\n'),
   exitCodes: [
     ['0', 'removal requested, or the job had already ended (its log says so)'],
     ['1', 'condor_rm failed (e.g. the job already left the queue)'],
@@ -48,7 +53,7 @@ export async function runCancel(parsed: ParsedCommand): Promise<number> {
   process.stdout.write(
     `${dryRun ? 'would remove' : 'removing'} job ${record.cluster} (${record.batchName}, ${procs} proc${procs === 1 ? '' : 's'}, submitted ${record.submittedAt} from ${record.submitFile})\n`,
   );
-  if (record.local) return cancelLocal(record.cluster, record.local, dryRun);
+  if (record.local) return cancelLocal(root, record, dryRun);
   const shell = new Shell({
     dryRun,
     log: (line) => process.stdout.write(line + '\n'),

@@ -42,6 +42,13 @@ const BY_REASON: { pattern: RegExp; hint: HoldHint }[] = [
       hint: `the job used more memory than it asked for: ${RAISE}`,
     },
   },
+  {
+    pattern: /Docker engine went away|Cannot inspect exited container/i,
+    hint: {
+      cause: 'Docker engine lost',
+      hint: 'the Docker engine stopped answering while the job ran (not a problem of the image or the job): start it again and check it with `docker info`, then run the proc again',
+    },
+  },
 ];
 
 const BY_CODE: Record<number, HoldHint> = {
@@ -112,10 +119,41 @@ export function holdText(reason: string | null, code: number | null, subcode: nu
   return `${reason ?? 'Reason unspecified'}${code !== null ? ` (code ${code}, subcode ${subcode ?? 0})` : ''}`;
 }
 
-/** The hint for a hold; `id` (e.g. `4242.0`) replaces `<id>` in the commands it names. */
-export function holdHint(code: number | null, subcode: number | null, reason: string | null, id?: string): HoldHint {
-  const hint = lookUp(code, subcode, reason);
+/**
+ * The hint for a hold; `id` (e.g. `4242.0`) replaces `<id>` in the commands it names. `local`:
+ * the job ran with `submit --local`, where no queue holds it (no condor_release, no condor_qedit):
+ * every command named is the local one, `resubmit --held CLUSTER --local`, which reads the submit
+ * file again (so an edited request_memory applies).
+ */
+export function holdHint(
+  code: number | null,
+  subcode: number | null,
+  reason: string | null,
+  id?: string,
+  local?: { cluster: number },
+): HoldHint {
+  const found = lookUp(code, subcode, reason);
+  const hint = local ? localHint(found, local.cluster) : found;
   return id === undefined ? hint : { cause: hint.cause, hint: hint.hint.replaceAll('<id>', id) };
+}
+
+function localHint(hint: HoldHint, cluster: number): HoldHint {
+  const again = `\`pixi run resubmit --held ${cluster} --local\``;
+  if (hint.cause === 'image pull')
+    return {
+      cause: hint.cause,
+      hint: `this machine's Docker engine could not find or pull the image: build it here (\`pixi run build-image\`) or \`docker pull\` it, then ${again}`,
+    };
+  let text = hint.hint
+    .replaceAll(RELEASE, `then ${again}`)
+    .replaceAll(
+      RAISE,
+      `raise request_memory/request_disk in the submit file, then ${again} (it reads the submit file again)`,
+    )
+    .replace(/`condor_release <id>`(?: when it should run again| to let it run| runs the job again)?/g, again)
+    .replace(/; `condor_q -hold <id>` shows it too/g, '');
+  if (!text.includes(again)) text = `${text}; then ${again}`;
+  return { cause: hint.cause, hint: text };
 }
 
 function lookUp(code: number | null, subcode: number | null, reason: string | null): HoldHint {

@@ -65,8 +65,12 @@ export interface JobRecord {
 }
 
 export interface LocalRunRecord {
-  /** The runner (`submit --local`) process, which `cancel` signals. */
+  /** The runner process (scripts/local-runner.ts, started detached by `submit --local`), which `cancel` signals. */
   pid: number;
+  /** Its start time (/proc/PID/stat, clock ticks since boot): with pid, it names the runner (a reused pid is not it). */
+  startTime?: number | null;
+  /** /proc/sys/kernel/random/boot_id when it started: after a reboot no pid names it. */
+  bootId?: string | null;
   host: string;
   /** Label value on the containers it starts (org.pixi-condor.local). */
   runId: string;
@@ -114,7 +118,15 @@ const JOB_RECORD_SHAPE = object({
   gitRevision: nullable(text),
   command: listOf(text),
   procs: listOf(PROC_SHAPE),
-  local: optional(object({ pid: count, host: text, runId: nonEmptyText })),
+  local: optional(
+    object({
+      pid: count,
+      host: text,
+      runId: nonEmptyText,
+      startTime: optional(nullable(count)),
+      bootId: optional(nullable(text)),
+    }),
+  ),
   resubmitOf: optional(object({ cluster: count, procs: listOf(count) })),
 });
 

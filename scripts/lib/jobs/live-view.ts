@@ -23,6 +23,8 @@ export interface ViewContext {
    * written as it is made, never held whole); renderView then returns only the lines after them.
    */
   sink?: (lines: string[]) => void;
+  /** A `submit --local` job: hold hints name the local commands. */
+  local?: { cluster: number } | undefined;
 }
 
 /** Rows handed to ViewContext.sink at a time. */
@@ -86,7 +88,14 @@ export function countsLine(counts: Record<StateName, number>): string {
  * hold reason's end, e.g. `No such file or directory`, is what the user needs) and kept
  * within `limit` lines. One hint per distinct cause.
  */
-function jobNotes(held: JobState[], waiting: IdleWait, now: number, width: number, limit: number): string[] {
+function jobNotes(
+  held: JobState[],
+  waiting: IdleWait,
+  now: number,
+  width: number,
+  limit: number,
+  local?: { cluster: number },
+): string[] {
   const lines: string[] = [];
   const seenHints = new Set<string>();
   const add = (text: string, indent: string, maxLines: number): void => {
@@ -95,7 +104,7 @@ function jobNotes(held: JobState[], waiting: IdleWait, now: number, width: numbe
   for (const job of held) {
     if (lines.length >= limit) break;
     add(`${job.id} held: ${holdText(job.holdReason, job.holdCode, job.holdSubcode)}`, '    ', 6);
-    const hint = holdHint(job.holdCode, job.holdSubcode, job.holdReason, job.id);
+    const hint = holdHint(job.holdCode, job.holdSubcode, job.holdReason, job.id, local);
     if (!seenHints.has(hint.cause) && lines.length < limit) {
       seenHints.add(hint.cause);
       lines.push(
@@ -132,7 +141,7 @@ export function renderView(table: JobTable, ctx: ViewContext): string[] {
   const counts = table.counts();
   const lines: string[] = [paint.bold(fit(ctx.title, width)), ...ctx.notes.map((n) => paint.dim(fit(n, width)))];
   const noteLimit = Math.max(6, Math.min(14, Math.floor(ctx.height / 2)));
-  const notes = jobNotes(table.pick('held', noteLimit), idleWait(table, now), now, width, noteLimit);
+  const notes = jobNotes(table.pick('held', noteLimit), idleWait(table, now), now, width, noteLimit, ctx.local);
   const header = `${'JOB'.padEnd(12)} ${'STATE'.padEnd(STATE_WIDTH)} ${'IN STATE'.padStart(8)}  ${'EXIT'.padEnd(9)} HOST`;
   const room = ctx.height - lines.length - notes.length - 4;
   if (table.size <= Math.max(room, 1)) {
@@ -249,7 +258,7 @@ function changeText(change: StateChange): string {
 }
 
 /** One line per change, for logs and pipes; a held job gets its reason and hint on more lines. */
-export function describeChange(change: StateChange, paint: Palette): string[] {
+export function describeChange(change: StateChange, paint: Palette, local?: { cluster: number }): string[] {
   const { job, event } = change;
   const at = Number.isFinite(event.time) ? clock(event.time) : '--:--:--';
   const lines = [
@@ -260,7 +269,7 @@ export function describeChange(change: StateChange, paint: Palette): string[] {
   if (change.hold) {
     const { reason, code, subcode } = change.hold;
     lines.push(`  reason: ${holdText(reason, code, subcode)}`);
-    const hint = holdHint(code, subcode, reason, job.id);
+    const hint = holdHint(code, subcode, reason, job.id, local);
     lines.push(`  hint (${hint.cause}): ${hint.hint}`);
   }
   return lines;

@@ -116,10 +116,22 @@ export async function runRelease(parsed: ParsedCommand): Promise<number> {
     throw new UserError('no job has been submitted from this workspace yet', {
       hint: 'name the cluster: `pixi run release 4242`',
     });
-  if (record.local)
+  if (record.local) {
+    // No queue holds a local job: the local command that runs a proc again is resubmit, and which
+    // flag depends on how its procs ended.
+    const { table } = await readJobOnce(record, root);
+    const jobs = table.list();
+    const first = record.resubmitOf?.cluster ?? record.cluster;
+    const held = jobs.some((j) => j.state === 'held');
+    const failed = jobs.some((j) => j.state === 'removed' || (j.state === 'completed' && j.exitCode !== 0));
     throw new UserError(`job ${record.cluster} ran locally (submit --local): there is no queue to release it in`, {
-      hint: `resubmit it: \`pixi run resubmit --held ${record.cluster} --local\``,
+      hint: held
+        ? `run its held procs again (after the fix; request_memory/request_disk are read from the submit file again): \`pixi run resubmit ${first} --held --local\``
+        : failed
+          ? `none of its procs is held; run the failed ones again: \`pixi run resubmit ${first} --failed --local\``
+          : `none of its procs is held: \`pixi run status ${record.cluster}\` shows how it ended`,
     });
+  }
   const onlyProc = arg?.includes('.') ? Number(arg.split('.')[1]) : null;
   const { table } = await readJobOnce(record, root);
   const held = table.list().filter((j) => j.state === 'held' && (onlyProc === null || j.proc === onlyProc));

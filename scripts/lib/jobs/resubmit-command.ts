@@ -6,7 +6,7 @@
 // variables), written under .pixi-condor/resubmit/; condor_submit still runs in the workspace
 // root, so every relative path in it means what it meant the first time.
 import { mkdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { writeFileAtomic } from '../atomic-file.ts';
 import { booleanOption, stringOption, type CommandSpec, type ParsedCommand } from '../cli.ts';
 import { UsageError, UserError } from '../errors.ts';
@@ -23,8 +23,10 @@ import {
   recordLogs,
   writeJobRecord,
   type JobRecord,
+  type ProcRecord,
 } from './job-store.ts';
 import { runLocalSubmit } from '../local/local-submit.ts';
+import { recoverIfRunnerLost } from '../local/runner-recovery.ts';
 import { queueProbe } from './queue-probe.ts';
 import { collectResults, type ResultRow } from './results.ts';
 import { WATCH_OPTIONS, watchSettings } from './status-command.ts';
@@ -46,6 +48,11 @@ export const RESUBMIT_SPEC: CommandSpec = {
       description: 'the procs that are held (they stay in the queue: remove them with condor_rm)',
     },
     procs: { type: 'string', value: 'LIST', description: 'these procs of the first submission, e.g. 3,7' },
+    'edited-values': {
+      type: 'boolean',
+      description:
+        "take the chosen rows' values from the queue table as it is now (a corrected sweep.csv), matched by line: proc N is row N",
+    },
     local: { type: 'boolean', description: 'run them on this machine (as submit --local) instead of the pool' },
     'allow-cpu': {
       type: 'boolean',
@@ -57,6 +64,9 @@ export const RESUBMIT_SPEC: CommandSpec = {
   },
   epilog: [
     'A proc counts by its newest outcome: one that succeeded on a resubmission is not submitted again.',
+    'Corrected values: fix the rows in the table the queue statement reads (e.g. sweep.csv), keeping',
+    'one line per proc in the same order, then add --edited-values: each chosen proc takes its row as',
+    'it is now (every change is printed). Without it, the values the procs ran with are used.',
     '`pixi run results CLUSTER` then shows the newest outcome of every row.',
   ].join('\n'),
   exitCodes: [
@@ -113,11 +123,90 @@ export function resubmitFileText(text: string, queueLine: number, queue: string,
   return `${lines.join('\n')}\n# ${note}\n${queue}\n`;
 }
 
+interface ResubmitRequest {
+  root: string;
+  parsed: ParsedCommand;
+  settings: ReturnType<typeof watchSettings>;
+  dryRun: boolean;
+  local: boolean;
+  editedValues: boolean;
+  which: { failed: boolean; held: boolean; procs: number[] | null };
+  say: (line?: string) => void;
+}
+
+/** The resubmit file written under .pixi-condor/resubmit/: the original up to its queue, then the chosen rows. */
+interface ResubmitFile {
+  first: JobRecord;
+  chosen: ResultRow[];
+  relSubmit: string;
+  submitFile: string;
+  tablePath: string;
+  table: string | null;
+  queueText: string;
+  text: string;
+  procList: string;
+}
+
 export async function runResubmit(parsed: ParsedCommand): Promise<number> {
+  const request = readRequest(parsed);
+  const { root, say, which } = request;
+  const arg = parsed.positionals[0];
+  const named = arg !== undefined ? await readJobRecord(root, parseClusterArg(arg)) : await latestJobRecord(root);
+  if (!named)
+    throw new UserError('no job has been submitted from this workspace yet', { hint: 'run `pixi run submit` first' });
+  const first = named.resubmitOf ? await readJobRecord(root, named.resubmitOf.cluster) : named;
+  // A local run whose runner died is recovered first: its procs then read as removed (--failed).
+  for (const record of new Set([named, first])) if (record.local) await recoverIfRunnerLost(root, record);
+  const { rows } = await collectResults(root, first, (p) => displayPath(root, p));
+  const chosen = selectRows(rows, which);
+  if (chosen.length === 0) {
+    say(nothingToResubmit(first, rows, which, request.local || Boolean(first.local)));
+    return 0;
+  }
+  const running = chosen.filter((r) => r.outcome === 'running' || r.outcome === 'idle');
+  if (running.length > 0)
+    throw new UserError(
+      `proc ${running.map((r) => r.proc).join(', ')} of job ${first.cluster} has not ended (${running[0]!.outcome})`,
+      { hint: `wait for it (\`pixi run status ${first.cluster}\`) or remove it first` },
+    );
+  const file = resubmitFile(root, first, chosen, request.editedValues ? say : null);
+  const submitId = newSubmitId();
+  const appendLines = [
+    ...(first.image ? [`container_image = docker://${first.image.reference}`] : []),
+    submitIdLine(submitId),
+  ];
+  const batchName = `${first.batchName}-again`;
+  const argv = [
+    'condor_submit',
+    file.relSubmit,
+    ...appendLines.flatMap((l) => ['-append', l]),
+    '-batch-name',
+    batchName,
+  ];
+  say(
+    `resubmitting ${chosen.length} proc${chosen.length === 1 ? '' : 's'} of job ${first.cluster}: ${describeRows(chosen)}`,
+  );
+  if (first.image) say(`  image: ${first.image.reference} (as the first submission)`);
+  if (request.dryRun) {
+    say();
+    say(`${file.relSubmit} would end with:`);
+    say(`  ${file.queueText.replace(file.tablePath, relative(root, file.tablePath))}`);
+    if (file.table) for (const line of file.table.trimEnd().split('\n')) say(`    ${line}`);
+    say(`command: ${argv.map(shellQuote).join(' ')}`);
+    say('dry run: nothing was submitted');
+    return 0;
+  }
+  mkdirSync(dirname(file.submitFile), { recursive: true });
+  if (file.table) await writeFileAtomic(file.tablePath, file.table);
+  await writeFileAtomic(file.submitFile, file.text);
+  if (request.local) return resubmitLocally(request, file, batchName);
+  return resubmitToPool(request, file, { argv, appendLines, batchName, submitId });
+}
+
+function readRequest(parsed: ParsedCommand): ResubmitRequest {
   // Outside a workspace that is the first thing to say, as every task does.
   const root = findWorkspaceRoot();
   const settings = watchSettings(parsed);
-  const dryRun = booleanOption(parsed, 'dry-run');
   const procsText = stringOption(parsed, 'procs');
   const which = {
     failed: booleanOption(parsed, 'failed'),
@@ -128,34 +217,54 @@ export async function runResubmit(parsed: ParsedCommand): Promise<number> {
     throw new UsageError('say which procs to submit again: --failed, --held or --procs 3,7');
   const local = booleanOption(parsed, 'local');
   if (!local && booleanOption(parsed, 'allow-cpu')) throw new UsageError('--allow-cpu goes with --local');
-  if (local && (booleanOption(parsed, 'no-wait') || settings.once))
-    throw new UsageError('--no-wait and --once do not go with --local: the procs run in this process until they end');
+  if (local && settings.once)
+    throw new UsageError('--once does not go with --local: use --no-wait, then `pixi run status --once`');
   const out = settings.json ? process.stderr : process.stdout;
-  const say = (line = ''): void => void out.write(`${line}\n`);
+  return {
+    root,
+    parsed,
+    settings,
+    dryRun: booleanOption(parsed, 'dry-run'),
+    local,
+    editedValues: booleanOption(parsed, 'edited-values'),
+    which,
+    say: (line = ''): void => void out.write(`${line}\n`),
+  };
+}
 
-  const arg = parsed.positionals[0];
-  const named = arg !== undefined ? await readJobRecord(root, parseClusterArg(arg)) : await latestJobRecord(root);
-  if (!named)
-    throw new UserError('no job has been submitted from this workspace yet', { hint: 'run `pixi run submit` first' });
-  const first = named.resubmitOf ? await readJobRecord(root, named.resubmitOf.cluster) : named;
-  const { rows } = await collectResults(root, first, (p) => displayPath(root, p));
-  const chosen = selectRows(rows, which);
-  if (chosen.length === 0) {
-    say(
-      `nothing to resubmit: no proc of job ${first.cluster} is ${[which.failed ? 'failed or removed' : null, which.held ? 'held' : null].filter(Boolean).join(' or ')} (by its newest outcome)`,
-    );
-    return 0;
-  }
-  const running = chosen.filter((r) => r.outcome === 'running' || r.outcome === 'idle');
-  if (running.length > 0)
-    throw new UserError(
-      `proc ${running.map((r) => r.proc).join(', ')} of job ${first.cluster} has not ended (${running[0]!.outcome})`,
-      {
-        hint: `wait for it (\`pixi run status ${first.cluster}\`) or remove it first`,
-      },
-    );
+/** Nothing matched: say so, and name what would (held procs for --held), with the local command for a local job. */
+function nothingToResubmit(
+  first: JobRecord,
+  rows: ResultRow[],
+  which: ResubmitRequest['which'],
+  local: boolean,
+): string {
+  const wanted = [which.failed ? 'failed or removed' : null, which.held ? 'held' : null].filter(Boolean).join(' or ');
+  const held = rows.filter((r) => r.outcome === 'held');
+  const more =
+    !which.held && held.length > 0
+      ? `; ${held.length} ${held.length === 1 ? 'is' : 'are'} held: \`pixi run resubmit ${first.cluster} --held${local ? ' --local' : ''}\``
+      : '';
+  return `nothing to resubmit: no proc of job ${first.cluster} is ${wanted} (by its newest outcome)${more}`;
+}
 
-  // The original file, up to its queue statement.
+function describeRows(chosen: ResultRow[]): string {
+  return chosen
+    .map((r) => {
+      const vars = Object.entries(r.vars)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ');
+      return `${r.proc} (${r.outcome}${vars ? `; ${vars}` : ''})`;
+    })
+    .join(', ');
+}
+
+function resubmitFile(
+  root: string,
+  first: JobRecord,
+  chosen: ResultRow[],
+  editedValues: ((line: string) => void) | null,
+): ResubmitFile {
   const submitPath = join(root, first.submitFile);
   const source = readSubmitSource(submitPath, first.submitFile, false);
   const statements = parseSubmitText(source, first.submitFile);
@@ -168,12 +277,10 @@ export async function runResubmit(parsed: ParsedCommand): Promise<number> {
   if (statements.some((s) => s.line > queue.line))
     throw new UserError(
       `${first.submitFile} has commands after its queue statement; resubmit needs the queue statement last`,
-      {
-        file: first.submitFile,
-        line: queue.line,
-      },
+      { file: first.submitFile, line: queue.line },
     );
-  const originals = chosen.map((r) => first.procs.find((p) => p.proc === r.proc)!);
+  const ran = chosen.map((r) => first.procs.find((p) => p.proc === r.proc)!);
+  const originals = editedValues ? withEditedValues(root, first, statements, ran, editedValues) : ran;
   const names = [...new Set(originals.flatMap((p) => Object.keys(p.vars ?? {})))];
   const stateDir = join(root, STATE_DIR, 'resubmit');
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
@@ -194,71 +301,88 @@ export async function runResubmit(parsed: ParsedCommand): Promise<number> {
     queueText,
     `pixi run resubmit: procs ${procList} of job ${first.cluster} (${first.submitFile}), same values, same image`,
   );
-  const relSubmit = relative(root, submitFile);
-  const submitId = newSubmitId();
-  const appendLines = [
-    ...(first.image ? [`container_image = docker://${first.image.reference}`] : []),
-    submitIdLine(submitId),
-  ];
-  const batchName = `${first.batchName}-again`;
-  const argv = ['condor_submit', relSubmit, ...appendLines.flatMap((l) => ['-append', l]), '-batch-name', batchName];
+  return {
+    first,
+    chosen,
+    relSubmit: relative(root, submitFile),
+    submitFile,
+    tablePath,
+    table,
+    queueText,
+    text,
+    procList,
+  };
+}
 
-  say(
-    `resubmitting ${chosen.length} proc${chosen.length === 1 ? '' : 's'} of job ${first.cluster}: ${chosen
-      .map(
-        (r) =>
-          `${r.proc} (${r.outcome}${
-            Object.keys(r.vars).length
-              ? `; ${Object.entries(r.vars)
-                  .map(([k, v]) => `${k}=${v}`)
-                  .join(' ')}`
-              : ''
-          })`,
-      )
-      .join(', ')}`,
-  );
-  if (first.image) say(`  image: ${first.image.reference} (as the first submission)`);
-  if (dryRun) {
-    say();
-    say(`${relSubmit} would end with:`);
-    say(`  ${queueText.replace(tablePath, relative(root, tablePath))}`);
-    if (table) for (const line of table.trimEnd().split('\n')) say(`    ${line}`);
-    say(`command: ${argv.map(shellQuote).join(' ')}`);
-    say('dry run: nothing was submitted');
-    return 0;
-  }
-  mkdirSync(stateDir, { recursive: true });
-  if (table) await writeFileAtomic(tablePath, table);
-  await writeFileAtomic(submitFile, text);
-  const resubmitOf = { cluster: first.cluster, procs: chosen.map((r) => r.proc) };
-  if (local) {
-    // As `submit --local` runs a submit file, with the first run's image and a record pointing back.
-    return runLocalSubmit({
-      root,
-      submitFile: relSubmit,
-      statements: readSubmitStatements(submitFile, relSubmit, false),
-      append: first.image ? [`container_image = docker://${first.image.reference}`] : [],
-      defines: {},
-      batchName,
-      record: null,
-      gitRevision: async () => (await gitInfo(new Shell(), root)).revision,
-      // The first submission passed preflight; this one runs what it ran.
-      preflight: async () => [],
-      formatChecklist: () => [],
-      allowCpu: booleanOption(parsed, 'allow-cpu'),
-      jobs: null,
-      dryRun: false,
-      json: settings.json,
-      intervalMs: settings.intervalMs,
-      argv: ['pixi', 'run', 'resubmit', ...process.argv.slice(2)],
-      say,
-      printJson: (doc) => void process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`),
-      warn: (line) => void process.stderr.write(`${line}\n`),
-      recordExtra: { image: first.image, resubmitOf },
-    });
-  }
+/**
+ * --edited-values: the chosen procs with their rows as the queue table holds them now. condor_submit
+ * numbers `queue ... from FILE` procs by line, so proc N is row N; a table whose row count changed
+ * cannot be matched and is refused.
+ */
+function withEditedValues(
+  root: string,
+  first: JobRecord,
+  statements: ReturnType<typeof parseSubmitText>,
+  ran: ProcRecord[],
+  say: (line: string) => void,
+): ProcRecord[] {
+  const now = planSubmit(statements, { submitFile: first.submitFile, cwd: root, cluster: null }).procs;
+  if (now.length !== first.procs.length)
+    throw new UserError(
+      `${first.submitFile} now queues ${now.length} procs, job ${first.cluster} had ${first.procs.length}: rows are matched by line, so the table must keep one line per proc`,
+      { hint: 'correct the values in place (no lines added or removed), or leave out --edited-values' },
+    );
+  return ran.map((proc) => {
+    const vars = now[proc.proc]?.vars ?? proc.vars ?? {};
+    const before: Record<string, string> = proc.vars ?? {};
+    const changes = Object.entries(vars)
+      .filter(([k, v]) => before[k] !== v)
+      .map(([k, v]) => `${k} ${before[k] ?? '(unset)'} → ${v}`);
+    say(`  proc ${proc.proc}: ${changes.length > 0 ? changes.join(', ') : 'no value changed'}`);
+    return { ...proc, vars };
+  });
+}
+
+/** As `submit --local` runs a submit file, with the first run's image and a record pointing back. */
+function resubmitLocally(request: ResubmitRequest, file: ResubmitFile, batchName: string): Promise<number> {
+  const { root, parsed, settings, say } = request;
+  const { first } = file;
+  return runLocalSubmit({
+    root,
+    submitFile: file.relSubmit,
+    statements: readSubmitStatements(file.submitFile, file.relSubmit, false),
+    append: first.image ? [`container_image = docker://${first.image.reference}`] : [],
+    defines: {},
+    batchName,
+    record: null,
+    gitRevision: async () => (await gitInfo(new Shell(), root)).revision,
+    // The first submission passed preflight; this one runs what it ran.
+    preflight: async () => [],
+    formatChecklist: () => [],
+    allowCpu: booleanOption(parsed, 'allow-cpu'),
+    jobs: null,
+    dryRun: false,
+    json: settings.json,
+    intervalMs: settings.intervalMs,
+    noWait: booleanOption(parsed, 'no-wait'),
+    argv: ['pixi', 'run', 'resubmit', ...process.argv.slice(2)],
+    say,
+    printJson: (doc) => void process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`),
+    warn: (line) => void process.stderr.write(`${line}\n`),
+    recordExtra: { image: first.image, resubmitOf: { cluster: first.cluster, procs: file.chosen.map((r) => r.proc) } },
+  });
+}
+
+async function resubmitToPool(
+  request: ResubmitRequest,
+  file: ResubmitFile,
+  submission: { argv: string[]; appendLines: string[]; batchName: string; submitId: string },
+): Promise<number> {
+  const { root, parsed, settings, say, which } = request;
+  const { first, chosen, relSubmit, procList } = file;
+  const { argv, appendLines, batchName, submitId } = submission;
   const plan = (cluster: number | null) =>
-    planSubmit(readSubmitStatements(submitFile, relSubmit, false), {
+    planSubmit(readSubmitStatements(file.submitFile, relSubmit, false), {
       submitFile: relSubmit,
       cwd: root,
       cluster,
@@ -270,7 +394,6 @@ export async function runResubmit(parsed: ParsedCommand): Promise<number> {
     throw new UserError(`the resubmit file reads as ${preview.procs.length} procs, not ${chosen.length}`, {
       file: relSubmit,
     });
-
   const shell = new Shell();
   const git = await gitInfo(shell, root);
   say(`$ ${argv.map(shellQuote).join(' ')}`);
@@ -301,7 +424,7 @@ export async function runResubmit(parsed: ParsedCommand): Promise<number> {
       gitRevision: git.revision,
       command: argv,
       procs: procs.map(procRecord),
-      resubmitOf,
+      resubmitOf: { cluster: first.cluster, procs: chosen.map((r) => r.proc) },
     };
     await writeJobRecord(root, record);
   } finally {

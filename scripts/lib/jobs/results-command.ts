@@ -171,6 +171,7 @@ export async function runResults(parsed: ParsedCommand, loadViews?: LoadViews): 
     rows: shown,
     resubmissions: resubmissions.map((r) => r.cluster),
     cluster: first.cluster,
+    local: Boolean(first.local),
     best: best ? (shown[rows.indexOf(best)] ?? null) : null,
     bestSpec,
     written: dryRun ? null : show(csvPath),
@@ -185,6 +186,8 @@ interface ResultView {
   rows: ResultRow[];
   resubmissions: number[];
   cluster: number;
+  /** The first run was `submit --local`: the command to run rows again is the local one. */
+  local?: boolean;
   best: ResultRow | null;
   bestSpec: string | null | undefined;
   /** Where results.csv was written (null: a dry run). */
@@ -225,7 +228,7 @@ function resultLines(view: ResultView): string[] {
     if (failed.length > 0)
       say(
         paint.dim(
-          `  run them again: pixi run resubmit ${view.cluster} --failed${failed.some((r) => r.outcome === 'held') ? ' --held' : ''}`,
+          `  run them again: pixi run resubmit ${view.cluster} --failed${failed.some((r) => r.outcome === 'held') ? ' --held' : ''}${view.local ? ' --local' : ''}`,
         ),
       );
   }
@@ -266,6 +269,7 @@ export async function sweepResultLines(
         rows,
         resubmissions: resubmissions.map((r) => r.cluster),
         cluster: first.cluster,
+        local: Boolean(first.local),
         best,
         bestSpec: best ? SWEEP_BEST_METRIC : null,
         written: show(csvPath),

@@ -241,7 +241,18 @@ export function columnsOf(rows: ResultRow[]): { vars: string[]; metrics: string[
     for (const key of Object.keys(row.vars)) if (!vars.includes(key)) vars.push(key);
     for (const key of Object.keys(row.metrics ?? {})) if (!metrics.includes(key)) metrics.push(key);
   }
-  return { vars, metrics };
+  // A metrics.json that echoes a queue variable (`"lr": 0.01`) adds no column: the variable is
+  // there already. Kept only where some row's value differs from what was asked.
+  const echoes = (key: string): boolean =>
+    vars.includes(key) &&
+    rows.every((row) => {
+      const metric = row.metrics?.[key];
+      const asked = row.vars[key];
+      return (
+        metric === undefined || (asked !== undefined && (String(metric) === asked || Number(metric) === Number(asked)))
+      );
+    });
+  return { vars, metrics: metrics.filter((key) => !echoes(key)) };
 }
 
 function csvField(value: unknown): string {

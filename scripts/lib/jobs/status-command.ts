@@ -2,7 +2,6 @@
 // job record, or read any event log with --log PATH (no HTCondor needed).
 import { existsSync, statSync } from 'node:fs';
 import { jobTextFor } from '../job-text.ts';
-import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { booleanOption, stringOption, type CommandSpec, type ParsedCommand } from '../cli.ts';
 import { UsageError, UserError } from '../errors.ts';
@@ -10,14 +9,9 @@ import { onPath, Shell } from '../shell.ts';
 import { displayPath, findWorkspaceRoot } from '../workspace.ts';
 import { tailLines } from './progress.ts';
 import { parseDuration } from './format.ts';
-import {
-  latestJobRecord,
-  parseClusterArg,
-  readJobRecord,
-  recordLogs,
-  type JobRecord,
-  type LocalRunRecord,
-} from './job-store.ts';
+import { latestJobRecord, parseClusterArg, readJobRecord, recordLogs, type JobRecord } from './job-store.ts';
+import { recoverIfRunnerLost } from '../local/runner-recovery.ts';
+import { watchLocal } from '../local/local-watch.ts';
 import { queueProbe } from './queue-probe.ts';
 import { jobTitle, watchJob } from './watch.ts';
 import { adoptPendingSubmissions } from '../submit/pending-submission.ts';
@@ -161,9 +155,9 @@ export async function runStatus(parsed: ParsedCommand): Promise<number> {
     throw new UserError(`job ${record.cluster} has no event log to follow`, {
       hint: 'add `log = ...` to the submit file',
     });
+  if (record.local) return statusOfLocal(root, record, settings);
   const shell = new Shell();
-  // A local job (submit --local) is in no schedd's queue: its log is all there is.
-  const probe = !record.local && (await onPath('condor_q')) ? queueProbe(shell, record.cluster, root) : undefined;
+  const probe = (await onPath('condor_q')) ? queueProbe(shell, record.cluster, root) : undefined;
   return watchJob({
     root,
     logs: procLogs,
@@ -173,26 +167,30 @@ export async function runStatus(parsed: ParsedCommand): Promise<number> {
     title: jobTitle(record),
     referenceTime: Date.parse(record.submittedAt),
     probe,
-    ...(record.local ? { runnerGone: () => localRunnerGone(record.cluster, record.local!) } : {}),
   });
 }
 
 /**
- * A local job lives only as long as its `submit --local` process: one killed outright (SIGKILL,
- * a crash, a reboot) writes no more events, so its unfinished procs never end. Only a runner of
- * this host can be checked; elsewhere nothing is claimed.
+ * A local job is in no schedd's queue: its runner owns it. A runner that died is found here
+ * (pid and start time) and its job recovered before anything is shown; then --once reads the
+ * logs, and following re-attaches as `submit --local` watches.
  */
-export function localRunnerGone(cluster: number, local: LocalRunRecord): string | null {
-  if (local.host !== hostname()) return null;
-  try {
-    process.kill(local.pid, 0);
-    return null;
-  } catch (error) {
-    // EPERM: a process of another user holds that pid, so ours is gone too.
-    if ((error as NodeJS.ErrnoException).code !== 'ESRCH' && (error as NodeJS.ErrnoException).code !== 'EPERM')
-      return null;
-    return `the local run of job ${cluster} (submit --local, pid ${local.pid}) has ended without finishing it: its unfinished procs will not go on (run them again with \`pixi run resubmit ${cluster} --procs LIST --local\`)`;
-  }
+async function statusOfLocal(root: string, record: JobRecord, settings: WatchSettings): Promise<number> {
+  if (await recoverIfRunnerLost(root, record))
+    process.stderr.write(
+      `job ${record.cluster}'s local runner (pid ${record.local!.pid}) had died: ended what it left running, logged the lost run; \`pixi run resubmit --failed ${record.resubmitOf?.cluster ?? record.cluster} --local\` starts it again from its last checkpoint\n`,
+    );
+  if (!settings.once) return watchLocal({ root, record, json: settings.json, intervalMs: settings.intervalMs });
+  return watchJob({
+    root,
+    logs: recordLogs(record),
+    cluster: record.cluster,
+    procs: record.procs,
+    ...settings,
+    title: `${jobTitle(record)} · local`,
+    referenceTime: Date.parse(record.submittedAt),
+    local: { cluster: record.resubmitOf?.cluster ?? record.cluster },
+  });
 }
 
 function fileKind(path: string): 'file' | 'missing' | 'a folder' | 'not a regular file (a FIFO, socket or device)' {

@@ -8,7 +8,7 @@ import { formatBytes } from '../format.ts';
 import { formatDuration } from './format.ts';
 import { memoryUse, type JobState, type JobTable } from './job-state.ts';
 import { holdHint } from './hold-hints.ts';
-import { summarizeUsage, usageLines } from './usage.ts';
+import { procUsage, summarizeUsage, usageLines } from './usage.ts';
 import { outputPlace } from './results.ts';
 import type { TrackResult } from './tracker.ts';
 import type { ProcRecord } from './job-store.ts';
@@ -89,7 +89,9 @@ function verdict(job: JobState): string {
 /** `4242.0  exit 0  wall 5m12s  gpu2000  memory 1707 MB of 1024 requested`. */
 function procLine(job: JobState, paint: Palette): string {
   const parts = [job.id.padEnd(10), verdict(job)];
-  if (job.startedAt !== null && job.endedAt !== null) parts.push(`wall ${formatDuration(job.endedAt - job.startedAt)}`);
+  // Every start counts: a job restarted from checkpoints ran for the sum of its runs.
+  const ranMs = procUsage(job).wallMs;
+  if (ranMs !== null && job.endedAt !== null) parts.push(`wall ${formatDuration(ranMs)}`);
   if (job.host) parts.push(job.host);
   const memory = memoryUse(job);
   if (memory?.usedMb != null && memory.requestedMb != null) {

@@ -52,6 +52,8 @@ export function viewMode(view: TrackView | null, once: boolean): ViewMode {
 export interface RenderSettings {
   title: string;
   procVars: Map<number, Record<string, string> | null>;
+  /** A `submit --local` job: hold hints name the local commands. */
+  local?: { cluster: number };
 }
 
 function clockNow(ms: number): string {
@@ -108,7 +110,8 @@ const RENDERERS: Record<ViewMode, (view: TrackView, settings: RenderSettings) =>
       // In logs and pipes, each new progress line is a line of ours too.
       for (const job of progressed)
         view.write(`${clockNow(now)} ${job.id} ${rowExtras(job, settings.procVars.get(job.proc) ?? null)}\n`);
-      for (const change of changes) for (const line of describeChange(change, view.paint)) view.write(`${line}\n`);
+      for (const change of changes)
+        for (const line of describeChange(change, view.paint, settings.local)) view.write(`${line}\n`);
     },
     restarted: (now) => view.write(`${clockNow(now)} a log was truncated or replaced; read it again from the start\n`),
     release: () => {},

@@ -48,6 +48,8 @@ export interface TrackOptions {
   usage?: boolean;
   /** Aborted on Ctrl-C: stop watching (never the job). */
   signal?: AbortSignal;
+  /** A `submit --local` job (cluster of its first run): hold hints name the local commands. */
+  local?: { cluster: number };
   /** Read now instead of at the next interval (submit --local: its runner just wrote an event). */
   wake?: Wake;
   now?: () => number;
@@ -134,7 +136,7 @@ export async function track(options: TrackOptions): Promise<TrackResult> {
     now,
   });
   const procVars = new Map([...(options.procInfo ?? new Map<number, ProcInfo>())].map(([p, info]) => [p, info.vars]));
-  const renderer = makeRenderer(options.view, mode, { title: options.title, procVars });
+  const renderer = makeRenderer(options.view, mode, { title: options.title, procVars, local: options.local });
   const noted = newNoteMemory();
   const progress = options.procInfo ? { reader: new ProgressReader(), lastLook: Number.NEGATIVE_INFINITY } : null;
   const facts: WatchFacts = { heldSeen: new Map(), runnerGoneSeen: null, goneReason: undefined, vanished: false };

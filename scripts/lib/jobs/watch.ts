@@ -24,6 +24,7 @@ export interface WatchOptions {
   referenceTime?: number;
   probe?: TrackOptions['probe'];
   runnerGone?: TrackOptions['runnerGone'];
+  local?: TrackOptions['local'];
   /** Where output goes (stdout); its isTTY decides the live view. */
   out?: NodeJS.WriteStream;
 }
@@ -65,6 +66,7 @@ export async function watchJob(options: WatchOptions): Promise<number> {
       referenceTime: options.referenceTime,
       probe: options.probe,
       runnerGone: options.runnerGone,
+      local: options.local,
       signal: abort.signal,
     });
   } finally {

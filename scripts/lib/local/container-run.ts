@@ -26,6 +26,8 @@ export interface ContainerLaunch {
   /** The working directory: the sandbox, or initialdir (mounted too) with should_transfer_files = NO. */
   workdir: string;
   env: Map<string, string>;
+  /** FAMILY_VAR for the docker CLI process (never passed into the container). */
+  familyMarker?: string | null;
   user: string;
   memoryMb: number | null;
   cpus: number | null;
@@ -82,6 +84,7 @@ export function startContainer(launch: ContainerLaunch): RunningChild {
       args: argv.slice(1),
       cwd: launch.sandbox,
       env: { ...process.env, ...Object.fromEntries(launch.env) },
+      familyMarker: launch.familyMarker ?? null,
       stdoutPath: launch.stdoutPath,
       stderrPath: launch.stderrPath,
       append: launch.append,
@@ -134,6 +137,17 @@ export interface ContainerOutcome {
   oomKilled: boolean;
   /** Docker could not start the command (OCI runtime errors), else ''. */
   error: string;
+  /** The engine could not be reached to ask (its message), else null: nothing is known of the container. */
+  engineLost?: string | null;
+}
+
+/** What the docker CLI says when there is no engine to talk to (no socket, refused, gone mid-call). */
+const ENGINE_UNREACHABLE =
+  /Cannot connect to the Docker daemon|error during connect|Is the docker daemon running|connection refused|no such file or directory.*docker\.sock|unexpected EOF/i;
+
+function stateOf(text: string): ContainerOutcome {
+  const state = JSON.parse(text)?.State ?? JSON.parse(text);
+  return { exists: true, oomKilled: state.OOMKilled === true, error: String(state.Error ?? ''), engineLost: null };
 }
 
 /** After the container exited: did it run, and was it killed for its memory (docker_proc.cpp JobReaper)? */
@@ -141,11 +155,10 @@ export async function containerOutcome(shell: Shell, name: string): Promise<Cont
   const socket = engineSocket();
   if (socket) {
     const answer = await engineCall(socket, 'GET', `/containers/${encodeURIComponent(name)}/json`);
-    if (answer?.status === 404) return { exists: false, oomKilled: false, error: '' };
+    if (answer?.status === 404) return { exists: false, oomKilled: false, error: '', engineLost: null };
     if (answer?.status === 200) {
       try {
-        const state = JSON.parse(answer.body)?.State ?? {};
-        return { exists: true, oomKilled: state.OOMKilled === true, error: String(state.Error ?? '') };
+        return stateOf(answer.body);
       } catch {
         // fall back to the CLI
       }
@@ -156,23 +169,58 @@ export async function containerOutcome(shell: Shell, name: string): Promise<Cont
     readOnly: true,
     timeoutMs: 30_000,
   });
-  if (r.exitCode !== 0) return { exists: false, oomKilled: false, error: '' };
+  if (r.exitCode !== 0) {
+    const said = r.stderr.trim().split('\n').at(-1) ?? '';
+    // "No such object" is an answer; no engine to ask is not: the container may still be there.
+    if (ENGINE_UNREACHABLE.test(r.stderr) || r.exitCode === null)
+      return { exists: false, oomKilled: false, error: '', engineLost: said || `docker inspect exited ${r.exitCode}` };
+    return { exists: false, oomKilled: false, error: '', engineLost: null };
+  }
   try {
     const state = JSON.parse(r.stdout);
-    return { exists: true, oomKilled: state.OOMKilled === true, error: String(state.Error ?? '') };
+    return { exists: true, oomKilled: state.OOMKilled === true, error: String(state.Error ?? ''), engineLost: null };
   } catch {
-    return { exists: true, oomKilled: false, error: '' };
+    return { exists: true, oomKilled: false, error: '', engineLost: null };
   }
 }
 
-/** Remove the container (stopping it first if it still runs). */
-export async function removeContainer(shell: Shell, name: string): Promise<void> {
+/** Remove the container (stopping it first if it still runs); false when the engine could not be asked. */
+export async function removeContainer(shell: Shell, name: string): Promise<boolean> {
   const socket = engineSocket();
   if (socket && !shell.dryRun) {
     const answer = await engineCall(socket, 'DELETE', `/containers/${encodeURIComponent(name)}?force=true&v=true`);
-    if (answer && (answer.status === 204 || answer.status === 404)) return;
+    if (answer && (answer.status === 204 || answer.status === 404)) return true;
+    // 409: another removal of it is under way (a cancel while the proc ends): done when it is gone.
+    if (answer?.status === 409) return gone(shell, name);
   }
-  await shell.run(['docker', 'rm', '-f', name], { nothrow: true, timeoutMs: 60_000 });
+  const r = await shell.run(['docker', 'rm', '-f', name], { nothrow: true, timeoutMs: 60_000 });
+  if (/already in progress/i.test(r.stderr)) return gone(shell, name);
+  return r.exitCode === 0 || /No such container/i.test(r.stderr);
+}
+
+/** Wait (bounded: 30 s, every 50 ms) until the engine no longer knows the container. */
+async function gone(shell: Shell, name: string): Promise<boolean> {
+  const until = Date.now() + 30_000;
+  while (Date.now() < until) {
+    const outcome = await containerOutcome(shell, name);
+    if (outcome.engineLost) return false;
+    if (!outcome.exists) return true;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return false;
+}
+
+/** Names of the containers carrying LOCAL_LABEL=runId (a run's, found after its runner died); null: no engine. */
+export async function labelledContainers(shell: Shell, runId: string): Promise<string[] | null> {
+  const r = await shell.run(
+    ['docker', 'ps', '--all', '--filter', `label=${LOCAL_LABEL}=${runId}`, '--format', '{{.Names}}'],
+    { nothrow: true, readOnly: true, timeoutMs: 30_000 },
+  );
+  if (r.exitCode !== 0) return null;
+  return r.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 }
 
 /** The network to give containers: the engine's default bridge when it has one, else none. */

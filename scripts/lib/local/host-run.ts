@@ -9,6 +9,7 @@ export interface HostLaunch {
   /** Where it runs: the sandbox, or initialdir with should_transfer_files = NO. */
   workdir: string;
   env: Map<string, string>;
+  familyMarker: string | null;
   stdoutPath: string | null;
   stderrPath: string | null;
   append: boolean;
@@ -26,6 +27,7 @@ export function startHost(launch: HostLaunch): RunningChild {
       args: launch.args,
       cwd: launch.workdir,
       env: Object.fromEntries(launch.env),
+      familyMarker: launch.familyMarker,
       stdoutPath: launch.stdoutPath,
       stderrPath: launch.stderrPath,
       append: launch.append,

@@ -1,39 +1,40 @@
-// `pixi run cancel` of a local job: its runner is the `submit --local` process that recorded
-// it; SIGTERM makes that process stop what it started and log 009 for each unfinished proc
-// (runner.ts), as condor_rm makes a schedd do.
-import { readFileSync } from 'node:fs';
+// `pixi run cancel` of a local job: its runner is the detached process that owns it (named by
+// pid and start time in the job record); SIGTERM makes it end every proc's process family and
+// container and log 009 for each unfinished proc (runner.ts), as condor_rm makes a schedd do.
+// A runner that died is recovered instead (runner-recovery.ts): what it left is ended, its
+// loss logged, its checkpoints kept.
 import { hostname } from 'node:os';
 import { UserError } from '../errors.ts';
-import type { LocalRunRecord } from '../jobs/job-store.ts';
+import type { JobRecord } from '../jobs/job-store.ts';
+import { recoverIfRunnerLost, runnerState } from './runner-recovery.ts';
 
-/** Is `pid` alive and a node process running submit (not some later process that reused the id)? */
-function runnerAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return cmdline.includes('submit');
-  } catch {
-    return true; // no /proc (macOS): trust the signal probe
-  }
-}
-
-export function cancelLocal(cluster: number, local: LocalRunRecord, dryRun: boolean): number {
-  if (local.host !== hostname())
-    throw new UserError(`job ${cluster} runs locally on ${local.host}, not on this machine`, {
+export async function cancelLocal(root: string, record: JobRecord, dryRun: boolean): Promise<number> {
+  const { cluster } = record;
+  const local = record.local!;
+  const state = runnerState(root, record);
+  if (state === 'elsewhere')
+    throw new UserError(`job ${cluster} runs locally on ${local.host}, not on ${hostname()}`, {
       hint: `run \`pixi run cancel ${cluster}\` there`,
     });
-  if (!runnerAlive(local.pid)) {
+  if (state === 'ended') {
+    process.stdout.write(`job ${cluster}'s local runner has finished: nothing is left to remove\n`);
+    return 0;
+  }
+  if (state === 'lost') {
+    if (dryRun) {
+      process.stdout.write(
+        `job ${cluster}'s local runner (pid ${local.pid}) has died: would end what it left running and log the lost run\n`,
+      );
+      return 0;
+    }
+    await recoverIfRunnerLost(root, record);
     process.stdout.write(
-      `job ${cluster} ran locally and its runner (pid ${local.pid}) has ended: nothing is left to remove\n`,
+      `job ${cluster}'s local runner (pid ${local.pid}) had died: ended what it left running, logged the lost run (022, 024, 009); its last checkpoint is kept for \`pixi run resubmit --failed ${record.resubmitOf?.cluster ?? cluster} --local\`\n`,
     );
     return 0;
   }
   if (dryRun) {
-    process.stdout.write(`would run: kill -TERM ${local.pid} (the submit --local process running job ${cluster})\n`);
+    process.stdout.write(`would run: kill -TERM ${local.pid} (the local runner of job ${cluster})\n`);
     return 0;
   }
   process.kill(local.pid, 'SIGTERM');

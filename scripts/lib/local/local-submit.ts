@@ -1,11 +1,13 @@
 // `pixi run submit --local`: the submit file run on this machine as HTCondor would run it. The
-// same reader, planner and preflight as a pool submit (less condor_submit on PATH), a job record
-// marked local and written before anything runs, the runner writing the real event log, and the
-// same live view, summary and exit code. --dry-run prints the docker/host commands.
+// same reader, planner and preflight as a pool submit (less condor_submit on PATH), then the job
+// handed to a detached runner process that owns it (as a schedd does) and writes the real event
+// log, while this process only watches: the same live view, summary and exit code, and Ctrl-C
+// stops the watching, never the job. --dry-run prints the docker/host commands.
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
-import { writeJobRecord, jobRecordPath, recordLogs, type JobRecord } from '../jobs/job-store.ts';
-import { EventLogWriter } from '../event-log/writer.ts';
+import { mkdtemp } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeJobRecord, jobRecordPath, type JobRecord } from '../jobs/job-store.ts';
 import { UsageError, UserError } from '../errors.ts';
 import type { ImageRecord } from '../image-record.ts';
 import { Shell, shellQuote } from '../shell.ts';
@@ -13,8 +15,6 @@ import type { Statement } from '../submit-language/submit-file.ts';
 import { planSubmit, procRecord, type ProcSpec } from '../submit-language/submit-plan.ts';
 import type { CheckResult } from '../submit/preflight.ts';
 import { displayPath } from '../workspace.ts';
-import { jobTitle } from '../jobs/watch.ts';
-import { Wake } from '../jobs/tracker.ts';
 import { claimLocalCluster } from './cluster-counter.ts';
 import { containerNetwork, dockerImageName, dockerRunArgv } from './container-run.ts';
 import { APPTAINER_PREFIX, apptainerArgv, apptainerOnPath, isApptainerImage } from './apptainer-run.ts';
@@ -23,7 +23,9 @@ import { hostArgv } from './host-run.ts';
 import { watchLocal } from './local-watch.ts';
 import { PolicyError, readPolicy, type ExitPolicy } from './policy.ts';
 import { requests } from './proc-lifecycle.ts';
-import { LocalRun } from './runner.ts';
+import { bootId } from './process-family.ts';
+import { writeRunSpec } from './run-files.ts';
+import { startRunner, type StartingRunner } from './runner-process.ts';
 import { EnvironmentError, jobEnvironment, parseEnvironment } from './job-env.ts';
 
 /** Commands the runner reads beyond what the planner models. */
@@ -58,6 +60,8 @@ export interface LocalSubmitInput {
   dryRun: boolean;
   json: boolean;
   intervalMs: number;
+  /** Hand the job to its runner and return: `status` follows it. */
+  noWait?: boolean;
   /** The command line, for the record. */
   argv: string[];
   say: (line?: string) => void;
@@ -99,21 +103,46 @@ function imageOf(proc: ProcSpec): string | null {
   return name;
 }
 
+/** What a run needs beyond the plan, worked out before anything starts. */
+interface RunSetup {
+  images: (string | null)[];
+  imageProblem: UserError | null;
+  policies: ExitPolicy[];
+  jobs: number;
+  gpus: string[];
+  gpusPerProc: number;
+  networkFor: (proc: ProcSpec) => string | null;
+  runId: string;
+}
+
+function planFor(input: LocalSubmitInput, cluster: number | null) {
+  return planSubmit(input.statements, {
+    submitFile: input.submitFile,
+    cwd: input.root,
+    cluster,
+    append: input.append,
+    defines: input.defines,
+    batchName: input.batchName,
+    expand: [...LOCAL_COMMANDS],
+  });
+}
+
+/**
+ * `submit --local`: check, plan, hand the job to a detached runner (runner-process.ts), then
+ * watch it as a pool job is watched: Ctrl-C stops the watching, never the job.
+ */
 export async function runLocalSubmit(input: LocalSubmitInput): Promise<number> {
-  const { root, say } = input;
-  const expand = [...LOCAL_COMMANDS];
-  const fullPlan = (cluster: number | null) =>
-    planSubmit(input.statements, {
-      submitFile: input.submitFile,
-      cwd: root,
-      cluster,
-      append: input.append,
-      defines: input.defines,
-      batchName: input.batchName,
-      expand,
-    });
-  const plan = (cluster: number | null) => fullPlan(cluster).procs;
-  const previewPlan = fullPlan(null);
+  // The runner starts now and waits for its job: its start-up overlaps the checks below.
+  const runner = input.dryRun ? null : startRunner(input.root);
+  try {
+    return await checkAndHandOff(input, runner);
+  } finally {
+    runner?.release(); // a no-op once the job was handed over
+  }
+}
+
+async function checkAndHandOff(input: LocalSubmitInput, runner: StartingRunner | null): Promise<number> {
+  const previewPlan = planFor(input, null);
   // What condor_submit would warn about, and the file's own `warning :` lines.
   for (const w of previewPlan.warnings)
     input.warn(`${w.file}${w.line === undefined ? '' : `:${w.line}`}: warning: ${w.message}`);
@@ -129,11 +158,32 @@ export async function runLocalSubmit(input: LocalSubmitInput): Promise<number> {
   // git is asked while the preflight runs: a run that exits at once notices every spawn.
   const gitRevision = input.dryRun ? Promise.resolve(null) : input.gitRevision().catch(() => null);
   const checks = localChecks(await input.preflight(preview), preview, input.record);
-  for (const line of input.formatChecklist(checks)) say(line);
+  for (const line of input.formatChecklist(checks)) input.say(line);
   const failed = checks.filter((c) => c.status === 'fail');
+  const setup = await setUpRun(input, preview);
+  if (input.dryRun || !runner) return printDryRun(input, preview, setup, checks);
+  if (failed.length > 0) {
+    const first = failed[0]!;
+    throw new UserError(`preflight failed: ${first.title}${first.detail ? ` (${first.detail})` : ''}`, {
+      hint: first.hint,
+    });
+  }
+  if (setup.imageProblem) throw setup.imageProblem;
+  const record = await handOff(input, setup, await gitRevision, runner);
+  if (input.noWait) {
+    if (input.json) input.printJson({ cluster: record.cluster, local: true, watching: false });
+    input.say(
+      `follow it with \`pixi run status ${record.cluster}\`; remove it with \`pixi run cancel ${record.cluster}\``,
+    );
+    return 0;
+  }
+  return watchLocal({ root: input.root, record, json: input.json, intervalMs: input.intervalMs });
+}
 
-  // Everything that could refuse the run, before it starts. A missing image is reported after
-  // the checklist (which usually says why: no image record), and a dry run still shows the rest.
+/** Everything that could refuse the run, before it starts: images, policies, GPUs, the network. */
+async function setUpRun(input: LocalSubmitInput, preview: ProcSpec[]): Promise<RunSetup> {
+  // A missing image is reported after the checklist (which usually says why: no image record),
+  // and a dry run still shows the rest.
   let imageProblem: UserError | null = null;
   const images = preview.map((proc) => {
     try {
@@ -157,7 +207,6 @@ export async function runLocalSubmit(input: LocalSubmitInput): Promise<number> {
     throw error;
   }
   const shell = new Shell({ dryRun: input.dryRun });
-  const anyContainer = images.some((i) => i !== null);
   const gpusPerProc = Math.max(...preview.map((p) => requests(p).gpus));
   const gpus = gpusPerProc > 0 ? await visibleGpus(shell) : [];
   if (gpusPerProc > 0 && gpus.length < gpusPerProc && !input.allowCpu) {
@@ -177,90 +226,116 @@ export async function runLocalSubmit(input: LocalSubmitInput): Promise<number> {
     );
     jobs = fit;
   }
-  const network = anyContainer ? await containerNetwork(shell) : null;
-  const networkFor = (proc: ProcSpec): string | null => {
-    const wanted = proc.expanded?.docker_network_type?.trim();
-    return wanted ? wanted : network;
-  };
+  const network = images.some((i) => i !== null) ? await containerNetwork(shell) : null;
+  const networkFor = (proc: ProcSpec): string | null => proc.expanded?.docker_network_type?.trim() || network;
   const runId = randomBytes(6).toString('hex');
+  return { images, imageProblem, policies, jobs, gpus: usableGpus, gpusPerProc, networkFor, runId };
+}
 
-  if (input.dryRun) {
-    say();
-    say(
-      `commands (${preview.length} proc${preview.length === 1 ? '' : 's'}, ${jobs} at a time; SANDBOX is a fresh scratch folder per proc)`,
-    );
-    for (const [i, proc] of preview.entries()) {
-      const exe = proc.executable
-        ? proc.transferExecutable
-          ? `SANDBOX/${proc.executable.split('/').pop()}`
-          : proc.executable
-        : '?';
-      const argv = images[i]
-        ? dockerRunArgv({
-            image: images[i]!,
-            name: `pixi-condor-${runId}-CLUSTER.${proc.proc}-1`,
-            runId,
-            jobId: `CLUSTER.${proc.proc}`,
-            executable: exe,
-            args: proc.arguments,
-            sandbox: 'SANDBOX',
-            workdir: proc.classAd.ShouldTransferFiles === '"NO"' ? proc.iwd : 'SANDBOX',
-            // The names only: docker reads each value from its own environment, so none is printed.
-            env: jobEnvironment({
-              getenv: proc.expanded?.getenv,
-              environment: proc.expanded?.environment,
-              submitEnv: process.env,
-              scratchDir: 'SANDBOX',
-              slot: 'slot1_1',
-              iwd: 'SANDBOX',
-              cpus: requests(proc).cpus,
-              gpus: usableGpus.slice(0, gpusPerProc),
-              allowCpu: input.allowCpu,
-            }),
-            user: `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`,
-            memoryMb: proc.classAd.RequestMemory ? requests(proc).memoryMb : null,
-            cpus: proc.classAd.RequestCpus ? requests(proc).cpus : null,
-            gpus: usableGpus.slice(0, gpusPerProc),
-            network: networkFor(proc),
-            stdoutPath: null,
-            stderrPath: null,
-            append: false,
-          })
-        : hostArgv({ executable: exe, args: proc.arguments });
-      const shown = images[i]?.startsWith(APPTAINER_PREFIX)
-        ? apptainerArgv({
-            image: images[i]!.slice(APPTAINER_PREFIX.length),
-            executable: exe,
-            args: proc.arguments,
-            sandbox: 'SANDBOX',
-            workdir: 'SANDBOX',
-            gpus: usableGpus.slice(0, gpusPerProc),
-          })
-        : argv;
-      say(`  proc ${proc.proc}: ${shown.map(shellQuote).join(' ')}`);
-      if (proc.transferInputFiles.length > 0) say(`    inputs  ${proc.transferInputFiles.join(', ')}`);
-      if (proc.transferOutputFiles) say(`    outputs ${proc.transferOutputFiles.join(', ') || '(none)'}`);
-      if (proc.log) say(`    log     ${displayPath(root, proc.log)}`);
-    }
-    say();
-    say(
-      failed.length === 0
-        ? 'dry run: nothing was run'
-        : `dry run: nothing was run; ${failed.length} check(s) would stop a real run`,
-    );
-    if (input.json) input.printJson({ dryRun: true, local: true, checks, procs: preview.map(procRecord) });
-    return failed.length === 0 ? 0 : 1;
+/** --dry-run: the docker/host command of every proc; nothing runs. */
+function printDryRun(input: LocalSubmitInput, preview: ProcSpec[], setup: RunSetup, checks: CheckResult[]): number {
+  const { say, root } = input;
+  const failed = checks.filter((c) => c.status === 'fail');
+  say();
+  say(
+    `commands (${preview.length} proc${preview.length === 1 ? '' : 's'}, ${setup.jobs} at a time; SANDBOX is a fresh scratch folder per proc)`,
+  );
+  const gpus = setup.gpus.slice(0, setup.gpusPerProc);
+  for (const [i, proc] of preview.entries()) {
+    const exe = proc.executable
+      ? proc.transferExecutable
+        ? `SANDBOX/${proc.executable.split('/').pop()}`
+        : proc.executable
+      : '?';
+    const argv = setup.images[i]
+      ? dockerRunArgv({
+          image: setup.images[i]!,
+          name: `pixi-condor-${setup.runId}-CLUSTER.${proc.proc}-1`,
+          runId: setup.runId,
+          jobId: `CLUSTER.${proc.proc}`,
+          executable: exe,
+          args: proc.arguments,
+          sandbox: 'SANDBOX',
+          workdir: proc.classAd.ShouldTransferFiles === '"NO"' ? proc.iwd : 'SANDBOX',
+          // The names only: docker reads each value from its own environment, so none is printed.
+          env: jobEnvironment({
+            getenv: proc.expanded?.getenv,
+            environment: proc.expanded?.environment,
+            submitEnv: process.env,
+            scratchDir: 'SANDBOX',
+            slot: 'slot1_1',
+            iwd: 'SANDBOX',
+            cpus: requests(proc).cpus,
+            gpus,
+            allowCpu: input.allowCpu,
+          }),
+          user: `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`,
+          memoryMb: proc.classAd.RequestMemory ? requests(proc).memoryMb : null,
+          cpus: proc.classAd.RequestCpus ? requests(proc).cpus : null,
+          gpus,
+          network: setup.networkFor(proc),
+          stdoutPath: null,
+          stderrPath: null,
+          append: false,
+        })
+      : hostArgv({ executable: exe, args: proc.arguments });
+    const shown = setup.images[i]?.startsWith(APPTAINER_PREFIX)
+      ? apptainerArgv({
+          image: setup.images[i]!.slice(APPTAINER_PREFIX.length),
+          executable: exe,
+          args: proc.arguments,
+          sandbox: 'SANDBOX',
+          workdir: 'SANDBOX',
+          gpus,
+        })
+      : argv;
+    say(`  proc ${proc.proc}: ${shown.map(shellQuote).join(' ')}`);
+    if (proc.transferInputFiles.length > 0) say(`    inputs  ${proc.transferInputFiles.join(', ')}`);
+    if (proc.transferOutputFiles) say(`    outputs ${proc.transferOutputFiles.join(', ') || '(none)'}`);
+    if (proc.log) say(`    log     ${displayPath(root, proc.log)}`);
   }
-  if (failed.length > 0) {
-    const first = failed[0]!;
-    throw new UserError(`preflight failed: ${first.title}${first.detail ? ` (${first.detail})` : ''}`, {
-      hint: first.hint,
-    });
-  }
-  if (imageProblem) throw imageProblem;
+  say();
+  say(
+    failed.length === 0
+      ? 'dry run: nothing was run'
+      : `dry run: nothing was run; ${failed.length} check(s) would stop a real run`,
+  );
+  if (input.json) input.printJson({ dryRun: true, local: true, checks, procs: preview.map(procRecord) });
+  return failed.length === 0 ? 0 : 1;
+}
 
+/**
+ * Claim a cluster id, write the run's spec, start its runner (detached), then the job record
+ * naming that runner by pid and start time: from here on the runner owns the job.
+ */
+async function handOff(
+  input: LocalSubmitInput,
+  setup: RunSetup,
+  gitRevision: string | null,
+  runner: StartingRunner,
+): Promise<JobRecord> {
+  const { root } = input;
   const cluster = await claimLocalCluster(root);
-  const procs = plan(cluster);
+  const procs = planFor(input, cluster).procs;
+  const resubmitOf = input.recordExtra?.resubmitOf;
+  const scratch = await mkdtemp(join(tmpdir(), `pixi-condor-${setup.runId}-`));
+  await writeRunSpec(root, {
+    cluster,
+    procs,
+    images: setup.images,
+    policies: setup.policies,
+    jobs: setup.jobs,
+    gpus: setup.gpus,
+    gpusPerProc: setup.gpusPerProc,
+    allowCpu: input.allowCpu,
+    network: procs.length > 0 ? setup.networkFor(procs[0]!) : null,
+    runId: setup.runId,
+    // A resubmitted row's checkpoint is the one its first run spooled.
+    spoolKeys: procs.map((p, i) =>
+      resubmitOf ? `${resubmitOf.cluster}.${resubmitOf.procs[i] ?? p.proc}` : `${cluster}.${p.proc}`,
+    ),
+    scratch,
+  });
   const record: JobRecord = {
     version: 1,
     cluster,
@@ -268,63 +343,19 @@ export async function runLocalSubmit(input: LocalSubmitInput): Promise<number> {
     batchName: input.batchName,
     submittedAt: new Date().toISOString(),
     image: input.record ? { reference: input.record.reference, digest: input.record.digest } : null,
-    gitRevision: await gitRevision,
+    gitRevision,
     command: input.argv,
     procs: procs.map(procRecord),
-    local: { pid: process.pid, host: hostname(), runId },
+    local: { pid: runner.pid, startTime: runner.startTime, bootId: bootId(), host: hostname(), runId: setup.runId },
     ...input.recordExtra,
   };
   await writeJobRecord(root, record);
-  say(
-    `running job ${cluster} here (${procs.length} proc${procs.length === 1 ? '' : 's'}, ${jobs} at a time${gpusPerProc > 0 && usableGpus.length === 0 ? ', no GPU: --allow-cpu' : ''}), recorded in ${displayPath(root, jobRecordPath(root, cluster))}`,
+  runner.hand(cluster);
+  input.say(
+    `running job ${cluster} here (${procs.length} proc${procs.length === 1 ? '' : 's'}, ${setup.jobs} at a time${setup.gpusPerProc > 0 && setup.gpus.length === 0 ? ', no GPU: --allow-cpu' : ''}), recorded in ${displayPath(root, jobRecordPath(root, cluster))}; Ctrl-C stops watching, never the job`,
   );
-  say();
-
-  // The runner nudges the watcher after each event it logs: the view and the end come at once.
-  const wake = new Wake();
-  const run = new LocalRun({
-    cluster,
-    procs,
-    images,
-    policies,
-    jobs,
-    gpus: usableGpus,
-    gpusPerProc,
-    allowCpu: input.allowCpu,
-    network: procs.length > 0 ? networkFor(procs[0]!) : network,
-    runId,
-    writer: new EventLogWriter(Date.now, () => wake.wake()),
-    shell: new Shell(),
-    note: (line) => process.stderr.write(`${line}\n`),
-  });
-  const onSignal = (signal: NodeJS.Signals): void => {
-    process.stderr.write(
-      `\n${signal === 'SIGINT' ? 'Ctrl-C' : signal}: removing job ${cluster} (stopping what it started)\n`,
-    );
-    void run.remove(signal === 'SIGTERM' ? 'pixi run cancel or SIGTERM' : `pixi run submit --local, ${signal}`);
-  };
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-  for (const s of signals) process.on(s, onSignal);
-  try {
-    await run.queue();
-    const runnerDone = run.run();
-    const code = await watchLocal({
-      wake,
-      root,
-      cluster,
-      procs: record.procs,
-      logs: [...new Set(recordLogs({ procs }))],
-      json: input.json,
-      intervalMs: input.intervalMs,
-      title: `${jobTitle(record)} · local`,
-      referenceTime: Date.parse(record.submittedAt),
-      runnerDone: runnerDone.then((r) => r.removedBy !== null),
-    });
-    await runnerDone;
-    return code;
-  } finally {
-    for (const s of signals) process.off(s, onSignal);
-  }
+  input.say();
+  return record;
 }
 
 /** `--jobs N`: a whole number ≥ 1. */

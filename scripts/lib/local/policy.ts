@@ -140,6 +140,8 @@ export interface ExitPolicy {
   onExitHoldSubcode: number;
   maxRetries: number | null;
   successExitCode: number;
+  /** success_exit_code was written: a different exit is a failed job (JobSuccessExitCode). */
+  successExitCodeSet: boolean;
 }
 
 export type Verdict = 'checkpoint' | 'hold' | 'requeue' | 'complete';
@@ -175,8 +177,11 @@ export function readPolicy(commands: Record<string, string>): ExitPolicy {
     onExitHold: commands.on_exit_hold ?? null,
     onExitHoldReason: commands.on_exit_hold_reason?.replace(/^"(.*)"$/, '$1') ?? null,
     onExitHoldSubcode: int('on_exit_hold_subcode') ?? 0,
-    maxRetries: int('max_retries'),
+    // success_exit_code alone turns retries on with DEFAULT_JOB_MAX_RETRIES (2), as
+    // condor_submit does (src/condor_utils/submit_utils.cpp:3918, 3975-3980).
+    maxRetries: int('max_retries') ?? (int('success_exit_code') !== null ? 2 : null),
     successExitCode: int('success_exit_code') ?? 0,
+    successExitCodeSet: int('success_exit_code') !== null,
   };
   // Evaluate once now, so an expression that cannot be judged stops the run before it starts.
   for (const [name, expr] of [

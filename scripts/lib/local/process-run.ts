@@ -7,12 +7,15 @@ import { closeSync, readdirSync, readFileSync } from 'node:fs';
 import { openJobOutput } from './sandbox-wall.ts';
 import { constants as osConstants } from 'node:os';
 import type { CpuTimes, Exit } from '../event-log/writer.ts';
+import { FAMILY_VAR } from './process-family.ts';
 
 export interface ChildSpec {
   command: string;
   args: string[];
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /** FAMILY_VAR's value: every process the child starts inherits it (process-family.ts). */
+  familyMarker: string | null;
   /** null: /dev/null. */
   stdoutPath: string | null;
   stderrPath: string | null;
@@ -72,7 +75,7 @@ export function startChild(spec: ChildSpec, sampleMemory: boolean): RunningChild
   // (and records it), and stop() reaches every process the job started.
   const child = spawn(spec.command, spec.args, {
     cwd: spec.cwd,
-    env: spec.env,
+    env: spec.familyMarker ? { ...spec.env, [FAMILY_VAR]: spec.familyMarker } : spec.env,
     stdio: ['ignore', out, err],
     detached: true,
   });

@@ -1,6 +1,7 @@
 // The local "schedd": queues every proc of the cluster (000), runs them N at a time, each in a
 // slot of its own (slot1_1, slot1_2, ...; GPUs split between them), and removes what is left
-// (009) when asked to stop: Ctrl-C, SIGTERM, or `pixi run cancel` signalling this process.
+// (009) when asked to stop: `pixi run cancel` signalling the runner process (runner-process.ts)
+// that owns this run. Removal ends each proc's whole family and container, not only its child.
 import { userInfo } from 'node:os';
 import { hostname } from 'node:os';
 import { type EventLogWriter, sinful } from '../event-log/writer.ts';
@@ -9,6 +10,7 @@ import type { ProcSpec } from '../submit-language/submit-plan.ts';
 import { removeContainer } from './container-run.ts';
 import type { ExitPolicy } from './policy.ts';
 import { type ProcEnd, runProc } from './proc-lifecycle.ts';
+import { endFamily, familyMarker } from './process-family.ts';
 import type { RunningChild } from './process-run.ts';
 
 export interface LocalRunOptions {
@@ -24,9 +26,15 @@ export interface LocalRunOptions {
   allowCpu: boolean;
   network: string | null;
   runId: string;
+  /** The folder sandboxes are made in. */
+  scratch: string;
+  /** Per proc: the folder its last checkpoint is spooled in, or null. */
+  spools: (string | null)[];
   writer: EventLogWriter;
   shell: Shell;
-  note: (line: string) => void;
+  onKept: (proc: number, kept: { existing: string; newPath: string }) => void;
+  onFailedBeforeOutput: (proc: number, exit: string, path: string) => void;
+  onLeftover: (containerName: string) => void;
 }
 
 export interface LocalRunResult {
@@ -85,12 +93,17 @@ export class LocalRun {
           runId: options.runId,
           writer: options.writer,
           shell: options.shell,
+          scratch: options.scratch,
+          familyMarker: familyMarker(options.runId, options.cluster, proc.proc),
+          spool: options.spools[index] ?? null,
           removing: () => this.removing,
           onChild: (child, container) => {
             if (child) this.running.set(proc.proc, { child, container });
             else this.running.delete(proc.proc);
           },
-          note: options.note,
+          onKept: (kept) => options.onKept(proc.proc, kept),
+          onFailedBeforeOutput: (exit, path) => options.onFailedBeforeOutput(proc.proc, exit, path),
+          onLeftover: options.onLeftover,
         });
         this.ends.set(proc.proc, end);
       }
@@ -127,9 +140,10 @@ export class LocalRun {
     this.removing = true;
     this.removedBy = why;
     await Promise.all(
-      [...this.running.values()].map(async ({ child, container }) => {
-        if (container) await removeContainer(this.options.shell, container);
+      [...this.running.entries()].map(async ([proc, { child, container }]) => {
+        if (container && !(await removeContainer(this.options.shell, container))) this.options.onLeftover(container);
         child.stop(3000);
+        await endFamily(familyMarker(this.options.runId, this.options.cluster, proc), { graceMs: 3000 });
       }),
     );
   }

@@ -140,8 +140,8 @@ async function readSubmitRequest(parsed: ParsedCommand, root: string, settings: 
   const local = booleanOption(parsed, 'local');
   if (!local && (booleanOption(parsed, 'allow-cpu') || stringOption(parsed, 'jobs') !== undefined))
     throw new UsageError('--allow-cpu and --jobs go with --local');
-  if (local && (booleanOption(parsed, 'no-wait') || settings.once))
-    throw new UsageError('--no-wait and --once do not go with --local: the job runs in this process until it ends');
+  if (local && settings.once)
+    throw new UsageError('--once does not go with --local: use --no-wait, then `pixi run status --once`');
   const submitArg = files[0];
   // From the command line: where the user typed it, else the workspace root; from pixi.toml: the root.
   const submitPath = submitArg !== undefined ? resolveSubmitArg(submitArg, root) : resolve(root, config.submitFile);
@@ -214,6 +214,7 @@ async function submitLocally(request: SubmitRequest, parsed: ParsedCommand, prin
     say,
     printJson: print.printJson,
     warn: (line) => say(paint.yellow(line)),
+    noWait: booleanOption(parsed, 'no-wait'),
     ...(built ? { recordExtra: { image: built.image } } : {}),
   });
 }

@@ -369,7 +369,8 @@ sifTest('no sqfstar on PATH: one error naming the package; no SIF, no partial fi
   const { ws } = workspace(OPEN);
   const bin = join(scratch, 'bin-no-sqfstar');
   mkdirSync(bin);
-  for (const tool of ['docker', 'git']) symlinkSync((await onPath(tool))!, join(bin, tool));
+  // bash too: the command gateway runs tools through zx, which starts them from bash.
+  for (const tool of ['docker', 'git', 'bash']) symlinkSync((await onPath(tool))!, join(bin, tool));
   const result = await run(ws, [], { PATH: bin });
   assertUserError(result, /sqfstar is not on PATH/);
   assert.match(result.stderr, /squashfs-tools/);
