@@ -15,7 +15,7 @@ import {
   nullable,
   object,
   optional,
-  ShapeError,
+  checkRecord,
   text,
 } from './record-shape.ts';
 import { STATE_DIR } from './workspace.ts';
@@ -145,16 +145,7 @@ const IMAGE_RECORD_SHAPE = object({
 
 /** The record's shape checked once, where it is read: a bad field is one line naming it (exit 2). */
 export function checkImageRecord(data: unknown): ImageRecord {
-  try {
-    return IMAGE_RECORD_SHAPE(data, '') as ImageRecord;
-  } catch (error) {
-    if (!(error instanceof ShapeError)) throw error;
-    const what =
-      error.field === 'version'
-        ? 'is not an image record this version understands'
-        : `is not a usable image record: ${error.message}`;
-    throw new UserError(`${IMAGE_RECORD} ${what}`, { hint: REWRITE_HINT, exitCode: 2 });
-  }
+  return checkRecord<ImageRecord>(IMAGE_RECORD_SHAPE, data, IMAGE_RECORD, 'an image record', REWRITE_HINT);
 }
 
 /** The checked record, its `sif` dropped when this version cannot use it (the Docker record stays usable). */

@@ -3,6 +3,7 @@
 // record is one line naming the field and what it should hold, never a TypeError deep in a command.
 // Unknown keys are kept: a newer pixi-condor may add fields an older one does not know.
 import { isAbsolute } from 'node:path';
+import { UserError } from './errors.ts';
 
 /** The first field that does not hold what the reader needs, by its path in the file (`procs[2].log`). */
 export class ShapeError extends Error {
@@ -105,4 +106,22 @@ export function object<F extends Fields>(fields: F): Shape<Checked<F>> {
     for (const [key, shape] of Object.entries(fields)) shape(record[key], path ? `${path}.${key}` : key);
     return v as Checked<F>;
   };
+}
+
+/**
+ * `data` checked against a record's shape, or one UserError (exit 2) naming the file and the
+ * field: "FILE is not a usable KIND: procs[0].log is number 123, expected …"; a wrong `version`
+ * says the record is from another version of pixi-condor.
+ */
+export function checkRecord<T>(shape: Shape<unknown>, data: unknown, file: string, kind: string, hint: string): T {
+  try {
+    return shape(data, '') as T;
+  } catch (error) {
+    if (!(error instanceof ShapeError)) throw error;
+    const what =
+      error.field === 'version'
+        ? `is not ${kind} this version understands`
+        : `is not a usable ${kind}: ${error.message}`;
+    throw new UserError(`${file} ${what}`, { hint, exitCode: 2 });
+  }
 }

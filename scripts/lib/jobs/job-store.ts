@@ -15,7 +15,7 @@ import {
   nullable,
   object,
   optional,
-  ShapeError,
+  checkRecord,
   text,
 } from '../record-shape.ts';
 import { STATE_DIR } from '../workspace.ts';
@@ -137,16 +137,7 @@ const RECORD_HINT =
 
 /** The record's shape checked once, here: a bad field is one line naming it (exit 2). */
 export function checkJobRecord(data: unknown, file: string): JobRecord {
-  try {
-    return JOB_RECORD_SHAPE(data, '') as JobRecord;
-  } catch (error) {
-    if (!(error instanceof ShapeError)) throw error;
-    const what =
-      error.field === 'version'
-        ? 'is not a job record this version understands'
-        : `is not a usable job record: ${error.message}`;
-    throw new UserError(`${file} ${what}`, { hint: RECORD_HINT, exitCode: 2 });
-  }
+  return checkRecord<JobRecord>(JOB_RECORD_SHAPE, data, file, 'a job record', RECORD_HINT);
 }
 
 function unreadable(file: string, error: unknown): UserError {
