@@ -145,7 +145,7 @@ const IMAGE_RECORD_SHAPE = object({
 
 /** The record's shape checked once, where it is read: a bad field is one line naming it (exit 2). */
 export function checkImageRecord(data: unknown): ImageRecord {
-  return checkRecord<ImageRecord>(IMAGE_RECORD_SHAPE, data, IMAGE_RECORD, 'an image record', REWRITE_HINT);
+  return checkRecord<ImageRecord>(IMAGE_RECORD_SHAPE, data, IMAGE_RECORD, 'image record', REWRITE_HINT);
 }
 
 /** The checked record, its `sif` dropped when this version cannot use it (the Docker record stays usable). */

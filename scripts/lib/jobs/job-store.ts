@@ -137,7 +137,7 @@ const RECORD_HINT =
 
 /** The record's shape checked once, here: a bad field is one line naming it (exit 2). */
 export function checkJobRecord(data: unknown, file: string): JobRecord {
-  return checkRecord<JobRecord>(JOB_RECORD_SHAPE, data, file, 'a job record', RECORD_HINT);
+  return checkRecord<JobRecord>(JOB_RECORD_SHAPE, data, file, 'job record', RECORD_HINT);
 }
 
 function unreadable(file: string, error: unknown): UserError {
