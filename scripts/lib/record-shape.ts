@@ -120,7 +120,7 @@ export function checkRecord<T>(shape: Shape<unknown>, data: unknown, file: strin
     if (!(error instanceof ShapeError)) throw error;
     const what =
       error.field === 'version'
-        ? `is not a ${kind} this version understands`
+        ? `is not ${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind} this version understands`
         : `is not a usable ${kind}: ${error.message}`;
     throw new UserError(`${file} ${what}`, { hint, exitCode: 2 });
   }
