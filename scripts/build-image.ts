@@ -12,7 +12,7 @@ const spec: CommandSpec = {
   options: {
     'dry-run': {
       type: 'boolean',
-      description: 'print the tag and every command that would run; change nothing',
+      description: 'print the tag and every command a build would run; ask no registry or engine, change nothing',
     },
     'no-push': { type: 'boolean', description: 'build only: no login, no push, no record' },
     force: {

@@ -4,7 +4,11 @@
 //     <= 8x, issue 14), with a bare `node -e ''` as the floor, and the modules it loads;
 //  2. the build-context bytes the template sends (target <= 1 MiB);
 //  3. the environment's size against the image's: from pixi.lock (the real CUDA env) and from a
-//     real build of the template on the busybox test base (what the final stage adds).
+//     real build of the template on the busybox test base (what the final stage adds);
+//  4. `build-image --dry-run` on the template (its own repository, ghcr.io/{owner}/pixi-condor),
+//     against `node -e ''` (target <= 3x, issues 21 and 24), with validate's lock cache warm (as
+//     validate's own target) and cold (the first run after a lock change), and its modules. A dry
+//     run asks no registry, engine or git status, so it needs no Docker.
 // The Docker parts need .ci/services.sh (PIXI_CONDOR_TEST_*); without them they say so and skip.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -17,7 +21,7 @@ import { formatBytes } from '../../scripts/lib/format.ts';
 import { repoRoot } from '../../test/helpers/paths.ts';
 import { baseImageArgs, buildTestBaseImage, dockerSkipReason, TEST_BASE_IMAGE } from '../../test/image/services.ts';
 import { makeWorkspace, uniqueName } from '../../test/image/workspace.ts';
-import { reportTrace } from '../lib/timing.ts';
+import { bareNode, loadLine, pairedMedians, ratioLine, reportTrace, task } from '../lib/timing.ts';
 
 const ROUNDS = 7;
 
@@ -64,6 +68,30 @@ const lock = load(readFileSync(join(repoRoot, 'pixi.lock'), 'utf8')) as Lock;
 const urls = new Set((lock.environments.default?.packages['linux-64'] ?? []).map((p) => p.conda).filter(Boolean));
 const envBytes = lock.packages.filter((p) => p.conda && urls.has(p.conda)).reduce((sum, p) => sum + (p.size ?? 0), 0);
 console.log(`environment default/linux-64 (pixi.lock): ${urls.size} packages, ${formatBytes(envBytes)} compressed`);
+
+// 4. the dry run, in a copy of the template (a git checkout with a GitHub remote, as a fork's)
+{
+  const dry = makeWorkspace('ghcr.io/{owner}/pixi-condor');
+  try {
+    const env = { PIXI_PROJECT_ROOT: dry.root };
+    const command = task('build-image', ['--dry-run'], env);
+    const cold = pairedMedians({ dry: command, node: bareNode }, ROUNDS);
+    spawnSync(process.execPath, [join(repoRoot, 'scripts', 'run.mjs'), 'validate'], {
+      env: { ...process.env, ...env },
+      stdio: 'ignore',
+    }); // fills .pixi-condor/validate-cache.json, which a dry run reads and never writes
+    const warm = pairedMedians({ dry: command, node: bareNode }, ROUNDS);
+    console.log(ratioLine('build-image --dry-run (lock cache warm)', warm.dry, warm.node, "node -e ''", 3));
+    console.log(
+      `  lock cache cold (first run after a lock change): ${cold.dry.toFixed(0)} ms = ` +
+        `${(cold.dry / cold.node).toFixed(2)}x node -e '' ${cold.node.toFixed(0)} ms; ${loadLine()}`,
+    );
+    // Nothing is spawned and nothing fetched: zx (the gateway's process layer) must not load.
+    reportTrace('build-image --dry-run', command, ['zx', 'js-yaml', 'undici', 'tsx']);
+  } finally {
+    dry.remove();
+  }
+}
 
 const skip = await dockerSkipReason();
 if (skip) {

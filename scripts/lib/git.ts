@@ -30,8 +30,8 @@ export async function gitInfo(shell: Shell, cwd: string): Promise<GitInfo> {
   return { commit, dirty, revision: commit ? `${commit}${dirty ? '-dirty' : ''}` : null, remoteUrl };
 }
 
-/** The git directory shared by all worktrees of the checkout that holds `start`, or null. */
-async function commonGitDir(start: string): Promise<string | null> {
+/** The checkout's own git directory (a worktree's holds its HEAD) and the one all worktrees share, or null. */
+async function gitDirs(start: string): Promise<{ own: string; common: string } | null> {
   let dir = resolve(start);
   for (;;) {
     const dotGit = join(dir, '.git');
@@ -43,12 +43,53 @@ async function commonGitDir(start: string): Promise<string | null> {
       const named = /^gitdir: (.+)$/m.exec(pointer)?.[1]?.trim();
       const gitDir = named ? (isAbsolute(named) ? named : resolve(dir, named)) : dotGit;
       const common = (await readFile(join(gitDir, 'commondir'), 'utf8').catch(() => null))?.trim();
-      return common ? resolve(gitDir, common) : gitDir;
+      return { own: gitDir, common: common ? resolve(gitDir, common) : gitDir };
     }
     const parent = dirname(dir);
     if (parent === dir) return null;
     dir = parent;
   }
+}
+
+/** The git directory shared by all worktrees of the checkout that holds `start`, or null. */
+async function commonGitDir(start: string): Promise<string | null> {
+  return (await gitDirs(start))?.common ?? null;
+}
+
+/**
+ * The commit HEAD names, read from the git directory's files (HEAD, the loose ref, packed-refs)
+ * without running git; null when it cannot be read so (no checkout, an unborn branch, a
+ * reftable repository).
+ */
+export async function headCommitFromFiles(cwd: string): Promise<string | null> {
+  const dirs = await gitDirs(cwd);
+  if (!dirs) return null;
+  const read = (path: string) => readFile(path, 'utf8').catch(() => null);
+  const head = (await read(join(dirs.own, 'HEAD')))?.trim() ?? '';
+  const isCommit = (text: string | undefined) => (text && /^[0-9a-f]{40,64}$/.test(text) ? text : null);
+  const ref = /^ref: (refs\/\S+)$/.exec(head)?.[1];
+  if (!ref) return isCommit(head);
+  for (const dir of [dirs.own, dirs.common]) {
+    const loose = isCommit((await read(join(dir, ref)))?.trim());
+    if (loose) return loose;
+  }
+  const packed = (await read(join(dirs.common, 'packed-refs'))) ?? '';
+  for (const line of packed.split('\n')) {
+    const [commit, name] = line.trim().split(' ');
+    if (name === ref) return isCommit(commit);
+  }
+  return null;
+}
+
+/**
+ * For a dry run: the commit from the git directory's files and the origin remote, running no
+ * process (a `git status` costs a third of a dry run). Whether the tree has changes is not
+ * asked: `dirty` is false and the caller says so. Falls back to gitInfo where the files do not say.
+ */
+export async function gitInfoWithoutStatus(shell: Shell, cwd: string): Promise<GitInfo> {
+  const [commit, remoteUrl] = await Promise.all([headCommitFromFiles(cwd), originUrl(cwd).catch(() => null)]);
+  if (!commit) return gitInfo(shell, cwd);
+  return { commit, dirty: false, revision: commit, remoteUrl };
 }
 
 /** `url` of `[remote "origin"]` in the repository's config file (the last one set wins, as in git). */

@@ -3,7 +3,7 @@
 // .env. No Docker needed.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, existsSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -50,8 +50,13 @@ test('--dry-run with no engine and no registry still shows every command, and wr
   ws = makeWorkspace('127.0.0.1:9/pixi-condor-test/dry'); // nothing listens on the discard port
   const result = await ws.buildImage(['--dry-run'], { env: { PATH: gitOnly } });
   assert.is(result.code, 0, result.stderr);
-  assert.match(result.stderr, /^note: could not check the registry/m);
-  assert.is(result.stderr.match(/could not check the registry/g)?.length, 1, 'the note is said once');
+  // A dry run plans from local facts: it says what it did not ask instead of asking.
+  assert.match(
+    result.stderr,
+    /^dry run: the registry was not asked whether 127\.0\.0\.1:9\/pixi-condor-test\/dry:default-\S+ is there \(a real run builds and pushes nothing when it is\)/m,
+  );
+  assert.not.match(result.stderr, /could not check the registry|unreachable/);
+  assert.match(result.stderr, /^dry run: validate's lock checks ran, its others did not/m);
   assert.match(
     result.stderr,
     /^note: no container engine on PATH .*; showing the commands a docker engine would get$/m,
@@ -63,6 +68,44 @@ test('--dry-run with no engine and no registry still shows every command, and wr
   );
   assert.match(result.stderr, /^warning: pixi\.lock is incomplete/m, 'the lock check ran');
   assert.is(existsSync(join(ws.root, '.pixi-condor')), false, 'no state folder: no record, no validate cache');
+});
+
+test('--dry-run runs neither the engine nor `git status`: the plan is local facts, and says so', async () => {
+  // A `docker` that leaves a mark when run: a dry run must not run it, not even `docker version`.
+  const bin = join(gitOnly, '..', `pixi-condor-dry-engine-${process.pid}`);
+  const mark = join(bin, 'ran');
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(join(bin, 'docker'), `#!/bin/sh\necho "$@" >> '${mark}'\nexit 1\n`);
+  chmodSync(join(bin, 'docker'), 0o755);
+  ws.write('.env', 'REGISTRY_USER=alice\nREGISTRY_TOKEN=dry-run-token-5678\n');
+  try {
+    const env = { PATH: `${bin}:${gitOnly}` };
+    const result = await ws.buildImage(['--dry-run'], { env });
+    assert.is(result.code, 0, result.stderr);
+    assert.not.ok(existsSync(mark), `docker was run: ${existsSync(mark) ? readFileSync(mark, 'utf8') : ''}`);
+    assert.match(result.stderr, /^dry run: docker was not asked for its version; showing BuildKit commands/m);
+    assert.match(result.stderr, /^would run: docker build .* --progress plain /m);
+    // With credentials a dry run shows the login a real run makes when the registry asks.
+    assert.match(
+      result.stderr,
+      /^would run: docker login --username alice --password-stdin ghcr\.io \(with input on stdin\)$/m,
+    );
+    assert.not.ok(result.stderr.includes('dry-run-token-5678'));
+    // The revision label comes from .git's files, and the note says the dirty check was not made.
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ws.root }).toString().trim();
+    assert.match(result.stderr, new RegExp(`--label org\\.opencontainers\\.image\\.revision=${head} `));
+    assert.match(result.stderr, /^dry run: git was not asked whether the work tree has changes/m);
+
+    const classic = await ws.buildImage(['--dry-run'], { env: { ...env, DOCKER_BUILDKIT: '0' } });
+    assert.is(classic.code, 0, classic.stderr);
+    assert.match(classic.stderr, /showing classic builder commands/);
+    assert.not.match(classic.stderr, /--progress plain/);
+    assert.not.ok(existsSync(mark), 'docker was run');
+    assert.is(existsSync(join(ws.root, '.pixi-condor')), false, 'nothing written');
+  } finally {
+    rmSync(bin, { recursive: true, force: true });
+    rmSync(join(ws.root, '.env'), { force: true });
+  }
 });
 
 test('a missing pixi.lock is named, with `pixi lock` to write it', async () => {

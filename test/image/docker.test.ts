@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadDockerignore } from '../../scripts/lib/image/dockerignore.ts';
@@ -289,10 +289,22 @@ dockerTest('--no-push builds locally only: no login, no push, the record left al
 dockerTest('credentials alone do not log in: an open registry gets no `docker login`', async () => {
   const { ws } = workspace(OPEN);
   ws.write('.env', `REGISTRY_USER=${AUTH_USER}\nREGISTRY_TOKEN=${AUTH_PASSWORD}\n`);
-  const result = await run(ws, ['--dry-run']);
-  assertOk(result);
-  assert.equal(result.stderr.match(/^would run: docker push /gm)?.length, 2);
-  assert.not.match(result.stderr, /docker login/);
+  // A real run (a dry run asks the registry nothing, so it shows the login): a `docker` first on
+  // PATH notes each subcommand, then runs the real one.
+  const real = (await runCommand('sh', ['-c', 'command -v docker'])).stdout.trim();
+  const bin = mkdtempSync(join(tmpdir(), 'pixi-condor-docker-log-'));
+  const log = join(bin, 'commands');
+  writeFileSync(join(bin, 'docker'), `#!/bin/sh\necho "$1" >> '${log}'\nexec '${real}' "$@"\n`);
+  chmodSync(join(bin, 'docker'), 0o755);
+  try {
+    const result = await run(ws, [], { PATH: `${bin}:${process.env.PATH}` });
+    assertOk(result);
+    const commands = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+    assert.ok(commands.includes('push'), `docker was run: ${commands.join(', ')}`);
+    assert.not.ok(commands.includes('login'), `docker login ran: ${commands.join(', ')}`);
+  } finally {
+    rmSync(bin, { recursive: true, force: true });
+  }
 });
 
 dockerTest('logs in with the .env token on stdin; the token is in no output, layer or build context', async () => {

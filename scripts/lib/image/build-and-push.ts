@@ -9,7 +9,7 @@ import { UserError } from '../errors.ts';
 import { githubRepoFromRemote } from '../git.ts';
 import { IMAGE_RECORD } from '../image-record.ts';
 import { buildImage } from './build.ts';
-import { detectEngine, type Engine } from './engine.ts';
+import { detectEngine, engineWithoutAsking } from './engine.ts';
 import { finish } from './finish.ts';
 import { checkLockFreshness } from './lock-freshness.ts';
 import { login, type RegistryAuth } from './login.ts';
@@ -18,7 +18,6 @@ import { formatBytes } from '../format.ts';
 import type { PublishOptions } from './publish.ts';
 import { pushImage } from './push.ts';
 import type { RegistryClient } from './registry.ts';
-import type { Shell } from '../shell.ts';
 
 async function labelsFor(plan: Plan, root: string): Promise<Record<string, string>> {
   const github = githubRepoFromRemote(plan.git.remoteUrl);
@@ -41,37 +40,29 @@ async function labelsFor(plan: Plan, root: string): Promise<Record<string, strin
   return labels;
 }
 
-/**
- * The engine; under --dry-run a missing engine or daemon is a note, not the end: the user
- * still sees every command the real run would give (as the docker CLI's classic builder).
- */
-async function engineOrDryRunStandIn(shell: Shell, plan: Plan, options: PublishOptions): Promise<Engine> {
-  try {
-    return await detectEngine(shell, options.engine, options.env, plan.explain);
-  } catch (error) {
-    if (!shell.dryRun || !(error instanceof UserError)) throw error;
-    options.err(`note: ${error.message}; showing the commands a docker engine would get`);
-    const bin = options.engine ?? 'docker';
-    return {
-      kind: 'docker',
-      bin,
-      builder: 'classic',
-      clientVersion: 'unknown',
-      serverVersion: 'unknown',
-      buildEnv: { DOCKER_BUILDKIT: '0' },
-    };
-  }
-}
-
 export async function buildAndPush(plan: Plan, registry: RegistryClient, options: PublishOptions): Promise<number> {
   const { shell } = options;
   const contentRef = `${plan.repository}:${plan.contentTag}`;
   const movingRef = `${plan.repository}:${plan.movingTag}`;
-  const incomplete = await checkLockFreshness(options.root, { saveCache: !shell.dryRun, err: options.err });
+  const incomplete = await checkLockFreshness(options.root, {
+    saveCache: !shell.dryRun,
+    lockOnly: shell.dryRun,
+    err: options.err,
+  });
   if (incomplete) options.err(`warning: ${incomplete.warning}\nhint: ${incomplete.hint}`);
-  const engine = await engineOrDryRunStandIn(shell, plan, options);
+  if (shell.dryRun)
+    options.err("dry run: validate's lock checks ran, its others did not (a real run stops on any error)");
+  // A dry run asks the engine nothing (engine.ts, engineWithoutAsking): its plan is local facts.
+  const engine = shell.dryRun
+    ? await engineWithoutAsking(options.engine, options.env, options.err)
+    : await detectEngine(shell, options.engine, options.env, plan.explain);
   if (options.explain)
     options.err(`  engine: ${engine.bin} (${engine.kind} ${engine.serverVersion}, builder ${engine.builder})`);
+  if (shell.dryRun && plan.git.commit)
+    options.err(
+      'dry run: git was not asked whether the work tree has changes (a real run labels the revision ' +
+        `${plan.git.commit.slice(0, 12)}…-dirty when it has)`,
+    );
   const built = await buildImage(shell, engine, {
     root: options.root,
     dockerfile: plan.config.dockerfile,
@@ -99,9 +90,8 @@ export async function buildAndPush(plan: Plan, registry: RegistryClient, options
 
   // Log in only when the registry asks for credentials and we have them.
   let auth: RegistryAuth | null = null;
-  const needsLogin =
-    plan.credentials !== null &&
-    (await registry.requiresAuth().catch((error) => (shell.dryRun ? true : Promise.reject(error))));
+  // (A dry run did not ask: with credentials it shows the login a real run makes when asked.)
+  const needsLogin = plan.credentials !== null && (shell.dryRun || (await registry.requiresAuth()));
   try {
     if (needsLogin) auth = await login(shell, engine, plan.ref.registry, plan.credentials!);
     const pushed = await pushImage(shell, engine, contentRef, plan.ref.registry, auth?.env ?? {});

@@ -113,3 +113,41 @@ export async function detectEngine(
     buildEnv: { DOCKER_BUILDKIT: builder === 'buildkit' ? '1' : '0' },
   };
 }
+
+/**
+ * The engine a dry run plans with, from local facts only (--engine, $PIXI_CONDOR_ENGINE, PATH,
+ * DOCKER_BUILDKIT): the engine is not run, so its builder is assumed (BuildKit, the default of a
+ * current docker CLI with buildx) and `note` says so. A dry run's commands then cost no probe.
+ */
+export async function engineWithoutAsking(
+  requested: string | undefined,
+  env: NodeJS.ProcessEnv,
+  note: (line: string) => void,
+): Promise<Engine> {
+  let bin = requested ?? env.PIXI_CONDOR_ENGINE;
+  if (!bin) {
+    bin = (await onPath('docker', env)) ? 'docker' : (await onPath('podman', env)) ? 'podman' : undefined;
+    if (!bin) {
+      note(
+        'note: no container engine on PATH (looked for docker and podman); showing the commands a docker engine would get',
+      );
+      bin = 'docker';
+    }
+  }
+  const kind = engineKind(bin);
+  if (kind === 'podman')
+    return { kind, bin, builder: 'buildah', clientVersion: 'unknown', serverVersion: 'unknown', buildEnv: {} };
+  const builder: Builder = env.DOCKER_BUILDKIT === '0' ? 'classic' : 'buildkit';
+  note(
+    `dry run: ${bin} was not asked for its version; showing ${builder === 'buildkit' ? 'BuildKit' : 'classic builder'} commands ` +
+      '(a real run picks the builder the engine has)',
+  );
+  return {
+    kind,
+    bin,
+    builder,
+    clientVersion: 'unknown',
+    serverVersion: 'unknown',
+    buildEnv: { DOCKER_BUILDKIT: builder === 'buildkit' ? '1' : '0' },
+  };
+}

@@ -12,6 +12,8 @@ const INCOMPLETE = new Set(['lock/environment-missing', 'lock/platform-missing']
 export interface LockFreshnessOptions {
   /** false under --dry-run: validate's lock cache (.pixi-condor/validate-cache.json) is not written. */
   saveCache: boolean;
+  /** Check the lock alone (validate's `lock/*` rules), not all of validate (build-image's dry run). */
+  lockOnly?: boolean;
   /** Where the errors other than the lock's are listed, one line each (default: stderr). */
   err?: (line: string) => void;
 }
@@ -26,7 +28,7 @@ export async function checkLockFreshness(
   options: LockFreshnessOptions,
 ): Promise<{ warning: string; hint: string } | null> {
   const { validateWorkspace } = await import('../validate/index.ts');
-  const report = await validateWorkspace({ root, saveCache: options.saveCache });
+  const report = await validateWorkspace({ root, saveCache: options.saveCache, lockOnly: options.lockOnly ?? false });
   const problem = report.errors.find((finding) => finding.rule.startsWith('lock/'));
   if (problem?.rule === 'lock/missing') {
     throw new UserError('there is no pixi.lock: the image is built from it with `pixi install --locked`', {

@@ -4,7 +4,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
-import { gitInfo, type GitInfo } from '../git.ts';
+import { gitInfo, gitInfoWithoutStatus, type GitInfo } from '../git.ts';
 import type { Shell } from '../shell.ts';
 import { readManifest, templateConfig, type TemplateConfig } from '../workspace.ts';
 import { hashImageInputs, readImageInputs, type ImageInputs } from './content-hash.ts';
@@ -43,7 +43,7 @@ export async function planImage(options: PlanOptions): Promise<Plan> {
   const explain = new Explain();
   // git (one process) and .env run while pixi.toml and the inputs are
   // read and hashed; awaited below, so never an unhandled rejection if reading fails first.
-  const gitPromise = gitInfo(shell, root);
+  const gitPromise = shell.dryRun ? gitInfoWithoutStatus(shell, root) : gitInfo(shell, root);
   gitPromise.catch(() => {});
   const dotenvPromise = readDotenv(root);
   dotenvPromise.catch(() => {});

@@ -5,7 +5,7 @@ import { UserError } from '../errors.ts';
 import type { Shell } from '../shell.ts';
 import { printSummary, recordFor, saveRecord } from './finish.ts';
 import { planImage, type Plan, type PlanOptions } from './plan.ts';
-import { RegistryClient, type TagLookup } from './registry.ts';
+import { RegistryClient } from './registry.ts';
 
 export interface PublishOptions extends PlanOptions {
   /** --engine: docker, podman or a path. */
@@ -28,35 +28,6 @@ export interface PublishOptions extends PlanOptions {
   out: (line: string) => void;
   /** Progress and notes (stderr). */
   err: (line: string) => void;
-}
-
-async function lookup(
-  registry: RegistryClient,
-  tag: string,
-  options: PublishOptions,
-  note: (line: string) => void,
-  sizeFor?: string,
-): Promise<TagLookup | null> {
-  try {
-    return await registry.lookupTag(tag, sizeFor);
-  } catch (error) {
-    // A dry run still shows its plan when the registry cannot be asked.
-    if (options.shell.dryRun && error instanceof UserError) {
-      note(`note: could not check the registry (${error.message}); showing a full build`);
-      return null;
-    }
-    throw error;
-  }
-}
-
-/** `print` that says each distinct line once (both tag lookups fail the same way). */
-function once(print: (line: string) => void): (line: string) => void {
-  const said = new Set<string>();
-  return (line) => {
-    if (said.has(line)) return;
-    said.add(line);
-    print(line);
-  };
 }
 
 /**
@@ -119,14 +90,20 @@ export async function publishImage(options: PublishOptions): Promise<number> {
   options.err(`content tag: ${plan.repository}:${plan.contentTag}`);
   const registry = new RegistryClient(plan.ref, plan.credentials);
 
-  if (options.push) {
+  if (options.push && shell.dryRun) {
+    // A dry run plans from local facts: asking the registry is a network round trip (seconds
+    // offline) for a plan that is the same either way; it says so instead.
+    options.err(
+      `dry run: the registry was not asked whether ${plan.repository}:${plan.contentTag} is there (a real run ` +
+        'builds and pushes nothing when it is) or whether it wants a login',
+    );
+  } else if (options.push) {
     // Both tags at once: one round trip to the registry on the no-op path, size included.
-    const note = once(options.err);
     const [found, moving] = await Promise.all([
-      lookup(registry, plan.contentTag, options, note, plan.config.platform),
-      lookup(registry, plan.movingTag, options, note),
+      registry.lookupTag(plan.contentTag, plan.config.platform),
+      registry.lookupTag(plan.movingTag),
     ]);
-    if (found?.state === 'found' && options.force) {
+    if (found.state === 'found' && options.force) {
       throw new UserError(
         `--force would point ${plan.repository}:${plan.contentTag} at a new build, and a content tag names one image forever (it names ${found.manifest.digest})`,
         {
@@ -136,10 +113,10 @@ export async function publishImage(options: PublishOptions): Promise<number> {
         },
       );
     }
-    if (found?.state === 'found') {
+    if (found.state === 'found') {
       const digest = found.manifest.digest;
       const finishing = { root: options.root, dryRun: shell.dryRun, out: options.out, err: options.err };
-      const movingHere = moving?.state === 'found' && moving.manifest.digest === digest;
+      const movingHere = moving.state === 'found' && moving.manifest.digest === digest;
       // The record first: all submit needs is the digest, whatever becomes of the moving tag.
       const record = recordFor(plan, digest, found.sizeBytes, movingHere ? undefined : [plan.contentTag]);
       await saveRecord(record, finishing);
@@ -150,7 +127,7 @@ export async function publishImage(options: PublishOptions): Promise<number> {
       printSummary(record, 'up to date: the registry already has this content tag; nothing built or pushed', finishing);
       return withSif(plan, registry, options, 0);
     }
-    if (found?.state === 'needs-credentials') {
+    if (found.state === 'needs-credentials') {
       throw new UserError(`registry ${plan.ref.registry} needs credentials to check and push ${plan.repository}`, {
         hint:
           'set REGISTRY_USER and REGISTRY_TOKEN in .env (see .env.example)' +

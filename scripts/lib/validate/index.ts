@@ -41,6 +41,12 @@ export interface ValidateOptions {
    * the workspace.
    */
   saveCache?: boolean;
+  /**
+   * The lock's checks alone (`lock/*`: pixi.lock there, readable, in step with the manifest),
+   * the rest skipped and listed in `skipped`: build-image's dry run, which plans from the lock
+   * and leaves the other checks to the real run (they cost more than the rest of its plan).
+   */
+  lockOnly?: boolean;
 }
 
 /**
@@ -58,14 +64,19 @@ export async function validateWorkspace(options: ValidateOptions): Promise<Valid
 
   if ('view' in read) {
     const { view } = read;
-    await checkManifestSchema(view.data, manifestFile, issues);
     const model = new ManifestModel(view.data);
-    checkManifestSemantics(model, manifestFile, issues);
+    if (options.lockOnly) {
+      for (const [rule, reason] of CROSS_FILE_CHECKS)
+        if (rule !== 'lock') issues.skip(rule, `${reason}: only the lock is checked here`);
+    } else {
+      await checkManifestSchema(view.data, manifestFile, issues);
+      checkManifestSemantics(model, manifestFile, issues);
+    }
     if (alone) {
       for (const [rule, reason] of CROSS_FILE_CHECKS)
         issues.skip(rule, `${reason}: --manifest validates the manifest alone`);
     } else {
-      await checkTemplate({ root, model, manifestFile, issues });
+      if (!options.lockOnly) await checkTemplate({ root, model, manifestFile, issues });
       await checkLock({ root, model, manifestFile, issues, saveCache: options.saveCache ?? true });
     }
     toSource(issues, manifestFile, view);
@@ -73,7 +84,7 @@ export async function validateWorkspace(options: ValidateOptions): Promise<Valid
     reportProblem(read.problem, manifestFile, issues);
     for (const [rule, reason] of CROSS_FILE_CHECKS) issues.skip(rule, `${reason}: ${manifestFile} does not parse`);
   }
-  if (!alone) await checkEnvFile(root, issues);
+  if (!alone && !options.lockOnly) await checkEnvFile(root, issues);
   return buildReport(issues, new Map(read.text === null ? [] : [[manifestFile, read.text]]));
 }
 
