@@ -5,7 +5,7 @@
 // wrote would hold it with code 12, as HTCondor does), and the remap puts metrics.json in place.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runScript } from '../helpers/process.ts';
 import { makeWorkspace, type TestWorkspace } from '../condor/workspace.ts';
@@ -14,6 +14,8 @@ let ws: TestWorkspace;
 let env: Record<string, string>;
 test.before.each(async () => {
   ws = await makeWorkspace();
+  // No image record: its pinned image would make the vanilla job a container job (WantContainer).
+  rmSync(join(ws.root, '.pixi-condor', 'image.json'), { force: true });
   // No HTCondor stand-in on PATH: a local run needs none.
   env = { PIXI_PROJECT_ROOT: ws.root, PATH: process.env.PATH ?? '' };
 });

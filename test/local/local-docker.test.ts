@@ -77,6 +77,22 @@ dockerTest('inputs in, the output back owned by the user, the return value, no c
   assert.equal(await ourContainers(runIdOf(1)), []);
 });
 
+dockerTest(
+  'universe = vanilla with a container_image runs in the image, as condor_submit makes it (WantContainer)',
+  async () => {
+    // On the host /.dockerenv is not there; in a Docker container it is.
+    lw.file('job.sh', '#!/bin/sh\nif [ -e /.dockerenv ]; then echo in-container; else echo on-host; fi\n', true);
+    lw.file(
+      'j.sub',
+      containerSubmit('transfer_output_files = ""').replace('universe = container', 'universe = vanilla'),
+    );
+    const r = await lw.submit(['j.sub', '--local'], 120_000);
+    assert.is(r.code, 0, r.stdout + r.stderr);
+    assert.is(lw.read('job_1_0.out'), 'in-container\n');
+    assert.equal(await ourContainers(runIdOf(1)), []);
+  },
+);
+
 dockerTest('a missing output holds the proc with code 12 subcode 2', async () => {
   lw.file('job.sh', '#!/bin/sh\ntrue\n', true);
   lw.file('j.sub', containerSubmit('transfer_output_files = mnist_cnn.pt'));

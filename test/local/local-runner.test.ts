@@ -182,6 +182,24 @@ test('cancel of a job whose runner was killed: ends what it left and logs the lo
   assert.equal(lw.codes('job_1_0.log').slice(-3), [22, 24, 9]);
 });
 
+test('results of a job whose runner was killed: finds the lost runner first, so the row is not running forever', async () => {
+  const { here } = waitingJob();
+  const running = startScript('submit.ts', ['j.sub', '--local', '--interval', '40'], lw.env, 60_000);
+  await waitForFile(here);
+  const job = Number(lw.read('HERE.pid'));
+  pids.push(record().local.pid, job);
+  running.child.kill('SIGKILL');
+  await running.done;
+  process.kill(record().local.pid, 'SIGKILL');
+  const r = await runScript('results.ts', ['1', '--dry-run'], { env: lw.env, timeoutMs: 30_000 });
+  assert.is(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stderr, /job 1's local runner \(pid \d+\) had died: ended what it left running/);
+  assert.match(r.stdout, /^0\s+removed\b/m, r.stdout);
+  assert.not.match(r.stdout, /running/);
+  assert.not.ok(alive(job));
+  assert.equal(lw.codes('job_1_0.log').slice(-3), [22, 24, 9]);
+});
+
 test('after a reboot the recorded pid names nothing of that run: status finds the runner lost by the boot id', async () => {
   const { here } = waitingJob();
   const running = startScript('submit.ts', ['j.sub', '--local', '--interval', '40'], lw.env, 60_000);

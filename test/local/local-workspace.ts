@@ -1,6 +1,6 @@
 // A throwaway template workspace for `submit --local` tests, plus a job script and a submit
 // file written per test. No HTCondor stand-in on PATH: a local run needs none.
-import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEventLog } from '../../scripts/lib/event-log/event-log.ts';
 import { runScript, type RunResult } from '../helpers/process.ts';
@@ -19,6 +19,9 @@ export interface LocalWorkspace {
 
 export async function localWorkspace(): Promise<LocalWorkspace> {
   const ws = await makeWorkspace();
+  // No image record: submit would pin its image, and a vanilla job naming an image runs in it
+  // (condor_submit's WantContainer); a test that wants a container names its own image.
+  rmSync(join(ws.root, '.pixi-condor', 'image.json'), { force: true });
   const env = { PIXI_PROJECT_ROOT: ws.root, PATH: process.env.PATH ?? '' };
   return {
     ws,

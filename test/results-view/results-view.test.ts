@@ -6,7 +6,7 @@
 // for every run with epochs, the markup shown as text, and a screenshot that is not blank.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runScript } from '../helpers/process.ts';
 import { makeWorkspace, type TestWorkspace } from '../condor/workspace.ts';
@@ -28,6 +28,8 @@ function progress(epoch: number, loss: number | null | string, accuracy: number,
 
 test.before(async () => {
   ws = await makeWorkspace();
+  // No image record: its pinned image would make the vanilla job a container job (WantContainer).
+  rmSync(join(ws.root, '.pixi-condor', 'image.json'), { force: true });
   env = { PIXI_PROJECT_ROOT: ws.root, PATH: process.env.PATH ?? '' };
   const epochs = Array.from({ length: 10 }, (_, i) => i + 1);
   const runs: Record<string, string[]> = {

@@ -120,6 +120,40 @@ test('a record that cannot be written after condor_submit: the error says so, th
   assert.equal(ws.jobFiles(), ['4242.json']);
 });
 
+/** The template's submit file without its own `lr`, so `lr=0.25` on the command line sets it. */
+function defineDependentSubmit(): void {
+  const text = readFileSync(join(ws.root, 'mnist_gpu_docker.sub'), 'utf8');
+  assert.match(text, /^lr = 1\.0$/m);
+  writeFileSync(join(ws.root, 'define.sub'), text.replace(/^lr = 1\.0$/m, ''));
+}
+
+const recordedArguments = (): string[] =>
+  JSON.parse(readFileSync(join(ws.root, '.pixi-condor', 'jobs', '4242.json'), 'utf8')).procs[0].arguments;
+
+test('NAME=VALUE on the command line: the job record holds the procs condor_submit queued with it', async () => {
+  ws.scenario({ mode: 'ok', log: eventLogPath('chtc_hello_gpu_docker_gpu.log'), delayMs: 10, startGate: 'never' });
+  defineDependentSubmit();
+  const r = await runScript('submit.ts', ['define.sub', 'lr=0.25', '--no-wait'], { env: ws.env, timeoutMs: 30_000 });
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  assert.ok(submitCalls()[0]?.argv.includes('lr=0.25'), 'condor_submit got the define');
+  const args = recordedArguments();
+  assert.is(args[args.indexOf('--lr') + 1], '0.25', args.join(' '));
+});
+
+test('NAME=VALUE of an interrupted submission: the tag keeps the defines, so `status` records the same procs', async () => {
+  ws.scenario({ mode: 'ok', log: eventLogPath('chtc_hello_gpu_docker_gpu.log'), delayMs: 10, startGate: 'never' });
+  defineDependentSubmit();
+  // A folder where the record goes: the tag is written, the record is not, and status adopts the tag.
+  mkdirSync(join(ws.root, '.pixi-condor', 'jobs', '4242.json'), { recursive: true });
+  const r = await runScript('submit.ts', ['define.sub', 'lr=0.25', '--no-wait'], { env: ws.env, timeoutMs: 30_000 });
+  assert.is(r.code, 1, r.stdout + r.stderr);
+  rmSync(join(ws.root, '.pixi-condor', 'jobs', '4242.json'), { recursive: true });
+  const status = await runScript('status.ts', ['--once'], { env: ws.env, timeoutMs: 30_000 });
+  assert.match(status.stderr, /condor_q finds it as job 4242: recorded in \.pixi-condor\/jobs\/4242\.json/);
+  const args = recordedArguments();
+  assert.is(args[args.indexOf('--lr') + 1], '0.25', args.join(' '));
+});
+
 test('an interrupted submission condor_q does not find is set aside with a note on how to look for it', async () => {
   ws.scenario({ mode: 'ok' });
   const jobs = join(ws.root, '.pixi-condor', 'jobs');

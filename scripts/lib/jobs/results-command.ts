@@ -10,8 +10,8 @@ import { UsageError, UserError } from '../errors.ts';
 import { palette, colourEnabled, type Palette } from '../term.ts';
 import { displayPath, findWorkspaceRoot } from '../workspace.ts';
 import { fit } from './format.ts';
-import { latestJobRecord, parseClusterArg, readJobRecord } from './job-store.ts';
-import { bestRow, collectResults, columnsOf, resultsCsvChunks, type ResultRow } from './results.ts';
+import { latestJobRecord, parseClusterArg, readJobRecord, type JobRecord } from './job-store.ts';
+import { bestRow, collectResults, columnsOf, resultsCsvChunks, resubmissionsOf, type ResultRow } from './results.ts';
 
 export const RESULTS_SPEC: CommandSpec = {
   usage: 'pixi run results [CLUSTER] [options]',
@@ -86,6 +86,22 @@ function tableLines(rows: ResultRow[], best: ResultRow | null, width: number, cl
   ];
 }
 
+/**
+ * A local run whose runner died (kill -9, a reboot) is recovered first, as status, cancel and
+ * resubmit do (runner-recovery.ts): its log then says how it ended, and no row reads 'running'
+ * forever. The recovery code loads only when some record is local.
+ */
+async function recoverLocalRuns(root: string, records: JobRecord[]): Promise<void> {
+  const local = [...new Map(records.filter((r) => r.local).map((r) => [r.cluster, r])).values()];
+  if (local.length === 0) return;
+  const { recoverIfRunnerLost } = await import('../local/runner-recovery.ts');
+  for (const record of local)
+    if (await recoverIfRunnerLost(root, record))
+      process.stderr.write(
+        `job ${record.cluster}'s local runner (pid ${record.local!.pid}) had died: ended what it left running, logged the lost run; \`pixi run resubmit --failed ${record.resubmitOf?.cluster ?? record.cluster} --local\` starts it again from its last checkpoint\n`,
+      );
+}
+
 /** The --plot/--html module, passed in by scripts/results.ts so no other task's bundle holds it. */
 export type LoadViews = () => Promise<typeof import('../results-view/results-view.ts')>;
 
@@ -105,6 +121,7 @@ export async function runResults(parsed: ParsedCommand, loadViews?: LoadViews): 
     });
   // A resubmission's results are its first submission's rows.
   const first = record.resubmitOf && arg === undefined ? await readJobRecord(root, record.resubmitOf.cluster) : record;
+  await recoverLocalRuns(root, [record, first, ...(await resubmissionsOf(root, first.cluster))]);
   const show = (path: string): string => displayPath(root, path);
   const { rows, resubmissions } = await collectResults(root, first, show);
   const bestSpec = stringOption(parsed, 'best');

@@ -87,8 +87,16 @@ export function localChecks(checks: CheckResult[], procs: ProcSpec[], record: Im
   });
 }
 
+/**
+ * Does this proc run in a container? As a pool decides it: condor_submit makes a vanilla job that
+ * names an image a container job (WantContainer; SetUniverse, submit_utils.cpp:4590-4715).
+ */
+export function runsInContainer(proc: ProcSpec): boolean {
+  return proc.universe !== 'vanilla' || proc.classAd.WantContainer === 'true';
+}
+
 function imageOf(proc: ProcSpec): string | null {
-  if (proc.universe === 'vanilla') return null;
+  if (!runsInContainer(proc)) return null;
   const raw = proc.containerImage ?? proc.classAd.DockerImage?.replace(/^"(.*)"$/, '$1') ?? null;
   if (!raw)
     throw new UserError(`proc ${proc.proc} is a ${proc.universe} universe job without an image`, {

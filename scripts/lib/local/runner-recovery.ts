@@ -1,5 +1,5 @@
 // A local job whose runner died (kill -9, a crash, a reboot): found by the next `status`,
-// `cancel` or `resubmit` (the runner's pid and start time no longer name a live process), then
+// `cancel`, `resubmit` or `results` (the runner's pid and start time no longer name a live process), then
 // cleaned up as HTCondor treats a job whose schedd and shadow died: its execution is lost.
 // On a pool the restarted schedd logs 022 "Local schedd and job shadow died, schedd now running
 // again" (src/condor_schedd.V6/schedd.cpp:10286), the shadow's reconnect finds no starter and

@@ -103,8 +103,8 @@ function readUniverse(command: (name: string) => string | undefined, ad: Record<
   const dockerImage = command('docker_image');
   if (containerImage && /^(instance|library|shub):\/\//.test(containerImage.replace(/^"|"$/g, '')))
     throw new MacroError(`'${shownText(containerImage)}' is not a valid container image (condor_submit refuses it)`);
-  // A stated `vanilla` stays the universe here (submit --local runs it on the host, as it always
-  // has, though the pinned image makes condor_submit write WantContainer): the ad says what condor does.
+  // A stated `vanilla` stays the universe here; WantContainer says it is a container job
+  // (submit --local runs it in its image, local-submit.ts runsInContainer).
   const universe = stated ?? (dockerImage || containerImage ? 'container' : 'vanilla');
   if (universe === 'docker') {
     if (containerImage) throw new MacroError('docker universe does not allow use of container_image (condor_submit)');

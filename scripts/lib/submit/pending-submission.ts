@@ -26,6 +26,8 @@ export interface PendingSubmission extends JobDraft {
   host: string;
   /** The `-append` lines, to read the submit file again with the real cluster. */
   append: string[];
+  /** The command line's `NAME=VALUE` defines, likewise (absent in a tag of an older version: none). */
+  defines?: Record<string, string>;
   /** The procs as previewed before submitting (`$(Cluster)` unresolved). */
   procs: ProcRecord[];
 }
@@ -99,10 +101,20 @@ export async function removePendingSubmission(root: string, submitId: string): P
   await rm(pendingPath(root, submitId), { force: true });
 }
 
+function isStringMap(value: unknown): value is Record<string, string> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.values(value).every((v) => typeof v === 'string')
+  );
+}
+
 async function readPending(path: string): Promise<PendingSubmission | null> {
   try {
     const data = JSON.parse(await readFile(path, 'utf8')) as Partial<PendingSubmission>;
     if (data?.version !== 1 || typeof data.submitId !== 'string' || !Array.isArray(data.procs)) return null;
+    if (data.defines !== undefined && !isStringMap(data.defines)) return null;
     return data as PendingSubmission;
   } catch {
     return null;
@@ -147,7 +159,14 @@ export async function adoptPendingSubmissions(root: string, shell: Shell, say: (
     const { cluster } = found;
     // The submit-file planner loads only when there is a job to record (status stays quick).
     const { procsOfCluster, recordDisplayPath, writeClusterRecord } = await import('./record-job.ts');
-    const { procs } = procsOfCluster(root, pending, pending.append, cluster.cluster, pending.procs);
+    const { procs } = procsOfCluster(
+      root,
+      pending,
+      pending.append,
+      pending.defines ?? {},
+      cluster.cluster,
+      pending.procs,
+    );
     const draft: JobDraft = {
       submitFile: pending.submitFile,
       batchName: pending.batchName,

@@ -1,6 +1,7 @@
 // The job record of a queued cluster (.pixi-condor/jobs/<cluster>.json): its procs come from the
 // submit file read again with the real cluster id; should that fail (the file changed or went),
-// from the preview read before submitting, with its `$(Cluster)` filled in. Used by submit right
+// from the preview read before submitting, with its `$(Cluster)` filled in. The command line's
+// `NAME=VALUE` defines go in again, or the procs would differ from what condor_submit queued. Used by submit right
 // after condor_submit, and by status/cancel when they adopt an interrupted submission.
 import { resolve } from 'node:path';
 import { jobRecordPath, writeJobRecord, type JobRecord, type ProcRecord } from '../jobs/job-store.ts';
@@ -36,6 +37,7 @@ export function procsOfCluster(
   root: string,
   draft: JobDraft,
   append: string[],
+  defines: Record<string, string>,
   cluster: number,
   preview: ProcRecord[],
 ): { procs: ProcRecord[]; problem: string | null } {
@@ -46,6 +48,7 @@ export function procsOfCluster(
       cwd: root,
       cluster,
       append,
+      defines,
       batchName: draft.batchName,
     });
     return { procs: plan.procs.map(procRecord), problem: null };

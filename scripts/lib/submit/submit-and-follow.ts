@@ -26,6 +26,8 @@ export interface Submission {
   job: JobDraft;
   /** The `-append` lines (the submission's tag among them). */
   append: string[];
+  /** The command line's `NAME=VALUE` defines. */
+  defines: Record<string, string>;
   /** The procs as previewed (`$(Cluster)` unresolved). */
   previewProcs: ProcSpec[];
 }
@@ -65,6 +67,7 @@ export async function submitAndRecord(
       host: hostname(),
       ...job,
       append: submission.append,
+      defines: submission.defines,
       procs: submission.previewProcs.map(procRecord),
     });
     say();
@@ -76,7 +79,7 @@ export async function submitAndRecord(
       await removePendingSubmission(root, submitId);
       throw error;
     }
-    record = await recordJob(root, cluster, job, submission.append, startedAt, submission.previewProcs, warn);
+    record = await recordJob(root, cluster, job, submission, startedAt, warn);
     await removePendingSubmission(root, submitId);
   } finally {
     signals.restore();
@@ -93,12 +96,19 @@ async function recordJob(
   root: string,
   cluster: SubmittedCluster,
   draft: JobDraft,
-  append: string[],
+  submission: Pick<Submission, 'append' | 'defines' | 'previewProcs'>,
   submittedAt: string,
-  previewProcs: ProcSpec[],
   warn: (line: string) => void,
 ): Promise<JobRecord> {
-  const { procs, problem } = procsOfCluster(root, draft, append, cluster.cluster, previewProcs.map(procRecord));
+  const { append, defines, previewProcs } = submission;
+  const { procs, problem } = procsOfCluster(
+    root,
+    draft,
+    append,
+    defines,
+    cluster.cluster,
+    previewProcs.map(procRecord),
+  );
   let jobRecord: JobRecord;
   try {
     jobRecord = await writeClusterRecord(root, cluster, draft, submittedAt, procs);

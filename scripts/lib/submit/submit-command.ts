@@ -336,7 +336,14 @@ async function submit(parsed: ParsedCommand, root: string, secrets: SecretMask):
   const warn = (line: string): void => void process.stderr.write(`${print.paint.yellow(secrets.mask(line))}\n`);
   const submitted = await submitAndRecord(
     shell,
-    { root, submitId: preview.submitId, job, append: preview.appendLines, previewProcs: preview.procs },
+    {
+      root,
+      submitId: preview.submitId,
+      job,
+      append: preview.appendLines,
+      defines: request.defines,
+      previewProcs: preview.procs,
+    },
     print.say,
     warn,
   );

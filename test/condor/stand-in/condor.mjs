@@ -78,7 +78,10 @@ const writeJob = (cluster, job) => {
 };
 
 function submit() {
-  const file = argv.find((a, i) => !a.startsWith('-') && !['-append', '-a', '-batch-name'].includes(argv[i - 1] ?? ''));
+  // condor_submit.cpp reads an argument with `=` as a NAME=VALUE define, never as the file.
+  const file = argv.find(
+    (a, i) => !a.startsWith('-') && !a.includes('=') && !['-append', '-a', '-batch-name'].includes(argv[i - 1] ?? ''),
+  );
   if (!file || !existsSync(file)) {
     process.stderr.write(`\nERROR: Failed to open command file (${file}) (No such file or directory)\n`);
     process.exit(1);
