@@ -154,6 +154,27 @@ test('NAME=VALUE of an interrupted submission: the tag keeps the defines, so `st
   assert.is(args[args.indexOf('--lr') + 1], '0.25', args.join(' '));
 });
 
+test('resubmit gives the first submission its NAME=VALUE macros and --append lines again', async () => {
+  ws.scenario({ mode: 'ok', log: eventLogPath('chtc_hello_gpu_docker_gpu.log'), delayMs: 5 });
+  defineDependentSubmit();
+  const r = await runScript('submit.ts', ['define.sub', 'lr=0.25', '--append', 'epochs = 2', ...FOLLOW_FAST], {
+    env: ws.env,
+    timeoutMs: 30_000,
+  });
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  const record = JSON.parse(readFileSync(join(ws.root, '.pixi-condor', 'jobs', '4242.json'), 'utf8'));
+  assert.equal(record.defines, { lr: '0.25' });
+  assert.equal(record.userAppend, ['epochs = 2']);
+  const again = await runScript('resubmit.ts', ['4242', '--procs', '0', '--dry-run'], {
+    env: ws.env,
+    timeoutMs: 30_000,
+  });
+  assert.is(again.code, 0, again.stdout + again.stderr);
+  const command = /^command: (.*)$/m.exec(again.stdout)?.[1] ?? '';
+  assert.match(command, /^condor_submit lr=0\.25 /, again.stdout);
+  assert.match(command, /-append 'epochs = 2'/, again.stdout);
+});
+
 test('an interrupted submission condor_q does not find is set aside with a note on how to look for it', async () => {
   ws.scenario({ mode: 'ok' });
   const jobs = join(ws.root, '.pixi-condor', 'jobs');

@@ -62,6 +62,10 @@ export interface JobRecord {
   local?: LocalRunRecord;
   /** Set by `resubmit`: the cluster these procs ran in first, and which of its procs each one is. */
   resubmitOf?: { cluster: number; procs: number[] };
+  /** `NAME=VALUE` macros given on submit's command line (resubmit gives them again). */
+  defines?: Record<string, string>;
+  /** The user's `--append` lines (resubmit appends them again; the image pin is not among them). */
+  userAppend?: string[];
 }
 
 export interface LocalRunRecord {
@@ -74,6 +78,17 @@ export interface LocalRunRecord {
   host: string;
   /** Label value on the containers it starts (org.pixi-condor.local). */
   runId: string;
+}
+
+/** A record's `defines` and `userAppend` fields, present only when the submission had any. */
+export function submissionInputs(
+  defines: Record<string, string>,
+  userAppend: string[],
+): Pick<JobRecord, 'defines' | 'userAppend'> {
+  return {
+    ...(Object.keys(defines).length > 0 ? { defines } : {}),
+    ...(userAppend.length > 0 ? { userAppend } : {}),
+  };
 }
 
 /** The event logs a record's procs write, in proc order (procs that share a log name it each time). */
@@ -128,6 +143,8 @@ const JOB_RECORD_SHAPE = object({
     }),
   ),
   resubmitOf: optional(object({ cluster: count, procs: listOf(count) })),
+  defines: optional(mapOf(text)),
+  userAppend: optional(listOf(text)),
 });
 
 /** Records are written by pixi-condor; one larger than this is not one (100,000 procs is ~60 MB). */

@@ -21,6 +21,7 @@ import {
   parseClusterArg,
   readJobRecord,
   recordLogs,
+  submissionInputs,
   writeJobRecord,
   type JobRecord,
   type ProcRecord,
@@ -171,13 +172,16 @@ export async function runResubmit(parsed: ParsedCommand): Promise<number> {
     );
   const file = resubmitFile(root, first, chosen, request.editedValues ? say : null);
   const submitId = newSubmitId();
+  // As the first submission: its image, its --append lines and its NAME=VALUE macros.
   const appendLines = [
     ...(first.image ? [`container_image = docker://${first.image.reference}`] : []),
+    ...(first.userAppend ?? []),
     submitIdLine(submitId),
   ];
   const batchName = `${first.batchName}-again`;
   const argv = [
     'condor_submit',
+    ...Object.entries(first.defines ?? {}).map(([k, v]) => `${k}=${v}`),
     file.relSubmit,
     ...appendLines.flatMap((l) => ['-append', l]),
     '-batch-name',
@@ -351,8 +355,11 @@ function resubmitLocally(request: ResubmitRequest, file: ResubmitFile, batchName
     root,
     submitFile: file.relSubmit,
     statements: readSubmitStatements(file.submitFile, file.relSubmit, false),
-    append: first.image ? [`container_image = docker://${first.image.reference}`] : [],
-    defines: {},
+    append: [
+      ...(first.image ? [`container_image = docker://${first.image.reference}`] : []),
+      ...(first.userAppend ?? []),
+    ],
+    defines: first.defines ?? {},
     batchName,
     record: null,
     gitRevision: async () => (await gitInfo(new Shell(), root)).revision,
@@ -369,7 +376,11 @@ function resubmitLocally(request: ResubmitRequest, file: ResubmitFile, batchName
     say,
     printJson: (doc) => void process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`),
     warn: (line) => void process.stderr.write(`${line}\n`),
-    recordExtra: { image: first.image, resubmitOf: { cluster: first.cluster, procs: file.chosen.map((r) => r.proc) } },
+    recordExtra: {
+      image: first.image,
+      resubmitOf: { cluster: first.cluster, procs: file.chosen.map((r) => r.proc) },
+      ...submissionInputs(first.defines ?? {}, first.userAppend ?? []),
+    },
   });
 }
 
@@ -387,6 +398,7 @@ async function resubmitToPool(
       cwd: root,
       cluster,
       append: appendLines,
+      defines: first.defines ?? {},
       batchName,
     });
   const preview = plan(null);
@@ -425,6 +437,7 @@ async function resubmitToPool(
       command: argv,
       procs: procs.map(procRecord),
       resubmitOf: { cluster: first.cluster, procs: chosen.map((r) => r.proc) },
+      ...submissionInputs(first.defines ?? {}, first.userAppend ?? []),
     };
     await writeJobRecord(root, record);
   } finally {

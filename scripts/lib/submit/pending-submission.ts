@@ -115,6 +115,11 @@ async function readPending(path: string): Promise<PendingSubmission | null> {
     const data = JSON.parse(await readFile(path, 'utf8')) as Partial<PendingSubmission>;
     if (data?.version !== 1 || typeof data.submitId !== 'string' || !Array.isArray(data.procs)) return null;
     if (data.defines !== undefined && !isStringMap(data.defines)) return null;
+    if (
+      data.userAppend !== undefined &&
+      !(Array.isArray(data.userAppend) && data.userAppend.every((l) => typeof l === 'string'))
+    )
+      return null;
     return data as PendingSubmission;
   } catch {
     return null;
@@ -173,6 +178,8 @@ export async function adoptPendingSubmissions(root: string, shell: Shell, say: (
       image: pending.image,
       gitRevision: pending.gitRevision,
       command: pending.command,
+      ...(pending.defines && Object.keys(pending.defines).length > 0 ? { defines: pending.defines } : {}),
+      ...(pending.userAppend && pending.userAppend.length > 0 ? { userAppend: pending.userAppend } : {}),
     };
     try {
       await writeClusterRecord(root, cluster, draft, pending.startedAt, procs);

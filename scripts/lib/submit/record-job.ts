@@ -10,7 +10,10 @@ import { displayPath } from '../workspace.ts';
 import type { SubmittedCluster } from './submit-output.ts';
 
 /** Everything the record holds that does not depend on the cluster. */
-export type JobDraft = Pick<JobRecord, 'submitFile' | 'batchName' | 'image' | 'gitRevision' | 'command'>;
+export type JobDraft = Pick<
+  JobRecord,
+  'submitFile' | 'batchName' | 'image' | 'gitRevision' | 'command' | 'defines' | 'userAppend'
+>;
 
 /** The planner's stand-in for the cluster id before there is one. */
 const PREVIEW_CLUSTER = '$(Cluster)';

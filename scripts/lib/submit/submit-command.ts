@@ -16,6 +16,7 @@ import { WATCH_OPTIONS, watchSettings, type WatchSettings } from '../jobs/status
 import { condorSubmitArgv, newSubmitId, submitIdLine } from './condor-submit.ts';
 import { asFileError } from './file-problem.ts';
 import type { JobDraft } from './record-job.ts';
+import { submissionInputs } from '../jobs/job-store.ts';
 import { secretEnvironment, secretMask, type SecretMask } from '../secret-mask.ts';
 import { getenvSecretMessage, getenvSecrets } from '../submit-language/getenv.ts';
 import { resolveSubmitArg } from './submit-path.ts';
@@ -215,7 +216,10 @@ async function submitLocally(request: SubmitRequest, parsed: ParsedCommand, prin
     printJson: print.printJson,
     warn: (line) => say(paint.yellow(line)),
     noWait: booleanOption(parsed, 'no-wait'),
-    ...(built ? { recordExtra: { image: built.image } } : {}),
+    recordExtra: {
+      ...submissionInputs(request.defines, request.userAppend),
+      ...(built ? { image: built.image } : {}),
+    },
   });
 }
 
@@ -332,6 +336,7 @@ async function submit(parsed: ParsedCommand, root: string, secrets: SecretMask):
     image: record ? { reference: record.reference, digest: record.digest } : null,
     gitRevision: git.revision,
     command: preview.argv,
+    ...submissionInputs(request.defines, request.userAppend),
   };
   const warn = (line: string): void => void process.stderr.write(`${print.paint.yellow(secrets.mask(line))}\n`);
   const submitted = await submitAndRecord(
