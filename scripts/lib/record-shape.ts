@@ -79,10 +79,28 @@ export function optional<T>(shape: Shape<T>): Shape<T | undefined> {
   return (v, path) => (v === undefined ? undefined : shape(v, path));
 }
 
+/**
+ * `shape` on an item, its path made only if it fails: a record of 100,000 procs is checked
+ * without a path string per field. The item is checked again under its path (the same check,
+ * as shapes have no state), so the error names the field exactly as before.
+ */
+function checkItem(shape: Shape<unknown>, item: unknown, path: () => string): void {
+  try {
+    shape(item, UNNAMED);
+  } catch (error) {
+    if (!(error instanceof ShapeError)) throw error;
+    shape(item, path());
+    throw error; // not reached: the same check fails again
+  }
+}
+
+/** The path an item is first checked under (never shown: a failure is checked again, named). */
+const UNNAMED = '';
+
 export function listOf<T>(shape: Shape<T>): Shape<T[]> {
   return (v, path) => {
     if (!Array.isArray(v)) return fail(path, 'a list', v);
-    for (let i = 0; i < v.length; i++) shape(v[i], `${path}[${i}]`);
+    for (let i = 0; i < v.length; i++) checkItem(shape, v[i], () => `${path}[${i}]`);
     return v as T[];
   };
 }
@@ -90,7 +108,8 @@ export function listOf<T>(shape: Shape<T>): Shape<T[]> {
 export function mapOf<T>(shape: Shape<T>): Shape<Record<string, T>> {
   return (v, path) => {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) return fail(path, 'an object', v);
-    for (const [key, item] of Object.entries(v)) shape(item, `${path}.${key}`);
+    for (const key in v)
+      if (Object.hasOwn(v, key)) checkItem(shape, (v as Record<string, unknown>)[key], () => `${path}.${key}`);
     return v as Record<string, T>;
   };
 }
@@ -100,10 +119,11 @@ type Checked<F extends Fields> = { [K in keyof F]: ReturnType<F[K]> };
 
 /** An object whose listed keys match their shapes (other keys are kept as they are). */
 export function object<F extends Fields>(fields: F): Shape<Checked<F>> {
+  const entries = Object.entries(fields);
   return (v, path) => {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) return fail(path, 'an object', v);
     const record = v as Record<string, unknown>;
-    for (const [key, shape] of Object.entries(fields)) shape(record[key], path ? `${path}.${key}` : key);
+    for (const [key, shape] of entries) checkItem(shape, record[key], () => (path ? `${path}.${key}` : key));
     return v as Checked<F>;
   };
 }

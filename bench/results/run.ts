@@ -1,0 +1,35 @@
+// bench/results: `pixi run results` (node scripts/run.mjs results) on a finished sweep of
+// 10,000 procs (make-sweep.ts: a job record, the sweep's event log of real fixture events and a
+// metrics.json per proc), whole process: the table printed and results.csv written, against the
+// fastest plain Node read of the same files (the log and every metrics.json, bench/lib/plain-read.mjs)
+// in paired rounds (target <= 2x, issue 21); peak memory against a bare `node -e ''`.
+//   RESULTS_BENCH_PROCS=1000 for a quicker run.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../../test/helpers/paths.ts';
+import { bareNode, loadLine, pairedRatio, task, timeAndPeak } from '../lib/timing.ts';
+import { makeSweep } from './make-sweep.ts';
+
+const PROCS = Number(process.env.RESULTS_BENCH_PROCS ?? 10_000);
+const ROUNDS = Number(process.env.RESULTS_BENCH_ROUNDS ?? 7);
+const root = join(repoRoot, 'bench', 'out', 'results');
+rmSync(root, { recursive: true, force: true });
+mkdirSync(root, { recursive: true });
+const started = performance.now();
+const sweep = makeSweep(root, PROCS, PROCS * 2200);
+const list = join(root, 'files.txt');
+writeFileSync(list, sweep.files.join('\n'));
+console.log(
+  `sweep: ${PROCS} procs, ${sweep.files.length} files (the log and a metrics.json each), made in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+);
+
+const results = task('results', [], { PIXI_PROJECT_ROOT: root });
+const plain = { argv: [process.execPath, join(repoRoot, 'bench', 'lib', 'plain-read.mjs'), `@${list}`] };
+const r = pairedRatio(results, plain, ROUNDS);
+const bare = timeAndPeak(bareNode).peakKb;
+const ok = r.ratio <= 2;
+console.log(
+  `results, ${PROCS}-proc sweep: ${r.ms.toFixed(0)} ms / plain read ${r.baseMs.toFixed(0)} ms = ${r.ratio.toFixed(2)}x (target <= 2x, ${ok ? 'met' : 'NOT met'}); ` +
+    `peak ${(r.peakKb / 1024).toFixed(0)} MB = ${(r.peakKb / bare).toFixed(2)}x bare node [median of ${ROUNDS} paired rounds; ${loadLine()}]`,
+);
+process.exit(ok ? 0 : 1);
