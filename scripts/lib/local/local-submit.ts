@@ -157,10 +157,15 @@ async function checkAndHandOff(input: LocalSubmitInput, runner: StartingRunner |
     );
   // git is asked while the preflight runs: a run that exits at once notices every spawn.
   const gitRevision = input.dryRun ? Promise.resolve(null) : input.gitRevision().catch(() => null);
+  // The engine is asked for its networks while the preflight runs, too.
+  const network = preview.some((p) => p.universe !== 'vanilla')
+    ? containerNetwork(new Shell({ dryRun: input.dryRun }))
+    : null;
+  network?.catch(() => {}); // awaited in setUpRun, unless a check refuses the run first
   const checks = localChecks(await input.preflight(preview), preview, input.record);
   for (const line of input.formatChecklist(checks)) input.say(line);
   const failed = checks.filter((c) => c.status === 'fail');
-  const setup = await setUpRun(input, preview);
+  const setup = await setUpRun(input, preview, network);
   if (input.dryRun || !runner) return printDryRun(input, preview, setup, checks);
   if (failed.length > 0) {
     const first = failed[0]!;
@@ -181,7 +186,11 @@ async function checkAndHandOff(input: LocalSubmitInput, runner: StartingRunner |
 }
 
 /** Everything that could refuse the run, before it starts: images, policies, GPUs, the network. */
-async function setUpRun(input: LocalSubmitInput, preview: ProcSpec[]): Promise<RunSetup> {
+async function setUpRun(
+  input: LocalSubmitInput,
+  preview: ProcSpec[],
+  networkProbe: Promise<string | null> | null,
+): Promise<RunSetup> {
   // A missing image is reported after the checklist (which usually says why: no image record),
   // and a dry run still shows the rest.
   let imageProblem: UserError | null = null;
@@ -226,7 +235,7 @@ async function setUpRun(input: LocalSubmitInput, preview: ProcSpec[]): Promise<R
     );
     jobs = fit;
   }
-  const network = images.some((i) => i !== null) ? await containerNetwork(shell) : null;
+  const network = images.some((i) => i !== null) ? await (networkProbe ?? containerNetwork(shell)) : null;
   const networkFor = (proc: ProcSpec): string | null => proc.expanded?.docker_network_type?.trim() || network;
   const runId = randomBytes(6).toString('hex');
   return { images, imageProblem, policies, jobs, gpus: usableGpus, gpusPerProc, networkFor, runId };
