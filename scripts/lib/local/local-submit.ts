@@ -70,6 +70,8 @@ export interface LocalSubmitInput {
   warn: (line: string) => void;
   /** More fields for the job record (`resubmit --local`: resubmitOf and the first run's image). */
   recordExtra?: Partial<JobRecord>;
+  /** The runner, when the caller started it earlier still (null with --dry-run); else started here. */
+  runner?: StartingRunner | null;
 }
 
 /**
@@ -132,8 +134,8 @@ function planFor(input: LocalSubmitInput, cluster: number | null) {
  * watch it as a pool job is watched: Ctrl-C stops the watching, never the job.
  */
 export async function runLocalSubmit(input: LocalSubmitInput): Promise<number> {
-  // The runner starts now and waits for its job: its start-up overlaps the checks below.
-  const runner = input.dryRun ? null : startRunner(input.root);
+  // The runner starts now (unless the caller did) and waits for its job: its start-up overlaps the checks below.
+  const runner = input.dryRun ? null : input.runner === undefined ? startRunner(input.root) : input.runner;
   try {
     return await checkAndHandOff(input, runner);
   } finally {
