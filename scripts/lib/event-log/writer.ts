@@ -272,8 +272,14 @@ export class EventLogWriter {
     const text = formatEvent(event, id, this.now());
     const previous = this.queues.get(path) ?? Promise.resolve();
     const next = previous.then(async () => {
-      await mkdir(dirname(path), { recursive: true });
-      await appendFile(path, text, 'utf8');
+      // The folder is made when the first append finds it missing: one call per event, not two.
+      try {
+        await appendFile(path, text, 'utf8');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        await mkdir(dirname(path), { recursive: true });
+        await appendFile(path, text, 'utf8');
+      }
       this.onWritten?.();
     });
     // A failed write must not block the events after it; the caller sees the failure.
