@@ -3,7 +3,7 @@
 // handed to a detached runner process that owns it (as a schedd does) and writes the real event
 // log, while this process only watches: the same live view, summary and exit code, and Ctrl-C
 // stops the watching, never the job. --dry-run prints the docker/host commands.
-import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -239,7 +239,7 @@ async function setUpRun(
   }
   const network = images.some((i) => i !== null) ? await (networkProbe ?? containerNetwork(shell)) : null;
   const networkFor = (proc: ProcSpec): string | null => proc.expanded?.docker_network_type?.trim() || network;
-  const runId = randomBytes(6).toString('hex');
+  const runId = runIdBytes().toString('hex');
   return { images, imageProblem, policies, jobs, gpus: usableGpus, gpusPerProc, networkFor, runId };
 }
 
@@ -367,6 +367,26 @@ async function handOff(
   );
   input.say();
   return record;
+}
+
+/**
+ * Six random bytes naming the run (its containers' label, its scratch folder): from
+ * /dev/urandom, which spares a run that starts at once the load of node:crypto (~8 ms);
+ * node:crypto where there is none.
+ */
+function runIdBytes(): Buffer {
+  const bytes = Buffer.alloc(6);
+  try {
+    const fd = openSync('/dev/urandom', 'r');
+    try {
+      if (readSync(fd, bytes, 0, 6, null) === 6) return bytes;
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // no /dev/urandom here
+  }
+  return process.getBuiltinModule('node:crypto').randomBytes(6);
 }
 
 /** `--jobs N`: a whole number ≥ 1. */

@@ -208,7 +208,15 @@ async function submitLocally(
     gitRevision: async () => (await gitInfo(new Shell(), root)).revision,
     // Execute points pull anonymously; a local run uses this machine's engine and its logins.
     preflight: (procs) =>
-      runPreflight({ root, config, record, procs, dryRun, pullProbe: async () => ({ state: 'pullable' }) }),
+      runPreflight({
+        root,
+        config,
+        record,
+        procs,
+        dryRun,
+        local: true,
+        pullProbe: async () => ({ state: 'pullable' }),
+      }),
     formatChecklist: (checks) => formatChecklist(checks, paint),
     allowCpu: booleanOption(parsed, 'allow-cpu'),
     jobs: parseJobs(stringOption(parsed, 'jobs')),
