@@ -4,6 +4,7 @@
 // Anything else (DOCKER_HOST, DOCKER_CONTEXT, no socket, an error) falls back to the CLI.
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
+import { createConnection } from 'node:net';
 
 const SOCKET = '/var/run/docker.sock';
 
@@ -20,7 +21,11 @@ export function engineCall(
   timeoutMs = 30_000,
 ): Promise<{ status: number; body: string } | null> {
   return new Promise((resolve) => {
-    const req = request({ socketPath, method, path, timeout: timeoutMs }, (res) => {
+    // Its own connection to the socket, not through an http.Agent: the agent works out a TLS
+    // server name for every request, whose first IP-address check compiles a regex that costs
+    // each process ~5 ms (a runner asks after every container exits).
+    const connect = () => createConnection({ path: socketPath });
+    const req = request({ createConnection: connect, method, path, timeout: timeoutMs }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
