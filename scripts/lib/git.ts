@@ -20,6 +20,7 @@ export async function gitInfo(shell: Shell, cwd: string): Promise<GitInfo> {
       readOnly: true,
       nothrow: true,
       cwd,
+      direct: true,
     }),
     originUrl(cwd).catch(() => null),
   ]);

@@ -29,6 +29,12 @@ export interface CommandOptions {
    * job must end up recorded).
    */
   ownProcessGroup?: boolean;
+  /**
+   * A short query whose output is read whole (no onLine, no process group): the tool is spawned
+   * directly, without zx and its bash, whose load (~20 ms of this process's time) is most of
+   * what a fast command costs where a job starts at once (`submit --local` asks git).
+   */
+  direct?: boolean;
 }
 
 export interface CommandResult {
@@ -144,7 +150,8 @@ export class Shell {
       this.log(`would run: ${display}${options.stdin !== undefined ? ' (with input on stdin)' : ''}`);
       return { argv, stdout: '', stderr: '', exitCode: 0, skipped: true };
     }
-    const output = await spawnTool(argv, options, {
+    const direct = options.direct && !options.onLine && !options.ownProcessGroup;
+    const output = await (direct ? spawnDirect : spawnTool)(argv, options, {
       mask: (text) => this.mask(text),
       // zx's log hook reports the spawn: the echo shows our masked form of the command, never zx's.
       onStart: () => {
@@ -344,6 +351,58 @@ async function spawnTool(
     exitCode: output.exitCode ?? (signal ? 128 + (osConstants.signals[signal] ?? 0) : 1),
     signal,
   };
+}
+
+/**
+ * CommandOptions.direct: the tool itself, spawned by Node with argv as it is (no shell, so
+ * nothing to quote); its output and exit as spawnTool reports them, and a tool not on PATH as
+ * bash would report it (127, "command not found").
+ */
+async function spawnDirect(
+  argv: string[],
+  options: CommandOptions,
+  hooks: { mask: (s: string) => string; onStart: () => void },
+): Promise<ToolOutput> {
+  const { spawn } = await import('node:child_process');
+  return new Promise((resolve) => {
+    const child = spawn(argv[0]!, argv.slice(1), {
+      cwd: options.cwd ?? process.cwd(),
+      env: { ...process.env, ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    hooks.onStart();
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout!.on('data', (c: Buffer) => out.push(c));
+    child.stderr!.on('data', (c: Buffer) => err.push(c));
+    child.stdin!.on('error', () => {}); // a tool that exits before reading its input
+    child.stdin!.end(options.stdin ?? '');
+    const timer =
+      options.timeoutMs !== undefined
+        ? setTimeout(() => signalTool(child.pid ?? 0, 'SIGTERM', false), options.timeoutMs)
+        : null;
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      if (child.pid !== undefined) return; // it ran: 'close' reports how it ended
+      if (timer) clearTimeout(timer);
+      const missing = error.code === 'ENOENT';
+      resolve({
+        stdout: '',
+        stderr: missing ? `${argv[0]}: command not found\n` : `${argv[0]}: ${hooks.mask(error.message)}\n`,
+        exitCode: missing ? 127 : 126,
+        signal: null,
+      });
+    });
+    child.on('close', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      if (child.pid === undefined) return; // never started: 'error' answered
+      resolve({
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+        exitCode: code ?? (signal ? 128 + (osConstants.signals[signal] ?? 0) : 1),
+        signal: signal ?? null,
+      });
+    });
+  });
 }
 
 /**

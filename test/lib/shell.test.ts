@@ -138,6 +138,40 @@ test('timeoutMs ends a tool that runs too long (SIGTERM: 143)', async () => {
   assert.ok(Date.now() - started < 9_000);
 });
 
+test('direct: the tool spawned without bash, with the same answers (argv, stdin, exit, 127, timeout, secrets)', async () => {
+  const shell = new Shell();
+  shell.addSecret('s3cr3t-token');
+  const values = ['a b', `it's`, '$(touch pwned)', '*', '', '--x=$HOME', 'naïve ✓'];
+  // No bash between: bash sets `_` to the command's path in the environment the tool inherits.
+  const tool = [
+    process.execPath,
+    '-e',
+    'process.stdout.write(JSON.stringify([process.env._ ?? null, ...process.argv.slice(1)]))',
+    ...values,
+  ];
+  const env = { _: 'ours' };
+  assert.equal(JSON.parse((await shell.run(tool, { direct: true, env })).stdout), ['ours', ...values]);
+  assert.equal(
+    JSON.parse((await shell.run(tool, { env })).stdout),
+    [process.execPath, ...values],
+    'through zx, bash is there',
+  );
+  assert.is((await shell.run(['cat'], { direct: true, stdin: 's3cr3t-token\n' })).stdout, '***\n');
+  assert.is((await shell.run(['cat'], { direct: true, timeoutMs: 60_000 })).stdout, '');
+  const failed = await shell.run(['sh', '-c', 'echo why >&2; exit 3'], { direct: true, nothrow: true });
+  assert.equal([failed.exitCode, failed.stderr], [3, 'why\n']);
+  const missing = await shell.run(['pixi-condor-no-such-tool'], { direct: true, nothrow: true });
+  assert.equal([missing.exitCode, missing.stderr], [127, 'pixi-condor-no-such-tool: command not found\n']);
+  const slow = await shell.run(['sleep', '10'], { direct: true, nothrow: true, timeoutMs: 100 });
+  assert.equal([slow.signal, slow.exitCode], ['SIGTERM', 143]);
+  try {
+    await shell.run(['sh', '-c', 'exit 4'], { direct: true });
+    assert.unreachable('should have thrown');
+  } catch (error) {
+    assert.instance(error, CommandFailed);
+  }
+});
+
 test('shell.$ (zx style): the text split on spaces, each value one argument, glued to text it touches', () => {
   const name = 'a b';
   const files = ['x y', 'z'];

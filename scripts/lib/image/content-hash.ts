@@ -2,7 +2,6 @@
 // the Dockerfile's bytes, the platform, the effective build args, and every context file its
 // COPY/ADD lines take (path, executable bit, content) after .dockerignore. Anything else in
 // the workspace (job/main.py, README.md) can change without changing the image or its tag.
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -41,6 +40,12 @@ export async function readImageInputs(
   const files = await filesForSources(root, model.copies, ignore, config.dockerfile);
   return { dockerfileText, model, buildArgs, files, ignore };
 }
+
+/**
+ * node:crypto when a hash is made, not when this module loads: loading it costs a task ~8 ms,
+ * and `submit --local` without an image record hashes nothing.
+ */
+const createHash = (algorithm: string) => process.getBuiltinModule('node:crypto').createHash(algorithm);
 
 /** sha256 of a context file. A file that cannot be read throws fs's error (with its path): the
  * caller says it in its own words (submit's preflight: a failed check; build-image: one line). */

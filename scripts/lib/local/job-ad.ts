@@ -3,10 +3,11 @@
 // what condor_submit put in it as far as the planner models it, plus the ids and state.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { byAttributeName } from '../event-log/writer.ts';
 
 export function classAdText(ad: Record<string, string>): string {
   return `${Object.keys(ad)
-    .sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase()))
+    .sort(byAttributeName)
     .map((k) => `${k} = ${ad[k]}`)
     .join('\n')}\n`;
 }

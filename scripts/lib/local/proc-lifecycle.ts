@@ -425,11 +425,14 @@ class ProcRun {
     ctx.onChild(null, null);
     const wallMs = Date.now() - started.at;
     this.wallMs += wallMs;
+    // The engine is asked how the container ended while the family is scanned for leftovers.
+    const asked = containerName ? containerOutcome(ctx.shell, containerName) : null;
+    asked?.catch(() => {}); // awaited below, after the family is ended
     await endFamily(ctx.familyMarker);
     await started.cgroup?.end();
     let outcome: ContainerOutcome | null = null;
-    if (containerName) {
-      outcome = await containerOutcome(ctx.shell, containerName);
+    if (containerName && asked) {
+      outcome = await asked;
       // The removal runs while the end is logged and outputs come back; awaited before the sandbox goes.
       p.removals.push(
         removeContainer(ctx.shell, containerName).then(

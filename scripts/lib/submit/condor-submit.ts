@@ -4,7 +4,6 @@
 // it always finishes: its output is read and the cluster recorded before the signal is acted
 // on. Should it still stop early, or say nothing about the cluster, the job is found again by
 // a unique attribute the submission carries (`+PixiCondorSubmitId`).
-import { randomUUID } from 'node:crypto';
 import { UserError } from '../errors.ts';
 import { secretEnvironment, secretVariablesIn } from '../secret-mask.ts';
 import { lastLine, type Shell } from '../shell.ts';
@@ -14,7 +13,8 @@ import { parseSubmitOutput, submitFailureHint, type SubmittedCluster } from './s
 export const SUBMIT_ID_ATTRIBUTE = 'PixiCondorSubmitId';
 
 export function newSubmitId(): string {
-  return randomUUID();
+  // node:crypto loaded here, not with the module: `submit --local` never tags a submission.
+  return process.getBuiltinModule('node:crypto').randomUUID();
 }
 
 /** The `-append` line that tags the submission. */

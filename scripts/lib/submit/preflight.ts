@@ -37,6 +37,8 @@ export interface PreflightInput {
   dryRun?: boolean;
   /** Asks whether an image can be pulled without credentials (default: an anonymous manifest HEAD). */
   pullProbe?: AnonymousPullProbe;
+  /** `submit --local`: no condor_submit is run, so none is looked for on PATH. */
+  local?: boolean;
 }
 
 async function checkValidate(root: string, dryRun: boolean): Promise<CheckResult> {
@@ -208,7 +210,14 @@ export async function runPreflight(input: PreflightInput): Promise<CheckResult[]
       )
     : null;
   pull?.catch(() => {});
-  const results: CheckResult[] = [await checkValidate(root, input.dryRun ?? false)];
+  // The checks that wait on files run while validate computes; the results keep their order.
+  const validated = checkValidate(root, input.dryRun ?? false);
+  const inputs = checkInputs(root, procs);
+  const exeBitCheck = checkExecutableBit(procs, root);
+  const jobsFolder = checkJobsFolder(root, procs);
+  const onPathCheck = input.local ? null : onPath('condor_submit', input.env);
+  for (const p of [validated, inputs, exeBitCheck, jobsFolder, onPathCheck]) p?.catch(() => {}); // each is awaited below
+  const results: CheckResult[] = [await validated];
   if (!record) {
     results.push({
       title: `image record ${IMAGE_RECORD}`,
@@ -226,8 +235,8 @@ export async function runPreflight(input: PreflightInput): Promise<CheckResult[]
     results.push(await checkImageCurrent(root, config, record));
     if (pull) results.push(await pull);
   }
-  results.push(await checkInputs(root, procs));
-  const exeBit = await checkExecutableBit(procs, root);
+  results.push(await inputs);
+  const exeBit = await exeBitCheck;
   if (exeBit) results.push(exeBit);
   const noLog = procs.filter((p) => !p.log);
   results.push(
@@ -240,8 +249,9 @@ export async function runPreflight(input: PreflightInput): Promise<CheckResult[]
           hint: 'add `log = job_$(Cluster)_$(Process).log` to the submit file: the job is followed through it',
         },
   );
-  results.push(await checkJobsFolder(root, procs));
-  const submitPath = await onPath('condor_submit', input.env);
+  results.push(await jobsFolder);
+  if (!onPathCheck) return results;
+  const submitPath = await onPathCheck;
   results.push(
     submitPath
       ? { title: 'condor_submit on PATH', status: 'ok', detail: submitPath }

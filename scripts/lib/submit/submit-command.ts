@@ -23,6 +23,7 @@ import { resolveSubmitArg } from './submit-path.ts';
 import { afterSubmit, submitAndRecord } from './submit-and-follow.ts';
 import { planSubmit, procRecord, readSubmitStatements, type ProcSpec } from '../submit-language/submit-plan.ts';
 import { parseJobs, runLocalSubmit } from '../local/local-submit.ts';
+import { startRunner, type StartingRunner } from '../local/runner-process.ts';
 import { localImageFor } from './local-image.ts';
 
 export const SUBMIT_SPEC: CommandSpec = {
@@ -172,7 +173,12 @@ async function readSubmitRequest(parsed: ParsedCommand, root: string, settings: 
 }
 
 /** `submit --local`: the same request, run on this machine (docs/local.md). */
-async function submitLocally(request: SubmitRequest, parsed: ParsedCommand, print: Printer): Promise<number> {
+async function submitLocally(
+  request: SubmitRequest,
+  parsed: ParsedCommand,
+  print: Printer,
+  runner: StartingRunner | null,
+): Promise<number> {
   const { root, config, record, dryRun, settings } = request;
   const { paint, say } = print;
   // A file pinned to a SIF runs with apptainer, or in the Docker image the SIF was made from.
@@ -203,7 +209,15 @@ async function submitLocally(request: SubmitRequest, parsed: ParsedCommand, prin
     gitRevision: async () => (await gitInfo(new Shell(), root)).revision,
     // Execute points pull anonymously; a local run uses this machine's engine and its logins.
     preflight: (procs) =>
-      runPreflight({ root, config, record, procs, dryRun, pullProbe: async () => ({ state: 'pullable' }) }),
+      runPreflight({
+        root,
+        config,
+        record,
+        procs,
+        dryRun,
+        local: true,
+        pullProbe: async () => ({ state: 'pullable' }),
+      }),
     formatChecklist: (checks) => formatChecklist(checks, paint),
     allowCpu: booleanOption(parsed, 'allow-cpu'),
     jobs: parseJobs(stringOption(parsed, 'jobs')),
@@ -220,6 +234,7 @@ async function submitLocally(request: SubmitRequest, parsed: ParsedCommand, prin
       ...submissionInputs(request.defines, request.userAppend),
       ...(built ? { image: built.image } : {}),
     },
+    runner,
   });
 }
 
@@ -309,12 +324,34 @@ function reportDryRun(preview: SubmitPreview, request: SubmitRequest, print: Pri
   return failed.length === 0 ? 0 : 1;
 }
 
+/**
+ * `submit --local`: its runner is started first, so the runner's start-up (a node process)
+ * overlaps the reading of the request and the preflight; a run that stops before the hand-off
+ * releases it (it exits).
+ */
+async function submitHere(
+  parsed: ParsedCommand,
+  root: string,
+  secrets: SecretMask,
+  settings: WatchSettings,
+): Promise<number> {
+  const runner = booleanOption(parsed, 'dry-run') ? null : startRunner(root);
+  try {
+    const print = printer(settings, secrets);
+    const request = await readSubmitRequest(parsed, root, settings);
+    await warnGetenvSecrets(request, print);
+    return await submitLocally(request, parsed, print, runner);
+  } finally {
+    runner?.release(); // a no-op once the job was handed over
+  }
+}
+
 async function submit(parsed: ParsedCommand, root: string, secrets: SecretMask): Promise<number> {
   const settings = watchSettings(parsed);
+  if (booleanOption(parsed, 'local')) return submitHere(parsed, root, secrets, settings);
   const print = printer(settings, secrets);
   const request = await readSubmitRequest(parsed, root, settings);
   await warnGetenvSecrets(request, print);
-  if (request.local) return submitLocally(request, parsed, print);
 
   const preview = await previewSubmission(request, print);
   if (request.dryRun) return reportDryRun(preview, request, print);
