@@ -1,5 +1,6 @@
 // Fuzzing validate with hostile files, by class: YAML aliases in pixi.lock, long and dotted TOML
-// keys and deep nesting in the manifest, and odd files (invalid UTF-8, a lock or .env that is a
+// keys and deep nesting in the manifest, bytes pixi refuses in pixi.lock (invalid UTF-8, control
+// characters: each must be a lock/encoding error at a line and column), and odd files (invalid UTF-8, a lock or .env that is a
 // folder, FIFO, empty or binary, .env tokens and unclosed quotes, validate caches of the wrong
 // shape, pyproject manifests). Every case must end in a report (or a UserError for an unreadable
 // manifest) with well-formed findings, no secret in its JSON, in bounded time. Used by
@@ -19,10 +20,11 @@ import { randomInt, seeded } from '../helpers/random.ts';
 
 type Rand = () => number;
 const SECRET = 'ZZsecretTOKENzz';
+const CLASSES = ['aliases', 'keys', 'odd-files', 'lock-bytes'] as const;
 const TEMPLATE_FILES = ['pixi.toml', 'pixi.lock', 'Dockerfile', 'mnist_gpu_docker.sub', 'job', '.env.example'];
 
 interface Case {
-  cls: 'aliases' | 'keys' | 'odd-files';
+  cls: (typeof CLASSES)[number];
   name: string;
   files: Record<string, string | Buffer | 'DIR' | 'FIFO' | null>;
 }
@@ -108,6 +110,31 @@ function oddFiles(r: Rand, template: string): Case['files'] {
 
 const pickOne = <T>(r: Rand, list: T[]): T => list[Math.floor(r() * list.length)]!;
 
+/** Sequences pixi refuses in a lock: C0/C1 controls, DEL, U+FFFF, and invalid or overlong UTF-8. */
+const HOSTILE_LOCK_BYTES = [
+  [0x00],
+  [0x1b],
+  [0x07],
+  [0x7f],
+  [0xc2, 0x9b],
+  [0xef, 0xbf, 0xbf],
+  [0xe9],
+  [0xe2, 0x82],
+  [0xff],
+  [0xc0, 0xaf],
+  [0xed, 0xa0, 0x80],
+];
+
+/** The template's lock with one hostile sequence (or a few) spliced in anywhere. */
+function hostileLock(r: Rand, lock: Buffer): Buffer {
+  let bytes = lock;
+  for (let n = randomInt(r, 1, 3); n > 0; n--) {
+    const at = randomInt(r, 0, bytes.length);
+    bytes = Buffer.concat([bytes.subarray(0, at), Buffer.from(pickOne(r, HOSTILE_LOCK_BYTES)), bytes.subarray(at)]);
+  }
+  return bytes;
+}
+
 export interface HostileResult {
   cases: number;
   byClass: Record<string, number>;
@@ -121,7 +148,9 @@ export interface HostileResult {
 export async function fuzzHostile(seed: number, count: number): Promise<HostileResult> {
   const r = seeded(seed);
   const base = mkdtempSync(join(tmpdir(), 'pixi-condor-hostile-'));
-  const template = (await import('node:fs')).readFileSync(join(repoRoot, 'pixi.toml'), 'utf8');
+  const { readFileSync } = await import('node:fs');
+  const template = readFileSync(join(repoRoot, 'pixi.toml'), 'utf8');
+  const lock = readFileSync(join(repoRoot, 'pixi.lock'));
   const result: HostileResult = {
     cases: 0,
     byClass: {},
@@ -133,13 +162,15 @@ export async function fuzzHostile(seed: number, count: number): Promise<HostileR
   };
   try {
     for (let i = 0; i < count; i++) {
-      const cls = (['aliases', 'keys', 'odd-files'] as const)[i % 3]!;
+      const cls = CLASSES[i % CLASSES.length]!;
       const files: Case['files'] =
         cls === 'aliases'
           ? { 'pixi.lock': aliasLock(r) }
           : cls === 'keys'
             ? { 'pixi.toml': keysManifest(r, template) }
-            : oddFiles(r, template);
+            : cls === 'lock-bytes'
+              ? { 'pixi.lock': hostileLock(r, lock) }
+              : oddFiles(r, template);
       const root = join(base, `case-${i}`);
       mkdirSync(root);
       for (const file of TEMPLATE_FILES) cpSync(join(repoRoot, file), join(root, file), { recursive: true });
@@ -160,6 +191,12 @@ export async function fuzzHostile(seed: number, count: number): Promise<HostileR
         for (const f of [...report.errors, ...report.warnings])
           if (!/^[a-z]+\/[a-z0-9-]+$/.test(f.rule) || !f.message || f.line < 0 || typeof f.hint !== 'string')
             result.badFindings.push(`case ${i}: ${JSON.stringify(f).slice(0, 300)}`);
+        // pixi refuses every such lock: an error at a line and column, never `ok`.
+        if (
+          cls === 'lock-bytes' &&
+          !report.errors.some((f) => f.rule === 'lock/encoding' && f.line >= 1 && f.column >= 1)
+        )
+          result.badFindings.push(`case ${i} (lock-bytes): no lock/encoding error`);
       } catch (error) {
         if (!(error instanceof UserError) || error.message.includes(SECRET))
           result.crashes.push(
