@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { chromiumPath, visitPage } from '../helpers/chromium.ts';
 import { repoRoot } from '../helpers/paths.ts';
 import { runCommand, runScript } from '../helpers/process.ts';
-import { buildTestBaseImage, dockerSkipReason, TEST_BASE_IMAGE } from '../image/services.ts';
+import { buildTorchBuildBase, makeSyntheticMnist } from '../helpers/torch-job.ts';
+import { dockerSkipReason } from '../image/services.ts';
 import { makeWorkspace, type TestWorkspace, uniqueName } from '../image/workspace.ts';
 
 const torchImage = process.env.PIXI_CONDOR_TEST_TORCH_IMAGE;
@@ -33,14 +34,7 @@ let env: Record<string, string>;
 
 test.before(async () => {
   if (skip) return;
-  await buildTestBaseImage();
-  const context = mkdtempSync(join(tmpdir(), 'pixi-condor-sweep-torch-'));
-  writeFileSync(
-    join(context, 'Dockerfile'),
-    `FROM ${TEST_BASE_IMAGE}\nRUN sed -i '/bin\\/python/d' /usr/local/bin/pixi\n`,
-  );
-  const built = await runCommand('docker', ['build', '-q', '-t', buildBase, context], { timeoutMs: 120_000 });
-  rmSync(context, { recursive: true, force: true });
+  const built = await buildTorchBuildBase(buildBase);
   assert.is(built.code, 0, built.stderr);
   ws = makeWorkspace(`${process.env.PIXI_CONDOR_TEST_REGISTRY}/${uniqueName('sweep-torch')}`);
   cpSync(join(repoRoot, 'mnist_sweep.sub'), join(ws.root, 'mnist_sweep.sub'));
@@ -67,16 +61,7 @@ torchTest('the template sweep trains two rows on CPU PyTorch; --plot and --html 
 
   // A small synthetic MNIST with jittered squares (make_synthetic_mnist.py's JITTER), packed as
   // prepare-data packs it: the loss still falls in the second epoch.
-  const user = `${process.getuid!()}:${process.getgid!()}`;
-  const made = await runCommand(
-    'docker',
-    [
-      ...['run', '--rm', '--network', 'none', '--user', user, '-v', `${ws.root}:/w`],
-      ...['-v', `${join(repoRoot, 'test', 'job')}:/tools:ro`, '-w', '/w', torchImage!],
-      ...['python3', '/tools/make_synthetic_mnist.py', 'data', '256', '64', '3'],
-    ],
-    { timeoutMs: 120_000 },
-  );
+  const made = await makeSyntheticMnist(ws.root, torchImage!, ['256', '64', '3']);
   assert.is(made.code, 0, made.stderr);
   const packed = await runCommand('tar', ['-czf', 'MNIST_data.tar.gz', 'data/MNIST/raw'], { cwd: ws.root });
   assert.is(packed.code, 0, packed.stderr);
