@@ -3,24 +3,14 @@
 // what the source says; an edit to any file it was built from sends the next run to the source;
 // the V8 code cache is written by a full run only, is tied to one bundle, and a corrupt one is
 // refused and written again; the bundle finds the checkout's files (schema/) from its place.
-import {
-  cpSync,
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'smol-toml';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BUNDLE_DIR, buildBundles, INPUTS_FILE, type BundleInputs } from '../../scripts/lib/bundles.ts';
 import { repoRoot } from '../helpers/paths.ts';
+import { canTrace, copyCheckout, runTracedTask } from '../helpers/checkout-copy.ts';
 import { runCommand } from '../helpers/process.ts';
 import { tempWorkspace } from '../validate/helpers.ts';
 
@@ -30,10 +20,7 @@ const bundlesRun = (() => {
   const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
   return major >= 24 || (major === 23 && minor >= 5) || (major === 22 && minor >= 13) || (major === 20 && minor >= 19);
 })();
-const checkout = mkdtempSync(join(tmpdir(), 'pixi-condor-bundles-'));
-for (const path of ['scripts', 'schema', 'package.json'])
-  cpSync(join(repoRoot, path), join(checkout, path), { recursive: true });
-symlinkSync(join(repoRoot, 'node_modules'), join(checkout, 'node_modules'));
+const checkout = copyCheckout('pixi-condor-bundles-');
 const ws = tempWorkspace();
 const trace = join(checkout, 'trace.json');
 test.after(() => {
@@ -45,8 +32,7 @@ const bundleDir = join(checkout, BUNDLE_DIR);
 const caches = () =>
   readdirSync(bundleDir).filter((name) => name.startsWith('validate.cjs.') && name.endsWith('.v8cache'));
 
-/** Can a run's modules be traced (module.registerHooks, Node >= 22.15)? Else a run's code cache tells a bundled run. */
-const canTrace = 'registerHooks' in (process.getBuiltinModule('node:module') as object);
+// Where a run's modules cannot be traced (canTrace), a run's code cache tells a bundled run.
 const clearCaches = () => {
   for (const name of caches()) rmSync(join(bundleDir, name));
 };
@@ -56,22 +42,11 @@ const clearCaches = () => {
  * whether scripts/validate.ts loaded (null where Node cannot trace modules).
  */
 async function validate(args: string[], env: Record<string, string> = {}) {
-  const result = await runCommand(
-    process.execPath,
-    [
-      '--import',
-      join(repoRoot, 'bench', 'lib', 'module-trace.mjs'),
-      join(checkout, 'scripts', 'run.mjs'),
-      'validate',
-      ...args,
-    ],
-    {
-      cwd: ws.root,
-      env: { BENCH_MODULE_TRACE: trace, PIXI_PROJECT_ROOT: undefined as unknown as string, ...env },
-      timeoutMs: 30_000,
-    },
-  );
-  const loaded = canTrace ? (JSON.parse(readFileSync(trace, 'utf8')) as string[]) : null;
+  const { loaded, ...result } = await runTracedTask(checkout, trace, 'validate', args, {
+    cwd: ws.root,
+    env: { PIXI_PROJECT_ROOT: undefined, ...env },
+    timeoutMs: 30_000,
+  });
   const fromSource = loaded ? loaded.some((url) => url.endsWith('/scripts/validate.ts')) : null;
   return { ...result, fromSource };
 }

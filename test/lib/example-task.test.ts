@@ -2,20 +2,17 @@
 // the checkout's scripts/ as a fork would, is bundled with the other tasks and runs as a task
 // (`node scripts/run.mjs archive-results`): its tools go through the gateway with zx's `$`
 // (loaded from node_modules, not inlined), --dry-run prints the tar command and writes nothing.
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BUNDLE_DIR, buildBundles } from '../../scripts/lib/bundles.ts';
 import { repoRoot } from '../helpers/paths.ts';
+import { copyCheckout, runTracedTask } from '../helpers/checkout-copy.ts';
 import { runCommand } from '../helpers/process.ts';
 import { tempWorkspace } from '../validate/helpers.ts';
 
-const checkout = mkdtempSync(join(tmpdir(), 'pixi-condor-example-task-'));
-for (const path of ['scripts', 'schema', 'package.json'])
-  cpSync(join(repoRoot, path), join(checkout, path), { recursive: true });
-symlinkSync(join(repoRoot, 'node_modules'), join(checkout, 'node_modules'));
+const checkout = copyCheckout('pixi-condor-example-task-');
 cpSync(join(repoRoot, 'examples', 'archive-results.ts'), join(checkout, 'scripts', 'archive-results.ts'));
 const ws = tempWorkspace();
 mkdirSync(join(ws.root, 'results', '4242', '0'), { recursive: true });
@@ -27,23 +24,14 @@ test.after(() => {
   ws.remove();
 });
 
-const canTrace = 'registerHooks' in (process.getBuiltinModule('node:module') as object);
-
 /** `node scripts/run.mjs archive-results ARGS` of the copy, in the workspace, with its module trace. */
 async function archive(args: string[]) {
-  const result = await runCommand(
-    process.execPath,
-    [
-      '--import',
-      join(repoRoot, 'bench', 'lib', 'module-trace.mjs'),
-      join(checkout, 'scripts', 'run.mjs'),
-      'archive-results',
-      ...args,
-    ],
+  const { loaded, ...result } = await runTracedTask(checkout, trace, 'archive-results', args, {
+    cwd: ws.root,
+    env: { PIXI_PROJECT_ROOT: undefined },
     // Generous: a bound for a hung run, not a speed check (the machine may be busy).
-    { cwd: ws.root, env: { BENCH_MODULE_TRACE: trace, PIXI_PROJECT_ROOT: undefined }, timeoutMs: 120_000 },
-  );
-  const loaded = canTrace ? (JSON.parse(readFileSync(trace, 'utf8')) as string[]) : null;
+    timeoutMs: 120_000,
+  });
   return { ...result, loadedZx: loaded ? loaded.some((url) => /node_modules\/zx\//.test(url)) : null };
 }
 
