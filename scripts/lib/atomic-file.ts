@@ -10,26 +10,7 @@ export async function writeFileAtomic(path: string, data: string): Promise<void>
 
 /** The same, from text made a piece at a time (a 10,000-row results.csv is never one string). */
 export function writeChunksAtomic(path: string, chunks: Iterable<string>): void {
-  const dir = dirname(path);
-  mkdirSync(dir, { recursive: true });
-  const temp = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-  const fd = openSync(temp, 'w', 0o644);
-  try {
-    for (const chunk of chunks) {
-      const bytes = Buffer.from(chunk, 'utf8');
-      for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
-    }
-    fsyncSync(fd);
-    closeSync(fd);
-  } catch (error) {
-    try {
-      closeSync(fd);
-    } catch {
-      // already closed
-    }
-    rmSync(temp, { force: true });
-    throw error;
-  }
+  const temp = writeTemp(path, chunks, 'w', 0o644);
   try {
     renameSync(temp, path);
   } catch (error) {
@@ -48,21 +29,36 @@ export async function writeJsonAtomic(path: string, value: unknown): Promise<voi
  * never overwrites the user's files).
  */
 export function writeNewFileAtomic(path: string, data: string, mode = 0o644): void {
-  const dir = dirname(path);
-  mkdirSync(dir, { recursive: true });
-  const temp = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-  const fd = openSync(temp, 'wx', mode);
-  try {
-    const bytes = Buffer.from(data, 'utf8');
-    for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  const temp = writeTemp(path, [data], 'wx', mode);
   try {
     chmodSync(temp, mode); // openSync's mode is filtered by the umask; an executable must stay one
     linkSync(temp, path);
   } finally {
     rmSync(temp, { force: true });
   }
+}
+
+/** The chunks in a temp file beside `path`, synced to disk; its path. A failed write leaves none. */
+function writeTemp(path: string, chunks: Iterable<string>, flags: 'w' | 'wx', mode: number): string {
+  const dir = dirname(path);
+  mkdirSync(dir, { recursive: true });
+  const temp = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  const fd = openSync(temp, flags, mode);
+  try {
+    for (const chunk of chunks) {
+      const bytes = Buffer.from(chunk, 'utf8');
+      for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
+    }
+    fsyncSync(fd);
+    closeSync(fd);
+  } catch (error) {
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed
+    }
+    rmSync(temp, { force: true });
+    throw error;
+  }
+  return temp;
 }
