@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { parseEventLog } from '../../scripts/lib/event-log/event-log.ts';
 import { runCommand, runScript, type RunResult } from '../helpers/process.ts';
 import { buildTestBaseImage, dockerSkipReason, TEST_BASE_IMAGE } from '../image/services.ts';
-import { uniqueName } from '../image/workspace.ts';
+import { NO_CREDENTIALS_ENV, uniqueName } from '../image/workspace.ts';
 import { LOCK, makeWorkspace, PIXI_TOML, type Workspace } from './workspaces.ts';
 
 const skip = await dockerSkipReason();
@@ -25,12 +25,7 @@ let dockerConfig: string;
 
 const env = () => ({
   PIXI_PROJECT_ROOT: undefined,
-  REGISTRY_USER: undefined,
-  REGISTRY_TOKEN: undefined,
-  GITHUB_ACTOR: undefined,
-  GITHUB_TOKEN: undefined,
-  GITHUB_REPOSITORY_OWNER: undefined,
-  PIXI_CONDOR_ENGINE: undefined,
+  ...NO_CREDENTIALS_ENV,
   DOCKER_CONFIG: dockerConfig,
 });
 const run = (script: string, args: string[], timeoutMs = 60_000): Promise<RunResult> =>

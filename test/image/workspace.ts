@@ -10,6 +10,19 @@ import { runScript, type RunResult } from '../helpers/process.ts';
 
 export const TEMPLATE_FILES = ['Dockerfile', '.dockerignore', 'pixi.toml', 'pixi.lock', 'job', 'mnist_gpu_docker.sub'];
 
+/**
+ * The registry credentials and engine choice of the environment the tests run in, unset: a build
+ * sees only what its test gives it (DOCKER_CONFIG, the registry's name).
+ */
+export const NO_CREDENTIALS_ENV = {
+  REGISTRY_USER: undefined,
+  REGISTRY_TOKEN: undefined,
+  GITHUB_ACTOR: undefined,
+  GITHUB_TOKEN: undefined,
+  GITHUB_REPOSITORY_OWNER: undefined,
+  PIXI_CONDOR_ENGINE: undefined,
+};
+
 export interface TestWorkspace {
   root: string;
   write(path: string, text: string): void;
@@ -51,12 +64,7 @@ export function makeWorkspace(repository: string, options: { git?: boolean } = {
         cwd: repoRoot,
         env: {
           PIXI_PROJECT_ROOT: root,
-          REGISTRY_USER: undefined,
-          REGISTRY_TOKEN: undefined,
-          GITHUB_ACTOR: undefined,
-          GITHUB_TOKEN: undefined,
-          GITHUB_REPOSITORY_OWNER: undefined,
-          PIXI_CONDOR_ENGINE: undefined,
+          ...NO_CREDENTIALS_ENV,
           ...opts.env,
         },
         timeoutMs: opts.timeoutMs ?? 60_000,
