@@ -24,7 +24,7 @@ export interface Engine {
 const DAEMON_DOWN =
   /Cannot connect to the Docker daemon|Is the docker daemon running|error during connect|connect: no such file or directory|connection refused|dial unix/i;
 
-export function engineKind(bin: string): EngineKind {
+function engineKind(bin: string): EngineKind {
   return basename(bin).includes('podman') ? 'podman' : 'docker';
 }
 

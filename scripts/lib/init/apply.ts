@@ -9,7 +9,7 @@ import { MAX_MANIFEST_BYTES, parseTomlSource } from '../workspace.ts';
 import type { InitFile, InitPlan } from './plan.ts';
 
 /** The manifest with the table appended (a newline first when the file does not end in one). */
-export function appendedText(original: string, addition: string): string {
+function appendedText(original: string, addition: string): string {
   return original === '' || original.endsWith('\n') ? original + addition : `${original}\n${addition}`;
 }
 
@@ -17,7 +17,7 @@ export function appendedText(original: string, addition: string): string {
  * A manifest whose `tool` is an inline table (`tool = { ... }`): TOML forbids adding a table to
  * it later, and pixi would refuse the file (smol-toml lets it pass, so it is checked here).
  */
-export function inlineToolTable(text: string): boolean {
+function inlineToolTable(text: string): boolean {
   const data = parseTomlSource(text);
   if ('problem' in data || data.data.tool === undefined) return false;
   return !/^\s*\[\s*tool\s*[.\]]/m.test(text) && !/^\s*tool\s*\./m.test(text);

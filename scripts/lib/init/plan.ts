@@ -62,7 +62,7 @@ function checkTransferPath(path: string, flag: string): string {
 }
 
 /** The files the task's command names that exist in the workspace: what the job needs sent along. */
-export function inputsFromCommand(root: string, cmd: string | null, manifestFile: string): string[] {
+function inputsFromCommand(root: string, cmd: string | null, manifestFile: string): string[] {
   if (!cmd) return [];
   const found: string[] = [];
   for (const word of cmd.split(/[\s;|&<>()]+/)) {

@@ -6,7 +6,7 @@ const VERBS = { add: 'added', append: 'appended', keep: 'kept' } as const;
 const DRY_VERBS = { add: 'would add', append: 'would append', keep: 'kept' } as const;
 
 /** The step after init: check, then build and try the job here (spelled as init was invoked). */
-export function nextCommand(env: NodeJS.ProcessEnv = process.env): string {
+function nextCommand(env: NodeJS.ProcessEnv = process.env): string {
   const run = env.PIXI_CONDOR_COMMAND === 'pixi condor' ? 'pixi condor' : 'pixi run';
   return `${run} validate, then ${run} build-image and ${run} submit --local --allow-cpu`;
 }

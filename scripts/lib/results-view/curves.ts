@@ -35,7 +35,7 @@ export interface Curves {
 }
 
 /** `lr=0.01 seed=2`, or `proc 3`. */
-export function runLabel(row: Pick<ResultRow, 'proc' | 'vars'>): string {
+function runLabel(row: Pick<ResultRow, 'proc' | 'vars'>): string {
   const vars = Object.entries(row.vars);
   return vars.length > 0 ? vars.map(([k, v]) => `${k}=${v}`).join(' ') : `proc ${row.proc}`;
 }
@@ -98,7 +98,7 @@ export function seriesOf(points: Map<number, Record<string, unknown>>): {
 }
 
 /** One run's curve from its output file (null path: the submit file sets no `output`). */
-export function readRunCurve(row: ResultRow, output: string | null, show: (path: string) => string): RunCurve {
+function readRunCurve(row: ResultRow, output: string | null, show: (path: string) => string): RunCurve {
   const base = { proc: row.proc, ranAs: row.ranAs, label: runLabel(row), vars: row.vars, outcome: row.outcome };
   if (output === null)
     return { ...base, epochs: [], series: {}, note: 'the submit file sets no output, so no progress lines' };
@@ -127,7 +127,7 @@ function sizeOf(path: string): number {
 }
 
 /** Where each row's newest run wrote its stdout: the record (first or a resubmission) and proc it ran as. */
-export function outputOf(row: ResultRow, records: readonly JobRecord[]): ProcRecord | null {
+function outputOf(row: ResultRow, records: readonly JobRecord[]): ProcRecord | null {
   const [cluster, proc] = row.ranAs.split('.').map(Number);
   return records.find((r) => r.cluster === cluster)?.procs.find((p) => p.proc === proc) ?? null;
 }

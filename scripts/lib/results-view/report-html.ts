@@ -44,7 +44,7 @@ export interface ReportData {
 }
 
 /** The page's script, read when a report is written (never on another path). */
-export function pageScript(): string {
+function pageScript(): string {
   return readFileSync(join(REPO_ROOT, 'scripts', 'lib', 'results-view', 'report-page.js'), 'utf8');
 }
 
@@ -58,7 +58,7 @@ export function scriptJson(value: unknown): string {
     .replace(/\u2029/g, '\\u2029');
 }
 
-export function escapeHtml(text: string): string {
+function escapeHtml(text: string): string {
   return text.replace(
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,

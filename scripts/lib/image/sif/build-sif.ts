@@ -61,7 +61,7 @@ export const SQUASHFS_HINT =
   'install squashfs-tools 4.5 or newer (Debian/Ubuntu: `sudo apt-get install squashfs-tools`; it provides sqfstar)';
 
 /** Apptainer's mksquashfs flags (-noappend is sqfstar's only mode), the root as an image's root is. */
-export function sqfstarArgv(output: string, offset: number): string[] {
+function sqfstarArgv(output: string, offset: number): string[] {
   return ['sqfstar', '-comp', 'gzip', '-root-mode', '755', '-quiet', '-no-progress', '-offset', String(offset), output];
 }
 

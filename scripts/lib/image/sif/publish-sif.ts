@@ -20,7 +20,7 @@ import { stageSif } from './stage.ts';
 
 export const SIF_DIR = join(STATE_DIR, 'sif');
 
-export function sifNames(plan: Plan): { fileName: string; tag: string; prefix: string } {
+function sifNames(plan: Plan): { fileName: string; tag: string; prefix: string } {
   const prefix = `${basename(plan.ref.path)}-`;
   return { fileName: `${prefix}${plan.contentTag}.sif`, tag: `${plan.contentTag}-sif`, prefix };
 }
