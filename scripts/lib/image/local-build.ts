@@ -55,26 +55,31 @@ export interface LocalBuildOptions {
 
 /** The content hash and tag the workspace's image would have, without building it. */
 export async function localImagePlan(root: string): Promise<{ contentHash: string; reference: string }> {
+  const { config, inputs } = await workspaceImageInputs(root);
+  const { hash } = await hashImageInputs(root, config, inputs);
+  return { contentHash: hash, reference: localReference(config.environment, hash) };
+}
+
+/** The manifest's image settings and the build's inputs (Dockerfile, context, build args). */
+async function workspaceImageInputs(root: string) {
   const manifest = await readManifest(root);
   const config = templateConfig(manifest.data);
-  const inputs = await readImageInputs(root, config, new Set(), manifest.file);
-  const { hash } = await hashImageInputs(root, config, inputs);
-  return { contentHash: hash, reference: `${LOCAL_REPOSITORY}:${config.environment}-${hash.slice(0, 12)}` };
+  return { config, inputs: await readImageInputs(root, config, new Set(), manifest.file) };
 }
+
+const localReference = (environment: string, hash: string) => `${LOCAL_REPOSITORY}:${environment}-${hash.slice(0, 12)}`;
 
 /** The workspace's image, built here unless the last local build of the same inputs is still in the engine. */
 export async function localImage(options: LocalBuildOptions): Promise<LocalImage> {
   const { root, shell } = options;
-  const manifest = await readManifest(root);
-  const config = templateConfig(manifest.data);
-  const inputs = await readImageInputs(root, config, new Set(), manifest.file);
+  const { config, inputs } = await workspaceImageInputs(root);
   if (!inputs.ignore.ignores('.env') && existsSync(join(root, '.env')))
     throw new UserError('.env would be sent to the image build (it holds the registry token)', {
       file: '.dockerignore',
       hint: 'add `.env` to .dockerignore (the template ignores everything but pixi.toml and pixi.lock)',
     });
   const { hash } = await hashImageInputs(root, config, inputs);
-  const reference = `${LOCAL_REPOSITORY}:${config.environment}-${hash.slice(0, 12)}`;
+  const reference = localReference(config.environment, hash);
   // A local run drives the docker CLI, so the image must be docker's.
   const engine = await detectEngine(shell, 'docker', options.env, new Explain());
   const last = readLocalRecord(root);
