@@ -28,6 +28,7 @@ const torchTest = skip ? test.skip : test;
 
 // As local-torch.test.ts: a build base whose stand-in pixi puts no fake `python` first on PATH.
 const buildBase = `localhost/pixi-condor-sweep-torch-base:${uniqueName('b').toLowerCase()}`;
+const repository = `${process.env.PIXI_CONDOR_TEST_REGISTRY}/${uniqueName('sweep-torch')}`;
 let ws: TestWorkspace;
 let dockerConfig: string;
 let env: Record<string, string>;
@@ -36,7 +37,7 @@ test.before(async () => {
   if (skip) return;
   const built = await buildTorchBuildBase(buildBase);
   assert.is(built.code, 0, built.stderr);
-  ws = makeWorkspace(`${process.env.PIXI_CONDOR_TEST_REGISTRY}/${uniqueName('sweep-torch')}`);
+  ws = makeWorkspace(repository);
   cpSync(join(repoRoot, 'mnist_sweep.sub'), join(ws.root, 'mnist_sweep.sub'));
   // Two of the template's rows (lr, seed).
   writeFileSync(join(ws.root, 'sweep.csv'), '0.5,1\n2.0,1\n');
@@ -52,6 +53,13 @@ test.after(async () => {
   if (skip) return;
   ws?.remove();
   rmSync(dockerConfig, { recursive: true, force: true });
+  // The image build-image tagged here (two tags, ~1.3 GB each run): the registry is CI's scratch
+  // space, the engine's image store is not.
+  const built = await runCommand('docker', ['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}', repository], {
+    timeoutMs: 60_000,
+  });
+  const tags = built.stdout.split('\n').filter(Boolean);
+  if (tags.length > 0) await runCommand('docker', ['image', 'rm', '--force', ...tags], { timeoutMs: 60_000 });
   await runCommand('docker', ['rmi', buildBase], { timeoutMs: 60_000 });
 });
 
