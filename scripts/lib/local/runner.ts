@@ -6,28 +6,14 @@ import { userInfo } from 'node:os';
 import { hostname } from 'node:os';
 import { type EventLogWriter, sinful } from '../event-log/writer.ts';
 import type { Shell } from '../shell.ts';
-import type { ProcSpec } from '../submit-language/submit-plan.ts';
 import { removeContainer } from './container-run.ts';
-import type { ExitPolicy } from './policy.ts';
 import { type ProcEnd, runProc } from './proc-lifecycle.ts';
 import { endFamily, familyMarker } from './process-family.ts';
 import type { RunningChild } from './process-run.ts';
+import type { RunSpec } from './run-files.ts';
 
-export interface LocalRunOptions {
-  cluster: number;
-  procs: ProcSpec[];
-  /** Per proc: the docker image, or null to run on the host. */
-  images: (string | null)[];
-  policies: ExitPolicy[];
-  jobs: number;
-  /** GPU UUIDs to share out, request_gpus per proc. */
-  gpus: string[];
-  gpusPerProc: number;
-  allowCpu: boolean;
-  network: string | null;
-  runId: string;
-  /** The folder sandboxes are made in. */
-  scratch: string;
+/** The run as spec.json holds it, with each proc's spool folder in place of its key. */
+export interface LocalRunOptions extends Omit<RunSpec, 'spoolKeys'> {
   /** Per proc: the folder its last checkpoint is spooled in, or null. */
   spools: (string | null)[];
   writer: EventLogWriter;
