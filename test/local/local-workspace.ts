@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parseEventLog } from '../../scripts/lib/event-log/event-log.ts';
 import { runScript, type RunResult } from '../helpers/process.ts';
 import { makeWorkspace, type TestWorkspace } from '../condor/workspace.ts';
+import { TEST_BASE_IMAGE } from '../image/services.ts';
 
 export interface LocalWorkspace {
   ws: TestWorkspace;
@@ -55,6 +56,26 @@ export function vanillaSubmit(extra: string, queue = 'queue'): string {
     queue,
     '',
   ].join('\n');
+}
+
+/** A container-universe submit file around `job.sh` in the test base image, with extra lines before `queue`. */
+export function containerSubmit(extra: string): string {
+  return [
+    'universe = container',
+    `container_image = docker://${TEST_BASE_IMAGE}`,
+    'executable = job.sh',
+    'log = job_$(Cluster)_$(Process).log',
+    'output = job_$(Cluster)_$(Process).out',
+    'error = job_$(Cluster)_$(Process).err',
+    extra,
+    'queue',
+    '',
+  ].join('\n');
+}
+
+/** The same job in either universe: the tests that must hold for both run each. */
+export function submitIn(universe: 'vanilla' | 'container', extra: string): string {
+  return universe === 'vanilla' ? vanillaSubmit(extra) : containerSubmit(extra);
 }
 
 /**
