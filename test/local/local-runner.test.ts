@@ -67,6 +67,22 @@ function waitingJob(): { go: string; here: string } {
   return { go, here };
 }
 
+/**
+ * A waiting job whose runner was killed with no watcher left (a watcher would find the dead
+ * runner itself): its job process, still running, for the test to see ended.
+ */
+async function jobOfKilledRunner(): Promise<number> {
+  const { here } = waitingJob();
+  const running = startScript('submit.ts', ['j.sub', '--local', '--interval', '40'], lw.env, 60_000);
+  await waitForFile(here);
+  const job = Number(lw.read('HERE.pid'));
+  pids.push(record().local.pid, job);
+  running.child.kill('SIGKILL');
+  await running.done;
+  process.kill(record().local.pid, 'SIGKILL');
+  return job;
+}
+
 for (const signal of ['SIGINT', 'SIGKILL'] as const) {
   test(`${signal} to submit --local stops the watching only: the job goes on, status re-attaches to its end`, async () => {
     const { go, here } = waitingJob();
@@ -166,15 +182,7 @@ test('SIGKILL of the runner: status finds it (022, 024, 009), ends the job, keep
 });
 
 test('cancel of a job whose runner was killed: ends what it left and logs the lost run', async () => {
-  const { here } = waitingJob();
-  const running = startScript('submit.ts', ['j.sub', '--local', '--interval', '40'], lw.env, 60_000);
-  await waitForFile(here);
-  const job = Number(lw.read('HERE.pid'));
-  pids.push(record().local.pid, job);
-  // No watcher left (it would find the dead runner itself): then the runner dies.
-  running.child.kill('SIGKILL');
-  await running.done;
-  process.kill(record().local.pid, 'SIGKILL');
+  const job = await jobOfKilledRunner();
   const c = await runScript('cancel.ts', ['1'], { env: lw.env, timeoutMs: 30_000 });
   assert.is(c.code, 0, c.stdout + c.stderr);
   assert.match(c.stdout, /local runner \(pid \d+\) had died: ended what it left running/);
@@ -183,14 +191,7 @@ test('cancel of a job whose runner was killed: ends what it left and logs the lo
 });
 
 test('results of a job whose runner was killed: finds the lost runner first, so the row is not running forever', async () => {
-  const { here } = waitingJob();
-  const running = startScript('submit.ts', ['j.sub', '--local', '--interval', '40'], lw.env, 60_000);
-  await waitForFile(here);
-  const job = Number(lw.read('HERE.pid'));
-  pids.push(record().local.pid, job);
-  running.child.kill('SIGKILL');
-  await running.done;
-  process.kill(record().local.pid, 'SIGKILL');
+  const job = await jobOfKilledRunner();
   const r = await runScript('results.ts', ['1', '--dry-run'], { env: lw.env, timeoutMs: 30_000 });
   assert.is(r.code, 1, r.stdout + r.stderr);
   assert.match(r.stderr, /job 1's local runner \(pid \d+\) had died: ended what it left running/);
@@ -201,14 +202,7 @@ test('results of a job whose runner was killed: finds the lost runner first, so 
 });
 
 test('after a reboot the recorded pid names nothing of that run: status finds the runner lost by the boot id', async () => {
-  const { here } = waitingJob();
-  const running = startScript('submit.ts', ['j.sub', '--local', '--interval', '40'], lw.env, 60_000);
-  await waitForFile(here);
-  const job = Number(lw.read('HERE.pid'));
-  pids.push(record().local.pid, job);
-  running.child.kill('SIGKILL');
-  await running.done;
-  process.kill(record().local.pid, 'SIGKILL');
+  const job = await jobOfKilledRunner();
   // As after a reboot: the recorded pid (and start time) now name a live process of this boot,
   // this test's own, which is not the runner.
   const path = join(lw.root, '.pixi-condor', 'jobs', '1.json');
