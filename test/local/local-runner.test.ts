@@ -10,7 +10,14 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { runScript } from '../helpers/process.ts';
 import { startScript } from '../condor/workspace.ts';
-import { localWorkspace, vanillaSubmit, type LocalWorkspace, stopLocalRunners } from './local-workspace.ts';
+import {
+  alive,
+  localWorkspace,
+  type LocalWorkspace,
+  startTimeOf,
+  stopLocalRunners,
+  vanillaSubmit,
+} from './local-workspace.ts';
 
 let lw: LocalWorkspace;
 let pids: number[] = [];
@@ -30,16 +37,6 @@ test.after.each(() => {
   stopLocalRunners(lw.root);
   lw.ws.cleanup();
 });
-
-/** Alive and not a zombie (an ended child of a dead parent may wait for its reaper). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
-  } catch {
-    return false;
-  }
-}
 
 function record(cluster = 1): { local: { pid: number; startTime: number | null } } {
   return JSON.parse(lw.read(`.pixi-condor/jobs/${cluster}.json`));
@@ -207,9 +204,8 @@ test('after a reboot the recorded pid names nothing of that run: status finds th
   // this test's own, which is not the runner.
   const path = join(lw.root, '.pixi-condor', 'jobs', '1.json');
   const edited = JSON.parse(readFileSync(path, 'utf8'));
-  const stat = readFileSync(`/proc/${process.pid}/stat`, 'utf8');
   edited.local.pid = process.pid;
-  edited.local.startTime = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+  edited.local.startTime = startTimeOf(process.pid);
   edited.local.bootId = 'an-earlier-boot';
   writeFileSync(path, JSON.stringify(edited));
   const s = await runScript('status.ts', ['1', '--once'], { env: lw.env, timeoutMs: 30_000 });

@@ -111,7 +111,8 @@ export function stopLocalRunners(root: string): void {
   for (const pid of stopping.filter(alive)) process.kill(pid, 'SIGKILL');
 }
 
-function startTimeOf(pid: number): number | null {
+/** Start time of `pid` (/proc/PID/stat field 22), or null when it is gone. */
+export function startTimeOf(pid: number): number | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
@@ -121,7 +122,7 @@ function startTimeOf(pid: number): number | null {
 }
 
 /** Running (a zombie waiting for its reaper has ended). */
-function alive(pid: number): boolean {
+export function alive(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
