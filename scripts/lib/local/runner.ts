@@ -2,8 +2,7 @@
 // slot of its own (slot1_1, slot1_2, ...; GPUs split between them), and removes what is left
 // (009) when asked to stop: `pixi run cancel` signalling the runner process (runner-process.ts)
 // that owns this run. Removal ends each proc's whole family and container, not only its child.
-import { userInfo } from 'node:os';
-import { hostname } from 'node:os';
+import { hostname, userInfo } from 'node:os';
 import { type EventLogWriter, sinful } from '../event-log/writer.ts';
 import type { Shell } from '../shell.ts';
 import { removeContainer } from './container-run.ts';
@@ -21,6 +20,15 @@ export interface LocalRunOptions extends Omit<RunSpec, 'spoolKeys'> {
   onKept: (proc: number, kept: { existing: string; newPath: string }) => void;
   onFailedBeforeOutput: (proc: number, exit: string, path: string) => void;
   onLeftover: (containerName: string) => void;
+}
+
+/** Who removes a job, as the removal events (009) name them; 'unknown' without a passwd entry. */
+export function userName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
 }
 
 export interface LocalRunResult {
@@ -136,12 +144,7 @@ export class LocalRun {
 
   private async recordRemovals(): Promise<void> {
     const { options } = this;
-    let user = 'unknown';
-    try {
-      user = userInfo().username;
-    } catch {
-      // no passwd entry
-    }
+    const user = userName();
     for (const proc of options.procs) {
       const end = this.ends.get(proc.proc);
       if (end === 'completed') continue;
