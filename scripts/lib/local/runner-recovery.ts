@@ -31,7 +31,8 @@ export function runnerState(root: string, record: JobRecord): RunnerState {
   if (readRunEnd(root, record.cluster)) return 'ended';
   if (local.host !== hostname()) return 'elsewhere';
   // A reboot since: every process of that boot is gone, whatever a pid now names.
-  if (local.bootId && bootId() !== null && bootId() !== local.bootId) return 'lost';
+  const boot = local.bootId ? bootId() : null;
+  if (boot !== null && boot !== local.bootId) return 'lost';
   return sameProcessAlive(local.pid, local.startTime ?? null) ? 'running' : 'lost';
 }
 
