@@ -9,7 +9,12 @@ import { join } from 'node:path';
 import { bound, runCommand, runScript } from '../helpers/process.ts';
 import { buildTestBaseImage, dockerSkipReason, TEST_BASE_IMAGE } from '../image/services.ts';
 import { startScript } from '../condor/workspace.ts';
-import { localWorkspace, type LocalWorkspace, stopLocalRunners } from './local-workspace.ts';
+import {
+  containerSubmit as localContainerSubmit,
+  localWorkspace,
+  type LocalWorkspace,
+  stopLocalRunners,
+} from './local-workspace.ts';
 
 const skip = await dockerSkipReason();
 if (skip) console.log(`skipping the local Docker tests: ${skip}`);
@@ -26,20 +31,7 @@ test.after.each(() => {
   lw.ws.cleanup();
 });
 
-function containerSubmit(extra: string): string {
-  return [
-    'universe = container',
-    `container_image = docker://${TEST_BASE_IMAGE}`,
-    'executable = job.sh',
-    'log = job_$(Cluster)_$(Process).log',
-    'output = job_$(Cluster)_$(Process).out',
-    'error = job_$(Cluster)_$(Process).err',
-    'request_cpus = 1',
-    extra,
-    'queue',
-    '',
-  ].join('\n');
-}
+const containerSubmit = (extra: string): string => localContainerSubmit(`request_cpus = 1\n${extra}`);
 
 async function ourContainers(runId: string): Promise<string[]> {
   const r = await runCommand(

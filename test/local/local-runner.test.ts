@@ -10,7 +10,14 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { runScript } from '../helpers/process.ts';
 import { startScript } from '../condor/workspace.ts';
-import { localWorkspace, vanillaSubmit, type LocalWorkspace, stopLocalRunners } from './local-workspace.ts';
+import {
+  alive,
+  localWorkspace,
+  type LocalWorkspace,
+  startTimeOf,
+  stopLocalRunners,
+  vanillaSubmit,
+} from './local-workspace.ts';
 
 let lw: LocalWorkspace;
 let pids: number[] = [];
@@ -30,16 +37,6 @@ test.after.each(() => {
   stopLocalRunners(lw.root);
   lw.ws.cleanup();
 });
-
-/** Alive and not a zombie (an ended child of a dead parent may wait for its reaper). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
-  } catch {
-    return false;
-  }
-}
 
 function record(cluster = 1): { local: { pid: number; startTime: number | null } } {
   return JSON.parse(lw.read(`.pixi-condor/jobs/${cluster}.json`));
@@ -65,6 +62,22 @@ function waitingJob(): { go: string; here: string } {
   );
   lw.file('j.sub', vanillaSubmit('transfer_output_files = ""'));
   return { go, here };
+}
+
+/**
+ * A waiting job whose runner was killed with no watcher left (a watcher would find the dead
+ * runner itself): its job process, still running, for the test to see ended.
+ */
+async function jobOfKilledRunner(): Promise<number> {
+  const { here } = waitingJob();
+  const running = startScript('submit.ts', ['j.sub', '--local', '--interval', '40'], lw.env, 60_000);
+  await waitForFile(here);
+  const job = Number(lw.read('HERE.pid'));
+  pids.push(record().local.pid, job);
+  running.child.kill('SIGKILL');
+  await running.done;
+  process.kill(record().local.pid, 'SIGKILL');
+  return job;
 }
 
 for (const signal of ['SIGINT', 'SIGKILL'] as const) {
@@ -166,15 +179,7 @@ test('SIGKILL of the runner: status finds it (022, 024, 009), ends the job, keep
 });
 
 test('cancel of a job whose runner was killed: ends what it left and logs the lost run', async () => {
-  const { here } = waitingJob();
-  const running = startScript('submit.ts', ['j.sub', '--local', '--interval', '40'], lw.env, 60_000);
-  await waitForFile(here);
-  const job = Number(lw.read('HERE.pid'));
-  pids.push(record().local.pid, job);
-  // No watcher left (it would find the dead runner itself): then the runner dies.
-  running.child.kill('SIGKILL');
-  await running.done;
-  process.kill(record().local.pid, 'SIGKILL');
+  const job = await jobOfKilledRunner();
   const c = await runScript('cancel.ts', ['1'], { env: lw.env, timeoutMs: 30_000 });
   assert.is(c.code, 0, c.stdout + c.stderr);
   assert.match(c.stdout, /local runner \(pid \d+\) had died: ended what it left running/);
@@ -183,14 +188,7 @@ test('cancel of a job whose runner was killed: ends what it left and logs the lo
 });
 
 test('results of a job whose runner was killed: finds the lost runner first, so the row is not running forever', async () => {
-  const { here } = waitingJob();
-  const running = startScript('submit.ts', ['j.sub', '--local', '--interval', '40'], lw.env, 60_000);
-  await waitForFile(here);
-  const job = Number(lw.read('HERE.pid'));
-  pids.push(record().local.pid, job);
-  running.child.kill('SIGKILL');
-  await running.done;
-  process.kill(record().local.pid, 'SIGKILL');
+  const job = await jobOfKilledRunner();
   const r = await runScript('results.ts', ['1', '--dry-run'], { env: lw.env, timeoutMs: 30_000 });
   assert.is(r.code, 1, r.stdout + r.stderr);
   assert.match(r.stderr, /job 1's local runner \(pid \d+\) had died: ended what it left running/);
@@ -201,21 +199,13 @@ test('results of a job whose runner was killed: finds the lost runner first, so 
 });
 
 test('after a reboot the recorded pid names nothing of that run: status finds the runner lost by the boot id', async () => {
-  const { here } = waitingJob();
-  const running = startScript('submit.ts', ['j.sub', '--local', '--interval', '40'], lw.env, 60_000);
-  await waitForFile(here);
-  const job = Number(lw.read('HERE.pid'));
-  pids.push(record().local.pid, job);
-  running.child.kill('SIGKILL');
-  await running.done;
-  process.kill(record().local.pid, 'SIGKILL');
+  const job = await jobOfKilledRunner();
   // As after a reboot: the recorded pid (and start time) now name a live process of this boot,
   // this test's own, which is not the runner.
   const path = join(lw.root, '.pixi-condor', 'jobs', '1.json');
   const edited = JSON.parse(readFileSync(path, 'utf8'));
-  const stat = readFileSync(`/proc/${process.pid}/stat`, 'utf8');
   edited.local.pid = process.pid;
-  edited.local.startTime = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+  edited.local.startTime = startTimeOf(process.pid);
   edited.local.bootId = 'an-earlier-boot';
   writeFileSync(path, JSON.stringify(edited));
   const s = await runScript('status.ts', ['1', '--once'], { env: lw.env, timeoutMs: 30_000 });

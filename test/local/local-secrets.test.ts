@@ -7,11 +7,11 @@ import * as assert from 'uvu/assert';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { runScript } from '../helpers/process.ts';
-import { buildTestBaseImage, dockerSkipReason, TEST_BASE_IMAGE } from '../image/services.ts';
+import { buildTestBaseImage, dockerSkipReason } from '../image/services.ts';
 import { makeWorkspace } from '../condor/workspace.ts';
 import { eventLogPath } from '../condor/fixtures.ts';
 import { pointImageAt } from '../submit/helpers.ts';
-import { localWorkspace, vanillaSubmit, type LocalWorkspace } from './local-workspace.ts';
+import { localWorkspace, type LocalWorkspace, submitIn, vanillaSubmit } from './local-workspace.ts';
 
 const skip = await dockerSkipReason();
 if (skip) console.log(`skipping the container half of the secrets tests: ${skip}`);
@@ -39,28 +39,13 @@ test.before.each(async () => {
 });
 test.after.each(() => lw.ws.cleanup());
 
-function submitFile(universe: 'vanilla' | 'container', extra: string): string {
-  if (universe === 'vanilla') return vanillaSubmit(extra);
-  return [
-    'universe = container',
-    `container_image = docker://${TEST_BASE_IMAGE}`,
-    'executable = job.sh',
-    'log = job_$(Cluster)_$(Process).log',
-    'output = job_$(Cluster)_$(Process).out',
-    'error = job_$(Cluster)_$(Process).err',
-    extra,
-    'queue',
-    '',
-  ].join('\n');
-}
-
 for (const universe of ['vanilla', 'container'] as const) {
   const secretTest = universe === 'container' && skip ? test.skip : test;
   const timeout = universe === 'container' ? 120_000 : 60_000;
   for (const getenv of ['true', '*TOKEN*, WANDB*, COPIED*, RENAMED*, HARMLESS*']) {
     secretTest(`${universe}: getenv = ${getenv} gives the job no secret, and submit warns at the line`, async () => {
       lw.file('job.sh', '#!/bin/sh\nenv > env.txt\n', true);
-      lw.file('j.sub', submitFile(universe, `getenv = ${getenv}\ntransfer_output_files = env.txt`));
+      lw.file('j.sub', submitIn(universe, `getenv = ${getenv}\ntransfer_output_files = env.txt`));
       const r = await lw.submit(['j.sub', '--local'], timeout);
       assert.is(r.code, 0, r.stdout + r.stderr);
       const seen = lw.read('env.txt');
@@ -79,7 +64,7 @@ for (const universe of ['vanilla', 'container'] as const) {
 
 test('the docker command a container job runs with carries no -e for a secret (--dry-run shows it)', async () => {
   lw.file('job.sh', '#!/bin/sh\ntrue\n', true);
-  lw.file('j.sub', submitFile('container', 'getenv = true\ntransfer_output_files = ""'));
+  lw.file('j.sub', submitIn('container', 'getenv = true\ntransfer_output_files = ""'));
   const r = await lw.submit(['j.sub', '--local', '--dry-run']);
   assert.ok([0, 1].includes(r.code ?? -1), r.stdout + r.stderr);
   assert.match(r.stdout, /docker run /);

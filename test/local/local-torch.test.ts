@@ -64,14 +64,9 @@ test.after(async () => {
   await runCommand('docker', ['rmi', buildBase], { timeoutMs: 60_000 });
 });
 
-torchTest('the template job trains one epoch on CPU PyTorch; mnist_cnn.pt comes back and loads', async () => {
-  const build = await ws.buildImage([], { env: { DOCKER_CONFIG: dockerConfig }, timeoutMs: 300_000 });
-  assert.is(build.code, 0, build.stdout + build.stderr);
-  const image = JSON.parse(ws.read('.pixi-condor/image.json'));
-
-  // Synthetic MNIST, packed as prepare-data packs it (data/MNIST/raw/* in MNIST_data.tar.gz).
-  const user = `${process.getuid!()}:${process.getgid!()}`;
-  const made = await runCommand(
+/** `python3 ARGS` in the torch image as this user, `root` at /w (the working folder), no network. */
+function pythonInTorchImage(root: string, args: string[], mounts: string[] = []) {
+  return runCommand(
     'docker',
     [
       'run',
@@ -79,21 +74,30 @@ torchTest('the template job trains one epoch on CPU PyTorch; mnist_cnn.pt comes 
       '--network',
       'none',
       '--user',
-      user,
+      `${process.getuid!()}:${process.getgid!()}`,
       '-v',
-      `${ws.root}:/w`,
-      '-v',
-      `${join(repoRoot, 'test', 'job')}:/tools:ro`,
+      `${root}:/w`,
+      ...mounts,
       '-w',
       '/w',
       torchImage!,
       'python3',
-      '/tools/make_synthetic_mnist.py',
-      'data',
-      '600',
-      '200',
+      ...args,
     ],
     { timeoutMs: 120_000 },
+  );
+}
+
+torchTest('the template job trains one epoch on CPU PyTorch; mnist_cnn.pt comes back and loads', async () => {
+  const build = await ws.buildImage([], { env: { DOCKER_CONFIG: dockerConfig }, timeoutMs: 300_000 });
+  assert.is(build.code, 0, build.stdout + build.stderr);
+  const image = JSON.parse(ws.read('.pixi-condor/image.json'));
+
+  // Synthetic MNIST, packed as prepare-data packs it (data/MNIST/raw/* in MNIST_data.tar.gz).
+  const made = await pythonInTorchImage(
+    ws.root,
+    ['/tools/make_synthetic_mnist.py', 'data', '600', '200'],
+    ['-v', `${join(repoRoot, 'test', 'job')}:/tools:ro`],
   );
   assert.is(made.code, 0, made.stderr);
   const packed = await runCommand('tar', ['-czf', 'MNIST_data.tar.gz', 'data/MNIST/raw'], { cwd: ws.root });
@@ -162,34 +166,18 @@ torchTest(
         `${fresh.read('pixi.toml').trimEnd()}\nbuild-args = { BUILD_IMAGE = "${buildBase}", FINAL_IMAGE = "${torchImage}" }\n`,
       );
       assert.not.ok(existsSync(join(fresh.root, '.pixi-condor', 'image.json')));
-      const data = await runCommand(
-        'docker',
-        [
-          'run',
-          '--rm',
-          '--network',
-          'none',
-          '--user',
-          `${process.getuid!()}:${process.getgid!()}`,
-          '-v',
-          `${fresh.root}:/w`,
-          '-w',
-          '/w',
-          torchImage!,
-          'python3',
-          'job/prepare_data.py',
-          '--data-dir',
-          'data',
-          '--archive',
-          'MNIST_data.tar.gz',
-          '--synthetic',
-          '--train-count',
-          '600',
-          '--test-count',
-          '200',
-        ],
-        { timeoutMs: 120_000 },
-      );
+      const data = await pythonInTorchImage(fresh.root, [
+        'job/prepare_data.py',
+        '--data-dir',
+        'data',
+        '--archive',
+        'MNIST_data.tar.gz',
+        '--synthetic',
+        '--train-count',
+        '600',
+        '--test-count',
+        '200',
+      ]);
       assert.is(data.code, 0, data.stdout + data.stderr);
       assert.ok(existsSync(join(fresh.root, 'MNIST_data.tar.gz')));
       rmSync(join(fresh.root, 'data'), { recursive: true, force: true });

@@ -20,8 +20,8 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dockerSkipReason, buildTestBaseImage, TEST_BASE_IMAGE } from '../image/services.ts';
-import { localWorkspace, vanillaSubmit, type LocalWorkspace } from './local-workspace.ts';
+import { dockerSkipReason, buildTestBaseImage } from '../image/services.ts';
+import { localWorkspace, type LocalWorkspace, submitIn, vanillaSubmit } from './local-workspace.ts';
 
 const skip = await dockerSkipReason();
 if (skip) console.log(`skipping the container half of the sandbox-wall tests: ${skip}`);
@@ -48,23 +48,6 @@ test.after.each(() => {
   rmSync(host, { recursive: true, force: true });
 });
 
-type Universe = 'vanilla' | 'container';
-
-function submitFile(universe: Universe, extra: string): string {
-  if (universe === 'vanilla') return vanillaSubmit(extra);
-  return [
-    'universe = container',
-    `container_image = docker://${TEST_BASE_IMAGE}`,
-    'executable = job.sh',
-    'log = job_$(Cluster)_$(Process).log',
-    'output = job_$(Cluster)_$(Process).out',
-    'error = job_$(Cluster)_$(Process).err',
-    extra,
-    'queue',
-    '',
-  ].join('\n');
-}
-
 const held = (code: number, subcode: number) => new RegExp(`\\(code ${code}, subcode ${subcode}\\)`);
 const isLink = (path: string): boolean => lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink() ?? false;
 
@@ -80,7 +63,7 @@ for (const universe of ['vanilla', 'container'] as const) {
 
   wallTest(name('`..` in transfer_output_files never reaches a host file: held 12/EPERM'), async () => {
     lw.file('job.sh', '#!/bin/sh\ntrue\n', true);
-    lw.file('j.sub', submitFile(universe, 'transfer_output_files = ../dir/result.txt'));
+    lw.file('j.sub', submitIn(universe, 'transfer_output_files = ../dir/result.txt'));
     const r = await lw.submit(['j.sub', '--local'], timeout);
     assert.is(r.code, 2, r.stdout + r.stderr);
     assert.match(r.stdout, /a name with `\.\.`: a local run transfers only files inside the sandbox/);
@@ -91,7 +74,7 @@ for (const universe of ['vanilla', 'container'] as const) {
 
   wallTest(name('an absolute name in transfer_output_files is refused: held 12/EPERM'), async () => {
     lw.file('job.sh', '#!/bin/sh\ntrue\n', true);
-    lw.file('j.sub', submitFile(universe, `transfer_output_files = ${victim}`));
+    lw.file('j.sub', submitIn(universe, `transfer_output_files = ${victim}`));
     const r = await lw.submit(['j.sub', '--local'], timeout);
     assert.is(r.code, 2, r.stdout + r.stderr);
     assert.match(r.stdout, /an absolute name/);
@@ -104,7 +87,7 @@ for (const universe of ['vanilla', 'container'] as const) {
     name('`ln -s /host/dir outdir` with transfer_output_files = outdir/result.txt: held, host file stays'),
     async () => {
       lw.file('job.sh', `#!/bin/sh\nln -s ${join(host, 'dir')} outdir\n`, true);
-      lw.file('j.sub', submitFile(universe, 'transfer_output_files = outdir/result.txt'));
+      lw.file('j.sub', submitIn(universe, 'transfer_output_files = outdir/result.txt'));
       const r = await lw.submit(['j.sub', '--local'], timeout);
       assert.is(r.code, 2, r.stdout + r.stderr);
       assert.match(r.stdout, /outside the sandbox/);
@@ -118,7 +101,7 @@ for (const universe of ['vanilla', 'container'] as const) {
     name('a symlink to a folder named as an output is held as HTCondor holds it; no link comes back'),
     async () => {
       lw.file('job.sh', `#!/bin/sh\nln -s ${join(host, 'dir')} outdir\n`, true);
-      lw.file('j.sub', submitFile(universe, 'transfer_output_files = outdir'));
+      lw.file('j.sub', submitIn(universe, 'transfer_output_files = outdir'));
       const r = await lw.submit(['j.sub', '--local'], timeout);
       assert.is(r.code, 2, r.stdout + r.stderr);
       assert.match(r.stdout, /Transfer of symlinks to directories is not supported\./);
@@ -133,7 +116,7 @@ for (const universe of ['vanilla', 'container'] as const) {
     name('without transfer_output_files, a link to a host file is not followed and never comes back'),
     async () => {
       lw.file('job.sh', `#!/bin/sh\nln -s ${victim} leak.txt\necho ok > made.txt\n`, true);
-      lw.file('j.sub', submitFile(universe, ''));
+      lw.file('j.sub', submitIn(universe, ''));
       const r = await lw.submit(['j.sub', '--local'], timeout);
       assert.is(r.code, 2, r.stdout + r.stderr);
       assert.match(r.stdout, held(12, 1));
@@ -151,7 +134,7 @@ for (const universe of ['vanilla', 'container'] as const) {
       '#!/bin/sh\necho hi > real.txt\nln -s real.txt link.txt\nmkdir d\nln -s ../real.txt d/l.txt\n',
       true,
     );
-    lw.file('j.sub', submitFile(universe, 'transfer_output_files = link.txt, d'));
+    lw.file('j.sub', submitIn(universe, 'transfer_output_files = link.txt, d'));
     const r = await lw.submit(['j.sub', '--local'], timeout);
     assert.is(r.code, 0, r.stdout + r.stderr);
     assert.not.ok(isLink(join(lw.root, 'link.txt')));
@@ -167,11 +150,11 @@ for (const universe of ['vanilla', 'container'] as const) {
       lw.file('real/a.txt', 'A\n');
       symlinkSync('real', join(lw.root, 'linkdir'));
       lw.file('job.sh', '#!/bin/sh\ncat a.txt > got.txt\n', true);
-      lw.file('j.sub', submitFile(universe, 'transfer_input_files = linkdir/\ntransfer_output_files = got.txt'));
+      lw.file('j.sub', submitIn(universe, 'transfer_input_files = linkdir/\ntransfer_output_files = got.txt'));
       const r = await lw.submit(['j.sub', '--local'], timeout);
       assert.is(r.code, 0, r.stdout + r.stderr);
       assert.is(lw.read('got.txt'), 'A\n');
-      lw.file('j2.sub', submitFile(universe, 'transfer_input_files = linkdir\ntransfer_output_files = ""'));
+      lw.file('j2.sub', submitIn(universe, 'transfer_input_files = linkdir\ntransfer_output_files = ""'));
       const second = await lw.submit(['j2.sub', '--local'], timeout);
       assert.is(second.code, 2, second.stdout + second.stderr);
       assert.match(second.stdout, /Transfer of symlinks to directories is not supported\./);
@@ -185,7 +168,7 @@ for (const universe of ['vanilla', 'container'] as const) {
     symlinkSync('a.txt', join(lw.root, 'data', 'inside.txt'));
     symlinkSync(victim, join(lw.root, 'data', 'outside.txt'));
     lw.file('job.sh', '#!/bin/sh\ncat data/outside.txt > got.txt\n', true);
-    lw.file('j.sub', submitFile(universe, 'transfer_input_files = data\ntransfer_output_files = got.txt'));
+    lw.file('j.sub', submitIn(universe, 'transfer_input_files = data\ntransfer_output_files = got.txt'));
     const r = await lw.submit(['j.sub', '--local'], timeout);
     assert.is(r.code, 2, r.stdout + r.stderr);
     assert.match(r.stdout, /outside the folder named/);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parseEventLog } from '../../scripts/lib/event-log/event-log.ts';
 import { runScript, type RunResult } from '../helpers/process.ts';
 import { makeWorkspace, type TestWorkspace } from '../condor/workspace.ts';
+import { TEST_BASE_IMAGE } from '../image/services.ts';
 
 export interface LocalWorkspace {
   ws: TestWorkspace;
@@ -57,6 +58,26 @@ export function vanillaSubmit(extra: string, queue = 'queue'): string {
   ].join('\n');
 }
 
+/** A container-universe submit file around `job.sh` in the test base image, with extra lines before `queue`. */
+export function containerSubmit(extra: string): string {
+  return [
+    'universe = container',
+    `container_image = docker://${TEST_BASE_IMAGE}`,
+    'executable = job.sh',
+    'log = job_$(Cluster)_$(Process).log',
+    'output = job_$(Cluster)_$(Process).out',
+    'error = job_$(Cluster)_$(Process).err',
+    extra,
+    'queue',
+    '',
+  ].join('\n');
+}
+
+/** The same job in either universe: the tests that must hold for both run each. */
+export function submitIn(universe: 'vanilla' | 'container', extra: string): string {
+  return universe === 'vanilla' ? vanillaSubmit(extra) : containerSubmit(extra);
+}
+
 /**
  * Stop every local runner a test started in `root` (named by the job records), so a test that
  * failed half-way leaves no runner behind: SIGTERM, on which it removes its job (containers and
@@ -90,7 +111,8 @@ export function stopLocalRunners(root: string): void {
   for (const pid of stopping.filter(alive)) process.kill(pid, 'SIGKILL');
 }
 
-function startTimeOf(pid: number): number | null {
+/** Start time of `pid` (/proc/PID/stat field 22), or null when it is gone. */
+export function startTimeOf(pid: number): number | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
@@ -100,7 +122,7 @@ function startTimeOf(pid: number): number | null {
 }
 
 /** Running (a zombie waiting for its reaper has ended). */
-function alive(pid: number): boolean {
+export function alive(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));

@@ -145,8 +145,10 @@ export interface ContainerOutcome {
 const ENGINE_UNREACHABLE =
   /Cannot connect to the Docker daemon|error during connect|Is the docker daemon running|connection refused|no such file or directory.*docker\.sock|unexpected EOF/i;
 
+/** An inspect document (the engine's, with State inside) or the CLI's `{{json .State}}`: parsed once. */
 function stateOf(text: string): ContainerOutcome {
-  const state = JSON.parse(text)?.State ?? JSON.parse(text);
+  const doc = JSON.parse(text);
+  const state = doc?.State ?? doc;
   return { exists: true, oomKilled: state.OOMKilled === true, error: String(state.Error ?? ''), engineLost: null };
 }
 
@@ -177,8 +179,7 @@ export async function containerOutcome(shell: Shell, name: string): Promise<Cont
     return { exists: false, oomKilled: false, error: '', engineLost: null };
   }
   try {
-    const state = JSON.parse(r.stdout);
-    return { exists: true, oomKilled: state.OOMKilled === true, error: String(state.Error ?? ''), engineLost: null };
+    return stateOf(r.stdout);
   } catch {
     return { exists: true, oomKilled: false, error: '', engineLost: null };
   }

@@ -24,7 +24,7 @@ import { watchLocal } from './local-watch.ts';
 import { PolicyError, readPolicy, type ExitPolicy } from './policy.ts';
 import { requests } from './proc-lifecycle.ts';
 import { bootId } from './process-family.ts';
-import { writeRunSpec } from './run-files.ts';
+import { type RunSpec, writeRunSpec } from './run-files.ts';
 import { startRunner, type StartingRunner } from './runner-process.ts';
 import { EnvironmentError, jobEnvironment, parseEnvironment } from './job-env.ts';
 
@@ -114,15 +114,9 @@ function imageOf(proc: ProcSpec): string | null {
 }
 
 /** What a run needs beyond the plan, worked out before anything starts. */
-interface RunSetup {
-  images: (string | null)[];
+interface RunSetup extends Pick<RunSpec, 'images' | 'policies' | 'jobs' | 'gpus' | 'gpusPerProc' | 'runId'> {
   imageProblem: UserError | null;
-  policies: ExitPolicy[];
-  jobs: number;
-  gpus: string[];
-  gpusPerProc: number;
   networkFor: (proc: ProcSpec) => string | null;
-  runId: string;
 }
 
 function planFor(input: LocalSubmitInput, cluster: number | null) {

@@ -34,9 +34,10 @@ type StopSignal = keyof typeof STOP_SIGNALS;
 async function runEnd(options: LocalWatchOptions, signal: AbortSignal, wake: Wake): Promise<RunEnd | null> {
   const { root, record } = options;
   for (;;) {
-    const end = readRunEnd(root, record.cluster);
-    if (end) return end;
+    // runnerState reads end.json first: one read per poll, and the end itself once it is there.
     const state = runnerState(root, record);
+    const end = state === 'ended' ? readRunEnd(root, record.cluster) : null;
+    if (end) return end;
     if (state === 'elsewhere') return null;
     if (state === 'lost') {
       await recoverIfRunnerLost(root, record);

@@ -157,7 +157,7 @@ const END_RULES: EndRule[] = [
   { when: () => true, end: () => ({ kind: 'output', after: 'terminate' }) },
 ];
 
-export function classifyEnd(
+function classifyEnd(
   facts: EndFacts,
   where: { slot: string; image: string | null; errorFile: string | null; memoryMb: number },
 ): Ending {

@@ -58,7 +58,7 @@ export function sameProcessAlive(pid: number, startTime: number | null): boolean
 }
 
 /** Pids of this user's processes whose environment holds FAMILY_VAR=marker (or, with `prefix`, starting with it). */
-export function familyMembers(marker: string, prefix = false): number[] {
+function familyMembers(marker: string, prefix = false): number[] {
   let names: string[];
   try {
     names = readdirSync('/proc');

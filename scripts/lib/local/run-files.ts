@@ -31,6 +31,7 @@ export interface RunSpec {
   images: (string | null)[];
   policies: ExitPolicy[];
   jobs: number;
+  /** GPU UUIDs to share out, request_gpus per proc. */
   gpus: string[];
   gpusPerProc: number;
   allowCpu: boolean;

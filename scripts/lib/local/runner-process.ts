@@ -104,7 +104,7 @@ function readSmall(path: string): string {
 }
 
 /** Containers a run could not remove (its engine was gone): try again; keep the ones that still fail. */
-export async function removeLeftoverContainers(root: string, shell: Shell): Promise<void> {
+async function removeLeftoverContainers(root: string, shell: Shell): Promise<void> {
   const path = join(root, LOCAL_DIR, LEFTOVERS);
   const names = readSmall(path)
     .split('\n')

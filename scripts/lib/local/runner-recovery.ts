@@ -11,7 +11,7 @@
 // Whatever the job left running ends first: its process family (marker scan) and containers.
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { readBoundedText } from '../bounded-read.ts';
-import { hostname, userInfo } from 'node:os';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { EventLogWriter, sinful } from '../event-log/writer.ts';
 import type { JobRecord } from '../jobs/job-store.ts';
@@ -21,6 +21,7 @@ import { labelledContainers, removeContainer } from './container-run.ts';
 import { bootId, endFamily, processStartTime, sameProcessAlive } from './process-family.ts';
 import { readRunEnd, readRunSpec, runDir, writeRunEnd } from './run-files.ts';
 import { noteLeftoverContainer } from './runner-process.ts';
+import { userName } from './runner.ts';
 
 export type RunnerState = 'running' | 'ended' | 'lost' | 'elsewhere';
 
@@ -30,16 +31,9 @@ export function runnerState(root: string, record: JobRecord): RunnerState {
   if (readRunEnd(root, record.cluster)) return 'ended';
   if (local.host !== hostname()) return 'elsewhere';
   // A reboot since: every process of that boot is gone, whatever a pid now names.
-  if (local.bootId && bootId() !== null && bootId() !== local.bootId) return 'lost';
+  const boot = local.bootId ? bootId() : null;
+  if (boot !== null && boot !== local.bootId) return 'lost';
   return sameProcessAlive(local.pid, local.startTime ?? null) ? 'running' : 'lost';
-}
-
-function user(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return 'unknown';
-  }
 }
 
 /**
@@ -116,7 +110,7 @@ async function logLostExecution(root: string, record: JobRecord, pid: number): P
     }
     await writer.write(proc.log, id, {
       code: 9,
-      reason: `via pixi-condor: its local runner (pid ${pid}) died and no schedd is left to run it again; \`pixi run resubmit --failed ${record.resubmitOf?.cluster ?? record.cluster} --local\` starts it from its last checkpoint (by user ${user()})`,
+      reason: `via pixi-condor: its local runner (pid ${pid}) died and no schedd is left to run it again; \`pixi run resubmit --failed ${record.resubmitOf?.cluster ?? record.cluster} --local\` starts it from its last checkpoint (by user ${userName()})`,
     });
   }
   await writer.flush();

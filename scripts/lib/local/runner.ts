@@ -2,32 +2,17 @@
 // slot of its own (slot1_1, slot1_2, ...; GPUs split between them), and removes what is left
 // (009) when asked to stop: `pixi run cancel` signalling the runner process (runner-process.ts)
 // that owns this run. Removal ends each proc's whole family and container, not only its child.
-import { userInfo } from 'node:os';
-import { hostname } from 'node:os';
+import { hostname, userInfo } from 'node:os';
 import { type EventLogWriter, sinful } from '../event-log/writer.ts';
 import type { Shell } from '../shell.ts';
-import type { ProcSpec } from '../submit-language/submit-plan.ts';
 import { removeContainer } from './container-run.ts';
-import type { ExitPolicy } from './policy.ts';
 import { type ProcEnd, runProc } from './proc-lifecycle.ts';
 import { endFamily, familyMarker } from './process-family.ts';
 import type { RunningChild } from './process-run.ts';
+import type { RunSpec } from './run-files.ts';
 
-export interface LocalRunOptions {
-  cluster: number;
-  procs: ProcSpec[];
-  /** Per proc: the docker image, or null to run on the host. */
-  images: (string | null)[];
-  policies: ExitPolicy[];
-  jobs: number;
-  /** GPU UUIDs to share out, request_gpus per proc. */
-  gpus: string[];
-  gpusPerProc: number;
-  allowCpu: boolean;
-  network: string | null;
-  runId: string;
-  /** The folder sandboxes are made in. */
-  scratch: string;
+/** The run as spec.json holds it, with each proc's spool folder in place of its key. */
+export interface LocalRunOptions extends Omit<RunSpec, 'spoolKeys'> {
   /** Per proc: the folder its last checkpoint is spooled in, or null. */
   spools: (string | null)[];
   writer: EventLogWriter;
@@ -35,6 +20,15 @@ export interface LocalRunOptions {
   onKept: (proc: number, kept: { existing: string; newPath: string }) => void;
   onFailedBeforeOutput: (proc: number, exit: string, path: string) => void;
   onLeftover: (containerName: string) => void;
+}
+
+/** Who removes a job, as the removal events (009) name them; 'unknown' without a passwd entry. */
+export function userName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
 }
 
 export interface LocalRunResult {
@@ -150,12 +144,7 @@ export class LocalRun {
 
   private async recordRemovals(): Promise<void> {
     const { options } = this;
-    let user = 'unknown';
-    try {
-      user = userInfo().username;
-    } catch {
-      // no passwd entry
-    }
+    const user = userName();
     for (const proc of options.procs) {
       const end = this.ends.get(proc.proc);
       if (end === 'completed') continue;

@@ -73,7 +73,7 @@ export function within(root: string, path: string): boolean {
 }
 
 /** The LegalPathInSandbox test: not empty, not absolute, no `..` component. */
-export function legalSandboxName(name: string): boolean {
+function legalSandboxName(name: string): boolean {
   if (name === '' || isAbsolute(name)) return false;
   return !name.split(/[/\\]+/).includes('..');
 }
