@@ -6,7 +6,6 @@ import { booleanOption, stringOption, type CommandSpec, type ParsedCommand } fro
 import { UsageError } from '../errors.ts';
 import { gitInfo } from '../git.ts';
 import { pinnedImageLine } from './image-pin.ts';
-import { localImageLine } from './local-sif.ts';
 import { readImageRecord } from '../image-record.ts';
 import { Shell, shellQuote } from '../shell.ts';
 import { palette, colourEnabled } from '../term.ts';
@@ -24,7 +23,7 @@ import { afterSubmit, submitAndRecord } from './submit-and-follow.ts';
 import { planSubmit, procRecord, readSubmitStatements, type ProcSpec } from '../submit-language/submit-plan.ts';
 import { parseJobs, runLocalSubmit } from '../local/local-submit.ts';
 import { startRunner, type StartingRunner } from '../local/runner-process.ts';
-import { localImageFor } from './local-image.ts';
+import { localImageChoice } from './local-image.ts';
 
 export const SUBMIT_SPEC: CommandSpec = {
   usage: 'pixi run submit [SUBMIT_FILE] [NAME=VALUE ...] [options]',
@@ -181,28 +180,26 @@ async function submitLocally(
 ): Promise<number> {
   const { root, config, record, dryRun, settings } = request;
   const { paint, say } = print;
-  // A file pinned to a SIF runs with apptainer, or in the Docker image the SIF was made from.
-  const localLine = await localImageLine(root, record, request.imageLine, (line) => say(line));
-  // No image record: the image is built here and pinned by its ID (no registry, no push).
-  const built = record
-    ? null
-    : await localImageFor({
-        root,
-        statements: request.statements,
-        submitFile: request.submitFile,
-        append: request.userAppend,
-        defines: request.defines,
-        batchName: request.batchName,
-        shell: new Shell({ dryRun }),
-        say,
-      });
-  const pinned = localLine ?? built?.line;
+  // A file pinned to a SIF runs with apptainer, or in the Docker image the SIF was made from;
+  // with no image record, the image is built here and pinned by its ID (no registry, no push).
+  const chosen = await localImageChoice({
+    root,
+    record,
+    imageLine: request.imageLine,
+    statements: request.statements,
+    submitFile: request.submitFile,
+    append: request.userAppend,
+    defines: request.defines,
+    batchName: request.batchName,
+    dryRun,
+    say,
+  });
   return runLocalSubmit({
     root,
     submitFile: request.submitFile,
     statements: request.statements,
     // The recorded image first, so a user's -append can still override it, as on a pool.
-    append: [...(pinned ? [pinned] : []), ...request.userAppend],
+    append: [...(chosen.line ? [chosen.line] : []), ...request.userAppend],
     defines: request.defines,
     batchName: request.batchName,
     record,
@@ -232,7 +229,7 @@ async function submitLocally(
     noWait: booleanOption(parsed, 'no-wait'),
     recordExtra: {
       ...submissionInputs(request.defines, request.userAppend),
-      ...(built ? { image: built.image } : {}),
+      ...(chosen.image ? { image: chosen.image } : {}),
     },
     runner,
   });
