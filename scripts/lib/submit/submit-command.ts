@@ -16,7 +16,7 @@ import { condorSubmitArgv, newSubmitId, submitIdLine } from './condor-submit.ts'
 import { asFileError } from './file-problem.ts';
 import type { JobDraft } from './record-job.ts';
 import { submissionInputs } from '../jobs/job-store.ts';
-import { secretEnvironment, secretMask, type SecretMask } from '../secret-mask.ts';
+import { secretEnvironment, type SecretEnvironment, type SecretMask } from '../secret-mask.ts';
 import { getenvSecretMessage, getenvSecrets } from '../submit-language/getenv.ts';
 import { resolveSubmitArg } from './submit-path.ts';
 import { afterSubmit, submitAndRecord } from './submit-and-follow.ts';
@@ -79,9 +79,11 @@ export const SUBMIT_SPEC: CommandSpec = {
 export async function runSubmit(parsed: ParsedCommand): Promise<number> {
   const root = findWorkspaceRoot();
   // A registry token ($ENV(REGISTRY_TOKEN) in the submit file) never reaches what we print.
-  const secrets = await secretMask(root);
+  // .env is read once: its tokens make the mask, its keys the getenv warning's secret names.
+  const secretEnv = await secretEnvironment(root);
+  const secrets = secretEnv.mask;
   try {
-    return await submit(parsed, root, secrets);
+    return await submit(parsed, root, secretEnv);
   } catch (error) {
     throw secrets.maskError(asFileError(error, root));
   }
@@ -236,13 +238,8 @@ async function submitLocally(
 }
 
 /** getenv would hand the job a secret: withheld (job-env.ts, condor-submit.ts), and said here. */
-async function warnGetenvSecrets(request: SubmitRequest, print: Printer): Promise<void> {
-  const getenv = getenvSecrets(
-    request.statements,
-    request.userAppend,
-    process.env,
-    await secretEnvironment(request.root),
-  );
+function warnGetenvSecrets(request: SubmitRequest, print: Printer, secretEnv: SecretEnvironment): void {
+  const getenv = getenvSecrets(request.statements, request.userAppend, process.env, secretEnv);
   if (!getenv) return;
   const { message, hint } = getenvSecretMessage(getenv);
   const where = getenv.line === null ? ' (-append)' : `:${getenv.line}`;
@@ -329,26 +326,27 @@ function reportDryRun(preview: SubmitPreview, request: SubmitRequest, print: Pri
 async function submitHere(
   parsed: ParsedCommand,
   root: string,
-  secrets: SecretMask,
+  secretEnv: SecretEnvironment,
   settings: WatchSettings,
 ): Promise<number> {
   const runner = booleanOption(parsed, 'dry-run') ? null : startRunner(root);
   try {
-    const print = printer(settings, secrets);
+    const print = printer(settings, secretEnv.mask);
     const request = await readSubmitRequest(parsed, root, settings);
-    await warnGetenvSecrets(request, print);
+    warnGetenvSecrets(request, print, secretEnv);
     return await submitLocally(request, parsed, print, runner);
   } finally {
     runner?.release(); // a no-op once the job was handed over
   }
 }
 
-async function submit(parsed: ParsedCommand, root: string, secrets: SecretMask): Promise<number> {
+async function submit(parsed: ParsedCommand, root: string, secretEnv: SecretEnvironment): Promise<number> {
   const settings = watchSettings(parsed);
-  if (booleanOption(parsed, 'local')) return submitHere(parsed, root, secrets, settings);
+  if (booleanOption(parsed, 'local')) return submitHere(parsed, root, secretEnv, settings);
+  const secrets = secretEnv.mask;
   const print = printer(settings, secrets);
   const request = await readSubmitRequest(parsed, root, settings);
-  await warnGetenvSecrets(request, print);
+  warnGetenvSecrets(request, print, secretEnv);
 
   const preview = await previewSubmission(request, print);
   if (request.dryRun) return reportDryRun(preview, request, print);
