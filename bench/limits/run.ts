@@ -16,7 +16,9 @@ import { median } from '../lib/timing.ts';
 import { grownLock } from './inputs.ts';
 
 const ROUNDS = Number(process.env.BENCH_RUNS ?? 3);
-const rssModule = join(repoRoot, 'bench', 'limits', 'rss-on-exit.mjs');
+// The child's own peak (VmHWM): getrusage's maxRSS is kept across fork+exec, so it would report
+// this process's size once it holds the 60 MB lock text (bench/lib/peak-rss.mjs).
+const rssModule = join(repoRoot, 'bench', 'lib', 'peak-rss.mjs');
 const scratch = mkdtempSync(join(tmpdir(), 'bench-limits-'));
 
 function workspace(name: string, edit: (root: string) => void): string {
@@ -39,7 +41,7 @@ function run(argv: string[], root: string): { ms: number; kb: number } {
   const started = process.hrtime.bigint();
   const result = spawnSync(process.execPath, ['--import', rssModule, ...argv], {
     cwd: root,
-    env: { ...process.env, NO_COLOR: '1', BENCH_RSS_OUT: out, PIXI_PROJECT_ROOT: root },
+    env: { ...process.env, NO_COLOR: '1', BENCH_PEAK_RSS: out, PIXI_PROJECT_ROOT: root },
     stdio: ['ignore', 'ignore', 'pipe'],
     timeout: 300_000,
   });

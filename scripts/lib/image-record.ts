@@ -144,7 +144,7 @@ const IMAGE_RECORD_SHAPE = object({
 });
 
 /** The record's shape checked once, where it is read: a bad field is one line naming it (exit 2). */
-export function checkImageRecord(data: unknown): ImageRecord {
+function checkImageRecord(data: unknown): ImageRecord {
   return checkRecord<ImageRecord>(IMAGE_RECORD_SHAPE, data, IMAGE_RECORD, 'image record', REWRITE_HINT);
 }
 

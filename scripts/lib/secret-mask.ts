@@ -90,10 +90,7 @@ export function tokenValues(env: NodeJS.ProcessEnv): (string | undefined)[] {
 
 /** A mask of the token values in the environment and in `<root>/.env` (read by the one bounded reader). */
 export async function secretMask(root: string, env: NodeJS.ProcessEnv = process.env): Promise<SecretMask> {
-  // A .env that cannot be read or parsed gives no values here: validate (in the preflight) reports it.
-  const dotenv = await readEnvFile(root);
-  const fromFile = dotenv && 'values' in dotenv ? dotenv.values : {};
-  return new SecretMask([...tokenValues(env), ...tokenValues(fromFile)]);
+  return (await secretEnvironment(root, env)).mask;
 }
 
 /**
@@ -123,6 +120,7 @@ export async function secretEnvironment(
   root: string,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<SecretEnvironment> {
+  // A .env that cannot be read or parsed gives no values here: validate (in the preflight) reports it.
   const dotenv = await readEnvFile(root);
   return secretEnvironmentOf(env, dotenv && 'values' in dotenv ? dotenv.values : {});
 }

@@ -96,7 +96,7 @@ export async function findSubmittedCluster(
  * where every user of the pool can read it with `condor_q -l`. Each secret variable is unset
  * (undefined: spawn leaves it out of the child's environment).
  */
-export async function condorSubmitEnvironment(
+async function condorSubmitEnvironment(
   root: string,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<Record<string, undefined>> {

@@ -15,7 +15,7 @@ export function isSifImage(value: string): boolean {
 }
 
 /** The file's last container_image value as written (macros unexpanded), or null. */
-export function writtenContainerImage(statements: Statement[]): string | null {
+function writtenContainerImage(statements: Statement[]): string | null {
   let value: string | null = null;
   for (const s of statements) if (s.kind === 'assign' && CONTAINER_IMAGE_KEYS.has(s.key.toLowerCase())) value = s.value;
   return value;

@@ -9,7 +9,7 @@ import { mkdir, readdir, readFile, rename, rm, statfs, access, constants } from 
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { writeJsonAtomic } from '../atomic-file.ts';
-import { JOBS_DIR, type ProcRecord } from '../jobs/job-store.ts';
+import { JOBS_DIR, type ProcRecord, submissionInputs } from '../jobs/job-store.ts';
 import type { Shell } from '../shell.ts';
 import { UserError } from '../errors.ts';
 import { displayPath, STATE_DIR } from '../workspace.ts';
@@ -178,8 +178,7 @@ export async function adoptPendingSubmissions(root: string, shell: Shell, say: (
       image: pending.image,
       gitRevision: pending.gitRevision,
       command: pending.command,
-      ...(pending.defines && Object.keys(pending.defines).length > 0 ? { defines: pending.defines } : {}),
-      ...(pending.userAppend && pending.userAppend.length > 0 ? { userAppend: pending.userAppend } : {}),
+      ...submissionInputs(pending.defines ?? {}, pending.userAppend ?? []),
     };
     try {
       await writeClusterRecord(root, cluster, draft, pending.startedAt, procs);

@@ -6,7 +6,6 @@ import { booleanOption, stringOption, type CommandSpec, type ParsedCommand } fro
 import { UsageError } from '../errors.ts';
 import { gitInfo } from '../git.ts';
 import { pinnedImageLine } from './image-pin.ts';
-import { localImageLine } from './local-sif.ts';
 import { readImageRecord } from '../image-record.ts';
 import { Shell, shellQuote } from '../shell.ts';
 import { palette, colourEnabled } from '../term.ts';
@@ -17,14 +16,14 @@ import { condorSubmitArgv, newSubmitId, submitIdLine } from './condor-submit.ts'
 import { asFileError } from './file-problem.ts';
 import type { JobDraft } from './record-job.ts';
 import { submissionInputs } from '../jobs/job-store.ts';
-import { secretEnvironment, secretMask, type SecretMask } from '../secret-mask.ts';
+import { secretEnvironment, type SecretEnvironment, type SecretMask } from '../secret-mask.ts';
 import { getenvSecretMessage, getenvSecrets } from '../submit-language/getenv.ts';
 import { resolveSubmitArg } from './submit-path.ts';
 import { afterSubmit, submitAndRecord } from './submit-and-follow.ts';
 import { planSubmit, procRecord, readSubmitStatements, type ProcSpec } from '../submit-language/submit-plan.ts';
 import { parseJobs, runLocalSubmit } from '../local/local-submit.ts';
 import { startRunner, type StartingRunner } from '../local/runner-process.ts';
-import { localImageFor } from './local-image.ts';
+import { localImageChoice } from './local-image.ts';
 
 export const SUBMIT_SPEC: CommandSpec = {
   usage: 'pixi run submit [SUBMIT_FILE] [NAME=VALUE ...] [options]',
@@ -80,9 +79,11 @@ export const SUBMIT_SPEC: CommandSpec = {
 export async function runSubmit(parsed: ParsedCommand): Promise<number> {
   const root = findWorkspaceRoot();
   // A registry token ($ENV(REGISTRY_TOKEN) in the submit file) never reaches what we print.
-  const secrets = await secretMask(root);
+  // .env is read once: its tokens make the mask, its keys the getenv warning's secret names.
+  const secretEnv = await secretEnvironment(root);
+  const secrets = secretEnv.mask;
   try {
-    return await submit(parsed, root, secrets);
+    return await submit(parsed, root, secretEnv);
   } catch (error) {
     throw secrets.maskError(asFileError(error, root));
   }
@@ -181,28 +182,26 @@ async function submitLocally(
 ): Promise<number> {
   const { root, config, record, dryRun, settings } = request;
   const { paint, say } = print;
-  // A file pinned to a SIF runs with apptainer, or in the Docker image the SIF was made from.
-  const localLine = await localImageLine(root, record, request.imageLine, (line) => say(line));
-  // No image record: the image is built here and pinned by its ID (no registry, no push).
-  const built = record
-    ? null
-    : await localImageFor({
-        root,
-        statements: request.statements,
-        submitFile: request.submitFile,
-        append: request.userAppend,
-        defines: request.defines,
-        batchName: request.batchName,
-        shell: new Shell({ dryRun }),
-        say,
-      });
-  const pinned = localLine ?? built?.line;
+  // A file pinned to a SIF runs with apptainer, or in the Docker image the SIF was made from;
+  // with no image record, the image is built here and pinned by its ID (no registry, no push).
+  const chosen = await localImageChoice({
+    root,
+    record,
+    imageLine: request.imageLine,
+    statements: request.statements,
+    submitFile: request.submitFile,
+    append: request.userAppend,
+    defines: request.defines,
+    batchName: request.batchName,
+    dryRun,
+    say,
+  });
   return runLocalSubmit({
     root,
     submitFile: request.submitFile,
     statements: request.statements,
     // The recorded image first, so a user's -append can still override it, as on a pool.
-    append: [...(pinned ? [pinned] : []), ...request.userAppend],
+    append: [...(chosen.line ? [chosen.line] : []), ...request.userAppend],
     defines: request.defines,
     batchName: request.batchName,
     record,
@@ -232,20 +231,15 @@ async function submitLocally(
     noWait: booleanOption(parsed, 'no-wait'),
     recordExtra: {
       ...submissionInputs(request.defines, request.userAppend),
-      ...(built ? { image: built.image } : {}),
+      ...(chosen.image ? { image: chosen.image } : {}),
     },
     runner,
   });
 }
 
 /** getenv would hand the job a secret: withheld (job-env.ts, condor-submit.ts), and said here. */
-async function warnGetenvSecrets(request: SubmitRequest, print: Printer): Promise<void> {
-  const getenv = getenvSecrets(
-    request.statements,
-    request.userAppend,
-    process.env,
-    await secretEnvironment(request.root),
-  );
+function warnGetenvSecrets(request: SubmitRequest, print: Printer, secretEnv: SecretEnvironment): void {
+  const getenv = getenvSecrets(request.statements, request.userAppend, process.env, secretEnv);
   if (!getenv) return;
   const { message, hint } = getenvSecretMessage(getenv);
   const where = getenv.line === null ? ' (-append)' : `:${getenv.line}`;
@@ -332,26 +326,27 @@ function reportDryRun(preview: SubmitPreview, request: SubmitRequest, print: Pri
 async function submitHere(
   parsed: ParsedCommand,
   root: string,
-  secrets: SecretMask,
+  secretEnv: SecretEnvironment,
   settings: WatchSettings,
 ): Promise<number> {
   const runner = booleanOption(parsed, 'dry-run') ? null : startRunner(root);
   try {
-    const print = printer(settings, secrets);
+    const print = printer(settings, secretEnv.mask);
     const request = await readSubmitRequest(parsed, root, settings);
-    await warnGetenvSecrets(request, print);
+    warnGetenvSecrets(request, print, secretEnv);
     return await submitLocally(request, parsed, print, runner);
   } finally {
     runner?.release(); // a no-op once the job was handed over
   }
 }
 
-async function submit(parsed: ParsedCommand, root: string, secrets: SecretMask): Promise<number> {
+async function submit(parsed: ParsedCommand, root: string, secretEnv: SecretEnvironment): Promise<number> {
   const settings = watchSettings(parsed);
-  if (booleanOption(parsed, 'local')) return submitHere(parsed, root, secrets, settings);
+  if (booleanOption(parsed, 'local')) return submitHere(parsed, root, secretEnv, settings);
+  const secrets = secretEnv.mask;
   const print = printer(settings, secrets);
   const request = await readSubmitRequest(parsed, root, settings);
-  await warnGetenvSecrets(request, print);
+  warnGetenvSecrets(request, print, secretEnv);
 
   const preview = await previewSubmission(request, print);
   if (request.dryRun) return reportDryRun(preview, request, print);

@@ -6,7 +6,7 @@
 import { isSifImage } from '../submit/image-pin.ts';
 import type { SubmitFinding, SubmitSource } from './submit-file.ts';
 
-export const APPTAINER_MIN_DISK_KIB = 7 * 1024 * 1024;
+const APPTAINER_MIN_DISK_KIB = 7 * 1024 * 1024;
 
 export interface ApptainerFinding extends SubmitFinding {
   severity: 'error' | 'warning';
@@ -21,7 +21,7 @@ export function diskKib(value: string): number | null {
 }
 
 /** Why `image` is not a form Apptainer jobs can use, or null. */
-export function sifImageProblem(image: string): string | null {
+function sifImageProblem(image: string): string | null {
   const v = image.trim();
   if (/^oras:/i.test(v)) {
     return /^oras:\/\/[a-z0-9.-]+(?::\d+)?(?:\/[a-z0-9._-]+)+(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})$/.test(
@@ -40,7 +40,7 @@ export function sifImageProblem(image: string): string | null {
 }
 
 /** `/staging/<netid>/…` without the letter folder, in an osdf:///chtc/… or file:///… image. */
-export function preLetterStaging(image: string): string | null {
+function preLetterStaging(image: string): string | null {
   const m = /^(?:osdf:\/\/\/chtc|file:\/\/)\/staging\/([^/$]+)\//i.exec(image.trim());
   if (!m || m[1]!.length === 1 || m[1] === 'groups') return null;
   return m[1]!;

@@ -131,11 +131,11 @@ export const MAX_LOCK_BYTES = 64 * 1024 * 1024;
  * but serde_yaml's alias guard), so a larger lock is not an error; the largest real lock we hold
  * is 0.3 MB with 1,100 package records.
  */
-export const MAX_CHECKED_LOCK_BYTES = 16 * 1024 * 1024;
+const MAX_CHECKED_LOCK_BYTES = 16 * 1024 * 1024;
 export const MAX_CHECKED_LOCK_PACKAGES = 20_000;
 
 /** Why the lock is too large to check, counted before any parsing (its package records by a scan). */
-export function lockTooLargeToCheck(text: string): { message: string; hint: string } | null {
+function lockTooLargeToCheck(text: string): { message: string; hint: string } | null {
   const packagesAt = text.indexOf('\npackages:');
   let records = 0;
   if (packagesAt >= 0)

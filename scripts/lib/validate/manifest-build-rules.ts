@@ -22,7 +22,7 @@ const PACKAGE_KINDS = ['host-dependencies', 'build-dependencies', 'run-dependenc
 const SOURCE_KEYS = ['git', 'path', 'url'] as const;
 
 /** `git`, or a `path`/`url` that is not a package archive: a source pixi-build has to build. */
-export function isSourceSpec(spec: unknown): boolean {
+function isSourceSpec(spec: unknown): boolean {
   if (!isTable(spec)) return false;
   if (typeof spec.git === 'string') return true;
   const location = typeof spec.path === 'string' ? spec.path : typeof spec.url === 'string' ? spec.url : null;
@@ -50,7 +50,7 @@ function dependencyTables(model: ManifestModel): DependencyTable[] {
   return out;
 }
 
-export function pixiBuildEnabled(model: ManifestModel): boolean {
+function pixiBuildEnabled(model: ManifestModel): boolean {
   const preview = model.workspace.preview;
   return preview === true || (Array.isArray(preview) && preview.includes('pixi-build'));
 }
