@@ -290,11 +290,6 @@ export class JobTable {
     return this.cols.size;
   }
 
-  /** Every proc by `C.P` (made on each call: for small tables and tests; list() and pick() otherwise). */
-  get jobs(): Map<string, JobState> {
-    return new Map(this.list().map((job) => [job.id, job]));
-  }
-
   /** Create entries for procs known from condor_submit before their submit event is read. */
   expect(cluster: number, procs: Iterable<number>, time = Date.now()): void {
     for (const proc of procs) if (this.find(cluster, proc) < 0) this.create(cluster, proc, time);
