@@ -499,8 +499,7 @@ export class JobTable {
         n.startedAt[slot] = event.time;
         n.runStart[slot] = event.time;
         this.setHost(slot, event.executeHost());
-        this.cols.t.holdReason[slot] = -1;
-        n.holdCode[slot] = n.holdSubcode[slot] = NONE;
+        this.clearHold(slot);
         break;
       case 4:
         c.evictions[slot]!++;
@@ -524,12 +523,17 @@ export class JobTable {
         n.holdSubcode[slot] = event.details.holdSubcode ?? NONE;
         break;
       case 13:
-        this.cols.t.holdReason[slot] = -1;
-        n.holdCode[slot] = n.holdSubcode[slot] = NONE;
+        this.clearHold(slot);
         break;
       default:
         break;
     }
+  }
+
+  /** A run start (001) or a release (013): the proc is no longer held for the last hold's reason. */
+  private clearHold(slot: number): void {
+    this.cols.setText('holdReason', slot, null);
+    this.cols.n.holdCode[slot] = this.cols.n.holdSubcode[slot] = NONE;
   }
 
   /** A 005: the exit from its first body lines, and the usage figures (not the event: it is not kept). */
