@@ -158,7 +158,7 @@ const RECORD_HINT =
   'the record was edited or cut short: delete it (the job and its event log are untouched), or pass --log PATH to read the event log directly';
 
 /** The record's shape checked once, here: a bad field is one line naming it (exit 2). */
-export function checkJobRecord(data: unknown, file: string): JobRecord {
+function checkJobRecord(data: unknown, file: string): JobRecord {
   return checkRecord<JobRecord>(JOB_RECORD_SHAPE, data, file, 'job record', RECORD_HINT);
 }
 

@@ -203,7 +203,7 @@ const OUTCOME_RULES: [(input: DecisionInput) => boolean, TrackOutcome][] = [
   [({ options }) => options.signal?.aborted === true, 'interrupted'],
 ];
 
-export function decideOutcome(input: DecisionInput): TrackOutcome | null {
+function decideOutcome(input: DecisionInput): TrackOutcome | null {
   for (const [holds, outcome] of OUTCOME_RULES) if (holds(input)) return outcome;
   return null;
 }
