@@ -220,9 +220,7 @@ for (const big of bigCases) {
 // One frame of the live view of the biggest job: drawn from the table's counts and groups.
 {
   const big = bigCases[bigCases.length - 1]!;
-  const bigTable = new JobTable(null, { changes: false });
-  const bigFollower = new LogFollower(big.path, { reuse: true, onEvent: (e) => bigTable.apply(e) });
-  bigFollower.poll();
+  const { table: bigTable, follower: bigFollower } = track(big.path);
   bigFollower.close();
   const frames = redrawTimes(bigTable);
   const frame = median(frames);
