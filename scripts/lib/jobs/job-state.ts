@@ -197,15 +197,7 @@ class JobView implements JobState {
   get usage(): EndUsage | null {
     const { cols, slot } = this;
     if (cols.f.ended[slot] === 0) return null;
-    return {
-      cpuSeconds: cols.get('cpuSeconds', slot),
-      memoryRow: cols.f.memoryRow[slot] === 1,
-      memoryMb: cols.get('memoryMb', slot),
-      memoryRequestMb: cols.get('memoryRequestMb', slot),
-      diskKb: cols.get('diskKb', slot),
-      diskRequestKb: cols.get('diskRequestKb', slot),
-      gpus: cols.get('gpus', slot),
-    };
+    return readUsage(cols, slot, {} as EndUsage);
   }
   /** Its fields as plain data (a JobView itself holds the table). */
   toJSON(): JobState {
@@ -639,13 +631,7 @@ export class JobTable {
     for (let i = 0; i < order.length; i++) {
       const slot = order[i]!;
       if (f.ended[slot] === 0) continue;
-      usage.cpuSeconds = this.cols.get('cpuSeconds', slot);
-      usage.memoryRow = f.memoryRow[slot] === 1;
-      usage.memoryMb = this.cols.get('memoryMb', slot);
-      usage.memoryRequestMb = this.cols.get('memoryRequestMb', slot);
-      usage.diskKb = this.cols.get('diskKb', slot);
-      usage.diskRequestKb = this.cols.get('diskRequestKb', slot);
-      usage.gpus = this.cols.get('gpus', slot);
+      readUsage(this.cols, slot, usage);
       const runStart = n.runStart[slot]!;
       const endedAt = n.endedAt[slot]!;
       visit(n.runMs[slot]! + (runStart !== NONE && endedAt !== NONE ? endedAt - runStart : 0), usage);
@@ -698,6 +684,18 @@ export class JobTable {
   *members(group: JobGroup): IterableIterator<JobState> {
     for (const slot of this.groups[group]) yield this.view(slot);
   }
+}
+
+/** A proc's usage figures (its 005's, from the columns) written into `into`, which is returned. */
+function readUsage(cols: ProcColumns, slot: number, into: EndUsage): EndUsage {
+  into.cpuSeconds = cols.get('cpuSeconds', slot);
+  into.memoryRow = cols.f.memoryRow[slot] === 1;
+  into.memoryMb = cols.get('memoryMb', slot);
+  into.memoryRequestMb = cols.get('memoryRequestMb', slot);
+  into.diskKb = cols.get('diskKb', slot);
+  into.diskRequestKb = cols.get('diskRequestKb', slot);
+  into.gpus = cols.get('gpus', slot);
+  return into;
 }
 
 /** Memory used and requested (MB), from the terminate event's usage table; null when it has none. */
