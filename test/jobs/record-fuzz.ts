@@ -80,7 +80,7 @@ function mutate(rand: () => number, record: Json): Json {
   return copy;
 }
 
-export async function fuzzRecords(seed: number, count: number): Promise<RecordFuzzResult> {
+async function fuzzRecords(seed: number, count: number): Promise<RecordFuzzResult> {
   const rand = seeded(seed);
   const root = mkdtempSync(join(tmpdir(), 'pixi-condor-record-fuzz-'));
   const result: RecordFuzzResult = { cases: 0, accepted: 0, refused: 0, crashes: [] };

@@ -197,15 +197,7 @@ class JobView implements JobState {
   get usage(): EndUsage | null {
     const { cols, slot } = this;
     if (cols.f.ended[slot] === 0) return null;
-    return {
-      cpuSeconds: cols.get('cpuSeconds', slot),
-      memoryRow: cols.f.memoryRow[slot] === 1,
-      memoryMb: cols.get('memoryMb', slot),
-      memoryRequestMb: cols.get('memoryRequestMb', slot),
-      diskKb: cols.get('diskKb', slot),
-      diskRequestKb: cols.get('diskRequestKb', slot),
-      gpus: cols.get('gpus', slot),
-    };
+    return readUsage(cols, slot, {} as EndUsage);
   }
   /** Its fields as plain data (a JobView itself holds the table). */
   toJSON(): JobState {
@@ -288,11 +280,6 @@ export class JobTable {
   /** How many procs the table has. */
   get size(): number {
     return this.cols.size;
-  }
-
-  /** Every proc by `C.P` (made on each call: for small tables and tests; list() and pick() otherwise). */
-  get jobs(): Map<string, JobState> {
-    return new Map(this.list().map((job) => [job.id, job]));
   }
 
   /** Create entries for procs known from condor_submit before their submit event is read. */
@@ -504,8 +491,7 @@ export class JobTable {
         n.startedAt[slot] = event.time;
         n.runStart[slot] = event.time;
         this.setHost(slot, event.executeHost());
-        this.cols.t.holdReason[slot] = -1;
-        n.holdCode[slot] = n.holdSubcode[slot] = NONE;
+        this.clearHold(slot);
         break;
       case 4:
         c.evictions[slot]!++;
@@ -529,12 +515,17 @@ export class JobTable {
         n.holdSubcode[slot] = event.details.holdSubcode ?? NONE;
         break;
       case 13:
-        this.cols.t.holdReason[slot] = -1;
-        n.holdCode[slot] = n.holdSubcode[slot] = NONE;
+        this.clearHold(slot);
         break;
       default:
         break;
     }
+  }
+
+  /** A run start (001) or a release (013): the proc is no longer held for the last hold's reason. */
+  private clearHold(slot: number): void {
+    this.cols.setText('holdReason', slot, null);
+    this.cols.n.holdCode[slot] = this.cols.n.holdSubcode[slot] = NONE;
   }
 
   /** A 005: the exit from its first body lines, and the usage figures (not the event: it is not kept). */
@@ -640,13 +631,7 @@ export class JobTable {
     for (let i = 0; i < order.length; i++) {
       const slot = order[i]!;
       if (f.ended[slot] === 0) continue;
-      usage.cpuSeconds = this.cols.get('cpuSeconds', slot);
-      usage.memoryRow = f.memoryRow[slot] === 1;
-      usage.memoryMb = this.cols.get('memoryMb', slot);
-      usage.memoryRequestMb = this.cols.get('memoryRequestMb', slot);
-      usage.diskKb = this.cols.get('diskKb', slot);
-      usage.diskRequestKb = this.cols.get('diskRequestKb', slot);
-      usage.gpus = this.cols.get('gpus', slot);
+      readUsage(this.cols, slot, usage);
       const runStart = n.runStart[slot]!;
       const endedAt = n.endedAt[slot]!;
       visit(n.runMs[slot]! + (runStart !== NONE && endedAt !== NONE ? endedAt - runStart : 0), usage);
@@ -699,6 +684,18 @@ export class JobTable {
   *members(group: JobGroup): IterableIterator<JobState> {
     for (const slot of this.groups[group]) yield this.view(slot);
   }
+}
+
+/** A proc's usage figures (its 005's, from the columns) written into `into`, which is returned. */
+function readUsage(cols: ProcColumns, slot: number, into: EndUsage): EndUsage {
+  into.cpuSeconds = cols.get('cpuSeconds', slot);
+  into.memoryRow = cols.f.memoryRow[slot] === 1;
+  into.memoryMb = cols.get('memoryMb', slot);
+  into.memoryRequestMb = cols.get('memoryRequestMb', slot);
+  into.diskKb = cols.get('diskKb', slot);
+  into.diskRequestKb = cols.get('diskRequestKb', slot);
+  into.gpus = cols.get('gpus', slot);
+  return into;
 }
 
 /** Memory used and requested (MB), from the terminate event's usage table; null when it has none. */

@@ -96,6 +96,11 @@ export function recordLogs(record: { procs: readonly { log: string | null }[] })
   return record.procs.map((p) => p.log).filter((p): p is string => p !== null);
 }
 
+/** Said (stderr) by each command that found a local job's runner dead and recovered its run. */
+export function lostRunnerNote(record: JobRecord): string {
+  return `job ${record.cluster}'s local runner (pid ${record.local!.pid}) had died: ended what it left running, logged the lost run; \`pixi run resubmit --failed ${record.resubmitOf?.cluster ?? record.cluster} --local\` starts it again from its last checkpoint\n`;
+}
+
 export function jobRecordPath(root: string, cluster: number): string {
   return join(root, JOBS_DIR, `${cluster}.json`);
 }
@@ -153,7 +158,7 @@ const RECORD_HINT =
   'the record was edited or cut short: delete it (the job and its event log are untouched), or pass --log PATH to read the event log directly';
 
 /** The record's shape checked once, here: a bad field is one line naming it (exit 2). */
-export function checkJobRecord(data: unknown, file: string): JobRecord {
+function checkJobRecord(data: unknown, file: string): JobRecord {
   return checkRecord<JobRecord>(JOB_RECORD_SHAPE, data, file, 'job record', RECORD_HINT);
 }
 

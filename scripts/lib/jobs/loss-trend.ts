@@ -6,7 +6,7 @@ import type { JobState } from './job-state.ts';
 
 const BLOCKS = '▁▂▃▄▅▆▇█';
 /** Epochs the trend shows. */
-export const TREND_LENGTH = 8;
+const TREND_LENGTH = 8;
 
 /** `▇▅▃▂▁`: one block per value, lowest ▁ to highest █; a gap for a value that is not finite. */
 export function lossTrend(losses: readonly (number | null)[], length = TREND_LENGTH): string {

@@ -116,14 +116,14 @@ export async function runRelease(parsed: ParsedCommand): Promise<number> {
     throw new UserError('no job has been submitted from this workspace yet', {
       hint: 'name the cluster: `pixi run release 4242`',
     });
+  const { table } = await readJobOnce(record, root);
   if (record.local) {
     // No queue holds a local job: the local command that runs a proc again is resubmit, and which
-    // flag depends on how its procs ended.
-    const { table } = await readJobOnce(record, root);
-    const jobs = table.list();
+    // flag depends on how its procs ended (the table's counts: no walk over the procs).
+    const counts = table.counts();
     const first = record.resubmitOf?.cluster ?? record.cluster;
-    const held = jobs.some((j) => j.state === 'held');
-    const failed = jobs.some((j) => j.state === 'removed' || (j.state === 'completed' && j.exitCode !== 0));
+    const held = counts.held > 0;
+    const failed = counts.removed > 0 || table.failed > 0;
     throw new UserError(`job ${record.cluster} ran locally (submit --local): there is no queue to release it in`, {
       hint: held
         ? `run its held procs again (after the fix; request_memory/request_disk are read from the submit file again): \`pixi run resubmit ${first} --held --local\``
@@ -133,7 +133,6 @@ export async function runRelease(parsed: ParsedCommand): Promise<number> {
     });
   }
   const onlyProc = arg?.includes('.') ? Number(arg.split('.')[1]) : null;
-  const { table } = await readJobOnce(record, root);
   const held = table.list().filter((j) => j.state === 'held' && (onlyProc === null || j.proc === onlyProc));
   const say = (line: string): void => void (json ? process.stderr : process.stdout).write(`${line}\n`);
   if (held.length === 0) {

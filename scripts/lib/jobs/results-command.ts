@@ -10,7 +10,7 @@ import { UsageError, UserError } from '../errors.ts';
 import { palette, colourEnabled, type Palette } from '../term.ts';
 import { displayPath, findWorkspaceRoot } from '../workspace.ts';
 import { fit } from './format.ts';
-import { latestJobRecord, parseClusterArg, readJobRecord, type JobRecord } from './job-store.ts';
+import { latestJobRecord, lostRunnerNote, parseClusterArg, readJobRecord, type JobRecord } from './job-store.ts';
 import { bestRow, collectResults, columnsOf, resultsCsvChunks, resubmissionsOf, type ResultRow } from './results.ts';
 
 export const RESULTS_SPEC: CommandSpec = {
@@ -105,11 +105,7 @@ async function recoverLocalRuns(root: string, records: JobRecord[]): Promise<voi
   const local = [...new Map(records.filter((r) => r.local).map((r) => [r.cluster, r])).values()];
   if (local.length === 0) return;
   const { recoverIfRunnerLost } = await import('../local/runner-recovery.ts');
-  for (const record of local)
-    if (await recoverIfRunnerLost(root, record))
-      process.stderr.write(
-        `job ${record.cluster}'s local runner (pid ${record.local!.pid}) had died: ended what it left running, logged the lost run; \`pixi run resubmit --failed ${record.resubmitOf?.cluster ?? record.cluster} --local\` starts it again from its last checkpoint\n`,
-      );
+  for (const record of local) if (await recoverIfRunnerLost(root, record)) process.stderr.write(lostRunnerNote(record));
 }
 
 /** The --plot/--html module, passed in by scripts/results.ts so no other task's bundle holds it. */

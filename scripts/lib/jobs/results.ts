@@ -261,15 +261,13 @@ function csvField(value: unknown): string {
   return /[",\r\n]|^\s|\s$/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** RFC 4180 CSV: one header line, one line per proc. */
-export function resultsCsv(rows: ResultRow[]): string {
-  return [...resultsCsvChunks(rows)].join('');
-}
-
 /** Lines of results.csv per chunk. */
 const CSV_CHUNK_ROWS = 1000;
 
-/** results.csv a thousand rows at a time, for writeChunksAtomic: the file is never one string. */
+/**
+ * results.csv (RFC 4180: one header line, one line per proc) a thousand rows at a time, for
+ * writeChunksAtomic: the file is never one string.
+ */
 export function* resultsCsvChunks(rows: ResultRow[]): Generator<string> {
   const { vars, metrics } = columnsOf(rows);
   const header = ['proc', 'ran_as', ...vars, 'outcome', 'exit_code', 'wall_s', ...metrics, 'note'];

@@ -9,7 +9,14 @@ import { onPath, Shell } from '../shell.ts';
 import { displayPath, findWorkspaceRoot } from '../workspace.ts';
 import { tailLines } from './progress.ts';
 import { parseDuration } from './format.ts';
-import { latestJobRecord, parseClusterArg, readJobRecord, recordLogs, type JobRecord } from './job-store.ts';
+import {
+  latestJobRecord,
+  lostRunnerNote,
+  parseClusterArg,
+  readJobRecord,
+  recordLogs,
+  type JobRecord,
+} from './job-store.ts';
 import { recoverIfRunnerLost } from '../local/runner-recovery.ts';
 import { watchLocal } from '../local/local-watch.ts';
 import { queueProbe } from './queue-probe.ts';
@@ -176,10 +183,7 @@ export async function runStatus(parsed: ParsedCommand): Promise<number> {
  * logs, and following re-attaches as `submit --local` watches.
  */
 async function statusOfLocal(root: string, record: JobRecord, settings: WatchSettings): Promise<number> {
-  if (await recoverIfRunnerLost(root, record))
-    process.stderr.write(
-      `job ${record.cluster}'s local runner (pid ${record.local!.pid}) had died: ended what it left running, logged the lost run; \`pixi run resubmit --failed ${record.resubmitOf?.cluster ?? record.cluster} --local\` starts it again from its last checkpoint\n`,
-    );
+  if (await recoverIfRunnerLost(root, record)) process.stderr.write(lostRunnerNote(record));
   if (!settings.once) return watchLocal({ root, record, json: settings.json, intervalMs: settings.intervalMs });
   return watchJob({
     root,

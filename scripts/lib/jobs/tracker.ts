@@ -176,7 +176,7 @@ export async function track(options: TrackOptions): Promise<TrackResult> {
 
 /** What the tracker has learned across polls that the decision reads. */
 interface WatchFacts {
-  /** When the tracker first saw each proc's current hold (by slot: holds count, time seen). */
+  /** When the tracker first saw each proc's current hold (by id: holds count, time seen). */
   heldSeen: Map<string, { holds: number; at: number }>;
   /** The runner's end is acted on one poll after it was seen, so events it wrote last are read. */
   runnerGoneSeen: string | null;
@@ -203,7 +203,7 @@ const OUTCOME_RULES: [(input: DecisionInput) => boolean, TrackOutcome][] = [
   [({ options }) => options.signal?.aborted === true, 'interrupted'],
 ];
 
-export function decideOutcome(input: DecisionInput): TrackOutcome | null {
+function decideOutcome(input: DecisionInput): TrackOutcome | null {
   for (const [holds, outcome] of OUTCOME_RULES) if (holds(input)) return outcome;
   return null;
 }

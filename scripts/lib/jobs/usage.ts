@@ -3,7 +3,6 @@
 // and disk against request_memory / request_disk, and what to ask for next time. A held proc
 // has no such table: its suggestion comes from the hold reason (HTCondor names the limit and the
 // last measured usage) or, failing that, from doubling the request.
-import { usageSeconds } from '../event-log/event-fields.ts';
 import type { EndUsage } from '../event-log/event-fields.ts';
 import type { JobState, JobTable } from './job-state.ts';
 
@@ -33,8 +32,6 @@ export interface UsageSummary {
   /** request_memory / request_disk to use next time (submit-file syntax, e.g. `3GB`), null when unknown. */
   suggest: { requestMemory: string | null; requestDisk: string | null };
 }
-
-export { usageSeconds };
 
 export function procUsage(job: JobState): ProcUsage {
   const usage = job.usage;

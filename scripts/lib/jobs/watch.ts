@@ -158,7 +158,7 @@ const JSON_BATCH = 1000;
  * batch of procs at a time: 100,000 procs never become one string (stdout to a file or a pipe
  * is written synchronously on Linux, so each batch is gone before the next is made).
  */
-export function writeJobsJson(
+function writeJobsJson(
   write: (text: string) => void,
   doc: {
     cluster?: number;
