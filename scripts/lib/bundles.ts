@@ -29,6 +29,9 @@ export interface BundleInputs {
   tasks: Record<string, [path: string, size: number, mtimeMs: number][]>;
 }
 
+/** The bundle a split read's worker runs (beside the tasks' bundles; no task of that name). */
+const LOG_WORKER = 'log-worker';
+
 /** Scripts that are not bundled: they run once per change (`bundle` needs esbuild itself). */
 const UNBUNDLED = new Set(['bundle', 'compile-schema']);
 
@@ -117,7 +120,11 @@ export async function buildBundles(root = REPO_ROOT): Promise<BundleResult | nul
   try {
     const result = await esbuild.build({
       absWorkingDir: root,
-      entryPoints: Object.fromEntries(tasks.map((task) => [task, join('scripts', `${task}.ts`)])),
+      entryPoints: {
+        ...Object.fromEntries(tasks.map((task) => [task, join('scripts', `${task}.ts`)])),
+        // Not a task: the worker thread of a big log's split read (event-log/split-read.ts).
+        [LOG_WORKER]: join('scripts', 'lib', 'event-log', 'tape-worker.ts'),
+      },
       outdir: temp,
       outExtension: { '.js': '.cjs' },
       bundle: true,

@@ -495,7 +495,7 @@ export function readEndUsage(data: Buffer, from: number, to: number): EndUsage {
 // a 005's exit. 100,000 procs bring ten events each; decoding each body costs more than the rest.
 
 /** Every step, made once: [stage][0 input, 1 output]. */
-const TRANSFER_STEPS = (['queued', 'started', 'finished'] as const).map((stage) =>
+export const TRANSFER_STEPS = (['queued', 'started', 'finished'] as const).map((stage) =>
   (['input', 'output'] as const).map((direction) => Object.freeze<TransferStep>({ direction, stage })),
 );
 const STEP_WORDS = ['Entered queue to transfer ', 'Started transferring ', 'Finished transferring '].map((words) =>

@@ -75,7 +75,26 @@ export const EVENT_NAMES: Readonly<Record<number, string>> = {
   47: 'common_files',
 };
 
-export class LogEvent {
+/**
+ * What the job table reads of an event: its header numbers and the few body fields that move
+ * a proc's state. A LogEvent reads them from its bytes; an event replayed from a tape
+ * (event-tape.ts, a split read) carries them already read.
+ */
+export interface TrackedEvent {
+  readonly code: number;
+  readonly cluster: number;
+  readonly proc: number;
+  readonly time: number;
+  transferStep(): TransferStep | undefined;
+  transferHost(): string | undefined;
+  executeHost(): string | undefined;
+  exitStatus(): { returnValue?: number; signal?: number };
+  endUsage(): EndUsage;
+  /** Only `reason`, `holdCode` and `holdSubcode` are read. */
+  readonly details: Pick<EventDetails, 'reason' | 'holdCode' | 'holdSubcode'>;
+}
+
+export class LogEvent implements TrackedEvent {
   private headlineText: string | undefined;
   private bodyLines: string[] | undefined;
   private detailsValue: EventDetails | undefined;
@@ -367,6 +386,11 @@ export class EventLogParser {
     this.reused = options.reuse ? new LogEvent(0, 0, 0, 0, Number.NaN, EMPTY, 0, 0, 0, 0) : null;
   }
 
+  /** Did an MM/DD date (whose year follows from the dates before it) occur? */
+  get sawLegacyDates(): boolean {
+    return this.years.sawLegacy;
+  }
+
   /** Bytes of a partial event waiting for its terminator. */
   get pendingLength(): number {
     return this.pending.length;
@@ -420,6 +444,7 @@ export class EventLogParser {
   reset(): void {
     this.pending = EMPTY;
     this.years.reset();
+    this.years.sawLegacy = false;
   }
 
   /** Where the first terminator line in `chunk` ends (the first line continues `pending`'s last). */

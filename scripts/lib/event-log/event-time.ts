@@ -11,6 +11,8 @@ export class YearInference {
   /** The last plain local ISO date's `YYYY-MM-DD HH` bytes and that hour's epoch ms. */
   lastPrefix: Uint8Array | null = null;
   lastHourMs = 0;
+  /** An MM/DD date was read: its year depends on every date before it (a split read cannot place it). */
+  sawLegacy = false;
   private year: number | null = null;
   private lastMonth = 0;
   private readonly referenceTime: number;
@@ -26,6 +28,7 @@ export class YearInference {
 
   /** The year of an MM/DD date seen in log order. */
   yearOf(month: number, day: number): number {
+    this.sawLegacy = true;
     if (this.year === null) {
       // The first event is no later than the reference (plus a day of clock skew): a date
       // past it means last year.

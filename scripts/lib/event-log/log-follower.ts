@@ -9,7 +9,9 @@
 // Only regular files are followed: a FIFO would block the open, a folder fails the read.
 import { closeSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { UserError } from '../errors.ts';
-import { EventLogParser, type JunkRecord, type LogEvent } from './event-log.ts';
+import { EventLogParser, type JunkRecord, type LogEvent, type TrackedEvent } from './event-log.ts';
+import { replayTape } from './event-tape.ts';
+import { type SplitOptions, startSplitRead } from './split-read.ts';
 
 export type ResetReason = 'truncated' | 'replaced' | 'rewritten';
 
@@ -23,6 +25,12 @@ export interface FollowerOptions {
   chunkBytes?: number;
   /** One reused event object (ParserOptions.reuse): onEvent must not keep it. */
   reuse?: boolean;
+  /**
+   * A big log's first read may run on two threads (split-read.ts): the second stretch's events
+   * then come to onTracked, as the fields the job table reads (and in log order, after the
+   * first stretch's, which still come to onEvent).
+   */
+  split?: SplitOptions & { onTracked: (event: TrackedEvent) => void };
 }
 
 export interface PollResult {
@@ -51,6 +59,10 @@ export class LogFollower {
   private seen: { size: number; mtimeMs: number; ctimeMs: number } | null = null;
   private parser: EventLogParser | null = null;
   private quietPolls = 0;
+  /** Events handed out from a split read's tape (the parser counts the rest). */
+  private replayed = 0;
+  /** The first read ran on two threads (split-read.ts). */
+  splitRead = false;
   private readonly chunkBytes: number;
   private readonly options: FollowerOptions;
 
@@ -67,7 +79,7 @@ export class LogFollower {
 
   /** Events parsed so far (since the last reset). */
   get events(): number {
-    return this.parser?.events ?? 0;
+    return (this.parser?.events ?? 0) + this.replayed;
   }
 
   poll(): PollResult {
@@ -125,6 +137,8 @@ export class LogFollower {
     this.identity = null;
     this.parser = null;
     this.offset = 0;
+    this.replayed = 0;
+    this.splitRead = false;
     this.head = Buffer.alloc(0);
     this.tail = Buffer.alloc(0);
     this.seen = null;
@@ -170,18 +184,44 @@ export class LogFollower {
 
   private readTo(size: number): number {
     if (this.fd === null || !this.parser) return 0;
+    const split = this.offset === 0 && this.options.split ? this.readSplit(size) : 0;
+    return split + this.readRange(size);
+  }
+
+  /**
+   * The first read of a big log, on two threads: this one reads up to the seam while a worker
+   * reads past it; its tape is then handed out, and the follower goes on from where it stopped.
+   * Returns the bytes consumed (0 when the log is read on one thread).
+   */
+  private readSplit(size: number): number {
+    const split = this.options.split!;
+    const stretch = startSplitRead(this.path, this.fd!, size, split);
+    if (!stretch) return 0;
+    const first = this.readRange(stretch.seam);
+    const tape = stretch.join();
+    if (!tape || this.offset !== stretch.seam || this.parser!.pendingLength > 0) return first;
+    this.replayed += replayTape(tape.tape, split.usage, split.onTracked, (junk) => this.options.onJunk?.(junk));
+    this.offset = tape.consumed;
+    this.splitRead = true;
+    const tail = Buffer.allocUnsafe(Math.min(TAIL_BYTES, this.offset));
+    this.tail = tail.subarray(0, readSync(this.fd!, tail, 0, tail.length, this.offset - tail.length));
+    return first + (tape.consumed - stretch.seam);
+  }
+
+  /** Read and parse from the offset up to `size`. */
+  private readRange(size: number): number {
     let total = 0;
     while (this.offset < size) {
       // A fresh buffer each read (parsed events keep references into it), unless the events are
       // one reused object that nobody keeps: then one buffer serves every read.
       const length = Math.min(this.chunkBytes, size - this.offset);
       const buffer = this.options.reuse ? this.scratch(length) : Buffer.allocUnsafe(length);
-      const n = readSync(this.fd, buffer, 0, buffer.length, this.offset);
+      const n = readSync(this.fd!, buffer, 0, buffer.length, this.offset);
       if (n <= 0) break;
       if (this.head.length < HEAD_BYTES && this.offset < HEAD_BYTES) {
         this.head = Buffer.concat([this.head, buffer.subarray(0, Math.min(n, HEAD_BYTES - this.offset))]);
       }
-      this.parser.pushBytes(n === buffer.length ? buffer : buffer.subarray(0, n));
+      this.parser!.pushBytes(n === buffer.length ? buffer : buffer.subarray(0, n));
       this.offset += n;
       total += n;
       this.tail =

@@ -1,7 +1,7 @@
 // Job state from events, as condor_watch_q and HTCondor's own test harness do it: a table of
 // event → state, not branches (htcondor.md §c.4, §g.3). One JobState per cluster.proc; events
 // for procs below 0 (cluster-level events, the 25.x transfer shadow's -1000) carry no job state.
-import type { EndUsage, LogEvent } from '../event-log/event-log.ts';
+import type { EndUsage, LogEvent, TrackedEvent } from '../event-log/event-log.ts';
 import { NONE, ProcColumns } from './proc-columns.ts';
 
 export type StateName = 'idle' | 'running' | 'held' | 'suspended' | 'completed' | 'removed';
@@ -383,7 +383,7 @@ export class JobTable {
   }
 
   /** Apply one event; returns the state change it caused, if any (and only if the table records changes). */
-  apply(event: LogEvent): StateChange | null {
+  apply(event: TrackedEvent): StateChange | null {
     this.events++;
     if (this.clusters && !this.clusters.has(event.cluster)) {
       // Said when the log holds nothing of ours: the wrong log, or another submission's.
@@ -430,7 +430,7 @@ export class JobTable {
     return this.move(slot, to, event, from);
   }
 
-  private transferred(slot: number, event: LogEvent, from: number): StateChange | null {
+  private transferred(slot: number, event: TrackedEvent, from: number): StateChange | null {
     const transfer = event.transferStep();
     const host = transfer?.direction === 'input' && transfer.stage === 'started' ? event.transferHost() : undefined;
     const cols = this.cols;
@@ -453,7 +453,7 @@ export class JobTable {
     this.cols.f.uploadPending[slot] = 0;
   }
 
-  private move(slot: number, to: number, event: LogEvent, from: number): StateChange | null {
+  private move(slot: number, to: number, event: TrackedEvent, from: number): StateChange | null {
     const cols = this.cols;
     if (from !== to || event.code === 0) cols.n.since[slot] = event.time;
     this.setState(slot, to);
@@ -473,11 +473,12 @@ export class JobTable {
               subcode: cols.get('holdSubcode', slot),
             }
           : null,
-      event,
+      // Changes are recorded only from a parser's own events (a split read keeps none: log-set.ts).
+      event: event as LogEvent,
     };
   }
 
-  private readDetails(slot: number, event: LogEvent, terminal: boolean): void {
+  private readDetails(slot: number, event: TrackedEvent, terminal: boolean): void {
     const { n, c } = this.cols;
     // A run ends with its proc's eviction, exit, removal, hold, shadow exception or lost reconnect.
     if (n.runStart[slot] !== NONE && RUN_ENDS[event.code] === 1 && !terminal) {
@@ -529,7 +530,7 @@ export class JobTable {
   }
 
   /** A 005: the exit from its first body lines, and the usage figures (not the event: it is not kept). */
-  private ended(slot: number, event: LogEvent): void {
+  private ended(slot: number, event: TrackedEvent): void {
     const { n, f } = this.cols;
     f.uploadPending[slot] = 0;
     const exit = event.exitStatus();

@@ -2,6 +2,7 @@
 // unreadable records counted (a few quoted), and a truncated or replaced log read again from
 // every log's first byte into a fresh table.
 import { basename } from 'node:path';
+import type { TrackedEvent } from '../event-log/event-log.ts';
 import { LogFollower } from '../event-log/log-follower.ts';
 import { JobTable, type StateChange } from './job-state.ts';
 
@@ -59,6 +60,10 @@ export class LogSet {
           onReset: () => (this.resetPending = true),
           referenceTime: options.referenceTime,
           reuse: !options.changes,
+          // A big log's first read on two threads, where no state change is kept (they hold the event).
+          ...(options.changes
+            ? {}
+            : { split: { usage: options.usage, onTracked: (event: TrackedEvent) => this.table.apply(event) } }),
         }),
     );
   }

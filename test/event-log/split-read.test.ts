@@ -1,0 +1,148 @@
+// A big log's first read on two threads (split-read.ts) leaves the job table exactly as a read
+// on one thread does: real fixture logs, junk among them, an unfinished last event, MM/DD dates
+// past the seam (the worker's tape is then refused and the stretch read here).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { TrackedEvent } from '../../scripts/lib/event-log/event-log.ts';
+import { LogFollower } from '../../scripts/lib/event-log/log-follower.ts';
+import { workerScript } from '../../scripts/lib/event-log/split-read.ts';
+import { JobTable } from '../../scripts/lib/jobs/job-state.ts';
+import { repoRoot } from '../helpers/paths.ts';
+import { eventLog, eventLogNames } from '../condor/fixtures.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'pixi-condor-split-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+const legacy = (text: string) => /^\d{3} \([-\d.]+\) \d\d\/\d\d /m.test(text);
+const isoLogs = eventLogNames()
+  .map(eventLog)
+  .filter((text) => !legacy(text));
+const mmddLog = eventLogNames().map(eventLog).find(legacy)!;
+const JUNK = 'this is not an event\n...\n';
+
+/** The ISO fixture logs, each under its own cluster numbers, with junk, repeated past `bytes`. */
+function bigLog(bytes: number): string {
+  const parts: string[] = [];
+  let size = 0;
+  for (let round = 0; size < bytes; round++) {
+    for (const [i, text] of isoLogs.entries()) {
+      const shifted = text.replace(
+        /^(\d{3} \()(\d+)\./gm,
+        (_, head: string, c: string) => `${head}${Number(c) + round * 1000 + i}.`,
+      );
+      parts.push(shifted.endsWith('\n') ? shifted : `${shifted}\n`);
+      size += shifted.length;
+      if (i % 7 === 3) parts.push(JUNK);
+    }
+  }
+  return parts.join('');
+}
+
+interface Read {
+  table: JobTable;
+  junk: string[];
+  follower: LogFollower;
+}
+
+function read(path: string, split: boolean, usage = true, script?: string): Read {
+  const table = new JobTable(null, { changes: false, usage });
+  const junk: string[] = [];
+  const follower = new LogFollower(path, {
+    reuse: true,
+    onEvent: (event) => table.apply(event),
+    onJunk: (record) => junk.push(record.text),
+    ...(split
+      ? { split: { usage, minBytes: 0, ...(script ? { script } : {}), onTracked: (e: TrackedEvent) => table.apply(e) } }
+      : {}),
+  });
+  follower.poll();
+  return { table, junk, follower };
+}
+
+function plain(r: Read) {
+  return {
+    jobs: r.table.list().map((job) => JSON.parse(JSON.stringify(job))),
+    events: r.table.events,
+    parsed: r.follower.events,
+    offset: r.follower.offset,
+    junk: r.junk.length,
+    firstJunk: r.junk.slice(0, 3),
+  };
+}
+
+const canSplit = workerScript() !== null;
+if (!canSplit)
+  console.log(`split-read: skipped the two-thread cases: ${process.version} runs no TypeScript in a worker`);
+
+test('two threads give the table, counts and junk one thread gives, with and without usage', () => {
+  if (!canSplit) return;
+  const path = join(dir, 'big.log');
+  writeFileSync(path, bigLog(600_000));
+  for (const usage of [true, false]) {
+    const one = read(path, false, usage);
+    const two = read(path, true, usage);
+    assert.ok(two.follower.splitRead, 'the read ran on two threads');
+    assert.not.ok(one.follower.splitRead);
+    assert.ok(one.table.size > 100, `${one.table.size} procs`);
+    assert.equal(plain(two), plain(one));
+    one.follower.close();
+    two.follower.close();
+  }
+});
+
+test('an unfinished last event is left for the next poll, then read once', () => {
+  if (!canSplit) return;
+  const path = join(dir, 'growing.log');
+  const whole = bigLog(400_000);
+  const extra = '000 (9999999.000.000) 2026-01-01 00:00:00 Job submitted from host: <10.0.0.1:9618>\n...\n';
+  writeFileSync(path, whole + extra.slice(0, 30));
+  const two = read(path, true);
+  assert.ok(two.follower.splitRead);
+  const one = read(path, false);
+  assert.equal(plain(two), plain(one));
+  assert.is(two.table.get(9999999, 0), undefined, 'half an event is not read');
+  appendFileSync(path, extra.slice(30));
+  two.follower.poll();
+  one.follower.poll();
+  assert.ok(two.table.get(9999999, 0), 'its end arrived: read');
+  assert.equal(plain(two), plain(one));
+  two.follower.close();
+  one.follower.close();
+});
+
+test('MM/DD dates past the seam: the tape is refused and the stretch read on this thread, same table', () => {
+  if (!canSplit) return;
+  const path = join(dir, 'legacy.log');
+  const iso = bigLog(300_000);
+  writeFileSync(path, iso + mmddLog.repeat(Math.ceil(300_000 / mmddLog.length)));
+  const two = read(path, true);
+  assert.not.ok(two.follower.splitRead, 'no tape used');
+  assert.equal(plain(two), plain(read(path, false)));
+  two.follower.close();
+});
+
+test('a worker script that cannot load answers with its error: the log is read on one thread', () => {
+  const path = join(dir, 'noworker.log');
+  writeFileSync(path, bigLog(300_000));
+  const two = read(path, true, true, pathToFileURL(join(dir, 'no-such-worker.cjs')).href);
+  assert.not.ok(two.follower.splitRead);
+  assert.equal(plain(two), plain(read(path, false)));
+  two.follower.close();
+});
+
+test("the bundles' worker (log-worker.cjs) gives the same table", () => {
+  const bundle = pathToFileURL(join(repoRoot, '.build', 'bundles', 'status.cjs')).href;
+  const script = workerScript(bundle)!;
+  const path = join(dir, 'bundled.log');
+  writeFileSync(path, bigLog(300_000));
+  const two = read(path, true, true, script);
+  assert.ok(two.follower.splitRead, `${script} ran`);
+  assert.equal(plain(two), plain(read(path, false)));
+  two.follower.close();
+});
+
+test.run();
