@@ -45,6 +45,10 @@ export class ProcColumns {
   f = {} as Record<FlagColumn, Uint8Array>;
   c = {} as Record<CountColumn, Uint32Array>;
   t = {} as Record<TextColumn, Int32Array>;
+  /** Every column, by kind and fill value: clear() walks these, not the names. */
+  private numberColumns: Float64Array[] = [];
+  private zeroColumns: (Uint8Array | Uint32Array)[] = [];
+  private textColumns: Int32Array[] = [];
   private readonly strings: string[] = [];
   private readonly ids = new Map<string, number>();
 
@@ -60,11 +64,10 @@ export class ProcColumns {
   }
 
   clear(slot: number): void {
-    for (const name of NUMBERS) this.n[name][slot] = NONE;
+    for (const column of this.numberColumns) column[slot] = NONE;
     this.n.runMs[slot] = 0;
-    for (const name of FLAGS) this.f[name][slot] = 0;
-    for (const name of COUNTS) this.c[name][slot] = 0;
-    for (const name of TEXTS) this.t[name][slot] = -1;
+    for (const column of this.zeroColumns) column[slot] = 0;
+    for (const column of this.textColumns) column[slot] = -1;
   }
 
   /** The number, or null for NONE. */
@@ -92,13 +95,18 @@ export class ProcColumns {
     return id;
   }
 
+  /** New columns of `capacity` slots, the old slots copied and only the new ones filled. */
   private grow(capacity: number): void {
-    for (const name of NUMBERS) this.n[name] = copied(new Float64Array(capacity).fill(NONE), this.n[name]);
-    this.n.runMs.fill(0, this.capacity);
+    const old = this.capacity;
+    for (const name of NUMBERS) this.n[name] = copied(new Float64Array(capacity), this.n[name]).fill(NONE, old);
+    this.n.runMs.fill(0, old);
     for (const name of FLAGS) this.f[name] = copied(new Uint8Array(capacity), this.f[name]);
     for (const name of COUNTS) this.c[name] = copied(new Uint32Array(capacity), this.c[name]);
-    for (const name of TEXTS) this.t[name] = copied(new Int32Array(capacity).fill(-1), this.t[name]);
+    for (const name of TEXTS) this.t[name] = copied(new Int32Array(capacity), this.t[name]).fill(-1, old);
     this.capacity = capacity;
+    this.numberColumns = NUMBERS.map((name) => this.n[name]);
+    this.zeroColumns = [...FLAGS.map((name) => this.f[name]), ...COUNTS.map((name) => this.c[name])];
+    this.textColumns = TEXTS.map((name) => this.t[name]);
   }
 }
 
