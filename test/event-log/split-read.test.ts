@@ -3,7 +3,7 @@
 // past the seam (the worker's tape is then refused and the stretch read here).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -48,7 +48,7 @@ interface Read {
   follower: LogFollower;
 }
 
-function read(path: string, split: boolean, usage = true, script?: string): Read {
+function follow(path: string, split: boolean, usage = true, script?: string): Read {
   const table = new JobTable(null, { changes: false, usage });
   const junk: string[] = [];
   const follower = new LogFollower(path, {
@@ -59,8 +59,13 @@ function read(path: string, split: boolean, usage = true, script?: string): Read
       ? { split: { usage, minBytes: 0, ...(script ? { script } : {}), onTracked: (e: TrackedEvent) => table.apply(e) } }
       : {}),
   });
-  follower.poll();
   return { table, junk, follower };
+}
+
+function read(path: string, split: boolean, usage = true, script?: string): Read {
+  const r = follow(path, split, usage, script);
+  r.follower.poll();
+  return r;
 }
 
 function plain(r: Read) {
@@ -132,6 +137,41 @@ test('a worker script that cannot load answers with its error: the log is read o
   assert.not.ok(two.follower.splitRead);
   assert.equal(plain(two), plain(read(path, false)));
   two.follower.close();
+});
+
+test('a read ahead: the worker starts before the first poll, on all or most of the log; same table', () => {
+  if (!canSplit) return;
+  const extra = '000 (9999998.000.000) 2026-01-01 00:00:00 Job submitted from host: <10.0.0.1:9618>\n...\n';
+  for (const share of [0, 0.2]) {
+    const path = join(dir, `ahead-${share}.log`);
+    writeFileSync(path, bigLog(400_000));
+    const ahead = follow(path, true);
+    ahead.follower.readAhead(share, 0);
+    assert.is(ahead.table.events, 0, 'nothing is applied before the poll');
+    // Grown meanwhile: the worker's stretch ends where the log ended; the poll reads on.
+    appendFileSync(path, extra);
+    const one = read(path, false);
+    assert.ok(one.table.get(9999998, 0));
+    ahead.follower.poll();
+    assert.ok(ahead.follower.splitRead);
+    assert.equal(plain(ahead), plain(one));
+    ahead.follower.close();
+  }
+});
+
+test('a read ahead of a log replaced before the poll: the new log is read, the worker stopped', () => {
+  if (!canSplit) return;
+  const path = join(dir, 'replaced.log');
+  writeFileSync(path, bigLog(400_000));
+  const ahead = follow(path, true);
+  ahead.follower.readAhead(0, 0);
+  const other = join(dir, 'other.log');
+  writeFileSync(other, isoLogs[0]!);
+  renameSync(other, path);
+  ahead.follower.poll();
+  assert.not.ok(ahead.follower.splitRead);
+  assert.equal(plain(ahead), plain(read(path, false)));
+  ahead.follower.close();
 });
 
 test("the bundles' worker (log-worker.cjs) gives the same table", () => {

@@ -11,7 +11,7 @@ import { closeSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { UserError } from '../errors.ts';
 import { EventLogParser, type JunkRecord, type LogEvent, type TrackedEvent } from './event-log.ts';
 import { replayTape } from './event-tape.ts';
-import { type SplitOptions, startSplitRead } from './split-read.ts';
+import { type PendingStretch, type SplitOptions, startSplitRead } from './split-read.ts';
 
 export type ResetReason = 'truncated' | 'replaced' | 'rewritten';
 
@@ -63,6 +63,8 @@ export class LogFollower {
   private replayed = 0;
   /** The first read ran on two threads (split-read.ts). */
   splitRead = false;
+  /** A split read started by readAhead(), finished by the first poll. */
+  private ahead: PendingStretch | null = null;
   private readonly chunkBytes: number;
   private readonly options: FollowerOptions;
 
@@ -126,12 +128,32 @@ export class LogFollower {
     return { missing: false, bytes, reset };
   }
 
+  /**
+   * Start the first read's worker now (a big log's split read, `firstShare` of it left to this
+   * thread), so that it reads while the caller does other work; the first poll() finishes the
+   * read. Does nothing for a log that is missing, small, or already open.
+   */
+  readAhead(firstShare: number, minBytes: number): void {
+    if (this.fd !== null || !this.options.split) return;
+    let stats: Stats | undefined;
+    try {
+      stats = statSync(this.path, { throwIfNoEntry: false });
+    } catch {
+      return;
+    }
+    if (!stats?.isFile() || stats.size < minBytes) return;
+    this.open(stats);
+    this.ahead = startSplitRead(this.path, this.fd!, stats.size, { ...this.options.split, firstShare, minBytes });
+  }
+
   /** End of a one-shot read: accept a final `...` that has no newline. */
   finish(): void {
     this.parser?.end();
   }
 
   close(): void {
+    this.ahead?.cancel();
+    this.ahead = null;
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
     this.identity = null;
@@ -195,7 +217,8 @@ export class LogFollower {
    */
   private readSplit(size: number): number {
     const split = this.options.split!;
-    const stretch = startSplitRead(this.path, this.fd!, size, split);
+    const stretch = this.ahead ?? startSplitRead(this.path, this.fd!, size, split);
+    this.ahead = null;
     if (!stretch) return 0;
     const first = this.readRange(stretch.seam);
     const tape = stretch.join();

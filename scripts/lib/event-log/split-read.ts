@@ -28,6 +28,11 @@ export interface SplitOptions {
   minBytes?: number;
   /** The worker's script (tests: a bundle's), as a file URL: default workerScript(). */
   script?: string;
+  /**
+   * The share of the log this thread reads (FIRST_SHARE). Less when this thread has other work
+   * while the worker reads (a read ahead: LogFollower.readAhead); 0: the worker reads it all.
+   */
+  firstShare?: number;
 }
 
 /** A worker reading [seam, size) of the log: join() waits for its tape. */
@@ -35,6 +40,8 @@ export interface PendingStretch {
   seam: number;
   /** The tape and where it stops, or null (then read from `seam` on yourself). */
   join(): { tape: Tape; consumed: number } | null;
+  /** Not needed after all (the log was replaced, the reader closed): stop the worker. */
+  cancel(): void;
 }
 
 /** The worker's script: the bundle's sibling when this runs bundled, else the TypeScript source. */
@@ -75,7 +82,8 @@ export function startSplitRead(path: string, fd: number, size: number, options: 
   if (!(size >= minBytes) || size < 2 * SEAM_WINDOW) return null;
   const script = options.script ?? workerScript();
   if (!script) return null;
-  const seam = seamAt(fd, Math.floor(size * FIRST_SHARE), size);
+  const share = options.firstShare ?? FIRST_SHARE;
+  const seam = share <= 0 ? 0 : seamAt(fd, Math.floor(size * share), size);
   if (seam < 0 || seam >= size) return null;
   const { port1, port2 } = new MessageChannel();
   const done = new Int32Array(new SharedArrayBuffer(4));
@@ -109,6 +117,10 @@ export function startSplitRead(path: string, fd: number, size: number, options: 
       void worker.terminate();
       if (!message?.ok || message.legacyDates) return null;
       return { tape: message.tape, consumed: message.consumed };
+    },
+    cancel() {
+      port1.close();
+      void worker.terminate();
     },
   };
 }

@@ -75,6 +75,14 @@ export class LogSet {
     return table;
   }
 
+  /**
+   * Start reading each big log on a worker thread now (LogFollower.readAhead): for a caller
+   * with other work before its first poll. `firstShare` of each log is left to this thread.
+   */
+  readAhead(firstShare: number, minBytes: number): void {
+    for (const f of this.followers) f.readAhead(firstShare, minBytes);
+  }
+
   /** Read what each log has gained; `finish` ends a one-shot read (a last `...` without its newline). */
   poll(finish: boolean): PollOutcome {
     let missing = this.followers.filter((f) => f.poll().missing);

@@ -46,6 +46,8 @@ export interface TrackOptions {
   runnerGone?: () => string | null;
   /** Read what each proc used from its terminate event (default true): only the summary needs it. */
   usage?: boolean;
+  /** The logs, already opened (a read ahead, readJobAhead): else a LogSet made from the options. */
+  logSet?: LogSet;
   /** Aborted on Ctrl-C: stop watching (never the job). */
   signal?: AbortSignal;
   /** A `submit --local` job (cluster of its first run): hold hints name the local commands. */
@@ -126,15 +128,17 @@ function sleep(ms: number, signal?: AbortSignal, onWake?: (done: () => void) => 
 export async function track(options: TrackOptions): Promise<TrackResult> {
   const now = options.now ?? Date.now;
   const mode = viewMode(options.view, options.once);
-  const logs = new LogSet({
-    logs: options.logs,
-    cluster: options.cluster,
-    procs: options.procs,
-    referenceTime: options.referenceTime,
-    changes: mode === 'lines',
-    usage: options.usage ?? true,
-    now,
-  });
+  const logs =
+    options.logSet ??
+    new LogSet({
+      logs: options.logs,
+      cluster: options.cluster,
+      procs: options.procs,
+      referenceTime: options.referenceTime,
+      changes: mode === 'lines',
+      usage: options.usage ?? true,
+      now,
+    });
   const procVars = new Map([...(options.procInfo ?? new Map<number, ProcInfo>())].map(([p, info]) => [p, info.vars]));
   const renderer = makeRenderer(options.view, mode, { title: options.title, procVars, local: options.local });
   const noted = newNoteMemory();
@@ -348,7 +352,23 @@ export function readJobOnce(
   root: string,
   { usage = true }: { usage?: boolean } = {},
 ): Promise<TrackResult> {
-  return track({
+  return readJobAhead(record, root, { usage, firstShare: 1 }).finish();
+}
+
+/** Logs smaller than this are not read ahead: a worker thread costs more than they do. */
+const READ_AHEAD_MIN_BYTES = 8 << 20;
+
+/**
+ * readJobOnce in two steps, for a caller with other work meanwhile (results reads every proc's
+ * files): each big log starts being read on a worker thread now, `firstShare` of it left to
+ * this thread; finish() reads the rest and returns what readJobOnce would.
+ */
+export function readJobAhead(
+  record: Pick<JobRecord, 'cluster' | 'procs'>,
+  root: string,
+  { usage = true, firstShare }: { usage?: boolean; firstShare: number },
+): { finish(): Promise<TrackResult> } {
+  const options: TrackOptions = {
     logs: recordLogs(record),
     cluster: record.cluster,
     procs: record.procs.map((p) => p.proc),
@@ -359,5 +379,11 @@ export function readJobOnce(
     title: '',
     root,
     usage,
-  });
+  };
+  let logSet: LogSet | undefined;
+  if (firstShare < 1) {
+    logSet = new LogSet({ ...options, changes: false, usage, now: Date.now });
+    logSet.readAhead(firstShare, READ_AHEAD_MIN_BYTES);
+  }
+  return { finish: () => track({ ...options, ...(logSet ? { logSet } : {}) }) };
 }
