@@ -112,6 +112,11 @@ for (const [code, state] of Object.entries(EVENT_STATE)) EVENT_STATE_CODE[Number
 export type JobGroup = 'held' | 'failed' | 'running' | 'idle';
 const GROUP_OF: readonly (JobGroup | null)[] = ['idle', 'running', 'held', 'running', null, null, 'failed'];
 
+/** A numeric column's value, null for NONE. */
+function orNull(value: number): number | null {
+  return value === NONE ? null : value;
+}
+
 /**
  * One proc of the table, read from its columns: a live view (as the old per-proc objects were,
  * it moves on with later events), and only made when someone asks for the proc.
@@ -141,31 +146,31 @@ class JobView implements JobState {
     return this.cols.n.since[this.slot]!;
   }
   get startedAt(): number | null {
-    return this.cols.get('startedAt', this.slot);
+    return orNull(this.cols.n.startedAt[this.slot]!);
   }
   get endedAt(): number | null {
-    return this.cols.get('endedAt', this.slot);
+    return orNull(this.cols.n.endedAt[this.slot]!);
   }
   get host(): string | null {
-    return this.cols.text('host', this.slot);
+    return this.cols.textOf(this.cols.t.host[this.slot]!);
   }
   get exitCode(): number | null {
-    return this.cols.get('exitCode', this.slot);
+    return orNull(this.cols.n.exitCode[this.slot]!);
   }
   get signal(): number | null {
-    return this.cols.get('signal', this.slot);
+    return orNull(this.cols.n.signal[this.slot]!);
   }
   get holdReason(): string | null {
-    return this.cols.text('holdReason', this.slot);
+    return this.cols.textOf(this.cols.t.holdReason[this.slot]!);
   }
   get holdCode(): number | null {
-    return this.cols.get('holdCode', this.slot);
+    return orNull(this.cols.n.holdCode[this.slot]!);
   }
   get holdSubcode(): number | null {
-    return this.cols.get('holdSubcode', this.slot);
+    return orNull(this.cols.n.holdSubcode[this.slot]!);
   }
   get lastMessage(): string | null {
-    return this.cols.text('lastMessage', this.slot);
+    return this.cols.textOf(this.cols.t.lastMessage[this.slot]!);
   }
   get holds(): number {
     return this.cols.c.holds[this.slot]!;
@@ -186,7 +191,7 @@ class JobView implements JobState {
     return this.cols.n.runMs[this.slot]!;
   }
   get runStart(): number | null {
-    return this.cols.get('runStart', this.slot);
+    return orNull(this.cols.n.runStart[this.slot]!);
   }
   get progress(): Record<string, unknown> | null {
     return this.table.progressOf(this.slot);

@@ -77,7 +77,11 @@ export class ProcColumns {
   }
 
   text(name: TextColumn, slot: number): string | null {
-    const id = this.t[name][slot]!;
+    return this.textOf(this.t[name][slot]!);
+  }
+
+  /** An interned text by its id (-1: null). */
+  textOf(id: number): string | null {
     return id < 0 ? null : this.strings[id]!;
   }
 
