@@ -6,7 +6,7 @@
 // answer in time, MM/DD dates, whose year depends on the dates before them) and the caller
 // reads the second stretch itself: a split read is only ever a faster way to the same table.
 import { readSync } from 'node:fs';
-import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Tape } from './event-tape.ts';
 import type { TapeAnswer, TapeRequest } from './tape-worker.ts';
 
@@ -85,6 +85,9 @@ export function startSplitRead(path: string, fd: number, size: number, options: 
   const share = options.firstShare ?? FIRST_SHARE;
   const seam = share <= 0 ? 0 : seamAt(fd, Math.floor(size * share), size);
   if (seam < 0 || seam >= size) return null;
+  // Loaded here, not at the top: every task that follows a log holds this module, and loading
+  // worker_threads costs a few ms of start-up that a small log never repays.
+  const { MessageChannel, receiveMessageOnPort, Worker } = process.getBuiltinModule('node:worker_threads');
   const { port1, port2 } = new MessageChannel();
   const done = new Int32Array(new SharedArrayBuffer(4));
   const request: TapeRequest & { script: string } = {
