@@ -12,6 +12,7 @@ import { LogFollower } from '../../scripts/lib/event-log/log-follower.ts';
 import { workerScript } from '../../scripts/lib/event-log/split-read.ts';
 import { JobTable } from '../../scripts/lib/jobs/job-state.ts';
 import { repoRoot } from '../helpers/paths.ts';
+import { waitUntil } from '../helpers/process.ts';
 import { eventLog, eventLogNames } from '../condor/fixtures.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'pixi-condor-split-'));
@@ -48,22 +49,34 @@ interface Read {
   follower: LogFollower;
 }
 
+/** Pieces of 16 KiB: a fixture-sized log is cut in dozens, as a big one is in about 32. */
+const PIECE = 16 << 10;
+
 function follow(path: string, split: boolean, usage = true, script?: string): Read {
   const table = new JobTable(null, { changes: false, usage });
   const junk: string[] = [];
+  const onTracked = (e: TrackedEvent) => table.apply(e);
   const follower = new LogFollower(path, {
     reuse: true,
     onEvent: (event) => table.apply(event),
     onJunk: (record) => junk.push(record.text),
-    ...(split
-      ? { split: { usage, minBytes: 0, ...(script ? { script } : {}), onTracked: (e: TrackedEvent) => table.apply(e) } }
-      : {}),
+    ...(split ? { split: { usage, minBytes: 0, pieceBytes: PIECE, ...(script ? { script } : {}), onTracked } } : {}),
   });
   return { table, junk, follower };
 }
 
 function read(path: string, split: boolean, usage = true, script?: string): Read {
   const r = follow(path, split, usage, script);
+  r.follower.poll();
+  return r;
+}
+
+/** The worker started before the poll and given time to take every piece: the poll then applies tapes only. */
+async function readWorkerFirst(path: string, usage = true, script?: string): Promise<Read> {
+  const r = follow(path, true, usage, script);
+  const split = r.follower.readAhead(0);
+  assert.ok(split, 'the read started');
+  await waitUntil(() => split.settled(), 'the worker to take every piece', 20_000);
   r.follower.poll();
   return r;
 }
@@ -83,14 +96,14 @@ const canSplit = workerScript() !== null;
 if (!canSplit)
   console.log(`split-read: skipped the two-thread cases: ${process.version} runs no TypeScript in a worker`);
 
-test('two threads give the table, counts and junk one thread gives, with and without usage', () => {
+test("the worker's tapes give the table, counts and junk one thread gives, with and without usage", async () => {
   if (!canSplit) return;
   const path = join(dir, 'big.log');
   writeFileSync(path, bigLog(600_000));
   for (const usage of [true, false]) {
     const one = read(path, false, usage);
-    const two = read(path, true, usage);
-    assert.ok(two.follower.splitRead, 'the read ran on two threads');
+    const two = await readWorkerFirst(path, usage);
+    assert.ok(two.follower.splitRead, 'tapes were applied');
     assert.not.ok(one.follower.splitRead);
     assert.ok(one.table.size > 100, `${one.table.size} procs`);
     assert.equal(plain(two), plain(one));
@@ -99,13 +112,25 @@ test('two threads give the table, counts and junk one thread gives, with and wit
   }
 });
 
-test('an unfinished last event is left for the next poll, then read once', () => {
+test('both threads taking pieces as they come (whoever gets each): the same table', () => {
+  if (!canSplit) return;
+  const path = join(dir, 'race.log');
+  writeFileSync(path, bigLog(2_000_000));
+  const one = read(path, false);
+  for (let round = 0; round < 3; round++) {
+    const two = read(path, true);
+    assert.equal(plain(two), plain(one));
+    two.follower.close();
+  }
+  one.follower.close();
+});
+
+test('an unfinished last event is left for the next poll, then read once', async () => {
   if (!canSplit) return;
   const path = join(dir, 'growing.log');
-  const whole = bigLog(400_000);
   const extra = '000 (9999999.000.000) 2026-01-01 00:00:00 Job submitted from host: <10.0.0.1:9618>\n...\n';
-  writeFileSync(path, whole + extra.slice(0, 30));
-  const two = read(path, true);
+  writeFileSync(path, bigLog(400_000) + extra.slice(0, 30));
+  const two = await readWorkerFirst(path);
   assert.ok(two.follower.splitRead);
   const one = read(path, false);
   assert.equal(plain(two), plain(one));
@@ -119,44 +144,40 @@ test('an unfinished last event is left for the next poll, then read once', () =>
   one.follower.close();
 });
 
-test('MM/DD dates past the seam: the tape is refused and the stretch read on this thread, same table', () => {
+test('a log grown between the read ahead and the poll: the worker stops at the old end, the poll reads on', async () => {
+  if (!canSplit) return;
+  const path = join(dir, 'ahead.log');
+  writeFileSync(path, bigLog(400_000));
+  const extra = '000 (9999998.000.000) 2026-01-01 00:00:00 Job submitted from host: <10.0.0.1:9618>\n...\n';
+  const two = follow(path, true);
+  const split = two.follower.readAhead(0);
+  appendFileSync(path, extra);
+  await waitUntil(() => split!.settled(), 'the worker to take every piece', 20_000);
+  two.follower.poll();
+  const one = read(path, false);
+  assert.ok(one.table.get(9999998, 0) && two.table.get(9999998, 0));
+  assert.equal(plain(two), plain(one));
+  two.follower.close();
+  one.follower.close();
+});
+
+test("MM/DD dates in the worker's pieces: their tapes are refused and the pieces read here, same table", async () => {
   if (!canSplit) return;
   const path = join(dir, 'legacy.log');
-  const iso = bigLog(300_000);
-  writeFileSync(path, iso + mmddLog.repeat(Math.ceil(300_000 / mmddLog.length)));
-  const two = read(path, true);
-  assert.not.ok(two.follower.splitRead, 'no tape used');
+  writeFileSync(path, bigLog(300_000) + mmddLog.repeat(Math.ceil(300_000 / mmddLog.length)));
+  const two = await readWorkerFirst(path);
+  assert.ok(two.follower.splitRead, 'the ISO pieces came from tapes');
   assert.equal(plain(two), plain(read(path, false)));
   two.follower.close();
 });
 
-test('a worker script that cannot load answers with its error: the log is read on one thread', () => {
+test('a worker script that cannot load answers with its error: the log is read on one thread', async () => {
   const path = join(dir, 'noworker.log');
   writeFileSync(path, bigLog(300_000));
-  const two = read(path, true, true, pathToFileURL(join(dir, 'no-such-worker.cjs')).href);
+  const two = await readWorkerFirst(path, true, pathToFileURL(join(dir, 'no-such-worker.cjs')).href);
   assert.not.ok(two.follower.splitRead);
   assert.equal(plain(two), plain(read(path, false)));
   two.follower.close();
-});
-
-test('a read ahead: the worker starts before the first poll, on all or most of the log; same table', () => {
-  if (!canSplit) return;
-  const extra = '000 (9999998.000.000) 2026-01-01 00:00:00 Job submitted from host: <10.0.0.1:9618>\n...\n';
-  for (const share of [0, 0.2]) {
-    const path = join(dir, `ahead-${share}.log`);
-    writeFileSync(path, bigLog(400_000));
-    const ahead = follow(path, true);
-    ahead.follower.readAhead(share, 0);
-    assert.is(ahead.table.events, 0, 'nothing is applied before the poll');
-    // Grown meanwhile: the worker's stretch ends where the log ended; the poll reads on.
-    appendFileSync(path, extra);
-    const one = read(path, false);
-    assert.ok(one.table.get(9999998, 0));
-    ahead.follower.poll();
-    assert.ok(ahead.follower.splitRead);
-    assert.equal(plain(ahead), plain(one));
-    ahead.follower.close();
-  }
 });
 
 test('a read ahead of a log replaced before the poll: the new log is read, the worker stopped', () => {
@@ -164,22 +185,21 @@ test('a read ahead of a log replaced before the poll: the new log is read, the w
   const path = join(dir, 'replaced.log');
   writeFileSync(path, bigLog(400_000));
   const ahead = follow(path, true);
-  ahead.follower.readAhead(0, 0);
+  ahead.follower.readAhead(0);
   const other = join(dir, 'other.log');
   writeFileSync(other, isoLogs[0]!);
   renameSync(other, path);
   ahead.follower.poll();
-  assert.not.ok(ahead.follower.splitRead);
   assert.equal(plain(ahead), plain(read(path, false)));
   ahead.follower.close();
 });
 
-test("the bundles' worker (log-worker.cjs) gives the same table", () => {
+test("the bundles' worker (log-worker.cjs) gives the same table", async () => {
   const bundle = pathToFileURL(join(repoRoot, '.build', 'bundles', 'status.cjs')).href;
   const script = workerScript(bundle)!;
   const path = join(dir, 'bundled.log');
   writeFileSync(path, bigLog(300_000));
-  const two = read(path, true, true, script);
+  const two = await readWorkerFirst(path, true, script);
   assert.ok(two.follower.splitRead, `${script} ran`);
   assert.equal(plain(two), plain(read(path, false)));
   two.follower.close();

@@ -11,7 +11,7 @@ import { closeSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { UserError } from '../errors.ts';
 import { EventLogParser, type JunkRecord, type LogEvent, type TrackedEvent } from './event-log.ts';
 import { replayTape } from './event-tape.ts';
-import { type PendingStretch, type SplitOptions, startSplitRead } from './split-read.ts';
+import { type PieceTape, type SplitOptions, type SplitRead, startSplitRead } from './split-read.ts';
 
 export type ResetReason = 'truncated' | 'replaced' | 'rewritten';
 
@@ -64,7 +64,7 @@ export class LogFollower {
   /** The first read ran on two threads (split-read.ts). */
   splitRead = false;
   /** A split read started by readAhead(), finished by the first poll. */
-  private ahead: PendingStretch | null = null;
+  private ahead: SplitRead | null = null;
   private readonly chunkBytes: number;
   private readonly options: FollowerOptions;
 
@@ -129,21 +129,22 @@ export class LogFollower {
   }
 
   /**
-   * Start the first read's worker now (a big log's split read, `firstShare` of it left to this
-   * thread), so that it reads while the caller does other work; the first poll() finishes the
-   * read. Does nothing for a log that is missing, small, or already open.
+   * Start the first read's worker now (a big log's split read), so that it reads while the
+   * caller does other work; the first poll() finishes the read. Does nothing for a log that is
+   * missing, smaller than `minBytes`, or already open. Returns the read under way, or null.
    */
-  readAhead(firstShare: number, minBytes: number): void {
-    if (this.fd !== null || !this.options.split) return;
+  readAhead(minBytes: number): Pick<SplitRead, 'settled'> | null {
+    if (this.fd !== null || !this.options.split) return null;
     let stats: Stats | undefined;
     try {
       stats = statSync(this.path, { throwIfNoEntry: false });
     } catch {
-      return;
+      return null;
     }
-    if (!stats?.isFile() || stats.size < minBytes) return;
+    if (!stats?.isFile() || stats.size < minBytes) return null;
     this.open(stats);
-    this.ahead = startSplitRead(this.path, this.fd!, stats.size, { ...this.options.split, firstShare, minBytes });
+    this.ahead = startSplitRead(this.path, this.fd!, stats.size, { ...this.options.split, minBytes });
+    return this.ahead;
   }
 
   /** End of a one-shot read: accept a final `...` that has no newline. */
@@ -211,24 +212,36 @@ export class LogFollower {
   }
 
   /**
-   * The first read of a big log, on two threads: this one reads up to the seam while a worker
-   * reads past it; its tape is then handed out, and the follower goes on from where it stopped.
-   * Returns the bytes consumed (0 when the log is read on one thread).
+   * The first read of a big log, on two threads: this one parses pieces from the front while a
+   * worker takes them from the back; then the worker's tapes are handed out in log order (a
+   * piece without one is read here). Returns the bytes consumed (0: read on one thread).
    */
   private readSplit(size: number): number {
-    const split = this.options.split!;
-    const stretch = this.ahead ?? startSplitRead(this.path, this.fd!, size, split);
+    const split = this.ahead ?? startSplitRead(this.path, this.fd!, size, this.options.split!);
     this.ahead = null;
-    if (!stretch) return 0;
-    const first = this.readRange(stretch.seam);
-    const tape = stretch.join();
-    if (!tape || this.offset !== stretch.seam || this.parser!.pendingLength > 0) return first;
-    this.replayed += replayTape(tape.tape, split.usage, split.onTracked, (junk) => this.options.onJunk?.(junk));
-    this.offset = tape.consumed;
+    if (!split) return 0;
+    const { bounds } = split;
+    const pieces = bounds.length - 1;
+    let piece = 0;
+    for (; piece < pieces && split.claim(piece); piece++) this.readRange(bounds[piece + 1]!);
+    const tapes = split.join();
+    for (; piece < pieces; piece++) {
+      const read = tapes.get(piece);
+      const whole = read && (piece === pieces - 1 || read.consumed === bounds[piece + 1]);
+      if (whole && this.offset === bounds[piece] && this.parser!.pendingLength === 0) this.replay(read);
+      else this.readRange(bounds[piece + 1]!);
+    }
+    return this.offset;
+  }
+
+  /** A worker's piece, applied: its events handed out, the offset moved past it. */
+  private replay(read: PieceTape): void {
+    const split = this.options.split!;
+    this.replayed += replayTape(read.tape, split.usage, split.onTracked, (junk) => this.options.onJunk?.(junk));
+    this.offset = read.consumed;
     this.splitRead = true;
     const tail = Buffer.allocUnsafe(Math.min(TAIL_BYTES, this.offset));
     this.tail = tail.subarray(0, readSync(this.fd!, tail, 0, tail.length, this.offset - tail.length));
-    return first + (tape.consumed - stretch.seam);
   }
 
   /** Read and parse from the offset up to `size`. */

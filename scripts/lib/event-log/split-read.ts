@@ -1,26 +1,31 @@
-// A big log's first read on two cores: a worker thread parses the log's second stretch into a
-// tape (tape-worker.ts) while this thread parses and applies the first; then the tape's events
-// are applied here, in log order. The table ends as a whole read on one thread would leave it:
-// the stretches meet at an event's end (a `...` line), and the tape carries every field the
-// table reads (event-tape.ts). Any trouble (no worker file, a worker that fails or does not
-// answer in time, MM/DD dates, whose year depends on the dates before them) and the caller
-// reads the second stretch itself: a split read is only ever a faster way to the same table.
+// A big log's first read on two cores. The log is cut into pieces at event ends (`...` lines);
+// this thread claims pieces from the front and parses them as usual, while a worker thread
+// claims them from the back and reduces each to a tape (tape-worker.ts, event-tape.ts). When
+// the two meet, this thread applies the worker's tapes in log order, so the table ends as one
+// read on one thread would leave it. Claiming (a compare-and-swap per piece on shared memory)
+// balances the two by itself: a worker slow to start, or a second core busy with other work,
+// leaves more pieces to this thread, never a wait longer than the worker's current piece.
+// Any trouble with a piece (the worker failed, did not answer in time, or met MM/DD dates,
+// whose year depends on every date before them) and this thread reads that piece itself: a
+// split read is only ever a faster way to the same table.
 import { readSync } from 'node:fs';
-import type { Worker } from 'node:worker_threads';
+import type { MessagePort, Worker } from 'node:worker_threads';
 import type { Tape } from './event-tape.ts';
-import type { TapeAnswer, TapeRequest } from './tape-worker.ts';
+import type { PieceAnswer, TapeRequest } from './tape-worker.ts';
 
 /** Logs smaller than this are read on one thread: a worker costs a few tens of ms to start. */
 const SPLIT_MIN_BYTES = 48 << 20;
-/**
- * Where the stretches meet, as a share of the log. This thread also applies the worker's tape
- * afterwards (a tenth of what parsing costs), and the worker pays its start: halves measured
- * best on 2 cores (100k procs: 0.45-0.55 alike).
- */
-const FIRST_SHARE = 0.5;
-/** Bytes looked at for an event's end near the meeting point. */
+/** Pieces: about this many per log, within these sizes (a smaller piece, a shorter last wait). */
+const PIECES = 32;
+const PIECE_MIN_BYTES = 1 << 20;
+const PIECE_MAX_BYTES = 8 << 20;
+/** Bytes looked at for an event's end near a cut. */
 const SEAM_WINDOW = 1 << 16;
 const SEAM = Buffer.from('\n...\n');
+/** A piece's owner, in the shared claims. */
+const FREE = 0;
+const MAIN = 1;
+const WORKER = 2;
 
 export interface SplitOptions {
   usage: boolean;
@@ -28,20 +33,28 @@ export interface SplitOptions {
   minBytes?: number;
   /** The worker's script (tests: a bundle's), as a file URL: default workerScript(). */
   script?: string;
-  /**
-   * The share of the log this thread reads (FIRST_SHARE). Less when this thread has other work
-   * while the worker reads (a read ahead: LogFollower.readAhead); 0: the worker reads it all.
-   */
-  firstShare?: number;
+  /** Bytes per piece (tests: small logs in many pieces): default about 1/32 of the log, 1-8 MiB. */
+  pieceBytes?: number;
 }
 
-/** A worker reading [seam, size) of the log: join() waits for its tape. */
-export interface PendingStretch {
-  seam: number;
-  /** The tape and where it stops, or null (then read from `seam` on yourself). */
-  join(): { tape: Tape; consumed: number } | null;
+/** A worker's piece, reduced: its tape and where it stops (before an unfinished last event). */
+export interface PieceTape {
+  tape: Tape;
+  consumed: number;
+}
+
+/** A split read under way: claim pieces from the front, then join() for the worker's. */
+export interface SplitRead {
+  /** bounds[i] to bounds[i + 1] is piece i; the last bound is the log's size when it started. */
+  readonly bounds: readonly number[];
+  /** Take piece `i` for this thread: false once the worker has it (and every piece after it). */
+  claim(i: number): boolean;
+  /** The worker's tapes by piece (a piece without one: read it yourself); the worker is stopped. */
+  join(): Map<number, PieceTape>;
   /** Not needed after all (the log was replaced, the reader closed): stop the worker. */
   cancel(): void;
+  /** Has the worker stopped taking pieces (all taken, or it failed)? */
+  settled(): boolean;
 }
 
 /** The worker's script: the bundle's sibling when this runs bundled, else the TypeScript source. */
@@ -73,27 +86,40 @@ function seamAt(fd: number, at: number, size: number): number {
   return found < 0 ? -1 : at + found + SEAM.length;
 }
 
+/** Where the pieces meet: event ends near every piece's worth of bytes (a cut with none near is skipped). */
+function pieceBounds(fd: number, size: number, pieceBytes?: number): number[] {
+  const piece = pieceBytes ?? Math.min(PIECE_MAX_BYTES, Math.max(PIECE_MIN_BYTES, Math.ceil(size / PIECES)));
+  const bounds = [0];
+  for (let at = piece; at < size - Math.min(piece, SEAM_WINDOW); at += piece) {
+    const seam = seamAt(fd, Math.max(at, bounds[bounds.length - 1]!), size);
+    if (seam > bounds[bounds.length - 1]! && seam < size) bounds.push(seam);
+  }
+  bounds.push(size);
+  return bounds;
+}
+
 /**
- * Start a worker on the log's second stretch, or return null when the log is small, no worker
- * can run here, or no event end is near the middle.
+ * Start a worker on the log's pieces from the back, or return null when the log is small, no
+ * worker can run here, or it has no event end to cut at.
  */
-export function startSplitRead(path: string, fd: number, size: number, options: SplitOptions): PendingStretch | null {
+export function startSplitRead(path: string, fd: number, size: number, options: SplitOptions): SplitRead | null {
   const minBytes = options.minBytes ?? Number(process.env.PIXI_CONDOR_SPLIT_READ_MIN ?? SPLIT_MIN_BYTES);
-  if (!(size >= minBytes) || size < 2 * SEAM_WINDOW) return null;
+  if (!(size >= minBytes)) return null;
   const script = options.script ?? workerScript();
   if (!script) return null;
-  const share = options.firstShare ?? FIRST_SHARE;
-  const seam = share <= 0 ? 0 : seamAt(fd, Math.floor(size * share), size);
-  if (seam < 0 || seam >= size) return null;
+  const bounds = pieceBounds(fd, size, options.pieceBytes);
+  const pieces = bounds.length - 1;
+  if (pieces < 2) return null;
   // Loaded here, not at the top: every task that follows a log holds this module, and loading
   // worker_threads costs a few ms of start-up that a small log never repays.
-  const { MessageChannel, receiveMessageOnPort, Worker } = process.getBuiltinModule('node:worker_threads');
+  const { MessageChannel, Worker } = process.getBuiltinModule('node:worker_threads');
   const { port1, port2 } = new MessageChannel();
+  const claims = new Int32Array(new SharedArrayBuffer(4 * pieces));
   const done = new Int32Array(new SharedArrayBuffer(4));
   const request: TapeRequest & { script: string } = {
     path,
-    from: seam,
-    to: size,
+    bounds,
+    claims,
     usage: options.usage,
     port: port2,
     done,
@@ -108,22 +134,32 @@ export function startSplitRead(path: string, fd: number, size: number, options: 
   }
   // A worker that never answers must not keep the process alive, nor make it wait past reason.
   worker.unref();
-  const stretchMb = (size - seam) / 1e6;
-  return {
-    seam,
-    join() {
-      // Generous: the worker reads no faster on a loaded machine, and waiting beats reading again.
-      const limitMs = 30_000 + 1_000 * stretchMb;
-      const answered = Atomics.wait(done, 0, 0, limitMs) !== 'timed-out';
-      const message = answered ? (receiveMessageOnPort(port1)?.message as TapeAnswer | undefined) : undefined;
-      port1.close();
-      void worker.terminate();
-      if (!message?.ok || message.legacyDates) return null;
-      return { tape: message.tape, consumed: message.consumed };
-    },
-    cancel() {
-      port1.close();
-      void worker.terminate();
-    },
+  const stop = () => {
+    port1.close();
+    void worker.terminate();
   };
+  return {
+    bounds,
+    claim: (i) => Atomics.compareExchange(claims, i, FREE, MAIN) === FREE,
+    join() {
+      const tapes = claims.includes(WORKER) ? waitForTapes(port1, done, size) : new Map<number, PieceTape>();
+      stop();
+      return tapes;
+    },
+    cancel: stop,
+    settled: () => Atomics.load(done, 0) === 1,
+  };
+}
+
+/** The worker's answers, once it says it is done (or its time is up: then none). */
+function waitForTapes(port: MessagePort, done: Int32Array, size: number): Map<number, PieceTape> {
+  const tapes = new Map<number, PieceTape>();
+  // Generous: the worker reads no faster on a loaded machine, and waiting beats reading again.
+  if (Atomics.wait(done, 0, 0, 30_000 + size / 1e4) === 'timed-out') return tapes;
+  const { receiveMessageOnPort } = process.getBuiltinModule('node:worker_threads');
+  for (let received = receiveMessageOnPort(port); received; received = receiveMessageOnPort(port)) {
+    const answer = received.message as PieceAnswer;
+    if (answer.ok && !answer.legacyDates) tapes.set(answer.piece, { tape: answer.tape, consumed: answer.consumed });
+  }
+  return tapes;
 }

@@ -1,6 +1,7 @@
-// The worker's side of a split read (split-read.ts): parse bytes [from, to) of an event log,
-// which start at an event's first byte, into a tape (event-tape.ts) and post it. Events of the
-// stretch's end that have no `...` yet stay unread: `consumed` says where the main thread goes on.
+// The worker's side of a split read (split-read.ts): take the log's pieces from its end, each
+// parsed into a tape (event-tape.ts) and posted, until the main thread, taking them from the
+// front, has the next one. Events at the log's end that have no `...` yet stay unread:
+// `consumed` says where the main thread goes on.
 // Bundled on its own as .build/bundles/log-worker.cjs (scripts/lib/bundles.ts).
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { MessagePort } from 'node:worker_threads';
@@ -9,26 +10,29 @@ import { type Tape, TapeWriter } from './event-tape.ts';
 
 export interface TapeRequest {
   path: string;
-  from: number;
-  to: number;
+  /** Piece i is bytes bounds[i] to bounds[i + 1], each starting at an event's first byte. */
+  bounds: number[];
+  /** Who has each piece (0 free, 1 the main thread, 2 this worker): claimed by compare-and-swap. */
+  claims: Int32Array;
   /** Read each 005's usage (JobTableOptions.usage). */
   usage: boolean;
-  /** Where the answer goes, and the flag set (Atomics) once it is there. */
+  /** Where the answers go, and the flag set (Atomics) once the last is there. */
   port: MessagePort;
   done: Int32Array;
 }
 
-export type TapeAnswer =
-  | { ok: true; tape: Tape; consumed: number; legacyDates: boolean }
+/** One answer per piece the worker took (or one error). */
+export type PieceAnswer =
+  | { ok: true; piece: number; tape: Tape; consumed: number; legacyDates: boolean }
   | { ok: false; error: string };
 
-/** Read and reduce the stretch: the worker's whole work, synchronous. */
+/** Read and reduce one stretch: synchronous. */
 export function recordStretch(
   path: string,
   from: number,
   to: number,
   usage: boolean,
-): Extract<TapeAnswer, { ok: true }> & { transfer: ArrayBuffer[] } {
+): { tape: Tape; consumed: number; legacyDates: boolean; transfer: ArrayBuffer[] } {
   const writer = new TapeWriter(usage, Math.max(1024, Math.floor((to - from) / 200)));
   const parser = new EventLogParser({
     reuse: true,
@@ -48,16 +52,27 @@ export function recordStretch(
     closeSync(fd);
   }
   const { tape, transfer } = writer.finish();
-  return { ok: true, tape, consumed: to - parser.pendingLength, legacyDates: parser.sawLegacyDates, transfer };
+  return { tape, consumed: to - parser.pendingLength, legacyDates: parser.sawLegacyDates, transfer };
 }
 
-/** Entry point in the worker: answer on the port, then raise the flag the main thread waits on. */
+/**
+ * Entry point in the worker: take pieces from the back while the main thread takes them from
+ * the front, answer each on the port, then raise the flag the main thread waits on.
+ */
 export function runTapeWorker(request: TapeRequest): void {
   try {
-    const { transfer, ...answer } = recordStretch(request.path, request.from, request.to, request.usage);
-    request.port.postMessage(answer satisfies TapeAnswer, transfer);
+    for (let piece = request.bounds.length - 2; piece >= 0; piece--) {
+      if (Atomics.compareExchange(request.claims, piece, 0, 2) !== 0) break; // the main thread's from here on
+      const { transfer, ...read } = recordStretch(
+        request.path,
+        request.bounds[piece]!,
+        request.bounds[piece + 1]!,
+        request.usage,
+      );
+      request.port.postMessage({ ok: true, piece, ...read } satisfies PieceAnswer, transfer);
+    }
   } catch (error) {
-    request.port.postMessage({ ok: false, error: String(error) } satisfies TapeAnswer);
+    request.port.postMessage({ ok: false, error: String(error) } satisfies PieceAnswer);
   } finally {
     Atomics.store(request.done, 0, 1);
     Atomics.notify(request.done, 0);

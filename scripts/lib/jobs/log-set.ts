@@ -77,10 +77,10 @@ export class LogSet {
 
   /**
    * Start reading each big log on a worker thread now (LogFollower.readAhead): for a caller
-   * with other work before its first poll. `firstShare` of each log is left to this thread.
+   * with other work before its first poll.
    */
-  readAhead(firstShare: number, minBytes: number): void {
-    for (const f of this.followers) f.readAhead(firstShare, minBytes);
+  readAhead(minBytes: number): void {
+    for (const f of this.followers) f.readAhead(minBytes);
   }
 
   /** Read what each log has gained; `finish` ends a one-shot read (a last `...` without its newline). */

@@ -352,7 +352,7 @@ export function readJobOnce(
   root: string,
   { usage = true }: { usage?: boolean } = {},
 ): Promise<TrackResult> {
-  return readJobAhead(record, root, { usage, firstShare: 1 }).finish();
+  return readJobAhead(record, root, { usage, ahead: false }).finish();
 }
 
 /** Logs smaller than this are not read ahead: a worker thread costs more than they do. */
@@ -360,13 +360,13 @@ const READ_AHEAD_MIN_BYTES = 8 << 20;
 
 /**
  * readJobOnce in two steps, for a caller with other work meanwhile (results reads every proc's
- * files): each big log starts being read on a worker thread now, `firstShare` of it left to
- * this thread; finish() reads the rest and returns what readJobOnce would.
+ * files): each big log starts being read on a worker thread now (from its end); finish() reads
+ * what is left and returns what readJobOnce would.
  */
 export function readJobAhead(
   record: Pick<JobRecord, 'cluster' | 'procs'>,
   root: string,
-  { usage = true, firstShare }: { usage?: boolean; firstShare: number },
+  { usage = true, ahead = true }: { usage?: boolean; ahead?: boolean } = {},
 ): { finish(): Promise<TrackResult> } {
   const options: TrackOptions = {
     logs: recordLogs(record),
@@ -381,9 +381,9 @@ export function readJobAhead(
     usage,
   };
   let logSet: LogSet | undefined;
-  if (firstShare < 1) {
+  if (ahead) {
     logSet = new LogSet({ ...options, changes: false, usage, now: Date.now });
-    logSet.readAhead(firstShare, READ_AHEAD_MIN_BYTES);
+    logSet.readAhead(READ_AHEAD_MIN_BYTES);
   }
   return { finish: () => track({ ...options, ...(logSet ? { logSet } : {}) }) };
 }
