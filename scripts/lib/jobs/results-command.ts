@@ -64,36 +64,69 @@ function shownRow(row: ResultRow, text: (s: string) => string): ResultRow {
 /** `record` with its keys and text values passed through `text`; itself when that changes none. */
 function shownStrings<T>(record: Record<string, T>, text: (s: string) => string): Record<string, T | string> {
   let same = true;
-  for (const [k, v] of Object.entries(record))
+  for (const k in record) {
+    if (!Object.hasOwn(record, k)) continue;
+    const v = record[k];
     if (text(k) !== k || (typeof v === 'string' && text(v) !== v)) {
       same = false;
       break;
     }
+  }
   if (same) return record;
   return Object.fromEntries(Object.entries(record).map(([k, v]) => [text(k), typeof v === 'string' ? text(v) : v]));
 }
 
-function tableLines(rows: ResultRow[], best: ResultRow | null, width: number, cluster: number): string[] {
+/**
+ * `text` remembering what it made of each string: a sweep's table repeats its keys and most of
+ * its values on every row (the filter is pure: the same text always shows the same).
+ */
+function remembered(text: (s: string) => string): (s: string) => string {
+  const seen = new Map<string, string>();
+  return (s) => {
+    let shown = seen.get(s);
+    if (shown === undefined) {
+      shown = text(s);
+      seen.set(s, shown);
+    }
+    return shown;
+  };
+}
+
+/** The table's cells, row by row (header first) in one flat list, and each column's width. */
+function tableCells(rows: ResultRow[], cluster: number): { cells: string[]; columns: number; widths: number[] } {
   const { vars, metrics } = columnsOf(rows);
   const header = ['PROC', ...vars, 'OUTCOME', 'EXIT', 'WALL', ...metrics];
-  const cells = rows.map((row) => [
-    row.ranAs === `${cluster}.${row.proc}` ? String(row.proc) : `${row.proc} (as ${row.ranAs})`,
-    ...vars.map((v) => row.vars[v] ?? ''),
-    row.outcome,
-    row.signal !== null ? `sig ${row.signal}` : formatValue(row.exitCode),
-    row.wallSeconds !== null ? `${row.wallSeconds}s` : '',
-    ...metrics.map((m) => formatValue(row.metrics?.[m])),
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  const line = (c: string[]): string =>
-    c
-      .map((v, i) => v.padEnd(widths[i]!))
-      .join('  ')
-      .trimEnd();
-  return [
-    fit(line(header), width),
-    ...cells.map((c, i) => fit(`${line(c)}${rows[i] === best ? '  ← best' : ''}`, width)),
-  ];
+  const columns = header.length;
+  const cells = new Array<string>(columns * (rows.length + 1));
+  const widths = header.map((h) => h.length);
+  for (let c = 0; c < columns; c++) cells[c] = header[c]!;
+  let at = columns;
+  const put = (cell: string): void => {
+    const column = at % columns;
+    if (cell.length > widths[column]!) widths[column] = cell.length;
+    cells[at++] = cell;
+  };
+  for (const row of rows) {
+    put(row.ranAs === `${cluster}.${row.proc}` ? String(row.proc) : `${row.proc} (as ${row.ranAs})`);
+    for (const v of vars) put(row.vars[v] ?? '');
+    put(row.outcome);
+    put(row.signal !== null ? `sig ${row.signal}` : formatValue(row.exitCode));
+    put(row.wallSeconds !== null ? `${row.wallSeconds}s` : '');
+    for (const m of metrics) put(formatValue(row.metrics?.[m]));
+  }
+  return { cells, columns, widths };
+}
+
+function tableLines(rows: ResultRow[], best: ResultRow | null, width: number, cluster: number): string[] {
+  const { cells, columns, widths } = tableCells(rows, cluster);
+  const lines = new Array<string>(rows.length + 1);
+  for (let r = 0, at = 0; r <= rows.length; r++) {
+    let line = cells[at++]!.padEnd(widths[0]!);
+    for (let c = 1; c < columns; c++) line += `  ${cells[at++]!.padEnd(widths[c]!)}`;
+    line = line.trimEnd();
+    lines[r] = fit(r > 0 && rows[r - 1] === best ? `${line}  ← best` : line, width);
+  }
+  return lines;
 }
 
 /**
@@ -188,7 +221,7 @@ export async function runResults(parsed: ParsedCommand, loadViews?: LoadViews): 
   }
   const out = process.stdout;
   // metrics.json and the error files are the job's words: tokens masked, escapes shown.
-  const jobText = await jobTextFor(root);
+  const jobText = remembered(await jobTextFor(root));
   const shown = rows.map((row) => shownRow(row, jobText));
   writeLines(
     out,
