@@ -104,22 +104,35 @@ function metricsPlan(proc: ProcRecord): MetricsPlace[] {
   return plan;
 }
 
-function placedCandidates(proc: ProcRecord, plan: MetricsPlace[]): { paths: string[]; unreachable: string | null } {
+/** An absolute path already in path.join's normal form (no `//`, `.` or `..` part, no trailing `/`, not `/` itself). */
+const NORMAL_DIR = /^(?:\/(?!\.\.?(?:\/|$))[^/]+)+$/;
+/** One plain name (a `join` onto a normal folder is then `dir/name`). */
+const PLAIN_NAME = /^(?!\.\.?$)[^/]+$/;
+
+/** `proc`'s candidates by `plan`, appended to `paths` (each once); a problem when they are not on this machine. */
+function placeCandidates(proc: ProcRecord, plan: MetricsPlace[], paths: string[]): string | null {
   const dir = outputDir(proc);
-  if (dir === null)
-    return { paths: [], unreachable: `output_destination ${proc.outputDestination} is not on this machine` };
-  const paths: string[] = [];
+  if (dir === null) return `output_destination ${proc.outputDestination} is not on this machine`;
+  const first = paths.length;
+  // The common case (a normal folder, a plain name) by concatenation; path.join is the same, slower.
+  const plainDir = NORMAL_DIR.test(dir);
   for (const { target, inFolder } of plan) {
-    const file = isAbsolute(target) ? target : join(dir, target);
+    const file = isAbsolute(target)
+      ? target
+      : plainDir && PLAIN_NAME.test(target)
+        ? `${dir}/${target}`
+        : join(dir, target);
     const path = inFolder ? join(file, METRICS_FILE) : file;
-    if (!paths.includes(path)) paths.push(path);
+    if (paths.indexOf(path, first) < 0) paths.push(path);
   }
-  return { paths, unreachable: null };
+  return null;
 }
 
 /** Where a proc's metrics.json may be: as a file brought back itself, or inside a folder brought back. */
 export function metricsCandidates(proc: ProcRecord): { paths: string[]; unreachable: string | null } {
-  return placedCandidates(proc, metricsPlan(proc));
+  const paths: string[] = [];
+  const unreachable = placeCandidates(proc, metricsPlan(proc), paths);
+  return { paths, unreachable };
 }
 
 function sameList(a: readonly string[] | null, b: readonly string[] | null): boolean {
@@ -142,14 +155,25 @@ function sameMap(a: Record<string, string> | undefined, b: Record<string, string
   return keys === 0;
 }
 
+/** Every proc's metricsCandidates in one list: proc i's are paths[starts[i]] up to paths[starts[i + 1]]. */
+export interface AllCandidates {
+  paths: string[];
+  starts: Int32Array;
+  unreachable: (string | null)[];
+}
+
 /**
  * metricsCandidates of many procs: the plan (which names, remapped where) is worked out again
  * only when a proc's outputs or remaps differ from the proc before it, so a sweep's is made once.
  */
-export function candidatesOfAll(procs: readonly ProcRecord[]): { paths: string[]; unreachable: string | null }[] {
+export function candidatesOfAll(procs: readonly ProcRecord[]): AllCandidates {
+  const paths: string[] = [];
+  const starts = new Int32Array(procs.length + 1);
+  const unreachable = new Array<string | null>(procs.length);
   let last: ProcRecord | null = null;
   let plan: MetricsPlace[] = [];
-  return procs.map((proc) => {
+  for (let i = 0; i < procs.length; i++) {
+    const proc = procs[i]!;
     if (
       !last ||
       !sameList(last.transferOutputFiles, proc.transferOutputFiles) ||
@@ -157,8 +181,11 @@ export function candidatesOfAll(procs: readonly ProcRecord[]): { paths: string[]
     )
       plan = metricsPlan(proc);
     last = proc;
-    return placedCandidates(proc, plan);
-  });
+    starts[i] = paths.length;
+    unreachable[i] = placeCandidates(proc, plan, paths);
+  }
+  starts[procs.length] = paths.length;
+  return { paths, starts, unreachable };
 }
 
 type Metrics = Record<string, string | number | boolean | null>;
@@ -229,15 +256,20 @@ function rowFor(
   original: ProcRecord,
   ranAs: { record: JobRecord; proc: ProcRecord },
   job: JobState | undefined,
-  { paths, unreachable }: { paths: string[]; unreachable: string | null },
+  candidates: AllCandidates,
+  index: number,
   reads: MetricsReads,
   displayPath: (path: string) => string,
 ): ResultRow {
   const outcome = outcomeOf(job);
   let metrics: ResultRow['metrics'] = null;
   let problem: string | null = null;
+  const { paths } = candidates;
+  const first = candidates.starts[index]!;
+  const end = candidates.starts[index + 1]!;
   // Every candidate's read is taken (the reads are in step with the paths); the first with metrics counts.
-  for (const path of paths) {
+  for (let k = first; k < end; k++) {
+    const path = paths[k]!;
     const read = reads.next();
     if (metrics || read === null) continue;
     const parsed = read === UNUSABLE ? 'bad' : parseMetrics(read);
@@ -257,10 +289,12 @@ function rowFor(
     signal: job?.signal ?? null,
     wallSeconds: wall !== null && Number.isFinite(wall) ? Math.round(wall) : null,
     metrics,
-    metricsPath: paths[0] ?? null,
+    metricsPath: first < end ? paths[first]! : null,
     missing: metrics
       ? null
-      : (unreachable ?? problem ?? whyMissing(outcome, job, paths[0] ? displayPath(paths[0]) : null)),
+      : (candidates.unreachable[index] ??
+        problem ??
+        whyMissing(outcome, job, first < end ? displayPath(paths[first]!) : null)),
   };
 }
 
@@ -290,11 +324,7 @@ export async function collectResults(
   // after another.)
   const ranAs = record.procs.map((proc) => newest.get(proc.proc)!);
   const candidates = candidatesOfAll(ranAs.map((r) => r.proc));
-  const reads = readMetricsFiles(
-    candidates.flatMap((c) => c.paths),
-    METRICS_MAX_BYTES,
-    options.parallelReads,
-  );
+  const reads = readMetricsFiles(candidates.paths, METRICS_MAX_BYTES, options.parallelReads);
   try {
     const tables = new Map<number, JobTable | null>();
     for (const r of [record, ...resubmissions]) tables.set(r.cluster, await stateTable(r, root));
@@ -302,7 +332,7 @@ export async function collectResults(
     for (const [i, proc] of record.procs.entries()) {
       const ran = ranAs[i]!;
       const job = tables.get(ran.record.cluster)?.get(ran.record.cluster, ran.proc.proc);
-      rows[i] = rowFor(proc, ran, job, candidates[i]!, reads, displayPath);
+      rows[i] = rowFor(proc, ran, job, candidates, i, reads, displayPath);
     }
     return { rows, resubmissions };
   } finally {
