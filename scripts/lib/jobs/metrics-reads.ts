@@ -2,9 +2,9 @@
 // many small files read into one reused buffer (readFilesBounded: bounded-read's checks, one
 // open/fstat/read/close each). A sweep of many procs is read by a worker thread while the main
 // thread reads the event log (the two take about as long; on 2 cores they overlap), at most
-// AHEAD_BATCHES batches ahead of the main thread, so memory stays bounded. Anything wrong with
-// the worker (it cannot start, it fails, it says nothing for a long time) costs only the overlap:
-// the rest is read here, the same way, so the rows are the same either way.
+// AHEAD_BATCHES batches ahead of the main thread, so memory stays bounded. A worker that cannot
+// start or fails costs only the overlap: the rest is read here, the same way, so the rows are
+// the same either way.
 import * as fs from 'node:fs';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { BATCH_MISSING, readFilesBounded, type BoundedBatch } from '../bounded-read.ts';
@@ -13,10 +13,16 @@ import { BATCH_MISSING, readFilesBounded, type BoundedBatch } from '../bounded-r
 export const UNUSABLE = Symbol('unusable');
 
 export interface MetricsReads {
-  /** The next path's text; null when it does not exist; UNUSABLE when it is no readable file within the limit. */
+  /** How many paths are read and not yet taken by next(). */
+  readonly buffered: number;
+  /** Until `count` paths are buffered (or every path is): a promise only when it must wait for the worker. */
+  fill(count: number): Promise<void> | undefined;
+  /** The next buffered path's text; null when it does not exist; UNUSABLE when it is no readable file within the limit. */
   next(): string | null | typeof UNUSABLE;
   /** Stops the worker (if any); call it when done, or on the way out of an error. */
   close(): void;
+  /** How many batches came from the worker (the rest were read on this thread). */
+  readonly workerBatches: number;
 }
 
 /** Bytes per batch: 10,000 metrics.json of ~100 bytes are one batch. */
@@ -25,12 +31,10 @@ const BATCH_BYTES = 4 << 20;
 const AHEAD_BATCHES = 3;
 /** Fewer files than this are read here: a worker's start costs more than it saves. */
 export const WORKER_MIN_FILES = 1000;
-/** The main thread waits this long for a worker that says nothing before it reads the rest itself. */
-const WORKER_SILENCE_MS = 30_000;
 
 /**
- * `paths` read in order, each when next() is called (in a worker when `parallel`, by default for
- * WORKER_MIN_FILES or more paths).
+ * `paths` read in order (in a worker when `parallel`, by default for WORKER_MIN_FILES or more
+ * paths): fill(n), then next() n times.
  */
 export function readMetricsFiles(paths: readonly string[], limit: number, parallel?: boolean): MetricsReads {
   const reads = new BatchReads(paths, limit);
@@ -38,15 +42,29 @@ export function readMetricsFiles(paths: readonly string[], limit: number, parall
   return reads;
 }
 
+type WorkerMessage = { ends: Int32Array; bytes: Uint8Array; from: number } | { failed: string };
+
+interface ReadsWorker {
+  thread: Worker;
+  port: MessagePort;
+  /** [0]: batches taken here (the worker waits on it), [1]: 1 once the worker must stop. */
+  shared: Int32Array;
+  /** Batches posted and not yet taken. */
+  inbox: WorkerMessage[];
+  /** Set when the worker exited or failed: no more batches come. */
+  gone: boolean;
+  /** Called on each message and on the worker's end. */
+  wake: (() => void) | null;
+}
+
 class BatchReads implements MetricsReads {
-  private batch: BoundedBatch | null = null;
-  private at = 0;
-  private start = 0;
+  private readonly queue: { batch: BoundedBatch; at: number; start: number }[] = [];
+  buffered = 0;
   /** The index of the first path not in a batch taken yet. */
   private nextPath = 0;
   private buffer: Buffer | undefined;
-  private worker: { thread: Worker; port: MessagePort; shared: Int32Array } | null = null;
-
+  workerBatches = 0;
+  private worker: ReadsWorker | null = null;
   private readonly paths: readonly string[];
   private readonly limit: number;
 
@@ -57,8 +75,7 @@ class BatchReads implements MetricsReads {
 
   startWorker(): void {
     const { port1, port2 } = new MessageChannel();
-    // [0]: batches posted by the worker, [1]: batches taken here, [2]: 1 once the worker must stop.
-    const shared = new Int32Array(new SharedArrayBuffer(12));
+    const shared = new Int32Array(new SharedArrayBuffer(8));
     try {
       const thread = new Worker(WORKER_SOURCE, {
         eval: true,
@@ -72,68 +89,103 @@ class BatchReads implements MetricsReads {
         },
         transferList: [port2],
       });
+      // Neither keeps the process alive, but while fill() waits on it (ref'd there).
       thread.unref();
-      thread.on('error', () => {}); // its failure is seen as silence or a 'failed' batch; the reads go on here
-      this.worker = { thread, port: port1, shared };
+      port1.unref();
+      const worker: ReadsWorker = {
+        thread,
+        shared,
+        port: port1,
+        inbox: [],
+        gone: false,
+        wake: null,
+      };
+      const ended = (): void => {
+        // What it posted before it ended is in the port already, whichever event came first.
+        for (let m = receiveMessageOnPort(port1); m; m = receiveMessageOnPort(port1)) worker.inbox.push(m.message);
+        worker.gone = true;
+        worker.wake?.();
+      };
+      port1.on('message', (message: WorkerMessage) => {
+        worker.inbox.push(message);
+        worker.wake?.();
+      });
+      thread.once('error', ended); // its failure costs the overlap only: the rest is read here
+      thread.once('exit', ended);
+      this.worker = worker;
     } catch {
       port1.close(); // no worker here (resource limits): every file is read on this thread
     }
   }
 
+  fill(count: number): Promise<void> | undefined {
+    while (this.buffered < count && this.nextPath < this.paths.length) {
+      if (this.worker) return this.fillFromWorker(count);
+      const head = this.queue[0];
+      if (head && head.at >= head.batch.ends.length) this.queue.shift();
+      // One buffer for the batches read here, reused once no text is left to take from it.
+      if (this.queue.length === 0) this.buffer ??= Buffer.allocUnsafeSlow(BATCH_BYTES + this.limit + 1);
+      const reuse = this.queue.length === 0 ? this.buffer : undefined;
+      this.add(readFilesBounded(fs, this.paths, this.nextPath, this.limit, BATCH_BYTES, reuse));
+    }
+    return undefined;
+  }
+
+  private async fillFromWorker(count: number): Promise<void> {
+    const worker = this.worker!;
+    while (this.buffered < count && this.nextPath < this.paths.length) {
+      // A batch posted while this thread was busy: taken now, without a turn of the event loop.
+      const message = worker.inbox.shift() ?? (receiveMessageOnPort(worker.port)?.message as WorkerMessage | undefined);
+      if (message) {
+        Atomics.add(worker.shared, 0, 1);
+        Atomics.notify(worker.shared, 0);
+        if ('failed' in message || message.from !== this.nextPath) break;
+        const bytes = Buffer.from(message.bytes.buffer, message.bytes.byteOffset, message.bytes.byteLength);
+        this.workerBatches++;
+        this.add({ ends: message.ends, bytes, next: this.nextPath + message.ends.length });
+        continue;
+      }
+      if (worker.gone) break;
+      // The worker keeps the process alive only while it is waited on.
+      worker.thread.ref();
+      await new Promise<void>((resolve) => (worker.wake = resolve));
+      worker.wake = null;
+      worker.thread.unref();
+    }
+    if (this.buffered < count && this.nextPath < this.paths.length) {
+      this.close(); // it failed or ended early: the rest is read here
+      this.fill(count);
+    }
+  }
+
+  private add(batch: BoundedBatch): void {
+    this.queue.push({ batch, at: 0, start: 0 });
+    this.buffered += batch.ends.length;
+    this.nextPath = batch.next;
+  }
+
   next(): string | null | typeof UNUSABLE {
-    if (!this.batch || this.at >= this.batch.ends.length) this.take();
-    const batch = this.batch!;
-    const end = batch.ends[this.at++]!;
+    let head = this.queue[0]!;
+    if (head.at >= head.batch.ends.length) {
+      this.queue.shift();
+      head = this.queue[0]!;
+    }
+    this.buffered--;
+    const end = head.batch.ends[head.at++]!;
     if (end < 0) return end === BATCH_MISSING ? null : UNUSABLE;
-    const text = batch.bytes.toString('utf8', this.start, end);
-    this.start = end;
+    const text = head.batch.bytes.toString('utf8', head.start, end);
+    head.start = end;
     return text;
   }
 
-  private take(): void {
-    const batch = (this.worker && this.fromWorker()) || this.readHere();
-    this.batch = batch;
-    this.at = 0;
-    this.start = 0;
-    this.nextPath += batch.ends.length;
-  }
-
-  private readHere(): BoundedBatch {
-    // One buffer for every batch read here: a batch's text is taken before the next is read.
-    this.buffer ??= Buffer.allocUnsafeSlow(BATCH_BYTES + this.limit + 1);
-    return readFilesBounded(fs, this.paths, this.nextPath, this.limit, BATCH_BYTES, this.buffer);
-  }
-
-  /** The worker's next batch, waited for; null (and the worker stopped) when it failed or went silent. */
-  private fromWorker(): BoundedBatch | null {
-    const { port, shared } = this.worker!;
-    for (;;) {
-      const posted = Atomics.load(shared, 0); // before the receive: a batch posted after it wakes the wait
-      const message = receiveMessageOnPort(port)?.message as
-        | { ends: Int32Array; bytes: Uint8Array; from: number }
-        | { failed: string }
-        | undefined;
-      if (message) {
-        Atomics.add(shared, 1, 1);
-        Atomics.notify(shared, 1);
-        if ('failed' in message || message.from !== this.nextPath) break;
-        const bytes = Buffer.from(message.bytes.buffer, message.bytes.byteOffset, message.bytes.byteLength);
-        return { ends: message.ends, bytes, next: this.nextPath + message.ends.length };
-      }
-      if (Atomics.wait(shared, 0, posted, WORKER_SILENCE_MS) === 'timed-out') break;
-    }
-    this.close();
-    return null;
-  }
-
   close(): void {
-    if (!this.worker) return;
-    const { thread, port, shared } = this.worker;
+    const worker = this.worker;
+    if (!worker) return;
     this.worker = null;
-    Atomics.store(shared, 2, 1);
-    Atomics.notify(shared, 1);
-    port.close();
-    void thread.terminate();
+    Atomics.store(worker.shared, 1, 1);
+    Atomics.notify(worker.shared, 0);
+    worker.port.close();
+    void worker.thread.terminate();
   }
 }
 
@@ -157,10 +209,10 @@ function metricsWorker(
   };
   let posted = 0;
   try {
-    for (let from = 0; from < paths.length && Atomics.load(shared, 2) === 0; ) {
-      const taken = Atomics.load(shared, 1);
+    for (let from = 0; from < paths.length && Atomics.load(shared, 1) === 0; ) {
+      const taken = Atomics.load(shared, 0);
       if (posted - taken >= ahead) {
-        Atomics.wait(shared, 1, taken);
+        Atomics.wait(shared, 0, taken);
         continue;
       }
       const batch = read(nodeFs, paths, from, limit, budget);
@@ -169,14 +221,10 @@ function metricsWorker(
         batch.bytes.buffer as ArrayBuffer,
       ]);
       posted++;
-      Atomics.store(shared, 0, posted);
-      Atomics.notify(shared, 0);
       from = batch.next;
     }
   } catch (error) {
     port.postMessage({ failed: String(error) });
-    Atomics.store(shared, 0, posted + 1);
-    Atomics.notify(shared, 0);
   }
   port.close();
 }
