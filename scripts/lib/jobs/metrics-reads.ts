@@ -6,7 +6,7 @@
 // start or fails costs only the overlap: the rest is read here, the same way, so the rows are
 // the same either way.
 import * as fs from 'node:fs';
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import type { MessagePort, Worker } from 'node:worker_threads';
 import { BATCH_MISSING, readFilesBounded, type BoundedBatch } from '../bounded-read.ts';
 
 /** A file that is there but is no regular file within the limit (a folder, a FIFO, too large, unreadable). */
@@ -44,7 +44,16 @@ export function readMetricsFiles(paths: readonly string[], limit: number, parall
 
 type WorkerMessage = { ends: Int32Array; bytes: Uint8Array; from: number } | { failed: string };
 
+/**
+ * node:worker_threads, loaded only when a worker starts: every task that can print a results
+ * table (status, submit) holds this module, and loading it costs a task's start-up ~5 ms.
+ */
+function workerThreads(): typeof import('node:worker_threads') | undefined {
+  return process.getBuiltinModule?.('node:worker_threads');
+}
+
 interface ReadsWorker {
+  threads: typeof import('node:worker_threads');
   thread: Worker;
   port: MessagePort;
   /** [0]: batches taken here (the worker waits on it), [1]: 1 once the worker must stop. */
@@ -74,10 +83,12 @@ class BatchReads implements MetricsReads {
   }
 
   startWorker(): void {
-    const { port1, port2 } = new MessageChannel();
+    const threads = workerThreads();
+    if (!threads) return; // a Node without getBuiltinModule: every file is read on this thread
+    const { port1, port2 } = new threads.MessageChannel();
     const shared = new Int32Array(new SharedArrayBuffer(8));
     try {
-      const thread = new Worker(WORKER_SOURCE, {
+      const thread = new threads.Worker(WORKER_SOURCE, {
         eval: true,
         workerData: {
           paths: this.paths,
@@ -93,6 +104,7 @@ class BatchReads implements MetricsReads {
       thread.unref();
       port1.unref();
       const worker: ReadsWorker = {
+        threads,
         thread,
         shared,
         port: port1,
@@ -102,7 +114,8 @@ class BatchReads implements MetricsReads {
       };
       const ended = (): void => {
         // What it posted before it ended is in the port already, whichever event came first.
-        for (let m = receiveMessageOnPort(port1); m; m = receiveMessageOnPort(port1)) worker.inbox.push(m.message);
+        for (let m = threads.receiveMessageOnPort(port1); m; m = threads.receiveMessageOnPort(port1))
+          worker.inbox.push(m.message);
         worker.gone = true;
         worker.wake?.();
       };
@@ -135,7 +148,9 @@ class BatchReads implements MetricsReads {
     const worker = this.worker!;
     while (this.buffered < count && this.nextPath < this.paths.length) {
       // A batch posted while this thread was busy: taken now, without a turn of the event loop.
-      const message = worker.inbox.shift() ?? (receiveMessageOnPort(worker.port)?.message as WorkerMessage | undefined);
+      const message =
+        worker.inbox.shift() ??
+        (worker.threads.receiveMessageOnPort(worker.port)?.message as WorkerMessage | undefined);
       if (message) {
         Atomics.add(worker.shared, 0, 1);
         Atomics.notify(worker.shared, 0);

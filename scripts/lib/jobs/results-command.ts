@@ -13,6 +13,8 @@ import { fit } from './format.ts';
 import { latestJobRecord, lostRunnerNote, parseClusterArg, readJobRecord, type JobRecord } from './job-store.ts';
 import { bestRow, collectResults, columnsOf, resultsCsvChunks, resubmissionsOf, type ResultRow } from './results.ts';
 
+type Columns = ReturnType<typeof columnsOf>;
+
 export const RESULTS_SPEC: CommandSpec = {
   usage: 'pixi run results [CLUSTER] [options]',
   summary:
@@ -93,8 +95,11 @@ function remembered(text: (s: string) => string): (s: string) => string {
 }
 
 /** The table's cells, row by row (header first) in one flat list, and each column's width. */
-function tableCells(rows: ResultRow[], cluster: number): { cells: string[]; columns: number; widths: number[] } {
-  const { vars, metrics } = columnsOf(rows);
+function tableCells(
+  rows: ResultRow[],
+  cluster: number,
+  { vars, metrics }: Columns,
+): { cells: string[]; columns: number; widths: number[] } {
   const header = ['PROC', ...vars, 'OUTCOME', 'EXIT', 'WALL', ...metrics];
   const columns = header.length;
   const cells = new Array<string>(columns * (rows.length + 1));
@@ -117,8 +122,14 @@ function tableCells(rows: ResultRow[], cluster: number): { cells: string[]; colu
   return { cells, columns, widths };
 }
 
-function tableLines(rows: ResultRow[], best: ResultRow | null, width: number, cluster: number): string[] {
-  const { cells, columns, widths } = tableCells(rows, cluster);
+function tableLines(
+  rows: ResultRow[],
+  best: ResultRow | null,
+  width: number,
+  cluster: number,
+  shownColumns: Columns,
+): string[] {
+  const { cells, columns, widths } = tableCells(rows, cluster, shownColumns);
   const lines = new Array<string>(rows.length + 1);
   for (let r = 0, at = 0; r <= rows.length; r++) {
     let line = cells[at++]!.padEnd(widths[0]!);
@@ -174,7 +185,9 @@ export async function runResults(parsed: ParsedCommand, loadViews?: LoadViews): 
   }
   const csvPath = join(root, 'results', String(first.cluster), 'results.csv');
   const dryRun = booleanOption(parsed, 'dry-run');
-  if (!dryRun) writeChunksAtomic(csvPath, resultsCsvChunks(rows));
+  // The columns once, for the CSV, --json and the table (unless the job's text filter changed a row).
+  const columns = columnsOf(rows);
+  if (!dryRun) writeChunksAtomic(csvPath, resultsCsvChunks(rows, columns));
   const missing = rows.filter((r) => r.missing);
   if ((plot || html) && loadViews) {
     const views = await loadViews();
@@ -212,7 +225,7 @@ export async function runResults(parsed: ParsedCommand, loadViews?: LoadViews): 
       cluster: first.cluster,
       resubmissions: resubmissions.map((r) => r.cluster),
       csv: dryRun ? null : show(csvPath),
-      columns: columnsOf(rows),
+      columns,
       rows,
       best: best && bestSpec ? { metric: bestSpec, proc: best.proc, ranAs: best.ranAs } : null,
     };
@@ -235,6 +248,7 @@ export async function runResults(parsed: ParsedCommand, loadViews?: LoadViews): 
       written: dryRun ? null : show(csvPath),
       paint: palette(colourEnabled(out)),
       width: Math.max(out.columns || 160, 60),
+      columns: shown.every((row, i) => row === rows[i]) ? columns : columnsOf(shown),
     }),
   );
   return missing.length > 0 ? 1 : 0;
@@ -255,6 +269,8 @@ interface ResultView {
   bestSpec: string | null | undefined;
   /** Where results.csv was written (null: a dry run). */
   written: string | null;
+  /** columnsOf(rows), when the caller has it already. */
+  columns?: Columns;
   paint: Palette;
   width: number;
 }
@@ -270,7 +286,7 @@ function resultLines(view: ResultView): string[] {
       ? ` (newest outcome of each row; resubmitted as ${view.resubmissions.join(', ')})`
       : '';
   say(paint.bold(`results of job ${view.cluster}: ${rows.length} proc${rows.length === 1 ? '' : 's'}${again}`));
-  for (const line of tableLines(rows, best, view.width, view.cluster)) say(line);
+  for (const line of tableLines(rows, best, view.width, view.cluster, view.columns ?? columnsOf(rows))) say(line);
   if (best && bestSpec) {
     const key = bestSpec.replace(/^[-+]/, '');
     const values = Object.entries(best.vars)

@@ -406,8 +406,8 @@ function csvLine(row: ResultRow, vars: readonly string[], metrics: readonly stri
  * results.csv (RFC 4180: one header line, one line per proc) a thousand rows at a time, for
  * writeChunksAtomic: the file is never one string.
  */
-export function* resultsCsvChunks(rows: ResultRow[]): Generator<string> {
-  const { vars, metrics } = columnsOf(rows);
+export function* resultsCsvChunks(rows: ResultRow[], columns = columnsOf(rows)): Generator<string> {
+  const { vars, metrics } = columns;
   const header = ['proc', 'ran_as', ...vars, 'outcome', 'exit_code', 'wall_s', ...metrics, 'note'];
   let chunk = `${header.map(csvField).join(',')}\r\n`;
   for (let i = 0; i < rows.length; i++) {
