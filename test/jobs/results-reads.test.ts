@@ -238,6 +238,9 @@ function oddSweep(root: string): JobRecord {
     );
   }
   place('too large', (iwd) => metrics(iwd, `{"pad": "${'x'.repeat(1 << 20)}"}`));
+  // Not ASCII (a batch holding it is decoded file by file): UTF-8, and a bad byte as U+FFFD.
+  const utf8 = Buffer.concat([Buffer.from('{"name": "café", "bad": "'), Buffer.from([0xff]), Buffer.from('"}')]);
+  place('utf-8', (iwd) => writeFileSync(join(iwd, 'metrics.json'), utf8));
   // Six files near the 1 MiB limit each: more than one 4 MiB batch in all, after the small ones.
   for (let i = 0; i < 6; i++) place('big', (iwd) => metrics(iwd, `{"n": ${i}, "pad": "${'y'.repeat(1_000_000)}"}`));
   return jobRecord(9, procs);
@@ -255,6 +258,7 @@ test('the rows are the same read in a worker or on the main thread, each kind of
     byKind('numbers').map((row) => row.metrics),
     [0, 1, 2].map((round) => ({ accuracy: Number(`0.9${round}`), loss: Number(`0.${round}1`) })),
   );
+  assert.equal(byKind('utf-8')[0]!.metrics, { name: 'café', bad: '\ufffd' });
   const [nested] = byKind('nested');
   assert.equal(nested!.metrics, { a: '{"b":1}', c: '[1,2]', d: 'x' });
   assert.equal(Object.keys(nested!.metrics!), ['a', 'c', 'd']);

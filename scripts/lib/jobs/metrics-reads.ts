@@ -5,6 +5,7 @@
 // AHEAD_BATCHES batches ahead of the main thread, so memory stays bounded. A worker that cannot
 // start or fails costs only the overlap: the rest is read here, the same way, so the rows are
 // the same either way.
+import { isAscii } from 'node:buffer';
 import * as fs from 'node:fs';
 import type { MessagePort, Worker } from 'node:worker_threads';
 import { BATCH_MISSING, readFilesBounded, type BoundedBatch } from '../bounded-read.ts';
@@ -67,7 +68,8 @@ interface ReadsWorker {
 }
 
 class BatchReads implements MetricsReads {
-  private readonly queue: { batch: BoundedBatch; at: number; start: number }[] = [];
+  /** The batches not yet taken; `text`: the whole batch decoded once, when it is ASCII (null: it is not). */
+  private readonly queue: { batch: BoundedBatch; at: number; start: number; text: string | null | undefined }[] = [];
   buffered = 0;
   /** The index of the first path not in a batch taken yet. */
   private nextPath = 0;
@@ -99,6 +101,9 @@ class BatchReads implements MetricsReads {
           shared,
         },
         transferList: [port2],
+        // It writes nothing: no pipe from its stdout and stderr to this process's.
+        stdout: true,
+        stderr: true,
       });
       // Neither keeps the process alive, but while fill() waits on it (ref'd there).
       thread.unref();
@@ -174,7 +179,7 @@ class BatchReads implements MetricsReads {
   }
 
   private add(batch: BoundedBatch): void {
-    this.queue.push({ batch, at: 0, start: 0 });
+    this.queue.push({ batch, at: 0, start: 0, text: undefined });
     this.buffered += batch.ends.length;
     this.nextPath = batch.next;
   }
@@ -188,7 +193,10 @@ class BatchReads implements MetricsReads {
     this.buffered--;
     const end = head.batch.ends[head.at++]!;
     if (end < 0) return end === BATCH_MISSING ? null : UNUSABLE;
-    const text = head.batch.bytes.toString('utf8', head.start, end);
+    // metrics.json is mostly ASCII: one decode per batch and a slice per file, not a decode per file.
+    if (head.text === undefined) head.text = isAscii(head.batch.bytes) ? head.batch.bytes.toString('latin1') : null;
+    const text =
+      head.text !== null ? head.text.slice(head.start, end) : head.batch.bytes.toString('utf8', head.start, end);
     head.start = end;
     return text;
   }
