@@ -20,7 +20,7 @@ import {
   readFilesBounded,
 } from '../../scripts/lib/bounded-read.ts';
 import type { JobRecord, ProcRecord } from '../../scripts/lib/jobs/job-store.ts';
-import { readMetricsFiles } from '../../scripts/lib/jobs/metrics-reads.ts';
+import { readMetricsFiles, UNUSABLE } from '../../scripts/lib/jobs/metrics-reads.ts';
 import { candidatesOfAll, collectResults, metricsCandidates } from '../../scripts/lib/jobs/results.ts';
 import { repoRoot } from '../helpers/paths.ts';
 import { runCommand, runScript, typeScriptNodeArgs } from '../helpers/process.ts';
@@ -277,27 +277,35 @@ test('the rows are the same read in a worker or on the main thread, each kind of
   );
 });
 
-test('the worker reads every batch, in order, as the main thread would', async () => {
-  const { paths } = candidatesOfAll(oddSweep(join(dir, 'odd-again')).procs);
-  const read = async (parallel: boolean) => {
+test('the worker reads the batches the main thread did not, in order, the same texts as read here', async () => {
+  const at = (name: string) => join(dir, 'ahead', name);
+  mkdirSync(at('folder'), { recursive: true });
+  for (let i = 0; i < 8; i++) writeFileSync(at(`f${i}`), `{"i": ${i}, "pad": "${String(i).repeat(100_000)}"}`);
+  // 100 kB each: three batches of 256 KiB (f0-f2, f3-f5, f6-f7), among them a missing file and a folder.
+  const paths = [at('f0'), at('missing'), at('f1'), at('folder'), ...[2, 3, 4, 5, 6, 7].map((i) => at(`f${i}`))];
+  const read = async (parallel: boolean, firstHere: boolean) => {
     const reads = readMetricsFiles(paths, 1 << 20, parallel);
     try {
-      await reads.fill(paths.length);
+      // The first batch read here (the worker is still starting): it goes on after it.
+      if (firstHere) reads.fill(1);
+      await reads.workerEnded(); // it posted every batch it read (at most four ahead: there are three)
+      reads.fill(paths.length);
       assert.is(reads.buffered, paths.length);
       return { texts: paths.map(() => reads.next()), workerBatches: reads.workerBatches };
     } finally {
       reads.close();
     }
   };
-  const here = await read(false);
-  const there = await read(true);
+  const here = await read(false, false);
   assert.is(here.workerBatches, 0);
-  assert.is(
-    there.workerBatches,
-    2,
-    'the small files and five big ones (5 MB: past the 4 MiB budget), then the last one',
-  );
+  assert.is(here.texts[1], null);
+  assert.is(here.texts[3], UNUSABLE);
+  const there = await read(true, false);
+  assert.is(there.workerBatches, 3);
   assert.equal(there.texts, here.texts);
+  const shared = await read(true, true);
+  assert.ok(shared.workerBatches >= 2, `${shared.workerBatches} batches from the worker`);
+  assert.equal(shared.texts, here.texts);
 });
 
 test('results on a sweep of 1,200 procs (read in a worker): every row its own metrics, in the table, the CSV and --json', async () => {

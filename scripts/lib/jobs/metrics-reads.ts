@@ -1,10 +1,10 @@
 // Every proc's metrics.json for `results`, read once each, in the order results asks for them:
 // many small files read into one reused buffer (readFilesBounded: bounded-read's checks, one
-// open/fstat/read/close each). A sweep of many procs is read by a worker thread while the main
-// thread reads the event log (the two take about as long; on 2 cores they overlap), at most
-// AHEAD_BATCHES batches ahead of the main thread, so memory stays bounded. A worker that cannot
-// start or fails costs only the overlap: the rest is read here, the same way, so the rows are
-// the same either way.
+// open/fstat/read/close each). For a sweep of many procs a worker thread starts reading them
+// while the main thread reads the event log; the main thread takes the batches it finished and
+// reads any other itself, never waiting on the worker (which then skips what was read here). So
+// a worker that is slow to start, fails or cannot start costs only the overlap, and the rows are
+// the same either way. The worker reads at most AHEAD_BATCHES batches ahead: memory stays bounded.
 import { isAscii } from 'node:buffer';
 import * as fs from 'node:fs';
 import type { MessagePort, Worker } from 'node:worker_threads';
@@ -16,26 +16,28 @@ export const UNUSABLE = Symbol('unusable');
 export interface MetricsReads {
   /** How many paths are read and not yet taken by next(). */
   readonly buffered: number;
-  /** Until `count` paths are buffered (or every path is): a promise only when it must wait for the worker. */
-  fill(count: number): Promise<void> | undefined;
+  /** Reads on until `count` paths are buffered (or every path is). */
+  fill(count: number): void;
   /** The next buffered path's text; null when it does not exist; UNUSABLE when it is no readable file within the limit. */
   next(): string | null | typeof UNUSABLE;
   /** Stops the worker (if any); call it when done, or on the way out of an error. */
   close(): void;
   /** How many batches came from the worker (the rest were read on this thread). */
   readonly workerBatches: number;
+  /** Resolves when the worker has ended (at once when there is none): for tests. */
+  workerEnded(): Promise<void>;
 }
 
-/** Bytes per batch: 10,000 metrics.json of ~100 bytes are one batch. */
-const BATCH_BYTES = 4 << 20;
+/** Bytes per batch: ~2,500 metrics.json of ~100 bytes, so a worker part way through still saves some. */
+const BATCH_BYTES = 256 << 10;
 /** Batches the worker may read before the main thread took them (memory: ~ this × (BATCH_BYTES + limit)). */
-const AHEAD_BATCHES = 3;
+const AHEAD_BATCHES = 4;
 /** Fewer files than this are read here: a worker's start costs more than it saves. */
 export const WORKER_MIN_FILES = 1000;
 
 /**
- * `paths` read in order (in a worker when `parallel`, by default for WORKER_MIN_FILES or more
- * paths): fill(n), then next() n times.
+ * `paths` read in order (a worker helping when `parallel`, by default for WORKER_MIN_FILES or
+ * more paths): fill(n), then next() n times.
  */
 export function readMetricsFiles(paths: readonly string[], limit: number, parallel?: boolean): MetricsReads {
   const reads = new BatchReads(paths, limit);
@@ -57,14 +59,9 @@ interface ReadsWorker {
   threads: typeof import('node:worker_threads');
   thread: Worker;
   port: MessagePort;
-  /** [0]: batches taken here (the worker waits on it), [1]: 1 once the worker must stop. */
+  /** [0]: batches taken or dropped here (the worker waits on it), [1]: 1 once it must stop, [2]: the first path not yet read here. */
   shared: Int32Array;
-  /** Batches posted and not yet taken. */
-  inbox: WorkerMessage[];
-  /** Set when the worker exited or failed: no more batches come. */
-  gone: boolean;
-  /** Called on each message and on the worker's end. */
-  wake: (() => void) | null;
+  ended: Promise<void>;
 }
 
 class BatchReads implements MetricsReads {
@@ -76,6 +73,8 @@ class BatchReads implements MetricsReads {
   private buffer: Buffer | undefined;
   workerBatches = 0;
   private worker: ReadsWorker | null = null;
+  /** A batch the worker posted that starts past nextPath (it skipped what was read here). */
+  private early: WorkerMessage | null = null;
   private readonly paths: readonly string[];
   private readonly limit: number;
 
@@ -88,7 +87,7 @@ class BatchReads implements MetricsReads {
     const threads = workerThreads();
     if (!threads) return; // a Node without getBuiltinModule: every file is read on this thread
     const { port1, port2 } = new threads.MessageChannel();
-    const shared = new Int32Array(new SharedArrayBuffer(8));
+    const shared = new Int32Array(new SharedArrayBuffer(12));
     try {
       const thread = new threads.Worker(WORKER_SOURCE, {
         eval: true,
@@ -105,76 +104,57 @@ class BatchReads implements MetricsReads {
         stdout: true,
         stderr: true,
       });
-      // Neither keeps the process alive, but while fill() waits on it (ref'd there).
-      thread.unref();
-      port1.unref();
-      const worker: ReadsWorker = {
-        threads,
-        thread,
-        shared,
-        port: port1,
-        inbox: [],
-        gone: false,
-        wake: null,
-      };
-      const ended = (): void => {
-        // What it posted before it ended is in the port already, whichever event came first.
-        for (let m = threads.receiveMessageOnPort(port1); m; m = threads.receiveMessageOnPort(port1))
-          worker.inbox.push(m.message);
-        worker.gone = true;
-        worker.wake?.();
-      };
-      port1.on('message', (message: WorkerMessage) => {
-        worker.inbox.push(message);
-        worker.wake?.();
-      });
-      thread.once('error', ended); // its failure costs the overlap only: the rest is read here
-      thread.once('exit', ended);
-      this.worker = worker;
+      thread.unref(); // it never keeps the process alive: nothing waits on it
+      const ended = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
+      thread.on('error', () => {}); // a failed worker only leaves its part to this thread
+      this.worker = { threads, thread, port: port1, shared, ended };
     } catch {
       port1.close(); // no worker here (resource limits): every file is read on this thread
     }
   }
 
-  fill(count: number): Promise<void> | undefined {
+  workerEnded(): Promise<void> {
+    this.worker?.thread.ref(); // waited on: it keeps the process alive until it ends
+    return this.worker?.ended ?? Promise.resolve();
+  }
+
+  fill(count: number): void {
     while (this.buffered < count && this.nextPath < this.paths.length) {
-      if (this.worker) return this.fillFromWorker(count);
+      if (this.worker && this.takeFromWorker()) continue;
       const head = this.queue[0];
       if (head && head.at >= head.batch.ends.length) this.queue.shift();
       // One buffer for the batches read here, reused once no text is left to take from it.
       if (this.queue.length === 0) this.buffer ??= Buffer.allocUnsafeSlow(BATCH_BYTES + this.limit + 1);
       const reuse = this.queue.length === 0 ? this.buffer : undefined;
       this.add(readFilesBounded(fs, this.paths, this.nextPath, this.limit, BATCH_BYTES, reuse));
+      // The worker goes on after what was read here.
+      if (this.worker) Atomics.store(this.worker.shared, 2, this.nextPath);
     }
-    return undefined;
   }
 
-  private async fillFromWorker(count: number): Promise<void> {
+  /** The worker's batch that starts at nextPath, if it has posted it (batches that start before are dropped). */
+  private takeFromWorker(): boolean {
     const worker = this.worker!;
-    while (this.buffered < count && this.nextPath < this.paths.length) {
-      // A batch posted while this thread was busy: taken now, without a turn of the event loop.
+    for (;;) {
       const message =
-        worker.inbox.shift() ??
-        (worker.threads.receiveMessageOnPort(worker.port)?.message as WorkerMessage | undefined);
-      if (message) {
-        Atomics.add(worker.shared, 0, 1);
-        Atomics.notify(worker.shared, 0);
-        if ('failed' in message || message.from !== this.nextPath) break;
-        const bytes = Buffer.from(message.bytes.buffer, message.bytes.byteOffset, message.bytes.byteLength);
-        this.workerBatches++;
-        this.add({ ends: message.ends, bytes, next: this.nextPath + message.ends.length });
-        continue;
+        this.early ?? (worker.threads.receiveMessageOnPort(worker.port)?.message as WorkerMessage | undefined);
+      this.early = null;
+      if (!message) return false;
+      if ('failed' in message) {
+        this.close();
+        return false;
       }
-      if (worker.gone) break;
-      // The worker keeps the process alive only while it is waited on.
-      worker.thread.ref();
-      await new Promise<void>((resolve) => (worker.wake = resolve));
-      worker.wake = null;
-      worker.thread.unref();
-    }
-    if (this.buffered < count && this.nextPath < this.paths.length) {
-      this.close(); // it failed or ended early: the rest is read here
-      this.fill(count);
+      if (message.from > this.nextPath) {
+        this.early = message; // not yet: the paths before it are read here first
+        return false;
+      }
+      Atomics.add(worker.shared, 0, 1);
+      Atomics.notify(worker.shared, 0);
+      if (message.from < this.nextPath) continue; // read here meanwhile
+      const bytes = Buffer.from(message.bytes.buffer, message.bytes.byteOffset, message.bytes.byteLength);
+      this.workerBatches++;
+      this.add({ ends: message.ends, bytes, next: this.nextPath + message.ends.length });
+      return true;
     }
   }
 
@@ -205,6 +185,7 @@ class BatchReads implements MetricsReads {
     const worker = this.worker;
     if (!worker) return;
     this.worker = null;
+    this.early = null;
     Atomics.store(worker.shared, 1, 1);
     Atomics.notify(worker.shared, 0);
     worker.port.close();
@@ -214,7 +195,8 @@ class BatchReads implements MetricsReads {
 
 /**
  * The worker: reads the batches in order and posts each (its bytes moved, not copied), never more
- * than `ahead` batches before the main thread; a throw becomes a 'failed' message. Its source
+ * than `ahead` batches before the main thread takes them, and skips what the main thread read
+ * itself; a throw becomes a 'failed' message. Its source
  * text runs in the worker: it names only its parameters and globals.
  */
 function metricsWorker(
@@ -232,12 +214,14 @@ function metricsWorker(
   };
   let posted = 0;
   try {
-    for (let from = 0; from < paths.length && Atomics.load(shared, 1) === 0; ) {
+    for (let from = 0; Atomics.load(shared, 1) === 0; ) {
       const taken = Atomics.load(shared, 0);
       if (posted - taken >= ahead) {
         Atomics.wait(shared, 0, taken);
         continue;
       }
+      from = Math.max(from, Atomics.load(shared, 2)); // the main thread read up to there itself
+      if (from >= paths.length) break;
       const batch = read(nodeFs, paths, from, limit, budget);
       port.postMessage({ ends: batch.ends, bytes: batch.bytes, from }, [
         batch.ends.buffer as ArrayBuffer,

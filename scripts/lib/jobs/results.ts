@@ -331,7 +331,7 @@ export async function collectResults(
     const rows: ResultRow[] = new Array(record.procs.length);
     for (const [i, proc] of record.procs.entries()) {
       const count = candidates.starts[i + 1]! - candidates.starts[i]!;
-      if (reads.buffered < count) await reads.fill(count);
+      if (reads.buffered < count) reads.fill(count);
       const ran = ranAs[i]!;
       const job = tables.get(ran.record.cluster)?.get(ran.record.cluster, ran.proc.proc);
       rows[i] = rowFor(proc, ran, job, candidates, i, reads, displayPath);
