@@ -104,11 +104,9 @@ export interface BoundedBatch {
  * and one read of at most limit + 1 bytes (a regular file's read comes back short only at its end;
  * a file that grew past the limit is refused). From paths[from] on, until the buffer holds `budget`
  * bytes or the list ends; `buffer` (at least budget + limit + 1 bytes) is reused when it is given.
- * Self-contained (the names it uses are its parameters and globals) so a worker runs its source
- * text: results reads 10,000 metrics.json beside the main thread reading the event log.
+ * For `results`' 10,000 metrics.json: one buffer, not one per file.
  */
 export function readFilesBounded(
-  fs: typeof import('node:fs'),
   paths: readonly string[],
   from: number,
   limit: number,
@@ -117,36 +115,40 @@ export function readFilesBounded(
 ): BoundedBatch {
   const bytes = buffer && buffer.length >= budget + limit + 1 ? buffer : Buffer.allocUnsafeSlow(budget + limit + 1);
   const ends: number[] = [];
-  const flags = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK;
+  const flags = constants.O_RDONLY | constants.O_NONBLOCK;
   let length = 0;
   let i = from;
   for (; i < paths.length && length < budget; i++) {
     let fd: number;
     try {
-      fd = fs.openSync(paths[i]!, flags);
+      fd = openSync(paths[i]!, flags);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       ends.push(
-        code === 'ENOENT' || code === 'ENOTDIR' ? -1 : code === 'EISDIR' ? -2 : -4, // BATCH_MISSING, _NOT_A_FILE, _UNREADABLE
+        code === 'ENOENT' || code === 'ENOTDIR'
+          ? BATCH_MISSING
+          : code === 'EISDIR'
+            ? BATCH_NOT_A_FILE
+            : BATCH_UNREADABLE,
       );
       continue;
     }
     try {
-      const stat = fs.fstatSync(fd);
-      if (!stat.isFile()) ends.push(-2);
-      else if (stat.size > limit) ends.push(-3);
+      const stat = fstatSync(fd);
+      if (!stat.isFile()) ends.push(BATCH_NOT_A_FILE);
+      else if (stat.size > limit) ends.push(BATCH_TOO_LARGE);
       else {
-        const n = fs.readSync(fd, bytes, length, limit + 1, null);
-        if (n > limit) ends.push(-3);
+        const n = readSync(fd, bytes, length, limit + 1, null);
+        if (n > limit) ends.push(BATCH_TOO_LARGE);
         else {
           length += n;
           ends.push(length);
         }
       }
     } catch {
-      ends.push(-4);
+      ends.push(BATCH_UNREADABLE);
     } finally {
-      fs.closeSync(fd);
+      closeSync(fd);
     }
   }
   return { ends: Int32Array.from(ends), bytes: bytes.subarray(0, length), next: i };

@@ -1,11 +1,10 @@
-// `results` reads every proc's metrics.json once, in one pass (metrics-reads.ts: in a worker
-// beside the log read for a big sweep, on the main thread otherwise): the rows are the same
-// either way, for every kind of thing a metrics.json place may hold; readFilesBounded refuses
-// what readBounded refuses, a FIFO without waiting on it; the candidates of many procs, worked
-// out from a sweep's layout once, are each proc's own metricsCandidates.
+// `results` reads every proc's metrics.json once, in one pass of batches into one reused buffer
+// (metrics-reads.ts, readFilesBounded): readFilesBounded refuses what readBounded refuses, a
+// FIFO without waiting on it; the candidates of many procs, worked out from a sweep's layout
+// once, are each proc's own metricsCandidates; each kind of thing a metrics.json place may hold
+// gives the row it gave when each file was read on its own.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -20,7 +19,7 @@ import {
   readFilesBounded,
 } from '../../scripts/lib/bounded-read.ts';
 import type { JobRecord, ProcRecord } from '../../scripts/lib/jobs/job-store.ts';
-import { readMetricsFiles, UNUSABLE } from '../../scripts/lib/jobs/metrics-reads.ts';
+import { MetricsReads, UNUSABLE } from '../../scripts/lib/jobs/metrics-reads.ts';
 import { candidatesOfAll, collectResults, metricsCandidates } from '../../scripts/lib/jobs/results.ts';
 import { repoRoot } from '../helpers/paths.ts';
 import { runCommand, runScript, typeScriptNodeArgs } from '../helpers/process.ts';
@@ -100,7 +99,7 @@ test('readFilesBounded refuses what readBounded refuses and reads what it reads,
   const buffer = Buffer.alloc(5 + 16 + 1);
   let batches = 0;
   for (let from = 0; from < paths.length; batches++) {
-    const batch = readFilesBounded(fs, paths, from, 16, 5, buffer);
+    const batch = readFilesBounded(paths, from, 16, 5, buffer);
     assert.ok(batch.next > from, 'every batch reads at least one path');
     let start = 0;
     for (const end of batch.ends) {
@@ -137,9 +136,8 @@ test('readFilesBounded refuses a FIFO at once, without reading from it', async (
   writeFileSync(
     probe,
     [
-      "import * as fs from 'node:fs';",
       `import { readFilesBounded } from ${JSON.stringify(join(repoRoot, 'scripts', 'lib', 'bounded-read.ts'))};`,
-      'console.log(Array.from(readFilesBounded(fs, [process.argv[2]!], 0, 10, 10).ends).join(","));',
+      'console.log(Array.from(readFilesBounded([process.argv[2]!], 0, 10, 10).ends).join(","));',
       '',
     ].join('\n'),
   );
@@ -246,13 +244,11 @@ function oddSweep(root: string): JobRecord {
   return jobRecord(9, procs);
 }
 
-test('the rows are the same read in a worker or on the main thread, each kind of metrics.json place as it was', async () => {
+test('each kind of metrics.json place gives its row: numbers, missing, a folder, bad JSON, a list, nested values, a device, elsewhere, a second place, too large, UTF-8, batches of big files', async () => {
   const root = join(dir, 'odd');
   const record = oddSweep(root);
   const show = (path: string) => (path.startsWith(`${root}/`) ? path.slice(root.length + 1) : path);
-  const serial = await collectResults(root, record, show, { parallelReads: false });
-  const parallel = await collectResults(root, record, show, { parallelReads: true });
-  assert.equal(parallel, serial);
+  const serial = await collectResults(root, record, show);
   const byKind = (kind: string) => serial.rows.filter((row) => row.vars.kind === kind);
   assert.equal(
     byKind('numbers').map((row) => row.metrics),
@@ -277,38 +273,33 @@ test('the rows are the same read in a worker or on the main thread, each kind of
   );
 });
 
-test('the worker reads the batches the main thread did not, in order, the same texts as read here', async () => {
-  const at = (name: string) => join(dir, 'ahead', name);
+test('MetricsReads: each path in order, batch after batch, a proc straddling two batches too', () => {
+  const at = (name: string) => join(dir, 'straddle', name);
   mkdirSync(at('folder'), { recursive: true });
   for (let i = 0; i < 8; i++) writeFileSync(at(`f${i}`), `{"i": ${i}, "pad": "${String(i).repeat(100_000)}"}`);
-  // 100 kB each: three batches of 256 KiB (f0-f2, f3-f5, f6-f7), among them a missing file and a folder.
+  // 100 kB each: batches of 256 KiB (f0-f2, f3-f5, f6-f7), among them a missing file and a folder.
   const paths = [at('f0'), at('missing'), at('f1'), at('folder'), ...[2, 3, 4, 5, 6, 7].map((i) => at(`f${i}`))];
-  const read = async (parallel: boolean, firstHere: boolean) => {
-    const reads = readMetricsFiles(paths, 1 << 20, parallel);
-    try {
-      // The first batch read here (the worker is still starting): it goes on after it.
-      if (firstHere) reads.fill(1);
-      await reads.workerEnded(); // it posted every batch it read (at most four ahead: there are three)
-      reads.fill(paths.length);
-      assert.is(reads.buffered, paths.length);
-      return { texts: paths.map(() => reads.next()), workerBatches: reads.workerBatches };
-    } finally {
-      reads.close();
-    }
-  };
-  const here = await read(false, false);
-  assert.is(here.workerBatches, 0);
-  assert.is(here.texts[1], null);
-  assert.is(here.texts[3], UNUSABLE);
-  const there = await read(true, false);
-  assert.is(there.workerBatches, 3);
-  assert.equal(there.texts, here.texts);
-  const shared = await read(true, true);
-  assert.ok(shared.workerBatches >= 2, `${shared.workerBatches} batches from the worker`);
-  assert.equal(shared.texts, here.texts);
+  const reads = new MetricsReads(paths, 1 << 20);
+  const texts: (string | null | typeof UNUSABLE)[] = [];
+  // Taken two at a time (a proc with two places): f2 and f3 lie in two batches.
+  for (let i = 0; i < paths.length; i += 2) {
+    reads.fill(2);
+    assert.ok(reads.buffered >= 2);
+    texts.push(reads.next(), reads.next());
+  }
+  assert.is(reads.buffered, 0);
+  assert.equal(
+    texts,
+    paths.map((path) => {
+      const got = expected(path, 1 << 20);
+      return got === BATCH_MISSING ? null : typeof got === 'number' ? UNUSABLE : got;
+    }),
+  );
+  assert.is(texts[1], null);
+  assert.is(texts[3], UNUSABLE);
 });
 
-test('results on a sweep of 1,200 procs (read in a worker): every row its own metrics, in the table, the CSV and --json', async () => {
+test('results on a sweep of 1,200 procs: every row its own metrics, in the table, the CSV and --json', async () => {
   const root = join(dir, 'sweep');
   mkdirSync(join(root, '.pixi-condor', 'jobs'), { recursive: true });
   writeFileSync(

@@ -8,7 +8,7 @@ import { JOBS_DIR, readJobRecord, recordLogs, type JobRecord, type ProcRecord } 
 import type { JobState, JobTable } from './job-state.ts';
 import { holdHint } from './hold-hints.ts';
 import { readJobOnce } from './tracker.ts';
-import { readMetricsFiles, UNUSABLE, type MetricsReads } from './metrics-reads.ts';
+import { MetricsReads, UNUSABLE } from './metrics-reads.ts';
 
 export const METRICS_FILE = 'metrics.json';
 /** A metrics.json larger than this is not a flat table of numbers: it is not read. */
@@ -298,15 +298,11 @@ function rowFor(
   };
 }
 
-/**
- * The rows of `record`, each with its newest outcome (a resubmission's, when there is one).
- * `parallelReads`: read the metrics files in a worker (default: for many procs, metrics-reads.ts).
- */
+/** The rows of `record`, each with its newest outcome (a resubmission's, when there is one). */
 export async function collectResults(
   root: string,
   record: JobRecord,
   displayPath: (path: string) => string,
-  options: { parallelReads?: boolean } = {},
 ): Promise<{ rows: ResultRow[]; resubmissions: JobRecord[] }> {
   const resubmissions = await resubmissionsOf(root, record.cluster);
   const newest = new Map<number, { record: JobRecord; proc: ProcRecord }>();
@@ -318,28 +314,23 @@ export async function collectResults(
       if (origin !== undefined && newest.has(origin)) newest.set(origin, { record: again, proc });
     }
   }
-  // Each proc's files read once, in proc order, from now on (in a worker for a big sweep) while
-  // each log is read once into its table. (Not through fs/promises: on this 2-core machine 16
-  // reads at a time through it cost 5-8x the CPU and wall time of reading 10,000 small files one
-  // after another.)
+  // Each log read once into its table; each proc's files read once, in proc order, in batches
+  // (metrics-reads.ts). (Synchronous: on this 2-core machine 16 reads at a time through
+  // fs/promises cost 5-8x the CPU and wall time of reading 10,000 small files one after another.)
+  const tables = new Map<number, JobTable | null>();
+  for (const r of [record, ...resubmissions]) tables.set(r.cluster, await stateTable(r, root));
   const ranAs = record.procs.map((proc) => newest.get(proc.proc)!);
   const candidates = candidatesOfAll(ranAs.map((r) => r.proc));
-  const reads = readMetricsFiles(candidates.paths, METRICS_MAX_BYTES, options.parallelReads);
-  try {
-    const tables = new Map<number, JobTable | null>();
-    for (const r of [record, ...resubmissions]) tables.set(r.cluster, await stateTable(r, root));
-    const rows: ResultRow[] = new Array(record.procs.length);
-    for (const [i, proc] of record.procs.entries()) {
-      const count = candidates.starts[i + 1]! - candidates.starts[i]!;
-      if (reads.buffered < count) reads.fill(count);
-      const ran = ranAs[i]!;
-      const job = tables.get(ran.record.cluster)?.get(ran.record.cluster, ran.proc.proc);
-      rows[i] = rowFor(proc, ran, job, candidates, i, reads, displayPath);
-    }
-    return { rows, resubmissions };
-  } finally {
-    reads.close();
+  const reads = new MetricsReads(candidates.paths, METRICS_MAX_BYTES);
+  const rows: ResultRow[] = new Array(record.procs.length);
+  for (const [i, proc] of record.procs.entries()) {
+    const count = candidates.starts[i + 1]! - candidates.starts[i]!;
+    if (reads.buffered < count) reads.fill(count);
+    const ran = ranAs[i]!;
+    const job = tables.get(ran.record.cluster)?.get(ran.record.cluster, ran.proc.proc);
+    rows[i] = rowFor(proc, ran, job, candidates, i, reads, displayPath);
   }
+  return { rows, resubmissions };
 }
 
 /** `accuracy` → the row with the largest; `-loss` → the smallest. Null when no row has it as a number. */
