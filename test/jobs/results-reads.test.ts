@@ -336,4 +336,28 @@ test('results on a sweep of 1,200 procs: every row its own metrics, in the table
   assert.match(table.stdout, /\n1199 +1199 +unknown +3597 +t1199\n/);
 });
 
+test('a job record that is a FIFO or a folder is one line naming it, not a wait', async () => {
+  const root = join(dir, 'odd-records');
+  const jobs = join(root, '.pixi-condor', 'jobs');
+  mkdirSync(join(jobs, '5.json'), { recursive: true });
+  execFileSync('mkfifo', [join(jobs, '6.json')]);
+  writeFileSync(
+    join(root, 'pixi.toml'),
+    '[workspace]\nname = "s"\nchannels = ["conda-forge"]\nplatforms = ["linux-64"]\n',
+  );
+  const env = { PIXI_PROJECT_ROOT: root };
+  const folder = await runScript('results.ts', ['5'], { env, timeoutMs: 30_000 });
+  assert.is(folder.code, 2, folder.stderr);
+  assert.match(folder.stderr, /\.pixi-condor\/jobs\/5\.json cannot be read \(it is a folder\)/);
+  const fifo = await runScript('results.ts', ['6'], { env, timeoutMs: 30_000 });
+  assert.not.ok(fifo.timedOut, 'results waited on a FIFO job record');
+  assert.is(fifo.code, 2, fifo.stderr);
+  assert.match(fifo.stderr, /\.pixi-condor\/jobs\/6\.json cannot be read \(it is not a regular file\)/);
+  const missing = await runScript('results.ts', ['7'], { env, timeoutMs: 30_000 });
+  assert.match(
+    missing.stderr,
+    /no job 7 was submitted from this workspace \(\.pixi-condor\/jobs\/7\.json is missing\)/,
+  );
+});
+
 test.run();
