@@ -336,6 +336,46 @@ test('results on a sweep of 1,200 procs: every row its own metrics, in the table
   assert.match(table.stdout, /\n1199 +1199 +unknown +3597 +t1199\n/);
 });
 
+test('the table shows each number to five significant digits, as toPrecision(5) rounds it', async () => {
+  const root = join(dir, 'numbers');
+  mkdirSync(join(root, '.pixi-condor', 'jobs'), { recursive: true });
+  writeFileSync(
+    join(root, 'pixi.toml'),
+    '[workspace]\nname = "s"\nchannels = ["conda-forge"]\nplatforms = ["linux-64"]\n',
+  );
+  const values = [
+    0.9162,
+    0.123456789,
+    1.5e-7,
+    0.00001234567,
+    -0.25,
+    123.456789,
+    1 / 3,
+    12.345,
+    -1e-7,
+    1e21,
+    42,
+    0.1 + 0.2,
+  ];
+  const procs = values.map((x, n) => {
+    const iwd = join(root, 'runs', String(n));
+    mkdirSync(iwd, { recursive: true });
+    writeFileSync(join(iwd, 'metrics.json'), JSON.stringify({ x }));
+    return proc(n, iwd);
+  });
+  writeFileSync(join(root, '.pixi-condor', 'jobs', '8.json'), JSON.stringify(jobRecord(8, procs)));
+  const table = await runScript('results.ts', [], { env: { PIXI_PROJECT_ROOT: root }, timeoutMs: 30_000 });
+  assert.is(table.code, 0, table.stderr);
+  const shown = table.stdout
+    .split('\n')
+    .slice(2, 2 + values.length)
+    .map((line) => line.trim().split(/ +/).at(-1));
+  assert.equal(
+    shown,
+    values.map((x) => (Number.isInteger(x) ? String(x) : String(Number(x.toPrecision(5))))),
+  );
+});
+
 test('a job record that is a FIFO or a folder is one line naming it, not a wait', async () => {
   const root = join(dir, 'odd-records');
   const jobs = join(root, '.pixi-condor', 'jobs');
