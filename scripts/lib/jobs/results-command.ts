@@ -140,9 +140,11 @@ function tableLines(
   const { cells, columns, widths } = tableCells(rows, cluster, shownColumns);
   const lines = new Array<string>(rows.length + 1);
   for (let r = 0, at = 0; r <= rows.length; r++) {
+    // (A table has at least PROC, OUTCOME, EXIT and WALL; the last cell is not padded: the
+    // trimEnd would take its padding off again.)
     let line = cells[at++]!.padEnd(widths[0]!);
-    for (let c = 1; c < columns; c++) line += `  ${cells[at++]!.padEnd(widths[c]!)}`;
-    line = line.trimEnd();
+    for (let c = 1; c < columns - 1; c++) line += `  ${cells[at++]!.padEnd(widths[c]!)}`;
+    line = `${line}  ${cells[at++]!}`.trimEnd();
     lines[r] = fit(r > 0 && rows[r - 1] === best ? `${line}  ← best` : line, width);
   }
   return lines;
