@@ -1,8 +1,9 @@
 // .pixi-condor/jobs/<cluster>.json: what was submitted, written (atomically) before tracking
 // starts, so `status` and `cancel` can find the job again after Ctrl-C or a lost connection.
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../atomic-file.ts';
+import { BoundedReadError, readBoundedText } from '../bounded-read.ts';
 import { UserError } from '../errors.ts';
 import {
   absolutePath,
@@ -176,22 +177,29 @@ export async function readJobRecord(root: string, cluster: number): Promise<JobR
   const file = join(JOBS_DIR, `${cluster}.json`);
   let body: string;
   try {
-    const info = await stat(path);
-    if (info.isFile() && info.size > MAX_RECORD_BYTES)
-      throw new UserError(`${file} is ${info.size} bytes, larger than any job record pixi-condor writes`, {
-        hint: RECORD_HINT,
-        exitCode: 2,
-      });
-    body = await readFile(path, 'utf8');
+    // One bounded read (a FIFO or a device in its place is refused, not waited on).
+    body = readBoundedText(path, MAX_RECORD_BYTES);
   } catch (error) {
-    if (error instanceof UserError) throw error;
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+    if (!(error instanceof BoundedReadError)) throw error;
+    if (error.code === 'ENOENT') {
       throw new UserError(`no job ${cluster} was submitted from this workspace (${file} is missing)`, {
         hint: 'run `pixi run status` for the latest job, or pass --log PATH to read any event log',
         exitCode: 2,
       });
     }
-    throw unreadable(file, error);
+    if (error.problem === 'too-large')
+      throw new UserError(`${file} is ${error.size} bytes, larger than any job record pixi-condor writes`, {
+        hint: RECORD_HINT,
+        exitCode: 2,
+      });
+    throw unreadable(
+      file,
+      error.isDirectory
+        ? { code: 'EISDIR' }
+        : error.problem === 'not-a-file'
+          ? { message: 'it is not a regular file' }
+          : { code: error.code, message: error.message },
+    );
   }
   let data: unknown;
   try {

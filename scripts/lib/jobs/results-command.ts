@@ -13,6 +13,8 @@ import { fit } from './format.ts';
 import { latestJobRecord, lostRunnerNote, parseClusterArg, readJobRecord, type JobRecord } from './job-store.ts';
 import { bestRow, collectResults, columnsOf, resultsCsvChunks, resubmissionsOf, type ResultRow } from './results.ts';
 
+type Columns = ReturnType<typeof columnsOf>;
+
 export const RESULTS_SPEC: CommandSpec = {
   usage: 'pixi run results [CLUSTER] [options]',
   summary:
@@ -47,7 +49,13 @@ export const RESULTS_SPEC: CommandSpec = {
 };
 
 function formatValue(value: unknown): string {
-  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(5)));
+  if (typeof value === 'number') {
+    if (Number.isInteger(value)) return String(value);
+    // Six characters or fewer (0.9162, -0.25, 1.5e-7) hold at most five significant digits: the
+    // rounding to five would give the same text (and toPrecision costs 10,000 rows ~5 ms).
+    const text = String(value);
+    return text.length <= 6 ? text : String(Number(value.toPrecision(5)));
+  }
   return value === null || value === undefined ? '' : String(value);
 }
 
@@ -64,36 +72,82 @@ function shownRow(row: ResultRow, text: (s: string) => string): ResultRow {
 /** `record` with its keys and text values passed through `text`; itself when that changes none. */
 function shownStrings<T>(record: Record<string, T>, text: (s: string) => string): Record<string, T | string> {
   let same = true;
-  for (const [k, v] of Object.entries(record))
+  for (const k in record) {
+    if (!Object.hasOwn(record, k)) continue;
+    const v = record[k];
     if (text(k) !== k || (typeof v === 'string' && text(v) !== v)) {
       same = false;
       break;
     }
+  }
   if (same) return record;
   return Object.fromEntries(Object.entries(record).map(([k, v]) => [text(k), typeof v === 'string' ? text(v) : v]));
 }
 
-function tableLines(rows: ResultRow[], best: ResultRow | null, width: number, cluster: number): string[] {
-  const { vars, metrics } = columnsOf(rows);
+/**
+ * `text` remembering what it made of each string: a sweep's table repeats its keys and most of
+ * its values on every row (the filter is pure: the same text always shows the same).
+ */
+function remembered(text: (s: string) => string): (s: string) => string {
+  const seen = new Map<string, string>();
+  return (s) => {
+    let shown = seen.get(s);
+    if (shown === undefined) {
+      shown = text(s);
+      seen.set(s, shown);
+    }
+    return shown;
+  };
+}
+
+/** The table's cells, row by row (header first) in one flat list, and each column's width. */
+function tableCells(
+  rows: ResultRow[],
+  cluster: number,
+  { vars, metrics }: Columns,
+): { cells: string[]; columns: number; widths: number[] } {
   const header = ['PROC', ...vars, 'OUTCOME', 'EXIT', 'WALL', ...metrics];
-  const cells = rows.map((row) => [
-    row.ranAs === `${cluster}.${row.proc}` ? String(row.proc) : `${row.proc} (as ${row.ranAs})`,
-    ...vars.map((v) => row.vars[v] ?? ''),
-    row.outcome,
-    row.signal !== null ? `sig ${row.signal}` : formatValue(row.exitCode),
-    row.wallSeconds !== null ? `${row.wallSeconds}s` : '',
-    ...metrics.map((m) => formatValue(row.metrics?.[m])),
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  const line = (c: string[]): string =>
-    c
-      .map((v, i) => v.padEnd(widths[i]!))
-      .join('  ')
-      .trimEnd();
-  return [
-    fit(line(header), width),
-    ...cells.map((c, i) => fit(`${line(c)}${rows[i] === best ? '  ← best' : ''}`, width)),
-  ];
+  const columns = header.length;
+  const cells = new Array<string>(columns * (rows.length + 1));
+  const widths = header.map((h) => h.length);
+  for (let c = 0; c < columns; c++) cells[c] = header[c]!;
+  let at = columns;
+  const prefix = `${cluster}.`;
+  for (const row of rows) {
+    const proc = String(row.proc);
+    cells[at++] = row.ranAs === prefix + proc ? proc : `${proc} (as ${row.ranAs})`;
+    for (const v of vars) cells[at++] = row.vars[v] ?? '';
+    cells[at++] = row.outcome;
+    cells[at++] = row.signal !== null ? `sig ${row.signal}` : formatValue(row.exitCode);
+    cells[at++] = row.wallSeconds !== null ? `${row.wallSeconds}s` : '';
+    for (const m of metrics) cells[at++] = formatValue(row.metrics?.[m]);
+  }
+  // Each column's width: its widest cell.
+  for (let i = columns; i < cells.length; i++) {
+    const c = i % columns;
+    if (cells[i]!.length > widths[c]!) widths[c] = cells[i]!.length;
+  }
+  return { cells, columns, widths };
+}
+
+function tableLines(
+  rows: ResultRow[],
+  best: ResultRow | null,
+  width: number,
+  cluster: number,
+  shownColumns: Columns,
+): string[] {
+  const { cells, columns, widths } = tableCells(rows, cluster, shownColumns);
+  const lines = new Array<string>(rows.length + 1);
+  for (let r = 0, at = 0; r <= rows.length; r++) {
+    // (A table has at least PROC, OUTCOME, EXIT and WALL; the last cell is not padded: the
+    // trimEnd would take its padding off again.)
+    let line = cells[at++]!.padEnd(widths[0]!);
+    for (let c = 1; c < columns - 1; c++) line += `  ${cells[at++]!.padEnd(widths[c]!)}`;
+    line = `${line}  ${cells[at++]!}`.trimEnd();
+    lines[r] = fit(r > 0 && rows[r - 1] === best ? `${line}  ← best` : line, width);
+  }
+  return lines;
 }
 
 /**
@@ -141,7 +195,9 @@ export async function runResults(parsed: ParsedCommand, loadViews?: LoadViews): 
   }
   const csvPath = join(root, 'results', String(first.cluster), 'results.csv');
   const dryRun = booleanOption(parsed, 'dry-run');
-  if (!dryRun) writeChunksAtomic(csvPath, resultsCsvChunks(rows));
+  // The columns once, for the CSV, --json and the table (unless the job's text filter changed a row).
+  const columns = columnsOf(rows);
+  if (!dryRun) writeChunksAtomic(csvPath, resultsCsvChunks(rows, columns));
   const missing = rows.filter((r) => r.missing);
   if ((plot || html) && loadViews) {
     const views = await loadViews();
@@ -179,7 +235,7 @@ export async function runResults(parsed: ParsedCommand, loadViews?: LoadViews): 
       cluster: first.cluster,
       resubmissions: resubmissions.map((r) => r.cluster),
       csv: dryRun ? null : show(csvPath),
-      columns: columnsOf(rows),
+      columns,
       rows,
       best: best && bestSpec ? { metric: bestSpec, proc: best.proc, ranAs: best.ranAs } : null,
     };
@@ -188,7 +244,7 @@ export async function runResults(parsed: ParsedCommand, loadViews?: LoadViews): 
   }
   const out = process.stdout;
   // metrics.json and the error files are the job's words: tokens masked, escapes shown.
-  const jobText = await jobTextFor(root);
+  const jobText = remembered(await jobTextFor(root));
   const shown = rows.map((row) => shownRow(row, jobText));
   writeLines(
     out,
@@ -202,6 +258,7 @@ export async function runResults(parsed: ParsedCommand, loadViews?: LoadViews): 
       written: dryRun ? null : show(csvPath),
       paint: palette(colourEnabled(out)),
       width: Math.max(out.columns || 160, 60),
+      columns: shown.every((row, i) => row === rows[i]) ? columns : columnsOf(shown),
     }),
   );
   return missing.length > 0 ? 1 : 0;
@@ -222,6 +279,8 @@ interface ResultView {
   bestSpec: string | null | undefined;
   /** Where results.csv was written (null: a dry run). */
   written: string | null;
+  /** columnsOf(rows), when the caller has it already. */
+  columns?: Columns;
   paint: Palette;
   width: number;
 }
@@ -237,7 +296,7 @@ function resultLines(view: ResultView): string[] {
       ? ` (newest outcome of each row; resubmitted as ${view.resubmissions.join(', ')})`
       : '';
   say(paint.bold(`results of job ${view.cluster}: ${rows.length} proc${rows.length === 1 ? '' : 's'}${again}`));
-  for (const line of tableLines(rows, best, view.width, view.cluster)) say(line);
+  for (const line of tableLines(rows, best, view.width, view.cluster, view.columns ?? columnsOf(rows))) say(line);
   if (best && bestSpec) {
     const key = bestSpec.replace(/^[-+]/, '');
     const values = Object.entries(best.vars)

@@ -3,12 +3,12 @@
 // per-proc data from the planner: transfer_output_remaps, output_destination, initialdir).
 // Procs submitted again by `resubmit` show their newest outcome, from the newest record.
 import { readdirSync } from 'node:fs';
-import { BoundedReadError, readBoundedText } from '../bounded-read.ts';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { JOBS_DIR, readJobRecord, recordLogs, type JobRecord, type ProcRecord } from './job-store.ts';
 import type { JobState, JobTable } from './job-state.ts';
 import { holdHint } from './hold-hints.ts';
 import { readJobOnce } from './tracker.ts';
+import { MetricsReads, UNUSABLE } from './metrics-reads.ts';
 
 export const METRICS_FILE = 'metrics.json';
 /** A metrics.json larger than this is not a flat table of numbers: it is not read. */
@@ -77,44 +77,145 @@ function outputDir(proc: ProcRecord): string | null {
   return resolve(proc.iwd, base);
 }
 
-/** Where a proc's metrics.json may be: as a file brought back itself, or inside a folder brought back. */
-export function metricsCandidates(proc: ProcRecord): { paths: string[]; unreachable: string | null } {
-  if (outputDir(proc) === null)
-    return { paths: [], unreachable: `output_destination ${proc.outputDestination} is not on this machine` };
-  const names = proc.transferOutputFiles ?? [METRICS_FILE];
-  const paths: string[] = [];
-  const add = (path: string | null): void => {
-    if (path && !paths.includes(path)) paths.push(path);
-  };
-  // A remap of metrics.json itself wins, whatever the list says.
-  if (proc.outputRemaps?.[METRICS_FILE]) add(outputPlace(proc, METRICS_FILE));
-  for (const name of names) {
-    const clean = name.replace(/\/+$/, '');
-    if (basename(clean) === METRICS_FILE) add(outputPlace(proc, clean));
-    else if (!/\.[A-Za-z0-9]+$/.test(clean)) {
-      // A folder brought back whole (e.g. `outputs`): its metrics.json inside it.
-      const place = outputPlace(proc, clean);
-      if (place) add(join(place, METRICS_FILE));
-    }
-  }
-  // Nothing listed (every new file comes back): the sandbox's metrics.json.
-  if (paths.length === 0 && proc.transferOutputFiles === null) add(outputPlace(proc, METRICS_FILE));
-  return { paths, unreachable: null };
+/** A metrics.json place relative to the proc's output folder (or absolute), maybe inside a folder brought back. */
+interface MetricsPlace {
+  target: string;
+  inFolder: boolean;
 }
 
-function readMetrics(path: string): Record<string, string | number | boolean | null> | 'bad' | null {
-  try {
-    const value: unknown = JSON.parse(readBoundedText(path, METRICS_MAX_BYTES));
-    if (!value || typeof value !== 'object' || Array.isArray(value)) return 'bad';
-    const flat: Record<string, string | number | boolean | null> = {};
-    for (const [key, v] of Object.entries(value)) {
-      flat[key] =
-        v === null || typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean' ? v : JSON.stringify(v);
-    }
-    return flat;
-  } catch (error) {
-    return error instanceof BoundedReadError && error.problem === 'missing' ? null : 'bad';
+/** Where a proc's metrics.json may be, whatever its folder: the same for every proc of a sweep. */
+function metricsPlan(proc: ProcRecord): MetricsPlace[] {
+  const remaps = proc.outputRemaps;
+  const place = (clean: string, inFolder: boolean): MetricsPlace => ({
+    target: remaps?.[clean] ?? basename(clean),
+    inFolder,
+  });
+  const plan: MetricsPlace[] = [];
+  // A remap of metrics.json itself wins, whatever the list says.
+  if (remaps?.[METRICS_FILE]) plan.push(place(METRICS_FILE, false));
+  for (const name of proc.transferOutputFiles ?? [METRICS_FILE]) {
+    const clean = name.replace(/\/+$/, '');
+    if (basename(clean) === METRICS_FILE) plan.push(place(clean, false));
+    // A folder brought back whole (e.g. `outputs`): its metrics.json inside it.
+    else if (!/\.[A-Za-z0-9]+$/.test(clean)) plan.push(place(clean, true));
   }
+  // Nothing listed (every new file comes back): the sandbox's metrics.json.
+  if (plan.length === 0 && proc.transferOutputFiles === null) plan.push(place(METRICS_FILE, false));
+  return plan;
+}
+
+/** An absolute path already in path.join's normal form (no `//`, `.` or `..` part, no trailing `/`, not `/` itself). */
+const NORMAL_DIR = /^(?:\/(?!\.\.?(?:\/|$))[^/]+)+$/;
+/** One plain name (a `join` onto a normal folder is then `dir/name`). */
+const PLAIN_NAME = /^(?!\.\.?$)[^/]+$/;
+
+/** `proc`'s candidates by `plan`, appended to `paths` (each once); a problem when they are not on this machine. */
+function placeCandidates(proc: ProcRecord, plan: MetricsPlace[], paths: string[]): string | null {
+  const dir = outputDir(proc);
+  if (dir === null) return `output_destination ${proc.outputDestination} is not on this machine`;
+  const first = paths.length;
+  // The common case (a normal folder, a plain name) by concatenation; path.join is the same, slower.
+  const plainDir = NORMAL_DIR.test(dir);
+  for (const { target, inFolder } of plan) {
+    const file = isAbsolute(target)
+      ? target
+      : plainDir && PLAIN_NAME.test(target)
+        ? `${dir}/${target}`
+        : join(dir, target);
+    const path = inFolder ? join(file, METRICS_FILE) : file;
+    if (paths.indexOf(path, first) < 0) paths.push(path);
+  }
+  return null;
+}
+
+/** Where a proc's metrics.json may be: as a file brought back itself, or inside a folder brought back. */
+export function metricsCandidates(proc: ProcRecord): { paths: string[]; unreachable: string | null } {
+  const paths: string[] = [];
+  const unreachable = placeCandidates(proc, metricsPlan(proc), paths);
+  return { paths, unreachable };
+}
+
+function sameList(a: readonly string[] | null, b: readonly string[] | null): boolean {
+  if (a === b) return true;
+  if (!a || !b || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function sameMap(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b) return false;
+  let keys = 0;
+  for (const key in a) {
+    if (!Object.hasOwn(a, key)) continue;
+    keys++;
+    if (!Object.hasOwn(b, key) || a[key] !== b[key]) return false;
+  }
+  for (const key in b) if (Object.hasOwn(b, key)) keys--;
+  return keys === 0;
+}
+
+/** Every proc's metricsCandidates in one list: proc i's are paths[starts[i]] up to paths[starts[i + 1]]. */
+export interface AllCandidates {
+  paths: string[];
+  starts: Int32Array;
+  unreachable: (string | null)[];
+}
+
+/**
+ * metricsCandidates of many procs: the plan (which names, remapped where) is worked out again
+ * only when a proc's outputs or remaps differ from the proc before it, so a sweep's is made once.
+ */
+export function candidatesOfAll(procs: readonly ProcRecord[]): AllCandidates {
+  const paths: string[] = [];
+  const starts = new Int32Array(procs.length + 1);
+  const unreachable = new Array<string | null>(procs.length);
+  let last: ProcRecord | null = null;
+  let plan: MetricsPlace[] = [];
+  for (let i = 0; i < procs.length; i++) {
+    const proc = procs[i]!;
+    if (
+      !last ||
+      !sameList(last.transferOutputFiles, proc.transferOutputFiles) ||
+      !sameMap(last.outputRemaps, proc.outputRemaps)
+    )
+      plan = metricsPlan(proc);
+    last = proc;
+    starts[i] = paths.length;
+    unreachable[i] = placeCandidates(proc, plan, paths);
+  }
+  starts[procs.length] = paths.length;
+  return { paths, starts, unreachable };
+}
+
+type Metrics = Record<string, string | number | boolean | null>;
+
+/** metrics.json's text as a row's metrics: its values, an object or list as its JSON; 'bad' when it is no JSON object. */
+function parseMetrics(text: string): Metrics | 'bad' {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return 'bad';
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return 'bad';
+  const object = value as Record<string, unknown>;
+  // Mostly numbers: the parsed object is the row's as it is (no copy per proc).
+  let flat = true;
+  for (const key in object) {
+    const v = object[key];
+    if (key === '__proto__' || (v !== null && typeof v === 'object')) {
+      flat = false;
+      break;
+    }
+  }
+  if (flat) return object as Metrics;
+  const copy: Metrics = {};
+  for (const [key, v] of Object.entries(object)) {
+    copy[key] =
+      v === null || typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean' ? v : JSON.stringify(v);
+  }
+  return copy;
 }
 
 function outcomeOf(job: JobState | undefined): Outcome {
@@ -155,19 +256,25 @@ function rowFor(
   original: ProcRecord,
   ranAs: { record: JobRecord; proc: ProcRecord },
   job: JobState | undefined,
+  candidates: AllCandidates,
+  index: number,
+  reads: MetricsReads,
   displayPath: (path: string) => string,
 ): ResultRow {
   const outcome = outcomeOf(job);
-  const { paths, unreachable } = metricsCandidates(ranAs.proc);
   let metrics: ResultRow['metrics'] = null;
   let problem: string | null = null;
-  for (const path of paths) {
-    const read = readMetrics(path);
-    if (read === 'bad') problem = `${displayPath(path)} is not a JSON object of values`;
-    else if (read) {
-      metrics = read;
-      break;
-    }
+  const { paths } = candidates;
+  const first = candidates.starts[index]!;
+  const end = candidates.starts[index + 1]!;
+  // Every candidate's read is taken (the reads are in step with the paths); the first with metrics counts.
+  for (let k = first; k < end; k++) {
+    const path = paths[k]!;
+    const read = reads.next();
+    if (metrics || read === null) continue;
+    const parsed = read === UNUSABLE ? 'bad' : parseMetrics(read);
+    if (parsed === 'bad') problem = `${displayPath(path)} is not a JSON object of values`;
+    else metrics = parsed;
   }
   const wall =
     job && job.startedAt !== null && job.endedAt !== null
@@ -182,10 +289,12 @@ function rowFor(
     signal: job?.signal ?? null,
     wallSeconds: wall !== null && Number.isFinite(wall) ? Math.round(wall) : null,
     metrics,
-    metricsPath: paths[0] ?? null,
+    metricsPath: first < end ? paths[first]! : null,
     missing: metrics
       ? null
-      : (unreachable ?? problem ?? whyMissing(outcome, job, paths[0] ? displayPath(paths[0]) : null)),
+      : (candidates.unreachable[index] ??
+        problem ??
+        whyMissing(outcome, job, first < end ? displayPath(paths[first]!) : null)),
   };
 }
 
@@ -205,16 +314,21 @@ export async function collectResults(
       if (origin !== undefined && newest.has(origin)) newest.set(origin, { record: again, proc });
     }
   }
-  // Each log read once into its table; each proc's files read once, in proc order. (Reads are
-  // synchronous: on this 2-core machine 16 reads at a time through fs/promises cost 5-8x the
-  // CPU and wall time of reading 10,000 small files one after another.)
+  // Each log read once into its table; each proc's files read once, in proc order, in batches
+  // (metrics-reads.ts). (Synchronous: on this 2-core machine 16 reads at a time through
+  // fs/promises cost 5-8x the CPU and wall time of reading 10,000 small files one after another.)
   const tables = new Map<number, JobTable | null>();
   for (const r of [record, ...resubmissions]) tables.set(r.cluster, await stateTable(r, root));
+  const ranAs = record.procs.map((proc) => newest.get(proc.proc)!);
+  const candidates = candidatesOfAll(ranAs.map((r) => r.proc));
+  const reads = new MetricsReads(candidates.paths, METRICS_MAX_BYTES);
   const rows: ResultRow[] = new Array(record.procs.length);
   for (const [i, proc] of record.procs.entries()) {
-    const ranAs = newest.get(proc.proc)!;
-    const job = tables.get(ranAs.record.cluster)?.get(ranAs.record.cluster, ranAs.proc.proc);
-    rows[i] = rowFor(proc, ranAs, job, displayPath);
+    const count = candidates.starts[i + 1]! - candidates.starts[i]!;
+    if (reads.buffered < count) reads.fill(count);
+    const ran = ranAs[i]!;
+    const job = tables.get(ran.record.cluster)?.get(ran.record.cluster, ran.proc.proc);
+    rows[i] = rowFor(proc, ran, job, candidates, i, reads, displayPath);
   }
   return { rows, resubmissions };
 }
@@ -235,16 +349,19 @@ export function bestRow(rows: ResultRow[], spec: string): ResultRow | null {
 
 /** The table's columns: proc, ran as, the queue variables, outcome, exit, wall, then every metric key seen. */
 export function columnsOf(rows: ResultRow[]): { vars: string[]; metrics: string[] } {
-  const vars: string[] = [];
-  const metrics: string[] = [];
+  // Sets in first-seen order; a sweep's rows share few key lists, so each row's keys are a few lookups.
+  const varSet = new Set<string>();
+  const metricSet = new Set<string>();
   for (const row of rows) {
-    for (const key of Object.keys(row.vars)) if (!vars.includes(key)) vars.push(key);
-    for (const key of Object.keys(row.metrics ?? {})) if (!metrics.includes(key)) metrics.push(key);
+    for (const key in row.vars) if (Object.hasOwn(row.vars, key)) varSet.add(key);
+    const metrics = row.metrics;
+    if (metrics) for (const key in metrics) if (Object.hasOwn(metrics, key)) metricSet.add(key);
   }
+  const vars = [...varSet];
   // A metrics.json that echoes a queue variable (`"lr": 0.01`) adds no column: the variable is
   // there already. Kept only where some row's value differs from what was asked.
   const echoes = (key: string): boolean =>
-    vars.includes(key) &&
+    varSet.has(key) &&
     rows.every((row) => {
       const metric = row.metrics?.[key];
       const asked = row.vars[key];
@@ -252,40 +369,40 @@ export function columnsOf(rows: ResultRow[]): { vars: string[]; metrics: string[
         metric === undefined || (asked !== undefined && (String(metric) === asked || Number(metric) === Number(asked)))
       );
     });
-  return { vars, metrics: metrics.filter((key) => !echoes(key)) };
+  return { vars, metrics: [...metricSet].filter((key) => !echoes(key)) };
 }
+
+const CSV_QUOTE = /[",\r\n]|^\s|\s$/;
 
 function csvField(value: unknown): string {
   if (typeof value === 'number') return String(value); // digits, '.', '-', 'e': nothing to quote
   const text = value === null || value === undefined ? '' : String(value);
-  return /[",\r\n]|^\s|\s$/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  return text !== '' && CSV_QUOTE.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 /** Lines of results.csv per chunk. */
 const CSV_CHUNK_ROWS = 1000;
 
+/** A row's line of results.csv, its fields appended one by one (no array of fields per row). */
+function csvLine(row: ResultRow, vars: readonly string[], metrics: readonly string[]): string {
+  let line = `${row.proc},${csvField(row.ranAs)}`;
+  for (const v of vars) line += `,${csvField(row.vars[v] ?? '')}`;
+  line += `,${csvField(row.outcome)},${csvField(row.signal !== null ? `signal ${row.signal}` : row.exitCode)},${csvField(row.wallSeconds)}`;
+  const values = row.metrics;
+  for (const m of metrics) line += `,${csvField(values?.[m] ?? '')}`;
+  return `${line},${csvField(row.missing ?? '')}\r\n`;
+}
+
 /**
  * results.csv (RFC 4180: one header line, one line per proc) a thousand rows at a time, for
  * writeChunksAtomic: the file is never one string.
  */
-export function* resultsCsvChunks(rows: ResultRow[]): Generator<string> {
-  const { vars, metrics } = columnsOf(rows);
+export function* resultsCsvChunks(rows: ResultRow[], columns = columnsOf(rows)): Generator<string> {
+  const { vars, metrics } = columns;
   const header = ['proc', 'ran_as', ...vars, 'outcome', 'exit_code', 'wall_s', ...metrics, 'note'];
   let chunk = `${header.map(csvField).join(',')}\r\n`;
   for (let i = 0; i < rows.length; i++) {
-    const row = rows[i]!;
-    chunk += `${[
-      row.proc,
-      row.ranAs,
-      ...vars.map((v) => row.vars[v] ?? ''),
-      row.outcome,
-      row.signal !== null ? `signal ${row.signal}` : row.exitCode,
-      row.wallSeconds,
-      ...metrics.map((m) => row.metrics?.[m] ?? ''),
-      row.missing ?? '',
-    ]
-      .map(csvField)
-      .join(',')}\r\n`;
+    chunk += csvLine(rows[i]!, vars, metrics);
     if ((i + 1) % CSV_CHUNK_ROWS === 0) {
       yield chunk;
       chunk = '';
