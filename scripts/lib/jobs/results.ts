@@ -7,7 +7,7 @@ import { basename, isAbsolute, join, resolve } from 'node:path';
 import { JOBS_DIR, readJobRecord, recordLogs, type JobRecord, type ProcRecord } from './job-store.ts';
 import type { JobState, JobTable } from './job-state.ts';
 import { holdHint } from './hold-hints.ts';
-import { readJobOnce } from './tracker.ts';
+import { readJobAhead } from './tracker.ts';
 import { MetricsReads, UNUSABLE } from './metrics-reads.ts';
 
 export const METRICS_FILE = 'metrics.json';
@@ -246,10 +246,31 @@ function whyMissing(outcome: Outcome, job: JobState | undefined, where: string |
   }
 }
 
-/** The job's state table, from its logs, read once (null: it has no log). */
-async function stateTable(record: JobRecord, root: string): Promise<JobTable | null> {
-  if (recordLogs(record).length === 0) return null;
-  return (await readJobOnce(record, root, { usage: false })).table;
+/** A proc's metrics.json, the first of its candidates that has one (and why none did). */
+interface FoundMetrics {
+  metrics: ResultRow['metrics'];
+  problem: string | null;
+}
+
+function metricsFor(
+  candidates: AllCandidates,
+  index: number,
+  reads: MetricsReads,
+  displayPath: (path: string) => string,
+): FoundMetrics {
+  let metrics: ResultRow['metrics'] = null;
+  let problem: string | null = null;
+  const { paths } = candidates;
+  // Every candidate's read is taken (the reads are in step with the paths); the first with metrics counts.
+  for (let k = candidates.starts[index]!; k < candidates.starts[index + 1]!; k++) {
+    const path = paths[k]!;
+    const read = reads.next();
+    if (metrics || read === null) continue;
+    const parsed = read === UNUSABLE ? 'bad' : parseMetrics(read);
+    if (parsed === 'bad') problem = `${displayPath(path)} is not a JSON object of values`;
+    else metrics = parsed;
+  }
+  return { metrics, problem };
 }
 
 function rowFor(
@@ -258,24 +279,13 @@ function rowFor(
   job: JobState | undefined,
   candidates: AllCandidates,
   index: number,
-  reads: MetricsReads,
+  { metrics, problem }: FoundMetrics,
   displayPath: (path: string) => string,
 ): ResultRow {
   const outcome = outcomeOf(job);
-  let metrics: ResultRow['metrics'] = null;
-  let problem: string | null = null;
   const { paths } = candidates;
   const first = candidates.starts[index]!;
   const end = candidates.starts[index + 1]!;
-  // Every candidate's read is taken (the reads are in step with the paths); the first with metrics counts.
-  for (let k = first; k < end; k++) {
-    const path = paths[k]!;
-    const read = reads.next();
-    if (metrics || read === null) continue;
-    const parsed = read === UNUSABLE ? 'bad' : parseMetrics(read);
-    if (parsed === 'bad') problem = `${displayPath(path)} is not a JSON object of values`;
-    else metrics = parsed;
-  }
   const wall =
     job && job.startedAt !== null && job.endedAt !== null
       ? (job.runMs + (job.runStart !== null ? job.endedAt - job.runStart : 0)) / 1000
@@ -317,18 +327,27 @@ export async function collectResults(
   // Each log read once into its table; each proc's files read once, in proc order, in batches
   // (metrics-reads.ts). (Synchronous: on this 2-core machine 16 reads at a time through
   // fs/promises cost 5-8x the CPU and wall time of reading 10,000 small files one after another.)
-  const tables = new Map<number, JobTable | null>();
-  for (const r of [record, ...resubmissions]) tables.set(r.cluster, await stateTable(r, root));
+  // A big log of the job (48 MB on) is read by a worker thread meanwhile, from its end (readJobAhead).
+  const reading = [record, ...resubmissions].map((r, i) => ({
+    cluster: r.cluster,
+    read: recordLogs(r).length === 0 ? null : readJobAhead(r, root, { usage: false, ahead: i === 0 }),
+  }));
   const ranAs = record.procs.map((proc) => newest.get(proc.proc)!);
   const candidates = candidatesOfAll(ranAs.map((r) => r.proc));
   const reads = new MetricsReads(candidates.paths, METRICS_MAX_BYTES);
-  const rows: ResultRow[] = new Array(record.procs.length);
-  for (const [i, proc] of record.procs.entries()) {
+  const found: FoundMetrics[] = new Array(record.procs.length);
+  for (let i = 0; i < found.length; i++) {
     const count = candidates.starts[i + 1]! - candidates.starts[i]!;
     if (reads.buffered < count) reads.fill(count);
+    found[i] = metricsFor(candidates, i, reads, displayPath);
+  }
+  const tables = new Map<number, JobTable | null>();
+  for (const { cluster, read } of reading) tables.set(cluster, read ? (await read.finish()).table : null);
+  const rows: ResultRow[] = new Array(record.procs.length);
+  for (const [i, proc] of record.procs.entries()) {
     const ran = ranAs[i]!;
     const job = tables.get(ran.record.cluster)?.get(ran.record.cluster, ran.proc.proc);
-    rows[i] = rowFor(proc, ran, job, candidates, i, reads, displayPath);
+    rows[i] = rowFor(proc, ran, job, candidates, i, found[i]!, displayPath);
   }
   return { rows, resubmissions };
 }
