@@ -54,4 +54,34 @@ test('readEndUsage on a body without usage lines or table: every figure null', (
   });
 });
 
+test('the in-place readers (host, transfer step, exit) agree with the decoded details on every fixture event', () => {
+  const counts = { execute: 0, transfer: 0, exit: 0 };
+  const check = (text: string, label: string) => {
+    for (const event of parseEventLog(text).events) {
+      const details = event.details;
+      if (event.code === 1) {
+        assert.is(event.executeHost(), details.host, `${label} 001 ${event.cluster}.${event.proc}`);
+        counts.execute++;
+      } else if (event.code === 40) {
+        assert.equal(event.transferStep(), details.transfer, `${label} 040`);
+        if (details.transfer?.direction === 'input' && details.transfer.stage === 'started')
+          assert.is(event.transferHost(), details.host, `${label} 040 host`);
+        counts.transfer++;
+      } else if (event.code === 5) {
+        const exit = event.exitStatus();
+        assert.equal([exit.returnValue, exit.signal], [details.returnValue, details.signal], `${label} 005`);
+        counts.exit++;
+      }
+    }
+  };
+  for (const name of eventLogNames()) {
+    check(eventLog(name), name);
+    check(eventLog(name).replace(/\n/g, '\r\n'), `${name} (CRLF)`);
+  }
+  // A headline whose sinful string is not closed, with and without a trailing \r.
+  for (const end of ['\n', '\r\n'])
+    check(`001 (7.0.0) 2026-03-01 10:00:00 Job executing on host: <10.0.0.9:9618?alias=gpu9${end}...${end}`, 'open <');
+  assert.ok(counts.execute >= 20 && counts.transfer >= 10 && counts.exit >= 20, JSON.stringify(counts));
+});
+
 test.run();

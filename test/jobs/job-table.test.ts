@@ -69,18 +69,34 @@ test('counts, groups and usage kept as events come agree with a walk over every 
   );
 });
 
-test('a second submit event starts its proc afresh, in the counts too', () => {
+test('a second submit event starts its proc afresh, in the counts too (expected from the record or not)', () => {
   const id = '3.000.000';
-  const table = new JobTable();
-  for (const event of parseEventLog(
-    `000 (${id}) 2026-03-01 10:00:00 Job submitted from host: <10.0.0.1:9618>\n...\n` +
-      `005 (${id}) 2026-03-01 10:05:00 Job terminated.\n\t(1) Normal termination (return value 3)\n...\n` +
-      `000 (${id}) 2026-03-01 11:00:00 Job submitted from host: <10.0.0.1:9618>\n...\n`,
-  ).events)
-    table.apply(event);
-  assert.equal(table.counts(), { idle: 1, running: 0, held: 0, suspended: 0, completed: 0, removed: 0 });
-  assert.is(table.failed, 0);
-  assert.equal([table.list()[0]!.state, table.list()[0]!.exitCode, table.list()[0]!.usage], ['idle', null, null]);
+  for (const expected of [false, true]) {
+    const table = new JobTable();
+    if (expected) table.expect(3, [0], 0);
+    for (const event of parseEventLog(
+      `000 (${id}) 2026-03-01 10:00:00 Job submitted from host: <10.0.0.1:9618>\n...\n` +
+        `005 (${id}) 2026-03-01 10:05:00 Job terminated.\n\t(1) Normal termination (return value 3)\n...\n` +
+        `000 (${id}) 2026-03-01 11:00:00 Job submitted from host: <10.0.0.1:9618>\n...\n`,
+    ).events)
+      table.apply(event);
+    assert.equal(table.counts(), { idle: 1, running: 0, held: 0, suspended: 0, completed: 0, removed: 0 });
+    assert.is(table.failed, 0);
+    assert.equal([table.list()[0]!.state, table.list()[0]!.exitCode, table.list()[0]!.usage], ['idle', null, null]);
+  }
+});
+
+test('a proc expected from the record, then read from its events: as if it had not been expected', () => {
+  const text = eventLog('chtc_pytorch_cnn_docker_gpu.log');
+  const plain = new JobTable();
+  const expected = new JobTable();
+  const first = parseEventLog(text).events[0]!;
+  expected.expect(first.cluster, [first.proc], 0);
+  for (const event of parseEventLog(text).events) {
+    plain.apply(event);
+    expected.apply(event);
+  }
+  assert.equal(JSON.parse(JSON.stringify(expected.list())), JSON.parse(JSON.stringify(plain.list())));
 });
 
 test.run();

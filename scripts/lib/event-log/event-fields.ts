@@ -545,12 +545,31 @@ export function transferHostAt(data: Buffer, from: number, to: number): string |
 }
 
 /** A 001's execute host: its SlotName's host, else the headline's sinful string (readExecuteHost). */
-export function executeHostAt(data: Buffer, headline: () => string, from: number, to: number): string | undefined {
+export function executeHostAt(
+  data: Buffer,
+  headline: { from: number; to: number },
+  from: number,
+  to: number,
+): string | undefined {
   const line = lineStartingWith(data, from, to, SLOT_NAME);
-  if (line === null) return hostOfSinful(headline());
+  if (line === null) return sinfulHostAt(data, headline.from, headline.to);
   const slot = line.slice(9).trim();
   const at = slot.lastIndexOf('@');
   return at >= 0 ? slot.slice(at + 1) : slot;
+}
+
+/**
+ * hostOfSinful on the headline data[from, to), decoding only its `<…>` (the headline, as
+ * LogEvent.headline gives it, ends before one trailing \r).
+ */
+function sinfulHostAt(data: Buffer, from: number, to: number): string | undefined {
+  const end = to > from && data[to - 1] === 0x0d ? to - 1 : to;
+  let open = from;
+  while (open < end && data[open] !== 0x3c) open++;
+  if (open >= end) return undefined;
+  let close = open + 1;
+  while (close < end && data[close] !== 0x3e) close++;
+  return hostOfSinful(data.toString('utf8', open, close < end ? close + 1 : end));
 }
 
 /** The first integer (-?\d+) in data[from, to), as firstInt reads it. */

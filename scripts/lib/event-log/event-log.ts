@@ -245,7 +245,7 @@ export class LogEvent implements TrackedEvent {
 
   /** details.host of a 001. */
   executeHost(): string | undefined {
-    return executeHostAt(this.source, () => this.headline, this.lineEnd + 1, this.end);
+    return executeHostAt(this.source, { from: this.headlineStart, to: this.lineEnd }, this.lineEnd + 1, this.end);
   }
 
   /** A 005's return value or signal (readExit on its first two body lines). */

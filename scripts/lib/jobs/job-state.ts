@@ -330,11 +330,14 @@ export class JobTable {
     const known = procs[proc];
     let slot: number;
     if (known !== undefined) {
-      // A second submit event: the proc starts afresh in its slot.
+      // A second submit event: the proc starts afresh in its slot. (A proc expected from the
+      // record and meeting its first event is fresh already: nothing to clear.)
       slot = known - 1;
-      this.setState(slot, IDLE);
-      this.cols.clear(slot);
-      this.progress.delete(slot);
+      if (this.cols.f.evented[slot] === 1) {
+        this.setState(slot, IDLE);
+        this.cols.clear(slot);
+        this.progress.delete(slot);
+      }
     } else {
       slot = this.cols.add();
       procs[proc] = slot + 1;
@@ -406,6 +409,7 @@ export class JobTable {
     if (READS[code] === 0) {
       let known = this.find(event.cluster, event.proc);
       if (known < 0) known = this.create(event.cluster, event.proc, event.time);
+      cols.f.evented[known] = 1;
       if (pending[known] === 1) this.checkpointed(known);
       return null;
     }
@@ -413,6 +417,7 @@ export class JobTable {
     // A submit event starts the job afresh; any other first event (a log that begins mid-way)
     // creates the job, and the table puts it in the state that event implies.
     if (slot < 0 || code === 0) slot = this.create(event.cluster, event.proc, event.time);
+    cols.f.evented[slot] = 1;
     // After an output transfer, anything but the job's end means the files were a checkpoint.
     if (pending[slot] === 1) {
       if (NOT_A_CHECKPOINT[code] === 1) pending[slot] = 0;

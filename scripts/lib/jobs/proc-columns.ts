@@ -27,7 +27,8 @@ const NUMBERS = [
   'gpus',
 ] as const;
 /** Codes and flags, each a Uint8Array. */
-const FLAGS = ['state', 'activity', 'uploadPending', 'ended', 'memoryRow'] as const;
+// `evented`: an event of the proc was read (a proc only expected from the record has none).
+const FLAGS = ['state', 'activity', 'uploadPending', 'ended', 'memoryRow', 'evented'] as const;
 /** Counts, each a Uint32Array. */
 const COUNTS = ['holds', 'starts', 'evictions', 'checkpoints'] as const;
 /** Interned text ids (-1: none), each an Int32Array. */
