@@ -54,23 +54,35 @@ test('readEndUsage on a body without usage lines or table: every figure null', (
   });
 });
 
-test('the in-place readers (host, transfer step, exit) agree with the decoded details on every fixture event', () => {
-  const counts = { execute: 0, transfer: 0, exit: 0 };
+test('the in-place readers (host, transfer step, exit, reasons) agree with the decoded details on every fixture event', () => {
+  const counts = { execute: 0, transfer: 0, exit: 0, reasons: 0 };
   const check = (text: string, label: string) => {
     for (const event of parseEventLog(text).events) {
+      // The in-place readers first: once `details` is decoded, some of them answer from it.
+      const got = {
+        host: event.code === 1 ? event.executeHost() : undefined,
+        step: event.code === 40 ? event.transferStep() : undefined,
+        transferHost: event.code === 40 ? event.transferHost() : undefined,
+        exit: event.code === 5 ? event.exitStatus() : undefined,
+        table: [4, 7, 9, 12].includes(event.code) ? JSON.parse(JSON.stringify(event.tableDetails())) : undefined,
+      };
       const details = event.details;
       if (event.code === 1) {
-        assert.is(event.executeHost(), details.host, `${label} 001 ${event.cluster}.${event.proc}`);
+        assert.is(got.host, details.host, `${label} 001 ${event.cluster}.${event.proc}`);
         counts.execute++;
       } else if (event.code === 40) {
-        assert.equal(event.transferStep(), details.transfer, `${label} 040`);
+        assert.equal(got.step, details.transfer, `${label} 040`);
         if (details.transfer?.direction === 'input' && details.transfer.stage === 'started')
-          assert.is(event.transferHost(), details.host, `${label} 040 host`);
+          assert.is(got.transferHost, details.host, `${label} 040 host`);
         counts.transfer++;
       } else if (event.code === 5) {
-        const exit = event.exitStatus();
-        assert.equal([exit.returnValue, exit.signal], [details.returnValue, details.signal], `${label} 005`);
+        assert.equal([got.exit!.returnValue, got.exit!.signal], [details.returnValue, details.signal], `${label} 005`);
         counts.exit++;
+      } else if (got.table) {
+        const { reason, holdCode, holdSubcode } = details;
+        const expected = event.code === 12 ? { reason, holdCode, holdSubcode } : { reason };
+        assert.equal(got.table, JSON.parse(JSON.stringify(expected)), `${label} ${event.code}`);
+        counts.reasons++;
       }
     }
   };
@@ -78,10 +90,36 @@ test('the in-place readers (host, transfer step, exit) agree with the decoded de
     check(eventLog(name), name);
     check(eventLog(name).replace(/\n/g, '\r\n'), `${name} (CRLF)`);
   }
-  // A headline whose sinful string is not closed, with and without a trailing \r.
-  for (const end of ['\n', '\r\n'])
+  // A headline whose sinful string is not closed, with and without a trailing \r; reasons behind
+  // Unicode white space (trim() removes it), several Reason: and Code lines, a Code line first.
+  for (const end of ['\n', '\r\n']) {
     check(`001 (7.0.0) 2026-03-01 10:00:00 Job executing on host: <10.0.0.9:9618?alias=gpu9${end}...${end}`, 'open <');
-  assert.ok(counts.execute >= 20 && counts.transfer >= 10 && counts.exit >= 20, JSON.stringify(counts));
+    check(
+      [
+        `004 (7.0.0) 2026-03-01 10:00:00 Job was evicted.`,
+        `\t(0) Job was not checkpointed.`,
+        `\tReason: an earlier one  `,
+        `\u00a0Reason: the last one counts, behind a no-break space`,
+        `...`,
+        `012 (7.0.0) 2026-03-01 10:00:01 Job was held.`,
+        `\tCode 12 Subcode 2`,
+        `\u2003Error from slot1: disk full`,
+        `\tCode 13 Subcode 0 (again)`,
+        `\tsecond reason line`,
+        `...`,
+        `009 (7.0.0) 2026-03-01 10:00:02 Job was aborted.`,
+        ``,
+        `\u00a0 via condor_rm (by user alice)`,
+        `...`,
+        ``,
+      ].join(end),
+      'crafted',
+    );
+  }
+  assert.ok(
+    counts.execute >= 20 && counts.transfer >= 10 && counts.exit >= 20 && counts.reasons >= 20,
+    JSON.stringify(counts),
+  );
 });
 
 test.run();

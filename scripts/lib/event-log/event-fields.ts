@@ -572,6 +572,92 @@ function sinfulHostAt(data: Buffer, from: number, to: number): string | undefine
   return hostOfSinful(data.toString('utf8', open, close < end ? close + 1 : end));
 }
 
+/**
+ * Each non-empty body line of data[from, to), trimmed as LogEvent.body trims it, to `visit`
+ * (true: stop). A line is decoded only when `wanted` says its first byte may matter (a byte past
+ * ASCII may be Unicode white space, which trim() removes: such a line is always decoded).
+ */
+function eachBodyLine(
+  data: Buffer,
+  from: number,
+  to: number,
+  wanted: (firstByte: number) => boolean,
+  visit: (line: string) => boolean | undefined,
+): void {
+  for (let at = from; at < to; ) {
+    let lineEnd = data.indexOf(NL, at);
+    if (lineEnd < 0 || lineEnd > to) lineEnd = to;
+    let start = at;
+    at = lineEnd + 1;
+    while (start < lineEnd && isBlank(data[start])) start++;
+    if (start === lineEnd) continue;
+    const first = data[start]!;
+    if (first < 0x80 && first !== 0x0b && first !== 0x0c && !wanted(first)) continue;
+    const line = data.toString('utf8', start, lineEnd).trim();
+    if (line && visit(line)) return;
+  }
+}
+
+const HOLD_CODES = /^Code (-?\d+) Subcode (-?\d+)/;
+const R = 0x52;
+const C = 0x43;
+
+/** A 004's reason: its last `Reason:` line (readEviction's). */
+export function evictionReasonAt(data: Buffer, from: number, to: number): string | undefined {
+  let reason: string | undefined;
+  eachBodyLine(
+    data,
+    from,
+    to,
+    (c) => c === R,
+    (line) => {
+      if (line.startsWith('Reason: ')) reason = line.slice(8);
+      return false;
+    },
+  );
+  return reason;
+}
+
+/** The first body line: the reason of a 007, 009, 013, 022 or 024 (readDetails'). */
+export function firstBodyLineAt(data: Buffer, from: number, to: number): string | undefined {
+  let first: string | undefined;
+  eachBodyLine(
+    data,
+    from,
+    to,
+    () => true,
+    (line) => {
+      first = line;
+      return true;
+    },
+  );
+  return first;
+}
+
+/** A 012's reason and codes (readHold's): the first line that is not `Code N Subcode M`, and the last that is. */
+export function holdAt(
+  data: Buffer,
+  from: number,
+  to: number,
+): Pick<EventDetails, 'reason' | 'holdCode' | 'holdSubcode'> {
+  const out: Pick<EventDetails, 'reason' | 'holdCode' | 'holdSubcode'> = {};
+  eachBodyLine(
+    data,
+    from,
+    to,
+    (c) => c === C || out.reason === undefined,
+    (line) => {
+      const code = line.charCodeAt(0) === C ? HOLD_CODES.exec(line) : null;
+      if (code) {
+        out.holdCode = Number(code[1]);
+        out.holdSubcode = Number(code[2]);
+      } else if (out.reason === undefined) out.reason = line;
+      return false;
+    },
+  );
+  return out;
+}
+
 /** The first integer (-?\d+) in data[from, to), as firstInt reads it. */
 function firstIntAt(data: Buffer, from: number, to: number): number | undefined {
   for (let i = from; i < to; i++) {

@@ -7,7 +7,10 @@
 // reads only the header of each event eagerly, and decodes an event's text only when someone
 // asks for it. Events therefore keep a reference to the bytes they came from.
 import {
+  evictionReasonAt,
   executeHostAt,
+  firstBodyLineAt,
+  holdAt,
   exitAt,
   readDetails,
   readEndUsage,
@@ -90,9 +93,11 @@ export interface TrackedEvent {
   executeHost(): string | undefined;
   exitStatus(): { returnValue?: number; signal?: number };
   endUsage(): EndUsage;
-  /** Only `reason`, `holdCode` and `holdSubcode` are read. */
-  readonly details: Pick<EventDetails, 'reason' | 'holdCode' | 'holdSubcode'>;
+  /** details' `reason`, `holdCode` and `holdSubcode` (all the table reads of them). */
+  tableDetails(): TableDetails;
 }
+
+export type TableDetails = Pick<EventDetails, 'reason' | 'holdCode' | 'holdSubcode'>;
 
 export class LogEvent implements TrackedEvent {
   private headlineText: string | undefined;
@@ -246,6 +251,23 @@ export class LogEvent implements TrackedEvent {
   /** details.host of a 001. */
   executeHost(): string | undefined {
     return executeHostAt(this.source, { from: this.headlineStart, to: this.lineEnd }, this.lineEnd + 1, this.end);
+  }
+
+  /** details' reason and hold codes, for the codes the table reads them of (004, 007, 009, 012), read in place. */
+  tableDetails(): TableDetails {
+    if (this.detailsValue) return this.detailsValue;
+    const from = Math.min(this.lineEnd + 1, this.end);
+    switch (this.code) {
+      case 4:
+        return { reason: evictionReasonAt(this.source, from, this.end) };
+      case 7:
+      case 9:
+        return { reason: firstBodyLineAt(this.source, from, this.end) };
+      case 12:
+        return holdAt(this.source, from, this.end);
+      default:
+        return this.details;
+    }
   }
 
   /** A 005's return value or signal (readExit on its first two body lines). */

@@ -4,7 +4,7 @@
 // thread, which applies the tape's events in log order after its own stretch's, so the table
 // ends as one whole read would leave it. Writer and reader live here side by side: the tape's
 // layout is theirs alone.
-import type { EndUsage, EventDetails, LogEvent, TrackedEvent, TransferStep } from './event-log.ts';
+import type { EndUsage, LogEvent, TableDetails, TrackedEvent, TransferStep } from './event-log.ts';
 import { TRANSFER_STEPS } from './event-fields.ts';
 
 /** A number the event does not carry (returnValue of a signalled exit, a hold without a code). */
@@ -77,7 +77,7 @@ export class TapeWriter {
       case 4:
       case 7:
       case 9:
-        this.text[i] = this.intern(event.details.reason);
+        this.text[i] = this.intern(event.tableDetails().reason);
         break;
       case 5: {
         const exit = event.exitStatus();
@@ -87,7 +87,7 @@ export class TapeWriter {
         break;
       }
       case 12: {
-        const details = event.details;
+        const details = event.tableDetails();
         this.text[i] = this.intern(details.reason);
         this.a[i] = orAbsent(details.holdCode);
         this.b[i] = orAbsent(details.holdSubcode);
@@ -205,7 +205,7 @@ class TapeEvent implements TrackedEvent {
   at = 0;
   usageAt = -1;
   private readonly tape: Tape;
-  private readonly detailsValue: Pick<EventDetails, 'reason' | 'holdCode' | 'holdSubcode'> = {};
+  private readonly detailsValue: TableDetails = {};
   constructor(tape: Tape) {
     this.tape = tape;
   }
@@ -249,7 +249,7 @@ class TapeEvent implements TrackedEvent {
       gpus: value(6),
     };
   }
-  get details(): Pick<EventDetails, 'reason' | 'holdCode' | 'holdSubcode'> {
+  tableDetails(): TableDetails {
     const d = this.detailsValue;
     d.reason = this.string();
     d.holdCode = this.code === 12 ? orUndefined(this.tape.a[this.at]!) : undefined;

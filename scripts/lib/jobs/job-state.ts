@@ -506,31 +506,38 @@ export class JobTable {
         break;
       case 4:
         c.evictions[slot]!++;
-        if (event.details.reason) this.cols.setText('lastMessage', slot, event.details.reason);
+        this.setMessage(slot, event.tableDetails().reason);
         break;
       case 5:
         if (!terminal) this.ended(slot, event);
         break;
       case 7:
-        if (event.details.reason) this.cols.setText('lastMessage', slot, event.details.reason);
+        this.setMessage(slot, event.tableDetails().reason);
         break;
       case 9:
         if (terminal) break;
         n.endedAt[slot] = event.time;
-        this.cols.setText('lastMessage', slot, event.details.reason ?? null);
+        this.cols.setText('lastMessage', slot, event.tableDetails().reason ?? null);
         break;
-      case 12:
+      case 12: {
         c.holds[slot]!++;
-        this.cols.setText('holdReason', slot, event.details.reason ?? 'Reason unspecified');
-        n.holdCode[slot] = event.details.holdCode ?? NONE;
-        n.holdSubcode[slot] = event.details.holdSubcode ?? NONE;
+        const hold = event.tableDetails();
+        this.cols.setText('holdReason', slot, hold.reason ?? 'Reason unspecified');
+        n.holdCode[slot] = hold.holdCode ?? NONE;
+        n.holdSubcode[slot] = hold.holdSubcode ?? NONE;
         break;
+      }
       case 13:
         this.clearHold(slot);
         break;
       default:
         break;
     }
+  }
+
+  /** An eviction's or shadow exception's message, when it has one (else the last stays). */
+  private setMessage(slot: number, reason: string | undefined): void {
+    if (reason) this.cols.setText('lastMessage', slot, reason);
   }
 
   /** A run start (001) or a release (013): the proc is no longer held for the last hold's reason. */
