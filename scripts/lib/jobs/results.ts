@@ -327,7 +327,7 @@ export async function collectResults(
   // Each log read once into its table; each proc's files read once, in proc order, in batches
   // (metrics-reads.ts). (Synchronous: on this 2-core machine 16 reads at a time through
   // fs/promises cost 5-8x the CPU and wall time of reading 10,000 small files one after another.)
-  // A big log of the job (48 MB on) is read by a worker thread meanwhile, from its end (readJobAhead).
+  // A big log of the job (128 MiB on) is read by a worker thread meanwhile, from its end (readJobAhead).
   const reading = [record, ...resubmissions].map((r, i) => ({
     cluster: r.cluster,
     read: recordLogs(r).length === 0 ? null : readJobAhead(r, root, { usage: false, ahead: i === 0 }),

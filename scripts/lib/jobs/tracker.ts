@@ -356,11 +356,11 @@ export function readJobOnce(
 }
 
 /**
- * Logs smaller than this are not read ahead. Measured with results (2 cores): a 24 MB log of
+ * Logs smaller than this are not read ahead. Measured with results (2 vCPUs): a 24 MB log of
  * 10,000 procs read ahead made the run 13% slower (the worker's start and the tapes cost more
  * than the overlap gave); a 244 MB one of 100,000 procs, 9% faster.
  */
-const READ_AHEAD_MIN_BYTES = 48 << 20;
+const READ_AHEAD_MIN_BYTES = 128 << 20;
 
 /**
  * readJobOnce in two steps, for a caller with other work meanwhile (results reads every proc's
