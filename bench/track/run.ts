@@ -7,7 +7,9 @@
 //   redraw         one render of the grouped view      vs  the 50 ms budget (≤ 1)
 //   big jobs       `status --log` on 10k × 10 and 100k × 9 events (and the log above), whole
 //                  process: time vs a plain read + line count of the file (≤ 3×), peak memory
-//                  vs a bare `node -e ''` (≤ 5×); one frame of the 100k view (≤ 50 ms)
+//                  vs a bare `node -e ''` (≤ 5×); one frame of the 100k view (≤ 50 ms). The
+//                  100k log, past 128 MiB, is read on two threads (event-log/split-read.ts);
+//                  PIXI_CONDOR_SPLIT_READ_MIN=<bytes> moves that line, to compare.
 //   fuzz           the parsers on mutated input, full size: no crash, no hang
 // The machine is shared, so its speed drifts between rounds: each round times the baseline,
 // parse and track back to back, and a ratio is the median of the rounds' ratios (the times shown
