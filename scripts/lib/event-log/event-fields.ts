@@ -273,6 +273,19 @@ export interface EndUsage {
   gpus: number | null;
 }
 
+/** Usage with every figure null (a terminate event that says nothing of it). */
+export function noUsage(): EndUsage {
+  return {
+    cpuSeconds: null,
+    memoryRow: false,
+    memoryMb: null,
+    memoryRequestMb: null,
+    diskKb: null,
+    diskRequestKb: null,
+    gpus: null,
+  };
+}
+
 /** `Usr 0 01:23:39, Sys 0 00:05:10` → seconds. */
 export function usageSeconds(line: string): number | null {
   const m = /Usr (\d+) (\d+):(\d+):(\d+), Sys (\d+) (\d+):(\d+):(\d+)/.exec(line);
@@ -525,17 +538,30 @@ export function transferStepAt(data: Buffer, from: number, to: number): Transfer
   return undefined;
 }
 
-/** The first trimmed body line of data[from, to) that starts with `word`: its text, or null. */
-function lineStartingWith(data: Buffer, from: number, to: number, word: Buffer): string | null {
+/**
+ * Each line of data[from, to) that is not blank, as its bounds past its leading ASCII blanks
+ * (start, lineEnd), to `visit` (true: stop).
+ */
+function eachLine(data: Buffer, from: number, to: number, visit: (start: number, lineEnd: number) => boolean): void {
   for (let at = from; at < to; ) {
     let lineEnd = data.indexOf(NL, at);
     if (lineEnd < 0 || lineEnd > to) lineEnd = to;
     let start = at;
     at = lineEnd + 1;
     while (start < lineEnd && isBlank(data[start])) start++;
-    if (startsWithAt(data, start, lineEnd, word)) return data.toString('utf8', start, lineEnd).trim();
+    if (start < lineEnd && visit(start, lineEnd)) return;
   }
-  return null;
+}
+
+/** The first trimmed body line of data[from, to) that starts with `word`: its text, or null. */
+function lineStartingWith(data: Buffer, from: number, to: number, word: Buffer): string | null {
+  let found: string | null = null;
+  eachLine(data, from, to, (start, lineEnd) => {
+    if (!startsWithAt(data, start, lineEnd, word)) return false;
+    found = data.toString('utf8', start, lineEnd).trim();
+    return true;
+  });
+  return found;
 }
 
 /** A 040 input transfer's execute point: its `Transferring to host:` line (readTransfer's host). */
@@ -584,18 +610,12 @@ function eachBodyLine(
   wanted: (firstByte: number) => boolean,
   visit: (line: string) => boolean | undefined,
 ): void {
-  for (let at = from; at < to; ) {
-    let lineEnd = data.indexOf(NL, at);
-    if (lineEnd < 0 || lineEnd > to) lineEnd = to;
-    let start = at;
-    at = lineEnd + 1;
-    while (start < lineEnd && isBlank(data[start])) start++;
-    if (start === lineEnd) continue;
+  eachLine(data, from, to, (start, lineEnd) => {
     const first = data[start]!;
-    if (first < 0x80 && first !== 0x0b && first !== 0x0c && !wanted(first)) continue;
+    if (first < 0x80 && first !== 0x0b && first !== 0x0c && !wanted(first)) return false;
     const line = data.toString('utf8', start, lineEnd).trim();
-    if (line && visit(line)) return;
-  }
+    return line !== '' && visit(line) === true;
+  });
 }
 
 const HOLD_CODES = /^Code (-?\d+) Subcode (-?\d+)/;

@@ -5,7 +5,8 @@
 // ends as one whole read would leave it. Writer and reader live here side by side: the tape's
 // layout is theirs alone.
 import type { EndUsage, LogEvent, TableDetails, TrackedEvent, TransferStep } from './event-log.ts';
-import { TRANSFER_STEPS } from './event-fields.ts';
+import { Interner } from '../interner.ts';
+import { noUsage, TRANSFER_STEPS } from './event-fields.ts';
 
 /** A number the event does not carry (returnValue of a signalled exit, a hold without a code). */
 const ABSENT = Number.NEGATIVE_INFINITY;
@@ -51,8 +52,7 @@ export class TapeWriter {
   private b = new Float64Array(0);
   private text = new Int32Array(0);
   private usage = new Float64Array(0);
-  private readonly strings: string[] = [];
-  private readonly ids = new Map<string, number>();
+  private readonly texts = new Interner();
   private readonly withUsage: boolean;
 
   constructor(withUsage: boolean, capacity = 1 << 14) {
@@ -124,7 +124,7 @@ export class TapeWriter {
       b: this.b.subarray(0, n),
       text: this.text.subarray(0, n),
       usage: this.usage.subarray(0, this.usageCount * USAGE_WIDTH),
-      strings: this.strings,
+      strings: this.texts.strings,
     };
     const columns = [tape.code, tape.cluster, tape.proc, tape.time, tape.a, tape.b, tape.text, tape.usage];
     return { tape, transfer: columns.map((column) => column.buffer as ArrayBuffer) };
@@ -153,14 +153,7 @@ export class TapeWriter {
   }
 
   private intern(value: string | undefined): number {
-    if (value === undefined) return -1;
-    let id = this.ids.get(value);
-    if (id === undefined) {
-      id = this.strings.length;
-      this.strings.push(value);
-      this.ids.set(value, id);
-    }
-    return id;
+    return value === undefined ? -1 : this.texts.intern(value);
   }
 
   private grow(capacity: number): void {
@@ -185,15 +178,7 @@ function stepIndex(step: TransferStep): number {
   return stage * 2 + (step.direction === 'output' ? 1 : 0);
 }
 
-const NO_USAGE: EndUsage = Object.freeze({
-  cpuSeconds: null,
-  memoryRow: false,
-  memoryMb: null,
-  memoryRequestMb: null,
-  diskKb: null,
-  diskRequestKb: null,
-  gpus: null,
-});
+const NO_USAGE: EndUsage = Object.freeze(noUsage());
 
 /** One tape entry seen as an event: the reader moves it along the tape (valid only during onEvent). */
 class TapeEvent implements TrackedEvent {

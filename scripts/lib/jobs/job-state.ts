@@ -2,6 +2,7 @@
 // event → state, not branches (htcondor.md §c.4, §g.3). One JobState per cluster.proc; events
 // for procs below 0 (cluster-level events, the 25.x transfer shadow's -1000) carry no job state.
 import type { EndUsage, LogEvent, TrackedEvent } from '../event-log/event-log.ts';
+import { noUsage } from '../event-log/event-fields.ts';
 import { NONE, ProcColumns } from './proc-columns.ts';
 
 export type StateName = 'idle' | 'running' | 'held' | 'suspended' | 'completed' | 'removed';
@@ -635,15 +636,7 @@ export class JobTable {
    */
   eachUsage(visit: (wallMs: number, usage: EndUsage) => void): void {
     const { n, f } = this.cols;
-    const usage: EndUsage = {
-      cpuSeconds: null,
-      memoryRow: false,
-      memoryMb: null,
-      memoryRequestMb: null,
-      diskKb: null,
-      diskRequestKb: null,
-      gpus: null,
-    };
+    const usage = noUsage();
     // In id order, as a walk over list() would sum them (the same floating-point sums).
     const order = this.order();
     for (let i = 0; i < order.length; i++) {

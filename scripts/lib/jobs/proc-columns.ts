@@ -2,6 +2,7 @@
 // table first saw it), and repeated text (hosts, hold reasons) interned once. 100,000 procs cost
 // about 150 bytes each this way, against a kilobyte or more as one object per proc with its
 // strings and its terminate event.
+import { Interner } from '../interner.ts';
 
 /** null in a numeric column (no field is ever -Infinity; NaN stays a legitimate unreadable date). */
 export const NONE = Number.NEGATIVE_INFINITY;
@@ -50,8 +51,7 @@ export class ProcColumns {
   private numberColumns: Float64Array[] = [];
   private zeroColumns: (Uint8Array | Uint32Array)[] = [];
   private textColumns: Int32Array[] = [];
-  private readonly strings: string[] = [];
-  private readonly ids = new Map<string, number>();
+  private readonly texts = new Interner();
 
   constructor() {
     this.grow(256);
@@ -83,21 +83,11 @@ export class ProcColumns {
 
   /** An interned text by its id (-1: null). */
   textOf(id: number): string | null {
-    return id < 0 ? null : this.strings[id]!;
+    return id < 0 ? null : this.texts.strings[id]!;
   }
 
   setText(name: TextColumn, slot: number, value: string | null | undefined): void {
-    this.t[name][slot] = value === null || value === undefined ? -1 : this.intern(value);
-  }
-
-  private intern(value: string): number {
-    let id = this.ids.get(value);
-    if (id === undefined) {
-      id = this.strings.length;
-      this.strings.push(value);
-      this.ids.set(value, id);
-    }
-    return id;
+    this.t[name][slot] = value === null || value === undefined ? -1 : this.texts.intern(value);
   }
 
   /** New columns of `capacity` slots, the old slots copied and only the new ones filled. */
