@@ -3,13 +3,22 @@
 // past the seam (the worker's tape is then refused and the stretch read here).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { appendFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  fstatSync,
+  mkdtempSync,
+  openSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { TrackedEvent } from '../../scripts/lib/event-log/event-log.ts';
 import { LogFollower } from '../../scripts/lib/event-log/log-follower.ts';
-import { workerScript } from '../../scripts/lib/event-log/split-read.ts';
+import { startSplitRead, workerScript } from '../../scripts/lib/event-log/split-read.ts';
 import { JobTable } from '../../scripts/lib/jobs/job-state.ts';
 import { repoRoot } from '../helpers/paths.ts';
 import { waitUntil } from '../helpers/process.ts';
@@ -192,6 +201,24 @@ test('a read ahead of a log replaced before the poll: the new log is read, the w
   ahead.follower.poll();
   assert.equal(plain(ahead), plain(read(path, false)));
   ahead.follower.close();
+});
+
+test('a worker that finds the log replaced reads none of it: every piece is read by the main thread', async () => {
+  if (!canSplit) return;
+  const path = join(dir, 'rotated.log');
+  writeFileSync(path, bigLog(300_000));
+  const fd = openSync(path, 'r');
+  try {
+    // The main thread holds the old file open; the path now names another one.
+    const other = join(dir, 'rotated.new');
+    writeFileSync(other, bigLog(300_000).replace(/Job terminated/g, 'Job terminated.'));
+    renameSync(other, path);
+    const split = startSplitRead(path, fd, fstatSync(fd).size, { usage: true, minBytes: 0, pieceBytes: PIECE })!;
+    await waitUntil(() => split.settled(), 'the worker to stop', 20_000);
+    assert.is(split.join().size, 0, 'no tape from the other file');
+  } finally {
+    closeSync(fd);
+  }
 });
 
 test("the bundles' worker (log-worker.cjs) gives the same table", async () => {

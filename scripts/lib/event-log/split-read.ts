@@ -8,7 +8,7 @@
 // Any trouble with a piece (the worker failed, did not answer in time, or met MM/DD dates,
 // whose year depends on every date before them) and this thread reads that piece itself: a
 // split read is only ever a faster way to the same table.
-import { readSync } from 'node:fs';
+import { fstatSync, readSync } from 'node:fs';
 import type { MessagePort, Worker } from 'node:worker_threads';
 import type { Tape } from './event-tape.ts';
 import type { PieceAnswer, TapeRequest } from './tape-worker.ts';
@@ -121,8 +121,10 @@ export function startSplitRead(path: string, fd: number, size: number, options: 
   const { port1, port2 } = new MessageChannel();
   const claims = new Int32Array(new SharedArrayBuffer(4 * pieces));
   const done = new Int32Array(new SharedArrayBuffer(4));
+  const { dev, ino } = fstatSync(fd);
   const request: TapeRequest & { script: string } = {
     path,
+    identity: { dev, ino },
     bounds,
     claims,
     usage: options.usage,

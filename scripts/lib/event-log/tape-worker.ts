@@ -3,13 +3,15 @@
 // front, has the next one. Events at the log's end that have no `...` yet stay unread:
 // `consumed` says where the main thread goes on.
 // Bundled on its own as .build/bundles/log-worker.cjs (scripts/lib/bundles.ts).
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { MessagePort } from 'node:worker_threads';
 import { EventLogParser } from './event-log.ts';
 import { type Tape, TapeWriter } from './event-tape.ts';
 
 export interface TapeRequest {
   path: string;
+  /** The file the main thread has open: the worker reads the log only if `path` is still it. */
+  identity: { dev: number; ino: number };
   /** Piece i is bytes bounds[i] to bounds[i + 1], each starting at an event's first byte. */
   bounds: number[];
   /** Who has each piece (0 free, 1 the main thread, 2 this worker): claimed by compare-and-swap. */
@@ -28,7 +30,7 @@ export type PieceAnswer =
 
 /** Read and reduce one stretch: synchronous. */
 export function recordStretch(
-  path: string,
+  fd: number,
   from: number,
   to: number,
   usage: boolean,
@@ -39,17 +41,12 @@ export function recordStretch(
     onEvent: (event) => writer.add(event),
     onJunk: (junk) => writer.addJunk(junk.text),
   });
-  const fd = openSync(path, 'r');
-  try {
-    const buffer = Buffer.allocUnsafe(1 << 20);
-    for (let offset = from; offset < to; ) {
-      const n = readSync(fd, buffer, 0, Math.min(buffer.length, to - offset), offset);
-      if (n <= 0) break;
-      offset += n;
-      parser.pushBytes(n === buffer.length ? buffer : buffer.subarray(0, n));
-    }
-  } finally {
-    closeSync(fd);
+  const buffer = Buffer.allocUnsafe(1 << 20);
+  for (let offset = from; offset < to; ) {
+    const n = readSync(fd, buffer, 0, Math.min(buffer.length, to - offset), offset);
+    if (n <= 0) break;
+    offset += n;
+    parser.pushBytes(n === buffer.length ? buffer : buffer.subarray(0, n));
   }
   const { tape, transfer } = writer.finish();
   return { tape, consumed: to - parser.pendingLength, legacyDates: parser.sawLegacyDates, transfer };
@@ -60,11 +57,17 @@ export function recordStretch(
  * the front, answer each on the port, then raise the flag the main thread waits on.
  */
 export function runTapeWorker(request: TapeRequest): void {
+  let fd: number | null = null;
   try {
+    fd = openSync(request.path, 'r');
+    // Replaced since the main thread opened it (a rotated log): its bytes are not the log being read.
+    const opened = fstatSync(fd);
+    if (opened.dev !== request.identity.dev || opened.ino !== request.identity.ino)
+      throw new Error(`${request.path} was replaced`);
     for (let piece = request.bounds.length - 2; piece >= 0; piece--) {
       if (Atomics.compareExchange(request.claims, piece, 0, 2) !== 0) break; // the main thread's from here on
       const { transfer, ...read } = recordStretch(
-        request.path,
+        fd,
         request.bounds[piece]!,
         request.bounds[piece + 1]!,
         request.usage,
@@ -74,6 +77,7 @@ export function runTapeWorker(request: TapeRequest): void {
   } catch (error) {
     request.port.postMessage({ ok: false, error: String(error) } satisfies PieceAnswer);
   } finally {
+    if (fd !== null) closeSync(fd);
     Atomics.store(request.done, 0, 1);
     Atomics.notify(request.done, 0);
   }
