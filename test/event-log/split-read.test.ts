@@ -221,6 +221,29 @@ test('a worker that finds the log replaced reads none of it: every piece is read
   }
 });
 
+test('a worker past its tape budget stops taking pieces: the main thread reads the rest, same table', async () => {
+  if (!canSplit) return;
+  const path = join(dir, 'budget.log');
+  writeFileSync(path, bigLog(400_000));
+  const table = new JobTable(null, { changes: false });
+  const follower = new LogFollower(path, {
+    reuse: true,
+    onEvent: (event) => table.apply(event),
+    split: { usage: true, minBytes: 0, pieceBytes: PIECE, tapeBudget: 1, onTracked: (e) => table.apply(e) },
+  });
+  const split = follower.readAhead(0)!;
+  await waitUntil(() => split.settled(), 'the worker to stop', 20_000);
+  follower.poll();
+  assert.is(follower.tapedPieces, 1, 'one piece came from a tape, then the worker stopped');
+  const one = read(path, false);
+  assert.equal(
+    [JSON.parse(JSON.stringify(table.list())), table.events],
+    [JSON.parse(JSON.stringify(one.table.list())), one.table.events],
+  );
+  follower.close();
+  one.follower.close();
+});
+
 test("the bundles' worker (log-worker.cjs) gives the same table", async () => {
   const bundle = pathToFileURL(join(repoRoot, '.build', 'bundles', 'status.cjs')).href;
   const script = workerScript(bundle)!;

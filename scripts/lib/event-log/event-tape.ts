@@ -14,6 +14,11 @@ const ABSENT = Number.NEGATIVE_INFINITY;
 const JUNK = 0xffff;
 /** Junk records quoted by text (every one is counted): the reader quotes no more than a few. */
 const JUNK_TEXTS = 8;
+/**
+ * A quoted junk record's text is kept up to this many chars (the reader shows its first words;
+ * a junk record can be as long as the log).
+ */
+const JUNK_TEXT_CHARS = 1 << 16;
 /** Numbers kept per 005 when usage is read: memoryRow (0/1) and EndUsage's seven figures. */
 const USAGE_WIDTH = 8;
 
@@ -109,7 +114,7 @@ export class TapeWriter {
   addJunk(text: string): void {
     const i = this.next();
     this.code[i] = JUNK;
-    this.text[i] = this.junkQuoted++ < JUNK_TEXTS ? this.intern(text) : -1;
+    this.text[i] = this.junkQuoted++ < JUNK_TEXTS ? this.intern(text.slice(0, JUNK_TEXT_CHARS)) : -1;
   }
 
   finish(): { tape: Tape; transfer: ArrayBuffer[] } {

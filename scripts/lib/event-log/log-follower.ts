@@ -61,8 +61,8 @@ export class LogFollower {
   private quietPolls = 0;
   /** Events handed out from a split read's tape (the parser counts the rest). */
   private replayed = 0;
-  /** The first read ran on two threads (split-read.ts). */
-  splitRead = false;
+  /** Pieces of the first read that came from the worker's tapes (split-read.ts). */
+  tapedPieces = 0;
   /** A split read started by readAhead(), finished by the first poll. */
   private ahead: SplitRead | null = null;
   private readonly chunkBytes: number;
@@ -72,6 +72,11 @@ export class LogFollower {
     this.path = path;
     this.options = options;
     this.chunkBytes = options.chunkBytes ?? 1 << 20;
+  }
+
+  /** Did the first read run on two threads (some piece came from the worker's tape)? */
+  get splitRead(): boolean {
+    return this.tapedPieces > 0;
   }
 
   /** Has the log been seen at least once? */
@@ -161,7 +166,7 @@ export class LogFollower {
     this.parser = null;
     this.offset = 0;
     this.replayed = 0;
-    this.splitRead = false;
+    this.tapedPieces = 0;
     this.head = Buffer.alloc(0);
     this.tail = Buffer.alloc(0);
     this.seen = null;
@@ -239,7 +244,7 @@ export class LogFollower {
     const split = this.options.split!;
     this.replayed += replayTape(read.tape, split.usage, split.onTracked, (junk) => this.options.onJunk?.(junk));
     this.offset = read.consumed;
-    this.splitRead = true;
+    this.tapedPieces++;
     const tail = Buffer.allocUnsafe(Math.min(TAIL_BYTES, this.offset));
     this.tail = tail.subarray(0, readSync(this.fd!, tail, 0, tail.length, this.offset - tail.length));
   }

@@ -27,6 +27,11 @@ const PIECE_MAX_BYTES = 8 << 20;
 /** Bytes looked at for an event's end near a cut. */
 const SEAM_WINDOW = 1 << 16;
 const SEAM = Buffer.from('\n...\n');
+/**
+ * Tape the worker may hand over before it stops taking pieces: about 46 bytes an event, so the
+ * worker's half of a log of up to ~600 MB (a 244 MB one takes ~26 MB).
+ */
+const TAPE_BUDGET = 64 << 20;
 /** A piece's owner, in the shared claims. */
 const FREE = 0;
 const MAIN = 1;
@@ -40,6 +45,8 @@ export interface SplitOptions {
   script?: string;
   /** Bytes per piece (tests: small logs in many pieces): default about 1/32 of the log, 1-8 MiB. */
   pieceBytes?: number;
+  /** Bytes of tape the worker may hand over (TapeRequest.tapeBudget): default TAPE_BUDGET. */
+  tapeBudget?: number;
 }
 
 /** A worker's piece, reduced: its tape and where it stops (before an unfinished last event). */
@@ -128,6 +135,7 @@ export function startSplitRead(path: string, fd: number, size: number, options: 
     bounds,
     claims,
     usage: options.usage,
+    tapeBudget: options.tapeBudget ?? TAPE_BUDGET,
     port: port2,
     done,
     script,

@@ -18,6 +18,12 @@ export interface TapeRequest {
   claims: Int32Array;
   /** Read each 005's usage (JobTableOptions.usage). */
   usage: boolean;
+  /**
+   * Bytes of tape the worker may hand over (they are held until the main thread applies them):
+   * past it, the worker stops taking pieces and the main thread reads the rest, so a huge log
+   * costs memory by its procs, as a read on one thread does, not by its events.
+   */
+  tapeBudget: number;
   /** Where the answers go, and the flag set (Atomics) once the last is there. */
   port: MessagePort;
   done: Int32Array;
@@ -64,7 +70,8 @@ export function runTapeWorker(request: TapeRequest): void {
     const opened = fstatSync(fd);
     if (opened.dev !== request.identity.dev || opened.ino !== request.identity.ino)
       throw new Error(`${request.path} was replaced`);
-    for (let piece = request.bounds.length - 2; piece >= 0; piece--) {
+    let handed = 0;
+    for (let piece = request.bounds.length - 2; piece >= 0 && handed < request.tapeBudget; piece--) {
       if (Atomics.compareExchange(request.claims, piece, 0, 2) !== 0) break; // the main thread's from here on
       const { transfer, ...read } = recordStretch(
         fd,
@@ -72,6 +79,7 @@ export function runTapeWorker(request: TapeRequest): void {
         request.bounds[piece + 1]!,
         request.usage,
       );
+      for (const buffer of transfer) handed += buffer.byteLength;
       request.port.postMessage({ ok: true, piece, ...read } satisfies PieceAnswer, transfer);
     }
   } catch (error) {
