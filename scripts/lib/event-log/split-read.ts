@@ -11,7 +11,7 @@
 import { fstatSync, readSync } from 'node:fs';
 import type { MessagePort, Worker } from 'node:worker_threads';
 import type { Tape } from './event-tape.ts';
-import type { PieceAnswer, TapeRequest } from './tape-worker.ts';
+import { type PieceAnswer, TAPE_FORMAT, type TapeRequest } from './tape-worker.ts';
 
 /**
  * Logs smaller than this are read on one thread. Measured on the 2-vCPU machine this was written
@@ -130,6 +130,7 @@ export function startSplitRead(path: string, fd: number, size: number, options: 
   const done = new Int32Array(new SharedArrayBuffer(4));
   const { dev, ino } = fstatSync(fd);
   const request: TapeRequest & { script: string } = {
+    format: TAPE_FORMAT,
     path,
     identity: { dev, ino },
     bounds,

@@ -8,7 +8,15 @@ import type { MessagePort } from 'node:worker_threads';
 import { EventLogParser } from './event-log.ts';
 import { type Tape, TapeWriter } from './event-tape.ts';
 
+/**
+ * Bumped when the request or the tape changes shape. Imported by split-read.ts, which makes this
+ * file an input of every task bundle: an edit here is seen as a stale bundle (scripts/run.mjs),
+ * never as a task run against an older log-worker.cjs.
+ */
+export const TAPE_FORMAT = 1;
+
 export interface TapeRequest {
+  format: number;
   path: string;
   /** The file the main thread has open: the worker reads the log only if `path` is still it. */
   identity: { dev: number; ino: number };
@@ -65,6 +73,8 @@ export function recordStretch(
 export function runTapeWorker(request: TapeRequest): void {
   let fd: number | null = null;
   try {
+    if (request.format !== TAPE_FORMAT)
+      throw new Error(`tape format ${request.format}, this worker writes ${TAPE_FORMAT}`);
     fd = openSync(request.path, 'r');
     // Replaced since the main thread opened it (a rotated log): its bytes are not the log being read.
     const opened = fstatSync(fd);
