@@ -13,6 +13,8 @@ export interface Command {
   cwd?: string;
   /** Exit statuses that are not a failure (status exits 1 when some proc failed). Default: 0. */
   exits?: number[];
+  /** Run before each run of the command, outside its time (e.g. removing what the last run kept). */
+  before?: () => void;
 }
 
 /** The command a pixi task runs (`node scripts/run.mjs <task> …`), with this node. */
@@ -32,6 +34,7 @@ export function fromSource(command: Command): Command {
 export const bareNode: Command = { argv: [process.execPath, '-e', ''] };
 
 function once(command: Command): number {
+  command.before?.();
   const started = process.hrtime.bigint();
   const result = spawnSync(command.argv[0]!, command.argv.slice(1), {
     cwd: command.cwd ?? repoRoot,

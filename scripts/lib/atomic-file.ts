@@ -8,8 +8,8 @@ export async function writeFileAtomic(path: string, data: string): Promise<void>
   writeChunksAtomic(path, [data]);
 }
 
-/** The same, from text made a piece at a time (a 10,000-row results.csv is never one string). */
-export function writeChunksAtomic(path: string, chunks: Iterable<string>): void {
+/** The same, from text (or bytes) made a piece at a time (a 10,000-row results.csv is never one string). */
+export function writeChunksAtomic(path: string, chunks: Iterable<string | Uint8Array>): void {
   const temp = writeTemp(path, chunks, 'w', 0o644);
   try {
     renameSync(temp, path);
@@ -39,14 +39,14 @@ export function writeNewFileAtomic(path: string, data: string, mode = 0o644): vo
 }
 
 /** The chunks in a temp file beside `path`, synced to disk; its path. A failed write leaves none. */
-function writeTemp(path: string, chunks: Iterable<string>, flags: 'w' | 'wx', mode: number): string {
+function writeTemp(path: string, chunks: Iterable<string | Uint8Array>, flags: 'w' | 'wx', mode: number): string {
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true });
   const temp = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   const fd = openSync(temp, flags, mode);
   try {
     for (const chunk of chunks) {
-      const bytes = Buffer.from(chunk, 'utf8');
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
       for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
     }
     fsyncSync(fd);

@@ -4,6 +4,11 @@ export class Interner {
   readonly strings: string[] = [];
   private readonly ids = new Map<string, number>();
 
+  /** Take `strings` as the ids 0, 1, … (a recorded table's texts), after any already held. */
+  load(strings: readonly string[]): void {
+    for (const value of strings) this.intern(value);
+  }
+
   /** The id of `value`, made on first sight. */
   intern(value: string): number {
     let id = this.ids.get(value);

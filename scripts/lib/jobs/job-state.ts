@@ -227,6 +227,17 @@ export interface StateChange {
   event: LogEvent;
 }
 
+/** JobTable.snapshot(): every column's bytes by name, the texts, the counts of events. */
+export interface TableSnapshot {
+  size: number;
+  columns: [string, Uint8Array][];
+  strings: readonly string[];
+  events: number;
+  ownEvents: number;
+  otherEvents: number;
+  otherClusters: [number, number][];
+}
+
 export interface JobTableOptions {
   /**
    * Return a StateChange from apply() (the default). Off for a reader that draws the table,
@@ -281,6 +292,39 @@ export class JobTable {
     this.clusters = clusters ? new Set(clusters) : null;
     this.recordChanges = options.changes ?? true;
     this.readUsage = options.usage ?? true;
+  }
+
+  /** The table as data (a finished job's outcomes kept beside its record: recorded-outcomes.ts). */
+  snapshot(): TableSnapshot {
+    return {
+      ...this.cols.snapshot(),
+      events: this.events,
+      ownEvents: this.ownEvents,
+      otherEvents: this.otherEvents,
+      otherClusters: [...this.otherClusters],
+    };
+  }
+
+  /** A table from a snapshot (null when it does not hold together): as the read that made it left it. */
+  static fromSnapshot(
+    snapshot: Omit<TableSnapshot, 'columns'> & { columns: ReadonlyMap<string, Uint8Array> },
+    clusters: Iterable<number> | null,
+    options: JobTableOptions,
+  ): JobTable | null {
+    const table = new JobTable(clusters, { ...options, changes: false });
+    if (!table.cols.load(snapshot.size, snapshot.columns, snapshot.strings)) return null;
+    const { cluster, proc } = table.cols.n;
+    for (let slot = 0; slot < snapshot.size; slot++) {
+      let procs = table.byCluster.get(cluster[slot]!);
+      if (!procs) table.byCluster.set(cluster[slot]!, (procs = []));
+      procs[proc[slot]!] = slot + 1;
+      table.stateCounts[table.groupCode(slot)]!++;
+    }
+    table.events = snapshot.events;
+    table.ownEvents = snapshot.ownEvents;
+    table.otherEvents = snapshot.otherEvents;
+    for (const [c, n] of snapshot.otherClusters) table.otherClusters.set(c, n);
+    return table;
   }
 
   /** How many procs the table has. */

@@ -90,6 +90,63 @@ export class ProcColumns {
     this.t[name][slot] = value === null || value === undefined ? -1 : this.texts.intern(value);
   }
 
+  /** Every column's bytes over the first `size` slots, by name (`n.cluster`, `f.state`, …), and the texts. */
+  snapshot(): { size: number; columns: [string, Uint8Array][]; strings: readonly string[] } {
+    const columns: [string, Uint8Array][] = [];
+    for (const [kind, group] of this.groups())
+      for (const [name, column] of Object.entries(group))
+        columns.push([
+          `${kind}.${name}`,
+          new Uint8Array(column.buffer, column.byteOffset, this.size * column.BYTES_PER_ELEMENT),
+        ]);
+    return { size: this.size, columns, strings: this.texts.strings };
+  }
+
+  /**
+   * Fill an empty table from a snapshot: false (the table left empty) when a column is missing
+   * or of the wrong length, or a text id points past the texts.
+   */
+  load(size: number, columns: ReadonlyMap<string, Uint8Array>, strings: readonly string[]): boolean {
+    if (this.size !== 0) return false;
+    for (const [kind, group] of this.groups())
+      for (const [name, column] of Object.entries(group))
+        if (columns.get(`${kind}.${name}`)?.length !== size * column.BYTES_PER_ELEMENT) return false;
+    this.grow(Math.max(this.capacity, size));
+    for (const [kind, group] of this.groups())
+      for (const [name, column] of Object.entries(group))
+        new Uint8Array(column.buffer, column.byteOffset, size * column.BYTES_PER_ELEMENT).set(
+          columns.get(`${kind}.${name}`)!,
+        );
+    for (const column of this.textColumns)
+      for (let slot = 0; slot < size; slot++)
+        if (column[slot]! >= strings.length || column[slot]! < -1) {
+          this.clearAll(); // a new slot must find its columns cleared (add())
+          return false;
+        }
+    this.texts.load(strings);
+    this.size = size;
+    return true;
+  }
+
+  /** Fresh, cleared columns of the first capacity. */
+  private clearAll(): void {
+    this.capacity = 0;
+    this.n = {} as Record<NumberColumn, Float64Array>;
+    this.f = {} as Record<FlagColumn, Uint8Array>;
+    this.c = {} as Record<CountColumn, Uint32Array>;
+    this.t = {} as Record<TextColumn, Int32Array>;
+    this.grow(256);
+  }
+
+  private groups(): [string, Record<string, Float64Array | Uint8Array | Uint32Array | Int32Array>][] {
+    return [
+      ['n', this.n],
+      ['f', this.f],
+      ['c', this.c],
+      ['t', this.t],
+    ];
+  }
+
   /** New columns of `capacity` slots, the old slots copied and only the new ones filled. */
   private grow(capacity: number): void {
     const old = this.capacity;

@@ -183,7 +183,8 @@ export async function runResults(parsed: ParsedCommand, loadViews?: LoadViews): 
   const first = record.resubmitOf && arg === undefined ? await readJobRecord(root, record.resubmitOf.cluster) : record;
   await recoverLocalRuns(root, [record, first, ...(await resubmissionsOf(root, first.cluster))]);
   const show = (path: string): string => displayPath(root, path);
-  const { rows, resubmissions } = await collectResults(root, first, show);
+  const dryRun = booleanOption(parsed, 'dry-run');
+  const { rows, resubmissions } = await collectResults(root, first, show, { keepOutcomes: !dryRun });
   const bestSpec = stringOption(parsed, 'best');
   const best = bestSpec ? bestRow(rows, bestSpec) : null;
   if (bestSpec && !best) {
@@ -194,7 +195,6 @@ export async function runResults(parsed: ParsedCommand, loadViews?: LoadViews): 
     );
   }
   const csvPath = join(root, 'results', String(first.cluster), 'results.csv');
-  const dryRun = booleanOption(parsed, 'dry-run');
   // The columns once, for the CSV, --json and the table (unless the job's text filter changed a row).
   const columns = columnsOf(rows);
   if (!dryRun) writeChunksAtomic(csvPath, resultsCsvChunks(rows, columns));

@@ -313,6 +313,8 @@ export async function collectResults(
   root: string,
   record: JobRecord,
   displayPath: (path: string) => string,
+  /** Keep each finished job's table beside its record (recorded-outcomes.ts): not on --dry-run. */
+  { keepOutcomes = false }: { keepOutcomes?: boolean } = {},
 ): Promise<{ rows: ResultRow[]; resubmissions: JobRecord[] }> {
   const resubmissions = await resubmissionsOf(root, record.cluster);
   const newest = new Map<number, { record: JobRecord; proc: ProcRecord }>();
@@ -330,7 +332,8 @@ export async function collectResults(
   // A big log of the job (128 MiB on) is read by a worker thread meanwhile, from its end (readJobAhead).
   const reading = [record, ...resubmissions].map((r, i) => ({
     cluster: r.cluster,
-    read: recordLogs(r).length === 0 ? null : readJobAhead(r, root, { usage: false, ahead: i === 0 }),
+    read:
+      recordLogs(r).length === 0 ? null : readJobAhead(r, root, { usage: false, ahead: i === 0, record: keepOutcomes }),
   }));
   const ranAs = record.procs.map((proc) => newest.get(proc.proc)!);
   const candidates = candidatesOfAll(ranAs.map((r) => r.proc));

@@ -7,6 +7,7 @@ import type { JobState, JobTable } from './job-state.ts';
 import { ProgressReader } from './progress.ts';
 import { recordLogs, type JobRecord } from './job-store.ts';
 import { LogSet } from './log-set.ts';
+import { logPrints, recordOutcomes, recordedOutcomes } from './recorded-outcomes.ts';
 import type { LogFollower } from '../event-log/log-follower.ts';
 import { makeRenderer, viewMode, type Said, type TrackView } from './track-view.ts';
 
@@ -166,12 +167,14 @@ export async function track(options: TrackOptions): Promise<TrackResult> {
     }
   }
   renderer.release();
+  // Asked before closing: a closed log reads as never opened.
+  const missing = logs.neverOpened();
   logs.close();
   return {
     table: logs.table,
     outcome,
     held: outcome === 'held-timeout' ? held : null,
-    missing: logs.neverOpened(),
+    missing,
     junk: logs.junk,
     junkSamples: logs.junkSamples,
     ...(outcome === 'vanished' && facts.goneReason ? { goneReason: facts.goneReason } : {}),
@@ -365,12 +368,14 @@ const READ_AHEAD_MIN_BYTES = 128 << 20;
 /**
  * readJobOnce in two steps, for a caller with other work meanwhile (results reads every proc's
  * files): each big log starts being read on a worker thread now (from its end); finish() reads
- * what is left and returns what readJobOnce would.
+ * what is left and returns what readJobOnce would. A finished job's table kept beside its record
+ * (recorded-outcomes.ts) is taken instead of the logs while they are unchanged; `record` keeps
+ * it after a read that finds every proc ended.
  */
 export function readJobAhead(
   record: Pick<JobRecord, 'cluster' | 'procs'>,
   root: string,
-  { usage = true, ahead = true }: { usage?: boolean; ahead?: boolean } = {},
+  { usage = true, ahead = true, record: keep = false }: { usage?: boolean; ahead?: boolean; record?: boolean } = {},
 ): { finish(): Promise<TrackResult> } {
   const options: TrackOptions = {
     logs: recordLogs(record),
@@ -384,10 +389,20 @@ export function readJobAhead(
     root,
     usage,
   };
+  const key = { cluster: record.cluster, procs: options.procs!, logs: options.logs, usage };
+  const recorded = recordedOutcomes(root, key);
+  if (recorded) return { finish: async () => recorded };
+  const before = keep ? logPrints(key.logs) : null;
   let logSet: LogSet | undefined;
   if (ahead) {
     logSet = new LogSet({ ...options, changes: false, usage, now: Date.now });
     logSet.readAhead(READ_AHEAD_MIN_BYTES);
   }
-  return { finish: () => track({ ...options, ...(logSet ? { logSet } : {}) }) };
+  return {
+    finish: async () => {
+      const result = await track({ ...options, ...(logSet ? { logSet } : {}) });
+      if (keep) recordOutcomes(root, key, before, result);
+      return result;
+    },
+  };
 }

@@ -1,0 +1,192 @@
+// A finished job's state table kept beside its record (.pixi-condor/jobs/<cluster>.outcomes), as
+// HTCondor keeps a finished job in its history file instead of reading its event log again.
+// `results` writes it once every proc has ended; any reader of the job's logs takes it instead
+// of the logs while every log is the very file it was made from (same size, times and inode),
+// so a log that grew, was rewritten or was replaced is read again. It is derived data: one that
+// does not hold together is ignored, never an error. Reader and writer live here side by side.
+//
+// Format: a first line `pixi-condor outcomes 1`, a line of JSON (the logs' fingerprints, the
+// counts, the texts, each column's name and byte length), then the columns' bytes in that order.
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeChunksAtomic } from '../atomic-file.ts';
+import { readBounded } from '../bounded-read.ts';
+import { JOBS_DIR } from './job-store.ts';
+import { JobTable, type JobTableOptions } from './job-state.ts';
+import type { TrackResult } from './tracker.ts';
+
+const MAGIC = 'pixi-condor outcomes 1\n';
+/** The largest file read (about 150 bytes a proc: 100,000 procs take ~17 MB). */
+const OUTCOMES_MAX_BYTES = 128 << 20;
+/** Junk samples kept (the tracker quotes a few). */
+const JUNK_SAMPLES = 3;
+
+/** What a log was when the table was read from it: any change and the table is not taken. */
+interface LogPrint {
+  path: string;
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
+  dev: number;
+}
+
+/** What the table was read for: the same job, procs and reading. */
+export interface OutcomesKey {
+  cluster: number;
+  procs: readonly number[];
+  logs: readonly string[];
+  usage: boolean;
+}
+
+interface Header {
+  /** The proc numbers as runs [first, last]. */
+  procs: [number, number][];
+  usage: boolean;
+  logs: LogPrint[];
+  size: number;
+  events: number;
+  ownEvents: number;
+  otherEvents: number;
+  otherClusters: [number, number][];
+  junk: number;
+  junkSamples: string[];
+  strings: string[];
+  columns: [string, number][];
+}
+
+export function outcomesPath(root: string, cluster: number): string {
+  return join(root, JOBS_DIR, `${cluster}.outcomes`);
+}
+
+/** The logs as they are now (null: one is missing or not a file). */
+export function logPrints(logs: readonly string[]): LogPrint[] | null {
+  const prints: LogPrint[] = [];
+  // Each log once, in the order first named (procs of a sweep share one).
+  for (const path of new Set(logs)) {
+    const stat = statSync(path, { throwIfNoEntry: false });
+    if (!stat?.isFile()) return null;
+    prints.push({ path, size: stat.size, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, ino: stat.ino, dev: stat.dev });
+  }
+  return prints;
+}
+
+function samePrints(a: readonly LogPrint[], b: readonly LogPrint[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every(
+      (p, i) =>
+        p.path === b[i]!.path &&
+        p.size === b[i]!.size &&
+        p.mtimeMs === b[i]!.mtimeMs &&
+        p.ctimeMs === b[i]!.ctimeMs &&
+        p.ino === b[i]!.ino &&
+        p.dev === b[i]!.dev,
+    )
+  );
+}
+
+/** The proc numbers as runs [first, last] (a sweep's 0…N-1 is one): a record whose procs differ is another reading. */
+function procRuns(procs: readonly number[]): [number, number][] {
+  const runs: [number, number][] = [];
+  for (const proc of procs) {
+    const last = runs[runs.length - 1];
+    if (last && proc === last[1] + 1) last[1] = proc;
+    else runs.push([proc, proc]);
+  }
+  return runs;
+}
+
+function sameRuns(a: readonly [number, number][], b: readonly [number, number][]): boolean {
+  return a.length === b.length && a.every(([first, last], i) => first === b[i]![0] && last === b[i]![1]);
+}
+
+/**
+ * Keep a finished job's table: only when every proc has ended, every log was read, and the logs
+ * are still what they were before the read (`before`). A failed write is not an error.
+ */
+export function recordOutcomes(root: string, key: OutcomesKey, before: LogPrint[] | null, result: TrackResult): void {
+  if (!before || result.missing.length > 0 || !result.table.allDone()) return;
+  const now = logPrints(key.logs);
+  if (!now || !samePrints(before, now)) return;
+  const snapshot = result.table.snapshot();
+  const header: Header = {
+    procs: procRuns(key.procs),
+    usage: key.usage,
+    logs: now,
+    size: snapshot.size,
+    events: snapshot.events,
+    ownEvents: snapshot.ownEvents,
+    otherEvents: snapshot.otherEvents,
+    otherClusters: snapshot.otherClusters,
+    junk: result.junk,
+    junkSamples: (result.junkSamples ?? []).slice(0, JUNK_SAMPLES),
+    strings: [...snapshot.strings],
+    columns: snapshot.columns.map(([name, bytes]) => [name, bytes.length]),
+  };
+  try {
+    writeChunksAtomic(outcomesPath(root, key.cluster), [
+      MAGIC,
+      `${JSON.stringify(header)}\n`,
+      ...snapshot.columns.map(([, bytes]) => bytes),
+    ]);
+  } catch {
+    // a read-only workspace or a full disk: the logs are read again next time
+  }
+}
+
+/** The kept table of this reading, while every log is unchanged; else null (read the logs). */
+export function recordedOutcomes(root: string, key: OutcomesKey): TrackResult | null {
+  let bytes: Buffer;
+  try {
+    bytes = readBounded(outcomesPath(root, key.cluster), OUTCOMES_MAX_BYTES);
+  } catch {
+    return null;
+  }
+  if (bytes.toString('latin1', 0, MAGIC.length) !== MAGIC) return null;
+  const headerEnd = bytes.indexOf(10, MAGIC.length);
+  if (headerEnd < 0) return null;
+  const header = parseHeader(bytes.toString('utf8', MAGIC.length, headerEnd));
+  if (!header || !sameRuns(header.procs, procRuns(key.procs)) || (key.usage && !header.usage)) return null;
+  const now = logPrints(key.logs);
+  if (!now || !samePrints(header.logs, now)) return null;
+  const columns = new Map<string, Uint8Array>();
+  let at = headerEnd + 1;
+  for (const [name, length] of header.columns) {
+    if (at + length > bytes.length) return null;
+    columns.set(name, bytes.subarray(at, at + length));
+    at += length;
+  }
+  if (at !== bytes.length) return null;
+  const options: JobTableOptions = { usage: key.usage };
+  const table = JobTable.fromSnapshot({ ...header, columns }, [key.cluster], options);
+  if (!table) return null;
+  return { table, outcome: 'once', held: null, missing: [], junk: header.junk, junkSamples: header.junkSamples };
+}
+
+const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+const isNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+
+/** The header, checked field by field (null: not one of ours). */
+function parseHeader(text: string): Header | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  const h = value as Partial<Header> | null;
+  if (typeof h !== 'object' || h === null || typeof h.usage !== 'boolean') return null;
+  if (![h.size, h.events, h.ownEvents, h.otherEvents, h.junk].every(isCount)) return null;
+  const pairs = (list: unknown, check: (pair: unknown[]) => boolean): boolean =>
+    Array.isArray(list) && list.every((pair) => Array.isArray(pair) && pair.length === 2 && check(pair));
+  if (!pairs(h.procs, ([first, last]) => isCount(first) && isCount(last))) return null;
+  if (!pairs(h.otherClusters, ([c, n]) => isNumber(c) && isCount(n))) return null;
+  if (!pairs(h.columns, ([name, length]) => typeof name === 'string' && isCount(length))) return null;
+  if (!Array.isArray(h.strings) || !h.strings.every((s) => typeof s === 'string')) return null;
+  if (!Array.isArray(h.junkSamples) || !h.junkSamples.every((s) => typeof s === 'string')) return null;
+  const print = (p: Partial<LogPrint>) =>
+    typeof p?.path === 'string' && [p.size, p.mtimeMs, p.ctimeMs, p.ino, p.dev].every(isNumber);
+  if (!Array.isArray(h.logs) || !h.logs.every(print)) return null;
+  return h as Header;
+}

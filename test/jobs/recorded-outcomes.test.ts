@@ -1,0 +1,163 @@
+// A finished job's table kept beside its record (recorded-outcomes.ts): taken instead of the
+// logs only while every log is the very file it was made from; anything odd about the kept file
+// and the logs are read, never an error.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseEventLog } from '../../scripts/lib/event-log/event-log.ts';
+import { JobTable } from '../../scripts/lib/jobs/job-state.ts';
+import type { ProcRecord } from '../../scripts/lib/jobs/job-store.ts';
+import { outcomesPath, recordedOutcomes } from '../../scripts/lib/jobs/recorded-outcomes.ts';
+import { readJobAhead, readJobOnce } from '../../scripts/lib/jobs/tracker.ts';
+import { eventLog, eventLogNames } from '../condor/fixtures.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'pixi-condor-outcomes-'));
+test.after(() => rmSync(root, { recursive: true, force: true }));
+
+/** A fixture log whose every proc of its first cluster ended, with that cluster and its procs. */
+const finished = (() => {
+  for (const name of eventLogNames()) {
+    const text = eventLog(name);
+    const events = parseEventLog(text).events.filter((e) => e.proc >= 0);
+    if (events.length === 0) continue;
+    const cluster = events[0]!.cluster;
+    const table = new JobTable([cluster]);
+    for (const e of events) table.apply(e);
+    if (table.allDone() && table.size >= 1 && table.events > 5)
+      return { name, text, cluster, procs: table.list().map((j) => j.proc) };
+  }
+  throw new Error('no fixture log of a finished job');
+})();
+
+const logPath = join(root, 'job.log');
+
+function record(procs = finished.procs) {
+  const proc = (n: number) => ({ proc: n, log: logPath }) as ProcRecord;
+  return { cluster: finished.cluster, procs: procs.map(proc) };
+}
+
+const plain = async (usage = true) => {
+  const result = await readJobOnce(record(), root, { usage });
+  return {
+    jobs: JSON.parse(JSON.stringify(result.table.list())),
+    events: result.table.events,
+    junk: result.junk,
+    samples: result.junkSamples,
+    missing: result.missing,
+  };
+};
+
+const key = (usage = true) => ({ cluster: finished.cluster, procs: finished.procs, logs: [logPath], usage });
+
+/** A fresh log and no kept table; then a read that keeps one. */
+async function keptFromFreshLog(usage = true): Promise<void> {
+  writeFileSync(logPath, `${finished.text}\nnot an event\n...\n`);
+  rmSync(outcomesPath(root, finished.cluster), { force: true });
+  await readJobAhead(record(), root, { usage, ahead: false, record: true }).finish();
+}
+
+test(`a finished job's table is kept and taken back as read from the log (${finished.name})`, async () => {
+  for (const usage of [true, false]) {
+    await keptFromFreshLog(usage);
+    assert.ok(existsSync(outcomesPath(root, finished.cluster)), 'kept');
+    assert.ok(recordedOutcomes(root, key(usage)), 'taken back');
+    const fromKept = await plain(usage);
+    rmSync(outcomesPath(root, finished.cluster));
+    assert.equal(fromKept, await plain(usage));
+    assert.ok(fromKept.junk >= 1, 'the junk count is kept too');
+  }
+});
+
+test('a log that grew, was rewritten or replaced: the kept table is not taken, the log is read', async () => {
+  const extra = `000 (${finished.cluster}.999.000) 2026-01-01 00:00:00 Job submitted from host: <10.0.0.1:9618>\n...\n`;
+  await keptFromFreshLog();
+  appendFileSync(logPath, extra);
+  assert.is(recordedOutcomes(root, key()), null, 'grown');
+  const grown = await readJobOnce(record([...finished.procs, 999]), root);
+  assert.ok(grown.table.get(finished.cluster, 999), 'the new event is read');
+
+  await keptFromFreshLog();
+  const same = readFileSync(logPath);
+  rmSync(logPath);
+  writeFileSync(logPath, same);
+  assert.is(recordedOutcomes(root, key()), null, 'replaced by a copy (another inode)');
+});
+
+test('only a finished job is kept, and a table kept for other procs or without usage is not taken', async () => {
+  writeFileSync(logPath, finished.text);
+  rmSync(outcomesPath(root, finished.cluster), { force: true });
+  // One more proc expected, never in the log: not every proc ended.
+  await readJobAhead(record([...finished.procs, 998]), root, { ahead: false, record: true }).finish();
+  assert.not.ok(existsSync(outcomesPath(root, finished.cluster)), 'an unfinished job is not kept');
+  await keptFromFreshLog(false);
+  assert.is(recordedOutcomes(root, { ...key(), procs: [...finished.procs, 7777] }), null, 'other procs');
+  assert.is(recordedOutcomes(root, key(true)), null, 'kept without usage, asked with');
+  assert.ok(recordedOutcomes(root, key(false)));
+});
+
+test('a kept file that does not hold together is ignored: the log is read', async () => {
+  const expected = await (async () => {
+    await keptFromFreshLog();
+    rmSync(outcomesPath(root, finished.cluster));
+    return plain();
+  })();
+  const damage: [string, (path: string, bytes: Buffer) => void][] = [
+    ['cut short', (path, bytes) => truncateSync(path, bytes.length - 3)],
+    [
+      'another format',
+      (path, bytes) =>
+        writeFileSync(path, Buffer.concat([Buffer.from('pixi-condor outcomes 9\n'), bytes.subarray(23)])),
+    ],
+    [
+      'header not JSON',
+      (path, bytes) =>
+        writeFileSync(
+          path,
+          Buffer.concat([bytes.subarray(0, 23), Buffer.from('{oops\n'), bytes.subarray(bytes.indexOf(10, 23) + 1)]),
+        ),
+    ],
+    [
+      'a text id past the texts',
+      (path, bytes) => {
+        const header = JSON.parse(bytes.toString('utf8', 23, bytes.indexOf(10, 23)));
+        header.strings = [];
+        writeFileSync(
+          path,
+          Buffer.concat([
+            bytes.subarray(0, 23),
+            Buffer.from(`${JSON.stringify(header)}\n`),
+            bytes.subarray(bytes.indexOf(10, 23) + 1),
+          ]),
+        );
+      },
+    ],
+    [
+      'a folder',
+      (path) => {
+        rmSync(path);
+        mkdirSync(path);
+      },
+    ],
+  ];
+  for (const [what, spoil] of damage) {
+    await keptFromFreshLog();
+    const path = outcomesPath(root, finished.cluster);
+    spoil(path, readFileSync(path));
+    assert.is(recordedOutcomes(root, key()), null, what);
+    assert.equal(await plain(), expected, what);
+    rmSync(path, { recursive: true, force: true });
+  }
+});
+
+test.run();
