@@ -3,6 +3,7 @@
 // (node:fs alone): these are small files, and fs/promises costs a fast task its start-up.
 import { chmodSync, closeSync, fsyncSync, linkSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { readBounded } from './bounded-read.ts';
 
 export async function writeFileAtomic(path: string, data: string): Promise<void> {
   writeChunksAtomic(path, [data]);
@@ -17,6 +18,36 @@ export function writeChunksAtomic(path: string, chunks: Iterable<string | Uint8A
     rmSync(temp, { force: true });
     throw error;
   }
+}
+
+/**
+ * writeChunksAtomic, unless the file already holds exactly these bytes: then nothing is written
+ * (a repeated `results` leaves results.csv as it is, without a write and an fsync). Returns
+ * whether it wrote.
+ */
+export function writeChunksAtomicIfChanged(path: string, chunks: Iterable<string | Uint8Array>): boolean {
+  const parts = [...chunks].map((chunk) => (typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk));
+  const total = parts.reduce((sum, part) => sum + part.length, 0);
+  let old: Buffer | null = null;
+  try {
+    old = readBounded(path, total);
+  } catch {
+    old = null; // missing, not a file, or larger: written
+  }
+  if (old && old.length === total) {
+    let at = 0;
+    let same = true;
+    for (const part of parts) {
+      if (old.compare(part, 0, part.length, at, at + part.length) !== 0) {
+        same = false;
+        break;
+      }
+      at += part.length;
+    }
+    if (same) return false;
+  }
+  writeChunksAtomic(path, parts);
+  return true;
 }
 
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {

@@ -4,7 +4,7 @@
 // the procs without metrics and why.
 import { join } from 'node:path';
 import { jobTextFor } from '../job-text.ts';
-import { writeChunksAtomic } from '../atomic-file.ts';
+import { writeChunksAtomic, writeChunksAtomicIfChanged } from '../atomic-file.ts';
 import { booleanOption, stringOption, type CommandSpec, type ParsedCommand } from '../cli.ts';
 import { UsageError, UserError } from '../errors.ts';
 import { palette, colourEnabled, type Palette } from '../term.ts';
@@ -197,7 +197,7 @@ export async function runResults(parsed: ParsedCommand, loadViews?: LoadViews): 
   const csvPath = join(root, 'results', String(first.cluster), 'results.csv');
   // The columns once, for the CSV, --json and the table (unless the job's text filter changed a row).
   const columns = columnsOf(rows);
-  if (!dryRun) writeChunksAtomic(csvPath, resultsCsvChunks(rows, columns));
+  if (!dryRun) writeChunksAtomicIfChanged(csvPath, resultsCsvChunks(rows, columns));
   const missing = rows.filter((r) => r.missing);
   if ((plot || html) && loadViews) {
     const views = await loadViews();
