@@ -11,6 +11,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeChunksAtomic } from '../atomic-file.ts';
 import { readBounded } from '../bounded-read.ts';
+import { bool, count, finiteNumber, listOf, object, type Shape, ShapeError, text } from '../record-shape.ts';
 import { JOBS_DIR } from './job-store.ts';
 import { JobTable, type JobTableOptions } from './job-state.ts';
 import type { TrackResult } from './tracker.ts';
@@ -164,29 +165,43 @@ export function recordedOutcomes(root: string, key: OutcomesKey): TrackResult | 
   return { table, outcome: 'once', held: null, missing: [], junk: header.junk, junkSamples: header.junkSamples };
 }
 
-const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
-const isNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+/** A [first, second] pair of the two shapes. */
+function pair<A, B>(first: Shape<A>, second: Shape<B>): Shape<[A, B]> {
+  return (v, path) => {
+    if (!Array.isArray(v) || v.length !== 2) throw new ShapeError(path, 'a pair', v);
+    return [first(v[0], path), second(v[1], path)];
+  };
+}
 
-/** The header, checked field by field (null: not one of ours). */
-function parseHeader(text: string): Header | null {
-  let value: unknown;
+const HEADER_SHAPE = object({
+  procs: listOf(pair(count, count)),
+  usage: bool,
+  logs: listOf(
+    object({
+      path: text,
+      size: finiteNumber,
+      mtimeMs: finiteNumber,
+      ctimeMs: finiteNumber,
+      ino: finiteNumber,
+      dev: finiteNumber,
+    }),
+  ),
+  size: count,
+  events: count,
+  ownEvents: count,
+  otherEvents: count,
+  otherClusters: listOf(pair(finiteNumber, count)),
+  junk: count,
+  junkSamples: listOf(text),
+  strings: listOf(text),
+  columns: listOf(pair(text, count)),
+});
+
+/** The header, checked against its shape (null: not one of ours). */
+function parseHeader(json: string): Header | null {
   try {
-    value = JSON.parse(text);
+    return HEADER_SHAPE(JSON.parse(json), '') as Header;
   } catch {
-    return null;
+    return null; // not JSON, or a field not as written: the logs are read instead
   }
-  const h = value as Partial<Header> | null;
-  if (typeof h !== 'object' || h === null || typeof h.usage !== 'boolean') return null;
-  if (![h.size, h.events, h.ownEvents, h.otherEvents, h.junk].every(isCount)) return null;
-  const pairs = (list: unknown, check: (pair: unknown[]) => boolean): boolean =>
-    Array.isArray(list) && list.every((pair) => Array.isArray(pair) && pair.length === 2 && check(pair));
-  if (!pairs(h.procs, ([first, last]) => isCount(first) && isCount(last))) return null;
-  if (!pairs(h.otherClusters, ([c, n]) => isNumber(c) && isCount(n))) return null;
-  if (!pairs(h.columns, ([name, length]) => typeof name === 'string' && isCount(length))) return null;
-  if (!Array.isArray(h.strings) || !h.strings.every((s) => typeof s === 'string')) return null;
-  if (!Array.isArray(h.junkSamples) || !h.junkSamples.every((s) => typeof s === 'string')) return null;
-  const print = (p: Partial<LogPrint>) =>
-    typeof p?.path === 'string' && [p.size, p.mtimeMs, p.ctimeMs, p.ino, p.dev].every(isNumber);
-  if (!Array.isArray(h.logs) || !h.logs.every(print)) return null;
-  return h as Header;
 }
