@@ -43,6 +43,9 @@ export interface EventDetails {
   attributes?: Record<string, string>;
 }
 
+/** What the job table reads of an event's details (TrackedEvent.tableDetails). */
+export type TableDetails = Pick<EventDetails, 'reason' | 'holdCode' | 'holdSubcode'>;
+
 /** What readDetails needs of an out. */
 interface EventText {
   code: number;
@@ -640,29 +643,9 @@ export function evictionReasonAt(data: Buffer, from: number, to: number): string
   return reason;
 }
 
-/** The first body line: the reason of a 007, 009, 013, 022 or 024 (readDetails'). */
-export function firstBodyLineAt(data: Buffer, from: number, to: number): string | undefined {
-  let first: string | undefined;
-  eachBodyLine(
-    data,
-    from,
-    to,
-    () => true,
-    (line) => {
-      first = line;
-      return true;
-    },
-  );
-  return first;
-}
-
 /** A 012's reason and codes (readHold's): the first line that is not `Code N Subcode M`, and the last that is. */
-export function holdAt(
-  data: Buffer,
-  from: number,
-  to: number,
-): Pick<EventDetails, 'reason' | 'holdCode' | 'holdSubcode'> {
-  const out: Pick<EventDetails, 'reason' | 'holdCode' | 'holdSubcode'> = {};
+export function holdAt(data: Buffer, from: number, to: number): TableDetails {
+  const out: TableDetails = {};
   eachBodyLine(
     data,
     from,

@@ -9,7 +9,6 @@
 import {
   evictionReasonAt,
   executeHostAt,
-  firstBodyLineAt,
   holdAt,
   exitAt,
   readDetails,
@@ -20,11 +19,12 @@ import {
   type EndUsage,
   type EventDetails,
   type ResourceRow,
+  type TableDetails,
   type TransferStep,
 } from './event-fields.ts';
 import { YearInference, eventTime } from './event-time.ts';
 
-export type { EndUsage, EventDetails, ResourceRow, TransferStep } from './event-fields.ts';
+export type { EndUsage, EventDetails, ResourceRow, TableDetails, TransferStep } from './event-fields.ts';
 
 /** Names of the event numbers in htcondor.md §c.3 (ULOG_* without the prefix, lower case). */
 export const EVENT_NAMES: Readonly<Record<number, string>> = {
@@ -97,15 +97,13 @@ export interface TrackedEvent {
   tableDetails(): TableDetails;
 }
 
-export type TableDetails = Pick<EventDetails, 'reason' | 'holdCode' | 'holdSubcode'>;
-
 export class LogEvent implements TrackedEvent {
   private headlineText: string | undefined;
   private bodyLines: string[] | undefined;
   private detailsValue: EventDetails | undefined;
 
-  // Written only by the constructor and by the parser's reuse of one event (ParserOptions.reuse):
-  // read-only to everyone else.
+  // Written only by set(), when the parser makes an event or points its reused one at the next
+  // (ParserOptions.reuse): read-only to everyone else.
   /** Event number (000–999). */
   code = 0;
   cluster = 0;
@@ -120,22 +118,7 @@ export class LogEvent implements TrackedEvent {
   private lineEnd = 0;
   private end = 0;
 
-  constructor(
-    code: number,
-    cluster: number,
-    proc: number,
-    subproc: number,
-    time: number,
-    source: Buffer,
-    dateStart: number,
-    headlineStart: number,
-    lineEnd: number,
-    end: number,
-  ) {
-    this.set(code, cluster, proc, subproc, time, source, dateStart, headlineStart, lineEnd, end);
-  }
-
-  /** Point this object at another event (the parser's reused event): what was decoded is forgotten. */
+  /** Point this object at an event (a new one, or the parser's reused one): what was decoded is forgotten. */
   set(
     code: number,
     cluster: number,
@@ -147,7 +130,7 @@ export class LogEvent implements TrackedEvent {
     headlineStart: number,
     lineEnd: number,
     end: number,
-  ): void {
+  ): this {
     this.code = code;
     this.cluster = cluster;
     this.proc = proc;
@@ -161,6 +144,7 @@ export class LogEvent implements TrackedEvent {
     this.headlineText = undefined;
     this.bodyLines = undefined;
     this.detailsValue = undefined;
+    return this;
   }
 
   /** From EVENT_NAMES, or `unknown` (kept, never fatal). */
@@ -214,7 +198,7 @@ export class LogEvent implements TrackedEvent {
   detach(): LogEvent {
     const from = this.dateStart;
     const copy = Buffer.from(this.source.subarray(from, this.end));
-    return new LogEvent(
+    return new LogEvent().set(
       this.code,
       this.cluster,
       this.proc,
@@ -262,7 +246,7 @@ export class LogEvent implements TrackedEvent {
         return { reason: evictionReasonAt(this.source, from, this.end) };
       case 7:
       case 9:
-        return { reason: firstBodyLineAt(this.source, from, this.end) };
+        return { reason: this.leadingBody(1)[0] };
       case 12:
         return holdAt(this.source, from, this.end);
       default:
@@ -405,7 +389,7 @@ export class EventLogParser {
     this.years = new YearInference(options.referenceTime ?? Date.now());
     this.onEvent = options.onEvent;
     this.onJunk = options.onJunk ?? (() => {});
-    this.reused = options.reuse ? new LogEvent(0, 0, 0, 0, Number.NaN, EMPTY, 0, 0, 0, 0) : null;
+    this.reused = options.reuse ? new LogEvent() : null;
   }
 
   /** Did an MM/DD date (whose year follows from the dates before it) occur? */
@@ -466,7 +450,6 @@ export class EventLogParser {
   reset(): void {
     this.pending = EMPTY;
     this.years.reset();
-    this.years.sawLegacy = false;
   }
 
   /** Where the first terminator line in `chunk` ends (the first line continues `pending`'s last). */
@@ -568,7 +551,7 @@ export class EventLogParser {
       this.reused.set(code, cluster, proc, subproc, ms, data, dateStart, this.years.textStart, lineEnd, to);
       return this.reused;
     }
-    return new LogEvent(code, cluster, proc, subproc, ms, data, dateStart, this.years.textStart, lineEnd, to);
+    return new LogEvent().set(code, cluster, proc, subproc, ms, data, dateStart, this.years.textStart, lineEnd, to);
   }
 }
 

@@ -21,6 +21,7 @@ export class YearInference {
   }
 
   reset(): void {
+    this.sawLegacy = false;
     this.year = null;
     this.lastMonth = 0;
     this.lastPrefix = null;
