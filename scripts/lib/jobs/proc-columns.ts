@@ -47,10 +47,6 @@ export class ProcColumns {
   f = {} as Record<FlagColumn, Uint8Array>;
   c = {} as Record<CountColumn, Uint32Array>;
   t = {} as Record<TextColumn, Int32Array>;
-  /** Every column, by kind and fill value: clear() walks these, not the names. */
-  private numberColumns: Float64Array[] = [];
-  private zeroColumns: (Uint8Array | Uint32Array)[] = [];
-  private textColumns: Int32Array[] = [];
   private readonly texts = new Interner();
 
   constructor() {
@@ -65,10 +61,11 @@ export class ProcColumns {
   }
 
   clear(slot: number): void {
-    for (const column of this.numberColumns) column[slot] = NONE;
+    for (const name of NUMBERS) this.n[name][slot] = NONE;
     this.n.runMs[slot] = 0;
-    for (const column of this.zeroColumns) column[slot] = 0;
-    for (const column of this.textColumns) column[slot] = -1;
+    for (const name of FLAGS) this.f[name][slot] = 0;
+    for (const name of COUNTS) this.c[name][slot] = 0;
+    for (const name of TEXTS) this.t[name][slot] = -1;
   }
 
   /** The number, or null for NONE. */
@@ -92,58 +89,37 @@ export class ProcColumns {
 
   /** Every column's bytes over the first `size` slots, by name (`n.cluster`, `f.state`, …), and the texts. */
   snapshot(): { size: number; columns: [string, Uint8Array][]; strings: readonly string[] } {
-    const columns: [string, Uint8Array][] = [];
-    for (const [kind, group] of this.groups())
-      for (const [name, column] of Object.entries(group))
-        columns.push([
-          `${kind}.${name}`,
-          new Uint8Array(column.buffer, column.byteOffset, this.size * column.BYTES_PER_ELEMENT),
-        ]);
+    const columns = this.named().map(([name, column]): [string, Uint8Array] => [name, bytesOf(column, this.size)]);
     return { size: this.size, columns, strings: this.texts.strings };
   }
 
   /**
-   * Fill an empty table from a snapshot: false (the table left empty) when a column is missing
-   * or of the wrong length, or a text id points past the texts.
+   * Fill an empty table from a snapshot: false (the table left as it was) when a column is
+   * missing or of the wrong length, or a text id points past the texts.
    */
   load(size: number, columns: ReadonlyMap<string, Uint8Array>, strings: readonly string[]): boolean {
     if (this.size !== 0) return false;
-    for (const [kind, group] of this.groups())
-      for (const [name, column] of Object.entries(group))
-        if (columns.get(`${kind}.${name}`)?.length !== size * column.BYTES_PER_ELEMENT) return false;
+    for (const [name, column] of this.named())
+      if (columns.get(name)?.length !== size * column.BYTES_PER_ELEMENT) return false;
+    for (const name of TEXTS) {
+      // A copy of the bytes, aligned for an Int32Array view, checked before any is taken.
+      const ids = new Int32Array(Uint8Array.from(columns.get(`t.${name}`)!).buffer);
+      if (ids.some((id) => id < -1 || id >= strings.length)) return false;
+    }
     this.grow(Math.max(this.capacity, size));
-    for (const [kind, group] of this.groups())
-      for (const [name, column] of Object.entries(group))
-        new Uint8Array(column.buffer, column.byteOffset, size * column.BYTES_PER_ELEMENT).set(
-          columns.get(`${kind}.${name}`)!,
-        );
-    for (const column of this.textColumns)
-      for (let slot = 0; slot < size; slot++)
-        if (column[slot]! >= strings.length || column[slot]! < -1) {
-          this.clearAll(); // a new slot must find its columns cleared (add())
-          return false;
-        }
+    for (const [name, column] of this.named()) bytesOf(column, size).set(columns.get(name)!);
     this.texts.load(strings);
     this.size = size;
     return true;
   }
 
-  /** Fresh, cleared columns of the first capacity. */
-  private clearAll(): void {
-    this.capacity = 0;
-    this.n = {} as Record<NumberColumn, Float64Array>;
-    this.f = {} as Record<FlagColumn, Uint8Array>;
-    this.c = {} as Record<CountColumn, Uint32Array>;
-    this.t = {} as Record<TextColumn, Int32Array>;
-    this.grow(256);
-  }
-
-  private groups(): [string, Record<string, Float64Array | Uint8Array | Uint32Array | Int32Array>][] {
+  /** Every column with its name (`n.cluster`, `f.state`, …), in one fixed order. */
+  private named(): [string, Float64Array | Uint8Array | Uint32Array | Int32Array][] {
     return [
-      ['n', this.n],
-      ['f', this.f],
-      ['c', this.c],
-      ['t', this.t],
+      ...NUMBERS.map((name): [string, Float64Array] => [`n.${name}`, this.n[name]]),
+      ...FLAGS.map((name): [string, Uint8Array] => [`f.${name}`, this.f[name]]),
+      ...COUNTS.map((name): [string, Uint32Array] => [`c.${name}`, this.c[name]]),
+      ...TEXTS.map((name): [string, Int32Array] => [`t.${name}`, this.t[name]]),
     ];
   }
 
@@ -156,10 +132,12 @@ export class ProcColumns {
     for (const name of COUNTS) this.c[name] = copied(new Uint32Array(capacity), this.c[name]);
     for (const name of TEXTS) this.t[name] = copied(new Int32Array(capacity), this.t[name]).fill(-1, old);
     this.capacity = capacity;
-    this.numberColumns = NUMBERS.map((name) => this.n[name]);
-    this.zeroColumns = [...FLAGS.map((name) => this.f[name]), ...COUNTS.map((name) => this.c[name])];
-    this.textColumns = TEXTS.map((name) => this.t[name]);
   }
+}
+
+/** The bytes of a column's first `size` slots (a view, not a copy). */
+function bytesOf(column: Float64Array | Uint8Array | Uint32Array | Int32Array, size: number): Uint8Array {
+  return new Uint8Array(column.buffer, column.byteOffset, size * column.BYTES_PER_ELEMENT);
 }
 
 function copied<T extends Float64Array | Uint32Array | Int32Array | Uint8Array>(into: T, from: T | undefined): T {
