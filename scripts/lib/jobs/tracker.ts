@@ -129,17 +129,7 @@ function sleep(ms: number, signal?: AbortSignal, onWake?: (done: () => void) => 
 export async function track(options: TrackOptions): Promise<TrackResult> {
   const now = options.now ?? Date.now;
   const mode = viewMode(options.view, options.once);
-  const logs =
-    options.logSet ??
-    new LogSet({
-      logs: options.logs,
-      cluster: options.cluster,
-      procs: options.procs,
-      referenceTime: options.referenceTime,
-      changes: mode === 'lines',
-      usage: options.usage ?? true,
-      now,
-    });
+  const logs = options.logSet ?? logSetOf(options, mode === 'lines');
   const procVars = new Map([...(options.procInfo ?? new Map<number, ProcInfo>())].map(([p, info]) => [p, info.vars]));
   const renderer = makeRenderer(options.view, mode, { title: options.title, procVars, local: options.local });
   const noted = newNoteMemory();
@@ -179,6 +169,19 @@ export async function track(options: TrackOptions): Promise<TrackResult> {
     junkSamples: logs.junkSamples,
     ...(outcome === 'vanished' && facts.goneReason ? { goneReason: facts.goneReason } : {}),
   };
+}
+
+/** The options' logs as one LogSet; `changes`: keep each state change (the line-per-change output). */
+function logSetOf(options: TrackOptions, changes: boolean): LogSet {
+  return new LogSet({
+    logs: options.logs,
+    cluster: options.cluster,
+    procs: options.procs,
+    referenceTime: options.referenceTime,
+    changes,
+    usage: options.usage ?? true,
+    now: options.now ?? Date.now,
+  });
 }
 
 /** What the tracker has learned across polls that the decision reads. */
@@ -395,7 +398,7 @@ export function readJobAhead(
   const before = keep ? logPrints(key.logs) : null;
   let logSet: LogSet | undefined;
   if (ahead) {
-    logSet = new LogSet({ ...options, changes: false, usage, now: Date.now });
+    logSet = logSetOf(options, false);
     logSet.readAhead(READ_AHEAD_MIN_BYTES);
   }
   return {
