@@ -20,7 +20,6 @@ import {
   latestJobRecord,
   parseClusterArg,
   readJobRecord,
-  recordLogs,
   submissionInputs,
   writeJobRecord,
   type JobRecord,
@@ -32,7 +31,7 @@ import { queueProbe } from './queue-probe.ts';
 import { collectResults, type ResultRow } from './results.ts';
 import { WATCH_OPTIONS, watchSettings } from './status-command.ts';
 import { EXIT_INTERRUPTED } from './summary.ts';
-import { jobTitle, stillQueued, watchJob } from './watch.ts';
+import { recordWatch, stillQueued, watchJob } from './watch.ts';
 
 export const RESUBMIT_SPEC: CommandSpec = {
   usage: 'pixi run resubmit [CLUSTER] (--failed | --held | --procs LIST) [options]',
@@ -469,12 +468,8 @@ async function resubmitToPool(
   }
   say();
   return watchJob({
-    root,
-    logs: recordLogs(record),
-    cluster: record.cluster,
-    procs: record.procs,
+    ...recordWatch(root, record),
     ...settings,
-    title: jobTitle(record),
     referenceTime: Date.now(),
     probe: queueProbe(shell, record.cluster, root),
   });

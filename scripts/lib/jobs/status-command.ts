@@ -20,7 +20,7 @@ import {
 import { recoverIfRunnerLost } from '../local/runner-recovery.ts';
 import { watchLocal } from '../local/local-watch.ts';
 import { queueProbe } from './queue-probe.ts';
-import { jobTitle, watchJob } from './watch.ts';
+import { jobTitle, recordWatch, watchJob } from './watch.ts';
 import { adoptPendingSubmissions } from '../submit/pending-submission.ts';
 
 export const WATCH_OPTIONS: CommandSpec['options'] = {
@@ -166,12 +166,8 @@ export async function runStatus(parsed: ParsedCommand): Promise<number> {
   const shell = new Shell();
   const probe = (await onPath('condor_q')) ? queueProbe(shell, record.cluster, root) : undefined;
   return watchJob({
-    root,
-    logs: procLogs,
-    cluster: record.cluster,
-    procs: record.procs,
+    ...recordWatch(root, record),
     ...settings,
-    title: jobTitle(record),
     referenceTime: Date.parse(record.submittedAt),
     probe,
   });
@@ -186,10 +182,7 @@ async function statusOfLocal(root: string, record: JobRecord, settings: WatchSet
   if (await recoverIfRunnerLost(root, record)) process.stderr.write(lostRunnerNote(record));
   if (!settings.once) return watchLocal({ root, record, json: settings.json, intervalMs: settings.intervalMs });
   return watchJob({
-    root,
-    logs: recordLogs(record),
-    cluster: record.cluster,
-    procs: record.procs,
+    ...recordWatch(root, record),
     ...settings,
     title: `${jobTitle(record)} · local`,
     referenceTime: Date.parse(record.submittedAt),

@@ -6,7 +6,7 @@ import { EXIT_INTERRUPTED, exitCodeFor, summaryLines } from './summary.ts';
 import { jobJson, type JobState } from './job-state.ts';
 import { holdHint } from './hold-hints.ts';
 import { track, type TrackOptions, type TrackResult } from './tracker.ts';
-import type { JobRecord, ProcRecord } from './job-store.ts';
+import { recordLogs, type JobRecord, type ProcRecord } from './job-store.ts';
 import { clock, formatDuration } from './format.ts';
 import { summarizeUsage } from './usage.ts';
 import { displayPath } from '../workspace.ts';
@@ -132,6 +132,14 @@ export async function watchJob(options: WatchOptions): Promise<number> {
 /** What to say when we stop following a job that is still queued: how to come back, how to remove it. */
 export function stillQueued(what: string, cluster: number | null, reattach = `pixi run status ${cluster}`): string {
   return `${what}; the job is still in the queue.\n  re-attach: ${reattach}\n${cluster !== null ? `  remove it: pixi run cancel ${cluster}\n` : ''}`;
+}
+
+/** What a recorded job brings to watchJob: its logs, cluster, procs and title (the rest is the caller's). */
+export function recordWatch(
+  root: string,
+  record: JobRecord,
+): Pick<WatchOptions, 'root' | 'logs' | 'cluster' | 'procs' | 'title'> {
+  return { root, logs: recordLogs(record), cluster: record.cluster, procs: record.procs, title: jobTitle(record) };
 }
 
 /** `job 4242 · mnist_gpu_docker-0f1e2d3c4b5a · 3 procs · submitted 14:02:11`: the live view's first line. */

@@ -3,11 +3,11 @@
 // removed once the record is written, so neither a SIGKILL nor a full disk loses a queued job;
 // Ctrl-C while it runs is held until the record is written, then stops the follow.
 import { hostname } from 'node:os';
-import { jobRecordPath, recordLogs, type JobRecord } from '../jobs/job-store.ts';
+import { jobRecordPath, type JobRecord } from '../jobs/job-store.ts';
 import { queueProbe } from '../jobs/queue-probe.ts';
 import type { WatchSettings } from '../jobs/status-command.ts';
 import { EXIT_INTERRUPTED } from '../jobs/summary.ts';
-import { jobTitle, stillQueued, watchJob } from '../jobs/watch.ts';
+import { recordWatch, stillQueued, watchJob } from '../jobs/watch.ts';
 import { UserError } from '../errors.ts';
 import { shellQuote, type Shell } from '../shell.ts';
 import { procRecord, type ProcSpec } from '../submit-language/submit-plan.ts';
@@ -165,12 +165,8 @@ export async function afterSubmit(submitted: Submitted, options: FollowOptions):
   }
   say();
   return watchJob({
-    root,
-    logs: recordLogs(record),
-    cluster: cluster.cluster,
-    procs: record.procs,
+    ...recordWatch(root, record),
     ...settings,
-    title: jobTitle(record),
     referenceTime: Date.now(),
     probe: queueProbe(options.shell, cluster.cluster, root),
   });
