@@ -219,31 +219,38 @@ function warnSkipped(problem: UserError): void {
 }
 
 /**
- * The most recently submitted job (by submittedAt), or null when none was. A record that cannot
- * be read is passed to `skipped` (by default one warning line) and the others still count.
+ * Every record in this workspace that can be read (but `except`'s, left unread). A record that
+ * cannot be read is passed to `skipped` (by default one warning line) and the others still count.
  */
-export async function latestJobRecord(
+export async function readJobRecords(
   root: string,
   skipped: (problem: UserError) => void = warnSkipped,
-): Promise<JobRecord | null> {
+  except?: number,
+): Promise<JobRecord[]> {
   let names: string[];
   try {
     names = await readdir(join(root, JOBS_DIR));
   } catch {
-    return null;
+    return [];
   }
-  let latest: JobRecord | null = null;
+  const records: JobRecord[] = [];
   for (const name of names) {
     const m = /^(\d+)\.json$/.exec(name);
-    if (!m) continue;
-    let record: JobRecord;
+    if (!m || Number(m[1]) === except) continue;
     try {
-      record = await readJobRecord(root, Number(m[1]));
+      records.push(await readJobRecord(root, Number(m[1])));
     } catch (error) {
       if (!(error instanceof UserError)) throw error;
       skipped(error); // an unreadable record does not hide the others
-      continue;
     }
+  }
+  return records;
+}
+
+/** The most recently submitted of `records` (by submittedAt, then cluster), or null when there is none. */
+export function newestJobRecord(records: readonly JobRecord[]): JobRecord | null {
+  let latest: JobRecord | null = null;
+  for (const record of records) {
     if (
       !latest ||
       record.submittedAt > latest.submittedAt ||
@@ -252,6 +259,17 @@ export async function latestJobRecord(
       latest = record;
   }
   return latest;
+}
+
+/**
+ * The most recently submitted job (by submittedAt), or null when none was. A record that cannot
+ * be read is passed to `skipped` (by default one warning line) and the others still count.
+ */
+export async function latestJobRecord(
+  root: string,
+  skipped: (problem: UserError) => void = warnSkipped,
+): Promise<JobRecord | null> {
+  return newestJobRecord(await readJobRecords(root, skipped));
 }
 
 /** Parse a CLUSTER argument: `4242` (or `4242.0`, whose proc part is ignored). */

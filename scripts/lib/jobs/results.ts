@@ -2,9 +2,8 @@
 // key of its metrics.json, found where the submit file sent that proc's outputs (the record's
 // per-proc data from the planner: transfer_output_remaps, output_destination, initialdir).
 // Procs submitted again by `resubmit` show their newest outcome, from the newest record.
-import { readdirSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
-import { JOBS_DIR, readJobRecord, recordLogs, type JobRecord, type ProcRecord } from './job-store.ts';
+import { readJobRecords, recordLogs, type JobRecord, type ProcRecord } from './job-store.ts';
 import type { JobState, JobTable } from './job-state.ts';
 import { holdHint } from './hold-hints.ts';
 import { readJobAhead } from './tracker.ts';
@@ -33,26 +32,17 @@ export interface ResultRow {
   missing: string | null;
 }
 
+/** The records among `records` that resubmitted procs of `cluster` (oldest first). */
+export function resubmissionsIn(records: readonly JobRecord[], cluster: number): JobRecord[] {
+  return records
+    .filter((record) => record.cluster !== cluster && record.resubmitOf?.cluster === cluster)
+    .sort((a, b) => a.submittedAt.localeCompare(b.submittedAt) || a.cluster - b.cluster);
+}
+
 /** Every record in this workspace that resubmitted procs of `cluster` (oldest first). */
 export async function resubmissionsOf(root: string, cluster: number): Promise<JobRecord[]> {
-  let names: string[];
-  try {
-    names = readdirSync(join(root, JOBS_DIR));
-  } catch {
-    return [];
-  }
-  const found: JobRecord[] = [];
-  for (const name of names) {
-    const m = /^(\d+)\.json$/.exec(name);
-    if (!m || Number(m[1]) === cluster) continue;
-    try {
-      const record = await readJobRecord(root, Number(m[1]));
-      if (record.resubmitOf?.cluster === cluster) found.push(record);
-    } catch {
-      // an unreadable record does not hide the others
-    }
-  }
-  return found.sort((a, b) => a.submittedAt.localeCompare(b.submittedAt) || a.cluster - b.cluster);
+  // An unreadable record does not hide the others (and says nothing: it is not the job asked for).
+  return resubmissionsIn(await readJobRecords(root, () => {}, cluster), cluster);
 }
 
 /**
@@ -313,10 +303,15 @@ export async function collectResults(
   root: string,
   record: JobRecord,
   displayPath: (path: string) => string,
-  /** Keep each finished job's table beside its record (recorded-outcomes.ts): not on --dry-run. */
-  { keepOutcomes = false }: { keepOutcomes?: boolean } = {},
+  options: {
+    /** Keep each finished job's table beside its record (recorded-outcomes.ts): not on --dry-run. */
+    keepOutcomes?: boolean;
+    /** resubmissionsOf(root, record.cluster), when the caller has them already. */
+    resubmissions?: JobRecord[];
+  } = {},
 ): Promise<{ rows: ResultRow[]; resubmissions: JobRecord[] }> {
-  const resubmissions = await resubmissionsOf(root, record.cluster);
+  const keepOutcomes = options.keepOutcomes ?? false;
+  const resubmissions = options.resubmissions ?? (await resubmissionsOf(root, record.cluster));
   const newest = new Map<number, { record: JobRecord; proc: ProcRecord }>();
   for (const proc of record.procs) newest.set(proc.proc, { record, proc });
   for (const again of resubmissions) {
