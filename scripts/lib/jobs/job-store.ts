@@ -163,13 +163,12 @@ function checkJobRecord(data: unknown, file: string): JobRecord {
   return checkRecord<JobRecord>(JOB_RECORD_SHAPE, data, file, 'job record', RECORD_HINT);
 }
 
-function unreadable(file: string, error: unknown): UserError {
-  // A folder in its place, no permission, an I/O error: one line naming the file.
-  const code = (error as NodeJS.ErrnoException).code;
-  return new UserError(
-    `${file} cannot be read (${code === 'EISDIR' ? 'it is a folder' : (code ?? (error as Error).message)})`,
-    { hint: 'fix or delete it, or pass --log PATH to read the event log directly', exitCode: 2 },
-  );
+/** A folder in its place, no permission, an I/O error: one line naming the file and why. */
+function unreadable(file: string, why: string): UserError {
+  return new UserError(`${file} cannot be read (${why})`, {
+    hint: 'fix or delete it, or pass --log PATH to read the event log directly',
+    exitCode: 2,
+  });
 }
 
 export async function readJobRecord(root: string, cluster: number): Promise<JobRecord> {
@@ -195,10 +194,10 @@ export async function readJobRecord(root: string, cluster: number): Promise<JobR
     throw unreadable(
       file,
       error.isDirectory
-        ? { code: 'EISDIR' }
+        ? 'it is a folder'
         : error.problem === 'not-a-file'
-          ? { message: 'it is not a regular file' }
-          : { code: error.code, message: error.message },
+          ? 'it is not a regular file'
+          : (error.code ?? error.message),
     );
   }
   let data: unknown;
