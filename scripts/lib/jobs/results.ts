@@ -53,10 +53,24 @@ export async function resubmissionsOf(root: string, cluster: number): Promise<Jo
  */
 export function outputPlace(proc: ProcRecord, name: string): string | null {
   const dir = outputDir(proc);
-  if (dir === null) return null;
-  const clean = name.replace(/\/+$/, '');
-  const target = proc.outputRemaps?.[clean] ?? basename(clean);
-  return isAbsolute(target) ? target : join(dir, target);
+  return dir === null ? null : placeIn(dir, landedName(proc, name.replace(/\/+$/, '')), false);
+}
+
+/** What the sandbox's `clean` (no trailing `/`) is called where it lands: its remap target, else its base name. */
+function landedName(proc: ProcRecord, clean: string): string {
+  return proc.outputRemaps?.[clean] ?? basename(clean);
+}
+
+/** An absolute path already in path.join's normal form (no `//`, `.` or `..` part, no trailing `/`, not `/` itself). */
+const NORMAL_DIR = /^(?:\/(?!\.\.?(?:\/|$))[^/]+)+$/;
+/** One plain name (a `join` onto a normal folder is then `dir/name`). */
+const PLAIN_NAME = /^(?!\.\.?$)[^/]+$/;
+
+/** `target` (absolute, or relative to the output folder `dir`) as a path; `normalDir`: NORMAL_DIR.test(dir). */
+function placeIn(dir: string, target: string, normalDir: boolean): string {
+  if (isAbsolute(target)) return target;
+  // The common case (a normal folder, a plain name) by concatenation; path.join is the same, slower.
+  return normalDir && PLAIN_NAME.test(target) ? `${dir}/${target}` : join(dir, target);
 }
 
 function outputDir(proc: ProcRecord): string | null {
@@ -75,14 +89,10 @@ interface MetricsPlace {
 
 /** Where a proc's metrics.json may be, whatever its folder: the same for every proc of a sweep. */
 function metricsPlan(proc: ProcRecord): MetricsPlace[] {
-  const remaps = proc.outputRemaps;
-  const place = (clean: string, inFolder: boolean): MetricsPlace => ({
-    target: remaps?.[clean] ?? basename(clean),
-    inFolder,
-  });
+  const place = (clean: string, inFolder: boolean): MetricsPlace => ({ target: landedName(proc, clean), inFolder });
   const plan: MetricsPlace[] = [];
   // A remap of metrics.json itself wins, whatever the list says.
-  if (remaps?.[METRICS_FILE]) plan.push(place(METRICS_FILE, false));
+  if (proc.outputRemaps?.[METRICS_FILE]) plan.push(place(METRICS_FILE, false));
   for (const name of proc.transferOutputFiles ?? [METRICS_FILE]) {
     const clean = name.replace(/\/+$/, '');
     if (basename(clean) === METRICS_FILE) plan.push(place(clean, false));
@@ -94,24 +104,14 @@ function metricsPlan(proc: ProcRecord): MetricsPlace[] {
   return plan;
 }
 
-/** An absolute path already in path.join's normal form (no `//`, `.` or `..` part, no trailing `/`, not `/` itself). */
-const NORMAL_DIR = /^(?:\/(?!\.\.?(?:\/|$))[^/]+)+$/;
-/** One plain name (a `join` onto a normal folder is then `dir/name`). */
-const PLAIN_NAME = /^(?!\.\.?$)[^/]+$/;
-
 /** `proc`'s candidates by `plan`, appended to `paths` (each once); a problem when they are not on this machine. */
 function placeCandidates(proc: ProcRecord, plan: MetricsPlace[], paths: string[]): string | null {
   const dir = outputDir(proc);
   if (dir === null) return `output_destination ${proc.outputDestination} is not on this machine`;
   const first = paths.length;
-  // The common case (a normal folder, a plain name) by concatenation; path.join is the same, slower.
-  const plainDir = NORMAL_DIR.test(dir);
+  const normalDir = NORMAL_DIR.test(dir);
   for (const { target, inFolder } of plan) {
-    const file = isAbsolute(target)
-      ? target
-      : plainDir && PLAIN_NAME.test(target)
-        ? `${dir}/${target}`
-        : join(dir, target);
+    const file = placeIn(dir, target, normalDir);
     const path = inFolder ? join(file, METRICS_FILE) : file;
     if (paths.indexOf(path, first) < 0) paths.push(path);
   }
