@@ -4,7 +4,7 @@
 // the procs without metrics and why.
 import { join } from 'node:path';
 import { jobTextFor } from '../job-text.ts';
-import { writeChunksAtomic, writeChunksAtomicIfChanged } from '../atomic-file.ts';
+import { writeChunksAtomicIfChanged } from '../atomic-file.ts';
 import { booleanOption, stringOption, type CommandSpec, type ParsedCommand } from '../cli.ts';
 import { UsageError, UserError } from '../errors.ts';
 import { palette, colourEnabled, type Palette } from '../term.ts';
@@ -365,15 +365,17 @@ export async function sweepResultLines(
 ): Promise<string[]> {
   try {
     const record = await readJobRecord(root, cluster);
-    if (!record?.procs.some((p) => p.vars && Object.keys(p.vars).length > 0)) return [];
+    if (!record.procs.some((p) => p.vars && Object.keys(p.vars).length > 0)) return [];
     // One proc of its own is no sweep, unless it is a resubmission of some of a sweep's rows.
     if (record.procs.length < 2 && !record.resubmitOf) return [];
-    const first = record.resubmitOf ? ((await readJobRecord(root, record.resubmitOf.cluster)) ?? record) : record;
+    const first = record.resubmitOf ? await readJobRecord(root, record.resubmitOf.cluster) : record;
     const show = (path: string): string => displayPath(root, path);
     const { rows, resubmissions } = await collectResults(root, first, show);
     const best = bestRow(rows, SWEEP_BEST_METRIC);
     const csvPath = join(root, 'results', String(first.cluster), 'results.csv');
-    writeChunksAtomic(csvPath, resultsCsvChunks(rows));
+    // The columns once, for the CSV and the table; the same results.csv as `results` writes, left as it is when unchanged.
+    const columns = columnsOf(rows);
+    writeChunksAtomicIfChanged(csvPath, resultsCsvChunks(rows, columns));
     return [
       '',
       ...resultLines({
@@ -384,6 +386,7 @@ export async function sweepResultLines(
         best,
         bestSpec: best ? SWEEP_BEST_METRIC : null,
         written: show(csvPath),
+        columns,
         paint,
         width,
       }),
