@@ -30,6 +30,12 @@ export class BoundedReadError extends Error {
 
 const mib = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MiB`;
 
+/** What a failed open says of the path (readBounded and readFilesBounded alike). */
+function openProblem(code: string | undefined): ReadProblem {
+  if (code === 'ENOENT' || code === 'ENOTDIR') return 'missing';
+  return code === 'EISDIR' ? 'not-a-file' : 'unreadable';
+}
+
 /** The bytes of a regular file of at most `limit` bytes, or a BoundedReadError saying why not. */
 export function readBounded(path: string, limit: number): Buffer {
   let fd: number;
@@ -37,8 +43,9 @@ export function readBounded(path: string, limit: number): Buffer {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new BoundedReadError('missing', 'does not exist', { code });
-    if (code === 'EISDIR')
+    const problem = openProblem(code);
+    if (problem === 'missing') throw new BoundedReadError('missing', 'does not exist', { code });
+    if (problem === 'not-a-file')
       throw new BoundedReadError('not-a-file', 'is a directory, not a file', { code, isDirectory: true });
     throw new BoundedReadError('unreadable', 'cannot be read (no permission?)', code ? { code } : {});
   }
@@ -89,6 +96,12 @@ export const BATCH_MISSING = -1;
 export const BATCH_NOT_A_FILE = -2;
 export const BATCH_TOO_LARGE = -3;
 export const BATCH_UNREADABLE = -4;
+const BATCH_CODE: Record<ReadProblem, number> = {
+  missing: BATCH_MISSING,
+  'not-a-file': BATCH_NOT_A_FILE,
+  'too-large': BATCH_TOO_LARGE,
+  unreadable: BATCH_UNREADABLE,
+};
 
 export interface BoundedBatch {
   /** Per file from `from` on: where its bytes end in `bytes` (they start where the last read one ended), or a BATCH_ code. */
@@ -123,14 +136,7 @@ export function readFilesBounded(
     try {
       fd = openSync(paths[i]!, flags);
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      ends.push(
-        code === 'ENOENT' || code === 'ENOTDIR'
-          ? BATCH_MISSING
-          : code === 'EISDIR'
-            ? BATCH_NOT_A_FILE
-            : BATCH_UNREADABLE,
-      );
+      ends.push(BATCH_CODE[openProblem((error as NodeJS.ErrnoException).code)]);
       continue;
     }
     try {

@@ -163,13 +163,12 @@ function checkJobRecord(data: unknown, file: string): JobRecord {
   return checkRecord<JobRecord>(JOB_RECORD_SHAPE, data, file, 'job record', RECORD_HINT);
 }
 
-function unreadable(file: string, error: unknown): UserError {
-  // A folder in its place, no permission, an I/O error: one line naming the file.
-  const code = (error as NodeJS.ErrnoException).code;
-  return new UserError(
-    `${file} cannot be read (${code === 'EISDIR' ? 'it is a folder' : (code ?? (error as Error).message)})`,
-    { hint: 'fix or delete it, or pass --log PATH to read the event log directly', exitCode: 2 },
-  );
+/** A folder in its place, no permission, an I/O error: one line naming the file and why. */
+function unreadable(file: string, why: string): UserError {
+  return new UserError(`${file} cannot be read (${why})`, {
+    hint: 'fix or delete it, or pass --log PATH to read the event log directly',
+    exitCode: 2,
+  });
 }
 
 export async function readJobRecord(root: string, cluster: number): Promise<JobRecord> {
@@ -195,10 +194,10 @@ export async function readJobRecord(root: string, cluster: number): Promise<JobR
     throw unreadable(
       file,
       error.isDirectory
-        ? { code: 'EISDIR' }
+        ? 'it is a folder'
         : error.problem === 'not-a-file'
-          ? { message: 'it is not a regular file' }
-          : { code: error.code, message: error.message },
+          ? 'it is not a regular file'
+          : (error.code ?? error.message),
     );
   }
   let data: unknown;
@@ -219,31 +218,38 @@ function warnSkipped(problem: UserError): void {
 }
 
 /**
- * The most recently submitted job (by submittedAt), or null when none was. A record that cannot
- * be read is passed to `skipped` (by default one warning line) and the others still count.
+ * Every record in this workspace that can be read (but `except`'s, left unread). A record that
+ * cannot be read is passed to `skipped` (by default one warning line) and the others still count.
  */
-export async function latestJobRecord(
+export async function readJobRecords(
   root: string,
   skipped: (problem: UserError) => void = warnSkipped,
-): Promise<JobRecord | null> {
+  except?: number,
+): Promise<JobRecord[]> {
   let names: string[];
   try {
     names = await readdir(join(root, JOBS_DIR));
   } catch {
-    return null;
+    return [];
   }
-  let latest: JobRecord | null = null;
+  const records: JobRecord[] = [];
   for (const name of names) {
     const m = /^(\d+)\.json$/.exec(name);
-    if (!m) continue;
-    let record: JobRecord;
+    if (!m || Number(m[1]) === except) continue;
     try {
-      record = await readJobRecord(root, Number(m[1]));
+      records.push(await readJobRecord(root, Number(m[1])));
     } catch (error) {
       if (!(error instanceof UserError)) throw error;
       skipped(error); // an unreadable record does not hide the others
-      continue;
     }
+  }
+  return records;
+}
+
+/** The most recently submitted of `records` (by submittedAt, then cluster), or null when there is none. */
+export function newestJobRecord(records: readonly JobRecord[]): JobRecord | null {
+  let latest: JobRecord | null = null;
+  for (const record of records) {
     if (
       !latest ||
       record.submittedAt > latest.submittedAt ||
@@ -252,6 +258,17 @@ export async function latestJobRecord(
       latest = record;
   }
   return latest;
+}
+
+/**
+ * The most recently submitted job (by submittedAt), or null when none was. A record that cannot
+ * be read is passed to `skipped` (by default one warning line) and the others still count.
+ */
+export async function latestJobRecord(
+  root: string,
+  skipped: (problem: UserError) => void = warnSkipped,
+): Promise<JobRecord | null> {
+  return newestJobRecord(await readJobRecords(root, skipped));
 }
 
 /** Parse a CLUSTER argument: `4242` (or `4242.0`, whose proc part is ignored). */

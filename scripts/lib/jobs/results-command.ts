@@ -4,14 +4,29 @@
 // the procs without metrics and why.
 import { join } from 'node:path';
 import { jobTextFor } from '../job-text.ts';
-import { writeChunksAtomic, writeChunksAtomicIfChanged } from '../atomic-file.ts';
+import { writeChunksAtomicIfChanged } from '../atomic-file.ts';
 import { booleanOption, stringOption, type CommandSpec, type ParsedCommand } from '../cli.ts';
 import { UsageError, UserError } from '../errors.ts';
 import { palette, colourEnabled, type Palette } from '../term.ts';
 import { displayPath, findWorkspaceRoot } from '../workspace.ts';
 import { fit } from './format.ts';
-import { latestJobRecord, lostRunnerNote, parseClusterArg, readJobRecord, type JobRecord } from './job-store.ts';
-import { bestRow, collectResults, columnsOf, resultsCsvChunks, resubmissionsOf, type ResultRow } from './results.ts';
+import {
+  lostRunnerNote,
+  newestJobRecord,
+  parseClusterArg,
+  readJobRecord,
+  readJobRecords,
+  type JobRecord,
+} from './job-store.ts';
+import {
+  bestRow,
+  collectResults,
+  columnsOf,
+  resultsCsvChunks,
+  resubmissionsIn,
+  resubmissionsOf,
+  type ResultRow,
+} from './results.ts';
 
 type Columns = ReturnType<typeof columnsOf>;
 
@@ -174,17 +189,24 @@ export async function runResults(parsed: ParsedCommand, loadViews?: LoadViews): 
   if (metric !== null && !plot && !html) throw new UsageError('--metric goes with --plot or --html');
   const root = findWorkspaceRoot();
   const arg = parsed.positionals[0];
-  const record = arg !== undefined ? await readJobRecord(root, parseClusterArg(arg)) : await latestJobRecord(root);
+  // Without a CLUSTER every record is read (the newest is the job): each once, for what follows too.
+  const records = arg === undefined ? await readJobRecords(root) : null;
+  const record = records ? newestJobRecord(records) : await readJobRecord(root, parseClusterArg(arg!));
   if (!record)
     throw new UserError('no job has been submitted from this workspace yet', {
       hint: 'run `pixi run submit` (or `submit --local`) first',
     });
   // A resubmission's results are its first submission's rows.
-  const first = record.resubmitOf && arg === undefined ? await readJobRecord(root, record.resubmitOf.cluster) : record;
-  await recoverLocalRuns(root, [record, first, ...(await resubmissionsOf(root, first.cluster))]);
+  const origin = record.resubmitOf?.cluster;
+  const first =
+    !records || origin === undefined
+      ? record
+      : (records.find((r) => r.cluster === origin) ?? (await readJobRecord(root, origin)));
+  const resubmissions = records ? resubmissionsIn(records, first.cluster) : await resubmissionsOf(root, first.cluster);
+  await recoverLocalRuns(root, [record, first, ...resubmissions]);
   const show = (path: string): string => displayPath(root, path);
   const dryRun = booleanOption(parsed, 'dry-run');
-  const { rows, resubmissions } = await collectResults(root, first, show, { keepOutcomes: !dryRun });
+  const { rows } = await collectResults(root, first, show, { keepOutcomes: !dryRun, resubmissions });
   const bestSpec = stringOption(parsed, 'best');
   const best = bestSpec ? bestRow(rows, bestSpec) : null;
   if (bestSpec && !best) {
@@ -343,15 +365,17 @@ export async function sweepResultLines(
 ): Promise<string[]> {
   try {
     const record = await readJobRecord(root, cluster);
-    if (!record?.procs.some((p) => p.vars && Object.keys(p.vars).length > 0)) return [];
+    if (!record.procs.some((p) => p.vars && Object.keys(p.vars).length > 0)) return [];
     // One proc of its own is no sweep, unless it is a resubmission of some of a sweep's rows.
     if (record.procs.length < 2 && !record.resubmitOf) return [];
-    const first = record.resubmitOf ? ((await readJobRecord(root, record.resubmitOf.cluster)) ?? record) : record;
+    const first = record.resubmitOf ? await readJobRecord(root, record.resubmitOf.cluster) : record;
     const show = (path: string): string => displayPath(root, path);
     const { rows, resubmissions } = await collectResults(root, first, show);
     const best = bestRow(rows, SWEEP_BEST_METRIC);
     const csvPath = join(root, 'results', String(first.cluster), 'results.csv');
-    writeChunksAtomic(csvPath, resultsCsvChunks(rows));
+    // The columns once, for the CSV and the table; the same results.csv as `results` writes, left as it is when unchanged.
+    const columns = columnsOf(rows);
+    writeChunksAtomicIfChanged(csvPath, resultsCsvChunks(rows, columns));
     return [
       '',
       ...resultLines({
@@ -362,6 +386,7 @@ export async function sweepResultLines(
         best,
         bestSpec: best ? SWEEP_BEST_METRIC : null,
         written: show(csvPath),
+        columns,
         paint,
         width,
       }),

@@ -2,9 +2,8 @@
 // key of its metrics.json, found where the submit file sent that proc's outputs (the record's
 // per-proc data from the planner: transfer_output_remaps, output_destination, initialdir).
 // Procs submitted again by `resubmit` show their newest outcome, from the newest record.
-import { readdirSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
-import { JOBS_DIR, readJobRecord, recordLogs, type JobRecord, type ProcRecord } from './job-store.ts';
+import { readJobRecords, recordLogs, type JobRecord, type ProcRecord } from './job-store.ts';
 import type { JobState, JobTable } from './job-state.ts';
 import { holdHint } from './hold-hints.ts';
 import { readJobAhead } from './tracker.ts';
@@ -33,26 +32,17 @@ export interface ResultRow {
   missing: string | null;
 }
 
+/** The records among `records` that resubmitted procs of `cluster` (oldest first). */
+export function resubmissionsIn(records: readonly JobRecord[], cluster: number): JobRecord[] {
+  return records
+    .filter((record) => record.cluster !== cluster && record.resubmitOf?.cluster === cluster)
+    .sort((a, b) => a.submittedAt.localeCompare(b.submittedAt) || a.cluster - b.cluster);
+}
+
 /** Every record in this workspace that resubmitted procs of `cluster` (oldest first). */
 export async function resubmissionsOf(root: string, cluster: number): Promise<JobRecord[]> {
-  let names: string[];
-  try {
-    names = readdirSync(join(root, JOBS_DIR));
-  } catch {
-    return [];
-  }
-  const found: JobRecord[] = [];
-  for (const name of names) {
-    const m = /^(\d+)\.json$/.exec(name);
-    if (!m || Number(m[1]) === cluster) continue;
-    try {
-      const record = await readJobRecord(root, Number(m[1]));
-      if (record.resubmitOf?.cluster === cluster) found.push(record);
-    } catch {
-      // an unreadable record does not hide the others
-    }
-  }
-  return found.sort((a, b) => a.submittedAt.localeCompare(b.submittedAt) || a.cluster - b.cluster);
+  // An unreadable record does not hide the others (and says nothing: it is not the job asked for).
+  return resubmissionsIn(await readJobRecords(root, () => {}, cluster), cluster);
 }
 
 /**
@@ -63,10 +53,24 @@ export async function resubmissionsOf(root: string, cluster: number): Promise<Jo
  */
 export function outputPlace(proc: ProcRecord, name: string): string | null {
   const dir = outputDir(proc);
-  if (dir === null) return null;
-  const clean = name.replace(/\/+$/, '');
-  const target = proc.outputRemaps?.[clean] ?? basename(clean);
-  return isAbsolute(target) ? target : join(dir, target);
+  return dir === null ? null : placeIn(dir, landedName(proc, name.replace(/\/+$/, '')), false);
+}
+
+/** What the sandbox's `clean` (no trailing `/`) is called where it lands: its remap target, else its base name. */
+function landedName(proc: ProcRecord, clean: string): string {
+  return proc.outputRemaps?.[clean] ?? basename(clean);
+}
+
+/** An absolute path already in path.join's normal form (no `//`, `.` or `..` part, no trailing `/`, not `/` itself). */
+const NORMAL_DIR = /^(?:\/(?!\.\.?(?:\/|$))[^/]+)+$/;
+/** One plain name (a `join` onto a normal folder is then `dir/name`). */
+const PLAIN_NAME = /^(?!\.\.?$)[^/]+$/;
+
+/** `target` (absolute, or relative to the output folder `dir`) as a path; `normalDir`: NORMAL_DIR.test(dir). */
+function placeIn(dir: string, target: string, normalDir: boolean): string {
+  if (isAbsolute(target)) return target;
+  // The common case (a normal folder, a plain name) by concatenation; path.join is the same, slower.
+  return normalDir && PLAIN_NAME.test(target) ? `${dir}/${target}` : join(dir, target);
 }
 
 function outputDir(proc: ProcRecord): string | null {
@@ -85,14 +89,10 @@ interface MetricsPlace {
 
 /** Where a proc's metrics.json may be, whatever its folder: the same for every proc of a sweep. */
 function metricsPlan(proc: ProcRecord): MetricsPlace[] {
-  const remaps = proc.outputRemaps;
-  const place = (clean: string, inFolder: boolean): MetricsPlace => ({
-    target: remaps?.[clean] ?? basename(clean),
-    inFolder,
-  });
+  const place = (clean: string, inFolder: boolean): MetricsPlace => ({ target: landedName(proc, clean), inFolder });
   const plan: MetricsPlace[] = [];
   // A remap of metrics.json itself wins, whatever the list says.
-  if (remaps?.[METRICS_FILE]) plan.push(place(METRICS_FILE, false));
+  if (proc.outputRemaps?.[METRICS_FILE]) plan.push(place(METRICS_FILE, false));
   for (const name of proc.transferOutputFiles ?? [METRICS_FILE]) {
     const clean = name.replace(/\/+$/, '');
     if (basename(clean) === METRICS_FILE) plan.push(place(clean, false));
@@ -104,24 +104,14 @@ function metricsPlan(proc: ProcRecord): MetricsPlace[] {
   return plan;
 }
 
-/** An absolute path already in path.join's normal form (no `//`, `.` or `..` part, no trailing `/`, not `/` itself). */
-const NORMAL_DIR = /^(?:\/(?!\.\.?(?:\/|$))[^/]+)+$/;
-/** One plain name (a `join` onto a normal folder is then `dir/name`). */
-const PLAIN_NAME = /^(?!\.\.?$)[^/]+$/;
-
 /** `proc`'s candidates by `plan`, appended to `paths` (each once); a problem when they are not on this machine. */
 function placeCandidates(proc: ProcRecord, plan: MetricsPlace[], paths: string[]): string | null {
   const dir = outputDir(proc);
   if (dir === null) return `output_destination ${proc.outputDestination} is not on this machine`;
   const first = paths.length;
-  // The common case (a normal folder, a plain name) by concatenation; path.join is the same, slower.
-  const plainDir = NORMAL_DIR.test(dir);
+  const normalDir = NORMAL_DIR.test(dir);
   for (const { target, inFolder } of plan) {
-    const file = isAbsolute(target)
-      ? target
-      : plainDir && PLAIN_NAME.test(target)
-        ? `${dir}/${target}`
-        : join(dir, target);
+    const file = placeIn(dir, target, normalDir);
     const path = inFolder ? join(file, METRICS_FILE) : file;
     if (paths.indexOf(path, first) < 0) paths.push(path);
   }
@@ -313,10 +303,15 @@ export async function collectResults(
   root: string,
   record: JobRecord,
   displayPath: (path: string) => string,
-  /** Keep each finished job's table beside its record (recorded-outcomes.ts): not on --dry-run. */
-  { keepOutcomes = false }: { keepOutcomes?: boolean } = {},
+  options: {
+    /** Keep each finished job's table beside its record (recorded-outcomes.ts): not on --dry-run. */
+    keepOutcomes?: boolean;
+    /** resubmissionsOf(root, record.cluster), when the caller has them already. */
+    resubmissions?: JobRecord[];
+  } = {},
 ): Promise<{ rows: ResultRow[]; resubmissions: JobRecord[] }> {
-  const resubmissions = await resubmissionsOf(root, record.cluster);
+  const keepOutcomes = options.keepOutcomes ?? false;
+  const resubmissions = options.resubmissions ?? (await resubmissionsOf(root, record.cluster));
   const newest = new Map<number, { record: JobRecord; proc: ProcRecord }>();
   for (const proc of record.procs) newest.set(proc.proc, { record, proc });
   for (const again of resubmissions) {
