@@ -4,14 +4,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { EventLogParser, parseEventLog } from '../../scripts/lib/event-log/event-log.ts';
-import { JobTable, jobJson, type JobState } from '../../scripts/lib/jobs/job-state.ts';
+import { JobTable, jobJson, type JobState, type JobTableOptions } from '../../scripts/lib/jobs/job-state.ts';
 import { procUsage, summarizeUsage } from '../../scripts/lib/jobs/usage.ts';
 import { eventLog, eventLogNames } from '../condor/fixtures.ts';
 
 const REFERENCE = new Date(2026, 5, 1).getTime();
 
-function tableOf(text: string, reuse: boolean): JobTable {
-  const table = new JobTable(null, { changes: !reuse });
+function tableOf(text: string, reuse: boolean, options: JobTableOptions = {}): JobTable {
+  const table = new JobTable(null, { changes: !reuse, ...options });
   const parser = new EventLogParser({ referenceTime: REFERENCE, reuse, onEvent: (e) => table.apply(e) });
   parser.pushText(text);
   parser.end();
@@ -34,6 +34,29 @@ test('a reused event gives every fixture log the same table as an object per eve
       name,
     );
   }
+});
+
+test('a reader of outcomes only (results) gets the same states, exits and holds, without hosts or messages', () => {
+  const facts = (job: JobState) => ({ ...jobJson(job), runMs: job.runMs, endedAt: job.endedAt });
+  let hosts = 0;
+  let messages = 0;
+  for (const name of eventLogNames()) {
+    const text = eventLog(name);
+    const all = tableOf(text, true).list();
+    const outcomes = tableOf(text, true, { usage: false, hostsAndMessages: false }).list();
+    hosts += all.filter((job) => job.host !== null).length;
+    messages += all.filter((job) => job.lastMessage !== null).length;
+    assert.ok(
+      outcomes.every((job) => job.host === null && job.lastMessage === null),
+      `${name}: no host or message read`,
+    );
+    assert.equal(
+      outcomes.map((job) => ({ ...facts(job), host: null })),
+      all.map((job) => ({ ...facts(job), host: null })),
+      name,
+    );
+  }
+  assert.ok(hosts > 0 && messages > 0, 'the fixtures have hosts and messages to leave out');
 });
 
 test('counts, groups and usage kept as events come agree with a walk over every proc', () => {

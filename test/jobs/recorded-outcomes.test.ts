@@ -47,8 +47,13 @@ function record(procs = finished.procs) {
   return { cluster: finished.cluster, procs: procs.map(proc) };
 }
 
-const plain = async (usage = true) => {
-  const result = await readJobOnce(record(), root, { usage });
+/** What a reader reads of each proc: everything (status), or outcomes only (results). */
+type Reading = { usage: boolean; hostsAndMessages: boolean };
+const EVERYTHING: Reading = { usage: true, hostsAndMessages: true };
+const OUTCOMES: Reading = { usage: false, hostsAndMessages: false };
+
+const plain = async (reading = EVERYTHING) => {
+  const result = await readJobAhead(record(), root, { ...reading, ahead: false }).finish();
   return {
     jobs: JSON.parse(JSON.stringify(result.table.list())),
     events: result.table.events,
@@ -58,23 +63,28 @@ const plain = async (usage = true) => {
   };
 };
 
-const key = (usage = true) => ({ cluster: finished.cluster, procs: finished.procs, logs: [logPath], usage });
+const key = (reading = EVERYTHING) => ({
+  cluster: finished.cluster,
+  procs: finished.procs,
+  logs: [logPath],
+  ...reading,
+});
 
 /** A fresh log and no kept table; then a read that keeps one. */
-async function keptFromFreshLog(usage = true): Promise<void> {
+async function keptFromFreshLog(reading = EVERYTHING): Promise<void> {
   writeFileSync(logPath, `${finished.text}\nnot an event\n...\n`);
   rmSync(outcomesPath(root, finished.cluster), { force: true });
-  await readJobAhead(record(), root, { usage, ahead: false, record: true }).finish();
+  await readJobAhead(record(), root, { ...reading, ahead: false, record: true }).finish();
 }
 
 test(`a finished job's table is kept and taken back as read from the log (${finished.name})`, async () => {
-  for (const usage of [true, false]) {
-    await keptFromFreshLog(usage);
+  for (const reading of [EVERYTHING, OUTCOMES]) {
+    await keptFromFreshLog(reading);
     assert.ok(existsSync(outcomesPath(root, finished.cluster)), 'kept');
-    assert.ok(recordedOutcomes(root, key(usage)), 'taken back');
-    const fromKept = await plain(usage);
+    assert.ok(recordedOutcomes(root, key(reading)), 'taken back');
+    const fromKept = await plain(reading);
     rmSync(outcomesPath(root, finished.cluster));
-    assert.equal(fromKept, await plain(usage));
+    assert.equal(fromKept, await plain(reading));
     assert.ok(fromKept.junk >= 1, 'the junk count is kept too');
   }
 });
@@ -94,16 +104,21 @@ test('a log that grew, was rewritten or replaced: the kept table is not taken, t
   assert.is(recordedOutcomes(root, key()), null, 'replaced by a copy (another inode)');
 });
 
-test('only a finished job is kept, and a table kept for other procs or without usage is not taken', async () => {
+test('only a finished job is kept, and a table kept for other procs, without usage or without hosts is not taken', async () => {
   writeFileSync(logPath, finished.text);
   rmSync(outcomesPath(root, finished.cluster), { force: true });
   // One more proc expected, never in the log: not every proc ended.
   await readJobAhead(record([...finished.procs, 998]), root, { ahead: false, record: true }).finish();
   assert.not.ok(existsSync(outcomesPath(root, finished.cluster)), 'an unfinished job is not kept');
-  await keptFromFreshLog(false);
+  await keptFromFreshLog(OUTCOMES);
   assert.is(recordedOutcomes(root, { ...key(), procs: [...finished.procs, 7777] }), null, 'other procs');
-  assert.is(recordedOutcomes(root, key(true)), null, 'kept without usage, asked with');
-  assert.ok(recordedOutcomes(root, key(false)));
+  assert.is(recordedOutcomes(root, key({ ...OUTCOMES, usage: true })), null, 'kept without usage, asked with');
+  assert.is(
+    recordedOutcomes(root, key({ ...OUTCOMES, hostsAndMessages: true })),
+    null,
+    'kept without hosts, asked with',
+  );
+  assert.ok(recordedOutcomes(root, key(OUTCOMES)));
 });
 
 test('a kept file that does not hold together is ignored: the log is read', async () => {

@@ -251,6 +251,12 @@ export interface JobTableOptions {
    * its first two lines.
    */
   usage?: boolean;
+  /**
+   * Read each run's execute host and the message of each eviction, shadow exception and abort
+   * (the default): what status and the live view show beside a state. Off for a reader of
+   * outcomes only (results: states, exits, hold causes), where a 001 then costs its header.
+   */
+  hostsAndMessages?: boolean;
 }
 
 /**
@@ -263,6 +269,7 @@ export class JobTable {
   private readonly clusters: ReadonlySet<number> | null;
   private readonly recordChanges: boolean;
   private readonly readUsage: boolean;
+  private readonly readHosts: boolean;
   /** Events seen, including those that changed nothing. */
   events = 0;
   /** Events of the tracked clusters (all jobs' events when every cluster is tracked). */
@@ -292,6 +299,7 @@ export class JobTable {
     this.clusters = clusters ? new Set(clusters) : null;
     this.recordChanges = options.changes ?? true;
     this.readUsage = options.usage ?? true;
+    this.readHosts = options.hostsAndMessages ?? true;
   }
 
   /** The table as data (a finished job's outcomes kept beside its record: recorded-outcomes.ts). */
@@ -487,7 +495,10 @@ export class JobTable {
 
   private transferred(slot: number, event: TrackedEvent, from: number): StateChange | null {
     const transfer = event.transferStep();
-    const host = transfer?.direction === 'input' && transfer.stage === 'started' ? event.transferHost() : undefined;
+    const host =
+      this.readHosts && transfer?.direction === 'input' && transfer.stage === 'started'
+        ? event.transferHost()
+        : undefined;
     const cols = this.cols;
     if (transfer?.direction === 'output' && transfer.stage === 'finished' && from === RUNNING)
       cols.f.uploadPending[slot] = 1;
@@ -546,23 +557,23 @@ export class JobTable {
         c.starts[slot]!++;
         n.startedAt[slot] = event.time;
         n.runStart[slot] = event.time;
-        this.setHost(slot, event.executeHost());
+        if (this.readHosts) this.setHost(slot, event.executeHost());
         this.clearHold(slot);
         break;
       case 4:
         c.evictions[slot]!++;
-        this.setMessage(slot, event.tableDetails().reason);
+        if (this.readHosts) this.setMessage(slot, event.tableDetails().reason);
         break;
       case 5:
         if (!terminal) this.ended(slot, event);
         break;
       case 7:
-        this.setMessage(slot, event.tableDetails().reason);
+        if (this.readHosts) this.setMessage(slot, event.tableDetails().reason);
         break;
       case 9:
         if (terminal) break;
         n.endedAt[slot] = event.time;
-        this.cols.setText('lastMessage', slot, event.tableDetails().reason ?? null);
+        if (this.readHosts) this.cols.setText('lastMessage', slot, event.tableDetails().reason ?? null);
         break;
       case 12: {
         c.holds[slot]!++;

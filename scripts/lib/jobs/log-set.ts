@@ -22,6 +22,8 @@ export interface LogSetOptions {
   changes: boolean;
   /** Read each terminate event's usage (JobTableOptions.usage). */
   usage: boolean;
+  /** Read each run's host and messages (JobTableOptions.hostsAndMessages). */
+  hostsAndMessages: boolean;
   now: () => number;
 }
 
@@ -69,8 +71,8 @@ export class LogSet {
   }
 
   private newTable(): JobTable {
-    const { cluster, procs, changes, usage, now } = this.options;
-    const table = new JobTable(cluster === null ? null : [cluster], { changes, usage });
+    const { cluster, procs, changes, usage, hostsAndMessages, now } = this.options;
+    const table = new JobTable(cluster === null ? null : [cluster], { changes, usage, hostsAndMessages });
     if (cluster !== null && procs) table.expect(cluster, procs, now());
     return table;
   }

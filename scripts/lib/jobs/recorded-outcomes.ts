@@ -38,12 +38,14 @@ export interface OutcomesKey {
   procs: readonly number[];
   logs: readonly string[];
   usage: boolean;
+  hostsAndMessages: boolean;
 }
 
 interface Header {
   /** The proc numbers as runs [first, last]. */
   procs: [number, number][];
   usage: boolean;
+  hostsAndMessages: boolean;
   logs: LogPrint[];
   size: number;
   events: number;
@@ -114,6 +116,7 @@ export function recordOutcomes(root: string, key: OutcomesKey, before: LogPrint[
   const header: Header = {
     procs: procRuns(key.procs),
     usage: key.usage,
+    hostsAndMessages: key.hostsAndMessages,
     logs: now,
     size: snapshot.size,
     events: snapshot.events,
@@ -148,7 +151,14 @@ export function recordedOutcomes(root: string, key: OutcomesKey): TrackResult | 
   const headerEnd = bytes.indexOf(10, MAGIC.length);
   if (headerEnd < 0) return null;
   const header = parseHeader(bytes.toString('utf8', MAGIC.length, headerEnd));
-  if (!header || !sameRuns(header.procs, procRuns(key.procs)) || (key.usage && !header.usage)) return null;
+  // A table read with less than this reader wants (no usage, no hosts) is not its table.
+  if (
+    !header ||
+    !sameRuns(header.procs, procRuns(key.procs)) ||
+    (key.usage && !header.usage) ||
+    (key.hostsAndMessages && !header.hostsAndMessages)
+  )
+    return null;
   const now = logPrints(key.logs);
   if (!now || !samePrints(header.logs, now)) return null;
   const columns = new Map<string, Uint8Array>();
@@ -159,7 +169,7 @@ export function recordedOutcomes(root: string, key: OutcomesKey): TrackResult | 
     at += length;
   }
   if (at !== bytes.length) return null;
-  const options: JobTableOptions = { usage: key.usage };
+  const options: JobTableOptions = { usage: key.usage, hostsAndMessages: key.hostsAndMessages };
   const table = JobTable.fromSnapshot({ ...header, columns }, [key.cluster], options);
   if (!table) return null;
   return { table, outcome: 'once', held: null, missing: [], junk: header.junk, junkSamples: header.junkSamples };
@@ -176,6 +186,7 @@ function pair<A, B>(first: Shape<A>, second: Shape<B>): Shape<[A, B]> {
 const HEADER_SHAPE = object({
   procs: listOf(pair(count, count)),
   usage: bool,
+  hostsAndMessages: bool,
   logs: listOf(
     object({
       path: text,

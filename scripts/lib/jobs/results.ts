@@ -328,7 +328,9 @@ export async function collectResults(
   const reading = [record, ...resubmissions].map((r, i) => ({
     cluster: r.cluster,
     read:
-      recordLogs(r).length === 0 ? null : readJobAhead(r, root, { usage: false, ahead: i === 0, record: keepOutcomes }),
+      recordLogs(r).length === 0
+        ? null
+        : readJobAhead(r, root, { usage: false, hostsAndMessages: false, ahead: i === 0, record: keepOutcomes }),
   }));
   const ranAs = record.procs.map((proc) => newest.get(proc.proc)!);
   const candidates = candidatesOfAll(ranAs.map((r) => r.proc));

@@ -47,6 +47,8 @@ export interface TrackOptions {
   runnerGone?: () => string | null;
   /** Read what each proc used from its terminate event (default true): only the summary needs it. */
   usage?: boolean;
+  /** Read each run's host and each eviction's, exception's and abort's message (JobTableOptions.hostsAndMessages; default true). */
+  hostsAndMessages?: boolean;
   /** The logs, already opened (a read ahead, readJobAhead): else a LogSet made from the options. */
   logSet?: LogSet;
   /** Aborted on Ctrl-C: stop watching (never the job). */
@@ -180,6 +182,7 @@ function logSetOf(options: TrackOptions, changes: boolean): LogSet {
     referenceTime: options.referenceTime,
     changes,
     usage: options.usage ?? true,
+    hostsAndMessages: options.hostsAndMessages ?? true,
     now: options.now ?? Date.now,
   });
 }
@@ -378,7 +381,12 @@ const READ_AHEAD_MIN_BYTES = 128 << 20;
 export function readJobAhead(
   record: Pick<JobRecord, 'cluster' | 'procs'>,
   root: string,
-  { usage = true, ahead = true, record: keep = false }: { usage?: boolean; ahead?: boolean; record?: boolean } = {},
+  {
+    usage = true,
+    hostsAndMessages = true,
+    ahead = true,
+    record: keep = false,
+  }: { usage?: boolean; hostsAndMessages?: boolean; ahead?: boolean; record?: boolean } = {},
 ): { finish(): Promise<TrackResult> } {
   const options: TrackOptions = {
     logs: recordLogs(record),
@@ -391,8 +399,9 @@ export function readJobAhead(
     title: '',
     root,
     usage,
+    hostsAndMessages,
   };
-  const key = { cluster: record.cluster, procs: options.procs!, logs: options.logs, usage };
+  const key = { cluster: record.cluster, procs: options.procs!, logs: options.logs, usage, hostsAndMessages };
   const recorded = recordedOutcomes(root, key);
   if (recorded) return { finish: async () => recorded };
   const before = keep ? logPrints(key.logs) : null;
