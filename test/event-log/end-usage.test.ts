@@ -3,7 +3,7 @@
 // on every 005 of every real log: the fast reader must say exactly what the slow one does.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseEventLog } from '../../scripts/lib/event-log/event-log.ts';
+import { type LogEvent, parseEventLog } from '../../scripts/lib/event-log/event-log.ts';
 import { resourceRows, usageSeconds } from '../../scripts/lib/event-log/event-fields.ts';
 import { eventLog, eventLogNames } from '../condor/fixtures.ts';
 
@@ -13,30 +13,79 @@ function numberOf(text: string | null | undefined): number | null {
   return Number.isFinite(value) ? value : null;
 }
 
+/** The usage a terminate event's decoded body gives (the slow, plain reading). */
+function expectedUsage(event: LogEvent) {
+  const rows = resourceRows(event.body);
+  const gpu = rows?.Gpus ?? rows?.GPUs ?? rows?.['Gpus (Average)'];
+  const total = event.body.find((line) => line.endsWith('Total Remote Usage'));
+  return {
+    cpuSeconds: total ? usageSeconds(total) : null,
+    memoryRow: rows?.['Memory (MB)'] !== undefined,
+    memoryMb: numberOf(rows?.['Memory (MB)']?.usage),
+    memoryRequestMb: numberOf(rows?.['Memory (MB)']?.request),
+    diskKb: numberOf(rows?.['Disk (KB)']?.usage),
+    diskRequestKb: numberOf(rows?.['Disk (KB)']?.request),
+    gpus: numberOf(gpu?.allocated) ?? numberOf(gpu?.request),
+  };
+}
+
+const terminateEvents = (): { name: string; text: string }[] =>
+  eventLogNames().flatMap((name) =>
+    eventLog(name)
+      .split(/^[ \t]*\.\.\.[ \t]*\r?$\n?/m)
+      .filter((text) => /^\s*005 \(/.test(text))
+      .map((text) => ({ name, text: `${text.trim()}\n...\n` })),
+  );
+
 test('readEndUsage agrees with the decoded body on every terminate event of the fixtures', () => {
   let checked = 0;
   let withTable = 0;
   for (const name of eventLogNames()) {
     for (const event of parseEventLog(eventLog(name)).events) {
       if (event.code !== 5) continue;
-      const rows = resourceRows(event.body);
-      const gpu = rows?.Gpus ?? rows?.GPUs ?? rows?.['Gpus (Average)'];
-      const total = event.body.find((line) => line.endsWith('Total Remote Usage'));
-      const expected = {
-        cpuSeconds: total ? usageSeconds(total) : null,
-        memoryRow: rows?.['Memory (MB)'] !== undefined,
-        memoryMb: numberOf(rows?.['Memory (MB)']?.usage),
-        memoryRequestMb: numberOf(rows?.['Memory (MB)']?.request),
-        diskKb: numberOf(rows?.['Disk (KB)']?.usage),
-        diskRequestKb: numberOf(rows?.['Disk (KB)']?.request),
-        gpus: numberOf(gpu?.allocated) ?? numberOf(gpu?.request),
-      };
-      assert.equal(event.endUsage(), expected, `${name} ${event.cluster}.${event.proc}`);
+      assert.equal(event.endUsage(), expectedUsage(event), `${name} ${event.cluster}.${event.proc}`);
       checked++;
-      if (rows) withTable++;
+      if (resourceRows(event.body)) withTable++;
     }
   }
   assert.ok(checked >= 20 && withTable >= 5, `${checked} terminate events, ${withTable} with a table`);
+});
+
+test('readEndUsage agrees with the decoded body on tables changed in the ways a log may differ', () => {
+  const TABLE = /^([ \t]*Partitionable Resources[^\n]*\n)/m;
+  const variants: [string, (text: string) => string][] = [
+    ['CRLF line ends', (t) => t.replace(/\n/g, '\r\n')],
+    ['a blank line under the header', (t) => t.replace(TABLE, '$1\n   \t\n')],
+    [
+      'a row named like a wanted one',
+      (t) => t.replace(TABLE, '$1\t   Gpus (Average)       :     0.50        1         1\n'),
+    ],
+    [
+      'a name that only starts like one',
+      (t) => t.replace(TABLE, '$1\t   GpusMemory           :     4000     4000     16000\n'),
+    ],
+    [
+      'a wanted row twice (the last counts)',
+      (t) => t.replace(TABLE, '$1\t   Memory (MB)          :       77       88        99\n'),
+    ],
+    ['a line without a colon ends the table', (t) => t.replace(TABLE, '$1\t   not a row\n')],
+    ['a name with blanks before its colon', (t) => t.replace(/Memory \(MB\)\s+:/, 'Memory (MB) \t :')],
+    ['no blanks before a colon', (t) => t.replace(/Disk \(KB\)\s+:/, 'Disk (KB):')],
+    ['a cell that is not a number', (t) => t.replace(/(Memory \(MB\)\s+:\s+)\S+/, '$1n/a')],
+  ];
+  let changed = 0;
+  for (const { name, text } of terminateEvents()) {
+    if (!TABLE.test(text)) continue;
+    for (const [what, change] of variants) {
+      const changedText = change(text);
+      if (changedText === text) continue;
+      const { events } = parseEventLog(changedText);
+      assert.is(events.length, 1, `${name}: ${what}`);
+      assert.equal(events[0]!.endUsage(), expectedUsage(events[0]!), `${name}: ${what}`);
+      changed++;
+    }
+  }
+  assert.ok(changed >= 40, `${changed} changed tables`);
 });
 
 test('readEndUsage on a body without usage lines or table: every figure null', () => {
