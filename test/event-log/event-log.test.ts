@@ -139,6 +139,35 @@ test('dates: ISO with zone, MM/DD with the year inferred and the New Year wrap',
   assert.is(events[3]!.time, Date.UTC(2025, 0, 1, 0, 0, 10, 250));
 });
 
+test('a header line that ends at its time (LF, CRLF; a zone): an empty headline, the body after it; a time run on into text is junk', () => {
+  for (const eol of ['\n', '\r\n']) {
+    const text = [
+      '000 (1.000.000) 2026-03-01 08:00:00',
+      '...',
+      '006 (1.000.000) 2026-03-01 08:00:05Z',
+      '\t2  -  MemoryUsage of job (MB)',
+      '...',
+      '006 (1.000.000) 2026-03-01 08:00:09x',
+      '...',
+      '',
+    ].join(eol);
+    const { events, junk } = parseEventLog(text);
+    assert.equal(
+      events.map((e) => [e.code, e.headline, e.body, e.detach().headline]),
+      [
+        [0, '', [], ''],
+        [6, '', ['2  -  MemoryUsage of job (MB)'], ''],
+      ],
+      JSON.stringify(eol),
+    );
+    assert.is(events[1]!.time, Date.UTC(2026, 2, 1, 8, 0, 5));
+    assert.equal(
+      junk.map((j) => j.text.trim()),
+      ['006 (1.000.000) 2026-03-01 08:00:09x'],
+    );
+  }
+});
+
 test('unknown event numbers and non-event text are kept, never fatal', () => {
   const junk: string[] = [];
   const events: LogEvent[] = [];

@@ -112,13 +112,17 @@ export class LogEvent implements TrackedEvent {
   /** Epoch milliseconds; NaN when the date cannot be read. */
   time = Number.NaN;
   private source: Buffer = EMPTY;
-  /** Where the date starts, the header line ends, and the event ends, in `source`. */
+  /** Where the date starts, the header line ends (-1: not looked for yet), and the event ends, in `source`. */
   private dateStart = 0;
   private headlineStart = 0;
-  private lineEnd = 0;
+  private lineEnd = -1;
   private end = 0;
 
-  /** Point this object at an event (a new one, or the parser's reused one): what was decoded is forgotten. */
+  /**
+   * Point this object at an event (a new one, or the parser's reused one): what was decoded is
+   * forgotten. `lineEnd` -1: the header line's end is found when first asked for (most events,
+   * a 006 for one, are never asked).
+   */
   set(
     code: number,
     cluster: number,
@@ -159,15 +163,18 @@ export class LogEvent implements TrackedEvent {
 
   /** The text after the date on the header line. */
   get headline(): string {
-    return (this.headlineText ??= this.source.toString('utf8', this.headlineStart, this.lineEnd).replace(/\r$/, ''));
+    return (this.headlineText ??= this.source
+      .toString('utf8', this.headlineStart, this.headerEnd())
+      .replace(/\r$/, ''));
   }
 
   /** Body lines, leading and trailing white space removed, empty lines dropped. */
   get body(): string[] {
     if (this.bodyLines === undefined) {
       this.bodyLines = [];
-      if (this.lineEnd < this.end) {
-        for (const raw of this.source.toString('utf8', this.lineEnd + 1, this.end).split('\n')) {
+      const lineEnd = this.headerEnd();
+      if (lineEnd < this.end) {
+        for (const raw of this.source.toString('utf8', lineEnd + 1, this.end).split('\n')) {
           const line = raw.trim();
           if (line) this.bodyLines.push(line);
         }
@@ -183,7 +190,7 @@ export class LogEvent implements TrackedEvent {
   leadingBody(count: number): string[] {
     if (this.bodyLines !== undefined) return this.bodyLines.slice(0, count);
     const lines: string[] = [];
-    let at = this.lineEnd + 1;
+    let at = this.headerEnd() + 1;
     while (lines.length < count && at < this.end) {
       let nl = this.source.indexOf(NL, at);
       if (nl < 0 || nl > this.end) nl = this.end;
@@ -194,9 +201,19 @@ export class LogEvent implements TrackedEvent {
     return lines;
   }
 
+  /** Where the header line ends: its newline, or the event's end. */
+  private headerEnd(): number {
+    if (this.lineEnd < 0) {
+      const nl = this.source.indexOf(NL, this.headlineStart);
+      this.lineEnd = nl < 0 || nl > this.end ? this.end : nl;
+    }
+    return this.lineEnd;
+  }
+
   /** The same event on its own copy of its bytes: keeping it does not keep the chunk it came from. */
   detach(): LogEvent {
     const from = this.dateStart;
+    const lineEnd = this.headerEnd();
     const copy = Buffer.from(this.source.subarray(from, this.end));
     return new LogEvent().set(
       this.code,
@@ -207,7 +224,7 @@ export class LogEvent implements TrackedEvent {
       copy,
       0,
       this.headlineStart - from,
-      this.lineEnd - from,
+      lineEnd - from,
       this.end - from,
     );
   }
@@ -224,23 +241,24 @@ export class LogEvent implements TrackedEvent {
   transferStep(): TransferStep | undefined {
     return this.detailsValue
       ? this.detailsValue.transfer
-      : transferStepAt(this.source, this.headlineStart, this.lineEnd);
+      : transferStepAt(this.source, this.headlineStart, this.headerEnd());
   }
 
   /** details.host of a 040 input transfer start (its `Transferring to host:` line). */
   transferHost(): string | undefined {
-    return transferHostAt(this.source, this.lineEnd + 1, this.end);
+    return transferHostAt(this.source, this.headerEnd() + 1, this.end);
   }
 
   /** details.host of a 001. */
   executeHost(): string | undefined {
-    return executeHostAt(this.source, { from: this.headlineStart, to: this.lineEnd }, this.lineEnd + 1, this.end);
+    const lineEnd = this.headerEnd();
+    return executeHostAt(this.source, { from: this.headlineStart, to: lineEnd }, lineEnd + 1, this.end);
   }
 
   /** details' reason and hold codes, for the codes the table reads them of (004, 007, 009, 012), read in place. */
   tableDetails(): TableDetails {
     if (this.detailsValue) return this.detailsValue;
-    const from = Math.min(this.lineEnd + 1, this.end);
+    const from = Math.min(this.headerEnd() + 1, this.end);
     switch (this.code) {
       case 4:
         return { reason: evictionReasonAt(this.source, from, this.end) };
@@ -256,12 +274,12 @@ export class LogEvent implements TrackedEvent {
 
   /** A 005's return value or signal (readExit on its first two body lines). */
   exitStatus(): { returnValue?: number; signal?: number } {
-    return exitAt(this.source, this.lineEnd + 1, this.end);
+    return exitAt(this.source, this.headerEnd() + 1, this.end);
   }
 
   /** A 005's usage lines and resource table as numbers, decoding only those lines. */
   endUsage(): EndUsage {
-    return readEndUsage(this.source, Math.min(this.lineEnd + 1, this.end), this.end);
+    return readEndUsage(this.source, Math.min(this.headerEnd() + 1, this.end), this.end);
   }
 
   /** 005/004 `Partitionable Resources` table, keyed by row name (`Cpus`, `Disk (KB)`, ...). */
@@ -354,13 +372,6 @@ class TextWindow {
       at = Math.max(at, end - needle.length + 1);
       this.move(at);
     }
-  }
-
-  /** The first newline in [from, before) when the window holds `from`, else -1 (the caller searches). */
-  lineEnd(from: number, before: number): number {
-    if (from < this.from || from >= this.from + this.text.length) return -1;
-    const nl = this.text.indexOf('\n', from - this.from);
-    return nl >= 0 && nl + this.from < before ? nl + this.from : -1;
   }
 
   private move(at: number): void {
@@ -494,18 +505,16 @@ export class EventLogParser {
       while (after < length && (isBlank(data[after]) || data[after] === CR)) after++;
       if (after < length && data[after] !== NL) continue; // `....`, or `...` before more text
       if (after === length && !atEnd) return start; // the line may go on in the next piece
-      if (lineStart > start) this.record(data, start, lineStart - 1, text.lineEnd(start, lineStart));
+      if (lineStart > start) this.record(data, start, lineStart - 1);
       start = Math.min(after + 1, length);
       from = start;
     }
   }
 
-  private record(data: Buffer, from: number, to: number, headerEnd: number): void {
+  private record(data: Buffer, from: number, to: number): void {
     while (from < to && (isBlank(data[from]) || data[from] === NL || data[from] === CR)) from++;
     if (from >= to) return;
-    let lineEnd = headerEnd > from && headerEnd <= to ? headerEnd : data.indexOf(NL, from);
-    if (lineEnd < 0 || lineEnd > to) lineEnd = to;
-    const event = this.header(data, from, lineEnd, to);
+    const event = this.header(data, from, to);
     if (event) {
       this.events++;
       this.onEvent(event);
@@ -516,7 +525,7 @@ export class EventLogParser {
   }
 
   /** `NNN (C.P.S) DATE TIME text`, read byte by byte; null when it is not a header. */
-  private header(data: Buffer, from: number, lineEnd: number, to: number): LogEvent | null {
+  private header(data: Buffer, from: number, to: number): LogEvent | null {
     let i = from;
     if (
       !isDigit(data[i]) ||
@@ -545,13 +554,13 @@ export class EventLogParser {
     }
     if (data[i++] !== SPACE) return null;
     const dateStart = i;
-    const ms = eventTime(data, i, lineEnd, this.years);
+    const ms = eventTime(data, i, to, this.years);
     if (ms === null) return null;
     if (this.reused) {
-      this.reused.set(code, cluster, proc, subproc, ms, data, dateStart, this.years.textStart, lineEnd, to);
+      this.reused.set(code, cluster, proc, subproc, ms, data, dateStart, this.years.textStart, -1, to);
       return this.reused;
     }
-    return new LogEvent().set(code, cluster, proc, subproc, ms, data, dateStart, this.years.textStart, lineEnd, to);
+    return new LogEvent().set(code, cluster, proc, subproc, ms, data, dateStart, this.years.textStart, -1, to);
   }
 }
 

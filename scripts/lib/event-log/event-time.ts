@@ -77,11 +77,11 @@ function localMs(
 }
 
 /**
- * Read `DATE TIME` starting at `from` (up to `lineEnd`): the epoch ms (NaN for a date that
- * cannot be one), null when the bytes are not a date. Where the text after it starts is left
+ * Read `DATE TIME` starting at `from` (before `end`, the event's end; the line may end sooner,
+ * at a newline): the epoch ms (NaN for a date that cannot be one), null when the bytes are not a date. Where the text after it starts is left
  * in `years.textStart`.
  */
-export function eventTime(data: Uint8Array, from: number, lineEnd: number, years: YearInference): number | null {
+export function eventTime(data: Uint8Array, from: number, end: number, years: YearInference): number | null {
   // Consecutive events mostly share the date and hour: reuse the last result's hour start.
   const prefix = years.lastPrefix;
   if (prefix && data[from + 10] === 0x20 && data[from + 13] === 0x3a && data[from + 19] === 0x20) {
@@ -101,7 +101,7 @@ export function eventTime(data: Uint8Array, from: number, lineEnd: number, years
       }
     }
   }
-  const ms = readEventTime(data, from, lineEnd, years);
+  const ms = readEventTime(data, from, end, years);
   // Remember plain local ISO `YYYY-MM-DD HH:` prefixes (no sub-seconds, no zone) for the fast path.
   if (
     ms !== null &&
@@ -118,7 +118,7 @@ export function eventTime(data: Uint8Array, from: number, lineEnd: number, years
   return ms;
 }
 
-function readEventTime(data: Uint8Array, from: number, lineEnd: number, years: YearInference): number | null {
+function readEventTime(data: Uint8Array, from: number, end: number, years: YearInference): number | null {
   let i = from;
   let year: number;
   let month: number;
@@ -148,7 +148,7 @@ function readEventTime(data: Uint8Array, from: number, lineEnd: number, years: Y
   let ms = 0;
   if (data[i] === 0x2e /* . */) {
     let scale = 100;
-    for (i++; i < lineEnd && data[i]! >= 48 && data[i]! <= 57; i++) {
+    for (i++; i < end && data[i]! >= 48 && data[i]! <= 57; i++) {
       ms += (data[i]! - 48) * scale;
       scale /= 10;
     }
@@ -167,8 +167,8 @@ function readEventTime(data: Uint8Array, from: number, lineEnd: number, years: Y
     offsetMinutes = sign * (hh * 60 + mm);
     i += 5 + colon;
   }
-  if (i < lineEnd && data[i] !== 0x20 && data[i] !== 0x0d) return null;
-  years.textStart = i < lineEnd && data[i] === 0x20 ? i + 1 : i;
+  if (i < end && data[i] !== 0x20 && data[i] !== 0x0d && data[i] !== 0x0a) return null;
+  years.textStart = i < end && data[i] === 0x20 ? i + 1 : i;
   if (!(month >= 1 && month <= 12 && day >= 1 && day <= 31)) return NaN;
   if (legacy) year = years.yearOf(month, day);
   return offsetMinutes === null
