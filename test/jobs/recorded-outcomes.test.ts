@@ -20,6 +20,7 @@ import { JobTable } from '../../scripts/lib/jobs/job-state.ts';
 import type { ProcRecord } from '../../scripts/lib/jobs/job-store.ts';
 import { outcomesPath, recordedOutcomes } from '../../scripts/lib/jobs/recorded-outcomes.ts';
 import { readJobAhead, readJobOnce } from '../../scripts/lib/jobs/tracker.ts';
+import { watchJob } from '../../scripts/lib/jobs/watch.ts';
 import { eventLog, eventLogNames } from '../condor/fixtures.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'pixi-condor-outcomes-'));
@@ -86,6 +87,46 @@ test(`a finished job's table is kept and taken back as read from the log (${fini
     rmSync(outcomesPath(root, finished.cluster));
     assert.equal(fromKept, await plain(reading));
     assert.ok(fromKept.junk >= 1, 'the junk count is kept too');
+  }
+});
+
+/** `status --once` on the recorded job (watchJob, as status and submit follow it), its output kept quiet. */
+async function followOnce(): Promise<void> {
+  const out = { write: () => true, isTTY: false, columns: 120, rows: 40 } as unknown as NodeJS.WriteStream;
+  await watchJob({
+    ...{ root, logs: [logPath], cluster: finished.cluster, procs: record().procs, title: 'test' },
+    once: true,
+    json: false,
+    heldTimeoutMs: Number.POSITIVE_INFINITY,
+    intervalMs: 0,
+    out,
+  });
+}
+
+test('a job followed to its end (status, submit) is kept as a read of its logs gives it, and results takes it', async () => {
+  writeFileSync(logPath, finished.text);
+  rmSync(outcomesPath(root, finished.cluster), { force: true });
+  await followOnce();
+  assert.ok(existsSync(outcomesPath(root, finished.cluster)), 'kept');
+  assert.ok(recordedOutcomes(root, key(OUTCOMES)), 'results (outcomes only) takes it');
+  assert.ok(recordedOutcomes(root, key(EVERYTHING)), 'and so does a reader of everything');
+  const fromKept = await plain(EVERYTHING);
+  rmSync(outcomesPath(root, finished.cluster));
+  assert.equal(fromKept, await plain(EVERYTHING));
+});
+
+test('a job followed before its end, or whose log ends in an event still being written, is not kept', async () => {
+  const events = finished.text.split(/^\.\.\.\r?\n/m);
+  const cutShort = `${events.slice(0, -2).join('...\n')}...\n`;
+  const unfinished = `${finished.text}\n006 (${finished.cluster}.${finished.procs[0]}.000) 2026-01-01 00:00:00 Image size of job updated: 1\n`;
+  for (const [what, text] of [
+    ['procs still running', cutShort],
+    ['an event still being written', unfinished],
+  ] as const) {
+    writeFileSync(logPath, text);
+    rmSync(outcomesPath(root, finished.cluster), { force: true });
+    await followOnce();
+    assert.not.ok(existsSync(outcomesPath(root, finished.cluster)), what);
   }
 });
 

@@ -94,7 +94,8 @@ test('SIGKILL of submit while condor_submit runs: the tag on disk lets `status` 
     /was interrupted before its job was recorded; condor_q finds it as job 4242: recorded in \.pixi-condor\/jobs\/4242\.json/,
   );
   assert.match(status.stdout, /4242\.0 completed: exit 0/);
-  assert.equal(ws.jobFiles(), ['4242.json'], 'the tag became the record');
+  // The tag became the record; the job, followed to its end, had its table kept beside it.
+  assert.equal(ws.jobFiles(), ['4242.json', '4242.outcomes'], 'the tag became the record');
   const record = JSON.parse(readFileSync(join(ws.root, '.pixi-condor', 'jobs', '4242.json'), 'utf8'));
   assert.is(record.procs[0].log, join(ws.root, 'mnist_gpu_4242_0.log.txt'), 'the record names the real log');
   const queried = ws.calls().find((c) => c.tool === 'condor_q' && c.argv[0] === '-constraint');

@@ -84,6 +84,11 @@ export class LogFollower {
     return this.fd !== null;
   }
 
+  /** Bytes read past the last complete event (an event still being written): not yet in the table. */
+  get unfinishedBytes(): number {
+    return this.parser?.pendingLength ?? 0;
+  }
+
   /** Events parsed so far (since the last reset). */
   get events(): number {
     return (this.parser?.events ?? 0) + this.replayed;

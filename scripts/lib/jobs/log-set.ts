@@ -117,6 +117,19 @@ export class LogSet {
     for (const f of this.followers) f.close();
   }
 
+  /**
+   * The bytes of each log the table was read from, when it holds all of them: every log opened
+   * and none ending in an event still being written (else null).
+   */
+  consumed(): Map<string, number> | null {
+    const bytes = new Map<string, number>();
+    for (const f of this.followers) {
+      if (!f.opened || f.unfinishedBytes > 0) return null;
+      bytes.set(f.path, f.offset);
+    }
+    return bytes;
+  }
+
   neverOpened(): string[] {
     return this.followers.filter((f) => !f.opened).map((f) => f.path);
   }

@@ -1,7 +1,8 @@
 // A finished job's state table kept beside its record (.pixi-condor/jobs/<cluster>.outcomes), as
 // HTCondor keeps a finished job in its history file instead of reading its event log again.
-// `results` writes it once every proc has ended; any reader of the job's logs takes it instead
-// of the logs while every log is the very file it was made from (same size, times and inode),
+// `results` writes it once every proc has ended, and so do `status` and `submit` when they follow
+// a job to its end; any reader of the job's logs takes it instead of the logs while every log is
+// the very file it was made from (same size, times and inode) and it holds what the reader reads,
 // so a log that grew, was rewritten or was replaced is read again. It is derived data: one that
 // does not hold together is ignored, never an error. Reader and writer live here side by side.
 //
@@ -112,12 +113,29 @@ export function recordOutcomes(root: string, key: OutcomesKey, before: LogPrint[
   if (!before || result.missing.length > 0 || !result.table.allDone()) return;
   const now = logPrints(key.logs);
   if (!now || !samePrints(before, now)) return;
+  writeOutcomes(root, key, now, result);
+}
+
+/**
+ * Keep the table of a job followed to its end (status, submit): only when every proc has ended
+ * and the table was read from every byte each log has now (TrackResult.consumed), so a later
+ * `results` takes it instead of reading the logs once more.
+ */
+export function recordFollowedOutcomes(root: string, key: OutcomesKey, result: TrackResult): void {
+  const consumed = result.consumed;
+  if (!consumed || result.missing.length > 0 || !result.table.allDone()) return;
+  const now = logPrints(key.logs);
+  if (!now?.every((print) => consumed.get(print.path) === print.size)) return;
+  writeOutcomes(root, key, now, result);
+}
+
+function writeOutcomes(root: string, key: OutcomesKey, prints: LogPrint[], result: TrackResult): void {
   const snapshot = result.table.snapshot();
   const header: Header = {
     procs: procRuns(key.procs),
     usage: key.usage,
     hostsAndMessages: key.hostsAndMessages,
-    logs: now,
+    logs: prints,
     size: snapshot.size,
     events: snapshot.events,
     ownEvents: snapshot.ownEvents,

@@ -74,6 +74,8 @@ export interface TrackResult {
   junkSamples?: string[];
   /** For 'vanished' because the runner ended (runnerGone): its reason. */
   goneReason?: string;
+  /** The bytes of each log the table was read from (LogSet.consumed; null: not all of them). */
+  consumed?: ReadonlyMap<string, number> | null;
 }
 
 /** Progress files are looked at no more often than this while following. */
@@ -161,6 +163,7 @@ export async function track(options: TrackOptions): Promise<TrackResult> {
   renderer.release();
   // Asked before closing: a closed log reads as never opened.
   const missing = logs.neverOpened();
+  const consumed = logs.consumed();
   logs.close();
   return {
     table: logs.table,
@@ -170,6 +173,7 @@ export async function track(options: TrackOptions): Promise<TrackResult> {
     junk: logs.junk,
     junkSamples: logs.junkSamples,
     ...(outcome === 'vanished' && facts.goneReason ? { goneReason: facts.goneReason } : {}),
+    consumed,
   };
 }
 

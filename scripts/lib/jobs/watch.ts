@@ -9,6 +9,7 @@ import { track, type TrackOptions, type TrackResult } from './tracker.ts';
 import { recordLogs, type JobRecord, type ProcRecord } from './job-store.ts';
 import { clock, formatDuration } from './format.ts';
 import { summarizeUsage } from './usage.ts';
+import { recordFollowedOutcomes } from './recorded-outcomes.ts';
 import { displayPath } from '../workspace.ts';
 
 export interface WatchOptions {
@@ -72,6 +73,20 @@ export async function watchJob(options: WatchOptions): Promise<number> {
   } finally {
     for (const [name, handler] of handlers) process.off(name, handler);
   }
+  // A recorded job followed to its end: its table is kept, so the results that follow (the
+  // sweep's table below, `pixi run results`) do not read its logs again.
+  if (options.procs && options.cluster !== null)
+    recordFollowedOutcomes(
+      options.root,
+      {
+        cluster: options.cluster,
+        procs: options.procs.map((p) => p.proc),
+        logs: options.logs,
+        usage: true,
+        hostsAndMessages: true,
+      },
+      result,
+    );
 
   const reattach =
     options.cluster !== null
