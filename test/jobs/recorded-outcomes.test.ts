@@ -10,6 +10,7 @@ import {
   mkdtempSync,
   readFileSync,
   rmSync,
+  statSync,
   truncateSync,
   writeFileSync,
 } from 'node:fs';
@@ -111,8 +112,18 @@ test('a job followed to its end (status, submit) is kept as a read of its logs g
   assert.ok(recordedOutcomes(root, key(OUTCOMES)), 'results (outcomes only) takes it');
   assert.ok(recordedOutcomes(root, key(EVERYTHING)), 'and so does a reader of everything');
   const fromKept = await plain(EVERYTHING);
+  const kept = statSync(outcomesPath(root, finished.cluster));
+  await followOnce();
+  const again = statSync(outcomesPath(root, finished.cluster));
+  assert.equal([again.ino, again.mtimeMs], [kept.ino, kept.mtimeMs], 'followed again: not written again');
   rmSync(outcomesPath(root, finished.cluster));
   assert.equal(fromKept, await plain(EVERYTHING));
+
+  // A table results kept (outcomes only) is replaced by the fuller one a follow reads.
+  await keptFromFreshLog(OUTCOMES);
+  assert.not.ok(recordedOutcomes(root, key(EVERYTHING)), 'results kept less');
+  await followOnce();
+  assert.ok(recordedOutcomes(root, key(EVERYTHING)), 'the follow kept everything');
 });
 
 test('a job followed before its end, or whose log ends in an event still being written, is not kept', async () => {

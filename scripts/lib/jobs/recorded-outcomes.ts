@@ -126,6 +126,8 @@ export function recordFollowedOutcomes(root: string, key: OutcomesKey, result: T
   if (!consumed || result.missing.length > 0 || !result.table.allDone()) return;
   const now = logPrints(key.logs);
   if (!now?.every((print) => consumed.get(print.path) === print.size)) return;
+  // Kept already by a run before (status asked again of a finished job): not written again.
+  if (recordedOutcomes(root, key)) return;
   writeOutcomes(root, key, now, result);
 }
 
