@@ -19,6 +19,7 @@ import { pathToFileURL } from 'node:url';
 import type { TrackedEvent } from '../../scripts/lib/event-log/event-log.ts';
 import { LogFollower } from '../../scripts/lib/event-log/log-follower.ts';
 import { startSplitRead, workerScript } from '../../scripts/lib/event-log/split-read.ts';
+import { recordStretch } from '../../scripts/lib/event-log/tape-worker.ts';
 import { JobTable } from '../../scripts/lib/jobs/job-state.ts';
 import { repoRoot } from '../helpers/paths.ts';
 import { waitUntil } from '../helpers/process.ts';
@@ -61,28 +62,39 @@ interface Read {
 /** Pieces of 16 KiB: a fixture-sized log is cut in dozens, as a big one is in about 32. */
 const PIECE = 16 << 10;
 
-function follow(path: string, split: boolean, usage = true, script?: string): Read {
-  const table = new JobTable(null, { changes: false, usage });
+/** What a reader reads of each event: everything (status), no usage, or outcomes only (results). */
+type Reading = { usage: boolean; hostsAndMessages: boolean };
+const EVERYTHING: Reading = { usage: true, hostsAndMessages: true };
+const READINGS: Reading[] = [
+  EVERYTHING,
+  { usage: false, hostsAndMessages: true },
+  { usage: false, hostsAndMessages: false },
+];
+
+function follow(path: string, split: boolean, reading = EVERYTHING, script?: string): Read {
+  const table = new JobTable(null, { changes: false, ...reading });
   const junk: string[] = [];
   const onTracked = (e: TrackedEvent) => table.apply(e);
   const follower = new LogFollower(path, {
     reuse: true,
     onEvent: (event) => table.apply(event),
     onJunk: (record) => junk.push(record.text),
-    ...(split ? { split: { usage, minBytes: 0, pieceBytes: PIECE, ...(script ? { script } : {}), onTracked } } : {}),
+    ...(split
+      ? { split: { ...reading, minBytes: 0, pieceBytes: PIECE, ...(script ? { script } : {}), onTracked } }
+      : {}),
   });
   return { table, junk, follower };
 }
 
-function read(path: string, split: boolean, usage = true, script?: string): Read {
-  const r = follow(path, split, usage, script);
+function read(path: string, split: boolean, reading = EVERYTHING, script?: string): Read {
+  const r = follow(path, split, reading, script);
   r.follower.poll();
   return r;
 }
 
 /** The worker started before the poll and given time to take every piece: the poll then applies tapes only. */
-async function readWorkerFirst(path: string, usage = true, script?: string): Promise<Read> {
-  const r = follow(path, true, usage, script);
+async function readWorkerFirst(path: string, reading = EVERYTHING, script?: string): Promise<Read> {
+  const r = follow(path, true, reading, script);
   const split = r.follower.readAhead(0);
   assert.ok(split, 'the read started');
   await waitUntil(() => split.settled(), 'the worker to take every piece', 20_000);
@@ -105,19 +117,43 @@ const canSplit = workerScript() !== null;
 if (!canSplit)
   console.log(`split-read: skipped the two-thread cases: ${process.version} runs no TypeScript in a worker`);
 
-test("the worker's tapes give the table, counts and junk one thread gives, with and without usage", async () => {
+test("the worker's tapes give the table, counts and junk one thread gives, whatever the reading", async () => {
   if (!canSplit) return;
   const path = join(dir, 'big.log');
   writeFileSync(path, bigLog(600_000));
-  for (const usage of [true, false]) {
-    const one = read(path, false, usage);
-    const two = await readWorkerFirst(path, usage);
+  for (const reading of READINGS) {
+    const one = read(path, false, reading);
+    const two = await readWorkerFirst(path, reading);
     assert.ok(two.follower.splitRead, 'tapes were applied');
     assert.not.ok(one.follower.splitRead);
     assert.ok(one.table.size > 100, `${one.table.size} procs`);
     assert.equal(plain(two), plain(one));
     one.follower.close();
     two.follower.close();
+  }
+});
+
+test('a tape for a reader of outcomes only (results) holds no host or message; hold reasons it still holds', () => {
+  const path = join(dir, 'tape.log');
+  writeFileSync(path, bigLog(200_000));
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const strings = (reading: Reading) => recordStretch(fd, 0, size, reading).tape.strings;
+    const all = strings(EVERYTHING);
+    const outcomes = strings({ usage: false, hostsAndMessages: false });
+    const one = read(path, false);
+    const hosts = new Set(one.table.list().flatMap((job) => (job.host ? [job.host] : [])));
+    const holds = new Set(one.table.list().flatMap((job) => (job.holdReason ? [job.holdReason] : [])));
+    one.follower.close();
+    assert.ok(hosts.size > 0 && [...hosts].every((host) => all.includes(host)), 'the full tape names the hosts');
+    assert.ok(
+      outcomes.every((text) => !hosts.has(text)),
+      'the outcomes tape names none',
+    );
+    assert.ok(holds.size > 0 && [...holds].every((reason) => outcomes.includes(reason)), 'hold reasons stay');
+  } finally {
+    closeSync(fd);
   }
 });
 
@@ -183,7 +219,7 @@ test("MM/DD dates in the worker's pieces: their tapes are refused and the pieces
 test('a worker script that cannot load answers with its error: the log is read on one thread', async () => {
   const path = join(dir, 'noworker.log');
   writeFileSync(path, bigLog(300_000));
-  const two = await readWorkerFirst(path, true, pathToFileURL(join(dir, 'no-such-worker.cjs')).href);
+  const two = await readWorkerFirst(path, EVERYTHING, pathToFileURL(join(dir, 'no-such-worker.cjs')).href);
   assert.not.ok(two.follower.splitRead);
   assert.equal(plain(two), plain(read(path, false)));
   two.follower.close();
@@ -249,7 +285,7 @@ test("the bundles' worker (log-worker.cjs) gives the same table", async () => {
   const script = workerScript(bundle)!;
   const path = join(dir, 'bundled.log');
   writeFileSync(path, bigLog(300_000));
-  const two = await readWorkerFirst(path, true, script);
+  const two = await readWorkerFirst(path, EVERYTHING, script);
   assert.ok(two.follower.splitRead, `${script} ran`);
   assert.equal(plain(two), plain(read(path, false)));
   two.follower.close();

@@ -37,7 +37,11 @@ test('a reused event gives every fixture log the same table as an object per eve
 });
 
 test('a reader of outcomes only (results) gets the same states, exits and holds, without hosts or messages', () => {
-  const facts = (job: JobState) => ({ ...jobJson(job), runMs: job.runMs, endedAt: job.endedAt });
+  const facts = (job: JobState) => ({
+    ...jobJson(job),
+    ...{ since: job.since, startedAt: job.startedAt, endedAt: job.endedAt, runMs: job.runMs },
+    ...{ evictions: job.evictions, holds: job.holds, activity: job.activity, checkpoints: job.checkpoints },
+  });
   let hosts = 0;
   let messages = 0;
   for (const name of eventLogNames()) {

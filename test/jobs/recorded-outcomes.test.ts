@@ -19,8 +19,8 @@ import { join } from 'node:path';
 import { parseEventLog } from '../../scripts/lib/event-log/event-log.ts';
 import { JobTable } from '../../scripts/lib/jobs/job-state.ts';
 import type { ProcRecord } from '../../scripts/lib/jobs/job-store.ts';
-import { outcomesPath, recordedOutcomes } from '../../scripts/lib/jobs/recorded-outcomes.ts';
-import { readJobAhead, readJobOnce } from '../../scripts/lib/jobs/tracker.ts';
+import { outcomesPath, recordedOutcomes, recordFollowedOutcomes } from '../../scripts/lib/jobs/recorded-outcomes.ts';
+import { readJobAhead, readJobOnce, track } from '../../scripts/lib/jobs/tracker.ts';
 import { watchJob } from '../../scripts/lib/jobs/watch.ts';
 import { eventLog, eventLogNames } from '../condor/fixtures.ts';
 
@@ -91,12 +91,12 @@ test(`a finished job's table is kept and taken back as read from the log (${fini
   }
 });
 
-/** `status --once` on the recorded job (watchJob, as status and submit follow it), its output kept quiet. */
-async function followOnce(): Promise<void> {
+/** The recorded job watched as status and submit follow it (watchJob; `--once` or not), its output kept quiet. */
+async function followOnce(once = true): Promise<void> {
   const out = { write: () => true, isTTY: false, columns: 120, rows: 40 } as unknown as NodeJS.WriteStream;
   await watchJob({
     ...{ root, logs: [logPath], cluster: finished.cluster, procs: record().procs, title: 'test' },
-    once: true,
+    once,
     json: false,
     heldTimeoutMs: Number.POSITIVE_INFINITY,
     intervalMs: 0,
@@ -107,8 +107,11 @@ async function followOnce(): Promise<void> {
 test('a job followed to its end (status, submit) is kept as a read of its logs gives it, and results takes it', async () => {
   writeFileSync(logPath, finished.text);
   rmSync(outcomesPath(root, finished.cluster), { force: true });
+  await followOnce(false);
+  assert.ok(existsSync(outcomesPath(root, finished.cluster)), 'kept by a follow to the end');
+  rmSync(outcomesPath(root, finished.cluster));
   await followOnce();
-  assert.ok(existsSync(outcomesPath(root, finished.cluster)), 'kept');
+  assert.ok(existsSync(outcomesPath(root, finished.cluster)), 'kept by --once');
   assert.ok(recordedOutcomes(root, key(OUTCOMES)), 'results (outcomes only) takes it');
   assert.ok(recordedOutcomes(root, key(EVERYTHING)), 'and so does a reader of everything');
   const fromKept = await plain(EVERYTHING);
@@ -130,15 +133,48 @@ test('a job followed before its end, or whose log ends in an event still being w
   const events = finished.text.split(/^\.\.\.\r?\n/m);
   const cutShort = `${events.slice(0, -2).join('...\n')}...\n`;
   const unfinished = `${finished.text}\n006 (${finished.cluster}.${finished.procs[0]}.000) 2026-01-01 00:00:00 Image size of job updated: 1\n`;
+  // MM/DD dates: their year follows from the reference time, which another reader may take otherwise.
+  const legacyDates = finished.text.replace(/^(\d{3} \([^)]*\) )\d{4}-(\d\d)-(\d\d)[ T]/gm, '$1$2/$3 ');
+  assert.ok(parseEventLog(legacyDates).events.length > 5, 'the MM/DD copy parses');
   for (const [what, text] of [
     ['procs still running', cutShort],
     ['an event still being written', unfinished],
+    ['MM/DD dates', legacyDates],
   ] as const) {
     writeFileSync(logPath, text);
     rmSync(outcomesPath(root, finished.cluster), { force: true });
     await followOnce();
     assert.not.ok(existsSync(outcomesPath(root, finished.cluster)), what);
   }
+});
+
+test('a log that grows between the last read of a follow and the keeping: nothing kept', async () => {
+  writeFileSync(logPath, finished.text);
+  rmSync(outcomesPath(root, finished.cluster), { force: true });
+  const read = () =>
+    track({
+      ...{ logs: [logPath], cluster: finished.cluster, procs: finished.procs, root, title: '' },
+      ...{ once: true, heldTimeoutMs: Number.POSITIVE_INFINITY, intervalMs: 0, view: null },
+    });
+  recordFollowedOutcomes(root, key(), await read());
+  assert.ok(existsSync(outcomesPath(root, finished.cluster)), 'kept when the log is as read');
+  rmSync(outcomesPath(root, finished.cluster));
+  const result = await read();
+  appendFileSync(logPath, `006 (${finished.cluster}.${finished.procs[0]}.000) 2026-01-01 00:00:00 Image size\n...\n`);
+  recordFollowedOutcomes(root, key(), result);
+  assert.not.ok(existsSync(outcomesPath(root, finished.cluster)), 'the log grew after the read');
+});
+
+test('results reads outcomes only: no host, no message', async () => {
+  writeFileSync(logPath, finished.text);
+  rmSync(outcomesPath(root, finished.cluster), { force: true });
+  const everything = await plain(EVERYTHING);
+  const outcomes = await plain(OUTCOMES);
+  assert.ok(
+    everything.jobs.some((job: { host: string | null }) => job.host !== null),
+    'the log names hosts',
+  );
+  assert.ok(outcomes.jobs.every((job: { host: string | null }) => job.host === null));
 });
 
 test('a log that grew, was rewritten or replaced: the kept table is not taken, the log is read', async () => {

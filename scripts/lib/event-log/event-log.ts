@@ -213,7 +213,6 @@ export class LogEvent implements TrackedEvent {
   /** The same event on its own copy of its bytes: keeping it does not keep the chunk it came from. */
   detach(): LogEvent {
     const from = this.dateStart;
-    const lineEnd = this.headerEnd();
     const copy = Buffer.from(this.source.subarray(from, this.end));
     return new LogEvent().set(
       this.code,
@@ -224,7 +223,7 @@ export class LogEvent implements TrackedEvent {
       copy,
       0,
       this.headlineStart - from,
-      lineEnd - from,
+      this.lineEnd < 0 ? -1 : this.lineEnd - from,
       this.end - from,
     );
   }

@@ -59,9 +59,12 @@ export class TapeWriter {
   private usage = new Float64Array(0);
   private readonly texts = new Interner();
   private readonly withUsage: boolean;
+  private readonly withHosts: boolean;
 
-  constructor(withUsage: boolean, capacity = 1 << 14) {
-    this.withUsage = withUsage;
+  /** `reading`: what the table reads (JobTableOptions' usage and hostsAndMessages): the rest is left out. */
+  constructor(reading: { usage: boolean; hostsAndMessages: boolean }, capacity = 1 << 14) {
+    this.withUsage = reading.usage;
+    this.withHosts = reading.hostsAndMessages;
     this.grow(capacity);
   }
 
@@ -77,12 +80,12 @@ export class TapeWriter {
     this.text[i] = -1;
     switch (code) {
       case 1:
-        this.text[i] = this.intern(event.executeHost());
+        if (this.withHosts) this.text[i] = this.intern(event.executeHost());
         break;
       case 4:
       case 7:
       case 9:
-        this.text[i] = this.intern(event.tableDetails().reason);
+        if (this.withHosts) this.text[i] = this.intern(event.tableDetails().reason);
         break;
       case 5: {
         const exit = event.exitStatus();
@@ -102,7 +105,8 @@ export class TapeWriter {
         const step = event.transferStep();
         if (!step) break;
         this.a[i] = stepIndex(step);
-        if (step.direction === 'input' && step.stage === 'started') this.text[i] = this.intern(event.transferHost());
+        if (this.withHosts && step.direction === 'input' && step.stage === 'started')
+          this.text[i] = this.intern(event.transferHost());
         break;
       }
       default:

@@ -77,8 +77,9 @@ function localMs(
 }
 
 /**
- * Read `DATE TIME` starting at `from` (before `end`, the event's end; the line may end sooner,
- * at a newline): the epoch ms (NaN for a date that cannot be one), null when the bytes are not a date. Where the text after it starts is left
+ * Read `DATE TIME` starting at `from`, before `end` (the event's end; a newline may end the
+ * line sooner): the epoch ms (NaN for a date that cannot be one), null when the bytes are not a
+ * date. Where the text after it starts is left
  * in `years.textStart`.
  */
 export function eventTime(data: Uint8Array, from: number, end: number, years: YearInference): number | null {

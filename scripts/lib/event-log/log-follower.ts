@@ -41,6 +41,16 @@ export interface PollResult {
   reset: ResetReason | null;
 }
 
+/** A log file at one moment: a change to it (grown, rewritten, replaced) shows in one of these. */
+export interface LogPrint {
+  path: string;
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
+  dev: number;
+}
+
 const HEAD_BYTES = 64;
 const TAIL_BYTES = 64;
 /** Quiet polls between two looks at the first and last bytes (two 64-byte reads). */
@@ -84,9 +94,17 @@ export class LogFollower {
     return this.fd !== null;
   }
 
-  /** Bytes read past the last complete event (an event still being written): not yet in the table. */
-  get unfinishedBytes(): number {
-    return this.parser?.pendingLength ?? 0;
+  /**
+   * The log as it was at the last read, when every byte of it went into complete events (none
+   * still being written, no text after the last `...`) and no date was MM/DD (whose year another
+   * read may place otherwise); else null. A table kept from this read (recorded-outcomes.ts) is
+   * the log's only while the file is still this one.
+   */
+  readPrint(): LogPrint | null {
+    const { seen, identity, parser } = this;
+    if (!seen || !identity || !parser || this.offset !== seen.size) return null;
+    if (parser.pendingLength > 0 || parser.sawLegacyDates) return null;
+    return { path: this.path, ...seen, ino: identity.ino, dev: identity.dev };
   }
 
   /** Events parsed so far (since the last reset). */

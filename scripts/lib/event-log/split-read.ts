@@ -39,6 +39,8 @@ const WORKER = 2;
 
 export interface SplitOptions {
   usage: boolean;
+  /** Read hosts and messages (JobTableOptions.hostsAndMessages): default true. */
+  hostsAndMessages?: boolean;
   /** Smallest log to split (tests set it low): default SPLIT_MIN_BYTES. */
   minBytes?: number;
   /** The worker's script (tests: a bundle's), as a file URL: default workerScript(). */
@@ -136,6 +138,7 @@ export function startSplitRead(path: string, fd: number, size: number, options: 
     bounds,
     claims,
     usage: options.usage,
+    hostsAndMessages: options.hostsAndMessages ?? true,
     tapeBudget: options.tapeBudget ?? TAPE_BUDGET,
     port: port2,
     done,

@@ -13,7 +13,7 @@ import { type Tape, TapeWriter } from './event-tape.ts';
  * file an input of every task bundle: an edit here is seen as a stale bundle (scripts/run.mjs),
  * never as a task run against an older log-worker.cjs.
  */
-export const TAPE_FORMAT = 1;
+export const TAPE_FORMAT = 2;
 
 export interface TapeRequest {
   format: number;
@@ -26,6 +26,8 @@ export interface TapeRequest {
   claims: Int32Array;
   /** Read each 005's usage (JobTableOptions.usage). */
   usage: boolean;
+  /** Read each 001's and 040's host and each 004's, 007's and 009's message (JobTableOptions.hostsAndMessages). */
+  hostsAndMessages: boolean;
   /**
    * Bytes of tape the worker may hand over (they are held until the main thread applies them):
    * past it, the worker stops taking pieces and the main thread reads the rest, so a huge log
@@ -47,9 +49,9 @@ export function recordStretch(
   fd: number,
   from: number,
   to: number,
-  usage: boolean,
+  reading: { usage: boolean; hostsAndMessages: boolean },
 ): { tape: Tape; consumed: number; legacyDates: boolean; transfer: ArrayBuffer[] } {
-  const writer = new TapeWriter(usage, Math.max(1024, Math.floor((to - from) / 200)));
+  const writer = new TapeWriter(reading, Math.max(1024, Math.floor((to - from) / 200)));
   const parser = new EventLogParser({
     reuse: true,
     onEvent: (event) => writer.add(event),
@@ -83,12 +85,7 @@ export function runTapeWorker(request: TapeRequest): void {
     let handed = 0;
     for (let piece = request.bounds.length - 2; piece >= 0 && handed < request.tapeBudget; piece--) {
       if (Atomics.compareExchange(request.claims, piece, 0, 2) !== 0) break; // the main thread's from here on
-      const { transfer, ...read } = recordStretch(
-        fd,
-        request.bounds[piece]!,
-        request.bounds[piece + 1]!,
-        request.usage,
-      );
+      const { transfer, ...read } = recordStretch(fd, request.bounds[piece]!, request.bounds[piece + 1]!, request);
       for (const buffer of transfer) handed += buffer.byteLength;
       request.port.postMessage({ ok: true, piece, ...read } satisfies PieceAnswer, transfer);
     }

@@ -269,7 +269,7 @@ export class JobTable {
   private readonly clusters: ReadonlySet<number> | null;
   private readonly recordChanges: boolean;
   private readonly readUsage: boolean;
-  private readonly readHosts: boolean;
+  private readonly readHostsAndMessages: boolean;
   /** Events seen, including those that changed nothing. */
   events = 0;
   /** Events of the tracked clusters (all jobs' events when every cluster is tracked). */
@@ -299,7 +299,7 @@ export class JobTable {
     this.clusters = clusters ? new Set(clusters) : null;
     this.recordChanges = options.changes ?? true;
     this.readUsage = options.usage ?? true;
-    this.readHosts = options.hostsAndMessages ?? true;
+    this.readHostsAndMessages = options.hostsAndMessages ?? true;
   }
 
   /** The table as data (a finished job's outcomes kept beside its record: recorded-outcomes.ts). */
@@ -496,7 +496,7 @@ export class JobTable {
   private transferred(slot: number, event: TrackedEvent, from: number): StateChange | null {
     const transfer = event.transferStep();
     const host =
-      this.readHosts && transfer?.direction === 'input' && transfer.stage === 'started'
+      this.readHostsAndMessages && transfer?.direction === 'input' && transfer.stage === 'started'
         ? event.transferHost()
         : undefined;
     const cols = this.cols;
@@ -557,23 +557,23 @@ export class JobTable {
         c.starts[slot]!++;
         n.startedAt[slot] = event.time;
         n.runStart[slot] = event.time;
-        if (this.readHosts) this.setHost(slot, event.executeHost());
+        if (this.readHostsAndMessages) this.setHost(slot, event.executeHost());
         this.clearHold(slot);
         break;
       case 4:
         c.evictions[slot]!++;
-        if (this.readHosts) this.setMessage(slot, event.tableDetails().reason);
+        if (this.readHostsAndMessages) this.setMessage(slot, event.tableDetails().reason);
         break;
       case 5:
         if (!terminal) this.ended(slot, event);
         break;
       case 7:
-        if (this.readHosts) this.setMessage(slot, event.tableDetails().reason);
+        if (this.readHostsAndMessages) this.setMessage(slot, event.tableDetails().reason);
         break;
       case 9:
         if (terminal) break;
         n.endedAt[slot] = event.time;
-        if (this.readHosts) this.cols.setText('lastMessage', slot, event.tableDetails().reason ?? null);
+        if (this.readHostsAndMessages) this.cols.setText('lastMessage', slot, event.tableDetails().reason ?? null);
         break;
       case 12: {
         c.holds[slot]!++;

@@ -3,7 +3,7 @@
 // every log's first byte into a fresh table.
 import { basename } from 'node:path';
 import type { TrackedEvent } from '../event-log/event-log.ts';
-import { LogFollower } from '../event-log/log-follower.ts';
+import { LogFollower, type LogPrint } from '../event-log/log-follower.ts';
 import { JobTable, type StateChange } from './job-state.ts';
 
 /** How many unreadable records are quoted (all are counted). */
@@ -65,7 +65,13 @@ export class LogSet {
           // A big log's first read on two threads, where no state change is kept (they hold the event).
           ...(options.changes
             ? {}
-            : { split: { usage: options.usage, onTracked: (event: TrackedEvent) => this.table.apply(event) } }),
+            : {
+                split: {
+                  usage: options.usage,
+                  hostsAndMessages: options.hostsAndMessages,
+                  onTracked: (event: TrackedEvent) => this.table.apply(event),
+                },
+              }),
         }),
     );
   }
@@ -118,16 +124,17 @@ export class LogSet {
   }
 
   /**
-   * The bytes of each log the table was read from, when it holds all of them: every log opened
-   * and none ending in an event still being written (else null).
+   * Each log as the table last read it, when the table holds all of every log as it was then
+   * (LogFollower.readPrint); else null. Whether a log has changed since is the caller's to ask.
    */
-  consumed(): Map<string, number> | null {
-    const bytes = new Map<string, number>();
+  readPrints(): LogPrint[] | null {
+    const prints: LogPrint[] = [];
     for (const f of this.followers) {
-      if (!f.opened || f.unfinishedBytes > 0) return null;
-      bytes.set(f.path, f.offset);
+      const print = f.readPrint();
+      if (!print) return null;
+      prints.push(print);
     }
-    return bytes;
+    return prints;
   }
 
   neverOpened(): string[] {

@@ -1,9 +1,10 @@
 // A finished job's state table kept beside its record (.pixi-condor/jobs/<cluster>.outcomes), as
 // HTCondor keeps a finished job in its history file instead of reading its event log again.
-// `results` writes it once every proc has ended, and so do `status` and `submit` when they follow
-// a job to its end; any reader of the job's logs takes it instead of the logs while every log is
-// the very file it was made from (same size, times and inode) and it holds what the reader reads,
-// so a log that grew, was rewritten or was replaced is read again. It is derived data: one that
+// `status` and `submit` write it when they follow a job to its end (all they read), and `results`
+// when it read the logs itself (only what it shows). A reader of the job's logs (results, cancel,
+// release, the report) takes it instead of the logs while it holds what that reader reads and
+// every log is the very file it was made from (same size, times and inode), so a log that grew,
+// was rewritten or was replaced is read again. It is derived data: one that
 // does not hold together is ignored, never an error. Reader and writer live here side by side.
 //
 // Format: a first line `pixi-condor outcomes 1`, a line of JSON (the logs' fingerprints, the
@@ -16,22 +17,13 @@ import { bool, count, finiteNumber, listOf, object, type Shape, ShapeError, text
 import { JOBS_DIR } from './job-store.ts';
 import { JobTable, type JobTableOptions } from './job-state.ts';
 import type { TrackResult } from './tracker.ts';
+import type { LogPrint } from '../event-log/log-follower.ts';
 
 const MAGIC = 'pixi-condor outcomes 1\n';
 /** The largest file read (about 150 bytes a proc: 100,000 procs take ~17 MB). */
 const OUTCOMES_MAX_BYTES = 128 << 20;
 /** Junk samples kept (the tracker quotes a few). */
 const JUNK_SAMPLES = 3;
-
-/** What a log was when the table was read from it: any change and the table is not taken. */
-interface LogPrint {
-  path: string;
-  size: number;
-  mtimeMs: number;
-  ctimeMs: number;
-  ino: number;
-  dev: number;
-}
 
 /** What the table was read for: the same job, procs and reading. */
 export interface OutcomesKey {
@@ -118,16 +110,15 @@ export function recordOutcomes(root: string, key: OutcomesKey, before: LogPrint[
 
 /**
  * Keep the table of a job followed to its end (status, submit): only when every proc has ended
- * and the table was read from every byte each log has now (TrackResult.consumed), so a later
- * `results` takes it instead of reading the logs once more.
+ * and the table holds all of each log as the file still is (TrackResult.readPrints), so a later
+ * `results` takes it instead of reading the logs once more. Kept already: not written again.
  */
 export function recordFollowedOutcomes(root: string, key: OutcomesKey, result: TrackResult): void {
-  const consumed = result.consumed;
-  if (!consumed || result.missing.length > 0 || !result.table.allDone()) return;
+  const read = result.readPrints;
+  if (!read || result.missing.length > 0 || !result.table.allDone()) return;
   const now = logPrints(key.logs);
-  if (!now?.every((print) => consumed.get(print.path) === print.size)) return;
-  // Kept already by a run before (status asked again of a finished job): not written again.
-  if (recordedOutcomes(root, key)) return;
+  if (!now || !samePrints(read, now)) return;
+  if (keptFile(root, key)) return;
   writeOutcomes(root, key, now, result);
 }
 
@@ -159,8 +150,12 @@ function writeOutcomes(root: string, key: OutcomesKey, prints: LogPrint[], resul
   }
 }
 
-/** The kept table of this reading, while every log is unchanged; else null (read the logs). */
-export function recordedOutcomes(root: string, key: OutcomesKey): TrackResult | null {
+/**
+ * The kept file of this reading, checked: one of ours, whole (its columns' lengths add up), of
+ * a table that holds what the reader reads (one read with less, without usage or hosts, is not
+ * its table), and every log still the file it was made from; else null.
+ */
+function keptFile(root: string, key: OutcomesKey): { bytes: Buffer; header: Header; headerEnd: number } | null {
   let bytes: Buffer;
   try {
     bytes = readBounded(outcomesPath(root, key.cluster), OUTCOMES_MAX_BYTES);
@@ -171,7 +166,6 @@ export function recordedOutcomes(root: string, key: OutcomesKey): TrackResult | 
   const headerEnd = bytes.indexOf(10, MAGIC.length);
   if (headerEnd < 0) return null;
   const header = parseHeader(bytes.toString('utf8', MAGIC.length, headerEnd));
-  // A table read with less than this reader wants (no usage, no hosts) is not its table.
   if (
     !header ||
     !sameRuns(header.procs, procRuns(key.procs)) ||
@@ -179,16 +173,24 @@ export function recordedOutcomes(root: string, key: OutcomesKey): TrackResult | 
     (key.hostsAndMessages && !header.hostsAndMessages)
   )
     return null;
+  const columnBytes = header.columns.reduce((sum, [, length]) => sum + length, 0);
+  if (headerEnd + 1 + columnBytes !== bytes.length) return null;
   const now = logPrints(key.logs);
   if (!now || !samePrints(header.logs, now)) return null;
+  return { bytes, header, headerEnd };
+}
+
+/** The kept table of this reading, while every log is unchanged; else null (read the logs). */
+export function recordedOutcomes(root: string, key: OutcomesKey): TrackResult | null {
+  const kept = keptFile(root, key);
+  if (!kept) return null;
+  const { bytes, header, headerEnd } = kept;
   const columns = new Map<string, Uint8Array>();
   let at = headerEnd + 1;
   for (const [name, length] of header.columns) {
-    if (at + length > bytes.length) return null;
     columns.set(name, bytes.subarray(at, at + length));
     at += length;
   }
-  if (at !== bytes.length) return null;
   const options: JobTableOptions = { usage: key.usage, hostsAndMessages: key.hostsAndMessages };
   const table = JobTable.fromSnapshot({ ...header, columns }, [key.cluster], options);
   if (!table) return null;

@@ -8,7 +8,7 @@ import { ProgressReader } from './progress.ts';
 import { recordLogs, type JobRecord } from './job-store.ts';
 import { LogSet } from './log-set.ts';
 import { logPrints, recordOutcomes, recordedOutcomes } from './recorded-outcomes.ts';
-import type { LogFollower } from '../event-log/log-follower.ts';
+import type { LogFollower, LogPrint } from '../event-log/log-follower.ts';
 import { makeRenderer, viewMode, type Said, type TrackView } from './track-view.ts';
 
 /** What the record knows of a proc that the view shows: its streamed output and its queue row. */
@@ -47,7 +47,10 @@ export interface TrackOptions {
   runnerGone?: () => string | null;
   /** Read what each proc used from its terminate event (default true): only the summary needs it. */
   usage?: boolean;
-  /** Read each run's host and each eviction's, exception's and abort's message (JobTableOptions.hostsAndMessages; default true). */
+  /**
+   * Read each run's host and each eviction's, exception's and abort's message (default true):
+   * JobTableOptions.hostsAndMessages.
+   */
   hostsAndMessages?: boolean;
   /** The logs, already opened (a read ahead, readJobAhead): else a LogSet made from the options. */
   logSet?: LogSet;
@@ -74,8 +77,8 @@ export interface TrackResult {
   junkSamples?: string[];
   /** For 'vanished' because the runner ended (runnerGone): its reason. */
   goneReason?: string;
-  /** The bytes of each log the table was read from (LogSet.consumed; null: not all of them). */
-  consumed?: ReadonlyMap<string, number> | null;
+  /** Each log as the table last read it, when the table holds all of it (LogSet.readPrints). */
+  readPrints?: readonly LogPrint[] | null;
 }
 
 /** Progress files are looked at no more often than this while following. */
@@ -163,7 +166,7 @@ export async function track(options: TrackOptions): Promise<TrackResult> {
   renderer.release();
   // Asked before closing: a closed log reads as never opened.
   const missing = logs.neverOpened();
-  const consumed = logs.consumed();
+  const readPrints = logs.readPrints();
   logs.close();
   return {
     table: logs.table,
@@ -173,7 +176,7 @@ export async function track(options: TrackOptions): Promise<TrackResult> {
     junk: logs.junk,
     junkSamples: logs.junkSamples,
     ...(outcome === 'vanished' && facts.goneReason ? { goneReason: facts.goneReason } : {}),
-    consumed,
+    readPrints,
   };
 }
 
