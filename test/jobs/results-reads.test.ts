@@ -21,6 +21,8 @@ import {
 import type { JobRecord, ProcRecord } from '../../scripts/lib/jobs/job-store.ts';
 import { MetricsReads, UNUSABLE } from '../../scripts/lib/jobs/metrics-reads.ts';
 import { candidatesOfAll, collectResults, metricsCandidates } from '../../scripts/lib/jobs/results.ts';
+import { sweepResultLines } from '../../scripts/lib/jobs/results-command.ts';
+import { palette } from '../../scripts/lib/term.ts';
 import { repoRoot } from '../helpers/paths.ts';
 import { runCommand, runScript, typeScriptNodeArgs } from '../helpers/process.ts';
 
@@ -334,6 +336,29 @@ test('results on a sweep of 1,200 procs: every row its own metrics, in the table
   const table = await runScript('results.ts', [], { env, timeoutMs: 60_000 });
   assert.is(table.code, 0, table.stderr);
   assert.match(table.stdout, /\n1199 +1199 +unknown +3597 +t1199\n/);
+});
+
+test("a sweep's closing table takes the record its caller holds: the record file is not read again", async () => {
+  const root = join(dir, 'closing');
+  mkdirSync(join(root, '.pixi-condor', 'jobs'), { recursive: true });
+  writeFileSync(
+    join(root, 'pixi.toml'),
+    '[workspace]\nname = "c"\nchannels = ["conda-forge"]\nplatforms = ["linux-64"]\n',
+  );
+  const procs: ProcRecord[] = [];
+  for (let n = 0; n < 3; n++) {
+    const iwd = join(root, 'runs', String(n));
+    mkdirSync(iwd, { recursive: true });
+    writeFileSync(join(iwd, 'metrics.json'), `{"accuracy": 0.${n + 1}}`);
+    procs.push(proc(n, iwd));
+  }
+  const record = jobRecord(78, procs);
+  // No record on disk: only the one handed over can make the table.
+  const held = await sweepResultLines(root, 78, palette(false), 100, record);
+  assert.match(held.join('\n'), /results of job 78: 3 procs/);
+  assert.match(held.join('\n'), /best by highest accuracy: proc 2/);
+  const read = await sweepResultLines(root, 78, palette(false), 100);
+  assert.match(read.join('\n'), /results table not made/, 'without it, the record is read (and is not there)');
 });
 
 test('the table shows each number to five significant digits, as toPrecision(5) rounds it', async () => {

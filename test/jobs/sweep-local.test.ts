@@ -69,6 +69,8 @@ test('submit --local of a four-row sweep, results, resubmit --failed --local, re
   assert.match(submit.stdout, /run them again: pixi run resubmit 1 --failed --local\n/);
   assert.match(submit.stdout, /written: results\/1\/results\.csv/);
   assert.ok(existsSync(join(ws.root, 'results', '1', 'results.csv')));
+  // The run's table is kept as it ended, for the closing table and the results that follow.
+  assert.ok(existsSync(join(ws.root, '.pixi-condor', 'jobs', '1.outcomes')), 'the ended run is kept');
   // metrics.json echoes lr: the column is there once, as the queue variable.
   const header = readFileSync(join(ws.root, 'results', '1', 'results.csv'), 'utf8')
     .split('\r\n')[0]!

@@ -335,6 +335,11 @@ export class JobTable {
     return table;
   }
 
+  /** What the table reads of each event beyond states and exits (its options). */
+  get reading(): { usage: boolean; hostsAndMessages: boolean } {
+    return { usage: this.readUsage, hostsAndMessages: this.readHostsAndMessages };
+  }
+
   /** How many procs the table has. */
   get size(): number {
     return this.cols.size;

@@ -113,7 +113,12 @@ export function recordOutcomes(root: string, key: OutcomesKey, before: LogPrint[
  * and the table holds all of each log as the file still is (TrackResult.readPrints), so a later
  * `results` takes it instead of reading the logs once more. Kept already: not written again.
  */
-export function recordFollowedOutcomes(root: string, key: OutcomesKey, result: TrackResult): void {
+export function recordFollowedOutcomes(
+  root: string,
+  job: Pick<OutcomesKey, 'cluster' | 'procs' | 'logs'>,
+  result: TrackResult,
+): void {
+  const key: OutcomesKey = { ...job, ...result.table.reading };
   const read = result.readPrints;
   if (!read || result.missing.length > 0 || !result.table.allDone()) return;
   const now = logPrints(key.logs);

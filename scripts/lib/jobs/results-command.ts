@@ -362,9 +362,11 @@ export async function sweepResultLines(
   cluster: number,
   paint: Palette,
   width: number,
+  /** The job's record, when the caller holds it (not read again). */
+  known?: JobRecord,
 ): Promise<string[]> {
   try {
-    const record = await readJobRecord(root, cluster);
+    const record = known?.cluster === cluster ? known : await readJobRecord(root, cluster);
     if (!record.procs.some((p) => p.vars && Object.keys(p.vars).length > 0)) return [];
     // One proc of its own is no sweep, unless it is a resubmission of some of a sweep's rows.
     if (record.procs.length < 2 && !record.resubmitOf) return [];

@@ -28,6 +28,8 @@ export interface WatchOptions {
   local?: TrackOptions['local'];
   /** Where output goes (stdout); its isTTY decides the live view. */
   out?: NodeJS.WriteStream;
+  /** The job's record (recordWatch), for the sweep's closing table. */
+  record?: JobRecord;
 }
 
 /** Signals that stop the watching (never the job), and the exit code each gives (128 + its number). */
@@ -78,13 +80,7 @@ export async function watchJob(options: WatchOptions): Promise<number> {
   if (options.procs && options.cluster !== null)
     recordFollowedOutcomes(
       options.root,
-      {
-        cluster: options.cluster,
-        procs: options.procs.map((p) => p.proc),
-        logs: options.logs,
-        usage: true,
-        hostsAndMessages: true,
-      },
+      { cluster: options.cluster, procs: options.procs.map((p) => p.proc), logs: options.logs },
       result,
     );
 
@@ -129,7 +125,8 @@ export async function watchJob(options: WatchOptions): Promise<number> {
   const sweep = procs.some((p) => p.vars && Object.keys(p.vars).length > 0);
   if (sweep && options.cluster !== null && result.table.allDone()) {
     const { sweepResultLines } = await import('./results-command.ts');
-    const lines = await sweepResultLines(options.root, options.cluster, paint, Math.max(out.columns || 160, 60));
+    const width = Math.max(out.columns || 160, 60);
+    const lines = await sweepResultLines(options.root, options.cluster, paint, width, options.record);
     if (lines.length > 0) write(`${lines.join('\n')}\n`);
   }
   if (result.outcome === 'held-timeout' && result.held) {
@@ -149,12 +146,16 @@ export function stillQueued(what: string, cluster: number | null, reattach = `pi
   return `${what}; the job is still in the queue.\n  re-attach: ${reattach}\n${cluster !== null ? `  remove it: pixi run cancel ${cluster}\n` : ''}`;
 }
 
-/** What a recorded job brings to watchJob: its logs, cluster, procs and title (the rest is the caller's). */
+/**
+ * What a recorded job brings to watchJob: its logs, cluster, procs and title, and the record
+ * itself (the sweep's closing table reads it); the rest is the caller's.
+ */
 export function recordWatch(
   root: string,
   record: JobRecord,
-): Pick<WatchOptions, 'root' | 'logs' | 'cluster' | 'procs' | 'title'> {
-  return { root, logs: recordLogs(record), cluster: record.cluster, procs: record.procs, title: jobTitle(record) };
+): Pick<WatchOptions, 'root' | 'logs' | 'cluster' | 'procs' | 'title' | 'record'> {
+  const { cluster, procs } = record;
+  return { root, logs: recordLogs(record), cluster, procs, title: jobTitle(record), record };
 }
 
 /** `job 4242 · mnist_gpu_docker-0f1e2d3c4b5a · 3 procs · submitted 14:02:11`: the live view's first line. */

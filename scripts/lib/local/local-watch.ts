@@ -8,6 +8,7 @@ import { type FSWatcher, watch } from 'node:fs';
 import { jobJson } from '../jobs/job-state.ts';
 import type { JobRecord } from '../jobs/job-store.ts';
 import { recordLogs } from '../jobs/job-store.ts';
+import { recordFollowedOutcomes } from '../jobs/recorded-outcomes.ts';
 import { holdHint } from '../jobs/hold-hints.ts';
 import { outputPlace } from '../jobs/results.ts';
 import { exitCodeFor, summaryLines } from '../jobs/summary.ts';
@@ -127,10 +128,11 @@ async function finish(
   write: (text: string) => void,
 ): Promise<number> {
   const { root, record } = options;
+  const procNumbers = record.procs.map((p) => p.proc);
   const final = await track({
     logs: [...new Set(recordLogs(record))],
     cluster: record.cluster,
-    procs: record.procs.map((p) => p.proc),
+    procs: procNumbers,
     heldTimeoutMs: Number.POSITIVE_INFINITY,
     intervalMs: options.intervalMs,
     title: '',
@@ -138,6 +140,8 @@ async function finish(
     once: true,
     view: null,
   });
+  // Kept (the runner has ended every proc): the sweep's closing table below does not read the logs again.
+  recordFollowedOutcomes(root, { cluster: record.cluster, procs: procNumbers, logs: recordLogs(record) }, final);
   const held = final.table.list().find((j) => j.state === 'held') ?? null;
   const result: TrackResult = { ...final, outcome: held ? 'held-timeout' : 'done', held };
   if (options.json) {
@@ -150,7 +154,7 @@ async function finish(
   if (result.table.allDone() && procs.some((p) => p.vars && Object.keys(p.vars).length > 0)) {
     const { sweepResultLines } = await import('../jobs/results-command.ts');
     const cols = Math.max(process.stdout.columns || 160, 60);
-    const lines = await sweepResultLines(root, record.cluster, paint, cols);
+    const lines = await sweepResultLines(root, record.cluster, paint, cols, record);
     if (lines.length > 0) write(`${lines.join('\n')}\n`);
   }
   if (held) {
