@@ -92,8 +92,13 @@ test(`a finished job's table is kept and taken back as read from the log (${fini
 });
 
 /** The recorded job watched as status and submit follow it (watchJob; `--once` or not), its output kept quiet. */
-async function followOnce(once = true): Promise<void> {
-  const out = { write: () => true, isTTY: false, columns: 120, rows: 40 } as unknown as NodeJS.WriteStream;
+async function followOnce(once = true): Promise<string> {
+  let shown = '';
+  const write = (text: string) => {
+    shown += text;
+    return true;
+  };
+  const out = { write, isTTY: false, columns: 120, rows: 40 } as unknown as NodeJS.WriteStream;
   await watchJob({
     ...{ root, logs: [logPath], cluster: finished.cluster, procs: record().procs, title: 'test' },
     once,
@@ -102,6 +107,7 @@ async function followOnce(once = true): Promise<void> {
     intervalMs: 0,
     out,
   });
+  return shown;
 }
 
 test('a job followed to its end (status, submit) is kept as a read of its logs gives it, and results takes it', async () => {
@@ -127,6 +133,21 @@ test('a job followed to its end (status, submit) is kept as a read of its logs g
   assert.not.ok(recordedOutcomes(root, key(EVERYTHING)), 'results kept less');
   await followOnce();
   assert.ok(recordedOutcomes(root, key(EVERYTHING)), 'the follow kept everything');
+});
+
+test('a follow of an ended job kept already shows the kept table; the line-per-change output reads the log', async () => {
+  writeFileSync(logPath, `${finished.text}\nnot an event\n...\n`);
+  rmSync(outcomesPath(root, finished.cluster), { force: true });
+  const fromLog = await followOnce();
+  assert.match(fromLog, /skipped 1 unreadable event/);
+  // Mark the kept table: a junk count no read of the log gives.
+  const path = outcomesPath(root, finished.cluster);
+  writeFileSync(path, readFileSync(path, 'latin1').replace(/"junk":1,/, '"junk":99,'), 'latin1');
+  assert.ok(recordedOutcomes(root, key(EVERYTHING)), 'the marked file holds together');
+  const fromKept = await followOnce();
+  assert.match(fromKept, /skipped 99 unreadable events/, 'the kept table was shown');
+  assert.equal(fromKept.replaceAll('skipped 99 unreadable events', 'skipped 1 unreadable event'), fromLog);
+  assert.not.match(await followOnce(false), /skipped 99/, 'the line-per-change output read the log');
 });
 
 test('a job followed before its end, or whose log ends in an event still being written, is not kept', async () => {

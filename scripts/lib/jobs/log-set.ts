@@ -76,6 +76,18 @@ export class LogSet {
     );
   }
 
+  /**
+   * A set over no log, holding a finished job's kept table (recorded-outcomes.ts): polls read
+   * nothing, and what the logs would say (table, junk) is the kept table's.
+   */
+  static ofKept(options: LogSetOptions, kept: { table: JobTable; junk: number; junkSamples?: string[] }): LogSet {
+    const set = new LogSet({ ...options, logs: [] });
+    set.table = kept.table;
+    set.junk = kept.junk;
+    set.junkSamples.push(...(kept.junkSamples ?? []));
+    return set;
+  }
+
   private newTable(): JobTable {
     const { cluster, procs, changes, usage, hostsAndMessages, now } = this.options;
     const table = new JobTable(cluster === null ? null : [cluster], { changes, usage, hostsAndMessages });

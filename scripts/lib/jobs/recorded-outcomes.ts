@@ -1,11 +1,11 @@
 // A finished job's state table kept beside its record (.pixi-condor/jobs/<cluster>.outcomes), as
 // HTCondor keeps a finished job in its history file instead of reading its event log again.
 // `status` and `submit` write it when they follow a job to its end (all they read), and `results`
-// when it read the logs itself (only what it shows). A reader of the job's logs (results, cancel,
-// release, the report) takes it instead of the logs while it holds what that reader reads and
-// every log is the very file it was made from (same size, times and inode), so a log that grew,
-// was rewritten or was replaced is read again. It is derived data: one that
-// does not hold together is ignored, never an error. Reader and writer live here side by side.
+// when it read the logs itself (only what it shows). A reader of the job's logs (status, results,
+// cancel, release, the report) takes it instead of the logs while it holds what that reader reads
+// and every log is the very file it was made from (same size, times and inode), so a log that
+// grew, was rewritten or was replaced is read again. It is derived data: one that does not hold
+// together is ignored, never an error. Reader and writer live here side by side.
 //
 // Format: a first line `pixi-condor outcomes 1`, a line of JSON (the logs' fingerprints, the
 // counts, the texts, each column's name and byte length), then the columns' bytes in that order.

@@ -52,6 +52,11 @@ export interface TrackOptions {
    * JobTableOptions.hostsAndMessages.
    */
   hostsAndMessages?: boolean;
+  /**
+   * A finished job's kept table (recorded-outcomes.ts), shown instead of reading its logs: for a
+   * view of the table, not the line-per-change output (which tells the log's story).
+   */
+  kept?: Pick<TrackResult, 'table' | 'junk' | 'junkSamples'>;
   /** The logs, already opened (a read ahead, readJobAhead): else a LogSet made from the options. */
   logSet?: LogSet;
   /** Aborted on Ctrl-C: stop watching (never the job). */
@@ -182,7 +187,7 @@ export async function track(options: TrackOptions): Promise<TrackResult> {
 
 /** The options' logs as one LogSet; `changes`: keep each state change (the line-per-change output). */
 function logSetOf(options: TrackOptions, changes: boolean): LogSet {
-  return new LogSet({
+  const set = {
     logs: options.logs,
     cluster: options.cluster,
     procs: options.procs,
@@ -191,7 +196,8 @@ function logSetOf(options: TrackOptions, changes: boolean): LogSet {
     usage: options.usage ?? true,
     hostsAndMessages: options.hostsAndMessages ?? true,
     now: options.now ?? Date.now,
-  });
+  };
+  return options.kept ? LogSet.ofKept(set, options.kept) : new LogSet(set);
 }
 
 /** What the tracker has learned across polls that the decision reads. */

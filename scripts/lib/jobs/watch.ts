@@ -6,10 +6,11 @@ import { EXIT_INTERRUPTED, exitCodeFor, summaryLines } from './summary.ts';
 import { jobJson, type JobState } from './job-state.ts';
 import { holdHint } from './hold-hints.ts';
 import { track, type TrackOptions, type TrackResult } from './tracker.ts';
+import { viewMode } from './track-view.ts';
 import { recordLogs, type JobRecord, type ProcRecord } from './job-store.ts';
 import { clock, formatDuration } from './format.ts';
 import { summarizeUsage } from './usage.ts';
-import { recordFollowedOutcomes } from './recorded-outcomes.ts';
+import { type OutcomesKey, recordedOutcomes, recordFollowedOutcomes } from './recorded-outcomes.ts';
 import { displayPath } from '../workspace.ts';
 
 export interface WatchOptions {
@@ -51,6 +52,14 @@ export async function watchJob(options: WatchOptions): Promise<number> {
     return [name, handler] as const;
   });
   const procInfo = new Map((options.procs ?? []).map((p) => [p.proc, { output: p.output, vars: p.vars ?? null }]));
+  const view = options.json
+    ? null
+    : { write, tty: Boolean(out.isTTY), width: out.columns || 100, height: out.rows || 40, paint };
+  // A recorded job that has ended and was kept (by the status or submit that followed it to its
+  // end): shown from the kept table, its logs not read again; the line-per-change output tells
+  // the log's story, so it reads the log.
+  const job = recordedJob(options);
+  const kept = job && viewMode(view, options.once) !== 'lines' ? recordedOutcomes(options.root, job) : null;
   let result: TrackResult;
   try {
     result = await track({
@@ -61,9 +70,8 @@ export async function watchJob(options: WatchOptions): Promise<number> {
       once: options.once,
       heldTimeoutMs: options.heldTimeoutMs,
       intervalMs: options.intervalMs,
-      view: options.json
-        ? null
-        : { write, tty: Boolean(out.isTTY), width: out.columns || 100, height: out.rows || 40, paint },
+      view,
+      ...(kept ? { kept } : {}),
       title: options.title,
       root: options.root,
       referenceTime: options.referenceTime,
@@ -77,12 +85,7 @@ export async function watchJob(options: WatchOptions): Promise<number> {
   }
   // A recorded job followed to its end: its table is kept, so the results that follow (the
   // sweep's table below, `pixi run results`) do not read its logs again.
-  if (options.procs && options.cluster !== null)
-    recordFollowedOutcomes(
-      options.root,
-      { cluster: options.cluster, procs: options.procs.map((p) => p.proc), logs: options.logs },
-      result,
-    );
+  if (job && !kept) recordFollowedOutcomes(options.root, job, result);
 
   const reattach =
     options.cluster !== null
@@ -139,6 +142,12 @@ export async function watchJob(options: WatchOptions): Promise<number> {
     );
   }
   return exitCodeFor(result);
+}
+
+/** A recorded job's key to its kept table, for what a follow reads (everything); null for `--log` alone. */
+function recordedJob({ procs, cluster, logs }: WatchOptions): OutcomesKey | null {
+  if (!procs || cluster === null) return null;
+  return { cluster, procs: procs.map((p) => p.proc), logs, usage: true, hostsAndMessages: true };
 }
 
 /** What to say when we stop following a job that is still queued: how to come back, how to remove it. */
