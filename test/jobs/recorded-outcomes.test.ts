@@ -9,6 +9,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
   truncateSync,
@@ -22,6 +23,7 @@ import type { ProcRecord } from '../../scripts/lib/jobs/job-store.ts';
 import { outcomesPath, recordedOutcomes, recordFollowedOutcomes } from '../../scripts/lib/jobs/recorded-outcomes.ts';
 import { readJobAhead, readJobOnce, track } from '../../scripts/lib/jobs/tracker.ts';
 import { watchJob } from '../../scripts/lib/jobs/watch.ts';
+import { LogSet } from '../../scripts/lib/jobs/log-set.ts';
 import { eventLog, eventLogNames } from '../condor/fixtures.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'pixi-condor-outcomes-'));
@@ -150,6 +152,38 @@ test('a follow of an ended job kept already shows the kept table; the line-per-c
   assert.not.match(await followOnce(false), /skipped 99/, 'the line-per-change output read the log');
 });
 
+test('every ended fixture job: a later follow shows from the kept table what a read of the log shows', async () => {
+  let compared = 0;
+  for (const name of eventLogNames()) {
+    const text = eventLog(name);
+    const events = parseEventLog(text).events.filter((e) => e.proc >= 0);
+    if (events.length === 0 || /^\d{3} \([-\d.]+\) \d\d\/\d\d /m.test(text)) continue; // MM/DD logs are never kept
+    const cluster = events[0]!.cluster;
+    const table = new JobTable([cluster]);
+    for (const e of events) table.apply(e);
+    if (!table.allDone()) continue;
+    const procs = table.list().map((j) => ({ proc: j.proc, log: logPath }) as ProcRecord);
+    for (const json of [false, true]) {
+      writeFileSync(logPath, text);
+      rmSync(outcomesPath(root, cluster), { force: true });
+      const follow = async () => {
+        let shown = '';
+        const out = { write: (t: string) => ((shown += t), true), isTTY: false, columns: 120, rows: 40 };
+        const code = await watchJob({
+          ...{ root, logs: [logPath], cluster, procs, title: name, once: true, json },
+          ...{ heldTimeoutMs: Number.POSITIVE_INFINITY, intervalMs: 0, out: out as unknown as NodeJS.WriteStream },
+        });
+        return { code, shown };
+      };
+      const fromLog = await follow();
+      assert.ok(existsSync(outcomesPath(root, cluster)), `${name}: kept`);
+      assert.equal(await follow(), fromLog, `${name}${json ? ' --json' : ''}`);
+      compared++;
+    }
+  }
+  assert.ok(compared >= 10, `${compared} comparisons`);
+});
+
 test('a job followed before its end, or whose log ends in an event still being written, is not kept', async () => {
   const events = finished.text.split(/^\.\.\.\r?\n/m);
   const cutShort = `${events.slice(0, -2).join('...\n')}...\n`;
@@ -230,6 +264,25 @@ test('only a finished job is kept, and a table kept for other procs, without usa
   assert.ok(recordedOutcomes(root, key(OUTCOMES)));
 });
 
+test('a log replaced during a follow: its junk is counted once, as a fresh read counts it', async () => {
+  writeFileSync(logPath, `${finished.text}\nnot an event\n...\n`);
+  rmSync(outcomesPath(root, finished.cluster), { force: true });
+  const fresh = await plain();
+  const logs = new LogSet({
+    ...{ logs: [logPath], cluster: finished.cluster, procs: finished.procs, changes: false },
+    ...{ usage: true, hostsAndMessages: true, now: Date.now },
+  });
+  logs.poll(false);
+  // Replaced by a copy (another inode): the set reads it again from its start.
+  const copy = `${logPath}.new`;
+  writeFileSync(copy, readFileSync(logPath));
+  renameSync(copy, logPath);
+  assert.ok(logs.poll(false).reset, 'the replacement was seen');
+  assert.is(logs.junk, fresh.junk);
+  assert.is(logs.junkSamples.length, fresh.samples?.length);
+  logs.close();
+});
+
 test('a kept file that does not hold together is ignored: the log is read', async () => {
   const expected = await (async () => {
     await keptFromFreshLog();
@@ -264,6 +317,20 @@ test('a kept file that does not hold together is ignored: the log is read', asyn
             bytes.subarray(bytes.indexOf(10, 23) + 1),
           ]),
         );
+      },
+    ],
+    [
+      'a proc not ended',
+      (path, bytes) => {
+        // Each proc's state byte (column `f.state`) set to 1, running: a table of a job not finished.
+        const headerEnd = bytes.indexOf(10, 23);
+        const header = JSON.parse(bytes.toString('utf8', 23, headerEnd)) as { columns: [string, number][] };
+        let at = headerEnd + 1;
+        for (const [name, length] of header.columns) {
+          if (name === 'f.state') bytes.fill(1, at, at + length);
+          at += length;
+        }
+        writeFileSync(path, bytes);
       },
     ],
     [

@@ -9,6 +9,8 @@ import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { runScript } from '../helpers/process.ts';
 import { makeWorkspace, type TestWorkspace } from '../condor/workspace.ts';
+import { recordLogs } from '../../scripts/lib/jobs/job-store.ts';
+import { recordedOutcomes } from '../../scripts/lib/jobs/recorded-outcomes.ts';
 
 let ws: TestWorkspace;
 let env: Record<string, string>;
@@ -70,7 +72,10 @@ test('submit --local of a four-row sweep, results, resubmit --failed --local, re
   assert.match(submit.stdout, /written: results\/1\/results\.csv/);
   assert.ok(existsSync(join(ws.root, 'results', '1', 'results.csv')));
   // The run's table is kept as it ended, for the closing table and the results that follow.
-  assert.ok(existsSync(join(ws.root, '.pixi-condor', 'jobs', '1.outcomes')), 'the ended run is kept');
+  const kept = JSON.parse(readFileSync(join(ws.root, '.pixi-condor', 'jobs', '1.json'), 'utf8'));
+  const everything = { usage: true, hostsAndMessages: true };
+  const key = { cluster: 1, procs: [0, 1, 2, 3], logs: recordLogs(kept), ...everything };
+  assert.ok(recordedOutcomes(ws.root, key), 'the ended run is kept, whole, for every reader');
   // metrics.json echoes lr: the column is there once, as the queue variable.
   const header = readFileSync(join(ws.root, 'results', '1', 'results.csv'), 'utf8')
     .split('\r\n')[0]!

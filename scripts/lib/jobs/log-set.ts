@@ -81,7 +81,8 @@ export class LogSet {
    * nothing, and what the logs would say (table, junk) is the kept table's.
    */
   static ofKept(options: LogSetOptions, kept: { table: JobTable; junk: number; junkSamples?: string[] }): LogSet {
-    const set = new LogSet({ ...options, logs: [] });
+    // (No procs to expect: the set's own first table is replaced at once.)
+    const set = new LogSet({ ...options, logs: [], procs: undefined });
     set.table = kept.table;
     set.junk = kept.junk;
     set.junkSamples.push(...(kept.junkSamples ?? []));
@@ -109,8 +110,11 @@ export class LogSet {
     const reset = this.resetPending;
     if (reset) {
       this.resetPending = false;
+      // Every log is read again from its start: what was counted of them goes too.
       this.table = this.newTable();
       this.changes = [];
+      this.junk = 0;
+      this.junkSamples.length = 0;
       for (const f of this.followers) f.close();
       missing = this.followers.filter((f) => f.poll().missing);
     }

@@ -178,10 +178,10 @@ function keptFile(root: string, key: OutcomesKey): { bytes: Buffer; header: Head
     (key.hostsAndMessages && !header.hostsAndMessages)
   )
     return null;
-  const columnBytes = header.columns.reduce((sum, [, length]) => sum + length, 0);
-  if (headerEnd + 1 + columnBytes !== bytes.length) return null;
   const now = logPrints(key.logs);
   if (!now || !samePrints(header.logs, now)) return null;
+  const columnBytes = header.columns.reduce((sum, [, length]) => sum + length, 0);
+  if (headerEnd + 1 + columnBytes !== bytes.length) return null;
   return { bytes, header, headerEnd };
 }
 
@@ -198,7 +198,8 @@ export function recordedOutcomes(root: string, key: OutcomesKey): TrackResult | 
   }
   const options: JobTableOptions = { usage: key.usage, hostsAndMessages: key.hostsAndMessages };
   const table = JobTable.fromSnapshot({ ...header, columns }, [key.cluster], options);
-  if (!table) return null;
+  // Only a finished job is kept: a table that says otherwise is not one a reader may trust.
+  if (!table?.allDone()) return null;
   return { table, outcome: 'once', held: null, missing: [], junk: header.junk, junkSamples: header.junkSamples };
 }
 

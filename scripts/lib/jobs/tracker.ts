@@ -197,7 +197,8 @@ function logSetOf(options: TrackOptions, changes: boolean): LogSet {
     hostsAndMessages: options.hostsAndMessages ?? true,
     now: options.now ?? Date.now,
   };
-  return options.kept ? LogSet.ofKept(set, options.kept) : new LogSet(set);
+  // The line-per-change output tells the log's story: it reads the log, kept table or not.
+  return options.kept && !changes ? LogSet.ofKept(set, options.kept) : new LogSet(set);
 }
 
 /** What the tracker has learned across polls that the decision reads. */
