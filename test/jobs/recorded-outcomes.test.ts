@@ -168,7 +168,11 @@ test('every ended fixture job: a later follow shows from the kept table what a r
       rmSync(outcomesPath(root, cluster), { force: true });
       const follow = async () => {
         let shown = '';
-        const out = { write: (t: string) => ((shown += t), true), isTTY: false, columns: 120, rows: 40 };
+        const write = (t: string) => {
+          shown += t;
+          return true;
+        };
+        const out = { write, isTTY: false, columns: 120, rows: 40 };
         const code = await watchJob({
           ...{ root, logs: [logPath], cluster, procs, title: name, once: true, json },
           ...{ heldTimeoutMs: Number.POSITIVE_INFINITY, intervalMs: 0, out: out as unknown as NodeJS.WriteStream },
