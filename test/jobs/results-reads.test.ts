@@ -301,20 +301,26 @@ test('MetricsReads: each path in order, batch after batch, a proc straddling two
   assert.is(texts[3], UNUSABLE);
 });
 
-test('results on a sweep of 1,200 procs: every row its own metrics, in the table, the CSV and --json', async () => {
-  const root = join(dir, 'sweep');
+/** A workspace folder `name` with a sweep of `count` procs, each run folder holding `metrics(n)` as metrics.json. */
+function sweepWorkspace(name: string, count: number, metrics: (n: number) => string) {
+  const root = join(dir, name);
   mkdirSync(join(root, '.pixi-condor', 'jobs'), { recursive: true });
   writeFileSync(
     join(root, 'pixi.toml'),
-    '[workspace]\nname = "s"\nchannels = ["conda-forge"]\nplatforms = ["linux-64"]\n',
+    `[workspace]\nname = "${name}"\nchannels = ["conda-forge"]\nplatforms = ["linux-64"]\n`,
   );
   const procs: ProcRecord[] = [];
-  for (let n = 0; n < 1200; n++) {
+  for (let n = 0; n < count; n++) {
     const iwd = join(root, 'runs', String(n));
     mkdirSync(iwd, { recursive: true });
-    writeFileSync(join(iwd, 'metrics.json'), `{"score": ${n * 3}, "tag": "t${n}"}`);
+    writeFileSync(join(iwd, 'metrics.json'), metrics(n));
     procs.push(proc(n, iwd));
   }
+  return { root, procs };
+}
+
+test('results on a sweep of 1,200 procs: every row its own metrics, in the table, the CSV and --json', async () => {
+  const { root, procs } = sweepWorkspace('sweep', 1200, (n) => `{"score": ${n * 3}, "tag": "t${n}"}`);
   writeFileSync(join(root, '.pixi-condor', 'jobs', '77.json'), JSON.stringify(jobRecord(77, procs)));
   const env = { PIXI_PROJECT_ROOT: root };
   const json = await runScript('results.ts', ['--json', '--best', 'score'], { env, timeoutMs: 60_000 });
@@ -339,19 +345,7 @@ test('results on a sweep of 1,200 procs: every row its own metrics, in the table
 });
 
 test("a sweep's closing table takes the record its caller holds: the record file is not read again", async () => {
-  const root = join(dir, 'closing');
-  mkdirSync(join(root, '.pixi-condor', 'jobs'), { recursive: true });
-  writeFileSync(
-    join(root, 'pixi.toml'),
-    '[workspace]\nname = "c"\nchannels = ["conda-forge"]\nplatforms = ["linux-64"]\n',
-  );
-  const procs: ProcRecord[] = [];
-  for (let n = 0; n < 3; n++) {
-    const iwd = join(root, 'runs', String(n));
-    mkdirSync(iwd, { recursive: true });
-    writeFileSync(join(iwd, 'metrics.json'), `{"accuracy": 0.${n + 1}}`);
-    procs.push(proc(n, iwd));
-  }
+  const { root, procs } = sweepWorkspace('closing', 3, (n) => `{"accuracy": 0.${n + 1}}`);
   const record = jobRecord(78, procs);
   // No record on disk: only the one handed over can make the table.
   const held = await sweepResultLines(root, 78, palette(false), 100, record);
