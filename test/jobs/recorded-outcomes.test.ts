@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { parseEventLog } from '../../scripts/lib/event-log/event-log.ts';
 import { JobTable } from '../../scripts/lib/jobs/job-state.ts';
 import type { ProcRecord } from '../../scripts/lib/jobs/job-store.ts';
-import { outcomesPath, recordedOutcomes, recordFollowedOutcomes } from '../../scripts/lib/jobs/recorded-outcomes.ts';
+import { outcomesPath, recordedOutcomes, recordOutcomes } from '../../scripts/lib/jobs/recorded-outcomes.ts';
 import { readJobAhead, readJobOnce, track } from '../../scripts/lib/jobs/tracker.ts';
 import { watchJob } from '../../scripts/lib/jobs/watch.ts';
 import { LogSet } from '../../scripts/lib/jobs/log-set.ts';
@@ -215,12 +215,12 @@ test('a log that grows between the last read of a follow and the keeping: nothin
       ...{ logs: [logPath], cluster: finished.cluster, procs: finished.procs, root, title: '' },
       ...{ once: true, heldTimeoutMs: Number.POSITIVE_INFINITY, intervalMs: 0, view: null },
     });
-  recordFollowedOutcomes(root, key(), await read());
+  recordOutcomes(root, key(), await read());
   assert.ok(existsSync(outcomesPath(root, finished.cluster)), 'kept when the log is as read');
   rmSync(outcomesPath(root, finished.cluster));
   const result = await read();
   appendFileSync(logPath, `006 (${finished.cluster}.${finished.procs[0]}.000) 2026-01-01 00:00:00 Image size\n...\n`);
-  recordFollowedOutcomes(root, key(), result);
+  recordOutcomes(root, key(), result);
   assert.not.ok(existsSync(outcomesPath(root, finished.cluster)), 'the log grew after the read');
 });
 

@@ -98,22 +98,12 @@ function sameRuns(a: readonly [number, number][], b: readonly [number, number][]
 }
 
 /**
- * Keep a finished job's table: only when every proc has ended, every log was read, and the logs
- * are still what they were before the read (`before`). A failed write is not an error.
+ * Keep a finished job's table (a follow to its end, or results' read): only when every proc has
+ * ended and the table holds all of each log as the file still is (TrackResult.readPrints), so a
+ * later reader takes it instead of reading the logs once more. Kept already: not written again.
+ * A failed write is not an error.
  */
-export function recordOutcomes(root: string, key: OutcomesKey, before: LogPrint[] | null, result: TrackResult): void {
-  if (!before || result.missing.length > 0 || !result.table.allDone()) return;
-  const now = logPrints(key.logs);
-  if (!now || !samePrints(before, now)) return;
-  writeOutcomes(root, key, now, result);
-}
-
-/**
- * Keep the table of a job followed to its end (status, submit): only when every proc has ended
- * and the table holds all of each log as the file still is (TrackResult.readPrints), so a later
- * `results` takes it instead of reading the logs once more. Kept already: not written again.
- */
-export function recordFollowedOutcomes(
+export function recordOutcomes(
   root: string,
   job: Pick<OutcomesKey, 'cluster' | 'procs' | 'logs'>,
   result: TrackResult,

@@ -7,7 +7,7 @@ import type { JobState, JobTable } from './job-state.ts';
 import { ProgressReader } from './progress.ts';
 import { recordLogs, type JobRecord } from './job-store.ts';
 import { LogSet } from './log-set.ts';
-import { logPrints, recordOutcomes, recordedOutcomes } from './recorded-outcomes.ts';
+import { recordOutcomes, recordedOutcomes } from './recorded-outcomes.ts';
 import type { LogFollower, LogPrint } from '../event-log/log-follower.ts';
 import { makeRenderer, viewMode, type Said, type TrackView } from './track-view.ts';
 
@@ -418,7 +418,6 @@ export function readJobAhead(
   const key = { cluster: record.cluster, procs: options.procs!, logs: options.logs, usage, hostsAndMessages };
   const recorded = recordedOutcomes(root, key);
   if (recorded) return { finish: async () => recorded };
-  const before = keep ? logPrints(key.logs) : null;
   let logSet: LogSet | undefined;
   if (ahead) {
     logSet = logSetOf(options, false);
@@ -427,7 +426,7 @@ export function readJobAhead(
   return {
     finish: async () => {
       const result = await track({ ...options, ...(logSet ? { logSet } : {}) });
-      if (keep) recordOutcomes(root, key, before, result);
+      if (keep) recordOutcomes(root, key, result);
       return result;
     },
   };

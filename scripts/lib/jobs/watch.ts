@@ -10,7 +10,7 @@ import { viewMode } from './track-view.ts';
 import { recordLogs, type JobRecord, type ProcRecord } from './job-store.ts';
 import { clock, formatDuration } from './format.ts';
 import { summarizeUsage } from './usage.ts';
-import { type OutcomesKey, recordedOutcomes, recordFollowedOutcomes } from './recorded-outcomes.ts';
+import { type OutcomesKey, recordedOutcomes, recordOutcomes } from './recorded-outcomes.ts';
 import { displayPath } from '../workspace.ts';
 
 export interface WatchOptions {
@@ -85,7 +85,7 @@ export async function watchJob(options: WatchOptions): Promise<number> {
   }
   // A recorded job followed to its end: its table is kept, so the results that follow (the
   // sweep's table below, `pixi run results`) do not read its logs again.
-  if (job && !kept) recordFollowedOutcomes(options.root, job, result);
+  if (job && !kept) recordOutcomes(options.root, job, result);
 
   const reattach =
     options.cluster !== null

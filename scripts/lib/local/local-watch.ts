@@ -8,7 +8,7 @@ import { type FSWatcher, watch } from 'node:fs';
 import { jobJson } from '../jobs/job-state.ts';
 import type { JobRecord } from '../jobs/job-store.ts';
 import { recordLogs } from '../jobs/job-store.ts';
-import { recordFollowedOutcomes } from '../jobs/recorded-outcomes.ts';
+import { recordOutcomes } from '../jobs/recorded-outcomes.ts';
 import { holdHint } from '../jobs/hold-hints.ts';
 import { outputPlace } from '../jobs/results.ts';
 import { exitCodeFor, summaryLines } from '../jobs/summary.ts';
@@ -141,7 +141,7 @@ async function finish(
     view: null,
   });
   // Kept (the runner has ended every proc): the sweep's closing table below does not read the logs again.
-  recordFollowedOutcomes(root, { cluster: record.cluster, procs: procNumbers, logs: recordLogs(record) }, final);
+  recordOutcomes(root, { cluster: record.cluster, procs: procNumbers, logs: recordLogs(record) }, final);
   const held = final.table.list().find((j) => j.state === 'held') ?? null;
   const result: TrackResult = { ...final, outcome: held ? 'held-timeout' : 'done', held };
   if (options.json) {
