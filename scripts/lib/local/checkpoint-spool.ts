@@ -6,7 +6,8 @@
 // `resubmit` of that row starts from them. Only regular files and folders inside the sandbox
 // are kept: a symlink the job made is never followed.
 import { cp, lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
+import { within } from './sandbox-wall.ts';
 
 /** Replace the spooled checkpoint `dir` with `names` (null: every top-level entry but `exclude`) from `sandbox`. */
 export async function spoolCheckpoint(
@@ -21,8 +22,9 @@ export async function spoolCheckpoint(
   const list = names ?? (await readdir(sandbox)).filter((n) => !exclude.has(n));
   for (const name of list) {
     const source = resolve(sandbox, name.replace(/(.)\/+$/, '$1'));
+    // (`..ckpt` is a file in the sandbox: only a `..` component leads out of it.)
+    if (source === resolve(sandbox) || !within(resolve(sandbox), source)) continue;
     const inside = relative(sandbox, source);
-    if (inside === '' || inside.startsWith('..') || inside.startsWith(sep)) continue;
     const info = await lstat(source).catch(() => null);
     if (!info || info.isSymbolicLink()) continue;
     const target = join(fresh, inside);
