@@ -2,9 +2,40 @@
 // Every call is read-only and tolerates a folder that is not a git checkout. One `git status`
 // answers both the commit and the dirty mark (porcelain v2 with --branch); the remote is read
 // from the repository's config file, which spares a process on build-image's no-op path.
-import { readFile } from 'node:fs/promises';
+// The git directory's files are read bounded (bounded-read.ts): a FIFO in a checkout's .git
+// never makes a dry run wait, nor a huge file hold its memory; what cannot be read so is asked
+// of git itself (gitInfo) or left out (the remote).
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { BoundedReadError, readBoundedText } from './bounded-read.ts';
 import type { Shell } from './shell.ts';
+
+/** HEAD, a ref, `.git` as a file, commondir: a line each. */
+const SMALL_FILE_BYTES = 64 << 10;
+/** packed-refs: a repository with a few hundred thousand refs (~100 bytes a line). */
+const PACKED_REFS_BYTES = 32 << 20;
+/** The config file: far more than any remote section needs. */
+const CONFIG_BYTES = 4 << 20;
+
+/** A git file's text, or null when it is missing or cannot be read within `limit`. */
+function readGitFile(path: string, limit = SMALL_FILE_BYTES): string | null {
+  try {
+    return readBoundedText(path, limit);
+  } catch (error) {
+    if (!(error instanceof BoundedReadError)) throw error;
+    return null;
+  }
+}
+
+/** `.git` in `dir`: a folder (''), a file naming the git directory (its text), or missing (null); 'unusable' otherwise. */
+function readDotGit(dotGit: string): string | null | 'unusable' {
+  try {
+    return readBoundedText(dotGit, SMALL_FILE_BYTES);
+  } catch (error) {
+    if (!(error instanceof BoundedReadError)) throw error;
+    if (error.isDirectory) return '';
+    return error.problem === 'missing' ? null : 'unusable';
+  }
+}
 
 export interface GitInfo {
   commit: string | null;
@@ -36,14 +67,14 @@ async function gitDirs(start: string): Promise<{ own: string; common: string } |
   let dir = resolve(start);
   for (;;) {
     const dotGit = join(dir, '.git');
-    const pointer = await readFile(dotGit, 'utf8').catch((error: NodeJS.ErrnoException) =>
-      error.code === 'EISDIR' ? '' : null,
-    );
+    const pointer = readDotGit(dotGit);
+    // (A FIFO or a huge file named .git: no checkout to read here, and not an outer one either.)
+    if (pointer === 'unusable') return null;
     if (pointer !== null) {
       // A worktree or submodule: `.git` is a file naming the real git directory.
       const named = /^gitdir: (.+)$/m.exec(pointer)?.[1]?.trim();
       const gitDir = named ? (isAbsolute(named) ? named : resolve(dir, named)) : dotGit;
-      const common = (await readFile(join(gitDir, 'commondir'), 'utf8').catch(() => null))?.trim();
+      const common = readGitFile(join(gitDir, 'commondir'))?.trim();
       return { own: gitDir, common: common ? resolve(gitDir, common) : gitDir };
     }
     const parent = dirname(dir);
@@ -65,16 +96,15 @@ async function commonGitDir(start: string): Promise<string | null> {
 export async function headCommitFromFiles(cwd: string): Promise<string | null> {
   const dirs = await gitDirs(cwd);
   if (!dirs) return null;
-  const read = (path: string) => readFile(path, 'utf8').catch(() => null);
-  const head = (await read(join(dirs.own, 'HEAD')))?.trim() ?? '';
+  const head = readGitFile(join(dirs.own, 'HEAD'))?.trim() ?? '';
   const isCommit = (text: string | undefined) => (text && /^[0-9a-f]{40,64}$/.test(text) ? text : null);
   const ref = /^ref: (refs\/\S+)$/.exec(head)?.[1];
   if (!ref) return isCommit(head);
   for (const dir of [dirs.own, dirs.common]) {
-    const loose = isCommit((await read(join(dir, ref)))?.trim());
+    const loose = isCommit(readGitFile(join(dir, ref))?.trim());
     if (loose) return loose;
   }
-  const packed = (await read(join(dirs.common, 'packed-refs'))) ?? '';
+  const packed = readGitFile(join(dirs.common, 'packed-refs'), PACKED_REFS_BYTES) ?? '';
   for (const line of packed.split('\n')) {
     const [commit, name] = line.trim().split(' ');
     if (name === ref) return isCommit(commit);
@@ -97,7 +127,8 @@ export async function gitInfoWithoutStatus(shell: Shell, cwd: string): Promise<G
 export async function originUrl(cwd: string): Promise<string | null> {
   const gitDir = await commonGitDir(cwd);
   if (!gitDir) return null;
-  const config = await readFile(join(gitDir, 'config'), 'utf8');
+  const config = readGitFile(join(gitDir, 'config'), CONFIG_BYTES);
+  if (config === null) return null;
   let inOrigin = false;
   let url: string | null = null;
   for (const raw of config.split('\n')) {

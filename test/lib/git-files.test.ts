@@ -1,12 +1,14 @@
 // headCommitFromFiles (build-image's dry run reads the commit without running git): it must name
-// what `git rev-parse HEAD` names for a loose ref, a packed ref, a detached HEAD and a worktree.
+// what `git rev-parse HEAD` names for a loose ref, a packed ref, a detached HEAD and a worktree;
+// a FIFO or an oversized file in the git directory is not waited on, nor read whole.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { headCommitFromFiles } from '../../scripts/lib/git.ts';
+import { headCommitFromFiles, originUrl } from '../../scripts/lib/git.ts';
+import { runCommand, typeScriptNodeArgs } from '../helpers/process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'pc-git-files-'));
 const repo = join(dir, 'repo');
@@ -48,6 +50,39 @@ test('an unborn branch: null (gitInfo then asks git)', async () => {
   const empty = join(dir, 'empty');
   execFileSync('git', ['init', '-q', empty]);
   assert.is(await headCommitFromFiles(empty), null);
+});
+
+test('a FIFO as HEAD, packed-refs or config: no wait (null, as for any file git itself must read)', async () => {
+  const odd = join(dir, 'odd');
+  execFileSync('git', ['init', '-q', odd]);
+  git(odd, 'commit', '-q', '--allow-empty', '-m', 'one');
+  git(odd, 'pack-refs', '--all', '--prune');
+  git(odd, 'remote', 'add', 'origin', 'https://github.com/o/n.git');
+  assert.is(await originUrl(odd), 'https://github.com/o/n.git');
+  for (const name of ['packed-refs', 'config', 'HEAD']) {
+    rmSync(join(odd, '.git', name));
+    execFileSync('mkfifo', [join(odd, '.git', name)]);
+  }
+  // In a child process: a read that blocks on a FIFO would hang this one, not fail it.
+  const probe = join(dir, 'probe.ts');
+  writeFileSync(
+    probe,
+    `import { headCommitFromFiles, originUrl } from ${JSON.stringify(join(import.meta.dirname, '../../scripts/lib/git.ts'))};\n` +
+      `console.log(JSON.stringify([await headCommitFromFiles(process.argv[2]), await originUrl(process.argv[2])]));\n`,
+  );
+  const result = await runCommand(process.execPath, [...typeScriptNodeArgs, probe, odd], { timeoutMs: 20_000 });
+  assert.not.ok(result.timedOut, 'a read waited on a FIFO in .git');
+  assert.equal(JSON.parse(result.stdout), [null, null]);
+});
+
+test('a packed-refs larger than any real one is not read whole: null', async () => {
+  const big = join(dir, 'big');
+  execFileSync('git', ['init', '-q', big]);
+  git(big, 'commit', '-q', '--allow-empty', '-m', 'one');
+  git(big, 'pack-refs', '--all', '--prune');
+  assert.ok(await headCommitFromFiles(big));
+  truncateSync(join(big, '.git', 'packed-refs'), 64 << 20); // sparse: no disk spent
+  assert.is(await headCommitFromFiles(big), null);
 });
 
 test.run();
