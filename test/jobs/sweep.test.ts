@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { repoRoot } from '../helpers/paths.ts';
 import { runScript } from '../helpers/process.ts';
 import { eventLogPath } from '../condor/fixtures.ts';
+import { readImageRecord, writeImageRecord } from '../../scripts/lib/image-record.ts';
 import { makeWorkspace, startScript, type Scenario, type TestWorkspace, FOLLOW_FAST } from '../condor/workspace.ts';
 
 let ws: TestWorkspace;
@@ -175,6 +176,38 @@ test('results before the end: running and idle procs are said to be so; --best o
   const usage = await runScript('resubmit.ts', [], { env: ws.env, timeoutMs: 30_000 });
   assert.is(usage.code, 2);
   assert.match(usage.stderr, /--failed, --held or --procs/);
+});
+
+test('a sweep pinned to a SIF: the record keeps the SIF pin, and resubmit pins the same SIF, not the Docker image', async () => {
+  const image = (await readImageRecord(ws.root))!;
+  const sif = `oras://ghcr.io/tester/pixi-condor@sha256:${'cd'.repeat(32)}`;
+  await writeImageRecord(ws.root, { ...image, sif: { reference: sif, sha256: 'ef'.repeat(32), size: 1, file: null } });
+  writeFileSync(
+    join(ws.root, 'sweep.sub'),
+    SWEEP_SUB.replace(
+      'universe = vanilla',
+      'universe = container\ncontainer_image = oras://ghcr.io/tester/pixi-condor:t-sif',
+    ),
+  );
+  scenario({ procLogs: { 2: eventLogPath('htcanalyze_normal_log.log') }, outputs });
+  const submit = await runScript('submit.ts', ['sweep.sub', ...FOLLOW_FAST], { env: ws.env, timeoutMs: 60_000 });
+  assert.is(submit.code, 1, submit.stdout + submit.stderr); // row 2 failed
+  const record = JSON.parse(readFileSync(join(ws.root, '.pixi-condor', 'jobs', '4242.json'), 'utf8'));
+  assert.equal(record.image, { reference: image.reference, digest: image.digest, pin: sif });
+  const dry = await runScript('resubmit.ts', ['--failed', '--dry-run'], { env: ws.env, timeoutMs: 30_000 });
+  assert.is(dry.code, 0, dry.stdout + dry.stderr);
+  assert.ok(dry.stdout.includes(`image: ${sif} (as the first submission)`), dry.stdout);
+  assert.ok(dry.stdout.includes(`-append 'container_image = ${sif}'`), dry.stdout);
+  scenario({ outputs });
+  const again = await runScript('resubmit.ts', ['--failed', ...FOLLOW_FAST], { env: ws.env, timeoutMs: 60_000 });
+  assert.is(again.code, 0, again.stdout + again.stderr);
+  const pins = ws
+    .calls()
+    .filter((c) => c.tool === 'condor_submit')
+    .map((c) => (c.argv as string[]).find((a) => a.startsWith('container_image = ')));
+  assert.equal(pins, [`container_image = ${sif}`, `container_image = ${sif}`]);
+  const resubmitted = JSON.parse(readFileSync(join(ws.root, '.pixi-condor', 'jobs', '4243.json'), 'utf8'));
+  assert.is(resubmitted.image.pin, sif);
 });
 
 test.run();

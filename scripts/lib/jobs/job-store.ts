@@ -54,7 +54,11 @@ export interface JobRecord {
   batchName: string;
   /** ISO time of the submission. */
   submittedAt: string;
-  image: { reference: string; digest: string } | null;
+  /**
+   * The recorded image submitted with; `pin`: the container_image it was pinned to, when not
+   * `docker://<reference>` (a SIF: oras://…@sha256:… or the staged file). Resubmit pins the same.
+   */
+  image: { reference: string; digest: string; pin?: string } | null;
   gitRevision: string | null;
   /** The condor_submit argv that was run. */
   command: string[];
@@ -102,6 +106,22 @@ export function lostRunnerNote(record: JobRecord): string {
   return `job ${record.cluster}'s local runner (pid ${record.local!.pid}) had died: ended what it left running, logged the lost run; \`pixi run resubmit --failed ${record.resubmitOf?.cluster ?? record.cluster} --local\` starts it again from its last checkpoint\n`;
 }
 
+/** The container_image a submission was pinned to (a SIF's, or its Docker image's by digest). */
+export function pinnedImage(image: NonNullable<JobRecord['image']>): string {
+  return image.pin ?? `docker://${image.reference}`;
+}
+
+/** The record's image, with the SIF it was pinned to when `imageLine` (the appended pin) names one. */
+export function imageOfSubmission(
+  record: { reference: string; digest: string } | null,
+  imageLine: string | null,
+): JobRecord['image'] {
+  if (!record) return null;
+  const pinned = imageLine?.replace(/^container_image = /, '');
+  const pin = pinned && pinned !== `docker://${record.reference}` ? { pin: pinned } : {};
+  return { reference: record.reference, digest: record.digest, ...pin };
+}
+
 export function jobRecordPath(root: string, cluster: number): string {
   return join(root, JOBS_DIR, `${cluster}.json`);
 }
@@ -135,7 +155,7 @@ const JOB_RECORD_SHAPE = object({
   submitFile: nonEmptyText,
   batchName: text,
   submittedAt: text,
-  image: nullable(object({ reference: nonEmptyText, digest: text })),
+  image: nullable(object({ reference: nonEmptyText, digest: text, pin: optional(nonEmptyText) })),
   gitRevision: nullable(text),
   command: listOf(text),
   procs: listOf(PROC_SHAPE),

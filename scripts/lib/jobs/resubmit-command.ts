@@ -19,6 +19,7 @@ import { STATE_DIR, displayPath, findWorkspaceRoot } from '../workspace.ts';
 import {
   latestJobRecord,
   parseClusterArg,
+  pinnedImage,
   readJobRecord,
   submissionInputs,
   writeJobRecord,
@@ -173,7 +174,7 @@ export async function runResubmit(parsed: ParsedCommand): Promise<number> {
   const submitId = newSubmitId();
   // As the first submission: its image, its --append lines and its NAME=VALUE macros.
   const appendLines = [
-    ...(first.image ? [`container_image = docker://${first.image.reference}`] : []),
+    ...(first.image ? [`container_image = ${pinnedImage(first.image)}`] : []),
     ...(first.userAppend ?? []),
     submitIdLine(submitId),
   ];
@@ -189,7 +190,7 @@ export async function runResubmit(parsed: ParsedCommand): Promise<number> {
   say(
     `resubmitting ${chosen.length} proc${chosen.length === 1 ? '' : 's'} of job ${first.cluster}: ${describeRows(chosen)}`,
   );
-  if (first.image) say(`  image: ${first.image.reference} (as the first submission)`);
+  if (first.image) say(`  image: ${pinnedImage(first.image)} (as the first submission)`);
   if (request.dryRun) {
     say();
     say(`${file.relSubmit} would end with:`);
@@ -354,6 +355,7 @@ function resubmitLocally(request: ResubmitRequest, file: ResubmitFile, batchName
     root,
     submitFile: file.relSubmit,
     statements: readSubmitStatements(file.submitFile, file.relSubmit, false),
+    // (A SIF pin runs here in the Docker image it was made from, as `submit --local` runs it without apptainer.)
     append: [
       ...(first.image ? [`container_image = docker://${first.image.reference}`] : []),
       ...(first.userAppend ?? []),

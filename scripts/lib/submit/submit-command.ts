@@ -15,7 +15,7 @@ import { WATCH_OPTIONS, watchSettings, type WatchSettings } from '../jobs/status
 import { condorSubmitArgv, newSubmitId, submitIdLine } from './condor-submit.ts';
 import { asFileError } from './file-problem.ts';
 import type { JobDraft } from './record-job.ts';
-import { submissionInputs } from '../jobs/job-store.ts';
+import { imageOfSubmission, submissionInputs } from '../jobs/job-store.ts';
 import { secretEnvironment, type SecretEnvironment, type SecretMask } from '../secret-mask.ts';
 import { getenvSecretMessage, getenvSecrets } from '../submit-language/getenv.ts';
 import { resolveSubmitArg } from './submit-path.ts';
@@ -365,7 +365,7 @@ async function submit(parsed: ParsedCommand, root: string, secretEnv: SecretEnvi
   const job: JobDraft = {
     submitFile: request.submitFile,
     batchName: request.batchName,
-    image: record ? { reference: record.reference, digest: record.digest } : null,
+    image: imageOfSubmission(record, request.imageLine),
     gitRevision: git.revision,
     command: preview.argv,
     ...submissionInputs(request.defines, request.userAppend),
