@@ -2,8 +2,8 @@
 // the Dockerfile's bytes, the platform, the effective build args, and every context file its
 // COPY/ADD lines take (path, executable bit, content) after .dockerignore. Anything else in
 // the workspace (job/main.py, README.md) can change without changing the image or its tag.
-import { createReadStream } from 'node:fs';
-import { lstat, readlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, open, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MANIFEST, readText, type TemplateConfig } from '../workspace.ts';
 import { resolveBuildArgs, type BuildArgs } from './build-args.ts';
@@ -47,12 +47,22 @@ export async function readImageInputs(
  */
 const createHash = (algorithm: string) => process.getBuiltinModule('node:crypto').createHash(algorithm);
 
-/** sha256 of a context file. A file that cannot be read throws fs's error (with its path): the
- * caller says it in its own words (submit's preflight: a failed check; build-image: one line). */
-async function fileDigest(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+/**
+ * sha256 of a context file, or null when it is no regular file (a FIFO, socket or device: its
+ * contents are not part of the context, and opening it never blocks). A file that cannot be read
+ * throws fs's error (with its path): the caller says it in its own words (submit's preflight: a
+ * failed check; build-image: one line).
+ */
+async function fileDigest(path: string): Promise<string | null> {
+  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    if (!(await handle.stat()).isFile()) return null;
+    const hash = createHash('sha256');
+    for await (const chunk of handle.createReadStream({ autoClose: false })) hash.update(chunk as Buffer);
+    return hash.digest('hex');
+  } finally {
+    await handle.close();
+  }
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
@@ -91,7 +101,14 @@ export async function hashImageInputs(root: string, config: TemplateConfig, inpu
       field(`symlink ${file}`, target);
       digests[file] = `sha256:${sha256(target)}`;
     } else {
-      const digest = await fileDigest(path);
+      const digest = stats.isFile() ? await fileDigest(path) : null;
+      if (digest === null) {
+        // A FIFO, socket or device: docker's context holds its kind, never its contents.
+        const kind = stats.isFIFO() ? 'fifo' : stats.isSocket() ? 'socket' : 'device';
+        field(`special ${file}`, kind);
+        digests[file] = `sha256:${sha256(kind)}`;
+        continue;
+      }
       // Docker keeps the mode bits; git (and so a fork's checkout) keeps only the x bit.
       field(`file ${file} ${stats.mode & 0o111 ? 'x' : '-'}`, digest);
       digests[file] = `sha256:${digest}`;

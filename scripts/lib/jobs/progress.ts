@@ -2,7 +2,7 @@
 // back while the job runs): the last `PIXI_CONDOR_PROGRESS {json}` line job/main.py prints per
 // epoch. Only the file's last bytes are read, and a file is read again only when its size or
 // mtime moved, so watching thousands of procs costs a stat each per look.
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { jobTextFilter } from '../job-text.ts';
 import { SecretMask, tokenValues } from '../secret-mask.ts';
 
@@ -39,9 +39,10 @@ export function lastProgress(text: string): Progress | null {
 export function readTail(path: string, bytes: number): string | null {
   let fd: number | null = null;
   try {
-    const stats = statSync(path);
+    // Opened without blocking, then checked: a FIFO (made, or swapped in, by the job) is never waited on.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const stats = fstatSync(fd);
     if (!stats.isFile()) return null;
-    fd = openSync(path, 'r');
     const length = Math.min(stats.size, bytes);
     const buffer = Buffer.alloc(length);
     const n = readSync(fd, buffer, 0, length, stats.size - length);

@@ -1,6 +1,6 @@
 // How it went: the exit code of `submit`/`status`, and the closing summary (each proc's exit,
 // wall time, its transfer_output_files with sizes, the end of `error` for failed procs).
-import { open, stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { jobTextFor } from '../job-text.ts';
 import type { Palette } from '../term.ts';
 import { displayPath } from '../workspace.ts';
@@ -9,6 +9,7 @@ import { formatDuration } from './format.ts';
 import { memoryUse, type JobState, type JobTable } from './job-state.ts';
 import { holdHint } from './hold-hints.ts';
 import { procUsage, summarizeUsage, usageLines } from './usage.ts';
+import { readTail } from './progress.ts';
 import { outputPlace } from './results.ts';
 import type { TrackResult } from './tracker.ts';
 import type { ProcRecord } from './job-store.ts';
@@ -42,34 +43,19 @@ export function exitCodeFor(result: TrackResult): number {
   return 1;
 }
 
-async function lastLines(path: string, count: number): Promise<string[] | null> {
-  try {
-    const handle = await open(path, 'r');
-    try {
-      const { size } = await handle.stat();
-      const length = Math.min(size, 64 * 1024);
-      const buffer = Buffer.alloc(length);
-      await handle.read(buffer, 0, length, size - length);
-      return buffer
-        .toString('utf8')
-        .split('\n')
-        .filter((l) => l.trim() !== '')
-        .slice(-count);
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    return null;
-  }
+/** The last `count` non-blank lines of the file's last 64 KiB (readTail: a regular file only, never waited on). */
+function lastLines(path: string, count: number): string[] | null {
+  const text = readTail(path, 64 * 1024);
+  if (text === null) return null;
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .slice(-count);
 }
 
-async function sizeOf(path: string): Promise<number | null> {
-  try {
-    const s = await stat(path);
-    return s.isDirectory() ? null : s.size;
-  } catch {
-    return null;
-  }
+function sizeOf(path: string): number | null {
+  const s = statSync(path, { throwIfNoEntry: false });
+  return !s || s.isDirectory() ? null : s.size;
 }
 
 /** Procs listed one by one up to this many; beyond it, only those that did not succeed. */
@@ -156,7 +142,7 @@ async function outputLines(
   let missing = 0;
   let shown = 0;
   for (const [path, count] of writers) {
-    const size = await sizeOf(path);
+    const size = sizeOf(path);
     if (size === null) missing++;
     if (shown >= LISTED_OUTPUTS) continue;
     shown++;
@@ -200,7 +186,7 @@ export async function summaryLines(
     lines.push(procLine(job, paint));
     const proc = byProc.get(job.proc);
     if ((failed(job) || job.state === 'held') && proc?.error) {
-      const tail = await lastLines(proc.error, many ? 3 : 10);
+      const tail = lastLines(proc.error, many ? 3 : 10);
       if (tail && tail.length > 0) {
         lines.push(paint.dim(`    last lines of ${displayPath(root, proc.error)}:`));
         for (const line of tail) lines.push(`      ${jobText(line)}`);

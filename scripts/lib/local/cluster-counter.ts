@@ -3,9 +3,10 @@
 // once never get the same id), those markers are kept, and an id whose job record already exists
 // (a pool job's, or an older local run's) is skipped.
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic-file.ts';
+import { readBoundedText } from '../bounded-read.ts';
 import { jobRecordPath } from '../jobs/job-store.ts';
 import { STATE_DIR } from '../workspace.ts';
 
@@ -19,9 +20,10 @@ export async function claimLocalCluster(root: string): Promise<number> {
   const lastFile = join(dir, 'last-cluster');
   let last = 0;
   try {
-    last = Number.parseInt((await readFile(lastFile, 'utf8')).trim(), 10) || 0;
+    // Bounded (a number and a newline): a FIFO or a huge file there is not read.
+    last = Number.parseInt(readBoundedText(lastFile, 64).trim(), 10) || 0;
   } catch {
-    // no local run yet
+    // no local run yet, or no usable number: from 1, skipping ids taken
   }
   for (let id = last + 1; ; id++) {
     if (existsSync(jobRecordPath(root, id))) continue;

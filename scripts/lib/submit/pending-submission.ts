@@ -5,16 +5,20 @@
 // killed outright (SIGKILL, a lost machine) while condor_submit runs, `status` and `cancel`
 // adopt the tag: condor_q -constraint finds its cluster, and the record is written then.
 import { processAlive } from '../process-alive.ts';
-import { mkdir, readdir, readFile, rename, rm, statfs, access, constants } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, statfs, access, constants } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { writeJsonAtomic } from '../atomic-file.ts';
+import { readBoundedText } from '../bounded-read.ts';
 import { JOBS_DIR, type ProcRecord, submissionInputs } from '../jobs/job-store.ts';
 import type { Shell } from '../shell.ts';
 import { UserError } from '../errors.ts';
 import { displayPath, STATE_DIR } from '../workspace.ts';
 import { lookupSubmission, SUBMIT_ID_ATTRIBUTE } from './condor-submit.ts';
 import type { JobDraft } from './record-job.ts';
+
+/** A tag holds the submission's procs, as a job record does: bounded alike (job-store.ts). */
+const MAX_PENDING_BYTES = 256 * 1024 * 1024;
 
 export interface PendingSubmission extends JobDraft {
   version: 1;
@@ -112,7 +116,8 @@ function isStringMap(value: unknown): value is Record<string, string> {
 
 async function readPending(path: string): Promise<PendingSubmission | null> {
   try {
-    const data = JSON.parse(await readFile(path, 'utf8')) as Partial<PendingSubmission>;
+    // Bounded as a job record is (its procs grow with the sweep); a FIFO or device there is skipped.
+    const data = JSON.parse(readBoundedText(path, MAX_PENDING_BYTES)) as Partial<PendingSubmission>;
     if (data?.version !== 1 || typeof data.submitId !== 'string' || !Array.isArray(data.procs)) return null;
     if (data.defines !== undefined && !isStringMap(data.defines)) return null;
     if (
