@@ -235,4 +235,48 @@ test('fuzz (fixed seed): mutated logs never throw and always finish', () => {
   assert.ok(Date.now() - started < bound(20_000), 'fuzzing took too long (a hang in the making)');
 });
 
+test('bytes with no event end are one junk record past 16 MiB, held no more, and the events after them are read', () => {
+  const event = (proc: number) =>
+    `000 (7.${proc}.000) 2026-03-01 08:00:00 Job submitted from host: <10.0.0.1:9618>\n...\n`;
+  const junkLine = `${'not an event, '.repeat(7)}\n`; // 99 bytes, no \`...\` line
+  const piece = Buffer.from(junkLine.repeat(Math.ceil((1 << 20) / junkLine.length)));
+  const events: number[] = [];
+  const junk: string[] = [];
+  const parser = new EventLogParser({
+    onEvent: (e) => void events.push(e.proc),
+    onJunk: (j) => void junk.push(j.text),
+  });
+  parser.pushBytes(Buffer.from(event(0)));
+  let most = 0;
+  for (let i = 0; i < 40; i++) {
+    parser.pushBytes(piece); // 40 MiB of lines that never end an event, a MiB at a time
+    most = Math.max(most, parser.pendingLength);
+  }
+  assert.ok(most <= 16 << 20, `held ${most} bytes`);
+  assert.ok(parser.pendingLength <= 64, `still holding ${parser.pendingLength} bytes once dropping`);
+  assert.is(junk.length, 1, 'one junk record for the whole run of bytes');
+  assert.ok(junk[0]!.startsWith('not an event, ') && junk[0]!.length < 300, junk[0]);
+  // Its end: a `...` line (here cut across two pieces), then events again.
+  parser.pushBytes(Buffer.from('tail of the junk\n..'));
+  parser.pushBytes(Buffer.from(`.\n${event(1)}${event(2)}`));
+  parser.end();
+  assert.equal(events, [0, 1, 2]);
+  assert.is(parser.junk, 1);
+  assert.is(parser.pendingLength, 0);
+});
+
+test('an event arriving a byte at a time is held in pieces and read whole (no copy of all it holds per piece)', () => {
+  const text = eventLog(eventLogNames()[0]!);
+  const whole = parseEventLog(text, { referenceTime: REFERENCE }).events.map((e) => `${e.code} ${e.proc} ${e.time}`);
+  const events: string[] = [];
+  const parser = new EventLogParser({
+    referenceTime: REFERENCE,
+    onEvent: (e) => void events.push(`${e.code} ${e.proc} ${e.time}`),
+  });
+  const bytes = Buffer.from(text);
+  for (let i = 0; i < bytes.length; i++) parser.pushBytes(bytes.subarray(i, i + 1));
+  parser.end();
+  assert.equal(events, whole);
+});
+
 test.run();

@@ -347,6 +347,20 @@ function isDigit(c: number | undefined): boolean {
   return c !== undefined && c >= 48 && c <= 57;
 }
 
+/**
+ * An event is a few lines (a job ad event a few KiB): bytes this many with no `...` line are no
+ * event, and are counted as one junk record and dropped up to the next event end, so a file that
+ * is no log (or a log cut into garbage) costs bounded memory, not its size.
+ */
+const MAX_EVENT_BYTES = 16 << 20;
+/** What a dropped run of bytes shows of itself in its junk record. */
+const JUNK_SAMPLE_BYTES = 200;
+/** Of the partial last line of dropped bytes, what is kept to see a `...` line cut by a chunk's end. */
+const CARRIED_LINE_BYTES = 64;
+
+/** A line start no `...` line can have (carriedLine). */
+const NOT_A_TERMINATOR = Buffer.from('x');
+
 /** Bytes decoded per TextWindow step. */
 const WINDOW = 1 << 16;
 
@@ -386,7 +400,11 @@ class TextWindow {
  * inside a UTF-8 character too: events are only ever cut at their ASCII terminator line.
  */
 export class EventLogParser {
-  private pending: Buffer = EMPTY;
+  /** The unfinished last event, in the pieces it came in (joined once its end comes: no copy per piece). */
+  private parts: Buffer[] = [];
+  private partsLength = 0;
+  /** Past MAX_EVENT_BYTES without an event end: dropping bytes up to the next one (parts: the carried line). */
+  private dropping = false;
   private readonly years: YearInference;
   private readonly onEvent: (event: LogEvent) => void;
   private readonly onJunk: (junk: JunkRecord) => void;
@@ -407,14 +425,46 @@ export class EventLogParser {
     return this.years.sawLegacy;
   }
 
-  /** Bytes of a partial event waiting for its terminator. */
+  /** Bytes of a partial event waiting for its terminator (1 at least while dropping junk up to the next). */
   get pendingLength(): number {
-    return this.pending.length;
+    return this.dropping ? Math.max(1, this.partsLength) : this.partsLength;
   }
 
   /** The unconsumed bytes, decoded (for messages). */
   get pendingText(): string {
     return this.pending.toString('utf8');
+  }
+
+  /** The held pieces as one buffer (joined once, then kept so). */
+  private get pending(): Buffer {
+    if (this.parts.length === 0) return EMPTY;
+    if (this.parts.length > 1) this.parts = [Buffer.concat(this.parts, this.partsLength)];
+    return this.parts[0]!;
+  }
+
+  private set pending(bytes: Buffer) {
+    this.parts = bytes.length > 0 ? [bytes] : [];
+    this.partsLength = bytes.length;
+  }
+
+  /** Hold a piece with no event end; past MAX_EVENT_BYTES, junk: one record, then drop up to the next end. */
+  private hold(piece: Buffer): void {
+    if (!this.dropping && this.partsLength + piece.length <= MAX_EVENT_BYTES) {
+      // A copy: the caller may reuse its buffer, and a small piece must not pin a big one.
+      this.parts.push(Buffer.from(piece));
+      this.partsLength += piece.length;
+      return;
+    }
+    if (!this.dropping) {
+      const head = this.partsLength > 0 ? this.parts[0]! : piece;
+      this.junk++;
+      this.onJunk({ text: `${head.toString('utf8', 0, Math.min(head.length, JUNK_SAMPLE_BYTES))}…` });
+      this.dropping = true;
+    }
+    // Only the end of the last line is carried: a `...` line cut by the piece's end still ends the junk.
+    const last = piece.lastIndexOf(NL);
+    const carried = last >= 0 ? piece.subarray(last + 1) : Buffer.concat([this.pending, piece]);
+    this.pending = Buffer.from(carried.subarray(Math.max(0, carried.length - CARRIED_LINE_BYTES)));
   }
 
   /**
@@ -423,25 +473,33 @@ export class EventLogParser {
    */
   pushBytes(chunk: Buffer): void {
     let from = 0;
-    if (this.pending.length > 0) {
+    if (this.partsLength > 0 || this.dropping) {
       // Only the event that straddles the two pieces is copied together, not the whole chunk.
       const through = this.firstTerminatorEnd(chunk);
       if (through < 0) {
-        this.pending = Buffer.concat([this.pending, chunk]);
+        this.hold(chunk);
         return;
       }
-      const joined = Buffer.concat([this.pending, chunk.subarray(0, through)]);
-      this.pending = EMPTY;
-      const rest = this.scan(joined, 0, false);
-      if (rest < joined.length) {
-        this.pending = Buffer.from(joined.subarray(rest));
-        return;
+      if (this.dropping) {
+        // The junk's end: what follows is read as events again.
+        this.dropping = false;
+        this.pending = EMPTY;
+      } else {
+        const joined = Buffer.concat([...this.parts, chunk.subarray(0, through)], this.partsLength + through);
+        this.pending = EMPTY;
+        const rest = this.scan(joined, 0, false);
+        if (rest < joined.length) {
+          this.pending = EMPTY;
+          this.hold(joined.subarray(rest));
+          return;
+        }
       }
       from = through;
     }
     const end = this.scan(chunk, from, false);
-    // Copy the tail: it is small, and the chunk it lives in can then be freed.
-    this.pending = end < chunk.length ? Buffer.from(chunk.subarray(end)) : EMPTY;
+    // The tail is copied (hold): it is small, and the chunk it lives in can then be freed.
+    this.pending = EMPTY;
+    if (end < chunk.length) this.hold(chunk.subarray(end));
   }
 
   pushText(text: string): void {
@@ -450,7 +508,13 @@ export class EventLogParser {
 
   /** End of input (a one-shot read): a final `...` without its newline still ends the event. */
   end(): void {
-    if (this.pending.length === 0) return;
+    if (this.dropping) {
+      // Counted already: nothing of the dropped bytes is an event.
+      this.dropping = false;
+      this.pending = EMPTY;
+      return;
+    }
+    if (this.partsLength === 0) return;
     const data = this.pending;
     const end = this.scan(data, 0, true);
     this.pending = end < data.length ? data.subarray(end) : EMPTY;
@@ -459,14 +523,14 @@ export class EventLogParser {
   /** Forget everything (the log was truncated or replaced). */
   reset(): void {
     this.pending = EMPTY;
+    this.dropping = false;
     this.years.reset();
   }
 
-  /** Where the first terminator line in `chunk` ends (the first line continues `pending`'s last). */
+  /** Where the first terminator line in `chunk` ends (the first line continues the held bytes' last). */
   private firstTerminatorEnd(chunk: Buffer): number {
-    const lastNl = this.pending.lastIndexOf(NL);
     let lineStart = 0;
-    let head: Buffer | null = this.pending.subarray(lastNl + 1);
+    let head: Buffer | null = this.carriedLine();
     for (;;) {
       const nl = chunk.indexOf(NL, lineStart);
       if (nl < 0) return -1;
@@ -477,6 +541,31 @@ export class EventLogParser {
       if (isEnd) return nl + 1;
       lineStart = nl + 1;
     }
+  }
+
+  /**
+   * The held bytes' unfinished last line, found from the last piece back (the pieces are not
+   * joined). A long one that cannot be the start of a `...` line is one byte that says so.
+   */
+  private carriedLine(): Buffer {
+    const pieces: Buffer[] = [];
+    let length = 0;
+    for (let i = this.parts.length - 1; i >= 0; i--) {
+      const part = this.parts[i]!;
+      const nl = part.lastIndexOf(NL);
+      const piece = nl >= 0 ? part.subarray(nl + 1) : part;
+      pieces.unshift(piece);
+      length += piece.length;
+      if (nl >= 0) break;
+    }
+    if (length > CARRIED_LINE_BYTES) {
+      const first = pieces[0]!;
+      for (let i = 0; i < Math.min(first.length, CARRIED_LINE_BYTES); i++) {
+        const c = first[i];
+        if (!isBlank(c) && c !== DOT && c !== CR) return NOT_A_TERMINATOR;
+      }
+    }
+    return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, length);
   }
 
   /**
