@@ -3,7 +3,7 @@
 // indentation) and against a real 25.x-era fixture's shape, and through the job state table.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEventLog } from '../../scripts/lib/event-log/event-log.ts';
@@ -177,6 +177,23 @@ test('written logs drive the job table through a whole life: submit, transfer, r
     for (const e of read) table.apply(e);
     const job = table.list()[0]!;
     assert.equal([job.state, job.exitCode, job.holds, job.starts, job.host], ['completed', 0, 1, 2, 'laptop']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a link at the log's name (left by a job run in initialdir) is not written through: the append fails", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pixi-condor-writer-'));
+  try {
+    const victim = join(dir, 'profile');
+    writeFileSync(victim, 'PRECIOUS\n');
+    const log = join(dir, 'job.log');
+    symlinkSync(victim, log);
+    const writer = new EventLogWriter(() => AT);
+    let failed: NodeJS.ErrnoException | null = null;
+    await writer.write(log, id, { code: 0, submitHost: host }).catch((error) => (failed = error));
+    assert.is((failed as NodeJS.ErrnoException | null)?.code, 'ELOOP');
+    assert.is(readFileSync(victim, 'utf8'), 'PRECIOUS\n');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -204,6 +204,39 @@ test("a job-made link at the output file's name is not written through: held as 
   victimIntact();
 });
 
+test("a job-made link at the output file's folder is not written through either: held 7 (EPERM)", async () => {
+  lw.file('maker.sh', `#!/bin/sh\nln -s ${join(host, 'dir')} logs\n`, true);
+  lw.file(
+    'maker.sub',
+    vanillaSubmit('should_transfer_files = NO').replace('executable = job.sh', 'executable = maker.sh'),
+  );
+  const made = await lw.submit(['maker.sub', '--local']);
+  assert.is(made.code, 0, made.stdout + made.stderr);
+  lw.file('job.sh', '#!/bin/sh\necho overwritten\n', true);
+  lw.file('j.sub', vanillaSubmit('transfer_output_files = ""').replace(/^output = .*$/m, 'output = logs/result.txt'));
+  const r = await lw.submit(['j.sub', '--local']);
+  assert.is(r.code, 2, r.stdout + r.stderr);
+  assert.match(r.stdout, /\(code 7, subcode 1\)/);
+  assert.match(r.stdout, /is a symlink leading out of/);
+  victimIntact();
+});
+
+test("a job-made link at the event log's name is not appended through: the host file stays as it was", async () => {
+  lw.file('maker.sh', `#!/bin/sh\nln -s ${victim} shared.log\n`, true);
+  lw.file(
+    'maker.sub',
+    vanillaSubmit('should_transfer_files = NO').replace('executable = job.sh', 'executable = maker.sh'),
+  );
+  const made = await lw.submit(['maker.sub', '--local']);
+  assert.is(made.code, 0, made.stdout + made.stderr);
+  lw.file('job.sh', '#!/bin/sh\ntrue\n', true);
+  lw.file('j.sub', vanillaSubmit('').replace(/^log = .*$/m, 'log = shared.log'));
+  const r = await lw.submit(['j.sub', '--local']);
+  assert.is.not(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stderr, /the event log .*shared\.log is a symbolic link/);
+  victimIntact();
+});
+
 test('a remap through a symlink a job made in initialdir writes nothing through it; an absolute remap still works', async () => {
   // should_transfer_files = NO runs the job in initialdir, where it can leave a link.
   lw.file('maker.sh', `#!/bin/sh\nln -s ${join(host, 'dir')} outlink\n`, true);

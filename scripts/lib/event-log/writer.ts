@@ -5,6 +5,7 @@
 // FileTransferEvent, JobImageSizeEvent, TerminatedEvent (+ formatRusage, formatUsageAd),
 // JobEvictedEvent, JobHeldEvent, JobReleasedEvent, JobAbortedEvent; each event ends with the
 // `...\n` sync line (read_user_log.cpp SynchDelimiter) and is appended in one write.
+import { constants } from 'node:fs';
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
@@ -263,6 +264,19 @@ export function sinful(host: string, sock: string): string {
   return `<127.0.0.1:0?addrs=127.0.0.1-0&alias=${host}&noUDP&sock=${sock}>`;
 }
 
+/** ELOOP from an append: the log's name is a link, said so (with fs's code kept). */
+function linkedLog(path: string, error: NodeJS.ErrnoException): NodeJS.ErrnoException {
+  return Object.assign(
+    new Error(
+      `the event log ${path} is a symbolic link (a job run in initialdir may have made it): a local run does not write through it; remove it and submit again`,
+    ),
+    { code: error.code, errno: error.errno, path },
+  );
+}
+
+/** An append that creates the log, but never opens it through a link at its name. */
+const APPEND_NO_LINK = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
+
 /**
  * Appends events to event logs. Each event goes out in one append (O_APPEND), and events for
  * one file are written in the order they were handed in, so a reader following the log never
@@ -284,12 +298,16 @@ export class EventLogWriter {
     const previous = this.queues.get(path) ?? Promise.resolve();
     const next = previous.then(async () => {
       // The folder is made when the first append finds it missing: one call per event, not two.
+      // Never through a link at the log's name: a job run in initialdir (should_transfer_files =
+      // NO) could leave one to any file of the user's; the append then fails (ELOOP).
       try {
-        await appendFile(path, text, 'utf8');
+        await appendFile(path, text, { encoding: 'utf8', flag: APPEND_NO_LINK });
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'ELOOP') throw linkedLog(path, error as NodeJS.ErrnoException);
+        if (code !== 'ENOENT') throw error;
         await mkdir(dirname(path), { recursive: true });
-        await appendFile(path, text, 'utf8');
+        await appendFile(path, text, { encoding: 'utf8', flag: APPEND_NO_LINK });
       }
       this.onWritten?.();
     });

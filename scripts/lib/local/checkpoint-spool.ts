@@ -4,10 +4,40 @@
 // Applications"). Here they go to .pixi-condor/local/spool/<cluster>.<proc>/ of the row's first
 // run, so a runner that dies (or a proc held or removed) loses nothing a pool would keep, and
 // `resubmit` of that row starts from them. Only regular files and folders inside the sandbox
-// are kept: a symlink the job made is never followed.
+// are kept: a symlink the job made is never followed, a FIFO or socket is left out (as
+// checkpointBytes leaves it out of the transfer). The spool folder itself is used only while it
+// and the folders above it up to .pixi-condor are real folders: a job run in the workspace
+// (should_transfer_files = NO) could replace one with a symlink, to have a checkpoint restored
+// from anywhere, or a folder elsewhere deleted.
 import { cp, lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { within } from './sandbox-wall.ts';
+
+/** Folders of a spool path that must be real, counted up from it: <key>, spool, local, .pixi-condor. */
+const SPOOL_DEPTH = 4;
+
+/** Is every folder from `dir` up SPOOL_DEPTH levels a real folder, where there is one? */
+async function realSpoolFolders(dir: string): Promise<boolean> {
+  let at = dir;
+  for (let level = 0; level < SPOOL_DEPTH; level++, at = dirname(at)) {
+    const info = await lstat(at).catch(() => null);
+    if (!info) continue; // not made yet: mkdir makes a real one
+    if (info.isSymbolicLink() || !info.isDirectory()) return false;
+  }
+  return true;
+}
+
+function notARealSpool(dir: string): Error {
+  return new Error(
+    `the checkpoint spool ${dir} (or a folder above it) is no longer a real folder: a job may have replaced it with a link`,
+  );
+}
+
+/** Regular files and folders only (no link, FIFO, socket or device). */
+async function plainEntry(path: string): Promise<boolean> {
+  const info = await lstat(path).catch(() => null);
+  return info !== null && (info.isFile() || info.isDirectory());
+}
 
 /** Replace the spooled checkpoint `dir` with `names` (null: every top-level entry but `exclude`) from `sandbox`. */
 export async function spoolCheckpoint(
@@ -16,6 +46,7 @@ export async function spoolCheckpoint(
   exclude: ReadonlySet<string>,
   dir: string,
 ): Promise<void> {
+  if (!(await realSpoolFolders(dir))) throw notARealSpool(dir);
   const fresh = `${dir}.new-${process.pid}`;
   await rm(fresh, { recursive: true, force: true });
   await mkdir(fresh, { recursive: true });
@@ -25,23 +56,24 @@ export async function spoolCheckpoint(
     // (`..ckpt` is a file in the sandbox: only a `..` component leads out of it.)
     if (source === resolve(sandbox) || !within(resolve(sandbox), source)) continue;
     const inside = relative(sandbox, source);
-    const info = await lstat(source).catch(() => null);
-    if (!info || info.isSymbolicLink()) continue;
+    if (!(await plainEntry(source))) continue;
     const target = join(fresh, inside);
     await mkdir(dirname(target), { recursive: true });
     await cp(source, target, {
       recursive: true,
-      // Never a link the job made: it could lead anywhere on this machine.
-      filter: async (path) => !(await lstat(path)).isSymbolicLink(),
+      // Never a link the job made (it could lead anywhere on this machine), nor a FIFO (cp refuses it).
+      filter: plainEntry,
     });
   }
+  if (!(await realSpoolFolders(dir))) throw notARealSpool(dir);
   await rm(dir, { recursive: true, force: true });
   await mkdir(dirname(dir), { recursive: true });
   await rename(fresh, dir);
 }
 
-/** Put the spooled checkpoint back into a fresh sandbox; false when there is none. */
+/** Put the spooled checkpoint back into a fresh sandbox; false when there is none (or no real spool folder). */
 export async function restoreCheckpoint(dir: string, sandbox: string): Promise<boolean> {
+  if (!(await realSpoolFolders(dir))) return false;
   const names = await readdir(dir).catch(() => null);
   if (!names) return false;
   for (const name of names) await cp(join(dir, name), join(sandbox, name), { recursive: true, force: true });
@@ -49,5 +81,6 @@ export async function restoreCheckpoint(dir: string, sandbox: string): Promise<b
 }
 
 export async function dropCheckpoint(dir: string): Promise<void> {
+  if (!(await realSpoolFolders(dir))) return; // a link there leads elsewhere: nothing of ours to delete
   await rm(dir, { recursive: true, force: true });
 }

@@ -1,7 +1,7 @@
 // The `.job.ad` and `.machine.ad` files the starter writes into the sandbox (_CONDOR_JOB_AD,
 // _CONDOR_MACHINE_AD): ClassAds in long form, one `Attr = value` per line. The job ad holds
 // what condor_submit put in it as far as the planner models it, plus the ids and state.
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { byAttributeName } from '../event-log/writer.ts';
 
@@ -46,6 +46,16 @@ export async function writeAds(sandbox: string, input: AdInput): Promise<void> {
     OpSys: quote('LINUX'),
     Arch: quote('X86_64'),
   };
-  await writeFile(join(sandbox, '.job.ad'), classAdText(job));
-  await writeFile(join(sandbox, '.machine.ad'), classAdText(machine));
+  await writeFresh(join(sandbox, '.job.ad'), classAdText(job));
+  await writeFresh(join(sandbox, '.machine.ad'), classAdText(machine));
+}
+
+/**
+ * A new file in place of whatever is there: after a checkpoint exit the job has had the sandbox,
+ * and a link it left at the name must not be written through (to any file of the user's).
+ * (`wx`: O_CREAT|O_EXCL, which never follows a link at the name.)
+ */
+async function writeFresh(path: string, text: string): Promise<void> {
+  await rm(path, { force: true, recursive: true });
+  await writeFile(path, text, { flag: 'wx' });
 }

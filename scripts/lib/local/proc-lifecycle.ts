@@ -19,6 +19,7 @@ import { writeAds } from './job-ad.ts';
 import { jobEnvironment } from './job-env.ts';
 import { judgeExit, type ExitPolicy, type Verdict } from './policy.ts';
 import { procCgroup, type ProcCgroup } from './proc-cgroup.ts';
+import { checkDestination } from './sandbox-wall.ts';
 import { endFamily } from './process-family.ts';
 import type { RunningChild } from './process-run.ts';
 import {
@@ -363,6 +364,9 @@ class ProcRun {
     };
     const at = Date.now();
     try {
+      // Its folders too, not only its name (openJobOutput): a folder a job replaced with a link
+      // out of initialdir is not written through (a restart reopens these files).
+      for (const path of new Set([proc.output, proc.error])) if (path) await checkDestination(proc.iwd, path);
       if (!ctx.image || ctx.image.startsWith(APPTAINER_PREFIX)) {
         // Its own cgroup where one can be made (a Docker container has the engine's).
         const cgroup = procCgroup(ctx.familyMarker);
