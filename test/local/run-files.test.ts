@@ -1,5 +1,6 @@
 // Issue 25: the local runner's own files (spec.json, end.json, notes.jsonl) are checked where
-// they are read: a hand-edited or cut-short one reads as absent, never as a TypeError later on.
+// they are read: a hand-edited or cut-short one reads as absent, never as a TypeError later on;
+// a spec whose scratch folder or spool keys lead elsewhere too (the runner deletes and spools by them).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,12 +35,23 @@ test('end.json, spec.json and notes.jsonl of the wrong shape read as absent; goo
       gpusPerProc: 0,
       allowCpu: false,
       network: null,
-      runId: 'r1',
+      runId: '0a1b2c3d4e5f',
       spoolKeys: ['5.0'],
-      scratch: '/tmp/x',
+      scratch: '/tmp/pixi-condor-0a1b2c3d4e5f-Ab12Cd',
     };
     write('spec.json', JSON.stringify(spec));
     assert.equal(await readRunSpec(root, 5), spec);
+    // A spec rewritten to have the runner (or a recovery) delete or spool elsewhere reads as absent.
+    for (const bad of [
+      { scratch: '/home/u' },
+      { scratch: '/tmp/pixi-condor-0a1b2c3d4e5f-Ab12Cd/../../home/u' },
+      { scratch: '/tmp/x' },
+      { spoolKeys: ['../../..'] },
+      { spoolKeys: ['5.0/../../x'] },
+    ]) {
+      write('spec.json', JSON.stringify({ ...spec, ...bad }));
+      assert.is(await readRunSpec(root, 5), null, JSON.stringify(bad));
+    }
 
     write('notes.jsonl', '{"kind":"kept","proc":0,"existing":"a","newPath":"b"}\n7\n{"kind":1}\n{cut');
     assert.equal(readRunNotes(root, 5), [{ kind: 'kept', proc: 0, existing: 'a', newPath: 'b' }]);

@@ -6,7 +6,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { writeJobRecord, jobRecordPath, type JobRecord } from '../jobs/job-store.ts';
 import { UsageError, UserError } from '../errors.ts';
 import type { ImageRecord } from '../image-record.ts';
@@ -331,7 +331,8 @@ async function handOff(
   const cluster = await claimLocalCluster(root);
   const procs = planFor(input, cluster).procs;
   const resubmitOf = input.recordExtra?.resubmitOf;
-  const scratch = await mkdtemp(join(tmpdir(), `pixi-condor-${setup.runId}-`));
+  // Absolute and clean, as run-files.ts checks it (a relative TMPDIR resolved here).
+  const scratch = await mkdtemp(join(resolve(tmpdir()), `pixi-condor-${setup.runId}-`));
   await writeRunSpec(root, {
     cluster,
     procs,

@@ -5,7 +5,7 @@
 // job's own event logs carry its state, as on a pool.
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { writeJsonAtomic } from '../atomic-file.ts';
 import { readBoundedText } from '../bounded-read.ts';
 import {
@@ -13,11 +13,13 @@ import {
   bool,
   count,
   listOf,
+  matching,
   nonEmptyText,
   nullable,
   object,
   optional,
   type Shape,
+  ShapeError,
   text,
 } from '../record-shape.ts';
 import type { ProcSpec } from '../submit-language/submit-plan.ts';
@@ -59,6 +61,14 @@ export type RunNote =
 // Each file's shape is checked where it is read (issue 25): a hand-edited or cut-short one reads
 // as absent (spec: the runner says there is none; end: the runner is asked after, and a lost
 // one's end is written again; a note line: left out), never as a TypeError further on.
+/** The scratch folder local-submit makes: `<tmp>/pixi-condor-<run id>-XXXXXX` (mkdtemp), as a clean absolute path. */
+const scratchFolder: Shape<string> = (v, path) => {
+  const value = absolutePath(v, path);
+  if (resolve(value) !== value || !/\/pixi-condor-[0-9a-f]+-[A-Za-z0-9]{6}$/.test(value))
+    throw new ShapeError(path, 'a pixi-condor scratch folder (…/pixi-condor-<run id>-XXXXXX)', v);
+  return value;
+};
+
 const RUN_SPEC_SHAPE = object({
   cluster: count,
   procs: listOf(object({ proc: count })),
@@ -70,8 +80,11 @@ const RUN_SPEC_SHAPE = object({
   allowCpu: bool,
   network: nullable(text),
   runId: nonEmptyText,
-  spoolKeys: listOf(text),
-  scratch: absolutePath,
+  // What is deleted and spooled by these two is checked by their form, not only their type: a
+  // spec a job rewrote (it runs in the workspace with should_transfer_files = NO) must not make
+  // the runner or a recovery delete a folder elsewhere, nor spool outside the spool folder.
+  spoolKeys: listOf(matching(/^\d+\.\d+$/, 'CLUSTER.PROC')),
+  scratch: scratchFolder,
 });
 const RUN_END_SHAPE = object({ removedBy: nullable(text), lost: optional(bool), error: optional(text) });
 const RUN_NOTE_SHAPE = object({ kind: text, proc: count });
