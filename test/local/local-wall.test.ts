@@ -13,13 +13,14 @@ import {
   lstatSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { dockerSkipReason, buildTestBaseImage } from '../image/services.ts';
 import { localWorkspace, type LocalWorkspace, submitIn, vanillaSubmit } from './local-workspace.ts';
 
@@ -202,6 +203,17 @@ test("a job-made link at the output file's name is not written through: held as 
   assert.is(r.code, 2, r.stdout + r.stderr);
   assert.match(r.stdout, /\(code 7, subcode 40\)/);
   victimIntact();
+});
+
+test("transfer_output_files = . brings the sandbox's contents into initialdir, as ./ does; sub/. is sub: nothing beside initialdir", async () => {
+  lw.file('job.sh', '#!/bin/sh\nmkdir -p sub && echo a > a.txt && echo b > sub/b.txt\n', true);
+  lw.file('j.sub', vanillaSubmit('transfer_output_files = ., sub/.'));
+  const before = readdirSync(dirname(lw.root)).sort();
+  const r = await lw.submit(['j.sub', '--local']);
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  assert.is(readFileSync(join(lw.root, 'a.txt'), 'utf8'), 'a\n');
+  assert.is(readFileSync(join(lw.root, 'sub', 'b.txt'), 'utf8'), 'b\n');
+  assert.equal(readdirSync(dirname(lw.root)).sort(), before, 'nothing written beside initialdir');
 });
 
 test("a job-made link at the output file's folder is not written through either: held 7 (EPERM)", async () => {

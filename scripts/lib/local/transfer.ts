@@ -5,7 +5,7 @@
 // brings back every new or changed top-level file. Unlike HTCondor, an existing file at the
 // destination is never replaced: it is kept and the new one is written beside it.
 import { lstat, mkdir, readdir, realpath } from 'node:fs/promises';
-import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, extname, isAbsolute, join, posix, resolve } from 'node:path';
 import { isUrl } from '../submit-language/submit-plan.ts';
 import {
   checkDestination,
@@ -151,10 +151,13 @@ interface OutputEntry {
 async function outputEntries(spec: OutputTransfer, sandbox: string): Promise<(OutputEntry | TransferError)[]> {
   if (spec.outputs !== null)
     return spec.outputs.map((entry) => {
-      const contentsOnly = /.\/+$/.test(entry);
       const clean = entry.replace(/(.)\/+$/, '$1');
+      // Named as it is (a `..` anywhere is refused), placed by its normal form: `sub/.` is `sub`,
+      // and `.` (the sandbox itself) brings its contents as `./` does, never a folder beside initialdir.
+      const normal = posix.normalize(clean);
+      const contentsOnly = /.\/+$/.test(entry) || normal === '.';
       try {
-        return { source: sandboxPath(sandbox, clean), name: basename(clean), contentsOnly };
+        return { source: sandboxPath(sandbox, clean), name: basename(normal), contentsOnly };
       } catch (error) {
         if (error instanceof TransferError) return error;
         throw error;
