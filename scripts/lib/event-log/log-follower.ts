@@ -7,7 +7,7 @@
 // same-size rewrite whose mtime was put back still moves ctime (no user can set it): then the
 // first and last bytes read are compared, and a difference reads the log again from the start.
 // Only regular files are followed: a FIFO would block the open, a folder fails the read.
-import { closeSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { UserError } from '../errors.ts';
 import { EventLogParser, type JunkRecord, type LogEvent, type TrackedEvent } from './event-log.ts';
 import { replayTape } from './event-tape.ts';
@@ -120,12 +120,7 @@ export class LogFollower {
       stats = undefined; // unreadable folder: same as not there yet
     }
     if (!stats) return { missing: true, bytes: 0, reset: null };
-    if (!stats.isFile()) {
-      throw new UserError(
-        `${this.path} is ${stats.isDirectory() ? 'a folder' : 'not a regular file (a FIFO, socket or device)'}, not an event log`,
-        { hint: "pass the file the submit file's `log =` names", exitCode: 2 },
-      );
-    }
+    if (!stats.isFile()) throw this.notALog(stats);
     let reset: ResetReason | null = null;
     if (this.fd === null) {
       this.open(stats);
@@ -195,9 +190,24 @@ export class LogFollower {
     this.seen = null;
   }
 
+  private notALog(stats: Stats): UserError {
+    return new UserError(
+      `${this.path} is ${stats.isDirectory() ? 'a folder' : 'not a regular file (a FIFO, socket or device)'}, not an event log`,
+      { hint: "pass the file the submit file's `log =` names", exitCode: 2 },
+    );
+  }
+
   private open(stats: Stats): void {
-    this.fd = openSync(this.path, 'r');
-    this.identity = { dev: stats.dev, ino: stats.ino };
+    // Without blocking, and the open file checked: a FIFO swapped in after the stat is not waited on.
+    const fd = openSync(this.path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const opened = fstatSync(fd);
+    if (!opened.isFile()) {
+      closeSync(fd);
+      throw this.notALog(opened);
+    }
+    this.fd = fd;
+    // The file opened (a log replaced since the stat is read as it is now).
+    this.identity = { dev: opened.dev, ino: opened.ino };
     this.offset = 0;
     this.head = Buffer.alloc(0);
     this.tail = Buffer.alloc(0);

@@ -3,7 +3,7 @@
 // front, has the next one. Events at the log's end that have no `...` yet stay unread:
 // `consumed` says where the main thread goes on.
 // Bundled on its own as .build/bundles/log-worker.cjs (scripts/lib/bundles.ts).
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import type { MessagePort } from 'node:worker_threads';
 import { EventLogParser } from './event-log.ts';
 import { type Tape, TapeWriter } from './event-tape.ts';
@@ -77,7 +77,7 @@ export function runTapeWorker(request: TapeRequest): void {
   try {
     if (request.format !== TAPE_FORMAT)
       throw new Error(`tape format ${request.format}, this worker writes ${TAPE_FORMAT}`);
-    fd = openSync(request.path, 'r');
+    fd = openSync(request.path, constants.O_RDONLY | constants.O_NONBLOCK); // a FIFO swapped in: the identity check refuses it
     // Replaced since the main thread opened it (a rotated log): its bytes are not the log being read.
     const opened = fstatSync(fd);
     if (opened.dev !== request.identity.dev || opened.ino !== request.identity.ino)
