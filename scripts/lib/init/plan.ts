@@ -68,8 +68,10 @@ function inputsFromCommand(root: string, cmd: string | null, manifestFile: strin
   for (const word of cmd.split(/[\s;|&<>()]+/)) {
     const token = word.replace(/^['"]|['"]$/g, '').replace(/^--?[A-Za-z0-9-]+=/, '');
     if (!token || token.startsWith('-') || token.includes('$') || token.includes('{')) continue;
-    if (isAbsolute(token) || token.startsWith('..') || /[,\s]/.test(token)) continue;
+    if (isAbsolute(token) || /[,\s]/.test(token)) continue;
     const path = normalize(token).replace(/\/$/, '');
+    // Out of the workspace (`..`, `../x`, `a/../../x`); `..data` is a name in it.
+    if (path === '..' || path.startsWith('../')) continue;
     if (path === '.' || path === manifestFile || path === 'pixi.lock' || found.includes(path)) continue;
     if (existsSync(join(root, path))) found.push(path);
   }

@@ -11,7 +11,7 @@
 // from anywhere, or a folder elsewhere deleted.
 import { cp, lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
-import { within } from './sandbox-wall.ts';
+import { within } from '../path-within.ts';
 
 /** Folders of a spool path that must be real, counted up from it: <key>, spool, local, .pixi-condor. */
 const SPOOL_DEPTH = 4;

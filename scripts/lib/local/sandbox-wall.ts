@@ -23,6 +23,7 @@ import { constants, openSync } from 'node:fs';
 import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { visibleControls } from '../job-text.ts';
+import { within } from '../path-within.ts';
 
 export const EPERM = 1;
 export const ENOENT = 2;
@@ -64,12 +65,6 @@ function directoryLink(path: string): TransferError {
     EISDIR,
     path,
   );
-}
-
-/** Is `path` `root` or below it (both absolute, normalised)? */
-export function within(root: string, path: string): boolean {
-  const rel = relative(root, path);
-  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
 }
 
 /** The LegalPathInSandbox test: not empty, not absolute, no `..` component. */
@@ -170,7 +165,8 @@ async function planTree(
  * an existing name (`exclusive`) or replaced when it is a link (inputs into our own sandbox).
  */
 export async function copyFileSafely(from: string, to: string, mode: number, exclusive: boolean): Promise<number> {
-  const source = await open(from, constants.O_RDONLY | constants.O_NOFOLLOW);
+  // O_NONBLOCK: a FIFO swapped in since the plan is refused below, not waited on.
+  const source = await open(from, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   try {
     const info = await source.stat();
     if (!info.isFile()) throw refused(from, 'it is no longer a regular file');

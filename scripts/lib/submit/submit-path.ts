@@ -6,8 +6,9 @@
 // would read it), then from the workspace root (where `pixi run submit other.sub` and the
 // other scripts look): the same answer with pixi and without it, from any subfolder.
 import { existsSync } from 'node:fs';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { UsageError } from '../errors.ts';
+import { within } from '../path-within.ts';
 
 /**
  * The folder the command was typed in: INIT_CWD under pixi (only when inside the workspace:
@@ -16,8 +17,7 @@ import { UsageError } from '../errors.ts';
 export function invocationDir(root: string, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
   const init = env.INIT_CWD;
   if (env.PIXI_PROJECT_ROOT && init && isAbsolute(init)) {
-    const inside = relative(root, init);
-    if (!inside.startsWith('..') && !isAbsolute(inside)) return resolve(init);
+    if (within(root, resolve(init))) return resolve(init);
   }
   return resolve(cwd);
 }

@@ -193,6 +193,11 @@ test('staging: the osdf or file form by size and place; the pre-2026 layout is r
     stagedReference('/staging/a/alice/s/x.sif', 2e9, { STAGING: '/staging/a/alice' }),
     'osdf:///chtc$ENV(STAGING)/s/x.sif',
   );
+  // A folder whose name begins with two dots is inside $STAGING: its name stays in the reference.
+  assert.is(
+    stagedReference('/staging/a/alice/..sifs/x.sif', 2e9, { STAGING: '/staging/a/alice' }),
+    'osdf:///chtc$ENV(STAGING)/..sifs/x.sif',
+  );
   assert.is(stagedReference('/staging/a/alice/x.sif', 2e9, {}), 'osdf:///chtc/staging/a/alice/x.sif');
   assert.is(stagedReference('/staging/a/alice/x.sif', 31e9, {}), 'file:///staging/a/alice/x.sif');
   assert.ok(preLetterStagingPath('/staging/alice'));

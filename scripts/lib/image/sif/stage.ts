@@ -7,6 +7,7 @@
 import { copyFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { UserError } from '../../errors.ts';
+import { within } from '../../path-within.ts';
 
 /** CHTC: files over 30 GB are read straight from /staging, not through OSDF. */
 export const OSDF_MAX_BYTES = 30e9;
@@ -24,8 +25,7 @@ export interface StageOptions {
 export function stagedReference(path: string, size: number, env: NodeJS.ProcessEnv): string {
   if (size > OSDF_MAX_BYTES) return `file://${path}`;
   const staging = env.STAGING;
-  if (staging && !relative(staging, path).startsWith('..'))
-    return `osdf:///chtc$ENV(STAGING)/${relative(staging, path)}`;
+  if (staging && within(staging, path)) return `osdf:///chtc$ENV(STAGING)/${relative(staging, path)}`;
   if (path.startsWith('/staging/')) return `osdf:///chtc${path}`;
   return `osdf:///chtc$ENV(STAGING)/${basename(path)}`;
 }
