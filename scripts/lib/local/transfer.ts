@@ -6,6 +6,7 @@
 // destination is never replaced: it is kept and the new one is written beside it.
 import { lstat, mkdir, readdir, realpath } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join, posix, resolve } from 'node:path';
+import { remapPairs } from '../submit-language/output-remaps.ts';
 import { isUrl } from '../submit-language/submit-plan.ts';
 import {
   checkDestination,
@@ -81,19 +82,9 @@ export async function transferInputs(spec: InputTransfer, sandbox: string): Prom
   return bytes;
 }
 
-/** `transfer_output_remaps = "a = b; c = d"` → {a: b, c: d} (the outer quotes optional). */
+/** `transfer_output_remaps = "a = b; c = d"` → {a: b, c: d}, read as submit reads it (output-remaps.ts). */
 export function parseRemaps(value: string | undefined): Map<string, string> {
-  const remaps = new Map<string, string>();
-  if (!value) return remaps;
-  const text = value.trim().replace(/^"(.*)"$/s, '$1');
-  for (const part of text.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq < 0) continue;
-    const from = part.slice(0, eq).trim();
-    const to = part.slice(eq + 1).trim();
-    if (from && to) remaps.set(from, to);
-  }
-  return remaps;
+  return new Map(remapPairs(value).filter(([, to]) => to !== ''));
 }
 
 /** Files in the sandbox when the job started, with their mtimes, to tell which ones it made or changed. */

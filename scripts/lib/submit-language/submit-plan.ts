@@ -30,6 +30,7 @@ import { type Assignment, MacroTable, type ReadingAt } from './submit-macro-tabl
 import { BoundedReadError, readBoundedText } from '../bounded-read.ts';
 import { MAX_SIZE_TEXT, readSize, sizeIn } from '../sizes.ts';
 import { MAX_SUBMIT_FILE_BYTES } from './submit-source.ts';
+import { remapPairs } from './output-remaps.ts';
 
 export interface ProcSpec extends ProcRecord {
   universe: string;
@@ -751,22 +752,10 @@ export function localInputs(plan: Pick<SubmitPlan, 'procs'>): LocalInput[] {
   return [...found.values()];
 }
 
-/** `"a = b; c=d"` → {a: 'b', c: 'd'} (condor_submit's transfer_output_remaps; `\;` keeps a `;`). */
+/** `"a = b; c=d"` → {a: 'b', c: 'd'} (output-remaps.ts), null when it names none. */
 function readRemaps(value: string | undefined): Record<string, string> | null {
-  if (!value) return null;
-  const text = value.trim().replace(/^"(.*)"$/s, '$1');
-  const pairs: Record<string, string> = {};
-  for (const part of text.split(/(?<!\\);/)) {
-    const eq = part.indexOf('=');
-    if (eq < 0) continue;
-    const from = part.slice(0, eq).trim().replace(/\\;/g, ';');
-    const to = part
-      .slice(eq + 1)
-      .trim()
-      .replace(/\\;/g, ';');
-    if (from) pairs[from] = to;
-  }
-  return Object.keys(pairs).length > 0 ? pairs : null;
+  const pairs = remapPairs(value);
+  return pairs.length > 0 ? Object.fromEntries(pairs) : null;
 }
 
 /** The stored form of a proc (job record). */
