@@ -8,6 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   existsSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -52,6 +53,19 @@ test('the named checkpoint files are spooled, `..ckpt` among them; a way out and
 test('without a list, every top-level entry but the excluded ones is spooled, `..ckpt` too', async () => {
   await spoolCheckpoint(sandbox, null, new Set(['model.pt']), spool);
   assert.equal(readdirSync(spool).sort(), ['..ckpt', 'state']);
+});
+
+test('links that stay inside the sandbox are spooled as what they point to, as a pool sends them', async () => {
+  mkdirSync(join(sandbox, 'epoch-3'));
+  writeFileSync(join(sandbox, 'epoch-3', 'model.pt'), 'epoch 3 weights');
+  symlinkSync('epoch-3', join(sandbox, 'latest'));
+  symlinkSync(join(sandbox, 'model.pt'), join(sandbox, 'ckpt.bin'));
+  await spoolCheckpoint(sandbox, ['latest/', 'ckpt.bin'], new Set(), spool);
+  assert.equal(readdirSync(spool).sort(), ['ckpt.bin', 'latest']);
+  assert.ok(lstatSync(join(spool, 'ckpt.bin')).isFile(), 'a file, not a link');
+  assert.is(readFileSync(join(spool, 'ckpt.bin'), 'utf8'), 'weights');
+  assert.ok(lstatSync(join(spool, 'latest')).isDirectory(), 'a folder, not a link');
+  assert.is(readFileSync(join(spool, 'latest', 'model.pt'), 'utf8'), 'epoch 3 weights');
 });
 
 test('a FIFO in a checkpointed folder is left out, not a failure', async () => {

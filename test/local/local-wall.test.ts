@@ -52,6 +52,17 @@ test.after.each(() => {
 const held = (code: number, subcode: number) => new RegExp(`\\(code ${code}, subcode ${subcode}\\)`);
 const isLink = (path: string): boolean => lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink() ?? false;
 
+/** A job run in initialdir (should_transfer_files = NO) that leaves the link `name` → `target` there. */
+async function jobLeavesLink(target: string, name: string): Promise<void> {
+  lw.file('maker.sh', `#!/bin/sh\nln -s ${target} ${name}\n`, true);
+  lw.file(
+    'maker.sub',
+    vanillaSubmit('should_transfer_files = NO').replace('executable = job.sh', 'executable = maker.sh'),
+  );
+  const made = await lw.submit(['maker.sub', '--local']);
+  assert.is(made.code, 0, made.stdout + made.stderr);
+}
+
 function victimIntact(): void {
   assert.ok(existsSync(victim), 'the host file is still in its folder');
   assert.is(readFileSync(victim, 'utf8'), 'HOST FILE\n');
@@ -190,13 +201,7 @@ test('a link deep inside a named output folder that leads out of the sandbox hol
 });
 
 test("a job-made link at the output file's name is not written through: held as an output that cannot be opened (7)", async () => {
-  lw.file('maker.sh', `#!/bin/sh\nln -s ${victim} next.out\n`, true);
-  lw.file(
-    'maker.sub',
-    vanillaSubmit('should_transfer_files = NO').replace('executable = job.sh', 'executable = maker.sh'),
-  );
-  const made = await lw.submit(['maker.sub', '--local']);
-  assert.is(made.code, 0, made.stdout + made.stderr);
+  await jobLeavesLink(victim, 'next.out');
   lw.file('job.sh', '#!/bin/sh\necho overwritten\n', true);
   lw.file('j.sub', vanillaSubmit('transfer_output_files = ""').replace(/^output = .*$/m, 'output = next.out'));
   const r = await lw.submit(['j.sub', '--local']);
@@ -217,13 +222,7 @@ test("transfer_output_files = . brings the sandbox's contents into initialdir, a
 });
 
 test("a job-made link at the output file's folder is not written through either: held 7 (EPERM)", async () => {
-  lw.file('maker.sh', `#!/bin/sh\nln -s ${join(host, 'dir')} logs\n`, true);
-  lw.file(
-    'maker.sub',
-    vanillaSubmit('should_transfer_files = NO').replace('executable = job.sh', 'executable = maker.sh'),
-  );
-  const made = await lw.submit(['maker.sub', '--local']);
-  assert.is(made.code, 0, made.stdout + made.stderr);
+  await jobLeavesLink(join(host, 'dir'), 'logs');
   lw.file('job.sh', '#!/bin/sh\necho overwritten\n', true);
   lw.file('j.sub', vanillaSubmit('transfer_output_files = ""').replace(/^output = .*$/m, 'output = logs/result.txt'));
   const r = await lw.submit(['j.sub', '--local']);
@@ -234,13 +233,7 @@ test("a job-made link at the output file's folder is not written through either:
 });
 
 test("a job-made link at the event log's name is not appended through: the host file stays as it was", async () => {
-  lw.file('maker.sh', `#!/bin/sh\nln -s ${victim} shared.log\n`, true);
-  lw.file(
-    'maker.sub',
-    vanillaSubmit('should_transfer_files = NO').replace('executable = job.sh', 'executable = maker.sh'),
-  );
-  const made = await lw.submit(['maker.sub', '--local']);
-  assert.is(made.code, 0, made.stdout + made.stderr);
+  await jobLeavesLink(victim, 'shared.log');
   lw.file('job.sh', '#!/bin/sh\ntrue\n', true);
   lw.file('j.sub', vanillaSubmit('').replace(/^log = .*$/m, 'log = shared.log'));
   const r = await lw.submit(['j.sub', '--local']);
@@ -251,13 +244,7 @@ test("a job-made link at the event log's name is not appended through: the host 
 
 test('a remap through a symlink a job made in initialdir writes nothing through it; an absolute remap still works', async () => {
   // should_transfer_files = NO runs the job in initialdir, where it can leave a link.
-  lw.file('maker.sh', `#!/bin/sh\nln -s ${join(host, 'dir')} outlink\n`, true);
-  lw.file(
-    'maker.sub',
-    vanillaSubmit('should_transfer_files = NO').replace('executable = job.sh', 'executable = maker.sh'),
-  );
-  const made = await lw.submit(['maker.sub', '--local']);
-  assert.is(made.code, 0, made.stdout + made.stderr);
+  await jobLeavesLink(join(host, 'dir'), 'outlink');
   assert.ok(isLink(join(lw.root, 'outlink')));
   mkdirSync(join(host, 'allowed'));
   lw.file('job.sh', '#!/bin/sh\necho r > r.txt\necho s > s.txt\n', true);

@@ -3,15 +3,15 @@
 // sends them back as input when the job starts again anywhere (docs: "Self-Checkpointing
 // Applications"). Here they go to .pixi-condor/local/spool/<cluster>.<proc>/ of the row's first
 // run, so a runner that dies (or a proc held or removed) loses nothing a pool would keep, and
-// `resubmit` of that row starts from them. Only regular files and folders inside the sandbox
-// are kept: a symlink the job made is never followed, a FIFO or socket is left out (as
-// checkpointBytes leaves it out of the transfer). The spool folder itself is used only while it
+// `resubmit` of that row starts from them. What is kept is what the checkpoint's transfer sends
+// (sandbox-wall.ts plans both): regular files and folders inside the sandbox, a link that stays
+// inside as the bytes it points to, a FIFO or socket left out. The spool folder itself is used only while it
 // and the folders above it up to .pixi-condor are real folders: a job run in the workspace
 // (should_transfer_files = NO) could replace one with a symlink, to have a checkpoint restored
 // from anywhere, or a folder elsewhere deleted.
-import { cp, lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
-import { dirname, join, relative, resolve } from 'node:path';
-import { within } from '../path-within.ts';
+import { cp, lstat, mkdir, readdir, realpath, rename, rm } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { copyPlanned, type PlannedItem, planEntry, sandboxPath, TransferError } from './sandbox-wall.ts';
 
 /** Folders of a spool path that must be real, counted up from it: <key>, spool, local, .pixi-condor. */
 const SPOOL_DEPTH = 4;
@@ -33,12 +33,6 @@ function notARealSpool(dir: string): Error {
   );
 }
 
-/** Regular files and folders only (no link, FIFO, socket or device). */
-async function plainEntry(path: string): Promise<boolean> {
-  const info = await lstat(path).catch(() => null);
-  return info !== null && (info.isFile() || info.isDirectory());
-}
-
 /** Replace the spooled checkpoint `dir` with `names` (null: every top-level entry but `exclude`) from `sandbox`. */
 export async function spoolCheckpoint(
   sandbox: string,
@@ -51,19 +45,24 @@ export async function spoolCheckpoint(
   await rm(fresh, { recursive: true, force: true });
   await mkdir(fresh, { recursive: true });
   const list = names ?? (await readdir(sandbox)).filter((n) => !exclude.has(n));
+  const wall = await realpath(sandbox);
   for (const name of list) {
-    const source = resolve(sandbox, name.replace(/(.)\/+$/, '$1'));
-    // (`..ckpt` is a file in the sandbox: only a `..` component leads out of it.)
-    if (source === resolve(sandbox) || !within(resolve(sandbox), source)) continue;
+    // As checkpointBytes plans the transfer (the proc is held before this if that fails): what
+    // a pool would send, a link inside the sandbox as the bytes it points to.
+    const contentsOnly = /.\/+$/.test(name);
+    const clean = name.replace(/(.)\/+$/, '$1');
+    let items: PlannedItem[];
+    let source: string;
+    try {
+      source = sandboxPath(sandbox, clean);
+      items = await planEntry(source, wall, { contentsOnly, trustNamed: false });
+    } catch (error) {
+      if (error instanceof TransferError) continue;
+      throw error;
+    }
     const inside = relative(sandbox, source);
-    if (!(await plainEntry(source))) continue;
-    const target = join(fresh, inside);
-    await mkdir(dirname(target), { recursive: true });
-    await cp(source, target, {
-      recursive: true,
-      // Never a link the job made (it could lead anywhere on this machine), nor a FIFO (cp refuses it).
-      filter: plainEntry,
-    });
+    if (inside === '' || inside === '.') continue; // the sandbox itself is no checkpoint file
+    await copyPlanned(items, join(fresh, inside), false);
   }
   if (!(await realSpoolFolders(dir))) throw notARealSpool(dir);
   await rm(dir, { recursive: true, force: true });

@@ -20,7 +20,7 @@
 // - Files are copied: opened without following a final symlink, written with O_EXCL, so nothing
 //   is moved out of its folder and nothing is written through a link.
 import { constants, openSync } from 'node:fs';
-import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, realpath, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { visibleControls } from '../job-text.ts';
 import { within } from '../path-within.ts';
@@ -195,6 +195,20 @@ export async function copyFileSafely(from: string, to: string, mode: number, exc
   } finally {
     await source.close();
   }
+}
+
+/** Copy planned items below `dest` (a file's own path, or a directory made fresh); the bytes copied. */
+export async function copyPlanned(items: PlannedItem[], dest: string, exclusive: boolean): Promise<number> {
+  let bytes = 0;
+  for (const item of items) {
+    const to = item.to ? join(dest, item.to) : dest;
+    if (item.kind === 'dir') await mkdir(to, { recursive: true });
+    else {
+      await mkdir(dirname(to), { recursive: true });
+      bytes += await copyFileSafely(item.from, to, item.mode, exclusive);
+    }
+  }
+  return bytes;
 }
 
 /**

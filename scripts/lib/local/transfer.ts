@@ -10,7 +10,7 @@ import { remapPairs } from '../submit-language/output-remaps.ts';
 import { isUrl } from '../submit-language/submit-plan.ts';
 import {
   checkDestination,
-  copyFileSafely,
+  copyPlanned,
   type PlannedItem,
   planEntry,
   sandboxPath,
@@ -19,20 +19,6 @@ import {
 } from './sandbox-wall.ts';
 
 export { TransferError } from './sandbox-wall.ts';
-
-/** Copy planned items below `dest` (a file's own path, or a directory made fresh); the bytes copied. */
-async function copyPlanned(items: PlannedItem[], dest: string, exclusive: boolean): Promise<number> {
-  let bytes = 0;
-  for (const item of items) {
-    const to = item.to ? join(dest, item.to) : dest;
-    if (item.kind === 'dir') await mkdir(to, { recursive: true });
-    else {
-      await mkdir(dirname(to), { recursive: true });
-      bytes += await copyFileSafely(item.from, to, item.mode, exclusive);
-    }
-  }
-  return bytes;
-}
 
 /**
  * Copy one input into `dir`: a file by its base name, `d` as d/, `d/` as its contents. The
