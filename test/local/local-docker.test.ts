@@ -4,7 +4,8 @@
 // container of ours behind (found by this run's label, never anyone else's).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bound, runCommand, runScript } from '../helpers/process.ts';
 import { buildTestBaseImage, dockerSkipReason, TEST_BASE_IMAGE } from '../image/services.ts';
@@ -84,6 +85,20 @@ dockerTest(
     assert.equal(await ourContainers(runIdOf(1)), []);
   },
 );
+
+dockerTest("a sandbox whose path holds ':' and ',' is mounted whole (--mount, not --volume A:A)", async () => {
+  const odd = mkdtempSync(join(tmpdir(), 'pc-odd:dir,1-'));
+  try {
+    lw.env.TMPDIR = odd;
+    lw.file('job.sh', '#!/bin/sh\necho "in $PWD" > result.txt\n', true);
+    lw.file('j.sub', containerSubmit('transfer_output_files = result.txt'));
+    const r = await lw.submit(['j.sub', '--local'], 120_000);
+    assert.is(r.code, 0, r.stdout + r.stderr);
+    assert.ok(lw.read('result.txt').startsWith(`in ${odd}/`), lw.read('result.txt'));
+  } finally {
+    rmSync(odd, { recursive: true, force: true });
+  }
+});
 
 dockerTest('a missing output holds the proc with code 12 subcode 2', async () => {
   lw.file('job.sh', '#!/bin/sh\ntrue\n', true);

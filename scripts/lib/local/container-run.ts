@@ -61,9 +61,9 @@ export function dockerRunArgv(launch: ContainerLaunch): string[] {
     '--init',
     '--user',
     launch.user,
-    '--volume',
-    `${launch.sandbox}:${launch.sandbox}`,
-    ...(launch.workdir !== launch.sandbox ? ['--volume', `${launch.workdir}:${launch.workdir}`] : []),
+    '--mount',
+    bindMount(launch.sandbox),
+    ...(launch.workdir !== launch.sandbox ? ['--mount', bindMount(launch.workdir)] : []),
     '--workdir',
     launch.workdir,
   ];
@@ -74,6 +74,15 @@ export function dockerRunArgv(launch: ContainerLaunch): string[] {
   for (const name of [...launch.env.keys()].sort()) argv.push('-e', name);
   argv.push(launch.image, launch.executable, ...launch.args);
   return argv;
+}
+
+/**
+ * `--mount` of a folder at the same path: `--volume A:A` splits a path on its `:`, and --mount's
+ * fields are CSV, so a field with a comma or a quote is quoted (docker reads them with Go's csv).
+ */
+export function bindMount(path: string): string {
+  const field = (text: string): string => (/[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text);
+  return ['type=bind', field(`source=${path}`), field(`target=${path}`)].join(',');
 }
 
 export function startContainer(launch: ContainerLaunch): RunningChild {
