@@ -242,6 +242,24 @@ test("a job-made link at the event log's name is not appended through: the host 
   victimIntact();
 });
 
+test('initialdir named by a link to it: a remap by its real path through a job-made link is still held (12/EPERM)', async () => {
+  await jobLeavesLink(join(host, 'dir'), 'results');
+  const alias = join(host, 'alias');
+  symlinkSync(lw.root, alias);
+  lw.file('job.sh', '#!/bin/sh\necho overwritten > result.txt\n', true);
+  lw.file(
+    'j.sub',
+    vanillaSubmit(
+      `initialdir = ${alias}\ntransfer_output_files = result.txt\ntransfer_output_remaps = "result.txt = ${join(lw.root, 'results', 'result.txt')}"`,
+    ).replace('executable = job.sh', `executable = ${join(lw.root, 'job.sh')}`),
+  );
+  const r = await lw.submit(['j.sub', '--local']);
+  assert.is(r.code, 2, r.stdout + r.stderr);
+  assert.match(r.stdout, held(12, 1));
+  assert.match(r.stdout, /is a symlink leading out of/);
+  victimIntact();
+});
+
 test('a remap through a symlink a job made in initialdir writes nothing through it; an absolute remap still works', async () => {
   // should_transfer_files = NO runs the job in initialdir, where it can leave a link.
   await jobLeavesLink(join(host, 'dir'), 'outlink');

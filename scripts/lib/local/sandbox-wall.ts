@@ -21,7 +21,7 @@
 //   is moved out of its folder and nothing is written through a link.
 import { constants, openSync } from 'node:fs';
 import { lstat, mkdir, open, readdir, realpath, stat } from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative, sep } from 'node:path';
+import { dirname, isAbsolute, join, parse, relative, sep } from 'node:path';
 import { visibleControls } from '../job-text.ts';
 import { within } from '../path-within.ts';
 
@@ -212,33 +212,46 @@ export async function copyPlanned(items: PlannedItem[], dest: string, exclusive:
 }
 
 /**
- * Before writing `dest` (an output's place): every folder between initialdir and it that exists
- * must be a real folder, or a symlink that stays inside initialdir. A symlink leading out may
- * be one a job made (should_transfer_files = NO runs the job in initialdir); HTCondor's shadow
- * would write through it, a local run does not. A destination outside initialdir (an absolute
- * remap, or one with `..`) is the submit file author's choice and is trusted, as on a pool.
+ * Before writing `dest` (an output's place): no folder on the way to it may be a symlink that
+ * sits in initialdir and leads out of it. Such a link may be one a job made
+ * (should_transfer_files = NO runs the job in initialdir); HTCondor's shadow would write through
+ * it, a local run does not. The way is followed as the kernel follows it, each link resolved, so
+ * initialdir named by another path (a link to it, or its real path under a linked one) is still
+ * initialdir. A destination outside initialdir (an absolute remap, or one with `..`) is the
+ * submit file author's choice and is trusted, as on a pool, links of its own included.
  */
 export async function checkDestination(iwd: string, dest: string): Promise<void> {
-  if (!within(iwd, dest)) return;
   const realIwd = await realpath(iwd).catch(() => iwd);
-  const parts = relative(iwd, dirname(dest)).split(sep).filter(Boolean);
-  let at = iwd;
-  for (const part of parts) {
-    at = join(at, part);
-    const info = await lstat(at).catch(() => null);
+  // From the filesystem's root, `at` being where the way has really got to.
+  let at = parse(dest).root;
+  for (const part of dirname(dest).split(sep).filter(Boolean)) {
+    const next = join(at, part);
+    const info = await lstat(next).catch(() => null);
     if (!info) return; // the rest is made fresh by mkdir
+    const asNamed = within(realIwd, next) && within(iwd, dest) ? join(iwd, relative(realIwd, next)) : next;
     if (info.isSymbolicLink()) {
-      const target = await realpath(at).catch(() => null);
-      if (target !== null && within(realIwd, target)) continue;
+      const target = await realpath(next).catch(() => null);
+      const inIwd = within(realIwd, at);
+      if (target !== null && (!inIwd || within(realIwd, target))) {
+        at = target;
+        continue;
+      }
+      if (!inIwd) return; // a dangling link of the author's, outside initialdir: mkdir fails on it
       throw new TransferError(
-        `writing to ${shown(dest)}: (errno 1) Operation not permitted: ${shown(at)} is a symlink leading out of ${shown(iwd)} (a job may have made it); a local run writes outputs only through real folders (write the remap as an absolute path to write there)`,
+        `writing to ${shown(dest)}: (errno 1) Operation not permitted: ${shown(asNamed)} is a symlink leading out of ${shown(iwd)} (a job may have made it); a local run writes outputs only through real folders (write the remap as an absolute path to write there)`,
         EPERM,
         dest,
         true,
       );
     }
     if (!info.isDirectory())
-      throw new TransferError(`writing to ${shown(dest)}: (errno 20) Not a directory: ${shown(at)}`, 20, dest, true);
+      throw new TransferError(
+        `writing to ${shown(dest)}: (errno 20) Not a directory: ${shown(asNamed)}`,
+        20,
+        dest,
+        true,
+      );
+    at = next;
   }
 }
 
