@@ -6,7 +6,7 @@ import { EventLogParser, parseEventLog, type LogEvent } from '../../scripts/lib/
 import { JobTable, jobJson } from '../../scripts/lib/jobs/job-state.ts';
 import { eventLog, eventLogNames } from '../condor/fixtures.ts';
 import { EVENT_LOG_MUTATION_PIECES, mutate, randomInt, seeded } from '../helpers/random.ts';
-import { bound } from '../helpers/process.ts';
+import { bound, runCommand, typeScriptNodeArgs } from '../helpers/process.ts';
 
 const REFERENCE = new Date(2026, 5, 1).getTime();
 
@@ -250,10 +250,12 @@ test('bytes with no event end are one junk record past 16 MiB, held no more, and
   let most = 0;
   for (let i = 0; i < 40; i++) {
     parser.pushBytes(piece); // 40 MiB of lines that never end an event, a MiB at a time
-    most = Math.max(most, parser.pendingLength);
+    most = Math.max(most, parser.heldBytes);
   }
   assert.ok(most <= 16 << 20, `held ${most} bytes`);
-  assert.ok(parser.pendingLength <= 64, `still holding ${parser.pendingLength} bytes once dropping`);
+  assert.ok(parser.heldBytes <= 64, `still holding ${parser.heldBytes} bytes once dropping`);
+  // Yet every byte since the last event end is pending (a split read starts again from there).
+  assert.is(parser.pendingLength, 40 * piece.length);
   assert.is(junk.length, 1, 'one junk record for the whole run of bytes');
   assert.ok(junk[0]!.startsWith('not an event, ') && junk[0]!.length < 300, junk[0]);
   // Its end: a `...` line (here cut across two pieces), then events again.
@@ -263,6 +265,29 @@ test('bytes with no event end are one junk record past 16 MiB, held no more, and
   assert.equal(events, [0, 1, 2]);
   assert.is(parser.junk, 1);
   assert.is(parser.pendingLength, 0);
+});
+
+test('junk past 16 MiB ends where a whole read ends it, however it is cut: a long line is not taken for `...` by its end', () => {
+  const event = (proc: number) =>
+    `000 (7.${proc}.000) 2026-03-01 08:00:00 Job submitted from host: <10.0.0.1:9618>\n...\n`;
+  const tricky = `${'x'.repeat(100)}${' '.repeat(70)}`; // its last 64 bytes are blanks: with `...`, a terminator
+  const text = Buffer.from(`${event(0)}${'g'.repeat(17 << 20)}\n${tricky}...\n${event(1)}${event(2)}`);
+  const read = (cuts: number[]) => {
+    const events: number[] = [];
+    const parser = new EventLogParser({ onEvent: (e) => void events.push(e.proc) });
+    let at = 0;
+    for (const cut of [...cuts, text.length]) {
+      parser.pushBytes(text.subarray(at, cut));
+      at = cut;
+    }
+    parser.end();
+    return { events, junk: parser.junk };
+  };
+  const whole = read([]);
+  const cutAt = text.indexOf(`${tricky}...`) + tricky.length; // the `...` begins the next piece
+  assert.equal(read([1 << 20, cutAt]), whole);
+  assert.equal(read([cutAt - 10, cutAt]), whole);
+  assert.is(whole.junk, 1);
 });
 
 test('an event arriving a byte at a time is held in pieces and read whole (no copy of all it holds per piece)', () => {
@@ -277,6 +302,25 @@ test('an event arriving a byte at a time is held in pieces and read whole (no co
   for (let i = 0; i < bytes.length; i++) parser.pushBytes(bytes.subarray(i, i + 1));
   parser.end();
   assert.equal(events, whole);
+});
+
+test('a long line arriving a byte at a time costs time in its length, not its square (bounded: a hang fails)', async () => {
+  const result = await runCommand(
+    process.execPath,
+    [
+      ...typeScriptNodeArgs,
+      '-e',
+      `import { EventLogParser } from ${JSON.stringify(new URL('../../scripts/lib/event-log/event-log.ts', import.meta.url).pathname)};
+const parser = new EventLogParser({ onEvent: () => {} });
+const byte = Buffer.from('x');
+for (let i = 0; i < 200000; i++) parser.pushBytes(byte);
+parser.pushBytes(Buffer.from('\\n...\\n'));
+console.log(parser.junk, parser.pendingLength);`,
+    ],
+    { timeoutMs: 60_000 },
+  );
+  assert.not.ok(result.timedOut, 'a 200,000-byte line pushed a byte at a time did not finish');
+  assert.is(result.stdout.trim(), '1 0', result.stderr);
 });
 
 test.run();

@@ -343,6 +343,15 @@ function isTerminator(data: Buffer, from: number, to: number): boolean {
   return i === to;
 }
 
+/** Are data[from, to) all blanks, dots or \r (what a `...` line may hold)? */
+function blanksAndDots(data: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = data[i];
+    if (!isBlank(c) && c !== DOT && c !== CR) return false;
+  }
+  return true;
+}
+
 function isDigit(c: number | undefined): boolean {
   return c !== undefined && c >= 48 && c <= 57;
 }
@@ -405,6 +414,8 @@ export class EventLogParser {
   private partsLength = 0;
   /** Past MAX_EVENT_BYTES without an event end: dropping bytes up to the next one (parts: the carried line). */
   private dropping = false;
+  /** While dropping: every byte since the last event end, the dropped ones included. */
+  private droppedBytes = 0;
   private readonly years: YearInference;
   private readonly onEvent: (event: LogEvent) => void;
   private readonly onJunk: (junk: JunkRecord) => void;
@@ -425,9 +436,17 @@ export class EventLogParser {
     return this.years.sawLegacy;
   }
 
-  /** Bytes of a partial event waiting for its terminator (1 at least while dropping junk up to the next). */
+  /**
+   * Bytes since the last event end, not yet an event (held, or while dropping junk, dropped):
+   * a split read's piece is consumed up to them (tape-worker.ts), so they are read again whole.
+   */
   get pendingLength(): number {
-    return this.dropping ? Math.max(1, this.partsLength) : this.partsLength;
+    return this.dropping ? this.droppedBytes : this.partsLength;
+  }
+
+  /** Bytes kept in memory for the unfinished event (at most MAX_EVENT_BYTES; a few while dropping). */
+  get heldBytes(): number {
+    return this.partsLength;
   }
 
   /** The unconsumed bytes, decoded (for messages). */
@@ -460,11 +479,16 @@ export class EventLogParser {
       this.junk++;
       this.onJunk({ text: `${head.toString('utf8', 0, Math.min(head.length, JUNK_SAMPLE_BYTES))}…` });
       this.dropping = true;
+      this.droppedBytes = this.partsLength;
     }
-    // Only the end of the last line is carried: a `...` line cut by the piece's end still ends the junk.
+    this.droppedBytes += piece.length;
+    // Only the end of the last line is carried: a `...` line cut by the piece's end still ends the
+    // junk. A line cut short keeps its verdict: one that cannot be `...` is carried as such.
     const last = piece.lastIndexOf(NL);
     const carried = last >= 0 ? piece.subarray(last + 1) : Buffer.concat([this.pending, piece]);
-    this.pending = Buffer.from(carried.subarray(Math.max(0, carried.length - CARRIED_LINE_BYTES)));
+    const cut = carried.length - CARRIED_LINE_BYTES;
+    this.pending =
+      cut > 0 && !blanksAndDots(carried, 0, cut) ? NOT_A_TERMINATOR : Buffer.from(carried.subarray(Math.max(0, cut)));
   }
 
   /**
@@ -483,6 +507,7 @@ export class EventLogParser {
       if (this.dropping) {
         // The junk's end: what follows is read as events again.
         this.dropping = false;
+        this.droppedBytes = 0;
         this.pending = EMPTY;
       } else {
         const joined = Buffer.concat([...this.parts, chunk.subarray(0, through)], this.partsLength + through);
@@ -511,6 +536,7 @@ export class EventLogParser {
     if (this.dropping) {
       // Counted already: nothing of the dropped bytes is an event.
       this.dropping = false;
+      this.droppedBytes = 0;
       this.pending = EMPTY;
       return;
     }
@@ -524,15 +550,19 @@ export class EventLogParser {
   reset(): void {
     this.pending = EMPTY;
     this.dropping = false;
+    this.droppedBytes = 0;
     this.years.reset();
   }
 
   /** Where the first terminator line in `chunk` ends (the first line continues the held bytes' last). */
   private firstTerminatorEnd(chunk: Buffer): number {
     let lineStart = 0;
+    // The held line's start, looked for only once the line ends (not again for each piece of it).
+    const first = chunk.indexOf(NL);
+    if (first < 0) return -1;
     let head: Buffer | null = this.carriedLine();
     for (;;) {
-      const nl = chunk.indexOf(NL, lineStart);
+      const nl = lineStart === 0 ? first : chunk.indexOf(NL, lineStart);
       if (nl < 0) return -1;
       const isEnd = head
         ? isTerminator(Buffer.concat([head, chunk.subarray(0, nl)]), 0, head.length + nl)
@@ -554,16 +584,14 @@ export class EventLogParser {
       const part = this.parts[i]!;
       const nl = part.lastIndexOf(NL);
       const piece = nl >= 0 ? part.subarray(nl + 1) : part;
-      pieces.unshift(piece);
+      pieces.push(piece);
       length += piece.length;
       if (nl >= 0) break;
     }
+    pieces.reverse();
     if (length > CARRIED_LINE_BYTES) {
       const first = pieces[0]!;
-      for (let i = 0; i < Math.min(first.length, CARRIED_LINE_BYTES); i++) {
-        const c = first[i];
-        if (!isBlank(c) && c !== DOT && c !== CR) return NOT_A_TERMINATOR;
-      }
+      if (!blanksAndDots(first, 0, Math.min(first.length, CARRIED_LINE_BYTES))) return NOT_A_TERMINATOR;
     }
     return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, length);
   }
