@@ -48,6 +48,7 @@ test('end.json, spec.json and notes.jsonl of the wrong shape read as absent; goo
       { scratch: '/tmp/x' },
       { spoolKeys: ['../../..'] },
       { spoolKeys: ['5.0/../../x'] },
+      { scratch: '/tmp/pixi-condor-ffffffffffff-Ab12Cd' }, // another run's
     ]) {
       write('spec.json', JSON.stringify({ ...spec, ...bad }));
       assert.is(await readRunSpec(root, 5), null, JSON.stringify(bad));

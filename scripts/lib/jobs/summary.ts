@@ -53,9 +53,14 @@ function lastLines(path: string, count: number): string[] | null {
     .slice(-count);
 }
 
+/** The file's size; null when it is a folder or cannot be seen (missing, no permission, a link loop). */
 function sizeOf(path: string): number | null {
-  const s = statSync(path, { throwIfNoEntry: false });
-  return !s || s.isDirectory() ? null : s.size;
+  try {
+    const s = statSync(path, { throwIfNoEntry: false });
+    return !s || s.isDirectory() ? null : s.size;
+  } catch {
+    return null;
+  }
 }
 
 /** Procs listed one by one up to this many; beyond it, only those that did not succeed. */

@@ -5,7 +5,7 @@
 // job's own event logs carry its state, as on a pool.
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { writeJsonAtomic } from '../atomic-file.ts';
 import { readBoundedText } from '../bounded-read.ts';
 import {
@@ -112,10 +112,12 @@ export async function writeRunSpec(root: string, spec: RunSpec): Promise<void> {
 export async function readRunSpec(root: string, cluster: number): Promise<RunSpec | null> {
   try {
     // Bounded: a spec holds every proc's plan, a big sweep's included.
-    return parsedAs<RunSpec>(
+    const spec = parsedAs<RunSpec>(
       readBoundedText(join(runDir(root, cluster), 'spec.json'), 256 * 1024 * 1024),
       RUN_SPEC_SHAPE,
     );
+    // Its own run's scratch folder only (another run's would be deleted with this one).
+    return spec && basename(spec.scratch).startsWith(`pixi-condor-${spec.runId}-`) ? spec : null;
   } catch {
     return null;
   }

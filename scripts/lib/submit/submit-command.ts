@@ -231,7 +231,8 @@ async function submitLocally(
     noWait: booleanOption(parsed, 'no-wait'),
     recordExtra: {
       ...submissionInputs(request.defines, request.userAppend),
-      ...(chosen.image ? { image: chosen.image } : {}),
+      // The pool's pin (a SIF's too), whatever ran here: `resubmit` to a pool pins the same.
+      image: chosen.image ?? imageOfSubmission(record, request.imageLine),
     },
     runner,
   });

@@ -293,6 +293,12 @@ sifTest(
     assert.ok(argv.includes(file), `the local SIF: ${argv.join(' ')}`);
     assert.match(argv[argv.length - 1]!, /\/hello\.sh$/);
     assert.match(ws.read('out.txt'), /^from .*\/hello\.sh$/m);
+    // The record keeps the SIF the file is pinned to on a pool: `pixi run resubmit` pins it again.
+    const newest = readdirSync(join(ws.root, '.pixi-condor', 'jobs'))
+      .filter((n) => /^\d+\.json$/.test(n))
+      .sort((a, b) => Number.parseInt(b, 10) - Number.parseInt(a, 10))[0]!;
+    const job = JSON.parse(ws.read(`.pixi-condor/jobs/${newest}`));
+    assert.is(job.image.pin, record(ws).sif!.reference);
   },
 );
 
