@@ -1,6 +1,7 @@
 // A FIFO where a command reads a file is never waited on (the standard: every reader bounds the
 // time a hostile file can cost): the local cluster counter, an interrupted submission's tag, a
-// job's error file read for the closing summary, and a FIFO in the image's build context. Each
+// job's error file read for the closing summary, and a FIFO in the image's build context; nor
+// where the local runner writes (an event log, a job's output file). Each
 // probe runs in a child process: a read that blocks would hang it (seen as a timeout), not this.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -83,6 +84,25 @@ console.log(JSON.stringify((await computeContentHash(root, config)).digests));`,
   assert.ok(digests['data/a.txt']?.startsWith('sha256:'), JSON.stringify(digests));
   assert.ok(digests['data/pipe']?.startsWith('sha256:'), JSON.stringify(digests));
   assert.is.not(digests['data/pipe'], digests['data/a.txt']);
+});
+
+test("a FIFO as an event log or a job's output file: the local runner's writes fail at once, never wait", async () => {
+  const log = join(dir, 'job.log');
+  const out = join(dir, 'job.out');
+  execFileSync('mkfifo', [log]);
+  execFileSync('mkfifo', [out]);
+  const said = (await probe(
+    'writes',
+    `import { EventLogWriter } from ${lib('event-log/writer.ts')};
+import { openJobOutput } from ${lib('local/sandbox-wall.ts')};`,
+    `const writer = new EventLogWriter(() => 0);
+const log = await writer.write(${JSON.stringify(log)}, { cluster: 1, proc: 0 }, { code: 0, submitHost: 'h' }).then(() => 'written', (e) => String(e.message));
+let out = 'opened';
+try { openJobOutput(${JSON.stringify(out)}, true); } catch (e) { out = String((e as Error).message); }
+console.log(JSON.stringify([log, out]));`,
+  )) as string[];
+  assert.match(said[0]!, /the event log .*job\.log is not a regular file/);
+  assert.match(said[1]!, /ENXIO|not a regular file/);
 });
 
 test.run();

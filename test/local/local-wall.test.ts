@@ -232,6 +232,17 @@ test("a job-made link at the output file's folder is not written through either:
   victimIntact();
 });
 
+test("a job-made link at the event log's folder is not appended through either: nothing lands in the folder it names", async () => {
+  await jobLeavesLink(join(host, 'dir'), 'logs');
+  lw.file('job.sh', '#!/bin/sh\ntrue\n', true);
+  lw.file('j.sub', vanillaSubmit('').replace(/^log = .*$/m, 'log = logs/job.log'));
+  const r = await lw.submit(['j.sub', '--local']);
+  assert.is.not(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stderr, /is a symlink leading out of/);
+  assert.not.ok(existsSync(join(host, 'dir', 'job.log')), 'no event log written through the link');
+  victimIntact();
+});
+
 test("a job-made link at the event log's name is not appended through: the host file stays as it was", async () => {
   await jobLeavesLink(victim, 'shared.log');
   lw.file('job.sh', '#!/bin/sh\ntrue\n', true);

@@ -6,7 +6,7 @@
 // JobEvictedEvent, JobHeldEvent, JobReleasedEvent, JobAbortedEvent; each event ends with the
 // `...\n` sync line (read_user_log.cpp SynchDelimiter) and is appended in one write.
 import { constants } from 'node:fs';
-import { appendFile, mkdir } from 'node:fs/promises';
+import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 export interface JobId {
@@ -264,18 +264,36 @@ export function sinful(host: string, sock: string): string {
   return `<127.0.0.1:0?addrs=127.0.0.1-0&alias=${host}&noUDP&sock=${sock}>`;
 }
 
-/** ELOOP from an append: the log's name is a link, said so (with fs's code kept). */
-function linkedLog(path: string, error: NodeJS.ErrnoException): NodeJS.ErrnoException {
+/** ELOOP, ENXIO or a file that is not regular: the log's name is no log file, said so (fs's code kept). */
+function notALogFile(path: string, error: NodeJS.ErrnoException | null): NodeJS.ErrnoException {
+  const what = error?.code === 'ELOOP' ? 'a symbolic link' : 'not a regular file (a FIFO, socket or device)';
   return Object.assign(
     new Error(
-      `the event log ${path} is a symbolic link (a job run in initialdir may have made it): a local run does not write through it; remove it and submit again`,
+      `the event log ${path} is ${what} (a job run in initialdir may have made it): a local run does not write through it; remove it and submit again`,
     ),
-    { code: error.code, errno: error.errno, path },
+    { code: error?.code ?? 'EINVAL', errno: error?.errno ?? -22, path },
   );
 }
 
-/** An append that creates the log, but never opens it through a link at its name. */
-const APPEND_NO_LINK = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
+/**
+ * An append that creates the log but never opens it through a link at its name, nor waits on a
+ * FIFO there (O_NONBLOCK: one with no reader fails at once, ENXIO; one with a reader is refused).
+ */
+const APPEND_FLAGS =
+  constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+/** One event, in one append, to a regular file. */
+async function appendEvent(path: string, text: string): Promise<void> {
+  const handle = await open(path, APPEND_FLAGS, 0o666).catch((error: NodeJS.ErrnoException) => {
+    throw error.code === 'ELOOP' || error.code === 'ENXIO' ? notALogFile(path, error) : error;
+  });
+  try {
+    if (!(await handle.stat()).isFile()) throw notALogFile(path, null);
+    await handle.appendFile(text, 'utf8');
+  } finally {
+    await handle.close();
+  }
+}
 
 /**
  * Appends events to event logs. Each event goes out in one append (O_APPEND), and events for
@@ -286,11 +304,17 @@ export class EventLogWriter {
   private readonly queues = new Map<string, Promise<void>>();
   private readonly now: () => number;
   private readonly onWritten: (() => void) | undefined;
+  private readonly guard: ((path: string) => Promise<void>) | undefined;
 
-  /** `onWritten`: called after each event is on disk (submit --local wakes its watcher with it). */
-  constructor(now: () => number = Date.now, onWritten?: () => void) {
+  /**
+   * `onWritten`: called after each event is on disk (submit --local wakes its watcher with it);
+   * `guard`: checks the log's place before each append (the local runner: no folder on the way
+   * is a link a job made out of initialdir), failing the write when it throws.
+   */
+  constructor(now: () => number = Date.now, onWritten?: () => void, guard?: (path: string) => Promise<void>) {
     this.now = now;
     this.onWritten = onWritten;
+    this.guard = guard;
   }
 
   write(path: string, id: JobId, event: WritableEvent): Promise<void> {
@@ -299,15 +323,14 @@ export class EventLogWriter {
     const next = previous.then(async () => {
       // The folder is made when the first append finds it missing: one call per event, not two.
       // Never through a link at the log's name: a job run in initialdir (should_transfer_files =
-      // NO) could leave one to any file of the user's; the append then fails (ELOOP).
+      // NO) could leave one to any file of the user's (ELOOP), or a FIFO (ENXIO, or refused).
+      await this.guard?.(path);
       try {
-        await appendFile(path, text, { encoding: 'utf8', flag: APPEND_NO_LINK });
+        await appendEvent(path, text);
       } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'ELOOP') throw linkedLog(path, error as NodeJS.ErrnoException);
-        if (code !== 'ENOENT') throw error;
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
         await mkdir(dirname(path), { recursive: true });
-        await appendFile(path, text, { encoding: 'utf8', flag: APPEND_NO_LINK });
+        await appendEvent(path, text);
       }
       this.onWritten?.();
     });

@@ -15,6 +15,7 @@ import { EventLogWriter } from '../event-log/writer.ts';
 import { REPO_ROOT } from '../repo-root.ts';
 import { Shell } from '../shell.ts';
 import { appendRunNote, readRunSpec, runDir, spoolDir, writeRunEnd } from './run-files.ts';
+import { logGuard } from './sandbox-wall.ts';
 import { LOCAL_DIR } from './cluster-counter.ts';
 import { removeContainer } from './container-run.ts';
 import { processStartTime } from './process-family.ts';
@@ -152,7 +153,7 @@ export async function runRunner(parsed: ParsedCommand): Promise<number> {
   const run = new LocalRun({
     ...spec,
     spools: spec.spoolKeys.map((key) => spoolDir(root, key)),
-    writer: new EventLogWriter(Date.now, touch),
+    writer: new EventLogWriter(Date.now, touch, logGuard(spec.procs)),
     shell,
     onKept: (proc, kept) =>
       void appendRunNote(root, cluster, { kind: 'kept', proc, existing: kept.existing, newPath: kept.newPath }),

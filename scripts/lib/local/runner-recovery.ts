@@ -21,6 +21,7 @@ import { labelledContainers, removeContainer } from './container-run.ts';
 import { bootId, endFamily, processStartTime, sameProcessAlive } from './process-family.ts';
 import { readRunEnd, readRunSpec, runDir, writeRunEnd } from './run-files.ts';
 import { noteLeftoverContainer } from './runner-process.ts';
+import { logGuard } from './sandbox-wall.ts';
 import { userName } from './runner.ts';
 
 export type RunnerState = 'running' | 'ended' | 'lost' | 'elsewhere';
@@ -87,7 +88,7 @@ async function takeRecovery(root: string, cluster: number): Promise<boolean> {
 
 async function logLostExecution(root: string, record: JobRecord, pid: number): Promise<void> {
   const { table } = await readJobOnce(record, root);
-  const writer = new EventLogWriter(Date.now);
+  const writer = new EventLogWriter(Date.now, undefined, logGuard(record.procs));
   const startd = sinful(hostname(), `startd_${pid}_local`);
   for (const proc of record.procs) {
     if (!proc.log) continue;

@@ -19,7 +19,7 @@
 // - FIFOs and sockets are left out (file_transfer.cpp:8204-8220).
 // - Files are copied: opened without following a final symlink, written with O_EXCL, so nothing
 //   is moved out of its folder and nothing is written through a link.
-import { constants, openSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 import { lstat, mkdir, open, readdir, realpath, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, parse, relative, sep } from 'node:path';
 import { visibleControls } from '../job-text.ts';
@@ -238,7 +238,7 @@ export async function checkDestination(iwd: string, dest: string): Promise<void>
       }
       if (!inIwd) return; // a dangling link of the author's, outside initialdir: mkdir fails on it
       throw new TransferError(
-        `writing to ${shown(dest)}: (errno 1) Operation not permitted: ${shown(asNamed)} is a symlink leading out of ${shown(iwd)} (a job may have made it); a local run writes outputs only through real folders (write the remap as an absolute path to write there)`,
+        `writing to ${shown(dest)}: (errno 1) Operation not permitted: ${shown(asNamed)} is a symlink leading out of ${shown(iwd)} (a job may have made it); a local run writes there only through real folders (name the folder the link leads to, as an absolute path, to write there)`,
         EPERM,
         dest,
         true,
@@ -256,15 +256,40 @@ export async function checkDestination(iwd: string, dest: string): Promise<void>
 }
 
 /**
+ * Before each append to a proc's event log: no folder on the way to it is a link a job made out
+ * of its initialdir (checkDestination, as for its output files). A log shared by procs is
+ * checked against each of their initialdirs.
+ */
+export function logGuard(procs: readonly { log: string | null; iwd: string }[]): (path: string) => Promise<void> {
+  const iwds = new Map<string, Set<string>>();
+  for (const p of procs) if (p.log) iwds.set(p.log, (iwds.get(p.log) ?? new Set()).add(p.iwd));
+  return async (path) => {
+    for (const iwd of iwds.get(path) ?? []) await checkDestination(iwd, path);
+  };
+}
+
+/**
  * Open a job's `output`/`error` file for writing, never through a symlink at its name: a job
  * with `should_transfer_files = NO` runs in initialdir and may have left one there (HTCondor
  * brings these files back as remapped outputs, file_transfer.cpp:2684-2691). ELOOP then holds
  * the proc as a file that cannot be opened (code 7).
  */
 export function openJobOutput(path: string, append: boolean): number {
-  return openSync(
+  // O_NONBLOCK: a FIFO left there is refused below (or fails at once, ENXIO), never waited on.
+  const fd = openSync(
     path,
-    constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | (append ? constants.O_APPEND : constants.O_TRUNC),
+    constants.O_WRONLY |
+      constants.O_CREAT |
+      constants.O_NOFOLLOW |
+      constants.O_NONBLOCK |
+      (append ? constants.O_APPEND : constants.O_TRUNC),
     0o666, // as 'w' and 'a' create it: the umask decides
   );
+  if (fstatSync(fd).isFile()) return fd;
+  closeSync(fd);
+  throw Object.assign(new Error(`${path} is not a regular file (a FIFO, socket or device)`), {
+    code: 'EINVAL',
+    errno: -22,
+    path,
+  });
 }
