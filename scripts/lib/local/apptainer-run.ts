@@ -5,6 +5,7 @@
 // so the Docker path (docker run, its container inspection) never sees them.
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { bindMount } from './container-run.ts';
 
 export const APPTAINER_PREFIX = 'apptainer:';
 
@@ -38,14 +39,23 @@ export interface ApptainerLaunch {
   gpus: string[];
 }
 
+/**
+ * A folder bound at its own path: `--bind PATH`, whose spec is a comma-separated list of
+ * `src:dst`, for a plain path; for one holding `:` or `,`, `--mount type=bind,src=…,dst=…`
+ * (Apptainer reads its fields as CSV, as docker does: bindMount quotes them).
+ */
+export function apptainerBind(path: string): string[] {
+  if (!/[:,]/.test(path)) return ['--bind', path];
+  return ['--mount', bindMount(path, ['src', 'dst'])];
+}
+
 export function apptainerArgv(launch: ApptainerLaunch): string[] {
   return [
     'apptainer',
     'exec',
     '--contain',
-    '--bind',
-    launch.sandbox,
-    ...(launch.workdir !== launch.sandbox ? ['--bind', launch.workdir] : []),
+    ...apptainerBind(launch.sandbox),
+    ...(launch.workdir !== launch.sandbox ? apptainerBind(launch.workdir) : []),
     '--pwd',
     launch.workdir,
     ...(launch.gpus.length > 0 ? ['--nv'] : []),

@@ -80,9 +80,9 @@ export function dockerRunArgv(launch: ContainerLaunch): string[] {
  * `--mount` of a folder at the same path: `--volume A:A` splits a path on its `:`, and --mount's
  * fields are CSV, so a field with a comma or a quote is quoted (docker reads them with Go's csv).
  */
-export function bindMount(path: string): string {
+export function bindMount(path: string, keys: [source: string, target: string] = ['source', 'target']): string {
   const field = (text: string): string => (/[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text);
-  return ['type=bind', field(`source=${path}`), field(`target=${path}`)].join(',');
+  return ['type=bind', field(`${keys[0]}=${path}`), field(`${keys[1]}=${path}`)].join(',');
 }
 
 export function startContainer(launch: ContainerLaunch): RunningChild {
