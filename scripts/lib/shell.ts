@@ -423,30 +423,53 @@ function signalTool(pid: number, signal: NodeJS.Signals, group: boolean): void {
   }
 }
 
-/** Feed it chunks; it calls `onLine` for each complete line (CR or LF ends a line), masked. */
-function lineSplitter(
+/** A tool's line longer than this is not shown (its length is): no progress line is, and the text is held till its end. */
+const MAX_LINE_CHARS = 64 << 10;
+
+/**
+ * A tool's output as lines for onLine, each masked (a secret is whole within its line). Each
+ * piece is searched once (not the line held so far again), and a line past MAX_LINE_CHARS is
+ * dropped as it comes, said by one line of its length: never a part of it, where a secret could
+ * be cut in two and pass the mask.
+ */
+export function lineSplitter(
   onLine: (line: string) => void,
   mask: (s: string) => string,
 ): { push: (chunk: string | Buffer) => void; end: () => void } {
   const decoder = new TextDecoder();
+  const ends = /[\r\n]/g;
   let pending = '';
-  const emit = (): void => {
-    let newline: number;
-    while ((newline = pending.search(/[\r\n]/)) >= 0) {
-      const line = pending.slice(0, newline);
-      pending = pending.slice(newline + 1);
-      if (line) onLine(mask(line));
+  /** Characters of the current line dropped so far (-1: none). */
+  let dropped = -1;
+  const line = (text: string): void => {
+    if (dropped >= 0) {
+      onLine(`(a line of ${dropped + text.length} characters, not shown)`);
+      dropped = -1;
+    } else if (text) onLine(mask(text));
+  };
+  const add = (text: string): void => {
+    let from = pending.length;
+    pending += text;
+    for (;;) {
+      ends.lastIndex = from;
+      const found = ends.exec(pending);
+      if (!found) break;
+      line(pending.slice(0, found.index));
+      pending = pending.slice(found.index + 1);
+      from = 0;
+    }
+    if (pending.length > MAX_LINE_CHARS) {
+      dropped = Math.max(dropped, 0) + pending.length;
+      pending = '';
     }
   };
   return {
     push(chunk) {
-      pending += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
-      emit();
+      add(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }));
     },
     end() {
-      pending += decoder.decode();
-      emit();
-      if (pending) onLine(mask(pending));
+      add(decoder.decode());
+      if (pending || dropped >= 0) line(pending);
       pending = '';
     },
   };

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../../scripts/lib/errors.ts';
-import { CommandFailed, Shell, onPath, shellQuote, templateArgv } from '../../scripts/lib/shell.ts';
+import { CommandFailed, lineSplitter, Shell, onPath, shellQuote, templateArgv } from '../../scripts/lib/shell.ts';
 
 const argvOf = (pieces: TemplateStringsArray, ...values: unknown[]): string[] => templateArgv(pieces, values);
 
@@ -75,6 +75,21 @@ test('onLine sees each line as it comes, across chunk boundaries', async () => {
     onLine: (line) => lines.push(line),
   });
   assert.equal(lines, ['a', 'bc', 'd']);
+});
+
+test('a line past 64K characters is not shown (its length is), held no longer than that; lines around it are, masked', () => {
+  const lines: string[] = [];
+  const splitter = lineSplitter(
+    (line) => lines.push(line),
+    (s) => s.replaceAll('hunter2', '***'),
+  );
+  splitter.push('before hunter2\n');
+  const piece = 'x'.repeat(1000);
+  for (let i = 0; i < 200; i++) splitter.push(piece); // 200,000 characters, no end of line
+  splitter.push('tail\r\nafter\n');
+  splitter.push(Buffer.from('last without a newline'));
+  splitter.end();
+  assert.equal(lines, ['before ***', '(a line of 200004 characters, not shown)', 'after', 'last without a newline']);
 });
 
 test('an argument with a NUL byte is refused (exit 2), not cut short at the NUL', async () => {
