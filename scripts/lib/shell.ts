@@ -323,6 +323,9 @@ async function spawnTool(
       input: Buffer.from(options.stdin ?? ''),
       stdio: ['pipe', 'pipe', 'pipe'],
       nothrow: true,
+      // A streamed tool (a build, a push) can print without end: what it printed is kept only
+      // as its last MiB per stream, which is what a failure's message is read from.
+      ...(options.onLine ? { store: tailStore() } : {}),
       // None of zx's own printing: the gateway prints (masked) what it prints. `log` is zx's
       // hook for the spawn and for every chunk the tool writes, which feeds the line callbacks.
       quiet: true,
@@ -421,6 +424,44 @@ function signalTool(pid: number, signal: NodeJS.Signals, group: boolean): void {
   } catch {
     // already gone
   }
+}
+
+/** Of a streamed tool's output, this much of each stream is kept (its end). */
+const STREAM_TAIL_BYTES = 1 << 20;
+
+/**
+ * Chunks kept up to `cap` bytes, the oldest dropped first (the last chunk always kept): zx's
+ * store for a tool whose output goes to onLine as it comes.
+ */
+export class TailChunks extends Array<string | Buffer> {
+  static override get [Symbol.species](): ArrayConstructor {
+    return Array;
+  }
+  private bytes = 0;
+  private cap = STREAM_TAIL_BYTES;
+
+  static keeping(cap: number): TailChunks {
+    const chunks = new TailChunks();
+    chunks.cap = cap;
+    return chunks;
+  }
+
+  override push(...items: (string | Buffer)[]): number {
+    for (const item of items) {
+      super.push(item);
+      this.bytes += item.length;
+    }
+    while (this.bytes > this.cap && this.length > 1) this.bytes -= super.shift()!.length;
+    return this.length;
+  }
+}
+
+function tailStore(): { stdout: TailChunks; stderr: TailChunks; stdall: TailChunks } {
+  return {
+    stdout: TailChunks.keeping(STREAM_TAIL_BYTES),
+    stderr: TailChunks.keeping(STREAM_TAIL_BYTES),
+    stdall: TailChunks.keeping(2 * STREAM_TAIL_BYTES),
+  };
 }
 
 /** A tool's line longer than this is not shown (its length is): no progress line is, and the text is held till its end. */

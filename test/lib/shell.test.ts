@@ -6,7 +6,15 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../../scripts/lib/errors.ts';
-import { CommandFailed, lineSplitter, Shell, onPath, shellQuote, templateArgv } from '../../scripts/lib/shell.ts';
+import {
+  CommandFailed,
+  lineSplitter,
+  Shell,
+  onPath,
+  shellQuote,
+  TailChunks,
+  templateArgv,
+} from '../../scripts/lib/shell.ts';
 
 const argvOf = (pieces: TemplateStringsArray, ...values: unknown[]): string[] => templateArgv(pieces, values);
 
@@ -90,6 +98,25 @@ test('a line past 64K characters is not shown (its length is), held no longer th
   splitter.push(Buffer.from('last without a newline'));
   splitter.end();
   assert.equal(lines, ['before ***', '(a line of 200004 characters, not shown)', 'after', 'last without a newline']);
+});
+
+test('a streamed tool printing without end is kept as its last MiB; its lines still come as they are made', async () => {
+  const lines: string[] = [];
+  const result = await new Shell().run(['sh', '-c', "head -c 5000000 /dev/zero | tr '\\0' x; echo; echo done"], {
+    onLine: (line) => lines.push(line),
+  });
+  assert.equal(lines, ['(a line of 5000000 characters, not shown)', 'done']);
+  assert.ok(result.stdout.length <= (1 << 20) + (1 << 17), `kept ${result.stdout.length} characters`);
+  assert.ok(result.stdout.endsWith('xxx\ndone\n'), result.stdout.slice(-20));
+});
+
+test('TailChunks keeps the newest chunks within its bytes, the last one always', () => {
+  const chunks = TailChunks.keeping(10);
+  for (const c of ['aaaa', 'bbbb', 'cccc']) chunks.push(c);
+  assert.equal([...chunks], ['bbbb', 'cccc']);
+  chunks.push('d'.repeat(50));
+  assert.equal([...chunks], ['d'.repeat(50)]);
+  assert.is(chunks.join(''), 'd'.repeat(50));
 });
 
 test('an argument with a NUL byte is refused (exit 2), not cut short at the NUL', async () => {
