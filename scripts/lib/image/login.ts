@@ -42,9 +42,16 @@ export async function login(
   const release = shell.dryRun ? () => {} : removeOnExit(dir);
   const env: Record<string, string> =
     engine.kind === 'podman' ? { REGISTRY_AUTH_FILE: join(dir, 'auth.json') } : { DOCKER_CONFIG: dir };
-  // podman refuses to push with an auth file that does not exist yet.
-  if (engine.kind === 'podman' && !shell.dryRun)
-    await writeFile(join(dir, 'auth.json'), '{"auths":{}}\n', { mode: 0o600 });
+  // podman refuses to push with an auth file that does not exist yet. docker, given a config
+  // with no auths, picks the machine's default credential helper (the desktop keyring, `pass`)
+  // and stores the token there, past this run: an entry for a name no registry has keeps it in
+  // this file (docker's ContainsAuth).
+  if (!shell.dryRun)
+    await writeFile(
+      join(dir, engine.kind === 'podman' ? 'auth.json' : 'config.json'),
+      engine.kind === 'podman' ? '{"auths":{}}\n' : '{"auths":{"pixi-condor.invalid":{}}}\n',
+      { mode: 0o600 },
+    );
   const dispose = async () => {
     if (shell.dryRun) return;
     await rm(dir, { recursive: true, force: true });
