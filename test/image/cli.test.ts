@@ -144,6 +144,20 @@ test('--explain says where the owner, credentials and tags come from, never the 
   assert.not.ok(result.stderr.includes(token) || result.stdout.includes(token));
 });
 
+test('--explain shows the git remote without the user and token a URL may carry', async () => {
+  execFileSync(
+    'git',
+    ['remote', 'set-url', 'origin', 'https://alice:ghp_PATINREMOTE12345@github.com/Test-Owner/pixi-condor-fork.git'],
+    {
+      cwd: ws.root,
+    },
+  );
+  const result = await ws.buildImage(['--explain'], { env: { PATH: gitOnly } });
+  assert.is(result.code, 0, result.stdout + result.stderr);
+  assert.match(result.stderr, /\(the git remote origin \(https:\/\/github\.com\/Test-Owner\/pixi-condor-fork\.git\)\)/);
+  assert.not.ok((result.stdout + result.stderr).includes('PATINREMOTE'), 'the token in the remote is never printed');
+});
+
 test('half the credentials is an error naming the missing one', async () => {
   ws.write('.env', 'REGISTRY_USER=alice\n');
   const result = await ws.buildImage(['--no-push'], { env: { PATH: gitOnly } });
@@ -166,6 +180,16 @@ test('a --build-arg the Dockerfile does not declare is a usage error naming the 
   assert.match(result.stderr, /^error: --build-arg CUDA_VERSOIN=…: Dockerfile declares no ARG CUDA_VERSOIN$/m);
   assert.match(result.stderr, /^hint: the Dockerfile's ARGs: BUILD_IMAGE, CUDA_VERSION, ENVIRONMENT, FINAL_IMAGE/m);
   assert.not.match(result.stderr, /pixi\.toml/);
+});
+
+test('a --build-arg holding a token (any of them, not only the one logged in with) is refused by name, the token never shown (exit 2)', async () => {
+  ws.write('.env', 'REGISTRY_USER=a\nREGISTRY_TOKEN=dckr_REGTOKEN12345\nGITHUB_TOKEN=ghp_GHTOKEN1234567\n');
+  const result = await ws.buildImage(['--dry-run', '--build-arg', 'ENVIRONMENT=ghp_GHTOKEN1234567'], {
+    env: { PATH: gitOnly },
+  });
+  assert.is(result.code, 2, result.stderr);
+  assert.match(result.stderr, /^error: the build argument ENVIRONMENT holds a registry or GitHub token$/m);
+  assert.not.ok((result.stdout + result.stderr).includes('ghp_GHTOKEN1234567'), 'the token is never printed');
 });
 
 test("validate's errors stop the build before any engine is asked (a CUDA version that disagrees)", async () => {

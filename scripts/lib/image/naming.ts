@@ -57,7 +57,8 @@ export function resolveRepository(
     let source = '$GITHUB_REPOSITORY_OWNER';
     if (!owner) {
       owner = githubRepoFromRemote(remoteUrl)?.owner;
-      source = `the git remote origin (${remoteUrl})`;
+      // (Without a `user:token@` the URL may carry: a token in a remote is a secret too.)
+      source = `the git remote origin (${remoteUrl?.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1')})`;
     }
     if (!owner) {
       throw new UserError(`cannot fill {owner} in the image repository '${repository}': no GitHub remote`, {

@@ -8,6 +8,7 @@ import { gitInfo, gitInfoWithoutStatus, type GitInfo } from '../git.ts';
 import type { Shell } from '../shell.ts';
 import { readManifest, templateConfig, type TemplateConfig } from '../workspace.ts';
 import { hashImageInputs, readImageInputs, type ImageInputs } from './content-hash.ts';
+import { tokenValues } from '../secret-mask.ts';
 import { readDotenv, registryCredentials, type Credentials } from './credentials.ts';
 import { Explain } from './explain.ts';
 import { codenameOf, expandTag, parseRepository, resolveRepository, type ImageRef } from './naming.ts';
@@ -124,8 +125,17 @@ export async function planImage(options: PlanOptions): Promise<Plan> {
   explain.note('content tag', contentTag, '[tool.pixi-condor] tag');
   explain.note('moving tag', movingTag, '[tool.pixi-condor] moving-tag');
 
-  const credentials = registryCredentials(ref.registry, await dotenvPromise, env, explain);
+  const dotenv = await dotenvPromise;
+  const credentials = registryCredentials(ref.registry, dotenv, env, explain);
   if (credentials) shell.addSecret(credentials.token);
+  // Every token, not only the one logged in with: none may reach argv (a --build-arg) or output.
+  for (const token of [...tokenValues(env), ...tokenValues(dotenv)]) if (token) shell.addSecret(token);
+  for (const [name, value] of Object.entries(config.buildArgs))
+    if (shell.mask(value) !== value)
+      throw new UserError(`the build argument ${name} holds a registry or GitHub token`, {
+        hint: 'a build argument is kept in the image and in `docker history`: give the build a secret with a RUN --mount=type=secret instead, or leave it out',
+        exitCode: 2,
+      });
   return {
     config,
     inputs,
