@@ -174,6 +174,21 @@ test('a .dockerignore that would send .env is refused before anything runs', asy
   assert.not.ok(result.stderr.includes('secret-value-1234'));
 });
 
+test('a Dockerfile.dockerignore or .containerignore (read by BuildKit, podman instead of .dockerignore) is refused, exit 2', async () => {
+  ws.write('.env', 'REGISTRY_USER=a\nREGISTRY_TOKEN=secret-value-1234\n');
+  for (const other of ['Dockerfile.dockerignore', '.containerignore']) {
+    ws.write(other, '# lets .env through\n');
+    const result = await ws.buildImage(['--dry-run'], { env: { PATH: gitOnly } });
+    assert.is(result.code, 2, result.stderr);
+    assert.match(
+      result.stderr,
+      new RegExp(`^error: ${other.replace('.', '\\.')}: an engine reads it instead of \\.dockerignore`, 'm'),
+    );
+    assert.not.ok((result.stdout + result.stderr).includes('secret-value-1234'));
+    rmSync(join(ws.root, other));
+  }
+});
+
 test('a --build-arg the Dockerfile does not declare is a usage error naming the argument (exit 2)', async () => {
   const result = await ws.buildImage(['--no-push', '--build-arg', 'CUDA_VERSOIN=12.4'], { env: { PATH: gitOnly } });
   assert.is(result.code, 2, result.stderr);

@@ -2,6 +2,7 @@
 // `!` re-includes, `**` crosses folders, the last matching pattern wins, and a pattern that
 // matches a folder matches everything under it. The Dockerfile and .dockerignore themselves
 // are always sent (the docker CLI re-includes them), so they are never ignored here.
+import { existsSync } from 'node:fs';
 import { BoundedReadError, readBoundedText } from '../bounded-read.ts';
 import { UserError } from '../errors.ts';
 import { join, posix } from 'node:path';
@@ -65,8 +66,26 @@ export class DockerIgnore {
   }
 }
 
+/**
+ * Ignore files an engine reads instead of `.dockerignore`: BuildKit a `<Dockerfile>.dockerignore`
+ * beside the Dockerfile, podman and buildah a `.containerignore`. What the build sends (and the
+ * .env check, and the content hash) is read from `.dockerignore` alone, so with either there
+ * the engine could send what this read says it does not.
+ */
+function otherIgnoreFiles(root: string, dockerfile: string): string[] {
+  return [`${posix.normalize(dockerfile)}.dockerignore`, '.containerignore'].filter((name) =>
+    existsSync(join(root, name)),
+  );
+}
+
 /** Read `<root>/.dockerignore` (absent = nothing ignored). */
 export async function loadDockerignore(root: string, dockerfile: string): Promise<DockerIgnore> {
+  const others = otherIgnoreFiles(root, dockerfile);
+  if (others.length > 0)
+    throw new UserError(
+      `${others.join(' and ')}: an engine reads ${others.length === 1 ? 'it' : 'them'} instead of .dockerignore, which is the one pixi-condor checks (.env stays out, the content hash)`,
+      { hint: `move its lines into .dockerignore and delete ${others.join(' and ')}`, exitCode: 2 },
+    );
   let text = '';
   try {
     // A .dockerignore is a few lines; 1 MiB is far past any real one (and a FIFO is never waited on).
