@@ -344,6 +344,25 @@ test('results on a sweep of 1,200 procs: every row its own metrics, in the table
   assert.match(table.stdout, /\n1199 +1199 +unknown +3597 +t1199\n/);
 });
 
+test('a token a job wrote into its metrics.json is masked in every output: the table, results.csv and --json', async () => {
+  const token = 'ghp_JOBPRINTEDTOKEN12345';
+  const { root, procs } = sweepWorkspace('tokens', 2, (n) => `{"score": ${n}, "note": "pushed with ${token}"}`);
+  writeFileSync(join(root, '.pixi-condor', 'jobs', '78.json'), JSON.stringify(jobRecord(78, procs)));
+  writeFileSync(join(root, '.env'), `REGISTRY_USER=u\nREGISTRY_TOKEN=${token}\n`);
+  const env = { PIXI_PROJECT_ROOT: root };
+  const table = await runScript('results.ts', [], { env, timeoutMs: 60_000 });
+  const json = await runScript('results.ts', ['--json'], { env, timeoutMs: 60_000 });
+  const csv = readFileSync(join(root, 'results', '78', 'results.csv'), 'utf8');
+  for (const [what, text] of [
+    ['table', table.stdout + table.stderr],
+    ['--json', json.stdout + json.stderr],
+    ['results.csv', csv],
+  ] as const) {
+    assert.not.ok(text.includes(token), `${what} shows the token`);
+    assert.ok(text.includes('pushed with ***'), `${what}: ${text.slice(0, 300)}`);
+  }
+});
+
 test("a sweep's closing table takes the record its caller holds: the record file is not read again", async () => {
   const { root, procs } = sweepWorkspace('closing', 3, (n) => `{"accuracy": 0.${n + 1}}`);
   const record = jobRecord(78, procs);

@@ -4,6 +4,7 @@
 // the procs without metrics and why.
 import { join } from 'node:path';
 import { jobTextFor } from '../job-text.ts';
+import { secretMask } from '../secret-mask.ts';
 import { writeChunksAtomicIfChanged } from '../atomic-file.ts';
 import { booleanOption, stringOption, type CommandSpec, type ParsedCommand } from '../cli.ts';
 import { UsageError, UserError } from '../errors.ts';
@@ -206,7 +207,12 @@ export async function runResults(parsed: ParsedCommand, loadViews?: LoadViews): 
   await recoverLocalRuns(root, [record, first, ...resubmissions]);
   const show = (path: string): string => displayPath(root, path);
   const dryRun = booleanOption(parsed, 'dry-run');
-  const { rows } = await collectResults(root, first, show, { keepOutcomes: !dryRun, resubmissions });
+  const collected = await collectResults(root, first, show, { keepOutcomes: !dryRun, resubmissions });
+  // metrics.json and the error files are the job's words: a token in them is masked in every
+  // output (results.csv, --json, the report), as the table masks it.
+  const tokens = await secretMask(root);
+  const masked = remembered((text) => tokens.mask(text));
+  const rows = tokens.secrets.length > 0 ? collected.rows.map((row) => shownRow(row, masked)) : collected.rows;
   const bestSpec = stringOption(parsed, 'best');
   const best = bestSpec ? bestRow(rows, bestSpec) : null;
   if (bestSpec && !best) {
