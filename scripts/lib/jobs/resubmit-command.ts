@@ -14,6 +14,7 @@ import { gitInfo } from '../git.ts';
 import { Shell, shellQuote } from '../shell.ts';
 import { deferSignals, newSubmitId, runCondorSubmit, submitIdLine } from '../submit/condor-submit.ts';
 import { planSubmit, procRecord, readSubmitSource, readSubmitStatements } from '../submit-language/submit-plan.ts';
+import { secretEnvironment } from '../secret-mask.ts';
 import { parseSubmitText } from '../submit-language/submit-file.ts';
 import { STATE_DIR, displayPath, findWorkspaceRoot } from '../workspace.ts';
 import {
@@ -196,7 +197,7 @@ export async function runResubmit(parsed: ParsedCommand): Promise<number> {
     say(`${file.relSubmit} would end with:`);
     say(`  ${file.queueText.replace(file.tablePath, relative(root, file.tablePath))}`);
     if (file.table) for (const line of file.table.trimEnd().split('\n')) say(`    ${line}`);
-    say(`command: ${argv.map(shellQuote).join(' ')}`);
+    say(`command: ${(await secretEnvironment(root)).mask.mask(argv.map(shellQuote).join(' '))}`);
     say('dry run: nothing was submitted');
     return 0;
   }
@@ -407,9 +408,17 @@ async function resubmitToPool(
     throw new UserError(`the resubmit file reads as ${preview.procs.length} procs, not ${chosen.length}`, {
       file: relSubmit,
     });
+  // As submit does: the tokens are refused in condor_submit's argv and masked in what is said
+  // (a NAME=VALUE recorded by `submit --local`, which runs no condor_submit, may hold one).
   const shell = new Shell();
+  for (const secret of (await secretEnvironment(root)).mask.secrets) shell.addSecret(secret);
+  const shown = shell.display(argv);
+  if (shown !== argv.map(shellQuote).join(' '))
+    throw new UserError(`the resubmission's condor_submit command would hold a registry or GitHub token: ${shown}`, {
+      hint: `the first submission's NAME=VALUE or --append lines hold it (.pixi-condor/jobs/${first.cluster}.json): submit the file again without it`,
+    });
   const git = await gitInfo(shell, root);
-  say(`$ ${argv.map(shellQuote).join(' ')}`);
+  say(`$ ${shown}`);
   const signals = deferSignals();
   let record: JobRecord;
   try {
