@@ -102,6 +102,11 @@ export class Shell {
     this.secrets.add(value);
   }
 
+  /** Does `text` hold a registered secret? */
+  holdsSecret(text: string): boolean {
+    return this.secrets.foundIn(text);
+  }
+
   /** Replace every registered secret in `text` by `***`. */
   mask(text: string): string {
     return this.secrets.mask(text);

@@ -466,6 +466,13 @@ export class EventLogParser {
     this.partsLength = bytes.length;
   }
 
+  /** Nothing held, nothing being dropped. */
+  private clearHeld(): void {
+    this.pending = EMPTY;
+    this.dropping = false;
+    this.droppedBytes = 0;
+  }
+
   /** Hold a piece with no event end; past MAX_EVENT_BYTES, junk: one record, then drop up to the next end. */
   private hold(piece: Buffer): void {
     if (!this.dropping && this.partsLength + piece.length <= MAX_EVENT_BYTES) {
@@ -506,15 +513,12 @@ export class EventLogParser {
       }
       if (this.dropping) {
         // The junk's end: what follows is read as events again.
-        this.dropping = false;
-        this.droppedBytes = 0;
-        this.pending = EMPTY;
+        this.clearHeld();
       } else {
         const joined = Buffer.concat([...this.parts, chunk.subarray(0, through)], this.partsLength + through);
         this.pending = EMPTY;
         const rest = this.scan(joined, 0, false);
         if (rest < joined.length) {
-          this.pending = EMPTY;
           this.hold(joined.subarray(rest));
           return;
         }
@@ -523,7 +527,6 @@ export class EventLogParser {
     }
     const end = this.scan(chunk, from, false);
     // The tail is copied (hold): it is small, and the chunk it lives in can then be freed.
-    this.pending = EMPTY;
     if (end < chunk.length) this.hold(chunk.subarray(end));
   }
 
@@ -535,9 +538,7 @@ export class EventLogParser {
   end(): void {
     if (this.dropping) {
       // Counted already: nothing of the dropped bytes is an event.
-      this.dropping = false;
-      this.droppedBytes = 0;
-      this.pending = EMPTY;
+      this.clearHeld();
       return;
     }
     if (this.partsLength === 0) return;
@@ -548,9 +549,7 @@ export class EventLogParser {
 
   /** Forget everything (the log was truncated or replaced). */
   reset(): void {
-    this.pending = EMPTY;
-    this.dropping = false;
-    this.droppedBytes = 0;
+    this.clearHeld();
     this.years.reset();
   }
 

@@ -127,11 +127,10 @@ export async function planImage(options: PlanOptions): Promise<Plan> {
 
   const dotenv = await dotenvPromise;
   const credentials = registryCredentials(ref.registry, dotenv, env, explain);
-  if (credentials) shell.addSecret(credentials.token);
-  // Every token, not only the one logged in with: none may reach argv (a --build-arg) or output.
-  for (const token of [...tokenValues(env), ...tokenValues(dotenv)]) if (token) shell.addSecret(token);
+  // Every token (the one logged in with among them): none may reach argv (a --build-arg) or output.
+  for (const token of [...tokenValues(env), ...tokenValues(dotenv)]) shell.addSecret(token);
   for (const [name, value] of Object.entries(config.buildArgs))
-    if (shell.mask(value) !== value)
+    if (shell.holdsSecret(value))
       throw new UserError(`the build argument ${name} holds a registry or GitHub token`, {
         hint: 'a build argument is kept in the image and in `docker history`: give the build a secret with a RUN --mount=type=secret instead, or leave it out',
         exitCode: 2,

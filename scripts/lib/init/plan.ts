@@ -4,6 +4,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, normalize } from 'node:path';
 import { UsageError } from '../errors.ts';
+import { within } from '../path-within.ts';
 import { githubRepoFromRemote, originUrl } from '../git.ts';
 import {
   renderDockerfile,
@@ -71,7 +72,7 @@ function inputsFromCommand(root: string, cmd: string | null, manifestFile: strin
     if (isAbsolute(token) || /[,\s]/.test(token)) continue;
     const path = normalize(token).replace(/\/$/, '');
     // Out of the workspace (`..`, `../x`, `a/../../x`); `..data` is a name in it.
-    if (path === '..' || path.startsWith('../')) continue;
+    if (!within(root, join(root, path))) continue;
     if (path === '.' || path === manifestFile || path === 'pixi.lock' || found.includes(path)) continue;
     if (existsSync(join(root, path))) found.push(path);
   }

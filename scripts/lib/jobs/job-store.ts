@@ -174,7 +174,7 @@ const JOB_RECORD_SHAPE = object({
 });
 
 /** Records are written by pixi-condor; one larger than this is not one (100,000 procs is ~60 MB). */
-const MAX_RECORD_BYTES = 256 * 1024 * 1024;
+export const MAX_RECORD_BYTES = 256 * 1024 * 1024;
 const RECORD_HINT =
   'the record was edited or cut short: delete it (the job and its event log are untouched), or pass --log PATH to read the event log directly';
 

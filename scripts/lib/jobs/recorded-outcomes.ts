@@ -56,7 +56,7 @@ export function outcomesPath(root: string, cluster: number): string {
 }
 
 /** The logs as they are now (null: one is missing or not a file). */
-export function logPrints(logs: readonly string[]): LogPrint[] | null {
+function logPrints(logs: readonly string[]): LogPrint[] | null {
   const prints: LogPrint[] = [];
   // Each log once, in the order first named (procs of a sweep share one).
   for (const path of new Set(logs)) {
@@ -113,7 +113,7 @@ export function recordOutcomes(
   if (!read || result.missing.length > 0 || !result.table.allDone()) return;
   const now = logPrints(key.logs);
   if (!now || !samePrints(read, now)) return;
-  if (keptFile(root, key)) return;
+  if (keptFile(root, key, now)) return;
   writeOutcomes(root, key, now, result);
 }
 
@@ -148,9 +148,14 @@ function writeOutcomes(root: string, key: OutcomesKey, prints: LogPrint[], resul
 /**
  * The kept file of this reading, checked: one of ours, whole (its columns' lengths add up), of
  * a table that holds what the reader reads (one read with less, without usage or hosts, is not
- * its table), and every log still the file it was made from; else null.
+ * its table), and every log still the file it was made from (`taken`: the logs' prints, when the
+ * caller has just taken them); else null.
  */
-function keptFile(root: string, key: OutcomesKey): { bytes: Buffer; header: Header; headerEnd: number } | null {
+function keptFile(
+  root: string,
+  key: OutcomesKey,
+  taken?: LogPrint[],
+): { bytes: Buffer; header: Header; headerEnd: number } | null {
   let bytes: Buffer;
   try {
     bytes = readBounded(outcomesPath(root, key.cluster), OUTCOMES_MAX_BYTES);
@@ -168,7 +173,7 @@ function keptFile(root: string, key: OutcomesKey): { bytes: Buffer; header: Head
     (key.hostsAndMessages && !header.hostsAndMessages)
   )
     return null;
-  const now = logPrints(key.logs);
+  const now = taken ?? logPrints(key.logs);
   if (!now || !samePrints(header.logs, now)) return null;
   const columnBytes = header.columns.reduce((sum, [, length]) => sum + length, 0);
   if (headerEnd + 1 + columnBytes !== bytes.length) return null;

@@ -413,7 +413,7 @@ async function resubmitToPool(
   const shell = new Shell();
   for (const secret of (await secretEnvironment(root)).mask.secrets) shell.addSecret(secret);
   const shown = shell.display(argv);
-  if (shown !== argv.map(shellQuote).join(' '))
+  if (argv.some((arg) => shell.holdsSecret(arg)))
     throw new UserError(`the resubmission's condor_submit command would hold a registry or GitHub token: ${shown}`, {
       hint: `the first submission's NAME=VALUE or --append lines hold it (.pixi-condor/jobs/${first.cluster}.json): submit the file again without it`,
     });

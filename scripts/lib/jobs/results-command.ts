@@ -3,7 +3,7 @@
 // written to results/<cluster>/results.csv (atomically), or as JSON; the best run by a metric;
 // the procs without metrics and why.
 import { join } from 'node:path';
-import { jobTextFor } from '../job-text.ts';
+import { visibleControls } from '../job-text.ts';
 import { secretMask } from '../secret-mask.ts';
 import { writeChunksAtomicIfChanged } from '../atomic-file.ts';
 import { booleanOption, stringOption, type CommandSpec, type ParsedCommand } from '../cli.ts';
@@ -271,8 +271,9 @@ export async function runResults(parsed: ParsedCommand, loadViews?: LoadViews): 
     return missing.length > 0 ? 1 : 0;
   }
   const out = process.stdout;
-  // metrics.json and the error files are the job's words: tokens masked, escapes shown.
-  const jobText = remembered(await jobTextFor(root));
+  // metrics.json and the error files are the job's words: the rows' tokens are masked already;
+  // on a terminal their control characters show as escapes too.
+  const jobText = remembered(visibleControls);
   const shown = rows.map((row) => shownRow(row, jobText));
   writeLines(
     out,

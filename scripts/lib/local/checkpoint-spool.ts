@@ -52,16 +52,16 @@ export async function spoolCheckpoint(
     const contentsOnly = /.\/+$/.test(name);
     const clean = name.replace(/(.)\/+$/, '$1');
     let items: PlannedItem[];
-    let source: string;
+    let inside: string;
     try {
-      source = sandboxPath(sandbox, clean);
+      const source = sandboxPath(sandbox, clean);
+      inside = relative(sandbox, source);
+      if (inside === '') continue; // the sandbox itself is no checkpoint file
       items = await planEntry(source, wall, { contentsOnly, trustNamed: false });
     } catch (error) {
       if (error instanceof TransferError) continue;
       throw error;
     }
-    const inside = relative(sandbox, source);
-    if (inside === '' || inside === '.') continue; // the sandbox itself is no checkpoint file
     await copyPlanned(items, join(fresh, inside), false);
   }
   if (!(await realSpoolFolders(dir))) throw notARealSpool(dir);

@@ -220,25 +220,32 @@ export async function copyPlanned(items: PlannedItem[], dest: string, exclusive:
  * initialdir. A destination outside initialdir (an absolute remap, or one with `..`) is the
  * submit file author's choice and is trusted, as on a pool, links of its own included.
  */
-export async function checkDestination(iwd: string, dest: string): Promise<void> {
-  const realIwd = await realpath(iwd).catch(() => iwd);
+export async function checkDestination(iwds: string | readonly string[], dest: string): Promise<void> {
+  // Several initialdirs (a log shared by procs): the way is walked once, each link judged by each.
+  const dirs = typeof iwds === 'string' ? [iwds] : iwds;
+  const real = await Promise.all(dirs.map((iwd) => realpath(iwd).catch(() => iwd)));
+  /** A folder on the way as the submit file names it: under its initialdir's name, not its real path. */
+  const named = (at: string): string => {
+    const k = real.findIndex((r, n) => within(r, at) && within(dirs[n]!, dest));
+    return k < 0 ? at : join(dirs[k]!, relative(real[k]!, at));
+  };
   // From the filesystem's root, `at` being where the way has really got to.
   let at = parse(dest).root;
   for (const part of dirname(dest).split(sep).filter(Boolean)) {
     const next = join(at, part);
     const info = await lstat(next).catch(() => null);
     if (!info) return; // the rest is made fresh by mkdir
-    const asNamed = within(realIwd, next) && within(iwd, dest) ? join(iwd, relative(realIwd, next)) : next;
     if (info.isSymbolicLink()) {
       const target = await realpath(next).catch(() => null);
-      const inIwd = within(realIwd, at);
-      if (target !== null && (!inIwd || within(realIwd, target))) {
+      // A link that sits in an initialdir and leads out of it (or nowhere).
+      const out = real.findIndex((r) => within(r, at) && (target === null || !within(r, target)));
+      if (out < 0) {
+        if (target === null) return; // a dangling link of the author's, outside initialdir: mkdir fails on it
         at = target;
         continue;
       }
-      if (!inIwd) return; // a dangling link of the author's, outside initialdir: mkdir fails on it
       throw new TransferError(
-        `writing to ${shown(dest)}: (errno 1) Operation not permitted: ${shown(asNamed)} is a symlink leading out of ${shown(iwd)} (a job may have made it); a local run writes there only through real folders (name the folder the link leads to, as an absolute path, to write there)`,
+        `writing to ${shown(dest)}: (errno 1) Operation not permitted: ${shown(named(next))} is a symlink leading out of ${shown(dirs[out]!)} (a job may have made it); a local run writes there only through real folders (name the folder the link leads to, as an absolute path, to write there)`,
         EPERM,
         dest,
         true,
@@ -246,7 +253,7 @@ export async function checkDestination(iwd: string, dest: string): Promise<void>
     }
     if (!info.isDirectory())
       throw new TransferError(
-        `writing to ${shown(dest)}: (errno 20) Not a directory: ${shown(asNamed)}`,
+        `writing to ${shown(dest)}: (errno 20) Not a directory: ${shown(named(next))}`,
         20,
         dest,
         true,
@@ -258,13 +265,15 @@ export async function checkDestination(iwd: string, dest: string): Promise<void>
 /**
  * Before each append to a proc's event log: no folder on the way to it is a link a job made out
  * of its initialdir (checkDestination, as for its output files). A log shared by procs is
- * checked against each of their initialdirs.
+ * checked against each of their initialdirs, in one walk.
  */
 export function logGuard(procs: readonly { log: string | null; iwd: string }[]): (path: string) => Promise<void> {
-  const iwds = new Map<string, Set<string>>();
-  for (const p of procs) if (p.log) iwds.set(p.log, (iwds.get(p.log) ?? new Set()).add(p.iwd));
+  const sets = new Map<string, Set<string>>();
+  for (const p of procs) if (p.log) sets.set(p.log, (sets.get(p.log) ?? new Set()).add(p.iwd));
+  const iwds = new Map([...sets].map(([log, set]) => [log, [...set]]));
   return async (path) => {
-    for (const iwd of iwds.get(path) ?? []) await checkDestination(iwd, path);
+    const dirs = iwds.get(path);
+    if (dirs) await checkDestination(dirs, path);
   };
 }
 

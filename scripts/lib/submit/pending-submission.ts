@@ -10,15 +10,12 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { writeJsonAtomic } from '../atomic-file.ts';
 import { readBoundedText } from '../bounded-read.ts';
-import { JOBS_DIR, type ProcRecord, submissionInputs } from '../jobs/job-store.ts';
+import { JOBS_DIR, MAX_RECORD_BYTES, type ProcRecord, submissionInputs } from '../jobs/job-store.ts';
 import type { Shell } from '../shell.ts';
 import { UserError } from '../errors.ts';
 import { displayPath, STATE_DIR } from '../workspace.ts';
 import { lookupSubmission, SUBMIT_ID_ATTRIBUTE } from './condor-submit.ts';
 import type { JobDraft } from './record-job.ts';
-
-/** A tag holds the submission's procs, as a job record does: bounded alike (job-store.ts). */
-const MAX_PENDING_BYTES = 256 * 1024 * 1024;
 
 export interface PendingSubmission extends JobDraft {
   version: 1;
@@ -116,8 +113,8 @@ function isStringMap(value: unknown): value is Record<string, string> {
 
 async function readPending(path: string): Promise<PendingSubmission | null> {
   try {
-    // Bounded as a job record is (its procs grow with the sweep); a FIFO or device there is skipped.
-    const data = JSON.parse(readBoundedText(path, MAX_PENDING_BYTES)) as Partial<PendingSubmission>;
+    // Bounded as a job record is (a tag holds the procs too); a FIFO or device there is skipped.
+    const data = JSON.parse(readBoundedText(path, MAX_RECORD_BYTES)) as Partial<PendingSubmission>;
     if (data?.version !== 1 || typeof data.submitId !== 'string' || !Array.isArray(data.procs)) return null;
     if (data.defines !== undefined && !isStringMap(data.defines)) return null;
     if (
