@@ -6,7 +6,7 @@
 // would garble the image reference, so only the token keys' values are added.
 import { TOKEN_KEYS } from './env-keys.ts';
 import { UserError } from './errors.ts';
-import { readEnvFile } from './validate/env-file.ts';
+import { readEnvFile, readEnvFileSync } from './validate/env-file.ts';
 
 export const MASK = '***';
 /** Shorter values are not masked: too many false hits, too little to hide. */
@@ -128,6 +128,55 @@ export async function secretEnvironment(
 export function isSecretVariable(secrets: SecretEnvironment, name: string, value: string | undefined): boolean {
   if (secrets.names.has(name.toUpperCase())) return true;
   return value !== undefined && (secrets.values.has(value) || secrets.mask.foundIn(value));
+}
+
+const dotenvOfRoot = new Map<string, Record<string, string>>();
+
+/**
+ * secretEnvironment, read synchronously, `.env` once per workspace and process (the local
+ * runner asks for every proc it starts); `root` null: outside a workspace, the tokens alone.
+ */
+export function workspaceSecrets(root: string | null, env: NodeJS.ProcessEnv = process.env): SecretEnvironment {
+  let dotenv = root === null ? {} : dotenvOfRoot.get(root);
+  if (dotenv === undefined && root !== null) {
+    const read = readEnvFileSync(root);
+    dotenv = read && 'values' in read ? read.values : {};
+    dotenvOfRoot.set(root, dotenv);
+  }
+  return secretEnvironmentOf(env, dotenv);
+}
+
+/**
+ * `env` less its secret variables: the environment condor_submit runs in (condor-submit.ts), so
+ * all that a submit file's `$ENV(NAME)` can read.
+ */
+export function withoutSecretVariables(env: NodeJS.ProcessEnv, secrets: SecretEnvironment): NodeJS.ProcessEnv {
+  const kept: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(env))
+    if (value !== undefined && !isSecretVariable(secrets, name, value)) kept[name] = value;
+  return kept;
+}
+
+/** What a submit file is planned in (submit-plan.ts PlanOptions): condor_submit's environment. */
+export interface SubmitEnvironment {
+  /** The environment less its secret variables (withoutSecretVariables). */
+  env: NodeJS.ProcessEnv;
+  /** The variables left out: `$ENV()` of one reads as unset, and says why. */
+  withheld: ReadonlySet<string>;
+  /** The tokens (of the environment and .env), still masked wherever they show. */
+  tokens: readonly string[];
+}
+
+/**
+ * The environment the workspace at `root` plans its submit file in. Plans made here (a pool's
+ * preview and record, a local run, validate) read it as condor_submit does, so `$ENV()` of a
+ * secret is empty in all of them and no secret reaches a job, its spec or its record through it.
+ */
+export function submitEnvironment(root: string, env: NodeJS.ProcessEnv = process.env): SubmitEnvironment {
+  const secrets = workspaceSecrets(root, env);
+  const kept = withoutSecretVariables(env, secrets);
+  const withheld = new Set(Object.keys(env).filter((name) => env[name] !== undefined && !(name in kept)));
+  return { env: kept, withheld, tokens: secrets.mask.secrets };
 }
 
 /** The names of the secret variables set in `env`, sorted. */

@@ -4,7 +4,7 @@
 // into the job ad: submit_utils.cpp:1820-1840); `validate` and `submit` warn at the getenv line.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { runScript } from '../helpers/process.ts';
 import { buildTestBaseImage, dockerSkipReason } from '../image/services.ts';
@@ -62,6 +62,44 @@ for (const universe of ['vanilla', 'container'] as const) {
   }
 }
 
+/** Every file under `dir`, as one text (what pixi-condor left on disk for a job). */
+function filesUnder(dir: string): string {
+  let all = '';
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) all += readFileSync(join(entry.parentPath, entry.name), 'latin1');
+  }
+  return all;
+}
+
+test("$ENV() of a secret expands to nothing, as in condor_submit's environment: not in the job's arguments, environment, spec or record", async () => {
+  lw.file('job.sh', '#!/bin/sh\necho "args: $*" > seen.txt\nenv >> seen.txt\n', true);
+  lw.file(
+    'j.sub',
+    vanillaSubmit(
+      'arguments = "a$ENV(WANDB_API_KEY)b c$ENV(COPIED_VALUE)d e$ENV(RENAMED_KEY)f $ENV(HARMLESS_SETTING)"\n' +
+        'environment = "SEEN_KEY=x$ENV(WANDB_API_KEY)y SEEN_SETTING=$ENV(HARMLESS_SETTING)"\n' +
+        'transfer_output_files = seen.txt',
+    ),
+  );
+  const r = await lw.submit(['j.sub', '--local'], 60_000);
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  const seen = lw.read('seen.txt');
+  // condor_submit runs without the secret variables (condor-submit.ts): $ENV() of one is empty.
+  assert.match(seen, /^args: ab cd ef kept$/m, seen.split('\n')[0]);
+  assert.match(seen, /^SEEN_KEY=xy$/m);
+  assert.match(seen, /^SEEN_SETTING=kept$/m);
+  const kept = filesUnder(join(lw.root, '.pixi-condor'));
+  for (const secret of [REGISTRY_TOKEN, DOTENV_VALUE]) {
+    assert.not.ok(seen.includes(secret), 'the job saw a secret through $ENV()');
+    assert.not.ok(kept.includes(secret), 'a secret was written under .pixi-condor/ (spec, record)');
+    assert.not.ok(r.stdout.includes(secret) || r.stderr.includes(secret), 'a secret was printed');
+  }
+  // The pool's plan (--dry-run --json: what the record and the preflight see) expands the same.
+  const pool = await lw.submit(['j.sub', '--dry-run', '--json']);
+  const planned = JSON.parse(pool.stdout.slice(pool.stdout.indexOf('{\n')));
+  assert.equal(planned.procs[0].arguments, ['ab', 'cd', 'ef', 'kept'], pool.stdout);
+});
+
 test('the docker command a container job runs with carries no -e for a secret (--dry-run shows it)', async () => {
   lw.file('job.sh', '#!/bin/sh\ntrue\n', true);
   lw.file('j.sub', submitIn('container', 'getenv = true\ntransfer_output_files = ""'));
@@ -84,6 +122,19 @@ test('validate warns (submit/getenv-secret) at the getenv line of the configured
   assert.is(finding.line, line);
   assert.match(finding.message, /REGISTRY_TOKEN/);
   assert.not.ok(r.stdout.includes(REGISTRY_TOKEN));
+});
+
+test('validate warns (submit/secret-withheld) at a line reading $ENV() of a secret, naming the variable, not its value', async () => {
+  const sub = lw.read('mnist_gpu_docker.sub');
+  lw.file('mnist_gpu_docker.sub', sub.replace(/^queue/m, 'arguments = --key $ENV(WANDB_API_KEY)\nqueue'));
+  const line = sub.split('\n').findIndex((l) => /^queue/.test(l)) + 1;
+  const r = await runScript('validate.ts', ['--json'], { env: lw.env, timeoutMs: 60_000 });
+  const report = JSON.parse(r.stdout);
+  const finding = report.warnings.find((w: { rule: string }) => w.rule === 'submit/secret-withheld');
+  assert.ok(finding, r.stdout);
+  assert.is(finding.line, line);
+  assert.match(finding.message, /\$ENV\(WANDB_API_KEY\) is empty/);
+  assert.not.ok(r.stdout.includes(DOTENV_VALUE));
 });
 
 test('a pool submit runs condor_submit without the secrets in its environment (getenv cannot copy them into the ad)', async () => {

@@ -14,7 +14,7 @@ import { gitInfo } from '../git.ts';
 import { Shell, shellQuote } from '../shell.ts';
 import { deferSignals, newSubmitId, runCondorSubmit, submitIdLine } from '../submit/condor-submit.ts';
 import { planSubmit, procRecord, readSubmitSource, readSubmitStatements } from '../submit-language/submit-plan.ts';
-import { secretEnvironment } from '../secret-mask.ts';
+import { secretEnvironment, submitEnvironment } from '../secret-mask.ts';
 import { parseSubmitText } from '../submit-language/submit-file.ts';
 import { STATE_DIR, displayPath, findWorkspaceRoot } from '../workspace.ts';
 import {
@@ -331,7 +331,12 @@ function withEditedValues(
   ran: ProcRecord[],
   say: (line: string) => void,
 ): ProcRecord[] {
-  const now = planSubmit(statements, { submitFile: first.submitFile, cwd: root, cluster: null }).procs;
+  const now = planSubmit(statements, {
+    submitFile: first.submitFile,
+    cwd: root,
+    ...submitEnvironment(root),
+    cluster: null,
+  }).procs;
   if (now.length !== first.procs.length)
     throw new UserError(
       `${first.submitFile} now queues ${now.length} procs, job ${first.cluster} had ${first.procs.length}: rows are matched by line, so the table must keep one line per proc`,
@@ -398,6 +403,7 @@ async function resubmitToPool(
     planSubmit(readSubmitStatements(file.submitFile, relSubmit, false), {
       submitFile: relSubmit,
       cwd: root,
+      ...submitEnvironment(root),
       cluster,
       append: appendLines,
       defines: first.defines ?? {},

@@ -4,9 +4,8 @@
 // _CONDOR_MACHINE_AD, _CONDOR_SLOT, _CONDOR_JOB_IWD, BATCH_SYSTEM, TMPDIR/TEMP/TMP and the
 // thread-count variables (STARTER_NUM_THREADS_ENV_VARS) set to the request's CPUs.
 
-import { isSecretVariable, type SecretEnvironment, secretEnvironmentOf } from '../secret-mask.ts';
+import { isSecretVariable, type SecretEnvironment, workspaceSecrets } from '../secret-mask.ts';
 import { getenvMatcher } from '../submit-language/getenv.ts';
-import { readEnvFileSync } from '../validate/env-file.ts';
 import { findWorkspaceRoot } from '../workspace.ts';
 
 export class EnvironmentError extends Error {}
@@ -81,11 +80,9 @@ export function inheritedEnvironment(
   return out;
 }
 
-const dotenvKeys = new Map<string, Record<string, string>>();
-
 /**
  * The secrets of the workspace this process runs for (pixi's PIXI_PROJECT_ROOT, else the folder
- * it runs in): the submitter's tokens and the keys of its `.env`, read once per workspace.
+ * it runs in): the submitter's tokens and the keys of its `.env`.
  */
 function defaultSecrets(env: NodeJS.ProcessEnv): SecretEnvironment {
   let root: string | null = null;
@@ -94,13 +91,7 @@ function defaultSecrets(env: NodeJS.ProcessEnv): SecretEnvironment {
   } catch {
     // not inside a workspace: the tokens alone
   }
-  let dotenv = root === null ? {} : dotenvKeys.get(root);
-  if (dotenv === undefined && root !== null) {
-    const read = readEnvFileSync(root);
-    dotenv = read && 'values' in read ? read.values : {};
-    dotenvKeys.set(root, dotenv);
-  }
-  return secretEnvironmentOf(env, dotenv);
+  return workspaceSecrets(root, env);
 }
 
 const THREAD_VARIABLES = [

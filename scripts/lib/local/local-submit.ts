@@ -3,6 +3,7 @@
 // handed to a detached runner process that owns it (as a schedd does) and writes the real event
 // log, while this process only watches: the same live view, summary and exit code, and Ctrl-C
 // stops the watching, never the job. --dry-run prints the docker/host commands.
+import { submitEnvironment } from '../secret-mask.ts';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
@@ -123,6 +124,7 @@ function planFor(input: LocalSubmitInput, cluster: number | null) {
   return planSubmit(input.statements, {
     submitFile: input.submitFile,
     cwd: input.root,
+    ...submitEnvironment(input.root),
     cluster,
     append: input.append,
     defines: input.defines,

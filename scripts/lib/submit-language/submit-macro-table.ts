@@ -64,6 +64,7 @@ export class MacroTable {
   private readonly secrets: SecretMask;
   private readonly warnings: SubmitWarning[];
   private readonly at: ReadingAt;
+  private readonly withheld: ReadonlySet<string>;
 
   constructor(
     submitFile: string,
@@ -72,8 +73,10 @@ export class MacroTable {
     secrets: SecretMask,
     warnings: SubmitWarning[],
     at: ReadingAt,
+    withheld: ReadonlySet<string> = new Set(),
   ) {
     this.submitFile = submitFile;
+    this.withheld = withheld;
     this.secrets = secrets;
     this.warnings = warnings;
     this.at = at;
@@ -81,6 +84,7 @@ export class MacroTable {
       cwd,
       env,
       maskEnv: (name) => this.maskEnv(name),
+      unsetEnv: (name) => this.unsetEnv(name),
       lookup: (name) => this.macroValue(name.toLowerCase()),
     };
   }
@@ -119,6 +123,22 @@ export class MacroTable {
       });
     }
     return MASK;
+  }
+
+  /**
+   * $ENV(NAME) of a variable withheld as a secret (secret-mask.ts submitEnvironment): condor_submit
+   * runs without it, so it reads as unset, here as on the pool; said once per name.
+   */
+  unsetEnv(name: string): void {
+    if (!this.withheld.has(name) || this.warnedCredentials.has(`unset:${name}`)) return;
+    this.warnedCredentials.add(`unset:${name}`);
+    this.warnings.push({
+      rule: 'submit/secret-withheld',
+      message: `$ENV(${name}) is empty: ${name} is a secret (a token, a .env key, or holding one's value), and condor_submit runs without secrets so that none reaches the job ad`,
+      file: this.at.file,
+      line: this.at.line,
+      hint: "give a job a secret another way (a file it reads, or the pool's credential mechanism), or leave it out of .env if it is none",
+    });
   }
 
   /** A macro named like a credential (an included .env) is masked the same way. */

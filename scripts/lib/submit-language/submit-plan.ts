@@ -63,7 +63,12 @@ export interface PlanOptions {
   defines?: Record<string, string>;
   /** -batch-name */
   batchName?: string;
+  /** What `$ENV()` reads: condor_submit's environment (secret-mask.ts submitEnvironment); default process.env. */
   env?: NodeJS.ProcessEnv;
+  /** Variables left out of `env` as secrets: `$ENV()` of one reads as unset, with a warning. */
+  withheld?: ReadonlySet<string>;
+  /** Tokens masked in every message, beside those in `env`. */
+  tokens?: readonly string[];
   /** Refuse more procs than this (a runaway `queue N`). */
   maxProcs?: number;
   /** Further commands to expand per proc into ProcSpec.expanded (the local runner's `environment`, policies...). */
@@ -72,7 +77,12 @@ export interface PlanOptions {
 
 /** What condor_submit would warn about, or the file's own `warning :` statements. */
 export interface SubmitWarning {
-  rule: 'submit/warning-statement' | 'submit/unused-line' | 'submit/queue-items' | 'submit/credential-in-job';
+  rule:
+    | 'submit/warning-statement'
+    | 'submit/unused-line'
+    | 'submit/queue-items'
+    | 'submit/credential-in-job'
+    | 'submit/secret-withheld';
   message: string;
   file: string;
   line?: number;
@@ -229,7 +239,7 @@ function readIncludedStatements(path: string, display: string, from: string, lin
 
 export function planSubmit(statements: Statement[], options: PlanOptions): SubmitPlan {
   const env = options.env ?? process.env;
-  const secrets = new SecretMask(tokenValues(env));
+  const secrets = new SecretMask([...tokenValues(env), ...(options.tokens ?? [])]);
   try {
     const plan = planStatements(statements, options, env, secrets);
     for (const warning of plan.warnings) {
@@ -306,7 +316,7 @@ function planStatements(
   const file = options.submitFile;
   const warnings: SubmitWarning[] = [];
   const at: ReadingAt = { file, line: undefined };
-  const macros = new MacroTable(file, options.cwd, env, secrets, warnings, at);
+  const macros = new MacroTable(file, options.cwd, env, secrets, warnings, at, options.withheld);
   for (const [key, value] of Object.entries(options.defines ?? {})) macros.assign(key, value);
   const ctx: PlanContext = {
     options,
@@ -530,7 +540,14 @@ function procScope(row: QueueRow, step: number, proc: number, vars: Map<string, 
   };
   const lookup = (name: string): string | undefined =>
     vars.get(name.toLowerCase()) ?? macros.macroValue(name.toLowerCase());
-  return { cwd: options.cwd, env: ctx.env, lookup, builtin, maskEnv: (name) => macros.maskEnv(name) };
+  return {
+    cwd: options.cwd,
+    env: ctx.env,
+    lookup,
+    builtin,
+    maskEnv: (name) => macros.maskEnv(name),
+    unsetEnv: (name) => macros.unsetEnv(name),
+  };
 }
 
 /** A command's value for one proc: the row's variable or the latest assignment among its aliases, expanded. */

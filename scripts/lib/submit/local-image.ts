@@ -6,6 +6,7 @@
 // - No image record (issue 18, item 6): a proc of the container universe that names no image of
 //   its own gets the workspace's image, built here (image/local-build.ts) and pinned by image ID,
 //   as `submit` pins a pushed image by digest.
+import { submitEnvironment } from '../secret-mask.ts';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ImageRecord } from '../image-record.ts';
@@ -70,6 +71,7 @@ async function localBuildFor(input: LocalImageInput): Promise<LocalImageChoice |
     const { procs } = planSubmit(input.statements, {
       submitFile: input.submitFile,
       cwd: input.root,
+      ...submitEnvironment(input.root),
       cluster: null,
       append: input.append,
       defines: input.defines,

@@ -3,6 +3,7 @@
 // from the preview read before submitting, with its `$(Cluster)` filled in. The command line's
 // `NAME=VALUE` defines go in again, or the procs would differ from what condor_submit queued. Used by submit right
 // after condor_submit, and by status/cancel when they adopt an interrupted submission.
+import { submitEnvironment } from '../secret-mask.ts';
 import { resolve } from 'node:path';
 import { jobRecordPath, writeJobRecord, type JobRecord, type ProcRecord } from '../jobs/job-store.ts';
 import { planSubmit, procRecord, readSubmitStatements } from '../submit-language/submit-plan.ts';
@@ -49,6 +50,7 @@ export function procsOfCluster(
     const plan = planSubmit(statements, {
       submitFile: draft.submitFile,
       cwd: root,
+      ...submitEnvironment(root),
       cluster,
       append,
       defines,

@@ -16,7 +16,7 @@ import { condorSubmitArgv, newSubmitId, submitIdLine } from './condor-submit.ts'
 import { asFileError } from './file-problem.ts';
 import type { JobDraft } from './record-job.ts';
 import { imageOfSubmission, submissionInputs } from '../jobs/job-store.ts';
-import { secretEnvironment, type SecretEnvironment, type SecretMask } from '../secret-mask.ts';
+import { secretEnvironment, type SecretEnvironment, type SecretMask, submitEnvironment } from '../secret-mask.ts';
 import { getenvSecretMessage, getenvSecrets } from '../submit-language/getenv.ts';
 import { resolveSubmitArg } from './submit-path.ts';
 import { afterSubmit, submitAndRecord } from './submit-and-follow.ts';
@@ -270,6 +270,7 @@ async function previewSubmission(request: SubmitRequest, print: Printer): Promis
   const preview = planSubmit(request.statements, {
     submitFile,
     cwd: root,
+    ...submitEnvironment(root),
     cluster: null,
     append: appendLines,
     defines,

@@ -7,7 +7,7 @@ import { BoundedReadError, readBoundedText } from '../bounded-read.ts';
 import { isAbsolute, join, normalize, resolve } from 'node:path';
 import { localInputs, planSubmit, type SubmitPlan } from '../submit-language/submit-plan.ts';
 import { UserError } from '../errors.ts';
-import { secretEnvironment } from '../secret-mask.ts';
+import { secretEnvironment, submitEnvironment } from '../secret-mask.ts';
 import { CONFIG_DEFAULTS, displayPath, MAX_TEXT_BYTES, templateConfig, type TemplateConfig } from '../workspace.ts';
 import { dockerfileArgs, type DockerArg } from './dockerfile-args.ts';
 import type { EnvironmentView, ManifestModel, PlatformEntry } from './manifest-model.ts';
@@ -435,7 +435,13 @@ function checkLocalInputs(
   const { root, model, issues } = context;
   let plan: SubmitPlan;
   try {
-    plan = planSubmit(submit.statements, { submitFile: submitName, cwd: root, cluster: null });
+    // In condor_submit's environment (no secret variables: $ENV() of one is empty there).
+    plan = planSubmit(submit.statements, {
+      submitFile: submitName,
+      cwd: root,
+      ...submitEnvironment(root),
+      cluster: null,
+    });
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
     issues.error({
