@@ -3,7 +3,7 @@
 // token it was never given still must not show it), and every control character shown as an
 // escape (`\x1b`), so a job cannot move the cursor, recolour, retitle or clear the terminal.
 // Tabs stay; a line is one line.
-import { type SecretMask, secretMask } from './secret-mask.ts';
+import { SecretMask, workspaceSecrets } from './secret-mask.ts';
 
 /** C0 controls but tab, DEL, and the C1 range (0x80-0x9f: CSI is 0x9b), as `\xNN`. */
 const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g;
@@ -17,13 +17,23 @@ export function jobTextFilter(mask: SecretMask | null): (text: string) => string
   return (text) => visibleControls(mask ? mask.mask(text) : text);
 }
 
-const filters = new Map<string, Promise<(text: string) => string>>();
+/**
+ * What a job's text is masked of in the workspace at `root`: the tokens (of the environment and
+ * `.env`) and `.env`'s values of 8 characters or more (the secrets getenv and `$ENV()` withhold:
+ * a job given none may still find one and print it).
+ */
+export function jobSecretMask(root: string | null): SecretMask {
+  const secrets = workspaceSecrets(root);
+  return new SecretMask([...secrets.mask.secrets, ...secrets.values]);
+}
 
-/** The filter for a workspace (its environment's and .env's tokens), read once per process. */
-export function jobTextFor(root: string): Promise<(text: string) => string> {
+const filters = new Map<string, (text: string) => string>();
+
+/** jobTextFilter of jobSecretMask(root), made once per workspace and process. */
+export function jobTextFor(root: string): (text: string) => string {
   let filter = filters.get(root);
   if (!filter) {
-    filter = secretMask(root).then(jobTextFilter, () => jobTextFilter(null));
+    filter = jobTextFilter(jobSecretMask(root));
     filters.set(root, filter);
   }
   return filter;

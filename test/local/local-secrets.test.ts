@@ -4,7 +4,7 @@
 // into the job ad: submit_utils.cpp:1820-1840); `validate` and `submit` warn at the getenv line.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runScript } from '../helpers/process.ts';
 import { buildTestBaseImage, dockerSkipReason } from '../image/services.ts';
@@ -191,6 +191,41 @@ test('a token the job prints itself is masked, and its escape sequences never re
   const results = await runScript('results.ts', ['1'], { env: lw.env, timeoutMs: 30_000 });
   printed(results.stdout + results.stderr);
   assert.match(results.stdout, /acc\\x1b\[2J/);
+});
+
+test(".env's values and the tokens a job prints are masked in every view of its text: progress (status --json too), the error tail, results --json", async () => {
+  // The job was given neither; it prints them in a progress line, its error file and
+  // metrics.json, and runs on until the test has looked at its progress.
+  const stop = join(lw.root, '..', `stop-${process.pid}`);
+  const progress = JSON.stringify({ epoch: 1, epochs: 2, note: `key ${DOTENV_VALUE} tok ${REGISTRY_TOKEN}` });
+  lw.file(
+    'job.sh',
+    `#!/bin/sh\necho 'PIXI_CONDOR_PROGRESS ${progress}'\necho 'found ${DOTENV_VALUE}' >&2\n` +
+      `echo '{"acc": 0.5, "note": "${DOTENV_VALUE}"}' > metrics.json\n` +
+      `n=0; while [ ! -e '${stop}' ] && [ $n -lt 600 ]; do sleep 0.1; n=$((n+1)); done\nexit 1\n`,
+    true,
+  );
+  lw.file('j.sub', vanillaSubmit('transfer_output_files = metrics.json'));
+  try {
+    const started = await lw.submit(['j.sub', '--local', '--no-wait']);
+    assert.is(started.code, 0, started.stdout + started.stderr);
+    // Its progress, while it runs (each look is one bounded process; at most 100 looks).
+    let json = started;
+    for (let look = 0; look < 100 && !json.stdout.includes('"note"'); look++)
+      json = await runScript('status.ts', ['1', '--once', '--json'], { env: lw.env, timeoutMs: 30_000 });
+    assert.match(json.stdout, /"note": "key \*\*\* tok \*\*\*"/, json.stdout);
+    writeFileSync(stop, '');
+    const ended = await runScript('status.ts', ['1', '--interval', '40'], { env: lw.env, timeoutMs: 60_000 });
+    assert.is(ended.code, 1, ended.stdout + ended.stderr);
+    assert.match(ended.stdout, /found \*\*\*/);
+    const results = await runScript('results.ts', ['1', '--json'], { env: lw.env, timeoutMs: 30_000 });
+    assert.match(results.stdout, /"note": "\*\*\*"/, results.stdout);
+    for (const run of [started, json, ended, results])
+      for (const secret of [DOTENV_VALUE, REGISTRY_TOKEN])
+        assert.not.ok((run.stdout + run.stderr).includes(secret), `a secret was printed: ${run.stdout}`);
+  } finally {
+    rmSync(stop, { force: true });
+  }
 });
 
 test.run();

@@ -3,11 +3,8 @@
 // epoch. Only the file's last bytes are read, and a file is read again only when its size or
 // mtime moved, so watching thousands of procs costs a stat each per look.
 import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import { jobTextFilter } from '../job-text.ts';
-import { SecretMask, tokenValues } from '../secret-mask.ts';
-
-/** The progress line's filter: the tokens of this process's environment (no workspace at hand here). */
-const environmentText = jobTextFilter(new SecretMask(tokenValues(process.env)));
+import { visibleControls } from '../job-text.ts';
+import type { SecretMask } from '../secret-mask.ts';
 
 export const PROGRESS_MARKER = 'PIXI_CONDOR_PROGRESS ';
 /** How far back from the end a progress line is looked for (an epoch prints far less). */
@@ -64,9 +61,18 @@ export function tailLines(path: string, count: number): string[] | null {
   return lines.slice(-count);
 }
 
-/** Remembers each output file's size and mtime, and re-reads only files that moved. */
+/**
+ * Remembers each output file's size and mtime, and re-reads only files that moved. The secrets
+ * of `mask` (job-text.ts jobSecretMask) are masked in the text before its progress is read, so
+ * no view of it (the live view, `status --json`) holds one.
+ */
 export class ProgressReader {
   private readonly seen = new Map<string, { size: number; mtimeMs: number; progress: Progress | null }>();
+  private readonly mask: SecretMask | null;
+
+  constructor(mask: SecretMask | null = null) {
+    this.mask = mask;
+  }
 
   read(path: string): Progress | null {
     let stats: { size: number; mtimeMs: number; isFile(): boolean } | undefined;
@@ -78,7 +84,8 @@ export class ProgressReader {
     if (!stats?.isFile()) return null;
     const last = this.seen.get(path);
     if (last && last.size === stats.size && last.mtimeMs === stats.mtimeMs) return last.progress;
-    const text = readTail(path, TAIL_BYTES);
+    const tail = readTail(path, TAIL_BYTES);
+    const text = tail !== null && this.mask ? this.mask.mask(tail) : tail;
     const progress = text === null ? (last?.progress ?? null) : (lastProgress(text) ?? last?.progress ?? null);
     this.seen.set(path, { size: stats.size, mtimeMs: stats.mtimeMs, progress });
     return progress;
@@ -97,8 +104,8 @@ export function progressText(progress: Progress | null): string {
   if (parts.length === 0)
     for (const [key, value] of Object.entries(progress).slice(0, 4))
       parts.push(`${key} ${typeof value === 'number' ? round(value) : String(value)}`);
-  // The job printed these values: its tokens masked, control characters shown, never raw.
-  return environmentText(parts.join(' '));
+  // The job printed these values (its secrets masked as they were read): control characters shown, never raw.
+  return visibleControls(parts.join(' '));
 }
 
 function round(value: number): string {

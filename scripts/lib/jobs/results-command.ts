@@ -3,8 +3,7 @@
 // written to results/<cluster>/results.csv (atomically), or as JSON; the best run by a metric;
 // the procs without metrics and why.
 import { join } from 'node:path';
-import { visibleControls } from '../job-text.ts';
-import { secretMask } from '../secret-mask.ts';
+import { jobSecretMask, visibleControls } from '../job-text.ts';
 import { writeChunksAtomicIfChanged } from '../atomic-file.ts';
 import { booleanOption, stringOption, type CommandSpec, type ParsedCommand } from '../cli.ts';
 import { UsageError, UserError } from '../errors.ts';
@@ -210,7 +209,7 @@ export async function runResults(parsed: ParsedCommand, loadViews?: LoadViews): 
   const collected = await collectResults(root, first, show, { keepOutcomes: !dryRun, resubmissions });
   // metrics.json and the error files are the job's words: a token in them is masked in every
   // output (results.csv, --json, the report), as the table masks it.
-  const tokens = await secretMask(root);
+  const tokens = jobSecretMask(root);
   const masked = remembered((text) => tokens.mask(text));
   const rows = tokens.secrets.length > 0 ? collected.rows.map((row) => shownRow(row, masked)) : collected.rows;
   const bestSpec = stringOption(parsed, 'best');

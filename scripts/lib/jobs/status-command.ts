@@ -217,7 +217,7 @@ async function printTails(
       exitCode: 2,
     });
   // The job wrote these files: tokens masked, escape sequences shown, never sent raw.
-  const jobText = await jobTextFor(root);
+  const jobText = jobTextFor(root);
   for (const p of procs) {
     for (const [label, path] of [
       ['output', p.output],

@@ -184,7 +184,7 @@ export async function summaryLines(
   const many = table.size > LISTED_PROCS;
   const lines = [paint.bold(many ? `summary: ${countsSummary(table)}` : 'summary')];
   // The job wrote its error file: tokens masked, escape sequences shown, never sent raw.
-  const jobText = await jobTextFor(root);
+  const jobText = jobTextFor(root);
   // Many procs: only those that did not succeed, found without keeping a view of every proc.
   const listed = many ? table.unsuccessful(LISTED_PROCS) : { jobs: table.list(), total: table.size };
   for (const job of listed.jobs.slice(0, LISTED_PROCS)) {

@@ -5,6 +5,7 @@
 import { displayPath } from '../workspace.ts';
 import type { JobState, JobTable } from './job-state.ts';
 import { ProgressReader } from './progress.ts';
+import { jobSecretMask } from '../job-text.ts';
 import { recordLogs, type JobRecord } from './job-store.ts';
 import { LogSet } from './log-set.ts';
 import { recordOutcomes, recordedOutcomes } from './recorded-outcomes.ts';
@@ -145,7 +146,9 @@ export async function track(options: TrackOptions): Promise<TrackResult> {
   const procVars = new Map([...(options.procInfo ?? new Map<number, ProcInfo>())].map(([p, info]) => [p, info.vars]));
   const renderer = makeRenderer(options.view, mode, { title: options.title, procVars, local: options.local });
   const noted = newNoteMemory();
-  const progress = options.procInfo ? { reader: new ProgressReader(), lastLook: Number.NEGATIVE_INFINITY } : null;
+  const progress = options.procInfo
+    ? { reader: new ProgressReader(jobSecretMask(options.root)), lastLook: Number.NEGATIVE_INFINITY }
+    : null;
   const facts: WatchFacts = { heldSeen: new Map(), runnerGoneSeen: null, goneReason: undefined, vanished: false };
   let outcome: TrackOutcome | null = null;
   let held: JobState | null = null;
