@@ -404,9 +404,10 @@ const CSV_CHUNK_ROWS = 1000;
 
 /** A row's line of results.csv, its fields appended one by one (no array of fields per row). */
 function csvLine(row: ResultRow, vars: readonly string[], metrics: readonly string[]): string {
-  let line = `${row.proc},${csvField(row.ranAs)}`;
+  // proc, ran_as (`C.P`), outcome (one word), exit and wall: nothing to quote.
+  let line = `${row.proc},${row.ranAs}`;
   for (const v of vars) line += `,${csvField(row.vars[v] ?? '')}`;
-  line += `,${csvField(row.outcome)},${csvField(row.signal !== null ? `signal ${row.signal}` : row.exitCode)},${csvField(row.wallSeconds)}`;
+  line += `,${row.outcome},${row.signal !== null ? `signal ${row.signal}` : (row.exitCode ?? '')},${row.wallSeconds ?? ''}`;
   const values = row.metrics;
   for (const m of metrics) line += `,${csvField(values?.[m] ?? '')}`;
   return `${line},${csvField(row.missing ?? '')}\r\n`;
