@@ -3,7 +3,7 @@
 // token it was never given still must not show it), and every control character shown as an
 // escape (`\x1b`), so a job cannot move the cursor, recolour, retitle or clear the terminal.
 // Tabs stay; a line is one line.
-import { SecretMask, workspaceSecrets } from './secret-mask.ts';
+import { type SecretMask, workspaceSecrets } from './secret-mask.ts';
 
 /** C0 controls but tab, DEL, and the C1 range (0x80-0x9f: CSI is 0x9b), as `\xNN`. */
 const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g;
@@ -18,13 +18,13 @@ export function jobTextFilter(mask: SecretMask | null): (text: string) => string
 }
 
 /**
- * What a job's text is masked of in the workspace at `root`: the tokens (of the environment and
- * `.env`) and `.env`'s values of 8 characters or more (the secrets getenv and `$ENV()` withhold:
- * a job given none may still find one and print it).
+ * What a job's text is masked of in the workspace at `root`: the tokens of the environment and
+ * of `.env` (a job given none may still find one and print it). Not `.env`'s other values: they
+ * are withheld from jobs, but many are no secret (a project name, a user name in every path),
+ * and masking them would change the job's own data (a sweep value in results.csv).
  */
 export function jobSecretMask(root: string | null): SecretMask {
-  const secrets = workspaceSecrets(root);
-  return new SecretMask([...secrets.mask.secrets, ...secrets.values]);
+  return workspaceSecrets(root).mask;
 }
 
 const filters = new Map<string, (text: string) => string>();

@@ -151,7 +151,8 @@ export function workspaceSecrets(root: string | null, env: NodeJS.ProcessEnv = p
  * all that a submit file's `$ENV(NAME)` can read.
  */
 export function withoutSecretVariables(env: NodeJS.ProcessEnv, secrets: SecretEnvironment): NodeJS.ProcessEnv {
-  const kept: NodeJS.ProcessEnv = {};
+  // No prototype: a variable named `__proto__` or `constructor` is a key like any other.
+  const kept = Object.create(null) as NodeJS.ProcessEnv;
   for (const [name, value] of Object.entries(env))
     if (value !== undefined && !isSecretVariable(secrets, name, value)) kept[name] = value;
   return kept;
@@ -175,7 +176,7 @@ export interface SubmitEnvironment {
 export function submitEnvironment(root: string, env: NodeJS.ProcessEnv = process.env): SubmitEnvironment {
   const secrets = workspaceSecrets(root, env);
   const kept = withoutSecretVariables(env, secrets);
-  const withheld = new Set(Object.keys(env).filter((name) => env[name] !== undefined && !(name in kept)));
+  const withheld = new Set(Object.keys(env).filter((name) => env[name] !== undefined && !Object.hasOwn(kept, name)));
   return { env: kept, withheld, tokens: secrets.mask.secrets };
 }
 

@@ -10,6 +10,7 @@ import { parseEventLog } from '../../scripts/lib/event-log/event-log.ts';
 import { JobTable } from '../../scripts/lib/jobs/job-state.ts';
 import { renderView } from '../../scripts/lib/jobs/live-view.ts';
 import { lastProgress, ProgressReader, tailLines } from '../../scripts/lib/jobs/progress.ts';
+import { SecretMask } from '../../scripts/lib/secret-mask.ts';
 import { summaryLines } from '../../scripts/lib/jobs/summary.ts';
 import { palette } from '../../scripts/lib/term.ts';
 import { runScript, waitUntil } from '../helpers/process.ts';
@@ -93,6 +94,30 @@ test('the last progress line: a cut or garbled last line falls back to the one b
   assert.is((reader.read(out) as { epoch: number }).epoch, 2);
   assert.equal(tailLines(out, 1), [line(2)]);
   assert.is(reader.read(join(dir, 'absent.txt')), null);
+});
+
+test("a progress line's secrets are masked after it is parsed (\\u escapes too, keys, a number's digits), and a line nested too deep is none", () => {
+  const secret = 'pässwörd-1234';
+  const mask = new SecretMask([secret, '20240601']);
+  const out = join(dir, 'secret.txt');
+  // As Python's json.dumps writes it (ensure_ascii): the secret is only in the parsed text.
+  writeFileSync(
+    out,
+    `PIXI_CONDOR_PROGRESS {"epoch": 1}\nPIXI_CONDOR_PROGRESS {"epoch": 2, "note": "p\\u00e4ssw\\u00f6rd-1234", "step": 202406010, "${secret}": [{"x": "${secret}"}]}\n`,
+  );
+  const read = new ProgressReader(mask).read(out);
+  assert.equal(read, { epoch: 2, note: '***', step: '***', '***': [{ x: '***' }] });
+  // 17 levels: no progress line (status --json and the mask would walk it); the one before counts.
+  writeFileSync(
+    out,
+    `PIXI_CONDOR_PROGRESS {"epoch": 3}\nPIXI_CONDOR_PROGRESS {"a": ${'['.repeat(16)}1${']'.repeat(16)}}\n`,
+  );
+  assert.equal(lastProgress(readFileSync(out, 'utf8')), { epoch: 3 });
+  const deep = `{"a": ${'['.repeat(7000)}1${']'.repeat(7000)}}`;
+  assert.equal(lastProgress(`PIXI_CONDOR_PROGRESS {"epoch": 4}\nPIXI_CONDOR_PROGRESS ${deep}\n`), { epoch: 4 });
+  assert.equal(lastProgress(`PIXI_CONDOR_PROGRESS {"a": ${'['.repeat(15)}1${']'.repeat(15)}}\n`), {
+    a: JSON.parse(`${'['.repeat(15)}1${']'.repeat(15)}`),
+  });
 });
 
 test('the grouped live view: counts, then the rows that need attention, each running one with its row values and progress', () => {

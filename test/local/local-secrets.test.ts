@@ -84,9 +84,10 @@ test("$ENV() of a secret expands to nothing, as in condor_submit's environment: 
   const r = await lw.submit(['j.sub', '--local'], 60_000);
   assert.is(r.code, 0, r.stdout + r.stderr);
   const seen = lw.read('seen.txt');
-  // condor_submit runs without the secret variables (condor-submit.ts): $ENV() of one is empty.
-  assert.match(seen, /^args: ab cd ef kept$/m, seen.split('\n')[0]);
-  assert.match(seen, /^SEEN_KEY=xy$/m);
+  // condor_submit runs without the secret variables (condor-submit.ts): $ENV() of one reads as
+  // unset, the word UNDEFINED (config.cpp evaluate_macro_func).
+  assert.match(seen, /^args: aUNDEFINEDb cUNDEFINEDd eUNDEFINEDf kept$/m, seen.split('\n')[0]);
+  assert.match(seen, /^SEEN_KEY=xUNDEFINEDy$/m);
   assert.match(seen, /^SEEN_SETTING=kept$/m);
   const kept = filesUnder(join(lw.root, '.pixi-condor'));
   for (const secret of [REGISTRY_TOKEN, DOTENV_VALUE]) {
@@ -97,7 +98,7 @@ test("$ENV() of a secret expands to nothing, as in condor_submit's environment: 
   // The pool's plan (--dry-run --json: what the record and the preflight see) expands the same.
   const pool = await lw.submit(['j.sub', '--dry-run', '--json']);
   const planned = JSON.parse(pool.stdout.slice(pool.stdout.indexOf('{\n')));
-  assert.equal(planned.procs[0].arguments, ['ab', 'cd', 'ef', 'kept'], pool.stdout);
+  assert.equal(planned.procs[0].arguments, ['aUNDEFINEDb', 'cUNDEFINEDd', 'eUNDEFINEDf', 'kept'], pool.stdout);
 });
 
 test('the docker command a container job runs with carries no -e for a secret (--dry-run shows it)', async () => {
@@ -133,7 +134,7 @@ test('validate warns (submit/secret-withheld) at a line reading $ENV() of a secr
   const finding = report.warnings.find((w: { rule: string }) => w.rule === 'submit/secret-withheld');
   assert.ok(finding, r.stdout);
   assert.is(finding.line, line);
-  assert.match(finding.message, /\$ENV\(WANDB_API_KEY\) is empty/);
+  assert.match(finding.message, /\$ENV\(WANDB_API_KEY\) reads as unset \(the word UNDEFINED\)/);
   assert.not.ok(r.stdout.includes(DOTENV_VALUE));
 });
 
@@ -193,15 +194,23 @@ test('a token the job prints itself is masked, and its escape sequences never re
   assert.match(results.stdout, /acc\\x1b\[2J/);
 });
 
-test(".env's values and the tokens a job prints are masked in every view of its text: progress (status --json too), the error tail, results --json", async () => {
-  // The job was given neither; it prints them in a progress line, its error file and
-  // metrics.json, and runs on until the test has looked at its progress.
+test("the tokens a job prints, the environment's and .env's, are masked in every view of its text: progress (status --json too), the error tail, results --json", async () => {
+  // The job was given none; it prints them in a progress line (one as Python's json.dumps writes
+  // a non-ASCII text, \u escaped), its error file and metrics.json, and runs on until the test
+  // has looked at its progress. The .env token is not in the environment (the progress line
+  // was masked with the environment's alone).
+  const dotenvToken = `ghp_dotenvönly${process.pid}`;
+  lw.file('.env', `GITHUB_TOKEN=${dotenvToken}\n`);
   const stop = join(lw.root, '..', `stop-${process.pid}`);
-  const progress = JSON.stringify({ epoch: 1, epochs: 2, note: `key ${DOTENV_VALUE} tok ${REGISTRY_TOKEN}` });
+  const escaped = JSON.stringify(dotenvToken).replace(
+    /[\u0080-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+  const progress = `{"epoch": 1, "epochs": 2, "note": "key ${escaped.slice(1, -1)} tok ${REGISTRY_TOKEN}"}`;
   lw.file(
     'job.sh',
-    `#!/bin/sh\necho 'PIXI_CONDOR_PROGRESS ${progress}'\necho 'found ${DOTENV_VALUE}' >&2\n` +
-      `echo '{"acc": 0.5, "note": "${DOTENV_VALUE}"}' > metrics.json\n` +
+    `#!/bin/sh\necho 'PIXI_CONDOR_PROGRESS ${progress}'\necho 'found ${REGISTRY_TOKEN}' >&2\n` +
+      `echo '{"acc": 0.5, "note": "${REGISTRY_TOKEN}"}' > metrics.json\n` +
       `n=0; while [ ! -e '${stop}' ] && [ $n -lt 600 ]; do sleep 0.1; n=$((n+1)); done\nexit 1\n`,
     true,
   );
@@ -221,7 +230,7 @@ test(".env's values and the tokens a job prints are masked in every view of its 
     const results = await runScript('results.ts', ['1', '--json'], { env: lw.env, timeoutMs: 30_000 });
     assert.match(results.stdout, /"note": "\*\*\*"/, results.stdout);
     for (const run of [started, json, ended, results])
-      for (const secret of [DOTENV_VALUE, REGISTRY_TOKEN])
+      for (const secret of [dotenvToken, REGISTRY_TOKEN])
         assert.not.ok((run.stdout + run.stderr).includes(secret), `a secret was printed: ${run.stdout}`);
   } finally {
     rmSync(stop, { force: true });

@@ -27,12 +27,12 @@ test('submit --dry-run shows warning : lines, reads $ENV(REGISTRY_TOKEN) as unse
     const all = text.stdout + text.stderr;
     assert.match(all, /mnist_gpu_docker\.sub:\d+: warning: a test of the warning statement/);
     assert.match(all, /credential into the job/);
-    assert.match(all, /\$ENV\(REGISTRY_TOKEN\) is empty/);
-    assert.match(all, /--token '\*{3}'$/m);
+    assert.match(all, /\$ENV\(REGISTRY_TOKEN\) reads as unset/);
+    assert.match(all, /--token UNDEFINED '\*{3}'$/m);
     assert.not.ok(all.includes(TOKEN), 'the token was printed');
     const json = await runScript('submit.ts', ['--dry-run', '--json'], { env, timeoutMs: 30_000 });
     assert.not.ok((json.stdout + json.stderr).includes(TOKEN), 'the token was printed with --json');
-    assert.equal(JSON.parse(json.stdout).procs[0].arguments, ['0', '--token', '***']);
+    assert.equal(JSON.parse(json.stdout).procs[0].arguments, ['0', '--token', 'UNDEFINED', '***']);
   } finally {
     ws.cleanup();
   }

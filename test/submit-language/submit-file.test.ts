@@ -221,6 +221,18 @@ test('macros: $(X:default), Cluster/Process/Item/ItemIndex/Step, nested, $INT/$F
   assert.ok(procs[3]!.output!.endsWith('out_42_3.txt'));
 });
 
+test('$ENV of an unset variable is the word UNDEFINED, or its default (config.cpp evaluate_macro_func); of a set, empty one, empty', () => {
+  const { procs, warnings } = plan(
+    'executable = /bin/echo\narguments = a$ENV(NOT_SET)b c$ENV(NOT_SET:dflt)d e$ENV(EMPTY:dflt)f g$ENV(HIDDEN)h\nqueue',
+    { env: { EMPTY: '' }, withheld: new Set(['HIDDEN']) },
+  );
+  assert.equal(procs[0]!.arguments, ['aUNDEFINEDb', 'cdfltd', 'ef', 'gUNDEFINEDh']);
+  // Only the withheld variable is said (a secret condor_submit runs without).
+  const withheld = warnings.filter((w) => w.rule === 'submit/secret-withheld');
+  assert.is(withheld.length, 1);
+  assert.match(withheld[0]!.message, /^\$ENV\(HIDDEN\) reads as unset \(the word UNDEFINED\): HIDDEN is a secret/);
+});
+
 test('queue forms: N, in (one line and multi-line), from file and inline list with several vars, matching, slice', () => {
   mkdirSync(join(work, 'inputs'), { recursive: true });
   for (const f of ['b.dat', 'a.dat', 'c.txt']) writeFileSync(join(work, 'inputs', f), 'x');

@@ -338,10 +338,13 @@ test('$ENV(REGISTRY_TOKEN) reads as unset, as condor_submit (run without it) rea
   );
   const env = { ...ws.env, REGISTRY_TOKEN: TOKEN };
   const dry = await runScript('submit.ts', ['token.sub', '--dry-run'], { env, timeoutMs: 30_000 });
-  assert.match(dry.stdout, /arguments {2}0 --token$/m);
-  assert.match(dry.stdout, /token\.sub:\d+: warning: \$ENV\(REGISTRY_TOKEN\) is empty: REGISTRY_TOKEN is a secret/);
+  assert.match(dry.stdout, /arguments {2}0 --token UNDEFINED$/m);
+  assert.match(
+    dry.stdout,
+    /token\.sub:\d+: warning: \$ENV\(REGISTRY_TOKEN\) reads as unset \(the word UNDEFINED\): REGISTRY_TOKEN is a secret/,
+  );
   const json = await runScript('submit.ts', ['token.sub', '--dry-run', '--json'], { env, timeoutMs: 30_000 });
-  assert.equal(JSON.parse(json.stdout).procs[0].arguments, ['0', '--token']);
+  assert.equal(JSON.parse(json.stdout).procs[0].arguments, ['0', '--token', 'UNDEFINED']);
   // An error that quotes a token's value (an unsupported universe, from the included .env's
   // macro), before anything is submitted.
   writeFileSync(

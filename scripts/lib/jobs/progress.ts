@@ -4,13 +4,27 @@
 // mtime moved, so watching thousands of procs costs a stat each per look.
 import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { visibleControls } from '../job-text.ts';
-import type { SecretMask } from '../secret-mask.ts';
+import { MASK, type SecretMask } from '../secret-mask.ts';
 
 export const PROGRESS_MARKER = 'PIXI_CONDOR_PROGRESS ';
 /** How far back from the end a progress line is looked for (an epoch prints far less). */
 const TAIL_BYTES = 16 * 1024;
 
 export type Progress = Record<string, unknown>;
+
+/**
+ * How deep a progress object may nest (a flat one is 1): a deeper line is no progress line, so
+ * that `status --json` (JSON.stringify) and the mask's walk never run out of stack on it.
+ */
+const MAX_NESTING = 16;
+
+/** Does `value` nest at most `limit` objects or lists deep? (The walk stops past the limit.) */
+function nestedWithin(value: object, limit: number): boolean {
+  if (limit <= 0) return false;
+  for (const item of Object.values(value))
+    if (item !== null && typeof item === 'object' && !nestedWithin(item, limit - 1)) return false;
+  return true;
+}
 
 /** The object of the last well-formed progress line in `text`, or null. */
 export function lastProgress(text: string): Progress | null {
@@ -22,7 +36,8 @@ export function lastProgress(text: string): Progress | null {
     if (end >= 0 || json.endsWith('}')) {
       try {
         const value: unknown = JSON.parse(json);
-        if (value && typeof value === 'object' && !Array.isArray(value)) return value as Progress;
+        if (value && typeof value === 'object' && !Array.isArray(value) && nestedWithin(value, MAX_NESTING))
+          return value as Progress;
       } catch {
         // not JSON: look further back
       }
@@ -63,8 +78,8 @@ export function tailLines(path: string, count: number): string[] | null {
 
 /**
  * Remembers each output file's size and mtime, and re-reads only files that moved. The secrets
- * of `mask` (job-text.ts jobSecretMask) are masked in the text before its progress is read, so
- * no view of it (the live view, `status --json`) holds one.
+ * of `mask` (job-text.ts jobSecretMask) are masked in the progress read (maskedProgress), so no
+ * view of it (the live view, `status --json`) holds one.
  */
 export class ProgressReader {
   private readonly seen = new Map<string, { size: number; mtimeMs: number; progress: Progress | null }>();
@@ -84,12 +99,31 @@ export class ProgressReader {
     if (!stats?.isFile()) return null;
     const last = this.seen.get(path);
     if (last && last.size === stats.size && last.mtimeMs === stats.mtimeMs) return last.progress;
-    const tail = readTail(path, TAIL_BYTES);
-    const text = tail !== null && this.mask ? this.mask.mask(tail) : tail;
-    const progress = text === null ? (last?.progress ?? null) : (lastProgress(text) ?? last?.progress ?? null);
+    const text = readTail(path, TAIL_BYTES);
+    const read = text === null ? null : lastProgress(text);
+    const progress = (read && this.mask ? maskedProgress(read, this.mask) : read) ?? last?.progress ?? null;
     this.seen.set(path, { size: stats.size, mtimeMs: stats.mtimeMs, progress });
     return progress;
   }
+}
+
+/**
+ * `progress` with every secret of `mask` masked: in its keys and text values (after JSON.parse,
+ * so a secret written with `\u` escapes is found too), and a number whose digits hold one as
+ * `***`. Itself when there is no secret to mask.
+ */
+export function maskedProgress(progress: Progress, mask: SecretMask): Progress {
+  if (mask.secrets.length === 0) return progress;
+  // lastProgress let no object deeper than MAX_NESTING through: the walk's depth is bounded.
+  const walk = (value: unknown, depth: number): unknown => {
+    if (typeof value === 'string') return mask.mask(value);
+    if (typeof value === 'number') return mask.foundIn(String(value)) ? MASK : value;
+    if (value === null || typeof value !== 'object') return value;
+    if (Array.isArray(value)) return value.map((item) => walk(item, depth + 1));
+    // fromEntries: a `__proto__` key stays a key.
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [mask.mask(k), walk(v, depth + 1)]));
+  };
+  return walk(progress, 0) as Progress;
 }
 
 /** `epoch 3/20 loss 0.412 acc 0.871 1520 img/s`: a progress object in a few words. */

@@ -84,7 +84,7 @@ export class MacroTable {
       cwd,
       env,
       maskEnv: (name) => this.maskEnv(name),
-      unsetEnv: (name) => this.unsetEnv(name),
+      unsetEnv: (name, withDefault) => this.unsetEnv(name, withDefault),
       lookup: (name) => this.macroValue(name.toLowerCase()),
     };
   }
@@ -127,14 +127,15 @@ export class MacroTable {
 
   /**
    * $ENV(NAME) of a variable withheld as a secret (secret-mask.ts submitEnvironment): condor_submit
-   * runs without it, so it reads as unset, here as on the pool; said once per name.
+   * runs without it, so it reads as unset (its default, else UNDEFINED), here as on the pool; said
+   * once per name.
    */
-  unsetEnv(name: string): void {
+  unsetEnv(name: string, withDefault: boolean): void {
     if (!this.withheld.has(name) || this.warnedCredentials.has(`unset:${name}`)) return;
     this.warnedCredentials.add(`unset:${name}`);
     this.warnings.push({
       rule: 'submit/secret-withheld',
-      message: `$ENV(${name}) is empty: ${name} is a secret (a token, a .env key, or holding one's value), and condor_submit runs without secrets so that none reaches the job ad`,
+      message: `$ENV(${name}) reads as unset (${withDefault ? 'its default' : 'the word UNDEFINED'}): ${name} is a secret (a token, a .env key, or holding one's value), and condor_submit runs without secrets so that none reaches the job ad`,
       file: this.at.file,
       line: this.at.line,
       hint: "give a job a secret another way (a file it reads, or the pool's credential mechanism), or leave it out of .env if it is none",

@@ -546,7 +546,7 @@ function procScope(row: QueueRow, step: number, proc: number, vars: Map<string, 
     lookup,
     builtin,
     maskEnv: (name) => macros.maskEnv(name),
-    unsetEnv: (name) => macros.unsetEnv(name),
+    unsetEnv: (name, withDefault) => macros.unsetEnv(name, withDefault),
   };
 }
 

@@ -435,7 +435,7 @@ function checkLocalInputs(
   const { root, model, issues } = context;
   let plan: SubmitPlan;
   try {
-    // In condor_submit's environment (no secret variables: $ENV() of one is empty there).
+    // In condor_submit's environment (no secret variables: $ENV() of one reads as unset there).
     plan = planSubmit(submit.statements, {
       submitFile: submitName,
       cwd: root,
