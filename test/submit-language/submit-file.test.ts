@@ -221,6 +221,13 @@ test('macros: $(X:default), Cluster/Process/Item/ItemIndex/Step, nested, $INT/$F
   assert.ok(procs[3]!.output!.endsWith('out_42_3.txt'));
 });
 
+test('$(X:default): the default for an undefined X and for one assigned nothing, not for one whose value expands to nothing (config.cpp)', () => {
+  const { procs } = plan(
+    'executable = /bin/echo\ne =\nf = $(e)\narguments = a$(e:dflt)b c$(f:dflt)d g$(nothing:dflt)h i$(e)j\nqueue',
+  );
+  assert.equal(procs[0]!.arguments, ['adfltb', 'cd', 'gdflth', 'ij']);
+});
+
 test('$ENV of an unset variable is the word UNDEFINED, or its default (config.cpp evaluate_macro_func); of a set, empty one, empty', () => {
   const { procs, warnings } = plan(
     'executable = /bin/echo\narguments = a$ENV(NOT_SET)b c$ENV(NOT_SET:dflt)d e$ENV(EMPTY:dflt)f g$ENV(HIDDEN)h\nqueue',

@@ -123,7 +123,9 @@ function macro(inner: string, scope: MacroScope, depth: number, budget: Budget):
   const fixed = scope.builtin?.(name);
   if (fixed !== undefined) return fixed;
   const value = scope.lookup(name);
-  if (value !== undefined) return expandMacros(value, scope, depth + 1, budget);
+  // A default stands for an undefined macro and for one assigned nothing (`X =`), as its value
+  // reads before it is expanded (config.cpp evaluate_macro_func, MACRO_ID_NORMAL).
+  if (value !== undefined && (value !== '' || colon < 0)) return expandMacros(value, scope, depth + 1, budget);
   if (colon >= 0) return expandMacros(inner.slice(colon + 1), scope, depth + 1, budget);
   return ''; // undefined macros expand to nothing, as in condor_submit
 }
