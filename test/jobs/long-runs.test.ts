@@ -93,6 +93,12 @@ test('the last progress line: a cut or garbled last line falls back to the one b
   appendFileSync(out, `${line(2)}\n`);
   assert.is((reader.read(out) as { epoch: number }).epoch, 2);
   assert.equal(tailLines(out, 1), [line(2)]);
+  // A window that starts inside a line drops that piece (half a token would pass the mask).
+  const long = join(dir, 'long.txt');
+  writeFileSync(long, `${'x'.repeat(6000)}TOKEN-PIECE\nsecond\nthird`);
+  assert.equal(tailLines(long, 10), ['second', 'third']);
+  writeFileSync(long, 'first\nsecond\n');
+  assert.equal(tailLines(long, 10), ['first', 'second'], 'a file read whole keeps its first line');
   assert.is(reader.read(join(dir, 'absent.txt')), null);
 });
 

@@ -49,6 +49,11 @@ export function lastProgress(text: string): Progress | null {
 
 /** The last `bytes` of a regular file, decoded; null when it cannot be read. */
 export function readTail(path: string, bytes: number): string | null {
+  return readTailWindow(path, bytes)?.text ?? null;
+}
+
+/** readTail, and whether the window starts inside the file (its first line may be cut). */
+function readTailWindow(path: string, bytes: number): { text: string; cut: boolean } | null {
   let fd: number | null = null;
   try {
     // Opened without blocking, then checked: a FIFO (made, or swapped in, by the job) is never waited on.
@@ -58,7 +63,7 @@ export function readTail(path: string, bytes: number): string | null {
     const length = Math.min(stats.size, bytes);
     const buffer = Buffer.alloc(length);
     const n = readSync(fd, buffer, 0, length, stats.size - length);
-    return buffer.toString('utf8', 0, n);
+    return { text: buffer.toString('utf8', 0, n), cut: stats.size > length };
   } catch {
     return null;
   } finally {
@@ -66,14 +71,21 @@ export function readTail(path: string, bytes: number): string | null {
   }
 }
 
+/**
+ * The lines of a file's last `bytes` (the last one even without its newline), less the first
+ * when the window cut into it: a piece of a line is never shown (half a token would pass the mask).
+ */
+export function tailTextLines(path: string, bytes: number): string[] | null {
+  const tail = readTailWindow(path, bytes);
+  if (tail === null) return null;
+  const lines = tail.text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return tail.cut ? lines.slice(1) : lines;
+}
+
 /** The last `count` lines of a file (as `condor_tail -maxbytes` shows the end of a job's output). */
 export function tailLines(path: string, count: number): string[] | null {
-  const text = readTail(path, Math.max(4096, count * 512));
-  if (text === null) return null;
-  const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  // The first line may be cut by the byte window: drop it unless the file was read whole.
-  return lines.slice(-count);
+  return tailTextLines(path, Math.max(4096, count * 512))?.slice(-count) ?? null;
 }
 
 /**

@@ -9,7 +9,7 @@ import { formatDuration } from './format.ts';
 import { memoryUse, type JobState, type JobTable } from './job-state.ts';
 import { holdHint } from './hold-hints.ts';
 import { procUsage, summarizeUsage, usageLines } from './usage.ts';
-import { readTail } from './progress.ts';
+import { tailTextLines } from './progress.ts';
 import { outputPlace } from './results.ts';
 import type { TrackResult } from './tracker.ts';
 import type { ProcRecord } from './job-store.ts';
@@ -43,14 +43,13 @@ export function exitCodeFor(result: TrackResult): number {
   return 1;
 }
 
-/** The last `count` non-blank lines of the file's last 64 KiB (readTail: a regular file only, never waited on). */
+/** The last `count` non-blank whole lines of the file's last 64 KiB (a regular file only, never waited on). */
 function lastLines(path: string, count: number): string[] | null {
-  const text = readTail(path, 64 * 1024);
-  if (text === null) return null;
-  return text
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .slice(-count);
+  return (
+    tailTextLines(path, 64 * 1024)
+      ?.filter((l) => l.trim() !== '')
+      .slice(-count) ?? null
+  );
 }
 
 /** The file's size; null when it is a folder or cannot be seen (missing, no permission, a link loop). */
