@@ -112,30 +112,28 @@ test('the docker command a container job runs with carries no -e for a secret (-
     assert.not.ok(r.stdout.includes(`-e ${name}`), `docker run -e ${name}`);
 });
 
-test('validate warns (submit/getenv-secret) at the getenv line of the configured submit file', async () => {
+/** `validate --json` on the template's submit file with `added` before its queue line: the finding of `rule`, and that line's number. */
+async function validateFinding(added: string, rule: string) {
   const sub = lw.read('mnist_gpu_docker.sub');
-  lw.file('mnist_gpu_docker.sub', sub.replace(/^queue/m, 'getenv = true\nqueue'));
+  lw.file('mnist_gpu_docker.sub', sub.replace(/^queue/m, `${added}\nqueue`));
   const line = sub.split('\n').findIndex((l) => /^queue/.test(l)) + 1;
   const r = await runScript('validate.ts', ['--json'], { env: lw.env, timeoutMs: 60_000 });
-  const report = JSON.parse(r.stdout);
-  const finding = report.warnings.find((w: { rule: string }) => w.rule === 'submit/getenv-secret');
+  const finding = JSON.parse(r.stdout).warnings.find((w: { rule: string }) => w.rule === rule);
   assert.ok(finding, r.stdout);
+  for (const secret of [REGISTRY_TOKEN, DOTENV_VALUE]) assert.not.ok(r.stdout.includes(secret), 'a secret was printed');
+  return { finding, line };
+}
+
+test('validate warns (submit/getenv-secret) at the getenv line of the configured submit file', async () => {
+  const { finding, line } = await validateFinding('getenv = true', 'submit/getenv-secret');
   assert.is(finding.line, line);
   assert.match(finding.message, /REGISTRY_TOKEN/);
-  assert.not.ok(r.stdout.includes(REGISTRY_TOKEN));
 });
 
 test('validate warns (submit/secret-withheld) at a line reading $ENV() of a secret, naming the variable, not its value', async () => {
-  const sub = lw.read('mnist_gpu_docker.sub');
-  lw.file('mnist_gpu_docker.sub', sub.replace(/^queue/m, 'arguments = --key $ENV(WANDB_API_KEY)\nqueue'));
-  const line = sub.split('\n').findIndex((l) => /^queue/.test(l)) + 1;
-  const r = await runScript('validate.ts', ['--json'], { env: lw.env, timeoutMs: 60_000 });
-  const report = JSON.parse(r.stdout);
-  const finding = report.warnings.find((w: { rule: string }) => w.rule === 'submit/secret-withheld');
-  assert.ok(finding, r.stdout);
+  const { finding, line } = await validateFinding('arguments = --key $ENV(WANDB_API_KEY)', 'submit/secret-withheld');
   assert.is(finding.line, line);
   assert.match(finding.message, /\$ENV\(WANDB_API_KEY\) reads as unset \(the word UNDEFINED\)/);
-  assert.not.ok(r.stdout.includes(DOTENV_VALUE));
 });
 
 test('a pool submit runs condor_submit without the secrets in its environment (getenv cannot copy them into the ad)', async () => {
