@@ -91,14 +91,29 @@ test('the last progress line: a cut or garbled last line falls back to the one b
   const first = reader.read(out);
   assert.is(reader.read(out), first, 'unchanged file: the same object, not read again');
   appendFileSync(out, `${line(2)}\n`);
-  assert.is((reader.read(out) as { epoch: number }).epoch, 2);
-  assert.equal(tailLines(out, 1), [line(2)]);
+  const second = reader.read(out);
+  assert.is((second as { epoch: number }).epoch, 2);
+  // Other output after it (a batch line): the same progress, the same object (no new progress to report).
+  appendFileSync(out, 'batch 10/100\n');
+  assert.is(reader.read(out), second, 'a line that is no progress line changes nothing');
+  assert.equal(tailLines(out, 2), [line(2), 'batch 10/100']);
   // A window that starts inside a line drops that piece (half a token would pass the mask).
   const long = join(dir, 'long.txt');
   writeFileSync(long, `${'x'.repeat(6000)}TOKEN-PIECE\nsecond\nthird`);
   assert.equal(tailLines(long, 10), ['second', 'third']);
   writeFileSync(long, 'first\nsecond\n');
   assert.equal(tailLines(long, 10), ['first', 'second'], 'a file read whole keeps its first line');
+  // A window that starts right after a line's end cuts nothing.
+  writeFileSync(long, `${'x'.repeat(5000)}\n${'y'.repeat(5114)}\nlast\n`);
+  assert.equal(tailLines(long, 10), ['y'.repeat(5114), 'last']);
+  // A progress bar's redraws (\r, no \n): what follows the first \r in the window is whole.
+  writeFileSync(long, `${'z'.repeat(6000)}\r45%\r46%`);
+  assert.equal(tailLines(long, 10), ['45%\r46%']);
+  // One line longer than the window: its end, past more than a token's length, marked.
+  writeFileSync(long, 'w'.repeat(10_000));
+  const [only, ...more] = tailLines(long, 10)!;
+  assert.equal(more, []);
+  assert.ok(only!.startsWith('…w') && only!.length === 5120 - 1024 + 1, String(only?.length));
   assert.is(reader.read(join(dir, 'absent.txt')), null);
 });
 

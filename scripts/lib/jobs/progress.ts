@@ -28,6 +28,11 @@ function nestedWithin(value: object, limit: number): boolean {
 
 /** The object of the last well-formed progress line in `text`, or null. */
 export function lastProgress(text: string): Progress | null {
+  return lastProgressLine(text)?.value ?? null;
+}
+
+/** lastProgress, with the JSON text of the line it came from. */
+function lastProgressLine(text: string): { json: string; value: Progress } | null {
   let at = text.lastIndexOf(PROGRESS_MARKER);
   while (at >= 0) {
     const end = text.indexOf('\n', at);
@@ -37,7 +42,7 @@ export function lastProgress(text: string): Progress | null {
       try {
         const value: unknown = JSON.parse(json);
         if (value && typeof value === 'object' && !Array.isArray(value) && nestedWithin(value, MAX_NESTING))
-          return value as Progress;
+          return { json, value: value as Progress };
       } catch {
         // not JSON: look further back
       }
@@ -52,7 +57,7 @@ export function readTail(path: string, bytes: number): string | null {
   return readTailWindow(path, bytes)?.text ?? null;
 }
 
-/** readTail, and whether the window starts inside the file (its first line may be cut). */
+/** readTail, and whether the window starts inside a line (its first line is then a piece). */
 function readTailWindow(path: string, bytes: number): { text: string; cut: boolean } | null {
   let fd: number | null = null;
   try {
@@ -61,9 +66,13 @@ function readTailWindow(path: string, bytes: number): { text: string; cut: boole
     const stats = fstatSync(fd);
     if (!stats.isFile()) return null;
     const length = Math.min(stats.size, bytes);
-    const buffer = Buffer.alloc(length);
-    const n = readSync(fd, buffer, 0, length, stats.size - length);
-    return { text: buffer.toString('utf8', 0, n), cut: stats.size > length };
+    const start = stats.size - length;
+    // The byte before the window too: a window that starts right after a line's end cuts nothing.
+    const before = start > 0 ? 1 : 0;
+    const buffer = Buffer.alloc(length + before);
+    const n = readSync(fd, buffer, 0, length + before, start - before);
+    const cut = before === 1 && buffer[0] !== 0x0a && buffer[0] !== 0x0d;
+    return { text: buffer.toString('utf8', before, Math.max(before, n)), cut };
   } catch {
     return null;
   } finally {
@@ -71,16 +80,27 @@ function readTailWindow(path: string, bytes: number): { text: string; cut: boole
   }
 }
 
+/** What is left out of a line cut by the window that is all there is: more than a token's length. */
+const CUT_LINE_DROP = 1024;
+
 /**
- * The lines of a file's last `bytes` (the last one even without its newline), less the first
- * when the window cut into it: a piece of a line is never shown (half a token would pass the mask).
+ * The lines of a file's last `bytes` (the last one even without its newline). A line the window
+ * starts inside is never shown from its cut: after its first `\r` (a progress bar's redraws
+ * follow whole), else not at all; when it is the only line, its end past its first
+ * CUT_LINE_DROP characters, marked `…`. So no piece of a token (which the mask would miss) shows.
  */
 export function tailTextLines(path: string, bytes: number): string[] | null {
   const tail = readTailWindow(path, bytes);
   if (tail === null) return null;
   const lines = tail.text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
-  return tail.cut ? lines.slice(1) : lines;
+  if (!tail.cut || lines.length === 0) return lines;
+  const piece = lines[0]!;
+  const redraw = piece.indexOf('\r');
+  if (redraw >= 0) lines[0] = piece.slice(redraw + 1);
+  else if (lines.length === 1 && piece.length > CUT_LINE_DROP) lines[0] = `…${piece.slice(CUT_LINE_DROP)}`;
+  else lines.shift();
+  return lines;
 }
 
 /** The last `count` lines of a file (as `condor_tail -maxbytes` shows the end of a job's output). */
@@ -94,7 +114,11 @@ export function tailLines(path: string, count: number): string[] | null {
  * view of it (the live view, `status --json`) holds one.
  */
 export class ProgressReader {
-  private readonly seen = new Map<string, { size: number; mtimeMs: number; progress: Progress | null }>();
+  /** Per file: its size and mtime when read, and the progress read (with its line's JSON text). */
+  private readonly seen = new Map<
+    string,
+    { size: number; mtimeMs: number; progress: Progress | null; json: string | null }
+  >();
   private readonly mask: SecretMask | null;
 
   constructor(mask: SecretMask | null = null) {
@@ -112,9 +136,18 @@ export class ProgressReader {
     const last = this.seen.get(path);
     if (last && last.size === stats.size && last.mtimeMs === stats.mtimeMs) return last.progress;
     const text = readTail(path, TAIL_BYTES);
-    const read = text === null ? null : lastProgress(text);
-    const progress = (read && this.mask ? maskedProgress(read, this.mask) : read) ?? last?.progress ?? null;
-    this.seen.set(path, { size: stats.size, mtimeMs: stats.mtimeMs, progress });
+    const read = text === null ? null : lastProgressLine(text);
+    // The same line as last time (the job wrote other output since): the same object, so the
+    // tracker, which compares objects, sees no new progress.
+    const progress =
+      read === null
+        ? (last?.progress ?? null)
+        : read.json === last?.json
+          ? last.progress
+          : this.mask
+            ? maskedProgress(read.value, this.mask)
+            : read.value;
+    this.seen.set(path, { size: stats.size, mtimeMs: stats.mtimeMs, progress, json: read?.json ?? last?.json ?? null });
     return progress;
   }
 }
