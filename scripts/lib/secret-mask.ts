@@ -171,7 +171,7 @@ export interface SubmitEnvironment {
 /**
  * The environment the workspace at `root` plans its submit file in. Plans made here (a pool's
  * preview and record, a local run, validate) read it as condor_submit does, so `$ENV()` of a
- * secret is empty in all of them and no secret reaches a job, its spec or its record through it.
+ * secret reads as unset in all of them and no secret reaches a job, its spec or its record through it.
  */
 export function submitEnvironment(root: string, env: NodeJS.ProcessEnv = process.env): SubmitEnvironment {
   const secrets = workspaceSecrets(root, env);

@@ -228,6 +228,26 @@ test('$(X:default): the default for an undefined X and for one assigned nothing,
   assert.equal(procs[0]!.arguments, ['adfltb', 'cd', 'gdflth', 'ij']);
 });
 
+test('as condor_submit reads them: X = $(X:dflt) after X =, an empty credential with a default, $ENV values expanded in turn, if defined of an empty macro', () => {
+  const args = (text: string, env: NodeJS.ProcessEnv = {}) => {
+    const p = plan(`executable = /bin/echo\n${text}\nqueue`, { env, cluster: 0 });
+    return { args: p.procs[0]!.arguments, rules: p.warnings.map((w) => w.rule) };
+  };
+  assert.equal(args('X =\nX = $(X:dflt)\narguments = a$(X)b').args, ['adfltb']);
+  // Nothing to mask in an empty token, and nothing reported.
+  assert.equal(args('REGISTRY_TOKEN =\narguments = c$(REGISTRY_TOKEN:d)e'), { args: ['cde'], rules: [] });
+  assert.equal(args('arguments = a$ENV(V)b', { V: '$(Process)' }).args, ['a0b']);
+  // An unclosed `$(` in a variable is no macro, left as it is (a line of the file saying it is refused).
+  assert.equal(args('arguments = a$ENV(W)b', { W: 'x$(y' }).args, ['ax$(yb']);
+  // `if defined E`: false for E assigned nothing, and E is used (no unused-line warning for it).
+  assert.equal(
+    args(
+      'E =\nif defined E\narguments = yes\nelse\narguments = no\nendif\nif defined true\nexecutable = /bin/true\nendif',
+    ),
+    { args: ['no'], rules: [] },
+  );
+});
+
 test('$ENV of an unset variable is the word UNDEFINED, or its default (config.cpp evaluate_macro_func); of a set, empty one, empty', () => {
   const { procs, warnings } = plan(
     'executable = /bin/echo\narguments = a$ENV(NOT_SET)b c$ENV(NOT_SET:dflt)d e$ENV(EMPTY:dflt)f g$ENV(HIDDEN)h\nqueue',
@@ -237,7 +257,10 @@ test('$ENV of an unset variable is the word UNDEFINED, or its default (config.cp
   // Only the withheld variable is said (a secret condor_submit runs without).
   const withheld = warnings.filter((w) => w.rule === 'submit/secret-withheld');
   assert.is(withheld.length, 1);
-  assert.match(withheld[0]!.message, /^\$ENV\(HIDDEN\) reads as unset \(the word UNDEFINED\): HIDDEN is a secret/);
+  assert.match(
+    withheld[0]!.message,
+    /^\$ENV\(HIDDEN\) reads as unset \(its default where it has one, else the word UNDEFINED\): HIDDEN is a secret/,
+  );
 });
 
 test('queue forms: N, in (one line and multi-line), from file and inline list with several vars, matching, slice', () => {

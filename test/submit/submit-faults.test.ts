@@ -341,7 +341,7 @@ test('$ENV(REGISTRY_TOKEN) reads as unset, as condor_submit (run without it) rea
   assert.match(dry.stdout, /arguments {2}0 --token UNDEFINED$/m);
   assert.match(
     dry.stdout,
-    /token\.sub:\d+: warning: \$ENV\(REGISTRY_TOKEN\) reads as unset \(the word UNDEFINED\): REGISTRY_TOKEN is a secret/,
+    /token\.sub:\d+: warning: \$ENV\(REGISTRY_TOKEN\) reads as unset \(its default where it has one, else the word UNDEFINED\): REGISTRY_TOKEN is a secret/,
   );
   const json = await runScript('submit.ts', ['token.sub', '--dry-run', '--json'], { env, timeoutMs: 30_000 });
   assert.equal(JSON.parse(json.stdout).procs[0].arguments, ['0', '--token', 'UNDEFINED']);

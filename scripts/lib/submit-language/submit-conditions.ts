@@ -21,7 +21,8 @@ export function evaluateCondition(condition: string, source: string, line: numbe
   }
   let result: boolean;
   const defined = /^defined\s+(\S+)$/i.exec(text);
-  if (defined) result = macros.baseLookup(defined[1]!.toLowerCase()) !== undefined;
+  // Defined and not empty; a number or a boolean word is defined (config.cpp ~765-778).
+  if (defined) result = isDefinedMacro(defined[1]!, macros);
   else {
     if (/^version\b/i.test(text))
       throw submitError(
@@ -81,4 +82,10 @@ export class ConditionStack {
     if (!top) throw submitError(`\`${kind}\` without \`if\``, source, line);
     return top;
   }
+}
+
+/** `if defined NAME`: NAME holds a non-empty value, or is itself a number or a boolean word (config.cpp ~765-778). */
+function isDefinedMacro(name: string, macros: MacroTable): boolean {
+  if (/^(?:[+-]?\d+(?:\.\d*)?|true|false|yes|no)$/i.test(name)) return true;
+  return (macros.baseLookup(name.toLowerCase()) ?? '') !== '';
 }

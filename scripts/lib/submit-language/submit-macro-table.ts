@@ -44,7 +44,9 @@ export function replaceSelfReferences(value: string, key: string, previous: stri
     const colon = candidate.indexOf(':');
     const name = (colon >= 0 ? candidate.slice(0, colon) : candidate).trimEnd();
     if (close >= 0 && name.length === lower.length && name.toLowerCase() === lower) {
-      out += value.slice(i, at) + (previous ?? (colon >= 0 ? candidate.slice(colon + 1) : ''));
+      // The default stands for nothing before as for an empty value (config.cpp evaluate_macro_func).
+      const before = previous !== undefined && (previous !== '' || colon < 0) ? previous : undefined;
+      out += value.slice(i, at) + (before ?? (colon >= 0 ? candidate.slice(colon + 1) : ''));
       i = close + 1;
     } else {
       out += value.slice(i, at + 2);
@@ -130,21 +132,21 @@ export class MacroTable {
    * runs without it, so it reads as unset (its default, else UNDEFINED), here as on the pool; said
    * once per name.
    */
-  unsetEnv(name: string, withDefault: boolean): void {
+  unsetEnv(name: string, _withDefault: boolean): void {
     if (!this.withheld.has(name) || this.warnedCredentials.has(`unset:${name}`)) return;
     this.warnedCredentials.add(`unset:${name}`);
     this.warnings.push({
       rule: 'submit/secret-withheld',
-      message: `$ENV(${name}) reads as unset (${withDefault ? 'its default' : 'the word UNDEFINED'}): ${name} is a secret (a token, a .env key, or holding one's value), and condor_submit runs without secrets so that none reaches the job ad`,
+      message: `$ENV(${name}) reads as unset (its default where it has one, else the word UNDEFINED): ${name} is a secret (a token, a .env key, or holding one's value), and condor_submit runs without secrets so that none reaches the job ad`,
       file: this.at.file,
       line: this.at.line,
       hint: "give a job a secret another way (a file it reads, or the pool's credential mechanism), or leave it out of .env if it is none",
     });
   }
 
-  /** A macro named like a credential (an included .env) is masked the same way. */
+  /** A macro named like a credential (an included .env) is masked the same way (an empty one holds nothing to mask). */
   macroValue(lower: string): string | undefined {
     const value = this.baseLookup(lower);
-    return value !== undefined && isCredentialKey(lower) ? this.maskEnv(lower, `$(${lower.toUpperCase()})`) : value;
+    return value && isCredentialKey(lower) ? this.maskEnv(lower, `$(${lower.toUpperCase()})`) : value;
   }
 }

@@ -130,6 +130,22 @@ function macro(inner: string, scope: MacroScope, depth: number, budget: Budget):
   return ''; // undefined macros expand to nothing, as in condor_submit
 }
 
+/**
+ * A variable's value as `$ENV()` gives it: its macros expanded in turn, as condor_submit
+ * substitutes the value and reads the line again (config.cpp expand_macro). A value with an
+ * unclosed `$(` (a shell prompt, say) is not refused as a line of the file would be: condor_submit
+ * finds no macro there and leaves it as it is.
+ */
+function environmentValue(value: string, scope: MacroScope, depth: number, budget: Budget): string {
+  if (!value.includes('$')) return value;
+  try {
+    return expandMacros(value, scope, depth + 1, budget);
+  } catch (error) {
+    if (error instanceof MacroError && error.message.startsWith('unclosed')) return value;
+    throw error;
+  }
+}
+
 function args(inner: string, scope: MacroScope, depth: number, budget: Budget): string[] {
   return expandMacros(inner, scope, depth + 1, budget)
     .split(',')
@@ -151,7 +167,7 @@ function callFunction(name: string, inner: string, scope: MacroScope, depth: num
       const colon = inner.indexOf(':');
       const variable = (colon >= 0 ? inner.slice(0, colon) : inner).trim();
       const value = scope.env[variable];
-      if (value !== undefined) return scope.maskEnv?.(variable) ?? value;
+      if (value !== undefined) return scope.maskEnv?.(variable) ?? environmentValue(value, scope, depth, budget);
       scope.unsetEnv?.(variable, colon >= 0);
       // Unset: the default, else the word UNDEFINED (config.cpp evaluate_macro_func, SPECIAL_MACRO_ID_ENV).
       return colon >= 0 ? expandMacros(inner.slice(colon + 1), scope, depth + 1, budget) : 'UNDEFINED';

@@ -365,7 +365,12 @@ function walk(list: Statement[], source: string, depth: number, ctx: PlanContext
 
 /** if/elif/else/endif move the condition stack; true when the statement was one of them. */
 function readCondition(statement: Statement, source: string, ctx: PlanContext): boolean {
-  const evaluate = (condition: string) => () => evaluateCondition(condition, source, statement.line, ctx.macros);
+  const evaluate = (condition: string) => () => {
+    // `if defined NAME` uses NAME, as condor_submit's lookup counts it (no unused-line warning).
+    const defined = /^!?\s*defined\s+(\S+)\s*$/i.exec(condition.trim());
+    if (defined) ctx.referenced.add(defined[1]!.toLowerCase());
+    return evaluateCondition(condition, source, statement.line, ctx.macros);
+  };
   switch (statement.kind) {
     case 'if':
       ctx.conditions.enter(evaluate(statement.condition), statement.line);
