@@ -6,7 +6,9 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Curves, progressLines, seriesOf } from '../../scripts/lib/results-view/curves.ts';
+import { type Curves, collectCurves, progressLines, seriesOf } from '../../scripts/lib/results-view/curves.ts';
+import { SecretMask } from '../../scripts/lib/secret-mask.ts';
+import type { JobRecord } from '../../scripts/lib/jobs/job-store.ts';
 import { plotField } from '../../scripts/lib/results-view/terminal-plot.ts';
 import { tiedWith } from '../../scripts/lib/results-view/results-view.ts';
 import type { ResultRow } from '../../scripts/lib/jobs/results.ts';
@@ -56,6 +58,27 @@ function curvesOf(count: number, epochs = 20): Curves {
     })),
   };
 }
+
+test("a field named with a token shows masked in the curves (the chart's and the report's names, the notes)", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pixi-condor-curves-'));
+  try {
+    const token = 'ghp_fieldnameToken12345';
+    const out = join(dir, 'out.txt');
+    writeFileSync(
+      out,
+      `PIXI_CONDOR_PROGRESS {"epoch":1,"loss":1,"${token}":NaN}\nPIXI_CONDOR_PROGRESS {"epoch":2,"loss":0.5,"${token}":2}\n`,
+    );
+    const row = { proc: 0, ranAs: '7.0', vars: {}, outcome: 'completed' } as unknown as ResultRow;
+    const record = { cluster: 7, procs: [{ proc: 0, output: out }] } as unknown as JobRecord;
+    const curves = collectCurves([row], [record], (p) => p, new SecretMask([token]));
+    const shown = JSON.stringify(curves);
+    assert.not.ok(shown.includes(token), shown);
+    assert.equal(curves.fields, ['loss', '***']);
+    assert.match(curves.runs[0]!.note ?? '', /\*\*\* not a finite number from epoch 1/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 test('terminal chart: every line fits the width, colour only when asked, 10,000 runs share one legend line', () => {
   for (const width of [40, 80, 200]) {

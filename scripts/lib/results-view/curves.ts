@@ -7,6 +7,7 @@ import { statSync } from 'node:fs';
 import type { JobRecord, ProcRecord } from '../jobs/job-store.ts';
 import { PROGRESS_MARKER, readTail } from '../jobs/progress.ts';
 import type { ResultRow } from '../jobs/results.ts';
+import type { SecretMask } from '../secret-mask.ts';
 
 /** At most this much of an output file is read (its end: the newest epochs). */
 export const OUTPUT_MAX_BYTES = 16 * 1024 * 1024;
@@ -98,7 +99,12 @@ export function seriesOf(points: Map<number, Record<string, unknown>>): {
 }
 
 /** One run's curve from its output file (null path: the submit file sets no `output`). */
-function readRunCurve(row: ResultRow, output: string | null, show: (path: string) => string): RunCurve {
+function readRunCurve(
+  row: ResultRow,
+  output: string | null,
+  show: (path: string) => string,
+  keyText: (key: string) => string,
+): RunCurve {
   const base = { proc: row.proc, ranAs: row.ranAs, label: runLabel(row), vars: row.vars, outcome: row.outcome };
   if (output === null)
     return { ...base, epochs: [], series: {}, note: 'the submit file sets no output, so no progress lines' };
@@ -108,7 +114,11 @@ function readRunCurve(row: ResultRow, output: string | null, show: (path: string
     return { ...base, epochs: [], series: {}, note: why };
   }
   const { points, bad } = progressLines(text);
-  const { epochs, series, nonFinite } = seriesOf(points);
+  const read = seriesOf(points);
+  const { epochs } = read;
+  // The field names are the job's words: shown (in the chart, the report) through keyText.
+  const series = Object.fromEntries(Object.entries(read.series).map(([key, values]) => [keyText(key), values]));
+  const nonFinite = new Map([...read.nonFinite].map(([key, epoch]) => [keyText(key), epoch]));
   const notes: string[] = [];
   if (epochs.length === 0) notes.push(`no ${PROGRESS_MARKER.trim()} lines in ${show(output)} (${row.outcome})`);
   for (const [key, epoch] of nonFinite) notes.push(`${key} not a finite number from epoch ${epoch} (diverged?)`);
@@ -137,8 +147,11 @@ export function collectCurves(
   rows: readonly ResultRow[],
   records: readonly JobRecord[],
   show: (path: string) => string,
+  /** The workspace's secrets (job-text.ts jobSecretMask): masked in the field names. */
+  mask: SecretMask | null = null,
 ): Curves {
-  const runs = rows.map((row) => readRunCurve(row, outputOf(row, records)?.output ?? null, show));
+  const keyText = mask && mask.secrets.length > 0 ? (key: string) => mask.mask(key) : (key: string) => key;
+  const runs = rows.map((row) => readRunCurve(row, outputOf(row, records)?.output ?? null, show, keyText));
   const seen = new Set<string>();
   for (const run of runs) for (const key of Object.keys(run.series)) seen.add(key);
   const first = ['loss', 'accuracy'].filter((k) => seen.has(k));

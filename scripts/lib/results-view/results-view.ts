@@ -1,6 +1,7 @@
 // `pixi run results --plot` and `--html`: the runs' curves in the terminal, and the report page.
 // Loaded only on those paths (scripts/results.ts passes `import()` of this module to
 // runResults): no other task's bundle, and no plain `results`, evaluates it.
+import { jobSecretMask } from '../job-text.ts';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../atomic-file.ts';
 import { UsageError } from '../errors.ts';
@@ -86,7 +87,12 @@ export function plotLines(
   input: ViewInput,
   options: { metric: string | null; width: number; fancy: boolean },
 ): string[] {
-  const curves = collectCurves(input.rows, [input.record, ...input.resubmissions], input.show);
+  const curves = collectCurves(
+    input.rows,
+    [input.record, ...input.resubmissions],
+    input.show,
+    jobSecretMask(input.root),
+  );
   const fields = fieldsToDraw(curves, options.metric);
   const best = pickBest(curves, namedBest(input));
   const lines: string[] = [];
@@ -184,7 +190,7 @@ function reportTable(rows: ResultRow[], states: Map<string, JobState>, requests:
 /** Writes results/<cluster>/report.html (atomically; again on every run) and says where. */
 export async function writeReport(input: ViewInput, options: { dryRun: boolean; metric: string | null }) {
   const records = [input.record, ...input.resubmissions];
-  const curves = collectCurves(input.rows, records, input.show);
+  const curves = collectCurves(input.rows, records, input.show, jobSecretMask(input.root));
   const fields = options.metric === null ? curves.fields : fieldsToDraw(curves, options.metric);
   const best = pickBest(curves, namedBest(input));
   const states = await statesByRun(input.root, records);
