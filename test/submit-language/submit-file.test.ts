@@ -350,6 +350,19 @@ test('what we do not support is a clear error naming the line', () => {
   );
 });
 
+test('a macro an included .env assigned, put to use, is reported (submit/dotenv-in-job), once; not one left unused, nor one from another file', () => {
+  writeFileSync(join(work, 'keys.env'), 'WANDB_API_KEY=abc123secret\nUNUSED_KEY=zzz\n');
+  writeFileSync(join(work, 'common.inc'), 'OTHER=plain\n');
+  const { procs, warnings } = plan(
+    'executable = /bin/true\ninclude : keys.env\ninclude : common.inc\narguments = $(WANDB_API_KEY) $(WANDB_API_KEY) $(OTHER)\nqueue',
+  );
+  assert.equal(procs[0]!.arguments, ['abc123secret', 'abc123secret', 'plain'], 'the author asked for it: not masked');
+  const said = warnings.filter((w) => w.rule === 'submit/dotenv-in-job');
+  assert.is(said.length, 1);
+  assert.match(said[0]!.message, /^\$\(WANDB_API_KEY\) comes from keys\.env: condor_submit writes it into the job ad/);
+  assert.not.ok(said[0]!.message.includes('abc123secret'));
+});
+
 test('include and if/elif/else', () => {
   writeFileSync(join(work, 'common.inc'), 'request_gpus = 1\n');
   const { procs } = plan(

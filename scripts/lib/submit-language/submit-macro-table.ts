@@ -147,6 +147,28 @@ export class MacroTable {
   /** A macro named like a credential (an included .env) is masked the same way (an empty one holds nothing to mask). */
   macroValue(lower: string): string | undefined {
     const value = this.baseLookup(lower);
-    return value && isCredentialKey(lower) ? this.maskEnv(lower, `$(${lower.toUpperCase()})`) : value;
+    if (value && isCredentialKey(lower)) return this.maskEnv(lower, `$(${lower.toUpperCase()})`);
+    if (value) this.noteDotenvValue(lower);
+    return value;
+  }
+
+  /**
+   * A macro a `.env` file assigned (`include : .env`) put to use: its value is meant to stay out
+   * of jobs (pixi-condor withholds .env's keys from getenv and $ENV), but condor_submit writes it
+   * into the job ad, which every user of the pool can read. Said once per name, never masked
+   * (the author asked for it).
+   */
+  private noteDotenvValue(lower: string): void {
+    const hit = this.table.get(lower);
+    if (!hit?.source.endsWith('.env')) return;
+    if (this.warnedCredentials.has(`dotenv:${lower}`)) return;
+    this.warnedCredentials.add(`dotenv:${lower}`);
+    this.warnings.push({
+      rule: 'submit/dotenv-in-job',
+      message: `$(${hit.key}) comes from ${hit.source}: condor_submit writes it into the job ad, which every user of the pool can read (condor_q -l)`,
+      file: this.at.file,
+      line: this.at.line,
+      hint: "give a job a secret another way (a file it reads, or the pool's credential mechanism); if the value is no secret, set it in the submit file itself",
+    });
   }
 }

@@ -82,7 +82,8 @@ export interface SubmitWarning {
     | 'submit/unused-line'
     | 'submit/queue-items'
     | 'submit/credential-in-job'
-    | 'submit/secret-withheld';
+    | 'submit/secret-withheld'
+    | 'submit/dotenv-in-job';
   message: string;
   file: string;
   line?: number;
