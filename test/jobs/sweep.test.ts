@@ -5,7 +5,7 @@
 // with the same values and the same pinned image, and `results` then shows all four complete.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../helpers/paths.ts';
 import { runScript } from '../helpers/process.ts';
@@ -136,6 +136,61 @@ test('the sweep: row values and progress live, results with the failed row marke
   assert.equal(final.resubmissions, [4243]);
   const nothing = await runScript('resubmit.ts', ['4242', '--failed'], { env: ws.env, timeoutMs: 30_000 });
   assert.match(nothing.stdout, /nothing to resubmit: no proc of job 4242 is failed or removed/);
+});
+
+test('resubmit whose record cannot be written: the error names the job, the tag stays, `status` records it with its link to the first job', async () => {
+  scenario({ procLogs: { 2: eventLogPath('htcanalyze_normal_log.log') }, outputs });
+  const first = await runScript('submit.ts', ['sweep.sub', ...FOLLOW_FAST], { env: ws.env, timeoutMs: 60_000 });
+  assert.is(first.code, 1, first.stdout + first.stderr);
+  // The resubmission stays in the queue (a gate no one opens); a folder where its record goes.
+  scenario({ outputs, startGate: 'never' });
+  const jobs = join(ws.root, '.pixi-condor', 'jobs');
+  mkdirSync(join(jobs, '4243.json'));
+  const again = await runScript('resubmit.ts', ['--failed', '--no-wait'], { env: ws.env, timeoutMs: 60_000 });
+  assert.is(again.code, 1, again.stdout + again.stderr);
+  assert.match(again.stderr, /error: job 4243 was submitted, but \.pixi-condor\/jobs\/4243\.json could not be written/);
+  assert.ok(
+    readdirSync(jobs).some((f) => f.startsWith('pending-')),
+    `the tag stays: ${readdirSync(jobs)}`,
+  );
+  rmSync(join(jobs, '4243.json'), { recursive: true });
+  const status = await runScript('status.ts', ['--once'], { env: ws.env, timeoutMs: 30_000 });
+  assert.match(status.stderr, /condor_q finds it as job 4243: recorded in \.pixi-condor\/jobs\/4243\.json/);
+  const adopted = JSON.parse(readFileSync(join(jobs, '4243.json'), 'utf8'));
+  assert.equal(adopted.resubmitOf, { cluster: 4242, procs: [2] }, 'results maps its row back by it');
+});
+
+test('resubmit refuses a proc still in the queue suspended, and sends no image built on this machine to a pool', async () => {
+  // Proc 2 replays a log that ends suspended (a real 010's text): it has not left the queue.
+  const suspended = join(ws.root, 'suspended.log');
+  writeFileSync(
+    suspended,
+    '000 (7.000.000) 2026-03-01 08:00:00 Job submitted from host: <10.0.0.1:9618>\n...\n' +
+      '001 (7.000.000) 2026-03-01 08:00:05 Job executing on host: <10.0.0.2:9618>\n...\n' +
+      '010 (7.000.000) 2026-03-01 08:00:09 Job was suspended.\n\tNumber of processes actually suspended: 1\n...\n',
+  );
+  scenario({ procLogs: { 2: suspended, 1: eventLogPath('htcanalyze_normal_log.log') }, outputs });
+  const first = await runScript('submit.ts', ['sweep.sub', '--no-wait'], { env: ws.env, timeoutMs: 60_000 });
+  assert.is(first.code, 0, first.stdout + first.stderr);
+  // Each look is one bounded process; the replay writes proc 2's three events within a second.
+  let state = '';
+  for (let look = 0; look < 100 && state !== 'suspended'; look++) {
+    const json = await runScript('status.ts', ['4242', '--once', '--json'], { env: ws.env, timeoutMs: 30_000 });
+    state = JSON.parse(json.stdout).jobs.find((j: { id: string }) => j.id === '4242.2')?.state ?? '';
+  }
+  assert.is(state, 'suspended');
+  const refused = await runScript('resubmit.ts', ['4242', '--procs', '2'], { env: ws.env, timeoutMs: 30_000 });
+  assert.is(refused.code, 1, refused.stdout + refused.stderr);
+  assert.match(refused.stderr, /proc 2 of job 4242 has not ended \(suspended\)/);
+  // The first submission ran an image built here (as `submit --local` records one with no image record).
+  const path = join(ws.root, '.pixi-condor', 'jobs', '4242.json');
+  const record = JSON.parse(readFileSync(path, 'utf8'));
+  record.image = { reference: 'localhost/pixi-condor-local:default-0123456789ab', digest: 'sha256:'.padEnd(71, '1') };
+  writeFileSync(path, JSON.stringify(record));
+  const local = await runScript('resubmit.ts', ['4242', '--procs', '1'], { env: ws.env, timeoutMs: 30_000 });
+  assert.is(local.code, 1, local.stdout + local.stderr);
+  assert.match(local.stderr, /an image built on this machine that no execute point can pull/);
+  assert.is(ws.calls().filter((c) => c.tool === 'condor_submit').length, 1, 'nothing submitted again');
 });
 
 test("the template's own sweep (mnist_sweep.sub, sweep.csv) unchanged: six rows, each proc's outputs in results/<cluster>/<proc>/", async () => {

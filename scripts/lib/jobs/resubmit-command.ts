@@ -12,8 +12,11 @@ import { booleanOption, stringOption, type CommandSpec, type ParsedCommand } fro
 import { UsageError, UserError } from '../errors.ts';
 import { gitInfo } from '../git.ts';
 import { Shell, shellQuote } from '../shell.ts';
-import { deferSignals, newSubmitId, runCondorSubmit, submitIdLine } from '../submit/condor-submit.ts';
-import { planSubmit, procRecord, readSubmitSource, readSubmitStatements } from '../submit-language/submit-plan.ts';
+import { newSubmitId, submitIdLine } from '../submit/condor-submit.ts';
+import { submitAndRecord } from '../submit/submit-and-follow.ts';
+import type { JobDraft } from '../submit/record-job.ts';
+import { LOCAL_REPOSITORY } from '../image/local-build.ts';
+import { planSubmit, readSubmitSource, readSubmitStatements } from '../submit-language/submit-plan.ts';
 import { secretEnvironment, submitEnvironment } from '../secret-mask.ts';
 import { parseSubmitText } from '../submit-language/submit-file.ts';
 import { STATE_DIR, displayPath, findWorkspaceRoot } from '../workspace.ts';
@@ -23,14 +26,13 @@ import {
   pinnedImage,
   readJobRecord,
   submissionInputs,
-  writeJobRecord,
   type JobRecord,
   type ProcRecord,
 } from './job-store.ts';
 import { runLocalSubmit } from '../local/local-submit.ts';
 import { recoverIfRunnerLost } from '../local/runner-recovery.ts';
 import { queueProbe } from './queue-probe.ts';
-import { collectResults, type ResultRow } from './results.ts';
+import { collectResults, resubmissionsOf, type ResultRow } from './results.ts';
 import { WATCH_OPTIONS, watchSettings } from './status-command.ts';
 import { EXIT_INTERRUPTED } from './summary.ts';
 import { recordWatch, stillQueued, watchJob } from './watch.ts';
@@ -157,19 +159,31 @@ export async function runResubmit(parsed: ParsedCommand): Promise<number> {
   if (!named)
     throw new UserError('no job has been submitted from this workspace yet', { hint: 'run `pixi run submit` first' });
   const first = named.resubmitOf ? await readJobRecord(root, named.resubmitOf.cluster) : named;
-  // A local run whose runner died is recovered first: its procs then read as removed (--failed).
-  for (const record of new Set([named, first])) if (record.local) await recoverIfRunnerLost(root, record);
-  const { rows } = await collectResults(root, first, (p) => displayPath(root, p));
+  const resubmissions = await resubmissionsOf(root, first.cluster);
+  // A local run whose runner died is recovered first, whichever submission of the rows it ran:
+  // its procs then read as removed (--failed), as results shows them.
+  for (const record of new Set([named, first, ...resubmissions]))
+    if (record.local) await recoverIfRunnerLost(root, record);
+  const { rows } = await collectResults(root, first, (p) => displayPath(root, p), { resubmissions });
   const chosen = selectRows(rows, which);
   if (chosen.length === 0) {
     say(nothingToResubmit(first, rows, which, request.local || Boolean(first.local)));
     return 0;
   }
-  const running = chosen.filter((r) => r.outcome === 'running' || r.outcome === 'idle');
-  if (running.length > 0)
+  // Only a proc that has left the queue, or is held there, is submitted again (a suspended one,
+  // or one with no event yet, is still the queue's).
+  const unended = chosen.filter((r) => !ENDED_OUTCOMES.has(r.outcome));
+  if (unended.length > 0)
     throw new UserError(
-      `proc ${running.map((r) => r.proc).join(', ')} of job ${first.cluster} has not ended (${running[0]!.outcome})`,
+      `proc ${unended.map((r) => r.proc).join(', ')} of job ${first.cluster} has not ended (${unended[0]!.outcome})`,
       { hint: `wait for it (\`pixi run status ${first.cluster}\`) or remove it first` },
+    );
+  if (!request.local && first.image?.reference.startsWith(`${LOCAL_REPOSITORY}:`))
+    throw new UserError(
+      `job ${first.cluster} ran ${first.image.reference}, an image built on this machine that no execute point can pull`,
+      {
+        hint: `resubmit it here with --local, or run \`pixi run build-image\` and submit the file again (\`pixi run submit\`)`,
+      },
     );
   const file = resubmitFile(root, first, chosen, request.editedValues ? say : null);
   const submitId = newSubmitId();
@@ -336,6 +350,8 @@ function withEditedValues(
     cwd: root,
     ...submitEnvironment(root),
     cluster: null,
+    // As it was submitted: its NAME=VALUE macros (a `queue … from $(TABLE)` names its table by one).
+    defines: first.defines ?? {},
   }).procs;
   if (now.length !== first.procs.length)
     throw new UserError(
@@ -391,6 +407,9 @@ function resubmitLocally(request: ResubmitRequest, file: ResubmitFile, batchName
   });
 }
 
+/** What a resubmission may take up: rows that ended, or are held (the rest are still the queue's). */
+const ENDED_OUTCOMES: ReadonlySet<ResultRow['outcome']> = new Set(['completed', 'failed', 'removed', 'held']);
+
 async function resubmitToPool(
   request: ResubmitRequest,
   file: ResubmitFile,
@@ -399,17 +418,16 @@ async function resubmitToPool(
   const { root, parsed, settings, say, which } = request;
   const { first, chosen, relSubmit, procList } = file;
   const { argv, appendLines, batchName, submitId } = submission;
-  const plan = (cluster: number | null) =>
-    planSubmit(readSubmitStatements(file.submitFile, relSubmit, false), {
-      submitFile: relSubmit,
-      cwd: root,
-      ...submitEnvironment(root),
-      cluster,
-      append: appendLines,
-      defines: first.defines ?? {},
-      batchName,
-    });
-  const preview = plan(null);
+  // Read with no cluster yet; submitAndRecord reads it again with the one condor_submit gives.
+  const preview = planSubmit(readSubmitStatements(file.submitFile, relSubmit, false), {
+    submitFile: relSubmit,
+    cwd: root,
+    ...submitEnvironment(root),
+    cluster: null,
+    append: appendLines,
+    defines: first.defines ?? {},
+    batchName,
+  });
   if (preview.procs.length !== chosen.length)
     throw new UserError(`the resubmit file reads as ${preview.procs.length} procs, not ${chosen.length}`, {
       file: relSubmit,
@@ -424,41 +442,25 @@ async function resubmitToPool(
       hint: `the first submission's NAME=VALUE or --append lines hold it (.pixi-condor/jobs/${first.cluster}.json): submit the file again without it`,
     });
   const git = await gitInfo(shell, root);
-  say(`$ ${shown}`);
-  const signals = deferSignals();
-  let record: JobRecord;
-  try {
-    const submitted = await runCondorSubmit(
-      shell,
-      argv,
-      root,
-      submitId,
-      signals,
-      (l) => void process.stderr.write(`${l}\n`),
-    );
-    let procs = preview.procs;
-    try {
-      procs = plan(submitted.cluster).procs;
-    } catch {
-      // the preview's paths, with $(Cluster) unexpanded, are better than no record
-    }
-    record = {
-      version: 1,
-      cluster: submitted.cluster,
-      submitFile: relSubmit,
-      batchName,
-      submittedAt: new Date().toISOString(),
-      image: first.image,
-      gitRevision: git.revision,
-      command: argv,
-      procs: procs.map(procRecord),
-      resubmitOf: { cluster: first.cluster, procs: chosen.map((r) => r.proc) },
-      ...submissionInputs(first.defines ?? {}, first.userAppend ?? []),
-    };
-    await writeJobRecord(root, record);
-  } finally {
-    signals.restore();
-  }
+  // As submit does (submit-and-follow.ts): the tag first, condor_submit, the record; a record
+  // that cannot be written leaves the tag, and `status` adopts the job by it (with its link
+  // back to the first job). argv holds no secret (refused above): it is shown as it runs.
+  const job: JobDraft = {
+    submitFile: relSubmit,
+    batchName,
+    image: first.image,
+    gitRevision: git.revision,
+    command: argv,
+    ...submissionInputs(first.defines ?? {}, first.userAppend ?? []),
+    resubmitOf: { cluster: first.cluster, procs: chosen.map((r) => r.proc) },
+  };
+  const submitted = await submitAndRecord(
+    shell,
+    { root, submitId, job, append: appendLines, defines: first.defines ?? {}, previewProcs: preview.procs },
+    say,
+    (l) => void process.stderr.write(`${shell.mask(l)}\n`),
+  );
+  const { record } = submitted;
   say(
     `submitted job ${record.cluster} (${record.procs.length} proc${record.procs.length === 1 ? '' : 's'}), resubmitting procs ${procList} of job ${first.cluster}`,
   );
@@ -469,8 +471,8 @@ async function resubmitToPool(
         .map((r) => r.ranAs)
         .join(' ')}: \`condor_rm\` them when you no longer need them`,
     );
-  if (signals.received) {
-    process.stderr.write(stillQueued(`stopped before watching (${signals.received})`, record.cluster));
+  if (submitted.interrupted) {
+    process.stderr.write(stillQueued(`stopped before watching (${submitted.interrupted})`, record.cluster));
     return EXIT_INTERRUPTED;
   }
   if (booleanOption(parsed, 'no-wait')) {

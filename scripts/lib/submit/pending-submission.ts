@@ -111,12 +111,21 @@ function isStringMap(value: unknown): value is Record<string, string> {
   );
 }
 
+/** `{cluster, procs}` of whole numbers: a resubmission's link to its first job. */
+function isResubmitOf(value: unknown): value is NonNullable<PendingSubmission['resubmitOf']> {
+  if (!value || typeof value !== 'object') return false;
+  const { cluster, procs } = value as { cluster?: unknown; procs?: unknown };
+  const whole = (n: unknown) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+  return whole(cluster) && Array.isArray(procs) && procs.every(whole);
+}
+
 async function readPending(path: string): Promise<PendingSubmission | null> {
   try {
     // Bounded as a job record is (a tag holds the procs too); a FIFO or device there is skipped.
     const data = JSON.parse(readBoundedText(path, MAX_RECORD_BYTES)) as Partial<PendingSubmission>;
     if (data?.version !== 1 || typeof data.submitId !== 'string' || !Array.isArray(data.procs)) return null;
     if (data.defines !== undefined && !isStringMap(data.defines)) return null;
+    if (data.resubmitOf !== undefined && !isResubmitOf(data.resubmitOf)) return null;
     if (
       data.userAppend !== undefined &&
       !(Array.isArray(data.userAppend) && data.userAppend.every((l) => typeof l === 'string'))
@@ -181,6 +190,8 @@ export async function adoptPendingSubmissions(root: string, shell: Shell, say: (
       gitRevision: pending.gitRevision,
       command: pending.command,
       ...submissionInputs(pending.defines ?? {}, pending.userAppend ?? []),
+      // A resubmission's tag keeps its link to the first job: results maps its rows back by it.
+      ...(pending.resubmitOf ? { resubmitOf: pending.resubmitOf } : {}),
     };
     try {
       await writeClusterRecord(root, cluster, draft, pending.startedAt, procs);

@@ -13,7 +13,7 @@ import type { SubmittedCluster } from './submit-output.ts';
 /** Everything the record holds that does not depend on the cluster. */
 export type JobDraft = Pick<
   JobRecord,
-  'submitFile' | 'batchName' | 'image' | 'gitRevision' | 'command' | 'defines' | 'userAppend'
+  'submitFile' | 'batchName' | 'image' | 'gitRevision' | 'command' | 'defines' | 'userAppend' | 'resubmitOf'
 >;
 
 /** The planner's stand-in for the cluster id before there is one. */
