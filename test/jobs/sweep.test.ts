@@ -193,6 +193,30 @@ test('resubmit refuses a proc still in the queue suspended, and sends no image b
   assert.is(ws.calls().filter((c) => c.tool === 'condor_submit').length, 1, 'nothing submitted again');
 });
 
+test('resubmit --edited-values reads the table as it was submitted, NAME=VALUE macros included (queue … from $(TABLE))', async () => {
+  writeFileSync(
+    join(ws.root, 'named.sub'),
+    SWEEP_SUB.replace('queue lr, seed from sweep.csv', 'queue lr, seed from $(TABLE)'),
+  );
+  scenario({ procLogs: { 2: eventLogPath('htcanalyze_normal_log.log') }, outputs });
+  const first = await runScript('submit.ts', ['named.sub', 'TABLE=sweep.csv', ...FOLLOW_FAST], {
+    env: ws.env,
+    timeoutMs: 60_000,
+  });
+  assert.is(first.code, 1, first.stdout + first.stderr);
+  assert.match(first.stdout, /submitted job 4242/, first.stdout + first.stderr);
+  writeFileSync(join(ws.root, 'sweep.csv'), '0.1, 1\n0.01, 1\n0.05, 2\n0.01, 2\n');
+  scenario({ outputs, startGate: 'never' });
+  const again = await runScript('resubmit.ts', ['--failed', '--edited-values', '--no-wait'], {
+    env: ws.env,
+    timeoutMs: 60_000,
+  });
+  assert.is(again.code, 0, again.stdout + again.stderr);
+  assert.match(again.stdout, /lr 0\.1 → 0\.05/);
+  const resubmitted = JSON.parse(readFileSync(join(ws.root, '.pixi-condor', 'jobs', '4243.json'), 'utf8'));
+  assert.equal(resubmitted.procs[0].vars, { lr: '0.05', seed: '2' });
+});
+
 test("the template's own sweep (mnist_sweep.sub, sweep.csv) unchanged: six rows, each proc's outputs in results/<cluster>/<proc>/", async () => {
   for (const name of ['mnist_sweep.sub', 'sweep.csv']) copyFileSync(join(repoRoot, name), join(ws.root, name));
   scenario({ procLogs: { 4: eventLogPath('htcanalyze_abnormal_termination.log') }, outputs });

@@ -98,7 +98,13 @@ function submit() {
   const log = [...text.matchAll(/^\s*log\s*=\s*(.+?)\s*$/gim)].pop()?.[1];
   const queue = [...text.matchAll(/^\s*queue(?:\s+(\d+))?\s*$/gim)].pop();
   // `queue v1, v2 from FILE`: one proc per non-blank, non-comment line of the table.
-  const table = /^\s*queue\s+[\w\s,]+\s+from\s+(\S+)\s*$/im.exec(text)?.[1];
+  // Its name may be a macro the command line defines (`TABLE=sweep.csv`, `queue … from $(TABLE)`).
+  const defines = Object.fromEntries(
+    argv.filter((a) => /^\w+=/.test(a)).map((a) => [a.split('=')[0], a.slice(a.indexOf('=') + 1)]),
+  );
+  const table = /^\s*queue\s+[\w\s,]+\s+from\s+(\S+)\s*$/im
+    .exec(text)?.[1]
+    ?.replace(/\$\((\w+)\)/g, (whole, name) => defines[name] ?? whole);
   const count = table
     ? readFileSync(table, 'utf8')
         .split(/\r?\n/)
