@@ -206,15 +206,22 @@ test('resubmit --edited-values reads the table as it was submitted, NAME=VALUE m
   assert.is(first.code, 1, first.stdout + first.stderr);
   assert.match(first.stdout, /submitted job 4242/, first.stdout + first.stderr);
   writeFileSync(join(ws.root, 'sweep.csv'), '0.1, 1\n0.01, 1\n0.05, 2\n0.01, 2\n');
-  scenario({ outputs, startGate: 'never' });
-  const again = await runScript('resubmit.ts', ['--failed', '--edited-values', '--no-wait'], {
+  // The corrected row fails again.
+  scenario({ procLogs: { 0: eventLogPath('htcanalyze_normal_log.log') }, outputs });
+  const again = await runScript('resubmit.ts', ['--failed', '--edited-values', ...FOLLOW_FAST], {
     env: ws.env,
     timeoutMs: 60_000,
   });
-  assert.is(again.code, 0, again.stdout + again.stderr);
+  assert.is(again.code, 1, again.stdout + again.stderr);
   assert.match(again.stdout, /lr 0\.1 → 0\.05/);
   const resubmitted = JSON.parse(readFileSync(join(ws.root, '.pixi-condor', 'jobs', '4243.json'), 'utf8'));
   assert.equal(resubmitted.procs[0].vars, { lr: '0.05', seed: '2' });
+  // Its row shows the values it ran with, and the next resubmit keeps the correction.
+  const results = await runScript('results.ts', ['4242', '--json'], { env: ws.env, timeoutMs: 30_000 });
+  const row = JSON.parse(results.stdout).rows.find((r: { proc: number }) => r.proc === 2);
+  assert.equal([row.ranAs, row.vars, row.outcome], ['4243.0', { lr: '0.05', seed: '2' }, 'failed']);
+  const next = await runScript('resubmit.ts', ['4242', '--failed', '--dry-run'], { env: ws.env, timeoutMs: 30_000 });
+  assert.match(next.stdout, /^ {4}0\.05, 2$/m, next.stdout);
 });
 
 test("the template's own sweep (mnist_sweep.sub, sweep.csv) unchanged: six rows, each proc's outputs in results/<cluster>/<proc>/", async () => {

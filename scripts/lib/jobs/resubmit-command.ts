@@ -298,7 +298,8 @@ function resubmitFile(
       `${first.submitFile} has commands after its queue statement; resubmit needs the queue statement last`,
       { file: first.submitFile, line: queue.line },
     );
-  const ran = chosen.map((r) => first.procs.find((p) => p.proc === r.proc)!);
+  // Each row's values as its newest run had them (a correction made by --edited-values stays).
+  const ran = chosen.map((r) => ({ ...first.procs.find((p) => p.proc === r.proc)!, vars: r.vars }));
   const originals = editedValues ? withEditedValues(root, first, statements, ran, editedValues) : ran;
   const names = [...new Set(originals.flatMap((p) => Object.keys(p.vars ?? {})))];
   const stateDir = join(root, STATE_DIR, 'resubmit');

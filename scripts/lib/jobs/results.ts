@@ -283,7 +283,8 @@ function rowFor(
   return {
     proc: original.proc,
     ranAs: `${ranAs.record.cluster}.${ranAs.proc.proc}`,
-    vars: original.vars ?? ranAs.proc.vars ?? {},
+    // The values its newest run ran with (`resubmit --edited-values` may have corrected them).
+    vars: ranAs.proc.vars ?? original.vars ?? {},
     outcome,
     exitCode: job?.exitCode ?? null,
     signal: job?.signal ?? null,
