@@ -196,7 +196,10 @@ test('resubmit refuses a proc still in the queue suspended, and sends no image b
 test('resubmit --edited-values reads the table as it was submitted, NAME=VALUE macros included (queue … from $(TABLE))', async () => {
   writeFileSync(
     join(ws.root, 'named.sub'),
-    SWEEP_SUB.replace('queue lr, seed from sweep.csv', 'queue lr, seed from $(TABLE)'),
+    SWEEP_SUB.replace('queue lr, seed from sweep.csv', 'queue lr, seed from $(TABLE)').replace(
+      'arguments = --lr $(lr) --seed $(seed)',
+      'arguments = --lr $(lr) --seed $(seed) --proc $(Process)',
+    ),
   );
   scenario({ procLogs: { 2: eventLogPath('htcanalyze_normal_log.log') }, outputs });
   const first = await runScript('submit.ts', ['named.sub', 'TABLE=sweep.csv', ...FOLLOW_FAST], {
@@ -214,6 +217,11 @@ test('resubmit --edited-values reads the table as it was submitted, NAME=VALUE m
   });
   assert.is(again.code, 1, again.stdout + again.stderr);
   assert.match(again.stdout, /lr 0\.1 → 0\.05/);
+  // The job reads $(Process): said once, as it counts from 0 in the new cluster.
+  assert.match(
+    again.stdout,
+    /note: the job's \$\(Process\) count from 0 in the new cluster \(its first proc is proc 2 of job 4242\)/,
+  );
   const resubmitted = JSON.parse(readFileSync(join(ws.root, '.pixi-condor', 'jobs', '4243.json'), 'utf8'));
   assert.equal(resubmitted.procs[0].vars, { lr: '0.05', seed: '2' });
   // Its row shows the values it ran with, and the next resubmit keeps the correction.

@@ -149,6 +149,21 @@ interface ResubmitFile {
   queueText: string;
   text: string;
   procList: string;
+  /** The proc-numbering macros (`$(Process)`, `$(Row)`, …) the job's arguments or environment read: they count from 0 again. */
+  renumbered: string[];
+}
+
+/** Macros that number a proc or a row within its cluster: a resubmission (a new cluster) counts them from 0. */
+const NUMBERING = /\$\(\s*(Process|ProcId|Row|ItemIndex|Step|Node)\s*\)/gi;
+/** The commands whose values the job itself sees (its paths are placed by the new cluster's numbers, as results finds them). */
+const JOB_SEES = new Set(['arguments', 'args', 'environment', 'env']);
+
+function renumberedMacros(statements: ReturnType<typeof parseSubmitText>): string[] {
+  const found = new Set<string>();
+  for (const s of statements)
+    if (s.kind === 'assign' && JOB_SEES.has(s.key.toLowerCase()))
+      for (const m of s.value.matchAll(NUMBERING)) found.add(`$(${m[1]})`);
+  return [...found];
 }
 
 export async function runResubmit(parsed: ParsedCommand): Promise<number> {
@@ -206,6 +221,10 @@ export async function runResubmit(parsed: ParsedCommand): Promise<number> {
     `resubmitting ${chosen.length} proc${chosen.length === 1 ? '' : 's'} of job ${first.cluster}: ${describeRows(chosen)}`,
   );
   if (first.image) say(`  image: ${pinnedImage(first.image)} (as the first submission)`);
+  if (file.renumbered.length > 0)
+    say(
+      `  note: the job's ${file.renumbered.join(', ')} count from 0 in the new cluster (its first proc is proc ${chosen[0]!.proc} of job ${first.cluster}); its row's values are the same`,
+    );
   if (request.dryRun) {
     say();
     say(`${file.relSubmit} would end with:`);
@@ -331,6 +350,7 @@ function resubmitFile(
     queueText,
     text,
     procList,
+    renumbered: renumberedMacros(statements),
   };
 }
 
