@@ -113,7 +113,31 @@ test('a spec the lock violates is lock/spec-unsatisfied in every format', async 
   }
 });
 
-test('conda version semantics (rattler): .*, ranges, pre-releases, exact bare versions, build globs', () => {
+test('as pixi reads them: a spec with spaces around its comma, a name in another case, a dependency with a `when` condition (no lock/* finding)', async () => {
+  const root = copyPair(join(LOCAL, 'CHTC__templates-GPUs__containers_pixi'));
+  try {
+    const text = readFileSync(join(root, 'pixi.toml'), 'utf8');
+    assert.match(text, /^torchvision = ">=0\.24\.1,<0\.25"$/m);
+    writeFileSync(
+      join(root, 'pixi.toml'),
+      text
+        .replace(/^torchvision = ">=0\.24\.1,<0\.25"$/m, 'TorchVision = ">=0.24.1, <0.25"')
+        .replace(
+          /^pytorch-gpu = ">=2\.9\.1,<3"$/m,
+          'pytorch-gpu = ">=2.9.1 ,<3"\npywin32 = { version = "*", when = "__win" }',
+        ),
+    );
+    const report = await validateWorkspace({ root });
+    const findings = [...report.errors, ...report.warnings].filter(
+      (f) => f.rule.startsWith('lock/') || f.rule === 'manifest/invalid-spec',
+    );
+    assert.equal(findings, [], summary(report));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('conda version semantics (rattler): .*, ranges (spaces around commas too), pre-releases, exact bare versions, build globs in a table; a match spec in a string is refused, as pixi refuses it', () => {
   const check = (spec: string, version: string, build: string | null = null) =>
     satisfies(condaRequirement(spec)!, version, build).ok;
   assert.is(check('12.9.*', '12.9.79'), true);
@@ -124,8 +148,16 @@ test('conda version semantics (rattler): .*, ranges, pre-releases, exact bare ve
   assert.is(check('12.9', '12.9'), true);
   assert.is(check('12.9', '12.9.79'), false);
   assert.is(check('*', '0.0.1'), true);
-  assert.is(check('3.12.* *_cpython', '3.12.1', '8_cpython'), true);
-  assert.is(check('3.12.* *_cpython', '3.12.1', 'h123_pypy'), false);
+  assert.is(check('>=0.24.1, <0.25', '0.24.2'), true);
+  assert.is(check('>=2.9.1 ,<3', '2.10.0'), true);
+  assert.is(check('>=2.9.1 ,<3', '3.0.0'), false);
+  // pixi reads a string as a version spec only (pixi_spec toml.rs parse_version_string).
+  const matchSpec = satisfies(condaRequirement('3.12.* *_cpython')!, '3.12.1', '8_cpython');
+  assert.is((matchSpec as { reason?: string }).reason, 'invalid-spec');
+  const table = (build: string) =>
+    satisfies(condaRequirement({ version: '3.12.*', build: '*_cpython' })!, '3.12.1', build).ok;
+  assert.is(table('8_cpython'), true);
+  assert.is(table('h123_pypy'), false);
   const invalid = satisfies(condaRequirement('>=>=1')!, '1.0', null);
   assert.is(invalid.ok, false);
   assert.is((invalid as { reason: string }).reason, 'invalid-spec');

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { validateManifestSource, validateWorkspace } from '../../scripts/lib/validate/index.ts';
+import { pyprojectView } from '../../scripts/lib/validate/pyproject.ts';
 import { computeContentHash } from '../../scripts/lib/image/content-hash.ts';
 import { readImageRecord, writeImageRecord } from '../../scripts/lib/image-record.ts';
 import { findWorkspaceRoot, readManifest, templateConfig } from '../../scripts/lib/workspace.ts';
@@ -166,6 +167,19 @@ test('build-image --dry-run and submit --dry-run run on a pyproject.toml workspa
   } finally {
     ws.cleanup();
   }
+});
+
+test("requires-python becomes python's spec as pixi makes it: its specifiers without spaces, less a leading ==", () => {
+  const python = (requiresPython: string) =>
+    (
+      pyprojectView({
+        project: { name: 'x', 'requires-python': requiresPython },
+        tool: { pixi: { workspace: { channels: ['conda-forge'], platforms: ['linux-64'] } } },
+      }).data.dependencies as Record<string, unknown>
+    ).python;
+  assert.is(python('>= 3.11'), '>=3.11');
+  assert.is(python('>=3.10, <3.14'), '>=3.10, <3.14');
+  assert.is(python('==3.13.*'), '3.13.*');
 });
 
 test.run();

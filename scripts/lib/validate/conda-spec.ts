@@ -1,7 +1,8 @@
 // Does a locked conda package satisfy a manifest spec? With conda's own version semantics from
-// @conda-org/rattler (pre-releases, `.*`, epochs). Its 0.3.5 release has no MatchSpec, so a
-// pixi spec is split here into its version and build parts (libraries.md §3); a bare version
-// ("12.9") is an exact match there, as in rattler.
+// @conda-org/rattler (pre-releases, `.*`, epochs). A spec string is a version spec, whole (pixi
+// reads it with VersionSpec::from_str and refuses a match spec there: pixi_spec/src/toml.rs
+// parse_version_string); a build is only ever a table's `build`. A bare version ("12.9") is an
+// exact match, as in rattler.
 import { createRequire } from 'node:module';
 import { isTable } from './text.ts';
 
@@ -24,12 +25,10 @@ export function condaRequirement(spec: unknown, inherited?: unknown): CondaRequi
 }
 
 function splitSpecString(text: string): CondaRequirement {
+  // The whole text (">=0.24.1, <0.25" has spaces; "3.12.* *_cpython" is a match spec pixi
+  // refuses, and so does the version spec parser).
   const trimmed = text.trim();
-  // "3.12.* *_cpython": version, then a build glob after the space.
-  const match = /^(\S+)\s+(\S+)$/.exec(trimmed);
-  const rawVersion = match ? match[1]! : trimmed;
-  const version = rawVersion === '*' || rawVersion === '' ? null : rawVersion;
-  return { version, build: match ? match[2]! : null };
+  return { version: trimmed === '*' || trimmed === '' ? null : trimmed, build: null };
 }
 
 interface Rattler {

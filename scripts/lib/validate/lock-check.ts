@@ -312,8 +312,12 @@ function checkDependencies(
 ): void {
   const conda = new Map<string, LockedPackage>();
   const pypi = new Map<string, LockedPackage>();
+  // Conda names compare without case (rattler's PackageName), PyPI names normalized (PEP 503).
   for (const pkg of packages)
-    (pkg.kind === 'conda' ? conda : pypi).set(pkg.kind === 'pypi' ? normalizePypiName(pkg.name) : pkg.name, pkg);
+    (pkg.kind === 'conda' ? conda : pypi).set(
+      pkg.kind === 'pypi' ? normalizePypiName(pkg.name) : pkg.name.toLowerCase(),
+      pkg,
+    );
   for (const dependency of model.dependencies(env, platform)) {
     const where = `environment '${env.name}' on ${platform.name}`;
     if (dependency.kind === 'pypi') {
@@ -334,9 +338,11 @@ function checkDependencies(
       }
       continue;
     }
+    // A dependency with a `when` condition is locked only where it holds (pixi skips it otherwise).
+    if (isTable(dependency.spec) && 'when' in dependency.spec) continue;
     const requirement = condaRequirement(dependency.spec, workspaceDeps[dependency.name]);
     if (!requirement) continue;
-    const locked = conda.get(dependency.name);
+    const locked = conda.get(dependency.name.toLowerCase());
     if (!locked) {
       issues.error({
         file: manifestFile,
@@ -356,7 +362,9 @@ function checkDependencies(
         pointer: dependency.pointer,
         rule: 'manifest/invalid-spec',
         message: `'${requirement.version}' is not a valid conda version spec for '${dependency.name}' (${result.detail})`,
-        hint: 'write a spec such as "1.2.*", ">=1.2,<2" or "*"',
+        hint: /\S\s+[^\s,<>=!~]/.test(requirement.version ?? '')
+          ? 'a string is a version spec only: put a build in a table, { version = "3.12.*", build = "*_cpython" }'
+          : 'write a spec such as "1.2.*", ">=1.2,<2" or "*"',
       });
       continue;
     }

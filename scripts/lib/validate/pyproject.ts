@@ -92,7 +92,7 @@ export function pyprojectView(document: Table): ManifestView {
   let pythonFromProject = false;
   const dependencies = asTable(pixi.dependencies);
   if (!('python' in dependencies)) {
-    const spec = typeof project['requires-python'] === 'string' ? project['requires-python'] : '*';
+    const spec = typeof project['requires-python'] === 'string' ? pythonSpecOf(project['requires-python']) : '*';
     data.dependencies = { ...dependencies, python: spec };
     pythonFromProject = true;
   }
@@ -120,4 +120,17 @@ export function pyprojectView(document: Table): ManifestView {
         ]
       : [];
   return { data, sourcePointer, prefix: 'tool.pixi', problems };
+}
+
+/**
+ * `requires-python` as pixi makes it python's conda spec: the PEP 440 specifiers as they print
+ * (each without its spaces, joined by ", "), less a leading `==` (pyproject.rs version_or_url_to_spec).
+ */
+function pythonSpecOf(requiresPython: string): string {
+  const text = requiresPython
+    .split(',')
+    .map((clause) => clause.replace(/\s+/g, ''))
+    .filter(Boolean)
+    .join(', ');
+  return text.startsWith('==') ? text.slice(2) : text;
 }
