@@ -123,6 +123,7 @@ const MUTATIONS: Record<string, (text: string) => Mutant | null> = {
     text: appendTable(text, '[tasks.mutant-arg]\ncmd = "echo {{ who }}"'),
     rule: 'manifest/undeclared-task-arg',
     marker: 'cmd = "echo {{ who }}"',
+    warning: true,
   }),
   'unknown [tool.pixi-condor] key': (text) => ({
     text: insertInto(text, '[tool.pixi-condor]', 'repo = "ghcr.io/x/y"'),

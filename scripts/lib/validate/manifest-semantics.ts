@@ -481,12 +481,14 @@ function checkTasks(model: ManifestModel, file: string, issues: IssueList): void
       } else {
         edges.push({ to: ref.task, pointer: ref.pointer });
       }
+      // pixi loads it and drops the environment when it builds the graph (task_graph.rs
+      // `.and_then(project.environment)`): the task then runs where it would without it.
       if (ref.environment !== undefined && !environments.has(ref.environment)) {
-        issues.error({
+        issues.warning({
           file,
           pointer: ref.pointer.replace(/\/task$/, '/environment'),
           rule: 'manifest/undefined-environment',
-          message: `task '${task.name}' runs '${ref.task}' in environment '${ref.environment}', which is not defined`,
+          message: `task '${task.name}' runs '${ref.task}' in environment '${ref.environment}', which is not defined: \`pixi run ${task.name}\` runs it without one`,
           hint: closestHint(ref.environment, environments),
         });
       }
@@ -495,12 +497,13 @@ function checkTasks(model: ManifestModel, file: string, issues: IssueList): void
 
     if (isTable(task.definition)) {
       const defaultEnv = task.definition['default-environment'];
+      // pixi skips a default-environment that does not exist (task_environment.rs).
       if (typeof defaultEnv === 'string' && !environments.has(defaultEnv)) {
-        issues.error({
+        issues.warning({
           file,
           pointer: `${task.pointer}/default-environment`,
           rule: 'manifest/undefined-environment',
-          message: `task '${task.name}' has default-environment '${defaultEnv}', which is not defined`,
+          message: `task '${task.name}' has default-environment '${defaultEnv}', which is not defined: \`pixi run ${task.name}\` ignores it`,
           hint: closestHint(defaultEnv, environments),
         });
       }
@@ -602,7 +605,24 @@ function declaredArgs(def: unknown): Set<string> {
   return declared;
 }
 
-/** Report each {{ name }} in `text` that the task does not declare (once per name: it joins `declared`). */
+/** Names a template binds itself, and its literals: `{% for a, b in … %}`, `{% set x = … %}`, true/false/none. */
+function boundNames(text: string): Set<string> {
+  const bound = new Set(['true', 'false', 'none', 'True', 'False', 'None', 'loop', 'range']);
+  for (const m of text.matchAll(/\{%-?\s*for\s+([A-Za-z_]\w*)(?:\s*,\s*([A-Za-z_]\w*))?\s+in\b/g)) {
+    bound.add(m[1]!);
+    if (m[2]) bound.add(m[2]);
+  }
+  for (const m of text.matchAll(/\{%-?\s*set\s+([A-Za-z_]\w*)/g)) bound.add(m[1]!);
+  return bound;
+}
+
+/**
+ * Warn of each {{ name }} in `text` that the task does not declare (once per name: it joins
+ * `declared`). pixi renders a task's template only when it runs it, with undefined names an
+ * error (workspace.rs UndefinedBehavior::Strict): loading the manifest never fails on one, so it
+ * is a warning naming the command that will. A name the template binds, a literal and a name
+ * given a `| default(…)` are fine.
+ */
 function scanTaskArgs(
   task: TaskView,
   declared: Set<string>,
@@ -611,16 +631,18 @@ function scanTaskArgs(
   file: string,
   issues: IssueList,
 ): void {
+  const bound = text.includes('{%') ? boundNames(text) : null;
   TEMPLATE_VARIABLE.lastIndex = 0;
   for (let match = TEMPLATE_VARIABLE.exec(text); match !== null; match = TEMPLATE_VARIABLE.exec(text)) {
     const name = match[1]!;
-    if (declared.has(name)) continue;
+    if (declared.has(name) || bound?.has(name) || ['true', 'false', 'none'].includes(name.toLowerCase())) continue;
+    if (/^\s*\|\s*default\b/.test(text.slice(match.index + match[0].length))) continue;
     declared.add(name);
-    issues.error({
+    issues.warning({
       file,
       pointer,
       rule: 'manifest/undeclared-task-arg',
-      message: `task '${task.name}' uses {{ ${name} }} but declares no argument '${name}'`,
+      message: `task '${task.name}' uses {{ ${name} }} but declares no argument '${name}': \`pixi run ${task.name}\` will fail on it`,
       hint:
         typeof task.definition === 'string'
           ? `make it a table: { cmd = "...", args = ["${name}"] }`
