@@ -90,10 +90,10 @@ const MUTATIONS: Record<string, (text: string) => Mutant | null> = {
   'CUDA mismatch': (text) => ({
     text: appendTable(
       text,
-      '[feature.mutant-cuda.system-requirements]\ncuda = "12.9"\n\n[feature.mutant-cuda.dependencies]\ncuda-version = "11.8.*"\n\n[environments.mutant-cuda]\nfeatures = ["mutant-cuda"]',
+      '[feature.mutant-cuda.system-requirements]\ncuda = "11.8"\n\n[feature.mutant-cuda.dependencies]\ncuda-version = "14.2.*"\n\n[environments.mutant-cuda]\nfeatures = ["mutant-cuda"]',
     ),
     rule: 'cuda/pin-mismatch',
-    marker: 'cuda-version = "11.8.*"',
+    marker: 'cuda-version = "14.2.*"',
   }),
   'TOML syntax error': (text) => ({
     text: appendTable(text, '[mutant-syntax]\nbroken = = 1'),

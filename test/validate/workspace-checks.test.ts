@@ -36,7 +36,7 @@ test('the template validates clean, warning only about what the user must do (lo
   assert.ok(report.errors.length === 0);
 });
 
-test('cuda/pin-mismatch: another major cannot be solved (error), another minor can (warning)', async () => {
+test('cuda/pin-mismatch: a lower declared major cannot be solved (error); another minor, or a higher major, can (warning)', async () => {
   // cuda-version X.Y constrains __cuda >=X only (its record in pixi.lock).
   ws.edit('pixi.toml', 'cuda-version = "12.9.*"', 'cuda-version = "13.0.*"');
   const major = await validateWorkspace({ root: ws.root });
@@ -48,6 +48,11 @@ test('cuda/pin-mismatch: another major cannot be solved (error), another minor c
   const minor = await validateWorkspace({ root: ws.root });
   const [soft] = byRule(minor, 'cuda/pin-mismatch');
   assert.ok(soft && minor.warnings.includes(soft), summary(minor));
+  // cuda-version 11.8 needs __cuda >=11: the declared 12.9 meets it.
+  ws.edit('pixi.toml', 'cuda-version = "12.8.*"', 'cuda-version = "11.8.*"');
+  const higher = await validateWorkspace({ root: ws.root });
+  const [above] = byRule(higher, 'cuda/pin-mismatch');
+  assert.ok(above && higher.warnings.includes(above), summary(higher));
 });
 
 test('cuda/dockerfile-mismatch: the Dockerfile CUDA_VERSION default disagrees', async () => {

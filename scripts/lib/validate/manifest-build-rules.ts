@@ -167,7 +167,7 @@ function checkInherited(
         'key',
         `${pointer}/${escapePointer(key)}`,
       );
-  if (!(name in pool)) {
+  if (!Object.hasOwn(pool, name)) {
     error(
       `the workspace does not define \`${name}\` in \`[workspace.dependencies]\``,
       `add ${name} to [${workspaceKey}.dependencies], or give its spec here`,

@@ -81,17 +81,18 @@ function checkCudaPins(model: ManifestModel, file: string, issues: IssueList): v
       const pinned = cudaMajorMinor(pinText);
       if (!cuda || !pinned || sameCuda(cuda, pinned)) continue;
       reported.add(pin.pointer);
-      // cuda-version X.Y constrains `__cuda >=X` only (its record in pixi.lock): another major
-      // cannot be solved (`pixi install` and the image build fail); another minor solves.
-      const report = cuda.major === pinned.major ? issues.warning.bind(issues) : issues.error.bind(issues);
+      // cuda-version X.Y constrains `__cuda >=X` only (its record in pixi.lock): a declared
+      // CUDA of a lower major cannot be solved (`pixi install` and the image build fail); the
+      // same major or a higher one solves.
+      const solves = cuda.major >= pinned.major;
+      const report = solves ? issues.warning.bind(issues) : issues.error.bind(issues);
       report({
         file,
         pointer: pin.pointer,
         rule: 'cuda/pin-mismatch',
-        message:
-          cuda.major === pinned.major
-            ? `cuda-version '${pinText}' differs from CUDA ${formatCuda(cuda)} declared for environment '${env.name}' on ${platform.name} (pixi solves it; the image's CONDA_OVERRIDE_CUDA should match one of them)`
-            : `cuda-version '${pinText}' does not match CUDA ${formatCuda(cuda)} declared for environment '${env.name}' on ${platform.name}: cuda-version ${pinned.major} needs __cuda >=${pinned.major}, so \`pixi install\` cannot solve it`,
+        message: solves
+          ? `cuda-version '${pinText}' differs from CUDA ${formatCuda(cuda)} declared for environment '${env.name}' on ${platform.name} (pixi solves it; the image's CONDA_OVERRIDE_CUDA should match one of them)`
+          : `cuda-version '${pinText}' does not match CUDA ${formatCuda(cuda)} declared for environment '${env.name}' on ${platform.name}: cuda-version ${pinned.major} needs __cuda >=${pinned.major}, so \`pixi install\` cannot solve it`,
         hint: `pin cuda-version = "${formatCuda(cuda)}.*", or declare CUDA ${formatCuda(pinned)} instead`,
       });
     }
