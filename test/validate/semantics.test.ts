@@ -61,4 +61,10 @@ test('task args: declared ones, pixi.*, loop and set names, literals and default
   );
 });
 
+test('{ workspace = true } naming a package the workspace does not define is an error, whatever its name (constructor is a conda package)', async () => {
+  assert.equal(await rules('[dependencies]\nconstructor = { workspace = true }\n'), [
+    'E manifest/workspace-inheritance@5',
+  ]);
+});
+
 test.run();
