@@ -67,4 +67,11 @@ test('{ workspace = true } naming a package the workspace does not define is an 
   ]);
 });
 
+test('a target key pixi cannot read as a selector is an error (linux_64, 64bit, a glob with other characters); a family, subdir, platform name or * glob is not', async () => {
+  assert.equal(await rules('[target.linux_64.dependencies]\nx = "*"\n'), ['E manifest/unknown-platform@4']);
+  assert.equal(await rules('[target.64bit.dependencies]\nx = "*"\n'), ['E manifest/unknown-platform@4']);
+  assert.equal(await rules('[target."linux-?64".dependencies]\nx = "*"\n'), ['E manifest/unknown-platform@4']);
+  assert.equal(await rules('[target.unix.dependencies]\nx = "*"\n[target."linux-*".dependencies]\ny = "*"\n'), []);
+});
+
 test.run();

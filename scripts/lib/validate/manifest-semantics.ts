@@ -302,7 +302,22 @@ function checkTargetSelectors(
       PLATFORM_FAMILIES.includes(selector) ||
       platforms.some((p) => p.name === selector);
     const where = `${pointer}${pointerOf(['target', selector])}`;
-    if (selector.startsWith('if(')) {
+    const unreadable = known ? null : selectorProblem(selector);
+    if (unreadable && !selector.includes('(')) {
+      const guess = closest(selector, [...CONDA_SUBDIRS, ...PLATFORM_FAMILIES, ...platforms.map((p) => p.name)]);
+      issues.error({
+        file,
+        pointer: where,
+        rule: 'manifest/unknown-platform',
+        message: `target '${selector}' is not a valid target selector: ${unreadable} (pixi refuses it)`,
+        hint: guess
+          ? `did you mean '${guess}'?`
+          : `use a platform such as linux-64, a family (${PLATFORM_FAMILIES.join(', ')}), a platform name of letters, digits and -, or a glob such as linux-*`,
+        at: 'key',
+      });
+      continue;
+    }
+    if (selector.includes('(')) {
       issues.error({
         file,
         pointer: where,
@@ -340,6 +355,21 @@ function checkTargetSelectors(
       at: 'key',
     });
   }
+}
+
+/**
+ * Why pixi cannot read `selector` as a target (pixi_manifest target.rs TargetSelector::from_str,
+ * platform.rs): not a family, subdir, `*` glob of name characters, or platform name (a letter,
+ * then letters, digits and `-`, ending in a letter or digit, at most 64 bytes); null when it can.
+ */
+function selectorProblem(selector: string): string | null {
+  if (selector === 'macos') return null;
+  if (Buffer.byteLength(selector) > 64) return 'longer than 64 bytes';
+  if (/[*?[]/.test(selector))
+    return /^[A-Za-z0-9*-]+$/.test(selector) ? null : 'a glob may hold only letters, digits, - and *';
+  if (!/^[A-Za-z]([A-Za-z0-9-]*[A-Za-z0-9])?$/.test(selector))
+    return 'a platform name starts with a letter and holds only letters, digits and -';
+  return null;
 }
 
 /** Does a requires-pixi spec admit some pixi older than `version`? (`<`, `<=`, `!=` always do.) */
