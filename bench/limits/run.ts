@@ -6,6 +6,8 @@
 //   queue 4294967296           refused before any proc is planned
 //   queue 100000               the most procs a submission may have (planned)
 //   items file, blanks         `queue a, b from` a 32 MiB items file (the read limit) of 1 MiB blank runs
+//   4,000 unknown features     4,000 environments each naming a feature that is not defined
+//   4,000 missing tasks        4,000 tasks each depending on a task that is not defined
 // No targets: these are the bounds a hostile file can cost, printed so a change that moves them shows.
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,6 +29,11 @@ function workspace(name: string, edit: (root: string) => void): string {
     cpSync(join(repoRoot, file), join(root, file), { recursive: true });
   edit(root);
   return root;
+}
+
+function appendManifest(root: string, text: string): void {
+  const path = join(root, 'pixi.toml');
+  writeFileSync(path, readFileSync(path, 'utf8') + text);
 }
 
 function setQueue(root: string, queue: string): void {
@@ -73,6 +80,21 @@ try {
         const row = `x${' '.repeat(1 << 20)},${' '.repeat(1 << 20)}y\n`;
         writeFileSync(join(root, 'rows.txt'), row.repeat(Math.floor((32 * 1024 * 1024) / row.length)));
         setQueue(root, 'queue a, b from rows.txt');
+      }),
+    ],
+    [
+      '4,000 unknown features',
+      workspace('unknown-features', (root) => {
+        const envs = Array.from({ length: 4000 }, (_, i) => `[environments.e${i}]\nfeatures = ["featur${i}"]`);
+        const features = Array.from({ length: 4000 }, (_, i) => `[feature.feature${i}.dependencies]\nx${i} = "*"`);
+        appendManifest(root, `\n${features.join('\n')}\n${envs.join('\n')}\n`);
+      }),
+    ],
+    [
+      '4,000 missing tasks',
+      workspace('missing-tasks', (root) => {
+        const tasks = Array.from({ length: 4000 }, (_, i) => `[tasks.t${i}]\ncmd = "echo"\ndepends-on = ["tusk${i}"]`);
+        appendManifest(root, `\n${tasks.join('\n')}\n`);
       }),
     ],
   ];

@@ -74,4 +74,13 @@ test('a target key pixi cannot read as a selector is an error (linux_64, 64bit, 
   assert.equal(await rules('[target.unix.dependencies]\nx = "*"\n[target."linux-*".dependencies]\ny = "*"\n'), []);
 });
 
+test('did-you-mean is offered for the first 20 unknown names only (each compares against every name: a hostile manifest cannot make it quadratic)', async () => {
+  const features = Array.from({ length: 30 }, (_, i) => `[feature.feature${i}.dependencies]\nx${i} = "*"`).join('\n');
+  const envs = Array.from({ length: 30 }, (_, i) => `e${i} = ["featur${i}"]`).join('\n');
+  const report = await validateManifestSource(`${BASE}${features}\n[environments]\n${envs}\n`);
+  const unknown = report.errors.filter((e) => e.rule === 'manifest/undefined-feature');
+  assert.is(unknown.length, 30);
+  assert.is(unknown.filter((e) => /did you mean/.test(e.hint ?? '')).length, 20);
+});
+
 test.run();

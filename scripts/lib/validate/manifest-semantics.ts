@@ -418,16 +418,16 @@ function checkFeaturesAndEnvironments(model: ManifestModel, file: string, issues
       at: 'key',
     });
   }
+  let featureNames: string[] | null = null;
+  let guesses = 0;
   for (const env of model.environments()) {
     for (const ref of env.featureRefs) {
       if (ref.name === 'default' || model.feature(ref.name)) continue;
-      const guess = closest(
-        ref.name,
-        model
-          .features()
-          .filter((f) => f.name !== 'default')
-          .map((f) => f.name),
-      );
+      featureNames ??= model
+        .features()
+        .filter((f) => f.name !== 'default')
+        .map((f) => f.name);
+      const guess = guesses++ < GUESSES ? closest(ref.name, featureNames) : null;
       issues.error({
         file,
         pointer: ref.pointer,
@@ -543,21 +543,30 @@ function checkTasks(model: ManifestModel, file: string, issues: IssueList): void
   }
   // pixi loads a manifest whose depends-on names no task; `pixi run` fails when it builds that
   // task's graph (pixi_task/src/task_graph.rs:485-486: MissingTaskError "could not find the task").
-  for (const { task, ref } of missing) {
-    const guess = closest(ref.task, names);
+  const dependents = missing.length > 0 ? dependentsOf(graph) : new Map<string, string[]>();
+  for (const [i, { task, ref }] of missing.entries()) {
+    const guess = i < GUESSES ? closest(ref.task, names) : null;
     issues.warning({
       file,
       pointer: ref.pointer,
       rule: 'manifest/missing-task',
-      message: `task '${task}' depends on '${ref.task}', which is not defined: ${failingRuns(graph, task)} (pixi: could not find the task '${ref.task}')`,
+      message: `task '${task}' depends on '${ref.task}', which is not defined: ${failingRuns(dependents, task)} (pixi: could not find the task '${ref.task}')`,
       hint: guess ? `did you mean '${guess}'?` : `define a task '${ref.task}' or remove the dependency`,
     });
   }
   checkCycles(graph, file, issues);
 }
 
-/** "`pixi run a` fails (so do `pixi run b`, `pixi run c`, which depend on it)": every task whose graph reaches `task`. */
-function failingRuns(graph: Map<string, { to: string }[]>, task: string): string {
+/**
+ * How many unknown names get a did-you-mean: each guess compares against every name, so a
+ * hostile manifest of thousands of unknown references would cost their product.
+ */
+const GUESSES = 20;
+/** Dependent tasks counted per missing one (a walk per missing task: bounded, not the whole graph). */
+const DEPENDENTS_COUNTED = 100;
+
+/** Each task's dependents (the tasks whose depends-on names it), made once for every missing task. */
+function dependentsOf(graph: Map<string, { to: string }[]>): Map<string, string[]> {
   const dependents = new Map<string, string[]>();
   for (const [from, edges] of graph)
     for (const edge of edges) {
@@ -565,17 +574,27 @@ function failingRuns(graph: Map<string, { to: string }[]>, task: string): string
       list.push(from);
       dependents.set(edge.to, list);
     }
+  return dependents;
+}
+
+/** "`pixi run a` fails (so do `pixi run b`, `pixi run c`, which depend on it)": every task whose graph reaches `task`. */
+function failingRuns(dependents: Map<string, string[]>, task: string): string {
   const seen = new Set([task]);
   const queue = [task];
-  for (let i = 0; i < queue.length; i++)
+  let cut = false;
+  for (let i = 0; i < queue.length && !cut; i++)
     for (const from of dependents.get(queue[i]!) ?? [])
       if (!seen.has(from)) {
         seen.add(from);
         queue.push(from);
+        if (queue.length > DEPENDENTS_COUNTED) {
+          cut = true;
+          break;
+        }
       }
   const others = queue.slice(1);
   const shown = others.slice(0, 3).map((t) => `\`pixi run ${t}\``);
-  if (others.length > 3) shown.push(`${others.length - 3} more`);
+  if (others.length > 3) shown.push(`${cut ? 'more than ' : ''}${others.length - 3} more`);
   return `\`pixi run ${task}\` will fail${shown.length ? ` (so will ${shown.join(', ')}, which depend on it)` : ''}`;
 }
 
