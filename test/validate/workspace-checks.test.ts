@@ -55,6 +55,22 @@ test('cuda/pin-mismatch: a lower declared major cannot be solved (error); anothe
   assert.ok(above && higher.warnings.includes(above), summary(higher));
 });
 
+test('readme / license-file: pixi refuses the manifest when one is missing (error); one the Dockerfile does not copy breaks the image build (warning)', async () => {
+  ws.edit('pixi.toml', /^\[workspace\]$/m, '[workspace]\nreadme = "NOTES.md"');
+  const missing = await validateWorkspace({ root: ws.root });
+  const [error] = byRule(missing, 'manifest/missing-file');
+  assert.ok(error && missing.errors.includes(error), summary(missing));
+  assert.is(error.line, lineOf(ws.read('pixi.toml'), 'readme = "NOTES.md"'));
+  ws.write('NOTES.md', '# notes\n');
+  const present = await validateWorkspace({ root: ws.root });
+  assert.equal(byRule(present, 'manifest/missing-file'), []);
+  const [warning] = byRule(present, 'template/file-not-in-image');
+  assert.ok(warning && present.warnings.includes(warning), summary(present));
+  ws.edit('Dockerfile', 'COPY pixi.toml pixi.lock ./', 'COPY pixi.toml pixi.lock NOTES.md ./');
+  const copied = await validateWorkspace({ root: ws.root });
+  assert.equal(byRule(copied, 'template/file-not-in-image'), [], summary(copied));
+});
+
 test('cuda/dockerfile-mismatch: the Dockerfile CUDA_VERSION default disagrees', async () => {
   ws.edit('Dockerfile', 'ARG CUDA_VERSION="12.9"', 'ARG CUDA_VERSION="12.4"');
   const report = await validateWorkspace({ root: ws.root });

@@ -2,7 +2,7 @@
 // linux-64; one CUDA version in [system-requirements] (or the rich platform), the cuda-version
 // pin, the Dockerfile's CUDA_VERSION and the submit file's driver requirement; the submit file
 // asks for a GPU, a minimum capability, and transfers files that exist (or a task makes).
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { BoundedReadError, readBoundedText } from '../bounded-read.ts';
 import { isAbsolute, join, normalize, resolve } from 'node:path';
 import { localInputs, planSubmit, type SubmitPlan } from '../submit-language/submit-plan.ts';
@@ -43,6 +43,52 @@ export function lenientConfig(data: Record<string, unknown>): TemplateConfig {
     return templateConfig(data);
   } catch {
     return { ...CONFIG_DEFAULTS, buildArgs: {} };
+  }
+}
+
+/**
+ * The files the manifest names that pixi opens when it loads it: a `readme` or `license-file`
+ * that is not a file makes pixi refuse the manifest (pixi_manifest toml/workspace.rs,
+ * check_file_existence), here, and in the image build unless the Dockerfile copies it there too.
+ */
+function checkWorkspaceFiles(context: TemplateContext, dockerfile: string | null): void {
+  const { model, manifestFile, issues, root } = context;
+  if (!model.workspaceKey) return;
+  for (const key of ['readme', 'license-file']) {
+    const value = model.workspace[key];
+    if (typeof value !== 'string') continue;
+    const pointer = `/${model.workspaceKey}/${key}`;
+    if (!isFile(resolve(root, value))) {
+      issues.error({
+        file: manifestFile,
+        pointer,
+        rule: 'manifest/missing-file',
+        message: `${key} '${value}' does not exist: pixi refuses the manifest`,
+        hint: `add ${value}, or remove ${key}`,
+      });
+      continue;
+    }
+    if (dockerfile === null) continue; // its absence is reported on its own
+    const name = value.split('/').pop()!;
+    const copied = dockerfile
+      .split('\n')
+      .some((line) => /^\s*(COPY|ADD)\s/i.test(line) && !/--from/i.test(line) && line.includes(name));
+    if (!copied)
+      issues.warning({
+        file: manifestFile,
+        pointer,
+        rule: 'template/file-not-in-image',
+        message: `${key} '${value}' is not copied into the image beside pixi.toml: pixi in the image build refuses the manifest without it (\`pixi run build-image\` fails)`,
+        hint: `COPY ${value} beside pixi.toml in the Dockerfile and let it through .dockerignore, or remove ${key}`,
+      });
+  }
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
   }
 }
 
@@ -88,6 +134,7 @@ export async function checkTemplate(context: TemplateContext): Promise<void> {
       hint: 'restore it from the template, or point [tool.pixi-condor] dockerfile at yours',
     });
   }
+  checkWorkspaceFiles(context, dockerfile);
   // Bounded like the submit reader: a FIFO, device or huge file is refused, never read (sublang).
   const submitRead = readSubmitFileText(resolve(context.root, config.submitFile));
   const submitText = 'text' in submitRead ? submitRead.text : null;
