@@ -198,6 +198,22 @@ test('results of a job whose runner was killed: finds the lost runner first, so 
   assert.equal(lw.codes('job_1_0.log').slice(-3), [22, 24, 9]);
 });
 
+test('resubmit --dry-run of a job whose runner was killed changes nothing: it says a real resubmit records the lost run first', async () => {
+  const job = await jobOfKilledRunner();
+  const before = lw.codes('job_1_0.log');
+  const r = await runScript('resubmit.ts', ['1', '--procs', '0', '--dry-run'], { env: lw.env, timeoutMs: 30_000 });
+  assert.match(
+    r.stdout,
+    /note: job 1's local runner has died; a real resubmit records its lost run first/,
+    r.stdout + r.stderr,
+  );
+  assert.ok(alive(job), 'the job was left as it was');
+  assert.equal(lw.codes('job_1_0.log'), before, 'no event was written');
+  // The real one recovers it (and then refuses nothing: the proc reads as removed).
+  const c = await runScript('cancel.ts', ['1'], { env: lw.env, timeoutMs: 30_000 });
+  assert.is(c.code, 0, c.stdout + c.stderr);
+});
+
 test('after a reboot the recorded pid names nothing of that run: status finds the runner lost by the boot id', async () => {
   const job = await jobOfKilledRunner();
   // As after a reboot: the recorded pid (and start time) now name a live process of this boot,

@@ -30,7 +30,7 @@ import {
   type ProcRecord,
 } from './job-store.ts';
 import { runLocalSubmit } from '../local/local-submit.ts';
-import { recoverIfRunnerLost } from '../local/runner-recovery.ts';
+import { recoverIfRunnerLost, runnerState } from '../local/runner-recovery.ts';
 import { queueProbe } from './queue-probe.ts';
 import { collectResults, resubmissionsOf, type ResultRow } from './results.ts';
 import { WATCH_OPTIONS, watchSettings } from './status-command.ts';
@@ -176,9 +176,16 @@ export async function runResubmit(parsed: ParsedCommand): Promise<number> {
   const first = named.resubmitOf ? await readJobRecord(root, named.resubmitOf.cluster) : named;
   const resubmissions = await resubmissionsOf(root, first.cluster);
   // A local run whose runner died is recovered first, whichever submission of the rows it ran:
-  // its procs then read as removed (--failed), as results shows them.
-  for (const record of new Set([named, first, ...resubmissions]))
-    if (record.local) await recoverIfRunnerLost(root, record);
+  // its procs then read as removed (--failed), as results shows them. Not on --dry-run, which
+  // changes nothing (the recovery ends processes and writes the lost run's events): it says so.
+  for (const record of new Set([named, first, ...resubmissions])) {
+    if (!record.local) continue;
+    if (!request.dryRun) await recoverIfRunnerLost(root, record);
+    else if (runnerState(root, record) === 'lost')
+      say(
+        `note: job ${record.cluster}'s local runner has died; a real resubmit records its lost run first, so its procs then read as removed`,
+      );
+  }
   const { rows } = await collectResults(root, first, (p) => displayPath(root, p), { resubmissions });
   const chosen = selectRows(rows, which);
   if (chosen.length === 0) {
