@@ -230,6 +230,15 @@ test('resubmit --edited-values reads the table as it was submitted, NAME=VALUE m
   assert.equal([row.ranAs, row.vars, row.outcome], ['4243.0', { lr: '0.05', seed: '2' }, 'failed']);
   const next = await runScript('resubmit.ts', ['4242', '--failed', '--dry-run'], { env: ws.env, timeoutMs: 30_000 });
   assert.match(next.stdout, /^ {4}0\.05, 2$/m, next.stdout);
+  const json = await runScript('resubmit.ts', ['4242', '--failed', '--dry-run', '--json'], {
+    env: ws.env,
+    timeoutMs: 30_000,
+  });
+  const planned = JSON.parse(json.stdout);
+  assert.equal(
+    [planned.dryRun, planned.resubmitOf, planned.rows, planned.command[0]],
+    [true, { cluster: 4242, procs: [2] }, ['0.05, 2'], 'condor_submit'],
+  );
 });
 
 test("the template's own sweep (mnist_sweep.sub, sweep.csv) unchanged: six rows, each proc's outputs in results/<cluster>/<proc>/", async () => {

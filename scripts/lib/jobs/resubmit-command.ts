@@ -233,12 +233,33 @@ export async function runResubmit(parsed: ParsedCommand): Promise<number> {
       `  note: the job's ${file.renumbered.join(', ')} count from 0 in the new cluster (its first proc is proc ${chosen[0]!.proc} of job ${first.cluster}); its row's values are the same`,
     );
   if (request.dryRun) {
+    const mask = (await secretEnvironment(root)).mask;
+    const queue = file.queueText.replace(file.tablePath, relative(root, file.tablePath));
+    const rows = file.table ? file.table.trimEnd().split('\n') : [];
     say();
     say(`${file.relSubmit} would end with:`);
-    say(`  ${file.queueText.replace(file.tablePath, relative(root, file.tablePath))}`);
-    if (file.table) for (const line of file.table.trimEnd().split('\n')) say(`    ${line}`);
-    say(`command: ${(await secretEnvironment(root)).mask.mask(argv.map(shellQuote).join(' '))}`);
+    say(`  ${queue}`);
+    for (const line of rows) say(`    ${line}`);
+    say(`command: ${mask.mask(argv.map(shellQuote).join(' '))}`);
     say('dry run: nothing was submitted');
+    // --json: what would be submitted, on stdout (the lines above went to stderr).
+    if (request.settings.json)
+      process.stdout.write(
+        `${mask.mask(
+          JSON.stringify(
+            {
+              dryRun: true,
+              resubmitOf: { cluster: first.cluster, procs: chosen.map((r) => r.proc) },
+              local: request.local,
+              queue,
+              rows,
+              command: request.local ? null : argv,
+            },
+            null,
+            2,
+          ),
+        )}\n`,
+      );
     return 0;
   }
   mkdirSync(dirname(file.submitFile), { recursive: true });
