@@ -137,6 +137,25 @@ test('as pixi reads them: a spec with spaces around its comma, a name in another
   }
 });
 
+test('a PyPI dependency a locked conda package supplies (its purl, pkg:pypi/torch) is in the lock, as pixi counts it', async () => {
+  const root = copyPair(join(LOCAL, '2003cy__specml'));
+  try {
+    const text = readFileSync(join(root, 'pixi.toml'), 'utf8');
+    writeFileSync(
+      join(root, 'pixi.toml'),
+      text.replace(/^\[pypi-dependencies\]$/m, '[pypi-dependencies]\ntorch = "*"'),
+    );
+    for (let run = 0; run < 2; run++) {
+      // The second run reads the lock from the validate cache: the purls are kept there too.
+      const report = await validateWorkspace({ root });
+      const missing = report.errors.filter((e) => e.rule === 'lock/package-missing');
+      assert.equal(missing, [], `run ${run}: ${summary(report)}`);
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
 test('conda version semantics (rattler): .*, ranges (spaces around commas too), pre-releases, exact bare versions, build globs in a table; a match spec in a string is refused, as pixi refuses it', () => {
   const check = (spec: string, version: string, build: string | null = null) =>
     satisfies(condaRequirement(spec)!, version, build).ok;

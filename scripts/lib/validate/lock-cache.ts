@@ -9,11 +9,17 @@ import { STATE_DIR } from '../workspace.ts';
 import type { LockFile, LockedPackage } from './lock-file.ts';
 
 export const CACHE_FILE = join(STATE_DIR, 'validate-cache.json');
-const FORMAT = 4;
+const FORMAT = 5;
 /** The cache holds the lock's text (at most 64 MiB, lock-check.ts) and its parse: never read past this. */
 const MAX_CACHE_BYTES = 256 << 20;
 
-type PackageRow = [kind: 'conda' | 'pypi', name: string, version: string, build: string | null];
+type PackageRow = [
+  kind: 'conda' | 'pypi',
+  name: string,
+  version: string,
+  build: string | null,
+  pypiNames: string[] | null,
+];
 
 interface CacheData {
   format: number;
@@ -55,11 +61,12 @@ export function isCacheData(value: unknown): value is CacheData {
     !packages.every(
       (row) =>
         Array.isArray(row) &&
-        row.length === 4 &&
+        row.length === 5 &&
         (row[0] === 'conda' || row[0] === 'pypi') &&
         isString(row[1]) &&
         isString(row[2]) &&
-        (row[3] === null || isString(row[3])),
+        (row[3] === null || isString(row[3])) &&
+        (row[4] === null || isStringList(row[4])),
     )
   )
     return false;
@@ -113,7 +120,13 @@ export class LockCache {
     if (!this.data || this.data.lockText !== text) return null;
     const { lock } = this.data;
     const packages = lock.packages.map(
-      ([kind, name, version, build]): LockedPackage => ({ kind, name, version, build }),
+      ([kind, name, version, build, pypiNames]): LockedPackage => ({
+        kind,
+        name,
+        version,
+        build,
+        ...(pypiNames ? { pypiNames } : {}),
+      }),
     );
     return {
       version: lock.version,
@@ -131,10 +144,10 @@ export class LockCache {
     const packages: PackageRow[] = [];
     const indexes = new Map<string, number>();
     const indexOf = (p: LockedPackage): number => {
-      const key = `${p.kind}\u0000${p.name}\u0000${p.version}\u0000${p.build ?? ''}`;
+      const key = `${p.kind}\u0000${p.name}\u0000${p.version}\u0000${p.build ?? ''}\u0000${p.pypiNames?.join(',') ?? ''}`;
       let index = indexes.get(key);
       if (index === undefined) {
-        index = packages.push([p.kind, p.name, p.version, p.build]) - 1;
+        index = packages.push([p.kind, p.name, p.version, p.build, p.pypiNames ?? null]) - 1;
         indexes.set(key, index);
       }
       return index;

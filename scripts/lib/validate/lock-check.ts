@@ -15,6 +15,7 @@ import {
   type LockFile,
   type LockedEnvironment,
   type LockedPackage,
+  normalizePypiName,
 } from './lock-file.ts';
 import type { EnvironmentView, FeatureView, ManifestModel, PlatformEntry } from './manifest-model.ts';
 import { IMAGE_PLATFORM, lenientConfig } from './template-checks.ts';
@@ -312,6 +313,9 @@ function checkDependencies(
 ): void {
   const conda = new Map<string, LockedPackage>();
   const pypi = new Map<string, LockedPackage>();
+  // PyPI names conda packages supply (their purls): pixi counts a PyPI dependency met by one
+  // (satisfiability/platform.rs, the conda packages' purls).
+  const condaPypi = new Set(packages.flatMap((pkg) => (pkg.kind === 'conda' ? (pkg.pypiNames ?? []) : [])));
   // Conda names compare without case (rattler's PackageName), PyPI names normalized (PEP 503).
   for (const pkg of packages)
     (pkg.kind === 'conda' ? conda : pypi).set(
@@ -326,7 +330,8 @@ function checkDependencies(
         ('path' in dependency.spec || 'git' in dependency.spec || 'url' in dependency.spec)
       )
         continue;
-      if (!pypi.has(normalizePypiName(dependency.name)) && !conda.has(dependency.name.toLowerCase())) {
+      const wanted = normalizePypiName(dependency.name);
+      if (!pypi.has(wanted) && !condaPypi.has(wanted) && !conda.has(dependency.name.toLowerCase())) {
         issues.error({
           file: manifestFile,
           pointer: dependency.pointer,
@@ -377,10 +382,6 @@ function checkDependencies(
       hint: RELOCK,
     });
   }
-}
-
-function normalizePypiName(name: string): string {
-  return name.toLowerCase().replace(/[-_.]+/g, '-');
 }
 
 interface ManifestChannel {

@@ -6,6 +6,32 @@ export interface LockedPackage {
   name: string;
   version: string;
   build: string | null;
+  /** A conda package's PyPI names (its `purls`, `pkg:pypi/<name>`): it supplies those PyPI dependencies. */
+  pypiNames?: string[];
+}
+
+/** The PyPI names of a conda record's purls (`pkg:pypi/torch@2.9.1` → torch), as PEP 503 normalizes them. */
+function pypiNamesOf(purls: unknown): string[] | undefined {
+  if (!Array.isArray(purls)) return undefined;
+  const names: string[] = [];
+  for (const purl of purls) {
+    const m = typeof purl === 'string' ? /^pkg:pypi\/([^@?#/]+)/i.exec(purl) : null;
+    if (m) names.push(normalizePypiName(decodeURIComponentSafe(m[1]!)));
+  }
+  return names.length > 0 ? names : undefined;
+}
+
+function decodeURIComponentSafe(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/** PEP 503: lower case, runs of `-`, `_` and `.` as one `-`. */
+export function normalizePypiName(name: string): string {
+  return name.toLowerCase().replace(/[-_.]+/g, '-');
 }
 
 export interface LockedEnvironment {
@@ -191,7 +217,11 @@ function packageRecord(entry: Json, version: number): { record: LockedPackage; l
     const name = str(entry.name);
     const pkgVersion = str(entry.version);
     if (!location || !name || pkgVersion === undefined) return null;
-    return { record: { kind, name, version: pkgVersion, build: str(entry.build) ?? null }, location };
+    const pypiNames = kind === 'conda' ? pypiNamesOf(entry.purls) : undefined;
+    return {
+      record: { kind, name, version: pkgVersion, build: str(entry.build) ?? null, ...(pypiNames ? { pypiNames } : {}) },
+      location,
+    };
   }
   const kind = 'pypi' in entry ? 'pypi' : 'conda';
   const location = str(entry[kind]) ?? str(entry.conda_source);
@@ -201,7 +231,9 @@ function packageRecord(entry: Json, version: number): { record: LockedPackage; l
   const name = str(entry.name) ?? fromFile?.name;
   const pkgVersion = str(entry.version) ?? fromFile?.version;
   if (!name || pkgVersion === undefined) return null;
-  return { record: { kind, name, version: pkgVersion, build: str(entry.build) ?? fromFile?.build ?? null }, location };
+  const pypiNames = kind === 'conda' ? pypiNamesOf(entry.purls) : undefined;
+  const build = str(entry.build) ?? fromFile?.build ?? null;
+  return { record: { kind, name, version: pkgVersion, build, ...(pypiNames ? { pypiNames } : {}) }, location };
 }
 
 /** Line of `environments:` or of one environment's key in the lock text, for findings. */
