@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { validateManifestSource } from '../../scripts/lib/validate/index.ts';
-import { admitsBelow } from '../../scripts/lib/validate/manifest-semantics.ts';
+import { admitsBelow } from '../../scripts/lib/validate/manifest-model.ts';
 import { hasShared, repoRoot, sharedFixtures, testFixtures } from '../helpers/paths.ts';
 
 interface Mutant {

@@ -83,4 +83,18 @@ test('did-you-mean is offered for the first 20 unknown names only (each compares
   assert.is(unknown.filter((e) => /did you mean/.test(e.hint ?? '')).length, 20);
 });
 
+test("a feature's index-url overrides the workspace's (pixi >= 0.69); two features' differ is an error; so is the workspace's where requires-pixi admits an older pixi", async () => {
+  const features =
+    '[workspace.pypi-options]\nindex-url = "https://a.example/simple"\n[feature.x.pypi-options]\nindex-url = "https://b.example/simple"\n[feature.y.pypi-options]\nindex-url = "https://c.example/simple"\n';
+  assert.equal(await rules(`${features}[environments]\nx = ["x"]\n`), ['W manifest/unused-feature@8']);
+  assert.equal(await rules(`${features}[environments]\nxy = ["x", "y"]\n`), ['E manifest/feature-conflict@11']);
+  const old = await validateManifestSource(
+    `${BASE.replace('[workspace]\n', '[workspace]\nrequires-pixi = ">=0.60"\n')}${features}[environments]\nx = ["x"]\n`,
+  );
+  assert.ok(
+    old.errors.some((e) => e.rule === 'manifest/feature-conflict'),
+    JSON.stringify(old.errors),
+  );
+});
+
 test.run();

@@ -26,7 +26,11 @@ function normalUrl(url: string): string {
 }
 
 function checkFeatureCombinations(model: ManifestModel, file: string, issues: IssueList): void {
-  const workspaceIndex = asTable(model.workspace['pypi-options'])['index-url'];
+  // The workspace's pypi-options are a base a feature may override (toml/manifest.rs, since pixi
+  // 0.69): its index counts against the features' only where requires-pixi admits an older pixi.
+  const workspaceIndex = model.admitsPixiBelow('0.69')
+    ? asTable(model.workspace['pypi-options'])['index-url']
+    : undefined;
   for (const env of model.environments()) {
     const seen = new Set<string>();
     for (const ref of env.featureRefs) {

@@ -95,6 +95,11 @@ export class ManifestModel {
     this.workspaceKey = isTable(data.workspace) ? 'workspace' : isTable(data.project) ? 'project' : null;
     this.workspace = this.workspaceKey ? asTable(data[this.workspaceKey]) : {};
   }
+  /** Does the workspace's requires-pixi admit some pixi older than `version`? (None set: no.) */
+  admitsPixiBelow(version: string): boolean {
+    const requires = this.workspace['requires-pixi'];
+    return typeof requires === 'string' && admitsBelow(requires, version);
+  }
 
   /** The workspace's platforms (computed once: every environment asks). */
   platforms(): PlatformEntry[] {
@@ -390,4 +395,19 @@ export function targetMatches(selector: string, platform: PlatformEntry): boolea
       return subdir.startsWith('linux-') || subdir.startsWith('osx-');
   }
   return false;
+}
+
+/** Does a requires-pixi spec admit some pixi older than `version`? (`<`, `<=`, `!=` always do.) */
+export function admitsBelow(spec: string, version: string): boolean {
+  const floor = version.split('.').map(Number);
+  return spec.split('|').some((branch) =>
+    branch.split(',').every((raw) => {
+      const match = /^\s*(>=|==|~=|>|=)?\s*v?([0-9][0-9.]*)(?:\.\*)?\s*$/.exec(raw);
+      if (!match) return true;
+      const bound = match[2]!.split('.').map(Number);
+      for (let i = 0; i < Math.max(bound.length, floor.length); i++)
+        if ((bound[i] ?? 0) !== (floor[i] ?? 0)) return (bound[i] ?? 0) < (floor[i] ?? 0);
+      return false;
+    }),
+  );
 }

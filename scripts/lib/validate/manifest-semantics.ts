@@ -294,7 +294,7 @@ function checkTargetSelectors(
 ): void {
   const platforms = model.platforms();
   const requires = model.workspace['requires-pixi'];
-  const oldPixi = typeof requires === 'string' && admitsBelow(requires, '0.71');
+  const oldPixi = model.admitsPixiBelow('0.71');
   for (const selector of Object.keys(asTable(table.target))) {
     const glob = globMatcher(selector);
     const known =
@@ -370,21 +370,6 @@ function selectorProblem(selector: string): string | null {
   if (!/^[A-Za-z]([A-Za-z0-9-]*[A-Za-z0-9])?$/.test(selector))
     return 'a platform name starts with a letter and holds only letters, digits and -';
   return null;
-}
-
-/** Does a requires-pixi spec admit some pixi older than `version`? (`<`, `<=`, `!=` always do.) */
-export function admitsBelow(spec: string, version: string): boolean {
-  const floor = version.split('.').map(Number);
-  return spec.split('|').some((branch) =>
-    branch.split(',').every((raw) => {
-      const match = /^\s*(>=|==|~=|>|=)?\s*v?([0-9][0-9.]*)(?:\.\*)?\s*$/.exec(raw);
-      if (!match) return true;
-      const bound = match[2]!.split('.').map(Number);
-      for (let i = 0; i < Math.max(bound.length, floor.length); i++)
-        if ((bound[i] ?? 0) !== (floor[i] ?? 0)) return (bound[i] ?? 0) < (floor[i] ?? 0);
-      return false;
-    }),
-  );
 }
 
 function unknownPlatform(
