@@ -97,4 +97,20 @@ test("a feature's index-url overrides the workspace's (pixi >= 0.69); two featur
   );
 });
 
+test('task args as pixi reads them: a default among its choices, and a default for every argument after one with a default', async () => {
+  assert.equal(
+    await rules('[tasks.a]\ncmd = "echo {{ m }}"\nargs = [{ arg = "m", default = "x", choices = ["a", "b"] }]\n'),
+    ['E manifest/task-args@6'],
+  );
+  assert.equal(await rules('[tasks.a]\ncmd = "echo {{ m }} {{ n }}"\nargs = [{ arg = "m", default = "a" }, "n"]\n'), [
+    'E manifest/task-args@6',
+  ]);
+  assert.equal(
+    await rules(
+      '[tasks.a]\ncmd = "echo {{ m }} {{ n }}"\nargs = ["n", { arg = "m", default = "a", choices = ["a", "b"] }]\n',
+    ),
+    [],
+  );
+});
+
 test.run();

@@ -588,8 +588,43 @@ function closestHint(name: string, candidates: Iterable<string>): string {
   return guess ? `did you mean '${guess}'?` : `environments: ${[...candidates].join(', ')}`;
 }
 
+/**
+ * A task's `args` as pixi reads them (toml/task.rs): a default must be one of its choices, and
+ * once an argument has a default every later one needs one too. pixi refuses the manifest else.
+ */
+function checkArgList(task: TaskView, args: unknown[], file: string, issues: IssueList): void {
+  let defaultSeen = false;
+  for (const [i, arg] of args.entries()) {
+    const def = isTable(arg) ? arg.default : undefined;
+    const choices = isTable(arg) ? arg.choices : undefined;
+    if (
+      typeof def === 'string' &&
+      Array.isArray(choices) &&
+      choices.every((c) => typeof c === 'string') &&
+      !choices.includes(def)
+    )
+      issues.error({
+        file,
+        pointer: `${task.pointer}/args/${i}/default`,
+        rule: 'manifest/task-args',
+        message: `task '${task.name}': default value '${def}' is not one of the allowed choices: ${choices.join(', ')}`,
+        hint: `make the default one of ${choices.map((c) => `'${c}'`).join(', ')}, or add it to the choices`,
+      });
+    if (typeof def === 'string') defaultSeen = true;
+    else if (defaultSeen)
+      issues.error({
+        file,
+        pointer: `${task.pointer}/args/${i}`,
+        rule: 'manifest/task-args',
+        message: `task '${task.name}': argument ${i + 1} has no default after an argument with one (pixi: default value required after previous arguments with defaults)`,
+        hint: 'give it a default, or move the arguments with defaults to the end',
+      });
+  }
+}
+
 function checkTaskArgs(task: TaskView, file: string, issues: IssueList): void {
   const def = task.definition;
+  if (isTable(def) && Array.isArray(def.args)) checkArgList(task, def.args, file, issues);
   if (typeof def === 'string') {
     if (def.includes('{{')) scanTaskArgs(task, declaredArgs(def), def, task.pointer, file, issues);
     return;
