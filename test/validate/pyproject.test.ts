@@ -182,4 +182,22 @@ test("requires-python becomes python's spec as pixi makes it: its specifiers wit
   assert.is(python('==3.13.*'), '3.13.*');
 });
 
+test('extras and dependency groups are features pixi makes itself: never warned as unused; a [tool.pixi.feature] of its own is', async () => {
+  const head =
+    '[project]\nname = "x"\nrequires-python = ">=3.11"\n[project.optional-dependencies]\ntest = ["pytest"]\n[dependency-groups]\ndev = ["ruff"]\n[tool.pixi.workspace]\nchannels = ["conda-forge"]\nplatforms = ["linux-64"]\n';
+  const implicit = await validateManifestSource(head, 'pyproject.toml');
+  assert.equal(
+    implicit.warnings.filter((w) => w.rule === 'manifest/unused-feature'),
+    [],
+  );
+  const own = await validateManifestSource(
+    `${head}[tool.pixi.feature.lint.dependencies]\nruff = "*"\n`,
+    'pyproject.toml',
+  );
+  assert.equal(
+    own.warnings.filter((w) => w.rule === 'manifest/unused-feature').map((w) => w.message.includes("'lint'")),
+    [true],
+  );
+});
+
 test.run();

@@ -64,7 +64,7 @@ export async function validateWorkspace(options: ValidateOptions): Promise<Valid
 
   if ('view' in read) {
     const { view } = read;
-    const model = new ManifestModel(view.data);
+    const model = new ManifestModel(view.data, view.implicitFeatures);
     if (options.lockOnly) {
       for (const [rule, reason] of CROSS_FILE_CHECKS)
         if (rule !== 'lock') issues.skip(rule, `${reason}: only the lock is checked here`);
@@ -99,7 +99,7 @@ export async function validateManifestSource(
   if ('data' in parsed) {
     const view = kind === 'pyproject' ? pyprojectView(parsed.data) : pixiTomlView(parsed.data);
     await checkManifestSchema(view.data, file, issues);
-    checkManifestSemantics(new ManifestModel(view.data), file, issues);
+    checkManifestSemantics(new ManifestModel(view.data, view.implicitFeatures), file, issues);
     toSource(issues, file, view);
   } else {
     reportProblem(parsed.problem, file, issues);

@@ -81,7 +81,7 @@ function checkFeatureCombinations(model: ManifestModel, file: string, issues: Is
 function checkUnusedFeatures(model: ManifestModel, file: string, issues: IssueList): void {
   const used = new Set(model.environments().flatMap((env) => env.featureRefs.map((ref) => ref.name)));
   for (const feature of model.features()) {
-    if (feature.name === 'default' || used.has(feature.name)) continue;
+    if (feature.name === 'default' || used.has(feature.name) || model.implicitFeatures.has(feature.name)) continue;
     issues.warning({
       file,
       pointer: feature.pointer,

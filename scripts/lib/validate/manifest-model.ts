@@ -90,8 +90,12 @@ export class ManifestModel {
   readonly workspaceKey: 'workspace' | 'project' | null;
   readonly workspace: Record<string, unknown>;
 
-  constructor(data: Record<string, unknown>) {
+  /** Features pixi makes itself (a pyproject's extras and groups): never warned as unused. */
+  readonly implicitFeatures: ReadonlySet<string>;
+
+  constructor(data: Record<string, unknown>, implicitFeatures: ReadonlySet<string> = new Set()) {
     this.data = data;
+    this.implicitFeatures = implicitFeatures;
     this.workspaceKey = isTable(data.workspace) ? 'workspace' : isTable(data.project) ? 'project' : null;
     this.workspace = this.workspaceKey ? asTable(data[this.workspaceKey]) : {};
   }

@@ -19,6 +19,8 @@ export interface ManifestView {
   prefix: string;
   /** What pixi refuses in the file outside the manifest it makes (pyproject's [project]). */
   problems: { pointer: string; message: string; hint: string }[];
+  /** Features pixi makes itself (a pyproject's extras and dependency groups): never warned as unused. */
+  implicitFeatures?: ReadonlySet<string>;
 }
 
 export function pixiTomlView(data: Table): ManifestView {
@@ -119,7 +121,10 @@ export function pyprojectView(document: Table): ManifestView {
           },
         ]
       : [];
-  return { data, sourcePointer, prefix: 'tool.pixi', problems };
+  // pixi adds extras and groups as features of their own and never calls them unused
+  // (toml/manifest.rs: they are not in feature_name_to_span); one [tool.pixi.feature] defines too is its own.
+  const implicitFeatures = new Set(synthesized.keys());
+  return { data, sourcePointer, prefix: 'tool.pixi', problems, implicitFeatures };
 }
 
 /**
