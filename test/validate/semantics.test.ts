@@ -113,4 +113,13 @@ test('task args as pixi reads them: a default among its choices, and a default f
   );
 });
 
+test('depends_on is a deprecation warning; beside depends-on it is an error (pixi refuses it as an unknown key)', async () => {
+  assert.equal(await rules('[tasks]\na = "echo"\nb = { cmd = "echo", depends_on = ["a"] }\n'), [
+    'W manifest/deprecated-key@6',
+  ]);
+  assert.equal(await rules('[tasks]\na = "echo"\nb = { cmd = "echo", depends-on = ["a"], depends_on = ["a"] }\n'), [
+    'E manifest/deprecated-key@6',
+  ]);
+});
+
 test.run();

@@ -480,7 +480,18 @@ function checkTasks(model: ManifestModel, file: string, issues: IssueList): void
 
   for (const task of tasks) {
     const { refs, deprecated } = dependsOn(task);
-    if (deprecated) {
+    // pixi takes depends-on and leaves depends_on in the table, which it then refuses as an
+    // unknown key (toml/task.rs: take("depends-on"), then finalize).
+    if (deprecated && isTable(task.definition) && 'depends-on' in task.definition) {
+      issues.error({
+        file,
+        pointer: `${task.pointer}/depends_on`,
+        rule: 'manifest/deprecated-key',
+        message: `task '${task.name}' has both depends-on and depends_on: pixi reads depends-on and refuses depends_on as an unknown key`,
+        hint: 'merge them into depends-on',
+        at: 'key',
+      });
+    } else if (deprecated) {
       issues.warning({
         file,
         pointer: `${task.pointer}/depends_on`,
