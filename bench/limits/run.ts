@@ -10,7 +10,7 @@
 //   4,000 missing tasks        4,000 tasks each depending on a task that is not defined
 // No targets: these are the bounds a hostile file can cost, printed so a change that moves them shows.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../../test/helpers/paths.ts';
@@ -29,11 +29,6 @@ function workspace(name: string, edit: (root: string) => void): string {
     cpSync(join(repoRoot, file), join(root, file), { recursive: true });
   edit(root);
   return root;
-}
-
-function appendManifest(root: string, text: string): void {
-  const path = join(root, 'pixi.toml');
-  writeFileSync(path, readFileSync(path, 'utf8') + text);
 }
 
 function setQueue(root: string, queue: string): void {
@@ -87,14 +82,14 @@ try {
       workspace('unknown-features', (root) => {
         const envs = Array.from({ length: 4000 }, (_, i) => `[environments.e${i}]\nfeatures = ["featur${i}"]`);
         const features = Array.from({ length: 4000 }, (_, i) => `[feature.feature${i}.dependencies]\nx${i} = "*"`);
-        appendManifest(root, `\n${features.join('\n')}\n${envs.join('\n')}\n`);
+        appendFileSync(join(root, 'pixi.toml'), `\n${features.join('\n')}\n${envs.join('\n')}\n`);
       }),
     ],
     [
       '4,000 missing tasks',
       workspace('missing-tasks', (root) => {
         const tasks = Array.from({ length: 4000 }, (_, i) => `[tasks.t${i}]\ncmd = "echo"\ndepends-on = ["tusk${i}"]`);
-        appendManifest(root, `\n${tasks.join('\n')}\n`);
+        appendFileSync(join(root, 'pixi.toml'), `\n${tasks.join('\n')}\n`);
       }),
     ],
   ];

@@ -20,6 +20,9 @@ import {
 } from './record-shape.ts';
 import { STATE_DIR } from './workspace.ts';
 
+/** The name a local build is tagged with (never pushed: `localhost/` is no registry anyone pulls from). */
+export const LOCAL_REPOSITORY = 'localhost/pixi-condor-local';
+
 export const IMAGE_RECORD = join(STATE_DIR, 'image.json');
 
 export interface ImageRecord {

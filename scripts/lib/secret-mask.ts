@@ -6,7 +6,7 @@
 // would garble the image reference, so only the token keys' values are added.
 import { TOKEN_KEYS } from './env-keys.ts';
 import { UserError } from './errors.ts';
-import { readEnvFile, readEnvFileSync } from './validate/env-file.ts';
+import { readEnvFileSync } from './validate/env-file.ts';
 
 export const MASK = '***';
 /** Shorter values are not masked: too many false hits, too little to hide. */
@@ -88,11 +88,6 @@ export function tokenValues(env: NodeJS.ProcessEnv): (string | undefined)[] {
   return TOKEN_KEYS.map((key) => env[key]);
 }
 
-/** A mask of the token values in the environment and in `<root>/.env` (read by the one bounded reader). */
-export async function secretMask(root: string, env: NodeJS.ProcessEnv = process.env): Promise<SecretMask> {
-  return (await secretEnvironment(root, env)).mask;
-}
-
 /**
  * The variables no job may be given (issue 18): the token keys, every key `.env` sets (its
  * values are secrets, and a shell that sourced it exports them), and any variable whose value
@@ -115,14 +110,12 @@ export function secretEnvironmentOf(env: NodeJS.ProcessEnv, dotenv: Record<strin
   return { names, mask: new SecretMask([...tokenValues(env), ...tokenValues(dotenv)]), values };
 }
 
-/** secretEnvironmentOf with `<root>/.env` (read by the one bounded reader; unreadable: none of its keys). */
+/** secretEnvironmentOf with `<root>/.env` (workspaceSecrets: read once per workspace and process). */
 export async function secretEnvironment(
   root: string,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<SecretEnvironment> {
-  // A .env that cannot be read or parsed gives no values here: validate (in the preflight) reports it.
-  const dotenv = await readEnvFile(root);
-  return secretEnvironmentOf(env, dotenv && 'values' in dotenv ? dotenv.values : {});
+  return workspaceSecrets(root, env);
 }
 
 export function isSecretVariable(secrets: SecretEnvironment, name: string, value: string | undefined): boolean {
@@ -133,8 +126,9 @@ export function isSecretVariable(secrets: SecretEnvironment, name: string, value
 const dotenvOfRoot = new Map<string, Record<string, string>>();
 
 /**
- * secretEnvironment, read synchronously, `.env` once per workspace and process (the local
- * runner asks for every proc it starts); `root` null: outside a workspace, the tokens alone.
+ * The secret environment of the workspace at `root`, `.env` read once per workspace and process
+ * by the one bounded reader (the local runner asks for every proc it starts; a .env that cannot
+ * be read or parsed gives no values: validate reports it); `root` null: the tokens alone.
  */
 export function workspaceSecrets(root: string | null, env: NodeJS.ProcessEnv = process.env): SecretEnvironment {
   let dotenv = root === null ? {} : dotenvOfRoot.get(root);
@@ -146,37 +140,28 @@ export function workspaceSecrets(root: string | null, env: NodeJS.ProcessEnv = p
   return secretEnvironmentOf(env, dotenv);
 }
 
-/**
- * `env` less its secret variables: the environment condor_submit runs in (condor-submit.ts), so
- * all that a submit file's `$ENV(NAME)` can read.
- */
-export function withoutSecretVariables(env: NodeJS.ProcessEnv, secrets: SecretEnvironment): NodeJS.ProcessEnv {
-  // No prototype: a variable named `__proto__` or `constructor` is a key like any other.
-  const kept = Object.create(null) as NodeJS.ProcessEnv;
-  for (const [name, value] of Object.entries(env))
-    if (value !== undefined && !isSecretVariable(secrets, name, value)) kept[name] = value;
-  return kept;
-}
-
 /** What a submit file is planned in (submit-plan.ts PlanOptions): condor_submit's environment. */
 export interface SubmitEnvironment {
-  /** The environment less its secret variables (withoutSecretVariables). */
+  /** The environment less its secret variables: all that a submit file's `$ENV(NAME)` can read. */
   env: NodeJS.ProcessEnv;
-  /** The variables left out: `$ENV()` of one reads as unset, and says why. */
+  /** The variables left out (secretVariablesIn): condor_submit runs without them, and `$ENV()` of one reads as unset. */
   withheld: ReadonlySet<string>;
   /** The tokens (of the environment and .env), still masked wherever they show. */
   tokens: readonly string[];
 }
 
 /**
- * The environment the workspace at `root` plans its submit file in. Plans made here (a pool's
- * preview and record, a local run, validate) read it as condor_submit does, so `$ENV()` of a
- * secret reads as unset in all of them and no secret reaches a job, its spec or its record through it.
+ * The environment the workspace at `root` plans its submit file in, and runs condor_submit in
+ * (condor-submit.ts). Plans made here (a pool's preview and record, a local run, validate) read
+ * it as condor_submit does, so `$ENV()` of a secret reads as unset in all of them and no secret
+ * reaches a job, its spec or its record through it.
  */
 export function submitEnvironment(root: string, env: NodeJS.ProcessEnv = process.env): SubmitEnvironment {
   const secrets = workspaceSecrets(root, env);
-  const kept = withoutSecretVariables(env, secrets);
-  const withheld = new Set(Object.keys(env).filter((name) => env[name] !== undefined && !Object.hasOwn(kept, name)));
+  const withheld = new Set(secretVariablesIn(env, secrets));
+  // No prototype: a variable named `__proto__` or `constructor` is a key like any other.
+  const kept = Object.create(null) as NodeJS.ProcessEnv;
+  for (const [name, value] of Object.entries(env)) if (value !== undefined && !withheld.has(name)) kept[name] = value;
   return { env: kept, withheld, tokens: secrets.mask.secrets };
 }
 

@@ -17,8 +17,9 @@ import { detectEngine } from './engine.ts';
 import { Explain } from './explain.ts';
 
 export const LOCAL_IMAGE_RECORD = `${STATE_DIR}/local-image.json`;
-/** The name a local build is tagged with (never pushed: `localhost/` is no registry anyone pulls from). */
-export const LOCAL_REPOSITORY = 'localhost/pixi-condor-local';
+import { LOCAL_REPOSITORY } from '../image-record.ts';
+
+export { LOCAL_REPOSITORY };
 
 export interface LocalImage {
   /** `sha256:…`, what the job is pinned to. */

@@ -8,7 +8,7 @@ import { gitInfo, gitInfoWithoutStatus, type GitInfo } from '../git.ts';
 import type { Shell } from '../shell.ts';
 import { readManifest, templateConfig, type TemplateConfig } from '../workspace.ts';
 import { hashImageInputs, readImageInputs, type ImageInputs } from './content-hash.ts';
-import { tokenValues } from '../secret-mask.ts';
+import { secretEnvironmentOf } from '../secret-mask.ts';
 import { readDotenv, registryCredentials, type Credentials } from './credentials.ts';
 import { Explain } from './explain.ts';
 import { codenameOf, expandTag, parseRepository, resolveRepository, type ImageRef } from './naming.ts';
@@ -128,7 +128,7 @@ export async function planImage(options: PlanOptions): Promise<Plan> {
   const dotenv = await dotenvPromise;
   const credentials = registryCredentials(ref.registry, dotenv, env, explain);
   // Every token (the one logged in with among them): none may reach argv (a --build-arg) or output.
-  for (const token of [...tokenValues(env), ...tokenValues(dotenv)]) shell.addSecret(token);
+  for (const token of secretEnvironmentOf(env, dotenv).mask.secrets) shell.addSecret(token);
   for (const [name, value] of Object.entries(config.buildArgs))
     if (shell.holdsSecret(value))
       throw new UserError(`the build argument ${name} holds a registry or GitHub token`, {

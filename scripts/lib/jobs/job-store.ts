@@ -149,6 +149,9 @@ const PROC_SHAPE = object({
   requestDiskKb: optional(nullable(finiteNumber)),
 });
 
+/** A resubmission's link to its first job: its cluster, and each new proc's proc there. */
+export const RESUBMIT_OF_SHAPE = object({ cluster: count, procs: listOf(count) });
+
 const JOB_RECORD_SHAPE = object({
   version: literal(1),
   cluster: count,
@@ -168,7 +171,7 @@ const JOB_RECORD_SHAPE = object({
       bootId: optional(nullable(text)),
     }),
   ),
-  resubmitOf: optional(object({ cluster: count, procs: listOf(count) })),
+  resubmitOf: optional(RESUBMIT_OF_SHAPE),
   defines: optional(mapOf(text)),
   userAppend: optional(listOf(text)),
 });

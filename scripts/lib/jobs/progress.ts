@@ -160,15 +160,15 @@ export class ProgressReader {
 export function maskedProgress(progress: Progress, mask: SecretMask): Progress {
   if (mask.secrets.length === 0) return progress;
   // lastProgress let no object deeper than MAX_NESTING through: the walk's depth is bounded.
-  const walk = (value: unknown, depth: number): unknown => {
+  const walk = (value: unknown): unknown => {
     if (typeof value === 'string') return mask.mask(value);
     if (typeof value === 'number') return mask.foundIn(String(value)) ? MASK : value;
     if (value === null || typeof value !== 'object') return value;
-    if (Array.isArray(value)) return value.map((item) => walk(item, depth + 1));
+    if (Array.isArray(value)) return value.map(walk);
     // fromEntries: a `__proto__` key stays a key.
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [mask.mask(k), walk(v, depth + 1)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [mask.mask(k), walk(v)]));
   };
-  return walk(progress, 0) as Progress;
+  return walk(progress) as Progress;
 }
 
 /** `epoch 3/20 loss 0.412 acc 0.871 1520 img/s`: a progress object in a few words. */

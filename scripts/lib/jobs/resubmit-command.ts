@@ -15,7 +15,7 @@ import { Shell, shellQuote } from '../shell.ts';
 import { newSubmitId, submitIdLine } from '../submit/condor-submit.ts';
 import { submitAndRecord } from '../submit/submit-and-follow.ts';
 import type { JobDraft } from '../submit/record-job.ts';
-import { LOCAL_REPOSITORY } from '../image/local-build.ts';
+import { LOCAL_REPOSITORY } from '../image-record.ts';
 import { planSubmit, readSubmitSource, readSubmitStatements } from '../submit-language/submit-plan.ts';
 import { secretEnvironment, submitEnvironment } from '../secret-mask.ts';
 import { parseSubmitText } from '../submit-language/submit-file.ts';

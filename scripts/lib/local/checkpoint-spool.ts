@@ -66,8 +66,7 @@ export async function spoolCheckpoint(
   }
   if (!(await realSpoolFolders(dir))) throw notARealSpool(dir);
   await rm(dir, { recursive: true, force: true });
-  await mkdir(dirname(dir), { recursive: true });
-  await rename(fresh, dir);
+  await rename(fresh, dir); // fresh is dir's sibling: their folder is made already
 }
 
 /** Put the spooled checkpoint back into a fresh sandbox; false when there is none (or no real spool folder). */

@@ -220,10 +220,15 @@ export async function copyPlanned(items: PlannedItem[], dest: string, exclusive:
  * initialdir. A destination outside initialdir (an absolute remap, or one with `..`) is the
  * submit file author's choice and is trusted, as on a pool, links of its own included.
  */
-export async function checkDestination(iwds: string | readonly string[], dest: string): Promise<void> {
+export async function checkDestination(
+  iwds: string | readonly string[],
+  dest: string,
+  /** The initialdirs' real paths, when the caller resolved them already (logGuard, per log). */
+  resolved?: readonly string[],
+): Promise<void> {
   // Several initialdirs (a log shared by procs): the way is walked once, each link judged by each.
   const dirs = typeof iwds === 'string' ? [iwds] : iwds;
-  const real = await Promise.all(dirs.map((iwd) => realpath(iwd).catch(() => iwd)));
+  const real = resolved ?? (await realInitialdirs(dirs));
   /** A folder on the way as the submit file names it: under its initialdir's name, not its real path. */
   const named = (at: string): string => {
     const k = real.findIndex((r, n) => within(r, at) && within(dirs[n]!, dest));
@@ -268,13 +273,28 @@ export async function checkDestination(iwds: string | readonly string[], dest: s
  * checked against each of their initialdirs, in one walk.
  */
 export function logGuard(procs: readonly { log: string | null; iwd: string }[]): (path: string) => Promise<void> {
-  const sets = new Map<string, Set<string>>();
-  for (const p of procs) if (p.log) sets.set(p.log, (sets.get(p.log) ?? new Set()).add(p.iwd));
-  const iwds = new Map([...sets].map(([log, set]) => [log, [...set]]));
+  const iwds = new Map<string, Set<string>>();
+  for (const p of procs) if (p.log) iwds.set(p.log, (iwds.get(p.log) ?? new Set()).add(p.iwd));
+  // Each log's initialdirs resolved once, on its first event (a sweep's shared log has one per
+  // proc: resolving them all again for every event made a run's cost grow with procs squared).
+  const resolved = new Map<string, Promise<{ dirs: string[]; real: string[] }>>();
   return async (path) => {
-    const dirs = iwds.get(path);
-    if (dirs) await checkDestination(dirs, path);
+    const set = iwds.get(path);
+    if (!set) return;
+    let known = resolved.get(path);
+    if (!known) {
+      const dirs = [...set];
+      known = realInitialdirs(dirs).then((real) => ({ dirs, real }));
+      resolved.set(path, known);
+    }
+    const { dirs, real } = await known;
+    await checkDestination(dirs, path, real);
   };
+}
+
+/** Each initialdir's real path (itself when it cannot be resolved). */
+function realInitialdirs(dirs: readonly string[]): Promise<string[]> {
+  return Promise.all(dirs.map((iwd) => realpath(iwd).catch(() => iwd)));
 }
 
 /**

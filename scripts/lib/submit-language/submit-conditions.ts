@@ -12,7 +12,14 @@ interface Branch {
 }
 
 /** `defined NAME`, `true`/`false` (or a macro expanding to one), each optionally negated with `!`. */
-export function evaluateCondition(condition: string, source: string, line: number, macros: MacroTable): boolean {
+export function evaluateCondition(
+  condition: string,
+  source: string,
+  line: number,
+  macros: MacroTable,
+  /** Told the NAME of `defined NAME`: condor_submit's lookup counts it as a use. */
+  referenced?: (name: string) => void,
+): boolean {
   let text = condition.trim();
   let negate = false;
   if (text.startsWith('!')) {
@@ -22,8 +29,10 @@ export function evaluateCondition(condition: string, source: string, line: numbe
   let result: boolean;
   const defined = /^defined\s+(\S+)$/i.exec(text);
   // Defined and not empty; a number or a boolean word is defined (config.cpp ~765-778).
-  if (defined) result = isDefinedMacro(defined[1]!, macros);
-  else {
+  if (defined) {
+    referenced?.(defined[1]!.toLowerCase());
+    result = isDefinedMacro(defined[1]!, macros);
+  } else {
     if (/^version\b/i.test(text))
       throw submitError(
         '`if version ...` depends on the HTCondor version at submit time; pixi-condor cannot evaluate it',

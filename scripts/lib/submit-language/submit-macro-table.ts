@@ -86,7 +86,7 @@ export class MacroTable {
       cwd,
       env,
       maskEnv: (name) => this.maskEnv(name),
-      unsetEnv: (name, withDefault) => this.unsetEnv(name, withDefault),
+      unsetEnv: (name) => this.unsetEnv(name),
       lookup: (name) => this.macroValue(name.toLowerCase()),
     };
   }
@@ -132,7 +132,7 @@ export class MacroTable {
    * runs without it, so it reads as unset (its default, else UNDEFINED), here as on the pool; said
    * once per name.
    */
-  unsetEnv(name: string, _withDefault: boolean): void {
+  unsetEnv(name: string): void {
     if (!this.withheld.has(name) || this.warnedCredentials.has(`unset:${name}`)) return;
     this.warnedCredentials.add(`unset:${name}`);
     this.warnings.push({

@@ -23,8 +23,8 @@ export interface MacroScope {
   env: NodeJS.ProcessEnv;
   /** `$ENV(NAME)` of a credential: the value the plan shows instead (it never enters the plan). */
   maskEnv?(name: string): string | undefined;
-  /** `$ENV(NAME)` of a variable that is not set (one withheld as a secret says so); `withDefault`: `$ENV(NAME:default)`. */
-  unsetEnv?(name: string, withDefault: boolean): void;
+  /** `$ENV(NAME)` of a variable that is not set (one withheld as a secret says so). */
+  unsetEnv?(name: string): void;
   /** Called with every macro name looked up (for condor_submit's "unused line" warning). */
   referenced?(name: string): void;
 }
@@ -168,7 +168,7 @@ function callFunction(name: string, inner: string, scope: MacroScope, depth: num
       const variable = (colon >= 0 ? inner.slice(0, colon) : inner).trim();
       const value = scope.env[variable];
       if (value !== undefined) return scope.maskEnv?.(variable) ?? environmentValue(value, scope, depth, budget);
-      scope.unsetEnv?.(variable, colon >= 0);
+      scope.unsetEnv?.(variable);
       // Unset: the default, else the word UNDEFINED (config.cpp evaluate_macro_func, SPECIAL_MACRO_ID_ENV).
       return colon >= 0 ? expandMacros(inner.slice(colon + 1), scope, depth + 1, budget) : 'UNDEFINED';
     }

@@ -366,12 +366,9 @@ function walk(list: Statement[], source: string, depth: number, ctx: PlanContext
 
 /** if/elif/else/endif move the condition stack; true when the statement was one of them. */
 function readCondition(statement: Statement, source: string, ctx: PlanContext): boolean {
-  const evaluate = (condition: string) => () => {
-    // `if defined NAME` uses NAME, as condor_submit's lookup counts it (no unused-line warning).
-    const defined = /^!?\s*defined\s+(\S+)\s*$/i.exec(condition.trim());
-    if (defined) ctx.referenced.add(defined[1]!.toLowerCase());
-    return evaluateCondition(condition, source, statement.line, ctx.macros);
-  };
+  // `if defined NAME` uses NAME, as condor_submit's lookup counts it (no unused-line warning).
+  const evaluate = (condition: string) => () =>
+    evaluateCondition(condition, source, statement.line, ctx.macros, (name) => ctx.referenced.add(name));
   switch (statement.kind) {
     case 'if':
       ctx.conditions.enter(evaluate(statement.condition), statement.line);
@@ -546,14 +543,8 @@ function procScope(row: QueueRow, step: number, proc: number, vars: Map<string, 
   };
   const lookup = (name: string): string | undefined =>
     vars.get(name.toLowerCase()) ?? macros.macroValue(name.toLowerCase());
-  return {
-    cwd: options.cwd,
-    env: ctx.env,
-    lookup,
-    builtin,
-    maskEnv: (name) => macros.maskEnv(name),
-    unsetEnv: (name, withDefault) => macros.unsetEnv(name, withDefault),
-  };
+  // The table's own scope (cwd, env, the masks) with the proc's lookups.
+  return { ...macros.staticScope, lookup, builtin };
 }
 
 /** A command's value for one proc: the row's variable or the latest assignment among its aliases, expanded. */

@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { writeJsonAtomic } from '../atomic-file.ts';
 import { readBoundedText } from '../bounded-read.ts';
-import { JOBS_DIR, MAX_RECORD_BYTES, type ProcRecord, submissionInputs } from '../jobs/job-store.ts';
+import { JOBS_DIR, MAX_RECORD_BYTES, type ProcRecord, RESUBMIT_OF_SHAPE, submissionInputs } from '../jobs/job-store.ts';
 import type { Shell } from '../shell.ts';
 import { UserError } from '../errors.ts';
 import { displayPath, STATE_DIR } from '../workspace.ts';
@@ -111,21 +111,14 @@ function isStringMap(value: unknown): value is Record<string, string> {
   );
 }
 
-/** `{cluster, procs}` of whole numbers: a resubmission's link to its first job. */
-function isResubmitOf(value: unknown): value is NonNullable<PendingSubmission['resubmitOf']> {
-  if (!value || typeof value !== 'object') return false;
-  const { cluster, procs } = value as { cluster?: unknown; procs?: unknown };
-  const whole = (n: unknown) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
-  return whole(cluster) && Array.isArray(procs) && procs.every(whole);
-}
-
 async function readPending(path: string): Promise<PendingSubmission | null> {
   try {
     // Bounded as a job record is (a tag holds the procs too); a FIFO or device there is skipped.
     const data = JSON.parse(readBoundedText(path, MAX_RECORD_BYTES)) as Partial<PendingSubmission>;
     if (data?.version !== 1 || typeof data.submitId !== 'string' || !Array.isArray(data.procs)) return null;
     if (data.defines !== undefined && !isStringMap(data.defines)) return null;
-    if (data.resubmitOf !== undefined && !isResubmitOf(data.resubmitOf)) return null;
+    // A resubmission's link, checked as a record's is (a throw: not a tag of ours).
+    if (data.resubmitOf !== undefined) RESUBMIT_OF_SHAPE(data.resubmitOf, 'resubmitOf');
     if (
       data.userAppend !== undefined &&
       !(Array.isArray(data.userAppend) && data.userAppend.every((l) => typeof l === 'string'))

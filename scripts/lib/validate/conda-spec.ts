@@ -15,20 +15,24 @@ export interface CondaRequirement {
 
 /** The requirement a manifest value states, or null for source dependencies (path/git/url) that the lock pins differently. */
 export function condaRequirement(spec: unknown, inherited?: unknown): CondaRequirement | null {
-  if (typeof spec === 'string') return splitSpecString(spec);
+  if (typeof spec === 'string') return { version: versionOf(spec), build: null };
   if (!isTable(spec)) return null;
   if (spec.workspace === true) return inherited === undefined ? null : condaRequirement(inherited);
   if (['path', 'git', 'url'].some((key) => key in spec)) return null;
-  const version = typeof spec.version === 'string' ? splitSpecString(spec.version).version : null;
+  const version = typeof spec.version === 'string' ? versionOf(spec.version) : null;
   const build = typeof spec.build === 'string' ? spec.build : null;
   return { version, build };
 }
 
-function splitSpecString(text: string): CondaRequirement {
-  // The whole text (">=0.24.1, <0.25" has spaces; "3.12.* *_cpython" is a match spec pixi
-  // refuses, and so does the version spec parser).
+/** A spec string's version spec: the whole text (">=0.24.1, <0.25" has spaces), null for any. */
+function versionOf(text: string): string | null {
   const trimmed = text.trim();
-  return { version: trimmed === '*' || trimmed === '' ? null : trimmed, build: null };
+  return trimmed === '*' || trimmed === '' ? null : trimmed;
+}
+
+/** Does a spec string look like a match spec, a version and a build ("3.12.* *_cpython")? pixi refuses one. */
+export function isMatchSpecString(text: string): boolean {
+  return /\S\s+[^\s,<>=!~]/.test(text);
 }
 
 interface Rattler {

@@ -6,7 +6,7 @@
 import { BoundedReadError, readBounded } from '../bounded-read.ts';
 import { firstInvalidUtf8, positionOfByte } from '../utf8.ts';
 import { join } from 'node:path';
-import { condaRequirement, satisfies, type SpecAnswers } from './conda-spec.ts';
+import { condaRequirement, isMatchSpecString, satisfies, type SpecAnswers } from './conda-spec.ts';
 import { LockCache } from './lock-cache.ts';
 import {
   LockFormatError,
@@ -315,13 +315,15 @@ function checkDependencies(
   const pypi = new Map<string, LockedPackage>();
   // PyPI names conda packages supply (their purls): pixi counts a PyPI dependency met by one
   // (satisfiability/platform.rs, the conda packages' purls).
-  const condaPypi = new Set(packages.flatMap((pkg) => (pkg.kind === 'conda' ? (pkg.pypiNames ?? []) : [])));
+  const condaPypi = new Set<string>();
   // Conda names compare without case (rattler's PackageName), PyPI names normalized (PEP 503).
-  for (const pkg of packages)
-    (pkg.kind === 'conda' ? conda : pypi).set(
-      pkg.kind === 'pypi' ? normalizePypiName(pkg.name) : pkg.name.toLowerCase(),
-      pkg,
-    );
+  for (const pkg of packages) {
+    if (pkg.kind === 'pypi') pypi.set(normalizePypiName(pkg.name), pkg);
+    else {
+      conda.set(pkg.name.toLowerCase(), pkg);
+      for (const name of pkg.pypiNames ?? []) condaPypi.add(name);
+    }
+  }
   for (const dependency of model.dependencies(env, platform)) {
     const where = `environment '${env.name}' on ${platform.name}`;
     if (dependency.kind === 'pypi') {
@@ -367,7 +369,7 @@ function checkDependencies(
         pointer: dependency.pointer,
         rule: 'manifest/invalid-spec',
         message: `'${requirement.version}' is not a valid conda version spec for '${dependency.name}' (${result.detail})`,
-        hint: /\S\s+[^\s,<>=!~]/.test(requirement.version ?? '')
+        hint: isMatchSpecString(requirement.version ?? '')
           ? 'a string is a version spec only: put a build in a table, { version = "3.12.*", build = "*_cpython" }'
           : 'write a spec such as "1.2.*", ">=1.2,<2" or "*"',
       });

@@ -10,6 +10,12 @@ export interface LockedPackage {
   pypiNames?: string[];
 }
 
+/** `record` with the PyPI names of its purls, when it is a conda record that has some. */
+function withPurls(record: LockedPackage, entry: Json): LockedPackage {
+  const pypiNames = record.kind === 'conda' ? pypiNamesOf(entry.purls) : undefined;
+  return pypiNames ? { ...record, pypiNames } : record;
+}
+
 /** The PyPI names of a conda record's purls (`pkg:pypi/torch@2.9.1` → torch), as PEP 503 normalizes them. */
 function pypiNamesOf(purls: unknown): string[] | undefined {
   if (!Array.isArray(purls)) return undefined;
@@ -217,11 +223,7 @@ function packageRecord(entry: Json, version: number): { record: LockedPackage; l
     const name = str(entry.name);
     const pkgVersion = str(entry.version);
     if (!location || !name || pkgVersion === undefined) return null;
-    const pypiNames = kind === 'conda' ? pypiNamesOf(entry.purls) : undefined;
-    return {
-      record: { kind, name, version: pkgVersion, build: str(entry.build) ?? null, ...(pypiNames ? { pypiNames } : {}) },
-      location,
-    };
+    return { record: withPurls({ kind, name, version: pkgVersion, build: str(entry.build) ?? null }, entry), location };
   }
   const kind = 'pypi' in entry ? 'pypi' : 'conda';
   const location = str(entry[kind]) ?? str(entry.conda_source);
@@ -231,9 +233,8 @@ function packageRecord(entry: Json, version: number): { record: LockedPackage; l
   const name = str(entry.name) ?? fromFile?.name;
   const pkgVersion = str(entry.version) ?? fromFile?.version;
   if (!name || pkgVersion === undefined) return null;
-  const pypiNames = kind === 'conda' ? pypiNamesOf(entry.purls) : undefined;
   const build = str(entry.build) ?? fromFile?.build ?? null;
-  return { record: { kind, name, version: pkgVersion, build, ...(pypiNames ? { pypiNames } : {}) }, location };
+  return { record: withPurls({ kind, name, version: pkgVersion, build }, entry), location };
 }
 
 /** Line of `environments:` or of one environment's key in the lock text, for findings. */

@@ -295,6 +295,7 @@ function checkTargetSelectors(
   const platforms = model.platforms();
   const requires = model.workspace['requires-pixi'];
   const oldPixi = model.admitsPixiBelow('0.71');
+  let candidates: string[] | undefined;
   for (const selector of Object.keys(asTable(table.target))) {
     const glob = globMatcher(selector);
     const known =
@@ -302,21 +303,21 @@ function checkTargetSelectors(
       PLATFORM_FAMILIES.includes(selector) ||
       platforms.some((p) => p.name === selector);
     const where = `${pointer}${pointerOf(['target', selector])}`;
-    const unreadable = known ? null : selectorProblem(selector);
-    if (unreadable && !selector.includes('(')) {
-      const guess = closest(selector, [...CONDA_SUBDIRS, ...PLATFORM_FAMILIES, ...platforms.map((p) => p.name)]);
+    /** The one error a selector gets, its hint a did-you-mean where there is one. */
+    const refuse = (message: string, fallbackHint: string): void => {
+      const guess = closest(
+        selector,
+        (candidates ??= [...CONDA_SUBDIRS, ...PLATFORM_FAMILIES, ...platforms.map((p) => p.name)]),
+      );
       issues.error({
         file,
         pointer: where,
         rule: 'manifest/unknown-platform',
-        message: `target '${selector}' is not a valid target selector: ${unreadable} (pixi refuses it)`,
-        hint: guess
-          ? `did you mean '${guess}'?`
-          : `use a platform such as linux-64, a family (${PLATFORM_FAMILIES.join(', ')}), a platform name of letters, digits and -, or a glob such as linux-*`,
+        message,
+        hint: guess ? `did you mean '${guess}'?` : fallbackHint,
         at: 'key',
       });
-      continue;
-    }
+    };
     if (selector.includes('(')) {
       issues.error({
         file,
@@ -328,18 +329,19 @@ function checkTargetSelectors(
       });
       continue;
     }
+    const unreadable = known ? null : selectorProblem(selector, glob !== null);
+    if (unreadable) {
+      refuse(
+        `target '${selector}' is not a valid target selector: ${unreadable} (pixi refuses it)`,
+        `use a platform such as linux-64, a family (${PLATFORM_FAMILIES.join(', ')}), a platform name of letters, digits and -, or a glob such as linux-*`,
+      );
+      continue;
+    }
     if (!known && !glob && oldPixi) {
-      const guess = closest(selector, [...CONDA_SUBDIRS, ...PLATFORM_FAMILIES, ...platforms.map((p) => p.name)]);
-      issues.error({
-        file,
-        pointer: where,
-        rule: 'manifest/unknown-platform',
-        message: `target '${selector}' is neither a platform nor one of linux, osx, win, unix (pixi before 0.71, which requires-pixi "${requires}" admits, refuses it)`,
-        hint: guess
-          ? `did you mean '${guess}'?`
-          : `use a platform such as linux-64, or a family: ${PLATFORM_FAMILIES.join(', ')}`,
-        at: 'key',
-      });
+      refuse(
+        `target '${selector}' is neither a platform nor one of linux, osx, win, unix (pixi before 0.71, which requires-pixi "${requires}" admits, refuses it)`,
+        `use a platform such as linux-64, or a family: ${PLATFORM_FAMILIES.join(', ')}`,
+      );
       continue;
     }
     const matches = platforms.some((p) => (glob ? glob.test(p.name) : targetMatches(selector, p)));
@@ -362,11 +364,9 @@ function checkTargetSelectors(
  * platform.rs): not a family, subdir, `*` glob of name characters, or platform name (a letter,
  * then letters, digits and `-`, ending in a letter or digit, at most 64 bytes); null when it can.
  */
-function selectorProblem(selector: string): string | null {
-  if (selector === 'macos') return null;
+function selectorProblem(selector: string, isGlob: boolean): string | null {
   if (Buffer.byteLength(selector) > 64) return 'longer than 64 bytes';
-  if (/[*?[]/.test(selector))
-    return /^[A-Za-z0-9*-]+$/.test(selector) ? null : 'a glob may hold only letters, digits, - and *';
+  if (isGlob) return /^[A-Za-z0-9*-]+$/.test(selector) ? null : 'a glob may hold only letters, digits, - and *';
   if (!/^[A-Za-z]([A-Za-z0-9-]*[A-Za-z0-9])?$/.test(selector))
     return 'a platform name starts with a letter and holds only letters, digits and -';
   return null;
@@ -454,22 +454,28 @@ function addDependencyRefs(refs: DependencyRef[], value: unknown, pointer: strin
   } else addDependencyRef(refs, value, pointer);
 }
 
-function dependsOn(task: TaskView): { refs: DependencyRef[]; deprecated: boolean } {
+/** A task's depends-on references; `deprecated`: it writes depends_on; `both`: beside depends-on. */
+function dependsOn(task: TaskView): { refs: DependencyRef[]; deprecated: boolean; both: boolean } {
   const refs: DependencyRef[] = [];
   const def = task.definition;
   let deprecated = false;
+  let both = false;
   if (Array.isArray(def)) addDependencyRefs(refs, def, task.pointer);
   else if (isTable(def)) {
     addDependencyRefs(refs, def['depends-on'], `${task.pointer}/depends-on`);
     if ('depends_on' in def) {
       deprecated = true;
+      both = 'depends-on' in def;
       addDependencyRefs(refs, def.depends_on, `${task.pointer}/depends_on`);
     }
   }
-  return { refs, deprecated };
+  return { refs, deprecated, both };
 }
 
-const TEMPLATE_VARIABLE = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)/g;
+/** `{{ name`, and whether a `| default(…)` follows the name. */
+const TEMPLATE_VARIABLE = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)(\s*\|\s*default\b)?/g;
+/** Jinja's literals, in any case. */
+const TEMPLATE_LITERALS = new Set(['true', 'false', 'none']);
 
 function checkTasks(model: ManifestModel, file: string, issues: IssueList): void {
   const tasks = model.tasks();
@@ -479,10 +485,10 @@ function checkTasks(model: ManifestModel, file: string, issues: IssueList): void
   const missing: { task: string; ref: DependencyRef }[] = [];
 
   for (const task of tasks) {
-    const { refs, deprecated } = dependsOn(task);
+    const { refs, deprecated, both } = dependsOn(task);
     // pixi takes depends-on and leaves depends_on in the table, which it then refuses as an
     // unknown key (toml/task.rs: take("depends-on"), then finalize).
-    if (deprecated && isTable(task.definition) && 'depends-on' in task.definition) {
+    if (both) {
       issues.error({
         file,
         pointer: `${task.pointer}/depends_on`,
@@ -686,9 +692,9 @@ function declaredArgs(def: unknown): Set<string> {
   return declared;
 }
 
-/** Names a template binds itself, and its literals: `{% for a, b in … %}`, `{% set x = … %}`, true/false/none. */
+/** Names a template binds itself (`{% for a, b in … %}`, `{% set x = … %}`) and its globals. */
 function boundNames(text: string): Set<string> {
-  const bound = new Set(['true', 'false', 'none', 'True', 'False', 'None', 'loop', 'range']);
+  const bound = new Set(['loop', 'range']);
   for (const m of text.matchAll(/\{%-?\s*for\s+([A-Za-z_]\w*)(?:\s*,\s*([A-Za-z_]\w*))?\s+in\b/g)) {
     bound.add(m[1]!);
     if (m[2]) bound.add(m[2]);
@@ -716,8 +722,7 @@ function scanTaskArgs(
   TEMPLATE_VARIABLE.lastIndex = 0;
   for (let match = TEMPLATE_VARIABLE.exec(text); match !== null; match = TEMPLATE_VARIABLE.exec(text)) {
     const name = match[1]!;
-    if (declared.has(name) || bound?.has(name) || ['true', 'false', 'none'].includes(name.toLowerCase())) continue;
-    if (/^\s*\|\s*default\b/.test(text.slice(match.index + match[0].length))) continue;
+    if (match[2] || declared.has(name) || bound?.has(name) || TEMPLATE_LITERALS.has(name.toLowerCase())) continue;
     declared.add(name);
     issues.warning({
       file,

@@ -84,6 +84,7 @@ function checkWorkspaceFiles(context: TemplateContext, dockerfile: string | null
   }
 }
 
+/** A regular file there (a stat that fails, ENOTDIR or EACCES too, is none). */
 function isFile(path: string): boolean {
   try {
     return statSync(path).isFile();
