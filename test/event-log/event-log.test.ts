@@ -290,6 +290,33 @@ test('junk past 16 MiB ends where a whole read ends it, however it is cut: a lon
   assert.is(whole.junk, 1);
 });
 
+test('junk past 16 MiB ends at a `...` line with many blanks after it, wherever the reads cut that line', () => {
+  const event = (proc: number) =>
+    `000 (7.${proc}.000) 2026-03-01 08:00:00 Job submitted from host: <10.0.0.1:9618>\n...\n`;
+  const end = `  ...${' '.repeat(70)}\r`; // a terminator longer than the 64 bytes a dropping read carries
+  const text = Buffer.from(`${event(0)}${'g'.repeat(17 << 20)}\n${end}\n${event(1)}${event(2)}`);
+  const read = (cuts: number[]) => {
+    const events: number[] = [];
+    const parser = new EventLogParser({ onEvent: (e) => void events.push(e.proc) });
+    let at = 0;
+    for (const cut of [...cuts, text.length]) {
+      parser.pushBytes(text.subarray(at, cut));
+      at = cut;
+    }
+    parser.end();
+    return { events, junk: parser.junk };
+  };
+  const whole = read([]);
+  assert.equal(whole, { events: [0, 1, 2], junk: 1 });
+  const lineStart = text.indexOf(end);
+  // Cut after the line's blanks (its newline in the next read), inside them, inside the dots.
+  for (const cut of [lineStart + end.length, lineStart + 40, lineStart + 3, lineStart + 1])
+    assert.equal(read([1 << 20, cut]), whole, `cut at line start + ${cut - lineStart}`);
+  // And the line a byte at a time.
+  const bytes = Array.from({ length: end.length + 1 }, (_, k) => lineStart + k);
+  assert.equal(read([1 << 20, ...bytes]), whole, 'the line a byte at a time');
+});
+
 test('an event arriving a byte at a time is held in pieces and read whole (no copy of all it holds per piece)', () => {
   const text = eventLog(eventLogNames()[0]!);
   const whole = parseEventLog(text, { referenceTime: REFERENCE }).events.map((e) => `${e.code} ${e.proc} ${e.time}`);

@@ -343,15 +343,6 @@ function isTerminator(data: Buffer, from: number, to: number): boolean {
   return i === to;
 }
 
-/** Are data[from, to) all blanks, dots or \r (what a `...` line may hold)? */
-function blanksAndDots(data: Buffer, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) {
-    const c = data[i];
-    if (!isBlank(c) && c !== DOT && c !== CR) return false;
-  }
-  return true;
-}
-
 function isDigit(c: number | undefined): boolean {
   return c !== undefined && c >= 48 && c <= 57;
 }
@@ -364,11 +355,31 @@ function isDigit(c: number | undefined): boolean {
 const MAX_EVENT_BYTES = 16 << 20;
 /** What a dropped run of bytes shows of itself in its junk record. */
 const JUNK_SAMPLE_BYTES = 200;
-/** Of the partial last line of dropped bytes, what is kept to see a `...` line cut by a chunk's end. */
-const CARRIED_LINE_BYTES = 64;
+/**
+ * An unfinished line, as far as it may still be a `...` line (blanks, `...`, blanks or \r), is
+ * one of five states: blanks only (0), one to three dots after them (1-3; blanks or \r after
+ * the third keep 3), or never (4). Its carried form is the shortest bytes in that state: what
+ * follows makes a `...` line of it exactly when it does of the whole line, so a dropping read
+ * carries at most three bytes of a line however long.
+ */
+const NEVER = 4;
+const CARRIED_FORMS = ['', '.', '..', '...', 'x'].map((form) => Buffer.from(form));
 
-/** A line start no `...` line can have (carriedLine). */
-const NOT_A_TERMINATOR = Buffer.from('x');
+/** The state of a line in `state` once data[from, to) is appended to it. */
+function lineStateAfter(state: number, data: Buffer, from: number, to: number): number {
+  for (let i = from; i < to && state !== NEVER; i++) {
+    const c = data[i];
+    if (c === DOT) state = state < 3 ? state + 1 : NEVER;
+    else if (isBlank(c)) state = state === 1 || state === 2 ? NEVER : state;
+    else state = c === CR && state === 3 ? 3 : NEVER;
+  }
+  return state;
+}
+
+/** The state of a carried form (CARRIED_FORMS). */
+function carriedState(form: Buffer): number {
+  return form.length > 0 && form[0] !== DOT ? NEVER : form.length;
+}
 
 /** Bytes decoded per TextWindow step. */
 const WINDOW = 1 << 16;
@@ -481,6 +492,9 @@ export class EventLogParser {
       this.partsLength += piece.length;
       return;
     }
+    // The held line's state, read before dropping starts (then what is held is a carried form).
+    const last = piece.lastIndexOf(NL);
+    const before = last >= 0 ? 0 : this.lastLineState();
     if (!this.dropping) {
       const head = this.partsLength > 0 ? this.parts[0]! : piece;
       this.junk++;
@@ -489,13 +503,9 @@ export class EventLogParser {
       this.droppedBytes = this.partsLength;
     }
     this.droppedBytes += piece.length;
-    // Only the end of the last line is carried: a `...` line cut by the piece's end still ends the
-    // junk. A line cut short keeps its verdict: one that cannot be `...` is carried as such.
-    const last = piece.lastIndexOf(NL);
-    const carried = last >= 0 ? piece.subarray(last + 1) : Buffer.concat([this.pending, piece]);
-    const cut = carried.length - CARRIED_LINE_BYTES;
-    this.pending =
-      cut > 0 && !blanksAndDots(carried, 0, cut) ? NOT_A_TERMINATOR : Buffer.from(carried.subarray(Math.max(0, cut)));
+    // Only the last line is carried, in its carried form: a `...` line cut by the piece's end
+    // still ends the junk, however many blanks follow its dots.
+    this.pending = CARRIED_FORMS[lineStateAfter(before, piece, last + 1, piece.length)]!;
   }
 
   /**
@@ -559,40 +569,40 @@ export class EventLogParser {
     // The held line's start, looked for only once the line ends (not again for each piece of it).
     const first = chunk.indexOf(NL);
     if (first < 0) return -1;
-    let head: Buffer | null = this.carriedLine();
+    const held = this.lastLineState();
     for (;;) {
       const nl = lineStart === 0 ? first : chunk.indexOf(NL, lineStart);
       if (nl < 0) return -1;
-      const isEnd = head
-        ? isTerminator(Buffer.concat([head, chunk.subarray(0, nl)]), 0, head.length + nl)
-        : isTerminator(chunk, lineStart, nl);
-      head = null;
+      const isEnd = lineStart === 0 ? lineStateAfter(held, chunk, 0, nl) === 3 : isTerminator(chunk, lineStart, nl);
       if (isEnd) return nl + 1;
       lineStart = nl + 1;
     }
   }
 
   /**
-   * The held bytes' unfinished last line, found from the last piece back (the pieces are not
-   * joined). A long one that cannot be the start of a `...` line is one byte that says so.
+   * The state of the held bytes' unfinished last line (lineStateAfter), read from the piece
+   * that holds its start on (the pieces are not joined). While dropping, what is held is the
+   * carried form itself.
    */
-  private carriedLine(): Buffer {
-    const pieces: Buffer[] = [];
-    let length = 0;
-    for (let i = this.parts.length - 1; i >= 0; i--) {
-      const part = this.parts[i]!;
-      const nl = part.lastIndexOf(NL);
-      const piece = nl >= 0 ? part.subarray(nl + 1) : part;
-      pieces.push(piece);
-      length += piece.length;
-      if (nl >= 0) break;
+  private lastLineState(): number {
+    const parts = this.parts;
+    if (this.dropping) return parts.length === 0 ? 0 : carriedState(parts[0]!);
+    let first = parts.length - 1;
+    let start = 0;
+    for (; first >= 0; first--) {
+      const nl = parts[first]!.lastIndexOf(NL);
+      if (nl >= 0) {
+        start = nl + 1;
+        break;
+      }
     }
-    pieces.reverse();
-    if (length > CARRIED_LINE_BYTES) {
-      const first = pieces[0]!;
-      if (!blanksAndDots(first, 0, Math.min(first.length, CARRIED_LINE_BYTES))) return NOT_A_TERMINATOR;
+    if (first < 0) first = 0;
+    let state = 0;
+    for (let i = first; i < parts.length && state !== NEVER; i++) {
+      const part = parts[i]!;
+      state = lineStateAfter(state, part, i === first ? start : 0, part.length);
     }
-    return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, length);
+    return state;
   }
 
   /**
