@@ -48,6 +48,7 @@ export function fuzzSubmitFile(seed: number, cases: number): number {
     const text = mutate(rand, sources[randomInt(rand, 0, sources.length - 1)]!, pieces, 8);
     try {
       planSubmit(parseSubmitText(text, 'fuzz.sub'), {
+        env: process.env,
         submitFile: 'fuzz.sub',
         cwd: fixtures,
         cluster: 1,

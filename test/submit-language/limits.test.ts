@@ -15,7 +15,7 @@ import { makeWorkspace } from '../condor/workspace.ts';
 
 function planError(text: string, cwd = tmpdir()): UserError {
   try {
-    planSubmit(parseSubmitText(text, 'limits.sub'), { submitFile: 'limits.sub', cwd, cluster: 1 });
+    planSubmit(parseSubmitText(text, 'limits.sub'), { submitFile: 'limits.sub', cwd, cluster: 1, env: process.env });
   } catch (error) {
     assert.instance(error, UserError);
     return error as UserError;

@@ -7,7 +7,12 @@ import { planSubmit, readSubmitStatements } from '../../scripts/lib/submit-langu
 const [submitFile = '', cwd = process.cwd()] = process.argv.slice(2);
 const started = Date.now();
 try {
-  const plan = planSubmit(readSubmitStatements(submitFile, submitFile), { submitFile, cwd, cluster: null });
+  const plan = planSubmit(readSubmitStatements(submitFile, submitFile), {
+    submitFile,
+    cwd,
+    cluster: null,
+    env: process.env,
+  });
   process.stdout.write(JSON.stringify({ procs: plan.procs.length, warnings: plan.warnings, ms: Date.now() - started }));
 } catch (error) {
   if (!(error instanceof UserError)) throw error;

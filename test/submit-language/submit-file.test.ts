@@ -101,7 +101,7 @@ test('regress_dry oracle: every modelled attribute of every proc matches condor_
   for (const [index, { name, body }] of subs.entries()) {
     const submitFile = `1234${name}`; // the harness names files <digits><name>; cluster = position
     writeFileSync(join(work, submitFile), body);
-    const options: PlanOptions = { submitFile, cwd: work, cluster: index + 1 };
+    const options: PlanOptions = { submitFile, cwd: work, cluster: index + 1, env: process.env };
     if (UNSUPPORTED.has(name)) {
       assert.throws(
         () => planSubmit(parseSubmitText(body, submitFile), options),
@@ -134,7 +134,13 @@ test('regress_dry oracle: every modelled attribute of every proc matches condor_
 });
 
 function plan(text: string, extra: Partial<PlanOptions> = {}) {
-  return planSubmit(parseSubmitText(text, 'job.sub'), { submitFile: 'job.sub', cwd: work, cluster: 42, ...extra });
+  return planSubmit(parseSubmitText(text, 'job.sub'), {
+    submitFile: 'job.sub',
+    cwd: work,
+    cluster: 42,
+    env: process.env,
+    ...extra,
+  });
 }
 
 test("the template's own submit file: one proc, paths known before submitting", () => {

@@ -30,7 +30,13 @@ test.after(() => rmSync(work, { recursive: true, force: true }));
 const fixture = (name: string): string => join(condorFixtures, 'submit-files', name);
 
 function plan(text: string, extra: Partial<PlanOptions> = {}): SubmitPlan {
-  return planSubmit(parseSubmitText(text, 'job.sub'), { submitFile: 'job.sub', cwd: work, cluster: 7, ...extra });
+  return planSubmit(parseSubmitText(text, 'job.sub'), {
+    submitFile: 'job.sub',
+    cwd: work,
+    cluster: 7,
+    env: process.env,
+    ...extra,
+  });
 }
 
 function failure(run: () => unknown): UserError {
@@ -211,6 +217,7 @@ test("the template's sweep (mnist_sweep.sub, sweep.csv) reads one proc per row w
   const planned = planSubmit(readSubmitStatements(join(repoRoot, 'mnist_sweep.sub'), 'mnist_sweep.sub'), {
     submitFile: 'mnist_sweep.sub',
     cwd: repoRoot,
+    env: process.env,
     cluster: 9,
   });
   const rows = readFileSync(join(repoRoot, 'sweep.csv'), 'utf8').trim().split(/\r?\n/);

@@ -37,7 +37,12 @@ function planArguments(dir: string): unknown {
   const quarter = ' '.repeat(run / 4);
   writeFileSync(join(dir, 'rows.txt'), `x${quarter},${quarter}y\n${'a,'.repeat(run / 8)}b\n`);
   const text = 'executable = /bin/true\narguments = $(a) $(b)\nqueue a, b from rows.txt\n';
-  const plan = planSubmit(parseSubmitText(text, 'run.sub'), { submitFile: 'run.sub', cwd: dir, cluster: 1 });
+  const plan = planSubmit(parseSubmitText(text, 'run.sub'), {
+    submitFile: 'run.sub',
+    cwd: dir,
+    cluster: 1,
+    env: process.env,
+  });
   return plan.procs.map((p) => p.arguments.length);
 }
 

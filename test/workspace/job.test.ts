@@ -224,8 +224,13 @@ test('mnist_gpu.sh passes everything after $(Process) to main.py and exits with 
 
 function plan(file: string, options: { append?: string[]; defines?: Record<string, string> } = {}): ProcSpec[] {
   const path = join(repoRoot, file);
-  return planSubmit(readSubmitStatements(path, file), { submitFile: path, cwd: repoRoot, cluster: 42, ...options })
-    .procs;
+  return planSubmit(readSubmitStatements(path, file), {
+    submitFile: path,
+    cwd: repoRoot,
+    cluster: 42,
+    env: process.env,
+    ...options,
+  }).procs;
 }
 
 function onlyProc(file: string, options: { append?: string[]; defines?: Record<string, string> } = {}): ProcSpec {

@@ -63,8 +63,11 @@ export interface PlanOptions {
   defines?: Record<string, string>;
   /** -batch-name */
   batchName?: string;
-  /** What `$ENV()` reads: condor_submit's environment (secret-mask.ts submitEnvironment); default process.env. */
-  env?: NodeJS.ProcessEnv;
+  /**
+   * What `$ENV()` reads: condor_submit's environment (secret-mask.ts submitEnvironment), never
+   * process.env as it is (it holds the workspace's secrets): required, so no caller forgets it.
+   */
+  env: NodeJS.ProcessEnv;
   /** Variables left out of `env` as secrets: `$ENV()` of one reads as unset, with a warning. */
   withheld?: ReadonlySet<string>;
   /** Tokens masked in every message, beside those in `env`. */
@@ -239,7 +242,7 @@ function readIncludedStatements(path: string, display: string, from: string, lin
 }
 
 export function planSubmit(statements: Statement[], options: PlanOptions): SubmitPlan {
-  const env = options.env ?? process.env;
+  const env = options.env;
   const secrets = new SecretMask([...tokenValues(env), ...(options.tokens ?? [])]);
   try {
     const plan = planStatements(statements, options, env, secrets);
