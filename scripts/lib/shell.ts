@@ -35,7 +35,16 @@ export interface CommandOptions {
    * what a fast command costs where a job starts at once (`submit --local` asks git).
    */
   direct?: boolean;
+  /**
+   * A tool whose output is read whole (no onLine) is stopped once a stream passes this many
+   * bytes, and the run fails (default QUERY_OUTPUT_MAX_BYTES): a tool printing without end
+   * costs bounded memory.
+   */
+  maxOutputBytes?: number;
 }
+
+/** The most a tool read whole may print per stream (a 100,000-proc condor_q is a few MiB). */
+export const QUERY_OUTPUT_MAX_BYTES = 64 << 20;
 
 export interface CommandResult {
   argv: string[];
@@ -200,7 +209,8 @@ export class Shell {
     const to = start(sink, ['pipe', 'pipe', 'pipe']);
     const ended = (child: ReturnType<typeof start>, argv: string[]) =>
       new Promise<CommandResult>((resolve) => {
-        const err: string[] = [];
+        // Only its end is kept: a failure is told by its last line.
+        const err = TailChunks.keeping(PIPE_STDERR_TAIL_BYTES);
         child.stderr?.setEncoding('utf8').on('data', (c: string) => err.push(c));
         child.stdout?.on('data', () => {}); // the sink's stdout is not ours to keep
         child.on('error', (e: NodeJS.ErrnoException) =>
@@ -308,6 +318,8 @@ async function spawnTool(
       }
     : null;
   const detached = options.ownProcessGroup ?? false;
+  // Read whole: each stream kept up to its cap; past it, the tool is stopped (see the end).
+  const cap = options.onLine ? null : new OutputCap(options.maxOutputBytes ?? QUERY_OUTPUT_MAX_BYTES);
   // zx's default kill (used by `timeout`) walks the process tree with `ps`, which is not on
   // every machine and spawns through a shell; bash has exec'd the tool, so its pid (or, in a
   // group of its own, the group) is the one to signal. A ProcessPromise kills through `$.kill`
@@ -330,7 +342,7 @@ async function spawnTool(
       nothrow: true,
       // A streamed tool (a build, a push) can print without end: what it printed is kept only
       // as its last MiB per stream, which is what a failure's message is read from.
-      ...(options.onLine ? { store: tailStore() } : {}),
+      store: options.onLine ? tailStore() : cap!.store(),
       // None of zx's own printing: the gateway prints (masked) what it prints. `log` is zx's
       // hook for the spawn and for every chunk the tool writes, which feeds the line callbacks.
       quiet: true,
@@ -345,11 +357,13 @@ async function spawnTool(
       ...(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : {}),
     })`${argv}`;
   });
+  cap?.onOverflow(() => void child.kill('SIGTERM'));
   // A tool that exits before reading its input must not crash us (EPIPE on its stdin).
   child.stdin?.on('error', () => {});
   const output = await child;
   lines?.stdout.end();
   lines?.stderr.end();
+  cap?.check(argv);
   if (output.cause) throw new UserError(`could not run \`${argv[0]}\`: ${hooks.mask(output.cause.message)}`);
   const signal = output.signal ?? null;
   return {
@@ -372,15 +386,16 @@ async function spawnDirect(
   hooks: { mask: (s: string) => string; onStart: () => void },
 ): Promise<ToolOutput> {
   const { spawn } = await import('node:child_process');
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const child = spawn(argv[0]!, argv.slice(1), {
       cwd: options.cwd ?? process.cwd(),
       env: { ...process.env, ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     hooks.onStart();
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
+    const cap = new OutputCap(options.maxOutputBytes ?? QUERY_OUTPUT_MAX_BYTES);
+    const { stdout: out, stderr: err } = cap.store();
+    cap.onOverflow(() => signalTool(child.pid ?? 0, 'SIGTERM', false));
     child.stdout!.on('data', (c: Buffer) => out.push(c));
     child.stderr!.on('data', (c: Buffer) => err.push(c));
     child.stdin!.on('error', () => {}); // a tool that exits before reading its input
@@ -403,9 +418,15 @@ async function spawnDirect(
     child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer);
       if (child.pid === undefined) return; // never started: 'error' answered
+      try {
+        cap.check(argv);
+      } catch (error) {
+        reject(error);
+        return;
+      }
       resolve({
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
+        stdout: Buffer.concat(out as Buffer[]).toString('utf8'),
+        stderr: Buffer.concat(err as Buffer[]).toString('utf8'),
         exitCode: code ?? (signal ? 128 + (osConstants.signals[signal] ?? 0) : 1),
         signal: signal ?? null,
       });
@@ -458,6 +479,59 @@ export class TailChunks extends Array<string | Buffer> {
     }
     while (this.bytes > this.cap && this.length > 1) this.bytes -= super.shift()!.length;
     return this.length;
+  }
+}
+
+/** Of a piped tool's stderr, this much is kept (its end). */
+const PIPE_STDERR_TAIL_BYTES = 64 << 10;
+
+/**
+ * A tool's streams kept whole up to `max` bytes each: past it, nothing more is kept, the
+ * overflow callback stops the tool once, and check() fails the run.
+ */
+class OutputCap {
+  private readonly max: number;
+  private over: 'stdout' | 'stderr' | null = null;
+  private stop: () => void = () => {};
+
+  constructor(max: number) {
+    this.max = max;
+  }
+
+  onOverflow(stop: () => void): void {
+    this.stop = stop;
+  }
+
+  /** The store zx (or spawnDirect) pushes each stream's chunks into. */
+  store(): { stdout: (string | Buffer)[]; stderr: (string | Buffer)[]; stdall: (string | Buffer)[] } {
+    return { stdout: this.stream('stdout'), stderr: this.stream('stderr'), stdall: this.stream(null) };
+  }
+
+  private stream(name: 'stdout' | 'stderr' | null): (string | Buffer)[] {
+    let bytes = 0;
+    const chunks: (string | Buffer)[] = [];
+    // Only push is overridden: zx and spawnDirect add chunks with it, and read the rest as an array.
+    chunks.push = (...items: (string | Buffer)[]): number => {
+      for (const item of items) {
+        bytes += item.length;
+        if (bytes <= this.max) Array.prototype.push.call(chunks, item);
+        else if (name !== null && this.over === null) {
+          this.over = name;
+          this.stop();
+        }
+      }
+      return chunks.length;
+    };
+    return chunks;
+  }
+
+  /** Throws when a stream passed the cap (its output is not all there: nothing may read it). */
+  check(argv: readonly string[]): void {
+    if (this.over === null) return;
+    throw new UserError(
+      `\`${argv[0]}\` printed more than ${this.max >= 1 << 20 ? `${this.max / (1 << 20)} MiB` : `${this.max} bytes`} on its ${this.over}: stopped`,
+      { hint: `run \`${argv[0]}\` yourself to see what it prints` },
+    );
   }
 }
 

@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../../scripts/lib/errors.ts';
+import { bound } from '../helpers/process.ts';
 import {
   CommandFailed,
   lineSplitter,
@@ -211,6 +212,34 @@ test('direct: the tool spawned without bash, with the same answers (argv, stdin,
     assert.unreachable('should have thrown');
   } catch (error) {
     assert.instance(error, CommandFailed);
+  }
+});
+
+test('a tool read whole that prints without end is stopped past maxOutputBytes and the run fails (zx and direct)', async () => {
+  const shell = new Shell();
+  for (const direct of [false, true]) {
+    // `yes` never ends by itself: only the cap stops it (a hang fails by the bounded race).
+    const run = shell.run(['yes', 'a line of output'], { direct, maxOutputBytes: 1 << 20 });
+    const hang = new Promise<never>((_, reject) => {
+      const timer = setTimeout(() => reject(new Error('the tool was not stopped')), bound(30_000));
+      void run.finally(() => clearTimeout(timer)).catch(() => {});
+    });
+    try {
+      await Promise.race([run, hang]);
+      assert.unreachable('should have thrown');
+    } catch (error) {
+      assert.instance(error, UserError, String(error));
+      assert.is(
+        (error as UserError).message,
+        '`yes` printed more than 1 MiB on its stdout: stopped',
+        `direct: ${direct}`,
+      );
+    }
+  }
+  // Under the cap, the whole output, on both paths.
+  for (const direct of [false, true]) {
+    const { stdout } = await shell.run(['sh', '-c', 'yes x | head -c 2000'], { direct, maxOutputBytes: 2000 });
+    assert.is(stdout.length, 2000);
   }
 });
 
