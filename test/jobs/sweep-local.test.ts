@@ -96,6 +96,14 @@ test('submit --local of a four-row sweep, results, resubmit --failed --local, re
   );
   assert.is(rows[2].missing, 'failed (exit 1)');
 
+  // A local dry run says what would run here: no condor_submit command.
+  const dry = await runScript('resubmit.ts', ['--failed', '--local', '--dry-run'], { env, timeoutMs: 30_000 });
+  assert.is(dry.code, 0, dry.stdout + dry.stderr);
+  assert.match(
+    dry.stdout,
+    /would run: \.pixi-condor\/resubmit\/1-\S+\.sub here, as `pixi run submit --local` runs a submit file\n/,
+  );
+  assert.not.match(dry.stdout, /condor_submit/);
   const again = await runScript('resubmit.ts', ['--failed', '--local', '--interval', '40'], {
     env,
     timeoutMs: 120_000,

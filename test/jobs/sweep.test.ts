@@ -328,6 +328,7 @@ test("a token in the first submission's recorded NAME=VALUE is masked by resubmi
   const again = await runScript('resubmit.ts', ['--failed'], { env: ws.env, timeoutMs: 30_000 });
   assert.is(again.code, 1, again.stdout + again.stderr);
   assert.match(again.stderr, /the resubmission's condor_submit command would hold a registry or GitHub token/);
+  assert.not.ok(existsSync(join(ws.root, '.pixi-condor', 'resubmit')), 'a refused resubmission writes no file');
   for (const text of [dry.stdout, dry.stderr, again.stdout, again.stderr]) assert.not.ok(text.includes(token));
   assert.is(ws.calls().filter((c) => c.tool === 'condor_submit').length, 1, 'nothing was resubmitted');
 });

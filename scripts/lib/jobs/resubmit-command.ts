@@ -240,7 +240,12 @@ export async function runResubmit(parsed: ParsedCommand): Promise<number> {
     say(`${file.relSubmit} would end with:`);
     say(`  ${queue}`);
     for (const line of rows) say(`    ${line}`);
-    say(`command: ${mask.mask(argv.map(shellQuote).join(' '))}`);
+    // A local resubmission runs no condor_submit: it runs the file here, as `submit --local` does.
+    say(
+      request.local
+        ? `would run: ${file.relSubmit} here, as \`pixi run submit --local\` runs a submit file`
+        : `command: ${mask.mask(argv.map(shellQuote).join(' '))}`,
+    );
     say('dry run: nothing was submitted');
     // --json: what would be submitted, on stdout (the lines above went to stderr).
     if (request.settings.json)
@@ -262,11 +267,31 @@ export async function runResubmit(parsed: ParsedCommand): Promise<number> {
       );
     return 0;
   }
+  // Refused before anything is written: a refused resubmission leaves no file behind.
+  const shell = request.local ? null : await poolShell(root, first, argv);
   mkdirSync(dirname(file.submitFile), { recursive: true });
   if (file.table) await writeFileAtomic(file.tablePath, file.table);
   await writeFileAtomic(file.submitFile, file.text);
-  if (request.local) return resubmitLocally(request, file, batchName);
-  return resubmitToPool(request, file, { argv, appendLines, batchName, submitId });
+  if (!shell) return resubmitLocally(request, file, batchName);
+  return resubmitToPool(request, file, { shell, argv, appendLines, batchName, submitId });
+}
+
+/**
+ * The gateway for a pool resubmission, as submit's: the tokens are refused in condor_submit's
+ * argv and masked in what is said (a NAME=VALUE recorded by `submit --local`, which runs no
+ * condor_submit, may hold one).
+ */
+async function poolShell(root: string, first: JobRecord, argv: string[]): Promise<Shell> {
+  const shell = new Shell();
+  for (const secret of (await secretEnvironment(root)).mask.secrets) shell.addSecret(secret);
+  if (argv.some((arg) => shell.holdsSecret(arg)))
+    throw new UserError(
+      `the resubmission's condor_submit command would hold a registry or GitHub token: ${shell.display(argv)}`,
+      {
+        hint: `the first submission's NAME=VALUE or --append lines hold it (.pixi-condor/jobs/${first.cluster}.json): submit the file again without it`,
+      },
+    );
+  return shell;
 }
 
 function readRequest(parsed: ParsedCommand): ResubmitRequest {
@@ -462,11 +487,11 @@ const ENDED_OUTCOMES: ReadonlySet<ResultRow['outcome']> = new Set(['completed', 
 async function resubmitToPool(
   request: ResubmitRequest,
   file: ResubmitFile,
-  submission: { argv: string[]; appendLines: string[]; batchName: string; submitId: string },
+  submission: { shell: Shell; argv: string[]; appendLines: string[]; batchName: string; submitId: string },
 ): Promise<number> {
   const { root, parsed, settings, say, which } = request;
   const { first, chosen, relSubmit, procList } = file;
-  const { argv, appendLines, batchName, submitId } = submission;
+  const { shell, argv, appendLines, batchName, submitId } = submission;
   // Read with no cluster yet; submitAndRecord reads it again with the one condor_submit gives.
   const preview = planSubmit(readSubmitStatements(file.submitFile, relSubmit, false), {
     submitFile: relSubmit,
@@ -480,15 +505,6 @@ async function resubmitToPool(
   if (preview.procs.length !== chosen.length)
     throw new UserError(`the resubmit file reads as ${preview.procs.length} procs, not ${chosen.length}`, {
       file: relSubmit,
-    });
-  // As submit does: the tokens are refused in condor_submit's argv and masked in what is said
-  // (a NAME=VALUE recorded by `submit --local`, which runs no condor_submit, may hold one).
-  const shell = new Shell();
-  for (const secret of (await secretEnvironment(root)).mask.secrets) shell.addSecret(secret);
-  const shown = shell.display(argv);
-  if (argv.some((arg) => shell.holdsSecret(arg)))
-    throw new UserError(`the resubmission's condor_submit command would hold a registry or GitHub token: ${shown}`, {
-      hint: `the first submission's NAME=VALUE or --append lines hold it (.pixi-condor/jobs/${first.cluster}.json): submit the file again without it`,
     });
   const git = await gitInfo(shell, root);
   // As submit does (submit-and-follow.ts): the tag first, condor_submit, the record; a record
