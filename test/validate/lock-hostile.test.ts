@@ -113,7 +113,7 @@ test('a validate cache of the right format but the wrong shape is ignored and re
     const shapes = [
       { ...good, lock: { ...good.lock, packages: 'x' } },
       { ...good, lock: { ...good.lock, environments: [['default', [], [['linux-64', [999999]]]]] } },
-      { ...good, lock: { ...good.lock, platformSubdirs: {} } },
+      { ...good, lock: { ...good.lock, platforms: {} } },
       { ...good, specs: [] },
       { ...good, lock: { ...good.lock, environments: {} } },
     ];

@@ -55,7 +55,7 @@ test('the three formats parse into environments, platforms and packages', async 
   );
   const v7 = await parseLockFile(readFileSync(join(LOCAL, '2003cy__specml', 'pixi.lock'), 'utf8'));
   assert.is(v7.version, 7);
-  assert.ok(v7.platformSubdirs.has('osx-arm64'));
+  assert.ok(v7.platforms.has('osx-arm64'));
   assert.ok(
     v7.environments
       .get('default')!

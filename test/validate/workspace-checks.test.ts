@@ -335,7 +335,7 @@ test('the lock cache is used while pixi.lock is unchanged, and dropped when it c
   writeFileSync(cachePath, '{"format": 4, "lockText": ');
   report = await validateWorkspace({ root: ws.root });
   assert.is(report.ok, true, summary(report));
-  assert.match(readFileSync(cachePath, 'utf8'), /^\{"format":5,/);
+  assert.match(readFileSync(cachePath, 'utf8'), /^\{"format":6,/);
 });
 
 test('saveCache: false (dry runs) reads the cache but writes nothing: no .pixi-condor is created', async () => {

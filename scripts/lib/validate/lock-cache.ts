@@ -9,7 +9,7 @@ import { STATE_DIR } from '../workspace.ts';
 import type { LockFile, LockedPackage } from './lock-file.ts';
 
 export const CACHE_FILE = join(STATE_DIR, 'validate-cache.json');
-const FORMAT = 5;
+const FORMAT = 6;
 /** The cache holds the lock's text (at most 64 MiB, lock-check.ts) and its parse: never read past this. */
 const MAX_CACHE_BYTES = 256 << 20;
 
@@ -31,7 +31,8 @@ interface CacheData {
   lockText: string;
   lock: {
     version: number;
-    platformSubdirs: [string, string][];
+    /** name, subdir, virtual packages (LockFile.platforms). */
+    platforms: [name: string, subdir: string, virtualPackages: string[]][];
     /** Each distinct package once: environments share most of theirs. */
     packages: PackageRow[];
     /** name, channels, and per platform the indexes of its packages. */
@@ -54,8 +55,14 @@ export function isCacheData(value: unknown): value is CacheData {
   if (!isRecord(value.specs) || !Object.values(value.specs).every(isString)) return false;
   const lock = value.lock;
   if (!isRecord(lock) || typeof lock.version !== 'number') return false;
-  const { platformSubdirs, packages, environments } = lock;
-  if (!Array.isArray(platformSubdirs) || !platformSubdirs.every((p) => isStringList(p) && p.length === 2)) return false;
+  const { platforms, packages, environments } = lock;
+  if (
+    !Array.isArray(platforms) ||
+    !platforms.every(
+      (p) => Array.isArray(p) && p.length === 3 && isString(p[0]) && isString(p[1]) && isStringList(p[2]),
+    )
+  )
+    return false;
   if (
     !Array.isArray(packages) ||
     !packages.every(
@@ -130,7 +137,7 @@ export class LockCache {
     );
     return {
       version: lock.version,
-      platformSubdirs: new Map(lock.platformSubdirs),
+      platforms: new Map(lock.platforms.map(([name, subdir, virtualPackages]) => [name, { subdir, virtualPackages }])),
       environments: new Map(
         lock.environments.map(([name, channels, platforms]) => [
           name,
@@ -157,7 +164,7 @@ export class LockCache {
       lockText: text,
       lock: {
         version: lock.version,
-        platformSubdirs: [...lock.platformSubdirs],
+        platforms: [...lock.platforms].map(([name, p]) => [name, p.subdir, p.virtualPackages]),
         environments: [...lock.environments].map(([name, env]) => [
           name,
           env.channels,

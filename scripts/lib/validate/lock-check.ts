@@ -8,6 +8,7 @@ import { firstInvalidUtf8, positionOfByte } from '../utf8.ts';
 import { join } from 'node:path';
 import { condaRequirement, isMatchSpecString, satisfies, type SpecAnswers } from './conda-spec.ts';
 import { LockCache } from './lock-cache.ts';
+import { LockPlatforms, type ChangedPlatform } from './lock-platforms.ts';
 import {
   LockFormatError,
   lockLine,
@@ -238,6 +239,7 @@ export function checkLockAgainstManifest(
   const imageEnvironment = lenientConfig(model.data).environment;
   const workspaceDeps = asTable(model.workspace.dependencies);
   const channels = new ManifestChannels(model);
+  const lockPlatforms = new LockPlatforms(lock, model.platforms());
   for (const env of model.environments()) {
     const locked = lock.environments.get(env.name);
     const isImage = env.name === imageEnvironment;
@@ -261,9 +263,14 @@ export function checkLockAgainstManifest(
     }
     checkChannels(model, channels, env, locked, text, context);
     for (const platform of model.environmentPlatforms(env)) {
-      const packages = lockedPlatform(lock, locked, platform);
+      const needed = isImage && platform.subdir === IMAGE_PLATFORM;
+      const changed = lockPlatforms.changed(platform);
+      if (changed) {
+        reportChanged(changed, env.name, needed, text, context);
+        continue;
+      }
+      const packages = lockPlatforms.packagesOf(locked, platform);
       if (!packages) {
-        const needed = isImage && platform.subdir === IMAGE_PLATFORM;
         const finding = {
           file: LOCK_FILE,
           pointer: `/environments/${env.name}/packages/${platform.name}`,
@@ -286,19 +293,27 @@ export function checkLockAgainstManifest(
   }
 }
 
-function lockedPlatform(lock: LockFile, env: LockedEnvironment, platform: PlatformEntry): LockedPackage[] | null {
-  const direct = env.platforms.get(platform.name);
-  if (direct) return direct;
-  // Rich platforms: pre-v7 locks name the row after the bare subdir; v7 may use an alias.
-  if (platform.subdir) {
-    const bySubdir = env.platforms.get(platform.subdir);
-    if (bySubdir && lock.version < 7) return bySubdir;
-    for (const [name, subdir] of lock.platformSubdirs) {
-      if (subdir === platform.subdir && env.platforms.has(name) && !platform.cuda) return env.platforms.get(name)!;
-    }
-    if (bySubdir) return bySubdir;
-  }
-  return null;
+/** A row of the platform's name solved for another subdir or other virtual packages: pixi re-solves it. */
+function reportChanged(
+  changed: ChangedPlatform,
+  env: string,
+  needed: boolean,
+  text: string,
+  context: LockContext,
+): void {
+  const { platform, lockName, found } = changed;
+  const list = (vps: string[]) => (vps.length > 0 ? vps.join(', ') : 'no virtual package beyond its defaults');
+  const finding = {
+    file: LOCK_FILE,
+    pointer: `/platforms/${lockName}`,
+    line: lockLine(text, env),
+    column: 3,
+    rule: 'lock/platform-changed',
+    message: `platform ${platform.name} of environment '${env}' is locked${lockName === platform.name ? '' : ` (as ${lockName})`} for ${found.subdir} with ${list(found.customised)}; the manifest declares ${platform.subdir} with ${list(platform.customised)}: pixi re-solves it${needed ? ', and the image build (`pixi install --locked`) refuses the lock' : ''}`,
+    hint: needed ? RELOCK : PARTIAL_LOCK_HINT,
+  };
+  if (needed) context.issues.error(finding);
+  else context.issues.warning(finding);
 }
 
 function checkDependencies(

@@ -46,11 +46,17 @@ export interface LockedEnvironment {
   platforms: Map<string, LockedPackage[]>;
 }
 
+export interface LockedPlatform {
+  subdir: string;
+  /** As the lock writes them (`__cuda=12.9`, `__archspec=0=x86_64`); none in a lock before v7. */
+  virtualPackages: string[];
+}
+
 export interface LockFile {
   version: number;
   environments: Map<string, LockedEnvironment>;
-  /** v7: platform name -> subdir (the top-level `platforms` list). */
-  platformSubdirs: Map<string, string>;
+  /** v7: the top-level `platforms` list, by name: each row's subdir and the virtual packages it was solved for. */
+  platforms: Map<string, LockedPlatform>;
 }
 
 export class LockFormatError extends Error {
@@ -165,10 +171,14 @@ export async function parseLockFile(text: string): Promise<LockFile> {
     if (found) records.set(`${found.record.kind}:${found.location}`, found.record);
   }
 
-  const platformSubdirs = new Map<string, string>();
+  const platforms = new Map<string, LockedPlatform>();
   for (const entry of Array.isArray(data.platforms) ? data.platforms : []) {
-    if (isObject(entry) && typeof entry.name === 'string')
-      platformSubdirs.set(entry.name, typeof entry.subdir === 'string' ? entry.subdir : entry.name);
+    if (!isObject(entry) || typeof entry.name !== 'string') continue;
+    const listed = Array.isArray(entry['virtual-packages']) ? entry['virtual-packages'] : [];
+    platforms.set(entry.name, {
+      subdir: typeof entry.subdir === 'string' ? entry.subdir : entry.name,
+      virtualPackages: listed.filter((vp): vp is string => typeof vp === 'string'),
+    });
   }
 
   const environments = new Map<string, LockedEnvironment>();
@@ -211,7 +221,7 @@ export async function parseLockFile(text: string): Promise<LockFile> {
     }
     environments.set(name, { channels, platforms });
   }
-  return { version, environments, platformSubdirs };
+  return { version, environments, platforms };
 }
 
 /** The package an entry of the lock describes, and the URL or path the environments refer to it by. */

@@ -93,18 +93,20 @@ function checkUnusedFeatures(model: ManifestModel, file: string, issues: IssueLi
   }
 }
 
-/** An entry that is only a subdir (a string, or a table naming just its platform). */
-function isPlainSubdir(entry: unknown): boolean {
-  if (typeof entry === 'string') return true;
-  if (!isTable(entry)) return false;
-  return Object.keys(entry).every((k) => k === 'platform' || (k === 'name' && entry.name === entry.platform));
-}
-
 function checkRichPlatforms(model: ManifestModel, file: string, issues: IssueList): void {
   const list = model.workspace.platforms;
   if (!Array.isArray(list)) return;
   const wsPointer = `/${model.workspaceKey ?? 'workspace'}/platforms`;
   const names = new Map<string, number>();
+  // What pixi refuses in an entry itself (toml/platform.rs): each at its key.
+  for (const { pointer, message } of model.platformProblems())
+    issues.error({
+      file,
+      pointer,
+      rule: 'manifest/platform-entry',
+      message: `platform entry: ${message}`,
+      hint: 'see pixi\'s rich platforms: `{ platform = "linux-64", cuda = "12.9" }`, with a `name` of letters, digits and - when it needs one',
+    });
   model.platforms().forEach((platform) => {
     const first = names.get(platform.name);
     if (first !== undefined)
@@ -117,7 +119,8 @@ function checkRichPlatforms(model: ManifestModel, file: string, issues: IssueLis
       });
     else names.set(platform.name, names.size);
   });
-  if (list.every(isPlainSubdir)) return;
+  // Subdir platforms (a string, `{ platform = "linux-64" }`, `{ name = "osx-arm64" }`) declare nothing.
+  if (model.platforms().every((p) => p.isSubdir)) return;
   for (const feature of model.features()) {
     const requirements = feature.table['system-requirements'];
     if (!isTable(requirements) || Object.keys(requirements).length === 0) continue;

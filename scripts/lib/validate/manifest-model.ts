@@ -5,6 +5,7 @@
 // schema rejected: wrong types are skipped, never thrown on.
 import { asStringList, asTable, isTable } from './text.ts';
 import { escapePointer, pointerOf } from './json-pointer.ts';
+import { readPlatformEntry, virtualPackageText } from './rich-platform.ts';
 
 /** conda subdirs pixi knows (pixi.md §b.2). */
 export const CONDA_SUBDIRS = [
@@ -39,7 +40,13 @@ export interface PlatformEntry {
   /** conda subdir the platform solves for (null when the entry names none we know). */
   subdir: string | null;
   pointer: string;
-  /** The rich entry's `cuda` (its `driver` for the table form). */
+  /** A plain subdir platform: named after its subdir, no virtual package beyond the subdir's defaults. */
+  isSubdir: boolean;
+  /** The virtual packages it stands for, the subdir's defaults among them, as a lock writes them (`__cuda=12.9`). */
+  virtualPackages: string[];
+  /** Those that are not a subdir default, sorted: with the subdir, its identity in a lock (rich-platform.ts). */
+  customised: string[];
+  /** The rich entry's `cuda` as written (its `driver` for the table form). */
   cuda?: string;
   /** The GPU compute capability it declares: `cuda = { driver, arch }` or a raw `__cuda_arch`. */
   cudaArch?: { value: string; pointer: string };
@@ -113,46 +120,52 @@ export class ManifestModel {
 
   private readPlatforms(): PlatformEntry[] {
     const list = this.workspace.platforms;
+    this.platformProblemList = [];
     if (!Array.isArray(list)) return [];
     const base = ['', this.workspaceKey ?? 'workspace', 'platforms'];
     return list.flatMap((entry, i): PlatformEntry[] => {
       const pointer = pointerOf([...base.slice(1), i]);
-      if (typeof entry === 'string')
-        return [{ name: entry, subdir: CONDA_SUBDIRS.includes(entry) ? entry : null, pointer }];
-      if (!isTable(entry)) return [];
-      const platform = typeof entry.platform === 'string' ? entry.platform : null;
-      const cudaValue = entry.cuda;
-      const cuda =
-        typeof cudaValue === 'string'
-          ? cudaValue
-          : isTable(cudaValue) && typeof cudaValue.driver === 'string'
-            ? cudaValue.driver
-            : undefined;
-      const name = typeof entry.name === 'string' ? entry.name : synthesizedPlatformName(entry);
-      if (!name) return [];
-      const subdir =
-        platform && CONDA_SUBDIRS.includes(platform) ? platform : CONDA_SUBDIRS.includes(name) ? name : null;
+      const read = readPlatformEntry(entry, CONDA_SUBDIRS);
+      if (!read) return [];
+      for (const problem of read.problems)
+        this.platformProblemList!.push({
+          pointer: problem.key === null ? pointer : `${pointer}/${escapePointer(problem.key)}`,
+          message: problem.message,
+        });
+      if (read.name === null) return [];
+      const cuda = read.virtualPackages.find((vp) => vp.name === '__cuda');
+      const table = isTable(entry) ? entry : {};
       // pixi_manifest/src/toml/platform.rs take_cuda_entry: `arch` declares __cuda_arch beside __cuda.
       const arch =
-        isTable(cudaValue) && typeof cudaValue.arch === 'string'
-          ? { value: cudaValue.arch, pointer: `${pointer}/cuda/arch` }
-          : typeof entry.__cuda_arch === 'string'
-            ? { value: entry.__cuda_arch, pointer: `${pointer}/__cuda_arch` }
+        isTable(table.cuda) && typeof table.cuda.arch === 'string'
+          ? { value: table.cuda.arch, pointer: `${pointer}/cuda/arch` }
+          : typeof table.__cuda_arch === 'string'
+            ? { value: table.__cuda_arch, pointer: `${pointer}/__cuda_arch` }
             : undefined;
       return [
         {
-          name,
-          subdir,
+          name: read.name,
+          subdir: read.subdir,
           pointer,
-          ...(cuda !== undefined ? { cuda } : {}),
+          isSubdir: read.isSubdir,
+          virtualPackages: read.virtualPackages.map(virtualPackageText),
+          customised: read.customised,
+          ...(cuda !== undefined ? { cuda: cudaText(table.cuda) ?? cuda.version } : {}),
           ...(arch !== undefined ? { cudaArch: arch } : {}),
         },
       ];
     });
   }
 
+  /** What pixi refuses in the workspace's platform entries (rich-platform.ts), each at its pointer. */
+  platformProblems(): { pointer: string; message: string }[] {
+    this.platforms();
+    return this.platformProblemList ?? [];
+  }
+
   // Checks ask for the same views once per environment and platform: compute each once.
   private platformCache: PlatformEntry[] | null = null;
+  private platformProblemList: { pointer: string; message: string }[] | null = null;
   private featureCache: FeatureView[] | null = null;
   private featureIndex: Map<string, FeatureView> | null = null;
   private environmentCache: EnvironmentView[] | null = null;
@@ -371,17 +384,10 @@ function featureRefs(value: unknown, pointer: string): { name: string; pointer: 
   return refs;
 }
 
-/** pixi names an unnamed rich entry after its platform and virtual packages: linux-64-cuda-12-9. */
-export function synthesizedPlatformName(entry: Record<string, unknown>): string | null {
-  if (typeof entry.platform !== 'string') return null;
-  let name = entry.platform;
-  for (const [key, value] of Object.entries(entry)) {
-    if (key === 'platform' || key === 'name') continue;
-    const text =
-      typeof value === 'string' ? value : isTable(value) && typeof value.driver === 'string' ? value.driver : null;
-    if (text !== null) name += `-${key.replace(/^__/, '')}-${text.replace(/[^A-Za-z0-9]+/g, '-')}`;
-  }
-  return name;
+/** The entry's `cuda` as written: the string, or the table's `driver`. */
+function cudaText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  return isTable(value) && typeof value.driver === 'string' ? value.driver : undefined;
 }
 
 export function targetMatches(selector: string, platform: PlatformEntry): boolean {
