@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse } from 'smol-toml';
 import { validateManifestSource, validateWorkspace } from '../../scripts/lib/validate/index.ts';
-import { CONDA_SUBDIRS } from '../../scripts/lib/validate/manifest-model.ts';
+import { CONDA_SUBDIRS, ManifestModel } from '../../scripts/lib/validate/manifest-model.ts';
 import { readPlatformEntry } from '../../scripts/lib/validate/rich-platform.ts';
 import { byRule, summary, tempWorkspace } from './helpers.ts';
 
@@ -105,6 +105,46 @@ test('[system-requirements] beside table entries that are plain subdirs is fine 
     '[workspace]\nchannels = []\nplatforms = [{ platform = "linux-64", cuda = "12" }]\n[system-requirements]\ncuda = "12"\n',
   );
   assert.is(byRule(rich, 'manifest/system-requirements-with-platforms').length, 1, summary(rich));
+});
+
+test("an environment's platforms: a feature takes a platform by name or subdir; an exactly named one narrows its subdir (features_ext.rs, pixi#6493)", () => {
+  const model = new ManifestModel(
+    parse(`[workspace]
+channels = []
+platforms = ["linux-64", { name = "linux-64-cuda", platform = "linux-64", cuda = "12" }, "osx-arm64"]
+[feature.cpu]
+platforms = ["linux-64", "osx-arm64"]
+[feature.cuda]
+platforms = ["linux-64-cuda"]
+[environments]
+cpu = ["cpu"]
+cuda = ["cuda"]
+both = ["cpu", "cuda"]
+`) as Record<string, unknown>,
+  );
+  const names = (env: string) => model.environmentPlatforms(model.environment(env)!).map((p) => p.name);
+  assert.equal(names('default'), ['linux-64', 'linux-64-cuda', 'osx-arm64']);
+  assert.equal(names('cpu'), ['linux-64', 'osx-arm64'], 'linux-64 named exactly: its cuda variant stays out');
+  assert.equal(names('cuda'), ['linux-64-cuda']);
+  assert.equal(names('both'), ['linux-64-cuda'], 'cpu takes linux-64-cuda by its subdir; cuda names it');
+});
+
+test('[target."cuda-*"] applies to the platforms its glob names: their dependencies must be locked', async () => {
+  const ws = tempWorkspace();
+  try {
+    ws.edit(
+      'pixi.toml',
+      '{ platform = "linux-64", cuda = "12.9" }',
+      '{ name = "cuda-a", platform = "linux-64", cuda = "12.9" }',
+    );
+    ws.write('pixi.toml', `${ws.read('pixi.toml')}\n[target."cuda-*".dependencies]\nnot-in-the-lock = "*"\n`);
+    const report = await validateWorkspace({ root: ws.root, saveCache: false });
+    const missing = byRule(report, 'lock/package-missing');
+    assert.is(missing.length, 1, summary(report));
+    assert.match(missing[0]!.message, /not-in-the-lock/);
+  } finally {
+    ws.remove();
+  }
 });
 
 /** The template's v6 lock as pixi >= 0.71 writes it: version 7, its rich linux-64 row named `p1`. */

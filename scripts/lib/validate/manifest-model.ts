@@ -242,18 +242,27 @@ export class ManifestModel {
     return list;
   }
 
-  /** Platforms of an environment: the workspace's, narrowed by every feature that lists its own. */
+  /**
+   * Platforms of an environment, as pixi narrows the workspace's (features_ext.rs `platforms`):
+   * those every feature that lists platforms names, by name or by subdir; then, on a subdir where
+   * some feature names a platform exactly, only the exactly named ones (a feature limited to
+   * `linux-64` does not bring in a `linux-64-cuda` beside it, prefix-dev/pixi#6493).
+   */
   environmentPlatforms(env: EnvironmentView): PlatformEntry[] {
     const known = this.environmentPlatformCache.get(env);
     if (known) return known;
     let platforms = this.platforms();
+    const exactNames = new Set<string>();
     for (const feature of this.environmentFeatures(env)) {
       if (feature.name === 'default' || !Array.isArray(feature.table.platforms)) continue;
       let allowed = this.featurePlatformCache.get(feature);
       if (!allowed) this.featurePlatformCache.set(feature, (allowed = new Set(asStringList(feature.table.platforms))));
-      platforms = platforms.filter(
-        (p) => allowed.has(p.name) || (p.subdir !== null && p.subdir === p.name && allowed.has(p.subdir)),
-      );
+      for (const name of allowed) exactNames.add(name);
+      platforms = platforms.filter((p) => allowed.has(p.name) || (p.subdir !== null && allowed.has(p.subdir)));
+    }
+    if (exactNames.size > 0) {
+      const exactSubdirs = new Set(this.platforms().flatMap((p) => (exactNames.has(p.name) ? [p.subdir] : [])));
+      platforms = platforms.filter((p) => exactNames.has(p.name) || !exactSubdirs.has(p.subdir));
     }
     this.environmentPlatformCache.set(env, platforms);
     return platforms;
@@ -390,8 +399,21 @@ function cudaText(value: unknown): string | undefined {
   return isTable(value) && typeof value.driver === 'string' ? value.driver : undefined;
 }
 
+/** `cuda-*`: a glob over platform names (pixi >= 0.71 `TargetSelector::Glob`). */
+export function globMatcher(selector: string): RegExp | null {
+  if (!/[*?[]/.test(selector)) return null;
+  const body = selector
+    .replace(/[.+^${}()|\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
+  return new RegExp(`^${body}$`);
+}
+
+/** Does `[target.<selector>]` apply to `platform`: its name or subdir, a family of its subdir, a glob of its name (target.rs matches)? */
 export function targetMatches(selector: string, platform: PlatformEntry): boolean {
   if (selector === platform.name || selector === platform.subdir) return true;
+  const glob = globMatcher(selector);
+  if (glob) return glob.test(platform.name);
   const subdir = platform.subdir ?? '';
   switch (selector) {
     case 'linux':

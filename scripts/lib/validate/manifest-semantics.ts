@@ -7,6 +7,7 @@ import {
   type ManifestModel,
   PLATFORM_FAMILIES,
   type TaskView,
+  globMatcher,
   targetMatches,
 } from './manifest-model.ts';
 import { cudaMajorMinor, formatCuda, pinVersionText, sameCuda } from './cuda-version.ts';
@@ -269,16 +270,6 @@ function checkPlatforms(model: ManifestModel, file: string, issues: IssueList): 
   }
 }
 
-/** `cuda-*`: a glob over platform names (pixi >= 0.71 `TargetSelector::Glob`). */
-function globMatcher(selector: string): RegExp | null {
-  if (!/[*?[]/.test(selector)) return null;
-  const body = selector
-    .replace(/[.+^${}()|\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
-  return new RegExp(`^${body}$`);
-}
-
 /**
  * A `[target.X]` selector: a subdir, a family (linux, osx, win, unix) or a platform name, and since
  * pixi 0.71 a glob. One that matches none of the platforms is a warning in pixi >= 0.71 (toml/mod.rs
@@ -344,7 +335,7 @@ function checkTargetSelectors(
       );
       continue;
     }
-    const matches = platforms.some((p) => (glob ? glob.test(p.name) : targetMatches(selector, p)));
+    const matches = platforms.some((p) => targetMatches(selector, p));
     if (matches || platforms.length === 0) continue;
     issues.warning({
       file,
