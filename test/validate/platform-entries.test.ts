@@ -101,6 +101,15 @@ test('[system-requirements] beside table entries that are plain subdirs is fine 
     '[workspace]\nchannels = []\nplatforms = [{ name = "linux-64" }, { platform = "osx-arm64" }]\n[system-requirements]\ncuda = "12"\n',
   );
   assert.equal(byRule(report, 'manifest/system-requirements-with-platforms'), [], summary(report));
+  // A feature's new subdir beside them is added, as beside strings (extend_originals_with_referenced_subdirs).
+  const added = await validateManifestSource(
+    '[workspace]\nchannels = []\nplatforms = [{ platform = "linux-64" }]\n[feature.mac]\nplatforms = ["osx-arm64"]\n[environments]\nmac = ["mac"]\n',
+  );
+  assert.equal(added.errors, [], summary(added));
+  assert.equal(
+    added.warnings.map((w) => w.rule),
+    ['manifest/feature-platform'],
+  );
   const rich = await validateManifestSource(
     '[workspace]\nchannels = []\nplatforms = [{ platform = "linux-64", cuda = "12" }]\n[system-requirements]\ncuda = "12"\n',
   );

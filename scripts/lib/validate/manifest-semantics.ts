@@ -217,7 +217,8 @@ function checkPlatforms(model: ManifestModel, file: string, issues: IssueList): 
   // adds it to the workspace's (toml/manifest.rs extend_originals_with_referenced_subdirs), older
   // pixi left the list as it was (workspace.rs test_remove_platforms, both). With rich entries it
   // must be declared.
-  const plainWorkspace = !Array.isArray(list) || list.every((entry) => typeof entry === 'string');
+  // (toml/manifest.rs all_simple_subdir: `{ platform = "linux-64" }` is a subdir platform too.)
+  const plainWorkspace = declared.every((p) => p.isSubdir);
   const checkNames = (value: unknown, pointer: string, owner: string) => {
     if (!Array.isArray(value)) return;
     value.forEach((name, i) => {
