@@ -69,6 +69,24 @@ test('readme / license-file: pixi refuses the manifest when one is missing (erro
   ws.edit('Dockerfile', 'COPY pixi.toml pixi.lock ./', 'COPY pixi.toml pixi.lock NOTES.md ./');
   const copied = await validateWorkspace({ root: ws.root });
   assert.equal(byRule(copied, 'template/file-not-in-image'), [], summary(copied));
+  const notCopied = (report: Awaited<ReturnType<typeof validateWorkspace>>) =>
+    byRule(report, 'template/file-not-in-image').length;
+  // Copied, but .dockerignore keeps it out of the build context (as the template's does).
+  ws.write('.dockerignore', '*\n!pixi.toml\n!pixi.lock\n');
+  assert.is(notCopied(await validateWorkspace({ root: ws.root })), 1, 'ignored by .dockerignore');
+  ws.write('.dockerignore', '*\n!pixi.toml\n!pixi.lock\n!NOTES.md\n');
+  assert.is(notCopied(await validateWorkspace({ root: ws.root })), 0);
+  // The whole context copied, and a COPY continued over two lines, copy it too; another stage's does not.
+  ws.edit('Dockerfile', 'COPY pixi.toml pixi.lock NOTES.md ./', 'COPY . .');
+  assert.is(notCopied(await validateWorkspace({ root: ws.root })), 0, 'COPY . .');
+  ws.edit('Dockerfile', 'COPY . .', 'COPY pixi.toml pixi.lock \\\n    NOTES.md ./');
+  assert.is(notCopied(await validateWorkspace({ root: ws.root })), 0, 'a continued COPY');
+  ws.edit(
+    'Dockerfile',
+    'COPY pixi.toml pixi.lock \\\n    NOTES.md ./',
+    'COPY pixi.toml pixi.lock ./\nCOPY --from=build /NOTES.md ./',
+  );
+  assert.is(notCopied(await validateWorkspace({ root: ws.root })), 1, 'COPY --from another stage');
 });
 
 test('cuda/dockerfile-mismatch: the Dockerfile CUDA_VERSION default disagrees', async () => {

@@ -4,12 +4,14 @@
 // asks for a GPU, a minimum capability, and transfers files that exist (or a task makes).
 import { existsSync, statSync } from 'node:fs';
 import { BoundedReadError, readBoundedText } from '../bounded-read.ts';
-import { isAbsolute, join, normalize, resolve } from 'node:path';
+import { isAbsolute, join, normalize, posix, resolve } from 'node:path';
 import { localInputs, planSubmit, type SubmitPlan } from '../submit-language/submit-plan.ts';
 import { UserError } from '../errors.ts';
 import { secretEnvironment, submitEnvironment } from '../secret-mask.ts';
 import { CONFIG_DEFAULTS, displayPath, MAX_TEXT_BYTES, templateConfig, type TemplateConfig } from '../workspace.ts';
-import { dockerfileArgs, type DockerArg } from './dockerfile-args.ts';
+import { contextCopySources, dockerfileArgs, type DockerArg } from './dockerfile-args.ts';
+import { DockerIgnore, parseDockerignore } from '../image/dockerignore.ts';
+import { globRegex } from '../image/glob.ts';
 import type { EnvironmentView, ManifestModel, PlatformEntry } from './manifest-model.ts';
 import {
   checkGetenvSecrets,
@@ -69,11 +71,7 @@ function checkWorkspaceFiles(context: TemplateContext, dockerfile: string | null
       continue;
     }
     if (dockerfile === null) continue; // its absence is reported on its own
-    const name = value.split('/').pop()!;
-    const copied = dockerfile
-      .split('\n')
-      .some((line) => /^\s*(COPY|ADD)\s/i.test(line) && !/--from/i.test(line) && line.includes(name));
-    if (!copied)
+    if (!copiedIntoImage(root, dockerfile, value))
       issues.warning({
         file: manifestFile,
         pointer,
@@ -82,6 +80,31 @@ function checkWorkspaceFiles(context: TemplateContext, dockerfile: string | null
         hint: `COPY ${value} beside pixi.toml in the Dockerfile and let it through .dockerignore, or remove ${key}`,
       });
   }
+}
+
+/**
+ * Does the Dockerfile copy `path` (relative to the workspace, the build context) from the build
+ * context: a COPY or ADD source that is the file, a folder above it (`.` too) or a glob matching
+ * it, and .dockerignore does not leave it out of the context?
+ */
+function copiedIntoImage(root: string, dockerfile: string, path: string): boolean {
+  const file = posix.normalize(path.replaceAll('\\', '/')).replace(/^(\.\/)+/, '');
+  let ignoreText = '';
+  try {
+    ignoreText = readBoundedText(join(root, '.dockerignore'), 1 << 20);
+  } catch {
+    // none (or unreadable: build-image says so)
+  }
+  if (new DockerIgnore(parseDockerignore(ignoreText)).ignores(file)) return false;
+  return contextCopySources(dockerfile).some((raw) => {
+    const source = posix
+      .normalize(raw)
+      .replace(/^\/+/, '')
+      .replace(/^(\.\/)+/, '')
+      .replace(/\/+$/, '');
+    if (source === '.' || source === '' || source === file || file.startsWith(`${source}/`)) return true;
+    return /[*?[]/.test(source) && globRegex(source, { doubleStar: false }).test(file);
+  });
 }
 
 /** A regular file there (a stat that fails, ENOTDIR or EACCES too, is none). */
