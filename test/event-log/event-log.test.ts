@@ -267,22 +267,29 @@ test('bytes with no event end are one junk record past 16 MiB, held no more, and
   assert.is(parser.pendingLength, 0);
 });
 
+/** A submit event of proc `proc` of cluster 7. */
+const submitEvent = (proc: number) =>
+  `000 (7.${proc}.000) 2026-03-01 08:00:00 Job submitted from host: <10.0.0.1:9618>\n...\n`;
+
+/** The procs and junk count of `text` pushed in the pieces `cuts` ends (offsets), then ended. */
+function readInPieces(text: Buffer, cuts: number[]): { events: number[]; junk: number } {
+  const events: number[] = [];
+  const parser = new EventLogParser({ onEvent: (e) => void events.push(e.proc) });
+  let at = 0;
+  for (const cut of [...cuts, text.length]) {
+    parser.pushBytes(text.subarray(at, cut));
+    at = cut;
+  }
+  parser.end();
+  return { events, junk: parser.junk };
+}
+
 test('junk past 16 MiB ends where a whole read ends it, however it is cut: a long line is not taken for `...` by its end', () => {
-  const event = (proc: number) =>
-    `000 (7.${proc}.000) 2026-03-01 08:00:00 Job submitted from host: <10.0.0.1:9618>\n...\n`;
   const tricky = `${'x'.repeat(100)}${' '.repeat(70)}`; // its last 64 bytes are blanks: with `...`, a terminator
-  const text = Buffer.from(`${event(0)}${'g'.repeat(17 << 20)}\n${tricky}...\n${event(1)}${event(2)}`);
-  const read = (cuts: number[]) => {
-    const events: number[] = [];
-    const parser = new EventLogParser({ onEvent: (e) => void events.push(e.proc) });
-    let at = 0;
-    for (const cut of [...cuts, text.length]) {
-      parser.pushBytes(text.subarray(at, cut));
-      at = cut;
-    }
-    parser.end();
-    return { events, junk: parser.junk };
-  };
+  const text = Buffer.from(
+    `${submitEvent(0)}${'g'.repeat(17 << 20)}\n${tricky}...\n${submitEvent(1)}${submitEvent(2)}`,
+  );
+  const read = (cuts: number[]) => readInPieces(text, cuts);
   const whole = read([]);
   const cutAt = text.indexOf(`${tricky}...`) + tricky.length; // the `...` begins the next piece
   assert.equal(read([1 << 20, cutAt]), whole);
@@ -291,21 +298,9 @@ test('junk past 16 MiB ends where a whole read ends it, however it is cut: a lon
 });
 
 test('junk past 16 MiB ends at a `...` line with many blanks after it, wherever the reads cut that line', () => {
-  const event = (proc: number) =>
-    `000 (7.${proc}.000) 2026-03-01 08:00:00 Job submitted from host: <10.0.0.1:9618>\n...\n`;
   const end = `  ...${' '.repeat(70)}\r`; // a terminator longer than the 64 bytes a dropping read carries
-  const text = Buffer.from(`${event(0)}${'g'.repeat(17 << 20)}\n${end}\n${event(1)}${event(2)}`);
-  const read = (cuts: number[]) => {
-    const events: number[] = [];
-    const parser = new EventLogParser({ onEvent: (e) => void events.push(e.proc) });
-    let at = 0;
-    for (const cut of [...cuts, text.length]) {
-      parser.pushBytes(text.subarray(at, cut));
-      at = cut;
-    }
-    parser.end();
-    return { events, junk: parser.junk };
-  };
+  const text = Buffer.from(`${submitEvent(0)}${'g'.repeat(17 << 20)}\n${end}\n${submitEvent(1)}${submitEvent(2)}`);
+  const read = (cuts: number[]) => readInPieces(text, cuts);
   const whole = read([]);
   assert.equal(whole, { events: [0, 1, 2], junk: 1 });
   const lineStart = text.indexOf(end);
