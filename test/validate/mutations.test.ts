@@ -109,6 +109,7 @@ const MUTATIONS: Record<string, (text: string) => Mutant | null> = {
     text: appendTable(text, '[tasks."mutant task"]\ncmd = "echo"'),
     rule: 'manifest/task-name',
     marker: '[tasks."mutant task"]',
+    warning: true,
   }),
   'task cycle': (text) => ({
     text: appendTable(

@@ -235,11 +235,6 @@ const KEY_NAME_RULES: Record<string, (name: string) => Pick<Description, 'rule' 
     message: `environment name '${name}' is not valid: pixi allows only lower-case letters, digits and '-'`,
     hint: `rename it, e.g. '${name.toLowerCase().replace(/[^a-z\d-]+/g, '-')}'`,
   }),
-  tasks: (name) => ({
-    rule: 'manifest/task-name',
-    message: `task name '${name}' is not valid: task names cannot contain spaces or '$'`,
-    hint: `rename it, e.g. '${name.replace(/[\s$]+/g, '-')}'`,
-  }),
 };
 
 function unknownKey({ error, path, here }: ErrorContext): Description {

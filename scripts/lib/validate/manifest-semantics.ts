@@ -477,6 +477,17 @@ function checkTasks(model: ManifestModel, file: string, issues: IssueList): void
   const missing: { task: string; ref: DependencyRef }[] = [];
 
   for (const task of tasks) {
+    // pixi reads any task name (pixi_manifest task.rs: TaskName's FromStr cannot fail); its docs
+    // and its schema say no spaces and no $ (advanced_tasks.md "Task Names", schema/model.py).
+    if (/[\s$]/.test(task.name))
+      issues.warning({
+        file,
+        pointer: task.pointer,
+        rule: 'manifest/task-name',
+        message: `task name '${task.name}' has a space or a $: pixi loads it, but its docs and schema say task names have neither, and a shell splits or expands it in \`pixi run\` unless quoted`,
+        hint: `rename it, e.g. '${task.name.replace(/[\s$]+/g, '-')}'`,
+        at: 'key',
+      });
     const { refs, deprecated, both } = dependsOn(task);
     // pixi takes depends-on and leaves depends_on in the table, which it then refuses as an
     // unknown key (toml/task.rs: take("depends-on"), then finalize).
