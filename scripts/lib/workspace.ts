@@ -100,12 +100,63 @@ export function parseTomlSource(text: string): { data: TomlTable } | { problem: 
   // Loaded on first use, and as its one-file CommonJS build: `status` and `cancel` find the
   // workspace root without parsing TOML, and one file loads faster than the ESM build's nine.
   const { parse: parseToml, TomlError } = createRequire(import.meta.url)('smol-toml') as typeof import('smol-toml');
+  let data: TomlTable;
   try {
-    return { data: parseToml(text) as TomlTable };
+    // Integers past 2^53 come as BigInt, not a refusal: pixi reads any i64 (toml-span).
+    data = parseToml(text, { integersAsBigInt: 'asNeeded' }) as TomlTable;
   } catch (error) {
     if (!(error instanceof TomlError)) throw error;
     return { problem: tomlProblem(error, text) };
   }
+  const tooLarge = withoutBigInts(data, text);
+  return tooLarge === null ? { data } : { problem: integerProblem(tooLarge, text) };
+}
+
+const I64_MAX = 2n ** 63n - 1n;
+const I64_MIN = -(2n ** 63n);
+
+/** A literal that may not fit in 2^53: 16 digits on (decimal), 14 on in hex, octal or binary. */
+const LONG_INTEGER = /[0-9_]{16,}|0[xob][0-9a-fA-F_]{13,}/;
+
+/**
+ * Each BigInt in `value` replaced, in place, by the nearest Number (the checks read no such
+ * integer exactly, and every later step may JSON.stringify the data); the first outside i64,
+ * which pixi refuses, is returned (null: none). Walked only when the text has a long literal,
+ * and without recursion (a hostile file nests deep).
+ */
+function withoutBigInts(value: unknown, text: string): bigint | null {
+  if (!LONG_INTEGER.test(text)) return null;
+  let refused: bigint | null = null;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (node === null || typeof node !== 'object') continue;
+    const record = node as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
+      const child = record[key];
+      if (typeof child === 'bigint') {
+        if (refused === null && (child > I64_MAX || child < I64_MIN)) refused = child;
+        record[key] = Number(child);
+      } else if (child !== null && typeof child === 'object') stack.push(child);
+    }
+  }
+  return refused;
+}
+
+/** An integer past i64, where its digits are written (else the first line). */
+function integerProblem(integer: bigint, text: string): TomlProblem {
+  const digits = String(integer < 0n ? -integer : integer);
+  const at = text.indexOf(digits);
+  const before = at < 0 ? '' : text.slice(0, at);
+  const line = before.split('\n').length;
+  const column = at < 0 ? 1 : at - before.lastIndexOf('\n');
+  return {
+    rule: 'toml/syntax',
+    message: `TOML syntax error: the integer ${integer} does not fit in 64 bits (pixi reads integers from -2^63 to 2^63-1)`,
+    hint: 'write it as a string, or a smaller number',
+    line,
+    column,
+  };
 }
 
 function tomlProblem(error: TomlError, text: string): TomlProblem {

@@ -161,4 +161,19 @@ test("a feature's 'linux-64' beside a rich linux-64 entry: an error naming the e
   assert.match(report.errors[0]!.hint, /name = "linux-64"/);
 });
 
+test('integers past 2^53 are read as pixi reads them (any i64, toml-span); past i64 a syntax error at its line', async () => {
+  const big = await validateManifestSource(
+    '[workspace]\nchannels = []\nplatforms = []\n[tool.mine]\nseed = 1234567890123456789\nmost = -9223372036854775808\n',
+  );
+  assert.equal(big.errors, [], JSON.stringify(big.errors));
+  const past = await validateManifestSource(
+    '[workspace]\nchannels = []\nplatforms = []\n[tool.mine]\nseed = 99999999999999999999\n',
+  );
+  assert.equal(
+    past.errors.map((e) => `${e.rule}@${e.line}:${e.column}`),
+    ['toml/syntax@5:8'],
+  );
+  assert.match(past.errors[0]!.message, /does not fit in 64 bits/);
+});
+
 test.run();
