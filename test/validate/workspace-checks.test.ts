@@ -87,6 +87,21 @@ test('readme / license-file: pixi refuses the manifest when one is missing (erro
     'COPY pixi.toml pixi.lock ./\nCOPY --from=build /NOTES.md ./',
   );
   assert.is(notCopied(await validateWorkspace({ root: ws.root })), 1, 'COPY --from another stage');
+  // Copied, but not beside pixi.toml: pixi looks for it there.
+  ws.edit('Dockerfile', 'COPY --from=build /NOTES.md ./', 'COPY NOTES.md /elsewhere/');
+  assert.is(notCopied(await validateWorkspace({ root: ws.root })), 1, 'copied elsewhere');
+  // A name from an ARG is the file once expanded.
+  ws.edit('Dockerfile', 'COPY NOTES.md /elsewhere/', 'ARG NOTES=NOTES.md\nCOPY ${NOTES} .');
+  assert.is(notCopied(await validateWorkspace({ root: ws.root })), 0, 'COPY ${NOTES} .');
+  // A readme in a folder: the folder's contents land beside pixi.toml, not the folder.
+  ws.edit('pixi.toml', 'readme = "NOTES.md"', 'readme = "docs/NOTES.md"');
+  mkdirSync(join(ws.root, 'docs'));
+  ws.write('docs/NOTES.md', '# notes\n');
+  ws.write('.dockerignore', '*\n!pixi.toml\n!pixi.lock\n!docs\n');
+  ws.edit('Dockerfile', 'ARG NOTES=NOTES.md\nCOPY ${NOTES} .', 'COPY docs/ ./');
+  assert.is(notCopied(await validateWorkspace({ root: ws.root })), 1, 'COPY docs/ ./ puts NOTES.md beside pixi.toml');
+  ws.edit('Dockerfile', 'COPY docs/ ./', 'COPY docs/ ./docs/');
+  assert.is(notCopied(await validateWorkspace({ root: ws.root })), 0, 'COPY docs/ ./docs/');
 });
 
 test('cuda/dockerfile-mismatch: the Dockerfile CUDA_VERSION default disagrees', async () => {

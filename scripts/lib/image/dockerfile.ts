@@ -5,6 +5,7 @@
 // `# escape=`, quoted or escaped operands) is read with dockerfile-ast, which is loaded only
 // then (~35 modules, ~40 ms). test/image/dockerfile.test.ts checks both readers agree.
 import { createRequire } from 'node:module';
+import { posix } from 'node:path';
 import { UserError } from '../errors.ts';
 import { readPlainInstructions, type DockerInstruction } from './dockerfile-lines.ts';
 
@@ -14,6 +15,12 @@ export interface CopySource {
   keyword: 'COPY' | 'ADD';
   /** Sources relative to the context, variables expanded. */
   sources: string[];
+  /** Where they go, variables expanded, against the stage's WORKDIR (`/` when none is set): absolute. */
+  destination: string;
+  /** The destination names a folder (it ends in `/`, or there are several sources): each source lands inside it. */
+  intoFolder: boolean;
+  /** The stage it is in (0 for the first FROM's). */
+  stage: number;
 }
 
 export interface DockerfileModel {
@@ -110,6 +117,8 @@ export function readDockerfile(
   // it redeclares them; stage ARGs and ENVs are visible for the rest of their stage.
   const globals = new Map<string, string>();
   let stage: Map<string, string> | null = null;
+  let stageIndex = -1;
+  let workdir = '/';
   let finalImage: string | null = null;
 
   for (const instruction of instructions) {
@@ -132,6 +141,10 @@ export function readDockerfile(
       const image = instruction.arguments.find((v) => !v.startsWith('--'));
       finalImage = image ? expandVariables(image, globals) : null;
       stage = new Map();
+      stageIndex++;
+      workdir = '/';
+    } else if (keyword === 'WORKDIR' && stage && instruction.arguments[0] !== undefined) {
+      workdir = posix.resolve(workdir, expandVariables(instruction.arguments.join(' '), stage));
     } else if (keyword === 'COPY' || keyword === 'ADD') {
       if (instruction.flags.includes('from')) continue;
       const operands = instruction.json ?? instruction.arguments;
@@ -150,7 +163,17 @@ export function readDockerfile(
         .map((source) => expandVariables(source, vars))
         // ADD may fetch URLs and git repositories: not context files.
         .filter((source) => !(keyword === 'ADD' && /^(https?:\/\/|git@|git:\/\/)/.test(source)));
-      if (sources.length > 0) copies.push({ line: instruction.line, keyword, sources });
+      const written = expandVariables(operands[operands.length - 1]!, vars);
+      if (sources.length > 0)
+        copies.push({
+          line: instruction.line,
+          keyword,
+          sources,
+          destination: posix.resolve(workdir, written),
+          // `.` (the WORKDIR) and the WORKDIR itself are folders whatever their spelling.
+          intoFolder: written.endsWith('/') || operands.length > 2 || posix.resolve(workdir, written) === workdir,
+          stage: Math.max(0, stageIndex),
+        });
     }
   }
   return { args, copies, finalImage };

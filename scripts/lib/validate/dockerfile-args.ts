@@ -41,37 +41,6 @@ export function dockerfileArgs(text: string): Map<string, DockerArg> {
   return args;
 }
 
-/**
- * The sources of every COPY and ADD that reads the build context (not `--from` another stage or
- * image), as written: each instruction's arguments but the last, without its flags; the JSON form
- * too. `COPY a b ./` gives a and b.
- */
-export function contextCopySources(text: string): string[] {
-  const sources: string[] = [];
-  for (const instruction of instructions(text)) {
-    const copy = /^\s*(?:COPY|ADD)\s+([\s\S]*)$/i.exec(instruction.text);
-    if (!copy) continue;
-    let rest = copy[1]!.trim();
-    const flags: string[] = [];
-    for (let flag = /^--\S+\s*/.exec(rest); flag; flag = /^--\S+\s*/.exec(rest)) {
-      flags.push(flag[0].trim());
-      rest = rest.slice(flag[0].length);
-    }
-    if (flags.some((f) => /^--from=/i.test(f))) continue;
-    let args: string[];
-    if (rest.startsWith('[')) {
-      try {
-        const parsed: unknown = JSON.parse(rest);
-        args = Array.isArray(parsed) ? parsed.filter((a): a is string => typeof a === 'string') : [];
-      } catch {
-        args = rest.split(/\s+/);
-      }
-    } else args = rest.split(/\s+/).filter(Boolean);
-    sources.push(...args.slice(0, -1));
-  }
-  return sources;
-}
-
 function instructions(text: string): Instruction[] {
   const lines = text.split(/\r?\n/);
   const escapeChar = escapeCharacter(lines);

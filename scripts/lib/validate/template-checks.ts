@@ -9,8 +9,9 @@ import { localInputs, planSubmit, type SubmitPlan } from '../submit-language/sub
 import { UserError } from '../errors.ts';
 import { secretEnvironment, submitEnvironment } from '../secret-mask.ts';
 import { CONFIG_DEFAULTS, displayPath, MAX_TEXT_BYTES, templateConfig, type TemplateConfig } from '../workspace.ts';
-import { contextCopySources, dockerfileArgs, type DockerArg } from './dockerfile-args.ts';
-import { DockerIgnore, parseDockerignore } from '../image/dockerignore.ts';
+import { dockerfileArgs, type DockerArg } from './dockerfile-args.ts';
+import { loadDockerignore } from '../image/dockerignore.ts';
+import { readDockerfile as dockerfileModel, type CopySource } from '../image/dockerfile.ts';
 import { globRegex } from '../image/glob.ts';
 import type { EnvironmentView, ManifestModel, PlatformEntry } from './manifest-model.ts';
 import {
@@ -53,7 +54,11 @@ export function lenientConfig(data: Record<string, unknown>): TemplateConfig {
  * that is not a file makes pixi refuse the manifest (pixi_manifest toml/workspace.rs,
  * check_file_existence), here, and in the image build unless the Dockerfile copies it there too.
  */
-function checkWorkspaceFiles(context: TemplateContext, dockerfile: string | null): void {
+async function checkWorkspaceFiles(
+  context: TemplateContext,
+  dockerfile: string | null,
+  dockerfileName: string,
+): Promise<void> {
   const { model, manifestFile, issues, root } = context;
   if (!model.workspaceKey) return;
   for (const key of ['readme', 'license-file']) {
@@ -71,7 +76,7 @@ function checkWorkspaceFiles(context: TemplateContext, dockerfile: string | null
       continue;
     }
     if (dockerfile === null) continue; // its absence is reported on its own
-    if (!copiedIntoImage(root, dockerfile, value))
+    if (!(await copiedBesideManifest(root, dockerfile, dockerfileName, posix.basename(manifestFile), value)))
       issues.warning({
         file: manifestFile,
         pointer,
@@ -83,28 +88,60 @@ function checkWorkspaceFiles(context: TemplateContext, dockerfile: string | null
 }
 
 /**
- * Does the Dockerfile copy `path` (relative to the workspace, the build context) from the build
- * context: a COPY or ADD source that is the file, a folder above it (`.` too) or a glob matching
- * it, and .dockerignore does not leave it out of the context?
+ * Where a COPY/ADD puts the context file `file` (relative to the context), or null when it does
+ * not copy it: a source that is the file (into a folder destination, or renamed to it), a folder
+ * above it (`.` too: its contents go into the destination) or a glob matching it.
  */
-function copiedIntoImage(root: string, dockerfile: string, path: string): boolean {
+function landingPlace(copy: CopySource, source: string, file: string): string | null {
+  const src = posix
+    .normalize(source)
+    .replace(/^\/+/, '')
+    .replace(/^(\.\/)+/, '')
+    .replace(/\/+$/, '');
+  if (src === file) return copy.intoFolder ? posix.join(copy.destination, posix.basename(file)) : copy.destination;
+  if (src === '.' || src === '') return posix.join(copy.destination, file);
+  if (file.startsWith(`${src}/`)) return posix.join(copy.destination, file.slice(src.length + 1));
+  if (/[*?[]/.test(src) && globRegex(src, { doubleStar: false }).test(file))
+    return posix.join(copy.destination, posix.basename(file));
+  return null;
+}
+
+/**
+ * Does some stage of the Dockerfile copy `path` (relative to the manifest, at the context's root)
+ * from the build context to where pixi will look for it: beside the manifest as that stage copies
+ * it? A file .dockerignore keeps out of the context is copied by nothing.
+ */
+async function copiedBesideManifest(
+  root: string,
+  dockerfile: string,
+  dockerfileName: string,
+  manifest: string,
+  path: string,
+): Promise<boolean> {
   const file = posix.normalize(path.replaceAll('\\', '/')).replace(/^(\.\/)+/, '');
-  let ignoreText = '';
+  if (file.startsWith('../') || posix.isAbsolute(file)) return false; // outside the build context
+  let copies: CopySource[];
   try {
-    ignoreText = readBoundedText(join(root, '.dockerignore'), 1 << 20);
+    copies = dockerfileModel(dockerfile, dockerfileName).copies;
   } catch {
-    // none (or unreadable: build-image says so)
+    return true; // a Dockerfile build-image cannot read is its own finding
   }
-  if (new DockerIgnore(parseDockerignore(ignoreText)).ignores(file)) return false;
-  return contextCopySources(dockerfile).some((raw) => {
-    const source = posix
-      .normalize(raw)
-      .replace(/^\/+/, '')
-      .replace(/^(\.\/)+/, '')
-      .replace(/\/+$/, '');
-    if (source === '.' || source === '' || source === file || file.startsWith(`${source}/`)) return true;
-    return /[*?[]/.test(source) && globRegex(source, { doubleStar: false }).test(file);
-  });
+  try {
+    if ((await loadDockerignore(root, dockerfileName)).ignores(file)) return false;
+  } catch {
+    // another ignore file than .dockerignore: build-image refuses it, saying why
+  }
+  const placesOf = (wanted: string) =>
+    copies.flatMap((copy) =>
+      copy.sources.flatMap((source) => {
+        const place = landingPlace(copy, source, wanted);
+        return place === null ? [] : [{ stage: copy.stage, place }];
+      }),
+    );
+  const filePlaces = placesOf(file);
+  return placesOf(manifest).some(({ stage, place }) =>
+    filePlaces.some((f) => f.stage === stage && f.place === posix.join(posix.dirname(place), file)),
+  );
 }
 
 /** A regular file there (a stat that fails, ENOTDIR or EACCES too, is none). */
@@ -158,7 +195,7 @@ export async function checkTemplate(context: TemplateContext): Promise<void> {
       hint: 'restore it from the template, or point [tool.pixi-condor] dockerfile at yours',
     });
   }
-  checkWorkspaceFiles(context, dockerfile);
+  await checkWorkspaceFiles(context, dockerfile, config.dockerfile);
   // Bounded like the submit reader: a FIFO, device or huge file is refused, never read (sublang).
   const submitRead = readSubmitFileText(resolve(context.root, config.submitFile));
   const submitText = 'text' in submitRead ? submitRead.text : null;
