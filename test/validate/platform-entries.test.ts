@@ -75,6 +75,12 @@ test('entries pixi refuses to load are errors at their key (toml/platform.rs, pl
     ['{ platform = "linux-64", cuda = { arch = "8.0" } }', /`cuda.arch` requires `cuda.driver`/],
     ['{ platform = "linux-64", cuda = {} }', /`cuda` table must set `driver`/],
     ['{ platform = "linux-64", glibc = "2..31" }', /'2\.\.31' is not a valid version/],
+    ['{ platform = "linux-64", cuda = "12.*" }', /'12\.\*' is not a valid version/],
+    ['{ platform = "linux-64", glibc = "1-2_3" }', /'1-2_3' is not a valid version/],
+    // 2.28.0 is glibc's default 2.28 (rattler pads versions): only defaults, named linux-64.
+    ['{ platform = "linux-64", glibc = "2.28.0" }', /special subdir platform/],
+    // aarch64 is linux-armv7l's default archspec (rattler's Archspec::from_platform).
+    ['{ platform = "linux-armv7l", archspec = "aarch64" }', /special subdir platform/],
     ['{ name = "linux", platform = "linux-64", cuda = "12" }', /is a platform family/],
     ['{ name = "bad name", platform = "linux-64", cuda = "12" }', /is not a valid platform name/],
     [
@@ -91,7 +97,7 @@ test('entries pixi refuses to load are errors at their key (toml/platform.rs, pl
   }
   // What pixi takes: a subdir as a table, a named subdir, a named rich entry.
   const fine = await validateManifestSource(
-    '[workspace]\nchannels = []\nplatforms = [{ platform = "linux-64" }, { name = "osx-arm64" }, { name = "gpu", platform = "linux-64", cuda = "12.9" }]\n',
+    '[workspace]\nchannels = []\nplatforms = [{ platform = "linux-64" }, { name = "osx-arm64" }, { name = "gpu", platform = "linux-64", cuda = "12.9" }, { platform = "linux-64", glibc = "2.31_" }]\n',
   );
   assert.equal(fine.errors, [], summary(fine));
 });

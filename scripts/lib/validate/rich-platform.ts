@@ -55,15 +55,20 @@ const RESERVED_NAMES = ['linux', 'unix', 'win', 'osx', 'macos'];
 
 /** rattler's minimal microarchitecture per subdir (Archspec::from_platform), for the subdir defaults. */
 const SUBDIR_ARCHSPEC: Record<string, string> = {
+  'linux-32': 'x86',
+  'win-32': 'x86',
   'linux-64': 'x86_64',
   'osx-64': 'x86_64',
   'win-64': 'x86_64',
   'linux-aarch64': 'aarch64',
+  'linux-armv6l': 'aarch64',
+  'linux-armv7l': 'aarch64',
   'win-arm64': 'aarch64',
   'osx-arm64': 'm1',
   'linux-ppc64le': 'ppc64le',
   'linux-ppc64': 'ppc64',
   'linux-s390x': 's390x',
+  'linux-riscv32': 'riscv32',
   'linux-riscv64': 'riscv64',
 };
 
@@ -101,7 +106,15 @@ export function parseVirtualPackage(text: string): VirtualPackage | null {
 }
 
 function isDefault(vp: VirtualPackage, subdir: string): boolean {
-  return subdirDefaults(subdir).some((d) => d.name === vp.name && d.version === vp.version && d.build === vp.build);
+  return subdirDefaults(subdir).some(
+    (d) => d.name === vp.name && sameVersion(d.version, vp.version) && d.build === vp.build,
+  );
+}
+
+/** Equal as rattler compares versions: trailing zero parts do not count (`2.28.0` is `2.28`). */
+export function sameVersion(a: string, b: string): boolean {
+  const trimmed = (v: string) => v.replace(/(?:[._-]0+)+(?=$|\+)/, '');
+  return a === b || trimmed(a) === trimmed(b);
 }
 
 /** The identity of a set of virtual packages on `subdir`: the non-default ones as text, sorted. */
@@ -112,13 +125,19 @@ export function customisedOf(packages: readonly VirtualPackage[], subdir: string
     .sort();
 }
 
+const U64_MAX = 2n ** 64n - 1n;
+
 /**
  * A conda version as rattler shows it (Version's Display): lower case, numbers without leading
  * zeros, separators kept (`12.09` → `12.9`, `1.2A` → `1.2a`); null when rattler refuses it.
  */
 export function condaVersionText(text: string): string | null {
-  const segment = '[a-z0-9*]+(?:[._-][a-z0-9*]+)*';
+  // Parts joined by one of `.`, `_`, `-` (not both `_` and `-`), a trailing `_` or `-` allowed,
+  // an epoch before `!`, a local part after one `+`; no number past u64.
+  const segment = '[a-z0-9]+(?:[._-][a-z0-9]+)*[_-]?';
   if (!new RegExp(`^(?:[0-9]+!)?${segment}(?:\\+${segment})?$`, 'i').test(text)) return null;
+  if (text.includes('_') && text.includes('-')) return null;
+  if ((text.match(/[0-9]+/g) ?? []).some((digits) => BigInt(digits) > U64_MAX)) return null;
   return text.toLowerCase().replace(/[0-9]+/g, (digits) => String(BigInt(digits)));
 }
 
@@ -286,9 +305,16 @@ function resolveEntry(
     if (why)
       problems.push({ key: null, message: `auto-derived platform name '${name}' ${why}; set 'name' explicitly` });
   }
-  // Defaults under what the entry declares (merge_subdir_defaults): a declared package wins.
+  // Defaults under what the entry declares (merge_subdir_defaults): a declared package wins, and
+  // a declared libc (glibc, musl, eglibc) leaves the default glibc out.
+  const libc = declared.some((vp) => vp.name === '__glibc' || vp.name === '__musl' || vp.name === '__eglibc');
   const virtualPackages = subdir
-    ? [...declared, ...subdirDefaults(subdir).filter((d) => !declared.some((vp) => vp.name === d.name))]
+    ? [
+        ...declared,
+        ...subdirDefaults(subdir).filter(
+          (d) => !declared.some((vp) => vp.name === d.name) && !(libc && d.name === '__glibc'),
+        ),
+      ]
     : declared;
   const customised = subdir ? customisedOf(declared, subdir) : declared.map(virtualPackageText).sort();
   const isSubdir = name !== null && name === subdir;
