@@ -313,7 +313,7 @@ test('a sweep pinned to a SIF: the record keeps the SIF pin, and resubmit pins t
   assert.is(resubmitted.image.pin, sif);
 });
 
-test("a token in the first submission's recorded NAME=VALUE is masked by resubmit --dry-run and refused by resubmit, never shown", async () => {
+test("a token in the first submission's recorded NAME=VALUE is masked and refused by resubmit --dry-run and by resubmit, never shown", async () => {
   const token = 'ghp_RECORDEDTOKEN123456';
   scenario({ procLogs: { 2: eventLogPath('htcanalyze_normal_log.log') }, outputs });
   const submit = await runScript('submit.ts', ['sweep.sub', ...FOLLOW_FAST], { env: ws.env, timeoutMs: 60_000 });
@@ -322,9 +322,11 @@ test("a token in the first submission's recorded NAME=VALUE is masked by resubmi
   const path = join(ws.root, '.pixi-condor', 'jobs', '4242.json');
   writeFileSync(path, JSON.stringify({ ...JSON.parse(readFileSync(path, 'utf8')), defines: { WANDB: token } }));
   writeFileSync(join(ws.root, '.env'), `REGISTRY_USER=u\nREGISTRY_TOKEN=${token}\n`);
+  // The dry run shows the command masked, and refuses it as the real run does.
   const dry = await runScript('resubmit.ts', ['--failed', '--dry-run'], { env: ws.env, timeoutMs: 30_000 });
-  assert.is(dry.code, 0, dry.stdout + dry.stderr);
+  assert.is(dry.code, 1, dry.stdout + dry.stderr);
   assert.match(dry.stdout, /command: condor_submit WANDB=\*\*\* /);
+  assert.match(dry.stderr, /the resubmission's condor_submit command would hold a registry or GitHub token/);
   const again = await runScript('resubmit.ts', ['--failed'], { env: ws.env, timeoutMs: 30_000 });
   assert.is(again.code, 1, again.stdout + again.stderr);
   assert.match(again.stderr, /the resubmission's condor_submit command would hold a registry or GitHub token/);

@@ -246,6 +246,8 @@ export async function runResubmit(parsed: ParsedCommand): Promise<number> {
         ? `would run: ${file.relSubmit} here, as \`pixi run submit --local\` runs a submit file`
         : `command: ${mask.mask(argv.map(shellQuote).join(' '))}`,
     );
+    // What the real run refuses, the dry run refuses too (after showing what it read).
+    if (!request.local) await poolShell(root, first, argv);
     say('dry run: nothing was submitted');
     // --json: what would be submitted, on stdout (the lines above went to stderr).
     if (request.settings.json)
