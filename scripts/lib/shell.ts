@@ -357,7 +357,7 @@ async function spawnTool(
       ...(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : {}),
     })`${argv}`;
   });
-  cap?.onOverflow(() => void child.kill('SIGTERM'));
+  cap?.onOverflow((signal) => void child.kill(signal));
   // A tool that exits before reading its input must not crash us (EPIPE on its stdin).
   child.stdin?.on('error', () => {});
   const output = await child;
@@ -395,14 +395,16 @@ async function spawnDirect(
     hooks.onStart();
     const cap = new OutputCap(options.maxOutputBytes ?? QUERY_OUTPUT_MAX_BYTES);
     const { stdout: out, stderr: err } = cap.store();
-    cap.onOverflow(() => signalTool(child.pid ?? 0, 'SIGTERM', false));
+    cap.onOverflow((signal) => {
+      if (child.pid) signalTool(child.pid, signal, false);
+    });
     child.stdout!.on('data', (c: Buffer) => out.push(c));
     child.stderr!.on('data', (c: Buffer) => err.push(c));
     child.stdin!.on('error', () => {}); // a tool that exits before reading its input
     child.stdin!.end(options.stdin ?? '');
     const timer =
       options.timeoutMs !== undefined
-        ? setTimeout(() => signalTool(child.pid ?? 0, 'SIGTERM', false), options.timeoutMs)
+        ? setTimeout(() => child.pid && signalTool(child.pid, 'SIGTERM', false), options.timeoutMs)
         : null;
     child.on('error', (error: NodeJS.ErrnoException) => {
       if (child.pid !== undefined) return; // it ran: 'close' reports how it ended
@@ -482,6 +484,9 @@ export class TailChunks extends Array<string | Buffer> {
   }
 }
 
+/** How long a tool stopped for its output has to end on SIGTERM before SIGKILL. */
+const OVERFLOW_GRACE_MS = 5000;
+
 /** Of a piped tool's stderr, this much is kept (its end). */
 const PIPE_STDERR_TAIL_BYTES = 64 << 10;
 
@@ -492,14 +497,21 @@ const PIPE_STDERR_TAIL_BYTES = 64 << 10;
 class OutputCap {
   private readonly max: number;
   private over: 'stdout' | 'stderr' | null = null;
-  private stop: () => void = () => {};
+  private signal: (signal: NodeJS.Signals) => void = () => {};
+  private killTimer: NodeJS.Timeout | null = null;
 
   constructor(max: number) {
     this.max = max;
   }
 
-  onOverflow(stop: () => void): void {
-    this.stop = stop;
+  /** How to signal the tool: SIGTERM once a stream passes the cap, SIGKILL if it is still there after a grace. */
+  onOverflow(signal: (signal: NodeJS.Signals) => void): void {
+    this.signal = signal;
+  }
+
+  private stop(): void {
+    this.signal('SIGTERM');
+    this.killTimer = setTimeout(() => this.signal('SIGKILL'), OVERFLOW_GRACE_MS);
   }
 
   /** The store zx (or spawnDirect) pushes each stream's chunks into. */
@@ -514,8 +526,10 @@ class OutputCap {
     chunks.push = (...items: (string | Buffer)[]): number => {
       for (const item of items) {
         bytes += item.length;
+        // stdall (zx's both streams in one) is read by nothing here: it keeps nothing.
+        if (name === null) continue;
         if (bytes <= this.max) Array.prototype.push.call(chunks, item);
-        else if (name !== null && this.over === null) {
+        else if (this.over === null) {
           this.over = name;
           this.stop();
         }
@@ -525,8 +539,9 @@ class OutputCap {
     return chunks;
   }
 
-  /** Throws when a stream passed the cap (its output is not all there: nothing may read it). */
+  /** Once the tool has ended: throws when a stream passed the cap (its output is not all there: nothing may read it). */
   check(argv: readonly string[]): void {
+    if (this.killTimer) clearTimeout(this.killTimer);
     if (this.over === null) return;
     throw new UserError(
       `\`${argv[0]}\` printed more than ${this.max >= 1 << 20 ? `${this.max / (1 << 20)} MiB` : `${this.max} bytes`} on its ${this.over}: stopped`,

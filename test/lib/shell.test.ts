@@ -236,6 +236,23 @@ test('a tool read whole that prints without end is stopped past maxOutputBytes a
       );
     }
   }
+  // A tool that ignores SIGTERM is killed after a grace.
+  const stubborn = [
+    process.execPath,
+    '-e',
+    "process.on('SIGTERM', () => {}); const line = 'x'.repeat(1000) + '\\n'; const go = () => process.stdout.write(line, go); go();",
+  ];
+  const killed = shell.run(stubborn, { direct: true, maxOutputBytes: 1 << 20 });
+  const hang = new Promise<never>((_, reject) => {
+    const timer = setTimeout(() => reject(new Error('the tool ignoring SIGTERM was not killed')), bound(30_000));
+    void killed.finally(() => clearTimeout(timer)).catch(() => {});
+  });
+  try {
+    await Promise.race([killed, hang]);
+    assert.unreachable('should have thrown');
+  } catch (error) {
+    assert.instance(error, UserError, String(error));
+  }
   // Under the cap, the whole output, on both paths.
   for (const direct of [false, true]) {
     const { stdout } = await shell.run(['sh', '-c', 'yes x | head -c 2000'], { direct, maxOutputBytes: 2000 });
