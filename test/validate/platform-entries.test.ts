@@ -232,6 +232,8 @@ test("a v7 row of the platform's own name solved for other packages is stale (Pl
       changed.errors[0]!.message,
       /locked for linux-64 with __cuda=12\.8; the manifest declares linux-64 with __cuda=12\.9/,
     );
+    // At the lock's entry for the row (its line in the top-level platforms list).
+    assert.is(changed.errors[0]!.line, 3);
   } finally {
     ws.remove();
   }

@@ -240,6 +240,8 @@ export function checkLockAgainstManifest(
   const workspaceDeps = asTable(model.workspace.dependencies);
   const channels = new ManifestChannels(model);
   const lockPlatforms = new LockPlatforms(lock, model.platforms());
+  /** Stale lock rows reported (true: as an error). */
+  const reportedChanges = new Map<string, boolean>();
   for (const env of model.environments()) {
     const locked = lock.environments.get(env.name);
     const isImage = env.name === imageEnvironment;
@@ -266,7 +268,12 @@ export function checkLockAgainstManifest(
       const needed = isImage && platform.subdir === IMAGE_PLATFORM;
       const changed = lockPlatforms.changed(platform);
       if (changed) {
-        reportChanged(changed, env.name, needed, text, context);
+        // Once per stale row (an error where the image environment needs it), not per environment.
+        const seen = reportedChanges.get(changed.lockName);
+        if (seen === undefined || (needed && !seen)) {
+          reportChanged(changed, env.name, needed, text, lock, context);
+          reportedChanges.set(changed.lockName, needed || (seen ?? false));
+        }
         continue;
       }
       const packages = lockPlatforms.packagesOf(locked, platform);
@@ -299,14 +306,17 @@ function reportChanged(
   env: string,
   needed: boolean,
   text: string,
+  lock: LockFile,
   context: LockContext,
 ): void {
   const { platform, lockName, found } = changed;
   const list = (vps: string[]) => (vps.length > 0 ? vps.join(', ') : 'no virtual package beyond its defaults');
+  // The lock's own entry for the row: `- name: p1` in its top-level `platforms` list.
+  const entry = new RegExp(`^- name: ${lockName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`, 'm').exec(text);
   const finding = {
     file: LOCK_FILE,
-    pointer: `/platforms/${lockName}`,
-    line: lockLine(text, env),
+    pointer: `/platforms/${[...lock.platforms.keys()].indexOf(lockName)}`,
+    line: entry ? text.slice(0, entry.index).split('\n').length : lockLine(text, env),
     column: 3,
     rule: 'lock/platform-changed',
     message: `platform ${platform.name} of environment '${env}' is locked${lockName === platform.name ? '' : ` (as ${lockName})`} for ${found.subdir} with ${list(found.customised)}; the manifest declares ${platform.subdir} with ${list(platform.customised)}: pixi re-solves it${needed ? ', and the image build (`pixi install --locked`) refuses the lock' : ''}`,
