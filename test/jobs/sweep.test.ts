@@ -239,6 +239,18 @@ test('resubmit --edited-values reads the table as it was submitted, NAME=VALUE m
     [planned.dryRun, planned.resubmitOf, planned.rows, planned.command[0]],
     [true, { cluster: 4242, procs: [2] }, ['0.05, 2'], 'condor_submit'],
   );
+  // Submitted without watching: the keys a local resubmission prints too.
+  const queued = await runScript('resubmit.ts', ['4242', '--failed', '--no-wait', '--json'], {
+    env: ws.env,
+    timeoutMs: 30_000,
+  });
+  assert.is(queued.code, 0, queued.stdout + queued.stderr);
+  assert.equal(JSON.parse(queued.stdout), {
+    cluster: 4244,
+    local: false,
+    watching: false,
+    resubmitOf: { cluster: 4242, procs: [2] },
+  });
 });
 
 test("the template's own sweep (mnist_sweep.sub, sweep.csv) unchanged: six rows, each proc's outputs in results/<cluster>/<proc>/", async () => {

@@ -167,11 +167,20 @@ test('SIGKILL of the runner: status finds it (022, 024, 009), ends the job, keep
   const c = await runScript('cancel.ts', ['1'], { env: lw.env, timeoutMs: 30_000 });
   assert.is(c.code, 0, c.stdout + c.stderr);
   writeFileSync(go, '');
-  const again = await runScript('resubmit.ts', ['1', '--failed', '--local', '--interval', '40'], {
+  // Handed to a runner (--no-wait --json: the keys a pool resubmission prints), then followed.
+  const again = await runScript('resubmit.ts', ['1', '--failed', '--local', '--no-wait', '--json'], {
     env: lw.env,
     timeoutMs: 60_000,
   });
   assert.is(again.code, 0, again.stdout + again.stderr);
+  assert.equal(JSON.parse(again.stdout), {
+    cluster: 2,
+    local: true,
+    watching: false,
+    resubmitOf: { cluster: 1, procs: [0] },
+  });
+  const followed = await runScript('status.ts', ['2', '--interval', '40'], { env: lw.env, timeoutMs: 60_000 });
+  assert.is(followed.code, 0, followed.stdout + followed.stderr);
   // Resumed: ckpt.txt came back as 1, so the first start of the resubmission already finished.
   assert.is(lw.read('final.txt'), 'resumed at 2\n');
   assert.equal(lw.codes('job_2_0.log'), [0, 40, 40, 1, 40, 40, 5]);

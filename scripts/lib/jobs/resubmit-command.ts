@@ -473,7 +473,11 @@ function resubmitLocally(request: ResubmitRequest, file: ResubmitFile, batchName
     noWait: booleanOption(parsed, 'no-wait'),
     argv: ['pixi', 'run', 'resubmit', ...process.argv.slice(2)],
     say,
-    printJson: (doc) => void process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`),
+    // The same keys as a pool resubmission's: its link back to the rows it runs again.
+    printJson: (doc) =>
+      void process.stdout.write(
+        `${JSON.stringify({ ...(doc as object), resubmitOf: { cluster: first.cluster, procs: file.chosen.map((r) => r.proc) } }, null, 2)}\n`,
+      ),
     warn: (line) => void process.stderr.write(`${line}\n`),
     recordExtra: {
       image: first.image,
@@ -545,7 +549,7 @@ async function resubmitToPool(
   if (booleanOption(parsed, 'no-wait')) {
     if (settings.json)
       process.stdout.write(
-        `${JSON.stringify({ cluster: record.cluster, resubmitOf: record.resubmitOf, watching: false }, null, 2)}\n`,
+        `${JSON.stringify({ cluster: record.cluster, local: false, watching: false, resubmitOf: record.resubmitOf }, null, 2)}\n`,
       );
     say(
       `follow it with \`pixi run status ${record.cluster}\`; \`pixi run results ${first.cluster}\` shows every row's newest outcome`,
