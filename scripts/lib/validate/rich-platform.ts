@@ -184,6 +184,17 @@ export function platformNameProblem(name: string): string | null {
   return null;
 }
 
+/**
+ * Why pixi refuses this microarchitecture (validate_archspec_name), as far as we can tell
+ * without archspec's database: its names are written with `_` (`x86_64_v3`, `neoverse_v1`),
+ * never `-`, so a name with `-` is unknown, and pixi suggests it with `_`. Other unknown names
+ * are not caught here.
+ */
+function archspecProblem(name: string): string | null {
+  if (!name.includes('-')) return null;
+  return `'${name}' is not a known archspec microarchitecture, did you mean '${name.replaceAll('-', '_')}'?`;
+}
+
 /** One version-valued package from `value` (a string), or a problem. */
 function versionPackage(conda: string, value: unknown, key: string, problems: EntryProblem[]): VirtualPackage | null {
   if (typeof value !== 'string') return null; // the schema reports the type
@@ -250,6 +261,7 @@ export function readPlatformEntry(entry: unknown, subdirs: readonly string[]): P
     const value = entry[key] as string;
     if (friendly.microarch) {
       if (value === '') problems.push({ key, message: "'archspec' requires a non-empty microarchitecture string" });
+      else if (archspecProblem(value)) problems.push({ key, message: archspecProblem(value)! });
       else declared.push({ name: friendly.conda, version: '0', build: value });
     } else {
       const vp = versionPackage(friendly.conda, value, key, problems);
@@ -268,7 +280,10 @@ export function readPlatformEntry(entry: unknown, subdirs: readonly string[]): P
     }
     const [version = '', ...build] = value.split('=');
     const vp = versionPackage(conda, version, key, problems);
-    if (vp) declared.push({ ...vp, build: build.join('=') });
+    // validate_virtual_package_build_string: only __archspec's build (its microarchitecture) is checked.
+    const why = conda === '__archspec' ? archspecProblem(build.join('=')) : null;
+    if (why) problems.push({ key, message: why });
+    else if (vp) declared.push({ ...vp, build: build.join('=') });
   }
   return resolveEntry(entry, declared, problems, subdirs);
 }
