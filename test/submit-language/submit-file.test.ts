@@ -177,6 +177,21 @@ test('localInputs: executable against cwd, inputs against initialdir, URLs and t
   assert.equal(remote, []);
 });
 
+test('file lists: one pair of quotes around the whole value is taken off, as condor_submit does (trim_and_strip_quotes_in_place)', () => {
+  const quoted = plan(
+    'executable = /bin/true\ntransfer_input_files = "in1.txt, in2.txt"\ntransfer_output_files = " a.txt ,b.txt "\nqueue',
+    {
+      cluster: null,
+    },
+  );
+  assert.equal(quoted.procs[0]!.transferInputFiles, ['in1.txt', 'in2.txt']);
+  assert.equal(quoted.procs[0]!.transferOutputFiles, ['a.txt', 'b.txt']);
+  assert.equal(
+    plan('executable = /bin/true\ntransfer_output_files = ""\nqueue', { cluster: null }).procs[0]!.transferOutputFiles,
+    [],
+  );
+});
+
 test('lexical rules: case-insensitive keys, comments, continuation, +Attr, @= values, last assignment wins', () => {
   const { procs } = plan(
     [

@@ -10,7 +10,7 @@ import { basename, join } from 'node:path';
 import type { Exit, EventLogWriter, ResourceUse, WritableEvent } from '../event-log/writer.ts';
 import { sinful } from '../event-log/writer.ts';
 import type { Shell } from '../shell.ts';
-import type { ProcSpec } from '../submit-language/submit-plan.ts';
+import { splitFileList, type ProcSpec } from '../submit-language/submit-plan.ts';
 import { dropCheckpoint, restoreCheckpoint, spoolCheckpoint } from './checkpoint-spool.ts';
 import { containerOutcome, removeContainer, startContainer, type ContainerOutcome } from './container-run.ts';
 import { startHost } from './host-run.ts';
@@ -555,12 +555,7 @@ class ProcRun {
 
 function checkpointList(proc: ProcSpec): string[] | null {
   const value = proc.expanded?.transfer_checkpoint_files;
-  return value
-    ? value
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean)
-    : null;
+  return value ? splitFileList(value) : null;
 }
 
 export function runProc(ctx: ProcContext): Promise<ProcEnd> {

@@ -202,8 +202,15 @@ function requestSize(
   );
 }
 
-function splitFileList(value: string | undefined): string[] {
-  return (value ?? '')
+/**
+ * A file list command (transfer_input_files, transfer_output_files, transfer_checkpoint_files)
+ * as condor_submit reads it: trimmed, one pair of quotes around the whole value taken off
+ * (submit_utils.cpp trim_and_strip_quotes_in_place), then split on commas, each name trimmed.
+ */
+export function splitFileList(value: string | undefined): string[] {
+  let text = (value ?? '').trim();
+  if (text.length >= 2 && text.startsWith('"') && text.endsWith('"')) text = text.slice(1, -1);
+  return text
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '' && s !== '""');
