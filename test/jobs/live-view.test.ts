@@ -131,7 +131,13 @@ test('outside a terminal: one plain line per change, held ones with reason and h
   for (const line of lines) assert.not.match(line, /\u001b/);
 });
 
-test('hold hints: by reason first, then by code and subcode', () => {
+test('hold hints: a transfer code first, then by reason, then by code and subcode', () => {
+  // A transfer failure's reason quotes the transfer's error: its words are not the cause.
+  assert.is(
+    holdHint(13, 1, 'Transfer input files failure at access point ... Details: HTTP response 401 Unauthorized').cause,
+    'input transfer',
+  );
+  assert.is(holdHint(12, 2, 'Transfer output files failure ... MemoryUsage').cause, 'output transfer');
   assert.is(
     holdHint(6, 0, 'Error running docker job: could not select device driver "" with capabilities: [[gpu]]').cause,
     'GPU not available',

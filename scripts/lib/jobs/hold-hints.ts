@@ -156,7 +156,15 @@ function localHint(hint: HoldHint, cluster: number): HoldHint {
   return { cause: hint.cause, hint: text };
 }
 
+/**
+ * Codes that say what failed (condor_holdcodes.h: 12 TransferOutputError, 13 TransferInputError,
+ * 32/33 a transfer over its size limit): their reason quotes a transfer's error text, whose
+ * words (`401 Unauthorized`, `memory`) are not the cause the patterns below look for.
+ */
+const CODE_FIRST = new Set([12, 13, 32, 33]);
+
 function lookUp(code: number | null, subcode: number | null, reason: string | null): HoldHint {
+  if (code !== null && CODE_FIRST.has(code) && BY_CODE[code]) return BY_CODE[code]!;
   if (reason) {
     for (const entry of BY_REASON) {
       // Memory by reason only when the code does not say disk.
