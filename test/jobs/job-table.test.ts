@@ -22,6 +22,22 @@ function failed(job: JobState): boolean {
   return job.state === 'completed' && (job.exitCode !== 0 || job.signal !== null);
 }
 
+test("an output transfer then a 028 or 006 and the 005 is the job's end, not a checkpoint; a new transfer after one is", () => {
+  const log = eventLog('chtc_hello_gpu_docker_gpu.log');
+  const [head, end] = [log.slice(0, log.indexOf('005 (')), log.slice(log.indexOf('005 ('))];
+  const adInfo = '028 (8949703.000.000) 2019-08-26 21:27:38 Job ad information event triggered.\n\tProc = 0\n...\n';
+  const imageSize =
+    '006 (8949703.000.000) 2019-08-26 21:27:38 Image size of job updated: 1\n\t1  -  MemoryUsage of job (MB)\n...\n';
+  for (const between of [adInfo, imageSize, `${imageSize}${adInfo}`])
+    for (const reuse of [false, true])
+      assert.is(tableOf(`${head}${between}${end}`, reuse).list()[0]!.checkpoints, 0, between);
+  // A checkpoint upload, a 006, then the final upload: the first was a checkpoint.
+  const upload = head.slice(head.lastIndexOf('040 (8949703.000.000) 2019-08-26 21:27:38 Started'));
+  assert.is(tableOf(`${head}${imageSize}${upload}${end}`, true).list()[0]!.checkpoints, 1);
+  // Two uploads back to back, nothing between: the first was a checkpoint too.
+  assert.is(tableOf(`${head}${upload}${end}`, true).list()[0]!.checkpoints, 1);
+});
+
 test('a reused event gives every fixture log the same table as an object per event', () => {
   for (const name of eventLogNames()) {
     const text = eventLog(name);

@@ -38,6 +38,15 @@ for (const code of [0, ...Object.keys(EVENT_STATE).map(Number), ...DETAIL_EVENTS
 const NOT_A_CHECKPOINT = new Uint8Array(1000);
 for (const code of [5, 7, 9, 12]) NOT_A_CHECKPOINT[code] = 1;
 
+/**
+ * Events that say nothing of where a job is (image size, generic, remote error, disconnect and
+ * reconnect, job ad information, attribute update): an output transfer before one is still
+ * undecided. A writer with job_ad_information_attrs puts a 028 after every event
+ * (write_user_log.cpp), between an output transfer and the 005 too.
+ */
+const SILENT = new Uint8Array(1000);
+for (const code of [6, 8, 21, 22, 23, 28, 33]) SILENT[code] = 1;
+
 const RUN_ENDS = new Uint8Array(1000);
 for (const code of [1, 4, 5, 7, 9, 12, 24]) RUN_ENDS[code] = 1;
 
@@ -468,7 +477,7 @@ export class JobTable {
       let known = this.find(event.cluster, event.proc);
       if (known < 0) known = this.create(event.cluster, event.proc, event.time);
       cols.f.evented[known] = 1;
-      if (pending[known] === 1) this.checkpointed(known);
+      if (pending[known] === 1 && SILENT[code] !== 1) this.checkpointed(known);
       return null;
     }
     let slot = this.find(event.cluster, event.proc);
@@ -479,7 +488,12 @@ export class JobTable {
     // After an output transfer, anything but the job's end means the files were a checkpoint.
     if (pending[slot] === 1) {
       if (NOT_A_CHECKPOINT[code] === 1) pending[slot] = 0;
-      else if (!(code === 40 && event.transferStep()?.direction === 'output')) this.checkpointed(slot);
+      else if (code !== 40) this.checkpointed(slot);
+      else {
+        // A new transfer says the last upload was a checkpoint; its own end says nothing yet.
+        const step = event.transferStep();
+        if (!(step?.direction === 'output' && step.stage === 'finished')) this.checkpointed(slot);
+      }
     }
     const from = cols.f.state[slot]!;
     const terminal = from === COMPLETED || from === REMOVED;
