@@ -142,6 +142,26 @@ test('transfer_output_remaps, and an existing file is kept with the new one writ
   assert.is(lw.read('results/1/metrics.json'), 'm\n');
 });
 
+test("an output folder that is there already takes the folder's files (file_transfer.cpp), each existing file kept", async () => {
+  lw.file(
+    'job.sh',
+    '#!/bin/sh\nmkdir -p results\necho "r$1" > "results/r_$1.txt"\necho new > results/shared.txt\n',
+    true,
+  );
+  mkdirSync(join(lw.root, 'results'));
+  lw.file('results/shared.txt', 'old\n');
+  lw.file('j.sub', vanillaSubmit('arguments = $(Process)\ntransfer_output_files = results', 'queue 2'));
+  const r = await lw.submit(['j.sub', '--local']);
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  // Both procs' files in the one folder; the file that was there kept, each new one beside it.
+  assert.is(lw.read('results/r_0.txt'), 'r0\n');
+  assert.is(lw.read('results/r_1.txt'), 'r1\n');
+  assert.is(lw.read('results/shared.txt'), 'old\n');
+  assert.is(lw.read('results/shared.1.0.txt'), 'new\n');
+  assert.is(lw.read('results/shared.1.1.txt'), 'new\n');
+  assert.not.ok(existsSync(join(lw.root, 'results.1.0')), 'no second folder beside it');
+});
+
 test('max_retries: a failing job is requeued (004) and run again until it succeeds', async () => {
   lw.file('job.sh', '#!/bin/sh\nif [ -f "$HOME_MARK" ]; then exit 0; fi\ntouch "$HOME_MARK"\nexit 1\n', true);
   lw.file(

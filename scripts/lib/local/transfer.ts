@@ -2,8 +2,9 @@
 // HTCondor's rules (htcondor-jdl transfer_input_files / transfer_output_files /
 // transfer_output_remaps): `dir` brings the directory itself, `dir/` its contents; outputs land
 // flat in initialdir under their base name unless remapped; an unset transfer_output_files
-// brings back every new or changed top-level file. Unlike HTCondor, an existing file at the
-// destination is never replaced: it is kept and the new one is written beside it.
+// brings back every new or changed top-level file; a folder that is there already takes the
+// folder's files. Unlike HTCondor, an existing file at the destination is never replaced: it is
+// kept and the new one is written beside it.
 import { lstat, mkdir, readdir, realpath } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join, posix, resolve } from 'node:path';
 import { remapPairs } from '../submit-language/output-remaps.ts';
@@ -197,6 +198,12 @@ export async function transferOutputs(spec: OutputTransfer, sandbox: string): Pr
       const items = await planEntry(entry.source, wall, { contentsOnly: entry.contentsOnly, trustNamed: false });
       for (const { to, items: group } of destinations(spec, entry, items)) {
         await checkDestination(spec.iwd, to);
+        // A folder that is there already takes the folder's files (file_transfer.cpp: "the user
+        // may want us to append files to an existing output directory"), each kept as below.
+        if (isFolder(group) && (await lstat(to).catch(() => null))?.isDirectory()) {
+          await mergeInto(spec.iwd, to, group, spec.tag, result);
+          continue;
+        }
         let dest = to;
         if (await exists(to)) {
           dest = await besideName(to, spec.tag);
@@ -212,6 +219,39 @@ export async function transferOutputs(spec: OutputTransfer, sandbox: string): Pr
     }
   }
   return result;
+}
+
+/** A folder's plan (its own entry first), not a file's. */
+function isFolder(items: PlannedItem[]): boolean {
+  return items[0]?.kind === 'dir' && items[0].to === '';
+}
+
+/** A folder's items copied into the folder `dir` that exists: each file that is there already kept, the new one beside it. */
+async function mergeInto(
+  iwd: string,
+  dir: string,
+  items: PlannedItem[],
+  tag: string,
+  result: OutputResult,
+): Promise<void> {
+  for (const item of items) {
+    if (item.to === '') continue;
+    const to = join(dir, item.to);
+    // The folder's own subfolders may be links a job left: each place is checked on its way.
+    await checkDestination(iwd, to);
+    if (item.kind === 'dir') {
+      await mkdir(to, { recursive: true });
+      continue;
+    }
+    let dest = to;
+    if (await exists(to)) {
+      dest = await besideName(to, tag);
+      result.kept.push({ existing: shown(to), newPath: shown(dest) });
+    }
+    await mkdir(dirname(dest), { recursive: true });
+    result.bytes += await copyPlanned([{ ...item, to: '' }], dest, true);
+    result.written.push(dest);
+  }
 }
 
 /**
