@@ -200,6 +200,45 @@ test('a link deep inside a named output folder that leads out of the sandbox hol
   victimIntact();
 });
 
+test('a link to nothing is no file: skipped inside a named folder and among new files, as HTCondor skips it; named itself, a missing output (12/2)', async () => {
+  lw.file(
+    'job.sh',
+    '#!/bin/sh\nmkdir -p out\necho ok > out/result.txt\nln -s /nonexistent/x out/latest\nln -s /nonexistent/y latest\necho t > top.txt\n',
+    true,
+  );
+  lw.file('j.sub', vanillaSubmit('transfer_output_files = out'));
+  const named = await lw.submit(['j.sub', '--local']);
+  assert.is(named.code, 0, named.stdout + named.stderr);
+  assert.is(lw.read('out/result.txt'), 'ok\n');
+  assert.not.ok(existsSync(join(lw.root, 'out', 'latest')));
+  // Every new file (the list unset): the dangling top-level link is left out.
+  lw.file(
+    'j.sub',
+    vanillaSubmit('').replace(
+      'should_transfer_files = YES',
+      'should_transfer_files = YES\nwhen_to_transfer_output = ON_EXIT',
+    ),
+  );
+  const scanned = await lw.submit(['j.sub', '--local']);
+  assert.is(scanned.code, 0, scanned.stdout + scanned.stderr);
+  assert.is(lw.read('top.txt'), 't\n');
+  // On the way in too: a folder of inputs with a link to nothing in it.
+  mkdirSync(join(lw.root, 'data'));
+  lw.file('data/a.txt', 'A');
+  symlinkSync('/nonexistent/z', join(lw.root, 'data', 'gone'));
+  lw.file('job.sh', '#!/bin/sh\ncat data/a.txt > got.txt\n', true);
+  lw.file('j.sub', vanillaSubmit('transfer_input_files = data\ntransfer_output_files = got.txt'));
+  const inputs = await lw.submit(['j.sub', '--local']);
+  assert.is(inputs.code, 0, inputs.stdout + inputs.stderr);
+  assert.is(lw.read('got.txt'), 'A');
+  // Named itself: it is a missing output, as on a pool.
+  lw.file('job.sh', '#!/bin/sh\nln -s /nonexistent/y latest\n', true);
+  lw.file('j.sub', vanillaSubmit('transfer_output_files = latest'));
+  const missingOne = await lw.submit(['j.sub', '--local']);
+  assert.is(missingOne.code, 2, missingOne.stdout + missingOne.stderr);
+  assert.match(missingOne.stdout, held(12, 2));
+});
+
 test("a job-made link at the output file's name is not written through: held as an output that cannot be opened (7)", async () => {
   await jobLeavesLink(victim, 'next.out');
   lw.file('job.sh', '#!/bin/sh\necho overwritten\n', true);

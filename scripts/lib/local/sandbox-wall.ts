@@ -144,8 +144,13 @@ async function planTree(
     const to = prefix ? join(prefix, name) : name;
     const link = await lstat(at);
     if (link.isSymbolicLink()) {
-      const target = await realpath(at).catch(() => null);
-      if (target === null) throw missing(path);
+      const target = await realpath(at).catch((error: NodeJS.ErrnoException) => error);
+      // A link to nothing is no file: HTCondor's walk of a folder drops it (directory.cpp
+      // Directory::Next skips what stat finds missing), on the way in and out alike.
+      if (target instanceof Error) {
+        if (target.code === 'ENOENT') continue;
+        throw missing(path);
+      }
       if (!within(wall.root, target)) throw refused(path, `a symlink to ${shown(target)}, outside ${wall.name}`);
       const info = await stat(target);
       if (info.isDirectory()) throw directoryLink(path);

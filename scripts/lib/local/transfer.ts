@@ -151,7 +151,8 @@ async function outputEntries(spec: OutputTransfer, sandbox: string): Promise<(Ou
     if (info.isDirectory()) continue;
     if (info.isSymbolicLink()) {
       const target = await realpath(source).catch(() => null);
-      if (target !== null && (await lstat(target)).isDirectory()) continue;
+      // A link to nothing is no new file (Directory::Next skips it): left out, not a hold.
+      if (target === null || (await lstat(target)).isDirectory()) continue;
     }
     const then = spec.before.get(name);
     if (then !== undefined && then === info.mtimeMs) continue;
