@@ -335,12 +335,14 @@ test('a remap through a symlink a job made in initialdir writes nothing through 
   victimIntact();
 });
 
-test('transfer_checkpoint_files naming a link out of the sandbox holds the proc at the checkpoint (12/EPERM)', async () => {
+test('transfer_checkpoint_files naming a link out of the sandbox holds the proc at the checkpoint, as the starter does (36/-1)', async () => {
   lw.file('job.sh', `#!/bin/sh\nln -sf ${victim} ckpt.txt\nexit 85\n`, true);
   lw.file('j.sub', vanillaSubmit('checkpoint_exit_code = 85\ntransfer_checkpoint_files = ckpt.txt'));
   const r = await lw.submit(['j.sub', '--local']);
   assert.is(r.code, 2, r.stdout + r.stderr);
-  assert.match(r.stdout, held(12, 1));
+  assert.match(r.stdout, held(36, -1));
+  assert.match(r.stdout, /Starter failed to upload checkpoint\. Details: /);
+  assert.match(r.stdout, /checkpoint upload/);
   victimIntact();
 });
 

@@ -107,6 +107,10 @@ const BY_CODE: Record<number, HoldHint> = {
     cause: 'image pull',
     hint: 'the execute point could not pull or start the image: make the package public (or give the pool credentials), check the architecture is linux/amd64, rebuild with `pixi run build-image`',
   },
+  36: {
+    cause: 'checkpoint upload',
+    hint: `the checkpoint files could not be sent back: transfer_checkpoint_files (or transfer_output_files) must name files the job has written inside its sandbox when it exits with checkpoint_exit_code, ${RELEASE}`,
+  },
   46: {
     cause: 'job duration',
     hint: "the job ran longer than allowed_job_duration (or the pool's limit): ask for a longer class (+GPUJobLength) or checkpoint",

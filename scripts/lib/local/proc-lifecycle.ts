@@ -479,7 +479,9 @@ class ProcRun {
       this.totalSent += await checkpointBytes(p.sandbox, list, p.exclude);
     } catch (error) {
       if (!(error instanceof TransferError)) throw error;
-      return this.hold(transferHoldReason('output', this.slot, error), 12, error.errno);
+      // As the starter holds it (jic_shadow.cpp uploadCheckpointFiles: FailedToCheckpoint, -1),
+      // with what failed after HTCondor's words.
+      return this.hold(`Starter failed to upload checkpoint. Details: ${error.message}`, 36, -1);
     }
     if (this.ctx.spool) await spoolCheckpoint(p.sandbox, list, p.exclude, this.ctx.spool);
     await this.write({ code: 40, what: 'output', stage: 'finished' });
