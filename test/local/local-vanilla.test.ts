@@ -231,6 +231,15 @@ test('universe = scheduler: submit --local says plainly it cannot run it (exit 2
   assert.not.match(r.stderr, /at .*\.ts:\d+/);
 });
 
+test('preserve_relative_paths = true: refused before the run (a local run places files by their base names)', async () => {
+  lw.file('job.sh', '#!/bin/sh\ntrue\n', true);
+  lw.file('j.sub', vanillaSubmit('preserve_relative_paths = true\ntransfer_output_files = ""'));
+  const r = await lw.submit(['j.sub', '--local']);
+  assert.is(r.code, 2, r.stdout + r.stderr);
+  assert.match(r.stderr, /preserve_relative_paths = true is not reproduced by a local run/);
+  assert.not.ok(existsSync(join(lw.root, '.pixi-condor', 'jobs', '1.json')), 'nothing recorded');
+});
+
 test('without condor_submit, plain submit says so and names --local', async () => {
   lw.file('job.sh', '#!/bin/sh\ntrue\n', true);
   lw.file('j.sub', vanillaSubmit(''));

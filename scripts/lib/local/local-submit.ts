@@ -13,7 +13,7 @@ import { UsageError, UserError } from '../errors.ts';
 import type { ImageRecord } from '../image-record.ts';
 import { Shell, shellQuote } from '../shell.ts';
 import type { Statement } from '../submit-language/submit-file.ts';
-import { planSubmit, procRecord, type ProcSpec } from '../submit-language/submit-plan.ts';
+import { planSubmit, procRecord, truthy, type ProcSpec } from '../submit-language/submit-plan.ts';
 import type { CheckResult } from '../submit/preflight.ts';
 import { displayPath } from '../workspace.ts';
 import { claimLocalCluster } from './cluster-counter.ts';
@@ -43,6 +43,7 @@ export const LOCAL_COMMANDS = [
   'max_retries',
   'success_exit_code',
   'docker_network_type',
+  'preserve_relative_paths',
 ] as const;
 
 export interface LocalSubmitInput {
@@ -209,6 +210,13 @@ async function setUpRun(
       return 'IMAGE';
     }
   });
+  // HTCondor keeps each input's and output's relative path with it (file_transfer.cpp); a local
+  // run places them flat, so the job would look for data/a.txt where a pool puts it and fail.
+  if (preview.some((p) => truthy(p.expanded?.preserve_relative_paths)))
+    throw new UserError(`${input.submitFile}: preserve_relative_paths = true is not reproduced by a local run`, {
+      hint: 'a local run places inputs and outputs by their base names: remove it to run here, or submit to a pool',
+      exitCode: 2,
+    });
   let policies: ExitPolicy[];
   try {
     policies = preview.map((p) => readPolicy(p.expanded ?? {}));

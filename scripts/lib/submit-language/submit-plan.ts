@@ -168,7 +168,7 @@ function quote(text: string): string {
   return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
-function truthy(value: string | undefined): boolean {
+export function truthy(value: string | undefined): boolean {
   return value !== undefined && /^(true|yes|1|t)$/i.test(value.trim());
 }
 
