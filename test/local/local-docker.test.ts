@@ -70,6 +70,15 @@ dockerTest('inputs in, the output back owned by the user, the return value, no c
   assert.equal(await ourContainers(runIdOf(1)), []);
 });
 
+dockerTest('input = FILE reaches the job in its container as its stdin', async () => {
+  lw.file('params.txt', 'from stdin\n');
+  lw.file('job.sh', '#!/bin/sh\ncat > got.txt\n', true);
+  lw.file('j.sub', containerSubmit('input = params.txt\ntransfer_output_files = got.txt'));
+  const r = await lw.submit(['j.sub', '--local'], 120_000);
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  assert.is(lw.read('got.txt'), 'from stdin\n');
+});
+
 dockerTest(
   'universe = vanilla with a container_image runs in the image, as condor_submit makes it (WantContainer)',
   async () => {

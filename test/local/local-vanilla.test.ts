@@ -231,6 +231,21 @@ test('universe = scheduler: submit --local says plainly it cannot run it (exit 2
   assert.not.match(r.stderr, /at .*\.ts:\d+/);
 });
 
+test("input = FILE is the job's stdin, transferred with the inputs (file_transfer.cpp, os_proc.cpp); a missing one is refused", async () => {
+  lw.file('params.txt', 'lr=0.1\nseed=7\n');
+  lw.file('job.sh', '#!/bin/sh\ncat > got.txt\nls > listing.txt\n', true);
+  lw.file('j.sub', vanillaSubmit('input = params.txt\ntransfer_output_files = got.txt, listing.txt'));
+  const r = await lw.submit(['j.sub', '--local']);
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  assert.is(lw.read('got.txt'), 'lr=0.1\nseed=7\n');
+  assert.match(lw.read('listing.txt'), /^params\.txt$/m, 'in the sandbox, as a pool transfers it');
+  // condor_submit refuses a stdin file that is not there: so does the preflight.
+  lw.file('j.sub', vanillaSubmit('input = nope.txt\ntransfer_output_files = got.txt'));
+  const missing = await lw.submit(['j.sub', '--local']);
+  assert.is(missing.code, 1, missing.stdout + missing.stderr);
+  assert.match(missing.stderr, /preflight failed: input files present \(missing: nope\.txt\)/);
+});
+
 test('preserve_relative_paths = true: refused before the run (a local run places files by their base names)', async () => {
   lw.file('job.sh', '#!/bin/sh\ntrue\n', true);
   lw.file('j.sub', vanillaSubmit('preserve_relative_paths = true\ntransfer_output_files = ""'));

@@ -34,6 +34,8 @@ export interface ContainerLaunch {
   gpus: string[];
   /** --network: none where the engine has no bridge network. */
   network: string | null;
+  /** The job's stdin file (`input`), or null: the docker CLI passes it in (`-i`). */
+  stdinPath?: string | null;
   stdoutPath: string | null;
   stderrPath: string | null;
   append: boolean;
@@ -68,6 +70,7 @@ export function dockerRunArgv(launch: ContainerLaunch): string[] {
     launch.workdir,
   ];
   if (launch.network) argv.push('--network', launch.network);
+  if (launch.stdinPath) argv.push('--interactive');
   if (launch.memoryMb !== null) argv.push(`--memory=${launch.memoryMb}m`);
   if (launch.cpus !== null) argv.push(`--cpus=${launch.cpus}`);
   if (launch.gpus.length > 0) argv.push('--gpus', `"device=${launch.gpus.join(',')}"`);
@@ -94,6 +97,7 @@ export function startContainer(launch: ContainerLaunch): RunningChild {
       cwd: launch.sandbox,
       env: { ...process.env, ...Object.fromEntries(launch.env) },
       familyMarker: launch.familyMarker ?? null,
+      stdinPath: launch.stdinPath ?? null,
       stdoutPath: launch.stdoutPath,
       stderrPath: launch.stderrPath,
       append: launch.append,

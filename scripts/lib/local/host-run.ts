@@ -10,6 +10,8 @@ export interface HostLaunch {
   workdir: string;
   env: Map<string, string>;
   familyMarker: string | null;
+  /** The job's stdin file (`input`), or null. */
+  stdinPath?: string | null;
   stdoutPath: string | null;
   stderrPath: string | null;
   append: boolean;
@@ -28,6 +30,7 @@ export function startHost(launch: HostLaunch): RunningChild {
       cwd: launch.workdir,
       env: Object.fromEntries(launch.env),
       familyMarker: launch.familyMarker,
+      stdinPath: launch.stdinPath ?? null,
       stdoutPath: launch.stdoutPath,
       stderrPath: launch.stderrPath,
       append: launch.append,

@@ -288,6 +288,7 @@ class ProcRun {
             iwd: proc.iwd,
             inputs: proc.transferInputFiles,
             executable: proc.transferExecutable ? proc.executable : null,
+            stdin: proc.input,
           },
           p.sandbox,
         );
@@ -360,6 +361,8 @@ class ProcRun {
       familyMarker: ctx.familyMarker,
       stdoutPath: proc.output,
       stderrPath: proc.error,
+      // The stdin file as the job sees it (os_proc.cpp opens it in the sandbox once transferred).
+      stdinPath: proc.input ? (this.shared ? proc.input : join(p.sandbox, basename(proc.input))) : null,
       append: this.starts > 1,
     };
     const at = Date.now();
@@ -390,8 +393,14 @@ class ProcRun {
       return { child, containerName, at, cgroup: null };
     } catch (error) {
       // The output or error file cannot be opened (its folder is missing): the starter holds
-      // such a job with UnableToOpenOutput (7) and the errno.
-      const e = error as NodeJS.ErrnoException;
+      // such a job with UnableToOpenOutput (7) and the errno; the stdin file, UnableToOpenInput (8).
+      const e = error as NodeJS.ErrnoException & { stdin?: boolean };
+      if (e.stdin)
+        return this.hold(
+          `Error from ${this.slot}: Failed to open '${e.path ?? proc.input}' as standard input: ${e.message}`,
+          8,
+          typeof e.errno === 'number' ? Math.abs(e.errno) : 0,
+        );
       return this.hold(
         `Error from ${this.slot}: Failed to open '${e.path ?? proc.output}' as standard output: ${e.message}`,
         7,

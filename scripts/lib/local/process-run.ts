@@ -4,7 +4,7 @@
 // gateway: the gateway buffers output and cannot hand a child file descriptors or stop it.
 import { spawn } from 'node:child_process';
 import { closeSync, readdirSync, readFileSync } from 'node:fs';
-import { openJobOutput } from './sandbox-wall.ts';
+import { openJobInput, openJobOutput } from './sandbox-wall.ts';
 import { constants as osConstants } from 'node:os';
 import type { CpuTimes, Exit } from '../event-log/writer.ts';
 import { FAMILY_VAR } from './process-family.ts';
@@ -16,6 +16,8 @@ export interface ChildSpec {
   env: NodeJS.ProcessEnv;
   /** FAMILY_VAR's value: every process the child starts inherits it (process-family.ts). */
   familyMarker: string | null;
+  /** The job's stdin (`input`); null: nothing (/dev/null). */
+  stdinPath?: string | null;
   /** null: /dev/null. */
   stdoutPath: string | null;
   stderrPath: string | null;
@@ -71,15 +73,16 @@ export function startChild(spec: ChildSpec, sampleMemory: boolean): RunningChild
       : spec.stderrPath
         ? openJobOutput(spec.stderrPath, spec.append)
         : 'ignore';
+  const input = spec.stdinPath ? openJobInput(spec.stdinPath) : 'ignore';
   // Its own process group: a terminal's Ctrl-C reaches the runner, which stops the job itself
   // (and records it), and stop() reaches every process the job started.
   const child = spawn(spec.command, spec.args, {
     cwd: spec.cwd,
     env: spec.familyMarker ? { ...spec.env, [FAMILY_VAR]: spec.familyMarker } : spec.env,
-    stdio: ['ignore', out, err],
+    stdio: [input, out, err],
     detached: true,
   });
-  for (const fd of new Set([out, err])) if (typeof fd === 'number') closeSync(fd);
+  for (const fd of new Set([input, out, err])) if (typeof fd === 'number') closeSync(fd);
   let peak = 0;
   const sampler =
     sampleMemory && child.pid !== undefined

@@ -308,6 +308,28 @@ function realInitialdirs(dirs: readonly string[]): Promise<string[]> {
  * brings these files back as remapped outputs, file_transfer.cpp:2684-2691). ELOOP then holds
  * the proc as a file that cannot be opened (code 7).
  */
+/**
+ * The job's stdin file (`input`), opened for the job: a regular file only, a link not followed,
+ * a FIFO never waited on. A failure is tagged `stdin` (the starter holds it with
+ * UnableToOpenInput, 8).
+ */
+export function openJobInput(path: string): number {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (error) {
+    throw Object.assign(error as Error, { stdin: true, path });
+  }
+  if (fstatSync(fd).isFile()) return fd;
+  closeSync(fd);
+  throw Object.assign(new Error(`${path} is not a regular file (a FIFO, socket or device)`), {
+    code: 'EINVAL',
+    errno: -22,
+    path,
+    stdin: true,
+  });
+}
+
 export function openJobOutput(path: string, append: boolean): number {
   // O_NONBLOCK: a FIFO left there is refused below (or fails at once, ENXIO), never waited on.
   const fd = openSync(

@@ -46,6 +46,8 @@ export interface InputTransfer {
   inputs: string[];
   /** Absolute path of the executable to copy in (transfer_executable), or null. */
   executable: string | null;
+  /** The job's stdin file (`input`), copied in as HTCondor adds it to the inputs (file_transfer.cpp), or null. */
+  stdin?: string | null;
 }
 
 /** Bring the executable and transfer_input_files into the sandbox; the bytes moved. */
@@ -54,6 +56,7 @@ export async function transferInputs(spec: InputTransfer, sandbox: string): Prom
   if (spec.executable) {
     bytes += await copyInput(spec.executable, sandbox, false);
   }
+  if (spec.stdin) bytes += await copyInput(spec.stdin, sandbox, false);
   for (const entry of spec.inputs) {
     if (isUrl(entry)) {
       throw new TransferError(

@@ -44,6 +44,8 @@ export interface ProcSpec extends ProcRecord {
    * not transferred, and `arguments` is `['-c', command]`.
    */
   shell: string | null;
+  /** `input`: the file the job reads as its stdin, against initialdir (null: none, or /dev/null). */
+  input: string | null;
   /** Job-ad attributes as condor_submit writes them (values in ClassAd syntax). */
   classAd: Record<string, string>;
   /** The commands named in PlanOptions.expand that the file sets, expanded for this proc (keys lower case). */
@@ -725,6 +727,7 @@ function procSpec(
     log: log ? resolve(iwd, log) : null,
     output: fromIwd(output),
     error: fromIwd(error),
+    input: fromIwd(command('input')),
     executable,
     arguments: argv,
     iwd,
@@ -744,7 +747,7 @@ export interface LocalInput {
   path: string;
   /** A transfer_input_files item as written (macros expanded); the executable's resolved path. */
   entry: string;
-  command: 'executable' | 'transfer_input_files';
+  command: 'executable' | 'transfer_input_files' | 'input';
   /** The first proc that names it. */
   proc: number;
 }
@@ -772,6 +775,8 @@ export function localInputs(plan: Pick<SubmitPlan, 'procs'>): LocalInput[] {
       if (isUrl(entry)) continue;
       add(resolve(proc.iwd, entry.replace(/(.)\/+$/, '$1')), entry, 'transfer_input_files', proc.proc);
     }
+    // The job's stdin: condor_submit refuses one that is not there (submit_utils.cpp SetStdin).
+    if (proc.input) add(proc.input, proc.input, 'input', proc.proc);
   }
   return [...found.values()];
 }

@@ -135,7 +135,7 @@ async function checkInputs(root: string, procs: ProcSpec[]): Promise<CheckResult
   if (missing.length === 0) return { title, status: 'ok', detail: `${wanted.length} file(s)` };
   const hint = missing.some((m) => m.endsWith('MNIST_data.tar.gz'))
     ? 'run `pixi run prepare-data` to make MNIST_data.tar.gz'
-    : 'create them, or fix executable / transfer_input_files in the submit file';
+    : 'create them, or fix executable / transfer_input_files / input in the submit file';
   return {
     title,
     status: 'fail',

@@ -590,13 +590,15 @@ function checkLocalInputs(
   for (const input of localInputs(plan)) {
     if (existsSync(input.path)) continue;
     const executable = input.command === 'executable';
-    const where = locateEntry(submit, executable ? EXECUTABLE_KEYS : INPUT_KEYS, executable ? null : input.entry) ?? {
-      line: 1,
-      column: 1,
-    };
+    const stdin = input.command === 'input';
+    const where = (executable
+      ? locateEntry(submit, EXECUTABLE_KEYS, null)
+      : stdin
+        ? locateEntry(submit, ['input'], null)
+        : locateEntry(submit, INPUT_KEYS, input.entry)) ?? { line: 1, column: 1 };
     const base = executable ? root : plan.procs[input.proc]!.iwd;
-    const shown = executable ? displayPath(root, input.path) : input.entry;
-    const what = executable ? 'the executable' : 'the input file';
+    const shown = executable || stdin ? displayPath(root, input.path) : input.entry;
+    const what = executable ? 'the executable' : stdin ? "the job's stdin file (input)" : 'the input file';
     const maker = tasksMaking.get(normalize(displayPath(root, input.path)));
     if (maker) {
       issues.warning({
@@ -608,7 +610,11 @@ function checkLocalInputs(
         hint: `run \`pixi run ${maker}\` before submitting`,
       });
     } else {
-      const written = executable ? (submit.commands.get('executable')?.value ?? '') : input.entry;
+      const written = executable
+        ? (submit.commands.get('executable')?.value ?? '')
+        : stdin
+          ? (submit.commands.get('input')?.value ?? '')
+          : input.entry;
       const relativeTo = isAbsolute(written)
         ? ''
         : ` (relative to ${base === root ? 'the workspace root, where condor_submit runs' : `initialdir ${displayPath(root, base)}`})`;
