@@ -7,6 +7,11 @@ import { EventLogParser, parseEventLog } from '../../scripts/lib/event-log/event
 import { JobTable, jobJson, type JobState, type JobTableOptions } from '../../scripts/lib/jobs/job-state.ts';
 import { procUsage, summarizeUsage } from '../../scripts/lib/jobs/usage.ts';
 import { eventLog, eventLogNames } from '../condor/fixtures.ts';
+import { closeSync, fstatSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { replayTape } from '../../scripts/lib/event-log/event-tape.ts';
+import { recordStretch } from '../../scripts/lib/event-log/tape-worker.ts';
 
 const REFERENCE = new Date(2026, 5, 1).getTime();
 
@@ -36,6 +41,108 @@ test("an output transfer then a 028 or 006 and the 005 is the job's end, not a c
   assert.is(tableOf(`${head}${imageSize}${upload}${end}`, true).list()[0]!.checkpoints, 1);
   // Two uploads back to back, nothing between: the first was a checkpoint too.
   assert.is(tableOf(`${head}${upload}${end}`, true).list()[0]!.checkpoints, 1);
+});
+
+/**
+ * The table from a tape (a split read's worker): the log written to a file, read as one stretch,
+ * replayed into `table` (by default one of every cluster, with usage, hosts and messages).
+ */
+function tableOfTape(text: string, table = new JobTable(null, { changes: false })): JobTable {
+  const dir = mkdtempSync(join(tmpdir(), 'pc-tape-'));
+  try {
+    const path = join(dir, 'job.log');
+    writeFileSync(path, text);
+    const fd = openSync(path, 'r');
+    try {
+      const { tape } = recordStretch(fd, 0, fstatSync(fd).size, { usage: true, hostsAndMessages: true });
+      replayTape(
+        tape,
+        true,
+        (e) => table.apply(e),
+        () => {},
+      );
+      return table;
+    } finally {
+      closeSync(fd);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const RUN = (time: string) =>
+  `001 (77.000.000) 2026-03-01 ${time} Job executing on host: <10.0.0.5:9618?alias=ep5>\n...\n` +
+  `040 (77.000.000) 2026-03-01 ${time} Started transferring output files\n...\n` +
+  `040 (77.000.000) 2026-03-01 ${time} Finished transferring output files\n...\n`;
+
+test('a 004 written for a requeue (max_retries) is a try that exited and runs again: no eviction, no checkpoint, its exit kept (condor_event.cpp JobEvictedEvent)', () => {
+  const requeue =
+    '004 (77.000.000) 2026-03-01 08:01:00 Job was evicted.\n' +
+    '\t(0) Job terminated and was requeued\n' +
+    '\t\tUsr 0 00:00:01, Sys 0 00:00:00  -  Run Remote Usage\n\t\tUsr 0 00:00:00, Sys 0 00:00:00  -  Run Local Usage\n' +
+    '\t0  -  Run Bytes Sent By Job\n\t0  -  Run Bytes Received By Job\n' +
+    '\t(1) Normal termination (return value 1)\n' +
+    "\tThe job attribute OnExitRemove expression 'NumJobStarts > 1' evaluated to FALSE\n...\n";
+  const end = '005 (77.000.000) 2026-03-01 08:02:00 Job terminated.\n\t(1) Normal termination (return value 0)\n...\n';
+  const log = `000 (77.000.000) 2026-03-01 08:00:00 Job submitted from host: <10.0.0.1:9618>\n...\n${RUN('08:00:30')}${requeue}${RUN('08:01:30')}${end}`;
+  for (const [name, table] of [
+    ['objects', tableOf(log, false)],
+    ['reused', tableOf(log, true)],
+    ['tape', tableOfTape(log)],
+  ] as const) {
+    const job = table.list()[0]!;
+    assert.equal(
+      [job.state, job.exitCode, job.evictions, job.checkpoints, job.starts],
+      ['completed', 0, 0, 0, 2],
+      name,
+    );
+    assert.is(
+      job.lastMessage,
+      "exit 1, requeued: The job attribute OnExitRemove expression 'NumJobStarts > 1' evaluated to FALSE",
+      name,
+    );
+  }
+  // A signal's requeue reads as the signal.
+  const signalled = requeue.replace(
+    '\t(1) Normal termination (return value 1)\n',
+    '\t(0) Abnormal termination (signal 9)\n\t(0) No core file\n',
+  );
+  const killed = tableOfTape(`${RUN('08:00:30')}${signalled}`).list()[0]!;
+  assert.match(killed.lastMessage!, /^killed by signal 9, requeued/);
+});
+
+test("a 036 (the factory's cluster removed) ends the procs it never made, so the job ends (ClusterRemoveEvent)", () => {
+  const log = [
+    '000 (42.000.000) 2026-03-01 08:00:00 Job submitted from host: <10.0.0.1:9618>\n...\n',
+    '000 (42.001.000) 2026-03-01 08:00:00 Job submitted from host: <10.0.0.1:9618>\n...\n',
+    '009 (42.000.000) 2026-03-01 08:01:00 Job was aborted.\n\tvia condor_rm\n...\n',
+    '009 (42.001.000) 2026-03-01 08:01:00 Job was aborted.\n\tvia condor_rm\n...\n',
+    '036 (42.-01.000) 2026-03-01 08:01:01 Cluster removed\n\tMaterialized 2 jobs from 2 items.\tIncomplete\n...\n',
+  ].join('');
+  const build = (tape: boolean, reuse: boolean) => {
+    // The procs condor_submit announced, expected before any event (as the tracker does).
+    const table = new JobTable([42], { changes: !reuse });
+    table.expect(42, [0, 1, 2, 3, 4], 0);
+    if (tape) return tableOfTape(log, table);
+    const parser = new EventLogParser({ referenceTime: REFERENCE, reuse, onEvent: (e) => table.apply(e) });
+    parser.pushText(log);
+    parser.end();
+    return table;
+  };
+  for (const [tape, reuse] of [
+    [false, false],
+    [false, true],
+    [true, true],
+  ] as const) {
+    const table = build(tape, reuse);
+    assert.equal(
+      table.list().map((j) => j.state),
+      ['removed', 'removed', 'removed', 'removed', 'removed'],
+      `tape ${tape}, reuse ${reuse}`,
+    );
+    assert.ok(table.allDone(), 'the job has ended');
+    assert.match(table.list()[4]!.lastMessage!, /never made: the cluster was removed/);
+  }
 });
 
 test('a reused event gives every fixture log the same table as an object per event', () => {

@@ -643,6 +643,73 @@ export function evictionReasonAt(data: Buffer, from: number, to: number): string
   return reason;
 }
 
+/** A 004 written for a job that exited and goes back in the queue (max_retries, on_exit_remove false). */
+export interface Requeue {
+  returnValue?: number;
+  signal?: number;
+  /** The line after the exit (HTCondor writes it without `Reason: ` for a requeue). */
+  reason?: string;
+}
+
+const REQUEUED = '(0) Job terminated and was requeued';
+const REQUEUE_NORMAL = /^\(\d\) Normal termination \(return value (-?\d+)\)/;
+const REQUEUE_ABNORMAL = /^\(\d\) Abnormal termination \(signal (\d+)\)/;
+const CORE_LINE = /^\([01]\) (?:No core file|Corefile in:)/;
+
+/**
+ * A 004's requeue, as JobEvictedEvent::readEvent reads it (condor_event.cpp): its first line
+ * `(0) Job terminated and was requeued`, then after the usage the exit (a signal with its core
+ * line) and an optional reason; null for an eviction.
+ */
+export function requeueAt(data: Buffer, from: number, to: number): Requeue | null {
+  let first = true;
+  let requeued = false;
+  let exitSeen = false;
+  const out: Requeue = {};
+  eachBodyLine(
+    data,
+    from,
+    to,
+    () => true,
+    (line) => {
+      if (first) {
+        first = false;
+        requeued = line.startsWith(REQUEUED);
+        return !requeued;
+      }
+      const normal = REQUEUE_NORMAL.exec(line);
+      const abnormal = normal ? null : REQUEUE_ABNORMAL.exec(line);
+      if (normal || abnormal) {
+        if (normal) out.returnValue = Number(normal[1]);
+        else out.signal = Number(abnormal![1]);
+        exitSeen = true;
+        return false;
+      }
+      if (!exitSeen || CORE_LINE.test(line)) return false;
+      if (!line.startsWith('Partitionable')) out.reason = line.replace(/^Reason: /, '');
+      return true;
+    },
+  );
+  return requeued ? out : null;
+}
+
+/** A 036's `Materialized N jobs from M items.`: N, the procs its factory made (ClusterRemoveEvent). */
+export function materializedAt(data: Buffer, from: number, to: number): number | undefined {
+  let made: number | undefined;
+  eachBodyLine(
+    data,
+    from,
+    to,
+    () => true,
+    (line) => {
+      const match = /^Materialized (\d+) jobs/.exec(line);
+      if (match) made = Number(match[1]);
+      return match !== null;
+    },
+  );
+  return made;
+}
+
 /** A 012's reason and codes (readHold's): the first line that is not `Code N Subcode M`, and the last that is. */
 export function holdAt(data: Buffer, from: number, to: number): TableDetails {
   const out: TableDetails = {};

@@ -11,6 +11,8 @@ import {
   executeHostAt,
   holdAt,
   exitAt,
+  materializedAt,
+  requeueAt,
   readDetails,
   readEndUsage,
   transferHostAt,
@@ -18,13 +20,14 @@ import {
   resourceRows,
   type EndUsage,
   type EventDetails,
+  type Requeue,
   type ResourceRow,
   type TableDetails,
   type TransferStep,
 } from './event-fields.ts';
 import { YearInference, eventTime } from './event-time.ts';
 
-export type { EndUsage, EventDetails, ResourceRow, TableDetails, TransferStep } from './event-fields.ts';
+export type { EndUsage, EventDetails, Requeue, ResourceRow, TableDetails, TransferStep } from './event-fields.ts';
 
 /** Names of the event numbers in htcondor.md §c.3 (ULOG_* without the prefix, lower case). */
 export const EVENT_NAMES: Readonly<Record<number, string>> = {
@@ -95,6 +98,10 @@ export interface TrackedEvent {
   endUsage(): EndUsage;
   /** details' `reason`, `holdCode` and `holdSubcode` (all the table reads of them). */
   tableDetails(): TableDetails;
+  /** A 004's requeue (a retry after the job exited), null for an eviction (event-fields.ts requeueAt). */
+  requeue(): Requeue | null;
+  /** A 036's count of procs its factory made (materializedAt). */
+  materialized(): number | undefined;
 }
 
 export class LogEvent implements TrackedEvent {
@@ -269,6 +276,16 @@ export class LogEvent implements TrackedEvent {
       default:
         return this.details;
     }
+  }
+
+  requeue(): Requeue | null {
+    if (this.code !== 4) return null;
+    return requeueAt(this.source, Math.min(this.headerEnd() + 1, this.end), this.end);
+  }
+
+  materialized(): number | undefined {
+    if (this.code !== 36) return undefined;
+    return materializedAt(this.source, Math.min(this.headerEnd() + 1, this.end), this.end);
   }
 
   /** A 005's return value or signal (readExit on its first two body lines). */

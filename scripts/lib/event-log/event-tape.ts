@@ -4,7 +4,7 @@
 // thread, which applies the tape's events in log order after its own stretch's, so the table
 // ends as one whole read would leave it. Writer and reader live here side by side: the tape's
 // layout is theirs alone.
-import type { EndUsage, LogEvent, TableDetails, TrackedEvent, TransferStep } from './event-log.ts';
+import type { EndUsage, LogEvent, Requeue, TableDetails, TrackedEvent, TransferStep } from './event-log.ts';
 import { Interner } from '../interner.ts';
 import { noUsage, TRANSFER_STEPS } from './event-fields.ts';
 
@@ -29,9 +29,9 @@ export interface Tape {
   cluster: Float64Array;
   proc: Float64Array;
   time: Float64Array;
-  /** Per code: 005 return value, 012 hold code, 040 transfer step (stage × 2 + output). */
+  /** Per code: 005 return value, 012 hold code, 040 transfer step (stage × 2 + output), 004 1 for a requeue, 036 procs made. */
   a: Float64Array;
-  /** 005 signal, 012 hold subcode. */
+  /** 005 signal, 012 hold subcode, a requeue's return value (or -1 - its signal). */
   b: Float64Array;
   /** A string's index in `strings` (-1: none): 001/040 host, 004/007/009/012 reason, junk text. */
   text: Int32Array;
@@ -82,10 +82,22 @@ export class TapeWriter {
       case 1:
         if (this.withHosts) this.text[i] = this.intern(event.executeHost());
         break;
-      case 4:
+      case 4: {
+        // A requeue: a = 1, b its return value, or -1 - its signal; its reason as an eviction's.
+        const requeue = event.requeue();
+        if (requeue) {
+          this.a[i] = 1;
+          this.b[i] = requeue.returnValue ?? (requeue.signal !== undefined ? -1 - requeue.signal : ABSENT);
+          if (this.withHosts) this.text[i] = this.intern(requeue.reason);
+        } else if (this.withHosts) this.text[i] = this.intern(event.tableDetails().reason);
+        break;
+      }
       case 7:
       case 9:
         if (this.withHosts) this.text[i] = this.intern(event.tableDetails().reason);
+        break;
+      case 36:
+        this.a[i] = orAbsent(event.materialized());
         break;
       case 5: {
         const exit = event.exitStatus();
@@ -242,6 +254,17 @@ class TapeEvent implements TrackedEvent {
       diskRequestKb: value(5),
       gpus: value(6),
     };
+  }
+  requeue(): Requeue | null {
+    if (this.code !== 4 || this.tape.a[this.at] !== 1) return null;
+    const b = this.tape.b[this.at]!;
+    const out: Requeue = b === ABSENT ? {} : b >= 0 ? { returnValue: b } : { signal: -1 - b };
+    const reason = this.string();
+    if (reason !== undefined) out.reason = reason;
+    return out;
+  }
+  materialized(): number | undefined {
+    return this.code === 36 ? orUndefined(this.tape.a[this.at]!) : undefined;
   }
   tableDetails(): TableDetails {
     const d = this.detailsValue;

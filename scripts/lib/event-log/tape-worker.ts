@@ -13,7 +13,7 @@ import { type Tape, TapeWriter } from './event-tape.ts';
  * file an input of every task bundle: an edit here is seen as a stale bundle (scripts/run.mjs),
  * never as a task run against an older log-worker.cjs.
  */
-export const TAPE_FORMAT = 2;
+export const TAPE_FORMAT = 3;
 
 export interface TapeRequest {
   format: number;

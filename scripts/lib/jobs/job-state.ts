@@ -1,7 +1,7 @@
 // Job state from events, as condor_watch_q and HTCondor's own test harness do it: a table of
 // event → state, not branches (htcondor.md §c.4, §g.3). One JobState per cluster.proc; events
 // for procs below 0 (cluster-level events, the 25.x transfer shadow's -1000) carry no job state.
-import type { EndUsage, LogEvent, TrackedEvent } from '../event-log/event-log.ts';
+import type { EndUsage, LogEvent, Requeue, TrackedEvent } from '../event-log/event-log.ts';
 import { noUsage } from '../event-log/event-fields.ts';
 import { NONE, ProcColumns } from './proc-columns.ts';
 
@@ -121,6 +121,13 @@ for (const [code, state] of Object.entries(EVENT_STATE)) EVENT_STATE_CODE[Number
 /** The groups the live view draws from: each proc in one of them, kept up to date as events come. */
 export type JobGroup = 'held' | 'failed' | 'running' | 'idle';
 const GROUP_OF: readonly (JobGroup | null)[] = ['idle', 'running', 'held', 'running', null, null, 'failed'];
+
+/** A requeue as the message the view shows: how that try ended, and why it runs again. */
+function requeueMessage(requeue: Requeue): string {
+  const exit =
+    requeue.signal !== undefined ? `killed by signal ${requeue.signal}` : `exit ${requeue.returnValue ?? '?'}`;
+  return `${exit}, requeued${requeue.reason ? `: ${requeue.reason}` : ''}`;
+}
 
 /** A numeric column's value, null for NONE. */
 function orNull(value: number): number | null {
@@ -468,7 +475,10 @@ export class JobTable {
       return null;
     }
     this.ownEvents++;
-    if (event.proc < 0) return null;
+    if (event.proc < 0) {
+      if (event.code === 36) this.clusterRemoved(event);
+      return null;
+    }
     const cols = this.cols;
     const pending = cols.f.uploadPending;
     // Most events (006 image size) change nothing: return before any other work.
@@ -487,7 +497,8 @@ export class JobTable {
     cols.f.evented[slot] = 1;
     // After an output transfer, anything but the job's end means the files were a checkpoint.
     if (pending[slot] === 1) {
-      if (NOT_A_CHECKPOINT[code] === 1) pending[slot] = 0;
+      // A requeue's upload was that try's end (max_retries), not a checkpoint.
+      if (NOT_A_CHECKPOINT[code] === 1 || (code === 4 && event.requeue())) pending[slot] = 0;
       else if (code !== 40) this.checkpointed(slot);
       else {
         // A new transfer says the last upload was a checkpoint; its own end says nothing yet.
@@ -579,10 +590,18 @@ export class JobTable {
         if (this.readHostsAndMessages) this.setHost(slot, event.executeHost());
         this.clearHold(slot);
         break;
-      case 4:
+      case 4: {
+        // A requeue (JobEvictedEvent's terminate_and_requeued) is a try that exited and is run
+        // again, not an eviction: its exit is the message.
+        const requeue = event.requeue();
+        if (requeue) {
+          if (this.readHostsAndMessages) this.cols.setText('lastMessage', slot, requeueMessage(requeue));
+          break;
+        }
         c.evictions[slot]!++;
         if (this.readHostsAndMessages) this.setMessage(slot, event.tableDetails().reason);
         break;
+      }
       case 5:
         if (!terminal) this.ended(slot, event);
         break;
@@ -613,6 +632,25 @@ export class JobTable {
   /** An eviction's or shadow exception's message, when it has one (else the last stays). */
   private setMessage(slot: number, reason: string | undefined): void {
     if (reason) this.cols.setText('lastMessage', slot, reason);
+  }
+
+  /**
+   * A 036: the cluster's factory is gone (ClusterRemoveEvent, `Materialized N jobs`). Procs N on
+   * that were expected but never made will never run: removed, so the job can end.
+   */
+  private clusterRemoved(event: TrackedEvent): void {
+    const made = event.materialized();
+    const procs = this.byCluster.get(event.cluster);
+    if (made === undefined || !procs) return;
+    const { f, n } = this.cols;
+    for (let proc = made; proc < procs.length; proc++) {
+      const slot = (procs[proc] ?? 0) - 1;
+      if (slot < 0 || f.evented[slot] === 1 || f.state[slot] !== IDLE) continue;
+      n.since[slot] = n.endedAt[slot] = event.time;
+      if (this.readHostsAndMessages)
+        this.cols.setText('lastMessage', slot, 'never made: the cluster was removed before this proc was materialized');
+      this.setState(slot, REMOVED);
+    }
   }
 
   /** A run start (001) or a release (013): the proc is no longer held for the last hold's reason. */
