@@ -122,6 +122,15 @@ test('a checkpointing job restarted twice completes, its checkpoint file carried
   assert.ok(wall && Number(wall[1]) >= 3, r.stdout);
 });
 
+test('without transfer_checkpoint_files a checkpoint sends transfer_output_files: an output not written yet holds it, as on a pool (36/-1)', async () => {
+  lw.file('job.sh', '#!/bin/sh\necho 1 > ckpt.txt\nexit 85\n', true);
+  lw.file('j.sub', vanillaSubmit('checkpoint_exit_code = 85\ntransfer_output_files = model.pt'));
+  const r = await lw.submit(['j.sub', '--local']);
+  assert.is(r.code, 2, r.stdout + r.stderr);
+  assert.match(r.stdout, /\(code 36, subcode -1\)/);
+  assert.match(r.stdout, /Starter failed to upload checkpoint/);
+});
+
 test('transfer_output_remaps, and an existing file is kept with the new one written beside it', async () => {
   lw.file('job.sh', '#!/bin/sh\necho new > model.pt\necho m > metrics.json\n', true);
   lw.file('model.pt', 'old\n');

@@ -564,9 +564,14 @@ class ProcRun {
   }
 }
 
+/**
+ * What a checkpoint sends (file_transfer.cpp, the upload's FilesToSend): transfer_checkpoint_files;
+ * without it, transfer_output_files (an output the job has not written yet then fails the
+ * checkpoint, as on a pool); without either (null), every file the job made or changed.
+ */
 function checkpointList(proc: ProcSpec): string[] | null {
   const value = proc.expanded?.transfer_checkpoint_files;
-  return value ? splitFileList(value) : null;
+  return value ? splitFileList(value) : proc.transferOutputFiles;
 }
 
 export function runProc(ctx: ProcContext): Promise<ProcEnd> {
