@@ -151,6 +151,26 @@ test('transfer_output_remaps, and an existing file is kept with the new one writ
   assert.is(lw.read('results/1/metrics.json'), 'm\n');
 });
 
+test("transfer_output_remaps reach a folder's files by the names HTCondor sends them: folder/name for a folder, name for dir/ (file_transfer.cpp)", async () => {
+  lw.file('job.sh', '#!/bin/sh\nmkdir -p outdir\necho m > outdir/model.pt\necho l > outdir/log.txt\n', true);
+  lw.file(
+    'j.sub',
+    vanillaSubmit('transfer_output_files = outdir\ntransfer_output_remaps = "outdir/model.pt = model_$(Process).pt"'),
+  );
+  const folder = await lw.submit(['j.sub', '--local']);
+  assert.is(folder.code, 0, folder.stdout + folder.stderr);
+  assert.is(lw.read('model_0.pt'), 'm\n');
+  assert.is(lw.read('outdir/log.txt'), 'l\n');
+  assert.not.ok(existsSync(join(lw.root, 'outdir', 'model.pt')), 'the remapped file is not in the folder too');
+  lw.file(
+    'j.sub',
+    vanillaSubmit('transfer_output_files = outdir/\ntransfer_output_remaps = "log.txt = res/log_$(Cluster).txt"'),
+  );
+  const contents = await lw.submit(['j.sub', '--local']);
+  assert.is(contents.code, 0, contents.stdout + contents.stderr);
+  assert.is(lw.read('res/log_2.txt'), 'l\n');
+});
+
 test("an output folder that is there already takes the folder's files (file_transfer.cpp), each existing file kept", async () => {
   lw.file(
     'job.sh',

@@ -170,11 +170,15 @@ function destinations(
   entry: OutputEntry,
   items: PlannedItem[],
 ): { to: string; items: PlannedItem[] }[] {
+  const place = (remapped: string) => (isAbsolute(remapped) ? remapped : resolve(spec.iwd, remapped));
   if (!entry.contentsOnly) {
     const remapped = spec.remaps.get(entry.name);
-    const to = remapped ? (isAbsolute(remapped) ? remapped : resolve(spec.iwd, remapped)) : join(spec.iwd, entry.name);
-    return [{ to, items }];
+    if (remapped) return [{ to: place(remapped), items }];
+    // A folder's files travel as `folder/name`, each looked up in the remaps by that name
+    // (file_transfer.cpp, filename_tools_cpp.cpp): a remapped one goes where it says.
+    return splitRemapped(join(spec.iwd, entry.name), entry.name, items, spec.remaps, place);
   }
+  // `dir/` sends its contents by their own names: each looked up in the remaps too.
   const groups = new Map<string, PlannedItem[]>();
   for (const item of items) {
     const [head, ...rest] = item.to.split('/');
@@ -182,7 +186,30 @@ function destinations(
     group.push({ ...item, to: rest.join('/') });
     groups.set(head!, group);
   }
-  return [...groups].map(([name, group]) => ({ to: join(spec.iwd, name), items: group }));
+  return [...groups].flatMap(([name, group]) => {
+    const remapped = spec.remaps.get(name);
+    return remapped
+      ? [{ to: place(remapped), items: group }]
+      : splitRemapped(join(spec.iwd, name), name, group, spec.remaps, place);
+  });
+}
+
+/** `items` bound for `to` (sent as `name/...`), less each file remapped by its sent name, which goes on its own. */
+function splitRemapped(
+  to: string,
+  name: string,
+  items: PlannedItem[],
+  remaps: Map<string, string>,
+  place: (remapped: string) => string,
+): { to: string; items: PlannedItem[] }[] {
+  const rest: PlannedItem[] = [];
+  const own: { to: string; items: PlannedItem[] }[] = [];
+  for (const item of items) {
+    const remapped = item.kind === 'file' && item.to !== '' ? remaps.get(`${name}/${item.to}`) : undefined;
+    if (remapped) own.push({ to: place(remapped), items: [{ ...item, to: '' }] });
+    else rest.push(item);
+  }
+  return [{ to, items: rest }, ...own];
 }
 
 /**
