@@ -192,6 +192,30 @@ test('file lists: one pair of quotes around the whole value is taken off, as con
   );
 });
 
+test('should_transfer_files as condor_submit reads it: its words (TRUE is YES), refused when unknown or NO with files to transfer', () => {
+  const ad = (value: string) =>
+    plan(`executable = /bin/true\nshould_transfer_files = ${value}\nqueue`, { cluster: null }).procs[0]!.classAd
+      .ShouldTransferFiles;
+  assert.equal(['True', 'always', 'never', 'Auto', 'IF_NEEDED'].map(ad), [
+    '"YES"',
+    '"YES"',
+    '"NO"',
+    '"IF_NEEDED"',
+    '"IF_NEEDED"',
+  ]);
+  assert.throws(() => ad('maybe'), /invalid value \(maybe\) for should_transfer_files/);
+  for (const lists of ['transfer_input_files = a.txt', 'transfer_output_files = ""']) {
+    try {
+      plan(`executable = /bin/true\nshould_transfer_files = NO\n${lists}\nqueue`, { cluster: null });
+      assert.unreachable(lists);
+    } catch (error) {
+      assert.instance(error, UserError);
+      assert.match((error as UserError).message, /but should_transfer_files = NO: condor_submit refuses that/);
+      assert.is((error as UserError).line, 2);
+    }
+  }
+});
+
 test('lexical rules: case-insensitive keys, comments, continuation, +Attr, @= values, last assignment wins', () => {
   const { procs } = plan(
     [

@@ -634,6 +634,54 @@ function unusedLines(table: Map<string, Assignment>, referenced: Set<string>, fi
   return out;
 }
 
+const SHOULD_TRANSFER: Readonly<Record<string, 'YES' | 'NO' | 'IF_NEEDED'>> = {
+  YES: 'YES',
+  TRUE: 'YES',
+  ALWAYS: 'YES',
+  NO: 'NO',
+  FALSE: 'NO',
+  NEVER: 'NO',
+  IF_NEEDED: 'IF_NEEDED',
+  AUTO: 'IF_NEEDED',
+};
+
+/**
+ * should_transfer_files as condor_submit reads it (submit_utils.cpp, cases (A) and (F)): a word it
+ * knows, as its canonical word; NO with a transfer_input_files or transfer_output_files refused.
+ */
+function shouldTransfer(
+  value: string | undefined,
+  inputs: boolean,
+  outputs: boolean,
+  table: Map<string, Assignment>,
+  submitFile: string,
+): 'YES' | 'NO' | 'IF_NEEDED' | null {
+  if (value === undefined) return null;
+  let at: Assignment | undefined;
+  for (const alias of ALIASES.should_transfer_files ?? ['should_transfer_files']) {
+    const hit = table.get(alias);
+    if (hit && (!at || hit.seq > at.seq)) at = hit;
+  }
+  const where = [at?.source ?? submitFile, at?.line ?? 0] as const;
+  // enum_utils.cpp ShouldTransferFilesTranslation, read without case.
+  const word = SHOULD_TRANSFER[value.trim().toUpperCase()];
+  if (word === undefined)
+    throw submitError(
+      `invalid value (${shownText(value)}) for should_transfer_files`,
+      ...where,
+      'write YES, NO or IF_NEEDED',
+    );
+  if (word === 'NO' && (inputs || outputs)) {
+    const lists = [inputs ? 'transfer_input_files' : null, outputs ? 'transfer_output_files' : null].filter(Boolean);
+    throw submitError(
+      `files are to be transferred (${lists.join(' and ')}) but should_transfer_files = NO: condor_submit refuses that`,
+      ...where,
+      'write should_transfer_files = YES (or IF_NEEDED), or take the file lists out',
+    );
+  }
+  return word;
+}
+
 function procSpec(
   proc: number,
   command: (name: string) => string | undefined,
@@ -687,7 +735,9 @@ function procSpec(
   if (inputs.length > 0) ad.TransferInput = quote(inputs.join(','));
   if (outputs && outputs.length > 0) ad.TransferOutput = quote(outputs.join(','));
   const stf = command('should_transfer_files');
-  if (stf) ad.ShouldTransferFiles = quote(stf.toUpperCase());
+  // Written as condor_submit writes it: the word the value stands for (TRUE is YES).
+  const should = shouldTransfer(stf, inputs.length > 0, outputsRaw !== undefined, table, options.submitFile);
+  if (should) ad.ShouldTransferFiles = quote(should);
   ad.StreamOut = truthy(command('stream_output')) ? 'true' : 'false';
   ad.StreamErr = truthy(command('stream_error')) ? 'true' : 'false';
 
