@@ -145,6 +145,16 @@ test("a 036 (the factory's cluster removed) ends the procs it never made, so the
   }
 });
 
+test("a 005 whose exit cannot be read leaves the job as it was, as HTCondor's reader refuses it (TerminatedEvent::readEventBody)", () => {
+  const log = `${RUN('08:00:30')}005 (77.000.000) 2026-03-01 08:01:00 Job terminated.\n\t(1) Normal term\n...\n`;
+  for (const [name, table] of [
+    ['objects', tableOf(log, false)],
+    ['reused', tableOf(log, true)],
+    ['tape', tableOfTape(log)],
+  ] as const)
+    assert.equal([table.list()[0]!.state, table.list()[0]!.exitCode], ['running', null], name);
+});
+
 test('a reused event gives every fixture log the same table as an object per event', () => {
   for (const name of eventLogNames()) {
     const text = eventLog(name);

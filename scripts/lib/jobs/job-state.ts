@@ -122,6 +122,11 @@ for (const [code, state] of Object.entries(EVENT_STATE)) EVENT_STATE_CODE[Number
 export type JobGroup = 'held' | 'failed' | 'running' | 'idle';
 const GROUP_OF: readonly (JobGroup | null)[] = ['idle', 'running', 'held', 'running', null, null, 'failed'];
 
+function unreadableExit(event: TrackedEvent): boolean {
+  const exit = event.exitStatus();
+  return exit.returnValue === undefined && exit.signal === undefined;
+}
+
 /** A requeue as the message the view shows: how that try ended, and why it runs again. */
 function requeueMessage(requeue: Requeue): string {
   const exit =
@@ -490,6 +495,9 @@ export class JobTable {
       if (pending[known] === 1 && SILENT[code] !== 1) this.checkpointed(known);
       return null;
     }
+    // A 005 whose exit cannot be read is one HTCondor's reader refuses (TerminatedEvent::
+    // readEventBody fails, ReadUserLog skips to the next event): the job stays as it was.
+    if (code === 5 && unreadableExit(event)) return null;
     let slot = this.find(event.cluster, event.proc);
     // A submit event starts the job afresh; any other first event (a log that begins mid-way)
     // creates the job, and the table puts it in the state that event implies.
