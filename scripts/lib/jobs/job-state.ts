@@ -122,11 +122,6 @@ for (const [code, state] of Object.entries(EVENT_STATE)) EVENT_STATE_CODE[Number
 export type JobGroup = 'held' | 'failed' | 'running' | 'idle';
 const GROUP_OF: readonly (JobGroup | null)[] = ['idle', 'running', 'held', 'running', null, null, 'failed'];
 
-function unreadableExit(event: TrackedEvent): boolean {
-  const exit = event.exitStatus();
-  return exit.returnValue === undefined && exit.signal === undefined;
-}
-
 /** A requeue as the message the view shows: how that try ended, and why it runs again. */
 function requeueMessage(requeue: Requeue): string {
   const exit =
@@ -302,6 +297,8 @@ export class JobTable {
   private readonly cols = new ProcColumns();
   /** Slot + 1 by cluster, then proc (an array: procs are small dense numbers): no id string per event. */
   private readonly byCluster = new Map<number, number[]>();
+  /** The exit of the 005 being applied (read once: apply() checks it, ended() keeps it). */
+  private exit: { returnValue?: number; signal?: number } = {};
   private lastCluster = Number.NaN;
   private lastProcs: number[] | undefined;
   private readonly views: (JobView | undefined)[] = [];
@@ -497,7 +494,10 @@ export class JobTable {
     }
     // A 005 whose exit cannot be read is one HTCondor's reader refuses (TerminatedEvent::
     // readEventBody fails, ReadUserLog skips to the next event): the job stays as it was.
-    if (code === 5 && unreadableExit(event)) return null;
+    if (code === 5) {
+      this.exit = event.exitStatus();
+      if (this.exit.returnValue === undefined && this.exit.signal === undefined) return null;
+    }
     let slot = this.find(event.cluster, event.proc);
     // A submit event starts the job afresh; any other first event (a log that begins mid-way)
     // creates the job, and the table puts it in the state that event implies.
@@ -671,7 +671,8 @@ export class JobTable {
   private ended(slot: number, event: TrackedEvent): void {
     const { n, f } = this.cols;
     f.uploadPending[slot] = 0;
-    const exit = event.exitStatus();
+    // Read once per 005, in apply().
+    const exit = this.exit;
     n.endedAt[slot] = event.time;
     n.exitCode[slot] = exit.returnValue ?? NONE;
     n.signal[slot] = exit.signal ?? NONE;
