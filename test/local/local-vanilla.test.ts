@@ -169,6 +169,11 @@ test("transfer_output_remaps reach a folder's files by the names HTCondor sends 
   const contents = await lw.submit(['j.sub', '--local']);
   assert.is(contents.code, 0, contents.stdout + contents.stderr);
   assert.is(lw.read('res/log_2.txt'), 'l\n');
+  // A target ending in / names a folder: held as the shadow's open of it fails (12/21, EISDIR).
+  lw.file('j.sub', vanillaSubmit('transfer_output_files = outdir\ntransfer_output_remaps = "outdir = results/"'));
+  const folder2 = await lw.submit(['j.sub', '--local']);
+  assert.is(folder2.code, 2, folder2.stdout + folder2.stderr);
+  assert.match(folder2.stdout, /\(code 12, subcode 21\)/);
 });
 
 test("an output folder that is there already takes the folder's files (file_transfer.cpp), each existing file kept", async () => {

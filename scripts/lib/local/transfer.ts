@@ -170,7 +170,18 @@ function destinations(
   entry: OutputEntry,
   items: PlannedItem[],
 ): { to: string; items: PlannedItem[] }[] {
-  const place = (remapped: string) => (isAbsolute(remapped) ? remapped : resolve(spec.iwd, remapped));
+  const place = (remapped: string) => {
+    // A target ending in `/` names a folder: the shadow's open of it as a file fails, EISDIR
+    // (reli_sock.cpp get_file), and the proc is held 12/21.
+    if (remapped.endsWith('/'))
+      throw new TransferError(
+        `writing to file ${remapped}: (errno 21) Is a directory: a transfer_output_remaps target must name a file, not a folder`,
+        21,
+        remapped,
+        true,
+      );
+    return isAbsolute(remapped) ? remapped : resolve(spec.iwd, remapped);
+  };
   if (!entry.contentsOnly) {
     const remapped = spec.remaps.get(entry.name);
     if (remapped) return [{ to: place(remapped), items }];
