@@ -215,26 +215,34 @@ test('direct: the tool spawned without bash, with the same answers (argv, stdin,
   }
 });
 
+/** The error `run` rejects with, or a failure once `what` has not happened within the (stretched) bound. */
+async function refusal(run: Promise<unknown>, what: string): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const hang = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(what)), bound(30_000));
+  });
+  try {
+    await Promise.race([run, hang]);
+  } catch (error) {
+    return error;
+  } finally {
+    clearTimeout(timer);
+  }
+  return assert.unreachable('should have thrown');
+}
+
 test('a tool read whole that prints without end is stopped past maxOutputBytes and the run fails (zx and direct)', async () => {
   const shell = new Shell();
   for (const direct of [false, true]) {
     // `yes` never ends by itself: only the cap stops it (a hang fails by the bounded race).
     const run = shell.run(['yes', 'a line of output'], { direct, maxOutputBytes: 1 << 20 });
-    const hang = new Promise<never>((_, reject) => {
-      const timer = setTimeout(() => reject(new Error('the tool was not stopped')), bound(30_000));
-      void run.finally(() => clearTimeout(timer)).catch(() => {});
-    });
-    try {
-      await Promise.race([run, hang]);
-      assert.unreachable('should have thrown');
-    } catch (error) {
-      assert.instance(error, UserError, String(error));
-      assert.is(
-        (error as UserError).message,
-        '`yes` printed more than 1 MiB on its stdout: stopped',
-        `direct: ${direct}`,
-      );
-    }
+    const error = await refusal(run, 'the tool was not stopped');
+    assert.instance(error, UserError, String(error));
+    assert.is(
+      (error as UserError).message,
+      '`yes` printed more than 1 MiB on its stdout: stopped',
+      `direct: ${direct}`,
+    );
   }
   // A tool that ignores SIGTERM is killed after a grace.
   const stubborn = [
@@ -243,16 +251,7 @@ test('a tool read whole that prints without end is stopped past maxOutputBytes a
     "process.on('SIGTERM', () => {}); const line = 'x'.repeat(1000) + '\\n'; const go = () => process.stdout.write(line, go); go();",
   ];
   const killed = shell.run(stubborn, { direct: true, maxOutputBytes: 1 << 20 });
-  const hang = new Promise<never>((_, reject) => {
-    const timer = setTimeout(() => reject(new Error('the tool ignoring SIGTERM was not killed')), bound(30_000));
-    void killed.finally(() => clearTimeout(timer)).catch(() => {});
-  });
-  try {
-    await Promise.race([killed, hang]);
-    assert.unreachable('should have thrown');
-  } catch (error) {
-    assert.instance(error, UserError, String(error));
-  }
+  assert.instance(await refusal(killed, 'the tool ignoring SIGTERM was not killed'), UserError);
   // Under the cap, the whole output, on both paths.
   for (const direct of [false, true]) {
     const { stdout } = await shell.run(['sh', '-c', 'yes x | head -c 2000'], { direct, maxOutputBytes: 2000 });

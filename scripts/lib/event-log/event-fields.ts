@@ -643,6 +643,11 @@ export function evictionReasonAt(data: Buffer, from: number, to: number): string
   return reason;
 }
 
+/** Each non-empty body line of data[from, to), trimmed, until `visit` returns true. */
+function everyBodyLine(data: Buffer, from: number, to: number, visit: (line: string) => boolean): void {
+  eachBodyLine(data, from, to, () => true, visit);
+}
+
 /** A 004 written for a job that exited and goes back in the queue (max_retries, on_exit_remove false). */
 export interface Requeue {
   returnValue?: number;
@@ -666,47 +671,35 @@ export function requeueAt(data: Buffer, from: number, to: number): Requeue | nul
   let requeued = false;
   let exitSeen = false;
   const out: Requeue = {};
-  eachBodyLine(
-    data,
-    from,
-    to,
-    () => true,
-    (line) => {
-      if (first) {
-        first = false;
-        requeued = line.startsWith(REQUEUED);
-        return !requeued;
-      }
-      const normal = REQUEUE_NORMAL.exec(line);
-      const abnormal = normal ? null : REQUEUE_ABNORMAL.exec(line);
-      if (normal || abnormal) {
-        if (normal) out.returnValue = Number(normal[1]);
-        else out.signal = Number(abnormal![1]);
-        exitSeen = true;
-        return false;
-      }
-      if (!exitSeen || CORE_LINE.test(line)) return false;
-      if (!line.startsWith('Partitionable')) out.reason = line.replace(/^Reason: /, '');
-      return true;
-    },
-  );
+  everyBodyLine(data, from, to, (line) => {
+    if (first) {
+      first = false;
+      requeued = line.startsWith(REQUEUED);
+      return !requeued;
+    }
+    const normal = REQUEUE_NORMAL.exec(line);
+    const abnormal = normal ? null : REQUEUE_ABNORMAL.exec(line);
+    if (normal || abnormal) {
+      if (normal) out.returnValue = Number(normal[1]);
+      else out.signal = Number(abnormal![1]);
+      exitSeen = true;
+      return false;
+    }
+    if (!exitSeen || CORE_LINE.test(line)) return false;
+    if (!line.startsWith('Partitionable')) out.reason = line.replace(/^Reason: /, '');
+    return true;
+  });
   return requeued ? out : null;
 }
 
 /** A 036's `Materialized N jobs from M items.`: N, the procs its factory made (ClusterRemoveEvent). */
 export function materializedAt(data: Buffer, from: number, to: number): number | undefined {
   let made: number | undefined;
-  eachBodyLine(
-    data,
-    from,
-    to,
-    () => true,
-    (line) => {
-      const match = /^Materialized (\d+) jobs/.exec(line);
-      if (match) made = Number(match[1]);
-      return match !== null;
-    },
-  );
+  everyBodyLine(data, from, to, (line) => {
+    const match = /^Materialized (\d+) jobs/.exec(line);
+    if (match) made = Number(match[1]);
+    return match !== null;
+  });
   return made;
 }
 

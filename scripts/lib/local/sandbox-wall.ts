@@ -320,13 +320,18 @@ export function openJobInput(path: string): number {
   } catch (error) {
     throw Object.assign(error as Error, { stdin: true, path });
   }
+  return regularFile(fd, path, { stdin: true });
+}
+
+/** `fd` when it is a regular file; else closed, and an EINVAL-like error naming `path` (with `extra`). */
+function regularFile(fd: number, path: string, extra: object = {}): number {
   if (fstatSync(fd).isFile()) return fd;
   closeSync(fd);
   throw Object.assign(new Error(`${path} is not a regular file (a FIFO, socket or device)`), {
     code: 'EINVAL',
     errno: -22,
     path,
-    stdin: true,
+    ...extra,
   });
 }
 
@@ -341,11 +346,5 @@ export function openJobOutput(path: string, append: boolean): number {
       (append ? constants.O_APPEND : constants.O_TRUNC),
     0o666, // as 'w' and 'a' create it: the umask decides
   );
-  if (fstatSync(fd).isFile()) return fd;
-  closeSync(fd);
-  throw Object.assign(new Error(`${path} is not a regular file (a FIFO, socket or device)`), {
-    code: 'EINVAL',
-    errno: -22,
-    path,
-  });
+  return regularFile(fd, path);
 }
