@@ -148,6 +148,21 @@ test('readFilesBounded refuses a FIFO at once, without reading from it', async (
   assert.is(result.stdout.trim(), String(BATCH_NOT_A_FILE), result.stderr);
 });
 
+test('metricsCandidates: outputs/ brings metrics.json back flat; a remap of outputs/metrics.json is where it lands', () => {
+  assert.equal(metricsCandidates(proc(0, '/w/runs/0', { transferOutputFiles: ['outputs/'] })).paths, [
+    '/w/runs/0/metrics.json',
+  ]);
+  assert.equal(
+    metricsCandidates(
+      proc(0, '/w/runs/0', {
+        transferOutputFiles: ['outputs'],
+        outputRemaps: { 'outputs/metrics.json': 'res/m_0.json' },
+      }),
+    ).paths,
+    ['/w/runs/0/res/m_0.json', '/w/runs/0/outputs/metrics.json'],
+  );
+});
+
 test("candidatesOfAll is each proc's metricsCandidates, whatever the layouts and their order", () => {
   const iwds = [
     '/w/runs/1',

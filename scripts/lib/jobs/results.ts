@@ -95,9 +95,16 @@ function metricsPlan(proc: ProcRecord): MetricsPlace[] {
   if (proc.outputRemaps?.[METRICS_FILE]) plan.push(place(METRICS_FILE, false));
   for (const name of proc.transferOutputFiles ?? [METRICS_FILE]) {
     const clean = name.replace(/\/+$/, '');
-    if (basename(clean) === METRICS_FILE) plan.push(place(clean, false));
-    // A folder brought back whole (e.g. `outputs`): its metrics.json inside it.
-    else if (!/\.[A-Za-z0-9]+$/.test(clean)) plan.push(place(clean, true));
+    // `outputs/` brings its contents back flat: its metrics.json lands as metrics.json does.
+    if (clean !== name && clean !== '') plan.push(place(METRICS_FILE, false));
+    else if (basename(clean) === METRICS_FILE) plan.push(place(clean, false));
+    // A folder brought back whole (e.g. `outputs`): its metrics.json inside it, unless the
+    // file itself is remapped by the name HTCondor sends it, `outputs/metrics.json`.
+    else if (!/\.[A-Za-z0-9]+$/.test(clean)) {
+      const remapped = proc.outputRemaps?.[`${clean}/${METRICS_FILE}`];
+      if (remapped) plan.push({ target: remapped, inFolder: false });
+      plan.push(place(clean, true));
+    }
   }
   // Nothing listed (every new file comes back): the sandbox's metrics.json.
   if (plan.length === 0 && proc.transferOutputFiles === null) plan.push(place(METRICS_FILE, false));
