@@ -190,6 +190,16 @@ test('a v7 lock: the rich platform finds its `p1` rows by identity; a row of oth
     ws.write('pixi.lock', v7Lock(v6, ['__cuda=12.9', ...DEFAULTS]));
     const relocked = await validateWorkspace({ root: ws.root, saveCache: false });
     assert.equal(relocked.errors, [], summary(relocked));
+    // pixi finds the row by identity, packages compared as rattler compares them (12.9.0 is
+    // 12.9: compute_renames), then finds its text changed (PlatformDefinitionChanged compares
+    // the strings): the row is the platform's, and stale.
+    ws.write('pixi.lock', v7Lock(v6, ['__cuda=12.9.0', ...DEFAULTS]));
+    const padded = await validateWorkspace({ root: ws.root, saveCache: false });
+    assert.equal(
+      padded.errors.map((e) => e.rule),
+      ['lock/platform-changed'],
+      summary(padded),
+    );
     assert.equal(
       byRule(relocked, 'lock/platform-missing').filter((f) => f.message.includes('linux-64-cuda')),
       [],

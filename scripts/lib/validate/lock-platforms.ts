@@ -8,7 +8,7 @@
 // (satisfiability/environment.rs PlatformDefinitionChanged).
 import type { PlatformEntry } from './manifest-model.ts';
 import type { LockedEnvironment, LockedPackage, LockFile, LockedPlatform } from './lock-file.ts';
-import { customisedOf, parseVirtualPackage, type VirtualPackage } from './rich-platform.ts';
+import { customisedOf, parseVirtualPackage, sameVersion, type VirtualPackage } from './rich-platform.ts';
 
 /** A manifest platform whose lock row of its name was solved for another subdir or other packages. */
 export interface ChangedPlatform {
@@ -83,12 +83,8 @@ function renames(lock: LockFile, manifest: readonly PlatformEntry[]): Map<string
   const manifestNames = new Set(manifest.map((p) => p.name));
   for (const [lockName, locked] of lock.platforms) {
     const identity = customisedOf(parsedAll(locked.virtualPackages), locked.subdir);
-    const matching = manifest.filter(
-      (p) =>
-        p.subdir === locked.subdir &&
-        p.customised.length === identity.length &&
-        p.customised.every((vp, i) => vp === identity[i]),
-    );
+    // Compared as packages (GenericVirtualPackage's equality: rattler's versions pad, 2.31 is 2.31.0).
+    const matching = manifest.filter((p) => p.subdir === locked.subdir && sameSet(p.customised, identity));
     if (matching.length !== 1) continue;
     const target = matching[0]!.name;
     if (target === lockName || lock.platforms.has(target) || manifestNames.has(lockName)) continue;
@@ -104,10 +100,20 @@ function parsedAll(texts: readonly string[]): VirtualPackage[] {
   });
 }
 
-/** Two virtual packages' texts the same once read (`__cuda=12.09` is `__cuda=12.9`). */
+/** The same virtual packages, in any order, each compared as sameText does. */
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const left = [...b];
+  return a.every((vp) => {
+    const at = left.findIndex((other) => sameText(vp, other));
+    return at >= 0 && left.splice(at, 1).length === 1;
+  });
+}
+
+/** Two virtual packages' texts the same once read (`__cuda=12.09` is `__cuda=12.9`, `2.31` is `2.31.0`). */
 function sameText(a: string, b: string): boolean {
   if (a === b) return true;
   const x = parseVirtualPackage(a);
   const y = parseVirtualPackage(b);
-  return x !== null && y !== null && x.name === y.name && x.version === y.version && x.build === y.build;
+  return x !== null && y !== null && x.name === y.name && sameVersion(x.version, y.version) && x.build === y.build;
 }
