@@ -280,24 +280,6 @@ test("input = FILE is the job's stdin, transferred with the inputs (file_transfe
   assert.match(missing.stderr, /preflight failed: input files present \(missing: nope\.txt\)/);
 });
 
-test('an output in a folder that is not there is refused before the run, as condor_submit refuses it (check_open)', async () => {
-  lw.file('job.sh', '#!/bin/sh\necho hi\n', true);
-  lw.file(
-    'j.sub',
-    vanillaSubmit('transfer_output_files = ""').replace(/^output = .*$/m, 'output = logs/job_$(Cluster).out'),
-  );
-  const r = await lw.submit(['j.sub', '--local']);
-  assert.is(r.code, 1, r.stdout + r.stderr);
-  assert.match(
-    r.stderr,
-    /preflight failed: folders of output, error and log exist \(the folder of output, logs, does not exist/,
-  );
-  assert.not.ok(existsSync(join(lw.root, '.pixi-condor', 'jobs', '1.json')), 'nothing recorded');
-  mkdirSync(join(lw.root, 'logs'));
-  const made = await lw.submit(['j.sub', '--local']);
-  assert.is(made.code, 0, made.stdout + made.stderr);
-});
-
 test('preserve_relative_paths = true: refused before the run (a local run places files by their base names)', async () => {
   lw.file('job.sh', '#!/bin/sh\ntrue\n', true);
   lw.file('j.sub', vanillaSubmit('preserve_relative_paths = true\ntransfer_output_files = ""'));

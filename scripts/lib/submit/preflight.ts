@@ -4,10 +4,10 @@
 // job record can be written, and condor_submit is on PATH. Every check runs (so the user sees
 // all problems at once); none of them changes anything.
 import { access, constants, stat } from 'node:fs/promises';
-import { dirname, isAbsolute } from 'node:path';
+import { isAbsolute } from 'node:path';
 import type { Palette } from '../term.ts';
 import { IMAGE_RECORD, type ImageRecord } from '../image-record.ts';
-import { onPath, shellQuote } from '../shell.ts';
+import { onPath } from '../shell.ts';
 import { displayPath, STATE_DIR, type TemplateConfig } from '../workspace.ts';
 import { validateWorkspace } from '../validate/index.ts';
 import type { Finding } from '../validate/types.ts';
@@ -144,36 +144,6 @@ async function checkInputs(root: string, procs: ProcSpec[]): Promise<CheckResult
   };
 }
 
-/**
- * condor_submit opens each proc's output, error and log for writing (submit_utils.cpp check_open,
- * O_CREAT) and refuses the job when it cannot: a folder that is not there. A folder still holding
- * a macro known only once submitted ($(Cluster)) cannot be checked before.
- */
-async function checkOutputFolders(root: string, procs: ProcSpec[]): Promise<CheckResult> {
-  const title = 'folders of output, error and log exist';
-  const missing = new Map<string, string>();
-  for (const proc of procs)
-    for (const [command, path] of [
-      ['output', proc.output],
-      ['error', proc.error],
-      ['log', proc.log],
-    ] as const) {
-      if (!path || path === '/dev/null') continue;
-      const folder = dirname(path);
-      if (folder.includes('$(') || missing.has(folder)) continue;
-      const info = await stat(folder).catch(() => null);
-      if (!info?.isDirectory()) missing.set(folder, command);
-    }
-  if (missing.size === 0) return { title, status: 'ok' };
-  const [folder, command] = [...missing][0]!;
-  return {
-    title,
-    status: 'fail',
-    detail: `the folder of ${command}, ${displayPath(root, folder)}, does not exist${missing.size > 1 ? ` (+${missing.size - 1} more)` : ''}: condor_submit cannot open the file`,
-    hint: `make it (mkdir -p ${shellQuote(displayPath(root, folder))}) or point ${command} at a folder that exists`,
-  };
-}
-
 async function checkExecutableBit(procs: ProcSpec[], root: string): Promise<CheckResult | null> {
   const exe = procs[0]?.transferExecutable ? procs[0].executable : null;
   if (!exe || !isAbsolute(exe)) return null;
@@ -243,11 +213,10 @@ export async function runPreflight(input: PreflightInput): Promise<CheckResult[]
   // The checks that wait on files run while validate computes; the results keep their order.
   const validated = checkValidate(root, input.dryRun ?? false);
   const inputs = checkInputs(root, procs);
-  const outputFolders = checkOutputFolders(root, procs);
   const exeBitCheck = checkExecutableBit(procs, root);
   const jobsFolder = checkJobsFolder(root, procs);
   const onPathCheck = input.local ? null : onPath('condor_submit', input.env);
-  for (const p of [validated, inputs, outputFolders, exeBitCheck, jobsFolder, onPathCheck]) p?.catch(() => {}); // each is awaited below
+  for (const p of [validated, inputs, exeBitCheck, jobsFolder, onPathCheck]) p?.catch(() => {}); // each is awaited below
   const results: CheckResult[] = [await validated];
   if (!record) {
     results.push({
@@ -267,7 +236,6 @@ export async function runPreflight(input: PreflightInput): Promise<CheckResult[]
     if (pull) results.push(await pull);
   }
   results.push(await inputs);
-  results.push(await outputFolders);
   const exeBit = await exeBitCheck;
   if (exeBit) results.push(exeBit);
   const noLog = procs.filter((p) => !p.log);
