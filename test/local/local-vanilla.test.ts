@@ -169,11 +169,16 @@ test("transfer_output_remaps reach a folder's files by the names HTCondor sends 
   const contents = await lw.submit(['j.sub', '--local']);
   assert.is(contents.code, 0, contents.stdout + contents.stderr);
   assert.is(lw.read('res/log_2.txt'), 'l\n');
-  // A target ending in / names a folder: held as the shadow's open of it fails (12/21, EISDIR).
-  lw.file('j.sub', vanillaSubmit('transfer_output_files = outdir\ntransfer_output_remaps = "outdir = results/"'));
-  const folder2 = await lw.submit(['j.sub', '--local']);
-  assert.is(folder2.code, 2, folder2.stdout + folder2.stderr);
-  assert.match(folder2.stdout, /\(code 12, subcode 21\)/);
+  // A target ending in / names a folder: a folder goes there; a file is held, as the shadow's
+  // open of it fails (12/21, EISDIR).
+  lw.file('j.sub', vanillaSubmit('transfer_output_files = outdir\ntransfer_output_remaps = "outdir = moved/"'));
+  const moved = await lw.submit(['j.sub', '--local']);
+  assert.is(moved.code, 0, moved.stdout + moved.stderr);
+  assert.is(lw.read('moved/log.txt'), 'l\n');
+  lw.file('j.sub', vanillaSubmit('transfer_output_files = outdir\ntransfer_output_remaps = "outdir/log.txt = logs/"'));
+  const file = await lw.submit(['j.sub', '--local']);
+  assert.is(file.code, 2, file.stdout + file.stderr);
+  assert.match(file.stdout, /\(code 12, subcode 21\)/);
 });
 
 test("an output folder that is there already takes the folder's files (file_transfer.cpp), each existing file kept", async () => {
@@ -194,6 +199,14 @@ test("an output folder that is there already takes the folder's files (file_tran
   assert.is(lw.read('results/shared.1.0.txt'), 'new\n');
   assert.is(lw.read('results/shared.1.1.txt'), 'new\n');
   assert.not.ok(existsSync(join(lw.root, 'results.1.0')), 'no second folder beside it');
+  // A file where the folder has a subfolder: held as an output that cannot be written (12/20), not a crash.
+  lw.file('job.sh', '#!/bin/sh\nmkdir -p results/sub\necho x > results/sub/x.txt\n', true);
+  lw.file('results/sub', 'a file\n');
+  lw.file('j.sub', vanillaSubmit('transfer_output_files = results'));
+  const clash = await lw.submit(['j.sub', '--local']);
+  assert.is(clash.code, 2, clash.stdout + clash.stderr);
+  assert.match(clash.stdout, /\(code 12, subcode 20\)/);
+  assert.is(lw.read('results/sub'), 'a file\n');
 });
 
 test('max_retries: a failing job is requeued (004) and run again until it succeeds', async () => {

@@ -170,10 +170,11 @@ function destinations(
   entry: OutputEntry,
   items: PlannedItem[],
 ): { to: string; items: PlannedItem[] }[] {
-  const place = (remapped: string) => {
-    // A target ending in `/` names a folder: the shadow's open of it as a file fails, EISDIR
-    // (reli_sock.cpp get_file), and the proc is held 12/21.
-    if (remapped.endsWith('/'))
+  const place = (remapped: string, folder = false) => {
+    // A target ending in `/` names a folder: a folder goes there (the shadow's Mkdir), but the
+    // shadow's open of it as a file fails, EISDIR (reli_sock.cpp get_file): held 12/21.
+    if (remapped.endsWith('/') && folder) remapped = remapped.replace(/\/+$/, '') || '/';
+    else if (remapped.endsWith('/'))
       throw new TransferError(
         `writing to file ${remapped}: (errno 21) Is a directory: a transfer_output_remaps target must name a file, not a folder`,
         21,
@@ -184,7 +185,7 @@ function destinations(
   };
   if (!entry.contentsOnly) {
     const remapped = spec.remaps.get(entry.name);
-    if (remapped) return [{ to: place(remapped), items }];
+    if (remapped) return [{ to: place(remapped, isFolder(items)), items }];
     // A folder's files travel as `folder/name`, each looked up in the remaps by that name
     // (file_transfer.cpp, filename_tools_cpp.cpp): a remapped one goes where it says.
     return splitRemapped(join(spec.iwd, entry.name), entry.name, items, spec.remaps, place);
@@ -200,7 +201,7 @@ function destinations(
   return [...groups].flatMap(([name, group]) => {
     const remapped = spec.remaps.get(name);
     return remapped
-      ? [{ to: place(remapped), items: group }]
+      ? [{ to: place(remapped, isFolder(group)), items: group }]
       : splitRemapped(join(spec.iwd, name), name, group, spec.remaps, place);
   });
 }
@@ -282,6 +283,16 @@ async function mergeInto(
     // The folder's own subfolders may be links a job left: each place is checked on its way.
     await checkDestination(iwd, to);
     if (item.kind === 'dir') {
+      // A file (or a link) in the folder's place: the shadow's mkdir of it fails, and the proc
+      // is held as an output that could not be written (12/20, ENOTDIR).
+      const there = await lstat(to).catch(() => null);
+      if (there && !there.isDirectory())
+        throw new TransferError(
+          `writing to folder ${shown(to)}: (errno 20) Not a directory: a file of that name is there`,
+          20,
+          to,
+          true,
+        );
       await mkdir(to, { recursive: true });
       continue;
     }
