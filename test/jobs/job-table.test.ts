@@ -27,15 +27,22 @@ function failed(job: JobState): boolean {
   return job.state === 'completed' && (job.exitCode !== 0 || job.signal !== null);
 }
 
-test("an output transfer then a 028 or 006 and the 005 is the job's end, not a checkpoint; a new transfer after one is", () => {
+test("an output transfer then a 028 (or 022/023) and the 005 is the job's end, not a checkpoint; a 006 or a new transfer after one is", () => {
   const log = eventLog('chtc_hello_gpu_docker_gpu.log');
   const [head, end] = [log.slice(0, log.indexOf('005 (')), log.slice(log.indexOf('005 ('))];
   const adInfo = '028 (8949703.000.000) 2019-08-26 21:27:38 Job ad information event triggered.\n\tProc = 0\n...\n';
   const imageSize =
     '006 (8949703.000.000) 2019-08-26 21:27:38 Image size of job updated: 1\n\t1  -  MemoryUsage of job (MB)\n...\n';
-  for (const between of [adInfo, imageSize, `${imageSize}${adInfo}`])
+  const disconnected =
+    '022 (8949703.000.000) 2019-08-26 21:27:38 Job disconnected, attempting to reconnect\n    Socket between submit and execute hosts closed unexpectedly\n...\n' +
+    '023 (8949703.000.000) 2019-08-26 21:27:38 Job reconnected to slot1@ep\n    startd address: <10.0.0.5:9618>\n...\n';
+  for (const between of [adInfo, disconnected, `${disconnected}${adInfo}`])
     for (const reuse of [false, true])
       assert.is(tableOf(`${head}${between}${end}`, reuse).list()[0]!.checkpoints, 0, between);
+  // A 006 says the job ran on after the upload (the shadow writes one as it grows): a checkpoint,
+  // kept when a hold or removal follows.
+  const held = '012 (8949703.000.000) 2019-08-26 21:29:00 Job was held.\n\tvia condor_hold\n\tCode 1 Subcode 0\n...\n';
+  assert.is(tableOf(`${head}${imageSize}${held}`, true).list()[0]!.checkpoints, 1);
   // A checkpoint upload, a 006, then the final upload: the first was a checkpoint.
   const upload = head.slice(head.lastIndexOf('040 (8949703.000.000) 2019-08-26 21:27:38 Started'));
   assert.is(tableOf(`${head}${imageSize}${upload}${end}`, true).list()[0]!.checkpoints, 1);

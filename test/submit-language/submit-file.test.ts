@@ -204,6 +204,13 @@ test('should_transfer_files as condor_submit reads it: its words (TRUE is YES), 
     '"IF_NEEDED"',
   ]);
   assert.throws(() => ad('maybe'), /invalid value \(maybe\) for should_transfer_files/);
+  // An empty value is no value (submit_param): $(STF) unset, and NO with an empty $(OUTS).
+  assert.is(ad('$(STF)'), undefined);
+  assert.ok(
+    plan('executable = /bin/true\nshould_transfer_files = NO\ntransfer_output_files = $(OUTS)\nqueue', {
+      cluster: null,
+    }),
+  );
   for (const lists of ['transfer_input_files = a.txt', 'transfer_output_files = ""']) {
     try {
       plan(`executable = /bin/true\nshould_transfer_files = NO\n${lists}\nqueue`, { cluster: null });

@@ -39,13 +39,15 @@ const NOT_A_CHECKPOINT = new Uint8Array(1000);
 for (const code of [5, 7, 9, 12]) NOT_A_CHECKPOINT[code] = 1;
 
 /**
- * Events that say nothing of where a job is (image size, generic, remote error, disconnect and
- * reconnect, job ad information, attribute update): an output transfer before one is still
+ * Events that say nothing of where a job is (generic, remote error, disconnect and reconnect,
+ * job ad information, attribute update): an output transfer before one is still
  * undecided. A writer with job_ad_information_attrs puts a 028 after every event
  * (write_user_log.cpp), between an output transfer and the 005 too.
  */
 const SILENT = new Uint8Array(1000);
-for (const code of [6, 8, 21, 22, 23, 28, 33]) SILENT[code] = 1;
+// (Not 006: the shadow writes one as a running job grows, so one after an upload says the job
+// ran on: a checkpoint.)
+for (const code of [8, 21, 22, 23, 28, 33]) SILENT[code] = 1;
 
 const RUN_ENDS = new Uint8Array(1000);
 for (const code of [1, 4, 5, 7, 9, 12, 24]) RUN_ENDS[code] = 1;
@@ -507,7 +509,9 @@ export class JobTable {
     if (pending[slot] === 1) {
       // A requeue's upload was that try's end (max_retries), not a checkpoint.
       if (NOT_A_CHECKPOINT[code] === 1 || (code === 4 && event.requeue())) pending[slot] = 0;
-      else if (code !== 40) this.checkpointed(slot);
+      else if (SILENT[code] === 1) {
+        // (a 023: still undecided)
+      } else if (code !== 40) this.checkpointed(slot);
       else {
         // A new transfer says the last upload was a checkpoint; its own end says nothing yet.
         const step = event.transferStep();

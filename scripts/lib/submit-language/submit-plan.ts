@@ -736,7 +736,14 @@ function procSpec(
   if (outputs && outputs.length > 0) ad.TransferOutput = quote(outputs.join(','));
   const stf = command('should_transfer_files');
   // Written as condor_submit writes it: the word the value stands for (TRUE is YES).
-  const should = shouldTransfer(stf, inputs.length > 0, outputsRaw !== undefined, table, options.submitFile);
+  // An empty value is no value (submit_param); a quoted "" is one.
+  const should = shouldTransfer(
+    stf?.trim() ? stf : undefined,
+    inputs.length > 0,
+    outputsRaw !== undefined && outputsRaw.trim() !== '',
+    table,
+    options.submitFile,
+  );
   if (should) ad.ShouldTransferFiles = quote(should);
   ad.StreamOut = truthy(command('stream_output')) ? 'true' : 'false';
   ad.StreamErr = truthy(command('stream_error')) ? 'true' : 'false';
