@@ -3,7 +3,7 @@
 // no overwriting, the job record, status and cancel.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCommand, runScript } from '../helpers/process.ts';
 import { startScript } from '../condor/workspace.ts';
@@ -286,6 +286,16 @@ test("input = FILE is the job's stdin, transferred with the inputs (file_transfe
   assert.is(r.code, 0, r.stdout + r.stderr);
   assert.is(lw.read('got.txt'), 'lr=0.1\nseed=7\n');
   assert.match(lw.read('listing.txt'), /^params\.txt$/m, 'in the sandbox, as a pool transfers it');
+  // On a shared filesystem (should_transfer_files = NO) a link is read where it points, as the starter opens it.
+  symlinkSync(join(lw.root, 'params.txt'), join(lw.root, 'linked.txt'));
+  lw.file('job.sh', '#!/bin/sh\ncat > got2.txt\n', true);
+  lw.file(
+    'j.sub',
+    vanillaSubmit('input = linked.txt').replace('should_transfer_files = YES', 'should_transfer_files = NO'),
+  );
+  const shared = await lw.submit(['j.sub', '--local']);
+  assert.is(shared.code, 0, shared.stdout + shared.stderr);
+  assert.is(lw.read('got2.txt'), 'lr=0.1\nseed=7\n');
   // condor_submit refuses a stdin file that is not there: so does the preflight.
   lw.file('j.sub', vanillaSubmit('input = nope.txt\ntransfer_output_files = got.txt'));
   const missing = await lw.submit(['j.sub', '--local']);

@@ -66,6 +66,8 @@ export function groupRssKb(pgid: number): number {
 }
 
 export function startChild(spec: ChildSpec, sampleMemory: boolean): RunningChild {
+  // stdin first (os_proc.cpp): one that cannot be opened leaves no output file opened or truncated.
+  const input = spec.stdinPath ? openJobInput(spec.stdinPath) : 'ignore';
   const out = spec.stdoutPath ? openJobOutput(spec.stdoutPath, spec.append) : 'ignore';
   const err =
     spec.stderrPath && spec.stderrPath === spec.stdoutPath
@@ -73,7 +75,6 @@ export function startChild(spec: ChildSpec, sampleMemory: boolean): RunningChild
       : spec.stderrPath
         ? openJobOutput(spec.stderrPath, spec.append)
         : 'ignore';
-  const input = spec.stdinPath ? openJobInput(spec.stdinPath) : 'ignore';
   // Its own process group: a terminal's Ctrl-C reaches the runner, which stops the job itself
   // (and records it), and stop() reaches every process the job started.
   const child = spawn(spec.command, spec.args, {

@@ -309,14 +309,15 @@ function realInitialdirs(dirs: readonly string[]): Promise<string[]> {
  * the proc as a file that cannot be opened (code 7).
  */
 /**
- * The job's stdin file (`input`), opened for the job: a regular file only, a link not followed,
- * a FIFO never waited on. A failure is tagged `stdin` (the starter holds it with
+ * The job's stdin file (`input`), opened for the job: a regular file only, read where a link
+ * points (the submit file named it; the starter opens it following links, user_proc.cpp), a
+ * FIFO never waited on. A failure is tagged `stdin` (the starter holds it with
  * UnableToOpenInput, 8).
  */
 export function openJobInput(path: string): number {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
     throw Object.assign(error as Error, { stdin: true, path });
   }

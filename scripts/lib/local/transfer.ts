@@ -56,7 +56,6 @@ export async function transferInputs(spec: InputTransfer, sandbox: string): Prom
   if (spec.executable) {
     bytes += await copyInput(spec.executable, sandbox, false);
   }
-  if (spec.stdin) bytes += await copyInput(spec.stdin, sandbox, false);
   for (const entry of spec.inputs) {
     if (isUrl(entry)) {
       throw new TransferError(
@@ -69,6 +68,9 @@ export async function transferInputs(spec: InputTransfer, sandbox: string): Prom
     const path = resolve(spec.iwd, entry.replace(/(.)\/+$/, '$1'));
     bytes += await copyInput(path, sandbox, contentsOnly);
   }
+  // The stdin file last, unless the list names it already (file_transfer.cpp appends it so).
+  const listed = spec.inputs.map((entry) => resolve(spec.iwd, entry.replace(/(.)\/+$/, '$1')));
+  if (spec.stdin && !listed.includes(spec.stdin)) bytes += await copyInput(spec.stdin, sandbox, false);
   return bytes;
 }
 
