@@ -218,6 +218,9 @@ test('max_retries: a failing job is requeued (004) and run again until it succee
   const r = await lw.submit(['j.sub', '--local']);
   assert.is(r.code, 0, r.stdout + r.stderr);
   assert.equal(lw.codes('job_1_0.log'), [0, 40, 40, 1, 40, 40, 4, 40, 40, 1, 40, 40, 5]);
+  // The 004 is a requeue, not an eviction: said so, and counted as no checkpoint.
+  assert.match(r.stdout, /1\.0 exit 1, requeued to run again/);
+  assert.not.match(r.stdout, /evicted|checkpoint/);
 });
 
 test('request_gpus without a GPU: stops before starting; --allow-cpu runs it with PIXI_CONDOR_ALLOW_CPU=1', async () => {

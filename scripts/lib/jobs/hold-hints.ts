@@ -67,7 +67,7 @@ const BY_CODE: Record<number, HoldHint> = {
   },
   8: {
     cause: 'input file',
-    hint: 'an input file could not be opened: check transfer_input_files and executable exist',
+    hint: "the job's stdin (input) could not be opened: check the file `input` names exists and is a regular file",
   },
   12: {
     cause: 'output transfer',

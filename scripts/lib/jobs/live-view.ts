@@ -236,8 +236,13 @@ function changeText(change: StateChange): string {
       return 'submitted (idle)';
     case 1:
       return `running on ${change.host ?? 'an execute point'}`;
-    case 4:
+    case 4: {
+      // A requeue (max_retries) is a try that exited, not an eviction.
+      const requeue = event.requeue();
+      if (requeue)
+        return `${requeue.signal !== undefined ? `killed by signal ${requeue.signal}` : `exit ${requeue.returnValue ?? '?'}`}, requeued to run again${requeue.reason ? `: ${requeue.reason}` : ''}`;
       return `evicted, back to idle${event.details.reason ? `: ${event.details.reason}` : ''}`;
+    }
     case 5:
       return job.signal !== null
         ? `completed: killed by signal ${job.signal}`

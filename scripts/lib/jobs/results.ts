@@ -101,7 +101,8 @@ function metricsPlan(proc: ProcRecord): MetricsPlace[] {
     // A folder brought back whole (e.g. `outputs`): its metrics.json inside it, unless the
     // file itself is remapped by the name HTCondor sends it, `outputs/metrics.json`.
     else if (!/\.[A-Za-z0-9]+$/.test(clean)) {
-      const remapped = proc.outputRemaps?.[`${clean}/${METRICS_FILE}`];
+      // (A folder travels by its base name: `sub/outputs` sends `outputs/metrics.json`.)
+      const remapped = proc.outputRemaps?.[`${basename(clean)}/${METRICS_FILE}`];
       if (remapped) plan.push({ target: remapped, inFolder: false });
       plan.push(place(clean, true));
     }

@@ -187,12 +187,13 @@ export function platformNameProblem(name: string): string | null {
 /**
  * Why pixi refuses this microarchitecture (validate_archspec_name), as far as we can tell
  * without archspec's database: its names are written with `_` (`x86_64_v3`, `neoverse_v1`),
- * never `-`, so a name with `-` is unknown, and pixi suggests it with `_`. Other unknown names
- * are not caught here.
+ * never `-`, so a name with `-` is unknown. (pixi suggests the `_` spelling only when it is a
+ * known name, which needs the database: none is suggested here.) Other unknown names are not
+ * caught here.
  */
 function archspecProblem(name: string): string | null {
   if (!name.includes('-')) return null;
-  return `'${name}' is not a known archspec microarchitecture, did you mean '${name.replaceAll('-', '_')}'?`;
+  return `'${name}' is not a known archspec microarchitecture: archspec's names are written with '_', not '-' (e.g. x86_64_v3)`;
 }
 
 /** One version-valued package from `value` (a string), or a problem. */
