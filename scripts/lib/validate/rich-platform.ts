@@ -24,10 +24,8 @@ export interface PlatformEntryRead {
   name: string | null;
   /** Its conda subdir (null: none that pixi knows). */
   subdir: string | null;
-  /** Whether the name was derived (no `name` key). */
-  derived: boolean;
   /** Every virtual package it stands for: the declared ones over the subdir's defaults. */
-  virtualPackages: VirtualPackage[];
+  virtualPackages: readonly VirtualPackage[];
   /** The declared ones that are not a subdir default (its identity beside the subdir), sorted as text. */
   customised: string[];
   /** name == subdir and nothing but the defaults: a plain subdir platform. */
@@ -77,7 +75,16 @@ const SUBDIR_ARCHSPEC: Record<string, string> = {
  * pixi_default_versions): `__unix`, `__linux` 4.18 and `__glibc` 2.28 on linux, `__win` 10.0,
  * `__osx` 13.0, `__archspec` at the subdir's baseline. `__cuda` is never a default.
  */
-export function subdirDefaults(subdir: string): VirtualPackage[] {
+function subdirDefaults(subdir: string): readonly VirtualPackage[] {
+  let defaults = DEFAULTS_BY_SUBDIR.get(subdir);
+  if (!defaults) DEFAULTS_BY_SUBDIR.set(subdir, (defaults = readDefaults(subdir)));
+  return defaults;
+}
+
+/** subdirDefaults' answers: asked for every package of every entry and lock row. */
+const DEFAULTS_BY_SUBDIR = new Map<string, readonly VirtualPackage[]>();
+
+function readDefaults(subdir: string): readonly VirtualPackage[] {
   const defaults: VirtualPackage[] = [];
   if (subdir.startsWith('linux-') || subdir.startsWith('osx-'))
     defaults.push({ name: '__unix', version: '0', build: '0' });
@@ -131,7 +138,7 @@ const U64_MAX = 2n ** 64n - 1n;
  * A conda version as rattler shows it (Version's Display): lower case, numbers without leading
  * zeros, separators kept (`12.09` → `12.9`, `1.2A` → `1.2a`); null when rattler refuses it.
  */
-export function condaVersionText(text: string): string | null {
+function condaVersionText(text: string): string | null {
   // Parts joined by one of `.`, `_`, `-` (not both `_` and `-`), a trailing `_` or `-` allowed,
   // an epoch before `!`, a local part after one `+`; no number past u64.
   const segment = '[a-z0-9]+(?:[._-][a-z0-9]+)*[_-]?';
@@ -151,7 +158,7 @@ function nameSegment(text: string): string {
  * friendly package that is not a default in FRIENDLY's order (`-cuda-12-9`), then the other
  * packages sorted by conda name, leading `_` trimmed (`-cuda-arch-8-6`).
  */
-export function derivedPlatformName(subdir: string, declared: readonly VirtualPackage[]): string {
+function derivedPlatformName(subdir: string, declared: readonly VirtualPackage[]): string {
   const customised = declared.filter((vp) => !isDefault(vp, subdir));
   const parts = [subdir];
   const consumed = new Set<string>();
@@ -174,7 +181,7 @@ export function derivedPlatformName(subdir: string, declared: readonly VirtualPa
 }
 
 /** Why `name` is no platform name pixi takes (PixiPlatformName::try_from), or null. */
-export function platformNameProblem(name: string): string | null {
+function platformNameProblem(name: string): string | null {
   if (name === '') return 'is empty';
   if (Buffer.byteLength(name) > MAX_NAME_BYTES) return `is longer than ${MAX_NAME_BYTES} bytes`;
   if (!/^[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/.test(name))
@@ -241,7 +248,6 @@ export function readPlatformEntry(entry: unknown, subdirs: readonly string[]): P
     return {
       name: entry,
       subdir,
-      derived: false,
       virtualPackages: subdir ? subdirDefaults(subdir) : [],
       customised: [],
       isSubdir: true,
@@ -340,5 +346,5 @@ function resolveEntry(
       key: null,
       message: `platform entry rejected: You tried to add a virtual package into a special subdir platform; either drop the virtual packages or give the entry a \`name\` distinct from its subdir`,
     });
-  return { name, subdir, derived: given === null, virtualPackages, customised, isSubdir, problems };
+  return { name, subdir, virtualPackages, customised, isSubdir, problems };
 }

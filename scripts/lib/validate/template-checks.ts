@@ -10,7 +10,7 @@ import { UserError } from '../errors.ts';
 import { secretEnvironment, submitEnvironment } from '../secret-mask.ts';
 import { CONFIG_DEFAULTS, displayPath, MAX_TEXT_BYTES, templateConfig, type TemplateConfig } from '../workspace.ts';
 import { dockerfileArgs, type DockerArg } from './dockerfile-args.ts';
-import { loadDockerignore } from '../image/dockerignore.ts';
+import { type DockerIgnore, loadDockerignore } from '../image/dockerignore.ts';
 import { readDockerfile as dockerfileModel, type CopySource } from '../image/dockerfile.ts';
 import { globRegex } from '../image/glob.ts';
 import type { EnvironmentView, ManifestModel, PlatformEntry } from './manifest-model.ts';
@@ -61,6 +61,7 @@ async function checkWorkspaceFiles(
 ): Promise<void> {
   const { model, manifestFile, issues, root } = context;
   if (!model.workspaceKey) return;
+  let image: Promise<ImageContext> | undefined;
   for (const key of ['readme', 'license-file']) {
     const value = model.workspace[key];
     if (typeof value !== 'string') continue;
@@ -76,7 +77,8 @@ async function checkWorkspaceFiles(
       continue;
     }
     if (dockerfile === null) continue; // its absence is reported on its own
-    if (!(await copiedBesideManifest(root, dockerfile, dockerfileName, posix.basename(manifestFile), value)))
+    image ??= imageContext(root, dockerfile, dockerfileName);
+    if (!copiedBesideManifest(await image, posix.basename(manifestFile), value))
       issues.warning({
         file: manifestFile,
         pointer,
@@ -106,31 +108,36 @@ function landingPlace(copy: CopySource, source: string, file: string): string | 
   return null;
 }
 
+/** What the image build takes from the context: the Dockerfile's copies (null: it cannot be read) and .dockerignore. */
+interface ImageContext {
+  copies: CopySource[] | null;
+  ignore: DockerIgnore | null;
+}
+
+/** Read once per run, for every file that must reach the image. */
+async function imageContext(root: string, dockerfile: string, dockerfileName: string): Promise<ImageContext> {
+  let copies: CopySource[] | null = null;
+  try {
+    copies = dockerfileModel(dockerfile, dockerfileName).copies;
+  } catch {
+    // a Dockerfile build-image cannot read is its own finding
+  }
+  // Another ignore file than .dockerignore: build-image refuses it, saying why.
+  const ignore = await loadDockerignore(root, dockerfileName).catch(() => null);
+  return { copies, ignore };
+}
+
 /**
  * Does some stage of the Dockerfile copy `path` (relative to the manifest, at the context's root)
  * from the build context to where pixi will look for it: beside the manifest as that stage copies
  * it? A file .dockerignore keeps out of the context is copied by nothing.
  */
-async function copiedBesideManifest(
-  root: string,
-  dockerfile: string,
-  dockerfileName: string,
-  manifest: string,
-  path: string,
-): Promise<boolean> {
+function copiedBesideManifest(image: ImageContext, manifest: string, path: string): boolean {
   const file = posix.normalize(path.replaceAll('\\', '/')).replace(/^(\.\/)+/, '');
   if (file.startsWith('../') || posix.isAbsolute(file)) return false; // outside the build context
-  let copies: CopySource[];
-  try {
-    copies = dockerfileModel(dockerfile, dockerfileName).copies;
-  } catch {
-    return true; // a Dockerfile build-image cannot read is its own finding
-  }
-  try {
-    if ((await loadDockerignore(root, dockerfileName)).ignores(file)) return false;
-  } catch {
-    // another ignore file than .dockerignore: build-image refuses it, saying why
-  }
+  const { copies, ignore } = image;
+  if (copies === null) return true;
+  if (ignore?.ignores(file)) return false;
   const placesOf = (wanted: string) =>
     copies.flatMap((copy) =>
       copy.sources.flatMap((source) => {
