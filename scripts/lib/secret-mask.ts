@@ -110,14 +110,6 @@ export function secretEnvironmentOf(env: NodeJS.ProcessEnv, dotenv: Record<strin
   return { names, mask: new SecretMask([...tokenValues(env), ...tokenValues(dotenv)]), values };
 }
 
-/** secretEnvironmentOf with `<root>/.env` (workspaceSecrets: read once per workspace and process). */
-export async function secretEnvironment(
-  root: string,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<SecretEnvironment> {
-  return workspaceSecrets(root, env);
-}
-
 export function isSecretVariable(secrets: SecretEnvironment, name: string, value: string | undefined): boolean {
   if (secrets.names.has(name.toUpperCase())) return true;
   return value !== undefined && (secrets.values.has(value) || secrets.mask.foundIn(value));

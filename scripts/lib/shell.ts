@@ -44,7 +44,7 @@ export interface CommandOptions {
 }
 
 /** The most a tool read whole may print per stream (a 100,000-proc condor_q is a few MiB). */
-export const QUERY_OUTPUT_MAX_BYTES = 64 << 20;
+const QUERY_OUTPUT_MAX_BYTES = 64 << 20;
 
 export interface CommandResult {
   argv: string[];
@@ -516,18 +516,19 @@ class OutputCap {
 
   /** The store zx (or spawnDirect) pushes each stream's chunks into. */
   store(): { stdout: (string | Buffer)[]; stderr: (string | Buffer)[]; stdall: (string | Buffer)[] } {
-    return { stdout: this.stream('stdout'), stderr: this.stream('stderr'), stdall: this.stream(null) };
+    // zx's both streams in one (stdall) is read by nothing here: it keeps nothing.
+    const stdall: (string | Buffer)[] = [];
+    stdall.push = () => 0;
+    return { stdout: this.stream('stdout'), stderr: this.stream('stderr'), stdall };
   }
 
-  private stream(name: 'stdout' | 'stderr' | null): (string | Buffer)[] {
+  private stream(name: 'stdout' | 'stderr'): (string | Buffer)[] {
     let bytes = 0;
     const chunks: (string | Buffer)[] = [];
     // Only push is overridden: zx and spawnDirect add chunks with it, and read the rest as an array.
     chunks.push = (...items: (string | Buffer)[]): number => {
       for (const item of items) {
         bytes += item.length;
-        // stdall (zx's both streams in one) is read by nothing here: it keeps nothing.
-        if (name === null) continue;
         if (bytes <= this.max) Array.prototype.push.call(chunks, item);
         else if (this.over === null) {
           this.over = name;

@@ -657,8 +657,6 @@ export interface Requeue {
 }
 
 const REQUEUED = '(0) Job terminated and was requeued';
-const REQUEUE_NORMAL = /^\(\d\) Normal termination \(return value (-?\d+)\)/;
-const REQUEUE_ABNORMAL = /^\(\d\) Abnormal termination \(signal (\d+)\)/;
 const CORE_LINE = /^\([01]\) (?:No core file|Corefile in:)/;
 
 /**
@@ -677,11 +675,9 @@ export function requeueAt(data: Buffer, from: number, to: number): Requeue | nul
       requeued = line.startsWith(REQUEUED);
       return !requeued;
     }
-    const normal = REQUEUE_NORMAL.exec(line);
-    const abnormal = normal ? null : REQUEUE_ABNORMAL.exec(line);
-    if (normal || abnormal) {
-      if (normal) out.returnValue = Number(normal[1]);
-      else out.signal = Number(abnormal![1]);
+    // The exit line as a 005 writes it (readExit).
+    if (line.startsWith('(1) Normal termination') || line.startsWith('(0) Abnormal termination')) {
+      readExit([line], out);
       exitSeen = true;
       return false;
     }

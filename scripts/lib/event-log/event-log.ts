@@ -352,12 +352,7 @@ function isBlank(c: number | undefined): boolean {
 
 /** Is data[from, to) a `...` line (blanks around it and a \r allowed)? */
 function isTerminator(data: Buffer, from: number, to: number): boolean {
-  let i = from;
-  while (i < to && isBlank(data[i])) i++;
-  if (data[i] !== DOT || data[i + 1] !== DOT || data[i + 2] !== DOT || i + 3 > to) return false;
-  i += 3;
-  while (i < to && (isBlank(data[i]) || data[i] === CR)) i++;
-  return i === to;
+  return lineStateAfter(0, data, from, to) === 3;
 }
 
 function isDigit(c: number | undefined): boolean {

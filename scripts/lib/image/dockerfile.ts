@@ -164,14 +164,15 @@ export function readDockerfile(
         // ADD may fetch URLs and git repositories: not context files.
         .filter((source) => !(keyword === 'ADD' && /^(https?:\/\/|git@|git:\/\/)/.test(source)));
       const written = expandVariables(operands[operands.length - 1]!, vars);
+      const destination = posix.resolve(workdir, written);
       if (sources.length > 0)
         copies.push({
           line: instruction.line,
           keyword,
           sources,
-          destination: posix.resolve(workdir, written),
+          destination,
           // `.` (the WORKDIR) and the WORKDIR itself are folders whatever their spelling.
-          intoFolder: written.endsWith('/') || operands.length > 2 || posix.resolve(workdir, written) === workdir,
+          intoFolder: written.endsWith('/') || operands.length > 2 || destination === workdir,
           stage: Math.max(0, stageIndex),
         });
     }

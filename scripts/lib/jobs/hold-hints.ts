@@ -168,7 +168,7 @@ function localHint(hint: HoldHint, cluster: number): HoldHint {
 const CODE_FIRST = new Set([12, 13, 32, 33]);
 
 function lookUp(code: number | null, subcode: number | null, reason: string | null): HoldHint {
-  if (code !== null && CODE_FIRST.has(code) && BY_CODE[code]) return BY_CODE[code]!;
+  if (code !== null && CODE_FIRST.has(code)) return BY_CODE[code]!;
   if (reason) {
     for (const entry of BY_REASON) {
       // Memory by reason only when the code does not say disk.

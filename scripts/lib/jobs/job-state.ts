@@ -125,11 +125,14 @@ export type JobGroup = 'held' | 'failed' | 'running' | 'idle';
 const GROUP_OF: readonly (JobGroup | null)[] = ['idle', 'running', 'held', 'running', null, null, 'failed'];
 
 /** A requeue as the message the view shows: how that try ended, and why it runs again. */
-function requeueMessage(requeue: Requeue): string {
+export function requeueMessage(requeue: Requeue, words = 'requeued'): string {
   const exit =
     requeue.signal !== undefined ? `killed by signal ${requeue.signal}` : `exit ${requeue.returnValue ?? '?'}`;
-  return `${exit}, requeued${requeue.reason ? `: ${requeue.reason}` : ''}`;
+  return `${exit}, ${words}${requeue.reason ? `: ${requeue.reason}` : ''}`;
 }
+
+type ExitStatus = { returnValue?: number; signal?: number };
+const NO_EXIT: ExitStatus = Object.freeze({});
 
 /** A numeric column's value, null for NONE. */
 function orNull(value: number): number | null {
@@ -299,8 +302,6 @@ export class JobTable {
   private readonly cols = new ProcColumns();
   /** Slot + 1 by cluster, then proc (an array: procs are small dense numbers): no id string per event. */
   private readonly byCluster = new Map<number, number[]>();
-  /** The exit of the 005 being applied (read once: apply() checks it, ended() keeps it). */
-  private exit: { returnValue?: number; signal?: number } = {};
   private lastCluster = Number.NaN;
   private lastProcs: number[] | undefined;
   private readonly views: (JobView | undefined)[] = [];
@@ -496,10 +497,10 @@ export class JobTable {
     }
     // A 005 whose exit cannot be read is one HTCondor's reader refuses (TerminatedEvent::
     // readEventBody fails, ReadUserLog skips to the next event): the job stays as it was.
-    if (code === 5) {
-      this.exit = event.exitStatus();
-      if (this.exit.returnValue === undefined && this.exit.signal === undefined) return null;
-    }
+    // A 005's exit and a 004's requeue, read once: what follows reads them from here.
+    const exit = code === 5 ? event.exitStatus() : NO_EXIT;
+    if (code === 5 && exit.returnValue === undefined && exit.signal === undefined) return null;
+    const requeue = code === 4 ? event.requeue() : null;
     let slot = this.find(event.cluster, event.proc);
     // A submit event starts the job afresh; any other first event (a log that begins mid-way)
     // creates the job, and the table puts it in the state that event implies.
@@ -508,7 +509,7 @@ export class JobTable {
     // After an output transfer, anything but the job's end means the files were a checkpoint.
     if (pending[slot] === 1) {
       // A requeue's upload was that try's end (max_retries), not a checkpoint.
-      if (NOT_A_CHECKPOINT[code] === 1 || (code === 4 && event.requeue())) pending[slot] = 0;
+      if (NOT_A_CHECKPOINT[code] === 1 || requeue) pending[slot] = 0;
       else if (SILENT[code] === 1) {
         // (a 023: still undecided)
       } else if (code !== 40) this.checkpointed(slot);
@@ -520,7 +521,7 @@ export class JobTable {
     }
     const from = cols.f.state[slot]!;
     const terminal = from === COMPLETED || from === REMOVED;
-    this.readDetails(slot, event, terminal);
+    this.readDetails(slot, event, terminal, exit, requeue);
     if (code === 3) {
       if (!terminal) this.checkpointed(slot);
       return null;
@@ -586,7 +587,13 @@ export class JobTable {
     };
   }
 
-  private readDetails(slot: number, event: TrackedEvent, terminal: boolean): void {
+  private readDetails(
+    slot: number,
+    event: TrackedEvent,
+    terminal: boolean,
+    exit: ExitStatus,
+    requeue: Requeue | null,
+  ): void {
     const { n, c } = this.cols;
     // A run ends with its proc's eviction, exit, removal, hold, shadow exception or lost reconnect.
     if (n.runStart[slot] !== NONE && RUN_ENDS[event.code] === 1 && !terminal) {
@@ -605,7 +612,6 @@ export class JobTable {
       case 4: {
         // A requeue (JobEvictedEvent's terminate_and_requeued) is a try that exited and is run
         // again, not an eviction: its exit is the message.
-        const requeue = event.requeue();
         if (requeue) {
           if (this.readHostsAndMessages) this.cols.setText('lastMessage', slot, requeueMessage(requeue));
           break;
@@ -615,7 +621,7 @@ export class JobTable {
         break;
       }
       case 5:
-        if (!terminal) this.ended(slot, event);
+        if (!terminal) this.ended(slot, event, exit);
         break;
       case 7:
         if (this.readHostsAndMessages) this.setMessage(slot, event.tableDetails().reason);
@@ -672,11 +678,9 @@ export class JobTable {
   }
 
   /** A 005: the exit from its first body lines, and the usage figures (not the event: it is not kept). */
-  private ended(slot: number, event: TrackedEvent): void {
+  private ended(slot: number, event: TrackedEvent, exit: ExitStatus): void {
     const { n, f } = this.cols;
     f.uploadPending[slot] = 0;
-    // Read once per 005, in apply().
-    const exit = this.exit;
     n.endedAt[slot] = event.time;
     n.exitCode[slot] = exit.returnValue ?? NONE;
     n.signal[slot] = exit.signal ?? NONE;

@@ -4,7 +4,7 @@
 import type { Palette } from '../term.ts';
 import { clock, fit, formatDuration, wrap } from './format.ts';
 import { holdHint, holdText, IDLE_NOTE_AFTER_MS, idleHint } from './hold-hints.ts';
-import type { JobState, JobTable, StateChange, StateName } from './job-state.ts';
+import { requeueMessage, type JobState, type JobTable, type StateChange, type StateName } from './job-state.ts';
 import { progressText as progressWords } from './progress.ts';
 import { trendOf } from './loss-trend.ts';
 
@@ -239,8 +239,7 @@ function changeText(change: StateChange): string {
     case 4: {
       // A requeue (max_retries) is a try that exited, not an eviction.
       const requeue = event.requeue();
-      if (requeue)
-        return `${requeue.signal !== undefined ? `killed by signal ${requeue.signal}` : `exit ${requeue.returnValue ?? '?'}`}, requeued to run again${requeue.reason ? `: ${requeue.reason}` : ''}`;
+      if (requeue) return requeueMessage(requeue, 'requeued to run again');
       return `evicted, back to idle${event.details.reason ? `: ${event.details.reason}` : ''}`;
     }
     case 5:

@@ -157,7 +157,7 @@ export class ProgressReader {
  * so a secret written with `\u` escapes is found too), and a number whose digits hold one as
  * `***`. Itself when there is no secret to mask.
  */
-export function maskedProgress(progress: Progress, mask: SecretMask): Progress {
+function maskedProgress(progress: Progress, mask: SecretMask): Progress {
   if (mask.secrets.length === 0) return progress;
   // lastProgress let no object deeper than MAX_NESTING through: the walk's depth is bounded.
   const walk = (value: unknown): unknown => {

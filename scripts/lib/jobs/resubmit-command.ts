@@ -17,7 +17,7 @@ import { submitAndRecord } from '../submit/submit-and-follow.ts';
 import type { JobDraft } from '../submit/record-job.ts';
 import { LOCAL_REPOSITORY } from '../image-record.ts';
 import { planSubmit, readSubmitSource, readSubmitStatements } from '../submit-language/submit-plan.ts';
-import { secretEnvironment, submitEnvironment } from '../secret-mask.ts';
+import { submitEnvironment, workspaceSecrets } from '../secret-mask.ts';
 import { parseSubmitText } from '../submit-language/submit-file.ts';
 import { STATE_DIR, displayPath, findWorkspaceRoot } from '../workspace.ts';
 import {
@@ -233,7 +233,7 @@ export async function runResubmit(parsed: ParsedCommand): Promise<number> {
       `  note: the job's ${file.renumbered.join(', ')} count from 0 in the new cluster (its first proc is proc ${chosen[0]!.proc} of job ${first.cluster}); its row's values are the same`,
     );
   if (request.dryRun) {
-    const mask = (await secretEnvironment(root)).mask;
+    const mask = workspaceSecrets(root).mask;
     const queue = file.queueText.replace(file.tablePath, relative(root, file.tablePath));
     const rows = file.table ? file.table.trimEnd().split('\n') : [];
     say();
@@ -285,7 +285,7 @@ export async function runResubmit(parsed: ParsedCommand): Promise<number> {
  */
 async function poolShell(root: string, first: JobRecord, argv: string[]): Promise<Shell> {
   const shell = new Shell();
-  for (const secret of (await secretEnvironment(root)).mask.secrets) shell.addSecret(secret);
+  for (const secret of workspaceSecrets(root).mask.secrets) shell.addSecret(secret);
   if (argv.some((arg) => shell.holdsSecret(arg)))
     throw new UserError(
       `the resubmission's condor_submit command would hold a registry or GitHub token: ${shell.display(argv)}`,

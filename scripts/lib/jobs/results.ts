@@ -102,8 +102,8 @@ function metricsPlan(proc: ProcRecord): MetricsPlace[] {
     // file itself is remapped by the name HTCondor sends it, `outputs/metrics.json`.
     else if (!/\.[A-Za-z0-9]+$/.test(clean)) {
       // (A folder travels by its base name: `sub/outputs` sends `outputs/metrics.json`.)
-      const remapped = proc.outputRemaps?.[`${basename(clean)}/${METRICS_FILE}`];
-      if (remapped) plan.push({ target: remapped, inFolder: false });
+      const sent = `${basename(clean)}/${METRICS_FILE}`;
+      if (proc.outputRemaps?.[sent]) plan.push(place(sent, false));
       plan.push(place(clean, true));
     }
   }

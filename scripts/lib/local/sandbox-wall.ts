@@ -298,16 +298,10 @@ export function logGuard(procs: readonly { log: string | null; iwd: string }[]):
 }
 
 /** Each initialdir's real path (itself when it cannot be resolved). */
-function realInitialdirs(dirs: readonly string[]): Promise<string[]> {
+export function realInitialdirs(dirs: readonly string[]): Promise<string[]> {
   return Promise.all(dirs.map((iwd) => realpath(iwd).catch(() => iwd)));
 }
 
-/**
- * Open a job's `output`/`error` file for writing, never through a symlink at its name: a job
- * with `should_transfer_files = NO` runs in initialdir and may have left one there (HTCondor
- * brings these files back as remapped outputs, file_transfer.cpp:2684-2691). ELOOP then holds
- * the proc as a file that cannot be opened (code 7).
- */
 /**
  * The job's stdin file (`input`), opened for the job: a regular file only, read where a link
  * points (the submit file named it; the starter opens it following links, user_proc.cpp), a
@@ -336,6 +330,12 @@ function regularFile(fd: number, path: string, extra: object = {}): number {
   });
 }
 
+/**
+ * Open a job's `output`/`error` file for writing, never through a symlink at its name: a job
+ * with `should_transfer_files = NO` runs in initialdir and may have left one there (HTCondor
+ * brings these files back as remapped outputs, file_transfer.cpp:2684-2691). ELOOP then holds
+ * the proc as a file that cannot be opened (code 7).
+ */
 export function openJobOutput(path: string, append: boolean): number {
   // O_NONBLOCK: a FIFO left there is refused below (or fails at once, ENXIO), never waited on.
   const fd = openSync(

@@ -11,6 +11,7 @@ import { remapPairs } from '../submit-language/output-remaps.ts';
 import { isUrl } from '../submit-language/submit-plan.ts';
 import {
   checkDestination,
+  realInitialdirs,
   copyPlanned,
   type PlannedItem,
   planEntry,
@@ -56,6 +57,7 @@ export async function transferInputs(spec: InputTransfer, sandbox: string): Prom
   if (spec.executable) {
     bytes += await copyInput(spec.executable, sandbox, false);
   }
+  let stdinListed = false;
   for (const entry of spec.inputs) {
     if (isUrl(entry)) {
       throw new TransferError(
@@ -67,10 +69,10 @@ export async function transferInputs(spec: InputTransfer, sandbox: string): Prom
     const contentsOnly = /.\/+$/.test(entry);
     const path = resolve(spec.iwd, entry.replace(/(.)\/+$/, '$1'));
     bytes += await copyInput(path, sandbox, contentsOnly);
+    stdinListed ||= path === spec.stdin;
   }
   // The stdin file last, unless the list names it already (file_transfer.cpp appends it so).
-  const listed = spec.inputs.map((entry) => resolve(spec.iwd, entry.replace(/(.)\/+$/, '$1')));
-  if (spec.stdin && !listed.includes(spec.stdin)) bytes += await copyInput(spec.stdin, sandbox, false);
+  if (spec.stdin && !stdinListed) bytes += await copyInput(spec.stdin, sandbox, false);
   return bytes;
 }
 
@@ -234,6 +236,8 @@ function splitRemapped(
 export async function transferOutputs(spec: OutputTransfer, sandbox: string): Promise<OutputResult> {
   const result: OutputResult = { bytes: 0, written: [], kept: [], failure: null };
   const wall = await realpath(sandbox);
+  /** initialdir's real path, for a merge's many places (resolved once). */
+  let iwdReal: string[] | undefined;
   for (const entry of await outputEntries(spec, sandbox)) {
     if (entry instanceof TransferError) {
       result.failure ??= entry;
@@ -246,17 +250,11 @@ export async function transferOutputs(spec: OutputTransfer, sandbox: string): Pr
         // A folder that is there already takes the folder's files (file_transfer.cpp: "the user
         // may want us to append files to an existing output directory"), each kept as below.
         if (isFolder(group) && (await lstat(to).catch(() => null))?.isDirectory()) {
-          await mergeInto(spec.iwd, to, group, spec.tag, result);
+          iwdReal ??= await realInitialdirs([spec.iwd]);
+          await mergeInto(spec.iwd, iwdReal, to, group, spec.tag, result);
           continue;
         }
-        let dest = to;
-        if (await exists(to)) {
-          dest = await besideName(to, spec.tag);
-          result.kept.push({ existing: shown(to), newPath: shown(dest) });
-        }
-        await mkdir(dirname(dest), { recursive: true });
-        result.bytes += await copyPlanned(group, dest, true);
-        result.written.push(dest);
+        await keepBeside(to, group, spec.tag, result);
       }
     } catch (error) {
       if (!(error instanceof TransferError)) throw error;
@@ -274,6 +272,7 @@ function isFolder(items: PlannedItem[]): boolean {
 /** A folder's items copied into the folder `dir` that exists: each file that is there already kept, the new one beside it. */
 async function mergeInto(
   iwd: string,
+  iwdReal: readonly string[],
   dir: string,
   items: PlannedItem[],
   tag: string,
@@ -283,7 +282,7 @@ async function mergeInto(
     if (item.to === '') continue;
     const to = join(dir, item.to);
     // The folder's own subfolders may be links a job left: each place is checked on its way.
-    await checkDestination(iwd, to);
+    await checkDestination(iwd, to, iwdReal);
     if (item.kind === 'dir') {
       // A file (or a link) in the folder's place: the shadow's mkdir of it fails, and the proc
       // is held as an output that could not be written (12/20, ENOTDIR).
@@ -298,15 +297,20 @@ async function mergeInto(
       await mkdir(to, { recursive: true });
       continue;
     }
-    let dest = to;
-    if (await exists(to)) {
-      dest = await besideName(to, tag);
-      result.kept.push({ existing: shown(to), newPath: shown(dest) });
-    }
-    await mkdir(dirname(dest), { recursive: true });
-    result.bytes += await copyPlanned([{ ...item, to: '' }], dest, true);
-    result.written.push(dest);
+    await keepBeside(to, [{ ...item, to: '' }], tag, result);
   }
+}
+
+/** `items` written at `to`, or beside it when something is there already (kept, and said). */
+async function keepBeside(to: string, items: PlannedItem[], tag: string, result: OutputResult): Promise<void> {
+  let dest = to;
+  if (await exists(to)) {
+    dest = await besideName(to, tag);
+    result.kept.push({ existing: shown(to), newPath: shown(dest) });
+  }
+  await mkdir(dirname(dest), { recursive: true });
+  result.bytes += await copyPlanned(items, dest, true);
+  result.written.push(dest);
 }
 
 /**

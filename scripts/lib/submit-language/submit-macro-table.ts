@@ -146,9 +146,10 @@ export class MacroTable {
 
   /** A macro named like a credential (an included .env) is masked the same way (an empty one holds nothing to mask). */
   macroValue(lower: string): string | undefined {
-    const value = this.baseLookup(lower);
+    const hit = this.table.get(lower);
+    const value = hit ? hit.value : this.baseLookup(lower);
     if (value && isCredentialKey(lower)) return this.maskEnv(lower, `$(${lower.toUpperCase()})`);
-    if (value) this.noteDotenvValue(lower);
+    if (value && hit) this.noteDotenvValue(lower, hit);
     return value;
   }
 
@@ -158,9 +159,8 @@ export class MacroTable {
    * into the job ad, which every user of the pool can read. Said once per name, never masked
    * (the author asked for it).
    */
-  private noteDotenvValue(lower: string): void {
-    const hit = this.table.get(lower);
-    if (!hit?.source.endsWith('.env')) return;
+  private noteDotenvValue(lower: string, hit: Assignment): void {
+    if (!hit.source.endsWith('.env')) return;
     if (this.warnedCredentials.has(`dotenv:${lower}`)) return;
     this.warnedCredentials.add(`dotenv:${lower}`);
     this.warnings.push({

@@ -191,11 +191,7 @@ function requestSize(
   const read = readSize(text, name === 'request_memory' ? 1024 : 1);
   if ('value' in read) return read.value;
   if (read.problem === 'not-a-size') return null;
-  let at: Assignment | undefined;
-  for (const alias of ALIASES[name] ?? [name]) {
-    const hit = table.get(alias);
-    if (hit && (!at || hit.seq > at.seq)) at = hit;
-  }
+  const at = latestAssignment(table, name);
   throw submitError(
     `${name} = ${shownText(text)} is more than ${MAX_SIZE_TEXT}, more than any execute point has: the job would never run`,
     at?.source ?? submitFile,
@@ -209,6 +205,16 @@ function requestSize(
  * as condor_submit reads it: trimmed, one pair of quotes around the whole value taken off
  * (submit_utils.cpp trim_and_strip_quotes_in_place), then split on commas, each name trimmed.
  */
+/** The last assignment of a command among its aliases (where an error about its value points). */
+function latestAssignment(table: Map<string, Assignment>, name: string): Assignment | undefined {
+  let at: Assignment | undefined;
+  for (const alias of ALIASES[name] ?? [name]) {
+    const hit = table.get(alias);
+    if (hit && (!at || hit.seq > at.seq)) at = hit;
+  }
+  return at;
+}
+
 export function splitFileList(value: string | undefined): string[] {
   let text = (value ?? '').trim();
   if (text.length >= 2 && text.startsWith('"') && text.endsWith('"')) text = text.slice(1, -1);
@@ -657,11 +663,7 @@ function shouldTransfer(
   submitFile: string,
 ): 'YES' | 'NO' | 'IF_NEEDED' | null {
   if (value === undefined) return null;
-  let at: Assignment | undefined;
-  for (const alias of ALIASES.should_transfer_files ?? ['should_transfer_files']) {
-    const hit = table.get(alias);
-    if (hit && (!at || hit.seq > at.seq)) at = hit;
-  }
+  const at = latestAssignment(table, 'should_transfer_files');
   const where = [at?.source ?? submitFile, at?.line ?? 0] as const;
   // enum_utils.cpp ShouldTransferFilesTranslation, read without case.
   const word = SHOULD_TRANSFER[value.trim().toUpperCase()];

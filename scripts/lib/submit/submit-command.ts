@@ -16,7 +16,7 @@ import { condorSubmitArgv, newSubmitId, submitIdLine } from './condor-submit.ts'
 import { asFileError } from './file-problem.ts';
 import type { JobDraft } from './record-job.ts';
 import { imageOfSubmission, submissionInputs } from '../jobs/job-store.ts';
-import { secretEnvironment, type SecretEnvironment, type SecretMask, submitEnvironment } from '../secret-mask.ts';
+import { type SecretEnvironment, type SecretMask, submitEnvironment, workspaceSecrets } from '../secret-mask.ts';
 import { getenvSecretMessage, getenvSecrets } from '../submit-language/getenv.ts';
 import { resolveSubmitArg } from './submit-path.ts';
 import { afterSubmit, submitAndRecord } from './submit-and-follow.ts';
@@ -80,7 +80,7 @@ export async function runSubmit(parsed: ParsedCommand): Promise<number> {
   const root = findWorkspaceRoot();
   // A registry token ($ENV(REGISTRY_TOKEN) in the submit file) never reaches what we print.
   // .env is read once: its tokens make the mask, its keys the getenv warning's secret names.
-  const secretEnv = await secretEnvironment(root);
+  const secretEnv = workspaceSecrets(root);
   const secrets = secretEnv.mask;
   try {
     return await submit(parsed, root, secretEnv);

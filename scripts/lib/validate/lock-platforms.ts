@@ -8,7 +8,7 @@
 // (satisfiability/environment.rs PlatformDefinitionChanged).
 import type { PlatformEntry } from './manifest-model.ts';
 import type { LockedEnvironment, LockedPackage, LockFile, LockedPlatform } from './lock-file.ts';
-import { customisedOf, parseVirtualPackage, sameVersion, type VirtualPackage } from './rich-platform.ts';
+import { customisedOf, parseVirtualPackage, sameVirtualPackage, type VirtualPackage } from './rich-platform.ts';
 
 /** A manifest platform whose lock row of its name was solved for another subdir or other packages. */
 export interface ChangedPlatform {
@@ -23,6 +23,9 @@ export class LockPlatforms {
   /** The aligned name -> the locked name (to read the environments' rows, which keep the lock's names). */
   private readonly lockNameOf = new Map<string, string>();
   private readonly lock: LockFile;
+  /** Per platform, its subdir row's verdict and its changed() answer: asked once per environment, the same each time. */
+  private readonly covers = new Map<PlatformEntry, boolean>();
+  private readonly changes = new Map<PlatformEntry, ChangedPlatform | null>();
 
   constructor(lock: LockFile, manifestPlatforms: readonly PlatformEntry[]) {
     this.lock = lock;
@@ -37,14 +40,23 @@ export class LockPlatforms {
     if (!platform.subdir) return null;
     const bySubdir = this.rows(env, platform.subdir);
     if (!bySubdir) return null;
-    const recorded = this.platform(platform.subdir)?.virtualPackages ?? [];
-    const covered =
-      recorded.length === 0 || platform.virtualPackages.every((vp) => recorded.some((r) => sameText(r, vp)));
+    let covered = this.covers.get(platform);
+    if (covered === undefined) {
+      const recorded = this.platform(platform.subdir)?.virtualPackages ?? [];
+      covered = recorded.length === 0 || platform.virtualPackages.every((vp) => recorded.some((r) => sameText(r, vp)));
+      this.covers.set(platform, covered);
+    }
     return covered ? bySubdir : null;
   }
 
   /** A row of the platform's name that holds another subdir or other virtual packages; null when it agrees. */
   changed(platform: PlatformEntry): ChangedPlatform | null {
+    let answer = this.changes.get(platform);
+    if (answer === undefined) this.changes.set(platform, (answer = this.readChanged(platform)));
+    return answer;
+  }
+
+  private readChanged(platform: PlatformEntry): ChangedPlatform | null {
     const locked = this.platform(platform.name);
     if (!locked || !platform.subdir) return null;
     const customised = customisedOf(parsedAll(locked.virtualPackages), platform.subdir);
@@ -115,5 +127,5 @@ function sameText(a: string, b: string): boolean {
   if (a === b) return true;
   const x = parseVirtualPackage(a);
   const y = parseVirtualPackage(b);
-  return x !== null && y !== null && x.name === y.name && sameVersion(x.version, y.version) && x.build === y.build;
+  return x !== null && y !== null && sameVirtualPackage(x, y);
 }

@@ -401,6 +401,15 @@ function cudaText(value: unknown): string | undefined {
 
 /** `cuda-*`: a glob over platform names (pixi >= 0.71 `TargetSelector::Glob`). */
 export function globMatcher(selector: string): RegExp | null {
+  let glob = GLOBS.get(selector);
+  if (glob === undefined) GLOBS.set(selector, (glob = readGlob(selector)));
+  return glob;
+}
+
+/** globMatcher's answers: asked per feature, platform and selector. */
+const GLOBS = new Map<string, RegExp | null>();
+
+function readGlob(selector: string): RegExp | null {
   if (!/[*?[]/.test(selector)) return null;
   const body = selector
     .replace(/[.+^${}()|\\]/g, '\\$&')

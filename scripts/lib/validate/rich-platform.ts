@@ -113,13 +113,16 @@ export function parseVirtualPackage(text: string): VirtualPackage | null {
 }
 
 function isDefault(vp: VirtualPackage, subdir: string): boolean {
-  return subdirDefaults(subdir).some(
-    (d) => d.name === vp.name && sameVersion(d.version, vp.version) && d.build === vp.build,
-  );
+  return subdirDefaults(subdir).some((d) => sameVirtualPackage(d, vp));
+}
+
+/** GenericVirtualPackage's equality: the name, the version as rattler compares it, the build. */
+export function sameVirtualPackage(a: VirtualPackage, b: VirtualPackage): boolean {
+  return a.name === b.name && sameVersion(a.version, b.version) && a.build === b.build;
 }
 
 /** Equal as rattler compares versions: trailing zero parts do not count (`2.28.0` is `2.28`). */
-export function sameVersion(a: string, b: string): boolean {
+function sameVersion(a: string, b: string): boolean {
   const trimmed = (v: string) => v.replace(/(?:[._-]0+)+(?=$|\+)/, '');
   return a === b || trimmed(a) === trimmed(b);
 }

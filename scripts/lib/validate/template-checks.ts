@@ -7,12 +7,11 @@ import { BoundedReadError, readBoundedText } from '../bounded-read.ts';
 import { isAbsolute, join, normalize, posix, resolve } from 'node:path';
 import { localInputs, planSubmit, type SubmitPlan } from '../submit-language/submit-plan.ts';
 import { UserError } from '../errors.ts';
-import { secretEnvironment, submitEnvironment } from '../secret-mask.ts';
+import { submitEnvironment, workspaceSecrets } from '../secret-mask.ts';
 import { CONFIG_DEFAULTS, displayPath, MAX_TEXT_BYTES, templateConfig, type TemplateConfig } from '../workspace.ts';
 import { dockerfileArgs, type DockerArg } from './dockerfile-args.ts';
-import { type DockerIgnore, loadDockerignore } from '../image/dockerignore.ts';
-import { readDockerfile as dockerfileModel, type CopySource } from '../image/dockerfile.ts';
-import { globRegex } from '../image/glob.ts';
+import type { DockerIgnore } from '../image/dockerignore.ts';
+import type { CopySource } from '../image/dockerfile.ts';
 import type { EnvironmentView, ManifestModel, PlatformEntry } from './manifest-model.ts';
 import {
   checkGetenvSecrets,
@@ -94,16 +93,12 @@ async function checkWorkspaceFiles(
  * not copy it: a source that is the file (into a folder destination, or renamed to it), a folder
  * above it (`.` too: its contents go into the destination) or a glob matching it.
  */
-function landingPlace(copy: CopySource, source: string, file: string): string | null {
-  const src = posix
-    .normalize(source)
-    .replace(/^\/+/, '')
-    .replace(/^(\.\/)+/, '')
-    .replace(/\/+$/, '');
+function landingPlace(copy: CopySource, source: string, file: string, glob: GlobRegex): string | null {
+  const src = posix.normalize(source).replace(/^\/+/, '').replace(/\/+$/, '');
   if (src === file) return copy.intoFolder ? posix.join(copy.destination, posix.basename(file)) : copy.destination;
   if (src === '.' || src === '') return posix.join(copy.destination, file);
   if (file.startsWith(`${src}/`)) return posix.join(copy.destination, file.slice(src.length + 1));
-  if (/[*?[]/.test(src) && globRegex(src, { doubleStar: false }).test(file))
+  if (/[*?[]/.test(src) && glob(src, { doubleStar: false }).test(file))
     return posix.join(copy.destination, posix.basename(file));
   return null;
 }
@@ -112,19 +107,30 @@ function landingPlace(copy: CopySource, source: string, file: string): string | 
 interface ImageContext {
   copies: CopySource[] | null;
   ignore: DockerIgnore | null;
+  glob: GlobRegex;
 }
 
-/** Read once per run, for every file that must reach the image. */
+type GlobRegex = typeof import('../image/glob.ts').globRegex;
+
+/**
+ * Read once per run, for every file that must reach the image; build-image's readers are loaded
+ * only then (a manifest without readme or license-file, the template's, never asks).
+ */
 async function imageContext(root: string, dockerfile: string, dockerfileName: string): Promise<ImageContext> {
+  const [{ readDockerfile }, { loadDockerignore }, { globRegex }] = await Promise.all([
+    import('../image/dockerfile.ts'),
+    import('../image/dockerignore.ts'),
+    import('../image/glob.ts'),
+  ]);
   let copies: CopySource[] | null = null;
   try {
-    copies = dockerfileModel(dockerfile, dockerfileName).copies;
+    copies = readDockerfile(dockerfile, dockerfileName).copies;
   } catch {
     // a Dockerfile build-image cannot read is its own finding
   }
   // Another ignore file than .dockerignore: build-image refuses it, saying why.
   const ignore = await loadDockerignore(root, dockerfileName).catch(() => null);
-  return { copies, ignore };
+  return { copies, ignore, glob: globRegex };
 }
 
 /**
@@ -133,15 +139,15 @@ async function imageContext(root: string, dockerfile: string, dockerfileName: st
  * it? A file .dockerignore keeps out of the context is copied by nothing.
  */
 function copiedBesideManifest(image: ImageContext, manifest: string, path: string): boolean {
-  const file = posix.normalize(path.replaceAll('\\', '/')).replace(/^(\.\/)+/, '');
+  const file = posix.normalize(path.replaceAll('\\', '/'));
   if (file.startsWith('../') || posix.isAbsolute(file)) return false; // outside the build context
-  const { copies, ignore } = image;
+  const { copies, ignore, glob } = image;
   if (copies === null) return true;
   if (ignore?.ignores(file)) return false;
   const placesOf = (wanted: string) =>
     copies.flatMap((copy) =>
       copy.sources.flatMap((source) => {
-        const place = landingPlace(copy, source, wanted);
+        const place = landingPlace(copy, source, wanted, glob);
         return place === null ? [] : [{ stage: copy.stage, place }];
       }),
     );
@@ -506,7 +512,7 @@ async function checkSubmitFile(
   checkLocalInputs(context, source, submitName, universe);
   const jobLength = checkJobLength(source);
   if (jobLength) issues.warning({ file: submitName, pointer: '', ...jobLength });
-  const getenv = checkGetenvSecrets(source, await secretEnvironment(context.root), process.env);
+  const getenv = checkGetenvSecrets(source, workspaceSecrets(context.root), process.env);
   if (getenv) issues.warning({ file: submitName, pointer: '', ...getenv });
   for (const { severity, ...finding } of checkApptainerSubmit(source))
     issues[severity === 'error' ? 'error' : 'warning']({ file: submitName, pointer: '', ...finding });
@@ -538,7 +544,6 @@ async function checkSubmitFile(
 // The planner (the one condor_submit model submit uses) says which local files condor_submit
 // reads: the executable against its cwd (the workspace root), transfer_input_files against the
 // proc's initialdir (or the root), with macros and every queue form expanded.
-const EXECUTABLE_KEYS = ['executable'];
 const INPUT_KEYS = ['transfer_input_files', 'transferinput'];
 
 function checkLocalInputs(
@@ -598,11 +603,12 @@ function checkLocalInputs(
     if (existsSync(input.path)) continue;
     const executable = input.command === 'executable';
     const stdin = input.command === 'input';
-    const where = (executable
-      ? locateEntry(submit, EXECUTABLE_KEYS, null)
-      : stdin
-        ? locateEntry(submit, ['input'], null)
-        : locateEntry(submit, INPUT_KEYS, input.entry)) ?? { line: 1, column: 1 };
+    // The executable and the stdin file are one command's value; an input is one entry of a list.
+    const single = input.command === 'transfer_input_files' ? null : input.command;
+    const where = (single ? locateEntry(submit, [single], null) : locateEntry(submit, INPUT_KEYS, input.entry)) ?? {
+      line: 1,
+      column: 1,
+    };
     const base = executable ? root : plan.procs[input.proc]!.iwd;
     const shown = executable || stdin ? displayPath(root, input.path) : input.entry;
     const what = executable ? 'the executable' : stdin ? "the job's stdin file (input)" : 'the input file';
@@ -617,11 +623,7 @@ function checkLocalInputs(
         hint: `run \`pixi run ${maker}\` before submitting`,
       });
     } else {
-      const written = executable
-        ? (submit.commands.get('executable')?.value ?? '')
-        : stdin
-          ? (submit.commands.get('input')?.value ?? '')
-          : input.entry;
+      const written = single ? (submit.commands.get(single)?.value ?? '') : input.entry;
       const relativeTo = isAbsolute(written)
         ? ''
         : ` (relative to ${base === root ? 'the workspace root, where condor_submit runs' : `initialdir ${displayPath(root, base)}`})`;
