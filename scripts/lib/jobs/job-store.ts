@@ -1,6 +1,6 @@
 // .pixi-condor/jobs/<cluster>.json: what was submitted, written (atomically) before tracking
 // starts, so `status` and `cancel` can find the job again after Ctrl-C or a lost connection.
-import { readdir } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../atomic-file.ts';
 import { BoundedReadError, readBoundedText } from '../bounded-read.ts';
@@ -251,7 +251,8 @@ export async function readJobRecords(
 ): Promise<JobRecord[]> {
   let names: string[];
   try {
-    names = await readdir(join(root, JOBS_DIR));
+    // (Sync: fs/promises costs a fast task ~2 ms of start-up to load; one listing gains nothing from it.)
+    names = readdirSync(join(root, JOBS_DIR));
   } catch {
     return [];
   }

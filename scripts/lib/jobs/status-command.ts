@@ -17,11 +17,8 @@ import {
   recordLogs,
   type JobRecord,
 } from './job-store.ts';
-import { recoverIfRunnerLost } from '../local/runner-recovery.ts';
-import { watchLocal } from '../local/local-watch.ts';
 import { queueProbe } from './queue-probe.ts';
 import { jobTitle, recordWatch, watchJob } from './watch.ts';
-import { adoptPendingSubmissions } from '../submit/pending-submission.ts';
 
 export const WATCH_OPTIONS: CommandSpec['options'] = {
   json: {
@@ -149,6 +146,8 @@ export async function runStatus(parsed: ParsedCommand): Promise<number> {
 
   const root = findWorkspaceRoot();
   // A submission cut off before its record was written (submit killed): record it first.
+  // (Loaded here: `status --log` needs no workspace, and its start-up is most of a small log's read.)
+  const { adoptPendingSubmissions } = await import('../submit/pending-submission.ts');
   await adoptPendingSubmissions(root, new Shell(), (line) => void process.stderr.write(`${line}\n`));
   const record = cluster !== null ? await readJobRecord(root, cluster) : await latestJobRecord(root);
   if (!record) {
@@ -179,6 +178,11 @@ export async function runStatus(parsed: ParsedCommand): Promise<number> {
  * logs, and following re-attaches as `submit --local` watches.
  */
 async function statusOfLocal(root: string, record: JobRecord, settings: WatchSettings): Promise<number> {
+  // The local runner's modules (docker, the sandbox) load only for a local job.
+  const [{ recoverIfRunnerLost }, { watchLocal }] = await Promise.all([
+    import('../local/runner-recovery.ts'),
+    import('../local/local-watch.ts'),
+  ]);
   if (await recoverIfRunnerLost(root, record)) process.stderr.write(lostRunnerNote(record));
   if (!settings.once) return watchLocal({ root, record, json: settings.json, intervalMs: settings.intervalMs });
   return watchJob({
