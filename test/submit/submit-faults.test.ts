@@ -94,8 +94,8 @@ test('SIGKILL of submit while condor_submit runs: the tag on disk lets `status` 
     /was interrupted before its job was recorded; condor_q finds it as job 4242: recorded in \.pixi-condor\/jobs\/4242\.json/,
   );
   assert.match(status.stdout, /4242\.0 completed: exit 0/);
-  // The tag became the record; the job, followed to its end, had its table kept beside it.
-  assert.equal(ws.jobFiles(), ['4242.json', '4242.outcomes'], 'the tag became the record');
+  // The tag became the record (its head kept among the others'); the job, followed to its end, had its table kept beside it.
+  assert.equal(ws.jobFiles(), ['4242.json', '4242.outcomes', 'heads.json'], 'the tag became the record');
   const record = JSON.parse(readFileSync(join(ws.root, '.pixi-condor', 'jobs', '4242.json'), 'utf8'));
   assert.is(record.procs[0].log, join(ws.root, 'mnist_gpu_4242_0.log.txt'), 'the record names the real log');
   const queried = ws.calls().find((c) => c.tool === 'condor_q' && c.argv[0] === '-constraint');
@@ -118,7 +118,7 @@ test('a record that cannot be written after condor_submit: the error says so, th
   rmSync(join(ws.root, '.pixi-condor', 'jobs', '4242.json'), { recursive: true });
   const status = await runScript('status.ts', ['--once'], { env: ws.env, timeoutMs: 30_000 });
   assert.match(status.stderr, /condor_q finds it as job 4242: recorded in \.pixi-condor\/jobs\/4242\.json/);
-  assert.equal(ws.jobFiles(), ['4242.json']);
+  assert.equal(ws.jobFiles(), ['4242.json', 'heads.json']);
 });
 
 /** The template's submit file without its own `lr`, so `lr=0.25` on the command line sets it. */

@@ -1,8 +1,8 @@
 // .pixi-condor/jobs/<cluster>.json: what was submitted, written (atomically) before tracking
 // starts, so `status` and `cancel` can find the job again after Ctrl-C or a lost connection.
-import { readdirSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeJsonAtomic } from '../atomic-file.ts';
+import { writeChunksAtomic, writeJsonAtomic } from '../atomic-file.ts';
 import { BoundedReadError, readBoundedText } from '../bounded-read.ts';
 import { UserError } from '../errors.ts';
 import {
@@ -241,58 +241,169 @@ function warnSkipped(problem: UserError): void {
 }
 
 /**
- * Every record in this workspace that can be read (but `except`'s, left unread). A record that
- * cannot be read is passed to `skipped` (by default one warning line) and the others still count.
+ * What finding a job needs of a record: which is the newest, and which resubmitted another job.
+ * Kept for every record in jobs/heads.json, so a workspace of many big sweeps (a 10,000-proc
+ * record is ~3 MB of JSON) is not parsed whole to find the latest job: measured, 20 earlier
+ * sweeps took `results` from 0.16 s and 117 MB to 0.47 s and 288 MB.
  */
-export async function readJobRecords(
-  root: string,
-  skipped: (problem: UserError) => void = warnSkipped,
-  except?: number,
-): Promise<JobRecord[]> {
-  let names: string[];
-  try {
-    // (Sync: fs/promises costs a fast task ~2 ms of start-up to load; one listing gains nothing from it.)
-    names = readdirSync(join(root, JOBS_DIR));
-  } catch {
-    return [];
-  }
-  const records: JobRecord[] = [];
-  for (const name of names) {
-    const m = /^(\d+)\.json$/.exec(name);
-    if (!m || Number(m[1]) === except) continue;
-    try {
-      records.push(await readJobRecord(root, Number(m[1])));
-    } catch (error) {
-      if (!(error instanceof UserError)) throw error;
-      skipped(error); // an unreadable record does not hide the others
-    }
-  }
-  return records;
-}
-
-/** The most recently submitted of `records` (by submittedAt, then cluster), or null when there is none. */
-export function newestJobRecord(records: readonly JobRecord[]): JobRecord | null {
-  let latest: JobRecord | null = null;
-  for (const record of records) {
-    if (
-      !latest ||
-      record.submittedAt > latest.submittedAt ||
-      (record.submittedAt === latest.submittedAt && record.cluster > latest.cluster)
-    )
-      latest = record;
-  }
-  return latest;
+export interface RecordHead {
+  cluster: number;
+  submittedAt: string;
+  /** The cluster whose procs this record resubmitted (resubmitOf.cluster), or null. */
+  resubmitOf: number | null;
 }
 
 /**
- * The most recently submitted job (by submittedAt), or null when none was. A record that cannot
- * be read is passed to `skipped` (by default one warning line) and the others still count.
+ * heads.json: {format, heads: {<cluster>: entry}}, an entry the record file's size, mtime,
+ * ctime and inode when its head was read (a rewrite, atomic or not, changes one of them; then
+ * the record is read again) and the head's two values.
+ */
+const HEADS_FILE = 'heads.json';
+const HEADS_FORMAT = 1;
+const HEADS_MAX_BYTES = 64 << 20;
+type HeadEntry = [
+  size: number,
+  mtimeMs: number,
+  ctimeMs: number,
+  ino: number,
+  submittedAt: string,
+  resubmitOf: number | null,
+];
+
+function isHeadEntry(value: unknown): value is HeadEntry {
+  return (
+    Array.isArray(value) &&
+    value.length === 6 &&
+    value.slice(0, 4).every((n) => typeof n === 'number') &&
+    typeof value[4] === 'string' &&
+    (value[5] === null || Number.isSafeInteger(value[5]))
+  );
+}
+
+/** The kept heads; any trouble (none yet, cut short, edited) is no heads: every record is read. */
+function readHeads(path: string): Map<string, HeadEntry> {
+  const heads = new Map<string, HeadEntry>();
+  try {
+    const data = JSON.parse(readBoundedText(path, HEADS_MAX_BYTES)) as { format?: unknown; heads?: unknown };
+    if (data?.format !== HEADS_FORMAT || typeof data.heads !== 'object' || data.heads === null) return heads;
+    for (const [name, entry] of Object.entries(data.heads)) if (isHeadEntry(entry)) heads.set(name, entry);
+  } catch {
+    // no heads kept
+  }
+  return heads;
+}
+
+/**
+ * The head of every record in this workspace that can be read: taken from heads.json while
+ * the record file is unchanged, else read from the record (and heads.json brought up to date).
+ * A record that cannot be read is passed to `skipped` (by default one warning line) each time,
+ * and the others still count.
+ */
+export async function recordHeads(
+  root: string,
+  skipped: (problem: UserError) => void = warnSkipped,
+): Promise<RecordHead[]> {
+  const dir = join(root, JOBS_DIR);
+  let names: string[];
+  try {
+    // (Sync: fs/promises costs a fast task ~2 ms of start-up to load; one listing gains nothing from it.)
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const kept = readHeads(join(dir, HEADS_FILE));
+  const now = new Map<string, HeadEntry>();
+  const heads: RecordHead[] = [];
+  let changed = false;
+  for (const name of names) {
+    const m = /^(\d+)\.json$/.exec(name);
+    if (!m) continue;
+    const stats = statSync(join(dir, name), { throwIfNoEntry: false });
+    let entry = kept.get(m[1]!);
+    if (
+      !stats?.isFile() ||
+      !entry ||
+      entry[0] !== stats.size ||
+      entry[1] !== stats.mtimeMs ||
+      entry[2] !== stats.ctimeMs ||
+      entry[3] !== stats.ino
+    ) {
+      let record: JobRecord;
+      try {
+        record = await readJobRecord(root, Number(m[1]));
+      } catch (error) {
+        if (!(error instanceof UserError)) throw error;
+        skipped(error); // an unreadable record does not hide the others
+        continue;
+      }
+      if (!stats) continue; // gone between the listing and the read: not kept
+      entry = [
+        stats.size,
+        stats.mtimeMs,
+        stats.ctimeMs,
+        stats.ino,
+        record.submittedAt,
+        record.resubmitOf?.cluster ?? null,
+      ];
+      changed = true;
+    }
+    now.set(m[1]!, entry);
+    heads.push({ cluster: Number(m[1]), submittedAt: entry[4], resubmitOf: entry[5] });
+  }
+  if (changed || now.size !== kept.size) {
+    try {
+      writeChunksAtomic(join(dir, HEADS_FILE), [
+        JSON.stringify({ format: HEADS_FORMAT, heads: Object.fromEntries(now) }),
+      ]);
+    } catch {
+      // a read-only workspace or a full disk: the records are read again next time
+    }
+  }
+  return heads;
+}
+
+/** Newest first: by submittedAt, then cluster. */
+function newestFirst(a: RecordHead, b: RecordHead): number {
+  return a.submittedAt < b.submittedAt ? 1 : a.submittedAt > b.submittedAt ? -1 : b.cluster - a.cluster;
+}
+
+/**
+ * The most recently submitted job (by submittedAt, then cluster), or null when none was. A
+ * record that cannot be read is passed to `skipped` (by default one warning line) and the
+ * others still count.
  */
 export async function latestJobRecord(
   root: string,
   skipped: (problem: UserError) => void = warnSkipped,
 ): Promise<JobRecord | null> {
-  return newestJobRecord(await readJobRecords(root, skipped));
+  for (const head of (await recordHeads(root, skipped)).sort(newestFirst)) {
+    try {
+      return await readJobRecord(root, head.cluster);
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      skipped(error); // changed since its head was read: the next newest
+    }
+  }
+  return null;
+}
+
+/** Every record in this workspace that resubmitted procs of `cluster` (oldest first). */
+export async function resubmissionsOf(root: string, cluster: number): Promise<JobRecord[]> {
+  // An unreadable record does not hide the others (and says nothing: it is not the job asked for).
+  const quiet = (): void => {};
+  const heads = (await recordHeads(root, quiet))
+    .filter((head) => head.cluster !== cluster && head.resubmitOf === cluster)
+    .sort((a, b) => -newestFirst(a, b));
+  const records: JobRecord[] = [];
+  for (const head of heads) {
+    try {
+      const record = await readJobRecord(root, head.cluster);
+      if (record.resubmitOf?.cluster === cluster) records.push(record);
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+    }
+  }
+  return records;
 }
 
 /** Parse a CLUSTER argument: `4242` (or `4242.0`, whose proc part is ignored). */

@@ -25,6 +25,7 @@ import {
   parseClusterArg,
   pinnedImage,
   readJobRecord,
+  resubmissionsOf,
   submissionInputs,
   type JobRecord,
   type ProcRecord,
@@ -32,7 +33,7 @@ import {
 import { runLocalSubmit } from '../local/local-submit.ts';
 import { recoverIfRunnerLost, runnerState } from '../local/runner-recovery.ts';
 import { queueProbe } from './queue-probe.ts';
-import { collectResults, resubmissionsOf, type ResultRow } from './results.ts';
+import { collectResults, type ResultRow } from './results.ts';
 import { WATCH_OPTIONS, watchSettings } from './status-command.ts';
 import { EXIT_INTERRUPTED } from './summary.ts';
 import { recordWatch, stillQueued, watchJob } from './watch.ts';

@@ -11,22 +11,14 @@ import { palette, colourEnabled, type Palette } from '../term.ts';
 import { displayPath, findWorkspaceRoot } from '../workspace.ts';
 import { fit } from './format.ts';
 import {
+  latestJobRecord,
   lostRunnerNote,
-  newestJobRecord,
   parseClusterArg,
   readJobRecord,
-  readJobRecords,
+  resubmissionsOf,
   type JobRecord,
 } from './job-store.ts';
-import {
-  bestRow,
-  collectResults,
-  columnsOf,
-  resultsCsvChunks,
-  resubmissionsIn,
-  resubmissionsOf,
-  type ResultRow,
-} from './results.ts';
+import { bestRow, collectResults, columnsOf, resultsCsvChunks, type ResultRow } from './results.ts';
 
 type Columns = ReturnType<typeof columnsOf>;
 
@@ -206,20 +198,15 @@ export async function runResults(parsed: ParsedCommand, loadViews?: LoadViews): 
   if (metric !== null && !plot && !html) throw new UsageError('--metric goes with --plot or --html');
   const root = findWorkspaceRoot();
   const arg = parsed.positionals[0];
-  // Without a CLUSTER every record is read (the newest is the job): each once, for what follows too.
-  const records = arg === undefined ? await readJobRecords(root) : null;
-  const record = records ? newestJobRecord(records) : await readJobRecord(root, parseClusterArg(arg!));
+  const record = arg === undefined ? await latestJobRecord(root) : await readJobRecord(root, parseClusterArg(arg));
   if (!record)
     throw new UserError('no job has been submitted from this workspace yet', {
       hint: 'run `pixi run submit` (or `submit --local`) first',
     });
-  // A resubmission's results are its first submission's rows.
-  const origin = record.resubmitOf?.cluster;
-  const first =
-    !records || origin === undefined
-      ? record
-      : (records.find((r) => r.cluster === origin) ?? (await readJobRecord(root, origin)));
-  const resubmissions = records ? resubmissionsIn(records, first.cluster) : await resubmissionsOf(root, first.cluster);
+  // The latest job, when it is a resubmission: its first submission's rows (a CLUSTER named is that job's).
+  const origin = arg === undefined ? record.resubmitOf?.cluster : undefined;
+  const first = origin === undefined ? record : await readJobRecord(root, origin);
+  const resubmissions = await resubmissionsOf(root, first.cluster);
   await recoverLocalRuns(root, [record, first, ...resubmissions]);
   const show = (path: string): string => displayPath(root, path);
   const dryRun = booleanOption(parsed, 'dry-run');

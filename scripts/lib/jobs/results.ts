@@ -3,7 +3,7 @@
 // per-proc data from the planner: transfer_output_remaps, output_destination, initialdir).
 // Procs submitted again by `resubmit` show their newest outcome, from the newest record.
 import { basename, isAbsolute, join, resolve } from 'node:path';
-import { readJobRecords, recordLogs, type JobRecord, type ProcRecord } from './job-store.ts';
+import { recordLogs, resubmissionsOf, type JobRecord, type ProcRecord } from './job-store.ts';
 import type { JobState, JobTable } from './job-state.ts';
 import { holdHint } from './hold-hints.ts';
 import { readJobAhead } from './tracker.ts';
@@ -30,19 +30,6 @@ export interface ResultRow {
   metricsPath: string | null;
   /** Why there are no metrics (null when there are). */
   missing: string | null;
-}
-
-/** The records among `records` that resubmitted procs of `cluster` (oldest first). */
-export function resubmissionsIn(records: readonly JobRecord[], cluster: number): JobRecord[] {
-  return records
-    .filter((record) => record.cluster !== cluster && record.resubmitOf?.cluster === cluster)
-    .sort((a, b) => a.submittedAt.localeCompare(b.submittedAt) || a.cluster - b.cluster);
-}
-
-/** Every record in this workspace that resubmitted procs of `cluster` (oldest first). */
-export async function resubmissionsOf(root: string, cluster: number): Promise<JobRecord[]> {
-  // An unreadable record does not hide the others (and says nothing: it is not the job asked for).
-  return resubmissionsIn(await readJobRecords(root, () => {}, cluster), cluster);
 }
 
 /**
@@ -315,7 +302,7 @@ export async function collectResults(
   options: {
     /** Keep each finished job's table beside its record (recorded-outcomes.ts): not on --dry-run. */
     keepOutcomes?: boolean;
-    /** resubmissionsOf(root, record.cluster), when the caller has them already. */
+    /** resubmissionsOf(root, record.cluster) (job-store.ts), when the caller has them already. */
     resubmissions?: JobRecord[];
   } = {},
 ): Promise<{ rows: ResultRow[]; resubmissions: JobRecord[] }> {
