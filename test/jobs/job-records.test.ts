@@ -3,7 +3,17 @@
 // is read whole again only when its file changed; an unreadable record is passed over, each time.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -31,9 +41,20 @@ function jobRecord(cluster: number, submittedAt: string, resubmitOf?: number): J
   };
 }
 
+const roots: string[] = [];
+test.after(() => {
+  for (const root of roots) rmSync(root, { recursive: true, force: true });
+});
+
+function tempRoot(): string {
+  const root = mkdtempSync(join(tmpdir(), 'pixi-condor-job-records-'));
+  roots.push(root);
+  return root;
+}
+
 /** A workspace of four records (4101 and 4102 resubmit 4100) and one that is not JSON. */
 async function workspace(): Promise<string> {
-  const root = mkdtempSync(join(tmpdir(), 'pixi-condor-job-records-'));
+  const root = tempRoot();
   await writeJobRecord(root, jobRecord(4100, '2026-12-05T01:00:00.000Z'));
   await writeJobRecord(root, jobRecord(4101, '2026-12-05T03:00:00.000Z', 4100));
   await writeJobRecord(root, jobRecord(4102, '2026-12-05T02:00:00.000Z', 4100));
@@ -42,85 +63,105 @@ async function workspace(): Promise<string> {
   return root;
 }
 
-const roots: string[] = [];
-test.after(() => {
-  for (const root of roots) rmSync(root, { recursive: true, force: true });
-});
+const quiet = { skipped: () => {} };
+const headsPath = (root: string): string => join(root, JOBS_DIR, 'heads.json');
+const keptHeads = (root: string): Record<string, unknown[]> =>
+  (JSON.parse(readFileSync(headsPath(root), 'utf8')) as { heads: Record<string, unknown[]> }).heads;
 
 test('the newest job, the resubmissions oldest first, a bad record skipped with a word each time', async () => {
   const root = await workspace();
-  roots.push(root);
   for (let pass = 0; pass < 2; pass++) {
     // The second pass takes the heads kept by the first: the same answers, the bad record still said.
     const skipped: UserError[] = [];
-    const heads = await recordHeads(root, (problem) => skipped.push(problem));
+    const heads = await recordHeads(root, { skipped: (problem) => skipped.push(problem) });
     assert.equal(heads.map((h) => h.cluster).sort(), [4100, 4101, 4102, 4103]);
-    assert.is(skipped.length, 1);
-    assert.match(skipped[0]!.message, /4104\.json is not valid JSON/);
-    assert.is((await latestJobRecord(root, () => {}))?.cluster, 4103);
+    assert.equal(
+      skipped.map((problem) => problem.message),
+      ['.pixi-condor/jobs/4104.json is not valid JSON'],
+    );
+    assert.is((await latestJobRecord(root, quiet))?.cluster, 4103);
     assert.equal(
       (await resubmissionsOf(root, 4100)).map((r) => r.cluster),
       [4102, 4101],
     );
   }
-  assert.is(await latestJobRecord(mkdtempSync(join(tmpdir(), 'pixi-condor-no-jobs-'))), null);
+  assert.equal(Object.keys(keptHeads(root)).sort(), ['4100', '4101', '4102', '4103']);
+  // Submitted in the same second: the higher cluster is the newer.
+  await writeJobRecord(root, jobRecord(4099, '2026-12-05T04:00:00.000Z'));
+  await writeJobRecord(root, jobRecord(4105, '2026-12-05T04:00:00.000Z'));
+  assert.is((await latestJobRecord(root, quiet))?.cluster, 4105);
+  assert.is(await latestJobRecord(tempRoot()), null);
 });
 
-test('a record is read again only when its file changed: a kept head is used while the file is as it was', async () => {
+test('a kept head is believed while its file is unchanged, and read again once it changed', async () => {
   const root = await workspace();
-  roots.push(root);
-  await recordHeads(root, () => {});
-  const headsPath = join(root, JOBS_DIR, 'heads.json');
-  const kept = JSON.parse(readFileSync(headsPath, 'utf8')) as { format: number; heads: Record<string, unknown[]> };
-  assert.equal(Object.keys(kept.heads).sort(), ['4100', '4101', '4102', '4103']);
-
-  // A kept head that says 4100 is the newest: believed while 4100.json is unchanged (not read again).
-  kept.heads['4100']![4] = '2026-12-06T00:00:00.000Z';
-  writeFileSync(headsPath, JSON.stringify(kept));
-  assert.is((await latestJobRecord(root, () => {}))?.cluster, 4100);
-
-  // 4100.json changed (a byte more): its head is read from it again, and 4103 is the newest again.
-  appendFileSync(join(root, JOBS_DIR, '4100.json'), '\n');
-  assert.is((await latestJobRecord(root, () => {}))?.cluster, 4103);
-  const again = JSON.parse(readFileSync(headsPath, 'utf8')) as { heads: Record<string, unknown[]> };
-  assert.is(again.heads['4100']![4], '2026-12-05T01:00:00.000Z');
-
-  // A record rewritten (a new file: resubmit, adopting a submission) is read again too.
-  await writeJobRecord(root, jobRecord(4102, '2026-12-07T00:00:00.000Z', 4100));
-  assert.is((await latestJobRecord(root, () => {}))?.cluster, 4102);
+  await recordHeads(root, quiet);
+  // A kept head that says 4102 resubmitted nothing: believed (4102.json is not read).
+  const kept = keptHeads(root);
+  kept['4102']![5] = null;
+  writeFileSync(headsPath(root), JSON.stringify({ format: 1, heads: kept }));
   assert.equal(
     (await resubmissionsOf(root, 4100)).map((r) => r.cluster),
-    [4101, 4102],
+    [4101],
   );
+  // 4102.json grew a byte: read again.
+  appendFileSync(join(root, JOBS_DIR, '4102.json'), '\n');
+  assert.equal(
+    (await resubmissionsOf(root, 4100)).map((r) => r.cluster),
+    [4102, 4101],
+  );
+  assert.is(keptHeads(root)['4102']![5], 4100);
 
-  // A record removed leaves the heads; heads.json that is not ours is ignored and written anew.
-  rmSync(join(root, JOBS_DIR, '4102.json'));
-  assert.is((await latestJobRecord(root, () => {}))?.cluster, 4103);
-  assert.equal(Object.keys((JSON.parse(readFileSync(headsPath, 'utf8')) as { heads: object }).heads).sort(), [
-    '4100',
-    '4101',
-    '4103',
-  ]);
-  writeFileSync(headsPath, '{"format": 1, "heads": {"4103": ["x"]}} trailing');
-  assert.is((await latestJobRecord(root, () => {}))?.cluster, 4103);
-  assert.ok(existsSync(headsPath));
-  assert.equal(Object.keys((JSON.parse(readFileSync(headsPath, 'utf8')) as { heads: object }).heads).sort(), [
-    '4100',
-    '4101',
-    '4103',
-  ]);
+  // Edited in place, the same size, its mtime put back: only its ctime says so, and that is enough.
+  // (A whole second for the mtime, which utimes sets exactly, kept before the edit.)
+  const path = join(root, JOBS_DIR, '4102.json');
+  utimesSync(path, 1_700_000_000, 1_700_000_000);
+  await recordHeads(root, quiet);
+  const before = statSync(path);
+  writeFileSync(path, readFileSync(path, 'utf8').replace('2026-12-05T02:00', '2026-12-05T05:00'));
+  utimesSync(path, 1_700_000_000, 1_700_000_000);
+  const after = statSync(path);
+  assert.equal([after.size, after.mtimeMs, after.ino], [before.size, before.mtimeMs, before.ino]);
+  assert.is((await latestJobRecord(root, quiet))?.cluster, 4102);
+
+  // Rewritten (a new file, as pixi-condor writes records) or removed: seen too.
+  await writeJobRecord(root, jobRecord(4102, '2026-12-05T02:00:00.000Z', 4100));
+  assert.is((await latestJobRecord(root, quiet))?.cluster, 4103);
+  rmSync(join(root, JOBS_DIR, '4103.json'));
+  assert.is((await latestJobRecord(root, quiet))?.cluster, 4101);
+  assert.equal(Object.keys(keptHeads(root)).sort(), ['4100', '4101', '4102']);
 });
 
-test('the newest record unreadable since its head was kept: said, and the next newest is the job', async () => {
+test("the latest job's record checked against its kept head: a head that is not its record's means every record is read", async () => {
   const root = await workspace();
-  roots.push(root);
-  await recordHeads(root, () => {});
-  const path = join(root, JOBS_DIR, '4103.json');
-  // Edited in place (the same file): its head is read again, and it is refused.
-  writeFileSync(path, '{ not json either');
+  await recordHeads(root, quiet);
+  const kept = keptHeads(root);
+  kept['4100']![4] = '2026-12-06T00:00:00.000Z'; // a head gone stale without its file showing it
+  writeFileSync(headsPath(root), JSON.stringify({ format: 1, heads: kept }));
   const skipped: UserError[] = [];
-  assert.is((await latestJobRecord(root, (problem) => skipped.push(problem)))?.cluster, 4101);
-  assert.ok(skipped.some((problem) => /4103\.json is not valid JSON/.test(problem.message)));
+  assert.is((await latestJobRecord(root, { skipped: (problem) => skipped.push(problem) }))?.cluster, 4103);
+  assert.is(keptHeads(root)['4100']![4], '2026-12-05T01:00:00.000Z', 'the heads are written anew');
+  assert.is(skipped.length, 1, 'the bad record said once, though looked at twice');
+
+  // heads.json that is not ours (cut short, edited): ignored and written anew.
+  writeFileSync(headsPath(root), '{"format": 1, "heads": {"4103": ["x"]}} trailing');
+  assert.is((await latestJobRecord(root, quiet))?.cluster, 4103);
+  assert.equal(Object.keys(keptHeads(root)).sort(), ['4100', '4101', '4102', '4103']);
+});
+
+test('a record that cannot even be looked at (a link to itself) is said and passed over; a dry run keeps no heads', async () => {
+  const root = await workspace();
+  symlinkSync('4200.json', join(root, JOBS_DIR, '4200.json'));
+  writeFileSync(join(root, JOBS_DIR, '04103.json'), JSON.stringify(jobRecord(4103, '2027-01-01T00:00:00.000Z')));
+  const skipped: UserError[] = [];
+  assert.is((await latestJobRecord(root, { skipped: (problem) => skipped.push(problem), keep: false }))?.cluster, 4103);
+  assert.equal(skipped.map((problem) => problem.message).sort(), [
+    '.pixi-condor/jobs/4104.json is not valid JSON',
+    '.pixi-condor/jobs/4200.json cannot be read (ELOOP)',
+  ]);
+  assert.not.ok(existsSync(headsPath(root)), 'keep: false writes nothing');
+  assert.equal((await recordHeads(root, quiet)).map((h) => h.cluster).sort(), [4100, 4101, 4102, 4103]);
+  assert.equal(Object.keys(keptHeads(root)).sort(), ['4100', '4101', '4102', '4103'], 'not 04103.json');
 });
 
 test.run();

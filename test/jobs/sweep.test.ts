@@ -90,9 +90,15 @@ test('the sweep: row values and progress live, results with the failed row marke
     ['completed', 'completed', 'failed', 'completed'],
   );
 
-  // --dry-run: the rows and the command, nothing submitted.
+  // --dry-run: the rows and the command, nothing submitted, nothing written (not even the records' kept heads).
+  const heads = join(ws.root, '.pixi-condor', 'jobs', 'heads.json');
+  rmSync(heads, { force: true });
   const dry = await runScript('resubmit.ts', ['--failed', '--dry-run'], { env: ws.env, timeoutMs: 30_000 });
   assert.is(dry.code, 0, dry.stdout + dry.stderr);
+  assert.not.ok(existsSync(heads), 'resubmit --dry-run keeps no heads');
+  const dryResults = await runScript('results.ts', ['--dry-run'], { env: ws.env, timeoutMs: 30_000 });
+  assert.is(dryResults.code, 1, dryResults.stdout + dryResults.stderr);
+  assert.not.ok(existsSync(heads), 'results --dry-run keeps no heads');
   assert.match(dry.stdout, /resubmitting 1 proc of job 4242: 2 \(failed; lr=0\.1 seed=2\)/);
   assert.match(dry.stdout, /queue lr, seed from \.pixi-condor\/resubmit\/4242-.*\.rows\n {4}0\.1, 2\n/);
   assert.is(ws.calls().filter((c) => c.tool === 'condor_submit').length, 1);

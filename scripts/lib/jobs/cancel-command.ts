@@ -35,13 +35,16 @@ export async function runCancel(parsed: ParsedCommand): Promise<number> {
   if (!booleanOption(parsed, 'dry-run'))
     await adoptPendingSubmissions(root, new Shell(), (line) => void process.stderr.write(`${line}\n`));
   const arg = parsed.positionals[0];
-  const record = arg !== undefined ? await readJobRecord(root, parseClusterArg(arg)) : await latestJobRecord(root);
+  const dryRun = booleanOption(parsed, 'dry-run');
+  const record =
+    arg !== undefined
+      ? await readJobRecord(root, parseClusterArg(arg))
+      : await latestJobRecord(root, { keep: !dryRun });
   if (!record)
     throw new UserError('no job has been submitted from this workspace yet', {
       hint: 'name the cluster: `pixi run cancel 4242`',
     });
   const procs = record.procs.length;
-  const dryRun = booleanOption(parsed, 'dry-run');
   // The log may already say how it ended: then there is nothing to remove, and condor_rm would fail.
   const ended = await endedPerLog(record, root);
   if (ended) {

@@ -1,6 +1,6 @@
 // .pixi-condor/jobs/<cluster>.json: what was submitted, written (atomically) before tracking
 // starts, so `status` and `cancel` can find the job again after Ctrl-C or a lost connection.
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, type Stats, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeChunksAtomic, writeJsonAtomic } from '../atomic-file.ts';
 import { BoundedReadError, readBoundedText } from '../bounded-read.ts';
@@ -243,20 +243,31 @@ function warnSkipped(problem: UserError): void {
 /**
  * What finding a job needs of a record: which is the newest, and which resubmitted another job.
  * Kept for every record in jobs/heads.json, so a workspace of many big sweeps (a 10,000-proc
- * record is ~3 MB of JSON) is not parsed whole to find the latest job: measured, 20 earlier
- * sweeps took `results` from 0.16 s and 117 MB to 0.47 s and 288 MB.
+ * record is ~3 MB of JSON) is not parsed whole to find the latest job: measured, with 20 earlier
+ * sweeps' records and no kept heads, `results` took 0.47 s and 288 MB, against 0.16 s and 117 MB.
  */
 export interface RecordHead {
   cluster: number;
   submittedAt: string;
   /** The cluster whose procs this record resubmitted (resubmitOf.cluster), or null. */
   resubmitOf: number | null;
+  /** The record itself, when this call read it whole (no head was kept for it, or its file changed). */
+  record?: JobRecord;
+}
+
+export interface HeadOptions {
+  /** Told of each record that cannot be read (default: one warning line on stderr). */
+  skipped?: (problem: UserError) => void;
+  /** Bring heads.json up to date (default true; a dry run writes nothing). */
+  keep?: boolean;
 }
 
 /**
  * heads.json: {format, heads: {<cluster>: entry}}, an entry the record file's size, mtime,
- * ctime and inode when its head was read (a rewrite, atomic or not, changes one of them; then
- * the record is read again) and the head's two values.
+ * ctime and inode when its head was read (pixi-condor writes a record by renaming a new file
+ * over it, and any other write changes its times; then the record is read again) and the
+ * head's two values. Bump the format when the record's shape gets stricter: a kept head
+ * stands for a record that passed the check of its day.
  */
 const HEADS_FILE = 'heads.json';
 const HEADS_FORMAT = 1;
@@ -281,7 +292,7 @@ function isHeadEntry(value: unknown): value is HeadEntry {
 }
 
 /** The kept heads; any trouble (none yet, cut short, edited) is no heads: every record is read. */
-function readHeads(path: string): Map<string, HeadEntry> {
+function keptHeads(path: string): Map<string, HeadEntry> {
   const heads = new Map<string, HeadEntry>();
   try {
     const data = JSON.parse(readBoundedText(path, HEADS_MAX_BYTES)) as { format?: unknown; heads?: unknown };
@@ -293,15 +304,33 @@ function readHeads(path: string): Map<string, HeadEntry> {
   return heads;
 }
 
+/** A record file's stat, or undefined for any trouble (readJobRecord then says what it is). */
+function statOf(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+function sameFile(entry: HeadEntry, stats: Stats): boolean {
+  return entry[0] === stats.size && entry[1] === stats.mtimeMs && entry[2] === stats.ctimeMs && entry[3] === stats.ino;
+}
+
 /**
  * The head of every record in this workspace that can be read: taken from heads.json while
- * the record file is unchanged, else read from the record (and heads.json brought up to date).
- * A record that cannot be read is passed to `skipped` (by default one warning line) each time,
- * and the others still count.
+ * the record file is unchanged, else read from the record (and heads.json brought up to date,
+ * unless `keep` is false). A record that cannot be read is passed to `skipped` each time, and
+ * the others still count.
  */
-export async function recordHeads(
+export async function recordHeads(root: string, options: HeadOptions = {}): Promise<RecordHead[]> {
+  return headsOf(root, options, true);
+}
+
+async function headsOf(
   root: string,
-  skipped: (problem: UserError) => void = warnSkipped,
+  { skipped = warnSkipped, keep = true }: HeadOptions,
+  trustKept: boolean,
 ): Promise<RecordHead[]> {
   const dir = join(root, JOBS_DIR);
   let names: string[];
@@ -311,46 +340,35 @@ export async function recordHeads(
   } catch {
     return [];
   }
-  const kept = readHeads(join(dir, HEADS_FILE));
+  const kept = trustKept ? keptHeads(join(dir, HEADS_FILE)) : new Map<string, HeadEntry>();
   const now = new Map<string, HeadEntry>();
   const heads: RecordHead[] = [];
-  let changed = false;
   for (const name of names) {
-    const m = /^(\d+)\.json$/.exec(name);
+    // A cluster's own name only (readJobRecord reads `<cluster>.json`: `04101.json` is not 4101's).
+    const m = /^(0|[1-9]\d*)\.json$/.exec(name);
     if (!m) continue;
-    const stats = statSync(join(dir, name), { throwIfNoEntry: false });
-    let entry = kept.get(m[1]!);
-    if (
-      !stats?.isFile() ||
-      !entry ||
-      entry[0] !== stats.size ||
-      entry[1] !== stats.mtimeMs ||
-      entry[2] !== stats.ctimeMs ||
-      entry[3] !== stats.ino
-    ) {
-      let record: JobRecord;
-      try {
-        record = await readJobRecord(root, Number(m[1]));
-      } catch (error) {
-        if (!(error instanceof UserError)) throw error;
-        skipped(error); // an unreadable record does not hide the others
-        continue;
-      }
-      if (!stats) continue; // gone between the listing and the read: not kept
-      entry = [
-        stats.size,
-        stats.mtimeMs,
-        stats.ctimeMs,
-        stats.ino,
-        record.submittedAt,
-        record.resubmitOf?.cluster ?? null,
-      ];
-      changed = true;
+    const stats = statOf(join(dir, name));
+    const entry = kept.get(m[1]!);
+    if (stats?.isFile() && entry && sameFile(entry, stats)) {
+      now.set(m[1]!, entry);
+      heads.push({ cluster: Number(m[1]), submittedAt: entry[4], resubmitOf: entry[5] });
+      continue;
     }
-    now.set(m[1]!, entry);
-    heads.push({ cluster: Number(m[1]), submittedAt: entry[4], resubmitOf: entry[5] });
+    let record: JobRecord;
+    try {
+      record = await readJobRecord(root, Number(m[1]));
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error;
+      skipped(error); // an unreadable record does not hide the others
+      continue;
+    }
+    const resubmitOf = record.resubmitOf?.cluster ?? null;
+    // (No stat, and yet read: it came back meanwhile. Counted, not kept.)
+    if (stats) now.set(m[1]!, [stats.size, stats.mtimeMs, stats.ctimeMs, stats.ino, record.submittedAt, resubmitOf]);
+    heads.push({ cluster: record.cluster, submittedAt: record.submittedAt, resubmitOf, record });
   }
-  if (changed || now.size !== kept.size) {
+  const changed = now.size !== kept.size || [...now].some(([name, entry]) => kept.get(name) !== entry);
+  if (keep && changed) {
     try {
       writeChunksAtomic(join(dir, HEADS_FILE), [
         JSON.stringify({ format: HEADS_FORMAT, heads: Object.fromEntries(now) }),
@@ -367,37 +385,72 @@ function newestFirst(a: RecordHead, b: RecordHead): number {
   return a.submittedAt < b.submittedAt ? 1 : a.submittedAt > b.submittedAt ? -1 : b.cluster - a.cluster;
 }
 
-/**
- * The most recently submitted job (by submittedAt, then cluster), or null when none was. A
- * record that cannot be read is passed to `skipped` (by default one warning line) and the
- * others still count.
- */
-export async function latestJobRecord(
+/** The newest of `heads` whose record can be read, with it (the others passed to `skipped`). */
+async function newestReadable(
   root: string,
-  skipped: (problem: UserError) => void = warnSkipped,
-): Promise<JobRecord | null> {
-  for (const head of (await recordHeads(root, skipped)).sort(newestFirst)) {
+  heads: readonly RecordHead[],
+  skipped: (problem: UserError) => void,
+): Promise<{ head: RecordHead; record: JobRecord } | null> {
+  for (const head of [...heads].sort(newestFirst)) {
+    if (head.record) return { head, record: head.record };
     try {
-      return await readJobRecord(root, head.cluster);
+      return { head, record: await readJobRecord(root, head.cluster) };
     } catch (error) {
       if (!(error instanceof UserError)) throw error;
-      skipped(error); // changed since its head was read: the next newest
+      skipped(error); // changed since its head was kept: the next newest
     }
   }
   return null;
 }
 
-/** Every record in this workspace that resubmitted procs of `cluster` (oldest first). */
-export async function resubmissionsOf(root: string, cluster: number): Promise<JobRecord[]> {
+/**
+ * The most recently submitted job (by submittedAt, then cluster), or null when none was. A
+ * record that cannot be read is passed to `skipped` (by default one warning line) and the
+ * others still count. `heads`: recordHeads(root), when the caller has them already.
+ */
+export async function latestJobRecord(
+  root: string,
+  options: HeadOptions & { heads?: RecordHead[] } = {},
+): Promise<JobRecord | null> {
+  // Each problem said once, though the records may be looked at twice (below).
+  const said = new Set<string>();
+  const tell = options.skipped ?? warnSkipped;
+  const skipped = (problem: UserError): void => {
+    if (!said.has(problem.message)) tell(problem);
+    said.add(problem.message);
+  };
+  const found = await newestReadable(
+    root,
+    options.heads ?? (await recordHeads(root, { ...options, skipped })),
+    skipped,
+  );
+  if (!found || found.head.record) return found?.record ?? null;
+  const { head, record } = found;
+  if (head.submittedAt === record.submittedAt && head.resubmitOf === (record.resubmitOf?.cluster ?? null))
+    return record;
+  // Its kept head is not its record's (edited in place within one tick of the clock, or a file
+  // system that hid the change): cancel and resubmit act on this answer, so every record is read.
+  return (await newestReadable(root, await headsOf(root, { ...options, skipped }, false), skipped))?.record ?? null;
+}
+
+/**
+ * Every record in this workspace that resubmitted procs of `cluster` (oldest first).
+ * `heads`: recordHeads(root), when the caller has them already.
+ */
+export async function resubmissionsOf(
+  root: string,
+  cluster: number,
+  options: Pick<HeadOptions, 'keep'> & { heads?: RecordHead[] } = {},
+): Promise<JobRecord[]> {
   // An unreadable record does not hide the others (and says nothing: it is not the job asked for).
   const quiet = (): void => {};
-  const heads = (await recordHeads(root, quiet))
+  const heads = (options.heads ?? (await recordHeads(root, { keep: options.keep, skipped: quiet })))
     .filter((head) => head.cluster !== cluster && head.resubmitOf === cluster)
-    .sort((a, b) => -newestFirst(a, b));
+    .sort((a, b) => newestFirst(b, a));
   const records: JobRecord[] = [];
   for (const head of heads) {
     try {
-      const record = await readJobRecord(root, head.cluster);
+      const record = head.record ?? (await readJobRecord(root, head.cluster));
       if (record.resubmitOf?.cluster === cluster) records.push(record);
     } catch (error) {
       if (!(error instanceof UserError)) throw error;

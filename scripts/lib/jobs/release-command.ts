@@ -111,7 +111,10 @@ export async function runRelease(parsed: ParsedCommand): Promise<number> {
     memoryMb: memoryText !== undefined ? parseSize(memoryText, 'memory', 1024) : null,
     diskKb: diskText !== undefined ? parseSize(diskText, 'disk', 1) : null,
   };
-  const record = arg !== undefined ? await readJobRecord(root, parseClusterArg(arg)) : await latestJobRecord(root);
+  const record =
+    arg !== undefined
+      ? await readJobRecord(root, parseClusterArg(arg))
+      : await latestJobRecord(root, { keep: !dryRun });
   if (!record)
     throw new UserError('no job has been submitted from this workspace yet', {
       hint: 'name the cluster: `pixi run release 4242`',

@@ -171,11 +171,14 @@ export async function runResubmit(parsed: ParsedCommand): Promise<number> {
   const request = readRequest(parsed);
   const { root, say, which } = request;
   const arg = parsed.positionals[0];
-  const named = arg !== undefined ? await readJobRecord(root, parseClusterArg(arg)) : await latestJobRecord(root);
+  // (--dry-run writes nothing, not even the records' kept heads.)
+  const keep = !request.dryRun;
+  const named =
+    arg !== undefined ? await readJobRecord(root, parseClusterArg(arg)) : await latestJobRecord(root, { keep });
   if (!named)
     throw new UserError('no job has been submitted from this workspace yet', { hint: 'run `pixi run submit` first' });
   const first = named.resubmitOf ? await readJobRecord(root, named.resubmitOf.cluster) : named;
-  const resubmissions = await resubmissionsOf(root, first.cluster);
+  const resubmissions = await resubmissionsOf(root, first.cluster, { keep });
   // A local run whose runner died is recovered first, whichever submission of the rows it ran:
   // its procs then read as removed (--failed), as results shows them. Not on --dry-run, which
   // changes nothing (the recovery ends processes and writes the lost run's events): it says so.

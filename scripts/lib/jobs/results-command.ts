@@ -15,6 +15,7 @@ import {
   lostRunnerNote,
   parseClusterArg,
   readJobRecord,
+  recordHeads,
   resubmissionsOf,
   type JobRecord,
 } from './job-store.ts';
@@ -198,7 +199,10 @@ export async function runResults(parsed: ParsedCommand, loadViews?: LoadViews): 
   if (metric !== null && !plot && !html) throw new UsageError('--metric goes with --plot or --html');
   const root = findWorkspaceRoot();
   const arg = parsed.positionals[0];
-  const record = arg === undefined ? await latestJobRecord(root) : await readJobRecord(root, parseClusterArg(arg));
+  const dryRun = booleanOption(parsed, 'dry-run');
+  // Without a CLUSTER, the records' heads once: for the latest job and for its resubmissions.
+  const heads = arg === undefined ? await recordHeads(root, { keep: !dryRun }) : undefined;
+  const record = heads ? await latestJobRecord(root, { heads }) : await readJobRecord(root, parseClusterArg(arg!));
   if (!record)
     throw new UserError('no job has been submitted from this workspace yet', {
       hint: 'run `pixi run submit` (or `submit --local`) first',
@@ -206,10 +210,9 @@ export async function runResults(parsed: ParsedCommand, loadViews?: LoadViews): 
   // The latest job, when it is a resubmission: its first submission's rows (a CLUSTER named is that job's).
   const origin = arg === undefined ? record.resubmitOf?.cluster : undefined;
   const first = origin === undefined ? record : await readJobRecord(root, origin);
-  const resubmissions = await resubmissionsOf(root, first.cluster);
+  const resubmissions = await resubmissionsOf(root, first.cluster, { keep: !dryRun, ...(heads ? { heads } : {}) });
   await recoverLocalRuns(root, [record, first, ...resubmissions]);
   const show = (path: string): string => displayPath(root, path);
-  const dryRun = booleanOption(parsed, 'dry-run');
   const collected = await collectResults(root, first, show, { keepOutcomes: !dryRun, resubmissions });
   // metrics.json and the error files are the job's words: a token in them is masked in every
   // output (results.csv, --json, the report), as the table masks it.
