@@ -207,15 +207,36 @@ function idleWait(table: JobTable, now: number): IdleWait {
   return wait;
 }
 
+/** A column's texts padded to its width, made once per distinct text (a 100,000-row snapshot has a handful). */
+function paddedColumn(width: number): (text: string) => string {
+  const made = new Map<string, string>();
+  return (text) => {
+    let value = made.get(text);
+    if (value === undefined) {
+      value = text.padEnd(width);
+      if (made.size < 1000) made.set(text, value);
+    }
+    return value;
+  };
+}
+const stateColumn = paddedColumn(STATE_WIDTH);
+const exitColumn = paddedColumn(9);
+const NO_TIME = ''.padStart(8);
+
 function row(job: JobState, now: number, procVars?: Map<number, Record<string, string> | null>): string {
-  const inState = job.state === 'completed' || job.state === 'removed' ? '' : formatDuration(now - job.since);
-  const base = `${job.id.padEnd(12)} ${stateLabel(job).padEnd(STATE_WIDTH)} ${inState.padStart(8)}  ${exitLabel(job).padEnd(9)} ${job.host ?? ''}`;
+  const state = job.state;
+  const inState = state === 'completed' || state === 'removed' ? NO_TIME : formatDuration(now - job.since).padStart(8);
+  const base = `${job.id.padEnd(12)} ${stateColumn(stateLabel(job))} ${inState}  ${exitColumn(exitLabel(job))} ${job.host ?? ''}`;
   const extra = rowExtras(job, procVars?.get(job.proc) ?? null);
   return extra ? `${base}  ${extra}` : base;
 }
 
 /** `lr=0.01 seed=1 · epoch 3/20 loss 0.41 · 2 checkpoints`: a proc's row values, progress, checkpoints. */
 export function rowExtras(job: JobState, vars: Record<string, string> | null): string {
+  // (Most rows have none: no array made for them.)
+  const progress = job.state === 'running' ? job.progress : null;
+  const checkpoints = job.checkpoints;
+  if (!vars && !progress && checkpoints === 0) return '';
   const parts: string[] = [];
   if (vars && Object.keys(vars).length > 0)
     parts.push(
@@ -223,8 +244,8 @@ export function rowExtras(job: JobState, vars: Record<string, string> | null): s
         .map(([k, v]) => `${k}=${v}`)
         .join(' '),
     );
-  if (job.state === 'running' && job.progress) parts.push(progressWords(job.progress) + trendOf(job));
-  if (job.checkpoints > 0) parts.push(`${job.checkpoints} checkpoint${job.checkpoints === 1 ? '' : 's'}`);
+  if (progress) parts.push(progressWords(progress) + trendOf(job));
+  if (checkpoints > 0) parts.push(`${checkpoints} checkpoint${checkpoints === 1 ? '' : 's'}`);
   return parts.join(' · ');
 }
 
