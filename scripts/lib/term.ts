@@ -13,6 +13,8 @@ function sgr(open: number, close: number, on: boolean): Paint {
 }
 
 export interface Palette {
+  /** Whether it paints at all (off: every paint returns its text). */
+  on: boolean;
   bold: Paint;
   dim: Paint;
   red: Paint;
@@ -23,6 +25,7 @@ export interface Palette {
 
 export function palette(on: boolean): Palette {
   return {
+    on,
     bold: sgr(1, 22, on),
     dim: sgr(2, 22, on),
     red: sgr(31, 39, on),

@@ -34,14 +34,16 @@ const STATE_ORDER: StateName[] = ['held', 'running', 'suspended', 'idle', 'compl
 /** Fits `output transfer`. */
 const STATE_WIDTH = 17;
 
-function stateLabel(job: JobState): string {
-  if (job.activity === 'transferring-input') return 'input transfer';
-  if (job.activity === 'transferring-output') return 'output transfer';
-  return job.state;
+// (`state`: job.state, when the caller has read it: a 100,000-row snapshot reads each column once a row.)
+function stateLabel(job: JobState, state = job.state): string {
+  const activity = job.activity;
+  if (activity === 'transferring-input') return 'input transfer';
+  if (activity === 'transferring-output') return 'output transfer';
+  return state;
 }
 
-function exitLabel(job: JobState): string {
-  if (job.state === 'removed') return 'removed';
+function exitLabel(job: JobState, state = job.state): string {
+  if (state === 'removed') return 'removed';
   if (job.signal !== null) return `signal ${job.signal}`;
   if (job.exitCode !== null) return String(job.exitCode);
   return '';
@@ -146,8 +148,10 @@ export function renderView(table: JobTable, ctx: ViewContext): string[] {
   const room = ctx.height - lines.length - notes.length - 4;
   if (table.size <= Math.max(room, 1)) {
     lines.push(paint.dim(fit(header, width)));
+    // (Uncoloured, as in a pipe or a file: no colour looked up per row.)
     table.forEachJob((job) => {
-      lines.push(colourFor(paint, job)(fit(row(job, now, ctx.procVars), width)));
+      const text = fit(row(job, now, ctx.procVars), width);
+      lines.push(paint.on ? colourFor(paint, job)(text) : text);
       if (ctx.sink && lines.length >= SINK_ROWS) ctx.sink(lines.splice(0));
     });
     if (ctx.sink) ctx.sink(lines.splice(0));
@@ -226,15 +230,15 @@ const NO_TIME = ''.padStart(8);
 function row(job: JobState, now: number, procVars?: Map<number, Record<string, string> | null>): string {
   const state = job.state;
   const inState = state === 'completed' || state === 'removed' ? NO_TIME : formatDuration(now - job.since).padStart(8);
-  const base = `${job.id.padEnd(12)} ${stateColumn(stateLabel(job))} ${inState}  ${exitColumn(exitLabel(job))} ${job.host ?? ''}`;
-  const extra = rowExtras(job, procVars?.get(job.proc) ?? null);
+  const base = `${job.id.padEnd(12)} ${stateColumn(stateLabel(job, state))} ${inState}  ${exitColumn(exitLabel(job, state))} ${job.host ?? ''}`;
+  const extra = rowExtras(job, procVars?.get(job.proc) ?? null, state);
   return extra ? `${base}  ${extra}` : base;
 }
 
 /** `lr=0.01 seed=1 · epoch 3/20 loss 0.41 · 2 checkpoints`: a proc's row values, progress, checkpoints. */
-export function rowExtras(job: JobState, vars: Record<string, string> | null): string {
+export function rowExtras(job: JobState, vars: Record<string, string> | null, state = job.state): string {
   // (Most rows have none: no array made for them.)
-  const progress = job.state === 'running' ? job.progress : null;
+  const progress = state === 'running' ? job.progress : null;
   const checkpoints = job.checkpoints;
   if (!vars && !progress && checkpoints === 0) return '';
   const parts: string[] = [];
