@@ -18,9 +18,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   JOBS_DIR,
+  latestJob,
   latestJobRecord,
   recordHeads,
   resubmissionsOf,
+  sayOnce,
   writeJobRecord,
   type JobRecord,
 } from '../../scripts/lib/jobs/job-store.ts';
@@ -162,6 +164,44 @@ test('a record that cannot even be looked at (a link to itself) is said and pass
   assert.not.ok(existsSync(headsPath(root)), 'keep: false writes nothing');
   assert.equal((await recordHeads(root, quiet)).map((h) => h.cluster).sort(), [4100, 4101, 4102, 4103]);
   assert.equal(Object.keys(keptHeads(root)).sort(), ['4100', '4101', '4102', '4103'], 'not 04103.json');
+});
+
+test("after a stale head, the heads read anew serve the job's resubmissions too; a dry run writes none; resubmissions in their records' order", async () => {
+  const root = await workspace();
+  await writeJobRecord(root, jobRecord(4103, '2026-12-05T04:00:00.000Z', 4100));
+  await recordHeads(root, quiet);
+  const kept = keptHeads(root);
+  kept['4103']![4] = '2026-12-06T00:00:00.000Z'; // the newest, gone stale
+  kept['4101']![5] = null; // and a resubmission whose kept head lost its link
+  kept['4102']![4] = '2026-12-05T09:00:00.000Z'; // and one whose kept time is not its record's
+  const stale = JSON.stringify({ format: 1, heads: kept });
+  writeFileSync(headsPath(root), stale);
+
+  // As `results --dry-run` looks: nothing written, each bad record said once over both looks.
+  const said: UserError[] = [];
+  const skipped = sayOnce((problem) => said.push(problem));
+  const latest = await latestJob(root, { keep: false, skipped });
+  assert.is(latest.record?.cluster, 4103);
+  assert.equal(
+    (await resubmissionsOf(root, 4100, { keep: false, heads: latest.heads, skipped })).map((r) => r.cluster),
+    [4102, 4101, 4103],
+  );
+  assert.is(readFileSync(headsPath(root), 'utf8'), stale, 'a dry run writes no heads, not even after a stale one');
+  assert.equal(
+    said.map((problem) => problem.message),
+    ['.pixi-condor/jobs/4104.json is not valid JSON'],
+  );
+
+  // Trusted heads, one kept time not its record's: the records' own times order them.
+  rmSync(headsPath(root));
+  await recordHeads(root, quiet);
+  const again = keptHeads(root);
+  again['4102']![4] = '2026-12-05T09:00:00.000Z';
+  writeFileSync(headsPath(root), JSON.stringify({ format: 1, heads: again }));
+  assert.equal(
+    (await resubmissionsOf(root, 4100)).map((r) => r.cluster),
+    [4102, 4101, 4103],
+  );
 });
 
 test.run();

@@ -403,60 +403,70 @@ async function newestReadable(
   return null;
 }
 
-/**
- * The most recently submitted job (by submittedAt, then cluster), or null when none was. A
- * record that cannot be read is passed to `skipped` (by default one warning line) and the
- * others still count. `heads`: recordHeads(root), when the caller has them already.
- */
-export async function latestJobRecord(
-  root: string,
-  options: HeadOptions & { heads?: RecordHead[] } = {},
-): Promise<JobRecord | null> {
-  // Each problem said once, though the records may be looked at twice (below).
+/** `tell` once per problem: one run may look at a record more than once (latestJob's second look). */
+export function sayOnce(tell: (problem: UserError) => void = warnSkipped): (problem: UserError) => void {
   const said = new Set<string>();
-  const tell = options.skipped ?? warnSkipped;
-  const skipped = (problem: UserError): void => {
+  return (problem) => {
     if (!said.has(problem.message)) tell(problem);
     said.add(problem.message);
   };
-  const found = await newestReadable(
-    root,
-    options.heads ?? (await recordHeads(root, { ...options, skipped })),
-    skipped,
-  );
-  if (!found || found.head.record) return found?.record ?? null;
-  const { head, record } = found;
-  if (head.submittedAt === record.submittedAt && head.resubmitOf === (record.resubmitOf?.cluster ?? null))
-    return record;
-  // Its kept head is not its record's (edited in place within one tick of the clock, or a file
-  // system that hid the change): cancel and resubmit act on this answer, so every record is read.
-  return (await newestReadable(root, await headsOf(root, { ...options, skipped }, false), skipped))?.record ?? null;
 }
 
 /**
- * Every record in this workspace that resubmitted procs of `cluster` (oldest first).
- * `heads`: recordHeads(root), when the caller has them already.
+ * The most recently submitted job (by submittedAt, then cluster), or null when none was, and
+ * the heads it was found among (for resubmissionsOf). A record that cannot be read is passed to
+ * `skipped` once (by default one warning line) and the others still count.
+ */
+export async function latestJob(
+  root: string,
+  options: HeadOptions = {},
+): Promise<{ record: JobRecord | null; heads: RecordHead[] }> {
+  const settings = { keep: options.keep ?? true, skipped: sayOnce(options.skipped) };
+  const heads = await recordHeads(root, settings);
+  const found = await newestReadable(root, heads, settings.skipped);
+  if (!found) return { record: null, heads };
+  const { head, record } = found;
+  if (
+    head.record ||
+    (head.submittedAt === record.submittedAt && head.resubmitOf === (record.resubmitOf?.cluster ?? null))
+  )
+    return { record, heads };
+  // Its kept head is not its record's (edited in place within one tick of the clock, or a file
+  // system that hid the change): cancel and resubmit act on this answer, so every record is read.
+  const fresh = await headsOf(root, settings, false);
+  return { record: (await newestReadable(root, fresh, settings.skipped))?.record ?? null, heads: fresh };
+}
+
+/** latestJob's record. */
+export async function latestJobRecord(root: string, options: HeadOptions = {}): Promise<JobRecord | null> {
+  return (await latestJob(root, options)).record;
+}
+
+/**
+ * Every record in this workspace that resubmitted procs of `cluster`, oldest first (by their
+ * own submittedAt, then cluster). `heads`: the workspace's, when the caller has them already
+ * (latestJob's); `skipped`: told of a record that cannot be read (default: nothing said, it is
+ * not the job asked for).
  */
 export async function resubmissionsOf(
   root: string,
   cluster: number,
-  options: Pick<HeadOptions, 'keep'> & { heads?: RecordHead[] } = {},
+  options: HeadOptions & { heads?: RecordHead[] } = {},
 ): Promise<JobRecord[]> {
-  // An unreadable record does not hide the others (and says nothing: it is not the job asked for).
-  const quiet = (): void => {};
-  const heads = (options.heads ?? (await recordHeads(root, { keep: options.keep, skipped: quiet })))
-    .filter((head) => head.cluster !== cluster && head.resubmitOf === cluster)
-    .sort((a, b) => newestFirst(b, a));
+  const skipped = options.skipped ?? ((): void => {});
+  const heads = options.heads ?? (await recordHeads(root, { keep: options.keep ?? true, skipped }));
   const records: JobRecord[] = [];
   for (const head of heads) {
+    if (head.cluster === cluster || head.resubmitOf !== cluster) continue;
     try {
       const record = head.record ?? (await readJobRecord(root, head.cluster));
       if (record.resubmitOf?.cluster === cluster) records.push(record);
     } catch (error) {
       if (!(error instanceof UserError)) throw error;
+      skipped(error); // an unreadable record does not hide the others
     }
   }
-  return records;
+  return records.sort((a, b) => a.submittedAt.localeCompare(b.submittedAt) || a.cluster - b.cluster);
 }
 
 /** Parse a CLUSTER argument: `4242` (or `4242.0`, whose proc part is ignored). */

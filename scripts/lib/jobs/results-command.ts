@@ -11,12 +11,12 @@ import { palette, colourEnabled, type Palette } from '../term.ts';
 import { displayPath, findWorkspaceRoot } from '../workspace.ts';
 import { fit } from './format.ts';
 import {
-  latestJobRecord,
+  latestJob,
   lostRunnerNote,
   parseClusterArg,
   readJobRecord,
-  recordHeads,
   resubmissionsOf,
+  sayOnce,
   type JobRecord,
 } from './job-store.ts';
 import { bestRow, collectResults, columnsOf, resultsCsvChunks, type ResultRow } from './results.ts';
@@ -200,17 +200,26 @@ export async function runResults(parsed: ParsedCommand, loadViews?: LoadViews): 
   const root = findWorkspaceRoot();
   const arg = parsed.positionals[0];
   const dryRun = booleanOption(parsed, 'dry-run');
-  // Without a CLUSTER, the records' heads once: for the latest job and for its resubmissions.
-  const heads = arg === undefined ? await recordHeads(root, { keep: !dryRun }) : undefined;
-  const record = heads ? await latestJobRecord(root, { heads }) : await readJobRecord(root, parseClusterArg(arg!));
+  // Without a CLUSTER: the latest job, and the heads it was found among for its resubmissions
+  // (each unreadable record said once, as the latest job is looked for).
+  const skipped = sayOnce();
+  const latest = arg === undefined ? await latestJob(root, { keep: !dryRun, skipped }) : null;
+  const record = latest ? latest.record : await readJobRecord(root, parseClusterArg(arg!));
   if (!record)
     throw new UserError('no job has been submitted from this workspace yet', {
       hint: 'run `pixi run submit` (or `submit --local`) first',
     });
   // The latest job, when it is a resubmission: its first submission's rows (a CLUSTER named is that job's).
-  const origin = arg === undefined ? record.resubmitOf?.cluster : undefined;
-  const first = origin === undefined ? record : await readJobRecord(root, origin);
-  const resubmissions = await resubmissionsOf(root, first.cluster, { keep: !dryRun, ...(heads ? { heads } : {}) });
+  const origin = latest ? record.resubmitOf?.cluster : undefined;
+  const first =
+    origin === undefined
+      ? record
+      : (latest?.heads.find((head) => head.cluster === origin)?.record ?? (await readJobRecord(root, origin)));
+  const resubmissions = await resubmissionsOf(
+    root,
+    first.cluster,
+    latest ? { keep: !dryRun, heads: latest.heads, skipped } : { keep: !dryRun },
+  );
   await recoverLocalRuns(root, [record, first, ...resubmissions]);
   const show = (path: string): string => displayPath(root, path);
   const collected = await collectResults(root, first, show, { keepOutcomes: !dryRun, resubmissions });
