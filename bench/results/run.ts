@@ -5,7 +5,7 @@
 // in paired rounds (target <= 2x, issue 21); peak memory against a bare `node -e ''`. Then the
 // same once a run has kept the finished job's table (the log not read again), for comparison;
 // and the first case again in a workspace that also holds the records of 20 earlier sweeps of
-// as many procs (finding the latest job reads their kept heads, not the records: job-store.ts).
+// as many procs (finding the latest job reads their kept heads, not the records: record-heads.ts).
 //   RESULTS_BENCH_PROCS=1000 for a quicker run.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

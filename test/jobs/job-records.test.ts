@@ -1,4 +1,4 @@
-// Finding a workspace's jobs (job-store.ts): the newest (latestJobRecord) and a job's
+// Finding a workspace's jobs (record-heads.ts): the newest (latestJobRecord) and a job's
 // resubmissions (resubmissionsOf), from each record's head kept in jobs/heads.json, so a record
 // is read whole again only when its file changed; an unreadable record is passed over, each time.
 import { test } from 'uvu';
@@ -16,16 +16,14 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { JOBS_DIR, writeJobRecord, type JobRecord } from '../../scripts/lib/jobs/job-store.ts';
 import {
-  JOBS_DIR,
   latestJob,
   latestJobRecord,
   recordHeads,
   resubmissionsOf,
   sayOnce,
-  writeJobRecord,
-  type JobRecord,
-} from '../../scripts/lib/jobs/job-store.ts';
+} from '../../scripts/lib/jobs/record-heads.ts';
 import type { UserError } from '../../scripts/lib/errors.ts';
 
 function jobRecord(cluster: number, submittedAt: string, resubmitOf?: number): JobRecord {

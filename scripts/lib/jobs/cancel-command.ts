@@ -5,7 +5,8 @@ import { UserError } from '../errors.ts';
 import { lastLine, Shell } from '../shell.ts';
 import { findWorkspaceRoot } from '../workspace.ts';
 import { cancelLocal } from '../local/local-cancel.ts';
-import { latestJobRecord, parseClusterArg, readJobRecord, recordLogs, type JobRecord } from './job-store.ts';
+import { parseClusterArg, readJobRecord, recordLogs, type JobRecord } from './job-store.ts';
+import { latestJobRecord } from './record-heads.ts';
 import { adoptPendingSubmissions } from '../submit/pending-submission.ts';
 import { readJobOnce } from './tracker.ts';
 

@@ -21,15 +21,14 @@ import { submitEnvironment, workspaceSecrets } from '../secret-mask.ts';
 import { parseSubmitText } from '../submit-language/submit-file.ts';
 import { STATE_DIR, displayPath, findWorkspaceRoot } from '../workspace.ts';
 import {
-  latestJobRecord,
   parseClusterArg,
   pinnedImage,
   readJobRecord,
-  resubmissionsOf,
   submissionInputs,
   type JobRecord,
   type ProcRecord,
 } from './job-store.ts';
+import { latestJobRecord, resubmissionsOf } from './record-heads.ts';
 import { runLocalSubmit } from '../local/local-submit.ts';
 import { recoverIfRunnerLost, runnerState } from '../local/runner-recovery.ts';
 import { queueProbe } from './queue-probe.ts';

@@ -10,15 +10,8 @@ import { UsageError, UserError } from '../errors.ts';
 import { palette, colourEnabled, type Palette } from '../term.ts';
 import { displayPath, findWorkspaceRoot } from '../workspace.ts';
 import { fit } from './format.ts';
-import {
-  latestJob,
-  lostRunnerNote,
-  parseClusterArg,
-  readJobRecord,
-  resubmissionsOf,
-  sayOnce,
-  type JobRecord,
-} from './job-store.ts';
+import { lostRunnerNote, parseClusterArg, readJobRecord, type JobRecord } from './job-store.ts';
+import { latestJob, resubmissionsOf, sayOnce } from './record-heads.ts';
 import { bestRow, collectResults, columnsOf, resultsCsvChunks, type ResultRow } from './results.ts';
 
 type Columns = ReturnType<typeof columnsOf>;

@@ -3,7 +3,8 @@
 // per-proc data from the planner: transfer_output_remaps, output_destination, initialdir).
 // Procs submitted again by `resubmit` show their newest outcome, from the newest record.
 import { basename, isAbsolute, join, resolve } from 'node:path';
-import { recordLogs, resubmissionsOf, type JobRecord, type ProcRecord } from './job-store.ts';
+import { recordLogs, type JobRecord, type ProcRecord } from './job-store.ts';
+import { resubmissionsOf } from './record-heads.ts';
 import type { JobState, JobTable } from './job-state.ts';
 import { holdHint } from './hold-hints.ts';
 import { readJobAhead } from './tracker.ts';
@@ -302,7 +303,7 @@ export async function collectResults(
   options: {
     /** Keep each finished job's table beside its record (recorded-outcomes.ts): not on --dry-run. */
     keepOutcomes?: boolean;
-    /** resubmissionsOf(root, record.cluster) (job-store.ts), when the caller has them already. */
+    /** resubmissionsOf(root, record.cluster) (record-heads.ts), when the caller has them already. */
     resubmissions?: JobRecord[];
   } = {},
 ): Promise<{ rows: ResultRow[]; resubmissions: JobRecord[] }> {

@@ -9,14 +9,8 @@ import { onPath, Shell } from '../shell.ts';
 import { displayPath, findWorkspaceRoot } from '../workspace.ts';
 import { tailLines } from './progress.ts';
 import { parseDuration } from './format.ts';
-import {
-  latestJobRecord,
-  lostRunnerNote,
-  parseClusterArg,
-  readJobRecord,
-  recordLogs,
-  type JobRecord,
-} from './job-store.ts';
+import { lostRunnerNote, parseClusterArg, readJobRecord, recordLogs, type JobRecord } from './job-store.ts';
+import { latestJobRecord } from './record-heads.ts';
 import { queueProbe } from './queue-probe.ts';
 import { jobTitle, recordWatch, watchJob } from './watch.ts';
 
