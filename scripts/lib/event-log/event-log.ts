@@ -217,6 +217,11 @@ export class LogEvent implements TrackedEvent {
     return this.lineEnd;
   }
 
+  /** Where the body starts: past the header line's newline (the event's end when it has no body). */
+  private bodyStart(): number {
+    return Math.min(this.headerEnd() + 1, this.end);
+  }
+
   /** The same event on its own copy of its bytes: keeping it does not keep the chunk it came from. */
   detach(): LogEvent {
     const from = this.dateStart;
@@ -264,7 +269,7 @@ export class LogEvent implements TrackedEvent {
   /** details' reason and hold codes, for the codes the table reads them of (004, 007, 009, 012), read in place. */
   tableDetails(): TableDetails {
     if (this.detailsValue) return this.detailsValue;
-    const from = Math.min(this.headerEnd() + 1, this.end);
+    const from = this.bodyStart();
     switch (this.code) {
       case 4:
         return { reason: evictionReasonAt(this.source, from, this.end) };
@@ -280,12 +285,12 @@ export class LogEvent implements TrackedEvent {
 
   requeue(): Requeue | null {
     if (this.code !== 4) return null;
-    return requeueAt(this.source, Math.min(this.headerEnd() + 1, this.end), this.end);
+    return requeueAt(this.source, this.bodyStart(), this.end);
   }
 
   materialized(): number | undefined {
     if (this.code !== 36) return undefined;
-    return materializedAt(this.source, Math.min(this.headerEnd() + 1, this.end), this.end);
+    return materializedAt(this.source, this.bodyStart(), this.end);
   }
 
   /** A 005's return value or signal (readExit on its first two body lines). */
@@ -295,7 +300,7 @@ export class LogEvent implements TrackedEvent {
 
   /** A 005's usage lines and resource table as numbers, decoding only those lines. */
   endUsage(): EndUsage {
-    return readEndUsage(this.source, Math.min(this.headerEnd() + 1, this.end), this.end);
+    return readEndUsage(this.source, this.bodyStart(), this.end);
   }
 
   /** 005/004 `Partitionable Resources` table, keyed by row name (`Cpus`, `Disk (KB)`, ...). */
@@ -350,11 +355,6 @@ function isBlank(c: number | undefined): boolean {
   return c === SPACE || c === TAB;
 }
 
-/** Is data[from, to) a `...` line (blanks around it and a \r allowed)? */
-function isTerminator(data: Buffer, from: number, to: number): boolean {
-  return lineStateAfter(0, data, from, to) === 3;
-}
-
 function isDigit(c: number | undefined): boolean {
   return c !== undefined && c >= 48 && c <= 57;
 }
@@ -386,11 +386,6 @@ function lineStateAfter(state: number, data: Buffer, from: number, to: number): 
     else state = c === CR && state === 3 ? 3 : NEVER;
   }
   return state;
-}
-
-/** The state of a carried form (CARRIED_FORMS). */
-function carriedState(form: Buffer): number {
-  return form.length > 0 && form[0] !== DOT ? NEVER : form.length;
 }
 
 /** Bytes decoded per TextWindow step. */
@@ -585,8 +580,8 @@ export class EventLogParser {
     for (;;) {
       const nl = lineStart === 0 ? first : chunk.indexOf(NL, lineStart);
       if (nl < 0) return -1;
-      const isEnd = lineStart === 0 ? lineStateAfter(held, chunk, 0, nl) === 3 : isTerminator(chunk, lineStart, nl);
-      if (isEnd) return nl + 1;
+      // A `...` line ends there (the first line continues the held one).
+      if (lineStateAfter(lineStart === 0 ? held : 0, chunk, lineStart, nl) === 3) return nl + 1;
       lineStart = nl + 1;
     }
   }
@@ -598,7 +593,6 @@ export class EventLogParser {
    */
   private lastLineState(): number {
     const parts = this.parts;
-    if (this.dropping) return parts.length === 0 ? 0 : carriedState(parts[0]!);
     let first = parts.length - 1;
     let start = 0;
     for (; first >= 0; first--) {

@@ -15,11 +15,9 @@ import { buildImage } from './build.ts';
 import { hashImageInputs, readImageInputs } from './content-hash.ts';
 import { detectEngine } from './engine.ts';
 import { Explain } from './explain.ts';
-
-export const LOCAL_IMAGE_RECORD = `${STATE_DIR}/local-image.json`;
 import { LOCAL_REPOSITORY } from '../image-record.ts';
 
-export { LOCAL_REPOSITORY };
+export const LOCAL_IMAGE_RECORD = `${STATE_DIR}/local-image.json`;
 
 export interface LocalImage {
   /** `sha256:…`, what the job is pinned to. */

@@ -32,11 +32,10 @@ export const CANCEL_SPEC: CommandSpec = {
 
 export async function runCancel(parsed: ParsedCommand): Promise<number> {
   const root = findWorkspaceRoot();
-  // A submission cut off before its record was written (submit killed): record it first.
-  if (!booleanOption(parsed, 'dry-run'))
-    await adoptPendingSubmissions(root, new Shell(), (line) => void process.stderr.write(`${line}\n`));
-  const arg = parsed.positionals[0];
   const dryRun = booleanOption(parsed, 'dry-run');
+  // A submission cut off before its record was written (submit killed): record it first.
+  if (!dryRun) await adoptPendingSubmissions(root, new Shell(), (line) => void process.stderr.write(`${line}\n`));
+  const arg = parsed.positionals[0];
   const record =
     arg !== undefined
       ? await readJobRecord(root, parseClusterArg(arg))

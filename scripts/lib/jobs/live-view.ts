@@ -35,14 +35,14 @@ const STATE_ORDER: StateName[] = ['held', 'running', 'suspended', 'idle', 'compl
 const STATE_WIDTH = 17;
 
 // (`state`: job.state, when the caller has read it: a 100,000-row snapshot reads each column once a row.)
-function stateLabel(job: JobState, state = job.state): string {
+function stateLabel(job: JobState, state: StateName): string {
   const activity = job.activity;
   if (activity === 'transferring-input') return 'input transfer';
   if (activity === 'transferring-output') return 'output transfer';
   return state;
 }
 
-function exitLabel(job: JobState, state = job.state): string {
+function exitLabel(job: JobState, state: StateName): string {
   if (state === 'removed') return 'removed';
   if (job.signal !== null) return `signal ${job.signal}`;
   if (job.exitCode !== null) return String(job.exitCode);

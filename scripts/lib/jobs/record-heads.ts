@@ -203,8 +203,11 @@ export async function latestJob(
   if (
     head.record ||
     (head.submittedAt === record.submittedAt && head.resubmitOf === (record.resubmitOf?.cluster ?? null))
-  )
+  ) {
+    // Kept with its head: resubmissionsOf over these heads reads it no second time.
+    head.record = record;
     return { record, heads };
+  }
   // Its kept head is not its record's (edited in place within one tick of the clock, or a file
   // system that hid the change): cancel and resubmit act on this answer, so every record is read.
   const fresh = await headsOf(root, settings, false);

@@ -11,7 +11,7 @@ import { writeFileAtomic } from '../atomic-file.ts';
 import { booleanOption, stringOption, type CommandSpec, type ParsedCommand } from '../cli.ts';
 import { UsageError, UserError } from '../errors.ts';
 import { gitInfo } from '../git.ts';
-import { Shell, shellQuote } from '../shell.ts';
+import { Shell } from '../shell.ts';
 import { newSubmitId, submitIdLine } from '../submit/condor-submit.ts';
 import { submitAndRecord } from '../submit/submit-and-follow.ts';
 import type { JobDraft } from '../submit/record-job.ts';
@@ -28,7 +28,7 @@ import {
   type JobRecord,
   type ProcRecord,
 } from './job-store.ts';
-import { latestJobRecord, resubmissionsOf } from './record-heads.ts';
+import { latestJob, resubmissionsOf } from './record-heads.ts';
 import { runLocalSubmit } from '../local/local-submit.ts';
 import { recoverIfRunnerLost, runnerState } from '../local/runner-recovery.ts';
 import { queueProbe } from './queue-probe.ts';
@@ -151,6 +151,8 @@ interface ResubmitFile {
   procList: string;
   /** The proc-numbering macros (`$(Process)`, `$(Row)`, …) the job's arguments or environment read: they count from 0 again. */
   renumbered: string[];
+  /** The new record's link back to the rows it runs again (and --json's). */
+  resubmitOf: { cluster: number; procs: number[] };
 }
 
 /** Macros that number a proc or a row within its cluster: a resubmission (a new cluster) counts them from 0. */
@@ -172,12 +174,16 @@ export async function runResubmit(parsed: ParsedCommand): Promise<number> {
   const arg = parsed.positionals[0];
   // (--dry-run writes nothing, not even the records' kept heads.)
   const keep = !request.dryRun;
-  const named =
-    arg !== undefined ? await readJobRecord(root, parseClusterArg(arg)) : await latestJobRecord(root, { keep });
+  const latest = arg === undefined ? await latestJob(root, { keep }) : null;
+  const named = latest ? latest.record : await readJobRecord(root, parseClusterArg(arg!));
   if (!named)
     throw new UserError('no job has been submitted from this workspace yet', { hint: 'run `pixi run submit` first' });
-  const first = named.resubmitOf ? await readJobRecord(root, named.resubmitOf.cluster) : named;
-  const resubmissions = await resubmissionsOf(root, first.cluster, { keep });
+  const origin = named.resubmitOf?.cluster;
+  const first =
+    origin === undefined
+      ? named
+      : (latest?.heads.find((head) => head.cluster === origin)?.record ?? (await readJobRecord(root, origin)));
+  const resubmissions = await resubmissionsOf(root, first.cluster, { keep, heads: latest?.heads });
   // A local run whose runner died is recovered first, whichever submission of the rows it ran:
   // its procs then read as removed (--failed), as results shows them. Not on --dry-run, which
   // changes nothing (the recovery ends processes and writes the lost run's events): it says so.
@@ -235,8 +241,9 @@ export async function runResubmit(parsed: ParsedCommand): Promise<number> {
     say(
       `  note: the job's ${file.renumbered.join(', ')} count from 0 in the new cluster (its first proc is proc ${chosen[0]!.proc} of job ${first.cluster}); its row's values are the same`,
     );
+  // The gateway, as submit's: the workspace's tokens masked in all that is said.
+  const shell = secretShell(root);
   if (request.dryRun) {
-    const mask = workspaceSecrets(root).mask;
     const queue = file.queueText.replace(file.tablePath, relative(root, file.tablePath));
     const rows = file.table ? file.table.trimEnd().split('\n') : [];
     say();
@@ -247,19 +254,19 @@ export async function runResubmit(parsed: ParsedCommand): Promise<number> {
     say(
       request.local
         ? `would run: ${file.relSubmit} here, as \`pixi run submit --local\` runs a submit file`
-        : `command: ${mask.mask(argv.map(shellQuote).join(' '))}`,
+        : `command: ${shell.display(argv)}`,
     );
     // What the real run refuses, the dry run refuses too (after showing what it read).
-    if (!request.local) await poolShell(root, first, argv);
+    if (!request.local) refuseSecrets(shell, argv, first);
     say('dry run: nothing was submitted');
     // --json: what would be submitted, on stdout (the lines above went to stderr).
     if (request.settings.json)
       process.stdout.write(
-        `${mask.mask(
+        `${shell.mask(
           JSON.stringify(
             {
               dryRun: true,
-              resubmitOf: { cluster: first.cluster, procs: chosen.map((r) => r.proc) },
+              resubmitOf: file.resubmitOf,
               local: request.local,
               queue,
               rows,
@@ -273,22 +280,26 @@ export async function runResubmit(parsed: ParsedCommand): Promise<number> {
     return 0;
   }
   // Refused before anything is written: a refused resubmission leaves no file behind.
-  const shell = request.local ? null : await poolShell(root, first, argv);
+  if (!request.local) refuseSecrets(shell, argv, first);
   mkdirSync(dirname(file.submitFile), { recursive: true });
   if (file.table) await writeFileAtomic(file.tablePath, file.table);
   await writeFileAtomic(file.submitFile, file.text);
-  if (!shell) return resubmitLocally(request, file, batchName);
+  if (request.local) return resubmitLocally(request, file, batchName);
   return resubmitToPool(request, file, { shell, argv, appendLines, batchName, submitId });
 }
 
-/**
- * The gateway for a pool resubmission, as submit's: the tokens are refused in condor_submit's
- * argv and masked in what is said (a NAME=VALUE recorded by `submit --local`, which runs no
- * condor_submit, may hold one).
- */
-async function poolShell(root: string, first: JobRecord, argv: string[]): Promise<Shell> {
+/** The gateway for a resubmission, as submit's: the workspace's tokens masked in what is said. */
+function secretShell(root: string): Shell {
   const shell = new Shell();
   for (const secret of workspaceSecrets(root).mask.secrets) shell.addSecret(secret);
+  return shell;
+}
+
+/**
+ * A token in condor_submit's argv is refused (a NAME=VALUE recorded by `submit --local`, which
+ * runs no condor_submit, may hold one).
+ */
+function refuseSecrets(shell: Shell, argv: string[], first: JobRecord): void {
   if (argv.some((arg) => shell.holdsSecret(arg)))
     throw new UserError(
       `the resubmission's condor_submit command would hold a registry or GitHub token: ${shell.display(argv)}`,
@@ -296,7 +307,6 @@ async function poolShell(root: string, first: JobRecord, argv: string[]): Promis
         hint: `the first submission's NAME=VALUE or --append lines hold it (.pixi-condor/jobs/${first.cluster}.json): submit the file again without it`,
       },
     );
-  return shell;
 }
 
 function readRequest(parsed: ParsedCommand): ResubmitRequest {
@@ -409,6 +419,7 @@ function resubmitFile(
     text,
     procList,
     renumbered: renumberedMacros(statements),
+    resubmitOf: { cluster: first.cluster, procs: chosen.map((r) => r.proc) },
   };
 }
 
@@ -452,6 +463,7 @@ function withEditedValues(
 function resubmitLocally(request: ResubmitRequest, file: ResubmitFile, batchName: string): Promise<number> {
   const { root, parsed, settings, say } = request;
   const { first } = file;
+  const { resubmitOf } = file;
   return runLocalSubmit({
     root,
     submitFile: file.relSubmit,
@@ -477,14 +489,11 @@ function resubmitLocally(request: ResubmitRequest, file: ResubmitFile, batchName
     argv: ['pixi', 'run', 'resubmit', ...process.argv.slice(2)],
     say,
     // The same keys as a pool resubmission's: its link back to the rows it runs again.
-    printJson: (doc) =>
-      void process.stdout.write(
-        `${JSON.stringify({ ...(doc as object), resubmitOf: { cluster: first.cluster, procs: file.chosen.map((r) => r.proc) } }, null, 2)}\n`,
-      ),
+    printJson: (doc) => void process.stdout.write(`${JSON.stringify({ ...(doc as object), resubmitOf }, null, 2)}\n`),
     warn: (line) => void process.stderr.write(`${line}\n`),
     recordExtra: {
       image: first.image,
-      resubmitOf: { cluster: first.cluster, procs: file.chosen.map((r) => r.proc) },
+      resubmitOf,
       ...submissionInputs(first.defines ?? {}, first.userAppend ?? []),
     },
   });
@@ -526,7 +535,7 @@ async function resubmitToPool(
     gitRevision: git.revision,
     command: argv,
     ...submissionInputs(first.defines ?? {}, first.userAppend ?? []),
-    resubmitOf: { cluster: first.cluster, procs: chosen.map((r) => r.proc) },
+    resubmitOf: file.resubmitOf,
   };
   const submitted = await submitAndRecord(
     shell,

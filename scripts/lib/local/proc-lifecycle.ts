@@ -395,15 +395,10 @@ class ProcRun {
       // The output or error file cannot be opened (its folder is missing): the starter holds
       // such a job with UnableToOpenOutput (7) and the errno; the stdin file, UnableToOpenInput (8).
       const e = error as NodeJS.ErrnoException & { stdin?: boolean };
-      if (e.stdin)
-        return this.hold(
-          `Error from ${this.slot}: Failed to open '${e.path ?? proc.input}' as standard input: ${e.message}`,
-          8,
-          typeof e.errno === 'number' ? Math.abs(e.errno) : 0,
-        );
+      const [stream, code, named] = e.stdin ? ['input', 8, proc.input] : ['output', 7, proc.output];
       return this.hold(
-        `Error from ${this.slot}: Failed to open '${e.path ?? proc.output}' as standard output: ${e.message}`,
-        7,
+        `Error from ${this.slot}: Failed to open '${e.path ?? named}' as standard ${stream}: ${e.message}`,
+        code,
         typeof e.errno === 'number' ? Math.abs(e.errno) : 0,
       );
     }

@@ -309,24 +309,21 @@ export function realInitialdirs(dirs: readonly string[]): Promise<string[]> {
  * UnableToOpenInput, 8).
  */
 export function openJobInput(path: string): number {
-  let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    return regularFile(openSync(path, constants.O_RDONLY | constants.O_NONBLOCK), path);
   } catch (error) {
     throw Object.assign(error as Error, { stdin: true, path });
   }
-  return regularFile(fd, path, { stdin: true });
 }
 
-/** `fd` when it is a regular file; else closed, and an EINVAL-like error naming `path` (with `extra`). */
-function regularFile(fd: number, path: string, extra: object = {}): number {
+/** `fd` when it is a regular file; else closed, and an EINVAL-like error naming `path`. */
+function regularFile(fd: number, path: string): number {
   if (fstatSync(fd).isFile()) return fd;
   closeSync(fd);
   throw Object.assign(new Error(`${path} is not a regular file (a FIFO, socket or device)`), {
     code: 'EINVAL',
     errno: -22,
     path,
-    ...extra,
   });
 }
 

@@ -187,13 +187,20 @@ function destinations(
       );
     return isAbsolute(remapped) ? remapped : resolve(spec.iwd, remapped);
   };
-  if (!entry.contentsOnly) {
-    const remapped = spec.remaps.get(entry.name);
-    if (remapped) return [{ to: place(remapped, isFolder(items)), items }];
-    // A folder's files travel as `folder/name`, each looked up in the remaps by that name
-    // (file_transfer.cpp, filename_tools_cpp.cpp): a remapped one goes where it says.
-    return splitRemapped(join(spec.iwd, entry.name), entry.name, items, spec.remaps, place);
-  }
+  /** One name's items: remapped whole, or at initialdir/name less each file remapped by its sent name (`name/...`, file_transfer.cpp). */
+  const placed = (name: string, group: PlannedItem[]): { to: string; items: PlannedItem[] }[] => {
+    const remapped = spec.remaps.get(name);
+    if (remapped) return [{ to: place(remapped, isFolder(group)), items: group }];
+    const rest: PlannedItem[] = [];
+    const own: { to: string; items: PlannedItem[] }[] = [];
+    for (const item of group) {
+      const file = item.kind === 'file' && item.to !== '' ? spec.remaps.get(`${name}/${item.to}`) : undefined;
+      if (file) own.push({ to: place(file), items: [{ ...item, to: '' }] });
+      else rest.push(item);
+    }
+    return [{ to: join(spec.iwd, name), items: rest }, ...own];
+  };
+  if (!entry.contentsOnly) return placed(entry.name, items);
   // `dir/` sends its contents by their own names: each looked up in the remaps too.
   const groups = new Map<string, PlannedItem[]>();
   for (const item of items) {
@@ -202,30 +209,7 @@ function destinations(
     group.push({ ...item, to: rest.join('/') });
     groups.set(head!, group);
   }
-  return [...groups].flatMap(([name, group]) => {
-    const remapped = spec.remaps.get(name);
-    return remapped
-      ? [{ to: place(remapped, isFolder(group)), items: group }]
-      : splitRemapped(join(spec.iwd, name), name, group, spec.remaps, place);
-  });
-}
-
-/** `items` bound for `to` (sent as `name/...`), less each file remapped by its sent name, which goes on its own. */
-function splitRemapped(
-  to: string,
-  name: string,
-  items: PlannedItem[],
-  remaps: Map<string, string>,
-  place: (remapped: string) => string,
-): { to: string; items: PlannedItem[] }[] {
-  const rest: PlannedItem[] = [];
-  const own: { to: string; items: PlannedItem[] }[] = [];
-  for (const item of items) {
-    const remapped = item.kind === 'file' && item.to !== '' ? remaps.get(`${name}/${item.to}`) : undefined;
-    if (remapped) own.push({ to: place(remapped), items: [{ ...item, to: '' }] });
-    else rest.push(item);
-  }
-  return [{ to, items: rest }, ...own];
+  return [...groups].flatMap(([name, group]) => placed(name, group));
 }
 
 /**

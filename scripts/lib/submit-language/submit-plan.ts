@@ -200,11 +200,6 @@ function requestSize(
   );
 }
 
-/**
- * A file list command (transfer_input_files, transfer_output_files, transfer_checkpoint_files)
- * as condor_submit reads it: trimmed, one pair of quotes around the whole value taken off
- * (submit_utils.cpp trim_and_strip_quotes_in_place), then split on commas, each name trimmed.
- */
 /** The last assignment of a command among its aliases (where an error about its value points). */
 function latestAssignment(table: Map<string, Assignment>, name: string): Assignment | undefined {
   let at: Assignment | undefined;
@@ -215,6 +210,11 @@ function latestAssignment(table: Map<string, Assignment>, name: string): Assignm
   return at;
 }
 
+/**
+ * A file list command (transfer_input_files, transfer_output_files, transfer_checkpoint_files)
+ * as condor_submit reads it: trimmed, one pair of quotes around the whole value taken off
+ * (submit_utils.cpp trim_and_strip_quotes_in_place), then split on commas, each name trimmed.
+ */
 export function splitFileList(value: string | undefined): string[] {
   let text = (value ?? '').trim();
   if (text.length >= 2 && text.startsWith('"') && text.endsWith('"')) text = text.slice(1, -1);
@@ -257,10 +257,9 @@ function readIncludedStatements(path: string, display: string, from: string, lin
 }
 
 export function planSubmit(statements: Statement[], options: PlanOptions): SubmitPlan {
-  const env = options.env;
-  const secrets = new SecretMask([...tokenValues(env), ...(options.tokens ?? [])]);
+  const secrets = new SecretMask([...tokenValues(options.env), ...(options.tokens ?? [])]);
   try {
-    const plan = planStatements(statements, options, env, secrets);
+    const plan = planStatements(statements, options, secrets);
     for (const warning of plan.warnings) {
       warning.message = secrets.mask(warning.message);
       if (warning.hint) warning.hint = secrets.mask(warning.hint);
@@ -310,7 +309,6 @@ function referencedNames(text: string, into: Set<string>): void {
 /** One plan's state, shared by its steps (the statement handlers, the queue expander, finishPlan). */
 interface PlanContext {
   options: PlanOptions;
-  env: NodeJS.ProcessEnv;
   file: string;
   macros: MacroTable;
   conditions: ConditionStack;
@@ -326,20 +324,14 @@ interface PlanContext {
   maxProcs: number;
 }
 
-function planStatements(
-  statements: Statement[],
-  options: PlanOptions,
-  env: NodeJS.ProcessEnv,
-  secrets: SecretMask,
-): SubmitPlan {
+function planStatements(statements: Statement[], options: PlanOptions, secrets: SecretMask): SubmitPlan {
   const file = options.submitFile;
   const warnings: SubmitWarning[] = [];
   const at: ReadingAt = { file, line: undefined };
-  const macros = new MacroTable(file, options.cwd, env, secrets, warnings, at, options.withheld);
+  const macros = new MacroTable(file, options.cwd, options.env, secrets, warnings, at, options.withheld);
   for (const [key, value] of Object.entries(options.defines ?? {})) macros.assign(key, value);
   const ctx: PlanContext = {
     options,
-    env,
     file,
     macros,
     conditions: new ConditionStack(),
@@ -663,21 +655,23 @@ function shouldTransfer(
   submitFile: string,
 ): 'YES' | 'NO' | 'IF_NEEDED' | null {
   if (value === undefined) return null;
-  const at = latestAssignment(table, 'should_transfer_files');
-  const where = [at?.source ?? submitFile, at?.line ?? 0] as const;
+  const where = (): [string, number] => {
+    const at = latestAssignment(table, 'should_transfer_files');
+    return [at?.source ?? submitFile, at?.line ?? 0];
+  };
   // enum_utils.cpp ShouldTransferFilesTranslation, read without case.
   const word = SHOULD_TRANSFER[value.trim().toUpperCase()];
   if (word === undefined)
     throw submitError(
       `invalid value (${shownText(value)}) for should_transfer_files`,
-      ...where,
+      ...where(),
       'write YES, NO or IF_NEEDED',
     );
   if (word === 'NO' && (inputs || outputs)) {
     const lists = [inputs ? 'transfer_input_files' : null, outputs ? 'transfer_output_files' : null].filter(Boolean);
     throw submitError(
       `files are to be transferred (${lists.join(' and ')}) but should_transfer_files = NO: condor_submit refuses that`,
-      ...where,
+      ...where(),
       'write should_transfer_files = YES (or IF_NEEDED), or take the file lists out',
     );
   }

@@ -5,7 +5,7 @@
 // on. Should it still stop early, or say nothing about the cluster, the job is found again by
 // a unique attribute the submission carries (`+PixiCondorSubmitId`).
 import { UserError } from '../errors.ts';
-import { submitEnvironment } from '../secret-mask.ts';
+import { secretVariablesIn, workspaceSecrets } from '../secret-mask.ts';
 import { lastLine, type Shell } from '../shell.ts';
 import { parseSubmitOutput, submitFailureHint, type SubmittedCluster } from './submit-output.ts';
 
@@ -100,7 +100,7 @@ async function condorSubmitEnvironment(
   root: string,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<Record<string, undefined>> {
-  return Object.fromEntries([...submitEnvironment(root, env).withheld].map((name) => [name, undefined]));
+  return Object.fromEntries(secretVariablesIn(env, workspaceSecrets(root, env)).map((name) => [name, undefined]));
 }
 
 const DEFERRED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;

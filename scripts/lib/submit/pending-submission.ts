@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { writeJsonAtomic } from '../atomic-file.ts';
 import { readBoundedText } from '../bounded-read.ts';
 import { JOBS_DIR, MAX_RECORD_BYTES, type ProcRecord, RESUBMIT_OF_SHAPE, submissionInputs } from '../jobs/job-store.ts';
+import { listOf, mapOf, object, optional, text } from '../record-shape.ts';
 import type { Shell } from '../shell.ts';
 import { UserError } from '../errors.ts';
 import { displayPath, STATE_DIR } from '../workspace.ts';
@@ -102,28 +103,19 @@ export async function removePendingSubmission(root: string, submitId: string): P
   await rm(pendingPath(root, submitId), { force: true });
 }
 
-function isStringMap(value: unknown): value is Record<string, string> {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    !Array.isArray(value) &&
-    Object.values(value).every((v) => typeof v === 'string')
-  );
-}
+/** What a tag holds beyond its id and procs, checked as a record's fields are (job-store.ts). */
+const PENDING_EXTRAS = object({
+  defines: optional(mapOf(text)),
+  userAppend: optional(listOf(text)),
+  resubmitOf: optional(RESUBMIT_OF_SHAPE),
+});
 
 async function readPending(path: string): Promise<PendingSubmission | null> {
   try {
     // Bounded as a job record is (a tag holds the procs too); a FIFO or device there is skipped.
     const data = JSON.parse(readBoundedText(path, MAX_RECORD_BYTES)) as Partial<PendingSubmission>;
     if (data?.version !== 1 || typeof data.submitId !== 'string' || !Array.isArray(data.procs)) return null;
-    if (data.defines !== undefined && !isStringMap(data.defines)) return null;
-    // A resubmission's link, checked as a record's is (a throw: not a tag of ours).
-    if (data.resubmitOf !== undefined) RESUBMIT_OF_SHAPE(data.resubmitOf, 'resubmitOf');
-    if (
-      data.userAppend !== undefined &&
-      !(Array.isArray(data.userAppend) && data.userAppend.every((l) => typeof l === 'string'))
-    )
-      return null;
+    PENDING_EXTRAS(data, ''); // a throw: not a tag of ours
     return data as PendingSubmission;
   } catch {
     return null;

@@ -12,6 +12,7 @@ import { LockPlatforms, type ChangedPlatform } from './lock-platforms.ts';
 import {
   LockFormatError,
   lockLine,
+  lockPlatformLine,
   parseLockFile,
   type LockFile,
   type LockedEnvironment,
@@ -272,7 +273,7 @@ export function checkLockAgainstManifest(
         const seen = reportedChanges.get(changed.lockName);
         if (seen === undefined || (needed && !seen)) {
           reportChanged(changed, env.name, needed, text, lock, context);
-          reportedChanges.set(changed.lockName, needed || (seen ?? false));
+          reportedChanges.set(changed.lockName, needed);
         }
         continue;
       }
@@ -311,12 +312,10 @@ function reportChanged(
 ): void {
   const { platform, lockName, found } = changed;
   const list = (vps: string[]) => (vps.length > 0 ? vps.join(', ') : 'no virtual package beyond its defaults');
-  // The lock's own entry for the row: `- name: p1` in its top-level `platforms` list.
-  const entry = new RegExp(`^- name: ${lockName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`, 'm').exec(text);
   const finding = {
     file: LOCK_FILE,
     pointer: `/platforms/${[...lock.platforms.keys()].indexOf(lockName)}`,
-    line: entry ? text.slice(0, entry.index).split('\n').length : lockLine(text, env),
+    line: lockPlatformLine(text, lockName) ?? lockLine(text, env),
     column: 3,
     rule: 'lock/platform-changed',
     message: `platform ${platform.name} of environment '${env}' is locked${lockName === platform.name ? '' : ` (as ${lockName})`} for ${found.subdir} with ${list(found.customised)}; the manifest declares ${platform.subdir} with ${list(platform.customised)}: pixi re-solves it${needed ? ', and the image build (`pixi install --locked`) refuses the lock' : ''}`,

@@ -259,3 +259,9 @@ export function lockLine(text: string, environment?: string): number {
   }
   return start + 1;
 }
+
+/** Line of a row's entry in the top-level `platforms` list (`- name: p1`), or null. */
+export function lockPlatformLine(text: string, name: string): number | null {
+  const index = text.split('\n').findIndex((line) => line.trimEnd() === `- name: ${name}`);
+  return index < 0 ? null : index + 1;
+}

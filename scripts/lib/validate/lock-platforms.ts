@@ -18,8 +18,6 @@ export interface ChangedPlatform {
 }
 
 export class LockPlatforms {
-  /** Locked name -> the name it has once pixi aligned it with the manifest. */
-  private readonly aligned = new Map<string, string>();
   /** The aligned name -> the locked name (to read the environments' rows, which keep the lock's names). */
   private readonly lockNameOf = new Map<string, string>();
   private readonly lock: LockFile;
@@ -29,8 +27,8 @@ export class LockPlatforms {
 
   constructor(lock: LockFile, manifestPlatforms: readonly PlatformEntry[]) {
     this.lock = lock;
-    for (const [name, target] of renames(lock, manifestPlatforms)) this.aligned.set(name, target);
-    for (const name of lock.platforms.keys()) this.lockNameOf.set(this.aligned.get(name) ?? name, name);
+    const aligned = renames(lock, manifestPlatforms);
+    for (const name of lock.platforms.keys()) this.lockNameOf.set(aligned.get(name) ?? name, name);
   }
 
   /** The platform's packages in `env` (null: the lock has no rows for it). */
@@ -43,7 +41,9 @@ export class LockPlatforms {
     let covered = this.covers.get(platform);
     if (covered === undefined) {
       const recorded = this.platform(platform.subdir)?.virtualPackages ?? [];
-      covered = recorded.length === 0 || platform.virtualPackages.every((vp) => recorded.some((r) => sameText(r, vp)));
+      const parsed = parsedAll(recorded);
+      covered =
+        recorded.length === 0 || platform.virtualPackages.every((vp) => parsed.some((r) => sameVirtualPackage(r, vp)));
       this.covers.set(platform, covered);
     }
     return covered ? bySubdir : null;
@@ -67,7 +67,7 @@ export class LockPlatforms {
     if (same) return null;
     return {
       platform,
-      lockName: this.lockNameOf.get(platform.name) ?? platform.name,
+      lockName: this.lockNameOf.get(platform.name)!, // this.platform() found it by that name
       found: { subdir: locked.subdir, customised },
     };
   }
@@ -80,7 +80,7 @@ export class LockPlatforms {
 
   private rows(env: LockedEnvironment, name: string): LockedPackage[] | null {
     // A locked name aligned away no longer answers to itself.
-    const lockName = this.lockNameOf.get(name) ?? (this.aligned.has(name) ? undefined : name);
+    const lockName = this.lockNameOf.get(name) ?? (this.lock.platforms.has(name) ? undefined : name);
     return lockName === undefined ? null : (env.platforms.get(lockName) ?? null);
   }
 }

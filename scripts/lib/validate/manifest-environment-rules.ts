@@ -94,8 +94,6 @@ function checkUnusedFeatures(model: ManifestModel, file: string, issues: IssueLi
 }
 
 function checkRichPlatforms(model: ManifestModel, file: string, issues: IssueList): void {
-  const list = model.workspace.platforms;
-  if (!Array.isArray(list)) return;
   const wsPointer = `/${model.workspaceKey ?? 'workspace'}/platforms`;
   const names = new Map<string, number>();
   // What pixi refuses in an entry itself (toml/platform.rs): each at its key.

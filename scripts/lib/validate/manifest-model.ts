@@ -5,7 +5,7 @@
 // schema rejected: wrong types are skipped, never thrown on.
 import { asStringList, asTable, isTable } from './text.ts';
 import { escapePointer, pointerOf } from './json-pointer.ts';
-import { readPlatformEntry, virtualPackageText } from './rich-platform.ts';
+import { readPlatformEntry, type VirtualPackage } from './rich-platform.ts';
 
 /** conda subdirs pixi knows (pixi.md §b.2). */
 export const CONDA_SUBDIRS = [
@@ -43,7 +43,7 @@ export interface PlatformEntry {
   /** A plain subdir platform: named after its subdir, no virtual package beyond the subdir's defaults. */
   isSubdir: boolean;
   /** The virtual packages it stands for, the subdir's defaults among them, as a lock writes them (`__cuda=12.9`). */
-  virtualPackages: string[];
+  virtualPackages: readonly VirtualPackage[];
   /** Those that are not a subdir default, sorted: with the subdir, its identity in a lock (rich-platform.ts). */
   customised: string[];
   /** The rich entry's `cuda` as written (its `driver` for the table form). */
@@ -115,20 +115,26 @@ export class ManifestModel {
   /** The workspace's platforms (computed once: every environment asks). */
   platforms(): PlatformEntry[] {
     this.platformCache ??= this.readPlatforms();
-    return this.platformCache;
+    return this.platformCache.entries;
   }
 
-  private readPlatforms(): PlatformEntry[] {
+  /** What pixi refuses in the workspace's platform entries (rich-platform.ts), each at its pointer. */
+  platformProblems(): { pointer: string; message: string }[] {
+    this.platformCache ??= this.readPlatforms();
+    return this.platformCache.problems;
+  }
+
+  private readPlatforms(): { entries: PlatformEntry[]; problems: { pointer: string; message: string }[] } {
     const list = this.workspace.platforms;
-    this.platformProblemList = [];
-    if (!Array.isArray(list)) return [];
+    const problems: { pointer: string; message: string }[] = [];
+    if (!Array.isArray(list)) return { entries: [], problems };
     const base = ['', this.workspaceKey ?? 'workspace', 'platforms'];
-    return list.flatMap((entry, i): PlatformEntry[] => {
+    const entries = list.flatMap((entry, i): PlatformEntry[] => {
       const pointer = pointerOf([...base.slice(1), i]);
       const read = readPlatformEntry(entry, CONDA_SUBDIRS);
       if (!read) return [];
       for (const problem of read.problems)
-        this.platformProblemList!.push({
+        problems.push({
           pointer: problem.key === null ? pointer : `${pointer}/${escapePointer(problem.key)}`,
           message: problem.message,
         });
@@ -148,24 +154,18 @@ export class ManifestModel {
           subdir: read.subdir,
           pointer,
           isSubdir: read.isSubdir,
-          virtualPackages: read.virtualPackages.map(virtualPackageText),
+          virtualPackages: read.virtualPackages,
           customised: read.customised,
           ...(cuda !== undefined ? { cuda: cudaText(table.cuda) ?? cuda.version } : {}),
           ...(arch !== undefined ? { cudaArch: arch } : {}),
         },
       ];
     });
-  }
-
-  /** What pixi refuses in the workspace's platform entries (rich-platform.ts), each at its pointer. */
-  platformProblems(): { pointer: string; message: string }[] {
-    this.platforms();
-    return this.platformProblemList ?? [];
+    return { entries, problems };
   }
 
   // Checks ask for the same views once per environment and platform: compute each once.
-  private platformCache: PlatformEntry[] | null = null;
-  private platformProblemList: { pointer: string; message: string }[] | null = null;
+  private platformCache: { entries: PlatformEntry[]; problems: { pointer: string; message: string }[] } | null = null;
   private featureCache: FeatureView[] | null = null;
   private featureIndex: Map<string, FeatureView> | null = null;
   private environmentCache: EnvironmentView[] | null = null;

@@ -14,6 +14,7 @@ import { cudaMajorMinor, formatCuda, pinVersionText, sameCuda } from './cuda-ver
 import { asTable, closest, isTable } from './text.ts';
 import { escapePointer, pointerOf } from './json-pointer.ts';
 import type { IssueList } from './types.ts';
+import { MAX_NAME_BYTES, PLATFORM_NAME } from './rich-platform.ts';
 import { checkBuildRules } from './manifest-build-rules.ts';
 import { checkEnvironmentRules } from './manifest-environment-rules.ts';
 
@@ -357,10 +358,9 @@ function checkTargetSelectors(
  * then letters, digits and `-`, ending in a letter or digit, at most 64 bytes); null when it can.
  */
 function selectorProblem(selector: string, isGlob: boolean): string | null {
-  if (Buffer.byteLength(selector) > 64) return 'longer than 64 bytes';
+  if (Buffer.byteLength(selector) > MAX_NAME_BYTES) return `longer than ${MAX_NAME_BYTES} bytes`;
   if (isGlob) return /^[A-Za-z0-9*-]+$/.test(selector) ? null : 'a glob may hold only letters, digits, - and *';
-  if (!/^[A-Za-z]([A-Za-z0-9-]*[A-Za-z0-9])?$/.test(selector))
-    return 'a platform name starts with a letter and holds only letters, digits and -';
+  if (!PLATFORM_NAME.test(selector)) return 'a platform name starts with a letter and holds only letters, digits and -';
   return null;
 }
 

@@ -47,7 +47,9 @@ const FRIENDLY: { key: string; aliases: string[]; conda: string; microarch: bool
 ];
 
 /** Longest platform name pixi takes (platform.rs MAX_PLATFORM_NAME_BYTES). */
-const MAX_NAME_BYTES = 64;
+/** pixi's PixiPlatformName: at most this many bytes, a letter, then letters, digits and -, not ending in -. */
+export const MAX_NAME_BYTES = 64;
+export const PLATFORM_NAME = /^[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
 /** Family selectors: no platform may be named after one (PixiPlatformName::try_from). */
 const RESERVED_NAMES = ['linux', 'unix', 'win', 'osx', 'macos'];
 
@@ -187,7 +189,7 @@ function derivedPlatformName(subdir: string, declared: readonly VirtualPackage[]
 function platformNameProblem(name: string): string | null {
   if (name === '') return 'is empty';
   if (Buffer.byteLength(name) > MAX_NAME_BYTES) return `is longer than ${MAX_NAME_BYTES} bytes`;
-  if (!/^[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/.test(name))
+  if (!PLATFORM_NAME.test(name))
     return 'is not a valid platform name (a letter, then letters, digits and -, not ending in -)';
   if (RESERVED_NAMES.includes(name))
     return `is a platform family (${RESERVED_NAMES.join(', ')}), which no platform may be named`;

@@ -610,7 +610,7 @@ function checkLocalInputs(
       column: 1,
     };
     const base = executable ? root : plan.procs[input.proc]!.iwd;
-    const shown = executable || stdin ? displayPath(root, input.path) : input.entry;
+    const shown = single ? displayPath(root, input.path) : input.entry;
     const what = executable ? 'the executable' : stdin ? "the job's stdin file (input)" : 'the input file';
     const maker = tasksMaking.get(normalize(displayPath(root, input.path)));
     if (maker) {
