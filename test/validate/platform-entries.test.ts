@@ -168,6 +168,17 @@ test('[target."cuda-*"] applies to the platforms its glob names: their dependenc
   }
 });
 
+test('[target."linux-["]: a selector with a bracket is refused as pixi refuses it, not a crash of validate', async () => {
+  for (const selector of ['linux-[', 'linux-[ab', 'linux-[z-a]']) {
+    const report = await validateManifestSource(
+      `[workspace]\nchannels = []\nplatforms = ["linux-64"]\n[target."${selector}".dependencies]\nfoo = "*"\n`,
+    );
+    const unknown = report.errors.filter((e) => e.rule === 'manifest/unknown-platform');
+    assert.is(unknown.length, 1, selector);
+    assert.match(unknown[0]!.message, /a glob may hold only letters, digits, - and \*/);
+  }
+});
+
 /** The template's v6 lock as pixi >= 0.71 writes it: version 7, its rich linux-64 row named `p1`. */
 function v7Lock(lock: string, virtualPackages: string[], rowName = 'p1'): string {
   const platforms = [

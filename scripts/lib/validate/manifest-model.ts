@@ -5,6 +5,7 @@
 // schema rejected: wrong types are skipped, never thrown on.
 import { asStringList, asTable, isTable } from './text.ts';
 import { escapePointer, pointerOf } from './json-pointer.ts';
+import { globRegex } from '../image/glob.ts';
 import { readPlatformEntry, type VirtualPackage } from './rich-platform.ts';
 
 /** conda subdirs pixi knows (pixi.md §b.2). */
@@ -410,12 +411,8 @@ export function globMatcher(selector: string): RegExp | null {
 const GLOBS = new Map<string, RegExp | null>();
 
 function readGlob(selector: string): RegExp | null {
-  if (!/[*?[]/.test(selector)) return null;
-  const body = selector
-    .replace(/[.+^${}()|\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
-  return new RegExp(`^${body}$`);
+  // build-image's glob reader (a `[` escaped there, not left to open a class), without `**`.
+  return /[*?[]/.test(selector) ? globRegex(selector, { doubleStar: false }) : null;
 }
 
 /** Does `[target.<selector>]` apply to `platform`: its name or subdir, a family of its subdir, a glob of its name (target.rs matches)? */

@@ -12,6 +12,7 @@ import { CONFIG_DEFAULTS, displayPath, MAX_TEXT_BYTES, templateConfig, type Temp
 import { dockerfileArgs, type DockerArg } from './dockerfile-args.ts';
 import type { DockerIgnore } from '../image/dockerignore.ts';
 import type { CopySource } from '../image/dockerfile.ts';
+import { globRegex } from '../image/glob.ts';
 import type { EnvironmentView, ManifestModel, PlatformEntry } from './manifest-model.ts';
 import {
   checkGetenvSecrets,
@@ -93,12 +94,12 @@ async function checkWorkspaceFiles(
  * not copy it: a source that is the file (into a folder destination, or renamed to it), a folder
  * above it (`.` too: its contents go into the destination) or a glob matching it.
  */
-function landingPlace(copy: CopySource, source: string, file: string, glob: GlobRegex): string | null {
+function landingPlace(copy: CopySource, source: string, file: string): string | null {
   const src = posix.normalize(source).replace(/^\/+/, '').replace(/\/+$/, '');
   if (src === file) return copy.intoFolder ? posix.join(copy.destination, posix.basename(file)) : copy.destination;
   if (src === '.' || src === '') return posix.join(copy.destination, file);
   if (file.startsWith(`${src}/`)) return posix.join(copy.destination, file.slice(src.length + 1));
-  if (/[*?[]/.test(src) && glob(src, { doubleStar: false }).test(file))
+  if (/[*?[]/.test(src) && globRegex(src, { doubleStar: false }).test(file))
     return posix.join(copy.destination, posix.basename(file));
   return null;
 }
@@ -107,20 +108,16 @@ function landingPlace(copy: CopySource, source: string, file: string, glob: Glob
 interface ImageContext {
   copies: CopySource[] | null;
   ignore: DockerIgnore | null;
-  glob: GlobRegex;
 }
-
-type GlobRegex = typeof import('../image/glob.ts').globRegex;
 
 /**
  * Read once per run, for every file that must reach the image; build-image's readers are loaded
  * only then (a manifest without readme or license-file, the template's, never asks).
  */
 async function imageContext(root: string, dockerfile: string, dockerfileName: string): Promise<ImageContext> {
-  const [{ readDockerfile }, { loadDockerignore }, { globRegex }] = await Promise.all([
+  const [{ readDockerfile }, { loadDockerignore }] = await Promise.all([
     import('../image/dockerfile.ts'),
     import('../image/dockerignore.ts'),
-    import('../image/glob.ts'),
   ]);
   let copies: CopySource[] | null = null;
   try {
@@ -130,7 +127,7 @@ async function imageContext(root: string, dockerfile: string, dockerfileName: st
   }
   // Another ignore file than .dockerignore: build-image refuses it, saying why.
   const ignore = await loadDockerignore(root, dockerfileName).catch(() => null);
-  return { copies, ignore, glob: globRegex };
+  return { copies, ignore };
 }
 
 /**
@@ -141,13 +138,13 @@ async function imageContext(root: string, dockerfile: string, dockerfileName: st
 function copiedBesideManifest(image: ImageContext, manifest: string, path: string): boolean {
   const file = posix.normalize(path.replaceAll('\\', '/'));
   if (file.startsWith('../') || posix.isAbsolute(file)) return false; // outside the build context
-  const { copies, ignore, glob } = image;
+  const { copies, ignore } = image;
   if (copies === null) return true;
   if (ignore?.ignores(file)) return false;
   const placesOf = (wanted: string) =>
     copies.flatMap((copy) =>
       copy.sources.flatMap((source) => {
-        const place = landingPlace(copy, source, wanted, glob);
+        const place = landingPlace(copy, source, wanted);
         return place === null ? [] : [{ stage: copy.stage, place }];
       }),
     );
