@@ -1,9 +1,21 @@
 // State files are written whole or not at all: a temp file beside the target, fsync, rename.
 // A crash or a full disk leaves the previous version, never half a JSON document. Synchronous
 // (node:fs alone): these are small files, and fs/promises costs a fast task its start-up.
-import { chmodSync, closeSync, fsyncSync, linkSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  fstatSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { readBounded } from './bounded-read.ts';
 
 export async function writeFileAtomic(path: string, data: string): Promise<void> {
   writeChunksAtomic(path, [data]);
@@ -23,31 +35,68 @@ export function writeChunksAtomic(path: string, chunks: Iterable<string | Uint8A
 /**
  * writeChunksAtomic, unless the file already holds exactly these bytes: then nothing is written
  * (a repeated `results` leaves results.csv as it is, without a write and an fsync). Returns
- * whether it wrote.
+ * whether it wrote. `makeChunks` is called once to compare, a chunk at a time against the file's
+ * bytes at that place, and stops at the first difference; a second time, to write, only when
+ * something differs (a missing file is written at once). So neither side is ever held whole: a
+ * 100,000-row results.csv costs a chunk's memory, not the file's twice over (as text and bytes).
  */
-export function writeChunksAtomicIfChanged(path: string, chunks: Iterable<string | Uint8Array>): boolean {
-  const parts = [...chunks].map((chunk) => (typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk));
-  const total = parts.reduce((sum, part) => sum + part.length, 0);
-  let old: Buffer | null = null;
+export function writeChunksAtomicIfChanged(path: string, makeChunks: () => Iterable<string | Uint8Array>): boolean {
+  if (!holdsExactly(path, makeChunks)) {
+    writeChunksAtomic(path, makeChunks());
+    return true;
+  }
+  return false;
+}
+
+/** Is `path` a regular file whose bytes are exactly the chunks'? (Missing, a folder, unreadable: no.) */
+function holdsExactly(path: string, makeChunks: () => Iterable<string | Uint8Array>): boolean {
+  let fd: number;
   try {
-    old = readBounded(path, total);
+    // Non-blocking: a FIFO put in its place must not hang the comparison.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch {
-    old = null; // missing, not a file, or larger: written
+    return false;
   }
-  if (old && old.length === total) {
+  try {
+    if (!fstatSync(fd).isFile()) return false;
+    let made = Buffer.allocUnsafe(1 << 16);
+    let held = Buffer.allocUnsafe(1 << 16);
     let at = 0;
-    let same = true;
-    for (const part of parts) {
-      if (old.compare(part, 0, part.length, at, at + part.length) !== 0) {
-        same = false;
-        break;
+    for (const chunk of makeChunks()) {
+      let bytes: Uint8Array;
+      let length: number;
+      if (typeof chunk === 'string') {
+        // Encoded into one reused buffer (no Buffer per chunk); grown when a chunk needs more.
+        length = Buffer.byteLength(chunk, 'utf8');
+        if (length > made.length) made = Buffer.allocUnsafe(length);
+        made.write(chunk, 0, 'utf8');
+        bytes = made;
+      } else {
+        bytes = chunk;
+        length = chunk.length;
       }
-      at += part.length;
+      if (length > held.length) held = Buffer.allocUnsafe(length);
+      if (readFully(fd, held, length, at) !== length) return false; // the file is shorter
+      if (held.compare(bytes, 0, length, 0, length) !== 0) return false;
+      at += length;
     }
-    if (same) return false;
+    return readSync(fd, held, 0, 1, at) === 0; // and no longer
+  } catch {
+    return false; // a read error: written again
+  } finally {
+    closeSync(fd);
   }
-  writeChunksAtomic(path, parts);
-  return true;
+}
+
+/** Up to `length` bytes of `fd` from `position` into `buffer`; how many there were. */
+function readFully(fd: number, buffer: Buffer, length: number, position: number): number {
+  let got = 0;
+  while (got < length) {
+    const n = readSync(fd, buffer, got, length - got, position + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got;
 }
 
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {

@@ -233,7 +233,7 @@ export async function runResults(parsed: ParsedCommand, loadViews?: LoadViews): 
   const csvPath = join(root, 'results', String(first.cluster), 'results.csv');
   // The columns once, for the CSV, --json and the table (unless the job's text filter changed a row).
   const columns = columnsOf(rows);
-  if (!dryRun) writeChunksAtomicIfChanged(csvPath, resultsCsvChunks(rows, columns));
+  if (!dryRun) writeChunksAtomicIfChanged(csvPath, () => resultsCsvChunks(rows, columns));
   const missing = rows.filter((r) => r.missing);
   if ((plot || html) && loadViews) {
     const views = await loadViews();
@@ -395,7 +395,7 @@ export async function sweepResultLines(
     const csvPath = join(root, 'results', String(first.cluster), 'results.csv');
     // The columns once, for the CSV and the table; the same results.csv as `results` writes, left as it is when unchanged.
     const columns = columnsOf(rows);
-    writeChunksAtomicIfChanged(csvPath, resultsCsvChunks(rows, columns));
+    writeChunksAtomicIfChanged(csvPath, () => resultsCsvChunks(rows, columns));
     return [
       '',
       ...resultLines({
