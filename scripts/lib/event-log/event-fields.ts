@@ -156,6 +156,9 @@ function readTermination(text: EventText, out: EventDetails, lines: string[]): v
   }
 }
 
+/** A 004's first line when the job exited and goes back in the queue (JobEvictedEvent's terminate_and_requeued). */
+const REQUEUED = '(0) Job terminated and was requeued';
+
 function readEviction(text: EventText, out: EventDetails): void {
   const code = /Code (-?\d+) Subcode (-?\d+)/.exec(text.headline);
   if (code) {
@@ -163,7 +166,7 @@ function readEviction(text: EventText, out: EventDetails): void {
     out.holdSubcode = Number(code[2]);
   }
   for (const line of text.body) {
-    if (line.startsWith('(0) Job terminated and was requeued')) out.requeued = true;
+    if (line.startsWith(REQUEUED)) out.requeued = true;
     else if (line.startsWith('Reason: ')) out.reason = line.slice(8);
   }
   readTermination(text, out, text.body);
@@ -522,6 +525,7 @@ const STEP_WORDS = ['Entered queue to transfer ', 'Started transferring ', 'Fini
 const INPUT_FILES = Buffer.from('input files');
 const OUTPUT_FILES = Buffer.from('output files');
 const TRANSFERRING_TO = Buffer.from('Transferring to host:');
+const MATERIALIZED = Buffer.from('Materialized ');
 const SLOT_NAME = Buffer.from('SlotName:');
 const NORMAL = Buffer.from('(1) Normal termination (return value ');
 const ABNORMAL = Buffer.from('(0) Abnormal termination (signal ');
@@ -643,11 +647,6 @@ export function evictionReasonAt(data: Buffer, from: number, to: number): string
   return reason;
 }
 
-/** Each non-empty body line of data[from, to), trimmed, until `visit` returns true. */
-function everyBodyLine(data: Buffer, from: number, to: number, visit: (line: string) => boolean): void {
-  eachBodyLine(data, from, to, () => true, visit);
-}
-
 /** A 004 written for a job that exited and goes back in the queue (max_retries, on_exit_remove false). */
 export interface Requeue {
   returnValue?: number;
@@ -656,7 +655,6 @@ export interface Requeue {
   reason?: string;
 }
 
-const REQUEUED = '(0) Job terminated and was requeued';
 const CORE_LINE = /^\([01]\) (?:No core file|Corefile in:)/;
 
 /**
@@ -669,34 +667,36 @@ export function requeueAt(data: Buffer, from: number, to: number): Requeue | nul
   let requeued = false;
   let exitSeen = false;
   const out: Requeue = {};
-  everyBodyLine(data, from, to, (line) => {
-    if (first) {
-      first = false;
-      requeued = line.startsWith(REQUEUED);
-      return !requeued;
-    }
-    // The exit line as a 005 writes it (readExit).
-    if (line.startsWith('(1) Normal termination') || line.startsWith('(0) Abnormal termination')) {
-      readExit([line], out);
-      exitSeen = true;
-      return false;
-    }
-    if (!exitSeen || CORE_LINE.test(line)) return false;
-    if (!line.startsWith('Partitionable')) out.reason = line.replace(/^Reason: /, '');
-    return true;
-  });
+  eachBodyLine(
+    data,
+    from,
+    to,
+    () => true,
+    (line) => {
+      if (first) {
+        first = false;
+        requeued = line.startsWith(REQUEUED);
+        return !requeued;
+      }
+      // The exit line as a 005 writes it (readExit).
+      if (line.startsWith('(1) Normal termination') || line.startsWith('(0) Abnormal termination')) {
+        readExit([line], out);
+        exitSeen = true;
+        return false;
+      }
+      if (!exitSeen || CORE_LINE.test(line)) return false;
+      if (!line.startsWith('Partitionable')) out.reason = line.replace(/^Reason: /, '');
+      return true;
+    },
+  );
   return requeued ? out : null;
 }
 
 /** A 036's `Materialized N jobs from M items.`: N, the procs its factory made (ClusterRemoveEvent). */
 export function materializedAt(data: Buffer, from: number, to: number): number | undefined {
-  let made: number | undefined;
-  everyBodyLine(data, from, to, (line) => {
-    const match = /^Materialized (\d+) jobs/.exec(line);
-    if (match) made = Number(match[1]);
-    return match !== null;
-  });
-  return made;
+  const line = lineStartingWith(data, from, to, MATERIALIZED);
+  const match = line === null ? null : /^Materialized (\d+) jobs/.exec(line);
+  return match ? Number(match[1]) : undefined;
 }
 
 /** A 012's reason and codes (readHold's): the first line that is not `Code N Subcode M`, and the last that is. */

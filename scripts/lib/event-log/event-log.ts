@@ -257,7 +257,7 @@ export class LogEvent implements TrackedEvent {
 
   /** details.host of a 040 input transfer start (its `Transferring to host:` line). */
   transferHost(): string | undefined {
-    return transferHostAt(this.source, this.headerEnd() + 1, this.end);
+    return transferHostAt(this.source, this.bodyStart(), this.end);
   }
 
   /** details.host of a 001. */
@@ -295,7 +295,7 @@ export class LogEvent implements TrackedEvent {
 
   /** A 005's return value or signal (readExit on its first two body lines). */
   exitStatus(): { returnValue?: number; signal?: number } {
-    return exitAt(this.source, this.headerEnd() + 1, this.end);
+    return exitAt(this.source, this.bodyStart(), this.end);
   }
 
   /** A 005's usage lines and resource table as numbers, decoding only those lines. */

@@ -169,14 +169,10 @@ const CODE_FIRST = new Set([12, 13, 32, 33]);
 
 function lookUp(code: number | null, subcode: number | null, reason: string | null): HoldHint {
   if (code !== null && CODE_FIRST.has(code)) return BY_CODE[code]!;
-  if (reason) {
-    for (const entry of BY_REASON) {
-      // Memory by reason only when the code does not say disk.
-      if (entry.pattern.test(reason) && !(code === 34 && subcode === 104)) return entry.hint;
-    }
-  }
+  // 34/104 says disk, whatever the reason's words (`memory` among them).
   if (code === 34 && subcode === 104)
     return { cause: 'disk', hint: `the job used more disk than it asked for: ${RAISE}` };
+  if (reason) for (const entry of BY_REASON) if (entry.pattern.test(reason)) return entry.hint;
   if (code === 34 && subcode === 102) return BY_REASON[3]!.hint;
   if (code !== null && BY_CODE[code]) return BY_CODE[code]!;
   return {

@@ -148,8 +148,16 @@ const PROC_SHAPE = object({
   requestDiskKb: optional(nullable(finiteNumber)),
 });
 
-/** A resubmission's link to its first job: its cluster, and each new proc's proc there. */
-export const RESUBMIT_OF_SHAPE = object({ cluster: count, procs: listOf(count) });
+/**
+ * What a submission carries for `resubmit` (submissionInputs), checked alike in a record and in a
+ * pending submission's tag: a resubmission's link to its first job (its cluster, and each new
+ * proc's proc there), the -D macros and the --append lines.
+ */
+export const SUBMISSION_INPUT_FIELDS = {
+  resubmitOf: optional(object({ cluster: count, procs: listOf(count) })),
+  defines: optional(mapOf(text)),
+  userAppend: optional(listOf(text)),
+};
 
 const JOB_RECORD_SHAPE = object({
   version: literal(1),
@@ -170,9 +178,7 @@ const JOB_RECORD_SHAPE = object({
       bootId: optional(nullable(text)),
     }),
   ),
-  resubmitOf: optional(RESUBMIT_OF_SHAPE),
-  defines: optional(mapOf(text)),
-  userAppend: optional(listOf(text)),
+  ...SUBMISSION_INPUT_FIELDS,
 });
 
 /** Records are written by pixi-condor; one larger than this is not one (100,000 procs is ~60 MB). */

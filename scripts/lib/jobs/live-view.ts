@@ -49,7 +49,11 @@ function exitLabel(job: JobState, state: StateName): string {
   return '';
 }
 
+const asItIs = (s: string): string => s;
+
+/** A row's colour by its state; uncoloured (a pipe, a file), none looked up: the job's state is not even read. */
 function colourFor(paint: Palette, job: Pick<JobState, 'state' | 'exitCode' | 'signal'>): (s: string) => string {
+  if (!paint.on) return asItIs;
   if (
     job.state === 'held' ||
     job.state === 'removed' ||
@@ -59,7 +63,7 @@ function colourFor(paint: Palette, job: Pick<JobState, 'state' | 'exitCode' | 's
   if (job.state === 'completed') return paint.green;
   if (job.state === 'running') return paint.cyan;
   if (job.state === 'idle' || job.state === 'suspended') return paint.yellow;
-  return (s) => s;
+  return asItIs;
 }
 
 /** `[####====----]`: ended (#), running (=), waiting (-); coloured the same way as the rows. */
@@ -148,10 +152,8 @@ export function renderView(table: JobTable, ctx: ViewContext): string[] {
   const room = ctx.height - lines.length - notes.length - 4;
   if (table.size <= Math.max(room, 1)) {
     lines.push(paint.dim(fit(header, width)));
-    // (Uncoloured, as in a pipe or a file: no colour looked up per row.)
     table.forEachJob((job) => {
-      const text = fit(row(job, now, ctx.procVars), width);
-      lines.push(paint.on ? colourFor(paint, job)(text) : text);
+      lines.push(colourFor(paint, job)(fit(row(job, now, ctx.procVars), width)));
       if (ctx.sink && lines.length >= SINK_ROWS) ctx.sink(lines.splice(0));
     });
     if (ctx.sink) ctx.sink(lines.splice(0));

@@ -219,6 +219,11 @@ export async function latestJobRecord(root: string, options: HeadOptions = {}): 
   return (await latestJob(root, options)).record;
 }
 
+/** Job `cluster`'s record: the one a head holds when this run read it whole already, else read from its file. */
+export async function recordAmong(root: string, cluster: number, heads?: readonly RecordHead[]): Promise<JobRecord> {
+  return heads?.find((head) => head.cluster === cluster)?.record ?? (await readJobRecord(root, cluster));
+}
+
 /**
  * Every record in this workspace that resubmitted procs of `cluster`, oldest first (by their
  * own submittedAt, then cluster). `heads`: the workspace's, when the caller has them already

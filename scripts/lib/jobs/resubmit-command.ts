@@ -28,7 +28,7 @@ import {
   type JobRecord,
   type ProcRecord,
 } from './job-store.ts';
-import { latestJob, resubmissionsOf } from './record-heads.ts';
+import { latestJob, recordAmong, resubmissionsOf } from './record-heads.ts';
 import { runLocalSubmit } from '../local/local-submit.ts';
 import { recoverIfRunnerLost, runnerState } from '../local/runner-recovery.ts';
 import { queueProbe } from './queue-probe.ts';
@@ -179,10 +179,7 @@ export async function runResubmit(parsed: ParsedCommand): Promise<number> {
   if (!named)
     throw new UserError('no job has been submitted from this workspace yet', { hint: 'run `pixi run submit` first' });
   const origin = named.resubmitOf?.cluster;
-  const first =
-    origin === undefined
-      ? named
-      : (latest?.heads.find((head) => head.cluster === origin)?.record ?? (await readJobRecord(root, origin)));
+  const first = origin === undefined ? named : await recordAmong(root, origin, latest?.heads);
   const resubmissions = await resubmissionsOf(root, first.cluster, { keep, heads: latest?.heads });
   // A local run whose runner died is recovered first, whichever submission of the rows it ran:
   // its procs then read as removed (--failed), as results shows them. Not on --dry-run, which

@@ -11,7 +11,7 @@ import { palette, colourEnabled, type Palette } from '../term.ts';
 import { displayPath, findWorkspaceRoot } from '../workspace.ts';
 import { fit } from './format.ts';
 import { lostRunnerNote, parseClusterArg, readJobRecord, type JobRecord } from './job-store.ts';
-import { latestJob, resubmissionsOf, sayOnce } from './record-heads.ts';
+import { latestJob, recordAmong, resubmissionsOf, sayOnce } from './record-heads.ts';
 import { bestRow, collectResults, columnsOf, resultsCsvChunks, type ResultRow } from './results.ts';
 
 type Columns = ReturnType<typeof columnsOf>;
@@ -204,10 +204,7 @@ export async function runResults(parsed: ParsedCommand, loadViews?: LoadViews): 
     });
   // The latest job, when it is a resubmission: its first submission's rows (a CLUSTER named is that job's).
   const origin = latest ? record.resubmitOf?.cluster : undefined;
-  const first =
-    origin === undefined
-      ? record
-      : (latest?.heads.find((head) => head.cluster === origin)?.record ?? (await readJobRecord(root, origin)));
+  const first = origin === undefined ? record : await recordAmong(root, origin, latest?.heads);
   const resubmissions = await resubmissionsOf(
     root,
     first.cluster,

@@ -97,7 +97,7 @@ export function startContainer(launch: ContainerLaunch): RunningChild {
       cwd: launch.sandbox,
       env: { ...process.env, ...Object.fromEntries(launch.env) },
       familyMarker: launch.familyMarker ?? null,
-      stdinPath: launch.stdinPath ?? null,
+      stdinPath: launch.stdinPath,
       stdoutPath: launch.stdoutPath,
       stderrPath: launch.stderrPath,
       append: launch.append,

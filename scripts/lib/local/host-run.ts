@@ -30,7 +30,7 @@ export function startHost(launch: HostLaunch): RunningChild {
       cwd: launch.workdir,
       env: Object.fromEntries(launch.env),
       familyMarker: launch.familyMarker,
-      stdinPath: launch.stdinPath ?? null,
+      stdinPath: launch.stdinPath,
       stdoutPath: launch.stdoutPath,
       stderrPath: launch.stderrPath,
       append: launch.append,

@@ -214,6 +214,11 @@ class ProcRun {
     this.shared = ctx.proc.classAd.ShouldTransferFiles === '"NO"';
   }
 
+  /** A transferred file (the executable, stdin) as the job opens it: in the sandbox by its name; shared, where it is. */
+  private asTheJobSees(sandbox: string, path: string): string {
+    return this.shared ? path : join(sandbox, basename(path));
+  }
+
   private async write(event: WritableEvent): Promise<void> {
     const { proc, cluster } = this.ctx;
     if (proc.log) await this.ctx.writer.write(proc.log, { cluster, proc: proc.proc }, event);
@@ -302,8 +307,8 @@ class ProcRun {
     if (!this.shared) await this.write({ code: 40, what: 'input', stage: 'finished' });
     p.before = await snapshotTopLevel(p.sandbox);
     const executable = proc.executable
-      ? proc.transferExecutable && !this.shared
-        ? join(p.sandbox, basename(proc.executable))
+      ? proc.transferExecutable
+        ? this.asTheJobSees(p.sandbox, proc.executable)
         : proc.executable
       : null;
     if (!executable) throw new Error(`proc ${proc.proc} has no executable`);
@@ -362,7 +367,7 @@ class ProcRun {
       stdoutPath: proc.output,
       stderrPath: proc.error,
       // The stdin file as the job sees it (os_proc.cpp opens it in the sandbox once transferred).
-      stdinPath: proc.input ? (this.shared ? proc.input : join(p.sandbox, basename(proc.input))) : null,
+      stdinPath: proc.input ? this.asTheJobSees(p.sandbox, proc.input) : null,
       append: this.starts > 1,
     };
     const at = Date.now();

@@ -191,16 +191,20 @@ function requestSize(
   const read = readSize(text, name === 'request_memory' ? 1024 : 1);
   if ('value' in read) return read.value;
   if (read.problem === 'not-a-size') return null;
-  const at = latestAssignment(table, name);
   throw submitError(
     `${name} = ${shownText(text)} is more than ${MAX_SIZE_TEXT}, more than any execute point has: the job would never run`,
-    at?.source ?? submitFile,
-    at?.line ?? 0,
+    ...assignedAt(table, name, submitFile),
     `ask for what the job needs, e.g. ${name} = ${name === 'request_memory' ? '16GB' : '20GB'}`,
   );
 }
 
-/** The last assignment of a command among its aliases (where an error about its value points). */
+/** Where an error about a command's value points: its last assignment (the submit file's top when none). */
+function assignedAt(table: Map<string, Assignment>, name: string, submitFile: string): [string, number] {
+  const at = latestAssignment(table, name);
+  return [at?.source ?? submitFile, at?.line ?? 0];
+}
+
+/** The last assignment of a command among its aliases. */
 function latestAssignment(table: Map<string, Assignment>, name: string): Assignment | undefined {
   let at: Assignment | undefined;
   for (const alias of ALIASES[name] ?? [name]) {
@@ -565,12 +569,10 @@ function commandReader(
   at: ReadingAt,
 ): (name: string) => string | undefined {
   return (name) => {
-    let best: Assignment | undefined;
-    for (const alias of ALIASES[name] ?? [name]) {
+    // A row's variable wins over any assignment (the queue statement sets it last).
+    for (const alias of ALIASES[name] ?? [name])
       if (vars.has(alias)) return expandMacros(vars.get(alias)!, scope).trim();
-      const hit = table.get(alias);
-      if (hit && (!best || hit.seq > best.seq)) best = hit;
-    }
+    const best = latestAssignment(table, name);
     if (best === undefined) return undefined;
     at.file = best.source;
     at.line = best.line;
@@ -655,12 +657,9 @@ function shouldTransfer(
   submitFile: string,
 ): 'YES' | 'NO' | 'IF_NEEDED' | null {
   if (value === undefined) return null;
-  const where = (): [string, number] => {
-    const at = latestAssignment(table, 'should_transfer_files');
-    return [at?.source ?? submitFile, at?.line ?? 0];
-  };
+  const where = (): [string, number] => assignedAt(table, 'should_transfer_files', submitFile);
   // enum_utils.cpp ShouldTransferFilesTranslation, read without case.
-  const word = SHOULD_TRANSFER[value.trim().toUpperCase()];
+  const word = SHOULD_TRANSFER[value.toUpperCase()];
   if (word === undefined)
     throw submitError(
       `invalid value (${shownText(value)}) for should_transfer_files`,
@@ -733,13 +732,7 @@ function procSpec(
   const stf = command('should_transfer_files');
   // Written as condor_submit writes it: the word the value stands for (TRUE is YES).
   // An empty value is no value (submit_param); a quoted "" is one.
-  const should = shouldTransfer(
-    stf?.trim() ? stf : undefined,
-    inputs.length > 0,
-    outputsRaw !== undefined && outputsRaw.trim() !== '',
-    table,
-    options.submitFile,
-  );
+  const should = shouldTransfer(stf || undefined, inputs.length > 0, Boolean(outputsRaw), table, options.submitFile);
   if (should) ad.ShouldTransferFiles = quote(should);
   ad.StreamOut = truthy(command('stream_output')) ? 'true' : 'false';
   ad.StreamErr = truthy(command('stream_error')) ? 'true' : 'false';

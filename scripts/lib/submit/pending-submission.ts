@@ -10,8 +10,14 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { writeJsonAtomic } from '../atomic-file.ts';
 import { readBoundedText } from '../bounded-read.ts';
-import { JOBS_DIR, MAX_RECORD_BYTES, type ProcRecord, RESUBMIT_OF_SHAPE, submissionInputs } from '../jobs/job-store.ts';
-import { listOf, mapOf, object, optional, text } from '../record-shape.ts';
+import {
+  JOBS_DIR,
+  MAX_RECORD_BYTES,
+  type ProcRecord,
+  SUBMISSION_INPUT_FIELDS,
+  submissionInputs,
+} from '../jobs/job-store.ts';
+import { object } from '../record-shape.ts';
 import type { Shell } from '../shell.ts';
 import { UserError } from '../errors.ts';
 import { displayPath, STATE_DIR } from '../workspace.ts';
@@ -104,11 +110,7 @@ export async function removePendingSubmission(root: string, submitId: string): P
 }
 
 /** What a tag holds beyond its id and procs, checked as a record's fields are (job-store.ts). */
-const PENDING_EXTRAS = object({
-  defines: optional(mapOf(text)),
-  userAppend: optional(listOf(text)),
-  resubmitOf: optional(RESUBMIT_OF_SHAPE),
-});
+const PENDING_EXTRAS = object(SUBMISSION_INPUT_FIELDS);
 
 async function readPending(path: string): Promise<PendingSubmission | null> {
   try {

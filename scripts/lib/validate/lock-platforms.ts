@@ -21,13 +21,13 @@ export class LockPlatforms {
   /** The aligned name -> the locked name (to read the environments' rows, which keep the lock's names). */
   private readonly lockNameOf = new Map<string, string>();
   private readonly lock: LockFile;
-  /** Per platform, its subdir row's verdict and its changed() answer: asked once per environment, the same each time. */
-  private readonly covers = new Map<PlatformEntry, boolean>();
-  private readonly changes = new Map<PlatformEntry, ChangedPlatform | null>();
+  /** Each locked platform's virtual packages, read once (by the locked name). */
+  private readonly parsedRows = new Map<string, VirtualPackage[]>();
 
   constructor(lock: LockFile, manifestPlatforms: readonly PlatformEntry[]) {
     this.lock = lock;
-    const aligned = renames(lock, manifestPlatforms);
+    for (const [name, locked] of lock.platforms) this.parsedRows.set(name, parsedAll(locked.virtualPackages));
+    const aligned = renames(lock, this.parsedRows, manifestPlatforms);
     for (const name of lock.platforms.keys()) this.lockNameOf.set(aligned.get(name) ?? name, name);
   }
 
@@ -38,28 +38,17 @@ export class LockPlatforms {
     if (!platform.subdir) return null;
     const bySubdir = this.rows(env, platform.subdir);
     if (!bySubdir) return null;
-    let covered = this.covers.get(platform);
-    if (covered === undefined) {
-      const recorded = this.platform(platform.subdir)?.virtualPackages ?? [];
-      const parsed = parsedAll(recorded);
-      covered =
-        recorded.length === 0 || platform.virtualPackages.every((vp) => parsed.some((r) => sameVirtualPackage(r, vp)));
-      this.covers.set(platform, covered);
-    }
-    return covered ? bySubdir : null;
+    // (Counted as written: a row whose packages do not read still records some.)
+    if ((this.platform(platform.subdir)?.virtualPackages.length ?? 0) === 0) return bySubdir;
+    const recorded = this.parsed(platform.subdir);
+    return platform.virtualPackages.every((vp) => recorded.some((r) => sameVirtualPackage(r, vp))) ? bySubdir : null;
   }
 
   /** A row of the platform's name that holds another subdir or other virtual packages; null when it agrees. */
   changed(platform: PlatformEntry): ChangedPlatform | null {
-    let answer = this.changes.get(platform);
-    if (answer === undefined) this.changes.set(platform, (answer = this.readChanged(platform)));
-    return answer;
-  }
-
-  private readChanged(platform: PlatformEntry): ChangedPlatform | null {
     const locked = this.platform(platform.name);
     if (!locked || !platform.subdir) return null;
-    const customised = customisedOf(parsedAll(locked.virtualPackages), platform.subdir);
+    const customised = customisedOf(this.parsed(platform.name), platform.subdir);
     const same =
       locked.subdir === platform.subdir &&
       customised.length === platform.customised.length &&
@@ -70,6 +59,12 @@ export class LockPlatforms {
       lockName: this.lockNameOf.get(platform.name)!, // this.platform() found it by that name
       found: { subdir: locked.subdir, customised },
     };
+  }
+
+  /** The virtual packages of the lock's platform of this aligned name, read (none when it has no row). */
+  private parsed(name: string): VirtualPackage[] {
+    const lockName = this.lockNameOf.get(name);
+    return (lockName === undefined ? undefined : this.parsedRows.get(lockName)) ?? [];
   }
 
   /** The lock's platform of this aligned name (a lock before v7 lists none: null). */
@@ -90,11 +85,15 @@ export class LockPlatforms {
  * exactly one manifest platform takes its name, unless that name is taken in the lock or the
  * locked name is already some manifest platform's.
  */
-function renames(lock: LockFile, manifest: readonly PlatformEntry[]): Map<string, string> {
+function renames(
+  lock: LockFile,
+  parsedRows: ReadonlyMap<string, VirtualPackage[]>,
+  manifest: readonly PlatformEntry[],
+): Map<string, string> {
   const result = new Map<string, string>();
   const manifestNames = new Set(manifest.map((p) => p.name));
   for (const [lockName, locked] of lock.platforms) {
-    const identity = customisedOf(parsedAll(locked.virtualPackages), locked.subdir);
+    const identity = customisedOf(parsedRows.get(lockName)!, locked.subdir);
     // Compared as packages (GenericVirtualPackage's equality: rattler's versions pad, 2.31 is 2.31.0).
     const matching = manifest.filter((p) => p.subdir === locked.subdir && sameSet(p.customised, identity));
     if (matching.length !== 1) continue;

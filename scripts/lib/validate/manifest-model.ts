@@ -411,7 +411,7 @@ export function globMatcher(selector: string): RegExp | null {
 const GLOBS = new Map<string, RegExp | null>();
 
 function readGlob(selector: string): RegExp | null {
-  // build-image's glob reader (a `[` escaped there, not left to open a class), without `**`.
+  // build-image's glob reader (a `[` that opens no valid class is a plain character there), without `**`.
   return /[*?[]/.test(selector) ? globRegex(selector, { doubleStar: false }) : null;
 }
 

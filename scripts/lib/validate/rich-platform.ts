@@ -102,7 +102,7 @@ function readDefaults(subdir: string): readonly VirtualPackage[] {
 }
 
 /** A virtual package as rattler writes it (GenericVirtualPackage's Display, a v7 lock's `virtual-packages`). */
-export function virtualPackageText(vp: VirtualPackage): string {
+function virtualPackageText(vp: VirtualPackage): string {
   return vp.build ? `${vp.name}=${vp.version}=${vp.build}` : `${vp.name}=${vp.version}`;
 }
 
@@ -272,8 +272,8 @@ export function readPlatformEntry(entry: unknown, subdirs: readonly string[]): P
     if (key === undefined || typeof entry[key] !== 'string') continue;
     const value = entry[key] as string;
     if (friendly.microarch) {
-      if (value === '') problems.push({ key, message: "'archspec' requires a non-empty microarchitecture string" });
-      else if (archspecProblem(value)) problems.push({ key, message: archspecProblem(value)! });
+      const why = value === '' ? "'archspec' requires a non-empty microarchitecture string" : archspecProblem(value);
+      if (why) problems.push({ key, message: why });
       else declared.push({ name: friendly.conda, version: '0', build: value });
     } else {
       const vp = versionPackage(friendly.conda, value, key, problems);
